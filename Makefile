@@ -1,0 +1,55 @@
+# Top-level entry points. `make run` and `make test` work on a fresh Debian 12 machine as root:
+# they install the missing Debian packages (tools/debian-packages.txt), configure, build, then run.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+REPORT     ?= report
+CMAKE_ARGS ?=
+
+.PHONY: all deps configure build run test test-fast test-asan bench validate fuzz install clean
+
+all: build
+
+deps:
+	@tools/install-deps.sh
+
+$(BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+
+configure: deps $(BUILD)/CMakeCache.txt
+
+build: configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+# The main job: physics summary and reports of the default setup, written under $(REPORT)/.
+run: build
+	$(BUILD)/na64 run --report-dir $(REPORT)
+
+# Every test: the full suite on the normal build, then the unit tests again under ASan+UBSan.
+test: build test-asan
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+test-fast: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+$(ASAN_BUILD)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNA64_SANITIZE=ON -DNA64_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
+
+test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
+	cmake --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --test-dir $(ASAN_BUILD) -L unit --output-on-failure -j $(JOBS)
+
+# Throughput figures (events/s, evaluations/s, MB/s); see docs/performance.md. Never timed tests.
+bench: build
+	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done
+
+# Long physics validation against published numbers (not part of `make test`).
+validate: build
+	ctest --test-dir $(BUILD) -L validate --output-on-failure
+
+install: build
+	cmake --install $(BUILD)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(REPORT)

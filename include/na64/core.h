@@ -1,0 +1,104 @@
+/*
+ * na64/core.h — status codes, error messages, logging hook, counter-based random streams.
+ *
+ * Every library function that can fail returns an int status: NA64_OK (0) or a negative NA64_E*
+ * code, and fills an na64_err with the cause and the place (function, offending value, file and
+ * line of an input file). The library never exits, never aborts on bad input and never prints to
+ * stdout; diagnostics go through a settable log hook (silent by default).
+ *
+ * Randomness is explicit: a function that draws takes an na64_rng *. Streams are Philox4x64-10
+ * (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC11, Random123) keyed by
+ * (run seed, stream id), e.g. the event number, so results do not depend on thread or rank count.
+ */
+#ifndef NA64_CORE_H
+#define NA64_CORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes ---- */
+enum {
+  NA64_OK = 0,
+  NA64_EINVAL = -1,    /* invalid argument (NULL, NaN, unknown name, malformed text) */
+  NA64_ERANGE = -2,    /* value outside the validity range of a model or table */
+  NA64_EPHYS = -3,     /* physically impossible (mass below threshold, eps > 1, E < m) */
+  NA64_ENOMEM = -4,    /* allocation failed */
+  NA64_EIO = -5,       /* file cannot be opened, read or written */
+  NA64_EFORMAT = -6,   /* input data malformed (bad table, corrupt record) */
+  NA64_ENOTFOUND = -7, /* no such item (material, detector, run) */
+  NA64_ENUMERIC = -8,  /* a numerical method did not converge */
+  NA64_EDB = -9,       /* database error */
+  NA64_EEOF = -10      /* end of data (not an error for readers that loop) */
+};
+
+#define NA64_ERR_MSG_LEN 512
+
+/* An error record: the first failing place writes code and message; callers may prefix context. */
+typedef struct na64_err {
+  int code;
+  char msg[NA64_ERR_MSG_LEN];
+} na64_err;
+
+/* Set err (may be NULL) to code and a printf-style message; returns code for `return na64_err_set(...)`. */
+int na64_err_set(na64_err *err, int code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Prefix an existing message with context ("while loading ECAL: ..."); returns err->code. */
+int na64_err_prefix(na64_err *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void na64_err_clear(na64_err *err);
+const char *na64_strerror(int code);
+
+/* Propagate a failing status, CLASS-style: NA64_CALL(f(x, err)); */
+#define NA64_CALL(expr)                                                                            \
+  do {                                                                                             \
+    int na64_call_status_ = (expr);                                                                \
+    if (na64_call_status_ != NA64_OK) return na64_call_status_;                                    \
+  } while (0)
+
+/* ---- logging hook (default: silent) ---- */
+enum { NA64_LOG_DEBUG = 0, NA64_LOG_INFO = 1, NA64_LOG_WARN = 2, NA64_LOG_ERROR = 3 };
+typedef void (*na64_log_fn)(int level, const char *msg, void *user);
+void na64_log_set_hook(na64_log_fn fn, void *user);
+void na64_log(int level, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+const char *na64_version(void);
+
+/* ---- random streams ---- */
+typedef struct na64_rng {
+  uint64_t key[2];   /* (seed, stream) */
+  uint64_t ctr[4];   /* block counter */
+  uint64_t buf[4];   /* current output block */
+  int used;          /* words of buf already consumed */
+  int have_gauss;    /* cached second Box-Muller deviate */
+  double gauss;
+} na64_rng;
+
+/* Stream `stream` (e.g. event number) of the run seeded with `seed`. Same (seed, stream) => same draws. */
+void na64_rng_init(na64_rng *rng, uint64_t seed, uint64_t stream);
+uint64_t na64_rng_u64(na64_rng *rng);
+double na64_rng_uniform(na64_rng *rng);      /* in (0, 1), never 0 or 1 */
+double na64_rng_gauss(na64_rng *rng);        /* standard normal */
+double na64_rng_exponential(na64_rng *rng);  /* mean 1 */
+unsigned long na64_rng_poisson(na64_rng *rng, double mean);
+
+/* Look up a data table compiled into the library (the CSV files under data/); NULL if absent. */
+const char *na64_embedded_find(const char *name, size_t *len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NA64_CORE_H */

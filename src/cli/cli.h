@@ -1,0 +1,66 @@
+/*
+ * Private header of the `na64` command: option parsing, result tables, exit codes.
+ * The command line is the only place that parses argv and prints (DESIGN.md).
+ */
+#ifndef NA64_CLI_H
+#define NA64_CLI_H
+
+#include <stdio.h>
+
+#include "na64/core.h"
+
+/* Exit codes: 0 success; 1 physics or runtime error (bad physics parameters, unreadable file);
+ * 2 bad usage (unknown option, value not a number or outside its allowed range). */
+enum { CLI_EXIT_OK = 0, CLI_EXIT_FAIL = 1, CLI_EXIT_USAGE = 2 };
+
+typedef enum { OPT_DOUBLE, OPT_INT, OPT_STRING, OPT_FLAG, OPT_CHOICE } cli_opt_type;
+
+typedef struct cli_opt {
+  const char *name;        /* "--mass" */
+  cli_opt_type type;
+  void *dst;               /* double*, long*, const char**, int* (flag/choice index) */
+  double min, max;         /* allowed closed range for numbers (min > max: no check) */
+  int min_open;            /* 1: the lower bound is excluded (e.g. eps > 0) */
+  const char *choices;     /* OPT_CHOICE: "a|b|c"; dst is int* index */
+  int required;
+  const char *help;        /* one line, with units */
+  int seen;
+} cli_opt;
+
+/* Parse argv[first..argc) against opts. Returns CLI_EXIT_OK, CLI_EXIT_USAGE (message printed to
+ * stderr naming the argument and its allowed range), or -1 if --help was printed (caller exits 0). */
+int cli_parse(const char *cmd, const char *synopsis, int argc, char **argv, cli_opt *opts, int nopts);
+void cli_print_help(FILE *out, const char *cmd, const char *synopsis, const cli_opt *opts, int nopts);
+
+/* ---- result tables: aligned text (default), CSV or JSON ---- */
+typedef enum { FMT_TABLE = 0, FMT_CSV = 1, FMT_JSON = 2 } cli_format;
+#define CLI_FORMAT_CHOICES "table|csv|json"
+
+typedef struct cli_table cli_table;
+cli_table *cli_table_new(int ncols, const char *const *names);
+void cli_table_free(cli_table *t);
+/* Append a row: numbers are printed with %.6g (table) or %.10g (csv/json); NaN prints empty/null. */
+void cli_table_add_row(cli_table *t, const double *values);
+/* Rows with string cells: `cells` has ncols strings (NULL = empty). */
+void cli_table_add_text_row(cli_table *t, const char *const *cells);
+void cli_table_print(const cli_table *t, cli_format fmt, FILE *out);
+
+/* Report a library error for command `cmd` and return the matching exit code. */
+int cli_fail(const char *cmd, const na64_err *err);
+
+/* ---- progress on a terminal, silent otherwise ---- */
+typedef struct cli_progress {
+  const char *what;
+  double total, start, last;
+  int tty;
+} cli_progress;
+void cli_progress_start(cli_progress *p, const char *what, double total);
+void cli_progress_update(cli_progress *p, double done);
+void cli_progress_finish(cli_progress *p, double done);
+
+/* Commands: each takes the argv after the command name (argv[0] is the command). */
+#define NA64_CLI_COMMAND(name, fn, summary) int fn(int argc, char **argv);
+#include "cli/commands.def"
+#undef NA64_CLI_COMMAND
+
+#endif

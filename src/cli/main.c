@@ -1,0 +1,50 @@
+/* `na64`: the command-line front end. Dispatches to the subcommands listed in commands.def. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+typedef struct {
+  const char *name;
+  int (*fn)(int, char **);
+  const char *summary;
+} command;
+
+static const command commands[] = {
+#define NA64_CLI_COMMAND(name, fn, summary) {name, fn, summary},
+#include "cli/commands.def"
+#undef NA64_CLI_COMMAND
+};
+static const int ncommands = (int)(sizeof commands / sizeof commands[0]);
+
+static void usage(FILE *out)
+{
+  fprintf(out,
+          "na64 %s — the NA64 dark-photon experiment as software\n\n"
+          "usage: na64 <command> [options]      na64 <command> --help\n\n"
+          "commands:\n",
+          na64_version());
+  for (int i = 0; i < ncommands; ++i) fprintf(out, "  %-10s %s\n", commands[i].name, commands[i].summary);
+  fprintf(out, "\nUnits on the command line: masses in MeV, beam energies in GeV, lengths in cm.\n"
+               "Exit status: 0 success, 1 physics or runtime error, 2 bad usage.\n");
+}
+
+int main(int argc, char **argv)
+{
+  if (argc < 2) {
+    usage(stderr);
+    return CLI_EXIT_USAGE;
+  }
+  if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+    usage(stdout);
+    return CLI_EXIT_OK;
+  }
+  if (!strcmp(argv[1], "--version")) {
+    printf("na64 %s\n", na64_version());
+    return CLI_EXIT_OK;
+  }
+  for (int i = 0; i < ncommands; ++i)
+    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+  fprintf(stderr, "na64: unknown command '%s' (try 'na64 --help')\n", argv[1]);
+  return CLI_EXIT_USAGE;
+}

@@ -1,0 +1,91 @@
+/*
+ * Counter-based random streams: Philox4x64-10 of Random123 (Salmon, Moraes, Dror, Shaw,
+ * "Parallel random numbers: as easy as 1, 2, 3", SC11). The key is (seed, stream): every event
+ * (stream) of a run (seed) has its own independent sequence, so the numbers an event sees do not
+ * depend on which thread or rank simulates it, nor in which order.
+ */
+#include "na64/core.h"
+
+#include <math.h>
+#include <Random123/philox.h>
+
+void na64_rng_init(na64_rng *rng, uint64_t seed, uint64_t stream)
+{
+  rng->key[0] = seed;
+  rng->key[1] = stream;
+  rng->ctr[0] = rng->ctr[1] = rng->ctr[2] = rng->ctr[3] = 0;
+  rng->used = 4; /* force a block on first draw */
+  rng->have_gauss = 0;
+  rng->gauss = 0.0;
+}
+
+static void next_block(na64_rng *rng)
+{
+  philox4x64_ctr_t c = {{rng->ctr[0], rng->ctr[1], rng->ctr[2], rng->ctr[3]}};
+  philox4x64_key_t k = {{rng->key[0], rng->key[1]}};
+  philox4x64_ctr_t r = philox4x64_R(10, c, k);
+  for (int i = 0; i < 4; ++i) rng->buf[i] = r.v[i];
+  if (++rng->ctr[0] == 0) ++rng->ctr[1]; /* 2^128 blocks per stream */
+  rng->used = 0;
+}
+
+uint64_t na64_rng_u64(na64_rng *rng)
+{
+  if (rng->used >= 4) next_block(rng);
+  return rng->buf[rng->used++];
+}
+
+double na64_rng_uniform(na64_rng *rng)
+{
+  /* 53 random bits, shifted by half a step: the result lies strictly inside (0, 1). */
+  return ((double)(na64_rng_u64(rng) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+double na64_rng_gauss(na64_rng *rng)
+{
+  /* Marsaglia polar method (Knuth TAOCP vol. 2, 3.4.1 C): exact, no trig. */
+  if (rng->have_gauss) {
+    rng->have_gauss = 0;
+    return rng->gauss;
+  }
+  double u, v, s;
+  do {
+    u = 2.0 * na64_rng_uniform(rng) - 1.0;
+    v = 2.0 * na64_rng_uniform(rng) - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  double f = sqrt(-2.0 * log(s) / s);
+  rng->gauss = v * f;
+  rng->have_gauss = 1;
+  return u * f;
+}
+
+double na64_rng_exponential(na64_rng *rng) { return -log(na64_rng_uniform(rng)); }
+
+unsigned long na64_rng_poisson(na64_rng *rng, double mean)
+{
+  if (!(mean > 0.0)) return 0;
+  if (mean < 30.0) {
+    /* Knuth's multiplication method: exact, O(mean). */
+    double limit = exp(-mean), p = 1.0;
+    unsigned long k = 0;
+    for (;;) {
+      p *= na64_rng_uniform(rng);
+      if (p <= limit) return k;
+      ++k;
+    }
+  }
+  /* PTRS transformed rejection (Hormann, Insurance: Math. Econ. 12 (1993) 39), exact for mean >= 10. */
+  double slam = sqrt(mean), loglam = log(mean);
+  double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+  double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2.0);
+  for (;;) {
+    double u = na64_rng_uniform(rng) - 0.5, v = na64_rng_uniform(rng);
+    double us = 0.5 - fabs(u);
+    double k = floor((2.0 * a / us + b) * u + mean + 0.43);
+    if (us >= 0.07 && v <= vr) return (unsigned long)k;
+    if (k < 0.0 || (us < 0.013 && v > us)) continue;
+    if (log(v) + log(invalpha) - log(a / (us * us) + b) <= -mean + k * loglam - lgamma(k + 1.0))
+      return (unsigned long)k;
+  }
+}

@@ -1,0 +1,92 @@
+#include "support/na64_test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+void na64_test_assert_rel(double a, double b, double rel, const char *expr, const char *file, int line)
+{
+  double diff = fabs(a - b), tol = rel * fabs(b);
+  if (!(diff <= tol)) {
+    print_error("%s = %.10g, expected %.10g within %.3g%% (off by %.4g%%)\n", expr, a, b, 100 * rel,
+                b != 0 ? 100 * diff / fabs(b) : INFINITY);
+    _fail(file, line);
+  }
+}
+
+void na64_test_load_csv(const char *path, na64_test_csv *csv)
+{
+  FILE *f = fopen(path, "r");
+  if (!f) {
+    print_error("cannot open %s\n", path);
+    fail();
+  }
+  char line[4096];
+  memset(csv, 0, sizeof *csv);
+  if (!fgets(line, sizeof line, f)) fail();
+  line[strcspn(line, "\r\n")] = 0;
+  for (char *tok = strtok(line, ","); tok && csv->ncols < 16; tok = strtok(NULL, ","))
+    snprintf(csv->names[csv->ncols++], sizeof csv->names[0], "%s", tok);
+  size_t cap = 1024;
+  csv->v = malloc(cap * sizeof *csv->v);
+  while (fgets(line, sizeof line, f)) {
+    if (line[0] == '\n' || line[0] == '#') continue;
+    char *p = line;
+    for (int c = 0; c < csv->ncols; ++c) {
+      if ((size_t)(csv->nrows + 1) * (size_t)csv->ncols > cap) {
+        cap *= 2;
+        csv->v = realloc(csv->v, cap * sizeof *csv->v);
+      }
+      char *end;
+      double x = strtod(p, &end);
+      csv->v[csv->nrows * csv->ncols + c] = (end == p) ? NAN : x;
+      p = strchr(end, ',');
+      p = p ? p + 1 : end;
+    }
+    csv->nrows++;
+  }
+  fclose(f);
+}
+
+void na64_test_load_refdata(const char *name, na64_test_csv *csv)
+{
+  const char *dir = getenv("NA64_REFDATA");
+  if (!dir) dir = NA64_REFDATA_DIR;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  na64_test_load_csv(path, csv);
+}
+
+void na64_test_csv_free(na64_test_csv *csv)
+{
+  free(csv->v);
+  csv->v = NULL;
+}
+
+int na64_test_csv_col(const na64_test_csv *csv, const char *name)
+{
+  for (int c = 0; c < csv->ncols; ++c)
+    if (!strcmp(csv->names[c], name)) return c;
+  print_error("no column %s\n", name);
+  fail();
+  return -1;
+}
+
+int na64_test_run(const char *cmdline, char **out)
+{
+  FILE *p = popen(cmdline, "r");
+  if (!p) return -1;
+  size_t cap = 4096, n = 0;
+  char *buf = malloc(cap);
+  size_t k;
+  while ((k = fread(buf + n, 1, cap - n - 1, p)) > 0) {
+    n += k;
+    if (cap - n < 2) buf = realloc(buf, cap *= 2);
+  }
+  buf[n] = 0;
+  int st = pclose(p);
+  if (out) *out = buf;
+  else free(buf);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}

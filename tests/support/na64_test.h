@@ -1,0 +1,32 @@
+/* Shared helpers for the cmocka tests: relative comparisons, reference-data CSV loading,
+ * running the `na64` command and capturing its output. */
+#ifndef NA64_TEST_H
+#define NA64_TEST_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+/* Assert |a - b| <= rel * |b| with a readable message. */
+#define assert_rel(a, b, rel) na64_test_assert_rel((a), (b), (rel), #a, __FILE__, __LINE__)
+void na64_test_assert_rel(double a, double b, double rel, const char *expr, const char *file, int line);
+
+/* A numeric CSV file with a header line: ncols columns, nrows rows, values row-major. */
+typedef struct {
+  int ncols, nrows;
+  char names[16][48];
+  double *v;
+} na64_test_csv;
+/* Load refdata file `name` from NA64_REFDATA_DIR (or $NA64_REFDATA); fails the test if absent. */
+void na64_test_load_refdata(const char *name, na64_test_csv *csv);
+void na64_test_load_csv(const char *path, na64_test_csv *csv);
+void na64_test_csv_free(na64_test_csv *csv);
+int na64_test_csv_col(const na64_test_csv *csv, const char *name);
+
+/* Run a shell command line; capture stdout (malloc'd, NUL-terminated) and return the exit status. */
+int na64_test_run(const char *cmdline, char **out);
+
+#endif
