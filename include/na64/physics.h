@@ -4,7 +4,7 @@
  * and the sampling of the emitted A' for the simulation.
  *
  * Units: GeV, cm, ns, radians; cross sections per atom in pb; macroscopic cross sections in 1/cm.
- * Every formula is cited where it is implemented (src/physics/*.c) and in docs/physics.md.
+ * Every formula is cited where it is implemented (the src/physics sources) and in docs/physics.md.
  */
 #ifndef NA64_PHYSICS_H
 #define NA64_PHYSICS_H
@@ -162,6 +162,8 @@ int na64_aprime_sampler_new(double E0, double m, double Z, double A, double xmin
 void na64_aprime_sample(na64_aprime_sampler *s, na64_rng *rng, double *x, double *theta);
 /* acceptance fraction of the accept-reject loop so far (diagnostic) */
 double na64_aprime_sampler_efficiency(const na64_aprime_sampler *s);
+/* number of draws where the density exceeded the envelope (should stay 0; DMG4's "Maximum violated") */
+unsigned long na64_aprime_sampler_violations(const na64_aprime_sampler *s);
 void na64_aprime_sampler_free(na64_aprime_sampler *s);
 
 #ifdef __cplusplus

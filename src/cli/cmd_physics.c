@@ -1,6 +1,159 @@
-/* placeholder while the physics module is written in this session */
+/* `na64 width`, `na64 xsec`, `na64 material`: the physics module from the command line. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "cli/cli.h"
-int cmd_run(int argc, char **argv) { (void)argc; (void)argv; return 1; }
-int cmd_width(int argc, char **argv) { (void)argc; (void)argv; return 1; }
-int cmd_xsec(int argc, char **argv) { (void)argc; (void)argv; return 1; }
-int cmd_material(int argc, char **argv) { (void)argc; (void)argv; return 1; }
+#include "na64/physics.h"
+
+#define NOCHECK 1.0, 0.0, 0 /* no CLI range: the library validates physics values (exit 1) */
+
+static const char *const dm_names[] = {"none", "dirac", "scalar", "pseudo-dirac"};
+
+int cmd_width(int argc, char **argv)
+{
+  double mass = NAN, eps = NAN, alpha_d = 0.1, mchi = NAN, delta = 0.1, energy = 100.0;
+  int dm = 0, fmt = FMT_TABLE;
+  cli_opt opts[] = {
+      {"--mass", OPT_DOUBLE, &mass, NOCHECK, NULL, 1, "A' mass, MeV", 0},
+      {"--eps", OPT_DOUBLE, &eps, NOCHECK, NULL, 1, "kinetic mixing epsilon, (0, 1]", 0},
+      {"--dm", OPT_CHOICE, &dm, NOCHECK, "none|dirac|scalar|pseudo-dirac", 0,
+       "invisible decay to dark matter (default none: visible channels only)", 0},
+      {"--alpha-d", OPT_DOUBLE, &alpha_d, NOCHECK, NULL, 0, "dark coupling alpha_D (default 0.1)", 0},
+      {"--mchi", OPT_DOUBLE, &mchi, NOCHECK, NULL, 0, "dark-matter mass m_chi, MeV (default m_A'/3)", 0},
+      {"--delta", OPT_DOUBLE, &delta, NOCHECK, NULL, 0, "pseudo-Dirac splitting (m2-m1)/m1 (default 0.1)", 0},
+      {"--energy", OPT_DOUBLE, &energy, NOCHECK, NULL, 0, "A' lab energy for the decay length, GeV (default 100)", 0},
+      {"--format", OPT_CHOICE, &fmt, NOCHECK, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
+  };
+  int st = cli_parse("width", "A' partial widths (GeV), branching ratios, proper lifetime (ns), c tau and lab\n"
+                     "decay length (cm) at the given energy. Masses in MeV, energies in GeV.",
+                     argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
+  if (st) return st < 0 ? CLI_EXIT_OK : st;
+  na64_aprime a = {mass * 1e-3, eps, (na64_dm_type)dm, alpha_d, isnan(mchi) ? mass * 1e-3 / 3.0 : mchi * 1e-3, delta};
+  na64_aprime_decay d;
+  na64_err err = {0};
+  double L = NAN;
+  if (na64_aprime_decay_compute(&a, &d, &err) || na64_aprime_decay_length(&a, energy, &L, &err))
+    return cli_fail("width", &err);
+  const char *names[] = {"mass_MeV", "eps", "dm", "width_ee_GeV", "width_mumu_GeV", "width_had_GeV",
+                         "width_inv_GeV", "width_GeV", "br_ee", "br_mumu", "br_had", "br_inv",
+                         "tau_ns", "ctau_cm", "energy_GeV", "decay_length_cm"};
+  cli_table *t = cli_table_new(16, names);
+  char c[16][48];
+  double v[16] = {mass, eps, 0, d.width_ee, d.width_mumu, d.width_had, d.width_inv, d.width_total,
+                  d.br_ee, d.br_mumu, d.br_had, d.br_inv, d.tau, d.ctau, energy, L};
+  const char *cells[16];
+  for (int i = 0; i < 16; ++i) {
+    snprintf(c[i], sizeof c[i], "%.10g", v[i]);
+    cells[i] = c[i];
+  }
+  cells[2] = dm_names[dm];
+  cli_table_add_text_row(t, cells);
+  cli_table_print(t, (cli_format)fmt, stdout);
+  cli_table_free(t);
+  return CLI_EXIT_OK;
+}
+
+static int print_dsdx(na64_xsec_method method, const na64_material *mat, double E0, double m, double eps, int npts,
+                      cli_format fmt)
+{
+  const char *names[] = {"x", "E_Aprime_GeV", "dsigma_dx_pb"};
+  cli_table *t = cli_table_new(3, names);
+  double xlo = m / E0;
+  na64_err err = {0};
+  for (int i = 0; i < npts; ++i) {
+    double x = xlo + (1.0 - xlo) * (i + 0.5) / npts, d;
+    if (na64_xsec_dsdx(method, x, E0, m, eps, mat->comp[0].Z, mat->comp[0].A, &d, &err)) {
+      cli_table_free(t);
+      return cli_fail("xsec", &err);
+    }
+    double row[3] = {x, x * E0, d};
+    cli_table_add_row(t, row);
+  }
+  cli_table_print(t, fmt, stdout);
+  cli_table_free(t);
+  return CLI_EXIT_OK;
+}
+
+int cmd_xsec(int argc, char **argv)
+{
+  const char *target = "Pb";
+  double energy = NAN, mass = NAN, eps = NAN;
+  int method = NA64_XS_ETL, fmt = FMT_TABLE, dsdx = 0;
+  long npts = 50;
+  cli_opt opts[] = {
+      {"--target", OPT_STRING, &target, NOCHECK, NULL, 0, "target material (default Pb; see 'na64 material')", 0},
+      {"--energy", OPT_DOUBLE, &energy, NOCHECK, NULL, 1, "beam energy E0, GeV (valid 10-200)", 0},
+      {"--mass", OPT_DOUBLE, &mass, NOCHECK, NULL, 1, "A' mass, MeV (valid 1-1000)", 0},
+      {"--eps", OPT_DOUBLE, &eps, NOCHECK, NULL, 1, "kinetic mixing epsilon, (0, 1]", 0},
+      {"--method", OPT_CHOICE, &method, NOCHECK, "ww|iww|etl", 0, "cross-section calculation (default etl)", 0},
+      {"--dsdx", OPT_FLAG, &dsdx, NOCHECK, NULL, 0, "print d sigma/dx (pb) on a grid of x = E_A'/E0 instead", 0},
+      {"--points", OPT_INT, &npts, 2, 100000, 0, NULL, 0, "number of x points with --dsdx (default 50)", 0},
+      {"--format", OPT_CHOICE, &fmt, NOCHECK, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
+  };
+  int st = cli_parse("xsec", "Cross section of e- Z -> e- Z A' per atom (pb) and the A' mean free path in the\n"
+                     "target (cm). For mixtures sigma_pb is the mean per atom. Masses in MeV, energies in GeV.",
+                     argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
+  if (st) return st < 0 ? CLI_EXIT_OK : st;
+  na64_err err = {0};
+  na64_material mat;
+  if (na64_material_get(target, &mat, &err)) return cli_fail("xsec", &err);
+  double m = mass * 1e-3;
+  if (dsdx) return print_dsdx((na64_xsec_method)method, &mat, energy, m, eps, (int)npts, (cli_format)fmt);
+  double macro;
+  if (na64_xsec_macroscopic((na64_xsec_method)method, &mat, energy, m, eps, &macro, &err))
+    return cli_fail("xsec", &err);
+  double atoms = 0.0;
+  for (int i = 0; i < mat.ncomp; ++i) atoms += na64_material_atom_density(&mat, i);
+  double sigma_pb = macro / atoms * 1e36;
+  const char *names[] = {"target", "energy_GeV", "mass_MeV", "eps", "method", "lambda_cm", "sigma_pb"};
+  char c[7][48];
+  snprintf(c[1], 48, "%.10g", energy);
+  snprintf(c[2], 48, "%.10g", mass);
+  snprintf(c[3], 48, "%.10g", eps);
+  snprintf(c[5], 48, "%.10g", 1.0 / macro);
+  snprintf(c[6], 48, "%.10g", sigma_pb);
+  const char *cells[7] = {mat.name, c[1], c[2], c[3], na64_xsec_method_name((na64_xsec_method)method), c[5], c[6]};
+  cli_table *t = cli_table_new(7, names);
+  cli_table_add_text_row(t, cells);
+  cli_table_print(t, (cli_format)fmt, stdout);
+  cli_table_free(t);
+  return CLI_EXIT_OK;
+}
+
+int cmd_material(int argc, char **argv)
+{
+  const char *name = NULL;
+  int fmt = FMT_TABLE;
+  cli_opt opts[] = {
+      {"--name", OPT_STRING, &name, NOCHECK, NULL, 0, "one material (default: all built-in materials)", 0},
+      {"--format", OPT_CHOICE, &fmt, NOCHECK, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
+  };
+  int st = cli_parse("material", "Material properties: density (g/cm^3), radiation length X0, nuclear interaction\n"
+                     "length and Moliere radius (cm), critical energy (MeV); PDG values and mixture rules.",
+                     argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
+  if (st) return st < 0 ? CLI_EXIT_OK : st;
+  const char *names[] = {"name", "density_g_cm3", "X0_cm", "lambda_I_cm", "R_M_cm", "E_c_MeV", "Z_eff", "A_eff"};
+  cli_table *t = cli_table_new(8, names);
+  na64_err err = {0};
+  int n = name ? 1 : na64_material_count();
+  for (int i = 0; i < n; ++i) {
+    na64_material mat;
+    if (na64_material_get(name ? name : na64_material_name(i), &mat, &err)) {
+      cli_table_free(t);
+      return cli_fail("material", &err);
+    }
+    char c[8][48];
+    double v[8] = {0, mat.density, mat.X0, mat.lambda_I, mat.R_M, mat.E_c * 1e3, mat.Z_eff, mat.A_eff};
+    const char *cells[8];
+    for (int k = 1; k < 8; ++k) {
+      snprintf(c[k], 48, "%.6g", v[k]);
+      cells[k] = c[k];
+    }
+    cells[0] = mat.name;
+    cli_table_add_text_row(t, cells);
+  }
+  cli_table_print(t, (cli_format)fmt, stdout);
+  cli_table_free(t);
+  return CLI_EXIT_OK;
+}

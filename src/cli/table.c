@@ -55,8 +55,9 @@ void cli_table_add_row(cli_table *t, const double *values)
   for (int c = 0; c < t->ncols; ++c) {
     char buf[64] = "";
     if (isfinite(values[c])) snprintf(buf, sizeof buf, "%.10g", values[c]);
+    else if (isinf(values[c])) snprintf(buf, sizeof buf, "%s", values[c] > 0 ? "inf" : "-inf");
     t->cells[t->nrows * t->ncols + c] = dupstr(buf);
-    t->numeric[t->nrows * t->ncols + c] = isfinite(values[c]) ? 1 : 0;
+    t->numeric[t->nrows * t->ncols + c] = isfinite(values[c]) ? 1 : 0; /* inf is text: JSON has no inf */
   }
   t->nrows++;
 }
@@ -65,8 +66,12 @@ void cli_table_add_text_row(cli_table *t, const char *const *cells)
 {
   grow(t);
   for (int c = 0; c < t->ncols; ++c) {
-    t->cells[t->nrows * t->ncols + c] = dupstr(cells[c] ? cells[c] : "");
-    t->numeric[t->nrows * t->ncols + c] = 0;
+    const char *cell = cells[c] ? cells[c] : "";
+    char *end = NULL;
+    double v = strtod(cell, &end);
+    t->cells[t->nrows * t->ncols + c] = dupstr(cell);
+    /* a cell that is entirely a finite number is printed bare in JSON */
+    t->numeric[t->nrows * t->ncols + c] = (cell[0] && end && *end == '\0' && isfinite(v)) ? 1 : 0;
   }
   t->nrows++;
 }
@@ -140,6 +145,17 @@ void cli_table_print(const cli_table *t, cli_format fmt, FILE *out)
       fputs("}", out);
     }
     fputs("\n]\n", out);
+    return;
+  }
+  /* a single wide row reads better as "name  value" lines */
+  if (t->nrows == 1 && nc > 6) {
+    int w0 = 0;
+    char buf1[256];
+    for (int c = 0; c < nc; ++c) w0 = (int)strlen(t->names[c]) > w0 ? (int)strlen(t->names[c]) : w0;
+    for (int c = 0; c < nc; ++c) {
+      pretty(buf1, sizeof buf1, t->cells[c], t->numeric[c]);
+      fprintf(out, "%-*s  %s\n", w0, t->names[c], buf1);
+    }
     return;
   }
   /* aligned: width of each column is the widest of header and cells */

@@ -1,0 +1,168 @@
+/*
+ * A' decays: partial widths, branching ratios, lifetime, lab decay length, and the y variable.
+ *
+ * Leptonic width: Gamma(A' -> l+l-) = (alpha eps^2 m/3)(1 + 2 m_l^2/m^2) sqrt(1 - 4 m_l^2/m^2)
+ *   (Bjorken, Essig, Schuster, Toro, PRD 80 (2009) 075018, Sec. II; identical in DMG4 DarkPhotons.cc Width()).
+ * Hadronic width: Gamma_had = (alpha eps^2 m/3) R(m^2), R = sigma(e+e- -> hadrons)/sigma_pt(e+e- -> mu+mu-)
+ *   (same reference; Batell, Pospelov, Ritz PRD 79 (2009) 115008).
+ * Invisible widths: DMG4 DarkPhotonsAnnihilation.cc (Bondi et al., CPC 269 (2021) 108129), see
+ *   refdata/physics-formulas.md Sec. 1; Izaguirre, Krnjaic, Schuster, Toro PRD 91 (2015) 094026 (scalar,
+ *   Dirac); Izaguirre, Krnjaic, Shuve PRD 93 (2016) 063523 (inelastic / pseudo-Dirac).
+ */
+#include <math.h>
+
+#include "na64/physics.h"
+
+static double sq(double x) { return x * x; }
+
+double na64_width_ll(double m, double eps, double ml)
+{
+  if (!(m > 2.0 * ml)) return 0.0;
+  double r = sq(ml / m);
+  return NA64_ALPHA_EM * eps * eps * m / 3.0 * (1.0 + 2.0 * r) * sqrt(1.0 - 4.0 * r);
+}
+
+/* ---- R(s): vector-meson dominance below ~1.1 GeV plus the perturbative continuum ----
+ * Each vector meson V contributes a relativistic Breit-Wigner normalised to its e+e- width:
+ *   sigma_V(s) = (12 pi / M^2) B_ee * M^2 Gamma_V Gamma_V(s) / ((s - M^2)^2 + M^2 Gamma_V(s)^2),
+ * which peaks at 12 pi B_ee B_had / M^2 (PDG review "Resonances", Breit-Wigner; B_had ~ 1). The rho width
+ * runs with the P-wave pi pi phase space, Gamma(s) = Gamma (M/sqrt s)(p(s)/p(M))^3 (Gounaris-Sakurai form of
+ * the width, PRL 21 (1968) 244). Masses, widths and B_ee: PDG 2024. rho-omega interference and the
+ * 4 pi, eta pi pi channels are neglected: the model is good to ~20-30% between resonances, which is
+ * adequate for A' branching ratios (documented in docs/physics.md). */
+typedef struct {
+  double M, Gamma, Bee;
+  int pwave_pipi;
+} vmeson;
+static const vmeson vmesons[] = {
+    {0.77526, 0.1491, 4.72e-5, 1},   /* rho(770) */
+    {0.78266, 0.00868, 7.38e-5, 0},  /* omega(782) */
+    {1.019461, 0.004249, 2.979e-4, 0} /* phi(1020) */
+};
+
+static double pion_momentum(double s)
+{
+  double p2 = s / 4.0 - sq(NA64_M_PI);
+  return p2 > 0 ? sqrt(p2) : 0.0;
+}
+
+static double sigma_vmeson_GeVm2(const vmeson *v, double s)
+{
+  double M2 = v->M * v->M, Gs = v->Gamma;
+  if (v->pwave_pipi) Gs = v->Gamma * (v->M / sqrt(s)) * pow(pion_momentum(s) / pion_momentum(M2), 3);
+  return 12.0 * M_PI / M2 * v->Bee * M2 * v->Gamma * Gs / (sq(s - M2) + M2 * Gs * Gs);
+}
+
+double na64_r_ratio(double sqrt_s)
+{
+  if (!(sqrt_s > 2.0 * NA64_M_PI)) return 0.0; /* lightest hadronic final state: pi+ pi- (pi0 gamma neglected) */
+  double s = sqrt_s * sqrt_s;
+  double sigma_pt = 4.0 * M_PI * NA64_ALPHA_EM * NA64_ALPHA_EM / (3.0 * s); /* point-like mu+mu-, GeV^-2 */
+  double sigma = 0.0;
+  for (size_t i = 0; i < sizeof vmesons / sizeof vmesons[0]; ++i) sigma += sigma_vmeson_GeVm2(&vmesons[i], s);
+  /* u, d, s quark continuum: R = N_c sum Q^2 (1 + alpha_s/pi) = 2 (1 + 0.3/pi), switched on smoothly
+   * above the phi where the measured R is ~2 (PDG review "Plots of cross sections", R(s) figure). */
+  double continuum = 2.0 * (1.0 + 0.3 / M_PI) / (1.0 + exp(-(sqrt_s - 1.15) / 0.05));
+  return sigma / sigma_pt + continuum;
+}
+
+double na64_width_hadronic(double m, double eps)
+{
+  return NA64_ALPHA_EM * eps * eps * m / 3.0 * na64_r_ratio(m);
+}
+
+double na64_width_dirac(double m, double alpha_D, double mchi)
+{
+  if (!(m > 2.0 * mchi)) return 0.0;
+  double r = sq(mchi / m);
+  return alpha_D * m / 3.0 * (1.0 + 2.0 * r) * sqrt(1.0 - 4.0 * r);
+}
+
+double na64_width_scalar(double m, double alpha_D, double mchi)
+{
+  if (!(m > 2.0 * mchi)) return 0.0;
+  return alpha_D * m / 12.0 * pow(1.0 - 4.0 * sq(mchi / m), 1.5);
+}
+
+/* A' -> chi1 chi2 with an off-diagonal vector coupling (DMG4 iBranchingType 2):
+ * Gamma = alpha_D (2q/(3 m^2)) [3 m1 m2 + m^2 - (m1^2 + m2^2)/2 - (m1^2 - m2^2)^2/(2 m^2)],
+ * q the chi momentum in the A' frame; reduces to the Dirac width for m1 = m2. */
+double na64_width_pseudo_dirac(double m, double alpha_D, double m1, double m2)
+{
+  if (!(m > m1 + m2)) return 0.0;
+  double m_2 = m * m;
+  double E1 = (m_2 - m2 * m2 + m1 * m1) / (2.0 * m);
+  double q = sqrt(fmax(E1 * E1 - m1 * m1, 0.0));
+  double bracket = 3.0 * m1 * m2 + m_2 - 0.5 * (m1 * m1 + m2 * m2) - sq(m1 * m1 - m2 * m2) / (2.0 * m_2);
+  return alpha_D * 2.0 * q / (3.0 * m_2) * bracket;
+}
+
+int na64_aprime_check(const na64_aprime *a, na64_err *err)
+{
+  if (!a) return na64_err_set(err, NA64_EINVAL, "A' model: NULL");
+  if (!isfinite(a->mass) || !(a->mass > 0.0))
+    return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV is not positive", a->mass * 1e3);
+  if (!isfinite(a->eps) || !(a->eps > 0.0) || a->eps > 1.0)
+    return na64_err_set(err, NA64_EPHYS, "epsilon = %g is outside (0, 1]", a->eps);
+  if (a->dm != NA64_DM_NONE) {
+    if (a->dm != NA64_DM_DIRAC && a->dm != NA64_DM_SCALAR && a->dm != NA64_DM_PSEUDO_DIRAC)
+      return na64_err_set(err, NA64_EINVAL, "unknown dark-matter type %d", (int)a->dm);
+    if (!isfinite(a->alpha_D) || !(a->alpha_D > 0.0) || a->alpha_D > 1.0)
+      return na64_err_set(err, NA64_EPHYS, "alpha_D = %g is outside (0, 1] (perturbative coupling)", a->alpha_D);
+    if (!isfinite(a->m_chi) || !(a->m_chi > 0.0))
+      return na64_err_set(err, NA64_EPHYS, "dark-matter mass m_chi = %g MeV is not positive", a->m_chi * 1e3);
+    if (a->dm == NA64_DM_PSEUDO_DIRAC && (!isfinite(a->delta) || a->delta < 0.0))
+      return na64_err_set(err, NA64_EPHYS, "pseudo-Dirac splitting delta = %g must be >= 0", a->delta);
+  }
+  return NA64_OK;
+}
+
+int na64_aprime_decay_compute(const na64_aprime *a, na64_aprime_decay *d, na64_err *err)
+{
+  NA64_CALL(na64_aprime_check(a, err));
+  double m = a->mass, eps = a->eps;
+  d->width_ee = na64_width_ll(m, eps, NA64_M_E);
+  d->width_mumu = na64_width_ll(m, eps, NA64_M_MU);
+  d->width_had = na64_width_hadronic(m, eps);
+  switch (a->dm) {
+  case NA64_DM_DIRAC: d->width_inv = na64_width_dirac(m, a->alpha_D, a->m_chi); break;
+  case NA64_DM_SCALAR: d->width_inv = na64_width_scalar(m, a->alpha_D, a->m_chi); break;
+  case NA64_DM_PSEUDO_DIRAC:
+    d->width_inv = na64_width_pseudo_dirac(m, a->alpha_D, a->m_chi, a->m_chi * (1.0 + a->delta));
+    break;
+  case NA64_DM_NONE: d->width_inv = 0.0; break;
+  }
+  d->width_total = d->width_ee + d->width_mumu + d->width_had + d->width_inv;
+  if (!(d->width_total > 0.0))
+    return na64_err_set(err, NA64_EPHYS,
+                        "A' of mass %g MeV has no open decay channel (below the e+e- threshold %.6g MeV)",
+                        m * 1e3, 2e3 * NA64_M_E);
+  d->br_ee = d->width_ee / d->width_total;
+  d->br_mumu = d->width_mumu / d->width_total;
+  d->br_had = d->width_had / d->width_total;
+  d->br_inv = d->width_inv / d->width_total;
+  d->tau = NA64_HBAR / d->width_total * 1e9; /* ns */
+  d->ctau = NA64_HBARC / d->width_total;     /* cm */
+  return NA64_OK;
+}
+
+int na64_aprime_decay_length(const na64_aprime *a, double E, double *L, na64_err *err)
+{
+  na64_aprime_decay d;
+  NA64_CALL(na64_aprime_decay_compute(a, &d, err));
+  if (!isfinite(E) || !(E > a->mass))
+    return na64_err_set(err, NA64_EPHYS, "A' energy %g GeV must exceed its mass %g GeV", E, a->mass);
+  double p = sqrt((E - a->mass) * (E + a->mass));
+  *L = p / a->mass * d.ctau; /* L = beta gamma c tau */
+  return NA64_OK;
+}
+
+double na64_y_from_eps(double eps, double alpha_D, double mchi, double m)
+{
+  return eps * eps * alpha_D * pow(mchi / m, 4);
+}
+
+double na64_eps_from_y(double y, double alpha_D, double mchi, double m)
+{
+  return sqrt(y / (alpha_D * pow(mchi / m, 4)));
+}
