@@ -23,47 +23,56 @@ double na64_width_ll(double m, double eps, double ml)
 }
 
 /* ---- R(s): vector-meson dominance below ~1.1 GeV plus the perturbative continuum ----
- * Each vector meson V contributes a relativistic Breit-Wigner normalised to its e+e- width:
- *   sigma_V(s) = (12 pi / M^2) B_ee * M^2 Gamma_V Gamma_V(s) / ((s - M^2)^2 + M^2 Gamma_V(s)^2),
- * which peaks at 12 pi B_ee B_had / M^2 (PDG review "Resonances", Breit-Wigner; B_had ~ 1). The rho width
- * runs with the P-wave pi pi phase space, Gamma(s) = Gamma (M/sqrt s)(p(s)/p(M))^3 (Gounaris-Sakurai form of
- * the width, PRL 21 (1968) 244). Masses, widths and B_ee: PDG 2024. rho-omega interference and the
- * 4 pi, eta pi pi channels are neglected: the model is good to ~20-30% between resonances, which is
- * adequate for A' branching ratios (documented in docs/physics.md). */
+ * pi+ pi- through the rho: R = (1/4) beta_pi^3 |F_pi(s)|^2 (the P-wave pion pair; e.g. PDG review
+ * "Muon anomalous magnetic moment"), with a Breit-Wigner form factor whose width runs with the
+ * P-wave phase space, Gamma(s) = Gamma (M/sqrt s)(p(s)/p(M))^3 (Gounaris & Sakurai PRL 21 (1968) 244).
+ * Its normalisation goes linearly in s from F(0) = 1 (charge) to the value at M^2 that reproduces the
+ * measured peak, sigma_peak = 12 pi B_ee / M^2 with the PDG B(rho -> e+e-).
+ * omega and phi: relativistic Breit-Wigners normalised to their e+e- widths,
+ *   sigma_V(s) = (12 pi / M^2) B_ee M^2 Gamma^2 / ((s - M^2)^2 + M^2 Gamma^2).
+ * Masses, widths and B_ee: PDG 2024. rho-omega interference and the 4 pi, eta pi pi, K K pi channels
+ * are neglected: the model is good to ~30% between resonances, which is adequate for A' branching
+ * ratios (docs/physics.md). */
 typedef struct {
   double M, Gamma, Bee;
-  int pwave_pipi;
 } vmeson;
-static const vmeson vmesons[] = {
-    {0.77526, 0.1491, 4.72e-5, 1},   /* rho(770) */
-    {0.78266, 0.00868, 7.38e-5, 0},  /* omega(782) */
-    {1.019461, 0.004249, 2.979e-4, 0} /* phi(1020) */
+static const vmeson rho = {0.77526, 0.1491, 4.72e-5};
+static const vmeson narrow[] = {
+    {0.78266, 0.00868, 7.38e-5},   /* omega(782) */
+    {1.019461, 0.004249, 2.979e-4} /* phi(1020) */
 };
 
-static double pion_momentum(double s)
-{
-  double p2 = s / 4.0 - sq(NA64_M_PI);
-  return p2 > 0 ? sqrt(p2) : 0.0;
-}
+static double pion_beta(double s) { return s > 4.0 * NA64_M_PI * NA64_M_PI ? sqrt(1.0 - 4.0 * NA64_M_PI * NA64_M_PI / s) : 0.0; }
 
-static double sigma_vmeson_GeVm2(const vmeson *v, double s)
+static double sigma_pt(double s) { return 4.0 * M_PI * NA64_ALPHA_EM * NA64_ALPHA_EM / (3.0 * s); }
+
+static double r_rho(double s)
 {
-  double M2 = v->M * v->M, Gs = v->Gamma;
-  if (v->pwave_pipi) Gs = v->Gamma * (v->M / sqrt(s)) * pow(pion_momentum(s) / pion_momentum(M2), 3);
-  return 12.0 * M_PI / M2 * v->Bee * M2 * v->Gamma * Gs / (sq(s - M2) + M2 * Gs * Gs);
+  double M2 = rho.M * rho.M, b = pion_beta(s), bM = pion_beta(M2);
+  if (!(b > 0.0)) return 0.0;
+  double Gs = rho.Gamma * (rho.M / sqrt(s)) * pow(b * sqrt(s) / (bM * rho.M), 3);
+  double bw2 = M2 * M2 / (sq(M2 - s) + M2 * Gs * Gs); /* |F|^2 of the plain Breit-Wigner */
+  /* normalisation at the peak from B_ee: R_peak = (12 pi B_ee/M^2)/sigma_pt(M^2) */
+  double r_peak = 12.0 * M_PI * rho.Bee / M2 / sigma_pt(M2);
+  double k_peak = r_peak / (0.25 * bM * bM * bM * M2 / (rho.Gamma * rho.Gamma));
+  double s0 = 4.0 * NA64_M_PI * NA64_M_PI;
+  double k = 1.0 + (k_peak - 1.0) * fmin((s - s0) / (M2 - s0), 1.0);
+  return 0.25 * b * b * b * bw2 * k;
 }
 
 double na64_r_ratio(double sqrt_s)
 {
   if (!(sqrt_s > 2.0 * NA64_M_PI)) return 0.0; /* lightest hadronic final state: pi+ pi- (pi0 gamma neglected) */
-  double s = sqrt_s * sqrt_s;
-  double sigma_pt = 4.0 * M_PI * NA64_ALPHA_EM * NA64_ALPHA_EM / (3.0 * s); /* point-like mu+mu-, GeV^-2 */
-  double sigma = 0.0;
-  for (size_t i = 0; i < sizeof vmesons / sizeof vmesons[0]; ++i) sigma += sigma_vmeson_GeVm2(&vmesons[i], s);
+  double s = sqrt_s * sqrt_s, r = r_rho(s);
+  for (size_t i = 0; i < sizeof narrow / sizeof narrow[0]; ++i) {
+    const vmeson *v = &narrow[i];
+    double M2 = v->M * v->M;
+    double sigma = 12.0 * M_PI / M2 * v->Bee * M2 * v->Gamma * v->Gamma / (sq(s - M2) + M2 * v->Gamma * v->Gamma);
+    r += sigma / sigma_pt(s);
+  }
   /* u, d, s quark continuum: R = N_c sum Q^2 (1 + alpha_s/pi) = 2 (1 + 0.3/pi), switched on smoothly
    * above the phi where the measured R is ~2 (PDG review "Plots of cross sections", R(s) figure). */
-  double continuum = 2.0 * (1.0 + 0.3 / M_PI) / (1.0 + exp(-(sqrt_s - 1.15) / 0.05));
-  return sigma / sigma_pt + continuum;
+  return r + 2.0 * (1.0 + 0.3 / M_PI) / (1.0 + exp(-(sqrt_s - 1.15) / 0.05));
 }
 
 double na64_width_hadronic(double m, double eps)

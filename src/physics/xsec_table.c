@@ -79,6 +79,8 @@ struct na64_aprime_sampler {
   double E0, m, y0, dy;
   double env[SAMPLER_BINS]; /* envelope height per bin (density in y) */
   double cdf[SAMPLER_BINS + 1];
+  double alias_prob[SAMPLER_BINS]; /* Walker alias table over the bins (Walker, ACM TOMS 3 (1977) 253) */
+  int alias_bin[SAMPLER_BINS];
   unsigned long tried, accepted, violations;
 };
 
@@ -86,6 +88,39 @@ static double density_y(double y, double E0, double m)
 {
   double omx = exp(-y);
   return na64_ww_shape_x(1.0 - omx, E0, m) * omx;
+}
+
+/* Vose's construction of the alias table from the bin weights env[b] * dy. */
+static void build_alias(na64_aprime_sampler *s)
+{
+  double p[SAMPLER_BINS];
+  int small[SAMPLER_BINS], large[SAMPLER_BINS], ns = 0, nl = 0;
+  double total = s->cdf[SAMPLER_BINS];
+  for (int b = 0; b < SAMPLER_BINS; ++b) {
+    p[b] = s->env[b] * s->dy / total * SAMPLER_BINS;
+    if (p[b] < 1.0) small[ns++] = b;
+    else large[nl++] = b;
+  }
+  while (ns && nl) {
+    int l = small[--ns], g = large[nl - 1];
+    s->alias_prob[l] = p[l];
+    s->alias_bin[l] = g;
+    p[g] -= 1.0 - p[l];
+    if (p[g] < 1.0) {
+      --nl;
+      small[ns++] = g;
+    }
+  }
+  while (nl) {
+    int g = large[--nl];
+    s->alias_prob[g] = 1.0;
+    s->alias_bin[g] = g;
+  }
+  while (ns) {
+    int l = small[--ns];
+    s->alias_prob[l] = 1.0;
+    s->alias_bin[l] = l;
+  }
 }
 
 int na64_aprime_sampler_new(double E0, double m, double Z, double A, double xmin, na64_aprime_sampler **out,
@@ -117,19 +152,9 @@ int na64_aprime_sampler_new(double E0, double m, double Z, double A, double xmin
     free(s);
     return na64_err_set(err, NA64_EPHYS, "sampler: no phase space above x_min = %g", xmin);
   }
+  build_alias(s);
   *out = s;
   return NA64_OK;
-}
-
-static int pick_bin(const na64_aprime_sampler *s, double r)
-{
-  int lo = 0, hi = SAMPLER_BINS;
-  while (hi - lo > 1) {
-    int mid = (lo + hi) / 2;
-    if (s->cdf[mid] <= r) lo = mid;
-    else hi = mid;
-  }
-  return lo;
 }
 
 void na64_aprime_sample(na64_aprime_sampler *s, na64_rng *rng, double *x_out, double *theta_out)
@@ -137,7 +162,9 @@ void na64_aprime_sample(na64_aprime_sampler *s, na64_rng *rng, double *x_out, do
   const double E0 = s->E0, m = s->m, m2 = m * m, me2 = NA64_M_E * NA64_M_E;
   double x;
   for (;;) { /* x from its marginal (the closed-form u-integral of the WW shape) */
-    int b = pick_bin(s, na64_rng_uniform(rng) * s->cdf[SAMPLER_BINS]);
+    double r = na64_rng_uniform(rng) * SAMPLER_BINS;
+    int b = (int)r;
+    if (r - b >= s->alias_prob[b]) b = s->alias_bin[b];
     double y = s->y0 + (b + na64_rng_uniform(rng)) * s->dy;
     double f = density_y(y, E0, m);
     s->tried++;

@@ -1,0 +1,122 @@
+/* End to end: the `na64` command's physics subcommands, formats and exit codes. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "support/na64_test.h"
+
+static int run(const char *args, char **out)
+{
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", NA64_CLI_PATH, args);
+  return na64_test_run(cmd, out);
+}
+
+/* last comma-separated field of the second line */
+static double last_csv_value(const char *out)
+{
+  const char *line2 = strchr(out, '\n');
+  assert_non_null(line2);
+  const char *comma = strrchr(line2 + 1, ',');
+  assert_non_null(comma);
+  return strtod(comma + 1, NULL);
+}
+
+/* `xsec --format csv`: a header and one row whose last column is sigma in pb; compared with the DMG4
+ * reference at 20 MeV, 100 GeV (2620.75 pb, refdata) within 1%. */
+static void test_xsec_csv(void **state)
+{
+  (void)state;
+  char *out;
+  assert_int_equal(run("xsec --target Pb --energy 100 --mass 20 --eps 1e-4 --method etl --format csv", &out), 0);
+  assert_non_null(strstr(out, "sigma_pb"));
+  assert_rel(last_csv_value(out), 2620.75, 0.01);
+  free(out);
+  assert_int_equal(run("xsec --target Pb --energy 100 --mass 16.7 --eps 1e-4 --method etl --format csv", &out), 0);
+  assert_rel(last_csv_value(out), 3606, 0.01); /* refdata §4: ~3606 pb derived from (c)/K */
+  free(out);
+  assert_int_equal(run("xsec --target W --energy 100 --mass 16.7 --eps 1e-4 --dsdx --points 10 --format csv", &out), 0);
+  int lines = 0;
+  for (char *p = out; *p; ++p) lines += *p == '\n';
+  assert_int_equal(lines, 11);
+  free(out);
+}
+
+static void test_width_csv(void **state)
+{
+  (void)state;
+  char *out;
+  assert_int_equal(run("width --mass 16.7 --eps 1e-4 --energy 100 --format csv", &out), 0);
+  assert_non_null(strstr(out, "width_GeV"));
+  assert_non_null(strstr(out, "ctau_cm"));
+  assert_non_null(strstr(out, "decay_length_cm"));
+  assert_rel(last_csv_value(out), 290.9, 1e-3); /* refdata §2 */
+  free(out);
+  assert_int_equal(run("width --mass 300 --eps 1e-4 --dm scalar --alpha-d 0.5 --mchi 100 --format json", &out), 0);
+  assert_non_null(strstr(out, "\"br_inv\": 0.99"));
+  free(out);
+}
+
+static void test_exit_codes(void **state)
+{
+  (void)state;
+  /* usage errors: exit 2 */
+  assert_int_equal(run("width --mass abc --eps 1e-4", NULL), 2);
+  assert_int_equal(run("width --eps 1e-4", NULL), 2);
+  assert_int_equal(run("xsec --energy 100 --mass 10 --eps 1e-4 --method foo", NULL), 2);
+  assert_int_equal(run("xsec --energy 100 --mass 10 --eps 1e-4 --dsdx --points 1", NULL), 2);
+  assert_int_equal(run("frobnicate", NULL), 2);
+  assert_int_equal(run("", NULL), 2);
+  /* physics errors: exit 1 */
+  assert_int_equal(run("width --mass 16.7 --eps 2", NULL), 1);
+  assert_int_equal(run("width --mass -5 --eps 1e-4", NULL), 1);
+  assert_int_equal(run("width --mass 16.7 --eps 0", NULL), 1);
+  assert_int_equal(run("width --mass 0.5 --eps 1e-4", NULL), 1); /* below the e+e- threshold */
+  assert_int_equal(run("xsec --target Xx --energy 100 --mass 10 --eps 1e-4", NULL), 1);
+  assert_int_equal(run("xsec --energy 100 --mass 5000 --eps 1e-4", NULL), 1);
+  /* help and version */
+  char *out;
+  assert_int_equal(run("xsec --help", &out), 0);
+  assert_non_null(strstr(out, "MeV"));
+  assert_non_null(strstr(out, "GeV"));
+  free(out);
+  assert_int_equal(run("--version", &out), 0);
+  assert_non_null(strstr(out, "na64 "));
+  free(out);
+  assert_int_equal(run("--help", NULL), 0);
+  /* the error message names the argument and the allowed range */
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "'%s' xsec --energy 100 --mass 10 --eps 1e-4 --dsdx --points 1 2>&1", NA64_CLI_PATH);
+  assert_int_equal(na64_test_run(cmd, &out), 2);
+  assert_non_null(strstr(out, "--points"));
+  assert_non_null(strstr(out, "100000"));
+  free(out);
+}
+
+static void test_run_report(void **state)
+{
+  (void)state;
+  char *out;
+  char args[1024];
+  snprintf(args, sizeof args, "run --report-dir '%s/test-report'", NA64_BINARY_DIR);
+  assert_int_equal(run(args, &out), 0);
+  assert_non_null(strstr(out, "16.7"));
+  free(out);
+  char path[1024];
+  snprintf(path, sizeof path, "%s/test-report/summary.csv", NA64_BINARY_DIR);
+  na64_test_csv csv;
+  na64_test_load_csv(path, &csv);
+  assert_int_equal(csv.nrows, 4);
+  int c = na64_test_csv_col(&csv, "decay_length_cm");
+  assert_rel(csv.v[2 * csv.ncols + c], 290.9, 1e-3);
+  na64_test_csv_free(&csv);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_xsec_csv), cmocka_unit_test(test_width_csv),
+      cmocka_unit_test(test_exit_codes), cmocka_unit_test(test_run_report),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
