@@ -1,0 +1,215 @@
+/* F1-TDC payload of the straw tubes: per (port, chip) a header word (trigger time, event number),
+ * data words (channel, 16-bit hit time) and a trailer word (word count). Word layout in
+ * docs/raw-format.md §5.1, modelled on the COMPASS ChipF1 words (port, chip, channel, 16-bit time;
+ * chip = chip_chan >> 3, channel = chip_chan & 7) but with the full 16-bit trigger time in the header. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daq/daq_internal.h"
+
+/* word kinds, bits 31..30 */
+#define F1_DATA 1u
+#define F1_HEADER 2u
+#define F1_TRAILER 3u
+
+static inline uint32_t f1_key(uint32_t port, uint32_t chip) { return (port << 3) | chip; }
+
+na64_daq_equipment_header na64_daq_f1_equipment(uint32_t source_id, double bin_ns)
+{
+  na64_daq_equipment_header eh;
+  memset(&eh, 0, sizeof eh);
+  eh.type = NA64_DAQ_EQ_F1;
+  eh.id = source_id;
+  eh.type_attribute[0] = NA64_DAQ_PAYLOAD_FORMAT;
+  /* bin width in femtoseconds: 0.1289 ns -> 128900 fs, exact to 1e-6 relative */
+  if (isfinite(bin_ns) && bin_ns > 0 && bin_ns < 4000.0) eh.type_attribute[1] = (uint32_t)lround(bin_ns * 1e6);
+  eh.basic_element_size = 4;
+  return eh;
+}
+
+double na64_daq_f1_bin_ns(const na64_daq_equipment_header *eh)
+{
+  if (!eh || !eh->type_attribute[1]) return NA64_F1_DEFAULT_BIN_NS;
+  return eh->type_attribute[1] * 1e-6;
+}
+
+int na64_daq_f1_encode(const na64_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+                       size_t *nwords, na64_err *err)
+{
+  if ((!hits && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_encode: NULL argument");
+  *nwords = 0;
+  uint32_t count[128] = {0}, trig[128], flags[128] = {0};
+  for (size_t i = 0; i < n; ++i) {
+    const na64_f1_hit *h = &hits[i];
+    if (h->port > 15 || h->chip > 7 || h->channel > 7)
+      return na64_err_set(err, NA64_ERANGE, "F1 hit %zu: port %u chip %u channel %u outside 0..15, 0..7, 0..7", i,
+                          h->port, h->chip, h->channel);
+    uint32_t k = f1_key(h->port, h->chip);
+    if (count[k] == 0) trig[k] = h->trigger_units;
+    else if (trig[k] != h->trigger_units)
+      return na64_err_set(err, NA64_EINVAL, "F1 hit %zu: trigger time %u differs from %u of port %u chip %u", i,
+                          h->trigger_units, trig[k], h->port, h->chip);
+    if (count[k] == 0xFFFF)
+      return na64_err_set(err, NA64_ERANGE, "F1 port %u chip %u: more than 65535 hits", h->port, h->chip);
+    count[k]++;
+    flags[k] |= h->flags;
+  }
+  /* chip blocks in ascending (port, chip): header, data words, trailer */
+  size_t start[128], total = 0;
+  for (int k = 0; k < 128; ++k) {
+    start[k] = total;
+    if (count[k]) total += count[k] + 2;
+  }
+  if (total > cap) return na64_err_set(err, NA64_ERANGE, "F1 encode: %zu words needed, room for %zu", total, cap);
+  uint32_t ev = event & 63u;
+  for (uint32_t k = 0; k < 128; ++k) {
+    if (!count[k]) continue;
+    uint32_t pc = k << 23; /* port and chip, bits 29..23 */
+    out[start[k]] = (F1_HEADER << 30) | pc | ((flags[k] & NA64_F1_TBO) ? 1u << 22 : 0) | (ev << 16) | trig[k];
+    out[start[k] + count[k] + 1] =
+        (F1_TRAILER << 30) | pc | ((flags[k] & NA64_F1_CHIP_ERROR) ? 1u << 22 : 0) | (ev << 16) | count[k];
+    start[k]++; /* now the next data slot */
+  }
+  for (size_t i = 0; i < n; ++i) {
+    const na64_f1_hit *h = &hits[i];
+    uint32_t k = f1_key(h->port, h->chip);
+    out[start[k]++] = (F1_DATA << 30) | (k << 23) | ((uint32_t)h->channel << 20) |
+                      ((h->flags & NA64_F1_TRAILING) ? 1u << 19 : 0) | h->time_units;
+  }
+  *nwords = total;
+  return NA64_OK;
+}
+
+/* Flag the hits [from, n) of a chip block that was not closed properly. */
+static void flag_hits(na64_f1_hit *hits, size_t from, size_t n, uint8_t f)
+{
+  for (size_t j = from; j < n; ++j) hits[j].flags |= f;
+}
+
+int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f1_hit *hits, size_t cap,
+                       size_t *nhits, na64_daq_decode_stats *stats, na64_err *err)
+{
+  if (!eq || (!hits && cap) || !nhits) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_decode: NULL argument");
+  const uint32_t *w = eq->words;
+  const size_t nw = eq->nwords;
+  const double bin = na64_daq_f1_bin_ns(&eq->header);
+  const uint32_t src = eq->header.id;
+  daq_errs e = {0, 0, 0, NULL};
+  size_t n = 0, chip_first = 0;
+  int in_chip = 0;
+  uint32_t key = 0, trig = 0, ev = 0, cnt = 0;
+  uint8_t chip_flags = 0;
+  for (size_t i = 0; i < nw; ++i) {
+    uint32_t x = w[i];
+    switch (x >> 30) {
+    case F1_DATA: {
+      uint8_t f = chip_flags;
+      uint32_t t0 = trig;
+      if (!in_chip || ((x >> 23) & 0x7Fu) != key) {
+        daq_note(&e, i, x, "data word outside the header/trailer of its chip");
+        f = NA64_F1_NO_HEADER;
+        t0 = 0;
+      } else {
+        cnt++;
+      }
+      if ((x >> 16) & 7u) daq_note(&e, i, x, "reserved bits 18..16 of a data word not zero");
+      if (n == cap) {
+        na64_daq_decode_finish_("F1", eq, &e, n, stats, NULL);
+        *nhits = n;
+        return na64_err_set(err, NA64_ERANGE, "F1 block of source %u: more than %zu hits", (unsigned)src, cap);
+      }
+      na64_f1_hit *h = &hits[n++];
+      uint16_t t = (uint16_t)(x & 0xFFFFu);
+      int32_t rel = (int16_t)(uint16_t)(t - (uint16_t)t0); /* modulo 2^16, F1 counter wraps */
+      h->source_id = src;
+      h->port = (uint8_t)((x >> 26) & 15u);
+      h->chip = (uint8_t)((x >> 23) & 7u);
+      h->channel = (uint8_t)((x >> 20) & 7u);
+      h->flags = (uint8_t)(f | ((x >> 19) & 1u ? NA64_F1_TRAILING : 0));
+      h->time_units = t;
+      h->trigger_units = (uint16_t)t0;
+      h->rel_units = (f & NA64_F1_NO_HEADER) ? t : rel;
+      h->time_ns = h->rel_units * bin;
+      break;
+    }
+    case F1_HEADER:
+      if (in_chip) {
+        daq_note(&e, i, x, "chip header before the trailer of the previous chip");
+        flag_hits(hits, chip_first, n, NA64_F1_BAD_TRAILER);
+      }
+      in_chip = 1;
+      key = (x >> 23) & 0x7Fu;
+      trig = x & 0xFFFFu;
+      ev = (x >> 16) & 63u;
+      cnt = 0;
+      chip_first = n;
+      chip_flags = (uint8_t)(((x >> 22) & 1u) ? NA64_F1_TBO : 0);
+      if (expected_event >= 0 && ev != ((unsigned long)expected_event & 63u)) chip_flags |= NA64_F1_EVENT_MISMATCH;
+      break;
+    case F1_TRAILER:
+      if (!in_chip || ((x >> 23) & 0x7Fu) != key) {
+        daq_note(&e, i, x, "trailer without the header of its chip");
+        break;
+      }
+      in_chip = 0;
+      if ((x & 0xFFFFu) != cnt || ((x >> 16) & 63u) != ev) {
+        daq_note(&e, i, x, "trailer word count or event number differs from its chip's");
+        flag_hits(hits, chip_first, n, NA64_F1_BAD_TRAILER);
+      }
+      if ((x >> 22) & 1u) flag_hits(hits, chip_first, n, NA64_F1_CHIP_ERROR);
+      break;
+    default:
+      if (x != 0) daq_note(&e, i, x, "word kind 00 that is not the filler 0x00000000");
+      break;
+    }
+  }
+  if (in_chip) {
+    daq_note(&e, nw ? nw - 1 : 0, nw ? w[nw - 1] : 0, "block ends inside a chip (no trailer)");
+    flag_hits(hits, chip_first, n, NA64_F1_BAD_TRAILER);
+  }
+  *nhits = n;
+  return na64_daq_decode_finish_("F1", eq, &e, n, stats, err);
+}
+
+void na64_f1_hit_list_init(na64_f1_hit_list *l)
+{
+  if (l) memset(l, 0, sizeof *l);
+}
+
+void na64_f1_hit_list_release(na64_f1_hit_list *l)
+{
+  if (!l) return;
+  free(l->hits);
+  memset(l, 0, sizeof *l);
+}
+
+int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_f1_hit_list *list, na64_daq_decode_stats *stats,
+                             na64_err *err)
+{
+  if (!ev || !list) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_decode_event: NULL argument");
+  size_t cur = 0;
+  na64_daq_equipment eq;
+  int status = NA64_OK;
+  long expected = (long)na64_daq_header_nb_in_burst(&ev->header);
+  while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
+    if (eq.header.type != NA64_DAQ_EQ_F1) continue;
+    if (list->cap - list->n < eq.nwords) {
+      size_t nc = list->cap ? list->cap : 256;
+      while (nc - list->n < eq.nwords) nc *= 2;
+      na64_f1_hit *nh = realloc(list->hits, nc * sizeof *nh);
+      if (!nh) return na64_err_set(err, NA64_ENOMEM, "no memory for %zu F1 hits", nc);
+      list->hits = nh;
+      list->cap = nc;
+    }
+    size_t got = 0;
+    na64_err e2;
+    int st = na64_daq_f1_decode(&eq, expected, list->hits + list->n, list->cap - list->n, &got, stats, &e2);
+    list->n += got;
+    if (st != NA64_OK && status == NA64_OK) {
+      status = st;
+      if (err) *err = e2;
+    }
+  }
+  return status;
+}

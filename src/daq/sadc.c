@@ -1,0 +1,180 @@
+/* Sampling-ADC payload (calorimeters, SRD, veto, counters): per channel a header word (port, channel,
+ * number of samples), an optional pedestal word (even and odd ADC pedestals, 1/8 count) and the 12-bit
+ * samples two per word, the even sample (first ADC of the interleaved pair, as in the COMPASS/NA64
+ * MSADC) in the low half. Word layout: docs/raw-format.md §5.2. */
+#include <math.h>
+#include <string.h>
+
+#include "daq/daq_internal.h"
+
+#define SADC_SAMPLES 0u
+#define SADC_PEDESTALS 1u
+#define SADC_HEADER 2u
+
+na64_daq_equipment_header na64_daq_sadc_equipment(uint32_t source_id, double period_ns)
+{
+  na64_daq_equipment_header eh;
+  memset(&eh, 0, sizeof eh);
+  eh.type = NA64_DAQ_EQ_SADC;
+  eh.id = source_id;
+  eh.type_attribute[0] = NA64_DAQ_PAYLOAD_FORMAT;
+  /* sampling period in picoseconds: 12.5 ns -> 12500 */
+  if (isfinite(period_ns) && period_ns > 0 && period_ns < 4e6) eh.type_attribute[1] = (uint32_t)lround(period_ns * 1e3);
+  eh.basic_element_size = 4;
+  return eh;
+}
+
+double na64_daq_sadc_period_ns(const na64_daq_equipment_header *eh)
+{
+  if (!eh || !eh->type_attribute[1]) return NA64_SADC_DEFAULT_PERIOD_NS;
+  return eh->type_attribute[1] * 1e-3;
+}
+
+size_t na64_daq_sadc_encoded_words(const na64_sadc_waveform *w, size_t n)
+{
+  size_t total = 0;
+  for (size_t i = 0; w && i < n; ++i) total += 1 + (w[i].has_pedestals ? 1 : 0) + (w[i].nsamples + 1u) / 2;
+  return total;
+}
+
+static int ped8(double p, uint32_t *out)
+{
+  double v = nearbyint(p * 8.0);
+  if (!(v >= 0 && v <= 32767)) return -1;
+  *out = (uint32_t)v;
+  return 0;
+}
+
+int na64_daq_sadc_encode(const na64_sadc_waveform *w, size_t n, uint32_t *out, size_t cap, size_t *nwords,
+                         na64_err *err)
+{
+  if ((!w && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_sadc_encode: NULL argument");
+  *nwords = 0;
+  size_t need = na64_daq_sadc_encoded_words(w, n);
+  if (need > cap) return na64_err_set(err, NA64_ERANGE, "SADC encode: %zu words needed, room for %zu", need, cap);
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const na64_sadc_waveform *f = &w[i];
+    if (f->port > 15 || f->channel > 63 || f->nsamples > NA64_SADC_MAX_SAMPLES)
+      return na64_err_set(err, NA64_ERANGE, "SADC waveform %zu: port %u channel %u nsamples %u outside 0..15, 0..63, 0..255",
+                          i, f->port, f->channel, f->nsamples);
+    out[k++] = (SADC_HEADER << 30) | ((uint32_t)f->port << 26) | ((uint32_t)f->channel << 20) |
+               ((uint32_t)f->nsamples << 12) | (f->has_pedestals ? 1u << 11 : 0);
+    if (f->has_pedestals) {
+      uint32_t pe, po;
+      if (ped8(f->pedestal_even, &pe) || ped8(f->pedestal_odd, &po))
+        return na64_err_set(err, NA64_ERANGE, "SADC waveform %zu: pedestals %g, %g outside [0, 4095.875]", i,
+                            f->pedestal_even, f->pedestal_odd);
+      out[k++] = (SADC_PEDESTALS << 30) | (po << 15) | pe;
+    }
+    for (unsigned s = 0; s < f->nsamples; s += 2) {
+      uint32_t lo = f->samples[s], hi = s + 1 < f->nsamples ? f->samples[s + 1] : 0;
+      if (lo > 4095 || hi > 4095)
+        return na64_err_set(err, NA64_ERANGE, "SADC waveform %zu: sample %u or %u above 4095 (12 bits)", i, s, s + 1);
+      out[k++] = (hi << 16) | lo;
+    }
+  }
+  *nwords = k;
+  return NA64_OK;
+}
+
+int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, size_t cap, size_t *n,
+                         na64_daq_decode_stats *stats, na64_err *err)
+{
+  if (!eq || (!out && cap) || !n) return na64_err_set(err, NA64_EINVAL, "na64_daq_sadc_decode: NULL argument");
+  const uint32_t *w = eq->words;
+  const size_t nw = eq->nwords;
+  daq_errs e = {0, 0, 0, NULL};
+  size_t m = 0;
+  na64_sadc_waveform *cur = NULL;
+  unsigned want = 0, left = 0; /* samples announced by the header; sample words still expected */
+  int want_ped = 0;
+  for (size_t i = 0; i < nw; ++i) {
+    uint32_t x = w[i];
+    switch (x >> 30) {
+    case SADC_HEADER:
+      if (cur && (left || want_ped)) {
+        daq_note(&e, i, x, "channel header before the previous waveform was complete");
+        cur->flags |= NA64_SADC_TRUNCATED;
+      }
+      if (m == cap) {
+        na64_daq_decode_finish_("SADC", eq, &e, m, stats, NULL);
+        *n = m;
+        return na64_err_set(err, NA64_ERANGE, "SADC block of source %u: more than %zu waveforms",
+                            (unsigned)eq->header.id, cap);
+      }
+      cur = &out[m++];
+      cur->source_id = eq->header.id;
+      cur->port = (uint8_t)((x >> 26) & 15u);
+      cur->channel = (uint8_t)((x >> 20) & 63u);
+      cur->nsamples = 0;
+      cur->flags = 0;
+      cur->has_pedestals = 0;
+      cur->pedestal_even = cur->pedestal_odd = 0;
+      want = (x >> 12) & 0xFFu;
+      left = (want + 1) / 2;
+      want_ped = (x >> 11) & 1u;
+      if (x & 0x7FFu) {
+        daq_note(&e, i, x, "reserved bits 10..0 of a channel header not zero");
+        cur->flags |= NA64_SADC_BAD_RESERVED;
+      }
+      break;
+    case SADC_PEDESTALS:
+      if (!cur || !want_ped) {
+        daq_note(&e, i, x, "pedestal word not right after a channel header announcing it");
+        break;
+      }
+      cur->has_pedestals = 1;
+      cur->pedestal_even = (x & 0x7FFFu) / 8.0;
+      cur->pedestal_odd = ((x >> 15) & 0x7FFFu) / 8.0;
+      want_ped = 0;
+      break;
+    case SADC_SAMPLES:
+      if (!cur || !left) {
+        daq_note(&e, i, x, "sample word outside a waveform");
+        break;
+      }
+      if (want_ped) {
+        daq_note(&e, i, x, "pedestal word announced but missing");
+        want_ped = 0;
+      }
+      if (x & 0x3000F000u) daq_note(&e, i, x, "reserved bits 29..28 or 15..12 of a sample word not zero");
+      cur->samples[cur->nsamples++] = (uint16_t)(x & 0xFFFu);
+      if (cur->nsamples < want) cur->samples[cur->nsamples++] = (uint16_t)((x >> 16) & 0xFFFu);
+      else if (x & 0x0FFF0000u) daq_note(&e, i, x, "unused upper sample of an odd-length waveform not zero");
+      left--;
+      break;
+    default:
+      daq_note(&e, i, x, "word kind 11 is not used in SADC blocks");
+      break;
+    }
+  }
+  if (cur && (left || want_ped)) {
+    daq_note(&e, nw - 1, w[nw - 1], "block ends inside a waveform");
+    cur->flags |= NA64_SADC_TRUNCATED;
+  }
+  *n = m;
+  return na64_daq_decode_finish_("SADC", eq, &e, m, stats, err);
+}
+
+int na64_sadc_pedestals_from_front(const na64_sadc_waveform *w, int nfront, double *even, double *odd, na64_err *err)
+{
+  if (!w || !even || !odd) return na64_err_set(err, NA64_EINVAL, "na64_sadc_pedestals_from_front: NULL argument");
+  if (nfront < 2 || nfront > w->nsamples)
+    return na64_err_set(err, NA64_EINVAL, "SADC source %u port %u channel %u: %d front samples asked, %u present (need 2..nsamples)",
+                        (unsigned)w->source_id, w->port, w->channel, nfront, w->nsamples);
+  double se = 0, so = 0;
+  int ne = 0, no = 0;
+  for (int i = 0; i < nfront; ++i) {
+    if (i % 2 == 0) {
+      se += w->samples[i];
+      ++ne;
+    } else {
+      so += w->samples[i];
+      ++no;
+    }
+  }
+  *even = se / ne;
+  *odd = so / no;
+  return NA64_OK;
+}
