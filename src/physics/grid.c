@@ -127,19 +127,23 @@ int na64_grid2_parse(const char *text, size_t len, const char *what, na64_grid2 
     return na64_err_set(err, NA64_EFORMAT, "%s: %d rows do not form a complete %d x %d grid", what, nr, nx, ny);
   }
   g->f = malloc((size_t)r.nrows * sizeof *g->f);
-  for (int i = 0; i < r.nrows * 1; ++i) g->f[i] = NAN;
+  if (!g->f) {
+    free(r.v);
+    na64_grid2_release(g);
+    return na64_err_set(err, NA64_ENOMEM, "%s: out of memory", what);
+  }
+  for (int i = 0; i < r.nrows; ++i) g->f[i] = NAN;
   for (int i = 0; i < r.nrows; ++i) {
-    const double *row = &r.v[i * 3];
-    int ix = find_index(g->x, g->nx, row[0]), iy = find_index(g->y, g->ny, row[1]);
-    double *cell = &g->f[ix * g->ny + iy];
-    if (!isnan(*cell) || !(row[2] > 0.0)) {
+    const double x = r.v[i * 3], y = r.v[i * 3 + 1], f = r.v[i * 3 + 2];
+    double *cell = &g->f[find_index(g->x, g->nx, x) * g->ny + find_index(g->y, g->ny, y)];
+    if (!isnan(*cell) || !(f > 0.0)) {
       int dup = !isnan(*cell);
       free(r.v);
       na64_grid2_release(g);
-      return na64_err_set(err, NA64_EFORMAT, "%s: data row %d (%g, %g): %s", what, i + 1, row[0], row[1],
+      return na64_err_set(err, NA64_EFORMAT, "%s: data row %d (%g, %g): %s", what, i + 1, x, y,
                           dup ? "duplicate grid point" : "value must be positive");
     }
-    *cell = row[2];
+    *cell = f;
   }
   free(r.v);
   return NA64_OK;
