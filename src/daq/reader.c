@@ -36,6 +36,11 @@ struct na64_daq_reader {
   size_t fcap, fsize, fpos;
   uint64_t fofs;
   int have_frame;
+  /* the event right after the last delivered one, already checked (a one-entry cache) */
+  const uint8_t *ahead_seg;
+  size_t ahead_pos;
+  uint32_t ahead_size;
+  int ahead_sw;
   /* scratch for swapped or misaligned events */
   uint8_t *scratch;
   size_t scap;
@@ -127,9 +132,45 @@ static int segment_next(na64_daq_reader *r, const uint8_t *seg, size_t n, size_t
     size_t p = *pos;
     uint32_t sz, sz2;
     int sw, sw2;
-    int reason = na64_daq_check_event_(seg + p, n - p, r->opt.max_event_size, &sz, &sw, detail, sizeof detail);
+    int reason;
+    if (seg == r->ahead_seg && p == r->ahead_pos) { /* checked already, as the successor of the last event */
+      reason = 0;
+      sz = r->ahead_size;
+      sw = r->ahead_sw;
+    } else {
+      reason = na64_daq_check_event_(seg + p, n - p, r->opt.max_event_size, &sz, &sw, detail, sizeof detail);
+    }
+    r->ahead_seg = NULL;
     if (reason == 0) {
-      *pos = p + sz;
+      /* An event that was cut short still tiles if the cut is in its last block: it then swallows the
+       * head of its successor. So if what follows is not an event, look for an intact event inside. */
+      size_t e = p + sz;
+      int next_ok = e >= n;
+      if (!next_ok) {
+        next_ok = na64_daq_check_event_(seg + e, n - e, r->opt.max_event_size, &sz2, &sw2, d2, sizeof d2) == 0;
+        if (next_ok) {
+          r->ahead_seg = seg;
+          r->ahead_pos = e;
+          r->ahead_size = sz2;
+          r->ahead_sw = sw2;
+        }
+      }
+      size_t q = e;
+      if (!next_ok) {
+        for (q = p;;) {
+          q = na64_daq_find_magic_(seg, e, q + 1);
+          if (q >= e) break;
+          if (na64_daq_check_event_(seg + q, n - q, r->opt.max_event_size, &sz2, &sw2, d2, sizeof d2) == 0) break;
+        }
+      }
+      if (q < e) {
+        snprintf(detail, sizeof detail, "eventSize %u, but an intact event starts %zu bytes in (event cut short)",
+                 (unsigned)sz, q - p);
+        add_region(r, p, q - p, fofs, NA64_DAQ_BAD_SIZE, detail);
+        *pos = q;
+        continue;
+      }
+      *pos = e;
       int st = deliver(r, seg + p, sz, sw, p, fofs, ev, err);
       return st == NA64_OK ? 1 : st;
     }
@@ -266,6 +307,7 @@ static int next_frame(na64_daq_reader *r, int report, na64_err *err)
       r->cpos = c + consumed;
       r->st.bytes_read = r->cpos;
       if (res == 1) {
+        r->ahead_seg = NULL;
         r->fofs = c;
         r->fpos = 0;
         r->have_frame = 1;
@@ -316,6 +358,7 @@ int na64_daq_reader_seek(na64_daq_reader *r, uint64_t offset, na64_err *err)
 {
   if (!r) return na64_err_set(err, NA64_EINVAL, "na64_daq_reader_seek: NULL reader");
   size_t start = offset > r->size ? r->size : (size_t)offset;
+  r->ahead_seg = NULL;
   if (!r->compressed) {
     char d[160];
     size_t q = start;
