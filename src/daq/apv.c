@@ -83,6 +83,19 @@ int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_
       if ((x >> 20) & 15u) daq_note(&e, i, x, "reserved bits 23..20 of a chip header not zero");
       break;
     case APV_FIRST:
+      /* fast path: a clean hit of the open chip with its second word right after it */
+      if (in_chip && !pending && left && n < cap && i + 1 < nw && !(x & 0x007FF000u) && !(w[i + 1] & 0xFF000000u)) {
+        uint32_t y = w[i + 1];
+        hits[n++] = (na64_apv_hit){.source_id = eq->header.id,
+                                   .chip = (uint8_t)chip,
+                                   .channel = (uint8_t)((x >> 23) & 127u),
+                                   .flags = chip_flags,
+                                   .amp = {(uint16_t)(x & 0xFFFu), (uint16_t)(y & 0xFFFu), (uint16_t)((y >> 12) & 0xFFFu)},
+                                   .event = (uint16_t)event};
+        left--;
+        ++i;
+        break;
+      }
       if (!in_chip) {
         daq_note(&e, i, x, "hit word before any chip header");
         break;

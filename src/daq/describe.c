@@ -30,7 +30,7 @@ static void f1_word(na64_daq_describer *d, uint32_t x, char *buf, size_t len)
     int ok = d->in_chip && (int)port == d->port && (int)chip == d->chip;
     if (ok) {
       int rel = (int16_t)(uint16_t)(t - d->trigger);
-      snprintf(buf, len, "F1 data    port %2u chip %u ch %u time %5u = trigger %+6d = %+9.3f ns%s", port, chip,
+      snprintf(buf, len, "F1 data    port %2u chip %u ch %u time %5u (%+6d bins from trigger = %+9.3f ns)%s", port, chip,
                (x >> 20) & 7u, t, rel, rel * d->unit_ns, (x >> 19) & 1u ? " trailing" : "");
     } else {
       snprintf(buf, len, "F1 data    port %2u chip %u ch %u time %5u (NO CHIP HEADER)%s", port, chip, (x >> 20) & 7u,

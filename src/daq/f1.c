@@ -13,6 +13,8 @@
 #define F1_HEADER 2u
 #define F1_TRAILER 3u
 
+_Static_assert(NA64_F1_TRAILING == 1, "the decoder's fast path copies bit 19 into flags bit 0");
+
 static inline uint32_t f1_key(uint32_t port, uint32_t chip) { return (port << 3) | chip; }
 
 na64_daq_equipment_header na64_daq_f1_equipment(uint32_t source_id, double bin_ns)
@@ -146,6 +148,32 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
       chip_first = n;
       chip_flags = (uint8_t)(((x >> 22) & 1u) ? NA64_F1_TBO : 0);
       if (expected_event >= 0 && ev != ((unsigned long)expected_event & 63u)) chip_flags |= NA64_F1_EVENT_MISMATCH;
+      {
+        /* The data words of this chip, in a loop with a single branch: a data word (kind 01) of this
+         * port and chip with reserved bits 18..16 zero matches in one compare. */
+        const uint32_t expect = (F1_DATA << 30) | (key << 23);
+        const uint16_t tr = (uint16_t)trig;
+        const uint8_t port = (uint8_t)(key >> 3), chip = (uint8_t)(key & 7u);
+        size_t j = i + 1, lim = nw - j < cap - n ? nw : j + (cap - n);
+        na64_f1_hit *h = hits + n;
+        for (; j < lim && (w[j] & 0xFF870000u) == expect; ++j, ++h) {
+          uint32_t y = w[j];
+          uint16_t t = (uint16_t)y;
+          int32_t rel = (int16_t)(uint16_t)(t - tr);
+          h->time_ns = rel * bin;
+          h->source_id = src;
+          h->rel_units = rel;
+          h->time_units = t;
+          h->trigger_units = tr;
+          h->port = port;
+          h->chip = chip;
+          h->channel = (uint8_t)((y >> 20) & 7u);
+          h->flags = (uint8_t)(chip_flags | ((y >> 19) & 1u));
+        }
+        cnt += (uint32_t)(j - (i + 1));
+        n += j - (i + 1);
+        i = j - 1;
+      }
       break;
     case F1_TRAILER:
       if (!in_chip || ((x >> 23) & 0x7Fu) != key) {

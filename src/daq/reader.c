@@ -153,6 +153,10 @@ static int segment_next(na64_daq_reader *r, const uint8_t *seg, size_t n, size_t
           r->ahead_pos = e;
           r->ahead_size = sz2;
           r->ahead_sw = sw2;
+          /* Checking an event jumps from equipment header to equipment header, each a likely cache
+           * miss; start loading the event after the next one now, while this one is being used. */
+          size_t e2 = e + sz2, lim = n - e2 < 4096 ? n - e2 : 4096;
+          for (size_t k = 0; k < lim; k += 64) __builtin_prefetch(seg + e2 + k);
         }
       }
       size_t q = e;

@@ -138,11 +138,21 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, 
         daq_note(&e, i, x, "pedestal word announced but missing");
         want_ped = 0;
       }
-      if (x & 0x3000F000u) daq_note(&e, i, x, "reserved bits 29..28 or 15..12 of a sample word not zero");
-      cur->samples[cur->nsamples++] = (uint16_t)(x & 0xFFFu);
-      if (cur->nsamples < want) cur->samples[cur->nsamples++] = (uint16_t)((x >> 16) & 0xFFFu);
-      else if (x & 0x0FFF0000u) daq_note(&e, i, x, "unused upper sample of an odd-length waveform not zero");
-      left--;
+      {
+        /* the run of sample words of this waveform, in one tight loop with local counters */
+        unsigned ns = cur->nsamples;
+        uint16_t *smp = cur->samples;
+        size_t j = i;
+        for (; left && j < nw && (w[j] >> 30) == SADC_SAMPLES; ++j, --left) {
+          uint32_t y = w[j];
+          if (y & 0x3000F000u) daq_note(&e, j, y, "reserved bits 29..28 or 15..12 of a sample word not zero");
+          smp[ns++] = (uint16_t)(y & 0xFFFu);
+          if (ns < want) smp[ns++] = (uint16_t)((y >> 16) & 0xFFFu);
+          else if (y & 0x0FFF0000u) daq_note(&e, j, y, "unused upper sample of an odd-length waveform not zero");
+        }
+        cur->nsamples = (uint16_t)ns;
+        i = j - 1;
+      }
       break;
     default:
       daq_note(&e, i, x, "word kind 11 is not used in SADC blocks");

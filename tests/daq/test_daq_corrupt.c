@@ -49,7 +49,7 @@ static void read_all_opt(const void *buf, size_t n, result *res, size_t max_regi
   assert_int_equal(st, NA64_EEOF);
   const na64_daq_region *rg = na64_daq_reader_regions(r, &res->nreg);
   assert_true(res->nreg <= 64);
-  memcpy(res->reg, rg, res->nreg * sizeof *rg);
+  if (res->nreg) memcpy(res->reg, rg, res->nreg * sizeof *rg);
   na64_daq_reader_get_stats(r, &res->st);
   na64_daq_reader_close(r);
   /* invariants: all input consumed; callbacks == regions; regions ordered and disjoint */

@@ -1,0 +1,189 @@
+/* `na64 dump`: summary counts against the generated truth, damaged files (exit 0, regions on stderr),
+ * unreadable files (exit 1 naming the file), bad usage (exit 2), --events and --equipment filters. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/daq.h"
+#include "support/na64_test.h"
+#include "daq/daq_gen.h"
+
+#define SEED 31u
+#define NEV 60u
+
+static void write_file(const char *path, const void *buf, size_t n)
+{
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(buf, 1, n, f), n);
+  fclose(f);
+}
+
+/* Value of "key: value" in the output, or -1. */
+static long long value_of(const char *out, const char *key)
+{
+  char pat[128];
+  snprintf(pat, sizeof pat, "\n%s: ", key);
+  const char *p = strstr(out, pat);
+  if (!p && !strncmp(out, pat + 1, strlen(pat + 1))) p = out - 1;
+  if (!p) return -1;
+  return atoll(p + strlen(pat));
+}
+
+static size_t count_lines_starting(const char *out, const char *prefix)
+{
+  size_t n = 0, l = strlen(prefix);
+  for (const char *p = out; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+    if (!strncmp(p, prefix, l)) ++n;
+  return n;
+}
+
+static char *slurp(const char *path)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *b = calloc(1, 1 << 16);
+  size_t n = fread(b, 1, (1 << 16) - 1, f);
+  b[n] = 0;
+  fclose(f);
+  return b;
+}
+
+static void test_summary(void **state)
+{
+  (void)state;
+  char path[1200], cmd[4000];
+  size_t n;
+  for (int z = 0; z < 2; ++z) {
+    na64_daq_writer_options o = {.compress = z, .frame_events = 16};
+    void *buf = gen_run(SEED, NEV, &o, &n);
+    gen_tmp_path(path, sizeof path, z ? "cli-summary.dat.zst" : "cli-summary.dat");
+    write_file(path, buf, n);
+    free(buf);
+    /* truth from the generator */
+    long long f1 = 0, sadc = 0, apv = 0;
+    gen_event *g = malloc(sizeof *g);
+    for (uint32_t i = 0; i < NEV; ++i) {
+      gen_event_make(g, SEED, i, NEV);
+      f1 += (long long)g->nf1;
+      sadc += (long long)g->nsadc;
+      apv += (long long)g->napv;
+    }
+    free(g);
+    snprintf(cmd, sizeof cmd, "'%s' dump --summary '%s'", NA64_CLI_PATH, path);
+    char *out;
+    assert_int_equal(na64_test_run(cmd, &out), 0);
+    assert_int_equal(value_of(out, "compressed"), z);
+    assert_int_equal(value_of(out, "events"), NEV);
+    assert_int_equal(value_of(out, "physics"), NEV - 8);
+    assert_int_equal(value_of(out, "start_of_run"), 1);
+    assert_int_equal(value_of(out, "end_of_run"), 1);
+    assert_int_equal(value_of(out, "start_of_burst"), 6);
+    assert_int_equal(value_of(out, "end_of_burst"), 0);
+    assert_int_equal(value_of(out, "f1_hits"), f1);
+    assert_int_equal(value_of(out, "sadc_waveforms"), sadc);
+    assert_int_equal(value_of(out, "apv_hits"), apv);
+    assert_int_equal(value_of(out, "decode_errors"), 0);
+    assert_int_equal(value_of(out, "bad_regions"), 0);
+    assert_int_equal(value_of(out, "bytes_read"), (long long)n);
+    assert_int_equal(value_of(out, "bytes_skipped"), 0);
+    free(out);
+  }
+}
+
+static void test_damaged(void **state)
+{
+  (void)state;
+  char path[1200], errpath[1200], cmd[4000];
+  size_t n;
+  uint8_t *buf = gen_run(SEED, NEV, NULL, &n);
+  buf = realloc(buf, n + 100);
+  /* 37 bytes of garbage at the start, the last event cut by 10 bytes */
+  memmove(buf + 37, buf, n);
+  memset(buf, 0x33, 37);
+  n = n + 37 - 10;
+  gen_tmp_path(path, sizeof path, "cli-damaged.dat");
+  gen_tmp_path(errpath, sizeof errpath, "cli-damaged.err");
+  write_file(path, buf, n);
+  free(buf);
+  snprintf(cmd, sizeof cmd, "'%s' dump --summary '%s' 2>'%s'", NA64_CLI_PATH, path, errpath);
+  char *out;
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_int_equal(value_of(out, "events"), NEV - 1);
+  assert_int_equal(value_of(out, "end_of_run"), 0); /* the last event (end of run) was cut */
+  assert_int_equal(value_of(out, "bad_regions"), 2);
+  assert_int_equal(value_of(out, "bytes_read"), (long long)n);
+  free(out);
+  char *err = slurp(errpath);
+  assert_non_null(err);
+  assert_non_null(strstr(err, "bad region at offset 0, 37 bytes skipped: bad_magic"));
+  assert_non_null(strstr(err, "truncated"));
+  assert_non_null(strstr(err, path));
+  assert_int_equal(count_lines_starting(err, "na64 dump: "), 2);
+  free(err);
+}
+
+static void test_errors_and_usage(void **state)
+{
+  (void)state;
+  char cmd[4000];
+  char *out;
+  snprintf(cmd, sizeof cmd, "'%s' dump /nonexistent/run-77.dat 2>&1", NA64_CLI_PATH);
+  assert_int_equal(na64_test_run(cmd, &out), 1);
+  assert_non_null(strstr(out, "/nonexistent/run-77.dat"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' dump 2>&1", NA64_CLI_PATH);
+  assert_int_equal(na64_test_run(cmd, &out), 2);
+  assert_non_null(strstr(out, "FILE"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' dump x.dat --events -1 2>&1", NA64_CLI_PATH);
+  assert_int_equal(na64_test_run(cmd, &out), 2);
+  assert_non_null(strstr(out, "--events"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' dump a.dat b.dat 2>&1", NA64_CLI_PATH);
+  assert_int_equal(na64_test_run(cmd, &out), 2);
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' dump --help", NA64_CLI_PATH);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "--summary"));
+  free(out);
+}
+
+static void test_listing(void **state)
+{
+  (void)state;
+  char path[1200], cmd[4000];
+  size_t n;
+  void *buf = gen_run(SEED, NEV, NULL, &n);
+  gen_tmp_path(path, sizeof path, "cli-list.dat");
+  write_file(path, buf, n);
+  free(buf);
+  char *out;
+  snprintf(cmd, sizeof cmd, "'%s' dump '%s' --events 4", NA64_CLI_PATH, path);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_int_equal(count_lines_starting(out, "event "), 4);
+  assert_non_null(strstr(out, "event 0: start_of_run (type 1), run 4242"));
+  assert_non_null(strstr(out, "event 1: start_of_burst (type 5)"));
+  assert_non_null(strstr(out, "equipment F1 (type 1), source id 612"));
+  assert_non_null(strstr(out, "F1 header"));
+  assert_non_null(strstr(out, "F1 data"));
+  assert_non_null(strstr(out, " ns"));
+  assert_non_null(strstr(out, "SADC samples"));
+  free(out);
+  snprintf(cmd, sizeof cmd, "'%s' dump '%s' --events 4 --equipment %u", NA64_CLI_PATH, path, GEN_SADC_SOURCE);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "equipment SADC"));
+  assert_null(strstr(out, "equipment F1"));
+  assert_null(strstr(out, "equipment APV"));
+  free(out);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_summary),
+      cmocka_unit_test(test_damaged),
+      cmocka_unit_test(test_errors_and_usage),
+      cmocka_unit_test(test_listing),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
