@@ -166,6 +166,87 @@ double na64_aprime_sampler_efficiency(const na64_aprime_sampler *s);
 unsigned long na64_aprime_sampler_violations(const na64_aprime_sampler *s);
 void na64_aprime_sampler_free(na64_aprime_sampler *s);
 
+/* === electromagnetic cascade: track-length spectra === */
+/* Differential track length dT/dE of the e-, e+ (and photons) of the electromagnetic shower of one
+ * incident electron of energy E0, in a homogeneous material, from a 1-D (longitudinal) cascade
+ * with Tsai's complete-screening bremsstrahlung and pair-production spectra (Tsai, Rev. Mod. Phys.
+ * 46 (1974) 815, eqs. 3.83/3.84) and Rossi's Approximation B ionization loss (E_c per X0).
+ * Deterministic solution on a logarithmic energy grid (docs/cascade.md). Used for the A' yield
+ * N = N_EOT * n_atoms * int dE T(E) sigma(E) (refdata physics-formulas.md sec. 6). */
+enum { /* which spectrum */
+  NA64_TL_ELECTRON = 0, /* all e- (beam electron and secondaries) */
+  NA64_TL_POSITRON = 1, /* e+ */
+  NA64_TL_CHARGED = 2,  /* e- + e+ */
+  NA64_TL_PHOTON = 3,   /* photons */
+  NA64_TL_PRIMARY = 4   /* the beam electron alone */
+};
+enum { /* bremsstrahlung/pair spectra */
+  NA64_CASCADE_SPECTRA_TSAI = 0,   /* complete screening with the (1/9) terms (Tsai eqs. 3.83/3.84) */
+  NA64_CASCADE_SPECTRA_PDG = 1,    /* without them (PDG eqs. 34.29/34.31; Rossi's textbook case) */
+  NA64_CASCADE_SPECTRA_TSAI_LOG = 2 /* brems (4/3)/(-ln(1-v)): the kernel under which the beam
+                                       electron follows Tsai's I_e exactly (validation only) */
+};
+enum { /* ionization loss */
+  NA64_CASCADE_ION_NONE = 0, /* Rossi Approximation A */
+  NA64_CASCADE_ION_CONST = 1 /* Rossi Approximation B: E_c per X0 (material's E_c) */
+};
+typedef struct na64_cascade_opts {
+  int spectra;         /* NA64_CASCADE_SPECTRA_*, default TSAI */
+  int ionization;      /* NA64_CASCADE_ION_*, default CONST */
+  int cells_per_efold; /* energy cells per unit of ln E; 0: default (50 thick, 25 with depth) */
+  double depth_step;   /* X0, first depth step of the depth-resolved solution (steps then grow
+                          by 3% up to 5x); 0: default (0.05) */
+  int richardson;      /* 1 (default): Richardson extrapolation from n and 2n cells (2nd order) */
+} na64_cascade_opts;
+void na64_cascade_opts_default(na64_cascade_opts *opts);
+
+typedef struct na64_track_length na64_track_length;
+/* Solve the cascade of one electron of energy E0 (GeV) for E_min <= E <= E0 (0 < E_min < E0).
+ * depth_X0 <= 0: thick target (all depths); > 0: only the first depth_X0 radiation lengths, with
+ * the depth dependence kept. nbins: energy cells between E_min and E0 (0: default resolution).
+ * The material needs X0 > 0, E_c > 0 and its composition (Z of the components, or Z_eff). */
+int na64_track_length_new(const na64_material *mat, double E0, double E_min, double depth_X0,
+                          int nbins, na64_track_length **out, na64_err *err);
+/* Same with options (opts NULL: defaults; nbins taken from opts->cells_per_efold). */
+int na64_track_length_new_opts(const na64_material *mat, double E0, double E_min, double depth_X0,
+                               const na64_cascade_opts *opts, na64_track_length **out,
+                               na64_err *err);
+/* dT/dE in cm/GeV per incident electron over the whole solved depth (divide by
+ * na64_track_length_x0() for X0/GeV); 0 outside [E_min, E0]. */
+double na64_track_length_eval(const na64_track_length *tl, int which, double E);
+double na64_track_length_electron(const na64_track_length *tl, double E);
+double na64_track_length_positron(const na64_track_length *tl, double E);
+/* dT/dE (cm/GeV) accumulated within the first t_X0 radiation lengths (t_X0 clamped to
+ * [0, depth_X0]); NAN for a thick-target object (it has no depth information). */
+double na64_track_length_eval_depth(const na64_track_length *tl, int which, double E, double t_X0);
+/* Number of particles of kind `which` with E >= E_min crossing depth t_X0 (the longitudinal
+ * profile); NAN for a thick-target object. */
+double na64_track_length_profile(const na64_track_length *tl, int which, double t_X0);
+/* result = int_{Elo}^{Ehi} dE dT/dE(E) f(E) (cm times the unit of f), limits clipped to
+ * [E_min, E0]; f == NULL means f = 1 (the track length in cm). Two Gauss-Legendre points per
+ * energy cell. */
+int na64_track_length_fold(const na64_track_length *tl, double (*f)(double E, void *u), void *u,
+                           double Elo, double Ehi, int which, double *result, na64_err *err);
+/* result = int_0^depth dt int dE d2T/(dE dt) f(E, t_X0): the depth-weighted fold (e.g. the
+ * probability that an A' produced at depth t escapes the rest of the dump). f is called at the
+ * middle of each depth step, twice per energy cell and depth step. Needs depth_X0 > 0. */
+int na64_track_length_fold_depth(const na64_track_length *tl,
+                                 double (*f)(double E, double t_X0, void *u), void *u, double Elo,
+                                 double Ehi, int which, double *result, na64_err *err);
+double na64_track_length_x0(const na64_track_length *tl);    /* cm */
+double na64_track_length_e0(const na64_track_length *tl);    /* GeV */
+double na64_track_length_emin(const na64_track_length *tl);  /* GeV */
+double na64_track_length_depth(const na64_track_length *tl); /* X0; 0 for a thick target */
+int na64_track_length_ncells(const na64_track_length *tl);
+/* Objects are reference counted: _free drops one reference (NULL is allowed). */
+void na64_track_length_free(na64_track_length *tl);
+/* Cached solve, keyed by (material name, X0, E_c, composition, E0, E_min, depth, opts): a limit
+ * scan solves the cascade once. Returns a new reference (release it with _free). Thread-safe
+ * (one mutex; at most 32 entries, least recently used evicted). */
+int na64_track_length_get(const na64_material *mat, double E0, double E_min, double depth_X0,
+                          const na64_cascade_opts *opts, na64_track_length **out, na64_err *err);
+void na64_track_length_cache_clear(void);
+
 #ifdef __cplusplus
 }
 #endif
