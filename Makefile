@@ -44,6 +44,11 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 bench: build
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done
 
+# A longer libFuzzer run of the DATE reader than the 25 s of `make test` (tests/fuzz/run_fuzz.cmake).
+FUZZ_SECONDS ?= 600
+fuzz: build
+	NA64_FUZZ_SECONDS=$(FUZZ_SECONDS) ctest --test-dir $(BUILD) -L fuzz --output-on-failure --timeout $$(($(FUZZ_SECONDS) + 600))
+
 # Long physics validation against published numbers (not part of `make test`).
 validate: build
 	ctest --test-dir $(BUILD) -L validate --output-on-failure
