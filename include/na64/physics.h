@@ -233,6 +233,12 @@ int na64_track_length_fold(const na64_track_length *tl, double (*f)(double E, vo
 int na64_track_length_fold_depth(const na64_track_length *tl,
                                  double (*f)(double E, double t_X0, void *u), void *u, double Elo,
                                  double Ehi, int which, double *result, na64_err *err);
+/* Binned track lengths for fast repeated folds (e.g. an epsilon scan of the visible mode):
+ * out[it * nE + iE] = track length (cm) with E in [E_edges[iE], E_edges[iE+1]) accumulated between
+ * depths t_edges[it] and t_edges[it+1] (X0). nt = 0 (t_edges NULL): the whole solved depth. */
+int na64_track_length_binned(const na64_track_length *tl, int which, int nE,
+                             const double *E_edges, int nt, const double *t_edges, double *out,
+                             na64_err *err);
 double na64_track_length_x0(const na64_track_length *tl);    /* cm */
 double na64_track_length_e0(const na64_track_length *tl);    /* GeV */
 double na64_track_length_emin(const na64_track_length *tl);  /* GeV */
