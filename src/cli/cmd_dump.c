@@ -88,13 +88,14 @@ typedef struct counts {
 } counts;
 
 /* Decode every known block of the event to count hits and layout errors. */
-static void count_event(const na64_daq_event *ev, counts *c, na64_f1_hit **fh, na64_sadc_waveform **sw,
-                        na64_apv_hit **ah, size_t *cap)
+static void count_event(const na64_daq_event *ev, long equipment, counts *c, na64_f1_hit **fh,
+                        na64_sadc_waveform **sw, na64_apv_hit **ah, size_t *cap)
 {
   size_t cur = 0;
   na64_daq_equipment eq;
   long expected = (long)na64_daq_header_nb_in_burst(&ev->header);
   while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
+    if (equipment >= 0 && eq.header.id != (uint32_t)equipment) continue;
     c->blocks++;
     if (eq.nwords > *cap) {
       size_t nc = eq.nwords;
@@ -157,7 +158,7 @@ int cmd_dump(int argc, char **argv)
   cli_opt opts[] = {
       {"--events", OPT_INT, &max_events, 0, 1e15, 0, NULL, 0, "stop after this many events (count)", 0},
       {"--equipment", OPT_INT, &equipment, 0, 4294967295.0, 0, NULL, 0,
-       "show only equipment blocks with this equipmentId (DAQ source id)", 0},
+       "only equipment blocks with this equipmentId (DAQ source id), also in --summary", 0},
       {"--summary", OPT_FLAG, &summary, 1, 0, 0, NULL, 0,
        "print one `key: value` line per count (events by type, hits, bad regions, bytes)", 0},
       {"--no-words", OPT_FLAG, &no_words, 1, 0, 0, NULL, 0, "headers and equipment blocks only, no payload words", 0},
@@ -200,7 +201,7 @@ int cmd_dump(int argc, char **argv)
       break;
     }
     if (summary) {
-      count_event(&ev, &c, &fh, &sw, &ah, &cap);
+      count_event(&ev, equipment, &c, &fh, &sw, &ah, &cap);
     } else {
       print_header(&ev, n);
       size_t cur = 0;

@@ -155,7 +155,7 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
         const uint16_t tr = (uint16_t)trig;
         const uint8_t port = (uint8_t)(key >> 3), chip = (uint8_t)(key & 7u);
         size_t j = i + 1, lim = nw - j < cap - n ? nw : j + (cap - n);
-        na64_f1_hit *h = hits + n;
+        na64_f1_hit *h = lim > j ? hits + n : NULL; /* hits may be NULL when cap == 0 */
         for (; j < lim && (w[j] & 0xFF870000u) == expect; ++j, ++h) {
           uint32_t y = w[j];
           uint16_t t = (uint16_t)y;

@@ -175,6 +175,15 @@ static void test_listing(void **state)
   assert_null(strstr(out, "equipment F1"));
   assert_null(strstr(out, "equipment APV"));
   free(out);
+  /* the filter applies to the summary counts too: one SADC block per physics event, no F1/APV hits */
+  snprintf(cmd, sizeof cmd, "'%s' dump --summary '%s' --equipment %u", NA64_CLI_PATH, path, GEN_SADC_SOURCE);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_int_equal(value_of(out, "equipment_blocks"), NEV - 8);
+  assert_int_equal(value_of(out, "f1_hits"), 0);
+  assert_int_equal(value_of(out, "apv_hits"), 0);
+  assert_true(value_of(out, "sadc_waveforms") >= NEV - 8);
+  assert_int_equal(value_of(out, "events"), NEV);
+  free(out);
 }
 
 int main(void)

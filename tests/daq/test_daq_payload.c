@@ -129,6 +129,8 @@ static void test_f1_malformed(void **state)
   eq = block(NA64_DAQ_EQ_F1, 612, c, 5);
   assert_int_equal(na64_daq_f1_decode(&eq, 17, out, 1, &nh, NULL, &err), NA64_ERANGE);
   assert_int_equal(nh, 1);
+  assert_int_equal(na64_daq_f1_decode(&eq, 17, NULL, 0, &nh, NULL, &err), NA64_ERANGE); /* no room at all */
+  assert_int_equal(nh, 0);
 }
 
 /* Random hits: encode -> decode gives the hits back grouped by (port, chip), order kept inside. */
