@@ -380,7 +380,7 @@ static int system_build(system_t *s, const kpar *p, int n, double h, double E0, 
   s->sigma0 = 7.0 / 9.0 - (p->spectra == NA64_CASCADE_SPECTRA_TSAI ? p->a : 0.0) / 6.0;
   /* Ionization (Approximation B): continuous loss eps_ion GeV per X0. The drift rate out of a
    * cell is eps/(E_top - E_bottom): exact for a flat dT/dE across the cell, the shape of the
-   * ionization-dominated regime (Rossi 1952, sec. 5.10). */
+   * ionization-dominated regime (Rossi 1952, ch. 5, Approximation B). */
   for (int j = 0; j < n; ++j) {
     double Etop = E0 * exp(-j * h), Ebot = E0 * exp(-(j + 1) * h);
     s->d[j] = eps_ion > 0.0 ? eps_ion / (Etop - Ebot) : 0.0;
@@ -539,8 +539,8 @@ static int solve_depth(const system_t *s, int m, const double *tk, double *cum, 
 /* The multigroup takes particles uniformly spread over a cell, but the beam electron starts at
  * the top edge u = 0 and its distribution is singular there (for Tsai's kernel exactly the Gamma
  * density u^(4t/3 - 1)/Gamma(4t/3)): the first cells would be off by O(1). There the beam
- * electron alone is a subordinator in u with Laplace exponent (Rossi's A(s), Rossi 1952 eq.
- * 5.4.8; here for Tsai's spectrum)
+ * electron alone is a subordinator in u with Laplace exponent (Rossi's A(s) of ch. 5 of his
+ * 1952 book, here for Tsai's spectrum)
  *   A(s) = int_0^1 [1 - (1-v)^s] phi(v) dv
  *        = (4/3 + a)[psi(s+1) + gamma_E - s/(s+1)] + 1/2 - 1/((s+1)(s+2)),
  * (Tsai-log kernel: (4/3) ln(1+s)), plus the ionization drift eps/E (held constant over the

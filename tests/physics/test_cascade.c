@@ -131,7 +131,7 @@ static void test_tsai_kernel_exact(void **state)
  * exact e- kernel is 4/(3w) - 2 + O(w), Tsai's 4/(3w) - 4/3 + O(w), i.e. it lacks a rate 2/3 per
  * unit w of jumps; to first order this changes the density at y = ln(E0/E) by a relative
  * -(y/2)(1 - 4t/3). Tolerance: 0.6 y_max + 0.5% over the bin, for y <= 0.105 and t <= 0.5 (the
- * measured deviations are -2.9% for E in [90, 95] GeV at t = 0.05, <= 1.2% above 95 GeV). For
+ * measured deviations are -3.0% ... +1.3%). For
  * Tsai's spectrum with the (1/9) terms the soft coefficient is 4/3 + a (a = 0.0324 for lead), so
  * I_e is taken with b = 4/3 + a there. */
 static void test_tsai_physical_kernel(void **state)
@@ -232,7 +232,7 @@ static void test_approx_a_asymptote(void **state)
 }
 
 /* (2) Approximation B conserves energy: every GeV ends as ionization at E_c per X0, so the total
- * track length of e+- is E0/E_c radiation lengths (Rossi 1952, sec. 5.7). The solve starts at
+ * track length of e+- is E0/E_c radiation lengths (Rossi 1952, ch. 5). The solve starts at
  * E_min = 1e-7 GeV: what is lost below it is ~ 7 E_min/E_c of E0 (1e-4; measured by moving
  * E_min), the discretisation error is 5e-4. Tolerance 0.3%. Checked for lead and copper (E_c
  * differs by 2.6) with the materials of the physics module, in cm. */
@@ -295,7 +295,7 @@ static void test_material_scaling(void **state)
 }
 
 /* (5) e+ < e- at every energy (the beam electron is an e-; secondaries come in pairs), the
- * positron share grows towards low energy, where the beam electron's share E/E0-suppressed, and
+ * positron share grows towards low energy, where the beam electron's share is small, and
  * there are almost no positrons near E0 (a positron near E0 needs a hard photon that converts
  * asymmetrically): e+/e- < 5% above 0.9 E0, > 0.8 at 0.01 E0. */
 static void test_positron_below_electron(void **state)
@@ -485,8 +485,7 @@ static void test_depth_consistency(void **state)
 
 /* Rossi's Approximation B longitudinal development of an electron shower (all particles, here
  * those above E_min = E_c/740): maximum at t_max = 1.01 (ln y - 1) with N_max =
- * 0.31 y / sqrt(ln y - 0.37), y = E0/E_c (Rossi 1952, Table 5.10.2 summary; also Rossi and
- * Greisen 1941). These are saddle-point formulas, a few % accurate; tolerance 0.3 X0 on t_max and
+ * 0.31 y / sqrt(ln y - 0.37), y = E0/E_c (Rossi 1952, ch. 5; Rossi and Greisen 1941). These are saddle-point formulas, a few % accurate; tolerance 0.3 X0 on t_max and
  * 10% on N_max (measured: +0.05 X0, +4.7%). */
 static void test_profile_rossi(void **state)
 {
