@@ -239,6 +239,13 @@ int na64_track_length_fold_depth(const na64_track_length *tl,
 int na64_track_length_binned(const na64_track_length *tl, int which, int nE,
                              const double *E_edges, int nt, const double *t_edges, double *out,
                              na64_err *err);
+/* Quadrature with the track length as weight function: n nodes E[i] (GeV) and weights w[i] (cm)
+ * such that sum_i w[i] f(E[i]) ~ int_{Elo}^{Ehi} dE T(E) f(E) (restricted to depths t_from..t_to
+ * X0; t_to < 0: the whole solved depth). Panels of equal width in ln E, the node at the panel's
+ * track-length-weighted mean energy: exact for f linear within each panel, including the
+ * integrable spike of the beam electron at E0 that point evaluations on a fixed grid miss. */
+int na64_track_length_nodes(const na64_track_length *tl, int which, double Elo, double Ehi,
+                            double t_from, double t_to, int n, double *E, double *w, na64_err *err);
 double na64_track_length_x0(const na64_track_length *tl);    /* cm */
 double na64_track_length_e0(const na64_track_length *tl);    /* GeV */
 double na64_track_length_emin(const na64_track_length *tl);  /* GeV */

@@ -1363,6 +1363,60 @@ int na64_track_length_binned(const na64_track_length *tl, int which, int nE,
   return NA64_OK;
 }
 
+static double f_energy(double E, void *u)
+{
+  (void)u;
+  return E;
+}
+
+int na64_track_length_nodes(const na64_track_length *tl, int which, double Elo, double Ehi,
+                            double t_from, double t_to, int n, double *E, double *w, na64_err *err)
+{
+  if (!tl || !E || !w) return na64_err_set(err, NA64_EINVAL, "na64_track_length_nodes: NULL argument");
+  if (!which_ok(which))
+    return na64_err_set(err, NA64_EINVAL, "na64_track_length_nodes: unknown spectrum %d", which);
+  if (n < 1 || n > 100000)
+    return na64_err_set(err, NA64_EINVAL, "na64_track_length_nodes: n = %d nodes (need 1..100000)", n);
+  if (isnan(Elo) || isnan(Ehi) || isnan(t_from) || isnan(t_to))
+    return na64_err_set(err, NA64_EINVAL, "na64_track_length_nodes: NaN argument");
+  int whole = t_to < 0.0;
+  if (!whole && (tl->m == 0 || !(t_to >= t_from) || t_from < 0.0))
+    return na64_err_set(err, NA64_EINVAL,
+                        "na64_track_length_nodes: depth range [%g, %g] X0 %s", t_from, t_to,
+                        tl->m == 0 ? "requested from a thick-target solve (pass t_to < 0)"
+                                   : "invalid (need 0 <= t_from <= t_to)");
+  for (int i = 0; i < n; ++i) E[i] = w[i] = 0.0;
+  double lo = fmax(Elo, tl->Emin), hi = fmin(Ehi, tl->E0);
+  if (!(hi > lo)) return NA64_OK;
+  double ulo = log(tl->E0 / hi), uhi = log(tl->E0 / lo);
+  view_t va, vb;
+  if (whole) {
+    va = vb = view_final(tl); /* va unused */
+  } else {
+    double wa, wb;
+    int ka = depth_index(tl, t_from, &wa), kb = depth_index(tl, t_to, &wb);
+    va = view_rows(tl, ka, 1.0 - wa, wa);
+    vb = view_rows(tl, kb, 1.0 - wb, wb);
+  }
+  for (int i = 0; i < n; ++i) {
+    /* equal panels in u; the node is the panel's track-length-weighted mean energy */
+    double a = ulo + (uhi - ulo) * i / n, b = ulo + (uhi - ulo) * (i + 1) / n;
+    double mass = fold_view(&vb, which, NULL, NULL, a, b);
+    double mom = fold_view(&vb, which, f_energy, NULL, a, b);
+    if (!whole) {
+      mass -= fold_view(&va, which, NULL, NULL, a, b);
+      mom -= fold_view(&va, which, f_energy, NULL, a, b);
+    }
+    double Ea = tl->E0 * exp(-b), Eb = tl->E0 * exp(-a);
+    double Ec = mass > 0.0 ? mom / mass : 0.5 * (Ea + Eb);
+    if (!(Ec >= Ea)) Ec = Ea; /* rounding */
+    if (!(Ec <= Eb)) Ec = Eb;
+    E[i] = Ec;
+    w[i] = mass > 0.0 ? tl->X0 * mass : 0.0;
+  }
+  return NA64_OK;
+}
+
 double na64_track_length_x0(const na64_track_length *tl) { return tl ? tl->X0 : NAN; }
 double na64_track_length_e0(const na64_track_length *tl) { return tl ? tl->E0 : NAN; }
 double na64_track_length_emin(const na64_track_length *tl) { return tl ? tl->Emin : NAN; }

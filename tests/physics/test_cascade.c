@@ -516,6 +516,16 @@ static double f_one_depth(double E, double t, void *u)
   (void)E, (void)t, (void)u;
   return 1.0;
 }
+static double f_sig(double E, void *u)
+{
+  (void)u;
+  return (E - 50.0) / E * (1.0 + 0.3 * log(E));
+}
+static double f_energy_t(double E, void *u)
+{
+  (void)u;
+  return E;
+}
 static double f_nan(double E, void *u)
 {
   (void)E, (void)u;
@@ -567,6 +577,36 @@ static void test_fold(void **state)
     double ref = fold_range(a, NA64_TL_POSITRON, Ee[i], Ee[i + 1]);
     assert_rel(sum, ref, 1e-9);
     assert_rel(tab0[i], ref, 1e-12);
+  }
+  /* quadrature nodes with the track length as weight: exact for 1 and E, 1e-4 for a smooth
+   * cross-section-like f over the invisible-mode window (where the beam electron's spike at E0
+   * holds a fifth of the track length); depth ranges add up */
+  {
+    double En[64], wn[64], sw = 0.0, swE = 0.0, swg = 0.0, ref1, refE, refg;
+    assert_int_equal(na64_track_length_nodes(a, NA64_TL_CHARGED, 50.0, 100.0, 0.0, -1.0, 64, En, wn, &err), NA64_OK);
+    for (int i = 0; i < 64; ++i) {
+      assert_true(En[i] >= 50.0 && En[i] <= 100.0 && wn[i] >= 0.0);
+      sw += wn[i];
+      swE += wn[i] * En[i];
+      swg += wn[i] * f_sig(En[i], NULL);
+    }
+    assert_int_equal(na64_track_length_fold(a, NULL, NULL, 50.0, 100.0, NA64_TL_CHARGED, &ref1, &err), NA64_OK);
+    assert_int_equal(na64_track_length_fold(a, f_energy_t, NULL, 50.0, 100.0, NA64_TL_CHARGED, &refE, &err), NA64_OK);
+    assert_int_equal(na64_track_length_fold(a, f_sig, NULL, 50.0, 100.0, NA64_TL_CHARGED, &refg, &err), NA64_OK);
+    assert_rel(sw, ref1, 1e-12);
+    assert_rel(swE, refE, 1e-8); /* 2-point Gauss on panel pieces vs whole cells: O(h^4) */
+    assert_rel(swg, refg, 1e-4);
+    const double tr[] = {0.0, 1.0, 3.0, 20.0};
+    double part = 0.0;
+    for (int k = 0; k < 3; ++k) {
+      assert_int_equal(na64_track_length_nodes(a, NA64_TL_CHARGED, 50.0, 100.0, tr[k], tr[k + 1], 64, En, wn, &err), NA64_OK);
+      for (int i = 0; i < 64; ++i) part += wn[i];
+    }
+    assert_rel(part, ref1, 1e-9);
+    na64_track_length *th = solve(&m1, 100.0, 50.0, 0.0, NA64_CASCADE_SPECTRA_TSAI, NA64_CASCADE_ION_CONST, 0);
+    assert_int_equal(na64_track_length_nodes(th, NA64_TL_CHARGED, 50.0, 100.0, 0.0, 1.0, 64, En, wn, &err), NA64_EINVAL);
+    assert_int_equal(na64_track_length_nodes(th, NA64_TL_CHARGED, 50.0, 100.0, 0.0, -1.0, 0, En, wn, &err), NA64_EINVAL);
+    na64_track_length_free(th);
   }
   const double bad_e[] = {1, 5, 5, 60, 99.5, 100};
   assert_int_equal(na64_track_length_binned(a, NA64_TL_POSITRON, 5, bad_e, 0, NULL, tab0, &err), NA64_EINVAL);
