@@ -5,3 +5,24 @@ pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 target_link_libraries(na64 PRIVATE PkgConfig::ZSTD)
 # DATE raw data: libFuzzer harness of the reader, short run labelled "fuzz" (tests/fuzz/fuzz.cmake).
 include(${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz.cmake OPTIONAL)
+# SQLite: the conditions database (src/cond, src/geom). Schema migrations sql/migrations/*.sql are
+# compiled into the library; the default database conditions.db is built from sql/setups/*.sql by
+# `na64 cond build` at build time and installed to share/na64/ (docs/conditions.md).
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+target_link_libraries(na64 PRIVATE PkgConfig::SQLITE3)
+file(GLOB NA64_SQL_MIGRATIONS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/sql/migrations/*.sql)
+file(GLOB NA64_SQL_SETUPS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/sql/setups/*.sql)
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c
+  COMMAND ${CMAKE_COMMAND} -DOUT=${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c
+          -DSQL_DIR=${CMAKE_SOURCE_DIR}/sql/migrations -P ${CMAKE_SOURCE_DIR}/sql/embed_migrations.cmake
+  DEPENDS ${NA64_SQL_MIGRATIONS} ${CMAKE_SOURCE_DIR}/sql/embed_migrations.cmake
+  COMMENT "Embedding sql/migrations/*.sql into libna64")
+target_sources(na64 PRIVATE ${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c)
+target_compile_definitions(na64 PRIVATE NA64_COND_BUILD_DB="${CMAKE_BINARY_DIR}/conditions.db"
+  NA64_COND_INSTALL_DB="${CMAKE_INSTALL_FULL_DATADIR}/na64/conditions.db")
+add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/conditions.db
+  COMMAND na64_cli cond build --out ${CMAKE_BINARY_DIR}/conditions.db ${NA64_SQL_SETUPS}
+  DEPENDS na64_cli ${NA64_SQL_SETUPS} ${NA64_SQL_MIGRATIONS}
+  COMMENT "Building the default conditions database from sql/setups/*.sql" VERBATIM)
+add_custom_target(na64_conditions_db ALL DEPENDS ${CMAKE_BINARY_DIR}/conditions.db)
+install(FILES ${CMAKE_BINARY_DIR}/conditions.db DESTINATION ${CMAKE_INSTALL_DATADIR}/na64)

@@ -1,0 +1,174 @@
+-- Visible-mode setup of 2018 at 150 GeV (setup 'visible_2018', runs 4224-4309): the layout of
+-- 2017 (20_visible_2017.sql) optimised for larger couplings (shorter-lived A'): a shorter WCAL and a
+-- higher beam energy (PRD 101 071101(R)).
+--
+-- Published (refdata): runs 4224-4309 and the 150 GeV beam (NA64 analysis code); SRD with 2
+-- modules in the 2018 visible run; WCAL with 3 readout sections; ECAL, HCAL as before.
+-- ESTIMATES (docs/conditions.md, "Geometry estimates"):
+--   * Transverse placement on the 150 GeV electron trajectory, x = theta * (z - 775 cm) with
+--     theta = 0.29979 * 7 T*m / 150 GeV = 0.0139903 rad (same magnets as in 2017).
+--   * WCAL: 25 layers of 3 mm W + 2 mm Sc (12.5 cm, 21.5 X0), 6 x 6 cm2, front face at z = 1500 cm;
+--     WCAL0 = layers 1-7, WCAL1 = 8-21, WCAL2 (catcher) = 22-25: shorter than in 2017 so that
+--     short-lived A' decay behind it. Lengths/X0 are not published.
+--   * V2 10 x 10 x 1 cm at 1515 cm; decay volume 1520-1820 cm; S4 at 1825 cm.
+--   * Trackers, ECAL, VETO and HCAL at the 2017 positions; SRD (2 modules) at 1400 cm.
+
+WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
+  d(name, kind, dx, z, sx, sy, sz, material, comment) AS (VALUES
+    ('SRD',  'srd',        -11.0, 1401.8,  16.0,  16.0,    3.6, NULL,    'ESTIMATE: position; 2 modules (published)'),
+    ('WCAL', 'wcal',         0.0, 1506.25,  6.0,   6.0,   12.5, NULL,    '3 sections (published); sizes ESTIMATE'),
+    ('V2',   'counter',      0.0, 1515.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
+    ('DV',   'decay_volume', 0.0, 1670.0,  20.0,  20.0,  300.0, NULL,    'ESTIMATE: evacuated decay volume'),
+    ('S4',   'counter',      0.0, 1825.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter'),
+    ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
+    ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
+    ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
+    ('MM04', 'micromegas',   0.0, 1925.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
+    ('ST03', 'straw',        0.0, 1951.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 2 mm straws'),
+    ('ECAL', 'ecal',         0.0, 2022.5,  22.92, 22.92,  45.0, NULL,    '6 x 6 cells of 3.82 cm (published); z ESTIMATE'),
+    ('VETO', 'veto',         0.0, 2052.0,  48.0,  48.0,    4.0, 'Sc',    'sizes ESTIMATE'),
+    ('HCAL', 'hcal',         0.0, 2394.6,  60.0,  60.0,  589.2, NULL,    '4 modules of 3 x 3 cells (published); sizes ESTIMATE'))
+INSERT INTO detectors (first_run, last_run, setup, name, kind, x, y, z, size_x, size_y, size_z, material, comment)
+SELECT 4224, 4309, 'visible_2018', d.name, d.kind, round(geo.theta * (d.z - geo.pivot), 2) + d.dx, 0.0,
+       d.z, d.sx, d.sy, d.sz, d.material, d.comment
+FROM d, geo;
+
+WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
+  p(detector, name, z, angle, pitch, n, su, sv) AS (VALUES
+    ('ST01', 'ST01X', 1850.0,  0.0, 0.6,    64, 20.0, 20.0),
+    ('ST01', 'ST01Y', 1852.0, 90.0, 0.6,    64, 20.0, 20.0),
+    ('MM03', 'MM03X', 1875.0,  0.0, 0.025, 320,  8.0,  8.0),
+    ('MM03', 'MM03Y', 1876.0, 90.0, 0.025, 320,  8.0,  8.0),
+    ('ST02', 'ST02X', 1900.0,  0.0, 0.6,    64, 20.0, 20.0),
+    ('ST02', 'ST02Y', 1902.0, 90.0, 0.6,    64, 20.0, 20.0),
+    ('MM04', 'MM04X', 1925.0,  0.0, 0.025, 320,  8.0,  8.0),
+    ('MM04', 'MM04Y', 1926.0, 90.0, 0.025, 320,  8.0,  8.0),
+    ('ST03', 'ST03X', 1950.0,  0.0, 0.2,    96, 20.0, 20.0),
+    ('ST03', 'ST03Y', 1952.0, 90.0, 0.2,    96, 20.0, 20.0))
+INSERT INTO planes (first_run, last_run, setup, detector, name, x, y, z, angle_deg, pitch, nchannels, size_u, size_v, comment)
+SELECT 4224, 4309, 'visible_2018', p.detector, p.name, round(geo.theta * (p.z - geo.pivot), 2), 0.0, p.z,
+       p.angle, p.pitch, p.n, p.su, p.sv, 'ESTIMATE: position'
+FROM p, geo;
+
+INSERT INTO straw_layers (first_run, last_run, setup, plane, layer, nwires, diameter, pitch, stagger, dz, comment) VALUES
+  (4224, 4309, 'visible_2018', 'ST01X', 0, 32, 0.6, 0.6, -0.15, -0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST01X', 1, 32, 0.6, 0.6,  0.15,  0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST01Y', 0, 32, 0.6, 0.6, -0.15, -0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST01Y', 1, 32, 0.6, 0.6,  0.15,  0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST02X', 0, 32, 0.6, 0.6, -0.15, -0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST02X', 1, 32, 0.6, 0.6,  0.15,  0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST02Y', 0, 32, 0.6, 0.6, -0.15, -0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST02Y', 1, 32, 0.6, 0.6,  0.15,  0.26,   '6 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST03X', 0, 48, 0.2, 0.2, -0.05, -0.0866, '2 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST03X', 1, 48, 0.2, 0.2,  0.05,  0.0866, '2 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST03Y', 0, 48, 0.2, 0.2, -0.05, -0.0866, '2 mm straws'),
+  (4224, 4309, 'visible_2018', 'ST03Y', 1, 48, 0.2, 0.2,  0.05,  0.0866, '2 mm straws');
+
+WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 63)
+INSERT INTO straw_wires (first_run, last_run, setup, plane, wire, layer, u, dz)
+SELECT l.first_run, l.last_run, l.setup, l.plane, l.layer * l.nwires + k.n, l.layer,
+       (k.n - (l.nwires - 1) / 2.0) * l.pitch + l.stagger, l.dz
+FROM straw_layers AS l JOIN k ON k.n < l.nwires
+WHERE l.setup = 'visible_2018'
+ORDER BY l.plane, l.layer, k.n;
+
+INSERT INTO calo_sections (first_run, last_run, setup, detector, section, name, z_offset, length, nlayers,
+                           absorber, absorber_thickness, active, active_thickness, comment) VALUES
+  (4224, 4309, 'visible_2018', 'SRD',  0, 'SRD',   0.0,   1.6,   8, 'Pb', 0.1,  'Sc', 0.1,  'ESTIMATE: per module'),
+  (4224, 4309, 'visible_2018', 'WCAL', 0, 'WCAL0', 0.0,   3.5,   7, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 1-7'),
+  (4224, 4309, 'visible_2018', 'WCAL', 1, 'WCAL1', 3.5,   7.0,  14, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 8-21'),
+  (4224, 4309, 'visible_2018', 'WCAL', 2, 'WCAL2', 10.5,  2.0,   4, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 22-25 ESTIMATE'),
+  (4224, 4309, 'visible_2018', 'V2',   0, 'V2',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
+  (4224, 4309, 'visible_2018', 'S4',   0, 'S4',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
+  (4224, 4309, 'visible_2018', 'ECAL', 0, 'ECAL0', 0.0,   4.5,  15, 'Pb', 0.15, 'Sc', 0.15, 'pre-shower ~4 X0 (published); layers ESTIMATE'),
+  (4224, 4309, 'visible_2018', 'ECAL', 1, 'ECAL1', 4.5,  40.5, 135, 'Pb', 0.15, 'Sc', 0.15, 'total ~40 X0 (published); layers ESTIMATE'),
+  (4224, 4309, 'visible_2018', 'VETO', 0, 'VETO',  0.0,   4.0,   1, NULL, 0.0,  'Sc', 4.0,  'ESTIMATE: thickness'),
+  (4224, 4309, 'visible_2018', 'HCAL', 0, 'HCAL',  0.0, 139.2,  48, 'Fe', 2.5,  'Sc', 0.4,  '~7.5 lambda_I per module (published); layers ESTIMATE');
+
+WITH RECURSIVE geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
+  k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 35)
+INSERT INTO calo_cells (first_run, last_run, setup, detector, module, ix, iy, x, y, z, size_x, size_y, size_z)
+SELECT 4224, 4309, 'visible_2018', 'SRD', k.n, 0, 0, round(geo.theta * (1401.8 - geo.pivot), 2) - 11.0, 0.0,
+       1400.8 + 2.0 * k.n, 16.0, 16.0, 1.6 FROM k, geo WHERE k.n < 2
+UNION ALL
+SELECT 4224, 4309, 'visible_2018', 'WCAL', 0, 0, 0, round(geo.theta * (1506.25 - geo.pivot), 2), 0.0,
+       1506.25, 6.0, 6.0, 12.5 FROM geo
+UNION ALL
+SELECT 4224, 4309, 'visible_2018', 'V2', 0, 0, 0, round(geo.theta * (1515.0 - geo.pivot), 2), 0.0,
+       1515.0, 10.0, 10.0, 1.0 FROM geo
+UNION ALL
+SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1825.0 - geo.pivot), 2), 0.0,
+       1825.0, 10.0, 10.0, 1.0 FROM geo
+UNION ALL
+SELECT 4224, 4309, 'visible_2018', 'ECAL', 0, k.n % 6, k.n / 6,
+       round(geo.theta * (2022.5 - geo.pivot), 2) + (k.n % 6 - 2.5) * 3.82, (k.n / 6 - 2.5) * 3.82,
+       2022.5, 3.82, 3.82, 45.0 FROM k, geo
+UNION ALL
+SELECT 4224, 4309, 'visible_2018', 'VETO', 0, k.n % 2, k.n / 2,
+       round(geo.theta * (2052.0 - geo.pivot), 2) + (k.n % 2 - 0.5) * 24.0, (k.n / 2 - 1) * 16.0,
+       2052.0, 24.0, 16.0, 4.0 FROM k, geo WHERE k.n < 6
+UNION ALL
+SELECT 4224, 4309, 'visible_2018', 'HCAL', k.n / 9, k.n % 3, (k.n % 9) / 3,
+       round(geo.theta * (2169.6 + 150.0 * (k.n / 9) - geo.pivot), 2) + (k.n % 3 - 1) * 20.0, ((k.n % 9) / 3 - 1) * 20.0,
+       2169.6 + 150.0 * (k.n / 9), 20.0, 20.0, 139.2 FROM k, geo;
+
+-- Channel maps as in 2017 (conventions of 10_invisible_2016_2018.sql): straws on F1 source 400, downstream
+-- Micromegas on APV source 501, ECAL 600, HCAL 601, SRD / VETO / WCAL / counters on 602
+-- (port 0: V2 channel 2 and S4 channel 3 next to S0 and S1; port 1 SRD; port 2 VETO; port 3 WCAL
+-- with channel = section).
+WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 95),
+  cabling(plane, detector, first_port) AS (VALUES
+    ('ST01X', 'ST01', 0), ('ST01Y', 'ST01', 1), ('ST02X', 'ST02', 2), ('ST02Y', 'ST02', 3),
+    ('ST03X', 'ST03', 4), ('ST03Y', 'ST03', 6))
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire)
+SELECT 4224, 4309, 'visible_2018', 400, c.first_port + k.n / 64, (k.n % 64) / 8, k.n % 8, c.detector, c.plane, k.n
+FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup = 'visible_2018'
+JOIN k ON k.n < p.nchannels
+ORDER BY c.plane, k.n;
+
+WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 319),
+  cabling(src_id, plane, detector, first_chip) AS (VALUES
+    (501, 'MM03X', 'MM03', 0), (501, 'MM03Y', 'MM03', 3), (501, 'MM04X', 'MM04', 6), (501, 'MM04Y', 'MM04', 9))
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire)
+SELECT 4224, 4309, 'visible_2018', c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n
+FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup = 'visible_2018'
+JOIN k ON k.n < p.nchannels
+ORDER BY c.src_id, c.plane, k.n;
+
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, module, ix, iy, section)
+SELECT c.first_run, c.last_run, c.setup,
+       CASE c.detector WHEN 'ECAL' THEN 600 WHEN 'HCAL' THEN 601 ELSE 602 END,
+       CASE c.detector WHEN 'ECAL' THEN s.section WHEN 'HCAL' THEN c.module WHEN 'SRD' THEN 1
+                       WHEN 'VETO' THEN 2 WHEN 'WCAL' THEN 3 ELSE 0 END,
+       0,
+       CASE c.detector WHEN 'ECAL' THEN c.iy * 6 + c.ix WHEN 'HCAL' THEN c.iy * 3 + c.ix
+                       WHEN 'SRD' THEN c.module WHEN 'VETO' THEN c.iy * 2 + c.ix WHEN 'WCAL' THEN s.section
+                       WHEN 'V2' THEN 2 ELSE 3 END,
+       c.detector, c.module, c.ix, c.iy, s.section
+FROM calo_cells AS c JOIN calo_sections AS s ON s.detector = c.detector AND s.setup = c.setup
+WHERE c.setup = 'visible_2018'
+ORDER BY c.detector, s.section, c.module, c.iy, c.ix;
+
+-- Nominal calibrations: as in 10_invisible_2016_2018.sql; WCAL sections 0.045 GeV per count (150 GeV).
+INSERT INTO straw_t0 (first_run, last_run, setup, plane, wire, t0, comment)
+SELECT w.first_run, w.last_run, w.setup, w.plane, w.wire, 40.0 + 0.5 * ((w.wire / 8) % 4), 'ESTIMATE: nominal'
+FROM straw_wires AS w WHERE w.setup = 'visible_2018' ORDER BY w.plane, w.wire;
+
+INSERT INTO straw_rt (first_run, last_run, setup, plane, points, sigma_r, comment)
+SELECT p.first_run, p.last_run, p.setup, p.name,
+       CASE WHEN p.pitch > 0.4
+         THEN '[[0.00,0.000],[4.51,0.030],[11.11,0.060],[18.81,0.090],[27.35,0.120],[36.55,0.150],[46.33,0.180],[56.61,0.210],[67.34,0.240],[78.48,0.270],[90.00,0.300]]'
+         ELSE '[[0.00,0.000],[1.50,0.010],[3.70,0.020],[6.27,0.030],[9.12,0.040],[12.18,0.050],[15.44,0.060],[18.87,0.070],[22.45,0.080],[26.16,0.090],[30.00,0.100]]'
+       END,
+       CASE WHEN p.pitch > 0.4 THEN 0.02 ELSE 0.01 END, 'ESTIMATE: nominal'
+FROM planes AS p JOIN detectors AS d ON d.name = p.detector AND d.setup = p.setup
+WHERE p.setup = 'visible_2018' AND d.kind = 'straw' ORDER BY p.name;
+
+INSERT INTO calo_calib (first_run, last_run, setup, detector, module, ix, iy, section, gain, ped_even, ped_odd, comment)
+SELECT c.first_run, c.last_run, c.setup, c.detector, c.module, c.ix, c.iy, s.section,
+       CASE c.detector WHEN 'ECAL' THEN (CASE s.section WHEN 0 THEN 0.002 ELSE 0.03 END)
+                       WHEN 'HCAL' THEN 0.05 WHEN 'WCAL' THEN 0.045 WHEN 'SRD' THEN 1.0e-4 ELSE 2.0e-5 END,
+       150.0, 151.0, 'ESTIMATE: nominal'
+FROM calo_cells AS c JOIN calo_sections AS s ON s.detector = c.detector AND s.setup = c.setup
+WHERE c.setup = 'visible_2018'
+ORDER BY c.detector, s.section, c.module, c.iy, c.ix;
