@@ -1,0 +1,116 @@
+/* Conditions database throughput: geometry load per run, channel-map look-ups per second (the
+ * decoder's per-hit cost), export and import (with validation) of the whole default database.
+ * Uses the default database (conditions.db next to this program, or $NA64_CONDITIONS_DB).
+ * Figures go to docs/conditions.md; nothing here is a test. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "na64/cond.h"
+#include "na64/core.h"
+#include "na64/geom.h"
+
+static double now(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec + 1e-9 * ts.tv_nsec;
+}
+
+static int die(const na64_err *err)
+{
+  fprintf(stderr, "bench_cond: %s\n", err->msg);
+  return 1;
+}
+
+int main(void)
+{
+  na64_err err = {0, ""};
+  char path[4096];
+  na64_cond_default_path(path, sizeof path);
+  na64_cond *db = NULL;
+  if (na64_cond_open(path, NA64_COND_READONLY, &db, &err) != NA64_OK) return die(&err);
+  printf("database: %s (schema %d)\n", path, na64_cond_schema_version());
+
+  /* geometry load, one call per run */
+  const int runs[3] = {1500, 3000, 4250};
+  for (int k = 0; k < 3; ++k) {
+    const int reps = 20;
+    na64_geom *g = NULL;
+    double t0 = now();
+    for (int i = 0; i < reps; ++i) {
+      if (na64_geom_load(db, runs[k], &g, &err) != NA64_OK) return die(&err);
+      if (i < reps - 1) na64_geom_free(g);
+    }
+    double dt = (now() - t0) / reps;
+    printf("geom_load run %d (%s): %.2f ms  [%d planes, %d cells, %zu channel-map records]\n", runs[k], g->setup,
+           1e3 * dt, g->nplanes, g->ncells, g->chanmap.nmapped);
+    na64_geom_free(g);
+  }
+
+  /* channel-map look-ups: 2^22 keys drawn uniformly from the mapped channels of run 1500 */
+  na64_geom *g = NULL;
+  if (na64_geom_load(db, 1500, &g, &err) != NA64_OK) return die(&err);
+  size_t nkeys = 0;
+  for (int i = 0; i < g->nplanes; ++i) nkeys += (size_t)g->planes[i].nwires;
+  uint64_t *pool = malloc(nkeys * sizeof *pool);
+  size_t np = 0;
+  for (int i = 0; i < g->nplanes; ++i)
+    for (int w = 0; w < g->planes[i].nwires; ++w) pool[np++] = g->planes[i].daq_key[w];
+  const size_t n = (size_t)1 << 22;
+  uint32_t(*keys)[4] = malloc(n * sizeof *keys);
+  na64_rng rng;
+  na64_rng_init(&rng, 2024, 1);
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t key = pool[na64_rng_u64(&rng) % np];
+    na64_geom_key_unpack(key, &keys[i][0], &keys[i][1], &keys[i][2], &keys[i][3]);
+  }
+  long long sum = 0;
+  const int passes = 10;
+  double t0 = now();
+  for (int p = 0; p < passes; ++p)
+    for (size_t i = 0; i < n; ++i) {
+      const na64_geom_chan *e = na64_geom_chan_lookup(g, keys[i][0], keys[i][1], keys[i][2], keys[i][3]);
+      sum += e ? e->plane * 4096 + e->wire : -1;
+    }
+  double dt = now() - t0;
+  double per = dt / ((double)n * passes);
+  printf("chan_lookup: %.2f ns per look-up, %.0f M look-ups/s (= %.2f GB/s of 4-byte TDC words)  [checksum %lld]\n",
+         1e9 * per, 1e-6 / per, 4e-9 / per, sum);
+  free(keys);
+  free(pool);
+  na64_geom_free(g);
+
+  /* export and import of the whole database */
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  t0 = now();
+  if (na64_cond_export(db, f, &err) != NA64_OK) return die(&err);
+  fclose(f);
+  dt = now() - t0;
+  printf("export: %.1f MB in %.3f s = %.1f MB/s\n", len / 1e6, dt, len / 1e6 / dt);
+  char tmp[] = "/tmp/na64_bench_cond_XXXXXX";
+  if (!mkdtemp(tmp)) return 1;
+  char dbpath[128];
+  snprintf(dbpath, sizeof dbpath, "%s/import.db", tmp);
+  na64_cond *dst = NULL;
+  if (na64_cond_open(dbpath, NA64_COND_CREATE, &dst, &err) != NA64_OK) return die(&err);
+  t0 = now();
+  if (na64_cond_import(dst, text, len, "export", &err) != NA64_OK) return die(&err);
+  dt = now() - t0;
+  printf("import (one transaction, then validation of every run range): %.1f MB in %.3f s = %.1f MB/s\n", len / 1e6,
+         dt, len / 1e6 / dt);
+  t0 = now();
+  if (na64_cond_validate(dst, &err) != NA64_OK) return die(&err);
+  printf("validate: %.3f s\n", now() - t0);
+  na64_cond_close(dst);
+  char rm[256];
+  snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
+  if (system(rm) != 0) return 1;
+  free(text);
+  na64_cond_close(db);
+  return 0;
+}
