@@ -214,18 +214,30 @@ static inline void na64_geom_key_unpack(uint64_t key, uint32_t *src_id, uint32_t
   *channel = (uint32_t)key & 0xFFFFu;
 }
 
-/* The element read out by a DAQ channel, or NULL if the channel is not in the map. */
-static inline const na64_geom_chan *na64_geom_chan_lookup(const na64_geom *g, uint32_t src_id, uint32_t port,
-                                                          uint32_t chip, uint32_t channel)
+/* The channel table of one DAQ source (equipment id), or NULL if the source is not in the map.
+ * A decoder looks it up once per equipment block, then calls na64_geom_chan_in_source per hit. */
+static inline const na64_geom_chansrc *na64_geom_chan_source(const na64_geom *g, uint32_t src_id)
 {
   const na64_geom_chanmap *m = &g->chanmap;
   if (src_id > 0xFFFFu || !m->slot) return NULL;
   unsigned s = m->slot[src_id];
-  if (!s) return NULL;
-  const na64_geom_chansrc *b = &m->src[s - 1];
-  if (port >= b->nport || chip >= b->nchip || channel >= b->nchan) return NULL;
-  const na64_geom_chan *e = &m->entries[b->offset + ((size_t)port * b->nchip + chip) * b->nchan + channel];
+  return s ? &m->src[s - 1] : NULL;
+}
+
+/* The element read out by (port, chip, channel) of source b (may be NULL), or NULL if unmapped. */
+static inline const na64_geom_chan *na64_geom_chan_in_source(const na64_geom *g, const na64_geom_chansrc *b,
+                                                             uint32_t port, uint32_t chip, uint32_t channel)
+{
+  if (!b || port >= b->nport || chip >= b->nchip || channel >= b->nchan) return NULL;
+  const na64_geom_chan *e = &g->chanmap.entries[b->offset + ((size_t)port * b->nchip + chip) * b->nchan + channel];
   return (e->plane >= 0 || e->cell >= 0) ? e : NULL;
+}
+
+/* The element read out by a DAQ channel, or NULL if the channel is not in the map. */
+static inline const na64_geom_chan *na64_geom_chan_lookup(const na64_geom *g, uint32_t src_id, uint32_t port,
+                                                          uint32_t chip, uint32_t channel)
+{
+  return na64_geom_chan_in_source(g, na64_geom_chan_source(g, src_id), port, chip, channel);
 }
 
 #ifdef __cplusplus

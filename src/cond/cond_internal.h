@@ -42,8 +42,11 @@ typedef struct na64_cond_bad_row {
 /* na64_cond_fetch without its own transaction (the caller holds one); bad may be NULL. */
 int na64_cond__fetch(na64_cond *c, int run, na64_cond_records **out, na64_cond_bad_row *bad,
                      na64_err *err);
-/* na64_cond_validate inside the caller's transaction. */
+/* na64_cond_validate inside the caller's transaction: every record, and the records valid together
+ * at each IOV boundary of every run range. */
 int na64_cond__validate(na64_cond *c, na64_cond_bad_row *bad, na64_err *err);
+/* The same restricted to runs first..last (every record is still checked on its own). */
+int na64_cond__validate_runs(na64_cond *c, int first, int last, na64_cond_bad_row *bad, na64_err *err);
 
 /* Parse an r(t) point list "[[t, r], ...]" into t[], r[] (at most max points). On failure returns
  * NA64_EFORMAT with a message naming the character offset and what was expected. */

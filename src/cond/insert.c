@@ -34,10 +34,11 @@ static int step_reset(na64_cond *c, sqlite3_stmt *st, const char *what, na64_err
   return rc == SQLITE_DONE ? NA64_OK : na64_cond__sqlerr(c, err, what);
 }
 
-/* Validate the database with the new rows and commit, or roll everything back. */
-static int finish(na64_cond *c, int st, na64_err *err)
+/* Validate the runs the new rows apply to and commit, or roll everything back. Runs outside
+ * first..last see no new record, so their consistency cannot have changed. */
+static int finish(na64_cond *c, int first_run, int last_run, int st, na64_err *err)
 {
-  if (st == NA64_OK) st = na64_cond__validate(c, NULL, err);
+  if (st == NA64_OK) st = na64_cond__validate_runs(c, first_run, last_run, NULL, err);
   if (st != NA64_OK) {
     na64_cond__rollback(c);
     return st;
@@ -114,7 +115,7 @@ int na64_cond_insert_straw_calib(na64_cond *c, int first_run, int last_run, cons
     free(pts);
   }
   if (st != NA64_OK) na64_err_prefix(err, "straw calibration %s runs %d-%d", plane, first_run, last_run);
-  return finish(c, st, err);
+  return finish(c, first_run, last_run, st, err);
 }
 
 int na64_cond_insert_calo_calib(na64_cond *c, int first_run, int last_run, size_t n, const na64_cond_calo_calib *rows,
@@ -159,5 +160,5 @@ int na64_cond_insert_calo_calib(na64_cond *c, int first_run, int last_run, size_
     st = step_reset(c, ins, "inserting calo_calib", err);
   }
   sqlite3_finalize(ins);
-  return finish(c, st, err);
+  return finish(c, first_run, last_run, st, err);
 }

@@ -849,14 +849,18 @@ static int boundaries(na64_cond *c, int first, int last, int **runs, int *n, na6
   return rc == SQLITE_DONE ? NA64_OK : na64_cond__sqlerr(c, err, "IOV boundaries");
 }
 
-int na64_cond__validate(na64_cond *c, na64_cond_bad_row *bad, na64_err *err)
+int na64_cond__validate_runs(na64_cond *c, int first, int last, na64_cond_bad_row *bad, na64_err *err)
 {
   na64_cond_records *all = NULL;
   NA64_CALL(na64_cond__fetch(c, NA64_COND_ALL_RUNS, &all, bad, err));
   int st = NA64_OK;
   for (size_t i = 0; i < all->nruns && st == NA64_OK; ++i) {
+    int lo = all->runs[i].iov.first_run, hi = all->runs[i].iov.last_run;
+    if (hi < first || lo > last) continue; /* run range outside the runs to check */
+    if (lo < first) lo = first;
+    if (hi > last) hi = last;
     int *runs = NULL, n = 0;
-    st = boundaries(c, all->runs[i].iov.first_run, all->runs[i].iov.last_run, &runs, &n, err);
+    st = boundaries(c, lo, hi, &runs, &n, err);
     for (int k = 0; k < n && st == NA64_OK; ++k) {
       na64_cond_records *r = NULL;
       st = na64_cond__fetch(c, runs[k], &r, bad, err);
@@ -866,6 +870,11 @@ int na64_cond__validate(na64_cond *c, na64_cond_bad_row *bad, na64_err *err)
   }
   na64_cond_records_free(all);
   return st;
+}
+
+int na64_cond__validate(na64_cond *c, na64_cond_bad_row *bad, na64_err *err)
+{
+  return na64_cond__validate_runs(c, 0, NA64_COND_RUN_OPEN, bad, err);
 }
 
 int na64_cond_validate(na64_cond *c, na64_err *err)

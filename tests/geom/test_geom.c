@@ -344,6 +344,13 @@ static void test_channel_map(void **state)
   assert_int_equal(e->plane, st02x);
   assert_int_equal(e->wire, 95);
   assert_null(na64_geom_chan_lookup(g, 400, 3, 5, 0));
+  /* the two-step form used by decoders: source once per block, then per hit */
+  const na64_geom_chansrc *src = na64_geom_chan_source(g, 400);
+  assert_non_null(src);
+  assert_ptr_equal(na64_geom_chan_in_source(g, src, 3, 3, 7), e);
+  assert_null(na64_geom_chan_in_source(g, src, 3, 5, 0));
+  assert_null(na64_geom_chan_source(g, 401));
+  assert_null(na64_geom_chan_in_source(g, NULL, 0, 0, 0));
   /* ECAL main section cell (ix 4, iy 2) = source 600, port 1, channel 2 * 6 + 4 */
   e = na64_geom_chan_lookup(g, 600, 1, 0, 16);
   assert_non_null(e);
