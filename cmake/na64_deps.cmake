@@ -26,3 +26,6 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/conditions.db
   COMMENT "Building the default conditions database from sql/setups/*.sql" VERBATIM)
 add_custom_target(na64_conditions_db ALL DEPENDS ${CMAKE_BINARY_DIR}/conditions.db)
 install(FILES ${CMAKE_BINARY_DIR}/conditions.db DESTINATION ${CMAKE_INSTALL_DATADIR}/na64)
+# PLplot (cairo drivers): the limit plots of src/io
+pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
+target_link_libraries(na64 PRIVATE PkgConfig::PLPLOT)

@@ -166,6 +166,35 @@ double na64_aprime_sampler_efficiency(const na64_aprime_sampler *s);
 unsigned long na64_aprime_sampler_violations(const na64_aprime_sampler *s);
 void na64_aprime_sampler_free(na64_aprime_sampler *s);
 
+/* ================================ A' yield in a beam dump ================================ */
+
+/* The dump and the signal definition (docs/physics.md §6). */
+typedef struct na64_dump {
+  na64_material target;    /* the active dump: the ECAL (invisible mode) or the WCAL (visible mode) */
+  double E0;               /* beam energy, GeV */
+  double depth_X0;         /* dump thickness in X0; <= 0: thick (the whole shower; invisible mode) */
+  double ea_min, ea_max;   /* accepted A' energies, GeV (invisible: E0 - E_ECAL,max .. E0) */
+  int visible;             /* 0: invisible decay (BR = 1); 1: A' -> e+e- inside the decay region */
+  double decay_start_cm;   /* visible: from the end of the dump to the start of the decay region */
+  double decay_length_cm;  /* visible: length of the decay region */
+  int annihilation;        /* invisible: add resonant e+e- -> A' of the shower positrons */
+  na64_xsec_method method; /* production cross section (default ETL) */
+} na64_dump;
+/* Invisible-mode defaults: thick ECAL, A' energy above E0 - ecal_max, ETL. */
+void na64_dump_init_invisible(na64_dump *d, const na64_material *ecal, double E0, double ecal_max);
+int na64_dump_check(const na64_dump *d, na64_err *err);
+
+/* Production tabulated once per (dump, mass); then the yield for any eps is a sum. */
+typedef struct na64_yield na64_yield;
+int na64_yield_new(const na64_dump *d, double m, na64_yield **out, na64_err *err);
+/* Expected A' signal per electron on target (before selection efficiency) for mixing eps. */
+double na64_yield_per_eot(const na64_yield *y, double eps);
+/* A' produced per EOT in the accepted energy window at eps = 1 (no decay requirement, no annihilation). */
+double na64_yield_production(const na64_yield *y);
+/* Resonant-annihilation part per EOT at eps = 1 (0 unless enabled and kinematically open). */
+double na64_yield_resonant(const na64_yield *y);
+void na64_yield_free(na64_yield *y);
+
 /* === electromagnetic cascade: track-length spectra === */
 /* Differential track length dT/dE of the e-, e+ (and photons) of the electromagnetic shower of one
  * incident electron of energy E0, in a homogeneous material, from a 1-D (longitudinal) cascade

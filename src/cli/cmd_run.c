@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/sensitivity.h"
 #include "na64/physics.h"
 
 static const double benchmark_masses_MeV[] = {1.0, 10.0, 16.7, 100.0};
@@ -51,17 +52,19 @@ static int make_dir(const char *path)
 int cmd_run(int argc, char **argv)
 {
   const char *report = "report";
-  double eps = 1e-4, energy = 100.0;
+  double eps = 1e-4, energy = 100.0, efficiency = 1.0;
   int fmt = FMT_TABLE;
   cli_opt opts[] = {
       {"--report-dir", OPT_STRING, &report, 1.0, 0.0, 0, NULL, 0, "directory for the report files (default report)", 0},
       {"--eps", OPT_DOUBLE, &eps, 1.0, 0.0, 0, NULL, 0, "epsilon for the summary (default 1e-4)", 0},
       {"--energy", OPT_DOUBLE, &energy, 1.0, 0.0, 0, NULL, 0, "beam energy, GeV (default 100)", 0},
+      {"--efficiency", OPT_DOUBLE, &efficiency, 0, 1, 1, NULL, 0, "signal efficiency of the sensitivity report (default 1)", 0},
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
   };
   int st = cli_parse("run", "Run the main job on the default setup (invisible mode, e- beam on the Pb/Sc ECAL):\n"
-                     "physics summary for the benchmark masses 1, 10, 16.7, 100 MeV, written to the report\n"
-                     "directory as summary.csv and summary.txt.",
+                     "physics summary for the benchmark masses 1, 10, 16.7, 100 MeV (summary.csv, summary.txt)\n"
+                     "and the sensitivity report: expected 90% CL limits for 1e9..1e13 EOT at 100 and 30 GeV,\n"
+                     "the dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.",
                      argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   na64_err err = {0};
@@ -101,6 +104,12 @@ int cmd_run(int argc, char **argv)
     fclose(f);
   }
   cli_table_free(t);
-  printf("\nreport written to %s/ (summary.csv, summary.txt)\n", report);
+  printf("\nsensitivity (expected 90%% CL limits, no background, efficiency %g):\n", efficiency);
+  sens_options so;
+  sens_options_default(&so);
+  so.efficiency = efficiency;
+  if (sens_report(&so, report, stdout, &err)) return cli_fail("run", &err);
+  printf("\nreport written to %s/: summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
+         "dark_matter_y_100GeV.*, visible_100GeV.*; one CSV and one HEPData YAML per curve\n", report);
   return CLI_EXIT_OK;
 }

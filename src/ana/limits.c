@@ -1,0 +1,150 @@
+/*
+ * Expected and observed exclusion limits in the (m_A', eps) plane (docs/limits.md).
+ *
+ * N_sig(m, eps) = EOT * eff * Y(m, eps), Y from na64_yield (physics), compared with the upper limit
+ * s_up on the number of signal events (CLs or Poisson, stats.c). For the invisible mode Y is
+ * proportional to eps^2. For the visible mode N(eps) rises as eps^4 (long-lived A', decay
+ * probability ~ eps^2) and falls exponentially once the A' decays inside the dump; the excluded
+ * region is {eps : N(eps) >= s_up}, an interval whose edges are bracketed on a logarithmic grid and
+ * refined with Brent's method (GSL) in ln eps.
+ */
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_roots.h>
+#include <math.h>
+#include <string.h>
+
+#include "na64/ana.h"
+
+int na64_limit_config_init(na64_limit_config *cfg, na64_err *err)
+{
+  memset(cfg, 0, sizeof *cfg);
+  na64_material ecal;
+  NA64_CALL(na64_material_get("ECAL", &ecal, err));
+  na64_dump_init_invisible(&cfg->dump, &ecal, 100.0, 50.0);
+  cfg->eot = 1e10;
+  cfg->efficiency = 1.0;
+  na64_cls_config_init(&cfg->stats);
+  cfg->n_obs = 0;
+  cfg->expected = 0;
+  cfg->eps_min = 1e-7;
+  cfg->eps_max = 1e-1;
+  return NA64_OK;
+}
+
+int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err)
+{
+  if (!cfg) return na64_err_set(err, NA64_EINVAL, "limit config: NULL");
+  if (!isfinite(cfg->eot) || !(cfg->eot > 0.0))
+    return na64_err_set(err, NA64_EINVAL, "electrons on target = %g must be positive", cfg->eot);
+  if (!isfinite(cfg->efficiency) || !(cfg->efficiency > 0.0) || cfg->efficiency > 1.0)
+    return na64_err_set(err, NA64_EINVAL, "signal efficiency = %g must be in (0, 1]", cfg->efficiency);
+  if (cfg->n_obs < 0) return na64_err_set(err, NA64_EINVAL, "observed events = %d must be >= 0", cfg->n_obs);
+  if (!(cfg->eps_min > 0.0) || !(cfg->eps_max > cfg->eps_min) || cfg->eps_max > 1.0)
+    return na64_err_set(err, NA64_EINVAL, "eps search range [%g, %g] must satisfy 0 < min < max <= 1", cfg->eps_min,
+                        cfg->eps_max);
+  NA64_CALL(na64_cls_config_check(&cfg->stats, err));
+  return na64_dump_check(&cfg->dump, err);
+}
+
+double na64_limit_y(double eps, double alpha_D, double ratio) { return eps * eps * alpha_D * pow(1.0 / ratio, 4); }
+
+typedef struct {
+  const na64_yield *y;
+  double scale; /* EOT * efficiency */
+  double s_up;
+} edge_params;
+
+/* ln N(eps) - ln s_up as a function of ln eps */
+static double edge_fn(double lneps, void *p)
+{
+  const edge_params *q = p;
+  double n = q->scale * na64_yield_per_eot(q->y, exp(lneps));
+  return log(fmax(n, 1e-300)) - log(q->s_up);
+}
+
+static int refine_edge(edge_params *p, double lo, double hi, double *root, na64_err *err)
+{
+  gsl_function F = {edge_fn, p};
+  gsl_root_fsolver *s = gsl_root_fsolver_alloc(gsl_root_fsolver_brent);
+  if (!s) return na64_err_set(err, NA64_ENOMEM, "limit scan: out of memory");
+  gsl_root_fsolver_set(s, &F, lo, hi);
+  int status = GSL_CONTINUE;
+  for (int it = 0; it < 200 && status == GSL_CONTINUE; ++it) {
+    gsl_root_fsolver_iterate(s);
+    status = gsl_root_test_interval(gsl_root_fsolver_x_lower(s), gsl_root_fsolver_x_upper(s), 1e-10, 0.0);
+  }
+  *root = exp(gsl_root_fsolver_root(s));
+  gsl_root_fsolver_free(s);
+  if (status != GSL_SUCCESS) return na64_err_set(err, NA64_ENUMERIC, "limit scan: edge search did not converge");
+  return NA64_OK;
+}
+
+#define VIS_GRID 160
+
+static int visible_band(const na64_limit_config *cfg, const na64_yield *y, double s_up, double *lo, double *hi,
+                        na64_err *err)
+{
+  edge_params p = {y, cfg->eot * cfg->efficiency, s_up};
+  double a = log(cfg->eps_min), b = log(cfg->eps_max), f[VIS_GRID], x[VIS_GRID];
+  int imax = 0;
+  for (int i = 0; i < VIS_GRID; ++i) {
+    x[i] = a + (b - a) * i / (VIS_GRID - 1);
+    f[i] = edge_fn(x[i], &p);
+    if (f[i] > f[imax]) imax = i;
+  }
+  *lo = *hi = NAN;
+  if (!(f[imax] >= 0.0)) return NA64_OK; /* nothing excluded */
+  int i = imax;
+  while (i > 0 && f[i - 1] >= 0.0) --i;
+  if (i == 0) *lo = cfg->eps_min; /* excluded down to the search edge */
+  else NA64_CALL(refine_edge(&p, x[i - 1], x[i], lo, err));
+  int j = imax;
+  while (j < VIS_GRID - 1 && f[j + 1] >= 0.0) ++j;
+  if (j == VIS_GRID - 1) *hi = cfg->eps_max;
+  else NA64_CALL(refine_edge(&p, x[j], x[j + 1], hi, err));
+  return NA64_OK;
+}
+
+static int upper_limit_events(const na64_limit_config *cfg, double *s_up, double bands[5], na64_err *err)
+{
+  for (int i = 0; i < 5; ++i) bands[i] = NAN;
+  if (cfg->expected) {
+    NA64_CALL(na64_stats_cls_expected(&cfg->stats, bands, err));
+    *s_up = bands[2];
+    return NA64_OK;
+  }
+  return na64_stats_cls_limit(&cfg->stats, cfg->n_obs, s_up, err);
+}
+
+int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, na64_limit_point *out, na64_err *err)
+{
+  NA64_CALL(na64_limit_config_check(cfg, err));
+  double s_up, bands[5];
+  NA64_CALL(upper_limit_events(cfg, &s_up, bands, err));
+  double scale = cfg->eot * cfg->efficiency;
+  for (int k = 0; k < n; ++k) {
+    na64_limit_point *pt = &out[k];
+    pt->mass = masses[k];
+    pt->s_up = s_up;
+    pt->eps = pt->eps_low = pt->eps_high = NAN;
+    for (int i = 0; i < 5; ++i) pt->band[i] = NAN;
+    na64_yield *y = NULL;
+    int st = na64_yield_new(&cfg->dump, masses[k], &y, err);
+    if (st != NA64_OK) return na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
+    if (!cfg->dump.visible) {
+      double k1 = scale * na64_yield_per_eot(y, 1.0);
+      pt->yield_eps1 = k1 / cfg->eot;
+      if (k1 > 0.0) {
+        pt->eps = sqrt(s_up / k1);
+        if (cfg->expected)
+          for (int i = 0; i < 5; ++i) pt->band[i] = sqrt(bands[i] / k1);
+      }
+    } else {
+      pt->yield_eps1 = NAN;
+      st = visible_band(cfg, y, s_up, &pt->eps_low, &pt->eps_high, err);
+    }
+    na64_yield_free(y);
+    if (st != NA64_OK) return na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
+  }
+  return NA64_OK;
+}

@@ -1,0 +1,246 @@
+/*
+ * A' signal yield per electron on target in a beam dump (refdata/physics-formulas.md §6):
+ *
+ *   N_A'/EOT = eps^2 sum_j n_j int dE T(E) sigma_j(E; E_A' in window) [x decay probability]
+ *
+ * T(E): differential track length of the shower e- and e+ (src/physics/cascade.c), n_j: atoms of
+ * element j per cm^3, sigma_j at eps = 1 (ETL by default) restricted to A' energies E_A' = x E in the
+ * accepted window with the x-distribution of the IWW/WW shape (xsec.c). This is the thick-target
+ * formula of Bjorken et al. PRD 38 (1988) 3375 and of Andreas, Niebuhr, Ringwald PRD 86 (2012)
+ * 095019 eq. (3.4), with the full shower instead of the primary only.
+ *
+ * Visible mode (Gninenko, PLB 713 (2012) 244; NA64 PRL 120 (2018) 231802): the A' produced at depth t
+ * of a dump of thickness L must decay to e+e- between d1 = (L - t) X0 + s and d2 = d1 + l_dv:
+ *   P = BR(ee) [exp(-d1/L_A') - exp(-d2/L_A')],  L_A' = (p/m) c tau,  c tau proportional to 1/eps^2.
+ * Production is tabulated once per mass on (depth, A' energy) bins; each eps then costs one sum.
+ *
+ * Resonant annihilation of shower positrons e+ e- -> A' (NA64 PRD 104 (2021) L091701, arXiv:2108.04195;
+ * Marsicano et al. PRL 121 (2018) 041802): in the narrow-width approximation
+ *   int sigma dE+ = 6 pi^2 Gamma_ee BR_f/(m m_e) = 2 pi^2 alpha eps^2 BR_f / m_e   at E+ = (m^2 - 2 m_e^2)/(2 m_e),
+ * so N/EOT = n_e T_e+(E_res) 2 pi^2 alpha eps^2 / m_e with n_e = sum_j Z_j n_j (BR(invisible) = 1).
+ */
+#include <gsl/gsl_integration.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "physics/internal.h"
+
+#define N_ENERGY_BINS 128 /* shower-energy bins, equal in ln E between the lowest useful energy and E0 */
+#define N_ABINS 40        /* A' energy bins (visible mode) */
+#define N_TBINS 40        /* depth bins (visible mode) */
+
+struct na64_yield {
+  double m, E0;
+  int visible, nt, na;
+  double *W;        /* W[k * na + a]: A' produced per EOT at eps = 1, depth bin k, A' energy bin a */
+  double *tmid;     /* depth-bin centres, X0 */
+  double *ea;       /* A' energy-bin centres, GeV */
+  double *ell1;     /* lab decay length at eps = 1 for each A' energy bin, cm */
+  double br_ee;     /* visible branching ratio e+e- */
+  double X0, L_X0, d_start, d_len;
+  double resonant;  /* annihilation yield per EOT at eps = 1 */
+};
+
+/* int of the x-distribution over [x0, x1] (in y = -ln(1 - x), the forward peak resolved) */
+typedef struct {
+  double E, m;
+} shape_params;
+
+static double shape_y(double y, void *p)
+{
+  const shape_params *q = p;
+  double omx = exp(-y);
+  return na64_ww_shape_x(1.0 - omx, q->E, q->m) * omx;
+}
+
+static double shape_integral(double E, double m, double x0, double x1, gsl_integration_workspace *w)
+{
+  double xlo = fmax(x0, m / E), xhi = fmin(x1, 1.0);
+  if (!(xhi > xlo)) return 0.0;
+  double ylo = -log1p(-xlo);
+  double ycap = log(2.0 * E * m / (NA64_M_E * NA64_M_E)) + 4.0; /* beyond it the shape is negligible */
+  double yhi = xhi >= 1.0 ? ycap : fmin(-log1p(-xhi), ycap);
+  if (!(yhi > ylo)) return 0.0;
+  shape_params p = {E, m};
+  gsl_function F = {shape_y, &p};
+  double r = 0.0, e = 0.0;
+  gsl_integration_qag(&F, ylo, yhi, 0.0, 1e-7, 200, GSL_INTEG_GAUSS31, w, &r, &e);
+  return r;
+}
+
+/* macroscopic ETL (or chosen method) cross section at eps = 1, 1/cm */
+static double macroscopic_eps1(const na64_dump *d, double E, double m)
+{
+  double sum = 0.0;
+  for (int j = 0; j < d->target.ncomp; ++j) {
+    double s = 0.0;
+    na64_xsec_total_unchecked(d->method, E, m, 1.0, d->target.comp[j].Z, d->target.comp[j].A, &s, NULL);
+    sum += na64_material_atom_density(&d->target, j) * s * 1e-36;
+  }
+  return sum;
+}
+
+int na64_dump_check(const na64_dump *d, na64_err *err)
+{
+  if (!d) return na64_err_set(err, NA64_EINVAL, "dump: NULL");
+  if (!isfinite(d->E0) || !(d->E0 > 0.0)) return na64_err_set(err, NA64_EPHYS, "beam energy %g GeV must be positive", d->E0);
+  if (!(d->target.X0 > 0.0) || d->target.ncomp < 1)
+    return na64_err_set(err, NA64_EINVAL, "dump material '%s' has no radiation length or composition", d->target.name);
+  if (!(d->ea_min >= 0.0) || !(d->ea_max > d->ea_min) || d->ea_max > d->E0 * (1 + 1e-12))
+    return na64_err_set(err, NA64_EINVAL, "A' energy window [%g, %g] GeV must lie within (0, E0 = %g]", d->ea_min,
+                        d->ea_max, d->E0);
+  if (d->visible) {
+    if (!(d->depth_X0 > 0.0)) return na64_err_set(err, NA64_EINVAL, "visible mode needs a dump of finite thickness (got %g X0)", d->depth_X0);
+    if (!(d->decay_start_cm >= 0.0) || !(d->decay_length_cm > 0.0))
+      return na64_err_set(err, NA64_EINVAL, "visible mode: decay region start %g cm, length %g cm must be >= 0, > 0",
+                          d->decay_start_cm, d->decay_length_cm);
+  }
+  return NA64_OK;
+}
+
+void na64_dump_init_invisible(na64_dump *d, const na64_material *ecal, double E0, double ecal_max)
+{
+  memset(d, 0, sizeof *d);
+  d->target = *ecal;
+  d->E0 = E0;
+  d->depth_X0 = 0.0; /* the ECAL contains the whole shower (~40 X0) */
+  d->ea_min = E0 - ecal_max;
+  d->ea_max = E0;
+  d->method = NA64_XS_ETL;
+}
+
+/* Production table W[k][a]: A' per EOT at eps = 1 in depth bin k and A' energy bin a. The shower
+ * track length comes binned in (energy, depth) from the cascade (na64_track_length_binned), which
+ * keeps the beam electron's integrable spike at E0 that point values on a grid would miss; the
+ * cross section and the x-distribution are evaluated at the centre of each narrow (0.5% in ln E)
+ * energy bin. */
+static int build_tables(na64_yield *y, const na64_dump *d, const na64_track_length *tl, double Elo, na64_err *err)
+{
+  const double m = y->m, Ehi = d->E0;
+  const int nE = N_ENERGY_BINS;
+  y->na = d->visible ? N_ABINS : 1;
+  y->nt = d->visible ? N_TBINS : 1;
+  double Eedge[N_ENERGY_BINS + 1], Ec[N_ENERGY_BINS], tedge[N_TBINS + 1];
+  for (int i = 0; i <= nE; ++i) Eedge[i] = Elo * pow(Ehi / Elo, (double)i / nE);
+  for (int i = 0; i < nE; ++i) Ec[i] = sqrt(Eedge[i] * Eedge[i + 1]);
+  if (d->visible) /* depth bins growing geometrically: the high-energy part of the shower is early */
+    for (int k = 0; k <= y->nt; ++k) tedge[k] = d->depth_X0 * expm1(3.0 * k / y->nt) / expm1(3.0);
+  y->W = calloc((size_t)(y->na * y->nt), sizeof *y->W);
+  y->tmid = calloc((size_t)y->nt, sizeof *y->tmid);
+  y->ea = calloc((size_t)y->na, sizeof *y->ea);
+  y->ell1 = calloc((size_t)y->na, sizeof *y->ell1);
+  double *TL = malloc((size_t)(nE * y->nt) * sizeof *TL);
+  double *frac = malloc((size_t)(nE * y->na) * sizeof *frac);
+  gsl_integration_workspace *ws = gsl_integration_workspace_alloc(200);
+  int st = NA64_OK;
+  if (!y->W || !y->tmid || !y->ea || !y->ell1 || !TL || !frac || !ws) st = na64_err_set(err, NA64_ENOMEM, "yield: out of memory");
+  if (st == NA64_OK)
+    st = na64_track_length_binned(tl, NA64_TL_CHARGED, nE, Eedge, d->visible ? y->nt : 0, d->visible ? tedge : NULL,
+                                  TL, err);
+  const double da = (d->ea_max - d->ea_min) / y->na;
+  for (int i = 0; st == NA64_OK && i < nE; ++i) {
+    /* cross section per cm at eps = 1 times the fraction of A' in each accepted energy bin */
+    double norm = shape_integral(Ec[i], m, 0.0, 1.0, ws);
+    double sig = norm > 0.0 ? macroscopic_eps1(d, Ec[i], m) / norm : 0.0;
+    for (int a = 0; a < y->na; ++a) {
+      double ea0 = d->ea_min + a * da, ea1 = ea0 + da;
+      frac[i * y->na + a] = sig > 0.0 ? sig * shape_integral(Ec[i], m, ea0 / Ec[i], ea1 / Ec[i], ws) : 0.0;
+    }
+  }
+  for (int k = 0; st == NA64_OK && k < y->nt; ++k) {
+    y->tmid[k] = d->visible ? 0.5 * (tedge[k] + tedge[k + 1]) : 0.0;
+    for (int i = 0; i < nE; ++i)
+      for (int a = 0; a < y->na; ++a) y->W[k * y->na + a] += TL[k * nE + i] * frac[i * y->na + a];
+  }
+  for (int a = 0; a < y->na; ++a) y->ea[a] = d->ea_min + (a + 0.5) * da;
+  free(TL);
+  free(frac);
+  if (ws) gsl_integration_workspace_free(ws);
+  return st;
+}
+
+int na64_yield_new(const na64_dump *d, double m, na64_yield **out, na64_err *err)
+{
+  NA64_CALL(na64_dump_check(d, err));
+  if (!isfinite(m) || !(m > 0.0)) return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV must be positive", m * 1e3);
+  if (!(m < d->ea_max)) return na64_err_set(err, NA64_EPHYS, "A' mass %g GeV above the accepted A' energies", m);
+  na64_yield *y = calloc(1, sizeof *y);
+  if (!y) return na64_err_set(err, NA64_ENOMEM, "yield: out of memory");
+  y->m = m;
+  y->E0 = d->E0;
+  y->visible = d->visible;
+  y->X0 = d->target.X0;
+  y->L_X0 = d->depth_X0;
+  y->d_start = d->decay_start_cm;
+  y->d_len = d->decay_length_cm;
+  na64_track_length *tl = NULL;
+  double Emin = fmax(d->ea_min, m * 1.000001);
+  if (Emin >= d->E0) Emin = 0.5 * (m + d->E0);
+  int st = na64_track_length_get(&d->target, d->E0, Emin, d->visible ? d->depth_X0 : 0.0, NULL, &tl, err);
+  if (st == NA64_OK) st = build_tables(y, d, tl, Emin, err);
+  if (st == NA64_OK && d->annihilation && !d->visible) {
+    double Eres = (m * m - 2.0 * NA64_M_E * NA64_M_E) / (2.0 * NA64_M_E); /* positron energy on resonance */
+    if (Eres >= d->ea_min && Eres <= d->ea_max && Eres >= Emin && Eres <= d->E0) {
+      double n_e = 0.0;
+      for (int j = 0; j < d->target.ncomp; ++j) n_e += d->target.comp[j].Z * na64_material_atom_density(&d->target, j);
+      double sigma_dE = 2.0 * M_PI * M_PI * NA64_ALPHA_EM / NA64_M_E * NA64_GEV2_PB * 1e-36; /* cm^2 GeV */
+      y->resonant = n_e * na64_track_length_eval(tl, NA64_TL_POSITRON, Eres) * sigma_dE;
+    }
+  }
+  if (st == NA64_OK && d->visible && m <= 2.0 * NA64_M_E) {
+    y->br_ee = 0.0; /* below the e+e- threshold a minimal A' cannot decay visibly: no signal */
+    for (int k = 0; k < y->na; ++k) y->ell1[k] = INFINITY;
+  } else if (st == NA64_OK && d->visible) {
+    na64_aprime a = {m, 1.0, NA64_DM_NONE, 0, 0, 0};
+    na64_aprime_decay dec;
+    st = na64_aprime_decay_compute(&a, &dec, err);
+    if (st == NA64_OK) {
+      y->br_ee = dec.br_ee;
+      for (int k = 0; k < y->na; ++k) y->ell1[k] = sqrt(y->ea[k] * y->ea[k] - m * m) / m * dec.ctau;
+    }
+  }
+  na64_track_length_free(tl);
+  if (st != NA64_OK) {
+    na64_yield_free(y);
+    return st;
+  }
+  *out = y;
+  return NA64_OK;
+}
+
+double na64_yield_production(const na64_yield *y)
+{
+  double s = 0.0;
+  for (int i = 0; i < y->na * y->nt; ++i) s += y->W[i];
+  return s;
+}
+
+double na64_yield_resonant(const na64_yield *y) { return y->resonant; }
+
+double na64_yield_per_eot(const na64_yield *y, double eps)
+{
+  double e2 = eps * eps;
+  if (!y->visible) return e2 * (na64_yield_production(y) + y->resonant);
+  if (!(y->br_ee > 0.0)) return 0.0;
+  double sum = 0.0;
+  for (int k = 0; k < y->nt; ++k) {
+    double d1 = (y->L_X0 - y->tmid[k]) * y->X0 + y->d_start, d2 = d1 + y->d_len;
+    for (int a = 0; a < y->na; ++a) {
+      double ell = y->ell1[a] / e2; /* c tau is proportional to 1/eps^2 */
+      double p = exp(-d1 / ell) - exp(-d2 / ell);
+      sum += y->W[k * y->na + a] * p;
+    }
+  }
+  return e2 * y->br_ee * sum;
+}
+
+void na64_yield_free(na64_yield *y)
+{
+  if (!y) return;
+  free(y->W);
+  free(y->tmid);
+  free(y->ea);
+  free(y->ell1);
+  free(y);
+}

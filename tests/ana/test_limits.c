@@ -1,0 +1,135 @@
+/* The limit scan: consistency of the invisible limit with the yield and the statistics, scaling
+ * laws, the visible island and its edges, bad configurations. */
+#include <string.h>
+
+#include "na64/ana.h"
+#include "support/na64_test.h"
+
+/* eps_up^2 * EOT * eff * Y(eps = 1) must be the Poisson 2.303 events; eps scales as (EOT eff)^-1/2 */
+static void test_invisible_consistency(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  assert_int_equal(na64_limit_config_init(&cfg, NULL), NA64_OK);
+  cfg.eot = 1e11;
+  cfg.efficiency = 0.5;
+  double m[3] = {0.001, 0.0167, 0.5};
+  na64_limit_point a[3], b[3];
+  assert_int_equal(na64_limit_scan(&cfg, m, 3, a, NULL), NA64_OK);
+  for (int i = 0; i < 3; ++i) {
+    assert_rel(a[i].s_up, -log(0.1), 1e-6);
+    assert_rel(a[i].eps * a[i].eps * cfg.eot * a[i].yield_eps1, a[i].s_up, 1e-9);
+    assert_true(isnan(a[i].eps_low) && isnan(a[i].eps_high));
+  }
+  cfg.eot = 4e11;
+  assert_int_equal(na64_limit_scan(&cfg, m, 3, b, NULL), NA64_OK);
+  for (int i = 0; i < 3; ++i) assert_rel(b[i].eps, 0.5 * a[i].eps, 1e-9);
+  assert_true(a[0].eps < a[1].eps && a[1].eps < a[2].eps);
+}
+
+/* an expected background with an uncertainty and n_obs = 1 weaken the limit; the expected bands are
+ * ordered */
+static void test_background_and_bands(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  na64_limit_config_init(&cfg, NULL);
+  cfg.eot = 1e11;
+  double m = 0.0167;
+  na64_limit_point p0, p1, pe;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p0, NULL), NA64_OK);
+  cfg.stats.b = 0.5;
+  cfg.stats.db = 0.2;
+  cfg.n_obs = 1;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p1, NULL), NA64_OK);
+  assert_true(p1.eps > p0.eps);
+  cfg.stats.b = 3.0;
+  cfg.expected = 1;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &pe, NULL), NA64_OK);
+  for (int i = 0; i < 4; ++i) assert_true(pe.band[i] <= pe.band[i + 1]);
+  assert_rel(pe.eps, pe.band[2], 1e-12);
+}
+
+/* visible island: at its edges N(eps) = s_up; inside above; it closes at large mass; nothing below
+ * the e+e- threshold */
+static void test_visible_island(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  na64_limit_config_init(&cfg, NULL);
+  na64_material wcal;
+  na64_material_get("WCAL", &wcal, NULL);
+  memset(&cfg.dump, 0, sizeof cfg.dump);
+  cfg.dump.target = wcal;
+  cfg.dump.E0 = 100;
+  cfg.dump.visible = 1;
+  cfg.dump.depth_X0 = 30;
+  cfg.dump.ea_min = 30;
+  cfg.dump.ea_max = 100;
+  cfg.dump.decay_start_cm = 7.5;
+  cfg.dump.decay_length_cm = 300;
+  cfg.eot = 5e10;
+  double m = 0.01;
+  na64_limit_point p;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
+  assert_true(p.eps_low > 1e-5 && p.eps_high > p.eps_low && p.eps_high < 1e-2);
+  na64_yield *y;
+  assert_int_equal(na64_yield_new(&cfg.dump, m, &y, NULL), NA64_OK);
+  double k = cfg.eot * cfg.efficiency;
+  assert_rel(k * na64_yield_per_eot(y, p.eps_low), p.s_up, 1e-6);
+  assert_rel(k * na64_yield_per_eot(y, p.eps_high), p.s_up, 1e-6);
+  assert_true(k * na64_yield_per_eot(y, sqrt(p.eps_low * p.eps_high)) > p.s_up);
+  na64_yield_free(y);
+  double heavy = 0.2, light = 0.0009;
+  assert_int_equal(na64_limit_scan(&cfg, &heavy, 1, &p, NULL), NA64_OK);
+  assert_true(isnan(p.eps_low) && isnan(p.eps_high));
+  assert_int_equal(na64_limit_scan(&cfg, &light, 1, &p, NULL), NA64_OK);
+  assert_true(isnan(p.eps_low));
+  /* more EOT: a wider island */
+  na64_limit_point q;
+  cfg.eot = 5e12;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &q, NULL), NA64_OK);
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
+  cfg.eot = 5e10;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
+  assert_true(q.eps_low < p.eps_low && q.eps_high > p.eps_high);
+}
+
+static void test_bad_config(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  na64_limit_config_init(&cfg, NULL);
+  double m = 0.01;
+  na64_limit_point p;
+  na64_err err = {0};
+  cfg.eot = -1;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "-1"));
+  cfg.eot = 1e10;
+  cfg.efficiency = 1.5;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, &err), NA64_EINVAL);
+  cfg.efficiency = 1;
+  cfg.stats.b = -2;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, &err), NA64_EINVAL);
+  cfg.stats.b = 0;
+  double neg = -0.01;
+  assert_true(na64_limit_scan(&cfg, &neg, 1, &p, &err) != NA64_OK);
+  assert_non_null(strstr(err.msg, "MeV"));
+}
+
+static void test_y_variable(void **state)
+{
+  (void)state;
+  assert_rel(na64_limit_y(1e-4, 0.1, 3.0), 1e-8 * 0.1 / 81.0, 1e-12);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_invisible_consistency), cmocka_unit_test(test_background_and_bands),
+      cmocka_unit_test(test_visible_island),         cmocka_unit_test(test_bad_config),
+      cmocka_unit_test(test_y_variable),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
