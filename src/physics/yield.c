@@ -164,6 +164,9 @@ int na64_yield_new(const na64_dump *d, double m, na64_yield **out, na64_err *err
 {
   NA64_CALL(na64_dump_check(d, err));
   if (!isfinite(m) || !(m > 0.0)) return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV must be positive", m * 1e3);
+  if (m > 1.0 * (1 + 1e-9) || m < 1e-6)
+    return na64_err_set(err, NA64_ERANGE, "A' mass %g MeV is outside the validity range of the cross sections (0.001-1000 MeV)",
+                        m * 1e3);
   if (!(m < d->ea_max)) return na64_err_set(err, NA64_EPHYS, "A' mass %g GeV above the accepted A' energies", m);
   na64_yield *y = calloc(1, sizeof *y);
   if (!y) return na64_err_set(err, NA64_ENOMEM, "yield: out of memory");

@@ -1,0 +1,113 @@
+/* End to end: `na64 limits` outputs (CSV headers, plot, HEPData) and errors; `na64 run` report files. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "support/na64_test.h"
+
+static int run(const char *args, char **out)
+{
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "'%s' %s 2>/dev/null", NA64_CLI_PATH, args);
+  return na64_test_run(cmd, out);
+}
+
+static long file_size(const char *path)
+{
+  struct stat st;
+  return stat(path, &st) == 0 ? (long)st.st_size : -1;
+}
+
+static void test_invisible_csv(void **state)
+{
+  (void)state;
+  char *out;
+  assert_int_equal(run("limits --mode invisible --energy 100 --eot 1e11 --masses 1:1000:5 --format csv", &out), 0);
+  assert_memory_equal(out, "mass_MeV,epsilon\n", 17);
+  int lines = 0;
+  for (char *p = out; *p; ++p) lines += *p == '\n';
+  assert_int_equal(lines, 6);
+  free(out);
+  /* --y: the dark-matter variable against m_chi = m_A'/3 */
+  assert_int_equal(run("limits --eot 1e11 --masses 30 --y --alpha-d 0.1 --format csv", &out), 0);
+  assert_non_null(strstr(out, "m_chi_MeV,y\n10,"));
+  free(out);
+}
+
+static void test_visible_csv_plot_hepdata(void **state)
+{
+  (void)state;
+  char args[4096], png[1024], yaml[1024];
+  snprintf(png, sizeof png, "%s/test_limits_vis.png", NA64_BINARY_DIR);
+  snprintf(yaml, sizeof yaml, "%s/test_limits_vis.yaml", NA64_BINARY_DIR);
+  remove(png);
+  remove(yaml);
+  snprintf(args, sizeof args, "limits --mode visible --eot 5.4e10 --masses 0.9,10,200 --format csv --plot '%s' --hepdata '%s'",
+           png, yaml);
+  char *out;
+  assert_int_equal(run(args, &out), 0);
+  assert_memory_equal(out, "mass_MeV,eps_low,eps_high\n", 26);
+  /* below 2 m_e and at 200 MeV nothing is excluded: empty cells */
+  assert_non_null(strstr(out, "\n0.9,,\n"));
+  assert_non_null(strstr(out, "\n200,,\n"));
+  free(out);
+  assert_true(file_size(png) > 10000);
+  FILE *f = fopen(yaml, "r");
+  assert_non_null(f);
+  char buf[8192];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  buf[n] = 0;
+  fclose(f);
+  assert_non_null(strstr(buf, "independent_variables:"));
+  assert_non_null(strstr(buf, "dependent_variables:"));
+  assert_non_null(strstr(buf, "units: 'MeV'"));
+  assert_non_null(strstr(buf, "{value: '-'}"));
+}
+
+static void test_errors(void **state)
+{
+  (void)state;
+  assert_int_equal(run("limits --masses 1:10:5", NULL), 2);                       /* --eot missing */
+  assert_int_equal(run("limits --eot 1e10 --masses 10:1:5", NULL), 2);            /* bad range */
+  assert_int_equal(run("limits --eot 1e10 --efficiency 1.5", NULL), 2);
+  assert_int_equal(run("limits --eot 1e10 --masses 1,abc", NULL), 2);
+  assert_int_equal(run("limits --eot 1e10 --masses 5000", NULL), 1);              /* outside 1 MeV-1 GeV */
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot /nonexistent/x.png", NULL), 1);
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot x.gif", NULL), 1);
+}
+
+static void test_run_report_files(void **state)
+{
+  (void)state;
+  char args[1024], path[1024];
+  snprintf(args, sizeof args, "run --report-dir '%s/test-report-full'", NA64_BINARY_DIR);
+  assert_int_equal(run(args, NULL), 0);
+  const char *files[] = {"invisible_100GeV.png", "invisible_100GeV.pdf", "invisible_30GeV.svg",
+                         "dark_matter_y_100GeV.png", "visible_100GeV.png", "invisible_100GeV_1e12EOT.csv",
+                         "invisible_100GeV_1e12EOT.yaml", "visible_100GeV_5.4e10EOT.csv"};
+  for (size_t i = 0; i < sizeof files / sizeof files[0]; ++i) {
+    snprintf(path, sizeof path, "%s/test-report-full/%s", NA64_BINARY_DIR, files[i]);
+    if (file_size(path) <= 0) print_error("missing %s\n", path);
+    assert_true(file_size(path) > 0);
+  }
+  /* the curves scale as EOT^-1/2 */
+  na64_test_csv a, b;
+  snprintf(path, sizeof path, "%s/test-report-full/invisible_100GeV_1e10EOT.csv", NA64_BINARY_DIR);
+  na64_test_load_csv(path, &a);
+  snprintf(path, sizeof path, "%s/test-report-full/invisible_100GeV_1e12EOT.csv", NA64_BINARY_DIR);
+  na64_test_load_csv(path, &b);
+  assert_int_equal(a.nrows, 60);
+  for (int i = 0; i < a.nrows; ++i) assert_rel(b.v[2 * i + 1], 0.1 * a.v[2 * i + 1], 1e-6);
+  na64_test_csv_free(&a);
+  na64_test_csv_free(&b);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_invisible_csv), cmocka_unit_test(test_visible_csv_plot_hepdata),
+      cmocka_unit_test(test_errors), cmocka_unit_test(test_run_report_files),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
