@@ -1,0 +1,308 @@
+/*
+ * na64/reco.h — reconstruction: raw data to detector hits.
+ *
+ * Straw tubes (src/reco/straw_*.c, docs/straw.md):
+ *   decoding     F1 hits (na64/daq.h) -> (plane, wire) through the channel map of the run's geometry
+ *                -> drift time = time relative to the trigger - t0 of the wire, in ns;
+ *   calibration  t0 per channel from the leading edge of the drift-time spectrum (Fermi fit, template
+ *                fallback at low statistics) and r(t) per plane by the integration method, written
+ *                to the conditions database as a new interval of validity;
+ *   hits         drift radius and its error, left/right resolution in the staggered double layers,
+ *                local segments;
+ *   monitoring   per-plane hit maps, spectra, efficiencies and residuals as plain arrays.
+ *
+ * Everything here takes the run's geometry (na64/geom.h), which must outlive the objects built on
+ * it. Objects are read-only after construction (decoder, reco) and may be shared by threads; the
+ * per-event lists, the calibration accumulator and the monitor belong to one thread.
+ * Units: cm, ns.
+ */
+#ifndef NA64_RECO_H
+#define NA64_RECO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "na64/cond.h"
+#include "na64/core.h"
+#include "na64/daq.h"
+#include "na64/geom.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* =============================================================================================
+ * Straw decoding
+ * =========================================================================================== */
+
+/* One straw TDC hit after the channel map. */
+typedef struct na64_straw_digit {
+  double time;    /* drift time: raw - t0 of the wire, ns */
+  double raw;     /* hit time relative to the trigger, ns (the F1 time) */
+  int32_t plane;  /* index in g->planes */
+  int32_t wire;   /* wire in the plane */
+} na64_straw_digit;
+
+typedef struct na64_straw_decode_options {
+  double window_lo;     /* drift times accepted, ns after t0 (default -30) */
+  double window_hi;     /* upper end, ns after t0; NaN (default): end of the plane's r(t) + 50 ns, or
+                           300 ns for a plane without r(t) */
+  int no_window;        /* 1: keep every time (what the calibration needs); 0 (default) */
+  unsigned reject_flags;/* F1 flags that reject a hit (default NA64_F1_NO_HEADER | NA64_F1_EVENT_MISMATCH |
+                           NA64_F1_CHIP_ERROR); trailing-edge hits are always skipped */
+} na64_straw_decode_options;
+void na64_straw_decode_options_default(na64_straw_decode_options *o);
+
+typedef struct na64_straw_decode_stats {
+  uint64_t f1_hits;       /* F1 hits examined */
+  uint64_t digits;        /* digits delivered */
+  uint64_t trailing;      /* trailing-edge hits skipped */
+  uint64_t flagged;       /* hits rejected by reject_flags */
+  uint64_t unmapped;      /* channel not in the channel map of the run */
+  uint64_t not_straw;     /* channel mapped to something that is not a straw wire */
+  uint64_t out_of_window; /* drift time outside the window (noise, other bunches) */
+  uint64_t nonfinite;     /* time not finite (never from the F1 decoder; hand-made hits) */
+} na64_straw_decode_stats;
+
+typedef struct na64_straw_decoder na64_straw_decoder;
+
+/* A decoder for the straw planes of g (which must outlive it); opt may be NULL (defaults). */
+int na64_straw_decoder_new(const na64_geom *g, const na64_straw_decode_options *opt, na64_straw_decoder **out,
+                           na64_err *err);
+void na64_straw_decoder_free(na64_straw_decoder *d);
+
+/* Decode n F1 hits into at most cap digits (cap >= n always suffices; NA64_ERANGE if reached
+ * first). stats (may be NULL) accumulates. Hits of unknown channels, or of channels that are not
+ * straw wires, are counted and skipped; the call then returns NA64_EFORMAT with a message naming
+ * the first such channel and how many there were (the digits are valid anyway). */
+int na64_straw_decode(const na64_straw_decoder *d, const na64_f1_hit *hits, size_t n, na64_straw_digit *out,
+                      size_t cap, size_t *nout, na64_straw_decode_stats *stats, na64_err *err);
+
+/* Digits of one event, with the scratch list of F1 hits they came from. */
+typedef struct na64_straw_digit_list {
+  na64_straw_digit *digits;
+  size_t n, cap;
+  na64_f1_hit_list f1;
+} na64_straw_digit_list;
+void na64_straw_digit_list_init(na64_straw_digit_list *l);
+void na64_straw_digit_list_release(na64_straw_digit_list *l);
+
+/* Decode every F1 block of an event (list is reset first). Returns NA64_OK, NA64_EFORMAT (bad F1
+ * words or unknown channels: counted, skipped, the rest delivered) or NA64_ENOMEM. */
+int na64_straw_decode_event(const na64_straw_decoder *d, const na64_daq_event *ev, na64_straw_digit_list *list,
+                            na64_straw_decode_stats *stats, na64_err *err);
+
+/* =============================================================================================
+ * Straw calibration: t0 per channel and r(t) per plane (method: docs/straw.md §2)
+ * =========================================================================================== */
+
+enum {
+  NA64_STRAW_T0_NONE = 0,     /* too few hits: no t0 (the previous calibration stays valid) */
+  NA64_STRAW_T0_FIT = 1,      /* Fermi fit of the channel's leading edge */
+  NA64_STRAW_T0_TEMPLATE = 2  /* low statistics or failed fit: maximum-likelihood shift of the plane's
+                                 aligned spectrum */
+};
+const char *na64_straw_t0_method_name(int method); /* "none", "fit", "template" */
+
+typedef struct na64_straw_calib_options {
+  double bin_ns;         /* histogram bin (default 4 F1 bins of NA64_F1_DEFAULT_BIN_NS; set it to a
+                            multiple of the data's TDC bin to avoid aliasing) */
+  double t_lo, t_hi;     /* raw times considered, ns relative to the trigger (default -500, 1500) */
+  size_t min_hits_fit;   /* channels with at least this many hits get their own fit (default 200) */
+  size_t min_hits;       /* channels with fewer hits get no t0 (default 10) */
+  double rt_step;        /* spacing of the r(t) points, ns; 0 (default): automatic (<= 100 points) */
+} na64_straw_calib_options;
+void na64_straw_calib_options_default(na64_straw_calib_options *o);
+
+typedef struct na64_straw_channel_calib {
+  uint64_t nhits;      /* hits in [t_lo, t_hi) */
+  double t0;           /* ns relative to the trigger; NaN if not calibrated */
+  double t0_err;       /* statistical error, ns */
+  double width;        /* Fermi width of the leading edge, ns (NaN without a fit) */
+  double background;   /* flat background, hits per ns */
+  int method;          /* NA64_STRAW_T0_* */
+} na64_straw_channel_calib;
+
+typedef struct na64_straw_plane_calib {
+  int plane;                       /* index in g->planes */
+  char name[NA64_GEOM_NAME_LEN];
+  int nwires;
+  double radius;                   /* straw radius, cm */
+  uint64_t nhits;                  /* hits of the plane in [t_lo, t_hi) */
+  int ncalibrated, nfit, ntemplate;
+  double t0_mean, t0_rms, t0_min, t0_max; /* over calibrated channels, ns */
+  double sigma_t;                  /* time resolution from the edge widths (pi / sqrt(3) x median width), ns */
+  double t_max;                    /* drift time where r(t) reaches the radius, ns */
+  double signal;                   /* background-subtracted hits in the aligned spectrum */
+  double background;               /* background hits per ns per channel (mean) */
+  int rt_n;                        /* points of r(t); 0 if the plane could not be calibrated */
+  double rt_t[NA64_COND_MAX_RT_POINTS], rt_r[NA64_COND_MAX_RT_POINTS];
+  double sigma_r;                  /* mean radius resolution over a uniform illumination, cm */
+  int status;                      /* NA64_OK, or why the plane was not calibrated */
+  char message[192];               /* "" or the reason */
+  na64_straw_channel_calib *channels; /* [nwires] */
+} na64_straw_plane_calib;
+
+typedef struct na64_straw_calib na64_straw_calib;
+
+int na64_straw_calib_new(const na64_geom *g, const na64_straw_calib_options *opt, na64_straw_calib **out,
+                         na64_err *err);
+void na64_straw_calib_free(na64_straw_calib *c);
+/* Accumulate digits (their raw times; use a decoder with no_window). Digits of planes that are not
+ * straw planes, wires out of range or non-finite times are counted as rejected. */
+int na64_straw_calib_add(na64_straw_calib *c, const na64_straw_digit *d, size_t n, na64_err *err);
+uint64_t na64_straw_calib_entries(const na64_straw_calib *c);   /* hits accepted */
+uint64_t na64_straw_calib_rejected(const na64_straw_calib *c);  /* digits rejected */
+/* Compute t0 and r(t) for every straw plane. Planes without enough hits get status NA64_ENOTFOUND
+ * and a message; the call returns NA64_OK if at least one plane was calibrated, else NA64_ENOTFOUND
+ * with a message naming why (no hits at all, or too few per plane). */
+int na64_straw_calib_compute(na64_straw_calib *c, na64_err *err);
+int na64_straw_calib_nplanes(const na64_straw_calib *c);
+const na64_straw_plane_calib *na64_straw_calib_plane(const na64_straw_calib *c, int i); /* i < nplanes */
+/* Write the calibrated planes to the database as new records valid for runs first_run..last_run
+ * (last_run may be NA64_COND_RUN_OPEN): t0 of every calibrated channel and the plane's r(t) with
+ * sigma_r. Every plane's arguments are checked before anything is written; each plane is then one
+ * transaction of na64_cond_insert_straw_calib. *nt0 and *nrt (may be NULL) count the records
+ * written. */
+int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, const char *comment,
+                           int *nt0, int *nrt, na64_err *err);
+
+/* =============================================================================================
+ * Straw hits: drift radius, left/right resolution, local segments (docs/straw.md §3)
+ * =========================================================================================== */
+
+enum {
+  NA64_STRAW_HIT_EARLY = 1u << 0, /* drift time before the r(t) table starts: r = 0 */
+  NA64_STRAW_HIT_LATE = 1u << 1,  /* after its end: r = the last radius */
+  NA64_STRAW_HIT_MULTI = 1u << 2, /* the wire had more digits; the earliest is used */
+  NA64_STRAW_HIT_NO_RT = 1u << 3  /* plane without r(t): r = NaN */
+};
+
+typedef struct na64_straw_hit {
+  double time;      /* drift time, ns */
+  double r;         /* drift radius, cm */
+  double sigma_r;   /* its error: sigma_t |dr/dt|, at least sigma_r_min, cm */
+  double u_wire;    /* wire position across the wires, relative to the plane centre, cm */
+  double pos[3];    /* wire centre, global frame, cm (the wire runs along g->planes[plane].w_dir) */
+  double u;         /* chosen position u_wire + side * r, NaN while unresolved */
+  int32_t plane;    /* index in g->planes */
+  int32_t wire;
+  int32_t layer;
+  int32_t digit;    /* index of the digit it came from */
+  int32_t partner;  /* index of the hit of the other layer it is paired with, -1 */
+  int32_t segment;  /* index of its segment */
+  int8_t side;      /* +1 / -1 / 0 (unresolved) */
+  uint8_t flags;    /* NA64_STRAW_HIT_* */
+} na64_straw_hit;
+
+enum {
+  NA64_STRAW_SEG_PAIR = 1u << 0,     /* two hits, one in each layer of the double layer */
+  NA64_STRAW_SEG_AMBIGUOUS = 1u << 1 /* the second-best left/right combination is within chi2 + 1 */
+};
+
+/* A track segment through one double layer. */
+typedef struct na64_straw_segment {
+  int32_t plane;
+  int32_t hit[2];   /* hit in layer 0 and in layer 1 (-1 if absent) */
+  double u;         /* position at the plane's centre z, relative to the plane centre, cm (NaN unresolved) */
+  double slope;     /* du/dz of the segment */
+  double sigma_u;   /* error of u, cm */
+  double chi2;      /* of the chosen left/right combination (1 degree of freedom) */
+  double chi2_next; /* of the second best combination (NaN for single hits) */
+  uint32_t flags;   /* NA64_STRAW_SEG_* */
+} na64_straw_segment;
+
+typedef struct na64_straw_reco_options {
+  double sigma_t;      /* time resolution, ns; <= 0 (default): from each plane's sigma_r (docs) */
+  double sigma_r_min;  /* floor of the radius error, cm (default 0.001) */
+  double slope_x;      /* expected track slopes dx/dz, dy/dz (default 0, 0) */
+  double slope_y;
+  double sigma_slope;  /* spread of the local slopes around them (default 0.01) */
+  double chi2_max;     /* pairs of a worse chi2 are not formed (default 25) */
+} na64_straw_reco_options;
+void na64_straw_reco_options_default(na64_straw_reco_options *o);
+
+typedef struct na64_straw_event {
+  na64_straw_hit *hits;
+  size_t nhits, hits_cap;
+  na64_straw_segment *segments;
+  size_t nsegments, segments_cap;
+  void *scratch;       /* internal */
+  size_t scratch_cap;
+} na64_straw_event;
+void na64_straw_event_init(na64_straw_event *ev);
+void na64_straw_event_release(na64_straw_event *ev);
+
+typedef struct na64_straw_reco na64_straw_reco;
+
+int na64_straw_reco_new(const na64_geom *g, const na64_straw_reco_options *opt, na64_straw_reco **out,
+                        na64_err *err);
+void na64_straw_reco_free(na64_straw_reco *r);
+const na64_geom *na64_straw_reco_geom(const na64_straw_reco *r);
+/* Time resolution used for a plane (ns), NaN if not a straw plane. */
+double na64_straw_reco_sigma_t(const na64_straw_reco *r, int plane);
+/* Radius (cm) and its error for drift time t (ns) in plane `plane`; returns the NA64_STRAW_HIT_*
+ * flags (EARLY, LATE, NO_RT), or -1 if plane is not a straw plane. sigma may be NULL. */
+int na64_straw_reco_radius(const na64_straw_reco *r, int plane, double t, double *radius, double *sigma);
+/* Hits and segments of one event from its digits (ev is reset). Digits of other planes are ignored;
+ * hits come out ordered by plane, layer, wire. */
+int na64_straw_reco_event(const na64_straw_reco *r, const na64_straw_digit *d, size_t n, na64_straw_event *ev,
+                          na64_err *err);
+
+/* =============================================================================================
+ * Straw monitoring quantities (plain arrays for the online monitor)
+ * =========================================================================================== */
+
+/* A fixed-bin 1-D histogram in the ROOT TH1 layout: content[0] underflow, content[1..nbins] the
+ * bins, content[nbins + 1] overflow. */
+typedef struct na64_straw_hist {
+  int nbins;
+  double lo, hi;
+  double *content;  /* nbins + 2 cells */
+  double entries;
+} na64_straw_hist;
+void na64_straw_hist_fill(na64_straw_hist *h, double x, double w);
+
+typedef struct na64_straw_plane_monitor {
+  int plane;                       /* index in g->planes */
+  char name[NA64_GEOM_NAME_LEN];
+  int nwires;
+  uint64_t hits;                   /* hits filled */
+  uint64_t events_with_hits;
+  double *hitmap;                  /* [nwires] hits per wire */
+  double *expected, *found;        /* [nwires] straws crossed by reference tracks / of those with a hit */
+  uint64_t probe[2], probe_found[2]; /* self-tagged efficiency of layer L: hits of the other layer
+                                        inside L's coverage, and those paired with a hit of L */
+  uint64_t pairs, singles, ambiguous;
+  uint64_t lr_checked, lr_correct; /* left/right of paired hits compared with reference tracks */
+  na64_straw_hist time;            /* drift time, ns */
+  na64_straw_hist radius;          /* drift radius, cm */
+  na64_straw_hist pair_residual;   /* u(layer 1) - u(layer 0) - expected slope * dz, cm */
+  na64_straw_hist track_residual;  /* r(hit) - DCA(reference track), cm */
+} na64_straw_plane_monitor;
+
+typedef struct na64_straw_monitor {
+  uint64_t events;
+  int nplanes;                     /* straw planes */
+  na64_straw_plane_monitor *planes;
+  int *index;                      /* [g->nplanes]: index in planes, or -1 */
+} na64_straw_monitor;
+
+int na64_straw_monitor_new(const na64_straw_reco *r, na64_straw_monitor **out, na64_err *err);
+void na64_straw_monitor_free(na64_straw_monitor *m);
+void na64_straw_monitor_reset(na64_straw_monitor *m);
+/* Fill the hit maps, spectra, pair residuals and self-tagged efficiencies with one event. */
+void na64_straw_monitor_fill(na64_straw_monitor *m, const na64_straw_reco *r, const na64_straw_event *ev);
+/* Fill the efficiency per wire, radius residuals and the left/right check with a reference track
+ * (e.g. from the other trackers): every straw whose wire passes within `fiducial` x radius of the
+ * track (0 < fiducial <= 1, e.g. 0.9 to avoid the walls) is expected to fire. */
+void na64_straw_monitor_fill_track(na64_straw_monitor *m, const na64_straw_reco *r, const na64_straw_event *ev,
+                                   const double point[3], const double dir[3], double fiducial);
+/* found / expected and probe_found / probe, NaN when nothing was expected. */
+double na64_straw_monitor_wire_efficiency(const na64_straw_plane_monitor *p, int wire);
+double na64_straw_monitor_layer_efficiency(const na64_straw_plane_monitor *p, int layer);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* NA64_RECO_H */

@@ -1,0 +1,1111 @@
+/* Straw calibration: t0 per channel from the leading edge of the drift-time spectrum and r(t) per
+ * plane by the integration method; method and accuracy in docs/straw.md §2.
+ *
+ * t0. The drift-time spectrum of a uniformly illuminated straw is dN/dt = (N / R) dr/dt for
+ * 0 < t < t_max (flat background of noise hits around it), smeared by the time resolution. Its
+ * leading edge is fitted with a Fermi function with a linear plateau term and a flat background,
+ *     mu(t) = B + A (1 + s (t - t0)) / (1 + exp(-(t - t0) / w)),
+ * the form used for the ATLAS MDT t0 determination (e.g. ATLAS Collaboration, "Muon spectrometer
+ * technical design report", CERN/LHCC 97-22 (1997), §5.2; the MDT t0 fits of the calibration
+ * framework), by maximising the binned Poisson likelihood (Levenberg-Marquardt on the deviance, Fisher
+ * scoring: Baker & Cousins, NIM 221 (1984) 437). t0 is the half-height point of the rising edge,
+ * the time of a hit at zero drift distance (docs/conditions.md), and pi w / sqrt(3) is the standard
+ * deviation of the logistic edge, an estimate of the time resolution. Channels with too few hits
+ * for a fit (or whose fit fails) get the maximum-likelihood shift of the plane's aligned spectrum
+ * (a template of the same shape, built from the fitted channels), which needs only a few tens of
+ * hits.
+ *
+ * r(t). Under uniform illumination in r the fraction of hits with drift time below t equals
+ * r(t) / R, so r(t) = R * integral_0^t (dN/dt') dt' / N (the integration method: e.g. COMPASS
+ * straws, V.N. Bychkov et al., NIM A 556 (2006) 66, §6; ATLAS MDT, M. Deile et al.,
+ * "Resolution and efficiency of the ATLAS muon drift-tube chambers at high background rates",
+ * and the MDT calibration note ATL-MUON-2004-001 (recalled, unverified section numbers)). The spectra
+ * of all calibrated channels of a plane are aligned on their t0, background-subtracted and
+ * integrated. */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/reco.h"
+
+
+typedef struct cal_plane {
+  const na64_geom_plane *p;
+  uint32_t *hist;          /* [nwires * nbins] */
+  na64_straw_plane_calib res;
+} cal_plane;
+
+struct na64_straw_calib {
+  const na64_geom *g;
+  na64_straw_calib_options opt;
+  double bw;               /* histogram bin width, ns */
+  double lo;               /* lower edge of bin 0, ns */
+  int nbins;
+  int nplanes;
+  cal_plane *planes;
+  int *map;                /* [g->nplanes]: index in planes or -1 */
+  uint64_t entries, rejected;
+};
+
+const char *na64_straw_t0_method_name(int method)
+{
+  switch (method) {
+  case NA64_STRAW_T0_FIT: return "fit";
+  case NA64_STRAW_T0_TEMPLATE: return "template";
+  default: return "none";
+  }
+}
+
+void na64_straw_calib_options_default(na64_straw_calib_options *o)
+{
+  if (!o) return;
+  memset(o, 0, sizeof *o);
+  o->bin_ns = 4 * NA64_F1_DEFAULT_BIN_NS;
+  o->t_lo = -500;
+  o->t_hi = 1500;
+  o->min_hits_fit = 200;
+  o->min_hits = 10;
+  o->rt_step = 0;
+}
+
+void na64_straw_calib_free(na64_straw_calib *c)
+{
+  if (!c) return;
+  for (int i = 0; i < c->nplanes; ++i) {
+    free(c->planes[i].hist);
+    free(c->planes[i].res.channels);
+  }
+  free(c->planes);
+  free(c->map);
+  free(c);
+}
+
+int na64_straw_calib_new(const na64_geom *g, const na64_straw_calib_options *opt, na64_straw_calib **out,
+                         na64_err *err)
+{
+  if (!g || !out) return na64_err_set(err, NA64_EINVAL, "na64_straw_calib_new: NULL argument");
+  *out = NULL;
+  na64_straw_calib_options o;
+  if (opt) o = *opt;
+  else na64_straw_calib_options_default(&o);
+  if (!(o.bin_ns > 0.01) || o.bin_ns > 50)
+    return na64_err_set(err, NA64_EINVAL, "straw calibration: histogram bin %g ns is outside [0.01, 50]", o.bin_ns);
+  if (!isfinite(o.t_lo) || !isfinite(o.t_hi) || !(o.t_hi - o.t_lo >= 20 * o.bin_ns) || o.t_hi - o.t_lo > 1e5)
+    return na64_err_set(err, NA64_EINVAL, "straw calibration: time range [%g, %g] ns is not 20 bins to 100 us long",
+                        o.t_lo, o.t_hi);
+  if (o.min_hits < 3) o.min_hits = 3;
+  if (o.min_hits_fit < o.min_hits) o.min_hits_fit = o.min_hits;
+  if (!(o.rt_step >= 0) || o.rt_step > 100)
+    return na64_err_set(err, NA64_EINVAL, "straw calibration: r(t) step %g ns is outside [0, 100]", o.rt_step);
+  na64_straw_calib *c = calloc(1, sizeof *c);
+  if (!c) return na64_err_set(err, NA64_ENOMEM, "straw calibration: out of memory");
+  c->g = g;
+  c->opt = o;
+  c->bw = o.bin_ns;
+  /* Bin edges half a TDC bin below multiples of the bin width, so that times that are multiples of
+   * the TDC bin (all F1 times) never fall on an edge when bin_ns is a multiple of the TDC bin. */
+  c->lo = floor(o.t_lo / c->bw) * c->bw - 0.5 * NA64_F1_DEFAULT_BIN_NS;
+  c->nbins = (int)ceil((o.t_hi - c->lo) / c->bw);
+  size_t np = g->nplanes > 0 ? (size_t)g->nplanes : 1;
+  c->map = malloc(np * sizeof *c->map);
+  c->planes = calloc(np, sizeof *c->planes);
+  if (!c->map || !c->planes) {
+    na64_straw_calib_free(c);
+    return na64_err_set(err, NA64_ENOMEM, "straw calibration: out of memory");
+  }
+  for (int i = 0; i < g->nplanes; ++i) {
+    const na64_geom_plane *p = &g->planes[i];
+    c->map[i] = -1;
+    if (p->kind != NA64_DET_STRAW || p->nwires <= 0) continue;
+    cal_plane *cp = &c->planes[c->nplanes];
+    cp->p = p;
+    cp->hist = calloc((size_t)p->nwires * (size_t)c->nbins, sizeof *cp->hist);
+    cp->res.channels = calloc((size_t)p->nwires, sizeof *cp->res.channels);
+    c->nplanes++;
+    if (!cp->hist || !cp->res.channels) {
+      na64_straw_calib_free(c);
+      return na64_err_set(err, NA64_ENOMEM, "straw calibration: out of memory for %d x %d bins", p->nwires, c->nbins);
+    }
+    cp->res.plane = i;
+    snprintf(cp->res.name, sizeof cp->res.name, "%s", p->name);
+    cp->res.nwires = p->nwires;
+    cp->res.radius = p->diameter / 2;
+    cp->res.status = NA64_ENOTFOUND;
+    snprintf(cp->res.message, sizeof cp->res.message, "not computed");
+    c->map[i] = c->nplanes - 1;
+  }
+  *out = c;
+  return NA64_OK;
+}
+
+int na64_straw_calib_add(na64_straw_calib *c, const na64_straw_digit *d, size_t n, na64_err *err)
+{
+  if (!c || (!d && n)) return na64_err_set(err, NA64_EINVAL, "na64_straw_calib_add: NULL argument");
+  const double lo = c->lo, inv = 1.0 / c->bw;
+  const int nb = c->nbins, np = c->g->nplanes;
+  uint64_t ok = 0;
+  for (size_t i = 0; i < n; ++i) {
+    int pl = d[i].plane;
+    if (pl < 0 || pl >= np || c->map[pl] < 0) continue;
+    cal_plane *cp = &c->planes[c->map[pl]];
+    double x = (d[i].raw - lo) * inv;
+    if (!(x >= 0 && x < nb) || d[i].wire < 0 || d[i].wire >= cp->p->nwires) continue;
+    cp->hist[(size_t)d[i].wire * (size_t)nb + (size_t)x]++;
+    ok++;
+  }
+  c->entries += ok;
+  c->rejected += n - ok;
+  return NA64_OK;
+}
+
+uint64_t na64_straw_calib_entries(const na64_straw_calib *c) { return c ? c->entries : 0; }
+uint64_t na64_straw_calib_rejected(const na64_straw_calib *c) { return c ? c->rejected : 0; }
+int na64_straw_calib_nplanes(const na64_straw_calib *c) { return c ? c->nplanes : 0; }
+
+const na64_straw_plane_calib *na64_straw_calib_plane(const na64_straw_calib *c, int i)
+{
+  return c && i >= 0 && i < c->nplanes ? &c->planes[i].res : NULL;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Small dense linear algebra (5 x 5)
+ * ------------------------------------------------------------------------------------------- */
+
+#define NPAR 6
+
+/* Solve a x = b (n x n, row-major, destroyed) by Gaussian elimination with partial pivoting. */
+static int solve(double *a, double *b, int n)
+{
+  for (int k = 0; k < n; ++k) {
+    int piv = k;
+    for (int i = k + 1; i < n; ++i)
+      if (fabs(a[i * n + k]) > fabs(a[piv * n + k])) piv = i;
+    if (!(fabs(a[piv * n + k]) > 1e-300)) return -1;
+    if (piv != k) {
+      for (int j = 0; j < n; ++j) {
+        double t = a[k * n + j];
+        a[k * n + j] = a[piv * n + j];
+        a[piv * n + j] = t;
+      }
+      double t = b[k];
+      b[k] = b[piv];
+      b[piv] = t;
+    }
+    for (int i = k + 1; i < n; ++i) {
+      double f = a[i * n + k] / a[k * n + k];
+      for (int j = k; j < n; ++j) a[i * n + j] -= f * a[k * n + j];
+      b[i] -= f * b[k];
+    }
+  }
+  for (int k = n - 1; k >= 0; --k) {
+    double s = b[k];
+    for (int j = k + 1; j < n; ++j) s -= a[k * n + j] * b[j];
+    b[k] = s / a[k * n + k];
+  }
+  return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Leading-edge fit (binned Poisson likelihood)
+ *
+ * Model: a step at t0 whose density continues as A (1 + s tau + q tau^2) (tau = t - t0; the drift
+ * spectrum N/R dr/dt falls steeply after the edge in a cool gas), convolved with a Gaussian time
+ * resolution sigma, on a flat background B. With the moments of the truncated Gaussian,
+ *     int_0^inf u^k N(u; tau, sigma) du = Phi(z), tau Phi + sigma phi, (tau^2 + sigma^2) Phi + tau sigma phi
+ * (z = tau / sigma, Phi and phi the standard normal cdf and density), the expectation is exactly
+ *     mu(t) = B + A [Phi(z) (1 + s tau + q (tau^2 + sigma^2)) + sigma phi(z) (s + q tau)].
+ * It is the Gaussian-resolution form of the Fermi edge used for MDT t0 fits; t0 is then the time at
+ * zero drift distance without a shape bias from the falling plateau, and sigma the time resolution.
+ * ------------------------------------------------------------------------------------------- */
+
+#define COARSE_MIN 20   /* hits for a channel's own coarse edge */
+#define SPREAD_MAX 40.0 /* ns: largest t0 difference to the plane's coarse edge searched for */
+
+typedef struct edge_fit {
+  double p[NPAR];  /* t0, sigma, A, B, s, q (A, B per ns) */
+  double t0_err;
+  int ok;
+} edge_fit;
+
+enum { P_T0 = 0, P_SIG, P_A, P_B, P_S, P_Q };
+
+/* Expected counts in a bin of width bw centred at t, and the derivatives. */
+static double edge_mu(const double *p, double t, double bw, double *J)
+{
+  const double tau = t - p[P_T0], sg = p[P_SIG], z = tau / sg, s = p[P_S], q = p[P_Q];
+  const double Phi = 0.5 * erfc(-z * 0.70710678118654752), phi = 0.39894228040143268 * exp(-0.5 * z * z);
+  const double P = 1 + s * tau + q * (tau * tau + sg * sg), Q = s + q * tau;
+  const double G = Phi * P + sg * phi * Q;
+  if (J) {
+    J[P_T0] = -bw * p[P_A] * (Phi * (s + 2 * q * tau) + phi * (1 / sg + 2 * q * sg));
+    J[P_SIG] = bw * p[P_A] * (-(z * phi / sg) * P + 2 * q * sg * Phi + phi * Q * (1 + z * z));
+    J[P_A] = bw * G;
+    J[P_B] = bw;
+    J[P_S] = bw * p[P_A] * (Phi * tau + sg * phi);
+    J[P_Q] = bw * p[P_A] * (Phi * (tau * tau + sg * sg) + sg * phi * tau);
+  }
+  return bw * (p[P_B] + p[P_A] * G);
+}
+
+static double deviance(const double *p, const double *t, const double *n, int m, double bw)
+{
+  double d = 0;
+  for (int i = 0; i < m; ++i) {
+    double mu = edge_mu(p, t[i], bw, NULL);
+    if (!(mu > 0)) return INFINITY;
+    d += mu - n[i];
+    if (n[i] > 0) d += n[i] * log(n[i] / mu);
+  }
+  return 2 * d;
+}
+
+static void clamp_params(double *p, double tlo, double thi)
+{
+  if (p[P_T0] < tlo) p[P_T0] = tlo;
+  if (p[P_T0] > thi) p[P_T0] = thi;
+  if (p[P_SIG] < 0.05) p[P_SIG] = 0.05;
+  if (p[P_SIG] > 20) p[P_SIG] = 20;
+  if (p[P_A] < 1e-9) p[P_A] = 1e-9;
+  if (p[P_B] < 1e-9) p[P_B] = 1e-9;
+}
+
+/* Fisher information of the free parameters at p (fixed ones decoupled with a unit diagonal). */
+static void fisher(const double *p, const double *t, const double *n, int m, double bw, const int *fixed, double *H,
+                   double *g)
+{
+  double J[NPAR];
+  memset(H, 0, NPAR * NPAR * sizeof *H);
+  if (g) memset(g, 0, NPAR * sizeof *g);
+  for (int i = 0; i < m; ++i) {
+    double mu = edge_mu(p, t[i], bw, J);
+    if (!(mu > 0)) mu = 1e-12;
+    double r = (n[i] - mu) / mu;
+    for (int a = 0; a < NPAR; ++a) {
+      if (fixed[a]) continue;
+      if (g) g[a] += J[a] * r;
+      for (int b = 0; b <= a; ++b)
+        if (!fixed[b]) H[a * NPAR + b] += J[a] * J[b] / mu;
+    }
+  }
+  for (int a = 0; a < NPAR; ++a) {
+    if (fixed[a]) H[a * NPAR + a] = 1;
+    for (int b = a + 1; b < NPAR; ++b) H[a * NPAR + b] = H[b * NPAR + a];
+  }
+}
+
+/* Levenberg-Marquardt with Fisher scoring on the Poisson deviance (the binned likelihood of Baker &
+ * Cousins). t: bin centres, n: counts (non-integer for templates). The fit range is [t[0], t[m-1]].
+ * fixed[k] = 1 keeps parameter k at its start value. */
+static void fit_edge(const double *t, const double *n, int m, double bw, const double *start, const int *fixed,
+                     edge_fit *f)
+{
+  f->ok = 0;
+  f->t0_err = NAN;
+  memcpy(f->p, start, sizeof f->p);
+  if (m < 8) return;
+  double tlo = t[0], thi = t[m - 1];
+  clamp_params(f->p, tlo, thi);
+  double D = deviance(f->p, t, n, m, bw), lambda = 1e-3;
+  if (!isfinite(D)) return;
+  int converged = 0;
+  for (int it = 0; it < 200 && !converged; ++it) {
+    double H[NPAR * NPAR], g[NPAR];
+    fisher(f->p, t, n, m, bw, fixed, H, g);
+    int improved = 0;
+    for (int tries = 0; tries < 12 && !improved; ++tries) {
+      double A[NPAR * NPAR], step[NPAR], q[NPAR];
+      memcpy(A, H, sizeof A);
+      for (int a = 0; a < NPAR; ++a) A[a * NPAR + a] += lambda * (H[a * NPAR + a] + 1e-12);
+      memcpy(step, g, sizeof step);
+      if (solve(A, step, NPAR) != 0) {
+        lambda *= 10;
+        continue;
+      }
+      for (int a = 0; a < NPAR; ++a) q[a] = fixed[a] ? f->p[a] : f->p[a] + step[a];
+      clamp_params(q, tlo, thi);
+      double Dq = deviance(q, t, n, m, bw);
+      if (Dq <= D) {
+        double dt0 = fabs(q[P_T0] - f->p[P_T0]);
+        converged = dt0 < 1e-4 && D - Dq < 1e-7 * (1 + D);
+        memcpy(f->p, q, sizeof q);
+        D = Dq;
+        lambda = lambda > 1e-9 ? lambda * 0.3 : lambda;
+        improved = 1;
+      } else {
+        lambda *= 10;
+      }
+    }
+    if (!improved) converged = 1; /* no step lowers the deviance: at the minimum within precision */
+  }
+  /* error of t0 from the inverse Fisher matrix at the minimum: var(t0) = (H^-1)_00 */
+  double H[NPAR * NPAR], e[NPAR] = {1, 0, 0, 0, 0, 0};
+  fisher(f->p, t, n, m, bw, fixed, H, NULL);
+  if (solve(H, e, NPAR) == 0 && e[0] > 0) f->t0_err = sqrt(e[0]);
+  f->ok = converged && isfinite(f->t0_err);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * Per-plane computation
+ * ------------------------------------------------------------------------------------------- */
+
+/* Working state of one plane. */
+typedef struct plane_work {
+  int nb, jf, jl;      /* bins; occupied range [jf, jl] of the plane sum */
+  double bw, lo;
+  double *bg;          /* [nwires] background per bin */
+  double *t5;          /* [nwires] coarse edge (5 % point of the signal), ns; NaN if unusable */
+  int *own;            /* [nwires] 1 if t5 comes from the channel's own hits, 0 if from the plane's */
+  double *align;       /* [nwires] the alignment of the channel in the current template, NaN if not in it */
+  double tmax_est;     /* rough drift length, ns */
+  double *buf_t, *buf_n; /* scratch, nb each */
+} plane_work;
+
+static double bin_centre(const plane_work *w, int j) { return w->lo + (j + 0.5) * w->bw; }
+
+/* Time at which the cumulative of (h - bg) over [jf, jl] reaches fraction q of its total; NaN if the
+ * total is not positive. */
+static double cumulative_point(const plane_work *w, const uint32_t *h, double bg, double q)
+{
+  double tot = 0;
+  for (int j = w->jf; j <= w->jl; ++j) tot += h[j] - bg;
+  if (!(tot > 0)) return NAN;
+  double c = 0, target = q * tot;
+  for (int j = w->jf; j <= w->jl; ++j) {
+    double v = h[j] - bg;
+    if (c + v >= target && v > 0) return w->lo + (j + (target - c) / v) * w->bw;
+    c += v;
+  }
+  return bin_centre(w, w->jl);
+}
+
+/* The same for the plane sum (doubles). */
+static double cumulative_point_d(const plane_work *w, const double *h, double bg, double q)
+{
+  double tot = 0;
+  for (int j = w->jf; j <= w->jl; ++j) tot += h[j] - bg;
+  if (!(tot > 0)) return NAN;
+  double c = 0, target = q * tot;
+  for (int j = w->jf; j <= w->jl; ++j) {
+    double v = h[j] - bg;
+    if (c + v >= target && v > 0) return w->lo + (j + (target - c) / v) * w->bw;
+    c += v;
+  }
+  return bin_centre(w, w->jl);
+}
+
+/* Aligned, background-subtracted spectrum on the grid tau_m = (m - m0) * bw, accumulated with
+ * linear (cloud-in-cell) weights so that sub-bin t0 differences are preserved on average. */
+typedef struct aligned {
+  int n, m0;      /* cells; cell m is at tau = (m - m0) * bw */
+  double bw;
+  double *v;
+} aligned;
+
+static void align_add(aligned *a, const plane_work *w, const uint32_t *h, double bg, double t0, double weight)
+{
+  for (int j = w->jf; j <= w->jl; ++j) {
+    double c = weight * (h[j] - bg);
+    if (c == 0) continue;
+    double x = (bin_centre(w, j) - t0) / a->bw + a->m0;
+    double fl = floor(x);
+    int m = (int)fl;
+    double f = x - fl;
+    if (m >= 0 && m < a->n) a->v[m] += (1 - f) * c;
+    if (m + 1 >= 0 && m + 1 < a->n) a->v[m + 1] += f * c;
+  }
+}
+
+/* Linear interpolation of an aligned spectrum at tau (ns), 0 outside. */
+static double aligned_at(const aligned *a, double tau)
+{
+  double x = tau / a->bw + a->m0;
+  double fl = floor(x);
+  int m = (int)fl;
+  double f = x - fl;
+  double v0 = (m >= 0 && m < a->n) ? a->v[m] : 0, v1 = (m + 1 >= 0 && m + 1 < a->n) ? a->v[m + 1] : 0;
+  return (1 - f) * v0 + f * v1;
+}
+
+/* Leading-edge fit of one histogram (counts h) around the edge estimate te: t0, amplitude and
+ * background free, resolution and plateau shape fixed to `shape` (the plane template's fit), over the
+ * same range relative to the edge as the template's fit: 25 ns before it (background) to `after`
+ * ns after it. */
+static void fit_channel(plane_work *w, const uint32_t *h, double bg, double te, const double *shape, double after,
+                        edge_fit *f)
+{
+  double a = te - 25, b = te + after;
+  int m = 0;
+  double plateau = 0;
+  int nplat = 0;
+  for (int j = w->jf; j <= w->jl; ++j) {
+    double t = bin_centre(w, j);
+    if (t < a || t > b) continue;
+    w->buf_t[m] = t;
+    w->buf_n[m] = h[j];
+    m++;
+    if (t > te) {
+      plateau += h[j] - bg;
+      nplat++;
+    }
+  }
+  double start[NPAR] = {te, shape[P_SIG], nplat ? plateau / nplat / w->bw : 1.0, bg / w->bw + 1e-6, shape[P_S],
+                        shape[P_Q]};
+  if (start[P_A] <= 0) start[P_A] = 1.0 / w->bw;
+  int fixed[NPAR] = {0, 1, 0, 0, 1, 1};
+  fit_edge(w->buf_t, w->buf_n, m, w->bw, start, fixed, f);
+  /* reject fits that ran to the range limits or have implausible errors */
+  if (f->ok && (f->p[P_T0] < a + 3 || f->p[P_T0] > b - 1 || f->t0_err > 1.5 || !(f->p[P_A] > 0))) f->ok = 0;
+}
+
+/* Binned Poisson log-likelihood (up to terms independent of d) of counts h[jlo..jhi] for the
+ * template shifted by d on a flat background b per bin. */
+static double shift_loglik(const plane_work *w, const uint32_t *h, int jlo, int jhi, double b, double scale,
+                           const aligned *tpl, double d)
+{
+  double L = 0;
+  for (int j = jlo; j <= jhi; ++j) {
+    double v = aligned_at(tpl, bin_centre(w, j) - d);
+    double mu = b + (v > 0 ? scale * v : 0);
+    L += h[j] ? h[j] * log(mu) - mu : -mu;
+  }
+  return L;
+}
+
+/* Maximum-likelihood shift of the template tpl (normalised to unit sum, tau = 0 at its t0) for a
+ * channel with counts h and background bg per bin, searched in [centre - half, centre + half]
+ * (0.25 ns steps, then 0.02 ns steps around the best and a parabola). Bins where the template
+ * vanishes for every shift contribute a constant and are skipped. *err_out: the error from the
+ * curvature of log L. */
+static double template_shift(const plane_work *w, const uint32_t *h, double bg, const aligned *tpl, double centre,
+                             double half, double *err_out)
+{
+  double tot = 0;
+  for (int j = w->jf; j <= w->jl; ++j) tot += h[j];
+  double nocc = w->jl - w->jf + 1;
+  double b = bg > 0.5 / nocc ? bg : 0.5 / nocc; /* a floor keeps log(mu) finite for stray hits */
+  double S = tot - bg * nocc;
+  if (S < 1) S = 1;
+  double scale = S * w->bw / tpl->bw;
+  double tau_lo = -tpl->m0 * tpl->bw, tau_hi = (tpl->n - 1 - tpl->m0) * tpl->bw;
+  int jlo = (int)floor((centre - half + tau_lo - w->lo) / w->bw) - 1, jhi = (int)ceil((centre + half + tau_hi - w->lo) / w->bw) + 1;
+  if (jlo < w->jf) jlo = w->jf;
+  if (jhi > w->jl) jhi = w->jl;
+  *err_out = NAN;
+  if (jhi < jlo) return NAN;
+  double best = -INFINITY, best_d = centre;
+  for (double d = centre - half; d <= centre + half + 1e-9; d += 0.25) {
+    double L = shift_loglik(w, h, jlo, jhi, b, scale, tpl, d);
+    if (L > best) {
+      best = L;
+      best_d = d;
+    }
+  }
+  /* fine scan over +-0.4 ns: the maximum by a parabola through the best point and its neighbours */
+  enum { NF = 41 };
+  const double step = 0.02;
+  double ll[NF], d0 = best_d - (NF / 2) * step;
+  int kb = NF / 2;
+  best = -INFINITY;
+  for (int k = 0; k < NF; ++k) {
+    ll[k] = shift_loglik(w, h, jlo, jhi, b, scale, tpl, d0 + k * step);
+    if (ll[k] > best) {
+      best = ll[k];
+      kb = k;
+    }
+  }
+  double shift = d0 + kb * step;
+  if (kb > 0 && kb < NF - 1) {
+    double y0 = ll[kb - 1], y1 = ll[kb], y2 = ll[kb + 1], den = y0 - 2 * y1 + y2;
+    if (den < 0) shift += 0.5 * step * (y0 - y2) / den;
+  }
+  /* error: half the width of the interval where log L is within 1/2 of its maximum (a likelihood
+   * interval: it stays honest at low counts where log L is not parabolic), searched to +-4 ns */
+  double dl[2] = {4, 4};
+  for (int side = 0; side < 2; ++side) {
+    double prev_d = 0, prev_l = best;
+    for (double dd = 0.05; dd <= 4.0 + 1e-9; dd += 0.05) {
+      double l = shift_loglik(w, h, jlo, jhi, b, scale, tpl, shift + (side ? dd : -dd));
+      if (l < best - 0.5) {
+        dl[side] = prev_d + (dd - prev_d) * (prev_l - (best - 0.5)) / (prev_l - l);
+        break;
+      }
+      prev_d = dd;
+      prev_l = l;
+    }
+  }
+  *err_out = 0.5 * (dl[0] + dl[1]);
+  return shift;
+}
+
+/* Leading-edge fit of a template with every shape parameter free, first over 8 % of the drift
+ * length after the edge, then over 6 sigma (5 to 16 ns): long enough for the plateau terms not to
+ * trade off against t0 (statistical error ~0.1 ns at 1e5 hits), short enough for the quadratic to
+ * follow the falling drift spectrum (model bias <~ 0.1 ns, docs/straw.md). Fills shape (shape[P_T0]
+ * = the offset of the template's zero) and *after; returns 1 on success. */
+static int template_edge(const aligned *tpl, plane_work *w, double tmax_est, double *shape, double *after)
+{
+  double range = 0.08 * tmax_est;
+  edge_fit f;
+  f.ok = 0;
+  for (int iter = 0; iter < 2; ++iter) {
+    if (range < 5) range = 5;
+    if (range > (iter ? 16 : 12)) range = iter ? 16 : 12;
+    int m = 0;
+    double peak = 0;
+    for (int k = 0; k < tpl->n; ++k) {
+      double tau = (k - tpl->m0) * tpl->bw;
+      if (tau < -25 || tau > range || m >= w->nb) continue;
+      w->buf_t[m] = tau;
+      w->buf_n[m] = tpl->v[k] > 0 ? tpl->v[k] : 0;
+      if (tau > 0 && w->buf_n[m] > peak) peak = w->buf_n[m];
+      m++;
+    }
+    double start[NPAR] = {0, 1.5, peak > 0 ? peak / tpl->bw : 1, 1e-6, 0, 0};
+    int fixed[NPAR] = {0};
+    fit_edge(w->buf_t, w->buf_n, m, tpl->bw, start, fixed, &f);
+    if (!f.ok || fabs(f.p[P_T0]) > 10 || !(f.p[P_SIG] > 0.1 && f.p[P_SIG] < 10)) return 0;
+    *after = range;
+    range = 6 * f.p[P_SIG];
+  }
+  memcpy(shape, f.p, sizeof f.p);
+  return 1;
+}
+
+/* The normalised template for the likelihood shifts from an aligned sum: moved so that tau = 0 is
+ * the edge fit's t0 (offset off), zero before -15 ns (background only) and where negative,
+ * normalised to unit sum, and smoothed against the statistical noise that the likelihood would
+ * otherwise fit: one cell each side at the edges, +-2 ns on the slowly varying plateau between
+ * them (tau in [3 sigma, tmax - 3 sigma]). out has the size of sum. Returns 0, or -1 if empty. */
+static int make_template(const aligned *sum, double off, double sg, double tmax, double *tmp, aligned *out)
+{
+  const int n = sum->n;
+  for (int k = 0; k < n; ++k) {
+    double tau = (k - sum->m0) * sum->bw;
+    double v = aligned_at(sum, tau + off);
+    tmp[k] = (v > 0 && tau >= -15) ? v : 0;
+  }
+  double tot = 0;
+  for (int k = 0; k < n; ++k) {
+    double tau = (k - sum->m0) * sum->bw, acc = 0;
+    int hw = (tau > 3 * sg && tau < tmax - 3 * sg) ? (int)lround(2.0 / sum->bw) : 1, cnt = 0;
+    for (int q = k - hw; q <= k + hw; ++q)
+      if (q >= 0 && q < n) {
+        acc += tmp[q];
+        cnt++;
+      }
+    out->v[k] = acc / cnt;
+    tot += out->v[k];
+  }
+  if (!(tot > 0)) return -1;
+  for (int k = 0; k < n; ++k) out->v[k] /= tot;
+  return 0;
+}
+
+__attribute__((format(printf, 3, 4))) static void plane_fail(na64_straw_plane_calib *r, int status, const char *fmt,
+                                                             ...)
+{
+  r->status = status;
+  r->rt_n = 0;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(r->message, sizeof r->message, fmt, ap);
+  va_end(ap);
+}
+
+static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err)
+{
+  const na64_geom_plane *p = cp->p;
+  na64_straw_plane_calib *r = &cp->res;
+  const int nw = p->nwires, nb = c->nbins;
+  const double R = p->diameter / 2;
+  /* reset the results */
+  r->nhits = 0;
+  r->ncalibrated = r->nfit = r->ntemplate = 0;
+  r->t0_mean = r->t0_rms = r->t0_min = r->t0_max = NAN;
+  r->sigma_t = r->t_max = r->signal = r->background = r->sigma_r = NAN;
+  r->rt_n = 0;
+  r->status = NA64_OK;
+  r->message[0] = '\0';
+  for (int wi = 0; wi < nw; ++wi) {
+    na64_straw_channel_calib *ch = &r->channels[wi];
+    memset(ch, 0, sizeof *ch);
+    ch->t0 = ch->t0_err = ch->width = NAN;
+    const uint32_t *h = cp->hist + (size_t)wi * nb;
+    for (int j = 0; j < nb; ++j) ch->nhits += h[j];
+    r->nhits += ch->nhits;
+  }
+  if (!r->nhits) {
+    plane_fail(r, NA64_ENOTFOUND, "%s: no hits in the time range (empty spectrum)", p->name);
+    return NA64_OK;
+  }
+
+  plane_work w;
+  memset(&w, 0, sizeof w);
+  w.nb = nb;
+  w.bw = c->bw;
+  w.lo = c->lo;
+  double *sum = calloc((size_t)nb, sizeof *sum);
+  w.bg = calloc((size_t)nw, sizeof *w.bg);
+  w.t5 = malloc((size_t)nw * sizeof *w.t5);
+  w.own = calloc((size_t)nw, sizeof *w.own);
+  w.align = malloc((size_t)nw * sizeof *w.align);
+  w.buf_t = malloc((size_t)nb * sizeof *w.buf_t);
+  w.buf_n = malloc((size_t)nb * sizeof *w.buf_n);
+  double *smooth = malloc((size_t)nb * sizeof *smooth);
+  int *use = calloc((size_t)nw, sizeof *use);
+  aligned tpl = {0, 0, c->bw, NULL}, al = {0, 0, c->bw, NULL};
+  int status = NA64_OK;
+  if (!sum || !w.bg || !w.t5 || !w.own || !w.align || !w.buf_t || !w.buf_n || !smooth || !use) {
+    status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
+    goto done;
+  }
+
+  /* 1. plane sum, its occupied range (the F1 readout window) and the flat background: the mean of
+   *    the sum outside its drift spectrum, i.e. more than 20 ns before the point where the sum
+   *    (smoothed over 4 ns) first rises to 10 % of its peak and 20 ns after it has fallen below 5 %
+   *    of it (the background is 0 if that leaves less than 10 ns) */
+  for (int wi = 0; wi < nw; ++wi) {
+    const uint32_t *h = cp->hist + (size_t)wi * nb;
+    for (int j = 0; j < nb; ++j) sum[j] += h[j];
+  }
+  w.jf = 0;
+  while (w.jf < nb && sum[w.jf] == 0) w.jf++;
+  w.jl = nb - 1;
+  while (w.jl > w.jf && sum[w.jl] == 0) w.jl--;
+  double bg_sum = 0;
+  {
+    int half = (int)lround(2.0 / w.bw), jp = w.jf;
+    if (half < 1) half = 1;
+    double peak = -1;
+    for (int j = w.jf; j <= w.jl; ++j) {
+      double s = 0;
+      for (int q = j - half; q <= j + half; ++q)
+        if (q >= w.jf && q <= w.jl) s += sum[q];
+      smooth[j] = s;
+      if (s > peak) {
+        peak = s;
+        jp = j;
+      }
+    }
+    int jlead = jp, jtrail = jp, margin = (int)lround(20.0 / w.bw);
+    while (jlead > w.jf && smooth[jlead] >= 0.1 * peak) jlead--;
+    while (jtrail < w.jl && smooth[jtrail] >= 0.05 * peak) jtrail++;
+    double n_out = 0;
+    int len = 0;
+    for (int j = w.jf; j <= w.jl; ++j)
+      if (j < jlead - margin || j > jtrail + margin) {
+        n_out += sum[j];
+        len++;
+      }
+    if (len * w.bw >= 10) bg_sum = n_out / len;
+  }
+  int nactive = 0;
+  for (int wi = 0; wi < nw; ++wi)
+    if (r->channels[wi].nhits) nactive++;
+  double bg_chan = bg_sum / nactive;
+
+  /* 2. coarse edge of each channel: the 5 % point of its background-subtracted cumulative when it
+   *    has COARSE_MIN hits and that point is near the plane's; otherwise the plane's 5 % point (the
+   *    channel is then searched over a wider range below) */
+  double plane_t5 = cumulative_point_d(&w, sum, bg_sum, 0.05);
+  if (isnan(plane_t5)) {
+    plane_fail(r, NA64_ENOTFOUND, "%s: no signal above the background (%llu hits)", p->name,
+               (unsigned long long)r->nhits);
+    goto done;
+  }
+  int nown = 0;
+  for (int wi = 0; wi < nw; ++wi) {
+    w.t5[wi] = NAN;
+    w.bg[wi] = bg_chan;
+    if (r->channels[wi].nhits < c->opt.min_hits) continue;
+    w.t5[wi] = plane_t5;
+    if (r->channels[wi].nhits < COARSE_MIN) continue;
+    double t5 = cumulative_point(&w, cp->hist + (size_t)wi * nb, bg_chan, 0.05);
+    if (isfinite(t5) && fabs(t5 - plane_t5) < SPREAD_MAX) {
+      w.t5[wi] = t5;
+      w.own[wi] = 1;
+      nown++;
+    }
+  }
+
+  /* 3. rough drift length from the coarse-aligned plane spectrum: 98 % point - 5 % point */
+  {
+    double tspan = (w.jl - w.jf + 1) * w.bw;
+    al.n = (int)(2 * tspan / w.bw) + 4;
+    al.m0 = al.n / 2;
+    al.v = calloc((size_t)al.n, sizeof *al.v);
+    if (!al.v) {
+      status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
+      goto done;
+    }
+    int ncoarse = 0;
+    for (int wi = 0; wi < nw; ++wi)
+      if (!isnan(w.t5[wi]) && (w.own[wi] || !nown)) {
+        align_add(&al, &w, cp->hist + (size_t)wi * nb, w.bg[wi], w.t5[wi], 1);
+        ncoarse++;
+      }
+    if (!ncoarse) {
+      plane_fail(r, NA64_ENOTFOUND, "%s: no channel has %zu hits above background (too few hits)", p->name,
+                 c->opt.min_hits);
+      goto done;
+    }
+    double tot = 0;
+    for (int k = al.m0 - (int)(30 / w.bw); k < al.n; ++k)
+      if (k >= 0) tot += al.v[k];
+    double cum = 0, t98 = NAN;
+    for (int k = al.m0 - (int)(30 / w.bw); k < al.n && tot > 0; ++k) {
+      if (k < 0) continue;
+      cum += al.v[k];
+      if (cum >= 0.98 * tot) {
+        t98 = (k - al.m0) * w.bw;
+        break;
+      }
+    }
+    w.tmax_est = isfinite(t98) && t98 > 2 ? t98 : 50;
+    /* a drift spectrum is shorter than the readout window; hits spread over the whole window are
+     * noise (or the window is too short to see the spectrum's edges) */
+    double span = (w.jl - w.jf + 1) * w.bw;
+    if (w.tmax_est > 0.8 * span) {
+      plane_fail(r, NA64_ENOTFOUND,
+                 "%s: the hits fill the %.0f ns readout window: no drift-time spectrum above the noise", p->name, span);
+      goto done;
+    }
+  }
+
+  /* 4. each channel's own flat background from the parts of the window outside its drift spectrum
+   *    (around its coarse edge) */
+  for (int wi = 0; wi < nw; ++wi) {
+    if (isnan(w.t5[wi])) continue;
+    const uint32_t *h = cp->hist + (size_t)wi * nb;
+    double n_out = 0, len = 0;
+    for (int j = w.jf; j <= w.jl; ++j) {
+      double t = bin_centre(&w, j);
+      if (t < w.t5[wi] - 20 || t > w.t5[wi] + w.tmax_est + 30) {
+        n_out += h[j];
+        len += 1;
+      }
+    }
+    if (len * w.bw >= 10) w.bg[wi] = n_out / len;
+  }
+
+  /* 5. the plane's template, in three passes: the aligned spectrum of its channels (first on their
+   *    own coarse edges, then on the shifts found), its leading edge fitted (zero = t0, resolution,
+   *    plateau shape; the sum holds the whole plane's statistics), then every channel's t0 as the
+   *    maximum-likelihood shift of the normalised template without that channel's own hits
+   *    (leave-one-out: a channel aligned on a template containing its own noise would sharpen the
+   *    template and understate its error at low statistics) */
+  tpl.n = (int)((w.tmax_est + 70) / w.bw) + 2;
+  tpl.m0 = (int)(35 / w.bw);
+  tpl.v = calloc((size_t)tpl.n, sizeof *tpl.v);
+  aligned one = tpl, norm = tpl;
+  one.v = calloc((size_t)tpl.n, sizeof *one.v);
+  norm.v = calloc((size_t)tpl.n, sizeof *norm.v);
+  double *tmp = malloc((size_t)tpl.n * sizeof *tmp);
+  if (!tpl.v || !one.v || !norm.v || !tmp) {
+    free(one.v);
+    free(norm.v);
+    free(tmp);
+    status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
+    goto done;
+  }
+  double shape[NPAR] = {0, NAN, 0, 0, 0, 0}, after = 5;
+  int have_shape = 0;
+  for (int pass = 0; pass < 3; ++pass) {
+    memset(tpl.v, 0, (size_t)tpl.n * sizeof *tpl.v);
+    int ntpl = 0;
+    for (int wi = 0; wi < nw; ++wi) {
+      double t0 = pass == 0 ? (w.own[wi] || !nown ? w.t5[wi] : NAN) : r->channels[wi].t0;
+      w.align[wi] = t0;
+      if (isnan(t0)) continue;
+      align_add(&tpl, &w, cp->hist + (size_t)wi * nb, w.bg[wi], t0, 1);
+      ntpl++;
+    }
+    if (!ntpl) break;
+    have_shape = template_edge(&tpl, &w, w.tmax_est, shape, &after);
+    double off = have_shape ? shape[P_T0] : 0, sg = have_shape ? shape[P_SIG] : 2.0;
+    for (int wi = 0; wi < nw; ++wi) {
+      na64_straw_channel_calib *ch = &r->channels[wi];
+      if (isnan(w.t5[wi])) continue;
+      const uint32_t *h = cp->hist + (size_t)wi * nb;
+      if (!isnan(w.align[wi])) { /* leave the channel out of its own template */
+        memcpy(one.v, tpl.v, (size_t)tpl.n * sizeof *one.v);
+        align_add(&one, &w, h, w.bg[wi], w.align[wi], -1);
+        if (make_template(&one, off, sg, w.tmax_est, tmp, &norm) != 0) continue;
+      } else if (make_template(&tpl, off, sg, w.tmax_est, tmp, &norm) != 0) {
+        continue;
+      }
+      /* the first pass searches the whole plausible range around the plane's edge: a channel's own
+       * coarse edge can be pulled away by a few noise hits at low statistics */
+      double centre = pass == 0 || isnan(ch->t0) ? plane_t5 : ch->t0;
+      double half = pass == 0 ? SPREAD_MAX : pass == 1 ? 8 : 3;
+      double e, sh = template_shift(&w, h, w.bg[wi], &norm, centre, half, &e);
+      if (!isfinite(sh)) continue;
+      ch->t0 = sh;
+      ch->t0_err = e;
+      ch->method = NA64_STRAW_T0_TEMPLATE;
+    }
+  }
+  free(one.v);
+  free(norm.v);
+  free(tmp);
+
+  /* 6. leading-edge fits of the channels with enough hits: t0, amplitude and background free, the
+   *    resolution and plateau shape those of the plane's template (gas and electronics are common
+   *    to the plane; left free they are the least constrained parameters and scatter t0) */
+  if (have_shape)
+    for (int wi = 0; wi < nw; ++wi) {
+      na64_straw_channel_calib *ch = &r->channels[wi];
+      if (ch->method == NA64_STRAW_T0_NONE || ch->nhits < c->opt.min_hits_fit) continue;
+      edge_fit f;
+      fit_channel(&w, cp->hist + (size_t)wi * nb, w.bg[wi], ch->t0, shape, after, &f);
+      if (!f.ok) continue;
+      ch->t0 = f.p[P_T0];
+      ch->t0_err = f.t0_err;
+      ch->width = f.p[P_SIG];
+      ch->method = NA64_STRAW_T0_FIT;
+    }
+  double width_med = have_shape ? shape[P_SIG] : NAN;
+  if (!have_shape)
+    snprintf(r->message, sizeof r->message,
+             "resolution not measured (no edge fit of the plane's spectrum): sigma_r assumes sigma_t = 2 ns");
+
+  /* 7. summary of t0 */
+  {
+    double s1 = 0, s2 = 0, mn = INFINITY, mx = -INFINITY, bgs = 0;
+    for (int wi = 0; wi < nw; ++wi) {
+      na64_straw_channel_calib *ch = &r->channels[wi];
+      ch->background = w.bg[wi] / w.bw;
+      if (ch->method == NA64_STRAW_T0_NONE) {
+        ch->t0 = ch->t0_err = NAN;
+        continue;
+      }
+      use[wi] = 1;
+      r->ncalibrated++;
+      if (ch->method == NA64_STRAW_T0_FIT) r->nfit++;
+      else r->ntemplate++;
+      s1 += ch->t0;
+      s2 += ch->t0 * ch->t0;
+      bgs += ch->background;
+      if (ch->t0 < mn) mn = ch->t0;
+      if (ch->t0 > mx) mx = ch->t0;
+    }
+    if (!r->ncalibrated) {
+      plane_fail(r, NA64_ENOTFOUND, "%s: no channel could be calibrated (%llu hits in the plane)", p->name,
+                 (unsigned long long)r->nhits);
+      goto done;
+    }
+    r->t0_mean = s1 / r->ncalibrated;
+    double var = s2 / r->ncalibrated - r->t0_mean * r->t0_mean;
+    r->t0_rms = var > 0 ? sqrt(var) : 0;
+    r->t0_min = mn;
+    r->t0_max = mx;
+    r->background = bgs / r->ncalibrated;
+  }
+  r->sigma_t = width_med;
+
+  /* 8. r(t) by integration of the aligned, background-subtracted spectrum of the plane */
+  {
+    memset(al.v, 0, (size_t)al.n * sizeof *al.v);
+    for (int wi = 0; wi < nw; ++wi)
+      if (use[wi]) align_add(&al, &w, cp->hist + (size_t)wi * nb, w.bg[wi], r->channels[wi].t0, 1);
+    double sig = isfinite(r->sigma_t) ? r->sigma_t : 2.0;
+    double tau_a = -(5 * sig + 5), tau_b = w.tmax_est + 5 * sig + 20;
+    /* cumulative at the cell upper edges tau = (m - m0 + 1/2) bw */
+    int ma = (int)floor(tau_a / w.bw) + al.m0, mb = (int)ceil(tau_b / w.bw) + al.m0;
+    if (ma < 0) ma = 0;
+    if (mb > al.n - 1) mb = al.n - 1;
+    double total = 0;
+    for (int m = ma; m <= mb; ++m) total += al.v[m];
+    r->signal = total;
+    /* the drift spectrum must stand out of the background: 50 hits and 5 standard deviations of the
+     * background counts under it (flat noise alone has no edge and fails here) */
+    double bg_under = 0;
+    for (int wi = 0; wi < nw; ++wi)
+      if (use[wi]) bg_under += w.bg[wi] * (tau_b - tau_a) / w.bw;
+    if (!(total >= 50) || !(total >= 5 * sqrt(bg_under + total))) {
+      plane_fail(r, NA64_ENOTFOUND,
+                 "%s: %.0f signal hits over a background of %.0f: no drift-time spectrum above the noise", p->name,
+                 total, bg_under);
+      goto done;
+    }
+    /* C(tau) by linear interpolation between cell edges */
+    int ncell = mb - ma + 1;
+    double *edge_t = malloc((size_t)(ncell + 1) * sizeof *edge_t), *edge_c = malloc((size_t)(ncell + 1) * sizeof *edge_c);
+    if (!edge_t || !edge_c) {
+      free(edge_t);
+      free(edge_c);
+      status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
+      goto done;
+    }
+    edge_t[0] = (ma - al.m0 - 0.5) * w.bw;
+    edge_c[0] = 0;
+    for (int k = 0; k < ncell; ++k) {
+      edge_t[k + 1] = (ma + k - al.m0 + 0.5) * w.bw;
+      edge_c[k + 1] = edge_c[k] + al.v[ma + k];
+    }
+    /* The end of the drift spectrum: the cumulative at 98 % of the total (r = 0.98 R, where the
+     * resolution does not yet round the trailing edge), then the last 2 % of the radius at the drift
+     * velocity measured just before it (linear extrapolation of r(t) to R): t_max. */
+    double t98 = NAN;
+    for (int k = 1; k <= ncell; ++k)
+      if (edge_c[k] >= 0.98 * total) {
+        double d = edge_c[k] - edge_c[k - 1];
+        t98 = d > 0 ? edge_t[k - 1] + (0.98 * total - edge_c[k - 1]) / d * w.bw : edge_t[k];
+        break;
+      }
+    if (!(t98 > 2 * w.bw)) {
+      free(edge_t);
+      free(edge_c);
+      plane_fail(r, NA64_ENUMERIC, "%s: the aligned drift spectrum ends at %g ns, before it starts", p->name, t98);
+      goto done;
+    }
+    double dlt = 4 * sig > 3 ? 4 * sig : 3;
+    if (dlt > 0.25 * t98) dlt = 0.25 * t98;
+    double c_lo;
+    {
+      double x = (t98 - dlt - edge_t[0]) / w.bw;
+      int i = (int)floor(x);
+      if (i < 0) i = 0;
+      if (i >= ncell) i = ncell - 1;
+      c_lo = edge_c[i] + (edge_c[i + 1] - edge_c[i]) * (x - i);
+    }
+    double v_end = R * (0.98 * total - c_lo) / (total * dlt);
+    double t_end = v_end > 0 ? t98 + 0.02 * R / v_end : t98 + dlt;
+    if (t_end > t98 + 5 * dlt) t_end = t98 + 5 * dlt;
+    double step = c->opt.rt_step > 0 ? c->opt.rt_step : t98 / 100;
+    if (step < w.bw) step = w.bw;
+    if (t98 / step + 3 > NA64_COND_MAX_RT_POINTS) step = t98 / (NA64_COND_MAX_RT_POINTS - 3);
+    int K = (int)ceil(t98 / step); /* points 0 .. K-1 at k*step < t98, then t98 and t_end */
+    while (K > 1 && (K - 1) * step > t98 - 0.3 * step) K--;
+    int kk = 0;
+    for (int k = 0; k < K; ++k) {
+      double tau = k * step, rr;
+      if (k == 0) {
+        rr = 0; /* zero drift time is zero radius by definition of t0 */
+      } else {
+        double x = (tau - edge_t[0]) / w.bw;
+        int i = (int)floor(x);
+        if (i < 0) i = 0;
+        if (i >= ncell) i = ncell - 1;
+        double cval = edge_c[i] + (edge_c[i + 1] - edge_c[i]) * (x - i);
+        rr = R * cval / total;
+      }
+      if (rr < 0) rr = 0;
+      if (rr > R) rr = R;
+      if (kk && rr < r->rt_r[kk - 1]) rr = r->rt_r[kk - 1];
+      r->rt_t[kk] = tau;
+      r->rt_r[kk] = rr;
+      kk++;
+    }
+    r->rt_t[kk] = t98;
+    r->rt_r[kk] = 0.98 * R > r->rt_r[kk - 1] ? 0.98 * R : r->rt_r[kk - 1];
+    kk++;
+    r->rt_t[kk] = t_end;
+    r->rt_r[kk] = R;
+    kk++;
+    r->rt_n = kk;
+    r->t_max = t_end;
+    free(edge_t);
+    free(edge_c);
+    /* mean radius resolution over a uniform illumination: sigma_t <dr/dt>_r */
+    double vbar = 0;
+    for (int k = 1; k < r->rt_n; ++k) {
+      double dr = r->rt_r[k] - r->rt_r[k - 1];
+      vbar += dr * dr / (r->rt_t[k] - r->rt_t[k - 1]);
+    }
+    vbar /= R;
+    r->sigma_r = sig * vbar;
+    if (!(r->sigma_r > 0)) r->sigma_r = 0.1 * R;
+  }
+  r->status = NA64_OK;
+
+done:
+  free(sum);
+  free(w.bg);
+  free(w.t5);
+  free(w.own);
+  free(w.align);
+  free(w.buf_t);
+  free(w.buf_n);
+  free(smooth);
+  free(use);
+  free(tpl.v);
+  free(al.v);
+  if (status != NA64_OK) {
+    r->status = status;
+    size_t k = err ? strnlen(err->msg, sizeof r->message - 1) : 0;
+    if (k) memcpy(r->message, err->msg, k);
+    r->message[k] = '\0';
+  }
+  return status;
+}
+
+int na64_straw_calib_compute(na64_straw_calib *c, na64_err *err)
+{
+  if (!c) return na64_err_set(err, NA64_EINVAL, "na64_straw_calib_compute: NULL calibration");
+  if (!c->nplanes)
+    return na64_err_set(err, NA64_ENOTFOUND, "straw calibration: the geometry of run %d has no straw plane", c->g->run);
+  int good = 0;
+  for (int i = 0; i < c->nplanes; ++i) {
+    NA64_CALL(compute_plane(c, &c->planes[i], err));
+    if (c->planes[i].res.status == NA64_OK) good++;
+  }
+  if (!good) {
+    if (!c->entries)
+      return na64_err_set(err, NA64_ENOTFOUND,
+                          "straw calibration: no straw hits between %g and %g ns (%llu digits rejected)", c->opt.t_lo,
+                          c->opt.t_hi, (unsigned long long)c->rejected);
+    return na64_err_set(err, NA64_ENOTFOUND, "straw calibration: no plane could be calibrated (%s)",
+                        c->planes[0].res.message);
+  }
+  return NA64_OK;
+}
+
+int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, const char *comment,
+                           int *nt0, int *nrt, na64_err *err)
+{
+  if (nt0) *nt0 = 0;
+  if (nrt) *nrt = 0;
+  if (!c || !db) return na64_err_set(err, NA64_EINVAL, "na64_straw_calib_write: NULL argument");
+  if (first_run < 0 || last_run < first_run)
+    return na64_err_set(err, NA64_ERANGE, "straw calibration: runs %d-%d are not a run range", first_run, last_run);
+  /* check every plane first, so that a bad plane writes nothing */
+  int nwrite = 0;
+  for (int i = 0; i < c->nplanes; ++i) {
+    const na64_straw_plane_calib *r = &c->planes[i].res;
+    if (r->status != NA64_OK) continue;
+    if (r->rt_n < 2 || r->rt_n > NA64_COND_MAX_RT_POINTS || !(r->sigma_r > 0) || !isfinite(r->sigma_r))
+      return na64_err_set(err, NA64_EINVAL, "straw calibration %s: r(t) with %d points, sigma_r %g cm", r->name, r->rt_n,
+                          r->sigma_r);
+    for (int k = 0; k < r->rt_n; ++k)
+      if (!isfinite(r->rt_t[k]) || !isfinite(r->rt_r[k]) || r->rt_r[k] < 0 || r->rt_r[k] > r->radius * (1 + 1e-12) ||
+          (k && (!(r->rt_t[k] > r->rt_t[k - 1]) || r->rt_r[k] < r->rt_r[k - 1])))
+        return na64_err_set(err, NA64_EINVAL, "straw calibration %s: r(t) point %d (%g ns, %g cm) is not valid", r->name,
+                            k, r->rt_t[k], r->rt_r[k]);
+    for (int wi = 0; wi < r->nwires; ++wi)
+      if (isinf(r->channels[wi].t0))
+        return na64_err_set(err, NA64_EINVAL, "straw calibration %s: t0 of wire %d is infinite", r->name, wi);
+    nwrite++;
+  }
+  if (!nwrite) return na64_err_set(err, NA64_ENOTFOUND, "straw calibration: no calibrated plane to write");
+  for (int i = 0; i < c->nplanes; ++i) {
+    const na64_straw_plane_calib *r = &c->planes[i].res;
+    if (r->status != NA64_OK) continue;
+    double *t0 = malloc((size_t)r->nwires * sizeof *t0);
+    if (!t0) return na64_err_set(err, NA64_ENOMEM, "straw calibration: out of memory");
+    int n0 = 0;
+    for (int wi = 0; wi < r->nwires; ++wi) {
+      t0[wi] = r->channels[wi].method != NA64_STRAW_T0_NONE ? r->channels[wi].t0 : NAN;
+      if (!isnan(t0[wi])) n0++;
+    }
+    int st = na64_cond_insert_straw_calib(db, first_run, last_run, r->name, r->nwires, t0, r->rt_n, r->rt_t, r->rt_r,
+                                          r->sigma_r, comment, err);
+    free(t0);
+    if (st != NA64_OK) return st;
+    if (nt0) *nt0 += n0;
+    if (nrt) *nrt += 1;
+  }
+  return NA64_OK;
+}
