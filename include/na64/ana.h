@@ -109,7 +109,7 @@ enum {
   NA64_FC_RAW = 0,         /* the construction exactly as defined, for the given b */
   NA64_FC_B_MONOTONE = 1   /* hi replaced by sup_{b' >= b} hi(b'), the smallest correction that
                             * makes the upper end non-increasing in b, as in the tables of the paper
-                            * (sec. IV.B); the default of na64_stats_fc_interval */
+                            * (Poisson section); the default of na64_stats_fc_interval */
 };
 int na64_stats_fc_interval(int n_obs, double b, double cl, double *lo, double *hi, na64_err *err);
 int na64_stats_fc_interval_ex(int n_obs, double b, double cl, int flags, double *lo, double *hi,

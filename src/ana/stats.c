@@ -13,6 +13,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
+#include <stdlib.h>
 
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_errno.h>
@@ -65,31 +66,51 @@ static int check_nb(int n_obs, double b, const char *where, na64_err *err)
 /* ------------------------------------------------------------------------------------------ */
 /* log of the Poisson CDF                                                                      */
 
-/* ln P(n <= N | mu) = ln Q(N+1, mu) (regularized upper incomplete gamma; Abramowitz & Stegun
- * 6.5.13 / 26.4.21). GSL for the bulk; where Q underflows (mu >> N) the finite sum
- *   Q(N+1, mu) = e^-mu mu^N / N! * sum_{j=0}^{N} N!/(N-j)! mu^-j
- * (the same Poisson terms in reverse order, all positive) is evaluated in log form. */
-static double log_pois_cdf(int N, double mu)
-{
-  if (mu <= 0.0) return 0.0;
-  gsl_sf_result r;
-  int st = gsl_sf_gamma_inc_Q_e((double)N + 1.0, mu, &r);
-  if (st == GSL_SUCCESS && r.val > 1e-290) return log(r.val);
-  double lead = -mu + N * log(mu) - gsl_sf_lnfact((unsigned)N);
-  double sum = 1.0, t = 1.0;
-  for (int j = 1; j <= N; ++j) {
-    t *= (double)(N - j + 1) / mu;
-    sum += t;
-    if (t < 1e-17 * sum) break;
-  }
-  return lead + log(sum);
-}
-
-/* Poisson probability P(N | mu), log form. */
+/* Poisson probability P(N | mu), log form. (For mu ~ 1e6 the three terms cancel to ~10 from
+ * ~1e7, so the result carries an absolute error ~1e-9: the accuracy limit at such counts.) */
 static double log_pois_pmf(int N, double mu)
 {
   if (mu <= 0.0) return N == 0 ? 0.0 : -INFINITY;
   return N * log(mu) - mu - gsl_sf_lnfact((unsigned)N);
+}
+
+/* ln P(n <= N | mu) by summing the Poisson terms outwards from the largest one (k0 = floor(mu),
+ * or N if mu > N) with the ratio recurrences P(k-1)/P(k) = k/mu, P(k+1)/P(k) = mu/(k+1); all
+ * terms are positive, the sum stops when a term falls below 1e-17 of it (~9 sqrt(mu) terms on
+ * each side). Relative accuracy ~1e-13 plus the error of ln P(k0 | mu) above. */
+static double log_pois_cdf_sum(int N, double mu)
+{
+  int k0 = mu < N ? (int)floor(mu) : N;
+  double sum = 1.0, t = 1.0;
+  for (int k = k0; k > 0; --k) {
+    t *= k / mu;
+    sum += t;
+    if (t < 1e-17 * sum) break;
+  }
+  t = 1.0;
+  for (int k = k0 + 1; k <= N; ++k) {
+    t *= mu / k;
+    sum += t;
+    if (t < 1e-17 * sum) break;
+  }
+  return log_pois_pmf(k0, mu) + log(sum);
+}
+
+/* ln P(n <= N | mu) = ln Q(N+1, mu) (regularized upper incomplete gamma; Abramowitz & Stegun
+ * 6.5.13 / 26.4.21). GSL's gsl_sf_gamma_inc_Q for N < 1000, where it agrees with the direct sum
+ * to 3e-12. Above that GSL 2.7 loses accuracy near mu = N +- sqrt(N) (measured: 1e-10 relative
+ * at N = 1e4, 1e-3 at N = 4e5, values above 1 at N ~ 1e6), so large N, and any N where Q
+ * underflows a double, use the direct sum. */
+#define GSL_GAMMA_INC_MAX_N 1000
+static double log_pois_cdf(int N, double mu)
+{
+  if (mu <= 0.0) return 0.0;
+  if (N < GSL_GAMMA_INC_MAX_N) {
+    gsl_sf_result r;
+    int st = gsl_sf_gamma_inc_Q_e((double)N + 1.0, mu, &r);
+    if (st == GSL_SUCCESS && r.val > 1e-290) return log(r.val);
+  }
+  return log_pois_cdf_sum(N, mu);
 }
 
 /* Solve ln Q(N+1, x) = target for x > 0 (target < 0) starting from x0: Newton steps in log form,
@@ -98,6 +119,7 @@ static double log_pois_pmf(int N, double mu)
 static int solve_log_cdf(int N, double target, double x0, double *x, na64_err *err)
 {
   double xi = x0 > 0 ? x0 : (N + 1.0);
+  double prev_step = INFINITY;
   for (int it = 0; it < 200; ++it) {
     double lq = log_pois_cdf(N, xi);
     double f = lq - target;
@@ -105,10 +127,15 @@ static int solve_log_cdf(int N, double target, double x0, double *x, na64_err *e
     double step = f / dlog;
     double xn = xi - step;
     if (xn <= 0) xn = 0.5 * xi; /* stay in the domain; Q is convex in log near 0 */
-    if (f == 0 || fabs(xn - xi) <= 4 * DBL_EPSILON * xi + 1e-300) {
+    double d = fabs(xn - xi);
+    /* converged to rounding, or (large N, where ln Q carries ~1e-10 absolute noise) the steps
+     * stopped shrinking at the noise floor */
+    if (f == 0 || d <= 4 * DBL_EPSILON * xi + 1e-300 ||
+        (it >= 6 && d >= 0.5 * prev_step && fabs(f) < 1e-8)) {
       *x = xn;
       return NA64_OK;
     }
+    prev_step = d;
     xi = xn;
   }
   return na64_err_set(err, NA64_ENUMERIC, "Poisson quantile: Newton iteration for N = %d, "
@@ -269,6 +296,14 @@ static double prior_w(const prior_map *p, double t)
   return exp(-0.5 * t * t) / (sqrt(2 * M_PI) * p->norm);
 }
 
+/* Inverse map: the t at which the parameter equals x (may lie outside [t_lo, t_hi]). */
+static double prior_t_of(const prior_map *p, double x)
+{
+  if (p->kind == NA64_PRIOR_GAUSS) return (x - p->m) / p->sd;
+  if (!(x > 0)) return -INFINITY;
+  return (log(x / p->m) + 0.5 * p->s * p->s) / p->s;
+}
+
 /* Smallest value of the parameter inside the integration domain. */
 static double prior_xmin(const prior_map *p) { return p->active ? prior_x(p, p->t_lo) : p->m; }
 
@@ -297,15 +332,63 @@ static double f_bkg(double t, void *par)
   return prior_w(&c->pb, t) * scaled_cdf(c, c->kappa * c->s + prior_x(&c->pb, t));
 }
 
-static int qag(cls_ctx *c, gsl_function *F, double a, double b, gsl_integration_workspace *w,
-               double *res)
+/* Means at which P(n <= N | mean) changes: it falls from ~1 to ~0 across
+ * N + 1 +- a few sqrt(N + 1). When a prior is much wider than this (db >> b, sig_rel >> 1) the
+ * integrand lives on a small part of the domain; handing these points to the integrator as
+ * break points keeps it from missing that part. */
+#define NBREAK 5
+static int poisson_breaks(int N, double mu[NBREAK])
 {
+  static const double c[NBREAK] = {-3.0, 0.0, 3.0, 10.0, 30.0};
+  double r = sqrt(N + 1.0);
+  int k = 0;
+  for (int i = 0; i < NBREAK; ++i) {
+    double m = N + 1.0 + c[i] * r;
+    if (m > 0) mu[k++] = m;
+  }
+  return k;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* Integrate F over [a, b] with GSL's adaptive Gauss-Kronrod rule, splitting at the interior
+ * points brk[0..nb-1] (any order; points outside or within 1e-9 of others are dropped). */
+static int qag_split(cls_ctx *c, gsl_function *F, double a, double b, const double *brk, int nb,
+                     gsl_integration_workspace *w, double *res)
+{
+  double pts[NBREAK + 2];
+  int np = 0;
+  pts[np++] = a;
+  double in[NBREAK];
+  int ni = 0;
+  for (int i = 0; i < nb && ni < NBREAK; ++i)
+    if (brk[i] > a + 1e-9 && brk[i] < b - 1e-9) in[ni++] = brk[i];
+  qsort(in, (size_t)ni, sizeof in[0], cmp_double);
+  for (int i = 0; i < ni; ++i)
+    if (in[i] > pts[np - 1] + 1e-9) pts[np++] = in[i];
+  pts[np++] = b;
   double abserr;
-  int st = gsl_integration_qag(F, a, b, 0.0, c->tol, QAG_LIMIT, GSL_INTEG_GAUSS21, w, res, &abserr);
-  /* GSL_EROUND: the requested accuracy is at the rounding level, the result is still the best
-   * estimate; accept it when the error estimate is within 100x the request. */
-  if (st == GSL_EROUND || st == GSL_EMAXITER)
-    st = (abserr <= 100 * c->tol * fabs(*res) + 1e-300) ? GSL_SUCCESS : st;
+  int st = np == 2 ? gsl_integration_qag(F, a, b, 0.0, c->tol, QAG_LIMIT, GSL_INTEG_GAUSS21, w,
+                                         res, &abserr)
+                   : gsl_integration_qagp(F, pts, (size_t)np, 0.0, c->tol, QAG_LIMIT, w, res,
+                                          &abserr);
+  /* GSL_EROUND / GSL_EMAXITER: the requested accuracy is below the noise of the integrand (for
+   * n_obs or b >~ 1e5, gsl_sf_gamma_inc_Q uses a uniform asymptotic expansion good to ~1e-10).
+   * The result is still GSL's best estimate: accept it when the error estimate is within
+   * max(100 rel_tol, 1e-6) of it, which moves a limit by at most that fraction. */
+  if (st == GSL_EROUND || st == GSL_EMAXITER) {
+    double acc = fmax(100 * c->tol, 1e-6);
+    if (abserr <= acc * fabs(*res) + 1e-300) {
+      if (abserr > c->tol * fabs(*res))
+        na64_log(NA64_LOG_DEBUG, "CLs: nuisance integral (n_obs = %d) reached relative accuracy "
+                 "%.2g only", c->N, abserr / fabs(*res));
+      st = GSL_SUCCESS;
+    }
+  }
   if (st != GSL_SUCCESS && c->gsl_status == GSL_SUCCESS) c->gsl_status = st;
   return st;
 }
@@ -315,8 +398,11 @@ static double bkg_average(cls_ctx *c, gsl_integration_workspace *w)
 {
   if (!c->pb.active) return scaled_cdf(c, c->kappa * c->s + c->pb.m);
   gsl_function F = {f_bkg, c};
+  double mu[NBREAK], brk[NBREAK];
+  int nb = poisson_breaks(c->N, mu);
+  for (int i = 0; i < nb; ++i) brk[i] = prior_t_of(&c->pb, mu[i] - c->kappa * c->s);
   double r = 0;
-  qag(c, &F, c->pb.t_lo, c->pb.t_hi, w, &r);
+  qag_split(c, &F, c->pb.t_lo, c->pb.t_hi, brk, nb, w, &r);
   return r;
 }
 
@@ -336,8 +422,12 @@ static double clsb_scaled(cls_ctx *c)
     return bkg_average(c, c->w_out);
   }
   gsl_function F = {f_sig, c};
+  /* break points where kappa s + b (b at its mean) crosses the Poisson transition */
+  double mu[NBREAK], brk[NBREAK];
+  int nb = poisson_breaks(c->N, mu);
+  for (int i = 0; i < nb; ++i) brk[i] = prior_t_of(&c->ps, (mu[i] - c->pb.m) / c->s);
   double r = 0;
-  qag(c, &F, c->ps.t_lo, c->ps.t_hi, c->w_out, &r);
+  qag_split(c, &F, c->ps.t_lo, c->ps.t_hi, brk, nb, c->w_out, &r);
   return r;
 }
 
@@ -353,6 +443,15 @@ static int ctx_init(cls_ctx *c, const na64_cls_config *cfg, int n_obs, na64_err 
   c->gsl_status = GSL_SUCCESS;
   prior_setup(&c->pb, cfg->b_prior, cfg->b, cfg->db);
   prior_setup(&c->ps, cfg->sig_prior, 1.0, cfg->sig_rel);
+  /* A Gaussian that loses more than 1% below 0 has its mean pushed up by the truncation (by
+   * sd phi(m/sd)/Phi(m/sd)); say so, since it changes the limit in a way users may not expect. */
+  const prior_map *pm[2] = {&c->pb, &c->ps};
+  static const char *pname[2] = {"background", "signal-scale"};
+  for (int i = 0; i < 2; ++i)
+    if (pm[i]->active && pm[i]->kind == NA64_PRIOR_GAUSS && pm[i]->norm < 0.99)
+      na64_log(NA64_LOG_WARN, "CLs: the truncated Gaussian %s prior (mean %g, sigma %g) loses "
+               "%.1f%% of its mass below 0 and its mean moves up; a log-normal prior keeps it",
+               pname[i], pm[i]->m, pm[i]->sd, 100 * (1 - pm[i]->norm));
   c->ref = log_pois_cdf(n_obs, prior_xmin(&c->pb));
   c->w_out = gsl_integration_workspace_alloc(QAG_LIMIT);
   c->w_in = gsl_integration_workspace_alloc(QAG_LIMIT);
@@ -533,30 +632,56 @@ int na64_stats_bkg_quantile(const na64_cls_config *cfg, double p, int *n, na64_e
   if (!(p > 0 && p < 1))
     return na64_err_set(err, NA64_EINVAL, "na64_stats_bkg_quantile: probability p = %g outside "
                         "(0, 1)", p);
-  /* Start from the normal approximation (mean b, variance b + db^2) and walk to the exact
-   * discrete quantile: smallest n with F_b(n) >= p. */
+  /* F_b is non-decreasing in n: bracket the quantile around the normal approximation (mean b,
+   * variance b + db^2) by doubling steps, then bisect on integers. O(log n) evaluations, also for
+   * very wide (log-normal) background priors. */
   double guess = cfg->b + gsl_cdf_ugaussian_Pinv(p) * sqrt(cfg->b + cfg->db * cfg->db);
-  int k = guess > 0 ? (int)floor(guess) : 0;
+  long k = guess > 0 ? (long)floor(fmin(guess, (double)STATS_MAX_N)) : 0;
   double F;
-  NA64_CALL(bkg_cdf(cfg, k, &F, err));
+  NA64_CALL(bkg_cdf(cfg, (int)k, &F, err));
+  long lo, hi; /* F(lo) < p <= F(hi); lo = -1 stands for "below 0" */
   if (F >= p) {
-    while (k > 0) {
-      double Fm;
-      NA64_CALL(bkg_cdf(cfg, k - 1, &Fm, err));
-      if (Fm < p) break;
-      --k;
+    hi = k;
+    long step = 1;
+    lo = k - step;
+    for (;;) {
+      if (lo < 0) {
+        lo = -1;
+        break;
+      }
+      double Fl;
+      NA64_CALL(bkg_cdf(cfg, (int)lo, &Fl, err));
+      if (Fl < p) break;
+      hi = lo;
+      step *= 2;
+      lo = hi - step;
     }
   } else {
-    int steps = 0;
-    while (F < p) {
-      if (++steps > 100000 || k >= STATS_MAX_N)
-        return na64_err_set(err, NA64_ENUMERIC, "na64_stats_bkg_quantile: quantile p = %g not "
-                            "reached (b = %g, db = %g)", p, cfg->b, cfg->db);
-      ++k;
-      NA64_CALL(bkg_cdf(cfg, k, &F, err));
+    lo = k;
+    long step = 1;
+    for (;;) {
+      hi = lo + step;
+      if (hi > STATS_MAX_N)
+        return na64_err_set(err, NA64_ERANGE, "na64_stats_bkg_quantile: quantile p = %g lies "
+                            "above n = %d (b = %g, db = %g)", p, STATS_MAX_N, cfg->b, cfg->db);
+      double Fh;
+      NA64_CALL(bkg_cdf(cfg, (int)hi, &Fh, err));
+      if (Fh >= p) break;
+      lo = hi;
+      step *= 2;
     }
   }
-  *n = k;
+  while (hi - lo > 1) {
+    long mid = lo + (hi - lo) / 2;
+    double Fm;
+    NA64_CALL(bkg_cdf(cfg, (int)mid, &Fm, err));
+    if (Fm >= p)
+      hi = mid;
+    else
+      lo = mid;
+  }
+  k = hi;
+  *n = (int)k;
   return NA64_OK;
 }
 

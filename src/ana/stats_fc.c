@@ -1,9 +1,10 @@
 /*
  * Feldman-Cousins unified confidence intervals for a Poisson signal mean mu with a known
- * background b: G.J. Feldman and R.D. Cousins, Phys. Rev. D 57 (1998) 3873, sec. IV.B.
+ * background b: G.J. Feldman and R.D. Cousins, Phys. Rev. D 57 (1998) 3873,
+ * section on Poisson processes with background.
  *
  * For each mu the acceptance region is built by adding n in decreasing order of the likelihood
- * ratio (their eq. 4.1)
+ * ratio (their ordering principle)
  *     R(n) = P(n | mu + b) / P(n | mu_best + b),   mu_best = max(0, n - b),
  * until the summed probability reaches cl. Hence n0 belongs to the region of mu exactly when
  *     sum_{n : R(n) > R(n0)} P(n | mu + b) < cl,
@@ -169,7 +170,7 @@ static double fc_lower_raw(int n0, double b, double cl, double hi)
 /* sup_{b' >= b} of the raw upper end (NA64_FC_B_MONOTONE).
  * As b grows the raw upper end falls smoothly, then jumps up where a second accepted piece
  * appears above the first (at a single point, then widening). FC discuss this discreteness
- * effect in sec. IV.B; their tables are non-increasing in b and agree with this supremum (see
+ * effect in the Poisson section; their tables are non-increasing in b and agree with this supremum (see
  * tests/ana/test_stats.c). Found numerically (offline scan of the accepted set on a 0.002 grid
  * in mu, n0 <= 30, b <= 20 in steps of 0.05, cl = 0.68, 0.9, 0.95, 0.99): never more than two
  * pieces, jumps spaced by 0.8-2 in b and at most 0.42 high (FC_JMAX = 1 leaves a factor 2.4),
