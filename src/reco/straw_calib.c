@@ -1090,6 +1090,27 @@ int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_r
     nwrite++;
   }
   if (!nwrite) return na64_err_set(err, NA64_ENOTFOUND, "straw calibration: no calibrated plane to write");
+  /* The records are written for every setup (na64_cond_insert_straw_calib): refuse an interval of
+   * validity that reaches runs of another setup, whose planes may differ, before writing anything. */
+  {
+    na64_cond_records *all = NULL;
+    NA64_CALL(na64_cond_fetch(db, NA64_COND_ALL_RUNS, &all, err));
+    int bad = -1;
+    for (size_t i = 0; i < all->nruns && bad < 0; ++i) {
+      const na64_cond_iov *v = &all->runs[i].iov;
+      if (v->last_run >= first_run && v->first_run <= last_run && strcmp(v->setup, c->g->setup)) bad = (int)i;
+    }
+    if (bad >= 0) {
+      const na64_cond_iov *v = &all->runs[bad].iov;
+      na64_err_set(err, NA64_ERANGE,
+                   "straw calibration of setup %s: runs %d-%d reach runs %d-%d of setup %s; give an interval of "
+                   "validity inside the setup's runs",
+                   c->g->setup, first_run, last_run, v->first_run, v->last_run, v->setup);
+      na64_cond_records_free(all);
+      return NA64_ERANGE;
+    }
+    na64_cond_records_free(all);
+  }
   for (int i = 0; i < c->nplanes; ++i) {
     const na64_straw_plane_calib *r = &c->planes[i].res;
     if (r->status != NA64_OK) continue;
