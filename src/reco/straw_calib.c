@@ -358,6 +358,8 @@ typedef struct plane_work {
   double *t5;          /* [nwires] coarse edge (5 % point of the signal), ns; NaN if unusable */
   int *own;            /* [nwires] 1 if t5 comes from the channel's own hits, 0 if from the plane's */
   double *align;       /* [nwires] the alignment of the channel in the current template, NaN if not in it */
+  int *jj;             /* scratch, nb: bins with hits */
+  double *nn;          /* scratch, nb: their counts */
   double tmax_est;     /* rough drift length, ns */
   double *buf_t, *buf_n; /* scratch, nb each */
 } plane_work;
@@ -459,27 +461,29 @@ static void fit_channel(plane_work *w, const uint32_t *h, double bg, double te, 
   if (f->ok && (f->p[P_T0] < a + 3 || f->p[P_T0] > b - 1 || f->t0_err > 1.5 || !(f->p[P_A] > 0))) f->ok = 0;
 }
 
-/* Binned Poisson log-likelihood (up to terms independent of d) of counts h[jlo..jhi] for the
- * template shifted by d on a flat background b per bin. */
-static double shift_loglik(const plane_work *w, const uint32_t *h, int jlo, int jhi, double b, double scale,
+/* Binned Poisson log-likelihood of a channel for the template shifted by d on a flat background b
+ * per bin, up to terms independent of d: sum over the bins with hits of n_j log(mu_j). The other
+ * term, -sum mu_j, does not depend on d: the bins searched cover the template at every shift, and a
+ * piecewise-linear template sampled at its own cell spacing keeps its sum under any shift. */
+static double shift_loglik(const plane_work *w, const int *jj, const double *nn, int m, double b, double scale,
                            const aligned *tpl, double d)
 {
   double L = 0;
-  for (int j = jlo; j <= jhi; ++j) {
-    double v = aligned_at(tpl, bin_centre(w, j) - d);
-    double mu = b + (v > 0 ? scale * v : 0);
-    L += h[j] ? h[j] * log(mu) - mu : -mu;
+  for (int k = 0; k < m; ++k) {
+    double v = aligned_at(tpl, bin_centre(w, jj[k]) - d);
+    L += nn[k] * log(b + (v > 0 ? scale * v : 0));
   }
   return L;
 }
 
-/* Maximum-likelihood shift of the template tpl (normalised to unit sum, tau = 0 at its t0) for a
- * channel with counts h and background bg per bin, searched in [centre - half, centre + half]
- * (0.25 ns steps, then 0.02 ns steps around the best and a parabola). Bins where the template
- * vanishes for every shift contribute a constant and are skipped. *err_out: the error from the
- * curvature of log L. */
+/* Maximum-likelihood shift of the template tpl (normalised to unit sum, tau = 0 at its t0, cells of
+ * the histogram's width) for a channel with counts h and background bg per bin, searched in
+ * [centre - half, centre + half] in steps of `step`, refined by a parabola through the best point
+ * and its neighbours. With `final`, a fine scan (0.02 ns) refines it and *err_out receives half the
+ * width of the interval where log L is within 1/2 of its maximum (a likelihood interval, honest at
+ * low counts where log L is not parabolic); otherwise *err_out is NaN. jj, nn: scratch of nb. */
 static double template_shift(const plane_work *w, const uint32_t *h, double bg, const aligned *tpl, double centre,
-                             double half, double *err_out)
+                             double half, double step0, int final, int *jj, double *nn, double *err_out)
 {
   double tot = 0;
   for (int j = w->jf; j <= w->jl; ++j) tot += h[j];
@@ -493,40 +497,56 @@ static double template_shift(const plane_work *w, const uint32_t *h, double bg, 
   if (jlo < w->jf) jlo = w->jf;
   if (jhi > w->jl) jhi = w->jl;
   *err_out = NAN;
-  if (jhi < jlo) return NAN;
-  double best = -INFINITY, best_d = centre;
-  for (double d = centre - half; d <= centre + half + 1e-9; d += 0.25) {
-    double L = shift_loglik(w, h, jlo, jhi, b, scale, tpl, d);
+  int m = 0;
+  for (int j = jlo; j <= jhi; ++j)
+    if (h[j]) {
+      jj[m] = j;
+      nn[m++] = h[j];
+    }
+  if (!m) return NAN;
+  int ns = (int)floor(2 * half / step0 + 1e-9) + 1;
+  double best = -INFINITY, best_d = centre, lm = -INFINITY, lp = -INFINITY, prev = -INFINITY;
+  int kbest = -2;
+  for (int k = 0; k < ns; ++k) {
+    double d = centre - half + k * step0, L = shift_loglik(w, jj, nn, m, b, scale, tpl, d);
     if (L > best) {
       best = L;
       best_d = d;
+      kbest = k;
+      lm = prev;
+      lp = -INFINITY;
+    } else if (k == kbest + 1) {
+      lp = L;
     }
+    prev = L;
   }
-  /* fine scan over +-0.4 ns: the maximum by a parabola through the best point and its neighbours */
+  double shift = best_d;
+  if (isfinite(lm) && isfinite(lp) && lm - 2 * best + lp < 0) shift += 0.5 * step0 * (lm - lp) / (lm - 2 * best + lp);
+  if (!final) return shift;
+  /* fine scan over +-0.4 ns around the refined maximum */
   enum { NF = 41 };
   const double step = 0.02;
-  double ll[NF], d0 = best_d - (NF / 2) * step;
+  double ll[NF], d0 = shift - (NF / 2) * step;
   int kb = NF / 2;
   best = -INFINITY;
   for (int k = 0; k < NF; ++k) {
-    ll[k] = shift_loglik(w, h, jlo, jhi, b, scale, tpl, d0 + k * step);
+    ll[k] = shift_loglik(w, jj, nn, m, b, scale, tpl, d0 + k * step);
     if (ll[k] > best) {
       best = ll[k];
       kb = k;
     }
   }
-  double shift = d0 + kb * step;
+  shift = d0 + kb * step;
   if (kb > 0 && kb < NF - 1) {
     double y0 = ll[kb - 1], y1 = ll[kb], y2 = ll[kb + 1], den = y0 - 2 * y1 + y2;
     if (den < 0) shift += 0.5 * step * (y0 - y2) / den;
   }
-  /* error: half the width of the interval where log L is within 1/2 of its maximum (a likelihood
-   * interval: it stays honest at low counts where log L is not parabolic), searched to +-4 ns */
+  /* the likelihood interval, searched to +-4 ns in 0.05 ns steps */
   double dl[2] = {4, 4};
   for (int side = 0; side < 2; ++side) {
     double prev_d = 0, prev_l = best;
     for (double dd = 0.05; dd <= 4.0 + 1e-9; dd += 0.05) {
-      double l = shift_loglik(w, h, jlo, jhi, b, scale, tpl, shift + (side ? dd : -dd));
+      double l = shift_loglik(w, jj, nn, m, b, scale, tpl, shift + (side ? dd : -dd));
       if (l < best - 0.5) {
         dl[side] = prev_d + (dd - prev_d) * (prev_l - (best - 0.5)) / (prev_l - l);
         break;
@@ -651,13 +671,15 @@ static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err
   w.t5 = malloc((size_t)nw * sizeof *w.t5);
   w.own = calloc((size_t)nw, sizeof *w.own);
   w.align = malloc((size_t)nw * sizeof *w.align);
+  w.jj = malloc((size_t)nb * sizeof *w.jj);
+  w.nn = malloc((size_t)nb * sizeof *w.nn);
   w.buf_t = malloc((size_t)nb * sizeof *w.buf_t);
   w.buf_n = malloc((size_t)nb * sizeof *w.buf_n);
   double *smooth = malloc((size_t)nb * sizeof *smooth);
   int *use = calloc((size_t)nw, sizeof *use);
   aligned tpl = {0, 0, c->bw, NULL}, al = {0, 0, c->bw, NULL};
   int status = NA64_OK;
-  if (!sum || !w.bg || !w.t5 || !w.own || !w.align || !w.buf_t || !w.buf_n || !smooth || !use) {
+  if (!sum || !w.bg || !w.t5 || !w.own || !w.align || !w.jj || !w.nn || !w.buf_t || !w.buf_n || !smooth || !use) {
     status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
     goto done;
   }
@@ -790,12 +812,14 @@ static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err
     if (len * w.bw >= 10) w.bg[wi] = n_out / len;
   }
 
-  /* 5. the plane's template, in three passes: the aligned spectrum of its channels (first on their
-   *    own coarse edges, then on the shifts found), its leading edge fitted (zero = t0, resolution,
+  /* 5. the plane's template: the aligned spectrum of its channels on their own coarse edges (or all
+   *    on the plane's, when none has enough hits), its leading edge fitted (zero = t0, resolution,
    *    plateau shape; the sum holds the whole plane's statistics), then every channel's t0 as the
    *    maximum-likelihood shift of the normalised template without that channel's own hits
-   *    (leave-one-out: a channel aligned on a template containing its own noise would sharpen the
-   *    template and understate its error at low statistics) */
+   *    (leave-one-out). One pass only: realigning the template on the shifts found and repeating
+   *    sharpens it at low statistics (each channel's few hits get aligned on the template's edge,
+   *    noise included), which understates the errors and biases the plane's zero and resolution;
+   *    measured in tests/reco/test_straw_calib.c, a second pass gained nothing at high statistics. */
   tpl.n = (int)((w.tmax_est + 70) / w.bw) + 2;
   tpl.m0 = (int)(35 / w.bw);
   tpl.v = calloc((size_t)tpl.n, sizeof *tpl.v);
@@ -812,40 +836,30 @@ static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err
   }
   double shape[NPAR] = {0, NAN, 0, 0, 0, 0}, after = 5;
   int have_shape = 0;
-  for (int pass = 0; pass < 3; ++pass) {
-    memset(tpl.v, 0, (size_t)tpl.n * sizeof *tpl.v);
-    int ntpl = 0;
-    for (int wi = 0; wi < nw; ++wi) {
-      double t0 = pass == 0 ? (w.own[wi] || !nown ? w.t5[wi] : NAN) : r->channels[wi].t0;
-      w.align[wi] = t0;
-      if (isnan(t0)) continue;
-      align_add(&tpl, &w, cp->hist + (size_t)wi * nb, w.bg[wi], t0, 1);
-      ntpl++;
+  for (int wi = 0; wi < nw; ++wi) {
+    w.align[wi] = (w.own[wi] || !nown) ? w.t5[wi] : NAN;
+    if (!isnan(w.align[wi])) align_add(&tpl, &w, cp->hist + (size_t)wi * nb, w.bg[wi], w.align[wi], 1);
+  }
+  have_shape = template_edge(&tpl, &w, w.tmax_est, shape, &after);
+  double off = have_shape ? shape[P_T0] : 0, sg = have_shape ? shape[P_SIG] : 2.0;
+  for (int wi = 0; wi < nw; ++wi) {
+    na64_straw_channel_calib *ch = &r->channels[wi];
+    if (isnan(w.t5[wi])) continue;
+    const uint32_t *h = cp->hist + (size_t)wi * nb;
+    if (!isnan(w.align[wi])) { /* leave the channel out of its own template */
+      memcpy(one.v, tpl.v, (size_t)tpl.n * sizeof *one.v);
+      align_add(&one, &w, h, w.bg[wi], w.align[wi], -1);
+      if (make_template(&one, off, sg, w.tmax_est, tmp, &norm) != 0) continue;
+    } else if (make_template(&tpl, off, sg, w.tmax_est, tmp, &norm) != 0) {
+      continue;
     }
-    if (!ntpl) break;
-    have_shape = template_edge(&tpl, &w, w.tmax_est, shape, &after);
-    double off = have_shape ? shape[P_T0] : 0, sg = have_shape ? shape[P_SIG] : 2.0;
-    for (int wi = 0; wi < nw; ++wi) {
-      na64_straw_channel_calib *ch = &r->channels[wi];
-      if (isnan(w.t5[wi])) continue;
-      const uint32_t *h = cp->hist + (size_t)wi * nb;
-      if (!isnan(w.align[wi])) { /* leave the channel out of its own template */
-        memcpy(one.v, tpl.v, (size_t)tpl.n * sizeof *one.v);
-        align_add(&one, &w, h, w.bg[wi], w.align[wi], -1);
-        if (make_template(&one, off, sg, w.tmax_est, tmp, &norm) != 0) continue;
-      } else if (make_template(&tpl, off, sg, w.tmax_est, tmp, &norm) != 0) {
-        continue;
-      }
-      /* the first pass searches the whole plausible range around the plane's edge: a channel's own
-       * coarse edge can be pulled away by a few noise hits at low statistics */
-      double centre = pass == 0 || isnan(ch->t0) ? plane_t5 : ch->t0;
-      double half = pass == 0 ? SPREAD_MAX : pass == 1 ? 8 : 3;
-      double e, sh = template_shift(&w, h, w.bg[wi], &norm, centre, half, &e);
-      if (!isfinite(sh)) continue;
-      ch->t0 = sh;
-      ch->t0_err = e;
-      ch->method = NA64_STRAW_T0_TEMPLATE;
-    }
+    /* the whole plausible range around the plane's edge: a channel's own coarse edge can be pulled
+     * away by a few noise hits at low statistics */
+    double e, sh = template_shift(&w, h, w.bg[wi], &norm, plane_t5, SPREAD_MAX, 0.5, 1, w.jj, w.nn, &e);
+    if (!isfinite(sh)) continue;
+    ch->t0 = sh;
+    ch->t0_err = e;
+    ch->method = NA64_STRAW_T0_TEMPLATE;
   }
   free(one.v);
   free(norm.v);
@@ -1027,6 +1041,8 @@ done:
   free(w.t5);
   free(w.own);
   free(w.align);
+  free(w.jj);
+  free(w.nn);
   free(w.buf_t);
   free(w.buf_n);
   free(smooth);

@@ -7,12 +7,22 @@
 
 #include "na64/reco.h"
 
+/* One F1 channel resolved: wire, t0 and window, so that a hit costs one table read. */
+typedef struct chan_entry {
+  double t0, lo, hi;     /* ns */
+  int32_t plane;         /* >= 0: straw wire; -1: not in the channel map; -2: mapped, not a straw wire */
+  int32_t wire;
+} chan_entry;
+
+#define F1_CHANNELS 1024 /* 16 ports x 8 chips x 8 channels per source (docs/raw-format.md §5.1) */
+
 struct na64_straw_decoder {
   const na64_geom *g;
   na64_straw_decode_options opt;
   uint8_t *is_straw;     /* [g->nplanes] */
   const double **t0;     /* [g->nplanes]: the geometry's t0 per wire */
   double *lo, *hi;       /* [g->nplanes]: drift-time window */
+  chan_entry *lut;       /* [g->chanmap.nsrc * F1_CHANNELS], indexed (slot - 1, port, chip, channel) */
 };
 
 void na64_straw_decode_options_default(na64_straw_decode_options *o)
@@ -32,6 +42,7 @@ void na64_straw_decoder_free(na64_straw_decoder *d)
   free(d->t0);
   free(d->lo);
   free(d->hi);
+  free(d->lut);
   free(d);
 }
 
@@ -72,6 +83,32 @@ int na64_straw_decoder_new(const na64_geom *g, const na64_straw_decode_options *
     nstraw++;
   }
   if (!nstraw) na64_log(NA64_LOG_WARN, "straw decoder: the geometry of run %d has no straw plane", g->run);
+  /* every F1 channel of every DAQ source of the channel map, resolved once */
+  int nsrc = g->chanmap.nsrc > 0 ? g->chanmap.nsrc : 0;
+  d->lut = malloc((nsrc ? (size_t)nsrc : 1) * F1_CHANNELS * sizeof *d->lut);
+  if (!d->lut) {
+    na64_straw_decoder_free(d);
+    return na64_err_set(err, NA64_ENOMEM, "straw decoder: out of memory");
+  }
+  for (int k = 0; k < nsrc; ++k)
+    for (uint32_t c = 0; c < F1_CHANNELS; ++c) {
+      chan_entry *e = &d->lut[(size_t)k * F1_CHANNELS + c];
+      const na64_geom_chan *m = na64_geom_chan_lookup(g, g->chanmap.src[k].src_id, c >> 6, (c >> 3) & 7u, c & 7u);
+      e->t0 = e->lo = e->hi = 0;
+      e->plane = -1;
+      e->wire = -1;
+      if (!m) continue;
+      if (m->plane < 0 || !d->is_straw[m->plane] || m->wire < 0 || m->wire >= g->planes[m->plane].nwires) {
+        e->plane = -2;
+        e->wire = m->plane;
+        continue;
+      }
+      e->plane = m->plane;
+      e->wire = m->wire;
+      e->t0 = d->t0[m->plane][m->wire];
+      e->lo = o.no_window ? -INFINITY : d->lo[m->plane];
+      e->hi = o.no_window ? INFINITY : d->hi[m->plane];
+    }
   *out = d;
   return NA64_OK;
 }
@@ -82,45 +119,39 @@ int na64_straw_decode(const na64_straw_decoder *d, const na64_f1_hit *hits, size
   if (!d || (!hits && n) || (!out && cap) || !nout) return na64_err_set(err, NA64_EINVAL, "na64_straw_decode: NULL argument");
   const na64_geom *g = d->g;
   const unsigned reject = d->opt.reject_flags & ~(unsigned)NA64_F1_TRAILING;
-  const int window = !d->opt.no_window;
   uint64_t trailing = 0, flagged = 0, unmapped = 0, not_straw = 0, outside = 0, nonfinite = 0;
   const na64_f1_hit *first_bad = NULL;
   int first_bad_plane = -1;
   size_t m = 0;
   int status = NA64_OK;
+  const uint16_t *slot = g->chanmap.slot;
   for (size_t i = 0; i < n; ++i) {
     const na64_f1_hit *h = &hits[i];
-    if (h->flags & NA64_F1_TRAILING) {
-      trailing++;
+    if (h->flags & (NA64_F1_TRAILING | reject)) {
+      if (h->flags & NA64_F1_TRAILING) trailing++;
+      else flagged++;
       continue;
     }
-    if (h->flags & reject) {
-      flagged++;
-      continue;
-    }
-    const na64_geom_chan *e = na64_geom_chan_lookup(g, h->source_id, h->port, h->chip, h->channel);
-    if (!e) {
-      if (!first_bad) first_bad = h;
-      unmapped++;
-      continue;
-    }
-    const int32_t plane = e->plane;
-    if (plane < 0 || !d->is_straw[plane] || e->wire < 0 || e->wire >= g->planes[plane].nwires) {
+    const unsigned sl = (slot && h->source_id <= 0xFFFFu) ? slot[h->source_id] : 0;
+    const chan_entry *e =
+        sl && h->port < 16 && h->chip < 8 && h->channel < 8
+            ? &d->lut[(size_t)(sl - 1) * F1_CHANNELS + ((unsigned)h->port << 6 | (unsigned)h->chip << 3 | h->channel)]
+            : NULL;
+    if (!e || e->plane < 0) {
       if (!first_bad) {
         first_bad = h;
-        first_bad_plane = plane >= 0 ? plane : -2;
+        first_bad_plane = e && e->plane == -2 ? (e->wire >= 0 ? e->wire : -2) : -1;
       }
-      not_straw++;
+      if (e && e->plane == -2) not_straw++;
+      else unmapped++;
       continue;
     }
     const double raw = h->time_ns;
-    const double t = raw - d->t0[plane][e->wire];
-    if (!isfinite(t)) {
-      nonfinite++;
-      continue;
-    }
-    if (window && (t < d->lo[plane] || t > d->hi[plane])) {
-      outside++;
+    const double t = raw - e->t0;
+    if (!(t >= e->lo && t <= e->hi)) {
+      if (isnan(t)) nonfinite++;
+      else if (!isfinite(t)) nonfinite++;
+      else outside++;
       continue;
     }
     if (m == cap) {
@@ -130,7 +161,7 @@ int na64_straw_decode(const na64_straw_decoder *d, const na64_f1_hit *hits, size
     na64_straw_digit *o = &out[m++];
     o->time = t;
     o->raw = raw;
-    o->plane = plane;
+    o->plane = e->plane;
     o->wire = e->wire;
   }
   *nout = m;

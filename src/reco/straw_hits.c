@@ -287,7 +287,7 @@ static int pair_plane(const na64_straw_reco *r, const straw_reco_plane *q, const
       if (c->chi2 <= r->opt.chi2_max) ncand++;
     }
   }
-  qsort(*cand, ncand, sizeof **cand, cmp_cand);
+  if (ncand > 1) qsort(*cand, ncand, sizeof **cand, cmp_cand);
   for (size_t k = 0; k < ncand; ++k) {
     const pair_cand *c = &(*cand)[k];
     na64_straw_hit *ha = &ev->hits[c->a], *hb = &ev->hits[c->b];
@@ -361,7 +361,7 @@ int na64_straw_reco_event(const na64_straw_reco *r, const na64_straw_digit *d, s
     keys[nk].time = d[i].time;
     nk++;
   }
-  qsort(keys, nk, sizeof *keys, cmp_key);
+  if (nk > 1) qsort(keys, nk, sizeof *keys, cmp_key);
   NA64_CALL(grow_hits(ev, nk, err));
   for (size_t k = 0; k < nk; ++k) {
     if (k && keys[k].plane == keys[k - 1].plane && keys[k].wire == keys[k - 1].wire) {

@@ -17,6 +17,9 @@ typedef struct straw_plane {
   double *eff;              /* [nwires] */
   uint32_t *src;            /* [nwires] DAQ source id */
   uint8_t *port, *chip, *chan, *has_key;
+  int *order;               /* [nwires] wires sorted by u, for the candidate search */
+  double *usorted;          /* [nwires] their u */
+  double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
 } straw_plane;
 
 struct na64_straw_digitizer {
@@ -25,6 +28,8 @@ struct na64_straw_digitizer {
   int nplanes;
   straw_plane *planes;
   int *map; /* [g->nplanes]: index in planes, or -1 */
+  uint32_t *keyed; /* read-out channels: straw plane index << 16 | wire */
+  size_t nkeyed;
 };
 
 void na64_straw_digi_options_default(na64_straw_digi_options *o)
@@ -94,9 +99,12 @@ void na64_straw_digitizer_free(na64_straw_digitizer *d)
     free(s->chip);
     free(s->chan);
     free(s->has_key);
+    free(s->order);
+    free(s->usorted);
   }
   free(d->planes);
   free(d->map);
+  free(d->keyed);
   free(d);
 }
 
@@ -185,8 +193,10 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
     s->chip = malloc(n);
     s->chan = malloc(n);
     s->has_key = malloc(n);
+    s->order = malloc(n * sizeof *s->order);
+    s->usorted = malloc(n * sizeof *s->usorted);
     d->nplanes++;
-    if (!s->t0 || !s->eff || !s->src || !s->port || !s->chip || !s->chan || !s->has_key) {
+    if (!s->t0 || !s->eff || !s->src || !s->port || !s->chip || !s->chan || !s->has_key || !s->order || !s->usorted) {
       na64_straw_digitizer_free(d);
       return na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
     }
@@ -210,8 +220,32 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       s->chan[w] = (uint8_t)chan;
       s->has_key[w] = 1;
     }
+    /* wires by u (insertion sort: a few hundred, nearly sorted already) */
+    for (int w = 0; w < p->nwires; ++w) {
+      int k = w;
+      while (k > 0 && p->wires[s->order[k - 1]].u > p->wires[w].u) {
+        s->order[k] = s->order[k - 1];
+        k--;
+      }
+      s->order[k] = w;
+      double dz = fabs(p->wires[w].pos[2] - p->centre[2]);
+      if (dz > s->dzmax) s->dzmax = dz;
+    }
+    for (int w = 0; w < p->nwires; ++w) s->usorted[w] = p->wires[s->order[w]].u;
     d->map[i] = d->nplanes - 1;
   }
+  /* the read-out channels, for the noise */
+  size_t nk = 0;
+  for (int ip = 0; ip < d->nplanes; ++ip)
+    for (int w = 0; w < d->planes[ip].p->nwires; ++w) nk += d->planes[ip].has_key[w];
+  d->keyed = malloc((nk ? nk : 1) * sizeof *d->keyed);
+  if (!d->keyed) {
+    na64_straw_digitizer_free(d);
+    return na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
+  }
+  for (int ip = 0; ip < d->nplanes; ++ip)
+    for (int w = 0; w < d->planes[ip].p->nwires; ++w)
+      if (d->planes[ip].has_key[w]) d->keyed[d->nkeyed++] = (uint32_t)ip << 16 | (uint32_t)w;
   *out = d;
   return NA64_OK;
 }
@@ -361,7 +395,26 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
       double Du = D[0] * p->u_dir[0] + D[1] * p->u_dir[1] + D[2] * p->u_dir[2];
       double cos_u = fabs(D[2]) / sqrt(Du * Du + D[2] * D[2]);
       int filter = fabs(D[2]) > 1e-9 && cos_u > 1e-6;
-      for (int w = 0; w < p->nwires; ++w) {
+      /* candidates: wires within R / cos_u + |du/dz| dzmax of the track's u at the plane centre (the
+       * exact test below then applies wire by wire) */
+      int k0 = 0, k1 = p->nwires;
+      if (filter) {
+        double sc = (p->centre[2] - tr->point[2]) / D[2];
+        double uc = (tr->point[0] + sc * D[0] - p->centre[0]) * p->u_dir[0] +
+                    (tr->point[1] + sc * D[1] - p->centre[1]) * p->u_dir[1];
+        double reach = R / cos_u + fabs(Du / D[2]) * s->dzmax + 1e-6;
+        int lo = 0, hi = p->nwires; /* first wire with u >= uc - reach */
+        while (lo < hi) {
+          int mid = (lo + hi) / 2;
+          if (s->usorted[mid] < uc - reach) lo = mid + 1;
+          else hi = mid;
+        }
+        k0 = lo;
+        k1 = lo;
+        while (k1 < p->nwires && s->usorted[k1] <= uc + reach) k1++;
+      }
+      for (int kk = k0; kk < k1; ++kk) {
+        const int w = s->order[kk];
         const na64_geom_wire *wi = &p->wires[w];
         if (filter) {
           double sz = (wi->pos[2] - tr->point[2]) / D[2];
@@ -392,27 +445,27 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
       }
     }
   }
-  /* noise: Poisson number of hits per channel, uniform in the readout window */
-  if (d->opt.noise_per_channel > 0) {
+  /* noise: independent Poisson numbers of hits per channel, uniform in the readout window. Drawn as
+   * one Poisson total over the read-out channels, each hit on a uniformly chosen channel: the same
+   * distribution (a Poisson total split multinomially gives independent Poisson counts) at the cost
+   * of the hits rather than of the channels. */
+  if (d->opt.noise_per_channel > 0 && d->nkeyed) {
     double span = d->opt.window_hi - d->opt.window_lo;
-    for (int ip = 0; ip < d->nplanes; ++ip) {
-      const straw_plane *s = &d->planes[ip];
-      for (int w = 0; w < s->p->nwires; ++w) {
-        if (!s->has_key[w]) continue;
-        unsigned long k = na64_rng_poisson(rng, d->opt.noise_per_channel);
-        for (unsigned long j = 0; j < k; ++j) {
-          NA64_CALL(grow(out, err));
-          na64_straw_truth *t = &out->truth[out->ntruth++];
-          t->plane = s->index;
-          t->wire = w;
-          t->track = -1;
-          t->doca = NAN;
-          t->u_track = NAN;
-          t->drift_time = NAN;
-          t->time = d->opt.window_lo + span * na64_rng_uniform(rng);
-          t->hit = emit(d, s, w, t->time, phase, out);
-        }
-      }
+    unsigned long k = na64_rng_poisson(rng, d->opt.noise_per_channel * (double)d->nkeyed);
+    for (unsigned long j = 0; j < k; ++j) {
+      uint32_t c = d->keyed[na64_rng_u64(rng) % d->nkeyed];
+      const straw_plane *s = &d->planes[c >> 16];
+      int w = (int)(c & 0xFFFFu);
+      NA64_CALL(grow(out, err));
+      na64_straw_truth *t = &out->truth[out->ntruth++];
+      t->plane = s->index;
+      t->wire = w;
+      t->track = -1;
+      t->doca = NAN;
+      t->u_track = NAN;
+      t->drift_time = NAN;
+      t->time = d->opt.window_lo + span * na64_rng_uniform(rng);
+      t->hit = emit(d, s, w, t->time, phase, out);
     }
   }
   return NA64_OK;

@@ -177,9 +177,9 @@ static void test_calibration_recovers_truth(void **state)
 
 /* Low statistics: 4000 events, ~125 hits per 6 mm channel and ~57 per 2 mm channel (of which ~20
  * noise), below the fit threshold of 200 hits: every channel gets the template shift. With a perfect
- * template its error would be 0.9 and 0.7 ns at these counts; the template aligned from the same
- * low-statistics channels is a little sharper than the truth, so the errors understate the scatter
- * (by up to ~2.5 x here; docs/straw.md). The r(t) integration still works on the plane's hits. */
+ * template its error would be 0.9 and 0.7 ns at these counts; the template is built from the same
+ * low-statistics channels aligned on their coarse edges, and the errors understate the scatter by
+ * ~1.7 x here (docs/straw.md). The r(t) integration still works on the plane's hits. */
 static void test_low_statistics(void **state)
 {
   (void)state;
@@ -202,7 +202,7 @@ static void test_low_statistics(void **state)
   assert_int_equal(k.nnone, 0);
   assert_true(k.rms_t0 < 1.5);
   assert_true(k.worst_t0 < 5.0);
-  assert_true(k.pull_rms < 3.0);
+  assert_true(k.pull_rms < 2.2);
   assert_true(k.worst_rt < 60e-4);
   na64_straw_calib_free(cal);
   free(data);
