@@ -102,9 +102,23 @@ int main(int argc, char **argv)
   na64_straw_digit_list_init(&list);
   na64_straw_event sev;
   na64_straw_event_init(&sev);
-  double best_dec = 1e30, best_reco = 1e30;
+  double best_dec = 1e30, best_reco = 1e30, best_f1 = 1e30;
   uint64_t f1 = 0, digits = 0, hits = 0, pairs = 0;
   for (int rep = 0; rep < 3; ++rep) {
+    /* reference: the DATE reader and F1 decoder alone (src/daq) on the same data */
+    {
+      na64_daq_reader *rd = NULL;
+      if (na64_daq_reader_open_memory(data, size, "bench", NULL, &rd, &err)) die("reader", &err);
+      na64_daq_event ev;
+      double t0 = now();
+      while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
+        list.f1.n = 0;
+        na64_daq_f1_decode_event(&ev, &list.f1, NULL, &err);
+      }
+      double dt = now() - t0;
+      if (dt < best_f1) best_f1 = dt;
+      na64_daq_reader_close(rd);
+    }
     for (int with_reco = 0; with_reco < 2; ++with_reco) {
       na64_daq_reader *rd = NULL;
       if (na64_daq_reader_open_memory(data, size, "bench", NULL, &rd, &err)) die("reader", &err);
@@ -136,6 +150,7 @@ int main(int argc, char **argv)
   }
   printf("straw events: %ld, %.1f F1 hits/event, %.0f bytes/event, %.2f MB (digitise + write: %.0f events/s)\n", nev,
          (double)f1 / nev, (double)size / nev, size / 1e6, nev / gen_s);
+  printf("reference, read + F1 decode only: %.3g hits/s, %.0f MB/s\n", f1 / best_f1, size / 1e6 / best_f1);
   printf("read + F1 decode + straw decode (map, t0, window): %.3g hits/s, %.0f MB/s, %.3g events/s (%llu digits)\n",
          f1 / best_dec, size / 1e6 / best_dec, nev / best_dec, (unsigned long long)digits);
   printf("  + hit reconstruction (r(t), errors, left/right pairs): %.3g hits/s, %.0f MB/s (%llu hits, %llu pairs)\n",

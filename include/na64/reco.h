@@ -4,7 +4,7 @@
  * Straw tubes (src/reco/straw_*.c, docs/straw.md):
  *   decoding     F1 hits (na64/daq.h) -> (plane, wire) through the channel map of the run's geometry
  *                -> drift time = time relative to the trigger - t0 of the wire, in ns;
- *   calibration  t0 per channel from the leading edge of the drift-time spectrum (Fermi fit, template
+ *   calibration  t0 per channel from the leading edge of the drift-time spectrum (edge fit, template
  *                fallback at low statistics) and r(t) per plane by the integration method, written
  *                to the conditions database as a new interval of validity;
  *   hits         drift radius and its error, left/right resolution in the staggered double layers,
@@ -98,7 +98,7 @@ int na64_straw_decode_event(const na64_straw_decoder *d, const na64_daq_event *e
 
 enum {
   NA64_STRAW_T0_NONE = 0,     /* too few hits: no t0 (the previous calibration stays valid) */
-  NA64_STRAW_T0_FIT = 1,      /* Fermi fit of the channel's leading edge */
+  NA64_STRAW_T0_FIT = 1,      /* fit of the channel's leading edge (resolution and plateau shape of the plane) */
   NA64_STRAW_T0_TEMPLATE = 2  /* low statistics or failed fit: maximum-likelihood shift of the plane's
                                  aligned spectrum */
 };
@@ -118,7 +118,7 @@ typedef struct na64_straw_channel_calib {
   uint64_t nhits;      /* hits in [t_lo, t_hi) */
   double t0;           /* ns relative to the trigger; NaN if not calibrated */
   double t0_err;       /* statistical error, ns */
-  double width;        /* Fermi width of the leading edge, ns (NaN without a fit) */
+  double width;        /* Gaussian sigma of the leading edge used in its fit, ns (NaN without a fit) */
   double background;   /* flat background, hits per ns */
   int method;          /* NA64_STRAW_T0_* */
 } na64_straw_channel_calib;
@@ -131,7 +131,7 @@ typedef struct na64_straw_plane_calib {
   uint64_t nhits;                  /* hits of the plane in [t_lo, t_hi) */
   int ncalibrated, nfit, ntemplate;
   double t0_mean, t0_rms, t0_min, t0_max; /* over calibrated channels, ns */
-  double sigma_t;                  /* time resolution from the edge widths (pi / sqrt(3) x median width), ns */
+  double sigma_t;                  /* time resolution: sigma of the leading edge of the aligned spectrum, ns */
   double t_max;                    /* drift time where r(t) reaches the radius, ns */
   double signal;                   /* background-subtracted hits in the aligned spectrum */
   double background;               /* background hits per ns per channel (mean) */

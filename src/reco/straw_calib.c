@@ -1,27 +1,27 @@
 /* Straw calibration: t0 per channel from the leading edge of the drift-time spectrum and r(t) per
- * plane by the integration method; method and accuracy in docs/straw.md §2.
+ * plane by the integration method; method, choices and measured accuracy in docs/straw.md §2.
  *
  * t0. The drift-time spectrum of a uniformly illuminated straw is dN/dt = (N / R) dr/dt for
- * 0 < t < t_max (flat background of noise hits around it), smeared by the time resolution. Its
- * leading edge is fitted with a Fermi function with a linear plateau term and a flat background,
- *     mu(t) = B + A (1 + s (t - t0)) / (1 + exp(-(t - t0) / w)),
- * the form used for the ATLAS MDT t0 determination (e.g. ATLAS Collaboration, "Muon spectrometer
- * technical design report", CERN/LHCC 97-22 (1997), §5.2; the MDT t0 fits of the calibration
- * framework), by maximising the binned Poisson likelihood (Levenberg-Marquardt on the deviance, Fisher
- * scoring: Baker & Cousins, NIM 221 (1984) 437). t0 is the half-height point of the rising edge,
- * the time of a hit at zero drift distance (docs/conditions.md), and pi w / sqrt(3) is the standard
- * deviation of the logistic edge, an estimate of the time resolution. Channels with too few hits
- * for a fit (or whose fit fails) get the maximum-likelihood shift of the plane's aligned spectrum
- * (a template of the same shape, built from the fitted channels), which needs only a few tens of
- * hits.
+ * 0 < t < t_max on a flat background of noise hits, smeared by the time resolution. t0 (the time of
+ * a hit at zero drift distance, docs/conditions.md) is found in three steps:
+ *  - the plane's template: the spectra of its channels aligned on their coarse edges (5 % point of
+ *    the background-subtracted cumulative), whose leading edge is fitted with a Gaussian-smeared
+ *    step with a quadratic plateau on a flat background (the Gaussian-resolution form of the Fermi
+ *    function fitted to MDT drift-time spectra, see edge_mu below): its zero, resolution and
+ *    plateau shape;
+ *  - every channel with at least min_hits: the maximum-likelihood shift of the normalised template
+ *    without the channel's own hits (binned Poisson likelihood), with a likelihood-interval error;
+ *    this is the robust low-statistics method (method "template");
+ *  - channels with at least min_hits_fit: their own leading-edge fit with t0, amplitude and
+ *    background free and the resolution and plateau shape of the template (method "fit").
+ * Fits maximise the binned Poisson likelihood (Levenberg-Marquardt with Fisher scoring on the
+ * deviance, S. Baker and R.D. Cousins, NIM 221 (1984) 437).
  *
- * r(t). Under uniform illumination in r the fraction of hits with drift time below t equals
- * r(t) / R, so r(t) = R * integral_0^t (dN/dt') dt' / N (the integration method: e.g. COMPASS
- * straws, V.N. Bychkov et al., NIM A 556 (2006) 66, §6; ATLAS MDT, M. Deile et al.,
- * "Resolution and efficiency of the ATLAS muon drift-tube chambers at high background rates",
- * and the MDT calibration note ATL-MUON-2004-001 (recalled, unverified section numbers)). The spectra
- * of all calibrated channels of a plane are aligned on their t0, background-subtracted and
- * integrated. */
+ * r(t). Under uniform illumination in r the fraction of hits with drift time below t is r(t) / R, so
+ * r(t) = R * integral_0^t (dN/dt') dt' / N: the integration method used for drift tubes since the
+ * ATLAS MDT and COMPASS straw calibrations (docs/straw.md cites the sources). The spectra of all
+ * calibrated channels of a plane are aligned on their t0, background-subtracted and integrated; the
+ * table ends where r reaches R, extrapolated from the 98 % point with the drift velocity there. */
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -468,10 +468,17 @@ static void fit_channel(plane_work *w, const uint32_t *h, double bg, double te, 
 static double shift_loglik(const plane_work *w, const int *jj, const double *nn, int m, double b, double scale,
                            const aligned *tpl, double d)
 {
+  /* the histogram bins and the template cells have the same width, so the interpolation weight is
+   * the same for every bin and the cell index advances with the bin index */
+  double x0 = (bin_centre(w, jj[0]) - d) / tpl->bw + tpl->m0, fl = floor(x0), f = x0 - fl;
+  const int base = (int)fl - jj[0], n = tpl->n;
+  const double *v = tpl->v;
   double L = 0;
   for (int k = 0; k < m; ++k) {
-    double v = aligned_at(tpl, bin_centre(w, jj[k]) - d);
-    L += nn[k] * log(b + (v > 0 ? scale * v : 0));
+    int c = base + jj[k];
+    double a = (c >= 0 && c < n) ? v[c] : 0, a1 = (c + 1 >= 0 && c + 1 < n) ? v[c + 1] : 0;
+    double t = (1 - f) * a + f * a1;
+    L += nn[k] * log(b + (t > 0 ? scale * t : 0));
   }
   return L;
 }
@@ -491,7 +498,7 @@ static double template_shift(const plane_work *w, const uint32_t *h, double bg, 
   double b = bg > 0.5 / nocc ? bg : 0.5 / nocc; /* a floor keeps log(mu) finite for stray hits */
   double S = tot - bg * nocc;
   if (S < 1) S = 1;
-  double scale = S * w->bw / tpl->bw;
+  double scale = S; /* template cells have the histogram's bin width (shift_loglik relies on it) */
   double tau_lo = -tpl->m0 * tpl->bw, tau_hi = (tpl->n - 1 - tpl->m0) * tpl->bw;
   int jlo = (int)floor((centre - half + tau_lo - w->lo) / w->bw) - 1, jhi = (int)ceil((centre + half + tau_hi - w->lo) / w->bw) + 1;
   if (jlo < w->jf) jlo = w->jf;
@@ -504,31 +511,34 @@ static double template_shift(const plane_work *w, const uint32_t *h, double bg, 
       nn[m++] = h[j];
     }
   if (!m) return NAN;
-  int ns = (int)floor(2 * half / step0 + 1e-9) + 1;
-  double best = -INFINITY, best_d = centre, lm = -INFINITY, lp = -INFINITY, prev = -INFINITY;
-  int kbest = -2;
-  for (int k = 0; k < ns; ++k) {
-    double d = centre - half + k * step0, L = shift_loglik(w, jj, nn, m, b, scale, tpl, d);
-    if (L > best) {
-      best = L;
-      best_d = d;
-      kbest = k;
-      lm = prev;
-      lp = -INFINITY;
-    } else if (k == kbest + 1) {
-      lp = L;
+  /* coarse scan, then a scan at a quarter of its step around the best point */
+  double shift = centre;
+  for (int stage = 0; stage < 2; ++stage) {
+    double st = stage ? step0 / 4 : step0, c0 = stage ? shift : centre, hw = stage ? 1.5 * step0 : half;
+    int ns = (int)floor(2 * hw / st + 1e-9) + 1, kbest = -2;
+    double best = -INFINITY, best_d = c0, lm = -INFINITY, lp = -INFINITY, prev = -INFINITY;
+    for (int k = 0; k < ns; ++k) {
+      double d = c0 - hw + k * st, L = shift_loglik(w, jj, nn, m, b, scale, tpl, d);
+      if (L > best) {
+        best = L;
+        best_d = d;
+        kbest = k;
+        lm = prev;
+        lp = -INFINITY;
+      } else if (k == kbest + 1) {
+        lp = L;
+      }
+      prev = L;
     }
-    prev = L;
+    shift = best_d;
+    if (isfinite(lm) && isfinite(lp) && lm - 2 * best + lp < 0) shift += 0.5 * st * (lm - lp) / (lm - 2 * best + lp);
   }
-  double shift = best_d;
-  if (isfinite(lm) && isfinite(lp) && lm - 2 * best + lp < 0) shift += 0.5 * step0 * (lm - lp) / (lm - 2 * best + lp);
   if (!final) return shift;
   /* fine scan over +-0.4 ns around the refined maximum */
   enum { NF = 41 };
   const double step = 0.02;
-  double ll[NF], d0 = shift - (NF / 2) * step;
+  double ll[NF], d0 = shift - (NF / 2) * step, best = -INFINITY;
   int kb = NF / 2;
-  best = -INFINITY;
   for (int k = 0; k < NF; ++k) {
     ll[k] = shift_loglik(w, jj, nn, m, b, scale, tpl, d0 + k * step);
     if (ll[k] > best) {
@@ -541,11 +551,11 @@ static double template_shift(const plane_work *w, const uint32_t *h, double bg, 
     double y0 = ll[kb - 1], y1 = ll[kb], y2 = ll[kb + 1], den = y0 - 2 * y1 + y2;
     if (den < 0) shift += 0.5 * step * (y0 - y2) / den;
   }
-  /* the likelihood interval, searched to +-4 ns in 0.05 ns steps */
+  /* the likelihood interval, searched to +-4 ns in 0.1 ns steps (linear interpolation between) */
   double dl[2] = {4, 4};
   for (int side = 0; side < 2; ++side) {
     double prev_d = 0, prev_l = best;
-    for (double dd = 0.05; dd <= 4.0 + 1e-9; dd += 0.05) {
+    for (double dd = 0.1; dd <= 4.0 + 1e-9; dd += 0.1) {
       double l = shift_loglik(w, jj, nn, m, b, scale, tpl, shift + (side ? dd : -dd));
       if (l < best - 0.5) {
         dl[side] = prev_d + (dd - prev_d) * (prev_l - (best - 0.5)) / (prev_l - l);
@@ -855,7 +865,7 @@ static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err
     }
     /* the whole plausible range around the plane's edge: a channel's own coarse edge can be pulled
      * away by a few noise hits at low statistics */
-    double e, sh = template_shift(&w, h, w.bg[wi], &norm, plane_t5, SPREAD_MAX, 0.5, 1, w.jj, w.nn, &e);
+    double e, sh = template_shift(&w, h, w.bg[wi], &norm, plane_t5, SPREAD_MAX, 1.0, 1, w.jj, w.nn, &e);
     if (!isfinite(sh)) continue;
     ch->t0 = sh;
     ch->t0_err = e;

@@ -173,6 +173,7 @@ typedef struct sort_key {
   int32_t plane, layer, wire, digit;
   double time;
 } sort_key;
+_Static_assert(sizeof(sort_key) <= 64, "sort_small swaps through a 64-byte buffer");
 
 static int cmp_key(const void *a, const void *b)
 {
@@ -184,11 +185,32 @@ static int cmp_key(const void *a, const void *b)
   return (x->digit > y->digit) - (x->digit < y->digit);
 }
 
+/* Insertion sort for the few elements of one event (glibc's qsort allocates a buffer per call);
+ * qsort beyond 32. */
+static void sort_small(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+  if (n > 32) {
+    qsort(base, n, size, cmp);
+    return;
+  }
+  unsigned char *a = base, tmp[64];
+  for (size_t i = 1; i < n; ++i) {
+    memcpy(tmp, a + i * size, size);
+    size_t j = i;
+    while (j > 0 && cmp(a + (j - 1) * size, tmp) > 0) {
+      memcpy(a + j * size, a + (j - 1) * size, size);
+      j--;
+    }
+    memcpy(a + j * size, tmp, size);
+  }
+}
+
 typedef struct pair_cand {
   int32_t a, b;      /* hit indices, layer 0 and layer 1 */
   int8_t sa, sb;     /* chosen signs */
   double chi2, chi2_next, u0, slope, sigma_u;
 } pair_cand;
+_Static_assert(sizeof(pair_cand) <= 64, "sort_small swaps through a 64-byte buffer");
 
 static int cmp_cand(const void *a, const void *b)
 {
@@ -287,7 +309,7 @@ static int pair_plane(const na64_straw_reco *r, const straw_reco_plane *q, const
       if (c->chi2 <= r->opt.chi2_max) ncand++;
     }
   }
-  if (ncand > 1) qsort(*cand, ncand, sizeof **cand, cmp_cand);
+  if (ncand > 1) sort_small(*cand, ncand, sizeof **cand, cmp_cand);
   for (size_t k = 0; k < ncand; ++k) {
     const pair_cand *c = &(*cand)[k];
     na64_straw_hit *ha = &ev->hits[c->a], *hb = &ev->hits[c->b];
@@ -361,7 +383,7 @@ int na64_straw_reco_event(const na64_straw_reco *r, const na64_straw_digit *d, s
     keys[nk].time = d[i].time;
     nk++;
   }
-  if (nk > 1) qsort(keys, nk, sizeof *keys, cmp_key);
+  if (nk > 1) sort_small(keys, nk, sizeof *keys, cmp_key);
   NA64_CALL(grow_hits(ev, nk, err));
   for (size_t k = 0; k < nk; ++k) {
     if (k && keys[k].plane == keys[k - 1].plane && keys[k].wire == keys[k - 1].wire) {
