@@ -948,7 +948,11 @@ static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err
     double bg_under = 0;
     for (int wi = 0; wi < nw; ++wi)
       if (use[wi]) bg_under += w.bg[wi] * (tau_b - tau_a) / w.bw;
-    if (!(total >= 50) || !(total >= 5 * sqrt(bg_under + total))) {
+    if (!(total >= 50)) {
+      plane_fail(r, NA64_ENOTFOUND, "%s: %.0f signal hits, too few for r(t) (at least 50)", p->name, total);
+      goto done;
+    }
+    if (!(total >= 5 * sqrt(bg_under + total))) {
       plane_fail(r, NA64_ENOTFOUND,
                  "%s: %.0f signal hits over a background of %.0f: no drift-time spectrum above the noise", p->name,
                  total, bg_under);
