@@ -37,6 +37,9 @@ int na64_xsec_total_unchecked(na64_xsec_method method, double E0, double m, doub
 /* chi with the IWW limits t_min = (m^2/2E0)^2, t_max = m^2 */
 double na64_chi_iww(double E0, double m, double Z, double A, int ff);
 
+/* inelastic chi by a fixed 32-point rule (used inside the WW integrals) */
+double na64_chi_inelastic_fast(double tmin, double tmax, double Z);
+
 /* The A' double-differential WW shape: d sigma/(dx du) up to the constant 8 alpha^3 eps^2 chi E0^2,
  * u = theta^2/2 (DMG4 DarkPhotons.cc CrossSectionDSDXDU). */
 double na64_ww_shape(double x, double u, double E0, double m);

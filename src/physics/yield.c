@@ -29,6 +29,7 @@
 #define N_ENERGY_BINS 128 /* shower-energy bins, equal in ln E between the lowest useful energy and E0 */
 #define N_ABINS 40        /* A' energy bins (visible mode) */
 #define N_TBINS 40        /* depth bins (visible mode) */
+#define N_SIGMA_NODES 17  /* energies at which sigma(E) is evaluated, equal in ln E */
 
 struct na64_yield {
   double m, E0;
@@ -139,10 +140,23 @@ static int build_tables(na64_yield *y, const na64_dump *d, const na64_track_leng
     st = na64_track_length_binned(tl, NA64_TL_CHARGED, nE, Eedge, d->visible ? y->nt : 0, d->visible ? tedge : NULL,
                                   TL, err);
   const double da = (d->ea_max - d->ea_min) / y->na;
+  /* sigma(E) is smooth: evaluate it on N_SIGMA_NODES energies and interpolate linearly in
+   * (ln E, ln sigma) (< 0.1% error; the WW total is a 2-D integral and too costly per bin) */
+  double lnE_node[N_SIGMA_NODES], lnS_node[N_SIGMA_NODES];
+  for (int k = 0; k < N_SIGMA_NODES; ++k) {
+    double E = Elo * pow(Ehi / Elo, (double)k / (N_SIGMA_NODES - 1));
+    lnE_node[k] = log(E);
+    double sg = macroscopic_eps1(d, E, m);
+    lnS_node[k] = sg > 0.0 ? log(sg) : -INFINITY;
+  }
   for (int i = 0; st == NA64_OK && i < nE; ++i) {
     /* cross section per cm at eps = 1 times the fraction of A' in each accepted energy bin */
     double norm = shape_integral(Ec[i], m, 0.0, 1.0, ws);
-    double sig = norm > 0.0 ? macroscopic_eps1(d, Ec[i], m) / norm : 0.0;
+    double u = (log(Ec[i]) - lnE_node[0]) / (lnE_node[1] - lnE_node[0]);
+    int k = (int)u;
+    if (k > N_SIGMA_NODES - 2) k = N_SIGMA_NODES - 2;
+    double f = u - k, lns = lnS_node[k] + f * (lnS_node[k + 1] - lnS_node[k]);
+    double sig = (norm > 0.0 && isfinite(lns)) ? exp(lns) / norm : 0.0;
     for (int a = 0; a < y->na; ++a) {
       double ea0 = d->ea_min + a * da, ea1 = ea0 + da;
       frac[i * y->na + a] = sig > 0.0 ? sig * shape_integral(Ec[i], m, ea0 / Ec[i], ea1 / Ec[i], ws) : 0.0;

@@ -68,6 +68,7 @@ static void test_visible_island(void **state)
   cfg.dump.ea_max = 100;
   cfg.dump.decay_start_cm = 7.5;
   cfg.dump.decay_length_cm = 300;
+  cfg.dump.method = NA64_XS_ETL;
   cfg.eot = 5e10;
   double m = 0.01;
   na64_limit_point p;
