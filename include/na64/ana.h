@@ -144,7 +144,12 @@ typedef struct na64_limit_config {
   int n_obs;              /* observed events (observed limit) */
   int expected;           /* 1: median expected limit (and bands) instead of the observed one */
   double eps_min, eps_max;/* visible-mode search range; defaults 1e-7 and 1e-1 */
+  int statistic;          /* NA64_LIMIT_CLS (default) or NA64_LIMIT_FC */
 } na64_limit_config;
+enum {
+  NA64_LIMIT_CLS = 0, /* modified frequentist CLs with the nuisance priors of `stats` (as NA64) */
+  NA64_LIMIT_FC = 1   /* upper end of the Feldman-Cousins interval, background b known (db, sig_rel unused) */
+};
 
 /* Defaults: invisible mode on the NA64 ECAL at 100 GeV, E_ECAL < 50 GeV, eff 1, CL 0.90, no background,
  * observed limit with n_obs = 0. */

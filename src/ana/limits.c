@@ -39,6 +39,8 @@ int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err)
   if (!isfinite(cfg->efficiency) || !(cfg->efficiency > 0.0) || cfg->efficiency > 1.0)
     return na64_err_set(err, NA64_EINVAL, "signal efficiency = %g must be in (0, 1]", cfg->efficiency);
   if (cfg->n_obs < 0) return na64_err_set(err, NA64_EINVAL, "observed events = %d must be >= 0", cfg->n_obs);
+  if (cfg->statistic != NA64_LIMIT_CLS && cfg->statistic != NA64_LIMIT_FC)
+    return na64_err_set(err, NA64_EINVAL, "unknown limit statistic %d", cfg->statistic);
   if (!(cfg->eps_min > 0.0) || !(cfg->eps_max > cfg->eps_min) || cfg->eps_max > 1.0)
     return na64_err_set(err, NA64_EINVAL, "eps search range [%g, %g] must satisfy 0 < min < max <= 1", cfg->eps_min,
                         cfg->eps_max);
@@ -105,9 +107,27 @@ static int visible_band(const na64_limit_config *cfg, const na64_yield *y, doubl
   return NA64_OK;
 }
 
+/* Feldman-Cousins upper end for n observed events (the lower end is irrelevant for an exclusion) */
+static int fc_upper(const na64_limit_config *cfg, int n, double *s_up, na64_err *err)
+{
+  double lo;
+  return na64_stats_fc_interval(n, cfg->stats.b, cfg->stats.cl, &lo, s_up, err);
+}
+
 static int upper_limit_events(const na64_limit_config *cfg, double *s_up, double bands[5], na64_err *err)
 {
   for (int i = 0; i < 5; ++i) bands[i] = NAN;
+  if (cfg->statistic == NA64_LIMIT_FC) {
+    if (!cfg->expected) return fc_upper(cfg, cfg->n_obs, s_up, err);
+    /* expected: the FC upper end at the background-only quantiles of n */
+    for (int i = 0; i < 5; ++i) {
+      int n;
+      NA64_CALL(na64_stats_bkg_quantile(&cfg->stats, na64_stats_band_prob[i], &n, err));
+      NA64_CALL(fc_upper(cfg, n, &bands[i], err));
+    }
+    *s_up = bands[2];
+    return NA64_OK;
+  }
   if (cfg->expected) {
     NA64_CALL(na64_stats_cls_expected(&cfg->stats, bands, err));
     *s_up = bands[2];

@@ -38,6 +38,8 @@ int cmd_limits(int argc, char **argv)
       {"--signal-syst", OPT_DOUBLE, &o.signal_syst, 0, 1, 0, NULL, 0, "relative signal systematic (default 0)", 0},
       {"--cl", OPT_DOUBLE, &o.cl, 0.5, 0.9999, 0, NULL, 0, "confidence level (default 0.90)", 0},
       {"--observed", OPT_INT, &o.observed, 0, 1e6, 0, NULL, 0, "observed events (default 0)", 0},
+      {"--stat", OPT_CHOICE, &o.statistic, 1, 0, 0, "cls|fc", 0,
+       "statistic: CLs with nuisance priors (default) or Feldman-Cousins upper end", 0},
       {"--expected", OPT_FLAG, &o.expected, 1, 0, 0, NULL, 0, "median expected limit with +-1, +-2 sigma bands", 0},
       {"--masses", OPT_STRING, &o.masses, 1, 0, 0, NULL, 0,
        "MIN:MAX:N (log-spaced) or m1,m2,... in MeV (default 1:1000:60, visible 1.1:30:60)", 0},

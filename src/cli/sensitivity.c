@@ -106,6 +106,7 @@ int sens_config(const sens_options *o, na64_limit_config *cfg, na64_err *err)
   cfg->stats.sig_rel = o->signal_syst;
   cfg->n_obs = (int)o->observed;
   cfg->expected = o->expected;
+  cfg->statistic = o->statistic == 1 ? NA64_LIMIT_FC : NA64_LIMIT_CLS;
   return na64_limit_config_check(cfg, err);
 }
 
@@ -320,7 +321,8 @@ int sens_write_hepdata(const sens_options *o, const sens_curve *c, const char *p
                                 {"Electrons on target", eot},
                                 {"CL", cl},
                                 {"Signal efficiency", eff},
-                                {"Limit", o->expected ? "expected (median)" : "observed"}};
+                                {"Limit", o->expected ? "expected (median)" : "observed"},
+                                {"Statistic", o->statistic == 1 ? "Feldman-Cousins" : "CLs"}};
   na64_hepdata_var indep = {"$m_{A'}$", "MeV", m};
   na64_hepdata_var dep[2] = {{o->mode == SENS_VISIBLE ? "$\\epsilon$ lower edge of the excluded region" : "$\\epsilon$ upper limit", "", a},
                              {"$\\epsilon$ upper edge of the excluded region", "", b}};

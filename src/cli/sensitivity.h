@@ -12,7 +12,7 @@ typedef struct sens_options {
   int mode;
   double energy, eot, efficiency, background, background_error, signal_syst, cl;
   long observed;
-  int expected, annihilation, method, y_output, format;
+  int expected, annihilation, method, y_output, format, statistic;
   const char *masses, *plot, *hepdata;
   double ecal_max, wcal_x0, decay_start, decay_length, ea_min, alpha_d, mass_ratio;
 } sens_options;

@@ -96,6 +96,26 @@ static void test_visible_island(void **state)
   assert_true(q.eps_low < p.eps_low && q.eps_high > p.eps_high);
 }
 
+/* Feldman-Cousins: with n = 0 and b = 0 the upper end is 2.44 (FC PRD 57 (1998) 3873, Table IV),
+ * so eps scales by sqrt(2.44/2.303) from the CLs limit; with b = 3 it is 1.08 (same table) */
+static void test_feldman_cousins(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  na64_limit_config_init(&cfg, NULL);
+  cfg.eot = 1e11;
+  double m = 0.0167;
+  na64_limit_point cls, fc;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &cls, NULL), NA64_OK);
+  cfg.statistic = NA64_LIMIT_FC;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &fc, NULL), NA64_OK);
+  assert_rel(fc.s_up, 2.44, 0.003);
+  assert_rel(fc.eps, cls.eps * sqrt(fc.s_up / cls.s_up), 1e-9);
+  cfg.stats.b = 3.0;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &fc, NULL), NA64_OK);
+  assert_rel(fc.s_up, 1.08, 0.005);
+}
+
 static void test_bad_config(void **state)
 {
   (void)state;
@@ -130,7 +150,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_invisible_consistency), cmocka_unit_test(test_background_and_bands),
       cmocka_unit_test(test_visible_island),         cmocka_unit_test(test_bad_config),
-      cmocka_unit_test(test_y_variable),
+      cmocka_unit_test(test_y_variable),            cmocka_unit_test(test_feldman_cousins),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
