@@ -18,22 +18,7 @@
 
 #define DEFAULT_DB NA64_BINARY_DIR "/conditions.db"
 
-static char tmpdir[256];
-
-static int setup_tmp(void **state)
-{
-  (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/na64_test_cond_XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_tmp(void **state)
-{
-  (void)state;
-  char cmd[320];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+#define tmpdir na64_test_tmpdir
 
 static void tmp_path(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", tmpdir, name); }
 
@@ -698,5 +683,5 @@ int main(void)
       cmocka_unit_test(test_insert_calibration_checks),
       cmocka_unit_test(test_rt_text),
   };
-  return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }

@@ -11,22 +11,7 @@
 
 #define DEFAULT_DB NA64_BINARY_DIR "/conditions.db"
 
-static char tmpdir[256];
-
-static int setup_tmp(void **state)
-{
-  (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/na64_test_cond_cli_XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_tmp(void **state)
-{
-  (void)state;
-  char cmd[320];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+#define tmpdir na64_test_tmpdir
 
 /* Run `na64 cond ARGS` (stderr merged into the output) with the default database given by the
  * environment variable; returns the exit status, *out must be freed. */
@@ -228,5 +213,5 @@ int main(void)
       cmocka_unit_test(test_default_database),
       cmocka_unit_test(test_export_import_files),
   };
-  return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }

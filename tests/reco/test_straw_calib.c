@@ -11,22 +11,7 @@
 
 #include "reco/straw_gen.h"
 
-static char tmpdir[256];
-
-static int setup_tmp(void **state)
-{
-  (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/na64_test_straw_calib_XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_tmp(void **state)
-{
-  (void)state;
-  char cmd[320];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+#define tmpdir na64_test_tmpdir
 
 typedef struct calib_check {
   double worst_t0;   /* max |t0 - truth| over calibrated channels, ns */
@@ -312,5 +297,5 @@ int main(void)
       cmocka_unit_test(test_low_statistics),
       cmocka_unit_test(test_bad_input),
   };
-  return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }

@@ -10,22 +10,7 @@
 
 #include "reco/straw_gen.h"
 
-static char tmpdir[256];
-
-static int setup_tmp(void **state)
-{
-  (void)state;
-  snprintf(tmpdir, sizeof tmpdir, "/tmp/na64_test_straw_hits_XXXXXX");
-  return mkdtemp(tmpdir) ? 0 : -1;
-}
-
-static int teardown_tmp(void **state)
-{
-  (void)state;
-  char cmd[320];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
-  return system(cmd) == 0 ? 0 : -1;
-}
+#define tmpdir na64_test_tmpdir
 
 /* Effective time resolution of the digitiser: resolution, trigger jitter and F1 quantisation
  * (bin / sqrt(6) for a random counter phase, include/na64/sim.h). */
@@ -392,5 +377,5 @@ int main(void)
       cmocka_unit_test(test_hits_with_truth_constants),
       cmocka_unit_test(test_hits_with_calibrated_constants),
   };
-  return cmocka_run_group_tests(tests, setup_tmp, teardown_tmp);
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }

@@ -90,3 +90,20 @@ int na64_test_run(const char *cmdline, char **out)
   else free(buf);
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+char na64_test_tmpdir[256];
+
+int na64_test_setup_tmpdir(void **state)
+{
+  (void)state;
+  snprintf(na64_test_tmpdir, sizeof na64_test_tmpdir, "/tmp/na64_test_XXXXXX");
+  return mkdtemp(na64_test_tmpdir) ? 0 : -1;
+}
+
+int na64_test_teardown_tmpdir(void **state)
+{
+  (void)state;
+  char cmd[320];
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", na64_test_tmpdir);
+  return system(cmd) == 0 ? 0 : -1;
+}

@@ -26,6 +26,13 @@ void na64_test_load_csv(const char *path, na64_test_csv *csv);
 void na64_test_csv_free(na64_test_csv *csv);
 int na64_test_csv_col(const na64_test_csv *csv, const char *name);
 
+/* A scratch directory for one test program: na64_test_tmpdir is filled by the cmocka group setup
+ * na64_test_setup_tmpdir (name /tmp/na64_test_XXXXXX) and removed with its contents by
+ * na64_test_teardown_tmpdir. */
+extern char na64_test_tmpdir[256];
+int na64_test_setup_tmpdir(void **state);
+int na64_test_teardown_tmpdir(void **state);
+
 /* Run a shell command line; capture stdout (malloc'd, NUL-terminated) and return the exit status. */
 int na64_test_run(const char *cmdline, char **out);
 
