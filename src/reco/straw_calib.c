@@ -367,34 +367,29 @@ typedef struct plane_work {
 static double bin_centre(const plane_work *w, int j) { return w->lo + (j + 0.5) * w->bw; }
 
 /* Time at which the cumulative of (h - bg) over [jf, jl] reaches fraction q of its total; NaN if the
- * total is not positive. */
-static double cumulative_point(const plane_work *w, const uint32_t *h, double bg, double q)
+ * total is not positive. The spectrum is either counts (hu) or a plane sum of doubles (hd). */
+static double cumulative_at(const plane_work *w, const uint32_t *hu, const double *hd, double bg, double q)
 {
   double tot = 0;
-  for (int j = w->jf; j <= w->jl; ++j) tot += h[j] - bg;
+  for (int j = w->jf; j <= w->jl; ++j) tot += (hu ? hu[j] : hd[j]) - bg;
   if (!(tot > 0)) return NAN;
   double c = 0, target = q * tot;
   for (int j = w->jf; j <= w->jl; ++j) {
-    double v = h[j] - bg;
+    double v = (hu ? hu[j] : hd[j]) - bg;
     if (c + v >= target && v > 0) return w->lo + (j + (target - c) / v) * w->bw;
     c += v;
   }
   return bin_centre(w, w->jl);
 }
 
-/* The same for the plane sum (doubles). */
+static double cumulative_point(const plane_work *w, const uint32_t *h, double bg, double q)
+{
+  return cumulative_at(w, h, NULL, bg, q);
+}
+
 static double cumulative_point_d(const plane_work *w, const double *h, double bg, double q)
 {
-  double tot = 0;
-  for (int j = w->jf; j <= w->jl; ++j) tot += h[j] - bg;
-  if (!(tot > 0)) return NAN;
-  double c = 0, target = q * tot;
-  for (int j = w->jf; j <= w->jl; ++j) {
-    double v = h[j] - bg;
-    if (c + v >= target && v > 0) return w->lo + (j + (target - c) / v) * w->bw;
-    c += v;
-  }
-  return bin_centre(w, w->jl);
+  return cumulative_at(w, NULL, h, bg, q);
 }
 
 /* Aligned, background-subtracted spectrum on the grid tau_m = (m - m0) * bw, accumulated with

@@ -22,17 +22,7 @@
 
 static void tmp_path(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", tmpdir, name); }
 
-static void copy_file(const char *from, const char *to)
-{
-  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
-  assert_non_null(in);
-  assert_non_null(out);
-  char buf[65536];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, k, out), k);
-  fclose(in);
-  fclose(out);
-}
+static void copy_file(const char *from, const char *to) { na64_test_copy_file(from, to); }
 
 /* A private read-write copy of the default database. */
 static na64_cond *open_copy(const char *name)

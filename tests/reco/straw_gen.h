@@ -193,16 +193,6 @@ static inline double gen_rt_maxdiff(const na64_straw_drift *a, const na64_straw_
 }
 
 /* A private copy of the default database in dir. */
-static inline void gen_copy_db(const char *to)
-{
-  FILE *in = fopen(GEN_DB, "rb"), *out = fopen(to, "wb");
-  assert_non_null(in);
-  assert_non_null(out);
-  char buf[65536];
-  size_t k;
-  while ((k = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, k, out), k);
-  fclose(in);
-  fclose(out);
-}
+static inline void gen_copy_db(const char *to) { na64_test_copy_file(GEN_DB, to); }
 
 #endif

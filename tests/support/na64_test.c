@@ -107,3 +107,15 @@ int na64_test_teardown_tmpdir(void **state)
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", na64_test_tmpdir);
   return system(cmd) == 0 ? 0 : -1;
 }
+
+void na64_test_copy_file(const char *from, const char *to)
+{
+  FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+  assert_non_null(in);
+  assert_non_null(out);
+  char buf[65536];
+  size_t k;
+  while ((k = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, k, out), k);
+  fclose(in);
+  fclose(out);
+}

@@ -33,6 +33,9 @@ extern char na64_test_tmpdir[256];
 int na64_test_setup_tmpdir(void **state);
 int na64_test_teardown_tmpdir(void **state);
 
+/* Copy a file byte for byte (fails the test on error). */
+void na64_test_copy_file(const char *from, const char *to);
+
 /* Run a shell command line; capture stdout (malloc'd, NUL-terminated) and return the exit status. */
 int na64_test_run(const char *cmdline, char **out);
 
