@@ -38,12 +38,7 @@ int main(void)
   if (curve(&cfg, 1e-3, 1.0, &cold) || curve(&cfg, 1e-3, 1.0, &warm)) return 1;
   na64_material wcal;
   na64_material_get("WCAL", &wcal, NULL);
-  cfg.dump.target = wcal;
-  cfg.dump.visible = 1;
-  cfg.dump.depth_X0 = 30;
-  cfg.dump.ea_min = 30;
-  cfg.dump.decay_start_cm = 7.5;
-  cfg.dump.decay_length_cm = 300;
+  na64_dump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
   if (curve(&cfg, 1.1e-3, 30e-3, &vis_cold) || curve(&cfg, 1.1e-3, 30e-3, &vis_warm)) return 1;
   printf("invisible 60-mass curve: %.3f s (cascade solved in the call), %.3f s (cascade cached)\n", cold, warm);
   printf("visible 60-mass island:  %.3f s (cascade solved in the call), %.3f s (cascade cached)\n", vis_cold, vis_warm);

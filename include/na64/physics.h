@@ -182,6 +182,10 @@ typedef struct na64_dump {
 } na64_dump;
 /* Invisible-mode defaults: thick ECAL, A' energy above E0 - ecal_max, ETL. */
 void na64_dump_init_invisible(na64_dump *d, const na64_material *ecal, double E0, double ecal_max);
+/* Visible-mode dump: a WCAL of depth_X0 radiation lengths, A' energies in [ea_min, E0], decay region
+ * from decay_start_cm behind the dump over decay_length_cm, ETL. */
+void na64_dump_init_visible(na64_dump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
+                            double decay_start_cm, double decay_length_cm);
 int na64_dump_check(const na64_dump *d, na64_err *err);
 
 /* Production tabulated once per (dump, mass); then the yield for any eps is a sum. */

@@ -86,15 +86,8 @@ int sens_config(const sens_options *o, na64_limit_config *cfg, na64_err *err)
   } else {
     na64_material wcal;
     NA64_CALL(na64_material_get("WCAL", &wcal, err));
-    memset(&cfg->dump, 0, sizeof cfg->dump);
-    cfg->dump.target = wcal;
-    cfg->dump.E0 = E0;
-    cfg->dump.visible = 1;
-    cfg->dump.depth_X0 = o->wcal_x0;
-    cfg->dump.ea_min = isnan(o->ea_min) ? 0.3 * E0 : o->ea_min;
-    cfg->dump.ea_max = E0;
-    cfg->dump.decay_start_cm = o->decay_start;
-    cfg->dump.decay_length_cm = o->decay_length;
+    na64_dump_init_visible(&cfg->dump, &wcal, E0, o->wcal_x0, isnan(o->ea_min) ? 0.3 * E0 : o->ea_min,
+                           o->decay_start, o->decay_length);
     if (!(cfg->dump.ea_min < E0)) return na64_err_set(err, NA64_EINVAL, "--ea-min %g GeV must be below E0", cfg->dump.ea_min);
   }
   cfg->dump.method = (na64_xsec_method)o->method;

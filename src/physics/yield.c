@@ -111,6 +111,21 @@ void na64_dump_init_invisible(na64_dump *d, const na64_material *ecal, double E0
   d->method = NA64_XS_ETL;
 }
 
+void na64_dump_init_visible(na64_dump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
+                            double decay_start_cm, double decay_length_cm)
+{
+  memset(d, 0, sizeof *d);
+  d->target = *wcal;
+  d->E0 = E0;
+  d->depth_X0 = depth_X0;
+  d->ea_min = ea_min;
+  d->ea_max = E0;
+  d->visible = 1;
+  d->decay_start_cm = decay_start_cm;
+  d->decay_length_cm = decay_length_cm;
+  d->method = NA64_XS_ETL;
+}
+
 /* Production table W[k][a]: A' per EOT at eps = 1 in depth bin k and A' energy bin a. The shower
  * track length comes binned in (energy, depth) from the cascade (na64_track_length_binned), which
  * keeps the beam electron's integrable spike at E0 that point values on a grid would miss; the

@@ -85,16 +85,8 @@ static void test_visible_2018(void **state)
   assert_int_equal(na64_limit_config_init(&cfg, NULL), NA64_OK);
   na64_material wcal;
   na64_material_get("WCAL", &wcal, NULL);
-  memset(&cfg.dump, 0, sizeof cfg.dump);
-  cfg.dump.target = wcal;
-  cfg.dump.E0 = 100;
-  cfg.dump.visible = 1;
-  cfg.dump.depth_X0 = 30; /* conditions database estimate (sql/setups/20_visible_2017.sql) */
-  cfg.dump.ea_min = 30;
-  cfg.dump.ea_max = 100;
-  cfg.dump.decay_start_cm = 7.5;
-  cfg.dump.decay_length_cm = 300;
-  cfg.dump.method = NA64_XS_ETL;
+  /* the conditions-database estimates of the 2017 setup (sql/setups/20_visible_2017.sql) */
+  na64_dump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
   cfg.eot = 5.4e10;
   cfg.efficiency = 0.6;
   const double vm[] = {2, 10, 16.7, 20};
