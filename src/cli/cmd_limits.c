@@ -30,7 +30,10 @@ int cmd_limits(int argc, char **argv)
   cli_opt opts[] = {
       {"--mode", OPT_CHOICE, &o.mode, 1, 0, 0, "invisible|visible", 0, "search mode (default invisible)", 0},
       {"--energy", OPT_DOUBLE, &o.energy, 10, 200, 0, NULL, 0, "beam energy E0, GeV (default 100)", 0},
-      {"--eot", OPT_DOUBLE, &o.eot, 1, 1e16, 0, NULL, 1, "electrons on target", 0},
+      {"--eot", OPT_DOUBLE, &o.eot, 1, 1e16, 0, NULL, 0, "electrons on target (required unless --run gives it)", 0},
+      {"--run", OPT_INT, &o.run, 1, 1e9, 0, NULL, 0,
+       "take mode, beam energy, EOT and the visible geometry of this run from the conditions database", 0},
+      {"--db", OPT_STRING, &o.db, 1, 0, 0, NULL, 0, "conditions database for --run (default: $NA64_CONDITIONS_DB or the built one)", 0},
       {"--efficiency", OPT_DOUBLE, &o.efficiency, 0, 1, 1, NULL, 0, "signal efficiency (default 1)", 0},
       {"--background", OPT_DOUBLE, &o.background, 0, 1e6, 0, NULL, 0, "expected background events (default 0)", 0},
       {"--background-error", OPT_DOUBLE, &o.background_error, 0, 1e6, 0, NULL, 0,
@@ -63,6 +66,12 @@ int cmd_limits(int argc, char **argv)
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   sens_curve c;
   na64_err err = {0};
+  /* opts[] indices: 0 --mode, 2 --eot */
+  if (o.run > 0 && sens_apply_run(&o, opts[2].seen, opts[0].seen, stderr, &err)) return cli_fail("limits", &err);
+  if (!(o.eot > 0)) {
+    fprintf(stderr, "na64 limits: missing required argument --eot (electrons on target), or give --run\n");
+    return CLI_EXIT_USAGE;
+  }
   if (sens_parse_masses(&o, &c.masses, &c.n, &err)) {
     fprintf(stderr, "na64 limits: %s\n", err.msg);
     return CLI_EXIT_USAGE;

@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/sensitivity.h"
+#include "na64/geom.h"
 #include "na64/io.h"
 
 /* The physics module keeps the published curves only to draw them (grid parser of the embedded data). */
@@ -31,6 +32,48 @@ void sens_options_default(sens_options *o)
   o->ea_min = NAN;
   o->alpha_d = 0.1;
   o->mass_ratio = 3.0;
+}
+
+static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
+{
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == kind) return &g->detectors[i];
+  return NULL;
+}
+
+int sens_apply_run(sens_options *o, int eot_given, int mode_given, FILE *log, na64_err *err)
+{
+  na64_geom *g;
+  NA64_CALL(na64_geom_load_path(o->db, (int)o->run, &g, err));
+  int st = NA64_OK;
+  if (!mode_given) o->mode = strcmp(g->mode, "visible") ? SENS_INVISIBLE : SENS_VISIBLE;
+  o->energy = g->beam_energy;
+  if (!eot_given) {
+    if (isfinite(g->eot) && g->eot > 0) o->eot = g->eot;
+    else st = na64_err_set(err, NA64_ENOTFOUND, "run %ld: no EOT recorded for setup %s; give --eot", o->run, g->setup);
+  }
+  if (st == NA64_OK && o->mode == SENS_VISIBLE) {
+    const na64_geom_detector *w = find_kind(g, NA64_DET_WCAL), *dv = find_kind(g, NA64_DET_DECAY_VOLUME);
+    if (!w || !dv || w->nsections < 1) {
+      st = na64_err_set(err, NA64_ENOTFOUND, "run %ld (setup %s) has no WCAL with sections or no decay volume", o->run,
+                        g->setup);
+    } else {
+      double depth = 0.0;
+      for (int k = 0; k < w->nsections; ++k) depth += w->sections[k].depth_x0;
+      double wcal_end = w->centre[2] + 0.5 * w->size[2], dv_start = dv->centre[2] - 0.5 * dv->size[2];
+      o->wcal_x0 = depth;
+      o->decay_start = dv_start - wcal_end;
+      o->decay_length = dv->size[2];
+    }
+  }
+  if (st == NA64_OK && log)
+    fprintf(log, "# run %ld: setup %s (%s mode), %g GeV, EOT %.3g%s\n", o->run, g->setup,
+            o->mode == SENS_VISIBLE ? "visible" : "invisible", o->energy, o->eot, eot_given ? " (from --eot)" : "");
+  if (st == NA64_OK && log && o->mode == SENS_VISIBLE)
+    fprintf(log, "# WCAL %.1f X0, decay region %.1f cm long starting %.1f cm behind the WCAL\n", o->wcal_x0,
+            o->decay_length, o->decay_start);
+  na64_geom_free(g);
+  return st;
 }
 
 int sens_parse_masses(const sens_options *o, double **masses, int *n, na64_err *err)

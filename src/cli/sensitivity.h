@@ -13,7 +13,8 @@ typedef struct sens_options {
   double energy, eot, efficiency, background, background_error, signal_syst, cl;
   long observed;
   int expected, annihilation, method, y_output, format, statistic;
-  const char *masses, *plot, *hepdata;
+  const char *masses, *plot, *hepdata, *db;
+  long run;          /* > 0: take mode, beam energy, EOT and the visible geometry from the conditions DB */
   double ecal_max, wcal_x0, decay_start, decay_length, ea_min, alpha_d, mass_ratio;
 } sens_options;
 
@@ -24,6 +25,10 @@ typedef struct sens_curve {
 } sens_curve;
 
 void sens_options_default(sens_options *o);
+/* With o->run > 0: the setup of that run from the conditions database (o->db, NULL = default): mode,
+ * beam energy, EOT (unless eot_given), and for the visible mode the WCAL depth in X0 (sum of its
+ * sections) and the decay region (the detector of kind decay volume) relative to the WCAL. */
+int sens_apply_run(sens_options *o, int eot_given, int mode_given, FILE *log, na64_err *err);
 /* masses from o->masses ("MIN:MAX:N" log-spaced or a comma list, MeV) or the mode's default grid */
 int sens_parse_masses(const sens_options *o, double **masses, int *n, na64_err *err);
 int sens_config(const sens_options *o, na64_limit_config *cfg, na64_err *err);

@@ -65,6 +65,31 @@ static void test_visible_csv_plot_hepdata(void **state)
   assert_non_null(strstr(buf, "{value: '-'}"));
 }
 
+/* --run takes the setup from the conditions database: run 3000 is the 2017 visible setup, whose
+ * geometry the built-in visible defaults copy (30 X0 WCAL, 300 cm decay region 7.5 cm behind it):
+ * the bands agree within the 0.1 X0 rounding of the WCAL depth (2%); run 1500 is invisible mode
+ * with the 2016 EOT (4.3e10) */
+static void test_run_from_conditions(void **state)
+{
+  (void)state;
+  char *a, *b;
+  assert_int_equal(run("limits --run 3000 --masses 16.7 --format csv", &a), 0);
+  assert_int_equal(run("limits --mode visible --eot 5.4e10 --masses 16.7 --format csv", &b), 0);
+  double la, ha, lb, hb;
+  assert_int_equal(sscanf(strchr(a, '\n') + 1, "16.7,%lf,%lf", &la, &ha), 2);
+  assert_int_equal(sscanf(strchr(b, '\n') + 1, "16.7,%lf,%lf", &lb, &hb), 2);
+  assert_rel(la, lb, 0.02);
+  assert_rel(ha, hb, 0.02);
+  free(a);
+  free(b);
+  assert_int_equal(run("limits --run 1500 --masses 16.7 --format csv", &a), 0);
+  assert_int_equal(run("limits --eot 4.3e10 --masses 16.7 --format csv", &b), 0);
+  assert_string_equal(a, b);
+  free(a);
+  free(b);
+  assert_int_equal(run("limits --run 99999999 --masses 16.7", NULL), 1);
+}
+
 static void test_errors(void **state)
 {
   (void)state;
@@ -108,6 +133,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_invisible_csv), cmocka_unit_test(test_visible_csv_plot_hepdata),
       cmocka_unit_test(test_errors), cmocka_unit_test(test_run_report_files),
+      cmocka_unit_test(test_run_from_conditions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
