@@ -27,10 +27,10 @@ run: build
 
 # Every test: the full suite on the normal build, then the unit tests again under ASan+UBSan.
 test: build test-asan
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) -LE long --output-on-failure -j $(JOBS)
 
 test-fast: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) -LE long --output-on-failure -j $(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNA64_SANITIZE=ON -DNA64_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
@@ -51,7 +51,7 @@ fuzz: build
 
 # Long physics validation against published numbers (not part of `make test`).
 validate: build
-	ctest --test-dir $(BUILD) -L validate --output-on-failure
+	ctest --test-dir $(BUILD) -L "validation|long" --output-on-failure -V
 
 install: build
 	cmake --install $(BUILD)
