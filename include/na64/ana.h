@@ -145,6 +145,9 @@ typedef struct na64_limit_config {
   int expected;           /* 1: median expected limit (and bands) instead of the observed one */
   double eps_min, eps_max;/* visible-mode search range; defaults 1e-7 and 1e-1 */
   int statistic;          /* NA64_LIMIT_CLS (default) or NA64_LIMIT_FC */
+  /* optional: called after each mass with (done, total, user); the library itself never prints */
+  void (*progress)(int done, int total, void *user);
+  void *progress_user;
 } na64_limit_config;
 enum {
   NA64_LIMIT_CLS = 0, /* modified frequentist CLs with the nuisance priors of `stats` (as NA64) */

@@ -165,6 +165,7 @@ int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, n
     }
     na64_yield_free(y);
     if (st != NA64_OK) return na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
+    if (cfg->progress) cfg->progress(k + 1, n, cfg->progress_user);
   }
   return NA64_OK;
 }

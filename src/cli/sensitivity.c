@@ -146,6 +146,12 @@ int sens_config(const sens_options *o, na64_limit_config *cfg, na64_err *err)
   return na64_limit_config_check(cfg, err);
 }
 
+static void report_progress(int done, int total, void *user)
+{
+  (void)total;
+  cli_progress_update(user, done);
+}
+
 int sens_compute(const sens_options *o, sens_curve *c, int show_progress, na64_err *err)
 {
   na64_limit_config cfg;
@@ -153,12 +159,15 @@ int sens_compute(const sens_options *o, sens_curve *c, int show_progress, na64_e
   NA64_CALL(sens_config(o, &cfg, err));
   c->pt = calloc((size_t)c->n, sizeof *c->pt);
   if (!c->pt) return na64_err_set(err, NA64_ENOMEM, "out of memory");
+  /* one scan for all masses: the upper limit on the signal count (a CLs root search with nuisance
+   * integrals, up to ~40 ms) is computed once, not per mass */
   cli_progress prog;
-  if (show_progress) cli_progress_start(&prog, "masses", c->n);
-  for (int i = 0; i < c->n; ++i) {
-    NA64_CALL(na64_limit_scan(&cfg, &c->masses[i], 1, &c->pt[i], err));
-    if (show_progress) cli_progress_update(&prog, i + 1);
+  if (show_progress) {
+    cli_progress_start(&prog, "masses", c->n);
+    cfg.progress = report_progress;
+    cfg.progress_user = &prog;
   }
+  NA64_CALL(na64_limit_scan(&cfg, c->masses, c->n, c->pt, err));
   if (show_progress) cli_progress_finish(&prog, c->n);
   return NA64_OK;
 }
@@ -284,11 +293,20 @@ int sens_plot_published(void *plot, int mode, na64_err *err)
   return NA64_OK;
 }
 
+/* eot = mant x 10^ex; returns 1 when the mantissa is 1 (a plain power of ten) */
+static int split_pow10(double eot, double *mant, int *ex)
+{
+  *ex = (int)floor(log10(eot));
+  *mant = eot / pow(10, *ex);
+  return fabs(*mant - 1.0) < 1e-9;
+}
+
+/* plot legend: "na64: 5.4×10^10 EOT, 100 GeV" in PLplot's superscript escapes */
 static void eot_label(char *buf, size_t n, double eot, double E0)
 {
-  int ex = (int)floor(log10(eot));
-  double mant = eot / pow(10, ex);
-  if (fabs(mant - 1.0) < 1e-9) snprintf(buf, n, "na64: 10#u%d#d EOT, %g GeV", ex, E0);
+  double mant;
+  int ex;
+  if (split_pow10(eot, &mant, &ex)) snprintf(buf, n, "na64: 10#u%d#d EOT, %g GeV", ex, E0);
   else snprintf(buf, n, "na64: %.3g×10#u%d#d EOT, %g GeV", mant, ex, E0);
 }
 
@@ -374,9 +392,9 @@ int sens_write_hepdata(const sens_options *o, const sens_curve *c, const char *p
 /* "1e9", "5.4e10": compact EOT for file names */
 static void eot_tag(char *buf, size_t n, double eot)
 {
-  int ex = (int)floor(log10(eot));
-  double mant = eot / pow(10, ex);
-  if (fabs(mant - 1.0) < 1e-9) snprintf(buf, n, "1e%d", ex);
+  double mant;
+  int ex;
+  if (split_pow10(eot, &mant, &ex)) snprintf(buf, n, "1e%d", ex);
   else snprintf(buf, n, "%.3ge%d", mant, ex);
 }
 
@@ -404,6 +422,20 @@ static int write_plot_formats(const na64_plot *p, const char *dir, const char *s
 static const double report_eot[] = {1e9, 1e10, 1e11, 1e12, 1e13};
 enum { N_REPORT_EOT = sizeof report_eot / sizeof report_eot[0] };
 
+/* The invisible signal is EOT x yield_eps1 x eps^2 with a yield that does not depend on EOT, and s_up
+ * does not either: the curve for another EOT follows from the points of one scan without new yields. */
+static int rescale_invisible(const sens_curve *from, double eot, sens_curve *to, na64_err *err)
+{
+  to->pt = malloc((size_t)from->n * sizeof *to->pt);
+  if (!to->pt) return na64_err_set(err, NA64_ENOMEM, "out of memory");
+  for (int i = 0; i < from->n; ++i) {
+    to->pt[i] = from->pt[i];
+    double k1 = eot * from->pt[i].yield_eps1;
+    to->pt[i].eps = k1 > 0.0 ? sqrt(from->pt[i].s_up / k1) : NAN;
+  }
+  return NA64_OK;
+}
+
 /* Invisible mode at one beam energy: one curve per EOT (as the NA64 proposal's figures 5 and 6),
  * the published curves for comparison, and the dark-matter y plot at 100 GeV. */
 static int report_invisible(const sens_options *base, double E0, const char *dir, FILE *log, na64_err *err)
@@ -418,7 +450,8 @@ static int report_invisible(const sens_options *base, double E0, const char *dir
   for (int k = 0; k < N_REPORT_EOT && st == NA64_OK; ++k) {
     o.eot = report_eot[k];
     st = sens_parse_masses(&o, &c[k].masses, &c[k].n, err);
-    if (st == NA64_OK) st = sens_compute(&o, &c[k], 0, err);
+    if (st == NA64_OK && k == 0) st = sens_compute(&o, &c[k], 0, err);
+    if (st == NA64_OK && k > 0) st = rescale_invisible(&c[0], report_eot[k], &c[k], err);
     char stem[128], tag[32];
     eot_tag(tag, sizeof tag, report_eot[k]);
     snprintf(stem, sizeof stem, "invisible_%gGeV_%sEOT", E0, tag);

@@ -34,6 +34,9 @@ void na64_gsl_quiet(void);
 double na64_xsec_iww_unchecked(double E0, double m, double eps, double Z, double A, int ff);
 int na64_xsec_total_unchecked(na64_xsec_method method, double E0, double m, double eps, double Z,
                               double A, double *sigma_pb, na64_err *err);
+/* sum_j n_j sigma_j of a material (1/cm) without the validity-range checks */
+int na64_xsec_macroscopic_unchecked(na64_xsec_method method, const na64_material *mat, double E0, double m,
+                                    double eps, double *inv_cm, na64_err *err);
 /* chi with the IWW limits t_min = (m^2/2E0)^2, t_max = m^2 */
 double na64_chi_iww(double E0, double m, double Z, double A, int ff);
 

@@ -148,7 +148,7 @@ static double ww_norm(double eps, double E0)
 /* The inelastic part of chi (~1/Z of the elastic one) by a fixed 32-point Gauss-Legendre rule in
  * ln t: 1e-6 relative accuracy on it is more than enough inside the 2-D WW integral, where the
  * adaptive rule of na64_chi would dominate the cost (checked against na64_chi in tests/physics). */
-static double chi_inelastic_fixed(double tmin, double tmax, double Z)
+double na64_chi_inelastic_fast(double tmin, double tmax, double Z)
 {
   static pthread_once_t once = PTHREAD_ONCE_INIT;
   pthread_once(&once, glfixed_init);
@@ -163,14 +163,12 @@ static double chi_inelastic_fixed(double tmin, double tmax, double Z)
   return sum;
 }
 
-double na64_chi_inelastic_fast(double tmin, double tmax, double Z) { return chi_inelastic_fixed(tmin, tmax, Z); }
-
 /* chi at the WW limits for a given (x, U) */
 static double chi_ww(double x, double U, double E0, double m, double Z, double A)
 {
   double tmin = pow(U / (2.0 * E0 * (1.0 - x)), 2), tmax = m * m + U;
   if (!(tmax > tmin)) return 0.0;
-  return na64_chi_elastic_closed(tmin, tmax, Z, A) + chi_inelastic_fixed(tmin, tmax, Z);
+  return na64_chi_elastic_closed(tmin, tmax, Z, A) + na64_chi_inelastic_fast(tmin, tmax, Z);
 }
 
 typedef struct {
@@ -341,17 +339,27 @@ int na64_xsec_dsdxdtheta(double x, double theta, double E0, double m, double eps
   return NA64_OK;
 }
 
-int na64_xsec_macroscopic(na64_xsec_method method, const na64_material *mat, double E0, double m, double eps,
-                          double *inv_cm, na64_err *err)
+int na64_xsec_macroscopic_unchecked(na64_xsec_method method, const na64_material *mat, double E0, double m,
+                                    double eps, double *inv_cm, na64_err *err)
 {
-  if (!mat) return na64_err_set(err, NA64_EINVAL, "macroscopic cross section: NULL material");
   double sum = 0.0;
   for (int i = 0; i < mat->ncomp; ++i) {
     double s;
-    int st = na64_xsec_total(method, E0, m, eps, mat->comp[i].Z, mat->comp[i].A, &s, err);
+    int st = na64_xsec_total_unchecked(method, E0, m, eps, mat->comp[i].Z, mat->comp[i].A, &s, err);
     if (st != NA64_OK) return na64_err_prefix(err, "material %s", mat->name);
     sum += na64_material_atom_density(mat, i) * s * 1e-36; /* pb -> cm^2 */
   }
   *inv_cm = sum;
   return NA64_OK;
+}
+
+int na64_xsec_macroscopic(na64_xsec_method method, const na64_material *mat, double E0, double m, double eps,
+                          double *inv_cm, na64_err *err)
+{
+  if (!mat) return na64_err_set(err, NA64_EINVAL, "macroscopic cross section: NULL material");
+  for (int i = 0; i < mat->ncomp; ++i)
+    if (check_common(E0, m, eps, mat->comp[i].Z, mat->comp[i].A, err) != NA64_OK)
+      return na64_err_prefix(err, "material %s", mat->name);
+  NA64_CALL(check_validity(E0, m, err));
+  return na64_xsec_macroscopic_unchecked(method, mat, E0, m, eps, inv_cm, err);
 }

@@ -36,17 +36,11 @@ int na64_xsec_table_new(na64_xsec_method method, const na64_material *mat, doubl
   double dln = (log(Emax) - t->lnEmin) / (npoints - 1);
   t->inv_dln = 1.0 / dln;
   for (int i = 0; i < npoints; ++i) {
-    double E = exp(t->lnEmin + i * dln), sum = 0.0;
-    for (int k = 0; k < mat->ncomp; ++k) {
-      double s;
-      int st = na64_xsec_total_unchecked(method, E, m, 1.0, mat->comp[k].Z, mat->comp[k].A, &s, err);
-      if (st != NA64_OK) {
-        na64_xsec_table_free(t);
-        return na64_err_prefix(err, "xsec table for %s at E = %g GeV", mat->name, E);
-      }
-      sum += na64_material_atom_density(mat, k) * s * 1e-36;
+    double E = exp(t->lnEmin + i * dln);
+    if (na64_xsec_macroscopic_unchecked(method, mat, E, m, 1.0, &t->sigma[i], err) != NA64_OK) {
+      na64_xsec_table_free(t);
+      return na64_err_prefix(err, "xsec table at E = %g GeV", E);
     }
-    t->sigma[i] = sum;
   }
   *out = t;
   return NA64_OK;

@@ -70,18 +70,6 @@ static double shape_integral(double E, double m, double x0, double x1, gsl_integ
   return r;
 }
 
-/* macroscopic ETL (or chosen method) cross section at eps = 1, 1/cm */
-static double macroscopic_eps1(const na64_dump *d, double E, double m)
-{
-  double sum = 0.0;
-  for (int j = 0; j < d->target.ncomp; ++j) {
-    double s = 0.0;
-    na64_xsec_total_unchecked(d->method, E, m, 1.0, d->target.comp[j].Z, d->target.comp[j].A, &s, NULL);
-    sum += na64_material_atom_density(&d->target, j) * s * 1e-36;
-  }
-  return sum;
-}
-
 int na64_dump_check(const na64_dump *d, na64_err *err)
 {
   if (!d) return na64_err_set(err, NA64_EINVAL, "dump: NULL");
@@ -161,7 +149,8 @@ static int build_tables(na64_yield *y, const na64_dump *d, const na64_track_leng
   for (int k = 0; k < N_SIGMA_NODES; ++k) {
     double E = Elo * pow(Ehi / Elo, (double)k / (N_SIGMA_NODES - 1));
     lnE_node[k] = log(E);
-    double sg = macroscopic_eps1(d, E, m);
+    double sg = 0.0; /* eps = 1; 0 where the method gives nothing (below threshold) */
+    na64_xsec_macroscopic_unchecked(d->method, &d->target, E, m, 1.0, &sg, NULL);
     lnS_node[k] = sg > 0.0 ? log(sg) : -INFINITY;
   }
   for (int i = 0; st == NA64_OK && i < nE; ++i) {
