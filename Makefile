@@ -14,7 +14,7 @@ deps:
 	@tools/install-deps.sh
 
 $(BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS) >/dev/null
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNA64_WERROR=ON $(CMAKE_ARGS) >/dev/null
 
 configure: deps $(BUILD)/CMakeCache.txt
 
@@ -33,7 +33,7 @@ test-fast: build
 	ctest --test-dir $(BUILD) -LE long --output-on-failure -j $(JOBS)
 
 $(ASAN_BUILD)/CMakeCache.txt: | deps
-	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNA64_SANITIZE=ON -DNA64_BUILD_BENCH=OFF $(CMAKE_ARGS) >/dev/null
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNA64_SANITIZE=ON -DNA64_BUILD_BENCH=OFF -DNA64_WERROR=ON $(CMAKE_ARGS) >/dev/null
 
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)

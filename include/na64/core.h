@@ -16,6 +16,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* NA64_API marks the public API: libna64 is built with hidden visibility, so only declarations
+ * carrying this marker are exported (as zstd's ZSTDLIB_API and SQLite's SQLITE_API do). */
+#if defined(NA64_STATIC_DEFINE)
+#define NA64_API
+#elif defined(__GNUC__) || defined(__clang__)
+#define NA64_API __attribute__((visibility("default")))
+#else
+#define NA64_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
