@@ -31,14 +31,14 @@ static int curve(na64_limit_config *cfg, double lo, double hi, double *seconds)
 int main(void)
 {
   na64_limit_config cfg;
-  na64_limit_config_init(&cfg, NULL);
+  na64_limit_config_default(&cfg, NULL);
   cfg.eot = 1e11;
   double cold, warm, vis_cold, vis_warm;
   na64_track_length_cache_clear();
   if (curve(&cfg, 1e-3, 1.0, &cold) || curve(&cfg, 1e-3, 1.0, &warm)) return 1;
   na64_material wcal;
   na64_material_get("WCAL", &wcal, NULL);
-  na64_dump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
+  na64_beamdump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
   if (curve(&cfg, 1.1e-3, 30e-3, &vis_cold) || curve(&cfg, 1.1e-3, 30e-3, &vis_warm)) return 1;
   printf("invisible 60-mass curve: %.3f s (cascade solved in the call), %.3f s (cascade cached)\n", cold, warm);
   printf("visible 60-mass island:  %.3f s (cascade solved in the call), %.3f s (cascade cached)\n", vis_cold, vis_warm);

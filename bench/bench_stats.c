@@ -76,7 +76,7 @@ static void row(const char *what, job_fn f, job *j, int inner)
 int main(void)
 {
   job j;
-  na64_cls_config_init(&j.cfg);
+  na64_cls_config_default(&j.cfg);
   j.flags = NA64_FC_B_MONOTONE;
   printf("statistics benchmark (CPU time per call, best of 3)\n");
 

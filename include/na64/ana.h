@@ -76,7 +76,7 @@ typedef struct na64_cls_config {
 } na64_cls_config;
 
 /* Defaults: cl = 0.90, b = db = sig_rel = 0, truncated Gaussian priors, rel_tol = 1e-9. */
-void na64_cls_config_init(na64_cls_config *cfg);
+void na64_cls_config_default(na64_cls_config *cfg);
 /* Validate a configuration (finite, non-negative, cl in (0,1), known prior, log-normal needs
  * b > 0 when db > 0, rel_tol in [1e-13, 1e-3]); message names the offending field. */
 int na64_cls_config_check(const na64_cls_config *cfg, na64_err *err);
@@ -111,6 +111,9 @@ enum {
                             * makes the upper end non-increasing in b, as in the tables of the paper
                             * (Poisson section); the default of na64_stats_fc_interval */
 };
+/* Largest n_obs and b the construction accepts (NA64_ERANGE beyond). */
+#define NA64_FC_MAX_N 10000
+#define NA64_FC_MAX_B 1000.0
 int na64_stats_fc_interval(int n_obs, double b, double cl, double *lo, double *hi, na64_err *err);
 int na64_stats_fc_interval_ex(int n_obs, double b, double cl, int flags, double *lo, double *hi,
                               na64_err *err);
@@ -137,7 +140,7 @@ int na64_stats_scale_limit(double s_up, double k, double *mu_up, na64_err *err);
 
 
 typedef struct na64_limit_config {
-  na64_dump dump;         /* setup and signal definition */
+  na64_beamdump dump;         /* setup and signal definition */
   double eot;             /* electrons on target, > 0 */
   double efficiency;      /* signal efficiency in (0, 1] */
   na64_cls_config stats;  /* CL, background +- error, signal systematic */
@@ -156,7 +159,7 @@ enum {
 
 /* Defaults: invisible mode on the NA64 ECAL at 100 GeV, E_ECAL < 50 GeV, eff 1, CL 0.90, no background,
  * observed limit with n_obs = 0. */
-int na64_limit_config_init(na64_limit_config *cfg, na64_err *err);
+int na64_limit_config_default(na64_limit_config *cfg, na64_err *err);
 int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err);
 
 typedef struct na64_limit_point {
@@ -173,6 +176,91 @@ int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, n
                     na64_err *err);
 /* Dark-matter interpretation: y = eps^2 alpha_D (m_chi/m_A')^4 at m_A' = ratio * m_chi. */
 double na64_limit_y(double eps, double alpha_D, double ratio);
+
+
+/* ===================================================================================== */
+/* ============ sensitivity: limit curves and the report (src/ana/sensitivity*.c) ======= */
+/* ===================================================================================== */
+/* What `na64 limits` and the report of `na64 run` compute, as a library: the options of a search
+ * (CLI units: masses in MeV, energies in GeV, lengths in cm), one limit scan over a mass grid, the
+ * curve's table (the documented CSV layout), plot and HEPData table, and the full report. */
+
+enum { NA64_SENS_INVISIBLE = 0, NA64_SENS_VISIBLE = 1 };
+
+typedef struct na64_sens_options {
+  int mode;                 /* NA64_SENS_INVISIBLE or NA64_SENS_VISIBLE */
+  double energy;            /* beam energy E0, GeV (default 100) */
+  double eot;               /* electrons on target (default NAN: must be given) */
+  double efficiency;        /* signal efficiency in (0, 1] (default 1) */
+  double background, background_error; /* expected background events and its 1-sigma error (0) */
+  double signal_syst;       /* relative signal systematic (0) */
+  double cl;                /* confidence level (0.90) */
+  int observed;             /* observed events (0) */
+  int expected;             /* invisible: median expected limit with +-1, +-2 sigma bands */
+  int annihilation;         /* invisible: add resonant e+e- -> A' of shower positrons */
+  int y_output;             /* invisible: the table is y versus m_chi instead of eps versus m_A' */
+  int statistic;            /* NA64_LIMIT_CLS (default) or NA64_LIMIT_FC */
+  int method;               /* na64_xsec_method (default NA64_XS_ETL) */
+  double ecal_max;          /* invisible: E_ECAL cut, GeV (NAN: E0/2) */
+  double wcal_x0;           /* visible: WCAL depth in X0 (30) */
+  double decay_start;       /* visible: WCAL end to decay-region start, cm (7.5) */
+  double decay_length;      /* visible: decay-region length, cm (300) */
+  double ea_min;            /* visible: minimal A' energy, GeV (NAN: 0.3 E0) */
+  double alpha_d;           /* y: alpha_D (0.1) */
+  double mass_ratio;        /* y: m_A'/m_chi (3) */
+} na64_sens_options;
+
+typedef struct na64_sens_curve {
+  double *masses; /* GeV, [n] */
+  int n;
+  na64_limit_point *pt; /* [n] */
+} na64_sens_curve;
+
+void na64_sens_options_default(na64_sens_options *o);
+/* The setup of `run` from the conditions database (db_path NULL: the default): beam energy, the
+ * mode (unless keep_mode), EOT (unless keep_eot) and for the visible mode the WCAL depth in X0 (sum
+ * of its sections) and the decay region relative to the WCAL. summary (may be NULL) receives a
+ * one- or two-line description ("# run 2100: setup ... ") for the caller to print. */
+int na64_sens_options_from_run(na64_sens_options *o, const char *db_path, int run, int keep_eot, int keep_mode,
+                               char *summary, size_t summary_len, na64_err *err);
+/* The problems of options that do nothing in their mode (e.g. --y in visible mode): 0 if none,
+ * else NA64_EINVAL with a message naming the option (`given` flags which fields the user set:
+ * NA64_SENS_GIVEN_* bits). */
+enum {
+  NA64_SENS_GIVEN_EXPECTED = 1 << 0, NA64_SENS_GIVEN_ANNIHILATION = 1 << 1, NA64_SENS_GIVEN_Y = 1 << 2,
+  NA64_SENS_GIVEN_ECAL_MAX = 1 << 3, NA64_SENS_GIVEN_ALPHA_D = 1 << 4, NA64_SENS_GIVEN_MASS_RATIO = 1 << 5,
+  NA64_SENS_GIVEN_WCAL_X0 = 1 << 6, NA64_SENS_GIVEN_DECAY_START = 1 << 7, NA64_SENS_GIVEN_DECAY_LENGTH = 1 << 8,
+  NA64_SENS_GIVEN_EA_MIN = 1 << 9, NA64_SENS_GIVEN_BACKGROUND_ERROR = 1 << 10, NA64_SENS_GIVEN_SIGNAL_SYST = 1 << 11
+};
+int na64_sens_options_check(const na64_sens_options *o, unsigned given, na64_err *err);
+/* Masses (GeV, malloc'ed) from "MIN:MAX:N" (log-spaced, MeV, finite, 0 < MIN < MAX, 2 <= N <= 1e5)
+ * or a comma list of positive finite MeV values; spec NULL: the mode's default grid (invisible
+ * 1:1000:60, visible 1.1:30:60). Bad text -> NA64_EINVAL naming it. */
+int na64_sens_masses_parse(const char *spec, int mode, double **masses, int *n, na64_err *err);
+/* The limit-scan configuration of the options (checked). */
+int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, na64_err *err);
+/* c->pt for c->masses (c->masses, c->n set by the caller); progress may be NULL. */
+int na64_sens_curve_compute(const na64_sens_options *o, na64_sens_curve *c, void (*progress)(int done, int total, void *user),
+                            void *user, na64_err *err);
+void na64_sens_curve_release(na64_sens_curve *c);
+/* The curve's table in the documented layout (docs/user-guide.md): the column names (static,
+ * returns their number, at most NA64_SENS_MAX_COLUMNS) and row i (NaN: no value). */
+enum { NA64_SENS_MAX_COLUMNS = 6 };
+int na64_sens_curve_columns(const na64_sens_options *o, const char *const **names);
+void na64_sens_curve_row(const na64_sens_options *o, const na64_sens_curve *c, int i, double *row);
+/* The table as CSV (C-locale numbers, %.10g, empty cell for NaN). */
+int na64_sens_curve_write_csv(const na64_sens_options *o, const na64_sens_curve *c, const char *path, na64_err *err);
+/* The curve on a plot (FILE.png, .svg or .pdf) with the published NA64 curves of its mode. */
+int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, const char *path, na64_err *err);
+/* The curve as a HEPData YAML table. */
+int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na64_sens_curve *c, const char *path,
+                                  na64_err *err);
+/* The sensitivity report of `na64 run` in directory dir (which must exist): invisible-mode curves
+ * for 1e9..1e13 EOT at 100 and 30 GeV with the published NA64 curves, the dark-matter y plot, the
+ * visible-mode island; PNG/PDF/SVG, CSV and HEPData YAML. summary (may be NULL) receives a few
+ * lines of key numbers for the caller to print. */
+int na64_sens_report_write(const na64_sens_options *base, const char *dir, char *summary, size_t summary_len,
+                           na64_err *err);
 
 #ifdef __cplusplus
 }

@@ -59,8 +59,10 @@ int na64_err_set(na64_err *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)))
 #endif
     ;
-/* Prefix an existing message with context ("while loading ECAL: ..."); returns err->code. */
-int na64_err_prefix(na64_err *err, const char *fmt, ...)
+/* Prefix an existing message with context ("while loading ECAL: ..."). Returns nothing, so that
+ * the caller returns its own status (`na64_err_prefix(err, ...); return st;`): with err == NULL
+ * there is no record to take a status from, and the status must not depend on it. */
+void na64_err_prefix(na64_err *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
@@ -86,6 +88,19 @@ void na64_log(int level, const char *fmt, ...)
     ;
 
 const char *na64_version(void);
+
+/* ---- numbers in text, independent of the host's locale ----
+ * A program that links libna64 may set any locale (a German LC_NUMERIC writes 1,5); data files,
+ * CSV, JSON, YAML and SQL always use the C notation (1.5). These two run strtod / vsnprintf under
+ * the "C" locale of the calling thread only (POSIX uselocale), so they are thread-safe. */
+/* strtod in the C locale: same contract as strtod (errno = ERANGE on overflow/underflow). */
+double na64_num_parse(const char *s, char **end);
+/* snprintf in the C locale: same contract as snprintf. */
+int na64_num_format(char *buf, size_t n, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
 
 /* ---- random streams ---- */
 typedef struct na64_rng {

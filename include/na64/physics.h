@@ -169,7 +169,7 @@ void na64_aprime_sampler_free(na64_aprime_sampler *s);
 /* ================================ A' yield in a beam dump ================================ */
 
 /* The dump and the signal definition (docs/physics.md §6). */
-typedef struct na64_dump {
+typedef struct na64_beamdump {
   na64_material target;    /* the active dump: the ECAL (invisible mode) or the WCAL (visible mode) */
   double E0;               /* beam energy, GeV */
   double depth_X0;         /* dump thickness in X0; <= 0: thick (the whole shower; invisible mode) */
@@ -179,18 +179,35 @@ typedef struct na64_dump {
   double decay_length_cm;  /* visible: length of the decay region */
   int annihilation;        /* invisible: add resonant e+e- -> A' of the shower positrons */
   na64_xsec_method method; /* production cross section (default ETL) */
-} na64_dump;
+} na64_beamdump;
 /* Invisible-mode defaults: thick ECAL, A' energy above E0 - ecal_max, ETL. */
-void na64_dump_init_invisible(na64_dump *d, const na64_material *ecal, double E0, double ecal_max);
+void na64_beamdump_init_invisible(na64_beamdump *d, const na64_material *ecal, double E0, double ecal_max);
 /* Visible-mode dump: a WCAL of depth_X0 radiation lengths, A' energies in [ea_min, E0], decay region
  * from decay_start_cm behind the dump over decay_length_cm, ETL. */
-void na64_dump_init_visible(na64_dump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
+void na64_beamdump_init_visible(na64_beamdump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
                             double decay_start_cm, double decay_length_cm);
-int na64_dump_check(const na64_dump *d, na64_err *err);
+int na64_beamdump_check(const na64_beamdump *d, na64_err *err);
+
+/* The published NA64 exclusion curves (embedded from data/published_*.csv with their provenance),
+ * for drawing next to computed ones; never used in a calculation. Invisible mode: the upper limit
+ * eps(m). Visible mode: the excluded band, its lower edge in (mass_MeV, eps) and its upper edge in
+ * (mass_upper_MeV, eps_upper). Masses in MeV. */
+typedef struct na64_published_curve {
+  const char *label;      /* "NA64 PRL 123 (2019), 2.84e11 EOT" (static) */
+  int visible;            /* 0: invisible mode, 1: visible mode (A' -> e+e-) */
+  int n;
+  double *mass_MeV, *eps; /* [n] */
+  int n_upper;            /* visible: points of the upper edge; 0 otherwise */
+  double *mass_upper_MeV, *eps_upper;
+} na64_published_curve;
+int na64_published_count(void);
+/* Curve i (0 <= i < na64_published_count()); release it with na64_published_release. */
+int na64_published_get(int i, na64_published_curve *c, na64_err *err);
+void na64_published_release(na64_published_curve *c);
 
 /* Production tabulated once per (dump, mass); then the yield for any eps is a sum. */
 typedef struct na64_yield na64_yield;
-int na64_yield_new(const na64_dump *d, double m, na64_yield **out, na64_err *err);
+int na64_yield_new(const na64_beamdump *d, double m, na64_yield **out, na64_err *err);
 /* Expected A' signal per electron on target (before selection efficiency) for mixing eps. */
 double na64_yield_per_eot(const na64_yield *y, double eps);
 /* A' produced per EOT in the accepted energy window at eps = 1 (no decay requirement, no annihilation). */
@@ -223,15 +240,15 @@ enum { /* ionization loss */
   NA64_CASCADE_ION_NONE = 0, /* Rossi Approximation A */
   NA64_CASCADE_ION_CONST = 1 /* Rossi Approximation B: E_c per X0 (material's E_c) */
 };
-typedef struct na64_cascade_opts {
+typedef struct na64_cascade_options {
   int spectra;         /* NA64_CASCADE_SPECTRA_*, default TSAI */
   int ionization;      /* NA64_CASCADE_ION_*, default CONST */
   int cells_per_efold; /* energy cells per unit of ln E; 0: default (50 thick, 25 with depth) */
   double depth_step;   /* X0, first depth step of the depth-resolved solution (steps then grow
                           by 3% up to 5x); 0: default (0.05) */
   int richardson;      /* 1 (default): Richardson extrapolation from n and 2n cells (2nd order) */
-} na64_cascade_opts;
-void na64_cascade_opts_default(na64_cascade_opts *opts);
+} na64_cascade_options;
+void na64_cascade_options_default(na64_cascade_options *opts);
 
 typedef struct na64_track_length na64_track_length;
 /* Solve the cascade of one electron of energy E0 (GeV) for E_min <= E <= E0 (0 < E_min < E0).
@@ -242,7 +259,7 @@ int na64_track_length_new(const na64_material *mat, double E0, double E_min, dou
                           int nbins, na64_track_length **out, na64_err *err);
 /* Same with options (opts NULL: defaults; nbins taken from opts->cells_per_efold). */
 int na64_track_length_new_opts(const na64_material *mat, double E0, double E_min, double depth_X0,
-                               const na64_cascade_opts *opts, na64_track_length **out,
+                               const na64_cascade_options *opts, na64_track_length **out,
                                na64_err *err);
 /* dT/dE in cm/GeV per incident electron over the whole solved depth (divide by
  * na64_track_length_x0() for X0/GeV); 0 outside [E_min, E0]. */
@@ -290,7 +307,7 @@ void na64_track_length_free(na64_track_length *tl);
  * scan solves the cascade once. Returns a new reference (release it with _free). Thread-safe
  * (one mutex; at most 32 entries, least recently used evicted). */
 int na64_track_length_get(const na64_material *mat, double E0, double E_min, double depth_X0,
-                          const na64_cascade_opts *opts, na64_track_length **out, na64_err *err);
+                          const na64_cascade_options *opts, na64_track_length **out, na64_err *err);
 void na64_track_length_cache_clear(void);
 
 #ifdef __cplusplus

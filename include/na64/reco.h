@@ -166,6 +166,60 @@ const na64_straw_plane_calib *na64_straw_calib_plane(const na64_straw_calib *c, 
  * written. */
 int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, const char *comment,
                            int *nt0, int *nrt, na64_err *err);
+/* Every check na64_straw_calib_write makes before writing (the planes' tables, and an interval of
+ * validity that stays inside the runs of the calibration's setup), writing nothing: a dry run. */
+int na64_straw_calib_check_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, na64_err *err);
+
+/* ---- the whole calibration of a raw-data file (`na64 calib straw`, docs/straw.md §2) ----
+ * Scan the file for its runs; take the geometry and channel map of the reference run (the run of
+ * the file's start-of-run record, else the run with most physics events); decode every physics
+ * event of the file's runs and histogram its straw times; compute t0 and r(t); check and (unless
+ * dry_run) write the records for the interval of validity. The runs of the file are those with a
+ * start-of-run record (files without one: those holding at least 1% of the physics events);
+ * physics events carrying any other run number (a corrupted header) are skipped and counted as
+ * stray. Every run of the file must have a run_info record of the same setup. */
+typedef struct na64_straw_calib_job {
+  const char *path;         /* DATE raw-data file, plain or zstd */
+  const char *db_path;      /* conditions database; NULL: $NA64_CONDITIONS_DB or the default */
+  long run;                 /* >= 0: only the events of this run (records valid for it); < 0: all */
+  long first_run, last_run; /* interval of validity; < 0: the first/last run of the events used */
+  int open_ended;           /* valid from the first run on with no last run (last_run must be < 0) */
+  int dry_run;              /* every check of the real run, nothing written (database opened read-only) */
+  long max_events;          /* use at most this many physics events; < 0: all */
+  size_t min_hits, min_hits_fit; /* as in na64_straw_calib_options */
+  const char *comment;      /* stored with the records; NULL: "na64 calib straw FILE (N events)" */
+  na64_daq_region_fn on_region; /* bad regions of the file as they are found (may be NULL) */
+  void *region_user;
+  void (*progress)(uint64_t done, uint64_t total, void *user); /* may be NULL; the library never prints */
+  void *progress_user;
+} na64_straw_calib_job;
+/* Defaults: every run, IOV from the events, min_hits 10, min_hits_fit 200, all events, write. */
+void na64_straw_calib_job_default(na64_straw_calib_job *job);
+
+typedef struct na64_straw_calib_report {
+  na64_straw_calib *cal;       /* the per-plane and per-channel results (NULL if decoding never began) */
+  na64_geom *geom;             /* the geometry of the reference run (cal refers to it) */
+  uint64_t events;             /* physics events used */
+  uint64_t stray_events;       /* physics events skipped for a run number that is not a run of the file */
+  uint32_t first_stray_run;    /* the run number of the first of them */
+  uint64_t bad_events;         /* events with undecodable or unmapped F1 data (their good hits are used) */
+  char first_bad[NA64_ERR_MSG_LEN]; /* why the first of them was bad */
+  na64_straw_decode_stats decode;
+  uint64_t bad_regions;        /* damaged regions of the file skipped by the reader */
+  int ref_run;                 /* the run whose geometry and channel map were used */
+  int first, last;             /* first and last run of the events used */
+  char setup[NA64_COND_NAME_LEN];
+  double bin_ns;               /* F1 TDC bin of the data, ns (0: not seen, default assumed) */
+  int iov_first, iov_last;     /* interval of validity (iov_last NA64_COND_RUN_OPEN if open-ended) */
+  int nt0, nrt;                /* records written (also after a failed write: what had been written) */
+  int written;                 /* 1 if the records were written */
+  char db_path[1024];          /* the database used */
+} na64_straw_calib_report;
+
+/* Run the job. On failure *rep still holds what was done (e.g. the plane tables when no plane could
+ * be calibrated or the interval of validity is refused); release it in every case. */
+int na64_straw_calib_run(const na64_straw_calib_job *job, na64_straw_calib_report *rep, na64_err *err);
+void na64_straw_calib_report_release(na64_straw_calib_report *rep);
 
 /* =============================================================================================
  * Straw hits: drift radius, left/right resolution, local segments (docs/straw.md §3)

@@ -15,15 +15,15 @@
 
 #include "na64/ana.h"
 
-int na64_limit_config_init(na64_limit_config *cfg, na64_err *err)
+int na64_limit_config_default(na64_limit_config *cfg, na64_err *err)
 {
   memset(cfg, 0, sizeof *cfg);
   na64_material ecal;
   NA64_CALL(na64_material_get("ECAL", &ecal, err));
-  na64_dump_init_invisible(&cfg->dump, &ecal, 100.0, 50.0);
+  na64_beamdump_init_invisible(&cfg->dump, &ecal, 100.0, 50.0);
   cfg->eot = 1e10;
   cfg->efficiency = 1.0;
-  na64_cls_config_init(&cfg->stats);
+  na64_cls_config_default(&cfg->stats);
   cfg->n_obs = 0;
   cfg->expected = 0;
   cfg->eps_min = 1e-7;
@@ -45,7 +45,7 @@ int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err)
     return na64_err_set(err, NA64_EINVAL, "eps search range [%g, %g] must satisfy 0 < min < max <= 1", cfg->eps_min,
                         cfg->eps_max);
   NA64_CALL(na64_cls_config_check(&cfg->stats, err));
-  return na64_dump_check(&cfg->dump, err);
+  return na64_beamdump_check(&cfg->dump, err);
 }
 
 double na64_limit_y(double eps, double alpha_D, double ratio) { return eps * eps * alpha_D * pow(1.0 / ratio, 4); }
@@ -150,7 +150,10 @@ int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, n
     for (int i = 0; i < 5; ++i) pt->band[i] = NAN;
     na64_yield *y = NULL;
     int st = na64_yield_new(&cfg->dump, masses[k], &y, err);
-    if (st != NA64_OK) return na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
+      return st;
+    }
     if (!cfg->dump.visible) {
       double k1 = scale * na64_yield_per_eot(y, 1.0);
       pt->yield_eps1 = k1 / cfg->eot;
@@ -164,7 +167,10 @@ int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, n
       st = visible_band(cfg, y, s_up, &pt->eps_low, &pt->eps_high, err);
     }
     na64_yield_free(y);
-    if (st != NA64_OK) return na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
+      return st;
+    }
     if (cfg->progress) cfg->progress(k + 1, n, cfg->progress_user);
   }
   return NA64_OK;

@@ -179,7 +179,7 @@ int na64_stats_poisson_upper_method(na64_poisson_method method, int n_obs, doubl
     /* x - b lost all digits (b huge compared with s): fall back to the CLs root finder, which
      * works in s directly. */
     na64_cls_config cfg;
-    na64_cls_config_init(&cfg);
+    na64_cls_config_default(&cfg);
     cfg.cl = cl;
     cfg.b = b;
     return na64_stats_cls_limit(&cfg, n_obs, s_up, err);
@@ -208,7 +208,7 @@ int na64_stats_scale_limit(double s_up, double k, double *mu_up, na64_err *err)
 /* ------------------------------------------------------------------------------------------ */
 /* CLs with nuisance parameters                                                                */
 
-void na64_cls_config_init(na64_cls_config *cfg)
+void na64_cls_config_default(na64_cls_config *cfg)
 {
   if (!cfg) return;
   cfg->cl = 0.90;
@@ -698,7 +698,10 @@ int na64_stats_cls_expected_n(const na64_cls_config *cfg, double bands[5], int n
       bands[i] = bands[i - 1];
     } else {
       int st = na64_stats_cls_limit(cfg, nq[i], &bands[i], err);
-      if (st != NA64_OK) return na64_err_prefix(err, "expected limit at n = %d", nq[i]);
+      if (st != NA64_OK) {
+        na64_err_prefix(err, "expected limit at n = %d", nq[i]);
+        return st;
+      }
     }
     if (n_at) n_at[i] = nq[i];
   }

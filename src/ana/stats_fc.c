@@ -19,8 +19,8 @@
 #include <gsl/gsl_cdf.h>
 #include <gsl/gsl_sf_gamma.h>
 
-#define FC_MAX_B 1000.0
-#define FC_MAX_N 10000
+#define FC_MAX_B NA64_FC_MAX_B
+#define FC_MAX_N NA64_FC_MAX_N
 #define FC_TOL 1e-7 /* bisection end point, absolute in mu */
 
 /* ln P(n | lam) */

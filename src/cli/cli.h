@@ -27,10 +27,37 @@ typedef struct cli_opt {
   int seen;
 } cli_opt;
 
-/* Parse argv[first..argc) against opts. Returns CLI_EXIT_OK, CLI_EXIT_USAGE (message printed to
- * stderr naming the argument and its allowed range), or -1 if --help was printed (caller exits 0). */
+/* A command (or subcommand) line: options from the table, and pos_min..pos_max positional
+ * arguments (`args` names them in the usage line and in messages, e.g. "FILE"). */
+typedef struct cli_cmd {
+  const char *name;     /* "dump", "calib straw" */
+  const char *args;     /* positional arguments for the usage line, NULL if none */
+  const char *synopsis;
+  cli_opt *opts;
+  int nopts;
+  int pos_min, pos_max;
+  char **pos;           /* out: the positional arguments, in order (pointers into argv) */
+  int npos;
+} cli_cmd;
+
+/* Walk argv[1..argc) with getopt_long (options and positional arguments in any order, "--" ends
+ * the options, -h/--help prints the help). Returns CLI_EXIT_OK, CLI_EXIT_USAGE (one line on
+ * stderr naming the argument and its allowed range), or -1 if the help was printed (exit 0).
+ * getopt_long may permute argv. */
+int cli_parse_args(cli_cmd *c, int argc, char **argv);
+/* The same for a command without positional arguments. */
 int cli_parse(const char *cmd, const char *synopsis, int argc, char **argv, cli_opt *opts, int nopts);
-void cli_print_help(FILE *out, const char *cmd, const char *synopsis, const cli_opt *opts, int nopts);
+void cli_print_help(FILE *out, const cli_cmd *c);
+/* Look-up by name ("--mode"): the option, or whether it was given on the command line. */
+cli_opt *cli_opt_find(cli_opt *opts, int nopts, const char *name);
+int cli_opt_seen(const cli_opt *opts, int nopts, const char *name);
+/* "na64 CMD: message" on stderr; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* An output file named by option `opt`: not empty, one of the extensions exts (NULL-terminated,
+ * ".png"), in an existing writable directory, not a directory itself. Checked before any work. */
+int cli_check_output(const char *cmd, const char *opt, const char *path, const char *const *exts);
+/* Number of elements of an option table. */
+#define CLI_NOPTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 /* ---- result tables: aligned text (default), CSV or JSON ---- */
 typedef enum { FMT_TABLE = 0, FMT_CSV = 1, FMT_JSON = 2 } cli_format;

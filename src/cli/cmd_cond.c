@@ -20,33 +20,6 @@
 
 #define MAXPOS 256
 
-/* Split argv into options (kept for cli_parse) and positional arguments. Options listed in
- * `valued` take a value in the next argument unless written --opt=value. */
-static int split_args(int argc, char **argv, const char *const *valued, char **opts, int *nopts, char **pos, int *npos)
-{
-  *nopts = 0;
-  *npos = 0;
-  opts[(*nopts)++] = argv[0];
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    if (a[0] == '-' && a[1] == '-' && a[2]) {
-      opts[(*nopts)++] = argv[i];
-      if (!strchr(a, '='))
-        for (const char *const *v = valued; *v; ++v)
-          if (!strcmp(a, *v) && i + 1 < argc) {
-            opts[(*nopts)++] = argv[++i];
-            break;
-          }
-    } else if (!strcmp(a, "-h")) {
-      opts[(*nopts)++] = argv[i];
-    } else {
-      if (*npos >= MAXPOS) return -1;
-      pos[(*npos)++] = argv[i];
-    }
-  }
-  return 0;
-}
-
 static void print_cond_usage(FILE *out)
 {
   fprintf(out,
@@ -464,24 +437,17 @@ int cmd_cond(int argc, char **argv)
     return CLI_EXIT_USAGE;
   }
 
-  static const char *const valued[] = {"--db", "--run", "--format", "--out", NULL};
-  char *optv[2 * MAXPOS + 2], *pos[MAXPOS];
-  int noptv = 0, npos = 0;
-  if (split_args(argc - 1, argv + 1, valued, optv, &noptv, pos, &npos) != 0) {
-    fprintf(stderr, "na64 %s: too many arguments (at most %d)\n", cmd, MAXPOS);
-    return CLI_EXIT_USAGE;
-  }
-  int st = cli_parse(cmd, synopsis, noptv, optv, opts, nopts);
-  if (st < 0) return CLI_EXIT_OK;
-  if (st != CLI_EXIT_OK) return st;
-  if (npos < npos_min || npos > npos_max) {
-    if (npos > npos_max)
-      fprintf(stderr, "na64 %s: unexpected argument '%s' (see 'na64 %s --help')\n", cmd, pos[npos_max], cmd);
-    else
-      fprintf(stderr, "na64 %s: missing %s (see 'na64 %s --help')\n", cmd,
-              !strcmp(sub, "show") ? "NAME of a detector, plane or magnet" : "FILE.sql", cmd);
-    return CLI_EXIT_USAGE;
-  }
+  static const char *const pos_names[] = {"show", "NAME", "export", "[FILE.sql]", "import", "FILE.sql...",
+                                          "build", "[FILE.sql...]", NULL};
+  const char *args = NULL;
+  for (int i = 0; pos_names[i]; i += 2)
+    if (!strcmp(sub, pos_names[i])) args = pos_names[i + 1];
+  cli_cmd c = {.name = cmd, .args = args, .synopsis = synopsis, .opts = opts, .nopts = nopts, .pos_min = npos_min,
+               .pos_max = npos_max};
+  int st = cli_parse_args(&c, argc - 1, argv + 1);
+  if (st) return st < 0 ? CLI_EXIT_OK : st;
+  char **pos = c.pos;
+  int npos = c.npos;
 
   na64_err err = {0, ""};
   if (!strcmp(sub, "build")) {

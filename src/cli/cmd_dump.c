@@ -15,7 +15,7 @@ static const char *dump_synopsis =
     "blocks and every payload word decoded (F1 TDC times in TDC bins and ns relative to the trigger,\n"
     "SADC samples in ADC counts, APV amplitudes in ADC counts). With --summary, print counts only.\n"
     "Damaged regions are skipped and reported on stderr (offset in bytes and reason); exit status 0.\n"
-    "FILE is the first argument that is not an option.";
+    "Options and FILE may come in any order; -- ends the options (for a FILE starting with -).";
 
 typedef struct dump_ctx {
   const char *path;
@@ -129,28 +129,6 @@ static void count_event(const na64_daq_event *ev, long equipment, counts *c, na6
   }
 }
 
-/* Take FILE out of argv (the first argument that is neither an option nor an option's value). */
-static int split_file(int argc, char **argv, char **rest, int *nrest, const char **file)
-{
-  *nrest = 0;
-  rest[(*nrest)++] = argv[0];
-  *file = NULL;
-  for (int i = 1; i < argc; ++i) {
-    const char *a = argv[i];
-    if (a[0] == '-' && a[1] == '-') {
-      rest[(*nrest)++] = argv[i];
-      if ((!strcmp(a, "--events") || !strcmp(a, "--equipment")) && i + 1 < argc) rest[(*nrest)++] = argv[++i];
-      continue;
-    }
-    if (*file) {
-      fprintf(stderr, "na64 dump: one FILE expected, got '%s' and '%s'\n", *file, a);
-      return CLI_EXIT_USAGE;
-    }
-    *file = a;
-  }
-  return CLI_EXIT_OK;
-}
-
 int cmd_dump(int argc, char **argv)
 {
   long max_events = -1, equipment = -1;
@@ -163,20 +141,11 @@ int cmd_dump(int argc, char **argv)
        "print one `key: value` line per count (events by type, hits, bad regions, bytes)", 0},
       {"--no-words", OPT_FLAG, &no_words, 1, 0, 0, NULL, 0, "headers and equipment blocks only, no payload words", 0},
   };
-  const int nopts = (int)(sizeof opts / sizeof opts[0]);
-  char **rest = malloc(((size_t)argc + 1) * sizeof *rest);
-  if (!rest) return CLI_EXIT_FAIL;
-  int nrest;
-  const char *path;
-  int st = split_file(argc, argv, rest, &nrest, &path);
-  if (st == CLI_EXIT_OK) st = cli_parse("dump FILE", dump_synopsis, nrest, rest, opts, nopts);
-  free(rest);
-  if (st < 0) return CLI_EXIT_OK;
-  if (st != CLI_EXIT_OK) return st;
-  if (!path) {
-    fprintf(stderr, "na64 dump: missing FILE (see 'na64 dump --help')\n");
-    return CLI_EXIT_USAGE;
-  }
+  cli_cmd cmd = {.name = "dump", .args = "FILE", .synopsis = dump_synopsis, .opts = opts, .nopts = CLI_NOPTS(opts),
+                 .pos_min = 1, .pos_max = 1};
+  int st = cli_parse_args(&cmd, argc, argv);
+  if (st) return st < 0 ? CLI_EXIT_OK : st;
+  const char *path = cmd.pos[0];
 
   dump_ctx ctx = {path, 0};
   na64_daq_reader_options ro = {.on_region = report_region, .user = &ctx};

@@ -1,18 +1,16 @@
 /*
  * `na64 limits`: expected or observed 90% CL exclusion limits in the (m_A', eps) plane, as CSV /
  * table / JSON, a plot (PLplot) and a HEPData table. Also the dark-matter interpretation y(m_chi).
- * The physics and statistics live in the library (physics: yield; ana: limit scan, CLs).
+ * The computation and the outputs live in the library (ana.h: na64_sens_*); this file parses and
+ * prints.
  */
-#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
-#include "cli/sensitivity.h"
 #include "na64/ana.h"
-#include "na64/io.h"
 
 static const char *limits_synopsis =
     "90% CL exclusion limits on the A' mixing epsilon versus m_A' for a number of electrons on target.\n"
@@ -21,30 +19,87 @@ static const char *limits_synopsis =
     "mass_MeV,eps_low,eps_high (the excluded band; empty where nothing is excluded). With --y: the\n"
     "dark-matter variable y = eps^2 alpha_D (m_chi/m_A')^4 versus m_chi at m_A' = ratio * m_chi.\n"
     "Masses in MeV, energies in GeV, lengths in cm. Statistics: CLs (Read 2002) with the background\n"
-    "b +- db and a relative signal systematic; b = 0 and n = 0 give 2.30 events.";
+    "b +- db and a relative signal systematic; b = 0 and n = 0 give 2.30 events. Options marked\n"
+    "'invisible:' or 'visible:' are usage errors in the other mode.";
+
+static void report_progress(int done, int total, void *user)
+{
+  (void)total;
+  cli_progress_update(user, done);
+}
+
+/* which mode-dependent options the user gave (na64_sens_options_check) */
+static unsigned given_bits(const cli_opt *opts, int nopts)
+{
+  static const struct {
+    const char *name;
+    unsigned bit;
+  } map[] = {{"--expected", NA64_SENS_GIVEN_EXPECTED},     {"--annihilation", NA64_SENS_GIVEN_ANNIHILATION},
+             {"--y", NA64_SENS_GIVEN_Y},                   {"--ecal-max", NA64_SENS_GIVEN_ECAL_MAX},
+             {"--alpha-d", NA64_SENS_GIVEN_ALPHA_D},       {"--mass-ratio", NA64_SENS_GIVEN_MASS_RATIO},
+             {"--wcal-x0", NA64_SENS_GIVEN_WCAL_X0},       {"--decay-start", NA64_SENS_GIVEN_DECAY_START},
+             {"--decay-length", NA64_SENS_GIVEN_DECAY_LENGTH}, {"--ea-min", NA64_SENS_GIVEN_EA_MIN},
+             {"--background-error", NA64_SENS_GIVEN_BACKGROUND_ERROR},
+             {"--signal-syst", NA64_SENS_GIVEN_SIGNAL_SYST}};
+  unsigned bits = 0;
+  for (size_t i = 0; i < sizeof map / sizeof map[0]; ++i)
+    if (cli_opt_seen(opts, nopts, map[i].name)) bits |= map[i].bit;
+  return bits;
+}
+
+static void print_curve(const na64_sens_options *o, const na64_sens_curve *c, cli_format fmt)
+{
+  const char *const *names;
+  int nc = na64_sens_curve_columns(o, &names);
+  cli_table *t = cli_table_new(nc, names);
+  for (int i = 0; i < c->n; ++i) {
+    double row[NA64_SENS_MAX_COLUMNS];
+    na64_sens_curve_row(o, c, i, row);
+    cli_table_add_row(t, row);
+  }
+  cli_table_print(t, fmt, stdout);
+  cli_table_free(t);
+}
+
+/* Everything the command line can check before the scan: mode-dependent options, output paths. */
+static int check_before_scan(const na64_sens_options *o, unsigned given, const char *plot, const char *hepdata)
+{
+  na64_err err = {0, ""};
+  if (na64_sens_options_check(o, given, &err)) return cli_usage_error("limits", "%s", err.msg);
+  static const char *const plot_ext[] = {".png", ".svg", ".pdf", NULL};
+  static const char *const yaml_ext[] = {".yaml", ".yml", NULL};
+  if (plot && cli_check_output("limits", "--plot", plot, plot_ext)) return CLI_EXIT_USAGE;
+  if (hepdata && cli_check_output("limits", "--hepdata", hepdata, yaml_ext)) return CLI_EXIT_USAGE;
+  return CLI_EXIT_OK;
+}
 
 int cmd_limits(int argc, char **argv)
 {
-  sens_options o;
-  sens_options_default(&o);
+  na64_sens_options o;
+  na64_sens_options_default(&o);
+  long observed = 0, run = 0;
+  int fmt = FMT_TABLE;
+  const char *masses = NULL, *plot = NULL, *hepdata = NULL, *db = NULL;
   cli_opt opts[] = {
       {"--mode", OPT_CHOICE, &o.mode, 1, 0, 0, "invisible|visible", 0, "search mode (default invisible)", 0},
       {"--energy", OPT_DOUBLE, &o.energy, 10, 200, 0, NULL, 0, "beam energy E0, GeV (default 100)", 0},
       {"--eot", OPT_DOUBLE, &o.eot, 1, 1e16, 0, NULL, 0, "electrons on target (required unless --run gives it)", 0},
-      {"--run", OPT_INT, &o.run, 1, 1e9, 0, NULL, 0,
+      {"--run", OPT_INT, &run, 1, 1e9, 0, NULL, 0,
        "take mode, beam energy, EOT and the visible geometry of this run from the conditions database", 0},
-      {"--db", OPT_STRING, &o.db, 1, 0, 0, NULL, 0, "conditions database for --run (default: $NA64_CONDITIONS_DB or the built one)", 0},
+      {"--db", OPT_STRING, &db, 1, 0, 0, NULL, 0, "conditions database for --run (default: $NA64_CONDITIONS_DB or the built one)", 0},
       {"--efficiency", OPT_DOUBLE, &o.efficiency, 0, 1, 1, NULL, 0, "signal efficiency (default 1)", 0},
-      {"--background", OPT_DOUBLE, &o.background, 0, 1e6, 0, NULL, 0, "expected background events (default 0)", 0},
+      {"--background", OPT_DOUBLE, &o.background, 0, 1e6, 0, NULL, 0,
+       "expected background events (default 0; at most 1000 with --stat fc)", 0},
       {"--background-error", OPT_DOUBLE, &o.background_error, 0, 1e6, 0, NULL, 0,
-       "1-sigma error of the background (default 0)", 0},
-      {"--signal-syst", OPT_DOUBLE, &o.signal_syst, 0, 1, 0, NULL, 0, "relative signal systematic (default 0)", 0},
+       "cls: 1-sigma error of the background (default 0)", 0},
+      {"--signal-syst", OPT_DOUBLE, &o.signal_syst, 0, 1, 0, NULL, 0, "cls: relative signal systematic (default 0)", 0},
       {"--cl", OPT_DOUBLE, &o.cl, 0.5, 0.9999, 0, NULL, 0, "confidence level (default 0.90)", 0},
-      {"--observed", OPT_INT, &o.observed, 0, 1e6, 0, NULL, 0, "observed events (default 0)", 0},
+      {"--observed", OPT_INT, &observed, 0, 1e6, 0, NULL, 0,
+       "observed events (default 0; at most 10000 with --stat fc)", 0},
       {"--stat", OPT_CHOICE, &o.statistic, 1, 0, 0, "cls|fc", 0,
        "statistic: CLs with nuisance priors (default) or Feldman-Cousins upper end", 0},
-      {"--expected", OPT_FLAG, &o.expected, 1, 0, 0, NULL, 0, "median expected limit with +-1, +-2 sigma bands", 0},
-      {"--masses", OPT_STRING, &o.masses, 1, 0, 0, NULL, 0,
+      {"--expected", OPT_FLAG, &o.expected, 1, 0, 0, NULL, 0, "invisible: median expected limit with +-1, +-2 sigma bands", 0},
+      {"--masses", OPT_STRING, &masses, 1, 0, 0, NULL, 0,
        "MIN:MAX:N (log-spaced) or m1,m2,... in MeV (default 1:1000:60, visible 1.1:30:60)", 0},
       {"--ecal-max", OPT_DOUBLE, &o.ecal_max, 0, 1e3, 1, NULL, 0, "invisible: E_ECAL cut, GeV (default E0/2)", 0},
       {"--annihilation", OPT_FLAG, &o.annihilation, 1, 0, 0, NULL, 0,
@@ -56,34 +111,44 @@ int cmd_limits(int argc, char **argv)
       {"--decay-length", OPT_DOUBLE, &o.decay_length, 0, 1e5, 1, NULL, 0, "visible: decay-region length, cm (default 300)", 0},
       {"--ea-min", OPT_DOUBLE, &o.ea_min, 0, 1e3, 0, NULL, 0, "visible: minimal A' energy, GeV (default 0.3 E0)", 0},
       {"--y", OPT_FLAG, &o.y_output, 1, 0, 0, NULL, 0, "invisible: print y versus m_chi instead of epsilon", 0},
-      {"--alpha-d", OPT_DOUBLE, &o.alpha_d, 0, 1, 1, NULL, 0, "with --y: alpha_D (default 0.1)", 0},
-      {"--mass-ratio", OPT_DOUBLE, &o.mass_ratio, 2, 100, 0, NULL, 0, "with --y: m_A'/m_chi (default 3)", 0},
-      {"--format", OPT_CHOICE, &o.format, 1, 0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
-      {"--plot", OPT_STRING, &o.plot, 1, 0, 0, NULL, 0, "also draw the limit: FILE.png, .svg or .pdf", 0},
-      {"--hepdata", OPT_STRING, &o.hepdata, 1, 0, 0, NULL, 0, "also write a HEPData YAML table", 0},
+      {"--alpha-d", OPT_DOUBLE, &o.alpha_d, 0, 1, 1, NULL, 0, "invisible, with --y: alpha_D (default 0.1)", 0},
+      {"--mass-ratio", OPT_DOUBLE, &o.mass_ratio, 2, 100, 0, NULL, 0, "invisible, with --y: m_A'/m_chi (default 3)", 0},
+      {"--format", OPT_CHOICE, &fmt, 1, 0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
+      {"--plot", OPT_STRING, &plot, 1, 0, 0, NULL, 0, "also draw the limit: FILE.png, .svg or .pdf", 0},
+      {"--hepdata", OPT_STRING, &hepdata, 1, 0, 0, NULL, 0, "also write a HEPData YAML table: FILE.yaml", 0},
   };
-  int st = cli_parse("limits", limits_synopsis, argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
+  const int nopts = CLI_NOPTS(opts);
+  int st = cli_parse("limits", limits_synopsis, argc, argv, opts, nopts);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
-  sens_curve c;
-  na64_err err = {0};
-  /* opts[] indices: 0 --mode, 2 --eot */
-  if (o.run > 0 && sens_apply_run(&o, opts[2].seen, opts[0].seen, stderr, &err)) return cli_fail("limits", &err);
-  if (!(o.eot > 0)) {
-    fprintf(stderr, "na64 limits: missing required argument --eot (electrons on target), or give --run\n");
-    return CLI_EXIT_USAGE;
+  o.observed = (int)observed;
+  na64_err err = {0, ""};
+  if (run > 0) {
+    char summary[512];
+    if (na64_sens_options_from_run(&o, db, (int)run, cli_opt_seen(opts, nopts, "--eot"),
+                                   cli_opt_seen(opts, nopts, "--mode"), summary, sizeof summary, &err))
+      return cli_fail("limits", &err);
+    fputs(summary, stderr);
+  } else if (db) {
+    return cli_usage_error("limits", "--db applies with --run only");
   }
-  if (sens_parse_masses(&o, &c.masses, &c.n, &err)) {
-    fprintf(stderr, "na64 limits: %s\n", err.msg);
-    return CLI_EXIT_USAGE;
-  }
-  if (sens_compute(&o, &c, 1, &err)) {
-    free(c.masses);
-    return cli_fail("limits", &err);
-  }
-  sens_print(&o, &c, stdout);
+  if (!(o.eot > 0)) return cli_usage_error("limits", "missing required argument --eot (electrons on target), or give --run");
+  st = check_before_scan(&o, given_bits(opts, nopts), plot, hepdata);
+  if (st) return st;
+  na64_sens_curve c = {0};
+  if (na64_sens_masses_parse(masses, o.mode, &c.masses, &c.n, &err))
+    return cli_usage_error("limits", "%s", err.msg);
+  cli_progress prog;
+  cli_progress_start(&prog, "masses", c.n);
+  st = na64_sens_curve_compute(&o, &c, report_progress, &prog, &err);
+  cli_progress_finish(&prog, c.n);
   int rc = CLI_EXIT_OK;
-  if (o.plot && sens_plot_single(&o, &c, o.plot, &err)) rc = cli_fail("limits", &err);
-  if (o.hepdata && sens_write_hepdata(&o, &c, o.hepdata, &err)) rc = cli_fail("limits", &err);
-  sens_curve_release(&c);
+  if (st != NA64_OK) {
+    rc = cli_fail("limits", &err);
+  } else {
+    print_curve(&o, &c, (cli_format)fmt);
+    if (plot && na64_sens_curve_plot(&o, &c, plot, &err)) rc = cli_fail("limits", &err);
+    if (hepdata && na64_sens_curve_write_hepdata(&o, &c, hepdata, &err)) rc = cli_fail("limits", &err);
+  }
+  na64_sens_curve_release(&c);
   return rc;
 }

@@ -19,9 +19,9 @@ int cmd_width(int argc, char **argv)
       {"--eps", OPT_DOUBLE, &eps, NOCHECK, NULL, 1, "kinetic mixing epsilon, (0, 1]", 0},
       {"--dm", OPT_CHOICE, &dm, NOCHECK, "none|dirac|scalar|pseudo-dirac", 0,
        "invisible decay to dark matter (default none: visible channels only)", 0},
-      {"--alpha-d", OPT_DOUBLE, &alpha_d, NOCHECK, NULL, 0, "dark coupling alpha_D (default 0.1)", 0},
-      {"--mchi", OPT_DOUBLE, &mchi, NOCHECK, NULL, 0, "dark-matter mass m_chi, MeV (default m_A'/3)", 0},
-      {"--delta", OPT_DOUBLE, &delta, NOCHECK, NULL, 0, "pseudo-Dirac splitting (m2-m1)/m1 (default 0.1)", 0},
+      {"--alpha-d", OPT_DOUBLE, &alpha_d, NOCHECK, NULL, 0, "with --dm: dark coupling alpha_D (default 0.1)", 0},
+      {"--mchi", OPT_DOUBLE, &mchi, NOCHECK, NULL, 0, "with --dm: dark-matter mass m_chi, MeV (default m_A'/3)", 0},
+      {"--delta", OPT_DOUBLE, &delta, NOCHECK, NULL, 0, "with --dm pseudo-dirac: splitting (m2-m1)/m1 (default 0.1)", 0},
       {"--energy", OPT_DOUBLE, &energy, NOCHECK, NULL, 0, "A' lab energy for the decay length, GeV (default 100)", 0},
       {"--format", OPT_CHOICE, &fmt, NOCHECK, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
   };
@@ -29,6 +29,13 @@ int cmd_width(int argc, char **argv)
                      "decay length (cm) at the given energy. Masses in MeV, energies in GeV.",
                      argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
   if (st) return st < 0 ? CLI_EXIT_OK : st;
+  /* the dark-sector parameters mean nothing for a visible-only A' */
+  static const char *const dm_only[] = {"--alpha-d", "--mchi", "--delta"};
+  for (int i = 0; i < 3; ++i)
+    if (dm == 0 && cli_opt_seen(opts, CLI_NOPTS(opts), dm_only[i]))
+      return cli_usage_error("width", "%s applies with --dm dirac|scalar|pseudo-dirac only", dm_only[i]);
+  if (dm != 3 && cli_opt_seen(opts, CLI_NOPTS(opts), "--delta"))
+    return cli_usage_error("width", "--delta applies with --dm pseudo-dirac only");
   na64_aprime a = {mass * 1e-3, eps, (na64_dm_type)dm, alpha_d, isnan(mchi) ? mass * 1e-3 / 3.0 : mchi * 1e-3, delta};
   na64_aprime_decay d;
   na64_err err = {0};
@@ -44,7 +51,7 @@ int cmd_width(int argc, char **argv)
                   d.br_ee, d.br_mumu, d.br_had, d.br_inv, d.tau, d.ctau, energy, L};
   const char *cells[16];
   for (int i = 0; i < 16; ++i) {
-    snprintf(c[i], sizeof c[i], "%.10g", v[i]);
+    na64_num_format(c[i], sizeof c[i], "%.10g", v[i]);
     cells[i] = c[i];
   }
   cells[2] = dm_names[dm];
@@ -108,11 +115,11 @@ int cmd_xsec(int argc, char **argv)
   double sigma_pb = macro / atoms * 1e36;
   const char *names[] = {"target", "energy_GeV", "mass_MeV", "eps", "method", "lambda_cm", "sigma_pb"};
   char c[7][48];
-  snprintf(c[1], 48, "%.10g", energy);
-  snprintf(c[2], 48, "%.10g", mass);
-  snprintf(c[3], 48, "%.10g", eps);
-  snprintf(c[5], 48, "%.10g", 1.0 / macro);
-  snprintf(c[6], 48, "%.10g", sigma_pb);
+  na64_num_format(c[1], 48, "%.10g", energy);
+  na64_num_format(c[2], 48, "%.10g", mass);
+  na64_num_format(c[3], 48, "%.10g", eps);
+  na64_num_format(c[5], 48, "%.10g", 1.0 / macro);
+  na64_num_format(c[6], 48, "%.10g", sigma_pb);
   const char *cells[7] = {mat.name, c[1], c[2], c[3], na64_xsec_method_name((na64_xsec_method)method), c[5], c[6]};
   cli_table *t = cli_table_new(7, names);
   cli_table_add_text_row(t, cells);
@@ -147,7 +154,7 @@ int cmd_material(int argc, char **argv)
     double v[8] = {0, mat.density, mat.X0, mat.lambda_I, mat.R_M, mat.E_c * 1e3, mat.Z_eff, mat.A_eff};
     const char *cells[8];
     for (int k = 1; k < 8; ++k) {
-      snprintf(c[k], 48, "%.6g", v[k]);
+      na64_num_format(c[k], 48, "%.6g", v[k]);
       cells[k] = c[k];
     }
     cells[0] = mat.name;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 #include "cli/cli.h"
-#include "cli/sensitivity.h"
+#include "na64/ana.h"
 #include "na64/physics.h"
 
 static const double benchmark_masses_MeV[] = {1.0, 10.0, 16.7, 100.0};
@@ -105,10 +105,12 @@ int cmd_run(int argc, char **argv)
   }
   cli_table_free(t);
   printf("\nsensitivity (expected 90%% CL limits, no background, efficiency %g):\n", efficiency);
-  sens_options so;
-  sens_options_default(&so);
+  na64_sens_options so;
+  na64_sens_options_default(&so);
   so.efficiency = efficiency;
-  if (sens_report(&so, report, stdout, &err)) return cli_fail("run", &err);
+  char summary[2048];
+  if (na64_sens_report_write(&so, report, summary, sizeof summary, &err)) return cli_fail("run", &err);
+  fputs(summary, stdout);
   printf("\nreport written to %s/: summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
          "dark_matter_y_100GeV.*, visible_100GeV.*; one CSV and one HEPData YAML per curve\n", report);
   return CLI_EXIT_OK;

@@ -54,8 +54,8 @@ void cli_table_add_row(cli_table *t, const double *values)
   grow(t);
   for (int c = 0; c < t->ncols; ++c) {
     char buf[64] = "";
-    if (isfinite(values[c])) snprintf(buf, sizeof buf, "%.10g", values[c]);
-    else if (isinf(values[c])) snprintf(buf, sizeof buf, "%s", values[c] > 0 ? "inf" : "-inf");
+    if (isfinite(values[c])) na64_num_format(buf, sizeof buf, "%.10g", values[c]);
+    else if (isinf(values[c])) na64_num_format(buf, sizeof buf, "%s", values[c] > 0 ? "inf" : "-inf");
     t->cells[t->nrows * t->ncols + c] = dupstr(buf);
     t->numeric[t->nrows * t->ncols + c] = isfinite(values[c]) ? 1 : 0; /* inf is text: JSON has no inf */
   }
@@ -68,7 +68,7 @@ void cli_table_add_text_row(cli_table *t, const char *const *cells)
   for (int c = 0; c < t->ncols; ++c) {
     const char *cell = cells[c] ? cells[c] : "";
     char *end = NULL;
-    double v = strtod(cell, &end);
+    double v = na64_num_parse(cell, &end);
     t->cells[t->nrows * t->ncols + c] = dupstr(cell);
     /* a cell that is entirely a finite number is printed bare in JSON */
     t->numeric[t->nrows * t->ncols + c] = (cell[0] && end && *end == '\0' && isfinite(v)) ? 1 : 0;
@@ -80,10 +80,10 @@ void cli_table_add_text_row(cli_table *t, const char *const *cells)
 static void pretty(char *out, size_t n, const char *cell, int numeric)
 {
   if (!numeric) {
-    snprintf(out, n, "%s", cell);
+    na64_num_format(out, n, "%s", cell);
     return;
   }
-  snprintf(out, n, "%.6g", strtod(cell, NULL));
+  na64_num_format(out, n, "%.6g", na64_num_parse(cell, NULL));
 }
 
 static void print_csv_cell(FILE *out, const char *s)

@@ -20,9 +20,9 @@ int na64_err_set(na64_err *err, int code, const char *fmt, ...)
   return code;
 }
 
-int na64_err_prefix(na64_err *err, const char *fmt, ...)
+void na64_err_prefix(na64_err *err, const char *fmt, ...)
 {
-  if (!err) return NA64_EINVAL;
+  if (!err) return;
   char head[NA64_ERR_MSG_LEN], old[NA64_ERR_MSG_LEN];
   va_list ap;
   va_start(ap, fmt);
@@ -38,7 +38,6 @@ int na64_err_prefix(na64_err *err, const char *fmt, ...)
   size_t ol = strnlen(old, room - 1);
   memcpy(err->msg + hl + 2, old, ol);
   err->msg[hl + 2 + ol] = '\0';
-  return err->code;
 }
 
 void na64_err_clear(na64_err *err)

@@ -54,7 +54,7 @@ enum { KIND_CHARGED = 0, KIND_PRIMARY = 1, KIND_PHOTON = 2, NKIND = 3 };
 
 struct na64_track_length {
   atomic_int refs;
-  na64_cascade_opts opts;
+  na64_cascade_options opts;
   char name[32];
   double X0, Ec, E0, Emin, depth; /* depth 0: thick target */
   double a, sigma0;               /* Tsai (1/9)-term coefficient; pair attenuation per X0 */
@@ -74,7 +74,7 @@ struct na64_track_length {
 /* ------------------------------------------------------------------------------------------ */
 /* options and material                                                                         */
 
-void na64_cascade_opts_default(na64_cascade_opts *opts)
+void na64_cascade_options_default(na64_cascade_options *opts)
 {
   if (!opts) return;
   opts->spectra = NA64_CASCADE_SPECTRA_TSAI;
@@ -712,14 +712,14 @@ static int compute_top(na64_track_length *tl, const kpar *kp, double eps_ion, na
 /* ------------------------------------------------------------------------------------------ */
 /* construction                                                                                 */
 
-static int default_cpe(const na64_cascade_opts *o, double depth_X0)
+static int default_cpe(const na64_cascade_options *o, double depth_X0)
 {
   if (o->cells_per_efold > 0) return o->cells_per_efold;
   return depth_X0 > 0.0 ? CASCADE_DEFAULT_CPE_DEPTH : CASCADE_DEFAULT_CPE;
 }
 
 static int check_inputs(const na64_material *mat, double E0, double E_min, double depth_X0,
-                        const na64_cascade_opts *o, na64_err *err)
+                        const na64_cascade_options *o, na64_err *err)
 {
   if (!mat)
     return na64_err_set(err, NA64_EINVAL, "na64_track_length_new: material is NULL");
@@ -814,14 +814,14 @@ static void richardson(double *coarse, const double *fine, int rows, int n)
 }
 
 static int build(const na64_material *mat, double E0, double E_min, double depth_X0,
-                 const na64_cascade_opts *opts, int nbins, na64_track_length **out,
+                 const na64_cascade_options *opts, int nbins, na64_track_length **out,
                  na64_err *err)
 {
-  na64_cascade_opts o;
+  na64_cascade_options o;
   if (opts)
     o = *opts;
   else
-    na64_cascade_opts_default(&o);
+    na64_cascade_options_default(&o);
   NA64_CALL(check_inputs(mat, E0, E_min, depth_X0, &o, err));
   if (nbins < 0 || nbins > CASCADE_MAX_CELLS)
     return na64_err_set(err, NA64_ERANGE, "na64_track_length_new: nbins = %d (need 0..%d)",
@@ -940,7 +940,7 @@ int na64_track_length_new(const na64_material *mat, double E0, double E_min, dou
 }
 
 int na64_track_length_new_opts(const na64_material *mat, double E0, double E_min, double depth_X0,
-                               const na64_cascade_opts *opts, na64_track_length **out,
+                               const na64_cascade_options *opts, na64_track_length **out,
                                na64_err *err)
 {
   if (!out) return na64_err_set(err, NA64_EINVAL, "na64_track_length_new_opts: out is NULL");
@@ -1452,15 +1452,15 @@ static int key_equal(const cache_key *x, const cache_key *y)
 }
 
 int na64_track_length_get(const na64_material *mat, double E0, double E_min, double depth_X0,
-                          const na64_cascade_opts *opts, na64_track_length **out, na64_err *err)
+                          const na64_cascade_options *opts, na64_track_length **out, na64_err *err)
 {
   if (!out) return na64_err_set(err, NA64_EINVAL, "na64_track_length_get: out is NULL");
   *out = NULL;
-  na64_cascade_opts o;
+  na64_cascade_options o;
   if (opts)
     o = *opts;
   else
-    na64_cascade_opts_default(&o);
+    na64_cascade_options_default(&o);
   NA64_CALL(check_inputs(mat, E0, E_min, depth_X0, &o, err));
   cache_key key;
   memset(&key, 0, sizeof key);

@@ -49,7 +49,7 @@ static int parse_rows(const char *text, size_t len, const char *what, int ncols,
     char *q = line;
     for (int c = 0; c < ncols; ++c) {
       char *stop;
-      double x = strtod(q, &stop);
+      double x = na64_num_parse(q, &stop);
       if (stop == q || !isfinite(x)) {
         free(r->v);
         return na64_err_set(err, NA64_EFORMAT, "%s:%d: column %d is not a finite number: '%s'", what, lineno,

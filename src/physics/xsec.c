@@ -254,7 +254,7 @@ static int check_common(double E0, double m, double eps, double Z, double A, na6
 {
   if (!isfinite(m) || !(m > 0.0)) return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV must be positive", m * 1e3);
   if (!isfinite(eps) || !(eps > 0.0) || eps > 1.0)
-    return na64_err_set(err, NA64_EPHYS, "epsilon = %g is outside (0, 1]", eps);
+    return na64_err_set(err, NA64_EPHYS, "epsilon = %.17g is outside (0, 1]", eps);
   if (!isfinite(E0) || !(E0 > 0.0)) return na64_err_set(err, NA64_EPHYS, "beam energy %g GeV must be positive", E0);
   if (!(Z >= 1.0 && Z <= 100.0) || !(A >= Z))
     return na64_err_set(err, NA64_EINVAL, "invalid target nucleus Z = %g, A = %g", Z, A);
@@ -346,7 +346,10 @@ int na64_xsec_macroscopic_unchecked(na64_xsec_method method, const na64_material
   for (int i = 0; i < mat->ncomp; ++i) {
     double s;
     int st = na64_xsec_total_unchecked(method, E0, m, eps, mat->comp[i].Z, mat->comp[i].A, &s, err);
-    if (st != NA64_OK) return na64_err_prefix(err, "material %s", mat->name);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "material %s", mat->name);
+      return st;
+    }
     sum += na64_material_atom_density(mat, i) * s * 1e-36; /* pb -> cm^2 */
   }
   *inv_cm = sum;
@@ -357,9 +360,13 @@ int na64_xsec_macroscopic(na64_xsec_method method, const na64_material *mat, dou
                           double *inv_cm, na64_err *err)
 {
   if (!mat) return na64_err_set(err, NA64_EINVAL, "macroscopic cross section: NULL material");
-  for (int i = 0; i < mat->ncomp; ++i)
-    if (check_common(E0, m, eps, mat->comp[i].Z, mat->comp[i].A, err) != NA64_OK)
-      return na64_err_prefix(err, "material %s", mat->name);
+  for (int i = 0; i < mat->ncomp; ++i) {
+    int st = check_common(E0, m, eps, mat->comp[i].Z, mat->comp[i].A, err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "material %s", mat->name);
+      return st;
+    }
+  }
   NA64_CALL(check_validity(E0, m, err));
   return na64_xsec_macroscopic_unchecked(method, mat, E0, m, eps, inv_cm, err);
 }

@@ -37,9 +37,11 @@ int na64_xsec_table_new(na64_xsec_method method, const na64_material *mat, doubl
   t->inv_dln = 1.0 / dln;
   for (int i = 0; i < npoints; ++i) {
     double E = exp(t->lnEmin + i * dln);
-    if (na64_xsec_macroscopic_unchecked(method, mat, E, m, 1.0, &t->sigma[i], err) != NA64_OK) {
+    int st = na64_xsec_macroscopic_unchecked(method, mat, E, m, 1.0, &t->sigma[i], err);
+    if (st != NA64_OK) {
       na64_xsec_table_free(t);
-      return na64_err_prefix(err, "xsec table at E = %g GeV", E);
+      na64_err_prefix(err, "xsec table at E = %g GeV", E);
+      return st;
     }
   }
   *out = t;

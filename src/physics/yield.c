@@ -70,7 +70,7 @@ static double shape_integral(double E, double m, double x0, double x1, gsl_integ
   return r;
 }
 
-int na64_dump_check(const na64_dump *d, na64_err *err)
+int na64_beamdump_check(const na64_beamdump *d, na64_err *err)
 {
   if (!d) return na64_err_set(err, NA64_EINVAL, "dump: NULL");
   if (!isfinite(d->E0) || !(d->E0 > 0.0)) return na64_err_set(err, NA64_EPHYS, "beam energy %g GeV must be positive", d->E0);
@@ -88,7 +88,7 @@ int na64_dump_check(const na64_dump *d, na64_err *err)
   return NA64_OK;
 }
 
-void na64_dump_init_invisible(na64_dump *d, const na64_material *ecal, double E0, double ecal_max)
+void na64_beamdump_init_invisible(na64_beamdump *d, const na64_material *ecal, double E0, double ecal_max)
 {
   memset(d, 0, sizeof *d);
   d->target = *ecal;
@@ -99,7 +99,7 @@ void na64_dump_init_invisible(na64_dump *d, const na64_material *ecal, double E0
   d->method = NA64_XS_ETL;
 }
 
-void na64_dump_init_visible(na64_dump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
+void na64_beamdump_init_visible(na64_beamdump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
                             double decay_start_cm, double decay_length_cm)
 {
   memset(d, 0, sizeof *d);
@@ -119,7 +119,7 @@ void na64_dump_init_visible(na64_dump *d, const na64_material *wcal, double E0, 
  * keeps the beam electron's integrable spike at E0 that point values on a grid would miss; the
  * cross section and the x-distribution are evaluated at the centre of each narrow (0.5% in ln E)
  * energy bin. */
-static int build_tables(na64_yield *y, const na64_dump *d, const na64_track_length *tl, double Elo, na64_err *err)
+static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_length *tl, double Elo, na64_err *err)
 {
   const double m = y->m, Ehi = d->E0;
   const int nE = N_ENERGY_BINS;
@@ -178,9 +178,9 @@ static int build_tables(na64_yield *y, const na64_dump *d, const na64_track_leng
   return st;
 }
 
-int na64_yield_new(const na64_dump *d, double m, na64_yield **out, na64_err *err)
+int na64_yield_new(const na64_beamdump *d, double m, na64_yield **out, na64_err *err)
 {
-  NA64_CALL(na64_dump_check(d, err));
+  NA64_CALL(na64_beamdump_check(d, err));
   if (!isfinite(m) || !(m > 0.0)) return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV must be positive", m * 1e3);
   if (m > 1.0 * (1 + 1e-9) || m < 1e-6)
     return na64_err_set(err, NA64_ERANGE, "A' mass %g MeV is outside the validity range of the cross sections (0.001-1000 MeV)",

@@ -1088,12 +1088,9 @@ int na64_straw_calib_compute(na64_straw_calib *c, na64_err *err)
   return NA64_OK;
 }
 
-int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, const char *comment,
-                           int *nt0, int *nrt, na64_err *err)
+int na64_straw_calib_check_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, na64_err *err)
 {
-  if (nt0) *nt0 = 0;
-  if (nrt) *nrt = 0;
-  if (!c || !db) return na64_err_set(err, NA64_EINVAL, "na64_straw_calib_write: NULL argument");
+  if (!c || !db) return na64_err_set(err, NA64_EINVAL, "na64_straw_calib_check_write: NULL argument");
   if (first_run < 0 || last_run < first_run)
     return na64_err_set(err, NA64_ERANGE, "straw calibration: runs %d-%d are not a run range", first_run, last_run);
   /* check every plane first, so that a bad plane writes nothing */
@@ -1136,6 +1133,15 @@ int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_r
     }
     na64_cond_records_free(all);
   }
+  return NA64_OK;
+}
+
+int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, const char *comment,
+                           int *nt0, int *nrt, na64_err *err)
+{
+  if (nt0) *nt0 = 0;
+  if (nrt) *nrt = 0;
+  NA64_CALL(na64_straw_calib_check_write(c, db, first_run, last_run, err));
   for (int i = 0; i < c->nplanes; ++i) {
     const na64_straw_plane_calib *r = &c->planes[i].res;
     if (r->status != NA64_OK) continue;

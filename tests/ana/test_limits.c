@@ -10,7 +10,7 @@ static void test_invisible_consistency(void **state)
 {
   (void)state;
   na64_limit_config cfg;
-  assert_int_equal(na64_limit_config_init(&cfg, NULL), NA64_OK);
+  assert_int_equal(na64_limit_config_default(&cfg, NULL), NA64_OK);
   cfg.eot = 1e11;
   cfg.efficiency = 0.5;
   double m[3] = {0.001, 0.0167, 0.5};
@@ -33,7 +33,7 @@ static void test_background_and_bands(void **state)
 {
   (void)state;
   na64_limit_config cfg;
-  na64_limit_config_init(&cfg, NULL);
+  na64_limit_config_default(&cfg, NULL);
   cfg.eot = 1e11;
   double m = 0.0167;
   na64_limit_point p0, p1, pe;
@@ -56,11 +56,11 @@ static void test_visible_island(void **state)
 {
   (void)state;
   na64_limit_config cfg;
-  na64_limit_config_init(&cfg, NULL);
+  na64_limit_config_default(&cfg, NULL);
   na64_material wcal;
   na64_material_get("WCAL", &wcal, NULL);
   /* the conditions-database estimates of the 2017 setup (sql/setups/20_visible_2017.sql) */
-  na64_dump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
+  na64_beamdump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
   cfg.eot = 5e10;
   double m = 0.01;
   na64_limit_point p;
@@ -94,7 +94,7 @@ static void test_feldman_cousins(void **state)
 {
   (void)state;
   na64_limit_config cfg;
-  na64_limit_config_init(&cfg, NULL);
+  na64_limit_config_default(&cfg, NULL);
   cfg.eot = 1e11;
   double m = 0.0167;
   na64_limit_point cls, fc;
@@ -112,7 +112,7 @@ static void test_bad_config(void **state)
 {
   (void)state;
   na64_limit_config cfg;
-  na64_limit_config_init(&cfg, NULL);
+  na64_limit_config_default(&cfg, NULL);
   double m = 0.01;
   na64_limit_point p;
   na64_err err = {0};

@@ -184,7 +184,7 @@ static void test_poisson_large_counts(void **state)
 static na64_cls_config cfg_of(double b, double db, double sig_rel)
 {
   na64_cls_config c;
-  na64_cls_config_init(&c);
+  na64_cls_config_default(&c);
   c.b = b;
   c.db = db;
   c.sig_rel = sig_rel;

@@ -98,8 +98,50 @@ static void test_errors(void **state)
   assert_int_equal(run("limits --eot 1e10 --efficiency 1.5", NULL), 2);
   assert_int_equal(run("limits --eot 1e10 --masses 1,abc", NULL), 2);
   assert_int_equal(run("limits --eot 1e10 --masses 5000", NULL), 1);              /* outside 1 MeV-1 GeV */
-  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot /nonexistent/x.png", NULL), 1);
-  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot x.gif", NULL), 1);
+  /* output paths and formats are checked before the scan: usage errors (issue 9 item 11) */
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot /nonexistent/x.png", NULL), 2);
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot x.gif", NULL), 2);
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot x.jpg", NULL), 2);
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --plot ''", NULL), 2);
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --hepdata /missing/x.yaml", NULL), 2);
+  /* a grid with an infinite end is bad text, like --masses inf */
+  assert_int_equal(run("limits --eot 1e10 --masses 1:inf:5", NULL), 2);
+  assert_int_equal(run("limits --eot 1e10 --masses inf", NULL), 2);
+}
+
+/* Run with stderr captured too. */
+static int run_all(const char *args, char **out)
+{
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", NA64_CLI_PATH, args);
+  return na64_test_run(cmd, out);
+}
+
+/* Options that do nothing in the chosen mode or statistic are usage errors naming the option. */
+static void test_mode_options(void **state)
+{
+  (void)state;
+  static const char *const visible_only_bad[] = {"--y", "--expected", "--annihilation", "--ecal-max 40"};
+  char args[512], *out;
+  for (size_t i = 0; i < sizeof visible_only_bad / sizeof visible_only_bad[0]; ++i) {
+    snprintf(args, sizeof args, "limits --mode visible --eot 1e10 --masses 10 %s", visible_only_bad[i]);
+    assert_int_equal(run_all(args, &out), 2);
+    char name[32];
+    sscanf(visible_only_bad[i], "%31s", name);
+    assert_non_null(strstr(out, name));
+    free(out);
+  }
+  assert_int_equal(run_all("limits --eot 1e10 --masses 10 --wcal-x0 20", &out), 2);
+  assert_non_null(strstr(out, "--wcal-x0"));
+  free(out);
+  assert_int_equal(run_all("limits --eot 1e10 --masses 10 --alpha-d 0.5", &out), 2); /* without --y */
+  assert_non_null(strstr(out, "--alpha-d"));
+  free(out);
+  /* Feldman-Cousins accepts at most 10000 observed events: the message names --observed */
+  assert_int_equal(run_all("limits --eot 1e10 --masses 10 --stat fc --observed 1000000", &out), 2);
+  assert_non_null(strstr(out, "--observed"));
+  free(out);
+  assert_int_equal(run("limits --eot 1e10 --masses 10 --stat fc --observed 10000", NULL), 0);
 }
 
 static void test_run_report_files(void **state)
@@ -131,7 +173,7 @@ static void test_run_report_files(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_invisible_csv), cmocka_unit_test(test_visible_csv_plot_hepdata),
+      cmocka_unit_test(test_invisible_csv), cmocka_unit_test(test_visible_csv_plot_hepdata), cmocka_unit_test(test_mode_options),
       cmocka_unit_test(test_errors), cmocka_unit_test(test_run_report_files),
       cmocka_unit_test(test_run_from_conditions),
   };

@@ -93,6 +93,77 @@ static void test_exit_codes(void **state)
   free(out);
 }
 
+static int run_all(const char *args, char **out)
+{
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "'%s' %s 2>&1", NA64_CLI_PATH, args);
+  return na64_test_run(cmd, out);
+}
+
+/* Issue 9 item 11 and issue 8 item 5: the parser's messages and help. */
+static void test_parser(void **state)
+{
+  (void)state;
+  char *out;
+  /* dark-sector parameters without --dm do nothing: usage error naming the option */
+  assert_int_equal(run_all("width --mass 16.7 --eps 1e-4 --alpha-d 0.5", &out), 2);
+  assert_non_null(strstr(out, "--alpha-d"));
+  free(out);
+  assert_int_equal(run_all("width --mass 16.7 --eps 1e-4 --dm scalar --delta 0.2", &out), 2);
+  assert_non_null(strstr(out, "--delta"));
+  free(out);
+  /* a value just above 1 is printed with enough digits to see why it is refused */
+  assert_int_equal(run_all("width --mass 16.7 --eps 1.0000001", &out), 1);
+  assert_non_null(strstr(out, "1.0000001"));
+  free(out);
+  /* a denormal is a number (the library then judges it), not "expects a number" */
+  assert_int_equal(run_all("xsec --energy 100 --mass 16.7 --eps 4.9e-324", &out), 0);
+  assert_null(strstr(out, "expects a number"));
+  free(out);
+  /* underflow to zero and overflow: clear range messages, exit 2 */
+  assert_int_equal(run_all("width --mass 16.7 --eps 1e-400", &out), 2);
+  assert_non_null(strstr(out, "underflows"));
+  free(out);
+  assert_int_equal(run_all("width --mass 1e400 --eps 1e-4", &out), 2);
+  assert_non_null(strstr(out, "too large"));
+  free(out);
+  /* unknown option, missing value, value on a flag */
+  assert_int_equal(run_all("width --mass 16.7 --eps 1e-4 --bogus", &out), 2);
+  assert_non_null(strstr(out, "--bogus"));
+  free(out);
+  assert_int_equal(run_all("width --mass 16.7 --eps", &out), 2);
+  assert_non_null(strstr(out, "--eps needs a value"));
+  free(out);
+  assert_int_equal(run_all("xsec --energy 100 --mass 16.7 --eps 1e-4 --dsdx=yes", &out), 2);
+  assert_non_null(strstr(out, "--dsdx takes no value"));
+  free(out);
+  /* --name=value and options in any order */
+  assert_int_equal(run("width --format=csv --eps=1e-4 --mass 16.7", NULL), 0);
+  /* -h prints the help of a command with a positional argument (it is not a file name) */
+  assert_int_equal(run_all("dump -h", &out), 0);
+  assert_non_null(strstr(out, "usage: na64 dump FILE"));
+  /* help columns: every help text starts in the same column */
+  int col = -1, lines = 0;
+  for (char *line = strstr(out, "\n  --"); line; line = strstr(line + 1, "\n  --")) {
+    char *p = line + 3;
+    while (*p && *p != ' ' && *p != '\n') ++p;             /* --name */
+    if (p[0] == ' ' && p[1] != ' ')                         /* one space: a placeholder follows */
+      for (++p; *p && *p != ' ' && *p != '\n'; ++p) {
+      }
+    char *gap = p;
+    while (*p == ' ') ++p;
+    assert_true(p - gap >= 2); /* at least two spaces before the help text */
+    int c = (int)(p - line);
+    if (col < 0) col = c;
+    assert_int_equal(c, col);
+    ++lines;
+  }
+  assert_true(lines >= 4);
+  free(out);
+  assert_int_equal(run("dump", NULL), 2);
+  assert_int_equal(run("dump a.dat b.dat", NULL), 2);
+}
+
 static void test_run_report(void **state)
 {
   (void)state;
@@ -116,7 +187,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_xsec_csv), cmocka_unit_test(test_width_csv),
-      cmocka_unit_test(test_exit_codes), cmocka_unit_test(test_run_report),
+      cmocka_unit_test(test_exit_codes), cmocka_unit_test(test_parser), cmocka_unit_test(test_run_report),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

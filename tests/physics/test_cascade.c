@@ -44,8 +44,8 @@ static na64_material lead_x0(double X0)
 static na64_track_length *solve(const na64_material *m, double E0, double Emin, double depth,
                                 int spectra, int ion, int cpe)
 {
-  na64_cascade_opts o;
-  na64_cascade_opts_default(&o);
+  na64_cascade_options o;
+  na64_cascade_options_default(&o);
   o.spectra = spectra;
   o.ionization = ion;
   o.cells_per_efold = cpe;
@@ -655,11 +655,11 @@ static void test_bad_input(void **state)
   bad = m;
   bad.comp[0].A = -3;
   assert_int_equal(na64_track_length_new(&bad, 100, 1, 0, 0, &tl, &err), NA64_EINVAL);
-  na64_cascade_opts o;
-  na64_cascade_opts_default(&o);
+  na64_cascade_options o;
+  na64_cascade_options_default(&o);
   o.spectra = 9;
   assert_int_equal(na64_track_length_new_opts(&m, 100, 1, 0, &o, &tl, &err), NA64_EINVAL);
-  na64_cascade_opts_default(&o);
+  na64_cascade_options_default(&o);
   o.depth_step = -1;
   assert_int_equal(na64_track_length_new_opts(&m, 100, 1, 5, &o, &tl, &err), NA64_ERANGE);
   /* a material with only Z_eff is accepted */

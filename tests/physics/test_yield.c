@@ -6,9 +6,9 @@
 #include "support/na64_test.h"
 
 /* a dump of the given material and thickness, A' energies in [lo, hi] */
-static na64_dump thin_dump(const char *mat, double depth, double E0, double lo, double hi)
+static na64_beamdump thin_dump(const char *mat, double depth, double E0, double lo, double hi)
 {
-  na64_dump d;
+  na64_beamdump d;
   memset(&d, 0, sizeof d);
   na64_material_get(mat, &d.target, NULL);
   d.E0 = E0;
@@ -29,7 +29,7 @@ static void test_thin_target(void **state)
 {
   (void)state;
   const double m = 0.0167, E0 = 100, t = 0.02;
-  na64_dump d = thin_dump("Pb", t, E0, 50, 100);
+  na64_beamdump d = thin_dump("Pb", t, E0, 50, 100);
   na64_yield *y;
   na64_err err = {0};
   assert_int_equal(na64_yield_new(&d, m, &y, &err), NA64_OK);
@@ -59,7 +59,7 @@ static void test_decay_probability(void **state)
 {
   (void)state;
   const double m = 0.0167, E0 = 100, eps = 3e-4;
-  na64_dump d = thin_dump("W", 0.02, E0, 97, 100);
+  na64_beamdump d = thin_dump("W", 0.02, E0, 97, 100);
   d.decay_start_cm = 20.0;
   d.decay_length_cm = 50.0;
   na64_yield *y;
@@ -81,18 +81,18 @@ static void test_scaling(void **state)
   (void)state;
   na64_material ecal;
   na64_material_get("ECAL", &ecal, NULL);
-  na64_dump d;
-  na64_dump_init_invisible(&d, &ecal, 100, 50);
+  na64_beamdump d;
+  na64_beamdump_init_invisible(&d, &ecal, 100, 50);
   na64_yield *y;
   assert_int_equal(na64_yield_new(&d, 0.0167, &y, NULL), NA64_OK);
   assert_rel(na64_yield_per_eot(y, 3e-5), 9.0 * na64_yield_per_eot(y, 1e-5), 1e-12);
   double thick = na64_yield_production(y);
   na64_yield_free(y);
-  na64_dump thin = thin_dump("ECAL", 1.0, 100, 50, 100);
+  na64_beamdump thin = thin_dump("ECAL", 1.0, 100, 50, 100);
   assert_int_equal(na64_yield_new(&thin, 0.0167, &y, NULL), NA64_OK);
   assert_true(na64_yield_production(y) < thick);
   na64_yield_free(y);
-  na64_dump vis = thin_dump("WCAL", 10, 100, 30, 100);
+  na64_beamdump vis = thin_dump("WCAL", 10, 100, 30, 100);
   vis.decay_length_cm = 100;
   assert_int_equal(na64_yield_new(&vis, 0.0009, &y, NULL), NA64_OK);
   assert_true(na64_yield_per_eot(y, 1e-4) == 0.0);
@@ -106,8 +106,8 @@ static void test_annihilation_window(void **state)
   (void)state;
   na64_material ecal;
   na64_material_get("ECAL", &ecal, NULL);
-  na64_dump d;
-  na64_dump_init_invisible(&d, &ecal, 100, 50);
+  na64_beamdump d;
+  na64_beamdump_init_invisible(&d, &ecal, 100, 50);
   d.annihilation = 1;
   const struct { double m; int open; } cases[] = {{0.2, 0}, {0.25, 1}, {0.3, 1}, {0.33, 0}};
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
@@ -121,7 +121,7 @@ static void test_annihilation_window(void **state)
 static void test_bad_dump(void **state)
 {
   (void)state;
-  na64_dump d = thin_dump("Pb", 1, 100, 60, 50);
+  na64_beamdump d = thin_dump("Pb", 1, 100, 60, 50);
   na64_yield *y;
   na64_err err = {0};
   assert_int_equal(na64_yield_new(&d, 0.01, &y, &err), NA64_EINVAL);

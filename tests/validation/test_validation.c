@@ -40,7 +40,7 @@ static void invisible_set(const char *file, double eot, na64_xsec_method method,
   na64_test_csv pub;
   na64_test_load_refdata(file, &pub);
   na64_limit_config cfg;
-  assert_int_equal(na64_limit_config_init(&cfg, NULL), NA64_OK);
+  assert_int_equal(na64_limit_config_default(&cfg, NULL), NA64_OK);
   cfg.eot = eot;
   cfg.efficiency = 0.6;
   cfg.dump.method = method;
@@ -82,11 +82,11 @@ static void test_visible_2018(void **state)
   na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_lower.csv", &lo);
   na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_upper.csv", &hi);
   na64_limit_config cfg;
-  assert_int_equal(na64_limit_config_init(&cfg, NULL), NA64_OK);
+  assert_int_equal(na64_limit_config_default(&cfg, NULL), NA64_OK);
   na64_material wcal;
   na64_material_get("WCAL", &wcal, NULL);
   /* the conditions-database estimates of the 2017 setup (sql/setups/20_visible_2017.sql) */
-  na64_dump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
+  na64_beamdump_init_visible(&cfg.dump, &wcal, 100, 30, 30, 7.5, 300);
   cfg.eot = 5.4e10;
   cfg.efficiency = 0.6;
   const double vm[] = {2, 10, 16.7, 20};

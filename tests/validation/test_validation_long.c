@@ -23,7 +23,7 @@ static void whole_curve(const char *file, double eot, na64_xsec_method method)
   na64_test_csv pub;
   na64_test_load_refdata(file, &pub);
   na64_limit_config cfg;
-  assert_int_equal(na64_limit_config_init(&cfg, NULL), NA64_OK);
+  assert_int_equal(na64_limit_config_default(&cfg, NULL), NA64_OK);
   cfg.eot = eot;
   cfg.efficiency = 0.6;
   cfg.dump.method = method;
