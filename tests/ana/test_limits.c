@@ -5,7 +5,8 @@
 #include "na64/ana.h"
 #include "support/na64_test.h"
 
-/* eps_up^2 * EOT * eff * Y(eps = 1) must be the Poisson 2.303 events; eps scales as (EOT eff)^-1/2 */
+/* At eps_up the signal EOT * eff * Y(m, eps_up), with the yield from the physics module, must be
+ * the Poisson 2.303 events (ln 10, n = 0, b = 0, 90% CL); eps scales as (EOT eff)^-1/2 */
 static void test_invisible_consistency(void **state)
 {
   (void)state;
@@ -18,7 +19,10 @@ static void test_invisible_consistency(void **state)
   assert_int_equal(na64_limit_scan(&cfg, m, 3, a, NULL), NA64_OK);
   for (int i = 0; i < 3; ++i) {
     assert_rel(a[i].s_up, -log(0.1), 1e-6);
-    assert_rel(a[i].eps * a[i].eps * cfg.eot * a[i].yield_eps1, a[i].s_up, 1e-9);
+    na64_yield *y = NULL;
+    assert_int_equal(na64_yield_new(&cfg.dump, m[i], &y, NULL), NA64_OK);
+    assert_rel(cfg.eot * cfg.efficiency * na64_yield_per_eot(y, a[i].eps), log(10.0), 1e-6);
+    na64_yield_free(y);
     assert_true(isnan(a[i].eps_low) && isnan(a[i].eps_high));
   }
   cfg.eot = 4e11;

@@ -1,7 +1,9 @@
 /* Core: error records and the counter-based random streams. */
 #include <string.h>
 
+#include "na64/ana.h"
 #include "na64/core.h"
+#include "na64/physics.h"
 #include "support/na64_test.h"
 
 static void test_error_record(void **state)
@@ -13,7 +15,42 @@ static void test_error_record(void **state)
   na64_err_prefix(&err, "width");
   assert_string_equal(err.msg, "width: mass 0.5 below threshold");
   assert_int_equal(na64_err_set(NULL, NA64_EINVAL, "x"), NA64_EINVAL); /* NULL err is allowed */
-  assert_true(strlen(na64_strerror(NA64_ERANGE)) > 0);
+  /* every status has its own text; an unknown code says so */
+  for (int a = NA64_EEOF; a <= NA64_OK; ++a)
+    for (int b = NA64_EEOF; b < a; ++b) assert_string_not_equal(na64_strerror(a), na64_strerror(b));
+  assert_string_equal(na64_strerror(-999), "unknown error");
+}
+
+/* A caller without an error record gets the same status as one with it (issue 8 item 4: the
+ * prefixing of context used to return -1 for a NULL record): an A' mass above the cross sections'
+ * validity (1 GeV) in a material goes through the "material %s" prefix. */
+static void test_status_without_record(void **state)
+{
+  (void)state;
+  na64_material pb;
+  assert_int_equal(na64_material_get("Pb", &pb, NULL), NA64_OK);
+  na64_err err = {0, ""};
+  double v;
+  int with = na64_xsec_macroscopic(NA64_XS_ETL, &pb, 100.0, 5.0, 1e-4, &v, &err);
+  int without = na64_xsec_macroscopic(NA64_XS_ETL, &pb, 100.0, 5.0, 1e-4, &v, NULL);
+  assert_true(with < 0);
+  assert_int_equal(without, with);
+  with = na64_xsec_macroscopic(NA64_XS_ETL, &pb, 100.0, 0.01, 2.0, &v, &err); /* eps > 1 */
+  assert_int_equal(with, NA64_EPHYS);
+  assert_int_equal(na64_xsec_macroscopic(NA64_XS_ETL, &pb, 100.0, 0.01, 2.0, &v, NULL), with);
+  na64_limit_config cfg;
+  assert_int_equal(na64_limit_config_default(&cfg, NULL), NA64_OK);
+  cfg.eot = 1e10;
+  double m = 5.0;
+  na64_limit_point pt;
+  with = na64_limit_scan(&cfg, &m, 1, &pt, &err);
+  assert_true(with < 0);
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &pt, NULL), with);
+  /* and the prefix itself keeps the record's code */
+  na64_err_set(&err, NA64_ERANGE, "inner");
+  na64_err_prefix(&err, "outer");
+  assert_int_equal(err.code, NA64_ERANGE);
+  na64_err_prefix(NULL, "nothing to prefix"); /* allowed */
 }
 
 /* Same (seed, stream) gives the same sequence; different streams differ. */
@@ -72,7 +109,7 @@ static void test_rng_moments(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_error_record),
+      cmocka_unit_test(test_error_record), cmocka_unit_test(test_status_without_record),
       cmocka_unit_test(test_rng_reproducible),
       cmocka_unit_test(test_rng_moments),
   };

@@ -104,16 +104,15 @@ static inline void gen_header(na64_daq_header *h, uint32_t type, int run, uint32
 
 /* Write nevents physics events (one track each; the event's rng stream is its number) between a
  * start- and an end-of-run event. w: an open writer. */
-static inline void gen_write(const straw_gen *s, na64_daq_writer *w, int run, uint64_t seed, uint32_t nevents)
+/* Physics events first..first+nevents-1 of `run` (event i from stream (seed, i)), no run records. */
+static inline void gen_write_physics(const straw_gen *s, na64_daq_writer *w, int run, uint64_t seed, uint32_t first,
+                                     uint32_t nevents)
 {
   na64_err err = {0, ""};
   na64_daq_header h;
-  gen_header(&h, NA64_DAQ_START_OF_RUN, run, 0);
-  assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
-  assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_OK);
   na64_straw_digi_event ev;
   na64_straw_digi_event_init(&ev);
-  for (uint32_t i = 1; i <= nevents; ++i) {
+  for (uint32_t i = first; i < first + nevents; ++i) {
     na64_rng rng;
     na64_rng_init(&rng, seed, i);
     na64_straw_track t;
@@ -126,9 +125,24 @@ static inline void gen_write(const straw_gen *s, na64_daq_writer *w, int run, ui
     assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_OK);
   }
   na64_straw_digi_event_release(&ev);
-  gen_header(&h, NA64_DAQ_END_OF_RUN, run, nevents + 1);
+}
+
+/* A record-only event (start/end of run) of `run`. */
+static inline void gen_write_record(na64_daq_writer *w, uint32_t type, int run, uint32_t i)
+{
+  na64_err err = {0, ""};
+  na64_daq_header h;
+  gen_header(&h, type, run, i);
   assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
   assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_OK);
+}
+
+/* A whole run: start of run, nevents physics events, end of run. */
+static inline void gen_write(const straw_gen *s, na64_daq_writer *w, int run, uint64_t seed, uint32_t nevents)
+{
+  gen_write_record(w, NA64_DAQ_START_OF_RUN, run, 0);
+  gen_write_physics(s, w, run, seed, 1, nevents);
+  gen_write_record(w, NA64_DAQ_END_OF_RUN, run, nevents + 1);
 }
 
 /* The same events as a DATE file in memory (free() it). */
