@@ -639,13 +639,40 @@ __attribute__((format(printf, 3, 4))) static void plane_fail(na64_straw_plane_ca
   va_end(ap);
 }
 
-static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err)
+/* The state of one plane's calibration, shared by the numbered steps of compute_plane. A step
+ * returns NA64_OK to go on, STEP_STOP when the plane cannot be calibrated (the reason is in the
+ * plane's status and message; the other planes go on), or a negative status (out of memory). */
+enum { STEP_STOP = 1 };
+
+typedef struct plane_ctx {
+  const na64_straw_calib *c;
+  cal_plane *cp;
+  na64_straw_plane_calib *r;
+  const na64_geom_plane *p;
+  int nw, nb;
+  double R;            /* straw radius, cm */
+  plane_work w;
+  double *sum;         /* [nb] plane sum */
+  double *smooth;      /* [nb] plane sum smoothed over 4 ns */
+  int *use;            /* [nw] channel calibrated: in the r(t) spectrum */
+  aligned tpl, al;     /* the template (step 5) and the coarse/fine aligned spectrum (steps 3, 8) */
+  double bg_sum, bg_chan, plane_t5;
+  int nown;            /* channels with their own coarse edge */
+  double shape[NPAR], after;
+  int have_shape;      /* the template's leading edge was fitted */
+} plane_ctx;
+
+static const uint32_t *chan_hist(const plane_ctx *x, int wi) { return x->cp->hist + (size_t)wi * x->nb; }
+
+static int ctx_nomem(plane_ctx *x, na64_err *err)
 {
-  const na64_geom_plane *p = cp->p;
-  na64_straw_plane_calib *r = &cp->res;
-  const int nw = p->nwires, nb = c->nbins;
-  const double R = p->diameter / 2;
-  /* reset the results */
+  return na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", x->p->name);
+}
+
+/* reset the plane's results and count its hits */
+static void reset_results(plane_ctx *x)
+{
+  na64_straw_plane_calib *r = x->r;
   r->nhits = 0;
   r->ncalibrated = r->nfit = r->ntemplate = 0;
   r->t0_mean = r->t0_rms = r->t0_min = r->t0_max = NAN;
@@ -653,418 +680,509 @@ static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err
   r->rt_n = 0;
   r->status = NA64_OK;
   r->message[0] = '\0';
-  for (int wi = 0; wi < nw; ++wi) {
+  for (int wi = 0; wi < x->nw; ++wi) {
     na64_straw_channel_calib *ch = &r->channels[wi];
     memset(ch, 0, sizeof *ch);
     ch->t0 = ch->t0_err = ch->width = NAN;
-    const uint32_t *h = cp->hist + (size_t)wi * nb;
-    for (int j = 0; j < nb; ++j) ch->nhits += h[j];
+    const uint32_t *h = chan_hist(x, wi);
+    for (int j = 0; j < x->nb; ++j) ch->nhits += h[j];
     r->nhits += ch->nhits;
   }
-  if (!r->nhits) {
-    plane_fail(r, NA64_ENOTFOUND, "%s: no hits in the time range (empty spectrum)", p->name);
-    return NA64_OK;
-  }
+}
 
-  plane_work w;
-  memset(&w, 0, sizeof w);
-  w.nb = nb;
-  w.bw = c->bw;
-  w.lo = c->lo;
-  double *sum = calloc((size_t)nb, sizeof *sum);
-  w.bg = calloc((size_t)nw, sizeof *w.bg);
-  w.t5 = malloc((size_t)nw * sizeof *w.t5);
-  w.own = calloc((size_t)nw, sizeof *w.own);
-  w.align = malloc((size_t)nw * sizeof *w.align);
-  w.jj = malloc((size_t)nb * sizeof *w.jj);
-  w.nn = malloc((size_t)nb * sizeof *w.nn);
-  w.buf_t = malloc((size_t)nb * sizeof *w.buf_t);
-  w.buf_n = malloc((size_t)nb * sizeof *w.buf_n);
-  double *smooth = malloc((size_t)nb * sizeof *smooth);
-  int *use = calloc((size_t)nw, sizeof *use);
-  aligned tpl = {0, 0, c->bw, NULL}, al = {0, 0, c->bw, NULL};
-  int status = NA64_OK;
-  if (!sum || !w.bg || !w.t5 || !w.own || !w.align || !w.jj || !w.nn || !w.buf_t || !w.buf_n || !smooth || !use) {
-    status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
-    goto done;
-  }
+static int ctx_alloc(plane_ctx *x, const na64_straw_calib *c, cal_plane *cp, na64_err *err)
+{
+  memset(x, 0, sizeof *x);
+  x->c = c;
+  x->cp = cp;
+  x->r = &cp->res;
+  x->p = cp->p;
+  x->nw = cp->p->nwires;
+  x->nb = c->nbins;
+  x->R = cp->p->diameter / 2;
+  x->w.nb = x->nb;
+  x->w.bw = c->bw;
+  x->w.lo = c->lo;
+  x->tpl = (aligned){0, 0, c->bw, NULL};
+  x->al = (aligned){0, 0, c->bw, NULL};
+  const size_t nw = (size_t)x->nw, nb = (size_t)x->nb;
+  x->sum = calloc(nb, sizeof *x->sum);
+  x->smooth = malloc(nb * sizeof *x->smooth);
+  x->use = calloc(nw, sizeof *x->use);
+  x->w.bg = calloc(nw, sizeof *x->w.bg);
+  x->w.t5 = malloc(nw * sizeof *x->w.t5);
+  x->w.own = calloc(nw, sizeof *x->w.own);
+  x->w.align = malloc(nw * sizeof *x->w.align);
+  x->w.jj = malloc(nb * sizeof *x->w.jj);
+  x->w.nn = malloc(nb * sizeof *x->w.nn);
+  x->w.buf_t = malloc(nb * sizeof *x->w.buf_t);
+  x->w.buf_n = malloc(nb * sizeof *x->w.buf_n);
+  if (!x->sum || !x->smooth || !x->use || !x->w.bg || !x->w.t5 || !x->w.own || !x->w.align || !x->w.jj || !x->w.nn ||
+      !x->w.buf_t || !x->w.buf_n)
+    return ctx_nomem(x, err);
+  return NA64_OK;
+}
 
-  /* 1. plane sum, its occupied range (the F1 readout window) and the flat background: the mean of
-   *    the sum outside its drift spectrum, i.e. more than 20 ns before the point where the sum
-   *    (smoothed over 4 ns) first rises to 10 % of its peak and 20 ns after it has fallen below 5 %
-   *    of it (the background is 0 if that leaves less than 10 ns) */
-  for (int wi = 0; wi < nw; ++wi) {
-    const uint32_t *h = cp->hist + (size_t)wi * nb;
-    for (int j = 0; j < nb; ++j) sum[j] += h[j];
+static void ctx_free(plane_ctx *x)
+{
+  free(x->sum);
+  free(x->smooth);
+  free(x->use);
+  free(x->w.bg);
+  free(x->w.t5);
+  free(x->w.own);
+  free(x->w.align);
+  free(x->w.jj);
+  free(x->w.nn);
+  free(x->w.buf_t);
+  free(x->w.buf_n);
+  free(x->tpl.v);
+  free(x->al.v);
+}
+
+/* 1. plane sum, its occupied range (the F1 readout window) and the flat background: the mean of
+ *    the sum outside its drift spectrum, i.e. more than 20 ns before the point where the sum
+ *    (smoothed over 4 ns) first rises to 10 % of its peak and 20 ns after it has fallen below 5 %
+ *    of it (the background is 0 if that leaves less than 10 ns) */
+static int step1_plane_background(plane_ctx *x)
+{
+  plane_work *w = &x->w;
+  double *sum = x->sum, *smooth = x->smooth;
+  for (int wi = 0; wi < x->nw; ++wi) {
+    const uint32_t *h = chan_hist(x, wi);
+    for (int j = 0; j < x->nb; ++j) sum[j] += h[j];
   }
-  w.jf = 0;
-  while (w.jf < nb && sum[w.jf] == 0) w.jf++;
-  w.jl = nb - 1;
-  while (w.jl > w.jf && sum[w.jl] == 0) w.jl--;
-  double bg_sum = 0;
-  {
-    int half = (int)lround(2.0 / w.bw), jp = w.jf;
-    if (half < 1) half = 1;
-    double peak = -1;
-    for (int j = w.jf; j <= w.jl; ++j) {
-      double s = 0;
-      for (int q = j - half; q <= j + half; ++q)
-        if (q >= w.jf && q <= w.jl) s += sum[q];
-      smooth[j] = s;
-      if (s > peak) {
-        peak = s;
-        jp = j;
-      }
+  w->jf = 0;
+  while (w->jf < x->nb && sum[w->jf] == 0) w->jf++;
+  w->jl = x->nb - 1;
+  while (w->jl > w->jf && sum[w->jl] == 0) w->jl--;
+  x->bg_sum = 0;
+  int half = (int)lround(2.0 / w->bw), jp = w->jf;
+  if (half < 1) half = 1;
+  double peak = -1;
+  for (int j = w->jf; j <= w->jl; ++j) {
+    double s = 0;
+    for (int q = j - half; q <= j + half; ++q)
+      if (q >= w->jf && q <= w->jl) s += sum[q];
+    smooth[j] = s;
+    if (s > peak) {
+      peak = s;
+      jp = j;
     }
-    int jlead = jp, jtrail = jp, margin = (int)lround(20.0 / w.bw);
-    while (jlead > w.jf && smooth[jlead] >= 0.1 * peak) jlead--;
-    while (jtrail < w.jl && smooth[jtrail] >= 0.05 * peak) jtrail++;
-    double n_out = 0;
-    int len = 0;
-    for (int j = w.jf; j <= w.jl; ++j)
-      if (j < jlead - margin || j > jtrail + margin) {
-        n_out += sum[j];
-        len++;
-      }
-    if (len * w.bw >= 10) bg_sum = n_out / len;
   }
+  int jlead = jp, jtrail = jp, margin = (int)lround(20.0 / w->bw);
+  while (jlead > w->jf && smooth[jlead] >= 0.1 * peak) jlead--;
+  while (jtrail < w->jl && smooth[jtrail] >= 0.05 * peak) jtrail++;
+  double n_out = 0;
+  int len = 0;
+  for (int j = w->jf; j <= w->jl; ++j)
+    if (j < jlead - margin || j > jtrail + margin) {
+      n_out += sum[j];
+      len++;
+    }
+  if (len * w->bw >= 10) x->bg_sum = n_out / len;
   int nactive = 0;
-  for (int wi = 0; wi < nw; ++wi)
-    if (r->channels[wi].nhits) nactive++;
-  double bg_chan = bg_sum / nactive;
+  for (int wi = 0; wi < x->nw; ++wi)
+    if (x->r->channels[wi].nhits) nactive++;
+  x->bg_chan = x->bg_sum / nactive;
+  return NA64_OK;
+}
 
-  /* 2. coarse edge of each channel: the 5 % point of its background-subtracted cumulative when it
-   *    has COARSE_MIN hits and that point is near the plane's; otherwise the plane's 5 % point (the
-   *    channel is then searched over a wider range below) */
-  double plane_t5 = cumulative_point_d(&w, sum, bg_sum, 0.05);
-  if (isnan(plane_t5)) {
-    plane_fail(r, NA64_ENOTFOUND, "%s: no signal above the background (%llu hits)", p->name,
-               (unsigned long long)r->nhits);
-    goto done;
+/* 2. coarse edge of each channel: the 5 % point of its background-subtracted cumulative when it
+ *    has COARSE_MIN hits and that point is near the plane's; otherwise the plane's 5 % point (the
+ *    channel is then searched over a wider range below) */
+static int step2_coarse_edges(plane_ctx *x)
+{
+  plane_work *w = &x->w;
+  x->plane_t5 = cumulative_point_d(w, x->sum, x->bg_sum, 0.05);
+  if (isnan(x->plane_t5)) {
+    plane_fail(x->r, NA64_ENOTFOUND, "%s: no signal above the background (%llu hits)", x->p->name,
+               (unsigned long long)x->r->nhits);
+    return STEP_STOP;
   }
-  int nown = 0;
-  for (int wi = 0; wi < nw; ++wi) {
-    w.t5[wi] = NAN;
-    w.bg[wi] = bg_chan;
-    if (r->channels[wi].nhits < c->opt.min_hits) continue;
-    w.t5[wi] = plane_t5;
-    if (r->channels[wi].nhits < COARSE_MIN) continue;
-    double t5 = cumulative_point(&w, cp->hist + (size_t)wi * nb, bg_chan, 0.05);
-    if (isfinite(t5) && fabs(t5 - plane_t5) < SPREAD_MAX) {
-      w.t5[wi] = t5;
-      w.own[wi] = 1;
-      nown++;
-    }
-  }
-
-  /* 3. rough drift length from the coarse-aligned plane spectrum: 98 % point - 5 % point */
-  {
-    double tspan = (w.jl - w.jf + 1) * w.bw;
-    al.n = (int)(2 * tspan / w.bw) + 4;
-    al.m0 = al.n / 2;
-    al.v = calloc((size_t)al.n, sizeof *al.v);
-    if (!al.v) {
-      status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
-      goto done;
-    }
-    int ncoarse = 0;
-    for (int wi = 0; wi < nw; ++wi)
-      if (!isnan(w.t5[wi]) && (w.own[wi] || !nown)) {
-        align_add(&al, &w, cp->hist + (size_t)wi * nb, w.bg[wi], w.t5[wi], 1);
-        ncoarse++;
-      }
-    if (!ncoarse) {
-      plane_fail(r, NA64_ENOTFOUND, "%s: no channel has %zu hits above background (too few hits)", p->name,
-                 c->opt.min_hits);
-      goto done;
-    }
-    double tot = 0;
-    for (int k = al.m0 - (int)(30 / w.bw); k < al.n; ++k)
-      if (k >= 0) tot += al.v[k];
-    double cum = 0, t98 = NAN;
-    for (int k = al.m0 - (int)(30 / w.bw); k < al.n && tot > 0; ++k) {
-      if (k < 0) continue;
-      cum += al.v[k];
-      if (cum >= 0.98 * tot) {
-        t98 = (k - al.m0) * w.bw;
-        break;
-      }
-    }
-    w.tmax_est = isfinite(t98) && t98 > 2 ? t98 : 50;
-    /* a drift spectrum is shorter than the readout window; hits spread over the whole window are
-     * noise (or the window is too short to see the spectrum's edges) */
-    double span = (w.jl - w.jf + 1) * w.bw;
-    if (w.tmax_est > 0.8 * span) {
-      plane_fail(r, NA64_ENOTFOUND,
-                 "%s: the hits fill the %.0f ns readout window: no drift-time spectrum above the noise", p->name, span);
-      goto done;
+  x->nown = 0;
+  for (int wi = 0; wi < x->nw; ++wi) {
+    w->t5[wi] = NAN;
+    w->bg[wi] = x->bg_chan;
+    if (x->r->channels[wi].nhits < x->c->opt.min_hits) continue;
+    w->t5[wi] = x->plane_t5;
+    if (x->r->channels[wi].nhits < COARSE_MIN) continue;
+    double t5 = cumulative_point(w, chan_hist(x, wi), x->bg_chan, 0.05);
+    if (isfinite(t5) && fabs(t5 - x->plane_t5) < SPREAD_MAX) {
+      w->t5[wi] = t5;
+      w->own[wi] = 1;
+      x->nown++;
     }
   }
+  return NA64_OK;
+}
 
-  /* 4. each channel's own flat background from the parts of the window outside its drift spectrum
-   *    (around its coarse edge) */
-  for (int wi = 0; wi < nw; ++wi) {
-    if (isnan(w.t5[wi])) continue;
-    const uint32_t *h = cp->hist + (size_t)wi * nb;
+/* 3. rough drift length from the coarse-aligned plane spectrum: 98 % point - 5 % point */
+static int step3_drift_length(plane_ctx *x, na64_err *err)
+{
+  plane_work *w = &x->w;
+  aligned *al = &x->al;
+  double tspan = (w->jl - w->jf + 1) * w->bw;
+  al->n = (int)(2 * tspan / w->bw) + 4;
+  al->m0 = al->n / 2;
+  al->v = calloc((size_t)al->n, sizeof *al->v);
+  if (!al->v) return ctx_nomem(x, err);
+  int ncoarse = 0;
+  for (int wi = 0; wi < x->nw; ++wi)
+    if (!isnan(w->t5[wi]) && (w->own[wi] || !x->nown)) {
+      align_add(al, w, chan_hist(x, wi), w->bg[wi], w->t5[wi], 1);
+      ncoarse++;
+    }
+  if (!ncoarse) {
+    plane_fail(x->r, NA64_ENOTFOUND, "%s: no channel has %zu hits above background (too few hits)", x->p->name,
+               x->c->opt.min_hits);
+    return STEP_STOP;
+  }
+  double tot = 0;
+  for (int k = al->m0 - (int)(30 / w->bw); k < al->n; ++k)
+    if (k >= 0) tot += al->v[k];
+  double cum = 0, t98 = NAN;
+  for (int k = al->m0 - (int)(30 / w->bw); k < al->n && tot > 0; ++k) {
+    if (k < 0) continue;
+    cum += al->v[k];
+    if (cum >= 0.98 * tot) {
+      t98 = (k - al->m0) * w->bw;
+      break;
+    }
+  }
+  w->tmax_est = isfinite(t98) && t98 > 2 ? t98 : 50;
+  /* a drift spectrum is shorter than the readout window; hits spread over the whole window are
+   * noise (or the window is too short to see the spectrum's edges) */
+  if (w->tmax_est > 0.8 * tspan) {
+    plane_fail(x->r, NA64_ENOTFOUND,
+               "%s: the hits fill the %.0f ns readout window: no drift-time spectrum above the noise", x->p->name,
+               tspan);
+    return STEP_STOP;
+  }
+  return NA64_OK;
+}
+
+/* 4. each channel's own flat background from the parts of the window outside its drift spectrum
+ *    (around its coarse edge) */
+static int step4_channel_background(plane_ctx *x)
+{
+  plane_work *w = &x->w;
+  for (int wi = 0; wi < x->nw; ++wi) {
+    if (isnan(w->t5[wi])) continue;
+    const uint32_t *h = chan_hist(x, wi);
     double n_out = 0, len = 0;
-    for (int j = w.jf; j <= w.jl; ++j) {
-      double t = bin_centre(&w, j);
-      if (t < w.t5[wi] - 20 || t > w.t5[wi] + w.tmax_est + 30) {
+    for (int j = w->jf; j <= w->jl; ++j) {
+      double t = bin_centre(w, j);
+      if (t < w->t5[wi] - 20 || t > w->t5[wi] + w->tmax_est + 30) {
         n_out += h[j];
         len += 1;
       }
     }
-    if (len * w.bw >= 10) w.bg[wi] = n_out / len;
+    if (len * w->bw >= 10) w->bg[wi] = n_out / len;
   }
+  return NA64_OK;
+}
 
-  /* 5. the plane's template: the aligned spectrum of its channels on their own coarse edges (or all
-   *    on the plane's, when none has enough hits), its leading edge fitted (zero = t0, resolution,
-   *    plateau shape; the sum holds the whole plane's statistics), then every channel's t0 as the
-   *    maximum-likelihood shift of the normalised template without that channel's own hits
-   *    (leave-one-out). One pass only: realigning the template on the shifts found and repeating
-   *    sharpens it at low statistics (each channel's few hits get aligned on the template's edge,
-   *    noise included), which understates the errors and biases the plane's zero and resolution;
-   *    measured in tests/reco/test_straw_calib.c, a second pass gained nothing at high statistics. */
-  tpl.n = (int)((w.tmax_est + 70) / w.bw) + 2;
-  tpl.m0 = (int)(35 / w.bw);
-  tpl.v = calloc((size_t)tpl.n, sizeof *tpl.v);
-  aligned one = tpl, norm = tpl;
-  one.v = calloc((size_t)tpl.n, sizeof *one.v);
-  norm.v = calloc((size_t)tpl.n, sizeof *norm.v);
-  double *tmp = malloc((size_t)tpl.n * sizeof *tmp);
-  if (!tpl.v || !one.v || !norm.v || !tmp) {
-    free(one.v);
-    free(norm.v);
-    free(tmp);
-    status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
-    goto done;
+/* 5b. channel wi's t0 as the maximum-likelihood shift of the normalised template without the
+ *     channel's own hits (leave-one-out); one, norm and tmp are scratch of the template's size */
+static void template_t0(plane_ctx *x, int wi, aligned *one, aligned *norm, double *tmp)
+{
+  plane_work *w = &x->w;
+  na64_straw_channel_calib *ch = &x->r->channels[wi];
+  const uint32_t *h = chan_hist(x, wi);
+  double off = x->have_shape ? x->shape[P_T0] : 0, sg = x->have_shape ? x->shape[P_SIG] : 2.0;
+  if (!isnan(w->align[wi])) { /* leave the channel out of its own template */
+    memcpy(one->v, x->tpl.v, (size_t)x->tpl.n * sizeof *one->v);
+    align_add(one, w, h, w->bg[wi], w->align[wi], -1);
+    if (make_template(one, off, sg, w->tmax_est, tmp, norm) != 0) return;
+  } else if (make_template(&x->tpl, off, sg, w->tmax_est, tmp, norm) != 0) {
+    return;
   }
-  double shape[NPAR] = {0, NAN, 0, 0, 0, 0}, after = 5;
-  int have_shape = 0;
-  for (int wi = 0; wi < nw; ++wi) {
-    w.align[wi] = (w.own[wi] || !nown) ? w.t5[wi] : NAN;
-    if (!isnan(w.align[wi])) align_add(&tpl, &w, cp->hist + (size_t)wi * nb, w.bg[wi], w.align[wi], 1);
-  }
-  have_shape = template_edge(&tpl, &w, w.tmax_est, shape, &after);
-  double off = have_shape ? shape[P_T0] : 0, sg = have_shape ? shape[P_SIG] : 2.0;
-  for (int wi = 0; wi < nw; ++wi) {
-    na64_straw_channel_calib *ch = &r->channels[wi];
-    if (isnan(w.t5[wi])) continue;
-    const uint32_t *h = cp->hist + (size_t)wi * nb;
-    if (!isnan(w.align[wi])) { /* leave the channel out of its own template */
-      memcpy(one.v, tpl.v, (size_t)tpl.n * sizeof *one.v);
-      align_add(&one, &w, h, w.bg[wi], w.align[wi], -1);
-      if (make_template(&one, off, sg, w.tmax_est, tmp, &norm) != 0) continue;
-    } else if (make_template(&tpl, off, sg, w.tmax_est, tmp, &norm) != 0) {
-      continue;
+  /* the whole plausible range around the plane's edge: a channel's own coarse edge can be pulled
+   * away by a few noise hits at low statistics */
+  double e, sh = template_shift(w, h, w->bg[wi], norm, x->plane_t5, SPREAD_MAX, 1.0, 1, w->jj, w->nn, &e);
+  if (!isfinite(sh)) return;
+  ch->t0 = sh;
+  ch->t0_err = e;
+  ch->method = NA64_STRAW_T0_TEMPLATE;
+}
+
+/* 5. the plane's template: the aligned spectrum of its channels on their own coarse edges (or all
+ *    on the plane's, when none has enough hits), its leading edge fitted (zero = t0, resolution,
+ *    plateau shape; the sum holds the whole plane's statistics), then every channel's t0 as the
+ *    maximum-likelihood shift of the normalised template without that channel's own hits
+ *    (leave-one-out). One pass only: realigning the template on the shifts found and repeating
+ *    sharpens it at low statistics (each channel's few hits get aligned on the template's edge,
+ *    noise included), which understates the errors and biases the plane's zero and resolution;
+ *    measured in tests/reco/test_straw_calib.c, a second pass gained nothing at high statistics. */
+static int step5_template_shifts(plane_ctx *x, na64_err *err)
+{
+  plane_work *w = &x->w;
+  aligned *tpl = &x->tpl;
+  tpl->n = (int)((w->tmax_est + 70) / w->bw) + 2;
+  tpl->m0 = (int)(35 / w->bw);
+  tpl->v = calloc((size_t)tpl->n, sizeof *tpl->v);
+  aligned one = *tpl, norm = *tpl;
+  one.v = calloc((size_t)tpl->n, sizeof *one.v);
+  norm.v = calloc((size_t)tpl->n, sizeof *norm.v);
+  double *tmp = malloc((size_t)tpl->n * sizeof *tmp);
+  int st = NA64_OK;
+  if (!tpl->v || !one.v || !norm.v || !tmp) st = ctx_nomem(x, err);
+  if (st == NA64_OK) {
+    double init[NPAR] = {0, NAN, 0, 0, 0, 0};
+    memcpy(x->shape, init, sizeof init);
+    x->after = 5;
+    for (int wi = 0; wi < x->nw; ++wi) {
+      w->align[wi] = (w->own[wi] || !x->nown) ? w->t5[wi] : NAN;
+      if (!isnan(w->align[wi])) align_add(tpl, w, chan_hist(x, wi), w->bg[wi], w->align[wi], 1);
     }
-    /* the whole plausible range around the plane's edge: a channel's own coarse edge can be pulled
-     * away by a few noise hits at low statistics */
-    double e, sh = template_shift(&w, h, w.bg[wi], &norm, plane_t5, SPREAD_MAX, 1.0, 1, w.jj, w.nn, &e);
-    if (!isfinite(sh)) continue;
-    ch->t0 = sh;
-    ch->t0_err = e;
-    ch->method = NA64_STRAW_T0_TEMPLATE;
+    x->have_shape = template_edge(tpl, w, w->tmax_est, x->shape, &x->after);
+    for (int wi = 0; wi < x->nw; ++wi)
+      if (!isnan(w->t5[wi])) template_t0(x, wi, &one, &norm, tmp);
   }
   free(one.v);
   free(norm.v);
   free(tmp);
+  return st;
+}
 
-  /* 6. leading-edge fits of the channels with enough hits: t0, amplitude and background free, the
-   *    resolution and plateau shape those of the plane's template (gas and electronics are common
-   *    to the plane; left free they are the least constrained parameters and scatter t0) */
-  if (have_shape)
-    for (int wi = 0; wi < nw; ++wi) {
+/* 6. leading-edge fits of the channels with enough hits: t0, amplitude and background free, the
+ *    resolution and plateau shape those of the plane's template (gas and electronics are common
+ *    to the plane; left free they are the least constrained parameters and scatter t0) */
+static int step6_edge_fits(plane_ctx *x)
+{
+  na64_straw_plane_calib *r = x->r;
+  if (x->have_shape)
+    for (int wi = 0; wi < x->nw; ++wi) {
       na64_straw_channel_calib *ch = &r->channels[wi];
-      if (ch->method == NA64_STRAW_T0_NONE || ch->nhits < c->opt.min_hits_fit) continue;
+      if (ch->method == NA64_STRAW_T0_NONE || ch->nhits < x->c->opt.min_hits_fit) continue;
       edge_fit f;
-      fit_channel(&w, cp->hist + (size_t)wi * nb, w.bg[wi], ch->t0, shape, after, &f);
+      fit_channel(&x->w, chan_hist(x, wi), x->w.bg[wi], ch->t0, x->shape, x->after, &f);
       if (!f.ok) continue;
       ch->t0 = f.p[P_T0];
       ch->t0_err = f.t0_err;
       ch->width = f.p[P_SIG];
       ch->method = NA64_STRAW_T0_FIT;
     }
-  double width_med = have_shape ? shape[P_SIG] : NAN;
-  if (!have_shape)
+  if (!x->have_shape)
     snprintf(r->message, sizeof r->message,
              "resolution not measured (no edge fit of the plane's spectrum): sigma_r assumes sigma_t = 2 ns");
+  return NA64_OK;
+}
 
-  /* 7. summary of t0 */
-  {
-    double s1 = 0, s2 = 0, mn = INFINITY, mx = -INFINITY, bgs = 0;
-    for (int wi = 0; wi < nw; ++wi) {
-      na64_straw_channel_calib *ch = &r->channels[wi];
-      ch->background = w.bg[wi] / w.bw;
-      if (ch->method == NA64_STRAW_T0_NONE) {
-        ch->t0 = ch->t0_err = NAN;
-        continue;
-      }
-      use[wi] = 1;
-      r->ncalibrated++;
-      if (ch->method == NA64_STRAW_T0_FIT) r->nfit++;
-      else r->ntemplate++;
-      s1 += ch->t0;
-      s2 += ch->t0 * ch->t0;
-      bgs += ch->background;
-      if (ch->t0 < mn) mn = ch->t0;
-      if (ch->t0 > mx) mx = ch->t0;
+/* 7. summary of t0 */
+static int step7_t0_summary(plane_ctx *x)
+{
+  na64_straw_plane_calib *r = x->r;
+  double s1 = 0, s2 = 0, mn = INFINITY, mx = -INFINITY, bgs = 0;
+  for (int wi = 0; wi < x->nw; ++wi) {
+    na64_straw_channel_calib *ch = &r->channels[wi];
+    ch->background = x->w.bg[wi] / x->w.bw;
+    if (ch->method == NA64_STRAW_T0_NONE) {
+      ch->t0 = ch->t0_err = NAN;
+      continue;
     }
-    if (!r->ncalibrated) {
-      plane_fail(r, NA64_ENOTFOUND, "%s: no channel could be calibrated (%llu hits in the plane)", p->name,
-                 (unsigned long long)r->nhits);
-      goto done;
-    }
-    r->t0_mean = s1 / r->ncalibrated;
-    double var = s2 / r->ncalibrated - r->t0_mean * r->t0_mean;
-    r->t0_rms = var > 0 ? sqrt(var) : 0;
-    r->t0_min = mn;
-    r->t0_max = mx;
-    r->background = bgs / r->ncalibrated;
+    x->use[wi] = 1;
+    r->ncalibrated++;
+    if (ch->method == NA64_STRAW_T0_FIT) r->nfit++;
+    else r->ntemplate++;
+    s1 += ch->t0;
+    s2 += ch->t0 * ch->t0;
+    bgs += ch->background;
+    if (ch->t0 < mn) mn = ch->t0;
+    if (ch->t0 > mx) mx = ch->t0;
   }
-  r->sigma_t = width_med;
+  if (!r->ncalibrated) {
+    plane_fail(r, NA64_ENOTFOUND, "%s: no channel could be calibrated (%llu hits in the plane)", x->p->name,
+               (unsigned long long)r->nhits);
+    return STEP_STOP;
+  }
+  r->t0_mean = s1 / r->ncalibrated;
+  double var = s2 / r->ncalibrated - r->t0_mean * r->t0_mean;
+  r->t0_rms = var > 0 ? sqrt(var) : 0;
+  r->t0_min = mn;
+  r->t0_max = mx;
+  r->background = bgs / r->ncalibrated;
+  r->sigma_t = x->have_shape ? x->shape[P_SIG] : NAN;
+  return NA64_OK;
+}
 
-  /* 8. r(t) by integration of the aligned, background-subtracted spectrum of the plane */
-  {
-    memset(al.v, 0, (size_t)al.n * sizeof *al.v);
-    for (int wi = 0; wi < nw; ++wi)
-      if (use[wi]) align_add(&al, &w, cp->hist + (size_t)wi * nb, w.bg[wi], r->channels[wi].t0, 1);
-    double sig = isfinite(r->sigma_t) ? r->sigma_t : 2.0;
-    double tau_a = -(5 * sig + 5), tau_b = w.tmax_est + 5 * sig + 20;
-    /* cumulative at the cell upper edges tau = (m - m0 + 1/2) bw */
-    int ma = (int)floor(tau_a / w.bw) + al.m0, mb = (int)ceil(tau_b / w.bw) + al.m0;
-    if (ma < 0) ma = 0;
-    if (mb > al.n - 1) mb = al.n - 1;
-    double total = 0;
-    for (int m = ma; m <= mb; ++m) total += al.v[m];
-    r->signal = total;
-    /* the drift spectrum must stand out of the background: 50 hits and 5 standard deviations of the
-     * background counts under it (flat noise alone has no edge and fails here) */
-    double bg_under = 0;
-    for (int wi = 0; wi < nw; ++wi)
-      if (use[wi]) bg_under += w.bg[wi] * (tau_b - tau_a) / w.bw;
-    if (!(total >= 50)) {
-      plane_fail(r, NA64_ENOTFOUND, "%s: %.0f signal hits, too few for r(t) (at least 50)", p->name, total);
-      goto done;
+/* The cumulative C(tau) of the fine-aligned spectrum at the cell edges of [tau_a, tau_b]: edge_t,
+ * edge_c (ncell + 1 values each, malloc'ed). */
+typedef struct rt_cumul {
+  int ncell;
+  double *edge_t, *edge_c;
+  double total, sig;
+} rt_cumul;
+
+/* C(tau) by linear interpolation between cell edges */
+static double cumul_at(const rt_cumul *cu, double bw, double tau)
+{
+  double x = (tau - cu->edge_t[0]) / bw;
+  int i = (int)floor(x);
+  if (i < 0) i = 0;
+  if (i >= cu->ncell) i = cu->ncell - 1;
+  return cu->edge_c[i] + (cu->edge_c[i + 1] - cu->edge_c[i]) * (x - i);
+}
+
+/* 8a. the aligned, background-subtracted spectrum of the calibrated channels on their t0 and its
+ *     cumulative; the drift spectrum must stand out of the background: 50 hits and 5 standard
+ *     deviations of the background counts under it (flat noise alone has no edge and fails here) */
+static int step8a_cumulative(plane_ctx *x, rt_cumul *cu, na64_err *err)
+{
+  plane_work *w = &x->w;
+  aligned *al = &x->al;
+  na64_straw_plane_calib *r = x->r;
+  memset(al->v, 0, (size_t)al->n * sizeof *al->v);
+  for (int wi = 0; wi < x->nw; ++wi)
+    if (x->use[wi]) align_add(al, w, chan_hist(x, wi), w->bg[wi], r->channels[wi].t0, 1);
+  cu->sig = isfinite(r->sigma_t) ? r->sigma_t : 2.0;
+  double tau_a = -(5 * cu->sig + 5), tau_b = w->tmax_est + 5 * cu->sig + 20;
+  /* cumulative at the cell upper edges tau = (m - m0 + 1/2) bw */
+  int ma = (int)floor(tau_a / w->bw) + al->m0, mb = (int)ceil(tau_b / w->bw) + al->m0;
+  if (ma < 0) ma = 0;
+  if (mb > al->n - 1) mb = al->n - 1;
+  double total = 0;
+  for (int m = ma; m <= mb; ++m) total += al->v[m];
+  r->signal = cu->total = total;
+  double bg_under = 0;
+  for (int wi = 0; wi < x->nw; ++wi)
+    if (x->use[wi]) bg_under += w->bg[wi] * (tau_b - tau_a) / w->bw;
+  if (!(total >= 50)) {
+    plane_fail(r, NA64_ENOTFOUND, "%s: %.0f signal hits, too few for r(t) (at least 50)", x->p->name, total);
+    return STEP_STOP;
+  }
+  if (!(total >= 5 * sqrt(bg_under + total))) {
+    plane_fail(r, NA64_ENOTFOUND, "%s: %.0f signal hits over a background of %.0f: no drift-time spectrum above the noise",
+               x->p->name, total, bg_under);
+    return STEP_STOP;
+  }
+  cu->ncell = mb - ma + 1;
+  cu->edge_t = malloc((size_t)(cu->ncell + 1) * sizeof *cu->edge_t);
+  cu->edge_c = malloc((size_t)(cu->ncell + 1) * sizeof *cu->edge_c);
+  if (!cu->edge_t || !cu->edge_c) return ctx_nomem(x, err);
+  cu->edge_t[0] = (ma - al->m0 - 0.5) * w->bw;
+  cu->edge_c[0] = 0;
+  for (int k = 0; k < cu->ncell; ++k) {
+    cu->edge_t[k + 1] = (ma + k - al->m0 + 0.5) * w->bw;
+    cu->edge_c[k + 1] = cu->edge_c[k] + al->v[ma + k];
+  }
+  return NA64_OK;
+}
+
+/* 8b. The end of the drift spectrum: the cumulative at 98 % of the total (r = 0.98 R, where the
+ *     resolution does not yet round the trailing edge), then the last 2 % of the radius at the drift
+ *     velocity measured just before it (linear extrapolation of r(t) to R): t_max. */
+static int step8b_spectrum_end(plane_ctx *x, const rt_cumul *cu, double *t98_out, double *t_end_out)
+{
+  const double bw = x->w.bw, total = cu->total;
+  double t98 = NAN;
+  for (int k = 1; k <= cu->ncell; ++k)
+    if (cu->edge_c[k] >= 0.98 * total) {
+      double d = cu->edge_c[k] - cu->edge_c[k - 1];
+      t98 = d > 0 ? cu->edge_t[k - 1] + (0.98 * total - cu->edge_c[k - 1]) / d * bw : cu->edge_t[k];
+      break;
     }
-    if (!(total >= 5 * sqrt(bg_under + total))) {
-      plane_fail(r, NA64_ENOTFOUND,
-                 "%s: %.0f signal hits over a background of %.0f: no drift-time spectrum above the noise", p->name,
-                 total, bg_under);
-      goto done;
-    }
-    /* C(tau) by linear interpolation between cell edges */
-    int ncell = mb - ma + 1;
-    double *edge_t = malloc((size_t)(ncell + 1) * sizeof *edge_t), *edge_c = malloc((size_t)(ncell + 1) * sizeof *edge_c);
-    if (!edge_t || !edge_c) {
-      free(edge_t);
-      free(edge_c);
-      status = na64_err_set(err, NA64_ENOMEM, "straw calibration %s: out of memory", p->name);
-      goto done;
-    }
-    edge_t[0] = (ma - al.m0 - 0.5) * w.bw;
-    edge_c[0] = 0;
-    for (int k = 0; k < ncell; ++k) {
-      edge_t[k + 1] = (ma + k - al.m0 + 0.5) * w.bw;
-      edge_c[k + 1] = edge_c[k] + al.v[ma + k];
-    }
-    /* The end of the drift spectrum: the cumulative at 98 % of the total (r = 0.98 R, where the
-     * resolution does not yet round the trailing edge), then the last 2 % of the radius at the drift
-     * velocity measured just before it (linear extrapolation of r(t) to R): t_max. */
-    double t98 = NAN;
-    for (int k = 1; k <= ncell; ++k)
-      if (edge_c[k] >= 0.98 * total) {
-        double d = edge_c[k] - edge_c[k - 1];
-        t98 = d > 0 ? edge_t[k - 1] + (0.98 * total - edge_c[k - 1]) / d * w.bw : edge_t[k];
-        break;
-      }
-    if (!(t98 > 2 * w.bw)) {
-      free(edge_t);
-      free(edge_c);
-      plane_fail(r, NA64_ENUMERIC, "%s: the aligned drift spectrum ends at %g ns, before it starts", p->name, t98);
-      goto done;
-    }
-    double dlt = 4 * sig > 3 ? 4 * sig : 3;
-    if (dlt > 0.25 * t98) dlt = 0.25 * t98;
-    double c_lo;
-    {
-      double x = (t98 - dlt - edge_t[0]) / w.bw;
-      int i = (int)floor(x);
-      if (i < 0) i = 0;
-      if (i >= ncell) i = ncell - 1;
-      c_lo = edge_c[i] + (edge_c[i + 1] - edge_c[i]) * (x - i);
-    }
-    double v_end = R * (0.98 * total - c_lo) / (total * dlt);
-    double t_end = v_end > 0 ? t98 + 0.02 * R / v_end : t98 + dlt;
-    if (t_end > t98 + 5 * dlt) t_end = t98 + 5 * dlt;
-    double step = c->opt.rt_step > 0 ? c->opt.rt_step : t98 / 100;
-    if (step < w.bw) step = w.bw;
-    if (t98 / step + 3 > NA64_COND_MAX_RT_POINTS) step = t98 / (NA64_COND_MAX_RT_POINTS - 3);
-    int K = (int)ceil(t98 / step); /* points 0 .. K-1 at k*step < t98, then t98 and t_end */
-    while (K > 1 && (K - 1) * step > t98 - 0.3 * step) K--;
-    int kk = 0;
-    for (int k = 0; k < K; ++k) {
-      double tau = k * step, rr;
-      if (k == 0) {
-        rr = 0; /* zero drift time is zero radius by definition of t0 */
-      } else {
-        double x = (tau - edge_t[0]) / w.bw;
-        int i = (int)floor(x);
-        if (i < 0) i = 0;
-        if (i >= ncell) i = ncell - 1;
-        double cval = edge_c[i] + (edge_c[i + 1] - edge_c[i]) * (x - i);
-        rr = R * cval / total;
-      }
-      if (rr < 0) rr = 0;
-      if (rr > R) rr = R;
-      if (kk && rr < r->rt_r[kk - 1]) rr = r->rt_r[kk - 1];
-      r->rt_t[kk] = tau;
-      r->rt_r[kk] = rr;
-      kk++;
-    }
-    r->rt_t[kk] = t98;
-    r->rt_r[kk] = 0.98 * R > r->rt_r[kk - 1] ? 0.98 * R : r->rt_r[kk - 1];
+  if (!(t98 > 2 * bw)) {
+    plane_fail(x->r, NA64_ENUMERIC, "%s: the aligned drift spectrum ends at %g ns, before it starts", x->p->name, t98);
+    return STEP_STOP;
+  }
+  double dlt = 4 * cu->sig > 3 ? 4 * cu->sig : 3;
+  if (dlt > 0.25 * t98) dlt = 0.25 * t98;
+  double c_lo = cumul_at(cu, bw, t98 - dlt);
+  double v_end = x->R * (0.98 * total - c_lo) / (total * dlt);
+  double t_end = v_end > 0 ? t98 + 0.02 * x->R / v_end : t98 + dlt;
+  if (t_end > t98 + 5 * dlt) t_end = t98 + 5 * dlt;
+  *t98_out = t98;
+  *t_end_out = t_end;
+  return NA64_OK;
+}
+
+/* 8c. r(t) = R C(t) / C_total at steps of rt_step (default t98/100, at least a bin, at most the
+ *     table size), then (t98, 0.98 R) and (t_max, R); and the mean radius resolution over a uniform
+ *     illumination, sigma_t <dr/dt>_r */
+static void step8c_rt_points(plane_ctx *x, const rt_cumul *cu, double t98, double t_end)
+{
+  na64_straw_plane_calib *r = x->r;
+  const double bw = x->w.bw, R = x->R;
+  double step = x->c->opt.rt_step > 0 ? x->c->opt.rt_step : t98 / 100;
+  if (step < bw) step = bw;
+  if (t98 / step + 3 > NA64_COND_MAX_RT_POINTS) step = t98 / (NA64_COND_MAX_RT_POINTS - 3);
+  int K = (int)ceil(t98 / step); /* points 0 .. K-1 at k*step < t98, then t98 and t_end */
+  while (K > 1 && (K - 1) * step > t98 - 0.3 * step) K--;
+  int kk = 0;
+  for (int k = 0; k < K; ++k) {
+    double tau = k * step;
+    double rr = k == 0 ? 0 : R * cumul_at(cu, bw, tau) / cu->total; /* zero drift time is zero radius (t0) */
+    if (rr < 0) rr = 0;
+    if (rr > R) rr = R;
+    if (kk && rr < r->rt_r[kk - 1]) rr = r->rt_r[kk - 1];
+    r->rt_t[kk] = tau;
+    r->rt_r[kk] = rr;
     kk++;
-    r->rt_t[kk] = t_end;
-    r->rt_r[kk] = R;
-    kk++;
-    r->rt_n = kk;
-    r->t_max = t_end;
-    free(edge_t);
-    free(edge_c);
-    /* mean radius resolution over a uniform illumination: sigma_t <dr/dt>_r */
-    double vbar = 0;
-    for (int k = 1; k < r->rt_n; ++k) {
-      double dr = r->rt_r[k] - r->rt_r[k - 1];
-      vbar += dr * dr / (r->rt_t[k] - r->rt_t[k - 1]);
-    }
-    vbar /= R;
-    r->sigma_r = sig * vbar;
-    if (!(r->sigma_r > 0)) r->sigma_r = 0.1 * R;
   }
-  r->status = NA64_OK;
+  r->rt_t[kk] = t98;
+  r->rt_r[kk] = 0.98 * R > r->rt_r[kk - 1] ? 0.98 * R : r->rt_r[kk - 1];
+  kk++;
+  r->rt_t[kk] = t_end;
+  r->rt_r[kk] = R;
+  kk++;
+  r->rt_n = kk;
+  r->t_max = t_end;
+  double vbar = 0;
+  for (int k = 1; k < r->rt_n; ++k) {
+    double dr = r->rt_r[k] - r->rt_r[k - 1];
+    vbar += dr * dr / (r->rt_t[k] - r->rt_t[k - 1]);
+  }
+  vbar /= R;
+  r->sigma_r = cu->sig * vbar;
+  if (!(r->sigma_r > 0)) r->sigma_r = 0.1 * R;
+}
 
-done:
-  free(sum);
-  free(w.bg);
-  free(w.t5);
-  free(w.own);
-  free(w.align);
-  free(w.jj);
-  free(w.nn);
-  free(w.buf_t);
-  free(w.buf_n);
-  free(smooth);
-  free(use);
-  free(tpl.v);
-  free(al.v);
-  if (status != NA64_OK) {
-    r->status = status;
-    size_t k = err ? strnlen(err->msg, sizeof r->message - 1) : 0;
-    if (k) memcpy(r->message, err->msg, k);
-    r->message[k] = '\0';
+/* 8. r(t) by integration of the aligned, background-subtracted spectrum of the plane */
+static int step8_rt(plane_ctx *x, na64_err *err)
+{
+  rt_cumul cu = {0, NULL, NULL, 0, 0};
+  double t98, t_end;
+  int st = step8a_cumulative(x, &cu, err);
+  if (st == NA64_OK) st = step8b_spectrum_end(x, &cu, &t98, &t_end);
+  if (st == NA64_OK) step8c_rt_points(x, &cu, t98, t_end);
+  free(cu.edge_t);
+  free(cu.edge_c);
+  return st;
+}
+
+/* The calibration of one plane, steps 1-8 (docs/straw.md §2). A plane that cannot be calibrated
+ * gets a status and a message and NA64_OK is returned; only running out of memory fails. */
+static int compute_plane(const na64_straw_calib *c, cal_plane *cp, na64_err *err)
+{
+  plane_ctx x;
+  int st = ctx_alloc(&x, c, cp, err);
+  if (st == NA64_OK) {
+    reset_results(&x);
+    if (!x.r->nhits) {
+      plane_fail(x.r, NA64_ENOTFOUND, "%s: no hits in the time range (empty spectrum)", x.p->name);
+      st = STEP_STOP;
+    }
   }
-  return status;
+  if (st == NA64_OK) st = step1_plane_background(&x);
+  if (st == NA64_OK) st = step2_coarse_edges(&x);
+  if (st == NA64_OK) st = step3_drift_length(&x, err);
+  if (st == NA64_OK) st = step4_channel_background(&x);
+  if (st == NA64_OK) st = step5_template_shifts(&x, err);
+  if (st == NA64_OK) st = step6_edge_fits(&x);
+  if (st == NA64_OK) st = step7_t0_summary(&x);
+  if (st == NA64_OK) st = step8_rt(&x, err);
+  if (st == NA64_OK) x.r->status = NA64_OK;
+  ctx_free(&x);
+  if (st == STEP_STOP) return NA64_OK;
+  if (st != NA64_OK) {
+    cp->res.status = st;
+    size_t k = err ? strnlen(err->msg, sizeof cp->res.message - 1) : 0;
+    if (k) memcpy(cp->res.message, err->msg, k);
+    cp->res.message[k] = '\0';
+  }
+  return st;
 }
 
 int na64_straw_calib_compute(na64_straw_calib *c, na64_err *err)
