@@ -46,9 +46,9 @@ typedef enum na64_poisson_method {
 } na64_poisson_method;
 
 /* Bayesian flat-prior (= CLs without systematics) upper limit: 2.303 for n_obs = 0 at 90% CL. */
-int na64_stats_poisson_upper(int n_obs, double b, double cl, double *s_up, na64_err *err);
+NA64_API int na64_stats_poisson_upper(int n_obs, double b, double cl, double *s_up, na64_err *err);
 /* Either method. */
-int na64_stats_poisson_upper_method(na64_poisson_method method, int n_obs, double b, double cl,
+NA64_API int na64_stats_poisson_upper_method(na64_poisson_method method, int n_obs, double b, double cl,
                                     double *s_up, na64_err *err);
 
 /* ---- modified frequentist CLs for a single-bin counting experiment --------------------------
@@ -76,29 +76,29 @@ typedef struct na64_cls_config {
 } na64_cls_config;
 
 /* Defaults: cl = 0.90, b = db = sig_rel = 0, truncated Gaussian priors, rel_tol = 1e-9. */
-void na64_cls_config_default(na64_cls_config *cfg);
+NA64_API void na64_cls_config_default(na64_cls_config *cfg);
 /* Validate a configuration (finite, non-negative, cl in (0,1), known prior, log-normal needs
  * b > 0 when db > 0, rel_tol in [1e-13, 1e-3]); message names the offending field. */
-int na64_cls_config_check(const na64_cls_config *cfg, na64_err *err);
+NA64_API int na64_cls_config_check(const na64_cls_config *cfg, na64_err *err);
 
 /* CLs, CL_{s+b} and CL_b for signal mean s >= 0 (any output pointer may be NULL). CL_{s+b} and
  * CL_b may underflow to 0 for n_obs far below b; CLs is computed from scaled integrals and stays
  * accurate. CL_b underflowing even after scaling -> NA64_ERANGE. */
-int na64_stats_cls(const na64_cls_config *cfg, int n_obs, double s, double *cls, double *clsb,
+NA64_API int na64_stats_cls(const na64_cls_config *cfg, int n_obs, double s, double *cls, double *clsb,
                    double *clb, na64_err *err);
 /* Observed upper limit s_up on the signal mean (events) for n_obs observed events. */
-int na64_stats_cls_limit(const na64_cls_config *cfg, int n_obs, double *s_up, na64_err *err);
+NA64_API int na64_stats_cls_limit(const na64_cls_config *cfg, int n_obs, double *s_up, na64_err *err);
 
 /* Probabilities of the -2, -1, 0, +1, +2 sigma quantiles: Phi(-2), Phi(-1), 1/2, Phi(1), Phi(2). */
-extern const double na64_stats_band_prob[5];
+NA64_API extern const double na64_stats_band_prob[5];
 /* Smallest n with F_b(n) >= p, where F_b is the background-only distribution of n (Poisson
  * with mean b, averaged over the background prior when db > 0). p in (0, 1). */
-int na64_stats_bkg_quantile(const na64_cls_config *cfg, double p, int *n, na64_err *err);
+NA64_API int na64_stats_bkg_quantile(const na64_cls_config *cfg, double p, int *n, na64_err *err);
 /* Expected limits: bands[i] = s_up(n_i), n_i = na64_stats_bkg_quantile(na64_stats_band_prob[i]),
  * i.e. -2 sigma, -1 sigma, median, +1 sigma, +2 sigma. n_at (may be NULL) receives the n_i.
  * Because n is discrete, neighbouring bands can coincide (for b = 0 all equal s_up(0)). */
-int na64_stats_cls_expected(const na64_cls_config *cfg, double bands[5], na64_err *err);
-int na64_stats_cls_expected_n(const na64_cls_config *cfg, double bands[5], int n_at[5],
+NA64_API int na64_stats_cls_expected(const na64_cls_config *cfg, double bands[5], na64_err *err);
+NA64_API int na64_stats_cls_expected_n(const na64_cls_config *cfg, double bands[5], int n_at[5],
                               na64_err *err);
 
 /* ---- Feldman-Cousins unified intervals (PRD 57 (1998) 3873), Poisson with known background ----
@@ -114,15 +114,15 @@ enum {
 /* Largest n_obs and b the construction accepts (NA64_ERANGE beyond). */
 #define NA64_FC_MAX_N 10000
 #define NA64_FC_MAX_B 1000.0
-int na64_stats_fc_interval(int n_obs, double b, double cl, double *lo, double *hi, na64_err *err);
-int na64_stats_fc_interval_ex(int n_obs, double b, double cl, int flags, double *lo, double *hi,
+NA64_API int na64_stats_fc_interval(int n_obs, double b, double cl, double *lo, double *hi, na64_err *err);
+NA64_API int na64_stats_fc_interval_ex(int n_obs, double b, double cl, int flags, double *lo, double *hi,
                               na64_err *err);
 
 /* ---- from events to a physics parameter ----
  * For N_sig = k * mu with k > 0 (yield per unit of mu, already including luminosity and
  * efficiency) the limit on mu is mu_up = s_up / k. Exact for the methods above because the signal
  * uncertainty is relative (CLs depends on s = k mu only). k <= 0, NaN or inf -> NA64_EINVAL. */
-int na64_stats_scale_limit(double s_up, double k, double *mu_up, na64_err *err);
+NA64_API int na64_stats_scale_limit(double s_up, double k, double *mu_up, na64_err *err);
 
 /* ===================================================================================== */
 /* ==================== end of statistics section ====================================== */
@@ -159,8 +159,8 @@ enum {
 
 /* Defaults: invisible mode on the NA64 ECAL at 100 GeV, E_ECAL < 50 GeV, eff 1, CL 0.90, no background,
  * observed limit with n_obs = 0. */
-int na64_limit_config_default(na64_limit_config *cfg, na64_err *err);
-int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err);
+NA64_API int na64_limit_config_default(na64_limit_config *cfg, na64_err *err);
+NA64_API int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err);
 
 typedef struct na64_limit_point {
   double mass;           /* GeV */
@@ -172,10 +172,10 @@ typedef struct na64_limit_point {
 } na64_limit_point;
 
 /* One limit per mass (masses in GeV). Independent masses: thread-safe and deterministic. */
-int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, na64_limit_point *out,
+NA64_API int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, na64_limit_point *out,
                     na64_err *err);
 /* Dark-matter interpretation: y = eps^2 alpha_D (m_chi/m_A')^4 at m_A' = ratio * m_chi. */
-double na64_limit_y(double eps, double alpha_D, double ratio);
+NA64_API double na64_limit_y(double eps, double alpha_D, double ratio);
 
 
 /* ===================================================================================== */
@@ -216,12 +216,12 @@ typedef struct na64_sens_curve {
   na64_limit_point *pt; /* [n] */
 } na64_sens_curve;
 
-void na64_sens_options_default(na64_sens_options *o);
+NA64_API void na64_sens_options_default(na64_sens_options *o);
 /* The setup of `run` from the conditions database (db_path NULL: the default): beam energy, the
  * mode (unless keep_mode), EOT (unless keep_eot) and for the visible mode the WCAL depth in X0 (sum
  * of its sections) and the decay region relative to the WCAL. summary (may be NULL) receives a
  * one- or two-line description ("# run 2100: setup ... ") for the caller to print. */
-int na64_sens_options_from_run(na64_sens_options *o, const char *db_path, int run, int keep_eot, int keep_mode,
+NA64_API int na64_sens_options_from_run(na64_sens_options *o, const char *db_path, int run, int keep_eot, int keep_mode,
                                char *summary, size_t summary_len, na64_err *err);
 /* The problems of options that do nothing in their mode (e.g. --y in visible mode): 0 if none,
  * else NA64_EINVAL with a message naming the option (`given` flags which fields the user set:
@@ -232,34 +232,34 @@ enum {
   NA64_SENS_GIVEN_WCAL_X0 = 1 << 6, NA64_SENS_GIVEN_DECAY_START = 1 << 7, NA64_SENS_GIVEN_DECAY_LENGTH = 1 << 8,
   NA64_SENS_GIVEN_EA_MIN = 1 << 9, NA64_SENS_GIVEN_BACKGROUND_ERROR = 1 << 10, NA64_SENS_GIVEN_SIGNAL_SYST = 1 << 11
 };
-int na64_sens_options_check(const na64_sens_options *o, unsigned given, na64_err *err);
+NA64_API int na64_sens_options_check(const na64_sens_options *o, unsigned given, na64_err *err);
 /* Masses (GeV, malloc'ed) from "MIN:MAX:N" (log-spaced, MeV, finite, 0 < MIN < MAX, 2 <= N <= 1e5)
  * or a comma list of positive finite MeV values; spec NULL: the mode's default grid (invisible
  * 1:1000:60, visible 1.1:30:60). Bad text -> NA64_EINVAL naming it. */
-int na64_sens_masses_parse(const char *spec, int mode, double **masses, int *n, na64_err *err);
+NA64_API int na64_sens_masses_parse(const char *spec, int mode, double **masses, int *n, na64_err *err);
 /* The limit-scan configuration of the options (checked). */
-int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, na64_err *err);
+NA64_API int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, na64_err *err);
 /* c->pt for c->masses (c->masses, c->n set by the caller); progress may be NULL. */
-int na64_sens_curve_compute(const na64_sens_options *o, na64_sens_curve *c, void (*progress)(int done, int total, void *user),
+NA64_API int na64_sens_curve_compute(const na64_sens_options *o, na64_sens_curve *c, void (*progress)(int done, int total, void *user),
                             void *user, na64_err *err);
-void na64_sens_curve_release(na64_sens_curve *c);
+NA64_API void na64_sens_curve_release(na64_sens_curve *c);
 /* The curve's table in the documented layout (docs/user-guide.md): the column names (static,
  * returns their number, at most NA64_SENS_MAX_COLUMNS) and row i (NaN: no value). */
 enum { NA64_SENS_MAX_COLUMNS = 6 };
-int na64_sens_curve_columns(const na64_sens_options *o, const char *const **names);
-void na64_sens_curve_row(const na64_sens_options *o, const na64_sens_curve *c, int i, double *row);
+NA64_API int na64_sens_curve_columns(const na64_sens_options *o, const char *const **names);
+NA64_API void na64_sens_curve_row(const na64_sens_options *o, const na64_sens_curve *c, int i, double *row);
 /* The table as CSV (C-locale numbers, %.10g, empty cell for NaN). */
-int na64_sens_curve_write_csv(const na64_sens_options *o, const na64_sens_curve *c, const char *path, na64_err *err);
+NA64_API int na64_sens_curve_write_csv(const na64_sens_options *o, const na64_sens_curve *c, const char *path, na64_err *err);
 /* The curve on a plot (FILE.png, .svg or .pdf) with the published NA64 curves of its mode. */
-int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, const char *path, na64_err *err);
+NA64_API int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, const char *path, na64_err *err);
 /* The curve as a HEPData YAML table. */
-int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na64_sens_curve *c, const char *path,
+NA64_API int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na64_sens_curve *c, const char *path,
                                   na64_err *err);
 /* The sensitivity report of `na64 run` in directory dir (which must exist): invisible-mode curves
  * for 1e9..1e13 EOT at 100 and 30 GeV with the published NA64 curves, the dark-matter y plot, the
  * visible-mode island; PNG/PDF/SVG, CSV and HEPData YAML. summary (may be NULL) receives a few
  * lines of key numbers for the caller to print. */
-int na64_sens_report_write(const na64_sens_options *base, const char *dir, char *summary, size_t summary_len,
+NA64_API int na64_sens_report_write(const na64_sens_options *base, const char *dir, char *summary, size_t summary_len,
                            na64_err *err);
 
 #ifdef __cplusplus

@@ -51,28 +51,28 @@ enum {
 typedef struct na64_cond na64_cond;
 
 /* Latest schema version known to this library (the number of migrations). */
-int na64_cond_schema_version(void);
+NA64_API int na64_cond_schema_version(void);
 
 /* The default database: $NA64_CONDITIONS_DB if set and non-empty; otherwise conditions.db next to
  * the running executable (build tree) or in ../share/na64/ relative to it (installed tree); then the
  * install and build paths compiled in. Writes the path into buf; NA64_ERANGE if it does not fit. */
-int na64_cond_default_path(char *buf, size_t len);
+NA64_API int na64_cond_default_path(char *buf, size_t len);
 
 /* Open `path` (NULL: the default path). Errors name the path: missing file (without CREATE), not a
  * SQLite file, not an na64 conditions database, schema newer than the library, or older than the
  * library when read-only. */
-int na64_cond_open(const char *path, int flags, na64_cond **db, na64_err *err);
-void na64_cond_close(na64_cond *db);
-const char *na64_cond_path(const na64_cond *db);
+NA64_API int na64_cond_open(const char *path, int flags, na64_cond **db, na64_err *err);
+NA64_API void na64_cond_close(na64_cond *db);
+NA64_API const char *na64_cond_path(const na64_cond *db);
 
 /* PRAGMA user_version of the open file. */
-int na64_cond_user_version(na64_cond *db, int *version, na64_err *err);
+NA64_API int na64_cond_user_version(na64_cond *db, int *version, na64_err *err);
 /* Apply migrations up to `target` (<= na64_cond_schema_version(); 0 or less: the latest). */
-int na64_cond_migrate(na64_cond *db, int target, na64_err *err);
+NA64_API int na64_cond_migrate(na64_cond *db, int target, na64_err *err);
 
 /* Run trusted SQL (several statements) in one transaction, without the import restrictions and
  * without validation. For tools and tests; errors name the line. */
-int na64_cond_exec(na64_cond *db, const char *sql, na64_err *err);
+NA64_API int na64_cond_exec(na64_cond *db, const char *sql, na64_err *err);
 
 /* Import SQL text (as written by na64_cond_export, or by hand): INSERT statements only (with
  * WITH/SELECT allowed inside), executed in one transaction, then the whole database is validated.
@@ -80,25 +80,25 @@ int na64_cond_exec(na64_cond *db, const char *sql, na64_err *err);
  * is not an INSERT, an INSERT OR REPLACE that would overwrite a record, a NUL byte, a record that
  * fails validation — rejects the WHOLE import with "name:line: reason" and leaves the database
  * unchanged. `name` names the text in messages (may be NULL). */
-int na64_cond_import(na64_cond *db, const char *text, size_t len, const char *name, na64_err *err);
-int na64_cond_import_file(na64_cond *db, const char *path, na64_err *err);
+NA64_API int na64_cond_import(na64_cond *db, const char *text, size_t len, const char *name, na64_err *err);
+NA64_API int na64_cond_import_file(na64_cond *db, const char *path, na64_err *err);
 
 /* Export every record of every table as INSERT statements (ordered by table, then id), preceded
  * by a header naming the schema version. Importing the text into an empty database of the same
  * schema reproduces the records exactly (reals are written with 17 significant digits). */
-int na64_cond_export(na64_cond *db, FILE *out, na64_err *err);
-int na64_cond_export_file(na64_cond *db, const char *path, na64_err *err);
+NA64_API int na64_cond_export(na64_cond *db, FILE *out, na64_err *err);
+NA64_API int na64_cond_export_file(na64_cond *db, const char *path, na64_err *err);
 
 /* Check every record (finite numbers, positive sizes, monotonic r(t), names) and, for each run range
  * of run_info and each IOV boundary inside it, the consistency of the records valid together (wire
  * lists matching channel counts, channel-map targets that exist, complete cell grids, referenced
  * materials). Errors name the table, row id and value. */
-int na64_cond_validate(na64_cond *db, na64_err *err);
+NA64_API int na64_cond_validate(na64_cond *db, na64_err *err);
 
 /* Build a fresh database at `out_path` from SQL files imported in order (migrations first), validate
  * it, compact it and switch it to a single-file journal so it can be installed read-only. The file
  * is written under a temporary name and renamed at the end: a failed build leaves no database. */
-int na64_cond_build(const char *out_path, const char *const *sql_files, int nfiles, na64_err *err);
+NA64_API int na64_cond_build(const char *out_path, const char *const *sql_files, int nfiles, na64_err *err);
 
 /* ---------------------------------------------------------------------------------------------
  * Records. Every record starts with its IOV; text columns are NUL-terminated ("" for NULL).
@@ -249,11 +249,11 @@ typedef struct na64_cond_records {
 
 /* Fetch (one read transaction) and validate the records valid for `run`, or every record for
  * NA64_COND_ALL_RUNS (row checks only). NA64_ENOTFOUND if no run_info record covers the run. */
-int na64_cond_fetch(na64_cond *db, int run, na64_cond_records **out, na64_err *err);
-void na64_cond_records_free(na64_cond_records *r);
+NA64_API int na64_cond_fetch(na64_cond *db, int run, na64_cond_records **out, na64_err *err);
+NA64_API void na64_cond_records_free(na64_cond_records *r);
 
 /* The run_info record valid for `run` (NA64_ENOTFOUND, with the known ranges, if none). */
-int na64_cond_get_run_info(na64_cond *db, int run, na64_cond_run_info *info, na64_err *err);
+NA64_API int na64_cond_get_run_info(na64_cond *db, int run, na64_cond_run_info *info, na64_err *err);
 
 /* ---------------------------------------------------------------------------------------------
  * New calibrations (one transaction each; the arguments are validated first, nothing is written
@@ -263,12 +263,12 @@ int na64_cond_get_run_info(na64_cond *db, int run, na64_cond_run_info *info, na6
 /* Straw calibration of one plane: t0[w] (ns) for wires w = 0..nwires-1 (NaN entries are skipped;
  * t0 may be NULL), and the r(t) table (npoints >= 2 points, t strictly increasing in ns, r
  * non-decreasing in cm; npoints = 0: no r(t) record) with its radius resolution sigma_r (cm). */
-int na64_cond_insert_straw_calib(na64_cond *db, int first_run, int last_run, const char *plane,
+NA64_API int na64_cond_insert_straw_calib(na64_cond *db, int first_run, int last_run, const char *plane,
                                  int nwires, const double *t0, int npoints, const double *t,
                                  const double *r, double sigma_r, const char *comment, na64_err *err);
 
 /* Calorimeter calibrations: n records (their iov field is ignored). */
-int na64_cond_insert_calo_calib(na64_cond *db, int first_run, int last_run, size_t n,
+NA64_API int na64_cond_insert_calo_calib(na64_cond *db, int first_run, int last_run, size_t n,
                                 const na64_cond_calo_calib *rows, const char *comment, na64_err *err);
 
 #ifdef __cplusplus

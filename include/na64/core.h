@@ -54,7 +54,7 @@ typedef struct na64_err {
 } na64_err;
 
 /* Set err (may be NULL) to code and a printf-style message; returns code for `return na64_err_set(...)`. */
-int na64_err_set(na64_err *err, int code, const char *fmt, ...)
+NA64_API int na64_err_set(na64_err *err, int code, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
@@ -62,13 +62,13 @@ int na64_err_set(na64_err *err, int code, const char *fmt, ...)
 /* Prefix an existing message with context ("while loading ECAL: ..."). Returns nothing, so that
  * the caller returns its own status (`na64_err_prefix(err, ...); return st;`): with err == NULL
  * there is no record to take a status from, and the status must not depend on it. */
-void na64_err_prefix(na64_err *err, const char *fmt, ...)
+NA64_API void na64_err_prefix(na64_err *err, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
-void na64_err_clear(na64_err *err);
-const char *na64_strerror(int code);
+NA64_API void na64_err_clear(na64_err *err);
+NA64_API const char *na64_strerror(int code);
 
 /* Propagate a failing status, CLASS-style: NA64_CALL(f(x, err)); */
 #define NA64_CALL(expr)                                                                            \
@@ -80,23 +80,23 @@ const char *na64_strerror(int code);
 /* ---- logging hook (default: silent) ---- */
 enum { NA64_LOG_DEBUG = 0, NA64_LOG_INFO = 1, NA64_LOG_WARN = 2, NA64_LOG_ERROR = 3 };
 typedef void (*na64_log_fn)(int level, const char *msg, void *user);
-void na64_log_set_hook(na64_log_fn fn, void *user);
-void na64_log(int level, const char *fmt, ...)
+NA64_API void na64_log_set_hook(na64_log_fn fn, void *user);
+NA64_API void na64_log(int level, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
 #endif
     ;
 
-const char *na64_version(void);
+NA64_API const char *na64_version(void);
 
 /* ---- numbers in text, independent of the host's locale ----
  * A program that links libna64 may set any locale (a German LC_NUMERIC writes 1,5); data files,
  * CSV, JSON, YAML and SQL always use the C notation (1.5). These two run strtod / vsnprintf under
  * the "C" locale of the calling thread only (POSIX uselocale), so they are thread-safe. */
 /* strtod in the C locale: same contract as strtod (errno = ERANGE on overflow/underflow). */
-double na64_num_parse(const char *s, char **end);
+NA64_API double na64_num_parse(const char *s, char **end);
 /* snprintf in the C locale: same contract as snprintf. */
-int na64_num_format(char *buf, size_t n, const char *fmt, ...)
+NA64_API int na64_num_format(char *buf, size_t n, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 3, 4)))
 #endif
@@ -113,15 +113,12 @@ typedef struct na64_rng {
 } na64_rng;
 
 /* Stream `stream` (e.g. event number) of the run seeded with `seed`. Same (seed, stream) => same draws. */
-void na64_rng_init(na64_rng *rng, uint64_t seed, uint64_t stream);
-uint64_t na64_rng_u64(na64_rng *rng);
-double na64_rng_uniform(na64_rng *rng);      /* in (0, 1), never 0 or 1 */
-double na64_rng_gauss(na64_rng *rng);        /* standard normal */
-double na64_rng_exponential(na64_rng *rng);  /* mean 1 */
-unsigned long na64_rng_poisson(na64_rng *rng, double mean);
-
-/* Look up a data table compiled into the library (the CSV files under data/); NULL if absent. */
-const char *na64_embedded_find(const char *name, size_t *len);
+NA64_API void na64_rng_init(na64_rng *rng, uint64_t seed, uint64_t stream);
+NA64_API uint64_t na64_rng_u64(na64_rng *rng);
+NA64_API double na64_rng_uniform(na64_rng *rng);      /* in (0, 1), never 0 or 1 */
+NA64_API double na64_rng_gauss(na64_rng *rng);        /* standard normal */
+NA64_API double na64_rng_exponential(na64_rng *rng);  /* mean 1 */
+NA64_API unsigned long na64_rng_poisson(na64_rng *rng, double mean);
 
 #ifdef __cplusplus
 }

@@ -78,7 +78,7 @@ static inline uint32_t na64_daq_header_nb_in_burst(const na64_daq_header *h) { r
 
 /* Name of an event type as used by `na64 dump --summary` ("physics", "start_of_burst", ...);
  * "unknown" for types outside 1..14. */
-const char *na64_daq_event_type_name(uint32_t type);
+NA64_API const char *na64_daq_event_type_name(uint32_t type);
 
 /* The 28-byte equipment header. `size` is the payload size in bytes, header excluded (DATE v3). */
 typedef struct na64_daq_equipment_header {
@@ -124,7 +124,7 @@ typedef struct na64_daq_equipment {
 /* Iterate the equipment blocks of an event: set *cursor = 0, then call until it returns 0.
  * Returns 1 and fills *eq for each block; 0 at the end or if the next block would overrun the
  * event (events delivered by the reader have been checked, so this only matters for hand-made ones). */
-int na64_daq_event_next_equipment(const na64_daq_event *ev, size_t *cursor, na64_daq_equipment *eq);
+NA64_API int na64_daq_event_next_equipment(const na64_daq_event *ev, size_t *cursor, na64_daq_equipment *eq);
 
 /* ---------------------------------------------------------------------------------------------
  * Reader
@@ -141,7 +141,7 @@ typedef enum na64_daq_reason {
   NA64_DAQ_BAD_FRAME = 6      /* compressed files: a zstd frame that cannot be decoded, or bytes
                                  between frames that are not a frame */
 } na64_daq_reason;
-const char *na64_daq_reason_name(int reason); /* "bad_magic", "bad_header", ... */
+NA64_API const char *na64_daq_reason_name(int reason); /* "bad_magic", "bad_header", ... */
 
 typedef struct na64_daq_region {
   uint64_t offset;       /* first skipped byte: file offset, or offset in the decompressed data of
@@ -180,24 +180,24 @@ typedef struct na64_daq_reader na64_daq_reader;
 /* Open a DATE file, plain or zstd-compressed (detected from the first four bytes). The file is
  * memory-mapped (or read whole if it cannot be mapped). opt may be NULL for the defaults.
  * Fails with NA64_EIO and a message naming the file if it cannot be opened. */
-int na64_daq_reader_open(const char *path, const na64_daq_reader_options *opt, na64_daq_reader **out,
+NA64_API int na64_daq_reader_open(const char *path, const na64_daq_reader_options *opt, na64_daq_reader **out,
                          na64_err *err);
 /* The same on bytes in memory, which must stay valid and unchanged until close. `name` is used in
  * messages (may be NULL). */
-int na64_daq_reader_open_memory(const void *data, size_t size, const char *name,
+NA64_API int na64_daq_reader_open_memory(const void *data, size_t size, const char *name,
                                 const na64_daq_reader_options *opt, na64_daq_reader **out, na64_err *err);
 /* The next intact event. Returns NA64_OK, NA64_EEOF at the end of the data, or NA64_ENOMEM. Damage
  * is never an error: it is skipped, reported through the callback and the region list. */
-int na64_daq_reader_next_event(na64_daq_reader *r, na64_daq_event *ev, na64_err *err);
+NA64_API int na64_daq_reader_next_event(na64_daq_reader *r, na64_daq_event *ev, na64_err *err);
 /* Continue at the first event (plain) or frame (compressed) that starts at or after file offset
  * `offset`; the bytes passed over are not reported as bad. Returns NA64_OK or NA64_EEOF. Lets several
  * workers share one file, each starting at its own offset. */
-int na64_daq_reader_seek(na64_daq_reader *r, uint64_t offset, na64_err *err);
+NA64_API int na64_daq_reader_seek(na64_daq_reader *r, uint64_t offset, na64_err *err);
 /* Bad regions found so far (at most max_regions kept; stats.regions counts all). */
-const na64_daq_region *na64_daq_reader_regions(const na64_daq_reader *r, size_t *n);
-void na64_daq_reader_get_stats(const na64_daq_reader *r, na64_daq_reader_stats *stats);
-const char *na64_daq_reader_name(const na64_daq_reader *r);
-void na64_daq_reader_close(na64_daq_reader *r);
+NA64_API const na64_daq_region *na64_daq_reader_regions(const na64_daq_reader *r, size_t *n);
+NA64_API void na64_daq_reader_get_stats(const na64_daq_reader *r, na64_daq_reader_stats *stats);
+NA64_API const char *na64_daq_reader_name(const na64_daq_reader *r);
+NA64_API void na64_daq_reader_close(na64_daq_reader *r);
 
 /* ---------------------------------------------------------------------------------------------
  * Writer
@@ -213,30 +213,30 @@ typedef struct na64_daq_writer_options {
 typedef struct na64_daq_writer na64_daq_writer;
 
 /* Open a file for writing (truncated). opt may be NULL (plain). */
-int na64_daq_writer_open(const char *path, const na64_daq_writer_options *opt, na64_daq_writer **out,
+NA64_API int na64_daq_writer_open(const char *path, const na64_daq_writer_options *opt, na64_daq_writer **out,
                          na64_err *err);
 /* Write into a growing memory buffer instead; get it with na64_daq_writer_close_memory. */
-int na64_daq_writer_open_memory(const na64_daq_writer_options *opt, na64_daq_writer **out, na64_err *err);
+NA64_API int na64_daq_writer_open_memory(const na64_daq_writer_options *opt, na64_daq_writer **out, na64_err *err);
 
 /* Build an event: begin (header fields copied; size, magic and head_size are set by the writer, and
  * version if it is 0), add equipment blocks (eh->size is set from nwords), end. */
-int na64_daq_writer_begin_event(na64_daq_writer *w, const na64_daq_header *h, na64_err *err);
-int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,
+NA64_API int na64_daq_writer_begin_event(na64_daq_writer *w, const na64_daq_header *h, na64_err *err);
+NA64_API int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,
                                   const uint32_t *words, size_t nwords, na64_err *err);
-int na64_daq_writer_end_event(na64_daq_writer *w, na64_err *err);
+NA64_API int na64_daq_writer_end_event(na64_daq_writer *w, na64_err *err);
 /* Write a complete event in native byte order (e.g. one delivered by a reader); it is checked
  * (magic, sizes, equipment tiling) and rejected with NA64_EFORMAT if malformed. */
-int na64_daq_writer_write_event(na64_daq_writer *w, const void *event, size_t size, na64_err *err);
+NA64_API int na64_daq_writer_write_event(na64_daq_writer *w, const void *event, size_t size, na64_err *err);
 /* End the current zstd frame (no-op for plain files) and push buffered bytes to the file. */
-int na64_daq_writer_flush(na64_daq_writer *w, na64_err *err);
+NA64_API int na64_daq_writer_flush(na64_daq_writer *w, na64_err *err);
 /* Bytes written so far (file bytes, after compression), events and frames. */
-uint64_t na64_daq_writer_bytes(const na64_daq_writer *w);
-uint64_t na64_daq_writer_events(const na64_daq_writer *w);
-uint64_t na64_daq_writer_frames(const na64_daq_writer *w);
+NA64_API uint64_t na64_daq_writer_bytes(const na64_daq_writer *w);
+NA64_API uint64_t na64_daq_writer_events(const na64_daq_writer *w);
+NA64_API uint64_t na64_daq_writer_frames(const na64_daq_writer *w);
 /* Flush, close and free. Returns the first error met (the writer is freed anyway). */
-int na64_daq_writer_close(na64_daq_writer *w, na64_err *err);
+NA64_API int na64_daq_writer_close(na64_daq_writer *w, na64_err *err);
 /* Memory writers: flush, hand over the buffer (free() it) and free the writer. */
-int na64_daq_writer_close_memory(na64_daq_writer *w, void **data, size_t *size, na64_err *err);
+NA64_API int na64_daq_writer_close_memory(na64_daq_writer *w, void **data, size_t *size, na64_err *err);
 
 /* ---------------------------------------------------------------------------------------------
  * Payload codecs. Decoders are tolerant: words that break the layout are skipped and counted,
@@ -280,21 +280,21 @@ typedef struct na64_f1_hit {
 } na64_f1_hit;
 
 /* Equipment header of an F1 block of source `source_id` with TDC bin `bin_ns` (> 0, < 4 us). */
-na64_daq_equipment_header na64_daq_f1_equipment(uint32_t source_id, double bin_ns);
+NA64_API na64_daq_equipment_header na64_daq_f1_equipment(uint32_t source_id, double bin_ns);
 /* Bin width of a block (type_attribute[1] in femtoseconds); NA64_F1_DEFAULT_BIN_NS if 0. */
-double na64_daq_f1_bin_ns(const na64_daq_equipment_header *eh);
+NA64_API double na64_daq_f1_bin_ns(const na64_daq_equipment_header *eh);
 
 /* Upper bound of the words na64_daq_f1_encode writes for n hits. */
 #define NA64_F1_MAX_WORDS(n) (3 * (size_t)(n))
 /* Encode hits in any order: they are grouped by (port, chip), ascending, keeping their order within a
  * chip; each chip gets header (its trigger time, the low 6 bits of `event`), data words, trailer.
  * All hits of one chip must share trigger_units. */
-int na64_daq_f1_encode(const na64_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+NA64_API int na64_daq_f1_encode(const na64_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                        size_t *nwords, na64_err *err);
 /* Decode an F1 block into hits[0..*nhits). At most one hit per word, so cap >= eq->nwords always
  * suffices (NA64_ERANGE if cap is reached first). expected_event >= 0: flag chips whose header event
  * number differs from expected_event & 63. stats may be NULL. */
-int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f1_hit *hits, size_t cap,
+NA64_API int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f1_hit *hits, size_t cap,
                        size_t *nhits, na64_daq_decode_stats *stats, na64_err *err);
 
 /* A growable list of hits, for decoding whole events. */
@@ -302,12 +302,12 @@ typedef struct na64_f1_hit_list {
   na64_f1_hit *hits;
   size_t n, cap;
 } na64_f1_hit_list;
-void na64_f1_hit_list_init(na64_f1_hit_list *l);
-void na64_f1_hit_list_release(na64_f1_hit_list *l);
+NA64_API void na64_f1_hit_list_init(na64_f1_hit_list *l);
+NA64_API void na64_f1_hit_list_release(na64_f1_hit_list *l);
 /* Append the hits of every F1 block of the event (list->n is NOT reset), checking chip event numbers
  * against the event's number in burst. Returns NA64_OK, NA64_EFORMAT (some words bad, the rest decoded)
  * or NA64_ENOMEM. stats (may be NULL) accumulates over the blocks. */
-int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_f1_hit_list *list,
+NA64_API int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_f1_hit_list *list,
                              na64_daq_decode_stats *stats, na64_err *err);
 
 /* ---- sampling ADC (MSADC-like: two interleaved ADCs, even and odd samples) ---- */
@@ -332,18 +332,18 @@ typedef struct na64_sadc_waveform {
   uint16_t samples[NA64_SADC_MAX_SAMPLES + 1]; /* 12-bit ADC counts; sample 2k from the even ADC */
 } na64_sadc_waveform;
 
-na64_daq_equipment_header na64_daq_sadc_equipment(uint32_t source_id, double period_ns);
-double na64_daq_sadc_period_ns(const na64_daq_equipment_header *eh);
+NA64_API na64_daq_equipment_header na64_daq_sadc_equipment(uint32_t source_id, double period_ns);
+NA64_API double na64_daq_sadc_period_ns(const na64_daq_equipment_header *eh);
 /* Words needed for n waveforms. */
-size_t na64_daq_sadc_encoded_words(const na64_sadc_waveform *w, size_t n);
-int na64_daq_sadc_encode(const na64_sadc_waveform *w, size_t n, uint32_t *out, size_t cap, size_t *nwords,
+NA64_API size_t na64_daq_sadc_encoded_words(const na64_sadc_waveform *w, size_t n);
+NA64_API int na64_daq_sadc_encode(const na64_sadc_waveform *w, size_t n, uint32_t *out, size_t cap, size_t *nwords,
                          na64_err *err);
 /* At most one waveform per header word: cap >= eq->nwords suffices. */
-int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, size_t cap, size_t *n,
+NA64_API int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, size_t cap, size_t *n,
                          na64_daq_decode_stats *stats, na64_err *err);
 /* Even/odd pedestals as the means of the even and odd samples among the first nfront samples (the
  * na64sw "pedestals by front" method); NA64_EINVAL if nfront < 2 or > nsamples. */
-int na64_sadc_pedestals_from_front(const na64_sadc_waveform *w, int nfront, double *even, double *odd,
+NA64_API int na64_sadc_pedestals_from_front(const na64_sadc_waveform *w, int nfront, double *even, double *odd,
                                    na64_err *err);
 
 /* ---- APV25 (Micromegas, GEM): three time samples per strip ---- */
@@ -364,13 +364,13 @@ typedef struct na64_apv_hit {
   uint16_t event;   /* event number from the chip header (12 bits) */
 } na64_apv_hit;
 
-na64_daq_equipment_header na64_daq_apv_equipment(uint32_t source_id, double period_ns);
+NA64_API na64_daq_equipment_header na64_daq_apv_equipment(uint32_t source_id, double period_ns);
 #define NA64_APV_MAX_WORDS(n) (3 * (size_t)(n))
 /* Hits grouped by chip (ascending, order kept within a chip; at most 255 hits per chip); each chip
  * gets a header with `event` & 0xFFF and its hit count, then two words per hit. */
-int na64_daq_apv_encode(const na64_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+NA64_API int na64_daq_apv_encode(const na64_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                         size_t *nwords, na64_err *err);
-int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_apv_hit *hits, size_t cap,
+NA64_API int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_apv_hit *hits, size_t cap,
                         size_t *nhits, na64_daq_decode_stats *stats, na64_err *err);
 
 /* ---- human-readable words (for `na64 dump`) ---- */
@@ -386,10 +386,10 @@ typedef struct na64_daq_describer {
   int sample;  /* SADC: index of the next sample */
   int ped;     /* SADC: a pedestal word is expected */
 } na64_daq_describer;
-void na64_daq_describer_init(na64_daq_describer *d, const na64_daq_equipment_header *eh);
+NA64_API void na64_daq_describer_init(na64_daq_describer *d, const na64_daq_equipment_header *eh);
 /* Writes one line (no newline) such as "F1 data  port 3 chip 2 ch 5 t=12866 (+120 = +15.47 ns)". */
-void na64_daq_describe_word(na64_daq_describer *d, uint32_t word, char *buf, size_t len);
-const char *na64_daq_equipment_type_name(uint32_t type); /* "F1", "SADC", "APV", "raw" */
+NA64_API void na64_daq_describe_word(na64_daq_describer *d, uint32_t word, char *buf, size_t len);
+NA64_API const char *na64_daq_equipment_type_name(uint32_t type); /* "F1", "SADC", "APV", "raw" */
 
 #ifdef __cplusplus
 }

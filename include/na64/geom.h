@@ -45,7 +45,7 @@ typedef enum na64_det_kind {
   NA64_DET_NKINDS
 } na64_det_kind;
 /* "straw", "micromegas", ... as stored in the database; "unknown" outside the enum. */
-const char *na64_geom_kind_name(int kind);
+NA64_API const char *na64_geom_kind_name(int kind);
 
 typedef struct na64_geom_material {
   char name[NA64_GEOM_NAME_LEN];
@@ -175,29 +175,29 @@ typedef struct na64_geom {
 
 /* Load everything valid for `run` (one read transaction). Errors: NA64_ENOTFOUND if no setup covers
  * the run; NA64_EFORMAT naming the table, row id and value of a record that fails validation. */
-int na64_geom_load(na64_cond *db, int run, na64_geom **out, na64_err *err);
+NA64_API int na64_geom_load(na64_cond *db, int run, na64_geom **out, na64_err *err);
 /* The same from a database path (NULL: the default database), opened read-only for the call. */
-int na64_geom_load_path(const char *path, int run, na64_geom **out, na64_err *err);
-void na64_geom_free(na64_geom *g);
+NA64_API int na64_geom_load_path(const char *path, int run, na64_geom **out, na64_err *err);
+NA64_API void na64_geom_free(na64_geom *g);
 
-const na64_geom_detector *na64_geom_find_detector(const na64_geom *g, const char *name);
-const na64_geom_plane *na64_geom_find_plane(const na64_geom *g, const char *name);
-int na64_geom_plane_index(const na64_geom *g, const char *name); /* -1 if absent */
-const na64_geom_magnet *na64_geom_find_magnet(const na64_geom *g, const char *name);
-const na64_geom_material *na64_geom_find_material(const na64_geom *g, const char *name);
+NA64_API const na64_geom_detector *na64_geom_find_detector(const na64_geom *g, const char *name);
+NA64_API const na64_geom_plane *na64_geom_find_plane(const na64_geom *g, const char *name);
+NA64_API int na64_geom_plane_index(const na64_geom *g, const char *name); /* -1 if absent */
+NA64_API const na64_geom_magnet *na64_geom_find_magnet(const na64_geom *g, const char *name);
+NA64_API const na64_geom_material *na64_geom_find_material(const na64_geom *g, const char *name);
 /* Cell (module, ix, iy) of a calorimeter or counter (module 0 for single-module detectors). */
-const na64_geom_cell *na64_geom_find_cell(const na64_geom *g, const char *detector, int module, int ix, int iy);
+NA64_API const na64_geom_cell *na64_geom_find_cell(const na64_geom *g, const char *detector, int module, int ix, int iy);
 /* The cell of `detector` (any module) whose transverse extent contains (x, y); NULL if none. */
-const na64_geom_cell *na64_geom_cell_at(const na64_geom *g, const char *detector, double x, double y);
+NA64_API const na64_geom_cell *na64_geom_cell_at(const na64_geom *g, const char *detector, double x, double y);
 
 /* Global position of wire `wire` of plane p (its centre) and the unit vector along it.
  * NA64_ERANGE if wire is outside 0..nwires-1. dir may be NULL. */
-int na64_geom_wire_position(const na64_geom_plane *p, int wire, double pos[3], double dir[3]);
+NA64_API int na64_geom_wire_position(const na64_geom_plane *p, int wire, double pos[3], double dir[3]);
 /* Drift radius (cm) for drift time t (ns, after t0 subtraction) by linear interpolation of the
  * plane's r(t) table, clamped to its first and last points; NaN if the plane has no r(t). */
-double na64_geom_drift_radius(const na64_geom_plane *p, double t);
+NA64_API double na64_geom_drift_radius(const na64_geom_plane *p, double t);
 /* Sum of the magnets' field integrals, T*m. */
-double na64_geom_field_integral(const na64_geom *g);
+NA64_API double na64_geom_field_integral(const na64_geom *g);
 
 /* Packed DAQ channel: src_id (16 bits) | port (16) | chip (16) | channel (16). */
 static inline uint64_t na64_geom_key(uint32_t src_id, uint32_t port, uint32_t chip, uint32_t channel)

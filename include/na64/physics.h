@@ -54,17 +54,17 @@ typedef struct na64_material {
 /* Built-in materials: "Pb", "W", "Fe", "Cu", "Al", "C", "Sc" (polystyrene scintillator), "Air",
  * and the NA64 sandwiches "ECAL" (Pb/Sc shashlik), "WCAL" (W/Sc), "HCAL" (Fe/Sc). Names are
  * case-insensitive. Unknown name -> NA64_ENOTFOUND with the list of known names. */
-int na64_material_get(const char *name, na64_material *out, na64_err *err);
-int na64_material_count(void);
-const char *na64_material_name(int i);
+NA64_API int na64_material_get(const char *name, na64_material *out, na64_err *err);
+NA64_API int na64_material_count(void);
+NA64_API const char *na64_material_name(int i);
 /* A periodic layered sandwich of n materials with thicknesses t[i] (cm), combined by the PDG
  * rules for mixtures (mass-fraction weighted 1/X0, 1/lambda_I and E_c/X0). */
-int na64_material_sandwich(const char *name, int n, const na64_material *const layers[],
+NA64_API int na64_material_sandwich(const char *name, int n, const na64_material *const layers[],
                            const double thickness_cm[], na64_material *out, na64_err *err);
 /* Atoms of component i per cm^3. */
-double na64_material_atom_density(const na64_material *mat, int i);
+NA64_API double na64_material_atom_density(const na64_material *mat, int i);
 /* Radiation length of an element by Tsai's formula (PDG eq. 34.26), g/cm^2. */
-double na64_x0_tsai(int Z, double A);
+NA64_API double na64_x0_tsai(int Z, double A);
 
 /* ================================ A' decays ================================ */
 
@@ -93,78 +93,78 @@ typedef struct na64_aprime_decay {
 
 /* Validate a model: mass > 0 and finite, 0 < eps <= 1, alpha_D in (0, 4pi) ..., with a message
  * naming the offending value. */
-int na64_aprime_check(const na64_aprime *model, na64_err *err);
+NA64_API int na64_aprime_check(const na64_aprime *model, na64_err *err);
 /* Partial and total widths, branching ratios and lifetime. */
-int na64_aprime_decay_compute(const na64_aprime *model, na64_aprime_decay *out, na64_err *err);
+NA64_API int na64_aprime_decay_compute(const na64_aprime *model, na64_aprime_decay *out, na64_err *err);
 /* Lab decay length L = (p/m) c tau of an A' of total energy E (GeV), cm. E <= m -> NA64_EPHYS. */
-int na64_aprime_decay_length(const na64_aprime *model, double energy, double *length_cm, na64_err *err);
+NA64_API int na64_aprime_decay_length(const na64_aprime *model, double energy, double *length_cm, na64_err *err);
 
 /* Individual widths (GeV); zero below threshold. */
-double na64_width_ll(double m, double eps, double m_lepton);
-double na64_width_hadronic(double m, double eps);
-double na64_width_dirac(double m, double alpha_D, double m_chi);
-double na64_width_scalar(double m, double alpha_D, double m_chi);
-double na64_width_pseudo_dirac(double m, double alpha_D, double m1, double m2);
+NA64_API double na64_width_ll(double m, double eps, double m_lepton);
+NA64_API double na64_width_hadronic(double m, double eps);
+NA64_API double na64_width_dirac(double m, double alpha_D, double m_chi);
+NA64_API double na64_width_scalar(double m, double alpha_D, double m_chi);
+NA64_API double na64_width_pseudo_dirac(double m, double alpha_D, double m1, double m2);
 /* R(s) = sigma(e+e- -> hadrons)/sigma_pt(e+e- -> mu+mu-) at sqrt(s) (GeV), vector-meson-dominance
  * model with a perturbative continuum (see docs/physics.md for accuracy). */
-double na64_r_ratio(double sqrt_s);
+NA64_API double na64_r_ratio(double sqrt_s);
 
 /* y = eps^2 alpha_D (m_chi/m_A')^4 and its inverse (PRD 97 072002). */
-double na64_y_from_eps(double eps, double alpha_D, double m_chi, double m_aprime);
-double na64_eps_from_y(double y, double alpha_D, double m_chi, double m_aprime);
+NA64_API double na64_y_from_eps(double eps, double alpha_D, double m_chi, double m_aprime);
+NA64_API double na64_eps_from_y(double y, double alpha_D, double m_chi, double m_aprime);
 
 /* ================================ photon flux ================================ */
 
 /* Tsai's atomic+nuclear form factors (Bjorken, Essig, Schuster, Toro PRD 80 (2009) 075018, App. A). */
-double na64_g2_elastic(double t, double Z, double A);
-double na64_g2_inelastic(double t, double Z);
+NA64_API double na64_g2_elastic(double t, double Z, double A);
+NA64_API double na64_g2_inelastic(double t, double Z);
 enum { NA64_FF_ELASTIC = 1, NA64_FF_INELASTIC = 2, NA64_FF_ALL = 3 };
 /* chi = int_{tmin}^{tmax} dt (t - tmin)/t^2 G2(t) (includes Z^2), by adaptive quadrature. */
-int na64_chi(double tmin, double tmax, double Z, double A, int which, double *chi, na64_err *err);
+NA64_API int na64_chi(double tmin, double tmax, double Z, double A, int which, double *chi, na64_err *err);
 /* Closed form of the elastic chi (as in DMG4 DarkPhotons.cc). */
-double na64_chi_elastic_closed(double tmin, double tmax, double Z, double A);
+NA64_API double na64_chi_elastic_closed(double tmin, double tmax, double Z, double A);
 
 /* ================================ production cross sections ================================ */
 
 typedef enum { NA64_XS_WW = 0, NA64_XS_IWW = 1, NA64_XS_ETL = 2 } na64_xsec_method;
-const char *na64_xsec_method_name(na64_xsec_method method);
+NA64_API const char *na64_xsec_method_name(na64_xsec_method method);
 
 /* Total cross section of e- + (Z, A) -> e- + (Z, A) + A' for beam energy E0 (GeV), A' mass m
  * (GeV) and mixing eps, per atom, in pb. Validity: 1 MeV <= m <= 1 GeV, 10 <= E0 <= 200 GeV;
  * outside -> NA64_ERANGE; kinematically closed (E0 <= m) -> NA64_EPHYS. */
-int na64_xsec_total(na64_xsec_method method, double E0, double m, double eps, double Z, double A,
+NA64_API int na64_xsec_total(na64_xsec_method method, double E0, double m, double eps, double Z, double A,
                     double *sigma_pb, na64_err *err);
 /* d sigma/dx (x = E_A'/E0) in pb, IWW with the electron mass kept (ETL: scaled by 1/K). */
-int na64_xsec_dsdx(na64_xsec_method method, double x, double E0, double m, double eps, double Z,
+NA64_API int na64_xsec_dsdx(na64_xsec_method method, double x, double E0, double m, double eps, double Z,
                    double A, double *dsdx_pb, na64_err *err);
 /* d sigma/(dx d theta) in pb/rad, theta = A' emission angle (WW double differential). */
-int na64_xsec_dsdxdtheta(double x, double theta, double E0, double m, double eps, double Z,
+NA64_API int na64_xsec_dsdxdtheta(double x, double theta, double E0, double m, double eps, double Z,
                          double A, double *pb_per_rad, na64_err *err);
 /* ETL/IWW correction: K = sigma_IWW/sigma_ETL from the DMG4 table (data/dmg4_kfactor.csv). */
-int na64_kfactor(double m, double E0, double *K, na64_err *err);
+NA64_API int na64_kfactor(double m, double E0, double *K, na64_err *err);
 /* Macroscopic cross section sum_j n_j sigma_j of a material, 1/cm. */
-int na64_xsec_macroscopic(na64_xsec_method method, const na64_material *mat, double E0, double m,
+NA64_API int na64_xsec_macroscopic(na64_xsec_method method, const na64_material *mat, double E0, double m,
                           double eps, double *inv_cm, na64_err *err);
 
 /* Fast tabulation of the macroscopic cross section at eps = 1 on a log grid in energy, for the
  * simulation: build once per (material, mass), evaluate many times (multiply by eps^2). */
 typedef struct na64_xsec_table na64_xsec_table;
-int na64_xsec_table_new(na64_xsec_method method, const na64_material *mat, double m, double Emin,
+NA64_API int na64_xsec_table_new(na64_xsec_method method, const na64_material *mat, double m, double Emin,
                         double Emax, int npoints, na64_xsec_table **out, na64_err *err);
-double na64_xsec_table_eval(const na64_xsec_table *table, double E); /* 1/cm at eps = 1; 0 below threshold */
-void na64_xsec_table_free(na64_xsec_table *table);
+NA64_API double na64_xsec_table_eval(const na64_xsec_table *table, double E); /* 1/cm at eps = 1; 0 below threshold */
+NA64_API void na64_xsec_table_free(na64_xsec_table *table);
 
 /* Sampling of the A' energy fraction x and emission angle theta from the WW double-differential
  * cross section by accept-reject against a tabulated envelope (explicit RNG). */
 typedef struct na64_aprime_sampler na64_aprime_sampler;
-int na64_aprime_sampler_new(double E0, double m, double Z, double A, double xmin,
+NA64_API int na64_aprime_sampler_new(double E0, double m, double Z, double A, double xmin,
                             na64_aprime_sampler **out, na64_err *err);
-void na64_aprime_sample(na64_aprime_sampler *s, na64_rng *rng, double *x, double *theta);
+NA64_API void na64_aprime_sample(na64_aprime_sampler *s, na64_rng *rng, double *x, double *theta);
 /* acceptance fraction of the accept-reject loop so far (diagnostic) */
-double na64_aprime_sampler_efficiency(const na64_aprime_sampler *s);
+NA64_API double na64_aprime_sampler_efficiency(const na64_aprime_sampler *s);
 /* number of draws where the density exceeded the envelope (should stay 0; DMG4's "Maximum violated") */
-unsigned long na64_aprime_sampler_violations(const na64_aprime_sampler *s);
-void na64_aprime_sampler_free(na64_aprime_sampler *s);
+NA64_API unsigned long na64_aprime_sampler_violations(const na64_aprime_sampler *s);
+NA64_API void na64_aprime_sampler_free(na64_aprime_sampler *s);
 
 /* ================================ A' yield in a beam dump ================================ */
 
@@ -181,12 +181,12 @@ typedef struct na64_beamdump {
   na64_xsec_method method; /* production cross section (default ETL) */
 } na64_beamdump;
 /* Invisible-mode defaults: thick ECAL, A' energy above E0 - ecal_max, ETL. */
-void na64_beamdump_init_invisible(na64_beamdump *d, const na64_material *ecal, double E0, double ecal_max);
+NA64_API void na64_beamdump_init_invisible(na64_beamdump *d, const na64_material *ecal, double E0, double ecal_max);
 /* Visible-mode dump: a WCAL of depth_X0 radiation lengths, A' energies in [ea_min, E0], decay region
  * from decay_start_cm behind the dump over decay_length_cm, ETL. */
-void na64_beamdump_init_visible(na64_beamdump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
+NA64_API void na64_beamdump_init_visible(na64_beamdump *d, const na64_material *wcal, double E0, double depth_X0, double ea_min,
                             double decay_start_cm, double decay_length_cm);
-int na64_beamdump_check(const na64_beamdump *d, na64_err *err);
+NA64_API int na64_beamdump_check(const na64_beamdump *d, na64_err *err);
 
 /* The published NA64 exclusion curves (embedded from data/published_*.csv with their provenance),
  * for drawing next to computed ones; never used in a calculation. Invisible mode: the upper limit
@@ -200,21 +200,21 @@ typedef struct na64_published_curve {
   int n_upper;            /* visible: points of the upper edge; 0 otherwise */
   double *mass_upper_MeV, *eps_upper;
 } na64_published_curve;
-int na64_published_count(void);
+NA64_API int na64_published_count(void);
 /* Curve i (0 <= i < na64_published_count()); release it with na64_published_release. */
-int na64_published_get(int i, na64_published_curve *c, na64_err *err);
-void na64_published_release(na64_published_curve *c);
+NA64_API int na64_published_get(int i, na64_published_curve *c, na64_err *err);
+NA64_API void na64_published_release(na64_published_curve *c);
 
 /* Production tabulated once per (dump, mass); then the yield for any eps is a sum. */
 typedef struct na64_yield na64_yield;
-int na64_yield_new(const na64_beamdump *d, double m, na64_yield **out, na64_err *err);
+NA64_API int na64_yield_new(const na64_beamdump *d, double m, na64_yield **out, na64_err *err);
 /* Expected A' signal per electron on target (before selection efficiency) for mixing eps. */
-double na64_yield_per_eot(const na64_yield *y, double eps);
+NA64_API double na64_yield_per_eot(const na64_yield *y, double eps);
 /* A' produced per EOT in the accepted energy window at eps = 1 (no decay requirement, no annihilation). */
-double na64_yield_production(const na64_yield *y);
+NA64_API double na64_yield_production(const na64_yield *y);
 /* Resonant-annihilation part per EOT at eps = 1 (0 unless enabled and kinematically open). */
-double na64_yield_resonant(const na64_yield *y);
-void na64_yield_free(na64_yield *y);
+NA64_API double na64_yield_resonant(const na64_yield *y);
+NA64_API void na64_yield_free(na64_yield *y);
 
 /* === electromagnetic cascade: track-length spectra === */
 /* Differential track length dT/dE of the e-, e+ (and photons) of the electromagnetic shower of one
@@ -248,45 +248,45 @@ typedef struct na64_cascade_options {
                           by 3% up to 5x); 0: default (0.05) */
   int richardson;      /* 1 (default): Richardson extrapolation from n and 2n cells (2nd order) */
 } na64_cascade_options;
-void na64_cascade_options_default(na64_cascade_options *opts);
+NA64_API void na64_cascade_options_default(na64_cascade_options *opts);
 
 typedef struct na64_track_length na64_track_length;
 /* Solve the cascade of one electron of energy E0 (GeV) for E_min <= E <= E0 (0 < E_min < E0).
  * depth_X0 <= 0: thick target (all depths); > 0: only the first depth_X0 radiation lengths, with
  * the depth dependence kept. nbins: energy cells between E_min and E0 (0: default resolution).
  * The material needs X0 > 0, E_c > 0 and its composition (Z of the components, or Z_eff). */
-int na64_track_length_new(const na64_material *mat, double E0, double E_min, double depth_X0,
+NA64_API int na64_track_length_new(const na64_material *mat, double E0, double E_min, double depth_X0,
                           int nbins, na64_track_length **out, na64_err *err);
 /* Same with options (opts NULL: defaults; nbins taken from opts->cells_per_efold). */
-int na64_track_length_new_opts(const na64_material *mat, double E0, double E_min, double depth_X0,
+NA64_API int na64_track_length_new_opts(const na64_material *mat, double E0, double E_min, double depth_X0,
                                const na64_cascade_options *opts, na64_track_length **out,
                                na64_err *err);
 /* dT/dE in cm/GeV per incident electron over the whole solved depth (divide by
  * na64_track_length_x0() for X0/GeV); 0 outside [E_min, E0]. */
-double na64_track_length_eval(const na64_track_length *tl, int which, double E);
-double na64_track_length_electron(const na64_track_length *tl, double E);
-double na64_track_length_positron(const na64_track_length *tl, double E);
+NA64_API double na64_track_length_eval(const na64_track_length *tl, int which, double E);
+NA64_API double na64_track_length_electron(const na64_track_length *tl, double E);
+NA64_API double na64_track_length_positron(const na64_track_length *tl, double E);
 /* dT/dE (cm/GeV) accumulated within the first t_X0 radiation lengths (t_X0 clamped to
  * [0, depth_X0]); NAN for a thick-target object (it has no depth information). */
-double na64_track_length_eval_depth(const na64_track_length *tl, int which, double E, double t_X0);
+NA64_API double na64_track_length_eval_depth(const na64_track_length *tl, int which, double E, double t_X0);
 /* Number of particles of kind `which` with E >= E_min crossing depth t_X0 (the longitudinal
  * profile); NAN for a thick-target object. */
-double na64_track_length_profile(const na64_track_length *tl, int which, double t_X0);
+NA64_API double na64_track_length_profile(const na64_track_length *tl, int which, double t_X0);
 /* result = int_{Elo}^{Ehi} dE dT/dE(E) f(E) (cm times the unit of f), limits clipped to
  * [E_min, E0]; f == NULL means f = 1 (the track length in cm). Two Gauss-Legendre points per
  * energy cell. */
-int na64_track_length_fold(const na64_track_length *tl, double (*f)(double E, void *u), void *u,
+NA64_API int na64_track_length_fold(const na64_track_length *tl, double (*f)(double E, void *u), void *u,
                            double Elo, double Ehi, int which, double *result, na64_err *err);
 /* result = int_0^depth dt int dE d2T/(dE dt) f(E, t_X0): the depth-weighted fold (e.g. the
  * probability that an A' produced at depth t escapes the rest of the dump). f is called at the
  * middle of each depth step, twice per energy cell and depth step. Needs depth_X0 > 0. */
-int na64_track_length_fold_depth(const na64_track_length *tl,
+NA64_API int na64_track_length_fold_depth(const na64_track_length *tl,
                                  double (*f)(double E, double t_X0, void *u), void *u, double Elo,
                                  double Ehi, int which, double *result, na64_err *err);
 /* Binned track lengths for fast repeated folds (e.g. an epsilon scan of the visible mode):
  * out[it * nE + iE] = track length (cm) with E in [E_edges[iE], E_edges[iE+1]) accumulated between
  * depths t_edges[it] and t_edges[it+1] (X0). nt = 0 (t_edges NULL): the whole solved depth. */
-int na64_track_length_binned(const na64_track_length *tl, int which, int nE,
+NA64_API int na64_track_length_binned(const na64_track_length *tl, int which, int nE,
                              const double *E_edges, int nt, const double *t_edges, double *out,
                              na64_err *err);
 /* Quadrature with the track length as weight function: n nodes E[i] (GeV) and weights w[i] (cm)
@@ -294,21 +294,21 @@ int na64_track_length_binned(const na64_track_length *tl, int which, int nE,
  * X0; t_to < 0: the whole solved depth). Panels of equal width in ln E, the node at the panel's
  * track-length-weighted mean energy: exact for f linear within each panel, including the
  * integrable spike of the beam electron at E0 that point evaluations on a fixed grid miss. */
-int na64_track_length_nodes(const na64_track_length *tl, int which, double Elo, double Ehi,
+NA64_API int na64_track_length_nodes(const na64_track_length *tl, int which, double Elo, double Ehi,
                             double t_from, double t_to, int n, double *E, double *w, na64_err *err);
-double na64_track_length_x0(const na64_track_length *tl);    /* cm */
-double na64_track_length_e0(const na64_track_length *tl);    /* GeV */
-double na64_track_length_emin(const na64_track_length *tl);  /* GeV */
-double na64_track_length_depth(const na64_track_length *tl); /* X0; 0 for a thick target */
-int na64_track_length_ncells(const na64_track_length *tl);
+NA64_API double na64_track_length_x0(const na64_track_length *tl);    /* cm */
+NA64_API double na64_track_length_e0(const na64_track_length *tl);    /* GeV */
+NA64_API double na64_track_length_emin(const na64_track_length *tl);  /* GeV */
+NA64_API double na64_track_length_depth(const na64_track_length *tl); /* X0; 0 for a thick target */
+NA64_API int na64_track_length_ncells(const na64_track_length *tl);
 /* Objects are reference counted: _free drops one reference (NULL is allowed). */
-void na64_track_length_free(na64_track_length *tl);
+NA64_API void na64_track_length_free(na64_track_length *tl);
 /* Cached solve, keyed by (material name, X0, E_c, composition, E0, E_min, depth, opts): a limit
  * scan solves the cascade once. Returns a new reference (release it with _free). Thread-safe
  * (one mutex; at most 32 entries, least recently used evicted). */
-int na64_track_length_get(const na64_material *mat, double E0, double E_min, double depth_X0,
+NA64_API int na64_track_length_get(const na64_material *mat, double E0, double E_min, double depth_X0,
                           const na64_cascade_options *opts, na64_track_length **out, na64_err *err);
-void na64_track_length_cache_clear(void);
+NA64_API void na64_track_length_cache_clear(void);
 
 #ifdef __cplusplus
 }

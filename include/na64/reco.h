@@ -51,7 +51,7 @@ typedef struct na64_straw_decode_options {
   unsigned reject_flags;/* F1 flags that reject a hit (default NA64_F1_NO_HEADER | NA64_F1_EVENT_MISMATCH |
                            NA64_F1_CHIP_ERROR); trailing-edge hits are always skipped */
 } na64_straw_decode_options;
-void na64_straw_decode_options_default(na64_straw_decode_options *o);
+NA64_API void na64_straw_decode_options_default(na64_straw_decode_options *o);
 
 typedef struct na64_straw_decode_stats {
   uint64_t f1_hits;       /* F1 hits examined */
@@ -67,15 +67,15 @@ typedef struct na64_straw_decode_stats {
 typedef struct na64_straw_decoder na64_straw_decoder;
 
 /* A decoder for the straw planes of g (which must outlive it); opt may be NULL (defaults). */
-int na64_straw_decoder_new(const na64_geom *g, const na64_straw_decode_options *opt, na64_straw_decoder **out,
+NA64_API int na64_straw_decoder_new(const na64_geom *g, const na64_straw_decode_options *opt, na64_straw_decoder **out,
                            na64_err *err);
-void na64_straw_decoder_free(na64_straw_decoder *d);
+NA64_API void na64_straw_decoder_free(na64_straw_decoder *d);
 
 /* Decode n F1 hits into at most cap digits (cap >= n always suffices; NA64_ERANGE if reached
  * first). stats (may be NULL) accumulates. Hits of unknown channels, or of channels that are not
  * straw wires, are counted and skipped; the call then returns NA64_EFORMAT with a message naming
  * the first such channel and how many there were (the digits are valid anyway). */
-int na64_straw_decode(const na64_straw_decoder *d, const na64_f1_hit *hits, size_t n, na64_straw_digit *out,
+NA64_API int na64_straw_decode(const na64_straw_decoder *d, const na64_f1_hit *hits, size_t n, na64_straw_digit *out,
                       size_t cap, size_t *nout, na64_straw_decode_stats *stats, na64_err *err);
 
 /* Digits of one event, with the scratch list of F1 hits they came from. */
@@ -84,12 +84,12 @@ typedef struct na64_straw_digit_list {
   size_t n, cap;
   na64_f1_hit_list f1;
 } na64_straw_digit_list;
-void na64_straw_digit_list_init(na64_straw_digit_list *l);
-void na64_straw_digit_list_release(na64_straw_digit_list *l);
+NA64_API void na64_straw_digit_list_init(na64_straw_digit_list *l);
+NA64_API void na64_straw_digit_list_release(na64_straw_digit_list *l);
 
 /* Decode every F1 block of an event (list is reset first). Returns NA64_OK, NA64_EFORMAT (bad F1
  * words or unknown channels: counted, skipped, the rest delivered) or NA64_ENOMEM. */
-int na64_straw_decode_event(const na64_straw_decoder *d, const na64_daq_event *ev, na64_straw_digit_list *list,
+NA64_API int na64_straw_decode_event(const na64_straw_decoder *d, const na64_daq_event *ev, na64_straw_digit_list *list,
                             na64_straw_decode_stats *stats, na64_err *err);
 
 /* =============================================================================================
@@ -102,7 +102,7 @@ enum {
   NA64_STRAW_T0_TEMPLATE = 2  /* low statistics or failed fit: maximum-likelihood shift of the plane's
                                  aligned spectrum */
 };
-const char *na64_straw_t0_method_name(int method); /* "none", "fit", "template" */
+NA64_API const char *na64_straw_t0_method_name(int method); /* "none", "fit", "template" */
 
 typedef struct na64_straw_calib_options {
   double bin_ns;         /* histogram bin (default 4 F1 bins of NA64_F1_DEFAULT_BIN_NS; set it to a
@@ -112,7 +112,7 @@ typedef struct na64_straw_calib_options {
   size_t min_hits;       /* channels with fewer hits get no t0 (default 10) */
   double rt_step;        /* spacing of the r(t) points, ns; 0 (default): automatic (<= 100 points) */
 } na64_straw_calib_options;
-void na64_straw_calib_options_default(na64_straw_calib_options *o);
+NA64_API void na64_straw_calib_options_default(na64_straw_calib_options *o);
 
 typedef struct na64_straw_channel_calib {
   uint64_t nhits;      /* hits in [t_lo, t_hi) */
@@ -145,30 +145,30 @@ typedef struct na64_straw_plane_calib {
 
 typedef struct na64_straw_calib na64_straw_calib;
 
-int na64_straw_calib_new(const na64_geom *g, const na64_straw_calib_options *opt, na64_straw_calib **out,
+NA64_API int na64_straw_calib_new(const na64_geom *g, const na64_straw_calib_options *opt, na64_straw_calib **out,
                          na64_err *err);
-void na64_straw_calib_free(na64_straw_calib *c);
+NA64_API void na64_straw_calib_free(na64_straw_calib *c);
 /* Accumulate digits (their raw times; use a decoder with no_window). Digits of planes that are not
  * straw planes, wires out of range or non-finite times are counted as rejected. */
-int na64_straw_calib_add(na64_straw_calib *c, const na64_straw_digit *d, size_t n, na64_err *err);
-uint64_t na64_straw_calib_entries(const na64_straw_calib *c);   /* hits accepted */
-uint64_t na64_straw_calib_rejected(const na64_straw_calib *c);  /* digits rejected */
+NA64_API int na64_straw_calib_add(na64_straw_calib *c, const na64_straw_digit *d, size_t n, na64_err *err);
+NA64_API uint64_t na64_straw_calib_entries(const na64_straw_calib *c);   /* hits accepted */
+NA64_API uint64_t na64_straw_calib_rejected(const na64_straw_calib *c);  /* digits rejected */
 /* Compute t0 and r(t) for every straw plane. Planes without enough hits get status NA64_ENOTFOUND
  * and a message; the call returns NA64_OK if at least one plane was calibrated, else NA64_ENOTFOUND
  * with a message naming why (no hits at all, or too few per plane). */
-int na64_straw_calib_compute(na64_straw_calib *c, na64_err *err);
-int na64_straw_calib_nplanes(const na64_straw_calib *c);
-const na64_straw_plane_calib *na64_straw_calib_plane(const na64_straw_calib *c, int i); /* i < nplanes */
+NA64_API int na64_straw_calib_compute(na64_straw_calib *c, na64_err *err);
+NA64_API int na64_straw_calib_nplanes(const na64_straw_calib *c);
+NA64_API const na64_straw_plane_calib *na64_straw_calib_plane(const na64_straw_calib *c, int i); /* i < nplanes */
 /* Write the calibrated planes to the database as new records valid for runs first_run..last_run
  * (last_run may be NA64_COND_RUN_OPEN): t0 of every calibrated channel and the plane's r(t) with
  * sigma_r. Every plane's arguments are checked before anything is written; each plane is then one
  * transaction of na64_cond_insert_straw_calib. *nt0 and *nrt (may be NULL) count the records
  * written. */
-int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, const char *comment,
+NA64_API int na64_straw_calib_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, const char *comment,
                            int *nt0, int *nrt, na64_err *err);
 /* Every check na64_straw_calib_write makes before writing (the planes' tables, and an interval of
  * validity that stays inside the runs of the calibration's setup), writing nothing: a dry run. */
-int na64_straw_calib_check_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, na64_err *err);
+NA64_API int na64_straw_calib_check_write(const na64_straw_calib *c, na64_cond *db, int first_run, int last_run, na64_err *err);
 
 /* ---- the whole calibration of a raw-data file (`na64 calib straw`, docs/straw.md §2) ----
  * Scan the file for its runs; take the geometry and channel map of the reference run (the run of
@@ -194,7 +194,7 @@ typedef struct na64_straw_calib_job {
   void *progress_user;
 } na64_straw_calib_job;
 /* Defaults: every run, IOV from the events, min_hits 10, min_hits_fit 200, all events, write. */
-void na64_straw_calib_job_default(na64_straw_calib_job *job);
+NA64_API void na64_straw_calib_job_default(na64_straw_calib_job *job);
 
 typedef struct na64_straw_calib_report {
   na64_straw_calib *cal;       /* the per-plane and per-channel results (NULL if decoding never began) */
@@ -218,8 +218,8 @@ typedef struct na64_straw_calib_report {
 
 /* Run the job. On failure *rep still holds what was done (e.g. the plane tables when no plane could
  * be calibrated or the interval of validity is refused); release it in every case. */
-int na64_straw_calib_run(const na64_straw_calib_job *job, na64_straw_calib_report *rep, na64_err *err);
-void na64_straw_calib_report_release(na64_straw_calib_report *rep);
+NA64_API int na64_straw_calib_run(const na64_straw_calib_job *job, na64_straw_calib_report *rep, na64_err *err);
+NA64_API void na64_straw_calib_report_release(na64_straw_calib_report *rep);
 
 /* =============================================================================================
  * Straw hits: drift radius, left/right resolution, local segments (docs/straw.md §3)
@@ -274,7 +274,7 @@ typedef struct na64_straw_reco_options {
   double sigma_slope;  /* spread of the local slopes around them (default 0.01) */
   double chi2_max;     /* pairs of a worse chi2 are not formed (default 25) */
 } na64_straw_reco_options;
-void na64_straw_reco_options_default(na64_straw_reco_options *o);
+NA64_API void na64_straw_reco_options_default(na64_straw_reco_options *o);
 
 typedef struct na64_straw_event {
   na64_straw_hit *hits;
@@ -284,23 +284,23 @@ typedef struct na64_straw_event {
   void *scratch;       /* internal */
   size_t scratch_cap;
 } na64_straw_event;
-void na64_straw_event_init(na64_straw_event *ev);
-void na64_straw_event_release(na64_straw_event *ev);
+NA64_API void na64_straw_event_init(na64_straw_event *ev);
+NA64_API void na64_straw_event_release(na64_straw_event *ev);
 
 typedef struct na64_straw_reco na64_straw_reco;
 
-int na64_straw_reco_new(const na64_geom *g, const na64_straw_reco_options *opt, na64_straw_reco **out,
+NA64_API int na64_straw_reco_new(const na64_geom *g, const na64_straw_reco_options *opt, na64_straw_reco **out,
                         na64_err *err);
-void na64_straw_reco_free(na64_straw_reco *r);
-const na64_geom *na64_straw_reco_geom(const na64_straw_reco *r);
+NA64_API void na64_straw_reco_free(na64_straw_reco *r);
+NA64_API const na64_geom *na64_straw_reco_geom(const na64_straw_reco *r);
 /* Time resolution used for a plane (ns), NaN if not a straw plane. */
-double na64_straw_reco_sigma_t(const na64_straw_reco *r, int plane);
+NA64_API double na64_straw_reco_sigma_t(const na64_straw_reco *r, int plane);
 /* Radius (cm) and its error for drift time t (ns) in plane `plane`; returns the NA64_STRAW_HIT_*
  * flags (EARLY, LATE, NO_RT), or -1 if plane is not a straw plane. sigma may be NULL. */
-int na64_straw_reco_radius(const na64_straw_reco *r, int plane, double t, double *radius, double *sigma);
+NA64_API int na64_straw_reco_radius(const na64_straw_reco *r, int plane, double t, double *radius, double *sigma);
 /* Hits and segments of one event from its digits (ev is reset). Digits of other planes are ignored;
  * hits come out ordered by plane, layer, wire. */
-int na64_straw_reco_event(const na64_straw_reco *r, const na64_straw_digit *d, size_t n, na64_straw_event *ev,
+NA64_API int na64_straw_reco_event(const na64_straw_reco *r, const na64_straw_digit *d, size_t n, na64_straw_event *ev,
                           na64_err *err);
 
 /* =============================================================================================
@@ -315,7 +315,7 @@ typedef struct na64_straw_hist {
   double *content;  /* nbins + 2 cells */
   double entries;
 } na64_straw_hist;
-void na64_straw_hist_fill(na64_straw_hist *h, double x, double w);
+NA64_API void na64_straw_hist_fill(na64_straw_hist *h, double x, double w);
 
 typedef struct na64_straw_plane_monitor {
   int plane;                       /* index in g->planes */
@@ -342,19 +342,19 @@ typedef struct na64_straw_monitor {
   int *index;                      /* [g->nplanes]: index in planes, or -1 */
 } na64_straw_monitor;
 
-int na64_straw_monitor_new(const na64_straw_reco *r, na64_straw_monitor **out, na64_err *err);
-void na64_straw_monitor_free(na64_straw_monitor *m);
-void na64_straw_monitor_reset(na64_straw_monitor *m);
+NA64_API int na64_straw_monitor_new(const na64_straw_reco *r, na64_straw_monitor **out, na64_err *err);
+NA64_API void na64_straw_monitor_free(na64_straw_monitor *m);
+NA64_API void na64_straw_monitor_reset(na64_straw_monitor *m);
 /* Fill the hit maps, spectra, pair residuals and self-tagged efficiencies with one event. */
-void na64_straw_monitor_fill(na64_straw_monitor *m, const na64_straw_reco *r, const na64_straw_event *ev);
+NA64_API void na64_straw_monitor_fill(na64_straw_monitor *m, const na64_straw_reco *r, const na64_straw_event *ev);
 /* Fill the efficiency per wire, radius residuals and the left/right check with a reference track
  * (e.g. from the other trackers): every straw whose wire passes within `fiducial` x radius of the
  * track (0 < fiducial <= 1, e.g. 0.9 to avoid the walls) is expected to fire. */
-void na64_straw_monitor_fill_track(na64_straw_monitor *m, const na64_straw_reco *r, const na64_straw_event *ev,
+NA64_API void na64_straw_monitor_fill_track(na64_straw_monitor *m, const na64_straw_reco *r, const na64_straw_event *ev,
                                    const double point[3], const double dir[3], double fiducial);
 /* found / expected and probe_found / probe, NaN when nothing was expected. */
-double na64_straw_monitor_wire_efficiency(const na64_straw_plane_monitor *p, int wire);
-double na64_straw_monitor_layer_efficiency(const na64_straw_plane_monitor *p, int layer);
+NA64_API double na64_straw_monitor_wire_efficiency(const na64_straw_plane_monitor *p, int wire);
+NA64_API double na64_straw_monitor_layer_efficiency(const na64_straw_plane_monitor *p, int layer);
 
 #ifdef __cplusplus
 }

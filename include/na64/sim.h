@@ -60,16 +60,16 @@ typedef struct na64_straw_drift {
  * alpha = 0.35; 2 mm straws t_max = 38 ns, alpha = 0.55; other diameters interpolated in the
  * diameter (t_max, alpha linear in d between 2 and 6 mm, t_max ~ d^2 scaled outside). NA64_EINVAL if
  * diameter is not a positive finite number. */
-int na64_straw_drift_default(double diameter, na64_straw_drift *m, na64_err *err);
+NA64_API int na64_straw_drift_default(double diameter, na64_straw_drift *m, na64_err *err);
 /* Table model from an r(t) table (the conditions database's: t in ns after t0, r in cm). Checks:
  * n >= 2, finite, t strictly increasing, r non-decreasing from >= 0, r[n-1] > 0. */
-int na64_straw_drift_from_table(const double *t, const double *r, int n, na64_straw_drift *m, na64_err *err);
+NA64_API int na64_straw_drift_from_table(const double *t, const double *r, int n, na64_straw_drift *m, na64_err *err);
 /* Drift time (ns) for a distance r (cm), r clamped to [0, radius]. */
-double na64_straw_drift_time(const na64_straw_drift *m, double r);
+NA64_API double na64_straw_drift_time(const na64_straw_drift *m, double r);
 /* Inverse: distance (cm) for a drift time t (ns), clamped to [0, radius]. */
-double na64_straw_drift_radius(const na64_straw_drift *m, double t);
+NA64_API double na64_straw_drift_radius(const na64_straw_drift *m, double t);
 /* Drift velocity dr/dt (cm/ns) at distance r. */
-double na64_straw_drift_velocity(const na64_straw_drift *m, double r);
+NA64_API double na64_straw_drift_velocity(const na64_straw_drift *m, double r);
 
 /* A straight track: point and direction (global frame, cm), and its time (ns) relative to the
  * triggering particle (0 in time; pile-up tracks have their own times). */
@@ -92,7 +92,7 @@ typedef struct na64_straw_digi_options {
 } na64_straw_digi_options;
 
 /* Fill the defaults given in the comments above. */
-void na64_straw_digi_options_default(na64_straw_digi_options *o);
+NA64_API void na64_straw_digi_options_default(na64_straw_digi_options *o);
 
 /* Truth of one crossed straw or noise hit. */
 typedef struct na64_straw_truth {
@@ -117,8 +117,8 @@ typedef struct na64_straw_digi_event {
   uint16_t trigger_units;  /* the F1 trigger time of the event, TDC bins */
   double jitter;           /* trigger jitter drawn for the event, ns */
 } na64_straw_digi_event;
-void na64_straw_digi_event_init(na64_straw_digi_event *ev);
-void na64_straw_digi_event_release(na64_straw_digi_event *ev);
+NA64_API void na64_straw_digi_event_init(na64_straw_digi_event *ev);
+NA64_API void na64_straw_digi_event_release(na64_straw_digi_event *ev);
 
 typedef struct na64_straw_digitizer na64_straw_digitizer;
 
@@ -127,39 +127,39 @@ typedef struct na64_straw_digitizer na64_straw_digitizer;
  * diameter (or its r(t) table with rt_from_conditions). opt may be NULL (defaults). Fails with
  * NA64_EINVAL on bad options and NA64_EFORMAT if a straw wire's DAQ channel does not fit the F1
  * addressing (port <= 15, chip <= 7, channel <= 7). Wires without a DAQ channel never fire. */
-int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *opt, na64_straw_digitizer **out,
+NA64_API int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *opt, na64_straw_digitizer **out,
                              na64_err *err);
-void na64_straw_digitizer_free(na64_straw_digitizer *d);
+NA64_API void na64_straw_digitizer_free(na64_straw_digitizer *d);
 
 /* Per-channel truth settings (plane = index in g->planes; wire -1 = every wire of the plane). */
-int na64_straw_digitizer_set_t0(na64_straw_digitizer *d, int plane, int wire, double t0_ns, na64_err *err);
-int na64_straw_digitizer_set_efficiency(na64_straw_digitizer *d, int plane, int wire, double eff, na64_err *err);
+NA64_API int na64_straw_digitizer_set_t0(na64_straw_digitizer *d, int plane, int wire, double t0_ns, na64_err *err);
+NA64_API int na64_straw_digitizer_set_efficiency(na64_straw_digitizer *d, int plane, int wire, double eff, na64_err *err);
 /* Drift model and time resolution (ns, > 0) of a plane; m->radius must equal the plane's straw radius. */
-int na64_straw_digitizer_set_drift(na64_straw_digitizer *d, int plane, const na64_straw_drift *m, double sigma_t,
+NA64_API int na64_straw_digitizer_set_drift(na64_straw_digitizer *d, int plane, const na64_straw_drift *m, double sigma_t,
                                    na64_err *err);
 /* Read back the truth settings; NULL / NaN for planes that are not straw planes. */
-const na64_straw_drift *na64_straw_digitizer_drift(const na64_straw_digitizer *d, int plane);
-double na64_straw_digitizer_sigma_t(const na64_straw_digitizer *d, int plane);
-double na64_straw_digitizer_t0(const na64_straw_digitizer *d, int plane, int wire);
-const na64_straw_digi_options *na64_straw_digitizer_options(const na64_straw_digitizer *d);
+NA64_API const na64_straw_drift *na64_straw_digitizer_drift(const na64_straw_digitizer *d, int plane);
+NA64_API double na64_straw_digitizer_sigma_t(const na64_straw_digitizer *d, int plane);
+NA64_API double na64_straw_digitizer_t0(const na64_straw_digitizer *d, int plane, int wire);
+NA64_API const na64_straw_digi_options *na64_straw_digitizer_options(const na64_straw_digitizer *d);
 
 /* Digitise one event: the tracks (n may be 0: noise only), drawing from rng. `out` is reset and
  * filled (hits grouped by nothing in particular; every hit of the event shares trigger_units). The
  * digitiser is only read, so one digitiser may serve several threads with their own rng and out. */
-int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *tracks, size_t n, na64_rng *rng,
+NA64_API int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *tracks, size_t n, na64_rng *rng,
                         na64_straw_digi_event *out, na64_err *err);
 
 /* Append the event's hits to the DATE event being built by w (between na64_daq_writer_begin_event
  * and _end_event): one F1 equipment block per DAQ source id, in ascending source id, with the
  * digitiser's TDC bin; nb_in_burst is the event's number in burst (its low 6 bits go into the chip
  * headers). */
-int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_event *ev, uint32_t nb_in_burst,
+NA64_API int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_event *ev, uint32_t nb_in_burst,
                           na64_daq_writer *w, na64_err *err);
 
 /* Distance of closest approach between the track line (p, a) and the line (q, b); *s_track and
  * *s_line (may be NULL) receive the parameters of the two closest points along a and b in units of
  * the given (not necessarily unit) vectors; for parallel lines s_track = 0. */
-double na64_straw_line_distance(const double p[3], const double a[3], const double q[3], const double b[3],
+NA64_API double na64_straw_line_distance(const double p[3], const double a[3], const double q[3], const double b[3],
                                 double *s_track, double *s_line);
 
 #ifdef __cplusplus

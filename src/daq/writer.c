@@ -122,7 +122,7 @@ int na64_daq_writer_open(const char *path, const na64_daq_writer_options *opt, n
 {
   if (!path || !out) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_open: NULL argument");
   *out = NULL;
-  na64_daq_writer *w;
+  na64_daq_writer *w = NULL;
   NA64_CALL(make_writer(opt, &w, err));
   size_t nl = strlen(path) + 1;
   w->path = malloc(nl);
@@ -148,7 +148,7 @@ int na64_daq_writer_open_memory(const na64_daq_writer_options *opt, na64_daq_wri
 {
   if (!out) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_open_memory: NULL argument");
   *out = NULL;
-  na64_daq_writer *w;
+  na64_daq_writer *w = NULL;
   NA64_CALL(make_writer(opt, &w, err));
   w->memory = 1;
   *out = w;

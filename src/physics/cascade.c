@@ -1267,7 +1267,7 @@ static int fold_limits(const na64_track_length *tl, int which, double Elo, doubl
 int na64_track_length_fold(const na64_track_length *tl, double (*f)(double E, void *u), void *u,
                            double Elo, double Ehi, int which, double *result, na64_err *err)
 {
-  double ulo, uhi;
+  double ulo = 0.0, uhi = 0.0; /* set by fold_limits; initialised for -O3 maybe-uninitialized */
   NA64_CALL(fold_limits(tl, which, Elo, Ehi, &ulo, &uhi, result, err));
   if (!(uhi > ulo)) return NA64_OK;
   view_t v = view_final(tl);
@@ -1289,7 +1289,7 @@ int na64_track_length_fold_depth(const na64_track_length *tl,
                                  double (*f)(double E, double t_X0, void *u), void *u, double Elo,
                                  double Ehi, int which, double *result, na64_err *err)
 {
-  double ulo, uhi;
+  double ulo = 0.0, uhi = 0.0; /* set by fold_limits; initialised for -O3 maybe-uninitialized */
   NA64_CALL(fold_limits(tl, which, Elo, Ehi, &ulo, &uhi, result, err));
   if (!f) return na64_err_set(err, NA64_EINVAL, "na64_track_length_fold_depth: f is NULL");
   if (tl->m == 0)

@@ -344,7 +344,7 @@ int na64_xsec_macroscopic_unchecked(na64_xsec_method method, const na64_material
 {
   double sum = 0.0;
   for (int i = 0; i < mat->ncomp; ++i) {
-    double s;
+    double s = 0.0;
     int st = na64_xsec_total_unchecked(method, E0, m, eps, mat->comp[i].Z, mat->comp[i].A, &s, err);
     if (st != NA64_OK) {
       na64_err_prefix(err, "material %s", mat->name);
