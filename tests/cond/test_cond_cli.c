@@ -15,6 +15,7 @@
 
 /* Run `na64 cond ARGS` (stderr merged into the output) with the default database given by the
  * environment variable; returns the exit status, *out must be freed. */
+__attribute__((format(printf, 2, 3)))
 static int cond(char **out, const char *fmt, ...)
 {
   char args[2048], cmd[4096];

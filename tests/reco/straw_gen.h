@@ -104,6 +104,33 @@ static inline void gen_header(na64_daq_header *h, uint32_t type, int run, uint32
 
 /* Write nevents physics events (one track each; the event's rng stream is its number) between a
  * start- and an end-of-run event. w: an open writer. */
+/* The truth of event i of a generated file: its track and digitisation from stream (seed, i), the
+ * same draws the writer made (so a reader can compare what it decodes with what was generated). */
+static inline void gen_event_truth(const straw_gen *s, uint64_t seed, uint32_t i, na64_straw_track *t,
+                                   na64_straw_digi_event *ev)
+{
+  na64_err err = {0, ""};
+  na64_rng rng;
+  na64_rng_init(&rng, seed, i);
+  gen_track(s, &rng, t);
+  if (na64_straw_digitize(s->digi, t, 1, &rng, ev, &err) != NA64_OK) fail_msg("digitize: %s", err.msg);
+}
+
+/* An F1 hit on the DAQ channel of (plane, wire) of g at time t_ns relative to the trigger. */
+static inline na64_f1_hit gen_f1_hit_on(const na64_geom *g, int plane, int wire, double t_ns)
+{
+  na64_f1_hit h;
+  memset(&h, 0, sizeof h);
+  uint32_t src, port, chip, chan;
+  na64_geom_key_unpack(g->planes[plane].daq_key[wire], &src, &port, &chip, &chan);
+  h.source_id = src;
+  h.port = (uint8_t)port;
+  h.chip = (uint8_t)chip;
+  h.channel = (uint8_t)chan;
+  h.time_ns = t_ns;
+  return h;
+}
+
 /* Physics events first..first+nevents-1 of `run` (event i from stream (seed, i)), no run records. */
 static inline void gen_write_physics(const straw_gen *s, na64_daq_writer *w, int run, uint64_t seed, uint32_t first,
                                      uint32_t nevents)
@@ -113,11 +140,8 @@ static inline void gen_write_physics(const straw_gen *s, na64_daq_writer *w, int
   na64_straw_digi_event ev;
   na64_straw_digi_event_init(&ev);
   for (uint32_t i = first; i < first + nevents; ++i) {
-    na64_rng rng;
-    na64_rng_init(&rng, seed, i);
     na64_straw_track t;
-    gen_track(s, &rng, &t);
-    if (na64_straw_digitize(s->digi, &t, 1, &rng, &ev, &err) != NA64_OK) fail_msg("digitize: %s", err.msg);
+    gen_event_truth(s, seed, i, &t, &ev);
     gen_header(&h, NA64_DAQ_PHYSICS_EVENT, run, i);
     assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
     if (na64_straw_digi_write(s->digi, &ev, na64_daq_header_nb_in_burst(&h), w, &err) != NA64_OK)

@@ -9,21 +9,6 @@
 
 #include "reco/straw_gen.h"
 
-/* An F1 hit on the DAQ channel of (plane, wire) of g at time t_ns relative to the trigger. */
-static na64_f1_hit hit_on(const na64_geom *g, int plane, int wire, double t_ns)
-{
-  na64_f1_hit h;
-  memset(&h, 0, sizeof h);
-  uint32_t src, port, chip, chan;
-  na64_geom_key_unpack(g->planes[plane].daq_key[wire], &src, &port, &chip, &chan);
-  h.source_id = src;
-  h.port = (uint8_t)port;
-  h.chip = (uint8_t)chip;
-  h.channel = (uint8_t)chan;
-  h.time_ns = t_ns;
-  return h;
-}
-
 static void test_decode_by_hand(void **state)
 {
   (void)state;
@@ -35,7 +20,7 @@ static void test_decode_by_hand(void **state)
   assert_int_equal(na64_straw_decoder_new(g, NULL, &d, &err), NA64_OK);
 
   /* mapped hits: plane, wire and t0 subtraction (the default database's nominal t0) */
-  na64_f1_hit in[4] = {hit_on(g, x1, 17, 80.0), hit_on(g, y2, 95, 45.5), hit_on(g, x1, 0, 41.0), hit_on(g, x1, 63, 300.0)};
+  na64_f1_hit in[4] = {gen_f1_hit_on(g, x1, 17, 80.0), gen_f1_hit_on(g, y2, 95, 45.5), gen_f1_hit_on(g, x1, 0, 41.0), gen_f1_hit_on(g, x1, 63, 300.0)};
   na64_straw_digit out[8];
   size_t n = 0;
   na64_straw_decode_stats st;
@@ -55,16 +40,16 @@ static void test_decode_by_hand(void **state)
 
   /* bad input among good hits: all counted, the good ones still delivered, the first culprit named */
   na64_f1_hit bad[7];
-  bad[0] = hit_on(g, x1, 5, 60);
-  bad[1] = hit_on(g, x1, 5, 60);
+  bad[0] = gen_f1_hit_on(g, x1, 5, 60);
+  bad[1] = gen_f1_hit_on(g, x1, 5, 60);
   bad[1].port = 15; /* no straw on port 15 of source 400 in this setup */
-  bad[2] = hit_on(g, x1, 6, 60);
+  bad[2] = gen_f1_hit_on(g, x1, 6, 60);
   bad[2].flags = NA64_F1_TRAILING;
-  bad[3] = hit_on(g, x1, 7, 60);
+  bad[3] = gen_f1_hit_on(g, x1, 7, 60);
   bad[3].flags = NA64_F1_NO_HEADER;
-  bad[4] = hit_on(g, x1, 8, NAN);
-  bad[5] = hit_on(g, x1, 9, -1e6); /* far before the window */
-  bad[6] = hit_on(g, y2, 3, 50);
+  bad[4] = gen_f1_hit_on(g, x1, 8, NAN);
+  bad[5] = gen_f1_hit_on(g, x1, 9, -1e6); /* far before the window */
+  bad[6] = gen_f1_hit_on(g, y2, 3, 50);
   memset(&st, 0, sizeof st);
   assert_int_equal(na64_straw_decode(d, bad, 7, out, 8, &n, &st, &err), NA64_EFORMAT);
   printf("  %s\n", err.msg);

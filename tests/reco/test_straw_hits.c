@@ -85,11 +85,8 @@ static void run_sample(straw_gen *s, const na64_geom *g, uint64_t seed, uint32_t
     if (de.header.type != NA64_DAQ_PHYSICS_EVENT) continue;
     i = de.header.id[0];
     /* the truth of this event: the same rng stream as the writer (straw_gen.h) */
-    na64_rng rng;
-    na64_rng_init(&rng, seed, i);
     na64_straw_track t;
-    gen_track(s, &rng, &t);
-    assert_int_equal(na64_straw_digitize(s->digi, &t, 1, &rng, &truth, &err), NA64_OK);
+    gen_event_truth(s, seed, i, &t, &truth);
     if (na64_straw_decode_event(dec, &de, &list, NULL, &err) != NA64_OK) fail_msg("%s", err.msg);
     assert_int_equal(na64_straw_reco_event(reco, list.digits, list.n, &ev, &err), NA64_OK);
     na64_straw_monitor_fill(mon, reco, &ev);
