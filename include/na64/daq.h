@@ -8,9 +8,19 @@
  * equipmentHeaderStruct, 28 bytes; magic 0xDA1E5AFE); the payload words are this project's own
  * layout in the spirit of the COMPASS DaqDataDecoding chips (ChipF1, ChipSADC, ChipAPV).
  *
- * Reading never trusts the file: a reader resynchronises on the next event magic after any damage,
- * reports every bad byte range (offset, length, reason) and still delivers every intact event.
+ * Events come as DATE event builders write them: plain events (equipment blocks right after the
+ * header) or GDC super events (SUPER_EVENT attribute) whose payload is a sequence of LDC sub-events,
+ * each a complete event header followed by that LDC's equipment blocks. The meaning of equipmentSize
+ * depends on the eventVersion of the (sub-)event that holds the block: payload only up to version 3.1,
+ * header included from 3.2 on (DATE event.h; ALICE AliRawReaderDate::GetEquipmentSize). The iterators
+ * below hide both differences: decoders see equipment blocks whatever the nesting.
+ *
+ * Reading never trusts the file: an event whose outer header is sane (magic, sizes, followed by the
+ * end of the data or by another magic) but whose inside is damaged is reported as one bad region of
+ * exactly that event; after a damaged outer header the reader resynchronises on the next magic. Every
+ * bad byte range is reported (offset, length, reason) and every intact event is still delivered.
  * Files may be compressed with zstd in independent frames; a damaged frame costs only its events.
+ * Pipes, devices and zstd frames of any size are streamed through a bounded window.
  */
 #ifndef NA64_DAQ_H
 #define NA64_DAQ_H
@@ -33,6 +43,23 @@ extern "C" {
 #define NA64_DAQ_HEADER_SIZE 80u           /* EVENT_HEAD_BASE_SIZE of DATE v3.14 */
 #define NA64_DAQ_EQUIPMENT_HEADER_SIZE 28u /* sizeof(equipmentHeaderStruct) */
 #define NA64_DAQ_VERSION 0x0003000Eu       /* eventVersion: major 3 << 16 | minor 14 */
+/* eventVersion up to this one: equipmentSize counts the payload only; later versions (3.2 on): the
+ * whole block, its 28-byte header included (ALICE AliRawReaderDate::GetEquipmentSize). */
+#define NA64_DAQ_VERSION_PAYLOAD_SIZES 0x00030001u
+#define NA64_DAQ_VOID_ID 0xFFFFFFFFu /* VOID_ID of event.h: "unloaded" LDC/GDC id (the LDC id of a super event) */
+
+/* System attributes: bits of eventTypeAttribute[2] (attribute number - 64, event.h ATTR_*). */
+#define NA64_DAQ_ATTR_SWAPPED (1u << 2)          /* 66 ATTR_EVENT_SWAPPED (shown; the byte order is
+                                                    decided from the magic) */
+#define NA64_DAQ_ATTR_SUPER_EVENT (1u << 4)      /* 68 ATTR_SUPER_EVENT: payload = LDC sub-events */
+#define NA64_DAQ_ATTR_DATA_TRUNCATED (1u << 30)  /* 94 ATTR_EVENT_DATA_TRUNCATED: payload truncated */
+#define NA64_DAQ_ATTR_EVENT_ERROR (1u << 31)     /* 95 ATTR_EVENT_ERROR: invalid event content */
+
+/* 1 if equipmentSize includes the equipment header in a (sub-)event of this eventVersion. */
+static inline int na64_daq_version_sizes_include_header(uint32_t version)
+{
+  return version > NA64_DAQ_VERSION_PAYLOAD_SIZES;
+}
 
 /* eventType values of DATE event.h */
 enum {
@@ -80,9 +107,10 @@ static inline uint32_t na64_daq_header_nb_in_burst(const na64_daq_header *h) { r
  * "unknown" for types outside 1..14. */
 const char *na64_daq_event_type_name(uint32_t type);
 
-/* The 28-byte equipment header. `size` is the payload size in bytes, header excluded (DATE v3). */
+/* The 28-byte equipment header. `size` is equipmentSize as in the file: the payload bytes for
+ * eventVersion <= 3.1, payload + 28 header bytes for later versions; use na64_daq_equipment.nwords. */
 typedef struct na64_daq_equipment_header {
-  uint32_t size;               /* equipmentSize: payload bytes after this header (multiple of 4) */
+  uint32_t size;               /* equipmentSize (see above; writers set it from the event version) */
   uint32_t type;               /* equipmentType: NA64_DAQ_EQ_F1, NA64_DAQ_EQ_SADC, NA64_DAQ_EQ_APV, ... */
   uint32_t id;                 /* equipmentId: the DAQ source id of the module */
   uint32_t type_attribute[3];  /* [0] payload format version, [1] time unit (see the codecs), [2] 0 */
@@ -113,18 +141,45 @@ typedef struct na64_daq_event {
                              decompressed data of its zstd frame (compressed files) */
   uint64_t frame_offset;  /* file offset of its zstd frame; NA64_DAQ_NO_FRAME for plain files */
   int swapped;            /* 1 if the event was byte-swapped in the file (and has been swapped back) */
+  uint32_t nsubevents;    /* LDC sub-events of a super event; 0 for a plain event */
 } na64_daq_event;
 
+/* 1 if the event is a GDC super event (SUPER_EVENT attribute). */
+static inline int na64_daq_event_is_super(const na64_daq_event *ev)
+{
+  return (ev->header.type_attribute[2] & NA64_DAQ_ATTR_SUPER_EVENT) != 0;
+}
+
+/* One LDC sub-event of a super event (or, for a plain event, the event itself). */
+typedef struct na64_daq_subevent {
+  na64_daq_header header; /* its own header: eventLdcId, eventHeadSize, eventVersion, ... */
+  const uint8_t *data;    /* the sub-event (header + equipment blocks), inside the event's data */
+  size_t size;            /* == header.size */
+  size_t offset;          /* byte offset in the event */
+  uint32_t index;         /* 0, 1, ... in the event */
+} na64_daq_subevent;
+
 typedef struct na64_daq_equipment {
-  na64_daq_equipment_header header;
+  na64_daq_equipment_header header; /* as in the file (header.size: see na64_daq_equipment_header) */
   const uint32_t *words; /* payload, native order */
-  size_t nwords;         /* header.size / 4 */
+  size_t nwords;         /* payload words */
+  uint32_t ldc_id;       /* eventLdcId of the (sub-)event holding the block */
+  uint32_t subevent;     /* index of that LDC sub-event (0 in a plain event) */
+  size_t offset;         /* byte offset of the block's header in the event */
 } na64_daq_equipment;
 
-/* Iterate the equipment blocks of an event: set *cursor = 0, then call until it returns 0.
- * Returns 1 and fills *eq for each block; 0 at the end or if the next block would overrun the
- * event (events delivered by the reader have been checked, so this only matters for hand-made ones). */
+/* Iterate the equipment blocks of an event, plain or super (all LDC sub-events in order): set
+ * *cursor = 0, then call until it returns 0. Returns 1 and fills *eq for each block; 0 at the end or
+ * if the next block would overrun its (sub-)event (events delivered by the reader have been checked,
+ * so this only matters for hand-made ones). equipmentSize is read by the convention of the version of
+ * the (sub-)event that holds the block. */
 int na64_daq_event_next_equipment(const na64_daq_event *ev, size_t *cursor, na64_daq_equipment *eq);
+/* Iterate the LDC sub-events of a super event (a plain event yields itself once, index 0). Same
+ * cursor protocol; 0 at the end or at a sub-event that would overrun the event. */
+NA64_API int na64_daq_event_next_subevent(const na64_daq_event *ev, size_t *cursor, na64_daq_subevent *sub);
+/* Iterate the equipment blocks of one sub-event (same cursor protocol). */
+NA64_API int na64_daq_subevent_next_equipment(const na64_daq_subevent *sub, size_t *cursor,
+                                              na64_daq_equipment *eq);
 
 /* ---------------------------------------------------------------------------------------------
  * Reader
@@ -138,8 +193,12 @@ typedef enum na64_daq_reason {
                                  the claimed extent (size field too large, or a truncated event) */
   NA64_DAQ_TRUNCATED = 4,     /* the event runs past the end of the file (or of its frame) */
   NA64_DAQ_BAD_EQUIPMENT = 5, /* the equipment blocks do not tile the payload exactly */
-  NA64_DAQ_BAD_FRAME = 6      /* compressed files: a zstd frame that cannot be decoded, or bytes
+  NA64_DAQ_BAD_FRAME = 6,     /* compressed files: a zstd frame that cannot be decoded, or bytes
                                  between frames that are not a frame */
+  NA64_DAQ_BAD_SUBEVENT = 7,  /* super event: the LDC sub-events do not tile the payload exactly, or
+                                 one has an impossible header */
+  NA64_DAQ_FLAGGED = 8        /* the event or one of its sub-events carries the truncated-payload (94)
+                                 or event-error (95) attribute: its payload is not trusted */
 } na64_daq_reason;
 const char *na64_daq_reason_name(int reason); /* "bad_magic", "bad_header", ... */
 
@@ -156,7 +215,12 @@ typedef void (*na64_daq_region_fn)(const na64_daq_region *region, void *user);
 
 typedef struct na64_daq_reader_options {
   size_t max_event_size;  /* events claiming more bytes are bad (0: 64 MiB) */
-  size_t max_frame_size;  /* zstd frames decompressing to more bytes are bad (0: 1 GiB) */
+  size_t max_frame_size;  /* zstd frames up to this size are decoded whole (their checksum checked)
+                             before their events are delivered; larger frames, of any size, are
+                             streamed through a window of this size (0: 64 MiB) */
+  size_t stream_window;   /* non-regular inputs (pipes, devices) are read through a window of this
+                             many bytes, grown only to hold one event and its successor's magic
+                             (0: 1 MiB); small values let tests stream with little data */
   size_t max_regions;     /* regions kept for na64_daq_reader_regions (0: 10000; all are counted) */
   na64_daq_region_fn on_region; /* called for every bad region as it is found (may be NULL) */
   void *user;
@@ -173,12 +237,18 @@ typedef struct na64_daq_reader_stats {
   uint64_t frames;                               /* compressed files: frames decoded */
   uint64_t bad_frames;                           /* compressed files: frames that failed */
   int compressed;                                /* 1 if the file is zstd-compressed */
+  uint64_t super_events;                         /* delivered events that are super events */
+  uint64_t ldc_subevents;                        /* LDC sub-events in the delivered super events */
+  uint64_t buffer_peak;                          /* largest window allocated (streamed input and
+                                                    decompressed frames): the reader's memory bound */
+  int streamed;                                  /* 1 if the input is read as a stream (not mapped) */
 } na64_daq_reader_stats;
 
 typedef struct na64_daq_reader na64_daq_reader;
 
-/* Open a DATE file, plain or zstd-compressed (detected from the first four bytes). The file is
- * memory-mapped (or read whole if it cannot be mapped). opt may be NULL for the defaults.
+/* Open a DATE file, plain or zstd-compressed (detected from the first four bytes). A regular file is
+ * memory-mapped; anything else (pipe, FIFO, device, or a file that cannot be mapped) is streamed
+ * through a bounded window, never read whole. opt may be NULL for the defaults.
  * Fails with NA64_EIO and a message naming the file if it cannot be opened. */
 int na64_daq_reader_open(const char *path, const na64_daq_reader_options *opt, na64_daq_reader **out,
                          na64_err *err);
@@ -190,8 +260,8 @@ int na64_daq_reader_open_memory(const void *data, size_t size, const char *name,
  * is never an error: it is skipped, reported through the callback and the region list. */
 int na64_daq_reader_next_event(na64_daq_reader *r, na64_daq_event *ev, na64_err *err);
 /* Continue at the first event (plain) or frame (compressed) that starts at or after file offset
- * `offset`; the bytes passed over are not reported as bad. Returns NA64_OK or NA64_EEOF. Lets several
- * workers share one file, each starting at its own offset. */
+ * `offset`; the bytes passed over are not reported as bad. Returns NA64_OK or NA64_EEOF (NA64_EINVAL
+ * on a streamed input). Lets several workers share one file, each starting at its own offset. */
 int na64_daq_reader_seek(na64_daq_reader *r, uint64_t offset, na64_err *err);
 /* Bad regions found so far (at most max_regions kept; stats.regions counts all). */
 const na64_daq_region *na64_daq_reader_regions(const na64_daq_reader *r, size_t *n);
@@ -203,12 +273,30 @@ void na64_daq_reader_close(na64_daq_reader *r);
  * Writer
  * ------------------------------------------------------------------------------------------- */
 
+/* Which LDC reads a DAQ source (equipmentId): the event builder's grouping of the equipment. */
+typedef struct na64_daq_ldc_entry {
+  uint32_t source_id;
+  uint32_t ldc_id;
+} na64_daq_ldc_entry;
+
 typedef struct na64_daq_writer_options {
-  int compress;        /* 1: zstd frames; 0: plain DATE events */
+  int compress;        /* 1: zstd frames; 0: uncompressed DATE events */
   int level;           /* zstd level (0: 3) */
   size_t frame_bytes;  /* end a frame once it holds this many uncompressed bytes (0: 1 MiB) */
   size_t frame_events; /* ... or this many events (0: no limit) */
+  int plain_events;    /* 1: plain events (blocks right after the event header), for tests; 0: GDC
+                          super events of one LDC sub-event per LDC, as DATE event builders write */
+  const na64_daq_ldc_entry *ldc_map; /* source id -> LDC id (copied at open); may be NULL */
+  size_t nldc_map;
+  uint32_t default_ldc; /* LDC of the sources missing from ldc_map */
 } na64_daq_writer_options;
+
+struct na64_cond_records;
+/* The LDC grouping of the DAQ sources from the channel-map records of the conditions database (the
+ * ldc_id column; records without one are skipped). *map is malloc'd (free() it), sorted by source id;
+ * NA64_EFORMAT if one source is given two LDC ids. */
+NA64_API int na64_daq_ldc_map_from_cond(const struct na64_cond_records *rec, na64_daq_ldc_entry **map, size_t *n,
+                                        na64_err *err);
 
 typedef struct na64_daq_writer na64_daq_writer;
 
@@ -219,7 +307,10 @@ int na64_daq_writer_open(const char *path, const na64_daq_writer_options *opt, n
 int na64_daq_writer_open_memory(const na64_daq_writer_options *opt, na64_daq_writer **out, na64_err *err);
 
 /* Build an event: begin (header fields copied; size, magic and head_size are set by the writer, and
- * version if it is 0), add equipment blocks (eh->size is set from nwords), end. */
+ * version if it is 0), add equipment blocks (eh->size is set from nwords by the convention of the
+ * version: header included from 3.2 on), end. Unless plain_events, end writes a super event: the GDC
+ * header (SUPER_EVENT attribute, eventLdcId = NA64_DAQ_VOID_ID), then per LDC (ascending id) a
+ * sub-event header (the event's fields with that eventLdcId) and its blocks in the order added. */
 int na64_daq_writer_begin_event(na64_daq_writer *w, const na64_daq_header *h, na64_err *err);
 int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,
                                   const uint32_t *words, size_t nwords, na64_err *err);

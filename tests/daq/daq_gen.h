@@ -104,8 +104,9 @@ static inline int gen_event_write(na64_daq_writer *w, const gen_event *g)
   return na64_daq_writer_end_event(w, &err);
 }
 
-/* A run of n events in memory (malloc'd, *size bytes). */
-static inline void *gen_run(uint64_t seed, uint32_t n, const na64_daq_writer_options *o, size_t *size)
+/* A run of n events in memory (malloc'd, *size bytes), written with the options o as given (NULL:
+ * the writer's defaults, super events of one LDC sub-event). */
+static inline void *gen_run_ex(uint64_t seed, uint32_t n, const na64_daq_writer_options *o, size_t *size)
 {
   na64_daq_writer *w = NULL;
   na64_err err;
@@ -123,6 +124,15 @@ static inline void *gen_run(uint64_t seed, uint32_t n, const na64_daq_writer_opt
   void *buf = NULL;
   if (na64_daq_writer_close_memory(w, &buf, size, &err)) return NULL;
   return buf;
+}
+
+/* The same with plain events (no LDC level), whatever o says: the byte-level tests of plain events. */
+static inline void *gen_run(uint64_t seed, uint32_t n, const na64_daq_writer_options *o, size_t *size)
+{
+  na64_daq_writer_options p = {0};
+  if (o) p = *o;
+  p.plain_events = 1;
+  return gen_run_ex(seed, n, &p, size);
 }
 
 /* A unique scratch path under the build tree for this test. */

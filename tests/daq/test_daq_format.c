@@ -20,7 +20,8 @@ static void test_header_bytes(void **state)
   if (*(const uint8_t *)&one != 1) skip(); /* the byte constants below are those of a little-endian host */
   na64_daq_writer *w;
   na64_err err;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, &err), NA64_OK);
+  na64_daq_writer_options po = {.plain_events = 1};
+  assert_int_equal(na64_daq_writer_open_memory(&po, &w, &err), NA64_OK);
   na64_daq_header h;
   memset(&h, 0, sizeof h);
   h.type = NA64_DAQ_PHYSICS_EVENT;
@@ -68,7 +69,7 @@ static void test_header_bytes(void **state)
   assert_int_equal(le32(b + 68), 8);            /* eventGdcId */
   assert_int_equal(le32(b + 72), 1530000000u);  /* eventTimestampSec */
   assert_int_equal(le32(b + 76), 999999);       /* eventTimestampUsec */
-  assert_int_equal(le32(b + 80), 8);            /* equipmentSize: payload only */
+  assert_int_equal(le32(b + 80), 36);           /* equipmentSize: header included (version >= 3.2) */
   assert_int_equal(le32(b + 84), 9);            /* equipmentType */
   assert_int_equal(le32(b + 88), 612);          /* equipmentId */
   assert_int_equal(le32(b + 96), 0x1234);       /* equipmentTypeAttribute[1] */
@@ -280,7 +281,7 @@ static void test_files(void **state)
   char path[1200];
   for (int z = 0; z < 2; ++z) {
     gen_tmp_path(path, sizeof path, z ? "files.dat.zst" : "files.dat");
-    na64_daq_writer_options o = {.compress = z, .frame_bytes = 4096};
+    na64_daq_writer_options o = {.compress = z, .frame_bytes = 4096, .plain_events = 1};
     na64_daq_writer *w;
     na64_err err;
     assert_int_equal(na64_daq_writer_open(path, &o, &w, &err), NA64_OK);
