@@ -58,6 +58,8 @@ struct na64_daq_reader {
   int in_bad;          /* inside a bad region that started at bad_start */
   uint64_t bad_start, bad_claim, scan;
   int bad_reason;
+  int bad_super;       /* the bad region starts with the header of a super event */
+  int last_super;      /* the last event delivered was a super event */
   char bad_detail[160];
   uint64_t fofs;       /* NA64_DAQ_NO_FRAME, or file offset of the frame being decoded */
   /* compressed input */
@@ -208,15 +210,25 @@ static int deliver(na64_daq_reader *r, const uint8_t *p, uint32_t sz, int sw, ui
   r->st.events++;
   r->st.by_type[ev->header.type < NA64_DAQ_N_EVENT_TYPES ? ev->header.type : 0]++;
   if (sw) r->st.swapped_events++;
-  if (ev->header.type_attribute[2] & NA64_DAQ_ATTR_SUPER_EVENT) {
+  r->last_super = (ev->header.type_attribute[2] & NA64_DAQ_ATTR_SUPER_EVENT) != 0;
+  if (r->last_super) {
     r->st.super_events++;
     r->st.ldc_subevents += nsub;
   }
   return NA64_OK;
 }
 
+/* Is the event header at q (>= 64 bytes available, magic checked) that of a super event? */
+static int is_super_at(const na64_daq_reader *r, uint64_t q)
+{
+  if (avail(r, q) < 64) return 0;
+  int sw = daq_rd32(at(r, q) + DAQ_OFF_MAGIC) == NA64_DAQ_MAGIC_SWAPPED;
+  return (daq_get32(at(r, q) + DAQ_OFF_ATTR2, sw) & NA64_DAQ_ATTR_SUPER_EVENT) != 0;
+}
+
 static void open_bad(na64_daq_reader *r, uint64_t p, uint64_t claim, int reason, const char *detail)
 {
+  r->bad_super = avail(r, p) >= 8 && daq_has_magic(at(r, p)) && is_super_at(r, p);
   r->in_bad = 1;
   r->bad_start = p;
   r->bad_claim = claim;
@@ -260,6 +272,12 @@ static int resync(na64_daq_reader *r)
     r->scan = q;
     int s = outer_sane(r, q, &want);
     if (s < 0) return need_more(r, want);
+    /* inside the claimed extent of a damaged super event, the complete events found are its own LDC
+     * sub-events: only another super event starts a new event there */
+    if (s > 0 && r->bad_super && q < r->bad_start + r->bad_claim && !is_super_at(r, q)) s = 0;
+    /* likewise after a damaged outer header in a file of super events (the last event delivered was
+     * one): a plain-looking candidate is an LDC sub-event of the damaged event */
+    if (s > 0 && r->last_super && !is_super_at(r, q)) s = 0;
     if (s > 0) {
       close_bad(r, q);
       return SEG_EVENT;
@@ -284,7 +302,8 @@ static uint64_t intact_inside(na64_daq_reader *r, uint64_t p, uint32_t sz, uint6
       *want = q + (reason ? NA64_DAQ_HEADER_SIZE : s2) + 8;
       return 0;
     }
-    if (!reason && s2 <= avail(r, q) && na64_daq_check_inner_(at(r, q), s2, sw2, &nsub, d, sizeof d) == 0)
+    if (!reason && s2 <= avail(r, q) && (!is_super_at(r, p) || is_super_at(r, q)) && /* not a sub-event */
+        na64_daq_check_inner_(at(r, q), s2, sw2, &nsub, d, sizeof d) == 0)
       return q;
     ++q;
   }
@@ -530,7 +549,8 @@ static int frame_fill(na64_daq_reader *r, na64_err *err)
     r->wn -= drop;
     r->wofs = k;
   }
-  size_t want = r->need + 64 > ((size_t)1 << 16) ? r->need + 64 : ((size_t)1 << 16);
+  size_t first = r->opt.max_frame_size < ((size_t)1 << 16) ? r->opt.max_frame_size : ((size_t)1 << 16);
+  size_t want = r->need + 64 > first ? r->need + 64 : first;
   if (ensure(&r->wbuf, &r->wcap, want))
     return na64_err_set(err, NA64_ENOMEM, "%s: no memory for a %zu-byte frame window", r->name, want);
   r->w = r->wbuf;
