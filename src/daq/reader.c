@@ -218,7 +218,7 @@ static int deliver(na64_daq_reader *r, const uint8_t *p, uint32_t sz, int sw, ui
   return NA64_OK;
 }
 
-/* Is the event header at q (>= 64 bytes available, magic checked) that of a super event? */
+/* Is the event header at q (magic checked) that of a super event? */
 static int is_super_at(const na64_daq_reader *r, uint64_t q)
 {
   if (avail(r, q) < 64) return 0;
@@ -226,9 +226,26 @@ static int is_super_at(const na64_daq_reader *r, uint64_t q)
   return (daq_get32(at(r, q) + DAQ_OFF_ATTR2, sw) & NA64_DAQ_ATTR_SUPER_EVENT) != 0;
 }
 
+/* The bad region starting at p may still begin with a readable event header (only its magic or its
+ * size damaged): if eventHeadSize looks right in one byte order, take its SUPER_EVENT attribute and
+ * eventSize from there. Otherwise assume the kind of the last event delivered, over the whole region. */
+static void guess_bad_super(na64_daq_reader *r, uint64_t p, uint64_t *claim)
+{
+  r->bad_super = r->last_super;
+  if (avail(r, p) < NA64_DAQ_HEADER_SIZE) return;
+  const uint8_t *h = at(r, p);
+  for (int sw = 0; sw < 2; ++sw) {
+    uint32_t head = daq_get32(h + DAQ_OFF_HEAD, sw), sz = daq_get32(h + DAQ_OFF_SIZE, sw);
+    if (head < NA64_DAQ_HEADER_SIZE || head > 4096 || head % 4 || sz < head || sz > r->opt.max_event_size) continue;
+    r->bad_super = (daq_get32(h + DAQ_OFF_ATTR2, sw) & NA64_DAQ_ATTR_SUPER_EVENT) != 0;
+    if (!*claim) *claim = sz;
+    return;
+  }
+}
+
 static void open_bad(na64_daq_reader *r, uint64_t p, uint64_t claim, int reason, const char *detail)
 {
-  r->bad_super = avail(r, p) >= 8 && daq_has_magic(at(r, p)) && is_super_at(r, p);
+  guess_bad_super(r, p, &claim);
   r->in_bad = 1;
   r->bad_start = p;
   r->bad_claim = claim;
@@ -274,10 +291,7 @@ static int resync(na64_daq_reader *r)
     if (s < 0) return need_more(r, want);
     /* inside the claimed extent of a damaged super event, the complete events found are its own LDC
      * sub-events: only another super event starts a new event there */
-    if (s > 0 && r->bad_super && q < r->bad_start + r->bad_claim && !is_super_at(r, q)) s = 0;
-    /* likewise after a damaged outer header in a file of super events (the last event delivered was
-     * one): a plain-looking candidate is an LDC sub-event of the damaged event */
-    if (s > 0 && r->last_super && !is_super_at(r, q)) s = 0;
+    if (s > 0 && r->bad_super && (!r->bad_claim || q < r->bad_start + r->bad_claim) && !is_super_at(r, q)) s = 0;
     if (s > 0) {
       close_bad(r, q);
       return SEG_EVENT;
