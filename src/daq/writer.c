@@ -286,7 +286,7 @@ static int assemble(na64_daq_writer *w, na64_err *err)
   if (w->opt.plain_events) {
     h.type_attribute[2] &= ~NA64_DAQ_ATTR_SUPER_EVENT;
     put_header(w, &h);
-    memcpy(w->buf + w->blen, w->stage, w->slen);
+    if (w->slen) memcpy(w->buf + w->blen, w->stage, w->slen);
     w->blen += w->slen;
   } else {
     h.type_attribute[2] |= NA64_DAQ_ATTR_SUPER_EVENT;
