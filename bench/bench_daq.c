@@ -1,7 +1,8 @@
-/* DATE raw data throughput on one core: writing (encode + write) and reading + decoding, plain and
- * zstd, on straw-dominated physics events (~200 F1 hits in ~40 TDC chips, 4 SADC waveforms of 32
- * samples, 20 APV strips; ~1.7 kB per event). MB/s are of uncompressed DATE bytes (1 MB = 1e6 B) per
- * second of process CPU time.
+/* DATE raw data throughput on one core: writing (encode + write) and reading + decoding, of plain
+ * events, of GDC super events (3 LDC sub-events: APV, F1, SADC, as the conditions database groups the
+ * sources) and of zstd-compressed super events, on straw-dominated physics events (~200 F1 hits in ~40
+ * TDC chips, 4 SADC waveforms of 32 samples, 20 APV strips; ~1.7 kB per event). MB/s (and GB/s) are of
+ * uncompressed DATE bytes (1 MB = 1e6 B) per second of process CPU time.
  * Usage: bench_daq [events] [scratch dir]   (defaults: 100000 events, /tmp). Best of 3 repetitions. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,18 +154,22 @@ int main(int argc, char **argv)
   pool_event *pool = malloc(POOL * sizeof *pool);
   if (!pool) return 1;
   make_pool(pool);
-  char path[2][1024];
-  snprintf(path[0], sizeof path[0], "%s/bench_daq_%d.dat", dir, (int)getpid());
-  snprintf(path[1], sizeof path[1], "%s/bench_daq_%d.dat.zst", dir, (int)getpid());
+  enum { PLAIN, SUPER, SUPER_ZSTD, NMODES };
+  static const char *mode_name[NMODES] = {"plain", "super", "super+zstd"};
+  /* the LDC grouping of sql/setups: APV trackers LDC 1, straw F1 LDC 2, sampling ADCs LDC 3 */
+  static const na64_daq_ldc_entry ldcs[3] = {{612, 2}, {700, 3}, {800, 1}};
+  char path[NMODES][1024];
+  for (int z = 0; z < NMODES; ++z)
+    snprintf(path[z], sizeof path[z], "%s/bench_daq_%d_%d.dat%s", dir, (int)getpid(), z, z == SUPER_ZSTD ? ".zst" : "");
   na64_err err;
   printf("DATE raw data, %ld straw-dominated events (200 F1 hits, 4 SADC x 32 samples, 20 APV strips)\n", n);
   printf("MB/s of uncompressed DATE bytes per second of CPU time (user + system), one core, best of 3\n\n");
   double raw_bytes = 0;
-  for (int z = 0; z < 2; ++z) {
+  for (int z = 0; z < NMODES; ++z) {
     double best_w = 1e99, best_wm = 1e99;
     uint64_t file_bytes = 0;
     for (int rep = 0; rep < 3; ++rep) {
-      na64_daq_writer_options o = {.compress = z};
+      na64_daq_writer_options o = {.compress = z == SUPER_ZSTD, .plain_events = z == PLAIN, .ldc_map = ldcs, .nldc_map = 3};
       na64_daq_writer *w;
       /* to memory: encoding + event building (+ compression) */
       if (na64_daq_writer_open_memory(&o, &w, &err)) return 1;
@@ -188,10 +193,9 @@ int main(int argc, char **argv)
       t = now() - t0;
       if (t < best_w) best_w = t;
     }
-    if (!z) raw_bytes = (double)file_bytes;
-    printf("%-6s file %8.1f MB (%.0f B/event%s)\n", z ? "zstd" : "plain", file_bytes / 1e6, raw_bytes / n,
-           z ? "" : ", uncompressed");
-    if (z) printf("       compression ratio %.2f\n", raw_bytes / (double)file_bytes);
+    if (z != SUPER_ZSTD) raw_bytes = (double)file_bytes;
+    printf("%-10s file %8.1f MB (%.0f B/event uncompressed)\n", mode_name[z], file_bytes / 1e6, raw_bytes / n);
+    if (z == SUPER_ZSTD) printf("       compression ratio %.2f\n", raw_bytes / (double)file_bytes);
     printf("  write (encode + build) to memory : %8.0f MB/s  %8.3g events/s\n", raw_bytes / best_wm / 1e6, n / best_wm);
     printf("  write (encode + build) to a file : %8.0f MB/s\n", raw_bytes / best_w / 1e6);
     double best_r = 1e99, best_rd = 1e99, best_md = 1e99, chk = 0;
@@ -211,7 +215,7 @@ int main(int argc, char **argv)
       t = now() - t0;
       na64_daq_reader_close(r);
       if (t < best_rd) best_rd = t;
-      if (!z) {
+      if (z != SUPER_ZSTD) {
         /* the whole file already in memory: the decoder alone, without page faults */
         FILE *f = fopen(path[z], "rb");
         void *mem = malloc(file_bytes);
@@ -227,8 +231,11 @@ int main(int argc, char **argv)
       }
     }
     printf("  read (events only, mmap'd file)  : %8.0f MB/s\n", raw_bytes / best_r / 1e6);
-    printf("  read + decode all blocks (file)  : %8.0f MB/s  %8.3g hits/s\n", raw_bytes / best_rd / 1e6, hits / best_rd);
-    if (!z) printf("  read + decode, file in memory    : %8.0f MB/s\n", raw_bytes / best_md / 1e6);
+    printf("  read + decode all blocks (file)  : %8.0f MB/s  %8.3g hits/s  %5.2f GB/s/core\n", raw_bytes / best_rd / 1e6,
+           hits / best_rd, raw_bytes / best_rd / 1e9);
+    if (z != SUPER_ZSTD)
+      printf("  read + decode, file in memory    : %8.0f MB/s  %5.2f GB/s/core\n", raw_bytes / best_md / 1e6,
+             raw_bytes / best_md / 1e9);
     if (chk == 0.123) printf("(checksum)\n");
     printf("\n");
     remove(path[z]);

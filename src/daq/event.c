@@ -159,10 +159,10 @@ int na64_daq_check_inner_(const uint8_t *p, uint32_t sz, int sw, uint32_t *nsub,
                (unsigned)k, off, (unsigned)ssz, (unsigned)shead, left);
       return NA64_DAQ_BAD_SUBEVENT;
     }
-    char what[64];
-    snprintf(what, sizeof what, "LDC sub-event %u (LDC %u)", (unsigned)k, (unsigned)daq_get32(q + DAQ_OFF_LDC, sw));
-    if ((reason = flagged(sattr, what, detail, dlen))) return reason;
-    if (sattr & NA64_DAQ_ATTR_SUPER_EVENT) {
+    if (sattr & (NA64_DAQ_ATTR_DATA_TRUNCATED | NA64_DAQ_ATTR_EVENT_ERROR | NA64_DAQ_ATTR_SUPER_EVENT)) {
+      char what[64]; /* formatted only when needed: this loop runs for every sub-event read */
+      snprintf(what, sizeof what, "LDC sub-event %u (LDC %u)", (unsigned)k, (unsigned)daq_get32(q + DAQ_OFF_LDC, sw));
+      if ((reason = flagged(sattr, what, detail, dlen))) return reason;
       snprintf(detail, dlen, "%s at +%zu is itself a super event", what, off);
       return NA64_DAQ_BAD_SUBEVENT;
     }

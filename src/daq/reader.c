@@ -351,6 +351,16 @@ static int segment_next(na64_daq_reader *r, na64_daq_event *ev, na64_err *err)
     }
     int e = end_ok(r, p, sz);
     if (e < 0) return need_more(r, p + sz + 8);
+    if (e && p + sz + 8 <= wend(r)) {
+      /* Checking an event jumps from header to header, each a likely cache miss (and, mapped, a page
+       * fault): start loading the event after the next one now, while this one is checked and used. */
+      const uint8_t *nx = at(r, p + sz);
+      uint64_t e2 = p + sz + daq_get32(nx, daq_rd32(nx + DAQ_OFF_MAGIC) == NA64_DAQ_MAGIC_SWAPPED);
+      if (e2 < wend(r)) {
+        uint64_t lim = wend(r) - e2 < 4096 ? wend(r) - e2 : 4096;
+        for (uint64_t k = 0; k < lim; k += 64) __builtin_prefetch(at(r, e2 + k));
+      }
+    }
     reason = na64_daq_check_inner_(at(r, p), sz, sw, &nsub, detail, sizeof detail);
     if (reason) {
       if (e) { /* outer header sane: exactly this event is bad, the next one starts right after it */
