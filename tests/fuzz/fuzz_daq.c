@@ -86,13 +86,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(ev.size == ev.header.size && ev.size >= 80 && ev.size % 4 == 0);
     CHECK(ev.header.magic == NA64_DAQ_MAGIC);
     CHECK(((uintptr_t)ev.data & 3u) == 0);
-    size_t cur = 0, end = ev.header.head_size;
-    na64_daq_equipment eq;
-    while (na64_daq_event_next_equipment(&ev, &cur, &eq)) {
-      decode_all(&eq, (long)na64_daq_header_nb_in_burst(&ev.header));
-      end = cur;
+    /* every block reached through the LDC sub-events, which tile the event exactly */
+    size_t sc = 0, send = na64_daq_event_is_super(&ev) ? ev.header.head_size : 0;
+    na64_daq_subevent sub;
+    while (na64_daq_event_next_subevent(&ev, &sc, &sub)) {
+      size_t cur = 0, end = sub.header.head_size;
+      na64_daq_equipment eq;
+      while (na64_daq_subevent_next_equipment(&sub, &cur, &eq)) {
+        decode_all(&eq, (long)na64_daq_header_nb_in_burst(&ev.header));
+        end = cur;
+      }
+      CHECK(end == sub.size);
+      send = sc;
     }
-    CHECK(end == ev.size);
+    CHECK(send == ev.size);
+    CHECK(ev.nsubevents == (na64_daq_event_is_super(&ev) ? ev.nsubevents : 0));
+    size_t cur = 0, nb = 0, nb2 = 0;
+    na64_daq_equipment eq;
+    while (na64_daq_event_next_equipment(&ev, &cur, &eq)) nb++;
+    sc = 0;
+    while (na64_daq_event_next_subevent(&ev, &sc, &sub))
+      for (cur = 0; na64_daq_subevent_next_equipment(&sub, &cur, &eq);) nb2++;
+    CHECK(nb == nb2);
     CHECK(na64_daq_writer_write_event(w, ev.data, ev.size, &err) == NA64_OK);
     sum += ev.size;
     nev++;
