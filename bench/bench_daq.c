@@ -200,6 +200,13 @@ int main(int argc, char **argv)
     printf("  write (encode + build) to a file : %8.0f MB/s\n", raw_bytes / best_w / 1e6);
     double best_r = 1e99, best_rd = 1e99, best_md = 1e99, chk = 0;
     long hits = 0;
+    void *mem = NULL;
+    if (z != SUPER_ZSTD) { /* the file read into memory once: the best of 3 passes is the warm one */
+      FILE *f = fopen(path[z], "rb");
+      mem = malloc(file_bytes);
+      if (!f || !mem || fread(mem, 1, file_bytes, f) != file_bytes) return 1;
+      fclose(f);
+    }
     for (int rep = 0; rep < 3; ++rep) {
       double bytes;
       na64_daq_reader *r;
@@ -216,17 +223,12 @@ int main(int argc, char **argv)
       na64_daq_reader_close(r);
       if (t < best_rd) best_rd = t;
       if (z != SUPER_ZSTD) {
-        /* the whole file already in memory: the decoder alone, without page faults */
-        FILE *f = fopen(path[z], "rb");
-        void *mem = malloc(file_bytes);
-        if (!f || !mem || fread(mem, 1, file_bytes, f) != file_bytes) return 1;
-        fclose(f);
+        /* the whole file already in memory: the reader and decoders alone, without page faults */
         if (na64_daq_reader_open_memory(mem, file_bytes, NULL, NULL, &r, &err)) return 1;
         t0 = now();
         chk += read_run(r, 1, &bytes, &hits);
         t = now() - t0;
         na64_daq_reader_close(r);
-        free(mem);
         if (t < best_md) best_md = t;
       }
     }
@@ -236,6 +238,7 @@ int main(int argc, char **argv)
     if (z != SUPER_ZSTD)
       printf("  read + decode, file in memory    : %8.0f MB/s  %5.2f GB/s/core\n", raw_bytes / best_md / 1e6,
              raw_bytes / best_md / 1e9);
+    free(mem);
     if (chk == 0.123) printf("(checksum)\n");
     printf("\n");
     remove(path[z]);
