@@ -16,9 +16,9 @@
 #define POOL 512 /* distinct events, reused cyclically */
 
 typedef struct pool_event {
-  na64_f1_hit f1[200];
-  na64_sadc_waveform sadc[4];
-  na64_apv_hit apv[20];
+  na64_daq_f1_hit f1[200];
+  na64_daq_sadc_waveform sadc[4];
+  na64_daq_apv_hit apv[20];
 } pool_event;
 
 /* CPU time of this process (user + system): the throughput of one core even when other jobs share
@@ -39,7 +39,7 @@ static void make_pool(pool_event *p)
     int chips[40];
     for (int c = 0; c < 40; ++c) chips[c] = (int)(na64_rng_u64(&r) % 128);
     for (int k = 0; k < 200; ++k) {
-      na64_f1_hit *h = &p[e].f1[k];
+      na64_daq_f1_hit *h = &p[e].f1[k];
       memset(h, 0, sizeof *h);
       int key = chips[na64_rng_u64(&r) % 40];
       h->port = (uint8_t)(key >> 3);
@@ -49,7 +49,7 @@ static void make_pool(pool_event *p)
       h->time_units = (uint16_t)(trig + 200 + na64_rng_u64(&r) % 1200); /* drift times up to ~150 ns */
     }
     for (int k = 0; k < 4; ++k) {
-      na64_sadc_waveform *w = &p[e].sadc[k];
+      na64_daq_sadc_waveform *w = &p[e].sadc[k];
       memset(w, 0, sizeof *w);
       w->port = (uint8_t)k;
       w->channel = (uint8_t)(na64_rng_u64(&r) % 64);
@@ -60,7 +60,7 @@ static void make_pool(pool_event *p)
       for (int s = 0; s < 32; ++s) w->samples[s] = (uint16_t)((s % 2 ? 190 : 200) + (s >= 10 && s < 16 ? 1800 : 0));
     }
     for (int k = 0; k < 20; ++k) {
-      na64_apv_hit *a = &p[e].apv[k];
+      na64_daq_apv_hit *a = &p[e].apv[k];
       memset(a, 0, sizeof *a);
       a->chip = (uint8_t)(na64_rng_u64(&r) % 8);
       a->channel = (uint8_t)(na64_rng_u64(&r) % 128);
@@ -78,7 +78,7 @@ static int write_run(na64_daq_writer *w, const pool_event *p, long n)
   memset(&h, 0, sizeof h);
   h.type = NA64_DAQ_PHYSICS_EVENT;
   h.run = 3000;
-  na64_daq_equipment_header ef = na64_daq_f1_equipment(612, NA64_F1_DEFAULT_BIN_NS);
+  na64_daq_equipment_header ef = na64_daq_f1_equipment(612, NA64_DAQ_F1_DEFAULT_BIN_NS);
   na64_daq_equipment_header es = na64_daq_sadc_equipment(700, 12.5);
   na64_daq_equipment_header ea = na64_daq_apv_equipment(800, 25.0);
   for (long i = 0; i < n; ++i) {
@@ -101,9 +101,9 @@ fail:
   return 1;
 }
 
-static na64_f1_hit fh[4096];
-static na64_sadc_waveform sw[64];
-static na64_apv_hit ah[4096];
+static na64_daq_f1_hit fh[4096];
+static na64_daq_sadc_waveform sw[64];
+static na64_daq_apv_hit ah[4096];
 
 /* Read every event; decode = 1: decode every block. Returns the checksum; *bytes = uncompressed bytes. */
 static double read_run(na64_daq_reader *r, int decode, double *bytes, long *nhits)

@@ -345,20 +345,20 @@ typedef struct na64_daq_decode_stats {
 
 /* ---- F1 TDC (straw tubes) ---- */
 
-#define NA64_F1_DEFAULT_BIN_NS 0.1289 /* F1 normal-resolution bin (estimate, see docs/raw-format.md) */
+#define NA64_DAQ_F1_DEFAULT_BIN_NS 0.1289 /* F1 normal-resolution bin (estimate, see docs/raw-format.md) */
 
 enum {
-  NA64_F1_TRAILING = 1u << 0,       /* trailing-edge measurement (leading edge otherwise) */
-  NA64_F1_TBO = 1u << 1,            /* the chip header flagged a trigger-buffer overflow */
-  NA64_F1_CHIP_ERROR = 1u << 2,     /* the chip trailer flagged an error */
-  NA64_F1_EVENT_MISMATCH = 1u << 3, /* the chip header's event number != the event's */
-  NA64_F1_NO_HEADER = 1u << 4,      /* no matching chip header: trigger time unknown, time_ns = raw */
-  NA64_F1_BAD_TRAILER = 1u << 5     /* chip block not closed by a matching trailer / count differs */
+  NA64_DAQ_F1_TRAILING = 1u << 0,       /* trailing-edge measurement (leading edge otherwise) */
+  NA64_DAQ_F1_TBO = 1u << 1,            /* the chip header flagged a trigger-buffer overflow */
+  NA64_DAQ_F1_CHIP_ERROR = 1u << 2,     /* the chip trailer flagged an error */
+  NA64_DAQ_F1_EVENT_MISMATCH = 1u << 3, /* the chip header's event number != the event's */
+  NA64_DAQ_F1_NO_HEADER = 1u << 4,      /* no matching chip header: trigger time unknown, time_ns = raw */
+  NA64_DAQ_F1_BAD_TRAILER = 1u << 5     /* chip block not closed by a matching trailer / count differs */
 };
 
-/* One F1 hit. Encoders read port, chip, channel, flags & NA64_F1_TRAILING, time_units and
+/* One F1 hit. Encoders read port, chip, channel, flags & NA64_DAQ_F1_TRAILING, time_units and
  * trigger_units; decoders fill every field. */
-typedef struct na64_f1_hit {
+typedef struct na64_daq_f1_hit {
   double time_ns;         /* (time - trigger) * bin: hit time relative to the trigger, ns */
   uint32_t source_id;     /* equipmentId of the block */
   int32_t rel_units;      /* time_units - trigger_units, wrapped into [-32768, 32767] TDC bins */
@@ -367,101 +367,101 @@ typedef struct na64_f1_hit {
   uint8_t port;           /* 0..15 */
   uint8_t chip;           /* 0..7 */
   uint8_t channel;        /* 0..7 */
-  uint8_t flags;          /* NA64_F1_* */
-} na64_f1_hit;
+  uint8_t flags;          /* NA64_DAQ_F1_* */
+} na64_daq_f1_hit;
 
 /* Equipment header of an F1 block of source `source_id` with TDC bin `bin_ns` (> 0, < 4 us). */
 na64_daq_equipment_header na64_daq_f1_equipment(uint32_t source_id, double bin_ns);
-/* Bin width of a block (type_attribute[1] in femtoseconds); NA64_F1_DEFAULT_BIN_NS if 0. */
+/* Bin width of a block (type_attribute[1] in femtoseconds); NA64_DAQ_F1_DEFAULT_BIN_NS if 0. */
 double na64_daq_f1_bin_ns(const na64_daq_equipment_header *eh);
 
 /* Upper bound of the words na64_daq_f1_encode writes for n hits. */
-#define NA64_F1_MAX_WORDS(n) (3 * (size_t)(n))
+#define NA64_DAQ_F1_MAX_WORDS(n) (3 * (size_t)(n))
 /* Encode hits in any order: they are grouped by (port, chip), ascending, keeping their order within a
  * chip; each chip gets header (its trigger time, the low 6 bits of `event`), data words, trailer.
  * All hits of one chip must share trigger_units. */
-int na64_daq_f1_encode(const na64_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+int na64_daq_f1_encode(const na64_daq_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                        size_t *nwords, na64_err *err);
 /* Decode an F1 block into hits[0..*nhits). At most one hit per word, so cap >= eq->nwords always
  * suffices (NA64_ERANGE if cap is reached first). expected_event >= 0: flag chips whose header event
  * number differs from expected_event & 63. stats may be NULL. */
-int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f1_hit *hits, size_t cap,
+int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_daq_f1_hit *hits, size_t cap,
                        size_t *nhits, na64_daq_decode_stats *stats, na64_err *err);
 
 /* A growable list of hits, for decoding whole events. */
-typedef struct na64_f1_hit_list {
-  na64_f1_hit *hits;
+typedef struct na64_daq_f1_hit_list {
+  na64_daq_f1_hit *hits;
   size_t n, cap;
-} na64_f1_hit_list;
-void na64_f1_hit_list_init(na64_f1_hit_list *l);
-void na64_f1_hit_list_release(na64_f1_hit_list *l);
+} na64_daq_f1_hit_list;
+NA64_API void na64_daq_f1_hit_list_init(na64_daq_f1_hit_list *l);
+NA64_API void na64_daq_f1_hit_list_release(na64_daq_f1_hit_list *l);
 /* Append the hits of every F1 block of the event (list->n is NOT reset), checking chip event numbers
  * against the event's number in burst. Returns NA64_OK, NA64_EFORMAT (some words bad, the rest decoded)
  * or NA64_ENOMEM. stats (may be NULL) accumulates over the blocks. */
-int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_f1_hit_list *list,
+int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_daq_f1_hit_list *list,
                              na64_daq_decode_stats *stats, na64_err *err);
 
 /* ---- sampling ADC (MSADC-like: two interleaved ADCs, even and odd samples) ---- */
 
-#define NA64_SADC_MAX_SAMPLES 255
-#define NA64_SADC_DEFAULT_PERIOD_NS 12.5 /* 80 MS/s from two interleaved 40 MS/s ADCs (estimate) */
+#define NA64_DAQ_SADC_MAX_SAMPLES 255
+#define NA64_DAQ_SADC_DEFAULT_PERIOD_NS 12.5 /* 80 MS/s from two interleaved 40 MS/s ADCs (estimate) */
 
 enum {
-  NA64_SADC_TRUNCATED = 1u << 0, /* fewer sample words than the header announced */
-  NA64_SADC_BAD_RESERVED = 1u << 1 /* reserved header bits were not zero */
+  NA64_DAQ_SADC_TRUNCATED = 1u << 0, /* fewer sample words than the header announced */
+  NA64_DAQ_SADC_BAD_RESERVED = 1u << 1 /* reserved header bits were not zero */
 };
 
-typedef struct na64_sadc_waveform {
+typedef struct na64_daq_sadc_waveform {
   uint32_t source_id;
   uint8_t port;       /* 0..15 */
   uint8_t channel;    /* 0..63 */
   uint16_t nsamples;  /* 0..255 */
-  uint16_t flags;     /* NA64_SADC_* */
+  uint16_t flags;     /* NA64_DAQ_SADC_* */
   uint16_t has_pedestals;  /* 1 if the module sent its even/odd pedestals */
   double pedestal_even;    /* ADC counts, resolution 1/8 (0 if absent) */
   double pedestal_odd;
-  uint16_t samples[NA64_SADC_MAX_SAMPLES + 1]; /* 12-bit ADC counts; sample 2k from the even ADC */
-} na64_sadc_waveform;
+  uint16_t samples[NA64_DAQ_SADC_MAX_SAMPLES + 1]; /* 12-bit ADC counts; sample 2k from the even ADC */
+} na64_daq_sadc_waveform;
 
 na64_daq_equipment_header na64_daq_sadc_equipment(uint32_t source_id, double period_ns);
 double na64_daq_sadc_period_ns(const na64_daq_equipment_header *eh);
 /* Words needed for n waveforms. */
-size_t na64_daq_sadc_encoded_words(const na64_sadc_waveform *w, size_t n);
-int na64_daq_sadc_encode(const na64_sadc_waveform *w, size_t n, uint32_t *out, size_t cap, size_t *nwords,
+size_t na64_daq_sadc_encoded_words(const na64_daq_sadc_waveform *w, size_t n);
+int na64_daq_sadc_encode(const na64_daq_sadc_waveform *w, size_t n, uint32_t *out, size_t cap, size_t *nwords,
                          na64_err *err);
 /* At most one waveform per header word: cap >= eq->nwords suffices. */
-int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, size_t cap, size_t *n,
+int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *out, size_t cap, size_t *n,
                          na64_daq_decode_stats *stats, na64_err *err);
 /* Even/odd pedestals as the means of the even and odd samples among the first nfront samples (the
  * na64sw "pedestals by front" method); NA64_EINVAL if nfront < 2 or > nsamples. */
-int na64_sadc_pedestals_from_front(const na64_sadc_waveform *w, int nfront, double *even, double *odd,
-                                   na64_err *err);
+NA64_API int na64_daq_sadc_pedestals_from_front(const na64_daq_sadc_waveform *w, int nfront, double *even,
+                                                double *odd, na64_err *err);
 
 /* ---- APV25 (Micromegas, GEM): three time samples per strip ---- */
 
-#define NA64_APV_DEFAULT_PERIOD_NS 25.0 /* APV25 samples at the 40 MHz LHC-like clock */
+#define NA64_DAQ_APV_DEFAULT_PERIOD_NS 25.0 /* APV25 samples at the 40 MHz LHC-like clock */
 
 enum {
-  NA64_APV_INCOMPLETE = 1u << 0,    /* the second word of the hit is missing: amp[1], amp[2] = 0 */
-  NA64_APV_EVENT_MISMATCH = 1u << 1 /* the chip header's event number != the event's */
+  NA64_DAQ_APV_INCOMPLETE = 1u << 0,    /* the second word of the hit is missing: amp[1], amp[2] = 0 */
+  NA64_DAQ_APV_EVENT_MISMATCH = 1u << 1 /* the chip header's event number != the event's */
 };
 
-typedef struct na64_apv_hit {
+typedef struct na64_daq_apv_hit {
   uint32_t source_id;
   uint8_t chip;     /* 0..63 */
   uint8_t channel;  /* 0..127 */
-  uint16_t flags;   /* NA64_APV_* */
+  uint16_t flags;   /* NA64_DAQ_APV_* */
   uint16_t amp[3];  /* 12-bit amplitudes of the three time samples */
   uint16_t event;   /* event number from the chip header (12 bits) */
-} na64_apv_hit;
+} na64_daq_apv_hit;
 
 na64_daq_equipment_header na64_daq_apv_equipment(uint32_t source_id, double period_ns);
-#define NA64_APV_MAX_WORDS(n) (3 * (size_t)(n))
+#define NA64_DAQ_APV_MAX_WORDS(n) (3 * (size_t)(n))
 /* Hits grouped by chip (ascending, order kept within a chip; at most 255 hits per chip); each chip
  * gets a header with `event` & 0xFFF and its hit count, then two words per hit. */
-int na64_daq_apv_encode(const na64_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+int na64_daq_apv_encode(const na64_daq_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                         size_t *nwords, na64_err *err);
-int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_apv_hit *hits, size_t cap,
+int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_daq_apv_hit *hits, size_t cap,
                         size_t *nhits, na64_daq_decode_stats *stats, na64_err *err);
 
 /* ---- human-readable words (for `na64 dump`) ---- */

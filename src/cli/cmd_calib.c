@@ -299,7 +299,7 @@ int cmd_calib(int argc, char **argv)
   if (fmt == FMT_TABLE)
     printf("# %s: %llu physics events of runs %d-%d (setup %s), %llu straw hits, TDC bin %.4f ns\n", path,
            (unsigned long long)used, fs.first, fs.last, ri0.iov.setup,
-           (unsigned long long)na64_straw_calib_entries(cal), fs.bin_ns > 0 ? fs.bin_ns : NA64_F1_DEFAULT_BIN_NS);
+           (unsigned long long)na64_straw_calib_entries(cal), fs.bin_ns > 0 ? fs.bin_ns : NA64_DAQ_F1_DEFAULT_BIN_NS);
   static const char *const names[] = {"plane",     "channels",  "calibrated", "fit",      "template",
                                       "hits",      "t0_mean_ns", "t0_rms_ns", "t0_min_ns", "t0_max_ns",
                                       "sigma_t_ns", "t_max_ns",  "rt_points", "sigma_r_um", "status"};

@@ -103,8 +103,8 @@ typedef struct counts {
 } counts;
 
 /* Decode every known block of the event to count hits and layout errors. */
-static void count_event(const na64_daq_event *ev, long equipment, counts *c, na64_f1_hit **fh,
-                        na64_sadc_waveform **sw, na64_apv_hit **ah, size_t *cap)
+static void count_event(const na64_daq_event *ev, long equipment, counts *c, na64_daq_f1_hit **fh,
+                        na64_daq_sadc_waveform **sw, na64_daq_apv_hit **ah, size_t *cap)
 {
   size_t cur = 0;
   na64_daq_equipment eq;
@@ -114,11 +114,11 @@ static void count_event(const na64_daq_event *ev, long equipment, counts *c, na6
     c->blocks++;
     if (eq.nwords > *cap) {
       size_t nc = eq.nwords;
-      na64_f1_hit *a = realloc(*fh, nc * sizeof **fh);
+      na64_daq_f1_hit *a = realloc(*fh, nc * sizeof **fh);
       if (a) *fh = a;
-      na64_sadc_waveform *b = realloc(*sw, nc * sizeof **sw);
+      na64_daq_sadc_waveform *b = realloc(*sw, nc * sizeof **sw);
       if (b) *sw = b;
-      na64_apv_hit *x = realloc(*ah, nc * sizeof **ah);
+      na64_daq_apv_hit *x = realloc(*ah, nc * sizeof **ah);
       if (x) *ah = x;
       if (!a || !b || !x) continue;
       *cap = nc;
@@ -201,9 +201,9 @@ int cmd_dump(int argc, char **argv)
   if (na64_daq_reader_open(path, &ro, &r, &err) != NA64_OK) return cli_fail("dump", &err);
 
   counts c = {0};
-  na64_f1_hit *fh = NULL;
-  na64_sadc_waveform *sw = NULL;
-  na64_apv_hit *ah = NULL;
+  na64_daq_f1_hit *fh = NULL;
+  na64_daq_sadc_waveform *sw = NULL;
+  na64_daq_apv_hit *ah = NULL;
   size_t cap = 0;
   na64_daq_event ev;
   uint64_t n = 0;

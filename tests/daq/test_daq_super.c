@@ -130,11 +130,11 @@ static void test_super_layout(void **state)
   }
   assert_int_equal(k, 3);
   {
-    na64_f1_hit_list l;
-    na64_f1_hit_list_init(&l);
+    na64_daq_f1_hit_list l;
+    na64_daq_f1_hit_list_init(&l);
     assert_int_equal(na64_daq_f1_decode_event(&ev, &l, NULL, &err), NA64_OK);
     assert_int_equal(l.n, g.nf1); /* the decoders see the blocks whatever the nesting */
-    na64_f1_hit_list_release(&l);
+    na64_daq_f1_hit_list_release(&l);
   }
   na64_daq_reader_close(r);
   seen s;

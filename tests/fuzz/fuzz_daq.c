@@ -28,9 +28,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void decode_all(const na64_daq_equipment *eq, long expected)
 {
   size_t cap = eq->nwords ? eq->nwords : 1;
-  na64_f1_hit *fh = malloc(cap * sizeof *fh);
-  na64_sadc_waveform *sw = malloc(cap * sizeof *sw);
-  na64_apv_hit *ah = malloc(cap * sizeof *ah);
+  na64_daq_f1_hit *fh = malloc(cap * sizeof *fh);
+  na64_daq_sadc_waveform *sw = malloc(cap * sizeof *sw);
+  na64_daq_apv_hit *ah = malloc(cap * sizeof *ah);
   CHECK(fh && sw && ah);
   size_t n;
   na64_err err;
@@ -40,7 +40,7 @@ static void decode_all(const na64_daq_equipment *eq, long expected)
   for (size_t i = 0; i < n; ++i) CHECK(fh[i].port < 16 && fh[i].chip < 8 && fh[i].channel < 8);
   st = na64_daq_sadc_decode(eq, sw, cap, &n, NULL, &err);
   CHECK(st == NA64_OK || st == NA64_EFORMAT);
-  for (size_t i = 0; i < n; ++i) CHECK(sw[i].nsamples <= NA64_SADC_MAX_SAMPLES);
+  for (size_t i = 0; i < n; ++i) CHECK(sw[i].nsamples <= NA64_DAQ_SADC_MAX_SAMPLES);
   st = na64_daq_apv_decode(eq, expected, ah, cap, &n, NULL, &err);
   CHECK(st == NA64_OK || st == NA64_EFORMAT);
   na64_daq_describer d;

@@ -43,7 +43,7 @@ static void *run(int compress, int super, uint32_t version, size_t *n)
     if (h.type == 7) {
       uint32_t words[64];
       size_t nw;
-      na64_f1_hit f[5];
+      na64_daq_f1_hit f[5];
       memset(f, 0, sizeof f);
       for (int k = 0; k < 5; ++k) {
         f[k].port = (uint8_t)(k % 3);
@@ -55,7 +55,7 @@ static void *run(int compress, int super, uint32_t version, size_t *n)
       na64_daq_equipment_header eh = na64_daq_f1_equipment(612, 0.1289);
       if (na64_daq_f1_encode(f, 5, i, words, 64, &nw, &err) || na64_daq_writer_add_equipment(w, &eh, words, nw, &err))
         exit(1);
-      static na64_sadc_waveform s;
+      static na64_daq_sadc_waveform s;
       memset(&s, 0, sizeof s);
       s.channel = 4;
       s.nsamples = 8;
@@ -66,7 +66,7 @@ static void *run(int compress, int super, uint32_t version, size_t *n)
       eh = na64_daq_sadc_equipment(700, 12.5);
       if (na64_daq_sadc_encode(&s, 1, words, 64, &nw, &err) || na64_daq_writer_add_equipment(w, &eh, words, nw, &err))
         exit(1);
-      na64_apv_hit a[2];
+      na64_daq_apv_hit a[2];
       memset(a, 0, sizeof a);
       a[0].chip = 1;
       a[0].channel = 17;

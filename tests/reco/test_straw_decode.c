@@ -10,9 +10,9 @@
 #include "reco/straw_gen.h"
 
 /* An F1 hit on the DAQ channel of (plane, wire) of g at time t_ns relative to the trigger. */
-static na64_f1_hit hit_on(const na64_geom *g, int plane, int wire, double t_ns)
+static na64_daq_f1_hit hit_on(const na64_geom *g, int plane, int wire, double t_ns)
 {
-  na64_f1_hit h;
+  na64_daq_f1_hit h;
   memset(&h, 0, sizeof h);
   uint32_t src, port, chip, chan;
   na64_geom_key_unpack(g->planes[plane].daq_key[wire], &src, &port, &chip, &chan);
@@ -35,7 +35,7 @@ static void test_decode_by_hand(void **state)
   assert_int_equal(na64_straw_decoder_new(g, NULL, &d, &err), NA64_OK);
 
   /* mapped hits: plane, wire and t0 subtraction (the default database's nominal t0) */
-  na64_f1_hit in[4] = {hit_on(g, x1, 17, 80.0), hit_on(g, y2, 95, 45.5), hit_on(g, x1, 0, 41.0), hit_on(g, x1, 63, 300.0)};
+  na64_daq_f1_hit in[4] = {hit_on(g, x1, 17, 80.0), hit_on(g, y2, 95, 45.5), hit_on(g, x1, 0, 41.0), hit_on(g, x1, 63, 300.0)};
   na64_straw_digit out[8];
   size_t n = 0;
   na64_straw_decode_stats st;
@@ -54,14 +54,14 @@ static void test_decode_by_hand(void **state)
   assert_int_equal(st.out_of_window, 1);
 
   /* bad input among good hits: all counted, the good ones still delivered, the first culprit named */
-  na64_f1_hit bad[7];
+  na64_daq_f1_hit bad[7];
   bad[0] = hit_on(g, x1, 5, 60);
   bad[1] = hit_on(g, x1, 5, 60);
   bad[1].port = 15; /* no straw on port 15 of source 400 in this setup */
   bad[2] = hit_on(g, x1, 6, 60);
-  bad[2].flags = NA64_F1_TRAILING;
+  bad[2].flags = NA64_DAQ_F1_TRAILING;
   bad[3] = hit_on(g, x1, 7, 60);
-  bad[3].flags = NA64_F1_NO_HEADER;
+  bad[3].flags = NA64_DAQ_F1_NO_HEADER;
   bad[4] = hit_on(g, x1, 8, NAN);
   bad[5] = hit_on(g, x1, 9, -1e6); /* far before the window */
   bad[6] = hit_on(g, y2, 3, 50);
@@ -80,7 +80,7 @@ static void test_decode_by_hand(void **state)
   assert_int_equal(st.out_of_window, 1);
 
   /* an F1 hit on a calorimeter channel (source 600 is the ECAL's SADC) */
-  na64_f1_hit calo;
+  na64_daq_f1_hit calo;
   memset(&calo, 0, sizeof calo);
   calo.source_id = 600;
   calo.port = 1;
@@ -169,7 +169,7 @@ static void test_decode_events(void **state)
     for (size_t k = 0; k < truth.ntruth; ++k) {
       const na64_straw_truth *tr = &truth.truth[k];
       if (tr->hit < 0) continue;
-      const na64_f1_hit *fh = &truth.hits[tr->hit];
+      const na64_daq_f1_hit *fh = &truth.hits[tr->hit];
       int found = 0;
       for (size_t j = 0; j < list.n; ++j)
         if (list.digits[j].plane == tr->plane && list.digits[j].wire == tr->wire && list.digits[j].raw == fh->time_ns)
@@ -212,11 +212,11 @@ static void test_decode_events(void **state)
   size_t before;
   assert_int_equal(na64_daq_reader_next_event(rd, &ev, &err), NA64_OK);
   {
-    na64_f1_hit_list l;
-    na64_f1_hit_list_init(&l);
+    na64_daq_f1_hit_list l;
+    na64_daq_f1_hit_list_init(&l);
     na64_daq_f1_decode_event(&ev, &l, NULL, NULL);
     before = l.n;
-    na64_f1_hit_list_release(&l);
+    na64_daq_f1_hit_list_release(&l);
   }
   assert_int_equal(na64_straw_decode_event(dec, &ev, &list, NULL, &err), NA64_EFORMAT);
   printf("  damaged word: %s (%zu digits of %zu hits)\n", err.msg, list.n, before);
