@@ -446,9 +446,10 @@ static inline const uint8_t *cat(const na64_daq_reader *r) { return r->in + (r->
 static void close_cbad(na64_daq_reader *r, uint64_t upto)
 {
   if (!r->cbad) return;
+  r->cbad = 0;
+  if (upto <= r->cbad_start) return;
   add_region(r, r->cbad_start, upto - r->cbad_start, NA64_DAQ_NO_FRAME, NA64_DAQ_BAD_FRAME, r->cbad_detail);
   r->st.bad_frames++;
-  r->cbad = 0;
 }
 
 static void open_cbad(na64_daq_reader *r, uint64_t at_ofs, const char *detail)
@@ -465,6 +466,7 @@ static int skip_to_frame_magic(na64_daq_reader *r, na64_err *err)
   r->cpos++;
   for (;;) {
     NA64_CALL(input_fill(r, r->cpos, 4, err));
+    if (r->cpos < r->in_ofs) r->cpos = r->in_ofs; /* bytes already passed in a stream */
     const uint8_t *p = cat(r);
     size_t n = (size_t)cavail(r);
     for (size_t q = 0; q + 4 <= n; ++q) {
