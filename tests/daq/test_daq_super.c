@@ -309,6 +309,33 @@ static void test_ldc_map_from_cond(void **state)
   assert_int_equal(na64_daq_ldc_map_from_cond(&rec, &m, &nm, &err), NA64_EFORMAT);
 }
 
+/* The default conditions database (built from sql/setups) groups the sources of every setup as
+ * sql/setups says: APV trackers on LDC 1, straw F1 on LDC 2, sampling ADCs on LDC 3. */
+static void test_ldc_map_of_default_db(void **state)
+{
+  (void)state;
+  static const int runs[3] = {1500, 2900, 4250}; /* invisible 2016, visible 2017, visible 2018 */
+  for (int k = 0; k < 3; ++k) {
+    na64_cond *db;
+    na64_err err;
+    if (na64_cond_open(NA64_BINARY_DIR "/conditions.db", NA64_COND_READONLY, &db, &err)) fail_msg("%s", err.msg);
+    na64_cond_records *rec;
+    if (na64_cond_fetch(db, runs[k], &rec, &err)) fail_msg("%s", err.msg);
+    na64_daq_ldc_entry *m;
+    size_t nm;
+    assert_int_equal(na64_daq_ldc_map_from_cond(rec, &m, &nm, &err), NA64_OK);
+    assert_true(nm >= 5);
+    for (size_t i = 0; i < nm; ++i) {
+      uint32_t src = m[i].source_id, want = src / 100 == 5 ? 1 : src / 100 == 4 ? 2 : src / 100 == 6 ? 3 : 0;
+      if (m[i].ldc_id != want) fail_msg("run %d: source %u on LDC %u, expected %u", runs[k], src, m[i].ldc_id, want);
+    }
+    assert_int_equal(m[0].source_id, 400);
+    free(m);
+    na64_cond_records_free(rec);
+    na64_cond_close(db);
+  }
+}
+
 /* ---- streamed input ---- */
 
 /* Write the given parts into the write end of a FIFO/pipe from a child process. */
@@ -492,6 +519,7 @@ int main(void)
       cmocka_unit_test(test_header_extension),
       cmocka_unit_test(test_super_damage),
       cmocka_unit_test(test_ldc_map_from_cond),
+      cmocka_unit_test(test_ldc_map_of_default_db),
       cmocka_unit_test(test_fifo),
       cmocka_unit_test(test_pipe_of_zeros),
       cmocka_unit_test(test_zstd_frame_larger_than_window),
