@@ -232,7 +232,7 @@ int main(int argc, char **argv)
         if (t < best_md) best_md = t;
       }
     }
-    printf("  read (events only, mmap'd file)  : %8.0f MB/s\n", raw_bytes / best_r / 1e6);
+    printf("  read (events only, from the file): %8.0f MB/s\n", raw_bytes / best_r / 1e6);
     printf("  read + decode all blocks (file)  : %8.0f MB/s  %8.3g hits/s  %5.2f GB/s/core\n", raw_bytes / best_rd / 1e6,
            hits / best_rd, raw_bytes / best_rd / 1e9);
     if (z != SUPER_ZSTD)

@@ -218,9 +218,9 @@ typedef struct na64_daq_reader_options {
   size_t max_frame_size;  /* zstd frames up to this size are decoded whole (their checksum checked)
                              before their events are delivered; larger frames, of any size, are
                              streamed through a window of this size (0: 64 MiB) */
-  size_t stream_window;   /* non-regular inputs (pipes, devices) are read through a window of this
-                             many bytes, grown only to hold one event and its successor's magic
-                             (0: 1 MiB); small values let tests stream with little data */
+  size_t stream_window;   /* files, pipes and devices are read through a window of this many bytes,
+                             grown only to hold one event and its successor's magic (0: 1 MiB);
+                             small values let tests stream with little data */
   size_t max_regions;     /* regions kept for na64_daq_reader_regions (0: 10000; all are counted) */
   na64_daq_region_fn on_region; /* called for every bad region as it is found (may be NULL) */
   void *user;
@@ -241,14 +241,14 @@ typedef struct na64_daq_reader_stats {
   uint64_t ldc_subevents;                        /* LDC sub-events in the delivered super events */
   uint64_t buffer_peak;                          /* largest window allocated (streamed input and
                                                     decompressed frames): the reader's memory bound */
-  int streamed;                                  /* 1 if the input is read as a stream (not mapped) */
+  int streamed;                                  /* 1 if read through the window (files, pipes), 0 in memory */
 } na64_daq_reader_stats;
 
 typedef struct na64_daq_reader na64_daq_reader;
 
-/* Open a DATE file, plain or zstd-compressed (detected from the first four bytes). A regular file is
- * memory-mapped; anything else (pipe, FIFO, device, or a file that cannot be mapped) is streamed
- * through a bounded window, never read whole. opt may be NULL for the defaults.
+/* Open a DATE file, plain or zstd-compressed (detected from the first four bytes). Whatever it is
+ * (file, pipe, FIFO, device), it is read through a bounded window, never whole and never mapped (a
+ * mapped file that shrinks under the reader would raise SIGBUS). opt may be NULL for the defaults.
  * Fails with NA64_EIO and a message naming the file if it cannot be opened. */
 int na64_daq_reader_open(const char *path, const na64_daq_reader_options *opt, na64_daq_reader **out,
                          na64_err *err);

@@ -1,18 +1,22 @@
-/* DATE reader: plain or zstd-framed input, mapped (regular files, memory) or streamed through a bounded
- * window (pipes, devices, zstd frames of any size); plain and super events; per-event recovery; a record
- * of every bad byte range. Format: docs/raw-format.md; zstd frame format: RFC 8878 §3.1.
+/* DATE reader: plain or zstd-framed input, in memory or read through a bounded window (files, pipes,
+ * devices; zstd frames of any size); plain and super events; per-event recovery; a record of every bad
+ * byte range. Format: docs/raw-format.md; zstd frame format: RFC 8878 §3.1.
+ *
+ * Files are read with read(2) into the window rather than memory-mapped: a mapped file that shrinks
+ * while it is read (a DAQ file rotated or truncated by another process) kills the reader with SIGBUS,
+ * and where page faults are expensive (virtual machines) filling a reused window is also 2-3 times
+ * faster (docs/performance.md).
  *
  * The scanner works on a "segment" (the plain input, or the decompressed content of one zstd frame)
  * of which a window [wofs, wofs + wn) is in memory; weof says whether the window reaches the end of
  * the segment. When the scanner needs bytes beyond the window it returns NEED and the caller slides
  * the window (dropping bytes before keep_from()) and refills it from the file descriptor or the zstd
- * stream. Mapped input is one window holding the whole segment. */
+ * stream. Input in memory is one window holding the whole segment. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -36,9 +40,9 @@ struct na64_daq_reader {
   na64_daq_reader_options opt;
   int compressed;
   int fd;              /* streamed input (else -1) */
-  void *map;           /* mapped file (or NULL) */
-  size_t map_size;
-  /* raw input window: the whole input when mapped or in memory, else a buffer refilled from fd */
+  int seekable;        /* the streamed input is a regular file: seek with lseek */
+  int silent;          /* after a seek: the bytes passed over are not reported */
+  /* raw input window: the whole input when in memory, else a buffer refilled from fd */
   const uint8_t *in;   /* bytes of the input from file offset in_ofs */
   size_t in_n;
   uint64_t in_ofs;
@@ -266,7 +270,8 @@ static void close_bad(na64_daq_reader *r, uint64_t q)
              (unsigned long long)(q - r->bad_start));
     reason = NA64_DAQ_BAD_SIZE;
   }
-  add_region(r, r->bad_start, q - r->bad_start, r->fofs, reason, r->bad_detail);
+  if (!r->silent) add_region(r, r->bad_start, q - r->bad_start, r->fofs, reason, r->bad_detail);
+  r->silent = 0;
   r->in_bad = 0;
   r->pos = q;
 }
@@ -352,8 +357,8 @@ static int segment_next(na64_daq_reader *r, na64_daq_event *ev, na64_err *err)
     int e = end_ok(r, p, sz);
     if (e < 0) return need_more(r, p + sz + 8);
     if (e && p + sz + 8 <= wend(r)) {
-      /* Checking an event jumps from header to header, each a likely cache miss (and, mapped, a page
-       * fault): start loading the event after the next one now, while this one is checked and used. */
+      /* Checking an event jumps from header to header, each a likely cache miss: start loading the
+       * event after the next one now, while this one is checked and used. */
       const uint8_t *nx = at(r, p + sz);
       uint64_t e2 = p + sz + daq_get32(nx, daq_rd32(nx + DAQ_OFF_MAGIC) == NA64_DAQ_MAGIC_SWAPPED);
       if (e2 < wend(r)) {
@@ -652,21 +657,85 @@ int na64_daq_reader_next_event(na64_daq_reader *r, na64_daq_event *ev, na64_err 
   }
 }
 
+/* Does the input start with a super event? Then, after a seek, the complete-looking events inside
+ * super events are their LDC sub-events, and only super events are taken as the next event. */
+static int starts_with_super(const na64_daq_reader *r)
+{
+  uint8_t h[64];
+  if (r->fd >= 0) {
+    if (pread(r->fd, h, sizeof h, 0) != (ssize_t)sizeof h) return 0;
+  } else {
+    if (r->in_n < sizeof h) return 0;
+    memcpy(h, r->in, sizeof h);
+  }
+  if (!daq_has_magic(h)) return 0;
+  int sw = daq_rd32(h + DAQ_OFF_MAGIC) == NA64_DAQ_MAGIC_SWAPPED;
+  return (daq_get32(h + DAQ_OFF_ATTR2, sw) & NA64_DAQ_ATTR_SUPER_EVENT) != 0;
+}
+
+/* Seek in a file read through the window: restart the window at the offset (one byte before it for
+ * compressed files, where the search for a frame magic starts after cpos), then look for the first
+ * event (or frame) without reporting the bytes passed over. */
+static int seek_fd(na64_daq_reader *r, uint64_t offset, na64_err *err)
+{
+  if (!r->seekable) return na64_err_set(err, NA64_EINVAL, "%s: cannot seek in a pipe or device", r->name);
+  uint64_t start = offset, back = r->compressed && offset > 0 ? 1 : 0;
+  if (lseek(r->fd, (off_t)(start - back), SEEK_SET) < 0)
+    return na64_err_set(err, NA64_EIO, "cannot seek in '%s': %s", r->name, strerror(errno));
+  r->in_ofs = start - back;
+  r->in_n = 0;
+  r->in_eof = 0;
+  r->in_bad = 0;
+  r->cbad = 0;
+  if (r->compressed) {
+    r->in_frame = 0;
+    r->fofs = NA64_DAQ_NO_FRAME;
+    r->cpos = start - back;
+    NA64_CALL(input_fill(r, r->cpos, 8, err));
+    if (back || cavail(r) < 4 || (daq_rd32(cat(r)) != ZSTD_MAGICNUMBER &&
+                                  (daq_rd32(cat(r)) & ZSTD_SKIPPABLE_MASK) != ZSTD_SKIPPABLE_MAGIC))
+      NA64_CALL(skip_to_frame_magic(r, err));
+    NA64_CALL(input_fill(r, r->cpos, 4, err));
+    r->st.bytes_read = r->cpos;
+    return cavail(r) ? NA64_OK : NA64_EEOF;
+  }
+  r->w = r->in;
+  r->wn = 0;
+  r->wofs = start;
+  r->weof = 0;
+  r->pos = start;
+  r->in_bad = 1; /* a silent bad region from the offset to the first event */
+  r->silent = 1;
+  r->bad_start = r->scan = start;
+  r->bad_claim = 0;
+  r->bad_super = starts_with_super(r);
+  for (;;) {
+    int s = resync(r);
+    if (s == SEG_EVENT) break;
+    if (s == SEG_END) break;
+    NA64_CALL(plain_refill(r, err));
+  }
+  r->silent = 0;
+  r->st.bytes_read = r->pos;
+  return r->pos < wend(r) || !r->weof ? NA64_OK : NA64_EEOF;
+}
+
 int na64_daq_reader_seek(na64_daq_reader *r, uint64_t offset, na64_err *err)
 {
   if (!r) return na64_err_set(err, NA64_EINVAL, "na64_daq_reader_seek: NULL reader");
-  if (r->fd >= 0) return na64_err_set(err, NA64_EINVAL, "%s: cannot seek in a streamed input", r->name);
+  if (r->fd >= 0) return seek_fd(r, offset, err);
   size_t size = r->in_n;
   size_t start = offset > size ? size : (size_t)offset;
   r->in_bad = 0;
   r->cbad = 0;
   if (!r->compressed) {
     uint64_t q = start;
+    int super = starts_with_super(r);
     for (;;) {
       q = na64_daq_find_magic_(r->in, size, (size_t)q);
       if (q >= size) break;
       uint64_t want;
-      if (outer_sane(r, q, &want) > 0) break;
+      if (outer_sane(r, q, &want) > 0 && (!super || is_super_at(r, q))) break;
       ++q;
     }
     r->pos = q < size ? q : size;
@@ -776,22 +845,9 @@ int na64_daq_reader_open(const char *path, const na64_daq_reader_options *opt, n
     return st;
   }
   r->in = (const uint8_t *)"";
-  if (S_ISREG(sb.st_mode) && sb.st_size > 0) {
-    void *m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (m != MAP_FAILED) {
-      r->map = m;
-      r->map_size = (size_t)sb.st_size;
-      r->in = m;
-      r->in_n = r->map_size;
-      posix_madvise(m, r->map_size, POSIX_MADV_SEQUENTIAL);
-    }
-  }
-  if (r->map || (S_ISREG(sb.st_mode) && sb.st_size == 0)) {
-    r->in_eof = 1;
-    close(fd);
-  } else {
-    r->fd = fd; /* pipe, FIFO, device, unmappable file: streamed through a bounded window */
-  }
+  r->fd = fd; /* file, pipe, FIFO, device: read through a bounded window */
+  r->seekable = S_ISREG(sb.st_mode);
+  if (r->seekable) posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   st = start(r, err);
   if (st != NA64_OK) {
     na64_daq_reader_close(r);
@@ -817,7 +873,6 @@ const char *na64_daq_reader_name(const na64_daq_reader *r) { return r ? r->name 
 void na64_daq_reader_close(na64_daq_reader *r)
 {
   if (!r) return;
-  if (r->map) munmap(r->map, r->map_size);
   if (r->fd >= 0) close(r->fd);
   free(r->in_buf);
   ZSTD_freeDCtx(r->dctx);

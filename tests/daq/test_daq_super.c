@@ -338,6 +338,49 @@ static void test_ldc_map_of_default_db(void **state)
 
 /* ---- streamed input ---- */
 
+/* Files are read through the window too: seeking (for workers sharing a file) uses lseek. */
+static void test_file_seek(void **state)
+{
+  (void)state;
+  for (int z = 0; z < 2; ++z) {
+    size_t n;
+    uint8_t *b = super_run(&n, z);
+    char path[1200];
+    gen_tmp_path(path, sizeof path, z ? "seek.dat.zst" : "seek.dat");
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(b, 1, n, f), n);
+    fclose(f);
+    na64_daq_reader_options o = {.stream_window = 1024, .max_event_size = 8192, .max_frame_size = 4096};
+    na64_daq_reader *r;
+    na64_err err;
+    na64_daq_event ev;
+    uint64_t off[NEV];
+    assert_int_equal(na64_daq_reader_open(path, &o, &r, &err), NA64_OK);
+    for (uint32_t i = 0; i < NEV; ++i) {
+      assert_int_equal(na64_daq_reader_next_event(r, &ev, &err), NA64_OK);
+      assert_int_equal(ev.header.id[0], i);
+      off[i] = z ? ev.frame_offset : ev.offset;
+    }
+    assert_int_equal(na64_daq_reader_next_event(r, &ev, &err), NA64_EEOF);
+    /* plain: the first event at or after the offset; zstd (7 events per frame): the first frame */
+    assert_int_equal(na64_daq_reader_seek(r, off[20] + 1, &err), NA64_OK);
+    assert_int_equal(na64_daq_reader_next_event(r, &ev, &err), NA64_OK);
+    if (ev.header.id[0] != 21) fail_msg("z=%d: event %u after the seek", z, ev.header.id[0]);
+    assert_int_equal(na64_daq_reader_seek(r, 0, &err), NA64_OK);
+    assert_int_equal(na64_daq_reader_next_event(r, &ev, &err), NA64_OK);
+    assert_int_equal(ev.header.id[0], 0);
+    assert_int_equal(na64_daq_reader_seek(r, n, &err), NA64_EEOF);
+    na64_daq_reader_stats st;
+    na64_daq_reader_get_stats(r, &st);
+    assert_int_equal(st.regions, 0);
+    assert_int_equal(st.streamed, 1);
+    na64_daq_reader_close(r);
+    remove(path);
+    free(b);
+  }
+}
+
 /* Write the given parts into the write end of a FIFO/pipe from a child process. */
 static pid_t feed(const char *fifo, int wfd, const void *a, size_t na, size_t zeros, const void *b, size_t nb)
 {
@@ -520,6 +563,7 @@ int main(void)
       cmocka_unit_test(test_super_damage),
       cmocka_unit_test(test_ldc_map_from_cond),
       cmocka_unit_test(test_ldc_map_of_default_db),
+      cmocka_unit_test(test_file_seek),
       cmocka_unit_test(test_fifo),
       cmocka_unit_test(test_pipe_of_zeros),
       cmocka_unit_test(test_zstd_frame_larger_than_window),
