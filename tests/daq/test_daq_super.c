@@ -423,7 +423,7 @@ static void wait_ok(pid_t pid)
   assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
-/* A FIFO carrying a damaged super-event run: the same events and regions as the mapped reading, with
+/* A FIFO carrying a damaged super-event run: the same events and regions as the reading from memory, with
  * a window far smaller than the data. */
 static void test_fifo(void **state)
 {

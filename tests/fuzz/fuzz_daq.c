@@ -6,7 +6,7 @@
  * bytes_read == size and bytes_read - bytes_skipped == the sum of the delivered event sizes.
  * The input is also decoded directly as F1, SADC and APV payload words, and read a second time as a
  * stream (through a pipe, with a 64-byte window): uncompressed input gives exactly the same events
- * and bad regions as the mapped reading; compressed input, with frames larger than a 256-byte
+ * and bad regions as the reading from memory; compressed input, with frames larger than a 256-byte
  * window streamed, must keep the same invariants.
  *
  * Built and run for a short time by the ctest test "fuzz/daq_reader" (tests/fuzz/run_fuzz.cmake);
