@@ -202,6 +202,7 @@ typedef struct na64_cond_channel {
   char plane[NA64_COND_NAME_LEN];
   int wire;
   int module, ix, iy, section;
+  int ldc_id; /* the DATE LDC that reads src_id (schema 4; -1 if not recorded) */
 } na64_cond_channel;
 
 typedef struct na64_cond_straw_t0 {

@@ -48,8 +48,8 @@ typedef struct na64_straw_decode_options {
   double window_hi;     /* upper end, ns after t0; NaN (default): end of the plane's r(t) + 50 ns, or
                            300 ns for a plane without r(t) */
   int no_window;        /* 1: keep every time (what the calibration needs); 0 (default) */
-  unsigned reject_flags;/* F1 flags that reject a hit (default NA64_F1_NO_HEADER | NA64_F1_EVENT_MISMATCH |
-                           NA64_F1_CHIP_ERROR); trailing-edge hits are always skipped */
+  unsigned reject_flags;/* F1 flags that reject a hit (default NA64_DAQ_F1_NO_HEADER | NA64_DAQ_F1_EVENT_MISMATCH |
+                           NA64_DAQ_F1_CHIP_ERROR); trailing-edge hits are always skipped */
 } na64_straw_decode_options;
 NA64_API void na64_straw_decode_options_default(na64_straw_decode_options *o);
 
@@ -75,14 +75,14 @@ NA64_API void na64_straw_decoder_free(na64_straw_decoder *d);
  * first). stats (may be NULL) accumulates. Hits of unknown channels, or of channels that are not
  * straw wires, are counted and skipped; the call then returns NA64_EFORMAT with a message naming
  * the first such channel and how many there were (the digits are valid anyway). */
-NA64_API int na64_straw_decode(const na64_straw_decoder *d, const na64_f1_hit *hits, size_t n, na64_straw_digit *out,
+NA64_API int na64_straw_decode(const na64_straw_decoder *d, const na64_daq_f1_hit *hits, size_t n, na64_straw_digit *out,
                       size_t cap, size_t *nout, na64_straw_decode_stats *stats, na64_err *err);
 
 /* Digits of one event, with the scratch list of F1 hits they came from. */
 typedef struct na64_straw_digit_list {
   na64_straw_digit *digits;
   size_t n, cap;
-  na64_f1_hit_list f1;
+  na64_daq_f1_hit_list f1;
 } na64_straw_digit_list;
 NA64_API void na64_straw_digit_list_init(na64_straw_digit_list *l);
 NA64_API void na64_straw_digit_list_release(na64_straw_digit_list *l);
@@ -105,7 +105,7 @@ enum {
 NA64_API const char *na64_straw_t0_method_name(int method); /* "none", "fit", "template" */
 
 typedef struct na64_straw_calib_options {
-  double bin_ns;         /* histogram bin (default 4 F1 bins of NA64_F1_DEFAULT_BIN_NS; set it to a
+  double bin_ns;         /* histogram bin (default 4 F1 bins of NA64_DAQ_F1_DEFAULT_BIN_NS; set it to a
                             multiple of the data's TDC bin to avoid aliasing) */
   double t_lo, t_hi;     /* raw times considered, ns relative to the trigger (default -500, 1500) */
   size_t min_hits_fit;   /* channels with at least this many hits get their own fit (default 200) */

@@ -86,7 +86,7 @@ typedef struct na64_straw_digi_options {
   double window_lo;        /* F1 readout window relative to the trigger, ns (-100) */
   double window_hi;        /* (300); hits outside are not read out */
   double trigger_jitter;   /* Gaussian sigma of the trigger time, common to an event, ns (0.3) */
-  double bin_ns;           /* F1 TDC bin, ns (NA64_F1_DEFAULT_BIN_NS) */
+  double bin_ns;           /* F1 TDC bin, ns (NA64_DAQ_F1_DEFAULT_BIN_NS) */
   double prop_velocity;    /* signal speed along the wire, cm/ns, read out at the +w end; 0: ignored (0) */
   int rt_from_conditions;  /* 1: drift model = the plane's r(t) table of the geometry, where present (0) */
 } na64_straw_digi_options;
@@ -110,7 +110,7 @@ typedef struct na64_straw_truth {
 
 /* Output of one event: F1 hits (ready for the F1 encoder) and the truth. */
 typedef struct na64_straw_digi_event {
-  na64_f1_hit *hits;
+  na64_daq_f1_hit *hits;
   size_t nhits, hits_cap;
   na64_straw_truth *truth;
   size_t ntruth, truth_cap;

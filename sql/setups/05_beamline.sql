@@ -41,6 +41,9 @@ INSERT INTO magnets (first_run, last_run, setup, name, x, y, z, length, field_in
   (1000, 4309, NULL, 'MBPL1', 0.0, 0.0, 650.0, 200.0, 3.5, 40.0, 8.0, 'ESTIMATE: position, length, gap; half of the published ~7 T*m'),
   (1000, 4309, NULL, 'MBPL2', 0.0, 0.0, 900.0, 200.0, 3.5, 40.0, 8.0, 'ESTIMATE: position, length, gap; half of the published ~7 T*m');
 
+-- ldc_id (schema 4): the DATE LDC that reads the source. ESTIMATE, this project's grouping of one LDC
+-- per crate group (docs/raw-format.md §3): LDC 1 the APV trackers (sources 5xx), LDC 2 the straw F1
+-- TDCs (4xx), LDC 3 the sampling ADCs of calorimeters and counters (6xx).
 -- Channel map, APV (Micromegas, GEM): source 500 for the upstream Micromegas, 510 for GM01.
 -- Strip s of a plane is APV chip (first_chip + s / 128), channel s % 128 (ESTIMATE: source ids and
 -- the cabling order are this project's convention, see docs/conditions.md).
@@ -48,16 +51,16 @@ WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 319),
   cabling(src_id, plane, detector, first_chip) AS (VALUES
     (500, 'MM01X', 'MM01', 0), (500, 'MM01Y', 'MM01', 3), (500, 'MM02X', 'MM02', 6), (500, 'MM02Y', 'MM02', 9),
     (510, 'GM01X', 'GM01', 0), (510, 'GM01Y', 'GM01', 2))
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire)
-SELECT 1000, 4309, NULL, c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire, ldc_id)
+SELECT 1000, 4309, NULL, c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n, 1
 FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup IS NULL AND p.first_run = 1000
 JOIN k ON k.n < p.nchannels
 ORDER BY c.src_id, c.plane, k.n;
 
 -- Channel map, sampling ADC: the counters are on source 602, port 0 (S0 channel 0, S1 channel 1).
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, module, ix, iy, section) VALUES
-  (1000, 4309, NULL, 602, 0, 0, 0, 'S0', 0, 0, 0, 0),
-  (1000, 4309, NULL, 602, 0, 0, 1, 'S1', 0, 0, 0, 0);
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, module, ix, iy, section, ldc_id) VALUES
+  (1000, 4309, NULL, 602, 0, 0, 0, 'S0', 0, 0, 0, 0, 3),
+  (1000, 4309, NULL, 602, 0, 0, 1, 'S1', 0, 0, 0, 0, 3);
 
 -- Nominal counter calibration (ESTIMATE: a MIP in 0.3-0.5 cm of scintillator, ~0.6-1 MeV, at ~100
 -- ADC counts; pedestals of an MSADC around 150 counts).

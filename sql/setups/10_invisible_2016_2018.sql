@@ -107,14 +107,17 @@ SELECT 1000, 4223, 'invisible_2016_2018', 'HCAL', k.n / 9, k.n % 3, (k.n % 9) / 
        round(geo.theta * (2069.6 + 150.0 * (k.n / 9) - geo.pivot), 2) + (k.n % 3 - 1) * 20.0, ((k.n % 9) / 3 - 1) * 20.0,
        2069.6 + 150.0 * (k.n / 9), 20.0, 20.0, 139.2 FROM k, geo;
 
+-- ldc_id (schema 4): the DATE LDC that reads the source. ESTIMATE, this project's grouping of one LDC
+-- per crate group (docs/raw-format.md §3): LDC 1 the APV trackers (sources 5xx), LDC 2 the straw F1
+-- TDCs (4xx), LDC 3 the sampling ADCs of calorimeters and counters (6xx).
 -- Channel map, F1 TDC (straws) on source 400: wire w of a plane is port (first_port + w / 64),
 -- chip (w % 64) / 8, channel w % 8 (8 chips of 8 channels per port). ESTIMATE: cabling convention.
 WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 95),
   cabling(plane, detector, first_port) AS (VALUES
     ('ST01X', 'ST01', 0), ('ST01Y', 'ST01', 1), ('ST02X', 'ST02', 2), ('ST02Y', 'ST02', 4))
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire)
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire, ldc_id)
 SELECT 1000, 4223, 'invisible_2016_2018', 400, c.first_port + k.n / 64, (k.n % 64) / 8, k.n % 8,
-       c.detector, c.plane, k.n
+       c.detector, c.plane, k.n, 2
 FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup = 'invisible_2016_2018'
 JOIN k ON k.n < p.nchannels
 ORDER BY c.plane, k.n;
@@ -124,8 +127,8 @@ WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 319),
   cabling(src_id, plane, detector, first_chip) AS (VALUES
     (501, 'MM03X', 'MM03', 0), (501, 'MM03Y', 'MM03', 3), (501, 'MM04X', 'MM04', 6), (501, 'MM04Y', 'MM04', 9),
     (511, 'GM02X', 'GM02', 0), (511, 'GM02Y', 'GM02', 2))
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire)
-SELECT 1000, 4223, 'invisible_2016_2018', c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire, ldc_id)
+SELECT 1000, 4223, 'invisible_2016_2018', c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n, 1
 FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup = 'invisible_2016_2018'
 JOIN k ON k.n < p.nchannels
 ORDER BY c.src_id, c.plane, k.n;
@@ -133,14 +136,14 @@ ORDER BY c.src_id, c.plane, k.n;
 -- Channel map, sampling ADC: ECAL on source 600 (port = section, channel = iy * 6 + ix), HCAL on
 -- 601 (port = module, channel = iy * 3 + ix), SRD on 602 port 1 (channel = module), VETO on 602
 -- port 2 (channel = iy * 2 + ix). ESTIMATE: cabling convention.
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, module, ix, iy, section)
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, module, ix, iy, section, ldc_id)
 SELECT c.first_run, c.last_run, c.setup,
        CASE c.detector WHEN 'ECAL' THEN 600 WHEN 'HCAL' THEN 601 ELSE 602 END,
        CASE c.detector WHEN 'ECAL' THEN s.section WHEN 'HCAL' THEN c.module WHEN 'SRD' THEN 1 ELSE 2 END,
        0,
        CASE c.detector WHEN 'ECAL' THEN c.iy * 6 + c.ix WHEN 'HCAL' THEN c.iy * 3 + c.ix
                        WHEN 'SRD' THEN c.module ELSE c.iy * 2 + c.ix END,
-       c.detector, c.module, c.ix, c.iy, s.section
+       c.detector, c.module, c.ix, c.iy, s.section, 3
 FROM calo_cells AS c JOIN calo_sections AS s ON s.detector = c.detector AND s.setup = c.setup
 WHERE c.setup = 'invisible_2016_2018'
 ORDER BY c.detector, s.section, c.module, c.iy, c.ix;

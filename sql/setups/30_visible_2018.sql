@@ -112,6 +112,9 @@ SELECT 4224, 4309, 'visible_2018', 'HCAL', k.n / 9, k.n % 3, (k.n % 9) / 3,
        round(geo.theta * (2169.6 + 150.0 * (k.n / 9) - geo.pivot), 2) + (k.n % 3 - 1) * 20.0, ((k.n % 9) / 3 - 1) * 20.0,
        2169.6 + 150.0 * (k.n / 9), 20.0, 20.0, 139.2 FROM k, geo;
 
+-- ldc_id (schema 4): the DATE LDC that reads the source. ESTIMATE, this project's grouping of one LDC
+-- per crate group (docs/raw-format.md §3): LDC 1 the APV trackers (sources 5xx), LDC 2 the straw F1
+-- TDCs (4xx), LDC 3 the sampling ADCs of calorimeters and counters (6xx).
 -- Channel maps as in 2017 (conventions of 10_invisible_2016_2018.sql): straws on F1 source 400, downstream
 -- Micromegas on APV source 501, ECAL 600, HCAL 601, SRD / VETO / WCAL / counters on 602
 -- (port 0: V2 channel 2 and S4 channel 3 next to S0 and S1; port 1 SRD; port 2 VETO; port 3 WCAL
@@ -120,8 +123,8 @@ WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 95),
   cabling(plane, detector, first_port) AS (VALUES
     ('ST01X', 'ST01', 0), ('ST01Y', 'ST01', 1), ('ST02X', 'ST02', 2), ('ST02Y', 'ST02', 3),
     ('ST03X', 'ST03', 4), ('ST03Y', 'ST03', 6))
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire)
-SELECT 4224, 4309, 'visible_2018', 400, c.first_port + k.n / 64, (k.n % 64) / 8, k.n % 8, c.detector, c.plane, k.n
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire, ldc_id)
+SELECT 4224, 4309, 'visible_2018', 400, c.first_port + k.n / 64, (k.n % 64) / 8, k.n % 8, c.detector, c.plane, k.n, 2
 FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup = 'visible_2018'
 JOIN k ON k.n < p.nchannels
 ORDER BY c.plane, k.n;
@@ -129,13 +132,13 @@ ORDER BY c.plane, k.n;
 WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 319),
   cabling(src_id, plane, detector, first_chip) AS (VALUES
     (501, 'MM03X', 'MM03', 0), (501, 'MM03Y', 'MM03', 3), (501, 'MM04X', 'MM04', 6), (501, 'MM04Y', 'MM04', 9))
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire)
-SELECT 4224, 4309, 'visible_2018', c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire, ldc_id)
+SELECT 4224, 4309, 'visible_2018', c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n, 1
 FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup = 'visible_2018'
 JOIN k ON k.n < p.nchannels
 ORDER BY c.src_id, c.plane, k.n;
 
-INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, module, ix, iy, section)
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, module, ix, iy, section, ldc_id)
 SELECT c.first_run, c.last_run, c.setup,
        CASE c.detector WHEN 'ECAL' THEN 600 WHEN 'HCAL' THEN 601 ELSE 602 END,
        CASE c.detector WHEN 'ECAL' THEN s.section WHEN 'HCAL' THEN c.module WHEN 'SRD' THEN 1
@@ -144,7 +147,7 @@ SELECT c.first_run, c.last_run, c.setup,
        CASE c.detector WHEN 'ECAL' THEN c.iy * 6 + c.ix WHEN 'HCAL' THEN c.iy * 3 + c.ix
                        WHEN 'SRD' THEN c.module WHEN 'VETO' THEN c.iy * 2 + c.ix WHEN 'WCAL' THEN s.section
                        WHEN 'V2' THEN 2 ELSE 3 END,
-       c.detector, c.module, c.ix, c.iy, s.section
+       c.detector, c.module, c.ix, c.iy, s.section, 3
 FROM calo_cells AS c JOIN calo_sections AS s ON s.detector = c.detector AND s.setup = c.setup
 WHERE c.setup = 'visible_2018'
 ORDER BY c.detector, s.section, c.module, c.iy, c.ix;

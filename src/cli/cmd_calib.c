@@ -183,7 +183,7 @@ int cmd_calib(int argc, char **argv)
     if (fmt == FMT_TABLE)
       printf("# %s: %llu physics events of runs %d-%d (setup %s), %llu straw hits, TDC bin %.4f ns\n", job.path,
              (unsigned long long)rep.events, rep.first, rep.last, rep.setup,
-             (unsigned long long)na64_straw_calib_entries(rep.cal), rep.bin_ns > 0 ? rep.bin_ns : NA64_F1_DEFAULT_BIN_NS);
+             (unsigned long long)na64_straw_calib_entries(rep.cal), rep.bin_ns > 0 ? rep.bin_ns : NA64_DAQ_F1_DEFAULT_BIN_NS);
     print_planes(rep.cal, (cli_format)fmt);
     if (channels) print_channels(rep.cal, (cli_format)fmt);
   }

@@ -59,14 +59,29 @@ static void print_header(const na64_daq_event *ev, uint64_t index)
          (unsigned)h->trigger_pattern[0], (unsigned)h->trigger_pattern[1], (unsigned)h->trigger_pattern[2],
          (unsigned)h->trigger_pattern[3], (unsigned)h->detector_pattern, (unsigned)h->type_attribute[0],
          (unsigned)h->type_attribute[1], (unsigned)h->type_attribute[2]);
-  printf("  LDC %u, GDC %u, time %s.%06u UTC (%u s)\n", (unsigned)h->ldc_id, (unsigned)h->gdc_id, when,
-         (unsigned)h->time_usec, (unsigned)h->time_sec);
+  if (na64_daq_event_is_super(ev))
+    printf("  super event of GDC %u with %u LDC sub-events, time %s.%06u UTC (%u s)\n", (unsigned)h->gdc_id,
+           (unsigned)ev->nsubevents, when, (unsigned)h->time_usec, (unsigned)h->time_sec);
+  else
+    printf("  LDC %u, GDC %u, time %s.%06u UTC (%u s)\n", (unsigned)h->ldc_id, (unsigned)h->gdc_id, when,
+           (unsigned)h->time_usec, (unsigned)h->time_sec);
+}
+
+/* The LDC level of a super event: one line per sub-event, before its equipment blocks. */
+static void print_subevent(const na64_daq_subevent *s)
+{
+  const na64_daq_header *h = &s->header;
+  printf("  LDC %u: sub-event %u at +%zu, %u bytes (header %u), version %u.%u, attributes %08x %08x %08x%s\n",
+         (unsigned)h->ldc_id, (unsigned)s->index, s->offset, (unsigned)h->size, (unsigned)h->head_size,
+         (unsigned)(h->version >> 16), (unsigned)(h->version & 0xFFFF), (unsigned)h->type_attribute[0],
+         (unsigned)h->type_attribute[1], (unsigned)h->type_attribute[2],
+         na64_daq_version_sizes_include_header(h->version) ? "" : ", equipment sizes exclude headers");
 }
 
 static void print_block(const na64_daq_equipment *eq, int words)
 {
   const na64_daq_equipment_header *e = &eq->header;
-  printf("  equipment %s (type %u), source id %u: %u bytes, %zu words, format %u, unit %u, element %u bytes\n",
+  printf("  equipment %s (type %u), source id %u: equipmentSize %u, %zu payload words, format %u, unit %u, element %u bytes\n",
          na64_daq_equipment_type_name(e->type), (unsigned)e->type, (unsigned)e->id, (unsigned)e->size, eq->nwords,
          (unsigned)e->type_attribute[0], (unsigned)e->type_attribute[1], (unsigned)e->basic_element_size);
   if (!words) return;
@@ -88,8 +103,8 @@ typedef struct counts {
 } counts;
 
 /* Decode every known block of the event to count hits and layout errors. */
-static void count_event(const na64_daq_event *ev, long equipment, counts *c, na64_f1_hit **fh,
-                        na64_sadc_waveform **sw, na64_apv_hit **ah, size_t *cap)
+static void count_event(const na64_daq_event *ev, long equipment, counts *c, na64_daq_f1_hit **fh,
+                        na64_daq_sadc_waveform **sw, na64_daq_apv_hit **ah, size_t *cap)
 {
   size_t cur = 0;
   na64_daq_equipment eq;
@@ -99,11 +114,11 @@ static void count_event(const na64_daq_event *ev, long equipment, counts *c, na6
     c->blocks++;
     if (eq.nwords > *cap) {
       size_t nc = eq.nwords;
-      na64_f1_hit *a = realloc(*fh, nc * sizeof **fh);
+      na64_daq_f1_hit *a = realloc(*fh, nc * sizeof **fh);
       if (a) *fh = a;
-      na64_sadc_waveform *b = realloc(*sw, nc * sizeof **sw);
+      na64_daq_sadc_waveform *b = realloc(*sw, nc * sizeof **sw);
       if (b) *sw = b;
-      na64_apv_hit *x = realloc(*ah, nc * sizeof **ah);
+      na64_daq_apv_hit *x = realloc(*ah, nc * sizeof **ah);
       if (x) *ah = x;
       if (!a || !b || !x) continue;
       *cap = nc;
@@ -155,9 +170,9 @@ int cmd_dump(int argc, char **argv)
   if (na64_daq_reader_open(path, &ro, &r, &err) != NA64_OK) return cli_fail("dump", &err);
 
   counts c = {0};
-  na64_f1_hit *fh = NULL;
-  na64_sadc_waveform *sw = NULL;
-  na64_apv_hit *ah = NULL;
+  na64_daq_f1_hit *fh = NULL;
+  na64_daq_sadc_waveform *sw = NULL;
+  na64_daq_apv_hit *ah = NULL;
   size_t cap = 0;
   na64_daq_event ev;
   uint64_t n = 0;
@@ -173,10 +188,15 @@ int cmd_dump(int argc, char **argv)
       count_event(&ev, equipment, &c, &fh, &sw, &ah, &cap);
     } else {
       print_header(&ev, n);
-      size_t cur = 0;
-      na64_daq_equipment eq;
-      while (na64_daq_event_next_equipment(&ev, &cur, &eq))
-        if (equipment < 0 || eq.header.id == (uint32_t)equipment) print_block(&eq, !no_words);
+      size_t sc = 0;
+      na64_daq_subevent sub;
+      while (na64_daq_event_next_subevent(&ev, &sc, &sub)) {
+        if (na64_daq_event_is_super(&ev)) print_subevent(&sub);
+        size_t cur = 0;
+        na64_daq_equipment eq;
+        while (na64_daq_subevent_next_equipment(&sub, &cur, &eq))
+          if (equipment < 0 || eq.header.id == (uint32_t)equipment) print_block(&eq, !no_words);
+      }
     }
     ++n;
   }
@@ -190,6 +210,8 @@ int cmd_dump(int argc, char **argv)
       printf("%s: %llu\n", na64_daq_event_type_name(t), (unsigned long long)s.by_type[t]);
     printf("unknown_type: %llu\n", (unsigned long long)s.by_type[0]);
     printf("swapped_events: %llu\n", (unsigned long long)s.swapped_events);
+    printf("super_events: %llu\n", (unsigned long long)s.super_events);
+    printf("ldc_subevents: %llu\n", (unsigned long long)s.ldc_subevents);
     printf("equipment_blocks: %llu\n", (unsigned long long)c.blocks);
     printf("f1_hits: %llu\n", (unsigned long long)c.f1_hits);
     printf("sadc_waveforms: %llu\n", (unsigned long long)c.sadc_waveforms);

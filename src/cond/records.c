@@ -92,7 +92,8 @@ static const col chan_cols[] = {
     C(na64_cond_channel, detector, T_TEXT, F_NAME), C(na64_cond_channel, plane, T_TEXT, F_NULL),
     C(na64_cond_channel, wire, T_INT, F_NULL),      C(na64_cond_channel, module, T_INT, F_NULL),
     C(na64_cond_channel, ix, T_INT, F_NULL),        C(na64_cond_channel, iy, T_INT, F_NULL),
-    C(na64_cond_channel, section, T_INT, F_NULL)};
+    C(na64_cond_channel, section, T_INT, F_NULL),
+    C(na64_cond_channel, ldc_id, T_INT, F_NULL | F_NONNEG)};
 static const col t0_cols[] = {C(na64_cond_straw_t0, plane, T_TEXT, F_NAME),
                               C(na64_cond_straw_t0, wire, T_INT, F_NONNEG), C(na64_cond_straw_t0, t0, T_REAL, 0)};
 static const col rt_cols[] = {{"points", T_POINTS, offsetof(na64_cond_straw_rt, npoints), 0, 0},

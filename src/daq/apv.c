@@ -22,14 +22,14 @@ na64_daq_equipment_header na64_daq_apv_equipment(uint32_t source_id, double peri
   return eh;
 }
 
-int na64_daq_apv_encode(const na64_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+int na64_daq_apv_encode(const na64_daq_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                         size_t *nwords, na64_err *err)
 {
   if ((!hits && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_apv_encode: NULL argument");
   *nwords = 0;
   uint32_t count[64] = {0};
   for (size_t i = 0; i < n; ++i) {
-    const na64_apv_hit *h = &hits[i];
+    const na64_daq_apv_hit *h = &hits[i];
     if (h->chip > 63 || h->channel > 127 || h->amp[0] > 4095 || h->amp[1] > 4095 || h->amp[2] > 4095)
       return na64_err_set(err, NA64_ERANGE, "APV hit %zu: chip %u channel %u amplitudes %u %u %u outside 0..63, 0..127, 0..4095",
                           i, h->chip, h->channel, h->amp[0], h->amp[1], h->amp[2]);
@@ -47,7 +47,7 @@ int na64_daq_apv_encode(const na64_apv_hit *hits, size_t n, uint32_t event, uint
     out[start[c]++] = (APV_HEADER << 30) | (c << 24) | ((event & 0xFFFu) << 8) | count[c];
   }
   for (size_t i = 0; i < n; ++i) {
-    const na64_apv_hit *h = &hits[i];
+    const na64_daq_apv_hit *h = &hits[i];
     size_t k = start[h->chip];
     out[k] = (APV_FIRST << 30) | ((uint32_t)h->channel << 23) | h->amp[0];
     out[k + 1] = ((uint32_t)h->amp[2] << 12) | h->amp[1];
@@ -57,7 +57,7 @@ int na64_daq_apv_encode(const na64_apv_hit *hits, size_t n, uint32_t event, uint
   return NA64_OK;
 }
 
-int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_apv_hit *hits, size_t cap,
+int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_daq_apv_hit *hits, size_t cap,
                         size_t *nhits, na64_daq_decode_stats *stats, na64_err *err)
 {
   if (!eq || (!hits && cap) || !nhits) return na64_err_set(err, NA64_EINVAL, "na64_daq_apv_decode: NULL argument");
@@ -72,21 +72,21 @@ int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_
     uint32_t x = w[i];
     switch (x >> 30) {
     case APV_HEADER:
-      if (pending) hits[n - 1].flags |= NA64_APV_INCOMPLETE;
+      if (pending) hits[n - 1].flags |= NA64_DAQ_APV_INCOMPLETE;
       if (pending || left) daq_note(&e, i, x, "chip header before the previous chip's hits were complete");
       pending = 0;
       in_chip = 1;
       chip = (x >> 24) & 63u;
       event = (x >> 8) & 0xFFFu;
       left = x & 0xFFu;
-      chip_flags = (expected_event >= 0 && event != ((unsigned long)expected_event & 0xFFFu)) ? NA64_APV_EVENT_MISMATCH : 0;
+      chip_flags = (expected_event >= 0 && event != ((unsigned long)expected_event & 0xFFFu)) ? NA64_DAQ_APV_EVENT_MISMATCH : 0;
       if ((x >> 20) & 15u) daq_note(&e, i, x, "reserved bits 23..20 of a chip header not zero");
       break;
     case APV_FIRST:
       /* fast path: a clean hit of the open chip with its second word right after it */
       if (in_chip && !pending && left && n < cap && i + 1 < nw && !(x & 0x007FF000u) && !(w[i + 1] & 0xFF000000u)) {
         uint32_t y = w[i + 1];
-        hits[n++] = (na64_apv_hit){.source_id = eq->header.id,
+        hits[n++] = (na64_daq_apv_hit){.source_id = eq->header.id,
                                    .chip = (uint8_t)chip,
                                    .channel = (uint8_t)((x >> 23) & 127u),
                                    .flags = chip_flags,
@@ -101,7 +101,7 @@ int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_
         break;
       }
       if (pending) {
-        hits[n - 1].flags |= NA64_APV_INCOMPLETE;
+        hits[n - 1].flags |= NA64_DAQ_APV_INCOMPLETE;
         daq_note(&e, i, x, "hit without its second word");
       }
       if (left) left--;
@@ -113,7 +113,7 @@ int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_
         return na64_err_set(err, NA64_ERANGE, "APV block of source %u: more than %zu hits", (unsigned)eq->header.id, cap);
       }
       {
-        na64_apv_hit *h = &hits[n++];
+        na64_daq_apv_hit *h = &hits[n++];
         h->source_id = eq->header.id;
         h->chip = (uint8_t)chip;
         h->channel = (uint8_t)((x >> 23) & 127u);
@@ -140,7 +140,7 @@ int na64_daq_apv_decode(const na64_daq_equipment *eq, long expected_event, na64_
     }
   }
   if (pending) {
-    hits[n - 1].flags |= NA64_APV_INCOMPLETE;
+    hits[n - 1].flags |= NA64_DAQ_APV_INCOMPLETE;
     daq_note(&e, nw - 1, w[nw - 1], "block ends inside a hit");
   }
   if (left) daq_note(&e, nw ? nw - 1 : 0, nw ? w[nw - 1] : 0, "chip has fewer hits than its header announced");

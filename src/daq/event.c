@@ -1,6 +1,8 @@
-/* DATE events: type names, the structural check shared by reader and writer, equipment iteration.
- * Header layouts: DATE v3.14 event.h (eventHeaderStruct, equipmentHeaderStruct); see
- * docs/raw-format.md §1-2. */
+/* DATE events: type names, the structural checks shared by reader and writer, iteration over LDC
+ * sub-events and equipment blocks. Header layouts and attributes: DATE v3.14 event.h
+ * (eventHeaderStruct, equipmentHeaderStruct, ATTR_SUPER_EVENT = 68, ATTR_EVENT_DATA_TRUNCATED = 94,
+ * ATTR_EVENT_ERROR = 95); equipmentSize convention by eventVersion: ALICE AliRawReaderDate.cxx
+ * GetEquipmentSize (version <= 0x00030001: payload only). See docs/raw-format.md §1-3. */
 #include <stdio.h>
 
 #include "daq/daq_internal.h"
@@ -39,6 +41,8 @@ const char *na64_daq_reason_name(int reason)
   case NA64_DAQ_TRUNCATED: return "truncated";
   case NA64_DAQ_BAD_EQUIPMENT: return "bad_equipment";
   case NA64_DAQ_BAD_FRAME: return "bad_frame";
+  case NA64_DAQ_BAD_SUBEVENT: return "bad_subevent";
+  case NA64_DAQ_FLAGGED: return "flagged";
   default: return "unknown";
   }
 }
@@ -53,7 +57,7 @@ const char *na64_daq_equipment_type_name(uint32_t type)
   }
 }
 
-int na64_daq_check_event_(const uint8_t *p, size_t rem, size_t max_size, uint32_t *size, int *swapped,
+int na64_daq_check_outer_(const uint8_t *p, size_t rem, size_t max_size, uint32_t *size, int *swapped,
                           char *detail, size_t dlen)
 {
   *size = 0;
@@ -62,7 +66,7 @@ int na64_daq_check_event_(const uint8_t *p, size_t rem, size_t max_size, uint32_
     snprintf(detail, dlen, "%zu trailing bytes, too few for an event", rem);
     return NA64_DAQ_BAD_MAGIC;
   }
-  uint32_t magic = daq_rd32(p + 4);
+  uint32_t magic = daq_rd32(p + DAQ_OFF_MAGIC);
   int sw;
   if (magic == NA64_DAQ_MAGIC) sw = 0;
   else if (magic == NA64_DAQ_MAGIC_SWAPPED) sw = 1;
@@ -77,7 +81,7 @@ int na64_daq_check_event_(const uint8_t *p, size_t rem, size_t max_size, uint32_
     snprintf(detail, dlen, "only %zu bytes left for an 80-byte event header", rem);
     return NA64_DAQ_TRUNCATED;
   }
-  uint32_t head = daq_get32(p + 8, sw);
+  uint32_t head = daq_get32(p + DAQ_OFF_HEAD, sw);
   if (head < NA64_DAQ_HEADER_SIZE || head % 4 != 0 || head > sz) {
     snprintf(detail, dlen, "eventHeadSize %u (must be >= 80, a multiple of 4 and <= eventSize %u)",
              (unsigned)head, (unsigned)sz);
@@ -91,29 +95,96 @@ int na64_daq_check_event_(const uint8_t *p, size_t rem, size_t max_size, uint32_
     snprintf(detail, dlen, "eventSize %u exceeds the limit %zu", (unsigned)sz, max_size);
     return NA64_DAQ_BAD_SIZE;
   }
-  if (sz > rem) {
-    snprintf(detail, dlen, "eventSize %u but only %zu bytes left", (unsigned)sz, rem);
-    return NA64_DAQ_TRUNCATED;
-  }
-  /* The equipment blocks must tile [head, sz) exactly: this is what catches size fields that lie. */
-  size_t off = head;
-  int k = 0;
-  while (off < sz) {
-    if (sz - off < NA64_DAQ_EQUIPMENT_HEADER_SIZE) {
-      snprintf(detail, dlen, "equipment %d at +%zu: %zu bytes left, less than its 28-byte header", k, off,
-               (size_t)(sz - off));
+  return 0;
+}
+
+/* Equipment blocks must tile [from, to) of the (sub-)event exactly: this is what catches size fields
+ * that lie. incl: equipmentSize counts the 28-byte header (eventVersion >= 3.2). */
+static int tile_equipment(const uint8_t *p, size_t from, size_t to, int sw, int incl, int sub, char *detail,
+                          size_t dlen)
+{
+  char where[40] = "";
+  if (sub >= 0) snprintf(where, sizeof where, "LDC sub-event %d, ", sub);
+  size_t off = from;
+  for (int k = 0; off < to; ++k) {
+    size_t left = to - off;
+    if (left < NA64_DAQ_EQUIPMENT_HEADER_SIZE) {
+      snprintf(detail, dlen, "%sequipment %d at +%zu: %zu bytes left, less than its 28-byte header", where, k, off,
+               left);
       return NA64_DAQ_BAD_EQUIPMENT;
     }
     uint32_t esz = daq_get32(p + off, sw);
-    if (esz % 4 != 0 || esz > sz - off - NA64_DAQ_EQUIPMENT_HEADER_SIZE) {
-      snprintf(detail, dlen, "equipment %d at +%zu: equipmentSize %u (%zu bytes left in the event)", k,
-               off, (unsigned)esz, (size_t)(sz - off - NA64_DAQ_EQUIPMENT_HEADER_SIZE));
+    size_t total = incl ? esz : (size_t)esz + NA64_DAQ_EQUIPMENT_HEADER_SIZE;
+    if (esz % 4 != 0 || total < NA64_DAQ_EQUIPMENT_HEADER_SIZE || total > left) {
+      snprintf(detail, dlen, "%sequipment %d at +%zu: equipmentSize %u (%s, %zu bytes left)", where, k, off,
+               (unsigned)esz, incl ? "header included" : "payload only", left);
       return NA64_DAQ_BAD_EQUIPMENT;
     }
-    off += NA64_DAQ_EQUIPMENT_HEADER_SIZE + esz;
-    ++k;
+    off += total;
   }
   return 0;
+}
+
+static int flagged(uint32_t attr2, const char *what, char *detail, size_t dlen)
+{
+  if (!(attr2 & (NA64_DAQ_ATTR_DATA_TRUNCATED | NA64_DAQ_ATTR_EVENT_ERROR))) return 0;
+  snprintf(detail, dlen, "%s carries the %s attribute", what,
+           attr2 & NA64_DAQ_ATTR_DATA_TRUNCATED ? "truncated-payload (94)" : "event-error (95)");
+  return NA64_DAQ_FLAGGED;
+}
+
+int na64_daq_check_inner_(const uint8_t *p, uint32_t sz, int sw, uint32_t *nsub, char *detail, size_t dlen)
+{
+  *nsub = 0;
+  uint32_t head = daq_get32(p + DAQ_OFF_HEAD, sw), attr2 = daq_get32(p + DAQ_OFF_ATTR2, sw);
+  int reason = flagged(attr2, "the event", detail, dlen);
+  if (reason) return reason;
+  if (!(attr2 & NA64_DAQ_ATTR_SUPER_EVENT))
+    return tile_equipment(p, head, sz, sw, na64_daq_version_sizes_include_header(daq_get32(p + DAQ_OFF_VERSION, sw)),
+                          -1, detail, dlen);
+  /* A super event: the GDC's header, then complete LDC sub-events (DATE event.h ATTR_SUPER_EVENT). */
+  size_t off = head;
+  uint32_t k = 0;
+  for (; off < sz; ++k) {
+    const uint8_t *q = p + off;
+    size_t left = sz - off;
+    if (left < NA64_DAQ_HEADER_SIZE || daq_rd32(q + DAQ_OFF_MAGIC) != daq_rd32(p + DAQ_OFF_MAGIC)) {
+      snprintf(detail, dlen, "LDC sub-event %u at +%zu: %s", (unsigned)k, off,
+               left < NA64_DAQ_HEADER_SIZE ? "fewer than 80 bytes left" : "no event magic");
+      return NA64_DAQ_BAD_SUBEVENT;
+    }
+    uint32_t ssz = daq_get32(q, sw), shead = daq_get32(q + DAQ_OFF_HEAD, sw), sattr = daq_get32(q + DAQ_OFF_ATTR2, sw);
+    if (ssz % 4 != 0 || shead < NA64_DAQ_HEADER_SIZE || shead % 4 != 0 || shead > ssz || ssz > left) {
+      snprintf(detail, dlen, "LDC sub-event %u at +%zu: eventSize %u, eventHeadSize %u (%zu bytes left)",
+               (unsigned)k, off, (unsigned)ssz, (unsigned)shead, left);
+      return NA64_DAQ_BAD_SUBEVENT;
+    }
+    if (sattr & (NA64_DAQ_ATTR_DATA_TRUNCATED | NA64_DAQ_ATTR_EVENT_ERROR | NA64_DAQ_ATTR_SUPER_EVENT)) {
+      char what[64]; /* formatted only when needed: this loop runs for every sub-event read */
+      snprintf(what, sizeof what, "LDC sub-event %u (LDC %u)", (unsigned)k, (unsigned)daq_get32(q + DAQ_OFF_LDC, sw));
+      if ((reason = flagged(sattr, what, detail, dlen))) return reason;
+      snprintf(detail, dlen, "%s at +%zu is itself a super event", what, off);
+      return NA64_DAQ_BAD_SUBEVENT;
+    }
+    int incl = na64_daq_version_sizes_include_header(daq_get32(q + DAQ_OFF_VERSION, sw));
+    if ((reason = tile_equipment(q, shead, ssz, sw, incl, (int)k, detail, dlen))) return reason;
+    off += ssz;
+  }
+  *nsub = k;
+  return 0;
+}
+
+int na64_daq_check_event_(const uint8_t *p, size_t rem, size_t max_size, uint32_t *size, int *swapped,
+                          char *detail, size_t dlen)
+{
+  int reason = na64_daq_check_outer_(p, rem, max_size, size, swapped, detail, dlen);
+  if (reason) return reason;
+  if (*size > rem) {
+    snprintf(detail, dlen, "eventSize %u but only %zu bytes left", (unsigned)*size, rem);
+    return NA64_DAQ_TRUNCATED;
+  }
+  uint32_t nsub;
+  return na64_daq_check_inner_(p, *size, *swapped, &nsub, detail, dlen);
 }
 
 size_t na64_daq_find_magic_(const uint8_t *p, size_t n, size_t from)
@@ -131,19 +202,88 @@ size_t na64_daq_find_magic_(const uint8_t *p, size_t n, size_t from)
   return n;
 }
 
+/* The LDC sub-event (or plain event) at byte off of an event's data, bounds-checked. */
+static int read_sub(const uint8_t *data, size_t size, size_t off, uint32_t index, na64_daq_subevent *sub)
+{
+  if (off >= size || size - off < NA64_DAQ_HEADER_SIZE) return 0;
+  memcpy(&sub->header, data + off, sizeof sub->header);
+  size_t ssz = sub->header.size;
+  if (ssz < NA64_DAQ_HEADER_SIZE || ssz > size - off || sub->header.head_size < NA64_DAQ_HEADER_SIZE ||
+      sub->header.head_size > ssz)
+    return 0;
+  sub->data = data + off;
+  sub->size = ssz;
+  sub->offset = off;
+  sub->index = index;
+  return 1;
+}
+
+int na64_daq_event_next_subevent(const na64_daq_event *ev, size_t *cursor, na64_daq_subevent *sub)
+{
+  if (!ev || !ev->data || !cursor || !sub || ev->size < NA64_DAQ_HEADER_SIZE) return 0;
+  if (!na64_daq_event_is_super(ev)) { /* a plain event is its own single "sub-event" */
+    if (*cursor) return 0;
+    if (!read_sub(ev->data, ev->size, 0, 0, sub)) return 0;
+    sub->size = ev->size;
+    *cursor = ev->size;
+    return 1;
+  }
+  /* *cursor is the event offset just past the last sub-event returned; walk from the start to find
+   * the next one and its index (events have a handful of LDCs, so this costs nothing) */
+  size_t off = ev->header.head_size;
+  uint32_t k = 0;
+  while (off < ev->size) {
+    na64_daq_subevent s;
+    if (!read_sub(ev->data, ev->size, off, k, &s)) return 0;
+    if (off >= *cursor) {
+      *sub = s;
+      *cursor = off + s.size;
+      return 1;
+    }
+    off += s.size;
+    ++k;
+  }
+  return 0;
+}
+
+int na64_daq_subevent_next_equipment(const na64_daq_subevent *sub, size_t *cursor, na64_daq_equipment *eq)
+{
+  if (!sub || !sub->data || !cursor || !eq) return 0;
+  size_t off = *cursor > sub->header.head_size ? *cursor : sub->header.head_size;
+  if (off >= sub->size || sub->size - off < NA64_DAQ_EQUIPMENT_HEADER_SIZE) return 0;
+  memcpy(&eq->header, sub->data + off, sizeof eq->header);
+  size_t esz = eq->header.size, left = sub->size - off;
+  size_t total = na64_daq_version_sizes_include_header(sub->header.version) ? esz
+                                                                            : esz + NA64_DAQ_EQUIPMENT_HEADER_SIZE;
+  if (esz % 4 != 0 || total < NA64_DAQ_EQUIPMENT_HEADER_SIZE || total > left) return 0;
+  eq->words = (const uint32_t *)(const void *)(sub->data + off + NA64_DAQ_EQUIPMENT_HEADER_SIZE);
+  eq->nwords = (total - NA64_DAQ_EQUIPMENT_HEADER_SIZE) / 4;
+  eq->ldc_id = sub->header.ldc_id;
+  eq->subevent = sub->index;
+  eq->offset = sub->offset + off;
+  *cursor = off + total;
+  return 1;
+}
+
 int na64_daq_event_next_equipment(const na64_daq_event *ev, size_t *cursor, na64_daq_equipment *eq)
 {
   if (!ev || !ev->data || !cursor || !eq) return 0;
-  size_t off = *cursor ? *cursor : ev->header.head_size;
-  if (off < NA64_DAQ_HEADER_SIZE) off = NA64_DAQ_HEADER_SIZE;
-  if (off >= ev->size || ev->size - off < NA64_DAQ_EQUIPMENT_HEADER_SIZE) return 0;
-  memcpy(&eq->header, ev->data + off, sizeof eq->header);
-  size_t esz = eq->header.size;
-  if (esz % 4 != 0 || esz > ev->size - off - NA64_DAQ_EQUIPMENT_HEADER_SIZE) return 0;
-  eq->words = (const uint32_t *)(const void *)(ev->data + off + NA64_DAQ_EQUIPMENT_HEADER_SIZE);
-  eq->nwords = esz / 4;
-  *cursor = off + NA64_DAQ_EQUIPMENT_HEADER_SIZE + esz;
-  return 1;
+  /* *cursor is the event offset just past the last block returned (0 at the start): find the
+   * sub-event holding that position and continue inside it, then in the following ones */
+  size_t sc = 0;
+  na64_daq_subevent sub;
+  while (na64_daq_event_next_subevent(ev, &sc, &sub)) {
+    size_t end = sub.offset + sub.size;
+    if (*cursor >= end) continue;
+    size_t in = *cursor > sub.offset ? *cursor - sub.offset : 0;
+    if (na64_daq_subevent_next_equipment(&sub, &in, eq)) {
+      *cursor = sub.offset + in;
+      return 1;
+    }
+    if ((in > sub.header.head_size ? in : sub.header.head_size) < sub.size) return 0; /* a block overruns */
+    *cursor = end;
+  }
+  return 0;
 }
 
 int na64_daq_decode_finish_(const char *what, const na64_daq_equipment *eq, const daq_errs *e, size_t items,

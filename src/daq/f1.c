@@ -13,7 +13,7 @@
 #define F1_HEADER 2u
 #define F1_TRAILER 3u
 
-_Static_assert(NA64_F1_TRAILING == 1, "the decoder's fast path copies bit 19 into flags bit 0");
+_Static_assert(NA64_DAQ_F1_TRAILING == 1, "the decoder's fast path copies bit 19 into flags bit 0");
 
 static inline uint32_t f1_key(uint32_t port, uint32_t chip) { return (port << 3) | chip; }
 
@@ -32,18 +32,18 @@ na64_daq_equipment_header na64_daq_f1_equipment(uint32_t source_id, double bin_n
 
 double na64_daq_f1_bin_ns(const na64_daq_equipment_header *eh)
 {
-  if (!eh || !eh->type_attribute[1]) return NA64_F1_DEFAULT_BIN_NS;
+  if (!eh || !eh->type_attribute[1]) return NA64_DAQ_F1_DEFAULT_BIN_NS;
   return eh->type_attribute[1] * 1e-6;
 }
 
-int na64_daq_f1_encode(const na64_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+int na64_daq_f1_encode(const na64_daq_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                        size_t *nwords, na64_err *err)
 {
   if ((!hits && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_encode: NULL argument");
   *nwords = 0;
   uint32_t count[128] = {0}, trig[128], flags[128] = {0};
   for (size_t i = 0; i < n; ++i) {
-    const na64_f1_hit *h = &hits[i];
+    const na64_daq_f1_hit *h = &hits[i];
     if (h->port > 15 || h->chip > 7 || h->channel > 7)
       return na64_err_set(err, NA64_ERANGE, "F1 hit %zu: port %u chip %u channel %u outside 0..15, 0..7, 0..7", i,
                           h->port, h->chip, h->channel);
@@ -68,28 +68,28 @@ int na64_daq_f1_encode(const na64_f1_hit *hits, size_t n, uint32_t event, uint32
   for (uint32_t k = 0; k < 128; ++k) {
     if (!count[k]) continue;
     uint32_t pc = k << 23; /* port and chip, bits 29..23 */
-    out[start[k]] = (F1_HEADER << 30) | pc | ((flags[k] & NA64_F1_TBO) ? 1u << 22 : 0) | (ev << 16) | trig[k];
+    out[start[k]] = (F1_HEADER << 30) | pc | ((flags[k] & NA64_DAQ_F1_TBO) ? 1u << 22 : 0) | (ev << 16) | trig[k];
     out[start[k] + count[k] + 1] =
-        (F1_TRAILER << 30) | pc | ((flags[k] & NA64_F1_CHIP_ERROR) ? 1u << 22 : 0) | (ev << 16) | count[k];
+        (F1_TRAILER << 30) | pc | ((flags[k] & NA64_DAQ_F1_CHIP_ERROR) ? 1u << 22 : 0) | (ev << 16) | count[k];
     start[k]++; /* now the next data slot */
   }
   for (size_t i = 0; i < n; ++i) {
-    const na64_f1_hit *h = &hits[i];
+    const na64_daq_f1_hit *h = &hits[i];
     uint32_t k = f1_key(h->port, h->chip);
     out[start[k]++] = (F1_DATA << 30) | (k << 23) | ((uint32_t)h->channel << 20) |
-                      ((h->flags & NA64_F1_TRAILING) ? 1u << 19 : 0) | h->time_units;
+                      ((h->flags & NA64_DAQ_F1_TRAILING) ? 1u << 19 : 0) | h->time_units;
   }
   *nwords = total;
   return NA64_OK;
 }
 
 /* Flag the hits [from, n) of a chip block that was not closed properly. */
-static void flag_hits(na64_f1_hit *hits, size_t from, size_t n, uint8_t f)
+static void flag_hits(na64_daq_f1_hit *hits, size_t from, size_t n, uint8_t f)
 {
   for (size_t j = from; j < n; ++j) hits[j].flags |= f;
 }
 
-int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f1_hit *hits, size_t cap,
+int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_daq_f1_hit *hits, size_t cap,
                        size_t *nhits, na64_daq_decode_stats *stats, na64_err *err)
 {
   if (!eq || (!hits && cap) || !nhits) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_decode: NULL argument");
@@ -110,7 +110,7 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
       uint32_t t0 = trig;
       if (!in_chip || ((x >> 23) & 0x7Fu) != key) {
         daq_note(&e, i, x, "data word outside the header/trailer of its chip");
-        f = NA64_F1_NO_HEADER;
+        f = NA64_DAQ_F1_NO_HEADER;
         t0 = 0;
       } else {
         cnt++;
@@ -121,24 +121,24 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
         *nhits = n;
         return na64_err_set(err, NA64_ERANGE, "F1 block of source %u: more than %zu hits", (unsigned)src, cap);
       }
-      na64_f1_hit *h = &hits[n++];
+      na64_daq_f1_hit *h = &hits[n++];
       uint16_t t = (uint16_t)(x & 0xFFFFu);
       int32_t rel = (int16_t)(uint16_t)(t - (uint16_t)t0); /* modulo 2^16, F1 counter wraps */
       h->source_id = src;
       h->port = (uint8_t)((x >> 26) & 15u);
       h->chip = (uint8_t)((x >> 23) & 7u);
       h->channel = (uint8_t)((x >> 20) & 7u);
-      h->flags = (uint8_t)(f | ((x >> 19) & 1u ? NA64_F1_TRAILING : 0));
+      h->flags = (uint8_t)(f | ((x >> 19) & 1u ? NA64_DAQ_F1_TRAILING : 0));
       h->time_units = t;
       h->trigger_units = (uint16_t)t0;
-      h->rel_units = (f & NA64_F1_NO_HEADER) ? t : rel;
+      h->rel_units = (f & NA64_DAQ_F1_NO_HEADER) ? t : rel;
       h->time_ns = h->rel_units * bin;
       break;
     }
     case F1_HEADER:
       if (in_chip) {
         daq_note(&e, i, x, "chip header before the trailer of the previous chip");
-        flag_hits(hits, chip_first, n, NA64_F1_BAD_TRAILER);
+        flag_hits(hits, chip_first, n, NA64_DAQ_F1_BAD_TRAILER);
       }
       in_chip = 1;
       key = (x >> 23) & 0x7Fu;
@@ -146,8 +146,8 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
       ev = (x >> 16) & 63u;
       cnt = 0;
       chip_first = n;
-      chip_flags = (uint8_t)(((x >> 22) & 1u) ? NA64_F1_TBO : 0);
-      if (expected_event >= 0 && ev != ((unsigned long)expected_event & 63u)) chip_flags |= NA64_F1_EVENT_MISMATCH;
+      chip_flags = (uint8_t)(((x >> 22) & 1u) ? NA64_DAQ_F1_TBO : 0);
+      if (expected_event >= 0 && ev != ((unsigned long)expected_event & 63u)) chip_flags |= NA64_DAQ_F1_EVENT_MISMATCH;
       {
         /* The data words of this chip, in a loop with a single branch: a data word (kind 01) of this
          * port and chip with reserved bits 18..16 zero matches in one compare. */
@@ -155,7 +155,7 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
         const uint16_t tr = (uint16_t)trig;
         const uint8_t port = (uint8_t)(key >> 3), chip = (uint8_t)(key & 7u);
         size_t j = i + 1, lim = nw - j < cap - n ? nw : j + (cap - n);
-        na64_f1_hit *h = lim > j ? hits + n : NULL; /* hits may be NULL when cap == 0 */
+        na64_daq_f1_hit *h = lim > j ? hits + n : NULL; /* hits may be NULL when cap == 0 */
         for (; j < lim && (w[j] & 0xFF870000u) == expect; ++j, ++h) {
           uint32_t y = w[j];
           uint16_t t = (uint16_t)y;
@@ -183,9 +183,9 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
       in_chip = 0;
       if ((x & 0xFFFFu) != cnt || ((x >> 16) & 63u) != ev) {
         daq_note(&e, i, x, "trailer word count or event number differs from its chip's");
-        flag_hits(hits, chip_first, n, NA64_F1_BAD_TRAILER);
+        flag_hits(hits, chip_first, n, NA64_DAQ_F1_BAD_TRAILER);
       }
-      if ((x >> 22) & 1u) flag_hits(hits, chip_first, n, NA64_F1_CHIP_ERROR);
+      if ((x >> 22) & 1u) flag_hits(hits, chip_first, n, NA64_DAQ_F1_CHIP_ERROR);
       break;
     default:
       if (x != 0) daq_note(&e, i, x, "word kind 00 that is not the filler 0x00000000");
@@ -194,25 +194,25 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_f
   }
   if (in_chip) {
     daq_note(&e, nw ? nw - 1 : 0, nw ? w[nw - 1] : 0, "block ends inside a chip (no trailer)");
-    flag_hits(hits, chip_first, n, NA64_F1_BAD_TRAILER);
+    flag_hits(hits, chip_first, n, NA64_DAQ_F1_BAD_TRAILER);
   }
   *nhits = n;
   return na64_daq_decode_finish_("F1", eq, &e, n, stats, err);
 }
 
-void na64_f1_hit_list_init(na64_f1_hit_list *l)
+void na64_daq_f1_hit_list_init(na64_daq_f1_hit_list *l)
 {
   if (l) memset(l, 0, sizeof *l);
 }
 
-void na64_f1_hit_list_release(na64_f1_hit_list *l)
+void na64_daq_f1_hit_list_release(na64_daq_f1_hit_list *l)
 {
   if (!l) return;
   free(l->hits);
   memset(l, 0, sizeof *l);
 }
 
-int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_f1_hit_list *list, na64_daq_decode_stats *stats,
+int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_daq_f1_hit_list *list, na64_daq_decode_stats *stats,
                              na64_err *err)
 {
   if (!ev || !list) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_decode_event: NULL argument");
@@ -225,7 +225,7 @@ int na64_daq_f1_decode_event(const na64_daq_event *ev, na64_f1_hit_list *list, n
     if (list->cap - list->n < eq.nwords) {
       size_t nc = list->cap ? list->cap : 256;
       while (nc - list->n < eq.nwords) nc *= 2;
-      na64_f1_hit *nh = realloc(list->hits, nc * sizeof *nh);
+      na64_daq_f1_hit *nh = realloc(list->hits, nc * sizeof *nh);
       if (!nh) return na64_err_set(err, NA64_ENOMEM, "no memory for %zu F1 hits", nc);
       list->hits = nh;
       list->cap = nc;

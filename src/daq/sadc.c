@@ -26,11 +26,11 @@ na64_daq_equipment_header na64_daq_sadc_equipment(uint32_t source_id, double per
 
 double na64_daq_sadc_period_ns(const na64_daq_equipment_header *eh)
 {
-  if (!eh || !eh->type_attribute[1]) return NA64_SADC_DEFAULT_PERIOD_NS;
+  if (!eh || !eh->type_attribute[1]) return NA64_DAQ_SADC_DEFAULT_PERIOD_NS;
   return eh->type_attribute[1] * 1e-3;
 }
 
-size_t na64_daq_sadc_encoded_words(const na64_sadc_waveform *w, size_t n)
+size_t na64_daq_sadc_encoded_words(const na64_daq_sadc_waveform *w, size_t n)
 {
   size_t total = 0;
   for (size_t i = 0; w && i < n; ++i) total += 1 + (w[i].has_pedestals ? 1 : 0) + (w[i].nsamples + 1u) / 2;
@@ -45,7 +45,7 @@ static int ped8(double p, uint32_t *out)
   return 0;
 }
 
-int na64_daq_sadc_encode(const na64_sadc_waveform *w, size_t n, uint32_t *out, size_t cap, size_t *nwords,
+int na64_daq_sadc_encode(const na64_daq_sadc_waveform *w, size_t n, uint32_t *out, size_t cap, size_t *nwords,
                          na64_err *err)
 {
   if ((!w && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_sadc_encode: NULL argument");
@@ -54,8 +54,8 @@ int na64_daq_sadc_encode(const na64_sadc_waveform *w, size_t n, uint32_t *out, s
   if (need > cap) return na64_err_set(err, NA64_ERANGE, "SADC encode: %zu words needed, room for %zu", need, cap);
   size_t k = 0;
   for (size_t i = 0; i < n; ++i) {
-    const na64_sadc_waveform *f = &w[i];
-    if (f->port > 15 || f->channel > 63 || f->nsamples > NA64_SADC_MAX_SAMPLES)
+    const na64_daq_sadc_waveform *f = &w[i];
+    if (f->port > 15 || f->channel > 63 || f->nsamples > NA64_DAQ_SADC_MAX_SAMPLES)
       return na64_err_set(err, NA64_ERANGE, "SADC waveform %zu: port %u channel %u nsamples %u outside 0..15, 0..63, 0..255",
                           i, f->port, f->channel, f->nsamples);
     out[k++] = (SADC_HEADER << 30) | ((uint32_t)f->port << 26) | ((uint32_t)f->channel << 20) |
@@ -78,7 +78,7 @@ int na64_daq_sadc_encode(const na64_sadc_waveform *w, size_t n, uint32_t *out, s
   return NA64_OK;
 }
 
-int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, size_t cap, size_t *n,
+int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *out, size_t cap, size_t *n,
                          na64_daq_decode_stats *stats, na64_err *err)
 {
   if (!eq || (!out && cap) || !n) return na64_err_set(err, NA64_EINVAL, "na64_daq_sadc_decode: NULL argument");
@@ -86,7 +86,7 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, 
   const size_t nw = eq->nwords;
   daq_errs e = {0, 0, 0, NULL};
   size_t m = 0;
-  na64_sadc_waveform *cur = NULL;
+  na64_daq_sadc_waveform *cur = NULL;
   unsigned want = 0, left = 0; /* samples announced by the header; sample words still expected */
   int want_ped = 0;
   for (size_t i = 0; i < nw; ++i) {
@@ -95,7 +95,7 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, 
     case SADC_HEADER:
       if (cur && (left || want_ped)) {
         daq_note(&e, i, x, "channel header before the previous waveform was complete");
-        cur->flags |= NA64_SADC_TRUNCATED;
+        cur->flags |= NA64_DAQ_SADC_TRUNCATED;
       }
       if (m == cap) {
         na64_daq_decode_finish_("SADC", eq, &e, m, stats, NULL);
@@ -116,7 +116,7 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, 
       want_ped = (x >> 11) & 1u;
       if (x & 0x7FFu) {
         daq_note(&e, i, x, "reserved bits 10..0 of a channel header not zero");
-        cur->flags |= NA64_SADC_BAD_RESERVED;
+        cur->flags |= NA64_DAQ_SADC_BAD_RESERVED;
       }
       break;
     case SADC_PEDESTALS:
@@ -161,15 +161,15 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_sadc_waveform *out, 
   }
   if (cur && (left || want_ped)) {
     daq_note(&e, nw - 1, w[nw - 1], "block ends inside a waveform");
-    cur->flags |= NA64_SADC_TRUNCATED;
+    cur->flags |= NA64_DAQ_SADC_TRUNCATED;
   }
   *n = m;
   return na64_daq_decode_finish_("SADC", eq, &e, m, stats, err);
 }
 
-int na64_sadc_pedestals_from_front(const na64_sadc_waveform *w, int nfront, double *even, double *odd, na64_err *err)
+int na64_daq_sadc_pedestals_from_front(const na64_daq_sadc_waveform *w, int nfront, double *even, double *odd, na64_err *err)
 {
-  if (!w || !even || !odd) return na64_err_set(err, NA64_EINVAL, "na64_sadc_pedestals_from_front: NULL argument");
+  if (!w || !even || !odd) return na64_err_set(err, NA64_EINVAL, "na64_daq_sadc_pedestals_from_front: NULL argument");
   if (nfront < 2 || nfront > w->nsamples)
     return na64_err_set(err, NA64_EINVAL, "SADC source %u port %u channel %u: %d front samples asked, %u present (need 2..nsamples)",
                         (unsigned)w->source_id, w->port, w->channel, nfront, w->nsamples);

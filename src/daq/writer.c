@@ -1,6 +1,9 @@
-/* DATE writer: events built in a buffer and written plain, or as independent zstd frames (each frame
- * holds whole events, carries its content size and an XXH64 checksum, RFC 8878 §3.1.1), so that a
- * reader can start at any frame and lose at most one frame to damage. docs/raw-format.md §4. */
+/* DATE writer: events built in a buffer and written uncompressed, or as independent zstd frames (each
+ * frame holds whole events, carries its content size and an XXH64 checksum, RFC 8878 §3.1.1), so that
+ * a reader can start at any frame and lose at most one frame to damage. Events are GDC super events of
+ * LDC sub-events, as DATE event builders write them (event.h ATTR_SUPER_EVENT), or plain events on
+ * request; equipmentSize follows the convention of the event version (header included from 3.2 on).
+ * docs/raw-format.md §2-4. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,8 +27,14 @@ struct na64_daq_writer {
   uint8_t *buf; /* pending uncompressed bytes: the current frame, or plain bytes not yet written */
   size_t blen, bcap;
   size_t frame_events;
-  size_t ev_start;
   int in_event;
+  /* the event being built: its header, and its blocks staged until end_event groups them by LDC */
+  na64_daq_header hdr;
+  uint8_t *stage;
+  size_t slen, scap;
+  struct staged { uint32_t ldc; size_t off, len; } *blocks;
+  size_t nblocks, capblocks;
+  na64_daq_ldc_entry *ldc_map; /* sorted by source id */
   uint8_t *zbuf;
   size_t zcap;
   uint64_t bytes, events, frames;
@@ -90,22 +99,55 @@ static int drain(na64_daq_writer *w, na64_err *err)
   return NA64_OK;
 }
 
+static int cmp_ldc_entry(const void *a, const void *b)
+{
+  const na64_daq_ldc_entry *x = a, *y = b;
+  return (x->source_id > y->source_id) - (x->source_id < y->source_id);
+}
+
+static uint32_t ldc_of(const na64_daq_writer *w, uint32_t source)
+{
+  size_t lo = 0, hi = w->opt.nldc_map;
+  while (lo < hi) {
+    size_t mid = (lo + hi) / 2;
+    if (w->ldc_map[mid].source_id < source) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < w->opt.nldc_map && w->ldc_map[lo].source_id == source ? w->ldc_map[lo].ldc_id : w->opt.default_ldc;
+}
+
 static int make_writer(const na64_daq_writer_options *opt, na64_daq_writer **out, na64_err *err)
 {
   na64_daq_writer *w = calloc(1, sizeof *w);
   if (!w) return na64_err_set(err, NA64_ENOMEM, "no memory for a DATE writer");
   if (opt) w->opt = *opt;
   if (!w->opt.frame_bytes) w->opt.frame_bytes = DEFAULT_FRAME_BYTES;
+  if (w->opt.nldc_map) {
+    if (!w->opt.ldc_map) {
+      free(w);
+      return na64_err_set(err, NA64_EINVAL, "DATE writer: nldc_map %zu but no ldc_map", opt->nldc_map);
+    }
+    w->ldc_map = malloc(w->opt.nldc_map * sizeof *w->ldc_map);
+    if (!w->ldc_map) {
+      free(w);
+      return na64_err_set(err, NA64_ENOMEM, "no memory for a DATE writer");
+    }
+    memcpy(w->ldc_map, w->opt.ldc_map, w->opt.nldc_map * sizeof *w->ldc_map);
+    qsort(w->ldc_map, w->opt.nldc_map, sizeof *w->ldc_map, cmp_ldc_entry);
+  }
+  w->opt.ldc_map = NULL; /* the caller's array need not outlive open */
   if (!w->opt.level) w->opt.level = 3;
   if (w->opt.compress) {
     if (w->opt.level < ZSTD_minCLevel() || w->opt.level > ZSTD_maxCLevel()) {
       int lvl = w->opt.level;
+      free(w->ldc_map);
       free(w);
       return na64_err_set(err, NA64_EINVAL, "DATE writer: zstd level %d outside [%d, %d]", lvl,
                           ZSTD_minCLevel(), ZSTD_maxCLevel());
     }
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) {
+      free(w->ldc_map);
       free(w);
       return na64_err_set(err, NA64_ENOMEM, "cannot create a zstd context");
     }
@@ -128,6 +170,7 @@ int na64_daq_writer_open(const char *path, const na64_daq_writer_options *opt, n
   w->path = malloc(nl);
   if (!w->path) {
     ZSTD_freeCCtx(w->cctx);
+    free(w->ldc_map);
     free(w);
     return na64_err_set(err, NA64_ENOMEM, "no memory for a DATE writer");
   }
@@ -137,6 +180,7 @@ int na64_daq_writer_open(const char *path, const na64_daq_writer_options *opt, n
     int e = errno;
     free(w->path);
     ZSTD_freeCCtx(w->cctx);
+    free(w->ldc_map);
     free(w);
     return na64_err_set(err, NA64_EIO, "cannot create '%s': %s", path, strerror(e));
   }
@@ -167,16 +211,12 @@ int na64_daq_writer_begin_event(na64_daq_writer *w, const na64_daq_header *h, na
   NA64_CALL(usable(w, err));
   if (!h) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_begin_event: NULL header");
   if (w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: begin_event inside an unfinished event", wname(w));
-  if (grow(&w->buf, &w->bcap, w->blen + NA64_DAQ_HEADER_SIZE))
-    return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
-  na64_daq_header hh = *h;
-  hh.size = NA64_DAQ_HEADER_SIZE;
-  hh.magic = NA64_DAQ_MAGIC;
-  hh.head_size = NA64_DAQ_HEADER_SIZE;
-  if (!hh.version) hh.version = NA64_DAQ_VERSION;
-  w->ev_start = w->blen;
-  memcpy(w->buf + w->blen, &hh, sizeof hh);
-  w->blen += sizeof hh;
+  w->hdr = *h;
+  w->hdr.magic = NA64_DAQ_MAGIC;
+  w->hdr.head_size = NA64_DAQ_HEADER_SIZE;
+  if (!w->hdr.version) w->hdr.version = NA64_DAQ_VERSION;
+  w->slen = 0;
+  w->nblocks = 0;
   w->in_event = 1;
   return NA64_OK;
 }
@@ -187,18 +227,94 @@ int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_h
   NA64_CALL(usable(w, err));
   if (!eh || (!words && nwords)) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_add_equipment: NULL argument");
   if (!w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: add_equipment outside an event", wname(w));
-  size_t evlen = w->blen - w->ev_start;
-  if (nwords > (UINT32_MAX - evlen - NA64_DAQ_EQUIPMENT_HEADER_SIZE) / 4)
+  /* room for the GDC header and one sub-event header per block at most */
+  size_t overhead = NA64_DAQ_HEADER_SIZE * (w->nblocks + 3);
+  if (nwords > (UINT32_MAX - w->slen - overhead - NA64_DAQ_EQUIPMENT_HEADER_SIZE) / 4)
     return na64_err_set(err, NA64_ERANGE, "%s: equipment %u of %zu words makes the event exceed 4 GiB",
                         wname(w), (unsigned)eh->id, nwords);
   size_t add = NA64_DAQ_EQUIPMENT_HEADER_SIZE + 4 * nwords;
-  if (grow(&w->buf, &w->bcap, w->blen + add)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
+  if (grow(&w->stage, &w->scap, w->slen + add)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
+  if (w->nblocks == w->capblocks) {
+    size_t nc = w->capblocks ? 2 * w->capblocks : 16;
+    struct staged *nb = realloc(w->blocks, nc * sizeof *nb);
+    if (!nb) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
+    w->blocks = nb;
+    w->capblocks = nc;
+  }
   na64_daq_equipment_header e = *eh;
-  e.size = (uint32_t)(4 * nwords);
+  /* DATE >= 3.2 counts the header in equipmentSize; 3.0-3.1 the payload only (AliRawReaderDate) */
+  e.size = (uint32_t)(na64_daq_version_sizes_include_header(w->hdr.version) ? add : 4 * nwords);
   if (!e.basic_element_size) e.basic_element_size = 4;
-  memcpy(w->buf + w->blen, &e, sizeof e);
-  if (nwords) memcpy(w->buf + w->blen + sizeof e, words, 4 * nwords);
-  w->blen += add;
+  memcpy(w->stage + w->slen, &e, sizeof e);
+  if (nwords) memcpy(w->stage + w->slen + sizeof e, words, 4 * nwords);
+  w->blocks[w->nblocks++] = (struct staged){ldc_of(w, eh->id), w->slen, add};
+  w->slen += add;
+  return NA64_OK;
+}
+
+static void put_header(na64_daq_writer *w, const na64_daq_header *h)
+{
+  memcpy(w->buf + w->blen, h, sizeof *h);
+  w->blen += sizeof *h;
+}
+
+/* The smallest LDC id above `last` (any, if first) among the staged blocks; an event without blocks
+ * (start/end of burst, ...) gets one empty sub-event per LDC of the map, or of default_ldc. */
+static int next_ldc(const na64_daq_writer *w, int first, uint32_t last, uint32_t *next)
+{
+  int found = 0;
+  size_t n = w->nblocks ? w->nblocks : w->opt.nldc_map ? w->opt.nldc_map : 1;
+  for (size_t i = 0; i < n; ++i) {
+    uint32_t l = w->nblocks ? w->blocks[i].ldc : w->opt.nldc_map ? w->ldc_map[i].ldc_id : w->opt.default_ldc;
+    if ((first || l > last) && (!found || l < *next)) {
+      *next = l;
+      found = 1;
+    }
+  }
+  return found;
+}
+
+/* Assemble the staged event into w->buf: plain, or GDC header + one LDC sub-event per LDC id. */
+static int assemble(na64_daq_writer *w, na64_err *err)
+{
+  size_t total = NA64_DAQ_HEADER_SIZE + w->slen +
+                 (w->opt.plain_events ? 0 : NA64_DAQ_HEADER_SIZE * (w->nblocks + w->opt.nldc_map + 1));
+  if (total > UINT32_MAX) return na64_err_set(err, NA64_ERANGE, "%s: event exceeds 4 GiB", wname(w));
+  if (grow(&w->buf, &w->bcap, w->blen + total)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
+  size_t start = w->blen;
+  na64_daq_header h = w->hdr;
+  if (w->opt.plain_events) {
+    h.type_attribute[2] &= ~NA64_DAQ_ATTR_SUPER_EVENT;
+    put_header(w, &h);
+    if (w->slen) memcpy(w->buf + w->blen, w->stage, w->slen);
+    w->blen += w->slen;
+  } else {
+    h.type_attribute[2] |= NA64_DAQ_ATTR_SUPER_EVENT;
+    h.ldc_id = NA64_DAQ_VOID_ID; /* the GDC's header of a super event belongs to no LDC */
+    put_header(w, &h);
+    /* LDC ids in ascending order; blocks of one LDC in the order they were added */
+    uint32_t last = 0, next = 0;
+    int first = 1;
+    while (next_ldc(w, first, last, &next)) {
+      size_t sub = w->blen;
+      na64_daq_header sh = w->hdr;
+      sh.type_attribute[2] &= ~NA64_DAQ_ATTR_SUPER_EVENT;
+      sh.ldc_id = next;
+      put_header(w, &sh);
+      for (size_t i = 0; i < w->nblocks; ++i)
+        if (w->blocks[i].ldc == next) {
+          memcpy(w->buf + w->blen, w->stage + w->blocks[i].off, w->blocks[i].len);
+          w->blen += w->blocks[i].len;
+        }
+      uint32_t ssz = (uint32_t)(w->blen - sub);
+      memcpy(w->buf + sub, &ssz, 4);
+      last = next;
+      first = 0;
+      if (next == UINT32_MAX) break;
+    }
+  }
+  uint32_t size = (uint32_t)(w->blen - start);
+  memcpy(w->buf + start, &size, 4);
   return NA64_OK;
 }
 
@@ -219,9 +335,8 @@ int na64_daq_writer_end_event(na64_daq_writer *w, na64_err *err)
 {
   NA64_CALL(usable(w, err));
   if (!w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: end_event without begin_event", wname(w));
-  uint32_t size = (uint32_t)(w->blen - w->ev_start);
-  memcpy(w->buf + w->ev_start, &size, 4);
   w->in_event = 0;
+  NA64_CALL(assemble(w, err));
   return event_done(w, err);
 }
 
@@ -264,6 +379,9 @@ uint64_t na64_daq_writer_frames(const na64_daq_writer *w) { return w ? w->frames
 
 static void destroy(na64_daq_writer *w)
 {
+  free(w->stage);
+  free(w->blocks);
+  free(w->ldc_map);
   ZSTD_freeCCtx(w->cctx);
   free(w->buf);
   free(w->zbuf);
@@ -278,7 +396,6 @@ int na64_daq_writer_close(na64_daq_writer *w, na64_err *err)
   int st = NA64_OK;
   if (w->in_event) {
     st = na64_err_set(err, NA64_EINVAL, "%s: closed inside an unfinished event (dropped)", wname(w));
-    w->blen = w->ev_start;
     w->in_event = 0;
   }
   if (!w->failed) { /* the events before an unfinished one are still written */
@@ -303,7 +420,6 @@ int na64_daq_writer_close_memory(na64_daq_writer *w, void **data, size_t *size, 
   int st = NA64_OK;
   if (w->in_event) {
     st = na64_err_set(err, NA64_EINVAL, "<memory>: closed inside an unfinished event (dropped)");
-    w->blen = w->ev_start;
     w->in_event = 0;
   }
   if (!w->failed) {

@@ -62,7 +62,7 @@ void na64_straw_calib_options_default(na64_straw_calib_options *o)
 {
   if (!o) return;
   memset(o, 0, sizeof *o);
-  o->bin_ns = 4 * NA64_F1_DEFAULT_BIN_NS;
+  o->bin_ns = 4 * NA64_DAQ_F1_DEFAULT_BIN_NS;
   o->t_lo = -500;
   o->t_hi = 1500;
   o->min_hits_fit = 200;
@@ -106,7 +106,7 @@ int na64_straw_calib_new(const na64_geom *g, const na64_straw_calib_options *opt
   c->bw = o.bin_ns;
   /* Bin edges half a TDC bin below multiples of the bin width, so that times that are multiples of
    * the TDC bin (all F1 times) never fall on an edge when bin_ns is a multiple of the TDC bin. */
-  c->lo = floor(o.t_lo / c->bw) * c->bw - 0.5 * NA64_F1_DEFAULT_BIN_NS;
+  c->lo = floor(o.t_lo / c->bw) * c->bw - 0.5 * NA64_DAQ_F1_DEFAULT_BIN_NS;
   c->nbins = (int)ceil((o.t_hi - c->lo) / c->bw);
   size_t np = g->nplanes > 0 ? (size_t)g->nplanes : 1;
   c->map = malloc(np * sizeof *c->map);

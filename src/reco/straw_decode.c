@@ -32,7 +32,7 @@ void na64_straw_decode_options_default(na64_straw_decode_options *o)
   o->window_lo = -30;
   o->window_hi = NAN;
   o->no_window = 0;
-  o->reject_flags = NA64_F1_NO_HEADER | NA64_F1_EVENT_MISMATCH | NA64_F1_CHIP_ERROR;
+  o->reject_flags = NA64_DAQ_F1_NO_HEADER | NA64_DAQ_F1_EVENT_MISMATCH | NA64_DAQ_F1_CHIP_ERROR;
 }
 
 void na64_straw_decoder_free(na64_straw_decoder *d)
@@ -113,22 +113,22 @@ int na64_straw_decoder_new(const na64_geom *g, const na64_straw_decode_options *
   return NA64_OK;
 }
 
-int na64_straw_decode(const na64_straw_decoder *d, const na64_f1_hit *hits, size_t n, na64_straw_digit *out,
+int na64_straw_decode(const na64_straw_decoder *d, const na64_daq_f1_hit *hits, size_t n, na64_straw_digit *out,
                       size_t cap, size_t *nout, na64_straw_decode_stats *stats, na64_err *err)
 {
   if (!d || (!hits && n) || (!out && cap) || !nout) return na64_err_set(err, NA64_EINVAL, "na64_straw_decode: NULL argument");
   const na64_geom *g = d->g;
-  const unsigned reject = d->opt.reject_flags & ~(unsigned)NA64_F1_TRAILING;
+  const unsigned reject = d->opt.reject_flags & ~(unsigned)NA64_DAQ_F1_TRAILING;
   uint64_t trailing = 0, flagged = 0, unmapped = 0, not_straw = 0, outside = 0, nonfinite = 0;
-  const na64_f1_hit *first_bad = NULL;
+  const na64_daq_f1_hit *first_bad = NULL;
   int first_bad_plane = -1;
   size_t m = 0;
   int status = NA64_OK;
   const uint16_t *slot = g->chanmap.slot;
   for (size_t i = 0; i < n; ++i) {
-    const na64_f1_hit *h = &hits[i];
-    if (h->flags & (NA64_F1_TRAILING | reject)) {
-      if (h->flags & NA64_F1_TRAILING) trailing++;
+    const na64_daq_f1_hit *h = &hits[i];
+    if (h->flags & (NA64_DAQ_F1_TRAILING | reject)) {
+      if (h->flags & NA64_DAQ_F1_TRAILING) trailing++;
       else flagged++;
       continue;
     }
@@ -197,14 +197,14 @@ void na64_straw_digit_list_init(na64_straw_digit_list *l)
 {
   if (!l) return;
   memset(l, 0, sizeof *l);
-  na64_f1_hit_list_init(&l->f1);
+  na64_daq_f1_hit_list_init(&l->f1);
 }
 
 void na64_straw_digit_list_release(na64_straw_digit_list *l)
 {
   if (!l) return;
   free(l->digits);
-  na64_f1_hit_list_release(&l->f1);
+  na64_daq_f1_hit_list_release(&l->f1);
   memset(l, 0, sizeof *l);
 }
 

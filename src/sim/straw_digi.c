@@ -42,7 +42,7 @@ void na64_straw_digi_options_default(na64_straw_digi_options *o)
   o->window_lo = -100;
   o->window_hi = 300;
   o->trigger_jitter = 0.3;
-  o->bin_ns = NA64_F1_DEFAULT_BIN_NS;
+  o->bin_ns = NA64_DAQ_F1_DEFAULT_BIN_NS;
   o->prop_velocity = 0;
   o->rt_from_conditions = 0;
 }
@@ -332,7 +332,7 @@ static int grow(na64_straw_digi_event *o, na64_err *err)
 {
   if (o->nhits == o->hits_cap) {
     size_t nc = o->hits_cap ? 2 * o->hits_cap : 256;
-    na64_f1_hit *h = realloc(o->hits, nc * sizeof *h);
+    na64_daq_f1_hit *h = realloc(o->hits, nc * sizeof *h);
     if (!h) return na64_err_set(err, NA64_ENOMEM, "straw digitisation: no memory for %zu hits", nc);
     o->hits = h;
     o->hits_cap = nc;
@@ -355,7 +355,7 @@ static int32_t emit(const na64_straw_digitizer *d, const straw_plane *s, int w, 
 {
   if (!(t >= d->opt.window_lo && t < d->opt.window_hi)) return -1;
   long rel = (long)floor(phase + t / d->opt.bin_ns);
-  na64_f1_hit *h = &o->hits[o->nhits];
+  na64_daq_f1_hit *h = &o->hits[o->nhits];
   memset(h, 0, sizeof *h);
   h->source_id = s->src[w];
   h->port = s->port[w];
@@ -484,8 +484,8 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
   if (!ev->nhits) return NA64_OK;
   /* distinct source ids, ascending */
   uint32_t *srcs = malloc(ev->nhits * sizeof *srcs);
-  na64_f1_hit *sel = malloc(ev->nhits * sizeof *sel);
-  uint32_t *words = malloc(NA64_F1_MAX_WORDS(ev->nhits) * sizeof *words);
+  na64_daq_f1_hit *sel = malloc(ev->nhits * sizeof *sel);
+  uint32_t *words = malloc(NA64_DAQ_F1_MAX_WORDS(ev->nhits) * sizeof *words);
   int st = NA64_OK;
   if (!srcs || !sel || !words) st = na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
   size_t nsrc = 0;
@@ -500,7 +500,7 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
     for (size_t i = 0; i < ev->nhits; ++i)
       if (ev->hits[i].source_id == srcs[k]) sel[m++] = ev->hits[i];
     size_t nw = 0;
-    st = na64_daq_f1_encode(sel, m, nb_in_burst, words, NA64_F1_MAX_WORDS(ev->nhits), &nw, err);
+    st = na64_daq_f1_encode(sel, m, nb_in_burst, words, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &nw, err);
     if (st != NA64_OK) break;
     na64_daq_equipment_header eh = na64_daq_f1_equipment(srcs[k], d->opt.bin_ns);
     st = na64_daq_writer_add_equipment(w, &eh, words, nw, err);

@@ -17,12 +17,12 @@
 
 typedef struct gen_event {
   na64_daq_header h;
-  na64_f1_hit f1[64];
+  na64_daq_f1_hit f1[64];
   int32_t f1_rel[64]; /* the generated time relative to the trigger (TDC bins): the truth */
   size_t nf1;
-  na64_sadc_waveform sadc[3];
+  na64_daq_sadc_waveform sadc[3];
   size_t nsadc;
-  na64_apv_hit apv[16];
+  na64_daq_apv_hit apv[16];
   size_t napv;
 } gen_event;
 
@@ -50,11 +50,11 @@ static inline void gen_event_make(gen_event *g, uint64_t seed, uint32_t i, uint3
   uint16_t trig = (uint16_t)(na64_rng_u64(&r) & 0xFFFFu); /* any value: tests the 16-bit wrap */
   g->nf1 = 1 + na64_rng_u64(&r) % 40;
   for (size_t k = 0; k < g->nf1; ++k) {
-    na64_f1_hit *f = &g->f1[k];
+    na64_daq_f1_hit *f = &g->f1[k];
     f->port = (uint8_t)(na64_rng_u64(&r) % 16);
     f->chip = (uint8_t)(na64_rng_u64(&r) % 8);
     f->channel = (uint8_t)(na64_rng_u64(&r) % 8);
-    f->flags = (na64_rng_u64(&r) % 5 == 0) ? NA64_F1_TRAILING : 0;
+    f->flags = (na64_rng_u64(&r) % 5 == 0) ? NA64_DAQ_F1_TRAILING : 0;
     int32_t rel = -300 + (int32_t)(na64_rng_u64(&r) % 2000);
     g->f1_rel[k] = rel;
     f->trigger_units = trig;
@@ -62,7 +62,7 @@ static inline void gen_event_make(gen_event *g, uint64_t seed, uint32_t i, uint3
   }
   g->nsadc = 1 + na64_rng_u64(&r) % 3;
   for (size_t k = 0; k < g->nsadc; ++k) {
-    na64_sadc_waveform *w = &g->sadc[k];
+    na64_daq_sadc_waveform *w = &g->sadc[k];
     w->port = (uint8_t)k;
     w->channel = (uint8_t)(na64_rng_u64(&r) % 64);
     w->nsamples = (uint16_t)(31 + k); /* odd and even lengths */
@@ -74,7 +74,7 @@ static inline void gen_event_make(gen_event *g, uint64_t seed, uint32_t i, uint3
   }
   g->napv = na64_rng_u64(&r) % 16;
   for (size_t k = 0; k < g->napv; ++k) {
-    na64_apv_hit *a = &g->apv[k];
+    na64_daq_apv_hit *a = &g->apv[k];
     a->chip = (uint8_t)(na64_rng_u64(&r) % 4);
     a->channel = (uint8_t)(na64_rng_u64(&r) % 128);
     for (int s = 0; s < 3; ++s) a->amp[s] = (uint16_t)(na64_rng_u64(&r) % 4096);
@@ -104,8 +104,9 @@ static inline int gen_event_write(na64_daq_writer *w, const gen_event *g)
   return na64_daq_writer_end_event(w, &err);
 }
 
-/* A run of n events in memory (malloc'd, *size bytes). */
-static inline void *gen_run(uint64_t seed, uint32_t n, const na64_daq_writer_options *o, size_t *size)
+/* A run of n events in memory (malloc'd, *size bytes), written with the options o as given (NULL:
+ * the writer's defaults, super events of one LDC sub-event). */
+static inline void *gen_run_ex(uint64_t seed, uint32_t n, const na64_daq_writer_options *o, size_t *size)
 {
   na64_daq_writer *w = NULL;
   na64_err err;
@@ -123,6 +124,15 @@ static inline void *gen_run(uint64_t seed, uint32_t n, const na64_daq_writer_opt
   void *buf = NULL;
   if (na64_daq_writer_close_memory(w, &buf, size, &err)) return NULL;
   return buf;
+}
+
+/* The same with plain events (no LDC level), whatever o says: the byte-level tests of plain events. */
+static inline void *gen_run(uint64_t seed, uint32_t n, const na64_daq_writer_options *o, size_t *size)
+{
+  na64_daq_writer_options p = {0};
+  if (o) p = *o;
+  p.plain_events = 1;
+  return gen_run_ex(seed, n, &p, size);
 }
 
 /* A unique scratch path under the build tree for this test. */

@@ -40,11 +40,17 @@ static void read_all_opt(const void *buf, size_t n, result *res, size_t max_regi
     assert_true(res->n < 4096);
     res->ids[res->n++] = ev.header.id[0];
     res->sum += ev.size;
-    /* every delivered event iterates cleanly to its end */
-    size_t cur = 0, end = ev.header.head_size;
-    na64_daq_equipment eq;
-    while (na64_daq_event_next_equipment(&ev, &cur, &eq)) end = cur;
-    assert_int_equal(end, ev.size);
+    /* every delivered event iterates cleanly to its end, sub-event by sub-event */
+    size_t sc = 0, send = na64_daq_event_is_super(&ev) ? ev.header.head_size : 0;
+    na64_daq_subevent sub;
+    while (na64_daq_event_next_subevent(&ev, &sc, &sub)) {
+      size_t cur = 0, end = sub.header.head_size;
+      na64_daq_equipment eq;
+      while (na64_daq_subevent_next_equipment(&sub, &cur, &eq)) end = cur;
+      assert_int_equal(end, sub.size);
+      send = sc;
+    }
+    assert_int_equal(send, ev.size);
   }
   assert_int_equal(st, NA64_EEOF);
   const na64_daq_region *rg = na64_daq_reader_regions(r, &res->nreg);

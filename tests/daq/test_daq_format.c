@@ -20,7 +20,8 @@ static void test_header_bytes(void **state)
   if (*(const uint8_t *)&one != 1) skip(); /* the byte constants below are those of a little-endian host */
   na64_daq_writer *w;
   na64_err err;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, &err), NA64_OK);
+  na64_daq_writer_options po = {.plain_events = 1};
+  assert_int_equal(na64_daq_writer_open_memory(&po, &w, &err), NA64_OK);
   na64_daq_header h;
   memset(&h, 0, sizeof h);
   h.type = NA64_DAQ_PHYSICS_EVENT;
@@ -68,7 +69,7 @@ static void test_header_bytes(void **state)
   assert_int_equal(le32(b + 68), 8);            /* eventGdcId */
   assert_int_equal(le32(b + 72), 1530000000u);  /* eventTimestampSec */
   assert_int_equal(le32(b + 76), 999999);       /* eventTimestampUsec */
-  assert_int_equal(le32(b + 80), 8);            /* equipmentSize: payload only */
+  assert_int_equal(le32(b + 80), 36);           /* equipmentSize: header included (version >= 3.2) */
   assert_int_equal(le32(b + 84), 9);            /* equipmentType */
   assert_int_equal(le32(b + 88), 612);          /* equipmentId */
   assert_int_equal(le32(b + 96), 0x1234);       /* equipmentTypeAttribute[1] */
@@ -116,7 +117,7 @@ static void check_event(const na64_daq_event *ev, uint32_t n_run)
   while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
     nblocks++;
     if (eq.header.type == NA64_DAQ_EQ_F1) {
-      na64_f1_hit hits[128];
+      na64_daq_f1_hit hits[128];
       size_t nh;
       assert_int_equal(na64_daq_f1_decode(&eq, (long)na64_daq_header_nb_in_burst(&ev->header), hits, 128, &nh, NULL, &err),
                        NA64_OK);
@@ -129,7 +130,7 @@ static void check_event(const na64_daq_event *ev, uint32_t n_run)
       }
       qsort(order, g->nf1, sizeof order[0], key_cmp);
       for (size_t k = 0; k < nh; ++k) {
-        const na64_f1_hit *t = &g->f1[order[k][1]];
+        const na64_daq_f1_hit *t = &g->f1[order[k][1]];
         assert_int_equal(hits[k].source_id, GEN_F1_SOURCE);
         assert_int_equal(hits[k].port, t->port);
         assert_int_equal(hits[k].chip, t->chip);
@@ -141,7 +142,7 @@ static void check_event(const na64_daq_event *ev, uint32_t n_run)
         assert_true(fabs(hits[k].time_ns - g->f1_rel[order[k][1]] * GEN_BIN_NS) < 1e-9);
       }
     } else if (eq.header.type == NA64_DAQ_EQ_SADC) {
-      static na64_sadc_waveform wf[8];
+      static na64_daq_sadc_waveform wf[8];
       size_t nwf;
       assert_int_equal(na64_daq_sadc_decode(&eq, wf, 8, &nwf, NULL, &err), NA64_OK);
       assert_int_equal(nwf, g->nsadc);
@@ -157,7 +158,7 @@ static void check_event(const na64_daq_event *ev, uint32_t n_run)
         assert_int_equal(wf[k].flags, 0);
       }
     } else if (eq.header.type == NA64_DAQ_EQ_APV) {
-      na64_apv_hit ah[32];
+      na64_daq_apv_hit ah[32];
       size_t na;
       assert_int_equal(na64_daq_apv_decode(&eq, (long)na64_daq_header_nb_in_burst(&ev->header), ah, 32, &na, NULL, &err),
                        NA64_OK);
@@ -169,7 +170,7 @@ static void check_event(const na64_daq_event *ev, uint32_t n_run)
       }
       qsort(order, g->napv, sizeof order[0], key_cmp);
       for (size_t k = 0; k < na; ++k) {
-        const na64_apv_hit *t = &g->apv[order[k][1]];
+        const na64_daq_apv_hit *t = &g->apv[order[k][1]];
         assert_int_equal(ah[k].chip, t->chip);
         assert_int_equal(ah[k].channel, t->channel);
         assert_memory_equal(ah[k].amp, t->amp, sizeof t->amp);
@@ -280,7 +281,7 @@ static void test_files(void **state)
   char path[1200];
   for (int z = 0; z < 2; ++z) {
     gen_tmp_path(path, sizeof path, z ? "files.dat.zst" : "files.dat");
-    na64_daq_writer_options o = {.compress = z, .frame_bytes = 4096};
+    na64_daq_writer_options o = {.compress = z, .frame_bytes = 4096, .plain_events = 1};
     na64_daq_writer *w;
     na64_err err;
     assert_int_equal(na64_daq_writer_open(path, &o, &w, &err), NA64_OK);

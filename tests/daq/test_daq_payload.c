@@ -22,7 +22,7 @@ static na64_daq_equipment block(uint32_t type, uint32_t id, const uint32_t *w, s
 static void test_f1_layout(void **state)
 {
   (void)state;
-  na64_f1_hit h;
+  na64_daq_f1_hit h;
   memset(&h, 0, sizeof h);
   h.port = 3;
   h.chip = 2;
@@ -37,14 +37,14 @@ static void test_f1_layout(void **state)
   assert_int_equal(w[0], 0x8D111200u); /* header: 10 | port 3 | chip 2 | tbo 0 | event 17 | trigger 0x1200 */
   assert_int_equal(w[1], 0x4D501234u); /* data: 01 | port 3 | chip 2 | ch 5 | leading | 000 | 0x1234 */
   assert_int_equal(w[2], 0xCD110001u); /* trailer: 11 | port 3 | chip 2 | ok | event 17 | 1 word */
-  h.flags = NA64_F1_TRAILING;
+  h.flags = NA64_DAQ_F1_TRAILING;
   assert_int_equal(na64_daq_f1_encode(&h, 1, 17 + 64, w, 8, &n, &err), NA64_OK); /* event mod 64 */
   assert_int_equal(w[0], 0x8D111200u);
   assert_int_equal(w[1], 0x4D581234u); /* bit 19: trailing edge */
   /* decode: 0x34 = 52 bins after the trigger at 0.1289 ns */
   na64_daq_equipment eq = block(NA64_DAQ_EQ_F1, 612, w, 3);
   assert_int_equal(eq.header.type_attribute[1], 128900); /* femtoseconds */
-  na64_f1_hit out[4];
+  na64_daq_f1_hit out[4];
   size_t nh;
   na64_daq_decode_stats st = {0};
   assert_int_equal(na64_daq_f1_decode(&eq, 17, out, 4, &nh, &st, &err), NA64_OK);
@@ -52,7 +52,7 @@ static void test_f1_layout(void **state)
   assert_int_equal(out[0].rel_units, 0x34);
   assert_rel(out[0].time_ns, 52 * 0.1289, 1e-12);
   assert_int_equal(out[0].source_id, 612);
-  assert_int_equal(out[0].flags, NA64_F1_TRAILING);
+  assert_int_equal(out[0].flags, NA64_DAQ_F1_TRAILING);
   assert_int_equal(st.words, 3);
   assert_int_equal(st.items, 1);
   assert_int_equal(st.errors, 0);
@@ -61,7 +61,7 @@ static void test_f1_layout(void **state)
   assert_int_equal(na64_daq_f1_encode(&h, 1, 0, w, 8, &n, &err), NA64_ERANGE);
   h.port = 1;
   assert_int_equal(na64_daq_f1_encode(&h, 1, 0, w, 2, &n, &err), NA64_ERANGE); /* no room */
-  na64_f1_hit two[2] = {h, h};
+  na64_daq_f1_hit two[2] = {h, h};
   two[1].trigger_units = 7;
   assert_int_equal(na64_daq_f1_encode(two, 2, 0, w, 8, &n, &err), NA64_EINVAL); /* one trigger per chip */
 }
@@ -72,7 +72,7 @@ static void test_f1_wrap(void **state)
   (void)state;
   uint32_t w[3] = {0x80000000u | 65500u, 0x40000000u | 100u, 0xC0000001u};
   na64_daq_equipment eq = block(NA64_DAQ_EQ_F1, 1, w, 3);
-  na64_f1_hit out[2];
+  na64_daq_f1_hit out[2];
   size_t nh;
   na64_err err;
   assert_int_equal(na64_daq_f1_decode(&eq, -1, out, 2, &nh, NULL, &err), NA64_OK);
@@ -86,7 +86,7 @@ static void test_f1_wrap(void **state)
 static void test_f1_malformed(void **state)
 {
   (void)state;
-  na64_f1_hit out[16];
+  na64_daq_f1_hit out[16];
   size_t nh;
   na64_err err;
   na64_daq_decode_stats st;
@@ -96,7 +96,7 @@ static void test_f1_malformed(void **state)
   memset(&st, 0, sizeof st);
   assert_int_equal(na64_daq_f1_decode(&eq, -1, out, 16, &nh, &st, &err), NA64_EFORMAT);
   assert_int_equal(nh, 1);
-  assert_int_equal(out[0].flags & NA64_F1_NO_HEADER, NA64_F1_NO_HEADER);
+  assert_int_equal(out[0].flags & NA64_DAQ_F1_NO_HEADER, NA64_DAQ_F1_NO_HEADER);
   assert_int_equal(out[0].time_units, 0x1234);
   assert_int_equal(st.errors, 1);
   assert_int_equal(st.first_error, 0);
@@ -107,14 +107,14 @@ static void test_f1_malformed(void **state)
   eq = block(NA64_DAQ_EQ_F1, 612, b, 3);
   assert_int_equal(na64_daq_f1_decode(&eq, 18, out, 16, &nh, NULL, &err), NA64_EFORMAT);
   assert_int_equal(nh, 1);
-  assert_int_equal(out[0].flags, NA64_F1_TBO | NA64_F1_EVENT_MISMATCH | NA64_F1_BAD_TRAILER);
+  assert_int_equal(out[0].flags, NA64_DAQ_F1_TBO | NA64_DAQ_F1_EVENT_MISMATCH | NA64_DAQ_F1_BAD_TRAILER);
   /* missing trailer, then a new chip: the first chip's hits are flagged, the second chip's are fine */
   uint32_t c[] = {0x8D111200u, 0x4D501234u, 0x80111200u, 0x40101201u, 0xC0110001u};
   eq = block(NA64_DAQ_EQ_F1, 612, c, 5);
   memset(&st, 0, sizeof st);
   assert_int_equal(na64_daq_f1_decode(&eq, 17, out, 16, &nh, &st, &err), NA64_EFORMAT);
   assert_int_equal(nh, 2);
-  assert_int_equal(out[0].flags, NA64_F1_BAD_TRAILER);
+  assert_int_equal(out[0].flags, NA64_DAQ_F1_BAD_TRAILER);
   assert_int_equal(out[1].flags, 0);
   assert_int_equal(out[1].rel_units, 1);
   assert_int_equal(st.errors, 1);
@@ -123,8 +123,8 @@ static void test_f1_malformed(void **state)
   uint32_t d[] = {0x8D111200u, 0x4D501234u, 0xCD510001u, 0x8D111200u, 0x4D501235u};
   eq = block(NA64_DAQ_EQ_F1, 612, d, 5);
   assert_int_equal(na64_daq_f1_decode(&eq, 17, out, 16, &nh, NULL, &err), NA64_EFORMAT);
-  assert_int_equal(out[0].flags, NA64_F1_CHIP_ERROR);
-  assert_int_equal(out[1].flags, NA64_F1_BAD_TRAILER);
+  assert_int_equal(out[0].flags, NA64_DAQ_F1_CHIP_ERROR);
+  assert_int_equal(out[1].flags, NA64_DAQ_F1_BAD_TRAILER);
   /* capacity reached: ERANGE with the hits that fit */
   eq = block(NA64_DAQ_EQ_F1, 612, c, 5);
   assert_int_equal(na64_daq_f1_decode(&eq, 17, out, 1, &nh, NULL, &err), NA64_ERANGE);
@@ -140,7 +140,7 @@ static void test_f1_roundtrip_random(void **state)
   na64_rng r;
   na64_rng_init(&r, 11, 0);
   enum { N = 600 };
-  static na64_f1_hit in[N], out[3 * N];
+  static na64_daq_f1_hit in[N], out[3 * N];
   static uint32_t w[3 * N];
   uint16_t trig[128];
   for (int k = 0; k < 128; ++k) trig[k] = (uint16_t)na64_rng_u64(&r);
@@ -156,7 +156,7 @@ static void test_f1_roundtrip_random(void **state)
     }
     size_t nw, nh;
     na64_err err;
-    assert_int_equal(na64_daq_f1_encode(in, n, (uint32_t)trial, w, NA64_F1_MAX_WORDS(n), &nw, &err), NA64_OK);
+    assert_int_equal(na64_daq_f1_encode(in, n, (uint32_t)trial, w, NA64_DAQ_F1_MAX_WORDS(n), &nw, &err), NA64_OK);
     na64_daq_equipment eq = block(NA64_DAQ_EQ_F1, 5, w, nw);
     assert_int_equal(na64_daq_f1_decode(&eq, trial, out, 3 * N, &nh, NULL, &err), NA64_OK);
     assert_int_equal(nh, n);
@@ -191,7 +191,7 @@ static void test_f1_decode_event(void **state)
   h.type = NA64_DAQ_PHYSICS_EVENT;
   h.id[1] = NA64_DAQ_ID1(2, 5);
   assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
-  na64_f1_hit hits[300];
+  na64_daq_f1_hit hits[300];
   memset(hits, 0, sizeof hits);
   for (int i = 0; i < 300; ++i) {
     hits[i].port = (uint8_t)(i % 16);
@@ -215,8 +215,8 @@ static void test_f1_decode_event(void **state)
   assert_int_equal(na64_daq_reader_open_memory(buf, n, NULL, NULL, &r, &err), NA64_OK);
   na64_daq_event ev;
   assert_int_equal(na64_daq_reader_next_event(r, &ev, &err), NA64_OK);
-  na64_f1_hit_list list;
-  na64_f1_hit_list_init(&list);
+  na64_daq_f1_hit_list list;
+  na64_daq_f1_hit_list_init(&list);
   na64_daq_decode_stats st = {0};
   assert_int_equal(na64_daq_f1_decode_event(&ev, &list, &st, &err), NA64_OK);
   assert_int_equal(list.n, 300);
@@ -230,7 +230,7 @@ static void test_f1_decode_event(void **state)
   }
   assert_int_equal(src600, 150);
   assert_true(sum == 299.0 * 300 / 2); /* rel = i for i = 0..299 */
-  na64_f1_hit_list_release(&list);
+  na64_daq_f1_hit_list_release(&list);
   na64_daq_reader_close(r);
   free(buf);
 }
@@ -238,7 +238,7 @@ static void test_f1_decode_event(void **state)
 static void test_sadc_layout(void **state)
 {
   (void)state;
-  na64_sadc_waveform wf;
+  na64_daq_sadc_waveform wf;
   memset(&wf, 0, sizeof wf);
   wf.port = 1;
   wf.channel = 9;
@@ -261,7 +261,7 @@ static void test_sadc_layout(void **state)
   assert_int_equal(w[3], 0x0000012Cu); /* sample 2 */
   na64_daq_equipment eq = block(NA64_DAQ_EQ_SADC, 700, w, n);
   assert_int_equal(eq.header.type_attribute[1], 12500); /* picoseconds */
-  static na64_sadc_waveform out[2];
+  static na64_daq_sadc_waveform out[2];
   size_t nw;
   assert_int_equal(na64_daq_sadc_decode(&eq, out, 2, &nw, NULL, &err), NA64_OK);
   assert_int_equal(nw, 1);
@@ -283,35 +283,35 @@ static void test_sadc_malformed_and_pedestals(void **state)
   /* header announces 6 samples (3 words) but only 2 words come before the next header */
   uint32_t w[] = {0x80006000u, 0x00020001u, 0x00040003u, 0x80102000u, 0x00060005u, 0x00070000u};
   na64_daq_equipment eq = block(NA64_DAQ_EQ_SADC, 700, w, 6);
-  static na64_sadc_waveform out[4];
+  static na64_daq_sadc_waveform out[4];
   size_t n;
   na64_err err;
   na64_daq_decode_stats st = {0};
   assert_int_equal(na64_daq_sadc_decode(&eq, out, 4, &n, &st, &err), NA64_EFORMAT);
   assert_int_equal(n, 2);
   assert_int_equal(out[0].nsamples, 4);
-  assert_int_equal(out[0].flags, NA64_SADC_TRUNCATED);
+  assert_int_equal(out[0].flags, NA64_DAQ_SADC_TRUNCATED);
   assert_int_equal(out[1].channel, 1);
   assert_int_equal(out[1].nsamples, 2);
   assert_int_equal(out[1].samples[1], 6);
   assert_int_equal(st.errors, 2); /* early header; the last word outside any waveform */
   assert_int_equal(st.first_error, 3);
   /* pedestals from the front: even samples 200, 202 -> 201; odd 190, 194 -> 192 */
-  na64_sadc_waveform wf;
+  na64_daq_sadc_waveform wf;
   memset(&wf, 0, sizeof wf);
   wf.nsamples = 8;
   uint16_t s[8] = {200, 190, 202, 194, 900, 800, 300, 250};
   memcpy(wf.samples, s, sizeof s);
   double pe, po;
-  assert_int_equal(na64_sadc_pedestals_from_front(&wf, 4, &pe, &po, &err), NA64_OK);
+  assert_int_equal(na64_daq_sadc_pedestals_from_front(&wf, 4, &pe, &po, &err), NA64_OK);
   assert_true(pe == 201.0 && po == 192.0);
-  assert_int_equal(na64_sadc_pedestals_from_front(&wf, 9, &pe, &po, &err), NA64_EINVAL);
+  assert_int_equal(na64_daq_sadc_pedestals_from_front(&wf, 9, &pe, &po, &err), NA64_EINVAL);
 }
 
 static void test_apv_layout(void **state)
 {
   (void)state;
-  na64_apv_hit h;
+  na64_daq_apv_hit h;
   memset(&h, 0, sizeof h);
   h.chip = 5;
   h.channel = 100;
@@ -327,7 +327,7 @@ static void test_apv_layout(void **state)
   assert_int_equal(w[1], 0x72000001u); /* 01 | channel 100 | 0 | a0 = 1 */
   assert_int_equal(w[2], 0x00003002u); /* 00 | 0 | a2 = 3 | a1 = 2 */
   na64_daq_equipment eq = block(NA64_DAQ_EQ_APV, 800, w, 3);
-  na64_apv_hit out[4];
+  na64_daq_apv_hit out[4];
   size_t nh;
   assert_int_equal(na64_daq_apv_decode(&eq, 0x123, out, 4, &nh, NULL, &err), NA64_OK);
   assert_int_equal(nh, 1);
@@ -335,11 +335,11 @@ static void test_apv_layout(void **state)
   assert_int_equal(out[0].channel, 100);
   /* event mismatch and a hit missing its second word */
   assert_int_equal(na64_daq_apv_decode(&eq, 0x124, out, 4, &nh, NULL, &err), NA64_OK);
-  assert_int_equal(out[0].flags, NA64_APV_EVENT_MISMATCH);
+  assert_int_equal(out[0].flags, NA64_DAQ_APV_EVENT_MISMATCH);
   eq.nwords = 2;
   assert_int_equal(na64_daq_apv_decode(&eq, 0x123, out, 4, &nh, NULL, &err), NA64_EFORMAT);
   assert_int_equal(nh, 1);
-  assert_int_equal(out[0].flags, NA64_APV_INCOMPLETE);
+  assert_int_equal(out[0].flags, NA64_DAQ_APV_INCOMPLETE);
   h.channel = 128;
   assert_int_equal(na64_daq_apv_encode(&h, 1, 0, w, 4, &n, &err), NA64_ERANGE);
 }
@@ -349,7 +349,7 @@ static void test_apv_roundtrip_random(void **state)
   (void)state;
   na64_rng r;
   na64_rng_init(&r, 12, 0);
-  static na64_apv_hit in[500], out[500];
+  static na64_daq_apv_hit in[500], out[500];
   static uint32_t w[1500];
   for (int trial = 0; trial < 30; ++trial) {
     size_t n = na64_rng_u64(&r) % 500;
@@ -360,7 +360,7 @@ static void test_apv_roundtrip_random(void **state)
     }
     size_t nw, nh;
     na64_err err;
-    int st = na64_daq_apv_encode(in, n, 9, w, NA64_APV_MAX_WORDS(n), &nw, &err);
+    int st = na64_daq_apv_encode(in, n, 9, w, NA64_DAQ_APV_MAX_WORDS(n), &nw, &err);
     if (st == NA64_ERANGE) continue; /* > 255 hits on one chip cannot happen with n < 500 / 64 chips... */
     assert_int_equal(st, NA64_OK);
     na64_daq_equipment eq = block(NA64_DAQ_EQ_APV, 3, w, nw);
@@ -384,9 +384,9 @@ static void test_random_words(void **state)
   na64_rng r;
   na64_rng_init(&r, 13, 0);
   static uint32_t w[256];
-  static na64_f1_hit fh[256];
-  static na64_sadc_waveform sw[256];
-  static na64_apv_hit ah[256];
+  static na64_daq_f1_hit fh[256];
+  static na64_daq_sadc_waveform sw[256];
+  static na64_daq_apv_hit ah[256];
   for (int trial = 0; trial < 3000; ++trial) {
     size_t n = na64_rng_u64(&r) % 256;
     for (size_t i = 0; i < n; ++i) w[i] = (uint32_t)na64_rng_u64(&r);
@@ -399,7 +399,7 @@ static void test_random_words(void **state)
     eq = block(NA64_DAQ_EQ_SADC, 1, w, n);
     st = na64_daq_sadc_decode(&eq, sw, 256, &got, NULL, &err);
     assert_true(st == NA64_OK || st == NA64_EFORMAT);
-    for (size_t i = 0; i < got; ++i) assert_true(sw[i].nsamples <= NA64_SADC_MAX_SAMPLES);
+    for (size_t i = 0; i < got; ++i) assert_true(sw[i].nsamples <= NA64_DAQ_SADC_MAX_SAMPLES);
     eq = block(NA64_DAQ_EQ_APV, 1, w, n);
     st = na64_daq_apv_decode(&eq, 3, ah, 256, &got, NULL, &err);
     assert_true(st == NA64_OK || st == NA64_EFORMAT);

@@ -117,9 +117,9 @@ static inline void gen_event_truth(const straw_gen *s, uint64_t seed, uint32_t i
 }
 
 /* An F1 hit on the DAQ channel of (plane, wire) of g at time t_ns relative to the trigger. */
-static inline na64_f1_hit gen_f1_hit_on(const na64_geom *g, int plane, int wire, double t_ns)
+static inline na64_daq_f1_hit gen_f1_hit_on(const na64_geom *g, int plane, int wire, double t_ns)
 {
-  na64_f1_hit h;
+  na64_daq_f1_hit h;
   memset(&h, 0, sizeof h);
   uint32_t src, port, chip, chan;
   na64_geom_key_unpack(g->planes[plane].daq_key[wire], &src, &port, &chip, &chan);

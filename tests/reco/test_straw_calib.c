@@ -55,7 +55,7 @@ static void check_against_truth(const straw_gen *s, const na64_straw_calib *cal,
     if (drt > k->worst_rt) k->worst_rt = drt;
     double sig_true = hypot(hypot(na64_straw_digitizer_sigma_t(s->digi, p->plane),
                                   na64_straw_digitizer_options(s->digi)->trigger_jitter),
-                            NA64_F1_DEFAULT_BIN_NS / sqrt(6.0));
+                            NA64_DAQ_F1_DEFAULT_BIN_NS / sqrt(6.0));
     printf("  %-6s %5.0f hits/ch  fit %3d tmpl %3d none %2d  |dt0|max %.3f ns  t_max %6.2f (true %6.2f) ns  "
            "|dr|max %5.1f um at %5.1f ns  sigma_t %.2f (true %.2f) ns  %d points  sigma_r %.0f um\n",
            p->name, mean_hits, p->nfit, p->ntemplate, p->nwires - p->ncalibrated, worst, p->t_max, truth->t_max,

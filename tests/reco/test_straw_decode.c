@@ -20,7 +20,7 @@ static void test_decode_by_hand(void **state)
   assert_int_equal(na64_straw_decoder_new(g, NULL, &d, &err), NA64_OK);
 
   /* mapped hits: plane, wire and t0 subtraction (the default database's nominal t0) */
-  na64_f1_hit in[4] = {gen_f1_hit_on(g, x1, 17, 80.0), gen_f1_hit_on(g, y2, 95, 45.5), gen_f1_hit_on(g, x1, 0, 41.0), gen_f1_hit_on(g, x1, 63, 300.0)};
+  na64_daq_f1_hit in[4] = {gen_f1_hit_on(g, x1, 17, 80.0), gen_f1_hit_on(g, y2, 95, 45.5), gen_f1_hit_on(g, x1, 0, 41.0), gen_f1_hit_on(g, x1, 63, 300.0)};
   na64_straw_digit out[8];
   size_t n = 0;
   na64_straw_decode_stats st;
@@ -39,14 +39,14 @@ static void test_decode_by_hand(void **state)
   assert_int_equal(st.out_of_window, 1);
 
   /* bad input among good hits: all counted, the good ones still delivered, the first culprit named */
-  na64_f1_hit bad[7];
+  na64_daq_f1_hit bad[7];
   bad[0] = gen_f1_hit_on(g, x1, 5, 60);
   bad[1] = gen_f1_hit_on(g, x1, 5, 60);
   bad[1].port = 15; /* no straw on port 15 of source 400 in this setup */
   bad[2] = gen_f1_hit_on(g, x1, 6, 60);
-  bad[2].flags = NA64_F1_TRAILING;
+  bad[2].flags = NA64_DAQ_F1_TRAILING;
   bad[3] = gen_f1_hit_on(g, x1, 7, 60);
-  bad[3].flags = NA64_F1_NO_HEADER;
+  bad[3].flags = NA64_DAQ_F1_NO_HEADER;
   bad[4] = gen_f1_hit_on(g, x1, 8, NAN);
   bad[5] = gen_f1_hit_on(g, x1, 9, -1e6); /* far before the window */
   bad[6] = gen_f1_hit_on(g, y2, 3, 50);
@@ -65,7 +65,7 @@ static void test_decode_by_hand(void **state)
   assert_int_equal(st.out_of_window, 1);
 
   /* an F1 hit on a calorimeter channel (source 600 is the ECAL's SADC) */
-  na64_f1_hit calo;
+  na64_daq_f1_hit calo;
   memset(&calo, 0, sizeof calo);
   calo.source_id = 600;
   calo.port = 1;
@@ -154,7 +154,7 @@ static void test_decode_events(void **state)
     for (size_t k = 0; k < truth.ntruth; ++k) {
       const na64_straw_truth *tr = &truth.truth[k];
       if (tr->hit < 0) continue;
-      const na64_f1_hit *fh = &truth.hits[tr->hit];
+      const na64_daq_f1_hit *fh = &truth.hits[tr->hit];
       int found = 0;
       for (size_t j = 0; j < list.n; ++j)
         if (list.digits[j].plane == tr->plane && list.digits[j].wire == tr->wire && list.digits[j].raw == fh->time_ns)
@@ -178,13 +178,16 @@ static void test_decode_events(void **state)
   size_t off = 0;
   while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK)
     if (ev.header.type == NA64_DAQ_PHYSICS_EVENT && ev.size > 80 + 28 + 12) {
-      off = (size_t)ev.offset;
+      size_t cur = 0;
+      na64_daq_equipment eq;
+      assert_int_equal(na64_daq_event_next_equipment(&ev, &cur, &eq), 1);
+      off = (size_t)ev.offset + eq.offset; /* the first block, whatever the LDC nesting */
       break;
     }
   na64_daq_reader_close(rd);
   assert_true(off > 0);
   uint32_t word;
-  size_t woff = off + 80 + 28 + 4; /* the first data word after the first chip header */
+  size_t woff = off + 28 + 4; /* the first data word after the first chip header */
   memcpy(&word, bytes + woff, 4);
   assert_int_equal(word >> 30, 1u);
   word = 0x00000001u; /* kind 00 that is not the filler: an error word */
@@ -194,11 +197,11 @@ static void test_decode_events(void **state)
   size_t before;
   assert_int_equal(na64_daq_reader_next_event(rd, &ev, &err), NA64_OK);
   {
-    na64_f1_hit_list l;
-    na64_f1_hit_list_init(&l);
+    na64_daq_f1_hit_list l;
+    na64_daq_f1_hit_list_init(&l);
     na64_daq_f1_decode_event(&ev, &l, NULL, NULL);
     before = l.n;
-    na64_f1_hit_list_release(&l);
+    na64_daq_f1_hit_list_release(&l);
   }
   assert_int_equal(na64_straw_decode_event(dec, &ev, &list, NULL, &err), NA64_EFORMAT);
   printf("  damaged word: %s (%zu digits of %zu hits)\n", err.msg, list.n, before);

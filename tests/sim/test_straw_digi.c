@@ -118,7 +118,7 @@ static void test_known_track(void **state)
       double texp = na64_straw_digitizer_t0(s.digi, x1, w) + na64_straw_drift_time(na64_straw_digitizer_drift(s.digi, x1), d);
       assert_true(fabs(tr->time - texp) < 1e-6);
       assert_true(tr->hit >= 0);
-      const na64_f1_hit *h = &ev.hits[tr->hit];
+      const na64_daq_f1_hit *h = &ev.hits[tr->hit];
       uint32_t src, port, chip, chan;
       na64_geom_key_unpack(p->daq_key[w], &src, &port, &chip, &chan);
       assert_true(h->source_id == src && h->port == port && h->chip == chip && h->channel == chan);
@@ -265,8 +265,8 @@ static void test_reproducible_and_date(void **state)
   na64_daq_reader *rd = NULL;
   assert_int_equal(na64_daq_reader_open_memory(a, na, "a", NULL, &rd, &err), NA64_OK);
   na64_daq_event ev;
-  na64_f1_hit_list l;
-  na64_f1_hit_list_init(&l);
+  na64_daq_f1_hit_list l;
+  na64_daq_f1_hit_list_init(&l);
   na64_straw_digi_event d;
   na64_straw_digi_event_init(&d);
   int nphys = 0;
@@ -293,7 +293,7 @@ static void test_reproducible_and_date(void **state)
   }
   assert_int_equal(nphys, 500);
   na64_daq_reader_close(rd);
-  na64_f1_hit_list_release(&l);
+  na64_daq_f1_hit_list_release(&l);
   na64_straw_digi_event_release(&d);
   free(a);
   free(b);
