@@ -29,3 +29,6 @@ install(FILES ${CMAKE_BINARY_DIR}/conditions.db DESTINATION ${CMAKE_INSTALL_DATA
 # PLplot (cairo drivers): the limit plots of src/io
 pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 target_link_libraries(na64 PRIVATE PkgConfig::PLPLOT)
+# libyaml: the HEPData YAML tables of src/io are written with its emitter (valid, escaped YAML).
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+target_link_libraries(na64 PRIVATE PkgConfig::YAML)
