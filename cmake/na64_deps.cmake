@@ -21,7 +21,7 @@ target_sources(na64 PRIVATE ${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c
 target_compile_definitions(na64 PRIVATE NA64_COND_BUILD_DB="${CMAKE_BINARY_DIR}/conditions.db"
   NA64_COND_INSTALL_DB="${CMAKE_INSTALL_FULL_DATADIR}/na64/conditions.db")
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/conditions.db
-  COMMAND na64_cli cond build --out ${CMAKE_BINARY_DIR}/conditions.db ${NA64_SQL_SETUPS}
+  COMMAND na64_cli cond build --force --out ${CMAKE_BINARY_DIR}/conditions.db ${NA64_SQL_SETUPS}
   DEPENDS na64_cli ${NA64_SQL_SETUPS} ${NA64_SQL_MIGRATIONS}
   COMMENT "Building the default conditions database from sql/setups/*.sql" VERBATIM)
 add_custom_target(na64_conditions_db ALL DEPENDS ${CMAKE_BINARY_DIR}/conditions.db)

@@ -85,7 +85,10 @@ int na64_cond_import_file(na64_cond *db, const char *path, na64_err *err);
 
 /* Export every record of every table as INSERT statements (ordered by table, then id), preceded
  * by a header naming the schema version. Importing the text into an empty database of the same
- * schema reproduces the records exactly (reals are written with 17 significant digits). */
+ * schema reproduces the records exactly (reals are written with 17 significant digits).
+ * na64_cond_export_file writes through na64_outfile (na64/io.h): a regular file is replaced only by
+ * a complete export, a symbolic link is followed, a FIFO or device is written through and never
+ * replaced; write errors name the path and the system's reason. */
 int na64_cond_export(na64_cond *db, FILE *out, na64_err *err);
 int na64_cond_export_file(na64_cond *db, const char *path, na64_err *err);
 
@@ -97,8 +100,11 @@ int na64_cond_validate(na64_cond *db, na64_err *err);
 
 /* Build a fresh database at `out_path` from SQL files imported in order (migrations first), validate
  * it, compact it and switch it to a single-file journal so it can be installed read-only. The file
- * is written under a temporary name and renamed at the end: a failed build leaves no database. */
-int na64_cond_build(const char *out_path, const char *const *sql_files, int nfiles, na64_err *err);
+ * is written under a temporary name beside it and renamed at the end: a failed build leaves the old
+ * file (or none). An existing out_path is refused (NA64_EINVAL, "exists") unless flags has
+ * NA64_COND_BUILD_FORCE; a FIFO or device is always refused. */
+enum { NA64_COND_BUILD_FORCE = 1 };
+int na64_cond_build(const char *out_path, const char *const *sql_files, int nfiles, int flags, na64_err *err);
 
 /* ---------------------------------------------------------------------------------------------
  * Records. Every record starts with its IOV; text columns are NUL-terminated ("" for NULL).

@@ -13,6 +13,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "na64/io.h"
+
 /* ---- script runner ---- */
 
 typedef struct span {
@@ -452,61 +454,73 @@ int na64_cond_export(na64_cond *c, FILE *out, na64_err *err)
   return st;
 }
 
+/* Through na64_outfile: a regular file is replaced only by a complete export (temporary file,
+ * fsync, rename); a symbolic link keeps pointing to the new file; a FIFO or device (a pipe to a
+ * compressor, /dev/stdout) is written straight through and never replaced (issue 9, item 3). */
 int na64_cond_export_file(na64_cond *c, const char *path, na64_err *err)
 {
   if (!c || !path) return na64_err_set(err, NA64_EINVAL, "na64_cond_export_file: NULL argument");
-  size_t n = strlen(path);
-  char *tmp = malloc(n + 8);
-  if (!tmp) return na64_err_set(err, NA64_ENOMEM, "out of memory");
-  snprintf(tmp, n + 8, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    int st = na64_err_set(err, NA64_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    free(tmp);
+  na64_outfile *out = NULL;
+  NA64_CALL(na64_outfile_open(path, 0, &out, err));
+  int st = na64_cond_export(c, na64_outfile_stream(out), err);
+  if (st != NA64_OK && st != NA64_EIO) { /* a database error: keep the old file */
+    na64_outfile_abort(out);
     return st;
   }
-  int st = na64_cond_export(c, f, err);
-  if (fclose(f) != 0 && st == NA64_OK) st = na64_err_set(err, NA64_EIO, "%s: write error", tmp);
-  /* write then rename: a reader of `path` never sees a half-written export */
-  if (st == NA64_OK && rename(tmp, path) != 0)
-    st = na64_err_set(err, NA64_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-  if (st != NA64_OK) remove(tmp);
-  free(tmp);
-  return st;
+  /* a write error (EIO from the export's ferror check) is named with its errno by commit */
+  int cst = na64_outfile_commit(out, err);
+  return cst != NA64_OK ? cst : st;
 }
 
 /* ---- build ---- */
 
 static void remove_db_files(const char *path)
 {
-  char buf[4200];
-  remove(path);
-  snprintf(buf, sizeof buf, "%s-wal", path);
-  remove(buf);
-  snprintf(buf, sizeof buf, "%s-shm", path);
-  remove(buf);
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  size_t n = strlen(path) + 16;
+  char *buf = malloc(n);
+  if (!buf) return;
+  for (int i = 0; i < 4; ++i) {
+    snprintf(buf, n, "%s%s", path, suffix[i]);
+    remove(buf);
+  }
+  free(buf);
 }
 
-int na64_cond_build(const char *out_path, const char *const *files, int nfiles, na64_err *err)
+/* The database is built under a temporary name beside out_path (na64_outfile, BY_NAME: SQLite
+ * opens files by name) and renamed only when complete: a failed build leaves the old file, and an
+ * existing file is replaced only with NA64_COND_BUILD_FORCE (issue 9, item 4: a build over a full
+ * database silently dropped every run). Without FORCE the final step is link(2), which fails if the
+ * target appeared meanwhile. */
+int na64_cond_build(const char *out_path, const char *const *files, int nfiles, int flags, na64_err *err)
 {
   if (!out_path || (nfiles > 0 && !files) || nfiles < 0)
     return na64_err_set(err, NA64_EINVAL, "na64_cond_build: bad arguments");
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", out_path) >= (int)sizeof tmp)
-    return na64_err_set(err, NA64_ERANGE, "%s: path too long", out_path);
-  remove_db_files(tmp);
+  na64_outfile *out = NULL;
+  int oflags = NA64_OUTFILE_BY_NAME | NA64_OUTFILE_REGULAR | ((flags & NA64_COND_BUILD_FORCE) ? 0 : NA64_OUTFILE_NO_CLOBBER);
+  int st = na64_outfile_open(out_path, oflags, &out, err);
+  if (st != NA64_OK) {
+    if (st == NA64_EINVAL && !(flags & NA64_COND_BUILD_FORCE) && strstr(err ? err->msg : "", "exists"))
+      na64_err_set(err, NA64_EINVAL, "%s: exists: not overwritten (replace it with --force, "
+                   "NA64_COND_BUILD_FORCE)", out_path);
+    return st;
+  }
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s", na64_outfile_path(out));
   na64_cond *c = NULL;
-  NA64_CALL(na64_cond_open(tmp, NA64_COND_CREATE, &c, err));
-  int st = NA64_OK;
+  st = na64_cond_open(tmp, NA64_COND_CREATE, &c, err);
   for (int i = 0; i < nfiles && st == NA64_OK; ++i) st = na64_cond_import_file(c, files[i], err);
   if (st == NA64_OK) st = na64_cond_validate(c, err);
   /* A single self-contained file (no -wal/-shm) that can be installed read-only, compacted so the
-   * same SQL gives the same bytes. It returns to WAL the first time it is opened read-write. */
+   * same SQL gives the same bytes. */
   if (st == NA64_OK) st = na64_cond__exec(c, "PRAGMA journal_mode = DELETE", err);
   if (st == NA64_OK) st = na64_cond__exec(c, "VACUUM", err);
   na64_cond_close(c);
-  if (st == NA64_OK && rename(tmp, out_path) != 0)
-    st = na64_err_set(err, NA64_EIO, "%s: cannot rename to %s: %s", tmp, out_path, strerror(errno));
+  if (st == NA64_OK) {
+    st = na64_outfile_commit(out, err);
+  } else {
+    na64_outfile_abort(out);
+  }
   if (st != NA64_OK) remove_db_files(tmp);
   return st;
 }
