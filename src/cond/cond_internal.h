@@ -11,6 +11,8 @@ struct na64_cond {
   sqlite3 *db;
   char *path;
   int readonly;
+  int immutable;            /* read-only media: opened with immutable=1 (no locks, no -shm) */
+  char journal_mode[16];    /* journal mode found at a read-write open, restored at close */
 };
 
 /* One schema migration (generated from sql/migrations/ by sql/embed_migrations.cmake). */
