@@ -4,13 +4,19 @@
  * Statements are compiled one at a time with sqlite3_prepare_v2, whose tail pointer gives the start
  * of the next statement (sqlite.org/c3ref/prepare.html); the line of each statement is counted from
  * the start of the text, and sqlite3_error_offset (SQLite >= 3.38) pins a syntax error inside it.
- * Imports are restricted with an authorizer (sqlite.org/c3ref/set_authorizer.html) to INSERT. */
+ * Imports are restricted with an authorizer (sqlite.org/c3ref/set_authorizer.html) to INSERT, and
+ * the text of every imported statement must be a plain INSERT ... VALUES of literal rows
+ * (literal_insert below): no WITH, SELECT, subquery or function, so an import's work is bounded by
+ * its size (issue 9, item 9: a recursive CTE grew the WAL to 2.5 GB in 30 s). The SQL of the
+ * default database (sql/setups/, reviewed in the repository) is built with SELECTs allowed. */
 #include "cond/cond_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "na64/io.h"
@@ -23,9 +29,11 @@ typedef struct span {
   int line;
 } span;
 
+enum { SCRIPT_TRUSTED = 0, SCRIPT_INSERT = 1, SCRIPT_LITERAL = 2 };
+
 typedef struct script {
   const char *name;
-  int restricted;        /* import: INSERT only */
+  int restricted;        /* SCRIPT_*: anything / INSERT statements / INSERT of literal rows */
   int denied_action;     /* authorizer code of a refused operation */
   char denied_what[96];
   char insert_table[NA64_COND_NAME_LEN];
@@ -141,6 +149,141 @@ static const char *skip_blank(const char *p, const char *end)
   }
 }
 
+/* ---- plain INSERT ... VALUES of literal rows ----
+ * Grammar accepted (SQLite's lexical rules, sqlite.org/lang_insert.html, lang_expr.html#literal):
+ *   (INSERT [OR ABORT|FAIL|IGNORE|REPLACE|ROLLBACK] | REPLACE) INTO name[.name] [(col, ...)]
+ *   VALUES row [, row]... [;]        row = ( literal [, literal]... )
+ *   literal = [+|-] number | 'string' | X'hex' | NULL | TRUE | FALSE
+ * with blanks and comments anywhere between tokens. */
+typedef struct lexer {
+  const char *p, *end;
+} lexer;
+
+static void lx_blank(lexer *l) { l->p = skip_blank(l->p, l->end); }
+
+static int lx_word(lexer *l, const char *kw)
+{
+  lx_blank(l);
+  size_t n = strlen(kw);
+  if ((size_t)(l->end - l->p) < n || strncasecmp(l->p, kw, n)) return 0;
+  const char *q = l->p + n;
+  if (q < l->end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$')) return 0;
+  l->p = q;
+  return 1;
+}
+
+static int lx_char(lexer *l, char ch)
+{
+  lx_blank(l);
+  if (l->p < l->end && *l->p == ch) {
+    ++l->p;
+    return 1;
+  }
+  return 0;
+}
+
+/* A quoted token: 'string', "identifier", `identifier` (doubled quote = the quote itself), [identifier]. */
+static int lx_quoted(lexer *l, char open, char close)
+{
+  if (l->p >= l->end || *l->p != open) return 0;
+  for (const char *q = l->p + 1; q < l->end; ++q)
+    if (*q == close) {
+      if (close != ']' && q + 1 < l->end && q[1] == close) {
+        ++q;
+        continue;
+      }
+      l->p = q + 1;
+      return 1;
+    }
+  return 0;
+}
+
+static int lx_ident(lexer *l)
+{
+  lx_blank(l);
+  if (lx_quoted(l, '"', '"') || lx_quoted(l, '`', '`') || lx_quoted(l, '[', ']')) return 1;
+  const char *q = l->p;
+  if (q >= l->end || !(isalpha((unsigned char)*q) || *q == '_')) return 0;
+  while (q < l->end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$')) ++q;
+  l->p = q;
+  return 1;
+}
+
+static int lx_number(lexer *l)
+{
+  const char *q = l->p;
+  if (l->end - q > 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) {
+    q += 2;
+    const char *d = q;
+    while (q < l->end && isxdigit((unsigned char)*q)) ++q;
+    if (q == d) return 0;
+  } else {
+    int digits = 0;
+    while (q < l->end && isdigit((unsigned char)*q)) ++q, ++digits;
+    if (q < l->end && *q == '.') ++q;
+    while (q < l->end && isdigit((unsigned char)*q)) ++q, ++digits;
+    if (!digits) return 0;
+    if (q < l->end && (*q == 'e' || *q == 'E')) {
+      ++q;
+      if (q < l->end && (*q == '+' || *q == '-')) ++q;
+      const char *d = q;
+      while (q < l->end && isdigit((unsigned char)*q)) ++q;
+      if (q == d) return 0;
+    }
+  }
+  if (q < l->end && (isalnum((unsigned char)*q) || *q == '_')) return 0;
+  l->p = q;
+  return 1;
+}
+
+static int lx_literal(lexer *l)
+{
+  lx_blank(l);
+  if (lx_word(l, "NULL") || lx_word(l, "TRUE") || lx_word(l, "FALSE")) return 1;
+  if (l->p < l->end && (*l->p == 'x' || *l->p == 'X') && l->p + 1 < l->end && l->p[1] == '\'') {
+    ++l->p;
+    return lx_quoted(l, '\'', '\'');
+  }
+  if (lx_quoted(l, '\'', '\'')) return 1;
+  while (l->p < l->end && (*l->p == '+' || *l->p == '-')) {
+    ++l->p;
+    lx_blank(l);
+  }
+  return lx_number(l);
+}
+
+/* 1 if text[0..len) is one plain INSERT ... VALUES statement of literal rows. */
+static int literal_insert(const char *text, size_t len)
+{
+  lexer l = {text, text + len};
+  if (lx_word(&l, "INSERT")) {
+    if (lx_word(&l, "OR") && !(lx_word(&l, "ABORT") || lx_word(&l, "FAIL") || lx_word(&l, "IGNORE") ||
+                               lx_word(&l, "REPLACE") || lx_word(&l, "ROLLBACK")))
+      return 0;
+  } else if (!lx_word(&l, "REPLACE")) {
+    return 0;
+  }
+  if (!lx_word(&l, "INTO") || !lx_ident(&l)) return 0;
+  if (lx_char(&l, '.') && !lx_ident(&l)) return 0;
+  if (lx_char(&l, '(')) {
+    do
+      if (!lx_ident(&l)) return 0;
+    while (lx_char(&l, ','));
+    if (!lx_char(&l, ')')) return 0;
+  }
+  if (!lx_word(&l, "VALUES")) return 0;
+  do {
+    if (!lx_char(&l, '(')) return 0;
+    do
+      if (!lx_literal(&l)) return 0;
+    while (lx_char(&l, ','));
+    if (!lx_char(&l, ')')) return 0;
+  } while (lx_char(&l, ','));
+  lx_char(&l, ';');
+  lx_blank(&l);
+  return l.p == l.end;
+}
+
 static int add_span(script *s, const char *table, int64_t lo, int64_t hi, int line)
 {
   if (s->nspans == s->cap) {
@@ -218,6 +361,13 @@ static int run_statements(na64_cond *c, script *s, const char *text, size_t len,
     if (s->restricted && sqlite3_stmt_readonly(st)) {
       sqlite3_finalize(st);
       return na64_err_set(err, NA64_EFORMAT, "%s:%d: statement does not insert anything (only INSERT is allowed)",
+                          name, line);
+    }
+    if (s->restricted == SCRIPT_LITERAL && !literal_insert(start, (size_t)(tail - start))) {
+      sqlite3_finalize(st);
+      return na64_err_set(err, NA64_EFORMAT,
+                          "%s:%d: only plain INSERT ... VALUES statements of literal rows (numbers, 'text', X'blob', "
+                          "NULL) are allowed in an import: no WITH, SELECT, subquery or function",
                           name, line);
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -313,13 +463,13 @@ static int run_script(na64_cond *c, const char *text, size_t len, const char *na
 
 int na64_cond_import(na64_cond *c, const char *text, size_t len, const char *name, na64_err *err)
 {
-  return run_script(c, text, len, name, 1, err);
+  return run_script(c, text, len, name, SCRIPT_LITERAL, err);
 }
 
 int na64_cond_exec(na64_cond *c, const char *sql, na64_err *err)
 {
   if (!sql) return na64_err_set(err, NA64_EINVAL, "na64_cond_exec: NULL SQL");
-  return run_script(c, sql, strlen(sql), "<exec>", 0, err);
+  return run_script(c, sql, strlen(sql), "<exec>", SCRIPT_TRUSTED, err);
 }
 
 static int read_file(const char *path, char **text, size_t *len, na64_err *err)
@@ -354,15 +504,20 @@ static int read_file(const char *path, char **text, size_t *len, na64_err *err)
   return NA64_OK;
 }
 
-int na64_cond_import_file(na64_cond *c, const char *path, na64_err *err)
+static int import_file(na64_cond *c, const char *path, int level, na64_err *err)
 {
   if (!c || !path) return na64_err_set(err, NA64_EINVAL, "na64_cond_import_file: NULL argument");
   char *text = NULL;
   size_t len = 0;
   NA64_CALL(read_file(path, &text, &len, err));
-  int st = na64_cond_import(c, text, len, path, err);
+  int st = run_script(c, text, len, path, level, err);
   free(text);
   return st;
+}
+
+int na64_cond_import_file(na64_cond *c, const char *path, na64_err *err)
+{
+  return import_file(c, path, SCRIPT_LITERAL, err);
 }
 
 /* ---- export ---- */
@@ -509,7 +664,8 @@ int na64_cond_build(const char *out_path, const char *const *files, int nfiles, 
   snprintf(tmp, sizeof tmp, "%s", na64_outfile_path(out));
   na64_cond *c = NULL;
   st = na64_cond_open(tmp, NA64_COND_CREATE, &c, err);
-  for (int i = 0; i < nfiles && st == NA64_OK; ++i) st = na64_cond_import_file(c, files[i], err);
+  /* the build's SQL is the reviewed text of the repository: INSERT ... SELECT allowed */
+  for (int i = 0; i < nfiles && st == NA64_OK; ++i) st = import_file(c, files[i], SCRIPT_INSERT, err);
   if (st == NA64_OK) st = na64_cond_validate(c, err);
   /* A single self-contained file (no -wal/-shm) that can be installed read-only, compacted so the
    * same SQL gives the same bytes. */
