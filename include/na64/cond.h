@@ -74,12 +74,13 @@ int na64_cond_migrate(na64_cond *db, int target, na64_err *err);
  * without validation. For tools and tests; errors name the line. */
 int na64_cond_exec(na64_cond *db, const char *sql, na64_err *err);
 
-/* Import SQL text (as written by na64_cond_export, or by hand): INSERT statements only (with
- * WITH/SELECT allowed inside), executed in one transaction, then the whole database is validated.
- * Anything wrong — syntax, a type that does not fit a STRICT column, a constraint, a statement that
- * is not an INSERT, an INSERT OR REPLACE that would overwrite a record, a NUL byte, a record that
- * fails validation — rejects the WHOLE import with "name:line: reason" and leaves the database
- * unchanged. `name` names the text in messages (may be NULL). */
+/* Import SQL text (as written by na64_cond_export, or by hand): plain INSERT ... VALUES statements
+ * of literal rows only (numbers, 'text', X'blob', NULL; no WITH, SELECT, subquery or function, so
+ * the work is bounded by the text's size), executed in one transaction, then the whole database is
+ * validated. Anything wrong — syntax, a type that does not fit a STRICT column, a constraint, a
+ * statement that is not such an INSERT, an INSERT OR REPLACE that would overwrite a record, a NUL
+ * byte, a record that fails validation — rejects the WHOLE import with "name:line: reason" and
+ * leaves the database unchanged. `name` names the text in messages (may be NULL). */
 int na64_cond_import(na64_cond *db, const char *text, size_t len, const char *name, na64_err *err);
 int na64_cond_import_file(na64_cond *db, const char *path, na64_err *err);
 
