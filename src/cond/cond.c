@@ -168,6 +168,7 @@ int na64_cond_migrate(na64_cond *c, int target, na64_err *err)
     }
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
     if (st == NA64_OK) st = na64_cond__exec(c, pragma, err);
+    if (st == NA64_OK) st = na64_cond__checksum_update(c, err); /* a migration may change rows */
     if (st != NA64_OK) {
       na64_cond__rollback(c);
       return st;

@@ -50,6 +50,13 @@ int na64_cond__validate(na64_cond *c, na64_cond_bad_row *bad, na64_err *err);
 /* The same restricted to runs first..last (every record is still checked on its own). */
 int na64_cond__validate_runs(na64_cond *c, int first, int last, na64_cond_bad_row *bad, na64_err *err);
 
+/* Recompute the content checksum of every table into record_checksums (schema >= 4; a no-op
+ * before). Called inside every write transaction of the library, before its commit. */
+int na64_cond__checksum_update(na64_cond *c, na64_err *err);
+/* PRAGMA integrity_check, the uniqueness and reference rules of the schema, and the stored content
+ * checksums (src/cond/integrity.c); inside the caller's read transaction. */
+int na64_cond__integrity(na64_cond *c, na64_err *err);
+
 /* Parse an r(t) point list "[[t, r], ...]" into t[], r[] (at most max points). On failure returns
  * NA64_EFORMAT with a message naming the character offset and what was expected. */
 int na64_cond__parse_points(const char *text, double *t, double *r, int max, int *n, na64_err *err);

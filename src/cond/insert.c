@@ -39,6 +39,7 @@ static int step_reset(na64_cond *c, sqlite3_stmt *st, const char *what, na64_err
 static int finish(na64_cond *c, int first_run, int last_run, int st, na64_err *err)
 {
   if (st == NA64_OK) st = na64_cond__validate_runs(c, first_run, last_run, NULL, err);
+  if (st == NA64_OK) st = na64_cond__checksum_update(c, err);
   if (st != NA64_OK) {
     na64_cond__rollback(c);
     return st;

@@ -882,6 +882,7 @@ int na64_cond_validate(na64_cond *c, na64_err *err)
   if (!c) return na64_err_set(err, NA64_EINVAL, "na64_cond_validate: NULL handle");
   NA64_CALL(na64_cond__begin(c, 0, err));
   int st = na64_cond__validate(c, NULL, err);
+  if (st == NA64_OK) st = na64_cond__integrity(c, err);
   na64_cond__rollback(c);
   return st;
 }

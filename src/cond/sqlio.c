@@ -452,6 +452,7 @@ static int run_script(na64_cond *c, const char *text, size_t len, const char *na
   }
   free(s.spans);
   free(copy);
+  if (st == NA64_OK) st = na64_cond__checksum_update(c, err);
   if (st != NA64_OK) {
     na64_cond__rollback(c);
     return st;
@@ -597,7 +598,7 @@ int na64_cond_export(na64_cond *c, FILE *out, na64_err *err)
     sqlite3_stmt *tabs = NULL;
     if (sqlite3_prepare_v2(c->db,
                            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                           "ORDER BY rowid",
+                           "AND name <> 'record_checksums' ORDER BY rowid", /* recomputed on import */
                            -1, &tabs, NULL) != SQLITE_OK)
       st = na64_cond__sqlerr(c, err, "listing tables");
     while (st == NA64_OK && sqlite3_step(tabs) == SQLITE_ROW)
