@@ -18,8 +18,9 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c
   DEPENDS ${NA64_SQL_MIGRATIONS} ${CMAKE_SOURCE_DIR}/sql/embed_migrations.cmake
   COMMENT "Embedding sql/migrations/*.sql into libna64")
 target_sources(na64 PRIVATE ${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c)
-target_compile_definitions(na64 PRIVATE NA64_COND_BUILD_DB="${CMAKE_BINARY_DIR}/conditions.db"
-  NA64_COND_INSTALL_DB="${CMAKE_INSTALL_FULL_DATADIR}/na64/conditions.db")
+# Only the install location is compiled in; an uninstalled build finds the conditions.db beside the
+# library (src/cond/cond.c, na64_cond_default_path).
+target_compile_definitions(na64 PRIVATE NA64_COND_INSTALL_DB="${CMAKE_INSTALL_FULL_DATADIR}/na64/conditions.db")
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/conditions.db
   COMMAND na64_cli cond build --force --out ${CMAKE_BINARY_DIR}/conditions.db ${NA64_SQL_SETUPS}
   DEPENDS na64_cli ${NA64_SQL_SETUPS} ${NA64_SQL_MIGRATIONS}

@@ -53,9 +53,11 @@ typedef struct na64_cond na64_cond;
 /* Latest schema version known to this library (the number of migrations). */
 int na64_cond_schema_version(void);
 
-/* The default database: $NA64_CONDITIONS_DB if set and non-empty; otherwise conditions.db next to
- * the running executable (build tree) or in ../share/na64/ relative to it (installed tree); then the
- * install and build paths compiled in. Writes the path into buf; NA64_ERANGE if it does not fit. */
+/* The default database: $NA64_CONDITIONS_DB if set and non-empty; otherwise
+ * <libdir>/../share/na64/conditions.db relative to libna64 itself (installed tree, even relocated);
+ * then the install data directory compiled in; then, for an uninstalled build only (a CMake build
+ * tree, recognised by its CMakeCache.txt beside the library), the conditions.db built next to the
+ * library. Writes the path into buf; NA64_ERANGE if it does not fit. */
 int na64_cond_default_path(char *buf, size_t len);
 
 /* Open `path` (NULL: the default path). Errors name the path: missing file (without CREATE), not a

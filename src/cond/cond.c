@@ -1,7 +1,9 @@
 /* Conditions database: opening, schema migrations, the default path, transaction helpers.
  * SQLite C interface: https://sqlite.org/c3ref/intro.html; WAL: https://sqlite.org/wal.html. */
+#define _GNU_SOURCE /* dladdr(3) */
 #include "cond/cond_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,33 +43,46 @@ static int put_path(char *buf, size_t len, const char *s)
   return NA64_OK;
 }
 
+/* The directory holding the code of this library (the shared object, or the executable it is
+ * linked into statically), from dladdr(3) on one of its functions; "" if unknown. */
+static void library_dir(char *dir, size_t n)
+{
+  Dl_info info;
+  dir[0] = '\0';
+  if (!dladdr((void *)na64_cond_default_path, &info) || !info.dli_fname || !info.dli_fname[0]) return;
+  char *real = realpath(info.dli_fname, NULL);
+  const char *name = real ? real : info.dli_fname;
+  const char *slash = strrchr(name, '/');
+  if (slash) snprintf(dir, n, "%.*s", (int)(slash - name), name);
+  free(real);
+}
+
+/* Order (docs/conditions.md, "Which database"): $NA64_CONDITIONS_DB; <libdir>/../share/na64/ (an
+ * installed tree, even relocated); the install data directory compiled in; and, only for an
+ * uninstalled build -- the library sits in a CMake build tree, recognised by its CMakeCache.txt --
+ * the conditions.db built next to it. No build-tree path is compiled into the library (issue 8,
+ * item 6): an installed library never looks into the build tree it came from. */
 int na64_cond_default_path(char *buf, size_t len)
 {
   if (!buf || !len) return NA64_EINVAL;
   const char *env = getenv(NA64_COND_ENV);
   if (env && *env) return put_path(buf, len, env);
-  /* Relative to the running program, so that a relocated install tree and the build tree both find
-   * their own database: <bindir>/conditions.db (build tree), <bindir>/../share/na64/ (install). */
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      char cand[4200];
-      snprintf(cand, sizeof cand, "%s/conditions.db", exe);
-      if (file_exists(cand)) return put_path(buf, len, cand);
-      snprintf(cand, sizeof cand, "%s/../share/na64/conditions.db", exe);
-      if (file_exists(cand)) return put_path(buf, len, cand);
-    }
+  char dir[4096], cand[4200];
+  library_dir(dir, sizeof dir);
+  if (dir[0]) {
+    snprintf(cand, sizeof cand, "%s/../share/na64/conditions.db", dir);
+    if (file_exists(cand)) return put_path(buf, len, cand);
   }
 #ifdef NA64_COND_INSTALL_DB
   if (file_exists(NA64_COND_INSTALL_DB)) return put_path(buf, len, NA64_COND_INSTALL_DB);
 #endif
-#ifdef NA64_COND_BUILD_DB
-  if (file_exists(NA64_COND_BUILD_DB)) return put_path(buf, len, NA64_COND_BUILD_DB);
-#endif
+  if (dir[0]) {
+    snprintf(cand, sizeof cand, "%s/CMakeCache.txt", dir);
+    if (file_exists(cand)) {
+      snprintf(cand, sizeof cand, "%s/conditions.db", dir);
+      if (file_exists(cand)) return put_path(buf, len, cand);
+    }
+  }
 #ifdef NA64_COND_INSTALL_DB
   return put_path(buf, len, NA64_COND_INSTALL_DB); /* absent: the open error names where it was sought */
 #else

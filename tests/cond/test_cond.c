@@ -109,6 +109,17 @@ static void test_default_path(void **state)
   na64_err err = {0, ""};
   expect_ok(na64_cond_open(NULL, NA64_COND_READONLY, &db, &err), &err);
   na64_cond_close(db);
+  /* the build tree's database path is not compiled into the library (issue 8, item 6): the build
+   * tree is found at run time, next to the library, so an installed copy never looks there */
+  FILE *lib = fopen(NA64_BINARY_DIR "/libna64.so", "rb");
+  if (!lib) return; /* static build */
+  static char bytes[1 << 24];
+  size_t n = fread(bytes, 1, sizeof bytes, lib);
+  fclose(lib);
+  const char *needle = NA64_BINARY_DIR "/conditions.db";
+  size_t k = strlen(needle);
+  for (size_t i = 0; i + k <= n; ++i)
+    if (bytes[i] == needle[0] && !memcmp(bytes + i, needle, k)) fail_msg("libna64.so contains '%s'", needle);
 }
 
 /* ---- opening: bad files, versions, migration ---- */
