@@ -77,7 +77,7 @@ int cmd_limits(int argc, char **argv)
     return CLI_EXIT_USAGE;
   }
   if (sens_compute(&o, &c, 1, &err)) {
-    free(c.masses);
+    sens_curve_release(&c); /* masses and the points of a failed scan */
     return cli_fail("limits", &err);
   }
   sens_print(&o, &c, stdout);

@@ -42,7 +42,9 @@ static ssize_t cookie_write(void *cookie, const char *buf, size_t n)
     if (k < 0 && errno == EINTR) continue;
     if (k <= 0) {
       if (!f->werr) f->werr = k < 0 ? errno : ENOSPC;
-      return -1;
+      /* what was written, never negative: fopencookie(3) -- glibc counts a -1 as a byte written
+       * and then reads past the caller's buffer */
+      return (ssize_t)done;
     }
     done += (size_t)k;
   }
