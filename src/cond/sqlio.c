@@ -582,9 +582,20 @@ static int export_table(na64_cond *c, FILE *out, const char *table, na64_err *er
   return status;
 }
 
+static int export_all(na64_cond *c, FILE *out, na64_err *err);
+
 int na64_cond_export(na64_cond *c, FILE *out, na64_err *err)
 {
   if (!c || !out) return na64_err_set(err, NA64_EINVAL, "na64_cond_export: NULL argument");
+  na64_cond_c_locale loc;
+  na64_cond__c_locale_push(&loc); /* "%.17g" writes 1.5, never 1,5 */
+  int st = export_all(c, out, err);
+  na64_cond__c_locale_pop(&loc);
+  return st;
+}
+
+static int export_all(na64_cond *c, FILE *out, na64_err *err)
+{
   int uv = 0;
   NA64_CALL(na64_cond__begin(c, 0, err)); /* one read snapshot for all tables */
   int st = na64_cond_user_version(c, &uv, err);

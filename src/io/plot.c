@@ -3,6 +3,7 @@
  * legend, written through the cairo drivers (pngcairo, svgcairo, pdfcairo). The figure is kept as
  * data until na64_plot_write so that one plot can be written in several formats.
  */
+#include <locale.h>
 #include <math.h>
 #include <plplot/plplot.h>
 #include <stdlib.h>
@@ -306,7 +307,14 @@ int na64_plot_write(const na64_plot *p, const char *path, na64_err *err)
     na64_err_prefix(err, "plot");
     return st;
   }
+  /* axis labels in the C locale ("0.5", not "0,5") whatever the program's locale; this thread only */
+  locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
   render(p, dev, na64_outfile_path(out));
+  if (c_locale) {
+    uselocale(old);
+    freelocale(c_locale);
+  }
   if (!na64_outfile_is_direct(out) && !file_complete(na64_outfile_path(out), dev)) {
     na64_outfile_abort(out);
     return na64_err_set(err, NA64_EIO, "plot: %s: the plotting library wrote an incomplete file (disk full or "
