@@ -42,7 +42,7 @@ $(ASAN_BUILD)/CMakeCache.txt: | deps
 # sanitized one, so its leaks and overflows fail the tests too (exit code 23 for LeakSanitizer).
 # (LSAN_OPTIONS with the suppressions of third-party caches, tests/lsan.supp, is set per test by CMake.)
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
-           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 NA64_BITFLIP_COPIES=40
+           UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 NA64_BITFLIP_COPIES=24
 test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	$(ASAN_ENV) ctest --test-dir $(ASAN_BUILD) -LE "long|fuzz" --output-on-failure -j $(JOBS)

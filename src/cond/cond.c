@@ -203,6 +203,7 @@ static void restore_journal_mode(na64_cond *c)
   if (c->readonly || !c->journal_mode[0] || !sqlite3_stricmp(c->journal_mode, "wal")) return;
   char sql[64];
   snprintf(sql, sizeof sql, "PRAGMA journal_mode = %s", c->journal_mode);
+  sqlite3_busy_timeout(c->db, 0); /* another connection open: leave WAL at once rather than wait */
   sqlite3_exec(c->db, sql, NULL, NULL, NULL);
 }
 
