@@ -24,6 +24,7 @@
 
 static void path_of(char *buf, size_t n, const char *name) { snprintf(buf, n, "%s/%s", tmpdir, name); }
 
+static int cli(char **out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int cli(char **out, const char *fmt, ...)
 {
   char args[2048], cmd[4096];
