@@ -18,10 +18,11 @@ add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c
   DEPENDS ${NA64_SQL_MIGRATIONS} ${CMAKE_SOURCE_DIR}/sql/embed_migrations.cmake
   COMMENT "Embedding sql/migrations/*.sql into libna64")
 target_sources(na64 PRIVATE ${CMAKE_BINARY_DIR}/generated/na64_cond_migrations.c)
-target_compile_definitions(na64 PRIVATE NA64_COND_BUILD_DB="${CMAKE_BINARY_DIR}/conditions.db"
-  NA64_COND_INSTALL_DB="${CMAKE_INSTALL_FULL_DATADIR}/na64/conditions.db")
+# Only the install location is compiled in; an uninstalled build finds the conditions.db beside the
+# library (src/cond/cond.c, na64_cond_default_path).
+target_compile_definitions(na64 PRIVATE NA64_COND_INSTALL_DB="${CMAKE_INSTALL_FULL_DATADIR}/na64/conditions.db")
 add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/conditions.db
-  COMMAND na64_cli cond build --out ${CMAKE_BINARY_DIR}/conditions.db ${NA64_SQL_SETUPS}
+  COMMAND na64_cli cond build --force --out ${CMAKE_BINARY_DIR}/conditions.db ${NA64_SQL_SETUPS}
   DEPENDS na64_cli ${NA64_SQL_SETUPS} ${NA64_SQL_MIGRATIONS}
   COMMENT "Building the default conditions database from sql/setups/*.sql" VERBATIM)
 add_custom_target(na64_conditions_db ALL DEPENDS ${CMAKE_BINARY_DIR}/conditions.db)
@@ -29,3 +30,6 @@ install(FILES ${CMAKE_BINARY_DIR}/conditions.db DESTINATION ${CMAKE_INSTALL_DATA
 # PLplot (cairo drivers): the limit plots of src/io
 pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 target_link_libraries(na64 PRIVATE PkgConfig::PLPLOT)
+# libyaml: the HEPData YAML tables of src/io are written with its emitter (valid, escaped YAML).
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+target_link_libraries(na64 PRIVATE PkgConfig::YAML)

@@ -165,9 +165,10 @@ NA64_API int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err
 typedef struct na64_limit_point {
   double mass;           /* GeV */
   double s_up;           /* upper limit on the signal count used */
-  double eps;            /* invisible: eps upper limit; visible: NAN */
+  double eps;            /* invisible: eps upper limit, NAN if no eps <= 1 is excluded; visible: NAN */
   double eps_low, eps_high; /* visible: excluded band (NAN where nothing is excluded); invisible: NAN */
-  double band[5];        /* invisible, expected: eps at the -2, -1, 0, +1, +2 sigma quantiles (else NAN) */
+  double band[5];        /* invisible, expected: eps at the -2, -1, 0, +1, +2 sigma quantiles (else, or
+                            when above 1, NAN) */
   double yield_eps1;     /* invisible: signal per EOT at eps = 1 (after efficiency) */
 } na64_limit_point;
 

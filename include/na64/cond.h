@@ -53,9 +53,11 @@ typedef struct na64_cond na64_cond;
 /* Latest schema version known to this library (the number of migrations). */
 NA64_API int na64_cond_schema_version(void);
 
-/* The default database: $NA64_CONDITIONS_DB if set and non-empty; otherwise conditions.db next to
- * the running executable (build tree) or in ../share/na64/ relative to it (installed tree); then the
- * install and build paths compiled in. Writes the path into buf; NA64_ERANGE if it does not fit. */
+/* The default database: $NA64_CONDITIONS_DB if set and non-empty; otherwise
+ * <libdir>/../share/na64/conditions.db relative to libna64 itself (installed tree, even relocated);
+ * then the install data directory compiled in; then, for an uninstalled build only (a CMake build
+ * tree, recognised by its CMakeCache.txt beside the library), the conditions.db built next to the
+ * library. Writes the path into buf; NA64_ERANGE if it does not fit. */
 NA64_API int na64_cond_default_path(char *buf, size_t len);
 
 /* Open `path` (NULL: the default path). Errors name the path: missing file (without CREATE), not a
@@ -74,18 +76,22 @@ NA64_API int na64_cond_migrate(na64_cond *db, int target, na64_err *err);
  * without validation. For tools and tests; errors name the line. */
 NA64_API int na64_cond_exec(na64_cond *db, const char *sql, na64_err *err);
 
-/* Import SQL text (as written by na64_cond_export, or by hand): INSERT statements only (with
- * WITH/SELECT allowed inside), executed in one transaction, then the whole database is validated.
- * Anything wrong — syntax, a type that does not fit a STRICT column, a constraint, a statement that
- * is not an INSERT, an INSERT OR REPLACE that would overwrite a record, a NUL byte, a record that
- * fails validation — rejects the WHOLE import with "name:line: reason" and leaves the database
- * unchanged. `name` names the text in messages (may be NULL). */
+/* Import SQL text (as written by na64_cond_export, or by hand): plain INSERT ... VALUES statements
+ * of literal rows only (numbers, 'text', X'blob', NULL; no WITH, SELECT, subquery or function, so
+ * the work is bounded by the text's size), executed in one transaction, then the whole database is
+ * validated. Anything wrong — syntax, a type that does not fit a STRICT column, a constraint, a
+ * statement that is not such an INSERT, an INSERT OR REPLACE that would overwrite a record, a NUL
+ * byte, a record that fails validation — rejects the WHOLE import with "name:line: reason" and
+ * leaves the database unchanged. `name` names the text in messages (may be NULL). */
 NA64_API int na64_cond_import(na64_cond *db, const char *text, size_t len, const char *name, na64_err *err);
 NA64_API int na64_cond_import_file(na64_cond *db, const char *path, na64_err *err);
 
 /* Export every record of every table as INSERT statements (ordered by table, then id), preceded
  * by a header naming the schema version. Importing the text into an empty database of the same
- * schema reproduces the records exactly (reals are written with 17 significant digits). */
+ * schema reproduces the records exactly (reals are written with 17 significant digits).
+ * na64_cond_export_file writes through na64_outfile (na64/io.h): a regular file is replaced only by
+ * a complete export, a symbolic link is followed, a FIFO or device is written through and never
+ * replaced; write errors name the path and the system's reason. */
 NA64_API int na64_cond_export(na64_cond *db, FILE *out, na64_err *err);
 NA64_API int na64_cond_export_file(na64_cond *db, const char *path, na64_err *err);
 
@@ -97,8 +103,11 @@ NA64_API int na64_cond_validate(na64_cond *db, na64_err *err);
 
 /* Build a fresh database at `out_path` from SQL files imported in order (migrations first), validate
  * it, compact it and switch it to a single-file journal so it can be installed read-only. The file
- * is written under a temporary name and renamed at the end: a failed build leaves no database. */
-NA64_API int na64_cond_build(const char *out_path, const char *const *sql_files, int nfiles, na64_err *err);
+ * is written under a temporary name beside it and renamed at the end: a failed build leaves the old
+ * file (or none). An existing out_path is refused (NA64_EINVAL, "exists") unless flags has
+ * NA64_COND_BUILD_FORCE; a FIFO or device is always refused. */
+enum { NA64_COND_BUILD_FORCE = 1 };
+NA64_API int na64_cond_build(const char *out_path, const char *const *sql_files, int nfiles, int flags, na64_err *err);
 
 /* ---------------------------------------------------------------------------------------------
  * Records. Every record starts with its IOV; text columns are NUL-terminated ("" for NULL).

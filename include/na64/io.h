@@ -1,15 +1,60 @@
 /*
- * na64/io.h — output formats: plots (PLplot: PNG, SVG, PDF) and HEPData YAML tables.
- * (HDF5 event files and histograms come with the reconstruction.)
+ * na64/io.h — output files written safely (temporary file + rename), plots (PLplot: PNG, SVG, PDF)
+ * and HEPData YAML tables. (HDF5 event files and histograms come with the reconstruction.)
  */
 #ifndef NA64_IO_H
 #define NA64_IO_H
+
+#include <stdio.h>
 
 #include "na64/core.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* ============================ safe output files ============================ */
+
+/* An output file that is either complete or not there: nothing is lost on failure (DESIGN.md,
+ * docs/outputs.md). For a regular target (or a new file), data go to a temporary file in the same
+ * directory (".NAME.XXXXXX.tmp", created exclusively with the target's permissions, or 0666 minus
+ * the umask for a new file); na64_outfile_commit checks every write, flushes, fsyncs and closes it,
+ * then renames it over the target (and fsyncs the directory), so a reader sees the old file or the
+ * new one, never a partial one. Any failure removes the temporary file, leaves the old target
+ * untouched and returns NA64_EIO with "PATH: what: strerror".
+ * Non-regular targets are never replaced: a symbolic link is followed (the file it points to is
+ * replaced, the link stays; a dangling link is refused); a FIFO, character device or socket is
+ * written straight through (errors still reported; refused with NA64_OUTFILE_REGULAR); a directory
+ * is refused. The object is freed by commit or abort, whatever the outcome.
+ * Thread-safe for distinct objects; temporary names are unique per process and call. */
+typedef struct na64_outfile na64_outfile;
+
+enum {
+  NA64_OUTFILE_NO_CLOBBER = 1, /* refuse (NA64_EINVAL) if the target exists; checked at open and,
+                                  atomically, at commit (link(2) instead of rename) */
+  NA64_OUTFILE_BY_NAME = 2,    /* no stream: a library that writes to a file name (PLplot, SQLite)
+                                  writes to na64_outfile_path(); commit checks and renames it */
+  NA64_OUTFILE_REGULAR = 4     /* refuse FIFOs and devices (files that must be seekable or renamed) */
+};
+
+/* Start writing `path` (flags: an OR of NA64_OUTFILE_*). Errors name the path and the reason. */
+NA64_API int na64_outfile_open(const char *path, int flags, na64_outfile **out, na64_err *err);
+/* The stream to write to (NULL with NA64_OUTFILE_BY_NAME). Do not fclose it. */
+NA64_API FILE *na64_outfile_stream(na64_outfile *f);
+/* The name the data go to: the temporary file, or the target itself when written straight through. */
+NA64_API const char *na64_outfile_path(const na64_outfile *f);
+/* The target as given to na64_outfile_open (for messages). */
+NA64_API const char *na64_outfile_target(const na64_outfile *f);
+/* 1 when the target is not a regular file and is written straight through (no temporary file). */
+NA64_API int na64_outfile_is_direct(const na64_outfile *f);
+/* Check, flush, fsync, close and rename over the target; frees f. On failure the old target is
+ * intact, the temporary file removed, and err says "TARGET: <step>: <strerror>". */
+NA64_API int na64_outfile_commit(na64_outfile *f, na64_err *err);
+/* Discard: close and remove the temporary file (the target is untouched); frees f. NULL is a no-op. */
+NA64_API void na64_outfile_abort(na64_outfile *f);
+
+/* Whole-buffer convenience: write len bytes to `path` through an na64_outfile. */
+NA64_API int na64_outfile_write_all(const char *path, int flags, const void *data, size_t len, na64_err *err);
 
 /* ================================ plots ================================ */
 

@@ -136,6 +136,9 @@ static int upper_limit_events(const na64_limit_config *cfg, double *s_up, double
   return na64_stats_cls_limit(&cfg->stats, cfg->n_obs, s_up, err);
 }
 
+/* An eps limit inside the physical domain (0, 1], else NAN ("not excluded"). */
+static double physical_eps(double eps) { return eps > 0.0 && eps <= 1.0 ? eps : NAN; }
+
 int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, na64_limit_point *out, na64_err *err)
 {
   NA64_CALL(na64_limit_config_check(cfg, err));
@@ -157,10 +160,12 @@ int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, n
     if (!cfg->dump.visible) {
       double k1 = scale * na64_yield_per_eot(y, 1.0);
       pt->yield_eps1 = k1 / cfg->eot;
+      /* eps is a mixing strength, at most 1: a "limit" above 1 excludes nothing physical (issue 9,
+       * item 10: --eot 1 gave eps = 3.3), so it is reported as not excluded (NAN) */
       if (k1 > 0.0) {
-        pt->eps = sqrt(s_up / k1);
+        pt->eps = physical_eps(sqrt(s_up / k1));
         if (cfg->expected)
-          for (int i = 0; i < 5; ++i) pt->band[i] = sqrt(bands[i] / k1);
+          for (int i = 0; i < 5; ++i) pt->band[i] = physical_eps(sqrt(bands[i] / k1));
       }
     } else {
       pt->yield_eps1 = NAN;

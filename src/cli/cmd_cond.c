@@ -380,6 +380,7 @@ int cmd_cond(int argc, char **argv)
   snprintf(cmd, sizeof cmd, "cond %s", sub);
 
   const char *db_path = NULL, *out_path = NULL;
+  int force = 0;
   long run = -1;
   int fmt = FMT_TABLE;
   cli_opt opts[] = {
@@ -388,6 +389,7 @@ int cmd_cond(int argc, char **argv)
       {"--run", OPT_INT, &run, 0, NA64_COND_RUN_OPEN - 1, 0, NULL, 0, "run number", 0},
       {"--format", OPT_CHOICE, &fmt, 1, 0, 0, CLI_FORMAT_CHOICES, 0, "output format", 0},
       {"--out", OPT_STRING, &out_path, 1, 0, 0, NULL, 0, "database file to create (build)", 0},
+      {"--force", OPT_FLAG, &force, 0, 0, 0, NULL, 0, "replace an existing --out file (build)", 0},
   };
   int nopts = 4;
   const char *synopsis = NULL;
@@ -424,12 +426,13 @@ int cmd_cond(int argc, char **argv)
     synopsis = "na64 cond migrate: upgrade the database file to the current schema version in place.";
     nopts = 1;
   } else if (!strcmp(sub, "build")) {
-    synopsis = "na64 cond build --out DB [FILE.sql...]: create a new database DB from SQL files imported in\n"
-               "order (the schema is created first; no file: an empty database). Used at build time for the\n"
-               "default database.";
+    synopsis = "na64 cond build --out DB [--force] [FILE.sql...]: create a new database DB from SQL files\n"
+               "imported in order (the schema is created first; no file: an empty database). An existing DB is\n"
+               "replaced only with --force. Used at build time for the default database.";
     opts[0] = opts[3];
     opts[0].required = 1;
-    nopts = 1;
+    opts[1] = opts[4];
+    nopts = 2;
     npos_max = MAXPOS; /* no file: an empty database with the current schema */
   } else {
     fprintf(stderr, "na64 cond: unknown subcommand '%s' (one of list, show, runs, export, import, validate, migrate, build)\n",
@@ -451,7 +454,7 @@ int cmd_cond(int argc, char **argv)
 
   na64_err err = {0, ""};
   if (!strcmp(sub, "build")) {
-    if (na64_cond_build(out_path, (const char *const *)pos, npos, &err) != NA64_OK) return cli_fail(cmd, &err);
+    if (na64_cond_build(out_path, (const char *const *)pos, npos, force ? NA64_COND_BUILD_FORCE : 0, &err) != NA64_OK) return cli_fail(cmd, &err);
     return CLI_EXIT_OK;
   }
   int writes = !strcmp(sub, "import") || !strcmp(sub, "migrate");

@@ -1,7 +1,9 @@
 /* Conditions database: opening, schema migrations, the default path, transaction helpers.
  * SQLite C interface: https://sqlite.org/c3ref/intro.html; WAL: https://sqlite.org/wal.html. */
+#define _GNU_SOURCE /* dladdr(3) */
 #include "cond/cond_internal.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,33 +43,46 @@ static int put_path(char *buf, size_t len, const char *s)
   return NA64_OK;
 }
 
+/* The directory holding the code of this library (the shared object, or the executable it is
+ * linked into statically), from dladdr(3) on one of its functions; "" if unknown. */
+static void library_dir(char *dir, size_t n)
+{
+  Dl_info info;
+  dir[0] = '\0';
+  if (!dladdr((void *)na64_cond_default_path, &info) || !info.dli_fname || !info.dli_fname[0]) return;
+  char *real = realpath(info.dli_fname, NULL);
+  const char *name = real ? real : info.dli_fname;
+  const char *slash = strrchr(name, '/');
+  if (slash) snprintf(dir, n, "%.*s", (int)(slash - name), name);
+  free(real);
+}
+
+/* Order (docs/conditions.md, "Which database"): $NA64_CONDITIONS_DB; <libdir>/../share/na64/ (an
+ * installed tree, even relocated); the install data directory compiled in; and, only for an
+ * uninstalled build -- the library sits in a CMake build tree, recognised by its CMakeCache.txt --
+ * the conditions.db built next to it. No build-tree path is compiled into the library (issue 8,
+ * item 6): an installed library never looks into the build tree it came from. */
 int na64_cond_default_path(char *buf, size_t len)
 {
   if (!buf || !len) return NA64_EINVAL;
   const char *env = getenv(NA64_COND_ENV);
   if (env && *env) return put_path(buf, len, env);
-  /* Relative to the running program, so that a relocated install tree and the build tree both find
-   * their own database: <bindir>/conditions.db (build tree), <bindir>/../share/na64/ (install). */
-  char exe[4096];
-  ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-  if (n > 0) {
-    exe[n] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash) {
-      *slash = '\0';
-      char cand[4200];
-      snprintf(cand, sizeof cand, "%s/conditions.db", exe);
-      if (file_exists(cand)) return put_path(buf, len, cand);
-      snprintf(cand, sizeof cand, "%s/../share/na64/conditions.db", exe);
-      if (file_exists(cand)) return put_path(buf, len, cand);
-    }
+  char dir[4096], cand[4200];
+  library_dir(dir, sizeof dir);
+  if (dir[0]) {
+    snprintf(cand, sizeof cand, "%s/../share/na64/conditions.db", dir);
+    if (file_exists(cand)) return put_path(buf, len, cand);
   }
 #ifdef NA64_COND_INSTALL_DB
   if (file_exists(NA64_COND_INSTALL_DB)) return put_path(buf, len, NA64_COND_INSTALL_DB);
 #endif
-#ifdef NA64_COND_BUILD_DB
-  if (file_exists(NA64_COND_BUILD_DB)) return put_path(buf, len, NA64_COND_BUILD_DB);
-#endif
+  if (dir[0]) {
+    snprintf(cand, sizeof cand, "%s/CMakeCache.txt", dir);
+    if (file_exists(cand)) {
+      snprintf(cand, sizeof cand, "%s/conditions.db", dir);
+      if (file_exists(cand)) return put_path(buf, len, cand);
+    }
+  }
 #ifdef NA64_COND_INSTALL_DB
   return put_path(buf, len, NA64_COND_INSTALL_DB); /* absent: the open error names where it was sought */
 #else
@@ -168,6 +183,7 @@ int na64_cond_migrate(na64_cond *c, int target, na64_err *err)
     }
     snprintf(pragma, sizeof pragma, "PRAGMA user_version = %d", m->version);
     if (st == NA64_OK) st = na64_cond__exec(c, pragma, err);
+    if (st == NA64_OK) st = na64_cond__checksum_update(c, err); /* a migration may change rows */
     if (st != NA64_OK) {
       na64_cond__rollback(c);
       return st;
@@ -177,10 +193,118 @@ int na64_cond_migrate(na64_cond *c, int target, na64_err *err)
   }
 }
 
+/* A read-write open switches the file to WAL for its concurrency; the journal mode the file had is
+ * put back when the handle closes, so that a file installed or copied later is not left in WAL
+ * mode, which read-only media cannot open without its -shm file (issue 9, item 5). Best effort:
+ * while another connection has the file open SQLite keeps WAL (sqlite.org/pragma.html#pragma_journal_mode),
+ * and the last read-write handle to close restores it. */
+static void restore_journal_mode(na64_cond *c)
+{
+  if (c->readonly || !c->journal_mode[0] || !sqlite3_stricmp(c->journal_mode, "wal")) return;
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA journal_mode = %s", c->journal_mode);
+  sqlite3_busy_timeout(c->db, 0); /* another connection open: leave WAL at once rather than wait */
+  sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+}
+
+/* "file:" URI of a path for sqlite3_open_v2 (sqlite.org/uri.html): '%', '?' and '#' escaped. */
+static char *file_uri(const char *path, const char *query)
+{
+  size_t n = strlen(path), cap = 3 * n + strlen(query) + 16, k = 0;
+  char *u = malloc(cap);
+  if (!u) return NULL;
+  k += (size_t)snprintf(u, cap, "file:");
+  for (size_t i = 0; i < n; ++i) {
+    unsigned char ch = (unsigned char)path[i];
+    if (ch == '%' || ch == '?' || ch == '#') k += (size_t)snprintf(u + k, cap - k, "%%%02X", ch);
+    else u[k++] = (char)ch;
+  }
+  snprintf(u + k, cap - k, "?%s", query);
+  return u;
+}
+
+static int sql_open(na64_cond *c, const char *name, int oflags)
+{
+  if (c->db) sqlite3_close(c->db);
+  c->db = NULL;
+  int rc = sqlite3_open_v2(name, &c->db, oflags, NULL);
+  if (c->db) {
+    sqlite3_extended_result_codes(c->db, 1);
+    /* Readers and the writer wait for each other's short locks instead of failing at once. */
+    sqlite3_busy_timeout(c->db, 10000);
+  }
+  return rc;
+}
+
+/* The first read of the file: the header pragmas. A failure names what failed: not an SQLite file
+ * (NA64_EFORMAT, "not a conditions database"), or the read itself (NA64_EIO, with SQLite's reason:
+ * permissions, read-only media, I/O error). */
+static int read_header(na64_cond *c, int *appid, int *uv, int *ntables, na64_err *err)
+{
+  na64_err tmp = {0, ""};
+  if (pragma_int(c, "PRAGMA application_id", appid, &tmp) == NA64_OK &&
+      pragma_int(c, "PRAGMA user_version", uv, &tmp) == NA64_OK &&
+      pragma_int(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", ntables, &tmp) == NA64_OK)
+    return NA64_OK;
+  int rc = sqlite3_extended_errcode(c->db);
+  if ((rc & 0xff) == SQLITE_NOTADB)
+    return na64_err_set(err, NA64_EFORMAT, "%s: not a conditions database: not an SQLite file (%s)", c->path,
+                        sqlite3_errmsg(c->db));
+  const char *hint = "";
+  if (rc == SQLITE_IOERR_SHMOPEN || rc == SQLITE_IOERR_SHMSIZE || rc == SQLITE_IOERR_SHMMAP || rc == SQLITE_READONLY_CANTINIT ||
+      rc == SQLITE_READONLY_DIRECTORY || rc == SQLITE_CANTOPEN)
+    hint = ": the WAL index (-shm) or journal beside it cannot be created or used (read-only directory or media?)";
+  return na64_err_set(err, NA64_EIO, "%s: cannot read the conditions database%s: %s (SQLite code %d)%s", c->path,
+                      c->readonly ? " (opened read-only)" : "", sqlite3_errmsg(c->db), rc, hint);
+}
+
+/* Read-only: SQLITE_OPEN_READONLY writes nothing to the file. A WAL-mode file still needs its -shm
+ * index, which cannot be created on read-only media (sqlite.org/wal.html, "Read-Only Databases");
+ * then the file is reopened with immutable=1 (sqlite.org/uri.html): no locks, no -shm, no
+ * journal, which is right for a file nobody can write. */
+static int connect_ro(na64_cond *c, na64_err *err)
+{
+  int rc = sql_open(c, c->path, SQLITE_OPEN_READONLY);
+  int probe = 0;
+  if (rc == SQLITE_OK && pragma_int(c, "PRAGMA schema_version", &probe, NULL) == NA64_OK) return NA64_OK;
+  int why = c->db ? sqlite3_extended_errcode(c->db) : rc;
+  if ((why & 0xff) == SQLITE_NOTADB) return NA64_OK; /* read_header names it */
+  char *uri = file_uri(c->path, "mode=ro&immutable=1");
+  if (!uri) return na64_err_set(err, NA64_ENOMEM, "conditions: out of memory");
+  rc = sql_open(c, uri, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI);
+  free(uri);
+  if (rc == SQLITE_OK && pragma_int(c, "PRAGMA schema_version", &probe, NULL) == NA64_OK) {
+    c->immutable = 1;
+    na64_log(NA64_LOG_INFO, "%s: read-only media (SQLite code %d): opened immutable", c->path, why);
+    return NA64_OK;
+  }
+  if (rc != SQLITE_OK)
+    return na64_err_set(err, NA64_EIO, "%s: cannot open conditions database read-only: %s", c->path,
+                        c->db ? sqlite3_errmsg(c->db) : "out of memory");
+  return NA64_OK; /* the read error is named by read_header */
+}
+
+static int connect_rw(na64_cond *c, int create, na64_err *err)
+{
+  int rc = sql_open(c, c->path, SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0));
+  if (rc != SQLITE_OK)
+    return na64_err_set(err, NA64_EIO, "%s: cannot open conditions database for writing: %s", c->path,
+                        c->db ? sqlite3_errmsg(c->db) : "out of memory");
+  /* SQLite silently opens a write-protected file read-only (sqlite3_open_v2): say so now rather
+   * than "attempt to write a readonly database" at the first write */
+  if (sqlite3_db_readonly(c->db, "main") == 1)
+    return na64_err_set(err, NA64_EIO, "%s: cannot open conditions database for writing: %s", c->path,
+                        access(c->path, W_OK) != 0 ? strerror(errno) : "the file or its directory is read-only");
+  return NA64_OK;
+}
+
 static void handle_free(na64_cond *c)
 {
   if (!c) return;
-  if (c->db) sqlite3_close(c->db);
+  if (c->db) {
+    restore_journal_mode(c);
+    sqlite3_close(c->db);
+  }
   free(c->path);
   free(c);
 }
@@ -210,22 +334,10 @@ int na64_cond_open(const char *path, int flags, na64_cond **out, na64_err *err)
     handle_free(c);
     return na64_err_set(err, NA64_ENOMEM, "conditions: out of memory");
   }
-  int oflags = rw ? SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) : SQLITE_OPEN_READONLY;
-  if (sqlite3_open_v2(path, &c->db, oflags, NULL) != SQLITE_OK) {
-    int st = na64_err_set(err, NA64_EIO, "%s: cannot open conditions database: %s", path,
-                          c->db ? sqlite3_errmsg(c->db) : "out of memory");
-    handle_free(c);
-    return st;
-  }
-  sqlite3_extended_result_codes(c->db, 1);
-  /* Readers and the writer wait for each other's short locks instead of failing at once. */
-  sqlite3_busy_timeout(c->db, 10000);
-
   int appid = 0, uv = 0, ntables = 0;
-  if (pragma_int(c, "PRAGMA application_id", &appid, err) != NA64_OK ||
-      pragma_int(c, "PRAGMA user_version", &uv, err) != NA64_OK ||
-      pragma_int(c, "SELECT count(*) FROM sqlite_master WHERE type = 'table'", &ntables, err) != NA64_OK) {
-    int st = na64_err_set(err, NA64_EFORMAT, "%s: not a conditions database: %s", path, sqlite3_errmsg(c->db));
+  int st = rw ? connect_rw(c, create, err) : connect_ro(c, err);
+  if (st == NA64_OK) st = read_header(c, &appid, &uv, &ntables, err);
+  if (st != NA64_OK) {
     handle_free(c);
     return st;
   }
@@ -251,15 +363,19 @@ int na64_cond_open(const char *path, int flags, na64_cond **out, na64_err *err)
     why = buf;
   }
   if (why) {
-    int st = na64_err_set(err, NA64_EFORMAT, "%s: %s", path, why);
+    st = na64_err_set(err, NA64_EFORMAT, "%s: %s", path, why);
     handle_free(c);
     return st;
   }
   if (rw) {
     /* WAL: readers never block the writer and see a consistent snapshot (sqlite.org/wal.html);
-     * synchronous=NORMAL is durable against application crashes in WAL mode. */
-    int st = NA64_OK;
+     * synchronous=NORMAL is durable against application crashes in WAL mode. The mode the file
+     * had is remembered and restored at close (restore_journal_mode). */
     sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode", -1, &s, NULL) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+      snprintf(c->journal_mode, sizeof c->journal_mode, "%s", (const char *)sqlite3_column_text(s, 0));
+    sqlite3_finalize(s);
+    s = NULL;
     if (sqlite3_prepare_v2(c->db, "PRAGMA journal_mode = WAL", -1, &s, NULL) != SQLITE_OK ||
         sqlite3_step(s) != SQLITE_ROW)
       st = na64_cond__sqlerr(c, err, "PRAGMA journal_mode = WAL");

@@ -3,6 +3,7 @@
 #ifndef NA64_COND_INTERNAL_H
 #define NA64_COND_INTERNAL_H
 
+#include <locale.h>
 #include <sqlite3.h>
 
 #include "na64/cond.h"
@@ -11,6 +12,8 @@ struct na64_cond {
   sqlite3 *db;
   char *path;
   int readonly;
+  int immutable;            /* read-only media: opened with immutable=1 (no locks, no -shm) */
+  char journal_mode[16];    /* journal mode found at a read-write open, restored at close */
 };
 
 /* One schema migration (generated from sql/migrations/ by sql/embed_migrations.cmake). */
@@ -47,6 +50,32 @@ int na64_cond__fetch(na64_cond *c, int run, na64_cond_records **out, na64_cond_b
 int na64_cond__validate(na64_cond *c, na64_cond_bad_row *bad, na64_err *err);
 /* The same restricted to runs first..last (every record is still checked on its own). */
 int na64_cond__validate_runs(na64_cond *c, int first, int last, na64_cond_bad_row *bad, na64_err *err);
+
+/* Recompute the content checksum of every table into record_checksums (schema >= 4; a no-op
+ * before). Called inside every write transaction of the library, before its commit. */
+int na64_cond__checksum_update(na64_cond *c, na64_err *err);
+/* PRAGMA integrity_check, the uniqueness and reference rules of the schema, and the stored content
+ * checksums (src/cond/integrity.c); inside the caller's read transaction. */
+int na64_cond__integrity(na64_cond *c, na64_err *err);
+
+/* Numbers in the database's text (export, r(t) point lists) are written and read in the C locale
+ * whatever the program's locale (a German LC_NUMERIC would write "1,5"): uselocale(3) switches this
+ * thread only, and back. */
+typedef struct na64_cond_c_locale {
+  locale_t c, old;
+} na64_cond_c_locale;
+static inline void na64_cond__c_locale_push(na64_cond_c_locale *l)
+{
+  l->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  l->old = l->c ? uselocale(l->c) : (locale_t)0;
+}
+static inline void na64_cond__c_locale_pop(na64_cond_c_locale *l)
+{
+  if (!l->c) return;
+  uselocale(l->old);
+  freelocale(l->c);
+  l->c = (locale_t)0;
+}
 
 /* Parse an r(t) point list "[[t, r], ...]" into t[], r[] (at most max points). On failure returns
  * NA64_EFORMAT with a message naming the character offset and what was expected. */

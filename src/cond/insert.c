@@ -39,6 +39,7 @@ static int step_reset(na64_cond *c, sqlite3_stmt *st, const char *what, na64_err
 static int finish(na64_cond *c, int first_run, int last_run, int st, na64_err *err)
 {
   if (st == NA64_OK) st = na64_cond__validate_runs(c, first_run, last_run, NULL, err);
+  if (st == NA64_OK) st = na64_cond__checksum_update(c, err);
   if (st != NA64_OK) {
     na64_cond__rollback(c);
     return st;
@@ -92,8 +93,11 @@ int na64_cond_insert_straw_calib(na64_cond *c, int first_run, int last_run, cons
     size_t cap = (size_t)npoints * 52 + 4, used = 0;
     char *pts = malloc(cap);
     if (!pts) st = na64_err_set(err, NA64_ENOMEM, "out of memory");
+    na64_cond_c_locale loc;
+    na64_cond__c_locale_push(&loc); /* the stored text is in the C locale, as it is parsed */
     for (int i = 0; st == NA64_OK && i < npoints; ++i)
       used += (size_t)snprintf(pts + used, cap - used, "%s[%.17g,%.17g]", i ? "," : "[", t[i], r[i]);
+    na64_cond__c_locale_pop(&loc);
     if (st == NA64_OK) {
       snprintf(pts + used, cap - used, "]");
       if (sqlite3_prepare_v2(c->db,

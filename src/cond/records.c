@@ -202,7 +202,7 @@ static const tab tables[] = {
 
 /* ---- r(t) point lists ---- */
 
-int na64_cond__parse_points(const char *text, double *t, double *r, int max, int *n, na64_err *err)
+static int parse_points(const char *text, double *t, double *r, int max, int *n, na64_err *err)
 {
   const char *p = text;
   *n = 0;
@@ -254,6 +254,15 @@ int na64_cond__parse_points(const char *text, double *t, double *r, int max, int
   return NA64_OK;
 #undef WS
 #undef EXPECT
+}
+
+int na64_cond__parse_points(const char *text, double *t, double *r, int max, int *n, na64_err *err)
+{
+  na64_cond_c_locale loc;
+  na64_cond__c_locale_push(&loc); /* strtod reads "0.25" whatever the program's locale */
+  int st = parse_points(text, t, r, max, n, err);
+  na64_cond__c_locale_pop(&loc);
+  return st;
 }
 
 int na64_cond__check_rt(const double *t, const double *r, int n, na64_err *err)
@@ -883,6 +892,7 @@ int na64_cond_validate(na64_cond *c, na64_err *err)
   if (!c) return na64_err_set(err, NA64_EINVAL, "na64_cond_validate: NULL handle");
   NA64_CALL(na64_cond__begin(c, 0, err));
   int st = na64_cond__validate(c, NULL, err);
+  if (st == NA64_OK) st = na64_cond__integrity(c, err);
   na64_cond__rollback(c);
   return st;
 }

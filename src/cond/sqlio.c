@@ -4,14 +4,22 @@
  * Statements are compiled one at a time with sqlite3_prepare_v2, whose tail pointer gives the start
  * of the next statement (sqlite.org/c3ref/prepare.html); the line of each statement is counted from
  * the start of the text, and sqlite3_error_offset (SQLite >= 3.38) pins a syntax error inside it.
- * Imports are restricted with an authorizer (sqlite.org/c3ref/set_authorizer.html) to INSERT. */
+ * Imports are restricted with an authorizer (sqlite.org/c3ref/set_authorizer.html) to INSERT, and
+ * the text of every imported statement must be a plain INSERT ... VALUES of literal rows
+ * (literal_insert below): no WITH, SELECT, subquery or function, so an import's work is bounded by
+ * its size (issue 9, item 9: a recursive CTE grew the WAL to 2.5 GB in 30 s). The SQL of the
+ * default database (sql/setups/, reviewed in the repository) is built with SELECTs allowed. */
 #include "cond/cond_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
+
+#include "na64/io.h"
 
 /* ---- script runner ---- */
 
@@ -21,9 +29,11 @@ typedef struct span {
   int line;
 } span;
 
+enum { SCRIPT_TRUSTED = 0, SCRIPT_INSERT = 1, SCRIPT_LITERAL = 2 };
+
 typedef struct script {
   const char *name;
-  int restricted;        /* import: INSERT only */
+  int restricted;        /* SCRIPT_*: anything / INSERT statements / INSERT of literal rows */
   int denied_action;     /* authorizer code of a refused operation */
   char denied_what[96];
   char insert_table[NA64_COND_NAME_LEN];
@@ -139,6 +149,141 @@ static const char *skip_blank(const char *p, const char *end)
   }
 }
 
+/* ---- plain INSERT ... VALUES of literal rows ----
+ * Grammar accepted (SQLite's lexical rules, sqlite.org/lang_insert.html, lang_expr.html#literal):
+ *   (INSERT [OR ABORT|FAIL|IGNORE|REPLACE|ROLLBACK] | REPLACE) INTO name[.name] [(col, ...)]
+ *   VALUES row [, row]... [;]        row = ( literal [, literal]... )
+ *   literal = [+|-] number | 'string' | X'hex' | NULL | TRUE | FALSE
+ * with blanks and comments anywhere between tokens. */
+typedef struct lexer {
+  const char *p, *end;
+} lexer;
+
+static void lx_blank(lexer *l) { l->p = skip_blank(l->p, l->end); }
+
+static int lx_word(lexer *l, const char *kw)
+{
+  lx_blank(l);
+  size_t n = strlen(kw);
+  if ((size_t)(l->end - l->p) < n || strncasecmp(l->p, kw, n)) return 0;
+  const char *q = l->p + n;
+  if (q < l->end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$')) return 0;
+  l->p = q;
+  return 1;
+}
+
+static int lx_char(lexer *l, char ch)
+{
+  lx_blank(l);
+  if (l->p < l->end && *l->p == ch) {
+    ++l->p;
+    return 1;
+  }
+  return 0;
+}
+
+/* A quoted token: 'string', "identifier", `identifier` (doubled quote = the quote itself), [identifier]. */
+static int lx_quoted(lexer *l, char open, char close)
+{
+  if (l->p >= l->end || *l->p != open) return 0;
+  for (const char *q = l->p + 1; q < l->end; ++q)
+    if (*q == close) {
+      if (close != ']' && q + 1 < l->end && q[1] == close) {
+        ++q;
+        continue;
+      }
+      l->p = q + 1;
+      return 1;
+    }
+  return 0;
+}
+
+static int lx_ident(lexer *l)
+{
+  lx_blank(l);
+  if (lx_quoted(l, '"', '"') || lx_quoted(l, '`', '`') || lx_quoted(l, '[', ']')) return 1;
+  const char *q = l->p;
+  if (q >= l->end || !(isalpha((unsigned char)*q) || *q == '_')) return 0;
+  while (q < l->end && (isalnum((unsigned char)*q) || *q == '_' || *q == '$')) ++q;
+  l->p = q;
+  return 1;
+}
+
+static int lx_number(lexer *l)
+{
+  const char *q = l->p;
+  if (l->end - q > 2 && q[0] == '0' && (q[1] == 'x' || q[1] == 'X')) {
+    q += 2;
+    const char *d = q;
+    while (q < l->end && isxdigit((unsigned char)*q)) ++q;
+    if (q == d) return 0;
+  } else {
+    int digits = 0;
+    while (q < l->end && isdigit((unsigned char)*q)) ++q, ++digits;
+    if (q < l->end && *q == '.') ++q;
+    while (q < l->end && isdigit((unsigned char)*q)) ++q, ++digits;
+    if (!digits) return 0;
+    if (q < l->end && (*q == 'e' || *q == 'E')) {
+      ++q;
+      if (q < l->end && (*q == '+' || *q == '-')) ++q;
+      const char *d = q;
+      while (q < l->end && isdigit((unsigned char)*q)) ++q;
+      if (q == d) return 0;
+    }
+  }
+  if (q < l->end && (isalnum((unsigned char)*q) || *q == '_')) return 0;
+  l->p = q;
+  return 1;
+}
+
+static int lx_literal(lexer *l)
+{
+  lx_blank(l);
+  if (lx_word(l, "NULL") || lx_word(l, "TRUE") || lx_word(l, "FALSE")) return 1;
+  if (l->p < l->end && (*l->p == 'x' || *l->p == 'X') && l->p + 1 < l->end && l->p[1] == '\'') {
+    ++l->p;
+    return lx_quoted(l, '\'', '\'');
+  }
+  if (lx_quoted(l, '\'', '\'')) return 1;
+  while (l->p < l->end && (*l->p == '+' || *l->p == '-')) {
+    ++l->p;
+    lx_blank(l);
+  }
+  return lx_number(l);
+}
+
+/* 1 if text[0..len) is one plain INSERT ... VALUES statement of literal rows. */
+static int literal_insert(const char *text, size_t len)
+{
+  lexer l = {text, text + len};
+  if (lx_word(&l, "INSERT")) {
+    if (lx_word(&l, "OR") && !(lx_word(&l, "ABORT") || lx_word(&l, "FAIL") || lx_word(&l, "IGNORE") ||
+                               lx_word(&l, "REPLACE") || lx_word(&l, "ROLLBACK")))
+      return 0;
+  } else if (!lx_word(&l, "REPLACE")) {
+    return 0;
+  }
+  if (!lx_word(&l, "INTO") || !lx_ident(&l)) return 0;
+  if (lx_char(&l, '.') && !lx_ident(&l)) return 0;
+  if (lx_char(&l, '(')) {
+    do
+      if (!lx_ident(&l)) return 0;
+    while (lx_char(&l, ','));
+    if (!lx_char(&l, ')')) return 0;
+  }
+  if (!lx_word(&l, "VALUES")) return 0;
+  do {
+    if (!lx_char(&l, '(')) return 0;
+    do
+      if (!lx_literal(&l)) return 0;
+    while (lx_char(&l, ','));
+    if (!lx_char(&l, ')')) return 0;
+  } while (lx_char(&l, ','));
+  lx_char(&l, ';');
+  lx_blank(&l);
+  return l.p == l.end;
+}
+
 static int add_span(script *s, const char *table, int64_t lo, int64_t hi, int line)
 {
   if (s->nspans == s->cap) {
@@ -216,6 +361,13 @@ static int run_statements(na64_cond *c, script *s, const char *text, size_t len,
     if (s->restricted && sqlite3_stmt_readonly(st)) {
       sqlite3_finalize(st);
       return na64_err_set(err, NA64_EFORMAT, "%s:%d: statement does not insert anything (only INSERT is allowed)",
+                          name, line);
+    }
+    if (s->restricted == SCRIPT_LITERAL && !literal_insert(start, (size_t)(tail - start))) {
+      sqlite3_finalize(st);
+      return na64_err_set(err, NA64_EFORMAT,
+                          "%s:%d: only plain INSERT ... VALUES statements of literal rows (numbers, 'text', X'blob', "
+                          "NULL) are allowed in an import: no WITH, SELECT, subquery or function",
                           name, line);
     }
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -300,6 +452,7 @@ static int run_script(na64_cond *c, const char *text, size_t len, const char *na
   }
   free(s.spans);
   free(copy);
+  if (st == NA64_OK) st = na64_cond__checksum_update(c, err);
   if (st != NA64_OK) {
     na64_cond__rollback(c);
     return st;
@@ -311,13 +464,13 @@ static int run_script(na64_cond *c, const char *text, size_t len, const char *na
 
 int na64_cond_import(na64_cond *c, const char *text, size_t len, const char *name, na64_err *err)
 {
-  return run_script(c, text, len, name, 1, err);
+  return run_script(c, text, len, name, SCRIPT_LITERAL, err);
 }
 
 int na64_cond_exec(na64_cond *c, const char *sql, na64_err *err)
 {
   if (!sql) return na64_err_set(err, NA64_EINVAL, "na64_cond_exec: NULL SQL");
-  return run_script(c, sql, strlen(sql), "<exec>", 0, err);
+  return run_script(c, sql, strlen(sql), "<exec>", SCRIPT_TRUSTED, err);
 }
 
 static int read_file(const char *path, char **text, size_t *len, na64_err *err)
@@ -352,15 +505,20 @@ static int read_file(const char *path, char **text, size_t *len, na64_err *err)
   return NA64_OK;
 }
 
-int na64_cond_import_file(na64_cond *c, const char *path, na64_err *err)
+static int import_file(na64_cond *c, const char *path, int level, na64_err *err)
 {
   if (!c || !path) return na64_err_set(err, NA64_EINVAL, "na64_cond_import_file: NULL argument");
   char *text = NULL;
   size_t len = 0;
   NA64_CALL(read_file(path, &text, &len, err));
-  int st = na64_cond_import(c, text, len, path, err);
+  int st = run_script(c, text, len, path, level, err);
   free(text);
   return st;
+}
+
+int na64_cond_import_file(na64_cond *c, const char *path, na64_err *err)
+{
+  return import_file(c, path, SCRIPT_LITERAL, err);
 }
 
 /* ---- export ---- */
@@ -424,9 +582,20 @@ static int export_table(na64_cond *c, FILE *out, const char *table, na64_err *er
   return status;
 }
 
+static int export_all(na64_cond *c, FILE *out, na64_err *err);
+
 int na64_cond_export(na64_cond *c, FILE *out, na64_err *err)
 {
   if (!c || !out) return na64_err_set(err, NA64_EINVAL, "na64_cond_export: NULL argument");
+  na64_cond_c_locale loc;
+  na64_cond__c_locale_push(&loc); /* "%.17g" writes 1.5, never 1,5 */
+  int st = export_all(c, out, err);
+  na64_cond__c_locale_pop(&loc);
+  return st;
+}
+
+static int export_all(na64_cond *c, FILE *out, na64_err *err)
+{
   int uv = 0;
   NA64_CALL(na64_cond__begin(c, 0, err)); /* one read snapshot for all tables */
   int st = na64_cond_user_version(c, &uv, err);
@@ -440,7 +609,7 @@ int na64_cond_export(na64_cond *c, FILE *out, na64_err *err)
     sqlite3_stmt *tabs = NULL;
     if (sqlite3_prepare_v2(c->db,
                            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' "
-                           "ORDER BY rowid",
+                           "AND name <> 'record_checksums' ORDER BY rowid", /* recomputed on import */
                            -1, &tabs, NULL) != SQLITE_OK)
       st = na64_cond__sqlerr(c, err, "listing tables");
     while (st == NA64_OK && sqlite3_step(tabs) == SQLITE_ROW)
@@ -452,61 +621,74 @@ int na64_cond_export(na64_cond *c, FILE *out, na64_err *err)
   return st;
 }
 
+/* Through na64_outfile: a regular file is replaced only by a complete export (temporary file,
+ * fsync, rename); a symbolic link keeps pointing to the new file; a FIFO or device (a pipe to a
+ * compressor, /dev/stdout) is written straight through and never replaced (issue 9, item 3). */
 int na64_cond_export_file(na64_cond *c, const char *path, na64_err *err)
 {
   if (!c || !path) return na64_err_set(err, NA64_EINVAL, "na64_cond_export_file: NULL argument");
-  size_t n = strlen(path);
-  char *tmp = malloc(n + 8);
-  if (!tmp) return na64_err_set(err, NA64_ENOMEM, "out of memory");
-  snprintf(tmp, n + 8, "%s.tmp", path);
-  FILE *f = fopen(tmp, "w");
-  if (!f) {
-    int st = na64_err_set(err, NA64_EIO, "%s: cannot write: %s", tmp, strerror(errno));
-    free(tmp);
+  na64_outfile *out = NULL;
+  NA64_CALL(na64_outfile_open(path, 0, &out, err));
+  int st = na64_cond_export(c, na64_outfile_stream(out), err);
+  if (st != NA64_OK && st != NA64_EIO) { /* a database error: keep the old file */
+    na64_outfile_abort(out);
     return st;
   }
-  int st = na64_cond_export(c, f, err);
-  if (fclose(f) != 0 && st == NA64_OK) st = na64_err_set(err, NA64_EIO, "%s: write error", tmp);
-  /* write then rename: a reader of `path` never sees a half-written export */
-  if (st == NA64_OK && rename(tmp, path) != 0)
-    st = na64_err_set(err, NA64_EIO, "%s: cannot rename to %s: %s", tmp, path, strerror(errno));
-  if (st != NA64_OK) remove(tmp);
-  free(tmp);
-  return st;
+  /* a write error (EIO from the export's ferror check) is named with its errno by commit */
+  int cst = na64_outfile_commit(out, err);
+  return cst != NA64_OK ? cst : st;
 }
 
 /* ---- build ---- */
 
 static void remove_db_files(const char *path)
 {
-  char buf[4200];
-  remove(path);
-  snprintf(buf, sizeof buf, "%s-wal", path);
-  remove(buf);
-  snprintf(buf, sizeof buf, "%s-shm", path);
-  remove(buf);
+  static const char *const suffix[] = {"", "-wal", "-shm", "-journal"};
+  size_t n = strlen(path) + 16;
+  char *buf = malloc(n);
+  if (!buf) return;
+  for (int i = 0; i < 4; ++i) {
+    snprintf(buf, n, "%s%s", path, suffix[i]);
+    remove(buf);
+  }
+  free(buf);
 }
 
-int na64_cond_build(const char *out_path, const char *const *files, int nfiles, na64_err *err)
+/* The database is built under a temporary name beside out_path (na64_outfile, BY_NAME: SQLite
+ * opens files by name) and renamed only when complete: a failed build leaves the old file, and an
+ * existing file is replaced only with NA64_COND_BUILD_FORCE (issue 9, item 4: a build over a full
+ * database silently dropped every run). Without FORCE the final step is link(2), which fails if the
+ * target appeared meanwhile. */
+int na64_cond_build(const char *out_path, const char *const *files, int nfiles, int flags, na64_err *err)
 {
   if (!out_path || (nfiles > 0 && !files) || nfiles < 0)
     return na64_err_set(err, NA64_EINVAL, "na64_cond_build: bad arguments");
-  char tmp[4096];
-  if (snprintf(tmp, sizeof tmp, "%s.tmp", out_path) >= (int)sizeof tmp)
-    return na64_err_set(err, NA64_ERANGE, "%s: path too long", out_path);
-  remove_db_files(tmp);
+  na64_outfile *out = NULL;
+  int oflags = NA64_OUTFILE_BY_NAME | NA64_OUTFILE_REGULAR | ((flags & NA64_COND_BUILD_FORCE) ? 0 : NA64_OUTFILE_NO_CLOBBER);
+  int st = na64_outfile_open(out_path, oflags, &out, err);
+  if (st != NA64_OK) {
+    if (st == NA64_EINVAL && !(flags & NA64_COND_BUILD_FORCE) && strstr(err ? err->msg : "", "exists"))
+      na64_err_set(err, NA64_EINVAL, "%s: exists: not overwritten (replace it with --force, "
+                   "NA64_COND_BUILD_FORCE)", out_path);
+    return st;
+  }
+  char tmp[4200];
+  snprintf(tmp, sizeof tmp, "%s", na64_outfile_path(out));
   na64_cond *c = NULL;
-  NA64_CALL(na64_cond_open(tmp, NA64_COND_CREATE, &c, err));
-  int st = NA64_OK;
-  for (int i = 0; i < nfiles && st == NA64_OK; ++i) st = na64_cond_import_file(c, files[i], err);
+  st = na64_cond_open(tmp, NA64_COND_CREATE, &c, err);
+  /* the build's SQL is the reviewed text of the repository: INSERT ... SELECT allowed */
+  for (int i = 0; i < nfiles && st == NA64_OK; ++i) st = import_file(c, files[i], SCRIPT_INSERT, err);
   if (st == NA64_OK) st = na64_cond_validate(c, err);
   /* A single self-contained file (no -wal/-shm) that can be installed read-only, compacted so the
-   * same SQL gives the same bytes. It returns to WAL the first time it is opened read-write. */
+   * same SQL gives the same bytes. */
   if (st == NA64_OK) st = na64_cond__exec(c, "PRAGMA journal_mode = DELETE", err);
   if (st == NA64_OK) st = na64_cond__exec(c, "VACUUM", err);
   na64_cond_close(c);
-  if (st == NA64_OK && rename(tmp, out_path) != 0)
-    st = na64_err_set(err, NA64_EIO, "%s: cannot rename to %s: %s", tmp, out_path, strerror(errno));
+  if (st == NA64_OK) {
+    st = na64_outfile_commit(out, err);
+  } else {
+    na64_outfile_abort(out);
+  }
   if (st != NA64_OK) remove_db_files(tmp);
   return st;
 }

@@ -3,6 +3,7 @@
  * legend, written through the cairo drivers (pngcairo, svgcairo, pdfcairo). The figure is kept as
  * data until na64_plot_write so that one plot can be written in several formats.
  */
+#include <locale.h>
 #include <math.h>
 #include <plplot/plplot.h>
 #include <stdlib.h>
@@ -144,6 +145,11 @@ static void set_style(int style)
 static void draw_curve(const na64_plot *p, const item *it, const double *y)
 {
   PLFLT *bx = malloc((size_t)it->n * sizeof *bx), *by = malloc((size_t)it->n * sizeof *by);
+  if (!bx || !by) {
+    free(bx);
+    free(by);
+    return;
+  }
   int k = 0;
   for (int i = 0; i <= it->n; ++i) {
     if (i < it->n && usable(p, it->x[i], y[i])) {
@@ -159,10 +165,17 @@ static void draw_curve(const na64_plot *p, const item *it, const double *y)
   free(by);
 }
 
-/* fill each contiguous run where both edges exist */
+/* fill each contiguous run where both edges exist; the outline closes the polygon with its first
+ * point again, so a run covering all n points needs 2n + 1 slots (issue 9, item 1) */
 static void draw_band(const na64_plot *p, const item *it)
 {
-  PLFLT *bx = malloc(2 * (size_t)it->n * sizeof *bx), *by = malloc(2 * (size_t)it->n * sizeof *by);
+  size_t cap = 2 * (size_t)it->n + 1;
+  PLFLT *bx = malloc(cap * sizeof *bx), *by = malloc(cap * sizeof *by);
+  if (!bx || !by) {
+    free(bx);
+    free(by);
+    return;
+  }
   int start = -1;
   for (int i = 0; i <= it->n; ++i) {
     int ok = i < it->n && usable(p, it->x[i], it->y[i]) && usable(p, it->x[i], it->y2[i]);
@@ -223,17 +236,35 @@ static void draw_legend(const na64_plot *p)
            NULL, NULL, NULL);
 }
 
-int na64_plot_write(const na64_plot *p, const char *path, na64_err *err)
+/* PLplot's cairo drivers do not report write errors (a full disk leaves a truncated file): check
+ * that the file is complete by its format's last bytes. PNG ends with the IEND chunk (PNG spec.
+ * 11.2.5: length 0, "IEND", CRC ae 42 60 82); PDF with "%%EOF" (ISO 32000-1, 7.5.5) and an optional
+ * end of line; SVG with the closing "</svg>" tag and white space. */
+static int file_complete(const char *path, const char *dev)
 {
-  if (!p || !path) return na64_err_set(err, NA64_EINVAL, "plot: NULL argument");
-  const char *dev = driver_for(path);
-  if (!dev) return na64_err_set(err, NA64_EINVAL, "plot '%s': unknown file type (use .png, .svg or .pdf)", path);
-  FILE *probe = fopen(path, "wb"); /* PLplot does not report unwritable files: check first */
-  if (!probe) return na64_err_set(err, NA64_EIO, "plot: cannot write '%s'", path);
-  fclose(probe);
+  FILE *f = fopen(path, "rb");
+  if (!f) return 0;
+  unsigned char tail[16] = {0};
+  long size = 0;
+  size_t n = 0;
+  if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > 0) {
+    long from = size > (long)sizeof tail ? size - (long)sizeof tail : 0;
+    if (fseek(f, from, SEEK_SET) == 0) n = fread(tail, 1, sizeof tail, f);
+  }
+  fclose(f);
+  if (n == 0) return 0;
+  while (n > 0 && (tail[n - 1] == '\n' || tail[n - 1] == '\r' || tail[n - 1] == ' ') && strcmp(dev, "pngcairo")) --n;
+  static const unsigned char iend[8] = {'I', 'E', 'N', 'D', 0xae, 0x42, 0x60, 0x82};
+  if (!strcmp(dev, "pngcairo")) return n >= 8 && !memcmp(tail + n - 8, iend, 8);
+  if (!strcmp(dev, "pdfcairo")) return n >= 5 && !memcmp(tail + n - 5, "%%EOF", 5);
+  return n >= 6 && !memcmp(tail + n - 6, "</svg>", 6);
+}
+
+static void render(const na64_plot *p, const char *dev, const char *file)
+{
   plsstrm(0);
   plsdev(dev);
-  plsfnam(path);
+  plsfnam(file);
   plsetopt("geometry", "1000x750");
   plscmap0n(16 + MAX_ITEMS); /* the default 16 colours plus one legend slot per item */
   plscol0(0, 255, 255, 255); /* white background, black ink */
@@ -261,7 +292,37 @@ int na64_plot_write(const na64_plot *p, const char *path, na64_err *err)
   draw_legend(p);
   for (int k = 0; k < p->nnotes; ++k) plmtex("b", -1.5 - 1.3 * (p->nnotes - 1 - k), 0.97, 1.0, p->notes[k]);
   plend1();
-  return NA64_OK;
+}
+
+/* The plot goes to a temporary file beside `path` (na64_outfile, BY_NAME: PLplot opens files by
+ * name), is checked complete, then renamed over `path`: a failure keeps the old plot. */
+int na64_plot_write(const na64_plot *p, const char *path, na64_err *err)
+{
+  if (!p || !path) return na64_err_set(err, NA64_EINVAL, "plot: NULL argument");
+  const char *dev = driver_for(path);
+  if (!dev) return na64_err_set(err, NA64_EINVAL, "plot '%s': unknown file type (use .png, .svg or .pdf)", path);
+  na64_outfile *out = NULL;
+  int st = na64_outfile_open(path, NA64_OUTFILE_BY_NAME, &out, err);
+  if (st != NA64_OK) {
+    na64_err_prefix(err, "plot");
+    return st;
+  }
+  /* axis labels in the C locale ("0.5", not "0,5") whatever the program's locale; this thread only */
+  locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  render(p, dev, na64_outfile_path(out));
+  if (c_locale) {
+    uselocale(old);
+    freelocale(c_locale);
+  }
+  if (!na64_outfile_is_direct(out) && !file_complete(na64_outfile_path(out), dev)) {
+    na64_outfile_abort(out);
+    return na64_err_set(err, NA64_EIO, "plot: %s: the plotting library wrote an incomplete file (disk full or "
+                        "file size limit?): old file kept", path);
+  }
+  st = na64_outfile_commit(out, err);
+  if (st != NA64_OK) na64_err_prefix(err, "plot");
+  return st;
 }
 
 void na64_plot_free(na64_plot *p)

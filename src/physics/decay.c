@@ -9,6 +9,7 @@
  *   refdata/physics-formulas.md Sec. 1; Izaguirre, Krnjaic, Schuster, Toro PRD 91 (2015) 094026 (scalar,
  *   Dirac); Izaguirre, Krnjaic, Shuve PRD 93 (2016) 063523 (inelastic / pseudo-Dirac).
  */
+#include <float.h>
 #include <math.h>
 
 #include "na64/physics.h"
@@ -126,10 +127,26 @@ int na64_aprime_check(const na64_aprime *a, na64_err *err)
   return NA64_OK;
 }
 
+/* The visible widths scale as eps^2 (Gamma = alpha eps^2 m / 3 ...): for eps below ~1e-150 they
+ * fall under the smallest normal double (DBL_MIN ~ 2.2e-308 GeV) and would read as "no open
+ * channel" (issue 9, item 10: --eps 1e-160). Such an input is refused with the eps that still
+ * works, instead of a meaningless result. */
+static int check_underflow(double m, double eps, na64_err *err)
+{
+  double w1 = na64_width_ll(m, 1.0, NA64_M_E) + na64_width_ll(m, 1.0, NA64_M_MU) + na64_width_hadronic(m, 1.0);
+  if (w1 > 0.0 && !(eps * eps * w1 >= DBL_MIN))
+    return na64_err_set(err, NA64_ERANGE,
+                        "epsilon = %g: the A' widths (%g GeV x eps^2) underflow double precision; epsilon must be at "
+                        "least %.2g at m_A' = %g MeV",
+                        eps, w1, sqrt(DBL_MIN / w1) * 1.0000001, m * 1e3);
+  return NA64_OK;
+}
+
 int na64_aprime_decay_compute(const na64_aprime *a, na64_aprime_decay *d, na64_err *err)
 {
   NA64_CALL(na64_aprime_check(a, err));
   double m = a->mass, eps = a->eps;
+  NA64_CALL(check_underflow(m, eps, err));
   d->width_ee = na64_width_ll(m, eps, NA64_M_E);
   d->width_mumu = na64_width_ll(m, eps, NA64_M_MU);
   d->width_had = na64_width_hadronic(m, eps);
@@ -161,8 +178,14 @@ int na64_aprime_decay_length(const na64_aprime *a, double E, double *L, na64_err
   NA64_CALL(na64_aprime_decay_compute(a, &d, err));
   if (!isfinite(E) || !(E > a->mass))
     return na64_err_set(err, NA64_EPHYS, "A' energy %g GeV must exceed its mass %g GeV", E, a->mass);
-  double p = sqrt((E - a->mass) * (E + a->mass));
-  *L = p / a->mass * d.ctau; /* L = beta gamma c tau */
+  double p = sqrt(E - a->mass) * sqrt(E + a->mass); /* no overflow of E^2 for E > 1e154 GeV */
+  double len = p / a->mass * d.ctau;                /* L = beta gamma c tau */
+  if (!isfinite(len))
+    return na64_err_set(err, NA64_ERANGE,
+                        "A' energy %g GeV: the decay length (beta gamma = %g times c tau = %g cm) overflows double "
+                        "precision",
+                        E, p / a->mass, d.ctau);
+  *L = len;
   return NA64_OK;
 }
 

@@ -109,6 +109,17 @@ static void test_default_path(void **state)
   na64_err err = {0, ""};
   expect_ok(na64_cond_open(NULL, NA64_COND_READONLY, &db, &err), &err);
   na64_cond_close(db);
+  /* the build tree's database path is not compiled into the library (issue 8, item 6): the build
+   * tree is found at run time, next to the library, so an installed copy never looks there */
+  FILE *lib = fopen(NA64_BINARY_DIR "/libna64.so", "rb");
+  if (!lib) return; /* static build */
+  static char bytes[1 << 24];
+  size_t n = fread(bytes, 1, sizeof bytes, lib);
+  fclose(lib);
+  const char *needle = NA64_BINARY_DIR "/conditions.db";
+  size_t k = strlen(needle);
+  for (size_t i = 0; i + k <= n; ++i)
+    if (bytes[i] == needle[0] && !memcmp(bytes + i, needle, k)) fail_msg("libna64.so contains '%s'", needle);
 }
 
 /* ---- opening: bad files, versions, migration ---- */
@@ -409,6 +420,17 @@ static const bad_import bad_imports[] = {
     {"PRAGMA", "PRAGMA user_version = 1;\n", 1, "PRAGMA"},
     {"transaction control", "BEGIN;\n" MAT_INSERT "(0, NULL, NULL, 'Cu', 8.96, 1.436, 15.32);\nCOMMIT;\n", 1, "not allowed"},
     {"statement that inserts nothing", "SELECT 1;\n", 1, "does not insert anything"},
+    /* only literal rows (issue 9, item 9): a recursive CTE generated rows without bound */
+    {"recursive CTE", "-- grows without bound\nWITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k)\n"
+                      "INSERT INTO materials (first_run, name, density, x0, lambda_i) SELECT n, 'Cu', 1, 1, 1 FROM k;\n",
+     2, "only plain INSERT ... VALUES"},
+    {"INSERT ... SELECT", MAT_INSERT "(0, NULL, NULL, 'Cu', 8.96, 1.436, 15.32);\n"
+                          "INSERT INTO materials (first_run, name, density, x0, lambda_i) SELECT 1, 'Fe', 1, 1, 1;\n",
+     2, "literal rows"},
+    {"subquery in VALUES", MAT_INSERT "(0, NULL, NULL, 'Cu', (SELECT 8.96), 1.436, 15.32);\n", 1, "literal rows"},
+    {"function in VALUES", MAT_INSERT "(0, NULL, NULL, 'Cu', abs(-8.96), 1.436, 15.32);\n", 1, "literal rows"},
+    {"ATTACH", "ATTACH DATABASE ':memory:' AS x;\n", 1, "ATTACH"},
+    {"trigger", "CREATE TRIGGER t AFTER INSERT ON materials BEGIN DELETE FROM planes; END;\n", 1, "CREATE TRIGGER"},
     {"unterminated statement", MAT_INSERT "(0, NULL, NULL, 'Cu', 8.96, 1.436, 15.32);\n" MAT_INSERT "(0, NULL, NULL, 'W2', 19.3,\n",
      2, "incomplete input"},
     {"REPLACE of an existing record", "INSERT OR REPLACE INTO materials (id, first_run, name, density, x0, lambda_i) "
@@ -437,6 +459,22 @@ static const bad_import bad_imports[] = {
      "VALUES (1000, 4223, NULL, 400, 15, 7, 7, 'ST01', 'ST01X', 64);\n",
      1, "is not below the plane's nchannels"},
 };
+
+/* The literal forms an import accepts: several rows, signs, exponents, comments between tokens,
+ * quoted identifiers, 'it''s' strings, NULL, OR IGNORE. */
+static void test_literal_import_forms(void **state)
+{
+  (void)state;
+  na64_cond *db = open_copy("literal.db");
+  na64_err err = {0, ""};
+  const char *sql = "insert /* c */ or ignore into \"materials\" (first_run, last_run, setup, [name], density, x0, "
+                    "lambda_i, comment)\n"
+                    "  VALUES (0, NULL, NULL, 'Lit1', +8.96, 1.436e0, 15.32, 'it''s fine'), -- row 1\n"
+                    "         (0, 0x10, NULL, 'Lit2', 1.5E+1, .5, 2., NULL);\n"
+                    "REPLACE INTO materials (first_run, name, density, x0, lambda_i) VALUES (0, 'Lit3', 1, 1, 1)";
+  expect_ok(na64_cond_import(db, sql, strlen(sql), "literal.sql", &err), &err);
+  na64_cond_close(db);
+}
 
 /* Any error rejects the whole import with its line and reason; the database is unchanged. */
 static void test_malformed_import_rejected(void **state)
@@ -668,6 +706,7 @@ int main(void)
       cmocka_unit_test(test_iov_calibration_override),
       cmocka_unit_test(test_export_import_roundtrip),
       cmocka_unit_test(test_malformed_import_rejected),
+      cmocka_unit_test(test_literal_import_forms),
       cmocka_unit_test(test_wal_reader_writer),
       cmocka_unit_test(test_validation_on_load),
       cmocka_unit_test(test_insert_calibration_checks),

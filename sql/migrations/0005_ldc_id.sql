@@ -1,4 +1,4 @@
--- na64 conditions database, schema version 4: the DATE LDC (local data concentrator) that reads each
+-- na64 conditions database, schema version 5: the DATE LDC (local data concentrator) that reads each
 -- DAQ source. The DATE event builder groups the equipment of an event by LDC: every physics event on
 -- disk is a GDC super event of one sub-event per LDC (DATE event.h, ATTR_SUPER_EVENT), and the raw-data
 -- writer takes that grouping from here (na64_daq_ldc_map_from_cond). NULL: not recorded (the writer
