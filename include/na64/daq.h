@@ -200,7 +200,7 @@ typedef enum na64_daq_reason {
   NA64_DAQ_FLAGGED = 8        /* the event or one of its sub-events carries the truncated-payload (94)
                                  or event-error (95) attribute: its payload is not trusted */
 } na64_daq_reason;
-const char *na64_daq_reason_name(int reason); /* "bad_magic", "bad_header", ... */
+NA64_API const char *na64_daq_reason_name(int reason); /* "bad_magic", "bad_header", ... */
 
 typedef struct na64_daq_region {
   uint64_t offset;       /* first skipped byte: file offset, or offset in the decompressed data of
@@ -480,7 +480,7 @@ typedef struct na64_daq_describer {
 NA64_API void na64_daq_describer_init(na64_daq_describer *d, const na64_daq_equipment_header *eh);
 /* Writes one line (no newline) such as "F1 data  port 3 chip 2 ch 5 t=12866 (+120 = +15.47 ns)". */
 NA64_API void na64_daq_describe_word(na64_daq_describer *d, uint32_t word, char *buf, size_t len);
-const char *na64_daq_equipment_type_name(uint32_t type); /* "F1", "SADC", "APV", "raw" */
+NA64_API const char *na64_daq_equipment_type_name(uint32_t type); /* "F1", "SADC", "APV", "raw" */
 
 #ifdef __cplusplus
 }

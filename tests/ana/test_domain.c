@@ -14,7 +14,7 @@ static void test_limit_above_one_not_excluded(void **state)
 {
   (void)state;
   na64_limit_config cfg;
-  assert_int_equal(na64_limit_config_init(&cfg, NULL), NA64_OK);
+  assert_int_equal(na64_limit_config_default(&cfg, NULL), NA64_OK);
   cfg.eot = 1; /* eps_up = sqrt(2.3 / Y(eps=1)) >> 1: nothing physical excluded */
   cfg.expected = 1;
   double m[2] = {0.001, 0.010};

@@ -26,4 +26,8 @@ if [ "$n" -lt 100 ]; then
   exit 1
 fi
 echo "$n exported symbols, $bad not declared in include/na64/"
+# the other direction: a public declaration without NA64_API would be hidden (tools/mark_api.py)
+if ! python3 "$(dirname "$0")/../../tools/mark_api.py" --check "$inc"/*.h; then
+  bad=$((bad + 1))
+fi
 [ "$bad" -eq 0 ]
