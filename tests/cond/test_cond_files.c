@@ -61,6 +61,12 @@ static void test_export_to_device(void **state)
   char full[320];
   path_of(full, sizeof full, "full");
   if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0) skip(); /* needs CAP_MKNOD */
+  int probe = open(full, O_WRONLY); /* a nodev mount refuses device nodes */
+  if (probe < 0) {
+    unlink(full);
+    skip();
+  }
+  close(probe);
   char *out = NULL;
   assert_int_equal(cli(&out, "export '%s'", full), 1);
   expect_in(out, full);

@@ -2,6 +2,7 @@
  * python3-yaml), the submission keys checked, and the values compared one by one with what was
  * written and, end to end, with the CSV of the same curve (read with python3's csv module). */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -93,6 +94,12 @@ static void test_failure_keeps_old(void **state)
   char full[320];
   snprintf(full, sizeof full, "%s/full", tmpdir);
   if (mknod(full, S_IFCHR | 0666, makedev(1, 7)) != 0) return;
+  int probe = open(full, O_WRONLY); /* a nodev mount refuses device nodes: nothing to test then */
+  if (probe < 0) {
+    unlink(full);
+    return;
+  }
+  close(probe);
   assert_int_equal(na64_hepdata_write(full, &x, &y, 1, 1, NULL, 0, &err), NA64_EIO);
   assert_non_null(strstr(err.msg, strerror(ENOSPC)));
   struct stat st;
