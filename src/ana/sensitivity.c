@@ -9,6 +9,7 @@
 
 #include "na64/ana.h"
 #include "na64/geom.h"
+#include "na64/io.h"
 
 void na64_sens_options_default(na64_sens_options *o)
 {
@@ -280,8 +281,10 @@ void na64_sens_curve_row(const na64_sens_options *o, const na64_sens_curve *c, i
 
 int na64_sens_curve_write_csv(const na64_sens_options *o, const na64_sens_curve *c, const char *path, na64_err *err)
 {
-  FILE *f = fopen(path, "w");
-  if (!f) return na64_err_set(err, NA64_EIO, "cannot write '%s': %s", path, strerror(errno));
+  /* written beside the target and renamed over it only when complete (DESIGN.md, docs/outputs.md) */
+  na64_outfile *out = NULL;
+  NA64_CALL(na64_outfile_open(path, 0, &out, err));
+  FILE *f = na64_outfile_stream(out);
   const char *const *names;
   int nc = na64_sens_curve_columns(o, &names);
   for (int k = 0; k < nc; ++k) fprintf(f, "%s%s", k ? "," : "", names[k]);
@@ -296,7 +299,5 @@ int na64_sens_curve_write_csv(const na64_sens_options *o, const na64_sens_curve 
     }
     fputc('\n', f);
   }
-  int bad = ferror(f);
-  if (fclose(f) != 0 || bad) return na64_err_set(err, NA64_EIO, "error writing '%s': %s", path, strerror(errno));
-  return NA64_OK;
+  return na64_outfile_commit(out, err);
 }

@@ -11,6 +11,7 @@
 
 #include "cli/cli.h"
 #include "na64/ana.h"
+#include "na64/io.h"
 #include "na64/physics.h"
 
 static const double benchmark_masses_MeV[] = {1.0, 10.0, 16.7, 100.0};
@@ -94,14 +95,16 @@ int cmd_run(int argc, char **argv)
   const char *file_names[2] = {"summary.csv", "summary.txt"};
   for (int k = 0; k < 2; ++k) {
     snprintf(path, sizeof path, "%s/%s", report, file_names[k]);
-    FILE *f = fopen(path, "w");
-    if (!f) {
-      cli_table_free(t);
-      fprintf(stderr, "na64 run: error: cannot write '%s': %s\n", path, strerror(errno));
-      return CLI_EXIT_FAIL;
+    /* replaced only when complete: a full disk keeps the previous report's file */
+    na64_outfile *out = NULL;
+    if (na64_outfile_open(path, 0, &out, &err) == NA64_OK) {
+      cli_table_print(t, file_fmts[k], na64_outfile_stream(out));
+      na64_outfile_commit(out, &err);
     }
-    cli_table_print(t, file_fmts[k], f);
-    fclose(f);
+    if (err.code != NA64_OK) {
+      cli_table_free(t);
+      return cli_fail("run", &err);
+    }
   }
   cli_table_free(t);
   printf("\nsensitivity (expected 90%% CL limits, no background, efficiency %g):\n", efficiency);

@@ -12,12 +12,14 @@
 #include <zstd.h>
 
 #include "daq/daq_internal.h"
+#include "na64/io.h"
 
 #define PLAIN_FLUSH_BYTES ((size_t)1 << 20)
 #define DEFAULT_FRAME_BYTES ((size_t)1 << 20)
 
 struct na64_daq_writer {
-  FILE *f;
+  FILE *f;          /* the stream of `out` (file writers) */
+  na64_outfile *out; /* safe output file: renamed over the target only when closed complete */
   char *path;
   int memory;
   uint8_t *mem;
@@ -175,15 +177,17 @@ int na64_daq_writer_open(const char *path, const na64_daq_writer_options *opt, n
     return na64_err_set(err, NA64_ENOMEM, "no memory for a DATE writer");
   }
   memcpy(w->path, path, nl);
-  w->f = fopen(path, "wb");
-  if (!w->f) {
-    int e = errno;
+  /* DESIGN.md: written beside the target and renamed over it only when closed complete, so a
+   * failed or interrupted run leaves the old file (a FIFO or device is written straight through). */
+  int st = na64_outfile_open(path, 0, &w->out, err);
+  if (st != NA64_OK) {
     free(w->path);
     ZSTD_freeCCtx(w->cctx);
     free(w->ldc_map);
     free(w);
-    return na64_err_set(err, NA64_EIO, "cannot create '%s': %s", path, strerror(e));
+    return st;
   }
+  w->f = na64_outfile_stream(w->out);
   *out = w;
   return NA64_OK;
 }
@@ -402,8 +406,14 @@ int na64_daq_writer_close(na64_daq_writer *w, na64_err *err)
     int fs = na64_daq_writer_flush(w, st == NA64_OK ? err : NULL);
     if (st == NA64_OK) st = fs;
   }
-  if (w->f && fclose(w->f) != 0 && st == NA64_OK)
-    st = na64_err_set(err, NA64_EIO, "cannot close '%s': %s", w->path, strerror(errno));
+  if (w->out) {
+    /* a write failed: keep the old file; otherwise commit (check, fsync, close, rename) */
+    if (w->failed) na64_outfile_abort(w->out);
+    else {
+      int cs = na64_outfile_commit(w->out, st == NA64_OK ? err : NULL);
+      if (st == NA64_OK) st = cs;
+    }
+  }
   destroy(w);
   return st;
 }
