@@ -29,3 +29,8 @@ install(FILES ${CMAKE_BINARY_DIR}/conditions.db DESTINATION ${CMAKE_INSTALL_DATA
 # PLplot (cairo drivers): the limit plots of src/io
 pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 target_link_libraries(na64 PRIVATE PkgConfig::PLPLOT)
+# libyaml: run cards (src/io/card.c); HDF5: simulation truth records (src/io/h5truth.c)
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+target_link_libraries(na64 PRIVATE PkgConfig::YAML)
+pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5)
+target_link_libraries(na64 PRIVATE PkgConfig::HDF5)

@@ -51,6 +51,48 @@ typedef struct na64_hepdata_qualifier {
 int na64_hepdata_write(const char *path, const na64_hepdata_var *indep, const na64_hepdata_var *dep,
                        int ndep, int n, const na64_hepdata_qualifier *qual, int nqual, na64_err *err);
 
+
+/* ================================ run cards (YAML) — owner: sim ================================ */
+
+/* A run card is a YAML document (YAML 1.1 through libyaml, pyyaml.org/wiki/LibYAML) of nested
+ * mappings with scalar values. It is parsed into a read-only tree whose every node remembers its
+ * file, line and column (1-based), then read against a schema (na64_card_key tables), so that every
+ * error names file:line:column and the reason, and a key the schema does not know is an error,
+ * never ignored. Numbers are parsed independently of the locale. */
+typedef struct na64_card na64_card;
+typedef struct na64_card_node na64_card_node;
+
+/* Parse a card from a file, or from memory (`name` is used in messages). Errors: NA64_EIO (file),
+ * NA64_EFORMAT (YAML syntax, anchors/aliases, a top level that is not a mapping, duplicate keys). */
+NA64_API int na64_card_load(const char *path, na64_card **out, na64_err *err);
+NA64_API int na64_card_parse(const char *text, size_t len, const char *name, na64_card **out, na64_err *err);
+NA64_API void na64_card_free(na64_card *card);
+/* The top-level mapping. */
+NA64_API const na64_card_node *na64_card_root(const na64_card *card);
+
+/* Schema entry: one key of a mapping. dst points to double, long, int (bool), char[dst_len]
+ * (string) or, for NA64_CARD_MAP, is unused (the sub-schema `sub` with `nsub` entries is read).
+ * Numbers must lie in [min, max] (min > max: no range). seen (may be NULL) is set to 1 when the
+ * key is present. */
+typedef enum { NA64_CARD_DOUBLE = 0, NA64_CARD_INT, NA64_CARD_BOOL, NA64_CARD_STRING, NA64_CARD_MAP } na64_card_type;
+typedef struct na64_card_key {
+  const char *name;
+  na64_card_type type;
+  void *dst;
+  size_t dst_len;
+  double min, max;
+  int required;
+  const struct na64_card_key *sub;
+  int nsub;
+  int *seen;
+} na64_card_key;
+
+/* Read mapping `map` (NULL: the root) of `card` against `keys`: fills the destinations, fails with
+ * NA64_EFORMAT "file:line:col: reason" on an unknown key, a wrong type, a value out of range or a
+ * missing required key (then the position is that of the mapping). */
+NA64_API int na64_card_read(const na64_card *card, const na64_card_node *map, const na64_card_key *keys, int nkeys,
+                            na64_err *err);
+
 #ifdef __cplusplus
 }
 #endif
