@@ -93,6 +93,32 @@ typedef struct na64_card_key {
 NA64_API int na64_card_read(const na64_card *card, const na64_card_node *map, const na64_card_key *keys, int nkeys,
                             na64_err *err);
 
+
+/* ================================ HDF5 tables — owner: sim ================================ */
+
+/* A table of fixed-size rows (a C struct) written as a one-dimensional HDF5 dataset of a compound
+ * type (HDF5 1.10, hdfgroup.org), readable with h5py/pandas as a structured array. The file is
+ * written to a temporary file beside the target and renamed over it by na64_h5table_close only
+ * when complete (DESIGN.md); a target that exists and is not a regular file is refused. */
+typedef enum { NA64_H5_I32 = 0, NA64_H5_U64, NA64_H5_F64 } na64_h5_type;
+typedef struct na64_h5_field {
+  const char *name;
+  size_t offset;  /* offsetof(row struct, member) */
+  na64_h5_type type;
+} na64_h5_field;
+typedef struct na64_h5table na64_h5table;
+
+/* Create `path` with the dataset `dataset` (e.g. "truth") of rows of row_size bytes. */
+NA64_API int na64_h5table_create(const char *path, const char *dataset, size_t row_size, const na64_h5_field *fields,
+                                 int nfields, na64_h5table **out, na64_err *err);
+/* A string attribute of the dataset (run card, seed, version ...). */
+NA64_API int na64_h5table_attr(na64_h5table *t, const char *name, const char *value, na64_err *err);
+NA64_API int na64_h5table_append(na64_h5table *t, const void *rows, size_t n, na64_err *err);
+/* Flush, close, sync and rename over the target; frees t (also on failure, removing the temporary). */
+NA64_API int na64_h5table_close(na64_h5table *t, na64_err *err);
+/* Drop an unfinished table: the temporary file is removed, the target untouched. NULL allowed. */
+NA64_API void na64_h5table_abort(na64_h5table *t);
+
 #ifdef __cplusplus
 }
 #endif

@@ -16,6 +16,7 @@
 #include "na64/core.h"
 #include "na64/daq.h"
 #include "na64/geom.h"
+#include "na64/io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -264,6 +265,10 @@ typedef struct na64_sim_truth {
   double ecal, ps, hcal, veto, srd; /* detector (visible, calibrated) energies, GeV */
   double srd_photons;       /* synchrotron photons emitted in the dipoles */
 } na64_sim_truth;
+
+/* The columns of the truth table (na64_h5table_create(path, "truth", sizeof(na64_sim_truth), ...)):
+ * every member of na64_sim_truth except the padding, under its C name. */
+NA64_API const na64_h5_field *na64_sim_truth_fields(int *nfields);
 
 /* One simulated event: truth and per-cell detector energies (GeV, calibrated). */
 typedef struct na64_sim_event {
