@@ -311,6 +311,16 @@ NA64_API int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t
 NA64_API double na64_sim_em_shower(const na64_sim *sim, double E, double t0, double x, double y, double dxdz,
                                    double dydz, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL],
                                    double dep[NA64_SIM_ECAL_SECTIONS], double *tmax, double *alpha);
+/* The complete ECAL response to an electron (or photon) of energy E entering at (x, y) with slopes:
+ * shower, lateral integration over the cells, sampling fluctuations and noise. cells and dep must
+ * be zeroed by the caller; vis receives the calibrated section energies. Returns the energy
+ * leaking out of the back (GeV). */
+NA64_API double na64_sim_ecal_electron(const na64_sim *sim, double E, double x, double y, double dxdz, double dydz,
+                                       na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL],
+                                       double dep[NA64_SIM_ECAL_SECTIONS], double vis[NA64_SIM_ECAL_SECTIONS]);
+/* Centre of the ECAL matrix front face (global x, y, z), cm. */
+NA64_API void na64_sim_ecal_centre(const na64_sim *sim, double centre[3]);
+
 /* Synchrotron radiation of a particle of mass m, charge q (units of e) and momentum p (GeV)
  * crossing the dipoles on the nominal axis: returns the number of photons, adds their total
  * energy to *e_emitted and the energy reaching the SRD and absorbed in it to *e_srd (GeV). */

@@ -261,3 +261,18 @@ int sim_ecal_em(const na64_sim *s, const double *E, const double *t0, int nsh, d
   *leak = lk; /* behind the ECAL: reaches the HCAL */
   return 1;
 }
+
+double na64_sim_ecal_electron(const na64_sim *s, double E, double x, double y, double dxdz, double dydz, na64_rng *rng,
+                              double cells[][NA64_SIM_MAX_ECAL], double dep[2], double vis[2])
+{
+  double t0 = 0.0, leak = 0.0;
+  sim_ecal_em(s, &E, &t0, 1, x, y, dxdz, dydz, rng, 1, cells, dep, vis, &leak);
+  return leak;
+}
+
+void na64_sim_ecal_centre(const na64_sim *s, double c[3])
+{
+  c[0] = s->ecal.x_lo + 0.5 * s->ecal.nx * s->ecal.px;
+  c[1] = s->ecal.y_lo + 0.5 * s->ecal.ny * s->ecal.py;
+  c[2] = s->ecal.z_front;
+}
