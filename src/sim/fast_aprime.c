@@ -148,13 +148,15 @@ void sim_aprime_draw(na64_sim_worker *w, na64_rng *rng, double E, double *E_em, 
   int k = lo / AP_NE, i = lo % AP_NE;
   double Ee = s->ap_Eedge[i] * pow(s->ap_Eedge[i + 1] / s->ap_Eedge[i], na64_rng_uniform(rng));
   *t = s->ap_tedge[k] + (s->ap_tedge[k + 1] - s->ap_tedge[k]) * na64_rng_uniform(rng);
-  double x = 0.0, th = 0.0;
-  for (int tries = 0; tries < 1000; ++tries) { /* the sampler's x_min is for the bin's upper edge */
+  double x = 0.0, th = 0.0, scale = E / s->cfg.beam_energy, emin = s->cfg.aprime_min_energy;
+  /* the sampler's x_min is for the bin's upper edge; E_A' >= E_min is required at the beam
+   * particle's own energy (rarely impossible in the lowest bin: then E_A' = E_min) */
+  int ok = 0;
+  for (int tries = 0; tries < 200 && !ok; ++tries) {
     na64_aprime_sample(w->samp[i], rng, &x, &th);
-    if (x * Ee >= s->cfg.aprime_min_energy) break;
+    ok = x * Ee * scale >= emin;
   }
-  double scale = E / s->cfg.beam_energy;
-  *E_em = Ee * scale;
-  *ea = fmin(x * Ee, Ee) * scale;
+  *E_em = fmax(Ee * scale, emin);
+  *ea = ok ? fmin(x * Ee * scale, *E_em) : emin;
   *theta = th;
 }

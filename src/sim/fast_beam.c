@@ -70,12 +70,18 @@ static double mu_lead(double E_gev)
   return exp(log(mu[i]) + f * (log(mu[i + 1]) - log(mu[i])));
 }
 
+/* u = E/E_c from the tabulated CDF: binary search, then linear in ln u within the interval. */
 static double sr_draw_u(const na64_sim *s, na64_rng *rng)
 {
-  double r = na64_rng_uniform(rng) * (SR_TABLE - 1);
-  int j = (int)r;
-  if (j >= SR_TABLE - 1) j = SR_TABLE - 2;
-  return s->sr_x[j] + (r - j) * (s->sr_x[j + 1] - s->sr_x[j]);
+  double r = na64_rng_uniform(rng);
+  int lo = 0, hi = SR_TABLE - 1;
+  while (hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    if (s->sr_cdf[mid] <= r) lo = mid;
+    else hi = mid;
+  }
+  double d = s->sr_cdf[hi] - s->sr_cdf[lo], f = d > 0.0 ? (r - s->sr_cdf[lo]) / d : 0.0;
+  return s->sr_u[lo] * pow(s->sr_u[hi] / s->sr_u[lo], f);
 }
 
 int na64_sim_synchrotron(const na64_sim *s, double m, double q, double p, double x0, double dxdz, na64_rng *rng,

@@ -8,7 +8,7 @@
 #include "na64/sim.h"
 
 #define SIM_MAX_MAGNETS 4
-#define SR_TABLE 256   /* synchrotron spectrum: inverse-CDF nodes */
+#define SR_TABLE 4001  /* synchrotron spectrum: CDF nodes in u = E/E_c */
 #define AP_NE 64       /* A' emission table: emitter-energy bins */
 #define AP_NT 24       /* A' emission table: depth bins */
 
@@ -52,7 +52,7 @@ struct na64_sim {
   double srd_z[NA64_SIM_MAX_SRD];
   double srd_x[2], srd_y[2]; /* transverse extent, cm */
   double srd_pb;             /* lead per module, cm */
-  double sr_u[SR_TABLE], sr_x[SR_TABLE]; /* inverse CDF of E/E_c of the photon-number spectrum */
+  double sr_u[SR_TABLE], sr_cdf[SR_TABLE]; /* CDF (normalised) of E/E_c of the photon-number spectrum */
   /* A' */
   int ap_on;
   double ap_ptrue;           /* emission probability per EOT (E_A' >= min), at the card's eps */

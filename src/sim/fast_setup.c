@@ -168,11 +168,12 @@ static int setup_beamline(na64_sim *s, na64_err *err)
   return NA64_OK;
 }
 
-/* Photon-number spectrum of synchrotron radiation per unit u = E/E_c: dN/du ~ int_u^inf K_{5/3}(xi)
- * dxi (Jackson, Classical Electrodynamics, 3rd ed., eq. 14.91 divided by the photon energy;
- * Wiedemann, Particle Accelerator Physics, ch. 24). Tabulated as an inverse CDF on u in
- * [1e-5, 30] (the rest carries < 1e-11 of the photons above and a negligible energy below). */
-static double k53_tail(double u, void *p)
+/* Photon-number spectrum of synchrotron radiation per unit u = E/E_c: dN/du ~ G(u) = int_u^inf
+ * K_{5/3}(xi) dxi (Jackson, Classical Electrodynamics, 3rd ed., eq. 14.91 divided by the photon
+ * energy; Wiedemann, Particle Accelerator Physics, ch. 24). Its CDF is tabulated on u in
+ * [1e-10, 40] (log grid): below, G ~ 2.15 u^(-2/3) holds 6e-4 of the photons (with no energy to
+ * speak of); above, less than 1e-17. */
+static double k53(double u, void *p)
 {
   (void)p;
   return gsl_sf_bessel_Knu(5.0 / 3.0, u);
@@ -180,35 +181,31 @@ static double k53_tail(double u, void *p)
 
 static int setup_sr_table(na64_sim *s, na64_err *err)
 {
-  enum { N = 2000 };
-  const double ulo = 1e-5, uhi = 30.0;
-  double *u = malloc(3 * (N + 1) * sizeof *u), *G = u ? u + N + 1 : NULL, *cdf = u ? u + 2 * (N + 1) : NULL;
+  const int N = SR_TABLE - 1;
+  const double ulo = 1e-10, uhi = 40.0;
+  double *G = malloc((size_t)(N + 1) * sizeof *G);
   gsl_integration_workspace *w = gsl_integration_workspace_alloc(200);
-  if (!w || !u) {
-    free(u);
+  if (!w || !G) {
+    free(G);
     if (w) gsl_integration_workspace_free(w);
     return na64_err_set(err, NA64_ENOMEM, "SR table: out of memory");
   }
   gsl_error_handler_t *old = gsl_set_error_handler_off();
-  gsl_function F = {k53_tail, NULL};
+  gsl_function F = {k53, NULL};
   for (int i = N; i >= 0; --i) { /* G(u) = int_u^uhi K53, accumulated downwards */
-    u[i] = ulo * pow(uhi / ulo, (double)i / N);
+    s->sr_u[i] = ulo * pow(uhi / ulo, (double)i / N);
     double r = 0.0, e = 0.0;
-    if (i < N) gsl_integration_qag(&F, u[i], u[i + 1], 0.0, 1e-9, 200, GSL_INTEG_GAUSS31, w, &r, &e);
+    if (i < N) gsl_integration_qag(&F, s->sr_u[i], s->sr_u[i + 1], 0.0, 1e-10, 200, GSL_INTEG_GAUSS31, w, &r, &e);
     G[i] = (i < N ? G[i + 1] : 0.0) + r;
   }
   gsl_set_error_handler(old);
   gsl_integration_workspace_free(w);
-  cdf[0] = 0.0; /* trapezoid in u of the density G(u) */
-  for (int i = 1; i <= N; ++i) cdf[i] = cdf[i - 1] + 0.5 * (G[i] + G[i - 1]) * (u[i] - u[i - 1]);
-  for (int j = 0, i = 0; j < SR_TABLE; ++j) {
-    double target = cdf[N] * j / (SR_TABLE - 1);
-    while (i < N - 1 && cdf[i + 1] < target) ++i;
-    double f = cdf[i + 1] > cdf[i] ? (target - cdf[i]) / (cdf[i + 1] - cdf[i]) : 0.0;
-    s->sr_u[j] = (double)j / (SR_TABLE - 1);
-    s->sr_x[j] = u[i] + fmin(fmax(f, 0.0), 1.0) * (u[i + 1] - u[i]);
-  }
-  free(u);
+  /* CDF of the density G(u): trapezoid in ln u (the intervals are equal in ln u) of u G(u) */
+  s->sr_cdf[0] = 0.0;
+  for (int i = 1; i <= N; ++i)
+    s->sr_cdf[i] = s->sr_cdf[i - 1] + 0.5 * (G[i] * s->sr_u[i] + G[i - 1] * s->sr_u[i - 1]) * log(s->sr_u[i] / s->sr_u[i - 1]);
+  for (int i = 1; i <= N; ++i) s->sr_cdf[i] /= s->sr_cdf[N];
+  free(G);
   return NA64_OK;
 }
 

@@ -1,0 +1,268 @@
+/* Fast simulation: reproducibility (1 and 2 threads byte-identical, fast and full trigger paths
+ * agree), exactness of the A' weights, synchrotron radiation against the closed-form formulas of
+ * Jackson, the SRD for e- against pi-, the trigger logic, the HDF5 truth table read back with
+ * h5py, and the command line. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/physics.h"
+#include "na64/sim.h"
+#include "support/na64_test.h"
+
+#define DB NA64_BINARY_DIR "/conditions.db"
+
+static na64_sim *make_sim(const char *extra)
+{
+  char text[2048];
+  snprintf(text, sizeof text, "setup: {run: 2000, conditions: \"%s\"}\n%s", DB, extra ? extra : "");
+  na64_sim_config c;
+  na64_sim_config_default(&c);
+  na64_err err = {0, ""};
+  if (na64_sim_config_parse(text, strlen(text), "test.yaml", &c, &err)) fail_msg("card: %s", err.msg);
+  na64_sim *s = NULL;
+  if (na64_sim_new(&c, &s, &err)) fail_msg("sim: %s", err.msg);
+  return s;
+}
+
+typedef struct collect {
+  na64_sim_event *ev;
+  size_t n, cap;
+} collect;
+
+static int collect_sink(const na64_sim_event *ev, void *user, na64_err *err)
+{
+  (void)err;
+  collect *c = user;
+  if (c->n == c->cap) {
+    c->cap = c->cap ? 2 * c->cap : 1024;
+    c->ev = realloc(c->ev, c->cap * sizeof *c->ev);
+    assert_non_null(c->ev);
+  }
+  c->ev[c->n++] = *ev;
+  return NA64_OK;
+}
+
+static const char *ap_card = "processes:\n  aprime: {enabled: true, bias: 1.0e9, min_energy: 50}\n"
+                             "aprime: {mass_MeV: 16.7, epsilon: 1.0e-4}\n"
+                             "beam:\n  admixture: {pi-: 0.02, K-: 0.01, p: 0.01, mu-: 0.01}\n  tail: {fraction: 0.01}\n";
+
+static void test_threads_identical(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim(ap_card);
+  collect a = {0}, b = {0};
+  na64_sim_summary sa, sb;
+  na64_err err = {0, ""};
+  na64_sim_run_opts o = {12345, 6000, 1, 1, collect_sink, &a, NULL, NULL};
+  assert_int_equal(na64_sim_run(s, &o, &sa, &err), NA64_OK);
+  o.threads = 2;
+  o.sink_user = &b;
+  assert_int_equal(na64_sim_run(s, &o, &sb, &err), NA64_OK);
+  assert_int_equal(a.n, 6000);
+  assert_int_equal(b.n, a.n);
+  for (size_t i = 0; i < a.n; ++i) { /* byte for byte, the NaN bit patterns included */
+    assert_int_equal(a.ev[i].truth.event, i);
+    if (memcmp(&a.ev[i], &b.ev[i], sizeof a.ev[i]) != 0) fail_msg("event %zu differs between 1 and 2 threads", i);
+  }
+  assert_true(sa.generated == sb.generated && sa.triggered == sb.triggered && sa.aprime_emitted == sb.aprime_emitted);
+  assert_memory_equal(&sa, &sb, sizeof sa);
+  /* the fast trigger path (keep_all = 0) keeps exactly the triggered events, identical to the full path */
+  collect c = {0};
+  o.keep_all = 0;
+  o.threads = 2;
+  o.sink_user = &c;
+  assert_int_equal(na64_sim_run(s, &o, &sa, &err), NA64_OK);
+  size_t j = 0;
+  for (size_t i = 0; i < a.n; ++i) {
+    if (!a.ev[i].truth.triggered) continue;
+    assert_true(j < c.n);
+    if (memcmp(&a.ev[i], &c.ev[j], sizeof a.ev[i]) != 0) fail_msg("triggered event %zu differs between paths", i);
+    ++j;
+  }
+  assert_int_equal(j, c.n);
+  assert_true(c.n > 50); /* A' events and hadrons trigger */
+  free(a.ev);
+  free(b.ev);
+  free(c.ev);
+  na64_sim_free(s);
+}
+
+/* Weights: emitting events carry 1/B, the others (1 - P)/(1 - B P); E[w] = 1 exactly, and the
+ * weighted emission rate is P. */
+static void test_weights(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim("processes:\n  aprime: {enabled: true, bias: 1.0e9}\nbeam:\n  admixture: {pi-: 0, K-: 0, p: 0, mu-: 0}\n"
+                         "  tail: {fraction: 0}\n");
+  double P = na64_sim_aprime_probability(s), B = 1e9;
+  assert_true(P > 1e-12 && P < 1e-9 && B * P < 0.5);
+  collect a = {0};
+  na64_sim_summary sum;
+  na64_err err = {0, ""};
+  na64_sim_run_opts o = {7, 20000, 2, 1, collect_sink, &a, NULL, NULL};
+  assert_int_equal(na64_sim_run(s, &o, &sum, &err), NA64_OK);
+  double wsum = 0.0, wem = 0.0;
+  size_t nem = 0;
+  for (size_t i = 0; i < a.n; ++i) {
+    const na64_sim_truth *t = &a.ev[i].truth;
+    wsum += t->weight;
+    if (t->process == NA64_SIM_PROC_APRIME) {
+      ++nem;
+      wem += t->weight;
+      assert_true(t->weight == 1.0 / B);
+      assert_true(t->aprime_energy >= 50.0 && t->aprime_energy <= t->emit_energy);
+      assert_true(t->emit_depth >= 0.0 && t->emit_depth <= 41.0);
+    } else {
+      assert_true(fabs(t->weight - (1.0 - P) / (1.0 - B * P)) < 1e-15);
+    }
+  }
+  double n = (double)a.n, p = B * P;
+  /* E[sum w] = n exactly; its spread is sqrt(n p (1-p)) (1/B + (1-P)/(1-p))... < 3 sqrt(n p) / (1 - p) */
+  assert_true(fabs(wsum - n) < 4.0 * sqrt(n * p) / (1.0 - p) * (1.0 - P) + 1e-6);
+  assert_true(fabs((double)nem - n * p) < 4.0 * sqrt(n * p));
+  assert_rel(wem / n, P, 4.0 / sqrt(n * p));
+  free(a.ev);
+  na64_sim_free(s);
+}
+
+/* Synchrotron radiation: E_c = (3/2) hbar c gamma^3 / rho (Jackson eq. 14.85), N = 5 alpha gamma /
+ * (2 sqrt 3) per radian and the energy loss (2/3) alpha hbar c gamma^4 theta / rho (Larmor; Jackson
+ * sec. 14.2): the simulated photons must reproduce the count and the mean energy per particle. */
+static void test_synchrotron(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim(NULL);
+  /* 100 GeV e- in 1.75 T: rho = 100 / (0.299792458 * 1.75) m = 190.6 m; gamma = 195695;
+   * E_c = 1.5 * 1.9733e-16 GeV m * gamma^3 / rho = 11.6 MeV (hand computation) */
+  double gamma = 100.0 / NA64_M_E;
+  assert_rel(na64_sim_sr_critical_energy(gamma, 100.0, 1.75, 1.0), 1.5 * 1.973269804e-16 * pow(gamma, 3) / 190.6134, 1e-4);
+  assert_rel(na64_sim_sr_critical_energy(gamma, 100.0, 1.75, 1.0), 0.011645, 2e-3);
+  double theta = 0.299792458 * 7.0 / 100.0; /* 7 T m of the two dipoles (conditions database) */
+  double rho_cm = 100.0 / (0.299792458e-2 * 1.75);
+  double n_exp = 5.0 * NA64_ALPHA_EM * gamma / (2.0 * sqrt(3.0)) * theta;
+  double e_exp = 2.0 / 3.0 * NA64_ALPHA_EM * NA64_HBARC * pow(gamma, 4) * theta / rho_cm;
+  na64_rng rng;
+  double nsum = 0, esum = 0;
+  const int N = 10000;
+  for (int i = 0; i < N; ++i) {
+    na64_rng_init(&rng, 99, (uint64_t)i);
+    double em = 0, esrd = 0, srd[NA64_SIM_MAX_SRD] = {0};
+    nsum += na64_sim_synchrotron(s, NA64_M_E, -1.0, 100.0, 0.0, 0.0, &rng, &em, &esrd, srd);
+    esum += em;
+  }
+  assert_rel(nsum / N, n_exp, 4.0 / sqrt(n_exp * N));
+  /* per event: Poisson count times photon energies of relative spread 1.816 (<u^2>/<u>^2 - 1 from the
+   * moments int xi^n K_{5/3}: Gradshteyn-Ryzhik 6.561.16), hence sqrt(1 + 1.816^2) / sqrt(n) */
+  assert_rel(esum / N, e_exp, 4.0 * 2.073 / sqrt(n_exp * N));
+  assert_rel(e_exp, 0.15, 0.05); /* ~150 MeV radiated by a 100 GeV e- in 7 T m */
+  na64_sim_free(s);
+}
+
+/* SRD: electrons leave tens of MeV, pions (gamma 716) essentially nothing (E_c ~ 1e-9 GeV). */
+static void test_srd_e_vs_pi(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim(NULL);
+  na64_rng rng;
+  double e_el = 0, e_pi = 0, n_pi = 0;
+  const int N = 2000;
+  for (int i = 0; i < N; ++i) {
+    double em = 0, es = 0, srd[NA64_SIM_MAX_SRD] = {0};
+    na64_rng_init(&rng, 5, (uint64_t)i);
+    na64_sim_synchrotron(s, NA64_M_E, -1.0, 100.0, 0.0, 0.0, &rng, &em, &es, srd);
+    e_el += es;
+    em = es = 0;
+    n_pi += na64_sim_synchrotron(s, NA64_M_PI, -1.0, 100.0, 0.0, 0.0, &rng, &em, &es, srd);
+    e_pi += es;
+  }
+  e_el /= N;
+  e_pi /= N;
+  assert_true(e_el > 0.02 && e_el < 0.15); /* a large part of the ~150 MeV fan converts in the SRD */
+  assert_true(e_pi < 1e-6);
+  /* photons per pion: 5 alpha gamma_pi theta / (2 sqrt 3) = 0.16 (of ~keV energy) */
+  assert_rel(n_pi / N, 5.0 * NA64_ALPHA_EM * (100.0 / NA64_M_PI) * 0.299792458 * 0.07 / (2.0 * sqrt(3.0)), 0.15);
+  na64_sim_free(s);
+}
+
+/* The trigger: 100 GeV e- without A' never fire (ECAL above 80 GeV); A' events with E_A' > 50 GeV
+ * always do when their pre-shower is above threshold; muons never (pre-shower ~ MIP < 0.3 GeV). */
+static void test_trigger(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim(ap_card);
+  na64_sim_worker *w = NULL;
+  na64_err err = {0, ""};
+  assert_int_equal(na64_sim_worker_new(s, &w, &err), NA64_OK);
+  na64_sim_event ev;
+  int n_e = 0, n_ap = 0, n_mu = 0;
+  for (uint64_t i = 0; i < 5000; ++i) {
+    assert_int_equal(na64_sim_event_generate(w, 3, i, 1, &ev, &err), NA64_OK);
+    const na64_sim_truth *t = &ev.truth;
+    double sum = 0;
+    for (int k = 0; k < 2; ++k)
+      for (int c = 0; c < NA64_SIM_MAX_ECAL; ++c) sum += ev.ecal[k][c];
+    assert_true(fabs(sum - t->ecal) < 1e-9 * (1 + fabs(t->ecal))); /* cells add up to the total */
+    int expect = t->ecal < 80.0 && t->ps > 0.3 && fabs(t->x - 24.08) < 20; /* counters are 4 x 4 cm */
+    if (t->particle == NA64_SIM_E && t->process == NA64_SIM_PROC_NONE && t->energy > 95.0) {
+      ++n_e;
+      assert_int_equal(t->triggered, 0);
+    }
+    if (t->process == NA64_SIM_PROC_APRIME) {
+      ++n_ap;
+      assert_int_equal(t->triggered, expect);
+      assert_true(t->true_ecal < t->energy - t->aprime_energy + 1e-9);
+    }
+    if (t->particle == NA64_SIM_MU) {
+      ++n_mu;
+      assert_int_equal(t->triggered, 0);
+      assert_true(t->hcal > 0.5 * 4); /* a MIP in each of the 4 modules: ~1.6 GeV visible each */
+    }
+  }
+  assert_true(n_e > 4000 && n_ap > 100 && n_mu > 20);
+  na64_sim_worker_free(w);
+  na64_sim_free(s);
+}
+
+/* The command: summary, HDF5 truth read back with h5py (Debian python3-h5py), bad usage. */
+static void test_cli_h5(void **state)
+{
+  (void)state;
+  char cmd[2048], card[512], h5[512];
+  snprintf(card, sizeof card, "%s/card.yaml", na64_test_tmpdir);
+  snprintf(h5, sizeof h5, "%s/truth.h5", na64_test_tmpdir);
+  FILE *f = fopen(card, "w");
+  assert_non_null(f);
+  fprintf(f, "setup: {run: 2000, conditions: \"%s\"}\n%s", DB, ap_card);
+  fclose(f);
+  char *out = NULL;
+  snprintf(cmd, sizeof cmd, "%s sim %s --events 3000 --seed 4 --threads 2 --truth %s --all", NA64_CLI_PATH, card, h5);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_non_null(strstr(out, "generated 3000"));
+  free(out);
+  snprintf(cmd, sizeof cmd,
+           "/usr/bin/python3 -c \"import h5py; d = h5py.File('%s')['truth'][:]; "
+           "print(len(d), int((d['event'] == range(len(d))).all()), int(d['process'].max()), "
+           "round(float(d['energy'].mean())))\"",
+           h5);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_string_equal(out, "3000 1 3 100\n"); /* processes up to "missed" (tail); 100 GeV mean energy */
+  free(out);
+  snprintf(cmd, sizeof cmd, "%s sim %s --events 0 2>&1", NA64_CLI_PATH, card);
+  assert_int_equal(na64_test_run(cmd, &out), 2);
+  free(out);
+  snprintf(cmd, sizeof cmd, "%s sim --events 10 2>&1", NA64_CLI_PATH);
+  assert_int_equal(na64_test_run(cmd, &out), 2);
+  assert_non_null(strstr(out, "missing the run card"));
+  free(out);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_weights),
+      cmocka_unit_test(test_synchrotron),       cmocka_unit_test(test_srd_e_vs_pi),
+      cmocka_unit_test(test_trigger),           cmocka_unit_test(test_cli_h5),
+  };
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
+}
