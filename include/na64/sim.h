@@ -256,6 +256,7 @@ typedef struct na64_sim_truth {
   double weight;            /* event weight (A' biasing; 1 without it) */
   double energy;            /* beam particle energy at the ECAL, GeV */
   double x, y;              /* impact on the ECAL front face, cm (global frame) */
+  double dxdz, dydz;        /* slopes of the particle behind the dipoles */
   double emit_depth;        /* A' emission depth in the ECAL, X0 (NaN if none) */
   double emit_energy;       /* energy of the emitting e+-, GeV (NaN if none) */
   double aprime_energy;     /* E_A', GeV (0 if none) */
@@ -329,6 +330,19 @@ NA64_API int na64_sim_synchrotron(const na64_sim *sim, double m, double q, doubl
 /* Critical energy (GeV) of synchrotron radiation of a particle of Lorentz factor gamma in a field B
  * (T) for momentum p (GeV) and charge |q| (e): E_c = (3/2) hbar c gamma^3 / rho (Jackson eq. 14.85). */
 NA64_API double na64_sim_sr_critical_energy(double gamma, double p, double B, double q);
+
+/* Digitisation of triggered events into DATE raw data (src/sim/fast_digi.c; docs/simulation.md):
+ * every calorimeter, SRD, veto and beam-counter readout with a DAQ channel and a calibration in the
+ * conditions database becomes a sampling-ADC waveform (pedestals and noise, a pulse whose maximum
+ * above pedestal is E / gain counts, 12-bit saturation), and the beam track crosses the straw
+ * planes through the straw digitiser above. The waveform noise and the straw response draw from
+ * the stream (seed + 0x9E3779B97F4A7C15, event), independent of the event's own stream. */
+typedef struct na64_sim_digitizer na64_sim_digitizer;
+NA64_API int na64_sim_digitizer_new(const na64_sim *sim, na64_sim_digitizer **out, na64_err *err);
+NA64_API void na64_sim_digitizer_free(na64_sim_digitizer *d);
+/* Append the event as one DATE physics event (run = the card's run, number in run nb_in_run). */
+NA64_API int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
+                                     na64_daq_writer *w, na64_err *err);
 
 /* The event loop: events 0 .. nevents-1 with `threads` threads (<= 0: 1). Every event uses its own
  * stream, so the events passed to `sink` (in event order, from the calling thread) are identical

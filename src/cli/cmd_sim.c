@@ -11,18 +11,33 @@
 static const char sim_synopsis[] =
     "Simulate N beam particles of the invisible-mode setup described by the run card CARD (YAML,\n"
     "see configs/ and docs/simulation.md): beam, A' emission with biasing, ECAL/HCAL/veto/SRD, trigger.\n"
-    "Energies in GeV, the A' mass in the card in MeV. Prints a summary; --truth writes the truth record\n"
-    "of the triggered events (all events with --all) as an HDF5 table 'truth'.";
+    "Energies in GeV, the A' mass in the card in MeV. Prints a summary; --out writes the triggered events\n"
+    "as DATE raw data (calorimeter sampling-ADC waveforms, straw F1 hits); --truth writes the truth\n"
+    "record of the triggered events (all events with --all) as an HDF5 table 'truth'.";
 
 typedef struct sink_ctx {
   na64_h5table *truth;
+  na64_daq_writer *raw;
+  na64_sim_digitizer *digi;
+  uint64_t seed;
+  uint32_t nraw;
 } sink_ctx;
 
 static int sink(const na64_sim_event *ev, void *user, na64_err *err)
 {
   sink_ctx *c = user;
   if (c->truth) NA64_CALL(na64_h5table_append(c->truth, &ev->truth, 1, err));
+  if (c->raw && ev->truth.triggered) /* the DAQ records triggered events only */
+    NA64_CALL(na64_sim_digitize_write(c->digi, ev, c->seed, c->nraw++, c->raw, err));
   return NA64_OK;
+}
+
+static int open_raw(const char *path, const na64_sim *s, sink_ctx *c, na64_err *err)
+{
+  size_t n = strlen(path);
+  na64_daq_writer_options o = {n > 4 && strcmp(path + n - 4, ".zst") == 0, 0, 0, 0};
+  NA64_CALL(na64_sim_digitizer_new(s, &c->digi, err));
+  return na64_daq_writer_open(path, &o, &c->raw, err);
 }
 
 static void progress(uint64_t done, uint64_t total, void *user)
@@ -45,7 +60,7 @@ static void print_summary(const na64_sim *s, const na64_sim_summary *m)
            na64_sim_get_config(s)->aprime_bias);
 }
 
-static int run(const char *card, long nev, long seed, long threads, int all, const char *truth_path)
+static int run(const char *card, long nev, long seed, long threads, int all, const char *truth_path, const char *raw_path)
 {
   na64_err err = {0};
   na64_sim_config cfg;
@@ -53,9 +68,9 @@ static int run(const char *card, long nev, long seed, long threads, int all, con
   if (na64_sim_config_load(card, &cfg, &err)) return cli_fail("sim", &err);
   na64_sim *s = NULL;
   if (na64_sim_new(&cfg, &s, &err)) return cli_fail("sim", &err);
-  sink_ctx ctx = {NULL};
-  int st = NA64_OK;
-  if (truth_path) {
+  sink_ctx ctx = {NULL, NULL, NULL, (uint64_t)seed, 0};
+  int st = raw_path ? open_raw(raw_path, s, &ctx, &err) : NA64_OK;
+  if (st == NA64_OK && truth_path) {
     int n = 0;
     const na64_h5_field *f = na64_sim_truth_fields(&n);
     st = na64_h5table_create(truth_path, "truth", sizeof(na64_sim_truth), f, n, &ctx.truth, &err);
@@ -75,6 +90,15 @@ static int run(const char *card, long nev, long seed, long threads, int all, con
     if (st == NA64_OK) st = na64_h5table_close(ctx.truth, &err);
     else na64_h5table_abort(ctx.truth);
   }
+  if (ctx.raw) {
+    na64_err e2 = {0, ""};
+    int st2 = na64_daq_writer_close(ctx.raw, &e2);
+    if (st == NA64_OK && st2 != NA64_OK) {
+      st = st2;
+      err = e2;
+    }
+  }
+  na64_sim_digitizer_free(ctx.digi);
   if (st == NA64_OK) print_summary(s, &sum);
   na64_sim_free(s);
   return st == NA64_OK ? CLI_EXIT_OK : cli_fail("sim", &err);
@@ -84,8 +108,9 @@ int cmd_sim(int argc, char **argv)
 {
   long nev = 1000, seed = 1, threads = 1;
   int all = 0;
-  const char *truth = NULL;
+  const char *truth = NULL, *out = NULL;
   cli_opt opts[] = {
+      {"--out", OPT_STRING, &out, 1, 0, 0, NULL, 0, "write the triggered events as DATE raw data (.zst: zstd frames)", 0},
       {"--events", OPT_INT, &nev, 1, 1e15, 0, NULL, 0, "number of beam particles (EOT) to simulate (default 1000)", 0},
       {"--seed", OPT_INT, &seed, 0, 9e18, 0, NULL, 0, "run seed: event i uses the random stream (seed, i) (default 1)", 0},
       {"--threads", OPT_INT, &threads, 1, 64, 0, NULL, 0, "worker threads; results do not depend on it (default 1)", 0},
@@ -106,5 +131,5 @@ int cmd_sim(int argc, char **argv)
     fprintf(stderr, "na64 sim: missing the run card CARD (see 'na64 sim --help' and configs/)\n");
     return CLI_EXIT_USAGE;
   }
-  return run(card, nev, seed, threads, all, truth);
+  return run(card, nev, seed, threads, all, truth, out);
 }

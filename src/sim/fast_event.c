@@ -276,6 +276,8 @@ int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, i
   sim_transport(s, b.q, b.p, b.x0, b.dx0, s->ecal.z_front, &xe, &sx);
   t->x = xe;
   t->y = ye;
+  t->dxdz = sx;
+  t->dydz = sy;
   line l = {xe, ye, sx, sy, s->ecal.z_front};
   int in_ecal = sim_grid_cell(&s->ecal, xe, ye) >= 0, cells = 1;
   if (!in_ecal) {
