@@ -9,7 +9,9 @@
  * starting 80 ns into the window with 1 ns of trigger jitter; samples clip to the 12-bit range. The gain
  * of the conditions database (GeV per ADC count) is read as GeV per count of pulse maximum.
  */
+#include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +42,7 @@ struct na64_sim_digitizer {
   uint32_t *words;
   size_t cap_words;
   na64_straw_digi_event sev;
+  double noise[4096]; /* quantiles (i + 1/2)/4096 of N(0, 1): 12 bits of a random word per sample */
 };
 
 static int cmp_readout(const void *a, const void *b)
@@ -96,6 +99,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, NULL, &d->straw, err);
+  for (int i = 0; i < 4096; ++i) d->noise[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
   na64_straw_digi_event_init(&d->sev);
   if (st) {
     na64_sim_digitizer_free(d);
@@ -128,9 +132,13 @@ static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rn
   return 0.0;
 }
 
-static void make_waveform(const readout *r, double E, double t0, na64_rng *rng, na64_sadc_waveform *w)
+/* The noise of a waveform comes from the quantile table, five samples per 64-bit random word:
+ * after rounding to integer counts the table's granularity (< 1e-3 sigma near the centre, tails
+ * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. */
+static void make_waveform(const na64_sim_digitizer *d, const readout *r, double E, const double *shape, na64_rng *rng,
+                          na64_sadc_waveform *w)
 {
-  memset(w, 0, sizeof *w);
+  memset(w, 0, offsetof(na64_sadc_waveform, samples));
   w->source_id = r->src;
   w->port = (uint8_t)r->port;
   w->channel = (uint8_t)r->channel;
@@ -139,10 +147,12 @@ static void make_waveform(const readout *r, double E, double t0, na64_rng *rng, 
   w->pedestal_even = floor(r->ped_even * 8.0 + 0.5) / 8.0;
   w->pedestal_odd = floor(r->ped_odd * 8.0 + 0.5) / 8.0;
   double A = fmax(E, 0.0) / r->gain;
+  uint64_t bits = 0;
   for (int i = 0; i < WF_SAMPLES; ++i) {
-    double t = i * NA64_SADC_DEFAULT_PERIOD_NS - t0, x = t / WF_TAU;
-    double pulse = t > 0.0 ? A * 0.25 * x * x * exp(2.0 - x) : 0.0; /* maximum A at t = 2 tau */
-    double v = ((i & 1) ? r->ped_odd : r->ped_even) + pulse + WF_NOISE * na64_rng_gauss(rng);
+    if (i % 5 == 0) bits = na64_rng_u64(rng);
+    double z = d->noise[bits & 4095u];
+    bits >>= 12;
+    double v = ((i & 1) ? r->ped_odd : r->ped_even) + A * shape[i] + WF_NOISE * z;
     v = floor(v + 0.5);
     w->samples[i] = (uint16_t)(v < 0.0 ? 0.0 : v > 4095.0 ? 4095.0 : v);
   }
@@ -150,8 +160,12 @@ static void make_waveform(const readout *r, double E, double t0, na64_rng *rng, 
 
 static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng *rng, na64_daq_writer *w, na64_err *err)
 {
-  double t0 = WF_START + WF_JITTER * na64_rng_gauss(rng);
-  for (int i = 0; i < d->nro; ++i) make_waveform(&d->ro[i], readout_energy(&d->ro[i], ev, rng), t0, rng, &d->wf[i]);
+  double t0 = WF_START + WF_JITTER * na64_rng_gauss(rng), shape[WF_SAMPLES];
+  for (int i = 0; i < WF_SAMPLES; ++i) { /* A (x/2)^2 exp(2 - x): maximum 1 at x = t/tau = 2 */
+    double x = (i * NA64_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
+    shape[i] = x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
+  }
+  for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev, rng), shape, rng, &d->wf[i]);
   for (int a = 0; a < d->nro;) { /* one equipment block per source id */
     int b = a;
     while (b < d->nro && d->ro[b].src == d->ro[a].src) ++b;
