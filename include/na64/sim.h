@@ -193,7 +193,8 @@ typedef enum na64_sim_process {
   NA64_SIM_PROC_NONE = 0,     /* no special process: EM shower, MIP, or a hadron crossing */
   NA64_SIM_PROC_APRIME = 1,   /* an A' was emitted in the ECAL (biased, weight 1/bias) */
   NA64_SIM_PROC_HADRONIC = 2, /* the hadron interacted in the ECAL */
-  NA64_SIM_PROC_MISSED = 3    /* the particle missed the ECAL face (low energy, large angle) */
+  NA64_SIM_PROC_MISSED = 3,   /* the particle missed the ECAL face (low energy, large angle) */
+  NA64_SIM_PROC_DECAY = 4     /* the beam particle decayed in flight before the ECAL (pi, K -> mu nu; mu -> e nu nu) */
 } na64_sim_process;
 
 /* Everything a run card sets (the cards under configs/; keys in docs/simulation.md). */
@@ -252,11 +253,13 @@ typedef struct na64_sim_truth {
   int32_t particle;         /* na64_sim_particle */
   int32_t process;          /* na64_sim_process */
   int32_t triggered;        /* 1 if the trigger fired */
-  int32_t pad;
+  int32_t daughter;         /* charged daughter reaching the ECAL after a decay in flight, -1 if none */
   double weight;            /* event weight (A' biasing; 1 without it) */
   double energy;            /* beam particle energy at the ECAL, GeV */
   double x, y;              /* impact on the ECAL front face, cm (global frame) */
   double dxdz, dydz;        /* slopes of the particle behind the dipoles */
+  double decay_z;           /* decay point of the beam particle, cm (NaN if none) */
+  double daughter_energy;   /* energy of the charged daughter, GeV (NaN if none) */
   double emit_depth;        /* A' emission depth in the ECAL, X0 (NaN if none) */
   double emit_energy;       /* energy of the emitting e+-, GeV (NaN if none) */
   double aprime_energy;     /* E_A', GeV (0 if none) */
@@ -268,7 +271,7 @@ typedef struct na64_sim_truth {
 } na64_sim_truth;
 
 /* The columns of the truth table (na64_h5table_create(path, "truth", sizeof(na64_sim_truth), ...)):
- * every member of na64_sim_truth except the padding, under its C name. */
+ * every member of na64_sim_truth under its C name. */
 NA64_API const na64_h5_field *na64_sim_truth_fields(int *nfields);
 
 /* One simulated event: truth and per-cell detector energies (GeV, calibrated). */

@@ -24,7 +24,13 @@
 
 void sim_transport(const na64_sim *s, double q, double p, double x0, double dx0, double z, double *x, double *dx)
 {
-  double zc = 0.0, xc = x0, sc = dx0;
+  sim_transport_from(s, q, p, 0.0, x0, dx0, z, x, dx);
+}
+
+void sim_transport_from(const na64_sim *s, double q, double p, double z_from, double x0, double dx0, double z, double *x,
+                        double *dx)
+{
+  double zc = z_from, xc = x0, sc = dx0;
   for (int i = 0; i < s->nmag && zc < z; ++i) {
     const sim_magnet *m = &s->mag[i];
     double za = fmin(fmax(m->z_in, zc), z);

@@ -53,6 +53,52 @@ static void draw_beam(const na64_sim *s, na64_rng *rng, beam_particle *b)
     b->p *= 1.0 - c->tail_ymin * pow(c->tail_ymax / c->tail_ymin, uy);
 }
 
+/* Decays in flight before the ECAL front face (PDG 2024: c tau = 7.8045 m (pi), 3.7109 m (K),
+ * 658.638 m (mu); BR(K -> mu nu) = 63.56%, BR(pi -> mu nu) = 99.988%). Simulated channels:
+ * pi -> mu nu, K -> mu nu (two-body, isotropic in the rest frame) and mu -> e nu nu (Michel
+ * spectrum dN/dx ~ x^2 (3 - 2x), x = 2 E_star / m_mu, isotropic: polarisation neglected); the other K
+ * channels (36%) are not simulated: such a K is kept undecayed. The daughter leaves at the lab angle
+ * p* sin(theta*)/p_d in a random azimuth and is transported from the decay point. Returns 1 and
+ * fills the daughter's type, momentum, decay point and slopes if a simulated decay happened. */
+typedef struct decay {
+  int type;
+  double p, z, x, y, sx, sy;
+} decay;
+
+static int decay_in_flight(const na64_sim *s, na64_rng *rng, const beam_particle *b, decay *d)
+{
+  static const double ctau[NA64_SIM_NPARTICLES] = {0.0, 780.45, 371.09, 0.0, 65863.8}; /* cm */
+  if (!(ctau[b->type] > 0.0)) return 0;
+  double u = na64_rng_uniform(rng), uc = na64_rng_uniform(rng), uphi = na64_rng_uniform(rng), ub = na64_rng_uniform(rng);
+  double E = sqrt(b->p * b->p + b->m * b->m), gb = b->p / b->m, z = -gb * ctau[b->type] * log(u);
+  if (z >= s->ecal.z_front) return 0;
+  if (b->type == NA64_SIM_K && ub >= 0.6356) return 0; /* channels not simulated */
+  double md = b->type == NA64_SIM_MU ? NA64_M_E : NA64_M_MU, Es, ps;
+  if (b->type == NA64_SIM_MU) { /* Michel spectrum by accept-reject (maximum 1 at x = 1) */
+    double x;
+    do {
+      x = na64_rng_uniform(rng);
+    } while (na64_rng_uniform(rng) > x * x * (3.0 - 2.0 * x));
+    Es = fmax(0.5 * x * b->m, md);
+    ps = sqrt(Es * Es - md * md);
+  } else { /* two-body: E_star = (M^2 + m^2)/(2M) */
+    Es = (b->m * b->m + md * md) / (2.0 * b->m);
+    ps = (b->m * b->m - md * md) / (2.0 * b->m);
+  }
+  double ct = 2.0 * uc - 1.0, st = sqrt(fmax(0.0, 1.0 - ct * ct)), g = E / b->m, beta = b->p / E;
+  double Ed = g * (Es + beta * ps * ct), pd = sqrt(fmax(Ed * Ed - md * md, 1e-12)), th = ps * st / pd;
+  d->type = b->type == NA64_SIM_MU ? NA64_SIM_E : NA64_SIM_MU;
+  d->p = pd;
+  d->z = z;
+  double xz, sxz;
+  sim_transport(s, b->q, b->p, b->x0, b->dx0, z, &xz, &sxz);
+  d->x = xz;
+  d->y = b->y0 + b->dy0 * z;
+  d->sx = sxz + th * cos(2.0 * M_PI * uphi);
+  d->sy = b->dy0 + th * sin(2.0 * M_PI * uphi);
+  return 1;
+}
+
 static int counters_fire(const na64_sim *s, const beam_particle *b)
 {
   for (int i = 0; i < s->ncounters; ++i) {
@@ -273,7 +319,25 @@ int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, i
   t->particle = b.type;
   t->energy = b.p;
   double xe, sx, ye = b.y0 + b.dy0 * s->ecal.z_front, sy = b.dy0;
-  sim_transport(s, b.q, b.p, b.x0, b.dx0, s->ecal.z_front, &xe, &sx);
+  decay dk;
+  int decayed = b.type != NA64_SIM_E && decay_in_flight(s, &rng, &b, &dk);
+  t->daughter = -1;
+  t->decay_z = t->daughter_energy = NAN;
+  if (decayed) { /* from here on the daughter is the particle the detectors see (no A' emission) */
+    t->process = NA64_SIM_PROC_DECAY;
+    t->daughter = dk.type;
+    t->daughter_energy = dk.p;
+    t->decay_z = dk.z;
+    b.type = dk.type;
+    b.m = dk.type == NA64_SIM_E ? NA64_M_E : NA64_M_MU;
+    b.p = dk.p;
+    b.tail = 1;
+    sim_transport_from(s, b.q, b.p, dk.z, dk.x, dk.sx, s->ecal.z_front, &xe, &sx);
+    ye = dk.y + dk.sy * (s->ecal.z_front - dk.z);
+    sy = dk.sy;
+  } else {
+    sim_transport(s, b.q, b.p, b.x0, b.dx0, s->ecal.z_front, &xe, &sx);
+  }
   t->x = xe;
   t->y = ye;
   t->dxdz = sx;
@@ -281,7 +345,7 @@ int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, i
   line l = {xe, ye, sx, sy, s->ecal.z_front};
   int in_ecal = sim_grid_cell(&s->ecal, xe, ye) >= 0, cells = 1;
   if (!in_ecal) {
-    t->process = NA64_SIM_PROC_MISSED;
+    if (!decayed) t->process = NA64_SIM_PROC_MISSED;
     veto_response(s, &rng, &l, b.type == NA64_SIM_E ? 0 : 1, ev);
     hcal_response(s, &rng, &l, b.type == NA64_SIM_E ? b.p : 0.0, 0.0, b.type != NA64_SIM_E,
                   b.type != NA64_SIM_E && b.type != NA64_SIM_MU, b.p, b.type == NA64_SIM_E, ev);

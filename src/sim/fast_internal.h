@@ -70,6 +70,9 @@ struct na64_sim_worker {
 int sim_grid_cell(const sim_grid *g, double x, double y); /* iy * nx + ix, or -1 outside */
 /* fast_beam.c: position and slope of the particle at z after the dipoles (charge q, momentum p) */
 void sim_transport(const na64_sim *s, double q, double p, double x0, double dx0, double z, double *x, double *dx);
+/* the same from (z_from, x0, dx0) */
+void sim_transport_from(const na64_sim *s, double q, double p, double z_from, double x0, double dx0, double z, double *x,
+                        double *dx);
 /* fast_ecal.c: sampling and noise on the section and cell energies of an EM/hadron deposit */
 void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], const double dep[2],
                     double vis[2], int with_cells);

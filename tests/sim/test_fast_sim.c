@@ -214,13 +214,59 @@ static void test_trigger(void **state)
       assert_int_equal(t->triggered, expect);
       assert_true(t->true_ecal < t->energy - t->aprime_energy + 1e-9);
     }
-    if (t->particle == NA64_SIM_MU) {
+    if (t->particle == NA64_SIM_MU && t->process != NA64_SIM_PROC_DECAY) {
       ++n_mu;
       assert_int_equal(t->triggered, 0);
       assert_true(t->hcal > 0.5 * 4); /* a MIP in each of the 4 modules: ~1.6 GeV visible each */
     }
   }
   assert_true(n_e > 4000 && n_ap > 100 && n_mu > 20);
+  na64_sim_worker_free(w);
+  na64_sim_free(s);
+}
+
+/* Decays in flight: the fraction of pi- and K- decaying before the ECAL face follows
+ * 1 - exp(-z m/(p c tau)) (PDG c tau; K -> mu nu only, BR 63.56%), and the muon of the two-body
+ * decay carries between r E and E, r = (m_mu/m_parent)^2, uniformly (isotropic decay, ultra-
+ * relativistic limit: mean (1 + r) E / 2). */
+static void test_decays(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim("beam:\n  admixture: {pi-: 0.45, K-: 0.45, p: 0, mu-: 0}\n  tail: {fraction: 0}\n");
+  na64_sim_worker *w = NULL;
+  na64_err err = {0, ""};
+  assert_int_equal(na64_sim_worker_new(s, &w, &err), NA64_OK);
+  const double zecal = 1900.0; /* ECAL front face of the 2016-2018 setup (conditions database) */
+  const double mass[3] = {0, NA64_M_PI, 0.493677}, ctau[3] = {0, 780.45, 371.09}, br[3] = {0, 0.99988, 0.6356};
+  long n[3] = {0}, nd[3] = {0};
+  double ufrac[3] = {0}, zsum = 0.0;
+  for (uint64_t i = 0; i < 60000; ++i) {
+    na64_sim_event ev;
+    assert_int_equal(na64_sim_event_generate(w, 8, i, 0, &ev, &err), NA64_OK);
+    const na64_sim_truth *t = &ev.truth;
+    if (t->particle != NA64_SIM_PI && t->particle != NA64_SIM_K) continue;
+    n[t->particle]++;
+    if (t->process != NA64_SIM_PROC_DECAY) continue;
+    nd[t->particle]++;
+    assert_int_equal(t->daughter, NA64_SIM_MU);
+    double r = pow(NA64_M_MU / mass[t->particle], 2), E = t->energy;
+    assert_true(t->daughter_energy > r * E * 0.999 && t->daughter_energy < E * 1.0001);
+    ufrac[t->particle] += (t->daughter_energy - r * E) / ((1.0 - r) * E);
+    assert_true(t->decay_z > 0.0 && t->decay_z < zecal);
+    zsum += t->decay_z;
+  }
+  long ntot = 0;
+  for (int p = 1; p <= 2; ++p) {
+    double pd = br[p] * (1.0 - exp(-zecal * mass[p] / (100.0 * ctau[p])));
+    double sig = sqrt(n[p] * pd * (1.0 - pd));
+    printf("%s: %ld of %ld decayed, expected %.1f +- %.1f\n", p == 1 ? "pi-" : "K-", nd[p], n[p], n[p] * pd, sig);
+    assert_true(fabs((double)nd[p] - n[p] * pd) < 4.0 * sig);
+    assert_true(nd[p] > 40);
+    assert_true(fabs(ufrac[p] / nd[p] - 0.5) < 4.0 * sqrt(1.0 / 12.0 / nd[p])); /* uniform on [0, 1] */
+    ntot += nd[p];
+  }
+  /* decay lengths (0.77 km, 0.075 km) >> 19 m: decay points nearly uniform along the path */
+  assert_true(fabs(zsum / ntot - 0.5 * zecal) < 4.0 * zecal / sqrt(12.0 * ntot) + 10.0);
   na64_sim_worker_free(w);
   na64_sim_free(s);
 }
@@ -329,7 +375,7 @@ static void test_cli_h5(void **state)
            "round(float(d['energy'].mean())))\"",
            h5);
   assert_int_equal(na64_test_run(cmd, &out), 0);
-  assert_string_equal(out, "3000 1 3 100\n"); /* processes up to "missed" (tail); 100 GeV mean energy */
+  assert_string_equal(out, "3000 1 4 100\n"); /* processes up to "decay"; 100 GeV mean energy */
   free(out);
   /* the raw data file is byte-identical for 1 and 2 threads */
   snprintf(cmd, sizeof cmd,
@@ -354,7 +400,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_weights),
       cmocka_unit_test(test_synchrotron),       cmocka_unit_test(test_srd_e_vs_pi),
-      cmocka_unit_test(test_trigger),           cmocka_unit_test(test_raw_data),
+      cmocka_unit_test(test_trigger),           cmocka_unit_test(test_decays),
+      cmocka_unit_test(test_raw_data),
       cmocka_unit_test(test_cli_h5),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
