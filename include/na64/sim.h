@@ -256,6 +256,8 @@ typedef struct na64_sim_truth {
   int32_t daughter;         /* charged daughter reaching the ECAL after a decay in flight, -1 if none */
   double weight;            /* event weight (A' biasing; 1 without it) */
   double energy;            /* beam particle energy at the ECAL, GeV */
+  double x0, y0;            /* beam particle at z = 0 (the first counter), cm */
+  double dxdz0, dydz0;      /* and its slopes there */
   double x, y;              /* impact on the ECAL front face, cm (global frame) */
   double dxdz, dydz;        /* slopes of the particle behind the dipoles */
   double decay_z;           /* decay point of the beam particle, cm (NaN if none) */

@@ -318,6 +318,10 @@ int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, i
   draw_beam(s, &rng, &b);
   t->particle = b.type;
   t->energy = b.p;
+  t->x0 = b.x0;
+  t->y0 = b.y0;
+  t->dxdz0 = b.dx0;
+  t->dydz0 = b.dy0;
   double xe, sx, ye = b.y0 + b.dy0 * s->ecal.z_front, sy = b.dy0;
   decay dk;
   int decayed = b.type != NA64_SIM_E && decay_in_flight(s, &rng, &b, &dk);

@@ -311,8 +311,9 @@ static void test_raw_data(void **state)
   ecal = na64_geom_find_detector(g, "ECAL");
   assert_non_null(ecal);
   na64_daq_event ev;
-  size_t k = 0, nstraw = 0;
+  size_t k = 0, nstraw = 0, napv = 0, nclus = 0;
   static na64_sadc_waveform wf[256];
+  static na64_apv_hit apv[4096];
   while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
     assert_true(k < r.c.n);
     assert_int_equal(ev.header.type, NA64_DAQ_PHYSICS_EVENT);
@@ -323,6 +324,31 @@ static void test_raw_data(void **state)
     double e_ecal = 0.0;
     while (na64_daq_event_next_equipment(&ev, &cur, &eq)) {
       if (eq.header.type == NA64_DAQ_EQ_F1) nstraw++;
+      if (eq.header.type == NA64_DAQ_EQ_APV) { /* strip clusters centred on the simulated track */
+        size_t n = 0;
+        assert_int_equal(na64_daq_apv_decode(&eq, (long)(k & 0xFFF), apv, 4096, &n, NULL, &err), NA64_OK);
+        double su[64] = {0}, sw[64] = {0};
+        for (size_t i = 0; i < n; ++i) {
+          const na64_geom_chan *ch = na64_geom_chan_lookup(g, eq.header.id, 0, apv[i].chip, apv[i].channel);
+          assert_non_null(ch);
+          assert_true(ch->plane >= 0 && ch->plane < 64);
+          su[ch->plane] += apv[i].amp[1] * g->planes[ch->plane].wires[ch->wire].u;
+          sw[ch->plane] += apv[i].amp[1];
+        }
+        napv += n;
+        const na64_sim_truth *t = &r.c.ev[k].truth;
+        for (int pl = 0; pl < g->nplanes && pl < 64; ++pl) {
+          if (!(sw[pl] > 0)) continue;
+          const na64_geom_plane *P = &g->planes[pl];
+          double z = P->centre[2], x, y;
+          if (z < 600) x = t->x0 + t->dxdz0 * z, y = t->y0 + t->dydz0 * z;
+          else x = t->x + t->dxdz * (z - 1900.0), y = t->y + t->dydz * (z - 1900.0);
+          double u = (x - P->centre[0]) * P->u_dir[0] + (y - P->centre[1]) * P->u_dir[1];
+          if (fabs(su[pl] / sw[pl] - u) > 2.0 * P->pitch)
+            fail_msg("event %zu plane %s: cluster at u = %g cm, track at %g cm", k, P->name, su[pl] / sw[pl], u);
+          ++nclus;
+        }
+      }
       if (eq.header.type != NA64_DAQ_EQ_SADC || eq.header.id != 600) continue;
       size_t n = 0;
       assert_int_equal(na64_daq_sadc_decode(&eq, wf, 256, &n, NULL, &err), NA64_OK);
@@ -345,6 +371,11 @@ static void test_raw_data(void **state)
   }
   assert_int_equal(k, r.c.n);
   assert_true(nstraw >= k); /* one F1 block at least per event (the straw stations) */
+  /* 12 strip planes (MM01-04, GM01-02, X and Y), efficiency 0.95 (11.4 +- 0.7 per event),
+   * 4-6 strips above 3 sigma per cluster */
+  printf("%zu events, %zu clusters, %zu strip hits\n", k, nclus, napv);
+  assert_true(nclus > 11.0 * k && nclus <= 12 * k);
+  assert_true(napv > 40 * k && napv < 80 * k);
   na64_daq_reader_close(rd);
   na64_geom_free(g);
   free(data);
