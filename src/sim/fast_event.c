@@ -128,10 +128,12 @@ static double had_frac(double E, double a, double b)
   return pb - pa;
 }
 
-static double had_visible(const na64_sim *s, na64_rng *rng, double E, double e_over_h)
+/* Visible energy of the part `E` of a hadron shower of total energy `Etot` (f_em is a property of
+ * the whole shower). */
+static double had_visible(const na64_sim *s, na64_rng *rng, double E, double Etot, double e_over_h)
 {
   if (!(E > 0.0)) return 0.0;
-  double fem = 1.0 - pow(fmax(E, 1.0), 0.83 - 1.0);
+  double fem = 1.0 - pow(fmax(Etot, 1.0), 0.83 - 1.0);
   double v = E * (fem + (1.0 - fem) / e_over_h);
   return fmax(0.0, v + s->cfg.hcal_stochastic * sqrt(v) * na64_rng_gauss(rng));
 }
@@ -169,11 +171,11 @@ static void hcal_response(const na64_sim *s, na64_rng *rng, const line *l, doubl
     double len = g->length / s->hcal_lambda, dep = 0.0, vis = 0.0;
     if (em && E > 0.0) { /* EM leakage is absorbed in the first module */
       dep = E;
-      vis = fmax(0.0, E + s->cfg.ecal_stochastic * sqrt(E) * na64_rng_gauss(rng));
+      vis = fmax(0.0, E + s->cfg.hcal_stochastic * sqrt(E) * na64_rng_gauss(rng));
       E = 0.0;
     } else if (E > 0.0) {
       dep = E * had_frac(E, t_sh, t_sh + len);
-      vis = had_visible(s, rng, dep, s->cfg.hcal_e_over_h);
+      vis = had_visible(s, rng, dep, E, s->cfg.hcal_e_over_h);
       t_sh += len;
     } else if (mip) {
       double f = zint < acc + len ? (zint - acc) / len : 1.0;
@@ -185,7 +187,7 @@ static void hcal_response(const na64_sim *s, na64_rng *rng, const line *l, doubl
         t_sh = acc + len - zint;
         double d2 = E * had_frac(E, 0.0, t_sh);
         dep += d2;
-        vis += had_visible(s, rng, d2, s->cfg.hcal_e_over_h);
+        vis += had_visible(s, rng, d2, E, s->cfg.hcal_e_over_h);
       }
     }
     add_hcal(ev, m, cell, dep, vis);
@@ -230,7 +232,7 @@ static void hadron_or_muon(const na64_sim *s, na64_rng *rng, const beam_particle
       if (bnd <= a) continue;
       double d = b->p * had_frac(b->p, (a - zint) / s->ecal_lambda, (bnd - zint) / s->ecal_lambda);
       dep[k] += d;
-      vis[k] += had_visible(s, rng, d, s->cfg.ecal_e_over_h);
+      vis[k] += had_visible(s, rng, d, b->p, s->cfg.ecal_e_over_h);
     }
     t_sh = (L - zint) / s->ecal_lambda;
     E_after = b->p;

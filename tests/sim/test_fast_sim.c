@@ -225,6 +225,45 @@ static void test_trigger(void **state)
   na64_sim_free(s);
 }
 
+/* Hadron and muon responses: a muon crossing the ECAL leaves the PDG minimum ionisation of its 150
+ * layers (1.5 mm Pb: 1.122 MeV cm2/g x 11.35 g/cm3; 1.5 mm polystyrene: 2.052 x 1.06) seen through
+ * e/mip = 1/(1 + 0.007 (82 - 5.61)) (Grindhammer-Peters); an interacting 100 GeV pion's visible
+ * energy in ECAL + HCAL is E (f_em + (1 - f_em)/(e/h)), f_em = 1 - 100^(-0.17) (Groom), e/h = 1.3. */
+static void test_hadron_muon_response(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim("beam:\n  admixture: {pi-: 0.5, K-: 0, p: 0, mu-: 0.45}\n  tail: {fraction: 0}\n"
+                         "  momentum_spread: 0\n");
+  na64_sim_worker *w = NULL;
+  na64_err err = {0, ""};
+  assert_int_equal(na64_sim_worker_new(s, &w, &err), NA64_OK);
+  double mu_ecal = 0, pi_tot = 0;
+  long nmu = 0, npi = 0;
+  for (uint64_t i = 0; i < 6000; ++i) {
+    na64_sim_event ev;
+    assert_int_equal(na64_sim_event_generate(w, 13, i, 1, &ev, &err), NA64_OK);
+    const na64_sim_truth *t = &ev.truth;
+    if (t->particle == NA64_SIM_MU && t->process == NA64_SIM_PROC_NONE) {
+      mu_ecal += t->ecal;
+      ++nmu;
+    }
+    if (t->particle == NA64_SIM_PI && t->process == NA64_SIM_PROC_HADRONIC) {
+      pi_tot += t->ecal + t->hcal;
+      ++npi;
+    }
+  }
+  double ehat = 1.0 / (1.0 + 0.007 * (82.0 - 5.61));
+  double mip = 150 * 1e-3 * (0.15 * 11.35 * 1.122 + 0.15 * 1.06 * 2.052) / ehat;
+  double fem = 1.0 - pow(100.0, 0.83 - 1.0), resp = fem + (1.0 - fem) / 1.3;
+  printf("muon ECAL %.4f GeV (expected %.4f); pion ECAL+HCAL %.3f of E (expected %.3f)\n", mu_ecal / nmu, mip,
+         pi_tot / npi / 100.0, resp);
+  assert_true(nmu > 2000 && npi > 500); /* the ECAL is 1.6 lambda_I: ~80% of the pions interact in it */
+  assert_rel(mu_ecal / nmu, mip, 0.02);
+  assert_rel(pi_tot / npi / 100.0, resp, 0.03); /* minus the MIP track before the interaction */
+  na64_sim_worker_free(w);
+  na64_sim_free(s);
+}
+
 /* Decays in flight: the fraction of pi- and K- decaying before the ECAL face follows
  * 1 - exp(-z m/(p c tau)) (PDG c tau; K -> mu nu only, BR 63.56%), and the muon of the two-body
  * decay carries between r E and E, r = (m_mu/m_parent)^2, uniformly (isotropic decay, ultra-
@@ -431,7 +470,8 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_threads_identical), cmocka_unit_test(test_weights),
       cmocka_unit_test(test_synchrotron),       cmocka_unit_test(test_srd_e_vs_pi),
-      cmocka_unit_test(test_trigger),           cmocka_unit_test(test_decays),
+      cmocka_unit_test(test_trigger),           cmocka_unit_test(test_hadron_muon_response),
+      cmocka_unit_test(test_decays),
       cmocka_unit_test(test_raw_data),
       cmocka_unit_test(test_cli_h5),
   };
