@@ -91,6 +91,7 @@ int main(int argc, char **argv)
   na64_err err = {0, ""};
   c.aprime_enabled = 1; /* as configs/invisible_default.yaml */
   c.aprime_bias = 1e8;
+  c.intensity = 5e6; /* in-time pile-up: 5e6 per 4.8 s spill in 40 ns, 4% of the events */
   na64_sim *s = NULL;
   double t0 = now();
   if (na64_sim_new(&c, &s, &err)) die("setup", &err);

@@ -210,6 +210,9 @@ typedef struct na64_sim_config {
   double tail_fraction;       /* fraction of e- with an upstream bremsstrahlung energy loss */
   double tail_ymin;           /* smallest fractional energy loss y of the tail, dN/dy ~ 1/y on [ymin, ymax] */
   double tail_ymax;
+  double intensity;           /* beam particles per spill; 0: no pile-up */
+  double spill_length;        /* s */
+  double pileup_window;       /* ns: other beam particles within it add to the event (in-time pile-up) */
   /* A' */
   int aprime_enabled;
   double aprime_bias;         /* bias factor B: emission probability per event = B x true probability */
@@ -254,6 +257,8 @@ typedef struct na64_sim_truth {
   int32_t process;          /* na64_sim_process */
   int32_t triggered;        /* 1 if the trigger fired */
   int32_t daughter;         /* charged daughter reaching the ECAL after a decay in flight, -1 if none */
+  int32_t pileup;           /* other beam particles in time with this one (their energies are included) */
+  int32_t reserved;         /* 0 */
   double weight;            /* event weight (A' biasing; 1 without it) */
   double energy;            /* beam particle energy at the ECAL, GeV */
   double x0, y0;            /* beam particle at z = 0 (the first counter), cm */
@@ -273,7 +278,7 @@ typedef struct na64_sim_truth {
 } na64_sim_truth;
 
 /* The columns of the truth table (na64_h5table_create(path, "truth", sizeof(na64_sim_truth), ...)):
- * every member of na64_sim_truth under its C name. */
+ * every member of na64_sim_truth but `reserved`, under its C name. */
 NA64_API const na64_h5_field *na64_sim_truth_fields(int *nfields);
 
 /* One simulated event: truth and per-cell detector energies (GeV, calibrated). */
@@ -303,7 +308,10 @@ typedef struct na64_sim_worker na64_sim_worker;
 NA64_API int na64_sim_worker_new(const na64_sim *sim, na64_sim_worker **out, na64_err *err);
 NA64_API void na64_sim_worker_free(na64_sim_worker *w);
 
-/* Generate event `event` of the run seeded `seed` (its stream: na64_rng_init(seed, event)).
+/* Generate event `event` of the run seeded `seed` (its stream: na64_rng_init(seed, event); the
+ * pile-up particles, Poisson with mean intensity / spill_length x pileup_window, have their own
+ * streams (seed ^ 0xD1B54A32D192ED03, 8 event + j), so switching pile-up on does not change the
+ * primary particle's draws).
  * full = 1: cells, SRD and all energies for every event; 0: events that the fast trigger decision
  * rejects have only the truth fields that decided (has_cells = 0). */
 NA64_API int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, int full, na64_sim_event *ev,

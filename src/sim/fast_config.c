@@ -27,6 +27,9 @@ void na64_sim_config_default(na64_sim_config *c)
   c->tail_fraction = 1.0e-3;
   c->tail_ymin = 0.01;
   c->tail_ymax = 0.9;
+  c->intensity = 0.0;    /* pile-up off unless the card sets the intensity */
+  c->spill_length = 4.8; /* s, the SPS spill of the 2016-2018 runs (the NA64 report) */
+  c->pileup_window = 40.0; /* ns, ESTIMATE: the in-time window of the calorimeter energies */
   c->aprime_enabled = 0;
   c->aprime_bias = 1.0;
   c->aprime_mass = 16.7e-3;
@@ -56,6 +59,9 @@ int na64_sim_config_check(const na64_sim_config *c, na64_err *err)
     return na64_err_set(err, NA64_EINVAL, "beam admixture fractions sum to %g: must stay below 1", fr);
   if (!(c->tail_ymin < c->tail_ymax))
     return na64_err_set(err, NA64_EINVAL, "beam tail: y_min = %g must be below y_max = %g", c->tail_ymin, c->tail_ymax);
+  if (c->intensity / c->spill_length * c->pileup_window * 1e-9 > 1.0)
+    return na64_err_set(err, NA64_EINVAL, "pile-up of %g particles per event: beyond what the simulation handles (<= 1)",
+                        c->intensity / c->spill_length * c->pileup_window * 1e-9);
   if (strcmp(c->aprime_decay, "invisible") != 0)
     return na64_err_set(err, NA64_EINVAL, "aprime decay '%s': only 'invisible' is simulated so far", c->aprime_decay);
   if (c->aprime_enabled && !(c->aprime_mass < c->aprime_min_energy) )
@@ -95,6 +101,8 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
       KEY("divergence_y", NA64_CARD_DOUBLE, &c->divergence_y, 0, 0.01),
       {"admixture", NA64_CARD_MAP, NULL, 0, 1, 0, 0, admix, 4, NULL},
       {"tail", NA64_CARD_MAP, NULL, 0, 1, 0, 0, tail, 3, NULL},
+      KEY("intensity", NA64_CARD_DOUBLE, &c->intensity, 0, 1e9),
+      KEY("spill_length", NA64_CARD_DOUBLE, &c->spill_length, 0.01, 100),
   };
   const na64_card_key ap_proc[] = {
       KEY("enabled", NA64_CARD_BOOL, &c->aprime_enabled, 1, 0),
@@ -121,14 +129,15 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
   const na64_card_key trigger[] = {
       KEY("ecal_max", NA64_CARD_DOUBLE, &c->trigger_ecal_max, 0, 1000),
       KEY("preshower_min", NA64_CARD_DOUBLE, &c->trigger_ps_min, 0, 1000),
+      KEY("pileup_window", NA64_CARD_DOUBLE, &c->pileup_window, 0, 10000),
   };
   const na64_card_key top[] = {
       {"setup", NA64_CARD_MAP, NULL, 0, 1, 0, 1, setup, 2, NULL},
-      {"beam", NA64_CARD_MAP, NULL, 0, 1, 0, 0, beam, 8, NULL},
+      {"beam", NA64_CARD_MAP, NULL, 0, 1, 0, 0, beam, 10, NULL},
       {"processes", NA64_CARD_MAP, NULL, 0, 1, 0, 0, processes, 1, NULL},
       {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 0, aprime, 3, NULL},
       {"detector", NA64_CARD_MAP, NULL, 0, 1, 0, 0, detector, 7, NULL},
-      {"trigger", NA64_CARD_MAP, NULL, 0, 1, 0, 0, trigger, 2, NULL},
+      {"trigger", NA64_CARD_MAP, NULL, 0, 1, 0, 0, trigger, 3, NULL},
   };
   int st = na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err);
   if (st) return st;

@@ -258,6 +258,8 @@ void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MA
 
 /* ---- used by the event assembly (fast_event.c) ---- */
 
+/* Returns 1 with the cells filled, or (full = 0 only) 0 if the fast decision rejected the event
+ * for its pre-shower, -1 if for its ECAL energy. */
 int sim_ecal_em(const na64_sim *s, const double *E, const double *t0, int nsh, double x, double y, double dx,
                 double dy, na64_rng *rng, int full, double cells[][NA64_SIM_MAX_ECAL], double dep[2], double vis[2],
                 double *leak);
@@ -284,13 +286,14 @@ int sim_ecal_em(const na64_sim *s, const double *E, const double *t0, int nsh, d
     if (tot > s->cfg.trigger_ecal_max) /* the lateral estimate only when it can matter */
       for (int i = 0; i < nsh; ++i) fmin_lat = fmin(fmin_lat, containment_at_max(s, &sh[i]));
     tot *= fmin_lat;
-    if (tot > s->cfg.trigger_ecal_max || vfast[0] * 1.1 + 0.05 < s->cfg.trigger_ps_min) {
+    int high = tot > s->cfg.trigger_ecal_max;
+    if (high || vfast[0] * 1.1 + 0.05 < s->cfg.trigger_ps_min) {
       dep[0] = fast[0];
       dep[1] = fast[1];
       vis[0] = vfast[0];
       vis[1] = vfast[1];
       *leak = lk;
-      return 0;
+      return high ? -1 : 0; /* -1: above the ECAL threshold whatever else comes in time */
     }
     *rng = saved;
   }

@@ -253,8 +253,9 @@ static void hadron_or_muon(const na64_sim *s, na64_rng *rng, const beam_particle
   hcal_response(s, rng, l, E_after, t_sh, E_after == 0.0, !muon && E_after == 0.0, b->p, 0, ev);
 }
 
-/* Electron: optional A' emission, EM shower(s), EM leakage into the HCAL. Returns 0 if the fast
- * trigger decision rejected the event (cells not filled). */
+/* Electron: optional A' emission, EM shower(s), EM leakage into the HCAL. Returns 1, or 0 / -1 if
+ * the fast trigger decision rejected the event for its pre-shower / ECAL energy (cells not filled;
+ * the truth energies are those of the decision). */
 static int electron(na64_sim_worker *w, na64_rng *rng, const beam_particle *b, const line *l, int full,
                     na64_sim_event *ev)
 {
@@ -292,7 +293,7 @@ static int electron(na64_sim_worker *w, na64_rng *rng, const beam_particle *b, c
   ev->truth.true_ecal = dep[0] + dep[1];
   ev->truth.ps = vis[0];
   ev->truth.ecal = vis[0] + vis[1];
-  if (!kept) return 0;
+  if (kept < 1) return kept;
   /* longitudinal leakage only reaches the HCAL; lateral leakage is lost (docs/simulation.md) */
   hcal_response(s, rng, l, leak, 0.0, 0, 0, b->p, 1, ev);
   return 1;
@@ -304,20 +305,19 @@ static void trigger(const na64_sim *s, const beam_particle *b, na64_sim_event *e
                         ev->truth.ps > s->cfg.trigger_ps_min;
 }
 
-int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, int full, na64_sim_event *ev,
-                            na64_err *err)
+/* One beam particle into ev (zeroed by the caller): beam, decays, detectors, SRD. aprime = 0 for
+ * pile-up particles. Returns 1 with everything filled, or 0 / -1 when the fast decision (full = 0)
+ * rejected it for its pre-shower / ECAL energy. *bp receives the beam particle (for the counters). */
+static int one_particle(na64_sim_worker *w, na64_rng *rng, int full, int aprime, na64_sim_event *ev, beam_particle *bp)
 {
-  if (!w || !ev) return na64_err_set(err, NA64_EINVAL, "na64_sim_event_generate: NULL argument");
   const na64_sim *s = w->sim;
-  na64_rng rng;
-  na64_rng_init(&rng, seed, event);
-  memset(ev, 0, sizeof *ev);
   na64_sim_truth *t = &ev->truth;
-  t->event = event;
   t->weight = 1.0;
   t->emit_depth = t->emit_energy = t->aprime_theta = NAN;
   beam_particle b;
-  draw_beam(s, &rng, &b);
+  draw_beam(s, rng, &b);
+  if (!aprime) b.tail = 1; /* no A' emission */
+  *bp = b;
   t->particle = b.type;
   t->energy = b.p;
   t->x0 = b.x0;
@@ -326,7 +326,7 @@ int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, i
   t->dydz0 = b.dy0;
   double xe, sx, ye = b.y0 + b.dy0 * s->ecal.z_front, sy = b.dy0;
   decay dk;
-  int decayed = b.type != NA64_SIM_E && decay_in_flight(s, &rng, &b, &dk);
+  int decayed = b.type != NA64_SIM_E && decay_in_flight(s, rng, &b, &dk);
   t->daughter = -1;
   t->decay_z = t->daughter_energy = NAN;
   if (decayed) { /* from here on the daughter is the particle the detectors see (no A' emission) */
@@ -349,28 +349,95 @@ int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, i
   t->dxdz = sx;
   t->dydz = sy;
   line l = {xe, ye, sx, sy, s->ecal.z_front};
-  int in_ecal = sim_grid_cell(&s->ecal, xe, ye) >= 0, cells = 1;
+  int in_ecal = sim_grid_cell(&s->ecal, xe, ye) >= 0, kept = 1;
   if (!in_ecal) {
     if (!decayed) t->process = NA64_SIM_PROC_MISSED;
-    veto_response(s, &rng, &l, b.type == NA64_SIM_E ? 0 : 1, ev);
-    hcal_response(s, &rng, &l, b.type == NA64_SIM_E ? b.p : 0.0, 0.0, b.type != NA64_SIM_E,
+    veto_response(s, rng, &l, b.type == NA64_SIM_E ? 0 : 1, ev);
+    hcal_response(s, rng, &l, b.type == NA64_SIM_E ? b.p : 0.0, 0.0, b.type != NA64_SIM_E,
                   b.type != NA64_SIM_E && b.type != NA64_SIM_MU, b.p, b.type == NA64_SIM_E, ev);
   } else if (b.type == NA64_SIM_E) {
-    cells = electron(w, &rng, &b, &l, full, ev);
+    kept = electron(w, rng, &b, &l, full, ev);
   } else {
-    hadron_or_muon(s, &rng, &b, &l, 1, ev);
+    hadron_or_muon(s, rng, &b, &l, 1, ev);
   }
-  trigger(s, &b, ev);
-  ev->has_cells = cells;
-  if (!cells) return NA64_OK;
+  if (kept < 1) return kept;
   /* synchrotron radiation: after the trigger-relevant draws (it does not enter the trigger) */
   double emitted = 0.0, esrd = 0.0, srd[NA64_SIM_MAX_SRD] = {0};
-  t->srd_photons = na64_sim_synchrotron(s, b.m, b.q, b.p, b.x0, b.dx0, &rng, &emitted, &esrd, srd);
+  t->srd_photons = na64_sim_synchrotron(s, b.m, b.q, b.p, b.x0, b.dx0, rng, &emitted, &esrd, srd);
   t->true_srd = esrd;
   for (int m = 0; m < s->nsrd; ++m) {
-    double v = srd[m] > 0.0 ? fmax(0.0, srd[m] + s->cfg.srd_stochastic * sqrt(srd[m]) * na64_rng_gauss(&rng)) : 0.0;
+    double v = srd[m] > 0.0 ? fmax(0.0, srd[m] + s->cfg.srd_stochastic * sqrt(srd[m]) * na64_rng_gauss(rng)) : 0.0;
     ev->srd[m] = v;
     t->srd += v;
   }
+  return 1;
+}
+
+#define PILEUP_KEY 0xD1B54A32D192ED03ull
+#define MAX_PILEUP 7
+
+/* Add a pile-up particle's energies to the event. */
+static void add_pileup(na64_sim_event *ev, const na64_sim_event *p)
+{
+  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k)
+    for (int i = 0; i < NA64_SIM_MAX_ECAL; ++i) ev->ecal[k][i] += p->ecal[k][i];
+  for (int m = 0; m < NA64_SIM_MAX_HCAL; ++m)
+    for (int i = 0; i < NA64_SIM_HCAL_CELLS; ++i) ev->hcal[m][i] += p->hcal[m][i];
+  for (int i = 0; i < NA64_SIM_MAX_VETO; ++i) ev->veto[i] += p->veto[i];
+  for (int i = 0; i < NA64_SIM_MAX_SRD; ++i) ev->srd[i] += p->srd[i];
+  na64_sim_truth *t = &ev->truth;
+  const na64_sim_truth *q = &p->truth;
+  t->true_ecal += q->true_ecal;
+  t->true_ps += q->true_ps;
+  t->true_hcal += q->true_hcal;
+  t->true_veto += q->true_veto;
+  t->true_srd += q->true_srd;
+  t->ecal += q->ecal;
+  t->ps += q->ps;
+  t->hcal += q->hcal;
+  t->veto += q->veto;
+  t->srd += q->srd;
+}
+
+int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, int full, na64_sim_event *ev,
+                            na64_err *err)
+{
+  if (!w || !ev) return na64_err_set(err, NA64_EINVAL, "na64_sim_event_generate: NULL argument");
+  const na64_sim *s = w->sim;
+  const na64_sim_config *c = &s->cfg;
+  int npile = 0;
+  if (c->intensity > 0.0 && c->pileup_window > 0.0) { /* Poisson count from its own stream, by inversion */
+    na64_rng pr;
+    na64_rng_init(&pr, seed ^ PILEUP_KEY, event * 8);
+    double lam = c->intensity / c->spill_length * c->pileup_window * 1e-9, u = na64_rng_uniform(&pr);
+    double pk = exp(-lam), F = pk;
+    while (u > F && npile < MAX_PILEUP) {
+      ++npile;
+      pk *= lam / npile;
+      F += pk;
+    }
+  }
+  na64_rng rng;
+  na64_rng_init(&rng, seed, event);
+  memset(ev, 0, sizeof *ev);
+  ev->truth.event = event;
+  ev->truth.pileup = npile;
+  beam_particle b;
+  int kept = one_particle(w, &rng, full, 1, ev, &b);
+  /* rejected on its pre-shower but other particles come in time: redo the event in full */
+  if (kept == 0 && npile > 0) return na64_sim_event_generate(w, seed, event, 1, ev, err);
+  if (kept == 1) {
+    for (int j = 0; j < npile; ++j) {
+      na64_sim_event p;
+      na64_rng pr;
+      na64_rng_init(&pr, seed ^ PILEUP_KEY, event * 8 + 1 + (uint64_t)j);
+      memset(&p, 0, sizeof p);
+      beam_particle pb;
+      one_particle(w, &pr, 1, 0, &p, &pb);
+      add_pileup(ev, &p);
+    }
+  }
+  ev->has_cells = kept == 1;
+  trigger(s, &b, ev);
   return NA64_OK;
 }

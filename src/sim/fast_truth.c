@@ -8,7 +8,7 @@
 
 static const na64_h5_field truth_fields[] = {
     {"event", offsetof(na64_sim_truth, event), NA64_H5_U64},
-    I32(particle), I32(process), I32(triggered), I32(daughter),
+    I32(particle), I32(process), I32(triggered), I32(daughter), I32(pileup),
     F64(weight), F64(energy), F64(x0), F64(y0), F64(dxdz0), F64(dydz0), F64(x), F64(y), F64(dxdz), F64(dydz), F64(decay_z), F64(daughter_energy),
     F64(emit_depth), F64(emit_energy), F64(aprime_energy), F64(aprime_theta),
     F64(true_ecal), F64(true_ps), F64(true_hcal), F64(true_veto), F64(true_srd),
