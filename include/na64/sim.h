@@ -320,7 +320,8 @@ NA64_API int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t
 /* Lower-level pieces, public for validation. */
 /* Electromagnetic shower of energy E (GeV) starting at depth t0 (X0) on the axis through (x, y)
  * with slopes (dxdz, dydz): adds the deposited energy to cells[section][cell] (may be NULL) and
- * to dep[section] (true deposit), returns the energy leaking out of the ECAL (back and sides).
+ * to dep[section] (true deposit); returns the energy leaking out of the ECAL: back and sides with
+ * cells, the back only without (then dep assumes full lateral containment).
  * The longitudinal profile parameters drawn are returned in *tmax and *alpha (may be NULL). */
 NA64_API double na64_sim_em_shower(const na64_sim *sim, double E, double t0, double x, double y, double dxdz,
                                    double dydz, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL],
@@ -336,7 +337,7 @@ NA64_API double na64_sim_ecal_electron(const na64_sim *sim, double E, double x, 
 NA64_API void na64_sim_ecal_centre(const na64_sim *sim, double centre[3]);
 
 /* Synchrotron radiation of a particle of mass m, charge q (units of e) and momentum p (GeV)
- * crossing the dipoles on the nominal axis: returns the number of photons, adds their total
+ * crossing the dipoles from x0 at z = 0 with slope dxdz: returns the number of photons, adds their total
  * energy to *e_emitted and the energy reaching the SRD and absorbed in it to *e_srd (GeV). */
 NA64_API int na64_sim_synchrotron(const na64_sim *sim, double m, double q, double p, double x0, double dxdz,
                                   na64_rng *rng, double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD]);
@@ -347,9 +348,10 @@ NA64_API double na64_sim_sr_critical_energy(double gamma, double p, double B, do
 /* Digitisation of triggered events into DATE raw data (src/sim/fast_digi.c; docs/simulation.md):
  * every calorimeter, SRD, veto and beam-counter readout with a DAQ channel and a calibration in the
  * conditions database becomes a sampling-ADC waveform (pedestals and noise, a pulse whose maximum
- * above pedestal is E / gain counts, 12-bit saturation), and the beam track crosses the straw
- * planes through the straw digitiser above. The waveform noise and the straw response draw from
- * the stream (seed + 0x9E3779B97F4A7C15, event), independent of the event's own stream. */
+ * above pedestal is E / gain counts, 12-bit saturation); the beam track crosses the straw planes
+ * through the straw digitiser above and the Micromegas/GEM planes as APV strip hits. The noise and
+ * the tracker responses draw from the stream (seed + 0x9E3779B97F4A7C15, event), independent of
+ * the event's own stream. */
 typedef struct na64_sim_digitizer na64_sim_digitizer;
 NA64_API int na64_sim_digitizer_new(const na64_sim *sim, na64_sim_digitizer **out, na64_err *err);
 NA64_API void na64_sim_digitizer_free(na64_sim_digitizer *d);

@@ -10,9 +10,11 @@
 
 static const char sim_synopsis[] =
     "Simulate N beam particles of the invisible-mode setup described by the run card CARD (YAML,\n"
-    "see configs/ and docs/simulation.md): beam, A' emission with biasing, ECAL/HCAL/veto/SRD, trigger.\n"
+    "see configs/ and docs/simulation.md): beam with admixture, tail, decays and pile-up, A' emission\n"
+    "with biasing, ECAL/HCAL/veto/SRD, trigger.\n"
     "Energies in GeV, the A' mass in the card in MeV. Prints a summary; --out writes the triggered events\n"
-    "as DATE raw data (calorimeter sampling-ADC waveforms, straw F1 hits); --truth writes the truth\n"
+    "as DATE raw data (calorimeter sampling-ADC waveforms, straw F1 and Micromegas/GEM APV hits);\n"
+    "--truth writes the truth\n"
     "record of the triggered events (all events with --all) as an HDF5 table 'truth'.";
 
 typedef struct sink_ctx {
