@@ -14,8 +14,8 @@ static const char sim_synopsis[] =
     "with biasing, ECAL/HCAL/veto/SRD, trigger.\n"
     "Energies in GeV, the A' mass in the card in MeV. Prints a summary; --out writes the triggered events\n"
     "as DATE raw data (calorimeter sampling-ADC waveforms, straw F1 and Micromegas/GEM APV hits);\n"
-    "--truth writes the truth\n"
-    "record of the triggered events (all events with --all) as an HDF5 table 'truth'.";
+    "--truth writes the truth record of the triggered events (all events with --all) as an HDF5 table\n"
+    "'truth'.";
 
 typedef struct sink_ctx {
   na64_h5table *truth;
