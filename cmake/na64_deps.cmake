@@ -30,6 +30,9 @@ install(FILES ${CMAKE_BINARY_DIR}/conditions.db DESTINATION ${CMAKE_INSTALL_DATA
 # PLplot (cairo drivers): the limit plots of src/io
 pkg_check_modules(PLPLOT REQUIRED IMPORTED_TARGET plplot)
 target_link_libraries(na64 PRIVATE PkgConfig::PLPLOT)
-# libyaml: the HEPData YAML tables of src/io are written with its emitter (valid, escaped YAML).
+# libyaml: run cards (src/io/card.c) and the HEPData YAML tables (emitter: valid, escaped YAML);
+# HDF5: the simulation truth tables (src/io/h5table.c)
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 target_link_libraries(na64 PRIVATE PkgConfig::YAML)
+pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5)
+target_link_libraries(na64 PRIVATE PkgConfig::HDF5)

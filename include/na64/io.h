@@ -96,6 +96,74 @@ typedef struct na64_hepdata_qualifier {
 NA64_API int na64_hepdata_write(const char *path, const na64_hepdata_var *indep, const na64_hepdata_var *dep,
                        int ndep, int n, const na64_hepdata_qualifier *qual, int nqual, na64_err *err);
 
+
+/* ================================ run cards (YAML) — owner: sim ================================ */
+
+/* A run card is a YAML document (YAML 1.1 through libyaml, pyyaml.org/wiki/LibYAML) of nested
+ * mappings with scalar values. It is parsed into a read-only tree whose every node remembers its
+ * file, line and column (1-based), then read against a schema (na64_card_key tables), so that every
+ * error names file:line:column and the reason, and a key the schema does not know is an error,
+ * never ignored. Numbers are parsed independently of the locale. */
+typedef struct na64_card na64_card;
+typedef struct na64_card_node na64_card_node;
+
+/* Parse a card from a file, or from memory (`name` is used in messages). Errors: NA64_EIO (file),
+ * NA64_EFORMAT (YAML syntax, anchors/aliases, a top level that is not a mapping, duplicate keys). */
+NA64_API int na64_card_load(const char *path, na64_card **out, na64_err *err);
+NA64_API int na64_card_parse(const char *text, size_t len, const char *name, na64_card **out, na64_err *err);
+NA64_API void na64_card_free(na64_card *card);
+/* The top-level mapping. */
+NA64_API const na64_card_node *na64_card_root(const na64_card *card);
+
+/* Schema entry: one key of a mapping. dst points to double, long, int (bool), char[dst_len]
+ * (string) or, for NA64_CARD_MAP, is unused (the sub-schema `sub` with `nsub` entries is read).
+ * Numbers must lie in [min, max] (min > max: no range). seen (may be NULL) is set to 1 when the
+ * key is present. */
+typedef enum { NA64_CARD_DOUBLE = 0, NA64_CARD_INT, NA64_CARD_BOOL, NA64_CARD_STRING, NA64_CARD_MAP } na64_card_type;
+typedef struct na64_card_key {
+  const char *name;
+  na64_card_type type;
+  void *dst;
+  size_t dst_len;
+  double min, max;
+  int required;
+  const struct na64_card_key *sub;
+  int nsub;
+  int *seen;
+} na64_card_key;
+
+/* Read mapping `map` (NULL: the root) of `card` against `keys`: fills the destinations, fails with
+ * NA64_EFORMAT "file:line:col: reason" on an unknown key, a wrong type, a value out of range or a
+ * missing required key (then the position is that of the mapping). */
+NA64_API int na64_card_read(const na64_card *card, const na64_card_node *map, const na64_card_key *keys, int nkeys,
+                            na64_err *err);
+
+
+/* ================================ HDF5 tables — owner: sim ================================ */
+
+/* A table of fixed-size rows (a C struct) written as a one-dimensional HDF5 dataset of a compound
+ * type (HDF5 1.10, hdfgroup.org), readable with h5py/pandas as a structured array. The file is
+ * written to a temporary file beside the target and renamed over it by na64_h5table_close only
+ * when complete (DESIGN.md); a target that exists and is not a regular file is refused. */
+typedef enum { NA64_H5_I32 = 0, NA64_H5_U64, NA64_H5_F64 } na64_h5_type;
+typedef struct na64_h5_field {
+  const char *name;
+  size_t offset;  /* offsetof(row struct, member) */
+  na64_h5_type type;
+} na64_h5_field;
+typedef struct na64_h5table na64_h5table;
+
+/* Create `path` with the dataset `dataset` (e.g. "truth") of rows of row_size bytes. */
+NA64_API int na64_h5table_create(const char *path, const char *dataset, size_t row_size, const na64_h5_field *fields,
+                                 int nfields, na64_h5table **out, na64_err *err);
+/* A string attribute of the dataset (run card, seed, version ...). */
+NA64_API int na64_h5table_attr(na64_h5table *t, const char *name, const char *value, na64_err *err);
+NA64_API int na64_h5table_append(na64_h5table *t, const void *rows, size_t n, na64_err *err);
+/* Flush, close, sync and rename over the target; frees t (also on failure, removing the temporary). */
+NA64_API int na64_h5table_close(na64_h5table *t, na64_err *err);
+/* Drop an unfinished table: the temporary file is removed, the target untouched. NULL allowed. */
+NA64_API void na64_h5table_abort(na64_h5table *t);
+
 #ifdef __cplusplus
 }
 #endif

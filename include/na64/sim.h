@@ -16,6 +16,7 @@
 #include "na64/core.h"
 #include "na64/daq.h"
 #include "na64/geom.h"
+#include "na64/io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -161,6 +162,227 @@ NA64_API int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_str
  * the given (not necessarily unit) vectors; for parallel lines s_track = 0. */
 NA64_API double na64_straw_line_distance(const double p[3], const double a[3], const double q[3], const double b[3],
                                 double *s_track, double *s_line);
+
+
+/* =============================================================================================
+ * Fast invisible-mode simulation (src/sim/fast_*.c; the model, every parameter with its meaning
+ * and source, and what is not yet simulated: docs/simulation.md)
+ *
+ * One beam particle per event (H4: e- with momentum spread, spot and divergence; pi-, K-, p, mu-
+ * admixture; low-energy e- tail) is transported through the two dipoles of the conditions
+ * database to the ECAL. Electrons radiate synchrotron photons in the dipoles (seen by the SRD) and
+ * shower in the ECAL (Grindhammer-Peters parametrisation, NIM A290 (1990) 469, hep-ex/0001020);
+ * with a bias factor an A' is emitted by one shower e+- (at most one emission per event, weights
+ * exact) and leaves invisibly. Hadrons interact or cross as MIPs; muons are MIPs everywhere. The
+ * trigger (beam counters, ECAL below threshold, pre-shower above threshold) decides which events
+ * are kept. Units GeV, cm, ns; every event has its own RNG stream na64_rng_init(seed, event).
+ * =========================================================================================== */
+
+typedef enum na64_sim_particle {
+  NA64_SIM_E = 0, /* e- */
+  NA64_SIM_PI,    /* pi- */
+  NA64_SIM_K,     /* K- */
+  NA64_SIM_P,     /* p */
+  NA64_SIM_MU,    /* mu- */
+  NA64_SIM_NPARTICLES
+} na64_sim_particle;
+/* "e-", "pi-", "K-", "p", "mu-"; "unknown" outside the enum. */
+NA64_API const char *na64_sim_particle_name(int particle);
+
+typedef enum na64_sim_process {
+  NA64_SIM_PROC_NONE = 0,     /* no special process: EM shower, MIP, or a hadron crossing */
+  NA64_SIM_PROC_APRIME = 1,   /* an A' was emitted in the ECAL (biased, weight 1/bias) */
+  NA64_SIM_PROC_HADRONIC = 2, /* the hadron interacted in the ECAL */
+  NA64_SIM_PROC_MISSED = 3,   /* the particle missed the ECAL face (low energy, large angle) */
+  NA64_SIM_PROC_DECAY = 4     /* the beam particle decayed in flight before the ECAL (pi, K -> mu nu; mu -> e nu nu) */
+} na64_sim_process;
+
+/* Everything a run card sets (the cards under configs/; keys in docs/simulation.md). */
+typedef struct na64_sim_config {
+  long run;                   /* setup: run number in the conditions database */
+  char conditions[512];       /* setup: conditions database path; "" = the default database */
+  /* beam (H4) */
+  double beam_energy;         /* nominal energy E0, GeV */
+  double momentum_spread;     /* sigma_p / p */
+  double spot_x, spot_y;      /* Gaussian spot sigma at z = 0, cm */
+  double divergence_x, divergence_y; /* Gaussian angular sigma, rad */
+  double frac_pi, frac_k, frac_p, frac_mu; /* admixture per beam particle */
+  double tail_fraction;       /* fraction of e- with an upstream bremsstrahlung energy loss */
+  double tail_ymin;           /* smallest fractional energy loss y of the tail, dN/dy ~ 1/y on [ymin, ymax] */
+  double tail_ymax;
+  double intensity;           /* beam particles per spill; 0: no pile-up */
+  double spill_length;        /* s */
+  double pileup_window;       /* ns: other beam particles within it add to the event (in-time pile-up) */
+  /* A' */
+  int aprime_enabled;
+  double aprime_bias;         /* bias factor B: emission probability per event = B x true probability */
+  double aprime_mass;         /* GeV (the card says mass_MeV) */
+  double aprime_eps;          /* kinetic mixing */
+  double aprime_min_energy;   /* only A' with E_A' above it are emitted (the signal region), GeV */
+  char aprime_decay[16];      /* "invisible" (only this is simulated) */
+  /* detector response */
+  double ecal_stochastic;     /* ECAL sampling term a in sigma/E = a / sqrt(E/GeV) */
+  double ecal_noise;          /* electronic noise per ECAL cell, GeV (Gaussian sigma) */
+  double hcal_stochastic;     /* HCAL hadronic sampling term */
+  double hcal_e_over_h;       /* e/h of the Fe/Sc HCAL */
+  double ecal_e_over_h;       /* e/h of the Pb/Sc ECAL for hadron showers */
+  double srd_stochastic;      /* SRD sampling term */
+  double veto_efficiency;     /* probability that a MIP crossing the veto is seen */
+  /* trigger */
+  double trigger_ecal_max;    /* ECAL total energy below this, GeV */
+  double trigger_ps_min;      /* pre-shower energy above this, GeV */
+} na64_sim_config;
+
+/* The built-in defaults (the 2016-2018 invisible setup at 100 GeV, run 2000; docs/simulation.md). */
+NA64_API void na64_sim_config_default(na64_sim_config *cfg);
+/* Defaults overridden by a run card: setup, beam, processes, aprime, detector, trigger sections. */
+NA64_API int na64_sim_config_load(const char *path, na64_sim_config *cfg, na64_err *err);
+/* The same from text in memory (name used in error messages). */
+NA64_API int na64_sim_config_parse(const char *text, size_t len, const char *name, na64_sim_config *cfg,
+                                   na64_err *err);
+/* Consistency checks (ranges, admixture fractions summing below 1, decay mode). */
+NA64_API int na64_sim_config_check(const na64_sim_config *cfg, na64_err *err);
+
+#define NA64_SIM_MAX_ECAL 64   /* cells per ECAL section */
+#define NA64_SIM_ECAL_SECTIONS 2
+#define NA64_SIM_MAX_HCAL 4    /* modules */
+#define NA64_SIM_HCAL_CELLS 9
+#define NA64_SIM_MAX_VETO 8
+#define NA64_SIM_MAX_SRD 4
+
+/* Truth of one event: the row of the HDF5 truth table (na64_h5truth_*). */
+typedef struct na64_sim_truth {
+  uint64_t event;
+  int32_t particle;         /* na64_sim_particle */
+  int32_t process;          /* na64_sim_process */
+  int32_t triggered;        /* 1 if the trigger fired */
+  int32_t daughter;         /* charged daughter reaching the ECAL after a decay in flight, -1 if none */
+  int32_t pileup;           /* other beam particles in time with this one (their energies are included) */
+  int32_t reserved;         /* 0 */
+  double weight;            /* event weight (A' biasing; 1 without it) */
+  double energy;            /* beam particle energy at the ECAL, GeV */
+  double x0, y0;            /* beam particle at z = 0 (the first counter), cm */
+  double dxdz0, dydz0;      /* and its slopes there */
+  double x, y;              /* impact on the ECAL front face, cm (global frame) */
+  double dxdz, dydz;        /* slopes of the particle behind the dipoles */
+  double decay_z;           /* decay point of the beam particle, cm (NaN if none) */
+  double daughter_energy;   /* energy of the charged daughter, GeV (NaN if none) */
+  double emit_depth;        /* A' emission depth in the ECAL, X0 (NaN if none) */
+  double emit_energy;       /* energy of the emitting e+-, GeV (NaN if none) */
+  double aprime_energy;     /* E_A', GeV (0 if none) */
+  double aprime_theta;      /* emission angle, rad (NaN if none) */
+  double true_ecal, true_ps; /* energy deposited in the ECAL and its pre-shower, GeV */
+  double true_hcal, true_veto, true_srd;
+  double ecal, ps, hcal, veto, srd; /* detector (visible, calibrated) energies, GeV */
+  double srd_photons;       /* synchrotron photons emitted in the dipoles */
+} na64_sim_truth;
+
+/* The columns of the truth table (na64_h5table_create(path, "truth", sizeof(na64_sim_truth), ...)):
+ * every member of na64_sim_truth but `reserved`, under its C name. */
+NA64_API const na64_h5_field *na64_sim_truth_fields(int *nfields);
+
+/* One simulated event: truth and per-cell detector energies (GeV, calibrated). */
+typedef struct na64_sim_event {
+  na64_sim_truth truth;
+  int has_cells;            /* 0: cells not filled (event rejected by the fast trigger decision) */
+  double ecal[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL]; /* [section][iy * nx + ix] */
+  double hcal[NA64_SIM_MAX_HCAL][NA64_SIM_HCAL_CELLS];
+  double veto[NA64_SIM_MAX_VETO];
+  double srd[NA64_SIM_MAX_SRD];
+} na64_sim_event;
+
+/* The prepared simulation: geometry of the run, materials, A' emission tables. Read-only after
+ * creation: one na64_sim serves any number of threads, each with its own na64_sim_worker. */
+typedef struct na64_sim na64_sim;
+NA64_API int na64_sim_new(const na64_sim_config *cfg, na64_sim **out, na64_err *err);
+NA64_API void na64_sim_free(na64_sim *sim);
+NA64_API const na64_sim_config *na64_sim_get_config(const na64_sim *sim);
+/* A' emission probability per EOT with E_A' above aprime_min_energy at the card's epsilon (the
+ * unbiased truth the weights refer to); 0 without A'. */
+NA64_API double na64_sim_aprime_probability(const na64_sim *sim);
+/* ECAL geometry as simulated: cells per row and column, cell size (cm), section depths (X0). */
+NA64_API void na64_sim_ecal_layout(const na64_sim *sim, int *nx, int *ny, double *cell, double depth_x0[2]);
+
+/* Per-thread state (the A' samplers keep counters and are not shared). */
+typedef struct na64_sim_worker na64_sim_worker;
+NA64_API int na64_sim_worker_new(const na64_sim *sim, na64_sim_worker **out, na64_err *err);
+NA64_API void na64_sim_worker_free(na64_sim_worker *w);
+
+/* Generate event `event` of the run seeded `seed` (its stream: na64_rng_init(seed, event); the
+ * pile-up particles, Poisson with mean intensity / spill_length x pileup_window, have their own
+ * streams (seed ^ 0xD1B54A32D192ED03, 8 event + j), so switching pile-up on does not change the
+ * primary particle's draws).
+ * full = 1: cells, SRD and all energies for every event; 0: events that the fast trigger decision
+ * rejects have only the truth fields that decided (has_cells = 0). */
+NA64_API int na64_sim_event_generate(na64_sim_worker *w, uint64_t seed, uint64_t event, int full, na64_sim_event *ev,
+                                     na64_err *err);
+
+/* Lower-level pieces, public for validation. */
+/* Electromagnetic shower of energy E (GeV) starting at depth t0 (X0) on the axis through (x, y)
+ * with slopes (dxdz, dydz): adds the deposited energy to cells[section][cell] (may be NULL) and
+ * to dep[section] (true deposit); returns the energy leaking out of the ECAL: back and sides with
+ * cells, the back only without (then dep assumes full lateral containment).
+ * The longitudinal profile parameters drawn are returned in *tmax and *alpha (may be NULL). */
+NA64_API double na64_sim_em_shower(const na64_sim *sim, double E, double t0, double x, double y, double dxdz,
+                                   double dydz, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL],
+                                   double dep[NA64_SIM_ECAL_SECTIONS], double *tmax, double *alpha);
+/* The complete ECAL response to an electron (or photon) of energy E entering at (x, y) with slopes:
+ * shower, lateral integration over the cells, sampling fluctuations and noise. cells and dep must
+ * be zeroed by the caller; vis receives the calibrated section energies. Returns the energy
+ * leaking out of the back (GeV). */
+NA64_API double na64_sim_ecal_electron(const na64_sim *sim, double E, double x, double y, double dxdz, double dydz,
+                                       na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL],
+                                       double dep[NA64_SIM_ECAL_SECTIONS], double vis[NA64_SIM_ECAL_SECTIONS]);
+/* Centre of the ECAL matrix front face (global x, y, z), cm. */
+NA64_API void na64_sim_ecal_centre(const na64_sim *sim, double centre[3]);
+
+/* Synchrotron radiation of a particle of mass m, charge q (units of e) and momentum p (GeV)
+ * crossing the dipoles from x0 at z = 0 with slope dxdz: returns the number of photons, adds their total
+ * energy to *e_emitted and the energy reaching the SRD and absorbed in it to *e_srd (GeV). */
+NA64_API int na64_sim_synchrotron(const na64_sim *sim, double m, double q, double p, double x0, double dxdz,
+                                  na64_rng *rng, double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD]);
+/* Critical energy (GeV) of synchrotron radiation of a particle of Lorentz factor gamma in a field B
+ * (T) for momentum p (GeV) and charge |q| (e): E_c = (3/2) hbar c gamma^3 / rho (Jackson eq. 14.85). */
+NA64_API double na64_sim_sr_critical_energy(double gamma, double p, double B, double q);
+
+/* Digitisation of triggered events into DATE raw data (src/sim/fast_digi.c; docs/simulation.md):
+ * every calorimeter, SRD, veto and beam-counter readout with a DAQ channel and a calibration in the
+ * conditions database becomes a sampling-ADC waveform (pedestals and noise, a pulse whose maximum
+ * above pedestal is E / gain counts, 12-bit saturation); the beam track crosses the straw planes
+ * through the straw digitiser above and the Micromegas/GEM planes as APV strip hits. The noise and
+ * the tracker responses draw from the stream (seed + 0x9E3779B97F4A7C15, event), independent of
+ * the event's own stream. */
+typedef struct na64_sim_digitizer na64_sim_digitizer;
+NA64_API int na64_sim_digitizer_new(const na64_sim *sim, na64_sim_digitizer **out, na64_err *err);
+NA64_API void na64_sim_digitizer_free(na64_sim_digitizer *d);
+/* Append the event as one DATE physics event (run = the card's run, number in run nb_in_run). */
+NA64_API int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
+                                     na64_daq_writer *w, na64_err *err);
+
+/* The event loop: events 0 .. nevents-1 with `threads` threads (<= 0: 1). Every event uses its own
+ * stream, so the events passed to `sink` (in event order, from the calling thread) are identical
+ * for any number of threads. keep_all = 0 passes triggered events only. */
+typedef int (*na64_sim_sink)(const na64_sim_event *ev, void *user, na64_err *err);
+typedef void (*na64_sim_progress)(uint64_t done, uint64_t total, void *user);
+typedef struct na64_sim_summary {
+  uint64_t generated, triggered;
+  uint64_t by_particle[NA64_SIM_NPARTICLES];       /* generated per beam particle */
+  uint64_t triggered_by_particle[NA64_SIM_NPARTICLES];
+  uint64_t aprime_emitted;                          /* events with an A' (all, before the trigger) */
+  double triggered_weight;                          /* sum of the weights of triggered events */
+} na64_sim_summary;
+typedef struct na64_sim_run_opts {
+  uint64_t seed;
+  uint64_t nevents;
+  int threads;
+  int keep_all;
+  na64_sim_sink sink;          /* may be NULL (summary only) */
+  void *sink_user;
+  na64_sim_progress progress;  /* may be NULL; called from the calling thread */
+  void *progress_user;
+} na64_sim_run_opts;
+NA64_API int na64_sim_run(const na64_sim *sim, const na64_sim_run_opts *opts, na64_sim_summary *summary,
+                          na64_err *err);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,324 @@
+/*
+ * Electromagnetic showers in the ECAL from the Grindhammer-Peters parametrisation:
+ * G. Grindhammer, M. Rudowicz, S. Peters, NIM A290 (1990) 469, and G. Grindhammer, S. Peters,
+ * "The parameterized simulation of electromagnetic showers in homogeneous and sampling
+ * calorimeters", hep-ex/0001020 (the equation numbers below are of the latter; the same numbers
+ * are the defaults of Geant4's GFlash).
+ *
+ * Longitudinal: dE/dt = E f(t), f the gamma distribution (beta t)^(alpha-1) beta e^(-beta t) /
+ * Gamma(alpha), t in X0 from the shower start, with T = (alpha - 1)/beta the depth of the maximum.
+ * Per shower (ln T, ln alpha) are drawn from a correlated 2-D Gaussian whose means, widths and
+ * correlation depend on y = E/E_c (eqs. 5-7 homogeneous, eqs. 11-12 for sampling calorimeters:
+ * <ln T_sam> = ln(exp<ln T_hom> + t1/F_S + t2 (1 - e-hat)), <ln alpha_sam> = ln(exp<ln alpha_hom>
+ * + a1/F_S), sigma(ln T) = 1/(s1 + s2 ln y), sigma(ln alpha) = 1/(s3 + s4 ln y), rho = r1 + r2 ln y).
+ * The energy of a depth interval is a difference of regularised incomplete gamma functions.
+ *
+ * Radial: f(r) = p 2 r R_C^2/(r^2 + R_C^2)^2 + (1 - p) 2 r R_T^2/(r^2 + R_T^2)^2 (eq. 13), r in
+ * Moliere radii, with R_C, R_T, p functions of tau = t/T, E and Z (eqs. 14-16) plus the sampling
+ * corrections (eq. 17). The energy of a rectangular cell is integrated in closed form: the 2-D
+ * density R^2/(pi (r^2 + R^2)^2) has the quadrant integral
+ *   G(x, y) = [x/a atan(y/a) + y/b atan(x/b)] / (2 pi),  a = sqrt(x^2 + R^2), b = sqrt(y^2 + R^2).
+ *
+ * Sampling fluctuations: sigma/E = a/sqrt(E) with a = 10% (NA64: "dE/E ~ 10%/sqrt(E)", the NA64
+ * report), drawn per section and split among the cells with the exact conditional Gaussian.
+ */
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+#include <string.h>
+
+#include "sim/fast_internal.h"
+
+/* hep-ex/0001020 Table/eqs. for sampling calorimeters (the GFlash defaults) */
+#define GP_T1 (-0.55)
+#define GP_T2 (-0.69)
+#define GP_A1 (-0.476)
+#define GP_S1 (-2.5)
+#define GP_S2 1.25
+#define GP_S3 (-0.82)
+#define GP_S4 0.79
+#define GP_R1 0.784
+#define GP_R2 (-0.023)
+
+typedef struct sim_shower {
+  double E, t0;          /* energy, start depth (X0) */
+  double x, y, dx, dy;   /* axis at the ECAL front face and slopes */
+  double T, alpha, beta; /* drawn profile */
+} sim_shower;
+
+/* Mean of ln T and ln alpha of the sampling calorimeter (eqs. 5, 6, 11). */
+static void gp_means(const na64_sim *s, double lny, double *mlnT, double *mlna)
+{
+  double Z = s->ecal_mat.Z_eff;
+  double T_hom = fmax(lny - 0.812, 0.1); /* <ln T_hom> = ln(ln y - 0.812) */
+  double a_hom = 0.81 + (0.458 + 2.26 / Z) * lny;  /* <ln alpha_hom> = ln(0.81 + (0.458 + 2.26/Z) ln y) */
+  *mlnT = log(fmax(T_hom + GP_T1 / s->ecal_fs + GP_T2 * (1.0 - s->ecal_ehat), 0.1));
+  *mlna = log(fmax(a_hom + GP_A1 / s->ecal_fs, 1.1));
+}
+
+static void shower_draw(const na64_sim *s, sim_shower *sh, na64_rng *rng)
+{
+  double y = sh->E / s->ecal_mat.E_c, lny = log(fmax(y, 1.0));
+  double mlnT, mlna;
+  gp_means(s, lny, &mlnT, &mlna);
+  double z1 = na64_rng_gauss(rng), z2 = na64_rng_gauss(rng);
+  /* widths: the fits hold for ln y >~ 3 (E >~ 0.2 GeV here); below, the width is capped at 0.5 as
+   * GFlash does, which keeps low-energy showers short and compact */
+  double sT = fmin(0.5, 1.0 / fmax(GP_S1 + GP_S2 * lny, 2.0));
+  double sa = fmin(0.5, 1.0 / fmax(GP_S3 + GP_S4 * lny, 2.0));
+  double rho = GP_R1 + GP_R2 * lny;
+  double c1 = sqrt(0.5 * (1.0 + rho)), c2 = sqrt(0.5 * (1.0 - rho));
+  sh->T = fmax(0.1, exp(mlnT + sT * (c1 * z1 + c2 * z2)));
+  sh->alpha = fmax(1.1, exp(mlna + sa * (c1 * z1 - c2 * z2)));
+  sh->beta = (sh->alpha - 1.0) / sh->T;
+}
+
+/* Fraction of the profile between shower depths a < b (X0, clipped at 0). */
+static double long_frac(const sim_shower *sh, double a, double b)
+{
+  if (b <= 0.0) return 0.0;
+  double pa = a > 0.0 ? gsl_sf_gamma_inc_P(sh->alpha, sh->beta * a) : 0.0;
+  double pb = isinf(b) ? 1.0 : gsl_sf_gamma_inc_P(sh->alpha, sh->beta * b);
+  return pb - pa;
+}
+
+/* Longitudinal energies per section (full lateral containment); returns the energy behind the ECAL.
+ * Two incomplete gamma functions per shower: P at the end of the pre-shower and of the ECAL. */
+static double shower_sections(const na64_sim *s, const sim_shower *sh, double dep[2])
+{
+  double d0 = s->ecal_depth[0] - sh->t0, d1 = s->ecal_depth[0] + s->ecal_depth[1] - sh->t0;
+  double p0 = d0 > 0.0 ? gsl_sf_gamma_inc_P(sh->alpha, sh->beta * d0) : 0.0;
+  double p1 = d1 > 0.0 ? gsl_sf_gamma_inc_P(sh->alpha, sh->beta * d1) : 0.0;
+  dep[0] += sh->E * p0;
+  dep[1] += sh->E * (p1 - p0);
+  return sh->E * (1.0 - p1);
+}
+
+/* atan to 1e-7 rad, ~3x faster than libm's here: reduction to |t| <= tan(pi/12) by
+ * atan(x) = pi/2 - atan(1/x) and atan(x) = pi/6 + atan((sqrt3 x - 1)/(x + sqrt3)) (Abramowitz &
+ * Stegun 4.4.42-style identities), then the Taylor series to t^9 (remainder < t^11/11 = 5e-8).
+ * The cell integrals need ~1e-6 relative accuracy; they call it ~6000 times per shower. */
+static double fast_atan(double x)
+{
+  const double sqrt3 = 1.7320508075688772, tan15 = 0.2679491924311227;
+  double sgn = x < 0.0 ? -1.0 : 1.0, off = 0.0;
+  x = fabs(x);
+  int inv = x > 1.0;
+  if (inv) x = 1.0 / x;
+  if (x > tan15) {
+    x = (sqrt3 * x - 1.0) / (x + sqrt3);
+    off = M_PI / 6.0;
+  }
+  double t2 = x * x;
+  double r = off + x * (1.0 + t2 * (-1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (-1.0 / 7.0 + t2 * (1.0 / 9.0)))));
+  if (inv) r = M_PI / 2.0 - r;
+  return sgn * r;
+}
+
+/* Quadrant integral of the normalised 2-D density R^2 / (pi (r^2 + R^2)^2). */
+static double quad_g(double x, double y, double R)
+{
+  double a = sqrt(x * x + R * R), b = sqrt(y * y + R * R);
+  return (x / a * fast_atan(y / a) + y / b * fast_atan(x / b)) * (0.5 / M_PI);
+}
+
+typedef struct radial {
+  double p, Rc, Rt; /* core weight, core and tail radii (cm) */
+} radial;
+
+/* eqs. 14-17 at tau = t/T for energy E (GeV). */
+static radial radial_params(const na64_sim *s, double E, double tau)
+{
+  double Z = s->ecal_mat.Z_eff, lnE = log(E), fs = s->ecal_fs, oe = 1.0 - s->ecal_ehat;
+  double Rc = 0.0251 + 0.00319 * lnE + (0.1162 - 0.000381 * Z) * tau;
+  double k1 = 0.659 - 0.00309 * Z, k2 = 0.645, k3 = -2.59, k4 = 0.3585 + 0.0421 * lnE;
+  double Rt = k1 * (exp(k3 * (tau - k2)) + exp(k4 * (tau - k2)));
+  double p1 = 2.632 - 0.00094 * Z, p2 = 0.401 + 0.00187 * Z, p3 = 1.313 - 0.0686 * lnE;
+  double q = (p2 - tau) / p3;
+  double p = p1 * exp(q - exp(q));
+  Rc += -0.0203 * oe + 0.0397 / fs * exp(-tau);
+  Rt += -0.14 * oe - 0.495 / fs * exp(-tau);
+  p += oe * (0.348 - 0.642 / fs * exp(-(tau - 1.0) * (tau - 1.0)));
+  radial r = {fmin(fmax(p, 0.0), 1.0), fmax(Rc, 1e-3) * s->ecal_rm, fmax(Rt, 1e-3) * s->ecal_rm};
+  return r;
+}
+
+/* Add energy E of a slice with axis at (xa, ya) to the cells; returns the part outside the matrix. */
+static double spread_slice(const na64_sim *s, double E, radial r, double xa, double ya, double *cells)
+{
+  const sim_grid *g = &s->ecal;
+  double Gc[NA64_SIM_MAX_ECAL + 16], Gt[NA64_SIM_MAX_ECAL + 16]; /* (nx + 1) (ny + 1) corners */
+  for (int j = 0; j <= g->ny; ++j)
+    for (int i = 0; i <= g->nx; ++i) {
+      double cx = g->x_lo + i * g->px - xa, cy = g->y_lo + j * g->py - ya;
+      Gc[j * (g->nx + 1) + i] = quad_g(cx, cy, r.Rc);
+      Gt[j * (g->nx + 1) + i] = quad_g(cx, cy, r.Rt);
+    }
+  double inside = 0.0;
+  for (int j = 0; j < g->ny; ++j)
+    for (int i = 0; i < g->nx; ++i) {
+      int a = j * (g->nx + 1) + i, b = a + 1, c = a + g->nx + 1, d = c + 1;
+      double fc = Gc[d] - Gc[b] - Gc[c] + Gc[a], ft = Gt[d] - Gt[b] - Gt[c] + Gt[a];
+      double f = r.p * fc + (1.0 - r.p) * ft;
+      cells[j * g->nx + i] += E * f;
+      inside += f;
+    }
+  return E * (1.0 - inside);
+}
+
+/* Slices at fixed fractions tau = t/T of the shower's own depth (finer before the maximum, where
+ * the radial shape changes fastest), split at the section boundary and cut at the back of the
+ * ECAL; the energy of each slice is exact, the radial parameters are those of its middle. */
+static double shower_cells(const na64_sim *s, const sim_shower *sh, double cells[][NA64_SIM_MAX_ECAL], double dep[2])
+{
+  static const double tau_edge[] = {0.3, 0.6, 0.9, 1.2, 1.6, 2.1, 2.8, 4.0, 6.0};
+  const int ntau = (int)(sizeof tau_edge / sizeof tau_edge[0]);
+  const double d0 = s->ecal_depth[0], d1 = d0 + s->ecal_depth[1];
+  double edge[16];
+  int n = 0;
+  edge[n++] = sh->t0;
+  for (int i = 0; i < ntau; ++i) {
+    double a = sh->t0 + tau_edge[i] * sh->T;
+    if (edge[n - 1] < d0 && a > d0) edge[n++] = d0; /* the section boundary */
+    if (a >= d1) break;
+    edge[n++] = a;
+  }
+  if (edge[n - 1] < d0) edge[n++] = d0;
+  edge[n++] = d1;
+  double leak = 0.0, Pprev = 0.0;
+  for (int j = 0; j + 1 < n; ++j) {
+    double a = edge[j], b = edge[j + 1];
+    if (!(b > a)) continue;
+    double Pb = gsl_sf_gamma_inc_P(sh->alpha, sh->beta * (b - sh->t0));
+    double e = sh->E * (Pb - Pprev);
+    Pprev = Pb;
+    if (!(e > 1e-12 * sh->E)) continue;
+    int k = b <= d0 + 1e-12 ? 0 : 1;
+    double tm = 0.5 * (a + b);
+    radial r = radial_params(s, sh->E, (tm - sh->t0) / sh->T);
+    double zc = tm * s->ecal_x0_cm; /* cm behind the front face */
+    double out = spread_slice(s, e, r, sh->x + sh->dx * zc, sh->y + sh->dy * zc, cells[k]);
+    dep[k] += e - out;
+    leak += out;
+  }
+  return leak + sh->E * (1.0 - Pprev);
+}
+
+/* Fraction of a shower at its maximum (tau = 1) inside the whole matrix (four corners per radial
+ * component): the fast trigger estimate. */
+static double containment_at_max(const na64_sim *s, const sim_shower *sh)
+{
+  radial r = radial_params(s, sh->E, 1.0);
+  double zc = (sh->t0 + sh->T) * s->ecal_x0_cm;
+  const sim_grid *g = &s->ecal;
+  double x0 = g->x_lo - (sh->x + sh->dx * zc), x1 = x0 + g->nx * g->px;
+  double y0 = g->y_lo - (sh->y + sh->dy * zc), y1 = y0 + g->ny * g->py;
+  double fc = quad_g(x1, y1, r.Rc) - quad_g(x0, y1, r.Rc) - quad_g(x1, y0, r.Rc) + quad_g(x0, y0, r.Rc);
+  double ft = quad_g(x1, y1, r.Rt) - quad_g(x0, y1, r.Rt) - quad_g(x1, y0, r.Rt) + quad_g(x0, y0, r.Rt);
+  return r.p * fc + (1.0 - r.p) * ft;
+}
+
+double na64_sim_em_shower(const na64_sim *s, double E, double t0, double x, double y, double dxdz, double dydz,
+                          na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], double dep[NA64_SIM_ECAL_SECTIONS],
+                          double *tmax, double *alpha)
+{
+  sim_shower sh = {E, t0, x, y, dxdz, dydz, 0, 0, 0};
+  shower_draw(s, &sh, rng);
+  if (tmax) *tmax = sh.T;
+  if (alpha) *alpha = sh.alpha;
+  return cells ? shower_cells(s, &sh, cells, dep) : shower_sections(s, &sh, dep);
+}
+
+void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], const double dep[2],
+                    double vis[2], int with_cells)
+{
+  const double a = s->cfg.ecal_stochastic;
+  const int nc = s->ecal.nx * s->ecal.ny;
+  double zs[2] = {na64_rng_gauss(rng), na64_rng_gauss(rng)}; /* drawn first: fast and full paths agree */
+  for (int k = 0; k < 2; ++k) {
+    double E = fmax(dep[k], 0.0), Ns = a * sqrt(E) * zs[k];
+    vis[k] = E + Ns;
+    if (!with_cells || !(E > 0.0)) continue;
+    /* cell fluctuations n_i ~ N(0, a^2 E_i) conditioned on their sum being Ns: subtract the
+     * regression E_i/E (S - Ns) of each on the sum S (exact for independent Gaussians) */
+    double n[NA64_SIM_MAX_ECAL], S = 0.0;
+    for (int i = 0; i < nc; ++i) {
+      n[i] = cells[k][i] > 0.0 ? a * sqrt(cells[k][i]) * na64_rng_gauss(rng) : 0.0;
+      S += n[i];
+    }
+    for (int i = 0; i < nc; ++i) cells[k][i] += n[i] - (cells[k][i] / E) * (S - Ns);
+  }
+  if (with_cells && s->cfg.ecal_noise > 0.0)
+    for (int k = 0; k < 2; ++k)
+      for (int i = 0; i < nc; ++i) {
+        double z = s->cfg.ecal_noise * na64_rng_gauss(rng);
+        cells[k][i] += z;
+        vis[k] += z;
+      }
+}
+
+/* ---- used by the event assembly (fast_event.c) ---- */
+
+/* Returns 1 with the cells filled, or (full = 0 only) 0 if the fast decision rejected the event
+ * for its pre-shower, -1 if for its ECAL energy. */
+int sim_ecal_em(const na64_sim *s, const double *E, const double *t0, int nsh, double x, double y, double dx,
+                double dy, na64_rng *rng, int full, double cells[][NA64_SIM_MAX_ECAL], double dep[2], double vis[2],
+                double *leak);
+int sim_ecal_em(const na64_sim *s, const double *E, const double *t0, int nsh, double x, double y, double dx,
+                double dy, na64_rng *rng, int full, double cells[][NA64_SIM_MAX_ECAL], double dep[2], double vis[2],
+                double *leak)
+{
+  sim_shower sh[2];
+  double fast[2] = {0, 0}, lk = 0.0, fmin_lat = 1.0;
+  for (int i = 0; i < nsh; ++i) {
+    sh[i] = (sim_shower){E[i], t0[i], x, y, dx, dy, 0, 0, 0};
+    shower_draw(s, &sh[i], rng);
+  }
+  double vfast[2];
+  /* the noise deviates are drawn by sim_ecal_smear in the same order in both paths */
+  na64_rng saved = *rng;
+  if (!full) {
+    for (int i = 0; i < nsh; ++i) lk += shower_sections(s, &sh[i], fast);
+    sim_ecal_smear(s, rng, NULL, fast, vfast, 0);
+    /* Reject early only if the event is clearly above the ECAL threshold even with 10% less lateral
+     * containment than at the shower maximum, or clearly below the pre-shower threshold (the
+     * full computation can only lower the deposits). */
+    double tot = (vfast[0] + vfast[1]) * 0.9;
+    if (tot > s->cfg.trigger_ecal_max) /* the lateral estimate only when it can matter */
+      for (int i = 0; i < nsh; ++i) fmin_lat = fmin(fmin_lat, containment_at_max(s, &sh[i]));
+    tot *= fmin_lat;
+    int high = tot > s->cfg.trigger_ecal_max;
+    if (high || vfast[0] * 1.1 + 0.05 < s->cfg.trigger_ps_min) {
+      dep[0] = fast[0];
+      dep[1] = fast[1];
+      vis[0] = vfast[0];
+      vis[1] = vfast[1];
+      *leak = lk;
+      return high ? -1 : 0; /* -1: above the ECAL threshold whatever else comes in time */
+    }
+    *rng = saved;
+  }
+  lk = 0.0;
+  double d1 = s->ecal_depth[0] + s->ecal_depth[1];
+  for (int i = 0; i < nsh; ++i) {
+    shower_cells(s, &sh[i], cells, dep); /* the lateral leakage is lost (no side detectors) */
+    lk += sh[i].E * long_frac(&sh[i], d1 - sh[i].t0, INFINITY);
+  }
+  sim_ecal_smear(s, rng, cells, dep, vis, 1);
+  *leak = lk; /* behind the ECAL: reaches the HCAL */
+  return 1;
+}
+
+double na64_sim_ecal_electron(const na64_sim *s, double E, double x, double y, double dxdz, double dydz, na64_rng *rng,
+                              double cells[][NA64_SIM_MAX_ECAL], double dep[2], double vis[2])
+{
+  double t0 = 0.0, leak = 0.0;
+  sim_ecal_em(s, &E, &t0, 1, x, y, dxdz, dydz, rng, 1, cells, dep, vis, &leak);
+  return leak;
+}
+
+void na64_sim_ecal_centre(const na64_sim *s, double c[3])
+{
+  c[0] = s->ecal.x_lo + 0.5 * s->ecal.nx * s->ecal.px;
+  c[1] = s->ecal.y_lo + 0.5 * s->ecal.ny * s->ecal.py;
+  c[2] = s->ecal.z_front;
+}

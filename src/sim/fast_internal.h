@@ -1,0 +1,83 @@
+/*
+ * Private state of the fast invisible-mode simulation (src/sim/fast_*.c). Not installed.
+ */
+#ifndef NA64_SIM_FAST_INTERNAL_H
+#define NA64_SIM_FAST_INTERNAL_H
+
+#include "na64/physics.h"
+#include "na64/sim.h"
+
+#define SIM_MAX_MAGNETS 4
+#define SR_TABLE 4001  /* synchrotron spectrum: CDF nodes in u = E/E_c */
+#define AP_NE 64       /* A' emission table: emitter-energy bins */
+#define AP_NT 24       /* A' emission table: depth bins */
+
+/* A regular grid of cells in a transverse plane (a calorimeter module, the veto). */
+typedef struct sim_grid {
+  double x_lo, y_lo, px, py; /* lower-left corner and cell pitch, cm */
+  int nx, ny;
+  double z_front, length;    /* cm */
+} sim_grid;
+
+typedef struct sim_magnet {
+  double z_in, z_out; /* cm */
+  double field;       /* B_y, T */
+} sim_magnet;
+
+struct na64_sim {
+  na64_sim_config cfg;
+  na64_geom *geom;
+  int nmag;
+  sim_magnet mag[SIM_MAX_MAGNETS];
+  double z_counter[2], counter_half[2][2]; /* beam counters S0, S1: z and half sizes (x, y) */
+  int ncounters;
+  /* ECAL */
+  sim_grid ecal;
+  na64_material ecal_mat;    /* the sandwich of the geometry's layers (na64_material_sandwich) */
+  double ecal_depth[2];      /* X0 of the pre-shower and main sections */
+  double ecal_x0_cm;         /* length of one X0 along the ECAL, cm */
+  double ecal_rm;            /* Moliere radius, cm */
+  double ecal_fs, ecal_ehat; /* Grindhammer-Peters sampling frequency F_S and e/mip */
+  double ecal_lambda;        /* nuclear interaction length, cm */
+  double ecal_mip[2];        /* visible energy of a MIP crossing each section, GeV */
+  /* veto */
+  sim_grid veto;
+  double veto_mip;           /* energy of a MIP crossing a paddle, GeV */
+  /* HCAL */
+  int nhcal;
+  sim_grid hcal[NA64_SIM_MAX_HCAL];
+  double hcal_lambda, hcal_ehat, hcal_mip;
+  /* SRD */
+  int nsrd;
+  double srd_z[NA64_SIM_MAX_SRD];
+  double srd_x[2], srd_y[2]; /* transverse extent, cm */
+  double srd_pb;             /* lead per module, cm */
+  double sr_u[SR_TABLE], sr_cdf[SR_TABLE]; /* CDF (normalised) of E/E_c of the photon-number spectrum */
+  /* A' */
+  int ap_on;
+  double ap_ptrue;           /* emission probability per EOT (E_A' >= min), at the card's eps */
+  double ap_pemit;           /* biased emission probability per electron */
+  double ap_Eedge[AP_NE + 1], ap_tedge[AP_NT + 1];
+  double ap_cdf[AP_NE * AP_NT + 1];
+};
+
+struct na64_sim_worker {
+  const na64_sim *sim;
+  na64_aprime_sampler *samp[AP_NE];
+};
+
+/* fast_setup.c */
+int sim_grid_cell(const sim_grid *g, double x, double y); /* iy * nx + ix, or -1 outside */
+/* fast_beam.c: position and slope of the particle at z after the dipoles (charge q, momentum p) */
+void sim_transport(const na64_sim *s, double q, double p, double x0, double dx0, double z, double *x, double *dx);
+/* the same from (z_from, x0, dx0) */
+void sim_transport_from(const na64_sim *s, double q, double p, double z_from, double x0, double dx0, double z, double *x,
+                        double *dx);
+/* fast_ecal.c: sampling and noise on the section and cell energies of an EM/hadron deposit */
+void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], const double dep[2],
+                    double vis[2], int with_cells);
+/* fast_aprime.c */
+int sim_aprime_setup(na64_sim *s, na64_err *err);
+void sim_aprime_draw(na64_sim_worker *w, na64_rng *rng, double E, double *E_em, double *t, double *ea, double *theta);
+
+#endif
