@@ -355,6 +355,10 @@ NA64_API double na64_sim_sr_critical_energy(double gamma, double p, double B, do
 typedef struct na64_sim_digitizer na64_sim_digitizer;
 NA64_API int na64_sim_digitizer_new(const na64_sim *sim, na64_sim_digitizer **out, na64_err *err);
 NA64_API void na64_sim_digitizer_free(na64_sim_digitizer *d);
+/* Open a DATE raw-data file for the digitised events (".zst": zstd frames) that writes GDC super
+ * events grouped by the LDC ids of the run's channel map in the conditions database, as the DATE
+ * event builder does (docs/raw-format.md). Close it with na64_daq_writer_close. */
+NA64_API int na64_sim_raw_open(const na64_sim *sim, const char *path, na64_daq_writer **out, na64_err *err);
 /* Append the event as one DATE physics event (run = the card's run, number in run nb_in_run). */
 NA64_API int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
                                      na64_daq_writer *w, na64_err *err);

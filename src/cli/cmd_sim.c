@@ -36,10 +36,8 @@ static int sink(const na64_sim_event *ev, void *user, na64_err *err)
 
 static int open_raw(const char *path, const na64_sim *s, sink_ctx *c, na64_err *err)
 {
-  size_t n = strlen(path);
-  na64_daq_writer_options o = {n > 4 && strcmp(path + n - 4, ".zst") == 0, 0, 0, 0};
   NA64_CALL(na64_sim_digitizer_new(s, &c->digi, err));
-  return na64_daq_writer_open(path, &o, &c->raw, err);
+  return na64_sim_raw_open(s, path, &c->raw, err);
 }
 
 static void progress(uint64_t done, uint64_t total, void *user)
@@ -119,19 +117,13 @@ int cmd_sim(int argc, char **argv)
       {"--truth", OPT_STRING, &truth, 1, 0, 0, NULL, 0, "write the truth record to this HDF5 file", 0},
       {"--all", OPT_FLAG, &all, 1, 0, 0, NULL, 0, "keep every event in the truth record, not only triggered ones", 0},
   };
-  int nopts = (int)(sizeof opts / sizeof opts[0]);
-  const char *card = NULL;
-  if (argc > 1 && argv[1][0] != '-') { /* the card comes first: na64 sim CARD [options] */
-    card = argv[1];
-    argv[1] = argv[0];
-    --argc;
-    ++argv;
-  }
-  int st = cli_parse("sim CARD", sim_synopsis, argc, argv, opts, nopts);
+  cli_cmd cmd = {.name = "sim", .args = "CARD", .synopsis = sim_synopsis, .opts = opts, .nopts = CLI_NOPTS(opts),
+                 .pos_min = 1, .pos_max = 1};
+  int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
-  if (!card) {
-    fprintf(stderr, "na64 sim: missing the run card CARD (see 'na64 sim --help' and configs/)\n");
-    return CLI_EXIT_USAGE;
-  }
-  return run(card, nev, seed, threads, all, truth, out);
+  static const char *const raw_exts[] = {".dat", ".raw", ".zst", NULL};
+  static const char *const h5_exts[] = {".h5", ".hdf5", NULL};
+  if (out && (st = cli_check_output("sim", "--out", out, raw_exts))) return st;
+  if (truth && (st = cli_check_output("sim", "--truth", truth, h5_exts))) return st;
+  return run(cmd.pos[0], nev, seed, threads, all, truth, out);
 }

@@ -10,7 +10,7 @@
  * 0.75 of the strip amplitude; noise 5 counts per sample; zero suppression at 3 sigma of the
  * middle sample; amplitudes clip at 4095.
  *
- * Waveform model (ESTIMATES, documented): 32 samples of 12.5 ns (NA64_SADC_DEFAULT_PERIOD_NS), the
+ * Waveform model (ESTIMATES, documented): 32 samples of 12.5 ns (NA64_DAQ_SADC_DEFAULT_PERIOD_NS), the
  * even/odd pedestals of the calibration, Gaussian noise of 1.0 count per sample, and a pulse
  * A (x/2)^2 exp(2 - x), x = t/tau, whose maximum A = E / gain counts is at t = 2 tau, tau = 15 ns,
  * starting 80 ns into the window with 1 ns of trigger jitter; samples clip to the 12-bit range. The gain
@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "na64/cond.h"
 #include "sim/fast_internal.h"
 
 #define WF_SAMPLES 32
@@ -50,12 +51,12 @@ struct na64_sim_digitizer {
   readout *ro;
   int nro;
   na64_straw_digitizer *straw; /* NULL if the setup has no straw planes */
-  na64_sadc_waveform *wf;
+  na64_daq_sadc_waveform *wf;
   uint32_t *words;
   size_t cap_words;
   na64_straw_digi_event sev;
   double noise[4096]; /* quantiles (i + 1/2)/4096 of N(0, 1): 12 bits of a random word per sample */
-  na64_apv_hit *apv;  /* APV_MAX_HITS */
+  na64_daq_apv_hit *apv;  /* APV_MAX_HITS */
 };
 
 static int cmp_readout(const void *a, const void *b)
@@ -152,9 +153,9 @@ static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rn
  * after rounding to integer counts the table's granularity (< 1e-3 sigma near the centre, tails
  * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. */
 static void make_waveform(const na64_sim_digitizer *d, const readout *r, double E, const double *shape, na64_rng *rng,
-                          na64_sadc_waveform *w)
+                          na64_daq_sadc_waveform *w)
 {
-  memset(w, 0, offsetof(na64_sadc_waveform, samples));
+  memset(w, 0, offsetof(na64_daq_sadc_waveform, samples));
   w->source_id = r->src;
   w->port = (uint8_t)r->port;
   w->channel = (uint8_t)r->channel;
@@ -178,7 +179,7 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
 {
   double t0 = WF_START + WF_JITTER * na64_rng_gauss(rng), shape[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) { /* A (x/2)^2 exp(2 - x): maximum 1 at x = t/tau = 2 */
-    double x = (i * NA64_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
+    double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
     shape[i] = x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
   }
   for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev, rng), shape, rng, &d->wf[i]);
@@ -193,7 +194,7 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
       d->cap_words = need;
     }
     NA64_CALL(na64_daq_sadc_encode(&d->wf[a], (size_t)(b - a), d->words, d->cap_words, &nw, err));
-    na64_daq_equipment_header eh = na64_daq_sadc_equipment(d->ro[a].src, NA64_SADC_DEFAULT_PERIOD_NS);
+    na64_daq_equipment_header eh = na64_daq_sadc_equipment(d->ro[a].src, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
     NA64_CALL(na64_daq_writer_add_equipment(w, &eh, d->words, nw, err));
     a = b;
   }
@@ -218,7 +219,7 @@ static int track_at(const na64_sim *s, const na64_sim_truth *t, double z, double
 
 static int cmp_apv(const void *a, const void *b)
 {
-  const na64_apv_hit *x = a, *y = b;
+  const na64_daq_apv_hit *x = a, *y = b;
   if (x->source_id != y->source_id) return x->source_id < y->source_id ? -1 : 1;
   if (x->chip != y->chip) return x->chip < y->chip ? -1 : 1;
   return x->channel < y->channel ? -1 : x->channel > y->channel;
@@ -226,7 +227,7 @@ static int cmp_apv(const void *a, const void *b)
 
 /* Strip hits of one plane crossed at (x, y); noise from the quantile table (as the waveforms). */
 static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl, double x, double y, na64_rng *rng,
-                         na64_apv_hit *out, size_t room)
+                         na64_daq_apv_hit *out, size_t room)
 {
   static const double shape[3] = {0.35, 1.0, 0.75};
   double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
@@ -249,7 +250,7 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     uint32_t src, port, chip, ch;
     na64_geom_key_unpack(pl->daq_key[k], &src, &port, &chip, &ch);
     if (chip > 63 || ch > 127) continue;
-    na64_apv_hit *h = &out[n++];
+    na64_daq_apv_hit *h = &out[n++];
     memset(h, 0, sizeof *h);
     h->source_id = src;
     h->chip = (uint8_t)chip;
@@ -275,7 +276,7 @@ static int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t e
   for (size_t a = 0; a < n;) { /* one block per source id */
     size_t b = a;
     while (b < n && d->apv[b].source_id == d->apv[a].source_id) ++b;
-    size_t need = NA64_APV_MAX_WORDS(b - a), nw = 0;
+    size_t need = NA64_DAQ_APV_MAX_WORDS(b - a), nw = 0;
     if (need > d->cap_words) {
       uint32_t *nwp = realloc(d->words, need * sizeof *nwp);
       if (!nwp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
@@ -316,4 +317,36 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
     NA64_CALL(na64_straw_digi_write(d->straw, &d->sev, nb, w, err));
   }
   return na64_daq_writer_end_event(w, err);
+}
+
+/* The LDC grouping of the run's DAQ sources from the conditions database (channel_map.ldc_id): the
+ * DATE event builder writes every physics event as a GDC super event of one sub-event per LDC
+ * (DATE event.h, ATTR_SUPER_EVENT; docs/raw-format.md), so the simulation does too. */
+static int ldc_map_of_run(const na64_sim_config *cfg, na64_daq_ldc_entry **map, size_t *n, na64_err *err)
+{
+  na64_cond *db = NULL;
+  NA64_CALL(na64_cond_open(cfg->conditions[0] ? cfg->conditions : NULL, NA64_COND_READONLY, &db, err));
+  na64_cond_records *rec = NULL;
+  int st = na64_cond_fetch(db, (int)cfg->run, &rec, err);
+  if (st == NA64_OK) st = na64_daq_ldc_map_from_cond(rec, map, n, err);
+  na64_cond_records_free(rec);
+  na64_cond_close(db);
+  return st;
+}
+
+int na64_sim_raw_open(const na64_sim *sim, const char *path, na64_daq_writer **out, na64_err *err)
+{
+  if (!sim || !path || !out) return na64_err_set(err, NA64_EINVAL, "na64_sim_raw_open: NULL argument");
+  *out = NULL;
+  size_t len = strlen(path);
+  na64_daq_writer_options o = {0};
+  o.compress = len > 4 && strcmp(path + len - 4, ".zst") == 0;
+  na64_daq_ldc_entry *map = NULL;
+  size_t nmap = 0;
+  NA64_CALL(ldc_map_of_run(na64_sim_get_config(sim), &map, &nmap, err));
+  o.ldc_map = map;
+  o.nldc_map = nmap;
+  int st = na64_daq_writer_open(path, &o, out, err); /* the writer copies the map */
+  free(map);
+  return st;
 }

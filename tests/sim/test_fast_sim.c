@@ -398,8 +398,8 @@ static void test_raw_data(void **state)
   assert_non_null(ecal);
   na64_daq_event ev;
   size_t k = 0, nstraw = 0, napv = 0, nclus = 0;
-  static na64_sadc_waveform wf[256];
-  static na64_apv_hit apv[4096];
+  static na64_daq_sadc_waveform wf[256];
+  static na64_daq_apv_hit apv[4096];
   while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
     assert_true(k < r.c.n);
     assert_int_equal(ev.header.type, NA64_DAQ_PHYSICS_EVENT);
@@ -503,12 +503,25 @@ static void test_cli_h5(void **state)
            na64_test_tmpdir, na64_test_tmpdir);
   assert_int_equal(na64_test_run(cmd, &out), 0);
   free(out);
+  /* the raw data are GDC super events of one sub-event per LDC of the channel map (APV, F1, SADC:
+   * LDCs 1-3 in sql/setups), as the DATE event builder writes them */
+  snprintf(cmd, sizeof cmd, "%s dump --summary %s/a.dat", NA64_CLI_PATH, na64_test_tmpdir);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  const char *pe = strstr(out, "\nphysics: "), *se = strstr(out, "\nsuper_events: "), *ls = strstr(out, "\nldc_subevents: ");
+  assert_non_null(pe);
+  assert_non_null(se);
+  assert_non_null(ls);
+  long nphys = atol(pe + 10), nsuper = atol(se + 15), nldc = atol(ls + 16);
+  assert_true(nphys > 0);
+  assert_int_equal(nsuper, nphys);
+  assert_int_equal(nldc, 3 * nphys);
+  free(out);
   snprintf(cmd, sizeof cmd, "%s sim %s --events 0 2>&1", NA64_CLI_PATH, card);
   assert_int_equal(na64_test_run(cmd, &out), 2);
   free(out);
   snprintf(cmd, sizeof cmd, "%s sim --events 10 2>&1", NA64_CLI_PATH);
   assert_int_equal(na64_test_run(cmd, &out), 2);
-  assert_non_null(strstr(out, "missing the run card"));
+  assert_non_null(strstr(out, "missing CARD"));
   free(out);
 }
 

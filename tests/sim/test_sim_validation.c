@@ -148,8 +148,8 @@ static void test_aprime_vs_yield(void **state)
   enum { NB = 5 };
   double yb[NB], total = 0.0;
   for (int b = 0; b < NB; ++b) { /* the physics module's yield in A' energy bins of 10 GeV */
-    na64_dump d;
-    na64_dump_init_invisible(&d, &ecal, 100.0, 50.0);
+    na64_beamdump d;
+    na64_beamdump_init_invisible(&d, &ecal, 100.0, 50.0);
     d.ea_min = 50.0 + 10.0 * b;
     d.ea_max = d.ea_min + 10.0;
     na64_yield *y = NULL;
