@@ -356,6 +356,45 @@ NA64_API void na64_straw_monitor_fill_track(na64_straw_monitor *m, const na64_st
 NA64_API double na64_straw_monitor_wire_efficiency(const na64_straw_plane_monitor *p, int wire);
 NA64_API double na64_straw_monitor_layer_efficiency(const na64_straw_plane_monitor *p, int layer);
 
+
+/* ---------------------------------------------------------------------------------------------
+ * The reconstructed event: one row of the HDF5 table `events` (issue 11; every column documented
+ * in docs/reco.md). The contract between reconstruction (src/reco, which fills it from raw DATE
+ * events) and the selection (src/ana, which reads it). GeV, cm, ns, rad. A quantity that could not
+ * be reconstructed is NaN (never a made-up number); counts are >= 0.
+ * ------------------------------------------------------------------------------------------- */
+#define NA64_RECO_HCAL_MODULES 4
+#define NA64_RECO_SRD_MODULES 3
+typedef struct na64_reco_event {
+  int32_t run;                /* run number of the event header */
+  int32_t spill;              /* burst (spill) number */
+  uint64_t event;             /* event number in the run */
+  double momentum;            /* incoming momentum from the deflection in the dipoles, GeV (NaN: no fit) */
+  double theta;               /* incoming angle to the beam axis, rad */
+  double track_chi2ndf;       /* chi2/ndf of the momentum fit */
+  int32_t ntracks_up;         /* track candidates upstream of the magnets */
+  int32_t ntracks_down;       /* ... and downstream */
+  double srd_energy;          /* sum of the SRD modules, GeV */
+  double srd_module[NA64_RECO_SRD_MODULES];
+  double srd_time;            /* time of the largest SRD pulse relative to the trigger, ns */
+  double ecal_energy;         /* ECAL total (pre-shower + main), GeV */
+  double preshower_energy;    /* ECAL pre-shower section, GeV */
+  double ecal_x, ecal_y;      /* shower centre (energy-weighted, log weights), cm in the ECAL frame */
+  double ecal_shape_chi2;     /* chi2/ndf of the cell energies against the expected EM lateral profile */
+  double hcal_energy;         /* HCAL total, GeV */
+  double hcal_module[NA64_RECO_HCAL_MODULES];
+  double veto_energy;         /* veto, GeV */
+  double weight;              /* 1 for data; the simulation's event weight (truth) for simulated data */
+  int32_t simulated;          /* 1 if the event came from na64 sim (truth available) */
+  int32_t flags;              /* NA64_RECO_* quality flags */
+} na64_reco_event;
+
+enum {
+  NA64_RECO_DECODE_ERROR = 1,   /* an equipment block of the event could not be decoded */
+  NA64_RECO_NO_TRACK = 2,       /* no momentum fit */
+  NA64_RECO_SATURATED = 4       /* a calorimeter waveform saturated */
+};
+
 #ifdef __cplusplus
 }
 #endif
