@@ -18,20 +18,6 @@
 /* long-option codes: OPT_BASE + index into the table, above every character getopt returns */
 enum { OPT_BASE = 256 };
 
-/* The shortest %g text that reads back as v (0.9999, not 0.99990000000000001): every digit that
- * matters, none that does not; small integers in full. */
-static void shortest(char *buf, size_t n, double v)
-{
-  if (v == floor(v) && fabs(v) < 1e7) { /* small integers in full: 100000, not 1e+05 */
-    na64_num_format(buf, n, "%.0f", v);
-    return;
-  }
-  for (int prec = 1; prec <= 17; ++prec) {
-    na64_num_format(buf, n, "%.*g", prec, v);
-    if (na64_num_parse(buf, NULL) == v) return;
-  }
-}
-
 static void describe_range(char *buf, size_t n, const cli_opt *o)
 {
   if (o->min > o->max) {
@@ -39,8 +25,8 @@ static void describe_range(char *buf, size_t n, const cli_opt *o)
     return;
   }
   char lo[32], hi[32];
-  shortest(lo, sizeof lo, o->min);
-  shortest(hi, sizeof hi, o->max);
+  na64_num_shortest(lo, sizeof lo, o->min);
+  na64_num_shortest(hi, sizeof hi, o->max);
   snprintf(buf, n, " (allowed: %s%s, %s])", o->min_open ? "(" : "[", lo, hi);
 }
 
