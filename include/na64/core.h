@@ -95,6 +95,10 @@ NA64_API const char *na64_version(void);
  * the "C" locale of the calling thread only (POSIX uselocale), so they are thread-safe. */
 /* strtod in the C locale: same contract as strtod (errno = ERANGE on overflow/underflow). */
 NA64_API double na64_num_parse(const char *s, char **end);
+/* v as the shortest C-locale %g text that reads back exactly as v (1.0000001, not
+ * 1.0000001000000001; 0.9999), small integers in full (100000): for messages that must show why a
+ * value is refused. Returns what snprintf returns. */
+NA64_API int na64_num_shortest(char *buf, size_t n, double v);
 /* snprintf in the C locale: same contract as snprintf. */
 NA64_API int na64_num_format(char *buf, size_t n, const char *fmt, ...)
 #if defined(__GNUC__)

@@ -24,7 +24,10 @@ static void describe_range(char *buf, size_t n, const cli_opt *o)
     buf[0] = '\0';
     return;
   }
-  snprintf(buf, n, " (allowed: %s%.17g, %.17g])", o->min_open ? "(" : "[", o->min, o->max);
+  char lo[32], hi[32];
+  na64_num_shortest(lo, sizeof lo, o->min);
+  na64_num_shortest(hi, sizeof hi, o->max);
+  snprintf(buf, n, " (allowed: %s%s, %s])", o->min_open ? "(" : "[", lo, hi);
 }
 
 static const char *placeholder(const cli_opt *o)

@@ -3,6 +3,7 @@
  * the host program's setlocale() is never touched. */
 #include <errno.h>
 #include <locale.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -46,5 +47,16 @@ int na64_num_format(char *buf, size_t n, const char *fmt, ...)
   int r = vsnprintf(buf, n, fmt, ap);
   va_end(ap);
   leave_c(old);
+  return r;
+}
+
+int na64_num_shortest(char *buf, size_t n, double v)
+{
+  if (isfinite(v) && v == floor(v) && fabs(v) < 1e7) return na64_num_format(buf, n, "%.0f", v);
+  int r = 0;
+  for (int prec = 1; prec <= 17; ++prec) {
+    r = na64_num_format(buf, n, "%.*g", prec, v);
+    if (!isfinite(v) || na64_num_parse(buf, NULL) == v) break;
+  }
   return r;
 }

@@ -112,13 +112,19 @@ int na64_aprime_check(const na64_aprime *a, na64_err *err)
   if (!a) return na64_err_set(err, NA64_EINVAL, "A' model: NULL");
   if (!isfinite(a->mass) || !(a->mass > 0.0))
     return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV is not positive", a->mass * 1e3);
-  if (!isfinite(a->eps) || !(a->eps > 0.0) || a->eps > 1.0)
-    return na64_err_set(err, NA64_EPHYS, "epsilon = %.17g is outside (0, 1]", a->eps);
+  if (!isfinite(a->eps) || !(a->eps > 0.0) || a->eps > 1.0) {
+    char e[32];
+    na64_num_shortest(e, sizeof e, a->eps);
+    return na64_err_set(err, NA64_EPHYS, "epsilon = %s is outside (0, 1]", e);
+  }
   if (a->dm != NA64_DM_NONE) {
     if (a->dm != NA64_DM_DIRAC && a->dm != NA64_DM_SCALAR && a->dm != NA64_DM_PSEUDO_DIRAC)
       return na64_err_set(err, NA64_EINVAL, "unknown dark-matter type %d", (int)a->dm);
-    if (!isfinite(a->alpha_D) || !(a->alpha_D > 0.0) || a->alpha_D > 1.0)
-      return na64_err_set(err, NA64_EPHYS, "alpha_D = %.17g is outside (0, 1] (perturbative coupling)", a->alpha_D);
+    if (!isfinite(a->alpha_D) || !(a->alpha_D > 0.0) || a->alpha_D > 1.0) {
+      char e[32];
+      na64_num_shortest(e, sizeof e, a->alpha_D);
+      return na64_err_set(err, NA64_EPHYS, "alpha_D = %s is outside (0, 1] (perturbative coupling)", e);
+    }
     if (!isfinite(a->m_chi) || !(a->m_chi > 0.0))
       return na64_err_set(err, NA64_EPHYS, "dark-matter mass m_chi = %g MeV is not positive", a->m_chi * 1e3);
     if (a->dm == NA64_DM_PSEUDO_DIRAC && (!isfinite(a->delta) || a->delta < 0.0))

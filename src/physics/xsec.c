@@ -253,8 +253,11 @@ const char *na64_xsec_method_name(na64_xsec_method method)
 static int check_common(double E0, double m, double eps, double Z, double A, na64_err *err)
 {
   if (!isfinite(m) || !(m > 0.0)) return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV must be positive", m * 1e3);
-  if (!isfinite(eps) || !(eps > 0.0) || eps > 1.0)
-    return na64_err_set(err, NA64_EPHYS, "epsilon = %.17g is outside (0, 1]", eps);
+  if (!isfinite(eps) || !(eps > 0.0) || eps > 1.0) {
+    char e[32];
+    na64_num_shortest(e, sizeof e, eps);
+    return na64_err_set(err, NA64_EPHYS, "epsilon = %s is outside (0, 1]", e);
+  }
   if (!isfinite(E0) || !(E0 > 0.0)) return na64_err_set(err, NA64_EPHYS, "beam energy %g GeV must be positive", E0);
   if (!(Z >= 1.0 && Z <= 100.0) || !(A >= Z))
     return na64_err_set(err, NA64_EINVAL, "invalid target nucleus Z = %g, A = %g", Z, A);

@@ -53,6 +53,27 @@ static void test_status_without_record(void **state)
   na64_err_prefix(NULL, "nothing to prefix"); /* allowed */
 }
 
+/* The shortest exact text of a double: reads back as the same value, no more digits than needed. */
+static void test_num_shortest(void **state)
+{
+  (void)state;
+  static const struct {
+    double v;
+    const char *text;
+  } cases[] = {{1.0000001, "1.0000001"}, {0.9999, "0.9999"}, {100000, "100000"}, {1e16, "1e+16"},
+               {4.9406564584124654e-324, "5e-324"}, {-2.5e-7, "-2.5e-07"}, {0.1, "0.1"}};
+  char buf[64];
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; ++i) {
+    na64_num_shortest(buf, sizeof buf, cases[i].v);
+    assert_string_equal(buf, cases[i].text);
+  }
+  /* 1 + 2^-52 needs all 17 digits, and they read back exactly */
+  double v = 1.0 + 0x1p-52;
+  na64_num_shortest(buf, sizeof buf, v);
+  assert_true(na64_num_parse(buf, NULL) == v);
+  assert_string_equal(buf, "1.0000000000000002");
+}
+
 /* Same (seed, stream) gives the same sequence; different streams differ. */
 static void test_rng_reproducible(void **state)
 {
@@ -109,7 +130,7 @@ static void test_rng_moments(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_error_record), cmocka_unit_test(test_status_without_record),
+      cmocka_unit_test(test_error_record), cmocka_unit_test(test_status_without_record), cmocka_unit_test(test_num_shortest),
       cmocka_unit_test(test_rng_reproducible),
       cmocka_unit_test(test_rng_moments),
   };

@@ -8,8 +8,10 @@ lib=$1
 inc=$2
 command -v nm >/dev/null || { echo "nm not found"; exit 1; }
 [ -f "$lib" ] || { echo "no library $lib"; exit 1; }
-# names declared in the public headers: functions and objects that start with na64_
-declared=$(sed -e 's,/\*.*\*/,,g' "$inc"/*.h | grep -o '\bna64_[A-Za-z0-9_]*' | sort -u)
+# names declared with NA64_API in the public headers: the identifier before '(' or '[' of each
+# marked declaration (the name is on the marker's line in every header)
+declared=$(grep -h 'NA64_API' "$inc"/*.h | grep -v '#define' | grep -o '\bna64_[A-Za-z0-9_]*[[:space:]]*[[(]' |
+  sed 's/[[:space:]]*[[(]$//' | sort -u)
 exported=$(nm -D --defined-only "$lib" | awk '{print $NF}' | sed 's/@.*//' |
   grep -v -E '^(_init|_fini|_edata|_end|__bss_start|__end__|__odr_asan.*|__asan.*|__ubsan.*|__sanitizer.*|__lsan.*)$' | sort -u)
 n=0
@@ -17,7 +19,7 @@ bad=0
 for s in $exported; do
   n=$((n + 1))
   if ! printf '%s\n' "$declared" | grep -qx "$s"; then
-    echo "exported but not declared in include/na64/: $s"
+    echo "exported but not declared with NA64_API in include/na64/: $s"
     bad=$((bad + 1))
   fi
 done

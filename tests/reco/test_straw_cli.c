@@ -178,11 +178,42 @@ static void test_calib_cli_bad(void **state)
   gen_free(&s);
 }
 
+/* A few events with a corrupted run number (issue 9 item 13): skipped and reported on stderr, the
+ * calibration of the file's run goes on (exit 0). */
+static void test_calib_cli_stray_events(void **state)
+{
+  (void)state;
+  straw_gen s;
+  gen_init(&s, GEN_DB, GEN_RUN, NULL, 81);
+  char raw[320], db[320], args[1200];
+  snprintf(raw, sizeof raw, "%s/stray_cli.dat", tmpdir);
+  snprintf(db, sizeof db, "%s/stray_cli.db", tmpdir);
+  na64_err err = {0, ""};
+  na64_daq_writer *w = NULL;
+  assert_int_equal(na64_daq_writer_open(raw, NULL, &w, &err), NA64_OK);
+  gen_write_record(w, NA64_DAQ_START_OF_RUN, GEN_RUN, 0);
+  gen_write_physics(&s, w, GEN_RUN, 81, 1, 3000);
+  gen_write_physics(&s, w, 2098652, 82, 3001, 2);
+  gen_write_physics(&s, w, GEN_RUN, 81, 3003, 3000);
+  assert_int_equal(na64_daq_writer_close(w, &err), NA64_OK);
+  gen_copy_db(db);
+  char *out = NULL;
+  snprintf(args, sizeof args, "calib straw '%s' --db '%s' --dry-run", raw, db);
+  assert_int_equal(run_cli(args, &out), 0);
+  assert_non_null(strstr(out, "2 physics events skipped"));
+  assert_non_null(strstr(out, "run 2098652"));
+  assert_non_null(strstr(out, "6000 physics events of runs 1500-1500"));
+  assert_non_null(strstr(out, "dry run: nothing written"));
+  free(out);
+  gen_free(&s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_calib_cli),
       cmocka_unit_test(test_calib_cli_bad),
+      cmocka_unit_test(test_calib_cli_stray_events),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
