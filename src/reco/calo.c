@@ -191,24 +191,33 @@ typedef struct pulse {
   int saturated;
 } pulse;
 
-static double shape_at(const na64_reco *r, int j, int i, double t0, double period)
+/* The pulse shape for start t0 (grid index j, or -1 off the grid) at n samples of `period`: the
+ * table row when it applies, else computed into buf. */
+static const double *shape_for(const na64_reco *r, int j, double t0, double period, int n, double *buf)
 {
-  if (period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS && i < RECO_NS_TAB && j >= 0) return r->tab[j][i];
-  return pulse_shape(i * period - t0);
+  if (j >= 0 && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS && n <= RECO_NS_TAB) return r->tab[j];
+  for (int i = 0; i < n; ++i) buf[i] = pulse_shape(i * period - t0);
+  return buf;
 }
 
-/* (sum s y)^2 / sum s^2 and the amplitude for start t0 (grid index j, or -1 off the grid). */
-static double pulse_score(const na64_reco *r, const pulse *p, int j, double t0, double period, double *amp)
+/* (sum s y)^2 / sum s^2 (signed: only positive pulses are fitted) and the amplitude sum s y / sum s^2. */
+static double pulse_score(const double *sh, const pulse *p, double *amp)
 {
   double sy = 0.0, ss = 0.0;
   for (int i = 0; i < p->n; ++i) {
     if (!p->ok[i]) continue;
-    double s = shape_at(r, j, i, t0, period);
-    sy += s * p->y[i];
-    ss += s * s;
+    sy += sh[i] * p->y[i];
+    ss += sh[i] * sh[i];
   }
   if (amp) *amp = ss > 0.0 ? sy / ss : NAN;
-  return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL; /* signed: only positive pulses are fitted */
+  return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
+}
+
+static double score_at(const na64_reco *r, const pulse *p, int j, double period)
+{
+  double buf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP;
+  return pulse_score(shape_for(r, j, t0, period, p->n, buf), p, NULL);
 }
 
 /* Best start time in the in-time window: 1 ns scan, 0.25 ns refinement, parabola. */
@@ -218,13 +227,13 @@ static double fit_time(const na64_reco *r, const pulse *p, double period)
   int best = 0;
   double bs = -HUGE_VAL;
   for (int j = 0; j < RECO_NT; j += coarse) {
-    double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP, s = pulse_score(r, p, j, t0, period, NULL);
+    double s = score_at(r, p, j, period);
     if (s > bs) bs = s, best = j;
   }
   int lo = best - coarse < 0 ? 0 : best - coarse, hi = best + coarse >= RECO_NT ? RECO_NT - 1 : best + coarse;
   double sc[2 * 8 + 1];
   for (int j = lo; j <= hi; ++j) {
-    double s = pulse_score(r, p, j, RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP, period, NULL);
+    double s = score_at(r, p, j, period);
     sc[j - lo] = s;
     if (s > bs || j == best) bs = s, best = j;
   }
@@ -399,8 +408,8 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
     out->srd_time = fit_time(r, &p, period) - RECO_T_INTIME;
   }
   /* pass 2: amplitudes at the event's start time, energies from the gains */
-  int j = (int)floor((t0 - (RECO_T_INTIME - RECO_T_WINDOW)) / RECO_T_STEP + 0.5);
-  int jt = (j >= 0 && j < RECO_NT && fabs(RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP - t0) < 1e-9) ? j : -1;
+  double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  const double *sh = shape_for(r, -1, t0, period, NA64_DAQ_SADC_MAX_SAMPLES, shbuf); /* once per event */
   calo_sums s;
   memset(&s, 0, sizeof s);
   for (size_t k = 0; k < nwf; ++k) {
@@ -408,7 +417,7 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
     if (!c || !c->has_calib[sec]) continue;
     load_pulse(&r->wf[k], c, sec, &p);
     double A = 0.0;
-    pulse_score(r, &p, jt, t0, period, &A);
+    pulse_score(sh, &p, &A);
     if (isfinite(A)) add_energy(r, c, sec, A * c->gain[sec], &s);
   }
   out->preshower_energy = s.ps;
