@@ -245,13 +245,18 @@ static double fit_time(const na64_reco *r, const pulse *p, double period)
   return t;
 }
 
+static void pedestals(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, double *pe, double *po)
+{
+  if (c && c->has_calib[sec]) *pe = c->ped_even[sec], *po = c->ped_odd[sec];
+  else if (w->has_pedestals) *pe = w->pedestal_even, *po = w->pedestal_odd;
+  else if (na64_daq_sadc_pedestals_from_front(w, w->nsamples < RECO_FRONT ? w->nsamples : RECO_FRONT, pe, po, NULL))
+    *pe = *po = 0.0;
+}
+
 static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, pulse *p)
 {
   double pe, po;
-  if (c && c->has_calib[sec]) pe = c->ped_even[sec], po = c->ped_odd[sec];
-  else if (w->has_pedestals) pe = w->pedestal_even, po = w->pedestal_odd;
-  else if (na64_daq_sadc_pedestals_from_front(w, w->nsamples < RECO_FRONT ? w->nsamples : RECO_FRONT, &pe, &po, NULL))
-    pe = po = 0.0;
+  pedestals(w, c, sec, &pe, &po);
   p->n = w->nsamples;
   p->peak = 0.0;
   p->saturated = 0;
@@ -261,6 +266,21 @@ static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c,
     p->y[i] = w->samples[i] - ((i & 1) ? po : pe);
     if (p->y[i] > p->peak) p->peak = p->y[i];
   }
+}
+
+/* Largest sample above pedestal (the first pass needs only this); *sat if a sample saturated. */
+static double peak_of(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, int *sat)
+{
+  double pe, po;
+  pedestals(w, c, sec, &pe, &po);
+  unsigned me = 0, mo = 0;
+  for (int i = 0; i + 1 < w->nsamples; i += 2) {
+    me = w->samples[i] > me ? w->samples[i] : me;
+    mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
+  }
+  if (w->nsamples & 1) me = w->samples[w->nsamples - 1] > me ? w->samples[w->nsamples - 1] : me;
+  *sat |= me >= RECO_ADC_MAX || mo >= RECO_ADC_MAX;
+  return fmax(fmax(me - pe, mo - po), 0.0);
 }
 
 typedef struct calo_sums {
@@ -350,13 +370,13 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
   for (int i = 0; i < nc && n < 9; ++i)
     if (abs(cells[i].ix - hx) <= 1 && abs(cells[i].iy - hy) <= 1) idx[n++] = i;
   if (n <= 2) return;
-  /* chi2 minimised over the shower centre: 0.2 cm grid over +-1 cm around the log-weighted centre,
-   * then 0.04 cm over +-0.2 cm (ndf = n - 2 for the two fitted coordinates) */
+  /* chi2 minimised over the shower centre: 7 x 7 grids of 0.3, 0.1 and 0.033 cm around the
+   * log-weighted centre (+-0.9 cm, then around the best point), ndf = n - 2 for the two coordinates */
   double best = HUGE_VAL, bx = x, by = y;
-  for (int pass = 0; pass < 2; ++pass) {
-    double step = pass ? 0.04 : 0.2, cx = bx, cy = by;
-    for (int i = -5; i <= 5; ++i)
-      for (int j = -5; j <= 5; ++j) {
+  for (int pass = 0; pass < 3; ++pass) {
+    double step = 0.3 / (pass == 0 ? 1.0 : pass == 1 ? 3.0 : 9.0), cx = bx, cy = by;
+    for (int i = -3; i <= 3; ++i)
+      for (int j = -3; j <= 3; ++j) {
         double c2 = shape_chi2(r, cells, idx, n, E, cx + i * step, cy + j * step);
         if (c2 < best) best = c2, bx = cx + i * step, by = cy + j * step;
       }
@@ -390,11 +410,11 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
     int sec = 0;
     const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
     if (!c) continue;
-    load_pulse(&r->wf[k], c, sec, &p);
-    if (p.saturated) out->flags |= NA64_RECO_SATURATED;
-    int srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
-    if (srd && p.peak > bps) bps = p.peak, bigsrd = k;
-    if (!srd && p.peak > bp) bp = p.peak, big = k;
+    int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
+    double pk = peak_of(&r->wf[k], c, sec, &sat);
+    if (sat) out->flags |= NA64_RECO_SATURATED;
+    if (srd && pk > bps) bps = pk, bigsrd = k;
+    if (!srd && pk > bp) bp = pk, big = k;
   }
   double t0 = RECO_T_INTIME;
   int sec = 0;

@@ -91,7 +91,7 @@ static int collect_strips(na64_reco *r, const na64_daq_event *ev, size_t *ns, in
 static void make_clusters(na64_reco *r, size_t ns)
 {
   for (int i = 0; i < r->nrp; ++i) r->clusters[i] = (reco_cluster){NAN, 0.0, 0};
-  qsort(r->strips, ns, sizeof *r->strips, cmp_strip);
+  if (ns > 1) qsort(r->strips, ns, sizeof *r->strips, cmp_strip);
   for (size_t a = 0; a < ns;) {
     size_t b = a + 1;
     while (b < ns && r->strips[b].plane == r->strips[a].plane && r->strips[b].wire <= r->strips[b - 1].wire + 1) ++b;
@@ -180,8 +180,6 @@ static int fit_side(na64_reco *r, int side, line_fit *f, char *msg, size_t len)
   if (nx < 2 || ny < 2)
     return snprintf(msg, len, "%s fit: %d x- and %d y-measuring planes with a cluster (2 each needed); no cluster in %s",
                     where, nx, ny, missing[0] ? missing : "none"), 0;
-  double M0[4][4];
-  memcpy(M0, M, sizeof M);
   if (!solve4(M, v, p)) return snprintf(msg, len, "%s fit: singular (planes at the same z?)", where), 0;
   f->a = p[0], f->b = p[1], f->c = p[2], f->d = p[3];
   f->chi2 = 0.0;
@@ -192,7 +190,6 @@ static int fit_side(na64_reco *r, int side, line_fit *f, char *msg, size_t len)
     double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1], d = (u - r->clusters[i].u) / r->rp[i].sigma;
     f->chi2 += d * d;
   }
-  (void)M0;
   return 1;
 }
 
