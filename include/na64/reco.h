@@ -26,6 +26,7 @@
 #include "na64/core.h"
 #include "na64/daq.h"
 #include "na64/geom.h"
+#include "na64/io.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -394,6 +395,60 @@ enum {
   NA64_RECO_NO_TRACK = 2,       /* no momentum fit */
   NA64_RECO_SATURATED = 4       /* a calorimeter waveform saturated */
 };
+
+
+/* ---------------------------------------------------------------------------------------------
+ * Event reconstruction: raw DATE events -> na64_reco_event (src/reco/reco*.c, calo.c, track.c;
+ * algorithms, sources and measured resolutions in docs/reco.md)
+ * ------------------------------------------------------------------------------------------- */
+
+/* The columns of the `events` table (na64_h5table_create(path, "events", sizeof(na64_reco_event),
+ * ...)): every member under its C name, arrays as name_0, name_1, ... */
+NA64_API const na64_h5_field *na64_reco_event_fields(int *nfields);
+
+/* The reconstruction of one run: channel maps, gains and pedestals, tracker planes and magnets of
+ * the geometry g (which must outlive it), plus per-event scratch: one na64_reco per thread. */
+typedef struct na64_reco na64_reco;
+NA64_API int na64_reco_new(const na64_geom *g, na64_reco **out, na64_err *err);
+NA64_API void na64_reco_free(na64_reco *r);
+NA64_API const na64_geom *na64_reco_geom(const na64_reco *r);
+
+/* Reconstruct one physics event into *out (fully overwritten; weight 1, simulated 0). Returns
+ * NA64_OK also when a quantity could not be reconstructed (NaN and a flag; the reason of a failed
+ * track fit goes to the log hook at NA64_LOG_DEBUG and to na64_reco_last_message). Fails only on a
+ * NULL argument or when out of memory. */
+NA64_API int na64_reco_process(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err);
+/* Why the last event's track fit failed ("" if it did not): names the plane(s) and the reason. */
+NA64_API const char *na64_reco_last_message(const na64_reco *r);
+
+/* The whole file: raw DATE file -> HDF5 table `events` (written atomically through na64_h5table).
+ * Physics events only; the geometry is loaded from the conditions database for the run of each
+ * event (reloaded when the run changes). With truth_path (the `truth` table of `na64 sim --truth`
+ * of the same run), raw event k of the run (its number in run, eventId[0]) is the k-th triggered
+ * row of the truth table (na64 sim numbers the raw events it writes 0, 1, ... in generation
+ * order); its weight is carried and simulated = 1. */
+typedef struct na64_reco_job {
+  const char *raw_path;     /* DATE file, plain or zstd */
+  const char *out_path;     /* HDF5 output */
+  const char *truth_path;   /* may be NULL */
+  const char *db_path;      /* conditions database; NULL: the default */
+  long max_events;          /* < 0: all */
+  void (*progress)(uint64_t bytes_done, uint64_t bytes_total, void *user); /* may be NULL */
+  void *progress_user;
+} na64_reco_job;
+NA64_API void na64_reco_job_default(na64_reco_job *job);
+
+typedef struct na64_reco_summary {
+  uint64_t events;          /* physics events reconstructed (rows written) */
+  uint64_t no_track;        /* of which without a momentum fit */
+  uint64_t decode_errors;   /* with NA64_RECO_DECODE_ERROR */
+  uint64_t saturated;       /* with NA64_RECO_SATURATED */
+  uint64_t truth_rows;      /* triggered rows of the truth table */
+  uint64_t truth_matched;   /* events that got their truth weight */
+  uint64_t bad_regions;     /* damaged regions of the raw file skipped */
+  int first_run, last_run;
+} na64_reco_summary;
+NA64_API int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *err);
 
 #ifdef __cplusplus
 }

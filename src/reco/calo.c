@@ -1,0 +1,452 @@
+/*
+ * Calorimeter reconstruction: sampling-ADC waveforms -> amplitude and time -> energy per cell ->
+ * ECAL (pre-shower, main, total, shower centre, shape chi2), HCAL per module, veto, SRD per module
+ * and time (docs/reco.md §2).
+ *
+ * Pulse model: the one the fast simulation writes (src/sim/fast_digi.c): pedestal (even/odd ADC)
+ * + A s(t - t_start) + noise, s(t) = (x/2)^2 exp(2 - x), x = t/tau, tau = 15 ns, maximum 1 at
+ * x = 2, every channel of an event sharing t_start; the gain of the conditions database (GeV per
+ * count) multiplies the pulse maximum A. For a known t_start the least-squares amplitude is linear,
+ * A = sum s_i y_i / sum s_i^2 (y = sample - pedestal), which is unbiased for Gaussian noise; the
+ * start time maximises (sum s_i y_i)^2 / sum s_i^2 (the chi2 minimum over A) on a 0.25 ns grid,
+ * refined by a parabola through the three best points. Saturated samples (4095) are left out of
+ * both sums, so a saturated pulse keeps an unbiased amplitude from its unsaturated samples.
+ *
+ * Shower centre: logarithmic weights w_i = max(0, W0 + ln(E_i/E)), W0 = 4 (T.C. Awes et al., NIM
+ * A311 (1992) 130, the weighting of the PHENIX/ALICE/NA64 shashlik ECALs).
+ * Shape: the Grindhammer-Peters radial profile (hep-ex/0001020 eqs. 13-17, the one the simulation
+ * uses, src/sim/fast_ecal.c) averaged over the mean longitudinal profile of a shower of the beam
+ * energy, integrated over a cell in closed form and tabulated against the cell's offset from the
+ * shower centre; over the 3 x 3 cells around the hottest cell, chi2 = sum (E_i - E f_i)^2 / sigma_i^2
+ * with sigma_i^2 = a^2 E f_i + (0.03 E f_i)^2 + noise^2 (a = 0.1 GeV^1/2 the NA64 sampling term;
+ * 3% for the shower-to-shower fluctuations of the profile, an ESTIMATE), divided by ndf = n - 2.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_sf_gamma.h>
+
+#include "na64/physics.h"
+#include "reco/reco_internal.h"
+
+#define LOG_W0 4.0
+#define SHAPE_A 0.1
+#define SHAPE_SYS 0.03
+#define SHAPE_NOISE 0.02 /* GeV per cell: 0.6 counts x 0.03 GeV (docs/reco.md) */
+
+int reco_reserve(void **buf, size_t *cap, size_t n, size_t sz, na64_err *err)
+{
+  if (n <= *cap) return NA64_OK;
+  size_t c = *cap ? *cap : 64;
+  while (c < n) c *= 2;
+  void *p = realloc(*buf, c * sz);
+  if (!p) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory (%zu elements)", c);
+  *buf = p;
+  *cap = c;
+  return NA64_OK;
+}
+
+static double pulse_shape(double t)
+{
+  double x = t / RECO_TAU;
+  return x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
+}
+
+/* Quadrant integral of the normalised 2-D density R^2 / (pi (r^2 + R^2)^2):
+ * G(x, y) = [x/a atan(y/a) + y/b atan(x/b)] / (2 pi), a = sqrt(x^2 + R^2), b = sqrt(y^2 + R^2). */
+static double quad_g(double x, double y, double R)
+{
+  double a = sqrt(x * x + R * R), b = sqrt(y * y + R * R);
+  return (x / a * atan(y / a) + y / b * atan(x / b)) / (2.0 * M_PI);
+}
+
+static double rect_fraction(double x0, double x1, double y0, double y1, double R)
+{
+  return quad_g(x1, y1, R) - quad_g(x0, y1, R) - quad_g(x1, y0, R) + quad_g(x0, y0, R);
+}
+
+typedef struct gp_slice {
+  double w, p, rc, rt; /* longitudinal weight, core weight, core and tail radii (cm) */
+} gp_slice;
+
+#define GP_SLICES 24
+#define GP_TAU_MAX 4.0
+
+/* The Grindhammer-Peters shower of energy E in the ECAL sandwich (hep-ex/0001020; the same
+ * equations and constants as src/sim/fast_ecal.c): mean longitudinal profile (eqs. 5, 6, 11: T and
+ * alpha of the gamma distribution) cut into GP_SLICES slices of tau = t/T in [0, GP_TAU_MAX], each
+ * with its radial parameters (eqs. 14-17). */
+static int gp_slices(const na64_geom *g, const na64_geom_detector *d, double E, gp_slice *sl, na64_err *err)
+{
+  int k = d->nsections > 1 ? 1 : 0;
+  const na64_geom_section *s = &d->sections[k];
+  if (s->absorber < 0 || s->active < 0)
+    return na64_err_set(err, NA64_EFORMAT, "ECAL section %s: needs absorber and active layers for the shower profile", s->name);
+  na64_material abs, act, mat;
+  NA64_CALL(na64_material_get(g->materials[s->absorber].name, &abs, err));
+  NA64_CALL(na64_material_get(g->materials[s->active].name, &act, err));
+  const na64_material *layers[2] = {&abs, &act};
+  double t[2] = {s->absorber_thickness, s->active_thickness};
+  NA64_CALL(na64_material_sandwich("ECAL", 2, layers, t, &mat, err));
+  double ehat = 1.0 / (1.0 + 0.007 * (abs.Z_eff - act.Z_eff)), oe = 1.0 - ehat;
+  double fs = mat.X0 / (t[0] + t[1]), Z = mat.Z_eff, lnE = log(E), lny = log(fmax(E / mat.E_c, 1.0));
+  double T = fmax(fmax(lny - 0.812, 0.1) - 0.55 / fs - 0.69 * oe, 0.1);         /* eqs. 5, 11 */
+  double alpha = fmax(0.81 + (0.458 + 2.26 / Z) * lny - 0.476 / fs, 1.1), beta = (alpha - 1.0) / T; /* eqs. 6, 11 */
+  double prev = 0.0, sum = 0.0;
+  for (int i = 0; i < GP_SLICES; ++i) {
+    double tau_hi = GP_TAU_MAX * (i + 1) / GP_SLICES, tau = GP_TAU_MAX * (i + 0.5) / GP_SLICES;
+    double P = gsl_sf_gamma_inc_P(alpha, beta * tau_hi * T);
+    sl[i].w = P - prev;
+    prev = P;
+    sum += sl[i].w;
+    double Rc = 0.0251 + 0.00319 * lnE + (0.1162 - 0.000381 * Z) * tau;
+    double k1 = 0.659 - 0.00309 * Z, k2 = 0.645, k3 = -2.59, k4 = 0.3585 + 0.0421 * lnE;
+    double Rt = k1 * (exp(k3 * (tau - k2)) + exp(k4 * (tau - k2)));
+    double p1 = 2.632 - 0.00094 * Z, p2 = 0.401 + 0.00187 * Z, p3 = 1.313 - 0.0686 * lnE, q = (p2 - tau) / p3;
+    double p = p1 * exp(q - exp(q));
+    Rc += -0.0203 * oe + 0.0397 / fs * exp(-tau);
+    Rt += -0.14 * oe - 0.495 / fs * exp(-tau);
+    p += oe * (0.348 - 0.642 / fs * exp(-(tau - 1.0) * (tau - 1.0)));
+    sl[i].p = fmin(fmax(p, 0.0), 1.0);
+    sl[i].rc = fmax(Rc, 1e-3) * mat.R_M;
+    sl[i].rt = fmax(Rt, 1e-3) * mat.R_M;
+  }
+  for (int i = 0; i < GP_SLICES; ++i) sl[i].w /= sum;
+  return NA64_OK;
+}
+
+/* Table of the depth-averaged cell fraction against the offset of the cell centre from the shower
+ * centre (|dx|, |dy| up to two cells, 1 mm steps), for the beam energy of the run. */
+static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *err)
+{
+  const na64_geom_cell *c = &r->g->cells[d->first_cell];
+  gp_slice sl[GP_SLICES];
+  double E = r->g->beam_energy > 0.0 ? r->g->beam_energy : 100.0;
+  NA64_CALL(gp_slices(r->g, d, E, sl, err));
+  r->cell_x = c->size[0];
+  r->cell_y = c->size[1];
+  r->frac_step = 0.1;
+  r->frac_n = (int)ceil(2.0 * fmax(r->cell_x, r->cell_y) / r->frac_step) + 2;
+  r->frac = malloc((size_t)r->frac_n * (size_t)r->frac_n * sizeof *r->frac);
+  if (!r->frac) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  double hx = 0.5 * r->cell_x, hy = 0.5 * r->cell_y;
+  for (int i = 0; i < r->frac_n; ++i)
+    for (int j = 0; j < r->frac_n; ++j) {
+      double dx = i * r->frac_step, dy = j * r->frac_step, f = 0.0;
+      for (int k = 0; k < GP_SLICES; ++k)
+        f += sl[k].w * (sl[k].p * rect_fraction(dx - hx, dx + hx, dy - hy, dy + hy, sl[k].rc) +
+                        (1.0 - sl[k].p) * rect_fraction(dx - hx, dx + hx, dy - hy, dy + hy, sl[k].rt));
+      r->frac[(size_t)i * r->frac_n + j] = f;
+    }
+  return NA64_OK;
+}
+
+/* Expected fraction of a cell offset by (dx, dy) from the shower centre: bilinear in the table. */
+static double cell_fraction(const na64_reco *r, double dx, double dy)
+{
+  double u = fabs(dx) / r->frac_step, v = fabs(dy) / r->frac_step;
+  int i = (int)u, j = (int)v, n = r->frac_n;
+  if (i >= n - 1 || j >= n - 1) return 0.0;
+  double fu = u - i, fv = v - j;
+  const double *f = r->frac;
+  return (1 - fu) * (1 - fv) * f[(size_t)i * n + j] + fu * (1 - fv) * f[(size_t)(i + 1) * n + j] +
+         (1 - fu) * fv * f[(size_t)i * n + j + 1] + fu * fv * f[(size_t)(i + 1) * n + j + 1];
+}
+
+int reco_calo_setup(na64_reco *r, na64_err *err)
+{
+  const na64_geom *g = r->g;
+  r->ecal_det = r->hcal_det = r->srd_det = r->veto_det = -1;
+  for (int i = 0; i < g->ndetectors; ++i) {
+    int k = g->detectors[i].kind;
+    if (k == NA64_DET_ECAL && r->ecal_det < 0) r->ecal_det = i;
+    if (k == NA64_DET_HCAL && r->hcal_det < 0) r->hcal_det = i;
+    if (k == NA64_DET_SRD && r->srd_det < 0) r->srd_det = i;
+    if (k == NA64_DET_VETO && r->veto_det < 0) r->veto_det = i;
+  }
+  for (int j = 0; j < RECO_NT; ++j) {
+    double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP;
+    for (int i = 0; i < RECO_NS_TAB; ++i) r->tab[j][i] = pulse_shape(i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0);
+  }
+  if (r->ecal_det >= 0) {
+    const na64_geom_detector *d = &g->detectors[r->ecal_det];
+    r->ecal_cx = d->centre[0];
+    r->ecal_cy = d->centre[1];
+    r->ecal_cell = calloc((size_t)d->ncells + 1, sizeof *r->ecal_cell);
+    if (!r->ecal_cell) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+    int st = lateral_profile(r, d, err); /* without materials: no shape chi2 (NaN), not an error */
+    if (st == NA64_ENOMEM) return st;
+    if (st != NA64_OK && err) na64_err_clear(err);
+  }
+  return NA64_OK;
+}
+
+/* One waveform after pedestal subtraction: y[i], mask[i] = 0 for saturated samples. */
+typedef struct pulse {
+  double y[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  unsigned char ok[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  int n;
+  double peak;
+  int saturated;
+} pulse;
+
+/* The pulse shape for start t0 (grid index j, or -1 off the grid) at n samples of `period`: the
+ * table row when it applies, else computed into buf. */
+static const double *shape_for(const na64_reco *r, int j, double t0, double period, int n, double *buf)
+{
+  if (j >= 0 && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS && n <= RECO_NS_TAB) return r->tab[j];
+  for (int i = 0; i < n; ++i) buf[i] = pulse_shape(i * period - t0);
+  return buf;
+}
+
+/* (sum s y)^2 / sum s^2 (signed: only positive pulses are fitted) and the amplitude sum s y / sum s^2. */
+static double pulse_score(const double *sh, const pulse *p, double *amp)
+{
+  double sy = 0.0, ss = 0.0;
+  for (int i = 0; i < p->n; ++i) {
+    if (!p->ok[i]) continue;
+    sy += sh[i] * p->y[i];
+    ss += sh[i] * sh[i];
+  }
+  if (amp) *amp = ss > 0.0 ? sy / ss : NAN;
+  return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
+}
+
+static double score_at(const na64_reco *r, const pulse *p, int j, double period)
+{
+  double buf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP;
+  return pulse_score(shape_for(r, j, t0, period, p->n, buf), p, NULL);
+}
+
+/* Best start time in the in-time window: 1 ns scan, 0.25 ns refinement, parabola. */
+static double fit_time(const na64_reco *r, const pulse *p, double period)
+{
+  const int coarse = (int)(1.0 / RECO_T_STEP);
+  int best = 0;
+  double bs = -HUGE_VAL;
+  for (int j = 0; j < RECO_NT; j += coarse) {
+    double s = score_at(r, p, j, period);
+    if (s > bs) bs = s, best = j;
+  }
+  int lo = best - coarse < 0 ? 0 : best - coarse, hi = best + coarse >= RECO_NT ? RECO_NT - 1 : best + coarse;
+  double sc[2 * 8 + 1];
+  for (int j = lo; j <= hi; ++j) {
+    double s = score_at(r, p, j, period);
+    sc[j - lo] = s;
+    if (s > bs || j == best) bs = s, best = j;
+  }
+  double t = RECO_T_INTIME - RECO_T_WINDOW + best * RECO_T_STEP;
+  if (best > lo && best < hi) { /* vertex of the parabola through the three best grid points */
+    double a = sc[best - 1 - lo], b = sc[best - lo], c = sc[best + 1 - lo], den = a - 2.0 * b + c;
+    if (den < 0.0) t += 0.5 * RECO_T_STEP * (a - c) / den;
+  }
+  return t;
+}
+
+static void pedestals(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, double *pe, double *po)
+{
+  if (c && c->has_calib[sec]) *pe = c->ped_even[sec], *po = c->ped_odd[sec];
+  else if (w->has_pedestals) *pe = w->pedestal_even, *po = w->pedestal_odd;
+  else if (na64_daq_sadc_pedestals_from_front(w, w->nsamples < RECO_FRONT ? w->nsamples : RECO_FRONT, pe, po, NULL))
+    *pe = *po = 0.0;
+}
+
+static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, pulse *p)
+{
+  double pe, po;
+  pedestals(w, c, sec, &pe, &po);
+  p->n = w->nsamples;
+  p->peak = 0.0;
+  p->saturated = 0;
+  for (int i = 0; i < p->n; ++i) {
+    p->ok[i] = w->samples[i] < RECO_ADC_MAX;
+    p->saturated |= !p->ok[i];
+    p->y[i] = w->samples[i] - ((i & 1) ? po : pe);
+    if (p->y[i] > p->peak) p->peak = p->y[i];
+  }
+}
+
+/* Largest sample above pedestal (the first pass needs only this); *sat if a sample saturated. */
+static double peak_of(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, int *sat)
+{
+  double pe, po;
+  pedestals(w, c, sec, &pe, &po);
+  unsigned me = 0, mo = 0;
+  for (int i = 0; i + 1 < w->nsamples; i += 2) {
+    me = w->samples[i] > me ? w->samples[i] : me;
+    mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
+  }
+  if (w->nsamples & 1) me = w->samples[w->nsamples - 1] > me ? w->samples[w->nsamples - 1] : me;
+  *sat |= me >= RECO_ADC_MAX || mo >= RECO_ADC_MAX;
+  return fmax(fmax(me - pe, mo - po), 0.0);
+}
+
+typedef struct calo_sums {
+  double ps, main, hcal[NA64_RECO_HCAL_MODULES], srd[NA64_RECO_SRD_MODULES], veto;
+  double srd_peak, srd_t;
+} calo_sums;
+
+static void add_energy(na64_reco *r, const na64_geom_cell *c, int sec, double E, calo_sums *s)
+{
+  const na64_geom_detector *d = &r->g->detectors[c->detector];
+  switch (d->kind) {
+  case NA64_DET_ECAL:
+    if (sec == 0) s->ps += E;
+    else s->main += E;
+    r->ecal_cell[c - &r->g->cells[d->first_cell]] += E;
+    break;
+  case NA64_DET_HCAL:
+    if (c->module >= 0 && c->module < NA64_RECO_HCAL_MODULES) s->hcal[c->module] += E;
+    break;
+  case NA64_DET_SRD:
+    if (c->module >= 0 && c->module < NA64_RECO_SRD_MODULES) s->srd[c->module] += E;
+    break;
+  case NA64_DET_VETO: s->veto += E; break;
+  default: break;
+  }
+}
+
+/* Decode every SADC block of the event into r->wf; returns the count, or < 0 on allocation failure. */
+static int decode_sadc(na64_reco *r, const na64_daq_event *ev, size_t *nwf, double *period, int *bad, na64_err *err)
+{
+  size_t cur = 0, n = 0;
+  na64_daq_equipment eq;
+  *period = NA64_DAQ_SADC_DEFAULT_PERIOD_NS;
+  while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
+    if (eq.header.type != NA64_DAQ_EQ_SADC) continue;
+    size_t room = eq.nwords + 1, got = 0; /* at least one word per waveform */
+    NA64_CALL(reco_reserve((void **)&r->wf, &r->wf_cap, n + room, sizeof *r->wf, err));
+    na64_err e2 = {0, ""};
+    if (na64_daq_sadc_decode(&eq, r->wf + n, r->wf_cap - n, &got, NULL, &e2) != NA64_OK) *bad = 1;
+    double per = na64_daq_sadc_period_ns(&eq.header);
+    if (per > 0.0) *period = per;
+    n += got;
+  }
+  *nwf = n;
+  return NA64_OK;
+}
+
+/* chi2 of the cells idx[0..n) against the profile of a shower of energy E centred at (x, y). */
+static double shape_chi2(const na64_reco *r, const na64_geom_cell *cells, const int *idx, int n, double E, double x,
+                         double y)
+{
+  double chi2 = 0.0;
+  for (int k = 0; k < n; ++k) {
+    const na64_geom_cell *c = &cells[idx[k]];
+    double mu = E * cell_fraction(r, c->centre[0] - x, c->centre[1] - y), e = r->ecal_cell[idx[k]];
+    double var = SHAPE_A * SHAPE_A * fmax(mu, 0.0) + SHAPE_SYS * SHAPE_SYS * mu * mu + SHAPE_NOISE * SHAPE_NOISE;
+    chi2 += (e - mu) * (e - mu) / var;
+  }
+  return chi2;
+}
+
+/* Shower centre (log weights) and shape chi2 of the ECAL cells (both sections summed). */
+static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
+{
+  const na64_geom_detector *d = &r->g->detectors[r->ecal_det];
+  const na64_geom_cell *cells = &r->g->cells[d->first_cell];
+  int nc = d->nx * d->ny < d->ncells ? d->nx * d->ny : d->ncells, hot = -1;
+  out->ecal_x = out->ecal_y = out->ecal_shape_chi2 = NAN;
+  if (!(E > 0.0) || nc < 1) return;
+  double sw = 0.0, sx = 0.0, sy = 0.0;
+  for (int i = 0; i < nc; ++i) {
+    double e = r->ecal_cell[i];
+    if (hot < 0 || e > r->ecal_cell[hot]) hot = i;
+    double w = e > 0.0 ? LOG_W0 + log(e / E) : 0.0;
+    if (w <= 0.0) continue;
+    sw += w;
+    sx += w * cells[i].centre[0];
+    sy += w * cells[i].centre[1];
+  }
+  if (!(sw > 0.0)) return;
+  double x = sx / sw, y = sy / sw;
+  out->ecal_x = x - r->ecal_cx;
+  out->ecal_y = y - r->ecal_cy;
+  if (!r->frac) return;
+  /* the 3 x 3 cells around the hottest one */
+  int idx[9], n = 0, hx = cells[hot].ix, hy = cells[hot].iy;
+  for (int i = 0; i < nc && n < 9; ++i)
+    if (abs(cells[i].ix - hx) <= 1 && abs(cells[i].iy - hy) <= 1) idx[n++] = i;
+  if (n <= 2) return;
+  /* chi2 minimised over the shower centre: 7 x 7 grids of 0.3, 0.1 and 0.033 cm around the
+   * log-weighted centre (+-0.9 cm, then around the best point), ndf = n - 2 for the two coordinates */
+  double best = HUGE_VAL, bx = x, by = y;
+  for (int pass = 0; pass < 3; ++pass) {
+    double step = 0.3 / (pass == 0 ? 1.0 : pass == 1 ? 3.0 : 9.0), cx = bx, cy = by;
+    for (int i = -3; i <= 3; ++i)
+      for (int j = -3; j <= 3; ++j) {
+        double c2 = shape_chi2(r, cells, idx, n, E, cx + i * step, cy + j * step);
+        if (c2 < best) best = c2, bx = cx + i * step, by = cy + j * step;
+      }
+  }
+  out->ecal_shape_chi2 = best / (n - 2);
+}
+
+/* The channel of waveform w: cell and section, or NULL. */
+static const na64_geom_cell *cell_of(const na64_geom *g, const na64_daq_sadc_waveform *w, int *sec)
+{
+  const na64_geom_chan *c = na64_geom_chan_lookup(g, w->source_id, w->port, 0, w->channel);
+  if (!c || c->cell < 0 || c->cell >= g->ncells || c->section < 0 || c->section >= NA64_GEOM_MAX_SECTIONS) return NULL;
+  *sec = c->section;
+  return &g->cells[c->cell];
+}
+
+int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err)
+{
+  size_t nwf = 0;
+  double period;
+  int bad = 0;
+  NA64_CALL(decode_sadc(r, ev, &nwf, &period, &bad, err));
+  if (bad) out->flags |= NA64_RECO_DECODE_ERROR;
+  if (r->ecal_det >= 0) memset(r->ecal_cell, 0, (size_t)r->g->detectors[r->ecal_det].ncells * sizeof *r->ecal_cell);
+  pulse p;
+  /* pass 1: the event's pulse start from its largest calorimeter pulse; the SRD time from the
+   * largest SRD pulse */
+  size_t big = (size_t)-1, bigsrd = (size_t)-1;
+  double bp = 0.0, bps = 0.0;
+  for (size_t k = 0; k < nwf; ++k) {
+    int sec = 0;
+    const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
+    if (!c) continue;
+    int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
+    double pk = peak_of(&r->wf[k], c, sec, &sat);
+    if (sat) out->flags |= NA64_RECO_SATURATED;
+    if (srd && pk > bps) bps = pk, bigsrd = k;
+    if (!srd && pk > bp) bp = pk, big = k;
+  }
+  double t0 = RECO_T_INTIME;
+  int sec = 0;
+  if (big != (size_t)-1 && bp > 10.0) { /* 10 noise sigmas: a real pulse */
+    load_pulse(&r->wf[big], cell_of(r->g, &r->wf[big], &sec), sec, &p);
+    t0 = fit_time(r, &p, period);
+  }
+  out->srd_time = NAN;
+  if (bigsrd != (size_t)-1 && bps > 5.0) {
+    load_pulse(&r->wf[bigsrd], cell_of(r->g, &r->wf[bigsrd], &sec), sec, &p);
+    out->srd_time = fit_time(r, &p, period) - RECO_T_INTIME;
+  }
+  /* pass 2: amplitudes at the event's start time, energies from the gains */
+  double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  const double *sh = shape_for(r, -1, t0, period, NA64_DAQ_SADC_MAX_SAMPLES, shbuf); /* once per event */
+  calo_sums s;
+  memset(&s, 0, sizeof s);
+  for (size_t k = 0; k < nwf; ++k) {
+    const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
+    if (!c || !c->has_calib[sec]) continue;
+    load_pulse(&r->wf[k], c, sec, &p);
+    double A = 0.0;
+    pulse_score(sh, &p, &A);
+    if (isfinite(A)) add_energy(r, c, sec, A * c->gain[sec], &s);
+  }
+  out->preshower_energy = s.ps;
+  out->ecal_energy = s.ps + s.main;
+  out->hcal_energy = out->srd_energy = 0.0;
+  for (int m = 0; m < NA64_RECO_HCAL_MODULES; ++m) out->hcal_module[m] = s.hcal[m], out->hcal_energy += s.hcal[m];
+  for (int m = 0; m < NA64_RECO_SRD_MODULES; ++m) out->srd_module[m] = s.srd[m], out->srd_energy += s.srd[m];
+  out->veto_energy = s.veto;
+  if (r->ecal_det >= 0) ecal_shower(r, out->ecal_energy, out);
+  else out->ecal_x = out->ecal_y = out->ecal_shape_chi2 = NAN;
+  return NA64_OK;
+}

@@ -1,0 +1,78 @@
+/*
+ * The event reconstruction object and the per-event entry point (docs/reco.md): calorimeters
+ * (calo.c) and tracking (track.c) of one raw DATE physics event into one na64_reco_event, the row
+ * of the HDF5 table `events`.
+ */
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reco/reco_internal.h"
+
+#define F64(m) {#m, offsetof(na64_reco_event, m), NA64_H5_F64}
+#define I32(m) {#m, offsetof(na64_reco_event, m), NA64_H5_I32}
+#define F64I(m, i) {#m "_" #i, offsetof(na64_reco_event, m) + (i) * sizeof(double), NA64_H5_F64}
+
+static const na64_h5_field reco_fields[] = {
+    I32(run), I32(spill), {"event", offsetof(na64_reco_event, event), NA64_H5_U64},
+    F64(momentum), F64(theta), F64(track_chi2ndf), I32(ntracks_up), I32(ntracks_down),
+    F64(srd_energy), F64I(srd_module, 0), F64I(srd_module, 1), F64I(srd_module, 2), F64(srd_time),
+    F64(ecal_energy), F64(preshower_energy), F64(ecal_x), F64(ecal_y), F64(ecal_shape_chi2),
+    F64(hcal_energy), F64I(hcal_module, 0), F64I(hcal_module, 1), F64I(hcal_module, 2), F64I(hcal_module, 3),
+    F64(veto_energy), F64(weight), I32(simulated), I32(flags),
+};
+_Static_assert(NA64_RECO_SRD_MODULES == 3 && NA64_RECO_HCAL_MODULES == 4, "update reco_fields");
+
+const na64_h5_field *na64_reco_event_fields(int *nfields)
+{
+  if (nfields) *nfields = (int)(sizeof reco_fields / sizeof reco_fields[0]);
+  return reco_fields;
+}
+
+int na64_reco_new(const na64_geom *g, na64_reco **out, na64_err *err)
+{
+  if (!g || !out) return na64_err_set(err, NA64_EINVAL, "na64_reco_new: NULL argument");
+  *out = NULL;
+  na64_reco *r = calloc(1, sizeof *r);
+  if (!r) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  r->g = g;
+  int st = reco_calo_setup(r, err);
+  if (st == NA64_OK) st = reco_track_setup(r, err);
+  if (st != NA64_OK) {
+    na64_reco_free(r);
+    return st;
+  }
+  *out = r;
+  return NA64_OK;
+}
+
+void na64_reco_free(na64_reco *r)
+{
+  if (!r) return;
+  free(r->rp);
+  free(r->plane_slot);
+  free(r->clusters);
+  free(r->wf);
+  free(r->apv);
+  free(r->strips);
+  free(r->ecal_cell);
+  free(r->frac);
+  free(r);
+}
+
+const na64_geom *na64_reco_geom(const na64_reco *r) { return r ? r->g : NULL; }
+
+const char *na64_reco_last_message(const na64_reco *r) { return r ? r->msg : ""; }
+
+int na64_reco_process(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err)
+{
+  if (!r || !ev || !out) return na64_err_set(err, NA64_EINVAL, "na64_reco_process: NULL argument");
+  memset(out, 0, sizeof *out);
+  out->run = (int32_t)ev->header.run;
+  out->event = ev->header.id[0];
+  out->spill = (int32_t)(ev->header.id[1] >> 20);
+  out->weight = 1.0;
+  NA64_CALL(reco_calo_event(r, ev, out, err));
+  return reco_track_event(r, ev, out, err);
+}

@@ -1,0 +1,190 @@
+/*
+ * The file-level driver of the event reconstruction: raw DATE file -> HDF5 table `events`
+ * (docs/reco.md §4). The geometry of each event's run comes from the conditions database; the
+ * truth weights of simulated data from the `truth` table of `na64 sim --truth`.
+ *
+ * Truth matching: `na64 sim` writes the triggered events only, numbered 0, 1, ... in generation
+ * order (eventId[0] = number in run, src/cli/cmd_sim.c), and its truth table holds the triggered
+ * events (all events with --all, then the rows with triggered = 1 are taken) in the same order; so
+ * raw event k is the k-th triggered truth row. Events beyond the truth table keep weight 1 and
+ * simulated = 0 (counted in the summary).
+ */
+#include <hdf5.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "reco/reco_internal.h"
+
+#define BATCH 1024
+
+void na64_reco_job_default(na64_reco_job *job)
+{
+  memset(job, 0, sizeof *job);
+  job->max_events = -1;
+}
+
+typedef struct truth_row {
+  int32_t triggered;
+  double weight;
+} truth_row;
+
+/* Weights of the triggered rows of the truth table, in order. */
+static int read_truth(const char *path, double **w, size_t *n, na64_err *err)
+{
+  *w = NULL;
+  *n = 0;
+  H5E_auto2_t fn;
+  void *cd;
+  H5Eget_auto2(H5E_DEFAULT, &fn, &cd);
+  H5Eset_auto2(H5E_DEFAULT, NULL, NULL); /* the library never prints */
+  int st = NA64_OK;
+  hid_t f = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT), d = -1, s = -1, t = -1;
+  if (f < 0) st = na64_err_set(err, NA64_EIO, "truth file %s: cannot open as HDF5", path);
+  if (st == NA64_OK && (d = H5Dopen2(f, "truth", H5P_DEFAULT)) < 0)
+    st = na64_err_set(err, NA64_EFORMAT, "truth file %s: no dataset 'truth' (written by na64 sim --truth?)", path);
+  hssize_t rows = 0;
+  if (st == NA64_OK) {
+    s = H5Dget_space(d);
+    rows = s >= 0 ? H5Sget_simple_extent_npoints(s) : -1;
+    if (rows < 0) st = na64_err_set(err, NA64_EFORMAT, "truth file %s: unreadable dataspace", path);
+  }
+  truth_row *buf = NULL;
+  if (st == NA64_OK && rows > 0) {
+    buf = malloc((size_t)rows * sizeof *buf);
+    *w = malloc((size_t)rows * sizeof **w);
+    if (!buf || !*w) st = na64_err_set(err, NA64_ENOMEM, "truth file %s: out of memory for %lld rows", path, (long long)rows);
+  }
+  if (st == NA64_OK && rows > 0) { /* HDF5 converts the members by name */
+    t = H5Tcreate(H5T_COMPOUND, sizeof(truth_row));
+    H5Tinsert(t, "triggered", offsetof(truth_row, triggered), H5T_NATIVE_INT32);
+    H5Tinsert(t, "weight", offsetof(truth_row, weight), H5T_NATIVE_DOUBLE);
+    if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
+      st = na64_err_set(err, NA64_EFORMAT, "truth file %s: the table has no 'triggered' and 'weight' columns", path);
+  }
+  for (hssize_t i = 0; st == NA64_OK && i < rows; ++i)
+    if (buf[i].triggered) (*w)[(*n)++] = buf[i].weight;
+  free(buf);
+  if (t >= 0) H5Tclose(t);
+  if (s >= 0) H5Sclose(s);
+  if (d >= 0) H5Dclose(d);
+  if (f >= 0) H5Fclose(f);
+  H5Eset_auto2(H5E_DEFAULT, fn, cd);
+  if (st != NA64_OK) {
+    free(*w);
+    *w = NULL;
+    *n = 0;
+  }
+  return st;
+}
+
+typedef struct file_state {
+  const na64_reco_job *job;
+  na64_geom *geom;
+  na64_reco *reco;
+  int run;
+  double *truth;
+  size_t ntruth;
+  na64_reco_event rows[BATCH];
+  size_t nrows;
+  na64_h5table *out;
+} file_state;
+
+/* Geometry and reconstruction for the run of the event (reloaded when the run changes). */
+static int ensure_run(file_state *s, int run, na64_err *err)
+{
+  if (s->reco && s->run == run) return NA64_OK;
+  na64_reco_free(s->reco);
+  na64_geom_free(s->geom);
+  s->reco = NULL;
+  s->geom = NULL;
+  NA64_CALL(na64_geom_load_path(s->job->db_path, run, &s->geom, err));
+  s->run = run;
+  return na64_reco_new(s->geom, &s->reco, err);
+}
+
+static int flush_rows(file_state *s, na64_err *err)
+{
+  int st = s->nrows ? na64_h5table_append(s->out, s->rows, s->nrows, err) : NA64_OK;
+  s->nrows = 0;
+  return st;
+}
+
+static int one_event(file_state *s, const na64_daq_event *ev, na64_reco_summary *sum, na64_err *err)
+{
+  NA64_CALL(ensure_run(s, (int)ev->header.run, err));
+  na64_reco_event *e = &s->rows[s->nrows];
+  NA64_CALL(na64_reco_process(s->reco, ev, e, err));
+  if (s->truth && e->event < s->ntruth) {
+    e->weight = s->truth[e->event];
+    e->simulated = 1;
+    sum->truth_matched++;
+  }
+  sum->events++;
+  sum->no_track += (e->flags & NA64_RECO_NO_TRACK) != 0;
+  sum->decode_errors += (e->flags & NA64_RECO_DECODE_ERROR) != 0;
+  sum->saturated += (e->flags & NA64_RECO_SATURATED) != 0;
+  if (sum->first_run < 0 || e->run < sum->first_run) sum->first_run = e->run;
+  if (e->run > sum->last_run) sum->last_run = e->run;
+  if (++s->nrows == BATCH) NA64_CALL(flush_rows(s, err));
+  return NA64_OK;
+}
+
+static int loop(file_state *s, na64_daq_reader *rd, na64_reco_summary *sum, na64_err *err)
+{
+  struct stat sb;
+  uint64_t total = stat(s->job->raw_path, &sb) == 0 ? (uint64_t)sb.st_size : 0, n = 0;
+  na64_daq_event ev;
+  int st;
+  while ((st = na64_daq_reader_next_event(rd, &ev, err)) == NA64_OK) {
+    if (ev.header.type != NA64_DAQ_PHYSICS_EVENT) continue;
+    if (s->job->max_events >= 0 && sum->events >= (uint64_t)s->job->max_events) break;
+    NA64_CALL(one_event(s, &ev, sum, err));
+    if (s->job->progress && (++n & 1023u) == 0) {
+      na64_daq_reader_stats rs;
+      na64_daq_reader_get_stats(rd, &rs);
+      s->job->progress(rs.bytes_read, total, s->job->progress_user);
+    }
+  }
+  if (st != NA64_OK && st != NA64_EEOF) return st;
+  if (err) na64_err_clear(err);
+  na64_daq_reader_stats rs;
+  na64_daq_reader_get_stats(rd, &rs);
+  sum->bad_regions = rs.regions;
+  if (s->job->progress) s->job->progress(total, total, s->job->progress_user);
+  return flush_rows(s, err);
+}
+
+int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *err)
+{
+  if (!job || !job->raw_path || !job->out_path || !sum) return na64_err_set(err, NA64_EINVAL, "na64_reco_file: NULL argument");
+  memset(sum, 0, sizeof *sum);
+  sum->first_run = sum->last_run = -1;
+  file_state *s = calloc(1, sizeof *s);
+  if (!s) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  s->job = job;
+  s->run = -1;
+  int st = job->truth_path ? read_truth(job->truth_path, &s->truth, &s->ntruth, err) : NA64_OK;
+  sum->truth_rows = s->ntruth;
+  if (job->truth_path && st == NA64_OK && !s->truth) s->truth = malloc(sizeof *s->truth); /* empty table */
+  na64_daq_reader *rd = NULL;
+  if (st == NA64_OK) st = na64_daq_reader_open(job->raw_path, NULL, &rd, err);
+  int nf = 0;
+  const na64_h5_field *f = na64_reco_event_fields(&nf);
+  if (st == NA64_OK) st = na64_h5table_create(job->out_path, "events", sizeof(na64_reco_event), f, nf, &s->out, err);
+  if (st == NA64_OK) st = na64_h5table_attr(s->out, "raw_file", job->raw_path, err);
+  if (st == NA64_OK && job->truth_path) st = na64_h5table_attr(s->out, "truth_file", job->truth_path, err);
+  if (st == NA64_OK) st = na64_h5table_attr(s->out, "na64_version", na64_version(), err);
+  if (st == NA64_OK) st = loop(s, rd, sum, err);
+  if (s->out) {
+    if (st == NA64_OK) st = na64_h5table_close(s->out, err);
+    else na64_h5table_abort(s->out);
+  }
+  if (rd) na64_daq_reader_close(rd);
+  na64_reco_free(s->reco);
+  na64_geom_free(s->geom);
+  free(s->truth);
+  free(s);
+  return st;
+}

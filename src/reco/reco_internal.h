@@ -1,0 +1,73 @@
+/*
+ * Internals of the event reconstruction (src/reco/reco.c, calo.c, track.c): the na64_reco object
+ * and the per-step functions. Not installed.
+ */
+#ifndef NA64_RECO_INTERNAL_H
+#define NA64_RECO_INTERNAL_H
+
+#include "na64/reco.h"
+
+/* Sampling-ADC pulse model of the fast simulation (src/sim/fast_digi.c, docs/simulation.md):
+ * A (x/2)^2 exp(2 - x), x = (t - t_start)/tau, maximum A at x = 2, tau = 15 ns; an in-time pulse
+ * starts 80 ns into the readout window. Reconstruction inverts exactly this model. */
+#define RECO_TAU 15.0
+#define RECO_T_INTIME 80.0
+#define RECO_T_WINDOW 30.0     /* in-time window: pulse start within +-30 ns of RECO_T_INTIME */
+#define RECO_T_STEP 0.25       /* template grid, ns */
+#define RECO_NT 241             /* 2 x RECO_T_WINDOW / RECO_T_STEP + 1 */
+#define RECO_NS_TAB 32         /* samples tabulated (the simulation writes 32 of 12.5 ns) */
+#define RECO_ADC_MAX 4095
+#define RECO_FRONT 4           /* front samples for a pedestal without calibration */
+
+enum { RK_NONE = 0, RK_ECAL, RK_HCAL, RK_SRD, RK_VETO, RK_COUNTER };
+
+typedef struct reco_plane {
+  int index;        /* in g->planes */
+  int side;         /* 0 upstream of the magnets, 1 downstream, -1 in between (not used) */
+  double sigma;     /* cluster resolution, cm */
+} reco_plane;
+
+typedef struct reco_strip {
+  int32_t plane, wire;
+  double q;
+} reco_strip;
+
+typedef struct reco_cluster {
+  double u, q;      /* best cluster (largest charge) of the plane: position (cm, plane frame), charge */
+  int n;            /* clusters in the plane */
+} reco_cluster;
+
+struct na64_reco {
+  const na64_geom *g;
+  int ecal_det, hcal_det, srd_det, veto_det;
+  double ecal_cx, ecal_cy;          /* ECAL centre (global), the origin of ecal_x, ecal_y */
+  double *frac;                     /* [frac_n^2]: expected fraction of the shower energy in an ECAL cell whose
+                                       centre is (i, j) x frac_step away from the shower centre */
+  int frac_n;
+  double frac_step, cell_x, cell_y;
+  double bl;                        /* sum of the field integrals, T m */
+  double z_mag_in, z_mag_out;
+  double tab[RECO_NT][RECO_NS_TAB]; /* pulse shape for start times on the grid, period 12.5 ns */
+  int nrp;
+  reco_plane *rp;                   /* strip planes */
+  int *plane_slot;                  /* [g->nplanes]: index in rp or -1 */
+  /* per-event scratch */
+  na64_daq_sadc_waveform *wf;
+  size_t wf_cap;
+  na64_daq_apv_hit *apv;
+  size_t apv_cap;
+  reco_strip *strips;
+  size_t strips_cap;
+  reco_cluster *clusters;           /* [nrp] */
+  double *ecal_cell;                /* [ncells of ECAL]: both sections summed, GeV */
+  char msg[NA64_ERR_MSG_LEN];
+};
+
+int reco_calo_setup(na64_reco *r, na64_err *err);
+int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err);
+int reco_track_setup(na64_reco *r, na64_err *err);
+int reco_track_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err);
+/* Grow *buf to at least n elements of size sz. */
+int reco_reserve(void **buf, size_t *cap, size_t n, size_t sz, na64_err *err);
+
+#endif
