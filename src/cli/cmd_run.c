@@ -118,7 +118,10 @@ int cmd_run(int argc, char **argv)
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   const char *card = cmd.npos > 0 ? cmd.pos[0] : "configs/invisible_default.yaml";
-  if (cmd.npos == 0 && access(card, R_OK) != 0) card = NULL; /* installed: built-in defaults */
+  if (cmd.npos == 0 && access(card, R_OK) != 0) {
+    card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
+    fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
+  }
   na64_err err = {0};
   na64_material ecal;
   if (na64_material_get("ECAL", &ecal, &err)) return cli_fail("run", &err);
