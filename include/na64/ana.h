@@ -16,6 +16,9 @@
 
 #include "na64/core.h"
 #include "na64/physics.h"
+#include "na64/io.h"
+#include "na64/reco.h"
+#include "na64/sim.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -262,6 +265,204 @@ NA64_API int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na6
  * lines of key numbers for the caller to print. */
 NA64_API int na64_sens_report_write(const na64_sens_options *base, const char *dir, char *summary, size_t summary_len,
                            na64_err *err);
+
+
+/* ===================================================================================== */
+/* ========= invisible-mode selection, cut flow, efficiency, background (src/ana/select*.c) === */
+/* ===================================================================================== */
+/* The NA64 invisible-mode selection (docs/selection.md lists every cut, its default and its
+ * source) applied to reconstructed events (na64_reco_event of na64/reco.h), the cut flow with
+ * exact weighted sums, the signal efficiency from simulated signal, the background in the signal
+ * box from simulated background samples scaled to the EOT, and the sideband extrapolation. */
+
+/* ---- exact, order-independent summation of doubles ----
+ * A fixed-point "long accumulator" (U. Kulisch, Computer Arithmetic and Validity, de Gruyter 2008;
+ * R.M. Neal, arXiv:1505.05571 "superaccumulator"): every addend with 2^-267 <= |x| < 2^319 (or 0)
+ * is added EXACTLY to 32-bit limbs held in int64, so the sum is independent of the order of the
+ * additions and of how partial sums are merged (threads); the result is rounded to double once,
+ * at the end. Addends outside the range, NaN or inf make the sum NaN (flag `bad`). */
+#define NA64_XSUM_LIMBS 20
+typedef struct na64_xsum {
+  int64_t limb[NA64_XSUM_LIMBS]; /* limb i holds multiples of 2^(32 i - 320) */
+  uint32_t pending;              /* additions since the last carry propagation */
+  int bad;                       /* a NaN, inf or out-of-range addend was seen */
+} na64_xsum;
+NA64_API void na64_xsum_init(na64_xsum *s);
+NA64_API void na64_xsum_add(na64_xsum *s, double x);
+/* s += t (t unchanged). */
+NA64_API void na64_xsum_merge(na64_xsum *s, const na64_xsum *t);
+/* The sum (rounded to double; NaN if bad). */
+NA64_API double na64_xsum_value(const na64_xsum *s);
+
+/* ---- the cuts ---- */
+typedef enum na64_cut {
+  NA64_CUT_MOMENTUM = 0,  /* p_min <= momentum <= p_max */
+  NA64_CUT_ANGLE,         /* theta <= theta_max */
+  NA64_CUT_SINGLE_TRACK,  /* exactly one track upstream and at most max_tracks_down downstream */
+  NA64_CUT_SRD,           /* srd_min <= srd_energy <= srd_max, every module >= srd_module_min, |srd_time| <= srd_time_window */
+  NA64_CUT_SHAPE,         /* ecal_shape_chi2 <= shape_chi2_max */
+  NA64_CUT_PRESHOWER,     /* preshower_energy >= preshower_min */
+  NA64_CUT_VETO,          /* veto_energy < veto_max */
+  NA64_CUT_BOX,           /* signal box: ecal_energy < ecal_max and hcal_energy < hcal_max */
+  NA64_NCUTS
+} na64_cut;
+/* "momentum", "angle", "single_track", "srd", "shower_shape", "preshower", "veto", "signal_box". */
+NA64_API const char *na64_cut_name(int cut);
+
+typedef struct na64_select_config {
+  double p_min, p_max;        /* incoming momentum window, GeV */
+  double theta_max;           /* rad */
+  int max_tracks_down;        /* downstream track candidates allowed (>= 1) */
+  double srd_min, srd_max;    /* SRD sum window, GeV */
+  double srd_module_min;      /* every SRD module above it (each module saw SR), GeV */
+  double srd_time_window;     /* |t_SRD| <= it, ns */
+  double shape_chi2_max;      /* EM shower-shape chi2/ndf */
+  double preshower_min;       /* GeV */
+  double veto_max;            /* GeV */
+  double ecal_max, hcal_max;  /* signal box, GeV */
+  double hcal_sideband_max;   /* sideband E_HCAL in [hcal_max, hcal_sideband_max), GeV */
+  int enabled[NA64_NCUTS];    /* 1: applied (all by default) */
+} na64_select_config;
+/* Defaults for the 100 GeV invisible setup (each value's source: docs/selection.md). */
+NA64_API void na64_select_config_default(na64_select_config *c);
+NA64_API int na64_select_config_check(const na64_select_config *c, na64_err *err);
+/* Override the defaults in c with the `selection:` section of a run card (absent: unchanged).
+ * Unknown keys, wrong types and values out of range fail with "file:line:col: reason". The other
+ * sections of the card are not read here. */
+NA64_API int na64_select_config_load(const char *path, na64_select_config *c, na64_err *err);
+NA64_API int na64_select_config_parse(const char *text, size_t len, const char *name, na64_select_config *c,
+                                      na64_err *err);
+/* The section read from an already parsed card. */
+NA64_API int na64_select_config_read(const na64_card *card, na64_select_config *c, na64_err *err);
+
+/* Bit i set: the event passes cut i (disabled cuts always pass). A NaN quantity fails its cut. */
+NA64_API unsigned na64_select_event(const na64_select_config *c, const na64_reco_event *ev);
+/* 1 if every enabled cut passes. */
+NA64_API int na64_select_pass(const na64_select_config *c, const na64_reco_event *ev);
+
+/* The cut flow: events and weighted sums (exact, na64_xsum): row 0 "generated" (every simulated
+ * beam particle, triggered or not; for data the same as row 1), row 1 "triggered" (the rows of the
+ * events table), row i + 2 after cuts 0..i in the order of na64_cut. Accumulators of several
+ * threads are merged exactly. */
+#define NA64_CUTFLOW_ROWS (NA64_NCUTS + 2)
+typedef struct na64_cutflow {
+  uint64_t events[NA64_CUTFLOW_ROWS];
+  na64_xsum weighted[NA64_CUTFLOW_ROWS];
+  na64_xsum weighted2[NA64_CUTFLOW_ROWS]; /* sums of weight^2 (errors) */
+} na64_cutflow;
+NA64_API void na64_cutflow_init(na64_cutflow *f);
+/* Fill with one row of the events table; returns 1 if it passed every cut. */
+NA64_API int na64_cutflow_fill(na64_cutflow *f, const na64_select_config *c, const na64_reco_event *ev);
+/* Count a simulated event that did not trigger (row 0 only). */
+NA64_API void na64_cutflow_fill_untriggered(na64_cutflow *f, double weight);
+NA64_API void na64_cutflow_merge(na64_cutflow *f, const na64_cutflow *g);
+/* Label of row i ("generated", "triggered", then na64_cut_name(i - 2)). */
+NA64_API const char *na64_cutflow_label(int i);
+/* CSV: cut,events,weighted,weighted_error; JSON: {"cut_flow": [{cut, events, weighted, weighted_error}]}
+ * (both through na64_outfile). */
+NA64_API int na64_cutflow_write_csv(const na64_cutflow *f, const char *path, na64_err *err);
+NA64_API int na64_cutflow_write_json(const na64_cutflow *f, const char *path, na64_err *err);
+
+/* ---- efficiency and background ---- */
+typedef struct na64_select_result {
+  double eot;                  /* simulated EOT the sample stands for */
+  /* signal (events with an A' emitted): efficiency = sum w (passed) / sum w (all), binomial error
+   * of weighted events (T. Ullrich, Z. Xu, physics/0701199, eq. for weighted samples) */
+  double signal_weight, signal_pass_weight;
+  double efficiency, efficiency_error;
+  uint64_t signal_events, signal_pass;
+  /* background (events without an A'): sum of weights in the box per EOT, with its Poisson error;
+   * with no event in the box the 90% CL upper bound 2.303 / EOT (weight 1) is reported */
+  uint64_t background_pass;
+  double background_weight, background_weight_error; /* events in the box, sample units */
+  double background_per_eot, background_per_eot_error;
+  double background_per_eot_upper;   /* 90% CL upper bound per EOT */
+  /* sideband: events passing every cut but the box, E_ECAL < ecal_max, hcal_max <= E_HCAL <
+   * hcal_sideband_max; exponential fitted to their E_HCAL (maximum likelihood, truncated) and
+   * extrapolated into E_HCAL < hcal_max (docs/selection.md) */
+  uint64_t sideband_events;
+  double sideband_weight;
+  double sideband_slope;             /* GeV, fitted exponential scale (NaN: < 2 events) */
+  double sideband_extrapolated, sideband_extrapolated_error; /* events in the box, sample units */
+  double sideband_per_eot, sideband_per_eot_error;
+} na64_select_result;
+
+/* Accumulates the cut flows (all, signal, background) and the sideband of a sample. */
+typedef struct na64_select_accum {
+  na64_cutflow all, signal, background;
+  uint64_t sideband_n;
+  na64_xsum sideband_w, sideband_we, sideband_w2; /* sum w, sum w E_HCAL, sum w^2 */
+} na64_select_accum;
+NA64_API void na64_select_accum_init(na64_select_accum *a);
+/* is_signal: the event carries an A' (simulation truth). */
+NA64_API void na64_select_accum_fill(na64_select_accum *a, const na64_select_config *c, const na64_reco_event *ev,
+                                     int is_signal);
+NA64_API void na64_select_accum_fill_untriggered(na64_select_accum *a, double weight, int is_signal);
+NA64_API void na64_select_accum_merge(na64_select_accum *a, const na64_select_accum *b);
+/* Efficiency, background and sideband of an accumulated sample of `eot` electrons on target. */
+NA64_API int na64_select_result_compute(const na64_select_config *c, const na64_select_accum *a, double eot,
+                                        na64_select_result *r, na64_err *err);
+/* JSON {"cut_flow": [...], "efficiency": {value, error}, "background": {value, error, ...}} and
+ * CSVs through na64_outfile. */
+NA64_API int na64_select_write_json(const na64_select_accum *a, const na64_select_result *r, double eot_quoted,
+                                    const char *path, na64_err *err);
+NA64_API int na64_select_write_background_csv(const na64_select_result *r, double eot_quoted, const char *path,
+                                              na64_err *err);
+
+
+/* ---- the stand-in for reconstruction (src/ana/reco_from_sim.c) ----
+ * STAND-IN, to be replaced by the real reconstruction (src/reco: raw DATE -> na64_reco_event) when
+ * it lands: fills a row of the events table from the simulation's truth of a TRIGGERED event
+ * (ev->has_cells = 1): momentum = beam particle energy at the ECAL (no spectrometer resolution),
+ * theta from the slopes at the first counter, one track up- and downstream per beam particle (plus
+ * one per pile-up particle), SRD/ECAL/pre-shower/HCAL/veto = the detector-level (calibrated)
+ * energies of the simulation, SRD time 0 (in time), shower centre = truth impact point,
+ * ecal_shape_chi2 from the cell energies (docs/selection.md), weight = truth weight. */
+NA64_API int na64_reco_event_from_sim_truth(const na64_sim *sim, const na64_sim_event *ev, na64_reco_event *out,
+                                            na64_err *err);
+/* The stand-in's shower-shape statistic: fraction of the ECAL energy outside the 3 x 3 cells
+ * around the most energetic cell (NaN without energy). */
+NA64_API double na64_reco_ecal_outer_fraction(const na64_sim *sim, const na64_sim_event *ev);
+
+
+/* ---- the main job of `na64 run` (src/ana/job*.c; docs/selection.md) ----
+ * simulation of the card -> rows of the events table (today through the stand-in
+ * na64_reco_event_from_sim_truth) -> selection and cut flow -> signal efficiency per A' mass and
+ * background -> limit (na64_sens_*) -> report files. */
+typedef struct na64_job_config {
+  double eot;            /* EOT the background and the limit are quoted for (default 2.84e11, PRL 123 (2019) 121801) */
+  long events;           /* beam particles of the main sample (signal + background) (default 1000000) */
+  long signal_events;    /* beam particles per mass of the efficiency scan (default 20000) */
+  long seed;             /* run seed (default 1) */
+  long threads;          /* simulation threads; results do not depend on it (default 2) */
+  char masses[256];      /* efficiency scan, MeV, comma list (default "1,16.7,100,500") */
+} na64_job_config;
+NA64_API void na64_job_config_default(na64_job_config *c);
+/* The `analysis:` section of a run card (keys: eot, events, signal_events, seed, threads, masses_MeV). */
+NA64_API int na64_job_config_read(const na64_card *card, na64_job_config *c, na64_err *err);
+
+typedef struct na64_job_result {
+  na64_select_config select;
+  na64_select_accum accum;          /* main sample */
+  na64_select_result result;        /* main sample: efficiency at the card's mass, background */
+  int nmass;
+  double *mass_MeV, *efficiency, *efficiency_error; /* [nmass] efficiency scan */
+  double eot_quoted;
+  double limit_background, limit_background_error; /* events at eot_quoted used in the limit */
+  const char *limit_background_source; /* "simulated_box", "sideband_extrapolation" or "none" */
+  double limit_efficiency;          /* efficiency used in the limit */
+  na64_sens_options limit_options;
+  na64_sens_curve limit;
+} na64_job_result;
+/* Run the job of card `card_path` (NULL: built-in defaults); eot_override > 0 replaces the
+ * card's EOT. Writes nothing; progress may be NULL. */
+NA64_API int na64_job_run(const char *card_path, double eot_override, na64_job_result *res,
+                          void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err);
+NA64_API void na64_job_result_release(na64_job_result *res);
+/* The report files of a job in directory dir (must exist): cutflow.csv, selection.json,
+ * efficiency.csv (mass_MeV,efficiency,error), background.csv, limit.csv (mass_MeV,epsilon),
+ * limit.{png,svg}, limit_hepdata.yaml, index.html (self-contained, the plot embedded). */
+NA64_API int na64_job_write_report(const na64_job_result *res, const char *card_path, const char *dir, na64_err *err);
 
 #ifdef __cplusplus
 }

@@ -119,7 +119,10 @@ NA64_API const na64_card_node *na64_card_root(const na64_card *card);
  * (string) or, for NA64_CARD_MAP, is unused (the sub-schema `sub` with `nsub` entries is read).
  * Numbers must lie in [min, max] (min > max: no range). seen (may be NULL) is set to 1 when the
  * key is present. */
-typedef enum { NA64_CARD_DOUBLE = 0, NA64_CARD_INT, NA64_CARD_BOOL, NA64_CARD_STRING, NA64_CARD_MAP } na64_card_type;
+/* NA64_CARD_SECTION: a mapping read by another module's reader (e.g. `selection:`, read by src/ana
+ * through na64_card_get); accepted here when it is a mapping, its contents not looked at. */
+typedef enum { NA64_CARD_DOUBLE = 0, NA64_CARD_INT, NA64_CARD_BOOL, NA64_CARD_STRING, NA64_CARD_MAP,
+               NA64_CARD_SECTION } na64_card_type;
 typedef struct na64_card_key {
   const char *name;
   na64_card_type type;
@@ -137,6 +140,8 @@ typedef struct na64_card_key {
  * missing required key (then the position is that of the mapping). */
 NA64_API int na64_card_read(const na64_card *card, const na64_card_node *map, const na64_card_key *keys, int nkeys,
                             na64_err *err);
+/* The value of `key` in mapping `map` (NULL: the root), or NULL if absent or map is not a mapping. */
+NA64_API const na64_card_node *na64_card_get(const na64_card *card, const na64_card_node *map, const char *key);
 
 
 /* ================================ HDF5 tables — owner: sim ================================ */

@@ -1,13 +1,16 @@
 /*
- * `na64 run`: the main job on the built-in default setup (invisible mode, 100 GeV e- on the Pb/Sc
- * ECAL). It prints a physics summary and writes it to the report directory; later stages (limits,
- * simulation, reconstruction) add their sections here.
+ * `na64 run [CARD]`: the main job (issue 11). With the run card (default
+ * configs/invisible_default.yaml) it simulates, selects, measures the signal efficiency and the
+ * background and computes the limit (na64_job_run, src/ana/job.c), then writes the report
+ * (na64_job_write_report), the physics summary of the benchmark masses and the sensitivity report.
  */
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "na64/ana.h"
@@ -44,6 +47,45 @@ static int summary_row(double m, double eps, double E0, const na64_material *eca
   return NA64_OK;
 }
 
+static void job_progress(const char *stage, double frac, void *user)
+{
+  (void)user;
+  fprintf(stderr, "na64 run: %s %.0f%%\n", stage, 100 * frac);
+}
+
+/* The selection job of the card and its report files; prints the key numbers. */
+static int run_job(const char *card, double eot, const char *report)
+{
+  na64_err err = {0};
+  na64_job_result *res = calloc(1, sizeof *res);
+  if (!res) return CLI_EXIT_FAIL;
+  int st = na64_job_run(card, eot, res, job_progress, NULL, &err);
+  if (st == NA64_OK) st = na64_job_write_report(res, card, report, &err);
+  if (st == NA64_OK) {
+    const na64_select_result *r = &res->result;
+    printf("\nselection (card %s, %.3g EOT simulated, quoted for %.3g EOT):\n", card ? card : "(defaults)", r->eot,
+           res->eot_quoted);
+    printf("  cut flow (all events):\n");
+    for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i)
+      printf("    %-14s %10llu  weighted %.6g\n", na64_cutflow_label(i), (unsigned long long)res->accum.all.events[i],
+             na64_xsum_value(&res->accum.all.weighted[i]));
+    for (int i = 0; i < res->nmass; ++i)
+      printf("  signal efficiency at %g MeV: %.4f +- %.4f\n", res->mass_MeV[i], res->efficiency[i],
+             res->efficiency_error[i]);
+    printf("  background in the box: %llu events of the sample, %.3g +- %.3g per EOT (90%% CL upper %.3g);\n"
+           "  sideband extrapolation (%llu events): %.3g +- %.3g per EOT\n",
+           (unsigned long long)r->background_pass, r->background_per_eot, r->background_per_eot_error,
+           r->background_per_eot_upper, (unsigned long long)r->sideband_events, r->sideband_per_eot,
+           r->sideband_per_eot_error);
+    printf("  limit: efficiency %.4f, background %.3g +- %.3g events (%s), 0 observed, %.3g EOT\n",
+           res->limit_efficiency, res->limit_background, res->limit_background_error, res->limit_background_source,
+           res->eot_quoted);
+  }
+  na64_job_result_release(res);
+  free(res);
+  return st == NA64_OK ? CLI_EXIT_OK : cli_fail("run", &err);
+}
+
 static int make_dir(const char *path)
 {
   if (mkdir(path, 0775) == 0 || errno == EEXIST) return 0;
@@ -55,19 +97,31 @@ int cmd_run(int argc, char **argv)
   const char *report = "report";
   double eps = 1e-4, energy = 100.0, efficiency = 1.0;
   int fmt = FMT_TABLE;
+  double eot = 0.0;
   cli_opt opts[] = {
+      {"--eot", OPT_DOUBLE, &eot, 1.0, 1e20, 0, NULL, 0, "quote background and limit for N EOT (default: the card's analysis.eot)", 0},
       {"--report-dir", OPT_STRING, &report, 1.0, 0.0, 0, NULL, 0, "directory for the report files (default report)", 0},
       {"--eps", OPT_DOUBLE, &eps, 1.0, 0.0, 0, NULL, 0, "epsilon for the summary (default 1e-4)", 0},
       {"--energy", OPT_DOUBLE, &energy, 1.0, 0.0, 0, NULL, 0, "beam energy, GeV (default 100)", 0},
       {"--efficiency", OPT_DOUBLE, &efficiency, 0, 1, 1, NULL, 0, "signal efficiency of the sensitivity report (default 1)", 0},
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
   };
-  int st = cli_parse("run", "Run the main job on the default setup (invisible mode, e- beam on the Pb/Sc ECAL):\n"
-                     "physics summary for the benchmark masses 1, 10, 16.7, 100 MeV (summary.csv, summary.txt)\n"
-                     "and the sensitivity report: expected 90% CL limits for 1e9..1e13 EOT at 100 and 30 GeV,\n"
-                     "the dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.",
-                     argc, argv, opts, (int)(sizeof opts / sizeof opts[0]));
+  cli_cmd cmd = {.name = "run", .args = "[CARD]",
+                 .synopsis = "The main job: simulate the run card CARD (default configs/invisible_default.yaml), select\n"
+                             "(cut flow), measure the signal efficiency per A' mass and the background, and compute the\n"
+                             "90% CL limit for the card's EOT (or --eot N); report: index.html, cutflow.csv, selection.json,\n"
+                             "efficiency.csv, background.csv, limit.{csv,png,svg}, limit_hepdata.yaml. Also the physics\n"
+                             "summary for the benchmark masses 1, 10, 16.7, 100 MeV (summary.csv, summary.txt) and the\n"
+                             "sensitivity report: expected 90% CL limits for 1e9..1e13 EOT at 100 and 30 GeV, the\n"
+                             "dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.",
+                 .opts = opts, .nopts = CLI_NOPTS(opts), .pos_min = 0, .pos_max = 1};
+  int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
+  const char *card = cmd.npos > 0 ? cmd.pos[0] : "configs/invisible_default.yaml";
+  if (cmd.npos == 0 && access(card, R_OK) != 0) {
+    card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
+    fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
+  }
   na64_err err = {0};
   na64_material ecal;
   if (na64_material_get("ECAL", &ecal, &err)) return cli_fail("run", &err);
@@ -114,7 +168,11 @@ int cmd_run(int argc, char **argv)
   char summary[2048];
   if (na64_sens_report_write(&so, report, summary, sizeof summary, &err)) return cli_fail("run", &err);
   fputs(summary, stdout);
-  printf("\nreport written to %s/: summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
+  st = run_job(card, eot, report);
+  if (st != CLI_EXIT_OK) return st;
+  printf("\nreport written to %s/: index.html, cutflow.csv, selection.json, efficiency.csv, background.csv,\n"
+         "limit.{csv,png,svg}, limit_hepdata.yaml;\n"
+         "summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
          "dark_matter_y_100GeV.*, visible_100GeV.*; one CSV and one HEPData YAML per curve\n", report);
   return CLI_EXIT_OK;
 }

@@ -398,9 +398,9 @@ int na64_card_read(const na64_card *card, const na64_card_node *map, const na64_
       return at(card, map->key_line[i], map->key_col[i], err, "unknown key '%s' (known here: %s)", map->keys[i], known);
     }
     const na64_card_node *v = map->child[i];
-    if (k->type == NA64_CARD_MAP) {
+    if (k->type == NA64_CARD_MAP || k->type == NA64_CARD_SECTION) {
       if (v->kind != NODE_MAP) return at(card, v->line, v->col, err, "key '%s' needs a mapping of settings", k->name);
-      NA64_CALL(na64_card_read(card, v, k->sub, k->nsub, err));
+      if (k->type == NA64_CARD_MAP) NA64_CALL(na64_card_read(card, v, k->sub, k->nsub, err));
     } else {
       NA64_CALL(read_scalar(card, v, k, err));
     }
@@ -413,4 +413,14 @@ int na64_card_read(const na64_card *card, const na64_card_node *map, const na64_
     if (!found) return at(card, map->line, map->col, err, "missing required key '%s'", keys[j].name);
   }
   return NA64_OK;
+}
+
+const na64_card_node *na64_card_get(const na64_card *card, const na64_card_node *map, const char *key)
+{
+  if (!card || !key) return NULL;
+  if (!map) map = card->root;
+  if (!map || map->kind != NODE_MAP) return NULL;
+  for (int i = 0; i < map->n; ++i)
+    if (strcmp(map->keys[i], key) == 0) return map->child[i];
+  return NULL;
 }

@@ -138,6 +138,9 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
       {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 0, aprime, 3, NULL},
       {"detector", NA64_CARD_MAP, NULL, 0, 1, 0, 0, detector, 7, NULL},
       {"trigger", NA64_CARD_MAP, NULL, 0, 1, 0, 0, trigger, 3, NULL},
+      /* read by the selection and the job of `na64 run` (na64_select_config_read, na64_job_config_read; src/ana) */
+      {"selection", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
+      {"analysis", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
   };
   int st = na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err);
   if (st) return st;

@@ -1,0 +1,241 @@
+/*
+ * The main job of `na64 run` (issue 11): simulation -> events-table rows -> selection -> efficiency
+ * and background -> limit. The rows come from one function, events_from_sim below; today it calls
+ * the STAND-IN na64_reco_event_from_sim_truth (src/ana/reco_from_sim.c). When the reconstruction of
+ * raw DATE events lands (src/reco), the integrator replaces that call by digitisation + reconstruction
+ * of the event; nothing else here changes.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/ana.h"
+
+#define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
+
+void na64_job_config_default(na64_job_config *c)
+{
+  memset(c, 0, sizeof *c);
+  c->eot = 2.84e11; /* 2016-2018 invisible data set, NA64 PRL 123 (2019) 121801 */
+  c->events = 1000000;
+  c->signal_events = 20000;
+  c->seed = 1;
+  c->threads = 2;
+  snprintf(c->masses, sizeof c->masses, "1,16.7,100,500");
+}
+
+int na64_job_config_read(const na64_card *card, na64_job_config *c, na64_err *err)
+{
+  const na64_card_node *sec = na64_card_get(card, NULL, "analysis");
+  if (!sec) return NA64_OK;
+  const na64_card_key keys[] = {
+      KEY("eot", NA64_CARD_DOUBLE, &c->eot, 1, 1e20),
+      KEY("events", NA64_CARD_INT, &c->events, 1, 1e12),
+      KEY("signal_events", NA64_CARD_INT, &c->signal_events, 1, 1e12),
+      KEY("seed", NA64_CARD_INT, &c->seed, 0, 9e15),
+      KEY("threads", NA64_CARD_INT, &c->threads, 1, 64),
+      {"masses_MeV", NA64_CARD_STRING, c->masses, sizeof c->masses, 1, 0, 0, NULL, 0, NULL},
+  };
+  return na64_card_read(card, sec, keys, (int)(sizeof keys / sizeof keys[0]), err);
+}
+
+/* ---- the event source ---- */
+
+typedef struct sink_ctx {
+  const na64_sim *sim;
+  const na64_select_config *sel;
+  na64_select_accum *acc;
+  int signal_only; /* efficiency scan: only the A' events are accumulated */
+} sink_ctx;
+
+/* The one place where rows of the events table are produced from simulated events. */
+static int events_from_sim(const na64_sim *sim, const na64_sim_event *ev, na64_reco_event *row, na64_err *err)
+{
+  return na64_reco_event_from_sim_truth(sim, ev, row, err); /* STAND-IN: replace by the reconstruction */
+}
+
+static int sink(const na64_sim_event *ev, void *user, na64_err *err)
+{
+  sink_ctx *c = user;
+  int is_signal = ev->truth.process == NA64_SIM_PROC_APRIME;
+  if (c->signal_only && !is_signal) return NA64_OK;
+  na64_reco_event row;
+  NA64_CALL(events_from_sim(c->sim, ev, &row, err));
+  na64_select_accum_fill(c->acc, c->sel, &row, is_signal);
+  return NA64_OK;
+}
+
+/* Untriggered events never reach the sink: they enter row 0 of the cut flows from the run summary
+ * (A' events carry weight 1/B, the others (1 - P)/(1 - B P), src/sim/fast_aprime.c). */
+static void add_untriggered(na64_select_accum *a, const na64_sim *sim, const na64_sim_summary *sum,
+                            uint64_t sig_trig, uint64_t bkg_trig, int signal_only)
+{
+  const na64_sim_config *cfg = na64_sim_get_config(sim);
+  double P = na64_sim_aprime_probability(sim), B = cfg->aprime_enabled ? cfg->aprime_bias : 1.0;
+  double w_sig = 1.0 / B, w_bkg = P > 0 ? (1.0 - P) / (1.0 - B * P) : 1.0;
+  uint64_t nsig = sum->aprime_emitted, nbkg = sum->generated - sum->aprime_emitted;
+  for (uint64_t i = sig_trig; i < nsig; ++i) na64_select_accum_fill_untriggered(a, w_sig, 1);
+  if (!signal_only)
+    for (uint64_t i = bkg_trig; i < nbkg; ++i) na64_select_accum_fill_untriggered(a, w_bkg, 0);
+}
+
+/* Simulate n events of cfg and accumulate their rows into acc. */
+static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel, uint64_t seed, uint64_t n, int threads,
+                      int signal_only, na64_select_accum *acc, na64_sim **sim_out, na64_err *err)
+{
+  na64_sim *sim = NULL;
+  NA64_CALL(na64_sim_new(cfg, &sim, err));
+  sink_ctx ctx = {sim, sel, acc, signal_only};
+  na64_sim_run_opts o = {seed, n, threads, 0, sink, &ctx, NULL, NULL};
+  na64_sim_summary sum;
+  int st = na64_sim_run(sim, &o, &sum, err);
+  if (st == NA64_OK)
+    add_untriggered(acc, sim, &sum, acc->signal.events[1], acc->background.events[1], signal_only);
+  if (st == NA64_OK && sim_out) *sim_out = sim;
+  else na64_sim_free(sim);
+  return st;
+}
+
+/* Efficiency of signal at mass m (GeV): the card with that mass and a bias that makes about 30%
+ * of the events emit an A' (B P = 0.3 < 0.5, the simulation's limit). */
+static int efficiency_at(const na64_sim_config *base, const na64_select_config *sel, const na64_job_config *jc,
+                         double m, double *eff, double *err_eff, na64_err *err)
+{
+  na64_sim_config cfg = *base;
+  cfg.aprime_enabled = 1;
+  cfg.aprime_mass = m;
+  cfg.aprime_bias = 1.0;
+  na64_sim *probe = NULL;
+  NA64_CALL(na64_sim_new(&cfg, &probe, err));
+  double P = na64_sim_aprime_probability(probe);
+  na64_sim_free(probe);
+  if (!(P > 0)) return na64_err_set(err, NA64_EPHYS, "efficiency at %g MeV: no A' emission in the simulation", m * 1e3);
+  cfg.aprime_bias = 0.3 / P;
+  na64_select_accum *acc = malloc(sizeof *acc);
+  if (!acc) return na64_err_set(err, NA64_ENOMEM, "efficiency scan: out of memory");
+  na64_select_accum_init(acc);
+  int st = run_sample(&cfg, sel, (uint64_t)jc->seed + 1000003u, (uint64_t)jc->signal_events, (int)jc->threads, 1, acc,
+                      NULL, err);
+  na64_select_result r;
+  if (st == NA64_OK) st = na64_select_result_compute(sel, acc, (double)jc->signal_events, &r, err);
+  if (st == NA64_OK) {
+    *eff = r.efficiency;
+    *err_eff = r.efficiency_error;
+  }
+  free(acc);
+  if (st) na64_err_prefix(err, "efficiency at %g MeV: ", m * 1e3);
+  return st;
+}
+
+static int load_configs(const char *card_path, na64_sim_config *sc, na64_select_config *sel, na64_job_config *jc,
+                        na64_err *err)
+{
+  na64_sim_config_default(sc);
+  na64_select_config_default(sel);
+  na64_job_config_default(jc);
+  if (!card_path) return NA64_OK;
+  NA64_CALL(na64_sim_config_load(card_path, sc, err));
+  na64_card *card = NULL;
+  NA64_CALL(na64_card_load(card_path, &card, err));
+  int st = na64_select_config_read(card, sel, err);
+  if (st == NA64_OK) st = na64_job_config_read(card, jc, err);
+  if (st == NA64_EINVAL) na64_err_prefix(err, "%s: ", card_path);
+  na64_card_free(card);
+  return st;
+}
+
+/* The background of the limit: the simulated box if it holds events, else the sideband
+ * extrapolation, else none (the sample is then blind below 2.3 / EOT_sim: docs/selection.md). */
+static void choose_background(na64_job_result *res)
+{
+  const na64_select_result *r = &res->result;
+  double q = res->eot_quoted;
+  if (r->background_pass > 0) {
+    res->limit_background = r->background_per_eot * q;
+    res->limit_background_error = r->background_per_eot_error * q;
+    res->limit_background_source = "simulated_box";
+  } else if (isfinite(r->sideband_per_eot) && r->sideband_per_eot > 0) {
+    res->limit_background = r->sideband_per_eot * q;
+    res->limit_background_error = r->sideband_per_eot_error * q;
+    res->limit_background_source = "sideband_extrapolation";
+  } else {
+    res->limit_background = res->limit_background_error = 0.0;
+    res->limit_background_source = "none";
+  }
+}
+
+static int compute_limit(na64_job_result *res, const na64_sim_config *sc, na64_err *err)
+{
+  na64_sens_options *o = &res->limit_options;
+  na64_sens_options_default(o);
+  o->energy = sc->beam_energy;
+  o->eot = res->eot_quoted;
+  o->efficiency = res->limit_efficiency;
+  o->background = res->limit_background;
+  o->background_error = res->limit_background_error;
+  o->ecal_max = res->select.ecal_max;
+  o->observed = 0; /* NA64 observed no event in the box (PRL 123 (2019) 121801) */
+  NA64_CALL(na64_sens_masses_parse(NULL, NA64_SENS_INVISIBLE, &res->limit.masses, &res->limit.n, err));
+  return na64_sens_curve_compute(o, &res->limit, NULL, NULL, err);
+}
+
+static int efficiency_scan(na64_job_result *res, const na64_sim_config *sc, const na64_job_config *jc, na64_err *err,
+                           void (*progress)(const char *, double, void *), void *user)
+{
+  double *m = NULL;
+  int n = 0;
+  NA64_CALL(na64_sens_masses_parse(jc->masses, NA64_SENS_INVISIBLE, &m, &n, err));
+  res->nmass = n;
+  res->mass_MeV = m;
+  res->efficiency = calloc((size_t)n, sizeof(double));
+  res->efficiency_error = calloc((size_t)n, sizeof(double));
+  if (!res->efficiency || !res->efficiency_error) return na64_err_set(err, NA64_ENOMEM, "efficiency scan: out of memory");
+  for (int i = 0; i < n; ++i) {
+    if (progress) progress("efficiency", (double)i / n, user);
+    double mass = m[i];
+    m[i] = mass * 1e3;
+    NA64_CALL(efficiency_at(sc, &res->select, jc, mass, &res->efficiency[i], &res->efficiency_error[i], err));
+  }
+  return NA64_OK;
+}
+
+int na64_job_run(const char *card_path, double eot_override, na64_job_result *res,
+                 void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
+{
+  if (!res) return na64_err_set(err, NA64_EINVAL, "na64_job_run: NULL result");
+  memset(res, 0, sizeof *res);
+  na64_sim_config sc;
+  na64_job_config jc;
+  NA64_CALL(load_configs(card_path, &sc, &res->select, &jc, err));
+  res->eot_quoted = eot_override > 0 ? eot_override : jc.eot;
+  na64_select_accum_init(&res->accum);
+  if (progress) progress("simulation + selection", 0.0, user);
+  NA64_CALL(run_sample(&sc, &res->select, (uint64_t)jc.seed, (uint64_t)jc.events, (int)jc.threads, 0, &res->accum,
+                       NULL, err));
+  NA64_CALL(na64_select_result_compute(&res->select, &res->accum, (double)jc.events, &res->result, err));
+  NA64_CALL(efficiency_scan(res, &sc, &jc, err, progress, user));
+  /* the limit's efficiency: the scan's value nearest to the card's A' mass (the main sample has
+   * few A' events when its bias is small) */
+  int best = 0;
+  for (int i = 1; i < res->nmass; ++i)
+    if (fabs(log(res->mass_MeV[i] / (sc.aprime_mass * 1e3))) < fabs(log(res->mass_MeV[best] / (sc.aprime_mass * 1e3))))
+      best = i;
+  res->limit_efficiency = res->efficiency[best];
+  if (!(res->limit_efficiency > 0))
+    return na64_err_set(err, NA64_EPHYS, "signal efficiency at %g MeV is %g: no limit", res->mass_MeV[best],
+                        res->limit_efficiency);
+  choose_background(res);
+  if (progress) progress("limit", 0.0, user);
+  return compute_limit(res, &sc, err);
+}
+
+void na64_job_result_release(na64_job_result *res)
+{
+  if (!res) return;
+  free(res->mass_MeV);
+  free(res->efficiency);
+  free(res->efficiency_error);
+  na64_sens_curve_release(&res->limit);
+  res->mass_MeV = res->efficiency = res->efficiency_error = NULL;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env python3
+"""Read back the report of the selection job (na64_job_write_report) with python3's json, csv and
+PyYAML (HEPData) and check its structure and invariants; exit 1 with a message on the first failure.
+Usage: check_select_report.py DIR"""
+import csv, json, math, os, sys
+
+import yaml
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    sys.exit(1)
+
+
+d = sys.argv[1]
+sel = json.load(open(os.path.join(d, "selection.json")))
+for key in ("cut_flow", "efficiency", "background"):
+    if key not in sel:
+        fail("selection.json lacks " + key)
+flow = sel["cut_flow"]
+names = [r["cut"] for r in flow]
+if names[:2] != ["generated", "triggered"] or names[-1] != "signal_box" or len(names) != 10:
+    fail("cut names %s" % names)
+for a, b in zip(flow, flow[1:]):
+    if b["events"] > a["events"] or b["weighted"] > a["weighted"] * (1 + 1e-12):
+        fail("cut flow increases at %s" % b["cut"])
+eff = sel["efficiency"]
+if not (0 < eff["value"] <= 1 and eff["error"] >= 0):
+    fail("efficiency %s" % eff)
+bkg = sel["background"]
+for k in ("value", "error", "per_eot", "per_eot_upper90", "eot_quoted"):
+    if k not in bkg:
+        fail("background lacks " + k)
+# the weights of the simulated sample sum to its EOT (the biasing keeps sums unbiased):
+# generated weighted = EOT within 1% (the binomial fluctuation of the number of A' emissions moves
+# it by far less)
+gen = flow[0]
+if abs(gen["weighted"] - bkg["eot_simulated"]) > 0.01 * bkg["eot_simulated"]:
+    fail("generated weights %g vs EOT %g" % (gen["weighted"], bkg["eot_simulated"]))
+
+rows = list(csv.DictReader(open(os.path.join(d, "cutflow.csv"))))
+if [r["cut"] for r in rows] != names or [int(r["events"]) for r in rows] != [r["events"] for r in flow]:
+    fail("cutflow.csv differs from selection.json")
+rows = list(csv.DictReader(open(os.path.join(d, "efficiency.csv"))))
+if not rows or list(rows[0].keys()) != ["mass_MeV", "efficiency", "error"]:
+    fail("efficiency.csv header %s" % (list(rows[0].keys()) if rows else None))
+for r in rows:
+    e = float(r["efficiency"])
+    if not (0 < e <= 1):
+        fail("efficiency %s at %s MeV" % (e, r["mass_MeV"]))
+rows = list(csv.DictReader(open(os.path.join(d, "background.csv"))))
+if [r["method"] for r in rows] != ["simulated_box", "sideband_extrapolation"]:
+    fail("background.csv methods")
+rows = list(csv.DictReader(open(os.path.join(d, "limit.csv"))))
+if list(rows[0].keys())[:2] != ["mass_MeV", "epsilon"]:
+    fail("limit.csv header")
+eps = [float(r["epsilon"]) for r in rows if r["epsilon"]]
+if not eps or not all(1e-7 < e < 1 for e in eps):
+    fail("limit epsilons %s" % eps[:5])
+hep = yaml.safe_load(open(os.path.join(d, "limit_hepdata.yaml")))
+if "independent_variables" not in hep or "dependent_variables" not in hep:
+    fail("HEPData keys %s" % list(hep.keys()))
+if len(hep["independent_variables"][0]["values"]) != len(rows):
+    fail("HEPData rows %d vs limit.csv %d" % (len(hep["independent_variables"][0]["values"]), len(rows)))
+html = open(os.path.join(d, "index.html")).read()
+if "data:image/png;base64," not in html or "</html>" not in html:
+    fail("index.html does not embed the plot")
+print("OK")
