@@ -188,8 +188,12 @@ static void fill_sadc_block(na64_mon *m, const na64_daq_equipment *eq, na64_daq_
   na64_daq_sadc_decode(eq, wf, cap, &n, NULL, &err);
   for (size_t i = 0; i < n; ++i) {
     if (!m->geom) {
+      /* no calibration: pedestals from the first 8 samples (the na64sw "by front" method) */
+      double pe = 0.0, po = 0.0;
+      if (na64_daq_sadc_pedestals_from_front(&wf[i], wf[i].nsamples < 8 ? wf[i].nsamples : 8, &pe, &po, &err) != 0)
+        pe = po = 0.0;
       int it = raw_item(m, 1, wf[i].source_id, &err);
-      if (it >= 0) na64_hist_fill2(m->items[it].live, wf[i].port * 64.0 + wf[i].channel, wf_amplitude(&wf[i], 0, 0), 1);
+      if (it >= 0) na64_hist_fill2(m->items[it].live, wf[i].port * 64.0 + wf[i].channel + 0.5, wf_amplitude(&wf[i], pe, po), 1);
       continue;
     }
     const mon_sadc_chan *c = find_sadc(m, wf[i].source_id, wf[i].port, wf[i].channel);

@@ -208,6 +208,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   return reply(c, code, type, body, len);
 }
 
+/* No percent-decoding: our names need none, and a decoded "%00" or "%2e%2e" would let a URL that
+ * is not one of ours look like one (libmicrohttpd hands the handler a NUL-terminated string). A '%'
+ * left in place fails url_ok. Tokens therefore travel as they are (docs/monitor.md). */
+static size_t no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+  (void)cls;
+  (void)c;
+  return strlen(s);
+}
+
 static int parse_listen(const char *s, struct sockaddr_in *sa, na64_err *err)
 {
   char host[64];
@@ -236,7 +246,8 @@ int mon_http_start(na64_mon *m, na64_err *err)
   m->httpd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO, 0, NULL, NULL, on_request, m,
                               MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_CONNECTION_LIMIT,
                               (unsigned)m->opt.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_END);
+                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)32768, MHD_OPTION_UNESCAPE_CALLBACK,
+                              no_unescape, NULL, MHD_OPTION_END);
   if (!m->httpd) return na64_err_set(err, NA64_EIO, "monitor: cannot listen on %s (in use or not allowed)", m->listen);
   const union MHD_DaemonInfo *di = MHD_get_daemon_info(m->httpd, MHD_DAEMON_INFO_BIND_PORT);
   m->port = di ? (int)di->port : (int)ntohs(sa.sin_port);
