@@ -66,6 +66,27 @@ static int add_daq_items(na64_mon *m, na64_err *err)
   return 0;
 }
 
+/* Dense (port, channel) tables per SADC source: a waveform finds its cell with two reads. */
+static int build_sadc_index(na64_mon *m, na64_err *err)
+{
+  m->sadc_src = malloc((m->nsadc + 1) * sizeof *m->sadc_src);
+  if (!m->sadc_src) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory for the SADC map");
+  for (size_t i = 0; i < m->nsadc; ++i) {
+    int k = 0;
+    while (k < m->nsadc_src && m->sadc_src[k] != m->sadc[i].src) ++k;
+    if (k == m->nsadc_src) m->sadc_src[m->nsadc_src++] = m->sadc[i].src;
+  }
+  m->sadc_index = malloc(((size_t)m->nsadc_src * 1024 + 1) * sizeof *m->sadc_index);
+  if (!m->sadc_index) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory for the SADC map");
+  for (size_t i = 0; i < (size_t)m->nsadc_src * 1024; ++i) m->sadc_index[i] = -1;
+  for (size_t i = 0; i < m->nsadc; ++i) {
+    int k = 0;
+    while (m->sadc_src[k] != m->sadc[i].src) ++k;
+    m->sadc_index[(size_t)k * 1024 + m->sadc[i].port * 64 + m->sadc[i].channel] = (int32_t)i;
+  }
+  return 0;
+}
+
 /* The SADC channel table from the cells' DAQ keys (only calibrated readouts). */
 static int build_sadc_table(na64_mon *m, na64_err *err)
 {
@@ -84,8 +105,9 @@ static int build_sadc_table(na64_mon *m, na64_err *err)
       s->gain = cell->gain[k];
       s->ped_even = cell->ped_even[k];
       s->ped_odd = cell->ped_odd[k];
+      if (s->port > 15 || s->channel > 63) m->nsadc--; /* outside the SADC addressing */
     }
-  return 0;
+  return build_sadc_index(m, err);
 }
 
 static int add_detector_items(na64_mon *m, na64_err *err)
@@ -145,8 +167,12 @@ static int setup_geometry(na64_mon *m, int run, na64_err *err)
 
 static const mon_sadc_chan *find_sadc(const na64_mon *m, uint32_t src, uint32_t port, uint32_t ch)
 {
-  for (size_t i = 0; i < m->nsadc; ++i) /* a few hundred channels: a scan is cheaper than a map here */
-    if (m->sadc[i].src == src && m->sadc[i].port == port && m->sadc[i].channel == ch) return &m->sadc[i];
+  if (port > 15 || ch > 63) return NULL;
+  for (int k = 0; k < m->nsadc_src; ++k) /* a handful of SADC sources */
+    if (m->sadc_src[k] == src) {
+      int32_t i = m->sadc_index[(size_t)k * 1024 + port * 64 + ch];
+      return i < 0 ? NULL : &m->sadc[i];
+    }
   return NULL;
 }
 
@@ -380,6 +406,8 @@ void mon_fill_release(na64_mon *m)
   na64_straw_decoder_free(m->straw);
   na64_geom_free(m->geom);
   free(m->sadc);
+  free(m->sadc_src);
+  free(m->sadc_index);
   free(m->straw_item);
   free(m->calo_item);
   free(m->calo_sum);

@@ -49,6 +49,9 @@ struct na64_mon {
   na64_straw_digit_list digits;
   mon_sadc_chan *sadc;
   size_t nsadc;
+  uint32_t *sadc_src;        /* [nsadc_src] distinct SADC source ids */
+  int32_t *sadc_index;       /* [nsadc_src * 1024]: index in sadc of (port * 64 + channel), or -1 */
+  int nsadc_src;
   int *straw_item;           /* [g->nplanes] item index of the plane's hit map (drift time follows), -1 */
   int *calo_item;            /* [g->ndetectors] item index of the amplitude map (energy follows), -1 */
   double *calo_sum;          /* [g->ndetectors] energy sum of the current event, GeV */
