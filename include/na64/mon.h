@@ -6,6 +6,7 @@
  *   GET /<folder>/<name>/root.json  one histogram as TBufferJSON writes a TH1D/TH2D
  *   GET /status.json             events read, bytes, bad regions, whether the source is finished
  *   GET /Reset/cmd.json?token=T  reset every histogram (only when started with a token)
+ *   GET /, /index.html, /jsroot.min.js  the page (JSROOT dashboard) if web_dir holds it
  * The server binds to loopback unless told otherwise, serves only its own items (anything else: 404;
  * a path with "..", "//" or characters outside [A-Za-z0-9_./-]: 400), is read-only without a token,
  * bounds its connections and memory, and never blocks the filler: the filler publishes copies of its
@@ -31,6 +32,8 @@ typedef struct na64_mon_options {
   const char *cond_path;   /* conditions database for the geometry (NULL: the default database) */
   double publish_s;        /* interval between publications of the histograms (default 0.2 s) */
   unsigned max_connections; /* simultaneous HTTP connections (default 32) */
+  const char *web_dir;     /* directory with index.html and jsroot.min.js (the page, built from npm
+                              jsroot); NULL or incomplete: a plain list of the items is served at / */
 } na64_mon_options;
 
 typedef struct na64_mon_status {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "na64/mon.h"
@@ -27,7 +28,7 @@ static void on_signal(int sig)
 
 int cmd_monitor(int argc, char **argv)
 {
-  const char *listen = "127.0.0.1:8064", *token = NULL, *cond = NULL;
+  const char *listen = "127.0.0.1:8064", *token = NULL, *cond = NULL, *web = NULL;
   double rate = 0.0;
   int follow = 0, once = 0;
   cli_opt opts[] = {
@@ -36,6 +37,8 @@ int cmd_monitor(int argc, char **argv)
       {"--token", OPT_STRING, &token, 1, 0, 0, NULL, 0, "secret that enables the reset command (default: read-only)", 0},
       {"--follow", OPT_FLAG, &follow, 1, 0, 0, NULL, 0, "at the end of the file wait for it to grow (tail -f)", 0},
       {"--conditions", OPT_STRING, &cond, 1, 0, 0, NULL, 0, "conditions database (default: the installed one)", 0},
+      {"--web", OPT_STRING, &web, 1, 0, 0, NULL, 0,
+       "directory of the page (index.html + jsroot.min.js; default: web/ beside the na64 executable)", 0},
       {"--exit-when-done", OPT_FLAG, &once, 1, 0, 0, NULL, 0, "exit once the source is read (not with --follow)", 0},
   };
   cli_cmd cmd = {.name = "monitor", .args = "SOURCE", .synopsis = monitor_synopsis, .opts = opts,
@@ -53,6 +56,19 @@ int cmd_monitor(int argc, char **argv)
   o.follow = follow;
   o.token = token && *token ? token : NULL;
   o.cond_path = cond;
+  char webdir[4200] = "";
+  if (!web) { /* the build copies the page to <build>/web beside the executable */
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+      exe[n] = '\0';
+      char *slash = strrchr(exe, '/');
+      if (slash) *slash = '\0';
+      snprintf(webdir, sizeof webdir, "%s/web", exe);
+      web = webdir;
+    }
+  }
+  o.web_dir = web;
   if (strncmp(listen, "127.", 4) != 0)
     fprintf(stderr, "na64 monitor: warning: listening on %s, not loopback: anyone who reaches it can read%s\n", listen,
             o.token ? " (reset needs the token)" : "");

@@ -104,7 +104,7 @@ static char *status_json(na64_mon *m, size_t *len)
   return buf;
 }
 
-/* A plain page listing the items (the JSROOT page is not built yet: docs/monitor.md). */
+/* A plain page listing the items (at / when the JSROOT page is not installed; always at /list.html). */
 static char *index_html(na64_mon *m, size_t *len)
 {
   char *buf = NULL;
@@ -160,7 +160,7 @@ static char *route(na64_mon *m, const char *url, size_t *len, const char **type,
   *code = MHD_HTTP_OK;
   if (!strcmp(url, "/h.json")) return hierarchy_json(m, len);
   if (!strcmp(url, "/status.json")) return status_json(m, len);
-  if (!strcmp(url, "/") || !strcmp(url, "/index.html") || !strcmp(url, "/index.htm")) {
+  if (!strcmp(url, "/list.html") || ((!strcmp(url, "/") || !strcmp(url, "/index.html")) && !m->page)) {
     *type = "text/html; charset=utf-8";
     return index_html(m, len);
   }
@@ -183,6 +183,18 @@ static char *route(na64_mon *m, const char *url, size_t *len, const char **type,
   return NULL;
 }
 
+/* The page files, served from memory (read once at start, constant until stop). */
+static enum MHD_Result reply_static(struct MHD_Connection *c, const char *type, char *data, size_t len)
+{
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_PERSISTENT);
+  if (!r) return MHD_NO;
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
                                   const char *version, const char *upload, size_t *upload_size, void **con_cls)
 {
@@ -198,6 +210,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
   if (!url_ok(url)) return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad path\n");
   if (!strcmp(url, "/Reset/cmd.json")) return handle_reset(m, c);
+  if (m->page && (!strcmp(url, "/") || !strcmp(url, "/index.html")))
+    return reply_static(c, "text/html; charset=utf-8", m->page, m->page_len);
+  if (m->jsroot && !strcmp(url, "/jsroot.min.js"))
+    return reply_static(c, "application/javascript", m->jsroot, m->jsroot_len);
   size_t len = 0;
   const char *type;
   unsigned code;
@@ -238,8 +254,43 @@ static int parse_listen(const char *s, struct sockaddr_in *sa, na64_err *err)
   return 0;
 }
 
+/* Read dir/name whole (at most 32 MiB); NULL if absent or unreadable. */
+static char *slurp(const char *dir, const char *name, size_t *len)
+{
+  char path[4200];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *buf = NULL;
+  long n = -1;
+  if (fseek(f, 0, SEEK_END) == 0) n = ftell(f);
+  if (n > 0 && n <= (32L << 20) && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)n))) {
+    if (fread(buf, 1, (size_t)n, f) != (size_t)n) {
+      free(buf);
+      buf = NULL;
+    }
+  }
+  fclose(f);
+  if (buf) *len = (size_t)n;
+  return buf;
+}
+
+static void load_page(na64_mon *m)
+{
+  if (!m->opt.web_dir || !*m->opt.web_dir) return;
+  m->page = slurp(m->opt.web_dir, "index.html", &m->page_len);
+  m->jsroot = slurp(m->opt.web_dir, "jsroot.min.js", &m->jsroot_len);
+  if (!m->page || !m->jsroot) { /* the page is useless without JSROOT: the plain list instead */
+    free(m->page);
+    free(m->jsroot);
+    m->page = m->jsroot = NULL;
+  }
+  m->opt.web_dir = NULL; /* the caller's string is not kept */
+}
+
 int mon_http_start(na64_mon *m, na64_err *err)
 {
+  load_page(m);
   struct sockaddr_in sa;
   int st = parse_listen(m->listen, &sa, err);
   if (st) return st;
@@ -258,4 +309,7 @@ void mon_http_stop(na64_mon *m)
 {
   if (m->httpd) MHD_stop_daemon(m->httpd);
   m->httpd = NULL;
+  free(m->page);
+  free(m->jsroot);
+  m->page = m->jsroot = NULL;
 }

@@ -30,6 +30,8 @@ struct na64_mon {
   na64_mon_options opt;
   char source[4096], token[256], listen[64], cond_path[4096];
   struct MHD_Daemon *httpd;
+  char *page, *jsroot;       /* web_dir/index.html and jsroot.min.js, read at start (NULL: absent) */
+  size_t page_len, jsroot_len;
   int port;
   pthread_t filler;
   int filler_started;

@@ -365,6 +365,44 @@ static void test_simulated_run(void **state)
   na64_mon_stop(m);
 }
 
+/* The page built from npm jsroot (build/web, when jsroot was installed): served with JSROOT from the
+ * monitor itself; the plain list stays at /list.html. */
+static void test_page(void **state)
+{
+  (void)state;
+  FILE *probe = fopen(NA64_BINARY_DIR "/web/jsroot.min.js", "rb");
+  if (!probe) {
+    print_message("build/web not built (jsroot not installed): skipped\n");
+    skip();
+  }
+  fclose(probe);
+  char path[320];
+  snprintf(path, sizeof path, "%s/page.dat", tmpdir);
+  write_file(path, 10);
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = path;
+  o.listen = "127.0.0.1:0";
+  o.web_dir = NA64_BINARY_DIR "/web";
+  na64_mon *m;
+  na64_err err;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  int port = na64_mon_port(m);
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/", &body), 200);
+  assert_non_null(strstr(body, "<script src=\"jsroot.min.js\"></script>"));
+  free(body);
+  assert_int_equal(http_get(port, "/jsroot.min.js", &body), 200);
+  assert_int_equal(strncmp(body, "// https://root.cern/js/", 24), 0);
+  free(body);
+  assert_int_equal(http_get(port, "/list.html", &body), 200);
+  assert_non_null(strstr(body, "DAQ/event_types/root.json"));
+  free(body);
+  assert_int_equal(http_get(port, "/jsroot.js", NULL), 404);
+  na64_mon_stop(m);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -372,6 +410,7 @@ int main(void)
       cmocka_unit_test(test_safety),
       cmocka_unit_test(test_follow),
       cmocka_unit_test(test_simulated_run),
+      cmocka_unit_test(test_page),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
