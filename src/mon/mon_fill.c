@@ -294,12 +294,20 @@ static void on_region(const na64_daq_region *g, void *user)
   if (m->nitems > m->it_regions) na64_hist_fill(m->items[m->it_regions].live, g->reason + 0.5, 1.0);
 }
 
+static void handle_reset(na64_mon *m)
+{
+  if (!atomic_exchange(&m->reset_requested, 0)) return;
+  for (int i = 0; i < m->nitems; ++i) na64_hist_reset(m->items[i].live);
+  mon_publish(m, 1);
+}
+
 /* Wait for the file to grow past `offset` (tail -f); 1 if it did, 0 if stopped. */
 static int wait_growth(na64_mon *m, uint64_t offset)
 {
   while (!atomic_load(&m->stop)) {
     struct stat sb;
     if (stat(m->source, &sb) == 0 && (uint64_t)sb.st_size > offset) return 1;
+    handle_reset(m); /* a reset asked for while waiting takes effect now */
     mon_publish(m, 0);
     sleep_s(0.1);
   }
@@ -319,13 +327,6 @@ static int open_at(na64_mon *m, uint64_t offset, na64_daq_reader **r, na64_err *
   return st;
 }
 
-static void handle_reset(na64_mon *m)
-{
-  if (!atomic_exchange(&m->reset_requested, 0)) return;
-  for (int i = 0; i < m->nitems; ++i) na64_hist_reset(m->items[i].live);
-  mon_publish(m, 1);
-}
-
 static int run_filler(na64_mon *m, na64_err *err)
 {
   int st = add_daq_items(m, err);
@@ -343,9 +344,13 @@ static int run_filler(na64_mon *m, na64_err *err)
     int rs = na64_daq_reader_next_event(r, &ev, err);
     if (rs == NA64_EEOF) {
       if (!m->opt.follow) break;
+      /* wait for bytes beyond those the reader saw (a half-written event is not re-read until it grows) */
+      na64_daq_reader_stats rs_end;
+      na64_daq_reader_get_stats(r, &rs_end);
+      uint64_t seen = rs_end.bytes_read > resume ? rs_end.bytes_read : resume;
       na64_daq_reader_close(r);
       r = NULL;
-      if (!wait_growth(m, resume)) break;
+      if (!wait_growth(m, seen)) break;
       st = open_at(m, resume, &r, err);
       continue;
     }
