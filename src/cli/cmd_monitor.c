@@ -69,9 +69,6 @@ int cmd_monitor(int argc, char **argv)
     }
   }
   o.web_dir = web;
-  if (strncmp(listen, "127.", 4) != 0)
-    fprintf(stderr, "na64 monitor: warning: listening on %s, not loopback: anyone who reaches it can read%s\n", listen,
-            o.token ? " (reset needs the token)" : "");
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -84,6 +81,9 @@ int cmd_monitor(int argc, char **argv)
   na64_err err;
   na64_err_clear(&err);
   if (na64_mon_start(&o, &m, &err) != 0) return cli_fail("monitor", &err);
+  if (strncmp(listen, "127.", 4) != 0)
+    fprintf(stderr, "na64 monitor: warning: listening on %s, not loopback: anyone who reaches it can read%s\n", listen,
+            o.token ? " (reset needs the token)" : "");
   char host[64];
   snprintf(host, sizeof host, "%s", listen);
   char *colon = strrchr(host, ':');
