@@ -12,6 +12,7 @@ all: build
 
 deps:
 	@tools/install-deps.sh
+	@tools/install-web.sh
 
 $(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNA64_WERROR=ON $(CMAKE_ARGS) >/dev/null

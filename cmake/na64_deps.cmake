@@ -36,3 +36,20 @@ pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 target_link_libraries(na64 PRIVATE PkgConfig::YAML)
 pkg_check_modules(HDF5 REQUIRED IMPORTED_TARGET hdf5)
 target_link_libraries(na64 PRIVATE PkgConfig::HDF5)
+# libmicrohttpd (Debian libmicrohttpd-dev) and pthreads: the online monitor's HTTP server (src/mon)
+pkg_check_modules(MICROHTTPD REQUIRED IMPORTED_TARGET libmicrohttpd)
+find_package(Threads REQUIRED)
+target_link_libraries(na64 PRIVATE PkgConfig::MICROHTTPD Threads::Threads)
+# The monitor page (web/index.html) and JSROOT from the npm package (tools/install-web.sh), copied to
+# ${CMAKE_BINARY_DIR}/web at build time; `na64 monitor` serves them from <dir of the executable>/web.
+set(NA64_JSROOT_JS ${CMAKE_SOURCE_DIR}/web/node_modules/jsroot/build/jsroot.min.js)
+if(EXISTS ${NA64_JSROOT_JS})
+  add_custom_command(OUTPUT ${CMAKE_BINARY_DIR}/web/index.html ${CMAKE_BINARY_DIR}/web/jsroot.min.js
+    COMMAND ${CMAKE_COMMAND} -E make_directory ${CMAKE_BINARY_DIR}/web
+    COMMAND ${CMAKE_COMMAND} -E copy_if_different ${CMAKE_SOURCE_DIR}/web/index.html ${NA64_JSROOT_JS} ${CMAKE_BINARY_DIR}/web/
+    DEPENDS ${CMAKE_SOURCE_DIR}/web/index.html ${NA64_JSROOT_JS}
+    COMMENT "Monitor page: web/index.html + jsroot.min.js (npm) -> build/web")
+  add_custom_target(na64_web ALL DEPENDS ${CMAKE_BINARY_DIR}/web/index.html ${CMAKE_BINARY_DIR}/web/jsroot.min.js)
+else()
+  message(STATUS "jsroot not installed in web/node_modules (make deps): the monitor serves a plain item list")
+endif()

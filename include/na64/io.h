@@ -169,6 +169,52 @@ NA64_API int na64_h5table_close(na64_h5table *t, na64_err *err);
 /* Drop an unfinished table: the temporary file is removed, the target untouched. NULL allowed. */
 NA64_API void na64_h5table_abort(na64_h5table *t);
 
+/* ================================ histograms — owner: mon ================================ */
+
+/* A fixed-binning 1-D or 2-D histogram with the semantics of ROOT's TH1D/TH2D (root.cern,
+ * TH1.h/TH2.h): content in ROOT's cell layout (1-D: cell 0 underflow, 1..nx the bins, nx + 1
+ * overflow; 2-D: cell = ix + (nx + 2) * iy, ix in 0..nx+1, iy in 0..ny+1), sum of weights and of
+ * squared weights per cell, and the global statistics fEntries, fTsumw, fTsumw2, fTsumwx, fTsumwx2
+ * (2-D also fTsumwy, fTsumwy2, fTsumwxy), which, as in ROOT by default, take only fills inside the
+ * axis ranges; fEntries counts every fill. A bin is [lo, hi) of its edges; x < xmin underflows,
+ * x >= xmax (and NaN, as TAxis::FindBin does) overflows.
+ * Exported as the JSON that ROOT's TBufferJSON writes for TH1D/TH2D (read by JSROOT), and as CSV.
+ * Not thread-safe: one writer at a time (the monitor copies under its own lock). */
+typedef struct na64_hist na64_hist;
+
+/* nx (and ny) in 1..1e6, xmin < xmax finite; name: [A-Za-z0-9_.-]+ (it becomes a URL item). */
+NA64_API int na64_hist_new_1d(const char *name, const char *title, int nx, double xmin, double xmax, na64_hist **out,
+                              na64_err *err);
+NA64_API int na64_hist_new_2d(const char *name, const char *title, int nx, double xmin, double xmax, int ny, double ymin,
+                              double ymax, na64_hist **out, na64_err *err);
+NA64_API void na64_hist_free(na64_hist *h);
+/* Fill with weight w (a 2-D histogram takes y = 0 through na64_hist_fill). Non-finite w ignored. */
+NA64_API void na64_hist_fill(na64_hist *h, double x, double w);
+NA64_API void na64_hist_fill2(na64_hist *h, double x, double y, double w);
+/* Add src into dst (same dimension and binning, else NA64_EINVAL): cells, sums and entries. */
+NA64_API int na64_hist_merge(na64_hist *dst, const na64_hist *src, na64_err *err);
+/* Make dst an exact copy of src's contents (same dimension and binning, else NA64_EINVAL). */
+NA64_API int na64_hist_copy(na64_hist *dst, const na64_hist *src, na64_err *err);
+NA64_API int na64_hist_clone(const na64_hist *src, na64_hist **out, na64_err *err);
+NA64_API void na64_hist_reset(na64_hist *h);
+NA64_API int na64_hist_set_axis_titles(na64_hist *h, const char *xtitle, const char *ytitle, na64_err *err);
+
+NA64_API int na64_hist_dim(const na64_hist *h);            /* 1 or 2 */
+NA64_API const char *na64_hist_name(const na64_hist *h);
+NA64_API int na64_hist_nbins(const na64_hist *h, int axis); /* axis 0: x, 1: y (1 for a 1-D histogram) */
+NA64_API int na64_hist_ncells(const na64_hist *h);          /* (nx + 2) (ny + 2), or nx + 2 */
+NA64_API double na64_hist_cell(const na64_hist *h, int cell);       /* sum of weights in a cell */
+NA64_API double na64_hist_cell_sumw2(const na64_hist *h, int cell); /* sum of squared weights */
+NA64_API double na64_hist_entries(const na64_hist *h);
+/* The statistics in the order of TH1::GetStats: sumw, sumw2, sumwx, sumwx2 (2-D: + sumwy, sumwy2, sumwxy). */
+NA64_API void na64_hist_stats(const na64_hist *h, double stats[7]);
+
+/* The TBufferJSON form of a TH1D/TH2D, as a malloc'ed NUL-terminated string (free() it). */
+NA64_API int na64_hist_to_json(const na64_hist *h, char **json, size_t *len, na64_err *err);
+/* CSV with a header: 1-D "bin,x_low,x_high,content,error" ; 2-D "ix,iy,x_low,x_high,y_low,y_high,content,error";
+ * under/overflow rows included (bin 0 and nx + 1, with infinite edges written as -inf/inf). */
+NA64_API int na64_hist_write_csv(const na64_hist *h, FILE *out, na64_err *err);
+
 #ifdef __cplusplus
 }
 #endif

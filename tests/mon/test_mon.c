@@ -1,0 +1,416 @@
+/* The online monitor (src/mon) end to end on 127.0.0.1 with an ephemeral port: a DATE file written
+ * here with the daq writer (known numbers of events, F1 hits and SADC waveforms) is served; h.json
+ * and root.json are fetched over raw sockets and parsed by python3's json module; entries are
+ * compared with the numbers written. Safety: path traversal, other methods, bad tokens, garbage,
+ * half requests and clients that disconnect leave the server answering. Following a growing file
+ * (tail -f), with an event appended in two halves. And, with the geometry of the conditions
+ * database, a `na64 sim` file: the calorimeter energy sums count the physics events that
+ * `na64 dump --summary` counts. All loops are bounded. */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "na64/daq.h"
+#include "na64/mon.h"
+#include "support/na64_test.h"
+
+#define tmpdir na64_test_tmpdir
+#define NEV 300
+#define F1_SRC 700u
+#define SADC_SRC 800u
+
+static void sleep_ms(int ms)
+{
+  struct timespec t = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&t, NULL);
+}
+
+static int connect_local(int port)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  assert_true(fd >= 0);
+  struct timeval tv = {5, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+  struct sockaddr_in sa = {0};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons((uint16_t)port);
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+  return fd;
+}
+
+/* Send raw bytes, read the answer until the server closes (HTTP/1.0); returns the status code (0 if
+ * none) and the body (malloc'ed) in *body. At most 16 MiB are read. */
+static int http_raw(int port, const char *req, size_t reqlen, char **body)
+{
+  int fd = connect_local(port);
+  assert_int_equal(send(fd, req, reqlen, MSG_NOSIGNAL), (ssize_t)reqlen);
+  size_t cap = 1 << 16, n = 0;
+  char *buf = malloc(cap + 1);
+  assert_non_null(buf);
+  for (;;) {
+    if (n == cap) {
+      assert_true(cap < (16u << 20));
+      cap *= 2;
+      buf = realloc(buf, cap + 1);
+      assert_non_null(buf);
+    }
+    ssize_t k = recv(fd, buf + n, cap - n, 0);
+    if (k <= 0) break;
+    n += (size_t)k;
+  }
+  close(fd);
+  buf[n] = '\0';
+  int code = 0;
+  sscanf(buf, "HTTP/1.%*d %d", &code);
+  char *sep = strstr(buf, "\r\n\r\n");
+  if (body) *body = strdup(sep ? sep + 4 : "");
+  free(buf);
+  return code;
+}
+
+static int http_get(int port, const char *path, char **body)
+{
+  char req[512];
+  int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n", path);
+  return http_raw(port, req, (size_t)n, body);
+}
+
+/* python3 json: run `expr` (with d = the parsed body) and return its printed value (malloc'ed). */
+static char *py_eval(const char *body, const char *expr)
+{
+  char path[320], cmd[1200];
+  snprintf(path, sizeof path, "%s/body.json", tmpdir);
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(body, f);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "python3 -c \"import json; d = json.load(open('%s')); print(%s)\" 2>&1", path, expr);
+  char *out = NULL;
+  int st = na64_test_run(cmd, &out);
+  if (st != 0) fail_msg("python3 failed on %s: %s", expr, out);
+  char *nl = strchr(out, '\n');
+  if (nl) *nl = '\0';
+  return out;
+}
+
+static void expect_py(const char *body, const char *expr, const char *expected)
+{
+  char *v = py_eval(body, expr);
+  if (strcmp(v, expected) != 0) fail_msg("%s = %s, expected %s", expr, v, expected);
+  free(v);
+}
+
+/* Event i: 3 F1 hits on channels (port 0, chip i%8, channel 0..2) and 2 SADC waveforms (port 1,
+ * channels 0 and 1) with a pulse of height 100 + i%50 over a flat 200-count pedestal. */
+static void write_event(na64_daq_writer *w, int i)
+{
+  na64_err err;
+  na64_daq_header h;
+  memset(&h, 0, sizeof h);
+  h.type = NA64_DAQ_PHYSICS_EVENT;
+  h.run = 999999; /* no setup covers it: the monitor shows raw folders */
+  h.id[0] = (uint32_t)i + 1;
+  h.time_sec = 1530000000u + (uint32_t)(i / 100);
+  assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), 0);
+  na64_daq_f1_hit hits[3];
+  memset(hits, 0, sizeof hits);
+  for (int k = 0; k < 3; ++k) {
+    hits[k].port = 0;
+    hits[k].chip = (uint8_t)(i % 8);
+    hits[k].channel = (uint8_t)k;
+    hits[k].time_units = (uint16_t)(1000 + 10 * k);
+    hits[k].trigger_units = 900;
+  }
+  uint32_t words[64];
+  size_t nw = 0;
+  assert_int_equal(na64_daq_f1_encode(hits, 3, (uint32_t)i + 1, words, 64, &nw, &err), 0);
+  na64_daq_equipment_header eh = na64_daq_f1_equipment(F1_SRC, 0.1);
+  assert_int_equal(na64_daq_writer_add_equipment(w, &eh, words, nw, &err), 0);
+  static na64_daq_sadc_waveform wf[2];
+  memset(wf, 0, sizeof wf);
+  for (int k = 0; k < 2; ++k) {
+    wf[k].source_id = SADC_SRC;
+    wf[k].port = 1;
+    wf[k].channel = (uint8_t)k;
+    wf[k].nsamples = 32;
+    for (int s = 0; s < 32; ++s) wf[k].samples[s] = (uint16_t)(200 + (s == 10 ? 100 + i % 50 : 0));
+  }
+  uint32_t sw[256];
+  assert_int_equal(na64_daq_sadc_encode(wf, 2, sw, 256, &nw, &err), 0);
+  eh = na64_daq_sadc_equipment(SADC_SRC, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
+  assert_int_equal(na64_daq_writer_add_equipment(w, &eh, sw, nw, &err), 0);
+  assert_int_equal(na64_daq_writer_end_event(w, &err), 0);
+}
+
+/* Events [first, last) as bytes in memory. */
+static void make_events(int first, int last, void **data, size_t *size)
+{
+  na64_daq_writer_options o;
+  memset(&o, 0, sizeof o);
+  o.plain_events = 1;
+  na64_daq_writer *w;
+  na64_err err;
+  assert_int_equal(na64_daq_writer_open_memory(&o, &w, &err), 0);
+  for (int i = first; i < last; ++i) write_event(w, i);
+  assert_int_equal(na64_daq_writer_close_memory(w, data, size, &err), 0);
+}
+
+static void append_bytes(const char *path, const void *data, size_t n)
+{
+  FILE *f = fopen(path, "ab");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, n, f), n);
+  fclose(f);
+}
+
+static na64_mon *start(const char *path, const char *token, int follow)
+{
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = path;
+  o.listen = "127.0.0.1:0";
+  o.token = token;
+  o.follow = follow;
+  o.publish_s = 0.05;
+  na64_mon *m = NULL;
+  na64_err err;
+  na64_err_clear(&err);
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("na64_mon_start: %s", err.msg);
+  assert_true(na64_mon_port(m) > 0);
+  return m;
+}
+
+/* Wait (at most 20 s) until the monitor has published `events` events (or finished if events < 0). */
+static void wait_events(na64_mon *m, long events)
+{
+  na64_mon_status s;
+  for (int k = 0; k < 400; ++k) {
+    na64_mon_get_status(m, &s);
+    if (events < 0 ? s.finished : (long)s.events >= events) return;
+    sleep_ms(50);
+  }
+  fail_msg("monitor did not reach %ld events (at %llu)", events, (unsigned long long)s.events);
+}
+
+static void write_file(const char *path, int n)
+{
+  void *data;
+  size_t size;
+  make_events(0, n, &data, &size);
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fwrite(data, 1, size, f), size);
+  fclose(f);
+  free(data);
+}
+
+static void test_serves_histograms(void **state)
+{
+  (void)state;
+  char path[320];
+  snprintf(path, sizeof path, "%s/gen.dat", tmpdir);
+  write_file(path, NEV);
+  na64_mon *m = start(path, NULL, 0);
+  wait_events(m, -1);
+  int port = na64_mon_port(m);
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/h.json", &body), 200);
+  expect_py(body, "d['_kind'], sorted(f['_name'] for f in d['_childs'])", "ROOT.Session ['DAQ', 'F1', 'SADC']");
+  expect_py(body, "[c['_name'] + ':' + c['_kind'] for f in d['_childs'] if f['_name'] == 'F1' for c in f['_childs']]",
+            "['src700:ROOT.TH1D']");
+  free(body);
+  /* event types: every event is a physics event (type 7, bin 8 in ROOT's layout with underflow 0) */
+  assert_int_equal(http_get(port, "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "d['_typename'], d['fEntries'], d['fArray'][8], sum(d['fArray'])", "TH1D 300 300 300");
+  free(body);
+  /* F1: 3 hits per event on channels chip*8 + 0..2 of port 0 */
+  assert_int_equal(http_get(port, "/F1/src700/root.json", &body), 200);
+  expect_py(body, "d['fEntries'], d['fArray'][1] + d['fArray'][2] + d['fArray'][3], d['fArray'][9]", "900 114 38");
+  free(body);
+  /* SADC: 2 waveforms per event at channels 64 and 65, amplitude 100 + i % 50 in ADC bins of 64 */
+  assert_int_equal(http_get(port, "/SADC/src800/root.json", &body), 200);
+  expect_py(body,
+            "d['_typename'], d['fEntries'], d['fXaxis']['fNbins'], d['fYaxis']['fNbins'], "
+            "d['fArray'][65 + 1026 * 2] + d['fArray'][66 + 1026 * 2], round(d['fTsumwy'] / d['fTsumw'], 6)",
+            "TH2D 600 1024 64 336 124.5");
+  free(body);
+  assert_int_equal(http_get(port, "/status.json", &body), 200);
+  expect_py(body, "d['events'], d['regions'], d['finished'], d['geometry']", "300 0 True False");
+  free(body);
+  na64_mon_stop(m);
+}
+
+static void test_safety(void **state)
+{
+  (void)state;
+  char path[320];
+  snprintf(path, sizeof path, "%s/safe.dat", tmpdir);
+  write_file(path, 50);
+  na64_mon *m = start(path, "s3cret", 0);
+  wait_events(m, -1);
+  int port = na64_mon_port(m);
+  static const char *const bad[] = {"/../etc/passwd", "/DAQ/../../etc/passwd/root.json", "/%2e%2e/%2e%2e/etc/passwd",
+                                    "/DAQ//event_types/root.json", "/DAQ/event_types/root.json%00.txt"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) assert_int_equal(http_get(port, bad[i], NULL), 400);
+  assert_int_equal(http_get(port, "/etc/passwd", NULL), 404);
+  assert_int_equal(http_get(port, "/DAQ/root.json", NULL), 404);
+  assert_int_equal(http_get(port, "/DAQ/event_types/root.json.bak", NULL), 404);
+  const char *post = "POST /Reset/cmd.json?token=s3cret HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc";
+  assert_int_equal(http_raw(port, post, strlen(post), NULL), 405);
+  assert_int_equal(http_get(port, "/Reset/cmd.json", NULL), 403);
+  assert_int_equal(http_get(port, "/Reset/cmd.json?token=s3cre", NULL), 403);
+  assert_int_equal(http_get(port, "/Reset/cmd.json?token=s3cret0", NULL), 403);
+  /* garbage and a request line without version: answered with an error or closed, never a crash */
+  const char garbage[] = "\x01\x02\xff garbage\r\n\r\n";
+  http_raw(port, garbage, sizeof garbage - 1, NULL);
+  char huge[70000];
+  memset(huge, 'A', sizeof huge);
+  memcpy(huge, "GET /", 5);
+  memcpy(huge + sizeof huge - 4, "\r\n\r\n", 4);
+  int code = http_raw(port, huge, sizeof huge, NULL);
+  assert_true(code == 0 || code >= 400);
+  /* clients that connect and leave, or leave mid-request */
+  for (int i = 0; i < 50; ++i) {
+    int fd = connect_local(port);
+    if (i % 2) send(fd, "GET /h.js", 9, MSG_NOSIGNAL);
+    close(fd);
+  }
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "d['fEntries']", "50");
+  free(body);
+  /* the token resets */
+  assert_int_equal(http_get(port, "/Reset/cmd.json?token=s3cret", NULL), 200);
+  assert_int_equal(http_get(port, "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "d['fEntries'], sum(d['fArray'])", "0 0");
+  free(body);
+  na64_mon_stop(m);
+  /* read-only server: no token, no reset */
+  m = start(path, NULL, 0);
+  wait_events(m, -1);
+  assert_int_equal(http_get(na64_mon_port(m), "/Reset/cmd.json?token=", NULL), 403);
+  na64_mon_stop(m);
+}
+
+/* tail -f: 100 events, then 40 appended, the first of them in two halves with a pause between. */
+static void test_follow(void **state)
+{
+  (void)state;
+  char path[320];
+  snprintf(path, sizeof path, "%s/grow.dat", tmpdir);
+  write_file(path, 100);
+  na64_mon *m = start(path, NULL, 1);
+  wait_events(m, 100);
+  void *data;
+  size_t size;
+  make_events(100, 140, &data, &size);
+  append_bytes(path, data, 40);
+  sleep_ms(400);
+  append_bytes(path, (char *)data + 40, size - 40);
+  free(data);
+  wait_events(m, 140);
+  sleep_ms(200);
+  na64_mon_status s;
+  na64_mon_get_status(m, &s);
+  assert_int_equal(s.events, 140);
+  assert_int_equal(s.regions, 0);
+  assert_int_equal(s.finished, 0);
+  na64_mon_stop(m);
+}
+
+/* With the geometry: a simulated file; one energy-sum entry per physics event of `na64 dump`. */
+static void test_simulated_run(void **state)
+{
+  (void)state;
+  char dat[320], cmd[1400];
+  snprintf(dat, sizeof dat, "%s/sim.dat", tmpdir);
+  snprintf(cmd, sizeof cmd, "'%s' sim '%s/configs/invisible_default.yaml' --events 3000 --out '%s' >/dev/null 2>&1",
+           NA64_CLI_PATH, NA64_SOURCE_DIR, dat);
+  assert_int_equal(na64_test_run(cmd, NULL), 0);
+  snprintf(cmd, sizeof cmd, "'%s' dump --summary '%s' | sed -n 's/^physics: *//p'", NA64_CLI_PATH, dat);
+  char *out = NULL;
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  long nphys = strtol(out, NULL, 10);
+  free(out);
+  assert_true(nphys > 0);
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = dat;
+  o.listen = "127.0.0.1:0";
+  o.cond_path = NA64_BINARY_DIR "/conditions.db";
+  na64_mon *m;
+  na64_err err;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  char *body = NULL, want[64];
+  int port = na64_mon_port(m);
+  assert_int_equal(http_get(port, "/status.json", &body), 200);
+  expect_py(body, "d['geometry'], d['failed']", "True False");
+  free(body);
+  snprintf(want, sizeof want, "%ld", nphys);
+  assert_int_equal(http_get(port, "/ECAL/energy/root.json", &body), 200);
+  expect_py(body, "int(d['fEntries'])", want);
+  free(body);
+  assert_int_equal(http_get(port, "/CALO/ecal_vs_hcal/root.json", &body), 200);
+  expect_py(body, "int(d['fEntries'])", want);
+  free(body);
+  na64_mon_stop(m);
+}
+
+/* The page built from npm jsroot (build/web, when jsroot was installed): served with JSROOT from the
+ * monitor itself; the plain list stays at /list.html. */
+static void test_page(void **state)
+{
+  (void)state;
+  FILE *probe = fopen(NA64_BINARY_DIR "/web/jsroot.min.js", "rb");
+  if (!probe) {
+    print_message("build/web not built (jsroot not installed): skipped\n");
+    skip();
+  }
+  fclose(probe);
+  char path[320];
+  snprintf(path, sizeof path, "%s/page.dat", tmpdir);
+  write_file(path, 10);
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = path;
+  o.listen = "127.0.0.1:0";
+  o.web_dir = NA64_BINARY_DIR "/web";
+  na64_mon *m;
+  na64_err err;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  int port = na64_mon_port(m);
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/", &body), 200);
+  assert_non_null(strstr(body, "<script src=\"jsroot.min.js\"></script>"));
+  free(body);
+  assert_int_equal(http_get(port, "/jsroot.min.js", &body), 200);
+  assert_int_equal(strncmp(body, "// https://root.cern/js/", 24), 0);
+  free(body);
+  assert_int_equal(http_get(port, "/list.html", &body), 200);
+  assert_non_null(strstr(body, "DAQ/event_types/root.json"));
+  free(body);
+  assert_int_equal(http_get(port, "/jsroot.js", NULL), 404);
+  na64_mon_stop(m);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_serves_histograms),
+      cmocka_unit_test(test_safety),
+      cmocka_unit_test(test_follow),
+      cmocka_unit_test(test_simulated_run),
+      cmocka_unit_test(test_page),
+  };
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
+}
