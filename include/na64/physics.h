@@ -350,6 +350,18 @@ NA64_API int na64_xsec_exact_dsdx(const na64_exact_process *p, double x, double 
 NA64_API int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned long seed, double *pb,
                                    double *abserr, na64_err *err);
 
+/* A table for fast use: the macroscopic cross section (1/cm at coupling 1; multiply by eps^2 or
+ * g^2) of a material for proto's beam, mediator and mass (proto's E0, coupling, Z, A ignored), on
+ * npoints energies log-spaced in [Emin, Emax], each node by na64_xsec_exact_total to rel_prec.
+ * Evaluation interpolates in ln sigma, clamps outside the grid, 0 below threshold. */
+typedef struct na64_exact_table na64_exact_table;
+NA64_API int na64_exact_table_new(const na64_exact_process *proto, const na64_material *mat, double Emin, double Emax,
+                                  int npoints, double rel_prec, na64_exact_table **out, na64_err *err);
+NA64_API double na64_exact_table_eval(const na64_exact_table *table, double E);
+/* the largest relative error estimate of the table's nodes */
+NA64_API double na64_exact_table_max_rel_error(const na64_exact_table *table);
+NA64_API void na64_exact_table_free(na64_exact_table *table);
+
 #ifdef __cplusplus
 }
 #endif
