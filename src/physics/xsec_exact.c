@@ -174,6 +174,7 @@ static double amp2_sum(const kin *K, na64_mediator med)
 
 typedef struct {
   double E0, p0, m, mX, M, Z, A, g2; /* g2: the X coupling squared */
+  double a2, d;                      /* Tsai's screening a^2 and nuclear-size d (flux.c) */
   int ff;
   na64_mediator med;
 } proc;
@@ -225,11 +226,15 @@ static int outer_make(const proc *P, double Ek, double theta, outer *o)
   return 1;
 }
 
-/* Form factor G2 at T = -t */
+/* Form factor G2 at T = -t: Tsai's elastic term as na64_g2_elastic (flux.c) with its constants
+ * a^2 and d precomputed (it is the innermost call), the inelastic one from flux.c. */
 static double g2_of(const proc *P, double T)
 {
   double g = 0.0;
-  if (P->ff & NA64_FF_ELASTIC) g += na64_g2_elastic(T, P->Z, P->A);
+  if (P->ff & NA64_FF_ELASTIC) {
+    double a2t = P->a2 * T, atomic = a2t / (1.0 + a2t), nuclear = 1.0 / (1.0 + T / P->d);
+    g += P->Z * P->Z * atomic * atomic * nuclear * nuclear;
+  }
   if (P->ff & NA64_FF_INELASTIC) g += na64_g2_inelastic(T, P->Z);
   return g;
 }
@@ -345,6 +350,8 @@ static int proc_make(const na64_exact_process *p, proc *P, na64_err *err)
   P->A = p->A;
   P->ff = p->ff;
   P->med = p->mediator;
+  P->a2 = pow(111.0 * pow(p->Z, -1.0 / 3.0) / NA64_M_E, 2);
+  P->d = 0.164 * pow(p->A, -2.0 / 3.0);
   double g = p->mediator == NA64_MED_VECTOR ? p->coupling * sqrt(4.0 * M_PI * NA64_ALPHA_EM) : p->coupling;
   P->g2 = g * g;
   pthread_once(&phi_once, phi_table_init);
@@ -520,12 +527,13 @@ int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned
   gsl_rng_set(r, seed);
   double res = 0.0, e = 0.0;
   /* warm-up to adapt the grid, then refine until the requested precision (at most 40 rounds) */
-  gsl_monte_vegas_integrate(&G, xl, xu, 4, 20000, r, s, &res, &e);
+  gsl_monte_vegas_integrate(&G, xl, xu, 4, 10000, r, s, &res, &e);
   int rounds = 0, ok = 0;
   for (; rounds < 40; ++rounds) {
     gsl_monte_vegas_integrate(&G, xl, xu, 4, 40000, r, s, &res, &e);
     double chisq = gsl_monte_vegas_chisq(s);
-    if (rounds >= 1 && e <= rel_prec * fabs(res) && chisq < 3.0) {
+    /* each call is 5 VEGAS iterations (GSL default), so chi^2/dof is meaningful from the first */
+    if (e <= rel_prec * fabs(res) && chisq < 3.0) {
       ok = 1;
       break;
     }
