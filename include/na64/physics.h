@@ -310,6 +310,58 @@ NA64_API int na64_track_length_get(const na64_material *mat, double E0, double E
                           const na64_cascade_options *opts, na64_track_length **out, na64_err *err);
 NA64_API void na64_track_length_cache_clear(void);
 
+
+/* === exact tree-level production l N -> l N X (issue 14; docs/physics.md "Exact tree level") === */
+/* The 2 -> 3 process with the full matrix element (both diagrams, spins and polarisations summed
+ * numerically from explicit helicity spinors), lepton mass kept, the nucleus as a spin-0 current
+ * (P_i + P_f)^mu with G2(t) = Tsai's elastic (+ inelastic) form factors, lab-frame phase space
+ * integrated without small-angle expansion. Every value comes with an error estimate. */
+typedef enum { NA64_LEPTON_E = 0, NA64_LEPTON_MU = 1 } na64_lepton;
+typedef enum {
+  NA64_MED_VECTOR = 0,      /* dark photon: L = -eps e A'_mu J^mu_em; coupling = eps */
+  NA64_MED_ZPRIME = 1,      /* L_mu - L_tau Z': L = -g' Z'_mu mu-bar gamma^mu mu; coupling = g' (muon beam only) */
+  NA64_MED_SCALAR = 2,      /* L = -g S l-bar l; coupling = g */
+  NA64_MED_PSEUDOSCALAR = 3 /* L = -i g a l-bar gamma5 l; coupling = g */
+} na64_mediator;
+NA64_API const char *na64_mediator_name(na64_mediator med);
+NA64_API const char *na64_lepton_name(na64_lepton lepton);
+
+typedef struct na64_exact_process {
+  na64_lepton beam;       /* incident lepton */
+  na64_mediator mediator; /* emitted boson X */
+  double E0;              /* beam energy, GeV */
+  double m;               /* X mass, GeV */
+  double coupling;        /* eps (vector) or g (others), see na64_mediator */
+  double Z, A;            /* target nucleus */
+  int ff;                 /* NA64_FF_ELASTIC, _INELASTIC or _ALL */
+} na64_exact_process;
+/* Fill with defaults: electron, vector, Pb (Z 82, A 207), elastic form factor, coupling 1. */
+NA64_API void na64_exact_process_init(na64_exact_process *p, na64_lepton beam, na64_mediator med, double E0, double m);
+NA64_API int na64_exact_process_check(const na64_exact_process *p, na64_err *err);
+
+/* d sigma/(dx dcos theta_X) in pb (x = E_X/E0, theta_X the lab angle of X to the beam), by
+ * adaptive quadrature over the momentum transfer t and its azimuth; *abserr its error estimate. */
+NA64_API int na64_xsec_exact_dsdxdcos(const na64_exact_process *p, double x, double cos_theta, double *pb,
+                                      double *abserr, na64_err *err);
+/* d sigma/dx in pb (the above integrated over theta_X, adaptive). */
+NA64_API int na64_xsec_exact_dsdx(const na64_exact_process *p, double x, double *pb, double *abserr, na64_err *err);
+/* Total sigma in pb by VEGAS (gsl_monte) over (x, theta_X, t, phi) to relative precision rel_prec
+ * (0: 1%), seeded with `seed` (the result is reproducible for a given seed). */
+NA64_API int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned long seed, double *pb,
+                                   double *abserr, na64_err *err);
+
+/* A table for fast use: the macroscopic cross section (1/cm at coupling 1; multiply by eps^2 or
+ * g^2) of a material for proto's beam, mediator and mass (proto's E0, coupling, Z, A ignored), on
+ * npoints energies log-spaced in [Emin, Emax], each node by na64_xsec_exact_total to rel_prec.
+ * Evaluation interpolates in ln sigma, clamps outside the grid, 0 below threshold. */
+typedef struct na64_exact_table na64_exact_table;
+NA64_API int na64_exact_table_new(const na64_exact_process *proto, const na64_material *mat, double Emin, double Emax,
+                                  int npoints, double rel_prec, na64_exact_table **out, na64_err *err);
+NA64_API double na64_exact_table_eval(const na64_exact_table *table, double E);
+/* the largest relative error estimate of the table's nodes */
+NA64_API double na64_exact_table_max_rel_error(const na64_exact_table *table);
+NA64_API void na64_exact_table_free(na64_exact_table *table);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,55 @@
+/* Throughput of the exact tree-level cross sections (src/physics/xsec_exact.c; docs/performance.md):
+ * sigma per point (VEGAS, 1%), d sigma/dx and d sigma/dx dcos per point, and a table for one
+ * material. One core, CPU time of the process (the machine is shared); prints figures, asserts
+ * nothing about time. */
+#include <stdio.h>
+#include <time.h>
+
+#include "na64/physics.h"
+
+static double now(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t); /* CPU time: the machine is shared */
+  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+int main(void)
+{
+  na64_err err = {0};
+  const double masses[] = {0.001, 0.01, 0.1, 1.0};
+  for (int beam = 0; beam < 2; ++beam)
+    for (int i = 0; i < 4; ++i) {
+      na64_exact_process p;
+      na64_exact_process_init(&p, (na64_lepton)beam, NA64_MED_VECTOR, beam ? 160.0 : 100.0, masses[i]);
+      double s, e, t0 = now();
+      if (na64_xsec_exact_total(&p, 0.01, 1, &s, &e, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+      }
+      double dt = now() - t0;
+      t0 = now();
+      double d, de, dc;
+      if (na64_xsec_exact_dsdx(&p, 0.9, &d, &de, &err) || na64_xsec_exact_dsdxdcos(&p, 0.9, 1.0 - 1e-9, &dc, NULL, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+      }
+      double dt2 = now() - t0;
+      printf("%s beam %g GeV, vector m = %g MeV: sigma %.4g +- %.2g pb (eps 1) in %.3f s; dsdx(0.9) + dsdxdcos in %.3f s\n",
+             beam ? "mu" : "e", p.E0, masses[i] * 1e3, s, e, dt, dt2);
+    }
+  na64_material ecal;
+  na64_material_get("ECAL", &ecal, NULL);
+  na64_exact_process p;
+  na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_VECTOR, 100.0, 0.0167);
+  na64_exact_table *t;
+  double t0 = now();
+  if (na64_exact_table_new(&p, &ecal, 10.0, 150.0, 16, 0.01, &t, &err)) {
+    fprintf(stderr, "%s\n", err.msg);
+    return 1;
+  }
+  printf("table ECAL (%d elements), 16.7 MeV, 16 energies 10-150 GeV: %.2f s (max node error %.2g)\n", ecal.ncomp,
+         now() - t0, na64_exact_table_max_rel_error(t));
+  na64_exact_table_free(t);
+  return 0;
+}
