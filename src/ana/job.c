@@ -1,9 +1,11 @@
 /*
- * The main job of `na64 run` (issue 11): simulation -> events-table rows -> selection -> efficiency
- * and background -> limit. The rows come from one function, events_from_sim below; today it calls
- * the STAND-IN na64_reco_event_from_sim_truth (src/ana/reco_from_sim.c). When the reconstruction of
- * raw DATE events lands (src/reco), the integrator replaces that call by digitisation + reconstruction
- * of the event; nothing else here changes.
+ * The main job of `na64 run` (issue 11): simulation -> raw DATE event -> reconstruction ->
+ * selection -> efficiency and background -> limit. Every triggered simulated event is digitised
+ * into a DATE super event in memory exactly as `na64 sim --out` writes it, read back by the DATE
+ * reader and reconstructed by src/reco (na64_reco_process), so the selection sees what it would
+ * see on real data (DESIGN.md: the simulation talks to reconstruction only through the raw data);
+ * the simulation's weight is carried along. na64_reco_event_from_sim_truth (src/ana/reco_from_sim.c)
+ * remains for unit tests of the selection that need rows without the detector chain.
  */
 #include <math.h>
 #include <stdio.h>
@@ -47,12 +49,44 @@ typedef struct sink_ctx {
   const na64_select_config *sel;
   na64_select_accum *acc;
   int signal_only; /* efficiency scan: only the A' events are accumulated */
+  uint64_t seed;   /* the run seed: the digitiser's noise stream is keyed by it and the event */
+  na64_sim_digitizer *digi;
+  na64_geom *geom;
+  na64_reco *reco;
 } sink_ctx;
 
-/* The one place where rows of the events table are produced from simulated events. */
-static int events_from_sim(const na64_sim *sim, const na64_sim_event *ev, na64_reco_event *row, na64_err *err)
+/* One DATE event of ev in memory, as `na64 sim --out` writes it; *buf is malloc'd. */
+static int digitise(sink_ctx *c, const na64_sim_event *ev, void **buf, size_t *len, na64_err *err)
 {
-  return na64_reco_event_from_sim_truth(sim, ev, row, err); /* STAND-IN: replace by the reconstruction */
+  na64_daq_writer *w = NULL;
+  NA64_CALL(na64_daq_writer_open_memory(NULL, &w, err));
+  int st = na64_sim_digitize_write(c->digi, ev, c->seed, (uint32_t)ev->truth.event, w, err);
+  if (st != NA64_OK) {
+    na64_daq_writer_close(w, NULL);
+    return st;
+  }
+  return na64_daq_writer_close_memory(w, buf, len, err);
+}
+
+/* The one place where rows of the events table are produced from simulated events: digitisation,
+ * the DATE reader and the reconstruction, with the simulation's weight carried along. */
+static int events_from_sim(sink_ctx *c, const na64_sim_event *ev, na64_reco_event *row, na64_err *err)
+{
+  void *buf = NULL;
+  size_t len = 0;
+  NA64_CALL(digitise(c, ev, &buf, &len, err));
+  na64_daq_reader *r = NULL;
+  na64_daq_event de;
+  int st = na64_daq_reader_open_memory(buf, len, "simulated event", NULL, &r, err);
+  if (st == NA64_OK) st = na64_daq_reader_next_event(r, &de, err);
+  if (st == NA64_OK) st = na64_reco_process(c->reco, &de, row, err);
+  if (st == NA64_OK) {
+    row->weight = ev->truth.weight;
+    row->simulated = 1;
+  }
+  na64_daq_reader_close(r);
+  free(buf);
+  return st;
 }
 
 static int sink(const na64_sim_event *ev, void *user, na64_err *err)
@@ -61,7 +95,7 @@ static int sink(const na64_sim_event *ev, void *user, na64_err *err)
   int is_signal = ev->truth.process == NA64_SIM_PROC_APRIME;
   if (c->signal_only && !is_signal) return NA64_OK;
   na64_reco_event row;
-  NA64_CALL(events_from_sim(c->sim, ev, &row, err));
+  NA64_CALL(events_from_sim(c, ev, &row, err));
   na64_select_accum_fill(c->acc, c->sel, &row, is_signal);
   return NA64_OK;
 }
@@ -86,12 +120,18 @@ static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel,
 {
   na64_sim *sim = NULL;
   NA64_CALL(na64_sim_new(cfg, &sim, err));
-  sink_ctx ctx = {sim, sel, acc, signal_only};
+  sink_ctx ctx = {sim, sel, acc, signal_only, seed, NULL, NULL, NULL};
+  int st = na64_sim_digitizer_new(sim, &ctx.digi, err);
+  if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)cfg->run, &ctx.geom, err);
+  if (st == NA64_OK) st = na64_reco_new(ctx.geom, &ctx.reco, err);
   na64_sim_run_opts o = {seed, n, threads, 0, sink, &ctx, NULL, NULL};
   na64_sim_summary sum;
-  int st = na64_sim_run(sim, &o, &sum, err);
+  if (st == NA64_OK) st = na64_sim_run(sim, &o, &sum, err);
   if (st == NA64_OK)
     add_untriggered(acc, sim, &sum, acc->signal.events[1], acc->background.events[1], signal_only);
+  na64_reco_free(ctx.reco);
+  na64_geom_free(ctx.geom);
+  na64_sim_digitizer_free(ctx.digi);
   if (st == NA64_OK && sim_out) *sim_out = sim;
   else na64_sim_free(sim);
   return st;
