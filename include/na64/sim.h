@@ -197,6 +197,21 @@ typedef enum na64_sim_process {
   NA64_SIM_PROC_DECAY = 4     /* the beam particle decayed in flight before the ECAL (pi, K -> mu nu; mu -> e nu nu) */
 } na64_sim_process;
 
+/* The background sources of the NA64 report's Table 1 (invisible mode), each a process of the card
+ * (section `backgrounds`, key = na64_sim_bkg_name) that can be switched on and biased, and whose
+ * rate per EOT in the signal box na64_sim_bkg_estimate computes (src/sim/fast_bkg.c). */
+typedef enum na64_sim_bkg_source {
+  NA64_SIM_BKG_HADRON = 0,   /* "hadron": pi-, K-, pbar of the beam: reactions in the ECAL with a leading neutral, punch-through */
+  NA64_SIM_BKG_TAIL,         /* "tail": low-energy e- tail from upstream bremsstrahlung */
+  NA64_SIM_BKG_DECAY,        /* "decay": pi/K -> mu nu, mu -> e nu nu in flight */
+  NA64_SIM_BKG_DETECTOR,     /* "detector": ECAL/HCAL resolution tails, transverse hermeticity, cracks */
+  NA64_SIM_BKG_PILEUP,       /* "pileup": a hadron with an in-time tail electron whose SR fakes the SRD tag */
+  NA64_SIM_BKG_PHOTONUCLEAR, /* "photonuclear": gamma A -> leading neutral hadron (n, K0_L) escaping ECAL and HCAL */
+  NA64_SIM_BKG_DIMUON,       /* "dimuon": gamma -> mu+ mu- in the ECAL with both muons unseen (muon inefficiency) */
+  NA64_SIM_BKG_NUNU,         /* "nunu": e- Z -> e- Z nu nubar */
+  NA64_SIM_BKG_NSOURCES
+} na64_sim_bkg_source;
+
 /* Everything a run card sets (the cards under configs/; keys in docs/simulation.md). */
 typedef struct na64_sim_config {
   long run;                   /* setup: run number in the conditions database */
@@ -231,6 +246,9 @@ typedef struct na64_sim_config {
   /* trigger */
   double trigger_ecal_max;    /* ECAL total energy below this, GeV */
   double trigger_ps_min;      /* pre-shower energy above this, GeV */
+  /* Table 1 backgrounds (card section `backgrounds`, one map {enabled, bias} per source) */
+  int bkg_enabled[NA64_SIM_BKG_NSOURCES];
+  double bkg_bias[NA64_SIM_BKG_NSOURCES]; /* bias factor of the source's rare step (>= 1; docs/simulation.md) */
 } na64_sim_config;
 
 /* The built-in defaults (the 2016-2018 invisible setup at 100 GeV, run 2000; docs/simulation.md). */
@@ -387,6 +405,30 @@ typedef struct na64_sim_run_opts {
 } na64_sim_run_opts;
 NA64_API int na64_sim_run(const na64_sim *sim, const na64_sim_run_opts *opts, na64_sim_summary *summary,
                           na64_err *err);
+
+/* Background estimates in the signal box (src/sim/fast_bkg.c; docs/simulation.md "Table 1
+ * backgrounds"): E_ECAL < 50 GeV, E_HCAL < 1 GeV, no veto, pre-shower above the trigger threshold,
+ * SRD energy in its window, momentum within 97-103 GeV (dp/p = 1%). Each source forces its process
+ * (weight = its probability per EOT), biases the rare step by the card's factor with exact
+ * weights, and replaces the cuts that are pure detector probabilities (veto inefficiency, SRD
+ * tag of a particle without synchrotron radiation, Gaussian momentum measurement) by those
+ * probabilities (conditional Monte Carlo), so the estimate has a finite variance. */
+typedef struct na64_sim_bkg_result {
+  int source;
+  uint64_t events;       /* events simulated */
+  uint64_t passed;       /* events with a non-zero weight in the box */
+  double rate, error;    /* per EOT in the signal box, and its statistical error (1 sigma) */
+  double process_prob;   /* probability per EOT of the forced process (the weight scale) */
+  double table1;         /* the level of the NA64 report's Table 1 for this source (upper bound) */
+} na64_sim_bkg_result;
+/* "hadron", "tail", ...; NULL outside the enum. */
+NA64_API const char *na64_sim_bkg_name(int source);
+/* One line of Table 1 the source belongs to (its text in the NA64 report). */
+NA64_API const char *na64_sim_bkg_table1_row(int source);
+/* Estimate the rate of one source with `events` events of seed `seed` (event i uses the stream
+ * (seed ^ source key, i): results are reproducible). */
+NA64_API int na64_sim_bkg_estimate(const na64_sim *sim, int source, uint64_t events, uint64_t seed,
+                                   na64_sim_bkg_result *out, na64_err *err);
 
 #ifdef __cplusplus
 }

@@ -47,6 +47,9 @@ void na64_sim_config_default(na64_sim_config *c)
    * 072002, where the invisible-mode trigger required these in-time thresholds) */
   c->trigger_ecal_max = 80.0;
   c->trigger_ps_min = 0.3;
+  for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) c->bkg_bias[i] = 1.0;
+  /* survival biasing of the neutral crossing 30 lambda_I (exact weights; docs/simulation.md) */
+  c->bkg_bias[NA64_SIM_BKG_HADRON] = c->bkg_bias[NA64_SIM_BKG_PHOTONUCLEAR] = c->bkg_bias[NA64_SIM_BKG_PILEUP] = 30.0;
 }
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
@@ -131,7 +134,18 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
       KEY("preshower_min", NA64_CARD_DOUBLE, &c->trigger_ps_min, 0, 1000),
       KEY("pileup_window", NA64_CARD_DOUBLE, &c->pileup_window, 0, 10000),
   };
+  na64_card_key bkg_src[NA64_SIM_BKG_NSOURCES][2];
+  na64_card_key bkg[NA64_SIM_BKG_NSOURCES];
+  for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
+    na64_card_key e = KEY("enabled", NA64_CARD_BOOL, &c->bkg_enabled[i], 1, 0);
+    na64_card_key b = KEY("bias", NA64_CARD_DOUBLE, &c->bkg_bias[i], 1, 1e6);
+    bkg_src[i][0] = e;
+    bkg_src[i][1] = b;
+    na64_card_key m = {na64_sim_bkg_name(i), NA64_CARD_MAP, NULL, 0, 1, 0, 0, bkg_src[i], 2, NULL};
+    bkg[i] = m;
+  }
   const na64_card_key top[] = {
+      {"backgrounds", NA64_CARD_MAP, NULL, 0, 1, 0, 0, bkg, NA64_SIM_BKG_NSOURCES, NULL},
       {"setup", NA64_CARD_MAP, NULL, 0, 1, 0, 1, setup, 2, NULL},
       {"beam", NA64_CARD_MAP, NULL, 0, 1, 0, 0, beam, 10, NULL},
       {"processes", NA64_CARD_MAP, NULL, 0, 1, 0, 0, processes, 1, NULL},

@@ -111,7 +111,7 @@ static int counters_fire(const na64_sim *s, const beam_particle *b)
 /* Moyal approximation of the Landau distribution (J.E. Moyal, Phil. Mag. 46 (1955) 263): lambda =
  * -ln(z^2), z standard normal; the MIP energy is scaled so that its mean is kept, with a relative
  * width w (ESTIMATE 0.1 for the thick sandwiches here). */
-static double mip_draw(na64_rng *rng, double mean, double w)
+double sim_mip_draw(na64_rng *rng, double mean, double w)
 {
   double z = na64_rng_gauss(rng);
   double lam = -log(z * z + 1e-300);
@@ -119,7 +119,7 @@ static double mip_draw(na64_rng *rng, double mean, double w)
 }
 
 /* Hadron-shower fractions between depths a < b (interaction lengths after the interaction). */
-static double had_frac(double E, double a, double b)
+double sim_had_frac(double E, double a, double b)
 {
   double lnE = log(fmax(E, 1.0)), tmax = 0.2 * lnE + 0.7, latt = pow(fmax(E, 1.0), 0.13);
   double alpha = 1.0 + tmax / latt; /* gamma profile with mode tmax and exponential tail latt */
@@ -174,18 +174,18 @@ static void hcal_response(const na64_sim *s, na64_rng *rng, const line *l, doubl
       vis = fmax(0.0, E + s->cfg.hcal_stochastic * sqrt(E) * na64_rng_gauss(rng));
       E = 0.0;
     } else if (E > 0.0) {
-      dep = E * had_frac(E, t_sh, t_sh + len);
+      dep = E * sim_had_frac(E, t_sh, t_sh + len);
       vis = had_visible(s, rng, dep, E, s->cfg.hcal_e_over_h);
       t_sh += len;
     } else if (mip) {
       double f = zint < acc + len ? (zint - acc) / len : 1.0;
       dep = f * s->hcal_mip * s->hcal_ehat;
-      vis = f * mip_draw(rng, s->hcal_mip, 0.1);
+      vis = f * sim_mip_draw(rng, s->hcal_mip, 0.1);
       if (f < 1.0) { /* interaction in this module: the shower starts here */
         mip = 0;
         E = p;
         t_sh = acc + len - zint;
-        double d2 = E * had_frac(E, 0.0, t_sh);
+        double d2 = E * sim_had_frac(E, 0.0, t_sh);
         dep += d2;
         vis += had_visible(s, rng, d2, E, s->cfg.hcal_e_over_h);
       }
@@ -199,7 +199,7 @@ static void veto_response(const na64_sim *s, na64_rng *rng, const line *l, int n
 {
   int cell = line_cell(&s->veto, l);
   for (int i = 0; i < nmip; ++i) {
-    double e = mip_draw(rng, s->veto_mip, 0.1);
+    double e = sim_mip_draw(rng, s->veto_mip, 0.1);
     int seen = na64_rng_uniform(rng) < s->cfg.veto_efficiency;
     ev->truth.true_veto += e;
     if (cell < 0 || !seen) continue;
@@ -223,14 +223,14 @@ static void hadron_or_muon(const na64_sim *s, na64_rng *rng, const beam_particle
     if (bnd <= a) continue;
     double f = (bnd - a) / (zsec[k + 1] - a);
     dep[k] += f * s->ecal_mip[k] * s->ecal_ehat;
-    vis[k] += f * mip_draw(rng, s->ecal_mip[k], 0.1);
+    vis[k] += f * sim_mip_draw(rng, s->ecal_mip[k], 0.1);
   }
   if (zint < L) { /* hadronic interaction in the ECAL */
     ev->truth.process = NA64_SIM_PROC_HADRONIC;
     for (int k = 0; k < 2; ++k) {
       double a = fmax(zsec[k], zint), bnd = zsec[k + 1];
       if (bnd <= a) continue;
-      double d = b->p * had_frac(b->p, (a - zint) / s->ecal_lambda, (bnd - zint) / s->ecal_lambda);
+      double d = b->p * sim_had_frac(b->p, (a - zint) / s->ecal_lambda, (bnd - zint) / s->ecal_lambda);
       dep[k] += d;
       vis[k] += had_visible(s, rng, d, b->p, s->cfg.ecal_e_over_h);
     }
@@ -247,7 +247,7 @@ static void hadron_or_muon(const na64_sim *s, na64_rng *rng, const beam_particle
   }
   /* charged particles behind the ECAL: the muon or surviving hadron, or the shower leaking more
    * than 1 GeV behind it (ESTIMATE: one MIP) */
-  double leak = E_after > 0.0 ? E_after * had_frac(E_after, t_sh, INFINITY) : 0.0;
+  double leak = E_after > 0.0 ? E_after * sim_had_frac(E_after, t_sh, INFINITY) : 0.0;
   int nmip = (E_after == 0.0 || leak > 1.0) ? 1 : 0;
   veto_response(s, rng, l, nmip, ev);
   hcal_response(s, rng, l, E_after, t_sh, E_after == 0.0, !muon && E_after == 0.0, b->p, 0, ev);

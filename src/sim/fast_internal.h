@@ -76,6 +76,10 @@ void sim_transport_from(const na64_sim *s, double q, double p, double z_from, do
 /* fast_ecal.c: sampling and noise on the section and cell energies of an EM/hadron deposit */
 void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], const double dep[2],
                     double vis[2], int with_cells);
+/* fast_event.c: Moyal-distributed MIP energy of mean `mean` and relative width w; fraction of a hadron
+ * shower of energy E deposited between depths a < b (interaction lengths after the interaction) */
+double sim_mip_draw(na64_rng *rng, double mean, double w);
+double sim_had_frac(double E, double a, double b);
 /* fast_aprime.c */
 int sim_aprime_setup(na64_sim *s, na64_err *err);
 void sim_aprime_draw(na64_sim_worker *w, na64_rng *rng, double E, double *E_em, double *t, double *ea, double *theta);

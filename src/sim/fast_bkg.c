@@ -1,0 +1,373 @@
+/*
+ * Rates per EOT in the invisible-mode signal box of the background sources of the NA64 report's
+ * Table 1 (docs/simulation.md, "Table 1 backgrounds"). Each source forces its process (the event
+ * weight starts at the process probability per EOT), biases its rare step with exact weights, and
+ * replaces the cuts that are pure detector probabilities by those probabilities (conditional Monte
+ * Carlo): the veto inefficiency, the SRD tag of a particle without synchrotron radiation, the
+ * Gaussian momentum measurement. The rate is the mean weight, its error the standard error.
+ *
+ * Literature inputs (each an ESTIMATE where no better number is published in our reference data):
+ * - SRD: "suppresses the hadron contamination by a further ~1e3" (NA64 report, invisible setup):
+ *   a particle without synchrotron radiation passes the SRD cut with probability 1e-3.
+ * - Tracker dp/p = 1% at 100 GeV (NA64 report): Gaussian momentum measurement.
+ * - Photo-nuclear cross section: sigma(gamma p) = 0.115 mb at E_gamma = 50-100 GeV (PDG Review,
+ *   "Plots of cross sections", total gamma p cross section at sqrt(s) = 10-14 GeV), nuclear
+ *   shadowing sigma(gamma A) = A^0.91 sigma(gamma p) (D.O. Caldwell et al., PRL 42 (1979) 553).
+ * - Leading neutral hadron (n, K0_L): 0.3 per hadronic interaction with a flat Feynman-x spectrum
+ *   (ESTIMATE after the flat leading-neutron x_F spectra of pp -> nX, W. Flauger and F. Moennig,
+ *   Nucl. Phys. B109 (1976) 347, and of photoproduction).
+ * - Muon pairs: sigma(gamma -> mu mu) = (m_e/m_mu)^2 sigma(gamma -> e e) with the complete-screening
+ *   sigma(gamma -> e e) = 7/(9 X0) (PDG eq. 34.31; mass scaling of the Bethe-Heitler cross
+ *   section, Tsai, Rev. Mod. Phys. 46 (1974) 815): an upper estimate (screening is incomplete for muons).
+ * - Neutral survival through thickness L: exp(-L/lambda_I) (PDG nuclear interaction length),
+ *   biased by stretching lambda by the card's factor B (exponential transform, exact weights).
+ * - e- Z -> e- Z nu nubar: the nu nubar pair of mass M as an A' of coupling eps_eff^2(M) =
+ *   N_nu G_F^2 M^4 / (24 pi^3 alpha) per unit M^2 (four-fermion contact interaction), with the
+ *   thick-target A' yield C eps^2 m_e^2 / M^2, C = 10 (NA64 report), up to M^2 = 2 E0 / R_A (the
+ *   nuclear form factor, R_A = 1.2 A^1/3 fm): an order-of-magnitude ESTIMATE.
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/fast_internal.h"
+
+#define BOX_ECAL 50.0      /* GeV, signal box (PRL 123 121801) */
+#define BOX_HCAL 1.0       /* GeV */
+#define SRD_MIN 0.001      /* GeV, SRD window of configs/invisible_default.yaml (selection) */
+#define SRD_MAX 0.5
+#define SRD_HADRON 1e-3    /* SRD tag probability without synchrotron radiation (NA64 report) */
+#define P_WINDOW 0.03      /* momentum within E0 (1 +- 0.03) */
+#define DP_P 0.01          /* tracker dp/p (NA64 report) */
+#define SIGMA_GP 0.115e-27 /* cm^2, gamma p total cross section at 50-100 GeV (PDG) */
+#define F_LEAD 0.3         /* leading neutrals per hadronic interaction (ESTIMATE, see above) */
+#define NK 16              /* photon table: energy bins above E0/2 */
+#define NT 24              /* photon table: depth bins of 1 X0 */
+
+static const char *const names[NA64_SIM_BKG_NSOURCES] = {"hadron", "tail", "decay", "detector",
+                                                          "pileup", "photonuclear", "dimuon", "nunu"};
+static const char *const rows[NA64_SIM_BKG_NSOURCES] = {
+    "beam contamination: pi, p, mu reactions and punch-through (< 1e-13 - 1e-12)",
+    "beam contamination: e- low-energy tail from bremsstrahlung (< 1e-12)",
+    "beam contamination: pi, mu decays in flight (< 1e-12)",
+    "detector: ECAL+HCAL resolution, hermeticity, holes, cracks (< 1e-13)",
+    "pile-up of two or more particles (text of the report; counted in the beam row, < 1e-12)",
+    "physical: hadron electroproduction, n punch-through (< 1e-13)",
+    "physical: mu inefficiency (< 1e-13)",
+    "physical: e- Z -> e- Z nu nu (< 1e-13)"};
+static const double table1[NA64_SIM_BKG_NSOURCES] = {1e-12, 1e-12, 1e-12, 1e-13, 1e-12, 1e-13, 1e-13, 1e-13};
+
+const char *na64_sim_bkg_name(int source)
+{
+  return source >= 0 && source < NA64_SIM_BKG_NSOURCES ? names[source] : NULL;
+}
+
+const char *na64_sim_bkg_table1_row(int source)
+{
+  return source >= 0 && source < NA64_SIM_BKG_NSOURCES ? rows[source] : NULL;
+}
+
+typedef struct bkg {
+  const na64_sim *s;
+  double B;                        /* bias of the rare step */
+  double ptab[NK * NT + 1], Ptot;  /* photon track length above E0/2 (cm), CDF over (k, t) cells */
+  double k_lo, dk;
+  double sig_gA, sig_mumu;         /* macroscopic cross sections of the ECAL, 1/cm */
+  double lam_hcal;                 /* HCAL depth, interaction lengths */
+} bkg;
+
+/* Probability that the measured momentum of a particle of momentum p lies in the window. */
+static double p_momentum(double E0, double p)
+{
+  double sg = DP_P * p, lo = E0 * (1.0 - P_WINDOW), hi = E0 * (1.0 + P_WINDOW);
+  return 0.5 * (erfc((lo - p) / (M_SQRT2 * sg)) - erfc((hi - p) / (M_SQRT2 * sg)));
+}
+
+static double srd_factor(double srd, int radiates)
+{
+  if (srd > SRD_MIN && srd < SRD_MAX) return 1.0;
+  return radiates ? 0.0 : SRD_HADRON;
+}
+
+/* Visible fraction of a hadron shower of energy E (Groom f_em, e/h; as fast_event.c). */
+static double had_vis(double E, double e_over_h)
+{
+  double fem = 1.0 - pow(fmax(E, 1.0), 0.83 - 1.0);
+  return fem + (1.0 - fem) / e_over_h;
+}
+
+/* The box on a generated event's truth: 0 outside, else the detector probabilities. */
+static double box_truth(const na64_sim *s, const na64_sim_truth *t)
+{
+  if (!(t->ecal < BOX_ECAL && t->hcal < BOX_HCAL && t->ps > s->cfg.trigger_ps_min)) return 0.0;
+  double w = p_momentum(s->cfg.beam_energy, t->energy);
+  if (t->true_veto > 0.0) w *= 1.0 - s->cfg.veto_efficiency;
+  int radiates = t->particle == NA64_SIM_E || t->daughter == NA64_SIM_E;
+  return w * srd_factor(t->srd, radiates);
+}
+
+/* A neutral hadron of energy En crossing `ecal_rem` interaction lengths of ECAL and then the HCAL,
+ * with exponential-transform bias B: adds what it deposits to *ecal, *hcal and returns the weight. */
+static double neutral(const bkg *k, na64_rng *rng, double En, double ecal_rem, double *ecal, double *hcal)
+{
+  const na64_sim *s = k->s;
+  double L = ecal_rem + k->lam_hcal, d = -k->B * log(na64_rng_uniform(rng));
+  if (d >= L) return exp(-L + L / k->B); /* survives: exp(-L) / exp(-L/B) */
+  double w = k->B * exp(-d + d / k->B), vis;
+  if (d < ecal_rem) {
+    vis = En * sim_had_frac(En, 0.0, ecal_rem - d) * had_vis(En, s->cfg.ecal_e_over_h);
+    *ecal += vis;
+    double rest = En * sim_had_frac(En, ecal_rem - d, L - d);
+    *hcal += rest * had_vis(En, s->cfg.hcal_e_over_h);
+  } else {
+    double dep = En * sim_had_frac(En, 0.0, L - d);
+    vis = dep * had_vis(En, s->cfg.hcal_e_over_h);
+    *hcal += fmax(0.0, vis + s->cfg.hcal_stochastic * sqrt(vis) * na64_rng_gauss(rng));
+  }
+  return w;
+}
+
+/* A hadron of momentum p interacting at depth z (cm) in the ECAL with a leading neutral of
+ * fraction x: ECAL, pre-shower, HCAL (leak of the charged remainder) and veto MIPs. */
+static double hadron_interaction(const bkg *k, na64_rng *rng, double p, double z, double x, double *ecal, double *ps,
+                                 double *hcal, int *nmip)
+{
+  const na64_sim *s = k->s;
+  double L = s->ecal.length, zps = L * s->ecal_depth[0] / (s->ecal_depth[0] + s->ecal_depth[1]);
+  double lam = s->ecal_lambda, Er = (1.0 - x) * p, vr = had_vis(Er, s->cfg.ecal_e_over_h);
+  /* MIP part before z (per section, as fast_event.c) */
+  double m0 = s->ecal_mip[0] * fmin(z, zps) / zps, m1 = z > zps ? s->ecal_mip[1] * (z - zps) / (L - zps) : 0.0;
+  double d0 = z < zps ? Er * sim_had_frac(Er, 0.0, (zps - z) / lam) : 0.0;
+  double dall = Er * sim_had_frac(Er, 0.0, (L - z) / lam);
+  *ps = m0 + d0 * vr;
+  double e = m0 + m1 + dall * vr;
+  *ecal = fmax(0.0, e + s->cfg.ecal_stochastic * sqrt(e) * na64_rng_gauss(rng));
+  double leak = Er - dall;
+  *hcal = leak * had_vis(Er, s->cfg.hcal_e_over_h);
+  *nmip = leak > 1.0; /* charged leakage behind the ECAL: one MIP (as fast_event.c) */
+  return neutral(k, rng, x * p, (L - z) / lam, ecal, hcal);
+}
+
+static double ev_hadron(const bkg *k, na64_rng *rng, int srd_tag)
+{
+  const na64_sim *s = k->s;
+  const na64_sim_config *c = &s->cfg;
+  double fh = c->frac_pi + c->frac_k + c->frac_p;
+  double p = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(rng));
+  double z = -s->ecal_lambda * log(na64_rng_uniform(rng)), x = na64_rng_uniform(rng);
+  double w = fh * (srd_tag ? SRD_HADRON : 1.0) * p_momentum(c->beam_energy, p);
+  if (z >= s->ecal.length) { /* crosses the ECAL as a MIP: veto and every HCAL module see it */
+    double h = 0.0;
+    for (int m = 0; m < s->nhcal; ++m) h += sim_mip_draw(rng, s->hcal_mip, 0.1);
+    return h < BOX_HCAL ? w * (1.0 - c->veto_efficiency) : 0.0;
+  }
+  double ecal, ps, hcal;
+  int nmip;
+  w *= F_LEAD * hadron_interaction(k, rng, p, z, x, &ecal, &ps, &hcal, &nmip);
+  if (!(ecal < BOX_ECAL && hcal < BOX_HCAL && ps > c->trigger_ps_min)) return 0.0;
+  return nmip ? w * (1.0 - c->veto_efficiency) : w;
+}
+
+/* Photon of energy above E0/2 drawn from the track-length table: energy and depth (X0). */
+static void draw_photon(const bkg *k, na64_rng *rng, double *kE, double *t)
+{
+  double u = na64_rng_uniform(rng) * k->ptab[NK * NT];
+  int lo = 0, hi = NK * NT;
+  while (hi - lo > 1) {
+    int mid = (lo + hi) / 2;
+    if (k->ptab[mid] <= u) lo = mid; else hi = mid;
+  }
+  *kE = k->k_lo + k->dk * (lo / NT + na64_rng_uniform(rng));
+  *t = (lo % NT) + na64_rng_uniform(rng);
+}
+
+static double electron_srd(const na64_sim *s, na64_rng *rng, double p)
+{
+  double emitted = 0.0, esrd = 0.0, srd[NA64_SIM_MAX_SRD] = {0};
+  na64_sim_synchrotron(s, NA64_M_E, -1.0, p, 0.0, 0.0, rng, &emitted, &esrd, srd);
+  return esrd;
+}
+
+static double ev_photonuclear(const bkg *k, na64_rng *rng)
+{
+  const na64_sim *s = k->s;
+  const na64_sim_config *c = &s->cfg;
+  double kE, t;
+  draw_photon(k, rng, &kE, &t);
+  double p = c->beam_energy, x = na64_rng_uniform(rng), z = fmin(t * s->ecal_x0_cm, s->ecal.length);
+  double w = k->Ptot * k->sig_gA * F_LEAD;
+  double Er = (1.0 - x) * kE, lam = s->ecal_lambda, L = s->ecal.length;
+  double dall = Er * sim_had_frac(Er, 0.0, (L - z) / lam);
+  double e = (p - kE) + dall * had_vis(Er, c->ecal_e_over_h), hcal = (Er - dall) * had_vis(Er, c->hcal_e_over_h);
+  double ecal = fmax(0.0, e + c->ecal_stochastic * sqrt(e) * na64_rng_gauss(rng));
+  w *= neutral(k, rng, x * kE, (L - z) / lam, &ecal, &hcal);
+  if (!(ecal < BOX_ECAL && hcal < BOX_HCAL)) return 0.0;
+  if (Er - dall > 1.0) w *= 1.0 - c->veto_efficiency;
+  return w * srd_factor(electron_srd(s, rng, p), 1);
+}
+
+static double ev_dimuon(const bkg *k, na64_rng *rng)
+{
+  const na64_sim *s = k->s;
+  const na64_sim_config *c = &s->cfg;
+  double kE, t;
+  draw_photon(k, rng, &kE, &t);
+  double w = k->Ptot * k->sig_mumu * (1.0 - c->veto_efficiency) * (1.0 - c->veto_efficiency);
+  double frac = fmin(t * s->ecal_x0_cm / s->ecal.length, 1.0);
+  double e = c->beam_energy - kE + 2.0 * (1.0 - frac) * (s->ecal_mip[0] + s->ecal_mip[1]);
+  double ecal = fmax(0.0, e + c->ecal_stochastic * sqrt(e) * na64_rng_gauss(rng)), hcal = 0.0;
+  for (int mu = 0; mu < 2; ++mu) /* both muons cross the four HCAL modules */
+    for (int m = 0; m < s->nhcal; ++m) hcal += sim_mip_draw(rng, s->hcal_mip, 0.1);
+  if (!(ecal < BOX_ECAL && hcal < BOX_HCAL)) return 0.0;
+  return w * srd_factor(electron_srd(s, rng, c->beam_energy), 1);
+}
+
+/* e- Z -> e- Z nu nubar: analytic (see the header comment); fraction of the A'-like spectrum
+ * x (1 + x^2/(3(1-x))) (NA64 report) above x = 1/2, integrated up to 1 - m_e/E0. */
+static double nunu_rate(const na64_sim *s)
+{
+  const double GF = 1.1663788e-5, alpha = 1.0 / 137.035999, C = 10.0, Nnu = 3.0;
+  double A = 207.2, R = 1.2 * cbrt(A) / 0.1973269804; /* GeV^-1 */
+  double E0 = s->cfg.beam_energy, M2max = 2.0 * E0 / R;
+  double n = C * NA64_M_E * NA64_M_E * Nnu * GF * GF / (24.0 * M_PI * M_PI * M_PI * alpha) * M2max;
+  double xmax = 1.0 - NA64_M_E / E0, num = 0.0, den = 0.0;
+  for (int i = 0; i < 20000; ++i) {
+    double x = (i + 0.5) / 20000.0 * xmax, f = x * (1.0 + x * x / (3.0 * (1.0 - x)));
+    den += f;
+    if (x > 1.0 - BOX_ECAL / E0) num += f;
+  }
+  return n * num / den;
+}
+
+static int photon_table(bkg *k, na64_err *err)
+{
+  const na64_sim *s = k->s;
+  double E0 = s->cfg.beam_energy;
+  k->k_lo = E0 - BOX_ECAL;
+  k->dk = (E0 - k->k_lo) / NK;
+  na64_track_length *tl = NULL;
+  NA64_CALL(na64_track_length_new(&s->ecal_mat, E0, 0.5 * k->k_lo, (double)NT, 0, &tl, err));
+  double x0 = s->ecal_mat.X0; /* cm of one X0 of the homogenised sandwich */
+  k->ptab[0] = 0.0;
+  for (int i = 0; i < NK; ++i) {
+    double kE = k->k_lo + (i + 0.5) * k->dk;
+    for (int j = 0; j < NT; ++j) {
+      double d = na64_track_length_eval_depth(tl, NA64_TL_PHOTON, kE, j + 1.0) -
+                 na64_track_length_eval_depth(tl, NA64_TL_PHOTON, kE, (double)j);
+      k->ptab[i * NT + j + 1] = k->ptab[i * NT + j] + fmax(d, 0.0) * k->dk;
+    }
+  }
+  na64_track_length_free(tl);
+  k->Ptot = k->ptab[NK * NT]; /* cm of photon path above E0 - 50 GeV */
+  double sg = 0.0;
+  for (int i = 0; i < s->ecal_mat.ncomp; ++i)
+    sg += na64_material_atom_density(&s->ecal_mat, i) * SIGMA_GP * pow(s->ecal_mat.comp[i].A, 0.91);
+  k->sig_gA = sg;
+  k->sig_mumu = 7.0 / (9.0 * x0) * pow(NA64_M_E / NA64_M_MU, 2);
+  return NA64_OK;
+}
+
+/* A copy of the simulation with the beam forced to one kind (tail e-, nominal e-, or the
+ * admixture species in their proportions); *w0 receives the probability per EOT of that kind. */
+static int forced_sim(const na64_sim *s, int source, na64_sim **out, double *w0, na64_err *err)
+{
+  na64_sim_config c = s->cfg;
+  c.aprime_enabled = 0;
+  c.intensity = 0.0;
+  double fa = c.frac_pi + c.frac_k + c.frac_p + c.frac_mu;
+  if (source == NA64_SIM_BKG_DECAY) { /* the decaying species only, scaled to (almost) every particle */
+    double f = 0.999999 / fa;
+    c.frac_pi *= f;
+    c.frac_k *= f;
+    c.frac_mu *= f;
+    c.frac_p *= f;
+    *w0 = fa;
+  } else {
+    c.frac_pi = c.frac_k = c.frac_p = c.frac_mu = 0.0;
+    c.tail_fraction = source == NA64_SIM_BKG_DETECTOR ? 0.0 : 1.0;
+    *w0 = source == NA64_SIM_BKG_DETECTOR ? 1.0 - fa - s->cfg.tail_fraction : s->cfg.tail_fraction;
+  }
+  return na64_sim_new(&c, out, err);
+}
+
+int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64_t seed, na64_sim_bkg_result *out,
+                          na64_err *err)
+{
+  if (!s || !out) return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_estimate: NULL argument");
+  if (source < 0 || source >= NA64_SIM_BKG_NSOURCES)
+    return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_estimate: source %d outside 0..%d", source,
+                        NA64_SIM_BKG_NSOURCES - 1);
+  memset(out, 0, sizeof *out);
+  out->source = source;
+  out->table1 = table1[source];
+  if (source == NA64_SIM_BKG_NUNU) { /* analytic: every such event is in the box */
+    out->rate = out->process_prob = nunu_rate(s);
+    return NA64_OK;
+  }
+  if (events == 0) return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_estimate: 0 events");
+  bkg *k = calloc(1, sizeof *k);
+  if (!k) return na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
+  k->s = s;
+  k->B = s->cfg.bkg_bias[source] >= 1.0 ? s->cfg.bkg_bias[source] : 1.0;
+  for (int m = 0; m < s->nhcal; ++m) k->lam_hcal += s->hcal[m].length / s->hcal_lambda;
+  int st = NA64_OK;
+  na64_sim *g = NULL;
+  na64_sim_worker *wk = NULL;
+  double w0 = 1.0;
+  if (source == NA64_SIM_BKG_PHOTONUCLEAR || source == NA64_SIM_BKG_DIMUON) st = photon_table(k, err);
+  if (!st && (source == NA64_SIM_BKG_TAIL || source == NA64_SIM_BKG_DECAY || source == NA64_SIM_BKG_DETECTOR ||
+              source == NA64_SIM_BKG_PILEUP)) {
+    st = forced_sim(s, source == NA64_SIM_BKG_PILEUP ? NA64_SIM_BKG_TAIL : source, &g, &w0, err);
+    if (!st) st = na64_sim_worker_new(g, &wk, err);
+  }
+  double sum = 0.0, sum2 = 0.0;
+  /* pile-up: in-time particles per event (as fast_event.c), the companion a forced tail e- */
+  double lam_pu = s->cfg.intensity / s->cfg.spill_length * s->cfg.pileup_window * 1e-9;
+  const uint64_t key = 0x5BD1E995A5A5A5A5ull * (uint64_t)(source + 1);
+  na64_sim_event *ev = st ? NULL : malloc(sizeof *ev);
+  if (!st && !ev) st = na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
+  for (uint64_t i = 0; !st && i < events; ++i) {
+    na64_rng rng;
+    na64_rng_init(&rng, seed ^ key, i);
+    double w = 0.0;
+    switch (source) {
+    case NA64_SIM_BKG_HADRON: w = ev_hadron(k, &rng, 1); break;
+    case NA64_SIM_BKG_PHOTONUCLEAR: w = ev_photonuclear(k, &rng); break;
+    case NA64_SIM_BKG_DIMUON: w = ev_dimuon(k, &rng); break;
+    case NA64_SIM_BKG_PILEUP: {
+      /* a hadron in the box (no SRD tag of its own) plus an in-time tail electron whose energies
+       * add and whose synchrotron radiation tags the event */
+      double wh = ev_hadron(k, &rng, 0);
+      if (wh > 0.0 && !(st = na64_sim_event_generate(wk, seed ^ key, i, 1, ev, err))) {
+        const na64_sim_truth *t = &ev->truth;
+        int ok = t->ecal < BOX_ECAL && t->hcal < BOX_HCAL && t->srd > SRD_MIN && t->srd < SRD_MAX;
+        w = ok ? wh * lam_pu * w0 * (t->true_veto > 0.0 ? 1.0 - s->cfg.veto_efficiency : 1.0) : 0.0;
+      }
+      break;
+    }
+    default:
+      if (!(st = na64_sim_event_generate(wk, seed ^ key, i, 1, ev, err))) {
+        int decay_ok = source != NA64_SIM_BKG_DECAY || ev->truth.process == NA64_SIM_PROC_DECAY;
+        w = decay_ok ? w0 * box_truth(g, &ev->truth) : 0.0;
+      }
+    }
+    sum += w;
+    sum2 += w * w;
+    out->passed += w > 0.0;
+  }
+  if (!st) {
+    double n = (double)events, mean = sum / n;
+    out->events = events;
+    out->rate = mean;
+    out->error = sqrt(fmax(0.0, sum2 / n - mean * mean) / n);
+    out->process_prob = source == NA64_SIM_BKG_PHOTONUCLEAR ? k->Ptot * k->sig_gA
+                        : source == NA64_SIM_BKG_DIMUON ? k->Ptot * k->sig_mumu
+                        : source == NA64_SIM_BKG_HADRON ? s->cfg.frac_pi + s->cfg.frac_k + s->cfg.frac_p
+                        : source == NA64_SIM_BKG_PILEUP ? lam_pu : w0;
+  }
+  free(ev);
+  na64_sim_worker_free(wk);
+  na64_sim_free(g);
+  free(k);
+  return st;
+}
