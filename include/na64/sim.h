@@ -381,6 +381,12 @@ NA64_API int na64_sim_raw_open(const na64_sim *sim, const char *path, na64_daq_w
 NA64_API int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
                                      na64_daq_writer *w, na64_err *err);
 
+/* Write the start-of-run (type NA64_DAQ_START_OF_RUN, before the first physics event) or
+ * end-of-run (NA64_DAQ_END_OF_RUN, after the last; nb_in_run = physics events written) event of
+ * the card's run, as the DATE run control does; no equipment. */
+NA64_API int na64_sim_write_run_mark(const na64_sim *sim, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w,
+                                     na64_err *err);
+
 /* The event loop: events 0 .. nevents-1 with `threads` threads (<= 0: 1). Every event uses its own
  * stream, so the events passed to `sink` (in event order, from the calling thread) are identical
  * for any number of threads. keep_all = 0 passes triggered events only. */

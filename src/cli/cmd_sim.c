@@ -37,7 +37,8 @@ static int sink(const na64_sim_event *ev, void *user, na64_err *err)
 static int open_raw(const char *path, const na64_sim *s, sink_ctx *c, na64_err *err)
 {
   NA64_CALL(na64_sim_digitizer_new(s, &c->digi, err));
-  return na64_sim_raw_open(s, path, &c->raw, err);
+  NA64_CALL(na64_sim_raw_open(s, path, &c->raw, err));
+  return na64_sim_write_run_mark(s, NA64_DAQ_START_OF_RUN, 0, c->raw, err);
 }
 
 static void progress(uint64_t done, uint64_t total, void *user)
@@ -91,6 +92,7 @@ static int run(const char *card, long nev, long seed, long threads, int all, con
     else na64_h5table_abort(ctx.truth);
   }
   if (ctx.raw) {
+    if (st == NA64_OK) st = na64_sim_write_run_mark(s, NA64_DAQ_END_OF_RUN, ctx.nraw, ctx.raw, &err);
     na64_err e2 = {0, ""};
     int st2 = na64_daq_writer_close(ctx.raw, &e2);
     if (st == NA64_OK && st2 != NA64_OK) {

@@ -41,6 +41,7 @@
 #define DP_P 0.01          /* tracker dp/p (NA64 report) */
 #define SIGMA_GP 0.115e-27 /* cm^2, gamma p total cross section at 50-100 GeV (PDG) */
 #define F_LEAD 0.3         /* leading neutrals per hadronic interaction (ESTIMATE, see above) */
+#define X_BIAS 20.0       /* importance sampling of the leading neutral's x in hadron reactions */
 #define NK 16              /* photon table: energy bins above E0/2 */
 #define NT 24              /* photon table: depth bins of 1 X0 */
 
@@ -154,7 +155,11 @@ static double ev_hadron(const bkg *k, na64_rng *rng, int srd_tag)
   const na64_sim_config *c = &s->cfg;
   double fh = c->frac_pi + c->frac_k + c->frac_p;
   double p = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(rng));
-  double z = -s->ecal_lambda * log(na64_rng_uniform(rng)), x = na64_rng_uniform(rng);
+  /* the leading neutral's fraction x (flat, F_LEAD per interaction) drawn from g(x) = a x^(a-1),
+   * a = X_BIAS, with weight 1/g(x): only x near 1 leaves a charged remainder small enough not to
+   * leak 1 GeV into the HCAL */
+  double z = -s->ecal_lambda * log(na64_rng_uniform(rng)), x = pow(na64_rng_uniform(rng), 1.0 / X_BIAS);
+  double wx = 1.0 / (X_BIAS * pow(x, X_BIAS - 1.0));
   double w = fh * (srd_tag ? SRD_HADRON : 1.0) * p_momentum(c->beam_energy, p);
   if (z >= s->ecal.length) { /* crosses the ECAL as a MIP: veto and every HCAL module see it */
     double h = 0.0;
@@ -163,7 +168,7 @@ static double ev_hadron(const bkg *k, na64_rng *rng, int srd_tag)
   }
   double ecal, ps, hcal;
   int nmip;
-  w *= F_LEAD * hadron_interaction(k, rng, p, z, x, &ecal, &ps, &hcal, &nmip);
+  w *= F_LEAD * wx * hadron_interaction(k, rng, p, z, x, &ecal, &ps, &hcal, &nmip);
   if (!(ecal < BOX_ECAL && hcal < BOX_HCAL && ps > c->trigger_ps_min)) return 0.0;
   return nmip ? w * (1.0 - c->veto_efficiency) : w;
 }

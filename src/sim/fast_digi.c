@@ -319,6 +319,25 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
   return na64_daq_writer_end_event(w, err);
 }
 
+/* Start- and end-of-run events: the header of the type with the card's run number and the count of
+ * physics events so far as its number in run, no equipment (DATE event.h START_OF_RUN/END_OF_RUN;
+ * the reader counts them by type, docs/raw-format.md). Timestamps stay 0: the file is a function
+ * of the card and the seed only. */
+int na64_sim_write_run_mark(const na64_sim *sim, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w, na64_err *err)
+{
+  if (!sim || !w) return na64_err_set(err, NA64_EINVAL, "na64_sim_write_run_mark: NULL argument");
+  if (type != NA64_DAQ_START_OF_RUN && type != NA64_DAQ_END_OF_RUN)
+    return na64_err_set(err, NA64_EINVAL, "na64_sim_write_run_mark: event type %u is neither start (%d) nor end (%d) of run",
+                        type, NA64_DAQ_START_OF_RUN, NA64_DAQ_END_OF_RUN);
+  na64_daq_header h;
+  memset(&h, 0, sizeof h);
+  h.type = type;
+  h.run = (uint32_t)sim->cfg.run;
+  h.id[0] = nb_in_run;
+  NA64_CALL(na64_daq_writer_begin_event(w, &h, err));
+  return na64_daq_writer_end_event(w, err);
+}
+
 /* The LDC grouping of the run's DAQ sources from the conditions database (channel_map.ldc_id): the
  * DATE event builder writes every physics event as a GDC super event of one sub-event per LDC
  * (DATE event.h, ATTR_SUPER_EVENT; docs/raw-format.md), so the simulation does too. */
