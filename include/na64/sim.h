@@ -381,6 +381,11 @@ NA64_API int na64_sim_raw_open(const na64_sim *sim, const char *path, na64_daq_w
 NA64_API int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
                                      na64_daq_writer *w, na64_err *err);
 
+/* Highland's width (rad) of the projected multiple-scattering angle of a singly charged particle of
+ * momentum p (GeV, beta = 1) through x/X0 of material (PDG eq. 34.16); 0 for p or x <= 0. The
+ * digitiser scatters the track after every tracker plane (docs/simulation.md, "Raw data"). */
+NA64_API double na64_sim_highland(double p, double x_over_x0);
+
 /* Write the start-of-run (type NA64_DAQ_START_OF_RUN, before the first physics event) or
  * end-of-run (NA64_DAQ_END_OF_RUN, after the last; nb_in_run = physics events written) event of
  * the card's run, as the DATE run control does; no equipment. */

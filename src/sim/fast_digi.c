@@ -36,6 +36,12 @@
 #define APV_SIGMA_STRIPS 1.2
 #define APV_NOISE 5.0
 #define APV_MAX_HITS 4096
+/* Multiple scattering in the tracker material (ESTIMATES of the material per plane, in X0: a
+ * Micromegas 0.3%, a triple GEM 0.4%, a straw plane of two layers of 70 um Kapton tubes 0.1%) */
+#define MS_MAX_PLANES 64
+#define MS_X0_MICROMEGAS 0.003
+#define MS_X0_GEM 0.004
+#define MS_X0_STRAW 0.001
 
 typedef enum { SRC_ECAL, SRC_HCAL, SRC_SRD, SRC_VETO, SRC_COUNTER } readout_kind;
 
@@ -57,7 +63,70 @@ struct na64_sim_digitizer {
   na64_straw_digi_event sev;
   double noise[4096]; /* quantiles (i + 1/2)/4096 of N(0, 1): 12 bits of a random word per sample */
   na64_daq_apv_hit *apv;  /* APV_MAX_HITS */
+  int nms;                 /* tracker planes in z order: multiple scattering */
+  int ms_plane[MS_MAX_PLANES];
+  double ms_z[MS_MAX_PLANES], ms_x0[MS_MAX_PLANES];
+  double ms_dx[MS_MAX_PLANES], ms_dy[MS_MAX_PLANES]; /* this event's offsets at each plane, cm */
+  double ms_sx, ms_sy;     /* and the total deflection, rad */
 };
+
+/* Highland's formula for the width of the projected multiple-scattering angle (PDG Review of
+ * Particle Physics, "Passage of particles through matter", eq. 34.16): theta0 = 13.6 MeV / (beta c p)
+ * sqrt(x/X0) (1 + 0.038 ln(x/X0)) for a singly charged particle (beta = 1 here), p in GeV. */
+double na64_sim_highland(double p, double x_over_x0)
+{
+  if (!(p > 0.0) || !(x_over_x0 > 0.0)) return 0.0;
+  return 0.0136 / p * sqrt(x_over_x0) * (1.0 + 0.038 * log(x_over_x0));
+}
+
+/* The tracker planes ordered in z with their material (insertion sort: a few dozen planes). */
+static void ms_setup(na64_sim_digitizer *d)
+{
+  const na64_geom *g = d->sim->geom;
+  for (int i = 0; i < g->nplanes && d->nms < MS_MAX_PLANES; ++i) {
+    int k = g->planes[i].kind;
+    double x = k == NA64_DET_MICROMEGAS ? MS_X0_MICROMEGAS : k == NA64_DET_GEM ? MS_X0_GEM : k == NA64_DET_STRAW ? MS_X0_STRAW : 0.0;
+    if (!(x > 0.0)) continue;
+    int j = d->nms++;
+    while (j > 0 && d->ms_z[j - 1] > g->planes[i].centre[2]) {
+      d->ms_z[j] = d->ms_z[j - 1];
+      d->ms_x0[j] = d->ms_x0[j - 1];
+      d->ms_plane[j] = d->ms_plane[j - 1];
+      --j;
+    }
+    d->ms_z[j] = g->planes[i].centre[2];
+    d->ms_x0[j] = x;
+    d->ms_plane[j] = i;
+  }
+}
+
+/* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections);
+ * the offset at plane i is the sum of the kicks of the planes before it times their distance. The
+ * dipoles leave slope differences unchanged at first order, so the kicks propagate as straight lines. */
+static void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
+{
+  double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0;
+  for (int i = 0; i < d->nms; ++i) {
+    if (i > 0) {
+      ox += sx * (d->ms_z[i] - d->ms_z[i - 1]);
+      oy += sy * (d->ms_z[i] - d->ms_z[i - 1]);
+    }
+    d->ms_dx[i] = ox;
+    d->ms_dy[i] = oy;
+    double th = na64_sim_highland(p, d->ms_x0[i]);
+    sx += th * na64_rng_gauss(rng);
+    sy += th * na64_rng_gauss(rng);
+  }
+  d->ms_sx = sx;
+  d->ms_sy = sy;
+}
+
+static int ms_index(const na64_sim_digitizer *d, int plane)
+{
+  for (int i = 0; i < d->nms; ++i)
+    if (d->ms_plane[i] == plane) return i;
+  return -1;
+}
 
 static int cmp_readout(const void *a, const void *b)
 {
@@ -117,6 +186,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   d->apv = st == NA64_OK ? calloc(APV_MAX_HITS, sizeof *d->apv) : NULL;
   if (st == NA64_OK && !d->apv) st = na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   na64_straw_digi_event_init(&d->sev);
+  ms_setup(d);
   if (st) {
     na64_sim_digitizer_free(d);
     return st;
@@ -270,6 +340,11 @@ static int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t e
     double x, y;
     if ((pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y))
       continue;
+    int m = ms_index(d, i);
+    if (m >= 0) {
+      x += d->ms_dx[m];
+      y += d->ms_dy[m];
+    }
     n += plane_hits(d, pl, x, y, rng, d->apv + n, APV_MAX_HITS - n);
   }
   qsort(d->apv, n, sizeof *d->apv, cmp_apv);
@@ -308,11 +383,19 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
   h.trigger_pattern[0] = ev->truth.triggered ? 1u : 0u;
   NA64_CALL(na64_daq_writer_begin_event(w, &h, err));
   NA64_CALL(write_sadc(d, ev, &rng, w, err));
+  ms_event(d, ev->truth.energy, &rng);
   NA64_CALL(write_apv(d, ev, nb_in_run, &rng, w, err));
   if (d->straw) {
     const na64_sim_truth *t = &ev->truth;
     const double z0 = d->sim->ecal.z_front;
-    na64_straw_track tr = {{t->x, t->y, z0}, {t->dxdz, t->dydz, 1.0}, 0.0};
+    /* the straws see the line with the accumulated scattering of all tracker planes (approximation:
+     * kicks of planes behind a straw plane are applied to it too; they are 0.1-0.4% X0 each) */
+    double ox = 0.0, oy = 0.0; /* offset at the ECAL face */
+    if (d->nms > 0) {
+      ox = d->ms_dx[d->nms - 1] + d->ms_sx * (z0 - d->ms_z[d->nms - 1]);
+      oy = d->ms_dy[d->nms - 1] + d->ms_sy * (z0 - d->ms_z[d->nms - 1]);
+    }
+    na64_straw_track tr = {{t->x + ox, t->y + oy, z0}, {t->dxdz + d->ms_sx, t->dydz + d->ms_sy, 1.0}, 0.0};
     NA64_CALL(na64_straw_digitize(d->straw, &tr, 1, &rng, &d->sev, err));
     NA64_CALL(na64_straw_digi_write(d->straw, &d->sev, nb, w, err));
   }
