@@ -3,8 +3,9 @@
  * CPU time to reach 30% statistical precision at that level (the time measured for N events scaled
  * to the N at which error = 0.3 x Table 1 level, error ~ 1/sqrt(N); for a source without any event
  * in the box, the N at which 11 events of weight P(process) would make up the Table 1 level). Settings: the built-in
- * defaults (configs/invisible_default.yaml without A'), pile-up intensity 5e6 per spill.
- * Usage: bench_sim_bkg [events per source] [conditions database]   (default 200000). */
+ * defaults (configs/invisible_default.yaml without A'), pile-up intensity 5e6 per spill, or a run
+ * card, whose sources with `enabled: true` are estimated (all if none is).
+ * Usage: bench_sim_bkg [events per source] [card.yaml]   (default 200000). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,17 +27,24 @@ int main(int argc, char **argv)
   na64_sim_config c;
   na64_sim_config_default(&c);
   c.intensity = 5e6;
-  if (argc > 2) snprintf(c.conditions, sizeof c.conditions, "%s", argv[2]);
   na64_err err = {0, ""};
+  if (argc > 2 && na64_sim_config_load(argv[2], &c, &err)) {
+    fprintf(stderr, "bench_sim_bkg: %s\n", err.msg);
+    return 1;
+  }
+  c.aprime_enabled = 0;
+  int any = 0;
+  for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) any |= c.bkg_enabled[i];
   na64_sim *s = NULL;
   if (na64_sim_new(&c, &s, &err)) {
     fprintf(stderr, "bench_sim_bkg: %s\n", err.msg);
     return 1;
   }
-  printf("%-13s %10s %10s %9s %10s %8s %12s  %s\n", "source", "rate/EOT", "stat.err", "in box", "P(proc)", "Table1",
-         "t(30%) [s]", "Table 1 row");
+  printf("%-13s %10s %10s %9s %10s %8s %9s %12s  %s\n", "source", "rate/EOT", "stat.err", "in box", "P(proc)", "Table1",
+         "us/event", "t(30%) [s]", "Table 1 row");
   double total = 0.0, var = 0.0;
   for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
+    if (any && !c.bkg_enabled[i]) continue;
     na64_sim_bkg_result r;
     double t0 = now();
     if (na64_sim_bkg_estimate(s, i, n, 11, &r, &err)) {
@@ -53,8 +61,8 @@ int main(int argc, char **argv)
                                                  : t / (double)n * 11.0 * r.process_prob / r.table1;
     total += r.rate;
     var += r.error * r.error;
-    printf("%-13s %10.3g %10.2g %9llu %10.3g %8.0e %12.3g  %s\n", na64_sim_bkg_name(i), r.rate, r.error,
-           (unsigned long long)r.passed, r.process_prob, r.table1, t30, na64_sim_bkg_table1_row(i));
+    printf("%-13s %10.3g %10.2g %9llu %10.3g %8.0e %9.3g %12.3g  %s\n", na64_sim_bkg_name(i), r.rate, r.error,
+           (unsigned long long)r.passed, r.process_prob, r.table1, 1e6 * t / (double)n, t30, na64_sim_bkg_table1_row(i));
   }
   printf("%-13s %10.3g %10.2g %9s %10s %8.0e\n", "total", total, sqrt(var), "", "", 1e-12);
   na64_sim_free(s);
