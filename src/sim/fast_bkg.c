@@ -343,7 +343,8 @@ int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64
       /* a hadron in the box (no SRD tag of its own) plus an in-time tail electron whose energies
        * add and whose synchrotron radiation tags the event */
       double wh = ev_hadron(k, &rng, 0);
-      if (wh > 0.0 && !(st = na64_sim_event_generate(wk, seed ^ key, i, 1, ev, err))) {
+      /* the companion's stream differs from this event's own (seed ^ key, i) */
+      if (wh > 0.0 && !(st = na64_sim_event_generate(wk, seed ^ key ^ 0xC2B2AE3D27D4EB4Full, i, 1, ev, err))) {
         const na64_sim_truth *t = &ev->truth;
         int ok = t->ecal < BOX_ECAL && t->hcal < BOX_HCAL && t->srd > SRD_MIN && t->srd < SRD_MAX;
         w = ok ? wh * lam_pu * w0 * (t->true_veto > 0.0 ? 1.0 - s->cfg.veto_efficiency : 1.0) : 0.0;
