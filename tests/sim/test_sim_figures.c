@@ -1,4 +1,4 @@
-/* Figure of docs/validation.md: the ECAL versus HCAL energy plane of 100 GeV e-, pi- and mu- of the
+/* Figures of docs/validation.md: the SRD spectra of e- and pi- (sim_srd.png) and the ECAL versus HCAL energy plane of 100 GeV e-, pi- and mu- of the
  * fast simulation, drawn with na64_plot (PLplot) as a PNG in the build directory
  * (sim_ecal_hcal.png; copied to docs/figures/). The PNG is checked by its signature and IHDR size,
  * and the populations by the physics they must show: an e- leaves ~all its energy in the ECAL
@@ -36,6 +36,43 @@ static void scatter(na64_plot *p, const char *label, const double *x, const doub
   free(py);
 }
 
+/* SRD energy spectra (sum of the three modules) of e- and pi-: a histogram of 10 MeV bins per
+ * particle; the e- mean must lie in 20-150 MeV (155 MeV radiated, Jackson; part absorbed), the pi-
+ * (gamma 716) radiates (m_e/m_pi)^4 less energy: its entries are all in the first bin. */
+static void srd_figure(double srd[3][NEV], const int n[3])
+{
+  enum { NB = 30 };
+  double x[NB], h[2][NB] = {{0}}, mean = 0.0;
+  for (int b = 0; b < NB; ++b) x[b] = 10.0 * b + 5.0;
+  for (int p = 0; p < 2; ++p)
+    for (int i = 0; i < n[p]; ++i) {
+      int b = (int)(srd[p][i] * 1e3 / 10.0);
+      h[p][b < 0 ? 0 : b >= NB ? NB - 1 : b] += 1.0 / n[p];
+      if (p == 0) mean += srd[p][i] * 1e3 / n[p];
+    }
+  print_message("SRD: e- mean %.1f MeV, pi- fraction in the first bin %.3f\n", mean, h[1][0]);
+  assert_true(mean > 20.0 && mean < 150.0);
+  assert_true(h[1][0] > 0.999);
+  na64_plot *pl = NULL;
+  na64_err err = {0, ""};
+  assert_int_equal(na64_plot_new("Fast simulation: SRD energy, 100 GeV", "E#dSRD#u [MeV]", "fraction per 10 MeV", 0, 1,
+                                 0.0, 300.0, 1e-4, 1.5, &pl, &err),
+                   NA64_OK);
+  assert_int_equal(na64_plot_curve(pl, "e#u-#d", x, h[0], NB, 0, 0, &err), NA64_OK);
+  assert_int_equal(na64_plot_curve(pl, "#gp#u-#d", x, h[1], NB, 1, 1, &err), NA64_OK);
+  assert_int_equal(na64_plot_note(pl, "#gp#u-#d: all entries below 10 MeV (no synchrotron radiation)", &err), NA64_OK);
+  const char *path = NA64_BINARY_DIR "/sim_srd.png";
+  remove(path);
+  assert_int_equal(na64_plot_write(pl, path, &err), NA64_OK);
+  na64_plot_free(pl);
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  unsigned char sig[8];
+  assert_int_equal(fread(sig, 1, 8, fp), 8);
+  fclose(fp);
+  assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+}
+
 static void test_ecal_hcal_plane(void **state)
 {
   (void)state;
@@ -50,7 +87,7 @@ static void test_ecal_hcal_plane(void **state)
   na64_sim_worker *w = NULL;
   assert_int_equal(na64_sim_new(&c, &s, &err), NA64_OK);
   assert_int_equal(na64_sim_worker_new(s, &w, &err), NA64_OK);
-  static double ex[3][NEV], hy[3][NEV];
+  static double ex[3][NEV], hy[3][NEV], srd[3][NEV];
   int n[3] = {0, 0, 0}, ninter = 0;
   double sume[3] = {0}, sumh[3] = {0};
   na64_sim_event ev;
@@ -60,6 +97,7 @@ static void test_ecal_hcal_plane(void **state)
     if (ev.truth.process == NA64_SIM_PROC_DECAY || ev.truth.process == NA64_SIM_PROC_MISSED) continue;
     ex[p][n[p]] = ev.truth.ecal;
     hy[p][n[p]] = ev.truth.hcal;
+    srd[p][n[p]] = ev.truth.srd;
     sume[p] += ev.truth.ecal;
     sumh[p] += ev.truth.hcal;
     ninter += p == 1 && ev.truth.process == NA64_SIM_PROC_HADRONIC;
@@ -97,6 +135,7 @@ static void test_ecal_hcal_plane(void **state)
   unsigned wd = (unsigned)h[16] << 24 | (unsigned)h[17] << 16 | (unsigned)h[18] << 8 | h[19];
   unsigned ht = (unsigned)h[20] << 24 | (unsigned)h[21] << 16 | (unsigned)h[22] << 8 | h[23];
   assert_true(wd >= 400 && ht >= 300);
+  srd_figure(srd, n);
   na64_sim_worker_free(w);
   na64_sim_free(s);
 }
