@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "na64/physics.h"
+#include "na64/io.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
 
@@ -134,6 +135,37 @@ static void test_lateral(void **state)
   na64_sim_free(s);
 }
 
+/* docs/validation.md figure (build/sim_aprime_spectrum.png): dN/dE_A' per EOT of the simulated
+ * emissions (band: +- 1 sigma of the emission count) and of the physics module's yield, 10 GeV bins. */
+static void aprime_figure(const double yb[5], const double sb[5], int N, double bias)
+{
+  double x[5], y[5], lo[5], hi[5];
+  for (int b = 0; b < 5; ++b) {
+    double r = sb[b] / N / 10.0, e = sqrt(sb[b] * bias) / bias / N / 10.0; /* per GeV */
+    x[b] = 55.0 + 10.0 * b;
+    y[b] = yb[b] / 10.0;
+    lo[b] = r - e;
+    hi[b] = r + e;
+  }
+  na64_plot *p = NULL;
+  na64_err err = {0, ""};
+  assert_int_equal(na64_plot_new("A' (16.7 MeV, #ge = 10#u-4#d) emitted per EOT, 100 GeV e#u-#d", "E#dA'#u [GeV]",
+                                 "dN/dE#dA'#u [1/GeV per EOT]", 0, 1, 50.0, 100.0, 1e-13, 1e-11, &p, &err),
+                   NA64_OK);
+  assert_int_equal(na64_plot_band(p, "fast simulation (+-1#gs)", x, lo, hi, 5, 1, &err), NA64_OK);
+  assert_int_equal(na64_plot_curve(p, "physics module yield", x, y, 5, 0, 0, &err), NA64_OK);
+  const char *path = NA64_BINARY_DIR "/sim_aprime_spectrum.png";
+  remove(path);
+  assert_int_equal(na64_plot_write(p, path, &err), NA64_OK);
+  na64_plot_free(p);
+  FILE *fp = fopen(path, "rb");
+  assert_non_null(fp);
+  unsigned char sig[8];
+  assert_int_equal(fread(sig, 1, 8, fp), 8);
+  fclose(fp);
+  assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+}
+
 static void test_aprime_vs_yield(void **state)
 {
   (void)state;
@@ -187,6 +219,7 @@ static void test_aprime_vs_yield(void **state)
     printf("  E_A' %2.0f-%3.0f GeV: simulated %.0f, expected %.1f\n", 50.0 + 10 * b, 60.0 + 10 * b, got, expect);
   }
   assert_true(chi2 < 20.5); /* 5 bins: P(chi2 > 20.5) = 0.001 */
+  aprime_figure(yb, sb, N, cfg.aprime_bias);
   na64_sim_worker_free(w);
   na64_sim_free(s);
 }
