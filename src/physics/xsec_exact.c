@@ -508,6 +508,16 @@ static double vegas_integrand(double *u, size_t dim, void *v)
   return jac * density(P, &o, T, phi);
 }
 
+/* VEGAS calls per round for a relative precision: one round after the warm-up gives an
+ * independent estimate (GSL discards earlier rounds' averages), and with the mappings above
+ * 4000 calls give ~0.4% at every mass and energy we tried (docs/performance.md); the error falls
+ * as 1/sqrt(calls), so the count grows as (0.01/rel_prec)^2, with a safety factor 2. */
+static size_t vegas_round_calls(double rel_prec)
+{
+  double n = 4000.0 * pow(0.01 / rel_prec, 2);
+  return (size_t)fmin(fmax(n, 2000.0), 4e6);
+}
+
 int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned long seed, double *pb,
                           double *abserr, na64_err *err)
 {
@@ -526,11 +536,13 @@ int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned
   }
   gsl_rng_set(r, seed);
   double res = 0.0, e = 0.0;
-  /* warm-up to adapt the grid, then refine until the requested precision (at most 40 rounds) */
-  gsl_monte_vegas_integrate(&G, xl, xu, 4, 10000, r, s, &res, &e);
+  /* warm-up to adapt the grid, then rounds until one meets the requested precision with a
+   * consistent chi^2 (at most 40 rounds) */
+  size_t round = vegas_round_calls(rel_prec), warm = round / 2 < 20000 ? round / 2 : 20000;
+  gsl_monte_vegas_integrate(&G, xl, xu, 4, warm, r, s, &res, &e);
   int rounds = 0, ok = 0;
   for (; rounds < 40; ++rounds) {
-    gsl_monte_vegas_integrate(&G, xl, xu, 4, 40000, r, s, &res, &e);
+    gsl_monte_vegas_integrate(&G, xl, xu, 4, round, r, s, &res, &e);
     double chisq = gsl_monte_vegas_chisq(s);
     /* each call is 5 VEGAS iterations (GSL default), so chi^2/dof is meaningful from the first */
     if (e <= rel_prec * fabs(res) && chisq < 3.0) {
