@@ -321,7 +321,8 @@ typedef enum {
   NA64_MED_VECTOR = 0,      /* dark photon: L = -eps e A'_mu J^mu_em; coupling = eps */
   NA64_MED_ZPRIME = 1,      /* L_mu - L_tau Z': L = -g' Z'_mu mu-bar gamma^mu mu; coupling = g' (muon beam only) */
   NA64_MED_SCALAR = 2,      /* L = -g S l-bar l; coupling = g */
-  NA64_MED_PSEUDOSCALAR = 3 /* L = -i g a l-bar gamma5 l; coupling = g */
+  NA64_MED_PSEUDOSCALAR = 3, /* L = -i g a l-bar gamma5 l; coupling = g */
+  NA64_MED_AXIAL = 4         /* L = -g X_mu l-bar gamma^mu gamma5 l (every lepton); coupling = g */
 } na64_mediator;
 NA64_API const char *na64_mediator_name(na64_mediator med);
 NA64_API const char *na64_lepton_name(na64_lepton lepton);

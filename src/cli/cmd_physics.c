@@ -152,7 +152,7 @@ int cmd_xsec(int argc, char **argv)
       {"--method", OPT_CHOICE, &method, NOCHECK, "ww|iww|etl|exact", 0,
        "cross-section calculation (default etl; exact: tree-level matrix element, any lepton/mediator)", 0},
       {"--beam", OPT_CHOICE, &beam, NOCHECK, "e|mu", 0, "beam lepton for --method exact (default e)", 0},
-      {"--mediator", OPT_CHOICE, &med, NOCHECK, "vector|zprime|scalar|pseudoscalar", 0,
+      {"--mediator", OPT_CHOICE, &med, NOCHECK, "vector|zprime|scalar|pseudoscalar|axial", 0,
        "emitted boson for --method exact (default vector; --eps is then its coupling g)", 0},
       {"--dsdx", OPT_FLAG, &dsdx, NOCHECK, NULL, 0, "print d sigma/dx (pb) on a grid of x = E_A'/E0 instead", 0},
       {"--points", OPT_INT, &npts, 2, 100000, 0, NULL, 0, "number of x points with --dsdx (default 50)", 0},

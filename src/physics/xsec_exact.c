@@ -1,6 +1,6 @@
 /*
  * Exact tree-level production l(p) N(P_i) -> l(p') N(P_f) X(k), l = e or mu, X = vector (A'),
- * L_mu - L_tau Z', scalar or pseudoscalar (issue 14; docs/physics.md "Exact tree level").
+ * L_mu - L_tau Z', scalar, pseudoscalar or axial vector (issue 14; docs/physics.md "Exact tree level").
  *
  * Matrix element: the two diagrams of X emission from the lepton line with one photon exchanged
  * with the nucleus (Bjorken, Essig, Schuster, Toro PRD 80 (2009) 075018, Fig. 10 and eq. A1;
@@ -8,13 +8,19 @@
  * PRD 98 (2018) 015007, eqs. 2-5), written as
  *   M = e g G(t)/t  u-bar(p') [ V S(p+q) Pslash + Pslash S(p-k) V ] u(p),
  *   S(l) = (lslash + m)/(l^2 - m^2),  q = P_i - P_f,  t = q^2 < 0,  P = P_i + P_f,
- * V = epsslash (vector), 1 (scalar), gamma5 (pseudoscalar); the nucleus is the spin-0 current
+ * V = epsslash (vector), 1 (scalar), gamma5 (pseudoscalar), epsslash gamma5 (axial); the nucleus is the spin-0 current
  * e P^mu with |G|^2 = G2(-t) (Tsai's form factors, flux.c; the same treatment as BEST App. A and
  * the papers above). Instead of traces we evaluate the helicity amplitudes numerically with
  * explicit spinors in the chiral basis (Peskin & Schroeder eq. 3.50-3.53), summing
  * |M|^2 over lepton spins and the X polarisations. The longitudinal A' polarisation is used in
  * the gauge-shifted form eps_L - k/m = -(m/(E + |k|)) (1, -k_hat) (allowed because the lepton
  * current is conserved, k.J = 0): this avoids the (E/m)^2 cancellation of the literal eps_L.
+ * The axial current is not conserved: with p' + k = p + q, the Dirac equation and
+ * {gamma5, gamma^mu} = 0 the two diagrams with V = kslash gamma5 sum to k.J_A = -2 m M_P, where M_P
+ * is the same chain with V = gamma5 (the partially conserved axial current; the Goldstone-
+ * equivalence form of Kahn, Krnjaic, Mishra-Sharma, Tait JHEP 05 (2017) 002, Sec. 2), so
+ * eps_L.J_A = (eps_L - k/m_X).J_A - (2 m/m_X) M_P: the gauge-shifted part plus the pseudoscalar
+ * chain, both free of cancellations.
  *
  * Phase space in the lab (nucleus at rest), variables (E_k, cos theta_k, t, phi_q):
  *   d Phi_3 = |k| dE_k dcos theta_k (2 pi) dt dphi / (2 (2 pi)^5 8 M |V|),  V = p - k,
@@ -102,21 +108,31 @@ static void helicity_spinor(const lv *p, double m, int h, spinor u)
   u[3] = hi * chi1;
 }
 
-/* The vertex of X applied to a spinor: eps-slash (vector), 1 (scalar), gamma5 (pseudoscalar). */
+static void gamma5(const spinor in, spinor out)
+{
+  /* gamma5 = diag(-1, -1, 1, 1) in the chiral basis */
+  out[0] = -in[0];
+  out[1] = -in[1];
+  out[2] = in[2];
+  out[3] = in[3];
+}
+
+/* The vertex of X applied to a spinor: eps-slash (vector), 1 (scalar), gamma5 (pseudoscalar),
+ * eps-slash gamma5 (axial). */
 static void vertex(na64_mediator med, const lv *eps, const spinor in, spinor out)
 {
+  spinor t;
   switch (med) {
+  case NA64_MED_AXIAL:
+    gamma5(in, t);
+    slash(eps, t, out);
+    return;
   case NA64_MED_VECTOR:
   case NA64_MED_ZPRIME: slash(eps, in, out); return;
   case NA64_MED_SCALAR:
     for (int i = 0; i < 4; ++i) out[i] = in[i];
     return;
-  case NA64_MED_PSEUDOSCALAR: /* gamma5 = diag(-1, -1, 1, 1) in the chiral basis */
-    out[0] = -in[0];
-    out[1] = -in[1];
-    out[2] = in[2];
-    out[3] = in[3];
-    return;
+  case NA64_MED_PSEUDOSCALAR: gamma5(in, out); return;
   }
 }
 
@@ -128,6 +144,21 @@ typedef struct {
   double kabs, cth, sth; /* |k| and the direction of k */
 } kin;
 
+/* V S(p+q) Pslash u + Pslash S(p-k) V u: the two diagrams applied to u, for vertex med/eps */
+static void chain_apply(const kin *K, na64_mediator med, const lv *eps, const spinor u, spinor chain)
+{
+  spinor a, b, c;
+  /* X emitted after the photon exchange: V S(p+q) Pslash u */
+  slash(&K->P, u, a);
+  propagate(&K->l1, K->m, K->d1, a, b);
+  vertex(med, eps, b, c);
+  /* X emitted before: Pslash S(p-k) V u */
+  vertex(med, eps, u, a);
+  propagate(&K->l2, K->m, K->d2, a, b);
+  slash(&K->P, b, chain);
+  for (int i = 0; i < 4; ++i) chain[i] += c[i];
+}
+
 /* sum over lepton spins and X polarisations of |u-bar' Gamma u|^2 */
 static double amp2_sum(const kin *K, na64_mediator med)
 {
@@ -138,7 +169,7 @@ static double amp2_sum(const kin *K, na64_mediator med)
   }
   lv pol[3];
   int npol = 1;
-  if (med == NA64_MED_VECTOR || med == NA64_MED_ZPRIME) {
+  if (med == NA64_MED_VECTOR || med == NA64_MED_ZPRIME || med == NA64_MED_AXIAL) {
     /* transverse: (0, e1), (0, e2) with e1, e2 orthogonal to k = |k| (sin th, 0, cos th) */
     pol[0] = lv_make(0.0, K->cth, 0.0, -K->sth, K->sth, -K->sth);
     pol[1] = lv_make(0.0, 0.0, 1.0, 0.0, 0.0, 0.0);
@@ -152,16 +183,14 @@ static double amp2_sum(const kin *K, na64_mediator med)
   double sum = 0.0;
   for (int h = 0; h < 2; ++h)
     for (int ip = 0; ip < npol; ++ip) {
-      spinor a, b, c, chain;
-      /* X emitted after the photon exchange: V S(p+q) Pslash u */
-      slash(&K->P, u[h], a);
-      propagate(&K->l1, K->m, K->d1, a, b);
-      vertex(med, &pol[ip], b, c);
-      /* X emitted before: Pslash S(p-k) V u */
-      vertex(med, &pol[ip], u[h], a);
-      propagate(&K->l2, K->m, K->d2, a, b);
-      slash(&K->P, b, chain);
-      for (int i = 0; i < 4; ++i) chain[i] += c[i];
+      spinor chain;
+      chain_apply(K, med, &pol[ip], u[h], chain);
+      if (med == NA64_MED_AXIAL && ip == 2) { /* eps_L.J_A = shifted part - (2 m/m_X) M_P (header) */
+        spinor cp;
+        chain_apply(K, NA64_MED_PSEUDOSCALAR, &pol[ip], u[h], cp);
+        double f = 2.0 * K->m / K->mX;
+        for (int i = 0; i < 4; ++i) chain[i] -= f * cp[i];
+      }
       for (int hp = 0; hp < 2; ++hp) {
         double complex amp = ubar_dot(up[hp], chain);
         sum += creal(amp) * creal(amp) + cimag(amp) * cimag(amp);
@@ -366,6 +395,7 @@ const char *na64_mediator_name(na64_mediator med)
   case NA64_MED_ZPRIME: return "zprime";
   case NA64_MED_SCALAR: return "scalar";
   case NA64_MED_PSEUDOSCALAR: return "pseudoscalar";
+  case NA64_MED_AXIAL: return "axial";
   }
   return "?";
 }
@@ -389,7 +419,7 @@ int na64_exact_process_check(const na64_exact_process *p, na64_err *err)
   if (!p) return na64_err_set(err, NA64_EINVAL, "exact cross section: NULL process");
   if (p->beam != NA64_LEPTON_E && p->beam != NA64_LEPTON_MU)
     return na64_err_set(err, NA64_EINVAL, "exact cross section: unknown beam lepton %d", (int)p->beam);
-  if ((int)p->mediator < 0 || p->mediator > NA64_MED_PSEUDOSCALAR)
+  if ((int)p->mediator < 0 || p->mediator > NA64_MED_AXIAL)
     return na64_err_set(err, NA64_EINVAL, "exact cross section: unknown mediator %d", (int)p->mediator);
   if (p->mediator == NA64_MED_ZPRIME && p->beam != NA64_LEPTON_MU)
     return na64_err_set(err, NA64_EPHYS, "the L_mu - L_tau Z' does not couple to electrons at tree level: use --beam mu");
@@ -508,6 +538,16 @@ static double vegas_integrand(double *u, size_t dim, void *v)
   return jac * density(P, &o, T, phi);
 }
 
+/* VEGAS calls per round for a relative precision: one round after the warm-up gives an
+ * independent estimate (GSL discards earlier rounds' averages), and with the mappings above
+ * 4000 calls give ~0.4% at every mass and energy we tried (docs/performance.md); the error falls
+ * as 1/sqrt(calls), so the count grows as (0.01/rel_prec)^2, with a safety factor 2. */
+static size_t vegas_round_calls(double rel_prec)
+{
+  double n = 4000.0 * pow(0.01 / rel_prec, 2);
+  return (size_t)fmin(fmax(n, 2000.0), 4e6);
+}
+
 int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned long seed, double *pb,
                           double *abserr, na64_err *err)
 {
@@ -526,11 +566,13 @@ int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned
   }
   gsl_rng_set(r, seed);
   double res = 0.0, e = 0.0;
-  /* warm-up to adapt the grid, then refine until the requested precision (at most 40 rounds) */
-  gsl_monte_vegas_integrate(&G, xl, xu, 4, 10000, r, s, &res, &e);
+  /* warm-up to adapt the grid, then rounds until one meets the requested precision with a
+   * consistent chi^2 (at most 40 rounds) */
+  size_t round = vegas_round_calls(rel_prec), warm = round / 2 < 20000 ? round / 2 : 20000;
+  gsl_monte_vegas_integrate(&G, xl, xu, 4, warm, r, s, &res, &e);
   int rounds = 0, ok = 0;
   for (; rounds < 40; ++rounds) {
-    gsl_monte_vegas_integrate(&G, xl, xu, 4, 40000, r, s, &res, &e);
+    gsl_monte_vegas_integrate(&G, xl, xu, 4, round, r, s, &res, &e);
     double chisq = gsl_monte_vegas_chisq(s);
     /* each call is 5 VEGAS iterations (GSL default), so chi^2/dof is meaningful from the first */
     if (e <= rel_prec * fabs(res) && chisq < 3.0) {
