@@ -110,6 +110,7 @@ static long make_file(const char *bindir, const char *srcdir, const char *dir, l
 
 typedef struct load {
   int port;
+  double rate;          /* requests/s asked for; 0: as fast as they are answered */
   atomic_int stop;
   long requests, failures;
 } load;
@@ -138,15 +139,22 @@ static void *load_main(void *arg)
 {
   load *l = arg;
   static const char *paths[] = {"/h.json", "/ECAL/energy/root.json", "/status.json", "/ST01X/hitmap/root.json?window=rolling"};
+  double t0 = wall_s();
   for (long k = 0; !atomic_load(&l->stop); ++k) {
     if (get_once(l->port, paths[k % 4]) == 0) l->requests++;
     else l->failures++;
+    double ahead = l->rate > 0 ? t0 + (double)(k + 1) / l->rate - wall_s() : 0;
+    if (ahead > 0) {
+      struct timespec t = {0, (long)(ahead * 1e9)};
+      nanosleep(&t, NULL);
+    }
   }
   return NULL;
 }
 
 /* Replay `path` once; events/s of wall time; with_load: a client thread requests meanwhile. */
-static double replay(const char *path, const char *db, int with_load, double *req_per_s, unsigned long long *events)
+static double replay(const char *path, const char *db, double with_load, double *req_per_s, unsigned long long *events,
+                     double *per_cpu)
 {
   na64_mon_options o;
   na64_mon_options_default(&o);
@@ -159,10 +167,10 @@ static double replay(const char *path, const char *db, int with_load, double *re
     fprintf(stderr, "bench_mon: %s\n", err.msg);
     exit(1);
   }
-  load l = {.port = na64_mon_port(m)};
+  load l = {.port = na64_mon_port(m), .rate = with_load > 0 ? with_load : 0};
   pthread_t th;
   double w0 = wall_s();
-  if (with_load) pthread_create(&th, NULL, load_main, &l);
+  if (with_load != 0) pthread_create(&th, NULL, load_main, &l);
   na64_mon_status s;
   do {
     struct timespec t = {0, 2000000};
@@ -170,30 +178,38 @@ static double replay(const char *path, const char *db, int with_load, double *re
     na64_mon_get_status(m, &s);
   } while (!s.finished);
   double wl = wall_s() - w0;
-  if (with_load) {
+  if (with_load != 0) {
     atomic_store(&l.stop, 1);
     pthread_join(th, NULL);
     *req_per_s = (double)l.requests / wl;
     if (l.failures) printf("load: %ld failed requests\n", l.failures);
   }
   *events = s.events;
+  *per_cpu = (double)s.events / s.filler_cpu_s;
   na64_mon_stop(m);
   return (double)s.events / wl;
 }
 
-static void bench_load(const char *path, const char *db)
+/* load_rate: requests/s of the client; -1: as fast as answered. */
+static void bench_load(const char *path, const char *db, double load_rate)
 {
-  double best0 = 0, best1 = 0, rps = 0, r;
+  double best0 = 0, best1 = 0, cpu0 = 0, cpu1 = 0, rps = 0, r, c;
   unsigned long long ev = 0;
   for (int rep = 0; rep < 3; ++rep) { /* alternate so both see the same machine load */
-    double a = replay(path, db, 0, &r, &ev), b = replay(path, db, 1, &r, &ev);
+    double a = replay(path, db, 0, &r, &ev, &c);
+    if (c > cpu0) cpu0 = c;
     if (a > best0) best0 = a;
+    double b = replay(path, db, load_rate, &r, &ev, &c);
+    if (c > cpu1) cpu1 = c;
     if (b > best1) {
       best1 = b;
       rps = r;
     }
   }
-  printf("load test: %.3g events/s without requests, %.3g events/s while serving %.3g requests/s (drop %.1f %%)\n",
+  printf("load test at %s requests/s:\n", load_rate > 0 ? "a bounded rate of" : "as many");
+  printf("load test, filler thread: %.3g events/s per CPU second without requests, %.3g while serving (drop %.1f %%)\n",
+         cpu0, cpu1, 100.0 * (1.0 - cpu1 / cpu0));
+  printf("load test, wall: %.3g events/s without requests, %.3g events/s while serving %.3g requests/s (drop %.1f %%)\n",
          best0, best1, rps, 100.0 * (1.0 - best1 / best0));
 }
 
@@ -295,7 +311,8 @@ int main(int argc, char **argv)
   }
   printf("monitor: %llu simulated events read, decoded and filled: %.3g events/s per CPU second, %.3g events/s wall\n",
          events, (double)events / best_cpu, (double)events / best_wall);
-  bench_load(path, db);
+  bench_load(path, db, 200.0); /* e.g. 50 pages open, each ~8 requests per 2 s refresh */
+  bench_load(path, db, -1.0);
   bench_delay(path, dir, db);
   remove(path);
   return 0;

@@ -54,6 +54,7 @@ typedef struct na64_mon_status {
   uint64_t bursts;         /* burst changes seen */
   uint32_t burst;          /* the current burst number */
   uint64_t files;          /* files of the run read (1 + the next files followed) */
+  double filler_cpu_s;     /* CPU time of the filler thread at the last publication, s */
 } na64_mon_status;
 
 typedef struct na64_mon na64_mon;

@@ -97,6 +97,9 @@ static void publish_locked(na64_mon *m)
   m->status.regions = m->regions;
   m->status.geometry = m->geom != NULL;
   m->status.published++;
+  struct timespec cpu;
+  if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) /* publications run on the filler thread */
+    m->status.filler_cpu_s = (double)cpu.tv_sec + 1e-9 * (double)cpu.tv_nsec;
   checkpoint_locked(m);
   mon_event_keep(m);
 }

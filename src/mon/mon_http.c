@@ -94,11 +94,11 @@ static char *status_json(na64_mon *m, size_t *len)
   fprintf(f,
           "{\"events\":%llu,\"bytes\":%llu,\"regions\":%llu,\"published\":%llu,\"requests\":%llu,\"geometry\":%s,"
           "\"finished\":%s,\"failed\":%s,\"items\":%d,\"bursts\":%llu,\"burst\":%u,\"files\":%llu,"
-          "\"rolling_s\":%g,\"read_only\":%s}",
+          "\"rolling_s\":%g,\"read_only\":%s,\"filler_cpu_s\":%.6g}",
           (unsigned long long)s->events, (unsigned long long)s->bytes, (unsigned long long)s->regions,
           (unsigned long long)s->published, (unsigned long long)s->requests, s->geometry ? "true" : "false",
           s->finished ? "true" : "false", s->failed ? "true" : "false", m->nitems_pub, (unsigned long long)s->bursts,
-          (unsigned)s->burst, (unsigned long long)s->files, m->rolling_s, m->opt.token ? "false" : "true");
+          (unsigned)s->burst, (unsigned long long)s->files, m->rolling_s, m->opt.token ? "false" : "true", s->filler_cpu_s);
   if (fclose(f) != 0) {
     free(buf);
     return NULL;
