@@ -227,7 +227,7 @@ char *mon_event_json(na64_mon *m, long number, size_t *len)
     fprintf(f, "%s%llu", i ? "," : "",
             (unsigned long long)m->kept[(m->ev_head + MON_EVENTS - m->ev_n + i) % MON_EVENTS].number);
   fputs("]", f);
-  if (m->geom && m->straw && m->sreco) {
+  if (m->status.geometry && m->geom && m->straw && m->sreco) {
     na64_daq_event ev = {.header = k->header, .data = (const uint8_t *)k->data, .size = k->size,
                          .frame_offset = NA64_DAQ_NO_FRAME, .swapped = k->swapped, .nsubevents = k->nsubevents};
     na64_straw_digit_list dl;
@@ -333,7 +333,7 @@ char *mon_alarms_json(na64_mon *m, size_t *len)
   if (!f) return NULL;
   fprintf(f, "{\"window_s\":%g,\"min_events\":%ld,\"planes\":[", m->rolling_s, m->alarm_min_events);
   int first = 1, nalarm = 0;
-  const na64_geom *g = m->geom;
+  const na64_geom *g = m->status.geometry ? m->geom : NULL; /* set up by the filler before it published */
   for (int p = 0; g && m->bands && p < g->nplanes; ++p) {
     int it = m->straw_item[p];
     if (it < 0 || it + 2 >= m->nitems_pub) continue;
