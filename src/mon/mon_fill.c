@@ -472,6 +472,7 @@ void mon_fill_release(na64_mon *m)
 {
   na64_straw_digit_list_release(&m->digits);
   na64_straw_decoder_free(m->straw);
+  na64_straw_reco_free(m->sreco); /* refers to the geometry: freed before it */
   na64_geom_free(m->geom);
   free(m->sadc);
   free(m->sadc_src);
@@ -481,7 +482,6 @@ void mon_fill_release(na64_mon *m)
   free(m->calo_sum);
   free(m->plane_hits);
   free(m->bands);
-  na64_straw_reco_free(m->sreco);
   m->sreco = NULL;
   m->straw = NULL;
   m->geom = NULL;
