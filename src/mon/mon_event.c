@@ -86,65 +86,69 @@ static void setup_json(FILE *f, const na64_geom *g)
 
 static double dot3(const double a[3], const double b[3]) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 
-/* Solve the 4x4 system a x = b by Gaussian elimination with partial pivoting; 0 if singular. */
-static int solve4(double a[4][4], double b[4], double x[4])
-{
-  for (int c = 0; c < 4; ++c) {
-    int p = c;
-    for (int r = c + 1; r < 4; ++r)
-      if (fabs(a[r][c]) > fabs(a[p][c])) p = r;
-    if (fabs(a[p][c]) < 1e-12) return 0;
-    for (int k = 0; k < 4; ++k) {
-      double t = a[c][k];
-      a[c][k] = a[p][k];
-      a[p][k] = t;
-    }
-    double t = b[c];
-    b[c] = b[p];
-    b[p] = t;
-    for (int r = c + 1; r < 4; ++r) {
-      double f = a[r][c] / a[c][c];
-      for (int k = c; k < 4; ++k) a[r][k] -= f * a[c][k];
-      b[r] -= f * b[c];
-    }
-  }
-  for (int c = 3; c >= 0; --c) {
-    double s = b[c];
-    for (int k = c + 1; k < 4; ++k) s -= a[c][k] * x[k];
-    x[c] = s / a[c][c];
-  }
-  return 1;
-}
+/* One view's straight line u = a + b z through the resolved hits of the planes measuring mostly
+ * that coordinate (view 0: x, 1: y), zlo <= z < zhi, weighted by 1/sigma_r^2: linear least squares,
+ * normal equations (PDG Review of Particle Physics, "Statistics", linear least-squares fits, 2022
+ * eq. 40.17). Needs hits in two different planes (the two layers of one double layer are too close
+ * in z to fix a slope); 0 otherwise. */
+typedef struct view_fit {
+  double a, b, zmin, zmax;
+  int n;
+} view_fit;
 
-/* Straight line x = x0 + tx z, y = y0 + ty z through the resolved straw hits with zlo <= z < zhi:
- * each measures u = (x, y) . u_dir of its plane with error sigma_r; weighted linear least squares
- * (normal equations; PDG Review of Particle Physics, "Statistics", linear least-squares fits,
- * eq. 40.17 of the 2022 edition). Written as {"z":[z0,z1],"x":[..],"y":[..]}; nothing if the hits do
- * not fix the four parameters. */
-static int fit_line(FILE *f, const na64_geom *g, const na64_straw_event *se, double zlo, double zhi, int first)
+static int fit_view(const na64_geom *g, const na64_straw_event *se, int view, double zlo, double zhi, view_fit *out)
 {
-  double a[4][4] = {{0}}, b[4] = {0}, p[4];
-  double zmin = 1e30, zmax = -1e30;
-  int n = 0;
+  double s0 = 0, sz = 0, szz = 0, su = 0, szu = 0;
+  int n = 0, plane0 = -1, planes = 0;
+  out->zmin = 1e30;
+  out->zmax = -1e30;
   for (size_t i = 0; i < se->nhits; ++i) {
     const na64_straw_hit *h = &se->hits[i];
     if (h->side == 0 || !isfinite(h->u) || !(h->sigma_r > 0)) continue;
     const na64_geom_plane *pl = &g->planes[h->plane];
-    double z = h->pos[2];
-    if (z < zlo || z >= zhi) continue;
-    double c = pl->u_dir[0], s = pl->u_dir[1], w = 1.0 / (h->sigma_r * h->sigma_r);
-    double u = dot3(pl->centre, pl->u_dir) + h->u, d[4] = {c, c * z, s, s * z};
-    for (int r = 0; r < 4; ++r) {
-      for (int k = 0; k < 4; ++k) a[r][k] += w * d[r] * d[k];
-      b[r] += w * d[r] * u;
-    }
-    if (z < zmin) zmin = z;
-    if (z > zmax) zmax = z;
+    double c = pl->u_dir[view], z = h->pos[2];
+    if (fabs(c) < 0.99 || z < zlo || z >= zhi) continue; /* only planes measuring this coordinate */
+    double u = (dot3(pl->centre, pl->u_dir) + h->u) / c, w = 1.0 / (h->sigma_r * h->sigma_r);
+    s0 += w;
+    sz += w * z;
+    szz += w * z * z;
+    su += w * u;
+    szu += w * z * u;
+    if (plane0 < 0) plane0 = h->plane, planes = 1;
+    else if (h->plane != plane0) planes = 2;
+    if (z < out->zmin) out->zmin = z;
+    if (z > out->zmax) out->zmax = z;
     ++n;
   }
-  if (n < 4 || !solve4(a, b, p)) return 0;
-  fprintf(f, "%s{\"z\":[%.5g,%.5g],\"x\":[%.5g,%.5g],\"y\":[%.5g,%.5g],\"hits\":%d}", first ? "" : ",", zmin, zmax,
-          p[0] + p[1] * zmin, p[0] + p[1] * zmax, p[2] + p[3] * zmin, p[2] + p[3] * zmax, n);
+  double det = s0 * szz - sz * sz;
+  if (planes < 2 || n < 2 || !(fabs(det) > 1e-12 * s0 * szz)) return 0;
+  out->b = (s0 * szu - sz * su) / det;
+  out->a = (su - out->b * sz) / s0;
+  out->n = n;
+  return 1;
+}
+
+/* {"z":[z0,z1],"x":[x(z0),x(z1)] or null,"y":[...] or null,"hits":n} for the hits in [zlo, zhi);
+ * nothing if neither view could be fitted. */
+static int fit_line(FILE *f, const na64_geom *g, const na64_straw_event *se, double zlo, double zhi, int first)
+{
+  view_fit v[2];
+  int ok[2] = {fit_view(g, se, 0, zlo, zhi, &v[0]), fit_view(g, se, 1, zlo, zhi, &v[1])};
+  if (!ok[0] && !ok[1]) return 0;
+  double z0 = 1e30, z1 = -1e30;
+  int n = 0;
+  for (int k = 0; k < 2; ++k)
+    if (ok[k]) {
+      z0 = fmin(z0, v[k].zmin);
+      z1 = fmax(z1, v[k].zmax);
+      n += v[k].n;
+    }
+  fprintf(f, "%s{\"z\":[%.5g,%.5g]", first ? "" : ",", z0, z1);
+  for (int k = 0; k < 2; ++k) {
+    if (ok[k]) fprintf(f, ",\"%c\":[%.5g,%.5g]", k ? 'y' : 'x', v[k].a + v[k].b * z0, v[k].a + v[k].b * z1);
+    else fprintf(f, ",\"%c\":null", k ? 'y' : 'x');
+  }
+  fprintf(f, ",\"hits\":%d}", n);
   return 1;
 }
 

@@ -368,8 +368,21 @@ static void test_simulated_run(void **state)
   assert_int_equal(http_get(port, "/event.json", &body), 200);
   expect_py(body,
             "d['number'], d['number'] in d['kept'], len(d['straw']) >= 4, len(d['cells']) > 0, "
-            "all(t['hits'] >= 4 and t['z'][0] < t['z'][1] for t in d['tracks'])",
+            "all(t['hits'] >= 2 and t['z'][0] < t['z'][1] for t in d['tracks'])",
             want);
+  free(body);
+  /* the line fitted downstream of the magnets points at the ECAL shower: extrapolated to the ECAL's
+   * energy-weighted depth it meets the energy-weighted centroid of the ECAL cells within one cell
+   * (3.82 cm): the centroid of 3.82 cm cells locates the shower axis to a fraction of a cell, the
+   * straw line (~0.2 mm hits over a 1 m lever arm, extrapolated 3 m) to a few mm; at least one view
+   * must have been fitted (hits in two planes) */
+  assert_int_equal(http_get(port, "/event.json", &body), 200);
+  expect_py(body,
+            "(lambda t, c, E: (lambda z: (t['x'] or t['y']) is not None and all(abs(v[0] + (v[1] - v[0]) / (t['z'][1] - t['z'][0]) * (z - t['z'][0])"
+            " - sum(k['e'] * k['c'][i] for k in c) / E) < 3.82 for i, v in ((0, t['x']), (1, t['y'])) if v))"
+            "(sum(k['e'] * k['c'][2] for k in c) / E))(d['tracks'][-1], [k for k in d['cells'] if k['det'] == 'ECAL'],"
+            " sum(k['e'] for k in d['cells'] if k['det'] == 'ECAL'))",
+            "True");
   free(body);
   /* alarms with the default bands: too few events to judge (200 needed) */
   assert_int_equal(http_get(port, "/alarms.json", &body), 200);
