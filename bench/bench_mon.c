@@ -4,9 +4,20 @@
  * (`na64 sim configs/invisible_default.yaml`, replicated to `events` events), with the geometry of the
  * default conditions database. Events/s per second of process CPU time (the filler is the only busy
  * thread; the HTTP thread is idle) and per second of wall time.
+ * Load test: the same replay while a client thread on loopback requests h.json, a histogram and the
+ * status in a loop (HTTP/1.0, one connection per request) for the whole replay: requests/s served and
+ * the events/s compared with the replay without load (goal: < 10 % drop).
+ * Delay: a followed file gets one event appended at a time; the time until the monitor's published
+ * status counts it (the histograms are published together with the status) is the event-to-histogram
+ * delay (goal < 1 s), median and maximum of 20.
  * Usage: bench_mon [events] [scratch dir]   (defaults: 50000 events, /tmp); run from the build dir
  * (it calls ./na64 and reads ./conditions.db). */
+#include <arpa/inet.h>
 #include <libgen.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,6 +108,164 @@ static long make_file(const char *bindir, const char *srcdir, const char *dir, l
   return n ? k : -1;
 }
 
+typedef struct load {
+  int port;
+  double rate;          /* requests/s asked for; 0: as fast as they are answered */
+  atomic_int stop;
+  long requests, failures;
+} load;
+
+static int get_once(int port, const char *path)
+{
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return -1;
+  struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  char req[256], buf[65536];
+  int ok = -1;
+  if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0) {
+    int n = snprintf(req, sizeof req, "GET %s HTTP/1.0\r\n\r\n", path);
+    if (send(fd, req, (size_t)n, 0) == n) {
+      ssize_t r, total = 0;
+      while ((r = recv(fd, buf, sizeof buf, 0)) > 0) total += r;
+      ok = total > 12 && !strncmp(buf, "HTTP/1.", 7) ? 0 : -1;
+    }
+  }
+  close(fd);
+  return ok;
+}
+
+static void *load_main(void *arg)
+{
+  load *l = arg;
+  static const char *paths[] = {"/h.json", "/ECAL/energy/root.json", "/status.json", "/ST01X/hitmap/root.json?window=rolling"};
+  double t0 = wall_s();
+  for (long k = 0; !atomic_load(&l->stop); ++k) {
+    if (get_once(l->port, paths[k % 4]) == 0) l->requests++;
+    else l->failures++;
+    double ahead = l->rate > 0 ? t0 + (double)(k + 1) / l->rate - wall_s() : 0;
+    if (ahead > 0) {
+      struct timespec t = {0, (long)(ahead * 1e9)};
+      nanosleep(&t, NULL);
+    }
+  }
+  return NULL;
+}
+
+/* Replay `path` once; events/s of wall time; with_load: a client thread requests meanwhile. */
+static double replay(const char *path, const char *db, double with_load, double *req_per_s, unsigned long long *events,
+                     double *per_cpu)
+{
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = path;
+  o.listen = "127.0.0.1:0";
+  o.cond_path = db;
+  na64_mon *m;
+  na64_err err;
+  if (na64_mon_start(&o, &m, &err)) {
+    fprintf(stderr, "bench_mon: %s\n", err.msg);
+    exit(1);
+  }
+  load l = {.port = na64_mon_port(m), .rate = with_load > 0 ? with_load : 0};
+  pthread_t th;
+  double w0 = wall_s();
+  if (with_load != 0) pthread_create(&th, NULL, load_main, &l);
+  na64_mon_status s;
+  do {
+    struct timespec t = {0, 2000000};
+    nanosleep(&t, NULL);
+    na64_mon_get_status(m, &s);
+  } while (!s.finished);
+  double wl = wall_s() - w0;
+  if (with_load != 0) {
+    atomic_store(&l.stop, 1);
+    pthread_join(th, NULL);
+    *req_per_s = (double)l.requests / wl;
+    if (l.failures) printf("load: %ld failed requests\n", l.failures);
+  }
+  *events = s.events;
+  *per_cpu = (double)s.events / s.filler_cpu_s;
+  na64_mon_stop(m);
+  return (double)s.events / wl;
+}
+
+/* load_rate: requests/s of the client; -1: as fast as answered. */
+static void bench_load(const char *path, const char *db, double load_rate)
+{
+  double best0 = 0, best1 = 0, cpu0 = 0, cpu1 = 0, rps = 0, r, c;
+  unsigned long long ev = 0;
+  for (int rep = 0; rep < 3; ++rep) { /* alternate so both see the same machine load */
+    double a = replay(path, db, 0, &r, &ev, &c);
+    if (c > cpu0) cpu0 = c;
+    if (a > best0) best0 = a;
+    double b = replay(path, db, load_rate, &r, &ev, &c);
+    if (c > cpu1) cpu1 = c;
+    if (b > best1) {
+      best1 = b;
+      rps = r;
+    }
+  }
+  printf("load test at %s requests/s:\n", load_rate > 0 ? "a bounded rate of" : "as many");
+  printf("load test, filler thread: %.3g events/s per CPU second without requests, %.3g while serving (drop %.1f %%)\n",
+         cpu0, cpu1, 100.0 * (1.0 - cpu1 / cpu0));
+  printf("load test, wall: %.3g events/s without requests, %.3g events/s while serving %.3g requests/s (drop %.1f %%)\n",
+         best0, best1, rps, 100.0 * (1.0 - best1 / best0));
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* Event-to-histogram delay in follow mode: append one event, wait until it is published. */
+static void bench_delay(const char *src, const char *dir, const char *db)
+{
+  char path[1200];
+  snprintf(path, sizeof path, "%s/bench_mon_follow.dat", dir);
+  na64_err err;
+  na64_daq_reader *r;
+  if (na64_daq_reader_open(src, NULL, &r, &err)) return;
+  FILE *f = fopen(path, "wb");
+  if (!f) return;
+  na64_daq_event e;
+  if (na64_daq_reader_next_event(r, &e, &err) != 0) return; /* one plain event, appended 21 times */
+  fwrite(e.data, 1, e.size, f);
+  fflush(f);
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = path;
+  o.listen = "127.0.0.1:0";
+  o.cond_path = db;
+  o.follow = 1;
+  na64_mon *m;
+  if (na64_mon_start(&o, &m, &err)) return;
+  na64_mon_status s;
+  double d[20];
+  int n = 0;
+  for (unsigned long long want = 1; want <= 21; ++want) {
+    double t0 = wall_s();
+    if (want > 1) {
+      fwrite(e.data, 1, e.size, f);
+      fflush(f);
+    }
+    do {
+      struct timespec t = {0, 1000000};
+      nanosleep(&t, NULL);
+      na64_mon_get_status(m, &s);
+    } while (s.events < want && wall_s() - t0 < 10);
+    if (want > 1) d[n++] = wall_s() - t0;
+  }
+  na64_mon_stop(m);
+  fclose(f);
+  na64_daq_reader_close(r);
+  remove(path);
+  qsort(d, (size_t)n, sizeof d[0], cmp_d);
+  printf("delay event written -> in the histograms (follow, publication every 0.2 s): median %.3f s, max %.3f s (%d events)\n",
+         d[n / 2], d[n - 1], n);
+}
+
 int main(int argc, char **argv)
 {
   long want = argc > 1 ? atol(argv[1]) : 50000;
@@ -142,6 +311,9 @@ int main(int argc, char **argv)
   }
   printf("monitor: %llu simulated events read, decoded and filled: %.3g events/s per CPU second, %.3g events/s wall\n",
          events, (double)events / best_cpu, (double)events / best_wall);
+  bench_load(path, db, 200.0); /* e.g. 50 pages open, each ~8 requests per 2 s refresh */
+  bench_load(path, db, -1.0);
+  bench_delay(path, dir, db);
   remove(path);
   return 0;
 }

@@ -193,6 +193,9 @@ NA64_API void na64_hist_fill(na64_hist *h, double x, double w);
 NA64_API void na64_hist_fill2(na64_hist *h, double x, double y, double w);
 /* Add src into dst (same dimension and binning, else NA64_EINVAL): cells, sums and entries. */
 NA64_API int na64_hist_merge(na64_hist *dst, const na64_hist *src, na64_err *err);
+/* Subtract src from dst (same binning, else NA64_EINVAL): with src an earlier copy of the same filled
+ * histogram, dst becomes the fills made in between (the monitor's per-burst and rolling windows). */
+NA64_API int na64_hist_subtract(na64_hist *dst, const na64_hist *src, na64_err *err);
 /* Make dst an exact copy of src's contents (same dimension and binning, else NA64_EINVAL). */
 NA64_API int na64_hist_copy(na64_hist *dst, const na64_hist *src, na64_err *err);
 NA64_API int na64_hist_clone(const na64_hist *src, na64_hist **out, na64_err *err);

@@ -5,6 +5,9 @@
  *   GET /h.json                  the hierarchy of folders and histograms
  *   GET /<folder>/<name>/root.json  one histogram as TBufferJSON writes a TH1D/TH2D
  *   GET /status.json             events read, bytes, bad regions, whether the source is finished
+ *   GET /<item>/root.json?window=burst|last_burst|rolling  the same over a window
+ *   GET /event.json[?n=N]        the last (or a kept) event for the event display
+ *   GET /alarms.json             straw planes whose efficiency or hits per event leave their band
  *   GET /Reset/cmd.json?token=T  reset every histogram (only when started with a token)
  *   GET /, /index.html, /jsroot.min.js  the page (JSROOT dashboard) if web_dir holds it
  * The server binds to loopback unless told otherwise, serves only its own items (anything else: 404;
@@ -34,6 +37,9 @@ typedef struct na64_mon_options {
   unsigned max_connections; /* simultaneous HTTP connections (default 32) */
   const char *web_dir;     /* directory with index.html and jsroot.min.js (the page, built from npm
                               jsroot); NULL or incomplete: a plain list of the items is served at / */
+  double rolling_s;        /* length of the rolling window, s (default 60) */
+  const char *alarms;      /* YAML file of the expected bands of the straw planes (NULL: defaults) */
+  int next_file;           /* with follow: go on to the next file of the run (last number in the name + 1) */
 } na64_mon_options;
 
 typedef struct na64_mon_status {
@@ -45,6 +51,10 @@ typedef struct na64_mon_status {
   int geometry;            /* 1 if the geometry of the run was loaded (detector folders), else raw folders */
   int finished;            /* 1 once the source is exhausted (not following) or failed */
   int failed;              /* 1 if the filler stopped on an error (message in na64_mon_error) */
+  uint64_t bursts;         /* burst changes seen */
+  uint32_t burst;          /* the current burst number */
+  uint64_t files;          /* files of the run read (1 + the next files followed) */
+  double filler_cpu_s;     /* CPU time of the filler thread at the last publication, s */
 } na64_mon_status;
 
 typedef struct na64_mon na64_mon;

@@ -30,12 +30,17 @@ int cmd_monitor(int argc, char **argv)
 {
   const char *listen = "127.0.0.1:8064", *token = NULL, *cond = NULL, *web = NULL;
   double rate = 0.0;
-  int follow = 0, once = 0;
+  int follow = 0, once = 0, next = 0;
+  double rolling = 60.0;
+  const char *alarms = NULL;
   cli_opt opts[] = {
       {"--listen", OPT_STRING, &listen, 1, 0, 0, NULL, 0, "ADDR:PORT to listen on, numeric IPv4 (port 0: any free port)", 0},
       {"--rate", OPT_DOUBLE, &rate, 0, 1e9, 0, NULL, 0, "replay rate in events/s (0: as fast as possible)", 0},
       {"--token", OPT_STRING, &token, 1, 0, 0, NULL, 0, "secret that enables the reset command (default: read-only)", 0},
       {"--follow", OPT_FLAG, &follow, 1, 0, 0, NULL, 0, "at the end of the file wait for it to grow (tail -f)", 0},
+      {"--next-file", OPT_FLAG, &next, 1, 0, 0, NULL, 0, "with --follow: go on to the next file of the run (last number in the name + 1)", 0},
+      {"--rolling", OPT_DOUBLE, &rolling, 1, 86400, 0, NULL, 0, "length of the rolling window, s (default 60)", 0},
+      {"--alarms", OPT_STRING, &alarms, 1, 0, 0, NULL, 0, "YAML file of the expected bands of the straw planes", 0},
       {"--conditions", OPT_STRING, &cond, 1, 0, 0, NULL, 0, "conditions database (default: the installed one)", 0},
       {"--web", OPT_STRING, &web, 1, 0, 0, NULL, 0,
        "directory of the page (index.html + jsroot.min.js; default: web/ beside the na64 executable)", 0},
@@ -54,6 +59,9 @@ int cmd_monitor(int argc, char **argv)
   o.listen = listen;
   o.rate_hz = rate;
   o.follow = follow;
+  o.next_file = next;
+  o.rolling_s = rolling;
+  o.alarms = alarms;
   o.token = token && *token ? token : NULL;
   o.cond_path = cond;
   char webdir[4200] = "";

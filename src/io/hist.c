@@ -188,6 +188,21 @@ int na64_hist_merge(na64_hist *dst, const na64_hist *src, na64_err *err)
   return 0;
 }
 
+/* dst -= src: exact for a later and an earlier state of one filled histogram (a window of the fills
+ * between them: every sum is a sum over fills, so the difference is the sum over the fills between). */
+int na64_hist_subtract(na64_hist *dst, const na64_hist *src, na64_err *err)
+{
+  int st = same_binning(dst, src, "na64_hist_subtract", err);
+  if (st) return st;
+  for (int i = 0; i < dst->ncells; ++i) {
+    dst->w[i] -= src->w[i];
+    dst->w2[i] -= src->w2[i];
+  }
+  for (int i = 0; i < 7; ++i) dst->s[i] -= src->s[i];
+  dst->entries -= src->entries;
+  return 0;
+}
+
 int na64_hist_copy(na64_hist *dst, const na64_hist *src, na64_err *err)
 {
   int st = same_binning(dst, src, "na64_hist_copy", err);

@@ -116,7 +116,8 @@ static int add_detector_items(na64_mon *m, na64_err *err)
   m->straw_item = malloc((size_t)(g->nplanes + 1) * sizeof *m->straw_item);
   m->calo_item = malloc((size_t)(g->ndetectors + 1) * sizeof *m->calo_item);
   m->calo_sum = calloc((size_t)g->ndetectors + 1, sizeof *m->calo_sum);
-  if (!m->straw_item || !m->calo_item || !m->calo_sum) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory");
+  m->plane_hits = calloc((size_t)g->nplanes + 1, sizeof *m->plane_hits);
+  if (!m->straw_item || !m->calo_item || !m->calo_sum || !m->plane_hits) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory");
   char folder[80];
   for (int p = 0; p < g->nplanes; ++p) {
     const na64_geom_plane *pl = &g->planes[p];
@@ -125,8 +126,10 @@ static int add_detector_items(na64_mon *m, na64_err *err)
     snprintf(folder, sizeof folder, "%s", pl->name);
     int a = add1(m, folder, "hitmap", "hits per wire", pl->nwires, 0, pl->nwires, "wire", err);
     int b = add1(m, folder, "drift_time", "drift time", 200, -50, 350, "t - t0 [ns]", err);
-    if (a < 0 || b < 0) return NA64_ENOMEM;
-    m->straw_item[p] = a; /* drift time is a + 1 */
+    int c = add1(m, folder, "nhits", "hits per physics event (efficiency = 1 - bin 0 / entries)", 32, 0, 32, "hits",
+                 err);
+    if (a < 0 || b < 0 || c < 0) return NA64_ENOMEM;
+    m->straw_item[p] = a; /* drift time is a + 1, hits per event a + 2 */
   }
   for (int d = 0; d < g->ndetectors; ++d) {
     const na64_geom_detector *det = &g->detectors[d];
@@ -162,10 +165,12 @@ static int setup_geometry(na64_mon *m, int run, na64_err *err)
   int st = na64_straw_decoder_new(m->geom, NULL, &m->straw, err);
   if (st == 0) st = build_sadc_table(m, err);
   if (st == 0) st = add_detector_items(m, err);
+  if (st == 0) st = na64_straw_reco_new(m->geom, NULL, &m->sreco, err);
+  if (st == 0) st = mon_alarms_setup(m, err);
   return st;
 }
 
-static const mon_sadc_chan *find_sadc(const na64_mon *m, uint32_t src, uint32_t port, uint32_t ch)
+const mon_sadc_chan *mon_sadc_find(const na64_mon *m, uint32_t src, uint32_t port, uint32_t ch)
 {
   if (port > 15 || ch > 63) return NULL;
   for (int k = 0; k < m->nsadc_src; ++k) /* a handful of SADC sources */
@@ -176,7 +181,7 @@ static const mon_sadc_chan *find_sadc(const na64_mon *m, uint32_t src, uint32_t 
   return NULL;
 }
 
-static double wf_amplitude(const na64_daq_sadc_waveform *w, double ped_even, double ped_odd)
+double mon_wf_amplitude(const na64_daq_sadc_waveform *w, double ped_even, double ped_odd)
 {
   if (w->has_pedestals) {
     ped_even = w->pedestal_even;
@@ -219,14 +224,14 @@ static void fill_sadc_block(na64_mon *m, const na64_daq_equipment *eq, na64_daq_
       if (na64_daq_sadc_pedestals_from_front(&wf[i], wf[i].nsamples < 8 ? wf[i].nsamples : 8, &pe, &po, &err) != 0)
         pe = po = 0.0;
       int it = raw_item(m, 1, wf[i].source_id, &err);
-      if (it >= 0) na64_hist_fill2(m->items[it].live, wf[i].port * 64.0 + wf[i].channel + 0.5, wf_amplitude(&wf[i], pe, po), 1);
+      if (it >= 0) na64_hist_fill2(m->items[it].live, wf[i].port * 64.0 + wf[i].channel + 0.5, mon_wf_amplitude(&wf[i], pe, po), 1);
       continue;
     }
-    const mon_sadc_chan *c = find_sadc(m, wf[i].source_id, wf[i].port, wf[i].channel);
+    const mon_sadc_chan *c = mon_sadc_find(m, wf[i].source_id, wf[i].port, wf[i].channel);
     if (!c) continue;
     const na64_geom_cell *cell = &m->geom->cells[c->cell];
     const na64_geom_detector *det = &m->geom->detectors[cell->detector];
-    double amp = wf_amplitude(&wf[i], c->ped_even, c->ped_odd);
+    double amp = mon_wf_amplitude(&wf[i], c->ped_even, c->ped_odd);
     int it = m->calo_item[cell->detector];
     if (it >= 0) na64_hist_fill2(m->items[it].live, c->cell - det->first_cell + 0.5, amp, 1.0);
     m->calo_sum[cell->detector] += amp * c->gain;
@@ -256,6 +261,11 @@ static void fill_straws(na64_mon *m, const na64_daq_event *ev)
     if (it < 0) continue;
     na64_hist_fill(m->items[it].live, d->wire + 0.5, 1.0);
     na64_hist_fill(m->items[it + 1].live, d->time, 1.0);
+    m->plane_hits[d->plane]++;
+  }
+  for (int p = 0; p < m->geom->nplanes; ++p) {
+    if (m->straw_item[p] >= 0) na64_hist_fill(m->items[m->straw_item[p] + 2].live, m->plane_hits[p] + 0.5, 1.0);
+    m->plane_hits[p] = 0;
   }
 }
 
@@ -297,16 +307,50 @@ static void on_region(const na64_daq_region *g, void *user)
 static void handle_reset(na64_mon *m)
 {
   if (!atomic_exchange(&m->reset_requested, 0)) return;
-  for (int i = 0; i < m->nitems; ++i) na64_hist_reset(m->items[i].live);
+  pthread_mutex_lock(&m->lock);
+  mon_reset_locked(m, 1);
+  pthread_mutex_unlock(&m->lock);
   mon_publish(m, 1);
 }
 
-/* Wait for the file to grow past `offset` (tail -f); 1 if it did, 0 if stopped. */
+/* The next file of a run: the last group of digits in the file name (not the directory) plus one,
+ * same width ("run1234-0007.dat" -> "run1234-0008.dat"); 0 if the name has no digits. */
+int mon_next_file_name(const char *path, char *out, size_t outlen)
+{
+  const char *base = strrchr(path, '/');
+  base = base ? base + 1 : path;
+  const char *end = NULL;
+  for (const char *p = base; *p; ++p)
+    if (*p >= '0' && *p <= '9') end = p + 1;
+  if (!end) return 0;
+  const char *beg = end;
+  while (beg > base && beg[-1] >= '0' && beg[-1] <= '9') --beg;
+  size_t width = (size_t)(end - beg);
+  if (width > 18) return 0;
+  unsigned long long v = strtoull(beg, NULL, 10) + 1;
+  int n = snprintf(out, outlen, "%.*s%0*llu%s", (int)(beg - path), path, (int)width, v, end);
+  return n > 0 && (size_t)n < outlen;
+}
+
+/* With next_file: the writer has moved on when the next file of the run exists. */
+static int next_file_exists(const na64_mon *m, char *next, size_t len)
+{
+  struct stat sb;
+  return m->opt.next_file && mon_next_file_name(m->source, next, len) && stat(next, &sb) == 0;
+}
+
+/* Wait for the file to grow past `offset` (tail -f); 1 if it did, 2 if it did not but the next file
+ * of the run appeared (this one is complete), 0 if stopped. */
 static int wait_growth(na64_mon *m, uint64_t offset)
 {
+  char next[sizeof m->source];
   while (!atomic_load(&m->stop)) {
     struct stat sb;
     if (stat(m->source, &sb) == 0 && (uint64_t)sb.st_size > offset) return 1;
+    if (next_file_exists(m, next, sizeof next)) {
+      if (stat(m->source, &sb) == 0 && (uint64_t)sb.st_size > offset) return 1; /* last bytes first */
+      return 2;
+    }
     handle_reset(m); /* a reset asked for while waiting takes effect now */
     mon_publish(m, 0);
     sleep_s(0.1);
@@ -350,7 +394,17 @@ static int run_filler(na64_mon *m, na64_err *err)
       uint64_t seen = rs_end.bytes_read > resume ? rs_end.bytes_read : resume;
       na64_daq_reader_close(r);
       r = NULL;
-      if (!wait_growth(m, seen)) break;
+      int w = wait_growth(m, seen);
+      if (w == 0) break;
+      if (w == 2) { /* on to the next file of the run */
+        char next[sizeof m->source];
+        mon_next_file_name(m->source, next, sizeof next);
+        snprintf(m->source, sizeof m->source, "%s", next);
+        resume = 0;
+        pthread_mutex_lock(&m->lock);
+        m->status.files++;
+        pthread_mutex_unlock(&m->lock);
+      }
       st = open_at(m, resume, &r, err);
       continue;
     }
@@ -363,7 +417,13 @@ static int run_filler(na64_mon *m, na64_err *err)
       st = setup_geometry(m, (int)ev.header.run, err);
       if (st) break;
     }
+    if (ev.header.type == NA64_DAQ_PHYSICS_EVENT) {
+      uint32_t b = na64_daq_header_burst(&ev.header);
+      if (m->events > 0 && b != m->burst_seen) mon_publish_burst(m, b); /* before the new burst's first event */
+      m->burst_seen = b;
+    }
     fill_event(m, &ev, wf, cap);
+    if (ev.header.type == NA64_DAQ_PHYSICS_EVENT) mon_event_stage(m, &ev);
     handle_reset(m);
     if (m->opt.rate_hz > 0) sleep_s(t0 + (double)m->events / m->opt.rate_hz - now_s());
     if ((m->events & 63) == 0 || m->opt.rate_hz > 0) {
@@ -391,6 +451,9 @@ void *mon_filler_main(void *arg)
   na64_mon *m = arg;
   na64_err err;
   na64_err_clear(&err);
+  pthread_mutex_lock(&m->lock);
+  m->status.files = 1;
+  pthread_mutex_unlock(&m->lock);
   int st = run_filler(m, &err);
   pthread_mutex_lock(&m->lock);
   if (st) {
@@ -409,6 +472,7 @@ void mon_fill_release(na64_mon *m)
 {
   na64_straw_digit_list_release(&m->digits);
   na64_straw_decoder_free(m->straw);
+  na64_straw_reco_free(m->sreco); /* refers to the geometry: freed before it */
   na64_geom_free(m->geom);
   free(m->sadc);
   free(m->sadc_src);
@@ -416,6 +480,9 @@ void mon_fill_release(na64_mon *m)
   free(m->straw_item);
   free(m->calo_item);
   free(m->calo_sum);
+  free(m->plane_hits);
+  free(m->bands);
+  m->sreco = NULL;
   m->straw = NULL;
   m->geom = NULL;
 }

@@ -93,10 +93,12 @@ static char *status_json(na64_mon *m, size_t *len)
   const na64_mon_status *s = &m->status;
   fprintf(f,
           "{\"events\":%llu,\"bytes\":%llu,\"regions\":%llu,\"published\":%llu,\"requests\":%llu,\"geometry\":%s,"
-          "\"finished\":%s,\"failed\":%s,\"items\":%d}",
+          "\"finished\":%s,\"failed\":%s,\"items\":%d,\"bursts\":%llu,\"burst\":%u,\"files\":%llu,"
+          "\"rolling_s\":%g,\"read_only\":%s,\"filler_cpu_s\":%.6g}",
           (unsigned long long)s->events, (unsigned long long)s->bytes, (unsigned long long)s->regions,
           (unsigned long long)s->published, (unsigned long long)s->requests, s->geometry ? "true" : "false",
-          s->finished ? "true" : "false", s->failed ? "true" : "false", m->nitems_pub);
+          s->finished ? "true" : "false", s->failed ? "true" : "false", m->nitems_pub, (unsigned long long)s->bursts,
+          (unsigned)s->burst, (unsigned long long)s->files, m->rolling_s, m->opt.token ? "false" : "true", s->filler_cpu_s);
   if (fclose(f) != 0) {
     free(buf);
     return NULL;
@@ -141,10 +143,7 @@ static enum MHD_Result handle_reset(na64_mon *m, struct MHD_Connection *c)
   if (!token_ok(m, t)) return reply_text(c, MHD_HTTP_FORBIDDEN, "wrong or missing token\n");
   pthread_mutex_lock(&m->lock);
   if (m->status.finished) { /* the filler has exited: nobody else touches the histograms */
-    for (int i = 0; i < m->nitems_pub; ++i) {
-      na64_hist_reset(m->items[i].live);
-      na64_hist_reset(m->items[i].snap);
-    }
+    mon_reset_locked(m, 1);
   } else {
     atomic_store(&m->reset_requested, 1); /* the filler resets its histograms and republishes */
   }
@@ -153,13 +152,29 @@ static enum MHD_Result handle_reset(na64_mon *m, struct MHD_Connection *c)
   return b ? reply(c, MHD_HTTP_OK, "application/json", b, 4) : MHD_NO;
 }
 
+/* An event number from ?n= (digits only), -1 for the last event, -2 if malformed. */
+static long event_arg(const char *n)
+{
+  if (!n || !*n) return -1;
+  if (strlen(n) > 15 || strspn(n, "0123456789") != strlen(n)) return -2;
+  return strtol(n, NULL, 10);
+}
+
 /* The body for a GET of `url` (lock held), or NULL with *code set. */
-static char *route(na64_mon *m, const char *url, size_t *len, const char **type, unsigned *code)
+static char *route(na64_mon *m, struct MHD_Connection *c, const char *url, size_t *len, const char **type,
+                   unsigned *code)
 {
   *type = "application/json";
   *code = MHD_HTTP_OK;
   if (!strcmp(url, "/h.json")) return hierarchy_json(m, len);
   if (!strcmp(url, "/status.json")) return status_json(m, len);
+  if (!strcmp(url, "/alarms.json")) return mon_alarms_json(m, len);
+  if (!strcmp(url, "/event.json")) {
+    long n = event_arg(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "n"));
+    char *b = n == -2 ? NULL : mon_event_json(m, n, len);
+    if (!b) *code = n == -2 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND;
+    return b;
+  }
   if (!strcmp(url, "/list.html") || ((!strcmp(url, "/") || !strcmp(url, "/index.html")) && !m->page)) {
     *type = "text/html; charset=utf-8";
     return index_html(m, len);
@@ -170,12 +185,16 @@ static char *route(na64_mon *m, const char *url, size_t *len, const char **type,
     size_t il = n - (sizeof suffix - 1) - 1;
     for (int i = 0; i < m->nitems_pub; ++i)
       if (strlen(m->items[i].path) == il && !strncmp(m->items[i].path, url + 1, il)) {
+        int bad = 0;
+        na64_hist *w = mon_window(m, i, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window"), &bad);
         char *json = NULL;
         na64_err err;
-        if (na64_hist_to_json(m->items[i].snap, &json, len, &err) != 0) {
-          *code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        if (bad) {
+          *code = MHD_HTTP_BAD_REQUEST;
           return NULL;
         }
+        if (!w || na64_hist_to_json(w, &json, len, &err) != 0) *code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+        na64_hist_free(w);
         return json;
       }
   }
@@ -218,9 +237,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   const char *type;
   unsigned code;
   pthread_mutex_lock(&m->lock);
-  char *body = route(m, url, &len, &type, &code);
+  char *body = route(m, c, url, &len, &type, &code);
   pthread_mutex_unlock(&m->lock);
-  if (!body) return reply_text(c, code, code == MHD_HTTP_NOT_FOUND ? "no such item\n" : "internal error\n");
+  if (!body)
+    return reply_text(c, code,
+                      code == MHD_HTTP_NOT_FOUND     ? "no such item\n"
+                      : code == MHD_HTTP_BAD_REQUEST ? "bad argument\n"
+                                                     : "internal error\n");
   return reply(c, code, type, body, len);
 }
 

@@ -118,6 +118,7 @@ static void write_event(na64_daq_writer *w, int i)
   h.type = NA64_DAQ_PHYSICS_EVENT;
   h.run = 999999; /* no setup covers it: the monitor shows raw folders */
   h.id[0] = (uint32_t)i + 1;
+  h.id[1] = NA64_DAQ_ID1(i / 100, i % 100); /* bursts of 100 events */
   h.time_sec = 1530000000u + (uint32_t)(i / 100);
   assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), 0);
   na64_daq_f1_hit hits[3];
@@ -362,7 +363,54 @@ static void test_simulated_run(void **state)
   assert_int_equal(http_get(port, "/CALO/ecal_vs_hcal/root.json", &body), 200);
   expect_py(body, "int(d['fEntries'])", want);
   free(body);
+  /* event display: the last physics event, with straw circles, a fitted line and calorimeter cells */
+  snprintf(want, sizeof want, "%ld True True True True", nphys - 1);
+  assert_int_equal(http_get(port, "/event.json", &body), 200);
+  expect_py(body,
+            "d['number'], d['number'] in d['kept'], len(d['straw']) >= 4, len(d['cells']) > 0, "
+            "all(t['hits'] >= 2 and t['z'][0] < t['z'][1] for t in d['tracks'])",
+            want);
+  free(body);
+  /* the line fitted downstream of the magnets points at the ECAL shower: extrapolated to the ECAL's
+   * energy-weighted depth it meets the energy-weighted centroid of the ECAL cells within one cell
+   * (3.82 cm): the centroid of 3.82 cm cells locates the shower axis to a fraction of a cell, the
+   * straw line (~0.2 mm hits over a 1 m lever arm, extrapolated 3 m) to a few mm; at least one view
+   * must have been fitted (hits in two planes) */
+  assert_int_equal(http_get(port, "/event.json", &body), 200);
+  expect_py(body,
+            "(lambda t, c, E: (lambda z: (t['x'] or t['y']) is not None and all(abs(v[0] + (v[1] - v[0]) / (t['z'][1] - t['z'][0]) * (z - t['z'][0])"
+            " - sum(k['e'] * k['c'][i] for k in c) / E) < 3.82 for i, v in ((0, t['x']), (1, t['y'])) if v))"
+            "(sum(k['e'] * k['c'][2] for k in c) / E))(d['tracks'][-1], [k for k in d['cells'] if k['det'] == 'ECAL'],"
+            " sum(k['e'] for k in d['cells'] if k['det'] == 'ECAL'))",
+            "True");
+  free(body);
+  /* alarms with the default bands: too few events to judge (200 needed) */
+  assert_int_equal(http_get(port, "/alarms.json", &body), 200);
+  expect_py(body, "len(d['planes']) > 0, d['alarms'], any(p['judged'] for p in d['planes'])", "True 0 False");
+  free(body);
   na64_mon_stop(m);
+  /* a band that ST01X's hits per event (>= 1 for every triggered electron) must leave: one alarm */
+  char yaml[400];
+  snprintf(yaml, sizeof yaml, "%s/alarms.yaml", tmpdir);
+  FILE *f = fopen(yaml, "w");
+  assert_non_null(f);
+  fputs("min_events: 1\nplanes:\n  ST01X:\n    hits_per_event_max: 0.5\n", f);
+  fclose(f);
+  o.alarms = yaml;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  assert_int_equal(http_get(na64_mon_port(m), "/alarms.json", &body), 200);
+  expect_py(body, "d['alarms'], [p['plane'] for p in d['planes'] if p['alarm']], d['planes'][0]['why']",
+            "1 ['ST01X'] hits per event");
+  free(body);
+  na64_mon_stop(m);
+  /* an unknown key is refused at start, with file:line:column */
+  f = fopen(yaml, "w");
+  assert_non_null(f);
+  fputs("min_events: 1\nefficiency_mni: 0.5\n", f);
+  fclose(f);
+  assert_int_not_equal(na64_mon_start(&o, &m, &err), 0);
+  assert_non_null(strstr(err.msg, "alarms.yaml:2:1"));
 }
 
 /* The page built from npm jsroot (build/web, when jsroot was installed): served with JSROOT from the
@@ -403,6 +451,90 @@ static void test_page(void **state)
   na64_mon_stop(m);
 }
 
+/* Windows: 300 events in bursts of 100 -> the current burst and the last complete one hold 100 event
+ * types each, the rolling window (60 s, all of it) 300; a reset (token) empties every window. */
+static void test_windows(void **state)
+{
+  (void)state;
+  char path[320];
+  snprintf(path, sizeof path, "%s/win.dat", tmpdir);
+  write_file(path, NEV);
+  na64_mon *m = start(path, "s3cret", 0);
+  wait_events(m, -1);
+  int port = na64_mon_port(m);
+  char *body = NULL;
+  const char *win[][2] = {{"", "300"}, {"?window=burst", "100"}, {"?window=last_burst", "100"}, {"?window=rolling", "300"}};
+  for (int k = 0; k < 4; ++k) {
+    char url[128];
+    snprintf(url, sizeof url, "/DAQ/event_types/root.json%s", win[k][0]);
+    assert_int_equal(http_get(port, url, &body), 200);
+    expect_py(body, "int(d['fEntries']), int(d['fArray'][8]), int(d['fTsumw'])",
+              k == 0 || k == 3 ? "300 300 300" : "100 100 100");
+    free(body);
+  }
+  assert_int_equal(http_get(port, "/status.json", &body), 200);
+  expect_py(body, "d['bursts'], d['burst'], d['read_only']", "2 2 False");
+  free(body);
+  assert_int_equal(http_get(port, "/DAQ/event_types/root.json?window=yesterday", NULL), 400);
+  assert_int_equal(http_get(port, "/Reset/cmd.json?token=s3cre", NULL), 403);
+  assert_int_equal(http_get(port, "/Reset/cmd.json?token=s3cret", NULL), 200);
+  for (int k = 0; k < 4; ++k) {
+    char url[128];
+    snprintf(url, sizeof url, "/F1/src700/root.json%s", win[k][0]);
+    assert_int_equal(http_get(port, url, &body), 200);
+    expect_py(body, "int(d['fEntries']), int(sum(d['fArray']))", "0 0");
+    free(body);
+  }
+  /* raw folders: no geometry, so no event display content and no planes to judge */
+  assert_int_equal(http_get(port, "/event.json", &body), 200);
+  expect_py(body, "d['number'], d['burst'], 'straw' in d", "299 2 False");
+  free(body);
+  assert_int_equal(http_get(port, "/event.json?n=12x", NULL), 400);
+  assert_int_equal(http_get(port, "/event.json?n=5", NULL), 404); /* not kept */
+  assert_int_equal(http_get(port, "/alarms.json", &body), 200);
+  expect_py(body, "d['planes'], d['alarms']", "[] 0");
+  free(body);
+  na64_mon_stop(m);
+}
+
+/* --next-file: run_0001.dat is followed, then run_0002.dat appears: the monitor reads the rest of the
+ * first (appended just before) and goes on to the second. */
+static void test_next_file(void **state)
+{
+  (void)state;
+  char p1[320], p2[320];
+  snprintf(p1, sizeof p1, "%s/run_0001.dat", tmpdir);
+  snprintf(p2, sizeof p2, "%s/run_0002.dat", tmpdir);
+  write_file(p1, 100);
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = p1;
+  o.listen = "127.0.0.1:0";
+  o.follow = 1;
+  o.next_file = 1;
+  o.publish_s = 0.05;
+  na64_mon *m = NULL;
+  na64_err err;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, 100);
+  void *data;
+  size_t size;
+  make_events(100, 120, &data, &size);
+  append_bytes(p1, data, size);
+  free(data);
+  make_events(120, 170, &data, &size);
+  append_bytes(p2, data, size);
+  free(data);
+  wait_events(m, 170);
+  sleep_ms(200);
+  na64_mon_status s;
+  na64_mon_get_status(m, &s);
+  assert_int_equal(s.events, 170);
+  assert_int_equal(s.files, 2);
+  assert_int_equal(s.regions, 0);
+  na64_mon_stop(m);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -411,6 +543,8 @@ int main(void)
       cmocka_unit_test(test_follow),
       cmocka_unit_test(test_simulated_run),
       cmocka_unit_test(test_page),
+      cmocka_unit_test(test_windows),
+      cmocka_unit_test(test_next_file),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
