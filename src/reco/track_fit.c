@@ -44,6 +44,7 @@ typedef struct fit_work {
   int idx[NA64_TRACK_MAX_MEAS];      /* measurements in the fit */
   int k;
   double theta2[NA64_TRACK_MAX_MEAS]; /* scattering variance of each plane, rad^2 */
+  double S[NA64_TRACK_MAX_MEAS][3];   /* scattering_moments */
   double L[NA64_TRACK_MAX_MEAS][NA64_TRACK_MAX_MEAS];
   double Y[NA64_TRACK_MAX_MEAS][4], y[NA64_TRACK_MAX_MEAS];
 } fit_work;
@@ -65,18 +66,29 @@ static void scattering_variances(const na64_track_meas *m, int n, double momentu
   for (int i = 0; i < n; ++i) theta2[i] = total > 0.0 && m[i].x_x0 > 0.0 ? t0 * t0 * m[i].x_x0 / total : 0.0;
 }
 
-/* Scattering covariance of measurements a and b (all planes of m are scatterers). */
-static double ms_cov(const na64_track_meas *m, int n, const double *theta2, double z_ref, int a, int b)
+/* Moments of the scattering seen by each measurement i: S0, S1, S2 = sum theta_k^2 (1, zk, zk^2) over
+ * the scatterers k between z_ref and it (same side, strictly nearer z_ref), zk relative to z_ref. */
+static void scattering_moments(const na64_track_meas *m, int n, const double *theta2, double z_ref, double (*S)[3])
 {
-  double za = m[a].z - z_ref, zb = m[b].z - z_ref, s = 0.0;
-  if (za * zb <= 0.0) return 0.0;
-  for (int k = 0; k < n; ++k) {
-    if (!(theta2[k] > 0.0)) continue;
-    double zk = m[k].z - z_ref;
-    if (zk * za < 0.0 || fabs(zk) >= fabs(za) - 1e-9 || fabs(zk) >= fabs(zb) - 1e-9) continue;
-    s += theta2[k] * (za - zk) * (zb - zk);
+  for (int i = 0; i < n; ++i) {
+    double zi = m[i].z - z_ref;
+    S[i][0] = S[i][1] = S[i][2] = 0.0;
+    for (int k = 0; k < n; ++k) {
+      double zk = m[k].z - z_ref;
+      if (!(theta2[k] > 0.0) || zk * zi < 0.0 || fabs(zk) >= fabs(zi) - 1e-9) continue;
+      S[i][0] += theta2[k], S[i][1] += theta2[k] * zk, S[i][2] += theta2[k] * zk * zk;
+    }
   }
-  return s * (m[a].cs * m[b].cs + m[a].sn * m[b].sn);
+}
+
+/* Scattering covariance of measurements a and b: sum_k theta_k^2 (za - zk)(zb - zk) over the
+ * scatterers nearer z_ref than both = za zb S0 - (za + zb) S1 + S2 of the nearer one. */
+static double ms_cov(const na64_track_meas *m, const fit_work *w, double z_ref, int a, int b)
+{
+  double za = m[a].z - z_ref, zb = m[b].z - z_ref;
+  if (za * zb <= 0.0) return 0.0;
+  const double *s = w->S[fabs(za) <= fabs(zb) ? a : b];
+  return (za * zb * s[0] - (za + zb) * s[1] + s[2]) * (m[a].cs * m[b].cs + m[a].sn * m[b].sn);
 }
 
 /* In-place Cholesky factor of the k x k matrix L (lower triangle); 0 if not positive definite. */
@@ -143,7 +155,7 @@ static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, 
   int k = w->k;
   for (int a = 0; a < k; ++a) {
     const na64_track_meas *ma = &m[w->idx[a]];
-    for (int b = 0; b <= a; ++b) w->L[a][b] = ms_cov(m, n, w->theta2, z_ref, w->idx[a], w->idx[b]);
+    for (int b = 0; b <= a; ++b) w->L[a][b] = ms_cov(m, w, z_ref, w->idx[a], w->idx[b]);
     w->L[a][a] += ma->sigma * ma->sigma;
   }
   if (!cholesky(w->L, k)) return na64_err_set(err, NA64_ENOTFOUND, "track fit: measurement covariance not positive (a zero resolution?)");
@@ -189,7 +201,7 @@ static int assign_straws(na64_track_meas *m, int n, const fit_work *w, const na6
   for (int i = 0; i < n; ++i) {
     pull[i] = HUGE_VAL, side[i] = 0;
     if (m[i].r < 0.0 || !isfinite(m[i].r)) continue;
-    double h[4], pred = 0.0, var = m[i].sigma * m[i].sigma + ms_cov(m, n, w->theta2, f->z_ref, i, i);
+    double h[4], pred = 0.0, var = m[i].sigma * m[i].sigma + ms_cov(m, w, f->z_ref, i, i);
     meas_h(&m[i], f->z_ref, h);
     for (int c = 0; c < 4; ++c) {
       pred += h[c] * f->p[c];
@@ -228,6 +240,7 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
   fit_work w;
   if (momentum > 0.0) scattering_variances(m, n, momentum, w.theta2);
   else memset(w.theta2, 0, sizeof w.theta2);
+  scattering_moments(m, n, w.theta2, z_ref, w.S);
   for (int i = 0; i < n; ++i) {
     if (m[i].r >= 0.0 && !isfinite(m[i].r)) m[i].side = 0;
     m[i].used = m[i].r < 0.0 || m[i].side != 0;
