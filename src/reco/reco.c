@@ -54,6 +54,7 @@ void na64_reco_free(na64_reco *r)
   free(r->plane_slot);
   free(r->clusters);
   free(r->wf);
+  free(r->wfi);
   free(r->apv);
   free(r->strips);
   free(r->ecal_cell);

@@ -45,6 +45,12 @@ typedef struct reco_cluster {
   int n;            /* clusters in the plane */
 } reco_cluster;
 
+typedef struct reco_wfinfo {
+  const na64_geom_cell *cell; /* NULL: unmapped channel */
+  int sec;
+  int saturated;
+} reco_wfinfo;
+
 struct na64_reco {
   const na64_geom *g;
   int ecal_det, hcal_det, srd_det, veto_det;
@@ -65,6 +71,8 @@ struct na64_reco {
   /* per-event scratch */
   na64_daq_sadc_waveform *wf;
   size_t wf_cap;
+  reco_wfinfo *wfi;                 /* [wf_cap]: channel of each waveform */
+  size_t wfi_cap;
   na64_daq_apv_hit *apv;
   size_t apv_cap;
   reco_strip *strips;
