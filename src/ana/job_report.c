@@ -118,9 +118,10 @@ static void render_plane(const na64_select_accum *a, const na64_select_config *c
   uint64_t max = 0;
   for (int i = 0; i < NA64_PLANE_NY; ++i)
     for (int j = 0; j < NA64_PLANE_NX; ++j) max = a->plane[i][j] > max ? a->plane[i][j] : max;
+  plsstrm(0); /* the stream of src/io/plot.c: ended with plend1, the drivers stay loaded */
   plsdev("pngcairo");
   plsfnam(file);
-  plspage(0.0, 0.0, 800, 600, 0, 0);
+  plsetopt("geometry", "800x600");
   plscolbg(255, 255, 255);
   plscol0(1, 0, 0, 0);
   plscol0(2, 213, 94, 0); /* Okabe-Ito vermilion: the box */
@@ -142,7 +143,7 @@ static void render_plane(const na64_select_accum *a, const na64_select_config *c
   plline(5, bx, by);
   plcol0(1);
   plmtex("t", 1.0, 0.98, 1.0, "box: signal region");
-  plend();
+  plend1();
 }
 
 static int write_plane_png(const na64_job_result *r, const char *path, na64_err *err)
