@@ -388,10 +388,21 @@ typedef struct na64_select_result {
 } na64_select_result;
 
 /* Accumulates the cut flows (all, signal, background) and the sideband of a sample. */
+/* The E_ECAL versus E_HCAL plane and the missing-energy spectrum of the events passing every cut
+ * but the signal box (event counts, not weights: what NA64 shows for its data; the last bin of
+ * each axis takes the overflow, the first the negative values of the noise). E_miss = momentum - E_ECAL, filled for E_HCAL below the box's. */
+#define NA64_PLANE_NX 60          /* E_ECAL, 2 GeV bins */
+#define NA64_PLANE_NY 50          /* E_HCAL, 1 GeV bins */
+#define NA64_PLANE_ECAL_MAX 120.0 /* GeV */
+#define NA64_PLANE_HCAL_MAX 50.0  /* GeV */
+#define NA64_EMISS_NBINS 60       /* E_miss, 2 GeV bins from 0 */
+#define NA64_EMISS_MAX 120.0      /* GeV */
 typedef struct na64_select_accum {
   na64_cutflow all, signal, background;
   uint64_t sideband_n;
   na64_xsum sideband_w, sideband_we, sideband_w2; /* sum w, sum w E_HCAL, sum w^2 */
+  uint64_t plane[NA64_PLANE_NY][NA64_PLANE_NX];   /* [E_HCAL bin][E_ECAL bin] */
+  uint64_t emiss[NA64_EMISS_NBINS];
 } na64_select_accum;
 NA64_API void na64_select_accum_init(na64_select_accum *a);
 /* is_signal: the event carries an A' (simulation truth). */

@@ -421,6 +421,45 @@ NA64_API int na64_reco_process(na64_reco *r, const na64_daq_event *ev, na64_reco
 /* Why the last event's track fit failed ("" if it did not): names the plane(s) and the reason. */
 NA64_API const char *na64_reco_last_message(const na64_reco *r);
 
+/* ---------------------------------------------------------------------------------------------
+ * Track fit of one side of the magnets (src/reco/track_fit.c, docs/reco.md §3): a straight line
+ * x = x0 + tx (z - z_ref), y = y0 + ty (z - z_ref) fitted to strip clusters and straw hits by a
+ * global (generalised) least-squares fit whose covariance includes the multiple scattering in the
+ * planes (Highland), scattering accumulating away from z_ref (the magnet side). Straw hits are
+ * ambiguous (wire +- drift radius): the fit chooses the side nearest its prediction and refits.
+ * ------------------------------------------------------------------------------------------- */
+#define NA64_TRACK_MAX_MEAS 64
+typedef struct na64_track_meas {
+  double z;          /* cm */
+  double cs, sn;     /* the measured coordinate is u = x cs + y sn (global frame) */
+  double u;          /* cluster: measured u (global); straw: u of the wire (global), cm */
+  double r;          /* straw: drift radius, cm; < 0 for a strip cluster */
+  double sigma;      /* resolution of u (cluster) or of r (straw), cm */
+  double x_x0;       /* material of the plane, radiation lengths (scatterer at z), >= 0 */
+  int32_t plane;     /* index in g->planes (messages) */
+  int8_t side;       /* straws: in, +1/-1 a first guess or 0; out, the side chosen (0: not used) */
+  int8_t used;       /* out: 1 if in the final fit */
+} na64_track_meas;
+
+typedef struct na64_track_line {
+  double z_ref;
+  double p[4];       /* x0, tx, y0, ty at z_ref (cm, rad) */
+  double cov[4][4];  /* their covariance */
+  double chi2;
+  int ndf;           /* measurements used - 4 */
+  int nused, nstraw; /* measurements used, of which straw hits */
+} na64_track_line;
+
+/* Fit n measurements (n <= NA64_TRACK_MAX_MEAS). momentum (GeV) sets the scattering angles; <= 0:
+ * no multiple scattering. road: straw hits further than road standard deviations from the
+ * prediction are left out (<= 0: 5). Returns NA64_OK, or NA64_ENOTFOUND with a message naming why
+ * (too few x- or y-measuring planes, singular system), NA64_EINVAL on bad arguments. */
+NA64_API int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, double road, na64_track_line *out,
+                            na64_err *err);
+/* Highland's projected multiple-scattering angle (rad) of a unit-charge particle of momentum p
+ * (GeV) and velocity beta through x_x0 radiation lengths (PDG RPP 2024, Eq. 34.15). */
+NA64_API double na64_highland_theta0(double p, double beta, double x_x0);
+
 /* The whole file: raw DATE file -> HDF5 table `events` (written atomically through na64_h5table).
  * Physics events only; the geometry is loaded from the conditions database for the run of each
  * event (reloaded when the run changes). With truth_path (the `truth` table of `na64 sim --truth`

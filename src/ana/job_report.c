@@ -1,10 +1,13 @@
 /*
  * The report files of the main job (na64_job_write_report): the cut flow, the selection summary,
- * the efficiency scan, the background table, the limit (CSV, plot, HEPData) and one self-contained
+ * the efficiency scan, the background table, the limit (CSV, plot, HEPData), the E_ECAL-E_HCAL plane
+ * and the missing-energy spectrum (PNG), a copy of the run card, and one self-contained
  * index.html with the plot embedded (base64 data URI, RFC 2397 / RFC 4648), so that the page opens
  * in any browser without the other files.
  */
+#include <locale.h>
 #include <math.h>
+#include <plplot/plplot.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +110,110 @@ static void html_tables(FILE *f, const na64_job_result *r)
   fputs(" (NA64 report, Table 1: total &lt; 1e-12 per EOT).</p>\n", f);
 }
 
+/* The E_ECAL versus E_HCAL plane (events passing every cut but the box) as a PNG 2-D histogram drawn
+ * with PLplot (plplot.org, cairo PNG driver): a filled box per non-empty bin, the colour on a log
+ * scale of its count, and the outline of the signal box. */
+static void render_plane(const na64_select_accum *a, const na64_select_config *c, const char *file)
+{
+  uint64_t max = 0;
+  for (int i = 0; i < NA64_PLANE_NY; ++i)
+    for (int j = 0; j < NA64_PLANE_NX; ++j) max = a->plane[i][j] > max ? a->plane[i][j] : max;
+  plsstrm(0); /* the stream of src/io/plot.c: ended with plend1, the drivers stay loaded */
+  plsdev("pngcairo");
+  plsfnam(file);
+  plsetopt("geometry", "800x600");
+  plscolbg(255, 255, 255);
+  plscol0(1, 0, 0, 0);
+  plscol0(2, 213, 94, 0); /* Okabe-Ito vermilion: the box */
+  plinit();
+  plcol0(1);
+  plenv(0.0, NA64_PLANE_ECAL_MAX, 0.0, NA64_PLANE_HCAL_MAX, 0, 0);
+  pllab("E#dECAL#u [GeV]", "E#dHCAL#u [GeV]", "events passing every cut but the signal box");
+  const double dx = NA64_PLANE_ECAL_MAX / NA64_PLANE_NX, dy = NA64_PLANE_HCAL_MAX / NA64_PLANE_NY;
+  for (int i = 0; i < NA64_PLANE_NY; ++i)
+    for (int j = 0; j < NA64_PLANE_NX; ++j) {
+      if (!a->plane[i][j]) continue;
+      double x[4] = {j * dx, (j + 1) * dx, (j + 1) * dx, j * dx}, y[4] = {i * dy, i * dy, (i + 1) * dy, (i + 1) * dy};
+      plcol1(max > 1 ? 0.15 + 0.85 * log((double)a->plane[i][j]) / log((double)max) : 1.0);
+      plfill(4, x, y);
+    }
+  double bx[5] = {0.0, c->ecal_max, c->ecal_max, 0.0, 0.0}, by[5] = {0.0, 0.0, c->hcal_max, c->hcal_max, 0.0};
+  plcol0(2);
+  plwidth(2.0);
+  plline(5, bx, by);
+  plcol0(1);
+  plmtex("t", 1.0, 0.98, 1.0, "box: signal region");
+  plend1();
+}
+
+static int write_plane_png(const na64_job_result *r, const char *path, na64_err *err)
+{
+  na64_outfile *out = NULL;
+  NA64_CALL(na64_outfile_open(path, NA64_OUTFILE_BY_NAME, &out, err));
+  locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); /* "0.5" axis labels in any locale */
+  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  render_plane(&r->accum, &r->select, na64_outfile_path(out));
+  if (c_locale) {
+    uselocale(old);
+    freelocale(c_locale);
+  }
+  return na64_outfile_commit(out, err);
+}
+
+/* The missing-energy spectrum (events passing every cut but the box, E_HCAL below the box's) as a
+ * step curve on a log axis. */
+static int write_emiss_png(const na64_job_result *r, const char *path, na64_err *err)
+{
+  enum { NP = 2 * NA64_EMISS_NBINS };
+  double x[NP], y[NP], ymax = 1.0;
+  const double w = NA64_EMISS_MAX / NA64_EMISS_NBINS;
+  for (int i = 0; i < NA64_EMISS_NBINS; ++i) {
+    double v = (double)r->accum.emiss[i];
+    x[2 * i] = i * w, x[2 * i + 1] = (i + 1) * w;
+    y[2 * i] = y[2 * i + 1] = v > 0.0 ? v : NAN; /* empty bins: gaps on the log axis */
+    ymax = v > ymax ? v : ymax;
+  }
+  na64_plot *p = NULL;
+  NA64_CALL(na64_plot_new("Missing energy", "E_miss = p - E_ECAL [GeV]", "events / 2 GeV", 0, 1, 0.0, NA64_EMISS_MAX, 0.5,
+                          2.0 * ymax, &p, err));
+  int st = na64_plot_curve(p, "every cut but the box, E_HCAL below the box", x, y, NP, 0, 0, err);
+  if (st == NA64_OK) st = na64_plot_write(p, path, err);
+  na64_plot_free(p);
+  return st;
+}
+
+/* The run card as used (or a note that the built-in defaults were). */
+static int copy_card(const char *card, const char *path, na64_err *err)
+{
+  if (!card) {
+    static const char note[] = "# na64 run: no card given, the built-in defaults were used\n";
+    return na64_outfile_write_all(path, 0, note, sizeof note - 1, err);
+  }
+  FILE *in = fopen(card, "rb");
+  if (!in) return na64_err_set(err, NA64_EIO, "%s: cannot read the run card to copy it into the report", card);
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  int st = NA64_OK;
+  for (;;) {
+    if (n == cap) {
+      char *nb = realloc(buf, cap ? 2 * cap : 65536);
+      if (!nb) {
+        st = na64_err_set(err, NA64_ENOMEM, "copying the run card: out of memory");
+        break;
+      }
+      buf = nb, cap = cap ? 2 * cap : 65536;
+    }
+    size_t got = fread(buf + n, 1, cap - n, in);
+    n += got;
+    if (got == 0) break;
+  }
+  if (st == NA64_OK && ferror(in)) st = na64_err_set(err, NA64_EIO, "%s: read error while copying the run card", card);
+  fclose(in);
+  if (st == NA64_OK) st = na64_outfile_write_all(path, 0, buf, n, err);
+  free(buf);
+  return st;
+}
+
 static int write_index(const na64_job_result *r, const char *card, const char *dir, na64_err *err)
 {
   char path[4096], png[4096];
@@ -127,19 +234,25 @@ static int write_index(const na64_job_result *r, const char *card, const char *d
   put(f, 3, r->limit_background);
   fputs(" &plusmn; ", f);
   put(f, 3, r->limit_background_error);
-  fputs(" events. Rows of the events table: STAND-IN from the simulation truth until the reconstruction lands.</p>\n"
+  fputs(" events. The run card used: card.yaml.</p>\n"
         "<h2>90% CL exclusion</h2>\n<img alt=\"limit\" src=\"data:image/png;base64,", f);
   int bad = embed_file(f, png);
+  fputs("\">\n<h2>E<sub>ECAL</sub> versus E<sub>HCAL</sub></h2>\n<img alt=\"ECAL-HCAL plane\" src=\"data:image/png;base64,", f);
+  path_in(png, sizeof png, dir, "ecal_hcal.png");
+  bad |= embed_file(f, png);
+  fputs("\">\n<h2>Missing energy</h2>\n<img alt=\"missing energy\" src=\"data:image/png;base64,", f);
+  path_in(png, sizeof png, dir, "missing_energy.png");
+  bad |= embed_file(f, png);
   fputs("\">\n<h2>Cut flow</h2>\n", f);
   html_cutflow(f, "all events", &r->accum.all);
   html_cutflow(f, "signal (A' emitted)", &r->accum.signal);
   html_cutflow(f, "background (no A')", &r->accum.background);
   html_tables(f, r);
   fputs("<p>Files: cutflow.csv, selection.json, efficiency.csv, background.csv, limit.csv, limit_hepdata.yaml, "
-        "limit.svg; the physics summary and sensitivity curves of summary.csv and invisible_*.</p>\n</body></html>\n", f);
+        "limit.svg, ecal_hcal.png, missing_energy.png, card.yaml; the physics summary and sensitivity curves of summary.csv and invisible_*.</p>\n</body></html>\n", f);
   if (bad) {
     na64_outfile_abort(o);
-    return na64_err_set(err, NA64_EIO, "%s: cannot read the plot to embed", png);
+    return na64_err_set(err, NA64_EIO, "%s: cannot read a plot to embed", dir);
   }
   return na64_outfile_commit(o, err);
 }
@@ -163,5 +276,11 @@ int na64_job_write_report(const na64_job_result *r, const char *card, const char
   NA64_CALL(na64_sens_curve_plot(&r->limit_options, &r->limit, p, err));
   path_in(p, sizeof p, dir, "limit.png");
   NA64_CALL(na64_sens_curve_plot(&r->limit_options, &r->limit, p, err));
+  path_in(p, sizeof p, dir, "ecal_hcal.png");
+  NA64_CALL(write_plane_png(r, p, err));
+  path_in(p, sizeof p, dir, "missing_energy.png");
+  NA64_CALL(write_emiss_png(r, p, err));
+  path_in(p, sizeof p, dir, "card.yaml");
+  NA64_CALL(copy_card(card, p, err));
   return write_index(r, card, dir, err);
 }

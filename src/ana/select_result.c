@@ -28,11 +28,34 @@ static int in_sideband(const na64_select_config *c, const na64_reco_event *e, un
          e->hcal_energy < c->hcal_sideband_max;
 }
 
+/* Bin of x in [0, max) with nbins bins, the overflow in the last and negative values (noise around
+ * zero) in the first; -1 for NaN. */
+static int bin_of(double x, double max, int nbins)
+{
+  if (isnan(x)) return -1;
+  if (x < 0.0) return 0;
+  int b = (int)(x / max * nbins);
+  return b < nbins ? b : nbins - 1;
+}
+
+/* The plane and the missing energy of an event that passes every cut but the box. */
+static void fill_plane(na64_select_accum *a, const na64_select_config *c, const na64_reco_event *e, unsigned bits)
+{
+  unsigned others = ((1u << NA64_NCUTS) - 1) & ~(1u << NA64_CUT_BOX);
+  if ((bits & others) != others) return;
+  int bx = bin_of(e->ecal_energy, NA64_PLANE_ECAL_MAX, NA64_PLANE_NX), by = bin_of(e->hcal_energy, NA64_PLANE_HCAL_MAX, NA64_PLANE_NY);
+  if (bx >= 0 && by >= 0) a->plane[by][bx]++;
+  int bm = bin_of(e->momentum - e->ecal_energy, NA64_EMISS_MAX, NA64_EMISS_NBINS);
+  if (bm >= 0 && e->hcal_energy < c->hcal_max) a->emiss[bm]++;
+}
+
 void na64_select_accum_fill(na64_select_accum *a, const na64_select_config *c, const na64_reco_event *e, int is_signal)
 {
   na64_cutflow_fill(&a->all, c, e);
   na64_cutflow_fill(is_signal ? &a->signal : &a->background, c, e);
-  if (!is_signal && in_sideband(c, e, na64_select_event(c, e))) {
+  unsigned bits = na64_select_event(c, e);
+  fill_plane(a, c, e, bits);
+  if (!is_signal && in_sideband(c, e, bits)) {
     a->sideband_n++;
     na64_xsum_add(&a->sideband_w, e->weight);
     na64_xsum_add(&a->sideband_we, e->weight * (e->hcal_energy - c->hcal_max));
@@ -55,6 +78,9 @@ void na64_select_accum_merge(na64_select_accum *a, const na64_select_accum *b)
   na64_xsum_merge(&a->sideband_w, &b->sideband_w);
   na64_xsum_merge(&a->sideband_we, &b->sideband_we);
   na64_xsum_merge(&a->sideband_w2, &b->sideband_w2);
+  for (int i = 0; i < NA64_PLANE_NY; ++i)
+    for (int j = 0; j < NA64_PLANE_NX; ++j) a->plane[i][j] += b->plane[i][j];
+  for (int i = 0; i < NA64_EMISS_NBINS; ++i) a->emiss[i] += b->emiss[i];
 }
 
 /* Mean of an exponential of scale lambda truncated to [0, L): lambda - L / (e^{L/lambda} - 1). */

@@ -110,7 +110,8 @@ int cmd_run(int argc, char **argv)
                  .synopsis = "The main job: simulate the run card CARD (default configs/invisible_default.yaml), select\n"
                              "(cut flow), measure the signal efficiency per A' mass and the background, and compute the\n"
                              "90% CL limit for the card's EOT (or --eot N); report: index.html, cutflow.csv, selection.json,\n"
-                             "efficiency.csv, background.csv, limit.{csv,png,svg}, limit_hepdata.yaml. Also the physics\n"
+                             "efficiency.csv, background.csv, limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.png,\n"
+                             "missing_energy.png, card.yaml. Also the physics\n"
                              "summary for the benchmark masses 1, 10, 16.7, 100 MeV (summary.csv, summary.txt) and the\n"
                              "sensitivity report: expected 90% CL limits for 1e9..1e13 EOT at 100 and 30 GeV, the\n"
                              "dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.",
@@ -171,7 +172,7 @@ int cmd_run(int argc, char **argv)
   st = run_job(card, eot, report);
   if (st != CLI_EXIT_OK) return st;
   printf("\nreport written to %s/: index.html, cutflow.csv, selection.json, efficiency.csv, background.csv,\n"
-         "limit.{csv,png,svg}, limit_hepdata.yaml;\n"
+         "limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.png, missing_energy.png, card.yaml;\n"
          "summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
          "dark_matter_y_100GeV.*, visible_100GeV.*; one CSV and one HEPData YAML per curve\n", report);
   return CLI_EXIT_OK;

@@ -33,6 +33,7 @@
 #define LOG_W0 4.0
 #define SHAPE_A 0.1
 #define SHAPE_SYS 0.03
+#define SHAPE_MAX_MOVES 6 /* pattern-search moves per step: +-1.8 cm at the coarsest */
 #define SHAPE_NOISE 0.02 /* GeV per cell: 0.6 counts x 0.03 GeV (docs/reco.md) */
 
 int reco_reserve(void **buf, size_t *cap, size_t n, size_t sz, na64_err *err)
@@ -220,26 +221,35 @@ static double score_at(const na64_reco *r, const pulse *p, int j, double period)
   return pulse_score(shape_for(r, j, t0, period, p->n, buf), p, NULL);
 }
 
-/* Best start time in the in-time window: 1 ns scan, 0.25 ns refinement, parabola. */
+/* Best grid index in [lo, hi] at stride `step` (hi itself always tried); its score in *bs. */
+static int best_on_grid(const na64_reco *r, const pulse *p, double period, int lo, int hi, int step, double *bs)
+{
+  int best = lo;
+  *bs = -HUGE_VAL;
+  for (int j = lo;; j += step) {
+    if (j > hi) j = hi;
+    double s = score_at(r, p, j, period);
+    if (s > *bs) *bs = s, best = j;
+    if (j == hi) break;
+  }
+  return best;
+}
+
+/* Best start time in the in-time window: 4 ns scan, 1 ns and 0.25 ns refinements around the best
+ * point (the score is smooth on the scale of the 15 ns pulse), then the vertex of the parabola
+ * through the three best 0.25 ns grid points. */
 static double fit_time(const na64_reco *r, const pulse *p, double period)
 {
-  const int coarse = (int)(1.0 / RECO_T_STEP);
-  int best = 0;
-  double bs = -HUGE_VAL;
-  for (int j = 0; j < RECO_NT; j += coarse) {
-    double s = score_at(r, p, j, period);
-    if (s > bs) bs = s, best = j;
-  }
+  const int fine = 1, mid = (int)(1.0 / RECO_T_STEP), coarse = 4 * mid;
+  double bs;
+  int best = best_on_grid(r, p, period, 0, RECO_NT - 1, coarse, &bs);
   int lo = best - coarse < 0 ? 0 : best - coarse, hi = best + coarse >= RECO_NT ? RECO_NT - 1 : best + coarse;
-  double sc[2 * 8 + 1];
-  for (int j = lo; j <= hi; ++j) {
-    double s = score_at(r, p, j, period);
-    sc[j - lo] = s;
-    if (s > bs || j == best) bs = s, best = j;
-  }
+  best = best_on_grid(r, p, period, lo, hi, mid, &bs);
+  lo = best - mid < 0 ? 0 : best - mid, hi = best + mid >= RECO_NT ? RECO_NT - 1 : best + mid;
+  best = best_on_grid(r, p, period, lo, hi, fine, &bs);
   double t = RECO_T_INTIME - RECO_T_WINDOW + best * RECO_T_STEP;
-  if (best > lo && best < hi) { /* vertex of the parabola through the three best grid points */
-    double a = sc[best - 1 - lo], b = sc[best - lo], c = sc[best + 1 - lo], den = a - 2.0 * b + c;
+  if (best > 0 && best < RECO_NT - 1) { /* vertex of the parabola through the three best grid points */
+    double a = score_at(r, p, best - 1, period), c = score_at(r, p, best + 1, period), den = a - 2.0 * bs + c;
     if (den < 0.0) t += 0.5 * RECO_T_STEP * (a - c) / den;
   }
   return t;
@@ -266,6 +276,41 @@ static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c,
     p->y[i] = w->samples[i] - ((i & 1) ? po : pe);
     if (p->y[i] > p->peak) p->peak = p->y[i];
   }
+}
+
+/* Sums of the template over the even and odd samples and of its square, for n samples. */
+typedef struct template_sums {
+  int n;
+  double even[NA64_DAQ_SADC_MAX_SAMPLES + 1], odd[NA64_DAQ_SADC_MAX_SAMPLES + 1], ss[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+} template_sums;
+
+/* Cumulative sums for every waveform length up to n (waveforms of one event may differ). */
+static template_sums template_sums_of(const double *sh, int n)
+{
+  template_sums t;
+  double e = 0.0, o = 0.0, q = 0.0;
+  t.n = n;
+  t.even[0] = t.odd[0] = t.ss[0] = 0.0;
+  for (int i = 0; i < n; ++i) {
+    if (i & 1) o += sh[i];
+    else e += sh[i];
+    q += sh[i] * sh[i];
+    t.even[i + 1] = e, t.odd[i + 1] = o, t.ss[i + 1] = q;
+  }
+  return t;
+}
+
+/* The least-squares amplitude of an unsaturated waveform, sum s (y - ped) / sum s^2 with the pedestals
+ * taken out of the sum: the same number as load_pulse + pulse_score, without the copy. */
+static double amplitude_fast(const double *sh, const template_sums *t, const na64_daq_sadc_waveform *w,
+                             const na64_geom_cell *c, int sec)
+{
+  double pe, po, sy = 0.0;
+  int n = w->nsamples < t->n ? w->nsamples : t->n;
+  pedestals(w, c, sec, &pe, &po);
+  for (int i = 0; i < n; ++i) sy += sh[i] * (double)w->samples[i];
+  double ss = t->ss[n];
+  return ss > 0.0 ? (sy - pe * t->even[n] - po * t->odd[n]) / ss : NAN;
 }
 
 /* Largest sample above pedestal (the first pass needs only this); *sat if a sample saturated. */
@@ -370,17 +415,21 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
   for (int i = 0; i < nc && n < 9; ++i)
     if (abs(cells[i].ix - hx) <= 1 && abs(cells[i].iy - hy) <= 1) idx[n++] = i;
   if (n <= 2) return;
-  /* chi2 minimised over the shower centre: 7 x 7 grids of 0.3, 0.1 and 0.033 cm around the
-   * log-weighted centre (+-0.9 cm, then around the best point), ndf = n - 2 for the two coordinates */
-  double best = HUGE_VAL, bx = x, by = y;
-  for (int pass = 0; pass < 3; ++pass) {
-    double step = 0.3 / (pass == 0 ? 1.0 : pass == 1 ? 3.0 : 9.0), cx = bx, cy = by;
-    for (int i = -3; i <= 3; ++i)
-      for (int j = -3; j <= 3; ++j) {
-        double c2 = shape_chi2(r, cells, idx, n, E, cx + i * step, cy + j * step);
-        if (c2 < best) best = c2, bx = cx + i * step, by = cy + j * step;
-      }
-  }
+  /* chi2 minimised over the shower centre by a pattern search: from the log-weighted centre, move
+   * to the best of the 3 x 3 points at distance `step` while one is better, then divide the step by
+   * 3 (0.3, 0.1, 0.033 cm); ndf = n - 2 for the two coordinates */
+  double best = shape_chi2(r, cells, idx, n, E, x, y), bx = x, by = y;
+  for (double step = 0.3; step > 0.03; step /= 3.0)
+    for (int moves = 0; moves < SHAPE_MAX_MOVES; ++moves) {
+      double cx = bx, cy = by;
+      for (int i = -1; i <= 1; ++i)
+        for (int j = -1; j <= 1; ++j) {
+          if (!i && !j) continue;
+          double c2 = shape_chi2(r, cells, idx, n, E, cx + i * step, cy + j * step);
+          if (c2 < best) best = c2, bx = cx + i * step, by = cy + j * step;
+        }
+      if (bx == cx && by == cy) break;
+    }
   out->ecal_shape_chi2 = best / (n - 2);
 }
 
@@ -406,12 +455,15 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
    * largest SRD pulse */
   size_t big = (size_t)-1, bigsrd = (size_t)-1;
   double bp = 0.0, bps = 0.0;
+  NA64_CALL(reco_reserve((void **)&r->wfi, &r->wfi_cap, nwf + 1, sizeof *r->wfi, err));
   for (size_t k = 0; k < nwf; ++k) {
     int sec = 0;
     const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
+    r->wfi[k] = (reco_wfinfo){c, sec, 0};
     if (!c) continue;
     int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
     double pk = peak_of(&r->wf[k], c, sec, &sat);
+    r->wfi[k].saturated = sat;
     if (sat) out->flags |= NA64_RECO_SATURATED;
     if (srd && pk > bps) bps = pk, bigsrd = k;
     if (!srd && pk > bp) bp = pk, big = k;
@@ -419,25 +471,30 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
   double t0 = RECO_T_INTIME;
   int sec = 0;
   if (big != (size_t)-1 && bp > 10.0) { /* 10 noise sigmas: a real pulse */
-    load_pulse(&r->wf[big], cell_of(r->g, &r->wf[big], &sec), sec, &p);
+    load_pulse(&r->wf[big], r->wfi[big].cell, r->wfi[big].sec, &p);
     t0 = fit_time(r, &p, period);
   }
   out->srd_time = NAN;
   if (bigsrd != (size_t)-1 && bps > 5.0) {
-    load_pulse(&r->wf[bigsrd], cell_of(r->g, &r->wf[bigsrd], &sec), sec, &p);
+    load_pulse(&r->wf[bigsrd], r->wfi[bigsrd].cell, r->wfi[bigsrd].sec, &p);
     out->srd_time = fit_time(r, &p, period) - RECO_T_INTIME;
   }
   /* pass 2: amplitudes at the event's start time, energies from the gains */
   double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   const double *sh = shape_for(r, -1, t0, period, NA64_DAQ_SADC_MAX_SAMPLES, shbuf); /* once per event */
+  template_sums ts = template_sums_of(sh, NA64_DAQ_SADC_MAX_SAMPLES);
   calo_sums s;
   memset(&s, 0, sizeof s);
   for (size_t k = 0; k < nwf; ++k) {
-    const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
+    const na64_geom_cell *c = r->wfi[k].cell;
+    sec = r->wfi[k].sec;
     if (!c || !c->has_calib[sec]) continue;
-    load_pulse(&r->wf[k], c, sec, &p);
     double A = 0.0;
-    pulse_score(sh, &p, &A);
+    if (!r->wfi[k].saturated) A = amplitude_fast(sh, &ts, &r->wf[k], c, sec);
+    else {
+      load_pulse(&r->wf[k], c, sec, &p);
+      pulse_score(sh, &p, &A);
+    }
     if (isfinite(A)) add_energy(r, c, sec, A * c->gain[sec], &s);
   }
   out->preshower_energy = s.ps;

@@ -54,10 +54,15 @@ void na64_reco_free(na64_reco *r)
   free(r->plane_slot);
   free(r->clusters);
   free(r->wf);
+  free(r->wfi);
   free(r->apv);
   free(r->strips);
   free(r->ecal_cell);
   free(r->frac);
+  na64_straw_decoder_free(r->straw_dec);
+  na64_straw_reco_free(r->straw_reco);
+  na64_straw_digit_list_release(&r->digits);
+  na64_straw_event_release(&r->sev);
   free(r);
 }
 

@@ -24,8 +24,16 @@ enum { RK_NONE = 0, RK_ECAL, RK_HCAL, RK_SRD, RK_VETO, RK_COUNTER };
 typedef struct reco_plane {
   int index;        /* in g->planes */
   int side;         /* 0 upstream of the magnets, 1 downstream, -1 in between (not used) */
-  double sigma;     /* cluster resolution, cm */
+  double sigma;     /* cluster resolution, cm (strip planes) */
+  double x_x0;      /* material, radiation lengths */
 } reco_plane;
+
+typedef struct reco_side_fit {
+  na64_track_meas m[NA64_TRACK_MAX_MEAS];
+  int n;
+  int ntracks;      /* most clusters in any strip plane of the side */
+  na64_track_line line;
+} reco_side_fit;
 
 typedef struct reco_strip {
   int32_t plane, wire;
@@ -36,6 +44,12 @@ typedef struct reco_cluster {
   double u, q;      /* best cluster (largest charge) of the plane: position (cm, plane frame), charge */
   int n;            /* clusters in the plane */
 } reco_cluster;
+
+typedef struct reco_wfinfo {
+  const na64_geom_cell *cell; /* NULL: unmapped channel */
+  int sec;
+  int saturated;
+} reco_wfinfo;
 
 struct na64_reco {
   const na64_geom *g;
@@ -48,17 +62,25 @@ struct na64_reco {
   double bl;                        /* sum of the field integrals, T m */
   double z_mag_in, z_mag_out;
   double tab[RECO_NT][RECO_NS_TAB]; /* pulse shape for start times on the grid, period 12.5 ns */
+  double p_nominal;                 /* beam momentum of the run: the scattering angles of the first fit, GeV */
   int nrp;
-  reco_plane *rp;                   /* strip planes */
+  reco_plane *rp;                   /* tracking planes: strips and straws */
+  na64_straw_decoder *straw_dec;    /* NULL without straw planes */
+  na64_straw_reco *straw_reco;
   int *plane_slot;                  /* [g->nplanes]: index in rp or -1 */
   /* per-event scratch */
   na64_daq_sadc_waveform *wf;
   size_t wf_cap;
+  reco_wfinfo *wfi;                 /* [wf_cap]: channel of each waveform */
+  size_t wfi_cap;
   na64_daq_apv_hit *apv;
   size_t apv_cap;
   reco_strip *strips;
   size_t strips_cap;
   reco_cluster *clusters;           /* [nrp] */
+  na64_straw_digit_list digits;
+  na64_straw_event sev;
+  reco_side_fit fit[2];             /* upstream, downstream */
   double *ecal_cell;                /* [ncells of ECAL]: both sections summed, GeV */
   char msg[NA64_ERR_MSG_LEN];
 };

@@ -1,21 +1,25 @@
 /*
- * Tracking with the Micromegas and GEM planes (docs/reco.md §3): APV strip hits -> clusters ->
- * straight-line fits upstream and downstream of the dipoles -> momentum from the deflection.
+ * Tracking (docs/reco.md §3): APV strip hits of the Micromegas and GEM planes -> clusters, F1 hits
+ * of the straw planes -> drift radii; a straight-line fit upstream and one downstream of the
+ * dipoles with multiple scattering and straw left/right resolution (track_fit.c) -> momentum from
+ * the deflection.
  *
  * Clusters: runs of adjacent strips of one plane; position = charge-weighted mean of the strip
  * centres (charge = the middle APV25 sample, the one at the peak), the plane's best cluster is the
  * one of largest charge. Resolution 0.3 x pitch (the simulation's charge sharing over a Gaussian of
  * 1.2 strips gives ~70 um for a 250 um pitch, src/sim/fast_digi.c; an ESTIMATE for real data).
- * Fit: x = a + b (z - z_ref), y = c + d (z - z_ref), each plane measuring u = (x - x_c) cos(phi) +
- * (y - y_c) sin(phi): a linear least-squares fit of (a, b, c, d) by the normal equations; at least
- * two planes measuring each of x and y are needed on each side.
+ * Straw hits: radius and error from the run's r(t) (straw_hits.c), the local segment's side as the
+ * first guess, the final side chosen by the fit.
+ * Fit: na64_track_fit with the reference at the magnets (z_ref = entrance of the first magnet for
+ * the upstream side, exit of the last for the downstream one), scattering angles for the run's beam
+ * momentum, then refitted with the measured momentum if that is more than 30% away from it.
  * Momentum: in the small-angle approximation a particle of charge q crossing a field integral
  * int B dl is deflected by delta = q 0.299792458 int B dl / p (p in GeV, B in T, l in m; PDG Review
  * "Passage of particles through matter"/"Kinematics": p_T kick = 0.3 B L), so for the beam
  * electrons (deflected towards +x by a positive field integral, na64/geom.h)
- *     p = 0.299792458 sum(B L) / (b_down - b_up).
- * A particle bent the other way gets a negative momentum. No multiple scattering in the fit (the
- * simulation has none either); theta = atan(sqrt(b_up^2 + d_up^2)).
+ *     p = 0.299792458 sum(B L) / (tx_down - tx_up).
+ * A particle bent the other way gets a negative momentum; theta = atan(sqrt(tx_up^2 + ty_up^2)) at
+ * the magnet entrance.
  */
 #include <math.h>
 #include <stdio.h>
@@ -26,10 +30,21 @@
 
 #define C_KICK 0.299792458 /* GeV per (T m) */
 #define STRIP_RES 0.3      /* cluster resolution / pitch */
+#define P_REFIT 0.3        /* refit with the measured momentum's scattering if it is 30% off the beam's */
+#define P_MIN_MS 1.0       /* GeV: lowest momentum used for the scattering angles */
+/* Material of one tracking plane in radiation lengths, ESTIMATES of the order of the COMPASS/NA64
+ * detectors (Micromegas ~0.3% X0 per station of two planes, triple GEM ~0.7% per station of two
+ * projections, a straw layer of 6 mm tubes ~0.1%): tables for the real planes belong in the
+ * conditions database. */
+#define X0_MICROMEGAS 0.0015
+#define X0_GEM 0.0035
+#define X0_STRAW 0.001
+#define P_DEFAULT 100.0    /* GeV, when the geometry has no beam energy */
 
 int reco_track_setup(na64_reco *r, na64_err *err)
 {
   const na64_geom *g = r->g;
+  int nstraw = 0;
   r->bl = na64_geom_field_integral(g);
   r->z_mag_in = HUGE_VAL, r->z_mag_out = -HUGE_VAL;
   for (int i = 0; i < g->nmagnets; ++i) {
@@ -44,12 +59,21 @@ int reco_track_setup(na64_reco *r, na64_err *err)
   for (int i = 0; i < g->nplanes; ++i) {
     const na64_geom_plane *p = &g->planes[i];
     r->plane_slot[i] = -1;
-    if (p->kind != NA64_DET_MICROMEGAS && p->kind != NA64_DET_GEM) continue;
+    if (p->kind != NA64_DET_MICROMEGAS && p->kind != NA64_DET_GEM && p->kind != NA64_DET_STRAW) continue;
     reco_plane *q = &r->rp[r->nrp];
     q->index = i;
     q->side = p->centre[2] < r->z_mag_in ? 0 : p->centre[2] > r->z_mag_out ? 1 : -1;
     q->sigma = STRIP_RES * (p->pitch > 0.0 ? p->pitch : 0.04);
+    q->x_x0 = p->kind == NA64_DET_STRAW ? X0_STRAW : p->kind == NA64_DET_GEM ? X0_GEM : X0_MICROMEGAS;
+    nstraw += p->kind == NA64_DET_STRAW;
     r->plane_slot[i] = r->nrp++;
+  }
+  r->p_nominal = g->beam_energy > 0.0 ? g->beam_energy : P_DEFAULT;
+  na64_straw_digit_list_init(&r->digits);
+  na64_straw_event_init(&r->sev);
+  if (nstraw) {
+    NA64_CALL(na64_straw_decoder_new(g, NULL, &r->straw_dec, err));
+    NA64_CALL(na64_straw_reco_new(g, NULL, &r->straw_reco, err));
   }
   return NA64_OK;
 }
@@ -79,6 +103,7 @@ static int collect_strips(na64_reco *r, const na64_daq_event *ev, size_t *ns, in
       const na64_daq_apv_hit *h = &r->apv[k];
       const na64_geom_chan *c = na64_geom_chan_in_source(g, src, 0, h->chip, h->channel);
       if (!c || c->plane < 0 || c->plane >= g->nplanes || r->plane_slot[c->plane] < 0) continue;
+      if (g->planes[c->plane].kind == NA64_DET_STRAW) continue;
       if (c->wire < 0 || c->wire >= g->planes[c->plane].nwires) continue;
       r->strips[n++] = (reco_strip){c->plane, c->wire, (double)h->amp[1]};
     }
@@ -109,88 +134,78 @@ static void make_clusters(na64_reco *r, size_t ns)
   }
 }
 
-typedef struct line_fit {
-  double a, b, c, d; /* x = a + b (z - zref), y = c + d (z - zref) */
-  double chi2;
-  int n;             /* measurements */
-  int ntracks;       /* most clusters in any plane of the side */
-} line_fit;
-
-/* Solve the 4x4 system M p = v by Gaussian elimination with partial pivoting; 0 if singular. */
-static int solve4(double M[4][4], double v[4], double p[4])
+/* Measurements of one side into m: the best cluster of every strip plane, every straw hit with a
+ * radius. Planes without a cluster are listed in missing. */
+static int side_measurements(na64_reco *r, int side, na64_track_meas *m, int *ntracks, int *nplanes, char *missing,
+                             size_t mlen)
 {
-  for (int c = 0; c < 4; ++c) {
-    int piv = c;
-    for (int r = c + 1; r < 4; ++r)
-      if (fabs(M[r][c]) > fabs(M[piv][c])) piv = r;
-    if (!(fabs(M[piv][c]) > 1e-300)) return 0;
-    for (int k = 0; k < 4; ++k) {
-      double t = M[c][k];
-      M[c][k] = M[piv][k];
-      M[piv][k] = t;
-    }
-    double t = v[c];
-    v[c] = v[piv];
-    v[piv] = t;
-    for (int r = c + 1; r < 4; ++r) {
-      double f = M[r][c] / M[c][c];
-      for (int k = c; k < 4; ++k) M[r][k] -= f * M[c][k];
-      v[r] -= f * v[c];
-    }
-  }
-  for (int c = 3; c >= 0; --c) {
-    double s = v[c];
-    for (int k = c + 1; k < 4; ++k) s -= M[c][k] * p[k];
-    p[c] = s / M[c][c];
-  }
-  return 1;
-}
-
-/* Fit one side; on failure the reason (naming the planes) goes to msg. */
-static int fit_side(na64_reco *r, int side, line_fit *f, char *msg, size_t len)
-{
-  double M[4][4] = {{0}}, v[4] = {0}, p[4] = {0};
-  int nx = 0, ny = 0, nplanes = 0;
-  char missing[256] = "";
+  int n = 0;
   size_t ml = 0;
-  f->n = 0;
-  f->ntracks = 0;
+  missing[0] = '\0';
+  *ntracks = 0, *nplanes = 0;
   for (int i = 0; i < r->nrp; ++i) {
     if (r->rp[i].side != side) continue;
     const na64_geom_plane *pl = &r->g->planes[r->rp[i].index];
+    ++*nplanes;
+    if (pl->kind == NA64_DET_STRAW) continue;
     const reco_cluster *c = &r->clusters[i];
-    ++nplanes;
-    if (c->n > f->ntracks) f->ntracks = c->n;
+    if (c->n > *ntracks) *ntracks = c->n;
     if (!(c->q > 0.0)) {
-      if (ml < sizeof missing) ml += (size_t)snprintf(missing + ml, sizeof missing - ml, "%s%s", ml ? ", " : "", pl->name);
+      if (ml < mlen) ml += (size_t)snprintf(missing + ml, mlen - ml, "%s%s", ml ? ", " : "", pl->name);
       continue;
     }
-    double cs = pl->u_dir[0], sn = pl->u_dir[1], dz = pl->centre[2], w = 1.0 / (r->rp[i].sigma * r->rp[i].sigma);
-    double h[4] = {cs, cs * dz, sn, sn * dz}, m = c->u + pl->centre[0] * cs + pl->centre[1] * sn;
-    for (int a = 0; a < 4; ++a) {
-      v[a] += w * h[a] * m;
-      for (int b = 0; b < 4; ++b) M[a][b] += w * h[a] * h[b];
-    }
-    nx += fabs(cs) > 0.1;
-    ny += fabs(sn) > 0.1;
-    f->n++;
+    if (n == NA64_TRACK_MAX_MEAS) break;
+    double cs = pl->u_dir[0], sn = pl->u_dir[1];
+    m[n++] = (na64_track_meas){pl->centre[2], cs, sn, c->u + pl->centre[0] * cs + pl->centre[1] * sn, -1.0,
+                               r->rp[i].sigma, r->rp[i].x_x0, r->rp[i].index, 0, 0};
   }
+  for (size_t k = 0; k < r->sev.nhits && n < NA64_TRACK_MAX_MEAS; ++k) {
+    const na64_straw_hit *h = &r->sev.hits[k];
+    int slot = r->plane_slot[h->plane];
+    if (slot < 0 || r->rp[slot].side != side || !isfinite(h->r) || !(h->sigma_r > 0.0)) continue;
+    const na64_geom_plane *pl = &r->g->planes[h->plane];
+    double cs = pl->u_dir[0], sn = pl->u_dir[1];
+    m[n++] = (na64_track_meas){h->pos[2], cs, sn, h->pos[0] * cs + h->pos[1] * sn, h->r, h->sigma_r, r->rp[slot].x_x0,
+                               h->plane, h->side, 0};
+  }
+  return n;
+}
+
+/* Fit one side (reference plane at the magnets); on failure the reason, naming the planes, goes to msg. */
+static int fit_side(na64_reco *r, int side, double p_ms, reco_side_fit *f, char *msg, size_t len)
+{
+  char missing[256];
+  int nplanes = 0;
+  f->n = side_measurements(r, side, f->m, &f->ntracks, &nplanes, missing, sizeof missing);
   const char *where = side ? "downstream" : "upstream";
-  if (nplanes == 0) return snprintf(msg, len, "%s fit: no Micromegas/GEM plane %s of the magnets", where, where), 0;
-  if (nx < 2 || ny < 2)
-    return snprintf(msg, len, "%s fit: %d x- and %d y-measuring planes with a cluster (2 each needed); no cluster in %s",
-                    where, nx, ny, missing[0] ? missing : "none"), 0;
-  if (!solve4(M, v, p)) return snprintf(msg, len, "%s fit: singular (planes at the same z?)", where), 0;
-  f->a = p[0], f->b = p[1], f->c = p[2], f->d = p[3];
-  f->chi2 = 0.0;
-  for (int i = 0; i < r->nrp; ++i) { /* residuals */
-    if (r->rp[i].side != side || !(r->clusters[i].q > 0.0)) continue;
-    const na64_geom_plane *pl = &r->g->planes[r->rp[i].index];
-    double z = pl->centre[2], x = f->a + f->b * z, y = f->c + f->d * z;
-    double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1], d = (u - r->clusters[i].u) / r->rp[i].sigma;
-    f->chi2 += d * d;
-  }
+  if (nplanes == 0) return snprintf(msg, len, "%s fit: no tracking plane %s of the magnets", where, where), 0;
+  na64_err e = {0, ""};
+  double z_ref = side ? r->z_mag_out : r->z_mag_in;
+  if (na64_track_fit(f->m, f->n, z_ref, p_ms, 0.0, &f->line, &e) != NA64_OK)
+    return snprintf(msg, len, "%s %s; no cluster in %s", where, e.msg, missing[0] ? missing : "none"), 0;
   return 1;
+}
+
+/* Straw digits of the event -> hits with drift radii and local left/right guesses (r->sev). */
+static int straw_hits(na64_reco *r, const na64_daq_event *ev, int *bad, na64_err *err)
+{
+  r->sev.nhits = 0;
+  if (!r->straw_dec) return NA64_OK;
+  na64_err e2 = {0, ""};
+  int st = na64_straw_decode_event(r->straw_dec, ev, &r->digits, NULL, &e2);
+  if (st == NA64_ENOMEM) return na64_err_set(err, st, "%s", e2.msg);
+  if (st != NA64_OK) *bad = 1;
+  st = na64_straw_reco_event(r->straw_reco, r->digits.digits, r->digits.n, &r->sev, &e2);
+  if (st == NA64_ENOMEM) return na64_err_set(err, st, "%s", e2.msg);
+  if (st != NA64_OK) *bad = 1, r->sev.nhits = 0;
+  return NA64_OK;
+}
+
+/* Both sides at the scattering of momentum p_ms; 1 if both fitted. */
+static int fit_both(na64_reco *r, double p_ms)
+{
+  r->msg[0] = '\0';
+  return fit_side(r, 0, p_ms, &r->fit[0], r->msg, sizeof r->msg) && fit_side(r, 1, p_ms, &r->fit[1], r->msg, sizeof r->msg);
 }
 
 int reco_track_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err)
@@ -198,24 +213,27 @@ int reco_track_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *ou
   size_t ns = 0;
   int bad = 0;
   NA64_CALL(collect_strips(r, ev, &ns, &bad, err));
+  NA64_CALL(straw_hits(r, ev, &bad, err));
   if (bad) out->flags |= NA64_RECO_DECODE_ERROR;
   make_clusters(r, ns);
-  line_fit up, down;
-  r->msg[0] = '\0';
-  int ok_up = fit_side(r, 0, &up, r->msg, sizeof r->msg);
-  int ok_down = ok_up ? fit_side(r, 1, &down, r->msg, sizeof r->msg) : 0;
-  out->ntracks_up = ok_up ? up.ntracks : 0;
-  out->ntracks_down = ok_down ? down.ntracks : 0;
-  out->theta = ok_up ? atan(sqrt(up.b * up.b + up.d * up.d)) : NAN;
-  out->momentum = out->track_chi2ndf = NAN;
-  if (ok_up && ok_down && !(r->bl != 0.0))
-    ok_down = 0, snprintf(r->msg, sizeof r->msg, "momentum: no field integral in the geometry of run %d", r->g->run);
-  if (ok_up && ok_down) {
-    double delta = down.b - up.b;
-    if (delta != 0.0) out->momentum = C_KICK * r->bl / delta;
-    else snprintf(r->msg, sizeof r->msg, "momentum: no deflection between the upstream and downstream fits");
-    int ndf = up.n + down.n - 8;
-    out->track_chi2ndf = ndf > 0 ? (up.chi2 + down.chi2) / ndf : NAN;
+  out->momentum = out->track_chi2ndf = out->theta = NAN;
+  int ok = fit_both(r, r->p_nominal);
+  const na64_track_line *up = &r->fit[0].line, *down = &r->fit[1].line;
+  if (ok && !(r->bl != 0.0)) ok = 0, snprintf(r->msg, sizeof r->msg, "momentum: no field integral in the geometry of run %d", r->g->run);
+  double delta = ok ? down->p[1] - up->p[1] : 0.0;
+  if (ok && delta == 0.0) ok = 0, snprintf(r->msg, sizeof r->msg, "momentum: no deflection between the upstream and downstream fits");
+  if (ok && fabs(fabs(C_KICK * r->bl / delta) - r->p_nominal) > P_REFIT * r->p_nominal) { /* scattering of the measured momentum */
+    ok = fit_both(r, fmax(fabs(C_KICK * r->bl / delta), P_MIN_MS));
+    delta = ok ? down->p[1] - up->p[1] : 0.0;
+    if (ok && delta == 0.0) ok = 0, snprintf(r->msg, sizeof r->msg, "momentum: no deflection between the upstream and downstream fits");
+  }
+  out->ntracks_up = up->nused > 0 ? r->fit[0].ntracks : 0;
+  out->ntracks_down = ok ? r->fit[1].ntracks : 0;
+  if (up->nused > 0) out->theta = atan(sqrt(up->p[1] * up->p[1] + up->p[3] * up->p[3]));
+  if (ok) {
+    out->momentum = C_KICK * r->bl / delta;
+    int ndf = up->ndf + down->ndf;
+    out->track_chi2ndf = ndf > 0 ? (up->chi2 + down->chi2) / ndf : NAN;
   }
   if (!isfinite(out->momentum)) {
     out->flags |= NA64_RECO_NO_TRACK;

@@ -2,7 +2,7 @@
 """Read back the report of the selection job (na64_job_write_report) with python3's json, csv and
 PyYAML (HEPData) and check its structure and invariants; exit 1 with a message on the first failure.
 Usage: check_select_report.py DIR"""
-import csv, json, math, os, sys
+import csv, json, math, os, struct, sys, zlib
 
 import yaml
 
@@ -62,7 +62,41 @@ if "independent_variables" not in hep or "dependent_variables" not in hep:
     fail("HEPData keys %s" % list(hep.keys()))
 if len(hep["independent_variables"][0]["values"]) != len(rows):
     fail("HEPData rows %d vs limit.csv %d" % (len(hep["independent_variables"][0]["values"]), len(rows)))
+
+
+def png_size(path):
+    """Width and height of a PNG after checking every chunk's CRC and inflating the image data
+    (PNG spec, ISO/IEC 15948: signature, chunks of length, type, data, CRC-32)."""
+    data = open(path, "rb").read()
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        fail(path + " is not a PNG")
+    pos, idat, w, h, bpp = 8, b"", 0, 0, 0
+    while pos < len(data):
+        n, typ = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if zlib.crc32(typ + body) != struct.unpack(">I", data[pos + 8 + n:pos + 12 + n])[0]:
+            fail("%s: bad CRC in %s" % (path, typ))
+        if typ == b"IHDR":
+            w, h, depth, colour = struct.unpack(">IIBB", body[:10])
+            bpp = {2: 3, 6: 4, 0: 1, 4: 2}.get(colour, 1) * depth // 8
+        elif typ == b"IDAT":
+            idat += body
+        pos += 12 + n
+    if len(zlib.decompress(idat)) != h * (1 + w * bpp):
+        fail(path + ": image data does not match its size")
+    return w, h
+
+
+for name in ("ecal_hcal.png", "missing_energy.png"):
+    w, h = png_size(os.path.join(d, name))
+    if w < 200 or h < 150:
+        fail("%s: %dx%d" % (name, w, h))
+card = yaml.safe_load(open(os.path.join(d, "card.yaml")))
+if not isinstance(card, dict):
+    fail("card.yaml is not the run card: %r" % card)
 html = open(os.path.join(d, "index.html")).read()
+if html.count("data:image/png;base64,") != 3:
+    fail("index.html embeds %d plots, not 3 (limit, ECAL-HCAL plane, missing energy)" % html.count("data:image/png;base64,"))
 if "data:image/png;base64," not in html or "</html>" not in html:
     fail("index.html does not embed the plot")
 print("OK")

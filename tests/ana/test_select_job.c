@@ -51,6 +51,15 @@ static void test_job_efficiency_and_report(void **state)
   /* background: no hadron passes the SRD in 5e4 EOT; the bound is the Poisson 2.303 / EOT */
   assert_rel(res->result.background_per_eot_upper, 2.302585 / 5e4, 1e-4);
   assert_true(res->limit.n > 10);
+  /* the ECAL-HCAL plane holds exactly the events passing every cut before the box (the last cut;
+   * overflow in the last bins), the missing-energy spectrum those of them below the box's E_HCAL */
+  uint64_t nplane = 0, nemiss = 0;
+  for (int i = 0; i < NA64_PLANE_NY; ++i)
+    for (int j = 0; j < NA64_PLANE_NX; ++j) nplane += res->accum.plane[i][j];
+  for (int i = 0; i < NA64_EMISS_NBINS; ++i) nemiss += res->accum.emiss[i];
+  assert_true(nplane > 0);
+  assert_int_equal(nplane, f->events[NA64_CUTFLOW_ROWS - 2]);
+  assert_true(nemiss >= f->events[NA64_CUTFLOW_ROWS - 1] && nemiss <= nplane);
   st = na64_job_write_report(res, card, na64_test_tmpdir, &err);
   if (st) fail_msg("%s", err.msg);
   char cmd[1024], *out = NULL;
