@@ -178,6 +178,14 @@ typedef struct na64_limit_point {
 /* One limit per mass (masses in GeV). Independent masses: thread-safe and deterministic. */
 NA64_API int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, na64_limit_point *out,
                     na64_err *err);
+/* Several data sets combined (NA64 PRD 101 (2020) 071101 combined its 2017 and 2018 runs): the
+ * expected signal is the sum over the data sets of EOT_i eff_i Y_i(m, eps), each with its own beam
+ * energy and geometry (cfgs[i].dump); the statistics (CL, background, observed count, expected) and
+ * the progress callback are those of cfgs[0]. All data sets must be of one mode. The invisible
+ * yield_eps1 is the combined signal at eps = 1 divided by cfgs[0].eot. */
+enum { NA64_LIMIT_MAX_DATASETS = 16 };
+NA64_API int na64_limit_scan_combined(const na64_limit_config *cfgs, int ncfg, const double *masses, int n,
+                                      na64_limit_point *out, na64_err *err);
 /* Dark-matter interpretation: y = eps^2 alpha_D (m_chi/m_A')^4 at m_A' = ratio * m_chi. */
 NA64_API double na64_limit_y(double eps, double alpha_D, double ratio);
 
@@ -247,6 +255,20 @@ NA64_API int na64_sens_limit_config(const na64_sens_options *o, na64_limit_confi
 NA64_API int na64_sens_curve_compute(const na64_sens_options *o, na64_sens_curve *c, void (*progress)(int done, int total, void *user),
                             void *user, na64_err *err);
 NA64_API void na64_sens_curve_release(na64_sens_curve *c);
+/* Combined data sets (`na64 limits --dataset SETUP:EOT ...`, src/ana/sensitivity_datasets.c).
+ * Parse "SETUP:EOT" (SETUP a setup name of the conditions database or a run number; EOT in
+ * [1, 1e16]) -> NA64_EINVAL naming the text. */
+NA64_API int na64_sens_dataset_parse(const char *spec, char *setup, size_t setup_len, double *eot, na64_err *err);
+/* The options of one data set: `base` (statistics, method, efficiency) with the beam energy,
+ * the mode (unless keep_mode: base->mode) and for the visible mode the geometry of the setup's
+ * first run (or the run), and its EOT. summary as na64_sens_options_from_run. */
+NA64_API int na64_sens_dataset_options(const na64_sens_options *base, const char *db_path, const char *spec,
+                                       int keep_mode, na64_sens_options *out, char *summary, size_t summary_len, na64_err *err);
+/* c->pt for n combined data sets o[0..n) (n <= NA64_LIMIT_MAX_DATASETS): signals add, the
+ * statistics are those of o[0] (na64_limit_scan_combined). */
+NA64_API int na64_sens_curve_compute_combined(const na64_sens_options *o, int n, na64_sens_curve *c,
+                                              void (*progress)(int done, int total, void *user), void *user,
+                                              na64_err *err);
 /* The curve's table in the documented layout (docs/user-guide.md): the column names (static,
  * returns their number, at most NA64_SENS_MAX_COLUMNS) and row i (NaN: no value). */
 enum { NA64_SENS_MAX_COLUMNS = 6 };

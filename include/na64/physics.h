@@ -215,6 +215,18 @@ NA64_API double na64_yield_production(const na64_yield *y);
 /* Resonant-annihilation part per EOT at eps = 1 (0 unless enabled and kinematically open). */
 NA64_API double na64_yield_resonant(const na64_yield *y);
 NA64_API void na64_yield_free(na64_yield *y);
+/* Visible mode: the production table behind na64_yield_per_eot, for event generators (issue 12,
+ * src/sim/vis_signal.c). Pointers into y (valid until na64_yield_free); NA64_EINVAL if y is not
+ * visible. W[k * na + a]: A' per EOT at eps = 1 produced in depth bin k (centre tmid[k], X0) with
+ * energy ea[a] (GeV); ell1[a]: lab decay length at eps = 1 (cm, scales as 1/eps^2); a decay at
+ * distance d from the production point lies in the decay region when d1 <= d < d1 + d_len with
+ * d1 = (L_X0 - tmid[k]) X0 + d_start. br_ee: the e+e- branching ratio. */
+typedef struct na64_yield_table {
+  int nt, na;
+  const double *W, *tmid, *ea, *ell1;
+  double X0, L_X0, d_start, d_len, br_ee;
+} na64_yield_table;
+NA64_API int na64_yield_visible_table(const na64_yield *y, na64_yield_table *t, na64_err *err);
 
 /* === electromagnetic cascade: track-length spectra === */
 /* Differential track length dT/dE of the e-, e+ (and photons) of the electromagnetic shower of one

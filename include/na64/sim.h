@@ -17,12 +17,13 @@
 #include "na64/daq.h"
 #include "na64/geom.h"
 #include "na64/io.h"
+#include "na64/physics.h"
 
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* =============================================================================================
+/* ======================================================================================
  * Straw digitisation (src/sim/straw_*.c; model and choices in docs/straw.md)
  *
  * A straight track (point + direction in the global frame of na64/geom.h) crosses the straw
@@ -440,6 +441,47 @@ NA64_API const char *na64_sim_bkg_table1_row(int source);
  * (seed ^ source key, i): results are reproducible). */
 NA64_API int na64_sim_bkg_estimate(const na64_sim *sim, int source, uint64_t events, uint64_t seed,
                                    na64_sim_bkg_result *out, na64_err *err);
+=======
+/* ============ visible mode: the A' -> e+e- signal event by event (src/sim/vis_signal.c) ============ */
+
+/* The straw stations behind the decay region (lengths in cm). */
+typedef struct na64_vis_acceptance {
+  double tracker_distance; /* decay-region end to the first straw station */
+  double tracker_length;   /* first to last straw station */
+  double half_aperture;    /* half the chambers' side (10: 20 x 20 cm2) */
+  double min_separation;   /* two tracks resolved at the first station when this far apart */
+  int require_separation;  /* 1: the acceptance requires two resolved tracks (E0 <= 30 GeV runs) */
+} na64_vis_acceptance;
+/* The 2017 setup of the conditions database: 211.3, 100, 10, 1.2 cm, separation not required. */
+NA64_API void na64_vis_acceptance_default(na64_vis_acceptance *a);
+
+/* A' (mass m, energy E, GeV) -> e+e- along z with the electron at cos theta* = cos_star, azimuth
+ * phi in the A' rest frame: lab energies E[0] (e-), E[1] (e+), momenta p[s][3] (GeV), opening angle
+ * (rad). NA64_EINVAL unless 2 m_e < m < E and |cos_star| <= 1. */
+typedef struct na64_vis_pair {
+  double E[2], p[2][3], opening;
+} na64_vis_pair;
+NA64_API int na64_vis_pair_decay(double m, double E, double cos_star, double phi, na64_vis_pair *out, na64_err *err);
+
+/* One signal event: A' energy (GeV), decay position behind the decay-region start (cm), opening
+ * angle (rad), e-/e+ energies, the tracks' distance at the first station (cm), both inside the
+ * aperture at the last one. */
+typedef struct na64_vis_event {
+  double energy, z_decay, opening, e_energy[2], separation;
+  int in_aperture;
+} na64_vis_event;
+
+/* nevents signal events at (m GeV, eps) for the visible dump d, sampled from the signal
+ * distribution of the yield tables (event i uses the RNG stream (seed, i): the result does not
+ * depend on the order or the number of threads). yield_per_eot = na64_yield_per_eot (before the
+ * acceptance); acceptance = fraction inside the aperture (and resolved if required); means over
+ * the decays in the region. nevents = 0 in the result if no A' decays in the region. */
+typedef struct na64_vis_signal_eff {
+  double yield_per_eot, acceptance, separated, mean_decay_z, mean_opening, mean_energy;
+  int nevents;
+} na64_vis_signal_eff;
+NA64_API int na64_vis_signal_efficiency(const na64_beamdump *d, double m, double eps, const na64_vis_acceptance *acc,
+                                        uint64_t seed, int nevents, na64_vis_signal_eff *out, na64_err *err);
 
 #ifdef __cplusplus
 }

@@ -50,18 +50,27 @@ int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err)
 
 double na64_limit_y(double eps, double alpha_D, double ratio) { return eps * eps * alpha_D * pow(1.0 / ratio, 4); }
 
+/* The expected signal of one or several data sets (combined as NA64 combined its runs, PRD 101
+ * (2020) 071101: the counts of the setups add, N(eps) = sum_i EOT_i eff_i Y_i(m, eps)). */
 typedef struct {
-  const na64_yield *y;
-  double scale; /* EOT * efficiency */
+  na64_yield **y; /* [n] */
+  const double *scale; /* [n] EOT * efficiency */
+  int n;
   double s_up;
 } edge_params;
+
+static double signal_count(const edge_params *q, double eps)
+{
+  double n = 0.0;
+  for (int i = 0; i < q->n; ++i) n += q->scale[i] * na64_yield_per_eot(q->y[i], eps);
+  return n;
+}
 
 /* ln N(eps) - ln s_up as a function of ln eps */
 static double edge_fn(double lneps, void *p)
 {
   const edge_params *q = p;
-  double n = q->scale * na64_yield_per_eot(q->y, exp(lneps));
-  return log(fmax(n, 1e-300)) - log(q->s_up);
+  return log(fmax(signal_count(q, exp(lneps)), 1e-300)) - log(q->s_up);
 }
 
 static int refine_edge(edge_params *p, double lo, double hi, double *root, na64_err *err)
@@ -83,10 +92,8 @@ static int refine_edge(edge_params *p, double lo, double hi, double *root, na64_
 
 #define VIS_GRID 160
 
-static int visible_band(const na64_limit_config *cfg, const na64_yield *y, double s_up, double *lo, double *hi,
-                        na64_err *err)
+static int visible_band(const na64_limit_config *cfg, edge_params p, double *lo, double *hi, na64_err *err)
 {
-  edge_params p = {y, cfg->eot * cfg->efficiency, s_up};
   double a = log(cfg->eps_min), b = log(cfg->eps_max), f[VIS_GRID], x[VIS_GRID];
   int imax = 0;
   for (int i = 0; i < VIS_GRID; ++i) {
@@ -139,43 +146,81 @@ static int upper_limit_events(const na64_limit_config *cfg, double *s_up, double
 /* An eps limit inside the physical domain (0, 1], else NAN ("not excluded"). */
 static double physical_eps(double eps) { return eps > 0.0 && eps <= 1.0 ? eps : NAN; }
 
+/* the yields of every data set at mass m (y[i] NULL on failure, all freed by the caller) */
+static int yields_at(const na64_limit_config *cfgs, int ncfg, double m, na64_yield **y, na64_err *err)
+{
+  for (int i = 0; i < ncfg; ++i) {
+    int st = na64_yield_new(&cfgs[i].dump, m, &y[i], err);
+    if (st != NA64_OK) {
+      if (ncfg > 1) na64_err_prefix(err, "data set %d", i + 1);
+      na64_err_prefix(err, "m_A' = %g MeV", m * 1e3);
+      return st;
+    }
+  }
+  return NA64_OK;
+}
+
+/* the limit at one mass from the data sets' yields y[] */
+static int limit_point(const na64_limit_config *cfg, edge_params p, const double bands[5], na64_limit_point *pt,
+                       na64_err *err)
+{
+  if (!cfg->dump.visible) {
+    double k1 = signal_count(&p, 1.0);
+    pt->yield_eps1 = k1 / cfg->eot;
+    /* eps is a mixing strength, at most 1: a "limit" above 1 excludes nothing physical (issue 9,
+     * item 10: --eot 1 gave eps = 3.3), so it is reported as not excluded (NAN) */
+    if (k1 > 0.0) {
+      pt->eps = physical_eps(sqrt(p.s_up / k1));
+      if (cfg->expected)
+        for (int i = 0; i < 5; ++i) pt->band[i] = physical_eps(sqrt(bands[i] / k1));
+    }
+    return NA64_OK;
+  }
+  pt->yield_eps1 = NAN;
+  int st = visible_band(cfg, p, &pt->eps_low, &pt->eps_high, err);
+  if (st != NA64_OK) na64_err_prefix(err, "m_A' = %g MeV", pt->mass * 1e3);
+  return st;
+}
+
 int na64_limit_scan(const na64_limit_config *cfg, const double *masses, int n, na64_limit_point *out, na64_err *err)
 {
-  NA64_CALL(na64_limit_config_check(cfg, err));
+  return na64_limit_scan_combined(cfg, 1, masses, n, out, err);
+}
+
+int na64_limit_scan_combined(const na64_limit_config *cfgs, int ncfg, const double *masses, int n,
+                             na64_limit_point *out, na64_err *err)
+{
+  if (!cfgs || ncfg < 1 || ncfg > NA64_LIMIT_MAX_DATASETS)
+    return na64_err_set(err, NA64_EINVAL, "limit scan: %d data sets, need 1 to %d", ncfg, NA64_LIMIT_MAX_DATASETS);
+  const na64_limit_config *cfg = &cfgs[0];
+  double scale[NA64_LIMIT_MAX_DATASETS];
+  for (int i = 0; i < ncfg; ++i) {
+    int st = na64_limit_config_check(&cfgs[i], err);
+    if (st == NA64_OK && cfgs[i].dump.visible != cfg->dump.visible)
+      st = na64_err_set(err, NA64_EINVAL, "data sets of different modes (visible and invisible) cannot be combined");
+    if (st != NA64_OK) {
+      if (ncfg > 1) na64_err_prefix(err, "data set %d", i + 1);
+      return st;
+    }
+    scale[i] = cfgs[i].eot * cfgs[i].efficiency;
+  }
+  /* the statistics (CL, background, observed count) are those of the combined analysis: cfgs[0] */
   double s_up, bands[5];
   NA64_CALL(upper_limit_events(cfg, &s_up, bands, err));
-  double scale = cfg->eot * cfg->efficiency;
   for (int k = 0; k < n; ++k) {
     na64_limit_point *pt = &out[k];
     pt->mass = masses[k];
     pt->s_up = s_up;
     pt->eps = pt->eps_low = pt->eps_high = NAN;
     for (int i = 0; i < 5; ++i) pt->band[i] = NAN;
-    na64_yield *y = NULL;
-    int st = na64_yield_new(&cfg->dump, masses[k], &y, err);
-    if (st != NA64_OK) {
-      na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
-      return st;
+    na64_yield *y[NA64_LIMIT_MAX_DATASETS] = {0};
+    int st = yields_at(cfgs, ncfg, masses[k], y, err);
+    if (st == NA64_OK) {
+      edge_params p = {y, scale, ncfg, s_up};
+      st = limit_point(cfg, p, bands, pt, err);
     }
-    if (!cfg->dump.visible) {
-      double k1 = scale * na64_yield_per_eot(y, 1.0);
-      pt->yield_eps1 = k1 / cfg->eot;
-      /* eps is a mixing strength, at most 1: a "limit" above 1 excludes nothing physical (issue 9,
-       * item 10: --eot 1 gave eps = 3.3), so it is reported as not excluded (NAN) */
-      if (k1 > 0.0) {
-        pt->eps = physical_eps(sqrt(s_up / k1));
-        if (cfg->expected)
-          for (int i = 0; i < 5; ++i) pt->band[i] = physical_eps(sqrt(bands[i] / k1));
-      }
-    } else {
-      pt->yield_eps1 = NAN;
-      st = visible_band(cfg, y, s_up, &pt->eps_low, &pt->eps_high, err);
-    }
-    na64_yield_free(y);
-    if (st != NA64_OK) {
-      na64_err_prefix(err, "m_A' = %g MeV", masses[k] * 1e3);
-      return st;
-    }
+    for (int i = 0; i < ncfg; ++i) na64_yield_free(y[i]);
+    if (st != NA64_OK) return st;
     if (cfg->progress) cfg->progress(k + 1, n, cfg->progress_user);
   }
   return NA64_OK;

@@ -22,11 +22,12 @@ void na64_sens_options_default(na64_sens_options *o)
   o->method = NA64_XS_ETL;
   o->statistic = NA64_LIMIT_CLS;
   o->ecal_max = NAN;
-  /* visible-mode geometry: the 2017 estimates of the conditions database (sql/setups/20_visible_2017.sql):
-   * WCAL 35 x (3 mm W + 2 mm Sc) = 30 X0; decay volume 300 cm starting 7.5 cm behind the WCAL */
+  /* visible-mode geometry: the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql):
+   * WCAL 35 x (3 mm W + 2 mm Sc) = 30 X0 (estimate); decay region 88 cm starting 33.2 cm behind the
+   * WCAL, derived from the published PRL 120 band (issue 12, docs/validation.md) */
   o->wcal_x0 = 30.0;
-  o->decay_start = 7.5;
-  o->decay_length = 300.0;
+  o->decay_start = 33.2;
+  o->decay_length = 88.0;
   o->ea_min = NAN;
   o->alpha_d = 0.1;
   o->mass_ratio = 3.0;

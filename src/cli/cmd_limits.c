@@ -73,20 +73,54 @@ static int check_before_scan(const na64_sens_options *o, unsigned given, const c
   return CLI_EXIT_OK;
 }
 
+/* The values of every --dataset (repeatable: cli_parse keeps only the last), up to "--". */
+static int collect_datasets(int argc, char **argv, const char **specs, int max)
+{
+  int n = 0;
+  for (int i = 1; i < argc && strcmp(argv[i], "--"); ++i) {
+    const char *v = NULL;
+    if (!strcmp(argv[i], "--dataset") && i + 1 < argc) v = argv[++i];
+    else if (!strncmp(argv[i], "--dataset=", 10)) v = argv[i] + 10;
+    if (v && n < max) specs[n] = v;
+    if (v) ++n;
+  }
+  return n;
+}
+
+/* o[0..n) from the --dataset specs on top of the command line's options *base */
+static int dataset_options(const na64_sens_options *base, const char *db, const char *const *specs, int n,
+                           int keep_mode, na64_sens_options *o)
+{
+  for (int i = 0; i < n; ++i) {
+    char summary[512];
+    na64_err err = {0, ""};
+    if (na64_sens_dataset_options(base, db, specs[i], keep_mode, &o[i], summary, sizeof summary, &err))
+      return cli_fail("limits", &err);
+    fputs(summary, stderr);
+  }
+  return CLI_EXIT_OK;
+}
+
 int cmd_limits(int argc, char **argv)
 {
   na64_sens_options o;
   na64_sens_options_default(&o);
   long observed = 0, run = 0;
   int fmt = FMT_TABLE;
-  const char *masses = NULL, *plot = NULL, *hepdata = NULL, *db = NULL;
+  const char *masses = NULL, *plot = NULL, *hepdata = NULL, *db = NULL, *dataset = NULL;
+  const char *specs[NA64_LIMIT_MAX_DATASETS];
+  int ndata = collect_datasets(argc, argv, specs, NA64_LIMIT_MAX_DATASETS);
   cli_opt opts[] = {
       {"--mode", OPT_CHOICE, &o.mode, 1, 0, 0, "invisible|visible", 0, "search mode (default invisible)", 0},
       {"--energy", OPT_DOUBLE, &o.energy, 10, 200, 0, NULL, 0, "beam energy E0, GeV (default 100)", 0},
       {"--eot", OPT_DOUBLE, &o.eot, 1, 1e16, 0, NULL, 0, "electrons on target (required unless --run gives it)", 0},
       {"--run", OPT_INT, &run, 1, 1e9, 0, NULL, 0,
        "take mode, beam energy, EOT and the visible geometry of this run from the conditions database", 0},
-      {"--db", OPT_STRING, &db, 1, 0, 0, NULL, 0, "conditions database for --run (default: $NA64_CONDITIONS_DB or the built one)", 0},
+      {"--dataset", OPT_STRING, &dataset, 1, 0, 0, NULL, 0,
+       "SETUP:EOT, repeatable: combine data sets (setup name or run number of the conditions database, its "
+       "electrons on target); signals add, each with its beam energy and geometry", 0},
+      {"--db", OPT_STRING, &db, 1, 0, 0, NULL, 0,
+       "conditions database for --run or --dataset (default: $NA64_CONDITIONS_DB or the built one)", 0},
       {"--efficiency", OPT_DOUBLE, &o.efficiency, 0, 1, 1, NULL, 0, "signal efficiency (default 1)", 0},
       {"--background", OPT_DOUBLE, &o.background, 0, 1e6, 0, NULL, 0,
        "expected background events (default 0; at most 1000 with --stat fc)", 0},
@@ -107,8 +141,8 @@ int cmd_limits(int argc, char **argv)
       {"--method", OPT_CHOICE, &o.method, 1, 0, 0, "ww|iww|etl", 0, "cross section (default etl)", 0},
       {"--wcal-x0", OPT_DOUBLE, &o.wcal_x0, 1, 200, 0, NULL, 0, "visible: WCAL depth in X0 (default 30)", 0},
       {"--decay-start", OPT_DOUBLE, &o.decay_start, 0, 1e5, 0, NULL, 0,
-       "visible: WCAL end to decay-region start, cm (default 7.5)", 0},
-      {"--decay-length", OPT_DOUBLE, &o.decay_length, 0, 1e5, 1, NULL, 0, "visible: decay-region length, cm (default 300)", 0},
+       "visible: WCAL end to decay-region start, cm (default 33.2)", 0},
+      {"--decay-length", OPT_DOUBLE, &o.decay_length, 0, 1e5, 1, NULL, 0, "visible: decay-region length, cm (default 88)", 0},
       {"--ea-min", OPT_DOUBLE, &o.ea_min, 0, 1e3, 0, NULL, 0, "visible: minimal A' energy, GeV (default 0.3 E0)", 0},
       {"--y", OPT_FLAG, &o.y_output, 1, 0, 0, NULL, 0, "invisible: print y versus m_chi instead of epsilon", 0},
       {"--alpha-d", OPT_DOUBLE, &o.alpha_d, 0, 1, 1, NULL, 0, "invisible, with --y: alpha_D (default 0.1)", 0},
@@ -122,14 +156,26 @@ int cmd_limits(int argc, char **argv)
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   o.observed = (int)observed;
   na64_err err = {0, ""};
-  if (run > 0) {
+  if (ndata > NA64_LIMIT_MAX_DATASETS)
+    return cli_usage_error("limits", "%d --dataset options: at most %d", ndata, NA64_LIMIT_MAX_DATASETS);
+  static const char *const per_setup[] = {"--run", "--eot", "--energy", "--wcal-x0", "--decay-start", "--decay-length"};
+  for (size_t i = 0; ndata > 0 && i < sizeof per_setup / sizeof per_setup[0]; ++i)
+    if (cli_opt_seen(opts, nopts, per_setup[i]))
+      return cli_usage_error("limits", "--dataset takes the beam energy, EOT and geometry from the setup: do not "
+                             "combine it with %s", per_setup[i]);
+  na64_sens_options dsets[NA64_LIMIT_MAX_DATASETS];
+  if (ndata > 0) {
+    st = dataset_options(&o, db, specs, ndata, cli_opt_seen(opts, nopts, "--mode"), dsets);
+    if (st) return st;
+    o = dsets[0];
+  } else if (run > 0) {
     char summary[512];
     if (na64_sens_options_from_run(&o, db, (int)run, cli_opt_seen(opts, nopts, "--eot"),
                                    cli_opt_seen(opts, nopts, "--mode"), summary, sizeof summary, &err))
       return cli_fail("limits", &err);
     fputs(summary, stderr);
   } else if (db) {
-    return cli_usage_error("limits", "--db applies with --run only");
+    return cli_usage_error("limits", "--db applies with --run or --dataset only");
   }
   if (!(o.eot > 0)) return cli_usage_error("limits", "missing required argument --eot (electrons on target), or give --run");
   st = check_before_scan(&o, given_bits(opts, nopts), plot, hepdata);
@@ -139,7 +185,8 @@ int cmd_limits(int argc, char **argv)
     return cli_usage_error("limits", "%s", err.msg);
   cli_progress prog;
   cli_progress_start(&prog, "masses", c.n);
-  st = na64_sens_curve_compute(&o, &c, report_progress, &prog, &err);
+  if (ndata > 1) st = na64_sens_curve_compute_combined(dsets, ndata, &c, report_progress, &prog, &err);
+  else st = na64_sens_curve_compute(&o, &c, report_progress, &prog, &err);
   cli_progress_finish(&prog, c.n);
   int rc = CLI_EXIT_OK;
   if (st != NA64_OK) {

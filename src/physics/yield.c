@@ -265,3 +265,10 @@ void na64_yield_free(na64_yield *y)
   free(y->ell1);
   free(y);
 }
+
+int na64_yield_visible_table(const na64_yield *y, na64_yield_table *t, na64_err *err)
+{
+  if (!y || !t || !y->visible) return na64_err_set(err, NA64_EINVAL, "yield table: not a visible-mode yield");
+  *t = (na64_yield_table){y->nt, y->na, y->W, y->tmid, y->ea, y->ell1, y->X0, y->L_X0, y->d_start, y->d_len, y->br_ee};
+  return NA64_OK;
+}

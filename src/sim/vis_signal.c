@@ -1,0 +1,163 @@
+/*
+ * Visible-mode signal event by event (issue 12): an A' produced in the WCAL shower, flying through
+ * the rest of the WCAL and the gap, decaying to e+e- in the decay region, and the pair reaching the
+ * straw stations behind it. Gives the acceptance and the decay-position distribution that the
+ * track-length yield (physics/yield.c) integrates over.
+ *
+ * Production: the (depth, A' energy) table of na64_yield (ETL/WW cross section on the WCAL shower's
+ * track lengths, docs/physics.md §6), sampled with probability W[k,a] x P_decay(k, a, eps), i.e. the
+ * signal distribution itself (every event has weight N/EOT / nevents, the exact yield). The A' flies
+ * along the beam: its emission angle ~ max(m, m_e)/E_A' (Bjorken, Essig, Schuster, Toro PRD 80
+ * (2009) 075018, eq. 9) is below 4e-4 rad here, neglected against the pair's opening angle.
+ * Decay in flight: distance d from the production point with density exp(-d/l)/l, l = (p/m) c tau
+ * (physics/decay.c), truncated to the decay region [d1, d1 + L): d = d1 - l ln(1 + u (e^{-L/l} - 1)).
+ * Decay A' -> e+e-: isotropic in the A' rest frame (the A' polarisation is neglected), momentum
+ * p* = sqrt(m^2/4 - m_e^2), boosted along z (PDG Review of Particle Physics, "Kinematics", eq. 49.5).
+ * At E_A' = 50 GeV and m = 50 MeV the symmetric decay opens 2 atan(2 p* / p) = 2.0 mrad, the number
+ * of the NA64 proposal (refdata na64-report-facts.md, "Visible-mode setup").
+ */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/sim.h"
+
+void na64_vis_acceptance_default(na64_vis_acceptance *a)
+{
+  /* the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql): ST01 at 1850 cm,
+   * 211.3 cm behind the decay-region end (1638.7 cm), ST03 100 cm further; 20 x 20 cm2 straw
+   * chambers (JINR chambers, refdata na64-report-facts.md); two tracks resolved 2 straw diameters
+   * (2 x 6 mm) apart */
+  a->tracker_distance = 211.3;
+  a->tracker_length = 100.0;
+  a->half_aperture = 10.0;
+  a->min_separation = 1.2;
+  a->require_separation = 0;
+}
+
+int na64_vis_pair_decay(double m, double E, double cos_star, double phi, na64_vis_pair *out, na64_err *err)
+{
+  if (!(m > 2.0 * NA64_M_E) || !(E > m) || !(fabs(cos_star) <= 1.0) || !isfinite(phi))
+    return na64_err_set(err, NA64_EINVAL, "A' decay: m = %g GeV, E = %g GeV, cos* = %g: need 2 m_e < m < E, |cos*| <= 1",
+                        m, E, cos_star);
+  double pstar = sqrt(0.25 * m * m - NA64_M_E * NA64_M_E), estar = 0.5 * m;
+  double p = sqrt(E * E - m * m), gamma = E / m, bg = p / m;
+  double pt = pstar * sqrt(fmax(0.0, 1.0 - cos_star * cos_star)), pz = pstar * cos_star;
+  for (int s = 0; s < 2; ++s) { /* s = 0: e- along +p*, s = 1: e+ along -p* */
+    double sign = s ? -1.0 : 1.0;
+    out->E[s] = gamma * estar + bg * sign * pz;
+    out->p[s][0] = sign * pt * cos(phi);
+    out->p[s][1] = sign * pt * sin(phi);
+    out->p[s][2] = bg * estar + gamma * sign * pz;
+  }
+  double dot = 0.0, n0 = 0.0, n1 = 0.0;
+  for (int i = 0; i < 3; ++i) {
+    dot += out->p[0][i] * out->p[1][i];
+    n0 += out->p[0][i] * out->p[0][i];
+    n1 += out->p[1][i] * out->p[1][i];
+  }
+  out->opening = acos(fmax(-1.0, fmin(1.0, dot / sqrt(n0 * n1))));
+  return NA64_OK;
+}
+
+/* the signal weight of each (depth, energy) bin and its cumulative sum; returns the total (N/EOT) */
+static double bin_weights(const na64_yield_table *t, double eps, double *cdf)
+{
+  double e2 = eps * eps, sum = 0.0;
+  for (int k = 0; k < t->nt; ++k) {
+    double d1 = (t->L_X0 - t->tmid[k]) * t->X0 + t->d_start;
+    for (int a = 0; a < t->na; ++a) {
+      double ell = t->ell1[a] / e2;
+      sum += t->W[k * t->na + a] * (exp(-d1 / ell) - exp(-(d1 + t->d_len) / ell));
+      cdf[k * t->na + a] = sum;
+    }
+  }
+  return e2 * t->br_ee * sum;
+}
+
+static int sample_bin(const double *cdf, int n, double u)
+{
+  double target = u * cdf[n - 1];
+  int lo = 0, hi = n - 1;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (cdf[mid] < target) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/* one signal event: decay position in the decay region and the pair at the straw stations */
+static void signal_event(const na64_yield_table *t, const double *cdf, double m, double eps,
+                         const na64_vis_acceptance *acc, na64_rng *rng, na64_vis_event *ev)
+{
+  int bin = sample_bin(cdf, t->nt * t->na, na64_rng_uniform(rng));
+  int a = bin % t->na;
+  double ell = t->ell1[a] / (eps * eps), L = t->d_len;
+  ev->energy = t->ea[a];
+  ev->z_decay = -ell * log1p(na64_rng_uniform(rng) * expm1(-L / ell)); /* behind the decay-region start */
+  if (!(ev->z_decay >= 0.0 && ev->z_decay < L)) ev->z_decay = fmin(fmax(ev->z_decay, 0.0), L);
+  double cos_star = 2.0 * na64_rng_uniform(rng) - 1.0, phi = 2.0 * M_PI * na64_rng_uniform(rng);
+  na64_vis_pair pair;
+  na64_vis_pair_decay(m, ev->energy, cos_star, phi, &pair, NULL); /* arguments valid by construction */
+  ev->opening = pair.opening;
+  double s1 = (L - ev->z_decay) + acc->tracker_distance, s2 = s1 + acc->tracker_length;
+  double x1[2][2], inside = 1;
+  for (int s = 0; s < 2; ++s) {
+    ev->e_energy[s] = pair.E[s];
+    for (int c = 0; c < 2; ++c) {
+      double slope = pair.p[s][c] / pair.p[s][2];
+      x1[s][c] = slope * s1;
+      if (fabs(slope * s2) >= acc->half_aperture) inside = 0;
+    }
+  }
+  ev->separation = hypot(x1[0][0] - x1[1][0], x1[0][1] - x1[1][1]);
+  ev->in_aperture = inside != 0;
+}
+
+int na64_vis_signal_efficiency(const na64_beamdump *d, double m, double eps, const na64_vis_acceptance *acc,
+                               uint64_t seed, int nevents, na64_vis_signal_eff *out, na64_err *err)
+{
+  memset(out, 0, sizeof *out);
+  if (!d || !d->visible) return na64_err_set(err, NA64_EINVAL, "visible signal: the dump is not a visible-mode dump");
+  if (!(eps > 0.0 && eps <= 1.0)) return na64_err_set(err, NA64_EINVAL, "visible signal: eps = %g must be in (0, 1]", eps);
+  if (nevents < 1) return na64_err_set(err, NA64_EINVAL, "visible signal: %d events, need >= 1", nevents);
+  if (!acc || !(acc->tracker_distance >= 0.0) || !(acc->tracker_length >= 0.0) || !(acc->half_aperture > 0.0) ||
+      !(acc->min_separation >= 0.0))
+    return na64_err_set(err, NA64_EINVAL, "visible signal: tracker distances must be >= 0, the aperture > 0");
+  na64_yield *y;
+  NA64_CALL(na64_yield_new(d, m, &y, err));
+  na64_yield_table t;
+  int st = na64_yield_visible_table(y, &t, err);
+  double *cdf = st == NA64_OK ? malloc(sizeof *cdf * (size_t)(t.nt * t.na)) : NULL;
+  if (st == NA64_OK && !cdf) st = na64_err_set(err, NA64_ENOMEM, "visible signal: out of memory");
+  if (st == NA64_OK) {
+    out->yield_per_eot = bin_weights(&t, eps, cdf);
+    out->nevents = nevents;
+    if (!(out->yield_per_eot > 0.0) || !(cdf[t.nt * t.na - 1] > 0.0)) {
+      out->nevents = 0; /* nothing decays in the region (below threshold or eps far off): no events */
+    } else {
+      double nacc = 0, nsep = 0;
+      for (int i = 0; i < nevents; ++i) {
+        na64_rng rng;
+        na64_rng_init(&rng, seed, (uint64_t)i); /* one stream per event: independent of the order */
+        na64_vis_event ev;
+        signal_event(&t, cdf, m, eps, acc, &rng, &ev);
+        int sep = ev.separation >= acc->min_separation;
+        nsep += sep;
+        nacc += ev.in_aperture && (sep || !acc->require_separation);
+        out->mean_decay_z += ev.z_decay;
+        out->mean_opening += ev.opening;
+        out->mean_energy += ev.energy;
+      }
+      out->acceptance = nacc / nevents;
+      out->separated = nsep / nevents;
+      out->mean_decay_z /= nevents;
+      out->mean_opening /= nevents;
+      out->mean_energy /= nevents;
+    }
+  }
+  free(cdf);
+  na64_yield_free(y);
+  return st;
+}

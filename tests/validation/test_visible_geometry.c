@@ -1,0 +1,101 @@
+/* The visible-mode geometry derived from the published band (issue 12, sql/setups/20_visible_2017.sql,
+ * tools/fit_visible_geometry.py): with the WCAL at 30.1 X0 and the decay region 88 cm long from
+ * 33.2 cm behind it, the 90% CL band for 5.4e10 EOT at 100 GeV (efficiency 1, E_A' > 30 GeV) against
+ * NA64 PRL 120 (2018) 231802 (tests/refdata/limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_*.csv)
+ * and its X17 range 1.3e-4 < eps < 4.2e-4 (abstract). */
+#include <math.h>
+
+#include "na64/ana.h"
+#include "support/na64_test.h"
+
+static double published_at(const na64_test_csv *c, double m)
+{
+  for (int i = 0; i + 1 < c->nrows; ++i) {
+    double m0 = c->v[2 * i], m1 = c->v[2 * i + 2];
+    if (m >= m0 && m <= m1) {
+      double t = log(m / m0) / log(m1 / m0);
+      return exp(log(c->v[2 * i + 1]) * (1 - t) + log(c->v[2 * i + 3]) * t);
+    }
+  }
+  return NAN;
+}
+
+static void derived_2017(na64_limit_config *cfg)
+{
+  assert_int_equal(na64_limit_config_default(cfg, NULL), NA64_OK);
+  na64_material wcal;
+  assert_int_equal(na64_material_get("WCAL", &wcal, NULL), NA64_OK);
+  na64_beamdump_init_visible(&cfg->dump, &wcal, 100.0, 30.1, 30.0, 33.2, 88.0);
+  cfg->eot = 5.4e10;
+}
+
+/* Both edges at 2, 10, 16.7 and 20 MeV. Tolerance 40% in eps: the fit (chi2/ndf = 14 with 5%
+ * digitisation errors) leaves residuals up to 37% (lower edge at 2 MeV) because the model's edges
+ * have a different mass dependence from the published ones (docs/validation.md); before the
+ * derivation the upper edge was 1.7-2.0 times too high. */
+static void test_band_edges(void **state)
+{
+  (void)state;
+  na64_test_csv lo, hi;
+  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_lower.csv", &lo);
+  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_upper.csv", &hi);
+  na64_limit_config cfg;
+  derived_2017(&cfg);
+  const double vm[] = {2, 10, 16.7, 20};
+  for (int i = 0; i < 4; ++i) {
+    double m = vm[i] * 1e-3;
+    na64_limit_point p;
+    assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
+    double pl = published_at(&lo, vm[i]), ph = published_at(&hi, vm[i]);
+    print_message("| %.1f MeV | low %.3g / %.3g = %.2f | high %.3g / %.3g = %.2f |\n", vm[i], p.eps_low, pl,
+                  p.eps_low / pl, p.eps_high, ph, p.eps_high / ph);
+    assert_rel(p.eps_low, pl, 0.40);
+    assert_rel(p.eps_high, ph, 0.40);
+  }
+  na64_test_csv_free(&lo);
+  na64_test_csv_free(&hi);
+}
+
+/* The band closes at 20.85 MeV in the published figure (last digitised point); ours within 1 MeV
+ * (the fit gives 20.1 MeV). */
+static void test_closing_mass(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  derived_2017(&cfg);
+  double close = NAN;
+  for (double m = 18.0; m < 26.0 && isnan(close); m += 0.1) {
+    double g = m * 1e-3;
+    na64_limit_point p;
+    assert_int_equal(na64_limit_scan(&cfg, &g, 1, &p, NULL), NA64_OK);
+    if (isnan(p.eps_low)) close = m;
+  }
+  print_message("band closes at %.1f MeV (published 20.85)\n", close);
+  assert_true(fabs(close - 20.85) < 1.0);
+}
+
+/* X17 (16.7 MeV, vector coupling): PRL 120 abstract 1.3e-4 < eps < 4.2e-4. Tolerance 25%: the
+ * lower edge as above, the upper edge quoted for the X17 is above the digitised A' curve at 16.7 MeV
+ * (3.5e-4; refdata na64-published-numbers.md leaves the difference unresolved). */
+static void test_x17_range(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  derived_2017(&cfg);
+  double m = 0.0167;
+  na64_limit_point p;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
+  print_message("X17: %.3g < eps < %.3g (PRL 120: 1.3e-4 - 4.2e-4)\n", p.eps_low, p.eps_high);
+  assert_rel(p.eps_low, 1.3e-4, 0.25);
+  assert_rel(p.eps_high, 4.2e-4, 0.25);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_band_edges),
+      cmocka_unit_test(test_closing_mass),
+      cmocka_unit_test(test_x17_range),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
