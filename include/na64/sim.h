@@ -363,7 +363,7 @@ NA64_API int na64_sim_raw_open(const na64_sim *sim, const char *path, na64_daq_w
 NA64_API int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
                                      na64_daq_writer *w, na64_err *err);
 
-/* The event loop: events 0 .. nevents-1 with `threads` threads (<= 0: 1). Every event uses its own
+/* The event loop: events first_event .. first_event + nevents - 1 with `threads` threads (<= 0: 1). Every event uses its own
  * stream, so the events passed to `sink` (in event order, from the calling thread) are identical
  * for any number of threads. keep_all = 0 passes triggered events only. */
 typedef int (*na64_sim_sink)(const na64_sim_event *ev, void *user, na64_err *err);
@@ -384,6 +384,8 @@ typedef struct na64_sim_run_opts {
   void *sink_user;
   na64_sim_progress progress;  /* may be NULL; called from the calling thread */
   void *progress_user;
+  uint64_t first_event;        /* number of the first event: events first_event .. first_event + nevents - 1
+                                  (a part of a larger run: MPI rank or batch job, docs/scaling.md) */
 } na64_sim_run_opts;
 NA64_API int na64_sim_run(const na64_sim *sim, const na64_sim_run_opts *opts, na64_sim_summary *summary,
                           na64_err *err);
