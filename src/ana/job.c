@@ -221,12 +221,10 @@ static void part_range(uint64_t total, int k, int n, uint64_t *first, uint64_t *
   *count = (uint64_t)(b - a);
 }
 
-/* The partial's masses and accumulators for the card's configuration. */
-static int partial_alloc(na64_job_partial *p, const na64_job_config *jc, na64_err *err)
+/* The partial's accumulators: the main sample and nmass signal samples. */
+static int partial_alloc(na64_job_partial *p, int nmass, na64_err *err)
 {
-  double *m = NULL;
-  NA64_CALL(na64_sens_masses_parse(jc->masses, NA64_SENS_INVISIBLE, &m, &p->nmass, err));
-  free(m);
+  p->nmass = nmass;
   p->signal = calloc((size_t)p->nmass, sizeof *p->signal);
   if (!p->signal) return na64_err_set(err, NA64_ENOMEM, "job partial: out of memory");
   na64_select_accum_init(&p->main);
@@ -252,13 +250,13 @@ int na64_job_partial_run(const char *card_path, int part, int nparts, na64_job_p
   p->signal_events = (uint64_t)jc.signal_events;
   part_range(p->events, part, nparts, &p->main_first, &p->main_count);
   part_range(p->signal_events, part, nparts, &p->signal_first, &p->signal_count);
-  NA64_CALL(partial_alloc(p, &jc, err));
-  if (progress) progress("simulation + selection", 0.0, user);
-  NA64_CALL(run_sample(&sc, &sel, p->seed, p->main_first, p->main_count, (int)jc.threads, 0, &p->main, err));
   double *m = NULL;
   int n = 0;
   NA64_CALL(na64_sens_masses_parse(jc.masses, NA64_SENS_INVISIBLE, &m, &n, err));
-  int st = NA64_OK;
+  int st = partial_alloc(p, n, err);
+  if (st == NA64_OK && progress) progress("simulation + selection", 0.0, user);
+  if (st == NA64_OK)
+    st = run_sample(&sc, &sel, p->seed, p->main_first, p->main_count, (int)jc.threads, 0, &p->main, err);
   for (int i = 0; i < n && st == NA64_OK; ++i) {
     if (progress) progress("efficiency", (double)i / n, user);
     st = signal_sample_at(&sc, &sel, &jc, m[i], p->signal_first, p->signal_count, &p->signal[i], err);
