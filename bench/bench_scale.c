@@ -67,6 +67,8 @@ static int merge_parts(const char *dir, int n, double *wall, na64_job_result *re
 {
   double t0 = now();
   na64_job_partial parts[2], merged;
+  memset(parts, 0, sizeof parts);
+  memset(&merged, 0, sizeof merged);
   char paths[2][512];
   const char *names[2];
   na64_err err = {0};

@@ -325,7 +325,7 @@ int na64_job_run(const char *card_path, double eot_override, na64_job_result *re
 {
   if (!res) return na64_err_set(err, NA64_EINVAL, "na64_job_run: NULL result");
   memset(res, 0, sizeof *res);
-  na64_job_partial p;
+  na64_job_partial p = {0};
   int st = na64_job_partial_run(card_path, 0, 1, &p, progress, user, err);
   if (st == NA64_OK && progress) progress("limit", 0.0, user);
   if (st == NA64_OK) st = na64_job_finish(&p, eot_override, res, err);

@@ -61,7 +61,7 @@ static int merge_ranks(char **texts, size_t *lens, na64_job_partial *merged, na6
 
 int run_job_ranks(const char *card, double eot, na64_job_result *res, na64_err *err)
 {
-  na64_job_partial p;
+  na64_job_partial p = {0};
   int rank = par_rank();
   int st = na64_job_partial_run(card, rank, par_size(), &p, rank == 0 ? rank0_progress : NULL, NULL, err);
   char *text = NULL;
@@ -80,7 +80,7 @@ int run_job_ranks(const char *card, double eot, na64_job_result *res, na64_err *
   free(text);
   if (rank != 0) return gst ? NA64_ENOMEM : NA64_OK;
   if (gst) return na64_err_set(err, NA64_ENOMEM, "gathering the ranks' results: out of memory");
-  na64_job_partial merged;
+  na64_job_partial merged = {0};
   st = merge_ranks(texts, lens, &merged, err);
   if (st == NA64_OK) st = na64_job_finish(&merged, eot, res, err);
   na64_job_partial_release(&merged);
@@ -109,7 +109,7 @@ int run_job_part(const char *card, const char *spec, const char *out_path)
     return cli_usage_error("run", "--part %s: expected K/N with 0 <= K < N (e.g. 3/100 for the 4th of 100 jobs)", spec);
   if (!out_path) return cli_usage_error("run", "--part needs --partial FILE (the part's result for na64 merge)");
   na64_err err = {0};
-  na64_job_partial p;
+  na64_job_partial p = {0};
   int st = na64_job_partial_run(card, k, n, &p, NULL, NULL, &err);
   if (st == NA64_OK) st = na64_job_partial_write(&p, out_path, &err);
   if (st == NA64_OK)
@@ -153,7 +153,7 @@ int cmd_merge(int argc, char **argv)
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   na64_err err = {0};
-  na64_job_partial merged;
+  na64_job_partial merged = {0};
   st = merge_files(cmd.pos, cmd.npos, &merged, &err);
   if (st == NA64_OK && partial) {
     st = na64_job_partial_write(&merged, partial, &err);

@@ -102,6 +102,15 @@ static void test_overlap_refused(void **state)
   assert_non_null(strstr(out, "q0.part"));
   assert_non_null(strstr(out, "overlap"));
   free(out);
+  /* a truncated part (a job killed while copying it): refused with the file and line, no crash */
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "head -c 3000 '%s/q0.part' > '%s/cut.part'", na64_test_tmpdir, na64_test_tmpdir);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  free(out);
+  rc = na64("merge cut.part --report-dir refused", &out);
+  assert_int_equal(rc, 1);
+  assert_non_null(strstr(out, "cut.part:"));
+  free(out);
 }
 
 /* mpirun -n 2 on one machine (as root where CI runs as root: Open MPI asks for the two variables). */
