@@ -98,6 +98,7 @@ static void test_parts_merge_to_serial(void **state)
   assert_int_equal(r1->limit.n, r2->limit.n);
   assert_memory_equal(r1->limit.pt, r2->limit.pt, (size_t)r1->limit.n * sizeof *r1->limit.pt);
   /* a part alone is not the job */
+  na64_job_result_release(r2);
   assert_int_equal(na64_job_finish(&parts[1], 0, r2, &err), NA64_EINVAL);
   assert_non_null(strstr(err.msg, "merge every part"));
   na64_job_result_release(r1);

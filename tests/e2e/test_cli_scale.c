@@ -117,7 +117,13 @@ static void test_overlap_refused(void **state)
 static void test_mpirun_two_ranks(void **state)
 {
   (void)state;
-#ifdef NA64_MPIEXEC
+#if defined(__SANITIZE_ADDRESS__)
+  /* Not under ASan: Open MPI's run-time leaks memory at exit from MCA components it dlopen'ed and
+   * dlclose'd, so LeakSanitizer sees frames of "<unknown module>" that no suppression in
+   * tests/lsan.supp can name (our frames are clean: the same job's parts are checked under ASan
+   * by test_batch_parts_merge and tests/ana/test_job_part.c). */
+  skip();
+#elif defined(NA64_MPIEXEC)
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
   char cmd[2048], *out = NULL;
