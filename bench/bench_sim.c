@@ -30,7 +30,7 @@ static double best_rate(const na64_sim *s, uint64_t n, int keep_all, na64_sim_su
   double best = 0.0;
   for (int rep = 0; rep < 3; ++rep) {
     na64_err err = {0, ""};
-    na64_sim_run_opts o = {(uint64_t)rep + 1, n, 1, keep_all, NULL, NULL, NULL, NULL};
+    na64_sim_run_opts o = {(uint64_t)rep + 1, n, 1, keep_all, NULL, NULL, NULL, NULL, 0};
     double t0 = now();
     if (na64_sim_run(s, &o, sum, &err)) die("run", &err);
     double r = (double)n / (now() - t0);

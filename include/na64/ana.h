@@ -492,6 +492,49 @@ typedef struct na64_job_result {
 NA64_API int na64_job_run(const char *card_path, double eot_override, na64_job_result *res,
                           void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err);
 NA64_API void na64_job_result_release(na64_job_result *res);
+/* ---- parts of the job: MPI ranks and batch jobs (src/ana/job.c, job_part.c; docs/scaling.md) ----
+ * Part k of n simulates the events [E k / n, E (k + 1) / n) of the main sample and of every mass's
+ * signal sample (E their sizes in the card); every event draws from its own stream (seed, event),
+ * so the union of the parts' events is exactly the serial job's events. The part's results are
+ * its exact accumulators (integer counts, na64_xsum sums): merged in any order they are bit for bit
+ * those of the serial job, and na64_job_finish turns them into the same result. */
+typedef struct na64_job_partial {
+  char version[32];            /* na64_version() of the program that produced it */
+  char card_name[512];         /* the card's path as given ("" = built-in defaults) */
+  char *card_text;             /* the card's bytes (malloc'ed; NULL = built-in defaults) */
+  size_t card_len;
+  uint64_t card_hash;          /* FNV-1a 64 of the card's bytes (0 for the built-in defaults) */
+  long run;                    /* setup: run number in the conditions database */
+  uint64_t seed, events, signal_events;   /* the card's seed and sample sizes (the whole job) */
+  uint64_t main_first, main_count;        /* events of the main sample held here */
+  uint64_t signal_first, signal_count;    /* events of each mass's signal sample held here */
+  int nmass;
+  na64_select_accum main;
+  na64_select_accum *signal;   /* [nmass] (malloc'ed) */
+} na64_job_partial;
+/* Run part `part` (0-based) of `nparts` of the job of card_path (NULL: built-in defaults). On
+ * failure p may hold memory: release it in any case. */
+NA64_API int na64_job_partial_run(const char *card_path, int part, int nparts, na64_job_partial *p,
+                                  void (*progress)(const char *stage, double frac, void *user), void *user,
+                                  na64_err *err);
+NA64_API void na64_job_partial_release(na64_job_partial *p);
+/* Read the card (NULL: defaults) into p: its name, bytes and hash. */
+NA64_API int na64_job_partial_set_card(na64_job_partial *p, const char *card_path, na64_err *err);
+/* The text form (the partial-result file, docs/scaling.md): *text malloc'ed, *len bytes. */
+NA64_API int na64_job_partial_format(const na64_job_partial *p, char **text, size_t *len, na64_err *err);
+/* Parse the text form; errors name `name` and the line. p must be released. */
+NA64_API int na64_job_partial_parse(const char *text, size_t len, const char *name, na64_job_partial *p,
+                                    na64_err *err);
+NA64_API int na64_job_partial_write(const na64_job_partial *p, const char *path, na64_err *err);
+NA64_API int na64_job_partial_read(const char *path, na64_job_partial *p, na64_err *err);
+/* Merge n partials (names[i] names parts[i] in errors) into out: refuses parts of different versions,
+ * cards, setups, seeds or sample sizes, and parts whose event ranges overlap or leave a gap, naming
+ * the files. out must be released. */
+NA64_API int na64_job_partial_merge(const na64_job_partial *parts, const char *const *names, int n,
+                                    na64_job_partial *out, na64_err *err);
+/* The result of complete partials (every event of every sample): efficiency, background, limit. */
+NA64_API int na64_job_finish(const na64_job_partial *p, double eot_override, na64_job_result *res, na64_err *err);
+
 /* The report files of a job in directory dir (must exist): cutflow.csv, selection.json,
  * efficiency.csv (mass_MeV,efficiency,error), background.csv, limit.csv (mass_MeV,epsilon),
  * limit.{png,svg}, limit_hepdata.yaml, index.html (self-contained, the plot embedded). */

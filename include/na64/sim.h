@@ -23,7 +23,7 @@
 extern "C" {
 #endif
 
-/* ======================================================================================
+/* =============================================================================================
  * Straw digitisation (src/sim/straw_*.c; model and choices in docs/straw.md)
  *
  * A straight track (point + direction in the global frame of na64/geom.h) crosses the straw
@@ -393,7 +393,7 @@ NA64_API double na64_sim_highland(double p, double x_over_x0);
 NA64_API int na64_sim_write_run_mark(const na64_sim *sim, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w,
                                      na64_err *err);
 
-/* The event loop: events 0 .. nevents-1 with `threads` threads (<= 0: 1). Every event uses its own
+/* The event loop: events first_event .. first_event + nevents - 1 with `threads` threads (<= 0: 1). Every event uses its own
  * stream, so the events passed to `sink` (in event order, from the calling thread) are identical
  * for any number of threads. keep_all = 0 passes triggered events only. */
 typedef int (*na64_sim_sink)(const na64_sim_event *ev, void *user, na64_err *err);
@@ -414,6 +414,8 @@ typedef struct na64_sim_run_opts {
   void *sink_user;
   na64_sim_progress progress;  /* may be NULL; called from the calling thread */
   void *progress_user;
+  uint64_t first_event;        /* number of the first event: events first_event .. first_event + nevents - 1
+                                  (a part of a larger run: MPI rank or batch job, docs/scaling.md) */
 } na64_sim_run_opts;
 NA64_API int na64_sim_run(const na64_sim *sim, const na64_sim_run_opts *opts, na64_sim_summary *summary,
                           na64_err *err);
@@ -441,7 +443,6 @@ NA64_API const char *na64_sim_bkg_table1_row(int source);
  * (seed ^ source key, i): results are reproducible). */
 NA64_API int na64_sim_bkg_estimate(const na64_sim *sim, int source, uint64_t events, uint64_t seed,
                                    na64_sim_bkg_result *out, na64_err *err);
-=======
 /* ============ visible mode: the A' -> e+e- signal event by event (src/sim/vis_signal.c) ============ */
 
 /* The straw stations behind the decay region (lengths in cm). */

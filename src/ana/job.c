@@ -114,9 +114,9 @@ static void add_untriggered(na64_select_accum *a, const na64_sim *sim, const na6
     for (uint64_t i = bkg_trig; i < nbkg; ++i) na64_select_accum_fill_untriggered(a, w_bkg, 0);
 }
 
-/* Simulate n events of cfg and accumulate their rows into acc. */
-static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel, uint64_t seed, uint64_t n, int threads,
-                      int signal_only, na64_select_accum *acc, na64_sim **sim_out, na64_err *err)
+/* Simulate events first .. first + n - 1 of cfg and accumulate their rows into acc. */
+static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel, uint64_t seed, uint64_t first,
+                      uint64_t n, int threads, int signal_only, na64_select_accum *acc, na64_err *err)
 {
   na64_sim *sim = NULL;
   NA64_CALL(na64_sim_new(cfg, &sim, err));
@@ -124,7 +124,7 @@ static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel,
   int st = na64_sim_digitizer_new(sim, &ctx.digi, err);
   if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)cfg->run, &ctx.geom, err);
   if (st == NA64_OK) st = na64_reco_new(ctx.geom, &ctx.reco, err);
-  na64_sim_run_opts o = {seed, n, threads, 0, sink, &ctx, NULL, NULL};
+  na64_sim_run_opts o = {seed, n, threads, 0, sink, &ctx, NULL, NULL, first};
   na64_sim_summary sum;
   if (st == NA64_OK) st = na64_sim_run(sim, &o, &sum, err);
   if (st == NA64_OK)
@@ -132,15 +132,15 @@ static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel,
   na64_reco_free(ctx.reco);
   na64_geom_free(ctx.geom);
   na64_sim_digitizer_free(ctx.digi);
-  if (st == NA64_OK && sim_out) *sim_out = sim;
-  else na64_sim_free(sim);
+  na64_sim_free(sim);
   return st;
 }
 
-/* Efficiency of signal at mass m (GeV): the card with that mass and a bias that makes about 30%
- * of the events emit an A' (B P = 0.3 < 0.5, the simulation's limit). */
-static int efficiency_at(const na64_sim_config *base, const na64_select_config *sel, const na64_job_config *jc,
-                         double m, double *eff, double *err_eff, na64_err *err)
+/* Signal sample at mass m (GeV), events first .. first + n - 1 of the scan: the card with that mass
+ * and a bias that makes about 30% of the events emit an A' (B P = 0.3 < 0.5, the simulation's
+ * limit). */
+static int signal_sample_at(const na64_sim_config *base, const na64_select_config *sel, const na64_job_config *jc,
+                            double m, uint64_t first, uint64_t n, na64_select_accum *acc, na64_err *err)
 {
   na64_sim_config cfg = *base;
   cfg.aprime_enabled = 1;
@@ -152,35 +152,26 @@ static int efficiency_at(const na64_sim_config *base, const na64_select_config *
   na64_sim_free(probe);
   if (!(P > 0)) return na64_err_set(err, NA64_EPHYS, "efficiency at %g MeV: no A' emission in the simulation", m * 1e3);
   cfg.aprime_bias = 0.3 / P;
-  na64_select_accum *acc = malloc(sizeof *acc);
-  if (!acc) return na64_err_set(err, NA64_ENOMEM, "efficiency scan: out of memory");
   na64_select_accum_init(acc);
-  int st = run_sample(&cfg, sel, (uint64_t)jc->seed + 1000003u, (uint64_t)jc->signal_events, (int)jc->threads, 1, acc,
-                      NULL, err);
-  na64_select_result r;
-  if (st == NA64_OK) st = na64_select_result_compute(sel, acc, (double)jc->signal_events, &r, err);
-  if (st == NA64_OK) {
-    *eff = r.efficiency;
-    *err_eff = r.efficiency_error;
-  }
-  free(acc);
+  int st = run_sample(&cfg, sel, (uint64_t)jc->seed + 1000003u, first, n, (int)jc->threads, 1, acc, err);
   if (st) na64_err_prefix(err, "efficiency at %g MeV: ", m * 1e3);
   return st;
 }
 
-static int load_configs(const char *card_path, na64_sim_config *sc, na64_select_config *sel, na64_job_config *jc,
-                        na64_err *err)
+/* The configurations of a card's text (NULL: the built-in defaults); name is the card's path. */
+static int load_configs(const char *text, size_t len, const char *name, na64_sim_config *sc, na64_select_config *sel,
+                        na64_job_config *jc, na64_err *err)
 {
   na64_sim_config_default(sc);
   na64_select_config_default(sel);
   na64_job_config_default(jc);
-  if (!card_path) return NA64_OK;
-  NA64_CALL(na64_sim_config_load(card_path, sc, err));
+  if (!text) return NA64_OK;
+  NA64_CALL(na64_sim_config_parse(text, len, name, sc, err));
   na64_card *card = NULL;
-  NA64_CALL(na64_card_load(card_path, &card, err));
+  NA64_CALL(na64_card_parse(text, len, name, &card, err));
   int st = na64_select_config_read(card, sel, err);
   if (st == NA64_OK) st = na64_job_config_read(card, jc, err);
-  if (st == NA64_EINVAL) na64_err_prefix(err, "%s: ", card_path);
+  if (st == NA64_EINVAL) na64_err_prefix(err, "%s: ", name);
   na64_card_free(card);
   return st;
 }
@@ -220,8 +211,62 @@ static int compute_limit(na64_job_result *res, const na64_sim_config *sc, na64_e
   return na64_sens_curve_compute(o, &res->limit, NULL, NULL, err);
 }
 
-static int efficiency_scan(na64_job_result *res, const na64_sim_config *sc, const na64_job_config *jc, na64_err *err,
-                           void (*progress)(const char *, double, void *), void *user)
+/* Events [first, first + count) of part k of n of a sample of total events (every event in exactly
+ * one part; the parts differ by at most one event). */
+static void part_range(uint64_t total, int k, int n, uint64_t *first, uint64_t *count)
+{
+  unsigned __int128 a = (unsigned __int128)total * (unsigned)k / (unsigned)n;
+  unsigned __int128 b = (unsigned __int128)total * (unsigned)(k + 1) / (unsigned)n;
+  *first = (uint64_t)a;
+  *count = (uint64_t)(b - a);
+}
+
+/* The partial's accumulators: the main sample and nmass signal samples. */
+static int partial_alloc(na64_job_partial *p, int nmass, na64_err *err)
+{
+  p->nmass = nmass;
+  p->signal = calloc((size_t)p->nmass, sizeof *p->signal);
+  if (!p->signal) return na64_err_set(err, NA64_ENOMEM, "job partial: out of memory");
+  na64_select_accum_init(&p->main);
+  for (int i = 0; i < p->nmass; ++i) na64_select_accum_init(&p->signal[i]);
+  return NA64_OK;
+}
+
+int na64_job_partial_run(const char *card_path, int part, int nparts, na64_job_partial *p,
+                         void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
+{
+  if (!p) return na64_err_set(err, NA64_EINVAL, "na64_job_partial_run: NULL partial");
+  memset(p, 0, sizeof *p);
+  if (nparts < 1 || part < 0 || part >= nparts)
+    return na64_err_set(err, NA64_EINVAL, "job part %d/%d: the part must lie in 0..N-1 with N >= 1", part, nparts);
+  NA64_CALL(na64_job_partial_set_card(p, card_path, err));
+  na64_sim_config sc;
+  na64_select_config sel;
+  na64_job_config jc;
+  NA64_CALL(load_configs(p->card_text, p->card_len, card_path, &sc, &sel, &jc, err));
+  p->run = sc.run;
+  p->seed = (uint64_t)jc.seed;
+  p->events = (uint64_t)jc.events;
+  p->signal_events = (uint64_t)jc.signal_events;
+  part_range(p->events, part, nparts, &p->main_first, &p->main_count);
+  part_range(p->signal_events, part, nparts, &p->signal_first, &p->signal_count);
+  double *m = NULL;
+  int n = 0;
+  NA64_CALL(na64_sens_masses_parse(jc.masses, NA64_SENS_INVISIBLE, &m, &n, err));
+  int st = partial_alloc(p, n, err);
+  if (st == NA64_OK && progress) progress("simulation + selection", 0.0, user);
+  if (st == NA64_OK)
+    st = run_sample(&sc, &sel, p->seed, p->main_first, p->main_count, (int)jc.threads, 0, &p->main, err);
+  for (int i = 0; i < n && st == NA64_OK; ++i) {
+    if (progress) progress("efficiency", (double)i / n, user);
+    st = signal_sample_at(&sc, &sel, &jc, m[i], p->signal_first, p->signal_count, &p->signal[i], err);
+  }
+  free(m);
+  return st;
+}
+
+/* The efficiency per mass of the scan from the partial's signal accumulators. */
+static int efficiency_scan(na64_job_result *res, const na64_job_partial *p, const na64_job_config *jc, na64_err *err)
 {
   double *m = NULL;
   int n = 0;
@@ -231,30 +276,36 @@ static int efficiency_scan(na64_job_result *res, const na64_sim_config *sc, cons
   res->efficiency = calloc((size_t)n, sizeof(double));
   res->efficiency_error = calloc((size_t)n, sizeof(double));
   if (!res->efficiency || !res->efficiency_error) return na64_err_set(err, NA64_ENOMEM, "efficiency scan: out of memory");
+  if (n != p->nmass)
+    return na64_err_set(err, NA64_EINVAL, "job partial: %d masses in the results, %d in the card", p->nmass, n);
   for (int i = 0; i < n; ++i) {
-    if (progress) progress("efficiency", (double)i / n, user);
-    double mass = m[i];
-    m[i] = mass * 1e3;
-    NA64_CALL(efficiency_at(sc, &res->select, jc, mass, &res->efficiency[i], &res->efficiency_error[i], err));
+    m[i] *= 1e3;
+    na64_select_result r;
+    NA64_CALL(na64_select_result_compute(&res->select, &p->signal[i], (double)jc->signal_events, &r, err));
+    res->efficiency[i] = r.efficiency;
+    res->efficiency_error[i] = r.efficiency_error;
   }
   return NA64_OK;
 }
 
-int na64_job_run(const char *card_path, double eot_override, na64_job_result *res,
-                 void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
+int na64_job_finish(const na64_job_partial *p, double eot_override, na64_job_result *res, na64_err *err)
 {
-  if (!res) return na64_err_set(err, NA64_EINVAL, "na64_job_run: NULL result");
+  if (!p || !res) return na64_err_set(err, NA64_EINVAL, "na64_job_finish: NULL argument");
   memset(res, 0, sizeof *res);
+  if (p->main_first != 0 || p->main_count != p->events || p->signal_first != 0 || p->signal_count != p->signal_events)
+    return na64_err_set(err, NA64_EINVAL,
+                        "job results cover events %llu..%llu of %llu (signal %llu..%llu of %llu): merge every part first",
+                        (unsigned long long)p->main_first, (unsigned long long)(p->main_first + p->main_count),
+                        (unsigned long long)p->events, (unsigned long long)p->signal_first,
+                        (unsigned long long)(p->signal_first + p->signal_count), (unsigned long long)p->signal_events);
   na64_sim_config sc;
   na64_job_config jc;
-  NA64_CALL(load_configs(card_path, &sc, &res->select, &jc, err));
+  const char *name = p->card_name[0] ? p->card_name : "(card)";
+  NA64_CALL(load_configs(p->card_text, p->card_len, name, &sc, &res->select, &jc, err));
   res->eot_quoted = eot_override > 0 ? eot_override : jc.eot;
-  na64_select_accum_init(&res->accum);
-  if (progress) progress("simulation + selection", 0.0, user);
-  NA64_CALL(run_sample(&sc, &res->select, (uint64_t)jc.seed, (uint64_t)jc.events, (int)jc.threads, 0, &res->accum,
-                       NULL, err));
+  res->accum = p->main;
   NA64_CALL(na64_select_result_compute(&res->select, &res->accum, (double)jc.events, &res->result, err));
-  NA64_CALL(efficiency_scan(res, &sc, &jc, err, progress, user));
+  NA64_CALL(efficiency_scan(res, p, &jc, err));
   /* the limit's efficiency: the scan's value nearest to the card's A' mass (the main sample has
    * few A' events when its bias is small) */
   int best = 0;
@@ -266,8 +317,20 @@ int na64_job_run(const char *card_path, double eot_override, na64_job_result *re
     return na64_err_set(err, NA64_EPHYS, "signal efficiency at %g MeV is %g: no limit", res->mass_MeV[best],
                         res->limit_efficiency);
   choose_background(res);
-  if (progress) progress("limit", 0.0, user);
   return compute_limit(res, &sc, err);
+}
+
+int na64_job_run(const char *card_path, double eot_override, na64_job_result *res,
+                 void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
+{
+  if (!res) return na64_err_set(err, NA64_EINVAL, "na64_job_run: NULL result");
+  memset(res, 0, sizeof *res);
+  na64_job_partial p = {0};
+  int st = na64_job_partial_run(card_path, 0, 1, &p, progress, user, err);
+  if (st == NA64_OK && progress) progress("limit", 0.0, user);
+  if (st == NA64_OK) st = na64_job_finish(&p, eot_override, res, err);
+  na64_job_partial_release(&p);
+  return st;
 }
 
 void na64_job_result_release(na64_job_result *res)

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/par.h"
 #include "na64/ana.h"
 #include "na64/io.h"
 #include "na64/physics.h"
@@ -47,19 +48,13 @@ static int summary_row(double m, double eps, double E0, const na64_material *eca
   return NA64_OK;
 }
 
-static void job_progress(const char *stage, double frac, void *user)
-{
-  (void)user;
-  fprintf(stderr, "na64 run: %s %.0f%%\n", stage, 100 * frac);
-}
-
 /* The selection job of the card and its report files; prints the key numbers. */
 static int run_job(const char *card, double eot, const char *report)
 {
   na64_err err = {0};
   na64_job_result *res = calloc(1, sizeof *res);
   if (!res) return CLI_EXIT_FAIL;
-  int st = na64_job_run(card, eot, res, job_progress, NULL, &err);
+  int st = run_job_ranks(card, eot, res, &err); /* serial, or rank 0 of mpirun (issue 15) */
   if (st == NA64_OK) st = na64_job_write_report(res, card, report, &err);
   if (st == NA64_OK) {
     const na64_select_result *r = &res->result;
@@ -92,9 +87,9 @@ static int make_dir(const char *path)
   return -1;
 }
 
-int cmd_run(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
-  const char *report = "report";
+  const char *report = "report", *part = NULL, *partial = NULL;
   double eps = 1e-4, energy = 100.0, efficiency = 1.0;
   int fmt = FMT_TABLE;
   double eot = 0.0;
@@ -105,6 +100,8 @@ int cmd_run(int argc, char **argv)
       {"--energy", OPT_DOUBLE, &energy, 1.0, 0.0, 0, NULL, 0, "beam energy, GeV (default 100)", 0},
       {"--efficiency", OPT_DOUBLE, &efficiency, 0, 1, 1, NULL, 0, "signal efficiency of the sensitivity report (default 1)", 0},
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
+      {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1) ...", 0},
+      {"--partial", OPT_STRING, &partial, 1.0, 0.0, 0, NULL, 0, "... and write its partial result to FILE for `na64 merge`", 0},
   };
   cli_cmd cmd = {.name = "run", .args = "[CARD]",
                  .synopsis = "The main job: simulate the run card CARD (default configs/invisible_default.yaml), select\n"
@@ -114,7 +111,8 @@ int cmd_run(int argc, char **argv)
                              "missing_energy.png, card.yaml. Also the physics\n"
                              "summary for the benchmark masses 1, 10, 16.7, 100 MeV (summary.csv, summary.txt) and the\n"
                              "sensitivity report: expected 90% CL limits for 1e9..1e13 EOT at 100 and 30 GeV, the\n"
-                             "dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.",
+                             "dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.\n"
+                             "Under mpirun/srun the ranks share the events (docs/scaling.md); the report is the same.",
                  .opts = opts, .nopts = CLI_NOPTS(opts), .pos_min = 0, .pos_max = 1};
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
@@ -123,7 +121,10 @@ int cmd_run(int argc, char **argv)
     card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
     fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
   }
+  if (part || partial) return run_job_part(card, part ? part : "", partial);
   na64_err err = {0};
+  if (par_rank() != 0) /* MPI rank > 0: its part of the job; rank 0 writes everything */
+    return run_job_ranks(card, eot, NULL, &err) == NA64_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
   na64_material ecal;
   if (na64_material_get("ECAL", &ecal, &err)) return cli_fail("run", &err);
   const char *names[] = {"mass_MeV", "eps", "width_GeV", "br_ee", "ctau_cm", "decay_length_cm",
@@ -176,4 +177,12 @@ int cmd_run(int argc, char **argv)
          "summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
          "dark_matter_y_100GeV.*, visible_100GeV.*; one CSV and one HEPData YAML per curve\n", report);
   return CLI_EXIT_OK;
+}
+
+int cmd_run(int argc, char **argv)
+{
+  par_init(); /* MPI when launched by mpirun or srun (src/cli/par.c) */
+  int st = run_command(argc, argv);
+  par_finalize();
+  return st;
 }

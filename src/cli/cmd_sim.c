@@ -83,7 +83,7 @@ static int run(const char *card, long nev, long seed, long threads, int all, con
   }
   cli_progress pr;
   cli_progress_start(&pr, "sim", (double)nev);
-  na64_sim_run_opts o = {(uint64_t)seed, (uint64_t)nev, (int)threads, all, sink, &ctx, progress, &pr};
+  na64_sim_run_opts o = {(uint64_t)seed, (uint64_t)nev, (int)threads, all, sink, &ctx, progress, &pr, 0};
   na64_sim_summary sum;
   if (st == NA64_OK) st = na64_sim_run(s, &o, &sum, &err);
   cli_progress_finish(&pr, (double)nev);

@@ -51,7 +51,7 @@ static int run_blocks(const na64_sim_run_opts *o, job *jobs, int nt, na64_sim_su
       uint64_t a = first + (uint64_t)t * per, b = a + per;
       if (a > first + n) a = first + n;
       if (b > first + n) b = first + n;
-      jobs[t].first = a;
+      jobs[t].first = o->first_event + a;
       jobs[t].n = b - a;
       jobs[t].status = NA64_OK;
       if (t > 0) started[t] = pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0;

@@ -56,7 +56,7 @@ static void test_threads_identical(void **state)
   collect a = {0}, b = {0};
   na64_sim_summary sa, sb;
   na64_err err = {0, ""};
-  na64_sim_run_opts o = {12345, 6000, 1, 1, collect_sink, &a, NULL, NULL};
+  na64_sim_run_opts o = {12345, 6000, 1, 1, collect_sink, &a, NULL, NULL, 0};
   assert_int_equal(na64_sim_run(s, &o, &sa, &err), NA64_OK);
   o.threads = 2;
   o.sink_user = &b;
@@ -102,7 +102,7 @@ static void test_weights(void **state)
   collect a = {0};
   na64_sim_summary sum;
   na64_err err = {0, ""};
-  na64_sim_run_opts o = {7, 20000, 2, 1, collect_sink, &a, NULL, NULL};
+  na64_sim_run_opts o = {7, 20000, 2, 1, collect_sink, &a, NULL, NULL, 0};
   assert_int_equal(na64_sim_run(s, &o, &sum, &err), NA64_OK);
   double wsum = 0.0, wem = 0.0;
   size_t nem = 0;
@@ -383,7 +383,7 @@ static void test_raw_data(void **state)
   assert_int_equal(na64_sim_digitizer_new(s, &r.d, &err), NA64_OK);
   assert_int_equal(na64_daq_writer_open_memory(NULL, &r.w, &err), NA64_OK);
   na64_sim_summary sum;
-  na64_sim_run_opts o = {42, 4000, 2, 0, raw_sink, &r, NULL, NULL};
+  na64_sim_run_opts o = {42, 4000, 2, 0, raw_sink, &r, NULL, NULL, 0};
   assert_int_equal(na64_sim_run(s, &o, &sum, &err), NA64_OK);
   void *data = NULL;
   size_t size = 0;

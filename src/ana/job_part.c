@@ -1,0 +1,460 @@
+/*
+ * Partial results of the main job (issue 15): the text form written by `na64 run --part K/N
+ * --partial FILE` and by every MPI rank, read back by `na64 merge`, and the exact merge of parts
+ * with its checks (same version, card, setup, seed and sample sizes; event ranges neither
+ * overlapping nor leaving a gap). The format is specified in docs/scaling.md.
+ *
+ * The accumulators are written as integers: the event counts and the limbs of every na64_xsum
+ * after carry propagation, so reading them back loses nothing and merging the parts gives bit for
+ * bit the sums of the serial job whatever the order of the files.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/ana.h"
+#include "na64/io.h"
+
+#define FORMAT_TAG "na64-job-partial"
+#define FORMAT_VERSION 1
+
+void na64_job_partial_release(na64_job_partial *p)
+{
+  if (!p) return;
+  free(p->card_text);
+  free(p->signal);
+  p->card_text = NULL;
+  p->signal = NULL;
+  p->nmass = 0;
+}
+
+/* FNV-1a, 64 bits (G. Fowler, L.C. Noll, K.-P. Vo; IETF draft-eastlake-fnv-21, section 2): a
+ * fingerprint of the card, not a cryptographic hash: it tells parts of different cards apart. */
+static uint64_t fnv1a64(const char *s, size_t n)
+{
+  uint64_t h = UINT64_C(0xcbf29ce484222325);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= (unsigned char)s[i];
+    h *= UINT64_C(0x100000001b3);
+  }
+  return h;
+}
+
+static int slurp(const char *path, char **text, size_t *len, na64_err *err)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return na64_err_set(err, NA64_EIO, "%s: cannot open: %s", path, strerror(errno));
+  size_t cap = 4096, n = 0;
+  char *b = malloc(cap + 1);
+  size_t got;
+  while (b && (got = fread(b + n, 1, cap - n, f)) > 0) {
+    n += got;
+    if (n == cap) {
+      char *nb = realloc(b, 2 * cap + 1);
+      if (!nb) {
+        free(b);
+        b = NULL;
+      }
+      b = nb;
+      cap *= 2;
+    }
+  }
+  int bad = ferror(f);
+  fclose(f);
+  if (!b) return na64_err_set(err, NA64_ENOMEM, "%s: out of memory", path);
+  if (bad) {
+    free(b);
+    return na64_err_set(err, NA64_EIO, "%s: read error", path);
+  }
+  b[n] = '\0';
+  *text = b;
+  *len = n;
+  return NA64_OK;
+}
+
+int na64_job_partial_set_card(na64_job_partial *p, const char *card_path, na64_err *err)
+{
+  snprintf(p->version, sizeof p->version, "%s", na64_version());
+  p->card_name[0] = '\0';
+  p->card_text = NULL;
+  p->card_len = 0;
+  p->card_hash = 0;
+  if (!card_path) return NA64_OK;
+  if (strlen(card_path) >= sizeof p->card_name)
+    return na64_err_set(err, NA64_EINVAL, "card path too long (%zu bytes): %.60s...", strlen(card_path), card_path);
+  snprintf(p->card_name, sizeof p->card_name, "%s", card_path);
+  NA64_CALL(slurp(card_path, &p->card_text, &p->card_len, err));
+  p->card_hash = fnv1a64(p->card_text, p->card_len);
+  return NA64_OK;
+}
+
+/* ---- writing ---- */
+
+static void put_xsum(FILE *f, const na64_xsum *x)
+{
+  na64_xsum c;
+  na64_xsum_init(&c);
+  na64_xsum_merge(&c, x); /* carries propagated: limbs 0..L-2 in [0, 2^32) */
+  fprintf(f, "%d", c.bad);
+  for (int i = 0; i < NA64_XSUM_LIMBS; ++i) fprintf(f, " %lld", (long long)c.limb[i]);
+  fputc('\n', f);
+}
+
+static void put_cutflow(FILE *f, const na64_cutflow *c)
+{
+  for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i) fprintf(f, "%s%llu", i ? " " : "", (unsigned long long)c->events[i]);
+  fputc('\n', f);
+  for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i) put_xsum(f, &c->weighted[i]);
+  for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i) put_xsum(f, &c->weighted2[i]);
+}
+
+static void put_accum(FILE *f, const na64_select_accum *a)
+{
+  put_cutflow(f, &a->all);
+  put_cutflow(f, &a->signal);
+  put_cutflow(f, &a->background);
+  fprintf(f, "%llu\n", (unsigned long long)a->sideband_n);
+  put_xsum(f, &a->sideband_w);
+  put_xsum(f, &a->sideband_we);
+  put_xsum(f, &a->sideband_w2);
+}
+
+int na64_job_partial_format(const na64_job_partial *p, char **text, size_t *len, na64_err *err)
+{
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&buf, &n);
+  if (!f) return na64_err_set(err, NA64_ENOMEM, "job partial: out of memory");
+  fprintf(f, "%s %d\nversion %s\n", FORMAT_TAG, FORMAT_VERSION, p->version);
+  fprintf(f, "card_name %zu\n", strlen(p->card_name));
+  fputs(p->card_name, f);
+  fprintf(f, "\ncard %zu\n", p->card_text ? p->card_len : 0);
+  if (p->card_text) fwrite(p->card_text, 1, p->card_len, f);
+  fprintf(f, "\ncard_hash %016llx\nrun %ld\nseed %llu\nevents %llu\nsignal_events %llu\n",
+          (unsigned long long)p->card_hash, p->run, (unsigned long long)p->seed, (unsigned long long)p->events,
+          (unsigned long long)p->signal_events);
+  fprintf(f, "main_range %llu %llu\nsignal_range %llu %llu\nmasses %d\naccum main\n",
+          (unsigned long long)p->main_first, (unsigned long long)p->main_count, (unsigned long long)p->signal_first,
+          (unsigned long long)p->signal_count, p->nmass);
+  put_accum(f, &p->main);
+  for (int i = 0; i < p->nmass; ++i) {
+    fprintf(f, "accum signal %d\n", i);
+    put_accum(f, &p->signal[i]);
+  }
+  fputs("end\n", f);
+  if (fclose(f) != 0 || !buf) {
+    free(buf);
+    return na64_err_set(err, NA64_ENOMEM, "job partial: out of memory");
+  }
+  *text = buf;
+  *len = n;
+  return NA64_OK;
+}
+
+int na64_job_partial_write(const na64_job_partial *p, const char *path, na64_err *err)
+{
+  char *text = NULL;
+  size_t len = 0;
+  NA64_CALL(na64_job_partial_format(p, &text, &len, err));
+  int st = na64_outfile_write_all(path, 0, text, len, err);
+  free(text);
+  return st;
+}
+
+/* ---- reading ---- */
+
+typedef struct cursor {
+  const char *s, *name;
+  size_t len, pos;
+  int line;
+} cursor;
+
+static void skip_space(cursor *c)
+{
+  while (c->pos < c->len && (c->s[c->pos] == ' ' || c->s[c->pos] == '\n' || c->s[c->pos] == '\t')) {
+    if (c->s[c->pos] == '\n') c->line++;
+    c->pos++;
+  }
+}
+
+/* The next whitespace-separated word into w (truncated to n - 1 bytes). */
+static int word(cursor *c, char *w, size_t n, na64_err *err)
+{
+  skip_space(c);
+  size_t k = 0;
+  while (c->pos < c->len && c->s[c->pos] != ' ' && c->s[c->pos] != '\n' && c->s[c->pos] != '\t') {
+    if (k + 1 < n) w[k++] = c->s[c->pos];
+    c->pos++;
+  }
+  w[k] = '\0';
+  if (k == 0) return na64_err_set(err, NA64_EFORMAT, "%s:%d: unexpected end of the partial-result file", c->name, c->line);
+  return NA64_OK;
+}
+
+static int expect(cursor *c, const char *key, na64_err *err)
+{
+  char w[64];
+  NA64_CALL(word(c, w, sizeof w, err));
+  if (strcmp(w, key) != 0)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: expected '%s', found '%s'", c->name, c->line, key, w);
+  return NA64_OK;
+}
+
+static int integer(cursor *c, int is_signed, int base, void *out, na64_err *err)
+{
+  char w[64], *end = NULL;
+  NA64_CALL(word(c, w, sizeof w, err));
+  errno = 0;
+  if (is_signed) *(int64_t *)out = strtoll(w, &end, base);
+  else if (w[0] == '-') end = w;
+  else *(uint64_t *)out = strtoull(w, &end, base);
+  if (errno || !end || *end)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: '%s' is not an integer", c->name, c->line, w);
+  return NA64_OK;
+}
+
+static int u64(cursor *c, uint64_t *v, na64_err *err) { return integer(c, 0, 10, v, err); }
+
+/* "<n>\n" then n raw bytes (malloc'ed into *out unless out is NULL and n fits dst). */
+static int bytes(cursor *c, char **out, char *dst, size_t dst_size, size_t *nout, na64_err *err)
+{
+  uint64_t n = 0;
+  NA64_CALL(u64(c, &n, err));
+  if (c->pos >= c->len || c->s[c->pos] != '\n' || n > c->len - c->pos - 1)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: %llu bytes announced, the file is shorter", c->name, c->line,
+                        (unsigned long long)n);
+  c->pos++;
+  c->line++;
+  const char *src = c->s + c->pos;
+  if (out) {
+    *out = malloc((size_t)n + 1);
+    if (!*out) return na64_err_set(err, NA64_ENOMEM, "%s: out of memory", c->name);
+    memcpy(*out, src, (size_t)n);
+    (*out)[n] = '\0';
+  } else {
+    if (n >= dst_size) return na64_err_set(err, NA64_EFORMAT, "%s:%d: name of %llu bytes too long", c->name, c->line,
+                                           (unsigned long long)n);
+    memcpy(dst, src, (size_t)n);
+    dst[n] = '\0';
+  }
+  for (uint64_t i = 0; i < n; ++i)
+    if (src[i] == '\n') c->line++;
+  c->pos += (size_t)n;
+  if (nout) *nout = (size_t)n;
+  return NA64_OK;
+}
+
+static int get_xsum(cursor *c, na64_xsum *x, na64_err *err)
+{
+  na64_xsum_init(x);
+  int64_t bad = 0;
+  NA64_CALL(integer(c, 1, 10, &bad, err));
+  x->bad = bad != 0;
+  for (int i = 0; i < NA64_XSUM_LIMBS; ++i) {
+    int64_t v = 0;
+    NA64_CALL(integer(c, 1, 10, &v, err));
+    /* normalised limbs only: anything else would let later additions overflow */
+    if (i < NA64_XSUM_LIMBS - 1 && (v < 0 || v > (int64_t)UINT32_MAX))
+      return na64_err_set(err, NA64_EFORMAT, "%s:%d: limb %d = %lld outside [0, 2^32)", c->name, c->line, i, (long long)v);
+    x->limb[i] = v;
+  }
+  return NA64_OK;
+}
+
+static int get_cutflow(cursor *c, na64_cutflow *f, na64_err *err)
+{
+  for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i) NA64_CALL(u64(c, &f->events[i], err));
+  for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i) NA64_CALL(get_xsum(c, &f->weighted[i], err));
+  for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i) NA64_CALL(get_xsum(c, &f->weighted2[i], err));
+  return NA64_OK;
+}
+
+static int get_accum(cursor *c, na64_select_accum *a, na64_err *err)
+{
+  NA64_CALL(get_cutflow(c, &a->all, err));
+  NA64_CALL(get_cutflow(c, &a->signal, err));
+  NA64_CALL(get_cutflow(c, &a->background, err));
+  NA64_CALL(u64(c, &a->sideband_n, err));
+  NA64_CALL(get_xsum(c, &a->sideband_w, err));
+  NA64_CALL(get_xsum(c, &a->sideband_we, err));
+  return get_xsum(c, &a->sideband_w2, err);
+}
+
+static int get_header(cursor *c, na64_job_partial *p, na64_err *err)
+{
+  uint64_t v = 0;
+  NA64_CALL(expect(c, FORMAT_TAG, err));
+  NA64_CALL(u64(c, &v, err));
+  if (v != FORMAT_VERSION)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: format version %llu (this na64 reads %d)", c->name, c->line,
+                        (unsigned long long)v, FORMAT_VERSION);
+  NA64_CALL(expect(c, "version", err));
+  NA64_CALL(word(c, p->version, sizeof p->version, err));
+  NA64_CALL(expect(c, "card_name", err));
+  NA64_CALL(bytes(c, NULL, p->card_name, sizeof p->card_name, NULL, err));
+  NA64_CALL(expect(c, "card", err));
+  NA64_CALL(bytes(c, &p->card_text, NULL, 0, &p->card_len, err));
+  if (p->card_len == 0 && !p->card_name[0]) {
+    free(p->card_text);
+    p->card_text = NULL; /* built-in defaults */
+  }
+  NA64_CALL(expect(c, "card_hash", err));
+  NA64_CALL(integer(c, 0, 16, &p->card_hash, err));
+  if (p->card_text && fnv1a64(p->card_text, p->card_len) != p->card_hash)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: the card's bytes do not match its hash (damaged file)", c->name, c->line);
+  int64_t run = 0;
+  NA64_CALL(expect(c, "run", err));
+  NA64_CALL(integer(c, 1, 10, &run, err));
+  p->run = (long)run;
+  const char *keys[] = {"seed", "events", "signal_events"};
+  uint64_t *dst[] = {&p->seed, &p->events, &p->signal_events};
+  for (int i = 0; i < 3; ++i) {
+    NA64_CALL(expect(c, keys[i], err));
+    NA64_CALL(u64(c, dst[i], err));
+  }
+  NA64_CALL(expect(c, "main_range", err));
+  NA64_CALL(u64(c, &p->main_first, err));
+  NA64_CALL(u64(c, &p->main_count, err));
+  NA64_CALL(expect(c, "signal_range", err));
+  NA64_CALL(u64(c, &p->signal_first, err));
+  NA64_CALL(u64(c, &p->signal_count, err));
+  if (p->main_first > p->events || p->main_count > p->events - p->main_first || p->signal_first > p->signal_events ||
+      p->signal_count > p->signal_events - p->signal_first)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: event ranges outside the samples", c->name, c->line);
+  return NA64_OK;
+}
+
+int na64_job_partial_parse(const char *text, size_t len, const char *name, na64_job_partial *p, na64_err *err)
+{
+  memset(p, 0, sizeof *p);
+  cursor c = {text, name ? name : "(partial)", len, 0, 1};
+  NA64_CALL(get_header(&c, p, err));
+  uint64_t nmass = 0;
+  NA64_CALL(expect(&c, "masses", err));
+  NA64_CALL(u64(&c, &nmass, err));
+  if (nmass < 1 || nmass > 100000)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: %llu masses", c.name, c.line, (unsigned long long)nmass);
+  p->nmass = (int)nmass;
+  p->signal = calloc((size_t)nmass, sizeof *p->signal);
+  if (!p->signal) return na64_err_set(err, NA64_ENOMEM, "%s: out of memory", c.name);
+  NA64_CALL(expect(&c, "accum", err));
+  NA64_CALL(expect(&c, "main", err));
+  NA64_CALL(get_accum(&c, &p->main, err));
+  for (int i = 0; i < p->nmass; ++i) {
+    uint64_t k = 0;
+    NA64_CALL(expect(&c, "accum", err));
+    NA64_CALL(expect(&c, "signal", err));
+    NA64_CALL(u64(&c, &k, err));
+    if (k != (uint64_t)i) return na64_err_set(err, NA64_EFORMAT, "%s:%d: signal accumulator %llu, expected %d", c.name, c.line, (unsigned long long)k, i);
+    NA64_CALL(get_accum(&c, &p->signal[i], err));
+  }
+  return expect(&c, "end", err);
+}
+
+int na64_job_partial_read(const char *path, na64_job_partial *p, na64_err *err)
+{
+  memset(p, 0, sizeof *p);
+  char *text = NULL;
+  size_t len = 0;
+  NA64_CALL(slurp(path, &text, &len, err));
+  int st = na64_job_partial_parse(text, len, path, p, err);
+  free(text);
+  return st;
+}
+
+/* ---- merging ---- */
+
+/* Parts a and b (files na, nb) belong to the same job. */
+static int same_job(const na64_job_partial *a, const na64_job_partial *b, const char *na, const char *nb, na64_err *err)
+{
+  if (strcmp(a->version, b->version) != 0)
+    return na64_err_set(err, NA64_EINVAL, "%s and %s: written by different na64 versions (%s, %s)", na, nb, a->version,
+                        b->version);
+  if (a->run != b->run)
+    return na64_err_set(err, NA64_EINVAL, "%s and %s: different setups (run %ld, run %ld)", na, nb, a->run, b->run);
+  if (a->card_hash != b->card_hash || (a->card_text == NULL) != (b->card_text == NULL))
+    return na64_err_set(err, NA64_EINVAL, "%s and %s: different run cards (%s, hash %016llx; %s, hash %016llx)", na, nb,
+                        a->card_name[0] ? a->card_name : "defaults", (unsigned long long)a->card_hash,
+                        b->card_name[0] ? b->card_name : "defaults", (unsigned long long)b->card_hash);
+  if (a->seed != b->seed || a->events != b->events || a->signal_events != b->signal_events || a->nmass != b->nmass)
+    return na64_err_set(err, NA64_EINVAL, "%s and %s: different seeds or sample sizes (seed %llu/%llu, events %llu/%llu)",
+                        na, nb, (unsigned long long)a->seed, (unsigned long long)b->seed, (unsigned long long)a->events,
+                        (unsigned long long)b->events);
+  return NA64_OK;
+}
+
+typedef struct range {
+  uint64_t first, count;
+  int part;
+} range;
+
+static int by_first(const void *x, const void *y)
+{
+  const range *a = x, *b = y;
+  if (a->first != b->first) return a->first < b->first ? -1 : 1;
+  return a->count < b->count ? -1 : a->count > b->count;
+}
+
+/* The ranges (sorted in place) are disjoint and leave no gap: their union is [*first, *first + *count). */
+static int check_ranges(range *r, int n, const char *const *names, const char *what, uint64_t seed, uint64_t *first,
+                        uint64_t *count, na64_err *err)
+{
+  qsort(r, (size_t)n, sizeof *r, by_first);
+  uint64_t end = 0;
+  int last = -1; /* the part that reaches `end` */
+  for (int i = 0; i < n; ++i) {
+    if (r[i].count == 0) continue; /* holds no event of this sample */
+    if (last >= 0 && r[i].first < end)
+      return na64_err_set(err, NA64_EINVAL,
+                          "%s and %s overlap: both hold %s events %llu..%llu of seed %llu (a part given twice?)",
+                          names[r[last].part], names[r[i].part], what, (unsigned long long)r[i].first,
+                          (unsigned long long)((end < r[i].first + r[i].count ? end : r[i].first + r[i].count) - 1),
+                          (unsigned long long)seed);
+    if (last >= 0 && r[i].first > end)
+      return na64_err_set(err, NA64_EINVAL, "%s events %llu..%llu are missing between %s and %s", what,
+                          (unsigned long long)end, (unsigned long long)(r[i].first - 1), names[r[last].part],
+                          names[r[i].part]);
+    if (last < 0) *first = r[i].first;
+    end = r[i].first + r[i].count;
+    last = i;
+  }
+  if (last < 0) *first = 0;
+  *count = last < 0 ? 0 : end - *first;
+  return NA64_OK;
+}
+
+int na64_job_partial_merge(const na64_job_partial *parts, const char *const *names, int n, na64_job_partial *out,
+                           na64_err *err)
+{
+  memset(out, 0, sizeof *out);
+  if (!parts || !names || n < 1) return na64_err_set(err, NA64_EINVAL, "na64_job_partial_merge: no parts");
+  for (int i = 1; i < n; ++i) NA64_CALL(same_job(&parts[0], &parts[i], names[0], names[i], err));
+  range *r = malloc((size_t)n * sizeof *r);
+  if (!r) return na64_err_set(err, NA64_ENOMEM, "merge: out of memory");
+  *out = parts[0];
+  out->card_text = NULL;
+  out->signal = NULL;
+  for (int i = 0; i < n; ++i) r[i] = (range){parts[i].main_first, parts[i].main_count, i};
+  int st = check_ranges(r, n, names, "main-sample", out->seed, &out->main_first, &out->main_count, err);
+  for (int i = 0; i < n; ++i) r[i] = (range){parts[i].signal_first, parts[i].signal_count, i};
+  if (st == NA64_OK)
+    st = check_ranges(r, n, names, "signal-sample", out->seed + 1000003u, &out->signal_first, &out->signal_count, err);
+  free(r);
+  if (st) return st;
+  if (parts[0].card_text) {
+    out->card_text = malloc(parts[0].card_len + 1);
+    if (!out->card_text) return na64_err_set(err, NA64_ENOMEM, "merge: out of memory");
+    memcpy(out->card_text, parts[0].card_text, parts[0].card_len + 1);
+  }
+  out->signal = calloc((size_t)out->nmass, sizeof *out->signal);
+  if (!out->signal) return na64_err_set(err, NA64_ENOMEM, "merge: out of memory");
+  na64_select_accum_init(&out->main);
+  for (int k = 0; k < out->nmass; ++k) na64_select_accum_init(&out->signal[k]);
+  /* exact sums: the order of the parts does not matter */
+  for (int i = 0; i < n; ++i) {
+    na64_select_accum_merge(&out->main, &parts[i].main);
+    for (int k = 0; k < out->nmass; ++k) na64_select_accum_merge(&out->signal[k], &parts[i].signal[k]);
+  }
+  return NA64_OK;
+}

@@ -1,0 +1,31 @@
+/*
+ * The command's parallel layer (issue 15; docs/scaling.md): the only place that calls MPI. Built
+ * with MPI (CMake option NA64_MPI, NA64_HAVE_MPI defined) and launched by mpirun or srun, the
+ * ranks are MPI's; otherwise (no MPI, or a plain start) there is one rank and every call is
+ * trivial, so the same commands run serially. libna64 itself never calls MPI.
+ */
+#ifndef NA64_CLI_PAR_H
+#define NA64_CLI_PAR_H
+#include <stddef.h>
+
+#include "na64/core.h"
+
+/* Start MPI if the process was launched by an MPI starter (mpirun, srun); idempotent. */
+void par_init(void);
+/* End MPI if par_init started it. */
+void par_finalize(void);
+int par_rank(void);
+int par_size(void);
+/* 1 on every rank if `failed` is non-zero on any rank (collective). */
+int par_any(int failed);
+/* Every rank's bytes to rank 0, in rank order: there *bufs[r] (malloc'ed, NUL-terminated) and
+ * (*lens)[r] for r < par_size(); elsewhere *bufs = NULL. 0 on success (collective). */
+int par_gather(const char *buf, size_t len, char ***bufs, size_t **lens);
+
+/* `na64 run` on every rank (src/cli/cmd_merge.c): each rank runs its part of the job, rank 0
+ * merges the parts and fills res (other ranks leave it untouched). Collective. */
+struct na64_job_result;
+int run_job_ranks(const char *card, double eot, struct na64_job_result *res, na64_err *err);
+/* `na64 run --part K/N --partial FILE`: one part of a batch job array. Returns a CLI exit status. */
+int run_job_part(const char *card, const char *spec, const char *out_path);
+#endif
