@@ -36,7 +36,7 @@ static int event_copy(mon_event *k, const na64_daq_header *h, const void *data, 
 
 void mon_event_stage(na64_mon *m, const na64_daq_event *ev)
 {
-  m->stage_fresh = event_copy(&m->stage, &ev->header, ev->data, ev->size, ev->nsubevents, ev->swapped, m->events - 1);
+  m->stage_fresh = event_copy(&m->stage, &ev->header, ev->data, ev->size, ev->nsubevents, ev->swapped, m->physics - 1);
 }
 
 void mon_event_keep(na64_mon *m)

@@ -278,6 +278,7 @@ static void fill_event(na64_mon *m, const na64_daq_event *ev, na64_daq_sadc_wave
   na64_hist_fill(m->items[m->it_size].live, (double)ev->size, 1.0);
   m->events++;
   if (ev->header.type != NA64_DAQ_PHYSICS_EVENT) return;
+  m->physics++;
   if (m->geom) {
     memset(m->calo_sum, 0, (size_t)m->geom->ndetectors * sizeof *m->calo_sum);
     fill_straws(m, ev);
