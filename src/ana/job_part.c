@@ -109,6 +109,18 @@ static void put_cutflow(FILE *f, const na64_cutflow *c)
   for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i) put_xsum(f, &c->weighted2[i]);
 }
 
+/* A histogram of counts (the E_ECAL-E_HCAL plane, the missing-energy spectrum) as its non-empty
+ * bins only, "k" then k pairs "bin count": most of the plane's bins are empty. */
+static void put_counts(FILE *f, const uint64_t *v, size_t n)
+{
+  size_t k = 0;
+  for (size_t i = 0; i < n; ++i) k += v[i] != 0;
+  fprintf(f, "%zu", k);
+  for (size_t i = 0; i < n; ++i)
+    if (v[i]) fprintf(f, " %zu %llu", i, (unsigned long long)v[i]);
+  fputc('\n', f);
+}
+
 static void put_accum(FILE *f, const na64_select_accum *a)
 {
   put_cutflow(f, &a->all);
@@ -118,6 +130,8 @@ static void put_accum(FILE *f, const na64_select_accum *a)
   put_xsum(f, &a->sideband_w);
   put_xsum(f, &a->sideband_we);
   put_xsum(f, &a->sideband_w2);
+  put_counts(f, &a->plane[0][0], (size_t)NA64_PLANE_NY * NA64_PLANE_NX);
+  put_counts(f, a->emiss, NA64_EMISS_NBINS);
 }
 
 int na64_job_partial_format(const na64_job_partial *p, char **text, size_t *len, na64_err *err)
@@ -270,6 +284,19 @@ static int get_cutflow(cursor *c, na64_cutflow *f, na64_err *err)
   return NA64_OK;
 }
 
+static int get_counts(cursor *c, uint64_t *v, size_t n, na64_err *err)
+{
+  uint64_t k, bin;
+  NA64_CALL(u64(c, &k, err));
+  if (k > n) return na64_err_set(err, NA64_EFORMAT, "%llu non-empty bins of a histogram of %zu", (unsigned long long)k, n);
+  for (uint64_t j = 0; j < k; ++j) {
+    NA64_CALL(u64(c, &bin, err));
+    if (bin >= n) return na64_err_set(err, NA64_EFORMAT, "histogram bin %llu outside 0..%zu", (unsigned long long)bin, n - 1);
+    NA64_CALL(u64(c, &v[bin], err));
+  }
+  return NA64_OK;
+}
+
 static int get_accum(cursor *c, na64_select_accum *a, na64_err *err)
 {
   NA64_CALL(get_cutflow(c, &a->all, err));
@@ -278,7 +305,9 @@ static int get_accum(cursor *c, na64_select_accum *a, na64_err *err)
   NA64_CALL(u64(c, &a->sideband_n, err));
   NA64_CALL(get_xsum(c, &a->sideband_w, err));
   NA64_CALL(get_xsum(c, &a->sideband_we, err));
-  return get_xsum(c, &a->sideband_w2, err);
+  NA64_CALL(get_xsum(c, &a->sideband_w2, err));
+  NA64_CALL(get_counts(c, &a->plane[0][0], (size_t)NA64_PLANE_NY * NA64_PLANE_NX, err));
+  return get_counts(c, a->emiss, NA64_EMISS_NBINS, err);
 }
 
 static int get_header(cursor *c, na64_job_partial *p, na64_err *err)
