@@ -171,6 +171,36 @@ static void test_merge_exact(void **state)
   na64_hist_free(c1);
 }
 
+/* The monitor's windows: (cumulative now) - (copy taken earlier) = the fills made in between. The
+ * weights are multiples of 1/4 so every sum is exact in binary and equality is exact. */
+static void test_subtract_window(void **state)
+{
+  (void)state;
+  na64_hist *live, *snap, *later, *other;
+  na64_err err;
+  assert_int_equal(na64_hist_new_2d("live", "", 8, -2, 2, 4, -1, 1, &live, &err), 0);
+  assert_int_equal(na64_hist_new_2d("later", "", 8, -2, 2, 4, -1, 1, &later, &err), 0);
+  for (int i = 0; i < 3000; ++i) {
+    double x = (double)((i * 29) % 320 - 160) / 64.0, y = (double)((i * 13) % 160 - 80) / 64.0;
+    double w = 0.25 * (1 + i % 5);
+    if (i == 1000) assert_int_equal(na64_hist_clone(live, &snap, &err), 0);
+    na64_hist_fill2(live, x, y, w);
+    if (i >= 1000) na64_hist_fill2(later, x, y, w);
+  }
+  assert_int_equal(na64_hist_subtract(live, snap, &err), 0);
+  for (int c = 0; c < na64_hist_ncells(later); ++c) {
+    assert_true(na64_hist_cell(live, c) == na64_hist_cell(later, c));
+    assert_true(na64_hist_cell_sumw2(live, c) == na64_hist_cell_sumw2(later, c));
+  }
+  assert_true(na64_hist_entries(live) == 2000.0);
+  assert_int_equal(na64_hist_new_1d("other", "", 8, -2, 2, &other, &err), 0);
+  assert_int_equal(na64_hist_subtract(live, other, &err), NA64_EINVAL);
+  na64_hist_free(live);
+  na64_hist_free(snap);
+  na64_hist_free(later);
+  na64_hist_free(other);
+}
+
 static void test_bad_arguments(void **state)
 {
   (void)state;
@@ -216,6 +246,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_th1d_json),   cmocka_unit_test(test_th2d_json), cmocka_unit_test(test_merge_exact),
+      cmocka_unit_test(test_subtract_window),
       cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_csv),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
