@@ -90,4 +90,8 @@ void cli_progress_finish(cli_progress *p, double done);
 #include "cli/commands.def"
 #undef NA64_CLI_COMMAND
 
+/* The selection, efficiencies, background and limit of a finished job (src/cli/cmd_run.c). */
+struct na64_job_result;
+void cli_print_job_summary(const struct na64_job_result *res, const char *card);
+
 #endif

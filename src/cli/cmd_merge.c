@@ -164,9 +164,11 @@ int cmd_merge(int argc, char **argv)
       st = na64_err_set(&err, NA64_EIO, "cannot create report directory '%s': %s", report, strerror(errno));
     if (st == NA64_OK) st = res ? na64_job_finish(&merged, eot, res, &err) : na64_err_set(&err, NA64_ENOMEM, "out of memory");
     if (st == NA64_OK) st = na64_job_write_report(res, merged.card_name[0] ? merged.card_name : NULL, report, &err);
-    if (st == NA64_OK)
+    if (st == NA64_OK) {
       printf("%d parts merged (%llu events, %llu per signal mass): report written to %s/\n", cmd.npos,
              (unsigned long long)merged.events, (unsigned long long)merged.signal_events, report);
+      cli_print_job_summary(res, merged.card_name[0] ? merged.card_name : NULL);
+    }
     if (res) na64_job_result_release(res);
     free(res);
   }

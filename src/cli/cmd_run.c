@@ -49,6 +49,29 @@ static int summary_row(double m, double eps, double E0, const na64_material *eca
 }
 
 /* The selection job of the card and its report files; prints the key numbers. */
+/* The selection, efficiencies, background and limit of a finished job on stdout (na64 run, na64 merge). */
+void cli_print_job_summary(const na64_job_result *res, const char *card)
+{
+  const na64_select_result *r = &res->result;
+  printf("\nselection (card %s, %.3g EOT simulated, quoted for %.3g EOT):\n", card ? card : "(defaults)", r->eot,
+         res->eot_quoted);
+  printf("  cut flow (all events):\n");
+  for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i)
+    printf("    %-14s %10llu  weighted %.6g\n", na64_cutflow_label(i), (unsigned long long)res->accum.all.events[i],
+           na64_xsum_value(&res->accum.all.weighted[i]));
+  for (int i = 0; i < res->nmass; ++i)
+    printf("  signal efficiency at %g MeV: %.4f +- %.4f\n", res->mass_MeV[i], res->efficiency[i],
+           res->efficiency_error[i]);
+  printf("  background in the box: %llu events of the sample, %.3g +- %.3g per EOT (90%% CL upper %.3g);\n"
+         "  sideband extrapolation (%llu events): %.3g +- %.3g per EOT\n",
+         (unsigned long long)r->background_pass, r->background_per_eot, r->background_per_eot_error,
+         r->background_per_eot_upper, (unsigned long long)r->sideband_events, r->sideband_per_eot,
+         r->sideband_per_eot_error);
+  printf("  limit: efficiency %.4f, background %.3g +- %.3g events (%s), 0 observed, %.3g EOT\n",
+         res->limit_efficiency, res->limit_background, res->limit_background_error, res->limit_background_source,
+         res->eot_quoted);
+}
+
 static int run_job(const char *card, double eot, const char *report)
 {
   na64_err err = {0};
@@ -56,26 +79,7 @@ static int run_job(const char *card, double eot, const char *report)
   if (!res) return CLI_EXIT_FAIL;
   int st = run_job_ranks(card, eot, res, &err); /* serial, or rank 0 of mpirun (issue 15) */
   if (st == NA64_OK) st = na64_job_write_report(res, card, report, &err);
-  if (st == NA64_OK) {
-    const na64_select_result *r = &res->result;
-    printf("\nselection (card %s, %.3g EOT simulated, quoted for %.3g EOT):\n", card ? card : "(defaults)", r->eot,
-           res->eot_quoted);
-    printf("  cut flow (all events):\n");
-    for (int i = 0; i < NA64_CUTFLOW_ROWS; ++i)
-      printf("    %-14s %10llu  weighted %.6g\n", na64_cutflow_label(i), (unsigned long long)res->accum.all.events[i],
-             na64_xsum_value(&res->accum.all.weighted[i]));
-    for (int i = 0; i < res->nmass; ++i)
-      printf("  signal efficiency at %g MeV: %.4f +- %.4f\n", res->mass_MeV[i], res->efficiency[i],
-             res->efficiency_error[i]);
-    printf("  background in the box: %llu events of the sample, %.3g +- %.3g per EOT (90%% CL upper %.3g);\n"
-           "  sideband extrapolation (%llu events): %.3g +- %.3g per EOT\n",
-           (unsigned long long)r->background_pass, r->background_per_eot, r->background_per_eot_error,
-           r->background_per_eot_upper, (unsigned long long)r->sideband_events, r->sideband_per_eot,
-           r->sideband_per_eot_error);
-    printf("  limit: efficiency %.4f, background %.3g +- %.3g events (%s), 0 observed, %.3g EOT\n",
-           res->limit_efficiency, res->limit_background, res->limit_background_error, res->limit_background_source,
-           res->eot_quoted);
-  }
+  if (st == NA64_OK) cli_print_job_summary(res, card);
   na64_job_result_release(res);
   free(res);
   return st == NA64_OK ? CLI_EXIT_OK : cli_fail("run", &err);

@@ -13,6 +13,7 @@
 #include "na64/io.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/png_check.h"
 
 #define DB NA64_BINARY_DIR "/conditions.db"
 #define NEV 3000
@@ -65,12 +66,7 @@ static void srd_figure(double srd[3][NEV], const int n[3])
   remove(path);
   assert_int_equal(na64_plot_write(pl, path, &err), NA64_OK);
   na64_plot_free(pl);
-  FILE *fp = fopen(path, "rb");
-  assert_non_null(fp);
-  unsigned char sig[8];
-  assert_int_equal(fread(sig, 1, 8, fp), 8);
-  fclose(fp);
-  assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+  na64_test_check_png(path);
 }
 
 static void test_ecal_hcal_plane(void **state)
@@ -124,17 +120,7 @@ static void test_ecal_hcal_plane(void **state)
   remove(path);
   assert_int_equal(na64_plot_write(pl, path, &err), NA64_OK);
   na64_plot_free(pl);
-  /* a PNG: signature, then the IHDR chunk with a non-trivial width and height */
-  FILE *fp = fopen(path, "rb");
-  assert_non_null(fp);
-  unsigned char h[24];
-  assert_int_equal(fread(h, 1, 24, fp), 24);
-  fclose(fp);
-  assert_memory_equal(h, "\x89PNG\r\n\x1a\n", 8);
-  assert_memory_equal(h + 12, "IHDR", 4);
-  unsigned wd = (unsigned)h[16] << 24 | (unsigned)h[17] << 16 | (unsigned)h[18] << 8 | h[19];
-  unsigned ht = (unsigned)h[20] << 24 | (unsigned)h[21] << 16 | (unsigned)h[22] << 8 | h[23];
-  assert_true(wd >= 400 && ht >= 300);
+  na64_test_check_png(path);
   srd_figure(srd, n);
   na64_sim_worker_free(w);
   na64_sim_free(s);

@@ -15,6 +15,7 @@
 #include "na64/io.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/png_check.h"
 
 #define DB NA64_BINARY_DIR "/conditions.db"
 
@@ -158,12 +159,7 @@ static void aprime_figure(const double yb[5], const double sb[5], int N, double 
   remove(path);
   assert_int_equal(na64_plot_write(p, path, &err), NA64_OK);
   na64_plot_free(p);
-  FILE *fp = fopen(path, "rb");
-  assert_non_null(fp);
-  unsigned char sig[8];
-  assert_int_equal(fread(sig, 1, 8, fp), 8);
-  fclose(fp);
-  assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+  na64_test_check_png(path);
 }
 
 static void test_aprime_vs_yield(void **state)

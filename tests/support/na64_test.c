@@ -1,5 +1,6 @@
 #include "support/na64_test.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,4 +119,16 @@ void na64_test_copy_file(const char *from, const char *to)
   while ((k = fread(buf, 1, sizeof buf, in)) > 0) assert_int_equal(fwrite(buf, 1, k, out), k);
   fclose(in);
   fclose(out);
+}
+
+double na64_test_csv_loglog(const na64_test_csv *c, double m)
+{
+  for (int i = 0; i + 1 < c->nrows; ++i) {
+    double m0 = c->v[2 * i], m1 = c->v[2 * i + 2];
+    if (m >= m0 && m <= m1) {
+      double t = log(m / m0) / log(m1 / m0);
+      return exp(log(c->v[2 * i + 1]) * (1 - t) + log(c->v[2 * i + 3]) * t);
+    }
+  }
+  return NAN;
 }

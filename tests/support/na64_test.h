@@ -24,6 +24,8 @@ typedef struct {
 void na64_test_load_refdata(const char *name, na64_test_csv *csv);
 void na64_test_load_csv(const char *path, na64_test_csv *csv);
 void na64_test_csv_free(na64_test_csv *csv);
+/* Log-log interpolation at m of a two-column curve (x, y) sorted in x; NAN outside its range. */
+double na64_test_csv_loglog(const na64_test_csv *c, double m);
 int na64_test_csv_col(const na64_test_csv *csv, const char *name);
 
 /* A scratch directory for one test program: na64_test_tmpdir is filled by the cmocka group setup

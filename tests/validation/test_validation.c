@@ -22,18 +22,6 @@
 static const double masses_MeV[] = {1, 2, 10, 16.7, 100, 200};
 enum { NM = sizeof masses_MeV / sizeof masses_MeV[0] };
 
-/* log-log interpolation of a published curve */
-static double published_at(const na64_test_csv *c, double m)
-{
-  for (int i = 0; i + 1 < c->nrows; ++i) {
-    double m0 = c->v[2 * i], m1 = c->v[2 * i + 2];
-    if (m >= m0 && m <= m1) {
-      double t = log(m / m0) / log(m1 / m0);
-      return exp(log(c->v[2 * i + 1]) * (1 - t) + log(c->v[2 * i + 3]) * t);
-    }
-  }
-  return NAN;
-}
 
 static void invisible_set(const char *file, double eot, na64_xsec_method method, const char *name)
 {
@@ -51,11 +39,11 @@ static void invisible_set(const char *file, double eot, na64_xsec_method method,
   assert_int_equal(na64_limit_scan(&cfg, m, NM, pt, &err), NA64_OK);
   print_message("| %s | %s |", name, na64_xsec_method_name(method));
   for (int i = 0; i < NM; ++i) {
-    double p = published_at(&pub, masses_MeV[i]);
+    double p = na64_test_csv_loglog(&pub, masses_MeV[i]);
     print_message(" %.2e / %.2e = %.2f |", pt[i].eps, p, pt[i].eps / p);
   }
   print_message("\n");
-  for (int i = 0; i < NM; ++i) assert_rel(pt[i].eps, published_at(&pub, masses_MeV[i]), 0.25);
+  for (int i = 0; i < NM; ++i) assert_rel(pt[i].eps, na64_test_csv_loglog(&pub, masses_MeV[i]), 0.25);
   na64_test_csv_free(&pub);
 }
 
@@ -94,7 +82,7 @@ static void test_visible_2018(void **state)
   for (int i = 0; i < 4; ++i) {
     double m = vm[i] * 1e-3;
     assert_int_equal(na64_limit_scan(&cfg, &m, 1, &pt[i], NULL), NA64_OK);
-    double pl = published_at(&lo, vm[i]), ph = published_at(&hi, vm[i]);
+    double pl = na64_test_csv_loglog(&lo, vm[i]), ph = na64_test_csv_loglog(&hi, vm[i]);
     print_message("| visible %.1f MeV | low %.2e / %.2e = %.2f | high %.2e / %.2e = %.2f |\n", vm[i], pt[i].eps_low, pl,
                   pt[i].eps_low / pl, pt[i].eps_high, ph, pt[i].eps_high / ph);
     assert_rel(pt[i].eps_low, pl, 0.30);
