@@ -250,6 +250,10 @@ typedef struct na64_sim_config {
   /* Table 1 backgrounds (card section `backgrounds`, one map {enabled, bias} per source) */
   int bkg_enabled[NA64_SIM_BKG_NSOURCES];
   double bkg_bias[NA64_SIM_BKG_NSOURCES]; /* bias factor of the source's rare step (>= 1; docs/simulation.md) */
+  /* key `inefficiency`: the detector probability of the source's route (tail: fraction of tracks in
+   * the non-Gaussian momentum tail; detector: ECAL channel dropout per event; dimuon: HCAL module
+   * MIP inefficiency); unused by the other sources */
+  double bkg_ineff[NA64_SIM_BKG_NSOURCES];
 } na64_sim_config;
 
 /* The built-in defaults (the 2016-2018 invisible setup at 100 GeV, run 2000; docs/simulation.md). */
@@ -434,6 +438,7 @@ typedef struct na64_sim_bkg_result {
   double rate, error;    /* per EOT in the signal box, and its statistical error (1 sigma) */
   double process_prob;   /* probability per EOT of the forced process (the weight scale) */
   double table1;         /* the level of the NA64 report's Table 1 for this source (upper bound) */
+  double bound90;        /* no event in the box: 90% CL upper bound 2.3 x (largest possible weight) / N; else 0 */
 } na64_sim_bkg_result;
 /* "hadron", "tail", ...; NULL outside the enum. */
 NA64_API const char *na64_sim_bkg_name(int source);

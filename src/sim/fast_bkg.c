@@ -30,20 +30,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim/fast_internal.h"
+#include "sim/fast_bkg_internal.h"
 
-#define BOX_ECAL 50.0      /* GeV, signal box (PRL 123 121801) */
-#define BOX_HCAL 1.0       /* GeV */
-#define SRD_MIN 0.001      /* GeV, SRD window of configs/invisible_default.yaml (selection) */
-#define SRD_MAX 0.5
-#define SRD_HADRON 1e-3    /* SRD tag probability without synchrotron radiation (NA64 report) */
-#define P_WINDOW 0.03      /* momentum within E0 (1 +- 0.03) */
-#define DP_P 0.01          /* tracker dp/p (NA64 report) */
 #define SIGMA_GP 0.115e-27 /* cm^2, gamma p total cross section at 50-100 GeV (PDG) */
 #define F_LEAD 0.3         /* leading neutrals per hadronic interaction (ESTIMATE, see above) */
 #define X_BIAS 20.0       /* importance sampling of the leading neutral's x in hadron reactions */
-#define NK 16              /* photon table: energy bins above E0/2 */
-#define NT 24              /* photon table: depth bins of 1 X0 */
+#define NK BKG_NK
+#define NT BKG_NT
+/* Leading K0_L among the leading neutrals (ESTIMATE) and its interaction length relative to the
+ * nucleon's: that of pions, 20.42 cm / 16.77 cm in Fe (PDG Atomic and nuclear properties: pion and
+ * nuclear interaction lengths; sigma(K N) < sigma(pi N), so an upper estimate of the K0_L's). */
+#define F_K0L 0.2
+#define LAM_K0L 1.218
+/* All-neutral remainder of a beam hadron's interaction (pi- p -> pi0 n, eta n, ...: charge
+ * exchange, tens of microbarn at 20-200 GeV, A.V. Barnes et al., PRL 37 (1976) 76, against the
+ * ~21 mb inelastic pi p cross section, PDG): ESTIMATE 1e-3 per interaction. The remainder then
+ * showers electromagnetically in the ECAL and leaves nothing to the HCAL. */
+#define P_NEUTRAL_REST 1e-3
+#define EM_DRAW 0.9 /* share of the sampled hadron events given to the all-neutral remainder */
 
 static const char *const names[NA64_SIM_BKG_NSOURCES] = {"hadron", "tail", "decay", "detector",
                                                           "pileup", "photonuclear", "dimuon", "nunu"};
@@ -68,23 +72,20 @@ const char *na64_sim_bkg_table1_row(int source)
   return source >= 0 && source < NA64_SIM_BKG_NSOURCES ? rows[source] : NULL;
 }
 
-typedef struct bkg {
-  const na64_sim *s;
-  double B;                        /* bias of the rare step */
-  double ptab[NK * NT + 1], Ptot;  /* photon track length above E0/2 (cm), CDF over (k, t) cells */
-  double k_lo, dk;
-  double sig_gA, sig_mumu;         /* macroscopic cross sections of the ECAL, 1/cm */
-  double lam_hcal;                 /* HCAL depth, interaction lengths */
-} bkg;
-
-/* Probability that the measured momentum of a particle of momentum p lies in the window. */
-static double p_momentum(double E0, double p)
+/* Probability that the measured momentum of a particle of momentum p lies in the window: the
+ * Gaussian core dp/p (NA64 report) and, for a fraction tail_frac of the tracks, a Gaussian in the
+ * curvature 10 times wider (the non-Gaussian tail, fast_bkg_routes.c). */
+double bkg_p_momentum(double E0, double p, double tail_frac)
 {
   double sg = DP_P * p, lo = E0 * (1.0 - P_WINDOW), hi = E0 * (1.0 + P_WINDOW);
-  return 0.5 * (erfc((lo - p) / (M_SQRT2 * sg)) - erfc((hi - p) / (M_SQRT2 * sg)));
+  double core = 0.5 * (erfc((lo - p) / (M_SQRT2 * sg)) - erfc((hi - p) / (M_SQRT2 * sg)));
+  if (!(tail_frac > 0.0)) return core;
+  double sk = 10.0 * DP_P; /* measured curvature 1/p_m = (1 + d)/p: p_m in [lo, hi] <=> d in [p/hi - 1, p/lo - 1] */
+  double tail = 0.5 * (erfc((p / hi - 1.0) / (M_SQRT2 * sk)) - erfc((p / lo - 1.0) / (M_SQRT2 * sk)));
+  return (1.0 - tail_frac) * core + tail_frac * tail;
 }
 
-static double srd_factor(double srd, int radiates)
+double bkg_srd_factor(double srd, int radiates)
 {
   if (srd > SRD_MIN && srd < SRD_MAX) return 1.0;
   return radiates ? 0.0 : SRD_HADRON;
@@ -98,23 +99,27 @@ static double had_vis(double E, double e_over_h)
 }
 
 /* The box on a generated event's truth: 0 outside, else the detector probabilities. */
-static double box_truth(const na64_sim *s, const na64_sim_truth *t)
+double bkg_box_truth(const na64_sim *s, const na64_sim_truth *t)
 {
   if (!(t->ecal < BOX_ECAL && t->hcal < BOX_HCAL && t->ps > s->cfg.trigger_ps_min)) return 0.0;
-  double w = p_momentum(s->cfg.beam_energy, t->energy);
+  double w = bkg_p_momentum(s->cfg.beam_energy, t->energy, 0.0);
   if (t->true_veto > 0.0) w *= 1.0 - s->cfg.veto_efficiency;
   int radiates = t->particle == NA64_SIM_E || t->daughter == NA64_SIM_E;
-  return w * srd_factor(t->srd, radiates);
+  return w * bkg_srd_factor(t->srd, radiates);
 }
 
 /* A neutral hadron of energy En crossing `ecal_rem` interaction lengths of ECAL and then the HCAL,
- * with exponential-transform bias B: adds what it deposits to *ecal, *hcal and returns the weight. */
+ * with exponential-transform bias B: adds what it deposits to *ecal, *hcal and returns the weight.
+ * A K0_L (fraction F_K0L) sees the depth in units of its longer interaction length. */
 static double neutral(const bkg *k, na64_rng *rng, double En, double ecal_rem, double *ecal, double *hcal)
 {
   const na64_sim *s = k->s;
-  double L = ecal_rem + k->lam_hcal, d = -k->B * log(na64_rng_uniform(rng));
+  double sc = na64_rng_uniform(rng) < F_K0L ? 1.0 / LAM_K0L : 1.0;
+  double L = sc * (ecal_rem + k->lam_hcal), d = -k->B * log(na64_rng_uniform(rng));
   if (d >= L) return exp(-L + L / k->B); /* survives: exp(-L) / exp(-L/B) */
   double w = k->B * exp(-d + d / k->B), vis;
+  d /= sc; /* back to nucleon interaction lengths for the shower */
+  L /= sc;
   if (d < ecal_rem) {
     vis = En * sim_had_frac(En, 0.0, ecal_rem - d) * had_vis(En, s->cfg.ecal_e_over_h);
     *ecal += vis;
@@ -130,8 +135,8 @@ static double neutral(const bkg *k, na64_rng *rng, double En, double ecal_rem, d
 
 /* A hadron of momentum p interacting at depth z (cm) in the ECAL with a leading neutral of
  * fraction x: ECAL, pre-shower, HCAL (leak of the charged remainder) and veto MIPs. */
-static double hadron_interaction(const bkg *k, na64_rng *rng, double p, double z, double x, double *ecal, double *ps,
-                                 double *hcal, int *nmip)
+static double hadron_interaction(const bkg *k, na64_rng *rng, double p, double z, double x, int em, double *ecal,
+                                 double *ps, double *hcal, int *nmip)
 {
   const na64_sim *s = k->s;
   double L = s->ecal.length, zps = L * s->ecal_depth[0] / (s->ecal_depth[0] + s->ecal_depth[1]);
@@ -140,6 +145,11 @@ static double hadron_interaction(const bkg *k, na64_rng *rng, double p, double z
   double m0 = s->ecal_mip[0] * fmin(z, zps) / zps, m1 = z > zps ? s->ecal_mip[1] * (z - zps) / (L - zps) : 0.0;
   double d0 = z < zps ? Er * sim_had_frac(Er, 0.0, (zps - z) / lam) : 0.0;
   double dall = Er * sim_had_frac(Er, 0.0, (L - z) / lam);
+  if (em) { /* all-neutral remainder: an EM shower from z, contained in the ~40 X0 */
+    d0 = z < zps ? Er * bkg_em_frac_before(s, Er, (zps - z) / s->ecal_x0_cm) : 0.0;
+    dall = Er;
+    vr = 1.0;
+  }
   *ps = m0 + d0 * vr;
   double e = m0 + m1 + dall * vr;
   *ecal = fmax(0.0, e + s->cfg.ecal_stochastic * sqrt(e) * na64_rng_gauss(rng));
@@ -155,20 +165,38 @@ static double ev_hadron(const bkg *k, na64_rng *rng, int srd_tag)
   const na64_sim_config *c = &s->cfg;
   double fh = c->frac_pi + c->frac_k + c->frac_p;
   double p = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(rng));
-  /* the leading neutral's fraction x (flat, F_LEAD per interaction) drawn from g(x) = a x^(a-1),
-   * a = X_BIAS, with weight 1/g(x): only x near 1 leaves a charged remainder small enough not to
-   * leak 1 GeV into the HCAL */
-  double z = -s->ecal_lambda * log(na64_rng_uniform(rng)), x = pow(na64_rng_uniform(rng), 1.0 / X_BIAS);
-  double wx = 1.0 / (X_BIAS * pow(x, X_BIAS - 1.0));
-  double w = fh * (srd_tag ? SRD_HADRON : 1.0) * p_momentum(c->beam_energy, p);
-  if (z >= s->ecal.length) { /* crosses the ECAL as a MIP: veto and every HCAL module see it */
-    double h = 0.0;
-    for (int m = 0; m < s->nhcal; ++m) h += sim_mip_draw(rng, s->hcal_mip, 0.1);
-    return h < BOX_HCAL ? w * (1.0 - c->veto_efficiency) : 0.0;
+  double w = fh * (srd_tag ? SRD_HADRON : 1.0) * bkg_p_momentum(c->beam_energy, p, 0.0);
+  double lam = s->ecal_lambda, L = s->ecal.length, zps = L * s->ecal_depth[0] / (s->ecal_depth[0] + s->ecal_depth[1]);
+  /* the remainder: all-neutral (EM, drawn with probability EM_DRAW) or hadronic */
+  int em = na64_rng_uniform(rng) < EM_DRAW;
+  double z, x, wx;
+  if (em) {
+    /* an EM remainder fires the pre-shower only if the interaction is in it (a MIP alone stays below
+     * the threshold): z from the exponential truncated to the pre-shower, x > 1/2 (E_ECAL < 50 GeV)
+     * uniform; weights = the truncated probability and 1/2 */
+    double zmax = s->ecal_mip[0] < c->trigger_ps_min ? zps : L, pz = 1.0 - exp(-zmax / lam);
+    z = -lam * log(1.0 - na64_rng_uniform(rng) * pz);
+    x = 0.5 + 0.5 * na64_rng_uniform(rng);
+    wx = 0.5;
+    w *= pz * P_NEUTRAL_REST / EM_DRAW;
+  } else {
+    /* the leading neutral's fraction x (flat, F_LEAD per interaction) drawn from g(x) = a x^(a-1),
+     * a = X_BIAS, with weight 1/g(x): only x near 1 leaves a charged remainder small enough not to
+     * leak 1 GeV into the HCAL */
+    z = -lam * log(na64_rng_uniform(rng));
+    x = pow(na64_rng_uniform(rng), 1.0 / X_BIAS);
+    wx = 1.0 / (X_BIAS * pow(x, X_BIAS - 1.0));
+    w /= 1.0 - EM_DRAW;
+    if (z >= L) { /* crosses the ECAL as a MIP: veto and every HCAL module see it */
+      double h = 0.0;
+      for (int m = 0; m < s->nhcal; ++m) h += sim_mip_draw(rng, s->hcal_mip, 0.1);
+      return h < BOX_HCAL ? w * (1.0 - c->veto_efficiency) : 0.0;
+    }
+    w *= 1.0 - P_NEUTRAL_REST;
   }
   double ecal, ps, hcal;
   int nmip;
-  w *= F_LEAD * wx * hadron_interaction(k, rng, p, z, x, &ecal, &ps, &hcal, &nmip);
+  w *= F_LEAD * wx * hadron_interaction(k, rng, p, z, x, em, &ecal, &ps, &hcal, &nmip);
   if (!(ecal < BOX_ECAL && hcal < BOX_HCAL && ps > c->trigger_ps_min)) return 0.0;
   return nmip ? w * (1.0 - c->veto_efficiency) : w;
 }
@@ -186,7 +214,7 @@ static void draw_photon(const bkg *k, na64_rng *rng, double *kE, double *t)
   *t = (lo % NT) + na64_rng_uniform(rng);
 }
 
-static double electron_srd(const na64_sim *s, na64_rng *rng, double p)
+double bkg_electron_srd(const na64_sim *s, na64_rng *rng, double p)
 {
   double emitted = 0.0, esrd = 0.0, srd[NA64_SIM_MAX_SRD] = {0};
   na64_sim_synchrotron(s, NA64_M_E, -1.0, p, 0.0, 0.0, rng, &emitted, &esrd, srd);
@@ -208,7 +236,7 @@ static double ev_photonuclear(const bkg *k, na64_rng *rng)
   w *= neutral(k, rng, x * kE, (L - z) / lam, &ecal, &hcal);
   if (!(ecal < BOX_ECAL && hcal < BOX_HCAL)) return 0.0;
   if (Er - dall > 1.0) w *= 1.0 - c->veto_efficiency;
-  return w * srd_factor(electron_srd(s, rng, p), 1);
+  return w * bkg_srd_factor(bkg_electron_srd(s, rng, p), 1);
 }
 
 static double ev_dimuon(const bkg *k, na64_rng *rng)
@@ -220,11 +248,12 @@ static double ev_dimuon(const bkg *k, na64_rng *rng)
   double w = k->Ptot * k->sig_mumu * (1.0 - c->veto_efficiency) * (1.0 - c->veto_efficiency);
   double frac = fmin(t * s->ecal_x0_cm / s->ecal.length, 1.0);
   double e = c->beam_energy - kE + 2.0 * (1.0 - frac) * (s->ecal_mip[0] + s->ecal_mip[1]);
-  double ecal = fmax(0.0, e + c->ecal_stochastic * sqrt(e) * na64_rng_gauss(rng)), hcal = 0.0;
-  for (int mu = 0; mu < 2; ++mu) /* both muons cross the four HCAL modules */
-    for (int m = 0; m < s->nhcal; ++m) hcal += sim_mip_draw(rng, s->hcal_mip, 0.1);
-  if (!(ecal < BOX_ECAL && hcal < BOX_HCAL)) return 0.0;
-  return w * srd_factor(electron_srd(s, rng, c->beam_energy), 1);
+  double ecal = fmax(0.0, e + c->ecal_stochastic * sqrt(e) * na64_rng_gauss(rng));
+  /* both muons cross every HCAL module together (2 MIPs = 3.2 GeV > 1 GeV in each): the event is
+   * in the box only if every module misses them, each with the card's MIP inefficiency */
+  w *= pow(k->ineff, s->nhcal);
+  if (!(ecal < BOX_ECAL)) return 0.0;
+  return w * bkg_srd_factor(bkg_electron_srd(s, rng, c->beam_energy), 1);
 }
 
 /* e- Z -> e- Z nu nubar: analytic (see the header comment); fraction of the A'-like spectrum
@@ -272,26 +301,17 @@ static int photon_table(bkg *k, na64_err *err)
   return NA64_OK;
 }
 
-/* A copy of the simulation with the beam forced to one kind (tail e-, nominal e-, or the
- * admixture species in their proportions); *w0 receives the probability per EOT of that kind. */
+/* A copy of the simulation with the beam forced to one kind (tail e- or nominal e-); *w0 receives
+ * the probability per EOT of that kind. */
 static int forced_sim(const na64_sim *s, int source, na64_sim **out, double *w0, na64_err *err)
 {
   na64_sim_config c = s->cfg;
   c.aprime_enabled = 0;
   c.intensity = 0.0;
   double fa = c.frac_pi + c.frac_k + c.frac_p + c.frac_mu;
-  if (source == NA64_SIM_BKG_DECAY) { /* the decaying species only, scaled to (almost) every particle */
-    double f = 0.999999 / fa;
-    c.frac_pi *= f;
-    c.frac_k *= f;
-    c.frac_mu *= f;
-    c.frac_p *= f;
-    *w0 = fa;
-  } else {
-    c.frac_pi = c.frac_k = c.frac_p = c.frac_mu = 0.0;
-    c.tail_fraction = source == NA64_SIM_BKG_DETECTOR ? 0.0 : 1.0;
-    *w0 = source == NA64_SIM_BKG_DETECTOR ? 1.0 - fa - s->cfg.tail_fraction : s->cfg.tail_fraction;
-  }
+  c.frac_pi = c.frac_k = c.frac_p = c.frac_mu = 0.0;
+  c.tail_fraction = source == NA64_SIM_BKG_DETECTOR ? 0.0 : 1.0;
+  *w0 = source == NA64_SIM_BKG_DETECTOR ? 1.0 - fa - s->cfg.tail_fraction : s->cfg.tail_fraction;
   return na64_sim_new(&c, out, err);
 }
 
@@ -314,14 +334,14 @@ int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64
   if (!k) return na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
   k->s = s;
   k->B = s->cfg.bkg_bias[source] >= 1.0 ? s->cfg.bkg_bias[source] : 1.0;
+  k->ineff = s->cfg.bkg_ineff[source];
   for (int m = 0; m < s->nhcal; ++m) k->lam_hcal += s->hcal[m].length / s->hcal_lambda;
   int st = NA64_OK;
   na64_sim *g = NULL;
   na64_sim_worker *wk = NULL;
   double w0 = 1.0;
   if (source == NA64_SIM_BKG_PHOTONUCLEAR || source == NA64_SIM_BKG_DIMUON) st = photon_table(k, err);
-  if (!st && (source == NA64_SIM_BKG_TAIL || source == NA64_SIM_BKG_DECAY || source == NA64_SIM_BKG_DETECTOR ||
-              source == NA64_SIM_BKG_PILEUP)) {
+  if (!st && (source == NA64_SIM_BKG_DETECTOR || source == NA64_SIM_BKG_PILEUP)) {
     st = forced_sim(s, source == NA64_SIM_BKG_PILEUP ? NA64_SIM_BKG_TAIL : source, &g, &w0, err);
     if (!st) st = na64_sim_worker_new(g, &wk, err);
   }
@@ -337,6 +357,8 @@ int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64
     double w = 0.0;
     switch (source) {
     case NA64_SIM_BKG_HADRON: w = ev_hadron(k, &rng, 1); break;
+    case NA64_SIM_BKG_TAIL: w = bkg_ev_tail(k, &rng); break;
+    case NA64_SIM_BKG_DECAY: w = bkg_ev_decay(k, &rng); break;
     case NA64_SIM_BKG_PHOTONUCLEAR: w = ev_photonuclear(k, &rng); break;
     case NA64_SIM_BKG_DIMUON: w = ev_dimuon(k, &rng); break;
     case NA64_SIM_BKG_PILEUP: {
@@ -351,11 +373,8 @@ int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64
       }
       break;
     }
-    default:
-      if (!(st = na64_sim_event_generate(wk, seed ^ key, i, 1, ev, err))) {
-        int decay_ok = source != NA64_SIM_BKG_DECAY || ev->truth.process == NA64_SIM_PROC_DECAY;
-        w = decay_ok ? w0 * box_truth(g, &ev->truth) : 0.0;
-      }
+    default: /* detector: a nominal electron with its cells */
+      if (!(st = na64_sim_event_generate(wk, seed ^ key, i, 1, ev, err))) w = bkg_ev_detector(k, ev, w0);
     }
     sum += w;
     sum2 += w * w;
@@ -369,7 +388,11 @@ int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64
     out->process_prob = source == NA64_SIM_BKG_PHOTONUCLEAR ? k->Ptot * k->sig_gA
                         : source == NA64_SIM_BKG_DIMUON ? k->Ptot * k->sig_mumu
                         : source == NA64_SIM_BKG_HADRON ? s->cfg.frac_pi + s->cfg.frac_k + s->cfg.frac_p
-                        : source == NA64_SIM_BKG_PILEUP ? lam_pu : w0;
+                        : source == NA64_SIM_BKG_PILEUP ? lam_pu
+                        : source == NA64_SIM_BKG_TAIL || source == NA64_SIM_BKG_DECAY ? bkg_route_prob(k, source)
+                                                                                       : w0;
+    /* no event in the box: the 90% CL bound 2.3 / N_eff with every weight at most P(process) */
+    if (out->passed == 0) out->bound90 = 2.3 * out->process_prob / n;
   }
   free(ev);
   na64_sim_worker_free(wk);

@@ -50,6 +50,12 @@ void na64_sim_config_default(na64_sim_config *c)
   for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) c->bkg_bias[i] = 1.0;
   /* survival biasing of the neutral crossing 30 lambda_I (exact weights; docs/simulation.md) */
   c->bkg_bias[NA64_SIM_BKG_HADRON] = c->bkg_bias[NA64_SIM_BKG_PHOTONUCLEAR] = c->bkg_bias[NA64_SIM_BKG_PILEUP] = 30.0;
+  /* detector probabilities of the routes into the box (ESTIMATES; docs/simulation.md, "Table 1
+   * backgrounds"): non-Gaussian tracker tail fraction, ECAL channel dropout per event, HCAL module
+   * MIP inefficiency (as the veto's 1 - efficiency) */
+  c->bkg_ineff[NA64_SIM_BKG_TAIL] = 1e-3;
+  c->bkg_ineff[NA64_SIM_BKG_DETECTOR] = 1e-12;
+  c->bkg_ineff[NA64_SIM_BKG_DIMUON] = 1e-4;
 }
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
@@ -134,14 +140,16 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
       KEY("preshower_min", NA64_CARD_DOUBLE, &c->trigger_ps_min, 0, 1000),
       KEY("pileup_window", NA64_CARD_DOUBLE, &c->pileup_window, 0, 10000),
   };
-  na64_card_key bkg_src[NA64_SIM_BKG_NSOURCES][2];
+  na64_card_key bkg_src[NA64_SIM_BKG_NSOURCES][3];
   na64_card_key bkg[NA64_SIM_BKG_NSOURCES];
   for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
     na64_card_key e = KEY("enabled", NA64_CARD_BOOL, &c->bkg_enabled[i], 1, 0);
     na64_card_key b = KEY("bias", NA64_CARD_DOUBLE, &c->bkg_bias[i], 1, 1e6);
     bkg_src[i][0] = e;
     bkg_src[i][1] = b;
-    na64_card_key m = {na64_sim_bkg_name(i), NA64_CARD_MAP, NULL, 0, 1, 0, 0, bkg_src[i], 2, NULL};
+    na64_card_key f = KEY("inefficiency", NA64_CARD_DOUBLE, &c->bkg_ineff[i], 0, 1);
+    bkg_src[i][2] = f;
+    na64_card_key m = {na64_sim_bkg_name(i), NA64_CARD_MAP, NULL, 0, 1, 0, 0, bkg_src[i], 3, NULL};
     bkg[i] = m;
   }
   const na64_card_key top[] = {

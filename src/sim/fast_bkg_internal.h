@@ -1,0 +1,44 @@
+/*
+ * Private state shared by the Table 1 background estimates (src/sim/fast_bkg.c, the event routes
+ * into the signal box, and src/sim/fast_bkg_routes.c, the tail, decay and detector routes). Not installed.
+ */
+#ifndef NA64_SIM_FAST_BKG_INTERNAL_H
+#define NA64_SIM_FAST_BKG_INTERNAL_H
+
+#include "sim/fast_internal.h"
+
+#define BOX_ECAL 50.0   /* GeV, signal box (PRL 123 121801) */
+#define BOX_HCAL 1.0    /* GeV */
+#define SRD_MIN 0.001   /* GeV, SRD window of configs/invisible_default.yaml (selection) */
+#define SRD_MAX 0.5
+#define SRD_HADRON 1e-3 /* SRD tag probability without synchrotron radiation (NA64 report) */
+#define P_WINDOW 0.03   /* momentum within E0 (1 +- 0.03) */
+#define DP_P 0.01       /* tracker dp/p (NA64 report) */
+#define BKG_NK 16       /* photon table: energy bins above E0 - 50 GeV */
+#define BKG_NT 24       /* photon table: depth bins of 1 X0 */
+
+typedef struct bkg {
+  const na64_sim *s;
+  double B;                                  /* bias of the rare step */
+  double ptab[BKG_NK * BKG_NT + 1], Ptot;    /* photon track length above E0 - 50 GeV (cm), CDF over cells */
+  double k_lo, dk;
+  double sig_gA, sig_mumu;                   /* macroscopic cross sections of the ECAL, 1/cm */
+  double lam_hcal;                           /* HCAL depth, interaction lengths */
+  double ineff;                              /* the card's `inefficiency` of the source */
+} bkg;
+
+/* fast_bkg.c */
+double bkg_p_momentum(double E0, double p, double tail_frac);
+double bkg_srd_factor(double srd, int radiates);
+double bkg_box_truth(const na64_sim *s, const na64_sim_truth *t);
+double bkg_electron_srd(const na64_sim *s, na64_rng *rng, double p);
+/* fast_bkg_routes.c */
+double bkg_em_frac_before(const na64_sim *s, double E, double t);
+double bkg_ecal_contained(const na64_sim *s, double x, double y);
+int bkg_central_cell(const na64_sim *s, double x, double y);
+double bkg_ev_tail(const bkg *k, na64_rng *rng);
+double bkg_ev_decay(const bkg *k, na64_rng *rng);
+double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0);
+double bkg_route_prob(const bkg *k, int source);
+
+#endif
