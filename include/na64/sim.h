@@ -203,9 +203,9 @@ typedef enum na64_sim_process {
  * rate per EOT in the signal box na64_sim_bkg_estimate computes (src/sim/fast_bkg.c). */
 typedef enum na64_sim_bkg_source {
   NA64_SIM_BKG_HADRON = 0,   /* "hadron": pi-, K-, pbar of the beam: reactions in the ECAL with a leading neutral, punch-through */
-  NA64_SIM_BKG_TAIL,         /* "tail": low-energy e- tail from upstream bremsstrahlung */
-  NA64_SIM_BKG_DECAY,        /* "decay": pi/K -> mu nu, mu -> e nu nu in flight */
-  NA64_SIM_BKG_DETECTOR,     /* "detector": ECAL/HCAL resolution tails, transverse hermeticity, cracks */
+  NA64_SIM_BKG_TAIL,         /* "tail": low-energy e- from bremsstrahlung (in the dipoles' field) mis-measured as E0 */
+  NA64_SIM_BKG_DECAY,        /* "decay": pi/K -> e nu, mu -> e nu nu between the magnets and the ECAL */
+  NA64_SIM_BKG_DETECTOR,     /* "detector": ECAL resolution tail and an ECAL channel without signal */
   NA64_SIM_BKG_PILEUP,       /* "pileup": a hadron with an in-time tail electron whose SR fakes the SRD tag */
   NA64_SIM_BKG_PHOTONUCLEAR, /* "photonuclear": gamma A -> leading neutral hadron (n, K0_L) escaping ECAL and HCAL */
   NA64_SIM_BKG_DIMUON,       /* "dimuon": gamma -> mu+ mu- in the ECAL with both muons unseen (muon inefficiency) */

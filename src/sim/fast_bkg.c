@@ -1,6 +1,8 @@
 /*
  * Rates per EOT in the invisible-mode signal box of the background sources of the NA64 report's
- * Table 1 (docs/simulation.md, "Table 1 backgrounds"). Each source forces its process (the event
+ * Table 1 (docs/simulation.md, "Table 1 backgrounds"). This file: the hadron, photo-nuclear,
+ * dimuon, pile-up and nu nu routes and the estimate loop; the tail, decay and detector routes are
+ * in fast_bkg_routes.c. Each source forces its process (the event
  * weight starts at the process probability per EOT), biases its rare step with exact weights, and
  * replaces the cuts that are pure detector probabilities by those probabilities (conditional Monte
  * Carlo): the veto inefficiency, the SRD tag of a particle without synchrotron radiation, the
