@@ -26,7 +26,8 @@
 #include "sim/fast_bkg_internal.h"
 
 #define T_MAGNET 0.003 /* X0 crossed inside the dipoles' field (ESTIMATE, see above) */
-#define Y_MIN 0.3      /* radiated fractions sampled: below, the electron alone carries > 65 GeV */
+#define Y_MIN 0.3      /* radiated fractions sampled: below, the electron alone carries > 70 GeV (> 50 in the
+                          * ECAL unless it hits within ~1 cm of the matrix edge, which the shape condition rejects) */
 #define Y_MAX 0.99
 
 /* pi-, K-, mu- (PDG): masses (GeV), c tau (cm), BR to an electron */
