@@ -101,7 +101,10 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
   if (st == NA64_OK) qsort(d->ro, (size_t)d->nro, sizeof *d->ro, cmp_readout);
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
-  if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, NULL, &d->straw, err);
+  na64_straw_digi_options so;
+  na64_straw_digi_options_default(&so);
+  so.rt_from_conditions = 1; /* the drift of the r(t) the reconstruction is calibrated with */
+  if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, &so, &d->straw, err);
   if (st != NA64_OK) {
     na64_vis_digitizer_free(d);
     return st;
