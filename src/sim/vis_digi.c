@@ -10,6 +10,7 @@
  * 2 tau, starting 80 ns into the window with 1 ns of trigger jitter, 12-bit clipping.
  * The Micromegas planes are not digitised in the visible mode yet (docs/visible.md).
  */
+#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@ struct na64_vis_digitizer {
   na64_daq_sadc_waveform *wf;
   uint32_t *words;
   size_t cap_words;
+  float noise[4096]; /* N(0, 1) at the quantiles (i + 1/2)/4096: 12 bits of a random word per sample */
 };
 
 static int cmp_readout(const void *a, const void *b)
@@ -93,6 +95,7 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
   if (!d) return na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
   d->sim = s;
   na64_straw_digi_event_init(&d->sev);
+  for (int i = 0; i < 4096; ++i) d->noise[i] = (float)gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
   d->ro = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->ro);
   d->wf = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->wf);
   int st = d->ro && d->wf ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
@@ -137,7 +140,11 @@ static double readout_energy(const vis_readout *r, const na64_vis_sim_event *ev)
   return 0.0;
 }
 
-static void make_waveform(const vis_readout *r, double E, const double *shape, na64_rng *rng, na64_daq_sadc_waveform *w)
+/* The noise from the quantile table, five 12-bit draws per 64-bit random word (the method of the
+ * invisible digitisation): after rounding to whole counts the table's granularity (< 1e-3 sigma near
+ * the centre, tails cut at 3.5 sigma) is invisible, at a twentieth of the cost of Box-Muller. */
+static void make_waveform(const na64_vis_digitizer *d, const vis_readout *r, double E, const double *shape, na64_rng *rng,
+                          na64_daq_sadc_waveform *w)
 {
   memset(w, 0, offsetof(na64_daq_sadc_waveform, samples));
   w->source_id = r->src;
@@ -148,8 +155,12 @@ static void make_waveform(const vis_readout *r, double E, const double *shape, n
   w->pedestal_even = floor(r->ped_even * 8.0 + 0.5) / 8.0;
   w->pedestal_odd = floor(r->ped_odd * 8.0 + 0.5) / 8.0;
   double A = fmax(E, 0.0) / r->gain;
+  uint64_t bits = 0;
   for (int i = 0; i < WF_SAMPLES; ++i) {
-    double v = floor(((i & 1) ? r->ped_odd : r->ped_even) + A * shape[i] + WF_NOISE * na64_rng_gauss(rng) + 0.5);
+    if (i % 5 == 0) bits = na64_rng_u64(rng);
+    double z = d->noise[bits & 4095u];
+    bits >>= 12;
+    double v = floor(((i & 1) ? r->ped_odd : r->ped_even) + A * shape[i] + WF_NOISE * z + 0.5);
     w->samples[i] = (uint16_t)(v < 0.0 ? 0.0 : v > 4095.0 ? 4095.0 : v);
   }
 }
@@ -161,7 +172,7 @@ static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_
     double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
     shape[i] = x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
   }
-  for (int i = 0; i < d->nro; ++i) make_waveform(&d->ro[i], readout_energy(&d->ro[i], ev), shape, rng, &d->wf[i]);
+  for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev), shape, rng, &d->wf[i]);
   for (int a = 0; a < d->nro;) { /* one equipment block per source id */
     int b = a;
     while (b < d->nro && d->ro[b].src == d->ro[a].src) ++b;

@@ -21,7 +21,8 @@
  * S4 sees the two tracks of the pair if they cross its face.
  * ECAL: each e+- showers through the fast simulation's ECAL response (na64_sim_ecal_electron:
  * Grindhammer-Peters profiles, lateral integration over the cells, sampling fluctuations), entering
- * at the extrapolation of its line; the two showers are simulated separately and added.
+ * at the extrapolation of its line; the two showers are simulated separately and added (as one
+ * when they are closer than 2 mm at the ECAL face, pair_response).
  * Straws: the two lines from the decay point go to the straw digitiser in vis_digi.c. Multiple
  * scattering is neglected: 0.1% X0 per straw plane gives theta0 = 13.6 MeV / p sqrt(1e-3) < 1e-5 rad
  * at p >= 40 GeV (PDG eq. 34.16), below the pair's opening angle by two orders.
@@ -203,24 +204,43 @@ static int crosses(const vis_counter *c, const double p[3], const double sl[2])
   return fabs(x - c->centre[0]) < c->half[0] && fabs(y - c->centre[1]) < c->half[1];
 }
 
-/* the pair: S4 and the two ECAL showers */
+/* one ECAL shower of energy E entering at (x, y) with slopes (sx, sy), added to the event */
+static void ecal_shower(const na64_vis_sim *s, double E, double x, double y, double sx, double sy, na64_rng *rng,
+                        na64_vis_sim_event *ev)
+{
+  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[2] = {0.0, 0.0}, v[2];
+  memset(cells, 0, sizeof cells);
+  na64_sim_ecal_electron(s->ecal, E, x, y, sx, sy, rng, cells, dep, v);
+  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) {
+    ev->true_ecal += dep[k];
+    for (int i = 0; i < NA64_SIM_MAX_ECAL; ++i) ev->ecal[k][i] += cells[k][i];
+  }
+}
+
+/* The pair: S4 and the ECAL. Two showers closer than PAIR_MERGE at the ECAL face are simulated as one
+ * of the summed energy at their energy-weighted centre: 2 mm is 1/20 of the ECAL's Moliere radius
+ * and of its 3.82 cm cells, so the cell energies are the same to < 1% (the profile's second moment
+ * grows by (d/2)^2 / R_M^2 < 1e-3), and the sampling fluctuation a^2 (E1 + E2) is the same as that of
+ * two independent showers; it halves the cost of the typical pair at 100 GeV (0.3 mrad x 4 m). */
+#define PAIR_MERGE 0.2 /* cm */
 static void pair_response(const na64_vis_sim *s, na64_rng *rng, na64_vis_sim_event *ev)
 {
+  double x[2], y[2], dz = s->ecal_front - ev->decay[2];
   for (int q = 0; q < 2; ++q) {
     if (crosses(&s->s4, ev->decay, ev->slope[q])) {
       ev->n_s4++;
       ev->s4 += mip_energy(s, &s->s4, rng);
     }
-    double dz = s->ecal_front - ev->decay[2];
-    double x = ev->decay[0] + ev->slope[q][0] * dz, y = ev->decay[1] + ev->slope[q][1] * dz;
-    double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[2] = {0.0, 0.0}, v[2];
-    memset(cells, 0, sizeof cells);
-    na64_sim_ecal_electron(s->ecal, ev->e_energy[q], x, y, ev->slope[q][0], ev->slope[q][1], rng, cells, dep, v);
-    for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) {
-      ev->true_ecal += dep[k];
-      for (int i = 0; i < NA64_SIM_MAX_ECAL; ++i) ev->ecal[k][i] += cells[k][i];
-    }
+    x[q] = ev->decay[0] + ev->slope[q][0] * dz;
+    y[q] = ev->decay[1] + ev->slope[q][1] * dz;
   }
+  if (hypot(x[1] - x[0], y[1] - y[0]) < PAIR_MERGE) {
+    double E = ev->e_energy[0] + ev->e_energy[1], f = ev->e_energy[1] / E;
+    ecal_shower(s, E, x[0] + f * (x[1] - x[0]), y[0] + f * (y[1] - y[0]), ev->slope[0][0] + f * (ev->slope[1][0] - ev->slope[0][0]),
+                ev->slope[0][1] + f * (ev->slope[1][1] - ev->slope[0][1]), rng, ev);
+    return;
+  }
+  for (int q = 0; q < 2; ++q) ecal_shower(s, ev->e_energy[q], x[q], y[q], ev->slope[q][0], ev->slope[q][1], rng, ev);
 }
 
 int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t event, int signal,
