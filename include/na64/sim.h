@@ -558,6 +558,9 @@ NA64_API const na64_vis_config *na64_vis_sim_config(const na64_vis_sim *s);
 NA64_API const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s);
 /* A' -> e+e- decays in the decay region per EOT at the card's (m, eps) (0 if none). */
 NA64_API double na64_vis_sim_signal_yield(const na64_vis_sim *s);
+/* The track-length dump of the setup (WCAL depth, decay region, A' energies >= 0.5 E0) that the
+ * signal is drawn from: na64_yield_new on it gives the signal yield at any (m, eps). */
+NA64_API void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d);
 /* Event `event` of the run seeded `seed` (stream na64_rng_init(seed, event)); signal = 1 draws an A'
  * event (NA64_EPHYS if the card's (m, eps) has no decay in the region), 0 a beam electron. */
 NA64_API int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t event, int signal,

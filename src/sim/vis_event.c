@@ -49,6 +49,7 @@ struct na64_vis_sim {
   na64_sim *ecal;             /* the fast simulation of the same run: ECAL shower code only */
   const na64_geom *g;         /* = ecal->geom */
   na64_vis_sampler *sampler;  /* NULL if the card's (m, eps) gives no decay in the region */
+  na64_beamdump dump;
   double signal_yield;
   double axis_x0, axis_sx;    /* setup axis x = axis_x0 + axis_sx z, y = 0 */
   double wcal_front, wcal_x0_cm, wcal_ec;
@@ -116,10 +117,9 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   s->wcal_ec = wm.E_c;
   /* the signal: the dump of the track-length yield with this geometry (the same as
    * `na64 limits --mode visible` builds from the run, src/ana/sensitivity.c) */
-  na64_beamdump d;
   double E0 = s->cfg.beam_energy, wcal_end = w->centre[2] + 0.5 * w->size[2];
-  na64_beamdump_init_visible(&d, &wm, E0, depth, VIS_EA_MIN_FRAC * E0, s->dv_start - wcal_end, dv->size[2]);
-  NA64_CALL(na64_vis_sampler_new(&d, s->cfg.aprime_mass, s->cfg.aprime_eps, &s->sampler, err));
+  na64_beamdump_init_visible(&s->dump, &wm, E0, depth, VIS_EA_MIN_FRAC * E0, s->dv_start - wcal_end, dv->size[2]);
+  NA64_CALL(na64_vis_sampler_new(&s->dump, s->cfg.aprime_mass, s->cfg.aprime_eps, &s->sampler, err));
   s->signal_yield = na64_vis_sampler_yield(s->sampler);
   return NA64_OK;
 }
@@ -166,6 +166,7 @@ void na64_vis_sim_free(na64_vis_sim *s)
 const na64_vis_config *na64_vis_sim_config(const na64_vis_sim *s) { return &s->cfg; }
 const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s) { return s->g; }
 double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield; }
+void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
 
 /* fraction of the mean electron-shower profile between depths t1 < t2 (X0), PDG eqs. 34.35-34.36 */
 static double profile_fraction(double E, double Ec, double t1, double t2)
