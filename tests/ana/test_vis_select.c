@@ -190,11 +190,22 @@ static void test_cli(void **state)
   assert_int_equal(na64_test_run(cmd, &out), 0);
   assert_non_null(strstr(out, "island"));
   free(out);
-  char path[1024];
-  snprintf(path, sizeof path, "%s/rep/index.html", na64_test_tmpdir);
-  FILE *f = fopen(path, "r");
-  assert_non_null(f);
-  fclose(f);
+  /* the page with Python's HTML parser: the island image and the cut-flow table with a row per cut */
+  snprintf(cmd, sizeof cmd,
+           "python3 -c \"import sys, html.parser as h\n"
+           "class P(h.HTMLParser):\n"
+           "  img=[]; rows=0\n"
+           "  def handle_starttag(s, t, a):\n"
+           "    if t == 'img': s.img.append(dict(a)['src'])\n"
+           "    if t == 'tr': s.rows += 1\n"
+           "p=P(); p.feed(open(sys.argv[1]).read()); print(p.img[0], p.rows)\" %s/rep/index.html",
+           na64_test_tmpdir);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  char expect[64];
+  /* cut-flow header + all + 8 cuts, efficiency header + 3 points */
+  snprintf(expect, sizeof expect, "limit.svg %d\n", 1 + 1 + NA64_VIS_NCUTS + 1 + NA64_VIS_EFF_POINTS);
+  assert_string_equal(out, expect);
+  free(out);
 }
 
 int main(void)
