@@ -540,6 +540,72 @@ NA64_API int na64_job_finish(const na64_job_partial *p, double eot_override, na6
  * limit.{png,svg}, limit_hepdata.yaml, index.html (self-contained, the plot embedded). */
 NA64_API int na64_job_write_report(const na64_job_result *res, const char *card_path, const char *dir, na64_err *err);
 
+/* =============================================================================================
+ * Visible mode (issue 12; src/ana/vis_select.c, vis_job.c; docs/visible.md): the selection of
+ * A' -> e+e- events behind the WCAL with its cut flow, the efficiency versus (m_A', epsilon) from
+ * simulated DATE events, and the island of `na64 run` on a visible card.
+ * =========================================================================================== */
+typedef enum na64_vis_cut {
+  NA64_VIS_CUT_ENERGY_SUM = 0, /* "energy_sum": |E_WCAL + E_ECAL - E0| within energy_sum_sigmas */
+  NA64_VIS_CUT_WCAL,           /* "wcal_fraction": E_WCAL <= wcal_fraction_max E0 */
+  NA64_VIS_CUT_ECAL,           /* "ecal_fraction": E_ECAL >= ecal_fraction_min E0 */
+  NA64_VIS_CUT_V2,             /* "v2": no energy in V2 (below v2_max_mips MIPs) */
+  NA64_VIS_CUT_S4,             /* "s4": the decay counter sees two MIPs */
+  NA64_VIS_CUT_PRESHOWER,      /* "preshower": the pair starts showering in the pre-shower */
+  NA64_VIS_CUT_SHAPE,          /* "shower_shape": e-m lateral shape */
+  NA64_VIS_CUT_TRACKS,         /* "tracks": two resolved tracks when min_tracks = 2 */
+  NA64_VIS_NCUTS
+} na64_vis_cut;
+NA64_API const char *na64_vis_cut_name(int cut);
+
+typedef struct na64_vis_select_config {
+  double energy_sum_sigmas, wcal_fraction_max, ecal_fraction_min, v2_max_mips, s4_min_mips, s4_max_mips;
+  double preshower_min, shape_chi2_max;
+  long min_tracks;           /* 0: no track requirement; 2: two resolved tracks */
+  /* from the simulation part of the card (not selection keys): E0 and the resolutions of the sum */
+  double beam_energy, momentum_spread, wcal_stochastic, ecal_stochastic;
+  int enabled[NA64_VIS_NCUTS];
+} na64_vis_select_config;
+NA64_API void na64_vis_select_config_default(na64_vis_select_config *c);
+/* The `selection:` section of a visible card over c (absent: unchanged); errors name file:line:col. */
+NA64_API int na64_vis_select_config_read(const na64_card *card, na64_vis_select_config *c, na64_err *err);
+/* Bit i set: the event passes cut i (disabled cuts pass; a NaN quantity fails). */
+NA64_API unsigned na64_vis_select_event(const na64_vis_select_config *c, const na64_vis_reco_event *ev);
+
+/* Sequential cut flow: row 0 all events, row i + 1 after cuts 0..i. */
+typedef struct na64_vis_cutflow {
+  uint64_t events[NA64_VIS_NCUTS + 1];
+} na64_vis_cutflow;
+/* Returns 1 if the event passed every cut. */
+NA64_API int na64_vis_cutflow_fill(na64_vis_cutflow *f, const na64_vis_select_config *c, const na64_vis_reco_event *ev);
+
+/* The job of `na64 run` on a visible card. */
+#define NA64_VIS_EFF_POINTS 3
+typedef struct na64_vis_job_result {
+  na64_vis_config sim;
+  na64_vis_select_config select;
+  na64_job_config job;
+  double n_up;                     /* signal events excluded at 90% CL with 0 observed, no background: 2.303 */
+  na64_vis_cutflow signal;         /* the signal sample at the card's (m, eps) */
+  na64_vis_cutflow background;     /* beam electrons (analysis.events) */
+  double background_upper_per_eot; /* 90% CL upper bound from the beam-electron sample (none passes) */
+  int nmass;
+  double *mass_MeV;                /* analysis.masses_MeV */
+  double (*eff_eps)[NA64_VIS_EFF_POINTS], (*eff)[NA64_VIS_EFF_POINTS], (*eff_err)[NA64_VIS_EFF_POINTS];
+  double *eps_low, *eps_high;      /* the island with the measured efficiency (NaN: none at this mass) */
+  double *eps_low_ideal, *eps_high_ideal; /* the same at efficiency 1 (E_A' >= 0.5 E0) */
+} na64_vis_job_result;
+/* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. */
+NA64_API int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_result *res,
+                              void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err);
+NA64_API void na64_vis_job_result_release(na64_vis_job_result *res);
+/* Report in dir: cutflow.csv, efficiency.csv, limit.csv (mass_MeV,eps_low,eps_high), limit.png and
+ * limit.svg (the island against the published PRL 120 band), index.html, card.yaml. */
+NA64_API int na64_vis_job_write_report(const na64_vis_job_result *res, const char *card_path, const char *dir,
+                                       na64_err *err);
+/* 1 if the card file is a visible-mode card (aprime.decay: ee); 0 otherwise or unreadable. */
+NA64_API int na64_vis_card_file_is_visible(const char *card_path);
+
 #ifdef __cplusplus
 }
 #endif

@@ -489,6 +489,53 @@ typedef struct na64_reco_summary {
 } na64_reco_summary;
 NA64_API int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *err);
 
+/* ---------------------------------------------------------------------------------------------
+ * Visible mode: two tracks and their vertex in the straw stations behind the decay volume
+ * (src/reco/vertex.c, docs/visible.md "Vertex"; issue 12). Projections q = 0 (x planes) and 1 (y
+ * planes) are searched separately from the event's straw hits (both mirror positions); a track is the line
+ * u = a + b (z - z_ref[q]) (global u, cm). The vertex is where the two tracks of a projection cross,
+ * the projections combined with inverse-variance weights.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct na64_vertex_options {
+  double chi2_max;   /* a track's chi2 per degree of freedom at most this (4) */
+  int min_hits;      /* straw layers a track needs (4, of the 6 of three stations; >= 3) */
+  int min_own;       /* hits the second track needs, none of them used by the first (3; >= 1) */
+} na64_vertex_options;
+NA64_API void na64_vertex_options_default(na64_vertex_options *o);
+
+typedef struct na64_vertex {
+  int ntracks[2];         /* tracks found per projection: 0, 1 or 2 */
+  int resolved;           /* two tracks in at least one projection */
+  double z_ref[2];        /* reference z of each projection's lines (its first plane), cm */
+  double track[2][2][2];  /* [projection][track]: a (cm at z_ref), b (slope) */
+  double z, sigma_z;      /* vertex z and its error, cm (NaN unless resolved) */
+  double x, y;            /* the tracks' midpoint at z (a single track's position in a projection with one) */
+  double opening;         /* angle between the two tracks from the resolved projections, rad (NaN unless resolved) */
+} na64_vertex;
+
+/* Find the tracks and the vertex of one event's straw hits (ev from na64_straw_reco_event on g's
+ * planes). opt may be NULL (defaults). Fails only on NULL arguments or bad options. */
+NA64_API int na64_vertex_find(const na64_geom *g, const na64_straw_event *ev, const na64_vertex_options *opt,
+                              na64_vertex *out, na64_err *err);
+
+/* Visible-mode event (src/reco/vis_reco.c): the calorimeters of na64_reco_process plus the WCAL
+ * sections, the counters V2 (veto behind the WCAL) and S4 (decay counter), and the vertex. */
+#define NA64_VIS_RECO_WCAL_SECTIONS 3
+typedef struct na64_vis_reco_event {
+  int32_t run;
+  uint64_t event;
+  double wcal_energy, wcal_section[NA64_VIS_RECO_WCAL_SECTIONS]; /* GeV */
+  double v2_energy, s4_energy;       /* GeV */
+  double ecal_energy, preshower_energy, ecal_shape_chi2, hcal_energy, veto_energy;
+  na64_vertex vertex;
+  double weight;
+  int32_t flags;                     /* NA64_RECO_DECODE_ERROR, NA64_RECO_SATURATED */
+} na64_vis_reco_event;
+typedef struct na64_vis_reco na64_vis_reco;
+NA64_API int na64_vis_reco_new(const na64_geom *g, na64_vis_reco **out, na64_err *err);
+NA64_API void na64_vis_reco_free(na64_vis_reco *r);
+NA64_API int na64_vis_reco_process(na64_vis_reco *r, const na64_daq_event *ev, na64_vis_reco_event *out, na64_err *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -475,6 +475,8 @@ NA64_API int na64_vis_pair_decay(double m, double E, double cos_star, double phi
 typedef struct na64_vis_event {
   double energy, z_decay, opening, e_energy[2], separation;
   int in_aperture;
+  double depth_x0;  /* production depth in the WCAL, X0 */
+  double p[2][3];   /* e-, e+ momenta (GeV), z along the A' */
 } na64_vis_event;
 
 /* nevents signal events at (m GeV, eps) for the visible dump d, sampled from the signal
@@ -488,6 +490,98 @@ typedef struct na64_vis_signal_eff {
 } na64_vis_signal_eff;
 NA64_API int na64_vis_signal_efficiency(const na64_beamdump *d, double m, double eps, const na64_vis_acceptance *acc,
                                         uint64_t seed, int nevents, na64_vis_signal_eff *out, na64_err *err);
+
+/* The sampler behind na64_vis_signal_efficiency, for the event-by-event simulation: the signal
+ * distribution at (m GeV, eps) of the dump d. _yield: N/EOT of A' decaying in the region (0: no event
+ * can be drawn; then _event must not be called). _wcal_depth: the dump's depth in X0 (and X0 in cm).
+ * _event draws one event from rng (the acceptance fields use acc). */
+typedef struct na64_vis_sampler na64_vis_sampler;
+NA64_API int na64_vis_sampler_new(const na64_beamdump *d, double m, double eps, na64_vis_sampler **out, na64_err *err);
+NA64_API void na64_vis_sampler_free(na64_vis_sampler *s);
+NA64_API double na64_vis_sampler_yield(const na64_vis_sampler *s);
+NA64_API double na64_vis_sampler_wcal_depth(const na64_vis_sampler *s, double *x0_cm);
+NA64_API void na64_vis_sampler_event(const na64_vis_sampler *s, const na64_vis_acceptance *acc, na64_rng *rng,
+                                     na64_vis_event *ev);
+
+/* ====== visible mode event by event: run card, detector response, DATE digitisation ======
+ * (src/sim/vis_config.c, vis_event.c, vis_digi.c; model, every parameter and its source:
+ * docs/visible.md). A visible card (configs/visible_*.yaml) names a visible-mode run of the
+ * conditions database and `aprime: {decay: ee}`. One event is either a signal event (an A' from the
+ * WCAL shower decaying to e+e- in the decay region, drawn by na64_vis_sampler) or an ordinary beam
+ * electron showering in the WCAL; the response covers the WCAL sections, the veto V2 behind the
+ * WCAL, the decay counter S4, the straw stations (the existing straw digitiser), the ECAL (the
+ * existing shower code of the fast simulation) and VETO/HCAL (noise only). */
+
+typedef struct na64_vis_config {
+  long run;                   /* setup: a visible-mode run of the conditions database */
+  char conditions[512];       /* setup: database path; "" = the default database */
+  double beam_energy;         /* GeV */
+  double momentum_spread, spot_x, spot_y, divergence_x, divergence_y;
+  double aprime_mass;         /* GeV (the card says mass_MeV) */
+  double aprime_eps;
+  char aprime_decay[16];      /* "ee" */
+  double wcal_stochastic;     /* WCAL sigma/E = a / sqrt(E/GeV) */
+  double ecal_stochastic, ecal_noise;
+  double counter_mip_width;   /* relative width of the MIP signal of the 1 cm counters V2, S4 */
+} na64_vis_config;
+NA64_API void na64_vis_config_default(na64_vis_config *c);
+/* Read a visible card (sections setup, beam, aprime, detector; selection and analysis are read by
+ * src/ana). Errors name file:line:column; a card whose aprime.decay is not "ee" is refused. */
+NA64_API int na64_vis_config_parse(const char *text, size_t len, const char *name, na64_vis_config *c, na64_err *err);
+NA64_API int na64_vis_config_load(const char *path, na64_vis_config *c, na64_err *err);
+/* 1 if the parsed card is a visible-mode card (aprime.decay: ee), else 0. */
+NA64_API int na64_card_is_visible(const na64_card *card);
+
+#define NA64_VIS_WCAL_SECTIONS 3
+/* One visible-mode event: truth and detector energies (GeV, calibrated, before digitisation). */
+typedef struct na64_vis_sim_event {
+  uint64_t event;
+  int32_t signal;             /* 1: A' -> e+e- decaying in the decay region; 0: a beam e- showering in the WCAL */
+  int32_t n_s4;               /* charged particles crossing S4 */
+  double weight;              /* 1 (signal events are drawn from the signal distribution itself) */
+  double beam_energy;         /* GeV */
+  double aprime_energy;       /* GeV (0 without A') */
+  double depth_x0;            /* A' production depth in the WCAL, X0 (NaN without A') */
+  double decay[3];            /* decay point, global cm (NaN without A') */
+  double opening;             /* e+e- opening angle, rad */
+  double e_energy[2];         /* e-, e+ energies, GeV */
+  double slope[2][2];         /* e-, e+ dx/dz, dy/dz (global frame) */
+  double true_wcal;           /* energy deposited in the WCAL, GeV */
+  double wcal[NA64_VIS_WCAL_SECTIONS]; /* visible per section */
+  double v2, s4;              /* counters, visible GeV */
+  double true_ecal;
+  double ecal[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL];
+  double veto[NA64_SIM_MAX_VETO];
+} na64_vis_sim_event;
+
+/* The prepared visible simulation (geometry of the card's run, the A' sampler at the card's mass and
+ * epsilon, the ECAL response). Read-only after creation: one object serves any number of threads. */
+typedef struct na64_vis_sim na64_vis_sim;
+NA64_API int na64_vis_sim_new(const na64_vis_config *cfg, na64_vis_sim **out, na64_err *err);
+NA64_API void na64_vis_sim_free(na64_vis_sim *s);
+NA64_API const na64_vis_config *na64_vis_sim_config(const na64_vis_sim *s);
+NA64_API const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s);
+/* A' -> e+e- decays in the decay region per EOT at the card's (m, eps) (0 if none). */
+NA64_API double na64_vis_sim_signal_yield(const na64_vis_sim *s);
+/* The track-length dump of the setup (WCAL depth, decay region, A' energies >= 0.5 E0) that the
+ * signal is drawn from: na64_yield_new on it gives the signal yield at any (m, eps). */
+NA64_API void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d);
+/* Event `event` of the run seeded `seed` (stream na64_rng_init(seed, event)); signal = 1 draws an A'
+ * event (NA64_EPHYS if the card's (m, eps) has no decay in the region), 0 a beam electron. */
+NA64_API int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t event, int signal,
+                                         na64_vis_sim_event *ev, na64_err *err);
+
+/* Digitisation into DATE physics events with the channels of the run's channel map: SADC waveforms
+ * of the WCAL sections, V2, S4, ECAL, VETO, HCAL and SRD (the pulse model of na64_sim_digitize_write),
+ * F1 hits of both tracks in the straw planes. Noise and tracker responses draw from the stream
+ * (seed + 0x9E3779B97F4A7C15, event). One digitiser per thread. */
+typedef struct na64_vis_digitizer na64_vis_digitizer;
+NA64_API int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64_err *err);
+NA64_API void na64_vis_digitizer_free(na64_vis_digitizer *d);
+NA64_API int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
+                                     na64_daq_writer *w, na64_err *err);
+/* A DATE file for the run's events, super events grouped by the LDCs of the channel map. */
+NA64_API int na64_vis_raw_open(const na64_vis_sim *s, const char *path, na64_daq_writer **out, na64_err *err);
 
 #ifdef __cplusplus
 }

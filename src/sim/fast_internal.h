@@ -67,6 +67,9 @@ struct na64_sim_worker {
 };
 
 /* fast_setup.c */
+/* na64_sim_new; allow_visible = 1 also accepts a visible-mode run, whose ECAL, HCAL and VETO the
+ * visible-mode response (src/sim/vis_event.c) uses through the same shower code (issue 12) */
+int sim_new_for_mode(const na64_sim_config *cfg, int allow_visible, na64_sim **out, na64_err *err);
 int sim_grid_cell(const sim_grid *g, double x, double y); /* iy * nx + ix, or -1 outside */
 /* fast_beam.c: position and slope of the particle at z after the dipoles (charge q, momentum p) */
 void sim_transport(const na64_sim *s, double q, double p, double x0, double dx0, double z, double *x, double *dx);

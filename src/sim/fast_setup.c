@@ -211,6 +211,11 @@ static int setup_sr_table(na64_sim *s, na64_err *err)
 
 int na64_sim_new(const na64_sim_config *cfg, na64_sim **out, na64_err *err)
 {
+  return sim_new_for_mode(cfg, 0, out, err);
+}
+
+int sim_new_for_mode(const na64_sim_config *cfg, int allow_visible, na64_sim **out, na64_err *err)
+{
   if (!cfg || !out) return na64_err_set(err, NA64_EINVAL, "na64_sim_new: NULL argument");
   *out = NULL;
   NA64_CALL(na64_sim_config_check(cfg, err));
@@ -218,7 +223,7 @@ int na64_sim_new(const na64_sim_config *cfg, na64_sim **out, na64_err *err)
   if (!s) return na64_err_set(err, NA64_ENOMEM, "sim: out of memory");
   s->cfg = *cfg;
   int st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)cfg->run, &s->geom, err);
-  if (st == NA64_OK && strcmp(s->geom->mode, "invisible") != 0)
+  if (st == NA64_OK && strcmp(s->geom->mode, "invisible") != 0 && !(allow_visible && !strcmp(s->geom->mode, "visible")))
     st = na64_err_set(err, NA64_EINVAL, "run %ld is a %s-mode run: the fast simulation covers the invisible mode",
                       cfg->run, s->geom->mode);
   if (st == NA64_OK) st = setup_beamline(s, err);

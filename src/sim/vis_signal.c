@@ -87,27 +87,80 @@ static int sample_bin(const double *cdf, int n, double u)
   return lo;
 }
 
-/* one signal event: decay position in the decay region and the pair at the straw stations */
-static void signal_event(const na64_yield_table *t, const double *cdf, double m, double eps,
-                         const na64_vis_acceptance *acc, na64_rng *rng, na64_vis_event *ev)
+struct na64_vis_sampler {
+  na64_yield *y;
+  na64_yield_table t;
+  double *cdf;
+  double m, eps, yield;
+};
+
+int na64_vis_sampler_new(const na64_beamdump *d, double m, double eps, na64_vis_sampler **out, na64_err *err)
 {
-  int bin = sample_bin(cdf, t->nt * t->na, na64_rng_uniform(rng));
-  int a = bin % t->na;
-  double ell = t->ell1[a] / (eps * eps), L = t->d_len;
+  if (!out) return na64_err_set(err, NA64_EINVAL, "na64_vis_sampler_new: NULL argument");
+  *out = NULL;
+  if (!d || !d->visible) return na64_err_set(err, NA64_EINVAL, "visible signal: the dump is not a visible-mode dump");
+  if (!(eps > 0.0 && eps <= 1.0)) return na64_err_set(err, NA64_EINVAL, "visible signal: eps = %g must be in (0, 1]", eps);
+  na64_vis_sampler *s = calloc(1, sizeof *s);
+  if (!s) return na64_err_set(err, NA64_ENOMEM, "visible signal: out of memory");
+  s->m = m;
+  s->eps = eps;
+  int st = na64_yield_new(d, m, &s->y, err);
+  if (st == NA64_OK) st = na64_yield_visible_table(s->y, &s->t, err);
+  if (st == NA64_OK && !(s->cdf = malloc(sizeof *s->cdf * (size_t)(s->t.nt * s->t.na))))
+    st = na64_err_set(err, NA64_ENOMEM, "visible signal: out of memory");
+  if (st != NA64_OK) {
+    na64_vis_sampler_free(s);
+    return st;
+  }
+  s->yield = bin_weights(&s->t, eps, s->cdf);
+  *out = s;
+  return NA64_OK;
+}
+
+void na64_vis_sampler_free(na64_vis_sampler *s)
+{
+  if (!s) return;
+  na64_yield_free(s->y);
+  free(s->cdf);
+  free(s);
+}
+
+double na64_vis_sampler_yield(const na64_vis_sampler *s)
+{
+  /* nothing decays in the region (below threshold or eps far off): no events can be drawn */
+  return s && s->yield > 0.0 && s->cdf[s->t.nt * s->t.na - 1] > 0.0 ? s->yield : 0.0;
+}
+
+double na64_vis_sampler_wcal_depth(const na64_vis_sampler *s, double *x0_cm)
+{
+  if (x0_cm) *x0_cm = s->t.X0;
+  return s->t.L_X0;
+}
+
+/* one signal event: production depth and A' energy, decay position in the decay region and the
+ * pair at the straw stations */
+void na64_vis_sampler_event(const na64_vis_sampler *s, const na64_vis_acceptance *acc, na64_rng *rng, na64_vis_event *ev)
+{
+  const na64_yield_table *t = &s->t;
+  int bin = sample_bin(s->cdf, t->nt * t->na, na64_rng_uniform(rng));
+  int a = bin % t->na, k = bin / t->na;
+  double ell = t->ell1[a] / (s->eps * s->eps), L = t->d_len;
   ev->energy = t->ea[a];
+  ev->depth_x0 = t->tmid[k];
   ev->z_decay = -ell * log1p(na64_rng_uniform(rng) * expm1(-L / ell)); /* behind the decay-region start */
   if (!(ev->z_decay >= 0.0 && ev->z_decay < L)) ev->z_decay = fmin(fmax(ev->z_decay, 0.0), L);
   double cos_star = 2.0 * na64_rng_uniform(rng) - 1.0, phi = 2.0 * M_PI * na64_rng_uniform(rng);
   na64_vis_pair pair;
-  na64_vis_pair_decay(m, ev->energy, cos_star, phi, &pair, NULL); /* arguments valid by construction */
+  na64_vis_pair_decay(s->m, ev->energy, cos_star, phi, &pair, NULL); /* arguments valid by construction */
   ev->opening = pair.opening;
   double s1 = (L - ev->z_decay) + acc->tracker_distance, s2 = s1 + acc->tracker_length;
   double x1[2][2], inside = 1;
-  for (int s = 0; s < 2; ++s) {
-    ev->e_energy[s] = pair.E[s];
+  for (int q = 0; q < 2; ++q) {
+    ev->e_energy[q] = pair.E[q];
+    for (int c = 0; c < 3; ++c) ev->p[q][c] = pair.p[q][c];
     for (int c = 0; c < 2; ++c) {
-      double slope = pair.p[s][c] / pair.p[s][2];
-      x1[s][c] = slope * s1;
+      double slope = pair.p[q][c] / pair.p[q][2];
+      x1[q][c] = slope * s1;
       if (fabs(slope * s2) >= acc->half_aperture) inside = 0;
     }
   }
@@ -125,39 +178,30 @@ int na64_vis_signal_efficiency(const na64_beamdump *d, double m, double eps, con
   if (!acc || !(acc->tracker_distance >= 0.0) || !(acc->tracker_length >= 0.0) || !(acc->half_aperture > 0.0) ||
       !(acc->min_separation >= 0.0))
     return na64_err_set(err, NA64_EINVAL, "visible signal: tracker distances must be >= 0, the aperture > 0");
-  na64_yield *y;
-  NA64_CALL(na64_yield_new(d, m, &y, err));
-  na64_yield_table t;
-  int st = na64_yield_visible_table(y, &t, err);
-  double *cdf = st == NA64_OK ? malloc(sizeof *cdf * (size_t)(t.nt * t.na)) : NULL;
-  if (st == NA64_OK && !cdf) st = na64_err_set(err, NA64_ENOMEM, "visible signal: out of memory");
-  if (st == NA64_OK) {
-    out->yield_per_eot = bin_weights(&t, eps, cdf);
+  na64_vis_sampler *s;
+  NA64_CALL(na64_vis_sampler_new(d, m, eps, &s, err));
+  out->yield_per_eot = s->yield;
+  if (na64_vis_sampler_yield(s) > 0.0) {
     out->nevents = nevents;
-    if (!(out->yield_per_eot > 0.0) || !(cdf[t.nt * t.na - 1] > 0.0)) {
-      out->nevents = 0; /* nothing decays in the region (below threshold or eps far off): no events */
-    } else {
-      double nacc = 0, nsep = 0;
-      for (int i = 0; i < nevents; ++i) {
-        na64_rng rng;
-        na64_rng_init(&rng, seed, (uint64_t)i); /* one stream per event: independent of the order */
-        na64_vis_event ev;
-        signal_event(&t, cdf, m, eps, acc, &rng, &ev);
-        int sep = ev.separation >= acc->min_separation;
-        nsep += sep;
-        nacc += ev.in_aperture && (sep || !acc->require_separation);
-        out->mean_decay_z += ev.z_decay;
-        out->mean_opening += ev.opening;
-        out->mean_energy += ev.energy;
-      }
-      out->acceptance = nacc / nevents;
-      out->separated = nsep / nevents;
-      out->mean_decay_z /= nevents;
-      out->mean_opening /= nevents;
-      out->mean_energy /= nevents;
+    double nacc = 0, nsep = 0;
+    for (int i = 0; i < nevents; ++i) {
+      na64_rng rng;
+      na64_rng_init(&rng, seed, (uint64_t)i); /* one stream per event: independent of the order */
+      na64_vis_event ev;
+      na64_vis_sampler_event(s, acc, &rng, &ev);
+      int sep = ev.separation >= acc->min_separation;
+      nsep += sep;
+      nacc += ev.in_aperture && (sep || !acc->require_separation);
+      out->mean_decay_z += ev.z_decay;
+      out->mean_opening += ev.opening;
+      out->mean_energy += ev.energy;
     }
+    out->acceptance = nacc / nevents;
+    out->separated = nsep / nevents;
+    out->mean_decay_z /= nevents;
+    out->mean_opening /= nevents;
+    out->mean_energy /= nevents;
   }
-  free(cdf);
-  na64_yield_free(y);
-  return st;
+  na64_vis_sampler_free(s);
+  return NA64_OK;
 }

@@ -1,0 +1,206 @@
+/*
+ * The report of `na64 run` on a visible card (docs/visible.md, "na64 run"): cut flows, the measured
+ * efficiencies, the island as CSV and as a plot against the published band of PRL 120 (2018) 231802
+ * (na64_published_get: data/published_visible_*.csv), the comparison at the card's masses, an HTML
+ * page and the card. Numbers are printed in the C locale (na64_num_format).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/ana.h"
+#include "na64/io.h"
+
+typedef struct vis_out {
+  na64_outfile *o;
+  FILE *f;
+} vis_out;
+
+static int out_open(vis_out *v, const char *dir, const char *name, na64_err *err)
+{
+  char path[4096];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  NA64_CALL(na64_outfile_open(path, 0, &v->o, err));
+  v->f = na64_outfile_stream(v->o);
+  return NA64_OK;
+}
+
+/* printf in the C locale into the output */
+#define PUT(v, ...)                                 \
+  do {                                              \
+    char put_buf_[512];                             \
+    na64_num_format(put_buf_, sizeof put_buf_, __VA_ARGS__); \
+    fputs(put_buf_, (v)->f);                        \
+  } while (0)
+
+/* log-log interpolation of a published edge at mass m (MeV); NaN outside it */
+static double edge_at(const double *x, const double *y, int n, double m)
+{
+  for (int i = 1; i < n; ++i) {
+    double a = fmin(x[i - 1], x[i]), b = fmax(x[i - 1], x[i]);
+    if (m >= a && m <= b && a > 0 && b > a) {
+      double f = log(m / x[i - 1]) / log(x[i] / x[i - 1]);
+      return exp(log(y[i - 1]) + f * (log(y[i]) - log(y[i - 1])));
+    }
+  }
+  return NAN;
+}
+
+static int published_band(na64_published_curve *c, na64_err *err)
+{
+  for (int i = 0; i < na64_published_count(); ++i) {
+    NA64_CALL(na64_published_get(i, c, err));
+    if (c->visible && c->n_upper > 0) return NA64_OK;
+    na64_published_release(c);
+  }
+  return na64_err_set(err, NA64_ENOTFOUND, "no published visible-mode band in the embedded data");
+}
+
+static int write_cutflow(const na64_vis_job_result *r, const char *dir, na64_err *err)
+{
+  vis_out v;
+  NA64_CALL(out_open(&v, dir, "cutflow.csv", err));
+  fputs("cut,signal_events,signal_fraction,background_events\n", v.f);
+  for (int i = 0; i <= NA64_VIS_NCUTS; ++i) {
+    fputs(i ? na64_vis_cut_name(i - 1) : "all", v.f);
+    double n0 = (double)r->signal.events[0];
+    PUT(&v, ",%.0f,%.6g,%.0f\n", (double)r->signal.events[i], n0 > 0 ? r->signal.events[i] / n0 : NAN,
+        (double)r->background.events[i]);
+  }
+  return na64_outfile_commit(v.o, err);
+}
+
+static int write_efficiency(const na64_vis_job_result *r, const char *dir, na64_err *err)
+{
+  vis_out v;
+  NA64_CALL(out_open(&v, dir, "efficiency.csv", err));
+  fputs("mass_MeV,eps,efficiency,efficiency_error\n", v.f);
+  for (int i = 0; i < r->nmass; ++i)
+    for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k)
+      if (isfinite(r->eff[i][k])) PUT(&v, "%.6g,%.6g,%.6g,%.3g\n", r->mass_MeV[i], r->eff_eps[i][k], r->eff[i][k], r->eff_err[i][k]);
+  return na64_outfile_commit(v.o, err);
+}
+
+/* limit.csv (the island) and validation.csv (with the efficiency-1 island and the published band) */
+static int write_limits(const na64_vis_job_result *r, const na64_published_curve *pub, const char *dir, na64_err *err)
+{
+  vis_out v;
+  NA64_CALL(out_open(&v, dir, "limit.csv", err));
+  fputs("mass_MeV,eps_low,eps_high\n", v.f);
+  for (int i = 0; i < r->nmass; ++i)
+    if (isfinite(r->eps_low[i])) PUT(&v, "%.6g,%.6g,%.6g\n", r->mass_MeV[i], r->eps_low[i], r->eps_high[i]);
+  NA64_CALL(na64_outfile_commit(v.o, err));
+  NA64_CALL(out_open(&v, dir, "validation.csv", err));
+  fputs("mass_MeV,eps_low,eps_high,eps_low_eff1,eps_high_eff1,published_low,published_high\n", v.f);
+  for (int i = 0; i < r->nmass; ++i) {
+    double m = r->mass_MeV[i];
+    PUT(&v, "%.6g,%.6g,%.6g,%.6g,", m, r->eps_low[i], r->eps_high[i], r->eps_low_ideal[i]);
+    PUT(&v, "%.6g,%.6g,%.6g\n", r->eps_high_ideal[i], edge_at(pub->mass_MeV, pub->eps, pub->n, m),
+        edge_at(pub->mass_upper_MeV, pub->eps_upper, pub->n_upper, m));
+  }
+  return na64_outfile_commit(v.o, err);
+}
+
+/* the island (lower edge out, upper edge back) against the published band */
+static int write_plot(const na64_vis_job_result *r, const na64_published_curve *pub, const char *dir, na64_err *err)
+{
+  na64_plot *p = NULL;
+  char title[256];
+  na64_num_format(title, sizeof title, "Visible mode: %.3g EOT at %g GeV (90%% CL)", r->job.eot, r->sim.beam_energy);
+  NA64_CALL(na64_plot_new(title, "m_A' (MeV)", "epsilon", 1, 1, 1.0, 30.0, 1e-5, 1e-2, &p, err));
+  int n = 0, st = NA64_OK;
+  double *x = malloc(sizeof(double) * (size_t)(2 * r->nmass + 1)), *y = malloc(sizeof(double) * (size_t)(2 * r->nmass + 1));
+  if (!x || !y) st = na64_err_set(err, NA64_ENOMEM, "visible report: out of memory");
+  for (int i = 0; st == NA64_OK && i < r->nmass; ++i)
+    if (isfinite(r->eps_low[i])) x[n] = r->mass_MeV[i], y[n++] = r->eps_low[i];
+  for (int i = r->nmass - 1; st == NA64_OK && i >= 0; --i)
+    if (isfinite(r->eps_high[i])) x[n] = r->mass_MeV[i], y[n++] = r->eps_high[i];
+  if (st == NA64_OK && n > 0) x[n] = x[0], y[n++] = y[0];
+  if (st == NA64_OK && n > 1) st = na64_plot_curve(p, "na64 run: measured efficiency", x, y, n, 1, 0, err);
+  if (st == NA64_OK) st = na64_plot_curve(p, pub->label, pub->mass_MeV, pub->eps, pub->n, 8, 1, err);
+  if (st == NA64_OK) st = na64_plot_curve(p, "", pub->mass_upper_MeV, pub->eps_upper, pub->n_upper, 8, 1, err);
+  if (st == NA64_OK) st = na64_plot_note(p, "island: EOT x yield x efficiency >= 2.3", err);
+  char path[4096];
+  const char *ext[2] = {"limit.png", "limit.svg"};
+  for (int k = 0; k < 2 && st == NA64_OK; ++k) {
+    snprintf(path, sizeof path, "%s/%s", dir, ext[k]);
+    st = na64_plot_write(p, path, err);
+  }
+  free(x);
+  free(y);
+  na64_plot_free(p);
+  return st;
+}
+
+static int copy_card(const char *card, const char *dir, na64_err *err)
+{
+  FILE *in = fopen(card, "rb");
+  if (!in) return na64_err_set(err, NA64_EIO, "%s: cannot read the run card", card);
+  char *buf = NULL;
+  size_t n = 0, cap = 0;
+  int st = NA64_OK;
+  for (;;) {
+    if (n == cap) {
+      char *nb = realloc(buf, cap = cap ? 2 * cap : 16384);
+      if (!nb) {
+        st = na64_err_set(err, NA64_ENOMEM, "copying the run card: out of memory");
+        break;
+      }
+      buf = nb;
+    }
+    size_t got = fread(buf + n, 1, cap - n, in);
+    if (got == 0) break;
+    n += got;
+  }
+  fclose(in);
+  char path[4096];
+  snprintf(path, sizeof path, "%s/card.yaml", dir);
+  if (st == NA64_OK) st = na64_outfile_write_all(path, 0, buf, n, err);
+  free(buf);
+  return st;
+}
+
+static int write_index(const na64_vis_job_result *r, const char *card, const char *dir, na64_err *err)
+{
+  vis_out v;
+  NA64_CALL(out_open(&v, dir, "index.html", err));
+  fprintf(v.f, "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>na64 run (visible mode)</title>\n"
+               "<style>body{font-family:sans-serif;max-width:60em;margin:auto}table{border-collapse:collapse}"
+               "td,th{border:1px solid #999;padding:2px 8px;text-align:right}</style></head><body>\n"
+               "<h1>na64 run: visible-mode selection and island</h1>\n<p>na64 %s, card %s (run %ld). ",
+          na64_version(), card, r->sim.run);
+  PUT(&v, "Quoted for %.3g EOT at %g GeV; signal at m = %g MeV, eps = %.3g.</p>\n", r->job.eot, r->sim.beam_energy,
+      r->sim.aprime_mass * 1e3, r->sim.aprime_eps);
+  fputs("<h2>90% CL island</h2>\n<img alt=\"island\" src=\"limit.svg\">\n<h2>Cut flow</h2>\n<table><tr><th>cut</th>"
+        "<th>signal</th><th>fraction</th><th>beam e-</th></tr>\n", v.f);
+  for (int i = 0; i <= NA64_VIS_NCUTS; ++i) {
+    fprintf(v.f, "<tr><td>%s</td>", i ? na64_vis_cut_name(i - 1) : "all");
+    PUT(&v, "<td>%.0f</td><td>%.4f</td><td>%.0f</td></tr>\n", (double)r->signal.events[i],
+        r->signal.events[0] ? (double)r->signal.events[i] / (double)r->signal.events[0] : NAN, (double)r->background.events[i]);
+  }
+  fputs("</table>\n<h2>Efficiency and island</h2>\n<table><tr><th>m (MeV)</th><th>eps</th><th>efficiency</th></tr>\n", v.f);
+  for (int i = 0; i < r->nmass; ++i)
+    for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k)
+      if (isfinite(r->eff[i][k])) PUT(&v, "<tr><td>%g</td><td>%.3g</td><td>%.4f &plusmn; %.4f</td></tr>\n", r->mass_MeV[i], r->eff_eps[i][k], r->eff[i][k], r->eff_err[i][k]);
+  PUT(&v, "</table>\n<p>Beam electrons passing: %.0f of %.0f (90%% CL upper bound %.3g per EOT).</p>\n",
+      (double)r->background.events[NA64_VIS_NCUTS], (double)r->background.events[0], r->background_upper_per_eot);
+  fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, limit.png, limit.svg, card.yaml.</p>\n"
+        "</body></html>\n", v.f);
+  return na64_outfile_commit(v.o, err);
+}
+
+int na64_vis_job_write_report(const na64_vis_job_result *r, const char *card, const char *dir, na64_err *err)
+{
+  if (!r || !card || !dir) return na64_err_set(err, NA64_EINVAL, "na64_vis_job_write_report: NULL argument");
+  na64_published_curve pub;
+  NA64_CALL(published_band(&pub, err));
+  int st = write_cutflow(r, dir, err);
+  if (st == NA64_OK) st = write_efficiency(r, dir, err);
+  if (st == NA64_OK) st = write_limits(r, &pub, dir, err);
+  if (st == NA64_OK) st = write_plot(r, &pub, dir, err);
+  if (st == NA64_OK) st = copy_card(card, dir, err);
+  if (st == NA64_OK) st = write_index(r, card, dir, err);
+  na64_published_release(&pub);
+  return st;
+}

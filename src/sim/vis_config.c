@@ -1,0 +1,121 @@
+/*
+ * Visible-mode run cards (configs/visible_*.yaml, issue 12): the defaults and the schema of the
+ * sections the simulation reads. The keys follow the invisible cards (src/sim/fast_config.c) where
+ * they mean the same; docs/visible.md lists each key with its source. Unknown keys are errors.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "na64/io.h"
+#include "na64/sim.h"
+
+void na64_vis_config_default(na64_vis_config *c)
+{
+  memset(c, 0, sizeof *c);
+  c->run = 2800; /* the 2017 visible run range (sql/setups/02_runs.sql) */
+  c->beam_energy = 100.0; /* PRL 120 (2018) 231802 */
+  /* beam tune: ESTIMATES as in the invisible cards (docs/simulation.md) */
+  c->momentum_spread = 0.01;
+  c->spot_x = c->spot_y = 0.3;
+  c->divergence_x = c->divergence_y = 1.0e-4;
+  c->aprime_mass = 16.7e-3;
+  c->aprime_eps = 2.0e-4;
+  snprintf(c->aprime_decay, sizeof c->aprime_decay, "ee");
+  c->wcal_stochastic = 0.18; /* dE/E ~ 0.18/sqrt(E) of the W/Sc wall (NA64 report, visible-mode setup) */
+  c->ecal_stochastic = 0.10; /* dE/E ~ 10%/sqrt(E) (NA64 report) */
+  c->ecal_noise = 0.0;
+  c->counter_mip_width = 0.15; /* ESTIMATE: Landau width of 1 cm of scintillator, as the invisible veto */
+}
+
+#define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
+
+static int config_check(const na64_vis_config *c, na64_err *err)
+{
+  if (strcmp(c->aprime_decay, "ee") != 0)
+    return na64_err_set(err, NA64_EINVAL, "aprime decay '%s': a visible card needs 'ee'", c->aprime_decay);
+  if (!(c->aprime_mass > 2.0 * NA64_M_E))
+    return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV is below the e+e- threshold %g MeV", c->aprime_mass * 1e3,
+                        2e3 * NA64_M_E);
+  if (!(c->aprime_mass < 0.1 * c->beam_energy))
+    return na64_err_set(err, NA64_EPHYS, "A' mass %g GeV must stay well below the beam energy %g GeV", c->aprime_mass,
+                        c->beam_energy);
+  return NA64_OK;
+}
+
+static int read_card(const na64_card *card, const char *name, na64_vis_config *c, na64_err *err)
+{
+  double mass_mev = c->aprime_mass * 1e3;
+  const na64_card_key setup[] = {
+      KEY("run", NA64_CARD_INT, &c->run, 0, 1e9),
+      {"conditions", NA64_CARD_STRING, c->conditions, sizeof c->conditions, 1, 0, 0, NULL, 0, NULL},
+  };
+  const na64_card_key beam[] = {
+      KEY("energy", NA64_CARD_DOUBLE, &c->beam_energy, 10, 200),
+      KEY("momentum_spread", NA64_CARD_DOUBLE, &c->momentum_spread, 0, 0.1),
+      KEY("spot_x", NA64_CARD_DOUBLE, &c->spot_x, 0, 2),
+      KEY("spot_y", NA64_CARD_DOUBLE, &c->spot_y, 0, 2),
+      KEY("divergence_x", NA64_CARD_DOUBLE, &c->divergence_x, 0, 0.01),
+      KEY("divergence_y", NA64_CARD_DOUBLE, &c->divergence_y, 0, 0.01),
+  };
+  const na64_card_key aprime[] = {
+      KEY("mass_MeV", NA64_CARD_DOUBLE, &mass_mev, 1.03, 1000),
+      KEY("epsilon", NA64_CARD_DOUBLE, &c->aprime_eps, 1e-8, 1),
+      {"decay", NA64_CARD_STRING, c->aprime_decay, sizeof c->aprime_decay, 1, 0, 0, NULL, 0, NULL},
+  };
+  const na64_card_key detector[] = {
+      KEY("wcal_stochastic", NA64_CARD_DOUBLE, &c->wcal_stochastic, 0, 1),
+      KEY("ecal_stochastic", NA64_CARD_DOUBLE, &c->ecal_stochastic, 0, 1),
+      KEY("ecal_noise", NA64_CARD_DOUBLE, &c->ecal_noise, 0, 1),
+      KEY("counter_mip_width", NA64_CARD_DOUBLE, &c->counter_mip_width, 0, 1),
+  };
+  const na64_card_key top[] = {
+      {"setup", NA64_CARD_MAP, NULL, 0, 1, 0, 1, setup, 2, NULL},
+      {"beam", NA64_CARD_MAP, NULL, 0, 1, 0, 0, beam, 6, NULL},
+      {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 1, aprime, 3, NULL},
+      {"detector", NA64_CARD_MAP, NULL, 0, 1, 0, 0, detector, 4, NULL},
+      /* read by the visible selection and the job of `na64 run` (src/ana/vis_*.c) */
+      {"selection", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
+      {"analysis", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
+  };
+  NA64_CALL(na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err));
+  c->aprime_mass = mass_mev * 1e-3;
+  int st = config_check(c, err);
+  if (st) na64_err_prefix(err, "%s: ", name ? name : "<card>");
+  return st;
+}
+
+int na64_card_is_visible(const na64_card *card)
+{
+  const na64_card_node *ap = na64_card_get(card, NULL, "aprime");
+  if (!ap) return 0;
+  char decay[16] = "";
+  double m, eps;
+  const na64_card_key k[] = {
+      KEY("mass_MeV", NA64_CARD_DOUBLE, &m, 1, 0),
+      KEY("epsilon", NA64_CARD_DOUBLE, &eps, 1, 0),
+      {"decay", NA64_CARD_STRING, decay, sizeof decay, 1, 0, 0, NULL, 0, NULL},
+  };
+  /* errors in the section are left to the card's own reader, which reports them */
+  return na64_card_read(card, ap, k, 3, NULL) == NA64_OK && strcmp(decay, "ee") == 0;
+}
+
+int na64_vis_config_parse(const char *text, size_t len, const char *name, na64_vis_config *c, na64_err *err)
+{
+  if (!c) return na64_err_set(err, NA64_EINVAL, "na64_vis_config_parse: NULL config");
+  na64_card *card = NULL;
+  NA64_CALL(na64_card_parse(text, len, name, &card, err));
+  int st = read_card(card, name, c, err);
+  na64_card_free(card);
+  return st;
+}
+
+int na64_vis_config_load(const char *path, na64_vis_config *c, na64_err *err)
+{
+  if (!path || !c) return na64_err_set(err, NA64_EINVAL, "na64_vis_config_load: NULL argument");
+  na64_card *card = NULL;
+  NA64_CALL(na64_card_load(path, &card, err));
+  int st = read_card(card, path, c, err);
+  na64_card_free(card);
+  return st;
+}

@@ -1,0 +1,304 @@
+/*
+ * Visible-mode detector response event by event (issue 12; docs/visible.md, "Event simulation").
+ *
+ * Beam: one electron of energy E0 (momentum spread, Gaussian spot and divergence of the card) along
+ * the setup's axis, the line through the WCAL and ECAL centres of the conditions database (both are
+ * placed on the deflected 100/150 GeV trajectory, sql/setups/20_visible_2017.sql).
+ * Signal: na64_vis_sampler (vis_signal.c) draws the A' energy, its production depth in the WCAL and
+ * its decay position in the decay region; the A' flies along the beam (emission angle neglected,
+ * vis_signal.c); the e+e- carry the decay kinematics (na64_vis_pair_decay).
+ * WCAL: the electron deposits E0 - E_A' (the whole shower; the leak out of ~30 X0 is negligible, NA64
+ * report), split over the readout sections by the mean longitudinal profile
+ *     dE/dt = E b (b t)^(a-1) e^(-b t) / Gamma(a),  b = 0.5,  t_max = (a - 1)/b = ln(E/E_c) - 0.5
+ * (PDG Review of Particle Physics, "Passage of particles through matter", eqs. 34.35-34.36, the
+ * electron-induced shower), with E_c of the WCAL's W/Sc mix (physics/material.c); the energy beyond
+ * the last section leaks into V2. Each section's visible energy has the sampling fluctuation
+ * N(0, a^2 E_k), so the sum has sigma/E = a/sqrt(E) with the card's a (0.18, NA64 report).
+ * V2 and S4 (1 cm scintillator): a charged particle leaves a MIP, <dE/dx>_min = 2.052 MeV cm2/g x
+ * 1.06 g/cm3 (PDG table of polystyrene-based scintillator), with the Moyal fluctuations of the fast
+ * simulation (sim_mip_draw); V2 sees the leaked shower energy times 1 cm / X0(Sc) (ESTIMATE: the
+ * fraction a leaking shower deposits in 1 cm of plastic); the A' crosses it unseen.
+ * S4 sees the two tracks of the pair if they cross its face.
+ * ECAL: each e+- showers through the fast simulation's ECAL response (na64_sim_ecal_electron:
+ * Grindhammer-Peters profiles, lateral integration over the cells, sampling fluctuations), entering
+ * at the extrapolation of its line; the two showers are simulated separately and added (as one
+ * when they are closer than 2 mm at the ECAL face, pair_response).
+ * Straws: the two lines from the decay point go to the straw digitiser in vis_digi.c. Multiple
+ * scattering is neglected: 0.1% X0 per straw plane gives theta0 = 13.6 MeV / p sqrt(1e-3) < 1e-5 rad
+ * at p >= 40 GeV (PDG eq. 34.16), below the pair's opening angle by two orders.
+ */
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/sim.h"
+#include "sim/fast_internal.h"
+
+#define VIS_EA_MIN_FRAC 0.5 /* A' drawn above 0.5 E0: the selection keeps E_ECAL >= 0.9 E0 (docs/visible.md) */
+#define MIP_DEDX 2.052e-3   /* GeV cm2/g, polystyrene scintillator (PDG) */
+#define SC_DENSITY 1.06     /* g/cm3 */
+
+typedef struct vis_counter {
+  double z, half[2], centre[2], thickness;
+  int present;
+} vis_counter;
+
+struct na64_vis_sim {
+  na64_vis_config cfg;
+  na64_sim *ecal;             /* the fast simulation of the same run: ECAL shower code only */
+  const na64_geom *g;         /* = ecal->geom */
+  na64_vis_sampler *sampler;  /* NULL if the card's (m, eps) gives no decay in the region */
+  na64_beamdump dump;
+  double signal_yield;
+  double axis_x0, axis_sx;    /* setup axis x = axis_x0 + axis_sx z, y = 0 */
+  double wcal_front, wcal_x0_cm, wcal_ec;
+  double sec_lo[NA64_VIS_WCAL_SECTIONS], sec_hi[NA64_VIS_WCAL_SECTIONS]; /* section depths, X0 */
+  int nsec;
+  double dv_start;
+  double ecal_front;
+  double sc_x0;
+  vis_counter v2, s4;
+};
+
+static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
+{
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == kind) return &g->detectors[i];
+  return NULL;
+}
+
+static void counter_of(const na64_geom *g, const char *name, vis_counter *c)
+{
+  const na64_geom_detector *d = na64_geom_find_detector(g, name);
+  memset(c, 0, sizeof *c);
+  if (!d) return;
+  c->present = 1;
+  c->z = d->centre[2];
+  c->centre[0] = d->centre[0];
+  c->centre[1] = d->centre[1];
+  c->half[0] = 0.5 * d->size[0];
+  c->half[1] = 0.5 * d->size[1];
+  c->thickness = d->size[2];
+}
+
+/* WCAL, decay volume, counters and the axis from the geometry of the run */
+static int setup_geometry(na64_vis_sim *s, na64_err *err)
+{
+  const na64_geom *g = s->g;
+  const na64_geom_detector *w = find_kind(g, NA64_DET_WCAL), *dv = find_kind(g, NA64_DET_DECAY_VOLUME);
+  const na64_geom_detector *ec = find_kind(g, NA64_DET_ECAL);
+  if (!w || !dv || !ec || w->nsections < 1 || w->nsections > NA64_VIS_WCAL_SECTIONS)
+    return na64_err_set(err, NA64_EFORMAT, "run %d (setup %s): a visible setup needs a WCAL with 1-%d sections, a decay "
+                        "volume and an ECAL", g->run, g->setup, NA64_VIS_WCAL_SECTIONS);
+  s->axis_sx = (ec->centre[0] - w->centre[0]) / (ec->centre[2] - w->centre[2]);
+  s->axis_x0 = w->centre[0] - s->axis_sx * w->centre[2];
+  s->wcal_front = w->centre[2] - 0.5 * w->size[2];
+  double depth = 0.0;
+  s->nsec = w->nsections;
+  for (int k = 0; k < s->nsec; ++k) {
+    s->sec_lo[k] = depth;
+    depth += w->sections[k].depth_x0;
+    s->sec_hi[k] = depth;
+  }
+  if (!(depth > 0.0)) return na64_err_set(err, NA64_EFORMAT, "setup %s: WCAL of %g X0", g->setup, depth);
+  s->wcal_x0_cm = w->size[2] / depth;
+  s->dv_start = dv->centre[2] - 0.5 * dv->size[2];
+  double c[3];
+  na64_sim_ecal_centre(s->ecal, c);
+  s->ecal_front = c[2];
+  counter_of(g, "V2", &s->v2);
+  counter_of(g, "S4", &s->s4);
+  na64_material sc;
+  NA64_CALL(na64_material_get("Sc", &sc, err));
+  s->sc_x0 = sc.X0;
+  na64_material wm;
+  NA64_CALL(na64_material_get("WCAL", &wm, err));
+  s->wcal_ec = wm.E_c;
+  /* the signal: the dump of the track-length yield with this geometry (the same as
+   * `na64 limits --mode visible` builds from the run, src/ana/sensitivity.c) */
+  double E0 = s->cfg.beam_energy, wcal_end = w->centre[2] + 0.5 * w->size[2];
+  na64_beamdump_init_visible(&s->dump, &wm, E0, depth, VIS_EA_MIN_FRAC * E0, s->dv_start - wcal_end, dv->size[2]);
+  NA64_CALL(na64_vis_sampler_new(&s->dump, s->cfg.aprime_mass, s->cfg.aprime_eps, &s->sampler, err));
+  s->signal_yield = na64_vis_sampler_yield(s->sampler);
+  return NA64_OK;
+}
+
+int na64_vis_sim_new(const na64_vis_config *cfg, na64_vis_sim **out, na64_err *err)
+{
+  if (!cfg || !out) return na64_err_set(err, NA64_EINVAL, "na64_vis_sim_new: NULL argument");
+  *out = NULL;
+  na64_vis_sim *s = calloc(1, sizeof *s);
+  if (!s) return na64_err_set(err, NA64_ENOMEM, "visible sim: out of memory");
+  s->cfg = *cfg;
+  na64_sim_config sc;
+  na64_sim_config_default(&sc);
+  sc.run = cfg->run;
+  memcpy(sc.conditions, cfg->conditions, sizeof sc.conditions);
+  sc.beam_energy = cfg->beam_energy;
+  sc.ecal_stochastic = cfg->ecal_stochastic;
+  sc.ecal_noise = cfg->ecal_noise;
+  int st = sim_new_for_mode(&sc, 1, &s->ecal, err);
+  if (st == NA64_OK && strcmp(s->ecal->geom->mode, "visible") != 0)
+    st = na64_err_set(err, NA64_EINVAL, "run %ld is an %s-mode run: a visible card needs a visible-mode run", cfg->run,
+                      s->ecal->geom->mode);
+  if (st == NA64_OK) {
+    s->g = s->ecal->geom;
+    st = setup_geometry(s, err);
+  }
+  if (st != NA64_OK) {
+    na64_err_prefix(err, "visible sim: ");
+    na64_vis_sim_free(s);
+    return st;
+  }
+  *out = s;
+  return NA64_OK;
+}
+
+void na64_vis_sim_free(na64_vis_sim *s)
+{
+  if (!s) return;
+  na64_vis_sampler_free(s->sampler);
+  na64_sim_free(s->ecal);
+  free(s);
+}
+
+const na64_vis_config *na64_vis_sim_config(const na64_vis_sim *s) { return &s->cfg; }
+const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s) { return s->g; }
+double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield; }
+void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
+
+/* fraction of the mean electron-shower profile between depths t1 < t2 (X0), PDG eqs. 34.35-34.36 */
+static double profile_fraction(double E, double Ec, double t1, double t2)
+{
+  const double b = 0.5;
+  double tmax = fmax(log(E / Ec) - 0.5, 0.5), a = b * tmax + 1.0;
+  double p1 = t1 > 0.0 ? gsl_sf_gamma_inc_P(a, b * t1) : 0.0, p2 = gsl_sf_gamma_inc_P(a, b * t2);
+  return p2 - p1;
+}
+
+/* WCAL sections and the leak into V2 for a deposit E; returns the leaked energy */
+static double wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64_vis_sim_event *ev)
+{
+  double a = s->cfg.wcal_stochastic, inside = 0.0;
+  ev->true_wcal = 0.0;
+  for (int k = 0; k < NA64_VIS_WCAL_SECTIONS; ++k) ev->wcal[k] = 0.0;
+  if (!(E > 0.0)) return 0.0;
+  for (int k = 0; k < s->nsec; ++k) {
+    double Ek = E * profile_fraction(E, s->wcal_ec, s->sec_lo[k], s->sec_hi[k]);
+    inside += Ek;
+    ev->wcal[k] = Ek + a * sqrt(Ek) * na64_rng_gauss(rng);
+  }
+  ev->true_wcal = inside;
+  return fmax(E - inside, 0.0);
+}
+
+static double mip_energy(const na64_vis_sim *s, const vis_counter *c, na64_rng *rng)
+{
+  return sim_mip_draw(rng, MIP_DEDX * SC_DENSITY * c->thickness, s->cfg.counter_mip_width);
+}
+
+static int crosses(const vis_counter *c, const double p[3], const double sl[2])
+{
+  if (!c->present || c->z < p[2]) return 0;
+  double x = p[0] + sl[0] * (c->z - p[2]), y = p[1] + sl[1] * (c->z - p[2]);
+  return fabs(x - c->centre[0]) < c->half[0] && fabs(y - c->centre[1]) < c->half[1];
+}
+
+/* one ECAL shower of energy E entering at (x, y) with slopes (sx, sy), added to the event */
+static void ecal_shower(const na64_vis_sim *s, double E, double x, double y, double sx, double sy, na64_rng *rng,
+                        na64_vis_sim_event *ev)
+{
+  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[2] = {0.0, 0.0}, v[2];
+  memset(cells, 0, sizeof cells);
+  na64_sim_ecal_electron(s->ecal, E, x, y, sx, sy, rng, cells, dep, v);
+  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) {
+    ev->true_ecal += dep[k];
+    for (int i = 0; i < NA64_SIM_MAX_ECAL; ++i) ev->ecal[k][i] += cells[k][i];
+  }
+}
+
+/* The pair: S4 and the ECAL. Two showers closer than PAIR_MERGE at the ECAL face are simulated as one
+ * of the summed energy at their energy-weighted centre: 2 mm is 1/20 of the ECAL's Moliere radius
+ * and of its 3.82 cm cells, so the cell energies are the same to < 1% (the profile's second moment
+ * grows by (d/2)^2 / R_M^2 < 1e-3), and the sampling fluctuation a^2 (E1 + E2) is the same as that of
+ * two independent showers; it halves the cost of the typical pair at 100 GeV (0.3 mrad x 4 m). */
+#define PAIR_MERGE 0.2 /* cm */
+static void pair_response(const na64_vis_sim *s, na64_rng *rng, na64_vis_sim_event *ev)
+{
+  double x[2], y[2], dz = s->ecal_front - ev->decay[2];
+  for (int q = 0; q < 2; ++q) {
+    if (crosses(&s->s4, ev->decay, ev->slope[q])) {
+      ev->n_s4++;
+      ev->s4 += mip_energy(s, &s->s4, rng);
+    }
+    x[q] = ev->decay[0] + ev->slope[q][0] * dz;
+    y[q] = ev->decay[1] + ev->slope[q][1] * dz;
+  }
+  if (hypot(x[1] - x[0], y[1] - y[0]) < PAIR_MERGE) {
+    double E = ev->e_energy[0] + ev->e_energy[1], f = ev->e_energy[1] / E;
+    ecal_shower(s, E, x[0] + f * (x[1] - x[0]), y[0] + f * (y[1] - y[0]), ev->slope[0][0] + f * (ev->slope[1][0] - ev->slope[0][0]),
+                ev->slope[0][1] + f * (ev->slope[1][1] - ev->slope[0][1]), rng, ev);
+    return;
+  }
+  for (int q = 0; q < 2; ++q) ecal_shower(s, ev->e_energy[q], x[q], y[q], ev->slope[q][0], ev->slope[q][1], rng, ev);
+}
+
+int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t event, int signal,
+                                na64_vis_sim_event *ev, na64_err *err)
+{
+  if (!s || !ev) return na64_err_set(err, NA64_EINVAL, "na64_vis_sim_event_generate: NULL argument");
+  if (signal && !(s->signal_yield > 0.0))
+    return na64_err_set(err, NA64_EPHYS, "visible sim: no A' of %g MeV, eps %g decays in the decay region",
+                        s->cfg.aprime_mass * 1e3, s->cfg.aprime_eps);
+  memset(ev, 0, sizeof *ev);
+  na64_rng rng;
+  na64_rng_init(&rng, seed, event);
+  const na64_vis_config *c = &s->cfg;
+  ev->event = event;
+  ev->signal = signal != 0;
+  ev->weight = 1.0;
+  ev->beam_energy = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(&rng));
+  /* the beam at the WCAL front face */
+  double z0 = s->wcal_front, x0 = s->axis_x0 + s->axis_sx * z0 + c->spot_x * na64_rng_gauss(&rng);
+  double y0 = c->spot_y * na64_rng_gauss(&rng);
+  double sx = s->axis_sx + c->divergence_x * na64_rng_gauss(&rng), sy = c->divergence_y * na64_rng_gauss(&rng);
+  ev->depth_x0 = ev->opening = NAN;
+  ev->decay[0] = ev->decay[1] = ev->decay[2] = NAN;
+  double deposit = ev->beam_energy;
+  if (signal) {
+    na64_vis_acceptance acc;
+    na64_vis_acceptance_default(&acc);
+    na64_vis_event a;
+    na64_vis_sampler_event(s->sampler, &acc, &rng, &a);
+    /* the sampler's energies are for E0: scale to this beam particle's energy */
+    double f = ev->beam_energy / c->beam_energy;
+    ev->aprime_energy = a.energy * f;
+    ev->depth_x0 = a.depth_x0;
+    ev->opening = a.opening;
+    ev->decay[2] = s->dv_start + a.z_decay;
+    double dz = ev->decay[2] - z0;
+    ev->decay[0] = x0 + sx * dz;
+    ev->decay[1] = y0 + sy * dz;
+    for (int q = 0; q < 2; ++q) {
+      ev->e_energy[q] = a.e_energy[q] * f;
+      ev->slope[q][0] = sx + a.p[q][0] / a.p[q][2];
+      ev->slope[q][1] = sy + a.p[q][1] / a.p[q][2];
+    }
+    deposit -= ev->aprime_energy;
+  }
+  double leak = wcal_response(s, deposit, &rng, ev);
+  if (s->v2.present) {
+    ev->v2 = leak * s->v2.thickness / s->sc_x0; /* ESTIMATE (header comment) */
+  }
+  if (signal) pair_response(s, &rng, ev);
+  return NA64_OK;
+}
+
+/* the run's DATE file: the invisible digitisation's writer set-up (LDC map of the run), which
+ * depends only on the run and the database of the card */
+int na64_vis_raw_open(const na64_vis_sim *s, const char *path, na64_daq_writer **out, na64_err *err)
+{
+  if (!s) return na64_err_set(err, NA64_EINVAL, "na64_vis_raw_open: NULL argument");
+  return na64_sim_raw_open(s->ecal, path, out, err);
+}
