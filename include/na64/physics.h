@@ -126,8 +126,8 @@ NA64_API double na64_chi_elastic_closed(double tmin, double tmax, double Z, doub
 
 /* ================================ production cross sections ================================ */
 
-/* NA64_XS_EXACT: the exact tree-level cross section of xsec_exact.c (e- beam, vector, elastic form
- * factor, 1% VEGAS precision, fixed seed) through na64_xsec_exact_cached; its d sigma/dx is the IWW
+/* NA64_XS_EXACT: the exact tree-level cross section of xsec_exact.c (e- beam, vector, elastic +
+ * quasi-elastic form factor, 1% VEGAS precision, fixed seed) through na64_xsec_exact_cached; its d sigma/dx is the IWW
  * shape normalised to that total (as for ETL). No 1 MeV-1 GeV / 10-200 GeV validity window. */
 typedef enum { NA64_XS_WW = 0, NA64_XS_IWW = 1, NA64_XS_ETL = 2, NA64_XS_EXACT = 3 } na64_xsec_method;
 NA64_API const char *na64_xsec_method_name(na64_xsec_method method);
@@ -186,7 +186,7 @@ typedef struct na64_beamdump {
    * (na64_mediator, used with the muon beam; 0 = vector). Muon beam (invisible mode only): no
    * shower, the muon crosses depth_X0 of the target losing energy, and the signal is a scattered
    * muon with E' < E0 - ea_min (E_X > E(l) - (E0 - ea_min) at the production point); the
-   * cross section is always the exact one (docs/physics.md section 6b). */
+   * cross section is always the exact one (docs/physics.md section 4c). */
   int lepton;
   int mediator;
 } na64_beamdump;

@@ -238,9 +238,9 @@ static int integrate_x(const x_params *p, double *result, na64_err *err)
   return NA64_OK;
 }
 
-/* The exact tree-level total (xsec_exact.c) for an electron and a vector with the elastic form
- * factor, as the DMG4 ETL values it replaces (docs/physics.md 4b), remembered on disk. 1% (VEGAS; 0.3-0.6% in practice): the
- * VEGAS error then stays below the 1-3% systematic differences discussed there. */
+/* The exact tree-level total (xsec_exact.c) for an electron and a vector with the elastic +
+ * quasi-elastic form factor, as the ETL values behind DMG4's K table (docs/physics.md 4b: within
+ * 2.1% of them), remembered (na64_xsec_exact_cached). 1% VEGAS precision (0.3-0.6% in practice). */
 #define EXACT_PREC 0.01
 static int exact_unchecked(double E0, double m, double eps, double Z, double A, double *sigma, na64_err *err)
 {
@@ -248,6 +248,7 @@ static int exact_unchecked(double E0, double m, double eps, double Z, double A, 
   na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_VECTOR, E0, m);
   p.Z = Z;
   p.A = A;
+  p.ff = NA64_FF_ALL;
   double s = 0.0;
   if (E0 > m + NA64_M_E) NA64_CALL(na64_xsec_exact_cached(&p, EXACT_PREC, &s, NULL, err));
   *sigma = s * eps * eps;

@@ -138,6 +138,7 @@ static int exact_macroscopic(const na64_material *mat, int lepton, int mediator,
     p.Z = mat->comp[j].Z;
     p.A = mat->comp[j].A;
     p.x_min = fmax(x_min, 0.0);
+    p.ff = NA64_FF_ALL; /* elastic + quasi-elastic, as the ETL values of the K table (docs/physics.md 4b) */
     double s = 0.0;
     int st = na64_xsec_exact_cached(&p, YIELD_EXACT_PREC, &s, NULL, err);
     if (st) {
