@@ -14,6 +14,7 @@
 #include "physics/internal.h"
 
 #define EXACT_SEED 20261205UL /* the fixed seed of every remembered value (reproducible bytes) */
+#define EXACT_CODE_REV 1      /* bump whenever xsec_exact.c changes its results: old files then miss */
 #define NBUCKET 4096
 #define KEYLEN 320
 
@@ -31,8 +32,8 @@ static int have_store;
 void na64_exact_key(const na64_exact_process *p, double rel_prec, char *key, size_t len)
 {
   /* the code version and the integration settings are part of the key: a new version recomputes */
-  snprintf(key, len, "na64-exact v%s seed %lu beam %s mediator %s E0 %.17g m %.17g Z %.17g A %.17g ff %d xmin %.17g prec %.17g",
-           na64_version(), EXACT_SEED, na64_lepton_name(p->beam), na64_mediator_name(p->mediator), p->E0, p->m, p->Z,
+  snprintf(key, len, "na64-exact v%s rev %d seed %lu beam %s mediator %s E0 %.17g m %.17g Z %.17g A %.17g ff %d xmin %.17g prec %.17g",
+           na64_version(), EXACT_CODE_REV, EXACT_SEED, na64_lepton_name(p->beam), na64_mediator_name(p->mediator), p->E0, p->m, p->Z,
            p->A, p->ff, p->x_min, rel_prec);
 }
 
