@@ -220,6 +220,12 @@ typedef struct na64_sens_options {
   double ea_min;            /* visible: minimal A' energy, GeV (NAN: 0.3 E0) */
   double alpha_d;           /* y: alpha_D (0.1) */
   double mass_ratio;        /* y: m_A'/m_chi (3) */
+  /* issue 14: the beam lepton (na64_lepton: 0 e, 1 mu) and, for the muon beam, the emitted boson
+   * (na64_mediator). Muon beam: invisible mode, the exact cross section, 40 X0 of ECAL as the
+   * target, ecal_max read as the largest scattered-muon energy (default E0/2: 80 GeV at 160 GeV,
+   * as NA64mu), the limit in that boson's coupling (eps for the vector, g_Z' for the Z', g). */
+  int beam;
+  int mediator;
 } na64_sens_options;
 
 typedef struct na64_sens_curve {
@@ -229,6 +235,12 @@ typedef struct na64_sens_curve {
 } na64_sens_curve;
 
 NA64_API void na64_sens_options_default(na64_sens_options *o);
+/* Remember the exact tree-level cross sections (physics.h na64_xsec_exact_cached) as files in
+ * `dir` (created if missing; NULL: $NA64_CACHE_DIR, else $XDG_CACHE_HOME/na64, else
+ * $HOME/.cache/na64), one file per value named by a hash of its key and holding the key, each
+ * written through na64_outfile (atomic). A file whose key differs or that does not parse is
+ * ignored and replaced. NA64_EIO if the directory cannot be made. */
+NA64_API int na64_exact_store_disk(const char *dir, na64_err *err);
 /* The setup of `run` from the conditions database (db_path NULL: the default): beam energy, the
  * mode (unless keep_mode), EOT (unless keep_eot) and for the visible mode the WCAL depth in X0 (sum
  * of its sections) and the decay region relative to the WCAL. summary (may be NULL) receives a

@@ -126,7 +126,10 @@ NA64_API double na64_chi_elastic_closed(double tmin, double tmax, double Z, doub
 
 /* ================================ production cross sections ================================ */
 
-typedef enum { NA64_XS_WW = 0, NA64_XS_IWW = 1, NA64_XS_ETL = 2 } na64_xsec_method;
+/* NA64_XS_EXACT: the exact tree-level cross section of xsec_exact.c (e- beam, vector, elastic +
+ * quasi-elastic form factor, 1% VEGAS precision, fixed seed) through na64_xsec_exact_cached; its d sigma/dx is the IWW
+ * shape normalised to that total (as for ETL). No 1 MeV-1 GeV / 10-200 GeV validity window. */
+typedef enum { NA64_XS_WW = 0, NA64_XS_IWW = 1, NA64_XS_ETL = 2, NA64_XS_EXACT = 3 } na64_xsec_method;
 NA64_API const char *na64_xsec_method_name(na64_xsec_method method);
 
 /* Total cross section of e- + (Z, A) -> e- + (Z, A) + A' for beam energy E0 (GeV), A' mass m
@@ -179,6 +182,13 @@ typedef struct na64_beamdump {
   double decay_length_cm;  /* visible: length of the decay region */
   int annihilation;        /* invisible: add resonant e+e- -> A' of the shower positrons */
   na64_xsec_method method; /* production cross section (default ETL) */
+  /* issue 14: the beam lepton (0 = NA64_LEPTON_E, 1 = NA64_LEPTON_MU) and the emitted boson
+   * (na64_mediator, used with the muon beam; 0 = vector). Muon beam (invisible mode only): no
+   * shower, the muon crosses depth_X0 of the target losing energy, and the signal is a scattered
+   * muon with E' < E0 - ea_min (E_X > E(l) - (E0 - ea_min) at the production point); the
+   * cross section is always the exact one (docs/physics.md section 4c). */
+  int lepton;
+  int mediator;
 } na64_beamdump;
 /* Invisible-mode defaults: thick ECAL, A' energy above E0 - ecal_max, ETL. */
 NA64_API void na64_beamdump_init_invisible(na64_beamdump *d, const na64_material *ecal, double E0, double ecal_max);
@@ -347,6 +357,8 @@ typedef struct na64_exact_process {
   double coupling;        /* eps (vector) or g (others), see na64_mediator */
   double Z, A;            /* target nucleus */
   int ff;                 /* NA64_FF_ELASTIC, _INELASTIC or _ALL */
+  double x_min;           /* count only X with x = E_X/E0 >= x_min (0: all; the total becomes the
+                             cross section with E_X in [x_min E0, E0]) */
 } na64_exact_process;
 /* Fill with defaults: electron, vector, Pb (Z 82, A 207), elastic form factor, coupling 1. */
 NA64_API void na64_exact_process_init(na64_exact_process *p, na64_lepton beam, na64_mediator med, double E0, double m);
@@ -362,6 +374,26 @@ NA64_API int na64_xsec_exact_dsdx(const na64_exact_process *p, double x, double 
  * (0: 1%), seeded with `seed` (the result is reproducible for a given seed). */
 NA64_API int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned long seed, double *pb,
                                    double *abserr, na64_err *err);
+
+/* The total of na64_xsec_exact_total with a fixed seed, remembered: first in memory (per process),
+ * then in the store installed with na64_exact_store_set (e.g. files in a cache directory:
+ * na64_exact_store_disk in ana.h), keyed by every input (na64_exact_key). Thread-safe. */
+NA64_API int na64_xsec_exact_cached(const na64_exact_process *p, double rel_prec, double *pb, double *abserr,
+                                    na64_err *err);
+/* The key of a cached value: a text naming the code version and every input with 17 digits. */
+NA64_API void na64_exact_key(const na64_exact_process *p, double rel_prec, char *key, size_t len);
+typedef struct na64_exact_store {
+  int (*load)(void *user, const char *key, double *pb, double *abserr); /* 1: found */
+  void (*save)(void *user, const char *key, double pb, double abserr);  /* failures are ignored */
+  void *user;
+} na64_exact_store;
+/* Install a persistent store (copied; NULL removes it). Not thread-safe against concurrent calls
+ * of na64_xsec_exact_cached: install it before a computation starts. */
+NA64_API void na64_exact_store_set(const na64_exact_store *store);
+/* Invisible decay fraction of the boson in the muon-beam search: the L_mu - L_tau Z' decays to
+ * nu nu-bar (mu and tau flavours) and above 2 m_mu also to mu+mu-; the other mediators are taken
+ * to decay invisibly (BR 1, dark-sector decays as for the A'). */
+NA64_API double na64_mediator_br_invisible(na64_mediator med, double m);
 
 /* A table for fast use: the macroscopic cross section (1/cm at coupling 1; multiply by eps^2 or
  * g^2) of a material for proto's beam, mediator and mass (proto's E0, coupling, Z, A ignored), on

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "na64/ana.h"
 #include "na64/geom.h"
@@ -31,6 +32,8 @@ void na64_sens_options_default(na64_sens_options *o)
   o->ea_min = NAN;
   o->alpha_d = 0.1;
   o->mass_ratio = 3.0;
+  o->beam = NA64_LEPTON_E;
+  o->mediator = NA64_MED_VECTOR;
 }
 
 static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
@@ -188,6 +191,13 @@ int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, n
       return na64_err_set(err, NA64_EINVAL, "--ecal-max %g GeV must be below the beam energy %g GeV", emax, E0);
     na64_beamdump_init_invisible(&cfg->dump, &ecal, E0, emax);
     cfg->dump.annihilation = o->annihilation;
+    if (o->beam == NA64_LEPTON_MU) { /* NA64mu: the muon crosses the ~40 X0 ECAL (active target) */
+      cfg->dump.depth_X0 = 40.0;
+      cfg->dump.lepton = NA64_LEPTON_MU;
+      cfg->dump.mediator = o->mediator;
+    }
+  } else if (o->beam == NA64_LEPTON_MU) {
+    return na64_err_set(err, NA64_EINVAL, "the muon beam has the invisible mode only");
   } else {
     na64_material wcal;
     NA64_CALL(na64_material_get("WCAL", &wcal, err));
@@ -197,6 +207,7 @@ int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, n
       return na64_err_set(err, NA64_EINVAL, "--ea-min %g GeV must be below E0", cfg->dump.ea_min);
   }
   cfg->dump.method = (na64_xsec_method)o->method;
+  cfg->dump.mediator = o->mediator;
   cfg->eot = o->eot;
   cfg->efficiency = o->efficiency;
   cfg->stats.cl = o->cl;
@@ -243,6 +254,13 @@ int na64_sens_curve_columns(const na64_sens_options *o, const char *const **name
   static const char *const expected[] = {"mass_MeV",        "epsilon",        "eps_minus2sigma",
                                          "eps_minus1sigma", "eps_plus1sigma", "eps_plus2sigma"};
   static const char *const plain[] = {"mass_MeV", "epsilon"};
+  /* the coupling of the chosen boson (issue 14): g_Zprime for L_mu - L_tau, g for the others */
+  static const char *const zp[] = {"mass_MeV", "g_Zprime", "minus2sigma", "minus1sigma", "plus1sigma", "plus2sigma"};
+  static const char *const gg[] = {"mass_MeV", "g", "minus2sigma", "minus1sigma", "plus1sigma", "plus2sigma"};
+  if (o->mode != NA64_SENS_VISIBLE && !o->y_output && o->mediator != NA64_MED_VECTOR) {
+    *names = o->mediator == NA64_MED_ZPRIME ? zp : gg;
+    return o->expected ? 6 : 2;
+  }
   if (o->mode == NA64_SENS_VISIBLE) {
     *names = vis;
     return 3;
@@ -301,4 +319,77 @@ int na64_sens_curve_write_csv(const na64_sens_options *o, const na64_sens_curve 
     fputc('\n', f);
   }
   return na64_outfile_commit(out, err);
+}
+
+/* ---- the on-disk store of exact cross sections (na64_exact_store_disk) ---- */
+
+static char exact_store_dir[4096];
+
+static void exact_file(const char *key, char *path, size_t len)
+{
+  unsigned long long h = 1469598103934665603ULL; /* FNV-1a 64 of the key */
+  for (const char *c = key; *c; ++c) h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+  snprintf(path, len, "%s/exact-%016llx.txt", exact_store_dir, h);
+}
+
+/* file: line 1 the key, line 2 "sigma_pb abserr_pb" */
+static int exact_load(void *user, const char *key, double *pb, double *abserr)
+{
+  (void)user;
+  char path[4200], line[1024];
+  exact_file(key, path, sizeof path);
+  FILE *f = fopen(path, "r");
+  if (!f) return 0;
+  int ok = fgets(line, sizeof line, f) && !strncmp(line, key, strlen(key)) && line[strlen(key)] == '\n' &&
+           fscanf(f, "%lg %lg", pb, abserr) == 2;
+  fclose(f);
+  return ok;
+}
+
+static void exact_save(void *user, const char *key, double pb, double abserr)
+{
+  (void)user;
+  char path[4200];
+  exact_file(key, path, sizeof path);
+  na64_outfile *out = NULL;
+  if (na64_outfile_open(path, 0, &out, NULL) != NA64_OK) return;
+  fprintf(na64_outfile_stream(out), "%s\n%.17g %.17g\n", key, pb, abserr);
+  na64_outfile_commit(out, NULL); /* a failed write only loses the shortcut */
+}
+
+/* mkdir -p: every missing component of dir */
+static int make_dirs(const char *dir, na64_err *err)
+{
+  char p[4096];
+  snprintf(p, sizeof p, "%s", dir);
+  for (char *c = p + 1;; ++c) {
+    if (*c != '/' && *c) continue;
+    char save = *c;
+    *c = 0;
+    if (mkdir(p, 0777) != 0 && errno != EEXIST)
+      return na64_err_set(err, NA64_EIO, "%s: cannot create the cache directory: %s", p, strerror(errno));
+    *c = save;
+    if (!save) break;
+  }
+  struct stat sb;
+  if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+    return na64_err_set(err, NA64_EIO, "%s: not a directory (cache directory)", dir);
+  return NA64_OK;
+}
+
+int na64_exact_store_disk(const char *dir, na64_err *err)
+{
+  char buf[4096];
+  const char *env = getenv("NA64_CACHE_DIR"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+  if (!dir && env && *env) dir = env;
+  if (!dir && xdg && *xdg) dir = (snprintf(buf, sizeof buf, "%s/na64", xdg), buf);
+  if (!dir && home && *home) dir = (snprintf(buf, sizeof buf, "%s/.cache/na64", home), buf);
+  if (!dir) return na64_err_set(err, NA64_EINVAL, "no cache directory: set NA64_CACHE_DIR or HOME");
+  if (strlen(dir) >= sizeof exact_store_dir - 64)
+    return na64_err_set(err, NA64_EINVAL, "cache directory name too long: %.80s...", dir);
+  NA64_CALL(make_dirs(dir, err));
+  snprintf(exact_store_dir, sizeof exact_store_dir, "%s", dir);
+  na64_exact_store s = {exact_load, exact_save, NULL};
+  na64_exact_store_set(&s);
+  return NA64_OK;
 }

@@ -93,10 +93,17 @@ int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, c
   int vis = o->mode == NA64_SENS_VISIBLE;
   double xmin = c->masses[0] * 1e3, xmax = c->masses[c->n - 1] * 1e3;
   if (!(xmax > xmin)) xmax = xmin * 10;
-  NA64_CALL(na64_plot_new(vis ? "NA64 visible mode: A' -> e+e- (90% CL)" : "NA64 invisible mode (90% CL)",
-                          "m#dA'#u [MeV]", "#ge", 1, 1, xmin, xmax, vis ? 1e-5 : 1e-6, 1e-1, &p, err));
+  int mu = o->beam == NA64_LEPTON_MU; /* issue 14: the muon beam, limit on the boson's coupling */
+  NA64_CALL(na64_plot_new(vis ? "NA64 visible mode: A' -> e+e- (90% CL)"
+                              : (mu ? "NA64 muon beam, invisible mode (90% CL)" : "NA64 invisible mode (90% CL)"),
+                          mu ? "m#dX#u [MeV]" : "m#dA'#u [MeV]", o->mediator == NA64_MED_VECTOR ? "#ge" : "g", 1, 1,
+                          xmin, xmax, vis ? 1e-5 : 1e-6, 1e-1, &p, err));
   char label[128];
   eot_label(label, sizeof label, o->eot, o->energy);
+  if (mu) { /* "EOT" -> "MOT" */
+    char *e = strstr(label, "EOT");
+    if (e) e[0] = 'M';
+  }
   double *x = malloc((size_t)c->n * sizeof *x), *y = malloc((size_t)c->n * sizeof *y),
          *y2 = malloc((size_t)c->n * sizeof *y2);
   int st = NA64_OK;
@@ -113,7 +120,8 @@ int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, c
       st = plot_invisible_curve(p, o, c, label, x, y, y2, err);
     }
   }
-  if (st == NA64_OK) st = plot_published(p, o->mode, err);
+  /* the published curves are electron-beam A' limits: not drawn with a muon-beam curve */
+  if (st == NA64_OK && !mu) st = plot_published(p, o->mode, err);
   if (st == NA64_OK) st = na64_plot_write(p, path, err);
   free(x);
   free(y);
@@ -139,17 +147,24 @@ int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na64_sens_cu
   na64_num_format(energy, sizeof energy, "%g GeV", o->energy);
   na64_num_format(cl, sizeof cl, "%g%%", 100 * o->cl);
   na64_num_format(eff, sizeof eff, "%g", o->efficiency);
-  na64_hepdata_qualifier q[] = {{"Reaction", "e- N --> e- N A'"},
+  char reaction[64];
+  int mu = o->beam == NA64_LEPTON_MU;
+  if (mu) snprintf(reaction, sizeof reaction, "mu- N --> mu- N X (%s)", na64_mediator_name((na64_mediator)o->mediator));
+  else snprintf(reaction, sizeof reaction, "e- N --> e- N A'");
+  na64_hepdata_qualifier q[] = {{"Reaction", reaction},
                                 {"Mode", o->mode == NA64_SENS_VISIBLE ? "visible, A' --> e+ e-" : "invisible"},
                                 {"Beam energy", energy},
-                                {"Electrons on target", eot},
+                                {mu ? "Muons on target" : "Electrons on target", eot},
                                 {"CL", cl},
                                 {"Signal efficiency", eff},
                                 {"Limit", o->expected ? "expected (median)" : "observed"},
                                 {"Statistic", o->statistic == NA64_LIMIT_FC ? "Feldman-Cousins" : "CLs"}};
   na64_hepdata_var indep = {"$m_{A'}$", "MeV", m};
   na64_hepdata_var dep[2] = {
-      {o->mode == NA64_SENS_VISIBLE ? "$\\epsilon$ lower edge of the excluded region" : "$\\epsilon$ upper limit", "", a},
+      {o->mode == NA64_SENS_VISIBLE ? "$\\epsilon$ lower edge of the excluded region"
+                                    : (o->mediator == NA64_MED_ZPRIME ? "$g_{Z'}$ upper limit"
+                                                                      : (o->mediator == NA64_MED_VECTOR ? "$\\epsilon$ upper limit" : "$g$ upper limit")),
+       "", a},
       {"$\\epsilon$ upper edge of the excluded region", "", b}};
   if (st == NA64_OK)
     st = na64_hepdata_write(path, &indep, dep, o->mode == NA64_SENS_VISIBLE ? 2 : 1, c->n, q,

@@ -138,7 +138,14 @@ int cmd_limits(int argc, char **argv)
       {"--ecal-max", OPT_DOUBLE, &o.ecal_max, 0, 1e3, 1, NULL, 0, "invisible: E_ECAL cut, GeV (default E0/2)", 0},
       {"--annihilation", OPT_FLAG, &o.annihilation, 1, 0, 0, NULL, 0,
        "invisible: add resonant e+e- -> A' of shower positrons", 0},
-      {"--method", OPT_CHOICE, &o.method, 1, 0, 0, "ww|iww|etl", 0, "cross section (default etl)", 0},
+      {"--method", OPT_CHOICE, &o.method, 1, 0, 0, "ww|iww|etl|exact", 0,
+       "cross section (default etl; exact: tree-level matrix element, remembered in the cache directory "
+       "$NA64_CACHE_DIR or ~/.cache/na64)", 0},
+      {"--beam", OPT_CHOICE, &o.beam, 1, 0, 0, "e|mu", 0,
+       "beam lepton (default e); mu: NA64mu invisible mode, 160 GeV by default, scattered muon below --ecal-max "
+       "(default E0/2), exact cross sections in 40 X0 of ECAL", 0},
+      {"--mediator", OPT_CHOICE, &o.mediator, 1, 0, 0, "vector|zprime|scalar|pseudoscalar|axial", 0,
+       "with --beam mu: the emitted boson (default vector); the limit is on its coupling (g_Zprime for zprime)", 0},
       {"--wcal-x0", OPT_DOUBLE, &o.wcal_x0, 1, 200, 0, NULL, 0, "visible: WCAL depth in X0 (default 30)", 0},
       {"--decay-start", OPT_DOUBLE, &o.decay_start, 0, 1e5, 0, NULL, 0,
        "visible: WCAL end to decay-region start, cm (default 33.2)", 0},
@@ -177,6 +184,20 @@ int cmd_limits(int argc, char **argv)
   } else if (db) {
     return cli_usage_error("limits", "--db applies with --run or --dataset only");
   }
+  if (o.beam == NA64_LEPTON_MU) {
+    if (cli_opt_seen(opts, nopts, "--method") && o.method != NA64_XS_EXACT)
+      return cli_usage_error("limits", "--beam mu uses the exact cross sections only (--method exact)");
+    if (o.mode != NA64_SENS_INVISIBLE) return cli_usage_error("limits", "--beam mu has the invisible mode only");
+    if (o.annihilation || o.y_output)
+      return cli_usage_error("limits", "--annihilation and --y apply to the electron beam only");
+    if (!cli_opt_seen(opts, nopts, "--energy")) o.energy = 160.0;
+    o.method = NA64_XS_EXACT;
+  } else if (o.mediator != NA64_MED_VECTOR) {
+    return cli_usage_error("limits", "--mediator applies with --beam mu only (the electron beam: vector A')");
+  }
+  /* without a usable cache directory the values are only computed again next time */
+  if (o.method == NA64_XS_EXACT && na64_exact_store_disk(NULL, &err))
+    fprintf(stderr, "na64 limits: warning: %s (exact cross sections not remembered)\n", err.msg);
   if (!(o.eot > 0)) return cli_usage_error("limits", "missing required argument --eot (electrons on target), or give --run");
   st = check_before_scan(&o, given_bits(opts, nopts), plot, hepdata);
   if (st) return st;

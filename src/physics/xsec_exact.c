@@ -206,6 +206,7 @@ typedef struct {
   double a2, d;                      /* Tsai's screening a^2 and nuclear-size d (flux.c) */
   int ff;
   na64_mediator med;
+  double x_min; /* lowest x counted by the total */
 } proc;
 
 /* The (E_k, theta) part: k, V = p - k and the t range. Returns 0 if closed. */
@@ -379,6 +380,7 @@ static int proc_make(const na64_exact_process *p, proc *P, na64_err *err)
   P->A = p->A;
   P->ff = p->ff;
   P->med = p->mediator;
+  P->x_min = p->x_min;
   P->a2 = pow(111.0 * pow(p->Z, -1.0 / 3.0) / NA64_M_E, 2);
   P->d = 0.164 * pow(p->A, -2.0 / 3.0);
   double g = p->mediator == NA64_MED_VECTOR ? p->coupling * sqrt(4.0 * M_PI * NA64_ALPHA_EM) : p->coupling;
@@ -412,6 +414,7 @@ void na64_exact_process_init(na64_exact_process *p, na64_lepton beam, na64_media
   p->Z = 82.0;
   p->A = 207.0;
   p->ff = NA64_FF_ELASTIC;
+  p->x_min = 0.0;
 }
 
 int na64_exact_process_check(const na64_exact_process *p, na64_err *err)
@@ -431,6 +434,8 @@ int na64_exact_process_check(const na64_exact_process *p, na64_err *err)
     return na64_err_set(err, NA64_EPHYS, "coupling %g must be positive", p->coupling);
   if (!(p->Z >= 1.0 && p->Z <= 100.0) || !(p->A >= p->Z))
     return na64_err_set(err, NA64_EINVAL, "invalid target nucleus Z = %g, A = %g", p->Z, p->A);
+  if (!(p->x_min >= 0.0) || !(p->x_min < 1.0))
+    return na64_err_set(err, NA64_EINVAL, "exact cross section: x_min = %g is outside [0, 1)", p->x_min);
   if (p->ff < NA64_FF_ELASTIC || p->ff > NA64_FF_ALL)
     return na64_err_set(err, NA64_EINVAL, "form-factor selection %d is not NA64_FF_ELASTIC/INELASTIC/ALL", p->ff);
   return NA64_OK;
@@ -517,14 +522,15 @@ int na64_xsec_exact_dsdx(const na64_exact_process *p, double x, double *pb, doub
 }
 
 /* ---- total: VEGAS over the unit cube (u1..u4) -> (x, theta, T, phi) ----
- * 1 - x = (1 - x_lo) r^u1, r = (1 - x_hi)/(1 - x_lo), x_lo = mX/E0, x_hi = 1 - m_l/E0 (the
- * outgoing lepton keeps at least its mass); ln theta uniform in [ln(1e-4 theta_c(x)), ln pi];
+ * 1 - x = (1 - x_lo) r^u1, r = (1 - x_hi)/(1 - x_lo), x_lo = max(mX/E0, x_min), x_hi = 1 - m_l/E0
+ * (the outgoing lepton keeps at least its mass); ln theta uniform in [ln(1e-4 theta_c(x)), ln pi];
  * ln T uniform in [ln T_min, ln T_max]; phi uniform in [0, pi] (times 2 by symmetry). */
 static double vegas_integrand(double *u, size_t dim, void *v)
 {
   (void)dim;
   const proc *P = v;
-  double xlo = P->mX / P->E0, xhi = 1.0 - P->m / P->E0;
+  double xlo = fmax(P->mX / P->E0, P->x_min), xhi = 1.0 - P->m / P->E0;
+  if (!(xhi > xlo)) return 0.0;
   double L1 = log((1.0 - xlo) / (1.0 - xhi));
   double omx = (1.0 - xlo) * exp(-L1 * u[0]), x = 1.0 - omx;
   double tlo = log(1e-4 * theta_c(P, x)), thi = log(M_PI);
@@ -555,6 +561,11 @@ int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned
   NA64_CALL(proc_make(p, &P, err));
   if (!(rel_prec >= 0.0) || !isfinite(rel_prec)) return na64_err_set(err, NA64_EINVAL, "relative precision %g", rel_prec);
   if (rel_prec == 0.0) rel_prec = 0.01;
+  if (!(1.0 - P.m / P.E0 > fmax(P.mX / P.E0, P.x_min))) { /* the window is closed */
+    *pb = 0.0;
+    if (abserr) *abserr = 0.0;
+    return NA64_OK;
+  }
   double xl[4] = {0, 0, 0, 0}, xu[4] = {1, 1, 1, 1};
   gsl_monte_function G = {vegas_integrand, 4, &P};
   gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);

@@ -199,12 +199,82 @@ static void test_datasets(void **state)
   assert_int_equal(run("limits --dataset visible_2017:5e10 --decay-length 10 --masses 16.7", NULL), 2);
 }
 
+/* issue 14: --method exact and the muon beam. The exact values are remembered in NA64_CACHE_DIR
+ * (a fresh directory here): a second run reads them (same bytes) and the directory holds them. The
+ * muon limit (L_mu - L_tau Z', 160 GeV default) is in g_Zprime, scales as MOT^-1/2 (1e-9: the same
+ * remembered yields), and rises above 2 m_mu where Z' -> mu+mu- takes about half of the decays. */
+static int count_files(const char *dir)
+{
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "ls '%s' | wc -l", dir);
+  char *out;
+  if (na64_test_run(cmd, &out) != 0) return -1;
+  int n = atoi(out);
+  free(out);
+  return n;
+}
+
+static void test_exact_and_muon(void **state)
+{
+  (void)state;
+  char dir[1024], cmd[2048];
+  snprintf(dir, sizeof dir, "%s/test_limits_exact_cache", NA64_BINARY_DIR);
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+  setenv("NA64_CACHE_DIR", dir, 1);
+  char *a, *b;
+  const char *mu = "limits --beam mu --mediator zprime --eot 1.98e10 --masses 10,300 --format csv";
+  assert_int_equal(run(mu, &a), 0);
+  assert_memory_equal(a, "mass_MeV,g_Zprime\n", 18);
+  int nfiles = count_files(dir);
+  assert_true(nfiles >= 24); /* 2 masses x 4 depths x 3 elements */
+  assert_int_equal(run(mu, &b), 0);
+  assert_string_equal(a, b);
+  assert_int_equal(count_files(dir), nfiles);
+  /* files that do not parse (or hold another key) are ignored and rewritten: same result */
+  snprintf(cmd, sizeof cmd, "for f in '%s'/*; do echo garbage > \"$f\"; done", dir);
+  assert_int_equal(system(cmd), 0);
+  free(b);
+  assert_int_equal(run(mu, &b), 0);
+  assert_string_equal(a, b);
+  snprintf(cmd, sizeof cmd, "grep -l garbage '%s'/* | wc -l", dir);
+  char *left;
+  assert_int_equal(na64_test_run(cmd, &left), 0);
+  assert_int_equal(atoi(left), 0);
+  free(left);
+  double g10, g300, h10, h300;
+  assert_int_equal(sscanf(a, "mass_MeV,g_Zprime\n10,%lg\n300,%lg", &g10, &g300), 2);
+  free(a);
+  free(b);
+  assert_true(g10 > 0 && g300 > 1.5 * g10);
+  assert_int_equal(run("limits --beam mu --mediator zprime --eot 1.98e12 --masses 10,300 --format csv", &a), 0);
+  assert_int_equal(sscanf(a, "mass_MeV,g_Zprime\n10,%lg\n300,%lg", &h10, &h300), 2);
+  assert_rel(h10, 0.1 * g10, 1e-9);
+  assert_rel(h300, 0.1 * g300, 1e-9);
+  free(a);
+  /* electrons with --method exact: the usual column */
+  assert_int_equal(run("limits --eot 2.84e11 --method exact --masses 100 --format csv", &a), 0);
+  assert_memory_equal(a, "mass_MeV,epsilon\n100,", 21);
+  free(a);
+  /* usage errors */
+  assert_int_equal(run("limits --beam mu --method etl --eot 1e10 --masses 10", &a), 2);
+  free(a);
+  assert_int_equal(run("limits --mediator zprime --eot 1e10 --masses 10", &a), 2);
+  free(a);
+  assert_int_equal(run("limits --beam mu --mode visible --eot 1e10 --masses 10", &a), 2);
+  free(a);
+  unsetenv("NA64_CACHE_DIR");
+  snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+  assert_int_equal(system(cmd), 0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_invisible_csv), cmocka_unit_test(test_visible_csv_plot_hepdata), cmocka_unit_test(test_mode_options),
       cmocka_unit_test(test_errors), cmocka_unit_test(test_run_report_files),
       cmocka_unit_test(test_run_from_conditions), cmocka_unit_test(test_datasets),
+      cmocka_unit_test(test_exact_and_muon),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -2,27 +2,37 @@
  * DMG4's exact-tree-level (ETL) total cross sections for Pb (tests/refdata, computed by
  * Gninenko, Kirpichnikov, Kirsanov, Krasnikov's method, PLB 782 (2018) 406, through DMG4's
  * K-factor table), the Weizsaecker-Williams limit where it holds, and physical properties. */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "na64/physics.h"
 #include "support/na64_test.h"
 
-static double exact_sigma(na64_lepton beam, na64_mediator med, double E0, double m, double *abserr)
+static double exact_sigma_ff(na64_lepton beam, na64_mediator med, double E0, double m, int ff, double prec,
+                             double *abserr)
 {
   na64_exact_process p;
   na64_exact_process_init(&p, beam, med, E0, m);
+  p.ff = ff;
   double s = 0.0;
   na64_err err = {0};
-  int st = na64_xsec_exact_total(&p, 0.01, 12345, &s, abserr, &err);
+  int st = na64_xsec_exact_total(&p, prec, 12345, &s, abserr, &err);
   if (st) print_error("E0=%g m=%g: %s\n", E0, m, err.msg);
   assert_int_equal(st, NA64_OK);
   return s;
 }
 
-/* e- Pb -> e- Pb A', eps = 1e-4: DMG4 reference table (refdata/dmg4_sigma_total_Pb_eps1e-4.csv).
- * Tolerance 3% for 1-500 MeV at 20-160 GeV (the issue asks 2%: we measure up to 2.4%, see
- * docs/physics.md "Exact tree level"); 7% at 1 GeV where DMG4's K table is least accurate (the
- * residual is 6% at 20 GeV). The VEGAS error (0.2%) is far below these. */
+static double exact_sigma(na64_lepton beam, na64_mediator med, double E0, double m, double *abserr)
+{
+  return exact_sigma_ff(beam, med, E0, m, NA64_FF_ELASTIC, 0.01, abserr);
+}
+
+/* e- Pb -> e- Pb A', eps = 1e-4: DMG4 reference table (refdata/dmg4_sigma_total_Pb_eps1e-4.csv),
+ * with the elastic + inelastic (quasi-elastic proton) form factor, which is what the ETL values
+ * behind DMG4's K table contain (docs/physics.md 4b: with the elastic term alone the exact sigma is
+ * 1.4-2.9% low and 6% low at 1 GeV, 20 GeV). Tolerance 3% (measured within 2.1% at m >= 2 MeV;
+ * at 1 MeV DMG4's low-mass table, 1.5-2% ours over it); VEGAS error 0.3-0.6% (1% requested). */
 static void test_dmg4_etl_table(void **state)
 {
   (void)state;
@@ -37,10 +47,10 @@ static void test_dmg4_etl_table(void **state)
     for (int i = 0; i < 3; ++i)
       for (int j = 0; j < 4; ++j) want |= (E == Es[i] && m == ms[j]);
     if (!want) continue;
-    double e, s = exact_sigma(NA64_LEPTON_E, NA64_MED_VECTOR, E, m * 1e-3, &e) * 1e-8; /* eps^2 */
+    double e, s = exact_sigma_ff(NA64_LEPTON_E, NA64_MED_VECTOR, E, m * 1e-3, NA64_FF_ALL, 0.01, &e) * 1e-8; /* eps^2 */
     assert_true(e * 1e-8 < 0.01 * s);
     print_message("E0 = %3g GeV m = %4g MeV: exact %.4g pb, DMG4 %.4g pb, ratio %.4f\n", E, m, s, ref, s / ref);
-    assert_rel(s, ref, m < 999 ? 0.03 : 0.07);
+    assert_rel(s, ref, 0.03);
     ++checked;
   }
   assert_int_equal(checked, 12);
@@ -192,13 +202,114 @@ static void test_errors(void **state)
   assert_string_equal(na64_mediator_name(NA64_MED_PSEUDOSCALAR), "pseudoscalar");
 }
 
+/* The K factor K = sigma_IWW/sigma_exact against DMG4's K table (data/dmg4_kfactor.csv, the
+ * table of Gninenko, Kirpichnikov, Kirsanov, Krasnikov PLB 782 (2018) 406 as shipped by DMG4):
+ * the numerator is the IWW that DMG4 divides by K, (4/3) alpha^3 chi_el beta ln(1/delta^2)/m^2
+ * with the ELASTIC flux only, the denominator our exact sigma with the elastic + inelastic form
+ * factor (docs/physics.md 4b: the "IWW normalisation" difference was the elastic + inelastic IWW
+ * of NA64_XS_IWW in the numerator, and the elastic-only exact sigma). Tolerance 3% (issue 14);
+ * measured within 2.1% at all 184 points 2 MeV-1 GeV, 20-160 GeV (VEGAS 0.5%); here 1% VEGAS. */
+static double iww_elastic(double E0, double m)
+{
+  double tmin = pow(m * m / (2.0 * E0), 2), tmax = m * m, chi = na64_chi_elastic_closed(tmin, tmax, 82, 207);
+  double beta = sqrt(1.0 - m * m / (E0 * E0)), delta = fmax(NA64_M_E / m, m / E0), a = NA64_ALPHA_EM;
+  return NA64_GEV2_PB * 4.0 / 3.0 * a * a * a * chi * beta * log(1.0 / (delta * delta)) / (m * m);
+}
+
+static void test_kfactor_table(void **state)
+{
+  (void)state;
+  const double Es[] = {20, 100, 160}, ms[] = {0.002, 0.01, 0.1, 0.5, 1.0};
+  for (int i = 0; i < 3; ++i)
+    for (int j = 0; j < 5; ++j) {
+      double e, s = exact_sigma_ff(NA64_LEPTON_E, NA64_MED_VECTOR, Es[i], ms[j], NA64_FF_ALL, 0.01, &e), K;
+      assert_int_equal(na64_kfactor(ms[j], Es[i], &K, NULL), NA64_OK);
+      double ours = iww_elastic(Es[i], ms[j]) / s;
+      print_message("K at %g GeV, %g MeV: ours %.4f, DMG4 %.4f, ratio %.4f\n", Es[i], ms[j] * 1e3, ours, K, ours / K);
+      assert_rel(ours, K, 0.03);
+    }
+}
+
+/* The energy window x >= x_min: 0 gives the total (same seed, same value), a closed window 0, a
+ * window from x_min = 0.5 a part of the total (at 16.7 MeV, 100 GeV, the exact spectrum is hard:
+ * more than half of sigma lies above x = 0.5), x_min outside [0, 1) an error. */
+static void test_window(void **state)
+{
+  (void)state;
+  na64_exact_process p;
+  na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_VECTOR, 100.0, 0.0167);
+  double all, half, none, e;
+  assert_int_equal(na64_xsec_exact_total(&p, 0.01, 3, &all, &e, NULL), NA64_OK);
+  p.x_min = 0.5;
+  assert_int_equal(na64_xsec_exact_total(&p, 0.01, 3, &half, &e, NULL), NA64_OK);
+  p.x_min = 1.0 - 1e-7;
+  assert_int_equal(na64_xsec_exact_total(&p, 0.01, 3, &none, &e, NULL), NA64_OK);
+  assert_true(none == 0.0);
+  assert_true(half > 0.5 * all && half < all);
+  p.x_min = 1.0;
+  na64_err err = {0};
+  assert_int_equal(na64_xsec_exact_total(&p, 0.01, 3, &none, &e, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "x_min"));
+}
+
+/* na64_xsec_exact_cached: computed once, then from memory; a store sees one save per key and is
+ * asked before computing; the value is the fixed-seed VEGAS total. */
+static int loads, saves;
+static char saved_key[512];
+static int count_load(void *u, const char *key, double *pb, double *e)
+{
+  (void)u, (void)key, (void)pb, (void)e;
+  ++loads;
+  return 0;
+}
+static void count_save(void *u, const char *key, double pb, double e)
+{
+  (void)u, (void)pb, (void)e;
+  snprintf(saved_key, sizeof saved_key, "%s", key);
+  ++saves;
+}
+static void test_cached(void **state)
+{
+  (void)state;
+  na64_exact_store st = {count_load, count_save, NULL};
+  na64_exact_store_set(&st);
+  na64_exact_process p;
+  na64_exact_process_init(&p, NA64_LEPTON_MU, NA64_MED_ZPRIME, 160.0, 0.0333);
+  double a, b, ea, eb;
+  assert_int_equal(na64_xsec_exact_cached(&p, 0.02, &a, &ea, NULL), NA64_OK);
+  assert_int_equal(na64_xsec_exact_cached(&p, 0.02, &b, &eb, NULL), NA64_OK);
+  na64_exact_store_set(NULL);
+  assert_true(a == b && ea == eb && a > 0.0 && ea < 0.02 * a);
+  assert_int_equal(loads, 1);
+  assert_int_equal(saves, 1);
+  char key[512];
+  na64_exact_key(&p, 0.02, key, sizeof key);
+  assert_string_equal(key, saved_key);
+  assert_non_null(strstr(key, "zprime"));
+  assert_int_equal(na64_xsec_exact_cached(&p, 0.0, &a, &ea, NULL), NA64_EINVAL);
+}
+
+/* Z' (L_mu - L_tau) invisible fraction: 1 below the mu+mu- threshold; far above it (1 GeV)
+ * Gamma(nu nu)/(Gamma(nu nu) + Gamma(mu mu)) -> 1/2 (two neutrino flavours of g^2 m/(24 pi) each
+ * against g^2 m/(12 pi) for mu+mu-), here 1/(1 + (1 + 2r) sqrt(1 - 4r)) with r = (m_mu/1 GeV)^2. */
+static void test_br_invisible(void **state)
+{
+  (void)state;
+  assert_true(na64_mediator_br_invisible(NA64_MED_ZPRIME, 0.2) == 1.0);
+  double r = pow(NA64_M_MU / 1.0, 2);
+  assert_rel(na64_mediator_br_invisible(NA64_MED_ZPRIME, 1.0), 1.0 / (1.0 + (1.0 + 2.0 * r) * sqrt(1.0 - 4.0 * r)), 1e-12);
+  assert_true(na64_mediator_br_invisible(NA64_MED_VECTOR, 1.0) == 1.0);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_dmg4_etl_table),   cmocka_unit_test(test_ww_limit),
       cmocka_unit_test(test_angular_consistency), cmocka_unit_test(test_muon_scaling),
       cmocka_unit_test(test_scalar_pseudoscalar), cmocka_unit_test(test_axial),  cmocka_unit_test(test_table),
-      cmocka_unit_test(test_errors),
+      cmocka_unit_test(test_errors),          cmocka_unit_test(test_kfactor_table),
+      cmocka_unit_test(test_window),          cmocka_unit_test(test_cached),
+      cmocka_unit_test(test_br_invisible),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
