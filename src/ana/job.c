@@ -92,7 +92,7 @@ static int events_from_sim(sink_ctx *c, const na64_sim_event *ev, na64_reco_even
   return st;
 }
 
-/* Every simulated event (keep_all): a triggered one becomes a row; an untriggered one enters row
+/* Every simulated event (keep_all 2): a triggered one becomes a row; an untriggered one enters row
  * `generated` of the cut flows with its truth weight (A' events 1/B; electrons without an A'
  * (1 - P)/(1 - B P); particles that cannot emit 1: src/sim/fast_aprime.c) and is recorded for the
  * events table's attributes. */
@@ -144,7 +144,7 @@ static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel,
   if (st == NA64_OK) st = na64_sim_digitizer_new(sim, &ctx.digi, err);
   if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)cfg->run, &ctx.geom, err);
   if (st == NA64_OK) st = na64_reco_new(ctx.geom, &ctx.reco, err);
-  na64_sim_run_opts o = {seed, n, threads, 1, sink, &ctx, NULL, NULL, first};
+  na64_sim_run_opts o = {seed, n, threads, 2, sink, &ctx, NULL, NULL, first}; /* untriggered: truth only */
   na64_sim_summary sum;
   if (st == NA64_OK) st = na64_sim_run(sim, &o, &sum, err);
   ctx.untriggered.eot = (double)n;
