@@ -451,9 +451,30 @@ NA64_API int na64_select_result_compute(const na64_select_config *c, const na64_
  * CSVs through na64_outfile. */
 NA64_API int na64_select_write_json(const na64_select_accum *a, const na64_select_result *r, double eot_quoted,
                                     const char *path, na64_err *err);
+/* The same JSON on a stream (`na64 select --format json`). */
+NA64_API void na64_select_print_json(const na64_select_accum *a, const na64_select_result *r, double eot_quoted, FILE *f);
 NA64_API int na64_select_write_background_csv(const na64_select_result *r, double eot_quoted, const char *path,
                                               na64_err *err);
 
+
+/* ---- the selection of events files (src/ana/select_file.c; `na64 select`, docs/selection.md) ----
+ * The `events` table of `na64 reco` or of the `na64 run` report, read in chunks: each row fills
+ * the accumulator as in `na64 run` (is_signal = the `aprime` column), and the untriggered
+ * simulated events recorded with the table (na64_reco_untriggered) enter the `generated` row with
+ * their weights, so that the same events give the same cut flow bit for bit. */
+typedef struct na64_select_files_info {
+  int nfiles;
+  uint64_t rows;             /* rows read (triggered events) */
+  uint64_t signal_rows;      /* of which with aprime = 1 */
+  uint64_t simulated_rows;   /* of which with simulated = 1 */
+  uint64_t untriggered;      /* untriggered events from the attributes */
+  int files_without_eot;     /* files that do not record the EOT they stand for (data; truth without --all) */
+  double eot;                /* sum of the files' eot_simulated (0 before the first file) */
+} na64_select_files_info;
+/* Add the events of `path` to a (initialised by the caller) and to info (zeroed by the caller).
+ * Errors name the file and, for a missing or mistyped column, the column. */
+NA64_API int na64_select_file_fill(const char *path, const na64_select_config *c, na64_select_accum *a,
+                                   na64_select_files_info *info, na64_err *err);
 
 /* ---- the stand-in for reconstruction (src/ana/reco_from_sim.c) ----
  * STAND-IN, to be replaced by the real reconstruction (src/reco: raw DATE -> na64_reco_event) when
@@ -529,6 +550,12 @@ typedef struct na64_job_partial {
 NA64_API int na64_job_partial_run(const char *card_path, int part, int nparts, na64_job_partial *p,
                                   void (*progress)(const char *stage, double frac, void *user), void *user,
                                   na64_err *err);
+/* The same, and the rows of the part's main sample written to the HDF5 table `events` of
+ * events_path (NULL: none; written atomically), with its untriggered events and EOT as attributes
+ * (na64_reco_untriggered): `na64 select events_path` then gives the part's main-sample cut flow. */
+NA64_API int na64_job_partial_run_events(const char *card_path, int part, int nparts, const char *events_path,
+                                         na64_job_partial *p, void (*progress)(const char *stage, double frac, void *user),
+                                         void *user, na64_err *err);
 NA64_API void na64_job_partial_release(na64_job_partial *p);
 /* Read the card (NULL: defaults) into p: its name, bytes and hash. */
 NA64_API int na64_job_partial_set_card(na64_job_partial *p, const char *card_path, na64_err *err);

@@ -169,6 +169,25 @@ NA64_API int na64_h5table_close(na64_h5table *t, na64_err *err);
 /* Drop an unfinished table: the temporary file is removed, the target untouched. NULL allowed. */
 NA64_API void na64_h5table_abort(na64_h5table *t);
 
+/* Reading such a table (src/io/h5read.c): the columns a program needs, described by the same
+ * na64_h5_field list as for writing (offsets into the caller's row struct), are looked up BY NAME
+ * in the file and their kind checked (integer for I32/U64, float for F64; HDF5 converts widths and
+ * byte order); columns of the file that are not asked for are ignored, members of the row not
+ * asked for read as 0. Errors name the file and what is wrong: NA64_EIO "PATH: cannot open: ..."
+ * (missing, unreadable), NA64_EFORMAT "PATH: not an HDF5 file", "PATH: no table 'events' in the
+ * file", "PATH: table 'events' has no column 'weight'", "PATH: column 'weight' of table 'events'
+ * is integer, expected float". */
+typedef struct na64_h5reader na64_h5reader;
+NA64_API int na64_h5reader_open(const char *path, const char *dataset, size_t row_size, const na64_h5_field *fields,
+                                int nfields, na64_h5reader **out, na64_err *err);
+NA64_API uint64_t na64_h5reader_nrows(const na64_h5reader *r);
+/* The next at most max rows into rows[] (row_size bytes each); *n rows read, 0 at the end. */
+NA64_API int na64_h5reader_read(na64_h5reader *r, void *rows, size_t max, size_t *n, na64_err *err);
+/* A string attribute of the table (as na64_h5table_attr writes them) into buf[len];
+ * NA64_ENOTFOUND (with a message) when the table has no such attribute. */
+NA64_API int na64_h5reader_attr(const na64_h5reader *r, const char *name, char *buf, size_t len, na64_err *err);
+NA64_API void na64_h5reader_close(na64_h5reader *r); /* NULL allowed */
+
 /* ================================ histograms — owner: mon ================================ */
 
 /* A fixed-binning 1-D or 2-D histogram with the semantics of ROOT's TH1D/TH2D (root.cern,

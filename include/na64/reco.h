@@ -388,6 +388,7 @@ typedef struct na64_reco_event {
   double weight;              /* 1 for data; the simulation's event weight (truth) for simulated data */
   int32_t simulated;          /* 1 if the event came from na64 sim (truth available) */
   int32_t flags;              /* NA64_RECO_* quality flags */
+  int32_t aprime;             /* truth of simulated data: 1 if the event emitted an A' (signal), else 0 */
 } na64_reco_event;
 
 enum {
@@ -459,6 +460,35 @@ NA64_API int na64_track_fit(na64_track_meas *m, int n, double z_ref, double mome
 /* Highland's projected multiple-scattering angle (rad) of a unit-charge particle of momentum p
  * (GeV) and velocity beta through x_x0 radiation lengths (PDG RPP 2024, Eq. 34.15). */
 NA64_API double na64_highland_theta0(double p, double beta, double x_x0);
+
+/* The simulated events that did not trigger have no row; the table records them in string
+ * attributes (src/reco/reco_events.c, docs/reco.md §1) so that the selection of the file alone
+ * (`na64 select`) gives the same cut flow, efficiency and background as `na64 run`:
+ * `eot_simulated` (beam particles simulated, triggered or not) and, per class c = signal (an A'
+ * emitted) / background, `untriggered_c`: a comma list "WEIGHT*COUNT,..." of the distinct
+ * weights and how many events carry each (the fast simulation has a few: 1/B for A' events,
+ * (1 - P)/(1 - B P) for electrons without, 1 for hadrons). Numbers are written with %.17g (they
+ * read back bit for bit); beyond NA64_RECO_UNTRIG_WEIGHTS distinct weights the rest are merged
+ * into one item with their mean weight (sums then exact to rounding only). */
+#define NA64_RECO_UNTRIG_WEIGHTS 16
+typedef struct na64_reco_untriggered {
+  double eot;           /* beam particles simulated; NaN: not recorded (data, or truth without --all) */
+  int nw[2];            /* distinct weights of [0] background, [1] signal */
+  double w[2][NA64_RECO_UNTRIG_WEIGHTS + 1]; /* (read back: the merged item is the last) */
+  uint64_t count[2][NA64_RECO_UNTRIG_WEIGHTS + 1];
+  double extra_sum[2];  /* weights beyond the distinct ones: their sum and number */
+  uint64_t extra_n[2];
+} na64_reco_untriggered;
+/* Start empty (eot NaN, no events). */
+NA64_API void na64_reco_untriggered_init(na64_reco_untriggered *u);
+/* Count one untriggered event of class is_signal with weight w. */
+NA64_API void na64_reco_untriggered_add(na64_reco_untriggered *u, int is_signal, double w);
+/* Untriggered events of class is_signal. */
+NA64_API uint64_t na64_reco_untriggered_events(const na64_reco_untriggered *u, int is_signal);
+NA64_API int na64_reco_untriggered_write(na64_h5table *t, const na64_reco_untriggered *u, na64_err *err);
+/* Read them back; a table without them (data) gives eot NaN and no events (NA64_OK). Malformed
+ * attributes: NA64_EFORMAT naming the attribute and its text. */
+NA64_API int na64_reco_untriggered_read(const na64_h5reader *r, na64_reco_untriggered *u, na64_err *err);
 
 /* The whole file: raw DATE file -> HDF5 table `events` (written atomically through na64_h5table).
  * Physics events only; the geometry is loaded from the conditions database for the run of each

@@ -399,7 +399,9 @@ NA64_API int na64_sim_write_run_mark(const na64_sim *sim, uint32_t type, uint32_
 
 /* The event loop: events first_event .. first_event + nevents - 1 with `threads` threads (<= 0: 1). Every event uses its own
  * stream, so the events passed to `sink` (in event order, from the calling thread) are identical
- * for any number of threads. keep_all = 0 passes triggered events only. */
+ * for any number of threads. keep_all = 0 passes triggered events only; 1 every event, each with its
+ * detector response; 2 every event, the untriggered ones with their truth only (has_cells 0: the
+ * fast trigger decision's cost, not the full response's). */
 typedef int (*na64_sim_sink)(const na64_sim_event *ev, void *user, na64_err *err);
 typedef void (*na64_sim_progress)(uint64_t done, uint64_t total, void *user);
 typedef struct na64_sim_summary {

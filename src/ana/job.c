@@ -53,6 +53,8 @@ typedef struct sink_ctx {
   na64_sim_digitizer *digi;
   na64_geom *geom;
   na64_reco *reco;
+  na64_h5table *events; /* the rows also go to this table (NULL: not written) */
+  na64_reco_untriggered untriggered;
 } sink_ctx;
 
 /* One DATE event of ev in memory, as `na64 sim --out` writes it; *buf is malloc'd. */
@@ -83,52 +85,74 @@ static int events_from_sim(sink_ctx *c, const na64_sim_event *ev, na64_reco_even
   if (st == NA64_OK) {
     row->weight = ev->truth.weight;
     row->simulated = 1;
+    row->aprime = ev->truth.process == NA64_SIM_PROC_APRIME;
   }
   na64_daq_reader_close(r);
   free(buf);
   return st;
 }
 
+/* Every simulated event (keep_all 2): a triggered one becomes a row; an untriggered one enters row
+ * `generated` of the cut flows with its truth weight (A' events 1/B; electrons without an A'
+ * (1 - P)/(1 - B P); particles that cannot emit 1: src/sim/fast_aprime.c) and is recorded for the
+ * events table's attributes. */
 static int sink(const na64_sim_event *ev, void *user, na64_err *err)
 {
   sink_ctx *c = user;
   int is_signal = ev->truth.process == NA64_SIM_PROC_APRIME;
   if (c->signal_only && !is_signal) return NA64_OK;
+  if (!ev->truth.triggered) {
+    na64_select_accum_fill_untriggered(c->acc, ev->truth.weight, is_signal);
+    na64_reco_untriggered_add(&c->untriggered, is_signal, ev->truth.weight);
+    return NA64_OK;
+  }
   na64_reco_event row;
   NA64_CALL(events_from_sim(c, ev, &row, err));
   na64_select_accum_fill(c->acc, c->sel, &row, is_signal);
-  return NA64_OK;
+  return c->events ? na64_h5table_append(c->events, &row, 1, err) : NA64_OK;
 }
 
-/* Untriggered events never reach the sink: they enter row 0 of the cut flows from the run summary
- * (A' events carry weight 1/B, the others (1 - P)/(1 - B P), src/sim/fast_aprime.c). */
-static void add_untriggered(na64_select_accum *a, const na64_sim *sim, const na64_sim_summary *sum,
-                            uint64_t sig_trig, uint64_t bkg_trig, int signal_only)
+/* The events table of a sample (rows added by the sink; attributes at the end). */
+static int events_open(const char *path, uint64_t seed, na64_h5table **t, na64_err *err)
 {
-  const na64_sim_config *cfg = na64_sim_get_config(sim);
-  double P = na64_sim_aprime_probability(sim), B = cfg->aprime_enabled ? cfg->aprime_bias : 1.0;
-  double w_sig = 1.0 / B, w_bkg = P > 0 ? (1.0 - P) / (1.0 - B * P) : 1.0;
-  uint64_t nsig = sum->aprime_emitted, nbkg = sum->generated - sum->aprime_emitted;
-  for (uint64_t i = sig_trig; i < nsig; ++i) na64_select_accum_fill_untriggered(a, w_sig, 1);
-  if (!signal_only)
-    for (uint64_t i = bkg_trig; i < nbkg; ++i) na64_select_accum_fill_untriggered(a, w_bkg, 0);
+  *t = NULL;
+  if (!path) return NA64_OK;
+  int nf = 0;
+  const na64_h5_field *f = na64_reco_event_fields(&nf);
+  NA64_CALL(na64_h5table_create(path, "events", sizeof(na64_reco_event), f, nf, t, err));
+  char buf[32];
+  snprintf(buf, sizeof buf, "%llu", (unsigned long long)seed);
+  int st = na64_h5table_attr(*t, "seed", buf, err);
+  if (st == NA64_OK) st = na64_h5table_attr(*t, "na64_version", na64_version(), err);
+  if (st != NA64_OK) {
+    na64_h5table_abort(*t);
+    *t = NULL;
+  }
+  return st;
 }
 
 /* Simulate events first .. first + n - 1 of cfg and accumulate their rows into acc. */
 static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel, uint64_t seed, uint64_t first,
-                      uint64_t n, int threads, int signal_only, na64_select_accum *acc, na64_err *err)
+                      uint64_t n, int threads, int signal_only, const char *events_path, na64_select_accum *acc,
+                      na64_err *err)
 {
   na64_sim *sim = NULL;
   NA64_CALL(na64_sim_new(cfg, &sim, err));
-  sink_ctx ctx = {sim, sel, acc, signal_only, seed, NULL, NULL, NULL};
-  int st = na64_sim_digitizer_new(sim, &ctx.digi, err);
+  sink_ctx ctx = {.sim = sim, .sel = sel, .acc = acc, .signal_only = signal_only, .seed = seed};
+  na64_reco_untriggered_init(&ctx.untriggered);
+  int st = events_open(events_path, seed, &ctx.events, err);
+  if (st == NA64_OK) st = na64_sim_digitizer_new(sim, &ctx.digi, err);
   if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)cfg->run, &ctx.geom, err);
   if (st == NA64_OK) st = na64_reco_new(ctx.geom, &ctx.reco, err);
-  na64_sim_run_opts o = {seed, n, threads, 0, sink, &ctx, NULL, NULL, first};
+  na64_sim_run_opts o = {seed, n, threads, 2, sink, &ctx, NULL, NULL, first}; /* untriggered: truth only */
   na64_sim_summary sum;
   if (st == NA64_OK) st = na64_sim_run(sim, &o, &sum, err);
-  if (st == NA64_OK)
-    add_untriggered(acc, sim, &sum, acc->signal.events[1], acc->background.events[1], signal_only);
+  ctx.untriggered.eot = (double)n;
+  if (ctx.events) {
+    if (st == NA64_OK) st = na64_reco_untriggered_write(ctx.events, &ctx.untriggered, err);
+    if (st == NA64_OK) st = na64_h5table_close(ctx.events, err);
+    else na64_h5table_abort(ctx.events);
+  }
   na64_reco_free(ctx.reco);
   na64_geom_free(ctx.geom);
   na64_sim_digitizer_free(ctx.digi);
@@ -153,7 +177,7 @@ static int signal_sample_at(const na64_sim_config *base, const na64_select_confi
   if (!(P > 0)) return na64_err_set(err, NA64_EPHYS, "efficiency at %g MeV: no A' emission in the simulation", m * 1e3);
   cfg.aprime_bias = 0.3 / P;
   na64_select_accum_init(acc);
-  int st = run_sample(&cfg, sel, (uint64_t)jc->seed + 1000003u, first, n, (int)jc->threads, 1, acc, err);
+  int st = run_sample(&cfg, sel, (uint64_t)jc->seed + 1000003u, first, n, (int)jc->threads, 1, NULL, acc, err);
   if (st) na64_err_prefix(err, "efficiency at %g MeV: ", m * 1e3);
   return st;
 }
@@ -235,6 +259,13 @@ static int partial_alloc(na64_job_partial *p, int nmass, na64_err *err)
 int na64_job_partial_run(const char *card_path, int part, int nparts, na64_job_partial *p,
                          void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
 {
+  return na64_job_partial_run_events(card_path, part, nparts, NULL, p, progress, user, err);
+}
+
+int na64_job_partial_run_events(const char *card_path, int part, int nparts, const char *events_path,
+                                na64_job_partial *p, void (*progress)(const char *stage, double frac, void *user),
+                                void *user, na64_err *err)
+{
   if (!p) return na64_err_set(err, NA64_EINVAL, "na64_job_partial_run: NULL partial");
   memset(p, 0, sizeof *p);
   if (nparts < 1 || part < 0 || part >= nparts)
@@ -256,7 +287,7 @@ int na64_job_partial_run(const char *card_path, int part, int nparts, na64_job_p
   int st = partial_alloc(p, n, err);
   if (st == NA64_OK && progress) progress("simulation + selection", 0.0, user);
   if (st == NA64_OK)
-    st = run_sample(&sc, &sel, p->seed, p->main_first, p->main_count, (int)jc.threads, 0, &p->main, err);
+    st = run_sample(&sc, &sel, p->seed, p->main_first, p->main_count, (int)jc.threads, 0, events_path, &p->main, err);
   for (int i = 0; i < n && st == NA64_OK; ++i) {
     if (progress) progress("efficiency", (double)i / n, user);
     st = signal_sample_at(&sc, &sel, &jc, m[i], p->signal_first, p->signal_count, &p->signal[i], err);

@@ -238,7 +238,12 @@ int na64_select_write_json(const na64_select_accum *a, const na64_select_result 
 {
   na64_outfile *o = NULL;
   NA64_CALL(na64_outfile_open(path, 0, &o, err));
-  FILE *f = na64_outfile_stream(o);
+  na64_select_print_json(a, r, eot_q, na64_outfile_stream(o));
+  return na64_outfile_commit(o, err);
+}
+
+void na64_select_print_json(const na64_select_accum *a, const na64_select_result *r, double eot_q, FILE *f)
+{
   fputs("{\n  \"cut_flow\": ", f);
   flow_rows_json(f, &a->all);
   fputs(",\n  \"cut_flow_signal\": ", f);
@@ -264,7 +269,6 @@ int na64_select_write_json(const na64_select_accum *a, const na64_select_result 
   json_pair(f, "sideband_value", r->sideband_per_eot * eot_q, ", ");
   json_pair(f, "sideband_error", r->sideband_per_eot_error * eot_q, "");
   fputs("}\n}\n", f);
-  return na64_outfile_commit(o, err);
 }
 
 int na64_select_write_background_csv(const na64_select_result *r, double eot_q, const char *path, na64_err *err)

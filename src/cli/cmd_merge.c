@@ -61,9 +61,18 @@ static int merge_ranks(char **texts, size_t *lens, na64_job_partial *merged, na6
 
 int run_job_ranks(const char *card, double eot, na64_job_result *res, na64_err *err)
 {
+  return run_job_ranks_events(card, eot, NULL, res, err);
+}
+
+int run_job_ranks_events(const char *card, double eot, const char *report_dir, na64_job_result *res, na64_err *err)
+{
   na64_job_partial p = {0};
   int rank = par_rank();
-  int st = na64_job_partial_run(card, rank, par_size(), &p, rank == 0 ? rank0_progress : NULL, NULL, err);
+  char events[4096];
+  if (report_dir && par_size() == 1) snprintf(events, sizeof events, "%s/events.h5", report_dir);
+  else if (report_dir) snprintf(events, sizeof events, "%s/events_rank%d.h5", report_dir, rank);
+  int st = na64_job_partial_run_events(card, rank, par_size(), report_dir ? events : NULL, &p,
+                                       rank == 0 ? rank0_progress : NULL, NULL, err);
   char *text = NULL;
   size_t len = 0;
   if (st == NA64_OK) st = na64_job_partial_format(&p, &text, &len, err);

@@ -77,7 +77,7 @@ static int run_job(const char *card, double eot, const char *report)
   na64_err err = {0};
   na64_job_result *res = calloc(1, sizeof *res);
   if (!res) return CLI_EXIT_FAIL;
-  int st = run_job_ranks(card, eot, res, &err); /* serial, or rank 0 of mpirun (issue 15) */
+  int st = run_job_ranks_events(card, eot, report, res, &err); /* serial, or rank 0 of mpirun (issue 15) */
   if (st == NA64_OK) st = na64_job_write_report(res, card, report, &err);
   if (st == NA64_OK) cli_print_job_summary(res, card);
   na64_job_result_release(res);
@@ -151,7 +151,8 @@ static int run_command(int argc, char **argv)
                              "(cut flow), measure the signal efficiency per A' mass and the background, and compute the\n"
                              "90% CL limit for the card's EOT (or --eot N); report: index.html, cutflow.csv, selection.json,\n"
                              "efficiency.csv, background.csv, limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.png,\n"
-                             "missing_energy.png, card.yaml. Also the physics\n"
+                             "missing_energy.png, card.yaml, events.h5 (the main sample's events table;\n"
+                             "events_rank<K>.h5 per MPI rank). Also the physics\n"
                              "summary for the benchmark masses 1, 10, 16.7, 100 MeV (summary.csv, summary.txt) and the\n"
                              "sensitivity report: expected 90% CL limits for 1e9..1e13 EOT at 100 and 30 GeV, the\n"
                              "dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.\n"
@@ -167,8 +168,10 @@ static int run_command(int argc, char **argv)
   if (card && na64_vis_card_file_is_visible(card)) return run_visible(card, eot, report, part || partial);
   if (part || partial) return run_job_part(card, part ? part : "", partial);
   na64_err err = {0};
-  if (par_rank() != 0) /* MPI rank > 0: its part of the job; rank 0 writes everything */
-    return run_job_ranks(card, eot, NULL, &err) == NA64_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+  if (par_rank() != 0) { /* MPI rank > 0: its part of the job (and its events file); rank 0 writes the rest */
+    if (make_dir(report) != 0) fprintf(stderr, "na64 run: error: cannot create report directory '%s': %s\n", report, strerror(errno));
+    return run_job_ranks_events(card, eot, report, NULL, &err) == NA64_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+  }
   na64_material ecal;
   if (na64_material_get("ECAL", &ecal, &err)) return cli_fail("run", &err);
   const char *names[] = {"mass_MeV", "eps", "width_GeV", "br_ee", "ctau_cm", "decay_length_cm",
@@ -217,7 +220,7 @@ static int run_command(int argc, char **argv)
   st = run_job(card, eot, report);
   if (st != CLI_EXIT_OK) return st;
   printf("\nreport written to %s/: index.html, cutflow.csv, selection.json, efficiency.csv, background.csv,\n"
-         "limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.png, missing_energy.png, card.yaml;\n"
+         "limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.png, missing_energy.png, card.yaml, events.h5;\n"
          "summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
          "dark_matter_y_100GeV.*, visible_100GeV.*; one CSV and one HEPData YAML per curve\n", report);
   return CLI_EXIT_OK;

@@ -26,6 +26,10 @@ int par_gather(const char *buf, size_t len, char ***bufs, size_t **lens);
  * merges the parts and fills res (other ranks leave it untouched). Collective. */
 struct na64_job_result;
 int run_job_ranks(const char *card, double eot, struct na64_job_result *res, na64_err *err);
+/* The same, each rank also writing the rows of its events to report_dir/events.h5 (one rank) or
+ * report_dir/events_rank<K>.h5 (several; `na64 select` takes the list). report_dir NULL: none. */
+int run_job_ranks_events(const char *card, double eot, const char *report_dir, struct na64_job_result *res,
+                         na64_err *err);
 /* `na64 run --part K/N --partial FILE`: one part of a batch job array. Returns a CLI exit status. */
 int run_job_part(const char *card, const char *spec, const char *out_path);
 #endif

@@ -20,7 +20,7 @@ static const na64_h5_field reco_fields[] = {
     F64(srd_energy), F64I(srd_module, 0), F64I(srd_module, 1), F64I(srd_module, 2), F64(srd_time),
     F64(ecal_energy), F64(preshower_energy), F64(ecal_x), F64(ecal_y), F64(ecal_shape_chi2),
     F64(hcal_energy), F64I(hcal_module, 0), F64I(hcal_module, 1), F64I(hcal_module, 2), F64I(hcal_module, 3),
-    F64(veto_energy), F64(weight), I32(simulated), I32(flags),
+    F64(veto_energy), F64(weight), I32(simulated), I32(flags), I32(aprime),
 };
 _Static_assert(NA64_RECO_SRD_MODULES == 3 && NA64_RECO_HCAL_MODULES == 4, "update reco_fields");
 

@@ -27,14 +27,24 @@ void na64_reco_job_default(na64_reco_job *job)
 
 typedef struct truth_row {
   int32_t triggered;
+  int32_t process;
   double weight;
 } truth_row;
 
-/* Weights of the triggered rows of the truth table, in order. */
-static int read_truth(const char *path, double **w, size_t *n, na64_err *err)
+/* A triggered row of the truth table: what its raw event's row carries. */
+typedef struct truth_weight {
+  double weight;
+  int32_t aprime; /* process == NA64_SIM_PROC_APRIME (na64/sim.h; 1, not included here: reco sees no sim) */
+} truth_weight;
+enum { TRUTH_PROC_APRIME = 1 };
+
+/* Weights and A' flags of the triggered rows of the truth table, in order; the untriggered rows
+ * (a table of `na64 sim --truth --all`) counted in *u, with the EOT = all rows. */
+static int read_truth(const char *path, truth_weight **w, size_t *n, na64_reco_untriggered *u, na64_err *err)
 {
   *w = NULL;
   *n = 0;
+  na64_reco_untriggered_init(u);
   H5E_auto2_t fn;
   void *cd;
   H5Eget_auto2(H5E_DEFAULT, &fn, &cd);
@@ -59,12 +69,22 @@ static int read_truth(const char *path, double **w, size_t *n, na64_err *err)
   if (st == NA64_OK && rows > 0) { /* HDF5 converts the members by name */
     t = H5Tcreate(H5T_COMPOUND, sizeof(truth_row));
     H5Tinsert(t, "triggered", offsetof(truth_row, triggered), H5T_NATIVE_INT32);
+    H5Tinsert(t, "process", offsetof(truth_row, process), H5T_NATIVE_INT32);
     H5Tinsert(t, "weight", offsetof(truth_row, weight), H5T_NATIVE_DOUBLE);
     if (H5Dread(d, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf) < 0)
-      st = na64_err_set(err, NA64_EFORMAT, "truth file %s: the table has no 'triggered' and 'weight' columns", path);
+      st = na64_err_set(err, NA64_EFORMAT, "truth file %s: the table has no 'triggered', 'process' and 'weight' columns", path);
   }
-  for (hssize_t i = 0; st == NA64_OK && i < rows; ++i)
-    if (buf[i].triggered) (*w)[(*n)++] = buf[i].weight;
+  size_t untriggered = 0;
+  for (hssize_t i = 0; st == NA64_OK && i < rows; ++i) {
+    int aprime = buf[i].process == TRUTH_PROC_APRIME;
+    if (buf[i].triggered) (*w)[(*n)++] = (truth_weight){buf[i].weight, aprime};
+    else {
+      na64_reco_untriggered_add(u, aprime, buf[i].weight);
+      untriggered++;
+    }
+  }
+  /* a table with untriggered rows holds every simulated event (--all): the EOT is known */
+  if (st == NA64_OK && untriggered) u->eot = (double)rows;
   free(buf);
   if (t >= 0) H5Tclose(t);
   if (s >= 0) H5Sclose(s);
@@ -84,8 +104,9 @@ typedef struct file_state {
   na64_geom *geom;
   na64_reco *reco;
   int run;
-  double *truth;
+  truth_weight *truth;
   size_t ntruth;
+  na64_reco_untriggered untriggered;
   na64_reco_event rows[BATCH];
   size_t nrows;
   na64_h5table *out;
@@ -117,7 +138,8 @@ static int one_event(file_state *s, const na64_daq_event *ev, na64_reco_summary 
   na64_reco_event *e = &s->rows[s->nrows];
   NA64_CALL(na64_reco_process(s->reco, ev, e, err));
   if (s->truth && e->event < s->ntruth) {
-    e->weight = s->truth[e->event];
+    e->weight = s->truth[e->event].weight;
+    e->aprime = s->truth[e->event].aprime;
     e->simulated = 1;
     sum->truth_matched++;
   }
@@ -165,7 +187,8 @@ int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *e
   if (!s) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
   s->job = job;
   s->run = -1;
-  int st = job->truth_path ? read_truth(job->truth_path, &s->truth, &s->ntruth, err) : NA64_OK;
+  na64_reco_untriggered_init(&s->untriggered);
+  int st = job->truth_path ? read_truth(job->truth_path, &s->truth, &s->ntruth, &s->untriggered, err) : NA64_OK;
   sum->truth_rows = s->ntruth;
   if (job->truth_path && st == NA64_OK && !s->truth) s->truth = malloc(sizeof *s->truth); /* empty table */
   na64_daq_reader *rd = NULL;
@@ -177,6 +200,9 @@ int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *e
   if (st == NA64_OK && job->truth_path) st = na64_h5table_attr(s->out, "truth_file", job->truth_path, err);
   if (st == NA64_OK) st = na64_h5table_attr(s->out, "na64_version", na64_version(), err);
   if (st == NA64_OK) st = loop(s, rd, sum, err);
+  /* the untriggered events belong to the table only when it holds every triggered event */
+  if (st == NA64_OK && sum->truth_matched == s->ntruth && sum->events == s->ntruth)
+    st = na64_reco_untriggered_write(s->out, &s->untriggered, err);
   if (s->out) {
     if (st == NA64_OK) st = na64_h5table_close(s->out, err);
     else na64_h5table_abort(s->out);

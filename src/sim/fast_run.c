@@ -32,7 +32,7 @@ static void *run_job(void *arg)
   na64_sim_event ev;
   j->nout = 0;
   for (uint64_t e = j->first; e < j->first + j->n; ++e) {
-    j->status = na64_sim_event_generate(j->w, j->seed, e, j->keep_all, &ev, &j->err);
+    j->status = na64_sim_event_generate(j->w, j->seed, e, j->keep_all == 1, &ev, &j->err); /* 2: truth only */
     if (j->status) return NULL;
     j->gen_by_particle[ev.truth.particle]++;
     if (ev.truth.process == NA64_SIM_PROC_APRIME) j->aprime++;
