@@ -22,6 +22,9 @@ int par_any(int failed);
  * (*lens)[r] for r < par_size(); elsewhere *bufs = NULL. 0 on success (collective). */
 int par_gather(const char *buf, size_t len, char ***bufs, size_t **lens);
 
+/* "K/N" of --part (batch job arrays) with 0 <= K < N <= 1e6: 0, or -1 if malformed. */
+int par_parse_part(const char *spec, int *k, int *n);
+
 /* `na64 run` on every rank (src/cli/cmd_merge.c): each rank runs its part of the job, rank 0
  * merges the parts and fills res (other ranks leave it untouched). Collective. */
 struct na64_job_result;
