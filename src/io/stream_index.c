@@ -292,6 +292,23 @@ static int check_tiling(const held *h, int n, uint64_t events, const char *const
   return NA64_OK;
 }
 
+/* Parts 0 .. nparts - 1 each exactly once (empty parts, of more parts than events, pass the tiling
+ * check whatever their number). */
+static int check_each_part_once(const held *h, int n, int nparts, const char *const *names, na64_err *err)
+{
+  int *seen = calloc((size_t)nparts, sizeof *seen), st = NA64_OK;
+  if (!seen) return na64_err_set(err, NA64_ENOMEM, "joining indexes: out of memory");
+  for (int i = 0; i < n && st == NA64_OK; ++i) {
+    int k = h[i].p.part;
+    if (k < 0 || k >= nparts || seen[k]++)
+      st = na64_err_set(err, NA64_EINVAL, "%s: part %d of %d listed twice or out of range", names[h[i].from], k, nparts);
+  }
+  for (int k = 0; k < nparts && st == NA64_OK; ++k)
+    if (!seen[k]) st = na64_err_set(err, NA64_EINVAL, "%s: part %d of %d is missing", names[0], k, nparts);
+  free(seen);
+  return st;
+}
+
 int na64_stream_index_join(const na64_stream_index *ix, const char *const *names, int n, na64_stream_index *out,
                            na64_err *err)
 {
@@ -309,8 +326,7 @@ int na64_stream_index_join(const na64_stream_index *ix, const char *const *names
     for (int k = 0; k < ix[i].nheld; ++k) h[m++] = (held){ix[i].parts[k], i};
   qsort(h, (size_t)m, sizeof *h, by_first_event);
   int st = check_tiling(h, m, ix[0].events, names, err);
-  if (st == NA64_OK && m != ix[0].nparts) /* e.g. empty parts of more parts than events */
-    st = na64_err_set(err, NA64_EINVAL, "%s: %d parts listed, the run has %d", names[0], m, ix[0].nparts);
+  if (st == NA64_OK) st = check_each_part_once(h, m, ix[0].nparts, names, err);
   if (st == NA64_OK) {
     *out = ix[0];
     out->nheld = m;
