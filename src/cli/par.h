@@ -31,4 +31,7 @@ struct na64_job_result;
 int run_job_ranks(const char *card, double eot, struct na64_job_result *res, na64_err *err);
 /* `na64 run --part K/N --partial FILE`: one part of a batch job array. Returns a CLI exit status. */
 int run_job_part(const char *card, const char *spec, const char *out_path);
+/* `na64 run CARD --scan SECTION.KEY=v1,v2,...`: the job once per value, variation i on rank i mod N,
+ * gathered and written by rank 0 in the order of the values (src/cli/run_scan.c). CLI exit status. */
+int run_scan(const char *card, const char *spec, double eot, const char *report);
 #endif
