@@ -163,6 +163,10 @@ int cmd_reco(int argc, char **argv)
   }
   if (cmd.npos > 1)
     return cli_usage_error("reco", "one RAW file, or the index files of na64 sim's parts (FILE.index.yaml)");
+  par_init();
+  int rank = par_rank();
+  par_finalize();
+  if (rank > 0) return CLI_EXIT_OK; /* under mpirun one raw file is rank 0's (an index shares the work) */
   job.raw_path = cmd.pos[0];
   job.out_path = out;
   job.truth_path = truth;
