@@ -129,10 +129,12 @@ static void test_roundtrip_join(void **state)
     assert_true(joined.parts[k].first_record == rec);
     rec += joined.parts[k].records;
   }
+  na64_stream_index_release(&joined);
   /* the same part twice instead of part 1: 3 parts listed, but part 1 missing */
   const char *dup_names[3] = {names[0], names[2], names[2]};
   na64_stream_index dup[3] = {back[0], back[2], back[2]};
   assert_int_not_equal(na64_stream_index_join(dup, dup_names, 3, &joined, &err), NA64_OK);
+  assert_non_null(strstr(err.msg, "part 0 of 3 listed twice"));
   na64_stream_index_release(&joined);
   for (int k = 0; k < 3; ++k) na64_stream_index_release(&back[k]);
 }
