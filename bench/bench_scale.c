@@ -6,7 +6,14 @@
  * signal samples included) and the time of the merge. The machine is shared: the CPU times are the
  * stable figure, the wall times show the speed-up only when the cores are free.
  *
- * usage: bench_scale [EVENTS] (default 200000 main-sample events, EVENTS / 10 per signal mass, 2 masses)
+ * Then the same for the data files of `na64 sim --out` and `na64 reco` written per part (what
+ * `mpirun -n 2 na64 sim|reco` does, docs/scaling.md "Per-rank data files"): SIM_EVENTS beam
+ * particles simulated and written as DATE by 1 part and by 2 concurrent parts, then reconstructed
+ * per file; CPU time, per-core rates and bytes written.
+ *
+ * usage: bench_scale [EVENTS [SIM_EVENTS [conditions.db]]] (default 200000 main-sample events,
+ *        EVENTS / 10 per signal mass, 2 masses; 200000 beam particles for the data files; the default
+ *        conditions database)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +24,10 @@
 #include <unistd.h>
 
 #include "na64/ana.h"
+#include "na64/io.h"
+#include "na64/reco.h"
+#include "na64/sim.h"
+#include <sys/stat.h>
 
 static double now(void)
 {
@@ -33,8 +44,81 @@ static double children_cpu(void)
          1e-6 * (double)u.ru_stime.tv_usec;
 }
 
-/* Run parts 0..n-1 of the card in n child processes at once; part k written to dir/part<k>. */
-static int run_parts(const char *card, const char *dir, int n, double *wall, double *cpu)
+/* Part k of n of the job of the card; written to dir/part<k>. */
+static int job_part(const char *card, const char *dir, int k, int n, na64_err *err)
+{
+  na64_job_partial p;
+  char path[512];
+  snprintf(path, sizeof path, "%s/part%d", dir, k);
+  int st = na64_job_partial_run(card, k, n, &p, NULL, NULL, err);
+  if (st == NA64_OK) st = na64_job_partial_write(&p, path, err);
+  na64_job_partial_release(&p);
+  return st;
+}
+
+typedef struct sim_sink {
+  na64_sim_digitizer *digi;
+  na64_daq_writer *raw;
+  uint64_t seed;
+  uint32_t n;
+} sim_sink;
+
+static int write_triggered(const na64_sim_event *ev, void *user, na64_err *err)
+{
+  sim_sink *c = user;
+  return ev->truth.triggered ? na64_sim_digitize_write(c->digi, ev, c->seed, c->n++, c->raw, err) : NA64_OK;
+}
+
+/* Part k of n of `na64 sim CARD --events nev --seed 3 --out dir/raw<n>.rank<k>.dat` (src/cli/cmd_sim.c). */
+static int sim_part(const char *card, const char *dir, int k, int n, long nev, na64_err *err)
+{
+  na64_sim_config cfg;
+  na64_sim_config_default(&cfg);
+  na64_sim *s = NULL;
+  sim_sink c = {NULL, NULL, 3, 0};
+  char path[512];
+  snprintf(path, sizeof path, "%s/raw%d.rank%d.dat", dir, n, k);
+  NA64_CALL(na64_sim_config_load(card, &cfg, err));
+  NA64_CALL(na64_sim_new(&cfg, &s, err));
+  int st = na64_sim_digitizer_new(s, &c.digi, err);
+  if (st == NA64_OK) st = na64_sim_raw_open(s, path, &c.raw, err);
+  na64_sim_run_opts o = {3, 0, 1, 0, write_triggered, &c, NULL, NULL, 0};
+  na64_part_range((uint64_t)nev, k, n, &o.first_event, &o.nevents);
+  na64_sim_summary sum;
+  if (st == NA64_OK) st = na64_sim_run(s, &o, &sum, err);
+  if (c.raw) {
+    na64_err e2 = {0, ""};
+    int st2 = na64_daq_writer_close(c.raw, &e2);
+    if (st == NA64_OK && st2) *err = e2, st = st2;
+  }
+  na64_sim_digitizer_free(c.digi);
+  na64_sim_free(s);
+  return st;
+}
+
+/* `na64 reco dir/raw<n>.rank<k>.dat --out dir/ev<n>.rank<k>.h5`. */
+static int reco_part(const char *db, const char *dir, int k, int n, na64_err *err)
+{
+  char raw[512], out[512];
+  snprintf(raw, sizeof raw, "%s/raw%d.rank%d.dat", dir, n, k);
+  snprintf(out, sizeof out, "%s/ev%d.rank%d.h5", dir, n, k);
+  na64_reco_job job;
+  na64_reco_job_default(&job);
+  job.raw_path = raw;
+  job.out_path = out;
+  job.db_path = db;
+  na64_reco_summary sum;
+  return na64_reco_file(&job, &sum, err);
+}
+
+typedef struct what {
+  int kind; /* 0 job part, 1 sim part, 2 reco part */
+  const char *card, *db;
+  long nev;
+} what;
+
+/* Run parts 0..n-1 in n child processes at once. */
+static int run_kind(const what *w, const char *dir, int n, double *wall, double *cpu)
 {
   double c0 = children_cpu(), t0 = now();
   for (int k = 0; k < n; ++k) {
@@ -42,13 +126,10 @@ static int run_parts(const char *card, const char *dir, int n, double *wall, dou
     if (pid < 0) return -1;
     if (pid == 0) {
       na64_err err = {0};
-      na64_job_partial p;
-      char path[512];
-      snprintf(path, sizeof path, "%s/part%d", dir, k);
-      int st = na64_job_partial_run(card, k, n, &p, NULL, NULL, &err);
-      if (st == NA64_OK) st = na64_job_partial_write(&p, path, &err);
+      int st = w->kind == 0   ? job_part(w->card, dir, k, n, &err)
+               : w->kind == 1 ? sim_part(w->card, dir, k, n, w->nev, &err)
+                              : reco_part(w->db, dir, k, n, &err);
       if (st) fprintf(stderr, "bench_scale: part %d/%d: %s\n", k, n, err.msg);
-      na64_job_partial_release(&p);
       _exit(st ? 1 : 0);
     }
   }
@@ -60,6 +141,46 @@ static int run_parts(const char *card, const char *dir, int n, double *wall, dou
   *wall = now() - t0;
   *cpu = children_cpu() - c0;
   return bad ? -1 : 0;
+}
+
+static int run_parts(const char *card, const char *dir, int n, double *wall, double *cpu)
+{
+  what w = {0, card, NULL, 0};
+  return run_kind(&w, dir, n, wall, cpu);
+}
+
+/* Size of dir/<stem><n>.rank<k>.<ext>. */
+static double file_size(const char *dir, const char *stem, const char *ext, int n, int k)
+{
+  char path[600];
+  snprintf(path, sizeof path, "%s/%s%d.rank%d.%s", dir, stem, n, k, ext);
+  struct stat sb;
+  return stat(path, &sb) == 0 ? (double)sb.st_size : 0.0;
+}
+
+/* The data files: sim then reco, as 1 part and as 2 concurrent parts. */
+static int bench_files(const char *dir, const char *card, long nev, const char *db)
+{
+  double w[2][2] = {{0}}, c[2][2] = {{0}}, bytes[2] = {0}, h5[2] = {0};
+  int st = 0;
+  for (int n = 1; n <= 2 && st == 0; ++n) {
+    what sim = {1, card, db, nev}, reco = {2, card, db, nev};
+    st = run_kind(&sim, dir, n, &w[n - 1][0], &c[n - 1][0]);
+    if (st == 0) st = run_kind(&reco, dir, n, &w[n - 1][1], &c[n - 1][1]);
+    for (int k = 0; k < n; ++k) {
+      bytes[n - 1] += file_size(dir, "raw", "dat", n, k);
+      h5[n - 1] += file_size(dir, "ev", "h5", n, k);
+    }
+  }
+  if (st) return st;
+  printf("data files: na64 sim --out of %ld beam particles, then na64 reco of the files (1 thread per part)\n", nev);
+  for (int n = 1; n <= 2; ++n)
+    printf("  %d part%s: sim wall %6.2f s, CPU %6.2f s (%8.0f beam particles per CPU s), DATE %.1f MB;"
+           " reco wall %6.2f s, CPU %6.2f s (%.1f MB DATE per CPU s), HDF5 %.2f MB\n",
+           n, n > 1 ? "s" : " ", w[n - 1][0], c[n - 1][0], nev / c[n - 1][0], bytes[n - 1] / 1e6, w[n - 1][1],
+           c[n - 1][1], bytes[n - 1] / 1e6 / c[n - 1][1], h5[n - 1] / 1e6);
+  printf("  DATE bytes of the 2 parts' files = the 1 part's: %s\n", bytes[0] == bytes[1] ? "yes" : "NO");
+  return 0;
 }
 
 /* Read and merge the n parts; the merge's wall time. */
@@ -103,6 +224,8 @@ static int write_card(const char *path, long events)
 int main(int argc, char **argv)
 {
   long events = argc > 1 ? atol(argv[1]) : 200000;
+  long sim_events = argc > 2 ? atol(argv[2]) : 200000;
+  const char *db = argc > 3 ? argv[3] : NULL;
   if (events < 20) events = 200000;
   long signal = events / 10;
   char dir[] = "/tmp/na64_bench_scale_XXXXXX";
@@ -133,6 +256,7 @@ int main(int argc, char **argv)
            mwall, same ? "yes" : "NO");
     if (!same) st = 1;
   }
+  if (st == 0 && sim_events > 0) st = bench_files(dir, card, sim_events, db);
   na64_job_result_release(r1);
   na64_job_result_release(r2);
   free(r1);

@@ -237,6 +237,56 @@ NA64_API int na64_hist_to_json(const na64_hist *h, char **json, size_t *len, na6
  * under/overflow rows included (bin 0 and nx + 1, with infinite edges written as -inf/inf). */
 NA64_API int na64_hist_write_csv(const na64_hist *h, FILE *out, na64_err *err);
 
+
+/* ============================ per-part data files and their index — owner: scale ============================ */
+
+/* FNV-1a, 64 bits (G. Fowler, L.C. Noll, K.-P. Vo; IETF draft-eastlake-fnv-21, section 2): a
+ * fingerprint (not a cryptographic hash) telling cards apart; na64_fnv1a64_file hashes a file's bytes. */
+NA64_API uint64_t na64_fnv1a64(const void *data, size_t n);
+NA64_API int na64_fnv1a64_file(const char *path, uint64_t *hash, na64_err *err);
+
+/* A run written in parts (issue 15, docs/scaling.md): `na64 sim --part K/N` or MPI rank K of N writes
+ * the events of beam particles [first_event, first_event + events) to its own files (FILE.rank<K>.dat,
+ * TRUTH.rank<K>.h5), as event builders write several streams; `na64 reco` of the parts writes one
+ * events file per part. An index (YAML, src/io/stream_index.c) lists the parts, their event ranges
+ * and record counts, with the card hash, seed and version of the run. The records of a part are
+ * numbered from 0 in its file; their number in the whole run is first_record + that number. */
+typedef struct na64_stream_part {
+  int part;                    /* K of N */
+  char file[1024];             /* data file of the part ("" if none), as resolved when read */
+  char truth[1024];            /* truth HDF5 file of the part ("" if none) */
+  uint64_t first_event, events;/* beam particles of the part */
+  uint64_t records;            /* records in the file: triggered events (raw) or rows (events) */
+  uint64_t first_record;       /* records of the parts before it (filled by na64_stream_index_join) */
+} na64_stream_part;
+typedef struct na64_stream_index {
+  char kind[16];               /* "raw" (na64 sim) or "events" (na64 reco) */
+  char version[32];            /* na64 version that wrote the parts */
+  char card[1024];             /* card path as given */
+  uint64_t card_hash;          /* na64_fnv1a64 of the card's bytes */
+  long run;                    /* setup (run number) */
+  uint64_t seed, events;       /* of the whole run */
+  int nparts;                  /* N: parts of the whole run */
+  int nheld;                   /* parts listed here (N in a complete index) */
+  na64_stream_part *parts;     /* malloc'ed, nheld */
+} na64_stream_index;
+NA64_API void na64_stream_index_release(na64_stream_index *ix);
+/* Events [*first, *first + *count) of part k of n (0 <= k < n) of total events: [total k / n,
+ * total (k + 1) / n), so every event is in exactly one part and the parts differ by at most one. */
+NA64_API void na64_part_range(uint64_t total, int k, int n, uint64_t *first, uint64_t *count);
+/* path with ".rank<K>" before its extension (x.dat -> x.rank3.dat, x.dat.zst -> x.rank3.dat.zst);
+ * ext != NULL replaces the extension (x.dat, ".index.yaml" -> x.index.yaml). */
+NA64_API int na64_stream_path(const char *path, int part, const char *ext, char *out, size_t n, na64_err *err);
+/* Write the index (atomic, na64_outfile); part files are recorded relative to the index's folder. */
+NA64_API int na64_stream_index_write(const na64_stream_index *ix, const char *path, na64_err *err);
+/* Read an index; part paths are resolved against the index's folder. */
+NA64_API int na64_stream_index_read(const char *path, na64_stream_index *ix, na64_err *err);
+/* Join the parts of n indexes (the names for messages) into one complete index sorted by event:
+ * refuses different kinds, versions, cards, runs, seeds, sizes or splits, overlapping ranges and
+ * gaps, naming the files; fills first_record. */
+NA64_API int na64_stream_index_join(const na64_stream_index *ix, const char *const *names, int n,
+                                    na64_stream_index *out, na64_err *err);
+
 #ifdef __cplusplus
 }
 #endif

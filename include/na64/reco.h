@@ -504,6 +504,8 @@ typedef struct na64_reco_job {
   long max_events;          /* < 0: all */
   void (*progress)(uint64_t bytes_done, uint64_t bytes_total, void *user); /* may be NULL */
   void *progress_user;
+  uint64_t event_offset;    /* added to the events' numbers after truth matching: the number in the
+                               whole run of the first event of a part file (docs/scaling.md) */
 } na64_reco_job;
 NA64_API void na64_reco_job_default(na64_reco_job *job);
 

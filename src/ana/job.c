@@ -235,16 +235,6 @@ static int compute_limit(na64_job_result *res, const na64_sim_config *sc, na64_e
   return na64_sens_curve_compute(o, &res->limit, NULL, NULL, err);
 }
 
-/* Events [first, first + count) of part k of n of a sample of total events (every event in exactly
- * one part; the parts differ by at most one event). */
-static void part_range(uint64_t total, int k, int n, uint64_t *first, uint64_t *count)
-{
-  unsigned __int128 a = (unsigned __int128)total * (unsigned)k / (unsigned)n;
-  unsigned __int128 b = (unsigned __int128)total * (unsigned)(k + 1) / (unsigned)n;
-  *first = (uint64_t)a;
-  *count = (uint64_t)(b - a);
-}
-
 /* The partial's accumulators: the main sample and nmass signal samples. */
 static int partial_alloc(na64_job_partial *p, int nmass, na64_err *err)
 {
@@ -279,8 +269,8 @@ int na64_job_partial_run_events(const char *card_path, int part, int nparts, con
   p->seed = (uint64_t)jc.seed;
   p->events = (uint64_t)jc.events;
   p->signal_events = (uint64_t)jc.signal_events;
-  part_range(p->events, part, nparts, &p->main_first, &p->main_count);
-  part_range(p->signal_events, part, nparts, &p->signal_first, &p->signal_count);
+  na64_part_range(p->events, part, nparts, &p->main_first, &p->main_count);
+  na64_part_range(p->signal_events, part, nparts, &p->signal_first, &p->signal_count);
   double *m = NULL;
   int n = 0;
   NA64_CALL(na64_sens_masses_parse(jc.masses, NA64_SENS_INVISIBLE, &m, &n, err));

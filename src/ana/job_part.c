@@ -29,18 +29,6 @@ void na64_job_partial_release(na64_job_partial *p)
   p->nmass = 0;
 }
 
-/* FNV-1a, 64 bits (G. Fowler, L.C. Noll, K.-P. Vo; IETF draft-eastlake-fnv-21, section 2): a
- * fingerprint of the card, not a cryptographic hash: it tells parts of different cards apart. */
-static uint64_t fnv1a64(const char *s, size_t n)
-{
-  uint64_t h = UINT64_C(0xcbf29ce484222325);
-  for (size_t i = 0; i < n; ++i) {
-    h ^= (unsigned char)s[i];
-    h *= UINT64_C(0x100000001b3);
-  }
-  return h;
-}
-
 static int slurp(const char *path, char **text, size_t *len, na64_err *err)
 {
   FILE *f = fopen(path, "rb");
@@ -85,7 +73,7 @@ int na64_job_partial_set_card(na64_job_partial *p, const char *card_path, na64_e
     return na64_err_set(err, NA64_EINVAL, "card path too long (%zu bytes): %.60s...", strlen(card_path), card_path);
   snprintf(p->card_name, sizeof p->card_name, "%s", card_path);
   NA64_CALL(slurp(card_path, &p->card_text, &p->card_len, err));
-  p->card_hash = fnv1a64(p->card_text, p->card_len);
+  p->card_hash = na64_fnv1a64(p->card_text, p->card_len);
   return NA64_OK;
 }
 
@@ -330,7 +318,7 @@ static int get_header(cursor *c, na64_job_partial *p, na64_err *err)
   }
   NA64_CALL(expect(c, "card_hash", err));
   NA64_CALL(integer(c, 0, 16, &p->card_hash, err));
-  if (p->card_text && fnv1a64(p->card_text, p->card_len) != p->card_hash)
+  if (p->card_text && na64_fnv1a64(p->card_text, p->card_len) != p->card_hash)
     return na64_err_set(err, NA64_EFORMAT, "%s:%d: the card's bytes do not match its hash (damaged file)", c->name, c->line);
   int64_t run = 0;
   NA64_CALL(expect(c, "run", err));

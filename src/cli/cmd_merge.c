@@ -96,25 +96,10 @@ int run_job_ranks_events(const char *card, double eot, const char *report_dir, n
   return st;
 }
 
-/* "K/N" with 0 <= K < N. */
-static int parse_part(const char *spec, int *k, int *n)
-{
-  char *end = NULL;
-  errno = 0;
-  long a = strtol(spec, &end, 10);
-  if (errno || end == spec || *end != '/') return -1;
-  const char *s2 = end + 1;
-  long b = strtol(s2, &end, 10);
-  if (errno || end == s2 || *end || b < 1 || b > 1000000 || a < 0 || a >= b) return -1;
-  *k = (int)a;
-  *n = (int)b;
-  return 0;
-}
-
 int run_job_part(const char *card, const char *spec, const char *out_path)
 {
   int k = 0, n = 1;
-  if (parse_part(spec, &k, &n))
+  if (par_parse_part(spec, &k, &n))
     return cli_usage_error("run", "--part %s: expected K/N with 0 <= K < N (e.g. 3/100 for the 4th of 100 jobs)", spec);
   if (!out_path) return cli_usage_error("run", "--part needs --partial FILE (the part's result for na64 merge)");
   na64_err err = {0};

@@ -1,9 +1,12 @@
 /* `na64 reco RAW --out EVENTS.h5`: raw DATE data to the HDF5 table `events` (docs/reco.md). */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
 
 #include "cli/cli.h"
+#include "cli/par.h"
+#include "na64/io.h"
 #include "na64/reco.h"
 
 static const char reco_synopsis[] =
@@ -12,12 +15,119 @@ static const char reco_synopsis[] =
     "energies (ECAL, pre-shower, HCAL per module, veto, SRD per module and time), shower centre and\n"
     "shape, and the incoming track (momentum from the deflection in the dipoles, angle, chi2/ndf).\n"
     "Writes one row per event to the HDF5 table 'events' of --out (every column: docs/reco.md).\n"
-    "--truth: the truth table of `na64 sim --truth` of the same run; its weights are carried along.";
+    "--truth: the truth table of `na64 sim --truth` of the same run; its weights are carried along.\n"
+    "INDEX...: the index files of a simulation written in parts (mpirun or --part K/N of na64 sim):\n"
+    "each part to OUT.rank<K>.h5 with the events numbered as in the whole run, and OUT.index.yaml;\n"
+    "under mpirun the ranks share the parts (docs/scaling.md).";
 
 static void progress(uint64_t done, uint64_t total, void *user)
 {
   (void)total;
   cli_progress_update(user, (double)done);
+}
+
+/* The events-file index of the parts reconstructed (rows[i] rows of part i of the raw index). */
+static int write_events_index(const na64_stream_index *raw, const char *out, const uint64_t *rows, na64_err *err)
+{
+  na64_stream_index ix = *raw;
+  snprintf(ix.kind, sizeof ix.kind, "events");
+  ix.parts = calloc((size_t)raw->nheld, sizeof *ix.parts);
+  if (!ix.parts) return na64_err_set(err, NA64_ENOMEM, "reco index: out of memory");
+  int st = NA64_OK;
+  for (int i = 0; i < raw->nheld && st == NA64_OK; ++i) {
+    ix.parts[i] = raw->parts[i];
+    ix.parts[i].truth[0] = '\0';
+    ix.parts[i].records = rows[i];
+    st = na64_stream_path(out, raw->parts[i].part, NULL, ix.parts[i].file, sizeof ix.parts[i].file, err);
+  }
+  char path[4096];
+  if (st == NA64_OK) st = na64_stream_path(out, 0, ".index.yaml", path, sizeof path, err);
+  if (st == NA64_OK) st = na64_stream_index_write(&ix, path, err);
+  if (st == NA64_OK) printf("index of the %d events files: %s\n", ix.nheld, path);
+  free(ix.parts);
+  return st;
+}
+
+/* The raw index joined from the index files of na64 sim's parts. */
+static int read_indexes(char **paths, int n, na64_stream_index *raw, na64_err *err)
+{
+  na64_stream_index *ix = calloc((size_t)n, sizeof *ix);
+  if (!ix) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  int st = NA64_OK, got = 0;
+  for (; got < n && st == NA64_OK; ++got) st = na64_stream_index_read(paths[got], &ix[got], err);
+  if (st == NA64_OK) st = na64_stream_index_join(ix, (const char *const *)paths, n, raw, err);
+  if (st == NA64_OK && strcmp(raw->kind, "raw") != 0)
+    st = na64_err_set(err, NA64_EINVAL, "%s: an index of %s files, not of raw data (na64 sim)", paths[0], raw->kind);
+  for (int i = 0; i < got; ++i) na64_stream_index_release(&ix[i]);
+  free(ix);
+  return st;
+}
+
+/* Reconstruct part p of the run into OUT.rank<K>.h5 (events numbered as in the whole run). */
+static int reco_part(const na64_reco_job *base, const na64_stream_part *p, const char *out, uint64_t *rows, na64_err *err)
+{
+  if (!p->file[0]) return na64_err_set(err, NA64_EINVAL, "part %d: na64 sim wrote no raw file (no --out)", p->part);
+  char path[4096];
+  NA64_CALL(na64_stream_path(out, p->part, NULL, path, sizeof path, err));
+  na64_reco_job job = *base;
+  job.raw_path = p->file;
+  job.truth_path = p->truth[0] ? p->truth : NULL;
+  job.out_path = path;
+  job.event_offset = p->first_record;
+  na64_reco_summary sum;
+  NA64_CALL(na64_reco_file(&job, &sum, err));
+  if (sum.events != p->records)
+    return na64_err_set(err, NA64_EFORMAT, "%s: %llu physics events, the index says %llu", p->file,
+                        (unsigned long long)sum.events, (unsigned long long)p->records);
+  *rows = sum.events;
+  printf("part %d: %llu events (numbers %llu..) -> %s\n", p->part, (unsigned long long)sum.events,
+         (unsigned long long)p->first_record, path);
+  return NA64_OK;
+}
+
+/* Rank r of n reconstructs the parts i = r, r + n, ...; rank 0 gathers the row counts and writes the
+ * index. The files do not depend on the number of ranks. Returns a CLI exit status (collective). */
+static int reco_index(const na64_reco_job *base, char **paths, int npaths, const char *out)
+{
+  na64_err err = {0, ""};
+  na64_stream_index raw;
+  memset(&raw, 0, sizeof raw);
+  int st = read_indexes(paths, npaths, &raw, &err);
+  int rank = par_rank(), nr = par_size();
+  uint64_t *rows = calloc((size_t)(raw.nheld > 0 ? raw.nheld : 1), sizeof *rows);
+  if (st == NA64_OK && !rows) st = na64_err_set(&err, NA64_ENOMEM, "reco: out of memory");
+  char *text = calloc((size_t)(raw.nheld > 0 ? raw.nheld : 1), 48);
+  size_t len = 0;
+  for (int i = rank; st == NA64_OK && text && i < raw.nheld; i += nr) {
+    st = reco_part(base, &raw.parts[i], out, &rows[i], &err);
+    len += (size_t)sprintf(text + len, "%d %llu\n", i, (unsigned long long)rows[i]);
+  }
+  if (st != NA64_OK) cli_fail("reco", &err);
+  int failed = par_any(st != NA64_OK || !text);
+  char **texts = NULL;
+  size_t *lens = NULL;
+  if (!failed && par_gather(text, len, &texts, &lens)) failed = 1;
+  for (int r = 0; texts && r < nr; ++r) { /* rank 0: every rank's "part rows" lines */
+    char *q = texts[r], *end;
+    for (long i; (i = strtol(q, &end, 10)), end != q; q = end) {
+      unsigned long long v = strtoull(end, &end, 10);
+      if (i >= 0 && i < raw.nheld) rows[i] = v;
+    }
+    free(texts[r]);
+  }
+  if (texts && write_events_index(&raw, out, rows, &err) != NA64_OK) failed = cli_fail("reco", &err);
+  free(texts);
+  free(lens);
+  free(text);
+  free(rows);
+  na64_stream_index_release(&raw);
+  return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
+static int is_index(const char *path)
+{
+  size_t n = strlen(path);
+  return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
 }
 
 int cmd_reco(int argc, char **argv)
@@ -30,8 +140,8 @@ int cmd_reco(int argc, char **argv)
       {"--db", OPT_STRING, &db, 1, 0, 0, NULL, 0, "conditions database (default: $NA64_CONDITIONS_DB or the installed one)", 0},
       {"--events", OPT_INT, &max_events, 0, 1e15, 0, NULL, 0, "reconstruct at most this many physics events", 0},
   };
-  cli_cmd cmd = {.name = "reco", .args = "RAW", .synopsis = reco_synopsis, .opts = opts, .nopts = CLI_NOPTS(opts),
-                 .pos_min = 1, .pos_max = 1};
+  cli_cmd cmd = {.name = "reco", .args = "RAW | INDEX...", .synopsis = reco_synopsis, .opts = opts, .nopts = CLI_NOPTS(opts),
+                 .pos_min = 1, .pos_max = 1000000};
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   if (!out) {
@@ -42,10 +152,24 @@ int cmd_reco(int argc, char **argv)
   if ((st = cli_check_output("reco", "--out", out, h5_exts))) return st;
   na64_reco_job job;
   na64_reco_job_default(&job);
+  job.db_path = db;
+  if (is_index(cmd.pos[0])) { /* the parts of na64 sim: one events file per part, shared by the ranks */
+    if (truth || max_events >= 0)
+      return cli_usage_error("reco", "with an index the truth files are the parts' own; --truth and --events do not apply");
+    par_init();
+    st = reco_index(&job, cmd.pos, cmd.npos, out);
+    par_finalize();
+    return st;
+  }
+  if (cmd.npos > 1)
+    return cli_usage_error("reco", "one RAW file, or the index files of na64 sim's parts (FILE.index.yaml)");
+  par_init();
+  int rank = par_rank();
+  par_finalize();
+  if (rank > 0) return CLI_EXIT_OK; /* under mpirun one raw file is rank 0's (an index shares the work) */
   job.raw_path = cmd.pos[0];
   job.out_path = out;
   job.truth_path = truth;
-  job.db_path = db;
   job.max_events = max_events;
   struct stat sb;
   cli_progress pr;

@@ -132,7 +132,7 @@ static int run_visible(const char *card, double eot, const char *report, int par
 
 static int run_command(int argc, char **argv)
 {
-  const char *report = "report", *part = NULL, *partial = NULL;
+  const char *report = "report", *part = NULL, *partial = NULL, *scan = NULL;
   double eps = 1e-4, energy = 100.0, efficiency = 1.0;
   int fmt = FMT_TABLE;
   double eot = 0.0;
@@ -145,6 +145,8 @@ static int run_command(int argc, char **argv)
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
       {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1) ...", 0},
       {"--partial", OPT_STRING, &partial, 1.0, 0.0, 0, NULL, 0, "... and write its partial result to FILE for `na64 merge`", 0},
+      {"--scan", OPT_STRING, &scan, 1.0, 0.0, 0, NULL, 0,
+       "SECTION.KEY=v1,v2,...: the job once per value (REPORT/scan.csv, REPORT/scan-<i>/; ranks share them)", 0},
   };
   cli_cmd cmd = {.name = "run", .args = "[CARD]",
                  .synopsis = "The main job: simulate the run card CARD (default configs/invisible_default.yaml), select\n"
@@ -165,7 +167,12 @@ static int run_command(int argc, char **argv)
     card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
     fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
   }
-  if (card && na64_vis_card_file_is_visible(card)) return run_visible(card, eot, report, part || partial);
+  if (card && na64_vis_card_file_is_visible(card)) {
+    if (scan) return cli_usage_error("run", "--scan is not available for visible-mode cards yet");
+    return run_visible(card, eot, report, part || partial);
+  }
+  if (scan && (part || partial)) return cli_usage_error("run", "--scan runs whole jobs: not with --part/--partial");
+  if (scan) return run_scan(card, scan, eot, report);
   if (part || partial) return run_job_part(card, part ? part : "", partial);
   na64_err err = {0};
   if (par_rank() != 0) { /* MPI rank > 0: its part of the job (and its events file); rank 0 writes the rest */

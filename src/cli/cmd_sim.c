@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/par.h"
 #include "na64/io.h"
 #include "na64/sim.h"
 
@@ -15,7 +16,10 @@ static const char sim_synopsis[] =
     "Energies in GeV, the A' mass in the card in MeV. Prints a summary; --out writes the triggered events\n"
     "as DATE raw data (calorimeter sampling-ADC waveforms, straw F1 and Micromegas/GEM APV hits);\n"
     "--truth writes the truth record of the triggered events (all events with --all) as an HDF5 table\n"
-    "'truth'.";
+    "'truth'.\n"
+    "Under mpirun/srun (or with --part K/N in a batch array) each rank simulates its range of the events\n"
+    "(the same events as the serial run) into FILE.rank<K>.dat and TRUTH.rank<K>.h5, and an index\n"
+    "FILE.index.yaml (FILE.rank<K>.index.yaml per batch part) lists the parts for na64 reco (docs/scaling.md).";
 
 typedef struct sink_ctx {
   na64_h5table *truth;
@@ -61,46 +65,174 @@ static void print_summary(const na64_sim *s, const na64_sim_summary *m)
            na64_sim_get_config(s)->aprime_bias);
 }
 
-static int run(const char *card, long nev, long seed, long threads, int all, const char *truth_path, const char *raw_path)
+/* The options of one `na64 sim` and the events of this process (all of them, or part k of n). */
+typedef struct sim_job {
+  const char *card, *truth, *out, *part;
+  long nev, seed, threads;
+  int all;
+  int k, n, split;             /* part k of n; split: --part or more than one MPI rank */
+  uint64_t first, count;       /* beam particles of this part */
+  char out_k[4096], truth_k[4096]; /* the part's files (FILE.rank<K>.dat) or the files as given */
+} sim_job;
+
+static int open_truth(const sim_job *j, sink_ctx *ctx, na64_err *err)
 {
+  int n = 0;
+  const na64_h5_field *f = na64_sim_truth_fields(&n);
+  NA64_CALL(na64_h5table_create(j->truth_k, "truth", sizeof(na64_sim_truth), f, n, &ctx->truth, err));
+  char buf[64];
+  snprintf(buf, sizeof buf, "%ld", j->seed);
+  NA64_CALL(na64_h5table_attr(ctx->truth, "card", j->card, err));
+  NA64_CALL(na64_h5table_attr(ctx->truth, "seed", buf, err));
+  if (j->split) { /* the part's beam particles: rows are events first_event.. of the run */
+    snprintf(buf, sizeof buf, "%d/%d", j->k, j->n);
+    NA64_CALL(na64_h5table_attr(ctx->truth, "part", buf, err));
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)j->first);
+    NA64_CALL(na64_h5table_attr(ctx->truth, "first_event", buf, err));
+  }
+  return na64_h5table_attr(ctx->truth, "na64_version", na64_version(), err);
+}
+
+/* Close the outputs: on success commit them (end-of-run event, rename), otherwise drop them. */
+static int close_outputs(const na64_sim *s, sink_ctx *ctx, int st, na64_err *err)
+{
+  if (ctx->truth) {
+    if (st == NA64_OK) st = na64_h5table_close(ctx->truth, err);
+    else na64_h5table_abort(ctx->truth);
+  }
+  if (ctx->raw) {
+    if (st == NA64_OK) st = na64_sim_write_run_mark(s, NA64_DAQ_END_OF_RUN, ctx->nraw, ctx->raw, err);
+    na64_err e2 = {0, ""};
+    int st2 = na64_daq_writer_close(ctx->raw, &e2);
+    if (st == NA64_OK && st2 != NA64_OK) {
+      st = st2;
+      *err = e2;
+    }
+  }
+  return st;
+}
+
+/* Simulate the job's events into its files; *sum for them. */
+static int simulate(const sim_job *j, const na64_sim *s, na64_sim_summary *sum, na64_err *err)
+{
+  sink_ctx ctx = {NULL, NULL, NULL, (uint64_t)j->seed, 0};
+  int st = j->out ? open_raw(j->out_k, s, &ctx, err) : NA64_OK;
+  if (st == NA64_OK && j->truth) st = open_truth(j, &ctx, err);
+  cli_progress pr;
+  cli_progress_start(&pr, "sim", (double)j->count);
+  na64_sim_run_opts o = {(uint64_t)j->seed, j->count, (int)j->threads, j->all, sink, &ctx, progress, &pr, j->first};
+  if (st == NA64_OK) st = na64_sim_run(s, &o, sum, err);
+  cli_progress_finish(&pr, (double)j->count);
+  st = close_outputs(s, &ctx, st, err);
+  na64_sim_digitizer_free(ctx.digi);
+  return st;
+}
+
+/* The index of the run's parts (src/io/stream_index.c): records[k] triggered events of part k,
+ * for parts k0 .. k0 + nheld - 1. */
+static int write_index(const sim_job *j, const na64_sim *s, int k0, int nheld, const uint64_t *records, na64_err *err)
+{
+  na64_stream_index ix;
+  memset(&ix, 0, sizeof ix);
+  snprintf(ix.kind, sizeof ix.kind, "raw");
+  snprintf(ix.version, sizeof ix.version, "%s", na64_version());
+  snprintf(ix.card, sizeof ix.card, "%s", j->card);
+  NA64_CALL(na64_fnv1a64_file(j->card, &ix.card_hash, err));
+  ix.run = na64_sim_get_config(s)->run;
+  ix.seed = (uint64_t)j->seed;
+  ix.events = (uint64_t)j->nev;
+  ix.nparts = j->n;
+  ix.nheld = nheld;
+  ix.parts = calloc((size_t)nheld, sizeof *ix.parts);
+  if (!ix.parts) return na64_err_set(err, NA64_ENOMEM, "sim index: out of memory");
+  int st = NA64_OK;
+  for (int i = 0; i < nheld && st == NA64_OK; ++i) {
+    na64_stream_part *p = &ix.parts[i];
+    p->part = k0 + i;
+    na64_part_range((uint64_t)j->nev, p->part, j->n, &p->first_event, &p->events);
+    p->records = records[i];
+    if (j->out) st = na64_stream_path(j->out, p->part, NULL, p->file, sizeof p->file, err);
+    if (st == NA64_OK && j->truth) st = na64_stream_path(j->truth, p->part, NULL, p->truth, sizeof p->truth, err);
+  }
+  char path[4096], ext[64];
+  if (j->part) snprintf(ext, sizeof ext, ".rank%d.index.yaml", j->k); /* a job-array part: its own entry */
+  else snprintf(ext, sizeof ext, ".index.yaml");
+  if (st == NA64_OK) st = na64_stream_path(j->out ? j->out : j->truth, 0, ext, path, sizeof path, err);
+  if (st == NA64_OK) st = na64_stream_index_write(&ix, path, err);
+  if (st == NA64_OK) printf("index of the %d parts: %s\n", j->n, path);
+  free(ix.parts);
+  return st;
+}
+
+/* Under MPI: every rank's triggered count to rank 0, which writes the index of all parts (collective). */
+static int index_ranks(const sim_job *j, const na64_sim *s, uint64_t triggered, na64_err *err)
+{
+  char text[32], **texts = NULL;
+  size_t *lens = NULL;
+  int len = snprintf(text, sizeof text, "%llu", (unsigned long long)triggered);
+  if (par_gather(text, (size_t)len, &texts, &lens)) return na64_err_set(err, NA64_ENOMEM, "sim: gathering the ranks' counts");
+  if (!texts) return NA64_OK; /* rank > 0 */
+  uint64_t *rec = calloc((size_t)j->n, sizeof *rec);
+  for (int r = 0; r < j->n; ++r) {
+    if (rec) rec[r] = strtoull(texts[r], NULL, 10);
+    free(texts[r]);
+  }
+  free(texts);
+  free(lens);
+  int st = rec ? write_index(j, s, 0, j->n, rec, err) : na64_err_set(err, NA64_ENOMEM, "sim index: out of memory");
+  free(rec);
+  return st;
+}
+
+/* This process's part: all events, --part K/N or MPI rank K of N; its files FILE.rank<K>.*. */
+static int plan_part(sim_job *j)
+{
+  j->k = 0;
+  j->n = 1;
+  if (j->part) {
+    if (par_size() > 1) return cli_usage_error("sim", "--part is for batch jobs: under mpirun the ranks are the parts");
+    if (par_parse_part(j->part, &j->k, &j->n))
+      return cli_usage_error("sim", "--part %s: expected K/N with 0 <= K < N (e.g. 3/100 for the 4th of 100 jobs)", j->part);
+  } else {
+    j->k = par_rank();
+    j->n = par_size();
+  }
+  j->split = j->part || j->n > 1;
+  na64_part_range((uint64_t)j->nev, j->k, j->n, &j->first, &j->count);
+  na64_err err = {0, ""};
+  snprintf(j->out_k, sizeof j->out_k, "%s", j->out ? j->out : "");
+  snprintf(j->truth_k, sizeof j->truth_k, "%s", j->truth ? j->truth : "");
+  if (j->split && ((j->out && na64_stream_path(j->out, j->k, NULL, j->out_k, sizeof j->out_k, &err)) ||
+                   (j->truth && na64_stream_path(j->truth, j->k, NULL, j->truth_k, sizeof j->truth_k, &err))))
+    return cli_fail("sim", &err);
+  return CLI_EXIT_OK;
+}
+
+static int run(sim_job *j)
+{
+  int st = plan_part(j);
+  if (st) return st;
   na64_err err = {0};
   na64_sim_config cfg;
   na64_sim_config_default(&cfg);
-  if (na64_sim_config_load(card, &cfg, &err)) return cli_fail("sim", &err);
   na64_sim *s = NULL;
-  if (na64_sim_new(&cfg, &s, &err)) return cli_fail("sim", &err);
-  sink_ctx ctx = {NULL, NULL, NULL, (uint64_t)seed, 0};
-  int st = raw_path ? open_raw(raw_path, s, &ctx, &err) : NA64_OK;
-  if (st == NA64_OK && truth_path) {
-    int n = 0;
-    const na64_h5_field *f = na64_sim_truth_fields(&n);
-    st = na64_h5table_create(truth_path, "truth", sizeof(na64_sim_truth), f, n, &ctx.truth, &err);
-    char buf[64];
-    snprintf(buf, sizeof buf, "%ld", seed);
-    if (st == NA64_OK) st = na64_h5table_attr(ctx.truth, "card", card, &err);
-    if (st == NA64_OK) st = na64_h5table_attr(ctx.truth, "seed", buf, &err);
-    if (st == NA64_OK) st = na64_h5table_attr(ctx.truth, "na64_version", na64_version(), &err);
-  }
-  cli_progress pr;
-  cli_progress_start(&pr, "sim", (double)nev);
-  na64_sim_run_opts o = {(uint64_t)seed, (uint64_t)nev, (int)threads, all, sink, &ctx, progress, &pr, 0};
+  st = na64_sim_config_load(j->card, &cfg, &err);
+  if (st == NA64_OK) st = na64_sim_new(&cfg, &s, &err);
   na64_sim_summary sum;
-  if (st == NA64_OK) st = na64_sim_run(s, &o, &sum, &err);
-  cli_progress_finish(&pr, (double)nev);
-  if (ctx.truth) {
-    if (st == NA64_OK) st = na64_h5table_close(ctx.truth, &err);
-    else na64_h5table_abort(ctx.truth);
+  if (st == NA64_OK) st = simulate(j, s, &sum, &err);
+  int mpi = !j->part && j->n > 1;
+  if (mpi && st != NA64_OK) cli_fail("sim", &err); /* every rank names its own error */
+  if (mpi && par_any(st != NA64_OK)) {
+    if (st == NA64_OK) fprintf(stderr, "na64 sim: rank %d: stopped, another rank failed (its message is above)\n", j->k);
+    na64_sim_free(s);
+    return CLI_EXIT_FAIL;
   }
-  if (ctx.raw) {
-    if (st == NA64_OK) st = na64_sim_write_run_mark(s, NA64_DAQ_END_OF_RUN, ctx.nraw, ctx.raw, &err);
-    na64_err e2 = {0, ""};
-    int st2 = na64_daq_writer_close(ctx.raw, &e2);
-    if (st == NA64_OK && st2 != NA64_OK) {
-      st = st2;
-      err = e2;
-    }
+  if (st == NA64_OK && j->split) {
+    printf("part %d/%d: events %llu..%llu of %ld\n", j->k, j->n, (unsigned long long)j->first,
+           (unsigned long long)(j->first + j->count), j->nev);
+    if (j->out || j->truth) /* a job-array part indexes itself; under mpirun rank 0 indexes all */
+      st = j->part ? write_index(j, s, j->k, 1, &sum.triggered, &err) : index_ranks(j, s, sum.triggered, &err);
   }
-  na64_sim_digitizer_free(ctx.digi);
   if (st == NA64_OK) print_summary(s, &sum);
   na64_sim_free(s);
   return st == NA64_OK ? CLI_EXIT_OK : cli_fail("sim", &err);
@@ -110,7 +242,7 @@ int cmd_sim(int argc, char **argv)
 {
   long nev = 1000, seed = 1, threads = 1;
   int all = 0;
-  const char *truth = NULL, *out = NULL;
+  const char *truth = NULL, *out = NULL, *part = NULL;
   cli_opt opts[] = {
       {"--out", OPT_STRING, &out, 1, 0, 0, NULL, 0, "write the triggered events as DATE raw data (.zst: zstd frames)", 0},
       {"--events", OPT_INT, &nev, 1, 1e15, 0, NULL, 0, "number of beam particles (EOT) to simulate (default 1000)", 0},
@@ -118,6 +250,8 @@ int cmd_sim(int argc, char **argv)
       {"--threads", OPT_INT, &threads, 1, 64, 0, NULL, 0, "worker threads; results do not depend on it (default 1)", 0},
       {"--truth", OPT_STRING, &truth, 1, 0, 0, NULL, 0, "write the truth record to this HDF5 file", 0},
       {"--all", OPT_FLAG, &all, 1, 0, 0, NULL, 0, "keep every event in the truth record, not only triggered ones", 0},
+      {"--part", OPT_STRING, &part, 1, 0, 0, NULL, 0,
+       "simulate part K/N of the events only (batch arrays): files FILE.rank<K>.* and their index", 0},
   };
   cli_cmd cmd = {.name = "sim", .args = "CARD", .synopsis = sim_synopsis, .opts = opts, .nopts = CLI_NOPTS(opts),
                  .pos_min = 1, .pos_max = 1};
@@ -127,5 +261,10 @@ int cmd_sim(int argc, char **argv)
   static const char *const h5_exts[] = {".h5", ".hdf5", NULL};
   if (out && (st = cli_check_output("sim", "--out", out, raw_exts))) return st;
   if (truth && (st = cli_check_output("sim", "--truth", truth, h5_exts))) return st;
-  return run(cmd.pos[0], nev, seed, threads, all, truth, out);
+  sim_job job = {.card = cmd.pos[0], .truth = truth, .out = out, .part = part, .nev = nev, .seed = seed,
+                 .threads = threads, .all = all};
+  par_init(); /* MPI when launched by mpirun or srun: the ranks are the parts (src/cli/par.c) */
+  st = run(&job);
+  par_finalize();
+  return st;
 }

@@ -1,9 +1,24 @@
 /* The command's parallel layer: MPI when built with it and launched by an MPI starter (par.h). */
 #include "cli/par.h"
 
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+int par_parse_part(const char *spec, int *k, int *n)
+{
+  char *end = NULL;
+  errno = 0;
+  long a = strtol(spec, &end, 10);
+  if (errno || end == spec || *end != '/') return -1;
+  const char *s2 = end + 1;
+  long b = strtol(s2, &end, 10);
+  if (errno || end == s2 || *end || b < 1 || b > 1000000 || a < 0 || a >= b) return -1;
+  *k = (int)a;
+  *n = (int)b;
+  return 0;
+}
 
 /* One rank: a copy of its own bytes. */
 static int gather_self(const char *buf, size_t len, char ***bufs, size_t **lens)

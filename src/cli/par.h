@@ -22,6 +22,9 @@ int par_any(int failed);
  * (*lens)[r] for r < par_size(); elsewhere *bufs = NULL. 0 on success (collective). */
 int par_gather(const char *buf, size_t len, char ***bufs, size_t **lens);
 
+/* "K/N" of --part (batch job arrays) with 0 <= K < N <= 1e6: 0, or -1 if malformed. */
+int par_parse_part(const char *spec, int *k, int *n);
+
 /* `na64 run` on every rank (src/cli/cmd_merge.c): each rank runs its part of the job, rank 0
  * merges the parts and fills res (other ranks leave it untouched). Collective. */
 struct na64_job_result;
@@ -32,4 +35,7 @@ int run_job_ranks_events(const char *card, double eot, const char *report_dir, s
                          na64_err *err);
 /* `na64 run --part K/N --partial FILE`: one part of a batch job array. Returns a CLI exit status. */
 int run_job_part(const char *card, const char *spec, const char *out_path);
+/* `na64 run CARD --scan SECTION.KEY=v1,v2,...`: the job once per value, variation i on rank i mod N,
+ * gathered and written by rank 0 in the order of the values (src/cli/run_scan.c). CLI exit status. */
+int run_scan(const char *card, const char *spec, double eot, const char *report);
 #endif

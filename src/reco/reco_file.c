@@ -143,6 +143,7 @@ static int one_event(file_state *s, const na64_daq_event *ev, na64_reco_summary 
     e->simulated = 1;
     sum->truth_matched++;
   }
+  e->event += s->job->event_offset; /* a part of a run: its number in the whole run */
   sum->events++;
   sum->no_track += (e->flags & NA64_RECO_NO_TRACK) != 0;
   sum->decode_errors += (e->flags & NA64_RECO_DECODE_ERROR) != 0;

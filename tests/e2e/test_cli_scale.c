@@ -1,7 +1,8 @@
 /* Scale-out of `na64 run` (issue 15) through the command: the report CSVs (cutflow, efficiency,
  * background, limit) of two batch parts merged with `na64 merge`, and of `mpirun -n 2` when built
  * with MPI, are identical byte for byte to the serial run's; overlapping parts are refused with
- * both files named. The card is small (3000 + 400 events): the test checks exactness, not physics. */
+ * both files named; `--scan` gives per variation the report of the varied card, whatever the ranks.
+ * The card is small (3000 + 400 events): the test checks exactness, not physics. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,12 +140,60 @@ static void test_mpirun_two_ranks(void **state)
 #endif
 }
 
+/* --scan over a cut: a card without a `selection:` section gets one per variation; the variation
+ * at the built-in default (ecal_max 50 GeV, src/ana/select.c) reports exactly the serial run's
+ * files, the other value differs; 2 ranks give the same files as 1 (when built with MPI). */
+static void test_scan(void **state)
+{
+  (void)state;
+  char *out = NULL;
+  int rc = na64("run card.yaml --scan selection.ecal_max=20,50 --report-dir scan1", &out);
+  if (rc) fail_msg("na64 run --scan: %s", out);
+  free(out);
+  assert_same_reports("serial", "scan1/scan-1");
+  size_t la = 0, lb = 0;
+  char pa[512], pb[512];
+  snprintf(pa, sizeof pa, "%s/scan1/scan-0/efficiency.csv", na64_test_tmpdir);
+  snprintf(pb, sizeof pb, "%s/serial/efficiency.csv", na64_test_tmpdir);
+  char *a = slurp(pa, &la), *b = slurp(pb, &lb);
+  assert_false(la == lb && memcmp(a, b, la) == 0); /* a 20 GeV box keeps fewer signal events */
+  free(a);
+  free(b);
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && /usr/bin/python3 -c \"import csv, yaml; r = list(csv.DictReader(open('scan1/scan.csv'))); "
+           "c = yaml.safe_load(open('scan1/scan-0.yaml')); print([x['value'] for x in r], c['selection'], "
+           "c['analysis']['events'])\"",
+           na64_test_tmpdir);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  assert_string_equal(out, "['20', '50'] {'ecal_max': 20} 3000\n");
+  free(out);
+  rc = na64("run card.yaml --scan selection.ecal_max=20,oops --report-dir scan-bad", &out);
+  assert_int_equal(rc, 1);
+  assert_non_null(strstr(out, "--scan selection.ecal_max=oops"));
+  free(out);
+#if defined(NA64_MPIEXEC) && !defined(__SANITIZE_ADDRESS__)
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  snprintf(cmd, sizeof cmd,
+           "cd '%s' && '%s' -n 2 --oversubscribe '%s' run card.yaml --scan selection.ecal_max=20,50 --report-dir scan2 "
+           "2>&1 && cmp scan1/scan.csv scan2/scan.csv",
+           na64_test_tmpdir, NA64_MPIEXEC, NA64_CLI_PATH);
+  rc = na64_test_run(cmd, &out);
+  if (rc) fail_msg("mpirun --scan: %s", out);
+  free(out);
+  assert_same_reports("scan1/scan-0", "scan2/scan-0");
+  assert_same_reports("scan1/scan-1", "scan2/scan-1");
+#endif
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_batch_parts_merge),
       cmocka_unit_test(test_overlap_refused),
       cmocka_unit_test(test_mpirun_two_ranks),
+      cmocka_unit_test(test_scan),
   };
   return cmocka_run_group_tests(tests, setup, na64_test_teardown_tmpdir);
 }
