@@ -497,14 +497,17 @@ static void test_windows(void **state)
   na64_mon_stop(m);
 }
 
-/* --next-file: run_0001.dat is followed, then run_0002.dat appears: the monitor reads the rest of the
- * first (appended just before) and goes on to the second. */
-static void test_next_file(void **state)
+/* --next-file: the first file is followed, then the next file of the run appears: the monitor reads
+ * the rest of the first (appended just before) and goes on to the second. Names: the generic rule
+ * (run_0001.dat -> run_0002.dat) and the CERN CDR names of the NA64 DAQ, where the chunk number comes
+ * before the run number (cdr01009-002901.dat -> cdr01010-002901.dat, not ...-002902.dat), with a
+ * decoy file of the next run that must not be followed. */
+static void follow_next(const char *first, const char *second, const char *decoy)
 {
-  (void)state;
-  char p1[320], p2[320];
-  snprintf(p1, sizeof p1, "%s/run_0001.dat", tmpdir);
-  snprintf(p2, sizeof p2, "%s/run_0002.dat", tmpdir);
+  char p1[320], p2[320], p3[320];
+  snprintf(p1, sizeof p1, "%s/%s", tmpdir, first);
+  snprintf(p2, sizeof p2, "%s/%s", tmpdir, second);
+  snprintf(p3, sizeof p3, "%s/%s", tmpdir, decoy);
   write_file(p1, 100);
   na64_mon_options o;
   na64_mon_options_default(&o);
@@ -519,6 +522,9 @@ static void test_next_file(void **state)
   wait_events(m, 100);
   void *data;
   size_t size;
+  make_events(0, 30, &data, &size);
+  append_bytes(p3, data, size); /* another run's file: ignored */
+  free(data);
   make_events(100, 120, &data, &size);
   append_bytes(p1, data, size);
   free(data);
@@ -526,13 +532,20 @@ static void test_next_file(void **state)
   append_bytes(p2, data, size);
   free(data);
   wait_events(m, 170);
-  sleep_ms(200);
+  sleep_ms(300);
   na64_mon_status s;
   na64_mon_get_status(m, &s);
   assert_int_equal(s.events, 170);
   assert_int_equal(s.files, 2);
   assert_int_equal(s.regions, 0);
   na64_mon_stop(m);
+}
+
+static void test_next_file(void **state)
+{
+  (void)state;
+  follow_next("run_0001.dat", "run_0002.dat", "run_0001.dat.bak");
+  follow_next("cdr01009-002901.dat", "cdr01010-002901.dat", "cdr01009-002902.dat");
 }
 
 int main(void)
