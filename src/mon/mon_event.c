@@ -3,7 +3,8 @@
  * (the last MON_EVENTS of them); /event.json decodes one with the straw decoder and reconstruction of
  * src/reco (drift circles, left/right-resolved hit positions), fits a straight line to the resolved
  * hits upstream and downstream of the magnets, and gives the calorimeter cells' energies (SADC maximum
- * minus pedestal times the gain, as the histograms). The page draws the setup from the side (z, y)
+ * minus pedestal times the gain, as the histograms) and the Micromegas/GEM strip clusters (APV hits
+ * through the channel map). The page draws the setup from the side (z, y)
  * and from above (z, x).
  * Alarms: per straw plane, over the rolling window, the efficiency (physics events with a hit in the
  * plane / physics events) and the hits per event against an expected band (docs/monitor.md). */
@@ -78,8 +79,11 @@ static void setup_json(FILE *f, const na64_geom *g)
   fputs("],\"magnets\":[", f);
   for (int i = 0; i < g->nmagnets; ++i) {
     const na64_geom_magnet *mg = &g->magnets[i];
-    fprintf(f, "%s{\"name\":\"%s\",\"centre\":[%.4g,%.4g,%.4g],\"length\":%.4g,\"aperture\":[%.4g,%.4g]}", i ? "," : "",
-            mg->name, mg->centre[0], mg->centre[1], mg->centre[2], mg->length, mg->aperture[0], mg->aperture[1]);
+    fprintf(f,
+            "%s{\"name\":\"%s\",\"centre\":[%.4g,%.4g,%.4g],\"length\":%.4g,\"aperture\":[%.4g,%.4g],"
+            "\"field_integral\":%.6g}",
+            i ? "," : "", mg->name, mg->centre[0], mg->centre[1], mg->centre[2], mg->length, mg->aperture[0],
+            mg->aperture[1], mg->field_integral);
   }
   fputs("]", f);
 }
@@ -188,6 +192,93 @@ static void straw_json(FILE *f, const na64_geom *g, const na64_straw_event *se)
   fputs("]", f);
 }
 
+/* A Micromegas/GEM strip with its charge (the middle APV25 sample, the one at the peak: the
+ * convention of the tracking, src/reco/track.c and docs/reco.md section 3). */
+typedef struct mon_strip {
+  int plane, wire;
+  double q;
+} mon_strip;
+
+static int cmp_strip(const void *a, const void *b)
+{
+  const mon_strip *x = a, *y = b;
+  if (x->plane != y->plane) return x->plane < y->plane ? -1 : 1;
+  return x->wire < y->wire ? -1 : x->wire > y->wire;
+}
+
+/* The APV hits of the event mapped to strips of the Micromegas and GEM planes (channel map of the
+ * run): a malloc'ed array of *n strips, NULL if none or out of memory. Damaged blocks give what
+ * could be decoded. */
+static mon_strip *collect_strips(const na64_geom *g, const na64_daq_event *ev, size_t *n)
+{
+  mon_strip *s = NULL;
+  na64_daq_apv_hit *hits = NULL;
+  size_t cap = 0, hcap = 0, cursor = 0;
+  *n = 0;
+  na64_daq_equipment eq;
+  while (na64_daq_event_next_equipment(ev, &cursor, &eq)) {
+    if (eq.header.type != NA64_DAQ_EQ_APV) continue;
+    if (hcap < eq.nwords + 1) { /* at most one hit per word */
+      na64_daq_apv_hit *h = realloc(hits, (eq.nwords + 1) * sizeof *h);
+      if (!h) break;
+      hits = h;
+      hcap = eq.nwords + 1;
+    }
+    size_t got = 0;
+    na64_err err;
+    na64_daq_apv_decode(&eq, -1, hits, hcap, &got, NULL, &err);
+    const na64_geom_chansrc *src = na64_geom_chan_source(g, eq.header.id);
+    for (size_t k = 0; k < got; ++k) {
+      const na64_geom_chan *c = na64_geom_chan_in_source(g, src, 0, hits[k].chip, hits[k].channel);
+      if (!c || c->plane < 0 || c->plane >= g->nplanes || g->planes[c->plane].kind == NA64_DET_STRAW) continue;
+      if (c->wire < 0 || c->wire >= g->planes[c->plane].nwires) continue;
+      if (*n == cap) {
+        mon_strip *t = realloc(s, (cap ? 2 * cap : 64) * sizeof *t);
+        if (!t) break;
+        s = t;
+        cap = cap ? 2 * cap : 64;
+      }
+      s[(*n)++] = (mon_strip){c->plane, c->wire, (double)hits[k].amp[1]};
+    }
+  }
+  free(hits);
+  return s;
+}
+
+/* Strip clusters: runs of adjacent fired strips of one plane; position = charge-weighted mean of the
+ * strip centres (as the tracking, src/reco/track.c), drawn like the straws from above (planes
+ * measuring mostly x, view 0) or from the side (view 1). u is the measured coordinate in the global
+ * frame (plane centre . u_dir + the local u), q the summed charge (ADC), n the strips. */
+static void strips_json(FILE *f, const na64_geom *g, const na64_daq_event *ev)
+{
+  size_t ns = 0;
+  mon_strip *s = collect_strips(g, ev, &ns);
+  if (ns > 1) qsort(s, ns, sizeof *s, cmp_strip);
+  fputs("\"strips\":[", f);
+  int first = 1;
+  for (size_t a = 0; a < ns;) {
+    size_t b = a + 1;
+    while (b < ns && s[b].plane == s[a].plane && s[b].wire <= s[b - 1].wire + 1) ++b;
+    const na64_geom_plane *pl = &g->planes[s[a].plane];
+    double q = 0.0, qu = 0.0;
+    for (size_t k = a; k < b; ++k) {
+      double w = fmax(s[k].q, 0.0);
+      q += w;
+      qu += w * pl->wires[s[k].wire].u;
+    }
+    if (q > 0) {
+      int view = fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1;
+      fprintf(f, "%s{\"plane\":\"%s\",\"kind\":\"%s\",\"view\":%d,\"z\":%.5g,\"u\":%.5g,\"q\":%.5g,\"n\":%d}",
+              first ? "" : ",", pl->name, na64_geom_kind_name(pl->kind), view, pl->centre[2],
+              dot3(pl->centre, pl->u_dir) + qu / q, q, (int)(b - a));
+      first = 0;
+    }
+    a = b;
+  }
+  fputs("]", f);
+  free(s);
+}
+
 static void cells_json(FILE *f, na64_mon *m, const na64_daq_event *ev)
 {
   const na64_geom *g = m->geom;
@@ -217,21 +308,28 @@ static void cells_json(FILE *f, na64_mon *m, const na64_daq_event *ev)
   free(wf);
 }
 
-char *mon_event_json(na64_mon *m, long number, size_t *len)
+int mon_event_take(na64_mon *m, long number, mon_event *copy, uint64_t kept[MON_EVENTS], int *nkept)
 {
   const mon_event *k = find_event(m, number);
-  if (!k) return NULL;
+  if (!k || !event_copy(copy, &k->header, k->data, k->size, k->nsubevents, k->swapped, k->number)) return 0;
+  *nkept = m->ev_n;
+  for (int i = 0; i < m->ev_n; ++i) kept[i] = m->kept[(m->ev_head + MON_EVENTS - m->ev_n + i) % MON_EVENTS].number;
+  return 1;
+}
+
+/* Without the lock: the geometry, decoders and calibrations are set up by the filler before its first
+ * publication (status.geometry, passed as `geometry` read under the lock) and only read afterwards, until na64_mon_stop. */
+char *mon_event_json(na64_mon *m, const mon_event *k, const uint64_t *kept, int nkept, int geometry, size_t *len)
+{
   char *buf = NULL;
   FILE *f = open_memstream(&buf, len);
   if (!f) return NULL;
   fprintf(f, "{\"number\":%llu,\"run\":%u,\"burst\":%u,\"in_burst\":%u,\"kept\":[",
           (unsigned long long)k->number, (unsigned)k->header.run, (unsigned)na64_daq_header_burst(&k->header),
           (unsigned)na64_daq_header_nb_in_burst(&k->header));
-  for (int i = 0; i < m->ev_n; ++i)
-    fprintf(f, "%s%llu", i ? "," : "",
-            (unsigned long long)m->kept[(m->ev_head + MON_EVENTS - m->ev_n + i) % MON_EVENTS].number);
+  for (int i = 0; i < nkept; ++i) fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)kept[i]);
   fputs("]", f);
-  if (m->status.geometry && m->geom && m->straw && m->sreco) {
+  if (geometry && m->geom && m->straw && m->sreco) {
     na64_daq_event ev = {.header = k->header, .data = (const uint8_t *)k->data, .size = k->size,
                          .frame_offset = NA64_DAQ_NO_FRAME, .swapped = k->swapped, .nsubevents = k->nsubevents};
     na64_straw_digit_list dl;
@@ -247,6 +345,8 @@ char *mon_event_json(na64_mon *m, long number, size_t *len)
     straw_json(f, m->geom, &se);
     fputc(',', f);
     tracks_json(f, m->geom, &se);
+    fputc(',', f);
+    strips_json(f, m->geom, &ev);
     fputc(',', f);
     cells_json(f, m, &ev);
     na64_straw_event_release(&se);
