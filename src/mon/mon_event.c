@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "mon/mon_internal.h"
+#include "na64/cond.h"
 
 /* Copy an event into k (its buffer grows as needed); 0 if too large or out of memory. */
 static int event_copy(mon_event *k, const na64_daq_header *h, const void *data, size_t size, uint32_t nsub, int swapped,
@@ -384,31 +385,75 @@ static void band_keys(na64_card_key k[4], mon_band *b)
 int mon_alarms_load(na64_mon *m, const char *path, na64_err *err)
 {
   m->band_default = (mon_band){0.8, 1.0, 0.5, 8.0};
+  m->band_file = (mon_band){NAN, NAN, NAN, NAN};
   m->alarm_min_events = 200;
   if (!path || !*path) return 0;
   int st = na64_card_load(path, &m->alarm_card, err);
   if (st) return st;
   na64_card_key keys[6];
-  band_keys(keys, &m->band_default);
+  band_keys(keys, &m->band_file); /* keys absent from the file stay NaN: not overridden */
   keys[4] = (na64_card_key){"min_events", NA64_CARD_INT, &m->alarm_min_events, 0, 1, 1e9, 0, NULL, 0, NULL};
   keys[5] = (na64_card_key){"planes", NA64_CARD_SECTION, NULL, 0, 0, 0, 0, NULL, 0, NULL};
   return na64_card_read(m->alarm_card, NULL, keys, 6, err);
 }
 
-int mon_alarms_setup(na64_mon *m, na64_err *err)
+/* Every field of `over` that is not NaN replaces the one of *b; 1 if any did. */
+static int band_override(mon_band *b, const mon_band *over)
+{
+  const double *o = &over->eff_lo;
+  double *d = &b->eff_lo;
+  int any = 0;
+  for (int k = 0; k < 4; ++k)
+    if (!isnan(o[k])) d[k] = o[k], any = 1;
+  return any;
+}
+
+/* The bands of the conditions database valid for the run (table mon_bands): NA64_OK with none when the
+ * database has no record for the run's planes; an unreadable database is an error (the geometry was
+ * read from it a moment before). */
+static int bands_from_conditions(na64_mon *m, int run, na64_err *err)
+{
+  na64_cond *db = NULL;
+  na64_cond_records *r = NULL;
+  int st = na64_cond_open(m->opt.cond_path, NA64_COND_READONLY, &db, err);
+  if (st == 0) st = na64_cond_fetch(db, run, &r, err);
+  for (size_t i = 0; st == 0 && i < r->nmon_bands; ++i) {
+    const na64_cond_mon_band *b = &r->mon_bands[i];
+    int p = na64_geom_plane_index(m->geom, b->plane);
+    if (p < 0) continue;
+    m->bands[p] = (mon_band){b->efficiency_min, b->efficiency_max, b->hits_min, b->hits_max};
+    m->band_src[p] = MON_BAND_CONDITIONS;
+  }
+  na64_cond_records_free(r);
+  na64_cond_close(db);
+  return st;
+}
+
+/* Bands per plane, lowest precedence first: the built-in default, the conditions database's record
+ * for the plane and run, the --alarms file's band of every plane, its band for the plane. */
+int mon_alarms_setup(na64_mon *m, int run, na64_err *err)
 {
   const na64_geom *g = m->geom;
   m->bands = malloc(((size_t)g->nplanes + 1) * sizeof *m->bands);
-  if (!m->bands) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory for the alarm bands");
-  const na64_card_node *planes = m->alarm_card ? na64_card_get(m->alarm_card, NULL, "planes") : NULL;
+  m->band_src = malloc(((size_t)g->nplanes + 1) * sizeof *m->band_src);
+  if (!m->bands || !m->band_src) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory for the alarm bands");
   for (int p = 0; p < g->nplanes; ++p) {
     m->bands[p] = m->band_default;
+    m->band_src[p] = MON_BAND_DEFAULT;
+  }
+  int st = bands_from_conditions(m, run, err);
+  if (st) return st;
+  const na64_card_node *planes = m->alarm_card ? na64_card_get(m->alarm_card, NULL, "planes") : NULL;
+  for (int p = 0; p < g->nplanes; ++p) {
+    if (band_override(&m->bands[p], &m->band_file)) m->band_src[p] = MON_BAND_FILE;
     const na64_card_node *pn = planes ? na64_card_get(m->alarm_card, planes, g->planes[p].name) : NULL;
     if (!pn) continue;
+    mon_band over = {NAN, NAN, NAN, NAN};
     na64_card_key keys[4];
-    band_keys(keys, &m->bands[p]);
-    int st = na64_card_read(m->alarm_card, pn, keys, 4, err);
+    band_keys(keys, &over);
+    st = na64_card_read(m->alarm_card, pn, keys, 4, err);
     if (st) return st;
+    if (band_override(&m->bands[p], &over)) m->band_src[p] = MON_BAND_FILE;
   }
   return 0;
 }
@@ -428,6 +473,11 @@ static void plane_figures(const na64_hist *h, double *events, double *eff, doubl
   *events = n;
   *eff = n > 0 ? 1.0 - na64_hist_cell(h, 1) / n : NAN;
   *rate = n > 0 ? sum / n : NAN;
+}
+
+static const char *band_source_name(int src)
+{
+  return src == MON_BAND_CONDITIONS ? "conditions" : src == MON_BAND_FILE ? "alarms file" : "default";
 }
 
 char *mon_alarms_json(na64_mon *m, size_t *len)
@@ -454,9 +504,10 @@ char *mon_alarms_json(na64_mon *m, size_t *len)
     nalarm += eff_bad || rate_bad;
     fprintf(f,
             "%s{\"plane\":\"%s\",\"events\":%.0f,\"efficiency\":%.4f,\"hits_per_event\":%.4f,"
-            "\"efficiency_band\":[%g,%g],\"hits_per_event_band\":[%g,%g],\"judged\":%s,\"alarm\":%s,\"why\":\"%s%s\"}",
+            "\"efficiency_band\":[%g,%g],\"hits_per_event_band\":[%g,%g],\"band_from\":\"%s\",\"judged\":%s,"
+            "\"alarm\":%s,\"why\":\"%s%s\"}",
             first ? "" : ",", g->planes[p].name, n, isfinite(eff) ? eff : -1.0, isfinite(rate) ? rate : -1.0, b->eff_lo,
-            b->eff_hi, b->rate_lo, b->rate_hi, judged ? "true" : "false", eff_bad || rate_bad ? "true" : "false",
+            b->eff_hi, b->rate_lo, b->rate_hi, band_source_name(m->band_src[p]), judged ? "true" : "false", eff_bad || rate_bad ? "true" : "false",
             eff_bad ? "efficiency " : "", rate_bad ? "hits per event" : "");
     first = 0;
   }

@@ -166,7 +166,7 @@ static int setup_geometry(na64_mon *m, int run, na64_err *err)
   if (st == 0) st = build_sadc_table(m, err);
   if (st == 0) st = add_detector_items(m, err);
   if (st == 0) st = na64_straw_reco_new(m->geom, NULL, &m->sreco, err);
-  if (st == 0) st = mon_alarms_setup(m, err);
+  if (st == 0) st = mon_alarms_setup(m, run, err);
   return st;
 }
 
@@ -506,6 +506,8 @@ void mon_fill_release(na64_mon *m)
   free(m->calo_sum);
   free(m->plane_hits);
   free(m->bands);
+  free(m->band_src);
+  m->band_src = NULL;
   m->sreco = NULL;
   m->straw = NULL;
   m->geom = NULL;

@@ -53,6 +53,7 @@ typedef struct mon_event {
 typedef struct mon_band {
   double eff_lo, eff_hi, rate_lo, rate_hi;
 } mon_band;
+enum { MON_BAND_DEFAULT, MON_BAND_CONDITIONS, MON_BAND_FILE };
 
 /* A calorimeter readout channel: SADC (source, port, channel) -> detector cell and section. */
 typedef struct mon_sadc_chan {
@@ -94,7 +95,9 @@ struct na64_mon {
   na64_straw_reco *sreco;    /* straw reconstruction for the event display (const use, under m->lock) */
   mon_band band_default;     /* alarms: the band of every plane unless the config names it */
   na64_card *alarm_card;     /* the alarm configuration (NULL: defaults) */
+  mon_band band_file;        /* the --alarms file's band of every plane (NaN: key absent) */
   mon_band *bands;           /* [g->nplanes] */
+  int *band_src;             /* [g->nplanes] MON_BAND_* where the plane's band comes from (last override) */
   long alarm_min_events;     /* fewer events in the window: no alarm judged */
   long cells;                /* cells in all histograms */
   char error[NA64_ERR_MSG_LEN];
@@ -152,7 +155,7 @@ int mon_event_take(na64_mon *m, long number, mon_event *copy, uint64_t kept[MON_
 char *mon_event_json(na64_mon *m, const mon_event *k, const uint64_t *kept, int nkept, int geometry, size_t *len);
 char *mon_alarms_json(na64_mon *m, size_t *len);
 int mon_alarms_load(na64_mon *m, const char *path, na64_err *err);
-int mon_alarms_setup(na64_mon *m, na64_err *err);
+int mon_alarms_setup(na64_mon *m, int run, na64_err *err);
 void mon_event_stage(na64_mon *m, const na64_daq_event *ev); /* filler, every physics event */
 void mon_event_keep(na64_mon *m);
 void mon_event_release(na64_mon *m);

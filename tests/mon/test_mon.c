@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "na64/cond.h"
 #include "na64/daq.h"
 #include "na64/mon.h"
 #include "support/na64_test.h"
@@ -328,6 +329,8 @@ static void test_follow(void **state)
 }
 
 /* With the geometry: a simulated file; one energy-sum entry per physics event of `na64 dump`. */
+static void check_db_bands(const char *dat, long run);
+
 static void test_simulated_run(void **state)
 {
   (void)state;
@@ -362,6 +365,11 @@ static void test_simulated_run(void **state)
   free(body);
   assert_int_equal(http_get(port, "/CALO/ecal_vs_hcal/root.json", &body), 200);
   expect_py(body, "int(d['fEntries'])", want);
+  free(body);
+  assert_int_equal(http_get(port, "/event.json", &body), 200);
+  char *runs = py_eval(body, "d['run']");
+  long run = strtol(runs, NULL, 10);
+  free(runs);
   free(body);
   /* event display: the last physics event, with straw circles, a fitted line and calorimeter cells */
   snprintf(want, sizeof want, "%ld True True True True", nphys - 1);
@@ -428,6 +436,83 @@ static void test_simulated_run(void **state)
   fclose(f);
   assert_int_not_equal(na64_mon_start(&o, &m, &err), 0);
   assert_non_null(strstr(err.msg, "alarms.yaml:2:1"));
+  check_db_bands(dat, run);
+}
+
+/* /alarms.json of a monitor that has replayed `dat` with conditions `db` and alarm file `yaml`. */
+static char *alarms_of(const char *dat, const char *db, const char *yaml)
+{
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = dat;
+  o.listen = "127.0.0.1:0";
+  o.cond_path = db;
+  o.alarms = yaml;
+  na64_mon *m;
+  na64_err err;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  char *body = NULL;
+  assert_int_equal(http_get(na64_mon_port(m), "/alarms.json", &body), 200);
+  na64_mon_stop(m);
+  return body;
+}
+
+static void write_text(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Alarm bands from the conditions database (table mon_bands), valid for the run like every
+ * calibration, with the --alarms file as an override. The simulated straw planes have ~2 hits per
+ * physics event (one straw per layer of a double layer) and efficiency 1. */
+static void check_db_bands(const char *dat, long run)
+{
+  char yaml[320], db[320], sql[1024], want[256];
+  snprintf(yaml, sizeof yaml, "%s/judge.yaml", tmpdir);
+  write_text(yaml, "min_events: 1\n");
+  /* the default database: the bands of sql/setups/40_mon_bands.sql (efficiency [0.9, 1], hits [1, 4]) */
+  char *body = alarms_of(dat, NA64_BINARY_DIR "/conditions.db", yaml);
+  expect_py(body,
+            "d['alarms'], sorted(set((p['band_from'], tuple(p['efficiency_band']), tuple(p['hits_per_event_band'])) "
+            "for p in d['planes'])), len(d['planes'])",
+            "0 [('conditions', (0.9, 1), (1, 4))] 4");
+  free(body);
+  /* a record for ST01X valid for this run only, one for ST01Y valid from the next run on: only the
+   * first applies, and ST01X's ~2 hits per event leave its band [2.5, 4] */
+  snprintf(db, sizeof db, "%s/bands.db", tmpdir);
+  na64_test_copy_file(NA64_BINARY_DIR "/conditions.db", db);
+  na64_cond *c;
+  na64_err err;
+  if (na64_cond_open(db, NA64_COND_READWRITE, &c, &err) != 0) fail_msg("%s", err.msg);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO mon_bands (first_run, last_run, setup, plane, efficiency_min, efficiency_max, hits_min, hits_max, "
+           "comment) VALUES (%ld, %ld, NULL, 'ST01X', 0.9, 1.0, 2.5, 4.0, 'test'), (%ld, NULL, NULL, 'ST01Y', 0.9, 1.0, "
+           "2.5, 4.0, 'later runs');\n",
+           run, run, run + 1);
+  if (na64_cond_import(c, sql, strlen(sql), "bands.sql", &err) != 0) fail_msg("%s", err.msg);
+  /* a band that is not one is refused by the import, naming the table */
+  const char *bad = "INSERT INTO mon_bands (first_run, last_run, setup, plane, efficiency_min, efficiency_max, hits_min, "
+                    "hits_max) VALUES (0, NULL, NULL, 'ST02X', 0.9, 1.5, 1, 4);\n";
+  assert_int_not_equal(na64_cond_import(c, bad, strlen(bad), "bad.sql", &err), 0);
+  if (!strstr(err.msg, "bad.sql:1") || !strstr(err.msg, "efficiency_max")) fail_msg("bad band: %s", err.msg);
+  na64_cond_close(c);
+  body = alarms_of(dat, db, yaml);
+  snprintf(want, sizeof want, "(1, ['ST01X'], [2.5, 4], 'conditions', [1, 4])");
+  expect_py(body,
+            "(lambda p: (d['alarms'], [q['plane'] for q in d['planes'] if q['alarm']], p['ST01X']['hits_per_event_band'], "
+            "p['ST01X']['band_from'], p['ST01Y']['hits_per_event_band']))({q['plane']: q for q in d['planes']})",
+            want);
+  free(body);
+  /* the alarm file overrides the database: its lower edge, the database's upper one */
+  write_text(yaml, "min_events: 1\nplanes:\n  ST01X: {hits_per_event_min: 0.5}\n");
+  body = alarms_of(dat, db, yaml);
+  expect_py(body, "d['alarms'], [(q['hits_per_event_band'], q['band_from']) for q in d['planes'] if q['plane'] == 'ST01X']",
+            "0 [([0.5, 4], 'alarms file')]");
+  free(body);
 }
 
 /* The page built from npm jsroot (build/web, when jsroot was installed): served with JSROOT from the
