@@ -205,11 +205,12 @@ static int raw_item(na64_mon *m, int sadc, uint32_t src, na64_err *err)
   snprintf(path, sizeof path, "%s/%s", folder, name);
   for (int i = 0; i < m->nitems; ++i)
     if (!strcmp(m->items[i].path, path)) return i;
-  if (m->nitems >= RAW_MAX_SOURCES + 8) return -1; /* bounded */
-  if (sadc)
-    return add2(m, folder, name, "SADC amplitude per channel", 1024, 0, 1024, 64, 0, AMP_MAX, "port*64+channel",
-                "ADC", err);
-  return add1(m, folder, name, "F1 hits per channel", 1024, 0, 1024, "port*64+chip*8+channel", err);
+  if (m->nraw >= RAW_MAX_SOURCES) return -1; /* bounded: the sources beyond are not shown */
+  int it = sadc ? add2(m, folder, name, "SADC amplitude per channel", 1024, 0, 1024, 64, 0, AMP_MAX, "port*64+channel",
+                       "ADC", err)
+                : add1(m, folder, name, "F1 hits per channel", 1024, 0, 1024, "port*64+chip*8+channel", err);
+  if (it >= 0) m->nraw++;
+  return it;
 }
 
 static void fill_sadc_block(na64_mon *m, const na64_daq_equipment *eq, na64_daq_sadc_waveform *wf, size_t cap)

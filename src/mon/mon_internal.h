@@ -117,6 +117,7 @@ struct na64_mon {
   double *calo_sum;          /* [g->ndetectors] energy sum of the current event, GeV */
   int ecal, hcal;            /* detector indices or -1 */
   int it_types, it_rate, it_size, it_regions, it_ecal_hcal, it_nstraw;
+  int nraw;                  /* raw source folders (F1/srcN, SADC/srcN) created */
   uint64_t events, regions;
   uint64_t physics; /* physics events read: the event display numbers events by it (SOR/EOR not counted) */
   double t_first;            /* time of the first event, s */

@@ -302,6 +302,79 @@ static void test_safety(void **state)
   na64_mon_stop(m);
 }
 
+/* Bounds: a file whose every event comes from another F1 source (300 of them) gets at most 256 raw
+ * source folders (docs/monitor.md, "Safety") and is read to the end; with 4 connections allowed, 8
+ * idle clients holding connections do not get a fifth answered, and once they leave the server
+ * answers again. The reset token may come in the X-NA64-Token header. */
+static void test_bounds(void **state)
+{
+  (void)state;
+  char path[320];
+  snprintf(path, sizeof path, "%s/sources.dat", tmpdir);
+  na64_daq_writer *w;
+  na64_err err;
+  assert_int_equal(na64_daq_writer_open(path, NULL, &w, &err), 0);
+  for (int i = 0; i < 300; ++i) {
+    na64_daq_header h;
+    memset(&h, 0, sizeof h);
+    h.type = NA64_DAQ_PHYSICS_EVENT;
+    h.run = 999999;
+    h.id[0] = (uint32_t)i + 1;
+    assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), 0);
+    na64_daq_f1_hit hit;
+    memset(&hit, 0, sizeof hit);
+    hit.time_units = 1000;
+    hit.trigger_units = 900;
+    uint32_t words[16];
+    size_t nw = 0;
+    assert_int_equal(na64_daq_f1_encode(&hit, 1, (uint32_t)i + 1, words, 16, &nw, &err), 0);
+    na64_daq_equipment_header eh = na64_daq_f1_equipment(1000u + (uint32_t)i, 0.1);
+    assert_int_equal(na64_daq_writer_add_equipment(w, &eh, words, nw, &err), 0);
+    assert_int_equal(na64_daq_writer_end_event(w, &err), 0);
+  }
+  assert_int_equal(na64_daq_writer_close(w, &err), 0);
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = path;
+  o.listen = "127.0.0.1:0";
+  o.max_connections = 4;
+  o.token = "t0ken";
+  na64_mon *m;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  int port = na64_mon_port(m);
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/h.json", &body), 200);
+  expect_py(body, "[len(f['_childs']) for f in d['_childs'] if f['_name'] == 'F1']", "[256]");
+  free(body);
+  assert_int_equal(http_get(port, "/status.json", &body), 200);
+  expect_py(body, "d['events'], d['failed']", "300 False");
+  free(body);
+  int held[8];
+  for (int i = 0; i < 8; ++i) {
+    held[i] = connect_local(port);
+    send(held[i], "GET /h.js", 9, MSG_NOSIGNAL); /* and never finish the request */
+  }
+  sleep_ms(200);
+  assert_int_not_equal(http_get(port, "/status.json", NULL), 200);
+  for (int i = 0; i < 8; ++i) close(held[i]);
+  int code = 0, tries = 0;
+  for (; tries < 20 && code != 200; ++tries) {
+    sleep_ms(300);
+    code = http_get(port, "/status.json", NULL);
+  }
+  print_message("answered after %d tries\n", tries);
+  assert_int_equal(code, 200);
+  const char *hdr = "GET /Reset/cmd.json HTTP/1.0\r\nX-NA64-Token: t0ken\r\n\r\n";
+  assert_int_equal(http_raw(port, hdr, strlen(hdr), NULL), 200);
+  hdr = "GET /Reset/cmd.json HTTP/1.0\r\nX-NA64-Token: t0ke\r\n\r\n";
+  assert_int_equal(http_raw(port, hdr, strlen(hdr), NULL), 403);
+  assert_int_equal(http_get(port, "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "d['fEntries']", "0");
+  free(body);
+  na64_mon_stop(m);
+}
+
 /* tail -f: 100 events, then 40 appended, the first of them in two halves with a pause between. */
 static void test_follow(void **state)
 {
@@ -660,6 +733,7 @@ int main(void)
       cmocka_unit_test(test_page),
       cmocka_unit_test(test_windows),
       cmocka_unit_test(test_next_file),
+      cmocka_unit_test(test_bounds),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
