@@ -96,103 +96,6 @@ static double dot3(const double a[3], const double b[3]) { return a[0] * b[0] + 
  * normal equations (PDG Review of Particle Physics, "Statistics", linear least-squares fits, 2022
  * eq. 40.17). Needs hits in two different planes (the two layers of one double layer are too close
  * in z to fix a slope); 0 otherwise. */
-typedef struct view_fit {
-  double a, b, zmin, zmax;
-  int n;
-} view_fit;
-
-static int fit_view(const na64_geom *g, const na64_straw_event *se, int view, double zlo, double zhi, view_fit *out)
-{
-  double s0 = 0, sz = 0, szz = 0, su = 0, szu = 0;
-  int n = 0, plane0 = -1, planes = 0;
-  out->zmin = 1e30;
-  out->zmax = -1e30;
-  for (size_t i = 0; i < se->nhits; ++i) {
-    const na64_straw_hit *h = &se->hits[i];
-    if (h->side == 0 || !isfinite(h->u) || !(h->sigma_r > 0)) continue;
-    const na64_geom_plane *pl = &g->planes[h->plane];
-    double c = pl->u_dir[view], z = h->pos[2];
-    if (fabs(c) < 0.99 || z < zlo || z >= zhi) continue; /* only planes measuring this coordinate */
-    double u = (dot3(pl->centre, pl->u_dir) + h->u) / c, w = 1.0 / (h->sigma_r * h->sigma_r);
-    s0 += w;
-    sz += w * z;
-    szz += w * z * z;
-    su += w * u;
-    szu += w * z * u;
-    if (plane0 < 0) plane0 = h->plane, planes = 1;
-    else if (h->plane != plane0) planes = 2;
-    if (z < out->zmin) out->zmin = z;
-    if (z > out->zmax) out->zmax = z;
-    ++n;
-  }
-  double det = s0 * szz - sz * sz;
-  if (planes < 2 || n < 2 || !(fabs(det) > 1e-12 * s0 * szz)) return 0;
-  out->b = (s0 * szu - sz * su) / det;
-  out->a = (su - out->b * sz) / s0;
-  out->n = n;
-  return 1;
-}
-
-/* {"z":[z0,z1],"x":[x(z0),x(z1)] or null,"y":[...] or null,"hits":n} for the hits in [zlo, zhi);
- * nothing if neither view could be fitted. */
-static int fit_line(FILE *f, const na64_geom *g, const na64_straw_event *se, double zlo, double zhi, int first)
-{
-  view_fit v[2];
-  int ok[2] = {fit_view(g, se, 0, zlo, zhi, &v[0]), fit_view(g, se, 1, zlo, zhi, &v[1])};
-  if (!ok[0] && !ok[1]) return 0;
-  double z0 = 1e30, z1 = -1e30;
-  int n = 0;
-  for (int k = 0; k < 2; ++k)
-    if (ok[k]) {
-      z0 = fmin(z0, v[k].zmin);
-      z1 = fmax(z1, v[k].zmax);
-      n += v[k].n;
-    }
-  fprintf(f, "%s{\"z\":[%.5g,%.5g]", first ? "" : ",", z0, z1);
-  for (int k = 0; k < 2; ++k) {
-    if (ok[k]) fprintf(f, ",\"%c\":[%.5g,%.5g]", k ? 'y' : 'x', v[k].a + v[k].b * z0, v[k].a + v[k].b * z1);
-    else fprintf(f, ",\"%c\":null", k ? 'y' : 'x');
-  }
-  fprintf(f, ",\"hits\":%d}", n);
-  return 1;
-}
-
-/* Lines upstream of the first magnet and downstream of the last (the field bends the track between). */
-static void tracks_json(FILE *f, const na64_geom *g, const na64_straw_event *se)
-{
-  double zm_lo = 1e30, zm_hi = -1e30;
-  for (int i = 0; i < g->nmagnets; ++i) {
-    double lo = g->magnets[i].centre[2] - 0.5 * g->magnets[i].length, hi = lo + g->magnets[i].length;
-    if (lo < zm_lo) zm_lo = lo;
-    if (hi > zm_hi) zm_hi = hi;
-  }
-  fputs("\"tracks\":[", f);
-  if (g->nmagnets == 0) {
-    fit_line(f, g, se, -1e30, 1e30, 1);
-  } else {
-    int any = fit_line(f, g, se, -1e30, zm_lo, 1);
-    fit_line(f, g, se, zm_hi, 1e30, !any);
-  }
-  fputs("]", f);
-}
-
-static void straw_json(FILE *f, const na64_geom *g, const na64_straw_event *se)
-{
-  fputs("\"straw\":[", f);
-  for (size_t i = 0; i < se->nhits; ++i) {
-    const na64_straw_hit *h = &se->hits[i];
-    const na64_geom_plane *pl = &g->planes[h->plane];
-    /* view 0: from above (z, x) for planes measuring mostly x; 1: from the side (z, y) */
-    int view = fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1;
-    double uc = dot3(pl->centre, pl->u_dir);
-    fprintf(f, "%s{\"plane\":\"%s\",\"wire\":%d,\"view\":%d,\"z\":%.5g,\"u\":%.5g,\"r\":%.4g,\"t\":%.4g", i ? "," : "",
-            pl->name, h->wire, view, h->pos[2], uc + h->u_wire, isfinite(h->r) ? h->r : 0.0, h->time);
-    if (h->side != 0 && isfinite(h->u)) fprintf(f, ",\"hit\":%.5g", uc + h->u);
-    fputs("}", f);
-  }
-  fputs("]", f);
-}
-
 /* A Micromegas/GEM strip with its charge (the middle APV25 sample, the one at the peak: the
  * convention of the tracking, src/reco/track.c and docs/reco.md section 3). */
 typedef struct mon_strip {
@@ -246,17 +149,41 @@ static mon_strip *collect_strips(const na64_geom *g, const na64_daq_event *ev, s
   return s;
 }
 
-/* Strip clusters: runs of adjacent fired strips of one plane; position = charge-weighted mean of the
- * strip centres (as the tracking, src/reco/track.c), drawn like the straws from above (planes
- * measuring mostly x, view 0) or from the side (view 1). u is the measured coordinate in the global
- * frame (plane centre . u_dir + the local u), q the summed charge (ADC), n the strips. */
-static void strips_json(FILE *f, const na64_geom *g, const na64_daq_event *ev)
+/* A strip cluster: a run of adjacent fired strips of one plane; u = charge-weighted mean of the strip
+ * centres (as the tracking, src/reco/track.c) as the measured coordinate in the global frame (plane
+ * centre . u_dir + the local u), q the summed charge (ADC), n the strips; best = the plane's cluster of
+ * largest charge (the one the tracking uses). Drawn like the straws from above (planes measuring
+ * mostly x, view 0) or from the side (view 1). */
+typedef struct mon_cluster {
+  int plane, view, n, best;
+  double z, u, q;
+} mon_cluster;
+
+/* Mark the largest-charge cluster of each plane (a plane's clusters are consecutive). */
+static void mark_best(mon_cluster *c, size_t nc)
+{
+  for (size_t i = 0; i < nc; ++i) {
+    size_t j = i, best = i;
+    while (j + 1 < nc && c[j + 1].plane == c[i].plane) ++j;
+    for (size_t k = i; k <= j; ++k)
+      if (c[k].q > c[best].q) best = k;
+    c[best].best = 1;
+    i = j;
+  }
+}
+
+/* The clusters of the event (malloc'ed, *nc of them; NULL if none). */
+static mon_cluster *make_clusters(const na64_geom *g, const na64_daq_event *ev, size_t *nc)
 {
   size_t ns = 0;
   mon_strip *s = collect_strips(g, ev, &ns);
+  mon_cluster *c = ns ? malloc(ns * sizeof *c) : NULL; /* at most one cluster per strip */
+  *nc = 0;
+  if (!c) {
+    free(s);
+    return NULL;
+  }
   if (ns > 1) qsort(s, ns, sizeof *s, cmp_strip);
-  fputs("\"strips\":[", f);
-  int first = 1;
   for (size_t a = 0; a < ns;) {
     size_t b = a + 1;
     while (b < ns && s[b].plane == s[a].plane && s[b].wire <= s[b - 1].wire + 1) ++b;
@@ -267,17 +194,149 @@ static void strips_json(FILE *f, const na64_geom *g, const na64_daq_event *ev)
       q += w;
       qu += w * pl->wires[s[k].wire].u;
     }
-    if (q > 0) {
-      int view = fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1;
-      fprintf(f, "%s{\"plane\":\"%s\",\"kind\":\"%s\",\"view\":%d,\"z\":%.5g,\"u\":%.5g,\"q\":%.5g,\"n\":%d}",
-              first ? "" : ",", pl->name, na64_geom_kind_name(pl->kind), view, pl->centre[2],
-              dot3(pl->centre, pl->u_dir) + qu / q, q, (int)(b - a));
-      first = 0;
-    }
+    if (q > 0)
+      c[(*nc)++] = (mon_cluster){s[a].plane, fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1, (int)(b - a), 0,
+                                 pl->centre[2], dot3(pl->centre, pl->u_dir) + qu / q, q};
     a = b;
   }
-  fputs("]", f);
   free(s);
+  mark_best(c, *nc);
+  return c;
+}
+
+static void strips_json(FILE *f, const na64_geom *g, const mon_cluster *c, size_t nc)
+{
+  fputs("\"strips\":[", f);
+  for (size_t i = 0; i < nc; ++i) {
+    const na64_geom_plane *pl = &g->planes[c[i].plane];
+    fprintf(f, "%s{\"plane\":\"%s\",\"kind\":\"%s\",\"view\":%d,\"z\":%.5g,\"u\":%.5g,\"q\":%.5g,\"n\":%d,\"best\":%s}",
+            i ? "," : "", pl->name, na64_geom_kind_name(pl->kind), c[i].view, c[i].z, c[i].u, c[i].q, c[i].n,
+            c[i].best ? "true" : "false");
+  }
+  fputs("]", f);
+}
+
+typedef struct view_fit {
+  double a, b, zmin, zmax;
+  int n;
+} view_fit;
+
+/* The hits a line is fitted to: resolved straw hits and the best strip cluster of each plane. */
+typedef struct fit_hits {
+  const na64_straw_event *se;
+  const mon_cluster *cl;
+  size_t ncl;
+} fit_hits;
+
+typedef struct fit_sums {
+  double s0, sz, szz, su, szu;
+  int n, plane0, planes;
+} fit_sums;
+
+static void sums_add(fit_sums *a, view_fit *out, int plane, double z, double u, double w)
+{
+  a->s0 += w;
+  a->sz += w * z;
+  a->szz += w * z * z;
+  a->su += w * u;
+  a->szu += w * z * u;
+  if (a->plane0 < 0) a->plane0 = plane, a->planes = 1;
+  else if (plane != a->plane0) a->planes = 2;
+  if (z < out->zmin) out->zmin = z;
+  if (z > out->zmax) out->zmax = z;
+  ++a->n;
+}
+
+/* Strip cluster resolution: 0.3 x pitch (~1.2 strips per cluster; ~70 um for a 250 um pitch), the
+ * ESTIMATE of the tracking (src/reco/track.c, STRIP_RES). */
+#define MON_STRIP_RES 0.3
+
+static int fit_view(const na64_geom *g, const fit_hits *in, int view, double zlo, double zhi, view_fit *out)
+{
+  fit_sums a = {0, 0, 0, 0, 0, 0, -1, 0};
+  out->zmin = 1e30;
+  out->zmax = -1e30;
+  for (size_t i = 0; i < in->se->nhits; ++i) {
+    const na64_straw_hit *h = &in->se->hits[i];
+    if (h->side == 0 || !isfinite(h->u) || !(h->sigma_r > 0)) continue;
+    const na64_geom_plane *pl = &g->planes[h->plane];
+    double c = pl->u_dir[view], z = h->pos[2];
+    if (fabs(c) < 0.99 || z < zlo || z >= zhi) continue; /* only planes measuring this coordinate */
+    sums_add(&a, out, h->plane, z, (dot3(pl->centre, pl->u_dir) + h->u) / c, 1.0 / (h->sigma_r * h->sigma_r));
+  }
+  for (size_t i = 0; i < in->ncl; ++i) {
+    const mon_cluster *k = &in->cl[i];
+    const na64_geom_plane *pl = &g->planes[k->plane];
+    double c = pl->u_dir[view], sigma = MON_STRIP_RES * pl->pitch;
+    if (!k->best || fabs(c) < 0.99 || k->z < zlo || k->z >= zhi || !(sigma > 0)) continue;
+    sums_add(&a, out, k->plane, k->z, k->u / c, 1.0 / (sigma * sigma));
+  }
+  double det = a.s0 * a.szz - a.sz * a.sz;
+  if (a.planes < 2 || a.n < 2 || !(fabs(det) > 1e-12 * a.s0 * a.szz)) return 0;
+  out->b = (a.s0 * a.szu - a.sz * a.su) / det;
+  out->a = (a.su - out->b * a.sz) / a.s0;
+  out->n = a.n;
+  return 1;
+}
+
+/* {"z":[z0,z1],"x":[x(z0),x(z1)] or null,"y":[...] or null,"hits":n} for the hits in [zlo, zhi);
+ * nothing if neither view could be fitted. */
+static int fit_line(FILE *f, const na64_geom *g, const fit_hits *in, double zlo, double zhi, int first)
+{
+  view_fit v[2];
+  int ok[2] = {fit_view(g, in, 0, zlo, zhi, &v[0]), fit_view(g, in, 1, zlo, zhi, &v[1])};
+  if (!ok[0] && !ok[1]) return 0;
+  double z0 = 1e30, z1 = -1e30;
+  int n = 0;
+  for (int k = 0; k < 2; ++k)
+    if (ok[k]) {
+      z0 = fmin(z0, v[k].zmin);
+      z1 = fmax(z1, v[k].zmax);
+      n += v[k].n;
+    }
+  fprintf(f, "%s{\"z\":[%.5g,%.5g]", first ? "" : ",", z0, z1);
+  for (int k = 0; k < 2; ++k) {
+    if (ok[k]) fprintf(f, ",\"%c\":[%.5g,%.5g]", k ? 'y' : 'x', v[k].a + v[k].b * z0, v[k].a + v[k].b * z1);
+    else fprintf(f, ",\"%c\":null", k ? 'y' : 'x');
+  }
+  fprintf(f, ",\"hits\":%d}", n);
+  return 1;
+}
+
+/* Lines upstream of the first magnet and downstream of the last (the field bends the track between). */
+static void tracks_json(FILE *f, const na64_geom *g, const fit_hits *in)
+{
+  double zm_lo = 1e30, zm_hi = -1e30;
+  for (int i = 0; i < g->nmagnets; ++i) {
+    double lo = g->magnets[i].centre[2] - 0.5 * g->magnets[i].length, hi = lo + g->magnets[i].length;
+    if (lo < zm_lo) zm_lo = lo;
+    if (hi > zm_hi) zm_hi = hi;
+  }
+  fputs("\"tracks\":[", f);
+  if (g->nmagnets == 0) {
+    fit_line(f, g, in, -1e30, 1e30, 1);
+  } else {
+    int any = fit_line(f, g, in, -1e30, zm_lo, 1);
+    fit_line(f, g, in, zm_hi, 1e30, !any);
+  }
+  fputs("]", f);
+}
+
+static void straw_json(FILE *f, const na64_geom *g, const na64_straw_event *se)
+{
+  fputs("\"straw\":[", f);
+  for (size_t i = 0; i < se->nhits; ++i) {
+    const na64_straw_hit *h = &se->hits[i];
+    const na64_geom_plane *pl = &g->planes[h->plane];
+    /* view 0: from above (z, x) for planes measuring mostly x; 1: from the side (z, y) */
+    int view = fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1;
+    double uc = dot3(pl->centre, pl->u_dir);
+    fprintf(f, "%s{\"plane\":\"%s\",\"wire\":%d,\"view\":%d,\"z\":%.5g,\"u\":%.5g,\"r\":%.4g,\"t\":%.4g", i ? "," : "",
+            pl->name, h->wire, view, h->pos[2], uc + h->u_wire, isfinite(h->r) ? h->r : 0.0, h->time);
+    if (h->side != 0 && isfinite(h->u)) fprintf(f, ",\"hit\":%.5g", uc + h->u);
+    fputs("}", f);
+  }
+  fputs("]", f);
 }
 
 static void cells_json(FILE *f, na64_mon *m, const na64_daq_event *ev)
@@ -344,10 +403,14 @@ char *mon_event_json(na64_mon *m, const mon_event *k, const uint64_t *kept, int 
     setup_json(f, m->geom);
     fputc(',', f);
     straw_json(f, m->geom, &se);
+    size_t ncl = 0;
+    mon_cluster *cl = make_clusters(m->geom, &ev, &ncl);
+    fit_hits in = {&se, cl, ncl};
     fputc(',', f);
-    tracks_json(f, m->geom, &se);
+    tracks_json(f, m->geom, &in);
     fputc(',', f);
-    strips_json(f, m->geom, &ev);
+    strips_json(f, m->geom, cl, ncl);
+    free(cl);
     fputc(',', f);
     cells_json(f, m, &ev);
     na64_straw_event_release(&se);
