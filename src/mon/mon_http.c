@@ -36,6 +36,17 @@ static int url_ok(const char *url)
   return 1;
 }
 
+/* Queue a generated answer (never cached by the client: it changes at every publication). */
+static enum MHD_Result queue_dynamic(struct MHD_Connection *c, unsigned code, const char *type, struct MHD_Response *r)
+{
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  enum MHD_Result ret = MHD_queue_response(c, code, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, char *body, size_t len)
 {
   struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -43,12 +54,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
     free(body);
     return MHD_NO;
   }
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  enum MHD_Result ret = MHD_queue_response(c, code, r);
-  MHD_destroy_response(r);
-  return ret;
+  return queue_dynamic(c, code, type, r);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const char *text)
@@ -278,13 +284,7 @@ static char *route(na64_mon *m, struct MHD_Connection *c, const char *url, size_
 static enum MHD_Result reply_copy(struct MHD_Connection *c, const char *type, const char *body, size_t len)
 {
   struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
-  if (!r) return MHD_NO;
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_OK, r);
-  MHD_destroy_response(r);
-  return ret;
+  return r ? queue_dynamic(c, MHD_HTTP_OK, type, r) : MHD_NO;
 }
 
 /* The HTTP thread runs at a lower priority than the filler (nice + MON_HTTP_NICE): on a busy machine
