@@ -383,7 +383,8 @@ static void test_bounds(void **state)
   na64_mon_stop(m);
 }
 
-/* tail -f: 100 events, then 40 appended, the first of them in two halves with a pause between. */
+/* tail -f: 100 events, then 40 appended, the first of them in two halves with a pause between; a
+ * histogram served before the growth is served anew after it (the JSON cache follows publications). */
 static void test_follow(void **state)
 {
   (void)state;
@@ -392,6 +393,10 @@ static void test_follow(void **state)
   write_file(path, 100);
   na64_mon *m = start(path, NULL, 1);
   wait_events(m, 100);
+  char *body = NULL; /* served (and kept in the JSON cache) before the file grows */
+  assert_int_equal(http_get(na64_mon_port(m), "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "int(d['fEntries'])", "100");
+  free(body);
   void *data;
   size_t size;
   make_events(100, 140, &data, &size);
@@ -406,12 +411,16 @@ static void test_follow(void **state)
   assert_int_equal(s.events, 140);
   assert_int_equal(s.regions, 0);
   assert_int_equal(s.finished, 0);
+  /* the next publications replace the kept JSON: the same item now counts every event */
+  assert_int_equal(http_get(na64_mon_port(m), "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "int(d['fEntries'])", "140");
+  free(body);
   na64_mon_stop(m);
 }
 
-/* With the geometry: a simulated file; one energy-sum entry per physics event of `na64 dump`. */
 static void check_db_bands(const char *dat, long run);
 
+/* With the geometry: a simulated file; one energy-sum entry per physics event of `na64 dump`. */
 static void test_simulated_run(void **state)
 {
   (void)state;
