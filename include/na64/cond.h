@@ -238,6 +238,14 @@ typedef struct na64_cond_calo_calib {
   double ped_even, ped_odd; /* ADC counts */
 } na64_cond_calo_calib;
 
+/* Expected band of a tracker plane for the online monitor's alarms (schema 6, docs/monitor.md). */
+typedef struct na64_cond_mon_band {
+  na64_cond_iov iov;
+  char plane[NA64_COND_NAME_LEN];
+  double efficiency_min, efficiency_max; /* fraction of physics events with a hit in the plane */
+  double hits_min, hits_max;             /* hits of the plane per physics event */
+} na64_cond_mon_band;
+
 /* Every record valid for one run (or all records with NA64_COND_ALL_RUNS), each table sorted by its
  * key (ordered by id for ALL_RUNS). */
 typedef struct na64_cond_records {
@@ -255,6 +263,7 @@ typedef struct na64_cond_records {
   na64_cond_straw_t0 *straw_t0; size_t nstraw_t0;
   na64_cond_straw_rt *straw_rt; size_t nstraw_rt;
   na64_cond_calo_calib *calo_calib; size_t ncalo_calib;
+  na64_cond_mon_band *mon_bands; size_t nmon_bands;
 } na64_cond_records;
 
 /* Fetch (one read transaction) and validate the records valid for `run`, or every record for

@@ -38,8 +38,10 @@ typedef struct na64_mon_options {
   const char *web_dir;     /* directory with index.html and jsroot.min.js (the page, built from npm
                               jsroot); NULL or incomplete: a plain list of the items is served at / */
   double rolling_s;        /* length of the rolling window, s (default 60) */
-  const char *alarms;      /* YAML file of the expected bands of the straw planes (NULL: defaults) */
-  int next_file;           /* with follow: go on to the next file of the run (last number in the name + 1) */
+  const char *alarms;      /* YAML file of the expected bands of the straw planes, overriding those of the
+                              conditions database (NULL: the database's, else built-in defaults) */
+  int next_file;           /* with follow: go on to the next file of the run (CERN CDR cdrSSCCC-RRRRRR.dat:
+                              the next chunk; other names: the last number in the name + 1) */
 } na64_mon_options;
 
 typedef struct na64_mon_status {

@@ -105,6 +105,11 @@ static const col calib_cols[] = {
     C(na64_cond_calo_calib, section, T_INT, F_NONNEG), C(na64_cond_calo_calib, gain, T_REAL, F_POS),
     C(na64_cond_calo_calib, ped_even, T_REAL, 0),      C(na64_cond_calo_calib, ped_odd, T_REAL, 0)};
 
+static const col band_cols[] = {
+    C(na64_cond_mon_band, plane, T_TEXT, F_NAME),          C(na64_cond_mon_band, efficiency_min, T_REAL, F_NONNEG),
+    C(na64_cond_mon_band, efficiency_max, T_REAL, F_NONNEG), C(na64_cond_mon_band, hits_min, T_REAL, F_NONNEG),
+    C(na64_cond_mon_band, hits_max, T_REAL, F_NONNEG)};
+
 /* Largest DAQ coordinates accepted by the in-memory channel map (dense per-source tables). */
 #define MAX_PORT 255
 #define MAX_CHIP 255
@@ -167,6 +172,23 @@ static int check_rt(const void *rec, char *why, size_t n)
   return 0;
 }
 
+/* A band must be a band: min <= max, efficiencies within [0, 1] (the schema checks it too, for files
+ * written by other means). */
+static int check_band(const void *rec, char *why, size_t n)
+{
+  const na64_cond_mon_band *b = rec;
+  if (!(b->efficiency_min <= b->efficiency_max) || b->efficiency_max > 1) {
+    snprintf(why, n, "efficiency band [%g, %g] is not within [0, 1] in increasing order", b->efficiency_min,
+             b->efficiency_max);
+    return 1;
+  }
+  if (!(b->hits_min <= b->hits_max)) {
+    snprintf(why, n, "hits per event band [%g, %g] is not in increasing order", b->hits_min, b->hits_max);
+    return 1;
+  }
+  return 0;
+}
+
 static int check_run(const void *rec, char *why, size_t n)
 {
   const na64_cond_run_info *r = rec;
@@ -197,6 +219,7 @@ static const tab tables[] = {
     TAB("straw_rt", "plane", "plane", rt_cols, na64_cond_straw_rt, straw_rt, check_rt),
     TAB("calo_calib", "detector, module, ix, iy, section", "detector", calib_cols, na64_cond_calo_calib,
         calo_calib, NULL),
+    TAB("mon_bands", "plane", "plane", band_cols, na64_cond_mon_band, mon_bands, check_band),
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 
@@ -733,6 +756,12 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
     if (!d || c->module >= g.nmod || c->ix >= g.nx || c->iy >= g.ny || c->section >= g.nsec)
       BAD("calo_calib", c->iov.id, "calo_calib row id %lld: %s module %d cell (%d, %d) section %d does not exist for the run",
           (long long)c->iov.id, c->detector, c->module, c->ix, c->iy, c->section);
+  }
+  for (size_t i = 0; i < r->nmon_bands; ++i) {
+    const na64_cond_mon_band *b = &r->mon_bands[i];
+    if (!find_plane(r, b->plane))
+      BAD("mon_bands", b->iov.id, "mon_bands row id %lld: plane '%s' is not a plane valid for the run",
+          (long long)b->iov.id, b->plane);
   }
   return NA64_OK;
 }

@@ -32,6 +32,7 @@ static void item_free(mon_item *it)
   na64_hist_free(it->mark_burst);
   na64_hist_free(it->mark_prev);
   for (int k = 0; k < MON_RING; ++k) na64_hist_free(it->ring[k]);
+  for (int k = 0; k < MON_WINDOWS; ++k) free(it->cache[k].json);
   memset(it, 0, sizeof *it);
 }
 
@@ -97,6 +98,7 @@ static void publish_locked(na64_mon *m)
   m->status.regions = m->regions;
   m->status.geometry = m->geom != NULL;
   m->status.published++;
+  m->version++;
   struct timespec cpu;
   if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu) == 0) /* publications run on the filler thread */
     m->status.filler_cpu_s = (double)cpu.tv_sec + 1e-9 * (double)cpu.tv_nsec;
@@ -104,15 +106,16 @@ static void publish_locked(na64_mon *m)
   mon_event_keep(m);
 }
 
-void mon_publish(na64_mon *m, int force)
+int mon_publish(na64_mon *m, int force)
 {
   if (force) {
     pthread_mutex_lock(&m->lock);
   } else if (pthread_mutex_trylock(&m->lock) != 0) {
-    return; /* the HTTP side is reading: publish next time */
+    return 0; /* the HTTP side is taking a copy: publish next time */
   }
   publish_locked(m);
   pthread_mutex_unlock(&m->lock);
+  return 1;
 }
 
 void mon_publish_burst(na64_mon *m, uint32_t burst)
@@ -129,6 +132,7 @@ void mon_publish_burst(na64_mon *m, uint32_t burst)
   if (m->burst_marks < 2) m->burst_marks++;
   m->burst_cur = burst;
   m->status.bursts++;
+  m->version++;
   m->status.burst = burst;
   pthread_mutex_unlock(&m->lock);
 }
@@ -147,6 +151,16 @@ void mon_reset_locked(na64_mon *m, int live)
   m->ring_head = 1 % MON_RING;
   m->ring_t[0] = mon_now();
   m->burst_marks = m->burst_marks ? 1 : 0;
+  m->version++;
+}
+
+int mon_window_index(const char *window)
+{
+  if (!window || !*window) return 0;
+  static const char *names[] = {"burst", "last_burst", "rolling"};
+  for (int k = 0; k < 3; ++k)
+    if (!strcmp(window, names[k])) return k + 1;
+  return -1;
 }
 
 na64_hist *mon_window(na64_mon *m, int i, const char *window, int *bad)

@@ -3,7 +3,8 @@
  * (the last MON_EVENTS of them); /event.json decodes one with the straw decoder and reconstruction of
  * src/reco (drift circles, left/right-resolved hit positions), fits a straight line to the resolved
  * hits upstream and downstream of the magnets, and gives the calorimeter cells' energies (SADC maximum
- * minus pedestal times the gain, as the histograms). The page draws the setup from the side (z, y)
+ * minus pedestal times the gain, as the histograms) and the Micromegas/GEM strip clusters (APV hits
+ * through the channel map). The page draws the setup from the side (z, y)
  * and from above (z, x).
  * Alarms: per straw plane, over the rolling window, the efficiency (physics events with a hit in the
  * plane / physics events) and the hits per event against an expected band (docs/monitor.md). */
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "mon/mon_internal.h"
+#include "na64/cond.h"
 
 /* Copy an event into k (its buffer grows as needed); 0 if too large or out of memory. */
 static int event_copy(mon_event *k, const na64_daq_header *h, const void *data, size_t size, uint32_t nsub, int swapped,
@@ -78,8 +80,11 @@ static void setup_json(FILE *f, const na64_geom *g)
   fputs("],\"magnets\":[", f);
   for (int i = 0; i < g->nmagnets; ++i) {
     const na64_geom_magnet *mg = &g->magnets[i];
-    fprintf(f, "%s{\"name\":\"%s\",\"centre\":[%.4g,%.4g,%.4g],\"length\":%.4g,\"aperture\":[%.4g,%.4g]}", i ? "," : "",
-            mg->name, mg->centre[0], mg->centre[1], mg->centre[2], mg->length, mg->aperture[0], mg->aperture[1]);
+    fprintf(f,
+            "%s{\"name\":\"%s\",\"centre\":[%.4g,%.4g,%.4g],\"length\":%.4g,\"aperture\":[%.4g,%.4g],"
+            "\"field_integral\":%.6g}",
+            i ? "," : "", mg->name, mg->centre[0], mg->centre[1], mg->centre[2], mg->length, mg->aperture[0],
+            mg->aperture[1], mg->field_integral);
   }
   fputs("]", f);
 }
@@ -91,49 +96,195 @@ static double dot3(const double a[3], const double b[3]) { return a[0] * b[0] + 
  * normal equations (PDG Review of Particle Physics, "Statistics", linear least-squares fits, 2022
  * eq. 40.17). Needs hits in two different planes (the two layers of one double layer are too close
  * in z to fix a slope); 0 otherwise. */
+/* A Micromegas/GEM strip with its charge (the middle APV25 sample, the one at the peak: the
+ * convention of the tracking, src/reco/track.c and docs/reco.md section 3). */
+typedef struct mon_strip {
+  int plane, wire;
+  double q;
+} mon_strip;
+
+static int cmp_strip(const void *a, const void *b)
+{
+  const mon_strip *x = a, *y = b;
+  if (x->plane != y->plane) return x->plane < y->plane ? -1 : 1;
+  return x->wire < y->wire ? -1 : x->wire > y->wire;
+}
+
+/* The APV hits of the event mapped to strips of the Micromegas and GEM planes (channel map of the
+ * run): a malloc'ed array of *n strips, NULL if none or out of memory. Damaged blocks give what
+ * could be decoded. */
+static mon_strip *collect_strips(const na64_geom *g, const na64_daq_event *ev, size_t *n)
+{
+  mon_strip *s = NULL;
+  na64_daq_apv_hit *hits = NULL;
+  size_t cap = 0, hcap = 0, cursor = 0;
+  *n = 0;
+  na64_daq_equipment eq;
+  while (na64_daq_event_next_equipment(ev, &cursor, &eq)) {
+    if (eq.header.type != NA64_DAQ_EQ_APV) continue;
+    if (hcap < eq.nwords + 1) { /* at most one hit per word */
+      na64_daq_apv_hit *h = realloc(hits, (eq.nwords + 1) * sizeof *h);
+      if (!h) break;
+      hits = h;
+      hcap = eq.nwords + 1;
+    }
+    size_t got = 0;
+    na64_err err;
+    na64_daq_apv_decode(&eq, -1, hits, hcap, &got, NULL, &err);
+    const na64_geom_chansrc *src = na64_geom_chan_source(g, eq.header.id);
+    for (size_t k = 0; k < got; ++k) {
+      const na64_geom_chan *c = na64_geom_chan_in_source(g, src, 0, hits[k].chip, hits[k].channel);
+      if (!c || c->plane < 0 || c->plane >= g->nplanes || g->planes[c->plane].kind == NA64_DET_STRAW) continue;
+      if (c->wire < 0 || c->wire >= g->planes[c->plane].nwires) continue;
+      if (*n == cap) {
+        mon_strip *t = realloc(s, (cap ? 2 * cap : 64) * sizeof *t);
+        if (!t) break;
+        s = t;
+        cap = cap ? 2 * cap : 64;
+      }
+      s[(*n)++] = (mon_strip){c->plane, c->wire, (double)hits[k].amp[1]};
+    }
+  }
+  free(hits);
+  return s;
+}
+
+/* A strip cluster: a run of adjacent fired strips of one plane; u = charge-weighted mean of the strip
+ * centres (as the tracking, src/reco/track.c) as the measured coordinate in the global frame (plane
+ * centre . u_dir + the local u), q the summed charge (ADC), n the strips; best = the plane's cluster of
+ * largest charge (the one the tracking uses). Drawn like the straws from above (planes measuring
+ * mostly x, view 0) or from the side (view 1). */
+typedef struct mon_cluster {
+  int plane, view, n, best;
+  double z, u, q;
+} mon_cluster;
+
+/* Mark the largest-charge cluster of each plane (a plane's clusters are consecutive). */
+static void mark_best(mon_cluster *c, size_t nc)
+{
+  for (size_t i = 0; i < nc; ++i) {
+    size_t j = i, best = i;
+    while (j + 1 < nc && c[j + 1].plane == c[i].plane) ++j;
+    for (size_t k = i; k <= j; ++k)
+      if (c[k].q > c[best].q) best = k;
+    c[best].best = 1;
+    i = j;
+  }
+}
+
+/* The clusters of the event (malloc'ed, *nc of them; NULL if none). */
+static mon_cluster *make_clusters(const na64_geom *g, const na64_daq_event *ev, size_t *nc)
+{
+  size_t ns = 0;
+  mon_strip *s = collect_strips(g, ev, &ns);
+  mon_cluster *c = ns ? malloc(ns * sizeof *c) : NULL; /* at most one cluster per strip */
+  *nc = 0;
+  if (!c) {
+    free(s);
+    return NULL;
+  }
+  if (ns > 1) qsort(s, ns, sizeof *s, cmp_strip);
+  for (size_t a = 0; a < ns;) {
+    size_t b = a + 1;
+    while (b < ns && s[b].plane == s[a].plane && s[b].wire <= s[b - 1].wire + 1) ++b;
+    const na64_geom_plane *pl = &g->planes[s[a].plane];
+    double q = 0.0, qu = 0.0;
+    for (size_t k = a; k < b; ++k) {
+      double w = fmax(s[k].q, 0.0);
+      q += w;
+      qu += w * pl->wires[s[k].wire].u;
+    }
+    if (q > 0)
+      c[(*nc)++] = (mon_cluster){s[a].plane, fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1, (int)(b - a), 0,
+                                 pl->centre[2], dot3(pl->centre, pl->u_dir) + qu / q, q};
+    a = b;
+  }
+  free(s);
+  mark_best(c, *nc);
+  return c;
+}
+
+static void strips_json(FILE *f, const na64_geom *g, const mon_cluster *c, size_t nc)
+{
+  fputs("\"strips\":[", f);
+  for (size_t i = 0; i < nc; ++i) {
+    const na64_geom_plane *pl = &g->planes[c[i].plane];
+    fprintf(f, "%s{\"plane\":\"%s\",\"kind\":\"%s\",\"view\":%d,\"z\":%.5g,\"u\":%.5g,\"q\":%.5g,\"n\":%d,\"best\":%s}",
+            i ? "," : "", pl->name, na64_geom_kind_name(pl->kind), c[i].view, c[i].z, c[i].u, c[i].q, c[i].n,
+            c[i].best ? "true" : "false");
+  }
+  fputs("]", f);
+}
+
 typedef struct view_fit {
   double a, b, zmin, zmax;
   int n;
 } view_fit;
 
-static int fit_view(const na64_geom *g, const na64_straw_event *se, int view, double zlo, double zhi, view_fit *out)
+/* The hits a line is fitted to: resolved straw hits and the best strip cluster of each plane. */
+typedef struct fit_hits {
+  const na64_straw_event *se;
+  const mon_cluster *cl;
+  size_t ncl;
+} fit_hits;
+
+typedef struct fit_sums {
+  double s0, sz, szz, su, szu;
+  int n, plane0, planes;
+} fit_sums;
+
+static void sums_add(fit_sums *a, view_fit *out, int plane, double z, double u, double w)
 {
-  double s0 = 0, sz = 0, szz = 0, su = 0, szu = 0;
-  int n = 0, plane0 = -1, planes = 0;
+  a->s0 += w;
+  a->sz += w * z;
+  a->szz += w * z * z;
+  a->su += w * u;
+  a->szu += w * z * u;
+  if (a->plane0 < 0) a->plane0 = plane, a->planes = 1;
+  else if (plane != a->plane0) a->planes = 2;
+  if (z < out->zmin) out->zmin = z;
+  if (z > out->zmax) out->zmax = z;
+  ++a->n;
+}
+
+/* Strip cluster resolution: 0.3 x pitch (~1.2 strips per cluster; ~70 um for a 250 um pitch), the
+ * ESTIMATE of the tracking (src/reco/track.c, STRIP_RES). */
+#define MON_STRIP_RES 0.3
+
+static int fit_view(const na64_geom *g, const fit_hits *in, int view, double zlo, double zhi, view_fit *out)
+{
+  fit_sums a = {0, 0, 0, 0, 0, 0, -1, 0};
   out->zmin = 1e30;
   out->zmax = -1e30;
-  for (size_t i = 0; i < se->nhits; ++i) {
-    const na64_straw_hit *h = &se->hits[i];
+  for (size_t i = 0; i < in->se->nhits; ++i) {
+    const na64_straw_hit *h = &in->se->hits[i];
     if (h->side == 0 || !isfinite(h->u) || !(h->sigma_r > 0)) continue;
     const na64_geom_plane *pl = &g->planes[h->plane];
     double c = pl->u_dir[view], z = h->pos[2];
     if (fabs(c) < 0.99 || z < zlo || z >= zhi) continue; /* only planes measuring this coordinate */
-    double u = (dot3(pl->centre, pl->u_dir) + h->u) / c, w = 1.0 / (h->sigma_r * h->sigma_r);
-    s0 += w;
-    sz += w * z;
-    szz += w * z * z;
-    su += w * u;
-    szu += w * z * u;
-    if (plane0 < 0) plane0 = h->plane, planes = 1;
-    else if (h->plane != plane0) planes = 2;
-    if (z < out->zmin) out->zmin = z;
-    if (z > out->zmax) out->zmax = z;
-    ++n;
+    sums_add(&a, out, h->plane, z, (dot3(pl->centre, pl->u_dir) + h->u) / c, 1.0 / (h->sigma_r * h->sigma_r));
   }
-  double det = s0 * szz - sz * sz;
-  if (planes < 2 || n < 2 || !(fabs(det) > 1e-12 * s0 * szz)) return 0;
-  out->b = (s0 * szu - sz * su) / det;
-  out->a = (su - out->b * sz) / s0;
-  out->n = n;
+  for (size_t i = 0; i < in->ncl; ++i) {
+    const mon_cluster *k = &in->cl[i];
+    const na64_geom_plane *pl = &g->planes[k->plane];
+    double c = pl->u_dir[view], sigma = MON_STRIP_RES * pl->pitch;
+    if (!k->best || fabs(c) < 0.99 || k->z < zlo || k->z >= zhi || !(sigma > 0)) continue;
+    sums_add(&a, out, k->plane, k->z, k->u / c, 1.0 / (sigma * sigma));
+  }
+  double det = a.s0 * a.szz - a.sz * a.sz;
+  if (a.planes < 2 || a.n < 2 || !(fabs(det) > 1e-12 * a.s0 * a.szz)) return 0;
+  out->b = (a.s0 * a.szu - a.sz * a.su) / det;
+  out->a = (a.su - out->b * a.sz) / a.s0;
+  out->n = a.n;
   return 1;
 }
 
 /* {"z":[z0,z1],"x":[x(z0),x(z1)] or null,"y":[...] or null,"hits":n} for the hits in [zlo, zhi);
  * nothing if neither view could be fitted. */
-static int fit_line(FILE *f, const na64_geom *g, const na64_straw_event *se, double zlo, double zhi, int first)
+static int fit_line(FILE *f, const na64_geom *g, const fit_hits *in, double zlo, double zhi, int first)
 {
   view_fit v[2];
-  int ok[2] = {fit_view(g, se, 0, zlo, zhi, &v[0]), fit_view(g, se, 1, zlo, zhi, &v[1])};
+  int ok[2] = {fit_view(g, in, 0, zlo, zhi, &v[0]), fit_view(g, in, 1, zlo, zhi, &v[1])};
   if (!ok[0] && !ok[1]) return 0;
   double z0 = 1e30, z1 = -1e30;
   int n = 0;
@@ -153,7 +304,7 @@ static int fit_line(FILE *f, const na64_geom *g, const na64_straw_event *se, dou
 }
 
 /* Lines upstream of the first magnet and downstream of the last (the field bends the track between). */
-static void tracks_json(FILE *f, const na64_geom *g, const na64_straw_event *se)
+static void tracks_json(FILE *f, const na64_geom *g, const fit_hits *in)
 {
   double zm_lo = 1e30, zm_hi = -1e30;
   for (int i = 0; i < g->nmagnets; ++i) {
@@ -163,10 +314,10 @@ static void tracks_json(FILE *f, const na64_geom *g, const na64_straw_event *se)
   }
   fputs("\"tracks\":[", f);
   if (g->nmagnets == 0) {
-    fit_line(f, g, se, -1e30, 1e30, 1);
+    fit_line(f, g, in, -1e30, 1e30, 1);
   } else {
-    int any = fit_line(f, g, se, -1e30, zm_lo, 1);
-    fit_line(f, g, se, zm_hi, 1e30, !any);
+    int any = fit_line(f, g, in, -1e30, zm_lo, 1);
+    fit_line(f, g, in, zm_hi, 1e30, !any);
   }
   fputs("]", f);
 }
@@ -217,21 +368,28 @@ static void cells_json(FILE *f, na64_mon *m, const na64_daq_event *ev)
   free(wf);
 }
 
-char *mon_event_json(na64_mon *m, long number, size_t *len)
+int mon_event_take(na64_mon *m, long number, mon_event *copy, uint64_t kept[MON_EVENTS], int *nkept)
 {
   const mon_event *k = find_event(m, number);
-  if (!k) return NULL;
+  if (!k || !event_copy(copy, &k->header, k->data, k->size, k->nsubevents, k->swapped, k->number)) return 0;
+  *nkept = m->ev_n;
+  for (int i = 0; i < m->ev_n; ++i) kept[i] = m->kept[(m->ev_head + MON_EVENTS - m->ev_n + i) % MON_EVENTS].number;
+  return 1;
+}
+
+/* Without the lock: the geometry, decoders and calibrations are set up by the filler before its first
+ * publication (status.geometry, passed as `geometry` read under the lock) and only read afterwards, until na64_mon_stop. */
+char *mon_event_json(na64_mon *m, const mon_event *k, const uint64_t *kept, int nkept, int geometry, size_t *len)
+{
   char *buf = NULL;
   FILE *f = open_memstream(&buf, len);
   if (!f) return NULL;
   fprintf(f, "{\"number\":%llu,\"run\":%u,\"burst\":%u,\"in_burst\":%u,\"kept\":[",
           (unsigned long long)k->number, (unsigned)k->header.run, (unsigned)na64_daq_header_burst(&k->header),
           (unsigned)na64_daq_header_nb_in_burst(&k->header));
-  for (int i = 0; i < m->ev_n; ++i)
-    fprintf(f, "%s%llu", i ? "," : "",
-            (unsigned long long)m->kept[(m->ev_head + MON_EVENTS - m->ev_n + i) % MON_EVENTS].number);
+  for (int i = 0; i < nkept; ++i) fprintf(f, "%s%llu", i ? "," : "", (unsigned long long)kept[i]);
   fputs("]", f);
-  if (m->status.geometry && m->geom && m->straw && m->sreco) {
+  if (geometry && m->geom && m->straw && m->sreco) {
     na64_daq_event ev = {.header = k->header, .data = (const uint8_t *)k->data, .size = k->size,
                          .frame_offset = NA64_DAQ_NO_FRAME, .swapped = k->swapped, .nsubevents = k->nsubevents};
     na64_straw_digit_list dl;
@@ -245,8 +403,14 @@ char *mon_event_json(na64_mon *m, long number, size_t *len)
     setup_json(f, m->geom);
     fputc(',', f);
     straw_json(f, m->geom, &se);
+    size_t ncl = 0;
+    mon_cluster *cl = make_clusters(m->geom, &ev, &ncl);
+    fit_hits in = {&se, cl, ncl};
     fputc(',', f);
-    tracks_json(f, m->geom, &se);
+    tracks_json(f, m->geom, &in);
+    fputc(',', f);
+    strips_json(f, m->geom, cl, ncl);
+    free(cl);
     fputc(',', f);
     cells_json(f, m, &ev);
     na64_straw_event_release(&se);
@@ -284,31 +448,75 @@ static void band_keys(na64_card_key k[4], mon_band *b)
 int mon_alarms_load(na64_mon *m, const char *path, na64_err *err)
 {
   m->band_default = (mon_band){0.8, 1.0, 0.5, 8.0};
+  m->band_file = (mon_band){NAN, NAN, NAN, NAN};
   m->alarm_min_events = 200;
   if (!path || !*path) return 0;
   int st = na64_card_load(path, &m->alarm_card, err);
   if (st) return st;
   na64_card_key keys[6];
-  band_keys(keys, &m->band_default);
+  band_keys(keys, &m->band_file); /* keys absent from the file stay NaN: not overridden */
   keys[4] = (na64_card_key){"min_events", NA64_CARD_INT, &m->alarm_min_events, 0, 1, 1e9, 0, NULL, 0, NULL};
   keys[5] = (na64_card_key){"planes", NA64_CARD_SECTION, NULL, 0, 0, 0, 0, NULL, 0, NULL};
   return na64_card_read(m->alarm_card, NULL, keys, 6, err);
 }
 
-int mon_alarms_setup(na64_mon *m, na64_err *err)
+/* Every field of `over` that is not NaN replaces the one of *b; 1 if any did. */
+static int band_override(mon_band *b, const mon_band *over)
+{
+  const double *o = &over->eff_lo;
+  double *d = &b->eff_lo;
+  int any = 0;
+  for (int k = 0; k < 4; ++k)
+    if (!isnan(o[k])) d[k] = o[k], any = 1;
+  return any;
+}
+
+/* The bands of the conditions database valid for the run (table mon_bands): NA64_OK with none when the
+ * database has no record for the run's planes; an unreadable database is an error (the geometry was
+ * read from it a moment before). */
+static int bands_from_conditions(na64_mon *m, int run, na64_err *err)
+{
+  na64_cond *db = NULL;
+  na64_cond_records *r = NULL;
+  int st = na64_cond_open(m->opt.cond_path, NA64_COND_READONLY, &db, err);
+  if (st == 0) st = na64_cond_fetch(db, run, &r, err);
+  for (size_t i = 0; st == 0 && i < r->nmon_bands; ++i) {
+    const na64_cond_mon_band *b = &r->mon_bands[i];
+    int p = na64_geom_plane_index(m->geom, b->plane);
+    if (p < 0) continue;
+    m->bands[p] = (mon_band){b->efficiency_min, b->efficiency_max, b->hits_min, b->hits_max};
+    m->band_src[p] = MON_BAND_CONDITIONS;
+  }
+  na64_cond_records_free(r);
+  na64_cond_close(db);
+  return st;
+}
+
+/* Bands per plane, lowest precedence first: the built-in default, the conditions database's record
+ * for the plane and run, the --alarms file's band of every plane, its band for the plane. */
+int mon_alarms_setup(na64_mon *m, int run, na64_err *err)
 {
   const na64_geom *g = m->geom;
   m->bands = malloc(((size_t)g->nplanes + 1) * sizeof *m->bands);
-  if (!m->bands) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory for the alarm bands");
-  const na64_card_node *planes = m->alarm_card ? na64_card_get(m->alarm_card, NULL, "planes") : NULL;
+  m->band_src = malloc(((size_t)g->nplanes + 1) * sizeof *m->band_src);
+  if (!m->bands || !m->band_src) return na64_err_set(err, NA64_ENOMEM, "monitor: out of memory for the alarm bands");
   for (int p = 0; p < g->nplanes; ++p) {
     m->bands[p] = m->band_default;
+    m->band_src[p] = MON_BAND_DEFAULT;
+  }
+  int st = bands_from_conditions(m, run, err);
+  if (st) return st;
+  const na64_card_node *planes = m->alarm_card ? na64_card_get(m->alarm_card, NULL, "planes") : NULL;
+  for (int p = 0; p < g->nplanes; ++p) {
+    if (band_override(&m->bands[p], &m->band_file)) m->band_src[p] = MON_BAND_FILE;
     const na64_card_node *pn = planes ? na64_card_get(m->alarm_card, planes, g->planes[p].name) : NULL;
     if (!pn) continue;
+    mon_band over = {NAN, NAN, NAN, NAN};
     na64_card_key keys[4];
-    band_keys(keys, &m->bands[p]);
-    int st = na64_card_read(m->alarm_card, pn, keys, 4, err);
+    band_keys(keys, &over);
+    st = na64_card_read(m->alarm_card, pn, keys, 4, err);
     if (st) return st;
+    if (band_override(&m->bands[p], &over)) m->band_src[p] = MON_BAND_FILE;
   }
   return 0;
 }
@@ -328,6 +536,11 @@ static void plane_figures(const na64_hist *h, double *events, double *eff, doubl
   *events = n;
   *eff = n > 0 ? 1.0 - na64_hist_cell(h, 1) / n : NAN;
   *rate = n > 0 ? sum / n : NAN;
+}
+
+static const char *band_source_name(int src)
+{
+  return src == MON_BAND_CONDITIONS ? "conditions" : src == MON_BAND_FILE ? "alarms file" : "default";
 }
 
 char *mon_alarms_json(na64_mon *m, size_t *len)
@@ -354,9 +567,10 @@ char *mon_alarms_json(na64_mon *m, size_t *len)
     nalarm += eff_bad || rate_bad;
     fprintf(f,
             "%s{\"plane\":\"%s\",\"events\":%.0f,\"efficiency\":%.4f,\"hits_per_event\":%.4f,"
-            "\"efficiency_band\":[%g,%g],\"hits_per_event_band\":[%g,%g],\"judged\":%s,\"alarm\":%s,\"why\":\"%s%s\"}",
+            "\"efficiency_band\":[%g,%g],\"hits_per_event_band\":[%g,%g],\"band_from\":\"%s\",\"judged\":%s,"
+            "\"alarm\":%s,\"why\":\"%s%s\"}",
             first ? "" : ",", g->planes[p].name, n, isfinite(eff) ? eff : -1.0, isfinite(rate) ? rate : -1.0, b->eff_lo,
-            b->eff_hi, b->rate_lo, b->rate_hi, judged ? "true" : "false", eff_bad || rate_bad ? "true" : "false",
+            b->eff_hi, b->rate_lo, b->rate_hi, band_source_name(m->band_src[p]), judged ? "true" : "false", eff_bad || rate_bad ? "true" : "false",
             eff_bad ? "efficiency " : "", rate_bad ? "hits per event" : "");
     first = 0;
   }

@@ -166,7 +166,7 @@ static int setup_geometry(na64_mon *m, int run, na64_err *err)
   if (st == 0) st = build_sadc_table(m, err);
   if (st == 0) st = add_detector_items(m, err);
   if (st == 0) st = na64_straw_reco_new(m->geom, NULL, &m->sreco, err);
-  if (st == 0) st = mon_alarms_setup(m, err);
+  if (st == 0) st = mon_alarms_setup(m, run, err);
   return st;
 }
 
@@ -205,11 +205,12 @@ static int raw_item(na64_mon *m, int sadc, uint32_t src, na64_err *err)
   snprintf(path, sizeof path, "%s/%s", folder, name);
   for (int i = 0; i < m->nitems; ++i)
     if (!strcmp(m->items[i].path, path)) return i;
-  if (m->nitems >= RAW_MAX_SOURCES + 8) return -1; /* bounded */
-  if (sadc)
-    return add2(m, folder, name, "SADC amplitude per channel", 1024, 0, 1024, 64, 0, AMP_MAX, "port*64+channel",
-                "ADC", err);
-  return add1(m, folder, name, "F1 hits per channel", 1024, 0, 1024, "port*64+chip*8+channel", err);
+  if (m->nraw >= RAW_MAX_SOURCES) return -1; /* bounded: the sources beyond are not shown */
+  int it = sadc ? add2(m, folder, name, "SADC amplitude per channel", 1024, 0, 1024, 64, 0, AMP_MAX, "port*64+channel",
+                       "ADC", err)
+                : add1(m, folder, name, "F1 hits per channel", 1024, 0, 1024, "port*64+chip*8+channel", err);
+  if (it >= 0) m->nraw++;
+  return it;
 }
 
 static void fill_sadc_block(na64_mon *m, const na64_daq_equipment *eq, na64_daq_sadc_waveform *wf, size_t cap)
@@ -314,12 +315,38 @@ static void handle_reset(na64_mon *m)
   mon_publish(m, 1);
 }
 
-/* The next file of a run: the last group of digits in the file name (not the directory) plus one,
- * same width ("run1234-0007.dat" -> "run1234-0008.dat"); 0 if the name has no digits. */
+/* CERN CDR names of the NA64 DAQ: cdrSSCCC-RRRRRR.dat, SS the stream (event builder), CCC the chunk
+ * number of the run, RRRRRR the run number: e.g. cdr01001-002901.dat is chunk 1 of run 2901 and
+ * cdr01003-002899.dat chunk 3 of run 2899 (the NA64 file catalogue's parse_cdr_filename test, castlib3
+ * by R. Dusaev; the raw files of /eos/experiment/na64/data/raw/2018/ are so named, e.g.
+ * cdr01001-003661.dat). The next file of the run is the next chunk of the same stream: the last three
+ * digits of the first group plus one (cdr01009-002901.dat -> cdr01010-002901.dat); 0 after chunk 999.
+ * Returns 1 if `base` is such a name (*next set), -1 if it is one without a next chunk, 0 otherwise. */
+static int cdr_next(const char *base, char *next, size_t len)
+{
+  if (strncmp(base, "cdr", 3) != 0 || strspn(base + 3, "0123456789") != 5 || base[8] != '-' ||
+      strspn(base + 9, "0123456789") == 0)
+    return 0;
+  int chunk = (base[5] - '0') * 100 + (base[6] - '0') * 10 + (base[7] - '0');
+  if (chunk >= 999) return -1;
+  int n = snprintf(next, len, "cdr%.2s%03d%s", base + 3, chunk + 1, base + 8);
+  return n > 0 && (size_t)n < len ? 1 : -1;
+}
+
+/* The next file of a run: CERN CDR names by their chunk (above); any other name by its last group of
+ * digits in the file name (not the directory) plus one, same width ("run1234-0007.dat" ->
+ * "run1234-0008.dat"); 0 if the name has no digits. */
 int mon_next_file_name(const char *path, char *out, size_t outlen)
 {
   const char *base = strrchr(path, '/');
   base = base ? base + 1 : path;
+  char cdr[256];
+  int c = cdr_next(base, cdr, sizeof cdr);
+  if (c < 0) return 0;
+  if (c > 0) {
+    int n = snprintf(out, outlen, "%.*s%s", (int)(base - path), path, cdr);
+    return n > 0 && (size_t)n < outlen;
+  }
   const char *end = NULL;
   for (const char *p = base; *p; ++p)
     if (*p >= '0' && *p <= '9') end = p + 1;
@@ -429,10 +456,7 @@ static int run_filler(na64_mon *m, na64_err *err)
     if (m->opt.rate_hz > 0) sleep_s(t0 + (double)m->events / m->opt.rate_hz - now_s());
     if ((m->events & 63) == 0 || m->opt.rate_hz > 0) {
       double t = now_s();
-      if (t - last_pub >= m->opt.publish_s) {
-        mon_publish(m, 0);
-        last_pub = t;
-      }
+      if (t - last_pub >= m->opt.publish_s && mon_publish(m, 0)) last_pub = t; /* busy: retry in 64 events */
     }
   }
   if (r) {
@@ -483,6 +507,8 @@ void mon_fill_release(na64_mon *m)
   free(m->calo_sum);
   free(m->plane_hits);
   free(m->bands);
+  free(m->band_src);
+  m->band_src = NULL;
   m->sreco = NULL;
   m->straw = NULL;
   m->geom = NULL;

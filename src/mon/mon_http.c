@@ -1,15 +1,23 @@
 /* The monitor's HTTP side (GNU libmicrohttpd, one internal polling thread): the ROOT THttpServer
  * protocol as JSROOT requests it (h.json for the hierarchy, <item>/root.json per object,
  * <command>/cmd.json for commands; root.cern/doc/master/classTHttpServer.html), and nothing else.
- * Every answer is built from the published snapshots under the registry mutex, which the filler only
- * try-locks, so a request never stalls the decoding. */
+ * Every answer is built from the published snapshots: the small ones under the registry mutex, a
+ * histogram from a copy taken under it and serialised after (and kept, per item and window, until the
+ * next publication), the event display from a copy of the kept event. The filler only try-locks the
+ * mutex, so a request never stalls the decoding, and a flood of requests does not starve the
+ * publications. The HTTP thread runs niced below the filler. */
+#define _GNU_SOURCE /* syscall(SYS_gettid) */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "mon/mon_internal.h"
 
@@ -28,6 +36,17 @@ static int url_ok(const char *url)
   return 1;
 }
 
+/* Queue a generated answer (never cached by the client: it changes at every publication). */
+static enum MHD_Result queue_dynamic(struct MHD_Connection *c, unsigned code, const char *type, struct MHD_Response *r)
+{
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+  enum MHD_Result ret = MHD_queue_response(c, code, r);
+  MHD_destroy_response(r);
+  return ret;
+}
+
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type, char *body, size_t len)
 {
   struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
@@ -35,12 +54,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char
     free(body);
     return MHD_NO;
   }
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
-  MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-  MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-  enum MHD_Result ret = MHD_queue_response(c, code, r);
-  MHD_destroy_response(r);
-  return ret;
+  return queue_dynamic(c, code, type, r);
 }
 
 static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned code, const char *text)
@@ -96,7 +110,7 @@ static char *status_json(na64_mon *m, size_t *len)
           "\"finished\":%s,\"failed\":%s,\"items\":%d,\"bursts\":%llu,\"burst\":%u,\"files\":%llu,"
           "\"rolling_s\":%g,\"read_only\":%s,\"filler_cpu_s\":%.6g}",
           (unsigned long long)s->events, (unsigned long long)s->bytes, (unsigned long long)s->regions,
-          (unsigned long long)s->published, (unsigned long long)s->requests, s->geometry ? "true" : "false",
+          (unsigned long long)s->published, (unsigned long long)atomic_load(&m->requests), s->geometry ? "true" : "false",
           s->finished ? "true" : "false", s->failed ? "true" : "false", m->nitems_pub, (unsigned long long)s->bursts,
           (unsigned)s->burst, (unsigned long long)s->files, m->rolling_s, m->opt.token ? "false" : "true", s->filler_cpu_s);
   if (fclose(f) != 0) {
@@ -160,46 +174,134 @@ static long event_arg(const char *n)
   return strtol(n, NULL, 10);
 }
 
-/* The body for a GET of `url` (lock held), or NULL with *code set. */
+/* The histogram answer of item i over a window: the cached JSON when nothing was published since it
+ * was built, else a copy of the window taken under the lock and serialised without it (the filler
+ * try-locks for its publications: the lock is held for a copy, never for a serialisation). The
+ * answer's bytes are copied by libmicrohttpd (*copy = 1) when they come from the cache. */
+static char *histogram_json(na64_mon *m, int i, int w, const char *window, size_t *len, unsigned *code, int *copy)
+{
+  mon_json_cache *c = &m->items[i].cache[w]; /* HTTP thread only */
+  int bad = 0;
+  pthread_mutex_lock(&m->lock);
+  uint64_t version = m->version;
+  na64_hist *h = c->json && c->version == version ? NULL : mon_window(m, i, window, &bad);
+  pthread_mutex_unlock(&m->lock);
+  if (c->json && c->version == version) {
+    *len = c->len;
+    *copy = 1;
+    return c->json;
+  }
+  char *json = NULL;
+  na64_err err;
+  if (!h || na64_hist_to_json(h, &json, len, &err) != 0) {
+    na64_hist_free(h);
+    *code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    return NULL;
+  }
+  na64_hist_free(h);
+  if (m->cache_bytes - c->len + *len > MON_CACHE_BYTES) return json; /* cache full: served, not kept */
+  m->cache_bytes = m->cache_bytes - c->len + *len;
+  free(c->json);
+  c->json = json;
+  c->len = *len;
+  c->version = version;
+  *copy = 1;
+  return json;
+}
+
+/* The event display: the kept event copied under the lock, decoded and drawn without it. */
+static char *event_answer(na64_mon *m, struct MHD_Connection *c, size_t *len, unsigned *code)
+{
+  long n = event_arg(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "n"));
+  if (n == -2) {
+    *code = MHD_HTTP_BAD_REQUEST;
+    return NULL;
+  }
+  mon_event ev = {0};
+  uint64_t kept[MON_EVENTS];
+  int nkept = 0;
+  pthread_mutex_lock(&m->lock);
+  int found = mon_event_take(m, n, &ev, kept, &nkept);
+  int geometry = m->status.geometry;
+  pthread_mutex_unlock(&m->lock);
+  char *b = found ? mon_event_json(m, &ev, kept, nkept, geometry, len) : NULL;
+  free(ev.data);
+  if (!b) *code = found ? MHD_HTTP_INTERNAL_SERVER_ERROR : MHD_HTTP_NOT_FOUND;
+  return b;
+}
+
+/* Index of the item named by url "/<folder>/<name>/root.json" (lock held), -1 if none. */
+static int item_of_url(na64_mon *m, const char *url)
+{
+  size_t n = strlen(url);
+  static const char suffix[] = "/root.json";
+  if (n <= sizeof suffix || strcmp(url + n - (sizeof suffix - 1), suffix) != 0) return -1;
+  size_t il = n - (sizeof suffix - 1) - 1;
+  for (int i = 0; i < m->nitems_pub; ++i)
+    if (strlen(m->items[i].path) == il && !strncmp(m->items[i].path, url + 1, il)) return i;
+  return -1;
+}
+
+/* The body for a GET of `url`, or NULL with *code set; *copy = 1 if the body is not ours to free. */
 static char *route(na64_mon *m, struct MHD_Connection *c, const char *url, size_t *len, const char **type,
-                   unsigned *code)
+                   unsigned *code, int *copy)
 {
   *type = "application/json";
   *code = MHD_HTTP_OK;
-  if (!strcmp(url, "/h.json")) return hierarchy_json(m, len);
-  if (!strcmp(url, "/status.json")) return status_json(m, len);
-  if (!strcmp(url, "/alarms.json")) return mon_alarms_json(m, len);
-  if (!strcmp(url, "/event.json")) {
-    long n = event_arg(MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "n"));
-    char *b = n == -2 ? NULL : mon_event_json(m, n, len);
-    if (!b) *code = n == -2 ? MHD_HTTP_BAD_REQUEST : MHD_HTTP_NOT_FOUND;
-    return b;
-  }
-  if (!strcmp(url, "/list.html") || ((!strcmp(url, "/") || !strcmp(url, "/index.html")) && !m->page)) {
+  *copy = 0;
+  if (!strcmp(url, "/event.json")) return event_answer(m, c, len, code);
+  char *b = NULL;
+  int item = -1;
+  pthread_mutex_lock(&m->lock); /* the small answers are built under the lock */
+  if (!strcmp(url, "/h.json")) {
+    b = hierarchy_json(m, len);
+  } else if (!strcmp(url, "/status.json")) {
+    b = status_json(m, len);
+  } else if (!strcmp(url, "/alarms.json")) {
+    b = mon_alarms_json(m, len);
+  } else if (!strcmp(url, "/list.html") || ((!strcmp(url, "/") || !strcmp(url, "/index.html")) && !m->page)) {
     *type = "text/html; charset=utf-8";
-    return index_html(m, len);
+    b = index_html(m, len);
+  } else {
+    item = item_of_url(m, url); /* items are only ever added: the index stays valid */
   }
-  size_t n = strlen(url);
-  static const char suffix[] = "/root.json";
-  if (n > sizeof suffix && !strcmp(url + n - (sizeof suffix - 1), suffix)) {
-    size_t il = n - (sizeof suffix - 1) - 1;
-    for (int i = 0; i < m->nitems_pub; ++i)
-      if (strlen(m->items[i].path) == il && !strncmp(m->items[i].path, url + 1, il)) {
-        int bad = 0;
-        na64_hist *w = mon_window(m, i, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window"), &bad);
-        char *json = NULL;
-        na64_err err;
-        if (bad) {
-          *code = MHD_HTTP_BAD_REQUEST;
-          return NULL;
-        }
-        if (!w || na64_hist_to_json(w, &json, len, &err) != 0) *code = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        na64_hist_free(w);
-        return json;
-      }
+  pthread_mutex_unlock(&m->lock);
+  if (b) return b;
+  if (item < 0) {
+    *code = MHD_HTTP_NOT_FOUND;
+    return NULL;
   }
-  *code = MHD_HTTP_NOT_FOUND;
-  return NULL;
+  const char *window = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "window");
+  int w = mon_window_index(window);
+  if (w < 0) {
+    *code = MHD_HTTP_BAD_REQUEST;
+    return NULL;
+  }
+  return histogram_json(m, item, w, window, len, code, copy);
+}
+
+/* A cached answer: libmicrohttpd copies the bytes (the cache may be rebuilt before they are sent). */
+static enum MHD_Result reply_copy(struct MHD_Connection *c, const char *type, const char *body, size_t len)
+{
+  struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
+  return r ? queue_dynamic(c, MHD_HTTP_OK, type, r) : MHD_NO;
+}
+
+/* The HTTP thread runs at a lower priority than the filler (nice + MON_HTTP_NICE): on a busy machine
+ * the scheduler gives the decoding the CPU first and a flood of requests waits instead. Linux keeps
+ * the nice value per thread (setpriority(2), NOTES); elsewhere this lowers the whole process, which
+ * changes nothing between its threads. Done once, on the first request, from the thread itself. */
+static void lower_priority(void)
+{
+  static _Thread_local int done;
+  if (done) return;
+  done = 1;
+#ifdef __linux__
+  pid_t tid = (pid_t)syscall(SYS_gettid);
+  errno = 0;
+  int nice_now = getpriority(PRIO_PROCESS, (id_t)tid);
+  if (errno == 0 && nice_now + MON_HTTP_NICE <= 19) setpriority(PRIO_PROCESS, (id_t)tid, nice_now + MON_HTTP_NICE);
+#endif
 }
 
 /* The page files, served from memory (read once at start, constant until stop). */
@@ -222,9 +324,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   (void)upload_size;
   (void)con_cls;
   na64_mon *m = cls;
-  pthread_mutex_lock(&m->lock);
-  m->status.requests++;
-  pthread_mutex_unlock(&m->lock);
+  lower_priority();
+  atomic_fetch_add(&m->requests, 1);
   if (strcmp(method, MHD_HTTP_METHOD_GET) != 0 && strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
     return reply_text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET and HEAD\n");
   if (!url_ok(url)) return reply_text(c, MHD_HTTP_BAD_REQUEST, "bad path\n");
@@ -236,9 +337,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   size_t len = 0;
   const char *type;
   unsigned code;
-  pthread_mutex_lock(&m->lock);
-  char *body = route(m, c, url, &len, &type, &code);
-  pthread_mutex_unlock(&m->lock);
+  int copy = 0;
+  char *body = route(m, c, url, &len, &type, &code, &copy);
+  if (body && copy) return reply_copy(c, type, body, len);
   if (!body)
     return reply_text(c, code,
                       code == MHD_HTTP_NOT_FOUND     ? "no such item\n"

@@ -2,7 +2,8 @@
 // (Debian's /usr/bin/chromium) through playwright-core (npm, web/package.json) opens the page served by
 // a monitor that has replayed a simulated file, waits until JSROOT has drawn the dashboard (SVG in
 // every dashboard cell), reads an entry count through the JSON the page itself reads, checks the
-// event display drew drift circles and calorimeter cells, and saves a screenshot.
+// event display drew drift circles, calorimeter cells and one square per Micromegas/GEM strip cluster
+// of the displayed event, and saves a screenshot.
 // Usage: node browser_check.js WEBDIR PORT SCREENSHOT EXPECTED_ECAL_ENTRIES   (exit 0 on success)
 'use strict';
 const path = require('path');
@@ -30,12 +31,19 @@ async function main() {
     });
     const cells = await page.evaluate(() => document.querySelectorAll('#top .cellhit').length);
     const alarms = await page.evaluate(() => document.querySelectorAll('#alarms span').length);
+    // Micromegas/GEM clusters: one square per cluster of the event, in the view of its plane
+    const strips = await page.evaluate(async () => {
+      const n = document.body.dataset.event;
+      const ev = await JSROOT.httpRequest('event.json?n=' + n, 'object');
+      return { json: ev.strips.length, drawn: document.querySelectorAll('#top .strip, #side .strip').length };
+    });
     await page.screenshot({ path: shot, fullPage: true });
     console.log(`ECAL/energy entries ${entries} (expected ${expected}), calorimeter cells drawn ${cells}, ` +
-                `alarm lines ${alarms}, page errors ${errors.length}`);
+                `alarm lines ${alarms}, strip clusters drawn ${strips.drawn} of ${strips.json}, page errors ${errors.length}`);
     if (String(entries) !== String(expected)) throw new Error('entry count differs');
     if (cells === 0) throw new Error('no calorimeter cell drawn');
     if (alarms === 0) throw new Error('no alarm line');
+    if (strips.json === 0 || strips.drawn !== strips.json) throw new Error('strip clusters not drawn');
     if (errors.length) throw new Error('page errors: ' + errors.join('; '));
   } finally {
     await browser.close();

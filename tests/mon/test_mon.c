@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "na64/cond.h"
 #include "na64/daq.h"
 #include "na64/mon.h"
 #include "support/na64_test.h"
@@ -86,7 +87,7 @@ static int http_get(int port, const char *path, char **body)
 /* python3 json: run `expr` (with d = the parsed body) and return its printed value (malloc'ed). */
 static char *py_eval(const char *body, const char *expr)
 {
-  char path[320], cmd[1200];
+  char path[320], cmd[4096];
   snprintf(path, sizeof path, "%s/body.json", tmpdir);
   FILE *f = fopen(path, "w");
   assert_non_null(f);
@@ -301,7 +302,89 @@ static void test_safety(void **state)
   na64_mon_stop(m);
 }
 
-/* tail -f: 100 events, then 40 appended, the first of them in two halves with a pause between. */
+/* Bounds: a file whose every event comes from another F1 source (300 of them) gets at most 256 raw
+ * source folders (docs/monitor.md, "Safety") and is read to the end; with 4 connections allowed, 8
+ * idle clients holding connections do not get a fifth answered, and once they leave the server
+ * answers again. The reset token may come in the X-NA64-Token header. */
+static void test_bounds(void **state)
+{
+  (void)state;
+  char path[320];
+  snprintf(path, sizeof path, "%s/sources.dat", tmpdir);
+  na64_daq_writer *w;
+  na64_err err;
+  assert_int_equal(na64_daq_writer_open(path, NULL, &w, &err), 0);
+  for (int i = 0; i < 300; ++i) {
+    na64_daq_header h;
+    memset(&h, 0, sizeof h);
+    h.type = NA64_DAQ_PHYSICS_EVENT;
+    h.run = 999999;
+    h.id[0] = (uint32_t)i + 1;
+    assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), 0);
+    na64_daq_f1_hit hit;
+    memset(&hit, 0, sizeof hit);
+    hit.time_units = 1000;
+    hit.trigger_units = 900;
+    uint32_t words[16];
+    size_t nw = 0;
+    assert_int_equal(na64_daq_f1_encode(&hit, 1, (uint32_t)i + 1, words, 16, &nw, &err), 0);
+    na64_daq_equipment_header eh = na64_daq_f1_equipment(1000u + (uint32_t)i, 0.1);
+    assert_int_equal(na64_daq_writer_add_equipment(w, &eh, words, nw, &err), 0);
+    assert_int_equal(na64_daq_writer_end_event(w, &err), 0);
+  }
+  assert_int_equal(na64_daq_writer_close(w, &err), 0);
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = path;
+  o.listen = "127.0.0.1:0";
+  o.max_connections = 4;
+  o.token = "t0ken";
+  na64_mon *m;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  int port = na64_mon_port(m);
+  char *body = NULL;
+  assert_int_equal(http_get(port, "/h.json", &body), 200);
+  expect_py(body, "[len(f['_childs']) for f in d['_childs'] if f['_name'] == 'F1']", "[256]");
+  free(body);
+  assert_int_equal(http_get(port, "/status.json", &body), 200);
+  expect_py(body, "d['events'], d['failed']", "300 False");
+  free(body);
+  int held[8];
+  for (int i = 0; i < 8; ++i) {
+    held[i] = connect_local(port);
+    send(held[i], "GET /h.js", 9, MSG_NOSIGNAL); /* and never finish the request */
+  }
+  sleep_ms(200);
+  int fd = connect_local(port); /* a fifth client: closed or left waiting (1 s here), never answered */
+  struct timeval tv = {1, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  const char *get = "GET /status.json HTTP/1.0\r\n\r\n";
+  send(fd, get, strlen(get), MSG_NOSIGNAL);
+  char buf[64] = "";
+  ssize_t got = recv(fd, buf, sizeof buf - 1, 0);
+  assert_true(got <= 0 || strncmp(buf, "HTTP/1.1 200", 12) != 0);
+  close(fd);
+  for (int i = 0; i < 8; ++i) close(held[i]);
+  int code = 0, tries = 0;
+  for (; tries < 20 && code != 200; ++tries) {
+    sleep_ms(300);
+    code = http_get(port, "/status.json", NULL);
+  }
+  print_message("answered after %d tries\n", tries);
+  assert_int_equal(code, 200);
+  const char *hdr = "GET /Reset/cmd.json HTTP/1.0\r\nX-NA64-Token: t0ken\r\n\r\n";
+  assert_int_equal(http_raw(port, hdr, strlen(hdr), NULL), 200);
+  hdr = "GET /Reset/cmd.json HTTP/1.0\r\nX-NA64-Token: t0ke\r\n\r\n";
+  assert_int_equal(http_raw(port, hdr, strlen(hdr), NULL), 403);
+  assert_int_equal(http_get(port, "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "d['fEntries']", "0");
+  free(body);
+  na64_mon_stop(m);
+}
+
+/* tail -f: 100 events, then 40 appended, the first of them in two halves with a pause between; a
+ * histogram served before the growth is served anew after it (the JSON cache follows publications). */
 static void test_follow(void **state)
 {
   (void)state;
@@ -310,6 +393,10 @@ static void test_follow(void **state)
   write_file(path, 100);
   na64_mon *m = start(path, NULL, 1);
   wait_events(m, 100);
+  char *body = NULL; /* served (and kept in the JSON cache) before the file grows */
+  assert_int_equal(http_get(na64_mon_port(m), "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "int(d['fEntries'])", "100");
+  free(body);
   void *data;
   size_t size;
   make_events(100, 140, &data, &size);
@@ -324,8 +411,14 @@ static void test_follow(void **state)
   assert_int_equal(s.events, 140);
   assert_int_equal(s.regions, 0);
   assert_int_equal(s.finished, 0);
+  /* the next publications replace the kept JSON: the same item now counts every event */
+  assert_int_equal(http_get(na64_mon_port(m), "/DAQ/event_types/root.json", &body), 200);
+  expect_py(body, "int(d['fEntries'])", "140");
+  free(body);
   na64_mon_stop(m);
 }
+
+static void check_db_bands(const char *dat, long run);
 
 /* With the geometry: a simulated file; one energy-sum entry per physics event of `na64 dump`. */
 static void test_simulated_run(void **state)
@@ -363,6 +456,11 @@ static void test_simulated_run(void **state)
   assert_int_equal(http_get(port, "/CALO/ecal_vs_hcal/root.json", &body), 200);
   expect_py(body, "int(d['fEntries'])", want);
   free(body);
+  assert_int_equal(http_get(port, "/event.json", &body), 200);
+  char *runs = py_eval(body, "d['run']");
+  long run = strtol(runs, NULL, 10);
+  free(runs);
+  free(body);
   /* event display: the last physics event, with straw circles, a fitted line and calorimeter cells */
   snprintf(want, sizeof want, "%ld True True True True", nphys - 1);
   assert_int_equal(http_get(port, "/event.json", &body), 200);
@@ -383,6 +481,31 @@ static void test_simulated_run(void **state)
             "(sum(k['e'] * k['c'][2] for k in c) / E))(d['tracks'][-1], [k for k in d['cells'] if k['det'] == 'ECAL'],"
             " sum(k['e'] for k in d['cells'] if k['det'] == 'ECAL'))",
             "True");
+  free(body);
+  /* Micromegas/GEM strip clusters: every cluster on a strip plane; the bend between the straight lines
+   * through the best (largest charge) cluster of the planes measuring x upstream and downstream of the
+   * magnets gives the momentum p = 0.2998 BL / theta (GeV, T m, rad; PDG RPP 2024, "Kinematics"
+   * / sec. 34.11 on momentum measurement: p cos(lambda) = 0.3 B R), which must be the 100 GeV beam of
+   * configs/invisible_default.yaml within 5 %: the 1 % beam spread, ~70 um clusters over 1.5-3 m lever
+   * arms (0.3 % on theta) and multiple scattering (< 0.1 %) stay well inside. */
+  assert_int_equal(http_get(port, "/event.json", &body), 200);
+  expect_py(body,
+            "(lambda c, lo, hi: (lambda a, b: all(s['kind'] in ('micromegas', 'gem') and s['n'] >= 1 for s in d['strips'])"
+            " and len(a) >= 2 and len(b) >= 2 and abs(0.299792458 * sum(g['field_integral'] for g in d['magnets'])"
+            " / abs((b[-1]['u'] - b[0]['u']) / (b[-1]['z'] - b[0]['z']) - (a[-1]['u'] - a[0]['u']) / (a[-1]['z'] - a[0]['z']))"
+            " / 100.0 - 1) < 0.05)([s for s in c if s['z'] < lo], [s for s in c if s['z'] > hi]))"
+            "(sorted({s['plane']: s for s in sorted(d['strips'], key=lambda s: s['q']) if s['view'] == 0}.values(),"
+            " key=lambda s: s['z']), min(g['centre'][2] - g['length'] / 2 for g in d['magnets']),"
+            " max(g['centre'][2] + g['length'] / 2 for g in d['magnets']))",
+            "True");
+  /* the lines fitted to the straws and the best cluster per plane: one upstream of the magnets (strip
+   * planes only there), one downstream; the bend between their x slopes gives the same 100 GeV within
+   * 5 % (same reasoning as above) */
+  expect_py(body,
+            "(lambda u, w: abs(0.299792458 * sum(g['field_integral'] for g in d['magnets']) / abs((w['x'][1] - w['x'][0])"
+            " / (w['z'][1] - w['z'][0]) - (u['x'][1] - u['x'][0]) / (u['z'][1] - u['z'][0])) / 100.0 - 1) < 0.05)"
+            "(d['tracks'][0], d['tracks'][-1]), len(d['tracks'])",
+            "True 2");
   free(body);
   /* alarms with the default bands: too few events to judge (200 needed) */
   assert_int_equal(http_get(port, "/alarms.json", &body), 200);
@@ -411,6 +534,83 @@ static void test_simulated_run(void **state)
   fclose(f);
   assert_int_not_equal(na64_mon_start(&o, &m, &err), 0);
   assert_non_null(strstr(err.msg, "alarms.yaml:2:1"));
+  check_db_bands(dat, run);
+}
+
+/* /alarms.json of a monitor that has replayed `dat` with conditions `db` and alarm file `yaml`. */
+static char *alarms_of(const char *dat, const char *db, const char *yaml)
+{
+  na64_mon_options o;
+  na64_mon_options_default(&o);
+  o.source = dat;
+  o.listen = "127.0.0.1:0";
+  o.cond_path = db;
+  o.alarms = yaml;
+  na64_mon *m;
+  na64_err err;
+  if (na64_mon_start(&o, &m, &err) != 0) fail_msg("%s", err.msg);
+  wait_events(m, -1);
+  char *body = NULL;
+  assert_int_equal(http_get(na64_mon_port(m), "/alarms.json", &body), 200);
+  na64_mon_stop(m);
+  return body;
+}
+
+static void write_text(const char *path, const char *text)
+{
+  FILE *f = fopen(path, "w");
+  assert_non_null(f);
+  fputs(text, f);
+  fclose(f);
+}
+
+/* Alarm bands from the conditions database (table mon_bands), valid for the run like every
+ * calibration, with the --alarms file as an override. The simulated straw planes have ~2 hits per
+ * physics event (one straw per layer of a double layer) and efficiency 1. */
+static void check_db_bands(const char *dat, long run)
+{
+  char yaml[320], db[320], sql[1024], want[256];
+  snprintf(yaml, sizeof yaml, "%s/judge.yaml", tmpdir);
+  write_text(yaml, "min_events: 1\n");
+  /* the default database: the bands of sql/setups/40_mon_bands.sql (efficiency [0.9, 1], hits [1, 4]) */
+  char *body = alarms_of(dat, NA64_BINARY_DIR "/conditions.db", yaml);
+  expect_py(body,
+            "d['alarms'], sorted(set((p['band_from'], tuple(p['efficiency_band']), tuple(p['hits_per_event_band'])) "
+            "for p in d['planes'])), len(d['planes'])",
+            "0 [('conditions', (0.9, 1), (1, 4))] 4");
+  free(body);
+  /* a record for ST01X valid for this run only, one for ST01Y valid from the next run on: only the
+   * first applies, and ST01X's ~2 hits per event leave its band [2.5, 4] */
+  snprintf(db, sizeof db, "%s/bands.db", tmpdir);
+  na64_test_copy_file(NA64_BINARY_DIR "/conditions.db", db);
+  na64_cond *c;
+  na64_err err;
+  if (na64_cond_open(db, NA64_COND_READWRITE, &c, &err) != 0) fail_msg("%s", err.msg);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO mon_bands (first_run, last_run, setup, plane, efficiency_min, efficiency_max, hits_min, hits_max, "
+           "comment) VALUES (%ld, %ld, NULL, 'ST01X', 0.9, 1.0, 2.5, 4.0, 'test'), (%ld, NULL, NULL, 'ST01Y', 0.9, 1.0, "
+           "2.5, 4.0, 'later runs');\n",
+           run, run, run + 1);
+  if (na64_cond_import(c, sql, strlen(sql), "bands.sql", &err) != 0) fail_msg("%s", err.msg);
+  /* a band that is not one is refused by the import, naming the table */
+  const char *bad = "INSERT INTO mon_bands (first_run, last_run, setup, plane, efficiency_min, efficiency_max, hits_min, "
+                    "hits_max) VALUES (0, NULL, NULL, 'ST02X', 0.9, 1.5, 1, 4);\n";
+  assert_int_not_equal(na64_cond_import(c, bad, strlen(bad), "bad.sql", &err), 0);
+  if (!strstr(err.msg, "bad.sql:1") || !strstr(err.msg, "efficiency_max")) fail_msg("bad band: %s", err.msg);
+  na64_cond_close(c);
+  body = alarms_of(dat, db, yaml);
+  snprintf(want, sizeof want, "(1, ['ST01X'], [2.5, 4], 'conditions', [1, 4])");
+  expect_py(body,
+            "(lambda p: (d['alarms'], [q['plane'] for q in d['planes'] if q['alarm']], p['ST01X']['hits_per_event_band'], "
+            "p['ST01X']['band_from'], p['ST01Y']['hits_per_event_band']))({q['plane']: q for q in d['planes']})",
+            want);
+  free(body);
+  /* the alarm file overrides the database: its lower edge, the database's upper one */
+  write_text(yaml, "min_events: 1\nplanes:\n  ST01X: {hits_per_event_min: 0.5}\n");
+  body = alarms_of(dat, db, yaml);
+  expect_py(body, "d['alarms'], [(q['hits_per_event_band'], q['band_from']) for q in d['planes'] if q['plane'] == 'ST01X']",
+            "0 [([0.5, 4], 'alarms file')]");
+  free(body);
 }
 
 /* The page built from npm jsroot (build/web, when jsroot was installed): served with JSROOT from the
@@ -497,14 +697,17 @@ static void test_windows(void **state)
   na64_mon_stop(m);
 }
 
-/* --next-file: run_0001.dat is followed, then run_0002.dat appears: the monitor reads the rest of the
- * first (appended just before) and goes on to the second. */
-static void test_next_file(void **state)
+/* --next-file: the first file is followed, then the next file of the run appears: the monitor reads
+ * the rest of the first (appended just before) and goes on to the second. Names: the generic rule
+ * (run_0001.dat -> run_0002.dat) and the CERN CDR names of the NA64 DAQ, where the chunk number comes
+ * before the run number (cdr01009-002901.dat -> cdr01010-002901.dat, not ...-002902.dat), with a
+ * decoy file of the next run that must not be followed. */
+static void follow_next(const char *first, const char *second, const char *decoy)
 {
-  (void)state;
-  char p1[320], p2[320];
-  snprintf(p1, sizeof p1, "%s/run_0001.dat", tmpdir);
-  snprintf(p2, sizeof p2, "%s/run_0002.dat", tmpdir);
+  char p1[320], p2[320], p3[320];
+  snprintf(p1, sizeof p1, "%s/%s", tmpdir, first);
+  snprintf(p2, sizeof p2, "%s/%s", tmpdir, second);
+  snprintf(p3, sizeof p3, "%s/%s", tmpdir, decoy);
   write_file(p1, 100);
   na64_mon_options o;
   na64_mon_options_default(&o);
@@ -519,6 +722,9 @@ static void test_next_file(void **state)
   wait_events(m, 100);
   void *data;
   size_t size;
+  make_events(0, 30, &data, &size);
+  append_bytes(p3, data, size); /* another run's file: ignored */
+  free(data);
   make_events(100, 120, &data, &size);
   append_bytes(p1, data, size);
   free(data);
@@ -526,13 +732,20 @@ static void test_next_file(void **state)
   append_bytes(p2, data, size);
   free(data);
   wait_events(m, 170);
-  sleep_ms(200);
+  sleep_ms(300);
   na64_mon_status s;
   na64_mon_get_status(m, &s);
   assert_int_equal(s.events, 170);
   assert_int_equal(s.files, 2);
   assert_int_equal(s.regions, 0);
   na64_mon_stop(m);
+}
+
+static void test_next_file(void **state)
+{
+  (void)state;
+  follow_next("run_0001.dat", "run_0002.dat", "run_0001.dat.bak");
+  follow_next("cdr01009-002901.dat", "cdr01010-002901.dat", "cdr01009-002902.dat");
 }
 
 int main(void)
@@ -545,6 +758,7 @@ int main(void)
       cmocka_unit_test(test_page),
       cmocka_unit_test(test_windows),
       cmocka_unit_test(test_next_file),
+      cmocka_unit_test(test_bounds),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
