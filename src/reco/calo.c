@@ -168,7 +168,12 @@ int reco_calo_setup(na64_reco *r, na64_err *err)
   }
   for (int j = 0; j < RECO_NT; ++j) {
     double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP;
-    for (int i = 0; i < RECO_NS_TAB; ++i) r->tab[j][i] = pulse_shape(i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0);
+    double ss = 0.0;
+    for (int i = 0; i < RECO_NS_TAB; ++i) {
+      r->tab[j][i] = pulse_shape(i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0);
+      ss += r->tab[j][i] * r->tab[j][i];
+    }
+    r->tab_ss[j] = ss;
   }
   if (r->ecal_det >= 0) {
     const na64_geom_detector *d = &g->detectors[r->ecal_det];
@@ -216,6 +221,13 @@ static double pulse_score(const double *sh, const pulse *p, double *amp)
 
 static double score_at(const na64_reco *r, const pulse *p, int j, double period)
 {
+  if (!p->saturated && p->n == RECO_NS_TAB && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS) {
+    /* every sample counts: the table row and its tabulated sum of squares (same sums, same order) */
+    const double *sh = r->tab[j];
+    double sy = 0.0, ss = r->tab_ss[j];
+    for (int i = 0; i < RECO_NS_TAB; ++i) sy += sh[i] * p->y[i];
+    return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
+  }
   double buf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP;
   return pulse_score(shape_for(r, j, t0, period, p->n, buf), p, NULL);
@@ -325,7 +337,8 @@ static double peak_of(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, 
   }
   if (w->nsamples & 1) me = w->samples[w->nsamples - 1] > me ? w->samples[w->nsamples - 1] : me;
   *sat |= me >= RECO_ADC_MAX || mo >= RECO_ADC_MAX;
-  return fmax(fmax(me - pe, mo - po), 0.0);
+  double pk = me - pe > mo - po ? me - pe : mo - po; /* fmax without the libm call */
+  return pk > 0.0 ? pk : 0.0;
 }
 
 typedef struct calo_sums {
@@ -381,7 +394,7 @@ static double shape_chi2(const na64_reco *r, const na64_geom_cell *cells, const 
   for (int k = 0; k < n; ++k) {
     const na64_geom_cell *c = &cells[idx[k]];
     double mu = E * cell_fraction(r, c->centre[0] - x, c->centre[1] - y), e = r->ecal_cell[idx[k]];
-    double var = SHAPE_A * SHAPE_A * fmax(mu, 0.0) + SHAPE_SYS * SHAPE_SYS * mu * mu + SHAPE_NOISE * SHAPE_NOISE;
+    double var = SHAPE_A * SHAPE_A * (mu > 0.0 ? mu : 0.0) + SHAPE_SYS * SHAPE_SYS * mu * mu + SHAPE_NOISE * SHAPE_NOISE;
     chi2 += (e - mu) * (e - mu) / var;
   }
   return chi2;
@@ -455,11 +468,13 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
    * largest SRD pulse */
   size_t big = (size_t)-1, bigsrd = (size_t)-1;
   double bp = 0.0, bps = 0.0;
+  int nmax = 1; /* the longest waveform: the template is computed for this many samples */
   NA64_CALL(reco_reserve((void **)&r->wfi, &r->wfi_cap, nwf + 1, sizeof *r->wfi, err));
   for (size_t k = 0; k < nwf; ++k) {
     int sec = 0;
     const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
     r->wfi[k] = (reco_wfinfo){c, sec, 0};
+    if (r->wf[k].nsamples > nmax) nmax = r->wf[k].nsamples;
     if (!c) continue;
     int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
     double pk = peak_of(&r->wf[k], c, sec, &sat);
@@ -481,8 +496,8 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
   }
   /* pass 2: amplitudes at the event's start time, energies from the gains */
   double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
-  const double *sh = shape_for(r, -1, t0, period, NA64_DAQ_SADC_MAX_SAMPLES, shbuf); /* once per event */
-  template_sums ts = template_sums_of(sh, NA64_DAQ_SADC_MAX_SAMPLES);
+  const double *sh = shape_for(r, -1, t0, period, nmax, shbuf); /* once per event */
+  template_sums ts = template_sums_of(sh, nmax);
   calo_sums s;
   memset(&s, 0, sizeof s);
   for (size_t k = 0; k < nwf; ++k) {

@@ -62,6 +62,7 @@ struct na64_reco {
   double bl;                        /* sum of the field integrals, T m */
   double z_mag_in, z_mag_out;
   double tab[RECO_NT][RECO_NS_TAB]; /* pulse shape for start times on the grid, period 12.5 ns */
+  double tab_ss[RECO_NT];           /* sum of the squares of each row (the score of an unsaturated pulse) */
   double p_nominal;                 /* beam momentum of the run: the scattering angles of the first fit, GeV */
   int nrp;
   reco_plane *rp;                   /* tracking planes: strips and straws */
