@@ -169,6 +169,27 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *o
         unsigned ns = cur->nsamples;
         uint16_t *smp = cur->samples;
         size_t j = i, end = i + (left < nw - i ? left : nw - i);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        {
+          /* the usual case: every word still expected is a clean sample word (kind 00, reserved bits
+           * 0), checked by one OR over them; a word (hi << 16) | lo then has in memory the bytes
+           * of the sample pair lo, hi, and the run is copied as it is */
+          uint32_t any = 0;
+          for (size_t q = i; q < end; ++q) any |= w[q];
+          size_t run = end - i;
+          if (!(any & 0xF000F000u) && (run < left || !(want & 1u) || !(w[end - 1] & 0x0FFF0000u))) {
+            int odd_last = run == left && (want & 1u);
+            size_t full = odd_last ? run - 1 : run;
+            memcpy(smp + ns, w + i, 4 * full);
+            ns += 2u * (unsigned)full;
+            if (odd_last) smp[ns++] = (uint16_t)(w[end - 1] & 0xFFFu);
+            left -= (unsigned)run;
+            cur->nsamples = (uint16_t)ns;
+            i = end - 1;
+            break;
+          }
+        }
+#endif
         while (j < end && (w[j] >> 30) == SADC_SAMPLES) ++j;
         size_t run = j - i;
         int odd_last = run == left && (want & 1u); /* the run ends with the upper half unused */

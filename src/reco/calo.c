@@ -128,6 +128,7 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
   r->cell_x = c->size[0];
   r->cell_y = c->size[1];
   r->frac_step = 0.1;
+  r->frac_inv = 1.0 / r->frac_step;
   r->frac_n = (int)ceil(2.0 * fmax(r->cell_x, r->cell_y) / r->frac_step) + 2;
   r->frac = malloc((size_t)r->frac_n * (size_t)r->frac_n * sizeof *r->frac);
   if (!r->frac) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
@@ -146,7 +147,7 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
 /* Expected fraction of a cell offset by (dx, dy) from the shower centre: bilinear in the table. */
 static double cell_fraction(const na64_reco *r, double dx, double dy)
 {
-  double u = fabs(dx) / r->frac_step, v = fabs(dy) / r->frac_step;
+  double u = fabs(dx) * r->frac_inv, v = fabs(dy) * r->frac_inv;
   int i = (int)u, j = (int)v, n = r->frac_n;
   if (i >= n - 1 || j >= n - 1) return 0.0;
   double fu = u - i, fv = v - j;
@@ -219,13 +220,17 @@ static double pulse_score(const double *sh, const pulse *p, double *amp)
   return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
 }
 
+_Static_assert(RECO_NS_TAB % 4 == 0, "score_at sums the table rows four samples at a time");
+
 static double score_at(const na64_reco *r, const pulse *p, int j, double period)
 {
   if (!p->saturated && p->n == RECO_NS_TAB && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS) {
-    /* every sample counts: the table row and its tabulated sum of squares (same sums, same order) */
+    /* every sample counts: the table row and its tabulated sum of squares */
     const double *sh = r->tab[j];
-    double sy = 0.0, ss = r->tab_ss[j];
-    for (int i = 0; i < RECO_NS_TAB; ++i) sy += sh[i] * p->y[i];
+    double s4[4] = {0.0, 0.0, 0.0, 0.0}, ss = r->tab_ss[j]; /* four independent chains of additions */
+    for (int i = 0; i < RECO_NS_TAB; i += 4)
+      for (int k = 0; k < 4; ++k) s4[k] += sh[i + k] * p->y[i + k];
+    double sy = (s4[0] + s4[1]) + (s4[2] + s4[3]);
     return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
   }
   double buf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
@@ -290,6 +295,19 @@ static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c,
   }
 }
 
+/* The event template in fixed point, shq[i] = round(s_i 2^30) (s_i in [0, 1]); pass 2 uses the
+ * template shq 2^-30 throughout, which differs from s by < 5e-10: amplitudes are the least-squares
+ * ones for that template, exact to ~1e-9 relative. */
+#define TEMPLATE_ULP 0x1p-30
+static void template_fixed(const double *sh, int n, uint32_t *shq, double *shd)
+{
+  for (int i = 0; i < n; ++i) {
+    double v = sh[i] > 0.0 ? sh[i] : 0.0;
+    shq[i] = (uint32_t)(v * 0x1p30 + 0.5);
+    shd[i] = shq[i] * TEMPLATE_ULP;
+  }
+}
+
 /* Sums of the template over the even and odd samples and of its square, for n samples. */
 typedef struct template_sums {
   int n;
@@ -313,28 +331,36 @@ static template_sums template_sums_of(const double *sh, int n)
 }
 
 /* The least-squares amplitude of an unsaturated waveform, sum s (y - ped) / sum s^2 with the pedestals
- * taken out of the sum: the same number as load_pulse + pulse_score, without the copy. */
-static double amplitude_fast(const double *sh, const template_sums *t, const na64_daq_sadc_waveform *w,
-                             const na64_geom_cell *c, int sec)
+ * taken out of the sum: the same number as load_pulse + pulse_score (up to rounding), without the copy. */
+static double amplitude_fast(const uint32_t *shq, const template_sums *t, const na64_daq_sadc_waveform *w, double pe,
+                             double po)
 {
-  double pe, po, sy = 0.0;
+  /* the products of the fixed-point template and the 12-bit samples summed exactly in integers
+   * (< 2^30 x 2^12 x 256 = 2^50): no conversion per sample, one chain of integer additions */
+  uint64_t acc = 0;
   int n = w->nsamples < t->n ? w->nsamples : t->n;
-  pedestals(w, c, sec, &pe, &po);
-  for (int i = 0; i < n; ++i) sy += sh[i] * (double)w->samples[i];
-  double ss = t->ss[n];
+  if (n == RECO_NS_TAB) /* the usual length: a loop of fixed count */
+    for (int i = 0; i < RECO_NS_TAB; ++i) acc += (uint64_t)shq[i] * w->samples[i];
+  else
+    for (int i = 0; i < n; ++i) acc += (uint64_t)shq[i] * w->samples[i];
+  double sy = (double)acc * TEMPLATE_ULP, ss = t->ss[n];
   return ss > 0.0 ? (sy - pe * t->even[n] - po * t->odd[n]) / ss : NAN;
 }
 
 /* Largest sample above pedestal (the first pass needs only this); *sat if a sample saturated. */
-static double peak_of(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, int *sat)
+static double peak_of(const na64_daq_sadc_waveform *w, double pe, double po, int *sat)
 {
-  double pe, po;
-  pedestals(w, c, sec, &pe, &po);
   unsigned me = 0, mo = 0;
-  for (int i = 0; i + 1 < w->nsamples; i += 2) {
-    me = w->samples[i] > me ? w->samples[i] : me;
-    mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
-  }
+  if (w->nsamples == RECO_NS_TAB) /* the usual length: a loop of fixed count */
+    for (int i = 0; i < RECO_NS_TAB; i += 2) {
+      me = w->samples[i] > me ? w->samples[i] : me;
+      mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
+    }
+  else
+    for (int i = 0; i + 1 < w->nsamples; i += 2) {
+      me = w->samples[i] > me ? w->samples[i] : me;
+      mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
+    }
   if (w->nsamples & 1) me = w->samples[w->nsamples - 1] > me ? w->samples[w->nsamples - 1] : me;
   *sat |= me >= RECO_ADC_MAX || mo >= RECO_ADC_MAX;
   double pk = me - pe > mo - po ? me - pe : mo - po; /* fmax without the libm call */
@@ -473,11 +499,12 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
   for (size_t k = 0; k < nwf; ++k) {
     int sec = 0;
     const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
-    r->wfi[k] = (reco_wfinfo){c, sec, 0};
+    r->wfi[k] = (reco_wfinfo){c, sec, 0, 0.0, 0.0};
     if (r->wf[k].nsamples > nmax) nmax = r->wf[k].nsamples;
     if (!c) continue;
     int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
-    double pk = peak_of(&r->wf[k], c, sec, &sat);
+    pedestals(&r->wf[k], c, sec, &r->wfi[k].pe, &r->wfi[k].po);
+    double pk = peak_of(&r->wf[k], r->wfi[k].pe, r->wfi[k].po, &sat);
     r->wfi[k].saturated = sat;
     if (sat) out->flags |= NA64_RECO_SATURATED;
     if (srd && pk > bps) bps = pk, bigsrd = k;
@@ -496,7 +523,10 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
   }
   /* pass 2: amplitudes at the event's start time, energies from the gains */
   double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
-  const double *sh = shape_for(r, -1, t0, period, nmax, shbuf); /* once per event */
+  const double *sh0 = shape_for(r, -1, t0, period, nmax, shbuf); /* once per event */
+  uint32_t shq[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  double sh[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  template_fixed(sh0, nmax, shq, sh);
   template_sums ts = template_sums_of(sh, nmax);
   calo_sums s;
   memset(&s, 0, sizeof s);
@@ -505,7 +535,7 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
     sec = r->wfi[k].sec;
     if (!c || !c->has_calib[sec]) continue;
     double A = 0.0;
-    if (!r->wfi[k].saturated) A = amplitude_fast(sh, &ts, &r->wf[k], c, sec);
+    if (!r->wfi[k].saturated) A = amplitude_fast(shq, &ts, &r->wf[k], r->wfi[k].pe, r->wfi[k].po);
     else {
       load_pulse(&r->wf[k], c, sec, &p);
       pulse_score(sh, &p, &A);
