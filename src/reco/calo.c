@@ -458,17 +458,31 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
    * to the best of the 3 x 3 points at distance `step` while one is better, then divide the step by
    * 3 (0.3, 0.1, 0.033 cm); ndf = n - 2 for the two coordinates */
   double best = shape_chi2(r, cells, idx, n, E, x, y), bx = x, by = y;
-  for (double step = 0.3; step > 0.03; step /= 3.0)
+  for (double step = 0.3; step > 0.03; step /= 3.0) {
+    /* the points of one step lie on the lattice (x0 + a step, y0 + b step), |a|, |b| <= moves + 1:
+     * each is evaluated once (after a move, three to five of the eight neighbours are known, and
+     * a known point cannot beat the best: it was not better when evaluated, and best only falls) */
+    enum { L = SHAPE_MAX_MOVES + 1, W = 2 * L + 1 };
+    unsigned char known[W][W];
+    memset(known, 0, sizeof known);
+    const double x0 = bx, y0 = by;
+    int ca = 0, cb = 0;
+    known[L][L] = 1;
     for (int moves = 0; moves < SHAPE_MAX_MOVES; ++moves) {
-      double cx = bx, cy = by;
+      int na = ca, nb = cb;
       for (int i = -1; i <= 1; ++i)
         for (int j = -1; j <= 1; ++j) {
-          if (!i && !j) continue;
-          double c2 = shape_chi2(r, cells, idx, n, E, cx + i * step, cy + j * step);
-          if (c2 < best) best = c2, bx = cx + i * step, by = cy + j * step;
+          int a = ca + i, b = cb + j;
+          if (known[a + L][b + L]) continue;
+          double c2 = shape_chi2(r, cells, idx, n, E, x0 + a * step, y0 + b * step);
+          known[a + L][b + L] = 1;
+          if (c2 < best) best = c2, na = a, nb = b;
         }
-      if (bx == cx && by == cy) break;
+      if (na == ca && nb == cb) break;
+      ca = na, cb = nb;
     }
+    bx = x0 + ca * step, by = y0 + cb * step;
+  }
   out->ecal_shape_chi2 = best / (n - 2);
 }
 
