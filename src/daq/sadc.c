@@ -67,12 +67,37 @@ int na64_daq_sadc_encode(const na64_daq_sadc_waveform *w, size_t n, uint32_t *ou
                             f->pedestal_even, f->pedestal_odd);
       out[k++] = (SADC_PEDESTALS << 30) | (po << 15) | pe;
     }
-    for (unsigned s = 0; s < f->nsamples; s += 2) {
-      uint32_t lo = f->samples[s], hi = s + 1 < f->nsamples ? f->samples[s + 1] : 0;
-      if (lo > 4095 || hi > 4095)
-        return na64_err_set(err, NA64_ERANGE, "SADC waveform %zu: sample %u or %u above 4095 (12 bits)", i, s, s + 1);
+    uint32_t all = 0; /* the samples OR-ed together: one range check per waveform */
+    unsigned s = 0;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    /* on a little-endian host the word (hi << 16) | lo has the bytes of the pair lo, hi in memory:
+     * the pairs are copied as they are, after checking the 12-bit range 4 samples at a time */
+    unsigned pairs = f->nsamples / 2u;
+    uint64_t any = 0;
+    for (unsigned q = 0; q + 4 <= 2u * pairs; q += 4) {
+      uint64_t v;
+      memcpy(&v, f->samples + q, sizeof v);
+      any |= v;
+    }
+    if ((pairs & 1u)) any |= (uint64_t)f->samples[2u * pairs - 2] | (uint64_t)f->samples[2u * pairs - 1];
+    all = (any & 0xF000F000F000F000ull) ? 0x10000u : 0u;
+    memcpy(out + k, f->samples, 4u * pairs);
+    k += pairs;
+    s = 2u * pairs;
+#endif
+    for (; s + 1 < f->nsamples; s += 2) {
+      uint32_t lo = f->samples[s], hi = f->samples[s + 1];
+      all |= lo | hi;
       out[k++] = (hi << 16) | lo;
     }
+    if (s < f->nsamples) {
+      all |= f->samples[s];
+      out[k++] = f->samples[s];
+    }
+    if (all > 4095)
+      for (s = 0; s < f->nsamples; s += 2)
+        if (f->samples[s] > 4095 || (s + 1 < f->nsamples && f->samples[s + 1] > 4095))
+          return na64_err_set(err, NA64_ERANGE, "SADC waveform %zu: sample %u or %u above 4095 (12 bits)", i, s, s + 1);
   }
   *nwords = k;
   return NA64_OK;
@@ -139,17 +164,58 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *o
         want_ped = 0;
       }
       {
-        /* the run of sample words of this waveform, in one tight loop with local counters */
+        /* the run of sample words of this waveform: its length first, then two samples per word
+         * with the reserved bits OR-ed together and looked at once (rescanned only if set) */
         unsigned ns = cur->nsamples;
         uint16_t *smp = cur->samples;
-        size_t j = i;
-        for (; left && j < nw && (w[j] >> 30) == SADC_SAMPLES; ++j, --left) {
-          uint32_t y = w[j];
-          if (y & 0x3000F000u) daq_note(&e, j, y, "reserved bits 29..28 or 15..12 of a sample word not zero");
-          smp[ns++] = (uint16_t)(y & 0xFFFu);
-          if (ns < want) smp[ns++] = (uint16_t)((y >> 16) & 0xFFFu);
-          else if (y & 0x0FFF0000u) daq_note(&e, j, y, "unused upper sample of an odd-length waveform not zero");
+        size_t j = i, end = i + (left < nw - i ? left : nw - i);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        {
+          /* the usual case: every word still expected is a clean sample word (kind 00, reserved bits
+           * 0), checked by one OR over them; a word (hi << 16) | lo then has in memory the bytes
+           * of the sample pair lo, hi, and the run is copied as it is */
+          uint32_t any = 0;
+          for (size_t q = i; q < end; ++q) any |= w[q];
+          size_t run = end - i;
+          if (!(any & 0xF000F000u) && (run < left || !(want & 1u) || !(w[end - 1] & 0x0FFF0000u))) {
+            int odd_last = run == left && (want & 1u);
+            size_t full = odd_last ? run - 1 : run;
+            memcpy(smp + ns, w + i, 4 * full);
+            ns += 2u * (unsigned)full;
+            if (odd_last) smp[ns++] = (uint16_t)(w[end - 1] & 0xFFFu);
+            left -= (unsigned)run;
+            cur->nsamples = (uint16_t)ns;
+            i = end - 1;
+            break;
+          }
         }
+#endif
+        while (j < end && (w[j] >> 30) == SADC_SAMPLES) ++j;
+        size_t run = j - i;
+        int odd_last = run == left && (want & 1u); /* the run ends with the upper half unused */
+        size_t full = odd_last ? run - 1 : run;
+        uint32_t bits = 0;
+        for (size_t q = 0; q < full; ++q) {
+          uint32_t y = w[i + q];
+          bits |= y;
+          smp[ns + 2 * q] = (uint16_t)(y & 0xFFFu);
+          smp[ns + 2 * q + 1] = (uint16_t)((y >> 16) & 0xFFFu);
+        }
+        ns += 2u * (unsigned)full;
+        if (odd_last) {
+          uint32_t y = w[i + full];
+          bits |= y & 0x3000F000u;
+          smp[ns++] = (uint16_t)(y & 0xFFFu);
+          if (y & 0x0FFF0000u) bits |= 1u << 31; /* flag: noted below */
+        }
+        if (bits & (0x3000F000u | 1u << 31))
+          for (size_t q = 0; q < run; ++q) {
+            uint32_t y = w[i + q];
+            if (y & 0x3000F000u) daq_note(&e, i + q, y, "reserved bits 29..28 or 15..12 of a sample word not zero");
+            if (odd_last && q == full && (y & 0x0FFF0000u))
+              daq_note(&e, i + q, y, "unused upper sample of an odd-length waveform not zero");
+          }
+        left -= (unsigned)run;
         cur->nsamples = (uint16_t)ns;
         i = j - 1;
       }

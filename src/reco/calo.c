@@ -128,6 +128,7 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
   r->cell_x = c->size[0];
   r->cell_y = c->size[1];
   r->frac_step = 0.1;
+  r->frac_inv = 1.0 / r->frac_step;
   r->frac_n = (int)ceil(2.0 * fmax(r->cell_x, r->cell_y) / r->frac_step) + 2;
   r->frac = malloc((size_t)r->frac_n * (size_t)r->frac_n * sizeof *r->frac);
   if (!r->frac) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
@@ -146,7 +147,7 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
 /* Expected fraction of a cell offset by (dx, dy) from the shower centre: bilinear in the table. */
 static double cell_fraction(const na64_reco *r, double dx, double dy)
 {
-  double u = fabs(dx) / r->frac_step, v = fabs(dy) / r->frac_step;
+  double u = fabs(dx) * r->frac_inv, v = fabs(dy) * r->frac_inv;
   int i = (int)u, j = (int)v, n = r->frac_n;
   if (i >= n - 1 || j >= n - 1) return 0.0;
   double fu = u - i, fv = v - j;
@@ -168,7 +169,12 @@ int reco_calo_setup(na64_reco *r, na64_err *err)
   }
   for (int j = 0; j < RECO_NT; ++j) {
     double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP;
-    for (int i = 0; i < RECO_NS_TAB; ++i) r->tab[j][i] = pulse_shape(i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0);
+    double ss = 0.0;
+    for (int i = 0; i < RECO_NS_TAB; ++i) {
+      r->tab[j][i] = pulse_shape(i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0);
+      ss += r->tab[j][i] * r->tab[j][i];
+    }
+    r->tab_ss[j] = ss;
   }
   if (r->ecal_det >= 0) {
     const na64_geom_detector *d = &g->detectors[r->ecal_det];
@@ -214,8 +220,19 @@ static double pulse_score(const double *sh, const pulse *p, double *amp)
   return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
 }
 
+_Static_assert(RECO_NS_TAB % 4 == 0, "score_at sums the table rows four samples at a time");
+
 static double score_at(const na64_reco *r, const pulse *p, int j, double period)
 {
+  if (!p->saturated && p->n == RECO_NS_TAB && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS) {
+    /* every sample counts: the table row and its tabulated sum of squares */
+    const double *sh = r->tab[j];
+    double s4[4] = {0.0, 0.0, 0.0, 0.0}, ss = r->tab_ss[j]; /* four independent chains of additions */
+    for (int i = 0; i < RECO_NS_TAB; i += 4)
+      for (int k = 0; k < 4; ++k) s4[k] += sh[i + k] * p->y[i + k];
+    double sy = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+    return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
+  }
   double buf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   double t0 = RECO_T_INTIME - RECO_T_WINDOW + j * RECO_T_STEP;
   return pulse_score(shape_for(r, j, t0, period, p->n, buf), p, NULL);
@@ -278,6 +295,19 @@ static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c,
   }
 }
 
+/* The event template in fixed point, shq[i] = round(s_i 2^30) (s_i in [0, 1]); pass 2 uses the
+ * template shq 2^-30 throughout, which differs from s by < 5e-10: amplitudes are the least-squares
+ * ones for that template, exact to ~1e-9 relative. */
+#define TEMPLATE_ULP 0x1p-30
+static void template_fixed(const double *sh, int n, uint32_t *shq, double *shd)
+{
+  for (int i = 0; i < n; ++i) {
+    double v = sh[i] > 0.0 ? sh[i] : 0.0;
+    shq[i] = (uint32_t)(v * 0x1p30 + 0.5);
+    shd[i] = shq[i] * TEMPLATE_ULP;
+  }
+}
+
 /* Sums of the template over the even and odd samples and of its square, for n samples. */
 typedef struct template_sums {
   int n;
@@ -301,31 +331,40 @@ static template_sums template_sums_of(const double *sh, int n)
 }
 
 /* The least-squares amplitude of an unsaturated waveform, sum s (y - ped) / sum s^2 with the pedestals
- * taken out of the sum: the same number as load_pulse + pulse_score, without the copy. */
-static double amplitude_fast(const double *sh, const template_sums *t, const na64_daq_sadc_waveform *w,
-                             const na64_geom_cell *c, int sec)
+ * taken out of the sum: the same number as load_pulse + pulse_score (up to rounding), without the copy. */
+static double amplitude_fast(const uint32_t *shq, const template_sums *t, const na64_daq_sadc_waveform *w, double pe,
+                             double po)
 {
-  double pe, po, sy = 0.0;
+  /* the products of the fixed-point template and the 12-bit samples summed exactly in integers
+   * (< 2^30 x 2^12 x 256 = 2^50): no conversion per sample, one chain of integer additions */
+  uint64_t acc = 0;
   int n = w->nsamples < t->n ? w->nsamples : t->n;
-  pedestals(w, c, sec, &pe, &po);
-  for (int i = 0; i < n; ++i) sy += sh[i] * (double)w->samples[i];
-  double ss = t->ss[n];
+  if (n == RECO_NS_TAB) /* the usual length: a loop of fixed count */
+    for (int i = 0; i < RECO_NS_TAB; ++i) acc += (uint64_t)shq[i] * w->samples[i];
+  else
+    for (int i = 0; i < n; ++i) acc += (uint64_t)shq[i] * w->samples[i];
+  double sy = (double)acc * TEMPLATE_ULP, ss = t->ss[n];
   return ss > 0.0 ? (sy - pe * t->even[n] - po * t->odd[n]) / ss : NAN;
 }
 
 /* Largest sample above pedestal (the first pass needs only this); *sat if a sample saturated. */
-static double peak_of(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, int *sat)
+static double peak_of(const na64_daq_sadc_waveform *w, double pe, double po, int *sat)
 {
-  double pe, po;
-  pedestals(w, c, sec, &pe, &po);
   unsigned me = 0, mo = 0;
-  for (int i = 0; i + 1 < w->nsamples; i += 2) {
-    me = w->samples[i] > me ? w->samples[i] : me;
-    mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
-  }
+  if (w->nsamples == RECO_NS_TAB) /* the usual length: a loop of fixed count */
+    for (int i = 0; i < RECO_NS_TAB; i += 2) {
+      me = w->samples[i] > me ? w->samples[i] : me;
+      mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
+    }
+  else
+    for (int i = 0; i + 1 < w->nsamples; i += 2) {
+      me = w->samples[i] > me ? w->samples[i] : me;
+      mo = w->samples[i + 1] > mo ? w->samples[i + 1] : mo;
+    }
   if (w->nsamples & 1) me = w->samples[w->nsamples - 1] > me ? w->samples[w->nsamples - 1] : me;
   *sat |= me >= RECO_ADC_MAX || mo >= RECO_ADC_MAX;
-  return fmax(fmax(me - pe, mo - po), 0.0);
+  double pk = me - pe > mo - po ? me - pe : mo - po; /* fmax without the libm call */
+  return pk > 0.0 ? pk : 0.0;
 }
 
 typedef struct calo_sums {
@@ -381,7 +420,7 @@ static double shape_chi2(const na64_reco *r, const na64_geom_cell *cells, const 
   for (int k = 0; k < n; ++k) {
     const na64_geom_cell *c = &cells[idx[k]];
     double mu = E * cell_fraction(r, c->centre[0] - x, c->centre[1] - y), e = r->ecal_cell[idx[k]];
-    double var = SHAPE_A * SHAPE_A * fmax(mu, 0.0) + SHAPE_SYS * SHAPE_SYS * mu * mu + SHAPE_NOISE * SHAPE_NOISE;
+    double var = SHAPE_A * SHAPE_A * (mu > 0.0 ? mu : 0.0) + SHAPE_SYS * SHAPE_SYS * mu * mu + SHAPE_NOISE * SHAPE_NOISE;
     chi2 += (e - mu) * (e - mu) / var;
   }
   return chi2;
@@ -419,17 +458,31 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
    * to the best of the 3 x 3 points at distance `step` while one is better, then divide the step by
    * 3 (0.3, 0.1, 0.033 cm); ndf = n - 2 for the two coordinates */
   double best = shape_chi2(r, cells, idx, n, E, x, y), bx = x, by = y;
-  for (double step = 0.3; step > 0.03; step /= 3.0)
+  for (double step = 0.3; step > 0.03; step /= 3.0) {
+    /* the points of one step lie on the lattice (x0 + a step, y0 + b step), |a|, |b| <= moves + 1:
+     * each is evaluated once (after a move, three to five of the eight neighbours are known, and
+     * a known point cannot beat the best: it was not better when evaluated, and best only falls) */
+    enum { L = SHAPE_MAX_MOVES + 1, W = 2 * L + 1 };
+    unsigned char known[W][W];
+    memset(known, 0, sizeof known);
+    const double x0 = bx, y0 = by;
+    int ca = 0, cb = 0;
+    known[L][L] = 1;
     for (int moves = 0; moves < SHAPE_MAX_MOVES; ++moves) {
-      double cx = bx, cy = by;
+      int na = ca, nb = cb;
       for (int i = -1; i <= 1; ++i)
         for (int j = -1; j <= 1; ++j) {
-          if (!i && !j) continue;
-          double c2 = shape_chi2(r, cells, idx, n, E, cx + i * step, cy + j * step);
-          if (c2 < best) best = c2, bx = cx + i * step, by = cy + j * step;
+          int a = ca + i, b = cb + j;
+          if (known[a + L][b + L]) continue;
+          double c2 = shape_chi2(r, cells, idx, n, E, x0 + a * step, y0 + b * step);
+          known[a + L][b + L] = 1;
+          if (c2 < best) best = c2, na = a, nb = b;
         }
-      if (bx == cx && by == cy) break;
+      if (na == ca && nb == cb) break;
+      ca = na, cb = nb;
     }
+    bx = x0 + ca * step, by = y0 + cb * step;
+  }
   out->ecal_shape_chi2 = best / (n - 2);
 }
 
@@ -455,14 +508,17 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
    * largest SRD pulse */
   size_t big = (size_t)-1, bigsrd = (size_t)-1;
   double bp = 0.0, bps = 0.0;
+  int nmax = 1; /* the longest waveform: the template is computed for this many samples */
   NA64_CALL(reco_reserve((void **)&r->wfi, &r->wfi_cap, nwf + 1, sizeof *r->wfi, err));
   for (size_t k = 0; k < nwf; ++k) {
     int sec = 0;
     const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
-    r->wfi[k] = (reco_wfinfo){c, sec, 0};
+    r->wfi[k] = (reco_wfinfo){c, sec, 0, 0.0, 0.0};
+    if (r->wf[k].nsamples > nmax) nmax = r->wf[k].nsamples;
     if (!c) continue;
     int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
-    double pk = peak_of(&r->wf[k], c, sec, &sat);
+    pedestals(&r->wf[k], c, sec, &r->wfi[k].pe, &r->wfi[k].po);
+    double pk = peak_of(&r->wf[k], r->wfi[k].pe, r->wfi[k].po, &sat);
     r->wfi[k].saturated = sat;
     if (sat) out->flags |= NA64_RECO_SATURATED;
     if (srd && pk > bps) bps = pk, bigsrd = k;
@@ -481,8 +537,11 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
   }
   /* pass 2: amplitudes at the event's start time, energies from the gains */
   double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
-  const double *sh = shape_for(r, -1, t0, period, NA64_DAQ_SADC_MAX_SAMPLES, shbuf); /* once per event */
-  template_sums ts = template_sums_of(sh, NA64_DAQ_SADC_MAX_SAMPLES);
+  const double *sh0 = shape_for(r, -1, t0, period, nmax, shbuf); /* once per event */
+  uint32_t shq[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  double sh[NA64_DAQ_SADC_MAX_SAMPLES + 1];
+  template_fixed(sh0, nmax, shq, sh);
+  template_sums ts = template_sums_of(sh, nmax);
   calo_sums s;
   memset(&s, 0, sizeof s);
   for (size_t k = 0; k < nwf; ++k) {
@@ -490,7 +549,7 @@ int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out
     sec = r->wfi[k].sec;
     if (!c || !c->has_calib[sec]) continue;
     double A = 0.0;
-    if (!r->wfi[k].saturated) A = amplitude_fast(sh, &ts, &r->wf[k], c, sec);
+    if (!r->wfi[k].saturated) A = amplitude_fast(shq, &ts, &r->wf[k], r->wfi[k].pe, r->wfi[k].po);
     else {
       load_pulse(&r->wf[k], c, sec, &p);
       pulse_score(sh, &p, &A);

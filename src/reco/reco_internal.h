@@ -49,6 +49,7 @@ typedef struct reco_wfinfo {
   const na64_geom_cell *cell; /* NULL: unmapped channel */
   int sec;
   int saturated;
+  double pe, po;              /* even and odd pedestals (pass 1, reused by pass 2) */
 } reco_wfinfo;
 
 struct na64_reco {
@@ -58,10 +59,11 @@ struct na64_reco {
   double *frac;                     /* [frac_n^2]: expected fraction of the shower energy in an ECAL cell whose
                                        centre is (i, j) x frac_step away from the shower centre */
   int frac_n;
-  double frac_step, cell_x, cell_y;
+  double frac_step, frac_inv, cell_x, cell_y; /* frac_inv = 1/frac_step */
   double bl;                        /* sum of the field integrals, T m */
   double z_mag_in, z_mag_out;
   double tab[RECO_NT][RECO_NS_TAB]; /* pulse shape for start times on the grid, period 12.5 ns */
+  double tab_ss[RECO_NT];           /* sum of the squares of each row (the score of an unsaturated pulse) */
   double p_nominal;                 /* beam momentum of the run: the scattering angles of the first fit, GeV */
   int nrp;
   reco_plane *rp;                   /* tracking planes: strips and straws */

@@ -85,6 +85,27 @@ static int cmp_strip(const void *a, const void *b)
   return x->wire < y->wire ? -1 : x->wire > y->wire;
 }
 
+/* Strips by plane and wire: an insertion sort, linear for the hits as the APV blocks list them
+ * (already nearly in order); qsort for a long unordered list. */
+static void sort_strips(reco_strip *s, size_t n)
+{
+  size_t moves = 0;
+  for (size_t i = 1; i < n; ++i) {
+    reco_strip t = s[i];
+    size_t j = i;
+    while (j > 0 && cmp_strip(&s[j - 1], &t) > 0) {
+      s[j] = s[j - 1];
+      --j;
+      ++moves;
+    }
+    s[j] = t;
+    if (moves > 8 * n + 64) { /* far from sorted: finish with qsort */
+      qsort(s, n, sizeof *s, cmp_strip);
+      return;
+    }
+  }
+}
+
 /* APV hits of the event -> mapped strips (r->strips); *bad if a block could not be decoded. */
 static int collect_strips(na64_reco *r, const na64_daq_event *ev, size_t *ns, int *bad, na64_err *err)
 {
@@ -116,7 +137,7 @@ static int collect_strips(na64_reco *r, const na64_daq_event *ev, size_t *ns, in
 static void make_clusters(na64_reco *r, size_t ns)
 {
   for (int i = 0; i < r->nrp; ++i) r->clusters[i] = (reco_cluster){NAN, 0.0, 0};
-  if (ns > 1) qsort(r->strips, ns, sizeof *r->strips, cmp_strip);
+  sort_strips(r->strips, ns);
   for (size_t a = 0; a < ns;) {
     size_t b = a + 1;
     while (b < ns && r->strips[b].plane == r->strips[a].plane && r->strips[b].wire <= r->strips[b - 1].wire + 1) ++b;
