@@ -154,6 +154,12 @@ typedef struct na64_limit_config {
   /* optional: called after each mass with (done, total, user); the library itself never prints */
   void (*progress)(int done, int total, void *user);
   void *progress_user;
+  /* optional: the signal efficiency measured at eff_n A' masses (eff_mass in GeV, increasing;
+   * eff_value in (0, 1]), as `na64 run` measures it per mass. When given (eff_n > 0) it replaces
+   * `efficiency`: between the masses it is interpolated linearly in ln m, beyond them the nearest
+   * measured value is used (na64_limit_efficiency_at). The arrays are not copied. */
+  const double *eff_mass, *eff_value;
+  int eff_n;
 } na64_limit_config;
 enum {
   NA64_LIMIT_CLS = 0, /* modified frequentist CLs with the nuisance priors of `stats` (as NA64) */
@@ -164,6 +170,8 @@ enum {
  * observed limit with n_obs = 0. */
 NA64_API int na64_limit_config_default(na64_limit_config *cfg, na64_err *err);
 NA64_API int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err);
+/* The efficiency the scan uses at mass m (GeV): the curve eff_mass/eff_value if given, else `efficiency`. */
+NA64_API double na64_limit_efficiency_at(const na64_limit_config *cfg, double m);
 
 typedef struct na64_limit_point {
   double mass;           /* GeV */
@@ -226,6 +234,9 @@ typedef struct na64_sens_options {
    * as NA64mu), the limit in that boson's coupling (eps for the vector, g_Z' for the Z', g). */
   int beam;
   int mediator;
+  /* optional: efficiency per mass (GeV), replacing `efficiency` (na64_limit_config eff_*) */
+  const double *eff_mass, *eff_value;
+  int eff_n;
 } na64_sens_options;
 
 typedef struct na64_sens_curve {
@@ -516,7 +527,8 @@ typedef struct na64_job_result {
   double eot_quoted;
   double limit_background, limit_background_error; /* events at eot_quoted used in the limit */
   const char *limit_background_source; /* "simulated_box", "sideband_extrapolation" or "none" */
-  double limit_efficiency;          /* efficiency used in the limit */
+  double limit_efficiency;          /* the scan's efficiency nearest the card's mass */
+  double *limit_eff_mass, *limit_eff_value; /* [nmass] the limit's efficiency curve (GeV, increasing) */
   na64_sens_options limit_options;
   na64_sens_curve limit;
 } na64_job_result;

@@ -220,6 +220,30 @@ static void choose_background(na64_job_result *res)
   }
 }
 
+/* The measured efficiency per mass as the limit's efficiency curve (GeV, increasing masses): the
+ * signal efficiency depends on m_A' through the A' energy and angle spectra (docs/selection.md), so
+ * each mass of the limit uses its own, interpolated in ln m between the scan's masses. */
+static int efficiency_curve(const na64_job_result *res, double **mass, double **value, na64_err *err)
+{
+  *mass = malloc((size_t)res->nmass * sizeof **mass);
+  *value = malloc((size_t)res->nmass * sizeof **value);
+  if (!*mass || !*value) return na64_err_set(err, NA64_ENOMEM, "efficiency curve: out of memory");
+  int n = 0;
+  for (int i = 0; i < res->nmass; ++i) { /* insertion by mass: the card may list the masses in any order */
+    int j = n++;
+    for (; j > 0 && (*mass)[j - 1] > res->mass_MeV[i] * 1e-3; --j) {
+      (*mass)[j] = (*mass)[j - 1];
+      (*value)[j] = (*value)[j - 1];
+    }
+    (*mass)[j] = res->mass_MeV[i] * 1e-3;
+    (*value)[j] = res->efficiency[i];
+  }
+  for (int i = 1; i < n; ++i)
+    if (!((*mass)[i] > (*mass)[i - 1]))
+      return na64_err_set(err, NA64_EINVAL, "efficiency scan: mass %g MeV listed twice", (*mass)[i] * 1e3);
+  return NA64_OK;
+}
+
 static int compute_limit(na64_job_result *res, const na64_sim_config *sc, na64_err *err)
 {
   na64_sens_options *o = &res->limit_options;
@@ -227,12 +251,17 @@ static int compute_limit(na64_job_result *res, const na64_sim_config *sc, na64_e
   o->energy = sc->beam_energy;
   o->eot = res->eot_quoted;
   o->efficiency = res->limit_efficiency;
+  int st = efficiency_curve(res, &res->limit_eff_mass, &res->limit_eff_value, err);
+  o->eff_mass = res->limit_eff_mass;
+  o->eff_value = res->limit_eff_value;
+  o->eff_n = res->nmass;
   o->background = res->limit_background;
   o->background_error = res->limit_background_error;
   o->ecal_max = res->select.ecal_max;
   o->observed = 0; /* NA64 observed no event in the box (PRL 123 (2019) 121801) */
-  NA64_CALL(na64_sens_masses_parse(NULL, NA64_SENS_INVISIBLE, &res->limit.masses, &res->limit.n, err));
-  return na64_sens_curve_compute(o, &res->limit, NULL, NULL, err);
+  if (st == NA64_OK) st = na64_sens_masses_parse(NULL, NA64_SENS_INVISIBLE, &res->limit.masses, &res->limit.n, err);
+  if (st == NA64_OK) st = na64_sens_curve_compute(o, &res->limit, NULL, NULL, err);
+  return st;
 }
 
 /* The partial's accumulators: the main sample and nmass signal samples. */
@@ -360,6 +389,11 @@ void na64_job_result_release(na64_job_result *res)
   free(res->mass_MeV);
   free(res->efficiency);
   free(res->efficiency_error);
+  free(res->limit_eff_mass);
+  free(res->limit_eff_value);
+  res->limit_eff_mass = res->limit_eff_value = NULL;
+  res->limit_options.eff_mass = res->limit_options.eff_value = NULL;
+  res->limit_options.eff_n = 0;
   na64_sens_curve_release(&res->limit);
   res->mass_MeV = res->efficiency = res->efficiency_error = NULL;
 }

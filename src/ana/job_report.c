@@ -228,8 +228,9 @@ static int write_index(const na64_job_result *r, const char *card, const char *d
              "<h1>na64 run: invisible-mode selection and limit</h1>\n<p>na64 %s, card %s. Quoted for ",
           na64_version(), card ? card : "(built-in defaults)");
   put(f, 3, r->eot_quoted);
-  fputs(" EOT; efficiency used ", f);
+  fputs(" EOT; efficiency per mass (the table below, interpolated in ln m; ", f);
   put(f, 4, r->limit_efficiency);
+  fputs(" at the card's mass)", f);
   fprintf(f, ", background %s ", r->limit_background_source);
   put(f, 3, r->limit_background);
   fputs(" &plusmn; ", f);

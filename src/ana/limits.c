@@ -31,6 +31,35 @@ int na64_limit_config_default(na64_limit_config *cfg, na64_err *err)
   return NA64_OK;
 }
 
+/* The measured efficiency curve, if any: masses positive and increasing, values in (0, 1]. */
+static int efficiency_curve_check(const na64_limit_config *cfg, na64_err *err)
+{
+  if (cfg->eff_n <= 0) return NA64_OK;
+  if (!cfg->eff_mass || !cfg->eff_value) return na64_err_set(err, NA64_EINVAL, "efficiency curve: NULL arrays");
+  for (int i = 0; i < cfg->eff_n; ++i) {
+    double m = cfg->eff_mass[i], e = cfg->eff_value[i];
+    if (!(m > 0.0) || !isfinite(m) || (i > 0 && !(m > cfg->eff_mass[i - 1])))
+      return na64_err_set(err, NA64_EINVAL, "efficiency curve: mass %g GeV (point %d) must be positive and increasing", m,
+                          i + 1);
+    if (!isfinite(e) || !(e > 0.0) || e > 1.0)
+      return na64_err_set(err, NA64_EINVAL, "signal efficiency = %g at %g MeV must be in (0, 1]", e, m * 1e3);
+  }
+  return NA64_OK;
+}
+
+double na64_limit_efficiency_at(const na64_limit_config *cfg, double m)
+{
+  if (cfg->eff_n <= 0) return cfg->efficiency;
+  const double *x = cfg->eff_mass, *y = cfg->eff_value;
+  int n = cfg->eff_n;
+  if (!(m > x[0])) return y[0];
+  if (m >= x[n - 1]) return y[n - 1];
+  int i = 1;
+  while (x[i] < m) ++i;
+  double t = log(m / x[i - 1]) / log(x[i] / x[i - 1]); /* linear in ln m between measured masses */
+  return y[i - 1] + t * (y[i] - y[i - 1]);
+}
+
 int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err)
 {
   if (!cfg) return na64_err_set(err, NA64_EINVAL, "limit config: NULL");
@@ -38,6 +67,7 @@ int na64_limit_config_check(const na64_limit_config *cfg, na64_err *err)
     return na64_err_set(err, NA64_EINVAL, "electrons on target = %g must be positive", cfg->eot);
   if (!isfinite(cfg->efficiency) || !(cfg->efficiency > 0.0) || cfg->efficiency > 1.0)
     return na64_err_set(err, NA64_EINVAL, "signal efficiency = %g must be in (0, 1]", cfg->efficiency);
+  NA64_CALL(efficiency_curve_check(cfg, err));
   if (cfg->n_obs < 0) return na64_err_set(err, NA64_EINVAL, "observed events = %d must be >= 0", cfg->n_obs);
   if (cfg->statistic != NA64_LIMIT_CLS && cfg->statistic != NA64_LIMIT_FC)
     return na64_err_set(err, NA64_EINVAL, "unknown limit statistic %d", cfg->statistic);
@@ -54,7 +84,7 @@ double na64_limit_y(double eps, double alpha_D, double ratio) { return eps * eps
  * (2020) 071101: the counts of the setups add, N(eps) = sum_i EOT_i eff_i Y_i(m, eps)). */
 typedef struct {
   na64_yield **y; /* [n] */
-  const double *scale; /* [n] EOT * efficiency */
+  const double *scale; /* [n] EOT * efficiency at this mass */
   int n;
   double s_up;
 } edge_params;
@@ -202,7 +232,6 @@ int na64_limit_scan_combined(const na64_limit_config *cfgs, int ncfg, const doub
       if (ncfg > 1) na64_err_prefix(err, "data set %d", i + 1);
       return st;
     }
-    scale[i] = cfgs[i].eot * cfgs[i].efficiency;
   }
   /* the statistics (CL, background, observed count) are those of the combined analysis: cfgs[0] */
   double s_up, bands[5];
@@ -213,6 +242,7 @@ int na64_limit_scan_combined(const na64_limit_config *cfgs, int ncfg, const doub
     pt->s_up = s_up;
     pt->eps = pt->eps_low = pt->eps_high = NAN;
     for (int i = 0; i < 5; ++i) pt->band[i] = NAN;
+    for (int i = 0; i < ncfg; ++i) scale[i] = cfgs[i].eot * na64_limit_efficiency_at(&cfgs[i], masses[k]);
     na64_yield *y[NA64_LIMIT_MAX_DATASETS] = {0};
     int st = yields_at(cfgs, ncfg, masses[k], y, err);
     if (st == NA64_OK) {

@@ -210,6 +210,9 @@ int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, n
   cfg->dump.mediator = o->mediator;
   cfg->eot = o->eot;
   cfg->efficiency = o->efficiency;
+  cfg->eff_mass = o->eff_mass;
+  cfg->eff_value = o->eff_value;
+  cfg->eff_n = o->eff_n;
   cfg->stats.cl = o->cl;
   cfg->stats.b = o->background;
   cfg->stats.db = o->background_error;

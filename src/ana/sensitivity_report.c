@@ -147,6 +147,7 @@ int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na64_sens_cu
   na64_num_format(energy, sizeof energy, "%g GeV", o->energy);
   na64_num_format(cl, sizeof cl, "%g%%", 100 * o->cl);
   na64_num_format(eff, sizeof eff, "%g", o->efficiency);
+  if (o->eff_n > 0) snprintf(eff, sizeof eff, "per mass (efficiency.csv)");
   char reaction[64];
   int mu = o->beam == NA64_LEPTON_MU;
   if (mu) snprintf(reaction, sizeof reaction, "mu- N --> mu- N X (%s)", na64_mediator_name((na64_mediator)o->mediator));

@@ -67,7 +67,7 @@ void cli_print_job_summary(const na64_job_result *res, const char *card)
          (unsigned long long)r->background_pass, r->background_per_eot, r->background_per_eot_error,
          r->background_per_eot_upper, (unsigned long long)r->sideband_events, r->sideband_per_eot,
          r->sideband_per_eot_error);
-  printf("  limit: efficiency %.4f, background %.3g +- %.3g events (%s), 0 observed, %.3g EOT\n",
+  printf("  limit: efficiency per mass (%.4f at the card's mass), background %.3g +- %.3g events (%s), 0 observed, %.3g EOT\n",
          res->limit_efficiency, res->limit_background, res->limit_background_error, res->limit_background_source,
          res->eot_quoted);
 }

@@ -31,6 +31,44 @@ static void test_invisible_consistency(void **state)
   assert_true(a[0].eps < a[1].eps && a[1].eps < a[2].eps);
 }
 
+/* An efficiency measured per mass (as `na64 run` measures it): at a measured mass the limit is the
+ * one with that constant efficiency (eps ~ eff^-1/2 exactly); in between the efficiency is
+ * interpolated linearly in ln m, beyond the ends it is the nearest value; a bad curve is refused
+ * naming the value. */
+static void test_efficiency_curve(void **state)
+{
+  (void)state;
+  na64_limit_config cfg;
+  assert_int_equal(na64_limit_config_default(&cfg, NULL), NA64_OK);
+  cfg.eot = 1e11;
+  const double em[3] = {0.001, 0.01, 0.1}, ev[3] = {0.8, 0.6, 0.4};
+  cfg.eff_mass = em;
+  cfg.eff_value = ev;
+  cfg.eff_n = 3;
+  assert_rel(na64_limit_efficiency_at(&cfg, 0.0005), 0.8, 1e-15);
+  assert_rel(na64_limit_efficiency_at(&cfg, 0.01), 0.6, 1e-15);
+  assert_rel(na64_limit_efficiency_at(&cfg, sqrt(0.01 * 0.1)), 0.5, 1e-12); /* geometric midpoint */
+  assert_rel(na64_limit_efficiency_at(&cfg, 1.0), 0.4, 1e-15);
+  double m[2] = {0.01, sqrt(0.01 * 0.1)};
+  na64_limit_point a[2], b[2];
+  assert_int_equal(na64_limit_scan(&cfg, m, 2, a, NULL), NA64_OK);
+  na64_limit_config flat = cfg;
+  flat.eff_n = 0;
+  flat.efficiency = 1.0;
+  assert_int_equal(na64_limit_scan(&flat, m, 2, b, NULL), NA64_OK);
+  assert_rel(a[0].eps, b[0].eps / sqrt(0.6), 1e-9);
+  assert_rel(a[1].eps, b[1].eps / sqrt(0.5), 1e-9);
+  const double bad_v[3] = {0.8, 0.0, 0.4}, bad_m[3] = {0.001, 0.1, 0.01};
+  na64_err err = {0};
+  cfg.eff_value = bad_v;
+  assert_int_equal(na64_limit_scan(&cfg, m, 2, a, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "efficiency = 0 at 10 MeV"));
+  cfg.eff_value = ev;
+  cfg.eff_mass = bad_m;
+  assert_int_equal(na64_limit_scan(&cfg, m, 2, a, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "increasing"));
+}
+
 /* an expected background with an uncertainty and n_obs = 1 weaken the limit; the expected bands are
  * ordered */
 static void test_background_and_bands(void **state)
@@ -144,7 +182,8 @@ static void test_y_variable(void **state)
 int main(void)
 {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(test_invisible_consistency), cmocka_unit_test(test_background_and_bands),
+      cmocka_unit_test(test_invisible_consistency), cmocka_unit_test(test_efficiency_curve),
+      cmocka_unit_test(test_background_and_bands),
       cmocka_unit_test(test_visible_island),         cmocka_unit_test(test_bad_config),
       cmocka_unit_test(test_y_variable),            cmocka_unit_test(test_feldman_cousins),
   };
