@@ -423,6 +423,37 @@ NA64_API int na64_reco_process(na64_reco *r, const na64_daq_event *ev, na64_reco
 NA64_API const char *na64_reco_last_message(const na64_reco *r);
 
 /* ---------------------------------------------------------------------------------------------
+ * Strip clusters of one Micromegas/GEM plane (src/reco/strip_cluster.c, docs/reco.md §3), the one
+ * clustering of the tracking (na64_reco_process) and of the monitor's event display.
+ * A cluster is a run of fired strips with no missing strip between neighbours (wire <= previous
+ * wire + 1; a strip listed twice stays in the run); its position is the charge-weighted mean of the
+ * strip centres u = sum(q_i u_i) / sum(q_i), q_i = max(charge, 0), u_i = pl->wires[wire].u.
+ * ------------------------------------------------------------------------------------------- */
+typedef struct na64_strip_hit {
+  int32_t plane;     /* index in g->planes */
+  int32_t wire;      /* strip in the plane, 0..nwires-1 */
+  double q;          /* charge (the APV25 sample at the peak, the middle one), ADC */
+} na64_strip_hit;
+
+typedef struct na64_strip_cluster {
+  double u;          /* centroid, cm, in the plane frame (as pl->wires[].u); NaN if q == 0 */
+  double q;          /* summed charge of the strips (negative charges count 0), >= 0 */
+  int32_t first;     /* first (lowest) strip of the run */
+  int32_t n;         /* hits in the run (its size in strips when no strip is listed twice) */
+} na64_strip_cluster;
+
+/* Sort hits by plane, then by wire (stable; linear for hits nearly in order, as the APV blocks
+ * list them). */
+NA64_API void na64_strip_hits_sort(na64_strip_hit *h, size_t n);
+/* The clusters of the n hits h of the one plane pl (all with the same plane index, wires in
+ * [0, pl->nwires) in non-decreasing order, as na64_strip_hits_sort leaves a plane's run) into out,
+ * in increasing wire order, *nout of them (0 for n == 0). cap >= n always suffices. Returns NA64_OK;
+ * NA64_EINVAL (message naming the hit) for a NULL argument, a hit of another plane, a wire out of
+ * range or out of order; NA64_ERANGE if more than cap clusters. */
+NA64_API int na64_strip_cluster_find(const na64_geom_plane *pl, const na64_strip_hit *h, size_t n,
+                                     na64_strip_cluster *out, size_t cap, size_t *nout, na64_err *err);
+
+/* ---------------------------------------------------------------------------------------------
  * Track fit of one side of the magnets (src/reco/track_fit.c, docs/reco.md §3): a straight line
  * x = x0 + tx (z - z_ref), y = y0 + ty (z - z_ref) fitted to strip clusters and straw hits by a
  * global (generalised) least-squares fit whose covariance includes the multiple scattering in the

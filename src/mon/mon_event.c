@@ -96,26 +96,12 @@ static double dot3(const double a[3], const double b[3]) { return a[0] * b[0] + 
  * normal equations (PDG Review of Particle Physics, "Statistics", linear least-squares fits, 2022
  * eq. 40.17). Needs hits in two different planes (the two layers of one double layer are too close
  * in z to fix a slope); 0 otherwise. */
-/* A Micromegas/GEM strip with its charge (the middle APV25 sample, the one at the peak: the
- * convention of the tracking, src/reco/track.c and docs/reco.md section 3). */
-typedef struct mon_strip {
-  int plane, wire;
-  double q;
-} mon_strip;
-
-static int cmp_strip(const void *a, const void *b)
-{
-  const mon_strip *x = a, *y = b;
-  if (x->plane != y->plane) return x->plane < y->plane ? -1 : 1;
-  return x->wire < y->wire ? -1 : x->wire > y->wire;
-}
-
 /* The APV hits of the event mapped to strips of the Micromegas and GEM planes (channel map of the
- * run): a malloc'ed array of *n strips, NULL if none or out of memory. Damaged blocks give what
+ * run; the charge is the middle APV25 sample, the one at the peak, as in the tracking): a malloc'ed array of *n strips, NULL if none or out of memory. Damaged blocks give what
  * could be decoded. */
-static mon_strip *collect_strips(const na64_geom *g, const na64_daq_event *ev, size_t *n)
+static na64_strip_hit *collect_strips(const na64_geom *g, const na64_daq_event *ev, size_t *n)
 {
-  mon_strip *s = NULL;
+  na64_strip_hit *s = NULL;
   na64_daq_apv_hit *hits = NULL;
   size_t cap = 0, hcap = 0, cursor = 0;
   *n = 0;
@@ -137,21 +123,22 @@ static mon_strip *collect_strips(const na64_geom *g, const na64_daq_event *ev, s
       if (!c || c->plane < 0 || c->plane >= g->nplanes || g->planes[c->plane].kind == NA64_DET_STRAW) continue;
       if (c->wire < 0 || c->wire >= g->planes[c->plane].nwires) continue;
       if (*n == cap) {
-        mon_strip *t = realloc(s, (cap ? 2 * cap : 64) * sizeof *t);
+        na64_strip_hit *t = realloc(s, (cap ? 2 * cap : 64) * sizeof *t);
         if (!t) break;
         s = t;
         cap = cap ? 2 * cap : 64;
       }
-      s[(*n)++] = (mon_strip){c->plane, c->wire, (double)hits[k].amp[1]};
+      s[(*n)++] = (na64_strip_hit){c->plane, c->wire, (double)hits[k].amp[1]};
     }
   }
   free(hits);
   return s;
 }
 
-/* A strip cluster: a run of adjacent fired strips of one plane; u = charge-weighted mean of the strip
- * centres (as the tracking, src/reco/track.c) as the measured coordinate in the global frame (plane
- * centre . u_dir + the local u), q the summed charge (ADC), n the strips; best = the plane's cluster of
+/* A strip cluster: a run of adjacent fired strips of one plane (na64_strip_cluster_find, the
+ * tracking's clustering); u = charge-weighted mean of the strip centres as the measured coordinate in
+ * the global frame (plane centre . u_dir + the local u), q the summed charge (ADC), n the strips;
+ * best = the plane's cluster of
  * largest charge (the one the tracking uses). Drawn like the straws from above (planes measuring
  * mostly x, view 0) or from the side (view 1). */
 typedef struct mon_cluster {
@@ -172,34 +159,44 @@ static void mark_best(mon_cluster *c, size_t nc)
   }
 }
 
+/* The clusters of one plane's hits h[0..n) (the clustering of the tracking, na64_strip_cluster_find)
+ * appended to c (room for n more); those without charge are left out. */
+static void plane_clusters(const na64_geom *g, const na64_strip_hit *h, size_t n, na64_strip_cluster *tmp,
+                           mon_cluster *c, size_t *nc)
+{
+  const na64_geom_plane *pl = &g->planes[h[0].plane];
+  size_t ncl = 0;
+  na64_err err;
+  if (na64_strip_cluster_find(pl, h, n, tmp, n, &ncl, &err) != NA64_OK) return; /* collect_strips checked the hits */
+  for (size_t k = 0; k < ncl; ++k)
+    if (tmp[k].q > 0)
+      c[(*nc)++] = (mon_cluster){h[0].plane, fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1, tmp[k].n, 0,
+                                 pl->centre[2], dot3(pl->centre, pl->u_dir) + tmp[k].u, tmp[k].q};
+}
+
 /* The clusters of the event (malloc'ed, *nc of them; NULL if none). */
 static mon_cluster *make_clusters(const na64_geom *g, const na64_daq_event *ev, size_t *nc)
 {
   size_t ns = 0;
-  mon_strip *s = collect_strips(g, ev, &ns);
+  na64_strip_hit *s = collect_strips(g, ev, &ns);
   mon_cluster *c = ns ? malloc(ns * sizeof *c) : NULL; /* at most one cluster per strip */
+  na64_strip_cluster *tmp = ns ? malloc(ns * sizeof *tmp) : NULL;
   *nc = 0;
-  if (!c) {
+  if (!c || !tmp) {
     free(s);
+    free(c);
+    free(tmp);
     return NULL;
   }
-  if (ns > 1) qsort(s, ns, sizeof *s, cmp_strip);
+  na64_strip_hits_sort(s, ns);
   for (size_t a = 0; a < ns;) {
     size_t b = a + 1;
-    while (b < ns && s[b].plane == s[a].plane && s[b].wire <= s[b - 1].wire + 1) ++b;
-    const na64_geom_plane *pl = &g->planes[s[a].plane];
-    double q = 0.0, qu = 0.0;
-    for (size_t k = a; k < b; ++k) {
-      double w = fmax(s[k].q, 0.0);
-      q += w;
-      qu += w * pl->wires[s[k].wire].u;
-    }
-    if (q > 0)
-      c[(*nc)++] = (mon_cluster){s[a].plane, fabs(pl->u_dir[0]) >= fabs(pl->u_dir[1]) ? 0 : 1, (int)(b - a), 0,
-                                 pl->centre[2], dot3(pl->centre, pl->u_dir) + qu / q, q};
+    while (b < ns && s[b].plane == s[a].plane) ++b;
+    plane_clusters(g, s + a, b - a, tmp, c, nc);
     a = b;
   }
   free(s);
+  free(tmp);
   mark_best(c, *nc);
   return c;
 }

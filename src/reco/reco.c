@@ -57,6 +57,7 @@ void na64_reco_free(na64_reco *r)
   free(r->wfi);
   free(r->apv);
   free(r->strips);
+  free(r->cl);
   free(r->ecal_cell);
   free(r->frac);
   na64_straw_decoder_free(r->straw_dec);

@@ -35,11 +35,6 @@ typedef struct reco_side_fit {
   na64_track_line line;
 } reco_side_fit;
 
-typedef struct reco_strip {
-  int32_t plane, wire;
-  double q;
-} reco_strip;
-
 typedef struct reco_cluster {
   double u, q;      /* best cluster (largest charge) of the plane: position (cm, plane frame), charge */
   int n;            /* clusters in the plane */
@@ -77,8 +72,10 @@ struct na64_reco {
   size_t wfi_cap;
   na64_daq_apv_hit *apv;
   size_t apv_cap;
-  reco_strip *strips;
+  na64_strip_hit *strips;
   size_t strips_cap;
+  na64_strip_cluster *cl;           /* clusters of one plane (scratch) */
+  size_t cl_cap;
   reco_cluster *clusters;           /* [nrp] */
   na64_straw_digit_list digits;
   na64_straw_event sev;

@@ -78,34 +78,6 @@ int reco_track_setup(na64_reco *r, na64_err *err)
   return NA64_OK;
 }
 
-static int cmp_strip(const void *a, const void *b)
-{
-  const reco_strip *x = a, *y = b;
-  if (x->plane != y->plane) return x->plane < y->plane ? -1 : 1;
-  return x->wire < y->wire ? -1 : x->wire > y->wire;
-}
-
-/* Strips by plane and wire: an insertion sort, linear for the hits as the APV blocks list them
- * (already nearly in order); qsort for a long unordered list. */
-static void sort_strips(reco_strip *s, size_t n)
-{
-  size_t moves = 0;
-  for (size_t i = 1; i < n; ++i) {
-    reco_strip t = s[i];
-    size_t j = i;
-    while (j > 0 && cmp_strip(&s[j - 1], &t) > 0) {
-      s[j] = s[j - 1];
-      --j;
-      ++moves;
-    }
-    s[j] = t;
-    if (moves > 8 * n + 64) { /* far from sorted: finish with qsort */
-      qsort(s, n, sizeof *s, cmp_strip);
-      return;
-    }
-  }
-}
-
 /* APV hits of the event -> mapped strips (r->strips); *bad if a block could not be decoded. */
 static int collect_strips(na64_reco *r, const na64_daq_event *ev, size_t *ns, int *bad, na64_err *err)
 {
@@ -126,33 +98,32 @@ static int collect_strips(na64_reco *r, const na64_daq_event *ev, size_t *ns, in
       if (!c || c->plane < 0 || c->plane >= g->nplanes || r->plane_slot[c->plane] < 0) continue;
       if (g->planes[c->plane].kind == NA64_DET_STRAW) continue;
       if (c->wire < 0 || c->wire >= g->planes[c->plane].nwires) continue;
-      r->strips[n++] = (reco_strip){c->plane, c->wire, (double)h->amp[1]};
+      r->strips[n++] = (na64_strip_hit){c->plane, c->wire, (double)h->amp[1]};
     }
   }
   *ns = n;
   return NA64_OK;
 }
 
-/* Clusters of adjacent strips; the best (largest charge) per plane into r->clusters. */
-static void make_clusters(na64_reco *r, size_t ns)
+/* Clusters of adjacent strips of each plane (na64_strip_cluster_find); the best (largest charge) per
+ * plane and their number into r->clusters. */
+static int make_clusters(na64_reco *r, size_t ns, na64_err *err)
 {
   for (int i = 0; i < r->nrp; ++i) r->clusters[i] = (reco_cluster){NAN, 0.0, 0};
-  sort_strips(r->strips, ns);
+  na64_strip_hits_sort(r->strips, ns);
+  NA64_CALL(reco_reserve((void **)&r->cl, &r->cl_cap, ns, sizeof *r->cl, err));
   for (size_t a = 0; a < ns;) {
-    size_t b = a + 1;
-    while (b < ns && r->strips[b].plane == r->strips[a].plane && r->strips[b].wire <= r->strips[b - 1].wire + 1) ++b;
-    const na64_geom_plane *pl = &r->g->planes[r->strips[a].plane];
-    double q = 0.0, qu = 0.0;
-    for (size_t k = a; k < b; ++k) {
-      double w = fmax(r->strips[k].q, 0.0);
-      q += w;
-      qu += w * pl->wires[r->strips[k].wire].u;
-    }
+    size_t b = a + 1, ncl = 0;
+    while (b < ns && r->strips[b].plane == r->strips[a].plane) ++b;
+    NA64_CALL(na64_strip_cluster_find(&r->g->planes[r->strips[a].plane], r->strips + a, b - a, r->cl, r->cl_cap, &ncl, err));
     reco_cluster *c = &r->clusters[r->plane_slot[r->strips[a].plane]];
-    c->n++;
-    if (q > c->q) c->q = q, c->u = qu / q;
+    for (size_t k = 0; k < ncl; ++k) {
+      c->n++;
+      if (r->cl[k].q > c->q) c->q = r->cl[k].q, c->u = r->cl[k].u;
+    }
     a = b;
   }
+  return NA64_OK;
 }
 
 /* Measurements of one side into m: the best cluster of every strip plane, every straw hit with a
@@ -236,7 +207,7 @@ int reco_track_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *ou
   NA64_CALL(collect_strips(r, ev, &ns, &bad, err));
   NA64_CALL(straw_hits(r, ev, &bad, err));
   if (bad) out->flags |= NA64_RECO_DECODE_ERROR;
-  make_clusters(r, ns);
+  NA64_CALL(make_clusters(r, ns, err));
   out->momentum = out->track_chi2ndf = out->theta = NAN;
   int ok = fit_both(r, r->p_nominal);
   const na64_track_line *up = &r->fit[0].line, *down = &r->fit[1].line;
