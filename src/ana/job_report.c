@@ -182,6 +182,64 @@ static int write_emiss_png(const na64_job_result *r, const char *path, na64_err 
   return st;
 }
 
+/* The plane and the missing-energy spectrum as histograms of the type the monitor serves
+ * (na64_hist, src/io; issue 13): one fill per counted event at its bin's centre, so the entries are
+ * the events (the accumulator's first and last bins hold its under- and overflow). The exact integer
+ * accumulators stay what ranks and batch parts merge; these are their image for the readers. */
+static int plane_hist(const na64_select_accum *a, na64_hist **out, na64_err *err)
+{
+  NA64_CALL(na64_hist_new_2d("ecal_hcal", "E_{ECAL} vs E_{HCAL}, every cut but the box", NA64_PLANE_NX, 0.0,
+                             NA64_PLANE_ECAL_MAX, NA64_PLANE_NY, 0.0, NA64_PLANE_HCAL_MAX, out, err));
+  const double wx = NA64_PLANE_ECAL_MAX / NA64_PLANE_NX, wy = NA64_PLANE_HCAL_MAX / NA64_PLANE_NY;
+  for (int i = 0; i < NA64_PLANE_NY; ++i)
+    for (int j = 0; j < NA64_PLANE_NX; ++j)
+      for (uint64_t k = 0; k < a->plane[i][j]; ++k) na64_hist_fill2(*out, (j + 0.5) * wx, (i + 0.5) * wy, 1.0);
+  return na64_hist_set_axis_titles(*out, "E_{ECAL} [GeV]", "E_{HCAL} [GeV]", err);
+}
+
+static int emiss_hist(const na64_select_accum *a, na64_hist **out, na64_err *err)
+{
+  NA64_CALL(na64_hist_new_1d("missing_energy", "E_{miss} = p - E_{ECAL}, every cut but the box", NA64_EMISS_NBINS, 0.0,
+                             NA64_EMISS_MAX, out, err));
+  const double w = NA64_EMISS_MAX / NA64_EMISS_NBINS;
+  for (int i = 0; i < NA64_EMISS_NBINS; ++i)
+    for (uint64_t k = 0; k < a->emiss[i]; ++k) na64_hist_fill(*out, (i + 0.5) * w, 1.0);
+  return na64_hist_set_axis_titles(*out, "E_{miss} [GeV]", "events / 2 GeV", err);
+}
+
+/* DIR/STEM.json (ROOT's TBufferJSON form: JSROOT draws it) and DIR/STEM.csv, each through na64_outfile. */
+static int write_hist_files(const na64_hist *h, const char *dir, const char *stem, na64_err *err)
+{
+  char path[4096], *json = NULL;
+  size_t len = 0;
+  NA64_CALL(na64_hist_to_json(h, &json, &len, err));
+  snprintf(path, sizeof path, "%s/%s.json", dir, stem);
+  int st = na64_outfile_write_all(path, 0, json, len, err);
+  free(json);
+  if (st != NA64_OK) return st;
+  snprintf(path, sizeof path, "%s/%s.csv", dir, stem);
+  na64_outfile *o = NULL;
+  NA64_CALL(na64_outfile_open(path, 0, &o, err));
+  st = na64_hist_write_csv(h, na64_outfile_stream(o), err);
+  if (st != NA64_OK) {
+    na64_outfile_abort(o);
+    return st;
+  }
+  return na64_outfile_commit(o, err);
+}
+
+static int write_report_hists(const na64_job_result *r, const char *dir, na64_err *err)
+{
+  na64_hist *plane = NULL, *emiss = NULL;
+  int st = plane_hist(&r->accum, &plane, err);
+  if (st == NA64_OK) st = write_hist_files(plane, dir, "ecal_hcal", err);
+  if (st == NA64_OK) st = emiss_hist(&r->accum, &emiss, err);
+  if (st == NA64_OK) st = write_hist_files(emiss, dir, "missing_energy", err);
+  na64_hist_free(plane);
+  na64_hist_free(emiss);
+  return st;
+}
+
 /* The run card as used (or a note that the built-in defaults were). */
 static int copy_card(const char *card, const char *path, na64_err *err)
 {
@@ -281,6 +339,7 @@ int na64_job_write_report(const na64_job_result *r, const char *card, const char
   NA64_CALL(write_plane_png(r, p, err));
   path_in(p, sizeof p, dir, "missing_energy.png");
   NA64_CALL(write_emiss_png(r, p, err));
+  NA64_CALL(write_report_hists(r, dir, err));
   path_in(p, sizeof p, dir, "card.yaml");
   NA64_CALL(copy_card(card, p, err));
   return write_index(r, card, dir, err);

@@ -91,6 +91,27 @@ for name in ("ecal_hcal.png", "missing_energy.png"):
     w, h = png_size(os.path.join(d, name))
     if w < 200 or h < 150:
         fail("%s: %dx%d" % (name, w, h))
+# The plane and E_miss as ROOT TBufferJSON histograms (what JSROOT reads) and CSV: their entries
+# are the events passing every cut but the box (the cut flow's row before signal_box), and the E_miss
+# spectrum holds the plane's first E_HCAL row (E_HCAL below the box's 1 GeV, noise included).
+plane = json.load(open(os.path.join(d, "ecal_hcal.json")))
+emiss = json.load(open(os.path.join(d, "missing_energy.json")))
+if plane.get("_typename") != "TH2D" or emiss.get("_typename") != "TH1D":
+    fail("histogram types %s, %s" % (plane.get("_typename"), emiss.get("_typename")))
+nx, ny = plane["fXaxis"]["fNbins"], plane["fYaxis"]["fNbins"]
+if len(plane["fArray"]) != (nx + 2) * (ny + 2) or len(emiss["fArray"]) != emiss["fXaxis"]["fNbins"] + 2:
+    fail("fArray sizes %d, %d" % (len(plane["fArray"]), len(emiss["fArray"])))
+before_box = flow[-2]["events"]
+if plane["fEntries"] != before_box or sum(plane["fArray"]) != before_box:
+    fail("plane entries %s / sum %s vs %d events before the box" % (plane["fEntries"], sum(plane["fArray"]), before_box))
+with open(os.path.join(d, "ecal_hcal.csv")) as f:
+    cells = list(csv.DictReader(f))
+first_row = sum(float(c["content"]) for c in cells if c["iy"] == "1")
+if emiss["fEntries"] != first_row or first_row <= 0:
+    fail("E_miss entries %s vs the plane's first E_HCAL row %s" % (emiss["fEntries"], first_row))
+with open(os.path.join(d, "missing_energy.csv")) as f:
+    if sum(float(r["content"]) for r in csv.DictReader(f)) != emiss["fEntries"]:
+        fail("missing_energy.csv does not hold the JSON's entries")
 card = yaml.safe_load(open(os.path.join(d, "card.yaml")))
 if not isinstance(card, dict):
     fail("card.yaml is not the run card: %r" % card)
