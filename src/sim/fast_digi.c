@@ -25,12 +25,6 @@
 #include "na64/cond.h"
 #include "sim/fast_internal.h"
 
-#define WF_SAMPLES 32
-#define WF_NOISE 1.0    /* counts per sample */
-#define WF_TAU 15.0     /* ns */
-#define WF_START 80.0   /* ns after the window start */
-#define WF_JITTER 1.0   /* ns */
-#define DIGI_SEED_KEY 0x9E3779B97F4A7C15ull
 #define APV_EFF 0.95
 #define APV_MPV 400.0
 #define APV_SIGMA_STRIPS 1.2
@@ -310,31 +304,42 @@ static void make_waveform(const na64_sim_digitizer *d, const readout *r, double 
 #undef NOISE_OF
 }
 
-static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng *rng, na64_daq_writer *w, na64_err *err)
+void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
 {
-  double t0 = WF_START + WF_JITTER * na64_rng_gauss(rng), shape[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) { /* A (x/2)^2 exp(2 - x): maximum 1 at x = t/tau = 2 */
     double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
     shape[i] = x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
   }
-  noise_stream ns = {na64_rng_u64(rng), 0};
-  for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev, rng), shape, &ns, &d->wf[i]);
-  for (int a = 0; a < d->nro;) { /* one equipment block per source id */
+}
+
+int sim_sadc_write_blocks(const na64_daq_sadc_waveform *wf, int n, uint32_t **words, size_t *cap,
+                          na64_daq_writer *w, na64_err *err)
+{
+  for (int a = 0; a < n;) { /* one equipment block per source id */
     int b = a;
-    while (b < d->nro && d->ro[b].src == d->ro[a].src) ++b;
-    size_t need = na64_daq_sadc_encoded_words(&d->wf[a], (size_t)(b - a)), nw = 0;
-    if (need > d->cap_words) {
-      uint32_t *nwp = realloc(d->words, need * sizeof *nwp);
-      if (!nwp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
-      d->words = nwp;
-      d->cap_words = need;
+    while (b < n && wf[b].source_id == wf[a].source_id) ++b;
+    size_t need = na64_daq_sadc_encoded_words(&wf[a], (size_t)(b - a)), nw = 0;
+    if (need > *cap) {
+      uint32_t *p = realloc(*words, need * sizeof *p);
+      if (!p) return na64_err_set(err, NA64_ENOMEM, "digitizer: out of memory");
+      *words = p;
+      *cap = need;
     }
-    NA64_CALL(na64_daq_sadc_encode(&d->wf[a], (size_t)(b - a), d->words, d->cap_words, &nw, err));
-    na64_daq_equipment_header eh = na64_daq_sadc_equipment(d->ro[a].src, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
-    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, d->words, nw, err));
+    NA64_CALL(na64_daq_sadc_encode(&wf[a], (size_t)(b - a), *words, *cap, &nw, err));
+    na64_daq_equipment_header eh = na64_daq_sadc_equipment(wf[a].source_id, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
+    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, *words, nw, err));
     a = b;
   }
   return NA64_OK;
+}
+
+static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng *rng, na64_daq_writer *w, na64_err *err)
+{
+  double shape[WF_SAMPLES];
+  sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
+  noise_stream ns = {na64_rng_u64(rng), 0};
+  for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev, rng), shape, &ns, &d->wf[i]);
+  return sim_sadc_write_blocks(d->wf, d->nro, &d->words, &d->cap_words, w, err);
 }
 
 /* Track position at z: the beam line before the dipoles, the measured line behind them; 0 inside. */

@@ -8,6 +8,15 @@
 #include "na64/sim.h"
 
 #define SIM_MAX_MAGNETS 4
+/* The sampling-ADC waveforms of both digitisers (fast_digi.c, vis_digi.c): 32 samples of
+ * NA64_DAQ_SADC_DEFAULT_PERIOD_NS, pulse A (x/2)^2 exp(2 - x) with x = (t - t0)/WF_TAU, N(0, WF_NOISE)
+ * noise per sample, t0 = WF_START +- WF_JITTER. */
+#define WF_SAMPLES 32
+#define WF_NOISE 1.0  /* counts per sample */
+#define WF_TAU 15.0   /* ns */
+#define WF_START 80.0 /* ns after the window start */
+#define WF_JITTER 1.0 /* ns */
+#define DIGI_SEED_KEY 0x9E3779B97F4A7C15ull /* the digitisation's RNG stream: na64_rng_init(seed + key, event) */
 #define SR_TABLE 4001  /* synchrotron spectrum: CDF nodes in u = E/E_c */
 #define AP_NE 64       /* A' emission table: emitter-energy bins */
 #define AP_NT 24       /* A' emission table: depth bins */
@@ -70,6 +79,12 @@ struct na64_sim_worker {
 /* na64_sim_new; allow_visible = 1 also accepts a visible-mode run, whose ECAL, HCAL and VETO the
  * visible-mode response (src/sim/vis_event.c) uses through the same shower code (issue 12) */
 int sim_new_for_mode(const na64_sim_config *cfg, int allow_visible, na64_sim **out, na64_err *err);
+/* The unit pulse sampled at the SADC clock for a pulse starting at t0 (ns): maximum 1 at t0 + 2 WF_TAU. */
+void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES]);
+/* The waveforms wf[0..n) (sorted by source id) as one SADC equipment block per source id in w;
+ * words and cap are the caller's encoding buffer, grown as needed. */
+int sim_sadc_write_blocks(const na64_daq_sadc_waveform *wf, int n, uint32_t **words, size_t *cap,
+                          na64_daq_writer *w, na64_err *err);
 int sim_grid_cell(const sim_grid *g, double x, double y); /* iy * nx + ix, or -1 outside */
 /* fast_beam.c: position and slope of the particle at z after the dipoles (charge q, momentum p) */
 void sim_transport(const na64_sim *s, double q, double p, double x0, double dx0, double z, double *x, double *dx);

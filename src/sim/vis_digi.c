@@ -17,13 +17,8 @@
 #include <string.h>
 
 #include "na64/sim.h"
+#include "sim/fast_internal.h"
 
-#define WF_SAMPLES 32
-#define WF_NOISE 1.0
-#define WF_TAU 15.0
-#define WF_START 80.0
-#define WF_JITTER 1.0
-#define DIGI_SEED_KEY 0x9E3779B97F4A7C15ull
 
 typedef enum { RO_ECAL, RO_WCAL, RO_V2, RO_S4, RO_VETO, RO_ZERO } ro_kind;
 
@@ -167,28 +162,10 @@ static void make_waveform(const na64_vis_digitizer *d, const vis_readout *r, dou
 
 static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_rng *rng, na64_daq_writer *w, na64_err *err)
 {
-  double t0 = WF_START + WF_JITTER * na64_rng_gauss(rng), shape[WF_SAMPLES];
-  for (int i = 0; i < WF_SAMPLES; ++i) {
-    double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
-    shape[i] = x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
-  }
+  double shape[WF_SAMPLES];
+  sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
   for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev), shape, rng, &d->wf[i]);
-  for (int a = 0; a < d->nro;) { /* one equipment block per source id */
-    int b = a;
-    while (b < d->nro && d->ro[b].src == d->ro[a].src) ++b;
-    size_t need = na64_daq_sadc_encoded_words(&d->wf[a], (size_t)(b - a)), nw = 0;
-    if (need > d->cap_words) {
-      uint32_t *p = realloc(d->words, need * sizeof *p);
-      if (!p) return na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
-      d->words = p;
-      d->cap_words = need;
-    }
-    NA64_CALL(na64_daq_sadc_encode(&d->wf[a], (size_t)(b - a), d->words, d->cap_words, &nw, err));
-    na64_daq_equipment_header eh = na64_daq_sadc_equipment(d->ro[a].src, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
-    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, d->words, nw, err));
-    a = b;
-  }
-  return NA64_OK;
+  return sim_sadc_write_blocks(d->wf, d->nro, &d->words, &d->cap_words, w, err);
 }
 
 int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
