@@ -5,19 +5,42 @@
  * Model. A straight line with parameters p = (x0, tx, y0, ty) at z_ref; a plane at z measuring
  * u = x cs + y sn sees h.p with h = (cs, cs dz, sn, sn dz), dz = z - z_ref.
  * Multiple scattering. Every plane k is a thin scatterer deflecting the track by independent
- * Gaussian angles of RMS theta_k in x and in y (projected angle). Seen from z_ref (the magnet side,
- * where the slope that measures the momentum is wanted), a scatterer at z_k displaces every plane
- * i beyond it (|z_i - z_ref| > |z_k - z_ref|, same side) by theta (z_i - z_k), so the measurement
- * covariance is (the "global correlated fit", e.g. Frühwirth, Regler et al., "Data Analysis
- * Techniques for High-Energy Physics", 2nd ed., CUP 2000, §3.3 and §4.3; Billoir,
- * NIM 225 (1984) 352)
+ * Gaussian angles w_k of RMS theta_k in x and in y (projected angle). Seen from z_ref (the magnet
+ * side, where the slope that measures the momentum is wanted), a scatterer at z_k changes the line
+ * of every plane i beyond it (|z_i - z_ref| > |z_k - z_ref|, same side) by G_k w_k with
+ * G_k = (-z_k, 1) in (x0, tx) and in (y0, ty), z_k relative to z_ref: the measurements are
+ *     m_i = h_i.(p + sum_{k nearer z_ref than i} G_k w_k) + e_i,   e_i ~ N(0, sigma_i^2),
+ * whose covariance is that of the "global correlated fit" (Frühwirth, Regler et al., "Data Analysis
+ * Techniques for High-Energy Physics", 2nd ed., CUP 2000, §3.3 and §4.3; Billoir, NIM 225 (1984) 352)
  *     V_ij = sigma_i^2 delta_ij + sum_k theta_k^2 (z_i - z_k)(z_j - z_k)(cs_i cs_j + sn_i sn_j).
- * The generalised least-squares estimate p = (H^T V^-1 H)^-1 H^T V^-1 m is computed by whitening
- * with the Cholesky factor V = L L^T; chi2 = |L^-1 (m - H p)|^2 with n - 4 degrees of freedom.
+ * The estimate is the generalised least-squares one, p = (H^T V^-1 H)^-1 H^T V^-1 m, with
+ * chi2 = (m - H p)^T V^-1 (m - H p) and n - 4 degrees of freedom.
+ *
+ * Solution: a Kalman filter with the scattering as process noise (Frühwirth, NIM A262 (1987) 444;
+ * the recursive form of Billoir's fit), run from the outermost plane towards z_ref so that its
+ * final state is the wanted one and no smoother is needed (the straw left/right test only needs the
+ * prediction at each plane from p, and its covariance). It runs in information form (Frühwirth
+ * 1987 §3, the "weighted means" formulation; Frühwirth, Regler et al. §3.3): the state is kept as
+ * the quadratic form  chi2(q) = q^T J q - 2 b^T q + c  of the line q seen by the planes processed so
+ * far, expressed at z_ref (so propagation is the identity), which starts from J = 0 (no prior:
+ * the filter is then exactly the least-squares estimator, not an approximation with a large
+ * starting covariance). A measurement adds J += h h^T / sigma^2, b += h m / sigma^2,
+ * c += m^2 / sigma^2. Passing the scatterer k (q_outer = q_inner + G w, w ~ N(0, theta^2 1))
+ * minimises over w (the Gaussian marginal, Woodbury's identity):
+ *     M = G^T J G + 1/theta^2,  K = J G M^-1,
+ *     J -= K G^T J,  b -= K G^T b,  c -= (G^T b)^T M^-1 (G^T b).
+ * Measurements on both sides of z_ref scatter independently: one filter per side, the two forms added.
+ * Then p = J^-1 b, cov = J^-1, and chi2 = c - b^T p. That last difference loses the digits of
+ * sum m^2/sigma^2 (~1e6 for cm positions and 100 um errors), so a second sweep replays the same
+ * gains on the residuals m - H p: it gives chi2 without cancellation and a correction to p
+ * (one step of iterative refinement). Cost O(n) per fit (the dense Cholesky it replaces was O(n^3);
+ * both are the same estimator: tests/reco/test_track_fit.c compares them).
+ *
  * Scattering angle: Highland's formula (PDG RPP 2024, "Passage of particles through matter",
  * Eq. 34.15) theta0 = 13.6 MeV / (beta c p) z sqrt(x/X0) [1 + 0.038 ln(x z^2 / (X0 beta^2))];
  * the PDG advises applying the logarithm to the total thickness, so each plane gets
- * theta_k^2 = theta0(X_total)^2 x_k / X_total (beta = 1: electrons and muons of >= 1 GeV).
+ * theta_k^2 = theta0(X_total)^2 x_k / X_total (beta = 1: electrons and muons of >= 1 GeV). Every
+ * measurement, used in the fit or not, is a scatterer (straw hits of one layer each count).
  * Straw left/right. A straw hit is wire u_w +- drift radius r. The first fit uses the clusters and
  * the straw hits with a side guess (e.g. the local segment's, docs/straw.md §3); then every straw hit
  * takes the side nearest the prediction h.p, is kept if within `road` standard deviations
@@ -33,6 +56,7 @@
 #define HIGHLAND_LOG 0.038
 #define MAX_PASSES 3
 #define SAME_LAYER_DZ 1e-3 /* cm: straw hits of one plane at the same z belong to one layer */
+#define Z_TIE 1e-9         /* cm: a scatterer acts on the planes more than this further from z_ref */
 
 double na64_highland_theta0(double p, double beta, double x_x0)
 {
@@ -40,13 +64,29 @@ double na64_highland_theta0(double p, double beta, double x_x0)
   return HIGHLAND_E0 / (beta * p) * sqrt(x_x0) * (1.0 + HIGHLAND_LOG * log(x_x0 / (beta * beta)));
 }
 
+/* The quadratic form chi2(q) = q^T J q - 2 b^T q + c of the line q at z_ref (J kept symmetric). */
+typedef struct info_form {
+  double J[4][4], b[4], c;
+} info_form;
+
+/* One step of a filter sweep: a measurement to add or a scatterer to pass (with its gain, kept from
+ * the first sweep for the residual sweep). Scatterers at one z are merged (their angles add in
+ * quadrature: independent Gaussian kicks of the same G). */
+typedef struct fit_step {
+  int i;            /* measurement index (of the scatterer: one of those at its z) */
+  int scatter;      /* 1: pass a scatterer; 0: add measurement i */
+  double zk, theta2; /* scatterer: z - z_ref, summed variance */
+  double K[4][2];   /* J G M^-1 */
+  double Mi[3];     /* M^-1: (0,0), (0,1), (1,1) */
+} fit_step;
+
 typedef struct fit_work {
-  int idx[NA64_TRACK_MAX_MEAS];      /* measurements in the fit */
-  int k;
+  int order[2][NA64_TRACK_MAX_MEAS]; /* per side of z_ref (-, +): the measurements by |z - z_ref|, outermost first */
+  int norder[2];
   double theta2[NA64_TRACK_MAX_MEAS]; /* scattering variance of each plane, rad^2 */
-  double S[NA64_TRACK_MAX_MEAS][3];   /* scattering_moments */
-  double L[NA64_TRACK_MAX_MEAS][NA64_TRACK_MAX_MEAS];
-  double Y[NA64_TRACK_MAX_MEAS][4], y[NA64_TRACK_MAX_MEAS];
+  double var_ms[NA64_TRACK_MAX_MEAS]; /* scattering variance of each measured u, cm^2 */
+  fit_step step[4 * NA64_TRACK_MAX_MEAS];
+  int nstep, side_start;               /* steps; first step of the + side */
 } fit_work;
 
 static double meas_value(const na64_track_meas *m) { return m->r < 0.0 ? m->u : m->u + m->side * m->r; }
@@ -66,46 +106,111 @@ static void scattering_variances(const na64_track_meas *m, int n, double momentu
   for (int i = 0; i < n; ++i) theta2[i] = total > 0.0 && m[i].x_x0 > 0.0 ? t0 * t0 * m[i].x_x0 / total : 0.0;
 }
 
-/* Moments of the scattering seen by each measurement i: S0, S1, S2 = sum theta_k^2 (1, zk, zk^2) over
- * the scatterers k between z_ref and it (same side, strictly nearer z_ref), zk relative to z_ref. */
-static void scattering_moments(const na64_track_meas *m, int n, const double *theta2, double z_ref, double (*S)[3])
+/* The measurements of each side of z_ref (z - z_ref < 0, >= 0; one at z_ref scatters both sides, as
+ * in V above), sorted outermost first by insertion (they come nearly sorted). */
+static void sort_sides(const na64_track_meas *m, int n, double z_ref, fit_work *w)
 {
-  for (int i = 0; i < n; ++i) {
-    double zi = m[i].z - z_ref;
-    S[i][0] = S[i][1] = S[i][2] = 0.0;
-    for (int k = 0; k < n; ++k) {
-      double zk = m[k].z - z_ref;
-      if (!(theta2[k] > 0.0) || zk * zi < 0.0 || fabs(zk) >= fabs(zi) - 1e-9) continue;
-      S[i][0] += theta2[k], S[i][1] += theta2[k] * zk, S[i][2] += theta2[k] * zk * zk;
+  w->norder[0] = w->norder[1] = 0;
+  for (int s = 0; s < 2; ++s)
+    for (int i = 0; i < n; ++i) {
+      double dz = m[i].z - z_ref;
+      if (s ? dz < 0.0 : dz > 0.0) continue;
+      int *o = w->order[s], t = w->norder[s]++;
+      double a = fabs(dz);
+      while (t > 0 && fabs(m[o[t - 1]].z - z_ref) < a) o[t] = o[t - 1], --t;
+      o[t] = i;
+    }
+}
+
+/* Scattering variance of each measured coordinate, sum_k theta_k^2 (z_i - z_k)^2 (cs^2 + sn^2) over the
+ * scatterers of its side nearer z_ref, from running sums of theta^2 (1, z, z^2) (innermost first). */
+static void scattering_of_planes(const na64_track_meas *m, double z_ref, fit_work *w)
+{
+  for (int s = 1; s >= 0; --s) { /* the + side last: a measurement at z_ref belongs to it */
+    const int *o = w->order[s];
+    double s0 = 0.0, s1 = 0.0, s2 = 0.0;
+    for (int t = w->norder[s] - 1, q = t; t >= 0; --t) {
+      int i = o[t];
+      double zi = m[i].z - z_ref;
+      for (; q >= 0 && fabs(m[o[q]].z - z_ref) < fabs(zi) - Z_TIE; --q) {
+        double zk = m[o[q]].z - z_ref, th2 = w->theta2[o[q]];
+        s0 += th2, s1 += th2 * zk, s2 += th2 * zk * zk;
+      }
+      w->var_ms[i] = (zi * zi * s0 - 2.0 * zi * s1 + s2) * (m[i].cs * m[i].cs + m[i].sn * m[i].sn);
     }
   }
 }
 
-/* Scattering covariance of measurements a and b: sum_k theta_k^2 (za - zk)(zb - zk) over the
- * scatterers nearer z_ref than both = za zb S0 - (za + zb) S1 + S2 of the nearer one. */
-static double ms_cov(const na64_track_meas *m, const fit_work *w, double z_ref, int a, int b)
+/* The steps of the filter of one side for the measurements marked used: each used measurement in
+ * turn, outermost first, and before it every scatterer between it and the previous one (a scatterer
+ * level with the previous measurement, or before any, acts on no measurement of the fit and is left
+ * out; those nearer z_ref than the last measurement still act on all of them). */
+static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w)
 {
-  double za = m[a].z - z_ref, zb = m[b].z - z_ref;
-  if (za * zb <= 0.0) return 0.0;
-  const double *s = w->S[fabs(za) <= fabs(zb) ? a : b];
-  return (za * zb * s[0] - (za + zb) * s[1] + s[2]) * (m[a].cs * m[b].cs + m[a].sn * m[b].sn);
+  const int *o = w->order[s];
+  int no = w->norder[s], q = 0, any = 0;
+  double last = HUGE_VAL;
+  for (int t = 0; t <= no; ++t) {
+    int i = t < no ? o[t] : -1;
+    if (i >= 0 && (!m[i].used || (s == 0 && m[i].z == z_ref))) continue;
+    double a = i >= 0 ? fabs(m[i].z - z_ref) : -HUGE_VAL;
+    for (; q < no && fabs(m[o[q]].z - z_ref) >= a - Z_TIE; ++q) {
+      double zk = m[o[q]].z - z_ref, th2 = w->theta2[o[q]];
+      if (!any || !(th2 > 0.0) || !(fabs(zk) < last - Z_TIE)) continue;
+      fit_step *prev = w->nstep > 0 ? &w->step[w->nstep - 1] : NULL;
+      if (prev && prev->scatter && prev->zk == zk) prev->theta2 += th2;
+      else w->step[w->nstep++] = (fit_step){.i = o[q], .scatter = 1, .zk = zk, .theta2 = th2};
+    }
+    if (i < 0) break;
+    w->step[w->nstep++] = (fit_step){.i = i, .scatter = 0};
+    last = a, any = 1;
+  }
 }
 
-/* In-place Cholesky factor of the k x k matrix L (lower triangle); 0 if not positive definite. */
-static int cholesky(double L[][NA64_TRACK_MAX_MEAS], int k)
+/* Pass the scatterer of step st (first sweep: computes and keeps the gain). */
+static void pass_scatterer(info_form *f, fit_step *st, int first)
 {
-  for (int j = 0; j < k; ++j) {
-    double d = L[j][j];
-    for (int c = 0; c < j; ++c) d -= L[j][c] * L[j][c];
-    if (!(d > 0.0)) return 0;
-    L[j][j] = sqrt(d);
-    for (int i = j + 1; i < k; ++i) {
-      double s = L[i][j];
-      for (int c = 0; c < j; ++c) s -= L[i][c] * L[j][c];
-      L[i][j] = s / L[j][j];
+  double(*J)[4] = f->J, zk = st->zk, theta2 = st->theta2;
+  if (first) {
+    double u[4], v[4]; /* J G, columns x and y: J (-zk, 1, 0, 0)^T, J (0, 0, -zk, 1)^T */
+    for (int r = 0; r < 4; ++r) u[r] = J[r][1] - zk * J[r][0], v[r] = J[r][3] - zk * J[r][2];
+    double m00 = u[1] - zk * u[0] + 1.0 / theta2, m01 = v[1] - zk * v[0], m11 = v[3] - zk * v[2] + 1.0 / theta2;
+    double det = m00 * m11 - m01 * m01;
+    st->Mi[0] = m11 / det, st->Mi[1] = -m01 / det, st->Mi[2] = m00 / det;
+    for (int r = 0; r < 4; ++r) {
+      st->K[r][0] = st->Mi[0] * u[r] + st->Mi[1] * v[r];
+      st->K[r][1] = st->Mi[1] * u[r] + st->Mi[2] * v[r];
     }
+    for (int r = 0; r < 4; ++r)
+      for (int c = r; c < 4; ++c) J[r][c] = J[c][r] = J[r][c] - (st->K[r][0] * u[c] + st->K[r][1] * v[c]);
   }
-  return 1;
+  double g0 = f->b[1] - zk * f->b[0], g1 = f->b[3] - zk * f->b[2];
+  for (int r = 0; r < 4; ++r) f->b[r] -= st->K[r][0] * g0 + st->K[r][1] * g1;
+  f->c -= st->Mi[0] * g0 * g0 + 2.0 * st->Mi[1] * g0 * g1 + st->Mi[2] * g1 * g1;
+}
+
+/* One sweep over the steps from..to into f: the first (J, b, gains) with the measurements, or the
+ * residual sweep (b, c) with the measurements minus h.p. */
+static void sweep(const na64_track_meas *m, double z_ref, fit_work *w, int from, int to, const double *p, info_form *f)
+{
+  memset(f, 0, sizeof *f);
+  for (int t = from; t < to; ++t) {
+    fit_step *st = &w->step[t];
+    const na64_track_meas *mi = &m[st->i];
+    if (st->scatter) {
+      pass_scatterer(f, st, p == NULL);
+      continue;
+    }
+    double h[4], wt = 1.0 / (mi->sigma * mi->sigma), v = meas_value(mi);
+    meas_h(mi, z_ref, h);
+    if (p) v -= h[0] * p[0] + h[1] * p[1] + h[2] * p[2] + h[3] * p[3];
+    for (int r = 0; r < 4; ++r) {
+      f->b[r] += h[r] * v * wt;
+      if (!p)
+        for (int c = r; c < 4; ++c) f->J[r][c] = f->J[c][r] = f->J[r][c] + h[r] * h[c] * wt;
+    }
+    f->c += v * v * wt;
+  }
 }
 
 /* Inverse of the symmetric positive-definite 4x4 matrix A (Gauss-Jordan with pivoting); 0 if singular. */
@@ -138,57 +243,121 @@ static int invert4(const double A[4][4], double inv[4][4])
   return 1;
 }
 
-/* The generalised least-squares fit of the measurements marked used. */
+/* The same for layouts of x and y planes only (cs or sn zero for every measurement, as NA64's):
+ * J stays block diagonal, (x0, tx) and (y0, ty) filtered apart with scalar M (four times fewer
+ * operations); the gains go into the same fit_step entries the 4x4 form would fill. */
+typedef struct info_xy {
+  double J[2][3]; /* per view: J00, J01, J11 */
+  double b[2][2], c;
+} info_xy;
+
+static void pass_scatterer_xy(info_xy *f, fit_step *st, int first)
+{
+  double zk = st->zk;
+  for (int v = 0; v < 2; ++v) {
+    double *J = f->J[v], *b = f->b[v];
+    double *k0 = &st->K[2 * v][v], *k1 = &st->K[2 * v + 1][v], *mi = &st->Mi[2 * v];
+    if (first) {
+      double u0 = J[1] - zk * J[0], u1 = J[2] - zk * J[1]; /* J g, g = (-zk, 1) */
+      *mi = 1.0 / (u1 - zk * u0 + 1.0 / st->theta2);
+      *k0 = u0 * *mi, *k1 = u1 * *mi;
+      J[0] -= *k0 * u0, J[1] -= *k0 * u1, J[2] -= *k1 * u1;
+    }
+    double g = b[1] - zk * b[0];
+    b[0] -= *k0 * g, b[1] -= *k1 * g;
+    f->c -= *mi * g * g;
+  }
+}
+
+static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int from, int to, const double *p, info_xy *f)
+{
+  memset(f, 0, sizeof *f);
+  for (int t = from; t < to; ++t) {
+    fit_step *st = &w->step[t];
+    if (st->scatter) {
+      pass_scatterer_xy(f, st, p == NULL);
+      continue;
+    }
+    const na64_track_meas *mi = &m[st->i];
+    int v = mi->cs == 0.0;
+    double h0 = v ? mi->sn : mi->cs, dz = mi->z - z_ref, h1 = h0 * dz, wt = 1.0 / (mi->sigma * mi->sigma);
+    double y = meas_value(mi);
+    if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
+    if (!p) f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
+    f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
+    f->c += y * y * wt;
+  }
+}
+
+/* Both sides in the x/y form into the 4x4 information J, b (c: the residual sweep's). */
+static void sweeps_xy(const na64_track_meas *m, double z_ref, fit_work *w, const double *p, double J[4][4], double b[4],
+                      double *c)
+{
+  info_xy lo, hi;
+  sweep_xy(m, z_ref, w, 0, w->side_start, p, &lo);
+  sweep_xy(m, z_ref, w, w->side_start, w->nstep, p, &hi);
+  memset(J, 0, 16 * sizeof(double));
+  for (int v = 0; v < 2; ++v) {
+    J[2 * v][2 * v] = lo.J[v][0] + hi.J[v][0];
+    J[2 * v][2 * v + 1] = J[2 * v + 1][2 * v] = lo.J[v][1] + hi.J[v][1];
+    J[2 * v + 1][2 * v + 1] = lo.J[v][2] + hi.J[v][2];
+    b[2 * v] = lo.b[v][0] + hi.b[v][0], b[2 * v + 1] = lo.b[v][1] + hi.b[v][1];
+  }
+  *c = lo.c + hi.c;
+}
+
+/* Both sides in the general form. */
+static void sweeps_4(const na64_track_meas *m, double z_ref, fit_work *w, const double *p, double J[4][4], double b[4],
+                     double *c)
+{
+  info_form lo, hi;
+  sweep(m, z_ref, w, 0, w->side_start, p, &lo);
+  sweep(m, z_ref, w, w->side_start, w->nstep, p, &hi);
+  for (int r = 0; r < 4; ++r) {
+    b[r] = lo.b[r] + hi.b[r];
+    for (int k = 0; k < 4; ++k) J[r][k] = lo.J[r][k] + hi.J[r][k];
+  }
+  *c = lo.c + hi.c;
+}
+
+/* The least-squares fit of the measurements marked used (filters of both sides, then the residual sweep). */
 static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, na64_track_line *out, na64_err *err)
 {
-  int nx = 0, ny = 0, nstraw = 0;
-  w->k = 0;
+  int nx = 0, ny = 0, nstraw = 0, k = 0, xy = 1;
   for (int i = 0; i < n; ++i) {
     if (!m[i].used) continue;
-    w->idx[w->k++] = i;
+    ++k;
     nx += fabs(m[i].cs) > 0.1;
     ny += fabs(m[i].sn) > 0.1;
     nstraw += m[i].r >= 0.0;
+    xy &= m[i].cs == 0.0 || m[i].sn == 0.0;
   }
   if (nx < 2 || ny < 2)
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: %d x- and %d y-measuring hits (2 of each needed)", nx, ny);
-  int k = w->k;
-  for (int a = 0; a < k; ++a) {
-    const na64_track_meas *ma = &m[w->idx[a]];
-    for (int b = 0; b <= a; ++b) w->L[a][b] = ms_cov(m, w, z_ref, w->idx[a], w->idx[b]);
-    w->L[a][a] += ma->sigma * ma->sigma;
-  }
-  if (!cholesky(w->L, k)) return na64_err_set(err, NA64_ENOTFOUND, "track fit: measurement covariance not positive (a zero resolution?)");
-  for (int a = 0; a < k; ++a) { /* forward substitution: Y = L^-1 H, y = L^-1 m */
-    const na64_track_meas *ma = &m[w->idx[a]];
-    double h[4];
-    meas_h(ma, z_ref, h);
-    double v = meas_value(ma);
-    for (int b = 0; b < a; ++b) {
-      for (int c = 0; c < 4; ++c) h[c] -= w->L[a][b] * w->Y[b][c];
-      v -= w->L[a][b] * w->y[b];
-    }
-    for (int c = 0; c < 4; ++c) w->Y[a][c] = h[c] / w->L[a][a];
-    w->y[a] = v / w->L[a][a];
-  }
-  double A[4][4] = {{0}}, bv[4] = {0};
-  for (int a = 0; a < k; ++a)
-    for (int c = 0; c < 4; ++c) {
-      bv[c] += w->Y[a][c] * w->y[a];
-      for (int d = 0; d < 4; ++d) A[c][d] += w->Y[a][c] * w->Y[a][d];
-    }
-  if (!invert4(A, out->cov))
+  w->nstep = 0;
+  plan_side(m, z_ref, 0, w);
+  w->side_start = w->nstep;
+  plan_side(m, z_ref, 1, w);
+  void (*sweeps)(const na64_track_meas *, double, fit_work *, const double *, double[4][4], double[4], double *) =
+      xy ? sweeps_xy : sweeps_4;
+  double J[4][4], b[4], c;
+  sweeps(m, z_ref, w, NULL, J, b, &c);
+  if (!invert4(J, out->cov))
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: singular system (%d hits; planes at one z or parallel strips?)", k);
-  for (int c = 0; c < 4; ++c) {
-    out->p[c] = 0.0;
-    for (int d = 0; d < 4; ++d) out->p[c] += out->cov[c][d] * bv[d];
+  for (int r = 0; r < 4; ++r) {
+    out->p[r] = 0.0;
+    for (int q = 0; q < 4; ++q) out->p[r] += out->cov[r][q] * b[q];
   }
-  out->chi2 = 0.0;
-  for (int a = 0; a < k; ++a) {
-    double r = w->y[a];
-    for (int c = 0; c < 4; ++c) r -= w->Y[a][c] * out->p[c];
-    out->chi2 += r * r;
+  /* residual sweep: chi2 without cancellation, and the refinement of p */
+  sweeps(m, z_ref, w, out->p, J, b, &out->chi2);
+  double dp[4];
+  for (int r = 0; r < 4; ++r) {
+    dp[r] = 0.0;
+    for (int q = 0; q < 4; ++q) dp[r] += out->cov[r][q] * b[q];
+    out->chi2 -= b[r] * dp[r];
   }
+  for (int r = 0; r < 4; ++r) out->p[r] += dp[r];
+  if (out->chi2 < 0.0) out->chi2 = 0.0;
   out->z_ref = z_ref, out->nused = k, out->nstraw = nstraw, out->ndf = k - 4;
   return NA64_OK;
 }
@@ -201,7 +370,7 @@ static int assign_straws(na64_track_meas *m, int n, const fit_work *w, const na6
   for (int i = 0; i < n; ++i) {
     pull[i] = HUGE_VAL, side[i] = 0;
     if (m[i].r < 0.0 || !isfinite(m[i].r)) continue;
-    double h[4], pred = 0.0, var = m[i].sigma * m[i].sigma + ms_cov(m, w, f->z_ref, i, i);
+    double h[4], pred = 0.0, var = m[i].sigma * m[i].sigma + w->var_ms[i];
     meas_h(&m[i], f->z_ref, h);
     for (int c = 0; c < 4; ++c) {
       pred += h[c] * f->p[c];
@@ -231,6 +400,7 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
   if (!out || (n > 0 && !m)) return na64_err_set(err, NA64_EINVAL, "na64_track_fit: NULL argument");
   if (n < 0 || n > NA64_TRACK_MAX_MEAS)
     return na64_err_set(err, NA64_EINVAL, "na64_track_fit: %d measurements (0..%d)", n, NA64_TRACK_MAX_MEAS);
+  if (!isfinite(z_ref)) return na64_err_set(err, NA64_EINVAL, "na64_track_fit: reference z %g", z_ref);
   for (int i = 0; i < n; ++i)
     if (!isfinite(m[i].z) || !isfinite(m[i].u) || !(m[i].sigma > 0.0) || !(m[i].x_x0 >= 0.0))
       return na64_err_set(err, NA64_EINVAL, "na64_track_fit: measurement %d (plane %d): z %g, u %g, sigma %g, x/X0 %g",
@@ -240,7 +410,8 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
   fit_work w;
   if (momentum > 0.0) scattering_variances(m, n, momentum, w.theta2);
   else memset(w.theta2, 0, sizeof w.theta2);
-  scattering_moments(m, n, w.theta2, z_ref, w.S);
+  sort_sides(m, n, z_ref, &w);
+  scattering_of_planes(m, z_ref, &w);
   for (int i = 0; i < n; ++i) {
     if (m[i].r >= 0.0 && !isfinite(m[i].r)) m[i].side = 0;
     m[i].used = m[i].r < 0.0 || m[i].side != 0;
