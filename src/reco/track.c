@@ -127,14 +127,13 @@ static int make_clusters(na64_reco *r, size_t ns, na64_err *err)
 }
 
 /* Measurements of one side into m: the best cluster of every strip plane, every straw hit with a
- * radius. Planes without a cluster are listed in missing. */
-static int side_measurements(na64_reco *r, int side, na64_track_meas *m, int *ntracks, int *nplanes, char *missing,
-                             size_t mlen)
+ * radius. The planes without a cluster (their geometry indices, at most NA64_TRACK_MAX_MEAS) go to
+ * missing[0..*nmissing). */
+static int side_measurements(na64_reco *r, int side, na64_track_meas *m, int *ntracks, int *nplanes, int *missing,
+                             int *nmissing)
 {
   int n = 0;
-  size_t ml = 0;
-  missing[0] = '\0';
-  *ntracks = 0, *nplanes = 0;
+  *ntracks = 0, *nplanes = 0, *nmissing = 0;
   for (int i = 0; i < r->nrp; ++i) {
     if (r->rp[i].side != side) continue;
     const na64_geom_plane *pl = &r->g->planes[r->rp[i].index];
@@ -143,7 +142,7 @@ static int side_measurements(na64_reco *r, int side, na64_track_meas *m, int *nt
     const reco_cluster *c = &r->clusters[i];
     if (c->n > *ntracks) *ntracks = c->n;
     if (!(c->q > 0.0)) {
-      if (ml < mlen) ml += (size_t)snprintf(missing + ml, mlen - ml, "%s%s", ml ? ", " : "", pl->name);
+      if (*nmissing < NA64_TRACK_MAX_MEAS) missing[(*nmissing)++] = r->rp[i].index;
       continue;
     }
     if (n == NA64_TRACK_MAX_MEAS) break;
@@ -163,18 +162,29 @@ static int side_measurements(na64_reco *r, int side, na64_track_meas *m, int *nt
   return n;
 }
 
-/* Fit one side (reference plane at the magnets); on failure the reason, naming the planes, goes to msg. */
+/* The names of the planes missing[0..n) as "A, B, C" (or "none") into buf (truncated to len). */
+static const char *plane_list(const na64_geom *g, const int *missing, int n, char *buf, size_t len)
+{
+  size_t ml = 0;
+  buf[0] = '\0';
+  for (int k = 0; k < n && ml < len; ++k)
+    ml += (size_t)snprintf(buf + ml, len - ml, "%s%s", k ? ", " : "", g->planes[missing[k]].name);
+  return n ? buf : "none";
+}
+
+/* Fit one side (reference plane at the magnets); on failure the reason, naming the planes, goes to msg
+ * (the plane list is written only then: most events have a plane without a cluster). */
 static int fit_side(na64_reco *r, int side, double p_ms, reco_side_fit *f, char *msg, size_t len)
 {
   char missing[256];
-  int nplanes = 0;
-  f->n = side_measurements(r, side, f->m, &f->ntracks, &nplanes, missing, sizeof missing);
+  int nplanes = 0, miss[NA64_TRACK_MAX_MEAS], nmiss = 0;
+  f->n = side_measurements(r, side, f->m, &f->ntracks, &nplanes, miss, &nmiss);
   const char *where = side ? "downstream" : "upstream";
   if (nplanes == 0) return snprintf(msg, len, "%s fit: no tracking plane %s of the magnets", where, where), 0;
   na64_err e = {0, ""};
   double z_ref = side ? r->z_mag_out : r->z_mag_in;
   if (na64_track_fit(f->m, f->n, z_ref, p_ms, 0.0, &f->line, &e) != NA64_OK)
-    return snprintf(msg, len, "%s %s; no cluster in %s", where, e.msg, missing[0] ? missing : "none"), 0;
+    return snprintf(msg, len, "%s %s; no cluster in %s", where, e.msg, plane_list(r->g, miss, nmiss, missing, sizeof missing)), 0;
   return 1;
 }
 

@@ -158,11 +158,15 @@ static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w
       double zk = m[o[q]].z - z_ref, th2 = w->theta2[o[q]];
       if (!any || !(th2 > 0.0) || !(fabs(zk) < last - Z_TIE)) continue;
       fit_step *prev = w->nstep > 0 ? &w->step[w->nstep - 1] : NULL;
-      if (prev && prev->scatter && prev->zk == zk) prev->theta2 += th2;
-      else w->step[w->nstep++] = (fit_step){.i = o[q], .scatter = 1, .zk = zk, .theta2 = th2};
+      if (prev && prev->scatter && prev->zk == zk) {
+        prev->theta2 += th2;
+        continue;
+      }
+      fit_step *st = &w->step[w->nstep++]; /* (the gains are written by the first sweep) */
+      st->i = o[q], st->scatter = 1, st->zk = zk, st->theta2 = th2;
     }
     if (i < 0) break;
-    w->step[w->nstep++] = (fit_step){.i = i, .scatter = 0};
+    w->step[w->nstep].i = i, w->step[w->nstep++].scatter = 0;
     last = a, any = 1;
   }
 }
@@ -320,6 +324,21 @@ static void sweeps_4(const na64_track_meas *m, double z_ref, fit_work *w, const 
   *c = lo.c + hi.c;
 }
 
+/* invert4 for a block-diagonal J (x and y views apart): the two 2 x 2 blocks in closed form, singular
+ * under invert4's criterion (a pivot of partial pivoting below 1e-12 of the largest diagonal term). */
+static int invert_xy(const double A[4][4], double inv[4][4])
+{
+  double scale = 0.0;
+  for (int i = 0; i < 4; ++i) scale = fmax(scale, fabs(A[i][i]));
+  memset(inv, 0, 16 * sizeof(double));
+  for (int v = 0; v < 4; v += 2) {
+    double a = A[v][v], b = A[v][v + 1], d = A[v + 1][v + 1], det = a * d - b * b, piv = fmax(fabs(a), fabs(b));
+    if (!(piv > 1e-12 * scale) || !(fabs(det) / piv > 1e-12 * scale)) return 0;
+    inv[v][v] = d / det, inv[v][v + 1] = inv[v + 1][v] = -b / det, inv[v + 1][v + 1] = a / det;
+  }
+  return 1;
+}
+
 /* The least-squares fit of the measurements marked used (filters of both sides, then the residual sweep). */
 static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, na64_track_line *out, na64_err *err)
 {
@@ -342,7 +361,7 @@ static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, 
       xy ? sweeps_xy : sweeps_4;
   double J[4][4], b[4], c;
   sweeps(m, z_ref, w, NULL, J, b, &c);
-  if (!invert4(J, out->cov))
+  if (!(xy ? invert_xy(J, out->cov) : invert4(J, out->cov)))
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: singular system (%d hits; planes at one z or parallel strips?)", k);
   for (int r = 0; r < 4; ++r) {
     out->p[r] = 0.0;
@@ -372,18 +391,26 @@ static int assign_straws(na64_track_meas *m, int n, const fit_work *w, const na6
     if (m[i].r < 0.0 || !isfinite(m[i].r)) continue;
     double h[4], pred = 0.0, var = m[i].sigma * m[i].sigma + w->var_ms[i];
     meas_h(&m[i], f->z_ref, h);
-    for (int c = 0; c < 4; ++c) {
+    int c0 = m[i].cs == 0.0 ? 2 : 0, c1 = m[i].sn == 0.0 ? 2 : 4; /* the terms of h that are not zero */
+    for (int c = c0; c < c1; ++c) {
       pred += h[c] * f->p[c];
-      for (int d = 0; d < 4; ++d) var += h[c] * f->cov[c][d] * h[d];
+      for (int d = c0; d < c1; ++d) var += h[c] * f->cov[c][d] * h[d];
     }
     side[i] = pred >= m[i].u ? 1 : -1;
     pull[i] = fabs(m[i].u + side[i] * m[i].r - pred) / sqrt(var);
   }
-  for (int i = 0; i < n; ++i) /* one hit per layer: the best pull */
-    for (int j = 0; j < n && pull[i] <= road; ++j)
+  int cand[NA64_TRACK_MAX_MEAS], nc = 0; /* the hits within the road (only they can compete) */
+  for (int i = 0; i < n; ++i)
+    if (pull[i] <= road) cand[nc++] = i;
+  for (int a = 0; a < nc; ++a) { /* one hit per layer: the best pull */
+    int i = cand[a];
+    for (int b = 0; b < nc && pull[i] <= road; ++b) {
+      int j = cand[b];
       if (j != i && m[j].plane == m[i].plane && fabs(m[j].z - m[i].z) < SAME_LAYER_DZ && pull[j] <= road &&
           (pull[j] < pull[i] || (pull[j] == pull[i] && j < i)))
         pull[i] = HUGE_VAL;
+    }
+  }
   int changed = 0;
   for (int i = 0; i < n; ++i) {
     if (m[i].r < 0.0) continue;
