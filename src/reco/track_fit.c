@@ -107,19 +107,25 @@ static void scattering_variances(const na64_track_meas *m, int n, double momentu
 }
 
 /* The measurements of each side of z_ref (z - z_ref < 0, >= 0; one at z_ref scatters both sides, as
- * in V above), sorted outermost first by insertion (they come nearly sorted). */
+ * in V above), outermost first: sorted by z by insertion (they come nearly in z order), the + side
+ * then reversed. */
 static void sort_sides(const na64_track_meas *m, int n, double z_ref, fit_work *w)
 {
   w->norder[0] = w->norder[1] = 0;
-  for (int s = 0; s < 2; ++s)
+  for (int s = 0; s < 2; ++s) {
+    int *o = w->order[s];
     for (int i = 0; i < n; ++i) {
       double dz = m[i].z - z_ref;
       if (s ? dz < 0.0 : dz > 0.0) continue;
-      int *o = w->order[s], t = w->norder[s]++;
-      double a = fabs(dz);
-      while (t > 0 && fabs(m[o[t - 1]].z - z_ref) < a) o[t] = o[t - 1], --t;
+      int t = w->norder[s]++;
+      while (t > 0 && m[o[t - 1]].z > m[i].z) o[t] = o[t - 1], --t;
       o[t] = i;
     }
+    for (int a = 0, b = w->norder[s] - 1; s == 1 && a < b; ++a, --b) {
+      int x = o[a];
+      o[a] = o[b], o[b] = x;
+    }
+  }
 }
 
 /* Scattering variance of each measured coordinate, sum_k theta_k^2 (z_i - z_k)^2 (cs^2 + sn^2) over the
@@ -273,13 +279,16 @@ static void pass_scatterer_xy(info_xy *f, fit_step *st, int first)
   }
 }
 
-static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int from, int to, const double *p, info_xy *f)
+/* One sweep of the x/y form over the steps from..to into f with the measurements minus h.p (p: a
+ * reference line, or NULL) and, if first, the information J and the gains. */
+static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int from, int to, const double *p, int first,
+                     info_xy *f)
 {
   memset(f, 0, sizeof *f);
   for (int t = from; t < to; ++t) {
     fit_step *st = &w->step[t];
     if (st->scatter) {
-      pass_scatterer_xy(f, st, p == NULL);
+      pass_scatterer_xy(f, st, first);
       continue;
     }
     const na64_track_meas *mi = &m[st->i];
@@ -287,19 +296,19 @@ static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int fr
     double h0 = v ? mi->sn : mi->cs, dz = mi->z - z_ref, h1 = h0 * dz, wt = 1.0 / (mi->sigma * mi->sigma);
     double y = meas_value(mi);
     if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
-    if (!p) f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
+    if (first) f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
     f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
     f->c += y * y * wt;
   }
 }
 
-/* Both sides in the x/y form into the 4x4 information J, b (c: the residual sweep's). */
+/* Both sides in the x/y form, relative to the reference line p, into the 4x4 information J, b and c. */
 static void sweeps_xy(const na64_track_meas *m, double z_ref, fit_work *w, const double *p, double J[4][4], double b[4],
                       double *c)
 {
   info_xy lo, hi;
-  sweep_xy(m, z_ref, w, 0, w->side_start, p, &lo);
-  sweep_xy(m, z_ref, w, w->side_start, w->nstep, p, &hi);
+  sweep_xy(m, z_ref, w, 0, w->side_start, p, 1, &lo);
+  sweep_xy(m, z_ref, w, w->side_start, w->nstep, p, 1, &hi);
   memset(J, 0, 16 * sizeof(double));
   for (int v = 0; v < 2; ++v) {
     J[2 * v][2 * v] = lo.J[v][0] + hi.J[v][0];
@@ -339,8 +348,33 @@ static int invert_xy(const double A[4][4], double inv[4][4])
   return 1;
 }
 
-/* The least-squares fit of the measurements marked used (filters of both sides, then the residual sweep). */
-static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, na64_track_line *out, na64_err *err)
+/* A reference line for the x/y form: per view, through the used measurements of smallest and largest
+ * z (a constant if they share z). The filter then sums residuals of the order of the scattering and
+ * the errors, not of the positions, so chi2 = c - b.dp keeps its digits without a second sweep. */
+static void reference_xy(const na64_track_meas *m, int n, double z_ref, double p0[4])
+{
+  int lo[2] = {-1, -1}, hi[2] = {-1, -1};
+  for (int i = 0; i < n; ++i) {
+    if (!m[i].used) continue;
+    int v = m[i].cs == 0.0;
+    if (lo[v] < 0 || m[i].z < m[lo[v]].z) lo[v] = i;
+    if (hi[v] < 0 || m[i].z > m[hi[v]].z) hi[v] = i;
+  }
+  for (int v = 0; v < 2; ++v) {
+    p0[2 * v] = p0[2 * v + 1] = 0.0;
+    if (lo[v] < 0) continue;
+    const na64_track_meas *a = &m[lo[v]], *b = &m[hi[v]];
+    double ua = meas_value(a) / (v ? a->sn : a->cs), ub = meas_value(b) / (v ? b->sn : b->cs);
+    p0[2 * v + 1] = b->z > a->z ? (ub - ua) / (b->z - a->z) : 0.0;
+    p0[2 * v] = ua - p0[2 * v + 1] * (a->z - z_ref);
+  }
+}
+
+/* The least-squares fit of the measurements marked used: the filters of both sides, then (general
+ * form) the residual sweep, or (x/y form) one sweep relative to a reference line, the previous
+ * fit's if prev. */
+static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, int prev, na64_track_line *out,
+                    na64_err *err)
 {
   int nx = 0, ny = 0, nstraw = 0, k = 0, xy = 1;
   for (int i = 0; i < n; ++i) {
@@ -357,18 +391,24 @@ static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, 
   plan_side(m, z_ref, 0, w);
   w->side_start = w->nstep;
   plan_side(m, z_ref, 1, w);
-  void (*sweeps)(const na64_track_meas *, double, fit_work *, const double *, double[4][4], double[4], double *) =
-      xy ? sweeps_xy : sweeps_4;
-  double J[4][4], b[4], c;
-  sweeps(m, z_ref, w, NULL, J, b, &c);
+  double J[4][4], b[4], c, p0[4] = {0.0, 0.0, 0.0, 0.0};
+  if (xy) {
+    if (prev) memcpy(p0, out->p, sizeof p0);
+    else reference_xy(m, n, z_ref, p0);
+    sweeps_xy(m, z_ref, w, p0, J, b, &out->chi2);
+  } else
+    sweeps_4(m, z_ref, w, NULL, J, b, &c);
   if (!(xy ? invert_xy(J, out->cov) : invert4(J, out->cov)))
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: singular system (%d hits; planes at one z or parallel strips?)", k);
-  for (int r = 0; r < 4; ++r) {
-    out->p[r] = 0.0;
-    for (int q = 0; q < 4; ++q) out->p[r] += out->cov[r][q] * b[q];
+  if (xy)
+    memcpy(out->p, p0, sizeof p0);
+  else { /* the estimate, then the residual sweep: chi2 without cancellation, and the refinement of p */
+    for (int r = 0; r < 4; ++r) {
+      out->p[r] = 0.0;
+      for (int q = 0; q < 4; ++q) out->p[r] += out->cov[r][q] * b[q];
+    }
+    sweeps_4(m, z_ref, w, out->p, J, b, &out->chi2);
   }
-  /* residual sweep: chi2 without cancellation, and the refinement of p */
-  sweeps(m, z_ref, w, out->p, J, b, &out->chi2);
   double dp[4];
   for (int r = 0; r < 4; ++r) {
     dp[r] = 0.0;
@@ -399,17 +439,26 @@ static int assign_straws(na64_track_meas *m, int n, const fit_work *w, const na6
     side[i] = pred >= m[i].u ? 1 : -1;
     pull[i] = fabs(m[i].u + side[i] * m[i].r - pred) / sqrt(var);
   }
-  int cand[NA64_TRACK_MAX_MEAS], nc = 0; /* the hits within the road (only they can compete) */
-  for (int i = 0; i < n; ++i)
-    if (pull[i] <= road) cand[nc++] = i;
-  for (int a = 0; a < nc; ++a) { /* one hit per layer: the best pull */
-    int i = cand[a];
-    for (int b = 0; b < nc && pull[i] <= road; ++b) {
-      int j = cand[b];
-      if (j != i && m[j].plane == m[i].plane && fabs(m[j].z - m[i].z) < SAME_LAYER_DZ && pull[j] <= road &&
-          (pull[j] < pull[i] || (pull[j] == pull[i] && j < i)))
-        pull[i] = HUGE_VAL;
-    }
+  /* One hit per layer: the best pull. Only the hits within the road compete, and only with those
+   * less than SAME_LAYER_DZ away in z: the candidates in z order (the sides' lists), scanned from
+   * each hit's position, the hits taken in index order as a full scan would. */
+  int zc[NA64_TRACK_MAX_MEAS], pos[NA64_TRACK_MAX_MEAS], nc = 0;
+  for (int t = 0; t < w->norder[0]; ++t) {
+    int i = w->order[0][t];
+    if (pull[i] <= road && m[i].z != f->z_ref) pos[i] = nc, zc[nc++] = i;
+  }
+  for (int t = w->norder[1] - 1; t >= 0; --t) {
+    int i = w->order[1][t];
+    if (pull[i] <= road) pos[i] = nc, zc[nc++] = i;
+  }
+  for (int i = 0; i < n; ++i) {
+    if (!(pull[i] <= road)) continue;
+    for (int dir = -1; dir <= 1 && pull[i] <= road; dir += 2)
+      for (int b = pos[i] + dir; b >= 0 && b < nc && fabs(m[zc[b]].z - m[i].z) < SAME_LAYER_DZ && pull[i] <= road; b += dir) {
+        int j = zc[b];
+        if (m[j].plane == m[i].plane && pull[j] <= road && (pull[j] < pull[i] || (pull[j] == pull[i] && j < i)))
+          pull[i] = HUGE_VAL;
+      }
   }
   int changed = 0;
   for (int i = 0; i < n; ++i) {
@@ -444,8 +493,8 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
     m[i].used = m[i].r < 0.0 || m[i].side != 0;
     if (m[i].side) m[i].side = m[i].side > 0 ? 1 : -1;
   }
-  NA64_CALL(fit_used(m, n, z_ref, &w, out, err));
+  NA64_CALL(fit_used(m, n, z_ref, &w, 0, out, err));
   for (int pass = 0; pass < MAX_PASSES && assign_straws(m, n, &w, out, road); ++pass)
-    NA64_CALL(fit_used(m, n, z_ref, &w, out, err));
+    NA64_CALL(fit_used(m, n, z_ref, &w, 1, out, err));
   return NA64_OK;
 }
