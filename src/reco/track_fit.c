@@ -29,12 +29,17 @@
  * minimises over w (the Gaussian marginal, Woodbury's identity):
  *     M = G^T J G + 1/theta^2,  K = J G M^-1,
  *     J -= K G^T J,  b -= K G^T b,  c -= (G^T b)^T M^-1 (G^T b).
- * Measurements on both sides of z_ref scatter independently: one filter per side, the two forms added.
- * Then p = J^-1 b, cov = J^-1, and chi2 = c - b^T p. That last difference loses the digits of
- * sum m^2/sigma^2 (~1e6 for cm positions and 100 um errors), so a second sweep replays the same
- * gains on the residuals m - H p: it gives chi2 without cancellation and a correction to p
- * (one step of iterative refinement). Cost O(n) per fit (the dense Cholesky it replaces was O(n^3);
- * both are the same estimator: tests/reco/test_track_fit.c compares them).
+ * Measurements on both sides of z_ref scatter independently: one filter per side, the two forms added;
+ * scatterers at one z are merged (their variances add). Then p = J^-1 b, cov = J^-1, and
+ * chi2 = c - b^T p. That last difference loses the digits of sum m^2/sigma^2 (~1e6 for cm positions
+ * and 100 um errors), so in the general (stereo) form a second sweep replays the same gains on the
+ * residuals m - H p: it gives chi2 without cancellation and a correction to p (one step of
+ * iterative refinement). Layouts of x and y planes only (NA64's) keep J block diagonal: two
+ * 2-parameter filters with scalar M, summing the residuals about a reference line from the start
+ * (through the outermost hits of each view, or the previous pass's fit), which makes the second
+ * sweep unnecessary. Cost O(n) per fit (the dense Cholesky it replaces was O(n^3); both are the
+ * same estimator: tests/reco/test_track_fit.c compares them with the old code,
+ * tests/reco/track_fit_dense.h).
  *
  * Scattering angle: Highland's formula (PDG RPP 2024, "Passage of particles through matter",
  * Eq. 34.15) theta0 = 13.6 MeV / (beta c p) z sqrt(x/X0) [1 + 0.038 ln(x z^2 / (X0 beta^2))];
