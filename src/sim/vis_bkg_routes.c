@@ -262,7 +262,8 @@ double vis_bkg_process_prob(const vis_bkg *k, int source)
   const na64_vis_bkg_config *c = k->c;
   double f0 = frac_lo(k), lo = fmax(0.0, f0 - MARGIN), me = NA64_M_E / NA64_M_MU;
   switch (source) {
-  case NA64_VIS_BKG_PUNCH: /* a photon above f0 E0 anywhere in the WCAL (electron energy loss neglected) */
+  case NA64_VIS_BKG_PUNCH: /* photons above f0 E0 per e- over the WCAL (energy loss neglected): a mean number
+                            * that bounds the weights' scale, above 1 for thick WCALs */
     return f0 > 0.0 ? k->T * brems_above(f0) : 1.0;
   case NA64_VIS_BKG_HADRON: {
     double s = 0.0;
