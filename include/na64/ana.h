@@ -645,13 +645,22 @@ typedef struct na64_vis_job_result {
   double (*eff_eps)[NA64_VIS_EFF_POINTS], (*eff)[NA64_VIS_EFF_POINTS], (*eff_err)[NA64_VIS_EFF_POINTS];
   double *eps_low, *eps_high;      /* the island with the measured efficiency (NaN: none at this mass) */
   double *eps_low_ideal, *eps_high_ideal; /* the same at efficiency 1 (E_A' >= 0.5 E0) */
+  /* the Table 2 backgrounds (src/sim/vis_bkg.c; the card's `backgrounds:`, the box of `selection:`) */
+  na64_vis_bkg_config bkg_config;
+  na64_vis_bkg_result bkg[NA64_VIS_BKG_NSOURCES];
+  double bkg_total, bkg_total_error;   /* per EOT, the enabled sources */
+  double bkg_events, bkg_events_error; /* at the quoted EOT: the limit's b +- db */
+  int bkg_median_n;                    /* the background-only median of the observed count */
 } na64_vis_job_result;
-/* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. */
+/* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. The island
+ * uses n_up = the CLs 90% upper limit at the background-only median count for b +- db of the Table 2
+ * sources (0 observed with b = 0: 2.303). */
 NA64_API int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_result *res,
                               void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err);
 NA64_API void na64_vis_job_result_release(na64_vis_job_result *res);
 /* Report in dir: cutflow.csv, efficiency.csv, limit.csv (mass_MeV,eps_low,eps_high), limit.png and
- * limit.svg (the island against the published PRL 120 band), index.html, card.yaml. */
+ * limit.svg (the island against the published PRL 120 band), background.csv (the Table 2 sources
+ * per EOT and at the EOT beside Table 2), index.html, card.yaml. */
 NA64_API int na64_vis_job_write_report(const na64_vis_job_result *res, const char *card_path, const char *dir,
                                        na64_err *err);
 /* 1 if the card file is a visible-mode card (aprime.decay: ee); 0 otherwise or unreadable. */

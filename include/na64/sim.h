@@ -585,6 +585,68 @@ NA64_API int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_e
 /* A DATE file for the run's events, super events grouped by the LDCs of the channel map. */
 NA64_API int na64_vis_raw_open(const na64_vis_sim *s, const char *path, na64_daq_writer **out, na64_err *err);
 
+/* ====== visible mode: the backgrounds of the NA64 report's Table 2 (src/sim/vis_bkg*.c) ======
+ * (docs/visible.md "Backgrounds (Table 2)"; docs/validation.md). Each source is a route into the
+ * visible signal box (E_WCAL <= wcal_fraction_max E0, E_ECAL >= ecal_fraction_min E0, E_WCAL +
+ * E_ECAL = E0 within energy_sum_sigmas of the resolution, V2 silent, two MIPs in S4, e-m showers)
+ * that forces its process (the weight starts at the process probability per EOT), biases its rare
+ * step with exact weights (bias 1 = plain sampling) and replaces pure detector probabilities (V2
+ * inefficiency, conversion in thin material, a charged hadron faking an e-m shower) by those
+ * probabilities. The rate is the mean weight, its error the standard error of the mean. */
+typedef enum na64_vis_bkg_source {
+  NA64_VIS_BKG_PUNCH = 0,  /* "punch_through": the beam e- or its leading bremsstrahlung photon through the WCAL */
+  NA64_VIS_BKG_HADRON,     /* "hadron": a beam hadron interacting in the WCAL, leading K0_S / Lambda / K0_L decaying before S4 */
+  NA64_VIS_BKG_MUON,       /* "muon": a beam muon's hard bremsstrahlung in the WCAL, or its decay mu -> e nu nu before S4 */
+  NA64_VIS_BKG_ACCIDENTAL, /* "accidental": two beam particles in the readout window */
+  NA64_VIS_BKG_NSOURCES
+} na64_vis_bkg_source;
+
+typedef struct na64_vis_bkg_config {
+  int enabled[NA64_VIS_BKG_NSOURCES];
+  double bias[NA64_VIS_BKG_NSOURCES]; /* >= 1: strength of each source's importance sampling (1: none) */
+  long events;                 /* weighted events per source (analysis of `na64 run`) */
+  double hadron_fraction;      /* hadrons per beam e- (pi/e <= 1e-2, NA64 report) */
+  double muon_fraction;        /* muons per beam e- (ESTIMATE) */
+  double srd_hadron;           /* SRD tag probability of a particle without synchrotron radiation (NA64 report: 1e-3) */
+  double veto_inefficiency;    /* V2 missing a charged particle or a pair (ESTIMATE) */
+  double material_x0;          /* material between V2 and S4 in X0 (air, windows; ESTIMATE) */
+  double k0s_per_interaction;  /* leading K0_S per hadron interaction, flat in x_F (ESTIMATE) */
+  double k0l_per_interaction;  /* leading K0_L (ESTIMATE) */
+  double lambda_per_interaction; /* leading Lambda (ESTIMATE) */
+  double hadron_em_fake;       /* a charged hadron's ECAL shower passing the e-m cuts with its full energy (ESTIMATE) */
+  double intensity, spill_length, window; /* accidentals: particles per spill, s, ns */
+  double low_energy_fraction;  /* accidentals: beam e- below wcal_fraction_max E0 (ESTIMATE) */
+  double halo_fraction;        /* accidentals: beam particles missing the WCAL but inside V2, S4, ECAL (ESTIMATE) */
+  /* the signal box: the visible selection's cuts (na64_vis_job copies them from `selection:`) */
+  double wcal_fraction_max, ecal_fraction_min, energy_sum_sigmas, v2_max_mips, s4_min_mips, s4_max_mips;
+} na64_vis_bkg_config;
+/* Every source enabled, the defaults of docs/visible.md (each ESTIMATE named there). */
+NA64_API void na64_vis_bkg_config_default(na64_vis_bkg_config *c);
+/* The `backgrounds:` section of a visible card over c (absent: unchanged): keys
+ * punch_through/hadron/muon/accidental: {enabled, bias} and the inputs above; errors name
+ * file:line:col and the key (src/sim/vis_config.c). */
+NA64_API int na64_vis_bkg_config_read(const na64_card *card, na64_vis_bkg_config *c, na64_err *err);
+/* Validation of a filled configuration: the offending key in the message. */
+NA64_API int na64_vis_bkg_config_check(const na64_vis_bkg_config *c, na64_err *err);
+
+typedef struct na64_vis_bkg_result {
+  int source;
+  uint64_t events, passed; /* weighted events, of which in the box */
+  double rate, error;      /* per EOT in the signal box and its statistical error (1 sigma) */
+  double process_prob;     /* probability per EOT of the forced process */
+  double table2;           /* the NA64 report's Table 2 level of the source (upper bound per EOT) */
+  double bound90;          /* no event in the box: 90% CL bound 2.3 process_prob / events; else 0 */
+} na64_vis_bkg_result;
+/* "punch_through", "hadron", "muon", "accidental"; NULL outside the enum. */
+NA64_API const char *na64_vis_bkg_name(int source);
+/* The Table 2 row (text of the NA64 report) and its level per EOT; NULL / NaN outside the enum. */
+NA64_API const char *na64_vis_bkg_table2_row(int source);
+NA64_API double na64_vis_bkg_table2(int source);
+/* The rate of one source in the setup of s with c->events events of seed `seed` (event i: stream
+ * (seed ^ source key, i), reproducible). A disabled source gives rate 0 with events 0. */
+NA64_API int na64_vis_bkg_estimate(const na64_vis_sim *s, const na64_vis_bkg_config *c, int source, uint64_t seed,
+                                   na64_vis_bkg_result *out, na64_err *err);
+
 #ifdef __cplusplus
 }
 #endif

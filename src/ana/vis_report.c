@@ -1,8 +1,8 @@
 /*
  * The report of `na64 run` on a visible card (docs/visible.md, "na64 run"): cut flows, the measured
  * efficiencies, the island as CSV and as a plot against the published band of PRL 120 (2018) 231802
- * (na64_published_get: data/published_visible_*.csv), the comparison at the card's masses, an HTML
- * page and the card. Numbers are printed in the C locale (na64_num_format).
+ * (na64_published_get: data/published_visible_*.csv), the comparison at the card's masses, the
+ * Table 2 backgrounds (background.csv and a table), an HTML page and the card. Numbers are printed in the C locale (na64_num_format).
  */
 #include <math.h>
 #include <stdio.h>
@@ -120,7 +120,9 @@ static int write_plot(const na64_vis_job_result *r, const na64_published_curve *
   if (st == NA64_OK && n > 1) st = na64_plot_curve(p, "na64 run: measured efficiency", x, y, n, 1, 0, err);
   if (st == NA64_OK) st = na64_plot_curve(p, pub->label, pub->mass_MeV, pub->eps, pub->n, 8, 1, err);
   if (st == NA64_OK) st = na64_plot_curve(p, "", pub->mass_upper_MeV, pub->eps_upper, pub->n_upper, 8, 1, err);
-  if (st == NA64_OK) st = na64_plot_note(p, "island: EOT x yield x efficiency >= 2.3", err);
+  char note[128];
+  na64_num_format(note, sizeof note, "island: EOT x yield x efficiency >= %.3g", r->n_up);
+  if (st == NA64_OK) st = na64_plot_note(p, note, err);
   char path[4096];
   const char *ext[2] = {"limit.png", "limit.svg"};
   for (int k = 0; k < 2 && st == NA64_OK; ++k) {
@@ -131,6 +133,42 @@ static int write_plot(const na64_vis_job_result *r, const na64_published_curve *
   free(y);
   na64_plot_free(p);
   return st;
+}
+
+/* background.csv: the Table 2 sources per EOT and at the quoted EOT, beside the report's levels */
+static int write_backgrounds(const na64_vis_job_result *r, const char *dir, na64_err *err)
+{
+  vis_out v;
+  NA64_CALL(out_open(&v, dir, "background.csv", err));
+  fputs("source,enabled,events,in_box,rate_per_eot,error_per_eot,bound90_per_eot,events_at_eot,error_at_eot,"
+        "table2_per_eot,table2_at_eot\n", v.f);
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) {
+    const na64_vis_bkg_result *b = &r->bkg[i];
+    fprintf(v.f, "%s,%d,", na64_vis_bkg_name(i), r->bkg_config.enabled[i]);
+    PUT(&v, "%.0f,%.0f,%.6g,%.3g,%.3g,", (double)b->events, (double)b->passed, b->rate, b->error, b->bound90);
+    PUT(&v, "%.6g,%.3g,%.3g,%.3g\n", b->rate * r->job.eot, b->error * r->job.eot, na64_vis_bkg_table2(i),
+        na64_vis_bkg_table2(i) * r->job.eot);
+  }
+  PUT(&v, "total,1,,,%.6g,%.3g,0,%.6g,%.3g,%.3g,%.3g\n", r->bkg_total, r->bkg_total_error, r->bkg_events,
+      r->bkg_events_error, 3e-13, 3e-13 * r->job.eot); /* Table 2 total <= 3e-13 */
+  return na64_outfile_commit(v.o, err);
+}
+
+/* the background table of index.html */
+static void html_backgrounds(const na64_vis_job_result *r, vis_out *v)
+{
+  PUT(v, "<h2>Backgrounds (NA64 report, Table 2)</h2>\n<table><tr><th>source</th><th>per EOT</th><th>events at %.3g EOT</th>"
+         "<th>Table 2 per EOT</th><th>Table 2 at the EOT</th></tr>\n", r->job.eot);
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) {
+    const na64_vis_bkg_result *b = &r->bkg[i];
+    fprintf(v->f, "<tr><td>%s%s</td>", na64_vis_bkg_table2_row(i), r->bkg_config.enabled[i] ? "" : " (off)");
+    PUT(v, "<td>%.3g &plusmn; %.2g</td><td>%.3g &plusmn; %.2g</td><td>&le; %.0e</td><td>&le; %.3g</td></tr>\n", b->rate,
+        b->error, b->rate * r->job.eot, b->error * r->job.eot, na64_vis_bkg_table2(i), na64_vis_bkg_table2(i) * r->job.eot);
+  }
+  PUT(v, "<tr><th>total</th><td>%.3g &plusmn; %.2g</td><td>%.3g &plusmn; %.2g</td><td>&le; 3e-13</td><td>&le; %.3g</td></tr>\n"
+         "</table>\n<p>The island uses the CLs 90%% upper limit %.4g events at the background-only median count %d "
+         "(b = %.3g &plusmn; %.2g).</p>\n", r->bkg_total, r->bkg_total_error, r->bkg_events, r->bkg_events_error,
+      3e-13 * r->job.eot, r->n_up, r->bkg_median_n, r->bkg_events, r->bkg_events_error);
 }
 
 static int copy_card(const char *card, const char *dir, na64_err *err)
@@ -185,7 +223,8 @@ static int write_index(const na64_vis_job_result *r, const char *card, const cha
       if (isfinite(r->eff[i][k])) PUT(&v, "<tr><td>%g</td><td>%.3g</td><td>%.4f &plusmn; %.4f</td></tr>\n", r->mass_MeV[i], r->eff_eps[i][k], r->eff[i][k], r->eff_err[i][k]);
   PUT(&v, "</table>\n<p>Beam electrons passing: %.0f of %.0f (90%% CL upper bound %.3g per EOT).</p>\n",
       (double)r->background.events[NA64_VIS_NCUTS], (double)r->background.events[0], r->background_upper_per_eot);
-  fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, limit.png, limit.svg, card.yaml.</p>\n"
+  html_backgrounds(r, &v);
+  fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, limit.png, limit.svg, card.yaml.</p>\n"
         "</body></html>\n", v.f);
   return na64_outfile_commit(v.o, err);
 }
@@ -199,6 +238,7 @@ int na64_vis_job_write_report(const na64_vis_job_result *r, const char *card, co
   if (st == NA64_OK) st = write_efficiency(r, dir, err);
   if (st == NA64_OK) st = write_limits(r, &pub, dir, err);
   if (st == NA64_OK) st = write_plot(r, &pub, dir, err);
+  if (st == NA64_OK) st = write_backgrounds(r, dir, err);
   if (st == NA64_OK) st = copy_card(card, dir, err);
   if (st == NA64_OK) st = write_index(r, card, dir, err);
   na64_published_release(&pub);

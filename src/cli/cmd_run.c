@@ -98,6 +98,19 @@ static void vis_progress(const char *stage, double frac, void *user)
 }
 
 /* A visible-mode card (aprime.decay: ee; issue 12): the visible job and its report (src/ana/vis_*.c). */
+/* The Table 2 background table of the visible job (src/sim/vis_bkg.c) and the island's n_up. */
+static void print_vis_backgrounds(const na64_vis_job_result *r)
+{
+  printf("  backgrounds (NA64 report Table 2): %-28s %10s %9s %12s %10s\n", "source", "per EOT", "error", "at the EOT",
+         "Table 2");
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i)
+    printf("  %34s %-28s %10.3g %9.2g %12.3g %10.0e%s\n", "", na64_vis_bkg_table2_row(i), r->bkg[i].rate, r->bkg[i].error,
+           r->bkg[i].rate * r->job.eot, na64_vis_bkg_table2(i), r->bkg_config.enabled[i] ? "" : " (off)");
+  printf("  %34s %-28s %10.3g %9.2g %12.3g %10.0e\n", "", "total", r->bkg_total, r->bkg_total_error, r->bkg_events, 3e-13);
+  printf("  island threshold: %.4g signal events (CLs 90%% CL at the background-only median count %d, b = %.3g +- %.2g)\n",
+         r->n_up, r->bkg_median_n, r->bkg_events, r->bkg_events_error);
+}
+
 static int run_visible(const char *card, double eot, const char *report, int parted)
 {
   na64_err err = {0};
@@ -123,8 +136,9 @@ static int run_visible(const char *card, double eot, const char *report, int par
       printf("  %5g MeV: efficiency %.3f / %.3f / %.3f at eps %.3g / %.3g / %.3g; island %.3g < eps < %.3g\n",
              res.mass_MeV[i], res.eff[i][0], res.eff[i][1], res.eff[i][2], res.eff_eps[i][0], res.eff_eps[i][1],
              res.eff_eps[i][2], res.eps_low[i], res.eps_high[i]);
-    printf("report written to %s/: index.html, cutflow.csv, efficiency.csv, limit.csv, validation.csv, limit.{png,svg}, card.yaml\n",
-           report);
+    print_vis_backgrounds(&res);
+    printf("report written to %s/: index.html, cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, "
+           "limit.{png,svg}, card.yaml\n", report);
   }
   na64_vis_job_result_release(&res);
   return st == NA64_OK ? CLI_EXIT_OK : cli_fail("run", &err);

@@ -77,6 +77,8 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
       /* read by the visible selection and the job of `na64 run` (src/ana/vis_*.c) */
       {"selection", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
       {"analysis", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
+      /* the Table 2 backgrounds (na64_vis_bkg_config_read, below) */
+      {"backgrounds", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
   };
   NA64_CALL(na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err));
   c->aprime_mass = mass_mev * 1e-3;
@@ -118,4 +120,43 @@ int na64_vis_config_load(const char *path, na64_vis_config *c, na64_err *err)
   int st = read_card(card, path, c, err);
   na64_card_free(card);
   return st;
+}
+
+/* The `backgrounds:` section (the Table 2 sources, src/sim/vis_bkg.c): per source {enabled, bias},
+ * the events per source and the inputs that are our estimates (docs/visible.md lists each). */
+int na64_vis_bkg_config_read(const na64_card *card, na64_vis_bkg_config *c, na64_err *err)
+{
+  if (!card || !c) return na64_err_set(err, NA64_EINVAL, "na64_vis_bkg_config_read: NULL argument");
+  const na64_card_node *sec = na64_card_get(card, NULL, "backgrounds");
+  if (!sec) return NA64_OK;
+  na64_card_key src[NA64_VIS_BKG_NSOURCES][2], per[NA64_VIS_BKG_NSOURCES];
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) {
+    na64_card_key e = KEY("enabled", NA64_CARD_BOOL, &c->enabled[i], 0, 0), b = KEY("bias", NA64_CARD_DOUBLE, &c->bias[i], 1, 1e6);
+    src[i][0] = e;
+    src[i][1] = b;
+    na64_card_key m = {na64_vis_bkg_name(i), NA64_CARD_MAP, NULL, 0, 1, 0, 0, src[i], 2, NULL};
+    per[i] = m;
+  }
+  double events = (double)c->events;
+  const na64_card_key keys[] = {
+      per[0], per[1], per[2], per[3],
+      KEY("events", NA64_CARD_DOUBLE, &events, 1, 1e12),
+      KEY("hadron_fraction", NA64_CARD_DOUBLE, &c->hadron_fraction, 0, 0.5),
+      KEY("muon_fraction", NA64_CARD_DOUBLE, &c->muon_fraction, 0, 0.5),
+      KEY("srd_hadron", NA64_CARD_DOUBLE, &c->srd_hadron, 0, 1),
+      KEY("veto_inefficiency", NA64_CARD_DOUBLE, &c->veto_inefficiency, 0, 1),
+      KEY("material_x0", NA64_CARD_DOUBLE, &c->material_x0, 0, 0.1),
+      KEY("k0s_per_interaction", NA64_CARD_DOUBLE, &c->k0s_per_interaction, 0, 1),
+      KEY("k0l_per_interaction", NA64_CARD_DOUBLE, &c->k0l_per_interaction, 0, 1),
+      KEY("lambda_per_interaction", NA64_CARD_DOUBLE, &c->lambda_per_interaction, 0, 1),
+      KEY("hadron_em_fake", NA64_CARD_DOUBLE, &c->hadron_em_fake, 0, 1),
+      KEY("intensity", NA64_CARD_DOUBLE, &c->intensity, 0, 1e9),
+      KEY("spill_length", NA64_CARD_DOUBLE, &c->spill_length, 0.01, 100),
+      KEY("window", NA64_CARD_DOUBLE, &c->window, 0, 1e4),
+      KEY("low_energy_fraction", NA64_CARD_DOUBLE, &c->low_energy_fraction, 0, 1),
+      KEY("halo_fraction", NA64_CARD_DOUBLE, &c->halo_fraction, 0, 1),
+  };
+  NA64_CALL(na64_card_read(card, sec, keys, (int)(sizeof keys / sizeof keys[0]), err));
+  c->events = (long)events;
+  return na64_vis_bkg_config_check(c, err);
 }

@@ -202,8 +202,9 @@ static void test_cli(void **state)
            na64_test_tmpdir);
   assert_int_equal(na64_test_run(cmd, &out), 0);
   char expect[64];
-  /* cut-flow header + all + 8 cuts, efficiency header + 3 points */
-  snprintf(expect, sizeof expect, "limit.svg %d\n", 1 + 1 + NA64_VIS_NCUTS + 1 + NA64_VIS_EFF_POINTS);
+  /* cut-flow header + all + 8 cuts, efficiency header + 3 points, background header + sources + total */
+  snprintf(expect, sizeof expect, "limit.svg %d\n",
+           1 + 1 + NA64_VIS_NCUTS + 1 + NA64_VIS_EFF_POINTS + 1 + NA64_VIS_BKG_NSOURCES + 1);
   assert_string_equal(out, expect);
   free(out);
 }

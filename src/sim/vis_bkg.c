@@ -1,0 +1,207 @@
+/*
+ * The backgrounds of the NA64 report's Table 2 (visible mode, 100 GeV, per EOT; issue 12):
+ * configuration, the setup of the card's run, and the estimate loop; the routes are in
+ * vis_bkg_routes.c, the card section in vis_config.c (docs/visible.md, "Backgrounds (Table 2)").
+ *
+ * Inputs that are our estimates (card keys of `backgrounds:`, each an ESTIMATE in the card):
+ * - hadron_fraction 1e-2: the report's beam purity pi/e <= 1e-2 (an upper value).
+ * - muon_fraction 1e-3: as the invisible cards (src/sim/fast_config.c).
+ * - srd_hadron 1e-3: "the SRD suppresses the hadron contamination by a further ~1e3" (NA64 report);
+ *   the visible setups carry the SRD in front of the WCAL (sql/setups/20_visible_2017.sql).
+ * - veto_inefficiency 1e-4: as the invisible veto (1 - 0.9999, src/sim/fast_config.c).
+ * - material_x0 2e-3: 30 cm of air between V2 and the decay volume (1e-3 X0, PDG X0(air) = 303.9 m)
+ *   and the decay volume's windows.
+ * - leading neutrals per hadron interaction, flat in x_F: K0_S 0.06, K0_L 0.06 (src/sim/fast_bkg.c
+ *   takes 0.3 leading neutrals with a K0_L share of 0.2; K0_S as many as K0_L), Lambda 0.03. A flat
+ *   x_F spectrum overestimates x_F > 0.9 for mesons (leading-particle spectra fall as (1 - x)^n).
+ * - hadron_em_fake 1e-2: a charged hadron's shower passing the e-m cuts with its full energy, the
+ *   e/pi rejection ~1e-2 of the report's wall calorimeter.
+ * - accidentals: intensity 5e6 per 4.8 s spill (the report's visible-mode beam), window 40 ns
+ *   (as the invisible pile-up window), low_energy_fraction 1e-3, halo_fraction 1e-4.
+ */
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim/vis_bkg_internal.h"
+
+#define MIP_DEDX 2.052e-3 /* GeV cm2/g, polystyrene scintillator (PDG), as src/sim/vis_event.c */
+
+static const char *const names[NA64_VIS_BKG_NSOURCES] = {"punch_through", "hadron", "muon", "accidental"};
+static const char *const rows[NA64_VIS_BKG_NSOURCES] = {"punch-through e- or gamma", "hadronic interactions",
+                                                         "mu interactions and decays", "accidentals"};
+/* NA64 report, Table 2 (visible mode, 100 GeV, per EOT; refdata na64-report-facts.md) */
+static const double table2[NA64_VIS_BKG_NSOURCES] = {1e-13, 2e-13, 1e-14, 1e-14};
+
+const char *na64_vis_bkg_name(int source) { return source >= 0 && source < NA64_VIS_BKG_NSOURCES ? names[source] : NULL; }
+const char *na64_vis_bkg_table2_row(int source)
+{
+  return source >= 0 && source < NA64_VIS_BKG_NSOURCES ? rows[source] : NULL;
+}
+double na64_vis_bkg_table2(int source) { return source >= 0 && source < NA64_VIS_BKG_NSOURCES ? table2[source] : NAN; }
+
+void na64_vis_bkg_config_default(na64_vis_bkg_config *c)
+{
+  memset(c, 0, sizeof *c);
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) c->enabled[i] = 1, c->bias[i] = 1.0;
+  /* bias: the front of the WCAL for the photon's emission, the decay channels by their expected
+   * share for hadrons, the back of the WCAL for muon bremsstrahlung, E -> 0 for the accidental's
+   * low-energy electron (values: the smallest error per CPU second of bench_vis_bkg) */
+  c->bias[NA64_VIS_BKG_PUNCH] = 4.0;
+  c->bias[NA64_VIS_BKG_HADRON] = 10.0;
+  c->bias[NA64_VIS_BKG_MUON] = 2.0;
+  c->bias[NA64_VIS_BKG_ACCIDENTAL] = 3.0;
+  c->events = 200000;
+  c->hadron_fraction = 1e-2;
+  c->muon_fraction = 1e-3;
+  c->srd_hadron = 1e-3;
+  c->veto_inefficiency = 1e-4;
+  c->material_x0 = 2e-3;
+  c->k0s_per_interaction = 0.06;
+  c->k0l_per_interaction = 0.06;
+  c->lambda_per_interaction = 0.03;
+  c->hadron_em_fake = 1e-2;
+  c->intensity = 5e6;
+  c->spill_length = 4.8;
+  c->window = 40.0;
+  c->low_energy_fraction = 1e-3;
+  c->halo_fraction = 1e-4;
+  /* the visible selection's defaults (src/ana/vis_select.c) */
+  c->wcal_fraction_max = 0.1;
+  c->ecal_fraction_min = 0.9;
+  c->energy_sum_sigmas = 3.0;
+  c->v2_max_mips = 0.5;
+  c->s4_min_mips = 1.5;
+  c->s4_max_mips = 3.0;
+}
+
+int na64_vis_bkg_config_check(const na64_vis_bkg_config *c, na64_err *err)
+{
+  if (!c) return na64_err_set(err, NA64_EINVAL, "na64_vis_bkg_config_check: NULL");
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i)
+    if (!(c->bias[i] >= 1.0 && c->bias[i] <= 1e6))
+      return na64_err_set(err, NA64_EINVAL, "backgrounds.%s.bias = %g: must lie in [1, 1e6]", names[i], c->bias[i]);
+  const struct {
+    const char *key;
+    double v, lo, hi;
+  } r[] = {
+      {"hadron_fraction", c->hadron_fraction, 0, 0.5},   {"muon_fraction", c->muon_fraction, 0, 0.5},
+      {"srd_hadron", c->srd_hadron, 0, 1},               {"veto_inefficiency", c->veto_inefficiency, 0, 1},
+      {"material_x0", c->material_x0, 0, 0.1},           {"k0s_per_interaction", c->k0s_per_interaction, 0, 1},
+      {"k0l_per_interaction", c->k0l_per_interaction, 0, 1}, {"lambda_per_interaction", c->lambda_per_interaction, 0, 1},
+      {"hadron_em_fake", c->hadron_em_fake, 0, 1},       {"intensity", c->intensity, 0, 1e9},
+      {"spill_length", c->spill_length, 0.01, 100},      {"window", c->window, 0, 1e4},
+      {"low_energy_fraction", c->low_energy_fraction, 0, 1}, {"halo_fraction", c->halo_fraction, 0, 1},
+  };
+  for (size_t i = 0; i < sizeof r / sizeof r[0]; ++i)
+    if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi))
+      return na64_err_set(err, NA64_EINVAL, "backgrounds.%s = %g: must lie in [%g, %g]", r[i].key, r[i].v, r[i].lo,
+                          r[i].hi);
+  if (c->events < 1) return na64_err_set(err, NA64_EINVAL, "backgrounds.events = %ld: must be >= 1", c->events);
+  if (c->intensity / c->spill_length * c->window * 1e-9 > 1.0)
+    return na64_err_set(err, NA64_EINVAL, "backgrounds: %g in-time companions per event (intensity x window / spill_length) "
+                        "is beyond the first-order accidental model (<= 1)", c->intensity / c->spill_length * c->window * 1e-9);
+  if (!(c->s4_min_mips < c->s4_max_mips && c->wcal_fraction_max > 0.0 && c->ecal_fraction_min > 0.0 &&
+        c->energy_sum_sigmas > 0.0))
+    return na64_err_set(err, NA64_EINVAL, "backgrounds: the signal box (selection cuts) is empty or open");
+  return NA64_OK;
+}
+
+static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
+{
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == kind) return &g->detectors[i];
+  return NULL;
+}
+
+/* A 1 cm-class counter: its thickness in X0 and its MIP signal from its material. */
+static int counter(const na64_geom *g, const char *name, const na64_geom_detector **out, double *t_x0, double *mip,
+                   na64_err *err)
+{
+  const na64_geom_detector *d = na64_geom_find_detector(g, name);
+  if (!d) return na64_err_set(err, NA64_EFORMAT, "setup %s: the visible backgrounds need the counter %s", g->setup, name);
+  double x0 = 42.54, rho = 1.06; /* polystyrene scintillator (PDG) when the record names no material */
+  if (d->material >= 0 && d->material < g->nmaterials) x0 = g->materials[d->material].x0, rho = g->materials[d->material].density;
+  *out = d;
+  if (t_x0) *t_x0 = d->size[2] / x0;
+  if (mip) *mip = MIP_DEDX * rho * d->size[2];
+  return NA64_OK;
+}
+
+static int setup(const na64_vis_sim *s, const na64_vis_bkg_config *c, vis_bkg *k, na64_err *err)
+{
+  const na64_vis_config *vc = na64_vis_sim_config(s);
+  const na64_geom *g = na64_vis_sim_geom(s);
+  memset(k, 0, sizeof *k);
+  k->c = c;
+  k->E0 = vc->beam_energy;
+  k->spread = vc->momentum_spread;
+  k->a_wcal = vc->wcal_stochastic;
+  k->a_ecal = vc->ecal_stochastic;
+  k->mip_width = vc->counter_mip_width;
+  const na64_geom_detector *w = find_kind(g, NA64_DET_WCAL), *v2 = NULL, *s4 = NULL;
+  if (!w) return na64_err_set(err, NA64_EFORMAT, "setup %s: no WCAL", g->setup);
+  double lam_depth = 0.0;
+  for (int i = 0; i < w->nsections; ++i) k->T += w->sections[i].depth_x0, lam_depth += w->sections[i].depth_lambda;
+  k->L = w->size[2];
+  if (!(k->T > 0.0 && lam_depth > 0.0 && k->L > 0.0))
+    return na64_err_set(err, NA64_EFORMAT, "setup %s: WCAL of %g X0, %g lambda_I, %g cm", g->setup, k->T, lam_depth, k->L);
+  k->lam = k->L / lam_depth;
+  NA64_CALL(counter(g, "V2", &v2, &k->t_v2, &k->mip, err));
+  NA64_CALL(counter(g, "S4", &s4, NULL, NULL, err));
+  double zend = w->centre[2] + 0.5 * k->L;
+  k->z1 = v2->centre[2] + 0.5 * v2->size[2] - zend;
+  k->z2 = s4->centre[2] - 0.5 * s4->size[2] - zend;
+  if (!(k->z1 >= 0.0 && k->z2 > k->z1))
+    return na64_err_set(err, NA64_EFORMAT, "setup %s: V2 (%g cm) and S4 (%g cm behind the WCAL) out of order", g->setup,
+                        k->z1, k->z2);
+  na64_material wm;
+  NA64_CALL(na64_material_get("WCAL", &wm, err));
+  k->Ec = wm.E_c;
+  return NA64_OK;
+}
+
+static double route(const vis_bkg *k, int source, na64_rng *rng)
+{
+  switch (source) {
+  case NA64_VIS_BKG_PUNCH: return vis_bkg_ev_punch(k, rng);
+  case NA64_VIS_BKG_HADRON: return vis_bkg_ev_hadron(k, rng);
+  case NA64_VIS_BKG_MUON: return vis_bkg_ev_muon(k, rng);
+  default: return vis_bkg_ev_accidental(k, rng);
+  }
+}
+
+int na64_vis_bkg_estimate(const na64_vis_sim *s, const na64_vis_bkg_config *c, int source, uint64_t seed,
+                          na64_vis_bkg_result *out, na64_err *err)
+{
+  if (!s || !c || !out) return na64_err_set(err, NA64_EINVAL, "na64_vis_bkg_estimate: NULL argument");
+  if (source < 0 || source >= NA64_VIS_BKG_NSOURCES)
+    return na64_err_set(err, NA64_EINVAL, "na64_vis_bkg_estimate: source %d outside 0..%d", source, NA64_VIS_BKG_NSOURCES - 1);
+  NA64_CALL(na64_vis_bkg_config_check(c, err));
+  memset(out, 0, sizeof *out);
+  out->source = source;
+  out->table2 = table2[source];
+  if (!c->enabled[source]) return NA64_OK;
+  vis_bkg k;
+  NA64_CALL(setup(s, c, &k, err));
+  k.B = c->bias[source];
+  const uint64_t key = 0x9E6C63D0676A9A99ull * (uint64_t)(source + 1);
+  double sum = 0.0, sum2 = 0.0;
+  uint64_t n = (uint64_t)c->events;
+  for (uint64_t i = 0; i < n; ++i) {
+    na64_rng rng;
+    na64_rng_init(&rng, seed ^ key, i);
+    double w = route(&k, source, &rng);
+    sum += w;
+    sum2 += w * w;
+    out->passed += w > 0.0;
+  }
+  double mean = sum / (double)n;
+  out->events = n;
+  out->rate = mean;
+  out->error = sqrt(fmax(0.0, sum2 / (double)n - mean * mean) / (double)n);
+  out->process_prob = vis_bkg_process_prob(&k, source);
+  if (out->passed == 0) out->bound90 = 2.3 * out->process_prob / (double)n;
+  return NA64_OK;
+}

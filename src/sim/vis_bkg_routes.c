@@ -1,0 +1,283 @@
+/*
+ * Routes into the visible-mode signal box of the four sources of the NA64 report's Table 2
+ * (docs/visible.md, "Backgrounds (Table 2)"). Each function forces its process and returns the
+ * event's weight per EOT: the process probability, the importance-sampling weight of its biased
+ * step, and the detector probabilities that replace pure accept/reject steps (conditional Monte
+ * Carlo); the calorimeter energies are smeared and cut as the selection (src/ana/vis_select.c) does.
+ *
+ * Physics inputs (PDG = Review of Particle Physics 2024):
+ * - Bremsstrahlung, complete screening (PDG eq. 34.29): dN/(dt dy) = (4/3 - 4/3 y + y^2) / y per X0
+ *   and radiated fraction y; for a muon scaled by (m_e/m_mu)^2 (Tsai, Rev. Mod. Phys. 46 (1974)
+ *   815: the Bethe-Heitler cross section scales with the inverse mass squared; complete screening
+ *   is an upper estimate for muons). At y -> 1 bremsstrahlung dominates the muon's energy transfer
+ *   (pair production falls steeply with the transferred fraction: D.E. Groom, N.V. Mokhov,
+ *   S.I. Striganov, At. Data Nucl. Data Tables 78 (2001) 183, the v dsigma/dv figures), so the
+ *   muon route keeps bremsstrahlung only.
+ * - Photon conversion probability in t X0: 1 - exp(-7/9 t) (Tsai, RMP 46 (1974) 815; PDG eq. 34.31);
+ *   a photon crosses t X0 unconverted with exp(-7/9 t), converts in thin material with 7/9 t.
+ * - Electron energy after t X0 (Bethe and Heitler, Proc. R. Soc. A 146 (1934) 83): the remaining
+ *   fraction u has -ln u distributed as Gamma(t / ln 2, 1).
+ * - Longitudinal shower profile (PDG eqs. 34.35-34.36, b = 0.5, t_max = ln(E/E_c) - 0.5) for the
+ *   energy a shower leaks behind the WCAL, and V2 seeing the leak times 1 cm / X0(Sc) (the model of
+ *   src/sim/vis_event.c).
+ * - K0_S: m = 0.497611 GeV, c tau = 2.6844 cm, BR(pi+ pi-) = 0.6920, BR(pi0 pi0) = 0.3069;
+ *   K0_L: c tau = 1534 cm, BR(pi+ pi- pi0) = 0.1254, BR(3 pi0) = 0.1952; Lambda: m = 1.115683 GeV,
+ *   c tau = 7.89 cm, BR(p pi-) = 0.641; BR(pi0 -> e+ e- gamma) = 0.01174; mu: c tau = 65863.8 cm (PDG).
+ * - K0 interaction length relative to the nucleon's: that of pions, 1.218 (PDG pion and nuclear
+ *   interaction lengths in Fe, as src/sim/fast_bkg.c).
+ */
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+
+#include "sim/fast_internal.h"
+#include "sim/vis_bkg_internal.h"
+
+#define CONV (7.0 / 9.0)      /* pair conversions per X0 (Tsai; PDG eq. 34.31) */
+#define MARGIN 0.05           /* sampled energy fractions reach this far below the cuts: a deposit
+                                 * 0.05 E0 beyond a cut is > 5 sigma of 0.18 / sqrt(E) away */
+#define DALITZ 0.01174        /* BR(pi0 -> e+ e- gamma) (PDG) */
+#define LAM_K 1.218           /* kaon / nucleon interaction length (as src/sim/fast_bkg.c) */
+#define MU_CTAU 65863.8       /* cm (PDG) */
+
+double vis_bkg_gamma_draw(na64_rng *rng, double a)
+{
+  if (a < 1.0) /* G(a) = G(a + 1) U^(1/a) (Marsaglia and Tsang, section 6) */
+    return vis_bkg_gamma_draw(rng, a + 1.0) * pow(na64_rng_uniform(rng), 1.0 / a);
+  double d = a - 1.0 / 3.0, c = 1.0 / sqrt(9.0 * d);
+  for (;;) {
+    double x = na64_rng_gauss(rng), v = 1.0 + c * x;
+    if (v <= 0.0) continue;
+    v = v * v * v;
+    double u = na64_rng_uniform(rng);
+    if (log(u) < 0.5 * x * x + d - d * v + d * log(v)) return d * v;
+  }
+}
+
+double vis_bkg_michel_lab(double z) { return z < 0.0 || z > 1.0 ? 0.0 : 5.0 / 3.0 - 3.0 * z * z + 4.0 / 3.0 * z * z * z; }
+
+double vis_bkg_michel_lab_above(double z)
+{
+  z = fmin(fmax(z, 0.0), 1.0);
+  return 5.0 / 3.0 * (1.0 - z) - (1.0 - z * z * z) + (1.0 - z * z * z * z) / 3.0;
+}
+
+/* PDG eq. 34.29 per X0 */
+static double brems(double y) { return (4.0 / 3.0 - 4.0 / 3.0 * y + y * y) / y; }
+
+/* its integral over [a, 1] */
+static double brems_above(double a)
+{
+  return -4.0 / 3.0 * log(a) - 4.0 / 3.0 * (1.0 - a) + 0.5 * (1.0 - a * a);
+}
+
+/* the lowest energy fraction (of E0) the ECAL side can carry and still pass E_WCAL <= wcal_max E0
+ * and E_ECAL >= ecal_min E0 */
+static double frac_lo(const vis_bkg *k)
+{
+  return fmax(0.0, fmax(1.0 - k->c->wcal_fraction_max, k->c->ecal_fraction_min) - MARGIN);
+}
+
+/* The energy cuts on the smeared energies (as na64_vis_select_event). */
+static int energy_box(const vis_bkg *k, na64_rng *rng, double ew, double ee)
+{
+  const na64_vis_bkg_config *c = k->c;
+  double w = ew + k->a_wcal * sqrt(fmax(ew, 0.0)) * na64_rng_gauss(rng);
+  double e = ee + k->a_ecal * sqrt(fmax(ee, 0.0)) * na64_rng_gauss(rng);
+  double var = k->a_wcal * k->a_wcal * fmax(w, 0.0) + k->a_ecal * k->a_ecal * fmax(e, 0.0) +
+               (k->spread * k->E0) * (k->spread * k->E0);
+  return fabs(w + e - k->E0) <= c->energy_sum_sigmas * sqrt(var) && w <= c->wcal_fraction_max * k->E0 &&
+         e >= c->ecal_fraction_min * k->E0;
+}
+
+/* S4 with n charged particles crossing it in the decay counter's window */
+static int s4_window(const vis_bkg *k, na64_rng *rng, int n)
+{
+  double s = 0.0;
+  for (int i = 0; i < n; ++i) s += sim_mip_draw(rng, k->mip, k->mip_width);
+  return s >= k->c->s4_min_mips * k->mip && s <= k->c->s4_max_mips * k->mip;
+}
+
+static double beam_momentum(const vis_bkg *k, na64_rng *rng)
+{
+  return k->E0 * (1.0 + k->spread * na64_rng_gauss(rng));
+}
+
+/* Depth t in [0, T] drawn from the density proportional to exp(-kappa t) (kappa = 0: uniform;
+ * kappa < 0 rises towards T); returns 1 / density. */
+static double draw_depth(na64_rng *rng, double T, double kappa, double *t)
+{
+  double u = na64_rng_uniform(rng);
+  if (fabs(kappa) * T < 1e-9) {
+    *t = u * T;
+    return T;
+  }
+  double norm = -expm1(-kappa * T); /* 1 - exp(-kappa T) */
+  *t = -log1p(-u * norm) / kappa;
+  return norm / (kappa * exp(-kappa * *t));
+}
+
+/* Energy an electron shower started at energy E leaks behind d X0 (PDG eq. 34.35). */
+static double shower_leak(const vis_bkg *k, double E, double d)
+{
+  if (E <= 0.0) return 0.0;
+  const double b = 0.5;
+  double a = b * fmax(log(E / k->Ec) - 0.5, 0.0) + 1.0;
+  return E * gsl_sf_gamma_inc_Q(a, b * fmax(d, 0.0));
+}
+
+/* Punch-through: (i) the beam e- itself keeps >= frac_lo of E0 through the T X0 (Bethe-Heitler,
+ * closed form), fires V2 (missed with the inefficiency) and crosses S4 as one MIP; (ii) at depth t1
+ * (biased towards the front: density ~ exp(-(B - 1) t1), the electron's survival with its energy
+ * falls faster than the photon's rises) the electron, with its Bethe-Heitler energy fraction u,
+ * radiates a photon of fraction y >= frac_lo / u (uniform, weight PDG eq. 34.29) that crosses the
+ * remaining T - t1 X0 unconverted; the rest of the electron showers in the WCAL and may leak into
+ * V2; the photon fakes the pair by converting in V2 (missed) or in the material before S4. */
+double vis_bkg_ev_punch(const vis_bkg *k, na64_rng *rng)
+{
+  const na64_vis_bkg_config *c = k->c;
+  double p = beam_momentum(k, rng), f0 = frac_lo(k), w_e = 0.0;
+  double pe = gsl_sf_gamma_inc_P(k->T / M_LN2, -log(fmax(f0, 1e-300)));
+  if (pe > 0.0 && s4_window(k, rng, 1) && energy_box(k, rng, 0.0, p)) w_e = pe * c->veto_inefficiency;
+  double t1, w = draw_depth(rng, k->T, k->B - 1.0, &t1);
+  double u = exp(-vis_bkg_gamma_draw(rng, fmax(t1, 1e-12) / M_LN2));
+  if (u <= f0) return w_e;
+  double ylo = f0 / u, y = ylo + (1.0 - ylo) * na64_rng_uniform(rng);
+  w *= brems(y) * (1.0 - ylo) * exp(-CONV * (k->T - t1));
+  double Eg = y * u * p, Ee = (1.0 - y) * u * p, d = k->T - t1;
+  double leak = shower_leak(k, Ee, d);
+  int v2_leak = leak * k->t_v2 >= c->v2_max_mips * k->mip; /* V2 sees the leak x 1 cm / X0(Sc) */
+  /* the pair: in V2 (V2 fires: missed) or in the material before S4 (V2 fires only by the leak) */
+  w *= CONV * (k->t_v2 * c->veto_inefficiency + c->material_x0 * (v2_leak ? c->veto_inefficiency : 1.0));
+  if (!(s4_window(k, rng, 2) && energy_box(k, rng, p - Eg - leak, Eg))) return w_e;
+  return w_e + w;
+}
+
+/* Leading-neutral decay channels: mass, c tau, BR (with the Dalitz decay making the pair where the
+ * final state has only pi0), charged hadrons that must fake e-m showers, interaction length / the
+ * nucleon's, which production key. */
+typedef struct channel {
+  double m, ctau, br;
+  int nhad, kind; /* kind: 0 K0_S, 1 K0_L, 2 Lambda */
+  double lam_rel;
+} channel;
+static const channel chans[] = {
+    {0.497611, 2.6844, 0.6920, 2, 0, LAM_K},                 /* K0_S -> pi+ pi- */
+    {0.497611, 2.6844, 0.3069 * 2.0 * DALITZ, 0, 0, LAM_K},  /* K0_S -> pi0 pi0, one Dalitz pi0 */
+    {0.497611, 1534.0, 0.1254, 2, 1, LAM_K},                 /* K0_L -> pi+ pi- pi0 */
+    {0.497611, 1534.0, 0.1952 * 3.0 * DALITZ, 0, 1, LAM_K},  /* K0_L -> 3 pi0, one Dalitz pi0 */
+    {1.115683, 7.89, 0.641, 2, 2, 1.0},                      /* Lambda -> p pi- */
+};
+#define NCHAN ((int)(sizeof chans / sizeof chans[0]))
+
+static double per_interaction(const na64_vis_bkg_config *c, int kind)
+{
+  return kind == 0 ? c->k0s_per_interaction : kind == 1 ? c->k0l_per_interaction : c->lambda_per_interaction;
+}
+
+/* Probability of drawing channel j: the mixture (1 - 1/B) pi_j / sum(pi) + (1/B) / NCHAN of the
+ * channels' expected shares pi_j = production x BR x fake^nhad (B = 1: uniform). */
+static double channel_prob(const na64_vis_bkg_config *c, double B, int j)
+{
+  double pi[NCHAN], sum = 0.0;
+  for (int i = 0; i < NCHAN; ++i) {
+    pi[i] = per_interaction(c, chans[i].kind) * chans[i].br * pow(c->hadron_em_fake, chans[i].nhad);
+    sum += pi[i];
+  }
+  double a = 1.0 / B;
+  return sum > 0.0 ? (1.0 - a) * pi[j] / sum + a / NCHAN : 1.0 / NCHAN;
+}
+
+/* Hadrons: a beam hadron (SRD tag 1e-3) interacts at distance d before the WCAL's back face (its
+ * exact density, exponential from the front); the leading neutral (channel j drawn with
+ * channel_prob: the bias; x uniform in [frac_lo - 0.05, 1] with dN/dx flat) crosses the remaining d
+ * without interacting or decaying; the charged remainder (1 - x) p stays in the WCAL unless its
+ * leading particle crosses the remaining d without interacting (then V2 fires: missed); the
+ * neutral decays between V2 and S4; its charged hadrons fake e-m showers. */
+double vis_bkg_ev_hadron(const vis_bkg *k, na64_rng *rng)
+{
+  const na64_vis_bkg_config *c = k->c;
+  double p = beam_momentum(k, rng), u = na64_rng_uniform(rng), qj = 0.0;
+  int j = 0;
+  for (; j < NCHAN - 1; ++j) {
+    qj = channel_prob(c, k->B, j);
+    if (u < qj) break;
+    u -= qj;
+  }
+  if (j == NCHAN - 1) qj = channel_prob(c, k->B, j);
+  const channel *ch = &chans[j];
+  double xlo = fmax(0.0, frac_lo(k) - MARGIN), x = xlo + (1.0 - xlo) * na64_rng_uniform(rng);
+  double d, w = draw_depth(rng, k->L, -1.0 / k->lam, &d);
+  w *= exp(-(k->L - d) / k->lam) / k->lam; /* true density of the interaction point */
+  double En = x * p, ldec = sqrt(fmax(En * En - ch->m * ch->m, 0.0)) / ch->m * ch->ctau;
+  w *= per_interaction(c, ch->kind) * (1.0 - xlo) / qj;
+  w *= exp(-d / (k->lam * ch->lam_rel) - d / ldec);                  /* the neutral leaves the WCAL */
+  double q = exp(-d / k->lam);                                        /* the remainder reaches V2 */
+  w *= (1.0 - q) + q * c->veto_inefficiency;
+  w *= exp(-k->z1 / ldec) - exp(-k->z2 / ldec);                       /* decays between V2 and S4 */
+  w *= ch->br * pow(c->hadron_em_fake, ch->nhad) * c->hadron_fraction * c->srd_hadron;
+  if (!(w > 0.0 && s4_window(k, rng, 2) && energy_box(k, rng, (1.0 - x) * p, En))) return 0.0;
+  return w;
+}
+
+/* Muons (no synchrotron radiation: SRD tag 1e-3; the muon crosses V2: missed), one of two
+ * processes drawn with probability 1/2: (a) a bremsstrahlung photon of fraction y (uniform in
+ * [frac_lo - 0.05, 1]) at depth t1 (density ~ exp(-(B - 1) 7/9 (T - t1)), towards the back) that
+ * crosses the remaining WCAL; the muon and the photon reach the ECAL, S4 sees the muon;
+ * (b) mu -> e nu nu between V2 and S4 with the electron's lab fraction z (uniform in
+ * [frac_lo - 0.05, 1], weight the boosted Michel spectrum), S4 seeing the electron. */
+double vis_bkg_ev_muon(const vis_bkg *k, na64_rng *rng)
+{
+  const na64_vis_bkg_config *c = k->c;
+  double p = beam_momentum(k, rng), lo = fmax(0.0, frac_lo(k) - MARGIN);
+  double w = 2.0 * c->muon_fraction * c->srd_hadron * c->veto_inefficiency * (1.0 - lo);
+  double r = na64_rng_uniform(rng), f = lo + (1.0 - lo) * na64_rng_uniform(rng);
+  if (r < 0.5) {
+    double t, wt = draw_depth(rng, k->T, (k->B - 1.0) * CONV, &t); /* t = T - t1 */
+    double me = NA64_M_E / NA64_M_MU;
+    w *= wt * me * me * brems(f) * exp(-CONV * t);
+  } else {
+    double ldec = sqrt(fmax(p * p - NA64_M_MU * NA64_M_MU, 0.0)) / NA64_M_MU * MU_CTAU;
+    w *= (exp(-k->z1 / ldec) - exp(-k->z2 / ldec)) * vis_bkg_michel_lab(f);
+  }
+  if (!(s4_window(k, rng, 1) && energy_box(k, rng, 0.0, f * p))) return 0.0;
+  return w;
+}
+
+/* Accidentals: the trigger particle a low-energy beam e- (energy v wcal_max E0, v flat in [0, 1],
+ * drawn from the density ~ exp(-(B - 1) v): towards 0, where the energy sum can close; the weight
+ * 1/density stays bounded) absorbed in the WCAL, with an in-time halo e- (window x rate
+ * companions) missing the WCAL, crossing V2 (missed) and S4 (one MIP) and showering in the ECAL. */
+double vis_bkg_ev_accidental(const vis_bkg *k, na64_rng *rng)
+{
+  const na64_vis_bkg_config *c = k->c;
+  double v, w = draw_depth(rng, 1.0, k->B - 1.0, &v);
+  w *= vis_bkg_process_prob(k, NA64_VIS_BKG_ACCIDENTAL) * c->veto_inefficiency;
+  double ea = v * c->wcal_fraction_max * k->E0, p = beam_momentum(k, rng);
+  if (!(s4_window(k, rng, 1) && energy_box(k, rng, ea, p))) return 0.0;
+  return w;
+}
+
+double vis_bkg_process_prob(const vis_bkg *k, int source)
+{
+  const na64_vis_bkg_config *c = k->c;
+  double f0 = frac_lo(k), lo = fmax(0.0, f0 - MARGIN), me = NA64_M_E / NA64_M_MU;
+  switch (source) {
+  case NA64_VIS_BKG_PUNCH: /* photons above f0 E0 per e- over the WCAL (energy loss neglected): a mean number
+                            * that bounds the weights' scale, above 1 for thick WCALs */
+    return f0 > 0.0 ? k->T * brems_above(f0) : 1.0;
+  case NA64_VIS_BKG_HADRON: {
+    double s = 0.0;
+    for (int j = 0; j < NCHAN; ++j) s += per_interaction(c, chans[j].kind) * chans[j].br;
+    return c->hadron_fraction * c->srd_hadron * -expm1(-k->L / k->lam) * s * (1.0 - lo);
+  }
+  case NA64_VIS_BKG_MUON: {
+    double ldec = k->E0 / NA64_M_MU * MU_CTAU;
+    return c->muon_fraction * c->srd_hadron *
+           (k->T * me * me * (lo > 0.0 ? brems_above(lo) : 1.0) + (k->z2 - k->z1) / ldec * vis_bkg_michel_lab_above(lo));
+  }
+  case NA64_VIS_BKG_ACCIDENTAL:
+    return c->intensity / c->spill_length * c->window * 1e-9 * c->low_energy_fraction * c->halo_fraction;
+  default:
+    return 0.0;
+  }
+}

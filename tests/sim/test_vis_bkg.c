@@ -1,0 +1,269 @@
+/* The visible-mode backgrounds of the NA64 report's Table 2 (src/sim/vis_bkg*.c, issue 12).
+ * - The weights are exact: with the signal box opened (every cut but the ECAL fraction always
+ *   passed) the accidental, muon and hadron routes reproduce their closed forms (the accidental:
+ *   rate x window x fractions x inefficiency; the muon: PDG eq. 34.29 bremsstrahlung x photon
+ *   survival exp(-7/9 t) (Tsai RMP 46 (1974) 815) plus the decay probability x the boosted Michel
+ *   spectrum; the hadron: a quadrature of the same physics over depth and x_F written here
+ *   independently) within 4 sigma of the Monte Carlo error; and in the real box each source's
+ *   plain (bias 1) and biased estimates agree within 4 sigma.
+ * - Bad card values are errors naming the key.
+ * Tolerances: 4 sigma of the statistical errors (a false alarm once in ~16000 runs; the streams are
+ * fixed, so a pass is reproducible); the quadratures' own error is below 1e-3 (midpoint rule on a
+ * 400 x 400 grid of smooth integrands). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/sim.h"
+#include "support/na64_test.h"
+
+#define DB NA64_BINARY_DIR "/conditions.db"
+
+static na64_vis_sim *make_sim(double spread)
+{
+  char path[1024];
+  snprintf(path, sizeof path, "%s/configs/visible_2017.yaml", NA64_SOURCE_DIR);
+  na64_vis_config c;
+  na64_vis_config_default(&c);
+  na64_err err = {0, ""};
+  if (na64_vis_config_load(path, &c, &err)) fail_msg("%s", err.msg);
+  snprintf(c.conditions, sizeof c.conditions, "%s", DB);
+  c.momentum_spread = spread;
+  na64_vis_sim *s = NULL;
+  if (na64_vis_sim_new(&c, &s, &err)) fail_msg("%s", err.msg);
+  return s;
+}
+
+static na64_vis_bkg_result estimate(const na64_vis_sim *s, const na64_vis_bkg_config *c, int source)
+{
+  na64_vis_bkg_result r;
+  na64_err err = {0, ""};
+  if (na64_vis_bkg_estimate(s, c, source, 7, &r, &err)) fail_msg("%s", err.msg);
+  return r;
+}
+
+/* |a - b| within 4 sigma of the combined error */
+static void assert_within(double a, double ea, double b, double eb, const char *what)
+{
+  double d = fabs(a - b), tol = 4.0 * sqrt(ea * ea + eb * eb);
+  print_message("%-22s %.6g +- %.2g  vs  %.6g +- %.2g\n", what, a, ea, b, eb);
+  if (!(d <= tol)) fail_msg("%s: %.6g +- %.2g against %.6g +- %.2g (difference %.2g > 4 sigma %.2g)", what, a, ea, b, eb, d, tol);
+}
+
+static void test_names(void **state)
+{
+  (void)state;
+  const char *n[] = {"punch_through", "hadron", "muon", "accidental"};
+  const double t2[] = {1e-13, 2e-13, 1e-14, 1e-14}; /* NA64 report, Table 2 */
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) {
+    assert_string_equal(na64_vis_bkg_name(i), n[i]);
+    assert_rel(na64_vis_bkg_table2(i), t2[i], 1e-15);
+    assert_non_null(na64_vis_bkg_table2_row(i));
+  }
+  assert_null(na64_vis_bkg_name(NA64_VIS_BKG_NSOURCES));
+  assert_true(isnan(na64_vis_bkg_table2(-1)));
+}
+
+static int read_text(const char *text, na64_vis_bkg_config *c, na64_err *err)
+{
+  na64_card *card = NULL;
+  NA64_CALL(na64_card_parse(text, strlen(text), "bkg.yaml", &card, err));
+  int st = na64_vis_bkg_config_read(card, c, err);
+  na64_card_free(card);
+  return st;
+}
+
+/* the cards' section, and bad values named by their key */
+static void test_card(void **state)
+{
+  (void)state;
+  char path[1024];
+  snprintf(path, sizeof path, "%s/configs/visible_2017.yaml", NA64_SOURCE_DIR);
+  na64_card *card = NULL;
+  na64_err err = {0, ""};
+  assert_int_equal(na64_card_load(path, &card, &err), NA64_OK);
+  na64_vis_bkg_config c;
+  na64_vis_bkg_config_default(&c);
+  assert_int_equal(na64_vis_bkg_config_read(card, &c, &err), NA64_OK);
+  na64_card_free(card);
+  assert_rel(c.hadron_fraction, 1e-2, 1e-12); /* pi/e <= 1e-2 (NA64 report) */
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) assert_true(c.enabled[i]);
+  /* the whole card still loads (the section is known to the card's reader) */
+  na64_vis_config vc;
+  na64_vis_config_default(&vc);
+  assert_int_equal(na64_vis_config_load(path, &vc, &err), NA64_OK);
+  const struct {
+    const char *text, *key;
+  } bad[] = {
+      {"backgrounds:\n  veto_inefficiency: 2\n", "veto_inefficiency"},
+      {"backgrounds:\n  hadron: {enabled: true, bias: 0.5}\n", "bias"},
+      {"backgrounds:\n  muon: {enabled: maybe}\n", "enabled"},
+      {"backgrounds:\n  halo_fraction: -1.0e-4\n", "halo_fraction"},
+      {"backgrounds:\n  colour: red\n", "colour"},
+      {"backgrounds:\n  intensity: 1.0e9\n  window: 1000\n", "intensity"},
+      {"backgrounds:\n  events: 0\n", "events"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
+    na64_vis_bkg_config_default(&c);
+    err.msg[0] = 0;
+    assert_int_not_equal(read_text(bad[i].text, &c, &err), NA64_OK);
+    if (!strstr(err.msg, bad[i].key)) fail_msg("'%s': message '%s' does not name %s", bad[i].text, err.msg, bad[i].key);
+  }
+  na64_vis_bkg_config_default(&c);
+  c.bias[NA64_VIS_BKG_MUON] = 0.0;
+  assert_int_equal(na64_vis_bkg_config_check(&c, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "backgrounds.muon.bias"));
+}
+
+/* the box opened: no V2 threshold matters, S4 accepts 0-100 MIPs, the sum any value, E_WCAL up to
+ * E0; only E_ECAL >= 0.3 E0 remains */
+static void open_box(na64_vis_bkg_config *c)
+{
+  c->wcal_fraction_max = 1.0;
+  c->ecal_fraction_min = 0.3;
+  c->energy_sum_sigmas = 1e4;
+  c->s4_min_mips = 0.0;
+  c->s4_max_mips = 100.0;
+}
+
+typedef struct geo {
+  double E0, T, L, lam, z1, z2;
+} geo;
+
+static geo geometry(const na64_vis_sim *s)
+{
+  const na64_geom *g = na64_vis_sim_geom(s);
+  geo r = {na64_vis_sim_config(s)->beam_energy, 0, 0, 0, 0, 0};
+  const na64_geom_detector *w = NULL;
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == NA64_DET_WCAL) w = &g->detectors[i];
+  assert_non_null(w);
+  double nl = 0.0;
+  for (int i = 0; i < w->nsections; ++i) r.T += w->sections[i].depth_x0, nl += w->sections[i].depth_lambda;
+  r.L = w->size[2];
+  r.lam = r.L / nl;
+  const na64_geom_detector *v2 = na64_geom_find_detector(g, "V2"), *s4 = na64_geom_find_detector(g, "S4");
+  assert_non_null(v2);
+  assert_non_null(s4);
+  double zend = w->centre[2] + 0.5 * w->size[2];
+  r.z1 = v2->centre[2] + 0.5 * v2->size[2] - zend;
+  r.z2 = s4->centre[2] - 0.5 * s4->size[2] - zend;
+  return r;
+}
+
+/* the hadron route's physics as a double integral over x_F and the distance d of the interaction
+ * from the WCAL's back face, for one decay channel */
+static double hadron_quad(const geo *G, const na64_vis_bkg_config *c, double m, double ctau, double lam_rel)
+{
+  const int N = 400;
+  double xa = c->ecal_fraction_min, sum = 0.0;
+  for (int i = 0; i < N; ++i) {
+    double x = xa + (1.0 - xa) * (i + 0.5) / N, En = x * G->E0;
+    double ld = sqrt(En * En - m * m) / m * ctau, pdec = exp(-G->z1 / ld) - exp(-G->z2 / ld);
+    for (int j = 0; j < N; ++j) {
+      double d = G->L * (j + 0.5) / N, q = exp(-d / G->lam);
+      sum += exp(-(G->L - d) / G->lam) / G->lam * exp(-d / (G->lam * lam_rel) - d / ld) *
+             ((1.0 - q) + q * c->veto_inefficiency) * pdec;
+    }
+  }
+  return sum * (1.0 - xa) / N * G->L / N;
+}
+
+static void test_closed_forms(void **state)
+{
+  (void)state;
+  na64_vis_sim *s = make_sim(0.0);
+  geo G = geometry(s);
+  assert_rel(G.T, 30.1, 0.01); /* WCAL of 35 layers of 3 mm W + 2 mm Sc: 30.1 X0 (sql/setups/20_visible_2017.sql) */
+  na64_vis_bkg_config c;
+  na64_vis_bkg_config_default(&c);
+  open_box(&c);
+  c.events = 100000;
+  /* accidentals: rate x window x fractions x V2 inefficiency, times the probability that the
+   * low-energy electron's WCAL signal (energy v E0, v flat in [0, 1], sigma = 0.18 sqrt(E)) stays
+   * below the open cut E0 */
+  double acc = c.intensity / c.spill_length * c.window * 1e-9 * c.low_energy_fraction * c.halo_fraction * c.veto_inefficiency;
+  double aw = na64_vis_sim_config(s)->wcal_stochastic, pin = 0.0;
+  for (int i = 0; i < 20000; ++i) {
+    double v = (i + 0.5) / 20000.0;
+    pin += 0.5 * erfc(-(1.0 - v) * G.E0 / (M_SQRT2 * aw * sqrt(v * G.E0))) / 20000.0;
+  }
+  acc *= pin;
+  for (int b = 0; b < 2; ++b) {
+    c.bias[NA64_VIS_BKG_ACCIDENTAL] = b ? 3.0 : 1.0;
+    na64_vis_bkg_result r = estimate(s, &c, NA64_VIS_BKG_ACCIDENTAL);
+    assert_within(r.rate, r.error, acc, 1e-4 * acc, "accidental, open box");
+  }
+  /* muons: bremsstrahlung above 0.3 (PDG eq. 34.29 integrated) x (m_e/m_mu)^2 x the photon's
+   * survival integrated over the emission depth, 9/7 (1 - exp(-7/9 T)); decay between V2 and S4 x the
+   * boosted Michel spectrum above 0.3 (5/3 z - z^3 + z^4/3) */
+  double a = 0.3, me = NA64_M_E / NA64_M_MU;
+  double br = -4.0 / 3.0 * log(a) - 4.0 / 3.0 * (1.0 - a) + 0.5 * (1.0 - a * a);
+  double mich = (5.0 / 3.0 - 1.0 + 1.0 / 3.0) - (5.0 / 3.0 * a - a * a * a + a * a * a * a / 3.0);
+  double ld = sqrt(G.E0 * G.E0 - NA64_M_MU * NA64_M_MU) / NA64_M_MU * 65863.8;
+  double mu = c.muon_fraction * c.srd_hadron * c.veto_inefficiency *
+              (me * me * br * 9.0 / 7.0 * -expm1(-7.0 / 9.0 * G.T) + (exp(-G.z1 / ld) - exp(-G.z2 / ld)) * mich);
+  for (int b = 0; b < 2; ++b) {
+    c.bias[NA64_VIS_BKG_MUON] = b ? 3.0 : 1.0;
+    na64_vis_bkg_result r = estimate(s, &c, NA64_VIS_BKG_MUON);
+    assert_true(r.passed > 1000);
+    assert_within(r.rate, r.error, mu, 1e-3 * mu, "muon, open box");
+  }
+  /* hadrons: the five channels (PDG masses, c tau, BR; one Dalitz pi0 = 0.01174 per pi0) */
+  const double D = 0.01174;
+  const struct {
+    double m, ctau, br, f;
+    int nh;
+    double lr;
+  } ch[] = {{0.497611, 2.6844, 0.6920, c.k0s_per_interaction, 2, 1.218}, {0.497611, 2.6844, 0.3069 * 2 * D, c.k0s_per_interaction, 0, 1.218},
+            {0.497611, 1534.0, 0.1254, c.k0l_per_interaction, 2, 1.218}, {0.497611, 1534.0, 0.1952 * 3 * D, c.k0l_per_interaction, 0, 1.218},
+            {1.115683, 7.89, 0.641, c.lambda_per_interaction, 2, 1.0}};
+  double had = 0.0;
+  for (int j = 0; j < 5; ++j) had += ch[j].f * ch[j].br * pow(c.hadron_em_fake, ch[j].nh) * hadron_quad(&G, &c, ch[j].m, ch[j].ctau, ch[j].lr);
+  had *= c.hadron_fraction * c.srd_hadron;
+  for (int b = 0; b < 2; ++b) {
+    c.bias[NA64_VIS_BKG_HADRON] = b ? 10.0 : 1.0;
+    na64_vis_bkg_result r = estimate(s, &c, NA64_VIS_BKG_HADRON);
+    assert_within(r.rate, r.error, had, 1e-3 * had, "hadron, open box");
+  }
+  na64_vis_sim_free(s);
+}
+
+/* In the real box: the plain and the biased estimates of each source agree; a disabled source
+ * gives 0; the same seed gives the same numbers. */
+static void test_bias_exact(void **state)
+{
+  (void)state;
+  na64_vis_sim *s = make_sim(0.01);
+  na64_vis_bkg_config c;
+  na64_vis_bkg_config_default(&c);
+  c.events = 100000;
+  const double bias[NA64_VIS_BKG_NSOURCES] = {4.0, 10.0, 2.0, 3.0};
+  for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) {
+    c.bias[i] = 1.0;
+    na64_vis_bkg_result r1 = estimate(s, &c, i);
+    c.bias[i] = bias[i];
+    na64_vis_bkg_result r2 = estimate(s, &c, i);
+    assert_true(r1.passed > 100 && r2.passed > 100);
+    assert_true(r1.rate > 0.0 && r2.error > 0.0);
+    assert_within(r1.rate, r1.error, r2.rate, r2.error, na64_vis_bkg_name(i));
+    na64_vis_bkg_result r3 = estimate(s, &c, i);
+    assert_true(r3.rate == r2.rate && r3.error == r2.error);
+    c.enabled[i] = 0;
+    r3 = estimate(s, &c, i);
+    assert_true(r3.rate == 0.0 && r3.events == 0);
+    c.enabled[i] = 1;
+  }
+  na64_vis_sim_free(s);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_names),
+      cmocka_unit_test(test_card),
+      cmocka_unit_test(test_closed_forms),
+      cmocka_unit_test(test_bias_exact),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
