@@ -10,7 +10,9 @@
  *
  * Literature inputs (each an ESTIMATE where no better number is published in our reference data):
  * - SRD: "suppresses the hadron contamination by a further ~1e3" (NA64 report, invisible setup):
- *   a particle without synchrotron radiation passes the SRD cut with probability 1e-3.
+ *   a hadron passes the SRD cut with probability 1e-3 (its interactions upstream can feed the SRD).
+ *   A muon cannot (no SR the SRD sees, no crossing of the SRD): its tag is the accidental one of an
+ *   in-time companion (accidental_tag below, used by the decay route).
  * - Tracker dp/p = 1% at 100 GeV (NA64 report): Gaussian momentum measurement.
  * - Photo-nuclear cross section: sigma(gamma p) = 0.115 mb at E_gamma = 50-100 GeV (PDG Review,
  *   "Plots of cross sections", total gamma p cross section at sqrt(s) = 10-14 GeV), nuclear
