@@ -286,8 +286,8 @@ double bkg_ev_decay(const bkg *k, na64_rng *rng)
     double v[3][4];
     ke3_products(rng, p, v);
     for (int j = 0; j < 3; ++j) {
-      double tx = v[j][1] / v[j][3], ty = v[j][2] / v[j][3];
       if (!(v[j][3] > 0.0)) continue; /* going backwards: never reaches the ECAL */
+      double tx = v[j][1] / v[j][3], ty = v[j][2] / v[j][3];
       em[n++] = (bkg_em){v[j][0], x + (dx + tx) * (zb - z), ty * (zb - z), dx + tx, ty};
     }
   } else {
