@@ -441,6 +441,7 @@ typedef struct na64_sim_bkg_result {
   double process_prob;   /* probability per EOT of the forced process (the weight scale) */
   double table1;         /* the level of the NA64 report's Table 1 for this source (upper bound) */
   double bound90;        /* no event in the box: 90% CL upper bound 2.3 x (largest possible weight) / N; else 0 */
+  double srd_accidental; /* decay: SRD tag probability of a muon (an in-time companion's SR; 0 without pile-up) */
 } na64_sim_bkg_result;
 /* "hadron", "tail", ...; NULL outside the enum. */
 NA64_API const char *na64_sim_bkg_name(int source);
@@ -450,6 +451,10 @@ NA64_API const char *na64_sim_bkg_table1_row(int source);
  * (seed ^ source key, i): results are reproducible). */
 NA64_API int na64_sim_bkg_estimate(const na64_sim *sim, int source, uint64_t events, uint64_t seed,
                                    na64_sim_bkg_result *out, na64_err *err);
+/* One K- -> pi0 e- nu (K_e3) decay in the kaon rest frame, as the decay route draws it: the V-A
+ * Dalitz density with the linear vector form factor (lambda_+ = 0.0297, PDG): electron and pion
+ * energies (GeV) and the cosine of the e-pi angle. */
+NA64_API void na64_sim_bkg_ke3_draw(na64_rng *rng, double *e_energy, double *pi_energy, double *cos_epi);
 /* ============ visible mode: the A' -> e+e- signal event by event (src/sim/vis_signal.c) ============ */
 
 /* The straw stations behind the decay region (lengths in cm). */

@@ -17,6 +17,15 @@
 #define BKG_NK 16       /* photon table: energy bins above E0 - 50 GeV */
 #define BKG_NT 24       /* photon table: depth bins of 1 X0 */
 
+/* The selection's shower-shape cut (src/ana/select.c default `shape_chi2_max`) and the table of
+ * expected cell fractions (fast_bkg_shape.c). */
+#define BKG_SHAPE_CHI2_MAX 9.0
+typedef struct bkg_shape bkg_shape;
+/* An e-m particle at the ECAL face: energy (GeV), impact (cm, global) and slopes. */
+typedef struct bkg_em {
+  double E, x, y, dx, dy;
+} bkg_em;
+
 typedef struct bkg {
   const na64_sim *s;
   double B;                                  /* bias of the rare step */
@@ -25,6 +34,8 @@ typedef struct bkg {
   double sig_gA, sig_mumu;                   /* macroscopic cross sections of the ECAL, 1/cm */
   double lam_hcal;                           /* HCAL depth, interaction lengths */
   double ineff;                              /* the card's `inefficiency` of the source */
+  bkg_shape *shape;                          /* tail, decay, detector: the shower-shape table */
+  double p_acc;                              /* decay: accidental SRD tag of a particle without SR */
 } bkg;
 
 /* fast_bkg.c */
@@ -35,10 +46,18 @@ double bkg_electron_srd(const na64_sim *s, na64_rng *rng, double p);
 /* fast_bkg_routes.c */
 double bkg_em_frac_before(const na64_sim *s, double E, double t);
 double bkg_ecal_contained(const na64_sim *s, double x, double y);
-int bkg_central_cell(const na64_sim *s, double x, double y);
 double bkg_ev_tail(const bkg *k, na64_rng *rng);
 double bkg_ev_decay(const bkg *k, na64_rng *rng);
 double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0);
 double bkg_route_prob(const bkg *k, int source);
+void bkg_ke3_draw(na64_rng *rng, double *Ee, double *Epi, double *cos_epi);
+/* fast_bkg_shape.c */
+int bkg_shape_new(const na64_sim *s, bkg_shape **out, na64_err *err);
+void bkg_shape_free(bkg_shape *t);
+double bkg_shape_fraction(const bkg_shape *t, double dx, double dy);
+double bkg_shape_chi2(const na64_sim *s, const bkg_shape *t, const double cells[][NA64_SIM_MAX_ECAL]);
+int bkg_shape_pass(const na64_sim *s, const bkg_shape *t, const double cells[][NA64_SIM_MAX_ECAL]);
+void bkg_ecal_showers(const na64_sim *s, na64_rng *rng, int n, const bkg_em *p, double cells[][NA64_SIM_MAX_ECAL],
+                      double vis[2]);
 
 #endif

@@ -15,25 +15,38 @@
  *   ESTIMATE: delta rays and hard scatters displacing a cluster) of the tracks is measured with a
  *   curvature resolution 10 times the core's (dp/p = 1%, NA64 report).
  * - Decays (PDG): c tau(pi) = 7.8045 m, c tau(K) = 3.7109 m, c tau(mu) = 658.64 m;
- *   BR(pi -> e nu) = 1.230e-4, BR(K -> e nu) = 1.582e-5, BR(mu -> e nu nu) = 1; the Michel spectrum
- *   (unpolarised) 2 x^2 (3 - 2x) in the muon rest frame.
+ *   BR(pi -> e nu) = 1.230e-4, BR(K -> e nu) = 1.582e-5, BR(K -> pi0 e nu) = 5.07%,
+ *   BR(mu -> e nu nu) = 1; the Michel spectrum (unpolarised) 2 x^2 (3 - 2x) in the muon rest frame;
+ *   K_e3 from its V-A Dalitz density (bkg_ke3_draw), pi0 -> gamma gamma isotropic.
+ * - SRD tag of the decaying parent (it decays after the magnets: its own synchrotron radiation is
+ *   what the SRD sees): pi-, K-: the card's `decay.inefficiency` (default 1e-3, the hadron
+ *   suppression of the NA64 report); mu-: the accidental tag by an in-time companion (fast_bkg.c,
+ *   accidental_tag), the muon's own SR being (m_e/m_mu)^4 = 5.5e-10 of an electron's.
+ * - The calorimeters see every e-m product: its shower in the ECAL cells (the selection's shape
+ *   cut, fast_bkg_shape.c), and in the HCAL what misses the ECAL or leaks out of its sides
+ *   (hcal_from_em): the HCAL's 60 x 60 cm face covers the ECAL, so a photon that misses the ECAL
+ *   fires the HCAL.
  * - Longitudinal profile of the electron's shower for the pre-shower energy: the gamma profile of
  *   PDG eq. 34.35 with b = 0.5 and t_max = ln(E/E_c) - 0.5 (PDG eq. 34.36, electron-induced).
  */
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <string.h>
 
 #include "sim/fast_bkg_internal.h"
 
 #define T_MAGNET 0.003 /* X0 crossed inside the dipoles' field (ESTIMATE, see above) */
 #define Y_MIN 0.3      /* radiated fractions sampled: below, the electron alone carries > 70 GeV (> 50 in the
-                          * ECAL unless it hits within ~1 cm of the matrix edge, which the shape condition rejects) */
+                          * ECAL unless it hits within ~1 cm of the matrix edge, leaking > 20 GeV sideways
+                          * into the HCAL) */
 #define Y_MAX 0.99
 
-/* pi-, K-, mu- (PDG): masses (GeV), c tau (cm), BR to an electron */
-static const double mass[3] = {0.13957039, 0.493677, NA64_M_MU};
-static const double ctau[3] = {780.45, 371.09, 65863.8};
-static const double br[3] = {1.230e-4, 1.582e-5, 1.0};
+/* The decays (PDG): pi- -> e nu, K- -> e nu, K- -> pi0 e nu (K_e3), mu- -> e nu nu: parent masses
+ * (GeV), c tau (cm), BR */
+enum { PIE2 = 0, KE2, KE3, MUON, NDECAY };
+static const double mass[NDECAY] = {0.13957039, 0.493677, 0.493677, NA64_M_MU};
+static const double ctau[NDECAY] = {780.45, 371.09, 371.09, 65863.8};
+static const double br[NDECAY] = {1.230e-4, 1.582e-5, 0.0507, 1.0};
 
 double bkg_em_frac_before(const na64_sim *s, double E, double t)
 {
@@ -56,22 +69,58 @@ double bkg_ecal_contained(const na64_sim *s, double x, double y)
   return fx * fy;
 }
 
-/* The selection's lateral shower-shape condition (NA64 report: "ECAL lateral shape consistent with
- * a signal shower"), as its simplest proxy: every shower axis carrying a visible share of the
- * energy hits the cell the nominal beam hits (ESTIMATE; NA64's cut compares the cell energies
- * with an electron's). */
-int bkg_central_cell(const na64_sim *s, double x, double y)
+/* Upper estimate of the ECAL energy of e-m particles (lateral containment of each axis): a cheap
+ * pre-selection. Events above E_PRESEL cannot fall below the 50 GeV box (the ECAL resolution at 50
+ * GeV is 0.7 GeV: 7 sigma) and skip the cell-level showers. */
+#define E_PRESEL 55.0
+static double contained_sum(const na64_sim *s, int n, const bkg_em *p)
 {
-  double xn, dxn;
-  sim_transport(s, -1.0, s->cfg.beam_energy, 0.0, 0.0, s->ecal.z_front, &xn, &dxn);
-  int c = sim_grid_cell(&s->ecal, x, y);
-  return c >= 0 && c == sim_grid_cell(&s->ecal, xn, 0.0);
+  double e = 0.0;
+  for (int i = 0; i < n; ++i) e += p[i].E * bkg_ecal_contained(s, p[i].x, p[i].y);
+  return e;
+}
+
+/* Energy the e-m particles bring to the HCAL past the ECAL (transverse hermeticity): a particle
+ * whose axis misses the ECAL matrix showers in the first HCAL module if its axis crosses that
+ * module's face (the HCAL, 60 x 60 cm, covers the 23 x 23 cm ECAL with margins); the lateral
+ * leakage of a shower in the ECAL leaves through its sides, and a share F_SIDE of it reaches the
+ * HCAL face 1 m downstream (ESTIMATE: the leakage is soft, wide-angle shower particles; those
+ * within ~0.2 rad of the axis reach the face). E-m energy is seen at the HCAL's e-m scale with its
+ * stochastic term. */
+#define F_SIDE 0.5
+static double hcal_from_em(const na64_sim *s, na64_rng *rng, int n, const bkg_em *p)
+{
+  if (s->nhcal < 1) return 0.0;
+  const sim_grid *h = &s->hcal[0];
+  double e = 0.0, dz = h->z_front - s->ecal.z_front;
+  for (int i = 0; i < n; ++i) {
+    double xh = p[i].x + p[i].dx * dz, yh = p[i].y + p[i].dy * dz;
+    if (xh < h->x_lo || xh > h->x_lo + h->nx * h->px || yh < h->y_lo || yh > h->y_lo + h->ny * h->py) continue;
+    double lost = p[i].E * (1.0 - bkg_ecal_contained(s, p[i].x, p[i].y));
+    e += sim_grid_cell(&s->ecal, p[i].x, p[i].y) >= 0 ? F_SIDE * lost : lost;
+  }
+  return e > 0.0 ? fmax(0.0, e + s->cfg.hcal_stochastic * sqrt(e) * na64_rng_gauss(rng)) : 0.0;
+}
+
+/* The calorimeter part of the box for e-m particles at the ECAL face: E_HCAL < 1 GeV (above),
+ * then their showers in the ECAL cells: E_ECAL < 50 GeV, pre-shower above the trigger threshold
+ * and the selection's shower-shape cut. */
+static int calo_box(const bkg *k, na64_rng *rng, int n, const bkg_em *p)
+{
+  const na64_sim *s = k->s;
+  double e = contained_sum(s, n, p);
+  if (!(e > 0.0 && e < E_PRESEL)) return 0;
+  if (!(hcal_from_em(s, rng, n, p) < BOX_HCAL)) return 0;
+  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], vis[2];
+  bkg_ecal_showers(s, rng, n, p, cells, vis);
+  if (!(vis[0] + vis[1] < BOX_ECAL && vis[0] > s->cfg.trigger_ps_min)) return 0;
+  return bkg_shape_pass(s, k->shape, cells);
 }
 
 /* A 100 GeV electron radiating a fraction y at depth z inside the dipoles' field: the electron
- * bends more from z on, the photon goes straight; the ECAL sees what of each lands on it (lateral
- * containment), the spectrometer measures the total bend (upstream slope 0, downstream slope of
- * the electron: p_m = E0 x bend(E0) / bend). */
+ * bends more from z on, the photon goes straight; the ECAL sees the showers of both (cells, shape
+ * cut), the spectrometer measures the total bend (upstream slope 0, downstream slope of the
+ * electron: p_m = E0 x bend(E0) / bend). */
 double bkg_ev_tail(const bkg *k, na64_rng *rng)
 {
   const na64_sim *s = k->s;
@@ -93,18 +142,15 @@ double bkg_ev_tail(const bkg *k, na64_rng *rng)
   sim_transport(s, -1.0, E0, 0.0, 0.0, z, &x, &dx);
   sim_transport_from(s, -1.0, (1.0 - y) * E0, z, x, dx, zE, &xe, &dxe);
   sim_transport(s, -1.0, E0, 0.0, 0.0, zE, &xn, &dxn);
-  double xg = x + dx * (zE - z), Ee = (1.0 - y) * E0;
-  double ce = bkg_ecal_contained(s, xe, 0.0), cg = bkg_ecal_contained(s, xg, 0.0);
-  double e = Ee * ce + y * E0 * cg;
-  double ecal = fmax(0.0, e + c->ecal_stochastic * sqrt(e) * na64_rng_gauss(rng));
-  double ps = Ee * ce * bkg_em_frac_before(s, Ee, s->ecal_depth[0]) + y * E0 * cg * bkg_em_frac_before(s, y * E0, s->ecal_depth[0]);
-  /* one shower: each of the two carrying > 5% of the ECAL energy must hit the central cell */
-  int shape = (Ee * ce <= 0.05 * e || bkg_central_cell(s, xe, 0.0)) && (y * E0 * cg <= 0.05 * e || bkg_central_cell(s, xg, 0.0));
-  if (!(ecal < BOX_ECAL && ps > c->trigger_ps_min && shape) || dxe == 0.0) return 0.0;
-  double pm = E0 * dxn / dxe; /* measured momentum */
+  if (dxe == 0.0) return 0.0;
+  double Ee = (1.0 - y) * E0, pm = E0 * dxn / dxe; /* measured momentum */
+  w *= bkg_p_momentum(E0, pm, k->ineff);
+  if (!(w > 0.0)) return 0.0;
+  const bkg_em p[2] = {{Ee, xe, 0.0, dxe, 0.0}, {y * E0, x + dx * (zE - z), 0.0, dx, 0.0}};
+  if (!calo_box(k, rng, 2, p)) return 0.0;
   /* SR: the electron radiated in the field before z at E0 and after it at Ee: the SRD sees at least
    * that of Ee (drawn at Ee: a lower bound on the tag probability, the window is 1-500 MeV) */
-  return w * bkg_p_momentum(E0, pm, k->ineff) * bkg_srd_factor(bkg_electron_srd(s, rng, Ee), 1);
+  return w * bkg_srd_factor(bkg_electron_srd(s, rng, Ee), 1);
 }
 
 /* Electron energy and angle of a decay in flight of a parent of mass m, momentum p: two-body
@@ -129,39 +175,140 @@ static void decay_electron(na64_rng *rng, double m, double p, int michel, double
   *theta = ps * st / sqrt(fmax(*Ee * *Ee - NA64_M_E * NA64_M_E, 1e-12));
 }
 
-/* pi-, K- or mu- of the beam (one drawn uniformly, weight 3 x its admixture) decaying to an
- * electron between the last magnet and the ECAL (position uniform, weight = exact decay density
- * x length x BR); the parent's momentum is measured, it has no synchrotron radiation (SRD tag 1e-3). */
+/* K_e3 (PDG: K- -> pi0 e- nu, BR 5.07%) in the kaon rest frame: the V-A Dalitz density with the
+ * vector form factor only (the scalar one enters with m_e^2, negligible), massless e and nu
+ * (PDG Review "Form factors for radiative pion and kaon decays" / K_l3 section, rho(E_pi, E_l) ~
+ * f+^2(t) A with A = m_K (2 E_e E_nu - m_K E'_pi), E'_pi = E_pi^max - E_pi) and the linear form
+ * factor f+(t) = 1 + lambda_+ t / m_pi+^2, lambda_+ = 0.0297 (PDG K+- e3 average), t = (p_K - p_pi)^2.
+ * Accept-reject on the rectangle E_e in [0, (m_K^2 - m_pi^2) / 2 m_K], E_pi in [m_pi, E_pi^max];
+ * returns E_e, E_pi and the cosine of the e-pi angle (momentum balance with the neutrino). */
+#define M_KPM 0.493677
+#define M_PI0 0.1349768
+#define M_PIPM 0.13957039
+#define LAMBDA_PLUS 0.0297
+void bkg_ke3_draw(na64_rng *rng, double *Ee, double *Epi, double *cos_epi)
+{
+  const double mk = M_KPM, mp = M_PI0, emax = (mk * mk - mp * mp) / (2.0 * mk), pimax = (mk * mk + mp * mp) / (2.0 * mk);
+  /* bound of f+^2 A: 2 m_K E_e E_nu <= m_K (m_K - m_pi)^2 / 2, f+ at t_max = (m_K - m_pi)^2 */
+  const double fmx = 1.0 + LAMBDA_PLUS * (mk - mp) * (mk - mp) / (M_PIPM * M_PIPM);
+  const double bound = fmx * fmx * mk * (mk - mp) * (mk - mp) / 2.0;
+  for (;;) {
+    double e = emax * na64_rng_uniform(rng), ep = mp + (pimax - mp) * na64_rng_uniform(rng), en = mk - e - ep;
+    double pp = sqrt(fmax(ep * ep - mp * mp, 0.0));
+    if (en < 0.0 || pp > e + en || pp < fabs(e - en)) continue; /* outside the Dalitz plot */
+    double t = mk * mk + mp * mp - 2.0 * mk * ep, f = 1.0 + LAMBDA_PLUS * t / (M_PIPM * M_PIPM);
+    double rho = f * f * mk * (2.0 * e * en - mk * (pimax - ep));
+    if (na64_rng_uniform(rng) * bound > rho) continue;
+    *Ee = e;
+    *Epi = ep;
+    *cos_epi = e > 0.0 && pp > 0.0 ? fmax(-1.0, fmin(1.0, (en * en - e * e - pp * pp) / (2.0 * e * pp))) : 1.0;
+    return;
+  }
+}
+
+void na64_sim_bkg_ke3_draw(na64_rng *rng, double *e_energy, double *pi_energy, double *cos_epi)
+{
+  bkg_ke3_draw(rng, e_energy, pi_energy, cos_epi);
+}
+
+/* Lorentz boost of the four-vector v = (E, p) by the velocity b (|b| < 1). */
+static void boost(const double b[3], double v[4])
+{
+  double b2 = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
+  if (!(b2 > 0.0)) return;
+  double g = 1.0 / sqrt(1.0 - b2), bp = b[0] * v[1] + b[1] * v[2] + b[2] * v[3], c = (g - 1.0) * bp / b2 + g * v[0];
+  for (int i = 0; i < 3; ++i) v[i + 1] += c * b[i];
+  v[0] = g * (v[0] + bp);
+}
+
+static void random_dir(na64_rng *rng, double n[3])
+{
+  double ct = 2.0 * na64_rng_uniform(rng) - 1.0, st = sqrt(fmax(0.0, 1.0 - ct * ct)), ph = 2.0 * M_PI * na64_rng_uniform(rng);
+  n[0] = st * cos(ph);
+  n[1] = st * sin(ph);
+  n[2] = ct;
+}
+
+/* The e-m products of a K_e3 decay of a kaon of momentum p along z: the electron and the two
+ * photons of pi0 -> gamma gamma (isotropic in the pi0 frame), as lab four-vectors. */
+static void ke3_products(na64_rng *rng, double p, double v[3][4])
+{
+  double Ee, Ep, cep, ne[3], a[3], b[3];
+  bkg_ke3_draw(rng, &Ee, &Ep, &cep);
+  random_dir(rng, ne);
+  /* a, b: orthonormal to ne; the pion at angle acos(cep) from the electron, azimuth uniform */
+  double h[3] = {fabs(ne[0]) < 0.9 ? 1.0 : 0.0, fabs(ne[0]) < 0.9 ? 0.0 : 1.0, 0.0};
+  a[0] = h[1] * ne[2] - h[2] * ne[1], a[1] = h[2] * ne[0] - h[0] * ne[2], a[2] = h[0] * ne[1] - h[1] * ne[0];
+  double na = sqrt(a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+  for (int i = 0; i < 3; ++i) a[i] /= na;
+  b[0] = ne[1] * a[2] - ne[2] * a[1], b[1] = ne[2] * a[0] - ne[0] * a[2], b[2] = ne[0] * a[1] - ne[1] * a[0];
+  double ps = sqrt(fmax(Ep * Ep - M_PI0 * M_PI0, 0.0)), sp = sqrt(fmax(0.0, 1.0 - cep * cep));
+  double psi = 2.0 * M_PI * na64_rng_uniform(rng), bpi[3], g[3];
+  for (int i = 0; i < 3; ++i) {
+    double npi = cep * ne[i] + sp * (cos(psi) * a[i] + sin(psi) * b[i]);
+    v[0][i + 1] = Ee * ne[i];
+    bpi[i] = ps * npi / Ep;
+  }
+  v[0][0] = Ee;
+  random_dir(rng, g);
+  for (int j = 0; j < 2; ++j) {
+    double sg = j ? -1.0 : 1.0;
+    v[1 + j][0] = 0.5 * M_PI0;
+    for (int i = 0; i < 3; ++i) v[1 + j][i + 1] = sg * 0.5 * M_PI0 * g[i];
+    boost(bpi, v[1 + j]);
+  }
+  double E = sqrt(p * p + M_KPM * M_KPM), bk[3] = {0.0, 0.0, p / E};
+  for (int j = 0; j < 3; ++j) boost(bk, v[j]);
+}
+
+/* pi-, K- (two species: e nu and K_e3) or mu- of the beam (one drawn uniformly, weight 4 x its
+ * admixture) decaying to an electron between the last magnet and the ECAL (position uniform,
+ * weight = exact decay density x length x BR); the e-m products shower in the ECAL (cells, shape
+ * cut); the parent's momentum is measured, it has no synchrotron radiation of its own: the SRD tag
+ * is the hadrons' mis-tag (card `decay.inefficiency`) or, for a muon, the accidental tag (k->p_acc). */
 double bkg_ev_decay(const bkg *k, na64_rng *rng)
 {
   const na64_sim *s = k->s;
   const na64_sim_config *c = &s->cfg;
-  const double frac[3] = {c->frac_pi, c->frac_k, c->frac_mu};
-  int i = (int)(3.0 * na64_rng_uniform(rng));
-  if (i > 2) i = 2;
+  const double frac[NDECAY] = {c->frac_pi, c->frac_k, c->frac_k, c->frac_mu};
+  int i = (int)(NDECAY * na64_rng_uniform(rng));
+  if (i > NDECAY - 1) i = NDECAY - 1;
   double p = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(rng));
   double za = s->nmag > 0 ? s->mag[s->nmag - 1].z_out : 0.0, zb = s->ecal.z_front, L = zb - za;
   double lam = p / mass[i] * ctau[i], z = za + L * na64_rng_uniform(rng);
-  double w = 3.0 * frac[i] * br[i] * L / lam * exp(-z / lam);
-  double Ee, th, phi = 2.0 * M_PI * na64_rng_uniform(rng);
-  decay_electron(rng, mass[i], p, i == 2, &Ee, &th);
+  double w = NDECAY * frac[i] * br[i] * L / lam * exp(-z / lam);
+  if (!(w > 0.0)) return 0.0;
   double x, dx;
   sim_transport(s, -1.0, p, 0.0, 0.0, z, &x, &dx);
-  double xe = x + (dx + th * cos(phi)) * (zb - z), ye = th * sin(phi) * (zb - z);
-  double e = Ee * bkg_ecal_contained(s, xe, ye);
-  if (!(w > 0.0 && e > 0.0)) return 0.0;
-  double ecal = fmax(0.0, e + c->ecal_stochastic * sqrt(e) * na64_rng_gauss(rng));
-  double ps = e * bkg_em_frac_before(s, Ee, s->ecal_depth[0]);
-  if (!(ecal < BOX_ECAL && ps > c->trigger_ps_min && bkg_central_cell(s, xe, ye))) return 0.0;
-  return w * bkg_p_momentum(c->beam_energy, p, 0.0) * SRD_HADRON;
+  bkg_em em[3];
+  int n = 0;
+  if (i == KE3) {
+    double v[3][4];
+    ke3_products(rng, p, v);
+    for (int j = 0; j < 3; ++j) {
+      if (!(v[j][3] > 0.0)) continue; /* going backwards: never reaches the ECAL */
+      double tx = v[j][1] / v[j][3], ty = v[j][2] / v[j][3];
+      em[n++] = (bkg_em){v[j][0], x + (dx + tx) * (zb - z), ty * (zb - z), dx + tx, ty};
+    }
+  } else {
+    double Ee, th, phi = 2.0 * M_PI * na64_rng_uniform(rng);
+    decay_electron(rng, mass[i], p, i == MUON, &Ee, &th);
+    double tx = th * cos(phi), ty = th * sin(phi);
+    em[n++] = (bkg_em){Ee, x + (dx + tx) * (zb - z), ty * (zb - z), dx + tx, ty};
+  }
+  if (!calo_box(k, rng, n, em)) return 0.0;
+  return w * bkg_p_momentum(c->beam_energy, p, 0.0) * (i == MUON ? k->p_acc : k->ineff);
 }
 
 /* A nominal electron event (cells filled) in which one ECAL channel gives no signal, each with the
- * card's probability per event (conditional Monte Carlo over the channels); w0 = P(nominal e-). */
+ * card's probability per event (conditional Monte Carlo over the channels); w0 = P(nominal e-).
+ * The event must also pass the shower-shape cut with the channel missing (the cells the
+ * selection sees). */
 double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0)
 {
   const na64_sim *s = k->s;
   double w = bkg_box_truth(s, &ev->truth); /* the resolution tail itself (Gaussian: ~0) */
+  if (w > 0.0 && !bkg_shape_pass(s, k->shape, ev->ecal)) w = 0.0;
   int ncell = s->ecal.nx * s->ecal.ny;
   for (int sec = 0; sec < NA64_SIM_ECAL_SECTIONS && ev->has_cells; ++sec)
     for (int i = 0; i < ncell; ++i) {
@@ -170,7 +317,12 @@ double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0)
       na64_sim_truth t = ev->truth;
       t.ecal -= ch;
       if (sec == 0) t.ps -= ch;
-      w += k->ineff * bkg_box_truth(s, &t);
+      double wb = bkg_box_truth(s, &t);
+      if (!(wb > 0.0)) continue;
+      double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL];
+      memcpy(cells, ev->ecal, sizeof cells);
+      cells[sec][i] = 0.0;
+      if (bkg_shape_pass(s, k->shape, cells)) w += k->ineff * wb;
     }
   return w0 * w;
 }
@@ -184,9 +336,9 @@ double bkg_route_prob(const bkg *k, int source)
     /* integral of (4/3 - 4/3 y + y^2)/y over [Y_MIN, Y_MAX] */
     return T_MAGNET * (4.0 / 3.0 * log(Y_MAX / Y_MIN) - 4.0 / 3.0 * (Y_MAX - Y_MIN) + 0.5 * (Y_MAX * Y_MAX - Y_MIN * Y_MIN));
   }
-  const double frac[3] = {c->frac_pi, c->frac_k, c->frac_mu};
+  const double frac[NDECAY] = {c->frac_pi, c->frac_k, c->frac_k, c->frac_mu};
   double za = s->nmag > 0 ? s->mag[s->nmag - 1].z_out : 0.0, zb = s->ecal.z_front, p = 0.0;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < NDECAY; ++i) {
     double lam = c->beam_energy / mass[i] * ctau[i];
     p += frac[i] * br[i] * (exp(-za / lam) - exp(-zb / lam));
   }

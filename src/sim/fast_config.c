@@ -54,6 +54,9 @@ void na64_sim_config_default(na64_sim_config *c)
    * backgrounds"): non-Gaussian tracker tail fraction, ECAL channel dropout per event, HCAL module
    * MIP inefficiency (as the veto's 1 - efficiency) */
   c->bkg_ineff[NA64_SIM_BKG_TAIL] = 1e-3;
+  /* SRD tag of a decaying pi- or K- (no synchrotron radiation of its own): the SRD "suppresses the
+   * hadron contamination by a further ~1e3" (NA64 report) */
+  c->bkg_ineff[NA64_SIM_BKG_DECAY] = 1e-3;
   c->bkg_ineff[NA64_SIM_BKG_DETECTOR] = 1e-12;
   c->bkg_ineff[NA64_SIM_BKG_DIMUON] = 1e-4;
 }
