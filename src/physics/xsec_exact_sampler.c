@@ -28,7 +28,7 @@
 #define ES_XSMALL 0.3   /* below: x nodes log-spaced, */
 #define ES_XFAC 1.35    /* a factor <= 1.35 apart (d sigma/dy ~ x there: linear interpolation to < 1%) */
 #define ES_DY 0.2       /* y step above x = 0.3 */
-#define ES_YFAR 8.0     /* beyond: 3 nodes to y_max */
+#define ES_YFAR 8.0     /* beyond: steps <= 2 ES_DY to y_max */
 #define ES_T_REL 1e-4   /* relative precision of each node's t integral */
 
 struct na64_exact_sampler {
@@ -131,7 +131,7 @@ int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out
   double xlo = fmax(p->m / p->E0, p->x_min), xhi = 1.0 - ml / p->E0;
   if (!(xhi > xlo)) return na64_err_set(err, NA64_EPHYS, "exact sampler: no phase space above x = %g (E0 = %g GeV, m = %g GeV)", xlo, p->E0, p->m);
   na64_exact_sampler *S = calloc(1, sizeof *S);
-  enum { CAP = 200 }; /* x_nodes: <= 66 below x = 0.3 (x_lo >= 1e-9), 33 to y = 8, 2 per unit of y after */
+  enum { CAP = 200 }; /* x_nodes: <= 66 below x = 0.3 (x_lo >= 1e-9), 41 to y = 8, <= 3 per unit of y after */
   if (S) {
     S->y = malloc(sizeof(double) * CAP);
     S->g = malloc(sizeof(double) * CAP);
