@@ -5,7 +5,8 @@
  * The exact density is far too costly per event (one t integral is ~1e3 matrix elements), so it
  * is tabulated once per process on a grid and drawn from the table exactly:
  *   y = -ln(1 - x) nodes y_i (log-spaced in x below x = 0.3, where d sigma/dy ~ x, then steps of
- *   0.25 in y up to y = 8, where the spectrum has fallen as e^-y, then 3 nodes to y_max);
+ *   0.2 in y up to y = 8 (the exact spectrum of a light A' is nearly flat in y up to
+ *   y ~ ln(m_X^2/m_e^2)), then steps <= 0.4 to y_max = ln(E0/m_l));
  *   per y node, s = ln(theta/theta_c(x)) nodes s_ij, NS of them uniform from ln 1e-3 to
  *   min(ln 1e3, ln(pi/theta_c)) (the density in s rises as theta^2 below theta_c and falls as
  *   theta^-2 above, so the cut tails are < 1e-5 of the integral);
