@@ -308,19 +308,24 @@ static double density(const proc *P, const outer *o, double T, double phi)
 /* ---------------- integration ---------------- */
 
 #define NPHI 24
-static gsl_integration_glfixed_table *phi_table;
-static void phi_table_init(void) { phi_table = gsl_integration_glfixed_table_alloc(NPHI); }
+#define NPHI_SAMPLER 12 /* the sampler's tables (1e-4 is enough there; test_exact_sampler checks them) */
+static gsl_integration_glfixed_table *phi_table, *phi_table_sampler;
+static void phi_table_init(void)
+{
+  phi_table = gsl_integration_glfixed_table_alloc(NPHI);
+  phi_table_sampler = gsl_integration_glfixed_table_alloc(NPHI_SAMPLER);
+}
 #include <pthread.h>
 static pthread_once_t phi_once = PTHREAD_ONCE_INIT;
 
 /* int_0^{2 pi} dphi by Gauss-Legendre on [0, pi] (the density is even in phi: the X lies in
  * the xz plane, reflection y -> -y) */
-static double phi_integral(const proc *P, const outer *o, double T)
+static double phi_integral(const proc *P, const outer *o, double T, const gsl_integration_glfixed_table *tab)
 {
   double s = 0.0;
-  for (size_t i = 0; i < NPHI; ++i) {
+  for (size_t i = 0; i < tab->n; ++i) {
     double x, w;
-    gsl_integration_glfixed_point(0.0, M_PI, i, &x, &w, phi_table);
+    gsl_integration_glfixed_point(0.0, M_PI, i, &x, &w, tab);
     s += w * density(P, o, T, x);
   }
   return 2.0 * s;
@@ -329,13 +334,14 @@ static double phi_integral(const proc *P, const outer *o, double T)
 typedef struct {
   const proc *P;
   const outer *o;
+  const gsl_integration_glfixed_table *phi;
 } t_params;
 
 static double t_integrand(double lnT, void *v)
 {
   const t_params *tp = v;
   double T = exp(lnT);
-  return T * phi_integral(tp->P, tp->o, T);
+  return T * phi_integral(tp->P, tp->o, T, tp->phi);
 }
 
 #define T_REL 1e-6 /* relative precision of the t integral for the public differential cross sections */
@@ -344,7 +350,8 @@ static double t_integrand(double lnT, void *v)
  * nuclear-size scales of the form factor */
 static int t_integral(const proc *P, const outer *o, double rel, double *res, double *abserr)
 {
-  t_params tp = {P, o};
+  /* a looser t precision (the sampler tables) takes the shorter phi rule as well */
+  t_params tp = {P, o, rel > T_REL ? phi_table_sampler : phi_table};
   gsl_function F = {t_integrand, &tp};
   double a = 111.0 * pow(P->Z, -1.0 / 3.0) / NA64_M_E, d = 0.164 * pow(P->A, -2.0 / 3.0);
   double scales[4] = {1.0 / (a * a), d, 0.71, 4.0 * o->Tmin};
