@@ -1,6 +1,6 @@
 /* Throughput of the exact tree-level cross sections (src/physics/xsec_exact.c; docs/performance.md):
- * sigma per point (VEGAS, 1%), d sigma/dx and d sigma/dx dcos per point, and a table for one
- * material. One core, CPU time of the process (the machine is shared); prints figures, asserts
+ * sigma per point (VEGAS, 1%), d sigma/dx and d sigma/dx dcos per point, a table for one
+ * material, and the (x, theta) sampler (table build, draws per second). One core, CPU time of the process (the machine is shared); prints figures, asserts
  * nothing about time. */
 #include <stdio.h>
 #include <time.h>
@@ -28,6 +28,42 @@ static int time_yield(const na64_beamdump *d, const char *label, const char *uni
     printf("%s (%s): %.3f s, %.4g %s\n", label, pass ? "remembered" : "computed", now() - t0, na64_yield_production(y), unit);
     na64_yield_free(y);
   }
+  return 0;
+}
+
+/* the (x, theta) sampler of the exact cross section (issue 14): table build and draw rate */
+static int bench_sampler(void)
+{
+  const double masses[] = {0.0167, 0.1, 1.0};
+  for (int beam = 0; beam < 2; ++beam)
+    for (int i = 0; i < 3; ++i) {
+      na64_exact_process p;
+      na64_exact_process_init(&p, (na64_lepton)beam, beam ? NA64_MED_ZPRIME : NA64_MED_VECTOR, beam ? 160.0 : 100.0,
+                              masses[i]);
+      p.ff = NA64_FF_ALL;
+      na64_exact_sampler *s;
+      na64_err err = {0};
+      double t0 = now();
+      if (na64_exact_sampler_new(&p, &s, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+      }
+      double dt = now() - t0, rel = 0.0, tot = na64_exact_sampler_integral(s, 0.0, &rel);
+      na64_rng rng;
+      na64_rng_init(&rng, 1, 1);
+      const int N = 1000000;
+      double xs = 0.0;
+      t0 = now();
+      for (int k = 0; k < N; ++k) {
+        double x, th;
+        na64_exact_sample(s, &rng, 0.0, &x, &th);
+        xs += x;
+      }
+      double dd = now() - t0;
+      printf("sampler %s %g GeV, %s %g MeV: table %.2f s (sigma %.4g pb, quadrature %.1e), %.3g draws/s (<x> %.3f)\n",
+             beam ? "mu" : "e", p.E0, na64_mediator_name(p.mediator), masses[i] * 1e3, dt, tot, rel, N / dd, xs / N);
+      na64_exact_sampler_free(s);
+    }
   return 0;
 }
 
@@ -80,5 +116,5 @@ int main(void)
   d.lepton = NA64_LEPTON_MU;
   d.mediator = NA64_MED_ZPRIME;
   if (time_yield(&d, "yield mu 160 GeV, 40 X0 ECAL, Z' 16.7 MeV", "per MOT at g 1")) return 1;
-  return 0;
+  return bench_sampler();
 }

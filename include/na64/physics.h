@@ -407,6 +407,21 @@ NA64_API double na64_exact_table_eval(const na64_exact_table *table, double E);
 NA64_API double na64_exact_table_max_rel_error(const na64_exact_table *table);
 NA64_API void na64_exact_table_free(na64_exact_table *table);
 
+/* (x, theta_X) drawn from the exact d sigma/(dx dcos theta) of p (its E0, Z, A, form factor;
+ * x >= p->x_min): the density is tabulated once on ~45 x nodes times 25 theta nodes (each a t
+ * integral to 1e-4; ~1 s) and drawn from the table by inversion, without rejection (docs/physics.md
+ * 4b, sampler). Sampling is read-only: one sampler serves any number of threads. */
+typedef struct na64_exact_sampler na64_exact_sampler;
+NA64_API int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out, na64_err *err);
+/* One (x, theta) with x >= xmin (0: the sampler's own lower limit); NA64_EPHYS if the table has
+ * nothing above xmin. */
+NA64_API int na64_exact_sample(const na64_exact_sampler *s, na64_rng *rng, double xmin, double *x, double *theta);
+/* The table's d sigma/dx (pb) and its integral over x >= xmin (pb; *rel_err: the estimated
+ * relative error of the theta quadrature), at the process's coupling. */
+NA64_API double na64_exact_sampler_dsdx(const na64_exact_sampler *s, double x);
+NA64_API double na64_exact_sampler_integral(const na64_exact_sampler *s, double xmin, double *rel_err);
+NA64_API void na64_exact_sampler_free(na64_exact_sampler *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -254,6 +254,10 @@ typedef struct na64_sim_config {
    * the non-Gaussian momentum tail; detector: ECAL channel dropout per event; dimuon: HCAL module
    * MIP inefficiency); unused by the other sources */
   double bkg_ineff[NA64_SIM_BKG_NSOURCES];
+  /* physics (card section `physics`, key `method`: etl | exact): the A' emission cross section and
+   * (x, theta) spectrum, NA64_XS_ETL (default; DMG4's normalisation, WW shape) or NA64_XS_EXACT
+   * (the exact tree-level tables and sampler of the physics module; docs/simulation.md) */
+  int xsec_method;
 } na64_sim_config;
 
 /* The built-in defaults (the 2016-2018 invisible setup at 100 GeV, run 2000; docs/simulation.md). */

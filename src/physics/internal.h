@@ -54,4 +54,10 @@ double na64_ww_shape(double x, double u, double E0, double m);
 /* Its u-integral in closed form (the x marginal), same normalisation. */
 double na64_ww_shape_x(double x, double E0, double m);
 
+/* exact tree level (xsec_exact.c), for the (x, theta) sampler: the characteristic X angle
+ * theta_c = sqrt(m_X^2 (1-x)/x + m_l^2 x)/(x E0), and d sigma/(dx dln theta) in pb with the t
+ * integral to relative precision rel (0 where the phase space is closed). */
+double na64_exact_theta_c(const na64_exact_process *p, double x);
+int na64_exact_dsdx_dlntheta(const na64_exact_process *p, double x, double theta, double rel, double *pb, na64_err *err);
+
 #endif

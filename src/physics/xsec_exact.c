@@ -308,19 +308,24 @@ static double density(const proc *P, const outer *o, double T, double phi)
 /* ---------------- integration ---------------- */
 
 #define NPHI 24
-static gsl_integration_glfixed_table *phi_table;
-static void phi_table_init(void) { phi_table = gsl_integration_glfixed_table_alloc(NPHI); }
+#define NPHI_SAMPLER 12 /* the sampler's tables (1e-4 is enough there; test_exact_sampler checks them) */
+static gsl_integration_glfixed_table *phi_table, *phi_table_sampler;
+static void phi_table_init(void)
+{
+  phi_table = gsl_integration_glfixed_table_alloc(NPHI);
+  phi_table_sampler = gsl_integration_glfixed_table_alloc(NPHI_SAMPLER);
+}
 #include <pthread.h>
 static pthread_once_t phi_once = PTHREAD_ONCE_INIT;
 
 /* int_0^{2 pi} dphi by Gauss-Legendre on [0, pi] (the density is even in phi: the X lies in
  * the xz plane, reflection y -> -y) */
-static double phi_integral(const proc *P, const outer *o, double T)
+static double phi_integral(const proc *P, const outer *o, double T, const gsl_integration_glfixed_table *tab)
 {
   double s = 0.0;
-  for (size_t i = 0; i < NPHI; ++i) {
+  for (size_t i = 0; i < tab->n; ++i) {
     double x, w;
-    gsl_integration_glfixed_point(0.0, M_PI, i, &x, &w, phi_table);
+    gsl_integration_glfixed_point(0.0, M_PI, i, &x, &w, tab);
     s += w * density(P, o, T, x);
   }
   return 2.0 * s;
@@ -329,20 +334,24 @@ static double phi_integral(const proc *P, const outer *o, double T)
 typedef struct {
   const proc *P;
   const outer *o;
+  const gsl_integration_glfixed_table *phi;
 } t_params;
 
 static double t_integrand(double lnT, void *v)
 {
   const t_params *tp = v;
   double T = exp(lnT);
-  return T * phi_integral(tp->P, tp->o, T);
+  return T * phi_integral(tp->P, tp->o, T, tp->phi);
 }
+
+#define T_REL 1e-6 /* relative precision of the t integral for the public differential cross sections */
 
 /* int dT dphi at fixed (E_k, theta): adaptive in ln T with breakpoints at the screening and
  * nuclear-size scales of the form factor */
-static int t_integral(const proc *P, const outer *o, double *res, double *abserr)
+static int t_integral(const proc *P, const outer *o, double rel, double *res, double *abserr)
 {
-  t_params tp = {P, o};
+  /* a looser t precision (the sampler tables) takes the shorter phi rule as well */
+  t_params tp = {P, o, rel > T_REL ? phi_table_sampler : phi_table};
   gsl_function F = {t_integrand, &tp};
   double a = 111.0 * pow(P->Z, -1.0 / 3.0) / NA64_M_E, d = 0.164 * pow(P->A, -2.0 / 3.0);
   double scales[4] = {1.0 / (a * a), d, 0.71, 4.0 * o->Tmin};
@@ -362,9 +371,9 @@ static int t_integral(const proc *P, const outer *o, double *res, double *abserr
       }
   gsl_integration_workspace *w = gsl_integration_workspace_alloc(200);
   if (!w) return NA64_ENOMEM;
-  int st = gsl_integration_qagp(&F, pts, (size_t)np, 0.0, 1e-6, 200, w, res, abserr);
+  int st = gsl_integration_qagp(&F, pts, (size_t)np, 0.0, rel, 200, w, res, abserr);
   gsl_integration_workspace_free(w);
-  if (st != GSL_SUCCESS && !(*abserr < 1e-3 * fabs(*res))) return NA64_ENUMERIC;
+  if (st != GSL_SUCCESS && !(*abserr < fmax(1e-3, 10.0 * rel) * fabs(*res))) return NA64_ENUMERIC;
   return NA64_OK;
 }
 
@@ -452,7 +461,7 @@ int na64_xsec_exact_dsdxdcos(const na64_exact_process *p, double x, double cos_t
   outer o;
   double r = 0.0, e = 0.0;
   if (outer_make(&P, x * P.E0, acos(cos_theta), &o)) {
-    int st = t_integral(&P, &o, &r, &e);
+    int st = t_integral(&P, &o, T_REL, &r, &e);
     if (st) return na64_err_set(err, st, "exact d sigma/dx dcos: t integration failed at x = %g, cos = %.17g", x, cos_theta);
   }
   /* dE_k = E0 dx */
@@ -484,7 +493,7 @@ static double th_integrand(double s, void *v)
   outer o;
   if (!outer_make(tp->P, tp->x * tp->P->E0, th, &o)) return 0.0;
   double r, e;
-  int st = t_integral(tp->P, &o, &r, &e);
+  int st = t_integral(tp->P, &o, T_REL, &r, &e);
   if (st) tp->status = st;
   return sin(th) * th * r;
 }
@@ -598,5 +607,29 @@ int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned
                         rel_prec, res, e, P.mX, P.E0);
   *pb = NA64_GEV2_PB * res;
   if (abserr) *abserr = NA64_GEV2_PB * e;
+  return NA64_OK;
+}
+
+/* ---- for the (x, theta) sampler (xsec_exact_sampler.c) ---- */
+
+double na64_exact_theta_c(const na64_exact_process *p, double x)
+{
+  double m = p->beam == NA64_LEPTON_MU ? NA64_M_MU : NA64_M_E;
+  double U = p->m * p->m * (1.0 - x) / x + m * m * x;
+  return sqrt(U) / (x * p->E0);
+}
+
+int na64_exact_dsdx_dlntheta(const na64_exact_process *p, double x, double theta, double rel, double *pb, na64_err *err)
+{
+  proc P;
+  NA64_CALL(proc_make(p, &P, err));
+  outer o;
+  double r = 0.0, e = 0.0;
+  *pb = 0.0;
+  if (!(theta > 0.0) || theta > M_PI || !outer_make(&P, x * P.E0, theta, &o)) return NA64_OK;
+  int st = t_integral(&P, &o, rel, &r, &e);
+  if (st) return na64_err_set(err, st, "exact d sigma/dx dln theta: t integration failed at x = %.17g, theta = %.17g", x, theta);
+  /* dE_k = E0 dx, dcos theta = sin theta theta dln theta */
+  *pb = NA64_GEV2_PB * P.E0 * sin(theta) * theta * r;
   return NA64_OK;
 }

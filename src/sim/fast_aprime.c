@@ -14,6 +14,14 @@
  * The emitter energy and depth are drawn from the table T sigma F (bins of 1% in E, 24 in depth),
  * E_A' = x E and theta from the (x, theta) sampler of the physics module (na64_aprime_sample, WW
  * double-differential) at the bin's energy.
+ * With `physics: {method: exact}` the cross section and the (x, theta) spectrum are the exact
+ * tree-level ones (physics module, xsec_exact*.c): samplers of the exact d sigma/dx dcos for the
+ * ECAL's main element at AP_NSE emitter energies E_k (log-spaced over the table range), and
+ *   sigma(E; x >= x_m) = R(E) [(1 - w) I_k(x_m) + w I_{k+1}(x_m)],  w = ln(E/E_k)/ln(E_{k+1}/E_k),
+ * I_k(x_m) the sampler's tabulated cross section above x_m at E_k (the x spectrum of the exact
+ * calculation depends on E only through m/E and m_e/E: linear interpolation in ln E between nodes
+ * 1.4 apart), R the material factor sum_j n_j sigma_j / (n_0 sigma_0) of the exact totals. An
+ * emission draws (x, theta) from node k or k+1 with the weights of the two terms, x >= x_m.
  */
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_integration.h>
@@ -48,6 +56,62 @@ static double dsdx_integral(const dsdx_par *p, double x0, gsl_integration_worksp
   return r;
 }
 
+/* ---- method exact ---- */
+
+/* The sampler energies E_k, log-spaced over [Elo, E0], each sampler with x >= E_min/(1.1 E_{k+1})
+ * (the lowest x its emitters need; 1.1 for the beam's momentum spread at the top node). */
+static int exact_setup(na64_sim *s, double Elo, na64_err *err)
+{
+  const na64_sim_config *c = &s->cfg;
+  const na64_material *mat = &s->ecal_mat;
+  for (int k = 0; k < AP_NSE; ++k) s->ap_exact_E[k] = Elo * pow(c->beam_energy / Elo, (double)k / (AP_NSE - 1));
+  for (int k = 0; k < AP_NSE; ++k) {
+    double E = s->ap_exact_E[k], Eup = 1.1 * s->ap_exact_E[k + 1 < AP_NSE ? k + 1 : k];
+    na64_exact_process p;
+    na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_VECTOR, E, c->aprime_mass);
+    p.Z = mat->comp[0].Z;
+    p.A = mat->comp[0].A;
+    p.ff = NA64_FF_ALL; /* elastic + quasi-elastic, as the physics module's exact method (xsec.c) */
+    p.x_min = c->aprime_min_energy / Eup;
+    NA64_CALL(na64_exact_sampler_new(&p, &s->ap_exact[k], err));
+    double all = 0.0, main = 0.0;
+    NA64_CALL(na64_xsec_macroscopic(NA64_XS_EXACT, mat, E, c->aprime_mass, 1.0, &all, err));
+    NA64_CALL(na64_xsec_total(NA64_XS_EXACT, E, c->aprime_mass, 1.0, p.Z, p.A, &main, err));
+    main *= na64_material_atom_density(mat, 0) * 1e-36; /* pb -> 1/cm */
+    s->ap_exact_R[k] = main > 0.0 ? all / main : 1.0;
+  }
+  return NA64_OK;
+}
+
+void sim_aprime_release(na64_sim *s)
+{
+  for (int k = 0; k < AP_NSE; ++k) {
+    na64_exact_sampler_free(s->ap_exact[k]);
+    s->ap_exact[k] = NULL;
+  }
+}
+
+/* The bracketing sampler nodes of energy E and the weights of their terms at x >= xm (header). */
+static void exact_terms(const na64_sim *s, double E, double xm, int *k, double *a, double *b)
+{
+  double u = log(E / s->ap_exact_E[0]) / log(s->ap_exact_E[1] / s->ap_exact_E[0]);
+  int kk = u < 0.0 ? 0 : (int)u;
+  if (kk > AP_NSE - 2) kk = AP_NSE - 2;
+  double w = fmin(fmax(u - kk, 0.0), 1.0);
+  *k = kk;
+  *a = (1.0 - w) * s->ap_exact_R[kk] * na64_exact_sampler_integral(s->ap_exact[kk], xm, NULL);
+  *b = w * s->ap_exact_R[kk + 1] * na64_exact_sampler_integral(s->ap_exact[kk + 1], xm, NULL);
+}
+
+/* sum_j n_j sigma_j(E; E_A' >= E_min) in 1/cm at eps = 1 */
+static double exact_sigma_above(const na64_sim *s, double E)
+{
+  int k;
+  double a, b;
+  exact_terms(s, E, s->cfg.aprime_min_energy / E, &k, &a, &b);
+  return (a + b) * na64_material_atom_density(&s->ecal_mat, 0) * 1e-36;
+}
+
 static int build_table(na64_sim *s, const na64_track_length *tl, double Elo, na64_err *err)
 {
   const na64_sim_config *c = &s->cfg;
@@ -63,6 +127,10 @@ static int build_table(na64_sim *s, const na64_track_length *tl, double Elo, na6
   gsl_error_handler_t *old = gsl_set_error_handler_off();
   for (int i = 0; st == NA64_OK && i < AP_NE; ++i) {
     double E = sqrt(s->ap_Eedge[i] * s->ap_Eedge[i + 1]), sig = 0.0;
+    if (c->xsec_method == NA64_XS_EXACT) {
+      sf[i] = exact_sigma_above(s, E);
+      continue;
+    }
     st = na64_xsec_macroscopic(NA64_XS_ETL, &s->ecal_mat, E, m, 1.0, &sig, err);
     dsdx_par p = {E, m, s->ecal_mat.comp[0].Z, s->ecal_mat.comp[0].A};
     double all = dsdx_integral(&p, 0.0, w), above = dsdx_integral(&p, c->aprime_min_energy / E, w);
@@ -91,6 +159,7 @@ int sim_aprime_setup(na64_sim *s, na64_err *err)
   double Elo = fmax(fmax(c->aprime_min_energy, 10.0), c->aprime_mass * 1.000001);
   double depth = s->ecal_depth[0] + s->ecal_depth[1];
   na64_track_length *tl = NULL;
+  if (c->xsec_method == NA64_XS_EXACT) NA64_CALL(exact_setup(s, Elo, err));
   NA64_CALL(na64_track_length_get(&s->ecal_mat, c->beam_energy, Elo, depth, NULL, &tl, err));
   int st = build_table(s, tl, Elo, err);
   na64_track_length_free(tl);
@@ -111,7 +180,7 @@ int na64_sim_worker_new(const na64_sim *s, na64_sim_worker **out, na64_err *err)
   na64_sim_worker *w = calloc(1, sizeof *w);
   if (!w) return na64_err_set(err, NA64_ENOMEM, "sim worker: out of memory");
   w->sim = s;
-  for (int i = 0; s->ap_on && i < AP_NE; ++i) {
+  for (int i = 0; s->ap_on && !s->ap_exact[0] && i < AP_NE; ++i) { /* WW samplers (method etl) */
     double E = sqrt(s->ap_Eedge[i] * s->ap_Eedge[i + 1]);
     double xmin = s->cfg.aprime_min_energy / s->ap_Eedge[i + 1];
     int st = na64_aprime_sampler_new(E, s->cfg.aprime_mass, s->ecal_mat.comp[0].Z, s->ecal_mat.comp[0].A, xmin,
@@ -149,6 +218,17 @@ void sim_aprime_draw(na64_sim_worker *w, na64_rng *rng, double E, double *E_em, 
   double Ee = s->ap_Eedge[i] * pow(s->ap_Eedge[i + 1] / s->ap_Eedge[i], na64_rng_uniform(rng));
   *t = s->ap_tedge[k] + (s->ap_tedge[k + 1] - s->ap_tedge[k]) * na64_rng_uniform(rng);
   double x = 0.0, th = 0.0, scale = E / s->cfg.beam_energy, emin = s->cfg.aprime_min_energy;
+  if (s->ap_exact[0]) { /* method exact: x >= E_min/E_emitter from the bracketing samplers */
+    double Eem = Ee * scale, xm = emin / Eem, a, b;
+    int kn;
+    exact_terms(s, Eem, xm, &kn, &a, &b);
+    int node = na64_rng_uniform(rng) * (a + b) < a ? kn : kn + 1;
+    int ok = xm < 1.0 && na64_exact_sample(s->ap_exact[node], rng, xm, &x, &th) == NA64_OK;
+    *E_em = fmax(Eem, emin);
+    *ea = ok ? fmin(x * Eem, *E_em) : emin;
+    *theta = ok ? th : 0.0;
+    return;
+  }
   /* the sampler's x_min is for the bin's upper edge; E_A' >= E_min is required at the beam
    * particle's own energy (rarely impossible in the lowest bin: then E_A' = E_min) */
   int ok = 0;

@@ -59,6 +59,7 @@ void na64_sim_config_default(na64_sim_config *c)
   c->bkg_ineff[NA64_SIM_BKG_DECAY] = 1e-3;
   c->bkg_ineff[NA64_SIM_BKG_DETECTOR] = 1e-12;
   c->bkg_ineff[NA64_SIM_BKG_DIMUON] = 1e-4;
+  c->xsec_method = NA64_XS_ETL; /* the cross section of the published NA64 curves (DMG4) */
 }
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
@@ -74,6 +75,8 @@ int na64_sim_config_check(const na64_sim_config *c, na64_err *err)
   if (c->intensity / c->spill_length * c->pileup_window * 1e-9 > 1.0)
     return na64_err_set(err, NA64_EINVAL, "pile-up of %g particles per event: beyond what the simulation handles (<= 1)",
                         c->intensity / c->spill_length * c->pileup_window * 1e-9);
+  if (c->xsec_method != NA64_XS_ETL && c->xsec_method != NA64_XS_EXACT)
+    return na64_err_set(err, NA64_EINVAL, "physics method %d: the simulation takes NA64_XS_ETL or NA64_XS_EXACT", c->xsec_method);
   if (strcmp(c->aprime_decay, "invisible") != 0)
     return na64_err_set(err, NA64_EINVAL, "aprime decay '%s': only 'invisible' is simulated so far", c->aprime_decay);
   if (c->aprime_enabled && !(c->aprime_mass < c->aprime_min_energy) )
@@ -82,6 +85,20 @@ int na64_sim_config_check(const na64_sim_config *c, na64_err *err)
   if (c->aprime_enabled && !(c->aprime_min_energy < c->beam_energy))
     return na64_err_set(err, NA64_EPHYS, "aprime min_energy %g GeV must be below the beam energy %g GeV",
                         c->aprime_min_energy, c->beam_energy);
+  return NA64_OK;
+}
+
+/* The `physics:` section: `method` names the cross section of the A' emission (etl: DMG4's
+ * normalisation with the WW shape, the default; exact: the exact tree-level tables and sampler of
+ * the physics module). Any other value is a card error naming the key. */
+static int physics_method_set(const char *method, const char *name, na64_sim_config *c, na64_err *err)
+{
+  if (!method[0]) return NA64_OK; /* absent: keep the default */
+  if (!strcmp(method, "etl")) c->xsec_method = NA64_XS_ETL;
+  else if (!strcmp(method, "exact")) c->xsec_method = NA64_XS_EXACT;
+  else
+    return na64_err_set(err, NA64_EFORMAT, "%s: physics.method: unknown value '%s' (etl or exact)", name ? name : "<card>",
+                        method);
   return NA64_OK;
 }
 
@@ -143,6 +160,10 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
       KEY("preshower_min", NA64_CARD_DOUBLE, &c->trigger_ps_min, 0, 1000),
       KEY("pileup_window", NA64_CARD_DOUBLE, &c->pileup_window, 0, 10000),
   };
+  char method[16] = "";
+  const na64_card_key physics[] = {
+      {"method", NA64_CARD_STRING, method, sizeof method, 1, 0, 0, NULL, 0, NULL},
+  };
   na64_card_key bkg_src[NA64_SIM_BKG_NSOURCES][3];
   na64_card_key bkg[NA64_SIM_BKG_NSOURCES];
   for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
@@ -163,12 +184,14 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
       {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 0, aprime, 3, NULL},
       {"detector", NA64_CARD_MAP, NULL, 0, 1, 0, 0, detector, 7, NULL},
       {"trigger", NA64_CARD_MAP, NULL, 0, 1, 0, 0, trigger, 3, NULL},
+      {"physics", NA64_CARD_MAP, NULL, 0, 1, 0, 0, physics, 1, NULL},
       /* read by the selection and the job of `na64 run` (na64_select_config_read, na64_job_config_read; src/ana) */
       {"selection", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
       {"analysis", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
   };
   int st = na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err);
   if (st) return st;
+  NA64_CALL(physics_method_set(method, name, c, err));
   c->aprime_mass = mass_mev * 1e-3;
   st = na64_sim_config_check(c, err);
   if (st) na64_err_prefix(err, "%s: ", name ? name : "<card>");

@@ -20,6 +20,7 @@
 #define SR_TABLE 4001  /* synchrotron spectrum: CDF nodes in u = E/E_c */
 #define AP_NE 64       /* A' emission table: emitter-energy bins */
 #define AP_NT 24       /* A' emission table: depth bins */
+#define AP_NSE 3       /* A' emission, method exact: sampler energies (fast_aprime.c) */
 
 /* A regular grid of cells in a transverse plane (a calorimeter module, the veto). */
 typedef struct sim_grid {
@@ -68,6 +69,11 @@ struct na64_sim {
   double ap_pemit;           /* biased emission probability per electron */
   double ap_Eedge[AP_NE + 1], ap_tedge[AP_NT + 1];
   double ap_cdf[AP_NE * AP_NT + 1];
+  /* A' with physics method exact: samplers of the exact (x, theta) at AP_NSE emitter energies
+   * (log-spaced), shared read-only by the workers, and the material factor sum_j n_j sigma_j /
+   * (n_0 sigma_0) at each (fast_aprime.c) */
+  na64_exact_sampler *ap_exact[AP_NSE];
+  double ap_exact_E[AP_NSE], ap_exact_R[AP_NSE];
 };
 
 struct na64_sim_worker {
@@ -100,6 +106,7 @@ double sim_mip_draw(na64_rng *rng, double mean, double w);
 double sim_had_frac(double E, double a, double b);
 /* fast_aprime.c */
 int sim_aprime_setup(na64_sim *s, na64_err *err);
+void sim_aprime_release(na64_sim *s);
 void sim_aprime_draw(na64_sim_worker *w, na64_rng *rng, double E, double *E_em, double *t, double *ea, double *theta);
 
 #endif

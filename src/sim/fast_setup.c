@@ -243,6 +243,7 @@ int sim_new_for_mode(const na64_sim_config *cfg, int allow_visible, na64_sim **o
 void na64_sim_free(na64_sim *s)
 {
   if (!s) return;
+  sim_aprime_release(s);
   na64_geom_free(s->geom);
   free(s);
 }
