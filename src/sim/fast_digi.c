@@ -42,13 +42,10 @@
 typedef enum { SRC_ECAL, SRC_HCAL, SRC_SRD, SRC_VETO, SRC_COUNTER } readout_kind;
 
 typedef struct readout {
-  uint32_t src, port, channel;
+  sim_sadc_channel ch;
   readout_kind kind;
   int section, index, module; /* where its energy is in na64_sim_event */
-  double gain, ped_even, ped_odd, mip; /* mip: counters only (GeV) */
-  int unclipped; /* pedestal +- the largest noise stays inside the ADC range: no clipping without signal */
-  double headroom; /* nor with a pulse of at most this amplitude (counts) */
-  double ped_word_even, ped_word_odd; /* the pedestals as the payload carries them (1/8 count) */
+  double mip;                 /* counters only (GeV) */
 } readout;
 
 struct na64_sim_digitizer {
@@ -60,7 +57,7 @@ struct na64_sim_digitizer {
   uint32_t *words;
   size_t cap_words;
   na64_straw_digi_event sev;
-  double noise[4096]; /* quantiles (i + 1/2)/4096 of N(0, 1): 12 bits of a random word per sample */
+  sim_sadc_noise nz; /* the waveform noise table, also the strips' */
   double erf_tab[ERF_TAB_N + 1]; /* erf on [-ERF_TAB_X, ERF_TAB_X], for the strip charge sharing */
   na64_daq_apv_hit *apv;  /* APV_MAX_HITS */
   int nms;                 /* tracker planes in z order: multiple scattering */
@@ -128,12 +125,16 @@ static int ms_index(const na64_sim_digitizer *d, int plane)
   return -1;
 }
 
-static int cmp_readout(const void *a, const void *b)
+int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y)
 {
-  const readout *x = a, *y = b;
   if (x->src != y->src) return x->src < y->src ? -1 : 1;
   if (x->port != y->port) return x->port < y->port ? -1 : 1;
   return x->channel < y->channel ? -1 : x->channel > y->channel;
+}
+
+static int cmp_readout(const void *a, const void *b)
+{
+  return sim_sadc_channel_cmp(&((const readout *)a)->ch, &((const readout *)b)->ch);
 }
 
 /* The readout of cell c, section k, if it has a DAQ channel, a calibration and a known detector. */
@@ -143,13 +144,13 @@ static int add_readout(na64_sim_digitizer *d, const na64_geom *g, const na64_geo
   if (c->daq_key[k] == NA64_GEOM_NO_KEY || !c->has_calib[k] || !(c->gain[k] > 0.0)) return 0;
   readout r = {0};
   uint32_t chip;
-  na64_geom_key_unpack(c->daq_key[k], &r.src, &r.port, &chip, &r.channel);
-  if (r.port > 15 || r.channel > 63) return 0; /* outside the SADC addressing */
+  na64_geom_key_unpack(c->daq_key[k], &r.ch.src, &r.ch.port, &chip, &r.ch.channel);
+  if (r.ch.port > 15 || r.ch.channel > 63) return 0; /* outside the SADC addressing */
   r.section = k;
   r.module = c->module;
-  r.gain = c->gain[k];
-  r.ped_even = c->ped_even[k];
-  r.ped_odd = c->ped_odd[k];
+  r.ch.gain = c->gain[k];
+  r.ch.ped_even = c->ped_even[k];
+  r.ch.ped_odd = c->ped_odd[k];
   const sim_grid *grid = NULL;
   if (!strcmp(det->name, "ECAL")) r.kind = SRC_ECAL, grid = &d->sim->ecal;
   else if (!strcmp(det->name, "HCAL") && c->module < d->sim->nhcal) r.kind = SRC_HCAL, grid = &d->sim->hcal[c->module];
@@ -182,18 +183,8 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, NULL, &d->straw, err);
-  double zmax = 0.0;
-  for (int i = 0; i < 4096; ++i) {
-    d->noise[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
-    zmax = fmax(zmax, WF_NOISE * fabs(d->noise[i]));
-  }
-  for (int i = 0; i < d->nro; ++i) { /* a margin of one count on both sides */
-    const readout *r = &d->ro[i];
-    d->ro[i].ped_word_even = floor(r->ped_even * 8.0 + 0.5) / 8.0;
-    d->ro[i].ped_word_odd = floor(r->ped_odd * 8.0 + 0.5) / 8.0;
-    d->ro[i].unclipped = fmin(r->ped_even, r->ped_odd) - zmax >= 1.0 && fmax(r->ped_even, r->ped_odd) + zmax <= 4093.0;
-    d->ro[i].headroom = 4093.0 - zmax - fmax(r->ped_even, r->ped_odd); /* largest pulse that cannot clip */
-  }
+  sim_sadc_noise_init(&d->nz);
+  for (int i = 0; i < d->nro; ++i) sim_sadc_channel_prepare(&d->ro[i].ch, &d->nz);
   for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
   d->apv = st == NA64_OK ? calloc(APV_MAX_HITS, sizeof *d->apv) : NULL;
   if (st == NA64_OK && !d->apv) st = na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
@@ -231,6 +222,24 @@ static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rn
   return 0.0;
 }
 
+void sim_sadc_noise_init(sim_sadc_noise *nz)
+{
+  nz->zmax = 0.0;
+  for (int i = 0; i < 4096; ++i) {
+    nz->z[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
+    nz->zmax = fmax(nz->zmax, WF_NOISE * fabs(nz->z[i]));
+  }
+}
+
+void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
+{
+  double zmax = nz->zmax; /* a margin of one count on both sides */
+  c->ped_word_even = floor(c->ped_even * 8.0 + 0.5) / 8.0;
+  c->ped_word_odd = floor(c->ped_odd * 8.0 + 0.5) / 8.0;
+  c->unclipped = fmin(c->ped_even, c->ped_odd) - zmax >= 1.0 && fmax(c->ped_even, c->ped_odd) + zmax <= 4093.0;
+  c->headroom = 4093.0 - zmax - fmax(c->ped_even, c->ped_odd); /* largest pulse that cannot clip */
+}
+
 /* The noise words of an event's waveforms: word k of the counter-based stream keyed by one Philox
  * draw of the event is the SplitMix64 output function of key + k gamma (G. Steele, D. Lea, C. Flood,
  * "Fast splittable pseudorandom number generators", OOPSLA 2014; the finaliser constants are
@@ -238,11 +247,7 @@ static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rn
  * of a Philox4x64-10 quarter block (~40): the 760 words of the 3800 samples of an event were a
  * third of the digitisation time. The event's Philox stream keeps the key, so the noise remains a
  * function of (seed, event) whatever the thread. */
-typedef struct noise_stream {
-  uint64_t key, k;
-} noise_stream;
-
-static uint64_t noise_word(noise_stream *ns)
+static uint64_t noise_word(sim_sadc_stream *ns)
 {
   uint64_t z = ns->key + (++ns->k) * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -257,13 +262,13 @@ static uint16_t adc_floor(double x)
   return !(x >= 0.0) ? 0 : x >= 4095.0 ? 4095 : (uint16_t)x;
 }
 
-_Static_assert(WF_SAMPLES % 4 == 0, "make_waveform draws four samples per noise word");
+_Static_assert(WF_SAMPLES % 4 == 0, "sim_sadc_make_waveform draws four samples per noise word");
 
 /* The noise of a waveform comes from the quantile table, four samples per 64-bit random word:
  * after rounding to integer counts the table's granularity (< 1e-3 sigma near the centre, tails
  * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. */
-static void make_waveform(const na64_sim_digitizer *d, const readout *r, double E, const double *shape, noise_stream *ns,
-                          na64_daq_sadc_waveform *w)
+void sim_sadc_make_waveform(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const double *shape,
+                            sim_sadc_stream *ns, na64_daq_sadc_waveform *w)
 {
   memset(w, 0, offsetof(na64_daq_sadc_waveform, samples));
   w->source_id = r->src;
@@ -273,8 +278,8 @@ static void make_waveform(const na64_sim_digitizer *d, const readout *r, double 
   w->has_pedestals = 1;
   w->pedestal_even = r->ped_word_even;
   w->pedestal_odd = r->ped_word_odd;
-  double A = E > 0.0 ? E / r->gain : 0.0, pe = r->ped_even + 0.5, po = r->ped_odd + 0.5; /* + 1/2: rounding */
-  const double *z = d->noise;
+  double pe = r->ped_even + 0.5, po = r->ped_odd + 0.5; /* + 1/2: rounding */
+  const double *z = nz->z;
   /* four samples per noise word: the upper 12 bits of each 16-bit lane index the quantile table */
 #define NOISE_OF(bits, j) (WF_NOISE * z[((bits) >> (16 * (j) + 4)) & 4095u])
   if (r->unclipped && !(A > 0.0)) /* no signal (most channels): pedestal and noise, never clipped */
@@ -337,8 +342,11 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
 {
   double shape[WF_SAMPLES];
   sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
-  noise_stream ns = {na64_rng_u64(rng), 0};
-  for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev, rng), shape, &ns, &d->wf[i]);
+  sim_sadc_stream ns = {na64_rng_u64(rng), 0};
+  for (int i = 0; i < d->nro; ++i) {
+    double E = readout_energy(&d->ro[i], ev, rng);
+    sim_sadc_make_waveform(&d->nz, &d->ro[i].ch, E > 0.0 ? E / d->ro[i].ch.gain : 0.0, shape, &ns, &d->wf[i]);
+  }
   return sim_sadc_write_blocks(d->wf, d->nro, &d->words, &d->cap_words, w, err);
 }
 
@@ -419,7 +427,7 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     if (k < 0 || k >= pl->nwires || pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
     uint64_t bits = na64_rng_u64(rng);
     double a[3];
-    for (int j = 0; j < 3; ++j, bits >>= 12) a[j] = q * f * shape[j] + APV_NOISE * d->noise[bits & 4095u];
+    for (int j = 0; j < 3; ++j, bits >>= 12) a[j] = q * f * shape[j] + APV_NOISE * d->nz.z[bits & 4095u];
     if (a[1] < 3.0 * APV_NOISE) continue; /* zero suppression */
     uint32_t src, port, chip, ch;
     na64_geom_key_unpack(pl->daq_key[k], &src, &port, &chip, &ch);

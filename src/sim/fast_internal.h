@@ -75,6 +75,32 @@ struct na64_sim_worker {
   na64_aprime_sampler *samp[AP_NE];
 };
 
+/* One sampling-ADC channel of a digitiser (fast_digi.c, vis_digi.c): its DAQ address, calibration
+ * and what the fast waveform loop precomputes from them (sim_sadc_channel_prepare). */
+typedef struct sim_sadc_channel {
+  uint32_t src, port, channel;
+  double gain, ped_even, ped_odd;     /* GeV per count of pulse maximum; pedestals in counts */
+  double ped_word_even, ped_word_odd; /* the pedestals as the payload carries them (1/8 count) */
+  int unclipped;   /* pedestal +- the largest noise stays inside the ADC range: no clipping without signal */
+  double headroom; /* nor with a pulse of at most this amplitude (counts) */
+} sim_sadc_channel;
+/* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096 (12 bits of a random word per sample),
+ * and a counter-based stream of 64-bit words keyed by one draw of the event's Philox stream. */
+typedef struct sim_sadc_noise {
+  double z[4096];
+  double zmax; /* largest |z| WF_NOISE */
+} sim_sadc_noise;
+typedef struct sim_sadc_stream {
+  uint64_t key, k;
+} sim_sadc_stream;
+void sim_sadc_noise_init(sim_sadc_noise *nz);
+void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
+/* The waveform of channel c for a pulse of maximum A counts (A <= 0: none) of the event's shape:
+ * pedestals, noise words from ns (four samples per word), rounding and 12-bit clipping. */
+void sim_sadc_make_waveform(const sim_sadc_noise *nz, const sim_sadc_channel *c, double A, const double *shape,
+                            sim_sadc_stream *ns, na64_daq_sadc_waveform *w);
+int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y); /* by source, port, channel */
+
 /* fast_setup.c */
 /* na64_sim_new; allow_visible = 1 also accepts a visible-mode run, whose ECAL, HCAL and VETO the
  * visible-mode response (src/sim/vis_event.c) uses through the same shower code (issue 12) */
