@@ -33,7 +33,8 @@ struct na64_vis_digitizer {
   int nro;
   na64_straw_digitizer *straw;
   na64_straw_digi_event sev;
-  na64_daq_sadc_waveform *wf;
+  sim_sadc_channel *ch; /* the channels of ro[], in the same order */
+  double *amp;          /* this event's pulse maximum per channel, counts */
   uint32_t *words;
   size_t cap_words;
   sim_sadc_noise nz; /* the waveform noise of the invisible digitisation */
@@ -88,11 +89,13 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
   na64_straw_digi_event_init(&d->sev);
   sim_sadc_noise_init(&d->nz);
   d->ro = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->ro);
-  d->wf = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->wf);
-  int st = d->ro && d->wf ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
+  d->ch = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->ch);
+  d->amp = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->amp);
+  int st = d->ro && d->ch && d->amp ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
   for (int i = 0; st == NA64_OK && i < g->ncells; ++i)
     for (int k = 0; k < NA64_GEOM_MAX_SECTIONS; ++k) add_readout(d, g, &g->cells[i], k);
   if (st == NA64_OK) qsort(d->ro, (size_t)d->nro, sizeof *d->ro, cmp_readout);
+  for (int i = 0; st == NA64_OK && i < d->nro; ++i) d->ch[i] = d->ro[i].ch;
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   na64_straw_digi_options so;
@@ -113,7 +116,8 @@ void na64_vis_digitizer_free(na64_vis_digitizer *d)
   na64_straw_digitizer_free(d->straw);
   na64_straw_digi_event_release(&d->sev);
   free(d->ro);
-  free(d->wf);
+  free(d->ch);
+  free(d->amp);
   free(d->words);
   free(d);
 }
@@ -138,9 +142,9 @@ static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_
   sim_sadc_stream ns = {na64_rng_u64(rng), 0}; /* the invisible digitisation's noise path (fast_digi.c) */
   for (int i = 0; i < d->nro; ++i) {
     double E = readout_energy(&d->ro[i], ev);
-    sim_sadc_make_waveform(&d->nz, &d->ro[i].ch, E > 0.0 ? E / d->ro[i].ch.gain : 0.0, shape, &ns, &d->wf[i]);
+    d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
   }
-  return sim_sadc_write_blocks(d->wf, d->nro, &d->words, &d->cap_words, w, err);
+  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
 }
 
 int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
