@@ -42,13 +42,10 @@
 typedef enum { SRC_ECAL, SRC_HCAL, SRC_SRD, SRC_VETO, SRC_COUNTER } readout_kind;
 
 typedef struct readout {
-  uint32_t src, port, channel;
+  sim_sadc_channel ch;
   readout_kind kind;
   int section, index, module; /* where its energy is in na64_sim_event */
-  double gain, ped_even, ped_odd, mip; /* mip: counters only (GeV) */
-  int unclipped; /* pedestal +- the largest noise stays inside the ADC range: no clipping without signal */
-  double headroom; /* nor with a pulse of at most this amplitude (counts) */
-  double ped_word_even, ped_word_odd; /* the pedestals as the payload carries them (1/8 count) */
+  double mip;                 /* counters only (GeV) */
 } readout;
 
 struct na64_sim_digitizer {
@@ -56,11 +53,12 @@ struct na64_sim_digitizer {
   readout *ro;
   int nro;
   na64_straw_digitizer *straw; /* NULL if the setup has no straw planes */
-  na64_daq_sadc_waveform *wf;
+  sim_sadc_channel *ch; /* the channels of ro[], in the same order */
+  double *amp;          /* this event's pulse maximum per channel, counts */
   uint32_t *words;
   size_t cap_words;
   na64_straw_digi_event sev;
-  double noise[4096]; /* quantiles (i + 1/2)/4096 of N(0, 1): 12 bits of a random word per sample */
+  sim_sadc_noise nz; /* the waveform noise table, also the strips' */
   double erf_tab[ERF_TAB_N + 1]; /* erf on [-ERF_TAB_X, ERF_TAB_X], for the strip charge sharing */
   na64_daq_apv_hit *apv;  /* APV_MAX_HITS */
   int nms;                 /* tracker planes in z order: multiple scattering */
@@ -128,12 +126,16 @@ static int ms_index(const na64_sim_digitizer *d, int plane)
   return -1;
 }
 
-static int cmp_readout(const void *a, const void *b)
+int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y)
 {
-  const readout *x = a, *y = b;
   if (x->src != y->src) return x->src < y->src ? -1 : 1;
   if (x->port != y->port) return x->port < y->port ? -1 : 1;
   return x->channel < y->channel ? -1 : x->channel > y->channel;
+}
+
+static int cmp_readout(const void *a, const void *b)
+{
+  return sim_sadc_channel_cmp(&((const readout *)a)->ch, &((const readout *)b)->ch);
 }
 
 /* The readout of cell c, section k, if it has a DAQ channel, a calibration and a known detector. */
@@ -143,13 +145,13 @@ static int add_readout(na64_sim_digitizer *d, const na64_geom *g, const na64_geo
   if (c->daq_key[k] == NA64_GEOM_NO_KEY || !c->has_calib[k] || !(c->gain[k] > 0.0)) return 0;
   readout r = {0};
   uint32_t chip;
-  na64_geom_key_unpack(c->daq_key[k], &r.src, &r.port, &chip, &r.channel);
-  if (r.port > 15 || r.channel > 63) return 0; /* outside the SADC addressing */
+  na64_geom_key_unpack(c->daq_key[k], &r.ch.src, &r.ch.port, &chip, &r.ch.channel);
+  if (r.ch.port > 15 || r.ch.channel > 63) return 0; /* outside the SADC addressing */
   r.section = k;
   r.module = c->module;
-  r.gain = c->gain[k];
-  r.ped_even = c->ped_even[k];
-  r.ped_odd = c->ped_odd[k];
+  r.ch.gain = c->gain[k];
+  r.ch.ped_even = c->ped_even[k];
+  r.ch.ped_odd = c->ped_odd[k];
   const sim_grid *grid = NULL;
   if (!strcmp(det->name, "ECAL")) r.kind = SRC_ECAL, grid = &d->sim->ecal;
   else if (!strcmp(det->name, "HCAL") && c->module < d->sim->nhcal) r.kind = SRC_HCAL, grid = &d->sim->hcal[c->module];
@@ -177,22 +179,16 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   for (int i = 0; st == NA64_OK && i < g->ncells; ++i)
     for (int k = 0; k < NA64_GEOM_MAX_SECTIONS; ++k) add_readout(d, g, &g->cells[i], k);
   if (st == NA64_OK) qsort(d->ro, (size_t)d->nro, sizeof *d->ro, cmp_readout);
-  d->wf = st == NA64_OK ? calloc((size_t)d->nro + 1, sizeof *d->wf) : NULL;
-  if (st == NA64_OK && !d->wf) st = na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  d->ch = st == NA64_OK ? calloc((size_t)d->nro + 1, sizeof *d->ch) : NULL;
+  d->amp = st == NA64_OK ? calloc((size_t)d->nro + 1, sizeof *d->amp) : NULL;
+  if (st == NA64_OK && (!d->ch || !d->amp)) st = na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, NULL, &d->straw, err);
-  double zmax = 0.0;
-  for (int i = 0; i < 4096; ++i) {
-    d->noise[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
-    zmax = fmax(zmax, WF_NOISE * fabs(d->noise[i]));
-  }
-  for (int i = 0; i < d->nro; ++i) { /* a margin of one count on both sides */
-    const readout *r = &d->ro[i];
-    d->ro[i].ped_word_even = floor(r->ped_even * 8.0 + 0.5) / 8.0;
-    d->ro[i].ped_word_odd = floor(r->ped_odd * 8.0 + 0.5) / 8.0;
-    d->ro[i].unclipped = fmin(r->ped_even, r->ped_odd) - zmax >= 1.0 && fmax(r->ped_even, r->ped_odd) + zmax <= 4093.0;
-    d->ro[i].headroom = 4093.0 - zmax - fmax(r->ped_even, r->ped_odd); /* largest pulse that cannot clip */
+  sim_sadc_noise_init(&d->nz);
+  for (int i = 0; st == NA64_OK && i < d->nro; ++i) {
+    sim_sadc_channel_prepare(&d->ro[i].ch, &d->nz);
+    d->ch[i] = d->ro[i].ch;
   }
   for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
   d->apv = st == NA64_OK ? calloc(APV_MAX_HITS, sizeof *d->apv) : NULL;
@@ -213,7 +209,8 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   na64_straw_digitizer_free(d->straw);
   na64_straw_digi_event_release(&d->sev);
   free(d->ro);
-  free(d->wf);
+  free(d->ch);
+  free(d->amp);
   free(d->words);
   free(d->apv);
   free(d);
@@ -231,6 +228,30 @@ static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rn
   return 0.0;
 }
 
+void sim_sadc_noise_init(sim_sadc_noise *nz)
+{
+  nz->zmax = 0.0;
+  for (int i = 0; i < 4096; ++i) {
+    nz->z[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
+    nz->zmax = fmax(nz->zmax, WF_NOISE * fabs(nz->z[i]));
+  }
+}
+
+void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
+{
+  double zmax = nz->zmax; /* a margin of one count on both sides */
+  c->ped_word_even = floor(c->ped_even * 8.0 + 0.5) / 8.0;
+  c->ped_word_odd = floor(c->ped_odd * 8.0 + 0.5) / 8.0;
+  c->unclipped = fmin(c->ped_even, c->ped_odd) - zmax >= 1.0 && fmax(c->ped_even, c->ped_odd) + zmax <= 4093.0;
+  c->headroom = 4093.0 - zmax - fmax(c->ped_even, c->ped_odd); /* largest pulse that cannot clip */
+  /* the words na64_daq_sadc_encode writes for a waveform of the channel: header (kind 2, port,
+   * channel, sample count, pedestal flag) and pedestals in 1/8 count (kind 1, odd << 15 | even) */
+  c->header_word = (2u << 30) | (c->port << 26) | (c->channel << 20) | ((uint32_t)WF_SAMPLES << 12) | (1u << 11);
+  double pe8 = c->ped_word_even * 8.0, po8 = c->ped_word_odd * 8.0; /* integers: ped_word is in 1/8 */
+  c->pedestals_ok = pe8 >= 0.0 && pe8 <= 32767.0 && po8 >= 0.0 && po8 <= 32767.0;
+  c->pedestal_word = c->pedestals_ok ? (1u << 30) | ((uint32_t)po8 << 15) | (uint32_t)pe8 : 0u;
+}
+
 /* The noise words of an event's waveforms: word k of the counter-based stream keyed by one Philox
  * draw of the event is the SplitMix64 output function of key + k gamma (G. Steele, D. Lea, C. Flood,
  * "Fast splittable pseudorandom number generators", OOPSLA 2014; the finaliser constants are
@@ -238,11 +259,7 @@ static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rn
  * of a Philox4x64-10 quarter block (~40): the 760 words of the 3800 samples of an event were a
  * third of the digitisation time. The event's Philox stream keeps the key, so the noise remains a
  * function of (seed, event) whatever the thread. */
-typedef struct noise_stream {
-  uint64_t key, k;
-} noise_stream;
-
-static uint64_t noise_word(noise_stream *ns)
+static uint64_t noise_word(sim_sadc_stream *ns)
 {
   uint64_t z = ns->key + (++ns->k) * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -257,49 +274,41 @@ static uint16_t adc_floor(double x)
   return !(x >= 0.0) ? 0 : x >= 4095.0 ? 4095 : (uint16_t)x;
 }
 
-_Static_assert(WF_SAMPLES % 4 == 0, "make_waveform draws four samples per noise word");
+_Static_assert(WF_SAMPLES % 4 == 0, "make_samples draws four samples per noise word");
 
 /* The noise of a waveform comes from the quantile table, four samples per 64-bit random word:
  * after rounding to integer counts the table's granularity (< 1e-3 sigma near the centre, tails
  * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. */
-static void make_waveform(const na64_sim_digitizer *d, const readout *r, double E, const double *shape, noise_stream *ns,
-                          na64_daq_sadc_waveform *w)
+static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const double *shape,
+                         sim_sadc_stream *ns, uint16_t *samples)
 {
-  memset(w, 0, offsetof(na64_daq_sadc_waveform, samples));
-  w->source_id = r->src;
-  w->port = (uint8_t)r->port;
-  w->channel = (uint8_t)r->channel;
-  w->nsamples = WF_SAMPLES;
-  w->has_pedestals = 1;
-  w->pedestal_even = r->ped_word_even;
-  w->pedestal_odd = r->ped_word_odd;
-  double A = E > 0.0 ? E / r->gain : 0.0, pe = r->ped_even + 0.5, po = r->ped_odd + 0.5; /* + 1/2: rounding */
-  const double *z = d->noise;
+  double pe = r->ped_even + 0.5, po = r->ped_odd + 0.5; /* + 1/2: rounding */
+  const double *z = nz->z;
   /* four samples per noise word: the upper 12 bits of each 16-bit lane index the quantile table */
 #define NOISE_OF(bits, j) (WF_NOISE * z[((bits) >> (16 * (j) + 4)) & 4095u])
   if (r->unclipped && !(A > 0.0)) /* no signal (most channels): pedestal and noise, never clipped */
     for (int i = 0; i < WF_SAMPLES; i += 4) {
       uint64_t b = noise_word(ns);
-      w->samples[i] = (uint16_t)(pe + NOISE_OF(b, 0)); /* = adc_floor: the sum is inside [1, 4094] */
-      w->samples[i + 1] = (uint16_t)(po + NOISE_OF(b, 1));
-      w->samples[i + 2] = (uint16_t)(pe + NOISE_OF(b, 2));
-      w->samples[i + 3] = (uint16_t)(po + NOISE_OF(b, 3));
+      samples[i] = (uint16_t)(pe + NOISE_OF(b, 0)); /* = adc_floor: the sum is inside [1, 4094] */
+      samples[i + 1] = (uint16_t)(po + NOISE_OF(b, 1));
+      samples[i + 2] = (uint16_t)(pe + NOISE_OF(b, 2));
+      samples[i + 3] = (uint16_t)(po + NOISE_OF(b, 3));
     }
   else if (r->unclipped && A <= r->headroom) /* a pulse that cannot reach the top (shape maximum 1) */
     for (int i = 0; i < WF_SAMPLES; i += 4) {
       uint64_t b = noise_word(ns);
-      w->samples[i] = (uint16_t)(pe + A * shape[i] + NOISE_OF(b, 0));
-      w->samples[i + 1] = (uint16_t)(po + A * shape[i + 1] + NOISE_OF(b, 1));
-      w->samples[i + 2] = (uint16_t)(pe + A * shape[i + 2] + NOISE_OF(b, 2));
-      w->samples[i + 3] = (uint16_t)(po + A * shape[i + 3] + NOISE_OF(b, 3));
+      samples[i] = (uint16_t)(pe + A * shape[i] + NOISE_OF(b, 0));
+      samples[i + 1] = (uint16_t)(po + A * shape[i + 1] + NOISE_OF(b, 1));
+      samples[i + 2] = (uint16_t)(pe + A * shape[i + 2] + NOISE_OF(b, 2));
+      samples[i + 3] = (uint16_t)(po + A * shape[i + 3] + NOISE_OF(b, 3));
     }
   else
     for (int i = 0; i < WF_SAMPLES; i += 4) {
       uint64_t b = noise_word(ns);
-      w->samples[i] = adc_floor(pe + A * shape[i] + NOISE_OF(b, 0));
-      w->samples[i + 1] = adc_floor(po + A * shape[i + 1] + NOISE_OF(b, 1));
-      w->samples[i + 2] = adc_floor(pe + A * shape[i + 2] + NOISE_OF(b, 2));
-      w->samples[i + 3] = adc_floor(po + A * shape[i + 3] + NOISE_OF(b, 3));
+      samples[i] = adc_floor(pe + A * shape[i] + NOISE_OF(b, 0));
+      samples[i + 1] = adc_floor(po + A * shape[i + 1] + NOISE_OF(b, 1));
+      samples[i + 2] = adc_floor(pe + A * shape[i + 2] + NOISE_OF(b, 2));
+      samples[i + 3] = adc_floor(po + A * shape[i + 3] + NOISE_OF(b, 3));
     }
 #undef NOISE_OF
 }
@@ -312,22 +321,48 @@ void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
   }
 }
 
-int sim_sadc_write_blocks(const na64_daq_sadc_waveform *wf, int n, uint32_t **words, size_t *cap,
-                          na64_daq_writer *w, na64_err *err)
+/* The payload words of a waveform straight from its channel: no range check of the samples (they are
+ * made inside [0, 4095]) and the header and pedestal words from sim_sadc_channel_prepare; the
+ * samples two per word, even sample in the low half (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
+static void pack_samples(const uint16_t *s, uint32_t *out)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  memcpy(out, s, WF_SAMPLES * sizeof *s); /* the word (hi << 16) | lo is the pair lo, hi in memory */
+#else
+  for (int i = 0; i < WF_SAMPLES; i += 2) out[i / 2] = ((uint32_t)s[i + 1] << 16) | s[i];
+#endif
+}
+
+_Static_assert(WF_SAMPLES % 2 == 0 && WF_SAMPLES <= NA64_DAQ_SADC_MAX_SAMPLES, "whole sample pairs");
+
+int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
+                         const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
+                         na64_daq_writer *w, na64_err *err)
+{
+  const size_t per = 2 + WF_SAMPLES / 2, need = (size_t)(n > 0 ? n : 0) * per;
+  if (need > *cap) {
+    uint32_t *p = realloc(*words, need * sizeof *p);
+    if (!p) return na64_err_set(err, NA64_ENOMEM, "digitizer: out of memory");
+    *words = p;
+    *cap = need;
+  }
   for (int a = 0; a < n;) { /* one equipment block per source id */
+    size_t k = 0;
+    uint32_t *out = *words;
     int b = a;
-    while (b < n && wf[b].source_id == wf[a].source_id) ++b;
-    size_t need = na64_daq_sadc_encoded_words(&wf[a], (size_t)(b - a)), nw = 0;
-    if (need > *cap) {
-      uint32_t *p = realloc(*words, need * sizeof *p);
-      if (!p) return na64_err_set(err, NA64_ENOMEM, "digitizer: out of memory");
-      *words = p;
-      *cap = need;
+    for (; b < n && ch[b].src == ch[a].src; ++b) {
+      if (!ch[b].pedestals_ok)
+        return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]", ch[b].src,
+                            ch[b].port, ch[b].channel, ch[b].ped_even, ch[b].ped_odd);
+      uint16_t s[WF_SAMPLES];
+      make_samples(nz, &ch[b], amp[b], shape, ns, s);
+      out[k] = ch[b].header_word;
+      out[k + 1] = ch[b].pedestal_word;
+      pack_samples(s, out + k + 2);
+      k += per;
     }
-    NA64_CALL(na64_daq_sadc_encode(&wf[a], (size_t)(b - a), *words, *cap, &nw, err));
-    na64_daq_equipment_header eh = na64_daq_sadc_equipment(wf[a].source_id, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
-    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, *words, nw, err));
+    na64_daq_equipment_header eh = na64_daq_sadc_equipment(ch[a].src, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
+    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, out, k, err));
     a = b;
   }
   return NA64_OK;
@@ -337,9 +372,12 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
 {
   double shape[WF_SAMPLES];
   sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
-  noise_stream ns = {na64_rng_u64(rng), 0};
-  for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev, rng), shape, &ns, &d->wf[i]);
-  return sim_sadc_write_blocks(d->wf, d->nro, &d->words, &d->cap_words, w, err);
+  sim_sadc_stream ns = {na64_rng_u64(rng), 0};
+  for (int i = 0; i < d->nro; ++i) {
+    double E = readout_energy(&d->ro[i], ev, rng);
+    d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
+  }
+  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
 }
 
 /* Track position at z: the beam line before the dipoles, the measured line behind them; 0 inside. */
@@ -419,7 +457,7 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     if (k < 0 || k >= pl->nwires || pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
     uint64_t bits = na64_rng_u64(rng);
     double a[3];
-    for (int j = 0; j < 3; ++j, bits >>= 12) a[j] = q * f * shape[j] + APV_NOISE * d->noise[bits & 4095u];
+    for (int j = 0; j < 3; ++j, bits >>= 12) a[j] = q * f * shape[j] + APV_NOISE * d->nz.z[bits & 4095u];
     if (a[1] < 3.0 * APV_NOISE) continue; /* zero suppression */
     uint32_t src, port, chip, ch;
     na64_geom_key_unpack(pl->daq_key[k], &src, &port, &chip, &ch);

@@ -81,16 +81,44 @@ struct na64_sim_worker {
   na64_aprime_sampler *samp[AP_NE];
 };
 
+/* One sampling-ADC channel of a digitiser (fast_digi.c, vis_digi.c): its DAQ address, calibration
+ * and what the fast waveform loop precomputes from them (sim_sadc_channel_prepare). */
+typedef struct sim_sadc_channel {
+  uint32_t src, port, channel;
+  double gain, ped_even, ped_odd;     /* GeV per count of pulse maximum; pedestals in counts */
+  double ped_word_even, ped_word_odd; /* the pedestals as the payload carries them (1/8 count) */
+  int unclipped;   /* pedestal +- the largest noise stays inside the ADC range: no clipping without signal */
+  double headroom; /* nor with a pulse of at most this amplitude (counts) */
+  uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2) */
+  int pedestals_ok;                    /* the pedestals fit the 15-bit fields of the pedestal word */
+} sim_sadc_channel;
+/* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096 (12 bits of a random word per sample),
+ * and a counter-based stream of 64-bit words keyed by one draw of the event's Philox stream. */
+typedef struct sim_sadc_noise {
+  double z[4096];
+  double zmax; /* largest |z| WF_NOISE */
+} sim_sadc_noise;
+typedef struct sim_sadc_stream {
+  uint64_t key, k;
+} sim_sadc_stream;
+void sim_sadc_noise_init(sim_sadc_noise *nz);
+void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
+/* The event's SADC equipment blocks, one per source id, of the n channels ch (sorted by source id)
+ * with pulses of maximum amp[i] counts (<= 0: none) of the event's shape: pedestals, noise words from
+ * ns (four samples per word), rounding, 12-bit clipping, encoded as na64_daq_sadc_encode would encode
+ * them (the same words) but without the intermediate waveform records. words and cap are the
+ * caller's encoding buffer, grown as needed. */
+int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
+                         const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
+                         na64_daq_writer *w, na64_err *err);
+int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y); /* by source, port, channel */
+
 /* fast_setup.c */
 /* na64_sim_new; allow_visible = 1 also accepts a visible-mode run, whose ECAL, HCAL and VETO the
  * visible-mode response (src/sim/vis_event.c) uses through the same shower code (issue 12) */
 int sim_new_for_mode(const na64_sim_config *cfg, int allow_visible, na64_sim **out, na64_err *err);
 /* The unit pulse sampled at the SADC clock for a pulse starting at t0 (ns): maximum 1 at t0 + 2 WF_TAU. */
 void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES]);
-/* The waveforms wf[0..n) (sorted by source id) as one SADC equipment block per source id in w;
- * words and cap are the caller's encoding buffer, grown as needed. */
-int sim_sadc_write_blocks(const na64_daq_sadc_waveform *wf, int n, uint32_t **words, size_t *cap,
-                          na64_daq_writer *w, na64_err *err);
 int sim_grid_cell(const sim_grid *g, double x, double y); /* iy * nx + ix, or -1 outside */
 /* fast_beam.c: position and slope of the particle at z after the dipoles (charge q, momentum p) */
 void sim_transport(const na64_sim *s, double q, double p, double x0, double dx0, double z, double *x, double *dx);

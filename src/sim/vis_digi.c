@@ -10,7 +10,6 @@
  * 2 tau, starting 80 ns into the window with 1 ns of trigger jitter, 12-bit clipping.
  * The Micromegas planes are not digitised in the visible mode yet (docs/visible.md).
  */
-#include <gsl/gsl_cdf.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -23,10 +22,9 @@
 typedef enum { RO_ECAL, RO_WCAL, RO_V2, RO_S4, RO_VETO, RO_ZERO } ro_kind;
 
 typedef struct vis_readout {
-  uint32_t src, port, channel;
+  sim_sadc_channel ch;
   ro_kind kind;
   int section, index;
-  double gain, ped_even, ped_odd;
 } vis_readout;
 
 struct na64_vis_digitizer {
@@ -35,18 +33,16 @@ struct na64_vis_digitizer {
   int nro;
   na64_straw_digitizer *straw;
   na64_straw_digi_event sev;
-  na64_daq_sadc_waveform *wf;
+  sim_sadc_channel *ch; /* the channels of ro[], in the same order */
+  double *amp;          /* this event's pulse maximum per channel, counts */
   uint32_t *words;
   size_t cap_words;
-  float noise[4096]; /* N(0, 1) at the quantiles (i + 1/2)/4096: 12 bits of a random word per sample */
+  sim_sadc_noise nz; /* the waveform noise of the invisible digitisation */
 };
 
 static int cmp_readout(const void *a, const void *b)
 {
-  const vis_readout *x = a, *y = b;
-  if (x->src != y->src) return x->src < y->src ? -1 : 1;
-  if (x->port != y->port) return x->port < y->port ? -1 : 1;
-  return x->channel < y->channel ? -1 : x->channel > y->channel;
+  return sim_sadc_channel_cmp(&((const vis_readout *)a)->ch, &((const vis_readout *)b)->ch);
 }
 
 /* where the energy of a readout is in na64_vis_sim_event */
@@ -67,17 +63,18 @@ static void add_readout(na64_vis_digitizer *d, const na64_geom *g, const na64_ge
   if (c->daq_key[k] == NA64_GEOM_NO_KEY || !c->has_calib[k] || !(c->gain[k] > 0.0)) return;
   vis_readout r = {0};
   uint32_t chip;
-  na64_geom_key_unpack(c->daq_key[k], &r.src, &r.port, &chip, &r.channel);
-  if (r.port > 15 || r.channel > 63) return; /* outside the SADC addressing */
+  na64_geom_key_unpack(c->daq_key[k], &r.ch.src, &r.ch.port, &chip, &r.ch.channel);
+  if (r.ch.port > 15 || r.ch.channel > 63) return; /* outside the SADC addressing */
   r.kind = kind_of(det);
   r.section = k;
   r.index = det->nx > 0 ? c->iy * det->nx + c->ix : 0;
   if (r.kind == RO_ECAL && (k >= NA64_SIM_ECAL_SECTIONS || r.index >= NA64_SIM_MAX_ECAL)) r.kind = RO_ZERO;
   if (r.kind == RO_VETO && r.index >= NA64_SIM_MAX_VETO) r.kind = RO_ZERO;
   if (r.kind == RO_WCAL && k >= NA64_VIS_WCAL_SECTIONS) r.kind = RO_ZERO;
-  r.gain = c->gain[k];
-  r.ped_even = c->ped_even[k];
-  r.ped_odd = c->ped_odd[k];
+  r.ch.gain = c->gain[k];
+  r.ch.ped_even = c->ped_even[k];
+  r.ch.ped_odd = c->ped_odd[k];
+  sim_sadc_channel_prepare(&r.ch, &d->nz);
   d->ro[d->nro++] = r;
 }
 
@@ -90,13 +87,15 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
   if (!d) return na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
   d->sim = s;
   na64_straw_digi_event_init(&d->sev);
-  for (int i = 0; i < 4096; ++i) d->noise[i] = (float)gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
+  sim_sadc_noise_init(&d->nz);
   d->ro = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->ro);
-  d->wf = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->wf);
-  int st = d->ro && d->wf ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
+  d->ch = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->ch);
+  d->amp = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->amp);
+  int st = d->ro && d->ch && d->amp ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
   for (int i = 0; st == NA64_OK && i < g->ncells; ++i)
     for (int k = 0; k < NA64_GEOM_MAX_SECTIONS; ++k) add_readout(d, g, &g->cells[i], k);
   if (st == NA64_OK) qsort(d->ro, (size_t)d->nro, sizeof *d->ro, cmp_readout);
+  for (int i = 0; st == NA64_OK && i < d->nro; ++i) d->ch[i] = d->ro[i].ch;
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   na64_straw_digi_options so;
@@ -117,7 +116,8 @@ void na64_vis_digitizer_free(na64_vis_digitizer *d)
   na64_straw_digitizer_free(d->straw);
   na64_straw_digi_event_release(&d->sev);
   free(d->ro);
-  free(d->wf);
+  free(d->ch);
+  free(d->amp);
   free(d->words);
   free(d);
 }
@@ -135,37 +135,16 @@ static double readout_energy(const vis_readout *r, const na64_vis_sim_event *ev)
   return 0.0;
 }
 
-/* The noise from the quantile table, five 12-bit draws per 64-bit random word (the method of the
- * invisible digitisation): after rounding to whole counts the table's granularity (< 1e-3 sigma near
- * the centre, tails cut at 3.5 sigma) is invisible, at a twentieth of the cost of Box-Muller. */
-static void make_waveform(const na64_vis_digitizer *d, const vis_readout *r, double E, const double *shape, na64_rng *rng,
-                          na64_daq_sadc_waveform *w)
-{
-  memset(w, 0, offsetof(na64_daq_sadc_waveform, samples));
-  w->source_id = r->src;
-  w->port = (uint8_t)r->port;
-  w->channel = (uint8_t)r->channel;
-  w->nsamples = WF_SAMPLES;
-  w->has_pedestals = 1;
-  w->pedestal_even = floor(r->ped_even * 8.0 + 0.5) / 8.0;
-  w->pedestal_odd = floor(r->ped_odd * 8.0 + 0.5) / 8.0;
-  double A = fmax(E, 0.0) / r->gain;
-  uint64_t bits = 0;
-  for (int i = 0; i < WF_SAMPLES; ++i) {
-    if (i % 5 == 0) bits = na64_rng_u64(rng);
-    double z = d->noise[bits & 4095u];
-    bits >>= 12;
-    double v = floor(((i & 1) ? r->ped_odd : r->ped_even) + A * shape[i] + WF_NOISE * z + 0.5);
-    w->samples[i] = (uint16_t)(v < 0.0 ? 0.0 : v > 4095.0 ? 4095.0 : v);
-  }
-}
-
 static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_rng *rng, na64_daq_writer *w, na64_err *err)
 {
   double shape[WF_SAMPLES];
   sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
-  for (int i = 0; i < d->nro; ++i) make_waveform(d, &d->ro[i], readout_energy(&d->ro[i], ev), shape, rng, &d->wf[i]);
-  return sim_sadc_write_blocks(d->wf, d->nro, &d->words, &d->cap_words, w, err);
+  sim_sadc_stream ns = {na64_rng_u64(rng), 0}; /* the invisible digitisation's noise path (fast_digi.c) */
+  for (int i = 0; i < d->nro; ++i) {
+    double E = readout_energy(&d->ro[i], ev);
+    d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
+  }
+  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
 }
 
 int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint64_t seed, uint32_t nb_in_run,

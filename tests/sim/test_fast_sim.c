@@ -448,6 +448,14 @@ static void test_raw_data(void **state)
       size_t n = 0;
       assert_int_equal(na64_daq_sadc_decode(&eq, wf, 256, &n, NULL, &err), NA64_OK);
       assert_int_equal(n, 72); /* 6 x 6 cells x 2 sections */
+      { /* the digitiser packs the payload itself (sim_sadc_write_event): its words must be exactly
+         * those the library's SADC encoder writes for the decoded waveforms */
+        uint32_t re[72 * 18];
+        size_t nw = 0;
+        assert_int_equal(na64_daq_sadc_encode(wf, n, re, 72 * 18, &nw, &err), NA64_OK);
+        assert_int_equal(nw, eq.nwords);
+        assert_memory_equal(re, eq.words, nw * sizeof *re);
+      }
       for (size_t i = 0; i < n; ++i) {
         const na64_geom_chan *ch = na64_geom_chan_lookup(g, 600, wf[i].port, 0, wf[i].channel);
         assert_non_null(ch);
