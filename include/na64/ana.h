@@ -645,13 +645,17 @@ typedef struct na64_vis_job_result {
   double (*eff_eps)[NA64_VIS_EFF_POINTS], (*eff)[NA64_VIS_EFF_POINTS], (*eff_err)[NA64_VIS_EFF_POINTS];
   double *eps_low, *eps_high;      /* the island with the measured efficiency (NaN: none at this mass) */
   double *eps_low_ideal, *eps_high_ideal; /* the same at efficiency 1 (E_A' >= 0.5 E0) */
+  /* issue 12: the X17 (16.7 MeV) island at efficiency 1 for both couplings, [0] vector (eps e J_em),
+   * [1] pseudoscalar (g = eps e to electrons; physics/yield.c); NaN: nothing excluded */
+  double x17_eps_low[2], x17_eps_high[2];
 } na64_vis_job_result;
 /* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. */
 NA64_API int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_result *res,
                               void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err);
 NA64_API void na64_vis_job_result_release(na64_vis_job_result *res);
 /* Report in dir: cutflow.csv, efficiency.csv, limit.csv (mass_MeV,eps_low,eps_high), limit.png and
- * limit.svg (the island against the published PRL 120 band), index.html, card.yaml. */
+ * limit.svg (the island against the published PRL 120 band), x17.csv (coupling,eps_low_eff1,
+ * eps_high_eff1,published_low,published_high: vector and pseudoscalar X17), index.html, card.yaml. */
 NA64_API int na64_vis_job_write_report(const na64_vis_job_result *res, const char *card_path, const char *dir,
                                        na64_err *err);
 /* 1 if the card file is a visible-mode card (aprime.decay: ee); 0 otherwise or unreadable. */
