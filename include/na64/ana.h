@@ -646,7 +646,9 @@ typedef struct na64_vis_job_result {
   double *eps_low, *eps_high;      /* the island with the measured efficiency (NaN: none at this mass) */
   double *eps_low_ideal, *eps_high_ideal; /* the same at efficiency 1 (E_A' >= 0.5 E0) */
   /* issue 12: the X17 (16.7 MeV) island at efficiency 1 for both couplings, [0] vector (eps e J_em),
-   * [1] pseudoscalar (g = eps e to electrons; physics/yield.c); NaN: nothing excluded */
+   * [1] pseudoscalar (g = eps e to electrons; physics/yield.c); NaN: nothing excluded. Computed
+   * (x17 = 1) when analysis.masses_MeV contains 16.7 (the pseudoscalar yield costs ~3 s CPU) */
+  int x17;
   double x17_eps_low[2], x17_eps_high[2];
 } na64_vis_job_result;
 /* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. */

@@ -291,7 +291,10 @@ static int mass_point(na64_vis_job_result *res, int i, const na64_beamdump *dump
 #define X17_MASS 0.0167
 static int x17_couplings(na64_vis_job_result *res, const na64_beamdump *dump, na64_err *err)
 {
-  for (int k = 0; k < 2; ++k) {
+  res->x17_eps_low[0] = res->x17_eps_low[1] = res->x17_eps_high[0] = res->x17_eps_high[1] = NAN;
+  for (int i = 0; i < res->nmass; ++i)
+    if (fabs(res->mass_MeV[i] - X17_MASS * 1e3) < 1e-9) res->x17 = 1;
+  for (int k = 0; res->x17 && k < 2; ++k) {
     na64_beamdump d = *dump;
     d.mediator = k ? NA64_MED_PSEUDOSCALAR : NA64_MED_VECTOR;
     na64_yield *y = NULL;

@@ -108,6 +108,7 @@ static int write_limits(const na64_vis_job_result *r, const na64_published_curve
  * energy of the card (100 GeV: the 2017 setup; the pseudoscalar was published for 2017 + 2018 only) */
 static int write_x17(const na64_vis_job_result *r, const char *dir, na64_err *err)
 {
+  if (!r->x17) return NA64_OK; /* 16.7 MeV not among the card's masses */
   vis_out v;
   NA64_CALL(out_open(&v, dir, "x17.csv", err));
   int y2017 = r->sim.beam_energy < 125.0;
@@ -202,7 +203,8 @@ static int write_index(const na64_vis_job_result *r, const char *card, const cha
       if (isfinite(r->eff[i][k])) PUT(&v, "<tr><td>%g</td><td>%.3g</td><td>%.4f &plusmn; %.4f</td></tr>\n", r->mass_MeV[i], r->eff_eps[i][k], r->eff[i][k], r->eff_err[i][k]);
   PUT(&v, "</table>\n<p>Beam electrons passing: %.0f of %.0f (90%% CL upper bound %.3g per EOT).</p>\n",
       (double)r->background.events[NA64_VIS_NCUTS], (double)r->background.events[0], r->background_upper_per_eot);
-  PUT(&v, "<h2>X17 (16.7 MeV), efficiency 1</h2>\n<p>vector: %.3g &lt; eps &lt; %.3g; pseudoscalar (g = eps e): "
+  if (r->x17)
+    PUT(&v, "<h2>X17 (16.7 MeV), efficiency 1</h2>\n<p>vector: %.3g &lt; eps &lt; %.3g; pseudoscalar (g = eps e): "
       "%.3g &lt; eps &lt; %.3g (x17.csv).</p>\n", r->x17_eps_low[0], r->x17_eps_high[0], r->x17_eps_low[1],
       r->x17_eps_high[1]);
   fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, x17.csv, limit.png, limit.svg, card.yaml.</p>\n"

@@ -268,7 +268,7 @@ static void test_exact_and_muon(void **state)
   assert_int_equal(system(cmd), 0);
 }
 
-/* issue 12: the pseudoscalar X17 in the visible mode (tests/ana/test_limits_pseudoscalar.c checks the
+/* issue 12: the pseudoscalar X17 in the visible mode (tests/ana/test_limits_pseudoscalar_long.c checks the
  * numbers); usage error in the invisible mode of the electron beam */
 static void test_visible_pseudoscalar(void **state)
 {
