@@ -8,27 +8,7 @@
 #include "na64/ana.h"
 #include "support/na64_test.h"
 
-#define DB NA64_BINARY_DIR "/conditions.db"
-
-static void write_card(const char *path, int threads, const char *masses)
-{
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fprintf(f, "setup:\n  run: 2800\n  conditions: \"%s\"\nbeam:\n  energy: 100.0\n"
-             "aprime:\n  mass_MeV: 16.7\n  epsilon: 2.0e-4\n  decay: ee\n"
-             "analysis:\n  eot: 5.4e10\n  events: 301\n  signal_events: 203\n  seed: 7\n  threads: %d\n"
-             "  masses_MeV: \"%s\"\n", DB, threads, masses);
-  fclose(f);
-}
-
-static void run_report(const char *card, int threads, const char *masses, const char *dir)
-{
-  write_card(card, threads, masses);
-  char cmd[2048], *out = NULL;
-  snprintf(cmd, sizeof cmd, "%s run %s --report-dir %s 2>/dev/null", NA64_CLI_PATH, card, dir);
-  assert_int_equal(na64_test_run(cmd, &out), 0);
-  free(out);
-}
+#include "support/vis_card.h"
 
 static void test_same_report(void **state)
 {
