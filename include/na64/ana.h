@@ -651,6 +651,11 @@ typedef struct na64_vis_job_result {
   double bkg_total, bkg_total_error;   /* per EOT, the enabled sources */
   double bkg_events, bkg_events_error; /* at the quoted EOT: the limit's b +- db */
   int bkg_median_n;                    /* the background-only median of the observed count */
+  /* issue 12: the X17 (16.7 MeV) island at efficiency 1 for both couplings, [0] vector (eps e J_em),
+   * [1] pseudoscalar (g = eps e to electrons; physics/yield.c); NaN: nothing excluded. Computed
+   * (x17 = 1) when analysis.masses_MeV contains 16.7 (the pseudoscalar yield costs ~3 s CPU) */
+  int x17;
+  double x17_eps_low[2], x17_eps_high[2];
 } na64_vis_job_result;
 /* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. The island
  * uses n_up = the CLs 90% upper limit at the background-only median count for b +- db of the Table 2
@@ -660,7 +665,8 @@ NA64_API int na64_vis_job_run(const char *card_path, double eot_override, na64_v
 NA64_API void na64_vis_job_result_release(na64_vis_job_result *res);
 /* Report in dir: cutflow.csv, efficiency.csv, limit.csv (mass_MeV,eps_low,eps_high), limit.png and
  * limit.svg (the island against the published PRL 120 band), background.csv (the Table 2 sources
- * per EOT and at the EOT beside Table 2), index.html, card.yaml. */
+ * per EOT and at the EOT beside Table 2), x17.csv (coupling,eps_low_eff1,eps_high_eff1,published_low,
+ * published_high: vector and pseudoscalar X17), index.html, card.yaml. */
 NA64_API int na64_vis_job_write_report(const na64_vis_job_result *res, const char *card_path, const char *dir,
                                        na64_err *err);
 /* 1 if the card file is a visible-mode card (aprime.decay: ee); 0 otherwise or unreadable. */

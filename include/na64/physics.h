@@ -104,6 +104,10 @@ NA64_API double na64_width_ll(double m, double eps, double m_lepton);
 NA64_API double na64_width_hadronic(double m, double eps);
 NA64_API double na64_width_dirac(double m, double alpha_D, double m_chi);
 NA64_API double na64_width_scalar(double m, double alpha_D, double m_chi);
+/* Issue 12, pseudoscalar X17: Gamma(a -> l+l-) in GeV of a pseudoscalar with L = -i g a l-bar gamma5 l,
+ * g^2 m/(8 pi) sqrt(1 - 4 m_l^2/m^2) (docs/visible.md "Pseudoscalar X17"); 0 below threshold. With
+ * NA64's convention g = eps e (PRD 104 (2021) L111102) this is alpha eps^2 m/2 sqrt(1 - 4 m_l^2/m^2). */
+NA64_API double na64_width_pseudoscalar_ll(double m, double g, double m_lepton);
 NA64_API double na64_width_pseudo_dirac(double m, double alpha_D, double m1, double m2);
 /* R(s) = sigma(e+e- -> hadrons)/sigma_pt(e+e- -> mu+mu-) at sqrt(s) (GeV), vector-meson-dominance
  * model with a perturbative continuum (see docs/physics.md for accuracy). */

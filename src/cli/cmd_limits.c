@@ -145,7 +145,9 @@ int cmd_limits(int argc, char **argv)
        "beam lepton (default e); mu: NA64mu invisible mode, 160 GeV by default, scattered muon below --ecal-max "
        "(default E0/2), exact cross sections in 40 X0 of ECAL", 0},
       {"--mediator", OPT_CHOICE, &o.mediator, 1, 0, 0, "vector|zprime|scalar|pseudoscalar|axial", 0,
-       "with --beam mu: the emitted boson (default vector); the limit is on its coupling (g_Zprime for zprime)", 0},
+       "with --beam mu: the emitted boson (default vector); the limit is on its coupling (g_Zprime for zprime). "
+       "Visible mode: vector (A', X17) or pseudoscalar (X17 a with coupling g = eps e to electrons; the limit is on "
+       "eps; exact tree-level cross sections)", 0},
       {"--wcal-x0", OPT_DOUBLE, &o.wcal_x0, 1, 200, 0, NULL, 0, "visible: WCAL depth in X0 (default 30)", 0},
       {"--decay-start", OPT_DOUBLE, &o.decay_start, 0, 1e5, 0, NULL, 0,
        "visible: WCAL end to decay-region start, cm (default 33.2)", 0},
@@ -192,8 +194,9 @@ int cmd_limits(int argc, char **argv)
       return cli_usage_error("limits", "--annihilation and --y apply to the electron beam only");
     if (!cli_opt_seen(opts, nopts, "--energy")) o.energy = 160.0;
     o.method = NA64_XS_EXACT;
-  } else if (o.mediator != NA64_MED_VECTOR) {
-    return cli_usage_error("limits", "--mediator applies with --beam mu only (the electron beam: vector A')");
+  } else if (o.mediator != NA64_MED_VECTOR && !(o.mode == NA64_SENS_VISIBLE && o.mediator == NA64_MED_PSEUDOSCALAR)) {
+    return cli_usage_error("limits", "--mediator applies with --beam mu, or as --mediator pseudoscalar in the visible "
+                           "mode (the electron beam: vector A' or pseudoscalar X17)");
   }
   /* without a usable cache directory the values are only computed again next time */
   if (o.method == NA64_XS_EXACT && na64_exact_store_disk(NULL, &err))

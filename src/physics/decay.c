@@ -94,6 +94,18 @@ double na64_width_scalar(double m, double alpha_D, double mchi)
   return alpha_D * m / 12.0 * pow(1.0 - 4.0 * sq(mchi / m), 1.5);
 }
 
+/* Pseudoscalar a -> l+l- (issue 12): M = g u-bar(p1) gamma5 v(p2), summed over spins
+ * sum |M|^2 = g^2 Tr[(p1slash + m_l) gamma5 (p2slash - m_l) gamma5] = 4 g^2 (p1.p2 + m_l^2) = 2 g^2 m^2 (its sign aside)
+ * (independent of m_l: the gamma5 vertex has no beta^2 suppression, unlike the scalar's beta^3), and
+ * Gamma = sum |M|^2 q / (8 pi m^2), q = (m/2) beta the lepton momentum, gives g^2 m beta/(8 pi), beta = sqrt(1 - 4 m_l^2/m^2)
+ * (the two-body width of the PDG review "Kinematics"; with g = eps e, NA64's convention in PRD 104
+ * (2021) L111102, it is alpha eps^2 m beta/2). */
+double na64_width_pseudoscalar_ll(double m, double g, double ml)
+{
+  if (!(m > 2.0 * ml)) return 0.0;
+  return g * g * m / (8.0 * M_PI) * sqrt(1.0 - 4.0 * sq(ml / m));
+}
+
 /* A' -> chi1 chi2 with an off-diagonal vector coupling (DMG4 iBranchingType 2):
  * Gamma = alpha_D (2q/(3 m^2)) [3 m1 m2 + m^2 - (m1^2 + m2^2)/2 - (m1^2 - m2^2)^2/(2 m^2)],
  * q the chi momentum in the A' frame; reduces to the Dirac width for m1 = m2. */

@@ -14,6 +14,13 @@
  *   P = BR(ee) [exp(-d1/L_A') - exp(-d2/L_A')],  L_A' = (p/m) c tau,  c tau proportional to 1/eps^2.
  * Production is tabulated once per mass on (depth, A' energy) bins; each eps then costs one sum.
  *
+ * Pseudoscalar X17 (visible mode, issue 12; NA64 PRD 104 (2021) L111102): a with L = -i g a e-bar gamma5 e,
+ * g = eps e, so that eps plays the role of the A' mixing. The cross section is the exact tree-level one
+ * (xsec_exact.c): the total at each energy node, and the x-shape d sigma/dx tabulated once at E0 for the
+ * heaviest element of the dump (pseudoscalar_shape below); the decay length from the width
+ * g^2 m beta/(8 pi) (decay.c) with BR(e+e-) = 1: a coupled to electrons only, a -> gamma gamma through
+ * the electron loop neglected (alpha^2/(8 pi^2) (m/m_e)^2 ~ 1e-3 of the e+e- width at 16.7 MeV).
+ *
  * Resonant annihilation of shower positrons e+ e- -> A' (NA64 PRD 104 (2021) L091701, arXiv:2108.04195;
  * Marsicano et al. PRL 121 (2018) 041802): in the narrow-width approximation
  *   int sigma dE+ = 6 pi^2 Gamma_ee BR_f/(m m_e) = 2 pi^2 alpha eps^2 BR_f / m_e   at E+ = (m^2 - 2 m_e^2)/(2 m_e),
@@ -30,6 +37,8 @@
 #define N_ABINS 40        /* A' energy bins (visible mode) */
 #define N_TBINS 40        /* depth bins (visible mode) */
 #define N_SIGMA_NODES 17  /* energies at which sigma(E) is evaluated, equal in ln E */
+#define N_PS_NODES 20     /* pseudoscalar: x-shape nodes, equal in y = -ln(1 - x) */
+#define PS_X_LOW 0.02     /* pseudoscalar: below it the shape is taken as 0 (< 1e-5 of sigma, x^3-like) */
 
 struct na64_yield {
   double m, E0;
@@ -43,27 +52,84 @@ struct na64_yield {
   double resonant;  /* annihilation yield per EOT at eps = 1 */
 };
 
+/* Pseudoscalar x-shape: ln(d sigma/dx) of the exact calculation on nodes equal in y = -ln(1 - x),
+ * interpolated linearly in y (extrapolated beyond the last node up to the kinematic end
+ * x = 1 - m_e/E0). Taken as a function of x alone at every shower energy: the exact d sigma/dx
+ * depends on E through m/E and m_e/E (< 1e-3 at E >= 30 GeV) and through the logarithm of the
+ * screening (a few %: docs/visible.md "Pseudoscalar X17"). */
+typedef struct ps_shape {
+  double y0, dy, ymax;
+  double lnf[N_PS_NODES];
+} ps_shape;
+
+static double ps_shape_eval(const ps_shape *ps, double y)
+{
+  if (y < ps->y0 || y > ps->ymax) return 0.0;
+  double u = (y - ps->y0) / ps->dy;
+  int k = (int)u;
+  if (k > N_PS_NODES - 2) k = N_PS_NODES - 2;
+  double lnf = ps->lnf[k] + (u - k) * (ps->lnf[k + 1] - ps->lnf[k]);
+  return exp(lnf);
+}
+
+/* the element j of the dump with the largest n_j Z_j^2 (the coherent production goes as Z^2) */
+static int heaviest_component(const na64_material *mat)
+{
+  int best = 0;
+  double wmax = -1.0;
+  for (int j = 0; j < mat->ncomp; ++j) {
+    double w = na64_material_atom_density(mat, j) * mat->comp[j].Z * mat->comp[j].Z;
+    if (w > wmax) {
+      wmax = w;
+      best = j;
+    }
+  }
+  return best;
+}
+
+static int pseudoscalar_shape(const na64_material *mat, double E0, double m, ps_shape *ps, na64_err *err)
+{
+  na64_exact_process p;
+  na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, E0, m);
+  int j = heaviest_component(mat);
+  p.Z = mat->comp[j].Z;
+  p.A = mat->comp[j].A;
+  p.ff = NA64_FF_ALL; /* as the totals of exact_macroscopic */
+  ps->ymax = log(E0 / NA64_M_E);
+  ps->y0 = -log1p(-fmax(PS_X_LOW, 2.0 * m / E0));
+  ps->dy = (ps->ymax - 1.0 - ps->y0) / (N_PS_NODES - 1); /* the last node at 1 - x = e m_e/E0 */
+  for (int k = 0; k < N_PS_NODES; ++k) {
+    double x = -expm1(-(ps->y0 + k * ps->dy)), f = 0.0;
+    NA64_CALL(na64_xsec_exact_dsdx(&p, x, &f, NULL, err));
+    ps->lnf[k] = f > 0.0 ? log(f) : -700.0;
+  }
+  return NA64_OK;
+}
+
 /* int of the x-distribution over [x0, x1] (in y = -ln(1 - x), the forward peak resolved) */
 typedef struct {
   double E, m;
+  const ps_shape *ps; /* NULL: the A' (IWW/WW shape) */
 } shape_params;
 
 static double shape_y(double y, void *p)
 {
   const shape_params *q = p;
   double omx = exp(-y);
+  if (q->ps) return ps_shape_eval(q->ps, y) * omx;
   return na64_ww_shape_x(1.0 - omx, q->E, q->m) * omx;
 }
 
-static double shape_integral(double E, double m, double x0, double x1, gsl_integration_workspace *w)
+static double shape_integral(double E, double m, double x0, double x1, const ps_shape *ps, gsl_integration_workspace *w)
 {
   double xlo = fmax(x0, m / E), xhi = fmin(x1, 1.0);
   if (!(xhi > xlo)) return 0.0;
   double ylo = -log1p(-xlo);
   double ycap = log(2.0 * E * m / (NA64_M_E * NA64_M_E)) + 4.0; /* beyond it the shape is negligible */
+  if (ps) ycap = ps->ymax;
   double yhi = xhi >= 1.0 ? ycap : fmin(-log1p(-xhi), ycap);
   if (!(yhi > ylo)) return 0.0;
-  shape_params p = {E, m};
+  shape_params p = {E, m, ps};
   gsl_function F = {shape_y, &p};
   double r = 0.0, e = 0.0;
   gsl_integration_qag(&F, ylo, yhi, 0.0, 1e-7, 200, GSL_INTEG_GAUSS31, w, &r, &e);
@@ -88,6 +154,9 @@ int na64_beamdump_check(const na64_beamdump *d, na64_err *err)
                         "thickness (got %g X0)", d->depth_X0);
   if (d->lepton == NA64_LEPTON_E && d->mediator == NA64_MED_ZPRIME)
     return na64_err_set(err, NA64_EPHYS, "the L_mu - L_tau Z' is not produced by electrons at tree level: use the muon beam");
+  if (d->lepton == NA64_LEPTON_E && d->mediator != NA64_MED_VECTOR && !(d->visible && d->mediator == NA64_MED_PSEUDOSCALAR))
+    return na64_err_set(err, NA64_EINVAL, "electron beam: the %s has no yield model here (vector A'; visible mode also "
+                        "pseudoscalar)", na64_mediator_name((na64_mediator)d->mediator));
   if (d->visible) {
     if (!(d->depth_X0 > 0.0)) return na64_err_set(err, NA64_EINVAL, "visible mode needs a dump of finite thickness (got %g X0)", d->depth_X0);
     if (!(d->decay_start_cm >= 0.0) || !(d->decay_length_cm > 0.0))
@@ -224,17 +293,26 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
    * equal in ln E put one node at the threshold (sigma = 0) and lost the emitters between it and the
    * next node, ~2% of the yield (seen against the exact sampler, tests/sim/test_sim_exact.c). */
   const int exact_window = d->method == NA64_XS_EXACT && !d->visible;
+  /* pseudoscalar (visible): exact totals and the exact x-shape, whatever d->method says */
+  ps_shape ps_store, *ps = NULL;
+  if (st == NA64_OK && d->mediator == NA64_MED_PSEUDOSCALAR) {
+    st = pseudoscalar_shape(&d->target, Ehi, m, &ps_store, err);
+    ps = &ps_store;
+  }
   for (int k = 0; st == NA64_OK && k < N_SIGMA_NODES; ++k) {
     double E = exact_window ? exact_window_node(d->ea_min, Ehi, k) : Elo * pow(Ehi / Elo, (double)k / (N_SIGMA_NODES - 1));
     lnE_node[k] = exact_window ? log(E - d->ea_min) : log(E);
     double sg = 0.0; /* eps = 1; 0 where the method gives nothing (below threshold) */
     if (exact_window) st = exact_macroscopic(&d->target, NA64_LEPTON_E, NA64_MED_VECTOR, E, m, d->ea_min / E, &sg, err);
-    else na64_xsec_macroscopic_unchecked(d->method, &d->target, E, m, 1.0, &sg, NULL);
+    else if (ps) {
+      st = exact_macroscopic(&d->target, NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, E, m, 0.0, &sg, err);
+      sg *= 4.0 * M_PI * NA64_ALPHA_EM; /* at g = 1 -> at eps = 1, g = eps e */
+    } else na64_xsec_macroscopic_unchecked(d->method, &d->target, E, m, 1.0, &sg, NULL);
     lnS_node[k] = sg > 0.0 ? log(sg) : -INFINITY;
   }
   for (int i = 0; st == NA64_OK && i < nE; ++i) {
     /* cross section per cm at eps = 1 times the fraction of A' in each accepted energy bin */
-    double norm = shape_integral(Ec[i], m, 0.0, 1.0, ws);
+    double norm = shape_integral(Ec[i], m, 0.0, 1.0, ps, ws);
     if (exact_window && !(Ec[i] > d->ea_min)) {
       frac[i] = 0.0; /* no A' above ea_min from an emitter below it */
       continue;
@@ -251,7 +329,7 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
     }
     for (int a = 0; a < y->na; ++a) {
       double ea0 = d->ea_min + a * da, ea1 = ea0 + da;
-      frac[i * y->na + a] = sig > 0.0 ? sig * shape_integral(Ec[i], m, ea0 / Ec[i], ea1 / Ec[i], ws) : 0.0;
+      frac[i * y->na + a] = sig > 0.0 ? sig * shape_integral(Ec[i], m, ea0 / Ec[i], ea1 / Ec[i], ps, ws) : 0.0;
     }
   }
   for (int k = 0; st == NA64_OK && k < y->nt; ++k) {
@@ -264,6 +342,16 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
   free(frac);
   if (ws) gsl_integration_workspace_free(ws);
   return st;
+}
+
+/* pseudoscalar: BR(e+e-) = 1 and the lab decay length at eps = 1 (g = e) from its width (decay.c) */
+static int pseudoscalar_decay(na64_yield *y)
+{
+  double m = y->m, g = sqrt(4.0 * M_PI * NA64_ALPHA_EM);
+  double ctau = NA64_HBARC / na64_width_pseudoscalar_ll(m, g, NA64_M_E);
+  y->br_ee = 1.0;
+  for (int k = 0; k < y->na; ++k) y->ell1[k] = sqrt(y->ea[k] * y->ea[k] - m * m) / m * ctau;
+  return NA64_OK;
 }
 
 int na64_yield_new(const na64_beamdump *d, double m, na64_yield **out, na64_err *err)
@@ -315,6 +403,8 @@ int na64_yield_new(const na64_beamdump *d, double m, na64_yield **out, na64_err 
   if (st == NA64_OK && d->visible && m <= 2.0 * NA64_M_E) {
     y->br_ee = 0.0; /* below the e+e- threshold a minimal A' cannot decay visibly: no signal */
     for (int k = 0; k < y->na; ++k) y->ell1[k] = INFINITY;
+  } else if (st == NA64_OK && d->visible && d->mediator == NA64_MED_PSEUDOSCALAR) {
+    st = pseudoscalar_decay(y);
   } else if (st == NA64_OK && d->visible) {
     na64_aprime a = {m, 1.0, NA64_DM_NONE, 0, 0, 0};
     na64_aprime_decay dec;

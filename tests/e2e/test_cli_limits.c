@@ -268,13 +268,28 @@ static void test_exact_and_muon(void **state)
   assert_int_equal(system(cmd), 0);
 }
 
+/* issue 12: the pseudoscalar X17 in the visible mode (tests/ana/test_limits_pseudoscalar_long.c checks the
+ * numbers); usage error in the invisible mode of the electron beam */
+static void test_visible_pseudoscalar(void **state)
+{
+  (void)state;
+  char *a = NULL;
+  assert_int_equal(run("limits --mode visible --mediator pseudoscalar --eot 5.4e10 --masses 10 --format csv", &a), 0);
+  double lo, hi;
+  assert_int_equal(sscanf(a, "mass_MeV,eps_low,eps_high\n10,%lg,%lg", &lo, &hi), 2);
+  assert_true(lo > 1e-4 && lo < hi && hi < 1e-3);
+  free(a);
+  assert_int_equal(run("limits --mediator pseudoscalar --eot 1e10 --masses 10", &a), 2);
+  free(a);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_invisible_csv), cmocka_unit_test(test_visible_csv_plot_hepdata), cmocka_unit_test(test_mode_options),
       cmocka_unit_test(test_errors), cmocka_unit_test(test_run_report_files),
       cmocka_unit_test(test_run_from_conditions), cmocka_unit_test(test_datasets),
-      cmocka_unit_test(test_exact_and_muon),
+      cmocka_unit_test(test_exact_and_muon), cmocka_unit_test(test_visible_pseudoscalar),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
