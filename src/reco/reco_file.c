@@ -159,9 +159,19 @@ static int loop(file_state *s, na64_daq_reader *rd, na64_reco_summary *sum, na64
   struct stat sb;
   uint64_t total = stat(s->job->raw_path, &sb) == 0 ? (uint64_t)sb.st_size : 0, n = 0;
   na64_daq_event ev;
-  int st;
+  int st = s->job->start_offset ? na64_daq_reader_seek(rd, s->job->start_offset, err) : NA64_OK;
+  if (st == NA64_EEOF) { /* a range beyond the end: no event */
+    if (err) na64_err_clear(err);
+    return flush_rows(s, err);
+  }
+  NA64_CALL(st);
+  uint64_t skip = s->job->skip_events;
   while ((st = na64_daq_reader_next_event(rd, &ev, err)) == NA64_OK) {
     if (ev.header.type != NA64_DAQ_PHYSICS_EVENT) continue;
+    if (skip > 0) { /* before the range (the earlier events of its zstd frame) */
+      skip--;
+      continue;
+    }
     if (s->job->max_events >= 0 && sum->events >= (uint64_t)s->job->max_events) break;
     NA64_CALL(one_event(s, &ev, sum, err));
     if (s->job->progress && (++n & 1023u) == 0) {
@@ -201,8 +211,17 @@ int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *e
   if (st == NA64_OK && job->truth_path) st = na64_h5table_attr(s->out, "truth_file", job->truth_path, err);
   if (st == NA64_OK) st = na64_h5table_attr(s->out, "na64_version", na64_version(), err);
   if (st == NA64_OK) st = loop(s, rd, sum, err);
-  /* the untriggered events belong to the table only when it holds every triggered event */
-  if (st == NA64_OK && sum->truth_matched == s->ntruth && sum->events == s->ntruth)
+  /* the untriggered events belong to the table only when it holds every triggered event (a range of
+   * the file: to the first range, when the whole file does) */
+  int whole = job->file_events ? job->file_events == s->ntruth && sum->truth_matched == sum->events
+                               : sum->truth_matched == s->ntruth && sum->events == s->ntruth;
+  if (whole && job->file_events && !job->first_range && isfinite(s->untriggered.eot)) {
+    /* a later range of the file: no untriggered events and 0 EOT of its own (the first range has
+     * the file's), so that the ranges' tables add up to the whole file's */
+    na64_reco_untriggered_init(&s->untriggered);
+    s->untriggered.eot = 0.0;
+  }
+  if (st == NA64_OK && whole)
     st = na64_reco_untriggered_write(s->out, &s->untriggered, err);
   if (s->out) {
     if (st == NA64_OK) st = na64_h5table_close(s->out, err);
