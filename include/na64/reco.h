@@ -550,6 +550,11 @@ typedef struct na64_reco_job {
   int first_range;          /* with file_events: 1 for the range that starts the file */
 } na64_reco_job;
 NA64_API void na64_reco_job_default(na64_reco_job *job);
+/* Range k of n (0 <= k < n) of the physics events of job->raw_path: a first pass over the file
+ * indexes its physics events (P in all: *total; run of the first: *run), then job's range fields
+ * and max_events are set for events [*first, *first + *count) = [P k / n, P (k + 1) / n). */
+NA64_API int na64_reco_job_range(na64_reco_job *job, int k, int n, uint64_t *first, uint64_t *count, uint64_t *total,
+                                 int *run, na64_err *err);
 
 typedef struct na64_reco_summary {
   uint64_t events;          /* physics events reconstructed (rows written) */

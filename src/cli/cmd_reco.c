@@ -6,7 +6,6 @@
 
 #include "cli/cli.h"
 #include "cli/par.h"
-#include "na64/daq.h"
 #include "na64/io.h"
 #include "na64/reco.h"
 
@@ -130,55 +129,6 @@ static int reco_index(const na64_reco_job *base, char **paths, int npaths, const
 
 /* ---- one raw file shared by the ranks by event ranges (issue 15) ---- */
 
-/* The first pass: per physics event of the file, where a reader must seek to reach it (a plain
- * file: the event's offset; compressed: its zstd frame's), and the run of the first. Super events
- * are delivered whole by the reader, so a range of delivered events never splits one. */
-static int index_raw(const char *path, uint64_t **offs, uint64_t *n, long *run, na64_err *err)
-{
-  *offs = NULL;
-  *n = 0;
-  *run = 0;
-  na64_daq_reader *rd = NULL;
-  NA64_CALL(na64_daq_reader_open(path, NULL, &rd, err));
-  size_t cap = 4096;
-  uint64_t *o = malloc(cap * sizeof *o);
-  int st = o ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "%s: out of memory for the event index", path);
-  na64_daq_event ev;
-  while (st == NA64_OK && (st = na64_daq_reader_next_event(rd, &ev, err)) == NA64_OK) {
-    if (ev.header.type != NA64_DAQ_PHYSICS_EVENT) continue;
-    if (*n == cap) {
-      uint64_t *g = realloc(o, 2 * cap * sizeof *o);
-      if (!g) {
-        st = na64_err_set(err, NA64_ENOMEM, "%s: out of memory for the event index", path);
-        break;
-      }
-      o = g;
-      cap *= 2;
-    }
-    if (*n == 0) *run = (long)ev.header.run;
-    o[(*n)++] = ev.frame_offset == NA64_DAQ_NO_FRAME ? ev.offset : ev.frame_offset;
-  }
-  if (st == NA64_EEOF) {
-    st = NA64_OK;
-    na64_err_clear(err);
-  }
-  na64_daq_reader_close(rd);
-  if (st == NA64_OK) *offs = o;
-  else free(o);
-  return st;
-}
-
-/* The reconstruction job of physics events [first, first + count) of the file. */
-static void range_job(na64_reco_job *job, const uint64_t *offs, uint64_t nev, uint64_t first, uint64_t count)
-{
-  job->file_events = nev;
-  job->first_range = first == 0;
-  job->max_events = (long)count;
-  if (count == 0 || first == 0) return; /* from the start of the file */
-  job->start_offset = offs[first];
-  for (uint64_t j = first; j > 0 && offs[j - 1] == offs[first]; --j) job->skip_events++; /* earlier events of its frame */
-}
-
 /* Rank 0: every rank's count (collective; others get nothing). 0 on success. */
 static int gather_counts(uint64_t mine, uint64_t *all)
 {
@@ -197,7 +147,7 @@ static int gather_counts(uint64_t mine, uint64_t *all)
 
 /* OUT.index.yaml of the ranks' ranges of the raw file (kind events; the events counted are the
  * file's physics events). */
-static int write_range_index(const char *raw, const char *out, long run, uint64_t nev, const uint64_t *rows, na64_err *err)
+static int write_range_index(const char *raw, const char *out, int run, uint64_t nev, const uint64_t *rows, na64_err *err)
 {
   int nr = par_size();
   na64_stream_index ix;
@@ -232,17 +182,16 @@ static int reco_ranges(const na64_reco_job *base, const char *out)
 {
   na64_err err = {0, ""};
   int rank = par_rank(), nr = par_size();
-  uint64_t *offs = NULL, nev = 0, first = 0, count = 0, *rows = calloc((size_t)nr, sizeof *rows);
-  long run = 0;
+  uint64_t nev = 0, first = 0, count = 0, *rows = calloc((size_t)nr, sizeof *rows);
+  int run = 0;
   char path[4096];
-  int st = rows ? index_raw(base->raw_path, &offs, &nev, &run, &err) : na64_err_set(&err, NA64_ENOMEM, "reco: out of memory");
+  na64_reco_job job = *base;
+  int st = rows ? na64_reco_job_range(&job, rank, nr, &first, &count, &nev, &run, &err)
+                : na64_err_set(&err, NA64_ENOMEM, "reco: out of memory");
   if (st == NA64_OK) st = na64_stream_path(out, rank, NULL, path, sizeof path, &err);
   na64_reco_summary sum = {0};
   if (st == NA64_OK) {
-    na64_reco_job job = *base;
     job.out_path = path;
-    na64_part_range(nev, rank, nr, &first, &count);
-    range_job(&job, offs, nev, first, count);
     st = na64_reco_file(&job, &sum, &err);
   }
   if (st == NA64_OK && sum.events != count)
@@ -256,7 +205,6 @@ static int reco_ranges(const na64_reco_job *base, const char *out)
   if (!failed && gather_counts(sum.events, rows)) failed = 1;
   if (!failed && rank == 0 && write_range_index(base->raw_path, out, run, nev, rows, &err) != NA64_OK)
     failed = cli_fail("reco", &err);
-  free(offs);
   free(rows);
   return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }

@@ -16,7 +16,6 @@
 #include <string.h>
 
 #include "na64/ana.h"
-#include "na64/daq.h"
 #include "na64/io.h"
 #include "na64/reco.h"
 #include "support/na64_test.h"
@@ -154,23 +153,6 @@ static void test_select_shares_exact(void **state)
 
 /* ---- one raw file in event ranges (library; also under ASan) ---- */
 
-/* Seek offsets of the physics events (as `na64 reco` under mpirun finds them). */
-static uint64_t *physics_offsets(const char *raw, uint64_t *n)
-{
-  na64_daq_reader *rd = NULL;
-  na64_err err = {0, ""};
-  if (na64_daq_reader_open(raw, NULL, &rd, &err)) fail_msg("%s", err.msg);
-  uint64_t *o = malloc(100000 * sizeof *o);
-  assert_non_null(o);
-  *n = 0;
-  na64_daq_event ev;
-  while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK)
-    if (ev.header.type == NA64_DAQ_PHYSICS_EVENT && *n < 100000)
-      o[(*n)++] = ev.frame_offset == NA64_DAQ_NO_FRAME ? ev.offset : ev.frame_offset;
-  na64_daq_reader_close(rd);
-  return o;
-}
-
 static na64_reco_event *read_rows(const char *path, uint64_t *n)
 {
   int nf = 0;
@@ -194,10 +176,8 @@ static void ranges_of(const char *raw_name, const char *prefix)
   path_of(raw, sizeof raw, raw_name);
   path_of(truth, sizeof truth, "truth.h5");
   path_of(serial, sizeof serial, "ev.h5");
-  uint64_t nev = 0, nser = 0;
-  uint64_t *offs = physics_offsets(raw, &nev);
+  uint64_t nser = 0, at = 0;
   na64_reco_event *ser = read_rows(serial, &nser);
-  assert_int_equal(nev, nser);
   na64_select_config sel;
   na64_select_config_default(&sel);
   na64_select_accum *a = malloc(sizeof *a), *b = malloc(sizeof *b);
@@ -208,10 +188,7 @@ static void ranges_of(const char *raw_name, const char *prefix)
   na64_select_files_info ia = {0}, ib = {0};
   na64_err err = {0, ""};
   assert_int_equal(na64_select_file_fill(serial, &sel, a, &ia, &err), NA64_OK);
-  uint64_t at = 0;
   for (int k = 0; k < 3; ++k) {
-    uint64_t first, count;
-    na64_part_range(nev, k, 3, &first, &count);
     char out[512], name[64];
     snprintf(name, sizeof name, "%s%d.h5", prefix, k);
     path_of(out, sizeof out, name);
@@ -221,13 +198,13 @@ static void ranges_of(const char *raw_name, const char *prefix)
     job.truth_path = truth;
     job.db_path = DB;
     job.out_path = out;
-    job.file_events = nev;
-    job.first_range = first == 0;
-    job.max_events = (long)count;
-    if (first > 0) {
-      job.start_offset = offs[first];
-      for (uint64_t j = first; j > 0 && offs[j - 1] == offs[first]; --j) job.skip_events++;
-    }
+    uint64_t first = 0, count = 0, nev = 0;
+    int run = 0;
+    assert_int_equal(na64_reco_job_range(&job, k, 3, &first, &count, &nev, &run, &err), NA64_OK);
+    assert_int_equal(nev, nser);
+    assert_int_equal(first, at);
+    assert_int_equal(run, 2000);
+    assert_true(k == 0 || job.start_offset > 0 || job.skip_events > 0); /* a later range seeks or skips */
     na64_reco_summary sum;
     if (na64_reco_file(&job, &sum, &err)) fail_msg("range %d: %s", k, err.msg);
     assert_int_equal(sum.events, count);
@@ -250,7 +227,6 @@ static void ranges_of(const char *raw_name, const char *prefix)
   free(a);
   free(b);
   free(ser);
-  free(offs);
 }
 
 static void test_reco_ranges_library(void **state)
