@@ -99,28 +99,16 @@ static int sim_part(const char *card, const char *dir, int k, int n, long nev, n
   return st;
 }
 
-/* `na64 reco dir/raw<n>.rank<k>.dat --out dir/ev<n>.rank<k>.h5`. */
-static int reco_part(const char *db, const char *dir, int k, int n, na64_err *err)
+/* Rank k of n reconstructs: shared = 0, its own file (`na64 reco dir/raw<n>.rank<k>.dat --out
+ * dir/ev<n>.rank<k>.h5`); shared = 1, its range of the physics events of one raw file (`mpirun -n n
+ * na64 reco dir/raw1.rank0.dat`: its first pass over the file, then its events) into
+ * dir/evr<n>.rank<k>.h5. */
+static int reco_part(const char *db, const char *dir, int k, int n, int shared, na64_err *err)
 {
   char raw[512], out[512];
-  snprintf(raw, sizeof raw, "%s/raw%d.rank%d.dat", dir, n, k);
-  snprintf(out, sizeof out, "%s/ev%d.rank%d.h5", dir, n, k);
-  na64_reco_job job;
-  na64_reco_job_default(&job);
-  job.raw_path = raw;
-  job.out_path = out;
-  job.db_path = db;
-  na64_reco_summary sum;
-  return na64_reco_file(&job, &sum, err);
-}
-
-/* Range k of n of the physics events of one raw file (`mpirun -n n na64 reco dir/raw1.rank0.dat`):
- * its first pass over the file, then its events, into dir/evr<n>.rank<k>.h5. */
-static int reco_range(const char *db, const char *dir, int k, int n, na64_err *err)
-{
-  char raw[512], out[512];
-  snprintf(raw, sizeof raw, "%s/raw1.rank0.dat", dir);
-  snprintf(out, sizeof out, "%s/evr%d.rank%d.h5", dir, n, k);
+  if (shared) snprintf(raw, sizeof raw, "%s/raw1.rank0.dat", dir);
+  else snprintf(raw, sizeof raw, "%s/raw%d.rank%d.dat", dir, n, k);
+  snprintf(out, sizeof out, "%s/ev%s%d.rank%d.h5", dir, shared ? "r" : "", n, k);
   na64_reco_job job;
   na64_reco_job_default(&job);
   job.raw_path = raw;
@@ -128,7 +116,7 @@ static int reco_range(const char *db, const char *dir, int k, int n, na64_err *e
   job.db_path = db;
   uint64_t first, count, total;
   int run;
-  NA64_CALL(na64_reco_job_range(&job, k, n, &first, &count, &total, &run, err));
+  if (shared) NA64_CALL(na64_reco_job_range(&job, k, n, &first, &count, &total, &run, err));
   na64_reco_summary sum;
   return na64_reco_file(&job, &sum, err);
 }
@@ -157,8 +145,7 @@ static int run_kind(const what *w, const char *dir, int n, double *wall, double 
       na64_err err = {0};
       int st = w->kind == 0   ? job_part(w->card, dir, k, n, &err)
                : w->kind == 1 ? sim_part(w->card, dir, k, n, w->nev, &err)
-               : w->kind == 2 ? reco_part(w->db, dir, k, n, &err)
-                              : reco_range(w->db, dir, k, n, &err);
+                              : reco_part(w->db, dir, k, n, w->kind == 3, &err);
       if (st) fprintf(stderr, "bench_scale: part %d/%d: %s\n", k, n, err.msg);
       _exit(st ? 1 : 0);
     }
