@@ -486,6 +486,18 @@ typedef struct na64_select_files_info {
  * Errors name the file and, for a missing or mistyped column, the column. */
 NA64_API int na64_select_file_fill(const char *path, const na64_select_config *c, na64_select_accum *a,
                                    na64_select_files_info *info, na64_err *err);
+/* A share of the files for one MPI rank (issue 15, `mpirun na64 select`): the rows of the events
+ * table of path, checking its columns; and rows [first, first + count) of it (clipped at its end)
+ * into a and info, with `whole` = 1 also what belongs to the file as a whole (its untriggered
+ * events, its EOT, nfiles): the shares of every row, each file once whole, give na64_select_file_fill's
+ * sums exactly (na64_xsum; the EOT is a sum of doubles: add the files' in file order). */
+NA64_API int na64_select_file_rows(const char *path, uint64_t *rows, na64_err *err);
+NA64_API int na64_select_file_fill_rows(const char *path, const na64_select_config *c, uint64_t first, uint64_t count,
+                                        int whole, na64_select_accum *a, na64_select_files_info *info, na64_err *err);
+/* The exact text form of an accumulator (integer counts and na64_xsum limbs, the form of the job
+ * partial files, src/ana/job_part.c): *text malloc'ed; parsed back bit for bit (errors name `name`). */
+NA64_API int na64_select_accum_format(const na64_select_accum *a, char **text, size_t *len, na64_err *err);
+NA64_API int na64_select_accum_parse(const char *text, size_t len, const char *name, na64_select_accum *a, na64_err *err);
 
 /* ---- the stand-in for reconstruction (src/ana/reco_from_sim.c) ----
  * STAND-IN, to be replaced by the real reconstruction (src/reco: raw DATE -> na64_reco_event) when

@@ -187,6 +187,9 @@ NA64_API int na64_h5reader_read(na64_h5reader *r, void *rows, size_t max, size_t
  * NA64_ENOTFOUND (with a message) when the table has no such attribute. */
 NA64_API int na64_h5reader_attr(const na64_h5reader *r, const char *name, char *buf, size_t len, na64_err *err);
 NA64_API void na64_h5reader_close(na64_h5reader *r); /* NULL allowed */
+/* Continue reading at row `row` (0-based; nrows: at the end): a rank's share of a table (issue 15,
+ * `mpirun na64 select`). NA64_EINVAL beyond the table. */
+NA64_API int na64_h5reader_seek(na64_h5reader *r, uint64_t row, na64_err *err);
 
 /* ================================ histograms — owner: mon ================================ */
 

@@ -537,8 +537,24 @@ typedef struct na64_reco_job {
   void *progress_user;
   uint64_t event_offset;    /* added to the events' numbers after truth matching: the number in the
                                whole run of the first event of a part file (docs/scaling.md) */
+  /* A range of the physics events of one file (issue 15, `mpirun na64 reco RAW`: each rank its own
+   * range; all zero: the whole file). The reader seeks to start_offset (a plain file: the offset of
+   * the range's first event; compressed: of its zstd frame), passes over skip_events physics
+   * events, then reconstructs max_events of them. file_events > 0 is the number of physics events
+   * of the whole file: the untriggered events of the truth table then go with the range that starts
+   * the file (first_range = 1), when the file holds every triggered event; the other ranges record
+   * 0 EOT and no untriggered event, so the ranges add up to the file. */
+  uint64_t start_offset;
+  uint64_t skip_events;
+  uint64_t file_events;
+  int first_range;          /* with file_events: 1 for the range that starts the file */
 } na64_reco_job;
 NA64_API void na64_reco_job_default(na64_reco_job *job);
+/* Range k of n (0 <= k < n) of the physics events of job->raw_path: a first pass over the file
+ * indexes its physics events (P in all: *total; run of the first: *run), then job's range fields
+ * and max_events are set for events [*first, *first + *count) = [P k / n, P (k + 1) / n). */
+NA64_API int na64_reco_job_range(na64_reco_job *job, int k, int n, uint64_t *first, uint64_t *count, uint64_t *total,
+                                 int *run, na64_err *err);
 
 typedef struct na64_reco_summary {
   uint64_t events;          /* physics events reconstructed (rows written) */

@@ -475,3 +475,32 @@ int na64_job_partial_merge(const na64_job_partial *parts, const char *const *nam
   }
   return NA64_OK;
 }
+
+/* ---- one accumulator alone (the reduction of `mpirun na64 select`, src/cli/cmd_select.c) ---- */
+
+int na64_select_accum_format(const na64_select_accum *a, char **text, size_t *len, na64_err *err)
+{
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&buf, &n);
+  if (!f) return na64_err_set(err, NA64_ENOMEM, "accumulator: out of memory");
+  fputs("accum\n", f);
+  put_accum(f, a);
+  fputs("end\n", f);
+  if (fclose(f) != 0 || !buf) {
+    free(buf);
+    return na64_err_set(err, NA64_ENOMEM, "accumulator: out of memory");
+  }
+  *text = buf;
+  *len = n;
+  return NA64_OK;
+}
+
+int na64_select_accum_parse(const char *text, size_t len, const char *name, na64_select_accum *a, na64_err *err)
+{
+  na64_select_accum_init(a);
+  cursor c = {text, name ? name : "(accumulator)", len, 0, 1};
+  NA64_CALL(expect(&c, "accum", err));
+  NA64_CALL(get_accum(&c, a, err));
+  return expect(&c, "end", err);
+}

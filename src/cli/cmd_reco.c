@@ -18,7 +18,10 @@ static const char reco_synopsis[] =
     "--truth: the truth table of `na64 sim --truth` of the same run; its weights are carried along.\n"
     "INDEX...: the index files of a simulation written in parts (mpirun or --part K/N of na64 sim):\n"
     "each part to OUT.rank<K>.h5 with the events numbered as in the whole run, and OUT.index.yaml;\n"
-    "under mpirun the ranks share the parts (docs/scaling.md).";
+    "under mpirun the ranks share the parts (docs/scaling.md).\n"
+    "One RAW under mpirun -n N: rank K reconstructs its range of the file's physics events (a first\n"
+    "pass indexes them) into OUT.rank<K>.h5, and OUT.index.yaml lists them; their rows in rank order\n"
+    "are the serial output's.";
 
 static void progress(uint64_t done, uint64_t total, void *user)
 {
@@ -124,6 +127,88 @@ static int reco_index(const na64_reco_job *base, char **paths, int npaths, const
   return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
+/* ---- one raw file shared by the ranks by event ranges (issue 15) ---- */
+
+/* Rank 0: every rank's count (collective; others get nothing). 0 on success. */
+static int gather_counts(uint64_t mine, uint64_t *all)
+{
+  char text[32], **texts = NULL;
+  size_t *lens = NULL;
+  int len = snprintf(text, sizeof text, "%llu", (unsigned long long)mine);
+  if (par_gather(text, (size_t)len, &texts, &lens)) return -1;
+  for (int r = 0; texts && r < par_size(); ++r) {
+    all[r] = strtoull(texts[r], NULL, 10);
+    free(texts[r]);
+  }
+  free(texts);
+  free(lens);
+  return 0;
+}
+
+/* OUT.index.yaml of the ranks' ranges of the raw file (kind events; the events counted are the
+ * file's physics events). */
+static int write_range_index(const char *raw, const char *out, int run, uint64_t nev, const uint64_t *rows, na64_err *err)
+{
+  int nr = par_size();
+  na64_stream_index ix;
+  memset(&ix, 0, sizeof ix);
+  snprintf(ix.kind, sizeof ix.kind, "events");
+  snprintf(ix.version, sizeof ix.version, "%s", na64_version());
+  snprintf(ix.card, sizeof ix.card, "%s", raw); /* no card: the raw file it comes from */
+  ix.run = run;
+  ix.events = nev;
+  ix.nparts = ix.nheld = nr;
+  ix.parts = calloc((size_t)nr, sizeof *ix.parts);
+  if (!ix.parts) return na64_err_set(err, NA64_ENOMEM, "reco index: out of memory");
+  int st = NA64_OK;
+  for (int r = 0; r < nr && st == NA64_OK; ++r) {
+    ix.parts[r].part = r;
+    na64_part_range(nev, r, nr, &ix.parts[r].first_event, &ix.parts[r].events);
+    ix.parts[r].records = rows[r];
+    st = na64_stream_path(out, r, NULL, ix.parts[r].file, sizeof ix.parts[r].file, err);
+  }
+  char path[4096];
+  if (st == NA64_OK) st = na64_stream_path(out, 0, ".index.yaml", path, sizeof path, err);
+  if (st == NA64_OK) st = na64_stream_index_write(&ix, path, err);
+  if (st == NA64_OK) printf("index of the %d events files: %s\n", nr, path);
+  free(ix.parts);
+  return st;
+}
+
+/* Rank r of N reconstructs physics events [P r / N, P (r + 1) / N) of the raw file (P in all,
+ * counted by a first pass of every rank) into OUT.rank<r>.h5; rank 0 writes OUT.index.yaml. Their
+ * rows in rank order are the serial `na64 reco` rows. Returns a CLI exit status (collective). */
+static int reco_ranges(const na64_reco_job *base, const char *out)
+{
+  na64_err err = {0, ""};
+  int rank = par_rank(), nr = par_size();
+  uint64_t nev = 0, first = 0, count = 0, *rows = calloc((size_t)nr, sizeof *rows);
+  int run = 0;
+  char path[4096];
+  na64_reco_job job = *base;
+  int st = rows ? na64_reco_job_range(&job, rank, nr, &first, &count, &nev, &run, &err)
+                : na64_err_set(&err, NA64_ENOMEM, "reco: out of memory");
+  if (st == NA64_OK) st = na64_stream_path(out, rank, NULL, path, sizeof path, &err);
+  na64_reco_summary sum = {0};
+  if (st == NA64_OK) {
+    job.out_path = path;
+    st = na64_reco_file(&job, &sum, &err);
+  }
+  if (st == NA64_OK && sum.events != count)
+    st = na64_err_set(&err, NA64_EFORMAT, "%s: %llu physics events in events %llu.., the first pass counted %llu", base->raw_path,
+                      (unsigned long long)sum.events, (unsigned long long)first, (unsigned long long)count);
+  if (st == NA64_OK)
+    printf("rank %d: physics events %llu..%llu of %llu -> %s\n", rank, (unsigned long long)first,
+           (unsigned long long)(first + count), (unsigned long long)nev, path);
+  else cli_fail("reco", &err);
+  int failed = par_any(st != NA64_OK);
+  if (!failed && gather_counts(sum.events, rows)) failed = 1;
+  if (!failed && rank == 0 && write_range_index(base->raw_path, out, run, nev, rows, &err) != NA64_OK)
+    failed = cli_fail("reco", &err);
+  free(rows);
+  return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+}
+
 static int is_index(const char *path)
 {
   size_t n = strlen(path);
@@ -164,9 +249,17 @@ int cmd_reco(int argc, char **argv)
   if (cmd.npos > 1)
     return cli_usage_error("reco", "one RAW file, or the index files of na64 sim's parts (FILE.index.yaml)");
   par_init();
-  int rank = par_rank();
+  if (par_size() > 1) { /* under mpirun: the ranks share the file by event ranges */
+    if (max_events >= 0) st = cli_usage_error("reco", "--events does not apply when the ranks share the file");
+    else {
+      job.raw_path = cmd.pos[0];
+      job.truth_path = truth;
+      st = reco_ranges(&job, out);
+    }
+    par_finalize();
+    return st;
+  }
   par_finalize();
-  if (rank > 0) return CLI_EXIT_OK; /* under mpirun one raw file is rank 0's (an index shares the work) */
   job.raw_path = cmd.pos[0];
   job.out_path = out;
   job.truth_path = truth;

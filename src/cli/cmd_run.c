@@ -158,7 +158,7 @@ static int run_command(int argc, char **argv)
       {"--efficiency", OPT_DOUBLE, &efficiency, 0, 1, 1, NULL, 0, "signal efficiency of the sensitivity report (default 1)", 0},
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
       {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1) ...", 0},
-      {"--partial", OPT_STRING, &partial, 1.0, 0.0, 0, NULL, 0, "... and write its partial result to FILE for `na64 merge`", 0},
+      {"--partial", OPT_STRING, &partial, 1.0, 0.0, 0, NULL, 0, "... and write its partial result to FILE for `na64 merge` (its events table: FILE stem + .events.h5)", 0},
       {"--scan", OPT_STRING, &scan, 1.0, 0.0, 0, NULL, 0,
        "SECTION.KEY=v1,v2,...: the job once per value (REPORT/scan.csv, REPORT/scan-<i>/; ranks share them)", 0},
   };
@@ -168,7 +168,7 @@ static int run_command(int argc, char **argv)
                              "90% CL limit for the card's EOT (or --eot N); report: index.html, cutflow.csv, selection.json,\n"
                              "efficiency.csv, background.csv, limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.png,\n"
                              "missing_energy.png, card.yaml, events.h5 (the main sample's events table;\n"
-                             "events_rank<K>.h5 per MPI rank). Also the physics\n"
+                             "events_rank<K>.h5 per MPI rank, listed by events.index.yaml). Also the physics\n"
                              "summary for the benchmark masses 1, 10, 16.7, 100 MeV (summary.csv, summary.txt) and the\n"
                              "sensitivity report: expected 90% CL limits for 1e9..1e13 EOT at 100 and 30 GeV, the\n"
                              "dark-matter y plot and the visible-mode island, as plots, CSV and HEPData YAML.\n"

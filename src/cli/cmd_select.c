@@ -7,9 +7,12 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "cli/cli.h"
+#include "cli/par.h"
 #include "na64/ana.h"
+#include "na64/io.h"
 
 static const char select_synopsis[] =
     "Apply the invisible-mode selection (the card's `selection:` section; default cuts without --card)\n"
@@ -20,7 +23,9 @@ static const char select_synopsis[] =
     "Simulated files record the EOT they stand for (na64 sim --truth --all, or na64 run); for other\n"
     "files give it with --eot-simulated. JSON keys: cut_flow (list of {cut, events, weighted,\n"
     "weighted_error}), cut_flow_signal, cut_flow_background, efficiency {value, error, ...},\n"
-    "background {value, error, per_eot, ...}.";
+    "background {value, error, per_eot, ...}.\n"
+    "INDEX (EVENTS.index.yaml of na64 reco or na64 run in parts) stands for its part files. Under mpirun\n"
+    "the ranks share the rows; the output is the serial one byte for byte (docs/scaling.md).";
 
 /* The selection cuts and the quoted EOT of the card (NULL: defaults). */
 static int load_card(const char *card, na64_select_config *sel, double *eot_quoted, na64_err *err)
@@ -83,21 +88,240 @@ static void print_csv(const na64_select_accum *a, const na64_select_result *r, d
          r->background_per_eot_error * eot_q);
 }
 
-/* Every file into the accumulator; the EOT they stand for (the files' or eot_sim). */
+/* ---- the files of the arguments ---- */
+
+static int is_index(const char *path)
+{
+  size_t n = strlen(path);
+  return (n > 5 && strcmp(path + n - 5, ".yaml") == 0) || (n > 4 && strcmp(path + n - 4, ".yml") == 0);
+}
+
+/* The events index files among the arguments joined as the parts of one run (of `na64 reco INDEX`,
+ * `mpirun na64 reco RAW`, `na64 run` under mpirun or `na64 merge`): *ix. */
+static int join_indexes(char **pos, int npos, na64_stream_index *ix, na64_err *err)
+{
+  int n = 0;
+  for (int i = 0; i < npos; ++i) n += is_index(pos[i]);
+  na64_stream_index *each = calloc((size_t)n, sizeof *each);
+  const char **names = calloc((size_t)n, sizeof *names);
+  int st = each && names ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "select: out of memory"), got = 0;
+  for (int i = 0; i < npos && st == NA64_OK; ++i)
+    if (is_index(pos[i])) {
+      names[got] = pos[i];
+      st = na64_stream_index_read(pos[i], &each[got], err);
+      if (st == NA64_OK && strcmp(each[got].kind, "events") != 0)
+        st = na64_err_set(err, NA64_EINVAL, "%s: an index of %s files, not of events files (na64 reco, na64 run)", pos[i],
+                          each[got].kind);
+      got++;
+    }
+  if (st == NA64_OK) st = na64_stream_index_join(each, names, n, ix, err);
+  for (int i = 0; i < got; ++i) na64_stream_index_release(&each[i]);
+  free(each);
+  free(names);
+  return st;
+}
+
+/* The events files to select, in order: the arguments, the index files replaced (at the place of
+ * the first) by their parts in the order of the run. (*files)[i] malloc'ed. */
+static int input_files(char **pos, int npos, char ***files, int *nfiles, na64_err *err)
+{
+  na64_stream_index ix;
+  memset(&ix, 0, sizeof ix);
+  int nix = 0;
+  for (int i = 0; i < npos; ++i) nix += is_index(pos[i]);
+  if (nix) NA64_CALL(join_indexes(pos, npos, &ix, err));
+  size_t cap = (size_t)(npos > 0 ? npos : 1) + (size_t)(ix.nheld > 0 ? ix.nheld : 0);
+  char **f = calloc(cap, sizeof *f);
+  int n = 0, st = f ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "select: out of memory"), done = 0;
+  for (int i = 0; i < npos && st == NA64_OK; ++i) {
+    if (!is_index(pos[i])) f[n++] = strdup(pos[i]);
+    else if (!done++)
+      for (int k = 0; k < ix.nheld; ++k) f[n++] = strdup(ix.parts[k].file);
+  }
+  for (int i = 0; i < n && st == NA64_OK; ++i)
+    if (!f[i]) st = na64_err_set(err, NA64_ENOMEM, "select: out of memory");
+  na64_stream_index_release(&ix);
+  *files = f;
+  *nfiles = n;
+  return st;
+}
+
+static void free_files(char **files, int n)
+{
+  for (int i = 0; files && i < n; ++i) free(files[i]);
+  free(files);
+}
+
+/* ---- one rank's share (issue 15): rows [T r / N, T (r + 1) / N) of the files' rows concatenated
+ * (T rows in all), and file i as a whole (its untriggered events and EOT) on rank i mod N ---- */
+
+typedef struct share {
+  na64_select_accum a;
+  na64_select_files_info info;
+} share;
+
+/* The share's accumulator and counts, then per whole file "file <i> <has eot> <eot as %a>": the
+ * EOT is added on rank 0 in file order, so the double sum is the serial one. */
+static int share_text(const share *s, const int *whole_idx, const double *whole_eot, const int *whole_has, int nwhole,
+                      char **text, size_t *len, na64_err *err)
+{
+  char *acc = NULL;
+  size_t alen = 0;
+  NA64_CALL(na64_select_accum_format(&s->a, &acc, &alen, err));
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&buf, &n);
+  if (!f) {
+    free(acc);
+    return na64_err_set(err, NA64_ENOMEM, "select: out of memory");
+  }
+  fwrite(acc, 1, alen, f);
+  free(acc);
+  fprintf(f, "info %d %llu %llu %llu %llu %d\n", s->info.nfiles, (unsigned long long)s->info.rows,
+          (unsigned long long)s->info.signal_rows, (unsigned long long)s->info.simulated_rows,
+          (unsigned long long)s->info.untriggered, nwhole);
+  for (int i = 0; i < nwhole; ++i) fprintf(f, "file %d %d %a\n", whole_idx[i], whole_has[i], whole_eot[i]);
+  if (fclose(f) != 0 || !buf) {
+    free(buf);
+    return na64_err_set(err, NA64_ENOMEM, "select: out of memory");
+  }
+  *text = buf;
+  *len = n;
+  return NA64_OK;
+}
+
+/* File i into the share, its rows [first, first + count) and, if whole, the file itself. */
+static int fill_file(const char *file, const na64_select_config *sel, uint64_t first, uint64_t count, int whole, share *s,
+                     double *eot, int *has_eot, na64_err *err)
+{
+  na64_select_files_info fi = {0};
+  NA64_CALL(na64_select_file_fill_rows(file, sel, first, count, whole, &s->a, &fi, err));
+  s->info.nfiles += fi.nfiles;
+  s->info.rows += fi.rows;
+  s->info.signal_rows += fi.signal_rows;
+  s->info.simulated_rows += fi.simulated_rows;
+  s->info.untriggered += fi.untriggered;
+  *eot = fi.eot;
+  *has_eot = whole && fi.files_without_eot == 0;
+  return NA64_OK;
+}
+
+/* This rank's share of the files, as text for the gather. */
+static int select_share(char **files, int n, const na64_select_config *sel, char **text, size_t *len, na64_err *err)
+{
+  int rank = par_rank(), nr = par_size();
+  uint64_t *rows = calloc((size_t)n, sizeof *rows), total = 0;
+  int *widx = calloc((size_t)n, sizeof *widx), *whas = calloc((size_t)n, sizeof *whas), nwhole = 0;
+  double *weot = calloc((size_t)n, sizeof *weot);
+  share *s = malloc(sizeof *s);
+  int st = rows && widx && whas && weot && s ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "select: out of memory");
+  for (int i = 0; i < n && st == NA64_OK; ++i) {
+    st = na64_select_file_rows(files[i], &rows[i], err);
+    total += rows[i];
+  }
+  if (st == NA64_OK) {
+    na64_select_accum_init(&s->a);
+    memset(&s->info, 0, sizeof s->info);
+  }
+  uint64_t first = 0, count = 0, at = 0;
+  na64_part_range(total, rank, nr, &first, &count);
+  for (int i = 0; i < n && st == NA64_OK; at += rows[i], ++i) {
+    uint64_t lo = first > at ? first : at, hi = first + count < at + rows[i] ? first + count : at + rows[i];
+    int whole = i % nr == rank;
+    if (hi <= lo && !whole) continue;
+    st = fill_file(files[i], sel, lo - at, hi > lo ? hi - lo : 0, whole, s, &weot[nwhole], &whas[nwhole], err);
+    if (whole) widx[nwhole++] = i;
+  }
+  if (st == NA64_OK) st = share_text(s, widx, weot, whas, nwhole, text, len, err);
+  free(rows);
+  free(widx);
+  free(whas);
+  free(weot);
+  free(s);
+  return st;
+}
+
+/* Rank 0: the ranks' shares added (exact sums) and the files' EOT added in file order. */
+static int reduce_shares(char **texts, const size_t *lens, int nr, char **files, int n, double eot_sim,
+                         na64_select_accum *a, na64_select_files_info *info, na64_err *err)
+{
+  double *eot = calloc((size_t)n, sizeof *eot);
+  int *has = calloc((size_t)n, sizeof *has);
+  int st = eot && has ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "select: out of memory");
+  na64_select_accum_init(a);
+  memset(info, 0, sizeof *info);
+  na64_select_accum *part = malloc(sizeof *part);
+  if (!part && st == NA64_OK) st = na64_err_set(err, NA64_ENOMEM, "select: out of memory");
+  for (int r = 0; r < nr && st == NA64_OK; ++r) {
+    char name[32];
+    snprintf(name, sizeof name, "rank %d", r);
+    st = na64_select_accum_parse(texts[r], lens[r], name, part, err);
+    const char *p = strstr(texts[r], "\nend\ninfo ");
+    int nf = 0, nwhole = 0, used = 0;
+    unsigned long long v[4];
+    if (st == NA64_OK && (!p || sscanf(p + 5, "info %d %llu %llu %llu %llu %d%n", &nf, &v[0], &v[1], &v[2], &v[3], &nwhole, &used) != 6))
+      st = na64_err_set(err, NA64_EFORMAT, "%s: damaged share of the selection", name);
+    if (st != NA64_OK) break;
+    na64_select_accum_merge(a, part);
+    info->nfiles += nf;
+    info->rows += v[0];
+    info->signal_rows += v[1];
+    info->simulated_rows += v[2];
+    info->untriggered += v[3];
+    p += 5 + used;
+    for (int k = 0; k < nwhole && st == NA64_OK; ++k) {
+      int i = -1, h = 0, m = 0;
+      double e = 0;
+      if (sscanf(p, " file %d %d %la%n", &i, &h, &e, &m) != 3 || i < 0 || i >= n)
+        st = na64_err_set(err, NA64_EFORMAT, "%s: damaged share of the selection", name);
+      else {
+        eot[i] = e;
+        has[i] = h;
+        p += m;
+      }
+    }
+  }
+  for (int i = 0; i < n && st == NA64_OK; ++i) { /* in file order, as the serial selection */
+    if (has[i]) info->eot += eot[i];
+    else if (!(eot_sim > 0))
+      st = na64_err_set(err, NA64_EINVAL,
+                        "%s: the file does not record the EOT it stands for (data, or na64 sim --truth without --all): "
+                        "give it with --eot-simulated N",
+                        files[i]);
+    else info->files_without_eot++;
+  }
+  if (eot_sim > 0) info->eot = eot_sim;
+  free(part);
+  free(eot);
+  free(has);
+  return st;
+}
+
+/* Every file into the accumulator on rank 0, the rows shared among the ranks (one rank: all). The
+ * result does not depend on the number of ranks. Collective; rank 0 returns the status, the others
+ * print their own errors and return NA64_OK or NA64_EINVAL. */
 static int fill_files(char **files, int n, const na64_select_config *sel, double eot_sim, na64_select_accum *a,
                       na64_select_files_info *info, na64_err *err)
 {
-  for (int i = 0; i < n; ++i) {
-    int without = info->files_without_eot;
-    NA64_CALL(na64_select_file_fill(files[i], sel, a, info, err));
-    if (info->files_without_eot > without && !(eot_sim > 0))
-      return na64_err_set(err, NA64_EINVAL,
-                          "%s: the file does not record the EOT it stands for (data, or na64 sim --truth without --all): "
-                          "give it with --eot-simulated N",
-                          files[i]);
+  char *text = NULL;
+  size_t len = 0;
+  int st = select_share(files, n, sel, &text, &len, err);
+  if (st != NA64_OK && par_rank() != 0) cli_fail("select", err);
+  if (par_any(st != NA64_OK)) {
+    free(text);
+    return st != NA64_OK ? st : na64_err_set(err, NA64_EINVAL, "another rank failed (its message is above)");
   }
-  if (eot_sim > 0) info->eot = eot_sim;
-  return NA64_OK;
+  char **texts = NULL;
+  size_t *lens = NULL;
+  int gst = par_gather(text, len, &texts, &lens);
+  free(text);
+  if (par_rank() != 0) return NA64_OK;
+  if (gst || !texts) return na64_err_set(err, NA64_ENOMEM, "gathering the ranks' selections: out of memory");
+  st = reduce_shares(texts, lens, par_size(), files, n, eot_sim, a, info, err);
+  for (int r = 0; r < par_size(); ++r) free(texts[r]);
+  free(texts);
+  free(lens);
+  return st;
 }
 
 int cmd_select(int argc, char **argv)
@@ -112,19 +336,36 @@ int cmd_select(int argc, char **argv)
       {"--eot-simulated", OPT_DOUBLE, &eot_sim, 1, 1e20, 0, NULL, 0,
        "EOT all the files together stand for (replaces what they record)", 0},
   };
-  cli_cmd cmd = {.name = "select", .args = "EVENTS.h5...", .synopsis = select_synopsis, .opts = opts,
+  cli_cmd cmd = {.name = "select", .args = "EVENTS.h5... | INDEX...", .synopsis = select_synopsis, .opts = opts,
                  .nopts = CLI_NOPTS(opts), .pos_min = 1, .pos_max = 100000};
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   na64_err err = {0, ""};
   na64_select_config sel;
   if (load_card(card, &sel, &eot, &err)) return cli_fail("select", &err);
+  char **files = NULL;
+  int nfiles = 0;
+  if (input_files(cmd.pos, cmd.npos, &files, &nfiles, &err)) {
+    free_files(files, nfiles);
+    return cli_fail("select", &err);
+  }
   na64_select_accum *a = malloc(sizeof *a);
-  if (!a) return CLI_EXIT_FAIL;
+  if (!a) {
+    free_files(files, nfiles);
+    return CLI_EXIT_FAIL;
+  }
   na64_select_accum_init(a);
   na64_select_files_info info = {0};
   na64_select_result r;
-  st = fill_files(cmd.pos, cmd.npos, &sel, eot_sim, a, &info, &err);
+  par_init(); /* under mpirun/srun the ranks share the rows (docs/scaling.md) */
+  st = fill_files(files, nfiles, &sel, eot_sim, a, &info, &err);
+  int rank = par_rank();
+  par_finalize();
+  free_files(files, nfiles);
+  if (rank != 0) {
+    free(a);
+    return st == NA64_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
+  }
   if (st == NA64_OK) st = na64_select_result_compute(&sel, a, info.eot, &r, &err);
   if (st == NA64_OK) {
     if (info.simulated_rows < info.rows && fmt == FMT_TABLE)

@@ -150,6 +150,16 @@ int na64_h5reader_read(na64_h5reader *r, void *rows, size_t max, size_t *n, na64
   return NA64_OK;
 }
 
+int na64_h5reader_seek(na64_h5reader *r, uint64_t row, na64_err *err)
+{
+  if (!r) return na64_err_set(err, NA64_EINVAL, "na64_h5reader_seek: NULL reader");
+  if (row > r->nrows)
+    return na64_err_set(err, NA64_EINVAL, "%s: row %llu beyond the %llu rows of table '%s'", r->path, (unsigned long long)row,
+                        (unsigned long long)r->nrows, r->dataset);
+  r->next = (hsize_t)row;
+  return NA64_OK;
+}
+
 int na64_h5reader_attr(const na64_h5reader *r, const char *name, char *buf, size_t len, na64_err *err)
 {
   if (!r || !name || !buf || len == 0) return na64_err_set(err, NA64_EINVAL, "na64_h5reader_attr: NULL argument");

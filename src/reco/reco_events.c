@@ -120,8 +120,9 @@ int na64_reco_untriggered_read(const na64_h5reader *r, na64_reco_untriggered *u,
   if (!found) return NA64_OK;
   const char *s = buf;
   double eot;
-  if (parse_number(&s, &eot, "") || !(eot > 0))
-    return na64_err_set(err, NA64_EFORMAT, "events table: attribute eot_simulated = '%s' is not a number > 0", buf);
+  /* 0: a later range of a file shared by MPI ranks (its first range has the file's EOT) */
+  if (parse_number(&s, &eot, "") || !(eot >= 0) || !isfinite(eot))
+    return na64_err_set(err, NA64_EFORMAT, "events table: attribute eot_simulated = '%s' is not a number >= 0", buf);
   u->eot = eot;
   for (int c = 0; c < 2; ++c) {
     char name[64];

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "na64/io.h" /* na64_part_range */
 #include "reco/reco_internal.h"
 
 #define BATCH 1024
@@ -159,9 +160,19 @@ static int loop(file_state *s, na64_daq_reader *rd, na64_reco_summary *sum, na64
   struct stat sb;
   uint64_t total = stat(s->job->raw_path, &sb) == 0 ? (uint64_t)sb.st_size : 0, n = 0;
   na64_daq_event ev;
-  int st;
+  int st = s->job->start_offset ? na64_daq_reader_seek(rd, s->job->start_offset, err) : NA64_OK;
+  if (st == NA64_EEOF) { /* a range beyond the end: no event */
+    if (err) na64_err_clear(err);
+    return flush_rows(s, err);
+  }
+  NA64_CALL(st);
+  uint64_t skip = s->job->skip_events;
   while ((st = na64_daq_reader_next_event(rd, &ev, err)) == NA64_OK) {
     if (ev.header.type != NA64_DAQ_PHYSICS_EVENT) continue;
+    if (skip > 0) { /* before the range (the earlier events of its zstd frame) */
+      skip--;
+      continue;
+    }
     if (s->job->max_events >= 0 && sum->events >= (uint64_t)s->job->max_events) break;
     NA64_CALL(one_event(s, &ev, sum, err));
     if (s->job->progress && (++n & 1023u) == 0) {
@@ -201,8 +212,17 @@ int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *e
   if (st == NA64_OK && job->truth_path) st = na64_h5table_attr(s->out, "truth_file", job->truth_path, err);
   if (st == NA64_OK) st = na64_h5table_attr(s->out, "na64_version", na64_version(), err);
   if (st == NA64_OK) st = loop(s, rd, sum, err);
-  /* the untriggered events belong to the table only when it holds every triggered event */
-  if (st == NA64_OK && sum->truth_matched == s->ntruth && sum->events == s->ntruth)
+  /* the untriggered events belong to the table only when it holds every triggered event (a range of
+   * the file: to the first range, when the whole file does) */
+  int whole = job->file_events ? job->file_events == s->ntruth && sum->truth_matched == sum->events
+                               : sum->truth_matched == s->ntruth && sum->events == s->ntruth;
+  if (whole && job->file_events && !job->first_range && isfinite(s->untriggered.eot)) {
+    /* a later range of the file: no untriggered events and 0 EOT of its own (the first range has
+     * the file's), so that the ranges' tables add up to the whole file's */
+    na64_reco_untriggered_init(&s->untriggered);
+    s->untriggered.eot = 0.0;
+  }
+  if (st == NA64_OK && whole)
     st = na64_reco_untriggered_write(s->out, &s->untriggered, err);
   if (s->out) {
     if (st == NA64_OK) st = na64_h5table_close(s->out, err);
@@ -214,4 +234,66 @@ int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *e
   free(s->truth);
   free(s);
   return st;
+}
+
+/* ---- a range of one file's physics events (issue 15: `mpirun na64 reco RAW`) ---- */
+
+/* The first pass: per physics event of the file, where a reader must seek to reach it (a plain
+ * file: the event's offset; compressed: its zstd frame's), and the run of the first. Super events
+ * are delivered whole by the reader, so a range of delivered events never splits one. */
+static int index_raw(const char *path, uint64_t **offs, uint64_t *n, int *run, na64_err *err)
+{
+  *offs = NULL;
+  *n = 0;
+  *run = 0;
+  na64_daq_reader *rd = NULL;
+  NA64_CALL(na64_daq_reader_open(path, NULL, &rd, err));
+  size_t cap = 4096;
+  uint64_t *o = malloc(cap * sizeof *o);
+  int st = o ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "%s: out of memory for the event index", path);
+  na64_daq_event ev;
+  while (st == NA64_OK && (st = na64_daq_reader_next_event(rd, &ev, err)) == NA64_OK) {
+    if (ev.header.type != NA64_DAQ_PHYSICS_EVENT) continue;
+    if (*n == cap) {
+      uint64_t *g = realloc(o, 2 * cap * sizeof *o);
+      if (!g) {
+        st = na64_err_set(err, NA64_ENOMEM, "%s: out of memory for the event index", path);
+        break;
+      }
+      o = g;
+      cap *= 2;
+    }
+    if (*n == 0) *run = (int)ev.header.run;
+    o[(*n)++] = ev.frame_offset == NA64_DAQ_NO_FRAME ? ev.offset : ev.frame_offset;
+  }
+  if (st == NA64_EEOF) {
+    st = NA64_OK;
+    if (err) na64_err_clear(err);
+  }
+  na64_daq_reader_close(rd);
+  if (st == NA64_OK) *offs = o;
+  else free(o);
+  return st;
+}
+
+int na64_reco_job_range(na64_reco_job *job, int k, int n, uint64_t *first, uint64_t *count, uint64_t *total, int *run,
+                        na64_err *err)
+{
+  if (!job || !job->raw_path || !first || !count || !total || !run || n < 1 || k < 0 || k >= n)
+    return na64_err_set(err, NA64_EINVAL, "na64_reco_job_range: bad argument");
+  uint64_t *offs = NULL, nev = 0;
+  NA64_CALL(index_raw(job->raw_path, &offs, &nev, run, err));
+  na64_part_range(nev, k, n, first, count);
+  *total = nev;
+  job->file_events = nev;
+  job->first_range = *first == 0;
+  job->max_events = (long)*count;
+  job->start_offset = 0;
+  job->skip_events = 0;
+  if (*count > 0 && *first > 0) {
+    job->start_offset = offs[*first];
+    for (uint64_t j = *first; j > 0 && offs[j - 1] == offs[*first]; --j) job->skip_events++; /* earlier events of its frame */
+  }
+  free(offs);
+  return NA64_OK;
 }
