@@ -331,6 +331,8 @@ static int run_backgrounds(const char *path, na64_vis_job_result *res, na64_err 
   cls.db = res->bkg_events_error;
   NA64_CALL(na64_stats_bkg_quantile(&cls, 0.5, &res->bkg_median_n, err));
   return na64_stats_cls_limit(&cls, res->bkg_median_n, &res->n_up, err);
+}
+
 /* The X17 at 16.7 MeV for both couplings the ATOMKI anomaly allows (issue 12), efficiency 1: the
  * vector (the A' of the dump) and the pseudoscalar a (exact cross section, its own lifetime;
  * physics/yield.c). The measured efficiency is the vector's and is not applied to either. */
