@@ -55,6 +55,8 @@ NA64_API void na64_outfile_abort(na64_outfile *f);
 
 /* Whole-buffer convenience: write len bytes to `path` through an na64_outfile. */
 NA64_API int na64_outfile_write_all(const char *path, int flags, const void *data, size_t len, na64_err *err);
+/* Copy the file `from` to `to` through an na64_outfile (the old `to` stays intact on failure). */
+NA64_API int na64_outfile_copy(const char *from, const char *to, int flags, na64_err *err);
 
 /* ================================ plots ================================ */
 

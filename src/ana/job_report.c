@@ -247,29 +247,7 @@ static int copy_card(const char *card, const char *path, na64_err *err)
     static const char note[] = "# na64 run: no card given, the built-in defaults were used\n";
     return na64_outfile_write_all(path, 0, note, sizeof note - 1, err);
   }
-  FILE *in = fopen(card, "rb");
-  if (!in) return na64_err_set(err, NA64_EIO, "%s: cannot read the run card to copy it into the report", card);
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  int st = NA64_OK;
-  for (;;) {
-    if (n == cap) {
-      char *nb = realloc(buf, cap ? 2 * cap : 65536);
-      if (!nb) {
-        st = na64_err_set(err, NA64_ENOMEM, "copying the run card: out of memory");
-        break;
-      }
-      buf = nb, cap = cap ? 2 * cap : 65536;
-    }
-    size_t got = fread(buf + n, 1, cap - n, in);
-    n += got;
-    if (got == 0) break;
-  }
-  if (st == NA64_OK && ferror(in)) st = na64_err_set(err, NA64_EIO, "%s: read error while copying the run card", card);
-  fclose(in);
-  if (st == NA64_OK) st = na64_outfile_write_all(path, 0, buf, n, err);
-  free(buf);
-  return st;
+  return na64_outfile_copy(card, path, 0, err);
 }
 
 static int write_index(const na64_job_result *r, const char *card, const char *dir, na64_err *err)

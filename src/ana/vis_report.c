@@ -191,30 +191,9 @@ static void html_backgrounds(const na64_vis_job_result *r, vis_out *v)
 
 static int copy_card(const char *card, const char *dir, na64_err *err)
 {
-  FILE *in = fopen(card, "rb");
-  if (!in) return na64_err_set(err, NA64_EIO, "%s: cannot read the run card", card);
-  char *buf = NULL;
-  size_t n = 0, cap = 0;
-  int st = NA64_OK;
-  for (;;) {
-    if (n == cap) {
-      char *nb = realloc(buf, cap = cap ? 2 * cap : 16384);
-      if (!nb) {
-        st = na64_err_set(err, NA64_ENOMEM, "copying the run card: out of memory");
-        break;
-      }
-      buf = nb;
-    }
-    size_t got = fread(buf + n, 1, cap - n, in);
-    if (got == 0) break;
-    n += got;
-  }
-  fclose(in);
   char path[4096];
   snprintf(path, sizeof path, "%s/card.yaml", dir);
-  if (st == NA64_OK) st = na64_outfile_write_all(path, 0, buf, n, err);
-  free(buf);
-  return st;
+  return na64_outfile_copy(card, path, 0, err);
 }
 
 static int write_index(const na64_vis_job_result *r, const char *card, const char *dir, na64_err *err)

@@ -175,23 +175,6 @@ static int part_events_path(const char *partial, char *out, size_t n, na64_err *
   return na64_stream_path(partial, 0, ".events.h5", out, n, err);
 }
 
-/* A copy of file `from` at `to` (atomic, na64_outfile). */
-static int copy_file(const char *from, const char *to, na64_err *err)
-{
-  FILE *in = fopen(from, "rb");
-  if (!in) return na64_err_set(err, NA64_EIO, "%s: cannot open: %s", from, strerror(errno));
-  na64_outfile *o = NULL;
-  int st = na64_outfile_open(to, NA64_OUTFILE_REGULAR, &o, err);
-  char buf[65536];
-  size_t got;
-  while (st == NA64_OK && (got = fread(buf, 1, sizeof buf, in)) > 0) fwrite(buf, 1, got, na64_outfile_stream(o));
-  if (st == NA64_OK && ferror(in)) st = na64_err_set(err, NA64_EIO, "%s: read error", from);
-  fclose(in);
-  if (st == NA64_OK) return na64_outfile_commit(o, err);
-  na64_outfile_abort(o);
-  return st;
-}
-
 /* The merge into a report: the parts' events files (beside their partial-result files, written by
  * `na64 run --part`) copied into REPORT/events_rank<K>.h5 with REPORT/events.index.yaml, K the
  * part's place in the main sample. Parts without one (staged merges: the merged partial file has
@@ -211,7 +194,7 @@ static int collect_part_events(const char *report, char **partials, const na64_j
   if (st == NA64_OK && missing >= 0)
     fprintf(stderr, "na64 merge: no events file %s beside %s: the report has no events tables\n", src[missing],
             partials[missing]);
-  for (int i = 0; i < n && st == NA64_OK && missing < 0; ++i) st = copy_file(src[i], dst[i], err);
+  for (int i = 0; i < n && st == NA64_OK && missing < 0; ++i) st = na64_outfile_copy(src[i], dst[i], NA64_OUTFILE_REGULAR, err);
   if (st == NA64_OK && missing < 0) st = write_events_index(report, parts, dst, n, err);
   if (st == NA64_OK && missing < 0) printf("events tables of the %d parts: %s/events.index.yaml\n", n, report);
   for (int i = 0; i < n; ++i) {

@@ -320,3 +320,20 @@ int na64_outfile_write_all(const char *path, int flags, const void *data, size_t
   if (len) fwrite(data, 1, len, na64_outfile_stream(f)); /* errors are sticky: checked by commit */
   return na64_outfile_commit(f, err);
 }
+
+int na64_outfile_copy(const char *from, const char *to, int flags, na64_err *err)
+{
+  FILE *in = fopen(from, "rb");
+  if (!in) return na64_err_set(err, NA64_EIO, "%s: cannot open: %s", from, strerror(errno));
+  na64_outfile *o = NULL;
+  int st = na64_outfile_open(to, flags & ~NA64_OUTFILE_BY_NAME, &o, err);
+  char buf[65536];
+  size_t got;
+  while (st == NA64_OK && (got = fread(buf, 1, sizeof buf, in)) > 0)
+    fwrite(buf, 1, got, na64_outfile_stream(o)); /* errors are sticky: checked by commit */
+  if (st == NA64_OK && ferror(in)) st = na64_err_set(err, NA64_EIO, "%s: read error", from);
+  fclose(in);
+  if (st == NA64_OK) return na64_outfile_commit(o, err);
+  na64_outfile_abort(o);
+  return st;
+}

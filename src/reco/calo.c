@@ -29,12 +29,9 @@
 
 #include "na64/physics.h"
 #include "reco/reco_internal.h"
+#include "reco/shower_shape_model.h"
 
-#define LOG_W0 4.0
-#define SHAPE_A 0.1
-#define SHAPE_SYS 0.03
 #define SHAPE_MAX_MOVES 6 /* pattern-search moves per step: +-1.8 cm at the coarsest */
-#define SHAPE_NOISE 0.02 /* GeV per cell: 0.6 counts x 0.03 GeV (docs/reco.md) */
 
 int reco_reserve(void **buf, size_t *cap, size_t n, size_t sz, na64_err *err)
 {
@@ -464,8 +461,7 @@ static double shape_chi2(const na64_reco *r, const na64_geom_cell *cells, const 
   for (int k = 0; k < n; ++k) {
     const na64_geom_cell *c = &cells[idx[k]];
     double mu = E * cell_fraction(r, c->centre[0] - x, c->centre[1] - y), e = r->ecal_cell[idx[k]];
-    double var = SHAPE_A * SHAPE_A * (mu > 0.0 ? mu : 0.0) + SHAPE_SYS * SHAPE_SYS * mu * mu + SHAPE_NOISE * SHAPE_NOISE;
-    chi2 += (e - mu) * (e - mu) / var;
+    chi2 += (e - mu) * (e - mu) / shape_cell_variance(mu);
   }
   return chi2;
 }
@@ -481,12 +477,12 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
   double sw = 0.0, sx = 0.0, sy = 0.0;
   /* w > 0 needs e > E exp(-W0): cells below (with a margin far above the rounding of log) skip the
    * logarithm, the others are weighted exactly as before */
-  const double e_min = E * exp(-LOG_W0) * (1.0 - 1e-9);
+  const double e_min = E * exp(-SHAPE_LOG_W0) * (1.0 - 1e-9);
   for (int i = 0; i < nc; ++i) {
     double e = r->ecal_cell[i];
     if (hot < 0 || e > r->ecal_cell[hot]) hot = i;
     if (!(e > e_min)) continue;
-    double w = LOG_W0 + log(e / E);
+    double w = SHAPE_LOG_W0 + log(e / E);
     if (w <= 0.0) continue;
     sw += w;
     sx += w * cells[i].centre[0];

@@ -22,12 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "reco/shower_shape_model.h" /* the constants and variance of calo.c */
 #include "sim/fast_bkg_internal.h"
 
-#define SH_A 0.1       /* calo.c SHAPE_A: sampling term, GeV^1/2 */
-#define SH_SYS 0.03    /* calo.c SHAPE_SYS: relative shape systematics */
-#define SH_NOISE 0.02  /* calo.c SHAPE_NOISE: GeV per cell */
-#define SH_LOGW0 4.0   /* calo.c LOG_W0: log-weight cut-off of the centre of gravity */
 #define SH_DIV 20      /* table steps per cell */
 #define SH_NT (2 * SH_DIV + 1) /* offsets 0 .. 2 cells, as calo.c's table */
 #define BKG_SHAPE_NAVG 2
@@ -108,8 +105,7 @@ static double cells_chi2(const bkg_shape *t, const shape_cells *c, double E, dou
   double chi2 = 0.0;
   for (int k = 0; k < c->n; ++k) {
     double mu = E * bkg_shape_fraction(t, c->x[k] - x, c->y[k] - y);
-    double var = SH_A * SH_A * fmax(mu, 0.0) + SH_SYS * SH_SYS * mu * mu + SH_NOISE * SH_NOISE;
-    chi2 += (c->e[k] - mu) * (c->e[k] - mu) / var;
+    chi2 += (c->e[k] - mu) * (c->e[k] - mu) / shape_cell_variance(mu);
   }
   return chi2;
 }
@@ -147,7 +143,7 @@ double bkg_shape_chi2(const na64_sim *s, const bkg_shape *t, const double cells[
   if (!(E > 0.0)) return NAN;
   double sw = 0.0, sx = 0.0, sy = 0.0;
   for (int i = 0; i < nc; ++i) {
-    double w = e[i] > 0.0 ? SH_LOGW0 + log(e[i] / E) : 0.0;
+    double w = e[i] > 0.0 ? SHAPE_LOG_W0 + log(e[i] / E) : 0.0;
     if (w <= 0.0) continue;
     sw += w;
     sx += w * (g->x_lo + (i % g->nx + 0.5) * g->px);

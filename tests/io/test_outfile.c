@@ -282,6 +282,33 @@ static void test_bad_targets(void **state)
   assert_int_equal(na64_outfile_open(NULL, 0, &f, &err), NA64_EINVAL);
 }
 
+/* na64_outfile_copy: the bytes of a file larger than its 64 kB block, and a missing source names
+ * itself and leaves the old target. */
+static void test_copy(void **state)
+{
+  (void)state;
+  char src[320], dst[320], none[320];
+  path_of(src, sizeof src, "copy_src.txt");
+  path_of(dst, sizeof dst, "copy_dst.txt");
+  path_of(none, sizeof none, "copy_missing.txt");
+  FILE *f = fopen(src, "w");
+  assert_non_null(f);
+  for (int i = 0; i < 9000; ++i) fprintf(f, "%06d\n", i); /* 63000 bytes */
+  assert_int_equal(fclose(f), 0);
+  na64_err err = {0, ""};
+  assert_int_equal(na64_outfile_copy(src, dst, 0, &err), NA64_OK);
+  char *copy = strdup(slurp(dst));
+  assert_non_null(copy);
+  assert_string_equal(copy, slurp(src));
+  assert_int_equal(strlen(copy), 63000);
+  free(copy);
+  put(dst, "old\n");
+  assert_int_equal(na64_outfile_copy(none, dst, 0, &err), NA64_EIO);
+  expect_msg(&err, "copy_missing.txt");
+  assert_string_equal(slurp(dst), "old\n");
+  assert_no_temp();
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -289,6 +316,7 @@ int main(void)
       cmocka_unit_test(test_size_limit_keeps_old), cmocka_unit_test(test_dev_full),
       cmocka_unit_test(test_symlink_followed), cmocka_unit_test(test_fifo_written_through),
       cmocka_unit_test(test_no_clobber), cmocka_unit_test(test_by_name), cmocka_unit_test(test_bad_targets),
+      cmocka_unit_test(test_copy),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
