@@ -619,7 +619,7 @@ typedef struct na64_vis_bkg_config {
   double srd_hadron;           /* SRD tag probability of a particle without synchrotron radiation (NA64 report: 1e-3) */
   double veto_inefficiency;    /* V2 missing a charged particle or a pair (ESTIMATE) */
   double material_x0;          /* material between V2 and S4 in X0 (air, windows; ESTIMATE) */
-  double k0s_per_interaction;  /* leading K0_S per hadron interaction, flat in x_F (ESTIMATE) */
+  double k0s_per_interaction;  /* K0_S per hadron interaction with x_F > 0 (ESTIMATE; spectrum below) */
   double k0l_per_interaction;  /* leading K0_L (ESTIMATE) */
   double lambda_per_interaction; /* leading Lambda (ESTIMATE) */
   double hadron_em_fake;       /* a charged hadron's ECAL shower passing the e-m cuts with its full energy (ESTIMATE) */
@@ -628,6 +628,11 @@ typedef struct na64_vis_bkg_config {
   double halo_fraction;        /* accidentals: beam particles missing the WCAL but inside V2, S4, ECAL (ESTIMATE) */
   /* the signal box: the visible selection's cuts (na64_vis_job copies them from `selection:`) */
   double wcal_fraction_max, ecal_fraction_min, energy_sum_sigmas, v2_max_mips, s4_min_mips, s4_max_mips;
+  /* the hadron route's physics (issue 12): the leading neutral's spectrum dN/dx_F = N (n+1) (1 - x)^n
+   * (quark counting: n = 3 for pi -> K0, n = 5 for pi -> Lambda), and the WCAL shower's start: the
+   * beam hadron must interact within the first wcal_start_x0 X0 (NA64 report: "both showers start
+   * within the first few X0") */
+  double xf_power_kaon, xf_power_lambda, wcal_start_x0;
 } na64_vis_bkg_config;
 /* Every source enabled, the defaults of docs/visible.md (each ESTIMATE named there). */
 NA64_API void na64_vis_bkg_config_default(na64_vis_bkg_config *c);

@@ -174,42 +174,60 @@ static double per_interaction(const na64_vis_bkg_config *c, int kind)
   return kind == 0 ? c->k0s_per_interaction : kind == 1 ? c->k0l_per_interaction : c->lambda_per_interaction;
 }
 
+/* the exponent n of the leading neutral's spectrum dN/dx_F = N (n+1) (1 - x)^n (counting rules,
+ * src/sim/vis_bkg.c) and the share of that spectrum above xlo, (1 - xlo)^(n+1) */
+static double xf_power(const na64_vis_bkg_config *c, int kind) { return kind == 2 ? c->xf_power_lambda : c->xf_power_kaon; }
+static double xf_above(const na64_vis_bkg_config *c, int kind, double xlo) { return pow(1.0 - xlo, xf_power(c, kind) + 1.0); }
+
+/* the lowest x_F the hadron route samples: 0.05 below the ECAL side's lowest fraction */
+static double hadron_xlo(const vis_bkg *k) { return fmax(0.0, frac_lo(k) - MARGIN); }
+
+/* the depth (cm from the WCAL's front) within which the hadron must interact: the WCAL shower
+ * starts in its first wcal_start_x0 X0 (the selection, NA64 report) */
+static double hadron_start_depth(const vis_bkg *k) { return fmin(k->c->wcal_start_x0 * k->L / k->T, k->L); }
+
 /* Probability of drawing channel j: the mixture (1 - 1/B) pi_j / sum(pi) + (1/B) / NCHAN of the
- * channels' expected shares pi_j = production x BR x fake^nhad (B = 1: uniform). */
-static double channel_prob(const na64_vis_bkg_config *c, double B, int j)
+ * channels' expected shares pi_j = production above xlo x BR x fake^nhad (B = 1: uniform). */
+static double channel_prob(const vis_bkg *k, int j)
 {
-  double pi[NCHAN], sum = 0.0;
+  const na64_vis_bkg_config *c = k->c;
+  double pi[NCHAN], sum = 0.0, xlo = hadron_xlo(k);
   for (int i = 0; i < NCHAN; ++i) {
-    pi[i] = per_interaction(c, chans[i].kind) * chans[i].br * pow(c->hadron_em_fake, chans[i].nhad);
+    pi[i] = per_interaction(c, chans[i].kind) * xf_above(c, chans[i].kind, xlo) * chans[i].br *
+            pow(c->hadron_em_fake, chans[i].nhad);
     sum += pi[i];
   }
-  double a = 1.0 / B;
+  double a = 1.0 / k->B;
   return sum > 0.0 ? (1.0 - a) * pi[j] / sum + a / NCHAN : 1.0 / NCHAN;
 }
 
-/* Hadrons: a beam hadron (SRD tag 1e-3) interacts at distance d before the WCAL's back face (its
- * exact density, exponential from the front); the leading neutral (channel j drawn with
- * channel_prob: the bias; x uniform in [frac_lo - 0.05, 1] with dN/dx flat) crosses the remaining d
- * without interacting or decaying; the charged remainder (1 - x) p stays in the WCAL unless its
- * leading particle crosses the remaining d without interacting (then V2 fires: missed); the
- * neutral decays between V2 and S4; its charged hadrons fake e-m showers. */
+/* Hadrons: a beam hadron (SRD tag 1e-3) starts its WCAL shower, i.e. interacts, within the first
+ * wcal_start_x0 X0 (depth s drawn from its exact density exp(-s/lambda_I) / lambda_I on that
+ * range, so the weight is the probability 1 - exp(-s_max/lambda_I): the WCAL's longitudinal e/pi
+ * rejection); the leading neutral (channel j drawn with channel_prob: the bias; x_F drawn from
+ * (n+1)(1 - x)^n above xlo exactly, weight the spectrum's share above xlo) crosses the remaining
+ * d = L - s without interacting or decaying; the charged remainder (1 - x) p stays in the WCAL
+ * unless its leading particle crosses the remaining d without interacting (then V2 fires: missed);
+ * the neutral decays between V2 and S4; its charged hadrons fake e-m showers. */
 double vis_bkg_ev_hadron(const vis_bkg *k, na64_rng *rng)
 {
   const na64_vis_bkg_config *c = k->c;
   double p = beam_momentum(k, rng), u = na64_rng_uniform(rng), qj = 0.0;
   int j = 0;
   for (; j < NCHAN - 1; ++j) {
-    qj = channel_prob(c, k->B, j);
+    qj = channel_prob(k, j);
     if (u < qj) break;
     u -= qj;
   }
-  if (j == NCHAN - 1) qj = channel_prob(c, k->B, j);
+  if (j == NCHAN - 1) qj = channel_prob(k, j);
   const channel *ch = &chans[j];
-  double xlo = fmax(0.0, frac_lo(k) - MARGIN), x = xlo + (1.0 - xlo) * na64_rng_uniform(rng);
-  double d, w = draw_depth(rng, k->L, -1.0 / k->lam, &d);
-  w *= exp(-(k->L - d) / k->lam) / k->lam; /* true density of the interaction point */
+  double xlo = hadron_xlo(k), n = xf_power(c, ch->kind);
+  double x = 1.0 - (1.0 - xlo) * pow(na64_rng_uniform(rng), 1.0 / (n + 1.0)); /* inverse of (1 - x)^(n+1) */
+  double smax = hadron_start_depth(k), s;
+  draw_depth(rng, smax, 1.0 / k->lam, &s); /* the true density on [0, smax]: the weight is its norm */
+  double w = -expm1(-smax / k->lam), d = k->L - s;
   double En = x * p, ldec = sqrt(fmax(En * En - ch->m * ch->m, 0.0)) / ch->m * ch->ctau;
-  w *= per_interaction(c, ch->kind) * (1.0 - xlo) / qj;
+  w *= per_interaction(c, ch->kind) * xf_above(c, ch->kind, xlo) / qj;
   w *= exp(-d / (k->lam * ch->lam_rel) - d / ldec);                  /* the neutral leaves the WCAL */
   double q = exp(-d / k->lam);                                        /* the remainder reaches V2 */
   w *= (1.0 - q) + q * c->veto_inefficiency;
@@ -267,8 +285,8 @@ double vis_bkg_process_prob(const vis_bkg *k, int source)
     return f0 > 0.0 ? k->T * brems_above(f0) : 1.0;
   case NA64_VIS_BKG_HADRON: {
     double s = 0.0;
-    for (int j = 0; j < NCHAN; ++j) s += per_interaction(c, chans[j].kind) * chans[j].br;
-    return c->hadron_fraction * c->srd_hadron * -expm1(-k->L / k->lam) * s * (1.0 - lo);
+    for (int j = 0; j < NCHAN; ++j) s += per_interaction(c, chans[j].kind) * xf_above(c, chans[j].kind, lo) * chans[j].br;
+    return c->hadron_fraction * c->srd_hadron * -expm1(-hadron_start_depth(k) / k->lam) * s;
   }
   case NA64_VIS_BKG_MUON: {
     double ldec = k->E0 / NA64_M_MU * MU_CTAU;

@@ -4,7 +4,8 @@
  *   rate x window x fractions x inefficiency; the muon: PDG eq. 34.29 bremsstrahlung x photon
  *   survival exp(-7/9 t) (Tsai RMP 46 (1974) 815) plus the decay probability x the boosted Michel
  *   spectrum; the hadron: a quadrature of the same physics over depth and x_F written here
- *   independently) within 4 sigma of the Monte Carlo error; and in the real box each source's
+ *   independently, with the counting-rule spectra (n = 3 kaons, n = 5 Lambda) and the WCAL shower
+ *   starting in the first X0 or anywhere) within 4 sigma of the Monte Carlo error; and in the real box each source's
  *   plain (bias 1) and biased estimates agree within 4 sigma.
  * - Bad card values are errors naming the key.
  * Tolerances: 4 sigma of the statistical errors (a false alarm once in ~16000 runs; the streams are
@@ -102,6 +103,8 @@ static void test_card(void **state)
       {"backgrounds:\n  colour: red\n", "colour"},
       {"backgrounds:\n  intensity: 1.0e9\n  window: 1000\n", "intensity"},
       {"backgrounds:\n  events: 0\n", "events"},
+      {"backgrounds:\n  wcal_start_x0: 0\n", "wcal_start_x0"},
+      {"backgrounds:\n  xf_power_kaon: -1\n", "xf_power_kaon"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; ++i) {
     na64_vis_bkg_config_default(&c);
@@ -151,22 +154,23 @@ static geo geometry(const na64_vis_sim *s)
   return r;
 }
 
-/* the hadron route's physics as a double integral over x_F and the distance d of the interaction
- * from the WCAL's back face, for one decay channel */
-static double hadron_quad(const geo *G, const na64_vis_bkg_config *c, double m, double ctau, double lam_rel)
+/* the hadron route's physics as a double integral over x_F (the counting-rule spectrum
+ * (n+1)(1 - x)^n) and the depth s of the interaction from the WCAL's front (the shower starting
+ * in the first t X0: s <= t X0), for one decay channel */
+static double hadron_quad(const geo *G, const na64_vis_bkg_config *c, double m, double ctau, double lam_rel, double n)
 {
   const int N = 400;
-  double xa = c->ecal_fraction_min, sum = 0.0;
+  double xa = c->ecal_fraction_min, sum = 0.0, smax = fmin(c->wcal_start_x0 * G->L / G->T, G->L);
   for (int i = 0; i < N; ++i) {
     double x = xa + (1.0 - xa) * (i + 0.5) / N, En = x * G->E0;
     double ld = sqrt(En * En - m * m) / m * ctau, pdec = exp(-G->z1 / ld) - exp(-G->z2 / ld);
     for (int j = 0; j < N; ++j) {
-      double d = G->L * (j + 0.5) / N, q = exp(-d / G->lam);
-      sum += exp(-(G->L - d) / G->lam) / G->lam * exp(-d / (G->lam * lam_rel) - d / ld) *
+      double sd = smax * (j + 0.5) / N, d = G->L - sd, q = exp(-d / G->lam);
+      sum += (n + 1.0) * pow(1.0 - x, n) * exp(-sd / G->lam) / G->lam * exp(-d / (G->lam * lam_rel) - d / ld) *
              ((1.0 - q) + q * c->veto_inefficiency) * pdec;
     }
   }
-  return sum * (1.0 - xa) / N * G->L / N;
+  return sum * (1.0 - xa) / N * smax / N;
 }
 
 static void test_closed_forms(void **state)
@@ -211,21 +215,29 @@ static void test_closed_forms(void **state)
   }
   /* hadrons: the five channels (PDG masses, c tau, BR; one Dalitz pi0 = 0.01174 per pi0) */
   const double D = 0.01174;
+  /* x_F exponents of the counting rules: pi -> K0 n = 3, pi -> Lambda n = 5 */
   const struct {
     double m, ctau, br, f;
     int nh;
-    double lr;
-  } ch[] = {{0.497611, 2.6844, 0.6920, c.k0s_per_interaction, 2, 1.218}, {0.497611, 2.6844, 0.3069 * 2 * D, c.k0s_per_interaction, 0, 1.218},
-            {0.497611, 1534.0, 0.1254, c.k0l_per_interaction, 2, 1.218}, {0.497611, 1534.0, 0.1952 * 3 * D, c.k0l_per_interaction, 0, 1.218},
-            {1.115683, 7.89, 0.641, c.lambda_per_interaction, 2, 1.0}};
-  double had = 0.0;
-  for (int j = 0; j < 5; ++j) had += ch[j].f * ch[j].br * pow(c.hadron_em_fake, ch[j].nh) * hadron_quad(&G, &c, ch[j].m, ch[j].ctau, ch[j].lr);
-  had *= c.hadron_fraction * c.srd_hadron;
-  for (int b = 0; b < 2; ++b) {
-    c.bias[NA64_VIS_BKG_HADRON] = b ? 10.0 : 1.0;
-    na64_vis_bkg_result r = estimate(s, &c, NA64_VIS_BKG_HADRON);
-    assert_within(r.rate, r.error, had, 1e-3 * had, "hadron, open box");
+    double lr, n;
+  } ch[] = {{0.497611, 2.6844, 0.6920, c.k0s_per_interaction, 2, 1.218, 3}, {0.497611, 2.6844, 0.3069 * 2 * D, c.k0s_per_interaction, 0, 1.218, 3},
+            {0.497611, 1534.0, 0.1254, c.k0l_per_interaction, 2, 1.218, 3}, {0.497611, 1534.0, 0.1952 * 3 * D, c.k0l_per_interaction, 0, 1.218, 3},
+            {1.115683, 7.89, 0.641, c.lambda_per_interaction, 2, 1.0, 5}};
+  /* twice: the shower starting in the first X0 (the default), and anywhere in the WCAL */
+  for (int start = 0; start < 2; ++start) {
+    c.wcal_start_x0 = start ? 1000.0 : 1.0;
+    double had = 0.0;
+    for (int j = 0; j < 5; ++j)
+      had += ch[j].f * ch[j].br * pow(c.hadron_em_fake, ch[j].nh) *
+             hadron_quad(&G, &c, ch[j].m, ch[j].ctau, ch[j].lr, ch[j].n);
+    had *= c.hadron_fraction * c.srd_hadron;
+    for (int b = 0; b < 2; ++b) {
+      c.bias[NA64_VIS_BKG_HADRON] = b ? 10.0 : 1.0;
+      na64_vis_bkg_result r = estimate(s, &c, NA64_VIS_BKG_HADRON);
+      assert_within(r.rate, r.error, had, 1e-3 * had, start ? "hadron, open, any depth" : "hadron, open box");
+    }
   }
+  c.wcal_start_x0 = 1.0;
   na64_vis_sim_free(s);
 }
 
