@@ -593,6 +593,14 @@ NA64_API int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_e
                                      na64_daq_writer *w, na64_err *err);
 /* A DATE file for the run's events, super events grouped by the LDCs of the channel map. */
 NA64_API int na64_vis_raw_open(const na64_vis_sim *s, const char *path, na64_daq_writer **out, na64_err *err);
+/* The start- or end-of-run event (NA64_DAQ_START_OF_RUN / NA64_DAQ_END_OF_RUN) of the card's run,
+ * nb_in_run its event number (the physics events written before an end of run). */
+NA64_API int na64_vis_write_run_mark(const na64_vis_sim *s, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w,
+                                     na64_err *err);
+/* The HDF5 columns of the truth record (rows: na64_vis_sim_event; src/sim/vis_truth.c): event,
+ * signal, n_s4, weight, beam_energy, aprime_energy, depth_x0, decay_x/y/z, opening,
+ * e_minus/e_plus _energy/_dxdz/_dydz, true_wcal, wcal0..2, v2, s4, true_ecal. */
+NA64_API const na64_h5_field *na64_vis_truth_fields(int *nfields);
 
 /* ====== visible mode: the backgrounds of the NA64 report's Table 2 (src/sim/vis_bkg*.c) ======
  * (docs/visible.md "Backgrounds (Table 2)"; docs/validation.md). Each source is a route into the
