@@ -637,7 +637,7 @@ typedef struct na64_vis_bkg_config {
   /* the signal box: the visible selection's cuts (na64_vis_job copies them from `selection:`) */
   double wcal_fraction_max, ecal_fraction_min, energy_sum_sigmas, v2_max_mips, s4_min_mips, s4_max_mips;
   /* the hadron route's physics (issue 12): the leading neutral's spectrum dN/dx_F = N (n+1) (1 - x)^n
-   * (quark counting: n = 3 for pi -> K0, n = 5 for pi -> Lambda), and the WCAL shower's start: the
+   * (quark counting: n = 1 for pi -> K0, n = 3 for pi -> Lambda), and the WCAL shower's start: the
    * beam hadron must interact within the first wcal_start_x0 X0 (NA64 report: "both showers start
    * within the first few X0") */
   double xf_power_kaon, xf_power_lambda, wcal_start_x0;

@@ -4,7 +4,7 @@
  *   rate x window x fractions x inefficiency; the muon: PDG eq. 34.29 bremsstrahlung x photon
  *   survival exp(-7/9 t) (Tsai RMP 46 (1974) 815) plus the decay probability x the boosted Michel
  *   spectrum; the hadron: a quadrature of the same physics over depth and x_F written here
- *   independently, with the counting-rule spectra (n = 3 kaons, n = 5 Lambda) and the WCAL shower
+ *   independently, with the counting-rule spectra (n = 1 kaons, n = 3 Lambda) and the WCAL shower
  *   starting in the first X0 or anywhere) within 4 sigma of the Monte Carlo error; and in the real box each source's
  *   plain (bias 1) and biased estimates agree within 4 sigma.
  * - Bad card values are errors naming the key.
@@ -215,14 +215,14 @@ static void test_closed_forms(void **state)
   }
   /* hadrons: the five channels (PDG masses, c tau, BR; one Dalitz pi0 = 0.01174 per pi0) */
   const double D = 0.01174;
-  /* x_F exponents of the counting rules: pi -> K0 n = 3, pi -> Lambda n = 5 */
+  /* x_F exponents of the counting rules: pi -> K0 n = 1, pi -> Lambda n = 3 */
   const struct {
     double m, ctau, br, f;
     int nh;
     double lr, n;
-  } ch[] = {{0.497611, 2.6844, 0.6920, c.k0s_per_interaction, 2, 1.218, 3}, {0.497611, 2.6844, 0.3069 * 2 * D, c.k0s_per_interaction, 0, 1.218, 3},
-            {0.497611, 1534.0, 0.1254, c.k0l_per_interaction, 2, 1.218, 3}, {0.497611, 1534.0, 0.1952 * 3 * D, c.k0l_per_interaction, 0, 1.218, 3},
-            {1.115683, 7.89, 0.641, c.lambda_per_interaction, 2, 1.0, 5}};
+  } ch[] = {{0.497611, 2.6844, 0.6920, c.k0s_per_interaction, 2, 1.218, 1}, {0.497611, 2.6844, 0.3069 * 2 * D, c.k0s_per_interaction, 0, 1.218, 1},
+            {0.497611, 1534.0, 0.1254, c.k0l_per_interaction, 2, 1.218, 1}, {0.497611, 1534.0, 0.1952 * 3 * D, c.k0l_per_interaction, 0, 1.218, 1},
+            {1.115683, 7.89, 0.641, c.lambda_per_interaction, 2, 1.0, 3}};
   /* twice: the shower starting in the first X0 (the default), and anywhere in the WCAL */
   for (int start = 0; start < 2; ++start) {
     c.wcal_start_x0 = start ? 1000.0 : 1.0;
