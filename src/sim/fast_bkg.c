@@ -412,7 +412,14 @@ static int run_event(bkg_run *r, uint64_t i, double *w, na64_err *err)
   switch (r->source) {
   case NA64_SIM_BKG_HADRON: *w = ev_hadron(k, &rng, 1); break;
   case NA64_SIM_BKG_TAIL: *w = bkg_ev_tail(k, &rng); break;
-  case NA64_SIM_BKG_DECAY: *w = bkg_ev_decay(k, &rng); break;
+  case NA64_SIM_BKG_DECAY: {
+    /* behind the last dipole (pi, K, mu), plus a muon decaying inside the field (issue 10) drawn
+     * from its own stream: the sum of two unbiased estimates per event */
+    na64_rng rm;
+    na64_rng_init(&rm, sk ^ 0x2545F4914F6CDD1Dull, i);
+    *w = bkg_ev_decay(k, &rng) + bkg_ev_mu_field(k, &rm);
+    break;
+  }
   case NA64_SIM_BKG_PHOTONUCLEAR: *w = ev_photonuclear(k, &rng); break;
   case NA64_SIM_BKG_DIMUON: *w = ev_dimuon(k, &rng); break;
   case NA64_SIM_BKG_PILEUP: {
