@@ -254,6 +254,9 @@ typedef struct na64_sim_config {
    * the non-Gaussian momentum tail; detector: ECAL channel dropout per event; dimuon: HCAL module
    * MIP inefficiency); unused by the other sources */
   double bkg_ineff[NA64_SIM_BKG_NSOURCES];
+  /* `backgrounds.detector.crack`: width (cm) of the dead gap between adjacent ECAL cells added to the
+   * conditions DB's geometry (there the cells are contiguous: pitch = cell size); default 0 */
+  double bkg_crack;
   /* physics (card section `physics`, key `method`: etl | exact): the A' emission cross section and
    * (x, theta) spectrum, NA64_XS_ETL (default; DMG4's normalisation, WW shape) or NA64_XS_EXACT
    * (the exact tree-level tables and sampler of the physics module; docs/simulation.md) */
@@ -467,6 +470,11 @@ NA64_API int na64_sim_bkg_weights(const na64_sim *sim, int source, uint64_t seed
  * from the sums of the weights and of their squares over `events` events. */
 NA64_API void na64_sim_bkg_result_from_sums(na64_sim_bkg_result *out, uint64_t events, uint64_t passed, double sum,
                                             double sum2);
+/* Share of an e-m shower whose axis enters the ECAL at (x, y) (cm, global) lost in dead gaps of
+ * width w (cm) along every boundary between cells (the detector route's crack model,
+ * src/sim/fast_bkg_routes.c); -1 if (x, y) lies inside a gap. *moliere (may be NULL) receives the
+ * radius R of the lateral profile used. */
+NA64_API double na64_sim_bkg_crack_loss(const na64_sim *sim, double x, double y, double w, double *moliere);
 /* The level of the NA64 report's Table 1 for the source (per EOT, an upper bound); NaN outside. */
 NA64_API double na64_sim_bkg_table1(int source);
 /* One K- -> pi0 e- nu (K_e3) decay in the kaon rest frame, as the decay route draws it: the V-A

@@ -50,6 +50,7 @@ double bkg_ev_tail(const bkg *k, na64_rng *rng);
 double bkg_ev_decay(const bkg *k, na64_rng *rng);
 double bkg_ev_mu_field(const bkg *k, na64_rng *rng);
 double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0);
+double bkg_crack_loss(const na64_sim *s, double x, double y, double w);
 double bkg_route_prob(const bkg *k, int source);
 void bkg_ke3_draw(na64_rng *rng, double *Ee, double *Epi, double *cos_epi);
 /* fast_beam.c: the synchrotron radiation of the trajectory downstream of z_from */

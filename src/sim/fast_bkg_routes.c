@@ -365,15 +365,72 @@ static double mu_field_prob(const na64_sim *s)
   return s->nmag > 0 ? c->frac_mu * field_length(s) / lam : 0.0;
 }
 
+/* Cracks between ECAL cells (issue 10, Table 1 "hermeticity, holes, cracks"): a dead gap of width
+ * w (card `backgrounds.detector.crack`; 0 in the conditions DB, whose cells are contiguous) along
+ * every boundary between two cells. A shower whose axis enters the matrix at distance d from a
+ * boundary loses the energy its lateral profile puts into the gap: with the one-dimensional
+ * marginal of the radial density R^2/(pi (r^2 + R^2)^2) (as bkg_ecal_contained: Grindhammer-Peters
+ * core term, hep-ex/0001020 eq. 13, R = one Moliere radius, ESTIMATE: a single term), whose
+ * cumulative is M(u) = (1 + u / sqrt(u^2 + R^2)) / 2, the share M(d + w/2) - M(d - w/2) per
+ * boundary. The x and y boundaries lose independently (1 - (1 - fx)(1 - fy)). A shower centred on
+ * a gap loses (w/2) / sqrt((w/2)^2 + R^2): half its energy only for w >= 2 R / sqrt(3). An electron
+ * entering inside the gap (|d| < w/2) with the beam's divergence stays in it over the ECAL's length
+ * (1e-4 rad x 45 cm = 45 um) and showers behind the ECAL: in the HCAL, whose face covers the ECAL,
+ * so it is never in the box. Returns the lost fraction, or -1 for an electron inside a gap. */
+static double crack_loss_1d(double lo, double pitch, int n, double u, double w, double R)
+{
+  double f = 0.0;
+  for (int b = 1; b < n; ++b) { /* the n - 1 inner boundaries */
+    double d = u - (lo + b * pitch);
+    if (fabs(d) < 0.5 * w) return -1.0;
+    double a = d + 0.5 * w, c = d - 0.5 * w;
+    f += 0.5 * (a / hypot(a, R) - c / hypot(c, R));
+  }
+  return fmin(f, 1.0);
+}
+
+double bkg_crack_loss(const na64_sim *s, double x, double y, double w)
+{
+  const sim_grid *g = &s->ecal;
+  if (!(w > 0.0)) return 0.0;
+  double fx = crack_loss_1d(g->x_lo, g->px, g->nx, x, w, s->ecal_rm);
+  double fy = crack_loss_1d(g->y_lo, g->py, g->ny, y, w, s->ecal_rm);
+  if (fx < 0.0 || fy < 0.0) return -1.0;
+  return 1.0 - (1.0 - fx) * (1.0 - fy);
+}
+
+double na64_sim_bkg_crack_loss(const na64_sim *s, double x, double y, double w, double *moliere)
+{
+  if (moliere) *moliere = s->ecal_rm;
+  return bkg_crack_loss(s, x, y, w);
+}
+
+/* The nominal electron of ev in the box: as generated, or (crack > 0) as the cracks leave it: the
+ * event's ECAL energies scaled by (1 - loss) (the lost energy stays in dead material), the cells
+ * likewise, so the shape cut sees the same fractions; the box probabilities (bkg_box_truth). */
+static double nominal_term(const bkg *k, const na64_sim_event *ev)
+{
+  const na64_sim *s = k->s;
+  na64_sim_truth t = ev->truth;
+  if (s->cfg.bkg_crack > 0.0) {
+    double loss = bkg_crack_loss(s, t.x, t.y, s->cfg.bkg_crack);
+    if (loss < 0.0) return 0.0; /* inside a gap: showers in the HCAL */
+    t.ecal *= 1.0 - loss;
+    t.ps *= 1.0 - loss;
+  }
+  double w = bkg_box_truth(s, &t); /* without cracks: the resolution tail itself (Gaussian: ~0) */
+  return w > 0.0 && bkg_shape_pass(s, k->shape, ev->ecal) ? w : 0.0;
+}
+
 /* A nominal electron event (cells filled) in which one ECAL channel gives no signal, each with the
  * card's probability per event (conditional Monte Carlo over the channels); w0 = P(nominal e-).
  * The event must also pass the shower-shape cut with the channel missing (the cells the
- * selection sees). */
+ * selection sees). The dropout is computed without cracks (both rare: their overlap is
+ * negligible). */
 double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0)
 {
   const na64_sim *s = k->s;
-  double w = bkg_box_truth(s, &ev->truth); /* the resolution tail itself (Gaussian: ~0) */
-  if (w > 0.0 && !bkg_shape_pass(s, k->shape, ev->ecal)) w = 0.0;
+  double w = nominal_term(k, ev);
   int ncell = s->ecal.nx * s->ecal.ny;
   for (int sec = 0; sec < NA64_SIM_ECAL_SECTIONS && ev->has_cells; ++sec)
     for (int i = 0; i < ncell; ++i) {
