@@ -133,6 +133,35 @@ static int events_open(const char *path, uint64_t seed, na64_h5table **t, na64_e
   return st;
 }
 
+/* The run number of the job's in-memory DATE stream from its start-of-run event, written as `na64
+ * sim --out` writes it (na64_sim_write_run_mark) and read back by the DATE reader: the
+ * reconstruction loads the geometry and calibrations of that run, as it does for real data (where
+ * the run control writes the start-of-run record before the first physics event). */
+static int run_from_sor(const na64_sim *sim, long *run, na64_err *err)
+{
+  na64_daq_writer *w = NULL;
+  NA64_CALL(na64_daq_writer_open_memory(NULL, &w, err));
+  int st = na64_sim_write_run_mark(sim, NA64_DAQ_START_OF_RUN, 0, w, err);
+  if (st != NA64_OK) {
+    na64_daq_writer_close(w, NULL);
+    return st;
+  }
+  void *buf = NULL;
+  size_t len = 0;
+  NA64_CALL(na64_daq_writer_close_memory(w, &buf, &len, err));
+  na64_daq_reader *r = NULL;
+  na64_daq_event de;
+  st = na64_daq_reader_open_memory(buf, len, "start of run", NULL, &r, err);
+  if (st == NA64_OK) st = na64_daq_reader_next_event(r, &de, err);
+  if (st == NA64_OK && de.header.type != NA64_DAQ_START_OF_RUN)
+    st = na64_err_set(err, NA64_EFORMAT, "simulated stream: first event of type %u, not a start of run",
+                      (unsigned)de.header.type);
+  if (st == NA64_OK) *run = (long)de.header.run;
+  na64_daq_reader_close(r);
+  free(buf);
+  return st;
+}
+
 /* Simulate events first .. first + n - 1 of cfg and accumulate their rows into acc. */
 static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel, uint64_t seed, uint64_t first,
                       uint64_t n, int threads, int signal_only, const char *events_path, na64_select_accum *acc,
@@ -144,7 +173,9 @@ static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel,
   na64_reco_untriggered_init(&ctx.untriggered);
   int st = events_open(events_path, seed, &ctx.events, err);
   if (st == NA64_OK) st = na64_sim_digitizer_new(sim, &ctx.digi, err);
-  if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)cfg->run, &ctx.geom, err);
+  long run = -1;
+  if (st == NA64_OK) st = run_from_sor(sim, &run, err);
+  if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)run, &ctx.geom, err);
   if (st == NA64_OK) st = na64_reco_new(ctx.geom, &ctx.reco, err);
   na64_sim_run_opts o = {seed, n, threads, 2, sink, &ctx, NULL, NULL, first}; /* untriggered: truth only */
   na64_sim_summary sum;
