@@ -97,6 +97,16 @@ static int write_background_csv(const na64_job_result *r, const char *path, na64
   return na64_outfile_commit(o, err);
 }
 
+/* Table cells "rate</td><td>error<mid>rate x EOT" of a background row. */
+static void html_rate(FILE *f, double v, double e, double q, const char *mid)
+{
+  put(f, 3, v);
+  fputs("</td><td>", f);
+  put(f, 3, e);
+  fputs(mid, f);
+  put(f, 3, v * q);
+}
+
 /* The Table 1 routes in index.html (what background.csv holds). */
 static void html_routes(FILE *f, const na64_job_result *r)
 {
@@ -121,11 +131,7 @@ static void html_routes(FILE *f, const na64_job_result *r)
     fputs("</td></tr>\n", f);
   }
   fputs("<tr><td>sum</td><td></td><td>&lt; 1e-12</td><td></td><td></td><td>", f);
-  put(f, 3, r->bkg_total);
-  fputs("</td><td>", f);
-  put(f, 3, r->bkg_total_error);
-  fputs("</td><td></td><td>", f);
-  put(f, 3, r->bkg_total * r->eot_quoted);
+  html_rate(f, r->bkg_total, r->bkg_total_error, r->eot_quoted, "</td><td></td><td>");
   fputs("</td></tr>\n</table>\n", f);
 }
 
@@ -178,18 +184,10 @@ static void html_tables(FILE *f, const na64_job_result *r)
   fputs("</table>\n<h2>Background in the signal box</h2>\n<table><tr><th>method</th><th>events in sample</th>"
         "<th>per EOT</th><th>error</th><th>at the quoted EOT</th></tr>\n", f);
   fprintf(f, "<tr><td>simulated box</td><td>%llu</td><td>", (unsigned long long)s->background_pass);
-  put(f, 3, s->background_per_eot);
-  fputs("</td><td>", f);
-  put(f, 3, s->background_per_eot_error);
-  fputs("</td><td>", f);
-  put(f, 3, s->background_per_eot * r->eot_quoted);
+  html_rate(f, s->background_per_eot, s->background_per_eot_error, r->eot_quoted, "</td><td>");
   fputs("</td></tr>\n", f);
   fprintf(f, "<tr><td>sideband extrapolation</td><td>%llu</td><td>", (unsigned long long)s->sideband_events);
-  put(f, 3, s->sideband_per_eot);
-  fputs("</td><td>", f);
-  put(f, 3, s->sideband_per_eot_error);
-  fputs("</td><td>", f);
-  put(f, 3, s->sideband_per_eot * r->eot_quoted);
+  html_rate(f, s->sideband_per_eot, s->sideband_per_eot_error, r->eot_quoted, "</td><td>");
   fputs("</td></tr>\n</table>\n<p>90% CL upper bound per EOT from the simulated sample: ", f);
   put(f, 3, s->background_per_eot_upper);
   fputs(" (NA64 report, Table 1: total &lt; 1e-12 per EOT).</p>\n", f);
