@@ -13,7 +13,7 @@ static const char card_text[] =
     "processes:\n  aprime:\n    enabled: true\n    bias: 1.0e8\n    min_energy: 50.0\n"
     "aprime:\n  mass_MeV: 16.7\n  epsilon: 1.0e-4\n"
     "analysis:\n  eot: 2.84e11\n  events: 50000\n  signal_events: 4000\n  seed: 3\n  threads: 2\n"
-    "  masses_MeV: \"16.7,100\"\n  background_events: 4000\n";
+    "  masses_MeV: \"16.7,100\"\n  background_events: 1000\n";
 
 static void write_card(char *path, size_t n)
 {
@@ -62,7 +62,7 @@ static void test_job_efficiency_and_report(void **state)
   for (int i = 0; i < res->bkg_n; ++i) {
     const na64_sim_bkg_result *b = &res->bkg[i];
     assert_int_equal(b->source, i);
-    assert_true(b->events == 4000 || i == NA64_SIM_BKG_NUNU);
+    assert_true(b->events == 1000 || i == NA64_SIM_BKG_NUNU);
     /* (pile-up needs in-time particles: the card has no beam intensity, so P(process) = 0) */
     assert_true((b->rate > 0 && b->passed > 0) ||
                 (b->rate == 0 && b->passed == 0 && (b->bound90 > 0 || b->process_prob == 0)));
@@ -81,7 +81,7 @@ static void test_job_efficiency_and_report(void **state)
   assert_int_equal(na64_sim_new(&sc, &sim, &err), NA64_OK);
   for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
     na64_sim_bkg_result e;
-    assert_int_equal(na64_sim_bkg_estimate(sim, i, 4000, 3 + 2000003u, &e, &err), NA64_OK);
+    assert_int_equal(na64_sim_bkg_estimate(sim, i, 1000, 3 + 2000003u, &e, &err), NA64_OK);
     assert_rel(res->bkg[i].rate + 1e-300, e.rate + 1e-300, 1e-12);
     assert_true(res->bkg[i].passed == e.passed || i == NA64_SIM_BKG_NUNU);
     assert_rel(res->bkg[i].bound90 + 1e-300, e.bound90 + 1e-300, 1e-12);
