@@ -525,6 +525,9 @@ typedef struct na64_job_config {
   long seed;             /* run seed (default 1) */
   long threads;          /* simulation threads; results do not depend on it (default 2) */
   char masses[256];      /* efficiency scan, MeV, comma list (default "1,16.7,100,500") */
+  /* Table 1 background routes in the job (issue 11; src/sim/fast_bkg.c): events per source
+   * (default 20000; 0 = no routes: the background of the limit is then the simulated box) */
+  long background_events;
 } na64_job_config;
 NA64_API void na64_job_config_default(na64_job_config *c);
 /* The `analysis:` section of a run card (keys: eot, events, signal_events, seed, threads, masses_MeV). */
@@ -538,11 +541,16 @@ typedef struct na64_job_result {
   double *mass_MeV, *efficiency, *efficiency_error; /* [nmass] efficiency scan */
   double eot_quoted;
   double limit_background, limit_background_error; /* events at eot_quoted used in the limit */
-  const char *limit_background_source; /* "simulated_box", "sideband_extrapolation" or "none" */
+  const char *limit_background_source; /* "simulated_routes", "simulated_box", "sideband_extrapolation" or "none" */
   double limit_efficiency;          /* the scan's efficiency nearest the card's mass */
   double *limit_eff_mass, *limit_eff_value; /* [nmass] the limit's efficiency curve (GeV, increasing) */
   na64_sens_options limit_options;
   na64_sens_curve limit;
+  /* the Table 1 background routes (issue 11): per-source rate per EOT in the signal box with its
+   * error (bound90 when no event of a source reached the box), their sum and its error */
+  int bkg_n;                                      /* NA64_SIM_BKG_NSOURCES, or 0 without routes */
+  na64_sim_bkg_result bkg[NA64_SIM_BKG_NSOURCES];
+  double bkg_total, bkg_total_error;              /* per EOT */
 } na64_job_result;
 /* Run the job of card `card_path` (NULL: built-in defaults); eot_override > 0 replaces the
  * card's EOT. Writes nothing; progress may be NULL. */
@@ -555,6 +563,12 @@ NA64_API void na64_job_result_release(na64_job_result *res);
  * so the union of the parts' events is exactly the serial job's events. The part's results are
  * its exact accumulators (integer counts, na64_xsum sums): merged in any order they are bit for bit
  * those of the serial job, and na64_job_finish turns them into the same result. */
+/* One background route's sums over a range of its events: events with a non-zero weight, the
+ * weights and their squares (exact: any split of the sample sums to the same bits). */
+typedef struct na64_job_bkg_accum {
+  uint64_t passed;
+  na64_xsum sum, sum2;
+} na64_job_bkg_accum;
 typedef struct na64_job_partial {
   char version[32];            /* na64_version() of the program that produced it */
   char card_name[512];         /* the card's path as given ("" = built-in defaults) */
@@ -568,6 +582,10 @@ typedef struct na64_job_partial {
   int nmass;
   na64_select_accum main;
   na64_select_accum *signal;   /* [nmass] (malloc'ed) */
+  /* Table 1 background routes (issue 11): events bkg_first .. bkg_first + bkg_count - 1 of each
+   * source's sample of bkg_events (seed + 2000003); exact sums of the weights (src/ana/job_bkg.c) */
+  uint64_t bkg_events, bkg_first, bkg_count;
+  na64_job_bkg_accum bkg[NA64_SIM_BKG_NSOURCES];
 } na64_job_partial;
 /* Run part `part` (0-based) of `nparts` of the job of card_path (NULL: built-in defaults). On
  * failure p may hold memory: release it in any case. */
@@ -595,6 +613,16 @@ NA64_API int na64_job_partial_read(const char *path, na64_job_partial *p, na64_e
  * the files. out must be released. */
 NA64_API int na64_job_partial_merge(const na64_job_partial *parts, const char *const *names, int n,
                                     na64_job_partial *out, na64_err *err);
+/* The Table 1 background routes of a job part (src/ana/job_bkg.c, issue 11): events first ..
+ * first + count - 1 of every source's sample of seed `seed` + 2000003 into acc (exact sums; the
+ * sources shared among `threads` threads; results do not depend on it). */
+NA64_API int na64_job_bkg_accumulate(const na64_sim_config *sc, uint64_t seed, uint64_t first, uint64_t count,
+                                     int threads, na64_job_bkg_accum acc[NA64_SIM_BKG_NSOURCES], na64_err *err);
+/* Rates per EOT of the complete samples (`events` per source) into res->bkg, their sum and error
+ * into res->bkg_total(_error); events 0: res->bkg_n = 0 (no routes). */
+NA64_API int na64_job_bkg_finish(const na64_sim_config *sc, uint64_t seed, uint64_t events,
+                                 const na64_job_bkg_accum acc[NA64_SIM_BKG_NSOURCES], na64_job_result *res,
+                                 na64_err *err);
 /* The result of complete partials (every event of every sample): efficiency, background, limit. */
 NA64_API int na64_job_finish(const na64_job_partial *p, double eot_override, na64_job_result *res, na64_err *err);
 

@@ -254,6 +254,9 @@ typedef struct na64_sim_config {
    * the non-Gaussian momentum tail; detector: ECAL channel dropout per event; dimuon: HCAL module
    * MIP inefficiency); unused by the other sources */
   double bkg_ineff[NA64_SIM_BKG_NSOURCES];
+  /* `backgrounds.detector.crack`: width (cm) of the dead gap between adjacent ECAL cells added to the
+   * conditions DB's geometry (there the cells are contiguous: pitch = cell size); default 0 */
+  double bkg_crack;
   /* physics (card section `physics`, key `method`: etl | exact): the A' emission cross section and
    * (x, theta) spectrum, NA64_XS_ETL (default; DMG4's normalisation, WW shape) or NA64_XS_EXACT
    * (the exact tree-level tables and sampler of the physics module; docs/simulation.md) */
@@ -455,6 +458,25 @@ NA64_API const char *na64_sim_bkg_table1_row(int source);
  * (seed ^ source key, i): results are reproducible). */
 NA64_API int na64_sim_bkg_estimate(const na64_sim *sim, int source, uint64_t events, uint64_t seed,
                                    na64_sim_bkg_result *out, na64_err *err);
+/* The weights of events first .. first + count - 1 of one source's sample of seed `seed` (the
+ * events of na64_sim_bkg_estimate with that seed): w[i] is event first + i's weight per EOT in the
+ * box (0 outside). Any split of a sample into ranges gives the same weights, so parts of a job
+ * (threads, MPI ranks, batch jobs) can each compute a range and sum exactly (issue 11). nunu is
+ * analytic: every weight is its rate. *process_prob (may be NULL) receives P(process) per EOT,
+ * *srd_accidental (may be NULL) the decay route's accidental SRD tag of a muon. */
+NA64_API int na64_sim_bkg_weights(const na64_sim *sim, int source, uint64_t seed, uint64_t first, uint64_t count,
+                                  double *w, double *process_prob, double *srd_accidental, na64_err *err);
+/* Fill rate, error, events, passed and bound90 of out (source and process_prob set by the caller)
+ * from the sums of the weights and of their squares over `events` events. */
+NA64_API void na64_sim_bkg_result_from_sums(na64_sim_bkg_result *out, uint64_t events, uint64_t passed, double sum,
+                                            double sum2);
+/* Share of an e-m shower whose axis enters the ECAL at (x, y) (cm, global) lost in dead gaps of
+ * width w (cm) along every boundary between cells (the detector route's crack model,
+ * src/sim/fast_bkg_routes.c); -1 if (x, y) lies inside a gap. *moliere (may be NULL) receives the
+ * radius R of the lateral profile used. */
+NA64_API double na64_sim_bkg_crack_loss(const na64_sim *sim, double x, double y, double w, double *moliere);
+/* The level of the NA64 report's Table 1 for the source (per EOT, an upper bound); NaN outside. */
+NA64_API double na64_sim_bkg_table1(int source);
 /* One K- -> pi0 e- nu (K_e3) decay in the kaon rest frame, as the decay route draws it: the V-A
  * Dalitz density with the linear vector form factor (lambda_+ = 0.0297, PDG): electron and pion
  * energies (GeV) and the cosine of the e-pi angle. */

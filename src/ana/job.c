@@ -25,6 +25,7 @@ void na64_job_config_default(na64_job_config *c)
   c->seed = 1;
   c->threads = 2;
   snprintf(c->masses, sizeof c->masses, "1,16.7,100,500");
+  c->background_events = 20000; /* per Table 1 route: ~1 s of CPU for all (docs/performance.md) */
 }
 
 int na64_job_config_read(const na64_card *card, na64_job_config *c, na64_err *err)
@@ -38,6 +39,7 @@ int na64_job_config_read(const na64_card *card, na64_job_config *c, na64_err *er
       KEY("seed", NA64_CARD_INT, &c->seed, 0, 9e15),
       KEY("threads", NA64_CARD_INT, &c->threads, 1, 64),
       {"masses_MeV", NA64_CARD_STRING, c->masses, sizeof c->masses, 1, 0, 0, NULL, 0, NULL},
+      KEY("background_events", NA64_CARD_INT, &c->background_events, 0, 1e12),
   };
   return na64_card_read(card, sec, keys, (int)(sizeof keys / sizeof keys[0]), err);
 }
@@ -131,6 +133,35 @@ static int events_open(const char *path, uint64_t seed, na64_h5table **t, na64_e
   return st;
 }
 
+/* The run number of the job's in-memory DATE stream from its start-of-run event, written as `na64
+ * sim --out` writes it (na64_sim_write_run_mark) and read back by the DATE reader: the
+ * reconstruction loads the geometry and calibrations of that run, as it does for real data (where
+ * the run control writes the start-of-run record before the first physics event). */
+static int run_from_sor(const na64_sim *sim, long *run, na64_err *err)
+{
+  na64_daq_writer *w = NULL;
+  NA64_CALL(na64_daq_writer_open_memory(NULL, &w, err));
+  int st = na64_sim_write_run_mark(sim, NA64_DAQ_START_OF_RUN, 0, w, err);
+  if (st != NA64_OK) {
+    na64_daq_writer_close(w, NULL);
+    return st;
+  }
+  void *buf = NULL;
+  size_t len = 0;
+  NA64_CALL(na64_daq_writer_close_memory(w, &buf, &len, err));
+  na64_daq_reader *r = NULL;
+  na64_daq_event de;
+  st = na64_daq_reader_open_memory(buf, len, "start of run", NULL, &r, err);
+  if (st == NA64_OK) st = na64_daq_reader_next_event(r, &de, err);
+  if (st == NA64_OK && de.header.type != NA64_DAQ_START_OF_RUN)
+    st = na64_err_set(err, NA64_EFORMAT, "simulated stream: first event of type %u, not a start of run",
+                      (unsigned)de.header.type);
+  if (st == NA64_OK) *run = (long)de.header.run;
+  na64_daq_reader_close(r);
+  free(buf);
+  return st;
+}
+
 /* Simulate events first .. first + n - 1 of cfg and accumulate their rows into acc. */
 static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel, uint64_t seed, uint64_t first,
                       uint64_t n, int threads, int signal_only, const char *events_path, na64_select_accum *acc,
@@ -142,7 +173,9 @@ static int run_sample(const na64_sim_config *cfg, const na64_select_config *sel,
   na64_reco_untriggered_init(&ctx.untriggered);
   int st = events_open(events_path, seed, &ctx.events, err);
   if (st == NA64_OK) st = na64_sim_digitizer_new(sim, &ctx.digi, err);
-  if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)cfg->run, &ctx.geom, err);
+  long run = -1;
+  if (st == NA64_OK) st = run_from_sor(sim, &run, err);
+  if (st == NA64_OK) st = na64_geom_load_path(cfg->conditions[0] ? cfg->conditions : NULL, (int)run, &ctx.geom, err);
   if (st == NA64_OK) st = na64_reco_new(ctx.geom, &ctx.reco, err);
   na64_sim_run_opts o = {seed, n, threads, 2, sink, &ctx, NULL, NULL, first}; /* untriggered: truth only */
   na64_sim_summary sum;
@@ -200,13 +233,19 @@ static int load_configs(const char *text, size_t len, const char *name, na64_sim
   return st;
 }
 
-/* The background of the limit: the simulated box if it holds events, else the sideband
- * extrapolation, else none (the sample is then blind below 2.3 / EOT_sim: docs/selection.md). */
+/* The background of the limit: the sum of the Table 1 routes (src/ana/job_bkg.c) when the card
+ * runs them (analysis.background_events > 0); else the simulated box if it holds events, else the
+ * sideband extrapolation, else none (the unbiased sample is blind below 2.3 / EOT_sim:
+ * docs/selection.md). */
 static void choose_background(na64_job_result *res)
 {
   const na64_select_result *r = &res->result;
   double q = res->eot_quoted;
-  if (r->background_pass > 0) {
+  if (res->bkg_n > 0) {
+    res->limit_background = res->bkg_total * q;
+    res->limit_background_error = res->bkg_total_error * q;
+    res->limit_background_source = "simulated_routes";
+  } else if (r->background_pass > 0) {
     res->limit_background = r->background_per_eot * q;
     res->limit_background_error = r->background_per_eot_error * q;
     res->limit_background_source = "simulated_box";
@@ -300,6 +339,8 @@ int na64_job_partial_run_events(const char *card_path, int part, int nparts, con
   p->signal_events = (uint64_t)jc.signal_events;
   na64_part_range(p->events, part, nparts, &p->main_first, &p->main_count);
   na64_part_range(p->signal_events, part, nparts, &p->signal_first, &p->signal_count);
+  p->bkg_events = (uint64_t)jc.background_events;
+  na64_part_range(p->bkg_events, part, nparts, &p->bkg_first, &p->bkg_count);
   double *m = NULL;
   int n = 0;
   NA64_CALL(na64_sens_masses_parse(jc.masses, NA64_SENS_INVISIBLE, &m, &n, err));
@@ -312,6 +353,9 @@ int na64_job_partial_run_events(const char *card_path, int part, int nparts, con
     st = signal_sample_at(&sc, &sel, &jc, m[i], p->signal_first, p->signal_count, &p->signal[i], err);
   }
   free(m);
+  if (st == NA64_OK && progress) progress("Table 1 background routes", 0.0, user);
+  if (st == NA64_OK)
+    st = na64_job_bkg_accumulate(&sc, p->seed, p->bkg_first, p->bkg_count, (int)jc.threads, p->bkg, err);
   return st;
 }
 
@@ -342,7 +386,8 @@ int na64_job_finish(const na64_job_partial *p, double eot_override, na64_job_res
 {
   if (!p || !res) return na64_err_set(err, NA64_EINVAL, "na64_job_finish: NULL argument");
   memset(res, 0, sizeof *res);
-  if (p->main_first != 0 || p->main_count != p->events || p->signal_first != 0 || p->signal_count != p->signal_events)
+  if (p->main_first != 0 || p->main_count != p->events || p->signal_first != 0 || p->signal_count != p->signal_events ||
+      p->bkg_first != 0 || p->bkg_count != p->bkg_events)
     return na64_err_set(err, NA64_EINVAL,
                         "job results cover events %llu..%llu of %llu (signal %llu..%llu of %llu): merge every part first",
                         (unsigned long long)p->main_first, (unsigned long long)(p->main_first + p->main_count),
@@ -366,6 +411,7 @@ int na64_job_finish(const na64_job_partial *p, double eot_override, na64_job_res
   if (!(res->limit_efficiency > 0))
     return na64_err_set(err, NA64_EPHYS, "signal efficiency at %g MeV is %g: no limit", res->mass_MeV[best],
                         res->limit_efficiency);
+  NA64_CALL(na64_job_bkg_finish(&sc, p->seed, p->bkg_events, p->bkg, res, err));
   choose_background(res);
   return compute_limit(res, &sc, err);
 }

@@ -122,6 +122,19 @@ static void put_accum(FILE *f, const na64_select_accum *a)
   put_counts(f, a->emiss, NA64_EMISS_NBINS);
 }
 
+/* The Table 1 background routes' sums (src/ana/job_bkg.c, issue 11): "bkg_range events first
+ * count", then per source "bkg <k>", its passed count and its two exact sums. */
+static void put_bkg(FILE *f, const na64_job_partial *p)
+{
+  fprintf(f, "bkg_range %llu %llu %llu\n", (unsigned long long)p->bkg_events, (unsigned long long)p->bkg_first,
+          (unsigned long long)p->bkg_count);
+  for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
+    fprintf(f, "bkg %d %llu\n", i, (unsigned long long)p->bkg[i].passed);
+    put_xsum(f, &p->bkg[i].sum);
+    put_xsum(f, &p->bkg[i].sum2);
+  }
+}
+
 int na64_job_partial_format(const na64_job_partial *p, char **text, size_t *len, na64_err *err)
 {
   char *buf = NULL;
@@ -144,6 +157,7 @@ int na64_job_partial_format(const na64_job_partial *p, char **text, size_t *len,
     fprintf(f, "accum signal %d\n", i);
     put_accum(f, &p->signal[i]);
   }
+  put_bkg(f, p);
   fputs("end\n", f);
   if (fclose(f) != 0 || !buf) {
     free(buf);
@@ -342,6 +356,28 @@ static int get_header(cursor *c, na64_job_partial *p, na64_err *err)
   return NA64_OK;
 }
 
+static int get_bkg(cursor *c, na64_job_partial *p, na64_err *err)
+{
+  NA64_CALL(expect(c, "bkg_range", err));
+  NA64_CALL(u64(c, &p->bkg_events, err));
+  NA64_CALL(u64(c, &p->bkg_first, err));
+  NA64_CALL(u64(c, &p->bkg_count, err));
+  if (p->bkg_first > p->bkg_events || p->bkg_count > p->bkg_events - p->bkg_first)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: background-route range outside the samples", c->name, c->line);
+  for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
+    uint64_t k = 0;
+    NA64_CALL(expect(c, "bkg", err));
+    NA64_CALL(u64(c, &k, err));
+    if (k != (uint64_t)i)
+      return na64_err_set(err, NA64_EFORMAT, "%s:%d: background route %llu, expected %d", c->name, c->line,
+                          (unsigned long long)k, i);
+    NA64_CALL(u64(c, &p->bkg[i].passed, err));
+    NA64_CALL(get_xsum(c, &p->bkg[i].sum, err));
+    NA64_CALL(get_xsum(c, &p->bkg[i].sum2, err));
+  }
+  return NA64_OK;
+}
+
 int na64_job_partial_parse(const char *text, size_t len, const char *name, na64_job_partial *p, na64_err *err)
 {
   memset(p, 0, sizeof *p);
@@ -366,6 +402,7 @@ int na64_job_partial_parse(const char *text, size_t len, const char *name, na64_
     if (k != (uint64_t)i) return na64_err_set(err, NA64_EFORMAT, "%s:%d: signal accumulator %llu, expected %d", c.name, c.line, (unsigned long long)k, i);
     NA64_CALL(get_accum(&c, &p->signal[i], err));
   }
+  NA64_CALL(get_bkg(&c, p, err));
   return expect(&c, "end", err);
 }
 
@@ -441,6 +478,30 @@ static int check_ranges(range *r, int n, const char *const *names, const char *w
   return NA64_OK;
 }
 
+/* The background routes' ranges and exact sums of the parts (issue 11). */
+static int merge_bkg(const na64_job_partial *parts, const char *const *names, int n, range *r, na64_job_partial *out,
+                     na64_err *err)
+{
+  for (int i = 1; i < n; ++i)
+    if (parts[i].bkg_events != parts[0].bkg_events)
+      return na64_err_set(err, NA64_EINVAL, "%s and %s: different background-route samples (%llu, %llu events)",
+                          names[0], names[i], (unsigned long long)parts[0].bkg_events,
+                          (unsigned long long)parts[i].bkg_events);
+  for (int i = 0; i < n; ++i) r[i] = (range){parts[i].bkg_first, parts[i].bkg_count, i};
+  NA64_CALL(check_ranges(r, n, names, "background-route", out->seed + 2000003u, &out->bkg_first, &out->bkg_count, err));
+  for (int k = 0; k < NA64_SIM_BKG_NSOURCES; ++k) {
+    out->bkg[k].passed = 0;
+    na64_xsum_init(&out->bkg[k].sum);
+    na64_xsum_init(&out->bkg[k].sum2);
+    for (int i = 0; i < n; ++i) {
+      out->bkg[k].passed += parts[i].bkg[k].passed;
+      na64_xsum_merge(&out->bkg[k].sum, &parts[i].bkg[k].sum);
+      na64_xsum_merge(&out->bkg[k].sum2, &parts[i].bkg[k].sum2);
+    }
+  }
+  return NA64_OK;
+}
+
 int na64_job_partial_merge(const na64_job_partial *parts, const char *const *names, int n, na64_job_partial *out,
                            na64_err *err)
 {
@@ -457,6 +518,7 @@ int na64_job_partial_merge(const na64_job_partial *parts, const char *const *nam
   for (int i = 0; i < n; ++i) r[i] = (range){parts[i].signal_first, parts[i].signal_count, i};
   if (st == NA64_OK)
     st = check_ranges(r, n, names, "signal-sample", out->seed + 1000003u, &out->signal_first, &out->signal_count, err);
+  if (st == NA64_OK) st = merge_bkg(parts, names, n, r, out, err);
   free(r);
   if (st) return st;
   if (parts[0].card_text) {

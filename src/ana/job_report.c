@@ -44,6 +44,97 @@ static int write_efficiency_csv(const na64_job_result *r, const char *path, na64
   return na64_outfile_commit(o, err);
 }
 
+/* One row of background.csv: method, events in its sample, per EOT with error, at the quoted EOT,
+ * then the Table 1 columns (empty for the unbiased main sample's methods). */
+static void bkg_csv_row(FILE *f, const char *method, double events, double v, double e, double q, const char *row,
+                        double t1, double passed, double bound, double process, int in_limit)
+{
+  fprintf(f, "%s,", method);
+  put(f, 12, events);
+  const double x[] = {v, e, v * q, e * q, q};
+  for (int i = 0; i < 5; ++i) {
+    fputc(',', f);
+    put(f, 12, x[i]);
+  }
+  fprintf(f, ",\"%s\",", row ? row : "");
+  put(f, 12, t1);
+  fputc(',', f);
+  put(f, 12, passed);
+  fputc(',', f);
+  put(f, 12, bound);
+  fputc(',', f);
+  put(f, 12, process);
+  fprintf(f, ",%d\n", in_limit);
+}
+
+/* background.csv: the unbiased main sample's box and sideband, one row per Table 1 route
+ * (`route:<source>`, src/ana/job_bkg.c) beside Table 1's level with P(process) per EOT, and the
+ * limit's background (`limit`, its source in the table1_row column): the rows with in_limit = 1
+ * sum to it. */
+static int write_background_csv(const na64_job_result *r, const char *path, na64_err *err)
+{
+  const na64_select_result *s = &r->result;
+  double q = r->eot_quoted, nan = NAN;
+  const char *src = r->limit_background_source ? r->limit_background_source : "none";
+  na64_outfile *o = NULL;
+  NA64_CALL(na64_outfile_open(path, 0, &o, err));
+  FILE *f = na64_outfile_stream(o);
+  fputs("method,events_in_sample,per_eot,per_eot_error,expected,expected_error,eot,table1_row,table1_per_eot,passed,"
+        "bound90_per_eot,process_per_eot,in_limit\n", f);
+  bkg_csv_row(f, "simulated_box", (double)s->background_pass, s->background_per_eot, s->background_per_eot_error, q,
+              NULL, nan, (double)s->background_pass, s->background_per_eot_upper, nan, strcmp(src, "simulated_box") == 0);
+  bkg_csv_row(f, "sideband_extrapolation", (double)s->sideband_events, s->sideband_per_eot, s->sideband_per_eot_error,
+              q, NULL, nan, nan, nan, nan, strcmp(src, "sideband_extrapolation") == 0);
+  for (int i = 0; i < r->bkg_n; ++i) {
+    const na64_sim_bkg_result *b = &r->bkg[i];
+    char m[64];
+    snprintf(m, sizeof m, "route:%s", na64_sim_bkg_name(b->source));
+    bkg_csv_row(f, m, (double)b->events, b->rate, b->error, q, na64_sim_bkg_table1_row(b->source), b->table1,
+                (double)b->passed, b->bound90, b->process_prob, strcmp(src, "simulated_routes") == 0);
+  }
+  bkg_csv_row(f, "limit", nan, q > 0 ? r->limit_background / q : nan, q > 0 ? r->limit_background_error / q : nan, q,
+              src, nan, nan, nan, nan, 0);
+  return na64_outfile_commit(o, err);
+}
+
+/* Table cells "rate</td><td>error<mid>rate x EOT" of a background row. */
+static void html_rate(FILE *f, double v, double e, double q, const char *mid)
+{
+  put(f, 3, v);
+  fputs("</td><td>", f);
+  put(f, 3, e);
+  fputs(mid, f);
+  put(f, 3, v * q);
+}
+
+/* The Table 1 routes in index.html (what background.csv holds). */
+static void html_routes(FILE *f, const na64_job_result *r)
+{
+  if (r->bkg_n == 0) return;
+  fputs("<h3>Table 1 background routes (biased, exact weights)</h3>\n<table><tr><th>source</th><th>Table 1 row</th>"
+        "<th>Table 1 level per EOT</th><th>events</th><th>in box</th><th>per EOT</th><th>error</th>"
+        "<th>90% CL bound (none in box)</th><th>at the quoted EOT</th></tr>\n", f);
+  for (int i = 0; i < r->bkg_n; ++i) {
+    const na64_sim_bkg_result *b = &r->bkg[i];
+    fprintf(f, "<tr><td>%s</td><td style=\"text-align:left\">", na64_sim_bkg_name(b->source));
+    for (const char *c = na64_sim_bkg_table1_row(b->source); c && *c; ++c) {
+      if (*c == '<') fputs("&lt;", f);
+      else fputc(*c, f);
+    }
+    fputs("</td><td>", f);
+    const double v[] = {b->table1, (double)b->events, (double)b->passed, b->rate, b->error, b->bound90,
+                        b->rate * r->eot_quoted};
+    for (int k = 0; k < 7; ++k) {
+      if (k) fputs("</td><td>", f);
+      put(f, k == 1 || k == 2 ? 12 : 3, v[k]);
+    }
+    fputs("</td></tr>\n", f);
+  }
+  fputs("<tr><td>sum</td><td></td><td>&lt; 1e-12</td><td></td><td></td><td>", f);
+  html_rate(f, r->bkg_total, r->bkg_total_error, r->eot_quoted, "</td><td></td><td>");
+  fputs("</td></tr>\n</table>\n", f);
+}
+
 /* base64 (RFC 4648) of a file into an html stream. */
 static int embed_file(FILE *out, const char *path)
 {
@@ -93,21 +184,14 @@ static void html_tables(FILE *f, const na64_job_result *r)
   fputs("</table>\n<h2>Background in the signal box</h2>\n<table><tr><th>method</th><th>events in sample</th>"
         "<th>per EOT</th><th>error</th><th>at the quoted EOT</th></tr>\n", f);
   fprintf(f, "<tr><td>simulated box</td><td>%llu</td><td>", (unsigned long long)s->background_pass);
-  put(f, 3, s->background_per_eot);
-  fputs("</td><td>", f);
-  put(f, 3, s->background_per_eot_error);
-  fputs("</td><td>", f);
-  put(f, 3, s->background_per_eot * r->eot_quoted);
+  html_rate(f, s->background_per_eot, s->background_per_eot_error, r->eot_quoted, "</td><td>");
   fputs("</td></tr>\n", f);
   fprintf(f, "<tr><td>sideband extrapolation</td><td>%llu</td><td>", (unsigned long long)s->sideband_events);
-  put(f, 3, s->sideband_per_eot);
-  fputs("</td><td>", f);
-  put(f, 3, s->sideband_per_eot_error);
-  fputs("</td><td>", f);
-  put(f, 3, s->sideband_per_eot * r->eot_quoted);
+  html_rate(f, s->sideband_per_eot, s->sideband_per_eot_error, r->eot_quoted, "</td><td>");
   fputs("</td></tr>\n</table>\n<p>90% CL upper bound per EOT from the simulated sample: ", f);
   put(f, 3, s->background_per_eot_upper);
   fputs(" (NA64 report, Table 1: total &lt; 1e-12 per EOT).</p>\n", f);
+  html_routes(f, r);
 }
 
 /* The E_ECAL versus E_HCAL plane (events passing every cut but the box) as a PNG 2-D histogram drawn
@@ -302,7 +386,7 @@ int na64_job_write_report(const na64_job_result *r, const char *card, const char
   path_in(p, sizeof p, dir, "selection.json");
   NA64_CALL(na64_select_write_json(&r->accum, &r->result, r->eot_quoted, p, err));
   path_in(p, sizeof p, dir, "background.csv");
-  NA64_CALL(na64_select_write_background_csv(&r->result, r->eot_quoted, p, err));
+  NA64_CALL(write_background_csv(r, p, err));
   path_in(p, sizeof p, dir, "efficiency.csv");
   NA64_CALL(write_efficiency_csv(r, p, err));
   path_in(p, sizeof p, dir, "limit.csv");

@@ -18,7 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "sim/fast_internal.h"
+#include "sim/fast_bkg_internal.h" /* sim_synchrotron_from; includes sim/fast_internal.h */
 
 #define C_BEND 0.299792458e-2 /* 1/cm per (T / (GeV/c)) */
 
@@ -90,24 +90,29 @@ static double sr_draw_u(const na64_sim *s, na64_rng *rng)
   return s->sr_u[lo] * pow(s->sr_u[hi] / s->sr_u[lo], f);
 }
 
-int na64_sim_synchrotron(const na64_sim *s, double m, double q, double p, double x0, double dxdz, na64_rng *rng,
-                         double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD])
+/* The synchrotron radiation of the part of the trajectory downstream of z_from (the particle at
+ * x0 with slope dxdz there): the photon count of each magnet's field length behind z_from
+ * (Poisson, mean 5 alpha gamma / (2 sqrt 3) x bend angle), as na64_sim_synchrotron. */
+int sim_synchrotron_from(const na64_sim *s, double m, double q, double p, double z_from, double x0, double dxdz,
+                         na64_rng *rng, double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD])
 {
   const double gamma = sqrt(p * p + m * m) / m, rho_pb = 11.35;
   int nph = 0;
   for (int i = 0; i < s->nmag; ++i) {
     const sim_magnet *mg = &s->mag[i];
     if (mg->field == 0.0 || q == 0.0) continue;
-    double L = mg->z_out - mg->z_in, rho = p / (fabs(q) * C_BEND * fabs(mg->field));
+    double z_in = fmax(mg->z_in, z_from);
+    if (!(mg->z_out > z_in)) continue; /* this magnet lies upstream of z_from */
+    double L = mg->z_out - z_in, rho = p / (fabs(q) * C_BEND * fabs(mg->field));
     double mean = 5.0 * NA64_ALPHA_EM * q * q * gamma / (2.0 * sqrt(3.0)) * (L / rho);
     double Ec = na64_sim_sr_critical_energy(gamma, p, mg->field, q);
     unsigned long n = na64_rng_poisson(rng, mean);
     double xin, sin_;
-    sim_transport(s, q, p, x0, dxdz, mg->z_in, &xin, &sin_);
+    sim_transport_from(s, q, p, z_from, x0, dxdz, z_in, &xin, &sin_);
     double k = -q * C_BEND * mg->field / p;
     for (unsigned long j = 0; j < n; ++j) {
       double l = L * na64_rng_uniform(rng), E = Ec * sr_draw_u(s, rng);
-      double xe = xin + sin_ * l + 0.5 * k * l * l, se = sin_ + k * l, ze = mg->z_in + l;
+      double xe = xin + sin_ * l + 0.5 * k * l * l, se = sin_ + k * l, ze = z_in + l;
       *e_emitted += E;
       ++nph;
       double xs = xe + se * (s->srd_z[0] - ze); /* tangent to the SRD face */
@@ -122,4 +127,10 @@ int na64_sim_synchrotron(const na64_sim *s, double m, double q, double p, double
     }
   }
   return nph;
+}
+
+int na64_sim_synchrotron(const na64_sim *s, double m, double q, double p, double x0, double dxdz, na64_rng *rng,
+                         double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD])
+{
+  return sim_synchrotron_from(s, m, q, p, 0.0, x0, dxdz, rng, e_emitted, e_srd, srd);
 }

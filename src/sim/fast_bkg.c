@@ -341,13 +341,154 @@ static int accidental_tag(bkg *k, na64_sim_worker *wk, na64_sim_event *ev, doubl
   return NA64_OK;
 }
 
+/* One source's sampling state: the route's tables, the forced generator of the routes that need
+ * generated events, and the stream key. Event i of seed `seed` always draws from the same stream,
+ * so any range of events gives the weights of the same events of the whole sample. */
+typedef struct bkg_run {
+  const na64_sim *s;
+  bkg *k;
+  na64_sim *g;
+  na64_sim_worker *wk;
+  na64_sim_event *ev;
+  double w0, lam_pu;
+  uint64_t key, seed;
+  int source;
+} bkg_run;
+
+static void run_close(bkg_run *r)
+{
+  free(r->ev);
+  if (r->k) bkg_shape_free(r->k->shape);
+  na64_sim_worker_free(r->wk);
+  na64_sim_free(r->g);
+  free(r->k);
+  memset(r, 0, sizeof *r);
+}
+
+static int run_open(const na64_sim *s, int source, uint64_t seed, bkg_run *r, na64_err *err)
+{
+  memset(r, 0, sizeof *r);
+  r->s = s;
+  r->source = source;
+  r->seed = seed;
+  r->w0 = 1.0;
+  r->key = 0x5BD1E995A5A5A5A5ull * (uint64_t)(source + 1);
+  if (source == NA64_SIM_BKG_NUNU) return NA64_OK; /* analytic */
+  bkg *k = r->k = calloc(1, sizeof *k);
+  if (!k) return na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
+  k->s = s;
+  k->B = s->cfg.bkg_bias[source] >= 1.0 ? s->cfg.bkg_bias[source] : 1.0;
+  k->ineff = s->cfg.bkg_ineff[source];
+  for (int m = 0; m < s->nhcal; ++m) k->lam_hcal += s->hcal[m].length / s->hcal_lambda;
+  int st = NA64_OK;
+  if (source == NA64_SIM_BKG_PHOTONUCLEAR || source == NA64_SIM_BKG_DIMUON) st = photon_table(k, err);
+  if (!st && (source == NA64_SIM_BKG_TAIL || source == NA64_SIM_BKG_DECAY || source == NA64_SIM_BKG_DETECTOR))
+    st = bkg_shape_new(s, &k->shape, err);
+  if (!st && (source == NA64_SIM_BKG_DETECTOR || source == NA64_SIM_BKG_PILEUP || source == NA64_SIM_BKG_DECAY)) {
+    st = forced_sim(s, source == NA64_SIM_BKG_DETECTOR ? source : NA64_SIM_BKG_TAIL, &r->g, &r->w0, err);
+    if (!st) st = na64_sim_worker_new(r->g, &r->wk, err);
+  }
+  /* pile-up: in-time particles per event (as fast_event.c), the companion a forced tail e- */
+  r->lam_pu = s->cfg.intensity / s->cfg.spill_length * s->cfg.pileup_window * 1e-9;
+  if (!st && !(r->ev = malloc(sizeof *r->ev))) st = na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
+  if (!st && source == NA64_SIM_BKG_DECAY) st = accidental_tag(k, r->wk, r->ev, r->lam_pu * r->w0, seed ^ r->key, err);
+  if (st) run_close(r);
+  return st;
+}
+
+/* The weight of event i of the source's sample (0 outside the box). */
+static int run_event(bkg_run *r, uint64_t i, double *w, na64_err *err)
+{
+  const bkg *k = r->k;
+  uint64_t sk = r->seed ^ r->key;
+  int st = NA64_OK;
+  na64_rng rng;
+  *w = 0.0;
+  if (r->source == NA64_SIM_BKG_NUNU) {
+    *w = nunu_rate(r->s);
+    return NA64_OK;
+  }
+  na64_rng_init(&rng, sk, i);
+  switch (r->source) {
+  case NA64_SIM_BKG_HADRON: *w = ev_hadron(k, &rng, 1); break;
+  case NA64_SIM_BKG_TAIL: *w = bkg_ev_tail(k, &rng); break;
+  case NA64_SIM_BKG_DECAY: {
+    /* behind the last dipole (pi, K, mu), plus a muon decaying inside the field (issue 10) drawn
+     * from its own stream: the sum of two unbiased estimates per event */
+    na64_rng rm;
+    na64_rng_init(&rm, sk ^ 0x2545F4914F6CDD1Dull, i);
+    *w = bkg_ev_decay(k, &rng) + bkg_ev_mu_field(k, &rm);
+    break;
+  }
+  case NA64_SIM_BKG_PHOTONUCLEAR: *w = ev_photonuclear(k, &rng); break;
+  case NA64_SIM_BKG_DIMUON: *w = ev_dimuon(k, &rng); break;
+  case NA64_SIM_BKG_PILEUP: {
+    /* a hadron in the box (no SRD tag of its own) plus an in-time tail electron whose energies
+     * add and whose synchrotron radiation tags the event */
+    double wh = ev_hadron(k, &rng, 0);
+    /* the companion's stream differs from this event's own (seed ^ key, i) */
+    if (wh > 0.0 && !(st = na64_sim_event_generate(r->wk, sk ^ 0xC2B2AE3D27D4EB4Full, i, 1, r->ev, err))) {
+      const na64_sim_truth *t = &r->ev->truth;
+      int ok = t->ecal < BOX_ECAL && t->hcal < BOX_HCAL && t->srd > SRD_MIN && t->srd < SRD_MAX;
+      *w = ok ? wh * r->lam_pu * r->w0 * (t->true_veto > 0.0 ? 1.0 - k->s->cfg.veto_efficiency : 1.0) : 0.0;
+    }
+    break;
+  }
+  default: /* detector: a nominal electron with its cells */
+    if (!(st = na64_sim_event_generate(r->wk, sk, i, 1, r->ev, err))) *w = bkg_ev_detector(k, r->ev, r->w0);
+  }
+  return st;
+}
+
+/* Probability per EOT of the source's forced process (the largest weight an event can have). */
+static double run_process_prob(const na64_sim *s, const bkg_run *r)
+{
+  const bkg *k = r->k;
+  switch (r->source) {
+  case NA64_SIM_BKG_NUNU: return nunu_rate(s);
+  case NA64_SIM_BKG_PHOTONUCLEAR: return k->Ptot * k->sig_gA;
+  case NA64_SIM_BKG_DIMUON: return k->Ptot * k->sig_mumu;
+  case NA64_SIM_BKG_HADRON: return s->cfg.frac_pi + s->cfg.frac_k + s->cfg.frac_p;
+  case NA64_SIM_BKG_PILEUP: return r->lam_pu;
+  case NA64_SIM_BKG_TAIL:
+  case NA64_SIM_BKG_DECAY: return bkg_route_prob(k, r->source);
+  default: return r->w0;
+  }
+}
+
+static int check_source(const na64_sim *s, int source, const char *fn, na64_err *err)
+{
+  if (!s) return na64_err_set(err, NA64_EINVAL, "%s: NULL simulation", fn);
+  if (source < 0 || source >= NA64_SIM_BKG_NSOURCES)
+    return na64_err_set(err, NA64_EINVAL, "%s: source %d outside 0..%d", fn, source, NA64_SIM_BKG_NSOURCES - 1);
+  return NA64_OK;
+}
+
+double na64_sim_bkg_table1(int source)
+{
+  return source >= 0 && source < NA64_SIM_BKG_NSOURCES ? table1[source] : NAN;
+}
+
+int na64_sim_bkg_weights(const na64_sim *s, int source, uint64_t seed, uint64_t first, uint64_t count, double *w,
+                         double *process_prob, double *srd_accidental, na64_err *err)
+{
+  NA64_CALL(check_source(s, source, "na64_sim_bkg_weights", err));
+  if (count > 0 && !w) return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_weights: NULL weights");
+  bkg_run r;
+  NA64_CALL(run_open(s, source, seed, &r, err));
+  int st = NA64_OK;
+  for (uint64_t i = 0; !st && i < count; ++i) st = run_event(&r, first + i, &w[i], err);
+  if (process_prob) *process_prob = run_process_prob(s, &r);
+  if (srd_accidental) *srd_accidental = r.k ? r.k->p_acc : 0.0;
+  run_close(&r);
+  return st;
+}
+
 int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64_t seed, na64_sim_bkg_result *out,
                           na64_err *err)
 {
-  if (!s || !out) return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_estimate: NULL argument");
-  if (source < 0 || source >= NA64_SIM_BKG_NSOURCES)
-    return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_estimate: source %d outside 0..%d", source,
-                        NA64_SIM_BKG_NSOURCES - 1);
+  if (!out) return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_estimate: NULL argument");
+  NA64_CALL(check_source(s, source, "na64_sim_bkg_estimate", err));
   memset(out, 0, sizeof *out);
   out->source = source;
   out->table1 = table1[source];
@@ -356,78 +497,35 @@ int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64
     return NA64_OK;
   }
   if (events == 0) return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_estimate: 0 events");
-  bkg *k = calloc(1, sizeof *k);
-  if (!k) return na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
-  k->s = s;
-  k->B = s->cfg.bkg_bias[source] >= 1.0 ? s->cfg.bkg_bias[source] : 1.0;
-  k->ineff = s->cfg.bkg_ineff[source];
-  for (int m = 0; m < s->nhcal; ++m) k->lam_hcal += s->hcal[m].length / s->hcal_lambda;
-  int st = NA64_OK;
-  na64_sim *g = NULL;
-  na64_sim_worker *wk = NULL;
-  double w0 = 1.0;
-  if (source == NA64_SIM_BKG_PHOTONUCLEAR || source == NA64_SIM_BKG_DIMUON) st = photon_table(k, err);
-  if (!st && (source == NA64_SIM_BKG_TAIL || source == NA64_SIM_BKG_DECAY || source == NA64_SIM_BKG_DETECTOR))
-    st = bkg_shape_new(s, &k->shape, err);
-  if (!st && (source == NA64_SIM_BKG_DETECTOR || source == NA64_SIM_BKG_PILEUP || source == NA64_SIM_BKG_DECAY)) {
-    st = forced_sim(s, source == NA64_SIM_BKG_DETECTOR ? source : NA64_SIM_BKG_TAIL, &g, &w0, err);
-    if (!st) st = na64_sim_worker_new(g, &wk, err);
-  }
+  bkg_run r;
+  NA64_CALL(run_open(s, source, seed, &r, err));
   double sum = 0.0, sum2 = 0.0;
-  /* pile-up: in-time particles per event (as fast_event.c), the companion a forced tail e- */
-  double lam_pu = s->cfg.intensity / s->cfg.spill_length * s->cfg.pileup_window * 1e-9;
-  const uint64_t key = 0x5BD1E995A5A5A5A5ull * (uint64_t)(source + 1);
-  na64_sim_event *ev = st ? NULL : malloc(sizeof *ev);
-  if (!st && !ev) st = na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
-  if (!st && source == NA64_SIM_BKG_DECAY) st = accidental_tag(k, wk, ev, lam_pu * w0, seed ^ key, err);
+  int st = NA64_OK;
   for (uint64_t i = 0; !st && i < events; ++i) {
-    na64_rng rng;
-    na64_rng_init(&rng, seed ^ key, i);
     double w = 0.0;
-    switch (source) {
-    case NA64_SIM_BKG_HADRON: w = ev_hadron(k, &rng, 1); break;
-    case NA64_SIM_BKG_TAIL: w = bkg_ev_tail(k, &rng); break;
-    case NA64_SIM_BKG_DECAY: w = bkg_ev_decay(k, &rng); break;
-    case NA64_SIM_BKG_PHOTONUCLEAR: w = ev_photonuclear(k, &rng); break;
-    case NA64_SIM_BKG_DIMUON: w = ev_dimuon(k, &rng); break;
-    case NA64_SIM_BKG_PILEUP: {
-      /* a hadron in the box (no SRD tag of its own) plus an in-time tail electron whose energies
-       * add and whose synchrotron radiation tags the event */
-      double wh = ev_hadron(k, &rng, 0);
-      /* the companion's stream differs from this event's own (seed ^ key, i) */
-      if (wh > 0.0 && !(st = na64_sim_event_generate(wk, seed ^ key ^ 0xC2B2AE3D27D4EB4Full, i, 1, ev, err))) {
-        const na64_sim_truth *t = &ev->truth;
-        int ok = t->ecal < BOX_ECAL && t->hcal < BOX_HCAL && t->srd > SRD_MIN && t->srd < SRD_MAX;
-        w = ok ? wh * lam_pu * w0 * (t->true_veto > 0.0 ? 1.0 - s->cfg.veto_efficiency : 1.0) : 0.0;
-      }
-      break;
-    }
-    default: /* detector: a nominal electron with its cells */
-      if (!(st = na64_sim_event_generate(wk, seed ^ key, i, 1, ev, err))) w = bkg_ev_detector(k, ev, w0);
-    }
+    st = run_event(&r, i, &w, err);
     sum += w;
     sum2 += w * w;
     out->passed += w > 0.0;
   }
   if (!st) {
-    double n = (double)events, mean = sum / n;
     out->events = events;
-    out->srd_accidental = k->p_acc;
-    out->rate = mean;
-    out->error = sqrt(fmax(0.0, sum2 / n - mean * mean) / n);
-    out->process_prob = source == NA64_SIM_BKG_PHOTONUCLEAR ? k->Ptot * k->sig_gA
-                        : source == NA64_SIM_BKG_DIMUON ? k->Ptot * k->sig_mumu
-                        : source == NA64_SIM_BKG_HADRON ? s->cfg.frac_pi + s->cfg.frac_k + s->cfg.frac_p
-                        : source == NA64_SIM_BKG_PILEUP ? lam_pu
-                        : source == NA64_SIM_BKG_TAIL || source == NA64_SIM_BKG_DECAY ? bkg_route_prob(k, source)
-                                                                                       : w0;
-    /* no event in the box: the 90% CL bound 2.3 / N_eff with every weight at most P(process) */
-    if (out->passed == 0) out->bound90 = 2.3 * out->process_prob / n;
+    out->srd_accidental = r.k->p_acc;
+    out->process_prob = run_process_prob(s, &r);
+    na64_sim_bkg_result_from_sums(out, events, out->passed, sum, sum2);
   }
-  free(ev);
-  bkg_shape_free(k->shape);
-  na64_sim_worker_free(wk);
-  na64_sim_free(g);
-  free(k);
+  run_close(&r);
   return st;
+}
+
+void na64_sim_bkg_result_from_sums(na64_sim_bkg_result *out, uint64_t events, uint64_t passed, double sum, double sum2)
+{
+  double n = (double)events, mean = events ? sum / n : 0.0;
+  out->events = events;
+  out->passed = passed;
+  out->rate = mean;
+  out->error = events ? sqrt(fmax(0.0, sum2 / n - mean * mean) / n) : 0.0;
+  /* no event in the box: the 90% CL bound 2.3 / N_eff with every weight at most P(process) */
+  out->bound90 = passed == 0 && events ? 2.3 * out->process_prob / n : 0.0;
+  if (out->source == NA64_SIM_BKG_NUNU) out->bound90 = 0.0; /* analytic: no sampling */
 }

@@ -48,9 +48,14 @@ double bkg_em_frac_before(const na64_sim *s, double E, double t);
 double bkg_ecal_contained(const na64_sim *s, double x, double y);
 double bkg_ev_tail(const bkg *k, na64_rng *rng);
 double bkg_ev_decay(const bkg *k, na64_rng *rng);
+double bkg_ev_mu_field(const bkg *k, na64_rng *rng);
 double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0);
+double bkg_crack_loss(const na64_sim *s, double x, double y, double w);
 double bkg_route_prob(const bkg *k, int source);
 void bkg_ke3_draw(na64_rng *rng, double *Ee, double *Epi, double *cos_epi);
+/* fast_beam.c: the synchrotron radiation of the trajectory downstream of z_from */
+int sim_synchrotron_from(const na64_sim *s, double m, double q, double p, double z_from, double x0, double dxdz,
+                         na64_rng *rng, double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD]);
 /* fast_bkg_shape.c */
 int bkg_shape_new(const na64_sim *s, bkg_shape **out, na64_err *err);
 void bkg_shape_free(bkg_shape *t);

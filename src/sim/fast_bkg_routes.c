@@ -117,6 +117,27 @@ static int calo_box(const bkg *k, na64_rng *rng, int n, const bkg_em *p)
   return bkg_shape_pass(s, k->shape, cells);
 }
 
+/* The dipoles' total field length (cm) and the position z of the point at field length u from the
+ * entrance of the first (the magnets' fields placed end to end, field-free gaps skipped). */
+static double field_length(const na64_sim *s)
+{
+  double Lf = 0.0;
+  for (int i = 0; i < s->nmag; ++i) Lf += s->mag[i].z_out - s->mag[i].z_in;
+  return Lf;
+}
+
+static double field_z(const na64_sim *s, double u)
+{
+  double z = s->mag[0].z_in;
+  for (int i = 0; i < s->nmag; ++i) {
+    double l = s->mag[i].z_out - s->mag[i].z_in;
+    z = s->mag[i].z_in + fmin(u, l);
+    if (u <= l) break;
+    u -= l;
+  }
+  return z;
+}
+
 /* A 100 GeV electron radiating a fraction y at depth z inside the dipoles' field: the electron
  * bends more from z on, the photon goes straight; the ECAL sees the showers of both (cells, shape
  * cut), the spectrometer measures the total bend (upstream slope 0, downstream slope of the
@@ -126,16 +147,9 @@ double bkg_ev_tail(const bkg *k, na64_rng *rng)
   const na64_sim *s = k->s;
   const na64_sim_config *c = &s->cfg;
   if (s->nmag == 0) return 0.0;
-  double E0 = c->beam_energy, zE = s->ecal.z_front, Lf = 0.0;
-  for (int i = 0; i < s->nmag; ++i) Lf += s->mag[i].z_out - s->mag[i].z_in;
+  double E0 = c->beam_energy, zE = s->ecal.z_front, Lf = field_length(s);
   /* depth: uniform over the field length; y: uniform in [Y_MIN, Y_MAX] */
-  double u = Lf * na64_rng_uniform(rng), z = s->mag[0].z_in;
-  for (int i = 0; i < s->nmag; ++i) {
-    double l = s->mag[i].z_out - s->mag[i].z_in;
-    z = s->mag[i].z_in + fmin(u, l);
-    if (u <= l) break;
-    u -= l;
-  }
+  double z = field_z(s, Lf * na64_rng_uniform(rng));
   double y = Y_MIN + (Y_MAX - Y_MIN) * na64_rng_uniform(rng);
   double w = T_MAGNET * (4.0 / 3.0 - 4.0 / 3.0 * y + y * y) / y * (Y_MAX - Y_MIN); /* PDG eq. 34.29 */
   double x, dx, xe, dxe, xn, dxn;
@@ -300,15 +314,123 @@ double bkg_ev_decay(const bkg *k, na64_rng *rng)
   return w * bkg_p_momentum(c->beam_energy, p, 0.0) * (i == MUON ? k->p_acc : k->ineff);
 }
 
+/* mu- -> e- nu nubar inside the dipoles' field (issue 10): the upstream tracker measures the muon,
+ * the electron takes over at the decay point z with its Michel energy (PDG: unpolarised spectrum
+ * 2 x^2 (3 - 2x); c tau(mu) = 658.64 m) and bends more from there on, so the spectrometer measures
+ * p_m = E0 bend(E0) / bend, too low unless the decay happens in the last few per cent of the field
+ * (an electron of E_e <= E0/2 bends at least twice as much behind z). The electron's synchrotron
+ * radiation behind z (sim_synchrotron_from) tags the SRD, else the muon's accidental tag (k->p_acc).
+ * Sampling: the field length f behind z (fraction of the total) from g(f) = MU_P_NEAR / MU_F_NEAR
+ * on [0, MU_F_NEAR) plus (1 - MU_P_NEAR) on [0, 1] (defensive importance sampling: exact weights
+ * 1/g over the whole field); the momentum window with the tracker's Gaussian core and its
+ * non-Gaussian tail (the fraction `backgrounds.tail.inefficiency`, as the tail route). Decays in
+ * the field-free gap between the dipoles or upstream of them leave the whole last dipole to the
+ * electron (>= 50% too much bend: 50 core and 5 tail standard deviations off the window) and are
+ * not sampled; decays behind the last dipole are the decay route's. */
+#define MU_F_NEAR 0.1
+#define MU_P_NEAR 0.8
+double bkg_ev_mu_field(const bkg *k, na64_rng *rng)
+{
+  const na64_sim *s = k->s;
+  const na64_sim_config *c = &s->cfg;
+  if (s->nmag == 0 || !(c->frac_mu > 0.0)) return 0.0;
+  double E0 = c->beam_energy, zE = s->ecal.z_front, Lf = field_length(s);
+  double f = na64_rng_uniform(rng) < MU_P_NEAR ? MU_F_NEAR * na64_rng_uniform(rng) : na64_rng_uniform(rng);
+  double g = (f < MU_F_NEAR ? MU_P_NEAR / MU_F_NEAR : 0.0) + (1.0 - MU_P_NEAR);
+  double z = field_z(s, (1.0 - f) * Lf);
+  double p = E0 * (1.0 + c->momentum_spread * na64_rng_gauss(rng)), lam = p / mass[MUON] * ctau[MUON];
+  double w = c->frac_mu * Lf / lam * exp(-z / lam) / g; /* decay density x field length / g */
+  double Ee, th, phi = 2.0 * M_PI * na64_rng_uniform(rng);
+  decay_electron(rng, mass[MUON], p, 1, &Ee, &th);
+  double tx = th * cos(phi), ty = th * sin(phi), x, dx, xe, dxe, xn, dxn;
+  sim_transport(s, -1.0, p, 0.0, 0.0, z, &x, &dx);
+  sim_transport_from(s, -1.0, Ee, z, x, dx + tx, zE, &xe, &dxe);
+  sim_transport(s, -1.0, E0, 0.0, 0.0, zE, &xn, &dxn);
+  if (dxe == 0.0) return 0.0;
+  w *= bkg_p_momentum(E0, E0 * dxn / dxe, c->bkg_ineff[NA64_SIM_BKG_TAIL]);
+  if (!(w > 0.0)) return 0.0;
+  const bkg_em em = {Ee, xe, ty * (zE - z), dxe, ty};
+  if (!calo_box(k, rng, 1, &em)) return 0.0;
+  double emitted = 0.0, esrd = 0.0, srd[NA64_SIM_MAX_SRD] = {0};
+  sim_synchrotron_from(s, NA64_M_E, -1.0, Ee, z, x, dx + tx, rng, &emitted, &esrd, srd);
+  return w * (esrd > SRD_MIN && esrd < SRD_MAX ? 1.0 : k->p_acc);
+}
+
+/* Probability per EOT that a beam muon decays inside the dipoles' field (the muon-in-field part of
+ * the decay route's forced process). */
+static double mu_field_prob(const na64_sim *s)
+{
+  const na64_sim_config *c = &s->cfg;
+  double lam = c->beam_energy / mass[MUON] * ctau[MUON];
+  return s->nmag > 0 ? c->frac_mu * field_length(s) / lam : 0.0;
+}
+
+/* Cracks between ECAL cells (issue 10, Table 1 "hermeticity, holes, cracks"): a dead gap of width
+ * w (card `backgrounds.detector.crack`; 0 in the conditions DB, whose cells are contiguous) along
+ * every boundary between two cells. A shower whose axis enters the matrix at distance d from a
+ * boundary loses the energy its lateral profile puts into the gap: with the one-dimensional
+ * marginal of the radial density R^2/(pi (r^2 + R^2)^2) (as bkg_ecal_contained: Grindhammer-Peters
+ * core term, hep-ex/0001020 eq. 13, R = one Moliere radius, ESTIMATE: a single term), whose
+ * cumulative is M(u) = (1 + u / sqrt(u^2 + R^2)) / 2, the share M(d + w/2) - M(d - w/2) per
+ * boundary. The x and y boundaries lose independently (1 - (1 - fx)(1 - fy)). A shower centred on
+ * a gap loses (w/2) / sqrt((w/2)^2 + R^2): half its energy only for w >= 2 R / sqrt(3). An electron
+ * entering inside the gap (|d| < w/2) with the beam's divergence stays in it over the ECAL's length
+ * (1e-4 rad x 45 cm = 45 um) and showers behind the ECAL: in the HCAL, whose face covers the ECAL,
+ * so it is never in the box. Returns the lost fraction, or -1 for an electron inside a gap. */
+static double crack_loss_1d(double lo, double pitch, int n, double u, double w, double R)
+{
+  double f = 0.0;
+  for (int b = 1; b < n; ++b) { /* the n - 1 inner boundaries */
+    double d = u - (lo + b * pitch);
+    if (fabs(d) < 0.5 * w) return -1.0;
+    double a = d + 0.5 * w, c = d - 0.5 * w;
+    f += 0.5 * (a / hypot(a, R) - c / hypot(c, R));
+  }
+  return fmin(f, 1.0);
+}
+
+double bkg_crack_loss(const na64_sim *s, double x, double y, double w)
+{
+  const sim_grid *g = &s->ecal;
+  if (!(w > 0.0)) return 0.0;
+  double fx = crack_loss_1d(g->x_lo, g->px, g->nx, x, w, s->ecal_rm);
+  double fy = crack_loss_1d(g->y_lo, g->py, g->ny, y, w, s->ecal_rm);
+  if (fx < 0.0 || fy < 0.0) return -1.0;
+  return 1.0 - (1.0 - fx) * (1.0 - fy);
+}
+
+double na64_sim_bkg_crack_loss(const na64_sim *s, double x, double y, double w, double *moliere)
+{
+  if (moliere) *moliere = s->ecal_rm;
+  return bkg_crack_loss(s, x, y, w);
+}
+
+/* The nominal electron of ev in the box: as generated, or (crack > 0) as the cracks leave it: the
+ * event's ECAL energies scaled by (1 - loss) (the lost energy stays in dead material), the cells
+ * likewise, so the shape cut sees the same fractions; the box probabilities (bkg_box_truth). */
+static double nominal_term(const bkg *k, const na64_sim_event *ev)
+{
+  const na64_sim *s = k->s;
+  na64_sim_truth t = ev->truth;
+  if (s->cfg.bkg_crack > 0.0) {
+    double loss = bkg_crack_loss(s, t.x, t.y, s->cfg.bkg_crack);
+    if (loss < 0.0) return 0.0; /* inside a gap: showers in the HCAL */
+    t.ecal *= 1.0 - loss;
+    t.ps *= 1.0 - loss;
+  }
+  double w = bkg_box_truth(s, &t); /* without cracks: the resolution tail itself (Gaussian: ~0) */
+  return w > 0.0 && bkg_shape_pass(s, k->shape, ev->ecal) ? w : 0.0;
+}
+
 /* A nominal electron event (cells filled) in which one ECAL channel gives no signal, each with the
  * card's probability per event (conditional Monte Carlo over the channels); w0 = P(nominal e-).
  * The event must also pass the shower-shape cut with the channel missing (the cells the
- * selection sees). */
+ * selection sees). The dropout is computed without cracks (both rare: their overlap is
+ * negligible). */
 double bkg_ev_detector(const bkg *k, const na64_sim_event *ev, double w0)
 {
   const na64_sim *s = k->s;
-  double w = bkg_box_truth(s, &ev->truth); /* the resolution tail itself (Gaussian: ~0) */
-  if (w > 0.0 && !bkg_shape_pass(s, k->shape, ev->ecal)) w = 0.0;
+  double w = nominal_term(k, ev);
   int ncell = s->ecal.nx * s->ecal.ny;
   for (int sec = 0; sec < NA64_SIM_ECAL_SECTIONS && ev->has_cells; ++sec)
     for (int i = 0; i < ncell; ++i) {
@@ -342,5 +464,5 @@ double bkg_route_prob(const bkg *k, int source)
     double lam = c->beam_energy / mass[i] * ctau[i];
     p += frac[i] * br[i] * (exp(-za / lam) - exp(-zb / lam));
   }
-  return p;
+  return p + mu_field_prob(s);
 }

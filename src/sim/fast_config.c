@@ -164,7 +164,7 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
   const na64_card_key physics[] = {
       {"method", NA64_CARD_STRING, method, sizeof method, 1, 0, 0, NULL, 0, NULL},
   };
-  na64_card_key bkg_src[NA64_SIM_BKG_NSOURCES][3];
+  na64_card_key bkg_src[NA64_SIM_BKG_NSOURCES][4];
   na64_card_key bkg[NA64_SIM_BKG_NSOURCES];
   for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
     na64_card_key e = KEY("enabled", NA64_CARD_BOOL, &c->bkg_enabled[i], 1, 0);
@@ -173,7 +173,10 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
     bkg_src[i][1] = b;
     na64_card_key f = KEY("inefficiency", NA64_CARD_DOUBLE, &c->bkg_ineff[i], 0, 1);
     bkg_src[i][2] = f;
-    na64_card_key m = {na64_sim_bkg_name(i), NA64_CARD_MAP, NULL, 0, 1, 0, 0, bkg_src[i], 3, NULL};
+    na64_card_key w = KEY("crack", NA64_CARD_DOUBLE, &c->bkg_crack, 0, 3.0); /* detector only */
+    bkg_src[i][3] = w;
+    na64_card_key m = {na64_sim_bkg_name(i), NA64_CARD_MAP, NULL, 0, 1, 0, 0, bkg_src[i],
+                       i == NA64_SIM_BKG_DETECTOR ? 4 : 3, NULL};
     bkg[i] = m;
   }
   const na64_card_key top[] = {

@@ -49,8 +49,31 @@ for r in rows:
     if not (0 < e <= 1):
         fail("efficiency %s at %s MeV" % (e, r["mass_MeV"]))
 rows = list(csv.DictReader(open(os.path.join(d, "background.csv"))))
-if [r["method"] for r in rows] != ["simulated_box", "sideband_extrapolation"]:
-    fail("background.csv methods")
+# the unbiased sample's box and sideband, one row per Table 1 route (src/ana/job_bkg.c), the limit's
+sources = ["hadron", "tail", "decay", "detector", "pileup", "photonuclear", "dimuon", "nunu"]
+methods = [r["method"] for r in rows]
+if methods != ["simulated_box", "sideband_extrapolation"] + ["route:" + s for s in sources] + ["limit"]:
+    fail("background.csv methods %s" % methods)
+for r in rows[2:-1]:
+    # each route: a positive rate with an error, or no event in the box and a positive 90% CL bound;
+    # Table 1's level beside it
+    v, e, b = float(r["per_eot"]), float(r["per_eot_error"]), float(r["bound90_per_eot"])
+    # (or a process that cannot happen: pile-up without beam intensity)
+    proc = float(r["process_per_eot"])
+    if not ((v > 0 and e >= 0 and int(r["passed"]) > 0) or (v == 0 and (b > 0 or proc == 0) and int(r["passed"]) == 0)):
+        fail("route %s: per_eot %s error %s bound %s passed %s" % (r["method"], v, e, b, r["passed"]))
+    if not (0 < float(r["table1_per_eot"]) <= 1e-12) or not r["table1_row"]:
+        fail("route %s: Table 1 columns %s, %s" % (r["method"], r["table1_per_eot"], r["table1_row"]))
+    if abs(float(r["expected"]) - v * float(r["eot"])) > 1e-9 * abs(v * float(r["eot"])):
+        fail("route %s: expected != per_eot x eot" % r["method"])
+limit = rows[-1]
+if limit["table1_row"] != "simulated_routes":
+    fail("limit background source %s" % limit["table1_row"])
+b_in = sum(float(r["expected"]) for r in rows if r["in_limit"] == "1")
+if [r["in_limit"] for r in rows] != ["0", "0"] + ["1"] * len(sources) + ["0"]:
+    fail("in_limit column %s" % [r["in_limit"] for r in rows])
+if not (b_in > 0 and abs(b_in - float(limit["expected"])) <= 1e-9 * b_in):
+    fail("the routes in the limit sum to %g, the limit's background is %s" % (b_in, limit["expected"]))
 rows = list(csv.DictReader(open(os.path.join(d, "limit.csv"))))
 if list(rows[0].keys())[:2] != ["mass_MeV", "epsilon"]:
     fail("limit.csv header")

@@ -14,7 +14,7 @@ static const char card_text[] =
     "processes:\n  aprime:\n    enabled: true\n    bias: 1.0e8\n    min_energy: 50.0\n"
     "aprime:\n  mass_MeV: 16.7\n  epsilon: 1.0e-4\n"
     "analysis:\n  eot: 2.84e11\n  events: 3000\n  signal_events: 400\n  seed: 5\n  threads: 2\n"
-    "  masses_MeV: \"16.7\"\n";
+    "  masses_MeV: \"16.7\"\n  background_events: 1000\n";
 
 static void write_text(const char *name, const char *text, char *path, size_t n)
 {
@@ -102,6 +102,11 @@ static void test_parts_merge_to_serial(void **state)
   assert_true(r1->result.background_per_eot_upper == r2->result.background_per_eot_upper);
   assert_int_equal(r1->limit.n, r2->limit.n);
   assert_memory_equal(r1->limit.pt, r2->limit.pt, (size_t)r1->limit.n * sizeof *r1->limit.pt);
+  /* the Table 1 routes (issue 11): 1000 events per source split 333/333/334, merged exactly */
+  assert_true(merged.bkg_first == 0 && merged.bkg_count == 1000 && merged.bkg_events == 1000);
+  assert_int_equal(r2->bkg_n, NA64_SIM_BKG_NSOURCES);
+  assert_memory_equal(r1->bkg, r2->bkg, sizeof r1->bkg);
+  assert_true(r1->limit_background == r2->limit_background && r1->limit_background > 0);
   /* a part alone is not the job */
   na64_job_result_release(r2);
   assert_int_equal(na64_job_finish(&parts[1], 0, r2, &err), NA64_EINVAL);
@@ -129,6 +134,12 @@ static void test_text_round_trip(void **state)
   assert_true(q.card_hash == whole.card_hash && q.seed == 5 && q.events == 3000 && q.signal_events == 400);
   assert_same_accum(&q.main, &whole.main);
   assert_same_accum(&q.signal[0], &whole.signal[0]);
+  assert_true(q.bkg_events == 1000 && q.bkg_first == 0 && q.bkg_count == 1000);
+  for (int i = 0; i < NA64_SIM_BKG_NSOURCES; ++i) {
+    assert_int_equal(q.bkg[i].passed, whole.bkg[i].passed);
+    double x = na64_xsum_value(&q.bkg[i].sum), y = na64_xsum_value(&whole.bkg[i].sum);
+    assert_memory_equal(&x, &y, sizeof x);
+  }
   na64_job_partial_release(&q);
   /* a truncated file is refused with its name and line */
   char *text = NULL;
