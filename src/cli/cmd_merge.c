@@ -263,6 +263,10 @@ int cmd_merge(int argc, char **argv)
                  .opts = opts, .nopts = CLI_NOPTS(opts), .pos_min = 1, .pos_max = 1000000};
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
+  int visible = 0;
+  st = merge_kind(cmd.pos, cmd.npos, &visible); /* visible and invisible parts are never merged together */
+  if (st != CLI_EXIT_OK) return st;
+  if (visible) return merge_vis(cmd.pos, cmd.npos, report, eot, partial);
   na64_err err = {0};
   na64_job_partial merged = {0}, *parts = NULL;
   st = merge_files(cmd.pos, cmd.npos, &merged, &parts, &err);
