@@ -498,6 +498,24 @@ NA64_API int na64_select_file_fill_rows(const char *path, const na64_select_conf
  * partial files, src/ana/job_part.c): *text malloc'ed; parsed back bit for bit (errors name `name`). */
 NA64_API int na64_select_accum_format(const na64_select_accum *a, char **text, size_t *len, na64_err *err);
 NA64_API int na64_select_accum_parse(const char *text, size_t len, const char *name, na64_select_accum *a, na64_err *err);
+/* One rank's share of `mpirun na64 select` (src/cli/cmd_select.c; docs/scaling.md): its accumulator
+ * and row counts, and for each file it holds whole (its index in the command's list of files) the EOT
+ * the file records and whether it records one; rank 0 adds the accumulators exactly and the files'
+ * EOT in file order, so the sum of doubles is the serial one. Text form: the accumulator's, then
+ * "info", one "file" line per whole file (EOT as %a, exact) and "end" (src/ana/job_part.c). */
+typedef struct na64_select_share {
+  na64_select_accum a;
+  na64_select_files_info info; /* nfiles, rows, signal_rows, simulated_rows, untriggered (eot: per file below) */
+  int nwhole;
+  int *whole_idx, *whole_has;  /* [nwhole] (malloc'ed by the parser; the caller's own when formatting) */
+  double *whole_eot;
+} na64_select_share;
+NA64_API int na64_select_share_format(const na64_select_share *s, char **text, size_t *len, na64_err *err);
+/* Parse a share of a selection of nfiles files (file indices checked); errors name `name` and the
+ * line. Release s (its whole_* arrays) in any case. */
+NA64_API int na64_select_share_parse(const char *text, size_t len, const char *name, int nfiles, na64_select_share *s,
+                                     na64_err *err);
+NA64_API void na64_select_share_release(na64_select_share *s);
 
 /* ---- the stand-in for reconstruction (src/ana/reco_from_sim.c) ----
  * STAND-IN, to be replaced by the real reconstruction (src/reco: raw DATE -> na64_reco_event) when

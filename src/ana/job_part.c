@@ -540,6 +540,97 @@ int na64_select_accum_parse(const char *text, size_t len, const char *name, na64
   return expect(&c, "end", err);
 }
 
+/* A double written with %a (or any form strtod reads); finite only if `finite`. */
+static int real(cursor *c, double *v, int finite, na64_err *err)
+{
+  char w[64], *end = NULL;
+  NA64_CALL(word(c, w, sizeof w, err));
+  errno = 0;
+  *v = strtod(w, &end);
+  if ((errno && errno != ERANGE) || !end || *end || (finite && !isfinite(*v)))
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: '%s' is not a%s number", c->name, c->line, w, finite ? " finite" : "");
+  return NA64_OK;
+}
+
+/* ---- one rank's share of `mpirun na64 select` (src/cli/cmd_select.c) ---- */
+
+int na64_select_share_format(const na64_select_share *s, char **text, size_t *len, na64_err *err)
+{
+  char *buf = NULL;
+  size_t n = 0;
+  FILE *f = open_memstream(&buf, &n);
+  if (!f) return na64_err_set(err, NA64_ENOMEM, "selection share: out of memory");
+  fputs("accum\n", f);
+  put_accum(f, &s->a);
+  fprintf(f, "end\ninfo %d %llu %llu %llu %llu %d\n", s->info.nfiles, (unsigned long long)s->info.rows,
+          (unsigned long long)s->info.signal_rows, (unsigned long long)s->info.simulated_rows,
+          (unsigned long long)s->info.untriggered, s->nwhole);
+  for (int i = 0; i < s->nwhole; ++i) fprintf(f, "file %d %d %a\n", s->whole_idx[i], s->whole_has[i], s->whole_eot[i]);
+  fputs("end\n", f);
+  if (fclose(f) != 0 || !buf) {
+    free(buf);
+    return na64_err_set(err, NA64_ENOMEM, "selection share: out of memory");
+  }
+  *text = buf;
+  *len = n;
+  return NA64_OK;
+}
+
+void na64_select_share_release(na64_select_share *s)
+{
+  if (!s) return;
+  free(s->whole_idx);
+  free(s->whole_has);
+  free(s->whole_eot);
+  s->whole_idx = s->whole_has = NULL;
+  s->whole_eot = NULL;
+  s->nwhole = 0;
+}
+
+/* A non-negative int below `limit` (what names it in the message). */
+static int small(cursor *c, int limit, const char *what, int *v, na64_err *err)
+{
+  uint64_t u = 0;
+  NA64_CALL(u64(c, &u, err));
+  if (u >= (uint64_t)limit)
+    return na64_err_set(err, NA64_EFORMAT, "%s:%d: %s %llu (at most %d)", c->name, c->line, what, (unsigned long long)u,
+                        limit - 1);
+  *v = (int)u;
+  return NA64_OK;
+}
+
+static int get_share_files(cursor *c, int nfiles, na64_select_share *s, na64_err *err)
+{
+  s->whole_idx = calloc((size_t)s->nwhole + 1, sizeof *s->whole_idx);
+  s->whole_has = calloc((size_t)s->nwhole + 1, sizeof *s->whole_has);
+  s->whole_eot = calloc((size_t)s->nwhole + 1, sizeof *s->whole_eot);
+  if (!s->whole_idx || !s->whole_has || !s->whole_eot) return na64_err_set(err, NA64_ENOMEM, "%s: out of memory", c->name);
+  for (int i = 0; i < s->nwhole; ++i) {
+    NA64_CALL(expect(c, "file", err));
+    NA64_CALL(small(c, nfiles, "file index", &s->whole_idx[i], err));
+    NA64_CALL(small(c, 2, "EOT flag", &s->whole_has[i], err));
+    NA64_CALL(real(c, &s->whole_eot[i], 0, err)); /* as the file records it */
+  }
+  return expect(c, "end", err);
+}
+
+int na64_select_share_parse(const char *text, size_t len, const char *name, int nfiles, na64_select_share *s,
+                            na64_err *err)
+{
+  memset(s, 0, sizeof *s);
+  na64_select_accum_init(&s->a);
+  cursor c = {text, name ? name : "(selection share)", len, 0, 1};
+  NA64_CALL(expect(&c, "accum", err));
+  NA64_CALL(get_accum(&c, &s->a, err));
+  NA64_CALL(expect(&c, "end", err));
+  NA64_CALL(expect(&c, "info", err));
+  NA64_CALL(small(&c, nfiles + 1, "files", &s->info.nfiles, err));
+  uint64_t *v[] = {&s->info.rows, &s->info.signal_rows, &s->info.simulated_rows, &s->info.untriggered};
+  for (int i = 0; i < 4; ++i) NA64_CALL(u64(&c, v[i], err));
+  NA64_CALL(small(&c, nfiles + 1, "whole files", &s->nwhole, err));
+  return get_share_files(&c, nfiles, s, err);
+}
+
 /* ---- the visible job's parts (issue 15; src/ana/vis_job.c) ----
  * "na64-vis-partial 1", the card head of put_card, "eot" as a hexadecimal double (exact), "samples S",
  * then per sample "sample s seed size eps first count" (eps hexadecimal) and its cut flow's
@@ -606,18 +697,6 @@ int na64_vis_partial_write(const na64_vis_partial *p, const char *path, na64_err
   return st;
 }
 
-/* A double written with %a (or any form strtod reads): finite only. */
-static int real(cursor *c, double *v, na64_err *err)
-{
-  char w[64], *end = NULL;
-  NA64_CALL(word(c, w, sizeof w, err));
-  errno = 0;
-  *v = strtod(w, &end);
-  if (errno || !end || *end || !isfinite(*v))
-    return na64_err_set(err, NA64_EFORMAT, "%s:%d: '%s' is not a finite number", c->name, c->line, w);
-  return NA64_OK;
-}
-
 static int get_sample(cursor *c, int s, na64_vis_sample_part *q, na64_err *err)
 {
   uint64_t k = 0;
@@ -627,7 +706,7 @@ static int get_sample(cursor *c, int s, na64_vis_sample_part *q, na64_err *err)
     return na64_err_set(err, NA64_EFORMAT, "%s:%d: sample %llu, expected %d", c->name, c->line, (unsigned long long)k, s);
   NA64_CALL(u64(c, &q->seed, err));
   NA64_CALL(u64(c, &q->size, err));
-  NA64_CALL(real(c, &q->eps, err));
+  NA64_CALL(real(c, &q->eps, 1, err));
   NA64_CALL(u64(c, &q->first, err));
   NA64_CALL(u64(c, &q->count, err));
   if (q->first > q->size || q->count > q->size - q->first)
@@ -648,7 +727,7 @@ int na64_vis_partial_parse(const char *text, size_t len, const char *name, na64_
   NA64_CALL(get_card(&c, VIS_TAG, VIS_VERSION, &h, err));
   uint64_t ns = 0;
   NA64_CALL(expect(&c, "eot", err));
-  NA64_CALL(real(&c, &p->eot, err));
+  NA64_CALL(real(&c, &p->eot, 1, err));
   NA64_CALL(expect(&c, "samples", err));
   NA64_CALL(u64(&c, &ns, err));
   if (ns < 2 || ns > VIS_MAX_SAMPLES || (ns - 2) % NA64_VIS_EFF_POINTS)
