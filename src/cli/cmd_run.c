@@ -152,7 +152,7 @@ static int run_command(int argc, char **argv)
       {"--energy", OPT_DOUBLE, &energy, 1.0, 0.0, 0, NULL, 0, "beam energy, GeV (default 100)", 0},
       {"--efficiency", OPT_DOUBLE, &efficiency, 0, 1, 1, NULL, 0, "signal efficiency of the sensitivity report (default 1)", 0},
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
-      {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1) ...", 0},
+      {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1; also visible cards) ...", 0},
       {"--partial", OPT_STRING, &partial, 1.0, 0.0, 0, NULL, 0, "... and write its partial result to FILE for `na64 merge` (its events table: FILE stem + .events.h5)", 0},
       {"--scan", OPT_STRING, &scan, 1.0, 0.0, 0, NULL, 0,
        "SECTION.KEY=v1,v2,...: the job once per value (REPORT/scan.csv, REPORT/scan-<i>/; ranks share them)", 0},

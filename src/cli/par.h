@@ -48,6 +48,11 @@ int run_vis_part(const char *card, double eot, const char *spec, const char *out
 /* `na64 merge` of visible partial-result files into the report in `report`, or into one partial-result
  * file `partial` (non-NULL). CLI exit status. */
 int merge_vis(char **files, int n, const char *report, double eot, const char *partial);
+/* The ranks' partial results to rank 0 (src/cli/cmd_merge.c): st is this rank's status so far and
+ * text (len bytes, freed here) its part. A failure on any rank fails every rank (the others print
+ * their own errors); then rank 0 holds every rank's text in *texts, *lens (free each, and both),
+ * the other ranks NULL. Collective. */
+int gather_rank_texts(int st, char *text, size_t len, char ***texts, size_t **lens, na64_err *err);
 /* *visible: the partial-result files are the visible job's; refuses (CLI exit status != 0, naming
  * the files) a mixture of visible and invisible parts. */
 int merge_kind(char **files, int n, int *visible);

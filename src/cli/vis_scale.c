@@ -59,22 +59,12 @@ int run_vis_ranks(const char *card, double eot, na64_vis_job_result *res, na64_e
   int rank = par_rank();
   na64_vis_partial p;
   int st = na64_vis_job_part_run(card, eot, rank, par_size(), &p, res, rank == 0 ? vis_rank_progress : NULL, NULL, err);
-  char *text = NULL;
-  size_t len = 0;
+  char *text = NULL, **texts = NULL;
+  size_t len = 0, *lens = NULL;
   if (st == NA64_OK) st = na64_vis_partial_format(&p, &text, &len, err);
   na64_vis_partial_release(&p);
-  if (st != NA64_OK && rank != 0) cli_fail("run", err); /* rank 0 reports its own error to the caller */
-  if (par_any(st != NA64_OK)) {
-    free(text);
-    if (st == NA64_OK) st = na64_err_set(err, NA64_EINVAL, "another rank failed (its message is above)");
-    return st;
-  }
-  char **texts = NULL;
-  size_t *lens = NULL;
-  int gst = par_gather(text, len, &texts, &lens);
-  free(text);
-  if (rank != 0) return gst ? NA64_ENOMEM : NA64_OK;
-  if (gst) return na64_err_set(err, NA64_ENOMEM, "gathering the ranks' results: out of memory");
+  st = gather_rank_texts(st, text, len, &texts, &lens, err);
+  if (st != NA64_OK || rank != 0) return st;
   na64_vis_partial merged;
   memset(&merged, 0, sizeof merged);
   st = merge_rank_texts(texts, lens, par_size(), &merged, err);
