@@ -498,6 +498,24 @@ NA64_API int na64_select_file_fill_rows(const char *path, const na64_select_conf
  * partial files, src/ana/job_part.c): *text malloc'ed; parsed back bit for bit (errors name `name`). */
 NA64_API int na64_select_accum_format(const na64_select_accum *a, char **text, size_t *len, na64_err *err);
 NA64_API int na64_select_accum_parse(const char *text, size_t len, const char *name, na64_select_accum *a, na64_err *err);
+/* One rank's share of `mpirun na64 select` (src/cli/cmd_select.c; docs/scaling.md): its accumulator
+ * and row counts, and for each file it holds whole (its index in the command's list of files) the EOT
+ * the file records and whether it records one; rank 0 adds the accumulators exactly and the files'
+ * EOT in file order, so the sum of doubles is the serial one. Text form: the accumulator's, then
+ * "info", one "file" line per whole file (EOT as %a, exact) and "end" (src/ana/job_part.c). */
+typedef struct na64_select_share {
+  na64_select_accum a;
+  na64_select_files_info info; /* nfiles, rows, signal_rows, simulated_rows, untriggered (eot: per file below) */
+  int nwhole;
+  int *whole_idx, *whole_has;  /* [nwhole] (malloc'ed by the parser; the caller's own when formatting) */
+  double *whole_eot;
+} na64_select_share;
+NA64_API int na64_select_share_format(const na64_select_share *s, char **text, size_t *len, na64_err *err);
+/* Parse a share of a selection of nfiles files (file indices checked); errors name `name` and the
+ * line. Release s (its whole_* arrays) in any case. */
+NA64_API int na64_select_share_parse(const char *text, size_t len, const char *name, int nfiles, na64_select_share *s,
+                                     na64_err *err);
+NA64_API void na64_select_share_release(na64_select_share *s);
 
 /* ---- the stand-in for reconstruction (src/ana/reco_from_sim.c) ----
  * STAND-IN, to be replaced by the real reconstruction (src/reco: raw DATE -> na64_reco_event) when
@@ -711,6 +729,61 @@ NA64_API int na64_vis_job_write_report(const na64_vis_job_result *res, const cha
                                        na64_err *err);
 /* 1 if the card file is a visible-mode card (aprime.decay: ee); 0 otherwise or unreadable. */
 NA64_API int na64_vis_card_file_is_visible(const char *card_path);
+
+/* ---- parts of the visible job: MPI ranks and batch jobs (issue 15; src/ana/vis_job.c, job_part.c;
+ * docs/scaling.md) ----
+ * The visible job's event samples are the beam electrons, the signal at the card's (m, eps) and, per
+ * mass, the efficiency samples at the three couplings of the island at efficiency 1. Those couplings
+ * follow from the card and the EOT alone (the yield and the Table 2 backgrounds' n_up, no event), so
+ * every part knows every sample. Part k of n runs the events [S k / n, S (k + 1) / n) of each sample
+ * (S its size, na64_part_range); every event draws from its own streams (seed, event), and a part's
+ * result is its integer cut flows: merged in any order they are the serial job's, and
+ * na64_vis_job_finish turns them into the same result. */
+typedef struct na64_vis_sample_part {
+  uint64_t seed, size;   /* the sample's seed and its events in the whole job (0: not run, no island) */
+  uint64_t first, count; /* the events held here */
+  double eps;            /* the sample's coupling (0 for the beam electrons and samples not run) */
+  na64_vis_cutflow flow;
+} na64_vis_sample_part;
+typedef struct na64_vis_partial {
+  char version[32];      /* na64_version() of the program that produced it */
+  char card_name[512];   /* the card's path as given */
+  char *card_text;       /* the card's bytes (malloc'ed) */
+  size_t card_len;
+  uint64_t card_hash;    /* FNV-1a 64 of the card's bytes */
+  long run;              /* setup */
+  double eot;            /* the quoted EOT: it sets the couplings of the efficiency samples */
+  int nsample;           /* 2 + NA64_VIS_EFF_POINTS x masses */
+  na64_vis_sample_part *sample; /* [0] beam electrons, [1] signal at the card's point, [2 + 3 i + k] mass i, coupling k */
+} na64_vis_partial;
+/* Part `part` (0-based) of `nparts` of the visible job of card_path (eot_override > 0: that EOT)
+ * into p; *setup receives the job's configuration, backgrounds and couplings (no event counts) for
+ * na64_vis_job_finish. Release p and setup in any case. */
+NA64_API int na64_vis_job_part_run(const char *card_path, double eot_override, int part, int nparts, na64_vis_partial *p,
+                                   na64_vis_job_result *setup, void (*progress)(const char *stage, double frac, void *user),
+                                   void *user, na64_err *err);
+/* The setup of the job a partial belongs to, from the card bytes and EOT it carries (na64 merge). */
+NA64_API int na64_vis_job_setup(const na64_vis_partial *p, na64_vis_job_result *setup, na64_err *err);
+/* The result of complete partials (every event of every sample) over the setup of the same job:
+ * cut flows, efficiencies, islands, X17. Refuses partials that do not match the setup's samples. */
+NA64_API int na64_vis_job_finish(const na64_vis_partial *all, na64_vis_job_result *setup, na64_err *err);
+NA64_API void na64_vis_partial_release(na64_vis_partial *p);
+/* The card (its name, bytes and hash) into p. */
+NA64_API int na64_vis_partial_set_card(na64_vis_partial *p, const char *card_path, na64_err *err);
+/* The text form (docs/scaling.md, "na64-vis-partial"); *text malloc'ed. */
+NA64_API int na64_vis_partial_format(const na64_vis_partial *p, char **text, size_t *len, na64_err *err);
+/* Parse the text form; errors name `name` and the line. p must be released. */
+NA64_API int na64_vis_partial_parse(const char *text, size_t len, const char *name, na64_vis_partial *p, na64_err *err);
+NA64_API int na64_vis_partial_write(const na64_vis_partial *p, const char *path, na64_err *err);
+NA64_API int na64_vis_partial_read(const char *path, na64_vis_partial *p, na64_err *err);
+/* Merge n partials (names[i] names parts[i] in errors) into out: refuses parts of different versions,
+ * cards, setups, EOT or samples (seeds, sizes, couplings), and parts whose event ranges overlap or
+ * leave a gap, naming the files. out must be released. */
+NA64_API int na64_vis_partial_merge(const na64_vis_partial *parts, const char *const *names, int n,
+                                    na64_vis_partial *out, na64_err *err);
+/* 1 if the file begins as a visible job's partial result ("na64-vis-partial"), 0 otherwise (also
+ * when unreadable: the reader then says why). */
+NA64_API int na64_partial_file_is_visible(const char *path);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,13 @@
  * draws from its own streams (seed, event number) and the cut flows are integer counts added after
  * the join, so the results and the report do not depend on the number of threads
  * (tests/ana/test_vis_job_threads.c compares the report files byte by byte).
+ *
+ * Parts (issue 15; docs/scaling.md): the couplings of the efficiency samples follow from the card
+ * and the EOT alone (setup: the island at efficiency 1 with the backgrounds' n_up), so the job is a
+ * fixed list of samples; part k of n runs the same event ranges [S k / n, S (k + 1) / n) of each
+ * (na64_vis_job_part_run) and the integer cut flows of the parts add up to the serial ones
+ * (na64_vis_partial_merge, src/ana/job_part.c); na64_vis_job_finish then computes the efficiencies
+ * and islands once. The serial job is the one part of one: every path computes the same numbers.
  */
 #include <math.h>
 #include <pthread.h>
@@ -32,6 +39,7 @@
 #include <string.h>
 
 #include "na64/ana.h"
+#include "na64/io.h"
 
 #define N_UP 2.303        /* Poisson 90% CL upper limit for 0 observed events (PDG statistics review) */
 #define EPS_GRID 600      /* log grid of the island's edges, 1e-7 .. 1 */
@@ -85,17 +93,18 @@ static int event_row(vis_chain *c, uint64_t seed, uint64_t i, int signal, na64_v
   return st;
 }
 
-/* n events of one kind through the chain into a cut flow */
-static int run_sample(const na64_vis_config *cfg, const na64_vis_select_config *sel, uint64_t seed, long n, int signal,
-                      na64_vis_cutflow *flow, na64_err *err)
+/* events first .. first + n - 1 of one kind through the chain into a cut flow */
+static int run_sample(const na64_vis_config *cfg, const na64_vis_select_config *sel, uint64_t seed, uint64_t first,
+                      uint64_t n, int signal, na64_vis_cutflow *flow, na64_err *err)
 {
   vis_chain c;
   memset(flow, 0, sizeof *flow);
+  if (n == 0) return NA64_OK;
   NA64_CALL(chain_new(cfg, &c, err));
   int st = NA64_OK;
-  for (long i = 0; i < n && st == NA64_OK; ++i) {
+  for (uint64_t i = first; i < first + n && st == NA64_OK; ++i) {
     na64_vis_reco_event row;
-    st = event_row(&c, seed, (uint64_t)i, signal, &row, err);
+    st = event_row(&c, seed, i, signal, &row, err);
     if (st == NA64_OK) na64_vis_cutflow_fill(flow, sel, &row);
   }
   chain_free(&c);
@@ -133,22 +142,22 @@ static void *sample_part_run(void *arg)
 }
 
 /* run_sample with `threads` threads (<= 1: the calling thread only); the same cut flow for any number */
-static int run_sample_threads(const na64_vis_config *cfg, const na64_vis_select_config *sel, uint64_t seed, long n,
-                              int signal, int threads, na64_vis_cutflow *flow, na64_err *err)
+static int run_sample_threads(const na64_vis_config *cfg, const na64_vis_select_config *sel, uint64_t seed,
+                              uint64_t first, uint64_t n, int signal, int threads, na64_vis_cutflow *flow, na64_err *err)
 {
-  if (threads <= 1 || n < 2) return run_sample(cfg, sel, seed, n, signal, flow, err);
+  if (threads <= 1 || n < 2) return run_sample(cfg, sel, seed, first, n, signal, flow, err);
   int nt = threads > VIS_MAX_THREADS ? VIS_MAX_THREADS : threads;
-  if (nt > n) nt = (int)n;
+  if ((uint64_t)nt > n) nt = (int)n;
   memset(flow, 0, sizeof *flow);
   na64_vis_sim *sim = NULL;
   NA64_CALL(na64_vis_sim_new(cfg, &sim, err));
   sample_part parts[VIS_MAX_THREADS];
   pthread_t tid[VIS_MAX_THREADS];
   int started[VIS_MAX_THREADS] = {0};
-  uint64_t per = ((uint64_t)n + (uint64_t)nt - 1) / (uint64_t)nt;
+  uint64_t per = (n + (uint64_t)nt - 1) / (uint64_t)nt;
   for (int t = 0; t < nt; ++t) {
-    uint64_t a = (uint64_t)t * per, b = a + per > (uint64_t)n ? (uint64_t)n : a + per;
-    parts[t] = (sample_part){sim, sel, seed, a, b > a ? b - a : 0, signal, {{0}}, NA64_OK, {0, ""}};
+    uint64_t a = (uint64_t)t * per, b = a + per > n ? n : a + per;
+    parts[t] = (sample_part){sim, sel, seed, first + a, b > a ? b - a : 0, signal, {{0}}, NA64_OK, {0, ""}};
     if (t > 0) started[t] = pthread_create(&tid[t], NULL, sample_part_run, &parts[t]) == 0;
     if (t > 0 && !started[t]) sample_part_run(&parts[t]); /* no thread available: run it here */
   }
@@ -167,7 +176,10 @@ static int run_sample_threads(const na64_vis_config *cfg, const na64_vis_select_
   return st;
 }
 
-static int load(const char *path, na64_vis_job_result *res, na64_err *err)
+static int read_backgrounds(const na64_card *card, na64_vis_job_result *res, na64_err *err);
+
+/* The configurations of the card's bytes (path: its name in messages). */
+static int load(const char *text, size_t len, const char *path, na64_vis_job_result *res, na64_err *err)
 {
   na64_vis_config_default(&res->sim);
   na64_vis_select_config_default(&res->select);
@@ -175,11 +187,12 @@ static int load(const char *path, na64_vis_job_result *res, na64_err *err)
   res->job.events = 20000;
   res->job.signal_events = 5000;
   snprintf(res->job.masses, sizeof res->job.masses, "2,10,16.7,20");
-  NA64_CALL(na64_vis_config_load(path, &res->sim, err));
+  NA64_CALL(na64_vis_config_parse(text, len, path, &res->sim, err));
   na64_card *card = NULL;
-  NA64_CALL(na64_card_load(path, &card, err));
+  NA64_CALL(na64_card_parse(text, len, path, &card, err));
   int st = na64_vis_select_config_read(card, &res->select, err);
   if (st == NA64_OK) st = na64_job_config_read(card, &res->job, err);
+  if (st == NA64_OK) st = read_backgrounds(card, res, err);
   na64_card_free(card);
   if (st == NA64_EINVAL) na64_err_prefix(err, "%s: ", path);
   res->select.beam_energy = res->sim.beam_energy;
@@ -253,57 +266,50 @@ static int alloc_result(na64_vis_job_result *res, int n, na64_err *err)
   return NA64_OK;
 }
 
-/* efficiency and island at mass index i */
-static int mass_point(na64_vis_job_result *res, int i, const na64_beamdump *dump, double eot, na64_err *err)
+/* Setup at mass index i: the island at efficiency 1 and the couplings of its efficiency samples, its
+ * lower edge, middle and upper edge (NaN: no island, no sample) */
+static int mass_setup(na64_vis_job_result *res, int i, const na64_beamdump *dump, na64_err *err)
 {
-  double m = res->mass_MeV[i] * 1e-3;
   na64_yield *y = NULL;
-  NA64_CALL(na64_yield_new(dump, m, &y, err));
+  NA64_CALL(na64_yield_new(dump, res->mass_MeV[i] * 1e-3, &y, err));
   double lo1, hi1;
-  island(y, eot, NULL, NULL, res->n_up, &lo1, &hi1);
+  island(y, res->job.eot, NULL, NULL, res->n_up, &lo1, &hi1);
+  na64_yield_free(y);
   res->eps_low_ideal[i] = lo1;
   res->eps_high_ideal[i] = hi1;
   res->eps_low[i] = res->eps_high[i] = NAN;
-  int st = NA64_OK;
-  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->eff_eps[i][k] = res->eff[i][k] = res->eff_err[i][k] = NAN;
-  if (isfinite(lo1) && isfinite(hi1)) {
-    const double pts[NA64_VIS_EFF_POINTS] = {lo1, sqrt(lo1 * hi1), hi1};
-    long n = res->job.signal_events;
-    for (int k = 0; k < NA64_VIS_EFF_POINTS && st == NA64_OK; ++k) {
-      na64_vis_config cfg = res->sim;
-      cfg.aprime_mass = m;
-      cfg.aprime_eps = pts[k];
-      na64_vis_cutflow f;
-      uint64_t seed = (uint64_t)res->job.seed + SIGNAL_SEED * (uint64_t)(2 + NA64_VIS_EFF_POINTS * i + k);
-      st = run_sample_threads(&cfg, &res->select, seed, n, 1, (int)res->job.threads, &f, err);
-      if (st != NA64_OK) break;
-      double e = (double)f.events[NA64_VIS_NCUTS] / (double)n;
-      res->eff_eps[i][k] = pts[k];
-      res->eff[i][k] = e;
-      res->eff_err[i][k] = sqrt(e * (1.0 - e) / (double)n); /* binomial */
-    }
-    if (st == NA64_OK) island(y, eot, res->eff_eps[i], res->eff[i], res->n_up, &res->eps_low[i], &res->eps_high[i]);
+  const int have = isfinite(lo1) && isfinite(hi1);
+  const double pts[NA64_VIS_EFF_POINTS] = {lo1, sqrt(lo1 * hi1), hi1};
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+    res->eff_eps[i][k] = have ? pts[k] : NAN;
+    res->eff[i][k] = res->eff_err[i][k] = NAN;
   }
-  na64_yield_free(y);
-  if (st != NA64_OK) na64_err_prefix(err, "efficiency at %g MeV: ", res->mass_MeV[i]);
-  return st;
+  return NA64_OK;
 }
 
-/* The Table 2 backgrounds (src/sim/vis_bkg.c) in the box of the card's selection, their total
- * per EOT and at the quoted EOT, and n_up: the CLs upper limit (statistics section, b +- db as a
- * truncated Gaussian prior) at the background-only median count, the island's threshold. */
-static int run_backgrounds(const char *path, na64_vis_job_result *res, na64_err *err)
+/* The efficiencies at mass index i from the complete cut flows of its samples, and its island */
+static int mass_finish(na64_vis_job_result *res, int i, const na64_beamdump *dump, const na64_vis_sample_part *smp,
+                       na64_err *err)
+{
+  if (!isfinite(res->eff_eps[i][0])) return NA64_OK; /* no island at efficiency 1: nothing measured */
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+    double n = (double)smp[k].size, e = (double)smp[k].flow.events[NA64_VIS_NCUTS] / n;
+    res->eff[i][k] = e;
+    res->eff_err[i][k] = sqrt(e * (1.0 - e) / n); /* binomial */
+  }
+  na64_yield *y = NULL;
+  NA64_CALL(na64_yield_new(dump, res->mass_MeV[i] * 1e-3, &y, err));
+  island(y, res->job.eot, res->eff_eps[i], res->eff[i], res->n_up, &res->eps_low[i], &res->eps_high[i]);
+  na64_yield_free(y);
+  return NA64_OK;
+}
+
+/* The card's `backgrounds:` section (src/sim/vis_bkg.c) in the box of its selection (res->select read). */
+static int read_backgrounds(const na64_card *card, na64_vis_job_result *res, na64_err *err)
 {
   na64_vis_bkg_config *bc = &res->bkg_config;
   na64_vis_bkg_config_default(bc);
-  na64_card *card = NULL;
-  NA64_CALL(na64_card_load(path, &card, err));
-  int st = na64_vis_bkg_config_read(card, bc, err);
-  na64_card_free(card);
-  if (st != NA64_OK) {
-    if (st == NA64_EINVAL) na64_err_prefix(err, "%s: ", path); /* the card reader's own errors carry file:line */
-    return st;
-  }
+  NA64_CALL(na64_vis_bkg_config_read(card, bc, err));
   const na64_vis_select_config *sel = &res->select;
   bc->wcal_fraction_max = sel->enabled[NA64_VIS_CUT_WCAL] ? sel->wcal_fraction_max : 1.0;
   bc->ecal_fraction_min = sel->enabled[NA64_VIS_CUT_ECAL] ? sel->ecal_fraction_min : 1e-3;
@@ -311,6 +317,16 @@ static int run_backgrounds(const char *path, na64_vis_job_result *res, na64_err 
   bc->v2_max_mips = sel->enabled[NA64_VIS_CUT_V2] ? sel->v2_max_mips : 1e9;
   bc->s4_min_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_min_mips : 0.0;
   bc->s4_max_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_max_mips : 1e9;
+  return NA64_OK;
+}
+
+/* The Table 2 backgrounds (src/sim/vis_bkg.c) of res->bkg_config, their total per EOT and at the
+ * quoted EOT, and n_up: the CLs upper limit (statistics section, b +- db as a truncated Gaussian
+ * prior) at the background-only median count, the island's threshold. */
+static int run_backgrounds(na64_vis_job_result *res, na64_err *err)
+{
+  const na64_vis_bkg_config *bc = &res->bkg_config;
+  int st = NA64_OK;
   na64_vis_sim *s = NULL;
   NA64_CALL(na64_vis_sim_new(&res->sim, &s, err));
   double var = 0.0;
@@ -353,41 +369,173 @@ static int x17_couplings(na64_vis_job_result *res, const na64_beamdump *dump, na
   return NA64_OK;
 }
 
-int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_result *res,
-                     void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
+/* The beam dump of the card's setup (the A' yield's target: na64_vis_sim_beamdump) */
+static int beamdump(const na64_vis_job_result *res, na64_beamdump *dump, na64_err *err)
 {
-  if (!card_path || !res) return na64_err_set(err, NA64_EINVAL, "na64_vis_job_run: NULL argument");
+  na64_vis_sim *s = NULL;
+  NA64_CALL(na64_vis_sim_new(&res->sim, &s, err));
+  na64_vis_sim_beamdump(s, dump);
+  na64_vis_sim_free(s);
+  return NA64_OK;
+}
+
+/* The job of the card's bytes at EOT eot (0: the card's): configuration, backgrounds, masses and the
+ * couplings of the efficiency samples; no event. */
+static int setup(const char *text, size_t len, const char *name, double eot, na64_vis_job_result *res, na64_err *err)
+{
   memset(res, 0, sizeof *res);
-  NA64_CALL(load(card_path, res, err));
-  if (eot_override > 0) res->job.eot = eot_override;
+  NA64_CALL(load(text, len, name, res, err));
+  if (eot > 0) res->job.eot = eot;
   res->n_up = N_UP;
-  if (progress) progress("Table 2 backgrounds", 0.0, user);
-  NA64_CALL(run_backgrounds(card_path, res, err));
+  NA64_CALL(run_backgrounds(res, err));
   double *m = NULL;
   int n = 0;
   NA64_CALL(na64_sens_masses_parse(res->job.masses, NA64_SENS_VISIBLE, &m, &n, err));
   res->mass_MeV = m;
   for (int i = 0; i < n; ++i) m[i] *= 1e3;
   NA64_CALL(alloc_result(res, n, err));
-  if (progress) progress("beam electrons", 0.0, user);
-  NA64_CALL(run_sample_threads(&res->sim, &res->select, (uint64_t)res->job.seed, res->job.events, 0,
-                               (int)res->job.threads, &res->background, err));
+  na64_beamdump dump;
+  NA64_CALL(beamdump(res, &dump, err));
+  for (int i = 0; i < n; ++i) {
+    int st = mass_setup(res, i, &dump, err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "island at %g MeV: ", res->mass_MeV[i]);
+      return st;
+    }
+  }
+  return NA64_OK;
+}
+
+/* Sample s of the job (na64_vis_partial: [0] beam electrons, [1] the signal at the card's point,
+ * [2 + 3 i + k] mass i, coupling k): its seed, size, coupling and configuration. */
+static void sample_spec(const na64_vis_job_result *res, int s, na64_vis_sample_part *q, na64_vis_config *cfg)
+{
+  memset(q, 0, sizeof *q);
+  *cfg = res->sim;
+  q->seed = (uint64_t)res->job.seed + (s ? SIGNAL_SEED * (uint64_t)s : 0); /* s >= 2: SIGNAL_SEED (2 + 3 i + k) */
+  q->size = (uint64_t)(s ? res->job.signal_events : res->job.events);
+  if (s == 1) q->eps = res->sim.aprime_eps;
+  if (s >= 2) {
+    int i = (s - 2) / NA64_VIS_EFF_POINTS, k = (s - 2) % NA64_VIS_EFF_POINTS;
+    double eps = res->eff_eps[i][k];
+    q->size = isfinite(eps) ? q->size : 0;
+    q->eps = isfinite(eps) ? eps : 0.0;
+    cfg->aprime_mass = res->mass_MeV[i] * 1e-3;
+    cfg->aprime_eps = q->eps;
+  }
+}
+
+static int nsamples(const na64_vis_job_result *res) { return 2 + NA64_VIS_EFF_POINTS * res->nmass; }
+
+static const char *stage_of(int s)
+{
+  return s == 0 ? "beam electrons" : s == 1 ? "signal at the card's (m, eps)" : "efficiency and island";
+}
+
+/* The events of part `part` of `nparts` of every sample of the set-up job into p->sample. */
+static int run_part(const na64_vis_job_result *res, int part, int nparts, na64_vis_partial *p,
+                    void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
+{
+  p->nsample = nsamples(res);
+  p->sample = calloc((size_t)p->nsample, sizeof *p->sample);
+  if (!p->sample) return na64_err_set(err, NA64_ENOMEM, "visible job: out of memory");
+  for (int s = 0; s < p->nsample; ++s) {
+    na64_vis_sample_part *q = &p->sample[s];
+    na64_vis_config cfg;
+    sample_spec(res, s, q, &cfg);
+    na64_part_range(q->size, part, nparts, &q->first, &q->count);
+    if (progress) progress(stage_of(s), s < 2 ? 0.0 : (double)(s - 2) / (p->nsample - 2), user);
+    int st = run_sample_threads(&cfg, &res->select, q->seed, q->first, q->count, s > 0, (int)res->job.threads, &q->flow,
+                                err);
+    if (st != NA64_OK) {
+      if (s >= 2) na64_err_prefix(err, "efficiency at %g MeV: ", res->mass_MeV[(s - 2) / NA64_VIS_EFF_POINTS]);
+      return st;
+    }
+  }
+  return NA64_OK;
+}
+
+int na64_vis_job_part_run(const char *card_path, double eot_override, int part, int nparts, na64_vis_partial *p,
+                          na64_vis_job_result *res, void (*progress)(const char *stage, double frac, void *user),
+                          void *user, na64_err *err)
+{
+  if (p) memset(p, 0, sizeof *p);
+  if (res) memset(res, 0, sizeof *res);
+  if (!card_path || !p || !res || nparts < 1 || part < 0 || part >= nparts)
+    return na64_err_set(err, NA64_EINVAL, "na64_vis_job_part_run: bad argument (part %d of %d)", part, nparts);
+  NA64_CALL(na64_vis_partial_set_card(p, card_path, err));
+  if (progress) progress("Table 2 backgrounds", 0.0, user);
+  NA64_CALL(setup(p->card_text, p->card_len, card_path, eot_override, res, err));
+  p->run = res->sim.run;
+  p->eot = res->job.eot;
+  return run_part(res, part, nparts, p, progress, user, err);
+}
+
+int na64_vis_job_setup(const na64_vis_partial *p, na64_vis_job_result *res, na64_err *err)
+{
+  if (!p || !res || !p->card_text) return na64_err_set(err, NA64_EINVAL, "na64_vis_job_setup: no card");
+  const char *name = p->card_name[0] ? p->card_name : "(card)";
+  NA64_CALL(setup(p->card_text, p->card_len, name, p->eot, res, err));
+  if (res->sim.run != p->run)
+    return na64_err_set(err, NA64_EINVAL, "%s: run %ld, its partial results run %ld", name, res->sim.run, p->run);
+  return NA64_OK;
+}
+
+/* The partial holds every event of exactly the set-up job's samples. */
+static int check_complete(const na64_vis_partial *all, const na64_vis_job_result *res, na64_err *err)
+{
+  if (all->nsample != nsamples(res))
+    return na64_err_set(err, NA64_EINVAL, "visible job: %d samples in the partial results, the card has %d",
+                        all->nsample, nsamples(res));
+  for (int s = 0; s < all->nsample; ++s) {
+    na64_vis_sample_part want;
+    na64_vis_config cfg;
+    sample_spec(res, s, &want, &cfg);
+    const na64_vis_sample_part *q = &all->sample[s];
+    if (q->seed != want.seed || q->size != want.size || memcmp(&q->eps, &want.eps, sizeof q->eps) != 0)
+      return na64_err_set(err, NA64_EINVAL, "visible job: sample %d of the partial results (seed %llu, %llu events, "
+                          "eps %.17g) is not the card's (seed %llu, %llu events, eps %.17g)", s,
+                          (unsigned long long)q->seed, (unsigned long long)q->size, q->eps,
+                          (unsigned long long)want.seed, (unsigned long long)want.size, want.eps);
+    if (q->first != 0 || q->count != q->size || q->flow.events[0] != q->size)
+      return na64_err_set(err, NA64_EINVAL, "visible job: the parts hold events %llu..%llu of the %llu of sample %d "
+                          "(seed %llu): parts are missing", (unsigned long long)q->first,
+                          (unsigned long long)(q->first + q->count) - (q->count > 0), (unsigned long long)q->size, s,
+                          (unsigned long long)q->seed);
+  }
+  return NA64_OK;
+}
+
+int na64_vis_job_finish(const na64_vis_partial *all, na64_vis_job_result *res, na64_err *err)
+{
+  if (!all || !res) return na64_err_set(err, NA64_EINVAL, "na64_vis_job_finish: NULL argument");
+  NA64_CALL(check_complete(all, res, err));
+  res->background = all->sample[0].flow;
+  res->signal = all->sample[1].flow;
   uint64_t passed = res->background.events[NA64_VIS_NCUTS];
   res->background_upper_per_eot = (passed ? (double)passed + N_UP : N_UP) / (double)res->job.events;
-  if (progress) progress("signal at the card's (m, eps)", 0.0, user);
-  NA64_CALL(run_sample_threads(&res->sim, &res->select, (uint64_t)res->job.seed + SIGNAL_SEED, res->job.signal_events,
-                               1, (int)res->job.threads, &res->signal, err));
-  vis_chain c;
-  NA64_CALL(chain_new(&res->sim, &c, err));
   na64_beamdump dump;
-  na64_vis_sim_beamdump(c.sim, &dump);
-  chain_free(&c);
-  for (int i = 0; i < n; ++i) {
-    if (progress) progress("efficiency and island", (double)i / n, user);
-    NA64_CALL(mass_point(res, i, &dump, res->job.eot, err));
+  NA64_CALL(beamdump(res, &dump, err));
+  for (int i = 0; i < res->nmass; ++i) {
+    int st = mass_finish(res, i, &dump, &all->sample[2 + NA64_VIS_EFF_POINTS * i], err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "efficiency at %g MeV: ", res->mass_MeV[i]);
+      return st;
+    }
   }
-  if (progress) progress("X17: vector and pseudoscalar", 1.0, user);
   return x17_couplings(res, &dump, err);
+}
+
+int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_result *res,
+                     void (*progress)(const char *stage, double frac, void *user), void *user, na64_err *err)
+{
+  if (!card_path || !res) return na64_err_set(err, NA64_EINVAL, "na64_vis_job_run: NULL argument");
+  na64_vis_partial p;
+  int st = na64_vis_job_part_run(card_path, eot_override, 0, 1, &p, res, progress, user, err);
+  if (progress && st == NA64_OK) progress("X17: vector and pseudoscalar", 1.0, user);
+  if (st == NA64_OK) st = na64_vis_job_finish(&p, res, err);
+  na64_vis_partial_release(&p);
+  return st;
 }
 
 void na64_vis_job_result_release(na64_vis_job_result *res)

@@ -93,5 +93,8 @@ void cli_progress_finish(cli_progress *p, double done);
 /* The selection, efficiencies, background and limit of a finished job (src/cli/cmd_run.c). */
 struct na64_job_result;
 void cli_print_job_summary(const struct na64_job_result *res, const char *card);
+/* The same for the visible job (src/cli/cmd_run.c), its report written in `report`. */
+struct na64_vis_job_result;
+void cli_print_vis_summary(const struct na64_vis_job_result *res, const char *card, const char *report);
 
 #endif

@@ -129,6 +129,23 @@ static int events_index_of_ranks(const char *report, const na64_job_partial *par
   return st;
 }
 
+int gather_rank_texts(int st, char *text, size_t len, char ***texts, size_t **lens, na64_err *err)
+{
+  *texts = NULL;
+  *lens = NULL;
+  if (st != NA64_OK && par_rank() != 0) cli_fail("run", err); /* rank 0 reports its own error to the caller */
+  if (par_any(st != NA64_OK)) {
+    free(text);
+    if (st == NA64_OK) st = na64_err_set(err, NA64_EINVAL, "another rank failed (its message is above)");
+    return st;
+  }
+  int gst = par_gather(text, len, texts, lens);
+  free(text);
+  if (par_rank() != 0) return gst ? NA64_ENOMEM : NA64_OK;
+  if (gst) return na64_err_set(err, NA64_ENOMEM, "gathering the ranks' results: out of memory");
+  return NA64_OK;
+}
+
 int run_job_ranks(const char *card, double eot, na64_job_result *res, na64_err *err)
 {
   return run_job_ranks_events(card, eot, NULL, res, err);
@@ -143,22 +160,12 @@ int run_job_ranks_events(const char *card, double eot, const char *report_dir, n
   else if (report_dir) snprintf(events, sizeof events, "%s/events_rank%d.h5", report_dir, rank);
   int st = na64_job_partial_run_events(card, rank, par_size(), report_dir ? events : NULL, &p,
                                        rank == 0 ? rank0_progress : NULL, NULL, err);
-  char *text = NULL;
-  size_t len = 0;
+  char *text = NULL, **texts = NULL;
+  size_t len = 0, *lens = NULL;
   if (st == NA64_OK) st = na64_job_partial_format(&p, &text, &len, err);
   na64_job_partial_release(&p);
-  if (st != NA64_OK && rank != 0) cli_fail("run", err); /* rank 0 reports its own error to the caller */
-  if (par_any(st != NA64_OK)) {
-    free(text);
-    if (st == NA64_OK) st = na64_err_set(err, NA64_EINVAL, "another rank failed (its message is above)");
-    return st;
-  }
-  char **texts = NULL;
-  size_t *lens = NULL;
-  int gst = par_gather(text, len, &texts, &lens);
-  free(text);
-  if (rank != 0) return gst ? NA64_ENOMEM : NA64_OK;
-  if (gst) return na64_err_set(err, NA64_ENOMEM, "gathering the ranks' results: out of memory");
+  st = gather_rank_texts(st, text, len, &texts, &lens, err);
+  if (st != NA64_OK || rank != 0) return st;
   na64_job_partial merged = {0}, *parts = NULL;
   int n = par_size();
   st = merge_ranks(texts, lens, &merged, report_dir && n > 1 ? &parts : NULL, err);
@@ -259,10 +266,16 @@ int cmd_merge(int argc, char **argv)
                              "contiguous range are merged into one partial-result file (merging in stages).\n"
                              "The events tables of the parts (PART's stem + .events.h5, written by `na64 run --part`) are\n"
                              "copied into the report as events_rank<K>.h5 with events.index.yaml (`na64 select\n"
-                             "REPORT/events.index.yaml` gives the serial selection).",
+                             "REPORT/events.index.yaml` gives the serial selection).\n"
+                             "Parts of a visible-mode card (`na64 run VISIBLE --part K/N`) merge the same way into the\n"
+                             "visible report; visible and invisible parts are never merged together.",
                  .opts = opts, .nopts = CLI_NOPTS(opts), .pos_min = 1, .pos_max = 1000000};
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
+  int visible = 0;
+  st = merge_kind(cmd.pos, cmd.npos, &visible); /* visible and invisible parts are never merged together */
+  if (st != CLI_EXIT_OK) return st;
+  if (visible) return merge_vis(cmd.pos, cmd.npos, report, eot, partial);
   na64_err err = {0};
   na64_job_partial merged = {0}, *parts = NULL;
   st = merge_files(cmd.pos, cmd.npos, &merged, &parts, &err);

@@ -91,13 +91,6 @@ static int make_dir(const char *path)
   return -1;
 }
 
-static void vis_progress(const char *stage, double frac, void *user)
-{
-  (void)user;
-  fprintf(stderr, "na64 run: %s (%.0f%%)\n", stage, 100.0 * frac);
-}
-
-/* A visible-mode card (aprime.decay: ee; issue 12): the visible job and its report (src/ana/vis_*.c). */
 /* The Table 2 background table of the visible job (src/sim/vis_bkg.c) and the island's n_up. */
 static void print_vis_backgrounds(const na64_vis_job_result *r)
 {
@@ -111,36 +104,38 @@ static void print_vis_backgrounds(const na64_vis_job_result *r)
          r->n_up, r->bkg_median_n, r->bkg_events, r->bkg_events_error);
 }
 
-static int run_visible(const char *card, double eot, const char *report, int parted)
+void cli_print_vis_summary(const na64_vis_job_result *res, const char *card, const char *report)
 {
+  printf("visible mode (card %s, run %ld, %g GeV, quoted for %.3g EOT)\n  cut flow: %-14s %8s %8s\n", card,
+         res->sim.run, res->sim.beam_energy, res->job.eot, "cut", "signal", "beam e-");
+  for (int i = 0; i <= NA64_VIS_NCUTS; ++i)
+    printf("            %-14s %8llu %8llu\n", i ? na64_vis_cut_name(i - 1) : "all", (unsigned long long)res->signal.events[i],
+           (unsigned long long)res->background.events[i]);
+  for (int i = 0; i < res->nmass; ++i)
+    printf("  %5g MeV: efficiency %.3f / %.3f / %.3f at eps %.3g / %.3g / %.3g; island %.3g < eps < %.3g\n",
+           res->mass_MeV[i], res->eff[i][0], res->eff[i][1], res->eff[i][2], res->eff_eps[i][0], res->eff_eps[i][1],
+           res->eff_eps[i][2], res->eps_low[i], res->eps_high[i]);
+  print_vis_backgrounds(res);
+  printf("report written to %s/: index.html, cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, "
+         "limit.{png,svg}, card.yaml\n", report);
+}
+
+/* The visible job serially or on the ranks of mpirun (rank 0 writes the report), or one batch part. */
+static int run_visible(const char *card, double eot, const char *report, const char *part, const char *partial)
+{
+  if (part || partial) return run_vis_part(card, eot, part ? part : "", partial);
   na64_err err = {0};
-  if (parted) {
-    fprintf(stderr, "na64 run: error: --part/--partial are not available for visible-mode cards yet\n");
-    return CLI_EXIT_USAGE;
-  }
-  if (par_rank() != 0) return CLI_EXIT_OK; /* the visible job runs on rank 0 */
-  if (make_dir(report) != 0) {
+  if (par_rank() == 0 && make_dir(report) != 0) {
     fprintf(stderr, "na64 run: error: cannot create report directory '%s': %s\n", report, strerror(errno));
-    return CLI_EXIT_FAIL;
+    err.code = NA64_EIO;
   }
+  if (par_any(err.code != NA64_OK)) return CLI_EXIT_FAIL;
   na64_vis_job_result res;
-  int st = na64_vis_job_run(card, eot, &res, vis_progress, NULL, &err);
-  if (st == NA64_OK) st = na64_vis_job_write_report(&res, card, report, &err);
-  if (st == NA64_OK) {
-    printf("visible mode (card %s, run %ld, %g GeV, quoted for %.3g EOT)\n  cut flow: %-14s %8s %8s\n", card,
-           res.sim.run, res.sim.beam_energy, res.job.eot, "cut", "signal", "beam e-");
-    for (int i = 0; i <= NA64_VIS_NCUTS; ++i)
-      printf("            %-14s %8llu %8llu\n", i ? na64_vis_cut_name(i - 1) : "all", (unsigned long long)res.signal.events[i],
-             (unsigned long long)res.background.events[i]);
-    for (int i = 0; i < res.nmass; ++i)
-      printf("  %5g MeV: efficiency %.3f / %.3f / %.3f at eps %.3g / %.3g / %.3g; island %.3g < eps < %.3g\n",
-             res.mass_MeV[i], res.eff[i][0], res.eff[i][1], res.eff[i][2], res.eff_eps[i][0], res.eff_eps[i][1],
-             res.eff_eps[i][2], res.eps_low[i], res.eps_high[i]);
-    print_vis_backgrounds(&res);
-    printf("report written to %s/: index.html, cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, "
-           "limit.{png,svg}, card.yaml\n", report);
-  }
+  int st = run_vis_ranks(card, eot, &res, &err);
+  if (st == NA64_OK && par_rank() == 0) st = na64_vis_job_write_report(&res, card, report, &err);
+  if (st == NA64_OK && par_rank() == 0) cli_print_vis_summary(&res, card, report);
   na64_vis_job_result_release(&res);
+  if (st != NA64_OK && par_rank() != 0) return CLI_EXIT_FAIL; /* its message is printed already */
   return st == NA64_OK ? CLI_EXIT_OK : cli_fail("run", &err);
 }
 
@@ -157,7 +152,7 @@ static int run_command(int argc, char **argv)
       {"--energy", OPT_DOUBLE, &energy, 1.0, 0.0, 0, NULL, 0, "beam energy, GeV (default 100)", 0},
       {"--efficiency", OPT_DOUBLE, &efficiency, 0, 1, 1, NULL, 0, "signal efficiency of the sensitivity report (default 1)", 0},
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
-      {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1) ...", 0},
+      {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1; also visible cards) ...", 0},
       {"--partial", OPT_STRING, &partial, 1.0, 0.0, 0, NULL, 0, "... and write its partial result to FILE for `na64 merge` (its events table: FILE stem + .events.h5)", 0},
       {"--scan", OPT_STRING, &scan, 1.0, 0.0, 0, NULL, 0,
        "SECTION.KEY=v1,v2,...: the job once per value (REPORT/scan.csv, REPORT/scan-<i>/; ranks share them)", 0},
@@ -183,7 +178,7 @@ static int run_command(int argc, char **argv)
   }
   if (card && na64_vis_card_file_is_visible(card)) {
     if (scan) return cli_usage_error("run", "--scan is not available for visible-mode cards yet");
-    return run_visible(card, eot, report, part || partial);
+    return run_visible(card, eot, report, part, partial);
   }
   if (scan && (part || partial)) return cli_usage_error("run", "--scan runs whole jobs: not with --part/--partial");
   if (scan) return run_scan(card, scan, eot, report);

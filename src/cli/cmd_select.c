@@ -155,44 +155,9 @@ static void free_files(char **files, int n)
 /* ---- one rank's share (issue 15): rows [T r / N, T (r + 1) / N) of the files' rows concatenated
  * (T rows in all), and file i as a whole (its untriggered events and EOT) on rank i mod N ---- */
 
-typedef struct share {
-  na64_select_accum a;
-  na64_select_files_info info;
-} share;
-
-/* The share's accumulator and counts, then per whole file "file <i> <has eot> <eot as %a>": the
- * EOT is added on rank 0 in file order, so the double sum is the serial one. */
-static int share_text(const share *s, const int *whole_idx, const double *whole_eot, const int *whole_has, int nwhole,
-                      char **text, size_t *len, na64_err *err)
-{
-  char *acc = NULL;
-  size_t alen = 0;
-  NA64_CALL(na64_select_accum_format(&s->a, &acc, &alen, err));
-  char *buf = NULL;
-  size_t n = 0;
-  FILE *f = open_memstream(&buf, &n);
-  if (!f) {
-    free(acc);
-    return na64_err_set(err, NA64_ENOMEM, "select: out of memory");
-  }
-  fwrite(acc, 1, alen, f);
-  free(acc);
-  fprintf(f, "info %d %llu %llu %llu %llu %d\n", s->info.nfiles, (unsigned long long)s->info.rows,
-          (unsigned long long)s->info.signal_rows, (unsigned long long)s->info.simulated_rows,
-          (unsigned long long)s->info.untriggered, nwhole);
-  for (int i = 0; i < nwhole; ++i) fprintf(f, "file %d %d %a\n", whole_idx[i], whole_has[i], whole_eot[i]);
-  if (fclose(f) != 0 || !buf) {
-    free(buf);
-    return na64_err_set(err, NA64_ENOMEM, "select: out of memory");
-  }
-  *text = buf;
-  *len = n;
-  return NA64_OK;
-}
-
 /* File i into the share, its rows [first, first + count) and, if whole, the file itself. */
-static int fill_file(const char *file, const na64_select_config *sel, uint64_t first, uint64_t count, int whole, share *s,
-                     double *eot, int *has_eot, na64_err *err)
+static int fill_file(const char *file, const na64_select_config *sel, uint64_t first, uint64_t count, int whole,
+                     na64_select_share *s, double *eot, int *has_eot, na64_err *err)
 {
   na64_select_files_info fi = {0};
   NA64_CALL(na64_select_file_fill_rows(file, sel, first, count, whole, &s->a, &fi, err));
@@ -213,7 +178,7 @@ static int select_share(char **files, int n, const na64_select_config *sel, char
   uint64_t *rows = calloc((size_t)n, sizeof *rows), total = 0;
   int *widx = calloc((size_t)n, sizeof *widx), *whas = calloc((size_t)n, sizeof *whas), nwhole = 0;
   double *weot = calloc((size_t)n, sizeof *weot);
-  share *s = malloc(sizeof *s);
+  na64_select_share *s = malloc(sizeof *s);
   int st = rows && widx && whas && weot && s ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "select: out of memory");
   for (int i = 0; i < n && st == NA64_OK; ++i) {
     st = na64_select_file_rows(files[i], &rows[i], err);
@@ -232,7 +197,13 @@ static int select_share(char **files, int n, const na64_select_config *sel, char
     st = fill_file(files[i], sel, lo - at, hi > lo ? hi - lo : 0, whole, s, &weot[nwhole], &whas[nwhole], err);
     if (whole) widx[nwhole++] = i;
   }
-  if (st == NA64_OK) st = share_text(s, widx, weot, whas, nwhole, text, len, err);
+  if (st == NA64_OK) {
+    s->nwhole = nwhole;
+    s->whole_idx = widx;
+    s->whole_has = whas;
+    s->whole_eot = weot;
+    st = na64_select_share_format(s, text, len, err); /* the arrays stay ours: freed below */
+  }
   free(rows);
   free(widx);
   free(whas);
@@ -247,39 +218,27 @@ static int reduce_shares(char **texts, const size_t *lens, int nr, char **files,
 {
   double *eot = calloc((size_t)n, sizeof *eot);
   int *has = calloc((size_t)n, sizeof *has);
-  int st = eot && has ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "select: out of memory");
+  na64_select_share *part = malloc(sizeof *part);
+  int st = eot && has && part ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "select: out of memory");
   na64_select_accum_init(a);
   memset(info, 0, sizeof *info);
-  na64_select_accum *part = malloc(sizeof *part);
-  if (!part && st == NA64_OK) st = na64_err_set(err, NA64_ENOMEM, "select: out of memory");
   for (int r = 0; r < nr && st == NA64_OK; ++r) {
     char name[32];
-    snprintf(name, sizeof name, "rank %d", r);
-    st = na64_select_accum_parse(texts[r], lens[r], name, part, err);
-    const char *p = strstr(texts[r], "\nend\ninfo ");
-    int nf = 0, nwhole = 0, used = 0;
-    unsigned long long v[4];
-    if (st == NA64_OK && (!p || sscanf(p + 5, "info %d %llu %llu %llu %llu %d%n", &nf, &v[0], &v[1], &v[2], &v[3], &nwhole, &used) != 6))
-      st = na64_err_set(err, NA64_EFORMAT, "%s: damaged share of the selection", name);
-    if (st != NA64_OK) break;
-    na64_select_accum_merge(a, part);
-    info->nfiles += nf;
-    info->rows += v[0];
-    info->signal_rows += v[1];
-    info->simulated_rows += v[2];
-    info->untriggered += v[3];
-    p += 5 + used;
-    for (int k = 0; k < nwhole && st == NA64_OK; ++k) {
-      int i = -1, h = 0, m = 0;
-      double e = 0;
-      if (sscanf(p, " file %d %d %la%n", &i, &h, &e, &m) != 3 || i < 0 || i >= n)
-        st = na64_err_set(err, NA64_EFORMAT, "%s: damaged share of the selection", name);
-      else {
-        eot[i] = e;
-        has[i] = h;
-        p += m;
+    snprintf(name, sizeof name, "share of rank %d", r);
+    st = na64_select_share_parse(texts[r], lens[r], name, n, part, err);
+    if (st == NA64_OK) {
+      na64_select_accum_merge(a, &part->a);
+      info->nfiles += part->info.nfiles;
+      info->rows += part->info.rows;
+      info->signal_rows += part->info.signal_rows;
+      info->simulated_rows += part->info.simulated_rows;
+      info->untriggered += part->info.untriggered;
+      for (int k = 0; k < part->nwhole; ++k) {
+        eot[part->whole_idx[k]] = part->whole_eot[k];
+        has[part->whole_idx[k]] = part->whole_has[k];
       }
     }
+    na64_select_share_release(part);
   }
   for (int i = 0; i < n && st == NA64_OK; ++i) { /* in file order, as the serial selection */
     if (has[i]) info->eot += eot[i];

@@ -38,4 +38,22 @@ int run_job_part(const char *card, const char *spec, const char *out_path);
 /* `na64 run CARD --scan SECTION.KEY=v1,v2,...`: the job once per value, variation i on rank i mod N,
  * gathered and written by rank 0 in the order of the values (src/cli/run_scan.c). CLI exit status. */
 int run_scan(const char *card, const char *spec, double eot, const char *report);
+
+/* The visible job (aprime.decay: ee; src/cli/vis_scale.c): `na64 run` on every rank, rank 0 merging
+ * the ranks' cut flows into res (the other ranks' res holds only the job's setup). Collective. */
+struct na64_vis_job_result;
+int run_vis_ranks(const char *card, double eot, struct na64_vis_job_result *res, na64_err *err);
+/* `na64 run VISIBLE-CARD --part K/N --partial FILE`. CLI exit status. */
+int run_vis_part(const char *card, double eot, const char *spec, const char *out_path);
+/* `na64 merge` of visible partial-result files into the report in `report`, or into one partial-result
+ * file `partial` (non-NULL). CLI exit status. */
+int merge_vis(char **files, int n, const char *report, double eot, const char *partial);
+/* The ranks' partial results to rank 0 (src/cli/cmd_merge.c): st is this rank's status so far and
+ * text (len bytes, freed here) its part. A failure on any rank fails every rank (the others print
+ * their own errors); then rank 0 holds every rank's text in *texts, *lens (free each, and both),
+ * the other ranks NULL. Collective. */
+int gather_rank_texts(int st, char *text, size_t len, char ***texts, size_t **lens, na64_err *err);
+/* *visible: the partial-result files are the visible job's; refuses (CLI exit status != 0, naming
+ * the files) a mixture of visible and invisible parts. */
+int merge_kind(char **files, int n, int *visible);
 #endif
