@@ -144,14 +144,13 @@ typedef struct {
   double kabs, cth, sth; /* |k| and the direction of k */
 } kin;
 
-/* V S(p+q) Pslash u + Pslash S(p-k) V u: the two diagrams applied to u, for vertex med/eps */
-static void chain_apply(const kin *K, na64_mediator med, const lv *eps, const spinor u, spinor chain)
+/* V S(p+q) Pslash u + Pslash S(p-k) V u: the two diagrams applied to u, for vertex med/eps;
+ * b1 = S(p+q) Pslash u is the same for every X polarisation and is passed in */
+static void chain_apply(const kin *K, na64_mediator med, const lv *eps, const spinor u, const spinor b1, spinor chain)
 {
   spinor a, b, c;
   /* X emitted after the photon exchange: V S(p+q) Pslash u */
-  slash(&K->P, u, a);
-  propagate(&K->l1, K->m, K->d1, a, b);
-  vertex(med, eps, b, c);
+  vertex(med, eps, b1, c);
   /* X emitted before: Pslash S(p-k) V u */
   vertex(med, eps, u, a);
   propagate(&K->l2, K->m, K->d2, a, b);
@@ -181,13 +180,16 @@ static double amp2_sum(const kin *K, na64_mediator med)
     pol[0] = lv_make(0, 0, 0, 0, 0, 0);
   }
   double sum = 0.0;
-  for (int h = 0; h < 2; ++h)
+  for (int h = 0; h < 2; ++h) {
+    spinor a, b1;
+    slash(&K->P, u[h], a);
+    propagate(&K->l1, K->m, K->d1, a, b1);
     for (int ip = 0; ip < npol; ++ip) {
       spinor chain;
-      chain_apply(K, med, &pol[ip], u[h], chain);
+      chain_apply(K, med, &pol[ip], u[h], b1, chain);
       if (med == NA64_MED_AXIAL && ip == 2) { /* eps_L.J_A = shifted part - (2 m/m_X) M_P (header) */
         spinor cp;
-        chain_apply(K, NA64_MED_PSEUDOSCALAR, &pol[ip], u[h], cp);
+        chain_apply(K, NA64_MED_PSEUDOSCALAR, &pol[ip], u[h], b1, cp);
         double f = 2.0 * K->m / K->mX;
         for (int i = 0; i < 4; ++i) chain[i] -= f * cp[i];
       }
@@ -196,6 +198,7 @@ static double amp2_sum(const kin *K, na64_mediator med)
         sum += creal(amp) * creal(amp) + cimag(amp) * cimag(amp);
       }
     }
+  }
   return sum;
 }
 
