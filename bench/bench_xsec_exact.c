@@ -1,8 +1,9 @@
 /* Throughput of the exact tree-level cross sections (src/physics/xsec_exact.c; docs/performance.md):
- * sigma per point (VEGAS, 1%), d sigma/dx and d sigma/dx dcos per point, a table for one
+ * sigma per point (Gauss rules and VEGAS, 1%), d sigma/dx and d sigma/dx dcos per point, a table for one
  * material, and the (x, theta) sampler (table build, draws per second). One core, CPU time of the process (the machine is shared); prints figures, asserts
  * nothing about time. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "na64/physics.h"
@@ -67,8 +68,67 @@ static int bench_sampler(void)
   return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+/* sigma per point at 1% by the Gauss rules (the default) and by VEGAS, over 12 points (e- vector
+ * at 100 GeV and mu- Z' at 160 GeV, Pb, 1 MeV-1 GeV): median and largest CPU time of each */
+static int bench_quad(void)
+{
+  const double masses[] = {0.001, 0.01, 0.0167, 0.1, 0.3, 1.0};
+  double tq[12], tv[12];
+  int n = 0;
+  for (int beam = 0; beam < 2; ++beam)
+    for (int i = 0; i < 6; ++i, ++n) {
+      na64_exact_process p;
+      na64_exact_process_init(&p, (na64_lepton)beam, beam ? NA64_MED_ZPRIME : NA64_MED_VECTOR, beam ? 160.0 : 100.0, masses[i]);
+      na64_err err = {0};
+      double q, eq, v, ev, t0 = now();
+      if (na64_xsec_exact_quad(&p, 0.01, &q, &eq, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+      }
+      tq[n] = now() - t0;
+      t0 = now();
+      if (na64_xsec_exact_total(&p, 0.01, 1, &v, &ev, &err)) {
+        fprintf(stderr, "%s\n", err.msg);
+        return 1;
+      }
+      tv[n] = now() - t0;
+      printf("sigma %s %g GeV %s %g MeV: Gauss %.5g pb (est. %.1e) %.1f ms, VEGAS %.5g pb (%.1e) %.1f ms, ratio %.4f\n",
+             beam ? "mu" : "e", p.E0, na64_mediator_name(p.mediator), masses[i] * 1e3, q, eq / q, 1e3 * tq[n], v, ev / v,
+             1e3 * tv[n], q / v);
+    }
+  qsort(tq, 12, sizeof tq[0], cmp_double);
+  qsort(tv, 12, sizeof tv[0], cmp_double);
+  printf("sigma per point at 1%%, 12 points: Gauss median %.1f ms (max %.1f), VEGAS median %.1f ms (max %.1f)\n",
+         1e3 * 0.5 * (tq[5] + tq[6]), 1e3 * tq[11], 1e3 * 0.5 * (tv[5] + tv[6]), 1e3 * tv[11]);
+  /* a full table for one material, beam and mediator: Pb, 16 energies 10-160 GeV, at 1% */
+  na64_material pb;
+  na64_material_get("Pb", &pb, NULL);
+  for (int beam = 0; beam < 2; ++beam) {
+    na64_exact_process p;
+    na64_exact_process_init(&p, (na64_lepton)beam, beam ? NA64_MED_ZPRIME : NA64_MED_VECTOR, 100.0, 0.0167);
+    na64_exact_table *t;
+    na64_err err = {0};
+    double t0 = now();
+    if (na64_exact_table_new(&p, &pb, 10.0, 160.0, 16, 0.01, &t, &err)) {
+      fprintf(stderr, "%s\n", err.msg);
+      return 1;
+    }
+    printf("table Pb, %s %s 16.7 MeV, 16 energies 10-160 GeV (Gauss, 1%%): %.2f s (max node error %.2g)\n", beam ? "mu" : "e",
+           na64_mediator_name(p.mediator), now() - t0, na64_exact_table_max_rel_error(t));
+    na64_exact_table_free(t);
+  }
+  return 0;
+}
+
 int main(void)
 {
+  if (bench_quad()) return 1;
   na64_err err = {0};
   const double masses[] = {0.001, 0.01, 0.1, 1.0};
   for (int beam = 0; beam < 2; ++beam)
@@ -101,7 +161,7 @@ int main(void)
     fprintf(stderr, "%s\n", err.msg);
     return 1;
   }
-  printf("table ECAL (%d elements), 16.7 MeV, 16 energies 10-150 GeV: %.2f s (max node error %.2g)\n", ecal.ncomp,
+  printf("table ECAL (%d elements), e- vector 16.7 MeV, 16 energies 10-150 GeV (Gauss, 1%%): %.2f s (max node error %.2g)\n", ecal.ncomp,
          now() - t0, na64_exact_table_max_rel_error(t));
   na64_exact_table_free(t);
   /* the production path (issue 14): an invisible-mode yield with --method exact (17 energies x 3

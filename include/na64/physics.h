@@ -131,7 +131,7 @@ NA64_API double na64_chi_elastic_closed(double tmin, double tmax, double Z, doub
 /* ================================ production cross sections ================================ */
 
 /* NA64_XS_EXACT: the exact tree-level cross section of xsec_exact.c (e- beam, vector, elastic +
- * quasi-elastic form factor, 1% VEGAS precision, fixed seed) through na64_xsec_exact_cached; its d sigma/dx is the IWW
+ * quasi-elastic form factor, 1% precision by the Gauss rules of na64_xsec_exact_quad) through na64_xsec_exact_cached; its d sigma/dx is the IWW
  * shape normalised to that total (as for ETL). No 1 MeV-1 GeV / 10-200 GeV validity window. */
 typedef enum { NA64_XS_WW = 0, NA64_XS_IWW = 1, NA64_XS_ETL = 2, NA64_XS_EXACT = 3 } na64_xsec_method;
 NA64_API const char *na64_xsec_method_name(na64_xsec_method method);
@@ -379,7 +379,14 @@ NA64_API int na64_xsec_exact_dsdx(const na64_exact_process *p, double x, double 
 NA64_API int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned long seed, double *pb,
                                    double *abserr, na64_err *err);
 
-/* The total of na64_xsec_exact_total with a fixed seed, remembered: first in memory (per process),
+/* Total sigma in pb by nested Gauss-Legendre rules over (x, theta_X, t, phi) with variable changes
+ * that follow the peaks (deterministic: no seed; docs/physics.md "Exact tree level", speed):
+ * rule orders are raised until two successive sets agree within rel_prec (0: 1%); *abserr is that
+ * difference. NA64_ENUMERIC if the finest rules still disagree. */
+NA64_API int na64_xsec_exact_quad(const na64_exact_process *p, double rel_prec, double *pb, double *abserr,
+                                  na64_err *err);
+
+/* The total of na64_xsec_exact_quad, remembered: first in memory (per process),
  * then in the store installed with na64_exact_store_set (e.g. files in a cache directory:
  * na64_exact_store_disk in ana.h), keyed by every input (na64_exact_key). Thread-safe. */
 NA64_API int na64_xsec_exact_cached(const na64_exact_process *p, double rel_prec, double *pb, double *abserr,
@@ -401,7 +408,7 @@ NA64_API double na64_mediator_br_invisible(na64_mediator med, double m);
 
 /* A table for fast use: the macroscopic cross section (1/cm at coupling 1; multiply by eps^2 or
  * g^2) of a material for proto's beam, mediator and mass (proto's E0, coupling, Z, A ignored), on
- * npoints energies log-spaced in [Emin, Emax], each node by na64_xsec_exact_total to rel_prec.
+ * npoints energies log-spaced in [Emin, Emax], each node by na64_xsec_exact_quad to rel_prec.
  * Evaluation interpolates in ln sigma, clamps outside the grid, 0 below threshold. */
 typedef struct na64_exact_table na64_exact_table;
 NA64_API int na64_exact_table_new(const na64_exact_process *proto, const na64_material *mat, double Emin, double Emax,

@@ -60,4 +60,8 @@ double na64_ww_shape_x(double x, double E0, double m);
 double na64_exact_theta_c(const na64_exact_process *p, double x);
 int na64_exact_dsdx_dlntheta(const na64_exact_process *p, double x, double theta, double rel, double *pb, na64_err *err);
 
+/* The Gauss-rule total of na64_xsec_exact_quad at fixed rule orders (x, theta, T, phi) per panel, in pb
+ * (for the convergence tests and the bench). */
+int na64_exact_quad_orders(const na64_exact_process *p, int nx, int nth, int nt, int nphi, double *pb, na64_err *err);
+
 #endif

@@ -240,7 +240,7 @@ static int integrate_x(const x_params *p, double *result, na64_err *err)
 
 /* The exact tree-level total (xsec_exact.c) for an electron and a vector with the elastic +
  * quasi-elastic form factor, as the ETL values behind DMG4's K table (docs/physics.md 4b: within
- * 2.1% of them), remembered (na64_xsec_exact_cached). 1% VEGAS precision (0.3-0.6% in practice). */
+ * 2.1% of them), remembered (na64_xsec_exact_cached). 1% precision (na64_xsec_exact_quad; 0.01-0.4% in practice). */
 #define EXACT_PREC 0.01
 static int exact_unchecked(double E0, double m, double eps, double Z, double A, double *sigma, na64_err *err)
 {

@@ -1,6 +1,7 @@
 /*
- * Remembered exact tree-level cross sections (issue 14): na64_xsec_exact_total with a fixed seed
- * costs ~20 ms per point at 1%, and a limit curve needs thousands of points, so every value is
+ * Remembered exact tree-level cross sections (issue 14): na64_xsec_exact_quad (the deterministic
+ * Gauss rules; VEGAS, na64_xsec_exact_total, stays the cross-check) costs ~5-30 ms per point at 1%,
+ * and a limit curve needs thousands of points, so every value is
  * kept in memory (per process) and, when a persistent store is installed (na64_exact_store_set;
  * the cache directory of ana.h na64_exact_store_disk), on disk, keyed by every input.
  * Also the invisible branching fraction of the bosons in the muon-beam search.
@@ -13,8 +14,8 @@
 
 #include "physics/internal.h"
 
-#define EXACT_SEED 20261205UL /* the fixed seed of every remembered value (reproducible bytes) */
-#define EXACT_CODE_REV 1      /* bump whenever xsec_exact.c changes its results: old files then miss */
+#define EXACT_CODE_REV 2 /* bump whenever xsec_exact.c changes its results: old files then miss
+                            (2: the Gauss rules of na64_xsec_exact_quad replace the seeded VEGAS) */
 #define NBUCKET 4096
 #define KEYLEN 320
 
@@ -32,8 +33,8 @@ static int have_store;
 void na64_exact_key(const na64_exact_process *p, double rel_prec, char *key, size_t len)
 {
   /* the code version and the integration settings are part of the key: a new version recomputes */
-  snprintf(key, len, "na64-exact v%s rev %d seed %lu beam %s mediator %s E0 %.17g m %.17g Z %.17g A %.17g ff %d xmin %.17g prec %.17g",
-           na64_version(), EXACT_CODE_REV, EXACT_SEED, na64_lepton_name(p->beam), na64_mediator_name(p->mediator), p->E0, p->m, p->Z,
+  snprintf(key, len, "na64-exact v%s rev %d gauss beam %s mediator %s E0 %.17g m %.17g Z %.17g A %.17g ff %d xmin %.17g prec %.17g",
+           na64_version(), EXACT_CODE_REV, na64_lepton_name(p->beam), na64_mediator_name(p->mediator), p->E0, p->m, p->Z,
            p->A, p->ff, p->x_min, rel_prec);
 }
 
@@ -94,7 +95,7 @@ int na64_xsec_exact_cached(const na64_exact_process *p, double rel_prec, double 
   if (!found && use_store && st.load(st.user, key, &s, &e) == 1 && isfinite(s) && s >= 0.0 && isfinite(e) && e >= 0.0)
     found = 2;
   if (!found) {
-    NA64_CALL(na64_xsec_exact_total(p, rel_prec, EXACT_SEED, &s, &e, err));
+    NA64_CALL(na64_xsec_exact_quad(p, rel_prec, &s, &e, err));
     if (use_store) st.save(st.user, key, s, e);
   }
   if (found != 1) {

@@ -2,7 +2,8 @@
  * Tables for fast use built by the exact tree-level calculation (xsec_exact.c): the macroscopic
  * cross section sum_j n_j sigma_j(E) of any material for one beam lepton, mediator and X mass,
  * at coupling 1, on a logarithmic energy grid, interpolated linearly in ln sigma (sigma varies
- * slowly, as a power of E, above threshold). The relative VEGAS error of every node is kept.
+ * slowly, as a power of E, above threshold). Every node is a Gauss-rule total (na64_xsec_exact_quad);
+ * its relative error estimate is kept.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -27,13 +28,13 @@ static int node(const na64_exact_process *proto, const na64_material *mat, doubl
     p.Z = mat->comp[i].Z;
     p.A = mat->comp[i].A;
     double s, e, n = na64_material_atom_density(mat, i);
-    int st = na64_xsec_exact_total(&p, rel_prec, 1u + (unsigned long)i, &s, &e, err);
+    int st = na64_xsec_exact_quad(&p, rel_prec, &s, &e, err);
     if (st) {
       na64_err_prefix(err, "exact table for %s at E = %g GeV", mat->name, E);
       return st;
     }
     sum += n * s * 1e-36;
-    var += pow(n * e * 1e-36, 2);
+    var += pow(n * e * 1e-36, 2); /* the estimates are taken as independent */
   }
   *inv_cm = sum;
   *rel_err = sum > 0.0 ? sqrt(var) / sum : 0.0;
