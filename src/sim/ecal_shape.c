@@ -103,8 +103,18 @@ static void mixture_corners(int nx, int ny, const double *ex, const double *ey, 
     cy[j] = lat_locate(ey[j], ic, p);
     ty[j] = lat_locate(ey[j], it, 1.0 - p);
   }
-  for (int j = 0; j <= ny; ++j)
-    for (int i = 0; i <= nx; ++i) g[j * (nx + 1) + i] = lat_bilinear(cx[i], cy[j]) + lat_bilinear(tx[i], ty[j]);
+  for (int j = 0; j <= ny; ++j) {
+    /* the two table rows of each component for this corner row, weights hoisted out of the loop */
+    const double *c0 = lat_tab + cy[j].idx * LAT_W, *c1 = c0 + LAT_W, *t0 = lat_tab + ty[j].idx * LAT_W, *t1 = t0 + LAT_W;
+    const double cw0 = cy[j].w0, cw1 = cy[j].w1, tw0 = ty[j].w0, tw1 = ty[j].w1;
+    double *gr = g + j * (nx + 1);
+    for (int i = 0; i <= nx; ++i) {
+      const int a = cx[i].idx, b = tx[i].idx;
+      double vc0 = cx[i].w0 * c0[a] + cx[i].w1 * c0[a + 1], vc1 = cx[i].w0 * c1[a] + cx[i].w1 * c1[a + 1];
+      double vt0 = tx[i].w0 * t0[b] + tx[i].w1 * t0[b + 1], vt1 = tx[i].w0 * t1[b] + tx[i].w1 * t1[b + 1];
+      gr[i] = cw0 * vc0 + cw1 * vc1 + tw0 * vt0 + tw1 * vt1;
+    }
+  }
 }
 
 double sim_lateral_cells(int nx, int ny, const double *ex, const double *ey, double p, double Rc, double Rt,
