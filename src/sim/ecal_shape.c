@@ -15,13 +15,13 @@
  *
  * Accuracy (tests/sim/test_ecal_shape.c, 10^5 random cells of the 6 x 6 ECAL of 3.82 cm cells,
  * R log-uniform in 0.05-10 cm, axis anywhere within 2 cm of the matrix): with N = 128 nodes per axis
- * and C = 1 the largest error of a cell fraction is 6e-5 of the component's energy and the sum of the
- * absolute errors over the 36 cells of one slice at most 1.5e-4. The tolerance is 1e-4 per cell: far
- * below the sampling fluctuation of any cell that holds more than 1e-3 of a 1 GeV shower
- * (0.1 sqrt(E_cell) = 3e-3 GeV against 1e-4 GeV) and below the 1e-3 (N = 64: 2.5e-4) at which the
- * shape chi2 of the selection starts to notice. The table is 129 x 129 floats (66 kB: float keeps
- * 6e-8 of 0.25, far below the interpolation error); the closed form cost ~150k instructions per
- * shower (98 atan per slice), the table ~12k.
+ * and C = 1 the largest error of a cell fraction is 5.4e-5 of the component's energy and the sum of
+ * the absolute errors over the 36 cells of one slice at most 1.2e-4 (N = 64: 2.5e-4 and 5.6e-4;
+ * N = 256: 1.5e-5). The tolerance is 1e-4 per cell: 10x below the sampling fluctuation of a cell
+ * that holds 1e-3 of a 1 GeV shower (0.1 sqrt(E_cell) = 3e-3 GeV against 1e-4 GeV), and the
+ * cells' sum is exact (the mixed differences telescope). The table is 129 x 129 doubles (130 kB;
+ * doubles save the float-to-double conversions of the 8 loads per corner). The closed form cost
+ * ~120k instructions per shower (98 atan per slice), the table ~34k (3.3k per slice).
  */
 #include "sim/ecal_shape.h"
 
