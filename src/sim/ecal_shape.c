@@ -67,8 +67,9 @@ typedef struct lat_node {
 static lat_node lat_locate(double x, double inv_r, double k)
 {
   double u = fabs(x) * inv_r, s = u / (u + LAT_TAB_C) * LAT_TAB_N;
-  int i = (int)s;
-  if (i > LAT_TAB_N - 1) i = LAT_TAB_N - 1;
+  /* compared before the conversion: a NaN coordinate must not reach (int) (undefined); it keeps
+   * w = NaN, so the cells come out NaN as from the closed form */
+  int i = s < LAT_TAB_N - 1 ? (int)s : LAT_TAB_N - 1;
   double w = s - i, sg = x < 0.0 ? -k : k;
   lat_node n = {i, sg * (1.0 - w), sg * w};
   return n;

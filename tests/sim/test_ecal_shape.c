@@ -87,6 +87,7 @@ static void test_limits(void **state)
     assert_true(fabs(sim_lateral_quadrant(1e12, v) - half) < 1e-4);
   }
   assert_true(sim_lateral_quadrant(0.0, 5.0) == 0.0);
+  assert_true(isnan(sim_lateral_quadrant(NAN, 1.0))); /* propagated, never an index */
 }
 
 static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
