@@ -11,13 +11,15 @@
  * correlation depend on y = E/E_c (eqs. 5-7 homogeneous, eqs. 11-12 for sampling calorimeters:
  * <ln T_sam> = ln(exp<ln T_hom> + t1/F_S + t2 (1 - e-hat)), <ln alpha_sam> = ln(exp<ln alpha_hom>
  * + a1/F_S), sigma(ln T) = 1/(s1 + s2 ln y), sigma(ln alpha) = 1/(s3 + s4 ln y), rho = r1 + r2 ln y).
- * The energy of a depth interval is a difference of regularised incomplete gamma functions.
+ * The energy of a depth interval is a difference of regularised incomplete gamma functions
+ * (sim_gamma_p of src/sim/ecal_shape.c, with ln Gamma(alpha) once per shower).
  *
  * Radial: f(r) = p 2 r R_C^2/(r^2 + R_C^2)^2 + (1 - p) 2 r R_T^2/(r^2 + R_T^2)^2 (eq. 13), r in
  * Moliere radii, with R_C, R_T, p functions of tau = t/T, E and Z (eqs. 14-16) plus the sampling
- * corrections (eq. 17). The energy of a rectangular cell is integrated in closed form: the 2-D
- * density R^2/(pi (r^2 + R^2)^2) has the quadrant integral
- *   G(x, y) = [x/a atan(y/a) + y/b atan(x/b)] / (2 pi),  a = sqrt(x^2 + R^2), b = sqrt(y^2 + R^2).
+ * corrections (eq. 17). The energy of a rectangular cell follows from the quadrant integral of the
+ * 2-D density R^2/(pi (r^2 + R^2)^2),
+ *   G(x, y) = [x/a atan(y/a) + y/b atan(x/b)] / (2 pi),  a = sqrt(x^2 + R^2), b = sqrt(y^2 + R^2),
+ * tabulated in (x/R, y/R) (src/sim/ecal_shape.c: within 1e-4 of the energy per cell).
  *
  * Sampling fluctuations: sigma/E = a/sqrt(E) with a = 10% (NA64: "dE/E ~ 10%/sqrt(E)", the NA64
  * report), drawn per section and split among the cells with the exact conditional Gaussian.
@@ -26,6 +28,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
 
 /* hep-ex/0001020 Table/eqs. for sampling calorimeters (the GFlash defaults) */
@@ -43,6 +46,7 @@ typedef struct sim_shower {
   double E, t0;          /* energy, start depth (X0) */
   double x, y, dx, dy;   /* axis at the ECAL front face and slopes */
   double T, alpha, beta; /* drawn profile */
+  double lg;             /* ln Gamma(alpha), for the incomplete gamma functions */
 } sim_shower;
 
 /* Mean of ln T and ln alpha of the sampling calorimeter (eqs. 5, 6, 11). */
@@ -70,14 +74,15 @@ static void shower_draw(const na64_sim *s, sim_shower *sh, na64_rng *rng)
   sh->T = fmax(0.1, exp(mlnT + sT * (c1 * z1 + c2 * z2)));
   sh->alpha = fmax(1.1, exp(mlna + sa * (c1 * z1 - c2 * z2)));
   sh->beta = (sh->alpha - 1.0) / sh->T;
+  sh->lg = gsl_sf_lngamma(sh->alpha);
 }
 
 /* Fraction of the profile between shower depths a < b (X0, clipped at 0). */
 static double long_frac(const sim_shower *sh, double a, double b)
 {
   if (b <= 0.0) return 0.0;
-  double pa = a > 0.0 ? gsl_sf_gamma_inc_P(sh->alpha, sh->beta * a) : 0.0;
-  double pb = isinf(b) ? 1.0 : gsl_sf_gamma_inc_P(sh->alpha, sh->beta * b);
+  double pa = a > 0.0 ? sim_gamma_p(sh->alpha, sh->beta * a, sh->lg) : 0.0;
+  double pb = isinf(b) ? 1.0 : sim_gamma_p(sh->alpha, sh->beta * b, sh->lg);
   return pb - pa;
 }
 
@@ -86,39 +91,11 @@ static double long_frac(const sim_shower *sh, double a, double b)
 static double shower_sections(const na64_sim *s, const sim_shower *sh, double dep[2])
 {
   double d0 = s->ecal_depth[0] - sh->t0, d1 = s->ecal_depth[0] + s->ecal_depth[1] - sh->t0;
-  double p0 = d0 > 0.0 ? gsl_sf_gamma_inc_P(sh->alpha, sh->beta * d0) : 0.0;
-  double p1 = d1 > 0.0 ? gsl_sf_gamma_inc_P(sh->alpha, sh->beta * d1) : 0.0;
+  double p0 = d0 > 0.0 ? sim_gamma_p(sh->alpha, sh->beta * d0, sh->lg) : 0.0;
+  double p1 = d1 > 0.0 ? sim_gamma_p(sh->alpha, sh->beta * d1, sh->lg) : 0.0;
   dep[0] += sh->E * p0;
   dep[1] += sh->E * (p1 - p0);
   return sh->E * (1.0 - p1);
-}
-
-/* atan to 1e-7 rad, ~3x faster than libm's here: reduction to |t| <= tan(pi/12) by
- * atan(x) = pi/2 - atan(1/x) and atan(x) = pi/6 + atan((sqrt3 x - 1)/(x + sqrt3)) (Abramowitz &
- * Stegun 4.4.42-style identities), then the Taylor series to t^9 (remainder < t^11/11 = 5e-8).
- * The cell integrals need ~1e-6 relative accuracy; they call it ~6000 times per shower. */
-static double fast_atan(double x)
-{
-  const double sqrt3 = 1.7320508075688772, tan15 = 0.2679491924311227;
-  double sgn = x < 0.0 ? -1.0 : 1.0, off = 0.0;
-  x = fabs(x);
-  int inv = x > 1.0;
-  if (inv) x = 1.0 / x;
-  if (x > tan15) {
-    x = (sqrt3 * x - 1.0) / (x + sqrt3);
-    off = M_PI / 6.0;
-  }
-  double t2 = x * x;
-  double r = off + x * (1.0 + t2 * (-1.0 / 3.0 + t2 * (1.0 / 5.0 + t2 * (-1.0 / 7.0 + t2 * (1.0 / 9.0)))));
-  if (inv) r = M_PI / 2.0 - r;
-  return sgn * r;
-}
-
-/* Quadrant integral of the normalised 2-D density R^2 / (pi (r^2 + R^2)^2). */
-static double quad_g(double x, double y, double R)
-{
-  double a = sqrt(x * x + R * R), b = sqrt(y * y + R * R);
-  return (x / a * fast_atan(y / a) + y / b * fast_atan(x / b)) * (0.5 / M_PI);
 }
 
 typedef struct radial {
@@ -142,26 +119,18 @@ static radial radial_params(const na64_sim *s, double E, double tau)
   return r;
 }
 
-/* Add energy E of a slice with axis at (xa, ya) to the cells; returns the part outside the matrix. */
+/* Add energy E of a slice with axis at (xa, ya) to the cells; returns the part outside the matrix.
+ * The cell fractions come from the tabulated quadrant integral (src/sim/ecal_shape.c: within 1e-4
+ * of the closed form per cell; 34k instead of 120k instructions per shower). */
 static double spread_slice(const na64_sim *s, double E, radial r, double xa, double ya, double *cells)
 {
   const sim_grid *g = &s->ecal;
-  double Gc[NA64_SIM_MAX_ECAL + 16], Gt[NA64_SIM_MAX_ECAL + 16]; /* (nx + 1) (ny + 1) corners */
-  for (int j = 0; j <= g->ny; ++j)
-    for (int i = 0; i <= g->nx; ++i) {
-      double cx = g->x_lo + i * g->px - xa, cy = g->y_lo + j * g->py - ya;
-      Gc[j * (g->nx + 1) + i] = quad_g(cx, cy, r.Rc);
-      Gt[j * (g->nx + 1) + i] = quad_g(cx, cy, r.Rt);
-    }
-  double inside = 0.0;
-  for (int j = 0; j < g->ny; ++j)
-    for (int i = 0; i < g->nx; ++i) {
-      int a = j * (g->nx + 1) + i, b = a + 1, c = a + g->nx + 1, d = c + 1;
-      double fc = Gc[d] - Gc[b] - Gc[c] + Gc[a], ft = Gt[d] - Gt[b] - Gt[c] + Gt[a];
-      double f = r.p * fc + (1.0 - r.p) * ft;
-      cells[j * g->nx + i] += E * f;
-      inside += f;
-    }
+  double ex[LAT_MAX_EDGES], ey[LAT_MAX_EDGES], f[NA64_SIM_MAX_ECAL];
+  for (int i = 0; i <= g->nx; ++i) ex[i] = g->x_lo + i * g->px - xa;
+  for (int j = 0; j <= g->ny; ++j) ey[j] = g->y_lo + j * g->py - ya;
+  double inside = sim_lateral_cells(g->nx, g->ny, ex, ey, r.p, r.Rc, r.Rt, f);
+  const int nc = g->nx * g->ny;
+  for (int k = 0; k < nc; ++k) cells[k] += E * f[k];
   return E * (1.0 - inside);
 }
 
@@ -188,7 +157,7 @@ static double shower_cells(const na64_sim *s, const sim_shower *sh, double cells
   for (int j = 0; j + 1 < n; ++j) {
     double a = edge[j], b = edge[j + 1];
     if (!(b > a)) continue;
-    double Pb = gsl_sf_gamma_inc_P(sh->alpha, sh->beta * (b - sh->t0));
+    double Pb = sim_gamma_p(sh->alpha, sh->beta * (b - sh->t0), sh->lg);
     double e = sh->E * (Pb - Pprev);
     Pprev = Pb;
     if (!(e > 1e-12 * sh->E)) continue;
@@ -203,25 +172,26 @@ static double shower_cells(const na64_sim *s, const sim_shower *sh, double cells
   return leak + sh->E * (1.0 - Pprev);
 }
 
-/* Fraction of a shower at its maximum (tau = 1) inside the whole matrix (four corners per radial
- * component): the fast trigger estimate. */
+/* Fraction of a shower at its maximum (tau = 1) inside the whole matrix (the matrix as one cell):
+ * the fast trigger estimate. */
 static double containment_at_max(const na64_sim *s, const sim_shower *sh)
 {
   radial r = radial_params(s, sh->E, 1.0);
   double zc = (sh->t0 + sh->T) * s->ecal_x0_cm;
   const sim_grid *g = &s->ecal;
-  double x0 = g->x_lo - (sh->x + sh->dx * zc), x1 = x0 + g->nx * g->px;
-  double y0 = g->y_lo - (sh->y + sh->dy * zc), y1 = y0 + g->ny * g->py;
-  double fc = quad_g(x1, y1, r.Rc) - quad_g(x0, y1, r.Rc) - quad_g(x1, y0, r.Rc) + quad_g(x0, y0, r.Rc);
-  double ft = quad_g(x1, y1, r.Rt) - quad_g(x0, y1, r.Rt) - quad_g(x1, y0, r.Rt) + quad_g(x0, y0, r.Rt);
-  return r.p * fc + (1.0 - r.p) * ft;
+  double ex[2], ey[2], f;
+  ex[0] = g->x_lo - (sh->x + sh->dx * zc);
+  ex[1] = ex[0] + g->nx * g->px;
+  ey[0] = g->y_lo - (sh->y + sh->dy * zc);
+  ey[1] = ey[0] + g->ny * g->py;
+  return sim_lateral_cells(1, 1, ex, ey, r.p, r.Rc, r.Rt, &f);
 }
 
 double na64_sim_em_shower(const na64_sim *s, double E, double t0, double x, double y, double dxdz, double dydz,
                           na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], double dep[NA64_SIM_ECAL_SECTIONS],
                           double *tmax, double *alpha)
 {
-  sim_shower sh = {E, t0, x, y, dxdz, dydz, 0, 0, 0};
+  sim_shower sh = {E, t0, x, y, dxdz, dydz, 0, 0, 0, 0};
   shower_draw(s, &sh, rng);
   if (tmax) *tmax = sh.T;
   if (alpha) *alpha = sh.alpha;
@@ -270,7 +240,7 @@ int sim_ecal_em(const na64_sim *s, const double *E, const double *t0, int nsh, d
   sim_shower sh[2];
   double fast[2] = {0, 0}, lk = 0.0, fmin_lat = 1.0;
   for (int i = 0; i < nsh; ++i) {
-    sh[i] = (sim_shower){E[i], t0[i], x, y, dx, dy, 0, 0, 0};
+    sh[i] = (sim_shower){E[i], t0[i], x, y, dx, dy, 0, 0, 0, 0};
     shower_draw(s, &sh[i], rng);
   }
   double vfast[2];

@@ -22,7 +22,8 @@
  * ECAL: each e+- showers through the fast simulation's ECAL response (na64_sim_ecal_electron:
  * Grindhammer-Peters profiles, lateral integration over the cells, sampling fluctuations), entering
  * at the extrapolation of its line; the two showers are simulated separately and added (as one
- * when they are closer than 2 mm at the ECAL face, pair_response).
+ * when they are closer than 2 mm at the ECAL face, pair_response), and the sampling fluctuations and
+ * cell noise are drawn once on the sum (ecal_response).
  * Straws: the two lines from the decay point go to the straw digitiser in vis_digi.c. Multiple
  * scattering is neglected: 0.1% X0 per straw plane gives theta0 = 13.6 MeV / p sqrt(1e-3) < 1e-5 rad
  * at p >= 40 GeV (PDG eq. 34.16), below the pair's opening angle by two orders.
@@ -33,6 +34,7 @@
 #include <string.h>
 
 #include "na64/sim.h"
+#include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
 
 #define VIS_EA_MIN_FRAC 0.5 /* A' drawn above 0.5 E0: the selection keeps E_ECAL >= 0.9 E0 (docs/visible.md) */
@@ -168,13 +170,24 @@ const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s) { return s->g; }
 double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield; }
 void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
 
-/* fraction of the mean electron-shower profile between depths t1 < t2 (X0), PDG eqs. 34.35-34.36 */
-static double profile_fraction(double E, double Ec, double t1, double t2)
+/* The mean electron-shower profile of energy E, PDG eqs. 34.35-34.36: gamma distribution of shape a
+ * and rate b in depth (X0), ln Gamma(a) for sim_gamma_p (src/sim/ecal_shape.c). */
+typedef struct mean_profile {
+  double a, b, lg;
+} mean_profile;
+
+static mean_profile profile_of(double E, double Ec)
 {
   const double b = 0.5;
   double tmax = fmax(log(E / Ec) - 0.5, 0.5), a = b * tmax + 1.0;
-  double p1 = t1 > 0.0 ? gsl_sf_gamma_inc_P(a, b * t1) : 0.0, p2 = gsl_sf_gamma_inc_P(a, b * t2);
-  return p2 - p1;
+  mean_profile m = {a, b, gsl_sf_lngamma(a)};
+  return m;
+}
+
+/* fraction of the profile between depths t1 < t2 (X0) */
+static double profile_fraction(const mean_profile *m, double t1, double t2)
+{
+  return sim_gamma_p(m->a, m->b * t2, m->lg) - sim_gamma_p(m->a, m->b * t1, m->lg);
 }
 
 /* WCAL sections and the leak into V2 for a deposit E; returns the leaked energy */
@@ -184,8 +197,9 @@ static double wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64
   ev->true_wcal = 0.0;
   for (int k = 0; k < NA64_VIS_WCAL_SECTIONS; ++k) ev->wcal[k] = 0.0;
   if (!(E > 0.0)) return 0.0;
+  mean_profile m = profile_of(E, s->wcal_ec);
   for (int k = 0; k < s->nsec; ++k) {
-    double Ek = E * profile_fraction(E, s->wcal_ec, s->sec_lo[k], s->sec_hi[k]);
+    double Ek = E * profile_fraction(&m, s->sec_lo[k], s->sec_hi[k]);
     inside += Ek;
     ev->wcal[k] = Ek + a * sqrt(Ek) * na64_rng_gauss(rng);
   }
@@ -205,13 +219,22 @@ static int crosses(const vis_counter *c, const double p[3], const double sl[2])
   return fabs(x - c->centre[0]) < c->half[0] && fabs(y - c->centre[1]) < c->half[1];
 }
 
-/* one ECAL shower of energy E entering at (x, y) with slopes (sx, sy), added to the event */
+/* one ECAL shower of energy E entering at (x, y) with slopes (sx, sy): its mean cell energies and
+ * section deposits are added to cells and dep (the fluctuations come once per event, ecal_response) */
 static void ecal_shower(const na64_vis_sim *s, double E, double x, double y, double sx, double sy, na64_rng *rng,
-                        na64_vis_sim_event *ev)
+                        double cells[][NA64_SIM_MAX_ECAL], double dep[NA64_SIM_ECAL_SECTIONS])
 {
-  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[2] = {0.0, 0.0}, v[2];
-  memset(cells, 0, sizeof cells);
-  na64_sim_ecal_electron(s->ecal, E, x, y, sx, sy, rng, cells, dep, v);
+  na64_sim_em_shower(s->ecal, E, 0.0, x, y, sx, sy, rng, cells, dep, NULL, NULL);
+}
+
+/* The sampling fluctuations and the cell noise of the event's showers, drawn once on their sum: the
+ * sum of independent N(0, a^2 E_i) per shower is N(0, a^2 sum E_i), and the noise belongs to the
+ * cell, not to the shower; the cells become the event's ECAL energies. */
+static void ecal_response(const na64_vis_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL],
+                          const double dep[NA64_SIM_ECAL_SECTIONS], na64_vis_sim_event *ev)
+{
+  double v[NA64_SIM_ECAL_SECTIONS];
+  sim_ecal_smear(s->ecal, rng, cells, dep, v, 1);
   for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) {
     ev->true_ecal += dep[k];
     for (int i = 0; i < NA64_SIM_MAX_ECAL; ++i) ev->ecal[k][i] += cells[k][i];
@@ -235,13 +258,17 @@ static void pair_response(const na64_vis_sim *s, na64_rng *rng, na64_vis_sim_eve
     x[q] = ev->decay[0] + ev->slope[q][0] * dz;
     y[q] = ev->decay[1] + ev->slope[q][1] * dz;
   }
+  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[NA64_SIM_ECAL_SECTIONS] = {0.0, 0.0};
+  memset(cells, 0, sizeof cells);
   if (hypot(x[1] - x[0], y[1] - y[0]) < PAIR_MERGE) {
     double E = ev->e_energy[0] + ev->e_energy[1], f = ev->e_energy[1] / E;
     ecal_shower(s, E, x[0] + f * (x[1] - x[0]), y[0] + f * (y[1] - y[0]), ev->slope[0][0] + f * (ev->slope[1][0] - ev->slope[0][0]),
-                ev->slope[0][1] + f * (ev->slope[1][1] - ev->slope[0][1]), rng, ev);
-    return;
+                ev->slope[0][1] + f * (ev->slope[1][1] - ev->slope[0][1]), rng, cells, dep);
+  } else {
+    for (int q = 0; q < 2; ++q)
+      ecal_shower(s, ev->e_energy[q], x[q], y[q], ev->slope[q][0], ev->slope[q][1], rng, cells, dep);
   }
-  for (int q = 0; q < 2; ++q) ecal_shower(s, ev->e_energy[q], x[q], y[q], ev->slope[q][0], ev->slope[q][1], rng, ev);
+  ecal_response(s, rng, cells, dep, ev);
 }
 
 int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t event, int signal,

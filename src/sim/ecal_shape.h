@@ -1,0 +1,38 @@
+/*
+ * Lateral integration of the Grindhammer-Peters radial profile over the cells of a calorimeter
+ * (src/sim/ecal_shape.c): the closed-form quadrant integral and the tabulated one the showers use;
+ * and the regularised incomplete gamma function of the longitudinal profile.
+ * Internal to libna64 (hidden); depends on libm and pthreads only, so its test compiles it directly.
+ */
+#ifndef NA64_SIM_ECAL_SHAPE_H
+#define NA64_SIM_ECAL_SHAPE_H
+
+/* Nodes per axis of the table of the unit-radius quadrant integral (and its argument scale): see
+ * ecal_shape.c for the accuracy they give. */
+#define LAT_TAB_N 128
+#define LAT_TAB_C 1.0
+/* Largest number of cell edges per axis and of cell corners that sim_lateral_cells accepts: any grid
+ * of at most 64 cells (NA64_SIM_MAX_ECAL; (nx + 1)(ny + 1) <= 130 for nx ny <= 64). */
+#define LAT_MAX_EDGES 65
+#define LAT_MAX_CORNERS 160
+
+/* Quadrant integral of the normalised 2-D density 1 / (pi (r^2 + 1)^2), r^2 = x^2 + y^2, over
+ * [0, u] x [0, v] (signed: odd in u and in v), in closed form (libm atan). */
+double sim_lateral_quadrant_exact(double u, double v);
+/* The same from the table (bilinear interpolation); the table is built on the first call of any
+ * sim_lateral_* function (thread-safe). */
+double sim_lateral_quadrant(double u, double v);
+
+/* Fractions of a two-component profile p f(r; Rc) + (1 - p) f(r; Rt) (f the normalised 2-D density
+ * R^2 / (pi (r^2 + R^2)^2)) in the cells of a grid with edges ex[0..nx] and ey[0..ny] (cm, relative to
+ * the shower axis, increasing): frac[j nx + i] for the cell [ex[i], ex[i+1]] x [ey[j], ey[j+1]].
+ * Returns the fraction inside the whole grid (the sum of frac, up to rounding). nx + 1, ny + 1 <=
+ * LAT_MAX_EDGES and (nx + 1)(ny + 1) <= LAT_MAX_CORNERS (else nothing is filled and -1 returned). */
+double sim_lateral_cells(int nx, int ny, const double *ex, const double *ey, double p, double Rc, double Rt,
+                         double *frac);
+
+/* Regularised lower incomplete gamma function P(a, x) = gamma(a, x) / Gamma(a), a > 0, x >= 0 (0 for
+ * x <= 0), with lg = ln Gamma(a) supplied by the caller (one value per shower), to ~1e-14. */
+double sim_gamma_p(double a, double x, double lg);
+
+#endif

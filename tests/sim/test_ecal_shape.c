@@ -1,0 +1,188 @@
+/* The lateral integration of the ECAL showers (src/sim/ecal_shape.c, compiled into this test: its
+ * functions are hidden in libna64).
+ * - The closed-form quadrant integral G against a direct 2-D numerical integration of the density
+ *   1/(pi (r^2 + 1)^2) (GSL adaptive quadrature, nested): agreement to 1e-9 (the quadrature's
+ *   requested accuracy; the two are independent computations of the same integral).
+ * - Its limits: the whole plane holds 1 (a quadrant 1/4), the half-line marginal v/(4 sqrt(v^2 + 1)).
+ * - The table against the closed form at random cells of the NA64 ECAL (6 x 6 cells of 3.82 cm),
+ *   R log-uniform in 0.05-10 cm (the core and tail radii of Grindhammer-Peters, 0.02-3 Moliere radii
+ *   of 3.4 cm), the axis anywhere within 2 cm of the matrix: every cell fraction within 1e-4 of the
+ *   closed form's, the tolerance of src/sim/ecal_shape.c (10x below the sampling fluctuation
+ *   0.1 sqrt(E_cell) of a cell holding 1e-3 of a 1 GeV shower; see there), and the sum of a slice's
+ *   absolute errors within 3e-4.
+ * - sim_lateral_cells: the two-component mixture, the returned share equals the cells' sum, and a
+ *   grid beyond its limits is refused.
+ * - sim_gamma_p against GSL's gsl_sf_gamma_inc_P (an independent implementation) over the shape
+ *   parameters of the showers (alpha 1.1-40) and depths 0-300 X0 scaled: within 1e-13 absolute
+ *   (both aim at double precision; the energy of a slice is a difference of two values); and the
+ *   closed forms P(1, x) = 1 - e^-x, P(2, x) = 1 - (1 + x) e^-x. */
+#include <gsl/gsl_integration.h>
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+#include <stdint.h>
+
+#include "sim/ecal_shape.h"
+#include "support/na64_test.h"
+
+typedef struct inner_args {
+  double x;
+} inner_args;
+
+static double density(double y, void *p)
+{
+  double x = ((inner_args *)p)->x, r2 = x * x + y * y;
+  return 1.0 / (M_PI * (r2 + 1.0) * (r2 + 1.0));
+}
+
+typedef struct outer_args {
+  double v;
+  gsl_integration_workspace *w;
+} outer_args;
+
+static double strip(double x, void *p)
+{
+  outer_args *o = p;
+  inner_args a = {x};
+  gsl_function f = {density, &a};
+  double r, e;
+  gsl_integration_qag(&f, 0.0, o->v, 1e-13, 1e-12, 1000, GSL_INTEG_GAUSS61, o->w, &r, &e);
+  return r;
+}
+
+/* Integral of the density over [0, u] x [0, v], u, v >= 0, by nested quadrature. */
+static double quadrant_numeric(double u, double v)
+{
+  gsl_integration_workspace *wi = gsl_integration_workspace_alloc(1000);
+  gsl_integration_workspace *wo = gsl_integration_workspace_alloc(1000);
+  outer_args o = {v, wi};
+  gsl_function f = {strip, &o};
+  double r, e;
+  gsl_integration_qag(&f, 0.0, u, 1e-12, 1e-11, 1000, GSL_INTEG_GAUSS61, wo, &r, &e);
+  gsl_integration_workspace_free(wi);
+  gsl_integration_workspace_free(wo);
+  return r;
+}
+
+static void test_closed_form_vs_quadrature(void **state)
+{
+  (void)state;
+  static const double pts[][2] = {{0.1, 0.1}, {0.5, 2.0}, {1.0, 1.0}, {3.0, 0.2}, {10.0, 7.0}, {40.0, 0.01}};
+  for (size_t k = 0; k < sizeof pts / sizeof pts[0]; ++k) {
+    double u = pts[k][0], v = pts[k][1], num = quadrant_numeric(u, v);
+    assert_true(fabs(sim_lateral_quadrant_exact(u, v) - num) < 1e-9);
+    /* odd in each argument: the other quadrants of a centred density */
+    assert_true(fabs(sim_lateral_quadrant_exact(-u, v) + num) < 1e-9);
+    assert_true(fabs(sim_lateral_quadrant_exact(-u, -v) - num) < 1e-9);
+  }
+}
+
+static void test_limits(void **state)
+{
+  (void)state;
+  assert_true(fabs(sim_lateral_quadrant_exact(1e9, 1e9) - 0.25) < 1e-8);
+  assert_true(fabs(sim_lateral_quadrant(1e9, 1e9) - 0.25) < 1e-8);
+  for (double v = 0.1; v < 100.0; v *= 3.0) {
+    double half = 0.25 * v / sqrt(v * v + 1.0); /* marginal of the density: 1/(2 (x^2 + 1)^(3/2)) */
+    assert_true(fabs(sim_lateral_quadrant_exact(1e9, v) - half) < 1e-8);
+    assert_true(fabs(sim_lateral_quadrant(1e12, v) - half) < 1e-4);
+  }
+  assert_true(sim_lateral_quadrant(0.0, 5.0) == 0.0);
+  assert_true(isnan(sim_lateral_quadrant(NAN, 1.0))); /* propagated, never an index */
+}
+
+static uint64_t rng_state = 0x2545F4914F6CDD1Dull;
+static double uniform(void) /* xorshift64*: reproducible test points */
+{
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return (double)((rng_state * 0x2545F4914F6CDD1Dull) >> 11) * 0x1.0p-53;
+}
+
+static double cell_exact(double x1, double x2, double y1, double y2, double R)
+{
+  return sim_lateral_quadrant_exact(x2 / R, y2 / R) - sim_lateral_quadrant_exact(x1 / R, y2 / R) -
+         sim_lateral_quadrant_exact(x2 / R, y1 / R) + sim_lateral_quadrant_exact(x1 / R, y1 / R);
+}
+
+static void test_table_accuracy(void **state)
+{
+  (void)state;
+  const double pitch = 3.82;
+  double worst = 0.0, worst_sum = 0.0;
+  for (int k = 0; k < 3000; ++k) {
+    double R = exp(log(0.05) + (log(10.0) - log(0.05)) * uniform());
+    double xa = -2.0 + (6 * pitch + 4.0) * uniform(), ya = -2.0 + (6 * pitch + 4.0) * uniform();
+    double ex[7], ey[7], f[36];
+    for (int i = 0; i <= 6; ++i) {
+      ex[i] = i * pitch - xa;
+      ey[i] = i * pitch - ya;
+    }
+    double in = sim_lateral_cells(6, 6, ex, ey, 1.0, R, 1.0, f), sum_err = 0.0, sum = 0.0;
+    for (int j = 0; j < 6; ++j)
+      for (int i = 0; i < 6; ++i) {
+        double e = fabs(f[j * 6 + i] - cell_exact(ex[i], ex[i + 1], ey[j], ey[j + 1], R));
+        worst = fmax(worst, e);
+        sum_err += e;
+        sum += f[j * 6 + i];
+      }
+    worst_sum = fmax(worst_sum, sum_err);
+    assert_true(fabs(in - sum) < 1e-12);
+  }
+  print_message("table vs closed form: largest cell error %.3g, largest slice sum %.3g\n", worst, worst_sum);
+  assert_true(worst < 1e-4);
+  assert_true(worst_sum < 3e-4);
+}
+
+static void test_mixture_and_limits(void **state)
+{
+  (void)state;
+  double ex[3] = {-5.0, 0.5, 4.0}, ey[3] = {-3.0, -0.2, 6.0}, f[4], fc[4], ft[4];
+  double p = 0.7, Rc = 0.3, Rt = 2.5;
+  double in = sim_lateral_cells(2, 2, ex, ey, p, Rc, Rt, f);
+  double inc = sim_lateral_cells(2, 2, ex, ey, 1.0, Rc, Rt, fc);
+  double int_ = sim_lateral_cells(2, 2, ex, ey, 0.0, Rc, Rt, ft);
+  for (int k = 0; k < 4; ++k) assert_true(fabs(f[k] - (p * fc[k] + (1.0 - p) * ft[k])) < 1e-12);
+  assert_true(fabs(in - (p * inc + (1.0 - p) * int_)) < 1e-12);
+  /* a grid much larger than both radii holds (nearly) everything: 1 - 1/(4 u^2) per side */
+  double big[2] = {-1e4, 1e4};
+  assert_true(fabs(sim_lateral_cells(1, 1, big, big, p, Rc, Rt, f) - 1.0) < 1e-6);
+  double many[LAT_MAX_EDGES + 1];
+  for (int i = 0; i <= LAT_MAX_EDGES; ++i) many[i] = i;
+  double out[LAT_MAX_EDGES * 2];
+  assert_true(sim_lateral_cells(LAT_MAX_EDGES, 1, many, many, p, Rc, Rt, out) == -1.0);
+  assert_true(sim_lateral_cells(12, 12, many, many, p, Rc, Rt, out) == -1.0); /* 169 corners */
+}
+
+static void test_gamma_p(void **state)
+{
+  (void)state;
+  double worst = 0.0;
+  for (double a = 1.1; a < 40.0; a *= 1.13) {
+    double lg = gsl_sf_lngamma(a);
+    for (double x = 1e-4; x < 300.0; x *= 1.21) {
+      double d = fabs(sim_gamma_p(a, x, lg) - gsl_sf_gamma_inc_P(a, x));
+      worst = fmax(worst, d);
+    }
+    assert_true(sim_gamma_p(a, 0.0, lg) == 0.0);
+    assert_true(sim_gamma_p(a, -1.0, lg) == 0.0);
+  }
+  print_message("sim_gamma_p vs GSL: largest difference %.3g\n", worst);
+  assert_true(worst < 1e-13);
+  for (double x = 0.01; x < 50.0; x *= 1.7) {
+    assert_true(fabs(sim_gamma_p(1.0, x, 0.0) - (1.0 - exp(-x))) < 1e-14);
+    assert_true(fabs(sim_gamma_p(2.0, x, 0.0) - (1.0 - (1.0 + x) * exp(-x))) < 1e-14);
+  }
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {
+    cmocka_unit_test(test_closed_form_vs_quadrature),
+    cmocka_unit_test(test_limits),
+    cmocka_unit_test(test_table_accuracy),
+    cmocka_unit_test(test_mixture_and_limits),
+    cmocka_unit_test(test_gamma_p),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
