@@ -22,7 +22,7 @@ na64_daq_equipment_header na64_daq_apv_equipment(uint32_t source_id, double peri
   return eh;
 }
 
-static int apv_hit_in_range(const na64_daq_apv_hit *h, size_t i, na64_err *err)
+static inline int apv_hit_in_range(const na64_daq_apv_hit *h, size_t i, na64_err *err)
 {
   if (h->chip > 63 || h->channel > 127 || h->amp[0] > 4095 || h->amp[1] > 4095 || h->amp[2] > 4095)
     return na64_err_set(err, NA64_ERANGE, "APV hit %zu: chip %u channel %u amplitudes %u %u %u outside 0..63, 0..127, 0..4095",
