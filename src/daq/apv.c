@@ -22,17 +22,65 @@ na64_daq_equipment_header na64_daq_apv_equipment(uint32_t source_id, double peri
   return eh;
 }
 
+static inline int apv_hit_in_range(const na64_daq_apv_hit *h, size_t i, na64_err *err)
+{
+  if (h->chip > 63 || h->channel > 127 || h->amp[0] > 4095 || h->amp[1] > 4095 || h->amp[2] > 4095)
+    return na64_err_set(err, NA64_ERANGE, "APV hit %zu: chip %u channel %u amplitudes %u %u %u outside 0..63, 0..127, 0..4095",
+                        i, h->chip, h->channel, h->amp[0], h->amp[1], h->amp[2]);
+  return NA64_OK;
+}
+
+static void apv_hit_words(const na64_daq_apv_hit *h, uint32_t *out)
+{
+  out[0] = (APV_FIRST << 30) | ((uint32_t)h->channel << 23) | h->amp[0];
+  out[1] = ((uint32_t)h->amp[2] << 12) | h->amp[1];
+}
+
+/* Hits already grouped by ascending chip (what the simulation writes): one pass, each chip's header
+ * then its hits, the words the general path below writes for them. Returns 0 (nothing written) if
+ * the hits are not in that order. */
+static int apv_encode_sorted(const na64_daq_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+                             size_t *nwords, int *st, na64_err *err)
+{
+  size_t k = 0, chips = 0;
+  for (size_t i = 0; i < n; ++i) {
+    if (i > 0 && hits[i].chip < hits[i - 1].chip) return 0;
+    chips += i == 0 || hits[i].chip != hits[i - 1].chip;
+  }
+  if (chips + 2 * n > cap) {
+    *st = na64_err_set(err, NA64_ERANGE, "APV encode: %zu words needed, room for %zu", chips + 2 * n, cap);
+    return 1;
+  }
+  for (size_t a = 0; a < n;) {
+    size_t b = a;
+    for (; b < n && hits[b].chip == hits[a].chip; ++b)
+      if ((*st = apv_hit_in_range(&hits[b], b, err)) != NA64_OK) return 1;
+    if (b - a > 255) {
+      *st = na64_err_set(err, NA64_ERANGE, "APV chip %u: more than 255 hits", hits[a].chip);
+      return 1;
+    }
+    out[k++] = (APV_HEADER << 30) | ((uint32_t)hits[a].chip << 24) | ((event & 0xFFFu) << 8) | (uint32_t)(b - a);
+    for (; a < b; ++a, k += 2) apv_hit_words(&hits[a], out + k);
+  }
+  *nwords = k;
+  *st = NA64_OK;
+  return 1;
+}
+
 int na64_daq_apv_encode(const na64_daq_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                         size_t *nwords, na64_err *err)
 {
   if ((!hits && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_apv_encode: NULL argument");
   *nwords = 0;
+  int st = NA64_OK;
+  if (apv_encode_sorted(hits, n, event, out, cap, nwords, &st, err)) {
+    if (st != NA64_OK) *nwords = 0;
+    return st;
+  }
   uint32_t count[64] = {0};
   for (size_t i = 0; i < n; ++i) {
     const na64_daq_apv_hit *h = &hits[i];
-    if (h->chip > 63 || h->channel > 127 || h->amp[0] > 4095 || h->amp[1] > 4095 || h->amp[2] > 4095)
-      return na64_err_set(err, NA64_ERANGE, "APV hit %zu: chip %u channel %u amplitudes %u %u %u outside 0..63, 0..127, 0..4095",
-                          i, h->chip, h->channel, h->amp[0], h->amp[1], h->amp[2]);
+    NA64_CALL(apv_hit_in_range(h, i, err));
     if (++count[h->chip] > 255)
       return na64_err_set(err, NA64_ERANGE, "APV chip %u: more than 255 hits", h->chip);
   }
@@ -48,10 +96,8 @@ int na64_daq_apv_encode(const na64_daq_apv_hit *hits, size_t n, uint32_t event, 
   }
   for (size_t i = 0; i < n; ++i) {
     const na64_daq_apv_hit *h = &hits[i];
-    size_t k = start[h->chip];
-    out[k] = (APV_FIRST << 30) | ((uint32_t)h->channel << 23) | h->amp[0];
-    out[k + 1] = ((uint32_t)h->amp[2] << 12) | h->amp[1];
-    start[h->chip] = k + 2;
+    apv_hit_words(h, out + start[h->chip]);
+    start[h->chip] += 2;
   }
   *nwords = total;
   return NA64_OK;

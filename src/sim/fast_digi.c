@@ -18,6 +18,9 @@
  */
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +67,7 @@ struct na64_sim_digitizer {
   int nms;                 /* tracker planes in z order: multiple scattering */
   int ms_plane[MS_MAX_PLANES];
   double ms_z[MS_MAX_PLANES], ms_x0[MS_MAX_PLANES];
+  double ms_sqrt[MS_MAX_PLANES], ms_log[MS_MAX_PLANES]; /* Highland's sqrt(x/X0) and 1 + 0.038 ln(x/X0) */
   double ms_dx[MS_MAX_PLANES], ms_dy[MS_MAX_PLANES]; /* this event's offsets at each plane, cm */
   double ms_sx, ms_sy;     /* and the total deflection, rad */
 };
@@ -96,6 +100,10 @@ static void ms_setup(na64_sim_digitizer *d)
     d->ms_x0[j] = x;
     d->ms_plane[j] = i;
   }
+  for (int i = 0; i < d->nms; ++i) { /* the factors of na64_sim_highland that do not depend on p */
+    d->ms_sqrt[i] = sqrt(d->ms_x0[i]);
+    d->ms_log[i] = 1.0 + 0.038 * log(d->ms_x0[i]);
+  }
 }
 
 /* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections);
@@ -103,7 +111,7 @@ static void ms_setup(na64_sim_digitizer *d)
  * dipoles leave slope differences unchanged at first order, so the kicks propagate as straight lines. */
 static void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
 {
-  double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0;
+  double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0, c = p > 0.0 ? 0.0136 / p : 0.0;
   for (int i = 0; i < d->nms; ++i) {
     if (i > 0) {
       ox += sx * (d->ms_z[i] - d->ms_z[i - 1]);
@@ -111,7 +119,7 @@ static void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
     }
     d->ms_dx[i] = ox;
     d->ms_dy[i] = oy;
-    double th = na64_sim_highland(p, d->ms_x0[i]);
+    double th = c * d->ms_sqrt[i] * d->ms_log[i]; /* = na64_sim_highland(p, x/X0), the same operations */
     sx += th * na64_rng_gauss(rng);
     sy += th * na64_rng_gauss(rng);
   }
@@ -237,6 +245,29 @@ void sim_sadc_noise_init(sim_sadc_noise *nz)
   }
 }
 
+/* The steps of the noise-only sample as a function of the noise index i, for both parities: the
+ * count (uint16_t)(ped + 1/2 + WF_NOISE z[i]) that make_samples computes, evaluated here for all 4096
+ * indices with the same expression, so the step function reproduces it exactly (z[i] increases with
+ * i, hence so does the count). Unused steps stay at 4095: no index exceeds it. */
+static void noise_steps_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
+{
+  c->noise_steps = c->unclipped;
+  for (int k = 0; k < SADC_STEPS; ++k)
+    for (int j = 0; j < 8; ++j) c->step_last[k][j] = 4095;
+  for (int par = 0; par < 2 && c->noise_steps; ++par) {
+    double pe = (par ? c->ped_odd : c->ped_even) + 0.5;
+    uint16_t v0 = (uint16_t)(pe + WF_NOISE * nz->z[0]), prev = v0;
+    int nstep = 0;
+    for (int i = 1; i < 4096 && c->noise_steps; ++i) {
+      uint16_t v = (uint16_t)(pe + WF_NOISE * nz->z[i]);
+      for (; prev < v && nstep < SADC_STEPS; ++prev, ++nstep)
+        for (int j = par; j < 8; j += 2) c->step_last[nstep][j] = (int16_t)(i - 1);
+      if (prev < v) c->noise_steps = 0; /* more steps than the table holds */
+    }
+    for (int j = par; j < 8; j += 2) c->step_base[j] = v0;
+  }
+}
+
 void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
 {
   double zmax = nz->zmax; /* a margin of one count on both sides */
@@ -250,6 +281,7 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
   double pe8 = c->ped_word_even * 8.0, po8 = c->ped_word_odd * 8.0; /* integers: ped_word is in 1/8 */
   c->pedestals_ok = pe8 >= 0.0 && pe8 <= 32767.0 && po8 >= 0.0 && po8 <= 32767.0;
   c->pedestal_word = c->pedestals_ok ? (1u << 30) | ((uint32_t)po8 << 15) | (uint32_t)pe8 : 0u;
+  noise_steps_prepare(c, nz);
 }
 
 /* The noise words of an event's waveforms: word k of the counter-based stream keyed by one Philox
@@ -259,9 +291,9 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
  * of a Philox4x64-10 quarter block (~40): the 760 words of the 3800 samples of an event were a
  * third of the digitisation time. The event's Philox stream keeps the key, so the noise remains a
  * function of (seed, event) whatever the thread. */
-static uint64_t noise_word(sim_sadc_stream *ns)
+static uint64_t noise_word_at(uint64_t key, uint64_t k)
 {
-  uint64_t z = ns->key + (++ns->k) * 0x9E3779B97F4A7C15ull;
+  uint64_t z = key + k * 0x9E3779B97F4A7C15ull;
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
@@ -274,37 +306,81 @@ static uint16_t adc_floor(double x)
   return !(x >= 0.0) ? 0 : x >= 4095.0 ? 4095 : (uint16_t)x;
 }
 
-_Static_assert(WF_SAMPLES % 4 == 0, "make_samples draws four samples per noise word");
+_Static_assert(WF_SAMPLES % 8 == 0, "make_samples draws four samples per noise word, eight per step pass");
+
+/* A waveform without signal (most channels of an event) from the channel's step table: per sample
+ * the count at index 0 plus the number of steps below its 12-bit noise index. With SSE2 (the x86-64
+ * baseline) eight samples at a time: two noise words are eight 16-bit lanes, shifted to their upper
+ * 12 bits, compared with the eight step vectors (signed 16-bit compares: indices and steps are
+ * below 4096). 2-3 instructions per sample instead of the table load, addition and conversion of
+ * make_samples; the counts are the same. */
+static void noise_only_samples(const sim_sadc_channel *r, sim_sadc_stream *ns, uint16_t *samples)
+{
+#if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  _Static_assert(SADC_STEPS == 8, "the step vectors are unrolled below");
+  /* lane j of the pair (b0, b1) is bits 16j.. of b0 (j < 4) or b1: sample 8i + j, as make_samples */
+  const __m128i *st = (const __m128i *)r->step_last;
+  const __m128i base = _mm_loadu_si128((const __m128i *)r->step_base);
+  const __m128i l0 = _mm_loadu_si128(st), l1 = _mm_loadu_si128(st + 1), l2 = _mm_loadu_si128(st + 2),
+                l3 = _mm_loadu_si128(st + 3), l4 = _mm_loadu_si128(st + 4), l5 = _mm_loadu_si128(st + 5),
+                l6 = _mm_loadu_si128(st + 6), l7 = _mm_loadu_si128(st + 7);
+  const uint64_t key = ns->key, k0 = ns->k;
+  ns->k += WF_SAMPLES / 4;
+  for (int i = 0; i < WF_SAMPLES / 8; ++i) {
+    uint64_t b0 = noise_word_at(key, k0 + 2 * i + 1), b1 = noise_word_at(key, k0 + 2 * i + 2);
+    __m128i x = _mm_srli_epi16(_mm_set_epi64x((long long)b1, (long long)b0), 4);
+    /* a compare gives -1 in the lanes past a step: subtract them */
+    __m128i a = _mm_sub_epi16(_mm_sub_epi16(base, _mm_cmpgt_epi16(x, l0)), _mm_cmpgt_epi16(x, l1));
+    __m128i c = _mm_add_epi16(_mm_cmpgt_epi16(x, l2), _mm_cmpgt_epi16(x, l3));
+    __m128i e = _mm_add_epi16(_mm_cmpgt_epi16(x, l4), _mm_cmpgt_epi16(x, l5));
+    __m128i f = _mm_add_epi16(_mm_cmpgt_epi16(x, l6), _mm_cmpgt_epi16(x, l7));
+    a = _mm_sub_epi16(a, _mm_add_epi16(_mm_add_epi16(c, e), f));
+    _mm_storeu_si128((__m128i *)(samples + 8 * i), a);
+  }
+#else
+  uint64_t b[WF_SAMPLES / 4];
+  for (int i = 0; i < WF_SAMPLES / 4; ++i) b[i] = noise_word_at(ns->key, ++ns->k);
+  for (int i = 0; i < WF_SAMPLES; ++i) {
+    int x = (int)((b[i / 4] >> (16 * (i % 4) + 4)) & 4095u), v = r->step_base[i % 8];
+    for (int k = 0; k < SADC_STEPS; ++k) v += x > r->step_last[k][i % 8];
+    samples[i] = (uint16_t)v;
+  }
+#endif
+}
 
 /* The noise of a waveform comes from the quantile table, four samples per 64-bit random word:
  * after rounding to integer counts the table's granularity (< 1e-3 sigma near the centre, tails
- * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. */
+ * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. A channel
+ * without signal takes the step table instead (the same counts). */
+/* GCC's vectoriser turns the noise words of the loops below into SSE2 64-bit multiplies emulated
+ * with three pmuludq each (more instructions than the scalar imul): scalar here. */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-tree-vectorize")))
+#endif
 static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const double *shape,
                          sim_sadc_stream *ns, uint16_t *samples)
 {
+  if (r->noise_steps && !(A > 0.0)) { /* no signal (most channels): pedestal and noise, never clipped */
+    noise_only_samples(r, ns, samples);
+    return;
+  }
   double pe = r->ped_even + 0.5, po = r->ped_odd + 0.5; /* + 1/2: rounding */
   const double *z = nz->z;
+  const uint64_t key = ns->key, k0 = ns->k;
+  ns->k += WF_SAMPLES / 4;
   /* four samples per noise word: the upper 12 bits of each 16-bit lane index the quantile table */
 #define NOISE_OF(bits, j) (WF_NOISE * z[((bits) >> (16 * (j) + 4)) & 4095u])
-  if (r->unclipped && !(A > 0.0)) /* no signal (most channels): pedestal and noise, never clipped */
+  if (r->unclipped && A <= r->headroom) /* a pulse that cannot reach the top (shape maximum 1) */
     for (int i = 0; i < WF_SAMPLES; i += 4) {
-      uint64_t b = noise_word(ns);
-      samples[i] = (uint16_t)(pe + NOISE_OF(b, 0)); /* = adc_floor: the sum is inside [1, 4094] */
-      samples[i + 1] = (uint16_t)(po + NOISE_OF(b, 1));
-      samples[i + 2] = (uint16_t)(pe + NOISE_OF(b, 2));
-      samples[i + 3] = (uint16_t)(po + NOISE_OF(b, 3));
-    }
-  else if (r->unclipped && A <= r->headroom) /* a pulse that cannot reach the top (shape maximum 1) */
-    for (int i = 0; i < WF_SAMPLES; i += 4) {
-      uint64_t b = noise_word(ns);
-      samples[i] = (uint16_t)(pe + A * shape[i] + NOISE_OF(b, 0));
+      uint64_t b = noise_word_at(key, k0 + (uint64_t)(i / 4) + 1);
+      samples[i] = (uint16_t)(pe + A * shape[i] + NOISE_OF(b, 0)); /* = adc_floor: the sum is inside [1, 4094] */
       samples[i + 1] = (uint16_t)(po + A * shape[i + 1] + NOISE_OF(b, 1));
       samples[i + 2] = (uint16_t)(pe + A * shape[i + 2] + NOISE_OF(b, 2));
       samples[i + 3] = (uint16_t)(po + A * shape[i + 3] + NOISE_OF(b, 3));
     }
   else
     for (int i = 0; i < WF_SAMPLES; i += 4) {
-      uint64_t b = noise_word(ns);
+      uint64_t b = noise_word_at(key, k0 + (uint64_t)(i / 4) + 1);
       samples[i] = adc_floor(pe + A * shape[i] + NOISE_OF(b, 0));
       samples[i + 1] = adc_floor(po + A * shape[i + 1] + NOISE_OF(b, 1));
       samples[i + 2] = adc_floor(pe + A * shape[i + 2] + NOISE_OF(b, 2));
@@ -456,9 +532,13 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     e_lo = e_hi;
     if (k < 0 || k >= pl->nwires || pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
     uint64_t bits = na64_rng_u64(rng);
+    /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
+    const double qf = q * f, *zq = d->nz.z;
     double a[3];
-    for (int j = 0; j < 3; ++j, bits >>= 12) a[j] = q * f * shape[j] + APV_NOISE * d->nz.z[bits & 4095u];
+    a[1] = qf * shape[1] + APV_NOISE * zq[(bits >> 12) & 4095u];
     if (a[1] < 3.0 * APV_NOISE) continue; /* zero suppression */
+    a[0] = qf * shape[0] + APV_NOISE * zq[bits & 4095u];
+    a[2] = qf * shape[2] + APV_NOISE * zq[(bits >> 24) & 4095u];
     uint32_t src, port, chip, ch;
     na64_geom_key_unpack(pl->daq_key[k], &src, &port, &chip, &ch);
     if (chip > 63 || ch > 127) continue;

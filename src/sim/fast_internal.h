@@ -81,6 +81,7 @@ struct na64_sim_worker {
   na64_aprime_sampler *samp[AP_NE];
 };
 
+#define SADC_STEPS 8 /* noise-only samples: at most 8 count values above the lowest (N(0,1) at +-3.5) */
 /* One sampling-ADC channel of a digitiser (fast_digi.c, vis_digi.c): its DAQ address, calibration
  * and what the fast waveform loop precomputes from them (sim_sadc_channel_prepare). */
 typedef struct sim_sadc_channel {
@@ -91,6 +92,13 @@ typedef struct sim_sadc_channel {
   double headroom; /* nor with a pulse of at most this amplitude (counts) */
   uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2) */
   int pedestals_ok;                    /* the pedestals fit the 15-bit fields of the pedestal word */
+  /* A waveform without signal as a step function of the 12-bit noise index i (fast_digi.c,
+   * noise_only_samples): sample = step_base[j] + #{k : i > step_last[k][j]} for the sample of parity
+   * j & 1 (lanes j = 0..7 alternate even/odd), the same counts as (uint16_t)(ped + 1/2 + z[i]).
+   * noise_steps = 0 if the channel cannot use it (clipping, more than SADC_STEPS steps). */
+  int noise_steps;
+  int16_t step_last[SADC_STEPS][8]; /* the last index before step k; 4095 for unused steps */
+  uint16_t step_base[8];            /* the count at index 0 */
 } sim_sadc_channel;
 /* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096 (12 bits of a random word per sample),
  * and a counter-based stream of 64-bit words keyed by one draw of the event's Philox stream. */

@@ -1,0 +1,147 @@
+/* The waveform noise of the fast simulation's SADC digitisation, read back from the DATE data as a
+ * user would (reader, SADC decoder, conditions pedestals): events without any energy, so every
+ * channel is pedestal + noise (the step-table path of src/sim/fast_digi.c). The model
+ * (docs/simulation.md, "Raw data"): sample = floor(ped + 1/2 + n), n ~ N(0, 1 count), independent
+ * samples. Expected from the model alone, not from our output:
+ *  - mean of sample - ped: 0 (the rounding of a Gaussian of sigma 1 is unbiased to ~1e-8:
+ *    the Fourier terms of floor go as exp(-2 pi^2 sigma^2));
+ *  - variance 1 + 1/12 (Sheppard's correction of the rounding, exact to the same order);
+ *  - autocorrelation 0 at lags 1, 2 and 4 (lag 4: samples from lanes of different noise words);
+ *  - |sample - ped| <= 5: the quantile table spans N(0, 1) over (i + 1/2)/4096, |z| < 3.49;
+ *  - the tails: the number of samples with |sample - ped| >= 2.5, whose probability for pedestal p is
+ *    Phi(-(ceil(p + 5/2) - p - 1/2)) + Phi(floor(p - 5/2) + 1/2 - p) (the rounding moves the boundaries
+ *    to 2..3 sigma), summed over the samples: within 5 sqrt(expected) (Poisson) plus 3% of it: the
+ *    12-bit quantile table gives each boundary's tail probability to 1/4096 (0.5/4096 at the worst
+ *    boundary 2.5 against 0.0124: 2%; computed from the table with Python's statistics.NormalDist).
+ * Tolerances otherwise: 5 standard errors of each estimator for the ~1.1e6 samples. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "na64/daq.h"
+#include "na64/geom.h"
+#include "na64/sim.h"
+#include "support/na64_test.h"
+
+#define DB NA64_BINARY_DIR "/conditions.db"
+#define NEV 300
+
+/* The default setup on the run-2000 conditions of the build's database (no card needed). */
+static na64_sim *make_sim(void)
+{
+  na64_sim_config c;
+  na64_sim_config_default(&c);
+  c.run = 2000;
+  snprintf(c.conditions, sizeof c.conditions, "%s", DB);
+  na64_err err = {0, ""};
+  na64_sim *s = NULL;
+  if (na64_sim_new(&c, &s, &err)) fail_msg("sim: %s", err.msg);
+  return s;
+}
+
+typedef struct moments {
+  double n, s1, s2, lag[3], tail, tail_expected;
+  int maxdev;
+} moments;
+
+/* P(|floor(p + 1/2 + z) - p| >= 5/2) for z ~ N(0, 1) (header) */
+static double tail_probability(double p)
+{
+  double hi = ceil(p + 2.5) - p - 0.5, lo = floor(p - 2.5) + 0.5 - p;
+  return 0.5 * erfc(hi / M_SQRT2) + 0.5 * erfc(-lo / M_SQRT2);
+}
+
+/* One decoded waveform against the conditions' pedestals of its cell. */
+static void add_waveform(moments *m, const na64_daq_sadc_waveform *w, double pe, double po)
+{
+  m->tail_expected += 0.5 * w->nsamples * (tail_probability(pe) + tail_probability(po));
+  double d[64];
+  for (int i = 0; i < w->nsamples; ++i) {
+    d[i] = w->samples[i] - ((i & 1) ? po : pe);
+    m->n += 1.0;
+    m->s1 += d[i];
+    m->s2 += d[i] * d[i];
+    m->tail += fabs(d[i]) >= 2.5; /* integer counts minus the pedestal: the values >= 3 counts away */
+    if (fabs(d[i]) > m->maxdev) m->maxdev = (int)ceil(fabs(d[i]));
+  }
+  static const int lags[3] = {1, 2, 4};
+  for (int l = 0; l < 3; ++l)
+    for (int i = lags[l]; i < w->nsamples; ++i) m->lag[l] += d[i] * d[i - lags[l]];
+}
+
+static void test_noise_only_waveforms(void **state)
+{
+  (void)state;
+  na64_sim *s = make_sim();
+  na64_err err = {0, ""};
+  na64_sim_digitizer *d = NULL;
+  na64_daq_writer *w = NULL;
+  assert_int_equal(na64_sim_digitizer_new(s, &d, &err), NA64_OK);
+  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, &err), NA64_OK);
+  static na64_sim_event ev;
+  for (uint32_t i = 0; i < NEV; ++i) { /* no energy anywhere, not triggered (no counter pulses) */
+    memset(&ev, 0, sizeof ev);
+    ev.truth.event = i;
+    ev.truth.energy = 100.0;
+    assert_int_equal(na64_sim_digitize_write(d, &ev, 7, i, w, &err), NA64_OK);
+  }
+  void *data = NULL;
+  size_t size = 0;
+  assert_int_equal(na64_daq_writer_close_memory(w, &data, &size, &err), NA64_OK);
+  na64_geom *g = NULL;
+  assert_int_equal(na64_geom_load_path(DB, 2000, &g, &err), NA64_OK);
+  na64_daq_reader *rd = NULL;
+  assert_int_equal(na64_daq_reader_open_memory(data, size, "noise", NULL, &rd, &err), NA64_OK);
+  static na64_daq_sadc_waveform wf[256];
+  moments m = {0};
+  na64_daq_event de;
+  int nev = 0, nwf = 0;
+  while (na64_daq_reader_next_event(rd, &de, &err) == NA64_OK) {
+    size_t cur = 0;
+    na64_daq_equipment eq;
+    while (na64_daq_event_next_equipment(&de, &cur, &eq)) {
+      if (eq.header.type != NA64_DAQ_EQ_SADC) continue;
+      size_t n = 0;
+      assert_int_equal(na64_daq_sadc_decode(&eq, wf, 256, &n, NULL, &err), NA64_OK);
+      for (size_t k = 0; k < n; ++k) {
+        const na64_geom_chan *ch = na64_geom_chan_lookup(g, eq.header.id, wf[k].port, 0, wf[k].channel);
+        assert_non_null(ch);
+        const na64_geom_cell *c = &g->cells[ch->cell];
+        assert_true(c->has_calib[ch->section]);
+        assert_int_equal(wf[k].nsamples, 32);
+        add_waveform(&m, &wf[k], c->ped_even[ch->section], c->ped_odd[ch->section]);
+        ++nwf;
+      }
+    }
+    ++nev;
+  }
+  assert_int_equal(nev, NEV);
+  double mean = m.s1 / m.n, var = m.s2 / m.n - mean * mean, v0 = 1.0 + 1.0 / 12.0;
+  double se_mean = sqrt(v0 / m.n), se_var = sqrt(2.0 * v0 * v0 / m.n); /* Gaussian-like 4th moment */
+  printf("%d waveforms, %.0f samples: mean %.5f (se %.5f), variance %.5f (expected %.5f, se %.5f), "
+         "autocorrelation lag 1/2/4 %.5f %.5f %.5f, |d| >= 2.5: %.0f (expected %.1f), max |d| %d\n",
+         nwf, m.n, mean, se_mean, var, v0, se_var, m.lag[0] / (m.n - nwf) / var, m.lag[1] / (m.n - 2.0 * nwf) / var,
+         m.lag[2] / (m.n - 4.0 * nwf) / var, m.tail, m.tail_expected, m.maxdev);
+  assert_true(nwf > 100 * NEV); /* the 119 calorimeter, SRD, veto and counter channels of run 2000 */
+  assert_true(fabs(mean) < 5.0 * se_mean);
+  assert_true(fabs(var - v0) < 5.0 * se_var);
+  static const int lags[3] = {1, 2, 4};
+  for (int l = 0; l < 3; ++l) {
+    double r = m.lag[l] / (m.n - lags[l] * (double)nwf) / var;
+    if (!(fabs(r) < 5.0 / sqrt(m.n))) fail_msg("autocorrelation at lag %d: %g", lags[l], r);
+  }
+  assert_true(m.maxdev <= 5);
+  assert_true(fabs(m.tail - m.tail_expected) < 5.0 * sqrt(m.tail_expected) + 0.03 * m.tail_expected);
+  na64_daq_reader_close(rd);
+  na64_geom_free(g);
+  free(data);
+  na64_sim_digitizer_free(d);
+  na64_sim_free(s);
+}
+
+int main(void)
+{
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_noise_only_waveforms)};
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
