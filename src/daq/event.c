@@ -103,12 +103,12 @@ int na64_daq_check_outer_(const uint8_t *p, size_t rem, size_t max_size, uint32_
 static int tile_equipment(const uint8_t *p, size_t from, size_t to, int sw, int incl, int sub, char *detail,
                           size_t dlen)
 {
-  char where[40] = "";
-  if (sub >= 0) snprintf(where, sizeof where, "LDC sub-event %d, ", sub);
+  char where[40] = ""; /* formatted only for an error: this runs for every event read */
   size_t off = from;
   for (int k = 0; off < to; ++k) {
     size_t left = to - off;
     if (left < NA64_DAQ_EQUIPMENT_HEADER_SIZE) {
+      if (sub >= 0) snprintf(where, sizeof where, "LDC sub-event %d, ", sub);
       snprintf(detail, dlen, "%sequipment %d at +%zu: %zu bytes left, less than its 28-byte header", where, k, off,
                left);
       return NA64_DAQ_BAD_EQUIPMENT;
@@ -116,6 +116,7 @@ static int tile_equipment(const uint8_t *p, size_t from, size_t to, int sw, int 
     uint32_t esz = daq_get32(p + off, sw);
     size_t total = incl ? esz : (size_t)esz + NA64_DAQ_EQUIPMENT_HEADER_SIZE;
     if (esz % 4 != 0 || total < NA64_DAQ_EQUIPMENT_HEADER_SIZE || total > left) {
+      if (sub >= 0) snprintf(where, sizeof where, "LDC sub-event %d, ", sub);
       snprintf(detail, dlen, "%sequipment %d at +%zu: equipmentSize %u (%s, %zu bytes left)", where, k, off,
                (unsigned)esz, incl ? "header included" : "payload only", left);
       return NA64_DAQ_BAD_EQUIPMENT;

@@ -26,6 +26,9 @@
 #include <string.h>
 
 #include <gsl/gsl_sf_gamma.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* the waveform peak and amplitude sums, 8 samples per instruction */
+#endif
 
 #include "na64/physics.h"
 #include "reco/reco_internal.h"
@@ -331,6 +334,23 @@ static void template_fixed(const double *sh, int n, template_q *t, double *shd)
  * multiply-add instructions (SSE2 pmaddwd: eight products per instruction). */
 static int64_t dot_split(const template_q *t, const uint16_t *y)
 {
+#if defined(__SSE2__)
+  /* the same integer sums by SSE2 pmaddwd (two products added per 32-bit lane): integer sums do not
+   * depend on their order, and every partial sum keeps the bound above */
+  const __m128i off = _mm_set1_epi16(2048);
+  __m128i va = _mm_setzero_si128(), vb = _mm_setzero_si128();
+  for (int i = 0; i < RECO_NS_TAB; i += 8) {
+    __m128i c = _mm_sub_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i)), off);
+    va = _mm_add_epi32(va, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(const void *)(t->hi + i)), c));
+    vb = _mm_add_epi32(vb, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(const void *)(t->lo + i)), c));
+  }
+  va = _mm_add_epi32(va, _mm_shuffle_epi32(va, 0x4E)); /* lanes + the swapped halves */
+  vb = _mm_add_epi32(vb, _mm_shuffle_epi32(vb, 0x4E));
+  va = _mm_add_epi32(va, _mm_shuffle_epi32(va, 0xB1)); /* + the neighbour: the sum in every lane */
+  vb = _mm_add_epi32(vb, _mm_shuffle_epi32(vb, 0xB1));
+  int32_t a = _mm_cvtsi128_si32(va), b = _mm_cvtsi128_si32(vb);
+  return (int64_t)a * 32768 + b + 2048 * t->sum;
+#else
   int32_t a = 0, b = 0;
   for (int i = 0; i < RECO_NS_TAB; ++i) {
     int16_t c = (int16_t)(y[i] - 2048);
@@ -338,6 +358,7 @@ static int64_t dot_split(const template_q *t, const uint16_t *y)
     b += t->lo[i] * c;
   }
   return (int64_t)a * 32768 + b + 2048 * t->sum;
+#endif
 }
 
 /* Sums of the template over the even and odd samples and of its square, for n samples. */
@@ -379,11 +400,21 @@ static double amplitude_fast(const template_q *tq, const template_sums *t, const
   return ss > 0.0 ? (sy - pe * t->even[n] - po * t->odd[n]) / ss : NAN;
 }
 
-/* Largest even and odd samples of a waveform of RECO_NS_TAB samples: eight lanes of 16 bits at a
- * time (GCC/Clang vector extensions; the samples are 12-bit, so signed 16-bit lanes compare them
- * exactly), even samples in the even lanes. */
-typedef int16_t lanes16 __attribute__((vector_size(16)));
+/* Largest even and odd samples of a waveform of RECO_NS_TAB samples, eight 16-bit lanes at a time
+ * (the samples are 12-bit, so signed 16-bit lanes compare them exactly; even samples in the even
+ * lanes): SSE2 pmaxsw, else the GCC/Clang vector extensions. */
 _Static_assert(RECO_NS_TAB % 8 == 0, "peak_lanes takes the samples eight at a time");
+#if defined(__SSE2__)
+static void peak_lanes(const uint16_t *smp, unsigned *me, unsigned *mo)
+{
+  __m128i m = _mm_loadu_si128((const __m128i *)(const void *)smp);
+  for (int i = 8; i < RECO_NS_TAB; i += 8) m = _mm_max_epi16(m, _mm_loadu_si128((const __m128i *)(const void *)(smp + i)));
+  m = _mm_max_epi16(m, _mm_srli_si128(m, 8)); /* lanes 0-3 against 4-7 */
+  m = _mm_max_epi16(m, _mm_srli_si128(m, 4)); /* lanes 0-1 against 2-3: lane 0 even, lane 1 odd */
+  *me = (unsigned)_mm_extract_epi16(m, 0), *mo = (unsigned)_mm_extract_epi16(m, 1);
+}
+#else
+typedef int16_t lanes16 __attribute__((vector_size(16)));
 static void peak_lanes(const uint16_t *smp, unsigned *me, unsigned *mo)
 {
   lanes16 m = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -399,6 +430,7 @@ static void peak_lanes(const uint16_t *smp, unsigned *me, unsigned *mo)
   int16_t o0 = l[1] > l[3] ? l[1] : l[3], o1 = l[5] > l[7] ? l[5] : l[7];
   *me = (unsigned)(e0 > e1 ? e0 : e1), *mo = (unsigned)(o0 > o1 ? o0 : o1);
 }
+#endif
 
 /* Largest sample above pedestal (the first pass needs only this); *sat if a sample saturated. */
 static double peak_of(const na64_daq_sadc_waveform *w, double pe, double po, int *sat)
@@ -491,34 +523,40 @@ static void shape_cells_of(const na64_reco *r, const na64_geom_cell *cells, cons
   }
 }
 
-/* chi2 of the cells against the profile of a shower of energy E centred at (x, y); the expected
- * fraction of a cell offset by (dx, dy) from the centre is bilinear in the table r->frac at
- * (|dx|, |dy|), 0 beyond it. The arithmetic per cell is the one of the former per-cell lookup
- * (the same offsets, indices and weights in the same order): the chi2 is unchanged to the bit. */
-static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, double x, double y)
+/* chi2 of the cells against the profile of a shower of energy E centred at (x, y), or, as soon as
+ * the partial sum reaches `limit`, that partial sum (>= limit: the caller only asks whether the
+ * point beats limit, its best chi2 so far, and a sum of non-negative terms only grows; NaN: no
+ * limit). The expected fraction of a cell offset by (dx, dy) from the centre is bilinear in the
+ * table r->frac at (|dx|, |dy|), 0 beyond it. The arithmetic per cell is the one of the former
+ * per-cell lookup (the same offsets, indices and weights, summed in the same order), so the chi2
+ * and the point the search ends at are unchanged to the bit. */
+static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, double x, double y, double limit)
 {
-  int ci[9], cj[9], n = r->frac_n;
-  double fu[9], fv[9];
+  const int n = r->frac_n;
+  const double *fc[9]; /* per column: the table row of its |dx| (NULL beyond the table) */
+  double u[9], ou[9], v[9], ov[9];
+  int j[9];
   for (int a = 0; a < sc->ncol; ++a) {
-    double u = fabs(sc->cx[a] - x) * r->frac_inv;
-    ci[a] = (int)u, fu[a] = u - ci[a];
+    double t = fabs(sc->cx[a] - x) * r->frac_inv;
+    int i = (int)t;
+    u[a] = t - i, ou[a] = 1 - u[a], fc[a] = i < n - 1 ? r->frac + (size_t)i * n : NULL;
   }
   for (int b = 0; b < sc->nrow; ++b) {
-    double v = fabs(sc->cy[b] - y) * r->frac_inv;
-    cj[b] = (int)v, fv[b] = v - cj[b];
+    double t = fabs(sc->cy[b] - y) * r->frac_inv;
+    j[b] = (int)t, v[b] = t - j[b], ov[b] = 1 - v[b];
+    if (j[b] >= n - 1) j[b] = -1;
   }
-  const double *f = r->frac;
   double chi2 = 0.0;
   for (int k = 0; k < sc->n; ++k) {
-    int i = ci[sc->col[k]], j = cj[sc->row[k]];
-    double mu = 0.0, e = sc->e[k];
-    if (i < n - 1 && j < n - 1) {
-      double u = fu[sc->col[k]], v = fv[sc->row[k]];
-      mu = E * ((1 - u) * (1 - v) * f[(size_t)i * n + j] + u * (1 - v) * f[(size_t)(i + 1) * n + j] +
-                (1 - u) * v * f[(size_t)i * n + j + 1] + u * v * f[(size_t)(i + 1) * n + j + 1]);
+    int a = sc->col[k], b = sc->row[k];
+    double mu, e = sc->e[k];
+    if (fc[a] && j[b] >= 0) {
+      const double *f0 = fc[a] + j[b], *f1 = f0 + n;
+      mu = E * (ou[a] * ov[b] * f0[0] + u[a] * ov[b] * f1[0] + ou[a] * v[b] * f0[1] + u[a] * v[b] * f1[1]);
     } else
       mu = E * 0.0;
     chi2 += (e - mu) * (e - mu) / shape_cell_variance(mu);
+    if (chi2 >= limit) break; /* the terms are >= 0: this point cannot beat `limit` any more */
   }
   return chi2;
 }
@@ -560,7 +598,7 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
    * 3 (0.3, 0.1, 0.033 cm); ndf = n - 2 for the two coordinates */
   shape_cells sc;
   shape_cells_of(r, cells, idx, n, &sc);
-  double best = shape_chi2(r, &sc, E, x, y), bx = x, by = y;
+  double best = shape_chi2(r, &sc, E, x, y, NAN), bx = x, by = y;
   for (double step = 0.3; step > 0.03; step /= 3.0) {
     /* the points of one step lie on the lattice (x0 + a step, y0 + b step), |a|, |b| <= moves + 1:
      * each is evaluated once (after a move, three to five of the eight neighbours are known, and
@@ -577,7 +615,7 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
         for (int j = -1; j <= 1; ++j) {
           int a = ca + i, b = cb + j;
           if (known[a + L][b + L]) continue;
-          double c2 = shape_chi2(r, &sc, E, x0 + a * step, y0 + b * step);
+          double c2 = shape_chi2(r, &sc, E, x0 + a * step, y0 + b * step, best);
           known[a + L][b + L] = 1;
           if (c2 < best) best = c2, na = a, nb = b;
         }
