@@ -3,6 +3,7 @@
  * (eventHeaderStruct, equipmentHeaderStruct, ATTR_SUPER_EVENT = 68, ATTR_EVENT_DATA_TRUNCATED = 94,
  * ATTR_EVENT_ERROR = 95); equipmentSize convention by eventVersion: ALICE AliRawReaderDate.cxx
  * GetEquipmentSize (version <= 0x00030001: payload only). See docs/raw-format.md §1-3. */
+#include <stddef.h>
 #include <stdio.h>
 
 #include "daq/daq_internal.h"
@@ -103,12 +104,12 @@ int na64_daq_check_outer_(const uint8_t *p, size_t rem, size_t max_size, uint32_
 static int tile_equipment(const uint8_t *p, size_t from, size_t to, int sw, int incl, int sub, char *detail,
                           size_t dlen)
 {
-  char where[40] = "";
-  if (sub >= 0) snprintf(where, sizeof where, "LDC sub-event %d, ", sub);
+  char where[40] = ""; /* formatted only for an error: this runs for every event read */
   size_t off = from;
   for (int k = 0; off < to; ++k) {
     size_t left = to - off;
     if (left < NA64_DAQ_EQUIPMENT_HEADER_SIZE) {
+      if (sub >= 0) snprintf(where, sizeof where, "LDC sub-event %d, ", sub);
       snprintf(detail, dlen, "%sequipment %d at +%zu: %zu bytes left, less than its 28-byte header", where, k, off,
                left);
       return NA64_DAQ_BAD_EQUIPMENT;
@@ -116,6 +117,7 @@ static int tile_equipment(const uint8_t *p, size_t from, size_t to, int sw, int 
     uint32_t esz = daq_get32(p + off, sw);
     size_t total = incl ? esz : (size_t)esz + NA64_DAQ_EQUIPMENT_HEADER_SIZE;
     if (esz % 4 != 0 || total < NA64_DAQ_EQUIPMENT_HEADER_SIZE || total > left) {
+      if (sub >= 0) snprintf(where, sizeof where, "LDC sub-event %d, ", sub);
       snprintf(detail, dlen, "%sequipment %d at +%zu: equipmentSize %u (%s, %zu bytes left)", where, k, off,
                (unsigned)esz, incl ? "header included" : "payload only", left);
       return NA64_DAQ_BAD_EQUIPMENT;
@@ -265,23 +267,53 @@ int na64_daq_subevent_next_equipment(const na64_daq_subevent *sub, size_t *curso
   return 1;
 }
 
+/* The bounds of the sub-event at byte off, with read_sub's checks, from its two size fields only. */
+static int sub_extent(const uint8_t *data, size_t size, size_t off, size_t *ssz)
+{
+  if (off >= size || size - off < NA64_DAQ_HEADER_SIZE) return 0;
+  na64_daq_header h;
+  memcpy(&h.size, data + off + offsetof(na64_daq_header, size), sizeof h.size);
+  memcpy(&h.head_size, data + off + offsetof(na64_daq_header, head_size), sizeof h.head_size);
+  if (h.size < NA64_DAQ_HEADER_SIZE || h.size > size - off || h.head_size < NA64_DAQ_HEADER_SIZE || h.head_size > h.size)
+    return 0;
+  *ssz = h.size;
+  return 1;
+}
+
+/* The next block of sub-event sub at or after event offset *cursor; 0 past its last block, -1 if a
+ * block overruns the sub-event. */
+static int next_in_sub(const na64_daq_subevent *sub, size_t *cursor, na64_daq_equipment *eq)
+{
+  size_t in = *cursor > sub->offset ? *cursor - sub->offset : 0;
+  if (na64_daq_subevent_next_equipment(sub, &in, eq)) {
+    *cursor = sub->offset + in;
+    return 1;
+  }
+  if ((in > sub->header.head_size ? in : sub->header.head_size) < sub->size) return -1; /* a block overruns */
+  *cursor = sub->offset + sub->size;
+  return 0;
+}
+
 int na64_daq_event_next_equipment(const na64_daq_event *ev, size_t *cursor, na64_daq_equipment *eq)
 {
   if (!ev || !ev->data || !cursor || !eq) return 0;
   /* *cursor is the event offset just past the last block returned (0 at the start): find the
    * sub-event holding that position and continue inside it, then in the following ones */
-  size_t sc = 0;
   na64_daq_subevent sub;
-  while (na64_daq_event_next_subevent(ev, &sc, &sub)) {
-    size_t end = sub.offset + sub.size;
-    if (*cursor >= end) continue;
-    size_t in = *cursor > sub.offset ? *cursor - sub.offset : 0;
-    if (na64_daq_subevent_next_equipment(&sub, &in, eq)) {
-      *cursor = sub.offset + in;
-      return 1;
-    }
-    if ((in > sub.header.head_size ? in : sub.header.head_size) < sub.size) return 0; /* a block overruns */
-    *cursor = end;
+  if (!na64_daq_event_is_super(ev) || ev->size < NA64_DAQ_HEADER_SIZE) {
+    size_t sc = 0;
+    if (!na64_daq_event_next_subevent(ev, &sc, &sub) || *cursor >= sub.offset + sub.size) return 0;
+    return next_in_sub(&sub, cursor, eq) > 0;
+  }
+  /* a super event: the sub-events before the cursor are skipped by their size fields alone (this
+   * runs once per block, and the full header copy of each sub-event dominated it) */
+  size_t off = ev->header.head_size, ssz = 0;
+  for (uint32_t k = 0; off < ev->size; off += ssz, ++k) {
+    if (!sub_extent(ev->data, ev->size, off, &ssz)) return 0;
+    if (*cursor >= off + ssz) continue;
+    if (!read_sub(ev->data, ev->size, off, k, &sub)) return 0;
+    int got = next_in_sub(&sub, cursor, eq);
+    if (got) return got > 0;
   }
   return 0;
 }

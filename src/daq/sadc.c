@@ -4,6 +4,9 @@
  * MSADC) in the low half. Word layout: docs/raw-format.md §5.2. */
 #include <math.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* the usual waveform's 16 sample words checked and copied in 4 loads */
+#endif
 
 #include "daq/daq_internal.h"
 
@@ -103,6 +106,71 @@ int na64_daq_sadc_encode(const na64_daq_sadc_waveform *w, size_t n, uint32_t *ou
   return NA64_OK;
 }
 
+/* The sample words of the usual waveform (32 samples, as the simulation writes them): the copy of
+ * this many words gets a constant size, which the compiler inlines instead of calling memcpy. */
+#define SADC_USUAL_WORDS 16u
+
+/* The OR of n words, two at a time through 64-bit loads in two independent chains (the per-word
+ * loop cost ~4 instructions a word, ~30% of the decoding). */
+static inline uint32_t or_words(const uint32_t *w, size_t n)
+{
+  uint64_t a = 0, b = 0;
+  size_t q = 0;
+  for (; q + 4 <= n; q += 4) {
+    uint64_t x, y;
+    memcpy(&x, w + q, sizeof x);
+    memcpy(&y, w + q + 2, sizeof y);
+    a |= x, b |= y;
+  }
+  a |= b;
+  uint32_t any = (uint32_t)a | (uint32_t)(a >> 32);
+  for (; q < n; ++q) any |= w[q];
+  return any;
+}
+
+/* A whole waveform after its header word at w[i]: the pedestal word the header announces and the
+ * sample words, when they are all there and clean (kind 00, reserved bits 0, the unused upper half
+ * of an odd-length waveform 0), as a healthy module and the simulation write them. Fills *cur and
+ * returns the words consumed after the header; 0 leaves them to the word-by-word path, which notes
+ * what is wrong. The result is the one of that path for the same words. */
+static size_t clean_waveform(const uint32_t *w, size_t nw, size_t i, unsigned want, int want_ped, na64_daq_sadc_waveform *cur)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  size_t s = i + 1 + (want_ped ? 1u : 0u), k = (want + 1u) / 2u;
+  if (s > nw || k > nw - s) return 0;
+  if (want_ped && (w[i + 1] >> 30) != SADC_PEDESTALS) return 0;
+#if defined(__SSE2__)
+  if (want == 2 * SADC_USUAL_WORDS) { /* the usual waveform: 4 loads, one test, 4 stores */
+    const __m128i *src = (const __m128i *)(const void *)(w + s);
+    __m128i v0 = _mm_loadu_si128(src), v1 = _mm_loadu_si128(src + 1), v2 = _mm_loadu_si128(src + 2),
+            v3 = _mm_loadu_si128(src + 3);
+    __m128i bad = _mm_and_si128(_mm_or_si128(_mm_or_si128(v0, v1), _mm_or_si128(v2, v3)), _mm_set1_epi32((int)0xF000F000u));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi32(bad, _mm_setzero_si128())) != 0xFFFF) return 0;
+    __m128i *dst = (__m128i *)(void *)cur->samples;
+    _mm_storeu_si128(dst, v0), _mm_storeu_si128(dst + 1, v1), _mm_storeu_si128(dst + 2, v2), _mm_storeu_si128(dst + 3, v3);
+  } else
+#endif
+  {
+    if (or_words(w + s, k) & 0xF000F000u) return 0;
+    if ((want & 1u) && (w[s + k - 1] & 0x0FFF0000u)) return 0;
+    size_t full = k - (want & 1u);
+    memcpy(cur->samples, w + s, 4 * full);
+    if (want & 1u) cur->samples[2 * full] = (uint16_t)(w[s + k - 1] & 0xFFFu);
+  }
+  if (want_ped) {
+    uint32_t x = w[i + 1];
+    cur->has_pedestals = 1;
+    cur->pedestal_even = (x & 0x7FFFu) / 8.0;
+    cur->pedestal_odd = ((x >> 15) & 0x7FFFu) / 8.0;
+  }
+  cur->nsamples = (uint16_t)want;
+  return s + k - i - 1;
+#else
+  (void)w, (void)nw, (void)i, (void)want, (void)want_ped, (void)cur;
+  return 0;
+#endif
+}
+
 int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *out, size_t cap, size_t *n,
                          na64_daq_decode_stats *stats, na64_err *err)
 {
@@ -142,6 +210,9 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *o
       if (x & 0x7FFu) {
         daq_note(&e, i, x, "reserved bits 10..0 of a channel header not zero");
         cur->flags |= NA64_DAQ_SADC_BAD_RESERVED;
+      } else {
+        size_t used = clean_waveform(w, nw, i, want, want_ped, cur);
+        if (used || (!want && !want_ped)) left = 0, want_ped = 0, i += used;
       }
       break;
     case SADC_PEDESTALS:
@@ -174,13 +245,13 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *o
           /* the usual case: every word still expected is a clean sample word (kind 00, reserved bits
            * 0), checked by one OR over them; a word (hi << 16) | lo then has in memory the bytes
            * of the sample pair lo, hi, and the run is copied as it is */
-          uint32_t any = 0;
-          for (size_t q = i; q < end; ++q) any |= w[q];
           size_t run = end - i;
+          uint32_t any = or_words(w + i, run);
           if (!(any & 0xF000F000u) && (run < left || !(want & 1u) || !(w[end - 1] & 0x0FFF0000u))) {
             int odd_last = run == left && (want & 1u);
             size_t full = odd_last ? run - 1 : run;
-            memcpy(smp + ns, w + i, 4 * full);
+            if (full == SADC_USUAL_WORDS) memcpy(smp + ns, w + i, 4 * SADC_USUAL_WORDS); /* inlined: fixed size */
+            else memcpy(smp + ns, w + i, 4 * full);
             ns += 2u * (unsigned)full;
             if (odd_last) smp[ns++] = (uint16_t)(w[end - 1] & 0xFFFu);
             left -= (unsigned)run;

@@ -26,6 +26,9 @@
 #include <string.h>
 
 #include <gsl/gsl_sf_gamma.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* the waveform peak and amplitude sums, 8 samples per instruction */
+#endif
 
 #include "na64/physics.h"
 #include "reco/reco_internal.h"
@@ -141,18 +144,6 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
   return NA64_OK;
 }
 
-/* Expected fraction of a cell offset by (dx, dy) from the shower centre: bilinear in the table. */
-static double cell_fraction(const na64_reco *r, double dx, double dy)
-{
-  double u = fabs(dx) * r->frac_inv, v = fabs(dy) * r->frac_inv;
-  int i = (int)u, j = (int)v, n = r->frac_n;
-  if (i >= n - 1 || j >= n - 1) return 0.0;
-  double fu = u - i, fv = v - j;
-  const double *f = r->frac;
-  return (1 - fu) * (1 - fv) * f[(size_t)i * n + j] + fu * (1 - fv) * f[(size_t)(i + 1) * n + j] +
-         (1 - fu) * fv * f[(size_t)i * n + j + 1] + fu * fv * f[(size_t)(i + 1) * n + j + 1];
-}
-
 int reco_calo_setup(na64_reco *r, na64_err *err)
 {
   const na64_geom *g = r->g;
@@ -235,14 +226,32 @@ static double score_at(const na64_reco *r, const pulse *p, int j, double period)
   return pulse_score(shape_for(r, j, t0, period, p->n, buf), p, NULL);
 }
 
+/* The scores of one time fit by grid index, each computed once: the refinements and the parabola
+ * come back to points already scored (the centre and ends of each finer scan, the parabola's
+ * neighbours), 36 -> 28 template products per fit; the values are those computed, so the fit is
+ * unchanged. */
+typedef struct score_memo {
+  const na64_reco *r;
+  const pulse *p;
+  double period;
+  unsigned char have[RECO_NT];
+  double s[RECO_NT];
+} score_memo;
+
+static double memo_score(score_memo *m, int j)
+{
+  if (!m->have[j]) m->s[j] = score_at(m->r, m->p, j, m->period), m->have[j] = 1;
+  return m->s[j];
+}
+
 /* Best grid index in [lo, hi] at stride `step` (hi itself always tried); its score in *bs. */
-static int best_on_grid(const na64_reco *r, const pulse *p, double period, int lo, int hi, int step, double *bs)
+static int best_on_grid(score_memo *m, int lo, int hi, int step, double *bs)
 {
   int best = lo;
   *bs = -HUGE_VAL;
   for (int j = lo;; j += step) {
     if (j > hi) j = hi;
-    double s = score_at(r, p, j, period);
+    double s = memo_score(m, j);
     if (s > *bs) *bs = s, best = j;
     if (j == hi) break;
   }
@@ -255,15 +264,18 @@ static int best_on_grid(const na64_reco *r, const pulse *p, double period, int l
 static double fit_time(const na64_reco *r, const pulse *p, double period)
 {
   const int fine = 1, mid = (int)(1.0 / RECO_T_STEP), coarse = 4 * mid;
+  score_memo m;
+  m.r = r, m.p = p, m.period = period;
+  memset(m.have, 0, sizeof m.have);
   double bs;
-  int best = best_on_grid(r, p, period, 0, RECO_NT - 1, coarse, &bs);
+  int best = best_on_grid(&m, 0, RECO_NT - 1, coarse, &bs);
   int lo = best - coarse < 0 ? 0 : best - coarse, hi = best + coarse >= RECO_NT ? RECO_NT - 1 : best + coarse;
-  best = best_on_grid(r, p, period, lo, hi, mid, &bs);
+  best = best_on_grid(&m, lo, hi, mid, &bs);
   lo = best - mid < 0 ? 0 : best - mid, hi = best + mid >= RECO_NT ? RECO_NT - 1 : best + mid;
-  best = best_on_grid(r, p, period, lo, hi, fine, &bs);
+  best = best_on_grid(&m, lo, hi, fine, &bs);
   double t = RECO_T_INTIME - RECO_T_WINDOW + best * RECO_T_STEP;
   if (best > 0 && best < RECO_NT - 1) { /* vertex of the parabola through the three best grid points */
-    double a = score_at(r, p, best - 1, period), c = score_at(r, p, best + 1, period), den = a - 2.0 * bs + c;
+    double a = memo_score(&m, best - 1), c = memo_score(&m, best + 1), den = a - 2.0 * bs + c;
     if (den < 0.0) t += 0.5 * RECO_T_STEP * (a - c) / den;
   }
   return t;
@@ -322,6 +334,23 @@ static void template_fixed(const double *sh, int n, template_q *t, double *shd)
  * multiply-add instructions (SSE2 pmaddwd: eight products per instruction). */
 static int64_t dot_split(const template_q *t, const uint16_t *y)
 {
+#if defined(__SSE2__)
+  /* the same integer sums by SSE2 pmaddwd (two products added per 32-bit lane): integer sums do not
+   * depend on their order, and every partial sum keeps the bound above */
+  const __m128i off = _mm_set1_epi16(2048);
+  __m128i va = _mm_setzero_si128(), vb = _mm_setzero_si128();
+  for (int i = 0; i < RECO_NS_TAB; i += 8) {
+    __m128i c = _mm_sub_epi16(_mm_loadu_si128((const __m128i *)(const void *)(y + i)), off);
+    va = _mm_add_epi32(va, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(const void *)(t->hi + i)), c));
+    vb = _mm_add_epi32(vb, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(const void *)(t->lo + i)), c));
+  }
+  va = _mm_add_epi32(va, _mm_shuffle_epi32(va, 0x4E)); /* lanes + the swapped halves */
+  vb = _mm_add_epi32(vb, _mm_shuffle_epi32(vb, 0x4E));
+  va = _mm_add_epi32(va, _mm_shuffle_epi32(va, 0xB1)); /* + the neighbour: the sum in every lane */
+  vb = _mm_add_epi32(vb, _mm_shuffle_epi32(vb, 0xB1));
+  int32_t a = _mm_cvtsi128_si32(va), b = _mm_cvtsi128_si32(vb);
+  return (int64_t)a * 32768 + b + 2048 * t->sum;
+#else
   int32_t a = 0, b = 0;
   for (int i = 0; i < RECO_NS_TAB; ++i) {
     int16_t c = (int16_t)(y[i] - 2048);
@@ -329,6 +358,7 @@ static int64_t dot_split(const template_q *t, const uint16_t *y)
     b += t->lo[i] * c;
   }
   return (int64_t)a * 32768 + b + 2048 * t->sum;
+#endif
 }
 
 /* Sums of the template over the even and odd samples and of its square, for n samples. */
@@ -370,11 +400,21 @@ static double amplitude_fast(const template_q *tq, const template_sums *t, const
   return ss > 0.0 ? (sy - pe * t->even[n] - po * t->odd[n]) / ss : NAN;
 }
 
-/* Largest even and odd samples of a waveform of RECO_NS_TAB samples: eight lanes of 16 bits at a
- * time (GCC/Clang vector extensions; the samples are 12-bit, so signed 16-bit lanes compare them
- * exactly), even samples in the even lanes. */
-typedef int16_t lanes16 __attribute__((vector_size(16)));
+/* Largest even and odd samples of a waveform of RECO_NS_TAB samples, eight 16-bit lanes at a time
+ * (the samples are 12-bit, so signed 16-bit lanes compare them exactly; even samples in the even
+ * lanes): SSE2 pmaxsw, else the GCC/Clang vector extensions. */
 _Static_assert(RECO_NS_TAB % 8 == 0, "peak_lanes takes the samples eight at a time");
+#if defined(__SSE2__)
+static void peak_lanes(const uint16_t *smp, unsigned *me, unsigned *mo)
+{
+  __m128i m = _mm_loadu_si128((const __m128i *)(const void *)smp);
+  for (int i = 8; i < RECO_NS_TAB; i += 8) m = _mm_max_epi16(m, _mm_loadu_si128((const __m128i *)(const void *)(smp + i)));
+  m = _mm_max_epi16(m, _mm_srli_si128(m, 8)); /* lanes 0-3 against 4-7 */
+  m = _mm_max_epi16(m, _mm_srli_si128(m, 4)); /* lanes 0-1 against 2-3: lane 0 even, lane 1 odd */
+  *me = (unsigned)_mm_extract_epi16(m, 0), *mo = (unsigned)_mm_extract_epi16(m, 1);
+}
+#else
+typedef int16_t lanes16 __attribute__((vector_size(16)));
 static void peak_lanes(const uint16_t *smp, unsigned *me, unsigned *mo)
 {
   lanes16 m = {0, 0, 0, 0, 0, 0, 0, 0};
@@ -390,6 +430,7 @@ static void peak_lanes(const uint16_t *smp, unsigned *me, unsigned *mo)
   int16_t o0 = l[1] > l[3] ? l[1] : l[3], o1 = l[5] > l[7] ? l[5] : l[7];
   *me = (unsigned)(e0 > e1 ? e0 : e1), *mo = (unsigned)(o0 > o1 ? o0 : o1);
 }
+#endif
 
 /* Largest sample above pedestal (the first pass needs only this); *sat if a sample saturated. */
 static double peak_of(const na64_daq_sadc_waveform *w, double pe, double po, int *sat)
@@ -433,19 +474,19 @@ static void add_energy(na64_reco *r, const na64_geom_cell *c, int sec, double E,
   }
 }
 
-/* Decode every SADC block of the event into r->wf; returns the count, or < 0 on allocation failure. */
-static int decode_sadc(na64_reco *r, const na64_daq_event *ev, size_t *nwf, double *period, int *bad, na64_err *err)
+/* Decode every SADC block of the event (r->eq) into r->wf; returns the count, or < 0 on allocation failure. */
+static int decode_sadc(na64_reco *r, size_t *nwf, double *period, int *bad, na64_err *err)
 {
-  size_t cur = 0, n = 0;
-  na64_daq_equipment eq;
+  size_t n = 0;
   *period = NA64_DAQ_SADC_DEFAULT_PERIOD_NS;
-  while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
-    if (eq.header.type != NA64_DAQ_EQ_SADC) continue;
-    size_t room = eq.nwords + 1, got = 0; /* at least one word per waveform */
+  for (size_t q = 0; q < r->neq; ++q) {
+    const na64_daq_equipment *eq = &r->eq[q];
+    if (eq->header.type != NA64_DAQ_EQ_SADC) continue;
+    size_t room = eq->nwords + 1, got = 0; /* at least one word per waveform */
     NA64_CALL(reco_reserve((void **)&r->wf, &r->wf_cap, n + room, sizeof *r->wf, err));
     na64_err e2 = {0, ""};
-    if (na64_daq_sadc_decode(&eq, r->wf + n, r->wf_cap - n, &got, NULL, &e2) != NA64_OK) *bad = 1;
-    double per = na64_daq_sadc_period_ns(&eq.header);
+    if (na64_daq_sadc_decode(eq, r->wf + n, r->wf_cap - n, &got, NULL, &e2) != NA64_OK) *bad = 1;
+    double per = na64_daq_sadc_period_ns(&eq->header);
     if (per > 0.0) *period = per;
     n += got;
   }
@@ -453,15 +494,69 @@ static int decode_sadc(na64_reco *r, const na64_daq_event *ev, size_t *nwf, doub
   return NA64_OK;
 }
 
-/* chi2 of the cells idx[0..n) against the profile of a shower of energy E centred at (x, y). */
-static double shape_chi2(const na64_reco *r, const na64_geom_cell *cells, const int *idx, int n, double E, double x,
-                         double y)
+/* The cells of the shape chi2 (at most the 3 x 3 around the hottest one) with their centres grouped
+ * into distinct x (columns) and distinct y (rows): an evaluation computes the table coordinate of
+ * each column and row once (3 + 3 on the regular grid) instead of once per cell (9 + 9). */
+typedef struct shape_cells {
+  int n, ncol, nrow;
+  int col[9], row[9];   /* column and row of cell k */
+  double cx[9], cy[9];  /* the distinct centres */
+  double e[9];          /* measured energy of cell k, GeV */
+} shape_cells;
+
+static int distinct_index(double *v, int *nv, double x)
 {
-  double chi2 = 0.0;
+  for (int k = 0; k < *nv; ++k)
+    if (v[k] == x) return k;
+  v[*nv] = x;
+  return (*nv)++;
+}
+
+static void shape_cells_of(const na64_reco *r, const na64_geom_cell *cells, const int *idx, int n, shape_cells *sc)
+{
+  sc->n = n, sc->ncol = sc->nrow = 0;
   for (int k = 0; k < n; ++k) {
     const na64_geom_cell *c = &cells[idx[k]];
-    double mu = E * cell_fraction(r, c->centre[0] - x, c->centre[1] - y), e = r->ecal_cell[idx[k]];
+    sc->col[k] = distinct_index(sc->cx, &sc->ncol, c->centre[0]);
+    sc->row[k] = distinct_index(sc->cy, &sc->nrow, c->centre[1]);
+    sc->e[k] = r->ecal_cell[idx[k]];
+  }
+}
+
+/* chi2 of the cells against the profile of a shower of energy E centred at (x, y), or, as soon as
+ * the partial sum reaches `limit`, that partial sum (>= limit: the caller only asks whether the
+ * point beats limit, its best chi2 so far, and a sum of non-negative terms only grows; NaN: no
+ * limit). The expected fraction of a cell offset by (dx, dy) from the centre is bilinear in the
+ * table r->frac at (|dx|, |dy|), 0 beyond it. The arithmetic per cell is the one of the former
+ * per-cell lookup (the same offsets, indices and weights, summed in the same order), so the chi2
+ * and the point the search ends at are unchanged to the bit. */
+static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, double x, double y, double limit)
+{
+  const int n = r->frac_n;
+  const double *fc[9]; /* per column: the table row of its |dx| (NULL beyond the table) */
+  double u[9], ou[9], v[9], ov[9];
+  int j[9];
+  for (int a = 0; a < sc->ncol; ++a) {
+    double t = fabs(sc->cx[a] - x) * r->frac_inv;
+    int i = (int)t;
+    u[a] = t - i, ou[a] = 1 - u[a], fc[a] = i < n - 1 ? r->frac + (size_t)i * n : NULL;
+  }
+  for (int b = 0; b < sc->nrow; ++b) {
+    double t = fabs(sc->cy[b] - y) * r->frac_inv;
+    j[b] = (int)t, v[b] = t - j[b], ov[b] = 1 - v[b];
+    if (j[b] >= n - 1) j[b] = -1;
+  }
+  double chi2 = 0.0;
+  for (int k = 0; k < sc->n; ++k) {
+    int a = sc->col[k], b = sc->row[k];
+    double mu, e = sc->e[k];
+    if (fc[a] && j[b] >= 0) {
+      const double *f0 = fc[a] + j[b], *f1 = f0 + n;
+      mu = E * (ou[a] * ov[b] * f0[0] + u[a] * ov[b] * f1[0] + ou[a] * v[b] * f0[1] + u[a] * v[b] * f1[1]);
+    } else
+      mu = E * 0.0;
     chi2 += (e - mu) * (e - mu) / shape_cell_variance(mu);
+    if (chi2 >= limit) break; /* the terms are >= 0: this point cannot beat `limit` any more */
   }
   return chi2;
 }
@@ -501,7 +596,9 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
   /* chi2 minimised over the shower centre by a pattern search: from the log-weighted centre, move
    * to the best of the 3 x 3 points at distance `step` while one is better, then divide the step by
    * 3 (0.3, 0.1, 0.033 cm); ndf = n - 2 for the two coordinates */
-  double best = shape_chi2(r, cells, idx, n, E, x, y), bx = x, by = y;
+  shape_cells sc;
+  shape_cells_of(r, cells, idx, n, &sc);
+  double best = shape_chi2(r, &sc, E, x, y, NAN), bx = x, by = y;
   for (double step = 0.3; step > 0.03; step /= 3.0) {
     /* the points of one step lie on the lattice (x0 + a step, y0 + b step), |a|, |b| <= moves + 1:
      * each is evaluated once (after a move, three to five of the eight neighbours are known, and
@@ -518,7 +615,7 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
         for (int j = -1; j <= 1; ++j) {
           int a = ca + i, b = cb + j;
           if (known[a + L][b + L]) continue;
-          double c2 = shape_chi2(r, cells, idx, n, E, x0 + a * step, y0 + b * step);
+          double c2 = shape_chi2(r, &sc, E, x0 + a * step, y0 + b * step, best);
           known[a + L][b + L] = 1;
           if (c2 < best) best = c2, na = a, nb = b;
         }
@@ -539,12 +636,12 @@ static const na64_geom_cell *cell_of(const na64_geom *g, const na64_daq_sadc_wav
   return &g->cells[c->cell];
 }
 
-int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err)
+int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err)
 {
   size_t nwf = 0;
   double period;
   int bad = 0;
-  NA64_CALL(decode_sadc(r, ev, &nwf, &period, &bad, err));
+  NA64_CALL(decode_sadc(r, &nwf, &period, &bad, err));
   if (bad) out->flags |= NA64_RECO_DECODE_ERROR;
   if (r->ecal_det >= 0) memset(r->ecal_cell, 0, (size_t)r->g->detectors[r->ecal_det].ncells * sizeof *r->ecal_cell);
   pulse p;

@@ -54,6 +54,7 @@ void na64_reco_free(na64_reco *r)
   free(r->plane_slot);
   free(r->clusters);
   free(r->wf);
+  free(r->eq);
   free(r->wfi);
   free(r->apv);
   free(r->strips);
@@ -71,6 +72,20 @@ const na64_geom *na64_reco_geom(const na64_reco *r) { return r ? r->g : NULL; }
 
 const char *na64_reco_last_message(const na64_reco *r) { return r ? r->msg : ""; }
 
+/* The equipment blocks of the event into r->eq: one walk of the sub-events for the calorimeter and
+ * strip passes (each call of na64_daq_event_next_equipment walks the sub-events from the start). */
+static int list_equipment(na64_reco *r, const na64_daq_event *ev, na64_err *err)
+{
+  size_t cur = 0;
+  r->neq = 0;
+  for (;;) {
+    NA64_CALL(reco_reserve((void **)&r->eq, &r->eq_cap, r->neq + 1, sizeof *r->eq, err));
+    if (!na64_daq_event_next_equipment(ev, &cur, &r->eq[r->neq])) break;
+    ++r->neq;
+  }
+  return NA64_OK;
+}
+
 int na64_reco_process(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err)
 {
   if (!r || !ev || !out) return na64_err_set(err, NA64_EINVAL, "na64_reco_process: NULL argument");
@@ -79,6 +94,7 @@ int na64_reco_process(na64_reco *r, const na64_daq_event *ev, na64_reco_event *o
   out->event = ev->header.id[0];
   out->spill = (int32_t)(ev->header.id[1] >> 20);
   out->weight = 1.0;
-  NA64_CALL(reco_calo_event(r, ev, out, err));
+  NA64_CALL(list_equipment(r, ev, err));
+  NA64_CALL(reco_calo_event(r, out, err));
   return reco_track_event(r, ev, out, err);
 }

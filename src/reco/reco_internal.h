@@ -66,6 +66,8 @@ struct na64_reco {
   na64_straw_reco *straw_reco;
   int *plane_slot;                  /* [g->nplanes]: index in rp or -1 */
   /* per-event scratch */
+  na64_daq_equipment *eq;           /* the event's equipment blocks, walked once per event (reco.c) */
+  size_t neq, eq_cap;
   na64_daq_sadc_waveform *wf;
   size_t wf_cap;
   reco_wfinfo *wfi;                 /* [wf_cap]: channel of each waveform */
@@ -85,7 +87,8 @@ struct na64_reco {
 };
 
 int reco_calo_setup(na64_reco *r, na64_err *err);
-int reco_calo_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err);
+/* The per-event steps read the event's equipment blocks from r->eq (listed by na64_reco_process). */
+int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err);
 int reco_track_setup(na64_reco *r, na64_err *err);
 int reco_track_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err);
 /* Grow *buf to at least n elements of size sz. */

@@ -68,7 +68,7 @@ int na64_strip_cluster_find(const na64_geom_plane *pl, const na64_strip_hit *h, 
       return na64_err_set(err, NA64_ERANGE, "strip clusters of %s: more than %zu clusters", pl->name, cap);
     double q = 0.0, qu = 0.0; /* centroid u = sum(q_i u_i) / sum(q_i), q_i >= 0 (na64/reco.h) */
     for (size_t k = a; k < b; ++k) {
-      double w = fmax(h[k].q, 0.0);
+      double w = h[k].q > 0.0 ? h[k].q : 0.0; /* fmax(q, 0) (NaN -> 0) without the libm call */
       q += w;
       qu += w * pl->wires[h[k].wire].u;
     }

@@ -78,20 +78,20 @@ int reco_track_setup(na64_reco *r, na64_err *err)
   return NA64_OK;
 }
 
-/* APV hits of the event -> mapped strips (r->strips); *bad if a block could not be decoded. */
-static int collect_strips(na64_reco *r, const na64_daq_event *ev, size_t *ns, int *bad, na64_err *err)
+/* APV hits of the event (r->eq) -> mapped strips (r->strips); *bad if a block could not be decoded. */
+static int collect_strips(na64_reco *r, size_t *ns, int *bad, na64_err *err)
 {
-  size_t cur = 0, n = 0;
-  na64_daq_equipment eq;
+  size_t n = 0;
   const na64_geom *g = r->g;
-  while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
-    if (eq.header.type != NA64_DAQ_EQ_APV) continue;
+  for (size_t q = 0; q < r->neq; ++q) {
+    const na64_daq_equipment *eq = &r->eq[q];
+    if (eq->header.type != NA64_DAQ_EQ_APV) continue;
     size_t got = 0;
-    NA64_CALL(reco_reserve((void **)&r->apv, &r->apv_cap, eq.nwords + 1, sizeof *r->apv, err));
+    NA64_CALL(reco_reserve((void **)&r->apv, &r->apv_cap, eq->nwords + 1, sizeof *r->apv, err));
     na64_err e2 = {0, ""};
-    if (na64_daq_apv_decode(&eq, -1, r->apv, r->apv_cap, &got, NULL, &e2) != NA64_OK) *bad = 1;
+    if (na64_daq_apv_decode(eq, -1, r->apv, r->apv_cap, &got, NULL, &e2) != NA64_OK) *bad = 1;
     NA64_CALL(reco_reserve((void **)&r->strips, &r->strips_cap, n + got, sizeof *r->strips, err));
-    const na64_geom_chansrc *src = na64_geom_chan_source(g, eq.header.id);
+    const na64_geom_chansrc *src = na64_geom_chan_source(g, eq->header.id);
     for (size_t k = 0; k < got; ++k) {
       const na64_daq_apv_hit *h = &r->apv[k];
       const na64_geom_chan *c = na64_geom_chan_in_source(g, src, 0, h->chip, h->channel);
@@ -214,7 +214,7 @@ int reco_track_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *ou
 {
   size_t ns = 0;
   int bad = 0;
-  NA64_CALL(collect_strips(r, ev, &ns, &bad, err));
+  NA64_CALL(collect_strips(r, &ns, &bad, err));
   NA64_CALL(straw_hits(r, ev, &bad, err));
   if (bad) out->flags |= NA64_RECO_DECODE_ERROR;
   NA64_CALL(make_clusters(r, ns, err));
