@@ -25,7 +25,7 @@ void na64_job_config_default(na64_job_config *c)
   c->seed = 1;
   c->threads = 2;
   snprintf(c->masses, sizeof c->masses, "1,16.7,100,500");
-  c->background_events = 20000; /* per Table 1 route: ~1 s of CPU for all (docs/performance.md) */
+  c->background_events = 20000; /* per Table 1 route: 1.9 s of CPU for all eight at load 12 (docs/performance.md) */
 }
 
 int na64_job_config_read(const na64_card *card, na64_job_config *c, na64_err *err)

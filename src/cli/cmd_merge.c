@@ -52,19 +52,11 @@ static int merge_texts(char **texts, const size_t *lens, const char *const *name
 static int merge_ranks(char **texts, size_t *lens, na64_job_partial *merged, na64_job_partial **keep, na64_err *err)
 {
   int n = par_size();
-  char (*names)[32] = calloc((size_t)n, sizeof *names);
-  const char **np = calloc((size_t)n, sizeof *np);
-  int st = names && np ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "merge: out of memory");
-  for (int r = 0; r < n && st == NA64_OK; ++r) {
-    snprintf(names[r], sizeof names[r], "rank %d", r);
-    np[r] = names[r];
-  }
-  if (st == NA64_OK) st = merge_texts(texts, lens, np, n, merged, keep, err);
-  for (int r = 0; r < n; ++r) free(texts[r]);
-  free(texts);
-  free(lens);
+  const char **names = par_rank_names(n);
+  int st = names ? merge_texts(texts, lens, names, n, merged, keep, err)
+                 : na64_err_set(err, NA64_ENOMEM, "merge: out of memory");
+  par_gather_free(texts, lens, n);
   free(names);
-  free(np);
   return st;
 }
 

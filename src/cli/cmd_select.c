@@ -277,9 +277,7 @@ static int fill_files(char **files, int n, const na64_select_config *sel, double
   if (par_rank() != 0) return NA64_OK;
   if (gst || !texts) return na64_err_set(err, NA64_ENOMEM, "gathering the ranks' selections: out of memory");
   st = reduce_shares(texts, lens, par_size(), files, n, eot_sim, a, info, err);
-  for (int r = 0; r < par_size(); ++r) free(texts[r]);
-  free(texts);
-  free(lens);
+  par_gather_free(texts, lens, par_size());
   return st;
 }
 

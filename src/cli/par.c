@@ -2,6 +2,7 @@
 #include "cli/par.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,3 +149,25 @@ int par_gather(const char *buf, size_t len, char ***bufs, size_t **lens)
   return gather_self(buf, len, bufs, lens);
 }
 #endif
+
+const char **par_rank_names(int n)
+{
+  enum { NAME_LEN = 24 }; /* "rank " and an int */
+  size_t ptrs = (size_t)n * sizeof(const char *);
+  const char **names = malloc(ptrs + (size_t)n * NAME_LEN);
+  if (!names) return NULL;
+  char *text = (char *)names + ptrs;
+  for (int r = 0; r < n; ++r) {
+    snprintf(text + (size_t)r * NAME_LEN, NAME_LEN, "rank %d", r);
+    names[r] = text + (size_t)r * NAME_LEN;
+  }
+  return names;
+}
+
+void par_gather_free(char **bufs, size_t *lens, int n)
+{
+  if (bufs)
+    for (int r = 0; r < n; ++r) free(bufs[r]);
+  free(bufs);
+  free(lens);
+}

@@ -22,6 +22,12 @@ int par_any(int failed);
  * (*lens)[r] for r < par_size(); elsewhere *bufs = NULL. 0 on success (collective). */
 int par_gather(const char *buf, size_t len, char ***bufs, size_t **lens);
 
+/* "rank 0" .. "rank n-1", the names of the gathered texts in merge messages: one malloc'ed block
+ * (free() it), NULL if out of memory. */
+const char **par_rank_names(int n);
+/* Free what par_gather returned on rank 0 (n = par_size()). */
+void par_gather_free(char **bufs, size_t *lens, int n);
+
 /* "K/N" of --part (batch job arrays) with 0 <= K < N <= 1e6: 0, or -1 if malformed. */
 int par_parse_part(const char *spec, int *k, int *n);
 

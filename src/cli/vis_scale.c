@@ -29,21 +29,13 @@ static void release_vis_parts(na64_vis_partial *parts, int n)
 static int merge_rank_texts(char **texts, size_t *lens, int n, na64_vis_partial *merged, na64_err *err)
 {
   na64_vis_partial *parts = calloc((size_t)n, sizeof *parts);
-  char (*names)[32] = calloc((size_t)n, sizeof *names);
-  const char **np = calloc((size_t)n, sizeof *np);
-  int st = parts && names && np ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "merge: out of memory");
-  for (int r = 0; r < n && st == NA64_OK; ++r) {
-    snprintf(names[r], sizeof names[r], "rank %d", r);
-    np[r] = names[r];
-    st = na64_vis_partial_parse(texts[r], lens[r], np[r], &parts[r], err);
-  }
-  if (st == NA64_OK) st = na64_vis_partial_merge(parts, np, n, merged, err);
+  const char **names = par_rank_names(n);
+  int st = parts && names ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "merge: out of memory");
+  for (int r = 0; r < n && st == NA64_OK; ++r) st = na64_vis_partial_parse(texts[r], lens[r], names[r], &parts[r], err);
+  if (st == NA64_OK) st = na64_vis_partial_merge(parts, names, n, merged, err);
   release_vis_parts(parts, n);
-  for (int r = 0; r < n; ++r) free(texts[r]);
-  free(texts);
-  free(lens);
+  par_gather_free(texts, lens, n);
   free(names);
-  free(np);
   return st;
 }
 

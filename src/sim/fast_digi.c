@@ -628,19 +628,25 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
  * physics events so far as its number in run, no equipment (DATE event.h START_OF_RUN/END_OF_RUN;
  * the reader counts them by type, docs/raw-format.md). Timestamps stay 0: the file is a function
  * of the card and the seed only. */
-int na64_sim_write_run_mark(const na64_sim *sim, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w, na64_err *err)
+int sim_write_run_mark(const char *who, long run, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w,
+                       na64_err *err)
 {
-  if (!sim || !w) return na64_err_set(err, NA64_EINVAL, "na64_sim_write_run_mark: NULL argument");
   if (type != NA64_DAQ_START_OF_RUN && type != NA64_DAQ_END_OF_RUN)
-    return na64_err_set(err, NA64_EINVAL, "na64_sim_write_run_mark: event type %u is neither start (%d) nor end (%d) of run",
-                        type, NA64_DAQ_START_OF_RUN, NA64_DAQ_END_OF_RUN);
+    return na64_err_set(err, NA64_EINVAL, "%s: event type %u is neither start (%d) nor end (%d) of run", who, type,
+                        NA64_DAQ_START_OF_RUN, NA64_DAQ_END_OF_RUN);
   na64_daq_header h;
   memset(&h, 0, sizeof h);
   h.type = type;
-  h.run = (uint32_t)sim->cfg.run;
+  h.run = (uint32_t)run;
   h.id[0] = nb_in_run;
   NA64_CALL(na64_daq_writer_begin_event(w, &h, err));
   return na64_daq_writer_end_event(w, err);
+}
+
+int na64_sim_write_run_mark(const na64_sim *sim, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w, na64_err *err)
+{
+  if (!sim || !w) return na64_err_set(err, NA64_EINVAL, "na64_sim_write_run_mark: NULL argument");
+  return sim_write_run_mark("na64_sim_write_run_mark", sim->cfg.run, type, nb_in_run, w, err);
 }
 
 /* The LDC grouping of the run's DAQ sources from the conditions database (channel_map.ldc_id): the

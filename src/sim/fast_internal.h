@@ -124,6 +124,10 @@ int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y); 
 /* fast_setup.c */
 /* na64_sim_new; allow_visible = 1 also accepts a visible-mode run, whose ECAL, HCAL and VETO the
  * visible-mode response (src/sim/vis_event.c) uses through the same shower code (issue 12) */
+/* A start- or end-of-run event of run `run` (DATE event.h START_OF_RUN/END_OF_RUN), for both
+ * simulations' public run-mark writers; `who` names the caller in errors. */
+int sim_write_run_mark(const char *who, long run, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w,
+                       na64_err *err);
 int sim_new_for_mode(const na64_sim_config *cfg, int allow_visible, na64_sim **out, na64_err *err);
 /* The unit pulse sampled at the SADC clock for a pulse starting at t0 (ns): maximum 1 at t0 + 2 WF_TAU. */
 void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES]);

@@ -181,14 +181,5 @@ int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev,
 int na64_vis_write_run_mark(const na64_vis_sim *s, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w, na64_err *err)
 {
   if (!s || !w) return na64_err_set(err, NA64_EINVAL, "na64_vis_write_run_mark: NULL argument");
-  if (type != NA64_DAQ_START_OF_RUN && type != NA64_DAQ_END_OF_RUN)
-    return na64_err_set(err, NA64_EINVAL, "na64_vis_write_run_mark: event type %u is neither start (%d) nor end (%d) of run",
-                        type, NA64_DAQ_START_OF_RUN, NA64_DAQ_END_OF_RUN);
-  na64_daq_header h;
-  memset(&h, 0, sizeof h);
-  h.type = type;
-  h.run = (uint32_t)na64_vis_sim_config(s)->run;
-  h.id[0] = nb_in_run;
-  NA64_CALL(na64_daq_writer_begin_event(w, &h, err));
-  return na64_daq_writer_end_event(w, err);
+  return sim_write_run_mark("na64_vis_write_run_mark", na64_vis_sim_config(s)->run, type, nb_in_run, w, err);
 }
