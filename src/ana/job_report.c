@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/c_locale.h"
 #include "na64/ana.h"
 
 static void path_in(char *buf, size_t n, const char *dir, const char *name) { snprintf(buf, n, "%s/%s", dir, name); }
@@ -234,13 +235,9 @@ static int write_plane_png(const na64_job_result *r, const char *path, na64_err 
 {
   na64_outfile *out = NULL;
   NA64_CALL(na64_outfile_open(path, NA64_OUTFILE_BY_NAME, &out, err));
-  locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); /* "0.5" axis labels in any locale */
-  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  locale_t old = na64_c_locale_enter(); /* "0.5" axis labels in any locale */
   render_plane(&r->accum, &r->select, na64_outfile_path(out));
-  if (c_locale) {
-    uselocale(old);
-    freelocale(c_locale);
-  }
+  na64_c_locale_leave(old);
   return na64_outfile_commit(out, err);
 }
 

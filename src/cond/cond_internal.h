@@ -3,7 +3,6 @@
 #ifndef NA64_COND_INTERNAL_H
 #define NA64_COND_INTERNAL_H
 
-#include <locale.h>
 #include <sqlite3.h>
 
 #include "na64/cond.h"
@@ -59,23 +58,7 @@ int na64_cond__checksum_update(na64_cond *c, na64_err *err);
 int na64_cond__integrity(na64_cond *c, na64_err *err);
 
 /* Numbers in the database's text (export, r(t) point lists) are written and read in the C locale
- * whatever the program's locale (a German LC_NUMERIC would write "1,5"): uselocale(3) switches this
- * thread only, and back. */
-typedef struct na64_cond_c_locale {
-  locale_t c, old;
-} na64_cond_c_locale;
-static inline void na64_cond__c_locale_push(na64_cond_c_locale *l)
-{
-  l->c = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-  l->old = l->c ? uselocale(l->c) : (locale_t)0;
-}
-static inline void na64_cond__c_locale_pop(na64_cond_c_locale *l)
-{
-  if (!l->c) return;
-  uselocale(l->old);
-  freelocale(l->c);
-  l->c = (locale_t)0;
-}
+ * whatever the program's locale (a German LC_NUMERIC would write "1,5"): core/c_locale.h. */
 
 /* Parse an r(t) point list "[[t, r], ...]" into t[], r[] (at most max points). On failure returns
  * NA64_EFORMAT with a message naming the character offset and what was expected. */

@@ -2,6 +2,7 @@
  * calorimeter calibrations). Arguments are checked before anything is written; the insert and the
  * validation of the resulting database share one IMMEDIATE transaction, so a calibration that does
  * not fit the geometry of its runs (unknown plane, wire beyond the plane) is never committed. */
+#include "core/c_locale.h"
 #include "cond/cond_internal.h"
 
 #include <math.h>
@@ -93,11 +94,10 @@ int na64_cond_insert_straw_calib(na64_cond *c, int first_run, int last_run, cons
     size_t cap = (size_t)npoints * 52 + 4, used = 0;
     char *pts = malloc(cap);
     if (!pts) st = na64_err_set(err, NA64_ENOMEM, "out of memory");
-    na64_cond_c_locale loc;
-    na64_cond__c_locale_push(&loc); /* the stored text is in the C locale, as it is parsed */
+    locale_t loc = na64_c_locale_enter(); /* the stored text is in the C locale, as it is parsed */
     for (int i = 0; st == NA64_OK && i < npoints; ++i)
       used += (size_t)snprintf(pts + used, cap - used, "%s[%.17g,%.17g]", i ? "," : "[", t[i], r[i]);
-    na64_cond__c_locale_pop(&loc);
+    na64_c_locale_leave(loc);
     if (st == NA64_OK) {
       snprintf(pts + used, cap - used, "]");
       if (sqlite3_prepare_v2(c->db,

@@ -1,6 +1,7 @@
 /* Conditions records: IOV selection, row validation and the consistency checks of the records that
  * are valid together for one run. Table layouts are described once (the `tables` array below) and
  * read generically; every problem is reported with the table, row id, column and value. */
+#include "core/c_locale.h"
 #include "cond/cond_internal.h"
 
 #include <math.h>
@@ -281,10 +282,9 @@ static int parse_points(const char *text, double *t, double *r, int max, int *n,
 
 int na64_cond__parse_points(const char *text, double *t, double *r, int max, int *n, na64_err *err)
 {
-  na64_cond_c_locale loc;
-  na64_cond__c_locale_push(&loc); /* strtod reads "0.25" whatever the program's locale */
+  locale_t loc = na64_c_locale_enter(); /* strtod reads "0.25" whatever the program's locale */
   int st = parse_points(text, t, r, max, n, err);
-  na64_cond__c_locale_pop(&loc);
+  na64_c_locale_leave(loc);
   return st;
 }
 

@@ -9,6 +9,7 @@
  * (literal_insert below): no WITH, SELECT, subquery or function, so an import's work is bounded by
  * its size (issue 9, item 9: a recursive CTE grew the WAL to 2.5 GB in 30 s). The SQL of the
  * default database (sql/setups/, reviewed in the repository) is built with SELECTs allowed. */
+#include "core/c_locale.h"
 #include "cond/cond_internal.h"
 
 #include <ctype.h>
@@ -587,10 +588,9 @@ static int export_all(na64_cond *c, FILE *out, na64_err *err);
 int na64_cond_export(na64_cond *c, FILE *out, na64_err *err)
 {
   if (!c || !out) return na64_err_set(err, NA64_EINVAL, "na64_cond_export: NULL argument");
-  na64_cond_c_locale loc;
-  na64_cond__c_locale_push(&loc); /* "%.17g" writes 1.5, never 1,5 */
+  locale_t loc = na64_c_locale_enter(); /* "%.17g" writes 1.5, never 1,5 */
   int st = export_all(c, out, err);
-  na64_cond__c_locale_pop(&loc);
+  na64_c_locale_leave(loc);
   return st;
 }
 

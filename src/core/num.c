@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "core/c_locale.h"
 #include "na64/core.h"
 
 static locale_t c_locale = (locale_t)0;
@@ -16,37 +17,35 @@ static pthread_once_t c_once = PTHREAD_ONCE_INIT;
 
 static void make_c_locale(void) { c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0); }
 
-/* The thread's C locale, or 0 if it cannot be created (then the global locale is used: at worst the
- * old behaviour, never a crash). */
-static locale_t enter_c(void)
+locale_t na64_c_locale_enter(void)
 {
   pthread_once(&c_once, make_c_locale);
   return c_locale ? uselocale(c_locale) : (locale_t)0;
 }
 
-static void leave_c(locale_t old)
+void na64_c_locale_leave(locale_t old)
 {
   if (old) uselocale(old);
 }
 
 double na64_num_parse(const char *s, char **end)
 {
-  locale_t old = enter_c();
+  locale_t old = na64_c_locale_enter();
   double v = strtod(s, end);
   int e = errno;
-  leave_c(old);
+  na64_c_locale_leave(old);
   errno = e;
   return v;
 }
 
 int na64_num_format(char *buf, size_t n, const char *fmt, ...)
 {
-  locale_t old = enter_c();
+  locale_t old = na64_c_locale_enter();
   va_list ap;
   va_start(ap, fmt);
   int r = vsnprintf(buf, n, fmt, ap);
   va_end(ap);
-  leave_c(old);
+  na64_c_locale_leave(old);
   return r;
 }
 

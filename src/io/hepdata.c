@@ -25,6 +25,7 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "core/c_locale.h"
 #include "na64/io.h"
 
 typedef struct emit {
@@ -180,14 +181,10 @@ int na64_hepdata_write(const char *path, const na64_hepdata_var *indep, const na
   yaml_emitter_set_output_file(&e.em, na64_outfile_stream(out));
   yaml_emitter_set_unicode(&e.em, 1);
   yaml_emitter_set_width(&e.em, -1); /* no line folding inside long names */
-  locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  locale_t old = na64_c_locale_enter();
   write_document(&e, indep, dep, ndep, n, qual, nqual);
   if (e.ok && !yaml_emitter_flush(&e.em)) e.ok = 0;
-  if (c_locale) {
-    uselocale(old);
-    freelocale(c_locale);
-  }
+  na64_c_locale_leave(old);
   char problem[160] = "";
   /* a failed write(2) leaves the stream's error flag set: commit then reports it with its errno */
   int write_failed = !e.ok && e.em.error == YAML_WRITER_ERROR && ferror(na64_outfile_stream(out));

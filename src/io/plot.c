@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/c_locale.h"
 #include "na64/io.h"
 
 #define MAX_ITEMS 32
@@ -308,13 +309,9 @@ int na64_plot_write(const na64_plot *p, const char *path, na64_err *err)
     return st;
   }
   /* axis labels in the C locale ("0.5", not "0,5") whatever the program's locale; this thread only */
-  locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
-  locale_t old = c_locale ? uselocale(c_locale) : (locale_t)0;
+  locale_t old = na64_c_locale_enter();
   render(p, dev, na64_outfile_path(out));
-  if (c_locale) {
-    uselocale(old);
-    freelocale(c_locale);
-  }
+  na64_c_locale_leave(old);
   if (!na64_outfile_is_direct(out) && !file_complete(na64_outfile_path(out), dev)) {
     na64_outfile_abort(out);
     return na64_err_set(err, NA64_EIO, "plot: %s: the plotting library wrote an incomplete file (disk full or "
