@@ -157,14 +157,15 @@ static inline void bilin_add_vector(const spinor a, const spinor b, bilin *acc)
 /* sum over lepton spins and X polarisations of |u-bar' Gamma u|^2, Gamma = V S(p+q) Pslash +
  * Pslash S(p-k) V. With b1 = S(p+q) Pslash u and w = (l2slash + m) Pslash u'/d2 (the Dirac
  * conjugate of u-bar' Pslash S(p-k): gamma0 M^dagger gamma0 reverses the product of slashed real
- * vectors), u-bar' Gamma u = u-bar' V b1 + w-bar V u, and for every vertex these are the chiral
+ * vectors), u-bar' Gamma u = u-bar' V b1 + w-bar V u, and for every vertex these are read off the
  * chiral bilinears: with gamma0 gamma^mu = diag(sigmabar^mu, sigma^mu) and
  * gamma5 = diag(-1, 1) (Peskin eqs. 3.40, 3.72)
  *   eps-slash:        eps_0 (n^0 + r^0) + eps_i (n^i - r^i)
  *   eps-slash gamma5: -(eps_0 n^0 + eps_i n^i) + (eps_0 r^0 - eps_i r^i)
  *   1:                s_LR + s_RL;     gamma5: s_LR - s_RL   (bilin_add_vector, bilin_add_scalar).
  * The spinor chains are formed once per helicity (4 slashes each) instead of once per
- * polarisation; the same amplitudes as the former per-polarisation chains (checked to 1e-13). */
+ * polarisation; the spin sums agree with those of the former per-polarisation chains within
+ * 1.5e-9 relative (rounding) at 166 thousand random phase-space points, all mediators and beams. */
 static double amp2_sum(const kin *K, na64_mediator med)
 {
   spinor up[2], b1[2], w[2];
