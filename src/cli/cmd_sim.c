@@ -24,9 +24,10 @@ static const char sim_synopsis[] =
     "FILE.index.yaml (FILE.rank<K>.index.yaml per batch part) lists the parts for na64 reco (docs/scaling.md).\n"
     "On a visible card (aprime: {decay: ee}, docs/visible.md) every event is recorded: a beam e- showering in\n"
     "the WCAL or, for the fraction --signal of the events, an A' -> e+e- decaying in the decay region at the\n"
-    "card's (m, eps); --out writes them as DATE raw data (WCAL, V2, S4, ECAL, ... waveforms, straw F1 hits),\n"
-    "--truth one row per event (table 'truth'); parts and ranks split the events as for an invisible card\n"
-    "(the index lists the DATE parts only: the visible truth has no weights for na64 reco).";
+    "card's (m, eps); --out writes them as DATE raw data (WCAL, V2, S4, ECAL, ... waveforms, Micromegas/GEM\n"
+    "APV and straw F1 hits), --truth one row per event (table 'truth'); parts and ranks split the events\n"
+    "as for an invisible card (the index lists the DATE parts only: the visible truth has no weights for\n"
+    "na64 reco).";
 
 typedef struct sink_ctx {
   na64_h5table *truth;
