@@ -608,7 +608,11 @@ typedef struct na64_vis_reco_event {
   double ecal_energy, preshower_energy, ecal_shape_chi2, hcal_energy, veto_energy;
   na64_vertex vertex;
   double weight;
-  int32_t flags;                     /* NA64_RECO_DECODE_ERROR, NA64_RECO_SATURATED */
+  int32_t flags;                     /* NA64_RECO_DECODE_ERROR, NA64_RECO_SATURATED, NA64_RECO_NO_TRACK */
+  /* the incoming electron from na64_reco_process's fit of the APV hits (docs/visible.md, "Incoming
+   * momentum"): momentum from the deflection in the dipoles (NaN without a downstream line: nothing
+   * but a signal event's pair crosses the trackers behind the WCAL), angle at the magnet entrance */
+  double momentum, theta, track_chi2ndf;
 } na64_vis_reco_event;
 typedef struct na64_vis_reco na64_vis_reco;
 NA64_API int na64_vis_reco_new(const na64_geom *g, na64_vis_reco **out, na64_err *err);

@@ -572,7 +572,11 @@ typedef struct na64_vis_sim_event {
   int32_t signal;             /* 1: A' -> e+e- decaying in the decay region; 0: a beam e- showering in the WCAL */
   int32_t n_s4;               /* charged particles crossing S4 */
   double weight;              /* 1 (signal events are drawn from the signal distribution itself) */
-  double beam_energy;         /* GeV */
+  double beam_energy;         /* GeV (the incoming momentum: the card's energy with its spread) */
+  double beam_x0, beam_y0;    /* the beam particle at z = 0 (the first counter), cm: the card's spot */
+  double beam_dxdz0, beam_dydz0; /* and its slopes there: the card's divergence */
+  double beam_x, beam_y;      /* at the WCAL front face after the dipoles, cm (global frame) */
+  double beam_dxdz, beam_dydz; /* slopes behind the dipoles (the A' line of a signal event) */
   double aprime_energy;       /* GeV (0 without A') */
   double depth_x0;            /* A' production depth in the WCAL, X0 (NaN without A') */
   double decay[3];            /* decay point, global cm (NaN without A') */
@@ -606,7 +610,8 @@ NA64_API int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, u
 
 /* Digitisation into DATE physics events with the channels of the run's channel map: SADC waveforms
  * of the WCAL sections, V2, S4, ECAL, VETO, HCAL and SRD (the pulse model of na64_sim_digitize_write),
- * F1 hits of both tracks in the straw planes. Noise and tracker responses draw from the stream
+ * APV strip hits of the Micromegas and GEM planes (the beam line before the dipoles; behind the WCAL
+ * the A' line of a signal event), F1 hits of both tracks in the straw planes. Noise and tracker responses draw from the stream
  * (seed + 0x9E3779B97F4A7C15, event). One digitiser per thread. */
 typedef struct na64_vis_digitizer na64_vis_digitizer;
 NA64_API int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64_err *err);
@@ -620,7 +625,7 @@ NA64_API int na64_vis_raw_open(const na64_vis_sim *s, const char *path, na64_daq
 NA64_API int na64_vis_write_run_mark(const na64_vis_sim *s, uint32_t type, uint32_t nb_in_run, na64_daq_writer *w,
                                      na64_err *err);
 /* The HDF5 columns of the truth record (rows: na64_vis_sim_event; src/sim/vis_truth.c): event,
- * signal, n_s4, weight, beam_energy, aprime_energy, depth_x0, decay_x/y/z, opening,
+ * signal, n_s4, weight, beam_energy, beam_x0/y0/dxdz0/dydz0, beam_x/y/dxdz/dydz, aprime_energy, depth_x0, decay_x/y/z, opening,
  * e_minus/e_plus _energy/_dxdz/_dydz, true_wcal, wcal0..2, v2, s4, true_ecal. */
 NA64_API const na64_h5_field *na64_vis_truth_fields(int *nfields);
 

@@ -24,8 +24,10 @@ static const char sim_synopsis[] =
     "FILE.index.yaml (FILE.rank<K>.index.yaml per batch part) lists the parts for na64 reco (docs/scaling.md).\n"
     "On a visible card (aprime: {decay: ee}, docs/visible.md) every event is recorded: a beam e- showering in\n"
     "the WCAL or, for the fraction --signal of the events, an A' -> e+e- decaying in the decay region at the\n"
-    "card's (m, eps); --out writes them as DATE raw data (WCAL, V2, S4, ECAL, ... waveforms, straw F1 hits),\n"
-    "--truth one row per event (table 'truth'); --part and MPI are not available for visible cards.";
+    "card's (m, eps); --out writes them as DATE raw data (WCAL, V2, S4, ECAL, ... waveforms, Micromegas/GEM\n"
+    "APV and straw F1 hits), --truth one row per event (table 'truth'); parts and ranks split the events\n"
+    "as for an invisible card (the index lists the DATE parts only: the visible truth has no weights for\n"
+    "na64 reco).";
 
 typedef struct sink_ctx {
   na64_h5table *truth;
@@ -78,25 +80,34 @@ typedef struct sim_job {
   double signal;               /* visible cards: fraction of A' -> e+e- events */
   int all;
   int k, n, split;             /* part k of n; split: --part or more than one MPI rank */
+  int index_truth;             /* list the truth parts in the index (invisible cards: na64 reco reads their weights) */
   uint64_t first, count;       /* beam particles of this part */
   char out_k[4096], truth_k[4096]; /* the part's files (FILE.rank<K>.dat) or the files as given */
 } sim_job;
+
+/* The part's truth table (rows of `size` bytes, columns f) with the attributes of both kinds of card:
+ * card, seed and, for a part, its split and first event. */
+static int create_truth(const sim_job *j, const na64_h5_field *f, int n, size_t size, na64_h5table **t, na64_err *err)
+{
+  NA64_CALL(na64_h5table_create(j->truth_k, "truth", size, f, n, t, err));
+  char buf[64];
+  snprintf(buf, sizeof buf, "%ld", j->seed);
+  NA64_CALL(na64_h5table_attr(*t, "card", j->card, err));
+  NA64_CALL(na64_h5table_attr(*t, "seed", buf, err));
+  if (j->split) { /* the part's beam particles: rows are events first_event.. of the run */
+    snprintf(buf, sizeof buf, "%d/%d", j->k, j->n);
+    NA64_CALL(na64_h5table_attr(*t, "part", buf, err));
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)j->first);
+    NA64_CALL(na64_h5table_attr(*t, "first_event", buf, err));
+  }
+  return NA64_OK;
+}
 
 static int open_truth(const sim_job *j, sink_ctx *ctx, na64_err *err)
 {
   int n = 0;
   const na64_h5_field *f = na64_sim_truth_fields(&n);
-  NA64_CALL(na64_h5table_create(j->truth_k, "truth", sizeof(na64_sim_truth), f, n, &ctx->truth, err));
-  char buf[64];
-  snprintf(buf, sizeof buf, "%ld", j->seed);
-  NA64_CALL(na64_h5table_attr(ctx->truth, "card", j->card, err));
-  NA64_CALL(na64_h5table_attr(ctx->truth, "seed", buf, err));
-  if (j->split) { /* the part's beam particles: rows are events first_event.. of the run */
-    snprintf(buf, sizeof buf, "%d/%d", j->k, j->n);
-    NA64_CALL(na64_h5table_attr(ctx->truth, "part", buf, err));
-    snprintf(buf, sizeof buf, "%llu", (unsigned long long)j->first);
-    NA64_CALL(na64_h5table_attr(ctx->truth, "first_event", buf, err));
-  }
+  NA64_CALL(create_truth(j, f, n, sizeof(na64_sim_truth), &ctx->truth, err));
   return na64_h5table_attr(ctx->truth, "na64_version", na64_version(), err);
 }
 
@@ -137,7 +148,7 @@ static int simulate(const sim_job *j, const na64_sim *s, na64_sim_summary *sum, 
 
 /* The index of the run's parts (src/io/stream_index.c): records[k] triggered events of part k,
  * for parts k0 .. k0 + nheld - 1. */
-static int write_index(const sim_job *j, const na64_sim *s, int k0, int nheld, const uint64_t *records, na64_err *err)
+static int write_index(const sim_job *j, long run, int k0, int nheld, const uint64_t *records, na64_err *err)
 {
   na64_stream_index ix;
   memset(&ix, 0, sizeof ix);
@@ -145,7 +156,7 @@ static int write_index(const sim_job *j, const na64_sim *s, int k0, int nheld, c
   snprintf(ix.version, sizeof ix.version, "%s", na64_version());
   snprintf(ix.card, sizeof ix.card, "%s", j->card);
   NA64_CALL(na64_fnv1a64_file(j->card, &ix.card_hash, err));
-  ix.run = na64_sim_get_config(s)->run;
+  ix.run = run;
   ix.seed = (uint64_t)j->seed;
   ix.events = (uint64_t)j->nev;
   ix.nparts = j->n;
@@ -159,7 +170,8 @@ static int write_index(const sim_job *j, const na64_sim *s, int k0, int nheld, c
     na64_part_range((uint64_t)j->nev, p->part, j->n, &p->first_event, &p->events);
     p->records = records[i];
     if (j->out) st = na64_stream_path(j->out, p->part, NULL, p->file, sizeof p->file, err);
-    if (st == NA64_OK && j->truth) st = na64_stream_path(j->truth, p->part, NULL, p->truth, sizeof p->truth, err);
+    if (st == NA64_OK && j->truth && j->index_truth)
+      st = na64_stream_path(j->truth, p->part, NULL, p->truth, sizeof p->truth, err);
   }
   char path[4096], ext[64];
   if (j->part) snprintf(ext, sizeof ext, ".rank%d.index.yaml", j->k); /* a job-array part: its own entry */
@@ -172,7 +184,7 @@ static int write_index(const sim_job *j, const na64_sim *s, int k0, int nheld, c
 }
 
 /* Under MPI: every rank's triggered count to rank 0, which writes the index of all parts (collective). */
-static int index_ranks(const sim_job *j, const na64_sim *s, uint64_t triggered, na64_err *err)
+static int index_ranks(const sim_job *j, long run, uint64_t triggered, na64_err *err)
 {
   char text[32], **texts = NULL;
   size_t *lens = NULL;
@@ -186,7 +198,7 @@ static int index_ranks(const sim_job *j, const na64_sim *s, uint64_t triggered, 
   }
   free(texts);
   free(lens);
-  int st = rec ? write_index(j, s, 0, j->n, rec, err) : na64_err_set(err, NA64_ENOMEM, "sim index: out of memory");
+  int st = rec ? write_index(j, run, 0, j->n, rec, err) : na64_err_set(err, NA64_ENOMEM, "sim index: out of memory");
   free(rec);
   return st;
 }
@@ -213,6 +225,26 @@ static int plan_part(sim_job *j)
                    (j->truth && na64_stream_path(j->truth, j->k, NULL, j->truth_k, sizeof j->truth_k, &err))))
     return cli_fail("sim", &err);
   return CLI_EXIT_OK;
+}
+
+/* After this process's part (status st): under MPI every rank learns whether one failed (then
+ * CLI_EXIT_FAIL; each failing rank names its error); a split run prints its range and writes the
+ * index of the parts (records: the events its DATE file holds). Returns a CLI exit code. */
+static int finish_part(const sim_job *j, long run, uint64_t records, int st, na64_err *err)
+{
+  int mpi = !j->part && j->n > 1;
+  if (mpi && st != NA64_OK) cli_fail("sim", err); /* every rank names its own error */
+  if (mpi && par_any(st != NA64_OK)) {
+    if (st == NA64_OK) fprintf(stderr, "na64 sim: rank %d: stopped, another rank failed (its message is above)\n", j->k);
+    return CLI_EXIT_FAIL;
+  }
+  if (st == NA64_OK && j->split) {
+    printf("part %d/%d: events %llu..%llu of %ld\n", j->k, j->n, (unsigned long long)j->first,
+           (unsigned long long)(j->first + j->count), j->nev);
+    if (j->out || j->truth) /* a job-array part indexes itself; under mpirun rank 0 indexes all */
+      st = j->part ? write_index(j, run, j->k, 1, &records, err) : index_ranks(j, run, records, err);
+  }
+  return st == NA64_OK ? CLI_EXIT_OK : cli_fail("sim", err);
 }
 
 /* ---- visible cards (issue 12): na64_vis_sim events, DATE and truth ------------------------------
@@ -279,17 +311,14 @@ static int vis_open(const sim_job *j, const na64_vis_sim *s, vis_outputs *o, na6
 {
   if (j->out) {
     NA64_CALL(na64_vis_digitizer_new(s, &o->digi, err));
-    NA64_CALL(na64_vis_raw_open(s, j->out, &o->raw, err));
+    NA64_CALL(na64_vis_raw_open(s, j->out_k, &o->raw, err));
     NA64_CALL(na64_vis_write_run_mark(s, NA64_DAQ_START_OF_RUN, 0, o->raw, err));
   }
   if (j->truth) {
     int n = 0;
     const na64_h5_field *f = na64_vis_truth_fields(&n);
-    NA64_CALL(na64_h5table_create(j->truth, "truth", sizeof(na64_vis_sim_event), f, n, &o->truth, err));
+    NA64_CALL(create_truth(j, f, n, sizeof(na64_vis_sim_event), &o->truth, err));
     char buf[64];
-    snprintf(buf, sizeof buf, "%ld", j->seed);
-    NA64_CALL(na64_h5table_attr(o->truth, "card", j->card, err));
-    NA64_CALL(na64_h5table_attr(o->truth, "seed", buf, err));
     NA64_CALL(na64_h5table_attr(o->truth, "mode", "visible", err));
     snprintf(buf, sizeof buf, "%.17g", j->signal);
     NA64_CALL(na64_h5table_attr(o->truth, "signal_fraction", buf, err));
@@ -323,7 +352,8 @@ typedef struct vis_summary {
   double wcal_sum, ecal_sum;
 } vis_summary;
 
-/* One block, in event order: the summary, the truth rows, the DATE events. */
+/* One block, in event order: the summary, the truth rows, the DATE events (numbered in the part's
+ * file from 0, as the invisible parts: the run-wide number is first_event + it, docs/scaling.md). */
 static int vis_write_block(const sim_job *j, vis_outputs *o, const na64_vis_sim_event *ev, uint64_t n, vis_summary *m,
                            na64_err *err)
 {
@@ -333,7 +363,8 @@ static int vis_write_block(const sim_job *j, vis_outputs *o, const na64_vis_sim_
     m->s4_two += ev[i].n_s4 == 2;
     m->wcal_sum += ev[i].true_wcal;
     m->ecal_sum += ev[i].true_ecal;
-    if (o->raw) NA64_CALL(na64_vis_digitize_write(o->digi, &ev[i], (uint64_t)j->seed, (uint32_t)ev[i].event, o->raw, err));
+    if (o->raw)
+      NA64_CALL(na64_vis_digitize_write(o->digi, &ev[i], (uint64_t)j->seed, (uint32_t)(ev[i].event - j->first), o->raw, err));
   }
   if (o->truth) NA64_CALL(na64_h5table_append(o->truth, ev, (size_t)n, err));
   return NA64_OK;
@@ -345,23 +376,24 @@ static int vis_simulate(const sim_job *j, const na64_vis_sim *s, vis_summary *m,
   na64_vis_sim_event *ev = malloc(VIS_BLOCK * sizeof *ev);
   int st = ev ? vis_open(j, s, &o, err) : na64_err_set(err, NA64_ENOMEM, "sim: out of memory");
   cli_progress pr;
-  cli_progress_start(&pr, "sim", (double)j->nev);
-  for (uint64_t first = 0; st == NA64_OK && first < (uint64_t)j->nev; first += VIS_BLOCK) {
-    uint64_t n = (uint64_t)j->nev - first < VIS_BLOCK ? (uint64_t)j->nev - first : VIS_BLOCK;
-    st = vis_generate_block(j, s, first, n, ev, err);
+  cli_progress_start(&pr, "sim", (double)j->count);
+  for (uint64_t done = 0; st == NA64_OK && done < j->count; done += VIS_BLOCK) {
+    uint64_t n = j->count - done < VIS_BLOCK ? j->count - done : VIS_BLOCK;
+    st = vis_generate_block(j, s, j->first + done, n, ev, err);
     if (st == NA64_OK) st = vis_write_block(j, &o, ev, n, m, err);
-    cli_progress_update(&pr, (double)(first + n));
+    cli_progress_update(&pr, (double)(done + n));
   }
-  cli_progress_finish(&pr, (double)j->nev);
+  cli_progress_finish(&pr, (double)j->count);
   free(ev);
-  return vis_close(s, &o, (uint64_t)j->nev, st, err);
+  return vis_close(s, &o, j->count, st, err);
 }
 
 static int run_visible(sim_job *j)
 {
-  if (j->part || par_size() > 1)
-    return cli_usage_error("sim", "%s is a visible card: --part and MPI ranks are not available for visible cards yet", j->card);
+  j->index_truth = 0; /* na64 reco reads weights from invisible truth tables only */
   if (j->all) return cli_usage_error("sim", "--all: a visible run records every event (there is no trigger to pass)");
+  int rc = plan_part(j);
+  if (rc) return rc;
   na64_err err = {0, ""};
   na64_vis_config cfg;
   na64_vis_config_default(&cfg);
@@ -373,7 +405,8 @@ static int run_visible(sim_job *j)
                       j->card, j->signal, cfg.aprime_mass * 1e3, cfg.aprime_eps);
   vis_summary m = {0, 0, 0, 0.0, 0.0};
   if (st == NA64_OK) st = vis_simulate(j, s, &m, &err);
-  if (st == NA64_OK) {
+  rc = finish_part(j, cfg.run, m.events, st, &err);
+  if (rc == CLI_EXIT_OK && m.events > 0) {
     printf("visible run %ld: events %llu, A' -> e+e- signal %llu, two charged particles in S4 %llu\n", cfg.run,
            (unsigned long long)m.events, (unsigned long long)m.signal, (unsigned long long)m.s4_two);
     printf("  mean true energy: WCAL %.4g GeV, ECAL %.4g GeV\n", m.wcal_sum / (double)m.events, m.ecal_sum / (double)m.events);
@@ -381,7 +414,7 @@ static int run_visible(sim_job *j)
            cfg.aprime_mass * 1e3, cfg.aprime_eps);
   }
   na64_vis_sim_free(s);
-  return st == NA64_OK ? CLI_EXIT_OK : cli_fail("sim", &err);
+  return rc;
 }
 
 /* 1 if the card is a visible card (aprime.decay: ee); a card that does not load is left to the
@@ -409,23 +442,12 @@ static int run(sim_job *j)
   st = na64_sim_config_load(j->card, &cfg, &err);
   if (st == NA64_OK) st = na64_sim_new(&cfg, &s, &err);
   na64_sim_summary sum;
+  memset(&sum, 0, sizeof sum);
   if (st == NA64_OK) st = simulate(j, s, &sum, &err);
-  int mpi = !j->part && j->n > 1;
-  if (mpi && st != NA64_OK) cli_fail("sim", &err); /* every rank names its own error */
-  if (mpi && par_any(st != NA64_OK)) {
-    if (st == NA64_OK) fprintf(stderr, "na64 sim: rank %d: stopped, another rank failed (its message is above)\n", j->k);
-    na64_sim_free(s);
-    return CLI_EXIT_FAIL;
-  }
-  if (st == NA64_OK && j->split) {
-    printf("part %d/%d: events %llu..%llu of %ld\n", j->k, j->n, (unsigned long long)j->first,
-           (unsigned long long)(j->first + j->count), j->nev);
-    if (j->out || j->truth) /* a job-array part indexes itself; under mpirun rank 0 indexes all */
-      st = j->part ? write_index(j, s, j->k, 1, &sum.triggered, &err) : index_ranks(j, s, sum.triggered, &err);
-  }
-  if (st == NA64_OK) print_summary(s, &sum);
+  int rc = finish_part(j, cfg.run, sum.triggered, st, &err);
+  if (rc == CLI_EXIT_OK) print_summary(s, &sum);
   na64_sim_free(s);
-  return st == NA64_OK ? CLI_EXIT_OK : cli_fail("sim", &err);
+  return rc;
 }
 
 int cmd_sim(int argc, char **argv)
@@ -455,7 +477,7 @@ int cmd_sim(int argc, char **argv)
   if (out && (st = cli_check_output("sim", "--out", out, raw_exts))) return st;
   if (truth && (st = cli_check_output("sim", "--truth", truth, h5_exts))) return st;
   sim_job job = {.card = cmd.pos[0], .truth = truth, .out = out, .part = part, .nev = nev, .seed = seed,
-                 .threads = threads, .signal = signal, .all = all};
+                 .threads = threads, .signal = signal, .all = all, .index_truth = 1};
   par_init(); /* MPI when launched by mpirun or srun: the ranks are the parts (src/cli/par.c) */
   st = run(&job);
   par_finalize();

@@ -2,7 +2,8 @@
  * Visible-mode event reconstruction (issue 12; docs/visible.md, "Reconstruction"): the invisible
  * reconstruction (na64_reco_process: ECAL with its pre-shower and shower shape, HCAL, VETO, straw
  * hits) plus what the visible setup adds: the WCAL sections and the counters V2 and S4, and the two
- * tracks and their vertex in the straws (vertex.c).
+ * tracks and their vertex in the straws (vertex.c); the incoming momentum and angle are the
+ * invisible reconstruction's fit of the Micromegas/GEM and straw hits (track.c), copied.
  *
  * WCAL and counter amplitudes: least-squares amplitude of the pulse template at the in-time start
  * (sum s_i (y_i - ped_i) / sum s_i^2, s the pulse model of the digitisation, docs/simulation.md
@@ -108,7 +109,12 @@ int na64_vis_reco_process(na64_vis_reco *r, const na64_daq_event *ev, na64_vis_r
   out->hcal_energy = row.hcal_energy;
   out->veto_energy = row.veto_energy;
   out->weight = 1.0;
-  out->flags = row.flags & (NA64_RECO_DECODE_ERROR | NA64_RECO_SATURATED); /* no momentum fit in this setup */
+  out->flags = row.flags & (NA64_RECO_DECODE_ERROR | NA64_RECO_SATURATED | NA64_RECO_NO_TRACK);
+  /* the incoming electron: the upstream Micromegas/GEM give the angle, the trackers behind the decay
+   * volume (a signal event's pair, which continues the beam's line) the deflection in the dipoles */
+  out->momentum = row.momentum;
+  out->theta = row.theta;
+  out->track_chi2ndf = row.track_chi2ndf;
   NA64_CALL(counters(r, ev, out, err));
   /* the straw hits and segments of the invisible reconstruction's pass over the event */
   NA64_CALL(na64_vertex_find(r->g, &r->reco->sev, &r->vopt, &out->vertex, err));

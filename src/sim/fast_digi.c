@@ -109,7 +109,7 @@ static void ms_setup(na64_sim_digitizer *d)
 /* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections);
  * the offset at plane i is the sum of the kicks of the planes before it times their distance. The
  * dipoles leave slope differences unchanged at first order, so the kicks propagate as straight lines. */
-static void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
+void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
 {
   double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0, c = p > 0.0 ? 0.0136 / p : 0.0;
   for (int i = 0; i < d->nms; ++i) {
@@ -552,7 +552,7 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
   return n;
 }
 
-static int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, na64_rng *rng,
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, na64_rng *rng,
                      na64_daq_writer *w, na64_err *err)
 {
   const na64_geom *g = d->sim->geom;

@@ -144,6 +144,15 @@ void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MA
  * shower of energy E deposited between depths a < b (interaction lengths after the interaction) */
 double sim_mip_draw(na64_rng *rng, double mean, double w);
 double sim_had_frac(double E, double a, double b);
+/* fast_digi.c, shared with the visible digitiser (vis_digi.c): ms_event draws the event's multiple
+ * scattering in the tracker planes for momentum p; write_apv writes the APV blocks of the Micromegas
+ * and GEM planes crossed by the track of ev->truth (x0, y0, dxdz0, dydz0 before the dipoles; x, y,
+ * dxdz, dydz at the ECAL face behind them), `event` the number the chips carry. */
+void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng);
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, na64_rng *rng, na64_daq_writer *w,
+              na64_err *err);
+/* vis_event.c: the fast simulation of the visible run (its dipoles, ECAL, digitiser set-up) */
+const na64_sim *sim_vis_fast(const na64_vis_sim *s);
 /* fast_aprime.c */
 int sim_aprime_setup(na64_sim *s, na64_err *err);
 void sim_aprime_release(na64_sim *s);

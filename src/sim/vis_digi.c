@@ -8,7 +8,12 @@
  * reconstruction inverts: 32 samples of 12.5 ns, the calibration's even/odd pedestals, Gaussian
  * noise of 1 count, a pulse A (x/2)^2 exp(2 - x), x = t/tau, tau = 15 ns, maximum A = E / gain at
  * 2 tau, starting 80 ns into the window with 1 ns of trigger jitter, 12-bit clipping.
- * The Micromegas planes are not digitised in the visible mode yet (docs/visible.md).
+ * Micromegas and GEM: the APV path of the invisible digitisation (fast_digi.c ms_event and write_apv:
+ * multiple scattering in the tracker planes, strip charges, zero suppression) on the beam electron's
+ * line before the dipoles (MM01, MM02, GM01) and, behind them, the line of what crosses the trackers
+ * behind the WCAL (MM03, MM04): the A' line of a signal event (the e+e- pair's energy-weighted
+ * centre: the A' flies along the beam, vis_event.c), nothing for a beam electron, which the WCAL
+ * absorbs (docs/visible.md, "Incoming momentum").
  */
 #include <math.h>
 #include <stddef.h>
@@ -38,6 +43,9 @@ struct na64_vis_digitizer {
   uint32_t *words;
   size_t cap_words;
   sim_sadc_noise nz; /* the waveform noise of the invisible digitisation */
+  na64_sim_digitizer *apv; /* the invisible digitiser of the run: its APV path only (write_apv) */
+  na64_sim_event *apv_ev;  /* the track it digitises (truth lines only) */
+  double z_ecal, z_wcal;   /* ECAL face (the reference of write_apv's downstream line), WCAL front, cm */
 };
 
 static int cmp_readout(const void *a, const void *b)
@@ -78,6 +86,20 @@ static void add_readout(na64_vis_digitizer *d, const na64_geom *g, const na64_ge
   d->ro[d->nro++] = r;
 }
 
+/* The APV digitiser of the run's fast simulation and the planes' reference positions. */
+static int apv_setup(na64_vis_digitizer *d, const na64_vis_sim *s, na64_err *err)
+{
+  const na64_sim *fast = sim_vis_fast(s);
+  const na64_geom *g = na64_vis_sim_geom(s);
+  d->z_ecal = fast->ecal.z_front;
+  d->z_wcal = NAN;
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == NA64_DET_WCAL) d->z_wcal = g->detectors[i].centre[2] - 0.5 * g->detectors[i].size[2];
+  d->apv_ev = calloc(1, sizeof *d->apv_ev);
+  if (!d->apv_ev) return na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
+  return na64_sim_digitizer_new(fast, &d->apv, err);
+}
+
 int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64_err *err)
 {
   if (!s || !out) return na64_err_set(err, NA64_EINVAL, "na64_vis_digitizer_new: NULL argument");
@@ -102,6 +124,7 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
   na64_straw_digi_options_default(&so);
   so.rt_from_conditions = 1; /* the drift of the r(t) the reconstruction is calibrated with */
   if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, &so, &d->straw, err);
+  if (st == NA64_OK) st = apv_setup(d, s, err);
   if (st != NA64_OK) {
     na64_vis_digitizer_free(d);
     return st;
@@ -119,6 +142,8 @@ void na64_vis_digitizer_free(na64_vis_digitizer *d)
   free(d->ch);
   free(d->amp);
   free(d->words);
+  na64_sim_digitizer_free(d->apv);
+  free(d->apv_ev);
   free(d);
 }
 
@@ -147,6 +172,32 @@ static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_
   return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
 }
 
+/* Behind the WCAL a beam event has no track: its downstream line is put 100 m beside the axis, outside
+ * every plane, so write_apv finds no strip there (it still draws the plane's charge and efficiency,
+ * which keeps the stream a function of the event alone). */
+#define APV_NO_TRACK_X 1.0e4 /* cm */
+
+/* The Micromegas/GEM strips of the event through the invisible digitiser's APV path: the beam line
+ * before the dipoles; behind them the A' line (signal) or none (beam electron). */
+static int write_apv_hits(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint32_t nb_in_run, na64_rng *rng,
+                          na64_daq_writer *w, na64_err *err)
+{
+  na64_sim_truth *t = &d->apv_ev->truth;
+  t->event = ev->event;
+  t->energy = ev->beam_energy;
+  t->x0 = ev->beam_x0;
+  t->y0 = ev->beam_y0;
+  t->dxdz0 = ev->beam_dxdz0;
+  t->dydz0 = ev->beam_dydz0;
+  double dz = d->z_ecal - d->z_wcal;
+  t->x = ev->signal ? ev->beam_x + ev->beam_dxdz * dz : APV_NO_TRACK_X;
+  t->y = ev->signal ? ev->beam_y + ev->beam_dydz * dz : APV_NO_TRACK_X;
+  t->dxdz = ev->signal ? ev->beam_dxdz : 0.0;
+  t->dydz = ev->signal ? ev->beam_dydz : 0.0;
+  ms_event(d->apv, ev->beam_energy, rng);
+  return write_apv(d->apv, d->apv_ev, nb_in_run, rng, w, err);
+}
+
 int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
                             na64_daq_writer *w, na64_err *err)
 {
@@ -163,6 +214,7 @@ int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev,
   h.trigger_pattern[0] = 1u;
   NA64_CALL(na64_daq_writer_begin_event(w, &h, err));
   NA64_CALL(write_sadc(d, ev, &rng, w, err));
+  NA64_CALL(write_apv_hits(d, ev, nb_in_run, &rng, w, err));
   if (d->straw) {
     na64_straw_track tr[2];
     size_t n = 0;

@@ -1,9 +1,12 @@
 /*
  * Visible-mode detector response event by event (issue 12; docs/visible.md, "Event simulation").
  *
- * Beam: one electron of energy E0 (momentum spread, Gaussian spot and divergence of the card) along
- * the setup's axis, the line through the WCAL and ECAL centres of the conditions database (both are
- * placed on the deflected 100/150 GeV trajectory, sql/setups/20_visible_2017.sql).
+ * Beam: one electron of energy E0 (momentum spread, Gaussian spot and divergence of the card at z = 0,
+ * the first counter, as in the invisible simulation) transported through the dipoles of the run
+ * (sim_transport, fast_beam.c) to the WCAL: the WCAL and ECAL are placed on the deflected 100/150 GeV
+ * trajectory (sql/setups/20_visible_2017.sql), so the nominal electron arrives on the setup's axis
+ * (the line through the WCAL and ECAL centres) and the spread moves it by the dispersion; a card at
+ * another energy than the run's has its dipoles scaled to it.
  * Signal: na64_vis_sampler (vis_signal.c) draws the A' energy, its production depth in the WCAL and
  * its decay position in the decay region; the A' flies along the beam (emission angle neglected,
  * vis_signal.c); the e+e- carry the decay kinematics (na64_vis_pair_decay).
@@ -53,11 +56,11 @@ struct na64_vis_sim {
   na64_vis_sampler *sampler;  /* NULL if the card's (m, eps) gives no decay in the region */
   na64_beamdump dump;
   double signal_yield;
-  double axis_x0, axis_sx;    /* setup axis x = axis_x0 + axis_sx z, y = 0 */
   double wcal_front, wcal_x0_cm, wcal_ec;
   double sec_lo[NA64_VIS_WCAL_SECTIONS], sec_hi[NA64_VIS_WCAL_SECTIONS]; /* section depths, X0 */
   int nsec;
   double dv_start;
+  double field_scale;         /* E_run / E_card: the dipoles are tuned to the card's beam energy */
   double ecal_front;
   double sc_x0;
   vis_counter v2, s4;
@@ -93,8 +96,6 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   if (!w || !dv || !ec || w->nsections < 1 || w->nsections > NA64_VIS_WCAL_SECTIONS)
     return na64_err_set(err, NA64_EFORMAT, "run %d (setup %s): a visible setup needs a WCAL with 1-%d sections, a decay "
                         "volume and an ECAL", g->run, g->setup, NA64_VIS_WCAL_SECTIONS);
-  s->axis_sx = (ec->centre[0] - w->centre[0]) / (ec->centre[2] - w->centre[2]);
-  s->axis_x0 = w->centre[0] - s->axis_sx * w->centre[2];
   s->wcal_front = w->centre[2] - 0.5 * w->size[2];
   double depth = 0.0;
   s->nsec = w->nsections;
@@ -106,6 +107,10 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   if (!(depth > 0.0)) return na64_err_set(err, NA64_EFORMAT, "setup %s: WCAL of %g X0", g->setup, depth);
   s->wcal_x0_cm = w->size[2] / depth;
   s->dv_start = dv->centre[2] - 0.5 * dv->size[2];
+  /* the beam line is tuned to the card's energy: a card at another energy than the run's scales the
+   * fields by E_card / E_run, i.e. transports p E_run / E_card through the run's fields (the
+   * reconstruction, which knows the run's fields only, then measures p E_run / E_card) */
+  s->field_scale = g->beam_energy > 0.0 && s->cfg.beam_energy > 0.0 ? g->beam_energy / s->cfg.beam_energy : 1.0;
   double c[3];
   na64_sim_ecal_centre(s->ecal, c);
   s->ecal_front = c[2];
@@ -166,6 +171,7 @@ void na64_vis_sim_free(na64_vis_sim *s)
 }
 
 const na64_vis_config *na64_vis_sim_config(const na64_vis_sim *s) { return &s->cfg; }
+const na64_sim *sim_vis_fast(const na64_vis_sim *s) { return s->ecal; }
 const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s) { return s->g; }
 double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield; }
 void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
@@ -286,10 +292,19 @@ int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t e
   ev->signal = signal != 0;
   ev->weight = 1.0;
   ev->beam_energy = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(&rng));
-  /* the beam at the WCAL front face */
-  double z0 = s->wcal_front, x0 = s->axis_x0 + s->axis_sx * z0 + c->spot_x * na64_rng_gauss(&rng);
-  double y0 = c->spot_y * na64_rng_gauss(&rng);
-  double sx = s->axis_sx + c->divergence_x * na64_rng_gauss(&rng), sy = c->divergence_y * na64_rng_gauss(&rng);
+  /* the beam at z = 0 (spot and divergence of the card, as the invisible simulation draws them,
+   * fast_event.c draw_beam), then through the dipoles to the WCAL front face (sim_transport: the
+   * WCAL and ECAL sit on the deflected trajectory of the nominal energy, the setup's axis) */
+  ev->beam_x0 = c->spot_x * na64_rng_gauss(&rng);
+  ev->beam_y0 = c->spot_y * na64_rng_gauss(&rng);
+  ev->beam_dxdz0 = c->divergence_x * na64_rng_gauss(&rng);
+  ev->beam_dydz0 = c->divergence_y * na64_rng_gauss(&rng);
+  double z0 = s->wcal_front, x0, sx, y0 = ev->beam_y0 + ev->beam_dydz0 * z0, sy = ev->beam_dydz0;
+  sim_transport(s->ecal, -1.0, ev->beam_energy * s->field_scale, ev->beam_x0, ev->beam_dxdz0, z0, &x0, &sx);
+  ev->beam_x = x0;
+  ev->beam_y = y0;
+  ev->beam_dxdz = sx;
+  ev->beam_dydz = sy;
   ev->depth_x0 = ev->opening = NAN;
   ev->decay[0] = ev->decay[1] = ev->decay[2] = NAN;
   double deposit = ev->beam_energy;

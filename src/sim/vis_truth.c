@@ -13,6 +13,8 @@ static const na64_h5_field vis_truth_fields[] = {
     {"n_s4", offsetof(EV, n_s4), NA64_H5_I32},
     F64("weight", weight),
     F64("beam_energy", beam_energy),
+    F64("beam_x0", beam_x0), F64("beam_y0", beam_y0), F64("beam_dxdz0", beam_dxdz0), F64("beam_dydz0", beam_dydz0),
+    F64("beam_x", beam_x), F64("beam_y", beam_y), F64("beam_dxdz", beam_dxdz), F64("beam_dydz", beam_dydz),
     F64("aprime_energy", aprime_energy),
     F64("depth_x0", depth_x0),
     F64("decay_x", decay[0]), F64("decay_y", decay[1]), F64("decay_z", decay[2]),

@@ -1,6 +1,7 @@
 /* `na64 sim` on a visible card (issue 12; docs/visible.md "na64 sim on a visible card"): every event
  * of the run goes to the DATE file and the truth table.
  * - --threads 1 and 2 give the same DATE file, byte for byte (cmp), and the same truth rows (h5py).
+ * - --part K/N and mpirun ranks: the serial run's events (test_truth_parts and below).
  * - The truth, read with h5py: one row per event, the --signal fraction of A' -> e+e- events; each
  *   A' carries >= 0.5 E0 (the sampler's range, src/sim/vis_event.c), decays inside the 2017 decay
  *   region (33.2 cm behind the WCAL's back face at z = 1517.5 cm, 88 cm long:
@@ -28,10 +29,11 @@
 #define DB NA64_BINARY_DIR "/conditions.db"
 #define PY "/usr/bin/python3"
 #define NEV 200
+#define NEVS "200"
 
 static int sh(const char *args, char **out)
 {
-  char cmd[4096];
+  char cmd[8192];
   snprintf(cmd, sizeof cmd, "cd '%s' && %s 2>&1", na64_test_tmpdir, args);
   return na64_test_run(cmd, out);
 }
@@ -53,11 +55,14 @@ static int setup(void **state)
   fprintf(f, "setup:\n  run: 2800\n  conditions: \"%s\"\nbeam:\n  energy: 100.0\n"
              "aprime:\n  mass_MeV: 16.7\n  epsilon: 2.0e-4\n  decay: ee\n", DB);
   fclose(f);
-  char cmd[2048], *out = NULL;
+  char cmd[4096], *out = NULL;
   snprintf(cmd, sizeof cmd,
            "'%s' sim card.yaml --events %d --seed 3 --signal 0.5 --threads 1 --out raw1.dat --truth truth1.h5 && "
-           "'%s' sim card.yaml --events %d --seed 3 --signal 0.5 --threads 2 --out raw2.dat --truth truth2.h5",
-           NA64_CLI_PATH, NEV, NA64_CLI_PATH, NEV);
+           "'%s' sim card.yaml --events %d --seed 3 --signal 0.5 --threads 2 --out raw2.dat --truth truth2.h5 && "
+           "'%s' sim card.yaml --events %d --seed 3 --signal 0.5 --part 0/2 --out p.dat --truth p.h5 && "
+           "'%s' sim card.yaml --events %d --seed 3 --signal 0.5 --part 1/2 --out p.dat --truth p.h5 && "
+           "'%s' sim card.yaml --events %d --seed 3 --signal 0.5 --part 1/2 --threads 2 --out t.dat --truth t.h5",
+           NA64_CLI_PATH, NEV, NA64_CLI_PATH, NEV, NA64_CLI_PATH, NEV, NA64_CLI_PATH, NEV, NA64_CLI_PATH, NEV);
   int rc = sh(cmd, &out);
   if (rc) fprintf(stderr, "%s\n", out);
   free(out);
@@ -177,14 +182,14 @@ static void test_vis_reco(void **state)
   free(t);
 }
 
-/* refusals: --part and --all on a visible card, --signal on an invisible one */
+/* refusals: a bad --part and --all on a visible card, --signal on an invisible one */
 static void test_refusals(void **state)
 {
   (void)state;
   char cmd[2048], *out = NULL;
-  snprintf(cmd, sizeof cmd, "'%s' sim card.yaml --events 10 --part 0/2 --out p.dat", NA64_CLI_PATH);
+  snprintf(cmd, sizeof cmd, "'%s' sim card.yaml --events 10 --part 2/2 --out p.dat", NA64_CLI_PATH);
   assert_int_not_equal(sh(cmd, &out), 0);
-  assert_non_null(strstr(out, "visible"));
+  assert_non_null(strstr(out, "--part 2/2"));
   free(out);
   snprintf(cmd, sizeof cmd, "'%s' sim card.yaml --events 10 --all --truth a.h5", NA64_CLI_PATH);
   assert_int_not_equal(sh(cmd, &out), 0);
@@ -197,6 +202,70 @@ static void test_refusals(void **state)
   free(out);
 }
 
+/* --part K/N and MPI ranks (docs/scaling.md, "na64 sim on a visible card: parts and ranks"): the
+ * parts' truth rows concatenated are the serial table's, column by column byte for byte (h5py), with
+ * the attributes part = K/N and first_event, and a part with 2 threads gives the same bytes; every
+ * event of a visible run is recorded, so the index (PyYAML) lists both parts with records = events
+ * and no truth (na64 reco reads weights from invisible truth tables only); `na64 reco` of the two
+ * indexes writes rows that, concatenated in part order, are the serial `na64 reco`'s rows column
+ * for column (event numbers restored to the run's by the index, ECAL, momentum from the Micromegas
+ * hits, ...); under mpirun (when built with MPI; not under ASan, see test_cli_scale.c) rank K writes
+ * the --part K/2 DATE bytes and truth rows, and rank 0 the index of both parts. */
+static void test_truth_parts(void **state)
+{
+  (void)state;
+  sh_ok("cmp p.rank1.dat t.rank1.dat");
+  sh_ok(PY " -c \"import h5py, numpy as np; s = h5py.File('truth1.h5')['truth']; "
+           "p = [h5py.File('p.rank%d.h5' % k)['truth'] for k in (0, 1)]; t = h5py.File('t.rank1.h5')['truth'][:]; "
+           "u = np.concatenate([x[:] for x in p]); assert len(u) == " NEVS "; "
+           "same = lambda a, b: all(a[c].tobytes() == b[c].tobytes() for c in a.dtype.names); "
+           "assert same(s[:], u) and same(t, p[1][:]) and len(s.dtype.names) > 30; "
+           "assert p[1].attrs['part'] in (b'1/2', '1/2') and int(p[1].attrs['first_event']) == 100\"");
+}
+
+static void test_reco_of_index(void **state)
+{
+  (void)state;
+  char cmd[2048];
+  sh_ok(PY " -c \"import yaml; d = [yaml.safe_load(open('p.rank%d.index.yaml' % k)) for k in (0, 1)]; "
+           "p = [x['parts'][str(k)] for k, x in enumerate(d)]; "
+           "assert [(q['first_event'], q['events'], q['records']) for q in p] == [(0, 100, 100), (100, 100, 100)], p; "
+           "assert all(not q.get('truth') for q in p) and d[0]['run'] == 2800\"");
+  snprintf(cmd, sizeof cmd, "'%s' reco raw1.dat --out rs.h5 && '%s' reco p.rank0.index.yaml p.rank1.index.yaml --out rp.h5",
+           NA64_CLI_PATH, NA64_CLI_PATH);
+  sh_ok(cmd);
+  sh_ok(PY " -c \"import h5py, numpy as np; s = h5py.File('rs.h5')['events'][:]; "
+           "u = np.concatenate([h5py.File('rp.rank%d.h5' % k)['events'][:] for k in (0, 1)]); "
+           "assert len(s) == " NEVS " and len(u) == " NEVS "; "
+           "assert all(np.array_equal(s[c], u[c], equal_nan=True) for c in s.dtype.names), "
+           "[c for c in s.dtype.names if not np.array_equal(s[c], u[c], equal_nan=True)]; "
+           "assert np.isfinite(s['momentum']).sum() >= 60\"");
+}
+
+static void test_mpirun(void **state)
+{
+  (void)state;
+#if defined(__SANITIZE_ADDRESS__)
+  skip(); /* Open MPI's run-time leaks at exit (test_cli_scale.c); the parts are checked above */
+#elif defined(NA64_MPIEXEC)
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd,
+           "'%s' -n 2 --oversubscribe '%s' sim card.yaml --events %d --seed 3 --signal 0.5 --out m.dat --truth m.h5 && "
+           "cmp m.rank0.dat p.rank0.dat && cmp m.rank1.dat p.rank1.dat",
+           NA64_MPIEXEC, NA64_CLI_PATH, NEV);
+  sh_ok(cmd);
+  sh_ok(PY " -c \"import yaml; d = yaml.safe_load(open('m.index.yaml')); "
+           "assert d['nparts'] == 2 and [d['parts'][str(k)]['records'] for k in (0, 1)] == [100, 100], d\"");
+  sh_ok(PY " -c \"import h5py; f = lambda n: h5py.File(n)['truth'][:]; "
+           "assert all(f('m.rank%d.h5' % k)[c].tobytes() == f('p.rank%d.h5' % k)[c].tobytes() "
+           "for k in (0, 1) for c in f('p.rank0.h5').dtype.names)\"");
+#else
+  skip(); /* built without MPI */
+#endif
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -205,6 +274,9 @@ int main(void)
       cmocka_unit_test(test_reco_reads),
       cmocka_unit_test(test_vis_reco),
       cmocka_unit_test(test_refusals),
+      cmocka_unit_test(test_truth_parts),
+      cmocka_unit_test(test_reco_of_index),
+      cmocka_unit_test(test_mpirun),
   };
   return cmocka_run_group_tests(tests, setup, na64_test_teardown_tmpdir);
 }

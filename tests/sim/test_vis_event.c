@@ -1,11 +1,12 @@
 /* The visible-mode run cards and event simulation (src/sim/vis_config.c, vis_event.c, vis_digi.c;
  * issue 12): the cards' published values, the detector response against its model's closed forms
- * (energy conservation, the WCAL resolution of the card, two MIPs in S4), determinism, and the
- * DATE events read back by the DATE reader. */
+ * (energy conservation, the WCAL resolution of the card, two MIPs in S4), determinism, the
+ * DATE events read back by the DATE reader, and the incoming electron's line and momentum. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
 
@@ -188,6 +189,133 @@ static void test_digitise(void **state)
   na64_vis_sim_free(s);
 }
 
+/* The incoming electron (docs/visible.md, "Incoming momentum"): the beam drawn at z = 0 and
+ * transported through the dipoles arrives on the setup's axis (the line through the WCAL and ECAL
+ * centres of the conditions database, an independent placement: sql/setups/20_visible_2017.sql puts
+ * them on the 100 GeV trajectory), and the Micromegas/GEM hits digitised through the invisible
+ * digitiser's APV path give back, through na64_vis_reco_process, the true momentum and angle. */
+static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
+{
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == kind) return &g->detectors[i];
+  return NULL;
+}
+
+/* Beam electrons of both cards at the WCAL front: the mean position and slope are the axis's (within
+ * 4 standard errors plus the 0.01 cm rounding of the database's centres), the spread in x that of
+ * the spot, the divergence over 15 m and the dispersion of the momentum spread, sqrt(0.3^2 + (1e-4
+ * z)^2 + (0.01 x 0.021 x (z - 775 cm))^2) (the 7 T m kick at 100 GeV is 0.021 rad), within 10%. */
+static void check_axis(const char *card)
+{
+  na64_vis_config c;
+  load_card(card, &c);
+  na64_vis_sim *s = NULL;
+  na64_err err = {0, ""};
+  if (na64_vis_sim_new(&c, &s, &err)) fail_msg("%s", err.msg);
+  const na64_geom *g = na64_vis_sim_geom(s);
+  const na64_geom_detector *w = find_kind(g, NA64_DET_WCAL), *e = find_kind(g, NA64_DET_ECAL);
+  assert_non_null(w);
+  assert_non_null(e);
+  double sx = (e->centre[0] - w->centre[0]) / (e->centre[2] - w->centre[2]), z = w->centre[2] - 0.5 * w->size[2];
+  double xa = w->centre[0] + sx * (z - w->centre[2]);
+  const int n = 2000;
+  double dx = 0, dx2 = 0, ds = 0;
+  for (int i = 0; i < n; ++i) {
+    na64_vis_sim_event ev;
+    assert_int_equal(na64_vis_sim_event_generate(s, 11, (uint64_t)i, 0, &ev, NULL), NA64_OK);
+    dx += ev.beam_x - xa, dx2 += (ev.beam_x - xa) * (ev.beam_x - xa);
+    ds += ev.beam_dxdz - sx;
+    assert_true(fabs(ev.beam_dydz - ev.beam_dydz0) == 0.0); /* no vertical field */
+  }
+  double m = dx / n, rms = sqrt(dx2 / n - m * m);
+  double kick = sx, want = sqrt(c.spot_x * c.spot_x + pow(c.divergence_x * z, 2) + pow(c.momentum_spread * kick * (z - 775.0), 2));
+  assert_true(fabs(m) < 4.0 * rms / sqrt(n) + 0.01);
+  assert_rel(rms, want, 0.10);
+  assert_true(fabs(ds / n) < 4.0 * c.divergence_x / sqrt(n) + 1e-5);
+  na64_vis_sim_free(s);
+}
+
+static void test_beam_on_axis(void **state)
+{
+  (void)state;
+  check_axis("visible_2017.yaml");
+  check_axis("visible_2018.yaml");
+}
+
+/* Signal and beam events of the 2017 card digitised, read back and reconstructed. The momentum needs
+ * a line behind the dipoles: in this setup only a signal event's pair crosses trackers there (MM03,
+ * MM04 and the straws, 1850-1950 cm), and its straw hits are those of the e+ and e-, whose slopes
+ * differ from the A' (= beam) line by ~ opening x E_other / E_A' ~ 3e-4 rad, 1.4% of the 0.021 rad
+ * kick of 7 T m at 100 GeV; the Micromegas clusters (70 um over a 0.5 m lever arm) add ~1%. So
+ * dp/p has an rms below 4% (measured 2.8%, central 68% +-2.5%: docs/visible.md; the invisible setup,
+ * with its trackers right behind the dipoles, has 0.16%, docs/reco.md), no bias beyond 3 standard
+ * errors plus 0.1%, >= 90% of the signal fitted; the angle at the magnet entrance comes from the
+ * upstream MM01, MM02, GM01 alone: rms < 1e-4 rad (70 um over 3 m: 2e-5) for signal and beam events;
+ * a beam electron has no momentum (NaN, NA64_RECO_NO_TRACK). */
+static void test_momentum(void **state)
+{
+  (void)state;
+  na64_vis_config c;
+  load_card("visible_2017.yaml", &c);
+  na64_vis_sim *s = NULL;
+  na64_vis_digitizer *d = NULL;
+  na64_vis_reco *r = NULL;
+  na64_err err = {0, ""};
+  if (na64_vis_sim_new(&c, &s, &err) || na64_vis_digitizer_new(s, &d, &err) ||
+      na64_vis_reco_new(na64_vis_sim_geom(s), &r, &err))
+    fail_msg("%s", err.msg);
+  const int n = 400;
+  na64_vis_sim_event *truth = calloc(n, sizeof *truth);
+  assert_non_null(truth);
+  na64_daq_writer *w = NULL;
+  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, NULL), NA64_OK);
+  for (int i = 0; i < n; ++i) { /* every fourth event a beam electron */
+    assert_int_equal(na64_vis_sim_event_generate(s, 21, (uint64_t)i, i % 4 != 0, &truth[i], NULL), NA64_OK);
+    assert_int_equal(na64_vis_digitize_write(d, &truth[i], 21, (uint32_t)i, w, NULL), NA64_OK);
+  }
+  void *buf = NULL;
+  size_t len = 0;
+  assert_int_equal(na64_daq_writer_close_memory(w, &buf, &len, NULL), NA64_OK);
+  na64_daq_reader *rd = NULL;
+  assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
+  na64_daq_event de;
+  int k = 0, nsig = 0, fitted = 0, nbeam = 0, beam_theta = 0;
+  double rel = 0, rel2 = 0, dth2 = 0;
+  while (na64_daq_reader_next_event(rd, &de, NULL) == NA64_OK && k < n) {
+    na64_vis_reco_event ve;
+    if (na64_vis_reco_process(r, &de, &ve, &err)) fail_msg("%s", err.msg);
+    const na64_vis_sim_event *t = &truth[k++];
+    double th = atan(hypot(t->beam_dxdz0, t->beam_dydz0));
+    if (!t->signal) { /* the WCAL absorbs it: an angle, no momentum */
+      nbeam++;
+      assert_true(isnan(ve.momentum) && (ve.flags & NA64_RECO_NO_TRACK));
+      beam_theta += isfinite(ve.theta) && fabs(ve.theta - th) < 1e-4;
+      continue;
+    }
+    nsig++;
+    if (!isfinite(ve.momentum)) continue;
+    fitted++;
+    double q = ve.momentum / t->beam_energy - 1.0;
+    rel += q, rel2 += q * q;
+    dth2 += (ve.theta - th) * (ve.theta - th);
+  }
+  assert_int_equal(k, n);
+  double mean = rel / fitted, rms = sqrt(rel2 / fitted - mean * mean), thr = sqrt(dth2 / fitted);
+  print_message("visible signal: %d/%d fitted, dp/p mean %.2e rms %.2e; theta rms %.2e rad; beam e-: %d/%d angles\n",
+                fitted, nsig, mean, rms, thr, beam_theta, nbeam);
+  assert_true(fitted >= 0.9 * nsig);
+  assert_true(rms < 0.04); /* measured 2.8% (docs/visible.md: the pair behind the decay volume, not one track) */
+  assert_true(fabs(mean) < 3.0 * rms / sqrt(fitted) + 1e-3);
+  assert_true(thr < 1e-4);
+  assert_true(beam_theta >= 0.9 * nbeam);
+  na64_daq_reader_close(rd);
+  free(buf);
+  free(truth);
+  na64_vis_reco_free(r);
+  na64_vis_digitizer_free(d);
+  na64_vis_sim_free(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -195,6 +323,8 @@ int main(void)
       cmocka_unit_test(test_signal_response),
       cmocka_unit_test(test_beam_electron),
       cmocka_unit_test(test_digitise),
+      cmocka_unit_test(test_beam_on_axis),
+      cmocka_unit_test(test_momentum),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
