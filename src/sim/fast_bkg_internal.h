@@ -12,6 +12,10 @@
 #define SRD_MIN 0.001   /* GeV, SRD window of configs/invisible_default.yaml (selection) */
 #define SRD_MAX 0.5
 #define SRD_HADRON 1e-3 /* SRD tag probability without synchrotron radiation (NA64 report) */
+/* Full width (ns) of the SRD's time cut: |t_SRD| <= 5 ns of the selection's default
+ * `srd_time_window` (src/ana/select.c, ESTIMATE there: a few SADC samples). An in-time companion
+ * tags the SRD only inside it (issue 11: the accidental tag of a particle without SR). */
+#define SRD_TIME_WINDOW 10.0
 #define P_WINDOW 0.03   /* momentum within E0 (1 +- 0.03) */
 #define DP_P 0.01       /* tracker dp/p (NA64 report) */
 #define BKG_NK 16       /* photon table: energy bins above E0 - 50 GeV */
@@ -36,6 +40,8 @@ typedef struct bkg {
   double ineff;                              /* the card's `inefficiency` of the source */
   bkg_shape *shape;                          /* tail, decay, detector: the shower-shape table */
   double p_acc;                              /* decay: accidental SRD tag of a particle without SR */
+  double p_self[2];                          /* decay, hadron: own SR of a beam pi-, K- in the SRD window */
+  double tag_had[2];                         /* decay: SRD tag of a decaying pi-, K- (derived, fast_bkg.c) */
 } bkg;
 
 /* fast_bkg.c */
