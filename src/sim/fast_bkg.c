@@ -175,8 +175,8 @@ static double ev_hadron(const bkg *k, na64_rng *rng, int srd_tag)
   double fh = c->frac_pi + c->frac_k + c->frac_p;
   double p = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(rng));
   /* the hadron's own SRD tag (the accidental one is the pile-up route's): own SR of the lightest
-   * hadron (an upper bound for K-, p) or the card's mis-tag */
-  double tag = 1.0 - (1.0 - k->p_self[0]) * (1.0 - c->bkg_ineff[NA64_SIM_BKG_DECAY]);
+   * hadron (an upper bound for K-, p), its knock-on electrons (fast_bkg_knockon.c) or the card's mis-tag */
+  double tag = 1.0 - (1.0 - k->p_self[0]) * (1.0 - k->ko_sel[0]) * (1.0 - c->bkg_ineff[NA64_SIM_BKG_DECAY]);
   double w = fh * (srd_tag ? tag : 1.0) * bkg_p_momentum(c->beam_energy, p, 0.0);
   double lam = s->ecal_lambda, L = s->ecal.length, zps = L * s->ecal_depth[0] / (s->ecal_depth[0] + s->ecal_depth[1]);
   /* the remainder: all-neutral (EM, drawn with probability EM_DRAW) or hadronic */
@@ -425,10 +425,14 @@ static int run_open(const na64_sim *s, int source, uint64_t seed, bkg_run *r, na
   r->lam_pu = rate * fmin(s->cfg.pileup_window, SRD_TIME_WINDOW);
   r->lam_srd = rate * SRD_TIME_WINDOW;
   if (!st && !(r->ev = malloc(sizeof *r->ev))) st = na64_err_set(err, NA64_ENOMEM, "na64_sim_bkg_estimate: out of memory");
-  if (!st && (source == NA64_SIM_BKG_DECAY || source == NA64_SIM_BKG_HADRON)) self_tag(k, seed ^ r->key);
+  if (!st && (source == NA64_SIM_BKG_DECAY || source == NA64_SIM_BKG_HADRON)) {
+    self_tag(k, seed ^ r->key);
+    bkg_knockon_tag(k, seed); /* the same for both routes */
+  }
   if (!st && source == NA64_SIM_BKG_DECAY) st = accidental_tag(k, r->wk, r->ev, r->lam_srd * r->w0, seed ^ r->key, err);
   if (!st && source == NA64_SIM_BKG_DECAY) /* a decaying pi-, K-: own SR, accidental, card mis-tag */
-    for (int j = 0; j < 2; ++j) k->tag_had[j] = 1.0 - (1.0 - k->p_self[j]) * (1.0 - k->p_acc) * (1.0 - k->ineff);
+    for (int j = 0; j < 2; ++j)
+      k->tag_had[j] = 1.0 - (1.0 - k->p_self[j]) * (1.0 - k->ko_sel[j]) * (1.0 - k->p_acc) * (1.0 - k->ineff);
   if (st) run_close(r);
   return st;
 }
@@ -548,6 +552,12 @@ int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64
   if (!st) {
     out->events = events;
     out->srd_accidental = r.k->p_acc;
+    out->srd_upstream_gcm2 = r.k->ko_upstream;
+    for (int j = 0; j < 2; ++j) {
+      out->srd_knockon_per_gcm2[j] = r.k->ko_per_gcm2[j];
+      out->srd_knockon[j] = r.k->ko_all[j];
+      out->srd_knockon_applied[j] = r.k->ko_sel[j];
+    }
     out->process_prob = run_process_prob(s, &r);
     na64_sim_bkg_result_from_sums(out, events, out->passed, sum, sum2);
   }

@@ -42,6 +42,11 @@ typedef struct bkg {
   double p_acc;                              /* decay: accidental SRD tag of a particle without SR */
   double p_self[2];                          /* decay, hadron: own SR of a beam pi-, K- in the SRD window */
   double tag_had[2];                         /* decay: SRD tag of a decaying pi-, K- (derived, fast_bkg.c) */
+  /* decay, hadron: knock-on electrons of a beam pi-, K- (fast_bkg_knockon.c) */
+  double ko_upstream;                        /* g/cm2 of material upstream of the first dipole */
+  double ko_per_gcm2[2];                     /* SRD tag per g/cm2 of that material, no momentum cut */
+  double ko_all[2];                          /* the same x the material */
+  double ko_sel[2];                          /* applied: all elements, with the momentum window */
 } bkg;
 
 /* fast_bkg.c */
@@ -62,6 +67,8 @@ void bkg_ke3_draw(na64_rng *rng, double *Ee, double *Epi, double *cos_epi);
 /* fast_beam.c: the synchrotron radiation of the trajectory downstream of z_from */
 int sim_synchrotron_from(const na64_sim *s, double m, double q, double p, double z_from, double x0, double dxdz,
                          na64_rng *rng, double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD]);
+/* fast_bkg_knockon.c: fills k->ko_* */
+void bkg_knockon_tag(bkg *k, uint64_t seed);
 /* fast_bkg_shape.c */
 int bkg_shape_new(const na64_sim *s, bkg_shape **out, na64_err *err);
 void bkg_shape_free(bkg_shape *t);
