@@ -9,13 +9,14 @@
  * Gaussian momentum measurement. The rate is the mean weight, its error the standard error.
  *
  * Literature inputs (each an ESTIMATE where no better number is published in our reference data):
- * - SRD tag of a beam hadron (issue 11, derived instead of fixed): 1 - (1 - p_self)(1 - p_acc)(1 - m)
- *   with p_self its own synchrotron radiation in the SRD window (simulated: (m_e/m_h)^4 of an
- *   electron's power, none in 2000 pions or kaons), p_acc the accidental tag by an in-time
+ * - SRD tag of a beam hadron (issue 11, derived instead of fixed):
+ *   1 - (1 - p_self)(1 - p_ko)(1 - p_acc)(1 - m) with p_self its own synchrotron radiation in the
+ *   SRD window (simulated: (m_e/m_h)^4 of an electron's power, none in 2000 pions or kaons), p_ko
+ *   the tag by its knock-on electrons in the material up to the end of the field, with the
+ *   momentum window (fast_bkg_knockon.c, bkgcheck2), p_acc the accidental tag by an in-time
  *   companion inside the SRD's time cut (accidental_tag below; the hadron route leaves it to the
  *   pile-up route, which is that coincidence) and m the card's `decay.inefficiency`: the mis-tag
- *   by what the simulation does not have (knock-on electrons of the hadron upstream of the
- *   magnets, SRD noise). Its built-in default 1e-3 is the NA64 report's "further ~1e3" hadron
+ *   by what the simulation does not have (SRD noise, upstream hadron interactions). Its built-in default 1e-3 is the NA64 report's "further ~1e3" hadron
  *   suppression; the invisible cards set 0 (docs/validation.md, issue 11). A muon: p_acc alone
  *   (no SR the SRD sees, no crossing of the SRD).
  * - Tracker dp/p = 1% at 100 GeV (NA64 report): Gaussian momentum measurement.

@@ -20,7 +20,8 @@
  *   K_e3 from its V-A Dalitz density (bkg_ke3_draw), pi0 -> gamma gamma isotropic.
  * - SRD tag of the decaying parent (it decays after the magnets: its own synchrotron radiation is
  *   what the SRD sees): pi-, K-: derived (fast_bkg.c, issue 11): their own SR in the SRD window
- *   (simulated), the accidental tag by an in-time companion and the card's `decay.inefficiency`
+ *   (simulated), their knock-on electrons' SR (fast_bkg_knockon.c), the accidental tag by an
+ *   in-time companion and the card's `decay.inefficiency`
  *   for what is not simulated; mu-: the accidental tag alone (fast_bkg.c, accidental_tag), the
  *   muon's own SR being (m_e/m_mu)^4 = 5.5e-10 of an electron's.
  * - The calorimeters see every e-m product: its shower in the ECAL cells (the selection's shape
@@ -280,7 +281,7 @@ static void ke3_products(na64_rng *rng, double p, double v[3][4])
  * admixture) decaying to an electron between the last magnet and the ECAL (position uniform,
  * weight = exact decay density x length x BR); the e-m products shower in the ECAL (cells, shape
  * cut); the parent's momentum is measured: the SRD tag is the hadron's derived tag (k->tag_had: own
- * SR, accidental, card `decay.inefficiency`) or, for a muon, the accidental tag (k->p_acc). */
+ * SR, knock-ons, accidental, card `decay.inefficiency`) or, for a muon, the accidental tag (k->p_acc). */
 double bkg_ev_decay(const bkg *k, na64_rng *rng)
 {
   const na64_sim *s = k->s;
