@@ -7,7 +7,7 @@
  * the estimate itself (t(30%own)). Settings: the built-in
  * defaults (configs/invisible_default.yaml without A'), pile-up intensity 5e6 per spill, or a run
  * card, whose sources with `enabled: true` are estimated (all if none is). Below the decay row: the
- * muon's accidental SRD tag the decay route used.
+ * accidental SRD tag the decay route used (a muon's tag, and a part of a pi-/K-'s: docs/simulation.md).
  * Usage: bench_sim_bkg [events per source] [card.yaml]   (default 200000). */
 #include <math.h>
 #include <stdio.h>
@@ -74,8 +74,13 @@ int main(int argc, char **argv)
     printf("%-13s %10s %10.2g %9llu %10.3g %8.0e %9.3g %12.3g %12.3g  %s\n", na64_sim_bkg_name(i), rate, r.error,
            (unsigned long long)r.passed, r.process_prob, r.table1, 1e6 * t / (double)n, t30, t30own,
            na64_sim_bkg_table1_row(i));
-    if (i == NA64_SIM_BKG_DECAY) /* what tags a muon: an in-time companion's synchrotron radiation */
-      printf("%-13s accidental SRD tag of a muon %.3g\n", "", r.srd_accidental);
+    if (i == NA64_SIM_BKG_DECAY) { /* what tags a muon (an in-time companion's SR); a hadron's knock-ons */
+      printf("%-13s accidental SRD tag (a muon's; part of a pi-/K-'s) %.3g\n", "", r.srd_accidental);
+      printf("%-13s knock-on SRD tag per g/cm2 pi %.3g K %.3g; x %.3g g/cm2 upstream %.3g %.3g; applied (momentum "
+             "window) %.3g %.3g\n",
+             "", r.srd_knockon_per_gcm2[0], r.srd_knockon_per_gcm2[1], r.srd_upstream_gcm2, r.srd_knockon[0],
+             r.srd_knockon[1], r.srd_knockon_applied[0], r.srd_knockon_applied[1]);
+    }
   }
   printf("%-13s %10.3g %10.2g %9s %10s %8.0e\n", "total", total, sqrt(var), "", "", 1e-12);
   na64_sim_free(s);

@@ -449,6 +449,12 @@ typedef struct na64_sim_bkg_result {
   double table1;         /* the level of the NA64 report's Table 1 for this source (upper bound) */
   double bound90;        /* no event in the box: 90% CL upper bound 2.3 x (largest possible weight) / N; else 0 */
   double srd_accidental; /* decay: SRD tag probability of a muon (an in-time companion's SR; 0 without pile-up) */
+  /* decay, hadron: the SRD tag of a beam pi- [0] and K- [1] by their knock-on electrons (issue 11,
+   * docs/simulation.md "Knock-on electrons"): per g/cm2 of material upstream of the dipoles and for
+   * the geometry's upstream material (srd_upstream_gcm2) without the momentum cut, and the one
+   * applied (all material up to the field's end, with the momentum window) */
+  double srd_knockon_per_gcm2[2], srd_knockon[2], srd_knockon_applied[2];
+  double srd_upstream_gcm2;
 } na64_sim_bkg_result;
 /* "hadron", "tail", ...; NULL outside the enum. */
 NA64_API const char *na64_sim_bkg_name(int source);

@@ -12,6 +12,10 @@
 #define SRD_MIN 0.001   /* GeV, SRD window of configs/invisible_default.yaml (selection) */
 #define SRD_MAX 0.5
 #define SRD_HADRON 1e-3 /* SRD tag probability without synchrotron radiation (NA64 report) */
+/* Full width (ns) of the SRD's time cut: |t_SRD| <= 5 ns of the selection's default
+ * `srd_time_window` (src/ana/select.c, ESTIMATE there: a few SADC samples). An in-time companion
+ * tags the SRD only inside it (issue 11: the accidental tag of a particle without SR). */
+#define SRD_TIME_WINDOW 10.0
 #define P_WINDOW 0.03   /* momentum within E0 (1 +- 0.03) */
 #define DP_P 0.01       /* tracker dp/p (NA64 report) */
 #define BKG_NK 16       /* photon table: energy bins above E0 - 50 GeV */
@@ -36,6 +40,13 @@ typedef struct bkg {
   double ineff;                              /* the card's `inefficiency` of the source */
   bkg_shape *shape;                          /* tail, decay, detector: the shower-shape table */
   double p_acc;                              /* decay: accidental SRD tag of a particle without SR */
+  double p_self[2];                          /* decay, hadron: own SR of a beam pi-, K- in the SRD window */
+  double tag_had[2];                         /* decay: SRD tag of a decaying pi-, K- (derived, fast_bkg.c) */
+  /* decay, hadron: knock-on electrons of a beam pi-, K- (fast_bkg_knockon.c) */
+  double ko_upstream;                        /* g/cm2 of material upstream of the first dipole */
+  double ko_per_gcm2[2];                     /* SRD tag per g/cm2 of that material, no momentum cut */
+  double ko_all[2];                          /* the same x the material */
+  double ko_sel[2];                          /* applied: all elements, with the momentum window */
 } bkg;
 
 /* fast_bkg.c */
@@ -56,6 +67,8 @@ void bkg_ke3_draw(na64_rng *rng, double *Ee, double *Epi, double *cos_epi);
 /* fast_beam.c: the synchrotron radiation of the trajectory downstream of z_from */
 int sim_synchrotron_from(const na64_sim *s, double m, double q, double p, double z_from, double x0, double dxdz,
                          na64_rng *rng, double *e_emitted, double *e_srd, double srd[NA64_SIM_MAX_SRD]);
+/* fast_bkg_knockon.c: fills k->ko_* */
+void bkg_knockon_tag(bkg *k, uint64_t seed);
 /* fast_bkg_shape.c */
 int bkg_shape_new(const na64_sim *s, bkg_shape **out, na64_err *err);
 void bkg_shape_free(bkg_shape *t);

@@ -19,9 +19,11 @@
  *   BR(mu -> e nu nu) = 1; the Michel spectrum (unpolarised) 2 x^2 (3 - 2x) in the muon rest frame;
  *   K_e3 from its V-A Dalitz density (bkg_ke3_draw), pi0 -> gamma gamma isotropic.
  * - SRD tag of the decaying parent (it decays after the magnets: its own synchrotron radiation is
- *   what the SRD sees): pi-, K-: the card's `decay.inefficiency` (default 1e-3, the hadron
- *   suppression of the NA64 report); mu-: the accidental tag by an in-time companion (fast_bkg.c,
- *   accidental_tag), the muon's own SR being (m_e/m_mu)^4 = 5.5e-10 of an electron's.
+ *   what the SRD sees): pi-, K-: derived (fast_bkg.c, issue 11): their own SR in the SRD window
+ *   (simulated), their knock-on electrons' SR (fast_bkg_knockon.c), the accidental tag by an
+ *   in-time companion and the card's `decay.inefficiency`
+ *   for what is not simulated; mu-: the accidental tag alone (fast_bkg.c, accidental_tag), the
+ *   muon's own SR being (m_e/m_mu)^4 = 5.5e-10 of an electron's.
  * - The calorimeters see every e-m product: its shower in the ECAL cells (the selection's shape
  *   cut, fast_bkg_shape.c), and in the HCAL what misses the ECAL or leaks out of its sides
  *   (hcal_from_em): the HCAL's 60 x 60 cm face covers the ECAL, so a photon that misses the ECAL
@@ -278,8 +280,8 @@ static void ke3_products(na64_rng *rng, double p, double v[3][4])
 /* pi-, K- (two species: e nu and K_e3) or mu- of the beam (one drawn uniformly, weight 4 x its
  * admixture) decaying to an electron between the last magnet and the ECAL (position uniform,
  * weight = exact decay density x length x BR); the e-m products shower in the ECAL (cells, shape
- * cut); the parent's momentum is measured, it has no synchrotron radiation of its own: the SRD tag
- * is the hadrons' mis-tag (card `decay.inefficiency`) or, for a muon, the accidental tag (k->p_acc). */
+ * cut); the parent's momentum is measured: the SRD tag is the hadron's derived tag (k->tag_had: own
+ * SR, knock-ons, accidental, card `decay.inefficiency`) or, for a muon, the accidental tag (k->p_acc). */
 double bkg_ev_decay(const bkg *k, na64_rng *rng)
 {
   const na64_sim *s = k->s;
@@ -311,7 +313,7 @@ double bkg_ev_decay(const bkg *k, na64_rng *rng)
     em[n++] = (bkg_em){Ee, x + (dx + tx) * (zb - z), ty * (zb - z), dx + tx, ty};
   }
   if (!calo_box(k, rng, n, em)) return 0.0;
-  return w * bkg_p_momentum(c->beam_energy, p, 0.0) * (i == MUON ? k->p_acc : k->ineff);
+  return w * bkg_p_momentum(c->beam_energy, p, 0.0) * (i == MUON ? k->p_acc : k->tag_had[i == PIE2 ? 0 : 1]);
 }
 
 /* mu- -> e- nu nubar inside the dipoles' field (issue 10): the upstream tracker measures the muon,

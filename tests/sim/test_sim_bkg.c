@@ -169,7 +169,9 @@ static double accidental_tag(void)
   free(ev);
   na64_sim_worker_free(wk);
   na64_sim_free(t);
-  const double lam = 5.0e6 / 4.8 * 40e-9; /* intensity / spill x in-time window (defaults, 40 ns) */
+  /* intensity / spill x the SRD's time cut: a companion tags only inside |t_SRD| <= 5 ns (the
+   * selection's default `srd_time_window`: 10 ns), whatever the 40 ns pile-up window */
+  const double lam = 5.0e6 / 4.8 * 10e-9;
   print_message("accidental tag: %d of %.0f tail e- tag the SRD alone; x %.3g x 1e-3\n", tag, tail, lam);
   assert_true(tag > 20);
   return lam * 1e-3 * tag / tail;
