@@ -200,7 +200,7 @@ static int load(const char *text, size_t len, const char *path, na64_vis_job_res
   if (st == NA64_OK) st = na64_job_config_read(card, &res->job, err);
   if (st == NA64_OK) st = read_backgrounds(card, res, err);
   na64_card_free(card);
-  if (st == NA64_EINVAL) na64_err_prefix(err, "%s: ", path);
+  if (st == NA64_EINVAL) na64_err_prefix(err, "%s", path);
   res->select.beam_energy = res->sim.beam_energy;
   res->select.momentum_spread = res->sim.momentum_spread;
   res->select.wcal_stochastic = res->sim.wcal_stochastic;
@@ -451,12 +451,12 @@ static int setup(const char *text, size_t len, const char *name, double eot, na6
   for (int i = 0; i < n; ++i) {
     int st = mass_setup(res, i, &dump, err);
     if (st != NA64_OK) {
-      na64_err_prefix(err, "island at %g MeV: ", res->mass_MeV[i]);
+      na64_err_prefix(err, "island at %g MeV", res->mass_MeV[i]);
       return st;
     }
   }
   int st = x17_setup(res, &dump, err);
-  if (st != NA64_OK) na64_err_prefix(err, "pseudoscalar X17 island: ");
+  if (st != NA64_OK) na64_err_prefix(err, "pseudoscalar X17 island");
   return st;
 }
 
@@ -506,7 +506,7 @@ static int run_part(const na64_vis_job_result *res, int part, int nparts, na64_v
                                 err);
     if (st != NA64_OK) {
       int i = (s - 2) / NA64_VIS_EFF_POINTS;
-      if (s >= 2) na64_err_prefix(err, "%sefficiency at %g MeV: ", i < res->nmass ? "" : "pseudoscalar ",
+      if (s >= 2) na64_err_prefix(err, "%sefficiency at %g MeV", i < res->nmass ? "" : "pseudoscalar ",
                                   i < res->nmass ? res->mass_MeV[i] : X17_MASS * 1e3);
       return st;
     }
@@ -578,7 +578,7 @@ int na64_vis_job_finish(const na64_vis_partial *all, na64_vis_job_result *res, n
   for (int i = 0; i < res->nmass; ++i) {
     int st = mass_finish(res, i, &dump, &all->sample[2 + NA64_VIS_EFF_POINTS * i], err);
     if (st != NA64_OK) {
-      na64_err_prefix(err, "efficiency at %g MeV: ", res->mass_MeV[i]);
+      na64_err_prefix(err, "efficiency at %g MeV", res->mass_MeV[i]);
       return st;
     }
   }

@@ -36,7 +36,7 @@ static int mediator_of(const char *name, int *med, na64_err *err)
 {
   if (!name[0] || strcmp(name, "vector") == 0) *med = NA64_MED_VECTOR;
   else if (strcmp(name, "pseudoscalar") == 0) *med = NA64_MED_PSEUDOSCALAR;
-  else return na64_err_set(err, NA64_EINVAL, "aprime mediator '%s': the visible mode knows 'vector' and 'pseudoscalar'", name);
+  else return na64_err_set(err, NA64_EFORMAT, "aprime mediator '%s': the visible mode knows 'vector' and 'pseudoscalar'", name);
   return NA64_OK;
 }
 
@@ -97,7 +97,7 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
   c->aprime_mass = mass_mev * 1e-3;
   int st = mediator_of(mediator, &c->mediator, err);
   if (st == NA64_OK) st = config_check(c, err);
-  if (st) na64_err_prefix(err, "%s: ", name ? name : "<card>");
+  if (st) na64_err_prefix(err, "%s", name ? name : "<card>");
   return st;
 }
 

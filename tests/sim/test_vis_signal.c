@@ -229,6 +229,27 @@ static void test_pseudoscalar_spectrum(void **state)
   assert_true(r_early > r_all - 0.02 && r_early < r_exact * 1.05); /* nearer the primary's (2% binomial) */
 }
 
+/* aprime.mediator of a visible card: vector (default) or pseudoscalar; anything else is an error
+ * naming the key's value and the card. */
+static void test_card_mediator(void **state)
+{
+  (void)state;
+  static const char *const fmt = "setup:\n  run: 2800\naprime:\n  mass_MeV: 16.7\n  epsilon: 2.0e-4\n  decay: ee\n%s";
+  char text[256];
+  na64_vis_config c;
+  na64_err err = {0, ""};
+  snprintf(text, sizeof text, fmt, "");
+  na64_vis_config_default(&c);
+  assert_int_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
+  assert_int_equal(c.mediator, NA64_MED_VECTOR);
+  snprintf(text, sizeof text, fmt, "  mediator: pseudoscalar\n");
+  assert_int_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
+  assert_int_equal(c.mediator, NA64_MED_PSEUDOSCALAR);
+  snprintf(text, sizeof text, fmt, "  mediator: axial\n");
+  assert_int_not_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
+  assert_non_null(strstr(err.msg, "card: aprime mediator 'axial'"));
+}
+
 static void test_bad_input(void **state)
 {
   (void)state;
@@ -262,6 +283,7 @@ int main(void)
       cmocka_unit_test(test_bad_input),
       cmocka_unit_test(test_threshold_covers_selection),
       cmocka_unit_test(test_pseudoscalar_spectrum),
+      cmocka_unit_test(test_card_mediator),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
