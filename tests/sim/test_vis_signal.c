@@ -234,18 +234,18 @@ static void test_pseudoscalar_spectrum(void **state)
 static void test_card_mediator(void **state)
 {
   (void)state;
-  static const char *const fmt = "setup:\n  run: 2800\naprime:\n  mass_MeV: 16.7\n  epsilon: 2.0e-4\n  decay: ee\n%s";
+  static const char *const base = "setup:\n  run: 2800\naprime:\n  mass_MeV: 16.7\n  epsilon: 2.0e-4\n  decay: ee\n";
   char text[256];
   na64_vis_config c;
   na64_err err = {0, ""};
-  snprintf(text, sizeof text, fmt, "");
+  snprintf(text, sizeof text, "%s", base);
   na64_vis_config_default(&c);
   assert_int_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
   assert_int_equal(c.mediator, NA64_MED_VECTOR);
-  snprintf(text, sizeof text, fmt, "  mediator: pseudoscalar\n");
+  snprintf(text, sizeof text, "%s  mediator: pseudoscalar\n", base);
   assert_int_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
   assert_int_equal(c.mediator, NA64_MED_PSEUDOSCALAR);
-  snprintf(text, sizeof text, fmt, "  mediator: axial\n");
+  snprintf(text, sizeof text, "%s  mediator: axial\n", base);
   assert_int_not_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
   assert_non_null(strstr(err.msg, "card: aprime mediator 'axial'"));
 }
