@@ -20,6 +20,38 @@ static void derived_2017(na64_limit_config *cfg)
   cfg->eot = 5.4e10;
 }
 
+/* Both edges of cfg's band at the masses vm (MeV) against the published ones within tol */
+static void edges_against_published(const na64_limit_config *cfg, const double *vm, int n, double tol, const char *label)
+{
+  na64_test_csv lo, hi;
+  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_lower.csv", &lo);
+  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_upper.csv", &hi);
+  for (int i = 0; i < n; ++i) {
+    double m = vm[i] * 1e-3;
+    na64_limit_point p;
+    assert_int_equal(na64_limit_scan(cfg, &m, 1, &p, NULL), NA64_OK);
+    double pl = na64_test_csv_loglog(&lo, vm[i]), ph = na64_test_csv_loglog(&hi, vm[i]);
+    print_message("%s| %.1f MeV | low %.3g / %.3g = %.2f | high %.3g / %.3g = %.2f |\n", label, vm[i], p.eps_low, pl,
+                  p.eps_low / pl, p.eps_high, ph, p.eps_high / ph);
+    assert_rel(p.eps_low, pl, tol);
+    assert_rel(p.eps_high, ph, tol);
+  }
+  na64_test_csv_free(&lo);
+  na64_test_csv_free(&hi);
+}
+
+/* The first mass (MeV, steps of 0.1 from `from`) where cfg's band is closed */
+static double closing_mass(const na64_limit_config *cfg, double from)
+{
+  for (double m = from; m < 26.0; m += 0.1) {
+    double g = m * 1e-3;
+    na64_limit_point p;
+    assert_int_equal(na64_limit_scan(cfg, &g, 1, &p, NULL), NA64_OK);
+    if (isnan(p.eps_low)) return m;
+  }
+  return NAN;
+}
+
 /* Both edges at 2, 10, 16.7 and 20 MeV. Tolerance 40% in eps: the fit (chi2/ndf = 14 with 5%
  * digitisation errors) leaves residuals up to 37% (lower edge at 2 MeV) because the model's edges
  * have a different mass dependence from the published ones (docs/validation.md); before the
@@ -27,24 +59,10 @@ static void derived_2017(na64_limit_config *cfg)
 static void test_band_edges(void **state)
 {
   (void)state;
-  na64_test_csv lo, hi;
-  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_lower.csv", &lo);
-  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_upper.csv", &hi);
   na64_limit_config cfg;
   derived_2017(&cfg);
   const double vm[] = {2, 10, 16.7, 20};
-  for (int i = 0; i < 4; ++i) {
-    double m = vm[i] * 1e-3;
-    na64_limit_point p;
-    assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
-    double pl = na64_test_csv_loglog(&lo, vm[i]), ph = na64_test_csv_loglog(&hi, vm[i]);
-    print_message("| %.1f MeV | low %.3g / %.3g = %.2f | high %.3g / %.3g = %.2f |\n", vm[i], p.eps_low, pl,
-                  p.eps_low / pl, p.eps_high, ph, p.eps_high / ph);
-    assert_rel(p.eps_low, pl, 0.40);
-    assert_rel(p.eps_high, ph, 0.40);
-  }
-  na64_test_csv_free(&lo);
-  na64_test_csv_free(&hi);
+  edges_against_published(&cfg, vm, 4, 0.40, "");
 }
 
 /* The band closes at 20.85 MeV in the published figure (last digitised point); ours within 1 MeV
@@ -54,13 +72,7 @@ static void test_closing_mass(void **state)
   (void)state;
   na64_limit_config cfg;
   derived_2017(&cfg);
-  double close = NAN;
-  for (double m = 18.0; m < 26.0 && isnan(close); m += 0.1) {
-    double g = m * 1e-3;
-    na64_limit_point p;
-    assert_int_equal(na64_limit_scan(&cfg, &g, 1, &p, NULL), NA64_OK);
-    if (isnan(p.eps_low)) close = m;
-  }
+  double close = closing_mass(&cfg, 18.0);
   print_message("band closes at %.1f MeV (published 20.85)\n", close);
   assert_true(fabs(close - 20.85) < 1.0);
 }
@@ -110,37 +122,18 @@ static void refit_2017(na64_limit_config *cfg)
 static void test_refit_check(void **state)
 {
   (void)state;
-  na64_test_csv lo, hi;
-  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_lower.csv", &lo);
-  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_upper.csv", &hi);
   na64_limit_config cfg;
   refit_2017(&cfg);
   const double vm[] = {2, 10, 16.7};
-  for (int i = 0; i < 3; ++i) {
-    double m = vm[i] * 1e-3;
-    na64_limit_point p;
-    assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
-    double pl = na64_test_csv_loglog(&lo, vm[i]), ph = na64_test_csv_loglog(&hi, vm[i]);
-    print_message("refit | %.1f MeV | low %.3g / %.3g = %.2f | high %.3g / %.3g = %.2f |\n", vm[i], p.eps_low, pl,
-                  p.eps_low / pl, p.eps_high, ph, p.eps_high / ph);
-    assert_rel(p.eps_low, pl, 0.40);
-    assert_rel(p.eps_high, ph, 0.40);
-    if (vm[i] == 16.7) {
-      assert_rel(p.eps_low, 1.3e-4, 0.25);
-      assert_rel(p.eps_high, 3.51e-4, 0.25);
-    }
-  }
-  double close = NAN;
-  for (double m = 16.0; m < 26.0 && isnan(close); m += 0.1) {
-    double g = m * 1e-3;
-    na64_limit_point p;
-    assert_int_equal(na64_limit_scan(&cfg, &g, 1, &p, NULL), NA64_OK);
-    if (isnan(p.eps_low)) close = m;
-  }
+  edges_against_published(&cfg, vm, 3, 0.40, "refit ");
+  double m = 0.0167;
+  na64_limit_point p;
+  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
+  assert_rel(p.eps_low, 1.3e-4, 0.25);
+  assert_rel(p.eps_high, 3.51e-4, 0.25);
+  double close = closing_mass(&cfg, 16.0);
   print_message("refit: band closes at %.1f MeV (published 20.85)\n", close);
   assert_true(fabs(close - 20.85) < 2.5);
-  na64_test_csv_free(&lo);
-  na64_test_csv_free(&hi);
 }
 
 int main(void)
