@@ -15,6 +15,20 @@ sigma = 0.05 (5%: the digitisation error of a log-scale figure, tests/refdata/RE
 Nelder-Mead simplex; the uncertainties come from the numerical Hessian of chi2 (delta chi2 = 1),
 scaled by sqrt(chi2/ndf) when the model does not describe the band within sigma.
 Runs `na64 limits --mode visible` (path in $NA64, default build/na64). Writes a summary on stdout.
+
+The signal model of the fit is the efficiency `na64 run` measures on the visible card (2026-12-06
+refit, docs/validation.md "Refit with the measured efficiency"): the selection accepts an A' of
+energy E with a probability that is a step, eff(E) = EFF for E >= EA_MIN and ~0 below (measured
+event by event from the A' truth: 0.84 above 0.50 E0, < 0.012 below 0.50 E0 at 2-20 MeV; the
+step is where the WCAL's leak into V2 reaches half a MIP), so the island is
+`na64 limits --ea-min EA_MIN --efficiency EFF`. By construction the fitted geometry reproduces the
+published edges at the fit masses (FIT_MASSES); the masses of the comparison in docs/validation.md
+(CHECK_MASSES: 2, 10, 16.7, 20 MeV) and the closing mass are NOT used in the fit, so the check
+there is a test of the model. Usage:
+    tools/fit_visible_geometry.py [--ea-min GEV] [--efficiency E] [--depth X0 | --free-depth] [--max-end CM] [s0 L0]
+Default: the measured 50 GeV, 0.84, the WCAL depth fixed at the 30.1 X0 of the conditions database
+(D and s are degenerate: the band fixes the flight distance D X0 + s), start point s0 = 33 cm, L0 = 88 cm,
+and the decay region ending before the straw stations (s + L <= 330.5 cm; 1e9 for an unlimited fit).
 """
 import bisect
 import csv
@@ -26,9 +40,13 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NA64 = os.environ.get("NA64", os.path.join(ROOT, "build", "na64"))
 REF = os.path.join(ROOT, "tests", "refdata", "limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_%s.csv")
-MASSES = [2.0, 5.0, 10.0, 14.0, 16.7, 18.0, 20.0]
+FIT_MASSES = [3.0, 5.0, 7.0, 12.0, 14.0, 18.0]
+CHECK_MASSES = [2.0, 10.0, 16.7, 20.0]
 SIGMA = 0.05
 EOT = 5.4e10
+# max_end: s + L <= 330.5 cm, the decay region and S4 (1 cm, 0.8 cm behind it) must end before the first
+# straw station ST01 (front at 1849.5 cm; the WCAL ends at 1517.5 cm: sql/setups/20_visible_2017.sql)
+OPTS = {"ea_min": 50.0, "efficiency": 0.84, "depth": 30.1, "free_depth": False, "max_end": 330.5}
 
 
 def published(side, m):
@@ -44,6 +62,7 @@ def published(side, m):
 def band(depth, start, length, masses):
     out = subprocess.run([NA64, "limits", "--mode", "visible", "--eot", str(EOT), "--wcal-x0", "%.6g" % depth,
                           "--decay-start", "%.6g" % start, "--decay-length", "%.6g" % length,
+                          "--ea-min", "%.6g" % OPTS["ea_min"], "--efficiency", "%.6g" % OPTS["efficiency"],
                           "--masses", ",".join("%g" % m for m in masses), "--format", "csv"],
                          check=True, capture_output=True, text=True).stdout
     rows = list(csv.DictReader(out.splitlines()))
@@ -51,15 +70,20 @@ def band(depth, start, length, masses):
             for r in rows]
 
 
-PUB = [(published("lower", m), published("upper", m)) for m in MASSES]
+PUB = [(published("lower", m), published("upper", m)) for m in FIT_MASSES]
+
+
+def geometry(p):
+    """(depth, start, length) of the fit parameters p: (s, L), or (D, s, L) with --free-depth"""
+    return tuple(p) if OPTS["free_depth"] else (OPTS["depth"], p[0], p[1])
 
 
 def chi2(p):
-    depth, start, length = p
-    if not (5 <= depth <= 100 and 0 <= start <= 1000 and 1 <= length <= 5000):
+    depth, start, length = geometry(p)
+    if not (5 <= depth <= 100 and 0 <= start <= 1000 and 1 <= length <= 5000 and start + length <= OPTS["max_end"]):
         return 1e9
     c = 0.0
-    for (lo, hi), (plo, phi) in zip(band(depth, start, length, MASSES), PUB):
+    for (lo, hi), (plo, phi) in zip(band(depth, start, length, FIT_MASSES), PUB):
         for a, b in ((lo, plo), (hi, phi)):
             c += ((math.log(a / b)) / SIGMA) ** 2 if a == a else 400.0  # an edge missing: 20 sigma
     return c
@@ -97,53 +121,88 @@ def nelder_mead(f, x0, steps, iters=120):
 
 
 def hessian_errors(f, x, h):
+    """sqrt of the diagonal of 2 H^-1 (chi2 = (x - x0)^T C^-1 (x - x0)), H by central differences"""
     n = len(x)
     f0 = f(x)
+
+    def at(i, j, di, dj):
+        y = list(x)
+        y[i] += di * h[i]
+        y[j] += dj * h[j]
+        return f(y)
     H = [[0.0] * n for _ in range(n)]
     for i in range(n):
-        for j in range(i, n):
-            def at(di, dj):
-                y = list(x)
-                y[i] += di * h[i]
-                y[j] += dj * h[j]
-                return f(y)
-            if i == j:
-                H[i][i] = (at(1, 0) - 2 * f0 + at(-1, 0)) / h[i] ** 2
-            else:
-                H[i][j] = H[j][i] = (at(1, 1) - at(1, -1) - at(-1, 1) + at(-1, -1)) / (4 * h[i] * h[j])
-    # covariance = 2 H^-1 (chi2 = (x - x0)^T C^-1 (x - x0)), 3x3 inverse by cofactors
-    a = H
-    det = (a[0][0] * (a[1][1] * a[2][2] - a[1][2] * a[2][1]) - a[0][1] * (a[1][0] * a[2][2] - a[1][2] * a[2][0])
-           + a[0][2] * (a[1][0] * a[2][1] - a[1][1] * a[2][0]))
-    inv_diag = [(a[1][1] * a[2][2] - a[1][2] * a[2][1]) / det, (a[0][0] * a[2][2] - a[0][2] * a[2][0]) / det,
-                (a[0][0] * a[1][1] - a[0][1] * a[1][0]) / det]
-    return [math.sqrt(2 * v) if v > 0 else math.nan for v in inv_diag]
+        H[i][i] = (at(i, i, 1, 0) - 2 * f0 + at(i, i, -1, 0)) / h[i] ** 2
+        for j in range(i + 1, n):
+            H[i][j] = H[j][i] = (at(i, j, 1, 1) - at(i, j, 1, -1) - at(i, j, -1, 1) + at(i, j, -1, -1)) / (4 * h[i] * h[j])
+    # inverse by Gauss-Jordan elimination with partial pivoting
+    a = [row[:] + [1.0 if i == j else 0.0 for j in range(n)] for i, row in enumerate(H)]
+    for c in range(n):
+        piv = max(range(c, n), key=lambda r: abs(a[r][c]))
+        a[c], a[piv] = a[piv], a[c]
+        if a[c][c] == 0:
+            return [math.nan] * n
+        d = a[c][c]
+        a[c] = [v / d for v in a[c]]
+        for r in range(n):
+            if r != c:
+                fac = a[r][c]
+                a[r] = [vr - fac * vc for vr, vc in zip(a[r], a[c])]
+    return [math.sqrt(2 * a[i][n + i]) if a[i][n + i] > 0 else math.nan for i in range(n)]
 
 
-def closing_mass(p):
-    ms = [20.0 + 0.1 * k for k in range(61)]
+def closing_mass(geo):
+    ms = [18.0 + 0.1 * k for k in range(81)]
     last = math.nan
-    for m, (lo, hi) in zip(ms, band(*p, ms)):
+    for m, (lo, hi) in zip(ms, band(*geo, ms)):
         if lo == lo and hi == hi:
             last = m
     return last
 
 
+def parse_args(argv):
+    rest = []
+    i = 0
+    while i < len(argv):
+        a = argv[i]
+        if a in ("--ea-min", "--efficiency", "--depth", "--max-end"):
+            OPTS[a[2:].replace("-", "_")] = float(argv[i + 1])
+            i += 2
+        elif a == "--free-depth":
+            OPTS["free_depth"] = True
+            i += 1
+        else:
+            rest.append(float(a))
+            i += 1
+    return rest
+
+
 def main():
-    x0 = [float(v) for v in sys.argv[1:4]] if len(sys.argv) >= 4 else [30.0, 7.5, 300.0]
-    best, c = nelder_mead(chi2, x0, [8.0, 30.0, 150.0])
-    ndf = 2 * len(MASSES) - 3
-    errs = hessian_errors(chi2, best, [0.5, 2.0, 10.0])
+    rest = parse_args(sys.argv[1:])
+    if OPTS["free_depth"]:
+        x0, steps, h = (rest if len(rest) == 3 else [OPTS["depth"], 33.0, 88.0]), [8.0, 30.0, 150.0], [0.5, 2.0, 10.0]
+    else:
+        x0, steps, h = (rest if len(rest) == 2 else [33.0, 88.0]), [30.0, 150.0], [2.0, 10.0]
+    best, c = nelder_mead(chi2, x0, steps)
+    ndf = 2 * len(FIT_MASSES) - len(x0)
+    errs = hessian_errors(chi2, best, h)
     scale = max(1.0, math.sqrt(c / ndf))
-    print("# fit of the PRL 120 band (5.4e10 EOT, 100 GeV), sigma = %.0f%% per edge point" % (100 * SIGMA))
-    print("depth_X0 = %.2f +- %.2f" % (best[0], errs[0] * scale))
-    print("decay_start_cm = %.1f +- %.1f" % (best[1], errs[1] * scale))
-    print("decay_length_cm = %.0f +- %.0f" % (best[2], errs[2] * scale))
+    geo = geometry(best)
+    names = (["depth_X0"] if OPTS["free_depth"] else []) + ["decay_start_cm", "decay_length_cm"]
+    print("# fit of the PRL 120 band (5.4e10 EOT, 100 GeV), sigma = %.0f%% per edge point, masses %s" %
+          (100 * SIGMA, ",".join("%g" % m for m in FIT_MASSES)))
+    print("# signal: E_A' >= %g GeV, efficiency %g; WCAL depth %s" %
+          (OPTS["ea_min"], OPTS["efficiency"], "fitted" if OPTS["free_depth"] else "%g X0 (fixed)" % OPTS["depth"]))
+    for name, v, e in zip(names, best, errs):
+        print("%s = %.2f +- %.2f" % (name, v, e * scale))
     print("chi2/ndf = %.2f / %d (errors scaled by %.2f)" % (c, ndf, scale))
-    print("closing mass = %.1f MeV (published %.2f)" % (closing_mass(best), 20.849))
-    print("mass_MeV,eps_low,pub_low,eps_high,pub_high")
-    for m, (lo, hi), (plo, phi) in zip(MASSES, band(*best, MASSES), PUB):
-        print("%g,%.4g,%.4g,%.4g,%.4g" % (m, lo, plo, hi, phi))
+    print("closing mass = %.1f MeV (published %.2f; not fitted)" % (closing_mass(geo), 20.849))
+    print("mass_MeV,used_in_fit,eps_low,pub_low,ratio_low,eps_high,pub_high,ratio_high")
+    masses = sorted(set(FIT_MASSES + CHECK_MASSES))
+    for m, (lo, hi) in zip(masses, band(*geo, masses)):
+        plo, phi = published("lower", m), published("upper", m)
+        print("%g,%s,%.4g,%.4g,%.3f,%.4g,%.4g,%.3f" % (m, "yes" if m in FIT_MASSES else "no", lo, plo, lo / plo, hi, phi,
+                                                       hi / phi))
 
 
 if __name__ == "__main__":

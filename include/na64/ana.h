@@ -702,7 +702,7 @@ typedef struct na64_vis_job_result {
   double *mass_MeV;                /* analysis.masses_MeV */
   double (*eff_eps)[NA64_VIS_EFF_POINTS], (*eff)[NA64_VIS_EFF_POINTS], (*eff_err)[NA64_VIS_EFF_POINTS];
   double *eps_low, *eps_high;      /* the island with the measured efficiency (NaN: none at this mass) */
-  double *eps_low_ideal, *eps_high_ideal; /* the same at efficiency 1 (E_A' >= 0.5 E0) */
+  double *eps_low_ideal, *eps_high_ideal; /* the same at efficiency 1 (E_A' >= NA64_VIS_EA_MIN_FRAC E0) */
   /* the Table 2 backgrounds (src/sim/vis_bkg.c; the card's `backgrounds:`, the box of `selection:`) */
   na64_vis_bkg_config bkg_config;
   na64_vis_bkg_result bkg[NA64_VIS_BKG_NSOURCES];
@@ -714,6 +714,11 @@ typedef struct na64_vis_job_result {
    * (x17 = 1) when analysis.masses_MeV contains 16.7 (the pseudoscalar yield costs ~3 s CPU) */
   int x17;
   double x17_eps_low[2], x17_eps_high[2];
+  /* the same with the measured efficiency: [0] the vector with the efficiency of the 16.7 MeV mass
+   * point, [1] the pseudoscalar with its own samples (the sampler drawing a: aprime.mediator),
+   * at the lower edge, middle and upper edge of its efficiency-1 island (x17_eff_eps) */
+  double x17_eps_low_eff[2], x17_eps_high_eff[2];
+  double x17_eff_eps[NA64_VIS_EFF_POINTS], x17_eff[NA64_VIS_EFF_POINTS], x17_eff_err[NA64_VIS_EFF_POINTS];
 } na64_vis_job_result;
 /* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. The island
  * uses n_up = the CLs 90% upper limit at the background-only median count for b +- db of the Table 2
@@ -723,8 +728,9 @@ NA64_API int na64_vis_job_run(const char *card_path, double eot_override, na64_v
 NA64_API void na64_vis_job_result_release(na64_vis_job_result *res);
 /* Report in dir: cutflow.csv, efficiency.csv, limit.csv (mass_MeV,eps_low,eps_high), limit.png and
  * limit.svg (the island against the published PRL 120 band), background.csv (the Table 2 sources
- * per EOT and at the EOT beside Table 2), x17.csv (coupling,eps_low_eff1,eps_high_eff1,published_low,
- * published_high: vector and pseudoscalar X17), index.html, card.yaml. */
+ * per EOT and at the EOT beside Table 2), x17.csv (coupling,mass_MeV,eps_low,eps_high,eps_low_eff1,
+ * eps_high_eff1,eff_low,eff_mid,eff_high,published_low,published_high: vector and pseudoscalar X17,
+ * with the measured efficiency and at efficiency 1), index.html, card.yaml. */
 NA64_API int na64_vis_job_write_report(const na64_vis_job_result *res, const char *card_path, const char *dir,
                                        na64_err *err);
 /* 1 if the card file is a visible-mode card (aprime.decay: ee); 0 otherwise or unreadable. */

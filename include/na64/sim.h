@@ -562,6 +562,8 @@ typedef struct na64_vis_config {
   double wcal_stochastic;     /* WCAL sigma/E = a / sqrt(E/GeV) */
   double ecal_stochastic, ecal_noise;
   double counter_mip_width;   /* relative width of the MIP signal of the 1 cm counters V2, S4 */
+  int mediator;               /* the X of the signal (aprime.mediator): NA64_MED_VECTOR (the A', default)
+                                 or NA64_MED_PSEUDOSCALAR (the X17 a, g = eps e; docs/visible.md) */
 } na64_vis_config;
 NA64_API void na64_vis_config_default(na64_vis_config *c);
 /* Read a visible card (sections setup, beam, aprime, detector; selection and analysis are read by
@@ -572,6 +574,11 @@ NA64_API int na64_vis_config_load(const char *path, na64_vis_config *c, na64_err
 NA64_API int na64_card_is_visible(const na64_card *card);
 
 #define NA64_VIS_WCAL_SECTIONS 3
+/* The signal sampler draws X with E_X >= NA64_VIS_EA_MIN_FRAC E0: below every energy the visible
+ * selection accepts (E_ECAL >= 25 GeV of the cards: 0.25 E0 at 100 GeV, 0.167 E0 at 150 GeV, minus
+ * 5 sigma of the ECAL resolution), so the measured efficiency covers every accepted X; use the same
+ * threshold as `na64 limits --mode visible --ea-min` (docs/visible.md "Signal threshold"). */
+#define NA64_VIS_EA_MIN_FRAC 0.1
 /* One visible-mode event: truth and detector energies (GeV, calibrated, before digitisation). */
 typedef struct na64_vis_sim_event {
   uint64_t event;
@@ -606,8 +613,9 @@ NA64_API const na64_vis_config *na64_vis_sim_config(const na64_vis_sim *s);
 NA64_API const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s);
 /* A' -> e+e- decays in the decay region per EOT at the card's (m, eps) (0 if none). */
 NA64_API double na64_vis_sim_signal_yield(const na64_vis_sim *s);
-/* The track-length dump of the setup (WCAL depth, decay region, A' energies >= 0.5 E0) that the
- * signal is drawn from: na64_yield_new on it gives the signal yield at any (m, eps). */
+/* The track-length dump of the setup (WCAL depth, decay region, A' energies >= NA64_VIS_EA_MIN_FRAC E0,
+ * the card's mediator) that the signal is drawn from: na64_yield_new on it gives the signal yield at
+ * any (m, eps). */
 NA64_API void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d);
 /* Event `event` of the run seeded `seed` (stream na64_rng_init(seed, event)); signal = 1 draws an A'
  * event (NA64_EPHYS if the card's (m, eps) has no decay in the region), 0 a beam electron. */

@@ -13,7 +13,8 @@
 --   * V2 10 x 10 x 1 cm at 1515 cm.
 --   * Decay region: no 2018-only band is published (PRD 101 071101 gives the 2017+2018 combination),
 --     so the decay region DERIVED for 2017 from the PRL 120 band (20_visible_2017.sql) is taken
---     unchanged: start 33.2 cm behind the WCAL end, 88 cm long: 1545.7-1633.7 cm; S4 at 1634.5 cm.
+--     unchanged: start 35.4 cm behind the WCAL end, 295 cm long: 1547.9-1842.9 cm; S4 at 1843.7 cm
+--     (the 2026-12-06 refit with the measured efficiency; before: 33.2 cm, 88 cm).
 --   * Trackers, ECAL, VETO and HCAL at the 2017 positions; SRD (2 modules) at 1400 cm.
 
 WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
@@ -21,8 +22,8 @@ WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
     ('SRD',  'srd',        -11.0, 1401.8,  16.0,  16.0,    3.6, NULL,    'ESTIMATE: position; 2 modules (published)'),
     ('WCAL', 'wcal',         0.0, 1506.25,  6.0,   6.0,   12.5, NULL,    '3 sections (published); sizes ESTIMATE'),
     ('V2',   'counter',      0.0, 1515.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1589.7,  20.0,  20.0,   88.0, NULL,    'ESTIMATE: the 2017 derived decay region'),
-    ('S4',   'counter',      0.0, 1634.5,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('DV',   'decay_volume', 0.0, 1695.4,  20.0,  20.0,  295.0, NULL,    'ESTIMATE: the 2017 derived decay region'),
+    ('S4',   'counter',      0.0, 1843.7,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
@@ -100,8 +101,8 @@ UNION ALL
 SELECT 4224, 4309, 'visible_2018', 'V2', 0, 0, 0, round(geo.theta * (1515.0 - geo.pivot), 2), 0.0,
        1515.0, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1634.5 - geo.pivot), 2), 0.0,
-       1634.5, 10.0, 10.0, 1.0 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1843.7 - geo.pivot), 2), 0.0,
+       1843.7, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
 SELECT 4224, 4309, 'visible_2018', 'ECAL', 0, k.n % 6, k.n / 6,
        round(geo.theta * (2022.5 - geo.pivot), 2) + (k.n % 6 - 2.5) * 3.82, (k.n / 6 - 2.5) * 3.82,

@@ -24,11 +24,12 @@ void na64_sens_options_default(na64_sens_options *o)
   o->statistic = NA64_LIMIT_CLS;
   o->ecal_max = NAN;
   /* visible-mode geometry: the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql):
-   * WCAL 35 x (3 mm W + 2 mm Sc) = 30 X0 (estimate); decay region 88 cm starting 33.2 cm behind the
-   * WCAL, derived from the published PRL 120 band (issue 12, docs/validation.md) */
+   * WCAL 35 x (3 mm W + 2 mm Sc) = 30 X0 (estimate); decay region 295 cm starting 35.4 cm behind the
+   * WCAL, derived from the published PRL 120 band with the measured efficiency (issue 12, refit of
+   * 2026-12-06, docs/validation.md "Refit with the measured efficiency") */
   o->wcal_x0 = 30.0;
-  o->decay_start = 33.2;
-  o->decay_length = 88.0;
+  o->decay_start = 35.4;
+  o->decay_length = 295.0;
   o->ea_min = NAN;
   o->alpha_d = 0.1;
   o->mass_ratio = 3.0;

@@ -10,10 +10,16 @@
  * analysis.masses_MeV the efficiency at three couplings (the lower edge, the middle and the upper
  * edge of the island at efficiency 1). The island: N(eps) = EOT x Y(m, eps) x eff(m, eps) >= 2.303
  * (90% CL, 0 events observed, no background: PRL 120 231802 observed none), with Y the track-length
- * yield of A' with E_A' >= 0.5 E0 decaying in the decay region (physics/yield.c; the dump of the
- * simulation, na64_vis_sim_beamdump) and eff interpolated linearly in ln eps between the three
+ * yield of A' with E_A' >= NA64_VIS_EA_MIN_FRAC E0 decaying in the decay region (physics/yield.c; the
+ * dump of the simulation, na64_vis_sim_beamdump; below every energy the selection accepts, so that
+ * Y x eff does not depend on the threshold) and eff interpolated linearly in ln eps between the three
  * measured points (held constant outside them): the efficiency includes the decay position
  * through the simulated decays.
+ *
+ * The mass scan is the vector A' whatever the card's aprime.mediator (which sets the card's own
+ * signal sample). X17 (16.7 MeV among the masses): the vector island with the efficiency of that
+ * mass point, and the pseudoscalar a measured event by event in three more samples (the sampler
+ * drawing a from its exact cross section, physics/yield.c) at its own efficiency-1 edges and middle.
  *
  * Backgrounds (run_backgrounds): the Table 2 sources of src/sim/vis_bkg.c in the box of the card's
  * selection, per EOT and at the quoted EOT; their total b +- db replaces the background-free 2.303
@@ -194,7 +200,7 @@ static int load(const char *text, size_t len, const char *path, na64_vis_job_res
   if (st == NA64_OK) st = na64_job_config_read(card, &res->job, err);
   if (st == NA64_OK) st = read_backgrounds(card, res, err);
   na64_card_free(card);
-  if (st == NA64_EINVAL) na64_err_prefix(err, "%s: ", path);
+  if (st == NA64_EINVAL) na64_err_prefix(err, "%s", path);
   res->select.beam_energy = res->sim.beam_energy;
   res->select.momentum_spread = res->sim.momentum_spread;
   res->select.wcal_stochastic = res->sim.wcal_stochastic;
@@ -268,40 +274,56 @@ static int alloc_result(na64_vis_job_result *res, int n, na64_err *err)
 
 /* Setup at mass index i: the island at efficiency 1 and the couplings of its efficiency samples, its
  * lower edge, middle and upper edge (NaN: no island, no sample) */
-static int mass_setup(na64_vis_job_result *res, int i, const na64_beamdump *dump, na64_err *err)
+/* The island at efficiency 1 of the dump at mass m (GeV) and the couplings of its efficiency
+ * samples (lower edge, middle, upper edge; NaN: no island, no sample) */
+static int ideal_island(const na64_vis_job_result *res, const na64_beamdump *dump, double m, double *lo1, double *hi1,
+                        double *pts, double *eff, double *eff_err, na64_err *err)
 {
   na64_yield *y = NULL;
-  NA64_CALL(na64_yield_new(dump, res->mass_MeV[i] * 1e-3, &y, err));
-  double lo1, hi1;
-  island(y, res->job.eot, NULL, NULL, res->n_up, &lo1, &hi1);
+  NA64_CALL(na64_yield_new(dump, m, &y, err));
+  island(y, res->job.eot, NULL, NULL, res->n_up, lo1, hi1);
   na64_yield_free(y);
-  res->eps_low_ideal[i] = lo1;
-  res->eps_high_ideal[i] = hi1;
-  res->eps_low[i] = res->eps_high[i] = NAN;
-  const int have = isfinite(lo1) && isfinite(hi1);
-  const double pts[NA64_VIS_EFF_POINTS] = {lo1, sqrt(lo1 * hi1), hi1};
+  const int have = isfinite(*lo1) && isfinite(*hi1);
+  const double p[NA64_VIS_EFF_POINTS] = {*lo1, sqrt(*lo1 * *hi1), *hi1};
   for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
-    res->eff_eps[i][k] = have ? pts[k] : NAN;
-    res->eff[i][k] = res->eff_err[i][k] = NAN;
+    pts[k] = have ? p[k] : NAN;
+    eff[k] = eff_err[k] = NAN;
   }
   return NA64_OK;
 }
 
+static int mass_setup(na64_vis_job_result *res, int i, const na64_beamdump *dump, na64_err *err)
+{
+  res->eps_low[i] = res->eps_high[i] = NAN;
+  return ideal_island(res, dump, res->mass_MeV[i] * 1e-3, &res->eps_low_ideal[i], &res->eps_high_ideal[i],
+                      res->eff_eps[i], res->eff[i], res->eff_err[i], err);
+}
+
 /* The efficiencies at mass index i from the complete cut flows of its samples, and its island */
+/* The efficiencies of three samples at the couplings eff_eps from their complete cut flows, and the
+ * island of the dump at mass m with them (left NaN without an efficiency-1 island) */
+static int measured_island(const na64_vis_job_result *res, const na64_beamdump *dump, double m,
+                           const na64_vis_sample_part *smp, const double *eff_eps, double *eff, double *eff_err,
+                           double *lo, double *hi, na64_err *err)
+{
+  if (!isfinite(eff_eps[0])) return NA64_OK; /* no island at efficiency 1 (nor published range): nothing measured */
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+    double n = (double)smp[k].size, e = (double)smp[k].flow.events[NA64_VIS_NCUTS] / n;
+    eff[k] = e;
+    eff_err[k] = sqrt(e * (1.0 - e) / n); /* binomial */
+  }
+  na64_yield *y = NULL;
+  NA64_CALL(na64_yield_new(dump, m, &y, err));
+  island(y, res->job.eot, eff_eps, eff, res->n_up, lo, hi);
+  na64_yield_free(y);
+  return NA64_OK;
+}
+
 static int mass_finish(na64_vis_job_result *res, int i, const na64_beamdump *dump, const na64_vis_sample_part *smp,
                        na64_err *err)
 {
-  if (!isfinite(res->eff_eps[i][0])) return NA64_OK; /* no island at efficiency 1: nothing measured */
-  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
-    double n = (double)smp[k].size, e = (double)smp[k].flow.events[NA64_VIS_NCUTS] / n;
-    res->eff[i][k] = e;
-    res->eff_err[i][k] = sqrt(e * (1.0 - e) / n); /* binomial */
-  }
-  na64_yield *y = NULL;
-  NA64_CALL(na64_yield_new(dump, res->mass_MeV[i] * 1e-3, &y, err));
-  island(y, res->job.eot, res->eff_eps[i], res->eff[i], res->n_up, &res->eps_low[i], &res->eps_high[i]);
-  na64_yield_free(y);
-  return NA64_OK;
+  return measured_island(res, dump, res->mass_MeV[i] * 1e-3, smp, res->eff_eps[i], res->eff[i], res->eff_err[i],
+                         &res->eps_low[i], &res->eps_high[i], err);
 }
 
 /* The card's `backgrounds:` section (src/sim/vis_bkg.c) in the box of its selection (res->select read). */
@@ -349,31 +371,61 @@ static int run_backgrounds(na64_vis_job_result *res, na64_err *err)
   return na64_stats_cls_limit(&cls, res->bkg_median_n, &res->n_up, err);
 }
 
-/* The X17 at 16.7 MeV for both couplings the ATOMKI anomaly allows (issue 12), efficiency 1: the
- * vector (the A' of the dump) and the pseudoscalar a (exact cross section, its own lifetime;
- * physics/yield.c). The measured efficiency is the vector's and is not applied to either. */
+/* The X17 at 16.7 MeV for both couplings the ATOMKI anomaly allows (issue 12): the vector (the A'
+ * of the dump) and the pseudoscalar a (exact cross section, its own lifetime; physics/yield.c).
+ * Set-up: both islands at efficiency 1 and the couplings of the pseudoscalar's efficiency samples. */
 #define X17_MASS 0.0167
-static int x17_couplings(na64_vis_job_result *res, const na64_beamdump *dump, na64_err *err)
+static int x17_mass_index(const na64_vis_job_result *res)
+{
+  for (int i = 0; i < res->nmass; ++i)
+    if (fabs(res->mass_MeV[i] - X17_MASS * 1e3) < 1e-9) return i;
+  return -1;
+}
+
+static int x17_setup(na64_vis_job_result *res, const na64_beamdump *dump, na64_err *err)
 {
   res->x17_eps_low[0] = res->x17_eps_low[1] = res->x17_eps_high[0] = res->x17_eps_high[1] = NAN;
-  for (int i = 0; i < res->nmass; ++i)
-    if (fabs(res->mass_MeV[i] - X17_MASS * 1e3) < 1e-9) res->x17 = 1;
-  for (int k = 0; res->x17 && k < 2; ++k) {
-    na64_beamdump d = *dump;
-    d.mediator = k ? NA64_MED_PSEUDOSCALAR : NA64_MED_VECTOR;
-    na64_yield *y = NULL;
-    NA64_CALL(na64_yield_new(&d, X17_MASS, &y, err));
-    island(y, res->job.eot, NULL, NULL, res->n_up, &res->x17_eps_low[k], &res->x17_eps_high[k]);
-    na64_yield_free(y);
+  res->x17_eps_low_eff[0] = res->x17_eps_low_eff[1] = res->x17_eps_high_eff[0] = res->x17_eps_high_eff[1] = NAN;
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->x17_eff_eps[k] = res->x17_eff[k] = res->x17_eff_err[k] = NAN;
+  int i = x17_mass_index(res);
+  res->x17 = i >= 0;
+  if (!res->x17) return NA64_OK;
+  res->x17_eps_low[0] = res->eps_low_ideal[i];
+  res->x17_eps_high[0] = res->eps_high_ideal[i];
+  na64_beamdump d = *dump;
+  d.mediator = NA64_MED_PSEUDOSCALAR;
+  NA64_CALL(ideal_island(res, &d, X17_MASS, &res->x17_eps_low[1], &res->x17_eps_high[1], res->x17_eff_eps, res->x17_eff,
+                         res->x17_eff_err, err));
+  if (!isfinite(res->x17_eff_eps[0])) { /* no island of this setup alone: the efficiency at the published
+                                          range, 2.1e-4 < eps < 3.2e-4 (PRD 104 (2021) L111102, 2017 + 2018) */
+    const double pub[NA64_VIS_EFF_POINTS] = {2.1e-4, sqrt(2.1e-4 * 3.2e-4), 3.2e-4};
+    for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->x17_eff_eps[k] = pub[k];
   }
   return NA64_OK;
 }
 
-/* The beam dump of the card's setup (the A' yield's target: na64_vis_sim_beamdump) */
+/* Finish: the vector with the efficiency of the 16.7 MeV mass point, the pseudoscalar with its own
+ * samples smp (the three after the mass scan) */
+static int x17_finish(na64_vis_job_result *res, const na64_beamdump *dump, const na64_vis_sample_part *smp, na64_err *err)
+{
+  int i = x17_mass_index(res);
+  if (i < 0) return NA64_OK;
+  res->x17_eps_low_eff[0] = res->eps_low[i];
+  res->x17_eps_high_eff[0] = res->eps_high[i];
+  na64_beamdump d = *dump;
+  d.mediator = NA64_MED_PSEUDOSCALAR;
+  return measured_island(res, &d, X17_MASS, smp, res->x17_eff_eps, res->x17_eff, res->x17_eff_err,
+                         &res->x17_eps_low_eff[1], &res->x17_eps_high_eff[1], err);
+}
+
+/* The beam dump of the card's setup for the vector A' of the mass scan (the yield's target:
+ * na64_vis_sim_beamdump) */
 static int beamdump(const na64_vis_job_result *res, na64_beamdump *dump, na64_err *err)
 {
+  na64_vis_config cfg = res->sim;
+  cfg.mediator = NA64_MED_VECTOR;
   na64_vis_sim *s = NULL;
-  NA64_CALL(na64_vis_sim_new(&res->sim, &s, err));
+  NA64_CALL(na64_vis_sim_new(&cfg, &s, err));
   na64_vis_sim_beamdump(s, dump);
   na64_vis_sim_free(s);
   return NA64_OK;
@@ -399,15 +451,18 @@ static int setup(const char *text, size_t len, const char *name, double eot, na6
   for (int i = 0; i < n; ++i) {
     int st = mass_setup(res, i, &dump, err);
     if (st != NA64_OK) {
-      na64_err_prefix(err, "island at %g MeV: ", res->mass_MeV[i]);
+      na64_err_prefix(err, "island at %g MeV", res->mass_MeV[i]);
       return st;
     }
   }
-  return NA64_OK;
+  int st = x17_setup(res, &dump, err);
+  if (st != NA64_OK) na64_err_prefix(err, "pseudoscalar X17 island");
+  return st;
 }
 
 /* Sample s of the job (na64_vis_partial: [0] beam electrons, [1] the signal at the card's point,
- * [2 + 3 i + k] mass i, coupling k): its seed, size, coupling and configuration. */
+ * [2 + 3 i + k] mass i (vector A'), coupling k; with the X17, [2 + 3 nmass + k] the pseudoscalar at
+ * 16.7 MeV, coupling k): its seed, size, coupling and configuration. */
 static void sample_spec(const na64_vis_job_result *res, int s, na64_vis_sample_part *q, na64_vis_config *cfg)
 {
   memset(q, 0, sizeof *q);
@@ -416,20 +471,22 @@ static void sample_spec(const na64_vis_job_result *res, int s, na64_vis_sample_p
   q->size = (uint64_t)(s ? res->job.signal_events : res->job.events);
   if (s == 1) q->eps = res->sim.aprime_eps;
   if (s >= 2) {
-    int i = (s - 2) / NA64_VIS_EFF_POINTS, k = (s - 2) % NA64_VIS_EFF_POINTS;
-    double eps = res->eff_eps[i][k];
+    int i = (s - 2) / NA64_VIS_EFF_POINTS, k = (s - 2) % NA64_VIS_EFF_POINTS, ps = i >= res->nmass;
+    double eps = ps ? res->x17_eff_eps[k] : res->eff_eps[i][k];
     q->size = isfinite(eps) ? q->size : 0;
     q->eps = isfinite(eps) ? eps : 0.0;
-    cfg->aprime_mass = res->mass_MeV[i] * 1e-3;
+    cfg->aprime_mass = ps ? X17_MASS : res->mass_MeV[i] * 1e-3;
     cfg->aprime_eps = q->eps;
+    cfg->mediator = ps ? NA64_MED_PSEUDOSCALAR : NA64_MED_VECTOR;
   }
 }
 
-static int nsamples(const na64_vis_job_result *res) { return 2 + NA64_VIS_EFF_POINTS * res->nmass; }
+static int nsamples(const na64_vis_job_result *res) { return 2 + NA64_VIS_EFF_POINTS * (res->nmass + res->x17); }
 
-static const char *stage_of(int s)
+static const char *stage_of(const na64_vis_job_result *res, int s)
 {
-  return s == 0 ? "beam electrons" : s == 1 ? "signal at the card's (m, eps)" : "efficiency and island";
+  return s == 0 ? "beam electrons" : s == 1 ? "signal at the card's (m, eps)"
+         : s >= 2 + NA64_VIS_EFF_POINTS * res->nmass ? "pseudoscalar X17 efficiency" : "efficiency and island";
 }
 
 /* The events of part `part` of `nparts` of every sample of the set-up job into p->sample. */
@@ -444,11 +501,13 @@ static int run_part(const na64_vis_job_result *res, int part, int nparts, na64_v
     na64_vis_config cfg;
     sample_spec(res, s, q, &cfg);
     na64_part_range(q->size, part, nparts, &q->first, &q->count);
-    if (progress) progress(stage_of(s), s < 2 ? 0.0 : (double)(s - 2) / (p->nsample - 2), user);
+    if (progress) progress(stage_of(res, s), s < 2 ? 0.0 : (double)(s - 2) / (p->nsample - 2), user);
     int st = run_sample_threads(&cfg, &res->select, q->seed, q->first, q->count, s > 0, (int)res->job.threads, &q->flow,
                                 err);
     if (st != NA64_OK) {
-      if (s >= 2) na64_err_prefix(err, "efficiency at %g MeV: ", res->mass_MeV[(s - 2) / NA64_VIS_EFF_POINTS]);
+      int i = (s - 2) / NA64_VIS_EFF_POINTS;
+      if (s >= 2) na64_err_prefix(err, "%sefficiency at %g MeV", i < res->nmass ? "" : "pseudoscalar ",
+                                  i < res->nmass ? res->mass_MeV[i] : X17_MASS * 1e3);
       return st;
     }
   }
@@ -519,11 +578,11 @@ int na64_vis_job_finish(const na64_vis_partial *all, na64_vis_job_result *res, n
   for (int i = 0; i < res->nmass; ++i) {
     int st = mass_finish(res, i, &dump, &all->sample[2 + NA64_VIS_EFF_POINTS * i], err);
     if (st != NA64_OK) {
-      na64_err_prefix(err, "efficiency at %g MeV: ", res->mass_MeV[i]);
+      na64_err_prefix(err, "efficiency at %g MeV", res->mass_MeV[i]);
       return st;
     }
   }
-  return x17_couplings(res, &dump, err);
+  return x17_finish(res, &dump, &all->sample[2 + NA64_VIS_EFF_POINTS * res->nmass], err);
 }
 
 int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_result *res,

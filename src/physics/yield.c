@@ -28,6 +28,7 @@
  */
 #include <gsl/gsl_integration.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,6 +88,20 @@ static int heaviest_component(const na64_material *mat)
   return best;
 }
 
+/* The shapes computed so far, keyed by (Z, A, E0, m): the visible job builds the same pseudoscalar
+ * yield once per efficiency sample (na64_vis_sim_new), and the 20 adaptive d sigma/dx of a shape
+ * cost ~4 s of CPU. Thread-safe (one mutex), the last PS_CACHE shapes kept. */
+#define PS_CACHE 8
+static pthread_mutex_t ps_cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  int used;
+  double Z, A, E0, m;
+  ps_shape ps;
+} ps_cache[PS_CACHE];
+static int ps_cache_next;
+
+static int pseudoscalar_shape_compute(const na64_exact_process *proto, ps_shape *ps, na64_err *err);
+
 static int pseudoscalar_shape(const na64_material *mat, double E0, double m, ps_shape *ps, na64_err *err)
 {
   na64_exact_process p;
@@ -94,6 +109,33 @@ static int pseudoscalar_shape(const na64_material *mat, double E0, double m, ps_
   int j = heaviest_component(mat);
   p.Z = mat->comp[j].Z;
   p.A = mat->comp[j].A;
+  int found = 0;
+  pthread_mutex_lock(&ps_cache_lock);
+  for (int k = 0; k < PS_CACHE && !found; ++k)
+    if (ps_cache[k].used && ps_cache[k].Z == p.Z && ps_cache[k].A == p.A && ps_cache[k].E0 == E0 && ps_cache[k].m == m) {
+      *ps = ps_cache[k].ps;
+      found = 1;
+    }
+  pthread_mutex_unlock(&ps_cache_lock);
+  if (found) return NA64_OK;
+  NA64_CALL(pseudoscalar_shape_compute(&p, ps, err));
+  pthread_mutex_lock(&ps_cache_lock);
+  int k = ps_cache_next;
+  ps_cache_next = (ps_cache_next + 1) % PS_CACHE;
+  ps_cache[k].used = 1;
+  ps_cache[k].Z = p.Z;
+  ps_cache[k].A = p.A;
+  ps_cache[k].E0 = E0;
+  ps_cache[k].m = m;
+  ps_cache[k].ps = *ps;
+  pthread_mutex_unlock(&ps_cache_lock);
+  return NA64_OK;
+}
+
+static int pseudoscalar_shape_compute(const na64_exact_process *proto, ps_shape *ps, na64_err *err)
+{
+  na64_exact_process p = *proto;
+  const double E0 = p.E0, m = p.m;
   p.ff = NA64_FF_ALL; /* as the totals of exact_macroscopic */
   ps->ymax = log(E0 / NA64_M_E);
   ps->y0 = -log1p(-fmax(PS_X_LOW, 2.0 * m / E0));

@@ -26,9 +26,19 @@ void na64_vis_config_default(na64_vis_config *c)
   c->ecal_stochastic = 0.10; /* dE/E ~ 10%/sqrt(E) (NA64 report) */
   c->ecal_noise = 0.0;
   c->counter_mip_width = 0.15; /* ESTIMATE: Landau width of 1 cm of scintillator, as the invisible veto */
+  c->mediator = NA64_MED_VECTOR;
 }
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
+
+/* aprime.mediator: "vector" (the A') or "pseudoscalar" (the X17 a, g = eps e; physics/yield.c) */
+static int mediator_of(const char *name, int *med, na64_err *err)
+{
+  if (!name[0] || strcmp(name, "vector") == 0) *med = NA64_MED_VECTOR;
+  else if (strcmp(name, "pseudoscalar") == 0) *med = NA64_MED_PSEUDOSCALAR;
+  else return na64_err_set(err, NA64_EFORMAT, "aprime mediator '%s': the visible mode knows 'vector' and 'pseudoscalar'", name);
+  return NA64_OK;
+}
 
 static int config_check(const na64_vis_config *c, na64_err *err)
 {
@@ -46,6 +56,8 @@ static int config_check(const na64_vis_config *c, na64_err *err)
 static int read_card(const na64_card *card, const char *name, na64_vis_config *c, na64_err *err)
 {
   double mass_mev = c->aprime_mass * 1e3;
+  char mediator[32];
+  snprintf(mediator, sizeof mediator, "%s", na64_mediator_name((na64_mediator)c->mediator));
   const na64_card_key setup[] = {
       KEY("run", NA64_CARD_INT, &c->run, 0, 1e9),
       {"conditions", NA64_CARD_STRING, c->conditions, sizeof c->conditions, 1, 0, 0, NULL, 0, NULL},
@@ -62,6 +74,7 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
       KEY("mass_MeV", NA64_CARD_DOUBLE, &mass_mev, 1.03, 1000),
       KEY("epsilon", NA64_CARD_DOUBLE, &c->aprime_eps, 1e-8, 1),
       {"decay", NA64_CARD_STRING, c->aprime_decay, sizeof c->aprime_decay, 1, 0, 0, NULL, 0, NULL},
+      {"mediator", NA64_CARD_STRING, mediator, sizeof mediator, 1, 0, 0, NULL, 0, NULL},
   };
   const na64_card_key detector[] = {
       KEY("wcal_stochastic", NA64_CARD_DOUBLE, &c->wcal_stochastic, 0, 1),
@@ -72,7 +85,7 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
   const na64_card_key top[] = {
       {"setup", NA64_CARD_MAP, NULL, 0, 1, 0, 1, setup, 2, NULL},
       {"beam", NA64_CARD_MAP, NULL, 0, 1, 0, 0, beam, 6, NULL},
-      {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 1, aprime, 3, NULL},
+      {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 1, aprime, 4, NULL},
       {"detector", NA64_CARD_MAP, NULL, 0, 1, 0, 0, detector, 4, NULL},
       /* read by the visible selection and the job of `na64 run` (src/ana/vis_*.c) */
       {"selection", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
@@ -82,8 +95,9 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
   };
   NA64_CALL(na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err));
   c->aprime_mass = mass_mev * 1e-3;
-  int st = config_check(c, err);
-  if (st) na64_err_prefix(err, "%s: ", name ? name : "<card>");
+  int st = mediator_of(mediator, &c->mediator, err);
+  if (st == NA64_OK) st = config_check(c, err);
+  if (st) na64_err_prefix(err, "%s", name ? name : "<card>");
   return st;
 }
 
@@ -91,15 +105,16 @@ int na64_card_is_visible(const na64_card *card)
 {
   const na64_card_node *ap = na64_card_get(card, NULL, "aprime");
   if (!ap) return 0;
-  char decay[16] = "";
+  char decay[16] = "", mediator[32] = "";
   double m, eps;
   const na64_card_key k[] = {
       KEY("mass_MeV", NA64_CARD_DOUBLE, &m, 1, 0),
       KEY("epsilon", NA64_CARD_DOUBLE, &eps, 1, 0),
       {"decay", NA64_CARD_STRING, decay, sizeof decay, 1, 0, 0, NULL, 0, NULL},
+      {"mediator", NA64_CARD_STRING, mediator, sizeof mediator, 1, 0, 0, NULL, 0, NULL},
   };
   /* errors in the section are left to the card's own reader, which reports them */
-  return na64_card_read(card, ap, k, 3, NULL) == NA64_OK && strcmp(decay, "ee") == 0;
+  return na64_card_read(card, ap, k, 4, NULL) == NA64_OK && strcmp(decay, "ee") == 0;
 }
 
 int na64_vis_config_parse(const char *text, size_t len, const char *name, na64_vis_config *c, na64_err *err)

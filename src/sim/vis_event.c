@@ -40,7 +40,6 @@
 #include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
 
-#define VIS_EA_MIN_FRAC 0.5 /* A' drawn above 0.5 E0: the selection keeps E_ECAL >= 0.9 E0 (docs/visible.md) */
 #define MIP_DEDX 2.052e-3   /* GeV cm2/g, polystyrene scintillator (PDG) */
 #define SC_DENSITY 1.06     /* g/cm3 */
 
@@ -125,7 +124,9 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   /* the signal: the dump of the track-length yield with this geometry (the same as
    * `na64 limits --mode visible` builds from the run, src/ana/sensitivity.c) */
   double E0 = s->cfg.beam_energy, wcal_end = w->centre[2] + 0.5 * w->size[2];
-  na64_beamdump_init_visible(&s->dump, &wm, E0, depth, VIS_EA_MIN_FRAC * E0, s->dv_start - wcal_end, dv->size[2]);
+  /* X drawn above NA64_VIS_EA_MIN_FRAC E0 (include/na64/sim.h): below every E_ECAL the selection accepts */
+  na64_beamdump_init_visible(&s->dump, &wm, E0, depth, NA64_VIS_EA_MIN_FRAC * E0, s->dv_start - wcal_end, dv->size[2]);
+  s->dump.mediator = s->cfg.mediator; /* the vector A' or the pseudoscalar a (physics/yield.c) */
   NA64_CALL(na64_vis_sampler_new(&s->dump, s->cfg.aprime_mass, s->cfg.aprime_eps, &s->sampler, err));
   s->signal_yield = na64_vis_sampler_yield(s->sampler);
   return NA64_OK;

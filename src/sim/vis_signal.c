@@ -25,10 +25,10 @@
 void na64_vis_acceptance_default(na64_vis_acceptance *a)
 {
   /* the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql): ST01 at 1850 cm,
-   * 211.3 cm behind the decay-region end (1638.7 cm), ST03 100 cm further; 20 x 20 cm2 straw
+   * 2.1 cm behind the decay-region end (1847.9 cm, the 2026-12-06 refit), ST03 100 cm further; 20 x 20 cm2 straw
    * chambers (JINR chambers, refdata na64-report-facts.md); two tracks resolved 2 straw diameters
    * (2 x 6 mm) apart */
-  a->tracker_distance = 211.3;
+  a->tracker_distance = 2.1;
   a->tracker_length = 100.0;
   a->half_aperture = 10.0;
   a->min_separation = 1.2;

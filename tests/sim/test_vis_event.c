@@ -76,11 +76,13 @@ static double ecal_sum(const na64_vis_sim_event *ev)
   return e;
 }
 
-/* Signal events at the X17 point of the 2017 card: the A' carries E_A' >= 0.5 E0, decays inside the
+/* Signal events at the X17 point of the 2017 card: the A' carries E_A' >= NA64_VIS_EA_MIN_FRAC E0
+ * (0.1 E0: below the cards' E_ECAL >= 25 GeV), decays inside the
  * decay volume, the WCAL keeps E0 - E_A' (mean within 4 standard errors: sampling fluctuations only,
  * the 30 X0 shower leaks < 1e-4) with the card's 18%/sqrt(E) (RMS of the pull within 5%: 2000
  * events give 1.6% statistical error), both e+- cross S4 (>= 99%: they are millimetres apart on a
- * 10 cm counter), V2 stays below half a MIP in >= 95% of them, and the ECAL collects the pair (mean within 2% of E_A': the 40 X0 ECAL's lateral and
+ * 10 cm counter), V2 stays below half a MIP in >= 95% of those with E_A' >= 0.55 E0 (the WCAL keeps
+ * <= 45 GeV: below the ~50 GeV whose leak gives half a MIP), and the ECAL collects the pair (mean within 2% of E_A': the 40 X0 ECAL's lateral and
  * rear leakage is ~1%). */
 static void test_signal_response(void **state)
 {
@@ -93,23 +95,26 @@ static void test_signal_response(void **state)
   assert_true(na64_vis_sim_signal_yield(s) > 0.0);
   const int n = 2000;
   double pull = 0, pull2 = 0, ecal_ratio = 0;
-  int s4two = 0, v2quiet = 0;
+  int s4two = 0, v2quiet = 0, nhard = 0;
   for (int i = 0; i < n; ++i) {
     na64_vis_sim_event ev;
     assert_int_equal(na64_vis_sim_event_generate(s, 7, (uint64_t)i, 1, &ev, &err), NA64_OK);
-    assert_true(ev.signal == 1 && ev.aprime_energy >= 0.5 * 100.0 * (1 - 0.06));
-    assert_true(ev.decay[2] >= 1550.7 - 1e-9 && ev.decay[2] <= 1638.7 + 1e-9); /* the decay volume of the DB */
+    assert_true(ev.signal == 1 && ev.aprime_energy >= NA64_VIS_EA_MIN_FRAC * 100.0 * (1 - 0.06));
+    assert_true(ev.decay[2] >= 1552.9 - 1e-9 && ev.decay[2] <= 1847.9 + 1e-9); /* the decay volume of the DB */
     double dep = ev.beam_energy - ev.aprime_energy, p = (wcal_sum(&ev) - dep) / sqrt(dep);
     pull += p, pull2 += p * p;
     s4two += ev.n_s4 == 2;
-    v2quiet += ev.v2 < 0.5 * 2.2e-3;
+    if (ev.aprime_energy >= 0.55 * ev.beam_energy) {
+      nhard++;
+      v2quiet += ev.v2 < 0.5 * 2.2e-3;
+    }
     ecal_ratio += ecal_sum(&ev) / ev.aprime_energy;
   }
   double mean = pull / n, rms = sqrt(pull2 / n - mean * mean);
   assert_true(fabs(mean) < 4.0 * 0.18 / sqrt(n));
   assert_rel(rms, 0.18, 0.05);
   assert_true(s4two >= 0.99 * n);
-  assert_true(v2quiet >= 0.95 * n); /* "no energy in V2" holds for the signal (NA64 report): the A' takes E >= 0.5 E0 */
+  assert_true(nhard > 100 && v2quiet >= 0.95 * nhard); /* "no energy in V2" (NA64 report) for the energetic A' */
   assert_rel(ecal_ratio / n, 1.0, 0.02);
   na64_vis_sim_free(s);
 }
