@@ -144,6 +144,43 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
   return NA64_OK;
 }
 
+/* The calorimeter channels in the layout of the channel map's entries (r->chan): per channel the
+ * cell and section (the checks of a lookup done once), the calibration, the detector kind and the
+ * accumulator its energy goes to, so that a waveform costs one table read. */
+static int chan_table(na64_reco *r, na64_err *err)
+{
+  const na64_geom *g = r->g;
+  r->chan = calloc(g->chanmap.nentries + 1, sizeof *r->chan);
+  if (!r->chan) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  for (size_t k = 0; k < g->chanmap.nentries; ++k) {
+    const na64_geom_chan *e = &g->chanmap.entries[k];
+    reco_chan *q = &r->chan[k];
+    q->sum = -1, q->ecal = -1;
+    if (e->cell < 0 || e->cell >= g->ncells || e->section < 0 || e->section >= NA64_GEOM_MAX_SECTIONS) continue;
+    const na64_geom_cell *c = &g->cells[e->cell];
+    const na64_geom_detector *d = &g->detectors[c->detector];
+    int sec = e->section;
+    q->cell = c, q->sec = sec, q->calib = c->has_calib[sec];
+    q->pe = c->ped_even[sec], q->po = c->ped_odd[sec], q->gain = c->gain[sec];
+    q->srd = d->kind == NA64_DET_SRD;
+    switch (d->kind) {
+    case NA64_DET_ECAL:
+      q->sum = sec == 0 ? RS_PS : RS_MAIN;
+      q->ecal = (long)(c - &g->cells[d->first_cell]);
+      break;
+    case NA64_DET_HCAL:
+      if (c->module >= 0 && c->module < NA64_RECO_HCAL_MODULES) q->sum = RS_HCAL + c->module;
+      break;
+    case NA64_DET_SRD:
+      if (c->module >= 0 && c->module < NA64_RECO_SRD_MODULES) q->sum = RS_SRD + c->module;
+      break;
+    case NA64_DET_VETO: q->sum = RS_VETO; break;
+    default: break;
+    }
+  }
+  return NA64_OK;
+}
+
 int reco_calo_setup(na64_reco *r, na64_err *err)
 {
   const na64_geom *g = r->g;
@@ -174,7 +211,7 @@ int reco_calo_setup(na64_reco *r, na64_err *err)
     if (st == NA64_ENOMEM) return st;
     if (st != NA64_OK && err) na64_err_clear(err);
   }
-  return NA64_OK;
+  return chan_table(r, err);
 }
 
 /* One waveform after pedestal subtraction: y[i], mask[i] = 0 for saturated samples. */
@@ -281,18 +318,17 @@ static double fit_time(const na64_reco *r, const pulse *p, double period)
   return t;
 }
 
-static void pedestals(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, double *pe, double *po)
+static void pedestals(const na64_daq_sadc_waveform *w, const reco_chan *ch, double *pe, double *po)
 {
-  if (c && c->has_calib[sec]) *pe = c->ped_even[sec], *po = c->ped_odd[sec];
+  if (ch && ch->calib) *pe = ch->pe, *po = ch->po;
   else if (w->has_pedestals) *pe = w->pedestal_even, *po = w->pedestal_odd;
   else if (na64_daq_sadc_pedestals_from_front(w, w->nsamples < RECO_FRONT ? w->nsamples : RECO_FRONT, pe, po, NULL))
     *pe = *po = 0.0;
 }
 
-static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, pulse *p)
+/* The waveform minus the pedestals pe (even samples) and po (odd). */
+static void load_pulse(const na64_daq_sadc_waveform *w, double pe, double po, pulse *p)
 {
-  double pe, po;
-  pedestals(w, c, sec, &pe, &po);
   p->n = w->nsamples;
   p->peak = 0.0;
   p->saturated = 0;
@@ -449,31 +485,6 @@ static double peak_of(const na64_daq_sadc_waveform *w, double pe, double po, int
   return pk > 0.0 ? pk : 0.0;
 }
 
-typedef struct calo_sums {
-  double ps, main, hcal[NA64_RECO_HCAL_MODULES], srd[NA64_RECO_SRD_MODULES], veto;
-  double srd_peak, srd_t;
-} calo_sums;
-
-static void add_energy(na64_reco *r, const na64_geom_cell *c, int sec, double E, calo_sums *s)
-{
-  const na64_geom_detector *d = &r->g->detectors[c->detector];
-  switch (d->kind) {
-  case NA64_DET_ECAL:
-    if (sec == 0) s->ps += E;
-    else s->main += E;
-    r->ecal_cell[c - &r->g->cells[d->first_cell]] += E;
-    break;
-  case NA64_DET_HCAL:
-    if (c->module >= 0 && c->module < NA64_RECO_HCAL_MODULES) s->hcal[c->module] += E;
-    break;
-  case NA64_DET_SRD:
-    if (c->module >= 0 && c->module < NA64_RECO_SRD_MODULES) s->srd[c->module] += E;
-    break;
-  case NA64_DET_VETO: s->veto += E; break;
-  default: break;
-  }
-}
-
 /* Decode every SADC block of the event (r->eq) into r->wf; returns the count, or < 0 on allocation failure. */
 static int decode_sadc(na64_reco *r, size_t *nwf, double *period, int *bad, na64_err *err)
 {
@@ -627,13 +638,16 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
   out->ecal_shape_chi2 = best / (n - 2);
 }
 
-/* The channel of waveform w: cell and section, or NULL. */
-static const na64_geom_cell *cell_of(const na64_geom *g, const na64_daq_sadc_waveform *w, int *sec)
+/* The channel of waveform w (r->chan), or NULL if unmapped; *src caches the channel-map source of
+ * the previous waveform (those of one block share it). */
+static const reco_chan *chan_of(const na64_reco *r, const na64_daq_sadc_waveform *w, const na64_geom_chansrc **src,
+                                uint32_t *src_id)
 {
-  const na64_geom_chan *c = na64_geom_chan_lookup(g, w->source_id, w->port, 0, w->channel);
-  if (!c || c->cell < 0 || c->cell >= g->ncells || c->section < 0 || c->section >= NA64_GEOM_MAX_SECTIONS) return NULL;
-  *sec = c->section;
-  return &g->cells[c->cell];
+  if (w->source_id != *src_id) *src_id = w->source_id, *src = na64_geom_chan_source(r->g, w->source_id);
+  const na64_geom_chansrc *b = *src;
+  if (!b || w->port >= b->nport || b->nchip == 0 || w->channel >= b->nchan) return NULL;
+  const reco_chan *q = &r->chan[b->offset + (size_t)w->port * b->nchip * b->nchan + w->channel];
+  return q->cell ? q : NULL;
 }
 
 int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err)
@@ -651,58 +665,64 @@ int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err)
   double bp = 0.0, bps = 0.0;
   int nmax = 1; /* the longest waveform: the template is computed for this many samples */
   NA64_CALL(reco_reserve((void **)&r->wfi, &r->wfi_cap, nwf + 1, sizeof *r->wfi, err));
+  const na64_geom_chansrc *src = NULL;
+  uint32_t src_id = UINT32_MAX; /* no source: na64_geom_chan_source gives NULL for it */
   for (size_t k = 0; k < nwf; ++k) {
-    int sec = 0;
-    const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
-    r->wfi[k] = (reco_wfinfo){c, sec, 0, 0.0, 0.0};
-    if (r->wf[k].nsamples > nmax) nmax = r->wf[k].nsamples;
-    if (!c) continue;
-    int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
-    pedestals(&r->wf[k], c, sec, &r->wfi[k].pe, &r->wfi[k].po);
-    double pk = peak_of(&r->wf[k], r->wfi[k].pe, r->wfi[k].po, &sat);
-    r->wfi[k].saturated = sat;
+    const na64_daq_sadc_waveform *w = &r->wf[k];
+    const reco_chan *ch = chan_of(r, w, &src, &src_id);
+    reco_wfinfo *wi = &r->wfi[k];
+    wi->ch = ch;
+    if (w->nsamples > nmax) nmax = w->nsamples;
+    if (!ch) continue;
+    int sat = 0;
+    pedestals(w, ch, &wi->pe, &wi->po);
+    double pk = peak_of(w, wi->pe, wi->po, &sat);
+    wi->saturated = sat;
     if (sat) out->flags |= NA64_RECO_SATURATED;
-    if (srd && pk > bps) bps = pk, bigsrd = k;
-    if (!srd && pk > bp) bp = pk, big = k;
+    if (ch->srd && pk > bps) bps = pk, bigsrd = k;
+    if (!ch->srd && pk > bp) bp = pk, big = k;
   }
   double t0 = RECO_T_INTIME;
-  int sec = 0;
   if (big != (size_t)-1 && bp > 10.0) { /* 10 noise sigmas: a real pulse */
-    load_pulse(&r->wf[big], r->wfi[big].cell, r->wfi[big].sec, &p);
+    load_pulse(&r->wf[big], r->wfi[big].pe, r->wfi[big].po, &p);
     t0 = fit_time(r, &p, period);
   }
   out->srd_time = NAN;
   if (bigsrd != (size_t)-1 && bps > 5.0) {
-    load_pulse(&r->wf[bigsrd], r->wfi[bigsrd].cell, r->wfi[bigsrd].sec, &p);
+    load_pulse(&r->wf[bigsrd], r->wfi[bigsrd].pe, r->wfi[bigsrd].po, &p);
     out->srd_time = fit_time(r, &p, period) - RECO_T_INTIME;
   }
-  /* pass 2: amplitudes at the event's start time, energies from the gains */
+  /* pass 2: amplitudes at the event's start time, energies from the gains, summed per channel in
+   * waveform order into the accumulator of its detector (RS_*) */
   double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   const double *sh0 = shape_for(r, -1, t0, period, nmax, shbuf); /* once per event */
   template_q tq;
   double sh[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   template_fixed(sh0, nmax, &tq, sh);
   template_sums ts = template_sums_of(sh, nmax);
-  calo_sums s;
-  memset(&s, 0, sizeof s);
+  double s[RS_N + 1];
+  memset(s, 0, sizeof s);
   for (size_t k = 0; k < nwf; ++k) {
-    const na64_geom_cell *c = r->wfi[k].cell;
-    sec = r->wfi[k].sec;
-    if (!c || !c->has_calib[sec]) continue;
+    const reco_wfinfo *wi = &r->wfi[k];
+    const reco_chan *ch = wi->ch;
+    if (!ch || !ch->calib) continue;
     double A = 0.0;
-    if (!r->wfi[k].saturated) A = amplitude_fast(&tq, &ts, &r->wf[k], r->wfi[k].pe, r->wfi[k].po);
+    if (!wi->saturated) A = amplitude_fast(&tq, &ts, &r->wf[k], wi->pe, wi->po);
     else {
-      load_pulse(&r->wf[k], c, sec, &p);
+      load_pulse(&r->wf[k], wi->pe, wi->po, &p);
       pulse_score(sh, &p, &A);
     }
-    if (isfinite(A)) add_energy(r, c, sec, A * c->gain[sec], &s);
+    if (!isfinite(A)) continue;
+    double E = A * ch->gain;
+    if (ch->sum >= 0) s[ch->sum] += E;
+    if (ch->ecal >= 0) r->ecal_cell[ch->ecal] += E;
   }
-  out->preshower_energy = s.ps;
-  out->ecal_energy = s.ps + s.main;
+  out->preshower_energy = s[RS_PS];
+  out->ecal_energy = s[RS_PS] + s[RS_MAIN];
   out->hcal_energy = out->srd_energy = 0.0;
-  for (int m = 0; m < NA64_RECO_HCAL_MODULES; ++m) out->hcal_module[m] = s.hcal[m], out->hcal_energy += s.hcal[m];
-  for (int m = 0; m < NA64_RECO_SRD_MODULES; ++m) out->srd_module[m] = s.srd[m], out->srd_energy += s.srd[m];
-  out->veto_energy = s.veto;
+  for (int m = 0; m < NA64_RECO_HCAL_MODULES; ++m) out->hcal_module[m] = s[RS_HCAL + m], out->hcal_energy += s[RS_HCAL + m];
+  for (int m = 0; m < NA64_RECO_SRD_MODULES; ++m) out->srd_module[m] = s[RS_SRD + m], out->srd_energy += s[RS_SRD + m];
+  out->veto_energy = s[RS_VETO];
   if (r->ecal_det >= 0) ecal_shower(r, out->ecal_energy, out);
   else out->ecal_x = out->ecal_y = out->ecal_shape_chi2 = NAN;
   return NA64_OK;

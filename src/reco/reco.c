@@ -52,6 +52,7 @@ void na64_reco_free(na64_reco *r)
   if (!r) return;
   free(r->rp);
   free(r->plane_slot);
+  free(r->chan);
   free(r->clusters);
   free(r->wf);
   free(r->eq);

@@ -40,9 +40,23 @@ typedef struct reco_cluster {
   int n;            /* clusters in the plane */
 } reco_cluster;
 
-typedef struct reco_wfinfo {
-  const na64_geom_cell *cell; /* NULL: unmapped channel */
+/* What the calorimeter passes need of one SADC channel, built once per geometry (reco_calo_setup)
+ * in the layout of g->chanmap.entries: the cell and section, the calibration, and where its energy
+ * goes. */
+enum { RS_PS = 0, RS_MAIN, RS_HCAL, RS_SRD = RS_HCAL + NA64_RECO_HCAL_MODULES, RS_VETO = RS_SRD + NA64_RECO_SRD_MODULES,
+       RS_N };
+typedef struct reco_chan {
+  const na64_geom_cell *cell; /* NULL: unmapped channel (or cell/section out of range) */
+  double pe, po, gain;        /* calibration of the section (valid if calib) */
   int sec;
+  int calib;                  /* cell->has_calib[sec] */
+  int srd;                    /* the cell's detector is an SRD */
+  int sum;                    /* RS_* accumulator of its energy, or -1 */
+  long ecal;                  /* index in r->ecal_cell, or -1 */
+} reco_chan;
+
+typedef struct reco_wfinfo {
+  const reco_chan *ch;        /* NULL: unmapped channel */
   int saturated;
   double pe, po;              /* even and odd pedestals (pass 1, reused by pass 2) */
 } reco_wfinfo;
@@ -65,6 +79,7 @@ struct na64_reco {
   na64_straw_decoder *straw_dec;    /* NULL without straw planes */
   na64_straw_reco *straw_reco;
   int *plane_slot;                  /* [g->nplanes]: index in rp or -1 */
+  reco_chan *chan;                  /* [g->chanmap.nentries]: the calorimeter channels */
   /* per-event scratch */
   na64_daq_equipment *eq;           /* the event's equipment blocks, walked once per event (reco.c) */
   size_t neq, eq_cap;
