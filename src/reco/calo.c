@@ -534,36 +534,55 @@ static void shape_cells_of(const na64_reco *r, const na64_geom_cell *cells, cons
   }
 }
 
-/* chi2 of the cells against the profile of a shower of energy E centred at (x, y), or, as soon as
- * the partial sum reaches `limit`, that partial sum (>= limit: the caller only asks whether the
- * point beats limit, its best chi2 so far, and a sum of non-negative terms only grows; NaN: no
- * limit). The expected fraction of a cell offset by (dx, dy) from the centre is bilinear in the
- * table r->frac at (|dx|, |dy|), 0 beyond it. The arithmetic per cell is the one of the former
- * per-cell lookup (the same offsets, indices and weights, summed in the same order), so the chi2
- * and the point the search ends at are unchanged to the bit. */
-static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, double x, double y, double limit)
+/* The table coordinates of the columns of sc for a shower centre at x (shape_cols) and of its rows
+ * for y (shape_rows): they depend on one coordinate each, so the pattern search below computes
+ * them once per lattice column and row of a step, not once per point. */
+typedef struct shape_axis {
+  const double *fc[9]; /* columns: the table row of its |dx| (NULL beyond the table) */
+  int j[9];            /* rows: the table column of its |dy| (-1 beyond the table) */
+  double u[9], ou[9];  /* the interpolation weights t - i and 1 - (t - i) */
+} shape_axis;
+
+static void shape_cols(const na64_reco *r, const shape_cells *sc, double x, shape_axis *c)
 {
   const int n = r->frac_n;
-  const double *fc[9]; /* per column: the table row of its |dx| (NULL beyond the table) */
-  double u[9], ou[9], v[9], ov[9];
-  int j[9];
   for (int a = 0; a < sc->ncol; ++a) {
     double t = fabs(sc->cx[a] - x) * r->frac_inv;
     int i = (int)t;
-    u[a] = t - i, ou[a] = 1 - u[a], fc[a] = i < n - 1 ? r->frac + (size_t)i * n : NULL;
+    c->u[a] = t - i, c->ou[a] = 1 - c->u[a], c->fc[a] = i < n - 1 ? r->frac + (size_t)i * n : NULL;
   }
+}
+
+static void shape_rows(const na64_reco *r, const shape_cells *sc, double y, shape_axis *w)
+{
+  const int n = r->frac_n;
   for (int b = 0; b < sc->nrow; ++b) {
     double t = fabs(sc->cy[b] - y) * r->frac_inv;
-    j[b] = (int)t, v[b] = t - j[b], ov[b] = 1 - v[b];
-    if (j[b] >= n - 1) j[b] = -1;
+    w->j[b] = (int)t, w->u[b] = t - w->j[b], w->ou[b] = 1 - w->u[b];
+    if (w->j[b] >= n - 1) w->j[b] = -1;
   }
+}
+
+/* chi2 of the cells against the profile of a shower of energy E centred at the point whose columns
+ * and rows are cx and cy (shape_cols, shape_rows), or, as soon as the partial sum reaches `limit`,
+ * that partial sum (>= limit: the caller only asks whether the point beats limit, its best chi2 so
+ * far, and a sum of non-negative terms only grows; NaN: no limit). The expected fraction of a cell
+ * offset by (dx, dy) from the centre is bilinear in the table r->frac at (|dx|, |dy|), 0 beyond it.
+ * The arithmetic per cell is the one of the former per-cell lookup (the same offsets, indices and
+ * weights, summed in the same order), so the chi2 and the point the search ends at are unchanged to
+ * the bit. */
+static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, const shape_axis *cx, const shape_axis *cy,
+                         double limit)
+{
+  const int n = r->frac_n;
   double chi2 = 0.0;
   for (int k = 0; k < sc->n; ++k) {
     int a = sc->col[k], b = sc->row[k];
     double mu, e = sc->e[k];
-    if (fc[a] && j[b] >= 0) {
-      const double *f0 = fc[a] + j[b], *f1 = f0 + n;
-      mu = E * (ou[a] * ov[b] * f0[0] + u[a] * ov[b] * f1[0] + ou[a] * v[b] * f0[1] + u[a] * v[b] * f1[1]);
+    if (cx->fc[a] && cy->j[b] >= 0) {
+      const double *f0 = cx->fc[a] + cy->j[b], *f1 = f0 + n;
+      const double u = cx->u[a], ou = cx->ou[a], v = cy->u[b], ov = cy->ou[b];
+      mu = E * (ou * ov * f0[0] + u * ov * f1[0] + ou * v * f0[1] + u * v * f1[1]);
     } else
       mu = E * 0.0;
     chi2 += (e - mu) * (e - mu) / shape_cell_variance(mu);
@@ -609,14 +628,21 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
    * 3 (0.3, 0.1, 0.033 cm); ndf = n - 2 for the two coordinates */
   shape_cells sc;
   shape_cells_of(r, cells, idx, n, &sc);
-  double best = shape_chi2(r, &sc, E, x, y, NAN), bx = x, by = y;
+  shape_axis ax, ay;
+  shape_cols(r, &sc, x, &ax);
+  shape_rows(r, &sc, y, &ay);
+  double best = shape_chi2(r, &sc, E, &ax, &ay, NAN), bx = x, by = y;
   for (double step = 0.3; step > 0.03; step /= 3.0) {
     /* the points of one step lie on the lattice (x0 + a step, y0 + b step), |a|, |b| <= moves + 1:
      * each is evaluated once (after a move, three to five of the eight neighbours are known, and
-     * a known point cannot beat the best: it was not better when evaluated, and best only falls) */
+     * a known point cannot beat the best: it was not better when evaluated, and best only falls),
+     * and the table coordinates of each lattice column and row are computed once */
     enum { L = SHAPE_MAX_MOVES + 1, W = 2 * L + 1 };
-    unsigned char known[W][W];
+    unsigned char known[W][W], have_col[W], have_row[W];
+    shape_axis col[W], row[W];
     memset(known, 0, sizeof known);
+    memset(have_col, 0, sizeof have_col);
+    memset(have_row, 0, sizeof have_row);
     const double x0 = bx, y0 = by;
     int ca = 0, cb = 0;
     known[L][L] = 1;
@@ -626,7 +652,9 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
         for (int j = -1; j <= 1; ++j) {
           int a = ca + i, b = cb + j;
           if (known[a + L][b + L]) continue;
-          double c2 = shape_chi2(r, &sc, E, x0 + a * step, y0 + b * step, best);
+          if (!have_col[a + L]) shape_cols(r, &sc, x0 + a * step, &col[a + L]), have_col[a + L] = 1;
+          if (!have_row[b + L]) shape_rows(r, &sc, y0 + b * step, &row[b + L]), have_row[b + L] = 1;
+          double c2 = shape_chi2(r, &sc, E, &col[a + L], &row[b + L], best);
           known[a + L][b + L] = 1;
           if (c2 < best) best = c2, na = a, nb = b;
         }
