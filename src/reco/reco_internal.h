@@ -19,6 +19,14 @@
 #define RECO_ADC_MAX 4095
 #define RECO_FRONT 4           /* front samples for a pedestal without calibration */
 
+/* The start-time score on AVX where the CPU has it (GCC/Clang on x86-64: functions compiled for
+ * AVX, chosen at run time; the sums are the same to the bit, calo.c row_dot). */
+#if defined(__x86_64__) && defined(__GNUC__)
+#define RECO_AVX 1
+#else
+#define RECO_AVX 0
+#endif
+
 enum { RK_NONE = 0, RK_ECAL, RK_HCAL, RK_SRD, RK_VETO, RK_COUNTER };
 
 typedef struct reco_plane {
@@ -73,6 +81,7 @@ struct na64_reco {
   double z_mag_in, z_mag_out;
   double tab[RECO_NT][RECO_NS_TAB]; /* pulse shape for start times on the grid, period 12.5 ns */
   double tab_ss[RECO_NT];           /* sum of the squares of each row (the score of an unsaturated pulse) */
+  int avx;                          /* 1: the CPU has AVX (RECO_AVX builds; tests may clear it) */
   double p_nominal;                 /* beam momentum of the run: the scattering angles of the first fit, GeV */
   int nrp;
   reco_plane *rp;                   /* tracking planes: strips and straws */
