@@ -81,7 +81,7 @@ struct na64_reco {
   double z_mag_in, z_mag_out;
   double tab[RECO_NT][RECO_NS_TAB]; /* pulse shape for start times on the grid, period 12.5 ns */
   double tab_ss[RECO_NT];           /* sum of the squares of each row (the score of an unsaturated pulse) */
-  int avx;                          /* 1: the CPU has AVX (RECO_AVX builds; tests may clear it) */
+  int avx, avx2;                    /* 1: the CPU has AVX, AVX2 (RECO_AVX builds; tests may clear them) */
   double p_nominal;                 /* beam momentum of the run: the scattering angles of the first fit, GeV */
   int nrp;
   reco_plane *rp;                   /* tracking planes: strips and straws */
