@@ -53,6 +53,7 @@ void na64_reco_free(na64_reco *r)
   free(r->rp);
   free(r->plane_slot);
   free(r->chan);
+  free(r->strip_of);
   free(r->clusters);
   free(r->wf);
   free(r->eq);

@@ -63,6 +63,12 @@ typedef struct reco_chan {
   long ecal;                  /* index in r->ecal_cell, or -1 */
 } reco_chan;
 
+/* The strip read out by an APV channel-map entry, or plane -1 (unmapped, not a strip plane of the
+ * tracking, or a wire outside the plane). */
+typedef struct reco_strip_chan {
+  int32_t plane, wire;
+} reco_strip_chan;
+
 typedef struct reco_wfinfo {
   const reco_chan *ch;        /* NULL: unmapped channel */
   int saturated;
@@ -89,6 +95,7 @@ struct na64_reco {
   na64_straw_reco *straw_reco;
   int *plane_slot;                  /* [g->nplanes]: index in rp or -1 */
   reco_chan *chan;                  /* [g->chanmap.nentries]: the calorimeter channels */
+  reco_strip_chan *strip_of;        /* [g->chanmap.nentries]: the strips (track.c) */
   /* per-event scratch */
   na64_daq_equipment *eq;           /* the event's equipment blocks, walked once per event (reco.c) */
   size_t neq, eq_cap;

@@ -69,6 +69,15 @@ int reco_track_setup(na64_reco *r, na64_err *err)
     r->plane_slot[i] = r->nrp++;
   }
   r->p_nominal = g->beam_energy > 0.0 ? g->beam_energy : P_DEFAULT;
+  /* the strip of every channel-map entry: collect_strips' checks done once */
+  r->strip_of = malloc((g->chanmap.nentries + 1) * sizeof *r->strip_of);
+  if (!r->strip_of) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  for (size_t k = 0; k < g->chanmap.nentries; ++k) {
+    const na64_geom_chan *c = &g->chanmap.entries[k];
+    int ok = (c->plane >= 0 || c->cell >= 0) && c->plane >= 0 && c->plane < g->nplanes && r->plane_slot[c->plane] >= 0 &&
+             g->planes[c->plane].kind != NA64_DET_STRAW && c->wire >= 0 && c->wire < g->planes[c->plane].nwires;
+    r->strip_of[k] = ok ? (reco_strip_chan){c->plane, c->wire} : (reco_strip_chan){-1, -1};
+  }
   na64_straw_digit_list_init(&r->digits);
   na64_straw_event_init(&r->sev);
   if (nstraw) {
@@ -92,12 +101,14 @@ static int collect_strips(na64_reco *r, size_t *ns, int *bad, na64_err *err)
     if (na64_daq_apv_decode(eq, -1, r->apv, r->apv_cap, &got, NULL, &e2) != NA64_OK) *bad = 1;
     NA64_CALL(reco_reserve((void **)&r->strips, &r->strips_cap, n + got, sizeof *r->strips, err));
     const na64_geom_chansrc *src = na64_geom_chan_source(g, eq->header.id);
+    if (!src || src->nport == 0) continue; /* port 0 of the source: its table starts at src->offset */
+    const reco_strip_chan *tab = r->strip_of + src->offset;
+    const uint32_t nchip = src->nchip, nchan = src->nchan;
     for (size_t k = 0; k < got; ++k) {
       const na64_daq_apv_hit *h = &r->apv[k];
-      const na64_geom_chan *c = na64_geom_chan_in_source(g, src, 0, h->chip, h->channel);
-      if (!c || c->plane < 0 || c->plane >= g->nplanes || r->plane_slot[c->plane] < 0) continue;
-      if (g->planes[c->plane].kind == NA64_DET_STRAW) continue;
-      if (c->wire < 0 || c->wire >= g->planes[c->plane].nwires) continue;
+      if (h->chip >= nchip || h->channel >= nchan) continue;
+      const reco_strip_chan *c = &tab[(size_t)h->chip * nchan + h->channel];
+      if (c->plane < 0) continue;
       r->strips[n++] = (na64_strip_hit){c->plane, c->wire, (double)h->amp[1]};
     }
   }
