@@ -199,15 +199,41 @@ static int fit_side(na64_reco *r, int side, double p_ms, reco_side_fit *f, char 
   return 1;
 }
 
+/* The F1 hits of the event's blocks (r->eq, listed once per event) and their straw digits into
+ * r->digits: na64_straw_decode_event without its own walk of the sub-events (the same blocks in the
+ * same order, the same decoding and status: the first F1 problem, else the digits' one). */
+static int straw_digits(na64_reco *r, const na64_daq_event *ev, na64_err *err)
+{
+  na64_straw_digit_list *l = &r->digits;
+  l->n = 0, l->f1.n = 0;
+  int st1 = NA64_OK;
+  long expected = (long)na64_daq_header_nb_in_burst(&ev->header);
+  for (size_t q = 0; q < r->neq; ++q) {
+    const na64_daq_equipment *eq = &r->eq[q];
+    if (eq->header.type != NA64_DAQ_EQ_F1) continue;
+    NA64_CALL(reco_reserve((void **)&l->f1.hits, &l->f1.cap, l->f1.n + eq->nwords, sizeof *l->f1.hits, err));
+    size_t got = 0;
+    na64_err e2 = {0, ""};
+    int st = na64_daq_f1_decode(eq, expected, l->f1.hits + l->f1.n, l->f1.cap - l->f1.n, &got, NULL, &e2);
+    l->f1.n += got;
+    if (st != NA64_OK && st1 == NA64_OK) st1 = st;
+  }
+  NA64_CALL(reco_reserve((void **)&l->digits, &l->cap, l->f1.n, sizeof *l->digits, err));
+  na64_err e2 = {0, ""};
+  int st2 = na64_straw_decode(r->straw_dec, l->f1.hits, l->f1.n, l->digits, l->cap, &l->n, NULL, &e2);
+  if (st2 == NA64_ENOMEM) return na64_err_set(err, st2, "%s", e2.msg);
+  return st1 != NA64_OK ? st1 : st2;
+}
+
 /* Straw digits of the event -> hits with drift radii and local left/right guesses (r->sev). */
 static int straw_hits(na64_reco *r, const na64_daq_event *ev, int *bad, na64_err *err)
 {
   r->sev.nhits = 0;
   if (!r->straw_dec) return NA64_OK;
-  na64_err e2 = {0, ""};
-  int st = na64_straw_decode_event(r->straw_dec, ev, &r->digits, NULL, &e2);
-  if (st == NA64_ENOMEM) return na64_err_set(err, st, "%s", e2.msg);
+  int st = straw_digits(r, ev, err);
+  if (st == NA64_ENOMEM) return st;
   if (st != NA64_OK) *bad = 1;
+  na64_err e2 = {0, ""};
   st = na64_straw_reco_event(r->straw_reco, r->digits.digits, r->digits.n, &r->sev, &e2);
   if (st == NA64_ENOMEM) return na64_err_set(err, st, "%s", e2.msg);
   if (st != NA64_OK) *bad = 1, r->sev.nhits = 0;
