@@ -122,6 +122,10 @@ int reco_calo_setup(na64_reco *r, na64_err *err);
 int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err);
 int reco_track_setup(na64_reco *r, na64_err *err);
 int reco_track_event(na64_reco *r, const na64_daq_event *ev, na64_reco_event *out, na64_err *err);
+/* na64_strip_cluster_find without its checks of the hits (of plane pl, on its strips, in wire order),
+ * for hits that hold them by construction (track.c: mapped strips, grouped by plane and sorted). */
+int reco_strip_clusters(const na64_geom_plane *pl, const na64_strip_hit *h, size_t n, na64_strip_cluster *out, size_t cap,
+                        size_t *nout, na64_err *err);
 /* Grow *buf to at least n elements of size sz. */
 int reco_reserve(void **buf, size_t *cap, size_t n, size_t sz, na64_err *err);
 

@@ -126,7 +126,7 @@ static int make_clusters(na64_reco *r, size_t ns, na64_err *err)
   for (size_t a = 0; a < ns;) {
     size_t b = a + 1, ncl = 0;
     while (b < ns && r->strips[b].plane == r->strips[a].plane) ++b;
-    NA64_CALL(na64_strip_cluster_find(&r->g->planes[r->strips[a].plane], r->strips + a, b - a, r->cl, r->cl_cap, &ncl, err));
+    NA64_CALL(reco_strip_clusters(&r->g->planes[r->strips[a].plane], r->strips + a, b - a, r->cl, r->cl_cap, &ncl, err));
     reco_cluster *c = &r->clusters[r->plane_slot[r->strips[a].plane]];
     for (size_t k = 0; k < ncl; ++k) {
       c->n++;
