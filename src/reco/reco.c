@@ -60,6 +60,8 @@ void na64_reco_free(na64_reco *r)
   free(r->wfi);
   free(r->apv);
   free(r->strips);
+  free(r->strips2);
+  free(r->slot_at);
   free(r->cl);
   free(r->ecal_cell);
   free(r->frac);

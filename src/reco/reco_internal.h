@@ -107,6 +107,9 @@ struct na64_reco {
   size_t apv_cap;
   na64_strip_hit *strips;
   size_t strips_cap;
+  na64_strip_hit *strips2;          /* the strips sorted by plane (swapped with strips) */
+  size_t strips2_cap;
+  size_t *slot_at;                  /* [nrp + 1]: counting sort of the strips by plane slot */
   na64_strip_cluster *cl;           /* clusters of one plane (scratch) */
   size_t cl_cap;
   reco_cluster *clusters;           /* [nrp] */

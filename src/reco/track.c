@@ -55,7 +55,8 @@ int reco_track_setup(na64_reco *r, na64_err *err)
   r->plane_slot = malloc(((size_t)g->nplanes + 1) * sizeof *r->plane_slot);
   r->rp = calloc((size_t)g->nplanes + 1, sizeof *r->rp);
   r->clusters = calloc((size_t)g->nplanes + 1, sizeof *r->clusters);
-  if (!r->plane_slot || !r->rp || !r->clusters) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  r->slot_at = calloc((size_t)g->nplanes + 2, sizeof *r->slot_at);
+  if (!r->plane_slot || !r->rp || !r->clusters || !r->slot_at) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
   for (int i = 0; i < g->nplanes; ++i) {
     const na64_geom_plane *p = &g->planes[i];
     r->plane_slot[i] = -1;
@@ -116,12 +117,33 @@ static int collect_strips(na64_reco *r, size_t *ns, int *bad, na64_err *err)
   return NA64_OK;
 }
 
+/* r->strips in (plane, wire) order, as na64_strip_hits_sort orders them: a stable counting sort by
+ * the plane's slot (slots are in plane order), then each plane's hits by wire with
+ * na64_strip_hits_sort (few per plane, nearly in order). */
+static int sort_strips(na64_reco *r, size_t ns, na64_err *err)
+{
+  NA64_CALL(reco_reserve((void **)&r->strips2, &r->strips2_cap, ns, sizeof *r->strips2, err));
+  size_t *at = r->slot_at; /* [nrp + 1] */
+  memset(at, 0, ((size_t)r->nrp + 1) * sizeof *at);
+  for (size_t k = 0; k < ns; ++k) at[r->plane_slot[r->strips[k].plane] + 1]++;
+  for (int i = 0; i < r->nrp; ++i) at[i + 1] += at[i];
+  for (size_t k = 0; k < ns; ++k) r->strips2[at[r->plane_slot[r->strips[k].plane]]++] = r->strips[k];
+  /* at[i] is now the end of slot i's hits */
+  for (int i = 0, a = 0; i < r->nrp; a = (int)at[i++])
+    if (at[i] - (size_t)a > 1) na64_strip_hits_sort(r->strips2 + a, at[i] - (size_t)a);
+  na64_strip_hit *t = r->strips;
+  size_t c = r->strips_cap;
+  r->strips = r->strips2, r->strips_cap = r->strips2_cap;
+  r->strips2 = t, r->strips2_cap = c;
+  return NA64_OK;
+}
+
 /* Clusters of adjacent strips of each plane (na64_strip_cluster_find); the best (largest charge) per
  * plane and their number into r->clusters. */
 static int make_clusters(na64_reco *r, size_t ns, na64_err *err)
 {
   for (int i = 0; i < r->nrp; ++i) r->clusters[i] = (reco_cluster){NAN, 0.0, 0};
-  na64_strip_hits_sort(r->strips, ns);
+  NA64_CALL(sort_strips(r, ns, err));
   NA64_CALL(reco_reserve((void **)&r->cl, &r->cl_cap, ns, sizeof *r->cl, err));
   for (size_t a = 0; a < ns;) {
     size_t b = a + 1, ncl = 0;
