@@ -464,19 +464,17 @@ typedef struct template_sums {
 } template_sums;
 
 /* Cumulative sums for every waveform length up to n (waveforms of one event may differ). */
-static template_sums template_sums_of(const double *sh, int n)
+static void template_sums_of(const double *sh, int n, template_sums *t)
 {
-  template_sums t;
   double e = 0.0, o = 0.0, q = 0.0;
-  t.n = n;
-  t.even[0] = t.odd[0] = t.ss[0] = 0.0;
+  t->n = n;
+  t->even[0] = t->odd[0] = t->ss[0] = 0.0;
   for (int i = 0; i < n; ++i) {
     if (i & 1) o += sh[i];
     else e += sh[i];
     q += sh[i] * sh[i];
-    t.even[i + 1] = e, t.odd[i + 1] = o, t.ss[i + 1] = q;
+    t->even[i + 1] = e, t->odd[i + 1] = o, t->ss[i + 1] = q;
   }
-  return t;
 }
 
 /* The least-squares amplitude of an unsaturated waveform, sum s (y - ped) / sum s^2 with the pedestals
@@ -496,7 +494,7 @@ static double amplitude_fast(const na64_reco *r, const template_q *tq, const tem
 #endif
   else
     for (int i = 0; i < n; ++i) acc += (uint64_t)tq->q[i] * w->samples[i];
-  double sy = (double)acc * TEMPLATE_ULP, ss = t->ss[n];
+  double sy = (double)(int64_t)acc * TEMPLATE_ULP, ss = t->ss[n]; /* acc < 2^50: the signed conversion is exact */
   return ss > 0.0 ? (sy - pe * t->even[n] - po * t->odd[n]) / ss : NAN;
 }
 
@@ -730,15 +728,27 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
   out->ecal_shape_chi2 = best / (n - 2);
 }
 
-/* The channel of waveform w (r->chan), or NULL if unmapped; *src caches the channel-map source of
- * the previous waveform (those of one block share it). */
-static const reco_chan *chan_of(const na64_reco *r, const na64_daq_sadc_waveform *w, const na64_geom_chansrc **src,
-                                uint32_t *src_id)
+/* The calorimeter channels of one DAQ source: its part of r->chan (port 0, chip 0) and dimensions. */
+typedef struct chan_src {
+  uint32_t id;           /* source id (UINT32_MAX before the first: not a source) */
+  const reco_chan *base; /* NULL: the source is not in the map */
+  size_t stride;         /* entries per port */
+  uint32_t nport, nchan;
+} chan_src;
+
+/* The channel of waveform w (r->chan), or NULL if unmapped; cs caches the source of the previous
+ * waveform (those of one block share it). */
+static const reco_chan *chan_of(const na64_reco *r, const na64_daq_sadc_waveform *w, chan_src *cs)
 {
-  if (w->source_id != *src_id) *src_id = w->source_id, *src = na64_geom_chan_source(r->g, w->source_id);
-  const na64_geom_chansrc *b = *src;
-  if (!b || w->port >= b->nport || b->nchip == 0 || w->channel >= b->nchan) return NULL;
-  const reco_chan *q = &r->chan[b->offset + (size_t)w->port * b->nchip * b->nchan + w->channel];
+  if (w->source_id != cs->id) {
+    const na64_geom_chansrc *b = na64_geom_chan_source(r->g, w->source_id);
+    cs->id = w->source_id;
+    cs->base = b && b->nchip ? r->chan + b->offset : NULL;
+    cs->stride = b ? (size_t)b->nchip * b->nchan : 0;
+    cs->nport = b ? b->nport : 0, cs->nchan = b ? b->nchan : 0;
+  }
+  if (!cs->base || w->port >= cs->nport || w->channel >= cs->nchan) return NULL;
+  const reco_chan *q = cs->base + w->port * cs->stride + w->channel;
   return q->cell ? q : NULL;
 }
 
@@ -757,11 +767,10 @@ int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err)
   double bp = 0.0, bps = 0.0;
   int nmax = 1; /* the longest waveform: the template is computed for this many samples */
   NA64_CALL(reco_reserve((void **)&r->wfi, &r->wfi_cap, nwf + 1, sizeof *r->wfi, err));
-  const na64_geom_chansrc *src = NULL;
-  uint32_t src_id = UINT32_MAX; /* no source: na64_geom_chan_source gives NULL for it */
+  chan_src cs = {UINT32_MAX, NULL, 0, 0, 0}; /* no source: na64_geom_chan_source gives NULL for it */
   for (size_t k = 0; k < nwf; ++k) {
     const na64_daq_sadc_waveform *w = &r->wf[k];
-    const reco_chan *ch = chan_of(r, w, &src, &src_id);
+    const reco_chan *ch = chan_of(r, w, &cs);
     reco_wfinfo *wi = &r->wfi[k];
     wi->ch = ch;
     if (w->nsamples > nmax) nmax = w->nsamples;
@@ -791,7 +800,8 @@ int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err)
   template_q tq;
   double sh[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   template_fixed(sh0, nmax, &tq, sh);
-  template_sums ts = template_sums_of(sh, nmax);
+  template_sums ts;
+  template_sums_of(sh, nmax, &ts);
   double s[RS_N + 1];
   memset(s, 0, sizeof s);
   for (size_t k = 0; k < nwf; ++k) {
