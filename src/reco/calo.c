@@ -272,6 +272,31 @@ __attribute__((target("avx"))) static double row_dot_avx(const double *sh, const
 }
 #endif
 
+#if RECO_AVX
+/* row_dot_avx for the rows js[0..n) of r->tab against one y, y kept in registers: out[k] is the same
+ * sum, to the bit, as row_dot_avx(r->tab[js[k]], y). */
+__attribute__((target("avx"))) static void rows_dot_avx(const na64_reco *r, const int *js, int n, const double *y, double *out)
+{
+  _Static_assert(RECO_NS_TAB == 32, "rows_dot_avx keeps the 32 samples in eight registers");
+  __m256d y0 = _mm256_loadu_pd(y), y1 = _mm256_loadu_pd(y + 4), y2 = _mm256_loadu_pd(y + 8), y3 = _mm256_loadu_pd(y + 12);
+  __m256d y4 = _mm256_loadu_pd(y + 16), y5 = _mm256_loadu_pd(y + 20), y6 = _mm256_loadu_pd(y + 24), y7 = _mm256_loadu_pd(y + 28);
+  for (int k = 0; k < n; ++k) {
+    const double *sh = r->tab[js[k]];
+    __m256d s = _mm256_add_pd(_mm256_setzero_pd(), _mm256_mul_pd(_mm256_loadu_pd(sh), y0));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 4), y1));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 8), y2));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 12), y3));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 16), y4));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 20), y5));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 24), y6));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 28), y7));
+    double s4[4];
+    _mm256_storeu_pd(s4, s);
+    out[k] = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+  }
+}
+#endif
+
 /* sum sh[i] y[i] over RECO_NS_TAB samples in four chains (sample i in chain i mod 4). */
 static double row_dot(const na64_reco *r, const double *sh, const double *y)
 {
@@ -306,6 +331,7 @@ typedef struct score_memo {
   const na64_reco *r;
   const pulse *p;
   double period;
+  int batch;            /* the points of a scan scored together on AVX (the table rows apply) */
   unsigned char have[RECO_NT];
   double s[RECO_NT];
 } score_memo;
@@ -319,6 +345,22 @@ static double memo_score(score_memo *m, int j)
 /* Best grid index in [lo, hi] at stride `step` (hi itself always tried); its score in *bs. */
 static int best_on_grid(score_memo *m, int lo, int hi, int step, double *bs)
 {
+#if RECO_AVX
+  if (m->batch) { /* the scan's new points in one pass over their table rows (score_at's arithmetic) */
+    int js[RECO_NT], n = 0;
+    for (int j = lo;; j += step) {
+      if (j > hi) j = hi;
+      if (!m->have[j]) js[n++] = j, m->have[j] = 1;
+      if (j == hi) break;
+    }
+    double sy[RECO_NT];
+    rows_dot_avx(m->r, js, n, m->p->y, sy);
+    for (int k = 0; k < n; ++k) {
+      double ss = m->r->tab_ss[js[k]];
+      m->s[js[k]] = ss > 0.0 ? sy[k] * fabs(sy[k]) / ss : -HUGE_VAL;
+    }
+  }
+#endif
   int best = lo;
   *bs = -HUGE_VAL;
   for (int j = lo;; j += step) {
@@ -338,6 +380,7 @@ static double fit_time(const na64_reco *r, const pulse *p, double period)
   const int fine = 1, mid = (int)(1.0 / RECO_T_STEP), coarse = 4 * mid;
   score_memo m;
   m.r = r, m.p = p, m.period = period;
+  m.batch = RECO_AVX && r->avx && !p->saturated && p->n == RECO_NS_TAB && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS;
   memset(m.have, 0, sizeof m.have);
   double bs;
   int best = best_on_grid(&m, 0, RECO_NT - 1, coarse, &bs);
