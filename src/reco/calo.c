@@ -491,11 +491,9 @@ __attribute__((target("avx2"))) static int64_t dot_split_avx2(const template_q *
                                 _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(t->lo + 16)), c1));
   __m128i a4 = _mm_add_epi32(_mm256_castsi256_si128(va), _mm256_extracti128_si256(va, 1));
   __m128i b4 = _mm_add_epi32(_mm256_castsi256_si128(vb), _mm256_extracti128_si256(vb, 1));
-  a4 = _mm_add_epi32(a4, _mm_shuffle_epi32(a4, 0x4E));
-  b4 = _mm_add_epi32(b4, _mm_shuffle_epi32(b4, 0x4E));
-  a4 = _mm_add_epi32(a4, _mm_shuffle_epi32(a4, 0xB1));
-  b4 = _mm_add_epi32(b4, _mm_shuffle_epi32(b4, 0xB1));
-  int32_t a = _mm_cvtsi128_si32(a4), b = _mm_cvtsi128_si32(b4);
+  __m128i ab = _mm_hadd_epi32(a4, b4); /* a0+a1, a2+a3, b0+b1, b2+b3 */
+  ab = _mm_hadd_epi32(ab, ab);          /* a, b, a, b */
+  int32_t a = _mm_cvtsi128_si32(ab), b = _mm_extract_epi32(ab, 1);
   return (int64_t)a * 32768 + b + 2048 * t->sum;
 }
 #endif
