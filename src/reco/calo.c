@@ -133,7 +133,9 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
   r->frac_step = 0.1;
   r->frac_inv = 1.0 / r->frac_step;
   r->frac_n = (int)ceil(2.0 * fmax(r->cell_x, r->cell_y) / r->frac_step) + 2;
-  r->frac = malloc((size_t)r->frac_n * (size_t)r->frac_n * sizeof *r->frac);
+  /* rows and columns frac_n, frac_n + 1 are zeros: the lookups beyond the table (shape_cols) */
+  r->frac_w = r->frac_n + 2;
+  r->frac = calloc((size_t)r->frac_w * (size_t)r->frac_w, sizeof *r->frac);
   if (!r->frac) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
   double hx = 0.5 * r->cell_x, hy = 0.5 * r->cell_y;
   for (int i = 0; i < r->frac_n; ++i)
@@ -142,7 +144,7 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
       for (int k = 0; k < GP_SLICES; ++k)
         f += sl[k].w * (sl[k].p * rect_fraction(dx - hx, dx + hx, dy - hy, dy + hy, sl[k].rc) +
                         (1.0 - sl[k].p) * rect_fraction(dx - hx, dx + hx, dy - hy, dy + hy, sl[k].rt));
-      r->frac[(size_t)i * r->frac_n + j] = f;
+      r->frac[(size_t)i * r->frac_w + j] = f;
     }
   return NA64_OK;
 }
@@ -640,9 +642,13 @@ static void shape_cells_of(const na64_reco *r, const na64_geom_cell *cells, cons
 /* The table coordinates of the columns of sc for a shower centre at x (shape_cols) and of its rows
  * for y (shape_rows): they depend on one coordinate each, so the pattern search below computes
  * them once per lattice column and row of a step, not once per point. */
+/* Beyond the table (|dx| or |dy| at or past its last interval) a cell expects 0: its column points at
+ * the zero rows after the table, its row at the zero columns, with weights u = 0, ou = 1, so that the
+ * interpolation sums products of weights in [0, 1] with zeros, +0, and mu = E * (+0) = E * 0.0 (E > 0,
+ * ecal_shower): the value the former branch gave, without the branch per cell. */
 typedef struct shape_axis {
-  const double *fc[9]; /* columns: the table row of its |dx| (NULL beyond the table) */
-  int j[9];            /* rows: the table column of its |dy| (-1 beyond the table) */
+  const double *fc[9]; /* columns: the table row of its |dx| (the zero row beyond the table) */
+  int j[9];            /* rows: the table column of its |dy| (the zero column beyond the table) */
   double u[9], ou[9];  /* the interpolation weights t - i and 1 - (t - i) */
 } shape_axis;
 
@@ -652,7 +658,8 @@ static void shape_cols(const na64_reco *r, const shape_cells *sc, double x, shap
   for (int a = 0; a < sc->ncol; ++a) {
     double t = fabs(sc->cx[a] - x) * r->frac_inv;
     int i = (int)t;
-    c->u[a] = t - i, c->ou[a] = 1 - c->u[a], c->fc[a] = i < n - 1 ? r->frac + (size_t)i * n : NULL;
+    if (i < n - 1) c->u[a] = t - i, c->ou[a] = 1 - c->u[a], c->fc[a] = r->frac + (size_t)i * r->frac_w;
+    else c->u[a] = 0.0, c->ou[a] = 1.0, c->fc[a] = r->frac + (size_t)n * r->frac_w;
   }
 }
 
@@ -661,8 +668,9 @@ static void shape_rows(const na64_reco *r, const shape_cells *sc, double y, shap
   const int n = r->frac_n;
   for (int b = 0; b < sc->nrow; ++b) {
     double t = fabs(sc->cy[b] - y) * r->frac_inv;
-    w->j[b] = (int)t, w->u[b] = t - w->j[b], w->ou[b] = 1 - w->u[b];
-    if (w->j[b] >= n - 1) w->j[b] = -1;
+    int j = (int)t;
+    if (j < n - 1) w->j[b] = j, w->u[b] = t - j, w->ou[b] = 1 - w->u[b];
+    else w->j[b] = n, w->u[b] = 0.0, w->ou[b] = 1.0;
   }
 }
 
@@ -677,17 +685,13 @@ static void shape_rows(const na64_reco *r, const shape_cells *sc, double y, shap
 static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, const shape_axis *cx, const shape_axis *cy,
                          double limit)
 {
-  const int n = r->frac_n;
+  const int w = r->frac_w;
   double chi2 = 0.0;
   for (int k = 0; k < sc->n; ++k) {
     int a = sc->col[k], b = sc->row[k];
-    double mu, e = sc->e[k];
-    if (cx->fc[a] && cy->j[b] >= 0) {
-      const double *f0 = cx->fc[a] + cy->j[b], *f1 = f0 + n;
-      const double u = cx->u[a], ou = cx->ou[a], v = cy->u[b], ov = cy->ou[b];
-      mu = E * (ou * ov * f0[0] + u * ov * f1[0] + ou * v * f0[1] + u * v * f1[1]);
-    } else
-      mu = E * 0.0;
+    const double e = sc->e[k], *f0 = cx->fc[a] + cy->j[b], *f1 = f0 + w;
+    const double u = cx->u[a], ou = cx->ou[a], v = cy->u[b], ov = cy->ou[b];
+    const double mu = E * (ou * ov * f0[0] + u * ov * f1[0] + ou * v * f0[1] + u * v * f1[1]);
     chi2 += (e - mu) * (e - mu) / shape_cell_variance(mu);
     if (chi2 >= limit) break; /* the terms are >= 0: this point cannot beat `limit` any more */
   }

@@ -79,9 +79,9 @@ struct na64_reco {
   const na64_geom *g;
   int ecal_det, hcal_det, srd_det, veto_det;
   double ecal_cx, ecal_cy;          /* ECAL centre (global), the origin of ecal_x, ecal_y */
-  double *frac;                     /* [frac_n^2]: expected fraction of the shower energy in an ECAL cell whose
+  double *frac;                     /* [frac_w^2]: expected fraction of the shower energy in an ECAL cell whose
                                        centre is (i, j) x frac_step away from the shower centre */
-  int frac_n;
+  int frac_n, frac_w;               /* the table's size and its row stride (frac_n + 2: zero padding) */
   double frac_step, frac_inv, cell_x, cell_y; /* frac_inv = 1/frac_step */
   double bl;                        /* sum of the field integrals, T m */
   double z_mag_in, z_mag_out;
