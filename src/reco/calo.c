@@ -228,7 +228,6 @@ typedef struct pulse {
   double y[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   unsigned char ok[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   int n;
-  double peak;
   int saturated;
 } pulse;
 
@@ -409,15 +408,16 @@ static void pedestals(const na64_daq_sadc_waveform *w, const reco_chan *ch, doub
 /* The waveform minus the pedestals pe (even samples) and po (odd). */
 static void load_pulse(const na64_daq_sadc_waveform *w, double pe, double po, pulse *p)
 {
-  p->n = w->nsamples;
-  p->peak = 0.0;
-  p->saturated = 0;
-  for (int i = 0; i < p->n; ++i) {
+  const int n = p->n = w->nsamples;
+  int sat = 0;
+  for (int i = 0; i < n; ++i) {
     p->ok[i] = w->samples[i] < RECO_ADC_MAX;
-    p->saturated |= !p->ok[i];
-    p->y[i] = w->samples[i] - ((i & 1) ? po : pe);
-    if (p->y[i] > p->peak) p->peak = p->y[i];
+    sat |= !p->ok[i];
   }
+  p->saturated = sat;
+  for (int i = 0; i + 1 < n; i += 2) /* even samples from the even ADC, odd from the odd */
+    p->y[i] = w->samples[i] - pe, p->y[i + 1] = w->samples[i + 1] - po;
+  if (n & 1) p->y[n - 1] = w->samples[n - 1] - pe;
 }
 
 /* The event template in fixed point, shq[i] = round(s_i 2^30) (s_i in [0, 1]); pass 2 uses the
