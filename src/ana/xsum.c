@@ -66,7 +66,9 @@ void na64_xsum_add(na64_xsum *s, double x)
   uint64_t rest = u >> low_bits;
   s->limb[idx] += sign * (int64_t)part0;
   s->limb[idx + 1] += sign * (int64_t)(rest & UINT64_C(0xFFFFFFFF));
-  s->limb[idx + 2] += sign * (int64_t)(rest >> 32);
+  /* the third piece is 0 when idx + 2 is past the top limb (p <= 32 LIMBS - 54 leaves u < 2^53 at
+   * most 31 bits for it there), and that limb does not exist: skip the zero */
+  if (rest >> 32) s->limb[idx + 2] += sign * (int64_t)(rest >> 32);
   if (++s->pending >= XSUM_FLUSH) xsum_normalize(s);
 }
 

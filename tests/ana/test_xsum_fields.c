@@ -40,7 +40,7 @@ static void ref_add(na64_xsum *s, double x)
   uint64_t rest = u >> low_bits;
   s->limb[idx] += sign * (int64_t)part0;
   s->limb[idx + 1] += sign * (int64_t)(rest & UINT64_C(0xFFFFFFFF));
-  s->limb[idx + 2] += sign * (int64_t)(rest >> 32);
+  if (rest >> 32) s->limb[idx + 2] += sign * (int64_t)(rest >> 32); /* 0 past the top limb */
   s->pending++;
 }
 
