@@ -600,7 +600,8 @@ static int decode_sadc(na64_reco *r, size_t *nwf, double *period, int *bad, na64
     if (eq->header.type != NA64_DAQ_EQ_SADC) continue;
     size_t room = eq->nwords + 1, got = 0; /* at least one word per waveform */
     NA64_CALL(reco_reserve((void **)&r->wf, &r->wf_cap, n + room, sizeof *r->wf, err));
-    na64_err e2 = {0, ""};
+    na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+    e2.code = 0, e2.msg[0] = '\0';
     if (na64_daq_sadc_decode(eq, r->wf + n, r->wf_cap - n, &got, NULL, &e2) != NA64_OK) *bad = 1;
     double per = na64_daq_sadc_period_ns(&eq->header);
     if (per > 0.0) *period = per;

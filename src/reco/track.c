@@ -98,7 +98,8 @@ static int collect_strips(na64_reco *r, size_t *ns, int *bad, na64_err *err)
     if (eq->header.type != NA64_DAQ_EQ_APV) continue;
     size_t got = 0;
     NA64_CALL(reco_reserve((void **)&r->apv, &r->apv_cap, eq->nwords + 1, sizeof *r->apv, err));
-    na64_err e2 = {0, ""};
+    na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+    e2.code = 0, e2.msg[0] = '\0';
     if (na64_daq_apv_decode(eq, -1, r->apv, r->apv_cap, &got, NULL, &e2) != NA64_OK) *bad = 1;
     NA64_CALL(reco_reserve((void **)&r->strips, &r->strips_cap, n + got, sizeof *r->strips, err));
     const na64_geom_chansrc *src = na64_geom_chan_source(g, eq->header.id);
@@ -214,7 +215,8 @@ static int fit_side(na64_reco *r, int side, double p_ms, reco_side_fit *f, char 
   f->n = side_measurements(r, side, f->m, &f->ntracks, &nplanes, miss, &nmiss);
   const char *where = side ? "downstream" : "upstream";
   if (nplanes == 0) return snprintf(msg, len, "%s fit: no tracking plane %s of the magnets", where, where), 0;
-  na64_err e = {0, ""};
+  na64_err e; /* set by na64_track_fit on failure */
+  e.code = 0, e.msg[0] = '\0';
   double z_ref = side ? r->z_mag_out : r->z_mag_in;
   if (na64_track_fit(f->m, f->n, z_ref, p_ms, 0.0, &f->line, &e) != NA64_OK)
     return snprintf(msg, len, "%s %s; no cluster in %s", where, e.msg, plane_list(r->g, miss, nmiss, missing, sizeof missing)), 0;
@@ -235,13 +237,15 @@ static int straw_digits(na64_reco *r, const na64_daq_event *ev, na64_err *err)
     if (eq->header.type != NA64_DAQ_EQ_F1) continue;
     NA64_CALL(reco_reserve((void **)&l->f1.hits, &l->f1.cap, l->f1.n + eq->nwords, sizeof *l->f1.hits, err));
     size_t got = 0;
-    na64_err e2 = {0, ""};
+    na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+    e2.code = 0, e2.msg[0] = '\0';
     int st = na64_daq_f1_decode(eq, expected, l->f1.hits + l->f1.n, l->f1.cap - l->f1.n, &got, NULL, &e2);
     l->f1.n += got;
     if (st != NA64_OK && st1 == NA64_OK) st1 = st;
   }
   NA64_CALL(reco_reserve((void **)&l->digits, &l->cap, l->f1.n, sizeof *l->digits, err));
-  na64_err e2 = {0, ""};
+  na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+  e2.code = 0, e2.msg[0] = '\0';
   int st2 = na64_straw_decode(r->straw_dec, l->f1.hits, l->f1.n, l->digits, l->cap, &l->n, NULL, &e2);
   if (st2 == NA64_ENOMEM) return na64_err_set(err, st2, "%s", e2.msg);
   return st1 != NA64_OK ? st1 : st2;
@@ -255,7 +259,8 @@ static int straw_hits(na64_reco *r, const na64_daq_event *ev, int *bad, na64_err
   int st = straw_digits(r, ev, err);
   if (st == NA64_ENOMEM) return st;
   if (st != NA64_OK) *bad = 1;
-  na64_err e2 = {0, ""};
+  na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+  e2.code = 0, e2.msg[0] = '\0';
   st = na64_straw_reco_event(r->straw_reco, r->digits.digits, r->digits.n, &r->sev, &e2);
   if (st == NA64_ENOMEM) return na64_err_set(err, st, "%s", e2.msg);
   if (st != NA64_OK) *bad = 1, r->sev.nhits = 0;
