@@ -31,23 +31,44 @@ static void xsum_normalize(na64_xsum *s)
 void na64_xsum_add(na64_xsum *s, double x)
 {
   if (x == 0.0) return;
-  int e = 0;
-  double f = frexp(x, &e); /* x = f 2^e, 0.5 <= |f| < 1 */
-  int p = e - 53 + XSUM_BIAS; /* bit position of the mantissa's lowest bit */
-  if (!isfinite(x) || p < 0 || p + 53 >= 32 * NA64_XSUM_LIMBS) {
-    s->bad = 1;
-    return;
+  uint64_t bits;
+  memcpy(&bits, &x, sizeof bits);
+  const unsigned ex = (unsigned)(bits >> 52) & 0x7FFu;
+  int p;
+  int64_t sign;
+  uint64_t u;
+  if (ex != 0 && ex != 0x7FFu) {
+    /* a normal double (IEEE 754 binary64) is (2^52 + fraction) 2^(ex - 1075): the m and e of the
+     * general path below read from its fields (frexp and ldexp cost ~150 instructions, most of a
+     * cut-flow fill) */
+    p = (int)ex - 1075 + XSUM_BIAS;
+    if (p < 0 || p + 53 >= 32 * NA64_XSUM_LIMBS) {
+      s->bad = 1;
+      return;
+    }
+    sign = (bits >> 63) ? -1 : 1;
+    u = (bits & ((UINT64_C(1) << 52) - 1)) | (UINT64_C(1) << 52);
+  } else { /* subnormal, infinite or NaN */
+    int e = 0;
+    double f = frexp(x, &e); /* x = f 2^e, 0.5 <= |f| < 1 */
+    p = e - 53 + XSUM_BIAS;  /* bit position of the mantissa's lowest bit */
+    if (!isfinite(x) || p < 0 || p + 53 >= 32 * NA64_XSUM_LIMBS) {
+      s->bad = 1;
+      return;
+    }
+    int64_t m = (int64_t)ldexp(f, 53); /* exact: |m| < 2^53 */
+    sign = m < 0 ? -1 : 1;
+    u = (uint64_t)(m < 0 ? -m : m);
   }
-  int64_t m = (int64_t)ldexp(f, 53); /* exact: |m| < 2^53 */
-  int64_t sign = m < 0 ? -1 : 1;
-  uint64_t u = (uint64_t)(m < 0 ? -m : m);
   int idx = p / 32, sh = p % 32;
   uint64_t low_bits = 32 - (unsigned)sh; /* bits of u that fit in limb idx */
   uint64_t part0 = (u & ((UINT64_C(1) << low_bits) - 1)) << sh;
   uint64_t rest = u >> low_bits;
   s->limb[idx] += sign * (int64_t)part0;
   s->limb[idx + 1] += sign * (int64_t)(rest & UINT64_C(0xFFFFFFFF));
-  s->limb[idx + 2] += sign * (int64_t)(rest >> 32);
+  /* the third piece is 0 when idx + 2 is past the top limb (p <= 32 LIMBS - 54 leaves u < 2^53 at
+   * most 31 bits for it there), and that limb does not exist: skip the zero */
+  if (rest >> 32) s->limb[idx + 2] += sign * (int64_t)(rest >> 32);
   if (++s->pending >= XSUM_FLUSH) xsum_normalize(s);
 }
 

@@ -33,6 +33,9 @@
 #include "na64/physics.h"
 #include "reco/reco_internal.h"
 #include "reco/shower_shape_model.h"
+#if RECO_AVX
+#include <immintrin.h> /* the start-time score on AVX (functions compiled for it, chosen at run time) */
+#endif
 
 #define SHAPE_MAX_MOVES 6 /* pattern-search moves per step: +-1.8 cm at the coarsest */
 
@@ -130,7 +133,9 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
   r->frac_step = 0.1;
   r->frac_inv = 1.0 / r->frac_step;
   r->frac_n = (int)ceil(2.0 * fmax(r->cell_x, r->cell_y) / r->frac_step) + 2;
-  r->frac = malloc((size_t)r->frac_n * (size_t)r->frac_n * sizeof *r->frac);
+  /* rows and columns frac_n, frac_n + 1 are zeros: the lookups beyond the table (shape_cols) */
+  r->frac_w = r->frac_n + 2;
+  r->frac = calloc((size_t)r->frac_w * (size_t)r->frac_w, sizeof *r->frac);
   if (!r->frac) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
   double hx = 0.5 * r->cell_x, hy = 0.5 * r->cell_y;
   for (int i = 0; i < r->frac_n; ++i)
@@ -139,14 +144,55 @@ static int lateral_profile(na64_reco *r, const na64_geom_detector *d, na64_err *
       for (int k = 0; k < GP_SLICES; ++k)
         f += sl[k].w * (sl[k].p * rect_fraction(dx - hx, dx + hx, dy - hy, dy + hy, sl[k].rc) +
                         (1.0 - sl[k].p) * rect_fraction(dx - hx, dx + hx, dy - hy, dy + hy, sl[k].rt));
-      r->frac[(size_t)i * r->frac_n + j] = f;
+      r->frac[(size_t)i * r->frac_w + j] = f;
     }
+  return NA64_OK;
+}
+
+/* The calorimeter channels in the layout of the channel map's entries (r->chan): per channel the
+ * cell and section (the checks of a lookup done once), the calibration, the detector kind and the
+ * accumulator its energy goes to, so that a waveform costs one table read. */
+static int chan_table(na64_reco *r, na64_err *err)
+{
+  const na64_geom *g = r->g;
+  r->chan = calloc(g->chanmap.nentries + 1, sizeof *r->chan);
+  if (!r->chan) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  for (size_t k = 0; k < g->chanmap.nentries; ++k) {
+    const na64_geom_chan *e = &g->chanmap.entries[k];
+    reco_chan *q = &r->chan[k];
+    q->sum = -1, q->ecal = -1;
+    if (e->cell < 0 || e->cell >= g->ncells || e->section < 0 || e->section >= NA64_GEOM_MAX_SECTIONS) continue;
+    const na64_geom_cell *c = &g->cells[e->cell];
+    const na64_geom_detector *d = &g->detectors[c->detector];
+    int sec = e->section;
+    q->cell = c, q->sec = sec, q->calib = c->has_calib[sec];
+    q->pe = c->ped_even[sec], q->po = c->ped_odd[sec], q->gain = c->gain[sec];
+    q->srd = d->kind == NA64_DET_SRD;
+    switch (d->kind) {
+    case NA64_DET_ECAL:
+      q->sum = sec == 0 ? RS_PS : RS_MAIN;
+      q->ecal = (long)(c - &g->cells[d->first_cell]);
+      break;
+    case NA64_DET_HCAL:
+      if (c->module >= 0 && c->module < NA64_RECO_HCAL_MODULES) q->sum = RS_HCAL + c->module;
+      break;
+    case NA64_DET_SRD:
+      if (c->module >= 0 && c->module < NA64_RECO_SRD_MODULES) q->sum = RS_SRD + c->module;
+      break;
+    case NA64_DET_VETO: q->sum = RS_VETO; break;
+    default: break;
+    }
+  }
   return NA64_OK;
 }
 
 int reco_calo_setup(na64_reco *r, na64_err *err)
 {
   const na64_geom *g = r->g;
+#if RECO_AVX
+  r->avx = __builtin_cpu_supports("avx") ? 1 : 0;
+  r->avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
   r->ecal_det = r->hcal_det = r->srd_det = r->veto_det = -1;
   for (int i = 0; i < g->ndetectors; ++i) {
     int k = g->detectors[i].kind;
@@ -174,7 +220,7 @@ int reco_calo_setup(na64_reco *r, na64_err *err)
     if (st == NA64_ENOMEM) return st;
     if (st != NA64_OK && err) na64_err_clear(err);
   }
-  return NA64_OK;
+  return chan_table(r, err);
 }
 
 /* One waveform after pedestal subtraction: y[i], mask[i] = 0 for saturated samples. */
@@ -182,7 +228,6 @@ typedef struct pulse {
   double y[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   unsigned char ok[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   int n;
-  double peak;
   int saturated;
 } pulse;
 
@@ -210,15 +255,68 @@ static double pulse_score(const double *sh, const pulse *p, double *amp)
 
 _Static_assert(RECO_NS_TAB % 4 == 0, "score_at sums the table rows four samples at a time");
 
+#if RECO_AVX
+/* The four chains of score_at's sum in the four lanes of one AVX register: lane k adds
+ * sh[i + k] y[i + k] for i = 0, 4, 8, ... in the same order, with the same IEEE multiplications and
+ * additions (no fused multiply-add: only AVX is enabled here), then the same final additions, so the
+ * sum is the portable one to the bit. Called only when the CPU has AVX (r->avx). */
+__attribute__((target("avx"))) static double row_dot_avx(const double *sh, const double *y)
+{
+  __m256d s = _mm256_setzero_pd();
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 8 /* the whole row: no loop control */
+#endif
+  for (int i = 0; i < RECO_NS_TAB; i += 4) s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + i), _mm256_loadu_pd(y + i)));
+  double s4[4];
+  _mm256_storeu_pd(s4, s);
+  return (s4[0] + s4[1]) + (s4[2] + s4[3]);
+}
+#endif
+
+#if RECO_AVX
+/* row_dot_avx for the rows js[0..n) of r->tab against one y, y kept in registers: out[k] is the same
+ * sum, to the bit, as row_dot_avx(r->tab[js[k]], y). */
+__attribute__((target("avx"))) static void rows_dot_avx(const na64_reco *r, const int *js, int n, const double *y, double *out)
+{
+  _Static_assert(RECO_NS_TAB == 32, "rows_dot_avx keeps the 32 samples in eight registers");
+  __m256d y0 = _mm256_loadu_pd(y), y1 = _mm256_loadu_pd(y + 4), y2 = _mm256_loadu_pd(y + 8), y3 = _mm256_loadu_pd(y + 12);
+  __m256d y4 = _mm256_loadu_pd(y + 16), y5 = _mm256_loadu_pd(y + 20), y6 = _mm256_loadu_pd(y + 24), y7 = _mm256_loadu_pd(y + 28);
+  for (int k = 0; k < n; ++k) {
+    const double *sh = r->tab[js[k]];
+    __m256d s = _mm256_add_pd(_mm256_setzero_pd(), _mm256_mul_pd(_mm256_loadu_pd(sh), y0));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 4), y1));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 8), y2));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 12), y3));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 16), y4));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 20), y5));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 24), y6));
+    s = _mm256_add_pd(s, _mm256_mul_pd(_mm256_loadu_pd(sh + 28), y7));
+    double s4[4];
+    _mm256_storeu_pd(s4, s);
+    out[k] = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+  }
+}
+#endif
+
+/* sum sh[i] y[i] over RECO_NS_TAB samples in four chains (sample i in chain i mod 4). */
+static double row_dot(const na64_reco *r, const double *sh, const double *y)
+{
+#if RECO_AVX
+  if (r->avx) return row_dot_avx(sh, y);
+#else
+  (void)r;
+#endif
+  double s4[4] = {0.0, 0.0, 0.0, 0.0}; /* four independent chains of additions */
+  for (int i = 0; i < RECO_NS_TAB; i += 4)
+    for (int k = 0; k < 4; ++k) s4[k] += sh[i + k] * y[i + k];
+  return (s4[0] + s4[1]) + (s4[2] + s4[3]);
+}
+
 static double score_at(const na64_reco *r, const pulse *p, int j, double period)
 {
   if (!p->saturated && p->n == RECO_NS_TAB && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS) {
     /* every sample counts: the table row and its tabulated sum of squares */
-    const double *sh = r->tab[j];
-    double s4[4] = {0.0, 0.0, 0.0, 0.0}, ss = r->tab_ss[j]; /* four independent chains of additions */
-    for (int i = 0; i < RECO_NS_TAB; i += 4)
-      for (int k = 0; k < 4; ++k) s4[k] += sh[i + k] * p->y[i + k];
-    double sy = (s4[0] + s4[1]) + (s4[2] + s4[3]);
+    double sy = row_dot(r, r->tab[j], p->y), ss = r->tab_ss[j];
     return ss > 0.0 ? sy * fabs(sy) / ss : -HUGE_VAL;
   }
   double buf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
@@ -234,6 +332,7 @@ typedef struct score_memo {
   const na64_reco *r;
   const pulse *p;
   double period;
+  int batch;            /* the points of a scan scored together on AVX (the table rows apply) */
   unsigned char have[RECO_NT];
   double s[RECO_NT];
 } score_memo;
@@ -247,6 +346,22 @@ static double memo_score(score_memo *m, int j)
 /* Best grid index in [lo, hi] at stride `step` (hi itself always tried); its score in *bs. */
 static int best_on_grid(score_memo *m, int lo, int hi, int step, double *bs)
 {
+#if RECO_AVX
+  if (m->batch) { /* the scan's new points in one pass over their table rows (score_at's arithmetic) */
+    int js[RECO_NT], n = 0;
+    for (int j = lo;; j += step) {
+      if (j > hi) j = hi;
+      if (!m->have[j]) js[n++] = j, m->have[j] = 1;
+      if (j == hi) break;
+    }
+    double sy[RECO_NT];
+    rows_dot_avx(m->r, js, n, m->p->y, sy);
+    for (int k = 0; k < n; ++k) {
+      double ss = m->r->tab_ss[js[k]];
+      m->s[js[k]] = ss > 0.0 ? sy[k] * fabs(sy[k]) / ss : -HUGE_VAL;
+    }
+  }
+#endif
   int best = lo;
   *bs = -HUGE_VAL;
   for (int j = lo;; j += step) {
@@ -266,6 +381,7 @@ static double fit_time(const na64_reco *r, const pulse *p, double period)
   const int fine = 1, mid = (int)(1.0 / RECO_T_STEP), coarse = 4 * mid;
   score_memo m;
   m.r = r, m.p = p, m.period = period;
+  m.batch = RECO_AVX && r->avx && !p->saturated && p->n == RECO_NS_TAB && period == NA64_DAQ_SADC_DEFAULT_PERIOD_NS;
   memset(m.have, 0, sizeof m.have);
   double bs;
   int best = best_on_grid(&m, 0, RECO_NT - 1, coarse, &bs);
@@ -281,27 +397,27 @@ static double fit_time(const na64_reco *r, const pulse *p, double period)
   return t;
 }
 
-static void pedestals(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, double *pe, double *po)
+static void pedestals(const na64_daq_sadc_waveform *w, const reco_chan *ch, double *pe, double *po)
 {
-  if (c && c->has_calib[sec]) *pe = c->ped_even[sec], *po = c->ped_odd[sec];
+  if (ch && ch->calib) *pe = ch->pe, *po = ch->po;
   else if (w->has_pedestals) *pe = w->pedestal_even, *po = w->pedestal_odd;
   else if (na64_daq_sadc_pedestals_from_front(w, w->nsamples < RECO_FRONT ? w->nsamples : RECO_FRONT, pe, po, NULL))
     *pe = *po = 0.0;
 }
 
-static void load_pulse(const na64_daq_sadc_waveform *w, const na64_geom_cell *c, int sec, pulse *p)
+/* The waveform minus the pedestals pe (even samples) and po (odd). */
+static void load_pulse(const na64_daq_sadc_waveform *w, double pe, double po, pulse *p)
 {
-  double pe, po;
-  pedestals(w, c, sec, &pe, &po);
-  p->n = w->nsamples;
-  p->peak = 0.0;
-  p->saturated = 0;
-  for (int i = 0; i < p->n; ++i) {
+  const int n = p->n = w->nsamples;
+  int sat = 0;
+  for (int i = 0; i < n; ++i) {
     p->ok[i] = w->samples[i] < RECO_ADC_MAX;
-    p->saturated |= !p->ok[i];
-    p->y[i] = w->samples[i] - ((i & 1) ? po : pe);
-    if (p->y[i] > p->peak) p->peak = p->y[i];
+    sat |= !p->ok[i];
   }
+  p->saturated = sat;
+  for (int i = 0; i + 1 < n; i += 2) /* even samples from the even ADC, odd from the odd */
+    p->y[i] = w->samples[i] - pe, p->y[i + 1] = w->samples[i + 1] - po;
+  if (n & 1) p->y[n - 1] = w->samples[n - 1] - pe;
 }
 
 /* The event template in fixed point, shq[i] = round(s_i 2^30) (s_i in [0, 1]); pass 2 uses the
@@ -361,6 +477,29 @@ static int64_t dot_split(const template_q *t, const uint16_t *y)
 #endif
 }
 
+#if RECO_AVX
+/* dot_split on AVX2 (sixteen 16-bit products per vpmaddwd): the same integer sums (exact, so their
+ * order does not matter; every 32-bit lane sums fewer products than in the SSE2 form, within the
+ * same bound). Called only when the CPU has AVX2 (r->avx2). */
+__attribute__((target("avx2"))) static int64_t dot_split_avx2(const template_q *t, const uint16_t *y)
+{
+  _Static_assert(RECO_NS_TAB == 32, "dot_split_avx2 takes the samples in two halves of 16");
+  const __m256i off = _mm256_set1_epi16(2048);
+  __m256i c0 = _mm256_sub_epi16(_mm256_loadu_si256((const __m256i *)(const void *)y), off);
+  __m256i c1 = _mm256_sub_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(y + 16)), off);
+  __m256i va = _mm256_add_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)t->hi), c0),
+                                _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(t->hi + 16)), c1));
+  __m256i vb = _mm256_add_epi32(_mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)t->lo), c0),
+                                _mm256_madd_epi16(_mm256_loadu_si256((const __m256i *)(const void *)(t->lo + 16)), c1));
+  __m128i a4 = _mm_add_epi32(_mm256_castsi256_si128(va), _mm256_extracti128_si256(va, 1));
+  __m128i b4 = _mm_add_epi32(_mm256_castsi256_si128(vb), _mm256_extracti128_si256(vb, 1));
+  __m128i ab = _mm_hadd_epi32(a4, b4); /* a0+a1, a2+a3, b0+b1, b2+b3 */
+  ab = _mm_hadd_epi32(ab, ab);          /* a, b, a, b */
+  int32_t a = _mm_cvtsi128_si32(ab), b = _mm_extract_epi32(ab, 1);
+  return (int64_t)a * 32768 + b + 2048 * t->sum;
+}
+#endif
+
 /* Sums of the template over the even and odd samples and of its square, for n samples. */
 typedef struct template_sums {
   int n;
@@ -368,35 +507,37 @@ typedef struct template_sums {
 } template_sums;
 
 /* Cumulative sums for every waveform length up to n (waveforms of one event may differ). */
-static template_sums template_sums_of(const double *sh, int n)
+static void template_sums_of(const double *sh, int n, template_sums *t)
 {
-  template_sums t;
   double e = 0.0, o = 0.0, q = 0.0;
-  t.n = n;
-  t.even[0] = t.odd[0] = t.ss[0] = 0.0;
+  t->n = n;
+  t->even[0] = t->odd[0] = t->ss[0] = 0.0;
   for (int i = 0; i < n; ++i) {
     if (i & 1) o += sh[i];
     else e += sh[i];
     q += sh[i] * sh[i];
-    t.even[i + 1] = e, t.odd[i + 1] = o, t.ss[i + 1] = q;
+    t->even[i + 1] = e, t->odd[i + 1] = o, t->ss[i + 1] = q;
   }
-  return t;
 }
 
 /* The least-squares amplitude of an unsaturated waveform, sum s (y - ped) / sum s^2 with the pedestals
  * taken out of the sum: the same number as load_pulse + pulse_score (up to rounding), without the copy. */
-static double amplitude_fast(const template_q *tq, const template_sums *t, const na64_daq_sadc_waveform *w, double pe,
-                             double po)
+static double amplitude_fast(const na64_reco *r, const template_q *tq, const template_sums *t, const na64_daq_sadc_waveform *w,
+                             double pe, double po)
 {
   /* the products of the fixed-point template and the 12-bit samples summed exactly in integers
    * (< 2^30 x 2^12 x 256 = 2^50): no conversion per sample, one chain of integer additions */
   uint64_t acc = 0;
   int n = w->nsamples < t->n ? w->nsamples : t->n;
   if (n == RECO_NS_TAB && tq->split) /* the usual length: the same integer in 16-bit pieces */
-    acc = (uint64_t)dot_split(tq, w->samples);
+#if RECO_AVX
+    acc = (uint64_t)(r->avx2 ? dot_split_avx2(tq, w->samples) : dot_split(tq, w->samples));
+#else
+    acc = (uint64_t)dot_split(tq, w->samples), (void)r;
+#endif
   else
     for (int i = 0; i < n; ++i) acc += (uint64_t)tq->q[i] * w->samples[i];
-  double sy = (double)acc * TEMPLATE_ULP, ss = t->ss[n];
+  double sy = (double)(int64_t)acc * TEMPLATE_ULP, ss = t->ss[n]; /* acc < 2^50: the signed conversion is exact */
   return ss > 0.0 ? (sy - pe * t->even[n] - po * t->odd[n]) / ss : NAN;
 }
 
@@ -449,31 +590,6 @@ static double peak_of(const na64_daq_sadc_waveform *w, double pe, double po, int
   return pk > 0.0 ? pk : 0.0;
 }
 
-typedef struct calo_sums {
-  double ps, main, hcal[NA64_RECO_HCAL_MODULES], srd[NA64_RECO_SRD_MODULES], veto;
-  double srd_peak, srd_t;
-} calo_sums;
-
-static void add_energy(na64_reco *r, const na64_geom_cell *c, int sec, double E, calo_sums *s)
-{
-  const na64_geom_detector *d = &r->g->detectors[c->detector];
-  switch (d->kind) {
-  case NA64_DET_ECAL:
-    if (sec == 0) s->ps += E;
-    else s->main += E;
-    r->ecal_cell[c - &r->g->cells[d->first_cell]] += E;
-    break;
-  case NA64_DET_HCAL:
-    if (c->module >= 0 && c->module < NA64_RECO_HCAL_MODULES) s->hcal[c->module] += E;
-    break;
-  case NA64_DET_SRD:
-    if (c->module >= 0 && c->module < NA64_RECO_SRD_MODULES) s->srd[c->module] += E;
-    break;
-  case NA64_DET_VETO: s->veto += E; break;
-  default: break;
-  }
-}
-
 /* Decode every SADC block of the event (r->eq) into r->wf; returns the count, or < 0 on allocation failure. */
 static int decode_sadc(na64_reco *r, size_t *nwf, double *period, int *bad, na64_err *err)
 {
@@ -484,7 +600,8 @@ static int decode_sadc(na64_reco *r, size_t *nwf, double *period, int *bad, na64
     if (eq->header.type != NA64_DAQ_EQ_SADC) continue;
     size_t room = eq->nwords + 1, got = 0; /* at least one word per waveform */
     NA64_CALL(reco_reserve((void **)&r->wf, &r->wf_cap, n + room, sizeof *r->wf, err));
-    na64_err e2 = {0, ""};
+    na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+    e2.code = 0, e2.msg[0] = '\0';
     if (na64_daq_sadc_decode(eq, r->wf + n, r->wf_cap - n, &got, NULL, &e2) != NA64_OK) *bad = 1;
     double per = na64_daq_sadc_period_ns(&eq->header);
     if (per > 0.0) *period = per;
@@ -523,38 +640,59 @@ static void shape_cells_of(const na64_reco *r, const na64_geom_cell *cells, cons
   }
 }
 
-/* chi2 of the cells against the profile of a shower of energy E centred at (x, y), or, as soon as
- * the partial sum reaches `limit`, that partial sum (>= limit: the caller only asks whether the
- * point beats limit, its best chi2 so far, and a sum of non-negative terms only grows; NaN: no
- * limit). The expected fraction of a cell offset by (dx, dy) from the centre is bilinear in the
- * table r->frac at (|dx|, |dy|), 0 beyond it. The arithmetic per cell is the one of the former
- * per-cell lookup (the same offsets, indices and weights, summed in the same order), so the chi2
- * and the point the search ends at are unchanged to the bit. */
-static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, double x, double y, double limit)
+/* The table coordinates of the columns of sc for a shower centre at x (shape_cols) and of its rows
+ * for y (shape_rows): they depend on one coordinate each, so the pattern search below computes
+ * them once per lattice column and row of a step, not once per point. */
+/* Beyond the table (|dx| or |dy| at or past its last interval) a cell expects 0: its column points at
+ * the zero rows after the table, its row at the zero columns, with weights u = 0, ou = 1, so that the
+ * interpolation sums products of weights in [0, 1] with zeros, +0, and mu = E * (+0) = E * 0.0 (E > 0,
+ * ecal_shower): the value the former branch gave, without the branch per cell. */
+typedef struct shape_axis {
+  const double *fc[9]; /* columns: the table row of its |dx| (the zero row beyond the table) */
+  int j[9];            /* rows: the table column of its |dy| (the zero column beyond the table) */
+  double u[9], ou[9];  /* the interpolation weights t - i and 1 - (t - i) */
+} shape_axis;
+
+static void shape_cols(const na64_reco *r, const shape_cells *sc, double x, shape_axis *c)
 {
   const int n = r->frac_n;
-  const double *fc[9]; /* per column: the table row of its |dx| (NULL beyond the table) */
-  double u[9], ou[9], v[9], ov[9];
-  int j[9];
   for (int a = 0; a < sc->ncol; ++a) {
     double t = fabs(sc->cx[a] - x) * r->frac_inv;
     int i = (int)t;
-    u[a] = t - i, ou[a] = 1 - u[a], fc[a] = i < n - 1 ? r->frac + (size_t)i * n : NULL;
+    if (i < n - 1) c->u[a] = t - i, c->ou[a] = 1 - c->u[a], c->fc[a] = r->frac + (size_t)i * r->frac_w;
+    else c->u[a] = 0.0, c->ou[a] = 1.0, c->fc[a] = r->frac + (size_t)n * r->frac_w;
   }
+}
+
+static void shape_rows(const na64_reco *r, const shape_cells *sc, double y, shape_axis *w)
+{
+  const int n = r->frac_n;
   for (int b = 0; b < sc->nrow; ++b) {
     double t = fabs(sc->cy[b] - y) * r->frac_inv;
-    j[b] = (int)t, v[b] = t - j[b], ov[b] = 1 - v[b];
-    if (j[b] >= n - 1) j[b] = -1;
+    int j = (int)t;
+    if (j < n - 1) w->j[b] = j, w->u[b] = t - j, w->ou[b] = 1 - w->u[b];
+    else w->j[b] = n, w->u[b] = 0.0, w->ou[b] = 1.0;
   }
+}
+
+/* chi2 of the cells against the profile of a shower of energy E centred at the point whose columns
+ * and rows are cx and cy (shape_cols, shape_rows), or, as soon as the partial sum reaches `limit`,
+ * that partial sum (>= limit: the caller only asks whether the point beats limit, its best chi2 so
+ * far, and a sum of non-negative terms only grows; NaN: no limit). The expected fraction of a cell
+ * offset by (dx, dy) from the centre is bilinear in the table r->frac at (|dx|, |dy|), 0 beyond it.
+ * The arithmetic per cell is the one of the former per-cell lookup (the same offsets, indices and
+ * weights, summed in the same order), so the chi2 and the point the search ends at are unchanged to
+ * the bit. */
+static double shape_chi2(const na64_reco *r, const shape_cells *sc, double E, const shape_axis *cx, const shape_axis *cy,
+                         double limit)
+{
+  const int w = r->frac_w;
   double chi2 = 0.0;
   for (int k = 0; k < sc->n; ++k) {
     int a = sc->col[k], b = sc->row[k];
-    double mu, e = sc->e[k];
-    if (fc[a] && j[b] >= 0) {
-      const double *f0 = fc[a] + j[b], *f1 = f0 + n;
-      mu = E * (ou[a] * ov[b] * f0[0] + u[a] * ov[b] * f1[0] + ou[a] * v[b] * f0[1] + u[a] * v[b] * f1[1]);
-    } else
-      mu = E * 0.0;
+    const double e = sc->e[k], *f0 = cx->fc[a] + cy->j[b], *f1 = f0 + w;
+    const double u = cx->u[a], ou = cx->ou[a], v = cy->u[b], ov = cy->ou[b];
+    const double mu = E * (ou * ov * f0[0] + u * ov * f1[0] + ou * v * f0[1] + u * v * f1[1]);
     chi2 += (e - mu) * (e - mu) / shape_cell_variance(mu);
     if (chi2 >= limit) break; /* the terms are >= 0: this point cannot beat `limit` any more */
   }
@@ -598,14 +736,21 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
    * 3 (0.3, 0.1, 0.033 cm); ndf = n - 2 for the two coordinates */
   shape_cells sc;
   shape_cells_of(r, cells, idx, n, &sc);
-  double best = shape_chi2(r, &sc, E, x, y, NAN), bx = x, by = y;
+  shape_axis ax, ay;
+  shape_cols(r, &sc, x, &ax);
+  shape_rows(r, &sc, y, &ay);
+  double best = shape_chi2(r, &sc, E, &ax, &ay, NAN), bx = x, by = y;
   for (double step = 0.3; step > 0.03; step /= 3.0) {
     /* the points of one step lie on the lattice (x0 + a step, y0 + b step), |a|, |b| <= moves + 1:
      * each is evaluated once (after a move, three to five of the eight neighbours are known, and
-     * a known point cannot beat the best: it was not better when evaluated, and best only falls) */
+     * a known point cannot beat the best: it was not better when evaluated, and best only falls),
+     * and the table coordinates of each lattice column and row are computed once */
     enum { L = SHAPE_MAX_MOVES + 1, W = 2 * L + 1 };
-    unsigned char known[W][W];
+    unsigned char known[W][W], have_col[W], have_row[W];
+    shape_axis col[W], row[W];
     memset(known, 0, sizeof known);
+    memset(have_col, 0, sizeof have_col);
+    memset(have_row, 0, sizeof have_row);
     const double x0 = bx, y0 = by;
     int ca = 0, cb = 0;
     known[L][L] = 1;
@@ -615,7 +760,9 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
         for (int j = -1; j <= 1; ++j) {
           int a = ca + i, b = cb + j;
           if (known[a + L][b + L]) continue;
-          double c2 = shape_chi2(r, &sc, E, x0 + a * step, y0 + b * step, best);
+          if (!have_col[a + L]) shape_cols(r, &sc, x0 + a * step, &col[a + L]), have_col[a + L] = 1;
+          if (!have_row[b + L]) shape_rows(r, &sc, y0 + b * step, &row[b + L]), have_row[b + L] = 1;
+          double c2 = shape_chi2(r, &sc, E, &col[a + L], &row[b + L], best);
           known[a + L][b + L] = 1;
           if (c2 < best) best = c2, na = a, nb = b;
         }
@@ -627,13 +774,28 @@ static void ecal_shower(const na64_reco *r, double E, na64_reco_event *out)
   out->ecal_shape_chi2 = best / (n - 2);
 }
 
-/* The channel of waveform w: cell and section, or NULL. */
-static const na64_geom_cell *cell_of(const na64_geom *g, const na64_daq_sadc_waveform *w, int *sec)
+/* The calorimeter channels of one DAQ source: its part of r->chan (port 0, chip 0) and dimensions. */
+typedef struct chan_src {
+  uint32_t id;           /* source id (UINT32_MAX before the first: not a source) */
+  const reco_chan *base; /* NULL: the source is not in the map */
+  size_t stride;         /* entries per port */
+  uint32_t nport, nchan;
+} chan_src;
+
+/* The channel of waveform w (r->chan), or NULL if unmapped; cs caches the source of the previous
+ * waveform (those of one block share it). */
+static const reco_chan *chan_of(const na64_reco *r, const na64_daq_sadc_waveform *w, chan_src *cs)
 {
-  const na64_geom_chan *c = na64_geom_chan_lookup(g, w->source_id, w->port, 0, w->channel);
-  if (!c || c->cell < 0 || c->cell >= g->ncells || c->section < 0 || c->section >= NA64_GEOM_MAX_SECTIONS) return NULL;
-  *sec = c->section;
-  return &g->cells[c->cell];
+  if (w->source_id != cs->id) {
+    const na64_geom_chansrc *b = na64_geom_chan_source(r->g, w->source_id);
+    cs->id = w->source_id;
+    cs->base = b && b->nchip ? r->chan + b->offset : NULL;
+    cs->stride = b ? (size_t)b->nchip * b->nchan : 0;
+    cs->nport = b ? b->nport : 0, cs->nchan = b ? b->nchan : 0;
+  }
+  if (!cs->base || w->port >= cs->nport || w->channel >= cs->nchan) return NULL;
+  const reco_chan *q = cs->base + w->port * cs->stride + w->channel;
+  return q->cell ? q : NULL;
 }
 
 int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err)
@@ -651,58 +813,64 @@ int reco_calo_event(na64_reco *r, na64_reco_event *out, na64_err *err)
   double bp = 0.0, bps = 0.0;
   int nmax = 1; /* the longest waveform: the template is computed for this many samples */
   NA64_CALL(reco_reserve((void **)&r->wfi, &r->wfi_cap, nwf + 1, sizeof *r->wfi, err));
+  chan_src cs = {UINT32_MAX, NULL, 0, 0, 0}; /* no source: na64_geom_chan_source gives NULL for it */
   for (size_t k = 0; k < nwf; ++k) {
-    int sec = 0;
-    const na64_geom_cell *c = cell_of(r->g, &r->wf[k], &sec);
-    r->wfi[k] = (reco_wfinfo){c, sec, 0, 0.0, 0.0};
-    if (r->wf[k].nsamples > nmax) nmax = r->wf[k].nsamples;
-    if (!c) continue;
-    int sat = 0, srd = r->g->detectors[c->detector].kind == NA64_DET_SRD;
-    pedestals(&r->wf[k], c, sec, &r->wfi[k].pe, &r->wfi[k].po);
-    double pk = peak_of(&r->wf[k], r->wfi[k].pe, r->wfi[k].po, &sat);
-    r->wfi[k].saturated = sat;
+    const na64_daq_sadc_waveform *w = &r->wf[k];
+    const reco_chan *ch = chan_of(r, w, &cs);
+    reco_wfinfo *wi = &r->wfi[k];
+    wi->ch = ch;
+    if (w->nsamples > nmax) nmax = w->nsamples;
+    if (!ch) continue;
+    int sat = 0;
+    pedestals(w, ch, &wi->pe, &wi->po);
+    double pk = peak_of(w, wi->pe, wi->po, &sat);
+    wi->saturated = sat;
     if (sat) out->flags |= NA64_RECO_SATURATED;
-    if (srd && pk > bps) bps = pk, bigsrd = k;
-    if (!srd && pk > bp) bp = pk, big = k;
+    if (ch->srd && pk > bps) bps = pk, bigsrd = k;
+    if (!ch->srd && pk > bp) bp = pk, big = k;
   }
   double t0 = RECO_T_INTIME;
-  int sec = 0;
   if (big != (size_t)-1 && bp > 10.0) { /* 10 noise sigmas: a real pulse */
-    load_pulse(&r->wf[big], r->wfi[big].cell, r->wfi[big].sec, &p);
+    load_pulse(&r->wf[big], r->wfi[big].pe, r->wfi[big].po, &p);
     t0 = fit_time(r, &p, period);
   }
   out->srd_time = NAN;
   if (bigsrd != (size_t)-1 && bps > 5.0) {
-    load_pulse(&r->wf[bigsrd], r->wfi[bigsrd].cell, r->wfi[bigsrd].sec, &p);
+    load_pulse(&r->wf[bigsrd], r->wfi[bigsrd].pe, r->wfi[bigsrd].po, &p);
     out->srd_time = fit_time(r, &p, period) - RECO_T_INTIME;
   }
-  /* pass 2: amplitudes at the event's start time, energies from the gains */
+  /* pass 2: amplitudes at the event's start time, energies from the gains, summed per channel in
+   * waveform order into the accumulator of its detector (RS_*) */
   double shbuf[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   const double *sh0 = shape_for(r, -1, t0, period, nmax, shbuf); /* once per event */
   template_q tq;
   double sh[NA64_DAQ_SADC_MAX_SAMPLES + 1];
   template_fixed(sh0, nmax, &tq, sh);
-  template_sums ts = template_sums_of(sh, nmax);
-  calo_sums s;
-  memset(&s, 0, sizeof s);
+  template_sums ts;
+  template_sums_of(sh, nmax, &ts);
+  double s[RS_N + 1];
+  memset(s, 0, sizeof s);
   for (size_t k = 0; k < nwf; ++k) {
-    const na64_geom_cell *c = r->wfi[k].cell;
-    sec = r->wfi[k].sec;
-    if (!c || !c->has_calib[sec]) continue;
+    const reco_wfinfo *wi = &r->wfi[k];
+    const reco_chan *ch = wi->ch;
+    if (!ch || !ch->calib) continue;
     double A = 0.0;
-    if (!r->wfi[k].saturated) A = amplitude_fast(&tq, &ts, &r->wf[k], r->wfi[k].pe, r->wfi[k].po);
+    if (!wi->saturated) A = amplitude_fast(r, &tq, &ts, &r->wf[k], wi->pe, wi->po);
     else {
-      load_pulse(&r->wf[k], c, sec, &p);
+      load_pulse(&r->wf[k], wi->pe, wi->po, &p);
       pulse_score(sh, &p, &A);
     }
-    if (isfinite(A)) add_energy(r, c, sec, A * c->gain[sec], &s);
+    if (!isfinite(A)) continue;
+    double E = A * ch->gain;
+    if (ch->sum >= 0) s[ch->sum] += E;
+    if (ch->ecal >= 0) r->ecal_cell[ch->ecal] += E;
   }
-  out->preshower_energy = s.ps;
-  out->ecal_energy = s.ps + s.main;
+  out->preshower_energy = s[RS_PS];
+  out->ecal_energy = s[RS_PS] + s[RS_MAIN];
   out->hcal_energy = out->srd_energy = 0.0;
-  for (int m = 0; m < NA64_RECO_HCAL_MODULES; ++m) out->hcal_module[m] = s.hcal[m], out->hcal_energy += s.hcal[m];
-  for (int m = 0; m < NA64_RECO_SRD_MODULES; ++m) out->srd_module[m] = s.srd[m], out->srd_energy += s.srd[m];
-  out->veto_energy = s.veto;
+  for (int m = 0; m < NA64_RECO_HCAL_MODULES; ++m) out->hcal_module[m] = s[RS_HCAL + m], out->hcal_energy += s[RS_HCAL + m];
+  for (int m = 0; m < NA64_RECO_SRD_MODULES; ++m) out->srd_module[m] = s[RS_SRD + m], out->srd_energy += s[RS_SRD + m];
+  out->veto_energy = s[RS_VETO];
   if (r->ecal_det >= 0) ecal_shower(r, out->ecal_energy, out);
   else out->ecal_x = out->ecal_y = out->ecal_shape_chi2 = NAN;
   return NA64_OK;

@@ -52,12 +52,16 @@ void na64_reco_free(na64_reco *r)
   if (!r) return;
   free(r->rp);
   free(r->plane_slot);
+  free(r->chan);
+  free(r->strip_of);
   free(r->clusters);
   free(r->wf);
   free(r->eq);
   free(r->wfi);
   free(r->apv);
   free(r->strips);
+  free(r->strips2);
+  free(r->slot_at);
   free(r->cl);
   free(r->ecal_cell);
   free(r->frac);
@@ -72,16 +76,23 @@ const na64_geom *na64_reco_geom(const na64_reco *r) { return r ? r->g : NULL; }
 
 const char *na64_reco_last_message(const na64_reco *r) { return r ? r->msg : ""; }
 
-/* The equipment blocks of the event into r->eq: one walk of the sub-events for the calorimeter and
- * strip passes (each call of na64_daq_event_next_equipment walks the sub-events from the start). */
+/* The equipment blocks of the event into r->eq: one walk of the sub-events for the calorimeter,
+ * strip and straw passes, sub-event by sub-event (na64_daq_event_next_equipment would look for the
+ * sub-event of its cursor from the start at every block). The same blocks and the same stops: at
+ * the first sub-event that cannot be read, and after a sub-event whose last block overruns it. */
 static int list_equipment(na64_reco *r, const na64_daq_event *ev, na64_err *err)
 {
-  size_t cur = 0;
+  size_t sc = 0;
+  na64_daq_subevent sub;
   r->neq = 0;
-  for (;;) {
-    NA64_CALL(reco_reserve((void **)&r->eq, &r->eq_cap, r->neq + 1, sizeof *r->eq, err));
-    if (!na64_daq_event_next_equipment(ev, &cur, &r->eq[r->neq])) break;
-    ++r->neq;
+  while (na64_daq_event_next_subevent(ev, &sc, &sub)) {
+    size_t in = 0;
+    for (;;) {
+      NA64_CALL(reco_reserve((void **)&r->eq, &r->eq_cap, r->neq + 1, sizeof *r->eq, err));
+      if (!na64_daq_subevent_next_equipment(&sub, &in, &r->eq[r->neq])) break;
+      ++r->neq;
+    }
+    if ((in > sub.header.head_size ? in : sub.header.head_size) < sub.size) break; /* a block overruns */
   }
   return NA64_OK;
 }

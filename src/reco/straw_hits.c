@@ -407,9 +407,10 @@ int na64_straw_reco_event(const na64_straw_reco *r, const na64_straw_digit *d, s
     h->segment = -1;
     h->side = 0;
   }
-  /* pairs and segments plane by plane */
-  pair_cand *cand = NULL;
-  size_t cand_cap = 0;
+  /* pairs and segments plane by plane; the candidates in the scratch buffer (the keys are done
+   * with), kept for the next event */
+  pair_cand *cand = ev->scratch;
+  size_t cand_cap = ev->scratch_cap / sizeof *cand;
   int st = NA64_OK;
   for (size_t b = 0; b < ev->nhits && st == NA64_OK;) {
     size_t e = b;
@@ -418,6 +419,6 @@ int na64_straw_reco_event(const na64_straw_reco *r, const na64_straw_digit *d, s
     st = pair_plane(r, &r->planes[pl], &g->planes[pl], ev, b, e, &cand, &cand_cap, err);
     b = e;
   }
-  free(cand);
+  ev->scratch = cand, ev->scratch_cap = cand_cap * sizeof *cand;
   return st;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "na64/reco.h"
+#include "reco/reco_internal.h"
 
 static int cmp_strip_hit(const void *a, const void *b)
 {
@@ -61,6 +62,13 @@ int na64_strip_cluster_find(const na64_geom_plane *pl, const na64_strip_hit *h, 
   if (!nout || !pl || (n && (!h || !out))) return na64_err_set(err, NA64_EINVAL, "strip clusters: NULL argument");
   *nout = 0;
   NA64_CALL(check_hits(pl, h, n, err));
+  return reco_strip_clusters(pl, h, n, out, cap, nout, err);
+}
+
+int reco_strip_clusters(const na64_geom_plane *pl, const na64_strip_hit *h, size_t n, na64_strip_cluster *out, size_t cap,
+                        size_t *nout, na64_err *err)
+{
+  *nout = 0;
   for (size_t a = 0; a < n;) {
     size_t b = a + 1;
     while (b < n && h[b].wire <= h[b - 1].wire + 1) ++b;

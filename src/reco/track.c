@@ -55,7 +55,8 @@ int reco_track_setup(na64_reco *r, na64_err *err)
   r->plane_slot = malloc(((size_t)g->nplanes + 1) * sizeof *r->plane_slot);
   r->rp = calloc((size_t)g->nplanes + 1, sizeof *r->rp);
   r->clusters = calloc((size_t)g->nplanes + 1, sizeof *r->clusters);
-  if (!r->plane_slot || !r->rp || !r->clusters) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  r->slot_at = calloc((size_t)g->nplanes + 2, sizeof *r->slot_at);
+  if (!r->plane_slot || !r->rp || !r->clusters || !r->slot_at) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
   for (int i = 0; i < g->nplanes; ++i) {
     const na64_geom_plane *p = &g->planes[i];
     r->plane_slot[i] = -1;
@@ -69,6 +70,15 @@ int reco_track_setup(na64_reco *r, na64_err *err)
     r->plane_slot[i] = r->nrp++;
   }
   r->p_nominal = g->beam_energy > 0.0 ? g->beam_energy : P_DEFAULT;
+  /* the strip of every channel-map entry: collect_strips' checks done once */
+  r->strip_of = malloc((g->chanmap.nentries + 1) * sizeof *r->strip_of);
+  if (!r->strip_of) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
+  for (size_t k = 0; k < g->chanmap.nentries; ++k) {
+    const na64_geom_chan *c = &g->chanmap.entries[k];
+    int ok = (c->plane >= 0 || c->cell >= 0) && c->plane >= 0 && c->plane < g->nplanes && r->plane_slot[c->plane] >= 0 &&
+             g->planes[c->plane].kind != NA64_DET_STRAW && c->wire >= 0 && c->wire < g->planes[c->plane].nwires;
+    r->strip_of[k] = ok ? (reco_strip_chan){c->plane, c->wire} : (reco_strip_chan){-1, -1};
+  }
   na64_straw_digit_list_init(&r->digits);
   na64_straw_event_init(&r->sev);
   if (nstraw) {
@@ -88,20 +98,44 @@ static int collect_strips(na64_reco *r, size_t *ns, int *bad, na64_err *err)
     if (eq->header.type != NA64_DAQ_EQ_APV) continue;
     size_t got = 0;
     NA64_CALL(reco_reserve((void **)&r->apv, &r->apv_cap, eq->nwords + 1, sizeof *r->apv, err));
-    na64_err e2 = {0, ""};
+    na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+    e2.code = 0, e2.msg[0] = '\0';
     if (na64_daq_apv_decode(eq, -1, r->apv, r->apv_cap, &got, NULL, &e2) != NA64_OK) *bad = 1;
     NA64_CALL(reco_reserve((void **)&r->strips, &r->strips_cap, n + got, sizeof *r->strips, err));
     const na64_geom_chansrc *src = na64_geom_chan_source(g, eq->header.id);
+    if (!src || src->nport == 0) continue; /* port 0 of the source: its table starts at src->offset */
+    const reco_strip_chan *tab = r->strip_of + src->offset;
+    const uint32_t nchip = src->nchip, nchan = src->nchan;
     for (size_t k = 0; k < got; ++k) {
       const na64_daq_apv_hit *h = &r->apv[k];
-      const na64_geom_chan *c = na64_geom_chan_in_source(g, src, 0, h->chip, h->channel);
-      if (!c || c->plane < 0 || c->plane >= g->nplanes || r->plane_slot[c->plane] < 0) continue;
-      if (g->planes[c->plane].kind == NA64_DET_STRAW) continue;
-      if (c->wire < 0 || c->wire >= g->planes[c->plane].nwires) continue;
+      if (h->chip >= nchip || h->channel >= nchan) continue;
+      const reco_strip_chan *c = &tab[(size_t)h->chip * nchan + h->channel];
+      if (c->plane < 0) continue;
       r->strips[n++] = (na64_strip_hit){c->plane, c->wire, (double)h->amp[1]};
     }
   }
   *ns = n;
+  return NA64_OK;
+}
+
+/* r->strips in (plane, wire) order, as na64_strip_hits_sort orders them: a stable counting sort by
+ * the plane's slot (slots are in plane order), then each plane's hits by wire with
+ * na64_strip_hits_sort (few per plane, nearly in order). */
+static int sort_strips(na64_reco *r, size_t ns, na64_err *err)
+{
+  NA64_CALL(reco_reserve((void **)&r->strips2, &r->strips2_cap, ns, sizeof *r->strips2, err));
+  size_t *at = r->slot_at; /* [nrp + 1] */
+  memset(at, 0, ((size_t)r->nrp + 1) * sizeof *at);
+  for (size_t k = 0; k < ns; ++k) at[r->plane_slot[r->strips[k].plane] + 1]++;
+  for (int i = 0; i < r->nrp; ++i) at[i + 1] += at[i];
+  for (size_t k = 0; k < ns; ++k) r->strips2[at[r->plane_slot[r->strips[k].plane]]++] = r->strips[k];
+  /* at[i] is now the end of slot i's hits */
+  for (int i = 0, a = 0; i < r->nrp; a = (int)at[i++])
+    if (at[i] - (size_t)a > 1) na64_strip_hits_sort(r->strips2 + a, at[i] - (size_t)a);
+  na64_strip_hit *t = r->strips;
+  size_t c = r->strips_cap;
+  r->strips = r->strips2, r->strips_cap = r->strips2_cap;
+  r->strips2 = t, r->strips2_cap = c;
   return NA64_OK;
 }
 
@@ -110,12 +144,12 @@ static int collect_strips(na64_reco *r, size_t *ns, int *bad, na64_err *err)
 static int make_clusters(na64_reco *r, size_t ns, na64_err *err)
 {
   for (int i = 0; i < r->nrp; ++i) r->clusters[i] = (reco_cluster){NAN, 0.0, 0};
-  na64_strip_hits_sort(r->strips, ns);
+  NA64_CALL(sort_strips(r, ns, err));
   NA64_CALL(reco_reserve((void **)&r->cl, &r->cl_cap, ns, sizeof *r->cl, err));
   for (size_t a = 0; a < ns;) {
     size_t b = a + 1, ncl = 0;
     while (b < ns && r->strips[b].plane == r->strips[a].plane) ++b;
-    NA64_CALL(na64_strip_cluster_find(&r->g->planes[r->strips[a].plane], r->strips + a, b - a, r->cl, r->cl_cap, &ncl, err));
+    NA64_CALL(reco_strip_clusters(&r->g->planes[r->strips[a].plane], r->strips + a, b - a, r->cl, r->cl_cap, &ncl, err));
     reco_cluster *c = &r->clusters[r->plane_slot[r->strips[a].plane]];
     for (size_t k = 0; k < ncl; ++k) {
       c->n++;
@@ -181,11 +215,40 @@ static int fit_side(na64_reco *r, int side, double p_ms, reco_side_fit *f, char 
   f->n = side_measurements(r, side, f->m, &f->ntracks, &nplanes, miss, &nmiss);
   const char *where = side ? "downstream" : "upstream";
   if (nplanes == 0) return snprintf(msg, len, "%s fit: no tracking plane %s of the magnets", where, where), 0;
-  na64_err e = {0, ""};
+  na64_err e; /* set by na64_track_fit on failure */
+  e.code = 0, e.msg[0] = '\0';
   double z_ref = side ? r->z_mag_out : r->z_mag_in;
   if (na64_track_fit(f->m, f->n, z_ref, p_ms, 0.0, &f->line, &e) != NA64_OK)
     return snprintf(msg, len, "%s %s; no cluster in %s", where, e.msg, plane_list(r->g, miss, nmiss, missing, sizeof missing)), 0;
   return 1;
+}
+
+/* The F1 hits of the event's blocks (r->eq, listed once per event) and their straw digits into
+ * r->digits: na64_straw_decode_event without its own walk of the sub-events (the same blocks in the
+ * same order, the same decoding and status: the first F1 problem, else the digits' one). */
+static int straw_digits(na64_reco *r, const na64_daq_event *ev, na64_err *err)
+{
+  na64_straw_digit_list *l = &r->digits;
+  l->n = 0, l->f1.n = 0;
+  int st1 = NA64_OK;
+  long expected = (long)na64_daq_header_nb_in_burst(&ev->header);
+  for (size_t q = 0; q < r->neq; ++q) {
+    const na64_daq_equipment *eq = &r->eq[q];
+    if (eq->header.type != NA64_DAQ_EQ_F1) continue;
+    NA64_CALL(reco_reserve((void **)&l->f1.hits, &l->f1.cap, l->f1.n + eq->nwords, sizeof *l->f1.hits, err));
+    size_t got = 0;
+    na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+    e2.code = 0, e2.msg[0] = '\0';
+    int st = na64_daq_f1_decode(eq, expected, l->f1.hits + l->f1.n, l->f1.cap - l->f1.n, &got, NULL, &e2);
+    l->f1.n += got;
+    if (st != NA64_OK && st1 == NA64_OK) st1 = st;
+  }
+  NA64_CALL(reco_reserve((void **)&l->digits, &l->cap, l->f1.n, sizeof *l->digits, err));
+  na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+  e2.code = 0, e2.msg[0] = '\0';
+  int st2 = na64_straw_decode(r->straw_dec, l->f1.hits, l->f1.n, l->digits, l->cap, &l->n, NULL, &e2);
+  if (st2 == NA64_ENOMEM) return na64_err_set(err, st2, "%s", e2.msg);
+  return st1 != NA64_OK ? st1 : st2;
 }
 
 /* Straw digits of the event -> hits with drift radii and local left/right guesses (r->sev). */
@@ -193,10 +256,11 @@ static int straw_hits(na64_reco *r, const na64_daq_event *ev, int *bad, na64_err
 {
   r->sev.nhits = 0;
   if (!r->straw_dec) return NA64_OK;
-  na64_err e2 = {0, ""};
-  int st = na64_straw_decode_event(r->straw_dec, ev, &r->digits, NULL, &e2);
-  if (st == NA64_ENOMEM) return na64_err_set(err, st, "%s", e2.msg);
+  int st = straw_digits(r, ev, err);
+  if (st == NA64_ENOMEM) return st;
   if (st != NA64_OK) *bad = 1;
+  na64_err e2; /* set by the callee on failure: only the empty message, not the whole buffer, cleared */
+  e2.code = 0, e2.msg[0] = '\0';
   st = na64_straw_reco_event(r->straw_reco, r->digits.digits, r->digits.n, &r->sev, &e2);
   if (st == NA64_ENOMEM) return na64_err_set(err, st, "%s", e2.msg);
   if (st != NA64_OK) *bad = 1, r->sev.nhits = 0;
