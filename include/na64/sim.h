@@ -682,6 +682,9 @@ typedef struct na64_vis_bkg_config {
    * beam hadron must interact within the first wcal_start_x0 X0 (NA64 report: "both showers start
    * within the first few X0") */
   double xf_power_kaon, xf_power_lambda, wcal_start_x0;
+  /* the selection's e-m lateral shape cut (ecal_shape_chi2 <= shape_chi2_max) on the ECAL showers of
+   * the hadron route's decay products; INFINITY: not applied */
+  double shape_chi2_max;
 } na64_vis_bkg_config;
 /* Every source enabled, the defaults of docs/visible.md (each ESTIMATE named there). */
 NA64_API void na64_vis_bkg_config_default(na64_vis_bkg_config *c);

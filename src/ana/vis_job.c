@@ -339,6 +339,7 @@ static int read_backgrounds(const na64_card *card, na64_vis_job_result *res, na6
   bc->v2_max_mips = sel->enabled[NA64_VIS_CUT_V2] ? sel->v2_max_mips : 1e9;
   bc->s4_min_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_min_mips : 0.0;
   bc->s4_max_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_max_mips : 1e9;
+  bc->shape_chi2_max = sel->enabled[NA64_VIS_CUT_SHAPE] ? sel->shape_chi2_max : INFINITY;
   return NA64_OK;
 }
 

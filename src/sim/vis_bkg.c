@@ -94,6 +94,7 @@ void na64_vis_bkg_config_default(na64_vis_bkg_config *c)
   c->v2_max_mips = 0.5;
   c->s4_min_mips = 1.5;
   c->s4_max_mips = 3.0;
+  c->shape_chi2_max = 9.0; /* src/ana/vis_select.c default */
 }
 
 int na64_vis_bkg_config_check(const na64_vis_bkg_config *c, na64_err *err)
@@ -120,6 +121,9 @@ int na64_vis_bkg_config_check(const na64_vis_bkg_config *c, na64_err *err)
     if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi))
       return na64_err_set(err, NA64_EINVAL, "backgrounds.%s = %g: must lie in [%g, %g]", r[i].key, r[i].v, r[i].lo,
                           r[i].hi);
+  if (!(c->shape_chi2_max > 0.0))
+    return na64_err_set(err, NA64_EINVAL, "backgrounds: shape_chi2_max = %g: must be > 0 (INFINITY: no shape cut)",
+                        c->shape_chi2_max);
   if (c->events < 1) return na64_err_set(err, NA64_EINVAL, "backgrounds.events = %ld: must be >= 1", c->events);
   if (c->intensity / c->spill_length * c->window * 1e-9 > 1.0)
     return na64_err_set(err, NA64_EINVAL, "backgrounds: %g in-time companions per event (intensity x window / spill_length) "
@@ -181,6 +185,16 @@ static int setup(const na64_vis_sim *s, const na64_vis_bkg_config *c, vis_bkg *k
   na64_material wm;
   NA64_CALL(na64_material_get("WCAL", &wm, err));
   k->Ec = wm.E_c;
+  /* the ECAL of the hadron route's decay products (the same ECAL as vis_event.c's showers) */
+  k->ecal = vis_sim_ecal(s);
+  double ce[3];
+  na64_sim_ecal_centre(k->ecal, ce);
+  k->xE = ce[0];
+  k->yE = ce[1];
+  k->zE = ce[2] - zend;
+  k->sx = (ce[0] - w->centre[0]) / (ce[2] - w->centre[2]);
+  k->cell = k->ecal->ecal.px;
+  if (!(k->zE > k->z2)) return na64_err_set(err, NA64_EFORMAT, "setup %s: the ECAL (%g cm behind the WCAL) before S4", g->setup, k->zE);
   return NA64_OK;
 }
 
@@ -208,6 +222,7 @@ int na64_vis_bkg_estimate(const na64_vis_sim *s, const na64_vis_bkg_config *c, i
   vis_bkg k;
   NA64_CALL(setup(s, c, &k, err));
   k.B = c->bias[source];
+  if (source == NA64_VIS_BKG_HADRON && isfinite(c->shape_chi2_max)) NA64_CALL(bkg_shape_new(k.ecal, &k.shape, err));
   const uint64_t key = 0x9E6C63D0676A9A99ull * (uint64_t)(source + 1);
   double sum = 0.0, sum2 = 0.0;
   uint64_t n = (uint64_t)c->events;
@@ -219,6 +234,7 @@ int na64_vis_bkg_estimate(const na64_vis_sim *s, const na64_vis_bkg_config *c, i
     sum2 += w * w;
     out->passed += w > 0.0;
   }
+  bkg_shape_free(k.shape);
   double mean = sum / (double)n;
   out->events = n;
   out->rate = mean;

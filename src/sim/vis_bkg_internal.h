@@ -6,6 +6,7 @@
 #define NA64_SIM_VIS_BKG_INTERNAL_H
 
 #include "na64/sim.h"
+#include "sim/fast_bkg_internal.h" /* bkg_shape, bkg_em, bkg_ecal_showers: the ECAL showers and shape chi2 */
 
 /* The setup the routes see, from the conditions of the card's run (lengths cm, energies GeV). */
 typedef struct vis_bkg {
@@ -19,7 +20,16 @@ typedef struct vis_bkg {
   double z1, z2;          /* from the WCAL's back face: V2's back face, S4's front face */
   double mip, mip_width;  /* MIP signal of the 1 cm counters V2 and S4 and its relative width */
   double B;               /* bias of the source being estimated (>= 1) */
+  /* the hadron route's decay products in the ECAL (NULL shape: the shape cut not applied) */
+  const na64_sim *ecal;   /* the visible sim's ECAL (vis_sim_ecal) */
+  bkg_shape *shape;       /* the expected cell fractions of the selection's shape chi2 */
+  double zE;              /* ECAL front face from the WCAL's back face, cm */
+  double xE, yE, sx;      /* ECAL front-face centre (global, cm) and the setup axis' slope dx/dz */
+  double cell;            /* ECAL cell pitch (x), cm */
 } vis_bkg;
+
+/* vis_event.c: the fast simulation holding the visible sim's ECAL */
+const na64_sim *vis_sim_ecal(const na64_vis_sim *s);
 
 /* vis_bkg_routes.c: the weight per EOT of one forced event of each source (0 outside the box) */
 double vis_bkg_ev_punch(const vis_bkg *k, na64_rng *rng);

@@ -24,7 +24,19 @@
  *   K0_L: c tau = 1534 cm, BR(pi+ pi- pi0) = 0.1254, BR(3 pi0) = 0.1952; Lambda: m = 1.115683 GeV,
  *   c tau = 7.89 cm, BR(p pi-) = 0.641; BR(pi0 -> e+ e- gamma) = 0.01174; mu: c tau = 65863.8 cm (PDG).
  * - K0 interaction length relative to the nucleon's: that of pions, 1.218 (PDG pion and nuclear
- *   interaction lengths in Fe, as src/sim/fast_bkg.c).
+ *   interaction lengths in Fe, as src/sim/fast_bkg.c). * - Decay kinematics (PDG "Kinematics", sections 49.4.2-49.4.3): a two-body decay is isotropic in
+ *   the parent's rest frame with momentum p* = sqrt((M^2 - (m1 + m2)^2)(M^2 - (m1 - m2)^2)) / 2M; a
+ *   three-body decay follows phase space (matrix element constant: the K -> 3 pi Dalitz-plot slopes,
+ *   |g| <= 0.7 for K0_L -> pi+ pi- pi0 and h ~ -6e-3 for 3 pi0, PDG, shift the pi0 energy, not the
+ *   opening angles' scale m_K / E), d Phi_3 ~ p*(M; m12, m3) p*(m12; m1, m2) dm12 dOmega dOmega*.
+ *   pi0 -> gamma gamma isotropic; the Dalitz pi0 -> e+ e- gamma as gamma + gamma*, the e+ e- of the
+ *   gamma* one shower: the Kroll-Wada spectrum (N.M. Kroll and W. Wada, Phys. Rev. 98 (1955) 1355)
+ *   ~ 1 / m_ee puts most pairs at m_ee of a few MeV, an opening angle m_ee / E < 1 mrad at E > 5 GeV,
+ *   millimetres at the ECAL, far below its 3.82 cm cells and Moliere radius.
+ * - The ECAL deposits of the products: the fast simulation's e-m showers in the ECAL cells and the
+ *   selection's lateral-shape chi2 (src/sim/fast_bkg_shape.c, the model of src/reco/calo.c), cut at
+ *   the selection's shape_chi2_max. A charged hadron that fakes an e-m shower (hadron_em_fake) is
+ *   showered as an electron of its energy (kinetic for the proton): the fake means just that.
  */
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
@@ -38,6 +50,7 @@
 #define DALITZ 0.01174        /* BR(pi0 -> e+ e- gamma) (PDG) */
 #define LAM_K 1.218           /* kaon / nucleon interaction length (as src/sim/fast_bkg.c) */
 #define MU_CTAU 65863.8       /* cm (PDG) */
+#define M_PI0 0.1349768       /* GeV (PDG) */
 
 double vis_bkg_gamma_draw(na64_rng *rng, double a)
 {
@@ -159,13 +172,16 @@ typedef struct channel {
   double m, ctau, br;
   int nhad, kind; /* kind: 0 K0_S, 1 K0_L, 2 Lambda */
   double lam_rel;
+  int nprod;        /* decay products: 2 or 3 of masses mp (pi0 decays to photons in the ECAL) */
+  double mp[3];
 } channel;
+#define MPC NA64_M_PI
 static const channel chans[] = {
-    {0.497611, 2.6844, 0.6920, 2, 0, LAM_K},                 /* K0_S -> pi+ pi- */
-    {0.497611, 2.6844, 0.3069 * 2.0 * DALITZ, 0, 0, LAM_K},  /* K0_S -> pi0 pi0, one Dalitz pi0 */
-    {0.497611, 1534.0, 0.1254, 2, 1, LAM_K},                 /* K0_L -> pi+ pi- pi0 */
-    {0.497611, 1534.0, 0.1952 * 3.0 * DALITZ, 0, 1, LAM_K},  /* K0_L -> 3 pi0, one Dalitz pi0 */
-    {1.115683, 7.89, 0.641, 2, 2, 1.0},                      /* Lambda -> p pi- */
+    {0.497611, 2.6844, 0.6920, 2, 0, LAM_K, 2, {MPC, MPC, 0}},                  /* K0_S -> pi+ pi- */
+    {0.497611, 2.6844, 0.3069 * 2.0 * DALITZ, 0, 0, LAM_K, 2, {M_PI0, M_PI0, 0}}, /* K0_S -> pi0 pi0, one Dalitz pi0 */
+    {0.497611, 1534.0, 0.1254, 2, 1, LAM_K, 3, {MPC, MPC, M_PI0}},             /* K0_L -> pi+ pi- pi0 */
+    {0.497611, 1534.0, 0.1952 * 3.0 * DALITZ, 0, 1, LAM_K, 3, {M_PI0, M_PI0, M_PI0}}, /* K0_L -> 3 pi0, one Dalitz pi0 */
+    {1.115683, 7.89, 0.641, 2, 2, 1.0, 2, {NA64_M_PROTON, MPC, 0}},           /* Lambda -> p pi- */
 };
 #define NCHAN ((int)(sizeof chans / sizeof chans[0]))
 
@@ -201,6 +217,93 @@ static double channel_prob(const vis_bkg *k, int j)
   return sum > 0.0 ? (1.0 - a) * pi[j] / sum + a / NCHAN : 1.0 / NCHAN;
 }
 
+/* A four-momentum (GeV) along the setup axis (z). */
+typedef struct p4 {
+  double E, p[3];
+} p4;
+
+/* two-body momentum in the rest frame of M (PDG Kinematics eq. 49.17) */
+static double pstar(double M, double m1, double m2)
+{
+  double a = (M * M - (m1 + m2) * (m1 + m2)) * (M * M - (m1 - m2) * (m1 - m2));
+  return a > 0.0 ? sqrt(a) / (2.0 * M) : 0.0;
+}
+
+/* q (given in the rest frame of a parent of 4-momentum P) in the frame where the parent has P */
+static void boost(p4 *q, const p4 *P)
+{
+  double b[3] = {P->p[0] / P->E, P->p[1] / P->E, P->p[2] / P->E}, b2 = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
+  if (!(b2 > 0.0)) return;
+  double g = 1.0 / sqrt(1.0 - b2), bp = b[0] * q->p[0] + b[1] * q->p[1] + b[2] * q->p[2], f = (g - 1.0) * bp / b2 + g * q->E;
+  for (int i = 0; i < 3; ++i) q->p[i] += f * b[i];
+  q->E = g * (q->E + bp);
+}
+
+/* isotropic two-body decay of P (mass M) into masses m1, m2 */
+static void two_body(na64_rng *rng, const p4 *P, double M, double m1, double m2, p4 *a, p4 *b)
+{
+  double ps = pstar(M, m1, m2), c = 2.0 * na64_rng_uniform(rng) - 1.0, sn = sqrt(fmax(0.0, 1.0 - c * c));
+  double phi = 2.0 * M_PI * na64_rng_uniform(rng), u[3] = {sn * cos(phi), sn * sin(phi), c};
+  *a = (p4){sqrt(ps * ps + m1 * m1), {ps * u[0], ps * u[1], ps * u[2]}};
+  *b = (p4){sqrt(ps * ps + m2 * m2), {-ps * u[0], -ps * u[1], -ps * u[2]}};
+  boost(a, P);
+  boost(b, P);
+}
+
+/* three-body phase space: m12 by rejection from p*(M; m12, m3) p*(m12; m1, m2) (the first factor
+ * falls, the second rises with m12: their maxima bound the product), then two two-body steps */
+static void three_body(na64_rng *rng, const p4 *P, double M, const double m[3], p4 out[3])
+{
+  double lo = m[0] + m[1], hi = M - m[2], wmax = pstar(M, lo, m[2]) * pstar(hi, m[0], m[1]), m12;
+  do m12 = lo + (hi - lo) * na64_rng_uniform(rng);
+  while (na64_rng_uniform(rng) * wmax > pstar(M, m12, m[2]) * pstar(m12, m[0], m[1]));
+  p4 q12;
+  two_body(rng, P, M, m12, m[2], &q12, &out[2]);
+  two_body(rng, &q12, m12, m[0], m[1], &out[0], &out[1]);
+}
+
+/* The ECAL objects of a decay of channel ch with lab energy En along z: charged hadrons (energy; the
+ * proton's kinetic) and the photons of each pi0 (the Dalitz pi0's gamma* as one photon, header);
+ * returns their number (<= 6). */
+static int decay_products(na64_rng *rng, const channel *ch, double En, p4 out[6])
+{
+  p4 P = {En, {0.0, 0.0, sqrt(fmax(En * En - ch->m * ch->m, 0.0))}}, h[3];
+  if (ch->nprod == 2) two_body(rng, &P, ch->m, ch->mp[0], ch->mp[1], &h[0], &h[1]);
+  else three_body(rng, &P, ch->m, ch->mp, h);
+  int n = 0;
+  for (int i = 0; i < ch->nprod; ++i) {
+    if (ch->mp[i] == M_PI0) {
+      two_body(rng, &h[i], M_PI0, 0.0, 0.0, &out[n], &out[n + 1]);
+      n += 2;
+    } else {
+      out[n] = h[i];
+      if (ch->mp[i] == NA64_M_PROTON) out[n].E -= NA64_M_PROTON;
+      ++n;
+    }
+  }
+  return n;
+}
+
+/* The selection's shape cut on the ECAL showers of a decay at z (cm behind the WCAL) of channel ch
+ * with lab energy En: the neutral flies along the setup axis and meets the ECAL face at a point
+ * uniform over the central cell (the beam spot, ~1 cm, and the neutral's angle to the beam,
+ * p_T / p ~ 0.3 GeV / 50 GeV over ~5 m, spread it over more than a cell); each product goes
+ * straight from the decay point. Returns 1 if the chi2 passes (NaN: no shower, fails). */
+static int products_pass_shape(const vis_bkg *k, na64_rng *rng, const channel *ch, double En, double z)
+{
+  p4 q[6];
+  int n = decay_products(rng, ch, En, q);
+  double D = k->zE - z, X = k->xE + k->cell * (na64_rng_uniform(rng) - 0.5), Y = k->yE + k->cell * (na64_rng_uniform(rng) - 0.5);
+  bkg_em em[6];
+  for (int i = 0; i < n; ++i) {
+    double tx = q[i].p[0] / q[i].p[2], ty = q[i].p[1] / q[i].p[2];
+    em[i] = (bkg_em){q[i].p[2] > 0.0 ? q[i].E : 0.0, X + tx * D, Y + ty * D, k->sx + tx, ty};
+  }
+  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], vis[2];
+  bkg_ecal_showers(k->ecal, rng, n, em, cells, vis);
+  return bkg_shape_chi2(k->ecal, k->shape, (const double(*)[NA64_SIM_MAX_ECAL])cells) <= k->c->shape_chi2_max;
+}
+
 /* Hadrons: a beam hadron (SRD tag 1e-3) starts its WCAL shower, i.e. interacts, within the first
  * wcal_start_x0 X0 (depth s drawn from its exact density exp(-s/lambda_I) / lambda_I on that
  * range, so the weight is the probability 1 - exp(-s_max/lambda_I): the WCAL's longitudinal e/pi
@@ -208,7 +311,9 @@ static double channel_prob(const vis_bkg *k, int j)
  * (n+1)(1 - x)^n above xlo exactly, weight the spectrum's share above xlo) crosses the remaining
  * d = L - s without interacting or decaying; the charged remainder (1 - x) p stays in the WCAL
  * unless its leading particle crosses the remaining d without interacting (then V2 fires: missed);
- * the neutral decays between V2 and S4; its charged hadrons fake e-m showers. */
+ * the neutral decays between V2 and S4; its charged hadrons fake e-m showers; the showers of its
+ * decay products pass the selection's lateral-shape cut (products_pass_shape; the decay point drawn
+ * from its density on [z1, z2], the weight already holds its probability). */
 double vis_bkg_ev_hadron(const vis_bkg *k, na64_rng *rng)
 {
   const na64_vis_bkg_config *c = k->c;
@@ -234,6 +339,11 @@ double vis_bkg_ev_hadron(const vis_bkg *k, na64_rng *rng)
   w *= exp(-k->z1 / ldec) - exp(-k->z2 / ldec);                       /* decays between V2 and S4 */
   w *= ch->br * pow(c->hadron_em_fake, ch->nhad) * c->hadron_fraction * c->srd_hadron;
   if (!(w > 0.0 && s4_window(k, rng, 2) && energy_box(k, rng, (1.0 - x) * p, En))) return 0.0;
+  if (k->shape) { /* the decay point on [z1, z2] from its density exp(-z / ldec) (draw_depth), the shape cut */
+    double z;
+    draw_depth(rng, k->z2 - k->z1, 1.0 / ldec, &z);
+    if (!products_pass_shape(k, rng, ch, En, k->z1 + z)) return 0.0;
+  }
   return w;
 }
 

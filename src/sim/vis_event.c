@@ -39,6 +39,7 @@
 #include "na64/sim.h"
 #include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
+#include "sim/vis_bkg_internal.h"
 
 #define MIP_DEDX 2.052e-3   /* GeV cm2/g, polystyrene scintillator (PDG) */
 #define SC_DENSITY 1.06     /* g/cm3 */
@@ -176,6 +177,7 @@ const na64_sim *sim_vis_fast(const na64_vis_sim *s) { return s->ecal; }
 const na64_geom *na64_vis_sim_geom(const na64_vis_sim *s) { return s->g; }
 double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield; }
 void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
+const na64_sim *vis_sim_ecal(const na64_vis_sim *s) { return s->ecal; }
 
 /* The mean electron-shower profile of energy E, PDG eqs. 34.35-34.36: gamma distribution of shape a
  * and rate b in depth (X0), ln Gamma(a) for sim_gamma_p (src/sim/ecal_shape.c). */

@@ -119,7 +119,7 @@ static void test_card(void **state)
 }
 
 /* the box opened: no V2 threshold matters, S4 accepts 0-100 MIPs, the sum any value, E_WCAL up to
- * E0; only E_ECAL >= 0.3 E0 remains */
+ * E0, no shape cut; only E_ECAL >= 0.3 E0 remains */
 static void open_box(na64_vis_bkg_config *c)
 {
   c->wcal_fraction_max = 1.0;
@@ -127,6 +127,7 @@ static void open_box(na64_vis_bkg_config *c)
   c->energy_sum_sigmas = 1e4;
   c->s4_min_mips = 0.0;
   c->s4_max_mips = 100.0;
+  c->shape_chi2_max = INFINITY;
 }
 
 typedef struct geo {
@@ -269,6 +270,113 @@ static void test_bias_exact(void **state)
   na64_vis_sim_free(s);
 }
 
+/* The multi-shower rejection of the hadron route (the selection's lateral-shape cut on the ECAL
+ * showers of the decay products), for K0_S -> pi0 pi0 alone (no charged channel: hadron_em_fake = 0;
+ * no K0_L, no Lambda) in the open box: the route's pass fraction, rate(shape cut) / rate(no cut),
+ * against an independent geometric estimate computed here from the kinematics: the weighted share
+ * of decays whose four photons (the Dalitz pi0's e+ e- as one photon) all hit the ECAL face within
+ * one cell pitch (3.82 cm) of their energy centroid in x and in y, i.e. inside the 3 x 3 cells the
+ * chi2 sees, with x_F from (n + 1)(1 - x)^n above 0.3 (n = 1), the decay point from its density
+ * exp(-z / l) on [z1, z2] and the weight exp(-z1 / l) - exp(-z2 / l) of each x_F (l = gamma beta c tau;
+ * PDG K0_S: m = 0.497611 GeV, c tau = 2.6844 cm; m_pi0 = 0.1349768 GeV). Tolerance: a factor 2 either
+ * way; the geometric criterion is not the chi2 (a soft photon outside the 3 x 3 cells costs little,
+ * and the fit of a centred shower to two showers half a cell apart can fail), but an absent rejection
+ * (ratio 1) or a rejection of everything (0) lies far outside; the ratio is well below 1/2 here. */
+static void boost_to(double q[4], const double P[4])
+{
+  double pp = sqrt(P[1] * P[1] + P[2] * P[2] + P[3] * P[3]), g = P[0] / sqrt(P[0] * P[0] - pp * pp);
+  if (!(pp > 0.0)) return;
+  double n[3] = {P[1] / pp, P[2] / pp, P[3] / pp}, b = pp / P[0];
+  double par = q[1] * n[0] + q[2] * n[1] + q[3] * n[2], par2 = g * (par + b * q[0]), E = g * (q[0] + b * par);
+  for (int i = 0; i < 3; ++i) q[1 + i] += (par2 - par) * n[i];
+  q[0] = E;
+}
+
+static void iso(na64_rng *r, double p, double m, double q[4])
+{
+  double c = 2.0 * na64_rng_uniform(r) - 1.0, s = sqrt(1.0 - c * c), f = 2.0 * M_PI * na64_rng_uniform(r);
+  q[0] = sqrt(p * p + m * m);
+  q[1] = p * s * cos(f);
+  q[2] = p * s * sin(f);
+  q[3] = p * c;
+}
+
+static double all_in_one_cell(const geo *G, double zE, double pitch)
+{
+  const double mK = 0.497611, ctau = 2.6844, mpi = 0.1349768, xa = 0.3;
+  const double pk = sqrt(0.25 * mK * mK - mpi * mpi);
+  na64_rng r;
+  na64_rng_init(&r, 4242, 0);
+  double sw = 0.0, sp = 0.0;
+  for (int ev = 0; ev < 40000; ++ev) {
+    double x = 1.0 - (1.0 - xa) * sqrt(na64_rng_uniform(&r)), E = x * G->E0; /* (1 - x)^2 inverted */
+    double l = sqrt(E * E - mK * mK) / mK * ctau, w = exp(-G->z1 / l) - exp(-G->z2 / l);
+    double z = -l * log(exp(-G->z1 / l) - na64_rng_uniform(&r) * w), D = zE - z;
+    double K[4] = {E, 0.0, 0.0, sqrt(E * E - mK * mK)}, pi[2][4], gam[4][4];
+    iso(&r, pk, mpi, pi[0]);
+    for (int i = 0; i < 3; ++i) pi[1][1 + i] = -pi[0][1 + i];
+    pi[1][0] = pi[0][0];
+    for (int k = 0; k < 2; ++k) {
+      boost_to(pi[k], K);
+      iso(&r, 0.5 * mpi, 0.0, gam[2 * k]);
+      for (int i = 0; i < 4; ++i) gam[2 * k + 1][i] = i ? -gam[2 * k][i] : gam[2 * k][0];
+      boost_to(gam[2 * k], pi[k]);
+      boost_to(gam[2 * k + 1], pi[k]);
+    }
+    double X[4], Y[4], cx = 0.0, cy = 0.0;
+    for (int i = 0; i < 4; ++i) {
+      X[i] = gam[i][1] / gam[i][3] * D;
+      Y[i] = gam[i][2] / gam[i][3] * D;
+      cx += gam[i][0] * X[i] / E;
+      cy += gam[i][0] * Y[i] / E;
+    }
+    int in = 1;
+    for (int i = 0; i < 4; ++i) in &= fabs(X[i] - cx) <= pitch && fabs(Y[i] - cy) <= pitch;
+    sw += w;
+    sp += w * in;
+  }
+  return sp / sw;
+}
+
+static void test_multi_shower(void **state)
+{
+  (void)state;
+  na64_vis_sim *s = make_sim(0.0);
+  geo G = geometry(s);
+  const na64_geom *g = na64_vis_sim_geom(s);
+  const na64_geom_detector *ec = NULL;
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == NA64_DET_ECAL) ec = &g->detectors[i];
+  assert_non_null(ec);
+  const na64_geom_detector *w = NULL;
+  for (int i = 0; i < g->ndetectors; ++i)
+    if (g->detectors[i].kind == NA64_DET_WCAL) w = &g->detectors[i];
+  double zE = ec->centre[2] - 0.5 * ec->size[2] - (w->centre[2] + 0.5 * w->size[2]);
+  na64_vis_bkg_config c;
+  na64_vis_bkg_config_default(&c);
+  open_box(&c);
+  c.events = 20000;
+  c.hadron_em_fake = 0.0;
+  c.k0l_per_interaction = 0.0;
+  c.lambda_per_interaction = 0.0;
+  na64_vis_bkg_result off = estimate(s, &c, NA64_VIS_BKG_HADRON);
+  c.shape_chi2_max = 9.0;
+  na64_vis_bkg_result on = estimate(s, &c, NA64_VIS_BKG_HADRON);
+  double ratio = on.rate / off.rate, geo_est = all_in_one_cell(&G, zE, 3.82);
+  print_message("K0_S -> pi0 pi0 shape pass %.3g (%llu events in the box), all photons within one cell %.3g\n", ratio,
+                (unsigned long long)on.passed, geo_est);
+  assert_true(on.passed > 200);
+  assert_true(ratio > 0.5 * geo_est && ratio < 2.0 * geo_est);
+  assert_true(ratio < 0.5);
+  /* an infinite cut is no cut, a zero cut is an error */
+  c.shape_chi2_max = 0.0;
+  na64_vis_bkg_result r;
+  na64_err err = {0, ""};
+  assert_int_equal(na64_vis_bkg_estimate(s, &c, NA64_VIS_BKG_HADRON, 7, &r, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "shape_chi2_max"));
+  na64_vis_sim_free(s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -276,6 +384,7 @@ int main(void)
       cmocka_unit_test(test_card),
       cmocka_unit_test(test_closed_forms),
       cmocka_unit_test(test_bias_exact),
+      cmocka_unit_test(test_multi_shower),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
