@@ -106,12 +106,15 @@ static void ms_setup(na64_sim_digitizer *d)
   }
 }
 
-/* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections);
+/* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections),
+ * N(0, 1) from the 12-bit quantile table as the waveform noise (cut at 3.5 sigma: Highland's
+ * formula describes the Gaussian core, 98% of the distribution, PDG eq. 34.16);
  * the offset at plane i is the sum of the kicks of the planes before it times their distance. The
  * dipoles leave slope differences unchanged at first order, so the kicks propagate as straight lines. */
-static void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
+static void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st)
 {
   double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0, c = p > 0.0 ? 0.0136 / p : 0.0;
+  const double *z = d->nz.z;
   for (int i = 0; i < d->nms; ++i) {
     if (i > 0) {
       ox += sx * (d->ms_z[i] - d->ms_z[i - 1]);
@@ -120,8 +123,10 @@ static void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
     d->ms_dx[i] = ox;
     d->ms_dy[i] = oy;
     double th = c * d->ms_sqrt[i] * d->ms_log[i]; /* = na64_sim_highland(p, x/X0), the same operations */
-    sx += th * na64_rng_gauss(rng);
-    sy += th * na64_rng_gauss(rng);
+    /* the two Gaussians from the quantile table (12 bits each of one word of the event's stream) */
+    uint64_t w = sim_noise_word(st->key, ++st->k);
+    sx += th * z[w & 4095u];
+    sy += th * z[(w >> 16) & 4095u];
   }
   d->ms_sx = sx;
   d->ms_sy = sy;
@@ -243,29 +248,39 @@ void sim_sadc_noise_init(sim_sadc_noise *nz)
     nz->z[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
     nz->zmax = fmax(nz->zmax, WF_NOISE * fabs(nz->z[i]));
   }
+  nz->lib_ready = 0;
 }
 
-/* The steps of the noise-only sample as a function of the noise index i, for both parities: the
- * count (uint16_t)(ped + 1/2 + WF_NOISE z[i]) that make_samples computes, evaluated here for all 4096
- * indices with the same expression, so the step function reproduces it exactly (z[i] increases with
- * i, hence so does the count). Unused steps stay at 4095: no index exceeds it. */
-static void noise_steps_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
+_Static_assert(SADC_LIB_BLOCKS == 4096, "every lane of the library holds each quantile once");
+
+/* The pedestal-run noise library (docs/simulation.md, "Raw data"): as NA64 (like ATLAS and CMS with
+ * zero-bias overlay) could take the noise of a channel from recorded noise-only waveforms, the
+ * waveforms take theirs from blocks of a library generated here from the noise model itself: lane
+ * j (sample j of a block) of the 4096 blocks is an independent random permutation of the 4096
+ * quantiles WF_NOISE z[i] of N(0, 1), shuffled by Fisher-Yates (Knuth TAOCP vol. 2, 3.4.2 P) with
+ * the Philox stream (seed + DIGI_SEED_KEY, 2^64 - 1), a stream no event uses (events count from 0).
+ * Every sample's marginal distribution is then exactly the quantile table's. At use, each block
+ * gets the signs of a random row of the 8 x 8 Sylvester-Hadamard matrix times a random global
+ * sign (make_samples): as the columns of a Hadamard matrix are orthogonal, the products of two
+ * samples of a block average to exactly 0 over the 16 sign patterns, whatever the library's own
+ * (frozen, ~1/64) lane-to-lane correlations; samples of different blocks have independent global
+ * signs. Two blocks of an event are the same (index and signs) with probability 1/65536. */
+void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed)
 {
-  c->noise_steps = c->unclipped;
-  for (int k = 0; k < SADC_STEPS; ++k)
-    for (int j = 0; j < 8; ++j) c->step_last[k][j] = 4095;
-  for (int par = 0; par < 2 && c->noise_steps; ++par) {
-    double pe = (par ? c->ped_odd : c->ped_even) + 0.5;
-    uint16_t v0 = (uint16_t)(pe + WF_NOISE * nz->z[0]), prev = v0;
-    int nstep = 0;
-    for (int i = 1; i < 4096 && c->noise_steps; ++i) {
-      uint16_t v = (uint16_t)(pe + WF_NOISE * nz->z[i]);
-      for (; prev < v && nstep < SADC_STEPS; ++prev, ++nstep)
-        for (int j = par; j < 8; j += 2) c->step_last[nstep][j] = (int16_t)(i - 1);
-      if (prev < v) c->noise_steps = 0; /* more steps than the table holds */
+  if (nz->lib_ready && nz->lib_seed == seed) return;
+  na64_rng r;
+  na64_rng_init(&r, seed + DIGI_SEED_KEY, UINT64_MAX);
+  for (int j = 0; j < SADC_LIB_LEN; ++j) {
+    for (int i = 0; i < SADC_LIB_BLOCKS; ++i) nz->lib[i][j] = (float)(WF_NOISE * nz->z[i]);
+    for (int i = SADC_LIB_BLOCKS - 1; i > 0; --i) { /* k uniform in [0, i]: 31 random bits u, u (i + 1) / 2^31 */
+      int k = (int)(((na64_rng_u64(&r) >> 33) * (uint64_t)(i + 1)) >> 31);
+      float t = nz->lib[i][j];
+      nz->lib[i][j] = nz->lib[k][j];
+      nz->lib[k][j] = t;
     }
-    for (int j = par; j < 8; j += 2) c->step_base[j] = v0;
   }
+  nz->lib_seed = seed;
+  nz->lib_ready = 1;
 }
 
 void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
@@ -281,23 +296,9 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
   double pe8 = c->ped_word_even * 8.0, po8 = c->ped_word_odd * 8.0; /* integers: ped_word is in 1/8 */
   c->pedestals_ok = pe8 >= 0.0 && pe8 <= 32767.0 && po8 >= 0.0 && po8 <= 32767.0;
   c->pedestal_word = c->pedestals_ok ? (1u << 30) | ((uint32_t)po8 << 15) | (uint32_t)pe8 : 0u;
-  noise_steps_prepare(c, nz);
+  for (int j = 0; j < 4; ++j) c->ped_half[j] = (float)(((j & 1) ? c->ped_odd : c->ped_even) + 0.5);
 }
 
-/* The noise words of an event's waveforms: word k of the counter-based stream keyed by one Philox
- * draw of the event is the SplitMix64 output function of key + k gamma (G. Steele, D. Lea, C. Flood,
- * "Fast splittable pseudorandom number generators", OOPSLA 2014; the finaliser constants are
- * D. Stafford's "Mix13" variant used there; it passes BigCrush). Nine instructions per word instead
- * of a Philox4x64-10 quarter block (~40): the 760 words of the 3800 samples of an event were a
- * third of the digitisation time. The event's Philox stream keeps the key, so the noise remains a
- * function of (seed, event) whatever the thread. */
-static uint64_t noise_word_at(uint64_t key, uint64_t k)
-{
-  uint64_t z = key + k * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
 /* A sample value plus 1/2 to the 12-bit ADC count: floor(x) clipped to [0, 4095] (truncation of
  * the positive value is its floor, without the libm call). */
@@ -306,107 +307,113 @@ static uint16_t adc_floor(double x)
   return !(x >= 0.0) ? 0 : x >= 4095.0 ? 4095 : (uint16_t)x;
 }
 
-_Static_assert(WF_SAMPLES % 8 == 0, "make_samples draws four samples per noise word, eight per step pass");
+_Static_assert(WF_SAMPLES == 4 * SADC_LIB_LEN && SADC_LIB_BLOCKS == 4096, "a waveform is four 12-bit block draws");
 
-/* A waveform without signal (most channels of an event) from the channel's step table: per sample
- * the count at index 0 plus the number of steps below its 12-bit noise index. With SSE2 (the x86-64
- * baseline) eight samples at a time: two noise words are eight 16-bit lanes, shifted to their upper
- * 12 bits, compared with the eight step vectors (signed 16-bit compares: indices and steps are
- * below 4096). 2-3 instructions per sample instead of the table load, addition and conversion of
- * make_samples; the counts are the same. */
-static void noise_only_samples(const sim_sadc_channel *r, sim_sadc_stream *ns, uint16_t *samples)
-{
+/* The 16 sign patterns of a noise block: pattern p = row p & 7 of the 8 x 8 Sylvester-Hadamard
+ * matrix, H[k][j] = (-1)^popcount(k & j) (J. J. Sylvester, Phil. Mag. 34 (1867) 461), times -1 if
+ * p & 8; as float sign bits (S) for the eight samples. tests/sim/test_digi_noise checks the table
+ * against that definition through the waveforms' statistics. */
+#define S 0x80000000u
+static const uint32_t sign_pattern[16][SADC_LIB_LEN] = {
+    {0, 0, 0, 0, 0, 0, 0, 0},
+    {0, S, 0, S, 0, S, 0, S},
+    {0, 0, S, S, 0, 0, S, S},
+    {0, S, S, 0, 0, S, S, 0},
+    {0, 0, 0, 0, S, S, S, S},
+    {0, S, 0, S, S, 0, S, 0},
+    {0, 0, S, S, S, S, 0, 0},
+    {0, S, S, 0, S, 0, 0, S},
+    {S, S, S, S, S, S, S, S},
+    {S, 0, S, 0, S, 0, S, 0},
+    {S, S, 0, 0, S, S, 0, 0},
+    {S, 0, 0, S, S, 0, 0, S},
+    {S, S, S, S, 0, 0, 0, 0},
+    {S, 0, S, 0, 0, S, 0, S},
+    {S, S, 0, 0, 0, 0, S, S},
+    {S, 0, 0, S, 0, S, S, 0},
+};
+#undef S
+
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  _Static_assert(SADC_STEPS == 8, "the step vectors are unrolled below");
-  /* lane j of the pair (b0, b1) is bits 16j.. of b0 (j < 4) or b1: sample 8i + j, as make_samples */
-  const __m128i *st = (const __m128i *)r->step_last;
-  const __m128i base = _mm_loadu_si128((const __m128i *)r->step_base);
-  const __m128i l0 = _mm_loadu_si128(st), l1 = _mm_loadu_si128(st + 1), l2 = _mm_loadu_si128(st + 2),
-                l3 = _mm_loadu_si128(st + 3), l4 = _mm_loadu_si128(st + 4), l5 = _mm_loadu_si128(st + 5),
-                l6 = _mm_loadu_si128(st + 6), l7 = _mm_loadu_si128(st + 7);
-  const uint64_t key = ns->key, k0 = ns->k;
-  ns->k += WF_SAMPLES / 4;
-  for (int i = 0; i < WF_SAMPLES / 8; ++i) {
-    uint64_t b0 = noise_word_at(key, k0 + 2 * i + 1), b1 = noise_word_at(key, k0 + 2 * i + 2);
-    __m128i x = _mm_srli_epi16(_mm_set_epi64x((long long)b1, (long long)b0), 4);
-    /* a compare gives -1 in the lanes past a step: subtract them */
-    __m128i a = _mm_sub_epi16(_mm_sub_epi16(base, _mm_cmpgt_epi16(x, l0)), _mm_cmpgt_epi16(x, l1));
-    __m128i c = _mm_add_epi16(_mm_cmpgt_epi16(x, l2), _mm_cmpgt_epi16(x, l3));
-    __m128i e = _mm_add_epi16(_mm_cmpgt_epi16(x, l4), _mm_cmpgt_epi16(x, l5));
-    __m128i f = _mm_add_epi16(_mm_cmpgt_epi16(x, l6), _mm_cmpgt_epi16(x, l7));
-    a = _mm_sub_epi16(a, _mm_add_epi16(_mm_add_epi16(c, e), f));
-    _mm_storeu_si128((__m128i *)(samples + 8 * i), a);
+#define SADC_LIB_SSE2 1
+/* Block b of a waveform (samples 8b..8b+7, payload words 4b..4b+3); pulse and clip are constants
+ * at every call (the branches vanish from the four specialisations of make_samples). */
+static inline __attribute__((always_inline)) void lib_block(const sim_sadc_noise *nz, __m128 ped, __m128 a,
+                                                            const float *shape, uint64_t bits, int b, int pulse,
+                                                            int clip, uint32_t *out)
+{
+  const float *z = nz->lib[(bits >> (16 * b)) & 4095u];
+  const uint32_t *sg = sign_pattern[(bits >> (16 * b + 12)) & 15u];
+  __m128 v0 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z), _mm_loadu_ps((const float *)sg)));
+  __m128 v1 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z + 4), _mm_loadu_ps((const float *)sg + 4)));
+  if (pulse) {
+    v0 = _mm_add_ps(v0, _mm_mul_ps(a, _mm_loadu_ps(shape + 8 * b)));
+    v1 = _mm_add_ps(v1, _mm_mul_ps(a, _mm_loadu_ps(shape + 8 * b + 4)));
   }
+  if (clip) {
+    v0 = _mm_min_ps(_mm_max_ps(v0, _mm_setzero_ps()), _mm_set1_ps(4095.0f));
+    v1 = _mm_min_ps(_mm_max_ps(v1, _mm_setzero_ps()), _mm_set1_ps(4095.0f));
+  }
+  /* truncation of values in [0, 4095]: their floor; two 16-bit samples per 32-bit word */
+  _mm_storeu_si128((__m128i *)(out + 4 * b), _mm_packs_epi32(_mm_cvttps_epi32(v0), _mm_cvttps_epi32(v1)));
+}
+#define LIB_WAVEFORM(pulse, clip)                                                                                    \
+  do {                                                                                                               \
+    lib_block(nz, ped, a, shape, bits, 0, pulse, clip, out);                                                         \
+    lib_block(nz, ped, a, shape, bits, 1, pulse, clip, out);                                                         \
+    lib_block(nz, ped, a, shape, bits, 2, pulse, clip, out);                                                         \
+    lib_block(nz, ped, a, shape, bits, 3, pulse, clip, out);                                                         \
+  } while (0)
+#endif
+
+/* One waveform into its payload words out[0 .. WF_SAMPLES/2): sample i = floor(ped(i) + 1/2 +
+ * noise + A shape[i]) clipped to [0, 4095] (adc_floor), the noise of samples 8b..8b+7 block
+ * (bits >> 16b) & 4095 of the library with the sign pattern (bits >> (16b + 12)) & 15. With SSE2 (the x86-64
+ * baseline) four samples per single-precision operation; the pedestal + 1/2 + noise is within
+ * 1.3e-4 count of the double sum for pedestals below 4096 (half an ulp of float), so a sample
+ * differs from the double computation's with probability ~1e-4 by one count, far below the noise.
+ * Payload words hold the samples two per word, even sample in the low half
+ * (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
+static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const float *shape,
+                         uint64_t bits, uint32_t *out)
+{
+  const int pulse = A > 0.0, clip = !(r->unclipped && A <= r->headroom);
+#ifdef SADC_LIB_SSE2
+  const __m128 ped = _mm_loadu_ps(r->ped_half), a = _mm_set1_ps((float)A);
+  if (!pulse && !clip) LIB_WAVEFORM(0, 0); /* most channels */
+  else if (!clip) LIB_WAVEFORM(1, 0);
+  else if (!pulse) LIB_WAVEFORM(0, 1);
+  else LIB_WAVEFORM(1, 1);
 #else
-  uint64_t b[WF_SAMPLES / 4];
-  for (int i = 0; i < WF_SAMPLES / 4; ++i) b[i] = noise_word_at(ns->key, ++ns->k);
+  uint16_t s[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) {
-    int x = (int)((b[i / 4] >> (16 * (i % 4) + 4)) & 4095u), v = r->step_base[i % 8];
-    for (int k = 0; k < SADC_STEPS; ++k) v += x > r->step_last[k][i % 8];
-    samples[i] = (uint16_t)v;
+    int b = i / SADC_LIB_LEN;
+    float z = nz->lib[(bits >> (16 * b)) & 4095u][i % SADC_LIB_LEN];
+    if (sign_pattern[(bits >> (16 * b + 12)) & 15u][i % SADC_LIB_LEN]) z = -z;
+    float v = r->ped_half[i & 1] + z;
+    if (pulse) v += (float)A * shape[i];
+    s[i] = adc_floor((double)v);
   }
-#endif
-}
-
-/* The noise of a waveform comes from the quantile table, four samples per 64-bit random word:
- * after rounding to integer counts the table's granularity (< 1e-3 sigma near the centre, tails
- * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. A channel
- * without signal takes the step table instead (the same counts). */
-/* GCC's vectoriser turns the noise words of the loops below into SSE2 64-bit multiplies emulated
- * with three pmuludq each (more instructions than the scalar imul): scalar here. */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("no-tree-vectorize")))
-#endif
-static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const double *shape,
-                         sim_sadc_stream *ns, uint16_t *samples)
-{
-  if (r->noise_steps && !(A > 0.0)) { /* no signal (most channels): pedestal and noise, never clipped */
-    noise_only_samples(r, ns, samples);
-    return;
-  }
-  double pe = r->ped_even + 0.5, po = r->ped_odd + 0.5; /* + 1/2: rounding */
-  const double *z = nz->z;
-  const uint64_t key = ns->key, k0 = ns->k;
-  ns->k += WF_SAMPLES / 4;
-  /* four samples per noise word: the upper 12 bits of each 16-bit lane index the quantile table */
-#define NOISE_OF(bits, j) (WF_NOISE * z[((bits) >> (16 * (j) + 4)) & 4095u])
-  if (r->unclipped && A <= r->headroom) /* a pulse that cannot reach the top (shape maximum 1) */
-    for (int i = 0; i < WF_SAMPLES; i += 4) {
-      uint64_t b = noise_word_at(key, k0 + (uint64_t)(i / 4) + 1);
-      samples[i] = (uint16_t)(pe + A * shape[i] + NOISE_OF(b, 0)); /* = adc_floor: the sum is inside [1, 4094] */
-      samples[i + 1] = (uint16_t)(po + A * shape[i + 1] + NOISE_OF(b, 1));
-      samples[i + 2] = (uint16_t)(pe + A * shape[i + 2] + NOISE_OF(b, 2));
-      samples[i + 3] = (uint16_t)(po + A * shape[i + 3] + NOISE_OF(b, 3));
-    }
-  else
-    for (int i = 0; i < WF_SAMPLES; i += 4) {
-      uint64_t b = noise_word_at(key, k0 + (uint64_t)(i / 4) + 1);
-      samples[i] = adc_floor(pe + A * shape[i] + NOISE_OF(b, 0));
-      samples[i + 1] = adc_floor(po + A * shape[i + 1] + NOISE_OF(b, 1));
-      samples[i + 2] = adc_floor(pe + A * shape[i + 2] + NOISE_OF(b, 2));
-      samples[i + 3] = adc_floor(po + A * shape[i + 3] + NOISE_OF(b, 3));
-    }
-#undef NOISE_OF
-}
-
-void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
-{
-  for (int i = 0; i < WF_SAMPLES; ++i) { /* A (x/2)^2 exp(2 - x): maximum 1 at x = t/tau = 2 */
-    double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
-    shape[i] = x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
-  }
-}
-
-/* The payload words of a waveform straight from its channel: no range check of the samples (they are
- * made inside [0, 4095]) and the header and pedestal words from sim_sadc_channel_prepare; the
- * samples two per word, even sample in the low half (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
-static void pack_samples(const uint16_t *s, uint32_t *out)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  memcpy(out, s, WF_SAMPLES * sizeof *s); /* the word (hi << 16) | lo is the pair lo, hi in memory */
-#else
+  (void)clip;
   for (int i = 0; i < WF_SAMPLES; i += 2) out[i / 2] = ((uint32_t)s[i + 1] << 16) | s[i];
 #endif
+}
+
+/* The unit pulse A (x/2)^2 exp(2 - x) sampled at the SADC clock: maximum 1 at x = t/tau = 2. One
+ * exp per pulse: exp(2 - x) at the next sample is the previous one times exp(-period/tau). */
+void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
+{
+  const double r = exp(-NA64_DAQ_SADC_DEFAULT_PERIOD_NS / WF_TAU);
+  double e = 0.0;
+  for (int i = 0; i < WF_SAMPLES; ++i) {
+    double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
+    if (!(x > 0.0)) {
+      shape[i] = 0.0;
+      continue;
+    }
+    e = e > 0.0 ? e * r : exp(2.0 - x);
+    shape[i] = 0.25 * x * x * e;
+  }
 }
 
 _Static_assert(WF_SAMPLES % 2 == 0 && WF_SAMPLES <= NA64_DAQ_SADC_MAX_SAMPLES, "whole sample pairs");
@@ -415,6 +422,7 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
                          const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
                          na64_daq_writer *w, na64_err *err)
 {
+  if (!nz->lib_ready) return na64_err_set(err, NA64_EINVAL, "sim_sadc_write_event: no noise library (sim_sadc_noise_library)");
   const size_t per = 2 + WF_SAMPLES / 2, need = (size_t)(n > 0 ? n : 0) * per;
   if (need > *cap) {
     uint32_t *p = realloc(*words, need * sizeof *p);
@@ -422,6 +430,8 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
     *words = p;
     *cap = need;
   }
+  float shapef[WF_SAMPLES];
+  for (int i = 0; i < WF_SAMPLES; ++i) shapef[i] = (float)shape[i];
   for (int a = 0; a < n;) { /* one equipment block per source id */
     size_t k = 0;
     uint32_t *out = *words;
@@ -430,11 +440,9 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
       if (!ch[b].pedestals_ok)
         return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]", ch[b].src,
                             ch[b].port, ch[b].channel, ch[b].ped_even, ch[b].ped_odd);
-      uint16_t s[WF_SAMPLES];
-      make_samples(nz, &ch[b], amp[b], shape, ns, s);
       out[k] = ch[b].header_word;
       out[k + 1] = ch[b].pedestal_word;
-      pack_samples(s, out + k + 2);
+      make_samples(nz, &ch[b], amp[b], shapef, sim_noise_word(ns->key, ++ns->k), out + k + 2);
       k += per;
     }
     na64_daq_equipment_header eh = na64_daq_sadc_equipment(ch[a].src, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
@@ -514,13 +522,16 @@ static double erf_fast(const na64_sim_digitizer *d, double x)
 }
 
 /* Strip hits of one plane crossed at (x, y); noise from the quantile table (as the waveforms). */
-static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl, double x, double y, na64_rng *rng,
+static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl, double x, double y, sim_sadc_stream *st,
                          na64_daq_apv_hit *out, size_t room)
 {
   static const double shape[3] = {0.35, 1.0, 0.75};
   double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
-  double z = na64_rng_gauss(rng), q = APV_MPV * (1.0 + 0.15 * (-log(z * z + 1e-300))); /* Moyal around the MPV */
-  if (na64_rng_uniform(rng) >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
+  /* one word of the event's stream: the efficiency from its upper 32 bits, the charge's Gaussian
+   * from the quantile table (|z| >= 3.1e-4: q <= 3.4 MPV, a tail of probability 2.4e-4 cut) */
+  uint64_t wq = sim_noise_word(st->key, ++st->k);
+  double z = d->nz.z[wq & 4095u], q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV */
+  if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
   double s0 = (u - pl->wires[0].u) / pl->pitch; /* in strips from the first strip's centre */
   int lo = (int)floor(s0 - 4.0 * APV_SIGMA_STRIPS), hi = (int)ceil(s0 + 4.0 * APV_SIGMA_STRIPS);
   const double c = 1.0 / (M_SQRT2 * APV_SIGMA_STRIPS);
@@ -531,7 +542,7 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     double e_hi = erf_fast(d, (k + 0.5 - s0) * c), f = 0.5 * (e_hi - e_lo);
     e_lo = e_hi;
     if (k < 0 || k >= pl->nwires || pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
-    uint64_t bits = na64_rng_u64(rng);
+    uint64_t bits = sim_noise_word(st->key, ++st->k);
     /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
     const double qf = q * f, *zq = d->nz.z;
     double a[3];
@@ -552,7 +563,7 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
   return n;
 }
 
-static int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, na64_rng *rng,
+static int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, sim_sadc_stream *st,
                      na64_daq_writer *w, na64_err *err)
 {
   const na64_geom *g = d->sim->geom;
@@ -567,7 +578,7 @@ static int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t e
       x += d->ms_dx[m];
       y += d->ms_dy[m];
     }
-    n += plane_hits(d, pl, x, y, rng, d->apv + n, APV_MAX_HITS - n);
+    n += plane_hits(d, pl, x, y, st, d->apv + n, APV_MAX_HITS - n);
   }
   sort_apv(d->apv, n);
   for (size_t a = 0; a < n;) { /* one block per source id */
@@ -604,9 +615,12 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
   h.id[1] = NA64_DAQ_ID1(burst, nb);
   h.trigger_pattern[0] = ev->truth.triggered ? 1u : 0u;
   NA64_CALL(na64_daq_writer_begin_event(w, &h, err));
+  sim_sadc_noise_library(&d->nz, seed);
   NA64_CALL(write_sadc(d, ev, &rng, w, err));
-  ms_event(d, ev->truth.energy, &rng);
-  NA64_CALL(write_apv(d, ev, nb_in_run, &rng, w, err));
+  /* the scattering and the strips: the quantile table and a SplitMix64 stream keyed by one draw */
+  sim_sadc_stream st = {na64_rng_u64(&rng), 0};
+  ms_event(d, ev->truth.energy, &st);
+  NA64_CALL(write_apv(d, ev, nb_in_run, &st, w, err));
   if (d->straw) {
     const na64_sim_truth *t = &ev->truth;
     const double z0 = d->sim->ecal.z_front;

@@ -152,6 +152,7 @@ int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev,
 {
   if (!d || !ev || !w) return na64_err_set(err, NA64_EINVAL, "na64_vis_digitize_write: NULL argument");
   na64_rng rng;
+  sim_sadc_noise_library(&d->nz, seed); /* the waveforms' noise library of the run seed (fast_digi.c) */
   na64_rng_init(&rng, seed + DIGI_SEED_KEY, ev->event);
   na64_daq_header h;
   memset(&h, 0, sizeof h);

@@ -1,12 +1,14 @@
 /* The waveform noise of the fast simulation's SADC digitisation, read back from the DATE data as a
  * user would (reader, SADC decoder, conditions pedestals): events without any energy, so every
- * channel is pedestal + noise (the step-table path of src/sim/fast_digi.c). The model
+ * channel is pedestal + noise (the noise library of src/sim/fast_digi.c: blocks of 8 samples with
+ * Hadamard sign patterns, docs/simulation.md "Raw data"). The model
  * (docs/simulation.md, "Raw data"): sample = floor(ped + 1/2 + n), n ~ N(0, 1 count), independent
  * samples. Expected from the model alone, not from our output:
  *  - mean of sample - ped: 0 (the rounding of a Gaussian of sigma 1 is unbiased to ~1e-8:
  *    the Fourier terms of floor go as exp(-2 pi^2 sigma^2));
  *  - variance 1 + 1/12 (Sheppard's correction of the rounding, exact to the same order);
- *  - autocorrelation 0 at lags 1, 2 and 4 (lag 4: samples from lanes of different noise words);
+ *  - autocorrelation 0 at lags 1 to 8 (1-7: inside a library block and across two; 8: the same lane
+ *    of two blocks), and 0 between sample i of consecutive channels of an event;
  *  - |sample - ped| <= 5: the quantile table spans N(0, 1) over (i + 1/2)/4096, |z| < 3.49;
  *  - the tails: the number of samples with |sample - ped| >= 2.5, whose probability for pedestal p is
  *    Phi(-(ceil(p + 5/2) - p - 1/2)) + Phi(floor(p - 5/2) + 1/2 - p) (the rounding moves the boundaries
@@ -40,8 +42,10 @@ static na64_sim *make_sim(void)
   return s;
 }
 
+#define NLAG 8
 typedef struct moments {
-  double n, s1, s2, lag[3], tail, tail_expected;
+  double n, s1, s2, lag[NLAG], tail, tail_expected;
+  double cross, ncross; /* sample i of a waveform times sample i of the event's previous one */
   int maxdev;
 } moments;
 
@@ -53,7 +57,7 @@ static double tail_probability(double p)
 }
 
 /* One decoded waveform against the conditions' pedestals of its cell. */
-static void add_waveform(moments *m, const na64_daq_sadc_waveform *w, double pe, double po)
+static void add_waveform(moments *m, const na64_daq_sadc_waveform *w, double pe, double po, double *prev, int *nprev)
 {
   m->tail_expected += 0.5 * w->nsamples * (tail_probability(pe) + tail_probability(po));
   double d[64];
@@ -65,9 +69,15 @@ static void add_waveform(moments *m, const na64_daq_sadc_waveform *w, double pe,
     m->tail += fabs(d[i]) >= 2.5; /* integer counts minus the pedestal: the values >= 3 counts away */
     if (fabs(d[i]) > m->maxdev) m->maxdev = (int)ceil(fabs(d[i]));
   }
-  static const int lags[3] = {1, 2, 4};
-  for (int l = 0; l < 3; ++l)
-    for (int i = lags[l]; i < w->nsamples; ++i) m->lag[l] += d[i] * d[i - lags[l]];
+  for (int l = 0; l < NLAG; ++l)
+    for (int i = l + 1; i < w->nsamples; ++i) m->lag[l] += d[i] * d[i - l - 1];
+  if (*nprev == w->nsamples)
+    for (int i = 0; i < w->nsamples; ++i) {
+      m->cross += d[i] * prev[i];
+      m->ncross += 1.0;
+    }
+  memcpy(prev, d, (size_t)w->nsamples * sizeof *d);
+  *nprev = w->nsamples;
 }
 
 static void test_noise_only_waveforms(void **state)
@@ -99,6 +109,8 @@ static void test_noise_only_waveforms(void **state)
   int nev = 0, nwf = 0;
   while (na64_daq_reader_next_event(rd, &de, &err) == NA64_OK) {
     size_t cur = 0;
+    double prev[64];
+    int nprev = 0;
     na64_daq_equipment eq;
     while (na64_daq_event_next_equipment(&de, &cur, &eq)) {
       if (eq.header.type != NA64_DAQ_EQ_SADC) continue;
@@ -110,7 +122,7 @@ static void test_noise_only_waveforms(void **state)
         const na64_geom_cell *c = &g->cells[ch->cell];
         assert_true(c->has_calib[ch->section]);
         assert_int_equal(wf[k].nsamples, 32);
-        add_waveform(&m, &wf[k], c->ped_even[ch->section], c->ped_odd[ch->section]);
+        add_waveform(&m, &wf[k], c->ped_even[ch->section], c->ped_odd[ch->section], prev, &nprev);
         ++nwf;
       }
     }
@@ -120,17 +132,19 @@ static void test_noise_only_waveforms(void **state)
   double mean = m.s1 / m.n, var = m.s2 / m.n - mean * mean, v0 = 1.0 + 1.0 / 12.0;
   double se_mean = sqrt(v0 / m.n), se_var = sqrt(2.0 * v0 * v0 / m.n); /* Gaussian-like 4th moment */
   printf("%d waveforms, %.0f samples: mean %.5f (se %.5f), variance %.5f (expected %.5f, se %.5f), "
-         "autocorrelation lag 1/2/4 %.5f %.5f %.5f, |d| >= 2.5: %.0f (expected %.1f), max |d| %d\n",
-         nwf, m.n, mean, se_mean, var, v0, se_var, m.lag[0] / (m.n - nwf) / var, m.lag[1] / (m.n - 2.0 * nwf) / var,
-         m.lag[2] / (m.n - 4.0 * nwf) / var, m.tail, m.tail_expected, m.maxdev);
+         "|d| >= 2.5: %.0f (expected %.1f), max |d| %d\nautocorrelation at lags 1-8:",
+         nwf, m.n, mean, se_mean, var, v0, se_var, m.tail, m.tail_expected, m.maxdev);
+  for (int l = 0; l < NLAG; ++l) printf(" %.5f", m.lag[l] / (m.n - (l + 1.0) * nwf) / var);
+  printf("; consecutive channels %.5f (%.0f pairs)\n", m.cross / m.ncross / var, m.ncross);
   assert_true(nwf > 100 * NEV); /* the 119 calorimeter, SRD, veto and counter channels of run 2000 */
   assert_true(fabs(mean) < 5.0 * se_mean);
   assert_true(fabs(var - v0) < 5.0 * se_var);
-  static const int lags[3] = {1, 2, 4};
-  for (int l = 0; l < 3; ++l) {
-    double r = m.lag[l] / (m.n - lags[l] * (double)nwf) / var;
-    if (!(fabs(r) < 5.0 / sqrt(m.n))) fail_msg("autocorrelation at lag %d: %g", lags[l], r);
+  for (int l = 0; l < NLAG; ++l) {
+    double np = m.n - (l + 1.0) * nwf, r = m.lag[l] / np / var;
+    if (!(fabs(r) < 5.0 / sqrt(np))) fail_msg("autocorrelation at lag %d: %g", l + 1, r);
   }
+  double rc = m.cross / m.ncross / var;
+  if (!(m.ncross > 0.9 * m.n && fabs(rc) < 5.0 / sqrt(m.ncross))) fail_msg("consecutive channels: correlation %g", rc);
   assert_true(m.maxdev <= 5);
   assert_true(fabs(m.tail - m.tail_expected) < 5.0 * sqrt(m.tail_expected) + 0.03 * m.tail_expected);
   na64_daq_reader_close(rd);
