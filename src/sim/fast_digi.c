@@ -49,6 +49,7 @@ typedef struct readout {
   readout_kind kind;
   int section, index, module; /* where its energy is in na64_sim_event */
   double mip;                 /* counters only (GeV) */
+  long eoff;                  /* byte offset of its energy in na64_sim_event (readout_offset); -1: a counter */
 } readout;
 
 struct na64_sim_digitizer {
@@ -70,6 +71,7 @@ struct na64_sim_digitizer {
   double ms_sqrt[MS_MAX_PLANES], ms_log[MS_MAX_PLANES]; /* Highland's sqrt(x/X0) and 1 + 0.038 ln(x/X0) */
   double ms_dx[MS_MAX_PLANES], ms_dy[MS_MAX_PLANES]; /* this event's offsets at each plane, cm */
   double ms_sx, ms_sy;     /* and the total deflection, rad */
+  double tail_a;           /* Phi^-1(4095/4096): where gauss_table's exact tails start */
 };
 
 /* Highland's formula for the width of the projected multiple-scattering angle (PDG Review of
@@ -107,14 +109,31 @@ static void ms_setup(na64_sim_digitizer *d)
 }
 
 /* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections),
- * N(0, 1) from the 12-bit quantile table as the waveform noise (cut at 3.5 sigma: Highland's
- * formula describes the Gaussian core, 98% of the distribution, PDG eq. 34.16);
+ * N(0, 1) from gauss_table (exact tails);
  * the offset at plane i is the sum of the kicks of the planes before it times their distance. The
  * dipoles leave slope differences unchanged at first order, so the kicks propagate as straight lines. */
+/* N(0, 1) from the 12-bit index i of a random word: the quantile table for the 4094 inner bins of
+ * probability 1/4096, and an exact draw from the tail beyond tail_a = Phi^-1(4095/4096) for the two
+ * outer ones (Marsaglia's tail method, G. Marsaglia, Technometrics 6 (1964) 101: x = sqrt(a^2 - 2
+ * ln u1) until u2 x <= a), so that the tails are not cut at 3.5 sigma (with the plain table, the
+ * momentum cut's efficiency moved by ~0.5%: docs/performance.md). */
+static double gauss_table(const na64_sim_digitizer *d, unsigned i, sim_sadc_stream *st)
+{
+  if (i - 1u < 4094u) return d->nz.z[i];
+  const double a = d->tail_a;
+  double x;
+  for (;;) {
+    uint64_t w = sim_noise_word(st->key, ++st->k);
+    double u1 = ((double)(w >> 32) + 0.5) * 0x1.0p-32, u2 = ((double)(w & 0xFFFFFFFFu) + 0.5) * 0x1.0p-32;
+    x = sqrt(a * a - 2.0 * log(u1));
+    if (u2 * x <= a) break;
+  }
+  return i ? x : -x;
+}
+
 static void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st)
 {
   double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0, c = p > 0.0 ? 0.0136 / p : 0.0;
-  const double *z = d->nz.z;
   for (int i = 0; i < d->nms; ++i) {
     if (i > 0) {
       ox += sx * (d->ms_z[i] - d->ms_z[i - 1]);
@@ -123,10 +142,9 @@ static void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st)
     d->ms_dx[i] = ox;
     d->ms_dy[i] = oy;
     double th = c * d->ms_sqrt[i] * d->ms_log[i]; /* = na64_sim_highland(p, x/X0), the same operations */
-    /* the two Gaussians from the quantile table (12 bits each of one word of the event's stream) */
     uint64_t w = sim_noise_word(st->key, ++st->k);
-    sx += th * z[w & 4095u];
-    sy += th * z[(w >> 16) & 4095u];
+    sx += th * gauss_table(d, (unsigned)(w & 4095u), st);
+    sy += th * gauss_table(d, (unsigned)((w >> 16) & 4095u), st);
   }
   d->ms_sx = sx;
   d->ms_sy = sy;
@@ -149,6 +167,24 @@ int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y)
 static int cmp_readout(const void *a, const void *b)
 {
   return sim_sadc_channel_cmp(&((const readout *)a)->ch, &((const readout *)b)->ch);
+}
+
+/* Where readout_energy finds the energy of r in an event: its byte offset, -1 for the counters
+ * (a MIP drawn per event) and for an ECAL section the event does not have. */
+static long readout_offset(const readout *r)
+{
+  switch (r->kind) {
+  case SRC_ECAL:
+    return r->section < NA64_SIM_ECAL_SECTIONS ? (long)(offsetof(na64_sim_event, ecal) +
+                                                        sizeof(double) * ((size_t)r->section * NA64_SIM_MAX_ECAL + (size_t)r->index))
+                                               : -1;
+  case SRC_HCAL:
+    return (long)(offsetof(na64_sim_event, hcal) + sizeof(double) * ((size_t)r->module * NA64_SIM_HCAL_CELLS + (size_t)r->index));
+  case SRC_SRD: return (long)(offsetof(na64_sim_event, srd) + sizeof(double) * (size_t)r->index);
+  case SRC_VETO: return (long)(offsetof(na64_sim_event, veto) + sizeof(double) * (size_t)r->index);
+  case SRC_COUNTER: return -1;
+  }
+  return -1;
 }
 
 /* The readout of cell c, section k, if it has a DAQ channel, a calibration and a known detector. */
@@ -175,6 +211,7 @@ static int add_readout(na64_sim_digitizer *d, const na64_geom *g, const na64_geo
     r.mip = 1e-3 * 2.052 * 1.06 * c->size[2];
   } else return 0;
   r.index = grid ? c->iy * grid->nx + c->ix : c->module;
+  r.eoff = readout_offset(&r);
   d->ro[d->nro++] = r;
   return 1;
 }
@@ -199,6 +236,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, NULL, &d->straw, err);
   sim_sadc_noise_init(&d->nz);
+  d->tail_a = gsl_cdf_ugaussian_Pinv(4095.0 / 4096.0);
   for (int i = 0; st == NA64_OK && i < d->nro; ++i) {
     sim_sadc_channel_prepare(&d->ro[i].ch, &d->nz);
     d->ch[i] = d->ro[i].ch;
@@ -231,6 +269,11 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
 
 static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rng *rng)
 {
+  if (r->eoff >= 0) { /* a calorimeter, SRD or veto cell: the energy the event holds */
+    double E;
+    memcpy(&E, (const char *)ev + r->eoff, sizeof E);
+    return E;
+  }
   switch (r->kind) {
   case SRC_ECAL: return r->section < NA64_SIM_ECAL_SECTIONS ? ev->ecal[r->section][r->index] : 0.0;
   case SRC_HCAL: return ev->hcal[r->module][r->index];
@@ -527,10 +570,11 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
 {
   static const double shape[3] = {0.35, 1.0, 0.75};
   double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
-  /* one word of the event's stream: the efficiency from its upper 32 bits, the charge's Gaussian
-   * from the quantile table (|z| >= 3.1e-4: q <= 3.4 MPV, a tail of probability 2.4e-4 cut) */
+  /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the efficiency
+   * from its upper 32 bits */
   uint64_t wq = sim_noise_word(st->key, ++st->k);
-  double z = d->nz.z[wq & 4095u], q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV */
+  double z = gauss_table(d, (unsigned)(wq & 4095u), st);
+  double q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
   if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
   double s0 = (u - pl->wires[0].u) / pl->pitch; /* in strips from the first strip's centre */
   int lo = (int)floor(s0 - 4.0 * APV_SIGMA_STRIPS), hi = (int)ceil(s0 + 4.0 * APV_SIGMA_STRIPS);
