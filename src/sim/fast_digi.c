@@ -52,8 +52,16 @@ typedef struct readout {
   long eoff;                  /* byte offset of its energy in na64_sim_event (readout_offset); -1: a counter */
 } readout;
 
+/* A Micromegas or GEM plane, in the order the hits are made (strip_planes_setup) */
+typedef struct strip_plane {
+  int plane, ms;                 /* index in the geometry; in the scattering planes (-1: none) */
+  uint32_t src, chip, channel;   /* the smallest DAQ address of its strips */
+} strip_plane;
+
 struct na64_sim_digitizer {
   const na64_sim *sim;
+  strip_plane *sp;
+  int nsp;
   readout *ro;
   int nro;
   na64_straw_digitizer *straw; /* NULL if the setup has no straw planes */
@@ -157,6 +165,40 @@ static int ms_index(const na64_sim_digitizer *d, int plane)
   return -1;
 }
 
+static int cmp_strip_plane(const void *a, const void *b)
+{
+  const strip_plane *x = a, *y = b;
+  if (x->src != y->src) return x->src < y->src ? -1 : 1;
+  if (x->chip != y->chip) return x->chip < y->chip ? -1 : 1;
+  if (x->channel != y->channel) return x->channel < y->channel ? -1 : 1;
+  return (x->plane > y->plane) - (x->plane < y->plane);
+}
+
+/* The strip planes by their smallest DAQ address (source, chip, channel): the hits then come
+ * nearly in the order of the APV blocks, and sort_apv has little to move (the geometry's plane
+ * order interleaves the sources). */
+static int strip_planes_setup(na64_sim_digitizer *d, na64_err *err)
+{
+  const na64_geom *g = d->sim->geom;
+  d->sp = calloc((size_t)g->nplanes + 1, sizeof *d->sp);
+  if (!d->sp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  for (int i = 0; i < g->nplanes; ++i) {
+    const na64_geom_plane *pl = &g->planes[i];
+    if (pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) continue;
+    strip_plane p = {i, ms_index(d, i), UINT32_MAX, UINT32_MAX, UINT32_MAX};
+    for (int k = 0; k < pl->nwires; ++k) {
+      if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+      strip_plane q = p;
+      uint32_t port;
+      na64_geom_key_unpack(pl->daq_key[k], &q.src, &port, &q.chip, &q.channel);
+      if (cmp_strip_plane(&q, &p) < 0) p = q;
+    }
+    d->sp[d->nsp++] = p;
+  }
+  qsort(d->sp, (size_t)d->nsp, sizeof *d->sp, cmp_strip_plane);
+  return NA64_OK;
+}
+
 int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y)
 {
   if (x->src != y->src) return x->src < y->src ? -1 : 1;
@@ -246,6 +288,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   if (st == NA64_OK && !d->apv) st = na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   na64_straw_digi_event_init(&d->sev);
   ms_setup(d);
+  if (st == NA64_OK) st = strip_planes_setup(d, err);
   if (st) {
     na64_sim_digitizer_free(d);
     return st;
@@ -264,6 +307,7 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   free(d->amp);
   free(d->words);
   free(d->apv);
+  free(d->sp);
   free(d);
 }
 
@@ -307,7 +351,7 @@ _Static_assert(SADC_LIB_BLOCKS == 4096, "every lane of the library holds each qu
  * sign (make_samples): as the columns of a Hadamard matrix are orthogonal, the products of two
  * samples of a block average to exactly 0 over the 16 sign patterns, whatever the library's own
  * (frozen, ~1/64) lane-to-lane correlations; samples of different blocks have independent global
- * signs. Two blocks of an event are the same (index and signs) with probability 1/65536. */
+ * signs, hence zero covariance even when they share a library block (probability 1/4096 per pair). */
 void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed)
 {
   if (nz->lib_ready && nz->lib_seed == seed) return;
@@ -612,12 +656,11 @@ static int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t e
 {
   const na64_geom *g = d->sim->geom;
   size_t n = 0;
-  for (int i = 0; i < g->nplanes; ++i) {
-    const na64_geom_plane *pl = &g->planes[i];
+  for (int i = 0; i < d->nsp; ++i) {
+    const na64_geom_plane *pl = &g->planes[d->sp[i].plane];
     double x, y;
-    if ((pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y))
-      continue;
-    int m = ms_index(d, i);
+    if (!track_at(d->sim, &ev->truth, pl->centre[2], &x, &y)) continue;
+    int m = d->sp[i].ms;
     if (m >= 0) {
       x += d->ms_dx[m];
       y += d->ms_dy[m];
