@@ -387,12 +387,6 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
 }
 
 
-/* A sample value plus 1/2 to the 12-bit ADC count: floor(x) clipped to [0, 4095] (truncation of
- * the positive value is its floor, without the libm call). */
-static uint16_t adc_floor(double x)
-{
-  return !(x >= 0.0) ? 0 : x >= 4095.0 ? 4095 : (uint16_t)x;
-}
 
 _Static_assert(WF_SAMPLES == 4 * SADC_LIB_LEN && SADC_LIB_BLOCKS == 4096, "a waveform is four 12-bit block draws");
 
@@ -454,7 +448,7 @@ static inline __attribute__((always_inline)) void lib_block(const sim_sadc_noise
 #endif
 
 /* One waveform into its payload words out[0 .. WF_SAMPLES/2): sample i = floor(ped(i) + 1/2 +
- * noise + A shape[i]) clipped to [0, 4095] (adc_floor), the noise of samples 8b..8b+7 block
+ * noise + A shape[i]) clipped to [0, 4095], the noise of samples 8b..8b+7 block
  * (bits >> 16b) & 4095 of the library with the sign pattern (bits >> (16b + 12)) & 15. With SSE2 (the x86-64
  * baseline) four samples per single-precision operation; the pedestal + 1/2 + noise is within
  * 1.3e-4 count of the double sum for pedestals below 4096 (half an ulp of float), so a sample
@@ -479,7 +473,7 @@ static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, do
     if (sign_pattern[(bits >> (16 * b + 12)) & 15u][i % SADC_LIB_LEN]) z = -z;
     float v = r->ped_half[i & 1] + z;
     if (pulse) v += (float)A * shape[i];
-    s[i] = adc_floor((double)v);
+    s[i] = (uint16_t)(!(v >= 0.0f) ? 0.0f : v >= 4095.0f ? 4095.0f : v); /* floor, clipped: truncation */
   }
   (void)clip;
   for (int i = 0; i < WF_SAMPLES; i += 2) out[i / 2] = ((uint32_t)s[i + 1] << 16) | s[i];
@@ -621,7 +615,11 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
   double q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
   if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
   double s0 = (u - pl->wires[0].u) / pl->pitch; /* in strips from the first strip's centre */
+  if (!(s0 > -1e6 && s0 < 1e6)) return 0; /* far outside the plane (or NaN): no strip */
+  /* the strips within 4 sigma of the charge centre that the plane has */
   int lo = (int)floor(s0 - 4.0 * APV_SIGMA_STRIPS), hi = (int)ceil(s0 + 4.0 * APV_SIGMA_STRIPS);
+  if (lo < 0) lo = 0;
+  if (hi > pl->nwires - 1) hi = pl->nwires - 1;
   const double c = 1.0 / (M_SQRT2 * APV_SIGMA_STRIPS);
   double e_lo = erf_fast(d, (lo - 0.5 - s0) * c);
   size_t n = 0;
@@ -629,7 +627,7 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     /* charge on strip k: the Gaussian integrated over [k - 1/2, k + 1/2] */
     double e_hi = erf_fast(d, (k + 0.5 - s0) * c), f = 0.5 * (e_hi - e_lo);
     e_lo = e_hi;
-    if (k < 0 || k >= pl->nwires || pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+    if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
     uint64_t bits = sim_noise_word(st->key, ++st->k);
     /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
     const double qf = q * f, *zq = d->nz.z;
@@ -646,7 +644,10 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     h->source_id = src;
     h->chip = (uint8_t)chip;
     h->channel = (uint8_t)ch;
-    for (int j = 0; j < 3; ++j) h->amp[j] = adc_floor(a[j] + 0.5);
+    for (int j = 0; j < 3; ++j) { /* floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
+      int v = (int)(a[j] + 0.5);
+      h->amp[j] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : v);
+    }
   }
   return n;
 }
