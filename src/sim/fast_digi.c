@@ -123,8 +123,8 @@ static void ms_setup(na64_sim_digitizer *d)
 /* N(0, 1) from the 12-bit index i of a random word: the quantile table for the 4094 inner bins of
  * probability 1/4096, and an exact draw from the tail beyond tail_a = Phi^-1(4095/4096) for the two
  * outer ones (Marsaglia's tail method, G. Marsaglia, Technometrics 6 (1964) 101: x = sqrt(a^2 - 2
- * ln u1) until u2 x <= a), so that the tails are not cut at 3.5 sigma (with the plain table, the
- * momentum cut's efficiency moved by ~0.5%: docs/performance.md). */
+ * ln u1) until u2 x <= a), so that the tails are not cut at 3.66 sigma (the scattering kicks'
+ * tails are what moves a track out of the momentum cut). */
 static double gauss_table(const na64_sim_digitizer *d, unsigned i, sim_sadc_stream *st)
 {
   if (i - 1u < 4094u) return d->nz.z[i];
