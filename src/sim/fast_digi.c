@@ -343,13 +343,13 @@ _Static_assert(SADC_LIB_BLOCKS == 4096, "every lane of the library holds each qu
 /* The pedestal-run noise library (docs/simulation.md, "Raw data"): as NA64 (like ATLAS and CMS with
  * zero-bias overlay) could take the noise of a channel from recorded noise-only waveforms, the
  * waveforms take theirs from blocks of a library generated here from the noise model itself: lane
- * j (sample j of a block) of the 4096 blocks is an independent random permutation of the 4096
+ * j (sample j of a block of 16) of the 4096 blocks is an independent random permutation of the 4096
  * quantiles WF_NOISE z[i] of N(0, 1), shuffled by Fisher-Yates (Knuth TAOCP vol. 2, 3.4.2 P) with
  * the Philox stream (seed + DIGI_SEED_KEY, 2^64 - 1), a stream no event uses (events count from 0).
  * Every sample's marginal distribution is then exactly the quantile table's. At use, each block
- * gets the signs of a random row of the 8 x 8 Sylvester-Hadamard matrix times a random global
+ * gets the signs of a random row of the 16 x 16 Sylvester-Hadamard matrix times a random global
  * sign (make_samples): as the columns of a Hadamard matrix are orthogonal, the products of two
- * samples of a block average to exactly 0 over the 16 sign patterns, whatever the library's own
+ * samples of a block average to exactly 0 over the 32 sign patterns, whatever the library's own
  * (frozen, ~1/64) lane-to-lane correlations; samples of different blocks have independent global
  * signs, hence zero covariance even when they share a library block (probability 1/4096 per pair). */
 void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed)
@@ -388,68 +388,89 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
 
 
 
-_Static_assert(WF_SAMPLES == 4 * SADC_LIB_LEN && SADC_LIB_BLOCKS == 4096, "a waveform is four 12-bit block draws");
+_Static_assert(WF_SAMPLES == 2 * SADC_LIB_LEN && SADC_LIB_BLOCKS == 4096, "a waveform is two 12-bit block draws");
 
-/* The 16 sign patterns of a noise block: pattern p = row p & 7 of the 8 x 8 Sylvester-Hadamard
+/* The 32 sign patterns of a noise block: pattern p = row p & 15 of the 16 x 16 Sylvester-Hadamard
  * matrix, H[k][j] = (-1)^popcount(k & j) (J. J. Sylvester, Phil. Mag. 34 (1867) 461), times -1 if
- * p & 8; as float sign bits (S) for the eight samples. tests/sim/test_digi_noise checks the table
- * against that definition through the waveforms' statistics. */
+ * p & 16; as float sign bits (S) for the sixteen samples. tests/sim/test_sadc_noise checks the
+ * resulting independence of the samples (autocorrelation at lags 1 to 16). */
 #define S 0x80000000u
-static const uint32_t sign_pattern[16][SADC_LIB_LEN] = {
-    {0, 0, 0, 0, 0, 0, 0, 0},
-    {0, S, 0, S, 0, S, 0, S},
-    {0, 0, S, S, 0, 0, S, S},
-    {0, S, S, 0, 0, S, S, 0},
-    {0, 0, 0, 0, S, S, S, S},
-    {0, S, 0, S, S, 0, S, 0},
-    {0, 0, S, S, S, S, 0, 0},
-    {0, S, S, 0, S, 0, 0, S},
-    {S, S, S, S, S, S, S, S},
-    {S, 0, S, 0, S, 0, S, 0},
-    {S, S, 0, 0, S, S, 0, 0},
-    {S, 0, 0, S, S, 0, 0, S},
-    {S, S, S, S, 0, 0, 0, 0},
-    {S, 0, S, 0, 0, S, 0, S},
-    {S, S, 0, 0, 0, 0, S, S},
-    {S, 0, 0, S, 0, S, S, 0},
+static const uint32_t sign_pattern[32][SADC_LIB_LEN] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S},
+    {0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S},
+    {0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0},
+    {0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0, S, S, S, S},
+    {0, S, 0, S, S, 0, S, 0, 0, S, 0, S, S, 0, S, 0},
+    {0, 0, S, S, S, S, 0, 0, 0, 0, S, S, S, S, 0, 0},
+    {0, S, S, 0, S, 0, 0, S, 0, S, S, 0, S, 0, 0, S},
+    {0, 0, 0, 0, 0, 0, 0, 0, S, S, S, S, S, S, S, S},
+    {0, S, 0, S, 0, S, 0, S, S, 0, S, 0, S, 0, S, 0},
+    {0, 0, S, S, 0, 0, S, S, S, S, 0, 0, S, S, 0, 0},
+    {0, S, S, 0, 0, S, S, 0, S, 0, 0, S, S, 0, 0, S},
+    {0, 0, 0, 0, S, S, S, S, S, S, S, S, 0, 0, 0, 0},
+    {0, S, 0, S, S, 0, S, 0, S, 0, S, 0, 0, S, 0, S},
+    {0, 0, S, S, S, S, 0, 0, S, S, 0, 0, 0, 0, S, S},
+    {0, S, S, 0, S, 0, 0, S, S, 0, 0, S, 0, S, S, 0},
+    {S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S},
+    {S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0},
+    {S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0},
+    {S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S},
+    {S, S, S, S, 0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0},
+    {S, 0, S, 0, 0, S, 0, S, S, 0, S, 0, 0, S, 0, S},
+    {S, S, 0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0, S, S},
+    {S, 0, 0, S, 0, S, S, 0, S, 0, 0, S, 0, S, S, 0},
+    {S, S, S, S, S, S, S, S, 0, 0, 0, 0, 0, 0, 0, 0},
+    {S, 0, S, 0, S, 0, S, 0, 0, S, 0, S, 0, S, 0, S},
+    {S, S, 0, 0, S, S, 0, 0, 0, 0, S, S, 0, 0, S, S},
+    {S, 0, 0, S, S, 0, 0, S, 0, S, S, 0, 0, S, S, 0},
+    {S, S, S, S, 0, 0, 0, 0, 0, 0, 0, 0, S, S, S, S},
+    {S, 0, S, 0, 0, S, 0, S, 0, S, 0, S, S, 0, S, 0},
+    {S, S, 0, 0, 0, 0, S, S, 0, 0, S, S, S, S, 0, 0},
+    {S, 0, 0, S, 0, S, S, 0, 0, S, S, 0, S, 0, 0, S},
 };
 #undef S
 
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SADC_LIB_SSE2 1
-/* Block b of a waveform (samples 8b..8b+7, payload words 4b..4b+3); pulse and clip are constants
- * at every call (the branches vanish from the four specialisations of make_samples). */
-static inline __attribute__((always_inline)) void lib_block(const sim_sadc_noise *nz, __m128 ped, __m128 a,
-                                                            const float *shape, uint64_t bits, int b, int pulse,
-                                                            int clip, uint32_t *out)
+/* Block b of a waveform (samples 16b..16b+15, payload words 8b..8b+7); pulse and clip are
+ * constants at every call (the branches vanish from the four specialisations of make_samples). */
+static inline __attribute__((always_inline)) __m128i lib_quarter(__m128 ped, __m128 a, const float *z, const uint32_t *sg,
+                                                                 const float *shape, int pulse, int clip)
 {
-  const float *z = nz->lib[(bits >> (16 * b)) & 4095u];
-  const uint32_t *sg = sign_pattern[(bits >> (16 * b + 12)) & 15u];
   __m128 v0 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z), _mm_loadu_ps((const float *)sg)));
   __m128 v1 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z + 4), _mm_loadu_ps((const float *)sg + 4)));
   if (pulse) {
-    v0 = _mm_add_ps(v0, _mm_mul_ps(a, _mm_loadu_ps(shape + 8 * b)));
-    v1 = _mm_add_ps(v1, _mm_mul_ps(a, _mm_loadu_ps(shape + 8 * b + 4)));
+    v0 = _mm_add_ps(v0, _mm_mul_ps(a, _mm_loadu_ps(shape)));
+    v1 = _mm_add_ps(v1, _mm_mul_ps(a, _mm_loadu_ps(shape + 4)));
   }
   if (clip) {
     v0 = _mm_min_ps(_mm_max_ps(v0, _mm_setzero_ps()), _mm_set1_ps(4095.0f));
     v1 = _mm_min_ps(_mm_max_ps(v1, _mm_setzero_ps()), _mm_set1_ps(4095.0f));
   }
   /* truncation of values in [0, 4095]: their floor; two 16-bit samples per 32-bit word */
-  _mm_storeu_si128((__m128i *)(out + 4 * b), _mm_packs_epi32(_mm_cvttps_epi32(v0), _mm_cvttps_epi32(v1)));
+  return _mm_packs_epi32(_mm_cvttps_epi32(v0), _mm_cvttps_epi32(v1));
+}
+static inline __attribute__((always_inline)) void lib_block(const sim_sadc_noise *nz, __m128 ped, __m128 a,
+                                                            const float *shape, uint64_t bits, int b, int pulse,
+                                                            int clip, uint32_t *out)
+{
+  const float *z = nz->lib[(bits >> (32 * b)) & 4095u];
+  const uint32_t *sg = sign_pattern[(bits >> (32 * b + 12)) & 31u];
+  const float *sh = shape + SADC_LIB_LEN * b;
+  _mm_storeu_si128((__m128i *)(out + 8 * b), lib_quarter(ped, a, z, sg, sh, pulse, clip));
+  _mm_storeu_si128((__m128i *)(out + 8 * b + 4), lib_quarter(ped, a, z + 8, sg + 8, sh + 8, pulse, clip));
 }
 #define LIB_WAVEFORM(pulse, clip)                                                                                    \
   do {                                                                                                               \
     lib_block(nz, ped, a, shape, bits, 0, pulse, clip, out);                                                         \
     lib_block(nz, ped, a, shape, bits, 1, pulse, clip, out);                                                         \
-    lib_block(nz, ped, a, shape, bits, 2, pulse, clip, out);                                                         \
-    lib_block(nz, ped, a, shape, bits, 3, pulse, clip, out);                                                         \
   } while (0)
 #endif
 
 /* One waveform into its payload words out[0 .. WF_SAMPLES/2): sample i = floor(ped(i) + 1/2 +
- * noise + A shape[i]) clipped to [0, 4095], the noise of samples 8b..8b+7 block
- * (bits >> 16b) & 4095 of the library with the sign pattern (bits >> (16b + 12)) & 15. With SSE2 (the x86-64
+ * noise + A shape[i]) clipped to [0, 4095], the noise of samples 16b..16b+15 block
+ * (bits >> 32b) & 4095 of the library with the sign pattern (bits >> (32b + 12)) & 31. With SSE2 (the x86-64
  * baseline) four samples per single-precision operation; the pedestal + 1/2 + noise is within
  * 1.3e-4 count of the double sum for pedestals below 4096 (half an ulp of float), so a sample
  * differs from the double computation's with probability ~1e-4 by one count, far below the noise.
@@ -469,8 +490,8 @@ static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, do
   uint16_t s[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) {
     int b = i / SADC_LIB_LEN;
-    float z = nz->lib[(bits >> (16 * b)) & 4095u][i % SADC_LIB_LEN];
-    if (sign_pattern[(bits >> (16 * b + 12)) & 15u][i % SADC_LIB_LEN]) z = -z;
+    float z = nz->lib[(bits >> (32 * b)) & 4095u][i % SADC_LIB_LEN];
+    if (sign_pattern[(bits >> (32 * b + 12)) & 31u][i % SADC_LIB_LEN]) z = -z;
     float v = r->ped_half[i & 1] + z;
     if (pulse) v += (float)A * shape[i];
     s[i] = (uint16_t)(!(v >= 0.0f) ? 0.0f : v >= 4095.0f ? 4095.0f : v); /* floor, clipped: truncation */

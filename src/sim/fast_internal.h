@@ -95,12 +95,12 @@ typedef struct sim_sadc_channel {
 } sim_sadc_channel;
 /* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096, and the pedestal-run noise library
  * built from them (sim_sadc_noise_library, docs/simulation.md "Raw data"): SADC_LIB_BLOCKS blocks of
- * SADC_LIB_LEN consecutive samples holding every quantile SADC_LIB_BLOCKS * SADC_LIB_LEN / 4096
- * times in an order shuffled with the run's seed. A waveform is WF_SAMPLES / SADC_LIB_LEN blocks,
- * each chosen (12 bits) and sign-flipped (1 bit) by one 64-bit word of a counter-based stream keyed
- * by one draw of the event's Philox stream. */
+ * SADC_LIB_LEN consecutive samples, each lane a permutation of the quantiles shuffled with the run's
+ * seed. A waveform is WF_SAMPLES / SADC_LIB_LEN blocks, each chosen (12 bits) and given a sign
+ * pattern (5 bits) by one 64-bit word of a counter-based stream keyed by one draw of the event's
+ * Philox stream. */
 #define SADC_LIB_BLOCKS 4096
-#define SADC_LIB_LEN 8
+#define SADC_LIB_LEN 16
 typedef struct sim_sadc_noise {
   double z[4096];
   double zmax; /* largest |z| WF_NOISE */

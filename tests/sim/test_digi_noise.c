@@ -7,7 +7,7 @@
  *  - the library is a function of the seed: the same seed gives the same blocks, another seed
  *    other blocks, and rebuilding for the first seed restores them;
  *  - the lanes are independent permutations: the correlation of two lanes over the 4096 blocks is
- *    of order 1/sqrt(4096) = 0.016 (below 5/64 for all 28 pairs; the Hadamard signs of make_samples
+ *    of order 1/sqrt(4096) = 0.016 (below 5/64 for all 120 pairs; the Hadamard signs of make_samples
  *    remove it from the waveforms, tests/sim/test_sadc_noise). */
 #include <math.h>
 #include <stdlib.h>

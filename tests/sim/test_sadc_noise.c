@@ -1,14 +1,14 @@
 /* The waveform noise of the fast simulation's SADC digitisation, read back from the DATE data as a
  * user would (reader, SADC decoder, conditions pedestals): events without any energy, so every
- * channel is pedestal + noise (the noise library of src/sim/fast_digi.c: blocks of 8 samples with
+ * channel is pedestal + noise (the noise library of src/sim/fast_digi.c: blocks of 16 samples with
  * Hadamard sign patterns, docs/simulation.md "Raw data"). The model
  * (docs/simulation.md, "Raw data"): sample = floor(ped + 1/2 + n), n ~ N(0, 1 count), independent
  * samples. Expected from the model alone, not from our output:
  *  - mean of sample - ped: 0 (the rounding of a Gaussian of sigma 1 is unbiased to ~1e-8:
  *    the Fourier terms of floor go as exp(-2 pi^2 sigma^2));
  *  - variance 1 + 1/12 (Sheppard's correction of the rounding, exact to the same order);
- *  - autocorrelation 0 at lags 1 to 8 (1-7: inside a library block and across two; 8: the same lane
- *    of two blocks), and 0 between sample i of consecutive channels of an event;
+ *  - autocorrelation 0 at lags 1 to 16 (1-15: inside a library block of 16 and across two; 16: the
+ *    same lane of the two blocks), and 0 between sample i of consecutive channels of an event;
  *  - |sample - ped| <= 5: the quantile table spans N(0, 1) over (i + 1/2)/4096, |z| < 3.49;
  *  - the tails: the number of samples with |sample - ped| >= 2.5, whose probability for pedestal p is
  *    Phi(-(ceil(p + 5/2) - p - 1/2)) + Phi(floor(p - 5/2) + 1/2 - p) (the rounding moves the boundaries
@@ -44,7 +44,7 @@ static na64_sim *make_sim(void)
   return s;
 }
 
-#define NLAG 8
+#define NLAG 16
 typedef struct moments {
   double n, s1, s2, lag[NLAG], tail, tail_expected;
   double cross, ncross; /* sample i of a waveform times sample i of the event's previous one */
@@ -134,7 +134,7 @@ static void test_noise_only_waveforms(void **state)
   double mean = m.s1 / m.n, var = m.s2 / m.n - mean * mean, v0 = 1.0 + 1.0 / 12.0;
   double se_mean = sqrt(v0 / m.n), se_var = sqrt(2.0 * v0 * v0 / m.n); /* Gaussian-like 4th moment */
   printf("%d waveforms, %.0f samples: mean %.5f (se %.5f), variance %.5f (expected %.5f, se %.5f), "
-         "|d| >= 2.5: %.0f (expected %.1f), max |d| %d\nautocorrelation at lags 1-8:",
+         "|d| >= 2.5: %.0f (expected %.1f), max |d| %d\nautocorrelation at lags 1-16:",
          nwf, m.n, mean, se_mean, var, v0, se_var, m.tail, m.tail_expected, m.maxdev);
   for (int l = 0; l < NLAG; ++l) printf(" %.5f", m.lag[l] / (m.n - (l + 1.0) * nwf) / var);
   printf("; consecutive channels %.5f (%.0f pairs)\n", m.cross / m.ncross / var, m.ncross);
