@@ -565,6 +565,14 @@ typedef struct na64_reco_summary {
   uint64_t truth_matched;   /* events that got their truth weight */
   uint64_t bad_regions;     /* damaged regions of the raw file skipped */
   int first_run, last_run;
+  /* End-of-run check of a whole file (not of a range of it): na64 sim and the DATE run control
+   * write an end-of-run event whose number in run is the count of physics events before it. A file
+   * with a start-of-run event but no end-of-run event (truncated), or whose end-of-run count differs
+   * from the physics events read, gets a warning naming the file and both counts (every valid event
+   * is still reconstructed). eor_events: the count the last end-of-run event carries, -1 if none. */
+  int64_t eor_events;
+  uint64_t file_physics;    /* physics events read in the file (before --events stops the loop) */
+  char warning[512];        /* empty: nothing to report */
 } na64_reco_summary;
 NA64_API int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *err);
 

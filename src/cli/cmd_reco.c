@@ -281,6 +281,7 @@ int cmd_reco(int argc, char **argv)
     printf("truth: %llu triggered rows, %llu events matched\n", (unsigned long long)sum.truth_rows,
            (unsigned long long)sum.truth_matched);
   if (sum.bad_regions) printf("damaged regions skipped: %llu\n", (unsigned long long)sum.bad_regions);
+  if (sum.warning[0]) fprintf(stderr, "na64 reco: warning: %s\n", sum.warning);
   printf("written %s\n", out);
   return CLI_EXIT_OK;
 }

@@ -11,6 +11,7 @@
  */
 #include <hdf5.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -155,6 +156,20 @@ static int one_event(file_state *s, const na64_daq_event *ev, na64_reco_summary 
   return NA64_OK;
 }
 
+/* The end-of-run check of a whole file read to its end (na64_reco_summary.warning). */
+static void check_end_of_run(const char *path, int sor, int64_t eor, uint64_t physics, na64_reco_summary *sum)
+{
+  if (eor < 0 && sor)
+    snprintf(sum->warning, sizeof sum->warning,
+             "%s: no end-of-run event: the file is truncated (%llu physics events read, all reconstructed)", path,
+             (unsigned long long)physics);
+  else if (eor >= 0 && (uint64_t)eor != physics)
+    snprintf(sum->warning, sizeof sum->warning,
+             "%s: the end-of-run event counts %lld physics events but %llu were read (%s; all read were reconstructed)",
+             path, (long long)eor, (unsigned long long)physics,
+             (uint64_t)eor > physics ? "events lost: damaged or cut file" : "more events than the run wrote");
+}
+
 static int loop(file_state *s, na64_daq_reader *rd, na64_reco_summary *sum, na64_err *err)
 {
   struct stat sb;
@@ -167,13 +182,22 @@ static int loop(file_state *s, na64_daq_reader *rd, na64_reco_summary *sum, na64
   }
   NA64_CALL(st);
   uint64_t skip = s->job->skip_events;
+  /* the end-of-run check applies to a whole file (no range of the MPI split, no seek) */
+  int whole = !s->job->start_offset && !s->job->skip_events && !s->job->file_events, sor = 0, stopped = 0;
+  sum->eor_events = -1;
   while ((st = na64_daq_reader_next_event(rd, &ev, err)) == NA64_OK) {
+    if (ev.header.type == NA64_DAQ_START_OF_RUN) sor = 1;
+    if (ev.header.type == NA64_DAQ_END_OF_RUN) sum->eor_events = ev.header.id[0];
     if (ev.header.type != NA64_DAQ_PHYSICS_EVENT) continue;
+    sum->file_physics++;
     if (skip > 0) { /* before the range (the earlier events of its zstd frame) */
       skip--;
       continue;
     }
-    if (s->job->max_events >= 0 && sum->events >= (uint64_t)s->job->max_events) break;
+    if (s->job->max_events >= 0 && sum->events >= (uint64_t)s->job->max_events) {
+      stopped = 1;
+      break;
+    }
     NA64_CALL(one_event(s, &ev, sum, err));
     if (s->job->progress && (++n & 1023u) == 0) {
       na64_daq_reader_stats rs;
@@ -186,6 +210,7 @@ static int loop(file_state *s, na64_daq_reader *rd, na64_reco_summary *sum, na64
   na64_daq_reader_stats rs;
   na64_daq_reader_get_stats(rd, &rs);
   sum->bad_regions = rs.regions;
+  if (whole && !stopped) check_end_of_run(s->job->raw_path, sor, sum->eor_events, sum->file_physics, sum);
   if (s->job->progress) s->job->progress(total, total, s->job->progress_user);
   return flush_rows(s, err);
 }
@@ -195,6 +220,7 @@ int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *e
   if (!job || !job->raw_path || !job->out_path || !sum) return na64_err_set(err, NA64_EINVAL, "na64_reco_file: NULL argument");
   memset(sum, 0, sizeof *sum);
   sum->first_run = sum->last_run = -1;
+  sum->eor_events = -1;
   file_state *s = calloc(1, sizeof *s);
   if (!s) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
   s->job = job;

@@ -49,10 +49,19 @@ typedef struct readout {
   readout_kind kind;
   int section, index, module; /* where its energy is in na64_sim_event */
   double mip;                 /* counters only (GeV) */
+  long eoff;                  /* byte offset of its energy in na64_sim_event (readout_offset); -1: a counter */
 } readout;
+
+/* A Micromegas or GEM plane, in the order the hits are made (strip_planes_setup) */
+typedef struct strip_plane {
+  int plane, ms;                 /* index in the geometry; in the scattering planes (-1: none) */
+  uint32_t src, chip, channel;   /* the smallest DAQ address of its strips */
+} strip_plane;
 
 struct na64_sim_digitizer {
   const na64_sim *sim;
+  strip_plane *sp;
+  int nsp;
   readout *ro;
   int nro;
   na64_straw_digitizer *straw; /* NULL if the setup has no straw planes */
@@ -70,6 +79,7 @@ struct na64_sim_digitizer {
   double ms_sqrt[MS_MAX_PLANES], ms_log[MS_MAX_PLANES]; /* Highland's sqrt(x/X0) and 1 + 0.038 ln(x/X0) */
   double ms_dx[MS_MAX_PLANES], ms_dy[MS_MAX_PLANES]; /* this event's offsets at each plane, cm */
   double ms_sx, ms_sy;     /* and the total deflection, rad */
+  double tail_a;           /* Phi^-1(4095/4096): where gauss_table's exact tails start */
 };
 
 /* Highland's formula for the width of the projected multiple-scattering angle (PDG Review of
@@ -106,10 +116,30 @@ static void ms_setup(na64_sim_digitizer *d)
   }
 }
 
-/* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections);
+/* This event's scattering: a Gaussian kick of width theta0 after each plane (both projections),
+ * N(0, 1) from gauss_table (exact tails);
  * the offset at plane i is the sum of the kicks of the planes before it times their distance. The
  * dipoles leave slope differences unchanged at first order, so the kicks propagate as straight lines. */
-void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
+/* N(0, 1) from the 12-bit index i of a random word: the quantile table for the 4094 inner bins of
+ * probability 1/4096, and an exact draw from the tail beyond tail_a = Phi^-1(4095/4096) for the two
+ * outer ones (Marsaglia's tail method, G. Marsaglia, Technometrics 6 (1964) 101: x = sqrt(a^2 - 2
+ * ln u1) until u2 x <= a), so that the tails are not cut at 3.66 sigma (the scattering kicks'
+ * tails are what moves a track out of the momentum cut). */
+static double gauss_table(const na64_sim_digitizer *d, unsigned i, sim_sadc_stream *st)
+{
+  if (i - 1u < 4094u) return d->nz.z[i];
+  const double a = d->tail_a;
+  double x;
+  for (;;) {
+    uint64_t w = sim_noise_word(st->key, ++st->k);
+    double u1 = ((double)(w >> 32) + 0.5) * 0x1.0p-32, u2 = ((double)(w & 0xFFFFFFFFu) + 0.5) * 0x1.0p-32;
+    x = sqrt(a * a - 2.0 * log(u1));
+    if (u2 * x <= a) break;
+  }
+  return i ? x : -x;
+}
+
+void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st)
 {
   double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0, c = p > 0.0 ? 0.0136 / p : 0.0;
   for (int i = 0; i < d->nms; ++i) {
@@ -120,8 +150,9 @@ void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng)
     d->ms_dx[i] = ox;
     d->ms_dy[i] = oy;
     double th = c * d->ms_sqrt[i] * d->ms_log[i]; /* = na64_sim_highland(p, x/X0), the same operations */
-    sx += th * na64_rng_gauss(rng);
-    sy += th * na64_rng_gauss(rng);
+    uint64_t w = sim_noise_word(st->key, ++st->k);
+    sx += th * gauss_table(d, (unsigned)(w & 4095u), st);
+    sy += th * gauss_table(d, (unsigned)((w >> 16) & 4095u), st);
   }
   d->ms_sx = sx;
   d->ms_sy = sy;
@@ -134,6 +165,40 @@ static int ms_index(const na64_sim_digitizer *d, int plane)
   return -1;
 }
 
+static int cmp_strip_plane(const void *a, const void *b)
+{
+  const strip_plane *x = a, *y = b;
+  if (x->src != y->src) return x->src < y->src ? -1 : 1;
+  if (x->chip != y->chip) return x->chip < y->chip ? -1 : 1;
+  if (x->channel != y->channel) return x->channel < y->channel ? -1 : 1;
+  return (x->plane > y->plane) - (x->plane < y->plane);
+}
+
+/* The strip planes by their smallest DAQ address (source, chip, channel): the hits then come
+ * nearly in the order of the APV blocks, and sort_apv has little to move (the geometry's plane
+ * order interleaves the sources). */
+static int strip_planes_setup(na64_sim_digitizer *d, na64_err *err)
+{
+  const na64_geom *g = d->sim->geom;
+  d->sp = calloc((size_t)g->nplanes + 1, sizeof *d->sp);
+  if (!d->sp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  for (int i = 0; i < g->nplanes; ++i) {
+    const na64_geom_plane *pl = &g->planes[i];
+    if (pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) continue;
+    strip_plane p = {i, ms_index(d, i), UINT32_MAX, UINT32_MAX, UINT32_MAX};
+    for (int k = 0; k < pl->nwires; ++k) {
+      if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+      strip_plane q = p;
+      uint32_t port;
+      na64_geom_key_unpack(pl->daq_key[k], &q.src, &port, &q.chip, &q.channel);
+      if (cmp_strip_plane(&q, &p) < 0) p = q;
+    }
+    d->sp[d->nsp++] = p;
+  }
+  qsort(d->sp, (size_t)d->nsp, sizeof *d->sp, cmp_strip_plane);
+  return NA64_OK;
+}
+
 int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y)
 {
   if (x->src != y->src) return x->src < y->src ? -1 : 1;
@@ -144,6 +209,24 @@ int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y)
 static int cmp_readout(const void *a, const void *b)
 {
   return sim_sadc_channel_cmp(&((const readout *)a)->ch, &((const readout *)b)->ch);
+}
+
+/* Where readout_energy finds the energy of r in an event: its byte offset, -1 for the counters
+ * (a MIP drawn per event) and for an ECAL section the event does not have. */
+static long readout_offset(const readout *r)
+{
+  switch (r->kind) {
+  case SRC_ECAL:
+    return r->section < NA64_SIM_ECAL_SECTIONS ? (long)(offsetof(na64_sim_event, ecal) +
+                                                        sizeof(double) * ((size_t)r->section * NA64_SIM_MAX_ECAL + (size_t)r->index))
+                                               : -1;
+  case SRC_HCAL:
+    return (long)(offsetof(na64_sim_event, hcal) + sizeof(double) * ((size_t)r->module * NA64_SIM_HCAL_CELLS + (size_t)r->index));
+  case SRC_SRD: return (long)(offsetof(na64_sim_event, srd) + sizeof(double) * (size_t)r->index);
+  case SRC_VETO: return (long)(offsetof(na64_sim_event, veto) + sizeof(double) * (size_t)r->index);
+  case SRC_COUNTER: return -1;
+  }
+  return -1;
 }
 
 /* The readout of cell c, section k, if it has a DAQ channel, a calibration and a known detector. */
@@ -170,6 +253,7 @@ static int add_readout(na64_sim_digitizer *d, const na64_geom *g, const na64_geo
     r.mip = 1e-3 * 2.052 * 1.06 * c->size[2];
   } else return 0;
   r.index = grid ? c->iy * grid->nx + c->ix : c->module;
+  r.eoff = readout_offset(&r);
   d->ro[d->nro++] = r;
   return 1;
 }
@@ -194,6 +278,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, NULL, &d->straw, err);
   sim_sadc_noise_init(&d->nz);
+  d->tail_a = gsl_cdf_ugaussian_Pinv(4095.0 / 4096.0);
   for (int i = 0; st == NA64_OK && i < d->nro; ++i) {
     sim_sadc_channel_prepare(&d->ro[i].ch, &d->nz);
     d->ch[i] = d->ro[i].ch;
@@ -203,6 +288,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   if (st == NA64_OK && !d->apv) st = na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   na64_straw_digi_event_init(&d->sev);
   ms_setup(d);
+  if (st == NA64_OK) st = strip_planes_setup(d, err);
   if (st) {
     na64_sim_digitizer_free(d);
     return st;
@@ -221,11 +307,17 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   free(d->amp);
   free(d->words);
   free(d->apv);
+  free(d->sp);
   free(d);
 }
 
 static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rng *rng)
 {
+  if (r->eoff >= 0) { /* a calorimeter, SRD or veto cell: the energy the event holds */
+    double E;
+    memcpy(&E, (const char *)ev + r->eoff, sizeof E);
+    return E;
+  }
   switch (r->kind) {
   case SRC_ECAL: return r->section < NA64_SIM_ECAL_SECTIONS ? ev->ecal[r->section][r->index] : 0.0;
   case SRC_HCAL: return ev->hcal[r->module][r->index];
@@ -243,29 +335,39 @@ void sim_sadc_noise_init(sim_sadc_noise *nz)
     nz->z[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
     nz->zmax = fmax(nz->zmax, WF_NOISE * fabs(nz->z[i]));
   }
+  nz->lib_ready = 0;
 }
 
-/* The steps of the noise-only sample as a function of the noise index i, for both parities: the
- * count (uint16_t)(ped + 1/2 + WF_NOISE z[i]) that make_samples computes, evaluated here for all 4096
- * indices with the same expression, so the step function reproduces it exactly (z[i] increases with
- * i, hence so does the count). Unused steps stay at 4095: no index exceeds it. */
-static void noise_steps_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
+_Static_assert(SADC_LIB_BLOCKS == 4096, "every lane of the library holds each quantile once");
+
+/* The pedestal-run noise library (docs/simulation.md, "Raw data"): as NA64 (like ATLAS and CMS with
+ * zero-bias overlay) could take the noise of a channel from recorded noise-only waveforms, the
+ * waveforms take theirs from blocks of a library generated here from the noise model itself: lane
+ * j (sample j of a block of 16) of the 4096 blocks is an independent random permutation of the 4096
+ * quantiles WF_NOISE z[i] of N(0, 1), shuffled by Fisher-Yates (Knuth TAOCP vol. 2, 3.4.2 P) with
+ * the Philox stream (seed + DIGI_SEED_KEY, 2^64 - 1), a stream no event uses (events count from 0).
+ * Every sample's marginal distribution is then exactly the quantile table's. At use, each block
+ * gets the signs of a random row of the 16 x 16 Sylvester-Hadamard matrix times a random global
+ * sign (make_samples): as the columns of a Hadamard matrix are orthogonal, the products of two
+ * samples of a block average to exactly 0 over the 32 sign patterns, whatever the library's own
+ * (frozen, ~1/64) lane-to-lane correlations; samples of different blocks have independent global
+ * signs, hence zero covariance even when they share a library block (probability 1/4096 per pair). */
+void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed)
 {
-  c->noise_steps = c->unclipped;
-  for (int k = 0; k < SADC_STEPS; ++k)
-    for (int j = 0; j < 8; ++j) c->step_last[k][j] = 4095;
-  for (int par = 0; par < 2 && c->noise_steps; ++par) {
-    double pe = (par ? c->ped_odd : c->ped_even) + 0.5;
-    uint16_t v0 = (uint16_t)(pe + WF_NOISE * nz->z[0]), prev = v0;
-    int nstep = 0;
-    for (int i = 1; i < 4096 && c->noise_steps; ++i) {
-      uint16_t v = (uint16_t)(pe + WF_NOISE * nz->z[i]);
-      for (; prev < v && nstep < SADC_STEPS; ++prev, ++nstep)
-        for (int j = par; j < 8; j += 2) c->step_last[nstep][j] = (int16_t)(i - 1);
-      if (prev < v) c->noise_steps = 0; /* more steps than the table holds */
+  if (nz->lib_ready && nz->lib_seed == seed) return;
+  na64_rng r;
+  na64_rng_init(&r, seed + DIGI_SEED_KEY, UINT64_MAX);
+  for (int j = 0; j < SADC_LIB_LEN; ++j) {
+    for (int i = 0; i < SADC_LIB_BLOCKS; ++i) nz->lib[i][j] = (float)(WF_NOISE * nz->z[i]);
+    for (int i = SADC_LIB_BLOCKS - 1; i > 0; --i) { /* k uniform in [0, i]: 31 random bits u, u (i + 1) / 2^31 */
+      int k = (int)(((na64_rng_u64(&r) >> 33) * (uint64_t)(i + 1)) >> 31);
+      float t = nz->lib[i][j];
+      nz->lib[i][j] = nz->lib[k][j];
+      nz->lib[k][j] = t;
     }
-    for (int j = par; j < 8; j += 2) c->step_base[j] = v0;
   }
+  nz->lib_seed = seed;
+  nz->lib_ready = 1;
 }
 
 void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
@@ -281,132 +383,139 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
   double pe8 = c->ped_word_even * 8.0, po8 = c->ped_word_odd * 8.0; /* integers: ped_word is in 1/8 */
   c->pedestals_ok = pe8 >= 0.0 && pe8 <= 32767.0 && po8 >= 0.0 && po8 <= 32767.0;
   c->pedestal_word = c->pedestals_ok ? (1u << 30) | ((uint32_t)po8 << 15) | (uint32_t)pe8 : 0u;
-  noise_steps_prepare(c, nz);
+  for (int j = 0; j < 4; ++j) c->ped_half[j] = (float)(((j & 1) ? c->ped_odd : c->ped_even) + 0.5);
 }
 
-/* The noise words of an event's waveforms: word k of the counter-based stream keyed by one Philox
- * draw of the event is the SplitMix64 output function of key + k gamma (G. Steele, D. Lea, C. Flood,
- * "Fast splittable pseudorandom number generators", OOPSLA 2014; the finaliser constants are
- * D. Stafford's "Mix13" variant used there; it passes BigCrush). Nine instructions per word instead
- * of a Philox4x64-10 quarter block (~40): the 760 words of the 3800 samples of an event were a
- * third of the digitisation time. The event's Philox stream keeps the key, so the noise remains a
- * function of (seed, event) whatever the thread. */
-static uint64_t noise_word_at(uint64_t key, uint64_t k)
-{
-  uint64_t z = key + k * 0x9E3779B97F4A7C15ull;
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
-}
 
-/* A sample value plus 1/2 to the 12-bit ADC count: floor(x) clipped to [0, 4095] (truncation of
- * the positive value is its floor, without the libm call). */
-static uint16_t adc_floor(double x)
-{
-  return !(x >= 0.0) ? 0 : x >= 4095.0 ? 4095 : (uint16_t)x;
-}
 
-_Static_assert(WF_SAMPLES % 8 == 0, "make_samples draws four samples per noise word, eight per step pass");
+_Static_assert(WF_SAMPLES == 2 * SADC_LIB_LEN && SADC_LIB_BLOCKS == 4096, "a waveform is two 12-bit block draws");
 
-/* A waveform without signal (most channels of an event) from the channel's step table: per sample
- * the count at index 0 plus the number of steps below its 12-bit noise index. With SSE2 (the x86-64
- * baseline) eight samples at a time: two noise words are eight 16-bit lanes, shifted to their upper
- * 12 bits, compared with the eight step vectors (signed 16-bit compares: indices and steps are
- * below 4096). 2-3 instructions per sample instead of the table load, addition and conversion of
- * make_samples; the counts are the same. */
-static void noise_only_samples(const sim_sadc_channel *r, sim_sadc_stream *ns, uint16_t *samples)
-{
+/* The 32 sign patterns of a noise block: pattern p = row p & 15 of the 16 x 16 Sylvester-Hadamard
+ * matrix, H[k][j] = (-1)^popcount(k & j) (J. J. Sylvester, Phil. Mag. 34 (1867) 461), times -1 if
+ * p & 16; as float sign bits (S) for the sixteen samples. tests/sim/test_sadc_noise checks the
+ * resulting independence of the samples (autocorrelation at lags 1 to 16). */
+#define S 0x80000000u
+static const uint32_t sign_pattern[32][SADC_LIB_LEN] = {
+    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
+    {0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S},
+    {0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S},
+    {0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0},
+    {0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0, S, S, S, S},
+    {0, S, 0, S, S, 0, S, 0, 0, S, 0, S, S, 0, S, 0},
+    {0, 0, S, S, S, S, 0, 0, 0, 0, S, S, S, S, 0, 0},
+    {0, S, S, 0, S, 0, 0, S, 0, S, S, 0, S, 0, 0, S},
+    {0, 0, 0, 0, 0, 0, 0, 0, S, S, S, S, S, S, S, S},
+    {0, S, 0, S, 0, S, 0, S, S, 0, S, 0, S, 0, S, 0},
+    {0, 0, S, S, 0, 0, S, S, S, S, 0, 0, S, S, 0, 0},
+    {0, S, S, 0, 0, S, S, 0, S, 0, 0, S, S, 0, 0, S},
+    {0, 0, 0, 0, S, S, S, S, S, S, S, S, 0, 0, 0, 0},
+    {0, S, 0, S, S, 0, S, 0, S, 0, S, 0, 0, S, 0, S},
+    {0, 0, S, S, S, S, 0, 0, S, S, 0, 0, 0, 0, S, S},
+    {0, S, S, 0, S, 0, 0, S, S, 0, 0, S, 0, S, S, 0},
+    {S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S},
+    {S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0},
+    {S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0},
+    {S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S},
+    {S, S, S, S, 0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0},
+    {S, 0, S, 0, 0, S, 0, S, S, 0, S, 0, 0, S, 0, S},
+    {S, S, 0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0, S, S},
+    {S, 0, 0, S, 0, S, S, 0, S, 0, 0, S, 0, S, S, 0},
+    {S, S, S, S, S, S, S, S, 0, 0, 0, 0, 0, 0, 0, 0},
+    {S, 0, S, 0, S, 0, S, 0, 0, S, 0, S, 0, S, 0, S},
+    {S, S, 0, 0, S, S, 0, 0, 0, 0, S, S, 0, 0, S, S},
+    {S, 0, 0, S, S, 0, 0, S, 0, S, S, 0, 0, S, S, 0},
+    {S, S, S, S, 0, 0, 0, 0, 0, 0, 0, 0, S, S, S, S},
+    {S, 0, S, 0, 0, S, 0, S, 0, S, 0, S, S, 0, S, 0},
+    {S, S, 0, 0, 0, 0, S, S, 0, 0, S, S, S, S, 0, 0},
+    {S, 0, 0, S, 0, S, S, 0, 0, S, S, 0, S, 0, 0, S},
+};
+#undef S
+
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  _Static_assert(SADC_STEPS == 8, "the step vectors are unrolled below");
-  /* lane j of the pair (b0, b1) is bits 16j.. of b0 (j < 4) or b1: sample 8i + j, as make_samples */
-  const __m128i *st = (const __m128i *)r->step_last;
-  const __m128i base = _mm_loadu_si128((const __m128i *)r->step_base);
-  const __m128i l0 = _mm_loadu_si128(st), l1 = _mm_loadu_si128(st + 1), l2 = _mm_loadu_si128(st + 2),
-                l3 = _mm_loadu_si128(st + 3), l4 = _mm_loadu_si128(st + 4), l5 = _mm_loadu_si128(st + 5),
-                l6 = _mm_loadu_si128(st + 6), l7 = _mm_loadu_si128(st + 7);
-  const uint64_t key = ns->key, k0 = ns->k;
-  ns->k += WF_SAMPLES / 4;
-  for (int i = 0; i < WF_SAMPLES / 8; ++i) {
-    uint64_t b0 = noise_word_at(key, k0 + 2 * i + 1), b1 = noise_word_at(key, k0 + 2 * i + 2);
-    __m128i x = _mm_srli_epi16(_mm_set_epi64x((long long)b1, (long long)b0), 4);
-    /* a compare gives -1 in the lanes past a step: subtract them */
-    __m128i a = _mm_sub_epi16(_mm_sub_epi16(base, _mm_cmpgt_epi16(x, l0)), _mm_cmpgt_epi16(x, l1));
-    __m128i c = _mm_add_epi16(_mm_cmpgt_epi16(x, l2), _mm_cmpgt_epi16(x, l3));
-    __m128i e = _mm_add_epi16(_mm_cmpgt_epi16(x, l4), _mm_cmpgt_epi16(x, l5));
-    __m128i f = _mm_add_epi16(_mm_cmpgt_epi16(x, l6), _mm_cmpgt_epi16(x, l7));
-    a = _mm_sub_epi16(a, _mm_add_epi16(_mm_add_epi16(c, e), f));
-    _mm_storeu_si128((__m128i *)(samples + 8 * i), a);
+#define SADC_LIB_SSE2 1
+/* Block b of a waveform (samples 16b..16b+15, payload words 8b..8b+7); pulse and clip are
+ * constants at every call (the branches vanish from the four specialisations of make_samples). */
+static inline __attribute__((always_inline)) __m128i lib_quarter(__m128 ped, __m128 a, const float *z, const uint32_t *sg,
+                                                                 const float *shape, int pulse, int clip)
+{
+  __m128 v0 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z), _mm_loadu_ps((const float *)sg)));
+  __m128 v1 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z + 4), _mm_loadu_ps((const float *)sg + 4)));
+  if (pulse) {
+    v0 = _mm_add_ps(v0, _mm_mul_ps(a, _mm_loadu_ps(shape)));
+    v1 = _mm_add_ps(v1, _mm_mul_ps(a, _mm_loadu_ps(shape + 4)));
   }
+  if (clip) {
+    v0 = _mm_min_ps(_mm_max_ps(v0, _mm_setzero_ps()), _mm_set1_ps(4095.0f));
+    v1 = _mm_min_ps(_mm_max_ps(v1, _mm_setzero_ps()), _mm_set1_ps(4095.0f));
+  }
+  /* truncation of values in [0, 4095]: their floor; two 16-bit samples per 32-bit word */
+  return _mm_packs_epi32(_mm_cvttps_epi32(v0), _mm_cvttps_epi32(v1));
+}
+static inline __attribute__((always_inline)) void lib_block(const sim_sadc_noise *nz, __m128 ped, __m128 a,
+                                                            const float *shape, uint64_t bits, int b, int pulse,
+                                                            int clip, uint32_t *out)
+{
+  const float *z = nz->lib[(bits >> (32 * b)) & 4095u];
+  const uint32_t *sg = sign_pattern[(bits >> (32 * b + 12)) & 31u];
+  const float *sh = shape + SADC_LIB_LEN * b;
+  _mm_storeu_si128((__m128i *)(out + 8 * b), lib_quarter(ped, a, z, sg, sh, pulse, clip));
+  _mm_storeu_si128((__m128i *)(out + 8 * b + 4), lib_quarter(ped, a, z + 8, sg + 8, sh + 8, pulse, clip));
+}
+#define LIB_WAVEFORM(pulse, clip)                                                                                    \
+  do {                                                                                                               \
+    lib_block(nz, ped, a, shape, bits, 0, pulse, clip, out);                                                         \
+    lib_block(nz, ped, a, shape, bits, 1, pulse, clip, out);                                                         \
+  } while (0)
+#endif
+
+/* One waveform into its payload words out[0 .. WF_SAMPLES/2): sample i = floor(ped(i) + 1/2 +
+ * noise + A shape[i]) clipped to [0, 4095], the noise of samples 16b..16b+15 block
+ * (bits >> 32b) & 4095 of the library with the sign pattern (bits >> (32b + 12)) & 31. With SSE2 (the x86-64
+ * baseline) four samples per single-precision operation; the pedestal + 1/2 + noise is within
+ * 1.3e-4 count of the double sum for pedestals below 4096 (half an ulp of float), so a sample
+ * differs from the double computation's with probability ~1e-4 by one count, far below the noise.
+ * Payload words hold the samples two per word, even sample in the low half
+ * (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
+static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const float *shape,
+                         uint64_t bits, uint32_t *out)
+{
+  const int pulse = A > 0.0, clip = !(r->unclipped && A <= r->headroom);
+#ifdef SADC_LIB_SSE2
+  const __m128 ped = _mm_loadu_ps(r->ped_half), a = _mm_set1_ps((float)A);
+  if (!pulse && !clip) LIB_WAVEFORM(0, 0); /* most channels */
+  else if (!clip) LIB_WAVEFORM(1, 0);
+  else if (!pulse) LIB_WAVEFORM(0, 1);
+  else LIB_WAVEFORM(1, 1);
 #else
-  uint64_t b[WF_SAMPLES / 4];
-  for (int i = 0; i < WF_SAMPLES / 4; ++i) b[i] = noise_word_at(ns->key, ++ns->k);
+  uint16_t s[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) {
-    int x = (int)((b[i / 4] >> (16 * (i % 4) + 4)) & 4095u), v = r->step_base[i % 8];
-    for (int k = 0; k < SADC_STEPS; ++k) v += x > r->step_last[k][i % 8];
-    samples[i] = (uint16_t)v;
+    int b = i / SADC_LIB_LEN;
+    float z = nz->lib[(bits >> (32 * b)) & 4095u][i % SADC_LIB_LEN];
+    if (sign_pattern[(bits >> (32 * b + 12)) & 31u][i % SADC_LIB_LEN]) z = -z;
+    float v = r->ped_half[i & 1] + z;
+    if (pulse) v += (float)A * shape[i];
+    s[i] = (uint16_t)(!(v >= 0.0f) ? 0.0f : v >= 4095.0f ? 4095.0f : v); /* floor, clipped: truncation */
   }
-#endif
-}
-
-/* The noise of a waveform comes from the quantile table, four samples per 64-bit random word:
- * after rounding to integer counts the table's granularity (< 1e-3 sigma near the centre, tails
- * cut at 3.5 sigma) is invisible, and it is ~20x faster than Box-Muller for 4000 samples. A channel
- * without signal takes the step table instead (the same counts). */
-/* GCC's vectoriser turns the noise words of the loops below into SSE2 64-bit multiplies emulated
- * with three pmuludq each (more instructions than the scalar imul): scalar here. */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("no-tree-vectorize")))
-#endif
-static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const double *shape,
-                         sim_sadc_stream *ns, uint16_t *samples)
-{
-  if (r->noise_steps && !(A > 0.0)) { /* no signal (most channels): pedestal and noise, never clipped */
-    noise_only_samples(r, ns, samples);
-    return;
-  }
-  double pe = r->ped_even + 0.5, po = r->ped_odd + 0.5; /* + 1/2: rounding */
-  const double *z = nz->z;
-  const uint64_t key = ns->key, k0 = ns->k;
-  ns->k += WF_SAMPLES / 4;
-  /* four samples per noise word: the upper 12 bits of each 16-bit lane index the quantile table */
-#define NOISE_OF(bits, j) (WF_NOISE * z[((bits) >> (16 * (j) + 4)) & 4095u])
-  if (r->unclipped && A <= r->headroom) /* a pulse that cannot reach the top (shape maximum 1) */
-    for (int i = 0; i < WF_SAMPLES; i += 4) {
-      uint64_t b = noise_word_at(key, k0 + (uint64_t)(i / 4) + 1);
-      samples[i] = (uint16_t)(pe + A * shape[i] + NOISE_OF(b, 0)); /* = adc_floor: the sum is inside [1, 4094] */
-      samples[i + 1] = (uint16_t)(po + A * shape[i + 1] + NOISE_OF(b, 1));
-      samples[i + 2] = (uint16_t)(pe + A * shape[i + 2] + NOISE_OF(b, 2));
-      samples[i + 3] = (uint16_t)(po + A * shape[i + 3] + NOISE_OF(b, 3));
-    }
-  else
-    for (int i = 0; i < WF_SAMPLES; i += 4) {
-      uint64_t b = noise_word_at(key, k0 + (uint64_t)(i / 4) + 1);
-      samples[i] = adc_floor(pe + A * shape[i] + NOISE_OF(b, 0));
-      samples[i + 1] = adc_floor(po + A * shape[i + 1] + NOISE_OF(b, 1));
-      samples[i + 2] = adc_floor(pe + A * shape[i + 2] + NOISE_OF(b, 2));
-      samples[i + 3] = adc_floor(po + A * shape[i + 3] + NOISE_OF(b, 3));
-    }
-#undef NOISE_OF
-}
-
-void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
-{
-  for (int i = 0; i < WF_SAMPLES; ++i) { /* A (x/2)^2 exp(2 - x): maximum 1 at x = t/tau = 2 */
-    double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
-    shape[i] = x > 0.0 ? 0.25 * x * x * exp(2.0 - x) : 0.0;
-  }
-}
-
-/* The payload words of a waveform straight from its channel: no range check of the samples (they are
- * made inside [0, 4095]) and the header and pedestal words from sim_sadc_channel_prepare; the
- * samples two per word, even sample in the low half (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
-static void pack_samples(const uint16_t *s, uint32_t *out)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-  memcpy(out, s, WF_SAMPLES * sizeof *s); /* the word (hi << 16) | lo is the pair lo, hi in memory */
-#else
+  (void)clip;
   for (int i = 0; i < WF_SAMPLES; i += 2) out[i / 2] = ((uint32_t)s[i + 1] << 16) | s[i];
 #endif
+}
+
+/* The unit pulse A (x/2)^2 exp(2 - x) sampled at the SADC clock: maximum 1 at x = t/tau = 2. One
+ * exp per pulse: exp(2 - x) at the next sample is the previous one times exp(-period/tau). */
+void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
+{
+  const double r = exp(-NA64_DAQ_SADC_DEFAULT_PERIOD_NS / WF_TAU);
+  double e = 0.0;
+  for (int i = 0; i < WF_SAMPLES; ++i) {
+    double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
+    if (!(x > 0.0)) {
+      shape[i] = 0.0;
+      continue;
+    }
+    e = e > 0.0 ? e * r : exp(2.0 - x);
+    shape[i] = 0.25 * x * x * e;
+  }
 }
 
 _Static_assert(WF_SAMPLES % 2 == 0 && WF_SAMPLES <= NA64_DAQ_SADC_MAX_SAMPLES, "whole sample pairs");
@@ -415,6 +524,7 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
                          const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
                          na64_daq_writer *w, na64_err *err)
 {
+  if (!nz->lib_ready) return na64_err_set(err, NA64_EINVAL, "sim_sadc_write_event: no noise library (sim_sadc_noise_library)");
   const size_t per = 2 + WF_SAMPLES / 2, need = (size_t)(n > 0 ? n : 0) * per;
   if (need > *cap) {
     uint32_t *p = realloc(*words, need * sizeof *p);
@@ -422,6 +532,8 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
     *words = p;
     *cap = need;
   }
+  float shapef[WF_SAMPLES];
+  for (int i = 0; i < WF_SAMPLES; ++i) shapef[i] = (float)shape[i];
   for (int a = 0; a < n;) { /* one equipment block per source id */
     size_t k = 0;
     uint32_t *out = *words;
@@ -430,11 +542,9 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
       if (!ch[b].pedestals_ok)
         return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]", ch[b].src,
                             ch[b].port, ch[b].channel, ch[b].ped_even, ch[b].ped_odd);
-      uint16_t s[WF_SAMPLES];
-      make_samples(nz, &ch[b], amp[b], shape, ns, s);
       out[k] = ch[b].header_word;
       out[k + 1] = ch[b].pedestal_word;
-      pack_samples(s, out + k + 2);
+      make_samples(nz, &ch[b], amp[b], shapef, sim_noise_word(ns->key, ++ns->k), out + k + 2);
       k += per;
     }
     na64_daq_equipment_header eh = na64_daq_sadc_equipment(ch[a].src, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
@@ -514,15 +624,23 @@ static double erf_fast(const na64_sim_digitizer *d, double x)
 }
 
 /* Strip hits of one plane crossed at (x, y); noise from the quantile table (as the waveforms). */
-static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl, double x, double y, na64_rng *rng,
+static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl, double x, double y, sim_sadc_stream *st,
                          na64_daq_apv_hit *out, size_t room)
 {
   static const double shape[3] = {0.35, 1.0, 0.75};
   double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
-  double z = na64_rng_gauss(rng), q = APV_MPV * (1.0 + 0.15 * (-log(z * z + 1e-300))); /* Moyal around the MPV */
-  if (na64_rng_uniform(rng) >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
+  /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the efficiency
+   * from its upper 32 bits */
+  uint64_t wq = sim_noise_word(st->key, ++st->k);
+  double z = gauss_table(d, (unsigned)(wq & 4095u), st);
+  double q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
+  if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
   double s0 = (u - pl->wires[0].u) / pl->pitch; /* in strips from the first strip's centre */
+  if (!(s0 > -1e6 && s0 < 1e6)) return 0; /* far outside the plane (or NaN): no strip */
+  /* the strips within 4 sigma of the charge centre that the plane has */
   int lo = (int)floor(s0 - 4.0 * APV_SIGMA_STRIPS), hi = (int)ceil(s0 + 4.0 * APV_SIGMA_STRIPS);
+  if (lo < 0) lo = 0;
+  if (hi > pl->nwires - 1) hi = pl->nwires - 1;
   const double c = 1.0 / (M_SQRT2 * APV_SIGMA_STRIPS);
   double e_lo = erf_fast(d, (lo - 0.5 - s0) * c);
   size_t n = 0;
@@ -530,8 +648,8 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     /* charge on strip k: the Gaussian integrated over [k - 1/2, k + 1/2] */
     double e_hi = erf_fast(d, (k + 0.5 - s0) * c), f = 0.5 * (e_hi - e_lo);
     e_lo = e_hi;
-    if (k < 0 || k >= pl->nwires || pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
-    uint64_t bits = na64_rng_u64(rng);
+    if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+    uint64_t bits = sim_noise_word(st->key, ++st->k);
     /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
     const double qf = q * f, *zq = d->nz.z;
     double a[3];
@@ -547,27 +665,29 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
     h->source_id = src;
     h->chip = (uint8_t)chip;
     h->channel = (uint8_t)ch;
-    for (int j = 0; j < 3; ++j) h->amp[j] = adc_floor(a[j] + 0.5);
+    for (int j = 0; j < 3; ++j) { /* floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
+      int v = (int)(a[j] + 0.5);
+      h->amp[j] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : v);
+    }
   }
   return n;
 }
 
-int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, na64_rng *rng,
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, sim_sadc_stream *st,
                      na64_daq_writer *w, na64_err *err)
 {
   const na64_geom *g = d->sim->geom;
   size_t n = 0;
-  for (int i = 0; i < g->nplanes; ++i) {
-    const na64_geom_plane *pl = &g->planes[i];
+  for (int i = 0; i < d->nsp; ++i) {
+    const na64_geom_plane *pl = &g->planes[d->sp[i].plane];
     double x, y;
-    if ((pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y))
-      continue;
-    int m = ms_index(d, i);
+    if (!track_at(d->sim, &ev->truth, pl->centre[2], &x, &y)) continue;
+    int m = d->sp[i].ms;
     if (m >= 0) {
       x += d->ms_dx[m];
       y += d->ms_dy[m];
     }
-    n += plane_hits(d, pl, x, y, rng, d->apv + n, APV_MAX_HITS - n);
+    n += plane_hits(d, pl, x, y, st, d->apv + n, APV_MAX_HITS - n);
   }
   sort_apv(d->apv, n);
   for (size_t a = 0; a < n;) { /* one block per source id */
@@ -604,9 +724,12 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
   h.id[1] = NA64_DAQ_ID1(burst, nb);
   h.trigger_pattern[0] = ev->truth.triggered ? 1u : 0u;
   NA64_CALL(na64_daq_writer_begin_event(w, &h, err));
+  sim_sadc_noise_library(&d->nz, seed);
   NA64_CALL(write_sadc(d, ev, &rng, w, err));
-  ms_event(d, ev->truth.energy, &rng);
-  NA64_CALL(write_apv(d, ev, nb_in_run, &rng, w, err));
+  /* the scattering and the strips: the quantile table and a SplitMix64 stream keyed by one draw */
+  sim_sadc_stream st = {na64_rng_u64(&rng), 0};
+  ms_event(d, ev->truth.energy, &st);
+  NA64_CALL(write_apv(d, ev, nb_in_run, &st, w, err));
   if (d->straw) {
     const na64_sim_truth *t = &ev->truth;
     const double z0 = d->sim->ecal.z_front;

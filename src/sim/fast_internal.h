@@ -81,7 +81,6 @@ struct na64_sim_worker {
   na64_aprime_sampler *samp[AP_NE];
 };
 
-#define SADC_STEPS 8 /* noise-only samples: at most 8 count values above the lowest (N(0,1) at +-3.5) */
 /* One sampling-ADC channel of a digitiser (fast_digi.c, vis_digi.c): its DAQ address, calibration
  * and what the fast waveform loop precomputes from them (sim_sadc_channel_prepare). */
 typedef struct sim_sadc_channel {
@@ -92,28 +91,47 @@ typedef struct sim_sadc_channel {
   double headroom; /* nor with a pulse of at most this amplitude (counts) */
   uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2) */
   int pedestals_ok;                    /* the pedestals fit the 15-bit fields of the pedestal word */
-  /* A waveform without signal as a step function of the 12-bit noise index i (fast_digi.c,
-   * noise_only_samples): sample = step_base[j] + #{k : i > step_last[k][j]} for the sample of parity
-   * j & 1 (lanes j = 0..7 alternate even/odd), the same counts as (uint16_t)(ped + 1/2 + z[i]).
-   * noise_steps = 0 if the channel cannot use it (clipping, more than SADC_STEPS steps). */
-  int noise_steps;
-  int16_t step_last[SADC_STEPS][8]; /* the last index before step k; 4095 for unused steps */
-  uint16_t step_base[8];            /* the count at index 0 */
+  float ped_half[4]; /* ped_even + 1/2, ped_odd + 1/2, ped_even + 1/2, ped_odd + 1/2: the samples' lanes */
 } sim_sadc_channel;
-/* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096 (12 bits of a random word per sample),
- * and a counter-based stream of 64-bit words keyed by one draw of the event's Philox stream. */
+/* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096, and the pedestal-run noise library
+ * built from them (sim_sadc_noise_library, docs/simulation.md "Raw data"): SADC_LIB_BLOCKS blocks of
+ * SADC_LIB_LEN consecutive samples, each lane a permutation of the quantiles shuffled with the run's
+ * seed. A waveform is WF_SAMPLES / SADC_LIB_LEN blocks, each chosen (12 bits) and given a sign
+ * pattern (5 bits) by one 64-bit word of a counter-based stream keyed by one draw of the event's
+ * Philox stream. */
+#define SADC_LIB_BLOCKS 4096
+#define SADC_LIB_LEN 16
 typedef struct sim_sadc_noise {
   double z[4096];
   double zmax; /* largest |z| WF_NOISE */
+  _Alignas(16) float lib[SADC_LIB_BLOCKS][SADC_LIB_LEN]; /* WF_NOISE z, shuffled */
+  uint64_t lib_seed;
+  int lib_ready;
 } sim_sadc_noise;
 typedef struct sim_sadc_stream {
   uint64_t key, k;
 } sim_sadc_stream;
 void sim_sadc_noise_init(sim_sadc_noise *nz);
+/* (Re)build the noise library of nz for the run seed `seed` (nothing to do if it is already that
+ * seed's): both digitisers call it before an event's waveforms. */
+void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed);
+/* The noise words of an event's waveforms and strips: word k of the counter-based stream keyed by
+ * one Philox draw of the event is the SplitMix64 output function of key + k gamma (G. Steele, D. Lea,
+ * C. Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014; the finaliser constants
+ * are D. Stafford's "Mix13" variant used there; it passes BigCrush). Nine instructions per word
+ * instead of a Philox4x64-10 quarter block (~40). The event's Philox stream keeps the key, so the
+ * noise remains a function of (seed, event) whatever the thread. */
+static inline uint64_t sim_noise_word(uint64_t key, uint64_t k)
+{
+  uint64_t z = key + k * 0x9E3779B97F4A7C15ull;
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
 void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
 /* The event's SADC equipment blocks, one per source id, of the n channels ch (sorted by source id)
- * with pulses of maximum amp[i] counts (<= 0: none) of the event's shape: pedestals, noise words from
- * ns (four samples per word), rounding, 12-bit clipping, encoded as na64_daq_sadc_encode would encode
+ * with pulses of maximum amp[i] counts (<= 0: none) of the event's shape: pedestals, noise blocks of
+ * the library chosen by one word of ns per channel, rounding, 12-bit clipping, encoded as na64_daq_sadc_encode would encode
  * them (the same words) but without the intermediate waveform records. words and cap are the
  * caller's encoding buffer, grown as needed. */
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
@@ -145,11 +163,11 @@ void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MA
 double sim_mip_draw(na64_rng *rng, double mean, double w);
 double sim_had_frac(double E, double a, double b);
 /* fast_digi.c, shared with the visible digitiser (vis_digi.c): ms_event draws the event's multiple
- * scattering in the tracker planes for momentum p; write_apv writes the APV blocks of the Micromegas
+ * scattering in the tracker planes for momentum p (both draw from the SplitMix64 stream st); write_apv writes the APV blocks of the Micromegas
  * and GEM planes crossed by the track of ev->truth (x0, y0, dxdz0, dydz0 before the dipoles; x, y,
  * dxdz, dydz at the ECAL face behind them), `event` the number the chips carry. */
-void ms_event(na64_sim_digitizer *d, double p, na64_rng *rng);
-int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, na64_rng *rng, na64_daq_writer *w,
+void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st);
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, sim_sadc_stream *st, na64_daq_writer *w,
               na64_err *err);
 /* vis_event.c: the fast simulation of the visible run (its dipoles, ECAL, digitiser set-up) */
 const na64_sim *sim_vis_fast(const na64_vis_sim *s);

@@ -482,16 +482,28 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
 {
   if (!d || !ev || !w) return na64_err_set(err, NA64_EINVAL, "na64_straw_digi_write: NULL argument");
   if (!ev->nhits) return NA64_OK;
-  /* distinct source ids, ascending */
-  uint32_t *srcs = malloc(ev->nhits * sizeof *srcs);
-  na64_daq_f1_hit *sel = malloc(ev->nhits * sizeof *sel);
-  uint32_t *words = malloc(NA64_DAQ_F1_MAX_WORDS(ev->nhits) * sizeof *words);
+  /* distinct source ids, ascending; the buffers on the stack for the usual few dozen hits (a beam
+   * track crosses ~12 straws: three mallocs and frees were ~5% of an event's digitisation) */
+  enum { SMALL = 64 };
+  uint32_t srcs_s[SMALL], words_s[NA64_DAQ_F1_MAX_WORDS(SMALL)];
+  na64_daq_f1_hit sel_s[SMALL];
+  const int small = ev->nhits <= SMALL;
+  uint32_t *srcs = small ? srcs_s : malloc(ev->nhits * sizeof *srcs);
+  na64_daq_f1_hit *sel = small ? sel_s : malloc(ev->nhits * sizeof *sel);
+  uint32_t *words = small ? words_s : malloc(NA64_DAQ_F1_MAX_WORDS(ev->nhits) * sizeof *words);
   int st = NA64_OK;
   if (!srcs || !sel || !words) st = na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
   size_t nsrc = 0;
   if (st == NA64_OK) {
     for (size_t i = 0; i < ev->nhits; ++i) srcs[i] = ev->hits[i].source_id;
-    qsort(srcs, ev->nhits, sizeof *srcs, cmp_u32);
+    if (small) /* insertion sort: glibc's qsort (merge sort with its own buffer) costs more for a few */
+      for (size_t i = 1; i < ev->nhits; ++i) {
+        uint32_t t = srcs[i];
+        size_t j = i;
+        for (; j > 0 && srcs[j - 1] > t; --j) srcs[j] = srcs[j - 1];
+        srcs[j] = t;
+      }
+    else qsort(srcs, ev->nhits, sizeof *srcs, cmp_u32);
     for (size_t i = 0; i < ev->nhits; ++i)
       if (!nsrc || srcs[nsrc - 1] != srcs[i]) srcs[nsrc++] = srcs[i];
   }
@@ -505,8 +517,10 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
     na64_daq_equipment_header eh = na64_daq_f1_equipment(srcs[k], d->opt.bin_ns);
     st = na64_daq_writer_add_equipment(w, &eh, words, nw, err);
   }
-  free(srcs);
-  free(sel);
-  free(words);
+  if (!small) {
+    free(srcs);
+    free(sel);
+    free(words);
+  }
   return st;
 }

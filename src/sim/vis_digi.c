@@ -194,8 +194,9 @@ static int write_apv_hits(na64_vis_digitizer *d, const na64_vis_sim_event *ev, u
   t->y = ev->signal ? ev->beam_y + ev->beam_dydz * dz : APV_NO_TRACK_X;
   t->dxdz = ev->signal ? ev->beam_dxdz : 0.0;
   t->dydz = ev->signal ? ev->beam_dydz : 0.0;
-  ms_event(d->apv, ev->beam_energy, rng);
-  return write_apv(d->apv, d->apv_ev, nb_in_run, rng, w, err);
+  sim_sadc_stream st = {na64_rng_u64(rng), 0}; /* keyed by one draw, as na64_sim_digitize_write */
+  ms_event(d->apv, ev->beam_energy, &st);
+  return write_apv(d->apv, d->apv_ev, nb_in_run, &st, w, err);
 }
 
 int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
@@ -203,6 +204,7 @@ int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev,
 {
   if (!d || !ev || !w) return na64_err_set(err, NA64_EINVAL, "na64_vis_digitize_write: NULL argument");
   na64_rng rng;
+  sim_sadc_noise_library(&d->nz, seed); /* the waveforms' noise library of the run seed (fast_digi.c) */
   na64_rng_init(&rng, seed + DIGI_SEED_KEY, ev->event);
   na64_daq_header h;
   memset(&h, 0, sizeof h);
