@@ -131,8 +131,10 @@ NA64_API double na64_chi_elastic_closed(double tmin, double tmax, double Z, doub
 /* ================================ production cross sections ================================ */
 
 /* NA64_XS_EXACT: the exact tree-level cross section of xsec_exact.c (e- beam, vector, elastic +
- * quasi-elastic form factor, 1% precision by the Gauss rules of na64_xsec_exact_quad) through na64_xsec_exact_cached; its d sigma/dx is the IWW
- * shape normalised to that total (as for ETL). No 1 MeV-1 GeV / 10-200 GeV validity window. */
+ * quasi-elastic form factor): from the shipped grid of the element (na64_exact_grid_eval, within
+ * 1%) where it covers (m, E0), otherwise at 1% by the Gauss rules of na64_xsec_exact_quad through
+ * na64_xsec_exact_cached; its d sigma/dx is the IWW shape normalised to that total (as for ETL).
+ * No 1 MeV-1 GeV / 10-200 GeV validity window. */
 typedef enum { NA64_XS_WW = 0, NA64_XS_IWW = 1, NA64_XS_ETL = 2, NA64_XS_EXACT = 3 } na64_xsec_method;
 NA64_API const char *na64_xsec_method_name(na64_xsec_method method);
 
