@@ -131,8 +131,10 @@ NA64_API double na64_chi_elastic_closed(double tmin, double tmax, double Z, doub
 /* ================================ production cross sections ================================ */
 
 /* NA64_XS_EXACT: the exact tree-level cross section of xsec_exact.c (e- beam, vector, elastic +
- * quasi-elastic form factor, 1% precision by the Gauss rules of na64_xsec_exact_quad) through na64_xsec_exact_cached; its d sigma/dx is the IWW
- * shape normalised to that total (as for ETL). No 1 MeV-1 GeV / 10-200 GeV validity window. */
+ * quasi-elastic form factor): from the shipped grid of the element (na64_exact_grid_eval, within
+ * 1%) where it covers (m, E0), otherwise at 1% by the Gauss rules of na64_xsec_exact_quad through
+ * na64_xsec_exact_cached; its d sigma/dx is the IWW shape normalised to that total (as for ETL).
+ * No 1 MeV-1 GeV / 10-200 GeV validity window. */
 typedef enum { NA64_XS_WW = 0, NA64_XS_IWW = 1, NA64_XS_ETL = 2, NA64_XS_EXACT = 3 } na64_xsec_method;
 NA64_API const char *na64_xsec_method_name(na64_xsec_method method);
 
@@ -417,6 +419,19 @@ NA64_API double na64_exact_table_eval(const na64_exact_table *table, double E);
 /* the largest relative error estimate of the table's nodes */
 NA64_API double na64_exact_table_max_rel_error(const na64_exact_table *table);
 NA64_API void na64_exact_table_free(na64_exact_table *table);
+
+/* Grids shipped with the library (issue 14; docs/physics.md 4d): the exact total of
+ * na64_xsec_exact_quad for the electron beam, vector mediator, elastic + quasi-elastic form factor
+ * (NA64_FF_ALL), all x, at coupling 1, per element, on the nodes of na64_exact_grid_axes
+ * (masses 1 MeV - 1 GeV, 8 per decade; energies 10 - 200 GeV, 16 log-spaced), each node to
+ * NA64_EXACT_GRID_PREC; files data/exact_grid_e_vector_Z<Z>.csv (name: na64_exact_grid_name),
+ * written by `na64 xsec --method exact --grid DIR`. */
+#define NA64_EXACT_GRID_PREC 0.002
+NA64_API void na64_exact_grid_axes(const double **mass, int *nm, const double **energy, int *nE);
+NA64_API void na64_exact_grid_name(int Z, char *buf, size_t len);
+/* sigma (pb at coupling 1) interpolated from the shipped grid of element Z with atomic weight A
+ * (bicubic in ln sigma over (ln m, ln E0)): 1 if covered (grid present, same A, (m, E0) inside), else 0. */
+NA64_API int na64_exact_grid_eval(double Z, double A, double m, double E0, double *pb);
 
 /* (x, theta_X) drawn from the exact d sigma/(dx dcos theta) of p (its E0, Z, A, form factor;
  * x >= p->x_min): the density is tabulated once on ~45 x nodes times 25 theta nodes (each a t

@@ -240,10 +240,17 @@ static int integrate_x(const x_params *p, double *result, na64_err *err)
 
 /* The exact tree-level total (xsec_exact.c) for an electron and a vector with the elastic +
  * quasi-elastic form factor, as the ETL values behind DMG4's K table (docs/physics.md 4b: within
- * 2.1% of them), remembered (na64_xsec_exact_cached). 1% precision (na64_xsec_exact_quad; 0.01-0.4% in practice). */
+ * 2.1% of them): from the shipped grid of the element where it covers (m, E0) (xsec_exact_grid.c,
+ * docs/physics.md 4d: <= 1% from the direct value), otherwise computed and remembered
+ * (na64_xsec_exact_cached). 1% precision (na64_xsec_exact_quad; 0.01-0.4% in practice). */
 #define EXACT_PREC 0.01
 static int exact_unchecked(double E0, double m, double eps, double Z, double A, double *sigma, na64_err *err)
 {
+  double g = 0.0;
+  if (na64_exact_grid_eval(Z, A, m, E0, &g)) {
+    *sigma = g * eps * eps;
+    return NA64_OK;
+  }
   na64_exact_process p;
   na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_VECTOR, E0, m);
   p.Z = Z;
