@@ -220,7 +220,7 @@ typedef struct na64_sens_options {
   int annihilation;         /* invisible: add resonant e+e- -> A' of shower positrons */
   int y_output;             /* invisible: the table is y versus m_chi instead of eps versus m_A' */
   int statistic;            /* NA64_LIMIT_CLS (default) or NA64_LIMIT_FC */
-  int method;               /* na64_xsec_method (default NA64_XS_EXACT; NA64_XS_ETL: DMG4) */
+  int method;               /* na64_xsec_method (default NA64_XS_ETL) */
   double ecal_max;          /* invisible: E_ECAL cut, GeV (NAN: E0/2) */
   double wcal_x0;           /* visible: WCAL depth in X0 (30) */
   double decay_start;       /* visible: WCAL end to decay-region start, cm (7.5) */
