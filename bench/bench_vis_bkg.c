@@ -36,15 +36,7 @@ static int load(const char *path, const char *db, na64_vis_config *vc, na64_vis_
   int st = na64_vis_bkg_config_read(card, bc, err);
   if (st == NA64_OK) st = na64_vis_select_config_read(card, &sel, err);
   na64_card_free(card);
-  /* the signal box of the card's selection, as `na64 run` (src/ana/vis_job.c, read_backgrounds)
-   * with every cut of the card enabled */
-  bc->wcal_fraction_max = sel.wcal_fraction_max;
-  bc->ecal_fraction_min = sel.ecal_fraction_min;
-  bc->energy_sum_sigmas = sel.energy_sum_sigmas;
-  bc->v2_max_mips = sel.v2_max_mips;
-  bc->s4_min_mips = sel.s4_min_mips;
-  bc->s4_max_mips = sel.s4_max_mips;
-  bc->shape_chi2_max = sel.shape_chi2_max;
+  na64_vis_select_box_to_bkg(&sel, bc); /* the signal box of the card's selection, as `na64 run` */
   return st;
 }
 

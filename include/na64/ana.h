@@ -680,6 +680,9 @@ NA64_API void na64_vis_select_config_default(na64_vis_select_config *c);
 NA64_API int na64_vis_select_config_read(const na64_card *card, na64_vis_select_config *c, na64_err *err);
 /* Bit i set: the event passes cut i (disabled cuts pass; a NaN quantity fails). */
 NA64_API unsigned na64_vis_select_event(const na64_vis_select_config *c, const na64_vis_reco_event *ev);
+/* The signal box of the selection c as the Table 2 background routes apply it (src/sim/vis_bkg.c):
+ * each enabled cut's window copied into bc, a disabled cut opened; `na64 run` and bench_vis_bkg. */
+NA64_API void na64_vis_select_box_to_bkg(const na64_vis_select_config *c, na64_vis_bkg_config *bc);
 
 /* Sequential cut flow: row 0 all events, row i + 1 after cuts 0..i. */
 typedef struct na64_vis_cutflow {

@@ -332,14 +332,7 @@ static int read_backgrounds(const na64_card *card, na64_vis_job_result *res, na6
   na64_vis_bkg_config *bc = &res->bkg_config;
   na64_vis_bkg_config_default(bc);
   NA64_CALL(na64_vis_bkg_config_read(card, bc, err));
-  const na64_vis_select_config *sel = &res->select;
-  bc->wcal_fraction_max = sel->enabled[NA64_VIS_CUT_WCAL] ? sel->wcal_fraction_max : 1.0;
-  bc->ecal_fraction_min = sel->enabled[NA64_VIS_CUT_ECAL] ? sel->ecal_fraction_min : 1e-3;
-  bc->energy_sum_sigmas = sel->enabled[NA64_VIS_CUT_ENERGY_SUM] ? sel->energy_sum_sigmas : 1e9;
-  bc->v2_max_mips = sel->enabled[NA64_VIS_CUT_V2] ? sel->v2_max_mips : 1e9;
-  bc->s4_min_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_min_mips : 0.0;
-  bc->s4_max_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_max_mips : 1e9;
-  bc->shape_chi2_max = sel->enabled[NA64_VIS_CUT_SHAPE] ? sel->shape_chi2_max : INFINITY;
+  na64_vis_select_box_to_bkg(&res->select, bc);
   return NA64_OK;
 }
 

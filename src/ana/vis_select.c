@@ -103,3 +103,14 @@ int na64_vis_cutflow_fill(na64_vis_cutflow *f, const na64_vis_select_config *c, 
   }
   return 1;
 }
+
+void na64_vis_select_box_to_bkg(const na64_vis_select_config *sel, na64_vis_bkg_config *bc)
+{
+  bc->wcal_fraction_max = sel->enabled[NA64_VIS_CUT_WCAL] ? sel->wcal_fraction_max : 1.0;
+  bc->ecal_fraction_min = sel->enabled[NA64_VIS_CUT_ECAL] ? sel->ecal_fraction_min : 1e-3;
+  bc->energy_sum_sigmas = sel->enabled[NA64_VIS_CUT_ENERGY_SUM] ? sel->energy_sum_sigmas : 1e9;
+  bc->v2_max_mips = sel->enabled[NA64_VIS_CUT_V2] ? sel->v2_max_mips : 1e9;
+  bc->s4_min_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_min_mips : 0.0;
+  bc->s4_max_mips = sel->enabled[NA64_VIS_CUT_S4] ? sel->s4_max_mips : 1e9;
+  bc->shape_chi2_max = sel->enabled[NA64_VIS_CUT_SHAPE] ? sel->shape_chi2_max : INFINITY;
+}
