@@ -43,5 +43,9 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_x17_csv),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  /* its own scratch directory (na64_test_setup_tmpdir): without it na64_test_tmpdir is "" and the
+   * cards and reports went to /, shared by every copy of the test running at once (the helpers'
+   * trees, parallel ctest): a copy's write_card (fopen "w") truncated the card another copy was
+   * reading, and the copies wrote their reports over each other's. */
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
