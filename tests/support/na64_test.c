@@ -92,7 +92,11 @@ int na64_test_run(const char *cmdline, char **out)
   return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-char na64_test_tmpdir[256];
+/* Until na64_test_setup_tmpdir runs, a directory that does not exist: a test program that forgets the
+ * group setup then fails at its first write, naming this path, instead of writing into the current
+ * or root directory, which every concurrently running copy of it shares (the flaky
+ * test_vis_job_threads of 2026-12-06). */
+char na64_test_tmpdir[256] = "/nonexistent/na64_test_tmpdir_not_set_up";
 
 int na64_test_setup_tmpdir(void **state)
 {
