@@ -90,6 +90,12 @@ typedef struct fit_work {
   int norder[2];
   double theta2[NA64_TRACK_MAX_MEAS]; /* scattering variance of each plane, rad^2 */
   double var_ms[NA64_TRACK_MAX_MEAS]; /* scattering variance of each measured u, cm^2 */
+  /* Per measurement, computed once per na64_track_fit call (the same operations the passes repeated):
+   * z - z_ref and its absolute value; for the x/y form the view (1: y), the two non-zero terms of h
+   * and the weight 1/sigma^2. */
+  double dz[NA64_TRACK_MAX_MEAS], az[NA64_TRACK_MAX_MEAS];
+  double h0[NA64_TRACK_MAX_MEAS], h1[NA64_TRACK_MAX_MEAS], wt[NA64_TRACK_MAX_MEAS];
+  int view[NA64_TRACK_MAX_MEAS];
   fit_step step[4 * NA64_TRACK_MAX_MEAS];
   int nstep, side_start;               /* steps; first step of the + side */
 } fit_work;
@@ -111,16 +117,27 @@ static void scattering_variances(const na64_track_meas *m, int n, double momentu
   for (int i = 0; i < n; ++i) theta2[i] = total > 0.0 && m[i].x_x0 > 0.0 ? t0 * t0 * m[i].x_x0 / total : 0.0;
 }
 
+/* The per-measurement terms of fit_work (dz, az; view, h0, h1, wt as sweep_xy used them). */
+static void measurement_terms(const na64_track_meas *m, int n, double z_ref, fit_work *w)
+{
+  for (int i = 0; i < n; ++i) {
+    int v = m[i].cs == 0.0;
+    double dz = m[i].z - z_ref, h0 = v ? m[i].sn : m[i].cs;
+    w->dz[i] = dz, w->az[i] = fabs(dz);
+    w->view[i] = v, w->h0[i] = h0, w->h1[i] = h0 * dz, w->wt[i] = 1.0 / (m[i].sigma * m[i].sigma);
+  }
+}
+
 /* The measurements of each side of z_ref (z - z_ref < 0, >= 0; one at z_ref scatters both sides, as
  * in V above), outermost first: sorted by z by insertion (they come nearly in z order), the + side
  * then reversed. */
-static void sort_sides(const na64_track_meas *m, int n, double z_ref, fit_work *w)
+static void sort_sides(const na64_track_meas *m, int n, fit_work *w)
 {
   w->norder[0] = w->norder[1] = 0;
   for (int s = 0; s < 2; ++s) {
     int *o = w->order[s];
     for (int i = 0; i < n; ++i) {
-      double dz = m[i].z - z_ref;
+      double dz = w->dz[i];
       if (s ? dz < 0.0 : dz > 0.0) continue;
       int t = w->norder[s]++;
       while (t > 0 && m[o[t - 1]].z > m[i].z) o[t] = o[t - 1], --t;
@@ -135,16 +152,16 @@ static void sort_sides(const na64_track_meas *m, int n, double z_ref, fit_work *
 
 /* Scattering variance of each measured coordinate, sum_k theta_k^2 (z_i - z_k)^2 (cs^2 + sn^2) over the
  * scatterers of its side nearer z_ref, from running sums of theta^2 (1, z, z^2) (innermost first). */
-static void scattering_of_planes(const na64_track_meas *m, double z_ref, fit_work *w)
+static void scattering_of_planes(const na64_track_meas *m, fit_work *w)
 {
   for (int s = 1; s >= 0; --s) { /* the + side last: a measurement at z_ref belongs to it */
     const int *o = w->order[s];
     double s0 = 0.0, s1 = 0.0, s2 = 0.0;
     for (int t = w->norder[s] - 1, q = t; t >= 0; --t) {
       int i = o[t];
-      double zi = m[i].z - z_ref;
-      for (; q >= 0 && fabs(m[o[q]].z - z_ref) < fabs(zi) - Z_TIE; --q) {
-        double zk = m[o[q]].z - z_ref, th2 = w->theta2[o[q]];
+      double zi = w->dz[i], azi = w->az[i] - Z_TIE;
+      for (; q >= 0 && w->az[o[q]] < azi; --q) {
+        double zk = w->dz[o[q]], th2 = w->theta2[o[q]];
         s0 += th2, s1 += th2 * zk, s2 += th2 * zk * zk;
       }
       w->var_ms[i] = (zi * zi * s0 - 2.0 * zi * s1 + s2) * (m[i].cs * m[i].cs + m[i].sn * m[i].sn);
@@ -164,9 +181,9 @@ static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w
   for (int t = 0; t <= no; ++t) {
     int i = t < no ? o[t] : -1;
     if (i >= 0 && (!m[i].used || (s == 0 && m[i].z == z_ref))) continue;
-    double a = i >= 0 ? fabs(m[i].z - z_ref) : -HUGE_VAL;
-    for (; q < no && fabs(m[o[q]].z - z_ref) >= a - Z_TIE; ++q) {
-      double zk = m[o[q]].z - z_ref, th2 = w->theta2[o[q]];
+    double a = i >= 0 ? w->az[i] : -HUGE_VAL, a_tie = a - Z_TIE;
+    for (; q < no && w->az[o[q]] >= a_tie; ++q) {
+      double zk = w->dz[o[q]], th2 = w->theta2[o[q]];
       if (!any || !(th2 > 0.0) || !(fabs(zk) < last - Z_TIE)) continue;
       fit_step *prev = w->nstep > 0 ? &w->step[w->nstep - 1] : NULL;
       if (prev && prev->scatter && prev->zk == zk) {
@@ -286,8 +303,7 @@ static void pass_scatterer_xy(info_xy *f, fit_step *st, int first)
 
 /* One sweep of the x/y form over the steps from..to into f with the measurements minus h.p (p: a
  * reference line, or NULL) and, if first, the information J and the gains. */
-static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int from, int to, const double *p, int first,
-                     info_xy *f)
+static void sweep_xy(const na64_track_meas *m, fit_work *w, int from, int to, const double *p, int first, info_xy *f)
 {
   memset(f, 0, sizeof *f);
   for (int t = from; t < to; ++t) {
@@ -296,10 +312,8 @@ static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int fr
       pass_scatterer_xy(f, st, first);
       continue;
     }
-    const na64_track_meas *mi = &m[st->i];
-    int v = mi->cs == 0.0;
-    double h0 = v ? mi->sn : mi->cs, dz = mi->z - z_ref, h1 = h0 * dz, wt = 1.0 / (mi->sigma * mi->sigma);
-    double y = meas_value(mi);
+    int i = st->i, v = w->view[i];
+    double h0 = w->h0[i], h1 = w->h1[i], wt = w->wt[i], y = meas_value(&m[i]);
     if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
     if (first) f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
     f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
@@ -308,12 +322,12 @@ static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int fr
 }
 
 /* Both sides in the x/y form, relative to the reference line p, into the 4x4 information J, b and c. */
-static void sweeps_xy(const na64_track_meas *m, double z_ref, fit_work *w, const double *p, double J[4][4], double b[4],
+static void sweeps_xy(const na64_track_meas *m, fit_work *w, const double *p, double J[4][4], double b[4],
                       double *c)
 {
   info_xy lo, hi;
-  sweep_xy(m, z_ref, w, 0, w->side_start, p, 1, &lo);
-  sweep_xy(m, z_ref, w, w->side_start, w->nstep, p, 1, &hi);
+  sweep_xy(m, w, 0, w->side_start, p, 1, &lo);
+  sweep_xy(m, w, w->side_start, w->nstep, p, 1, &hi);
   memset(J, 0, 16 * sizeof(double));
   for (int v = 0; v < 2; ++v) {
     J[2 * v][2 * v] = lo.J[v][0] + hi.J[v][0];
@@ -400,7 +414,7 @@ static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, 
   if (xy) {
     if (prev) memcpy(p0, out->p, sizeof p0);
     else reference_xy(m, n, z_ref, p0);
-    sweeps_xy(m, z_ref, w, p0, J, b, &out->chi2);
+    sweeps_xy(m, w, p0, J, b, &out->chi2);
   } else
     sweeps_4(m, z_ref, w, NULL, J, b, &c);
   if (!(xy ? invert_xy(J, out->cov) : invert4(J, out->cov)))
@@ -491,8 +505,9 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
   fit_work w;
   if (momentum > 0.0) scattering_variances(m, n, momentum, w.theta2);
   else memset(w.theta2, 0, sizeof w.theta2);
-  sort_sides(m, n, z_ref, &w);
-  scattering_of_planes(m, z_ref, &w);
+  measurement_terms(m, n, z_ref, &w);
+  sort_sides(m, n, &w);
+  scattering_of_planes(m, &w);
   for (int i = 0; i < n; ++i) {
     if (m[i].r >= 0.0 && !isfinite(m[i].r)) m[i].side = 0;
     m[i].used = m[i].r < 0.0 || m[i].side != 0;
