@@ -277,45 +277,42 @@ static int invert4(const double A[4][4], double inv[4][4])
 
 /* The same for layouts of x and y planes only (cs or sn zero for every measurement, as NA64's):
  * J stays block diagonal, (x0, tx) and (y0, ty) filtered apart with scalar M (four times fewer
- * operations); the gains go into the same fit_step entries the 4x4 form would fill. */
+ * operations); one sweep per fit (no residual sweep), so the gains are not kept. */
 typedef struct info_xy {
   double J[2][3]; /* per view: J00, J01, J11 */
   double b[2][2], c;
 } info_xy;
 
-static void pass_scatterer_xy(info_xy *f, fit_step *st, int first)
+static void pass_scatterer_xy(info_xy *f, const fit_step *st)
 {
-  double zk = st->zk;
+  double zk = st->zk, it2 = 1.0 / st->theta2;
   for (int v = 0; v < 2; ++v) {
     double *J = f->J[v], *b = f->b[v];
-    double *k0 = &st->K[2 * v][v], *k1 = &st->K[2 * v + 1][v], *mi = &st->Mi[2 * v];
-    if (first) {
-      double u0 = J[1] - zk * J[0], u1 = J[2] - zk * J[1]; /* J g, g = (-zk, 1) */
-      *mi = 1.0 / (u1 - zk * u0 + 1.0 / st->theta2);
-      *k0 = u0 * *mi, *k1 = u1 * *mi;
-      J[0] -= *k0 * u0, J[1] -= *k0 * u1, J[2] -= *k1 * u1;
-    }
-    double g = b[1] - zk * b[0];
-    b[0] -= *k0 * g, b[1] -= *k1 * g;
-    f->c -= *mi * g * g;
+    double J0 = J[0], J1 = J[1], J2 = J[2];
+    double u0 = J1 - zk * J0, u1 = J2 - zk * J1; /* J g, g = (-zk, 1) */
+    double mi = 1.0 / (u1 - zk * u0 + it2), k0 = u0 * mi, k1 = u1 * mi;
+    J[0] = J0 - k0 * u0, J[1] = J1 - k0 * u1, J[2] = J2 - k1 * u1;
+    double b0 = b[0], b1 = b[1], g = b1 - zk * b0;
+    b[0] = b0 - k0 * g, b[1] = b1 - k1 * g;
+    f->c -= mi * g * g;
   }
 }
 
 /* One sweep of the x/y form over the steps from..to into f with the measurements minus h.p (p: a
- * reference line, or NULL) and, if first, the information J and the gains. */
-static void sweep_xy(const na64_track_meas *m, fit_work *w, int from, int to, const double *p, int first, info_xy *f)
+ * reference line, or NULL), with the information J. */
+static void sweep_xy(const na64_track_meas *m, const fit_work *w, int from, int to, const double *p, info_xy *f)
 {
   memset(f, 0, sizeof *f);
   for (int t = from; t < to; ++t) {
-    fit_step *st = &w->step[t];
+    const fit_step *st = &w->step[t];
     if (st->scatter) {
-      pass_scatterer_xy(f, st, first);
+      pass_scatterer_xy(f, st);
       continue;
     }
     int i = st->i, v = w->view[i];
     double h0 = w->h0[i], h1 = w->h1[i], wt = w->wt[i], y = meas_value(&m[i]);
     if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
-    if (first) f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
+    f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
     f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
     f->c += y * y * wt;
   }
@@ -326,8 +323,8 @@ static void sweeps_xy(const na64_track_meas *m, fit_work *w, const double *p, do
                       double *c)
 {
   info_xy lo, hi;
-  sweep_xy(m, w, 0, w->side_start, p, 1, &lo);
-  sweep_xy(m, w, w->side_start, w->nstep, p, 1, &hi);
+  sweep_xy(m, w, 0, w->side_start, p, &lo);
+  sweep_xy(m, w, w->side_start, w->nstep, p, &hi);
   memset(J, 0, 16 * sizeof(double));
   for (int v = 0; v < 2; ++v) {
     J[2 * v][2 * v] = lo.J[v][0] + hi.J[v][0];
