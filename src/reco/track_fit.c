@@ -85,6 +85,8 @@ typedef struct fit_step {
   double Mi[3];     /* M^-1: (0,0), (0,1), (1,1) */
 } fit_step;
 
+enum { MEAS_X = 1, MEAS_Y = 2, MEAS_XY = 4, MEAS_STRAW = 8 };
+
 typedef struct fit_work {
   int order[2][NA64_TRACK_MAX_MEAS]; /* per side of z_ref (-, +): the measurements by |z - z_ref|, outermost first */
   int norder[2];
@@ -96,6 +98,7 @@ typedef struct fit_work {
   double dz[NA64_TRACK_MAX_MEAS], az[NA64_TRACK_MAX_MEAS];
   double h0[NA64_TRACK_MAX_MEAS], h1[NA64_TRACK_MAX_MEAS], wt[NA64_TRACK_MAX_MEAS];
   int view[NA64_TRACK_MAX_MEAS];
+  uint8_t kind[NA64_TRACK_MAX_MEAS]; /* MEAS_X | MEAS_Y | MEAS_XY | MEAS_STRAW, as fit_used counts them */
   fit_step step[4 * NA64_TRACK_MAX_MEAS];
   int nstep, side_start;               /* steps; first step of the + side */
 } fit_work;
@@ -117,14 +120,21 @@ static void scattering_variances(const na64_track_meas *m, int n, double momentu
   for (int i = 0; i < n; ++i) theta2[i] = total > 0.0 && m[i].x_x0 > 0.0 ? t0 * t0 * m[i].x_x0 / total : 0.0;
 }
 
-/* The per-measurement terms of fit_work (dz, az; view, h0, h1, wt as sweep_xy used them). */
-static void measurement_terms(const na64_track_meas *m, int n, double z_ref, fit_work *w)
+/* The per-measurement terms of fit_work (dz, az; view, h0, h1, wt as sweep_xy used them; the kind
+ * fit_used counts), and the first use of every measurement: clusters, and the straw hits with a side
+ * guess (a non-finite radius has none). */
+static void measurement_terms(na64_track_meas *m, int n, double z_ref, fit_work *w)
 {
   for (int i = 0; i < n; ++i) {
     int v = m[i].cs == 0.0;
     double dz = m[i].z - z_ref, h0 = v ? m[i].sn : m[i].cs;
     w->dz[i] = dz, w->az[i] = fabs(dz);
     w->view[i] = v, w->h0[i] = h0, w->h1[i] = h0 * dz, w->wt[i] = 1.0 / (m[i].sigma * m[i].sigma);
+    w->kind[i] = (uint8_t)((fabs(m[i].cs) > 0.1 ? MEAS_X : 0) | (fabs(m[i].sn) > 0.1 ? MEAS_Y : 0) |
+                           (m[i].cs == 0.0 || m[i].sn == 0.0 ? MEAS_XY : 0) | (m[i].r >= 0.0 ? MEAS_STRAW : 0));
+    if (m[i].r >= 0.0 && !isfinite(m[i].r)) m[i].side = 0;
+    m[i].used = m[i].r < 0.0 || m[i].side != 0;
+    if (m[i].side) m[i].side = m[i].side > 0 ? 1 : -1;
   }
 }
 
@@ -395,11 +405,10 @@ static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, 
   int nx = 0, ny = 0, nstraw = 0, k = 0, xy = 1;
   for (int i = 0; i < n; ++i) {
     if (!m[i].used) continue;
+    int kd = w->kind[i];
     ++k;
-    nx += fabs(m[i].cs) > 0.1;
-    ny += fabs(m[i].sn) > 0.1;
-    nstraw += m[i].r >= 0.0;
-    xy &= m[i].cs == 0.0 || m[i].sn == 0.0;
+    nx += (kd & MEAS_X) != 0, ny += (kd & MEAS_Y) != 0, nstraw += (kd & MEAS_STRAW) != 0;
+    xy &= (kd & MEAS_XY) != 0;
   }
   if (nx < 2 || ny < 2)
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: %d x- and %d y-measuring hits (2 of each needed)", nx, ny);
@@ -446,11 +455,21 @@ static int assign_straws(na64_track_meas *m, int n, const fit_work *w, const na6
     pull[i] = HUGE_VAL, side[i] = 0;
     if (m[i].r < 0.0 || !isfinite(m[i].r)) continue;
     double h[4], pred = 0.0, var = m[i].sigma * m[i].sigma + w->var_ms[i];
-    meas_h(&m[i], f->z_ref, h);
     int c0 = m[i].cs == 0.0 ? 2 : 0, c1 = m[i].sn == 0.0 ? 2 : 4; /* the terms of h that are not zero */
-    for (int c = c0; c < c1; ++c) {
-      pred += h[c] * f->p[c];
-      for (int d = c0; d < c1; ++d) var += h[c] * f->cov[c][d] * h[d];
+    if (c1 - c0 == 2) { /* an x or a y plane: the loops below written out, h from fit_work (same values, same order) */
+      const double h0 = w->h0[i], h1 = w->h1[i], *C0 = f->cov[c0], *C1 = f->cov[c0 + 1];
+      pred += h0 * f->p[c0];
+      pred += h1 * f->p[c0 + 1];
+      var += h0 * C0[c0] * h0;
+      var += h0 * C0[c0 + 1] * h1;
+      var += h1 * C1[c0] * h0;
+      var += h1 * C1[c0 + 1] * h1;
+    } else {
+      meas_h(&m[i], f->z_ref, h);
+      for (int c = c0; c < c1; ++c) {
+        pred += h[c] * f->p[c];
+        for (int d = c0; d < c1; ++d) var += h[c] * f->cov[c][d] * h[d];
+      }
     }
     side[i] = pred >= m[i].u ? 1 : -1;
     pull[i] = fabs(m[i].u + side[i] * m[i].r - pred) / sqrt(var);
@@ -505,11 +524,6 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
   measurement_terms(m, n, z_ref, &w);
   sort_sides(m, n, &w);
   scattering_of_planes(m, &w);
-  for (int i = 0; i < n; ++i) {
-    if (m[i].r >= 0.0 && !isfinite(m[i].r)) m[i].side = 0;
-    m[i].used = m[i].r < 0.0 || m[i].side != 0;
-    if (m[i].side) m[i].side = m[i].side > 0 ? 1 : -1;
-  }
   NA64_CALL(fit_used(m, n, z_ref, &w, 0, out, err));
   for (int pass = 0; pass < MAX_PASSES && assign_straws(m, n, &w, out, road); ++pass)
     NA64_CALL(fit_used(m, n, z_ref, &w, 1, out, err));
