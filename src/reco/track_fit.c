@@ -144,19 +144,18 @@ static void measurement_terms(na64_track_meas *m, int n, double z_ref, fit_work 
 static void sort_sides(const na64_track_meas *m, int n, fit_work *w)
 {
   w->norder[0] = w->norder[1] = 0;
-  for (int s = 0; s < 2; ++s) {
-    int *o = w->order[s];
-    for (int i = 0; i < n; ++i) {
-      double dz = w->dz[i];
+  for (int i = 0; i < n; ++i) { /* one pass for both lists: each gets its measurements in index order */
+    double dz = w->dz[i], zi = m[i].z;
+    for (int s = 0; s < 2; ++s) {
       if (s ? dz < 0.0 : dz > 0.0) continue;
-      int t = w->norder[s]++;
-      while (t > 0 && m[o[t - 1]].z > m[i].z) o[t] = o[t - 1], --t;
+      int *o = w->order[s], t = w->norder[s]++;
+      while (t > 0 && m[o[t - 1]].z > zi) o[t] = o[t - 1], --t;
       o[t] = i;
     }
-    for (int a = 0, b = w->norder[s] - 1; s == 1 && a < b; ++a, --b) {
-      int x = o[a];
-      o[a] = o[b], o[b] = x;
-    }
+  }
+  for (int a = 0, b = w->norder[1] - 1; a < b; ++a, --b) {
+    int x = w->order[1][a];
+    w->order[1][a] = w->order[1][b], w->order[1][b] = x;
   }
 }
 
