@@ -178,12 +178,52 @@ static void scattering_of_planes(const na64_track_meas *m, fit_work *w)
   }
 }
 
+/* The same for layouts of x and y planes only (cs or sn zero for every measurement, as NA64's):
+ * J stays block diagonal, (x0, tx) and (y0, ty) filtered apart with scalar M (four times fewer
+ * operations); one sweep per fit (no residual sweep), so the gains are not kept. */
+typedef struct info_xy {
+  double J[2][3]; /* per view: J00, J01, J11 */
+  double b[2][2], c;
+} info_xy;
+
+static void pass_scatterer_xy(info_xy *f, const fit_step *st)
+{
+  double zk = st->zk, it2 = 1.0 / st->theta2;
+  for (int v = 0; v < 2; ++v) {
+    double *J = f->J[v], *b = f->b[v];
+    double J0 = J[0], J1 = J[1], J2 = J[2];
+    double u0 = J1 - zk * J0, u1 = J2 - zk * J1; /* J g, g = (-zk, 1) */
+    double mi = 1.0 / (u1 - zk * u0 + it2), k0 = u0 * mi, k1 = u1 * mi;
+    J[0] = J0 - k0 * u0, J[1] = J1 - k0 * u1, J[2] = J2 - k1 * u1;
+    double b0 = b[0], b1 = b[1], g = b1 - zk * b0;
+    b[0] = b0 - k0 * g, b[1] = b1 - k1 * g;
+    f->c -= mi * g * g;
+  }
+}
+
+/* Add measurement i, minus h.p of the reference line p (or NULL), to the x/y form f. */
+static void add_meas_xy(const na64_track_meas *m, const fit_work *w, int i, const double *p, info_xy *f)
+{
+  int v = w->view[i];
+  double h0 = w->h0[i], h1 = w->h1[i], wt = w->wt[i], y = meas_value(&m[i]);
+  if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
+  f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
+  f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
+  f->c += y * y * wt;
+}
+
 /* The steps of the filter of one side for the measurements marked used: each used measurement in
  * turn, outermost first, and before it every scatterer between it and the previous one (a scatterer
  * level with the previous measurement, or before any, acts on no measurement of the fit and is left
- * out; those nearer z_ref than the last measurement still act on all of them). */
-static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w)
+ * out; those nearer z_ref than the last measurement still act on all of them).
+ * With f (the x/y form), the steps are not stored but run at once into f, relative to the reference
+ * line p: the same scatterers (merged the same way) and measurements in the same order. */
+static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w, const double *p, info_xy *f)
 {
+  fit_step pend; /* x/y form: the scatterer waiting for those at its z */
+  pend.zk = pend.theta2 = 0.0;
+  int npend = 0;
+  if (f) memset(f, 0, sizeof *f);
   const int *o = w->order[s];
   int no = w->norder[s], q = 0, any = 0;
   double last = HUGE_VAL;
@@ -194,6 +234,15 @@ static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w
     for (; q < no && w->az[o[q]] >= a_tie; ++q) {
       double zk = w->dz[o[q]], th2 = w->theta2[o[q]];
       if (!any || !(th2 > 0.0) || !(fabs(zk) < last - Z_TIE)) continue;
+      if (f) {
+        if (npend && pend.zk == zk) {
+          pend.theta2 += th2;
+          continue;
+        }
+        if (npend) pass_scatterer_xy(f, &pend);
+        pend.zk = zk, pend.theta2 = th2, npend = 1;
+        continue;
+      }
       fit_step *prev = w->nstep > 0 ? &w->step[w->nstep - 1] : NULL;
       if (prev && prev->scatter && prev->zk == zk) {
         prev->theta2 += th2;
@@ -202,8 +251,10 @@ static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w
       fit_step *st = &w->step[w->nstep++]; /* (the gains are written by the first sweep) */
       st->i = o[q], st->scatter = 1, st->zk = zk, st->theta2 = th2;
     }
+    if (npend) pass_scatterer_xy(f, &pend), npend = 0;
     if (i < 0) break;
-    w->step[w->nstep].i = i, w->step[w->nstep++].scatter = 0;
+    if (f) add_meas_xy(m, w, i, p, f);
+    else w->step[w->nstep].i = i, w->step[w->nstep++].scatter = 0;
     last = a, any = 1;
   }
 }
@@ -284,56 +335,13 @@ static int invert4(const double A[4][4], double inv[4][4])
   return 1;
 }
 
-/* The same for layouts of x and y planes only (cs or sn zero for every measurement, as NA64's):
- * J stays block diagonal, (x0, tx) and (y0, ty) filtered apart with scalar M (four times fewer
- * operations); one sweep per fit (no residual sweep), so the gains are not kept. */
-typedef struct info_xy {
-  double J[2][3]; /* per view: J00, J01, J11 */
-  double b[2][2], c;
-} info_xy;
-
-static void pass_scatterer_xy(info_xy *f, const fit_step *st)
-{
-  double zk = st->zk, it2 = 1.0 / st->theta2;
-  for (int v = 0; v < 2; ++v) {
-    double *J = f->J[v], *b = f->b[v];
-    double J0 = J[0], J1 = J[1], J2 = J[2];
-    double u0 = J1 - zk * J0, u1 = J2 - zk * J1; /* J g, g = (-zk, 1) */
-    double mi = 1.0 / (u1 - zk * u0 + it2), k0 = u0 * mi, k1 = u1 * mi;
-    J[0] = J0 - k0 * u0, J[1] = J1 - k0 * u1, J[2] = J2 - k1 * u1;
-    double b0 = b[0], b1 = b[1], g = b1 - zk * b0;
-    b[0] = b0 - k0 * g, b[1] = b1 - k1 * g;
-    f->c -= mi * g * g;
-  }
-}
-
-/* One sweep of the x/y form over the steps from..to into f with the measurements minus h.p (p: a
- * reference line, or NULL), with the information J. */
-static void sweep_xy(const na64_track_meas *m, const fit_work *w, int from, int to, const double *p, info_xy *f)
-{
-  memset(f, 0, sizeof *f);
-  for (int t = from; t < to; ++t) {
-    const fit_step *st = &w->step[t];
-    if (st->scatter) {
-      pass_scatterer_xy(f, st);
-      continue;
-    }
-    int i = st->i, v = w->view[i];
-    double h0 = w->h0[i], h1 = w->h1[i], wt = w->wt[i], y = meas_value(&m[i]);
-    if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
-    f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
-    f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
-    f->c += y * y * wt;
-  }
-}
-
 /* Both sides in the x/y form, relative to the reference line p, into the 4x4 information J, b and c. */
-static void sweeps_xy(const na64_track_meas *m, fit_work *w, const double *p, double J[4][4], double b[4],
+static void sweeps_xy(const na64_track_meas *m, double z_ref, fit_work *w, const double *p, double J[4][4], double b[4],
                       double *c)
 {
   info_xy lo, hi;
-  sweep_xy(m, w, 0, w->side_start, p, &lo);
-  sweep_xy(m, w, w->side_start, w->nstep, p, &hi);
+  plan_side(m, z_ref, 0, w, p, &lo);
+  plan_side(m, z_ref, 1, w, p, &hi);
   memset(J, 0, 16 * sizeof(double));
   for (int v = 0; v < 2; ++v) {
     J[2 * v][2 * v] = lo.J[v][0] + hi.J[v][0];
@@ -411,17 +419,18 @@ static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, 
   }
   if (nx < 2 || ny < 2)
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: %d x- and %d y-measuring hits (2 of each needed)", nx, ny);
-  w->nstep = 0;
-  plan_side(m, z_ref, 0, w);
-  w->side_start = w->nstep;
-  plan_side(m, z_ref, 1, w);
   double J[4][4], b[4], c, p0[4] = {0.0, 0.0, 0.0, 0.0};
   if (xy) {
     if (prev) memcpy(p0, out->p, sizeof p0);
     else reference_xy(m, n, z_ref, p0);
-    sweeps_xy(m, w, p0, J, b, &out->chi2);
-  } else
+    sweeps_xy(m, z_ref, w, p0, J, b, &out->chi2);
+  } else {
+    w->nstep = 0;
+    plan_side(m, z_ref, 0, w, NULL, NULL);
+    w->side_start = w->nstep;
+    plan_side(m, z_ref, 1, w, NULL, NULL);
     sweeps_4(m, z_ref, w, NULL, J, b, &c);
+  }
   if (!(xy ? invert_xy(J, out->cov) : invert4(J, out->cov)))
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: singular system (%d hits; planes at one z or parallel strips?)", k);
   if (xy)
