@@ -111,21 +111,14 @@ static void meas_h(const na64_track_meas *m, double z_ref, double h[4])
   h[0] = m->cs, h[1] = m->cs * dz, h[2] = m->sn, h[3] = m->sn * dz;
 }
 
-/* theta_k^2 of every measurement's plane (Highland with the log of the total thickness). */
-static void scattering_variances(const na64_track_meas *m, int n, double momentum, double *theta2)
-{
-  double total = 0.0;
-  for (int i = 0; i < n; ++i) total += m[i].x_x0 > 0.0 ? m[i].x_x0 : 0.0;
-  double t0 = na64_highland_theta0(momentum, 1.0, total);
-  for (int i = 0; i < n; ++i) theta2[i] = total > 0.0 && m[i].x_x0 > 0.0 ? t0 * t0 * m[i].x_x0 / total : 0.0;
-}
-
-/* The per-measurement terms of fit_work (dz, az; view, h0, h1, wt as sweep_xy used them; the kind
- * fit_used counts), and the first use of every measurement: clusters, and the straw hits with a side
- * guess (a non-finite radius has none). */
-static void measurement_terms(na64_track_meas *m, int n, double z_ref, fit_work *w)
+/* The per-measurement terms of fit_work (dz, az; view, h0, h1, wt as the x/y sweep uses them; the
+ * kind fit_used counts; theta_k^2 of the plane: Highland with the log of the total thickness `total`,
+ * t02 = theta0(total)^2, scat: momentum and material both positive), and the first use of every
+ * measurement: clusters, and the straw hits with a side guess (a non-finite radius has none). */
+static void measurement_terms(na64_track_meas *m, int n, double z_ref, int scat, double t02, double total, fit_work *w)
 {
   for (int i = 0; i < n; ++i) {
+    w->theta2[i] = scat && m[i].x_x0 > 0.0 ? t02 * m[i].x_x0 / total : 0.0;
     int v = m[i].cs == 0.0;
     double dz = m[i].z - z_ref, h0 = v ? m[i].sn : m[i].cs;
     w->dz[i] = dz, w->az[i] = fabs(dz);
@@ -520,16 +513,18 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
   if (n < 0 || n > NA64_TRACK_MAX_MEAS)
     return na64_err_set(err, NA64_EINVAL, "na64_track_fit: %d measurements (0..%d)", n, NA64_TRACK_MAX_MEAS);
   if (!isfinite(z_ref)) return na64_err_set(err, NA64_EINVAL, "na64_track_fit: reference z %g", z_ref);
-  for (int i = 0; i < n; ++i)
+  double total = 0.0; /* radiation lengths of all the planes */
+  for (int i = 0; i < n; ++i) {
     if (!isfinite(m[i].z) || !isfinite(m[i].u) || !(m[i].sigma > 0.0) || !(m[i].x_x0 >= 0.0))
       return na64_err_set(err, NA64_EINVAL, "na64_track_fit: measurement %d (plane %d): z %g, u %g, sigma %g, x/X0 %g",
                           i, (int)m[i].plane, m[i].z, m[i].u, m[i].sigma, m[i].x_x0);
+    total += m[i].x_x0 > 0.0 ? m[i].x_x0 : 0.0;
+  }
   memset(out, 0, sizeof *out);
   if (!(road > 0.0)) road = 5.0;
   fit_work w;
-  if (momentum > 0.0) scattering_variances(m, n, momentum, w.theta2);
-  else memset(w.theta2, 0, sizeof w.theta2);
-  measurement_terms(m, n, z_ref, &w);
+  double t0 = momentum > 0.0 ? na64_highland_theta0(momentum, 1.0, total) : 0.0;
+  measurement_terms(m, n, z_ref, momentum > 0.0 && total > 0.0, t0 * t0, total, &w);
   sort_sides(m, n, &w);
   scattering_of_planes(m, &w);
   NA64_CALL(fit_used(m, n, z_ref, &w, 0, out, err));
