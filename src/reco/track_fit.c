@@ -85,11 +85,20 @@ typedef struct fit_step {
   double Mi[3];     /* M^-1: (0,0), (0,1), (1,1) */
 } fit_step;
 
+enum { MEAS_X = 1, MEAS_Y = 2, MEAS_XY = 4, MEAS_STRAW = 8 };
+
 typedef struct fit_work {
   int order[2][NA64_TRACK_MAX_MEAS]; /* per side of z_ref (-, +): the measurements by |z - z_ref|, outermost first */
   int norder[2];
   double theta2[NA64_TRACK_MAX_MEAS]; /* scattering variance of each plane, rad^2 */
   double var_ms[NA64_TRACK_MAX_MEAS]; /* scattering variance of each measured u, cm^2 */
+  /* Per measurement, computed once per na64_track_fit call (the same operations the passes repeated):
+   * z - z_ref and its absolute value; for the x/y form the view (1: y), the two non-zero terms of h
+   * and the weight 1/sigma^2. */
+  double dz[NA64_TRACK_MAX_MEAS], az[NA64_TRACK_MAX_MEAS];
+  double h0[NA64_TRACK_MAX_MEAS], h1[NA64_TRACK_MAX_MEAS], wt[NA64_TRACK_MAX_MEAS];
+  int view[NA64_TRACK_MAX_MEAS];
+  uint8_t kind[NA64_TRACK_MAX_MEAS]; /* MEAS_X | MEAS_Y | MEAS_XY | MEAS_STRAW, as fit_used counts them */
   fit_step step[4 * NA64_TRACK_MAX_MEAS];
   int nstep, side_start;               /* steps; first step of the + side */
 } fit_work;
@@ -102,49 +111,59 @@ static void meas_h(const na64_track_meas *m, double z_ref, double h[4])
   h[0] = m->cs, h[1] = m->cs * dz, h[2] = m->sn, h[3] = m->sn * dz;
 }
 
-/* theta_k^2 of every measurement's plane (Highland with the log of the total thickness). */
-static void scattering_variances(const na64_track_meas *m, int n, double momentum, double *theta2)
+/* The per-measurement terms of fit_work (dz, az; view, h0, h1, wt as the x/y sweep uses them; the
+ * kind fit_used counts; theta_k^2 of the plane: Highland with the log of the total thickness `total`,
+ * t02 = theta0(total)^2, scat: momentum and material both positive), and the first use of every
+ * measurement: clusters, and the straw hits with a side guess (a non-finite radius has none). */
+static void measurement_terms(na64_track_meas *m, int n, double z_ref, int scat, double t02, double total, fit_work *w)
 {
-  double total = 0.0;
-  for (int i = 0; i < n; ++i) total += m[i].x_x0 > 0.0 ? m[i].x_x0 : 0.0;
-  double t0 = na64_highland_theta0(momentum, 1.0, total);
-  for (int i = 0; i < n; ++i) theta2[i] = total > 0.0 && m[i].x_x0 > 0.0 ? t0 * t0 * m[i].x_x0 / total : 0.0;
+  for (int i = 0; i < n; ++i) {
+    w->theta2[i] = scat && m[i].x_x0 > 0.0 ? t02 * m[i].x_x0 / total : 0.0;
+    int v = m[i].cs == 0.0;
+    double dz = m[i].z - z_ref, h0 = v ? m[i].sn : m[i].cs;
+    w->dz[i] = dz, w->az[i] = fabs(dz);
+    w->view[i] = v, w->h0[i] = h0, w->h1[i] = h0 * dz, w->wt[i] = 1.0 / (m[i].sigma * m[i].sigma);
+    w->kind[i] = (uint8_t)((fabs(m[i].cs) > 0.1 ? MEAS_X : 0) | (fabs(m[i].sn) > 0.1 ? MEAS_Y : 0) |
+                           (m[i].cs == 0.0 || m[i].sn == 0.0 ? MEAS_XY : 0) | (m[i].r >= 0.0 ? MEAS_STRAW : 0));
+    if (m[i].r >= 0.0 && !isfinite(m[i].r)) m[i].side = 0;
+    m[i].used = m[i].r < 0.0 || m[i].side != 0;
+    if (m[i].side) m[i].side = m[i].side > 0 ? 1 : -1;
+  }
 }
 
 /* The measurements of each side of z_ref (z - z_ref < 0, >= 0; one at z_ref scatters both sides, as
  * in V above), outermost first: sorted by z by insertion (they come nearly in z order), the + side
  * then reversed. */
-static void sort_sides(const na64_track_meas *m, int n, double z_ref, fit_work *w)
+static void sort_sides(const na64_track_meas *m, int n, fit_work *w)
 {
   w->norder[0] = w->norder[1] = 0;
-  for (int s = 0; s < 2; ++s) {
-    int *o = w->order[s];
-    for (int i = 0; i < n; ++i) {
-      double dz = m[i].z - z_ref;
+  for (int i = 0; i < n; ++i) { /* one pass for both lists: each gets its measurements in index order */
+    double dz = w->dz[i], zi = m[i].z;
+    for (int s = 0; s < 2; ++s) {
       if (s ? dz < 0.0 : dz > 0.0) continue;
-      int t = w->norder[s]++;
-      while (t > 0 && m[o[t - 1]].z > m[i].z) o[t] = o[t - 1], --t;
+      int *o = w->order[s], t = w->norder[s]++;
+      while (t > 0 && m[o[t - 1]].z > zi) o[t] = o[t - 1], --t;
       o[t] = i;
     }
-    for (int a = 0, b = w->norder[s] - 1; s == 1 && a < b; ++a, --b) {
-      int x = o[a];
-      o[a] = o[b], o[b] = x;
-    }
+  }
+  for (int a = 0, b = w->norder[1] - 1; a < b; ++a, --b) {
+    int x = w->order[1][a];
+    w->order[1][a] = w->order[1][b], w->order[1][b] = x;
   }
 }
 
 /* Scattering variance of each measured coordinate, sum_k theta_k^2 (z_i - z_k)^2 (cs^2 + sn^2) over the
  * scatterers of its side nearer z_ref, from running sums of theta^2 (1, z, z^2) (innermost first). */
-static void scattering_of_planes(const na64_track_meas *m, double z_ref, fit_work *w)
+static void scattering_of_planes(const na64_track_meas *m, fit_work *w)
 {
   for (int s = 1; s >= 0; --s) { /* the + side last: a measurement at z_ref belongs to it */
     const int *o = w->order[s];
     double s0 = 0.0, s1 = 0.0, s2 = 0.0;
     for (int t = w->norder[s] - 1, q = t; t >= 0; --t) {
       int i = o[t];
-      double zi = m[i].z - z_ref;
-      for (; q >= 0 && fabs(m[o[q]].z - z_ref) < fabs(zi) - Z_TIE; --q) {
-        double zk = m[o[q]].z - z_ref, th2 = w->theta2[o[q]];
+      double zi = w->dz[i], azi = w->az[i] - Z_TIE;
+      for (; q >= 0 && w->az[o[q]] < azi; --q) {
+        double zk = w->dz[o[q]], th2 = w->theta2[o[q]];
         s0 += th2, s1 += th2 * zk, s2 += th2 * zk * zk;
       }
       w->var_ms[i] = (zi * zi * s0 - 2.0 * zi * s1 + s2) * (m[i].cs * m[i].cs + m[i].sn * m[i].sn);
@@ -152,22 +171,71 @@ static void scattering_of_planes(const na64_track_meas *m, double z_ref, fit_wor
   }
 }
 
+/* The same for layouts of x and y planes only (cs or sn zero for every measurement, as NA64's):
+ * J stays block diagonal, (x0, tx) and (y0, ty) filtered apart with scalar M (four times fewer
+ * operations); one sweep per fit (no residual sweep), so the gains are not kept. */
+typedef struct info_xy {
+  double J[2][3]; /* per view: J00, J01, J11 */
+  double b[2][2], c;
+} info_xy;
+
+static void pass_scatterer_xy(info_xy *f, const fit_step *st)
+{
+  double zk = st->zk, it2 = 1.0 / st->theta2;
+  for (int v = 0; v < 2; ++v) {
+    double *J = f->J[v], *b = f->b[v];
+    double J0 = J[0], J1 = J[1], J2 = J[2];
+    double u0 = J1 - zk * J0, u1 = J2 - zk * J1; /* J g, g = (-zk, 1) */
+    double mi = 1.0 / (u1 - zk * u0 + it2), k0 = u0 * mi, k1 = u1 * mi;
+    J[0] = J0 - k0 * u0, J[1] = J1 - k0 * u1, J[2] = J2 - k1 * u1;
+    double b0 = b[0], b1 = b[1], g = b1 - zk * b0;
+    b[0] = b0 - k0 * g, b[1] = b1 - k1 * g;
+    f->c -= mi * g * g;
+  }
+}
+
+/* Add measurement i, minus h.p of the reference line p (or NULL), to the x/y form f. */
+static void add_meas_xy(const na64_track_meas *m, const fit_work *w, int i, const double *p, info_xy *f)
+{
+  int v = w->view[i];
+  double h0 = w->h0[i], h1 = w->h1[i], wt = w->wt[i], y = meas_value(&m[i]);
+  if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
+  f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
+  f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
+  f->c += y * y * wt;
+}
+
 /* The steps of the filter of one side for the measurements marked used: each used measurement in
  * turn, outermost first, and before it every scatterer between it and the previous one (a scatterer
  * level with the previous measurement, or before any, acts on no measurement of the fit and is left
- * out; those nearer z_ref than the last measurement still act on all of them). */
-static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w)
+ * out; those nearer z_ref than the last measurement still act on all of them).
+ * With f (the x/y form), the steps are not stored but run at once into f, relative to the reference
+ * line p: the same scatterers (merged the same way) and measurements in the same order. */
+static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w, const double *p, info_xy *f)
 {
+  fit_step pend; /* x/y form: the scatterer waiting for those at its z */
+  pend.zk = pend.theta2 = 0.0;
+  int npend = 0;
+  if (f) memset(f, 0, sizeof *f);
   const int *o = w->order[s];
   int no = w->norder[s], q = 0, any = 0;
   double last = HUGE_VAL;
   for (int t = 0; t <= no; ++t) {
     int i = t < no ? o[t] : -1;
     if (i >= 0 && (!m[i].used || (s == 0 && m[i].z == z_ref))) continue;
-    double a = i >= 0 ? fabs(m[i].z - z_ref) : -HUGE_VAL;
-    for (; q < no && fabs(m[o[q]].z - z_ref) >= a - Z_TIE; ++q) {
-      double zk = m[o[q]].z - z_ref, th2 = w->theta2[o[q]];
+    double a = i >= 0 ? w->az[i] : -HUGE_VAL, a_tie = a - Z_TIE;
+    for (; q < no && w->az[o[q]] >= a_tie; ++q) {
+      double zk = w->dz[o[q]], th2 = w->theta2[o[q]];
       if (!any || !(th2 > 0.0) || !(fabs(zk) < last - Z_TIE)) continue;
+      if (f) {
+        if (npend && pend.zk == zk) {
+          pend.theta2 += th2;
+          continue;
+        }
+        if (npend) pass_scatterer_xy(f, &pend);
+        pend.zk = zk, pend.theta2 = th2, npend = 1;
+        continue;
+      }
       fit_step *prev = w->nstep > 0 ? &w->step[w->nstep - 1] : NULL;
       if (prev && prev->scatter && prev->zk == zk) {
         prev->theta2 += th2;
@@ -176,8 +244,10 @@ static void plan_side(const na64_track_meas *m, double z_ref, int s, fit_work *w
       fit_step *st = &w->step[w->nstep++]; /* (the gains are written by the first sweep) */
       st->i = o[q], st->scatter = 1, st->zk = zk, st->theta2 = th2;
     }
+    if (npend) pass_scatterer_xy(f, &pend), npend = 0;
     if (i < 0) break;
-    w->step[w->nstep].i = i, w->step[w->nstep++].scatter = 0;
+    if (f) add_meas_xy(m, w, i, p, f);
+    else w->step[w->nstep].i = i, w->step[w->nstep++].scatter = 0;
     last = a, any = 1;
   }
 }
@@ -258,62 +328,13 @@ static int invert4(const double A[4][4], double inv[4][4])
   return 1;
 }
 
-/* The same for layouts of x and y planes only (cs or sn zero for every measurement, as NA64's):
- * J stays block diagonal, (x0, tx) and (y0, ty) filtered apart with scalar M (four times fewer
- * operations); the gains go into the same fit_step entries the 4x4 form would fill. */
-typedef struct info_xy {
-  double J[2][3]; /* per view: J00, J01, J11 */
-  double b[2][2], c;
-} info_xy;
-
-static void pass_scatterer_xy(info_xy *f, fit_step *st, int first)
-{
-  double zk = st->zk;
-  for (int v = 0; v < 2; ++v) {
-    double *J = f->J[v], *b = f->b[v];
-    double *k0 = &st->K[2 * v][v], *k1 = &st->K[2 * v + 1][v], *mi = &st->Mi[2 * v];
-    if (first) {
-      double u0 = J[1] - zk * J[0], u1 = J[2] - zk * J[1]; /* J g, g = (-zk, 1) */
-      *mi = 1.0 / (u1 - zk * u0 + 1.0 / st->theta2);
-      *k0 = u0 * *mi, *k1 = u1 * *mi;
-      J[0] -= *k0 * u0, J[1] -= *k0 * u1, J[2] -= *k1 * u1;
-    }
-    double g = b[1] - zk * b[0];
-    b[0] -= *k0 * g, b[1] -= *k1 * g;
-    f->c -= *mi * g * g;
-  }
-}
-
-/* One sweep of the x/y form over the steps from..to into f with the measurements minus h.p (p: a
- * reference line, or NULL) and, if first, the information J and the gains. */
-static void sweep_xy(const na64_track_meas *m, double z_ref, fit_work *w, int from, int to, const double *p, int first,
-                     info_xy *f)
-{
-  memset(f, 0, sizeof *f);
-  for (int t = from; t < to; ++t) {
-    fit_step *st = &w->step[t];
-    if (st->scatter) {
-      pass_scatterer_xy(f, st, first);
-      continue;
-    }
-    const na64_track_meas *mi = &m[st->i];
-    int v = mi->cs == 0.0;
-    double h0 = v ? mi->sn : mi->cs, dz = mi->z - z_ref, h1 = h0 * dz, wt = 1.0 / (mi->sigma * mi->sigma);
-    double y = meas_value(mi);
-    if (p) y -= h0 * p[2 * v] + h1 * p[2 * v + 1];
-    if (first) f->J[v][0] += h0 * h0 * wt, f->J[v][1] += h0 * h1 * wt, f->J[v][2] += h1 * h1 * wt;
-    f->b[v][0] += h0 * y * wt, f->b[v][1] += h1 * y * wt;
-    f->c += y * y * wt;
-  }
-}
-
 /* Both sides in the x/y form, relative to the reference line p, into the 4x4 information J, b and c. */
 static void sweeps_xy(const na64_track_meas *m, double z_ref, fit_work *w, const double *p, double J[4][4], double b[4],
                       double *c)
 {
   info_xy lo, hi;
-  sweep_xy(m, z_ref, w, 0, w->side_start, p, 1, &lo);
-  sweep_xy(m, z_ref, w, w->side_start, w->nstep, p, 1, &hi);
+  plan_side(m, z_ref, 0, w, p, &lo);
+  plan_side(m, z_ref, 1, w, p, &hi);
   memset(J, 0, 16 * sizeof(double));
   for (int v = 0; v < 2; ++v) {
     J[2 * v][2 * v] = lo.J[v][0] + hi.J[v][0];
@@ -384,25 +405,25 @@ static int fit_used(const na64_track_meas *m, int n, double z_ref, fit_work *w, 
   int nx = 0, ny = 0, nstraw = 0, k = 0, xy = 1;
   for (int i = 0; i < n; ++i) {
     if (!m[i].used) continue;
+    int kd = w->kind[i];
     ++k;
-    nx += fabs(m[i].cs) > 0.1;
-    ny += fabs(m[i].sn) > 0.1;
-    nstraw += m[i].r >= 0.0;
-    xy &= m[i].cs == 0.0 || m[i].sn == 0.0;
+    nx += (kd & MEAS_X) != 0, ny += (kd & MEAS_Y) != 0, nstraw += (kd & MEAS_STRAW) != 0;
+    xy &= (kd & MEAS_XY) != 0;
   }
   if (nx < 2 || ny < 2)
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: %d x- and %d y-measuring hits (2 of each needed)", nx, ny);
-  w->nstep = 0;
-  plan_side(m, z_ref, 0, w);
-  w->side_start = w->nstep;
-  plan_side(m, z_ref, 1, w);
   double J[4][4], b[4], c, p0[4] = {0.0, 0.0, 0.0, 0.0};
   if (xy) {
     if (prev) memcpy(p0, out->p, sizeof p0);
     else reference_xy(m, n, z_ref, p0);
     sweeps_xy(m, z_ref, w, p0, J, b, &out->chi2);
-  } else
+  } else {
+    w->nstep = 0;
+    plan_side(m, z_ref, 0, w, NULL, NULL);
+    w->side_start = w->nstep;
+    plan_side(m, z_ref, 1, w, NULL, NULL);
     sweeps_4(m, z_ref, w, NULL, J, b, &c);
+  }
   if (!(xy ? invert_xy(J, out->cov) : invert4(J, out->cov)))
     return na64_err_set(err, NA64_ENOTFOUND, "track fit: singular system (%d hits; planes at one z or parallel strips?)", k);
   if (xy)
@@ -435,11 +456,21 @@ static int assign_straws(na64_track_meas *m, int n, const fit_work *w, const na6
     pull[i] = HUGE_VAL, side[i] = 0;
     if (m[i].r < 0.0 || !isfinite(m[i].r)) continue;
     double h[4], pred = 0.0, var = m[i].sigma * m[i].sigma + w->var_ms[i];
-    meas_h(&m[i], f->z_ref, h);
     int c0 = m[i].cs == 0.0 ? 2 : 0, c1 = m[i].sn == 0.0 ? 2 : 4; /* the terms of h that are not zero */
-    for (int c = c0; c < c1; ++c) {
-      pred += h[c] * f->p[c];
-      for (int d = c0; d < c1; ++d) var += h[c] * f->cov[c][d] * h[d];
+    if (c1 - c0 == 2) { /* an x or a y plane: the loops below written out, h from fit_work (same values, same order) */
+      const double h0 = w->h0[i], h1 = w->h1[i], *C0 = f->cov[c0], *C1 = f->cov[c0 + 1];
+      pred += h0 * f->p[c0];
+      pred += h1 * f->p[c0 + 1];
+      var += h0 * C0[c0] * h0;
+      var += h0 * C0[c0 + 1] * h1;
+      var += h1 * C1[c0] * h0;
+      var += h1 * C1[c0 + 1] * h1;
+    } else {
+      meas_h(&m[i], f->z_ref, h);
+      for (int c = c0; c < c1; ++c) {
+        pred += h[c] * f->p[c];
+        for (int d = c0; d < c1; ++d) var += h[c] * f->cov[c][d] * h[d];
+      }
     }
     side[i] = pred >= m[i].u ? 1 : -1;
     pull[i] = fabs(m[i].u + side[i] * m[i].r - pred) / sqrt(var);
@@ -482,22 +513,20 @@ int na64_track_fit(na64_track_meas *m, int n, double z_ref, double momentum, dou
   if (n < 0 || n > NA64_TRACK_MAX_MEAS)
     return na64_err_set(err, NA64_EINVAL, "na64_track_fit: %d measurements (0..%d)", n, NA64_TRACK_MAX_MEAS);
   if (!isfinite(z_ref)) return na64_err_set(err, NA64_EINVAL, "na64_track_fit: reference z %g", z_ref);
-  for (int i = 0; i < n; ++i)
+  double total = 0.0; /* radiation lengths of all the planes */
+  for (int i = 0; i < n; ++i) {
     if (!isfinite(m[i].z) || !isfinite(m[i].u) || !(m[i].sigma > 0.0) || !(m[i].x_x0 >= 0.0))
       return na64_err_set(err, NA64_EINVAL, "na64_track_fit: measurement %d (plane %d): z %g, u %g, sigma %g, x/X0 %g",
                           i, (int)m[i].plane, m[i].z, m[i].u, m[i].sigma, m[i].x_x0);
+    total += m[i].x_x0 > 0.0 ? m[i].x_x0 : 0.0;
+  }
   memset(out, 0, sizeof *out);
   if (!(road > 0.0)) road = 5.0;
   fit_work w;
-  if (momentum > 0.0) scattering_variances(m, n, momentum, w.theta2);
-  else memset(w.theta2, 0, sizeof w.theta2);
-  sort_sides(m, n, z_ref, &w);
-  scattering_of_planes(m, z_ref, &w);
-  for (int i = 0; i < n; ++i) {
-    if (m[i].r >= 0.0 && !isfinite(m[i].r)) m[i].side = 0;
-    m[i].used = m[i].r < 0.0 || m[i].side != 0;
-    if (m[i].side) m[i].side = m[i].side > 0 ? 1 : -1;
-  }
+  double t0 = momentum > 0.0 ? na64_highland_theta0(momentum, 1.0, total) : 0.0;
+  measurement_terms(m, n, z_ref, momentum > 0.0 && total > 0.0, t0 * t0, total, &w);
+  sort_sides(m, n, &w);
+  scattering_of_planes(m, &w);
   NA64_CALL(fit_used(m, n, z_ref, &w, 0, out, err));
   for (int pass = 0; pass < MAX_PASSES && assign_straws(m, n, &w, out, road); ++pass)
     NA64_CALL(fit_used(m, n, z_ref, &w, 1, out, err));
