@@ -598,6 +598,7 @@ static void sort_apv(na64_daq_apv_hit *h, size_t n)
 {
   size_t moves = 0;
   for (size_t i = 1; i < n; ++i) {
+    if (cmp_apv(&h[i - 1], &h[i]) <= 0) continue; /* in place already (most hits): no copy out and back */
     na64_daq_apv_hit t = h[i];
     size_t j = i;
     while (j > 0 && cmp_apv(&h[j - 1], &t) > 0) {
