@@ -36,31 +36,44 @@ static void apv_hit_words(const na64_daq_apv_hit *h, uint32_t *out)
   out[1] = ((uint32_t)h->amp[2] << 12) | h->amp[1];
 }
 
-/* Hits already grouped by ascending chip (what the simulation writes): one pass, each chip's header
- * then its hits, the words the general path below writes for them. Returns 0 (nothing written) if
- * the hits are not in that order. */
+/* Hits already grouped by ascending chip (what the simulation writes): each chip's header then its
+ * hits, the words the general path below writes for them. Returns 0 if the hits are not in that
+ * order (the general path then rewrites `out`). With room for 3 words per hit (the most a chip block
+ * takes) the words are written in the same pass that checks the order and the ranges. */
 static int apv_encode_sorted(const na64_daq_apv_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                              size_t *nwords, int *st, na64_err *err)
 {
-  size_t k = 0, chips = 0;
-  for (size_t i = 0; i < n; ++i) {
-    if (i > 0 && hits[i].chip < hits[i - 1].chip) return 0;
-    chips += i == 0 || hits[i].chip != hits[i - 1].chip;
-  }
-  if (chips + 2 * n > cap) {
-    *st = na64_err_set(err, NA64_ERANGE, "APV encode: %zu words needed, room for %zu", chips + 2 * n, cap);
-    return 1;
-  }
-  for (size_t a = 0; a < n;) {
-    size_t b = a;
-    for (; b < n && hits[b].chip == hits[a].chip; ++b)
-      if ((*st = apv_hit_in_range(&hits[b], b, err)) != NA64_OK) return 1;
-    if (b - a > 255) {
-      *st = na64_err_set(err, NA64_ERANGE, "APV chip %u: more than 255 hits", hits[a].chip);
+  if (cap / 3 < n) { /* tight room: count the chips first */
+    size_t chips = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0 && hits[i].chip < hits[i - 1].chip) return 0;
+      chips += i == 0 || hits[i].chip != hits[i - 1].chip;
+    }
+    if (chips + 2 * n > cap) {
+      *st = na64_err_set(err, NA64_ERANGE, "APV encode: %zu words needed, room for %zu", chips + 2 * n, cap);
       return 1;
     }
-    out[k++] = (APV_HEADER << 30) | ((uint32_t)hits[a].chip << 24) | ((event & 0xFFFu) << 8) | (uint32_t)(b - a);
-    for (; a < b; ++a, k += 2) apv_hit_words(&hits[a], out + k);
+  }
+  const uint32_t head = (APV_HEADER << 30) | ((event & 0xFFFu) << 8);
+  size_t k = 0;
+  for (size_t a = 0; a < n;) {
+    const uint8_t chip = hits[a].chip;
+    if (a > 0 && chip < hits[a - 1].chip) return 0;
+    size_t b = a, hk = k++;
+    for (; b < n && hits[b].chip == chip; ++b, k += 2) {
+      const na64_daq_apv_hit *h = &hits[b];
+      if (chip > 63 || h->channel > 127 || (h->amp[0] | h->amp[1] | h->amp[2]) > 4095) {
+        *st = apv_hit_in_range(h, b, err);
+        return 1;
+      }
+      apv_hit_words(h, out + k);
+    }
+    if (b - a > 255) {
+      *st = na64_err_set(err, NA64_ERANGE, "APV chip %u: more than 255 hits", chip);
+      return 1;
+    }
+    out[hk] = head | ((uint32_t)chip << 24) | (uint32_t)(b - a);
+    a = b;
   }
   *nwords = k;
   *st = NA64_OK;

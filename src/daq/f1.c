@@ -41,15 +41,23 @@ int na64_daq_f1_encode(const na64_daq_f1_hit *hits, size_t n, uint32_t event, ui
 {
   if ((!hits && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_encode: NULL argument");
   *nwords = 0;
-  uint32_t count[128] = {0}, trig[128], flags[128] = {0};
+  /* Only the (port, chip) keys that have hits are touched: a bit per key marks them (an event has a
+   * few chips of 128), and the blocks are laid out by walking the set bits in ascending key order. */
+  uint64_t used[2] = {0, 0};
+  uint32_t count[128], trig[128], flags[128];
   for (size_t i = 0; i < n; ++i) {
     const na64_daq_f1_hit *h = &hits[i];
     if (h->port > 15 || h->chip > 7 || h->channel > 7)
       return na64_err_set(err, NA64_ERANGE, "F1 hit %zu: port %u chip %u channel %u outside 0..15, 0..7, 0..7", i,
                           h->port, h->chip, h->channel);
     uint32_t k = f1_key(h->port, h->chip);
-    if (count[k] == 0) trig[k] = h->trigger_units;
-    else if (trig[k] != h->trigger_units)
+    const uint64_t bit = (uint64_t)1 << (k & 63u);
+    if (!(used[k >> 6] & bit)) {
+      used[k >> 6] |= bit;
+      count[k] = 0;
+      flags[k] = 0;
+      trig[k] = h->trigger_units;
+    } else if (trig[k] != h->trigger_units)
       return na64_err_set(err, NA64_EINVAL, "F1 hit %zu: trigger time %u differs from %u of port %u chip %u", i,
                           h->trigger_units, trig[k], h->port, h->chip);
     if (count[k] == 0xFFFF)
@@ -59,20 +67,23 @@ int na64_daq_f1_encode(const na64_daq_f1_hit *hits, size_t n, uint32_t event, ui
   }
   /* chip blocks in ascending (port, chip): header, data words, trailer */
   size_t start[128], total = 0;
-  for (int k = 0; k < 128; ++k) {
-    start[k] = total;
-    if (count[k]) total += count[k] + 2;
-  }
+  for (int half = 0; half < 2; ++half)
+    for (uint64_t m = used[half]; m; m &= m - 1) {
+      uint32_t k = (uint32_t)(64 * half + __builtin_ctzll(m));
+      start[k] = total;
+      total += count[k] + 2;
+    }
   if (total > cap) return na64_err_set(err, NA64_ERANGE, "F1 encode: %zu words needed, room for %zu", total, cap);
   uint32_t ev = event & 63u;
-  for (uint32_t k = 0; k < 128; ++k) {
-    if (!count[k]) continue;
-    uint32_t pc = k << 23; /* port and chip, bits 29..23 */
-    out[start[k]] = (F1_HEADER << 30) | pc | ((flags[k] & NA64_DAQ_F1_TBO) ? 1u << 22 : 0) | (ev << 16) | trig[k];
-    out[start[k] + count[k] + 1] =
-        (F1_TRAILER << 30) | pc | ((flags[k] & NA64_DAQ_F1_CHIP_ERROR) ? 1u << 22 : 0) | (ev << 16) | count[k];
-    start[k]++; /* now the next data slot */
-  }
+  for (int half = 0; half < 2; ++half)
+    for (uint64_t m = used[half]; m; m &= m - 1) {
+      uint32_t k = (uint32_t)(64 * half + __builtin_ctzll(m));
+      uint32_t pc = k << 23; /* port and chip, bits 29..23 */
+      out[start[k]] = (F1_HEADER << 30) | pc | ((flags[k] & NA64_DAQ_F1_TBO) ? 1u << 22 : 0) | (ev << 16) | trig[k];
+      out[start[k] + count[k] + 1] =
+          (F1_TRAILER << 30) | pc | ((flags[k] & NA64_DAQ_F1_CHIP_ERROR) ? 1u << 22 : 0) | (ev << 16) | count[k];
+      start[k]++; /* now the next data slot */
+    }
   for (size_t i = 0; i < n; ++i) {
     const na64_daq_f1_hit *h = &hits[i];
     uint32_t k = f1_key(h->port, h->chip);

@@ -30,8 +30,15 @@ struct na64_daq_writer {
   size_t blen, bcap;
   size_t frame_events;
   int in_event;
-  /* the event being built: its header, and its blocks staged until end_event groups them by LDC */
+  /* the event being built: its header, and its blocks. While the blocks come in ascending LDC order
+   * (the usual case: the simulation adds them by source id) they go straight into buf behind room
+   * for the GDC and sub-event headers (`direct`); the first block of a lower LDC moves them to the
+   * stage, where end_event groups them by LDC as before. Both give the same bytes. */
   na64_daq_header hdr;
+  int direct;
+  size_t ev_start;  /* direct: offset in buf of the event's header */
+  size_t sub_start; /* direct, super events: offset of the open sub-event's header, or 0 if none */
+  uint32_t sub_ldc; /* direct: the open sub-event's LDC */
   uint8_t *stage;
   size_t slen, scap;
   struct staged { uint32_t ldc; size_t off, len; } *blocks;
@@ -219,9 +226,50 @@ int na64_daq_writer_begin_event(na64_daq_writer *w, const na64_daq_header *h, na
   w->hdr.magic = NA64_DAQ_MAGIC;
   w->hdr.head_size = NA64_DAQ_HEADER_SIZE;
   if (!w->hdr.version) w->hdr.version = NA64_DAQ_VERSION;
+  if (grow(&w->buf, &w->bcap, w->blen + NA64_DAQ_HEADER_SIZE)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
   w->slen = 0;
   w->nblocks = 0;
+  w->direct = 1;
+  w->ev_start = w->blen;
+  w->blen += NA64_DAQ_HEADER_SIZE; /* the event's (GDC) header, written by end_event */
+  w->sub_start = 0;
   w->in_event = 1;
+  return NA64_OK;
+}
+
+/* The header of LDC sub-event `ldc` of the event being built (the event header without the super
+ * attribute); its size is set when the sub-event is complete. */
+static na64_daq_header sub_header(const na64_daq_writer *w, uint32_t ldc)
+{
+  na64_daq_header sh = w->hdr;
+  sh.type_attribute[2] &= ~NA64_DAQ_ATTR_SUPER_EVENT;
+  sh.ldc_id = ldc;
+  return sh;
+}
+
+/* direct: set the size of the open sub-event, if any */
+static void close_sub(na64_daq_writer *w)
+{
+  if (!w->sub_start) return;
+  uint32_t ssz = (uint32_t)(w->blen - w->sub_start);
+  memcpy(w->buf + w->sub_start, &ssz, 4);
+  w->sub_start = 0;
+}
+
+/* direct -> staged: the blocks written into buf so far move to the stage (in their order), and buf
+ * drops the event again. Called when a block's LDC is below the open sub-event's. */
+static int to_stage(na64_daq_writer *w, na64_err *err)
+{
+  if (grow(&w->stage, &w->scap, w->slen)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
+  size_t off = 0;
+  for (size_t i = 0; i < w->nblocks; ++i) {
+    memcpy(w->stage + off, w->buf + w->blocks[i].off, w->blocks[i].len);
+    w->blocks[i].off = off;
+    off += w->blocks[i].len;
+  }
+  w->blen = w->ev_start;
+  w->direct = 0;
+  w->sub_start = 0;
   return NA64_OK;
 }
 
@@ -237,7 +285,6 @@ int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_h
     return na64_err_set(err, NA64_ERANGE, "%s: equipment %u of %zu words makes the event exceed 4 GiB",
                         wname(w), (unsigned)eh->id, nwords);
   size_t add = NA64_DAQ_EQUIPMENT_HEADER_SIZE + 4 * nwords;
-  if (grow(&w->stage, &w->scap, w->slen + add)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
   if (w->nblocks == w->capblocks) {
     size_t nc = w->capblocks ? 2 * w->capblocks : 16;
     struct staged *nb = realloc(w->blocks, nc * sizeof *nb);
@@ -249,9 +296,32 @@ int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_h
   /* DATE >= 3.2 counts the header in equipmentSize; 3.0-3.1 the payload only (AliRawReaderDate) */
   e.size = (uint32_t)(na64_daq_version_sizes_include_header(w->hdr.version) ? add : 4 * nwords);
   if (!e.basic_element_size) e.basic_element_size = 4;
-  memcpy(w->stage + w->slen, &e, sizeof e);
-  if (nwords) memcpy(w->stage + w->slen + sizeof e, words, 4 * nwords);
-  w->blocks[w->nblocks++] = (struct staged){ldc_of(w, eh->id), w->slen, add};
+  const uint32_t ldc = ldc_of(w, eh->id);
+  if (w->direct && !w->opt.plain_events && w->sub_start && ldc < w->sub_ldc) NA64_CALL(to_stage(w, err));
+  uint8_t *dst;
+  size_t off;
+  if (w->direct) {
+    if (grow(&w->buf, &w->bcap, w->blen + NA64_DAQ_HEADER_SIZE + add))
+      return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
+    if (!w->opt.plain_events && (!w->sub_start || ldc != w->sub_ldc)) { /* a new LDC sub-event */
+      close_sub(w);
+      na64_daq_header sh = sub_header(w, ldc);
+      w->sub_start = w->blen;
+      w->sub_ldc = ldc;
+      memcpy(w->buf + w->blen, &sh, sizeof sh);
+      w->blen += sizeof sh;
+    }
+    off = w->blen;
+    dst = w->buf + off;
+    w->blen += add;
+  } else {
+    if (grow(&w->stage, &w->scap, w->slen + add)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
+    off = w->slen;
+    dst = w->stage + off;
+  }
+  memcpy(dst, &e, sizeof e);
+  if (nwords) memcpy(dst + sizeof e, words, 4 * nwords);
+  w->blocks[w->nblocks++] = (struct staged){ldc, off, add};
   w->slen += add;
   return NA64_OK;
 }
@@ -301,9 +371,7 @@ static int assemble(na64_daq_writer *w, na64_err *err)
     int first = 1;
     while (next_ldc(w, first, last, &next)) {
       size_t sub = w->blen;
-      na64_daq_header sh = w->hdr;
-      sh.type_attribute[2] &= ~NA64_DAQ_ATTR_SUPER_EVENT;
-      sh.ldc_id = next;
+      na64_daq_header sh = sub_header(w, next);
       put_header(w, &sh);
       for (size_t i = 0; i < w->nblocks; ++i)
         if (w->blocks[i].ldc == next) {
@@ -340,6 +408,23 @@ int na64_daq_writer_end_event(na64_daq_writer *w, na64_err *err)
   NA64_CALL(usable(w, err));
   if (!w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: end_event without begin_event", wname(w));
   w->in_event = 0;
+  if (w->direct && w->nblocks) {
+    if (w->blen - w->ev_start > UINT32_MAX) {
+      w->blen = w->ev_start;
+      return na64_err_set(err, NA64_ERANGE, "%s: event exceeds 4 GiB", wname(w));
+    }
+    close_sub(w);
+    na64_daq_header h = w->hdr;
+    if (w->opt.plain_events) h.type_attribute[2] &= ~NA64_DAQ_ATTR_SUPER_EVENT;
+    else {
+      h.type_attribute[2] |= NA64_DAQ_ATTR_SUPER_EVENT;
+      h.ldc_id = NA64_DAQ_VOID_ID; /* the GDC's header of a super event belongs to no LDC */
+    }
+    h.size = (uint32_t)(w->blen - w->ev_start);
+    memcpy(w->buf + w->ev_start, &h, sizeof h);
+    return event_done(w, err);
+  }
+  w->blen = w->ev_start; /* staged, or no blocks (empty sub-events per LDC): assembled here */
   NA64_CALL(assemble(w, err));
   return event_done(w, err);
 }
@@ -401,6 +486,7 @@ int na64_daq_writer_close(na64_daq_writer *w, na64_err *err)
   if (w->in_event) {
     st = na64_err_set(err, NA64_EINVAL, "%s: closed inside an unfinished event (dropped)", wname(w));
     w->in_event = 0;
+    w->blen = w->ev_start;
   }
   if (!w->failed) { /* the events before an unfinished one are still written */
     int fs = na64_daq_writer_flush(w, st == NA64_OK ? err : NULL);
@@ -431,6 +517,7 @@ int na64_daq_writer_close_memory(na64_daq_writer *w, void **data, size_t *size, 
   if (w->in_event) {
     st = na64_err_set(err, NA64_EINVAL, "<memory>: closed inside an unfinished event (dropped)");
     w->in_event = 0;
+    w->blen = w->ev_start;
   }
   if (!w->failed) {
     int fs = na64_daq_writer_flush(w, st == NA64_OK ? err : NULL);

@@ -534,6 +534,7 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
   }
   float shapef[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) shapef[i] = (float)shape[i];
+  na64_daq_equipment_header eh = na64_daq_sadc_equipment(0, NA64_DAQ_SADC_DEFAULT_PERIOD_NS); /* but its id */
   for (int a = 0; a < n;) { /* one equipment block per source id */
     size_t k = 0;
     uint32_t *out = *words;
@@ -547,7 +548,7 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
       make_samples(nz, &ch[b], amp[b], shapef, sim_noise_word(ns->key, ++ns->k), out + k + 2);
       k += per;
     }
-    na64_daq_equipment_header eh = na64_daq_sadc_equipment(ch[a].src, NA64_DAQ_SADC_DEFAULT_PERIOD_NS);
+    eh.id = ch[a].src;
     NA64_CALL(na64_daq_writer_add_equipment(w, &eh, out, k, err));
     a = b;
   }
@@ -597,6 +598,7 @@ static void sort_apv(na64_daq_apv_hit *h, size_t n)
 {
   size_t moves = 0;
   for (size_t i = 1; i < n; ++i) {
+    if (cmp_apv(&h[i - 1], &h[i]) <= 0) continue; /* in place already (most hits): no copy out and back */
     na64_daq_apv_hit t = h[i];
     size_t j = i;
     while (j > 0 && cmp_apv(&h[j - 1], &t) > 0) {
@@ -690,6 +692,7 @@ int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, s
     n += plane_hits(d, pl, x, y, st, d->apv + n, APV_MAX_HITS - n);
   }
   sort_apv(d->apv, n);
+  na64_daq_equipment_header eh = na64_daq_apv_equipment(0, 25.0); /* the same for every source but its id */
   for (size_t a = 0; a < n;) { /* one block per source id */
     size_t b = a;
     while (b < n && d->apv[b].source_id == d->apv[a].source_id) ++b;
@@ -701,7 +704,7 @@ int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, s
       d->cap_words = need;
     }
     NA64_CALL(na64_daq_apv_encode(d->apv + a, b - a, event, d->words, d->cap_words, &nw, err));
-    na64_daq_equipment_header eh = na64_daq_apv_equipment(d->apv[a].source_id, 25.0);
+    eh.id = d->apv[a].source_id;
     NA64_CALL(na64_daq_writer_add_equipment(w, &eh, d->words, nw, err));
     a = b;
   }
