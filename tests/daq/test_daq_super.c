@@ -188,6 +188,51 @@ static void test_payload_only_convention(void **state)
   free(buf);
 }
 
+/* Super events built in place (blocks in ascending LDC order, as the simulation writes them) and
+ * the writer closed inside an unfinished event: the complete events before it are kept, exactly the
+ * unfinished one is dropped, and close says so (NA64_EINVAL). Also with the blocks out of LDC order
+ * (the staging path) for the event before the unfinished one. */
+static void test_close_inside_in_place_event(void **state)
+{
+  (void)state;
+  for (int order = 0; order < 2; ++order) {
+    na64_daq_writer_options o = {.ldc_map = MAP, .nldc_map = 3};
+    na64_daq_writer *w;
+    na64_err err;
+    assert_int_equal(na64_daq_writer_open_memory(&o, &w, &err), NA64_OK);
+    uint32_t words[4] = {1, 2, 3, 4};
+    /* LDC 1, 2, 3 in that order (in place); reversed for the second event when order = 1 */
+    na64_daq_equipment_header e1 = {.type = NA64_DAQ_EQ_RAW, .id = GEN_APV_SOURCE},
+                              e2 = {.type = NA64_DAQ_EQ_RAW, .id = GEN_F1_SOURCE},
+                              e3 = {.type = NA64_DAQ_EQ_RAW, .id = GEN_SADC_SOURCE};
+    for (uint32_t ev = 0; ev < 3; ++ev) {
+      na64_daq_header h = {.type = NA64_DAQ_PHYSICS_EVENT};
+      h.id[0] = ev;
+      assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
+      const na64_daq_equipment_header *seq[3] = {&e1, &e2, &e3};
+      if (order && ev == 1) {
+        seq[0] = &e3;
+        seq[2] = &e1;
+      }
+      for (int k = 0; k < 3; ++k) assert_int_equal(na64_daq_writer_add_equipment(w, seq[k], words, 4, &err), NA64_OK);
+      if (ev < 2) assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_OK);
+    }
+    void *buf = NULL;
+    size_t n = 0;
+    assert_int_equal(na64_daq_writer_close_memory(w, &buf, &n, &err), NA64_EINVAL);
+    assert_non_null(strstr(err.msg, "unfinished event"));
+    assert_non_null(buf);
+    seen s;
+    read_mem(buf, n, &s);
+    assert_int_equal(s.n, 2); /* events 0 and 1, nothing of event 2 */
+    assert_int_equal(s.ids[0], 0);
+    assert_int_equal(s.ids[1], 1);
+    assert_int_equal(s.nreg, 0);
+    assert_int_equal(s.st.super_events, 2);
+    free(buf);
+  }
+}
+
 /* Header extensions: eventHeadSize > 80 in the GDC header and in a sub-event; the blocks start after. */
 static void test_header_extension(void **state)
 {
@@ -559,6 +604,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_super_layout),
       cmocka_unit_test(test_payload_only_convention),
+      cmocka_unit_test(test_close_inside_in_place_event),
       cmocka_unit_test(test_header_extension),
       cmocka_unit_test(test_super_damage),
       cmocka_unit_test(test_ldc_map_from_cond),
