@@ -472,6 +472,12 @@ NA64_API int na64_sim_bkg_estimate(const na64_sim *sim, int source, uint64_t eve
  * *srd_accidental (may be NULL) the decay route's accidental SRD tag of a muon. */
 NA64_API int na64_sim_bkg_weights(const na64_sim *sim, int source, uint64_t seed, uint64_t first, uint64_t count,
                                   double *w, double *process_prob, double *srd_accidental, na64_err *err);
+/* The same weights handed one by one to fn(w, user), in event order, after ONE set-up of the route
+ * (its shape table, forced generator and SRD tags): for a caller that sums a long range without
+ * holding its weights (the job of `na64 run`, src/ana/job_bkg.c). */
+typedef void (*na64_sim_bkg_weight_fn)(double w, void *user);
+NA64_API int na64_sim_bkg_weights_visit(const na64_sim *sim, int source, uint64_t seed, uint64_t first, uint64_t count,
+                                        na64_sim_bkg_weight_fn fn, void *user, na64_err *err);
 /* Fill rate, error, events, passed and bound90 of out (source and process_prob set by the caller)
  * from the sums of the weights and of their squares over `events` events. */
 NA64_API void na64_sim_bkg_result_from_sums(na64_sim_bkg_result *out, uint64_t events, uint64_t passed, double sum,

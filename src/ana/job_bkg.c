@@ -20,7 +20,6 @@
 #include "na64/ana.h"
 
 #define BKG_SEED_OFFSET 2000003u /* the routes' seed: the card's seed + this (main: seed, signal: seed + 1000003) */
-#define BKG_CHUNK 4096           /* weights computed per call (bounded memory whatever the sample) */
 #define BKG_MAX_THREADS 64
 
 /* |w| below 2^-267 would poison an exact sum (na64_xsum: out of range -> NaN); such a weight (and
@@ -34,19 +33,14 @@ static void add_weight(na64_job_bkg_accum *a, double w)
   na64_xsum_add(&a->sum2, w * w < 1e-80 ? 0.0 : w * w);
 }
 
+static void add_weight_cb(double w, void *a) { add_weight(a, w); }
+
+/* One set-up of the route per call (the knock-on and accidental SRD tags, the shape table and the
+ * forced generator cost ~1e9 instructions; they were built again for every 4096-event chunk). */
 static int accumulate_source(const na64_sim *s, int source, uint64_t seed, uint64_t first, uint64_t count,
                              na64_job_bkg_accum *a, na64_err *err)
 {
-  double *w = malloc(BKG_CHUNK * sizeof *w);
-  if (!w) return na64_err_set(err, NA64_ENOMEM, "background routes: out of memory");
-  int st = NA64_OK;
-  for (uint64_t done = 0; st == NA64_OK && done < count;) {
-    uint64_t n = count - done < BKG_CHUNK ? count - done : BKG_CHUNK;
-    st = na64_sim_bkg_weights(s, source, seed, first + done, n, w, NULL, NULL, err);
-    for (uint64_t i = 0; st == NA64_OK && i < n; ++i) add_weight(a, w[i]);
-    done += n;
-  }
-  free(w);
+  int st = na64_sim_bkg_weights_visit(s, source, seed, first, count, add_weight_cb, a, err);
   if (st) na64_err_prefix(err, "background route %s: ", na64_sim_bkg_name(source));
   return st;
 }

@@ -526,6 +526,23 @@ int na64_sim_bkg_weights(const na64_sim *s, int source, uint64_t seed, uint64_t 
   return st;
 }
 
+int na64_sim_bkg_weights_visit(const na64_sim *s, int source, uint64_t seed, uint64_t first, uint64_t count,
+                               na64_sim_bkg_weight_fn fn, void *user, na64_err *err)
+{
+  NA64_CALL(check_source(s, source, "na64_sim_bkg_weights_visit", err));
+  if (!fn) return na64_err_set(err, NA64_EINVAL, "na64_sim_bkg_weights_visit: NULL function");
+  bkg_run r;
+  NA64_CALL(run_open(s, source, seed, &r, err));
+  int st = NA64_OK;
+  for (uint64_t i = 0; !st && i < count; ++i) {
+    double w = 0.0;
+    st = run_event(&r, first + i, &w, err);
+    if (!st) fn(w, user);
+  }
+  run_close(&r);
+  return st;
+}
+
 int na64_sim_bkg_estimate(const na64_sim *s, int source, uint64_t events, uint64_t seed, na64_sim_bkg_result *out,
                           na64_err *err)
 {
