@@ -666,6 +666,13 @@ typedef struct {
   double v, w; /* the node (in the original variable) and its weight times the Jacobian */
 } qnode;
 
+/* The order of the tail panels, which hold a small part of sigma in a variable where the integrand
+ * is nearly linear (the s^2-mapped closing of the lepton phase space at x -> 1 - m_l/E0, theta from
+ * u = e^8 to pi, T above the nuclear size in 1/T): one below the level's order, so that the orders
+ * still rise from level to level and the difference of two levels sees these panels too (branch
+ * exact1ms: 15% fewer amplitudes over 34 test points, docs/physics.md). */
+static int q_tail_order(int n) { return n > 1 ? n - 1 : 1; }
+
 enum { Q_LIN, Q_LOG, Q_Y, Q_INV, Q_SQLO, Q_SQHI };
 #define Q_MAXN 40     /* the largest order of a rule */
 #define Q_MAXNODES 640 /* nodes per dimension: at most 16 panels of Q_MAXN */
@@ -738,7 +745,7 @@ static int q_x_nodes(const proc *P, int n, qnode *out)
   for (int i = 4; i >= 1; --i) b[i] = fmin(b[i], b[i + 1]); /* monotonic, inside [x_lo, x_hi] */
   for (int i = 1; i <= 5; ++i) b[i] = fmax(b[i], b[i - 1]);
   int cnt = 0;
-  for (int i = 0; i < 5; ++i) q_panel(kind[i], b[i], b[i + 1], n, Q_SPAN_X, out, &cnt);
+  for (int i = 0; i < 5; ++i) q_panel(kind[i], b[i], b[i + 1], i == 4 ? q_tail_order(n) : n, Q_SPAN_X, out, &cnt);
   return cnt;
 }
 
@@ -758,7 +765,7 @@ static int q_theta_nodes(const proc *P, double x, int n, qnode *out)
   q_panel(Q_LIN, 0.5, 1.0, n, 1.0, out, &cnt);
   q_panel(Q_LOG, w1, 0.5, n, 3.0, out, &cnt);
   q_panel(Q_LOG, w2, w1, n, 5.0, out, &cnt);
-  q_panel(Q_LOG, wmin, w2, n, 1e9, out, &cnt);
+  q_panel(Q_LOG, wmin, w2, q_tail_order(n), 1e9, out, &cnt);
   int k = 0;
   for (int i = 0; i < cnt; ++i) {
     double w = out[i].v, v = 1.0 - w, th = tc * sqrt(v / w);
@@ -780,7 +787,8 @@ static int q_t_nodes(const proc *P, const outer *o, int n, qnode *out)
    * share that range; in 1/T the proton factor (1 + T/0.71)^-8 would be a wall at its end) */
   const int kind[4] = {Q_LIN, Q_LOG, (P->ff & NA64_FF_INELASTIC) ? Q_LOG : Q_INV, Q_INV};
   int cnt = 0;
-  for (int i = 0; i < 4; ++i) q_panel(kind[i], fmax(b[i], lo), fmin(b[i + 1], hi), n, Q_SPAN_T, out, &cnt);
+  for (int i = 0; i < 4; ++i)
+    q_panel(kind[i], fmax(b[i], lo), fmin(b[i + 1], hi), kind[i] == Q_INV ? q_tail_order(n) : n, Q_SPAN_T, out, &cnt);
   return cnt;
 }
 
@@ -833,12 +841,17 @@ static double q_sigma(const proc *P, q_orders q)
   return sum;
 }
 
-/* The ladder of rule orders (x, theta, T, phi per panel): each level refines the one before; the
- * orders grow slowly because the rules converge fast (docs/performance.md: level 2 is within
- * 4e-4 of level 6 at every point we tried). */
-#define Q_LEVELS 7
-static const q_orders q_ladder[Q_LEVELS] = {{3, 4, 2, 4}, {4, 5, 3, 4}, {6, 6, 4, 4}, {8, 8, 5, 6},
-                                            {10, 10, 6, 6}, {12, 12, 8, 8}, {16, 16, 10, 8}};
+/* The ladder of rule orders (x, theta, T, phi per panel): each level raises the order of x, theta
+ * and T (phi is converged to 1e-4 at 4 nodes), so the difference of two successive levels sees the
+ * error of every dimension; the orders grow slowly because the rules converge fast. Levels 0 and 1
+ * were (3, 4, 2, 4) and (4, 5, 3, 4) until branch exact1ms: against orders (20, 20, 12, 10) at 34
+ * points the present ladder (with the tail orders of q_tail_order) returns values within 0.28% at
+ * 1% (0.39% before), its estimate covers the true error at 33 of 34 points (30 before) and it
+ * costs 26% fewer amplitudes in the median of the 12 bench points (docs/physics.md, "Exact
+ * integration: the ladder and the tail orders"). */
+#define Q_LEVELS 8
+static const q_orders q_ladder[Q_LEVELS] = {{3, 3, 2, 4}, {4, 4, 3, 4}, {5, 5, 4, 4}, {6, 6, 4, 4},
+                                            {8, 8, 5, 6}, {10, 10, 6, 6}, {12, 12, 8, 8}, {16, 16, 10, 8}};
 static q_orders q_level(int L) { return q_ladder[L]; }
 
 int na64_exact_quad_orders(const na64_exact_process *p, int nx, int nth, int nt, int nphi, double *pb, na64_err *err)

@@ -14,8 +14,9 @@
 
 #include "physics/internal.h"
 
-#define EXACT_CODE_REV 2 /* bump whenever xsec_exact.c changes its results: old files then miss
-                            (2: the Gauss rules of na64_xsec_exact_quad replace the seeded VEGAS) */
+#define EXACT_CODE_REV 3 /* bump whenever xsec_exact.c changes its results: old files then miss
+                            (2: the Gauss rules of na64_xsec_exact_quad replace the seeded VEGAS;
+                            3: the ladder of rule orders of branch exact1ms) */
 #define NBUCKET 4096
 #define KEYLEN 320
 
