@@ -90,9 +90,10 @@ static void propagate(const lv *l, double m, double d, const spinor in, spinor o
   for (int i = 0; i < 4; ++i) out[i] = (t[i] + m * in[i]) * r;
 }
 
-/* Helicity spinor u_h(p) = (sqrt(E - h|p|) chi_h, sqrt(E + h|p|) chi_h) (Peskin eq. 3.53), with
- * E - |p| = m^2/(E + |p|) and the half-angles from cancellation-free forms. */
-static void helicity_spinor(const lv *p, double m, int h, spinor u)
+/* Helicity spinors u_h(p) = (sqrt(E - h|p|) chi_h, sqrt(E + h|p|) chi_h) (Peskin eq. 3.53), with
+ * E - |p| = m^2/(E + |p|) and the half-angles from cancellation-free forms; both helicities at once
+ * (u[0]: h = -1, u[1]: h = +1), sharing |p|, the half-angles and the two square roots of E -+ |p|. */
+static void helicity_spinors(const lv *p, double m, spinor u[2])
 {
   double pt2 = p->x * p->x + p->y * p->y, pabs = sqrt(pt2 + p->z * p->z);
   double pmz = p->z >= 0.0 ? pt2 / (pabs + p->z) : pabs - p->z; /* |p| - z */
@@ -100,20 +101,16 @@ static void helicity_spinor(const lv *p, double m, int h, spinor u)
   double c = pabs > 0.0 ? sqrt(ppz / (2.0 * pabs)) : 1.0, s = pabs > 0.0 ? sqrt(pmz / (2.0 * pabs)) : 0.0;
   double pt = sqrt(pt2);
   double complex ph = pt > 0.0 ? (p->x + I * p->y) / pt : 1.0;
-  double complex chi0, chi1;
-  if (h > 0) {
-    chi0 = c;
-    chi1 = ph * s;
-  } else {
-    chi0 = -conj(ph) * s;
-    chi1 = c;
-  }
+  double complex chi[2][2] = {{-conj(ph) * s, c}, {c, ph * s}}; /* chi_-, chi_+ */
   double emp = m * m / (p->e + pabs), epp = p->e + pabs;
-  double lo = sqrt(h > 0 ? emp : epp), hi = sqrt(h > 0 ? epp : emp);
-  u[0] = lo * chi0;
-  u[1] = lo * chi1;
-  u[2] = hi * chi0;
-  u[3] = hi * chi1;
+  double sm = sqrt(emp), sp = sqrt(epp);
+  for (int h = 0; h < 2; ++h) {
+    double lo = h ? sm : sp, hi = h ? sp : sm;
+    u[h][0] = lo * chi[h][0];
+    u[h][1] = lo * chi[h][1];
+    u[h][2] = hi * chi[h][0];
+    u[h][3] = hi * chi[h][1];
+  }
 }
 
 /* One event of the phase space, everything the amplitude needs. */
@@ -170,9 +167,9 @@ static double amp2_sum(const kin *K, na64_mediator med)
 {
   spinor up[2], b1[2], w[2];
   const spinor *u = K->ub;
+  helicity_spinors(&K->pp, K->m, up);
   for (int h = 0; h < 2; ++h) {
     spinor t;
-    helicity_spinor(&K->pp, K->m, h ? 1 : -1, up[h]);
     slash(&K->P, u[h], t);
     propagate(&K->l1, K->m, K->d1, t, b1[h]);
     slash(&K->P, up[h], t);
@@ -418,7 +415,7 @@ static int proc_make(const na64_exact_process *p, proc *P, na64_err *err)
   double g = p->mediator == NA64_MED_VECTOR ? p->coupling * sqrt(4.0 * M_PI * NA64_ALPHA_EM) : p->coupling;
   P->g2 = g * g;
   lv pb = lv_make(P->E0, 0.0, 0.0, P->p0, P->m * P->m / (P->E0 + P->p0), P->E0 + P->p0);
-  for (int h = 0; h < 2; ++h) helicity_spinor(&pb, P->m, h ? 1 : -1, P->ub[h]);
+  helicity_spinors(&pb, P->m, P->ub);
   pthread_once(&phi_once, phi_table_init);
   na64_gsl_quiet();
   return NA64_OK;
