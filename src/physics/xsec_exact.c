@@ -151,6 +151,59 @@ static inline void bilin_add_vector(const spinor a, const spinor b, bilin *acc)
   bilin_half(a + 2, b + 2, acc->r);
 }
 
+/* The same with b = u_h(p), the beam spinor: the beam runs along +z, so (helicity_spinors with
+ * p_T = 0) u_- = (0, s+, 0, s-) and u_+ = (s-, 0, s+, 0) with s+- = sqrt(E +- |p|), real and half
+ * zero. The products with the zero components are left out and the others are complex times real:
+ * the sums are bitwise those of bilin_add_vector/bilin_add_scalar (x 0 adds a signed zero) at
+ * ~40% of the cost. bl, br: the nonzero component of the left and right half. */
+static inline void bilin_half_beam(const double complex *x, int h, double b, double complex *v)
+{
+  if (h == 0) { /* y = (0, b): p00 = p10 = 0 */
+    double complex p01 = CMPLX(creal(x[0]) * b, -cimag(x[0]) * b), p11 = CMPLX(creal(x[1]) * b, -cimag(x[1]) * b);
+    v[0] += p11;
+    v[1] += p01;
+    v[2] += CMPLX(cimag(p01), -creal(p01));
+    v[3] -= p11;
+  } else { /* y = (b, 0): p01 = p11 = 0 */
+    double complex p00 = CMPLX(creal(x[0]) * b, -cimag(x[0]) * b), p10 = CMPLX(creal(x[1]) * b, -cimag(x[1]) * b);
+    v[0] += p00;
+    v[1] += p10;
+    v[2] += CMPLX(-cimag(p10), creal(p10));
+    v[3] += p00;
+  }
+}
+
+static inline void bilin_add_beam(const spinor a, int h, double bl, double br, int vec, int scal, bilin *acc)
+{
+  if (vec) {
+    bilin_half_beam(a, h, bl, acc->n);
+    bilin_half_beam(a + 2, h, br, acc->r);
+  }
+  if (scal) { /* s_LR = a_L^+ b_R, s_RL = a_R^+ b_L with one nonzero component each */
+    int i = h == 0 ? 1 : 0;
+    acc->lr += CMPLX(creal(a[i]) * br, -cimag(a[i]) * br);
+    acc->rl += CMPLX(creal(a[i + 2]) * bl, -cimag(a[i + 2]) * bl);
+  }
+}
+
+/* out = (a-slash) u_h(p) for the beam spinor (bilin_half_beam): complex times real, no zero terms;
+ * bitwise slash(a, u_h) */
+static void slash_beam(const lv *a, int h, double sp, double sm, spinor out)
+{
+  double complex tm = CMPLX(a->x, -a->y), tp = CMPLX(a->x, a->y);
+  if (h == 0) { /* (0, s+, 0, s-) */
+    out[0] = -(tm * sm);
+    out[1] = a->pl * sm;
+    out[2] = tm * sp;
+    out[3] = a->mi * sp;
+  } else { /* (s-, 0, s+, 0) */
+    out[0] = a->mi * sp;
+    out[1] = -(tp * sp);
+    out[2] = a->pl * sm;
+    out[3] = tp * sm;
+  }
+}
+
 /* sum over lepton spins and X polarisations of |u-bar' Gamma u|^2, Gamma = V S(p+q) Pslash +
  * Pslash S(p-k) V. With b1 = S(p+q) Pslash u and w = (l2slash + m) Pslash u'/d2 (the Dirac
  * conjugate of u-bar' Pslash S(p-k): gamma0 M^dagger gamma0 reverses the product of slashed real
@@ -166,11 +219,12 @@ static inline void bilin_add_vector(const spinor a, const spinor b, bilin *acc)
 static double amp2_sum(const kin *K, na64_mediator med)
 {
   spinor up[2], b1[2], w[2];
-  const spinor *u = K->ub;
+  /* s+ = sqrt(E + |p|) and s- = sqrt(E - |p|) of the beam spinors (slash_beam) */
+  double sp = creal(K->ub[0][1]), sm = creal(K->ub[0][3]);
   helicity_spinors(&K->pp, K->m, up);
   for (int h = 0; h < 2; ++h) {
     spinor t;
-    slash(&K->P, u[h], t);
+    slash_beam(&K->P, h, sp, sm, t);
     propagate(&K->l1, K->m, K->d1, t, b1[h]);
     slash(&K->P, up[h], t);
     propagate(&K->l2, K->m, K->d2, t, w[h]);
@@ -184,14 +238,11 @@ static double amp2_sum(const kin *K, na64_mediator med)
   for (int h = 0; h < 2; ++h)
     for (int hp = 0; hp < 2; ++hp) {
       bilin B = {{0}, {0}, 0, 0};
-      if (vec) {
-        bilin_add_vector(up[hp], b1[h], &B);
-        bilin_add_vector(w[hp], u[h], &B);
-      }
-      if (!vec || med == NA64_MED_AXIAL) { /* axial: the pseudoscalar chain of the longitudinal part (header) */
-        bilin_add_scalar(up[hp], b1[h], &B);
-        bilin_add_scalar(w[hp], u[h], &B);
-      }
+      int scal = !vec || med == NA64_MED_AXIAL; /* axial: the pseudoscalar chain of the longitudinal part (header) */
+      if (vec) bilin_add_vector(up[hp], b1[h], &B);
+      if (scal) bilin_add_scalar(up[hp], b1[h], &B);
+      /* u_- = (0, s+, 0, s-): left half s+, right half s-; u_+ = (s-, 0, s+, 0) */
+      bilin_add_beam(w[hp], h, h ? sm : sp, h ? sp : sm, vec, scal, &B);
       if (!vec) {
         double complex a = med == NA64_MED_SCALAR ? B.lr + B.rl : B.lr - B.rl;
         sum += creal(a) * creal(a) + cimag(a) * cimag(a);

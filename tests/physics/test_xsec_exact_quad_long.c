@@ -15,36 +15,31 @@
 #include "physics/internal.h"
 #include "support/na64_test.h"
 
-typedef struct {
-  na64_lepton beam;
-  na64_mediator med;
-  double E0, m;
-  int ff;
-  double Z, A;
-} point;
-
+/* a process at coupling 1 over the whole x range (as na64_exact_process_init) */
+#define PT(b, med, e0, mass, f, z, a)                                                                             \
+  {.beam = (b), .mediator = (med), .E0 = (e0), .m = (mass), .coupling = 1.0, .Z = (z), .A = (a), .ff = (f), .x_min = 0.0}
 #define E NA64_LEPTON_E
 #define MU NA64_LEPTON_MU
 #define EL NA64_FF_ELASTIC
 #define ALL NA64_FF_ALL
-static const point points[] = {
-    {E, NA64_MED_VECTOR, 100, 0.001, EL, 82, 207},       {E, NA64_MED_VECTOR, 100, 0.01, EL, 82, 207},
-    {E, NA64_MED_VECTOR, 100, 0.0167, EL, 82, 207},      {E, NA64_MED_VECTOR, 100, 0.1, EL, 82, 207},
-    {E, NA64_MED_VECTOR, 100, 0.3, EL, 82, 207},         {E, NA64_MED_VECTOR, 100, 1.0, EL, 82, 207},
-    {MU, NA64_MED_ZPRIME, 160, 0.001, EL, 82, 207},      {MU, NA64_MED_ZPRIME, 160, 0.01, EL, 82, 207},
-    {MU, NA64_MED_ZPRIME, 160, 0.0167, EL, 82, 207},     {MU, NA64_MED_ZPRIME, 160, 0.1, EL, 82, 207},
-    {MU, NA64_MED_ZPRIME, 160, 0.3, EL, 82, 207},        {MU, NA64_MED_ZPRIME, 160, 1.0, EL, 82, 207},
-    {E, NA64_MED_VECTOR, 100, 0.0167, ALL, 82, 207},     {E, NA64_MED_VECTOR, 100, 0.001, ALL, 82, 207},
-    {E, NA64_MED_VECTOR, 20, 1.0, ALL, 82, 207},         {E, NA64_MED_SCALAR, 100, 0.1, EL, 82, 207},
-    {MU, NA64_MED_PSEUDOSCALAR, 160, 0.05, EL, 82, 207}, {E, NA64_MED_AXIAL, 100, 0.01, EL, 74, 184},
-    {MU, NA64_MED_VECTOR, 40, 0.2, ALL, 26, 56},         {E, NA64_MED_VECTOR, 160, 0.5, ALL, 6, 12},
-    {E, NA64_MED_VECTOR, 20, 0.001, ALL, 82, 207},       {E, NA64_MED_VECTOR, 50, 0.05, ALL, 82, 207},
-    {MU, NA64_MED_VECTOR, 160, 0.005, ALL, 82, 207},     {E, NA64_MED_PSEUDOSCALAR, 100, 0.003, ALL, 82, 207},
-    {MU, NA64_MED_AXIAL, 100, 0.02, EL, 74, 184},        {E, NA64_MED_VECTOR, 150, 0.002, ALL, 6, 12},
-    {MU, NA64_MED_ZPRIME, 160, 0.02, EL, 82, 207},       {MU, NA64_MED_ZPRIME, 160, 0.03, EL, 82, 207},
-    {MU, NA64_MED_ZPRIME, 160, 0.05, EL, 82, 207},       {MU, NA64_MED_ZPRIME, 100, 0.04, ALL, 82, 207},
-    {E, NA64_MED_VECTOR, 100, 0.02, ALL, 82, 207},       {E, NA64_MED_VECTOR, 100, 0.05, EL, 82, 207},
-    {E, NA64_MED_SCALAR, 100, 0.003, ALL, 82, 207},      {MU, NA64_MED_PSEUDOSCALAR, 160, 0.2, ALL, 26, 56},
+static const na64_exact_process points[] = {
+    PT(E, NA64_MED_VECTOR, 100, 0.001, EL, 82, 207),       PT(E, NA64_MED_VECTOR, 100, 0.01, EL, 82, 207),
+    PT(E, NA64_MED_VECTOR, 100, 0.0167, EL, 82, 207),      PT(E, NA64_MED_VECTOR, 100, 0.1, EL, 82, 207),
+    PT(E, NA64_MED_VECTOR, 100, 0.3, EL, 82, 207),         PT(E, NA64_MED_VECTOR, 100, 1.0, EL, 82, 207),
+    PT(MU, NA64_MED_ZPRIME, 160, 0.001, EL, 82, 207),      PT(MU, NA64_MED_ZPRIME, 160, 0.01, EL, 82, 207),
+    PT(MU, NA64_MED_ZPRIME, 160, 0.0167, EL, 82, 207),     PT(MU, NA64_MED_ZPRIME, 160, 0.1, EL, 82, 207),
+    PT(MU, NA64_MED_ZPRIME, 160, 0.3, EL, 82, 207),        PT(MU, NA64_MED_ZPRIME, 160, 1.0, EL, 82, 207),
+    PT(E, NA64_MED_VECTOR, 100, 0.0167, ALL, 82, 207),     PT(E, NA64_MED_VECTOR, 100, 0.001, ALL, 82, 207),
+    PT(E, NA64_MED_VECTOR, 20, 1.0, ALL, 82, 207),         PT(E, NA64_MED_SCALAR, 100, 0.1, EL, 82, 207),
+    PT(MU, NA64_MED_PSEUDOSCALAR, 160, 0.05, EL, 82, 207), PT(E, NA64_MED_AXIAL, 100, 0.01, EL, 74, 184),
+    PT(MU, NA64_MED_VECTOR, 40, 0.2, ALL, 26, 56),         PT(E, NA64_MED_VECTOR, 160, 0.5, ALL, 6, 12),
+    PT(E, NA64_MED_VECTOR, 20, 0.001, ALL, 82, 207),       PT(E, NA64_MED_VECTOR, 50, 0.05, ALL, 82, 207),
+    PT(MU, NA64_MED_VECTOR, 160, 0.005, ALL, 82, 207),     PT(E, NA64_MED_PSEUDOSCALAR, 100, 0.003, ALL, 82, 207),
+    PT(MU, NA64_MED_AXIAL, 100, 0.02, EL, 74, 184),        PT(E, NA64_MED_VECTOR, 150, 0.002, ALL, 6, 12),
+    PT(MU, NA64_MED_ZPRIME, 160, 0.02, EL, 82, 207),       PT(MU, NA64_MED_ZPRIME, 160, 0.03, EL, 82, 207),
+    PT(MU, NA64_MED_ZPRIME, 160, 0.05, EL, 82, 207),       PT(MU, NA64_MED_ZPRIME, 100, 0.04, ALL, 82, 207),
+    PT(E, NA64_MED_VECTOR, 100, 0.02, ALL, 82, 207),       PT(E, NA64_MED_VECTOR, 100, 0.05, EL, 82, 207),
+    PT(E, NA64_MED_SCALAR, 100, 0.003, ALL, 82, 207),      PT(MU, NA64_MED_PSEUDOSCALAR, 160, 0.2, ALL, 26, 56),
 };
 
 static void test_quad_error_honest(void **state)
@@ -53,12 +48,7 @@ static void test_quad_error_honest(void **state)
   int n = (int)(sizeof points / sizeof points[0]), under = 0;
   double worst = 0.0;
   for (int i = 0; i < n; ++i) {
-    const point *pt = &points[i];
-    na64_exact_process p;
-    na64_exact_process_init(&p, pt->beam, pt->med, pt->E0, pt->m);
-    p.ff = pt->ff;
-    p.Z = pt->Z;
-    p.A = pt->A;
+    na64_exact_process p = points[i];
     double q, eq, ref;
     na64_err err = {0};
     int st = na64_xsec_exact_quad(&p, 0.01, &q, &eq, &err);
