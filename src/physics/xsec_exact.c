@@ -248,14 +248,19 @@ static double amp2_sum(const kin *K, na64_mediator med)
         sum += creal(a) * creal(a) + cimag(a) * cimag(a);
         continue;
       }
-      /* eps_0 n^0 + eps_i n^i and eps_0 r^0 - eps_i r^i for the three polarisations */
-      double complex en[3] = {ct * B.n[1] - st * B.n[3], B.n[2], f * (B.n[0] - st * B.n[1] - ct * B.n[3])};
-      double complex er[3] = {st * B.r[3] - ct * B.r[1], -B.r[2], f * (B.r[0] + st * B.r[1] + ct * B.r[3])};
-      for (int ip = 0; ip < 3; ++ip) {
-        double complex a = med == NA64_MED_AXIAL ? er[ip] - en[ip] : en[ip] + er[ip];
-        if (med == NA64_MED_AXIAL && ip == 2) a -= fa * (B.lr - B.rl);
-        sum += creal(a) * creal(a) + cimag(a) * cimag(a);
+      /* the current c^mu the polarisations contract with (the table above, eps_mu c^mu with the
+       * metric in the eps components' signs): vector c^0 = n^0 + r^0, c^i = n^i - r^i; axial
+       * c^0 = r^0 - n^0, c^i = -(n^i + r^i). Then for e1, e2 and the longitudinal f (1, -sin th, 0,
+       * -cos th): cos th c^1 - sin th c^3, c^2, f (c^0 - sin th c^1 - cos th c^3) */
+      double complex c0, c1, c2, c3;
+      if (med == NA64_MED_AXIAL) {
+        c0 = B.r[0] - B.n[0], c1 = -(B.n[1] + B.r[1]), c2 = -(B.n[2] + B.r[2]), c3 = -(B.n[3] + B.r[3]);
+      } else {
+        c0 = B.n[0] + B.r[0], c1 = B.n[1] - B.r[1], c2 = B.n[2] - B.r[2], c3 = B.n[3] - B.r[3];
       }
+      double complex a[3] = {ct * c1 - st * c3, c2, f * (c0 - st * c1 - ct * c3)};
+      if (med == NA64_MED_AXIAL) a[2] -= fa * (B.lr - B.rl);
+      for (int ip = 0; ip < 3; ++ip) sum += creal(a[ip]) * creal(a[ip]) + cimag(a[ip]) * cimag(a[ip]);
     }
   return sum;
 }
