@@ -902,9 +902,9 @@ static double q_sigma(const proc *P, q_orders q)
  * and T (phi is converged to 1e-4 at 4 nodes), so the difference of two successive levels sees the
  * error of every dimension; the orders grow slowly because the rules converge fast. Levels 0 and 1
  * were (3, 4, 2, 4) and (4, 5, 3, 4) until branch exact1ms: against orders (20, 20, 12, 10) at 34
- * points the present ladder (with the tail orders of q_tail_order) returns values within 0.28% at
+ * points the present ladder (with the tail orders of q_tail_order) returns values within 0.41% at
  * 1% (0.39% before), its estimate covers the true error at 33 of 34 points (30 before) and it
- * costs 26% fewer amplitudes in the median of the 12 bench points (docs/physics.md, "Exact
+ * costs 32% fewer amplitudes in the median of the 12 bench points (docs/physics.md, "Exact
  * integration: the ladder and the tail orders"). */
 #define Q_LEVELS 8
 static const q_orders q_ladder[Q_LEVELS] = {{3, 3, 2, 4}, {4, 4, 3, 4}, {5, 5, 4, 4}, {6, 6, 4, 4},

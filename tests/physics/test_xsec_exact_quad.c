@@ -84,7 +84,7 @@ static void test_quad_convergence(void **state)
 /* The value returned at the default 1% against fixed high orders (12, 12, 8, 8 per panel), at the
  * heavy-mediator points where the ladder stops earliest (the muon at 1 GeV climbs to level 2, the
  * electron at 300 MeV has the largest true error of the 34 points of docs/physics.md): within
- * 0.5% (measured <= 0.28% against orders 20/20/12/10, branch exact1ms), and the quoted error
+ * 0.5% (measured <= 0.28% at these three against orders 20/20/12/10, branch exact1ms), and the quoted error
  * meets the request. */
 static void test_quad_default_accuracy(void **state)
 {
