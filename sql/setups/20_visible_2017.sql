@@ -36,10 +36,10 @@
 WITH geo(theta, pivot) AS (VALUES (0.0209855, 775.0)),
   d(name, kind, dx, z, sx, sy, sz, material, comment) AS (VALUES
     ('SRD',  'srd',        -11.0, 1402.8,  16.0,  16.0,    5.6, NULL,    'ESTIMATE: position; 3 modules (published)'),
-    ('WCAL', 'wcal',         0.0, 1508.75,  6.0,   6.0,   17.5, NULL,    '3 sections (published); sizes ESTIMATE'),
-    ('V2',   'counter',      0.0, 1520.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1700.4,  20.0,  20.0,  295.0, NULL,    'DERIVED from the PRL 120 band with the measured efficiency: start, length'),
-    ('S4',   'counter',      0.0, 1848.7,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('WCAL', 'wcal',         0.0, 1509.75,  6.0,   6.0,   19.5, NULL,    '3 sections (published); depth DERIVED (V2 efficiency, vis2018), sizes ESTIMATE'),
+    ('V2',   'counter',      0.0, 1522.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
+    ('DV',   'decay_volume', 0.0, 1696.4,  20.0,  20.0,  295.0, NULL,    'DERIVED from the PRL 120 band with the measured efficiency: start, length'),
+    ('S4',   'counter',      0.0, 1844.7,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
@@ -96,8 +96,8 @@ INSERT INTO calo_sections (first_run, last_run, setup, detector, section, name, 
                            absorber, absorber_thickness, active, active_thickness, comment) VALUES
   (2800, 3199, 'visible_2017', 'SRD',  0, 'SRD',   0.0,   1.6,   8, 'Pb', 0.1,  'Sc', 0.1,  'ESTIMATE: per module'),
   (2800, 3199, 'visible_2017', 'WCAL', 0, 'WCAL0', 0.0,   5.0,  10, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 1-10'),
-  (2800, 3199, 'visible_2017', 'WCAL', 1, 'WCAL1', 5.0,  10.0,  20, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 11-30'),
-  (2800, 3199, 'visible_2017', 'WCAL', 2, 'WCAL2', 15.0,  2.5,   5, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 31-35 ESTIMATE'),
+  (2800, 3199, 'visible_2017', 'WCAL', 1, 'WCAL1', 5.0,  12.0,  24, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 11-34 (depth DERIVED, vis2018)'),
+  (2800, 3199, 'visible_2017', 'WCAL', 2, 'WCAL2', 17.0,  2.5,   5, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 35-39 ESTIMATE'),
   (2800, 3199, 'visible_2017', 'V2',   0, 'V2',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (2800, 3199, 'visible_2017', 'S4',   0, 'S4',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (2800, 3199, 'visible_2017', 'ECAL', 0, 'ECAL0', 0.0,   4.5,  15, 'Pb', 0.15, 'Sc', 0.15, 'pre-shower ~4 X0 (published); layers ESTIMATE'),
@@ -111,14 +111,14 @@ INSERT INTO calo_cells (first_run, last_run, setup, detector, module, ix, iy, x,
 SELECT 2800, 3199, 'visible_2017', 'SRD', k.n, 0, 0, round(geo.theta * (1402.8 - geo.pivot), 2) - 11.0, 0.0,
        1400.8 + 2.0 * k.n, 16.0, 16.0, 1.6 FROM k, geo WHERE k.n < 3
 UNION ALL
-SELECT 2800, 3199, 'visible_2017', 'WCAL', 0, 0, 0, round(geo.theta * (1508.75 - geo.pivot), 2), 0.0,
-       1508.75, 6.0, 6.0, 17.5 FROM geo
+SELECT 2800, 3199, 'visible_2017', 'WCAL', 0, 0, 0, round(geo.theta * (1509.75 - geo.pivot), 2), 0.0,
+       1509.75, 6.0, 6.0, 19.5 FROM geo
 UNION ALL
-SELECT 2800, 3199, 'visible_2017', 'V2', 0, 0, 0, round(geo.theta * (1520.0 - geo.pivot), 2), 0.0,
-       1520.0, 10.0, 10.0, 1.0 FROM geo
+SELECT 2800, 3199, 'visible_2017', 'V2', 0, 0, 0, round(geo.theta * (1522.0 - geo.pivot), 2), 0.0,
+       1522.0, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
-SELECT 2800, 3199, 'visible_2017', 'S4', 0, 0, 0, round(geo.theta * (1848.7 - geo.pivot), 2), 0.0,
-       1848.7, 10.0, 10.0, 1.0 FROM geo
+SELECT 2800, 3199, 'visible_2017', 'S4', 0, 0, 0, round(geo.theta * (1844.7 - geo.pivot), 2), 0.0,
+       1844.7, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
 SELECT 2800, 3199, 'visible_2017', 'ECAL', 0, k.n % 6, k.n / 6,
        round(geo.theta * (2022.5 - geo.pivot), 2) + (k.n % 6 - 2.5) * 3.82, (k.n / 6 - 2.5) * 3.82,

@@ -20,10 +20,10 @@
 WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
   d(name, kind, dx, z, sx, sy, sz, material, comment) AS (VALUES
     ('SRD',  'srd',        -11.0, 1401.8,  16.0,  16.0,    3.6, NULL,    'ESTIMATE: position; 2 modules (published)'),
-    ('WCAL', 'wcal',         0.0, 1506.25,  6.0,   6.0,   12.5, NULL,    '3 sections (published); sizes ESTIMATE'),
-    ('V2',   'counter',      0.0, 1515.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1695.4,  20.0,  20.0,  295.0, NULL,    'ESTIMATE: the 2017 derived decay region'),
-    ('S4',   'counter',      0.0, 1843.7,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('WCAL', 'wcal',         0.0, 1509.75,  6.0,   6.0,   19.5, NULL,    '3 sections (published); depth DERIVED (vis2018), sizes ESTIMATE'),
+    ('V2',   'counter',      0.0, 1522.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
+    ('DV',   'decay_volume', 0.0, 1670.0,  20.0,  20.0,  295.0, NULL,    'start DERIVED (vis2018: PRD 101 upper edge); length the 2017 derived one'),
+    ('S4',   'counter',      0.0, 1818.3,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
@@ -80,8 +80,8 @@ INSERT INTO calo_sections (first_run, last_run, setup, detector, section, name, 
                            absorber, absorber_thickness, active, active_thickness, comment) VALUES
   (4224, 4309, 'visible_2018', 'SRD',  0, 'SRD',   0.0,   1.6,   8, 'Pb', 0.1,  'Sc', 0.1,  'ESTIMATE: per module'),
   (4224, 4309, 'visible_2018', 'WCAL', 0, 'WCAL0', 0.0,   3.5,   7, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 1-7'),
-  (4224, 4309, 'visible_2018', 'WCAL', 1, 'WCAL1', 3.5,   7.0,  14, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 8-21'),
-  (4224, 4309, 'visible_2018', 'WCAL', 2, 'WCAL2', 10.5,  2.0,   4, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 22-25 ESTIMATE'),
+  (4224, 4309, 'visible_2018', 'WCAL', 1, 'WCAL1', 3.5,  14.0,  28, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 8-35 (depth DERIVED, vis2018)'),
+  (4224, 4309, 'visible_2018', 'WCAL', 2, 'WCAL2', 17.5,  2.0,   4, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 36-39 ESTIMATE'),
   (4224, 4309, 'visible_2018', 'V2',   0, 'V2',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (4224, 4309, 'visible_2018', 'S4',   0, 'S4',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (4224, 4309, 'visible_2018', 'ECAL', 0, 'ECAL0', 0.0,   4.5,  15, 'Pb', 0.15, 'Sc', 0.15, 'pre-shower ~4 X0 (published); layers ESTIMATE'),
@@ -95,14 +95,14 @@ INSERT INTO calo_cells (first_run, last_run, setup, detector, module, ix, iy, x,
 SELECT 4224, 4309, 'visible_2018', 'SRD', k.n, 0, 0, round(geo.theta * (1401.8 - geo.pivot), 2) - 11.0, 0.0,
        1400.8 + 2.0 * k.n, 16.0, 16.0, 1.6 FROM k, geo WHERE k.n < 2
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'WCAL', 0, 0, 0, round(geo.theta * (1506.25 - geo.pivot), 2), 0.0,
-       1506.25, 6.0, 6.0, 12.5 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'WCAL', 0, 0, 0, round(geo.theta * (1509.75 - geo.pivot), 2), 0.0,
+       1509.75, 6.0, 6.0, 19.5 FROM geo
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'V2', 0, 0, 0, round(geo.theta * (1515.0 - geo.pivot), 2), 0.0,
-       1515.0, 10.0, 10.0, 1.0 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'V2', 0, 0, 0, round(geo.theta * (1522.0 - geo.pivot), 2), 0.0,
+       1522.0, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1843.7 - geo.pivot), 2), 0.0,
-       1843.7, 10.0, 10.0, 1.0 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1818.3 - geo.pivot), 2), 0.0,
+       1818.3, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
 SELECT 4224, 4309, 'visible_2018', 'ECAL', 0, k.n % 6, k.n / 6,
        round(geo.theta * (2022.5 - geo.pivot), 2) + (k.n % 6 - 2.5) * 3.82, (k.n / 6 - 2.5) * 3.82,
