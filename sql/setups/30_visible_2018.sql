@@ -3,19 +3,34 @@
 -- higher beam energy (PRD 101 071101(R)).
 --
 -- Published (refdata): runs 4224-4309 and the 150 GeV beam (NA64 analysis code); SRD with 2
--- modules in the 2018 visible run; WCAL with 3 readout sections; ECAL, HCAL as before.
+-- modules in the 2018 visible run; WCAL with 3 readout sections; ECAL, HCAL as before. [REPO-code]
+-- (a public copy of NA64's p348reco-based analysis program, read with the find_string tool on
+-- 2026-12-06, no text copied): in the 2018 visible runs 4224-4309 (and in the second part of 2017,
+-- runs 3466-3560) the WCAL catcher is also used as a veto; its MC response is at the MeV (MIP) level.
 -- ESTIMATES (docs/conditions.md, "Geometry estimates"):
 --   * Transverse placement on the 150 GeV electron trajectory, x = theta * (z - 775 cm) with
 --     theta = 0.29979 * 7 T*m / 150 GeV = 0.0139903 rad (same magnets as in 2017).
---   * WCAL: 25 layers of 3 mm W + 2 mm Sc (12.5 cm, 21.5 X0), 6 x 6 cm2, front face at z = 1500 cm;
---     WCAL0 = layers 1-7, WCAL1 = 8-21, WCAL2 (catcher) = 22-25: shorter than in 2017 so that
---     short-lived A' decay behind it. Lengths/X0 are not published.
---   * V2 10 x 10 x 1 cm at 1515 cm.
---   * Decay region: no 2018-only band is published (PRD 101 071101 gives the 2017+2018 combination),
---     so the decay region DERIVED for 2017 from the PRL 120 band (20_visible_2017.sql) is taken
---     unchanged: start 35.4 cm behind the WCAL end, 295 cm long: 1547.9-1842.9 cm; S4 at 1843.7 cm
---     (the 2026-12-06 refit with the measured efficiency; before: 33.2 cm, 88 cm).
+--   * V2 10 x 10 x 1 cm, 2.5 cm behind the WCAL (centre).
 --   * Trackers, ECAL, VETO and HCAL at the 2017 positions; SRD (2 modules) at 1400 cm.
+-- DERIVED (vis2018, 2026-12-06; docs/validation.md "The 2018 setup with the physical V2"): the WCAL
+-- depth D and the decay-region start s are not published; with V2 seeing the charged particles of the
+-- leak (src/sim/vis_v2.c) they follow from the PRD 101 (2020) 071101 combined band's two edges at the
+-- X17 mass (1.2e-4 < eps < 6.8e-4, 2017 + 2018, 8.4e10 EOT), the 2017 part fixed by PRL 120:
+--   * D from the lower edge: the 2018 data alone must exclude down to eps18 with eps_c^-4 = eps17^-4 +
+--     eps18^-4 (the signal ~ eps^4 at the lower edge), eps_c = 1.2e-4, eps17 = 1.3e-4 (abstracts):
+--     eps18 = 1.66e-4. `na64 run configs/visible_2018.yaml` gives 2.33e-4 at 30.1 X0, 1.51e-4 at
+--     33.6 X0, 1.20e-4 at 37.0 X0 (V2 vetoes more of the signal for a shorter WCAL): D = 33.6 X0, 39
+--     layers of 3 mm W + 2 mm Sc (19.5 cm), +1.5 / -2.6 X0 from the abstracts' rounding (eps_c 1.15-1.25e-4);
+--     with our 2017 job's edge (1.23e-4) instead of 1.3e-4, D = 30.8 X0. The same depth as 2017's.
+--     WCAL0 = layers 1-7, WCAL1 = 8-35, WCAL2 (catcher) = 36-39; front face at z = 1500 cm.
+--   * s from the upper edge: 6.8e-4 needs a flight distance D X0 + s ~ 22 cm; s is bounded below by V2
+--     (its back face 3.0 cm behind the WCAL), and s = 3.0 cm gives 6.81e-4: the decay region starts
+--     right behind V2 (the 2018 setup "optimised for larger eps", PRD 101). Uncertainty +-1.5 cm (5%
+--     on the upper edge ~ 3.4% per cm).
+--   * L = 295 cm: the 2017 derived length (20_visible_2017.sql); D and L are degenerate through eff x L
+--     at the lower edge, so L is kept. Decay region 1522.5-1817.5 cm; S4 at 1818.3 cm.
+--   Before (estimates): 25 layers, 21.5 X0, s = 35.4 cm: V2 vetoed 80% of the signal and the
+--   punch-through row was 1.9e-11 per EOT.
 
 WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
   d(name, kind, dx, z, sx, sy, sz, material, comment) AS (VALUES
