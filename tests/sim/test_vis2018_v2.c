@@ -104,14 +104,22 @@ static double quiet_probability(double E, double T, double Ec, double areal, dou
   return p / norm;
 }
 
+/* the 2018 card's simulation, its WCAL depth (X0), V2's areal density (g/cm2) and thickness (X0) */
+static na64_vis_sim *setup_2018(na64_vis_config *c, double *T, double *areal, double *tv2)
+{
+  na64_vis_sim *s = make_sim(c);
+  const na64_geom *g = na64_vis_sim_geom(s);
+  *T = wcal_depth(g);
+  v2_of(g, areal, tv2);
+  return s;
+}
+
 static void test_v2_quiet(void **state)
 {
   (void)state;
   na64_vis_config c;
-  na64_vis_sim *s = make_sim(&c);
-  const na64_geom *g = na64_vis_sim_geom(s);
-  double T = wcal_depth(g), areal, tv2;
-  v2_of(g, &areal, &tv2);
+  double T, areal, tv2;
+  na64_vis_sim *s = setup_2018(&c, &T, &areal, &tv2);
   na64_material wm;
   na64_err err = {0, ""};
   assert_int_equal(na64_material_get("WCAL", &wm, &err), NA64_OK);
@@ -154,10 +162,8 @@ static void test_punch_through(void **state)
 {
   (void)state;
   na64_vis_config c;
-  na64_vis_sim *s = make_sim(&c);
-  const na64_geom *g = na64_vis_sim_geom(s);
-  double T = wcal_depth(g), areal, tv2;
-  v2_of(g, &areal, &tv2);
+  double T, areal, tv2;
+  na64_vis_sim *s = setup_2018(&c, &T, &areal, &tv2);
   na64_vis_bkg_config b;
   na64_vis_bkg_config_default(&b);
   for (int i = 0; i < NA64_VIS_BKG_NSOURCES; ++i) b.enabled[i] = i == NA64_VIS_BKG_PUNCH;
