@@ -8,8 +8,14 @@
 -- ESTIMATES (docs/conditions.md, "Geometry estimates"):
 --   * Transverse placement on the 100 GeV electron trajectory, x = 0.0209855 * (z - 775 cm), as in
 --     10_invisible_2016_2018.sql.
---   * WCAL: 35 layers of 3 mm W + 2 mm Sc (17.5 cm, 30.1 X0), 6 x 6 cm2, front face at z = 1500 cm;
---     WCAL0 = layers 1-10, WCAL1 = 11-30, WCAL2 (catcher) = 31-35. Lengths/X0 are not published.
+--   * WCAL: 39 layers of 3 mm W + 2 mm Sc (19.5 cm, 33.6 X0), 6 x 6 cm2, front face at z = 1500 cm;
+--     WCAL0 = layers 1-10, WCAL1 = 11-34, WCAL2 (catcher) = 35-39. Lengths/X0 are not published: the
+--     depth is DERIVED (vis2018, 2026-12-06): with V2 seeing the charged particles of the shower's leak
+--     (src/sim/vis_v2.c) instead of leak x 1 cm / X0(Sc), 33.6 X0 keeps the measured efficiency of the
+--     fit below at the lower edge (X17 efficiency 0.138 / 0.392 / 0.682 against 0.110 / 0.390 / 0.792
+--     with 30.1 X0 and the old V2) and s below is refitted so that the X17 upper edge stays (3.08e-4
+--     against 3.07e-4); 30.1 X0 with the physical V2 loses the X17 (efficiency 0.083 / 0.251 / 0.545).
+--     Before: 35 layers, 30.1 X0 (the proposal's ~30 X0).
 --   * V2: 10 x 10 x 1 cm scintillator veto right behind the WCAL.
 -- DERIVED (issue 12; tools/fit_visible_geometry.py, docs/validation.md "Visible-mode geometry from the
 -- published band" and "Refit with the measured efficiency"): the decay region is fitted to the edges of
@@ -27,8 +33,11 @@
 -- sqrt(chi2/ndf) = 2.9; the model's edges fall faster with the mass than the published ones (the band
 -- closes at 18.6 MeV, published 20.85), which no (s, L) removes. Before the refit (efficiency 1,
 -- E_A' > 30 GeV): s = 33.2 cm, L = 88 cm.
---     Decay volume 1552.9-1847.9 cm (20 x 20 cm2, evacuated: no material); S4 counter
---     10 x 10 x 1 cm right behind it at 1848.7 cm (ESTIMATE: position).
+-- vis2018 (2026-12-06): with the 33.6 X0 WCAL and the physical V2, s = 29.4 cm (the flight distance
+-- D X0 + s = 48.9 cm, 4 cm shorter than 30.1 X0 + 35.4 cm: the physical V2 also vetoes ~15% of the
+-- hard A' of the upper edge, whose decays the shorter distance gains back); L unchanged.
+--     Decay volume 1548.9-1843.9 cm (20 x 20 cm2, evacuated: no material); S4 counter
+--     10 x 10 x 1 cm right behind it at 1844.7 cm (ESTIMATE: position).
 --   * Trackers behind the decay volume: ST01 (6 mm) 1850, MM03 1875, ST02 (6 mm) 1900, MM04 1925,
 --     ST03 (2 mm) 1950 cm; ECAL front face at 2000 cm, VETO 2050 cm, HCAL modules from 2100 cm.
 --   * SRD 3 modules in front of the WCAL at 1400 cm; layers as in the invisible setup.
@@ -36,10 +45,10 @@
 WITH geo(theta, pivot) AS (VALUES (0.0209855, 775.0)),
   d(name, kind, dx, z, sx, sy, sz, material, comment) AS (VALUES
     ('SRD',  'srd',        -11.0, 1402.8,  16.0,  16.0,    5.6, NULL,    'ESTIMATE: position; 3 modules (published)'),
-    ('WCAL', 'wcal',         0.0, 1508.75,  6.0,   6.0,   17.5, NULL,    '3 sections (published); sizes ESTIMATE'),
-    ('V2',   'counter',      0.0, 1520.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1700.4,  20.0,  20.0,  295.0, NULL,    'DERIVED from the PRL 120 band with the measured efficiency: start, length'),
-    ('S4',   'counter',      0.0, 1848.7,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('WCAL', 'wcal',         0.0, 1509.75,  6.0,   6.0,   19.5, NULL,    '3 sections (published); depth DERIVED (V2 efficiency, vis2018), sizes ESTIMATE'),
+    ('V2',   'counter',      0.0, 1522.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
+    ('DV',   'decay_volume', 0.0, 1696.4,  20.0,  20.0,  295.0, NULL,    'DERIVED from the PRL 120 band with the measured efficiency: start (vis2018), length'),
+    ('S4',   'counter',      0.0, 1844.7,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
@@ -96,8 +105,8 @@ INSERT INTO calo_sections (first_run, last_run, setup, detector, section, name, 
                            absorber, absorber_thickness, active, active_thickness, comment) VALUES
   (2800, 3199, 'visible_2017', 'SRD',  0, 'SRD',   0.0,   1.6,   8, 'Pb', 0.1,  'Sc', 0.1,  'ESTIMATE: per module'),
   (2800, 3199, 'visible_2017', 'WCAL', 0, 'WCAL0', 0.0,   5.0,  10, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 1-10'),
-  (2800, 3199, 'visible_2017', 'WCAL', 1, 'WCAL1', 5.0,  10.0,  20, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 11-30'),
-  (2800, 3199, 'visible_2017', 'WCAL', 2, 'WCAL2', 15.0,  2.5,   5, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 31-35 ESTIMATE'),
+  (2800, 3199, 'visible_2017', 'WCAL', 1, 'WCAL1', 5.0,  12.0,  24, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 11-34 (depth DERIVED, vis2018)'),
+  (2800, 3199, 'visible_2017', 'WCAL', 2, 'WCAL2', 17.0,  2.5,   5, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 35-39 ESTIMATE'),
   (2800, 3199, 'visible_2017', 'V2',   0, 'V2',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (2800, 3199, 'visible_2017', 'S4',   0, 'S4',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (2800, 3199, 'visible_2017', 'ECAL', 0, 'ECAL0', 0.0,   4.5,  15, 'Pb', 0.15, 'Sc', 0.15, 'pre-shower ~4 X0 (published); layers ESTIMATE'),
@@ -111,14 +120,14 @@ INSERT INTO calo_cells (first_run, last_run, setup, detector, module, ix, iy, x,
 SELECT 2800, 3199, 'visible_2017', 'SRD', k.n, 0, 0, round(geo.theta * (1402.8 - geo.pivot), 2) - 11.0, 0.0,
        1400.8 + 2.0 * k.n, 16.0, 16.0, 1.6 FROM k, geo WHERE k.n < 3
 UNION ALL
-SELECT 2800, 3199, 'visible_2017', 'WCAL', 0, 0, 0, round(geo.theta * (1508.75 - geo.pivot), 2), 0.0,
-       1508.75, 6.0, 6.0, 17.5 FROM geo
+SELECT 2800, 3199, 'visible_2017', 'WCAL', 0, 0, 0, round(geo.theta * (1509.75 - geo.pivot), 2), 0.0,
+       1509.75, 6.0, 6.0, 19.5 FROM geo
 UNION ALL
-SELECT 2800, 3199, 'visible_2017', 'V2', 0, 0, 0, round(geo.theta * (1520.0 - geo.pivot), 2), 0.0,
-       1520.0, 10.0, 10.0, 1.0 FROM geo
+SELECT 2800, 3199, 'visible_2017', 'V2', 0, 0, 0, round(geo.theta * (1522.0 - geo.pivot), 2), 0.0,
+       1522.0, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
-SELECT 2800, 3199, 'visible_2017', 'S4', 0, 0, 0, round(geo.theta * (1848.7 - geo.pivot), 2), 0.0,
-       1848.7, 10.0, 10.0, 1.0 FROM geo
+SELECT 2800, 3199, 'visible_2017', 'S4', 0, 0, 0, round(geo.theta * (1844.7 - geo.pivot), 2), 0.0,
+       1844.7, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
 SELECT 2800, 3199, 'visible_2017', 'ECAL', 0, k.n % 6, k.n / 6,
        round(geo.theta * (2022.5 - geo.pivot), 2) + (k.n % 6 - 2.5) * 3.82, (k.n / 6 - 2.5) * 3.82,

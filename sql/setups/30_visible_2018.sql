@@ -3,27 +3,42 @@
 -- higher beam energy (PRD 101 071101(R)).
 --
 -- Published (refdata): runs 4224-4309 and the 150 GeV beam (NA64 analysis code); SRD with 2
--- modules in the 2018 visible run; WCAL with 3 readout sections; ECAL, HCAL as before.
+-- modules in the 2018 visible run; WCAL with 3 readout sections; ECAL, HCAL as before. [REPO-code]
+-- (a public copy of NA64's p348reco-based analysis program, read with the find_string tool on
+-- 2026-12-06, no text copied): in the 2018 visible runs 4224-4309 (and in the second part of 2017,
+-- runs 3466-3560) the WCAL catcher is also used as a veto; its MC response is at the MeV (MIP) level.
 -- ESTIMATES (docs/conditions.md, "Geometry estimates"):
 --   * Transverse placement on the 150 GeV electron trajectory, x = theta * (z - 775 cm) with
 --     theta = 0.29979 * 7 T*m / 150 GeV = 0.0139903 rad (same magnets as in 2017).
---   * WCAL: 25 layers of 3 mm W + 2 mm Sc (12.5 cm, 21.5 X0), 6 x 6 cm2, front face at z = 1500 cm;
---     WCAL0 = layers 1-7, WCAL1 = 8-21, WCAL2 (catcher) = 22-25: shorter than in 2017 so that
---     short-lived A' decay behind it. Lengths/X0 are not published.
---   * V2 10 x 10 x 1 cm at 1515 cm.
---   * Decay region: no 2018-only band is published (PRD 101 071101 gives the 2017+2018 combination),
---     so the decay region DERIVED for 2017 from the PRL 120 band (20_visible_2017.sql) is taken
---     unchanged: start 35.4 cm behind the WCAL end, 295 cm long: 1547.9-1842.9 cm; S4 at 1843.7 cm
---     (the 2026-12-06 refit with the measured efficiency; before: 33.2 cm, 88 cm).
+--   * V2 10 x 10 x 1 cm, 2.5 cm behind the WCAL (centre).
 --   * Trackers, ECAL, VETO and HCAL at the 2017 positions; SRD (2 modules) at 1400 cm.
+-- DERIVED (vis2018, 2026-12-06; docs/validation.md "The 2018 setup with the physical V2"): the WCAL
+-- depth D and the decay-region start s are not published; with V2 seeing the charged particles of the
+-- leak (src/sim/vis_v2.c) they follow from the PRD 101 (2020) 071101 combined band's two edges at the
+-- X17 mass (1.2e-4 < eps < 6.8e-4, 2017 + 2018, 8.4e10 EOT), the 2017 part fixed by PRL 120:
+--   * D from the lower edge: the 2018 data alone must exclude down to eps18 with eps_c^-4 = eps17^-4 +
+--     eps18^-4 (the signal ~ eps^4 at the lower edge), eps_c = 1.2e-4, eps17 = 1.3e-4 (abstracts):
+--     eps18 = 1.66e-4. `na64 run configs/visible_2018.yaml` gives 2.33e-4 at 30.1 X0, 1.51e-4 at
+--     33.6 X0, 1.20e-4 at 37.0 X0 (V2 vetoes more of the signal for a shorter WCAL): D = 33.6 X0, 39
+--     layers of 3 mm W + 2 mm Sc (19.5 cm), +1.5 / -2.6 X0 from the abstracts' rounding (eps_c 1.15-1.25e-4);
+--     with our 2017 job's edge (1.23e-4) instead of 1.3e-4, D = 30.8 X0. The same depth as 2017's.
+--     WCAL0 = layers 1-7, WCAL1 = 8-35, WCAL2 (catcher) = 36-39; front face at z = 1500 cm.
+--   * s from the upper edge: 6.8e-4 needs a flight distance D X0 + s ~ 22 cm; s is bounded below by V2
+--     (its back face 3.0 cm behind the WCAL), and s = 3.0 cm gives 6.81e-4: the decay region starts
+--     right behind V2 (the 2018 setup "optimised for larger eps", PRD 101). Uncertainty +-1.5 cm (5%
+--     on the upper edge ~ 3.4% per cm).
+--   * L = 295 cm: the 2017 derived length (20_visible_2017.sql); D and L are degenerate through eff x L
+--     at the lower edge, so L is kept. Decay region 1522.5-1817.5 cm; S4 at 1818.3 cm.
+--   Before (estimates): 25 layers, 21.5 X0, s = 35.4 cm: V2 vetoed 80% of the signal and the
+--   punch-through row was 1.9e-11 per EOT.
 
 WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
   d(name, kind, dx, z, sx, sy, sz, material, comment) AS (VALUES
     ('SRD',  'srd',        -11.0, 1401.8,  16.0,  16.0,    3.6, NULL,    'ESTIMATE: position; 2 modules (published)'),
-    ('WCAL', 'wcal',         0.0, 1506.25,  6.0,   6.0,   12.5, NULL,    '3 sections (published); sizes ESTIMATE'),
-    ('V2',   'counter',      0.0, 1515.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1695.4,  20.0,  20.0,  295.0, NULL,    'ESTIMATE: the 2017 derived decay region'),
-    ('S4',   'counter',      0.0, 1843.7,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('WCAL', 'wcal',         0.0, 1509.75,  6.0,   6.0,   19.5, NULL,    '3 sections (published); depth DERIVED (vis2018), sizes ESTIMATE'),
+    ('V2',   'counter',      0.0, 1522.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
+    ('DV',   'decay_volume', 0.0, 1670.0,  20.0,  20.0,  295.0, NULL,    'start DERIVED (vis2018: PRD 101 upper edge); length the 2017 derived one'),
+    ('S4',   'counter',      0.0, 1818.3,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
@@ -80,8 +95,8 @@ INSERT INTO calo_sections (first_run, last_run, setup, detector, section, name, 
                            absorber, absorber_thickness, active, active_thickness, comment) VALUES
   (4224, 4309, 'visible_2018', 'SRD',  0, 'SRD',   0.0,   1.6,   8, 'Pb', 0.1,  'Sc', 0.1,  'ESTIMATE: per module'),
   (4224, 4309, 'visible_2018', 'WCAL', 0, 'WCAL0', 0.0,   3.5,   7, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 1-7'),
-  (4224, 4309, 'visible_2018', 'WCAL', 1, 'WCAL1', 3.5,   7.0,  14, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 8-21'),
-  (4224, 4309, 'visible_2018', 'WCAL', 2, 'WCAL2', 10.5,  2.0,   4, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 22-25 ESTIMATE'),
+  (4224, 4309, 'visible_2018', 'WCAL', 1, 'WCAL1', 3.5,  14.0,  28, 'W',  0.3,  'Sc', 0.2,  'ESTIMATE: layers 8-35 (depth DERIVED, vis2018)'),
+  (4224, 4309, 'visible_2018', 'WCAL', 2, 'WCAL2', 17.5,  2.0,   4, 'W',  0.3,  'Sc', 0.2,  'catcher (published); layers 36-39 ESTIMATE'),
   (4224, 4309, 'visible_2018', 'V2',   0, 'V2',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (4224, 4309, 'visible_2018', 'S4',   0, 'S4',    0.0,   1.0,   1, NULL, 0.0,  'Sc', 1.0,  'ESTIMATE'),
   (4224, 4309, 'visible_2018', 'ECAL', 0, 'ECAL0', 0.0,   4.5,  15, 'Pb', 0.15, 'Sc', 0.15, 'pre-shower ~4 X0 (published); layers ESTIMATE'),
@@ -95,14 +110,14 @@ INSERT INTO calo_cells (first_run, last_run, setup, detector, module, ix, iy, x,
 SELECT 4224, 4309, 'visible_2018', 'SRD', k.n, 0, 0, round(geo.theta * (1401.8 - geo.pivot), 2) - 11.0, 0.0,
        1400.8 + 2.0 * k.n, 16.0, 16.0, 1.6 FROM k, geo WHERE k.n < 2
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'WCAL', 0, 0, 0, round(geo.theta * (1506.25 - geo.pivot), 2), 0.0,
-       1506.25, 6.0, 6.0, 12.5 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'WCAL', 0, 0, 0, round(geo.theta * (1509.75 - geo.pivot), 2), 0.0,
+       1509.75, 6.0, 6.0, 19.5 FROM geo
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'V2', 0, 0, 0, round(geo.theta * (1515.0 - geo.pivot), 2), 0.0,
-       1515.0, 10.0, 10.0, 1.0 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'V2', 0, 0, 0, round(geo.theta * (1522.0 - geo.pivot), 2), 0.0,
+       1522.0, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1843.7 - geo.pivot), 2), 0.0,
-       1843.7, 10.0, 10.0, 1.0 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1818.3 - geo.pivot), 2), 0.0,
+       1818.3, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
 SELECT 4224, 4309, 'visible_2018', 'ECAL', 0, k.n % 6, k.n / 6,
        round(geo.theta * (2022.5 - geo.pivot), 2) + (k.n % 6 - 2.5) * 3.82, (k.n / 6 - 2.5) * 3.82,

@@ -18,8 +18,9 @@
  * - Electron energy after t X0 (Bethe and Heitler, Proc. R. Soc. A 146 (1934) 83): the remaining
  *   fraction u has -ln u distributed as Gamma(t / ln 2, 1).
  * - Longitudinal shower profile (PDG eqs. 34.35-34.36, b = 0.5, t_max = ln(E/E_c) - 0.5) for the
- *   energy a shower leaks behind the WCAL, and V2 seeing the leak times 1 cm / X0(Sc) (the model of
- *   src/sim/vis_event.c).
+ *   energy a shower leaks behind the WCAL; V2 sees the charged particles and interacting photons of
+ *   that leak (src/sim/vis_v2.c, the model of the event simulation; until 2026-12-06 the leak times
+ *   1 cm / X0(Sc)).
  * - K0_S: m = 0.497611 GeV, c tau = 2.6844 cm, BR(pi+ pi-) = 0.6920, BR(pi0 pi0) = 0.3069;
  *   K0_L: c tau = 1534 cm, BR(pi+ pi- pi0) = 0.1254, BR(3 pi0) = 0.1952; Lambda: m = 1.115683 GeV,
  *   c tau = 7.89 cm, BR(p pi-) = 0.641; BR(pi0 -> e+ e- gamma) = 0.01174; mu: c tau = 65863.8 cm (PDG).
@@ -43,6 +44,7 @@
 
 #include "sim/fast_internal.h"
 #include "sim/vis_bkg_internal.h"
+#include "sim/vis_v2.h"
 
 #define CONV (7.0 / 9.0)      /* pair conversions per X0 (Tsai; PDG eq. 34.31) */
 #define MARGIN 0.05           /* sampled energy fractions reach this far below the cuts: a deposit
@@ -158,7 +160,9 @@ double vis_bkg_ev_punch(const vis_bkg *k, na64_rng *rng)
   w *= brems(y) * (1.0 - ylo) * exp(-CONV * (k->T - t1));
   double Eg = y * u * p, Ee = (1.0 - y) * u * p, d = k->T - t1;
   double leak = shower_leak(k, Ee, d);
-  int v2_leak = leak * k->t_v2 >= c->v2_max_mips * k->mip; /* V2 sees the leak x 1 cm / X0(Sc) */
+  vis_v2_model v2m; /* V2 sees the charged particles and photons of the leak (src/sim/vis_v2.c) */
+  vis_v2_model_init(&v2m, k->Ec, k->mip, k->mip_width);
+  int v2_leak = vis_v2_draw(&v2m, Ee, d, rng) >= c->v2_max_mips * k->mip;
   /* the pair: in V2 (V2 fires: missed) or in the material before S4 (V2 fires only by the leak) */
   w *= CONV * (k->t_v2 * c->veto_inefficiency + c->material_x0 * (v2_leak ? c->veto_inefficiency : 1.0));
   if (!(s4_window(k, rng, 2) && energy_box(k, rng, p - Eg - leak, Eg))) return w_e;

@@ -15,12 +15,13 @@
  *     dE/dt = E b (b t)^(a-1) e^(-b t) / Gamma(a),  b = 0.5,  t_max = (a - 1)/b = ln(E/E_c) - 0.5
  * (PDG Review of Particle Physics, "Passage of particles through matter", eqs. 34.35-34.36, the
  * electron-induced shower), with E_c of the WCAL's W/Sc mix (physics/material.c); the energy beyond
- * the last section leaks into V2. Each section's visible energy has the sampling fluctuation
+ * the last section leaks towards V2. Each section's visible energy has the sampling fluctuation
  * N(0, a^2 E_k), so the sum has sigma/E = a/sqrt(E) with the card's a (0.18, NA64 report).
  * V2 and S4 (1 cm scintillator): a charged particle leaves a MIP, <dE/dx>_min = 2.052 MeV cm2/g x
  * 1.06 g/cm3 (PDG table of polystyrene-based scintillator), with the Moyal fluctuations of the fast
- * simulation (sim_mip_draw); V2 sees the leaked shower energy times 1 cm / X0(Sc) (ESTIMATE: the
- * fraction a leaking shower deposits in 1 cm of plastic); the A' crosses it unseen.
+ * simulation (sim_mip_draw); V2 sees the charged particles and the interacting photons of the shower
+ * that leaks past the WCAL's last layer (src/sim/vis_v2.c: fluctuating profile tail, a MIP per
+ * charged particle; until 2026-12-06 the leaked energy times 1 cm / X0(Sc)); the A' crosses it unseen.
  * S4 sees the two tracks of the pair if they cross its face.
  * ECAL: each e+- showers through the fast simulation's ECAL response (na64_sim_ecal_electron:
  * Grindhammer-Peters profiles, lateral integration over the cells, sampling fluctuations), entering
@@ -40,6 +41,7 @@
 #include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
 #include "sim/vis_bkg_internal.h"
+#include "sim/vis_v2.h"
 
 #define MIP_DEDX 2.052e-3   /* GeV cm2/g, polystyrene scintillator (PDG) */
 #define SC_DENSITY 1.06     /* g/cm3 */
@@ -199,13 +201,13 @@ static double profile_fraction(const mean_profile *m, double t1, double t2)
   return sim_gamma_p(m->a, m->b * t2, m->lg) - sim_gamma_p(m->a, m->b * t1, m->lg);
 }
 
-/* WCAL sections and the leak into V2 for a deposit E; returns the leaked energy */
-static double wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64_vis_sim_event *ev)
+/* WCAL sections for a deposit E (the leak past the last layer: V2, src/sim/vis_v2.c) */
+static void wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64_vis_sim_event *ev)
 {
   double a = s->cfg.wcal_stochastic, inside = 0.0;
   ev->true_wcal = 0.0;
   for (int k = 0; k < NA64_VIS_WCAL_SECTIONS; ++k) ev->wcal[k] = 0.0;
-  if (!(E > 0.0)) return 0.0;
+  if (!(E > 0.0)) return;
   mean_profile m = profile_of(E, s->wcal_ec);
   for (int k = 0; k < s->nsec; ++k) {
     double Ek = E * profile_fraction(&m, s->sec_lo[k], s->sec_hi[k]);
@@ -213,7 +215,6 @@ static double wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64
     ev->wcal[k] = Ek + a * sqrt(Ek) * na64_rng_gauss(rng);
   }
   ev->true_wcal = inside;
-  return fmax(E - inside, 0.0);
 }
 
 static double mip_energy(const na64_vis_sim *s, const vis_counter *c, na64_rng *rng)
@@ -332,9 +333,11 @@ int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t e
     }
     deposit -= ev->aprime_energy;
   }
-  double leak = wcal_response(s, deposit, &rng, ev);
-  if (s->v2.present) {
-    ev->v2 = leak * s->v2.thickness / s->sc_x0; /* ESTIMATE (header comment) */
+  wcal_response(s, deposit, &rng, ev);
+  if (s->v2.present) { /* the shower's leak past the last layer as V2 sees it (src/sim/vis_v2.c) */
+    vis_v2_model v2m;
+    vis_v2_model_init(&v2m, s->wcal_ec, MIP_DEDX * SC_DENSITY * s->v2.thickness, c->counter_mip_width);
+    ev->v2 = vis_v2_draw(&v2m, deposit, s->sec_hi[s->nsec - 1], &rng);
   }
   if (signal) pair_response(s, &rng, ev);
   return NA64_OK;

@@ -179,7 +179,7 @@ static void test_closed_forms(void **state)
   (void)state;
   na64_vis_sim *s = make_sim(0.0);
   geo G = geometry(s);
-  assert_rel(G.T, 30.1, 0.01); /* WCAL of 35 layers of 3 mm W + 2 mm Sc: 30.1 X0 (sql/setups/20_visible_2017.sql) */
+  assert_rel(G.T, 33.58, 0.01); /* WCAL of 39 layers of 3 mm W + 2 mm Sc: 33.6 X0 (sql/setups/20_visible_2017.sql, vis2018) */
   na64_vis_bkg_config c;
   na64_vis_bkg_config_default(&c);
   open_box(&c);

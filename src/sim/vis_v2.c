@@ -1,0 +1,109 @@
+/*
+ * V2 behind the WCAL: the part of an electron shower that leaks past the WCAL's last layer, as a 1 cm
+ * plastic scintillator sees it (issue 12; docs/visible.md "V2 behind the WCAL (vis2018)").
+ *
+ * Profile (PDG Review of Particle Physics, "Passage of particles through matter", eqs. 34.35-34.36):
+ *     dE/dt = E f(t),  f(t) = b (b t)^(a-1) e^(-b t) / Gamma(a),  b = 0.5,  t_max = (a - 1)/b = ln(E/E_c) - 0.5
+ * (t in X0, electron-induced shower, E_c of the W/Sc mix as in vis_event.c).
+ * Fluctuations: per shower, ln t_max and ln a are drawn from a correlated 2-D Gaussian around the PDG
+ * means with the widths and correlation Grindhammer and Peters fitted for sampling calorimeters
+ * (hep-ex/0001020 eqs. 8 and 12, the GFlash defaults, as src/sim/fast_ecal.c):
+ *     sigma(ln T) = 1/(-2.5 + 1.25 ln y),  sigma(ln a) = 1/(-0.82 + 0.79 ln y),  rho = 0.784 - 0.023 ln y,
+ * y = E/E_c, capped at 0.5 where the fits do not hold (ln y < ~3), as fast_ecal.c does. In the tail,
+ * T ~ 20-40 X0 where f falls by e per 2 X0, these move the charged count by factors of a few, which is
+ * what decides a veto at the level of one particle.
+ * Charged particles crossing the back face at depth T: every X0 of a charged track deposits E_c (the
+ * definition of the critical energy used for the profile; total track length E/E_c X0, PDG section
+ * 34.5 on shower development), so the charged track length per unit depth at T, i.e. the number of
+ * charged particles crossing the plane (tracks taken along the axis), is n_ch = E f(T) / E_c. Their
+ * number is Poisson, each leaves a MIP in V2 (Moyal, sim_mip_draw: the tail electrons have MeV
+ * energies and stop in or cross 1 cm of plastic, depositing about a MIP either way; ESTIMATE).
+ * Photons: the leaked energy E Q(a, b T) is carried mostly by photons near the minimum of the
+ * attenuation coefficient of tungsten, ~3 MeV (NIST XCOM [RECALLED]); ESTIMATE: all of it, in photons of
+ * E_g = 3 MeV, so N_g = leak / E_g. A photon interacts in the counter with 1 - exp(-mu rho d),
+ * mu/rho = 0.0363 cm2/g for polystyrene at 3 MeV (NIST XCOM [RECALLED], Compton dominated; rho d from
+ * the counter's MIP signal and <dE/dx>_min = 2.052 MeV cm2/g, PDG), and gives a Compton electron of
+ * kinetic energy uniform in [0, T_max], T_max = E_g 2k/(1 + 2k), k = E_g/m_e (kinematic edge; the
+ * Klein-Nishina spectrum is flatter-than-uniform with an edge peak: ESTIMATE), at most a MIP.
+ * So photons crossing V2 mostly do not deposit (3.8% interact), charged tail particles deposit MIPs.
+ * The previous model (vis_event.c until 2026-12-06: V2 = leak x 1 cm / X0(Sc)) gave about 1/4 of
+ * this model's mean charged count in MIPs, with no fluctuation.
+ */
+#include "sim/vis_v2.h"
+
+#include <gsl/gsl_sf_gamma.h>
+#include <math.h>
+
+#include "sim/ecal_shape.h"
+#include "sim/fast_internal.h"
+
+#define PROFILE_B 0.5          /* PDG eq. 34.36 */
+#define GP_S1 (-2.5)           /* hep-ex/0001020, sampling calorimeters (GFlash defaults) */
+#define GP_S2 1.25
+#define GP_S3 (-0.82)
+#define GP_S4 0.79
+#define GP_R1 0.784
+#define GP_R2 (-0.023)
+#define MIP_DEDX 2.052e-3      /* GeV cm2/g, polystyrene scintillator (PDG) */
+#define E_TAIL_GAMMA 3.0e-3    /* GeV: tail photons near the attenuation minimum of W (ESTIMATE) */
+#define MU_RHO_SC 0.0363       /* cm2/g, polystyrene at 3 MeV (NIST XCOM, [RECALLED]) */
+#define M_ELECTRON 0.51099895e-3
+#define MAX_MIPS 64            /* MIP draws per shower; more particles scale the sum (V2 fires anyway) */
+
+void vis_v2_model_init(vis_v2_model *m, double Ec, double mip, double mip_width)
+{
+  double k = E_TAIL_GAMMA / M_ELECTRON;
+  m->Ec = Ec;
+  m->mip = mip;
+  m->mip_width = mip_width;
+  m->p_gamma = -expm1(-MU_RHO_SC * mip / MIP_DEDX);
+  m->t_compton = E_TAIL_GAMMA * 2.0 * k / (1.0 + 2.0 * k);
+}
+
+/* the mean profile's shape a and depth of the maximum (PDG eqs. 34.35-34.36) */
+static void mean_shape(double E, double Ec, double *a, double *tmax)
+{
+  *tmax = fmax(log(E / Ec) - 0.5, 0.5);
+  *a = PROFILE_B * *tmax + 1.0;
+}
+
+/* the profile density f(T) per X0 of shape a and rate b (lg = ln Gamma(a)) */
+static double profile_density(double a, double b, double T, double lg)
+{
+  return b * exp((a - 1.0) * log(b * T) - b * T - lg);
+}
+
+double vis_v2_charged_mean(double E, double T, double Ec)
+{
+  if (!(E > 0.0) || !(T > 0.0) || !(Ec > 0.0)) return 0.0;
+  double a, tmax;
+  mean_shape(E, Ec, &a, &tmax);
+  return E * profile_density(a, PROFILE_B, T, gsl_sf_lngamma(a)) / Ec;
+}
+
+double vis_v2_draw(const vis_v2_model *m, double E, double T, na64_rng *rng)
+{
+  if (!(E > 0.0) || !(T > 0.0)) return 0.0;
+  double a0, t0;
+  mean_shape(E, m->Ec, &a0, &t0);
+  double lny = log(fmax(E / m->Ec, 1.0));
+  double sT = fmin(0.5, 1.0 / fmax(GP_S1 + GP_S2 * lny, 2.0));
+  double sa = fmin(0.5, 1.0 / fmax(GP_S3 + GP_S4 * lny, 2.0));
+  double rho = GP_R1 + GP_R2 * lny, c1 = sqrt(0.5 * (1.0 + rho)), c2 = sqrt(0.5 * (1.0 - rho));
+  double z1 = na64_rng_gauss(rng), z2 = na64_rng_gauss(rng);
+  double tmax = t0 * exp(sT * (c1 * z1 + c2 * z2)), a = fmax(1.1, a0 * exp(sa * (c1 * z1 - c2 * z2)));
+  double b = (a - 1.0) / tmax, lg = gsl_sf_lngamma(a);
+  double n_ch = E * profile_density(a, b, T, lg) / m->Ec;
+  double leak = E * (1.0 - sim_gamma_p(a, b * T, lg));
+  unsigned long nc = na64_rng_poisson(rng, n_ch);
+  unsigned long ng = na64_rng_poisson(rng, fmax(leak, 0.0) / E_TAIL_GAMMA * m->p_gamma);
+  double v = 0.0;
+  unsigned long nd = nc < MAX_MIPS ? nc : MAX_MIPS;
+  for (unsigned long i = 0; i < nd; ++i) v += sim_mip_draw(rng, m->mip, m->mip_width);
+  if (nc > nd) v *= (double)nc / (double)nd;
+  nd = ng < MAX_MIPS ? ng : MAX_MIPS;
+  double vg = 0.0;
+  for (unsigned long i = 0; i < nd; ++i) vg += fmin(m->t_compton * na64_rng_uniform(rng), m->mip);
+  if (ng > nd) vg *= (double)ng / (double)nd;
+  return v + vg;
+}
