@@ -284,16 +284,16 @@ static void test_momentum(void **state)
   na64_daq_reader *rd = NULL;
   assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
   na64_daq_event de;
-  int k = 0, nsig = 0, fitted = 0, nbeam = 0, beam_theta = 0;
+  int k = 0, nsig = 0, fitted = 0, nbeam = 0, beam_theta = 0, beam_fitted = 0;
   double rel = 0, rel2 = 0, dth2 = 0;
   while (na64_daq_reader_next_event(rd, &de, NULL) == NA64_OK && k < n) {
     na64_vis_reco_event ve;
     if (na64_vis_reco_process(r, &de, &ve, &err)) fail_msg("%s", err.msg);
     const na64_vis_sim_event *t = &truth[k++];
     double th = atan(hypot(t->beam_dxdz0, t->beam_dydz0));
-    if (!t->signal) { /* the WCAL absorbs it: an angle, no momentum */
+    if (!t->signal) { /* the WCAL absorbs it: angle and momentum from the stations in front of it */
       nbeam++;
-      assert_true(isnan(ve.momentum) && (ve.flags & NA64_RECO_NO_TRACK));
+      beam_fitted += isfinite(ve.momentum) && fabs(ve.momentum / t->beam_energy - 1.0) < 0.01;
       beam_theta += isfinite(ve.theta) && fabs(ve.theta - th) < 1e-4;
       continue;
     }
@@ -308,8 +308,12 @@ static void test_momentum(void **state)
   double mean = rel / fitted, rms = sqrt(rel2 / fitted - mean * mean), thr = sqrt(dth2 / fitted);
   print_message("visible signal: %d/%d fitted, dp/p mean %.2e rms %.2e; theta rms %.2e rad; beam e-: %d/%d angles\n",
                 fitted, nsig, mean, rms, thr, beam_theta, nbeam);
-  assert_true(fitted >= 0.9 * nsig);
-  assert_true(rms < 0.04); /* measured 2.8% (docs/visible.md: the pair behind the decay volume, not one track) */
+  /* the line up to the WCAL: MM05, MM06 (docs/visible.md "Momentum of every event"; 2.8% before, from the
+   * pair behind the decay volume); the resolution against the geometry in tests/reco/test_vis_momentum.c.
+   * Fitted: both x and y planes of both stations (efficiency 0.95 each) >= 0.81. */
+  assert_true(fitted >= 0.7 * nsig);
+  assert_true(beam_fitted >= 0.7 * nbeam);
+  assert_true(rms < 0.005);
   assert_true(fabs(mean) < 3.0 * rms / sqrt(fitted) + 1e-3);
   assert_true(thr < 1e-4);
   assert_true(beam_theta >= 0.9 * nbeam);
