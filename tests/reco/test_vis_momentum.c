@@ -38,19 +38,9 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/vis_chain.h"
 
-#define DB NA64_BINARY_DIR "/conditions.db"
 #define MAXM 16
-
-static void load_card(const char *name, na64_vis_config *c)
-{
-  char path[1024];
-  snprintf(path, sizeof path, "%s/configs/%s", NA64_SOURCE_DIR, name);
-  na64_vis_config_default(c);
-  na64_err err = {0, ""};
-  if (na64_vis_config_load(path, c, &err)) fail_msg("%s", err.msg);
-  snprintf(c->conditions, sizeof c->conditions, "%s", DB);
-}
 
 /* Solve V y = b for symmetric positive-definite V (n x n, row-major) by Cholesky; V is overwritten. */
 static void chol_solve(double *V, int n, double *b)
@@ -213,7 +203,7 @@ static double ms_offset_var(const na64_geom *g, int plane, double p)
 static void run_card(const char *card, int n)
 {
   na64_vis_config c;
-  load_card(card, &c);
+  vis_load_card(card, &c);
   na64_vis_sim *s = NULL;
   na64_vis_digitizer *d = NULL;
   na64_vis_reco *r = NULL;
@@ -226,15 +216,9 @@ static void run_card(const char *card, int n)
   na64_vis_sim_event *truth = calloc((size_t)n, sizeof *truth);
   double *res_mm = calloc((size_t)n, sizeof(double)), *res_gem = calloc((size_t)n, sizeof(double));
   assert_true(truth && res_mm && res_gem);
-  na64_daq_writer *w = NULL;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, NULL), NA64_OK);
-  for (int i = 0; i < n; ++i) { /* every other event a beam electron */
-    assert_int_equal(na64_vis_sim_event_generate(s, 33, (uint64_t)i, i % 2 != 0, &truth[i], NULL), NA64_OK);
-    assert_int_equal(na64_vis_digitize_write(d, &truth[i], 33, (uint32_t)i, w, NULL), NA64_OK);
-  }
   void *buf = NULL;
   size_t len = 0;
-  assert_int_equal(na64_daq_writer_close_memory(w, &buf, &len, NULL), NA64_OK);
+  vis_chain_simulate(s, d, 33, n, 2, truth, &buf, &len); /* every other event a beam electron */
   na64_daq_reader *rd = NULL;
   assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
   stat st[2] = {{0}, {0}}; /* beam electrons, signal */

@@ -9,19 +9,7 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
-
-#define DB NA64_BINARY_DIR "/conditions.db"
-
-static void load_card(const char *name, na64_vis_config *c)
-{
-  char path[1024];
-  snprintf(path, sizeof path, "%s/configs/%s", NA64_SOURCE_DIR, name);
-  na64_vis_config_default(c);
-  na64_err err = {0, ""};
-  int st = na64_vis_config_load(path, c, &err);
-  if (st) fail_msg("%s", err.msg);
-  snprintf(c->conditions, sizeof c->conditions, "%s", DB);
-}
+#include "support/vis_chain.h"
 
 /* The cards carry the published run values: 100 GeV and 5.4e10 EOT in 2017 (PRL 120 231802), 150 GeV
  * in 2018 (PRD 101 071101); the run numbers are visible-mode runs of the conditions database. */
@@ -29,12 +17,12 @@ static void test_cards(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   assert_int_equal(c.run, 2800);
   assert_rel(c.beam_energy, 100.0, 1e-12);
   assert_rel(c.aprime_mass, 16.7e-3, 1e-12);
   assert_rel(c.wcal_stochastic, 0.18, 1e-12);
-  load_card("visible_2018.yaml", &c);
+  vis_load_card("visible_2018.yaml", &c);
   assert_int_equal(c.run, 4224);
   assert_rel(c.beam_energy, 150.0, 1e-12);
   /* errors: an unknown key names file:line:col; an invisible decay is refused */
@@ -88,7 +76,7 @@ static void test_signal_response(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   na64_err err = {0, ""};
   if (na64_vis_sim_new(&c, &s, &err)) fail_msg("%s", err.msg);
@@ -127,7 +115,7 @@ static void test_beam_electron(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   assert_int_equal(na64_vis_sim_new(&c, &s, NULL), NA64_OK);
   for (int i = 0; i < 200; ++i) {
@@ -149,7 +137,7 @@ static void test_digitise(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   na64_vis_digitizer *d = NULL;
   assert_int_equal(na64_vis_sim_new(&c, &s, NULL), NA64_OK);
@@ -213,7 +201,7 @@ static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
 static void check_axis(const char *card)
 {
   na64_vis_config c;
-  load_card(card, &c);
+  vis_load_card(card, &c);
   na64_vis_sim *s = NULL;
   na64_err err = {0, ""};
   if (na64_vis_sim_new(&c, &s, &err)) fail_msg("%s", err.msg);
@@ -261,7 +249,7 @@ static void test_momentum(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   na64_vis_digitizer *d = NULL;
   na64_vis_reco *r = NULL;
@@ -272,15 +260,9 @@ static void test_momentum(void **state)
   const int n = 400;
   na64_vis_sim_event *truth = calloc(n, sizeof *truth);
   assert_non_null(truth);
-  na64_daq_writer *w = NULL;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, NULL), NA64_OK);
-  for (int i = 0; i < n; ++i) { /* every fourth event a beam electron */
-    assert_int_equal(na64_vis_sim_event_generate(s, 21, (uint64_t)i, i % 4 != 0, &truth[i], NULL), NA64_OK);
-    assert_int_equal(na64_vis_digitize_write(d, &truth[i], 21, (uint32_t)i, w, NULL), NA64_OK);
-  }
   void *buf = NULL;
   size_t len = 0;
-  assert_int_equal(na64_daq_writer_close_memory(w, &buf, &len, NULL), NA64_OK);
+  vis_chain_simulate(s, d, 21, n, 4, truth, &buf, &len); /* every fourth event a beam electron */
   na64_daq_reader *rd = NULL;
   assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
   na64_daq_event de;
