@@ -208,9 +208,7 @@ static void run_card(const char *card, int n)
   na64_vis_digitizer *d = NULL;
   na64_vis_reco *r = NULL;
   na64_err err = {0, ""};
-  if (na64_vis_sim_new(&c, &s, &err) || na64_vis_digitizer_new(s, &d, &err) ||
-      na64_vis_reco_new(na64_vis_sim_geom(s), &r, &err))
-    fail_msg("%s", err.msg);
+  vis_chain_open(&c, &s, &d, &r);
   const na64_geom *g = na64_vis_sim_geom(s);
   int p_mm = plane_index(g, "MM01X"), p_gem = plane_index(g, "GM01X");
   na64_vis_sim_event *truth = calloc((size_t)n, sizeof *truth);
@@ -270,9 +268,7 @@ static void run_card(const char *card, int n)
   na64_daq_reader_close(rd);
   free(buf);
   free(truth);
-  na64_vis_reco_free(r);
-  na64_vis_digitizer_free(d);
-  na64_vis_sim_free(s);
+  vis_chain_close(s, d, r);
 }
 
 static void test_momentum_2017(void **state)

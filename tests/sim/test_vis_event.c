@@ -254,9 +254,7 @@ static void test_momentum(void **state)
   na64_vis_digitizer *d = NULL;
   na64_vis_reco *r = NULL;
   na64_err err = {0, ""};
-  if (na64_vis_sim_new(&c, &s, &err) || na64_vis_digitizer_new(s, &d, &err) ||
-      na64_vis_reco_new(na64_vis_sim_geom(s), &r, &err))
-    fail_msg("%s", err.msg);
+  vis_chain_open(&c, &s, &d, &r);
   const int n = 400;
   na64_vis_sim_event *truth = calloc(n, sizeof *truth);
   assert_non_null(truth);
@@ -302,9 +300,7 @@ static void test_momentum(void **state)
   na64_daq_reader_close(rd);
   free(buf);
   free(truth);
-  na64_vis_reco_free(r);
-  na64_vis_digitizer_free(d);
-  na64_vis_sim_free(s);
+  vis_chain_close(s, d, r);
 }
 
 int main(void)
