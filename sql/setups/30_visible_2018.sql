@@ -194,3 +194,41 @@ SELECT c.first_run, c.last_run, c.setup, c.detector, c.module, c.ix, c.iy, s.sec
 FROM calo_cells AS c JOIN calo_sections AS s ON s.detector = c.detector AND s.setup = c.setup
 WHERE c.setup = 'visible_2018'
 ORDER BY c.detector, s.section, c.module, c.iy, c.ix;
+
+-- Downstream spectrometer stations MM05, MM06 (task vistrk, issue 12; docs/visible.md "Momentum of every
+-- event"): in NA64's visible-mode setups the magnetic spectrometer is the invisible mode's (PRL 120
+-- 231802 Fig. 1, PRD 101 071101 Fig. 1 [RECALLED: layout sketches, no distances]): trackers upstream
+-- and downstream of the two dipoles measure the incoming electron, dp/p ~ 1% (refdata
+-- na64-report-facts.md, "Invisible-mode setup": two upstream Micromegas T1, T2 and two downstream
+-- stations T3, T4; na64-published-numbers.md §4 [RECALLED (M) for the 1%]). The downstream pair of
+-- the invisible setup (MM03 1500, MM04 1600 cm, 10_invisible_2016_2018.sql) sits where this setup
+-- has its SRD and WCAL, and the names MM03/MM04 are those behind the decay volume here, so:
+-- ESTIMATES (positions are not published, refdata "distances ... NOT found"): two Micromegas of the
+-- beam line's kind (8 x 8 cm2, 320 strips of 250 um, X and Y planes 1 cm apart) between the magnet
+-- exit (1000 cm) and the SRD (1400 cm): MM05 at 1100 cm, MM06 at 1350 cm, a 250 cm lever arm (the
+-- invisible pair has 100 cm plus the straws and GM02 over 200 cm), on the 150 GeV trajectory.
+-- APV source 502 (this project's convention), chips as on source 501; LDC 1.
+WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
+  d(name, z) AS (VALUES ('MM05', 1100.5), ('MM06', 1350.5))
+INSERT INTO detectors (first_run, last_run, setup, name, kind, x, y, z, size_x, size_y, size_z, material, comment)
+SELECT 4224, 4309, 'visible_2018', d.name, 'micromegas', round(geo.theta * (d.z - geo.pivot), 2), 0.0, d.z,
+       8.0, 8.0, 1.0, 'ArCO2', 'ESTIMATE: position; downstream spectrometer station (task vistrk)'
+FROM d, geo;
+
+WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
+  p(detector, name, z, angle) AS (VALUES
+    ('MM05', 'MM05X', 1100.0, 0.0), ('MM05', 'MM05Y', 1101.0, 90.0),
+    ('MM06', 'MM06X', 1350.0, 0.0), ('MM06', 'MM06Y', 1351.0, 90.0))
+INSERT INTO planes (first_run, last_run, setup, detector, name, x, y, z, angle_deg, pitch, nchannels, size_u, size_v, comment)
+SELECT 4224, 4309, 'visible_2018', p.detector, p.name, round(geo.theta * (p.z - geo.pivot), 2), 0.0, p.z,
+       p.angle, 0.025, 320, 8.0, 8.0, 'ESTIMATE: position'
+FROM p, geo;
+
+WITH RECURSIVE k(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM k WHERE n < 319),
+  cabling(src_id, plane, detector, first_chip) AS (VALUES
+    (502, 'MM05X', 'MM05', 0), (502, 'MM05Y', 'MM05', 3), (502, 'MM06X', 'MM06', 6), (502, 'MM06Y', 'MM06', 9))
+INSERT INTO channel_map (first_run, last_run, setup, src_id, port, chip, channel, detector, plane, wire, ldc_id)
+SELECT 4224, 4309, 'visible_2018', c.src_id, 0, c.first_chip + k.n / 128, k.n % 128, c.detector, c.plane, k.n, 1
+FROM cabling AS c JOIN planes AS p ON p.name = c.plane AND p.setup = 'visible_2018'
+JOIN k ON k.n < p.nchannels
+ORDER BY c.src_id, c.plane, k.n;

@@ -31,7 +31,7 @@ enum { RK_NONE = 0, RK_ECAL, RK_HCAL, RK_SRD, RK_VETO, RK_COUNTER };
 
 typedef struct reco_plane {
   int index;        /* in g->planes */
-  int side;         /* 0 upstream of the magnets, 1 downstream, -1 in between (not used) */
+  int side;         /* 0 upstream of the magnets, 1 downstream, -1 in between or behind a beam dump (not used) */
   double sigma;     /* cluster resolution, cm (strip planes) */
   double x_x0;      /* material, radiation lengths */
 } reco_plane;

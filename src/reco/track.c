@@ -11,7 +11,9 @@
  * Straw hits: radius and error from the run's r(t) (straw_hits.c), the local segment's side as the
  * first guess, the final side chosen by the fit.
  * Fit: na64_track_fit with the reference at the magnets (z_ref = entrance of the first magnet for
- * the upstream side, exit of the last for the downstream one), scattering angles for the run's beam
+ * the upstream side, exit of the last for the downstream one; a beam dump behind the magnets, the
+ * visible setups' WCAL, ends the downstream side: the planes behind it see its products, not the
+ * beam electron, docs/visible.md "Momentum of every event"), scattering angles for the run's beam
  * momentum, then refitted with the measured momentum if that is more than 30% away from it.
  * Momentum: in the small-angle approximation a particle of charge q crossing a field integral
  * int B dl is deflected by delta = q 0.299792458 int B dl / p (p in GeV, B in T, l in m; PDG Review
@@ -52,6 +54,12 @@ int reco_track_setup(na64_reco *r, na64_err *err)
     r->z_mag_in = fmin(r->z_mag_in, m->centre[2] - 0.5 * m->length);
     r->z_mag_out = fmax(r->z_mag_out, m->centre[2] + 0.5 * m->length);
   }
+  double z_dump = HUGE_VAL; /* front face of the first beam dump (WCAL) behind the magnets */
+  for (int i = 0; i < g->ndetectors; ++i) {
+    const na64_geom_detector *d = &g->detectors[i];
+    double z = d->centre[2] - 0.5 * d->size[2];
+    if (d->kind == NA64_DET_WCAL && z > r->z_mag_out) z_dump = fmin(z_dump, z);
+  }
   r->plane_slot = malloc(((size_t)g->nplanes + 1) * sizeof *r->plane_slot);
   r->rp = calloc((size_t)g->nplanes + 1, sizeof *r->rp);
   r->clusters = calloc((size_t)g->nplanes + 1, sizeof *r->clusters);
@@ -63,7 +71,7 @@ int reco_track_setup(na64_reco *r, na64_err *err)
     if (p->kind != NA64_DET_MICROMEGAS && p->kind != NA64_DET_GEM && p->kind != NA64_DET_STRAW) continue;
     reco_plane *q = &r->rp[r->nrp];
     q->index = i;
-    q->side = p->centre[2] < r->z_mag_in ? 0 : p->centre[2] > r->z_mag_out ? 1 : -1;
+    q->side = p->centre[2] < r->z_mag_in ? 0 : p->centre[2] > r->z_mag_out && p->centre[2] < z_dump ? 1 : -1;
     q->sigma = STRIP_RES * (p->pitch > 0.0 ? p->pitch : 0.04);
     q->x_x0 = p->kind == NA64_DET_STRAW ? X0_STRAW : p->kind == NA64_DET_GEM ? X0_GEM : X0_MICROMEGAS;
     nstraw += p->kind == NA64_DET_STRAW;

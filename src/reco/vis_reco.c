@@ -3,7 +3,10 @@
  * reconstruction (na64_reco_process: ECAL with its pre-shower and shower shape, HCAL, VETO, straw
  * hits) plus what the visible setup adds: the WCAL sections and the counters V2 and S4, and the two
  * tracks and their vertex in the straws (vertex.c); the incoming momentum and angle are the
- * invisible reconstruction's fit of the Micromegas/GEM and straw hits (track.c), copied.
+ * invisible reconstruction's fit (track.c), copied: the deflection between the line of the
+ * Micromegas/GEM upstream of the dipoles and that of the stations between the dipoles and the WCAL
+ * (MM05, MM06 of the visible setups), for every event; the trackers behind the WCAL, which see the
+ * pair and not the beam electron, are not part of it (docs/visible.md "Momentum of every event").
  *
  * WCAL and counter amplitudes: least-squares amplitude of the pulse template at the in-time start
  * (sum s_i (y_i - ped_i) / sum s_i^2, s the pulse model of the digitisation, docs/simulation.md
@@ -110,8 +113,8 @@ int na64_vis_reco_process(na64_vis_reco *r, const na64_daq_event *ev, na64_vis_r
   out->veto_energy = row.veto_energy;
   out->weight = 1.0;
   out->flags = row.flags & (NA64_RECO_DECODE_ERROR | NA64_RECO_SATURATED | NA64_RECO_NO_TRACK);
-  /* the incoming electron: the upstream Micromegas/GEM give the angle, the trackers behind the decay
-   * volume (a signal event's pair, which continues the beam's line) the deflection in the dipoles */
+  /* the incoming electron: the Micromegas/GEM upstream of the dipoles give the angle, with those
+   * between the dipoles and the WCAL the deflection (track.c stops the downstream side at the WCAL) */
   out->momentum = row.momentum;
   out->theta = row.theta;
   out->track_chi2ndf = row.track_chi2ndf;

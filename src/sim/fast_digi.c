@@ -675,15 +675,15 @@ static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl,
   return n;
 }
 
-int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, sim_sadc_stream *st,
-                     na64_daq_writer *w, na64_err *err)
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
+              na64_daq_writer *w, na64_err *err)
 {
   const na64_geom *g = d->sim->geom;
   size_t n = 0;
   for (int i = 0; i < d->nsp; ++i) {
     const na64_geom_plane *pl = &g->planes[d->sp[i].plane];
     double x, y;
-    if (!track_at(d->sim, &ev->truth, pl->centre[2], &x, &y)) continue;
+    if (pl->centre[2] > z_stop || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y)) continue;
     int m = d->sp[i].ms;
     if (m >= 0) {
       x += d->ms_dx[m];
@@ -732,7 +732,7 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
   /* the scattering and the strips: the quantile table and a SplitMix64 stream keyed by one draw */
   sim_sadc_stream st = {na64_rng_u64(&rng), 0};
   ms_event(d, ev->truth.energy, &st);
-  NA64_CALL(write_apv(d, ev, nb_in_run, &st, w, err));
+  NA64_CALL(write_apv(d, ev, nb_in_run, HUGE_VAL, &st, w, err));
   if (d->straw) {
     const na64_sim_truth *t = &ev->truth;
     const double z0 = d->sim->ecal.z_front;

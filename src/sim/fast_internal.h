@@ -165,10 +165,11 @@ double sim_had_frac(double E, double a, double b);
 /* fast_digi.c, shared with the visible digitiser (vis_digi.c): ms_event draws the event's multiple
  * scattering in the tracker planes for momentum p (both draw from the SplitMix64 stream st); write_apv writes the APV blocks of the Micromegas
  * and GEM planes crossed by the track of ev->truth (x0, y0, dxdz0, dydz0 before the dipoles; x, y,
- * dxdz, dydz at the ECAL face behind them), `event` the number the chips carry. */
+ * dxdz, dydz at the ECAL face behind them), `event` the number the chips carry; the planes behind
+ * z_stop see no track and draw nothing (the visible beam electron ends in the WCAL; HUGE_VAL: none). */
 void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st);
-int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, sim_sadc_stream *st, na64_daq_writer *w,
-              na64_err *err);
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
+              na64_daq_writer *w, na64_err *err);
 /* vis_event.c: the fast simulation of the visible run (its dipoles, ECAL, digitiser set-up) */
 const na64_sim *sim_vis_fast(const na64_vis_sim *s);
 /* fast_aprime.c */

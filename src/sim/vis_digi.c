@@ -10,10 +10,10 @@
  * 2 tau, starting 80 ns into the window with 1 ns of trigger jitter, 12-bit clipping.
  * Micromegas and GEM: the APV path of the invisible digitisation (fast_digi.c ms_event and write_apv:
  * multiple scattering in the tracker planes, strip charges, zero suppression) on the beam electron's
- * line before the dipoles (MM01, MM02, GM01) and, behind them, the line of what crosses the trackers
- * behind the WCAL (MM03, MM04): the A' line of a signal event (the e+e- pair's energy-weighted
- * centre: the A' flies along the beam, vis_event.c), nothing for a beam electron, which the WCAL
- * absorbs (docs/visible.md, "Incoming momentum").
+ * line before the dipoles (MM01, MM02, GM01) and behind them up to the WCAL (MM05, MM06), then the line
+ * of what crosses the trackers behind the WCAL (MM03, MM04): the A' line of a signal event (the e+e-
+ * pair's energy-weighted centre: the A' flies along the beam, vis_event.c), nothing for a beam
+ * electron, which the WCAL absorbs (docs/visible.md, "Incoming momentum", "Momentum of every event").
  */
 #include <math.h>
 #include <stddef.h>
@@ -172,13 +172,11 @@ static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_
   return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
 }
 
-/* Behind the WCAL a beam event has no track: its downstream line is put 100 m beside the axis, outside
- * every plane, so write_apv finds no strip there (it still draws the plane's charge and efficiency,
- * which keeps the stream a function of the event alone). */
-#define APV_NO_TRACK_X 1.0e4 /* cm */
-
 /* The Micromegas/GEM strips of the event through the invisible digitiser's APV path: the beam line
- * before the dipoles; behind them the A' line (signal) or none (beam electron). */
+ * before the dipoles and, behind them, the beam line up to the WCAL front (the stations between the
+ * dipoles and the WCAL, docs/visible.md "Momentum of every event"); behind the WCAL the A' line of a
+ * signal event (the A' continues the beam's line, vis_event.c) or nothing for a beam electron, which
+ * the WCAL absorbs (the planes behind it draw nothing: z_stop of write_apv). */
 static int write_apv_hits(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint32_t nb_in_run, na64_rng *rng,
                           na64_daq_writer *w, na64_err *err)
 {
@@ -190,13 +188,13 @@ static int write_apv_hits(na64_vis_digitizer *d, const na64_vis_sim_event *ev, u
   t->dxdz0 = ev->beam_dxdz0;
   t->dydz0 = ev->beam_dydz0;
   double dz = d->z_ecal - d->z_wcal;
-  t->x = ev->signal ? ev->beam_x + ev->beam_dxdz * dz : APV_NO_TRACK_X;
-  t->y = ev->signal ? ev->beam_y + ev->beam_dydz * dz : APV_NO_TRACK_X;
-  t->dxdz = ev->signal ? ev->beam_dxdz : 0.0;
-  t->dydz = ev->signal ? ev->beam_dydz : 0.0;
+  t->x = ev->beam_x + ev->beam_dxdz * dz;
+  t->y = ev->beam_y + ev->beam_dydz * dz;
+  t->dxdz = ev->beam_dxdz;
+  t->dydz = ev->beam_dydz;
   sim_sadc_stream st = {na64_rng_u64(rng), 0}; /* keyed by one draw, as na64_sim_digitize_write */
   ms_event(d->apv, ev->beam_energy, &st);
-  return write_apv(d->apv, d->apv_ev, nb_in_run, &st, w, err);
+  return write_apv(d->apv, d->apv_ev, nb_in_run, ev->signal ? HUGE_VAL : d->z_wcal, &st, w, err);
 }
 
 int na64_vis_digitize_write(na64_vis_digitizer *d, const na64_vis_sim_event *ev, uint64_t seed, uint32_t nb_in_run,

@@ -9,19 +9,7 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
-
-#define DB NA64_BINARY_DIR "/conditions.db"
-
-static void load_card(const char *name, na64_vis_config *c)
-{
-  char path[1024];
-  snprintf(path, sizeof path, "%s/configs/%s", NA64_SOURCE_DIR, name);
-  na64_vis_config_default(c);
-  na64_err err = {0, ""};
-  int st = na64_vis_config_load(path, c, &err);
-  if (st) fail_msg("%s", err.msg);
-  snprintf(c->conditions, sizeof c->conditions, "%s", DB);
-}
+#include "support/vis_chain.h"
 
 /* The cards carry the published run values: 100 GeV and 5.4e10 EOT in 2017 (PRL 120 231802), 150 GeV
  * in 2018 (PRD 101 071101); the run numbers are visible-mode runs of the conditions database. */
@@ -29,12 +17,12 @@ static void test_cards(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   assert_int_equal(c.run, 2800);
   assert_rel(c.beam_energy, 100.0, 1e-12);
   assert_rel(c.aprime_mass, 16.7e-3, 1e-12);
   assert_rel(c.wcal_stochastic, 0.18, 1e-12);
-  load_card("visible_2018.yaml", &c);
+  vis_load_card("visible_2018.yaml", &c);
   assert_int_equal(c.run, 4224);
   assert_rel(c.beam_energy, 150.0, 1e-12);
   /* errors: an unknown key names file:line:col; an invisible decay is refused */
@@ -90,7 +78,7 @@ static void test_signal_response(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   na64_err err = {0, ""};
   if (na64_vis_sim_new(&c, &s, &err)) fail_msg("%s", err.msg);
@@ -129,7 +117,7 @@ static void test_beam_electron(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   assert_int_equal(na64_vis_sim_new(&c, &s, NULL), NA64_OK);
   for (int i = 0; i < 200; ++i) {
@@ -151,7 +139,7 @@ static void test_digitise(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   na64_vis_digitizer *d = NULL;
   assert_int_equal(na64_vis_sim_new(&c, &s, NULL), NA64_OK);
@@ -215,7 +203,7 @@ static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
 static void check_axis(const char *card)
 {
   na64_vis_config c;
-  load_card(card, &c);
+  vis_load_card(card, &c);
   na64_vis_sim *s = NULL;
   na64_err err = {0, ""};
   if (na64_vis_sim_new(&c, &s, &err)) fail_msg("%s", err.msg);
@@ -263,30 +251,22 @@ static void test_momentum(void **state)
 {
   (void)state;
   na64_vis_config c;
-  load_card("visible_2017.yaml", &c);
+  vis_load_card("visible_2017.yaml", &c);
   na64_vis_sim *s = NULL;
   na64_vis_digitizer *d = NULL;
   na64_vis_reco *r = NULL;
   na64_err err = {0, ""};
-  if (na64_vis_sim_new(&c, &s, &err) || na64_vis_digitizer_new(s, &d, &err) ||
-      na64_vis_reco_new(na64_vis_sim_geom(s), &r, &err))
-    fail_msg("%s", err.msg);
+  vis_chain_open(&c, &s, &d, &r);
   const int n = 400;
   na64_vis_sim_event *truth = calloc(n, sizeof *truth);
   assert_non_null(truth);
-  na64_daq_writer *w = NULL;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, NULL), NA64_OK);
-  for (int i = 0; i < n; ++i) { /* every fourth event a beam electron */
-    assert_int_equal(na64_vis_sim_event_generate(s, 21, (uint64_t)i, i % 4 != 0, &truth[i], NULL), NA64_OK);
-    assert_int_equal(na64_vis_digitize_write(d, &truth[i], 21, (uint32_t)i, w, NULL), NA64_OK);
-  }
   void *buf = NULL;
   size_t len = 0;
-  assert_int_equal(na64_daq_writer_close_memory(w, &buf, &len, NULL), NA64_OK);
+  vis_chain_simulate(s, d, 21, n, 4, truth, &buf, &len); /* every fourth event a beam electron */
   na64_daq_reader *rd = NULL;
   assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
   na64_daq_event de;
-  int k = 0, nsig = 0, fitted = 0, nbeam = 0, beam_theta = 0;
+  int k = 0, nsig = 0, fitted = 0, nbeam = 0, beam_theta = 0, beam_fitted = 0;
   double rel = 0, rel2 = 0, dth2 = 0;
   int gross = 0, core = 0;
   while (na64_daq_reader_next_event(rd, &de, NULL) == NA64_OK && k < n) {
@@ -294,9 +274,9 @@ static void test_momentum(void **state)
     if (na64_vis_reco_process(r, &de, &ve, &err)) fail_msg("%s", err.msg);
     const na64_vis_sim_event *t = &truth[k++];
     double th = atan(hypot(t->beam_dxdz0, t->beam_dydz0));
-    if (!t->signal) { /* the WCAL absorbs it: an angle, no momentum */
+    if (!t->signal) { /* the WCAL absorbs it: angle and momentum from the stations in front of it */
       nbeam++;
-      assert_true(isnan(ve.momentum) && (ve.flags & NA64_RECO_NO_TRACK));
+      beam_fitted += isfinite(ve.momentum) && fabs(ve.momentum / t->beam_energy - 1.0) < 0.01;
       beam_theta += isfinite(ve.theta) && fabs(ve.theta - th) < 1e-4;
       continue;
     }
@@ -316,18 +296,20 @@ static void test_momentum(void **state)
   double mean = rel / core, rms = sqrt(rel2 / core - mean * mean), thr = sqrt(dth2 / fitted);
   print_message("visible signal: %d/%d fitted, dp/p mean %.2e rms %.2e; theta rms %.2e rad; beam e-: %d/%d angles\n",
                 fitted, nsig, mean, rms, thr, beam_theta, nbeam);
-  assert_true(fitted >= 0.9 * nsig);
-  assert_true(rms < 0.04); /* measured 2.8% (docs/visible.md: the pair behind the decay volume, not one track) */
+  /* the line up to the WCAL: MM05, MM06 (docs/visible.md "Momentum of every event"; 2.8% before, from the
+   * pair behind the decay volume); the resolution against the geometry in tests/reco/test_vis_momentum.c.
+   * Fitted: both x and y planes of both stations (efficiency 0.95 each) >= 0.81. */
+  assert_true(fitted >= 0.7 * nsig);
+  assert_true(beam_fitted >= 0.7 * nbeam);
   assert_true(gross <= 0.02 * fitted);
+  assert_true(rms < 0.005);
   assert_true(fabs(mean) < 3.0 * rms / sqrt(core) + 1e-3);
   assert_true(thr < 1e-4);
   assert_true(beam_theta >= 0.9 * nbeam);
   na64_daq_reader_close(rd);
   free(buf);
   free(truth);
-  na64_vis_reco_free(r);
-  na64_vis_digitizer_free(d);
-  na64_vis_sim_free(s);
+  vis_chain_close(s, d, r);
 }
 
 int main(void)
