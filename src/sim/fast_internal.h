@@ -169,6 +169,10 @@ double sim_had_frac(double E, double a, double b);
 void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st);
 int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, sim_sadc_stream *st, na64_daq_writer *w,
               na64_err *err);
+/* A digitiser of the run's fast simulation with its strip (APV) path only, for ms_event and write_apv:
+ * no SADC readouts, no straw digitiser, no noise library; its quantile table is a copy of nz->z (the
+ * table sim_sadc_noise_init makes), so the strips are those of na64_sim_digitizer_new's digitiser. */
+int sim_strip_digitizer_new(const na64_sim *s, const sim_sadc_noise *nz, na64_sim_digitizer **out, na64_err *err);
 /* vis_event.c: the fast simulation of the visible run (its dipoles, ECAL, digitiser set-up) */
 const na64_sim *sim_vis_fast(const na64_vis_sim *s);
 /* fast_aprime.c */

@@ -43,7 +43,7 @@ struct na64_vis_digitizer {
   uint32_t *words;
   size_t cap_words;
   sim_sadc_noise nz; /* the waveform noise of the invisible digitisation */
-  na64_sim_digitizer *apv; /* the invisible digitiser of the run: its APV path only (write_apv) */
+  na64_sim_digitizer *apv; /* the strip path of the run's invisible digitiser (sim_strip_digitizer_new) */
   na64_sim_event *apv_ev;  /* the track it digitises (truth lines only) */
   double z_ecal, z_wcal;   /* ECAL face (the reference of write_apv's downstream line), WCAL front, cm */
 };
@@ -97,7 +97,7 @@ static int apv_setup(na64_vis_digitizer *d, const na64_vis_sim *s, na64_err *err
     if (g->detectors[i].kind == NA64_DET_WCAL) d->z_wcal = g->detectors[i].centre[2] - 0.5 * g->detectors[i].size[2];
   d->apv_ev = calloc(1, sizeof *d->apv_ev);
   if (!d->apv_ev) return na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
-  return na64_sim_digitizer_new(fast, &d->apv, err);
+  return sim_strip_digitizer_new(fast, &d->nz, &d->apv, err); /* its strip path only, our quantile table */
 }
 
 int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64_err *err)
