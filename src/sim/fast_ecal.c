@@ -102,18 +102,19 @@ typedef struct radial {
   double p, Rc, Rt; /* core weight, core and tail radii (cm) */
 } radial;
 
-/* eqs. 14-17 at tau = t/T for energy E (GeV). */
-static radial radial_params(const na64_sim *s, double E, double tau)
+/* eqs. 14-17 at tau = t/T for energy E (GeV), lnE = ln E (once per shower). exp(-tau) once: the
+ * same value in both of its terms. */
+static radial radial_params(const na64_sim *s, double lnE, double tau)
 {
-  double Z = s->ecal_mat.Z_eff, lnE = log(E), fs = s->ecal_fs, oe = 1.0 - s->ecal_ehat;
+  double Z = s->ecal_mat.Z_eff, fs = s->ecal_fs, oe = 1.0 - s->ecal_ehat, et = exp(-tau);
   double Rc = 0.0251 + 0.00319 * lnE + (0.1162 - 0.000381 * Z) * tau;
   double k1 = 0.659 - 0.00309 * Z, k2 = 0.645, k3 = -2.59, k4 = 0.3585 + 0.0421 * lnE;
   double Rt = k1 * (exp(k3 * (tau - k2)) + exp(k4 * (tau - k2)));
   double p1 = 2.632 - 0.00094 * Z, p2 = 0.401 + 0.00187 * Z, p3 = 1.313 - 0.0686 * lnE;
   double q = (p2 - tau) / p3;
   double p = p1 * exp(q - exp(q));
-  Rc += -0.0203 * oe + 0.0397 / fs * exp(-tau);
-  Rt += -0.14 * oe - 0.495 / fs * exp(-tau);
+  Rc += -0.0203 * oe + 0.0397 / fs * et;
+  Rt += -0.14 * oe - 0.495 / fs * et;
   p += oe * (0.348 - 0.642 / fs * exp(-(tau - 1.0) * (tau - 1.0)));
   radial r = {fmin(fmax(p, 0.0), 1.0), fmax(Rc, 1e-3) * s->ecal_rm, fmax(Rt, 1e-3) * s->ecal_rm};
   return r;
@@ -162,7 +163,7 @@ static int shower_slices(const na64_sim *s, const sim_shower *sh, slice *out, do
   }
   if (edge[n - 1] < d0) edge[n++] = d0;
   edge[n++] = d1;
-  double Pprev = 0.0;
+  double Pprev = 0.0, lnE = log(sh->E);
   for (int j = 0; j + 1 < n; ++j) {
     double a = edge[j], b = edge[j + 1];
     if (!(b > a)) continue;
@@ -171,7 +172,7 @@ static int shower_slices(const na64_sim *s, const sim_shower *sh, slice *out, do
     Pprev = Pb;
     if (!(e > 1e-12 * sh->E)) continue;
     double tm = 0.5 * (a + b), zc = tm * s->ecal_x0_cm; /* cm behind the front face */
-    slice sl = {e, sh->x + sh->dx * zc, sh->y + sh->dy * zc, radial_params(s, sh->E, (tm - sh->t0) / sh->T),
+    slice sl = {e, sh->x + sh->dx * zc, sh->y + sh->dy * zc, radial_params(s, lnE, (tm - sh->t0) / sh->T),
                 b <= d0 + 1e-12 ? 0 : 1};
     out[ns++] = sl;
   }
@@ -231,7 +232,7 @@ void sim_em_corner_cells(const na64_sim *s, const double g[NA64_SIM_ECAL_SECTION
  * the fast trigger estimate. */
 static double containment_at_max(const na64_sim *s, const sim_shower *sh)
 {
-  radial r = radial_params(s, sh->E, 1.0);
+  radial r = radial_params(s, log(sh->E), 1.0);
   double zc = (sh->t0 + sh->T) * s->ecal_x0_cm;
   const sim_grid *g = &s->ecal;
   double ex[2], ey[2], f;
