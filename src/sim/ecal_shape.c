@@ -91,6 +91,22 @@ double sim_lateral_quadrant(double u, double v)
   return lat_bilinear(lat_locate(u, 1.0, 1.0), lat_locate(v, 1.0, 1.0));
 }
 
+/* The nodes of the column edges ex[0..nx] (weights 1) and row edges ey[0..ny] (weights kc, kt) for
+ * the core (radius Rc: cx, cy) and tail (Rt: tx, ty) components. */
+static void locate_edges(int nx, int ny, const double *ex, const double *ey, double Rc, double Rt, double kc, double kt,
+                         lat_node *cx, lat_node *tx, lat_node *cy, lat_node *ty)
+{
+  double ic = 1.0 / Rc, it = 1.0 / Rt;
+  for (int i = 0; i <= nx; ++i) {
+    cx[i] = lat_locate(ex[i], ic, 1.0);
+    tx[i] = lat_locate(ex[i], it, 1.0);
+  }
+  for (int j = 0; j <= ny; ++j) {
+    cy[j] = lat_locate(ey[j], ic, kc);
+    ty[j] = lat_locate(ey[j], it, kt);
+  }
+}
+
 /* The mixture p G(x, y; Rc) + (1 - p) G(x, y; Rt) at the grid corners, g[j (nx + 1) + i] for
  * (ex[i], ey[j]): both components in one pass over the corners (the weights p, 1 - p folded into
  * the row weights). */
@@ -98,15 +114,7 @@ static void mixture_corners(int nx, int ny, const double *ex, const double *ey, 
                             double *g)
 {
   lat_node cx[LAT_MAX_EDGES], tx[LAT_MAX_EDGES], cy[LAT_MAX_EDGES], ty[LAT_MAX_EDGES];
-  double ic = 1.0 / Rc, it = 1.0 / Rt;
-  for (int i = 0; i <= nx; ++i) {
-    cx[i] = lat_locate(ex[i], ic, 1.0);
-    tx[i] = lat_locate(ex[i], it, 1.0);
-  }
-  for (int j = 0; j <= ny; ++j) {
-    cy[j] = lat_locate(ey[j], ic, p);
-    ty[j] = lat_locate(ey[j], it, 1.0 - p);
-  }
+  locate_edges(nx, ny, ex, ey, Rc, Rt, p, 1.0 - p, cx, tx, cy, ty);
   for (int j = 0; j <= ny; ++j) {
     /* the two table rows of each component for this corner row, weights hoisted out of the loop */
     const double *c0 = lat_tab + cy[j].idx * LAT_W, *c1 = c0 + LAT_W, *t0 = lat_tab + ty[j].idx * LAT_W, *t1 = t0 + LAT_W;
@@ -195,15 +203,7 @@ int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, 
   }
 #else
   lat_node cx[LAT_MAX_EDGES], tx[LAT_MAX_EDGES], cy[LAT_MAX_EDGES], ty[LAT_MAX_EDGES];
-  double ic = 1.0 / Rc, it = 1.0 / Rt;
-  for (int i = 0; i <= nx; ++i) {
-    cx[i] = lat_locate(ex[i], ic, 1.0);
-    tx[i] = lat_locate(ex[i], it, 1.0);
-  }
-  for (int j = 0; j <= ny; ++j) {
-    cy[j] = lat_locate(ey[j], ic, wc);
-    ty[j] = lat_locate(ey[j], it, wt);
-  }
+  locate_edges(nx, ny, ex, ey, Rc, Rt, wc, wt, cx, tx, cy, ty);
   for (int j = 0; j <= ny; ++j) {
     const double *c0 = lat_tab + cy[j].idx * LAT_W, *c1 = c0 + LAT_W, *t0 = lat_tab + ty[j].idx * LAT_W, *t1 = t0 + LAT_W;
     const double cw0 = cy[j].w0, cw1 = cy[j].w1, tw0 = ty[j].w0, tw1 = ty[j].w1;
