@@ -27,6 +27,9 @@
 
 #include <math.h>
 #include <pthread.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #define LAT_W (LAT_TAB_N + 1)
 
@@ -88,6 +91,22 @@ double sim_lateral_quadrant(double u, double v)
   return lat_bilinear(lat_locate(u, 1.0, 1.0), lat_locate(v, 1.0, 1.0));
 }
 
+/* The nodes of the column edges ex[0..nx] (weights 1) and row edges ey[0..ny] (weights kc, kt) for
+ * the core (radius Rc: cx, cy) and tail (Rt: tx, ty) components. */
+static void locate_edges(int nx, int ny, const double *ex, const double *ey, double Rc, double Rt, double kc, double kt,
+                         lat_node *cx, lat_node *tx, lat_node *cy, lat_node *ty)
+{
+  double ic = 1.0 / Rc, it = 1.0 / Rt;
+  for (int i = 0; i <= nx; ++i) {
+    cx[i] = lat_locate(ex[i], ic, 1.0);
+    tx[i] = lat_locate(ex[i], it, 1.0);
+  }
+  for (int j = 0; j <= ny; ++j) {
+    cy[j] = lat_locate(ey[j], ic, kc);
+    ty[j] = lat_locate(ey[j], it, kt);
+  }
+}
+
 /* The mixture p G(x, y; Rc) + (1 - p) G(x, y; Rt) at the grid corners, g[j (nx + 1) + i] for
  * (ex[i], ey[j]): both components in one pass over the corners (the weights p, 1 - p folded into
  * the row weights). */
@@ -95,15 +114,7 @@ static void mixture_corners(int nx, int ny, const double *ex, const double *ey, 
                             double *g)
 {
   lat_node cx[LAT_MAX_EDGES], tx[LAT_MAX_EDGES], cy[LAT_MAX_EDGES], ty[LAT_MAX_EDGES];
-  double ic = 1.0 / Rc, it = 1.0 / Rt;
-  for (int i = 0; i <= nx; ++i) {
-    cx[i] = lat_locate(ex[i], ic, 1.0);
-    tx[i] = lat_locate(ex[i], it, 1.0);
-  }
-  for (int j = 0; j <= ny; ++j) {
-    cy[j] = lat_locate(ey[j], ic, p);
-    ty[j] = lat_locate(ey[j], it, 1.0 - p);
-  }
+  locate_edges(nx, ny, ex, ey, Rc, Rt, p, 1.0 - p, cx, tx, cy, ty);
   for (int j = 0; j <= ny; ++j) {
     /* the two table rows of each component for this corner row, weights hoisted out of the loop */
     const double *c0 = lat_tab + cy[j].idx * LAT_W, *c1 = c0 + LAT_W, *t0 = lat_tab + ty[j].idx * LAT_W, *t1 = t0 + LAT_W;
@@ -133,6 +144,79 @@ double sim_lateral_cells(int nx, int ny, const double *ex, const double *ey, dou
     }
   /* the mixed differences telescope: the whole grid's share from its four corners */
   return g[ny * w + nx] - g[ny * w] - g[nx] + g[0];
+}
+
+#if defined(__SSE2__)
+/* lat_locate of x for both components at once: lanes (core, tail) with inv = (1/Rc, 1/Rt) and the
+ * weights k = (kc, kt); the node indices go to idx[0], idx[1], the weights of nodes idx and idx + 1
+ * to *w0, *w1. The same operations as lat_locate, lane by lane (the min before the conversion keeps
+ * a NaN coordinate on the last node, with NaN weights). */
+static inline void lat_locate2(double x, __m128d inv, __m128d k, int idx[2], __m128d *w0, __m128d *w1)
+{
+  const __m128d one = _mm_set1_pd(1.0), n = _mm_set1_pd(LAT_TAB_N), last = _mm_set1_pd(LAT_TAB_N - 1);
+  __m128d u = _mm_mul_pd(_mm_set1_pd(fabs(x)), inv);
+  __m128d sv = _mm_mul_pd(_mm_div_pd(u, _mm_add_pd(u, _mm_set1_pd(LAT_TAB_C))), n);
+  __m128i i = _mm_cvttpd_epi32(_mm_min_pd(sv, last)); /* min(s, N - 1): N - 1 for NaN */
+  __m128d w = _mm_sub_pd(sv, _mm_cvtepi32_pd(i));
+  __m128d sg = x < 0.0 ? _mm_sub_pd(_mm_setzero_pd(), k) : k;
+  *w0 = _mm_mul_pd(sg, _mm_sub_pd(one, w));
+  *w1 = _mm_mul_pd(sg, w);
+  idx[0] = _mm_cvtsi128_si32(i);
+  idx[1] = _mm_cvtsi128_si32(_mm_shuffle_epi32(i, 1));
+}
+#endif
+
+int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, double wc, double Rc, double wt,
+                            double Rt, double *g)
+{
+  const int w = nx + 1;
+  if (nx < 1 || ny < 1 || w > LAT_MAX_EDGES || ny + 1 > LAT_MAX_EDGES || w * (ny + 1) > LAT_MAX_CORNERS) return -1;
+  pthread_once(&lat_once, lat_fill);
+#if defined(__SSE2__)
+  /* per column edge: the (node, node + 1) weights of each component; per row edge: the row weights */
+  const __m128d inv = _mm_set_pd(1.0 / Rt, 1.0 / Rc);
+  __m128d wxc[LAT_MAX_EDGES], wxt[LAT_MAX_EDGES];
+  int ix[LAT_MAX_EDGES][2];
+  for (int i = 0; i <= nx; ++i) {
+    __m128d w0, w1;
+    lat_locate2(ex[i], inv, _mm_set1_pd(1.0), ix[i], &w0, &w1);
+    wxc[i] = _mm_unpacklo_pd(w0, w1);
+    wxt[i] = _mm_unpackhi_pd(w0, w1);
+  }
+  const __m128d k = _mm_set_pd(wt, wc);
+  for (int j = 0; j <= ny; ++j) {
+    int iy[2];
+    __m128d w0, w1;
+    lat_locate2(ey[j], inv, k, iy, &w0, &w1);
+    const double *c0 = lat_tab + iy[0] * LAT_W, *c1 = c0 + LAT_W, *t0 = lat_tab + iy[1] * LAT_W, *t1 = t0 + LAT_W;
+    const __m128d cw0 = _mm_unpacklo_pd(w0, w0), cw1 = _mm_unpacklo_pd(w1, w1), tw0 = _mm_unpackhi_pd(w0, w0),
+                  tw1 = _mm_unpackhi_pd(w1, w1);
+    double *gr = g + j * w;
+    /* (node a, node a + 1) of both table rows, weighted by the rows' and then the columns' weights */
+    for (int i = 0; i <= nx; ++i) {
+      const int a = ix[i][0], b = ix[i][1];
+      __m128d vc = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(c0 + a), cw0), _mm_mul_pd(_mm_loadu_pd(c1 + a), cw1));
+      __m128d vt = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(t0 + b), tw0), _mm_mul_pd(_mm_loadu_pd(t1 + b), tw1));
+      __m128d v = _mm_add_pd(_mm_mul_pd(vc, wxc[i]), _mm_mul_pd(vt, wxt[i]));
+      gr[i] += _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v)));
+    }
+  }
+#else
+  lat_node cx[LAT_MAX_EDGES], tx[LAT_MAX_EDGES], cy[LAT_MAX_EDGES], ty[LAT_MAX_EDGES];
+  locate_edges(nx, ny, ex, ey, Rc, Rt, wc, wt, cx, tx, cy, ty);
+  for (int j = 0; j <= ny; ++j) {
+    const double *c0 = lat_tab + cy[j].idx * LAT_W, *c1 = c0 + LAT_W, *t0 = lat_tab + ty[j].idx * LAT_W, *t1 = t0 + LAT_W;
+    const double cw0 = cy[j].w0, cw1 = cy[j].w1, tw0 = ty[j].w0, tw1 = ty[j].w1;
+    double *gr = g + j * w;
+    for (int i = 0; i <= nx; ++i) {
+      const int a = cx[i].idx, b = tx[i].idx;
+      double vc0 = cw0 * c0[a] + cw1 * c1[a], vc1 = cw0 * c0[a + 1] + cw1 * c1[a + 1];
+      double vt0 = tw0 * t0[b] + tw1 * t1[b], vt1 = tw0 * t0[b + 1] + tw1 * t1[b + 1];
+      gr[i] += (cx[i].w0 * vc0 + tx[i].w0 * vt0) + (cx[i].w1 * vc1 + tx[i].w1 * vt1);
+    }
+  }
+#endif
+  return 0;
 }
 
 /* P(a, x) by the power series of A&S 6.5.29, gamma*(a, x) = e^-x sum_n x^n / Gamma(a + n + 1), i.e.

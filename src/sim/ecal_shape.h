@@ -31,6 +31,16 @@ double sim_lateral_quadrant(double u, double v);
 double sim_lateral_cells(int nx, int ny, const double *ex, const double *ey, double p, double Rc, double Rt,
                          double *frac);
 
+/* The corner form of the same integral, for callers that add many profiles on one grid (the visible
+ * pair's showers, src/sim/fast_ecal.c sim_em_corners_add): g[j (nx + 1) + i] += wc G(ex[i], ey[j]; Rc) +
+ * wt G(ex[i], ey[j]; Rt), G the quadrant integral. A cell's energy is then the mixed difference
+ * g[j+1][i+1] - g[j+1][i] - g[j][i+1] + g[j][i] of the summed grid (wc, wt: energies of the
+ * components), once per event instead of once per profile. The same table and interpolation as
+ * sim_lateral_cells (SSE2: the two nodes of a row in one operation), so the cells agree with it to
+ * rounding. Returns 0, or -1 (nothing added) for a grid beyond the limits of sim_lateral_cells. */
+int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, double wc, double Rc, double wt,
+                            double Rt, double *g);
+
 /* Regularised lower incomplete gamma function P(a, x) = gamma(a, x) / Gamma(a), a > 0, x >= 0 (0 for
  * x <= 0), with lg = ln Gamma(a) supplied by the caller (one value per shower), to ~1e-14. */
 double sim_gamma_p(double a, double x, double lg);

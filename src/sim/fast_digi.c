@@ -18,6 +18,7 @@
  */
 #include <gsl/gsl_cdf.h>
 #include <math.h>
+#include <pthread.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -258,6 +259,23 @@ static int add_readout(na64_sim_digitizer *d, const na64_geom *g, const na64_geo
   return 1;
 }
 
+/* The strip (APV) path of a digitiser: the quantile table z of nz (copied: the visible digitiser
+ * passes its own, the invisible one its freshly made table), the tail start of gauss_table, the erf
+ * table of the charge sharing, the hit buffer, the scattering planes and the strip planes. */
+static int strip_path_setup(na64_sim_digitizer *d, const sim_sadc_noise *nz, na64_err *err)
+{
+  if (nz != &d->nz) {
+    memcpy(d->nz.z, nz->z, sizeof d->nz.z);
+    d->nz.zmax = nz->zmax;
+  }
+  d->tail_a = gsl_cdf_ugaussian_Pinv(4095.0 / 4096.0);
+  for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
+  d->apv = calloc(APV_MAX_HITS, sizeof *d->apv);
+  if (!d->apv) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  ms_setup(d);
+  return strip_planes_setup(d, err);
+}
+
 int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err *err)
 {
   if (!s || !out) return na64_err_set(err, NA64_EINVAL, "na64_sim_digitizer_new: NULL argument");
@@ -266,6 +284,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   na64_sim_digitizer *d = calloc(1, sizeof *d);
   if (!d) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   d->sim = s;
+  na64_straw_digi_event_init(&d->sev);
   d->ro = calloc((size_t)g->ncells * NA64_GEOM_MAX_SECTIONS + 1, sizeof *d->ro);
   int st = d->ro ? NA64_OK : na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   for (int i = 0; st == NA64_OK && i < g->ncells; ++i)
@@ -278,17 +297,28 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   if (st == NA64_OK && nstraw) st = na64_straw_digitizer_new(g, NULL, &d->straw, err);
   sim_sadc_noise_init(&d->nz);
-  d->tail_a = gsl_cdf_ugaussian_Pinv(4095.0 / 4096.0);
   for (int i = 0; st == NA64_OK && i < d->nro; ++i) {
     sim_sadc_channel_prepare(&d->ro[i].ch, &d->nz);
     d->ch[i] = d->ro[i].ch;
   }
-  for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
-  d->apv = st == NA64_OK ? calloc(APV_MAX_HITS, sizeof *d->apv) : NULL;
-  if (st == NA64_OK && !d->apv) st = na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  if (st == NA64_OK) st = strip_path_setup(d, &d->nz, err);
+  if (st) {
+    na64_sim_digitizer_free(d);
+    return st;
+  }
+  *out = d;
+  return NA64_OK;
+}
+
+int sim_strip_digitizer_new(const na64_sim *s, const sim_sadc_noise *nz, na64_sim_digitizer **out, na64_err *err)
+{
+  if (!s || !nz || !out) return na64_err_set(err, NA64_EINVAL, "sim_strip_digitizer_new: NULL argument");
+  *out = NULL;
+  na64_sim_digitizer *d = calloc(1, sizeof *d);
+  if (!d) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  d->sim = s;
   na64_straw_digi_event_init(&d->sev);
-  ms_setup(d);
-  if (st == NA64_OK) st = strip_planes_setup(d, err);
+  int st = strip_path_setup(d, nz, err);
   if (st) {
     na64_sim_digitizer_free(d);
     return st;
@@ -328,13 +358,25 @@ static double readout_energy(const readout *r, const na64_sim_event *ev, na64_rn
   return 0.0;
 }
 
+/* The quantile table is the same for every digitiser: made once per process (4096
+ * gsl_cdf_ugaussian_Pinv, ~1.4M instructions), copied into each. */
+static double quantile_z[4096], quantile_zmax;
+static pthread_once_t quantile_once = PTHREAD_ONCE_INIT;
+
+static void quantile_fill(void)
+{
+  quantile_zmax = 0.0;
+  for (int i = 0; i < 4096; ++i) {
+    quantile_z[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
+    quantile_zmax = fmax(quantile_zmax, WF_NOISE * fabs(quantile_z[i]));
+  }
+}
+
 void sim_sadc_noise_init(sim_sadc_noise *nz)
 {
-  nz->zmax = 0.0;
-  for (int i = 0; i < 4096; ++i) {
-    nz->z[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
-    nz->zmax = fmax(nz->zmax, WF_NOISE * fabs(nz->z[i]));
-  }
+  pthread_once(&quantile_once, quantile_fill);
+  memcpy(nz->z, quantile_z, sizeof nz->z);
+  nz->zmax = quantile_zmax;
   nz->lib_ready = 0;
 }
 

@@ -102,18 +102,19 @@ typedef struct radial {
   double p, Rc, Rt; /* core weight, core and tail radii (cm) */
 } radial;
 
-/* eqs. 14-17 at tau = t/T for energy E (GeV). */
-static radial radial_params(const na64_sim *s, double E, double tau)
+/* eqs. 14-17 at tau = t/T for energy E (GeV), lnE = ln E (once per shower). exp(-tau) once: the
+ * same value in both of its terms. */
+static radial radial_params(const na64_sim *s, double lnE, double tau)
 {
-  double Z = s->ecal_mat.Z_eff, lnE = log(E), fs = s->ecal_fs, oe = 1.0 - s->ecal_ehat;
+  double Z = s->ecal_mat.Z_eff, fs = s->ecal_fs, oe = 1.0 - s->ecal_ehat, et = exp(-tau);
   double Rc = 0.0251 + 0.00319 * lnE + (0.1162 - 0.000381 * Z) * tau;
   double k1 = 0.659 - 0.00309 * Z, k2 = 0.645, k3 = -2.59, k4 = 0.3585 + 0.0421 * lnE;
   double Rt = k1 * (exp(k3 * (tau - k2)) + exp(k4 * (tau - k2)));
   double p1 = 2.632 - 0.00094 * Z, p2 = 0.401 + 0.00187 * Z, p3 = 1.313 - 0.0686 * lnE;
   double q = (p2 - tau) / p3;
   double p = p1 * exp(q - exp(q));
-  Rc += -0.0203 * oe + 0.0397 / fs * exp(-tau);
-  Rt += -0.14 * oe - 0.495 / fs * exp(-tau);
+  Rc += -0.0203 * oe + 0.0397 / fs * et;
+  Rt += -0.14 * oe - 0.495 / fs * et;
   p += oe * (0.348 - 0.642 / fs * exp(-(tau - 1.0) * (tau - 1.0)));
   radial r = {fmin(fmax(p, 0.0), 1.0), fmax(Rc, 1e-3) * s->ecal_rm, fmax(Rt, 1e-3) * s->ecal_rm};
   return r;
@@ -134,16 +135,25 @@ static double spread_slice(const na64_sim *s, double E, radial r, double xa, dou
   return E * (1.0 - inside);
 }
 
+/* A slice of a shower: its energy, section, radial parameters and axis at its middle depth. */
+typedef struct slice {
+  double e, xa, ya;
+  radial r;
+  int k;
+} slice;
+#define MAX_SLICES 16
+
 /* Slices at fixed fractions tau = t/T of the shower's own depth (finer before the maximum, where
  * the radial shape changes fastest), split at the section boundary and cut at the back of the
- * ECAL; the energy of each slice is exact, the radial parameters are those of its middle. */
-static double shower_cells(const na64_sim *s, const sim_shower *sh, double cells[][NA64_SIM_MAX_ECAL], double dep[2])
+ * ECAL; the energy of each slice is exact, the radial parameters are those of its middle. Returns
+ * the number of slices (<= MAX_SLICES), *behind the energy behind the ECAL. */
+static int shower_slices(const na64_sim *s, const sim_shower *sh, slice *out, double *behind)
 {
   static const double tau_edge[] = {0.3, 0.6, 0.9, 1.2, 1.6, 2.1, 2.8, 4.0, 6.0};
   const int ntau = (int)(sizeof tau_edge / sizeof tau_edge[0]);
   const double d0 = s->ecal_depth[0], d1 = d0 + s->ecal_depth[1];
-  double edge[16];
-  int n = 0;
+  double edge[MAX_SLICES];
+  int n = 0, ns = 0;
   edge[n++] = sh->t0;
   for (int i = 0; i < ntau; ++i) {
     double a = sh->t0 + tau_edge[i] * sh->T;
@@ -153,7 +163,7 @@ static double shower_cells(const na64_sim *s, const sim_shower *sh, double cells
   }
   if (edge[n - 1] < d0) edge[n++] = d0;
   edge[n++] = d1;
-  double leak = 0.0, Pprev = 0.0;
+  double Pprev = 0.0, lnE = log(sh->E);
   for (int j = 0; j + 1 < n; ++j) {
     double a = edge[j], b = edge[j + 1];
     if (!(b > a)) continue;
@@ -161,22 +171,68 @@ static double shower_cells(const na64_sim *s, const sim_shower *sh, double cells
     double e = sh->E * (Pb - Pprev);
     Pprev = Pb;
     if (!(e > 1e-12 * sh->E)) continue;
-    int k = b <= d0 + 1e-12 ? 0 : 1;
-    double tm = 0.5 * (a + b);
-    radial r = radial_params(s, sh->E, (tm - sh->t0) / sh->T);
-    double zc = tm * s->ecal_x0_cm; /* cm behind the front face */
-    double out = spread_slice(s, e, r, sh->x + sh->dx * zc, sh->y + sh->dy * zc, cells[k]);
-    dep[k] += e - out;
+    double tm = 0.5 * (a + b), zc = tm * s->ecal_x0_cm; /* cm behind the front face */
+    slice sl = {e, sh->x + sh->dx * zc, sh->y + sh->dy * zc, radial_params(s, lnE, (tm - sh->t0) / sh->T),
+                b <= d0 + 1e-12 ? 0 : 1};
+    out[ns++] = sl;
+  }
+  *behind = sh->E * (1.0 - Pprev);
+  return ns;
+}
+
+/* The shower's slices spread over the cells; returns the energy outside the matrix and behind it. */
+static double shower_cells(const na64_sim *s, const sim_shower *sh, double cells[][NA64_SIM_MAX_ECAL], double dep[2])
+{
+  slice sl[MAX_SLICES];
+  double behind, leak = 0.0;
+  int n = shower_slices(s, sh, sl, &behind);
+  for (int j = 0; j < n; ++j) {
+    double out = spread_slice(s, sl[j].e, sl[j].r, sl[j].xa, sl[j].ya, cells[sl[j].k]);
+    dep[sl[j].k] += sl[j].e - out;
     leak += out;
   }
-  return leak + sh->E * (1.0 - Pprev);
+  return leak + behind;
+}
+
+_Static_assert(SIM_ECAL_CORNERS == LAT_MAX_CORNERS, "the corner grids of fast_internal.h");
+
+void sim_em_corners_add(const na64_sim *s, double E, double x, double y, double dxdz, double dydz, na64_rng *rng,
+                        double g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS])
+{
+  sim_shower sh = {E, 0.0, x, y, dxdz, dydz, 0, 0, 0, 0};
+  shower_draw(s, &sh, rng);
+  slice sl[MAX_SLICES];
+  double behind, ex[LAT_MAX_EDGES], ey[LAT_MAX_EDGES];
+  int n = shower_slices(s, &sh, sl, &behind);
+  const sim_grid *gr = &s->ecal;
+  for (int j = 0; j < n; ++j) {
+    for (int i = 0; i <= gr->nx; ++i) ex[i] = gr->x_lo + i * gr->px - sl[j].xa;
+    for (int i = 0; i <= gr->ny; ++i) ey[i] = gr->y_lo + i * gr->py - sl[j].ya;
+    sim_lateral_corners_add(gr->nx, gr->ny, ex, ey, sl[j].e * sl[j].r.p, sl[j].r.Rc, sl[j].e * (1.0 - sl[j].r.p),
+                            sl[j].r.Rt, g[sl[j].k]);
+  }
+}
+
+void sim_em_corner_cells(const na64_sim *s, const double g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS],
+                         double cells[][NA64_SIM_MAX_ECAL], double dep[NA64_SIM_ECAL_SECTIONS])
+{
+  const int nx = s->ecal.nx, ny = s->ecal.ny, w = nx + 1;
+  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) {
+    const double *c = g[k];
+    for (int j = 0; j < ny; ++j)
+      for (int i = 0; i < nx; ++i) {
+        const double *a = c + j * w + i;
+        cells[k][j * nx + i] = a[w + 1] - a[1] - a[w] + a[0];
+      }
+    dep[k] = c[ny * w + nx] - c[ny * w] - c[nx] + c[0]; /* the whole matrix (the differences telescope) */
+  }
 }
 
 /* Fraction of a shower at its maximum (tau = 1) inside the whole matrix (the matrix as one cell):
  * the fast trigger estimate. */
 static double containment_at_max(const na64_sim *s, const sim_shower *sh)
 {
-  radial r = radial_params(s, sh->E, 1.0);
+  radial r = radial_params(s, log(sh->E), 1.0);
   double zc = (sh->t0 + sh->T) * s->ecal_x0_cm;
   const sim_grid *g = &s->ecal;
   double ex[2], ey[2], f;

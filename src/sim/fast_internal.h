@@ -158,6 +158,16 @@ void sim_transport_from(const na64_sim *s, double q, double p, double z_from, do
 /* fast_ecal.c: sampling and noise on the section and cell energies of an EM/hadron deposit */
 void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], const double dep[2],
                     double vis[2], int with_cells);
+/* fast_ecal.c, for the visible pair (vis_event.c): one electron shower of energy E entering the ECAL
+ * face at (x, y) with slopes (dxdz, dydz), the same draws and slices as na64_sim_em_shower, added to
+ * the corner grids g[section] (sim_lateral_corners_add, (nx + 1)(ny + 1) corners of the ECAL's cell
+ * edges) instead of to cells; sim_em_corner_cells then makes the cell and section energies of all the
+ * showers added (the mixed differences of the grids, once per event). */
+#define SIM_ECAL_CORNERS 160 /* = LAT_MAX_CORNERS of src/sim/ecal_shape.h */
+void sim_em_corners_add(const na64_sim *s, double E, double x, double y, double dxdz, double dydz, na64_rng *rng,
+                        double g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS]);
+void sim_em_corner_cells(const na64_sim *s, const double g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS],
+                         double cells[][NA64_SIM_MAX_ECAL], double dep[NA64_SIM_ECAL_SECTIONS]);
 /* fast_event.c: Moyal-distributed MIP energy of mean `mean` and relative width w; fraction of a hadron
  * shower of energy E deposited between depths a < b (interaction lengths after the interaction) */
 double sim_mip_draw(na64_rng *rng, double mean, double w);
@@ -170,6 +180,10 @@ double sim_had_frac(double E, double a, double b);
 void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st);
 int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
               na64_daq_writer *w, na64_err *err);
+/* A digitiser of the run's fast simulation with its strip (APV) path only, for ms_event and write_apv:
+ * no SADC readouts, no straw digitiser, no noise library; its quantile table is a copy of nz->z (the
+ * table sim_sadc_noise_init makes), so the strips are those of na64_sim_digitizer_new's digitiser. */
+int sim_strip_digitizer_new(const na64_sim *s, const sim_sadc_noise *nz, na64_sim_digitizer **out, na64_err *err);
 /* vis_event.c: the fast simulation of the visible run (its dipoles, ECAL, digitiser set-up) */
 const na64_sim *sim_vis_fast(const na64_vis_sim *s);
 /* fast_aprime.c */

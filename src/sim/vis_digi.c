@@ -39,11 +39,14 @@ struct na64_vis_digitizer {
   na64_straw_digitizer *straw;
   na64_straw_digi_event sev;
   sim_sadc_channel *ch; /* the channels of ro[], in the same order */
-  double *amp;          /* this event's pulse maximum per channel, counts */
+  double *amp;          /* this event's pulse maximum per channel, counts (RO_ZERO channels: always 0) */
+  int *live;            /* the channels whose energy an event can hold (kind != RO_ZERO), nlive */
+  size_t *eoff;         /* and the byte offset of that energy in na64_vis_sim_event */
+  int nlive;
   uint32_t *words;
   size_t cap_words;
   sim_sadc_noise nz; /* the waveform noise of the invisible digitisation */
-  na64_sim_digitizer *apv; /* the invisible digitiser of the run: its APV path only (write_apv) */
+  na64_sim_digitizer *apv; /* the strip path of the run's invisible digitiser (sim_strip_digitizer_new) */
   na64_sim_event *apv_ev;  /* the track it digitises (truth lines only) */
   double z_ecal, z_wcal;   /* ECAL face (the reference of write_apv's downstream line), WCAL front, cm */
 };
@@ -63,6 +66,22 @@ static ro_kind kind_of(const na64_geom_detector *det)
   case NA64_DET_COUNTER: return !strcmp(det->name, "V2") ? RO_V2 : !strcmp(det->name, "S4") ? RO_S4 : RO_ZERO;
   default: return RO_ZERO; /* HCAL, SRD: noise only (no energy reaches them in these events) */
   }
+}
+
+/* where the energy of a readout is in na64_vis_sim_event: its byte offset (-1: RO_ZERO, none) */
+static long readout_offset(const vis_readout *r)
+{
+  const size_t dz = sizeof(double);
+  switch (r->kind) {
+  case RO_ECAL:
+    return (long)(offsetof(na64_vis_sim_event, ecal) + dz * ((size_t)r->section * NA64_SIM_MAX_ECAL + (size_t)r->index));
+  case RO_WCAL: return (long)(offsetof(na64_vis_sim_event, wcal) + dz * (size_t)r->section);
+  case RO_V2: return (long)offsetof(na64_vis_sim_event, v2);
+  case RO_S4: return (long)offsetof(na64_vis_sim_event, s4);
+  case RO_VETO: return (long)(offsetof(na64_vis_sim_event, veto) + dz * (size_t)r->index);
+  case RO_ZERO: return -1;
+  }
+  return -1;
 }
 
 static void add_readout(na64_vis_digitizer *d, const na64_geom *g, const na64_geom_cell *c, int k)
@@ -97,7 +116,7 @@ static int apv_setup(na64_vis_digitizer *d, const na64_vis_sim *s, na64_err *err
     if (g->detectors[i].kind == NA64_DET_WCAL) d->z_wcal = g->detectors[i].centre[2] - 0.5 * g->detectors[i].size[2];
   d->apv_ev = calloc(1, sizeof *d->apv_ev);
   if (!d->apv_ev) return na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
-  return na64_sim_digitizer_new(fast, &d->apv, err);
+  return sim_strip_digitizer_new(fast, &d->nz, &d->apv, err); /* its strip path only, our quantile table */
 }
 
 int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64_err *err)
@@ -117,7 +136,16 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
   for (int i = 0; st == NA64_OK && i < g->ncells; ++i)
     for (int k = 0; k < NA64_GEOM_MAX_SECTIONS; ++k) add_readout(d, g, &g->cells[i], k);
   if (st == NA64_OK) qsort(d->ro, (size_t)d->nro, sizeof *d->ro, cmp_readout);
-  for (int i = 0; st == NA64_OK && i < d->nro; ++i) d->ch[i] = d->ro[i].ch;
+  d->live = calloc((size_t)d->nro + 1, sizeof *d->live);
+  d->eoff = calloc((size_t)d->nro + 1, sizeof *d->eoff);
+  if (st == NA64_OK && (!d->live || !d->eoff)) st = na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
+  for (int i = 0; st == NA64_OK && i < d->nro; ++i) {
+    d->ch[i] = d->ro[i].ch;
+    long off = readout_offset(&d->ro[i]);
+    if (off < 0) continue;
+    d->live[d->nlive] = i;
+    d->eoff[d->nlive++] = (size_t)off;
+  }
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   na64_straw_digi_options so;
@@ -141,23 +169,12 @@ void na64_vis_digitizer_free(na64_vis_digitizer *d)
   free(d->ro);
   free(d->ch);
   free(d->amp);
+  free(d->live);
+  free(d->eoff);
   free(d->words);
   na64_sim_digitizer_free(d->apv);
   free(d->apv_ev);
   free(d);
-}
-
-static double readout_energy(const vis_readout *r, const na64_vis_sim_event *ev)
-{
-  switch (r->kind) {
-  case RO_ECAL: return ev->ecal[r->section][r->index];
-  case RO_WCAL: return ev->wcal[r->section];
-  case RO_V2: return ev->v2;
-  case RO_S4: return ev->s4;
-  case RO_VETO: return ev->veto[r->index];
-  case RO_ZERO: return 0.0;
-  }
-  return 0.0;
 }
 
 static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_rng *rng, na64_daq_writer *w, na64_err *err)
@@ -165,8 +182,10 @@ static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_
   double shape[WF_SAMPLES];
   sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
   sim_sadc_stream ns = {na64_rng_u64(rng), 0}; /* the invisible digitisation's noise path (fast_digi.c) */
-  for (int i = 0; i < d->nro; ++i) {
-    double E = readout_energy(&d->ro[i], ev);
+  for (int l = 0; l < d->nlive; ++l) { /* the others stay at 0 (set-up) */
+    const int i = d->live[l];
+    double E;
+    memcpy(&E, (const char *)ev + d->eoff[l], sizeof E);
     d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
   }
   return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);

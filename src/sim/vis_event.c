@@ -27,7 +27,9 @@
  * Grindhammer-Peters profiles, lateral integration over the cells, sampling fluctuations), entering
  * at the extrapolation of its line; the two showers are simulated separately and added (as one
  * when they are closer than 2 mm at the ECAL face, pair_response), and the sampling fluctuations and
- * cell noise are drawn once on the sum (ecal_response).
+ * cell noise are drawn once on the sum (ecal_response). The showers' slices are summed at the corners
+ * of the ECAL cells and the cells made once per event (sim_em_corners_add, sim_em_corner_cells: the
+ * same cell energies as the per-slice integration, to rounding; docs/visible.md "Event simulation").
  * Straws: the two lines from the decay point go to the straw digitiser in vis_digi.c. Multiple
  * scattering is neglected: 0.1% X0 per straw plane gives theta0 = 13.6 MeV / p sqrt(1e-3) < 1e-5 rad
  * at p >= 40 GeV (PDG eq. 34.16), below the pair's opening angle by two orders.
@@ -229,12 +231,13 @@ static int crosses(const vis_counter *c, const double p[3], const double sl[2])
   return fabs(x - c->centre[0]) < c->half[0] && fabs(y - c->centre[1]) < c->half[1];
 }
 
-/* one ECAL shower of energy E entering at (x, y) with slopes (sx, sy): its mean cell energies and
- * section deposits are added to cells and dep (the fluctuations come once per event, ecal_response) */
+/* one ECAL shower of energy E entering at (x, y) with slopes (sx, sy): its slices' mean energies are
+ * added to the event's corner grids g (sim_em_corners_add: the cells and section deposits follow
+ * once per event, sim_em_corner_cells; the fluctuations come once per event too, ecal_response) */
 static void ecal_shower(const na64_vis_sim *s, double E, double x, double y, double sx, double sy, na64_rng *rng,
-                        double cells[][NA64_SIM_MAX_ECAL], double dep[NA64_SIM_ECAL_SECTIONS])
+                        double g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS])
 {
-  na64_sim_em_shower(s->ecal, E, 0.0, x, y, sx, sy, rng, cells, dep, NULL, NULL);
+  sim_em_corners_add(s->ecal, E, x, y, sx, sy, rng, g);
 }
 
 /* The sampling fluctuations and the cell noise of the event's showers, drawn once on their sum: the
@@ -268,16 +271,18 @@ static void pair_response(const na64_vis_sim *s, na64_rng *rng, na64_vis_sim_eve
     x[q] = ev->decay[0] + ev->slope[q][0] * dz;
     y[q] = ev->decay[1] + ev->slope[q][1] * dz;
   }
-  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[NA64_SIM_ECAL_SECTIONS] = {0.0, 0.0};
+  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[NA64_SIM_ECAL_SECTIONS];
+  double g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS];
   memset(cells, 0, sizeof cells);
+  memset(g, 0, sizeof g);
   if (hypot(x[1] - x[0], y[1] - y[0]) < PAIR_MERGE) {
     double E = ev->e_energy[0] + ev->e_energy[1], f = ev->e_energy[1] / E;
     ecal_shower(s, E, x[0] + f * (x[1] - x[0]), y[0] + f * (y[1] - y[0]), ev->slope[0][0] + f * (ev->slope[1][0] - ev->slope[0][0]),
-                ev->slope[0][1] + f * (ev->slope[1][1] - ev->slope[0][1]), rng, cells, dep);
+                ev->slope[0][1] + f * (ev->slope[1][1] - ev->slope[0][1]), rng, g);
   } else {
-    for (int q = 0; q < 2; ++q)
-      ecal_shower(s, ev->e_energy[q], x[q], y[q], ev->slope[q][0], ev->slope[q][1], rng, cells, dep);
+    for (int q = 0; q < 2; ++q) ecal_shower(s, ev->e_energy[q], x[q], y[q], ev->slope[q][0], ev->slope[q][1], rng, g);
   }
+  sim_em_corner_cells(s->ecal, (const double(*)[SIM_ECAL_CORNERS])g, cells, dep);
   ecal_response(s, rng, cells, dep, ev);
 }
 
