@@ -176,14 +176,17 @@ static void test_datasets(void **state)
 {
   (void)state;
   char *a, *b;
-  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --masses 16.7 --format csv", &a), 0);
+  /* --eff-events 0 --background 0: efficiency 1 and no background, as --run */
+  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --eff-events 0 --background 0 --masses 16.7 --format csv", &a),
+                   0);
   assert_int_equal(run("limits --run 3000 --eot 5.4e10 --masses 16.7 --format csv", &b), 0);
   assert_string_equal(a, b);
   free(b);
-  assert_int_equal(run("limits --dataset 2800:5.4e10 --masses 16.7 --format csv", &b), 0);
+  assert_int_equal(run("limits --dataset 2800:5.4e10 --eff-events 0 --background 0 --masses 16.7 --format csv", &b), 0);
   assert_string_equal(a, b);
   free(b);
-  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --dataset=visible_2018:3e10 --masses 16.7 --format csv", &b),
+  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --dataset=visible_2018:3e10 --eff-events 0 --background 0 "
+                       "--masses 16.7 --format csv", &b),
                    0);
   double la, ha, lb, hb;
   assert_int_equal(sscanf(strchr(a, '\n') + 1, "16.7,%lf,%lf", &la, &ha), 2);
