@@ -21,4 +21,10 @@ int ana_vis_eff_measure(const na64_vis_config *sim, const na64_vis_select_config
                         const double eps[NA64_VIS_EFF_POINTS], uint64_t seed, uint64_t events, int threads,
                         double eff[NA64_VIS_EFF_POINTS], double err[NA64_VIS_EFF_POINTS], na64_err *e);
 
+/* The invisible job's signal efficiency at mass m (GeV) (src/ana/job.c, as its efficiency scan):
+ * `events` beam particles of the setup `sc` biased to emit an A' (seed + 1000003, events 0 ..
+ * events - 1, `threads` threads), reconstructed and selected with `sel`. */
+int ana_job_eff_measure(const na64_sim_config *sc, const na64_select_config *sel, double m, uint64_t seed,
+                        uint64_t events, int threads, double *eff, double *eff_err, na64_err *err);
+
 #endif

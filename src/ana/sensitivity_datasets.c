@@ -422,21 +422,27 @@ static int open_rundir(na64_sens_dataset *ds, const char *db_path, const char *d
   return NA64_OK;
 }
 
-/* a visible run card for the measurement on the fly: its run must be of the data set's setup */
+/* a run card for the measurement on the fly: its run must be of the data set's setup, its energy the setup's */
 static int open_card(na64_sens_dataset *ds, const char *db_path, const char *path, na64_err *err)
 {
-  if (ds->o.mode != NA64_SENS_VISIBLE)
-    return na64_err_set(err, NA64_EINVAL, "%s: a run card measures the visible mode's efficiency only; give the "
-                        "report directory of `na64 run` for the invisible mode", path);
-  na64_vis_config c;
-  NA64_CALL(na64_vis_config_load(path, &c, err));
+  long run;
+  double energy;
+  if (ds->o.mode == NA64_SENS_VISIBLE) {
+    na64_vis_config c;
+    NA64_CALL(na64_vis_config_load(path, &c, err));
+    run = c.run, energy = c.beam_energy;
+  } else {
+    na64_sim_config c;
+    NA64_CALL(na64_sim_config_load(path, &c, err));
+    run = c.run, energy = c.beam_energy;
+  }
   char want[64], got[64];
   NA64_CALL(setup_of_run(db_path, ds->run, want, sizeof want, err));
-  NA64_CALL(setup_of_run(db_path, c.run, got, sizeof got, err));
+  NA64_CALL(setup_of_run(db_path, run, got, sizeof got, err));
   if (strcmp(want, got))
-    return na64_err_set(err, NA64_EINVAL, "%s: run %ld is of setup %s, the data set's is %s", path, c.run, got, want);
-  if (fabs(c.beam_energy - ds->o.energy) > 1e-6 * ds->o.energy)
-    return na64_err_set(err, NA64_EINVAL, "%s: beam energy %g GeV, the setup %s has %g GeV", path, c.beam_energy, want,
+    return na64_err_set(err, NA64_EINVAL, "%s: run %ld is of setup %s, the data set's is %s", path, run, got, want);
+  if (fabs(energy - ds->o.energy) > 1e-6 * ds->o.energy)
+    return na64_err_set(err, NA64_EINVAL, "%s: beam energy %g GeV, the setup %s has %g GeV", path, energy, want,
                         ds->o.energy);
   snprintf(ds->card, sizeof ds->card, "%s", path);
   return NA64_OK;
@@ -564,6 +570,53 @@ static int measure_dataset(na64_sens_dataset *ds, int i, const na64_sens_curve *
   return NA64_OK;
 }
 
+/* The invisible job's configuration of a data set: its card, else the defaults with the setup's run
+ * and beam energy. */
+static int measure_config_invisible(const na64_sens_dataset *ds, na64_sim_config *sc, na64_select_config *sel,
+                                    na64_err *err)
+{
+  na64_sim_config_default(sc);
+  na64_select_config_default(sel);
+  if (!ds->card[0]) {
+    sc->run = ds->run;
+    sc->beam_energy = ds->o.energy;
+    return NA64_OK;
+  }
+  NA64_CALL(na64_sim_config_load(ds->card, sc, err));
+  na64_card *card = NULL;
+  NA64_CALL(na64_card_load(ds->card, &card, err));
+  int st = na64_select_config_read(card, sel, err);
+  na64_card_free(card);
+  return st;
+}
+
+/* Invisible data set i's efficiency per mass of the curve, as the invisible job's scan. */
+static int measure_dataset_invisible(na64_sens_dataset *ds, int i, const na64_sens_curve *c,
+                                     const na64_sens_measure *how, na64_err *err)
+{
+  na64_sim_config sc;
+  na64_select_config sel;
+  NA64_CALL(measure_config_invisible(ds, &sc, &sel, err));
+  na64_sens_eff_table *t = &ds->eff;
+  na64_sens_eff_table_release(t);
+  table_init(t);
+  t->run = sc.run;
+  t->beam_energy = sc.beam_energy;
+  na64_num_format(t->source, sizeof t->source, "measured on the fly: %llu events per mass, seed %llu",
+                  (unsigned long long)how->events, (unsigned long long)how->seed);
+  for (int k = 0; k < c->n; ++k) {
+    NA64_CALL(table_grow(t, c->masses[k], err));
+    uint64_t seed = how->seed + 1000003u * (uint64_t)(1 + k + c->n * i);
+    double e_err;
+    int st = ana_job_eff_measure(&sc, &sel, c->masses[k], seed, how->events, how->threads, &t->eff[k][0], &e_err, err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "data set '%s': efficiency at %g MeV", ds->spec, c->masses[k] * 1e3);
+      return st;
+    }
+  }
+  return NA64_OK;
+}
+
 /* the data set's options for the scan: its measured efficiency, if any, with the yield's threshold
  * the efficiency is relative to (the sampler's E_A' >= NA64_VIS_EA_MIN_FRAC E0) */
 static na64_sens_options scan_options(const na64_sens_dataset *ds)
@@ -604,10 +657,16 @@ int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bk
   int missing = 0;
   for (int i = 0; i < n; ++i) {
     o[i] = scan_options(&ds[i]);
-    missing |= ds[i].o.mode == NA64_SENS_VISIBLE && !o[i].eff_table && how && how->events > 0;
+    missing |= !o[i].eff_table && how && how->events > 0;
   }
   combined_statistics(stats, bkg_given, ds, n, &o[0]);
-  if (missing) {
+  for (int i = 0; missing && i < n; ++i)
+    if (ds[i].o.mode == NA64_SENS_INVISIBLE && !o[i].eff_table) {
+      NA64_CALL(measure_dataset_invisible(&ds[i], i, c, how, err));
+      o[i] = scan_options(&ds[i]);
+      if (i == 0) combined_statistics(stats, bkg_given, ds, n, &o[0]);
+    }
+  if (missing && ds[0].o.mode == NA64_SENS_VISIBLE) {
     /* the couplings to measure at: the combined island at efficiency 1 above the sampler's threshold */
     na64_sens_options o1[NA64_LIMIT_MAX_DATASETS];
     for (int i = 0; i < n; ++i) {
