@@ -841,7 +841,8 @@ typedef struct na64_sens_dataset {
   double eot;
   na64_sens_options o;         /* the data set's options (its eff_table is set when computing) */
   na64_sens_eff_table eff;     /* measured efficiency (nmass 0: none) */
-  char card[1024];             /* a visible card for the measurement on the fly ("" : the setup's defaults) */
+  char card[1024];             /* a run card for the measurement on the fly ("": the setup's defaults) */
+  char conditions[512];        /* the conditions database given ("": the default) */
   double background, background_error; /* expected background events at its EOT */
   const char *background_source; /* "run directory", "Table 2 level" or "none" */
 } na64_sens_dataset;

@@ -324,12 +324,14 @@ static int read_card(const char *dir, na64_sens_eff_table *t, na64_err *err)
   snprintf(path, sizeof path, "%s/card.yaml", dir);
   if (t->visible) {
     na64_vis_config c;
+    na64_vis_config_default(&c);
     NA64_CALL(na64_vis_config_load(path, &c, err));
     t->run = c.run;
     t->beam_energy = c.beam_energy;
     return NA64_OK;
   }
   na64_sim_config c;
+  na64_sim_config_default(&c);
   NA64_CALL(na64_sim_config_load(path, &c, err));
   t->run = c.run;
   t->beam_energy = c.beam_energy;
@@ -429,10 +431,12 @@ static int open_card(na64_sens_dataset *ds, const char *db_path, const char *pat
   double energy;
   if (ds->o.mode == NA64_SENS_VISIBLE) {
     na64_vis_config c;
+    na64_vis_config_default(&c);
     NA64_CALL(na64_vis_config_load(path, &c, err));
     run = c.run, energy = c.beam_energy;
   } else {
     na64_sim_config c;
+    na64_sim_config_default(&c);
     NA64_CALL(na64_sim_config_load(path, &c, err));
     run = c.run, energy = c.beam_energy;
   }
@@ -480,6 +484,9 @@ int na64_sens_dataset_open(const na64_sens_options *base, const char *db_path, c
   table_init(&ds->eff);
   char source[1024];
   snprintf(ds->spec, sizeof ds->spec, "%s", spec ? spec : "");
+  if (db_path && strlen(db_path) >= sizeof ds->conditions)
+    return na64_err_set(err, NA64_EINVAL, "conditions database path too long: %.80s...", db_path);
+  snprintf(ds->conditions, sizeof ds->conditions, "%s", db_path ? db_path : "");
   int st = parse_spec(spec, ds->setup, sizeof ds->setup, &ds->eot, source, sizeof source, err);
   if (st == NA64_OK) st = resolve_run(db_path, ds->setup, &ds->run, err);
   if (st == NA64_OK) {
@@ -524,6 +531,7 @@ static int measure_config(const na64_sens_dataset *ds, na64_vis_config *sim, na6
   } else {
     sim->run = ds->run;
     sim->beam_energy = ds->o.energy;
+    memcpy(sim->conditions, ds->conditions, sizeof sim->conditions);
     sel->ecal_fraction_min = 25.0 / ds->o.energy;
     sel->wcal_fraction_max = 1.0 - sel->ecal_fraction_min;
   }
@@ -580,6 +588,7 @@ static int measure_config_invisible(const na64_sens_dataset *ds, na64_sim_config
   if (!ds->card[0]) {
     sc->run = ds->run;
     sc->beam_energy = ds->o.energy;
+    memcpy(sc->conditions, ds->conditions, sizeof sc->conditions);
     return NA64_OK;
   }
   NA64_CALL(na64_sim_config_load(ds->card, sc, err));
