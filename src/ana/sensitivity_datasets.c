@@ -403,6 +403,21 @@ static int setup_of_run(const char *db_path, long run, char *setup, size_t len, 
   return NA64_OK;
 }
 
+/* The card `card` that measured (run, energy) must be of the data set's setup and beam energy. */
+static int check_setup(const na64_sens_dataset *ds, const char *db_path, const char *card, long run, double energy,
+                       na64_err *err)
+{
+  char want[64], got[64];
+  NA64_CALL(setup_of_run(db_path, ds->run, want, sizeof want, err));
+  NA64_CALL(setup_of_run(db_path, run, got, sizeof got, err));
+  if (strcmp(want, got))
+    return na64_err_set(err, NA64_EINVAL, "%s: run %ld is of setup %s, the data set's is %s", card, run, got, want);
+  if (fabs(energy - ds->o.energy) > 1e-6 * ds->o.energy)
+    return na64_err_set(err, NA64_EINVAL, "%s: beam energy %g GeV, the setup %s has %g GeV", card, energy, want,
+                        ds->o.energy);
+  return NA64_OK;
+}
+
 /* the efficiency table of run directory dir, checked against the data set: mode, setup, beam energy */
 static int open_rundir(na64_sens_dataset *ds, const char *db_path, const char *dir, na64_err *err)
 {
@@ -412,16 +427,9 @@ static int open_rundir(na64_sens_dataset *ds, const char *db_path, const char *d
   if (t->visible != vis)
     return na64_err_set(err, NA64_EINVAL, "%s/efficiency.csv is the %s mode's table, the setup %s is used in the %s mode",
                         dir, t->visible ? "visible" : "invisible", ds->setup, vis ? "visible" : "invisible");
-  char want[64], got[64];
-  NA64_CALL(setup_of_run(db_path, ds->run, want, sizeof want, err));
-  NA64_CALL(setup_of_run(db_path, t->run, got, sizeof got, err));
-  if (strcmp(want, got))
-    return na64_err_set(err, NA64_EINVAL, "%s/card.yaml: run %ld is of setup %s, the data set's is %s", dir, t->run, got,
-                        want);
-  if (fabs(t->beam_energy - ds->o.energy) > 1e-6 * ds->o.energy)
-    return na64_err_set(err, NA64_EINVAL, "%s/card.yaml: beam energy %g GeV, the setup %s has %g GeV", dir,
-                        t->beam_energy, want, ds->o.energy);
-  return NA64_OK;
+  char card[1100];
+  snprintf(card, sizeof card, "%s/card.yaml", dir);
+  return check_setup(ds, db_path, card, t->run, t->beam_energy, err);
 }
 
 /* a run card for the measurement on the fly: its run must be of the data set's setup, its energy the setup's */
@@ -440,14 +448,7 @@ static int open_card(na64_sens_dataset *ds, const char *db_path, const char *pat
     NA64_CALL(na64_sim_config_load(path, &c, err));
     run = c.run, energy = c.beam_energy;
   }
-  char want[64], got[64];
-  NA64_CALL(setup_of_run(db_path, ds->run, want, sizeof want, err));
-  NA64_CALL(setup_of_run(db_path, run, got, sizeof got, err));
-  if (strcmp(want, got))
-    return na64_err_set(err, NA64_EINVAL, "%s: run %ld is of setup %s, the data set's is %s", path, run, got, want);
-  if (fabs(energy - ds->o.energy) > 1e-6 * ds->o.energy)
-    return na64_err_set(err, NA64_EINVAL, "%s: beam energy %g GeV, the setup %s has %g GeV", path, energy, want,
-                        ds->o.energy);
+  NA64_CALL(check_setup(ds, db_path, path, run, energy, err));
   snprintf(ds->card, sizeof ds->card, "%s", path);
   return NA64_OK;
 }

@@ -21,7 +21,10 @@ static const char *limits_synopsis =
     "dark-matter variable y = eps^2 alpha_D (m_chi/m_A')^4 versus m_chi at m_A' = ratio * m_chi.\n"
     "Masses in MeV, energies in GeV, lengths in cm. Statistics: CLs (Read 2002) with the background\n"
     "b +- db and a relative signal systematic; b = 0 and n = 0 give 2.30 events. Options marked\n"
-    "'invisible:' or 'visible:' are usage errors in the other mode.";
+    "'invisible:' or 'visible:' are usage errors in the other mode. --dataset SETUP:EOT[:SOURCE] (repeatable)\n"
+    "combines data sets: each with its measured signal efficiency (SOURCE: a `na64 run` report directory, or\n"
+    "measured on the fly, --eff-events) and its background; the combined CLs counts the summed signal against\n"
+    "the summed background (errors in quadrature) and --observed events (docs/cli.md).";
 
 static void report_progress(int done, int total, void *user)
 {
