@@ -200,6 +200,10 @@ static void test_datasets(void **state)
   assert_int_equal(run("limits --dataset visible_2017:5e10 --dataset invisible_2016_2018:1e11 --masses 16.7", NULL), 1);
   assert_int_equal(run("limits --dataset visible_2017:5e10 --eot 1e10 --masses 16.7", NULL), 2);
   assert_int_equal(run("limits --dataset visible_2017:5e10 --decay-length 10 --masses 16.7", NULL), 2);
+  /* the efficiency source (docs/cli.md): a missing run directory, the measurement options alone */
+  assert_int_equal(run("limits --dataset visible_2017:5e10:/nonexistent/rundir --masses 16.7", NULL), 1);
+  assert_int_equal(run("limits --eot 1e10 --eff-events 10 --masses 16.7", NULL), 2);
+  assert_int_equal(run("limits --dataset visible_2017:5e10 --ea-min 20 --masses 16.7", NULL), 2);
 }
 
 /* issue 14: --method exact and the muon beam. The exact values are remembered in NA64_CACHE_DIR
