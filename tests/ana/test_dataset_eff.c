@@ -245,11 +245,54 @@ static void test_on_the_fly(void **state)
   for (int r = 0; r < 3; ++r) na64_sens_curve_release(&c[r]);
 }
 
+/* A real report directory of `na64 run` on a small visible card: one data set with it gives the
+ * island the visible job drew from the same efficiencies (limit.csv, printed to 6 digits; the job's
+ * own edge search - bisection on its grid - against the limit scan's Brent roots: tolerance 2e-5) */
+static void test_run_directory_reproduces_the_job(void **state)
+{
+  (void)state;
+  char card[1024], dir[1024], cmd[4096], *out = NULL;
+  snprintf(card, sizeof card, "%s/small.yaml", na64_test_tmpdir);
+  snprintf(dir, sizeof dir, "%s/small_run", na64_test_tmpdir);
+  FILE *f = fopen(card, "w");
+  assert_non_null(f);
+  fprintf(f, "setup:\n  run: 2800\n  conditions: \"%s\"\nbeam:\n  energy: 100.0\n"
+             "aprime:\n  mass_MeV: 16.7\n  epsilon: 2.0e-4\n  decay: ee\n"
+             "analysis:\n  eot: 5.4e10\n  events: 101\n  signal_events: 203\n  seed: 7\n  threads: 1\n"
+             "  masses_MeV: \"10\"\nbackgrounds:\n  events: 2000\n", DB);
+  fclose(f);
+  snprintf(cmd, sizeof cmd, "%s run %s --report-dir %s 2>/dev/null", NA64_CLI_PATH, card, dir);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  free(out);
+  char lim[1100], line[256];
+  snprintf(lim, sizeof lim, "%s/limit.csv", dir);
+  f = fopen(lim, "r");
+  assert_non_null(f);
+  double m, lo, hi;
+  assert_non_null(fgets(line, sizeof line, f));
+  assert_int_equal(fscanf(f, "%lf,%lf,%lf", &m, &lo, &hi), 3);
+  fclose(f);
+  char spec[1200];
+  snprintf(spec, sizeof spec, "visible_2017:5.4e10:%s", dir);
+  na64_sens_dataset ds;
+  open_ok(spec, &ds);
+  na64_sens_options stats = base_options();
+  stats.background = 0.0;
+  na64_sens_curve c;
+  curve(m * 1e-3, &c);
+  assert_int_equal(na64_sens_curve_compute_datasets(&stats, 3u, &ds, 1, NULL, &c, NULL, NULL, NULL), NA64_OK);
+  assert_rel(c.pt[0].eps_low, lo, 2e-5);
+  assert_rel(c.pt[0].eps_high, hi, 2e-5);
+  na64_sens_curve_release(&c);
+  na64_sens_dataset_release(&ds);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constant_efficiency_is_eot_times_eff), cmocka_unit_test(test_two_identical_equal_summed_eot),
       cmocka_unit_test(test_interpolation), cmocka_unit_test(test_errors), cmocka_unit_test(test_on_the_fly),
+      cmocka_unit_test(test_run_directory_reproduces_the_job),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
