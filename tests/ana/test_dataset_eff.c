@@ -245,6 +245,56 @@ static void test_on_the_fly(void **state)
   for (int r = 0; r < 3; ++r) na64_sens_curve_release(&c[r]);
 }
 
+/* The invisible mode: a run directory's efficiency per mass (constant 0.5 here) gives
+ * eps_up = sqrt(s_up / (EOT eff Y)), i.e. the setup at half its EOT (tolerance 1e-12), and its `limit`
+ * background row times the EOT; the measurement on the fly per mass is seeded and independent of
+ * the threads */
+static void test_invisible(void **state)
+{
+  (void)state;
+  char dir[1024];
+  snprintf(dir, sizeof dir, "%s/inv_run", na64_test_tmpdir);
+  mkdir(dir, 0777);
+  write_file(dir, "efficiency.csv", "mass_MeV,efficiency,error\n1,0.5,0.01\n100,0.5,0.01\n");
+  write_file(dir, "card.yaml", "setup:\n  run: 1000\nbeam:\n  energy: 100\n");
+  write_file(dir, "background.csv", "method,events_in_sample,per_eot,per_eot_error,expected,expected_error,eot,"
+                                    "table1_row,table1_per_eot,passed,bound90_per_eot,process_per_eot,in_limit\n"
+                                    "limit,,1e-12,5e-13,0.1,0.05,1e11,\"simulated_routes\",,,,,0\n");
+  char spec[1200];
+  snprintf(spec, sizeof spec, "invisible_2016_2018:2.84e11:%s", dir);
+  na64_sens_options base;
+  na64_sens_options_default(&base);
+  na64_sens_dataset ds;
+  assert_int_equal(na64_sens_dataset_open(&base, DB, spec, 0, &ds, NULL, 0, NULL), NA64_OK);
+  assert_int_equal(ds.eff.visible, 0);
+  assert_rel(ds.background, 1e-12 * 2.84e11, 1e-12);
+  assert_rel(ds.background_error, 5e-13 * 2.84e11, 1e-12);
+  na64_sens_curve a, b;
+  curve(0.0167, &a);
+  curve(0.0167, &b);
+  assert_int_equal(na64_sens_curve_compute_datasets(&base, 0u, &ds, 1, NULL, &a, NULL, NULL, NULL), NA64_OK);
+  na64_sens_options o = ds.o;
+  o.eot = 0.5 * 2.84e11;
+  assert_int_equal(na64_sens_curve_compute(&o, &b, NULL, NULL, NULL), NA64_OK);
+  assert_rel(a.pt[0].eps, b.pt[0].eps, 1e-12);
+  na64_sens_dataset_release(&ds);
+  /* on the fly: 1 and 2 threads, the same bits */
+  na64_sens_curve c[2];
+  for (int t = 0; t < 2; ++t) {
+    assert_int_equal(na64_sens_dataset_open(&base, DB, "invisible_2016_2018:2.84e11", 0, &ds, NULL, 0, NULL), NA64_OK);
+    na64_sens_measure how = {300, 3, t + 1};
+    curve(0.0167, &c[t]);
+    assert_int_equal(na64_sens_curve_compute_datasets(&base, 0u, &ds, 1, &how, &c[t], NULL, NULL, NULL), NA64_OK);
+    assert_true(ds.eff.eff[0][0] > 0.0 && ds.eff.eff[0][0] <= 1.0);
+    na64_sens_dataset_release(&ds);
+  }
+  assert_memory_equal(c[0].pt, c[1].pt, sizeof *c[0].pt);
+  assert_true(c[0].pt[0].eps >= a.pt[0].eps * sqrt(0.5) * (1 - 1e-12)); /* efficiency <= 1 */
+  for (int t = 0; t < 2; ++t) na64_sens_curve_release(&c[t]);
+  na64_sens_curve_release(&a);
+  na64_sens_curve_release(&b);
+}
+
 /* A real report directory of `na64 run` on a small visible card: one data set with it gives the
  * island the visible job drew from the same efficiencies (limit.csv, printed to 6 digits; the job's
  * own edge search - bisection on its grid - against the limit scan's Brent roots: tolerance 2e-5) */
@@ -292,7 +342,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constant_efficiency_is_eot_times_eff), cmocka_unit_test(test_two_identical_equal_summed_eot),
       cmocka_unit_test(test_interpolation), cmocka_unit_test(test_errors), cmocka_unit_test(test_on_the_fly),
-      cmocka_unit_test(test_run_directory_reproduces_the_job),
+      cmocka_unit_test(test_invisible), cmocka_unit_test(test_run_directory_reproduces_the_job),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
