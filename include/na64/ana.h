@@ -844,10 +844,11 @@ typedef struct na64_sens_dataset {
   char card[1024];             /* a run card for the measurement on the fly ("": the setup's defaults) */
   char conditions[512];        /* the conditions database given ("": the default) */
   double background, background_error; /* expected background events at its EOT */
-  const char *background_source; /* "run directory", "Table 2 level" or "none" */
+  const char *background_source; /* "run directory", "Table 2 level" or "Table 1 level" */
+  int observed;                /* its observed events (":observed=N" at the end of the spec; default 0) */
 } na64_sens_dataset;
-/* Parse "SETUP:EOT[:SOURCE]" (SOURCE: a `na64 run` report directory, or a visible run card for the
- * measurement on the fly); spec's setup -> its options from the conditions database (as
+/* Parse "SETUP:EOT[:SOURCE][:observed=N]" (SOURCE: a `na64 run` report directory, or a run card for
+ * the measurement on the fly; N the data set's observed events, default 0); spec's setup -> its options from the conditions database (as
  * na64_sens_dataset_options), the run directory's table checked against the setup (its run's setup
  * and beam energy) and mode, and its background. Release ds in any case. */
 NA64_API int na64_sens_dataset_open(const na64_sens_options *base, const char *db_path, const char *spec, int keep_mode,
@@ -862,9 +863,10 @@ typedef struct na64_sens_measure {
 /* The combined limit of n data sets (1 <= n <= NA64_LIMIT_MAX_DATASETS) on c->masses: measures the
  * missing visible efficiencies on the fly (at the lower edge, middle and upper edge of the combined
  * island at efficiency 1, per mass), then scans with eff(m, eps) per data set. The statistics are
- * those of `stats` (CL, statistic, expected, observed count), except the background: unless
- * bkg_given (bit 0: --background, bit 1: --background-error) it is the sum of the data sets'
- * backgrounds, its error their errors added in quadrature. */
+ * those of `stats` (CL, statistic, expected), except the background and the observed count: unless
+ * bkg_given (bit 0: --background, bit 1: --background-error, bit 2: --observed) the background is the
+ * sum of the data sets' backgrounds, its error their errors added in quadrature, the observed count
+ * the sum of theirs (one counting experiment over the union of the data sets). */
 NA64_API int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bkg_given, na64_sens_dataset *ds,
                                               int n, const na64_sens_measure *how, na64_sens_curve *c,
                                               void (*progress)(int done, int total, void *user), void *user,

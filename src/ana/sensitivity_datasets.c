@@ -462,6 +462,24 @@ static int open_source(na64_sens_dataset *ds, const char *db_path, const char *s
   return S_ISDIR(sb.st_mode) ? open_rundir(ds, db_path, source, err) : open_card(ds, db_path, source, err);
 }
 
+/* a trailing ":observed=N" field of the source (or the whole source "observed=N"): the data set's
+ * observed count N (default 0) */
+static int strip_observed(const char *spec, char *source, int *observed, na64_err *err)
+{
+  *observed = 0;
+  char *field = strrchr(source, ':');
+  field = field ? field + 1 : source;
+  if (strncmp(field, "observed=", 9)) return NA64_OK;
+  char *end;
+  long n = strtol(field + 9, &end, 10);
+  if (end == field + 9 || *end || n < 0 || n > 1000000)
+    return na64_err_set(err, NA64_EINVAL, "data set '%s': '%s' must be observed=N with 0 <= N <= 1e6", spec, field);
+  *observed = (int)n;
+  if (field > source) --field; /* the colon too */
+  *field = '\0';
+  return NA64_OK;
+}
+
 /* the data set's background: its run directory's, else the report's level (Table 2 or 1) */
 static void dataset_background(na64_sens_dataset *ds)
 {
@@ -489,6 +507,7 @@ int na64_sens_dataset_open(const na64_sens_options *base, const char *db_path, c
     return na64_err_set(err, NA64_EINVAL, "conditions database path too long: %.80s...", db_path);
   snprintf(ds->conditions, sizeof ds->conditions, "%s", db_path ? db_path : "");
   int st = parse_spec(spec, ds->setup, sizeof ds->setup, &ds->eot, source, sizeof source, err);
+  if (st == NA64_OK) st = strip_observed(spec, source, &ds->observed, err);
   if (st == NA64_OK) st = resolve_run(db_path, ds->setup, &ds->run, err);
   if (st == NA64_OK) {
     ds->o = *base;
@@ -644,14 +663,16 @@ static void combined_statistics(const na64_sens_options *stats, unsigned bkg_giv
                                 na64_sens_options *o0)
 {
   double b = 0.0, v = 0.0;
+  int nobs = 0;
   for (int i = 0; i < n; ++i) {
     b += ds[i].background;
     v += ds[i].background_error * ds[i].background_error;
+    nobs += ds[i].observed;
   }
   o0->cl = stats->cl;
   o0->statistic = stats->statistic;
   o0->expected = stats->expected;
-  o0->observed = stats->observed;
+  o0->observed = (bkg_given & 4) ? stats->observed : nobs;
   o0->signal_syst = stats->signal_syst;
   o0->background = (bkg_given & 1) ? stats->background : b;
   o0->background_error = (bkg_given & 2) ? stats->background_error : sqrt(v);

@@ -111,16 +111,19 @@ static int open_datasets(const na64_sens_options *base, const char *db, const ch
 static void print_combination(const na64_sens_options *o, unsigned bkg_given, const na64_sens_dataset *ds, int n)
 {
   double b = 0.0, v = 0.0;
+  int nobs = 0;
   for (int i = 0; i < n; ++i) {
     b += ds[i].background;
     v += ds[i].background_error * ds[i].background_error;
+    nobs += ds[i].observed;
     fprintf(stderr, "# data set %s: efficiency %s\n", ds[i].spec,
             ds[i].eff.nmass > 0 || ds[i].eff.has_ps ? ds[i].eff.source : "given (--efficiency, default 1)");
   }
   char line[256];
-  na64_num_format(line, sizeof line, "# combined: background %.3g +- %.2g events%s, %d observed\n",
-          (bkg_given & 1) ? o->background : b, (bkg_given & 2) ? o->background_error : sqrt(v),
-          bkg_given ? " (--background / --background-error)" : " (sum of the data sets)", o->observed);
+  na64_num_format(line, sizeof line, "# combined: background %.3g +- %.2g events%s, %d observed%s\n",
+                  (bkg_given & 1) ? o->background : b, (bkg_given & 2) ? o->background_error : sqrt(v),
+                  (bkg_given & 3) ? " (--background / --background-error)" : " (sum of the data sets)",
+                  (bkg_given & 4) ? o->observed : nobs, (bkg_given & 4) ? " (--observed)" : " (sum of the data sets)");
   fputs(line, stderr);
 }
 
@@ -202,12 +205,13 @@ int cmd_limits(int argc, char **argv)
       {"--run", OPT_INT, &run, 1, 1e9, 0, NULL, 0,
        "take mode, beam energy, EOT and the visible geometry of this run from the conditions database", 0},
       {"--dataset", OPT_STRING, &dataset, 1, 0, 0, NULL, 0,
-       "SETUP:EOT[:SOURCE], repeatable: combine data sets (setup name or run number of the conditions database, "
+       "SETUP:EOT[:SOURCE][:observed=N], repeatable: combine data sets (setup name or run number of the conditions database, "
        "its electrons on target); signals add, each with its beam energy, geometry, measured efficiency and "
        "background. SOURCE: a `na64 run` report directory of that setup (efficiency.csv, x17.csv, "
        "background.csv, card.yaml), or a visible run card to measure with; without it the visible efficiency is "
        "measured on the fly (--eff-events) and the background is the NA64 report's Table 2 (visible, 3e-13/EOT) "
-       "or Table 1 (invisible, 1e-12/EOT) level times the EOT", 0},
+       "or Table 1 (invisible, 1e-12/EOT) level times the EOT. observed=N: its observed events (default 0); "
+       "backgrounds and observed counts add unless --background, --background-error, --observed are given", 0},
       {"--eff-events", OPT_INT, &eff_events, 0, 1e7, 0, NULL, 0,
        "with --dataset, visible: signal events per (mass, eps) of the efficiency measured on the fly (default "
        "1000; 0: efficiency --efficiency above 0.3 E0, no measurement)", 0},
@@ -275,7 +279,8 @@ int cmd_limits(int argc, char **argv)
     return cli_usage_error("limits", "--ea-min with --dataset needs --eff-events 0: a measured efficiency is relative "
                            "to the simulated A' above 0.1 E0");
   unsigned bkg_given = (cli_opt_seen(opts, nopts, "--background") ? 1u : 0u) |
-                       (cli_opt_seen(opts, nopts, "--background-error") ? 2u : 0u);
+                       (cli_opt_seen(opts, nopts, "--background-error") ? 2u : 0u) |
+                       (cli_opt_seen(opts, nopts, "--observed") ? 4u : 0u);
   na64_sens_dataset dsets[NA64_LIMIT_MAX_DATASETS];
   if (ndata > 0) {
     st = open_datasets(&o, db, specs, ndata, cli_opt_seen(opts, nopts, "--mode"), dsets);

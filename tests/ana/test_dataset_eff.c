@@ -143,6 +143,46 @@ static void test_two_identical_equal_summed_eot(void **state)
   na64_sens_dataset_release(&one);
 }
 
+/* The observed counts of the data sets add (one counting experiment): observed=1 twice is --observed
+ * 2; with a run directory before it too; bad counts are errors */
+static void test_observed_counts_add(void **state)
+{
+  (void)state;
+  const char *dir = rundir("obs", "mass_MeV,eps,efficiency,efficiency_error\n16.7,1e-4,0.5,0\n", 2800, 100.0, NULL);
+  char spec[1200];
+  snprintf(spec, sizeof spec, "visible_2017:5.4e10:%s:observed=1", dir);
+  na64_sens_dataset ds[2], plain[2];
+  open_ok(spec, &ds[0]);
+  assert_int_equal(ds[0].observed, 1);
+  assert_int_equal(ds[0].eff.nmass, 1); /* the directory was read */
+  open_ok("visible_2018:3e10:observed=1", &ds[1]);
+  assert_int_equal(ds[1].observed, 1);
+  snprintf(spec, sizeof spec, "visible_2017:5.4e10:%s", dir);
+  open_ok(spec, &plain[0]);
+  open_ok("visible_2018:3e10", &plain[1]);
+  assert_int_equal(plain[1].observed, 0);
+  na64_sens_options stats = base_options();
+  na64_sens_curve a, b;
+  curve(0.0167, &a);
+  curve(0.0167, &b);
+  assert_int_equal(na64_sens_curve_compute_datasets(&stats, 0u, ds, 2, NULL, &a, NULL, NULL, NULL), NA64_OK);
+  stats.observed = 2;
+  assert_int_equal(na64_sens_curve_compute_datasets(&stats, 4u, plain, 2, NULL, &b, NULL, NULL, NULL), NA64_OK);
+  assert_memory_equal(a.pt, b.pt, sizeof *a.pt);
+  na64_cls_config cls;
+  na64_cls_config_default(&cls);
+  cls.b = ds[0].background + ds[1].background;
+  double s2;
+  assert_int_equal(na64_stats_cls_limit(&cls, 2, &s2, NULL), NA64_OK);
+  assert_rel(a.pt[0].s_up, s2, 1e-12);
+  for (int i = 0; i < 2; ++i) {
+    na64_sens_dataset_release(&ds[i]);
+    na64_sens_dataset_release(&plain[i]);
+  }
+  na64_sens_curve_release(&a);
+  na64_sens_curve_release(&b);
+}
+
 /* eff(m, eps): linear in ln eps at each mass (constant outside the measured couplings), then linear
  * in ln m between the masses, the nearest beyond; computed here from the formula */
 static void test_interpolation(void **state)
@@ -200,6 +240,7 @@ static void test_errors(void **state)
            rundir("bad_eff", "mass_MeV,eps,efficiency,efficiency_error\n16.7,1e-4,1.5,0\n", 2800, 100.0, NULL));
   open_fails(spec, NA64_EFORMAT, "efficiency.csv:2", "1.5");
   open_fails("visible_2017:5.4e10:", NA64_EINVAL, "empty RUNDIR", "visible_2017");
+  open_fails("visible_2017:5.4e10:observed=-1", NA64_EINVAL, "observed=-1", "0 <= N");
 }
 
 /* The measurement on the fly: the same seed gives the same bits, whatever the threads; another seed
@@ -341,7 +382,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constant_efficiency_is_eot_times_eff), cmocka_unit_test(test_two_identical_equal_summed_eot),
-      cmocka_unit_test(test_interpolation), cmocka_unit_test(test_errors), cmocka_unit_test(test_on_the_fly),
+      cmocka_unit_test(test_observed_counts_add), cmocka_unit_test(test_interpolation), cmocka_unit_test(test_errors), cmocka_unit_test(test_on_the_fly),
       cmocka_unit_test(test_invisible), cmocka_unit_test(test_run_directory_reproduces_the_job),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
