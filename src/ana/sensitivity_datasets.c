@@ -687,6 +687,10 @@ int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bk
   na64_sens_options o[NA64_LIMIT_MAX_DATASETS];
   int missing = 0;
   for (int i = 0; i < n; ++i) {
+    const na64_sens_eff_table *t = &ds[i].eff;
+    if (t->visible && t->nmass > 0 && ds[i].o.mediator != t->mediator && !t->has_ps)
+      return na64_err_set(err, NA64_EINVAL, "data set '%s': %s has no x17.csv, the pseudoscalar's efficiency (its card's "
+                          "masses_MeV without 16.7)", ds[i].spec, t->source);
     o[i] = scan_options(&ds[i]);
     missing |= !o[i].eff_table && how && how->events > 0;
   }

@@ -203,6 +203,21 @@ static void test_interpolation(void **state)
   assert_rel(na64_sens_eff_table_at(&t, NA64_MED_VECTOR, 0.1, 1e-2), 0.9, 1e-15);  /* above both */
   assert_true(na64_sens_eff_table_at(&t, NA64_MED_PSEUDOSCALAR, m, eps) == 0.0);   /* no x17.csv */
   na64_sens_eff_table_release(&t);
+  /* ... so the pseudoscalar with this directory is an error naming it */
+  char spec[1200];
+  snprintf(spec, sizeof spec, "visible_2017:5.4e10:%s", dir);
+  na64_sens_dataset ds;
+  open_ok(spec, &ds);
+  ds.o.mediator = NA64_MED_PSEUDOSCALAR;
+  na64_sens_options stats = base_options();
+  na64_sens_curve c;
+  curve(0.0167, &c);
+  na64_err err = {0, ""};
+  assert_int_equal(na64_sens_curve_compute_datasets(&stats, 0u, &ds, 1, NULL, &c, NULL, NULL, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "has no x17.csv"));
+  assert_non_null(strstr(err.msg, dir));
+  na64_sens_curve_release(&c);
+  na64_sens_dataset_release(&ds);
 }
 
 static void open_fails(const char *spec, int want, const char *needle1, const char *needle2)
