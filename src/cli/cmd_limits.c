@@ -24,7 +24,7 @@ static const char *limits_synopsis =
     "'invisible:' or 'visible:' are usage errors in the other mode. --dataset SETUP:EOT[:SOURCE] (repeatable)\n"
     "combines data sets: each with its measured signal efficiency (SOURCE: a `na64 run` report directory, or\n"
     "measured on the fly, --eff-events) and its background; the combined CLs counts the summed signal against\n"
-    "the summed background (errors in quadrature) and --observed events (docs/cli.md).";
+    "the summed background (errors in quadrature) and the summed observed counts (docs/cli.md).";
 
 static void report_progress(int done, int total, void *user)
 {
@@ -208,13 +208,13 @@ int cmd_limits(int argc, char **argv)
        "SETUP:EOT[:SOURCE][:observed=N], repeatable: combine data sets (setup name or run number of the conditions database, "
        "its electrons on target); signals add, each with its beam energy, geometry, measured efficiency and "
        "background. SOURCE: a `na64 run` report directory of that setup (efficiency.csv, x17.csv, "
-       "background.csv, card.yaml), or a visible run card to measure with; without it the visible efficiency is "
+       "background.csv, card.yaml), or a run card of that setup to measure with; without it the efficiency is "
        "measured on the fly (--eff-events) and the background is the NA64 report's Table 2 (visible, 3e-13/EOT) "
        "or Table 1 (invisible, 1e-12/EOT) level times the EOT. observed=N: its observed events (default 0); "
        "backgrounds and observed counts add unless --background, --background-error, --observed are given", 0},
       {"--eff-events", OPT_INT, &eff_events, 0, 1e7, 0, NULL, 0,
-       "with --dataset, visible: signal events per (mass, eps) of the efficiency measured on the fly (default "
-       "1000; 0: efficiency --efficiency above 0.3 E0, no measurement)", 0},
+       "with --dataset: signal events per point of the efficiency measured on the fly (visible: per (mass, eps); "
+       "invisible: per mass; default 1000; 0: no measurement, efficiency --efficiency, visible above 0.3 E0)", 0},
       {"--seed", OPT_INT, &seed, 0, 1e15, 0, NULL, 0, "with --dataset: seed of the measurement on the fly (default 1)", 0},
       {"--threads", OPT_INT, &threads, 1, 64, 0, NULL, 0,
        "with --dataset: threads of the measurement on the fly (default 2; the result does not depend on it)", 0},
