@@ -867,6 +867,10 @@ typedef struct na64_sens_measure {
  * bkg_given (bit 0: --background, bit 1: --background-error, bit 2: --observed) the background is the
  * sum of the data sets' backgrounds, its error their errors added in quadrature, the observed count
  * the sum of theirs (one counting experiment over the union of the data sets). */
+/* The combined statistics of the data sets (as na64_sens_curve_compute_datasets) into o0's CL,
+ * statistic, expected, systematic, background, its error and observed count. */
+NA64_API void na64_sens_datasets_statistics(const na64_sens_options *stats, unsigned bkg_given,
+                                            const na64_sens_dataset *ds, int n, na64_sens_options *o0);
 NA64_API int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bkg_given, na64_sens_dataset *ds,
                                               int n, const na64_sens_measure *how, na64_sens_curve *c,
                                               void (*progress)(int done, int total, void *user), void *user,

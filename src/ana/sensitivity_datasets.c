@@ -659,8 +659,8 @@ static na64_sens_options scan_options(const na64_sens_dataset *ds)
 
 /* The combined statistics in o[0]: those of `stats`, the background the sum of the data sets'
  * (unless given), its error their errors in quadrature (independent estimates). */
-static void combined_statistics(const na64_sens_options *stats, unsigned bkg_given, const na64_sens_dataset *ds, int n,
-                                na64_sens_options *o0)
+void na64_sens_datasets_statistics(const na64_sens_options *stats, unsigned bkg_given, const na64_sens_dataset *ds,
+                                   int n, na64_sens_options *o0)
 {
   double b = 0.0, v = 0.0;
   int nobs = 0;
@@ -694,12 +694,12 @@ int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bk
     o[i] = scan_options(&ds[i]);
     missing |= !o[i].eff_table && how && how->events > 0;
   }
-  combined_statistics(stats, bkg_given, ds, n, &o[0]);
+  na64_sens_datasets_statistics(stats, bkg_given, ds, n, &o[0]);
   for (int i = 0; missing && i < n; ++i)
     if (ds[i].o.mode == NA64_SENS_INVISIBLE && !o[i].eff_table) {
       NA64_CALL(measure_dataset_invisible(&ds[i], i, c, how, err));
       o[i] = scan_options(&ds[i]);
-      if (i == 0) combined_statistics(stats, bkg_given, ds, n, &o[0]);
+      if (i == 0) na64_sens_datasets_statistics(stats, bkg_given, ds, n, &o[0]);
     }
   if (missing && ds[0].o.mode == NA64_SENS_VISIBLE) {
     /* the couplings to measure at: the combined island at efficiency 1 above the sampler's threshold */
@@ -717,7 +717,7 @@ int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bk
       if (ds[i].o.mode == NA64_SENS_VISIBLE && !o[i].eff_table) {
         st = measure_dataset(&ds[i], i, &c1, how, err);
         o[i] = scan_options(&ds[i]);
-        if (i == 0) combined_statistics(stats, bkg_given, ds, n, &o[0]);
+        if (i == 0) na64_sens_datasets_statistics(stats, bkg_given, ds, n, &o[0]);
       }
     free(c1.pt);
     if (st != NA64_OK) return st;

@@ -107,23 +107,18 @@ static int open_datasets(const na64_sens_options *base, const char *db, const ch
   return CLI_EXIT_OK;
 }
 
-/* what the combination used: the efficiency of each data set and the combined background */
+/* what the combination used: the efficiency of each data set and the combined statistics */
 static void print_combination(const na64_sens_options *o, unsigned bkg_given, const na64_sens_dataset *ds, int n)
 {
-  double b = 0.0, v = 0.0;
-  int nobs = 0;
-  for (int i = 0; i < n; ++i) {
-    b += ds[i].background;
-    v += ds[i].background_error * ds[i].background_error;
-    nobs += ds[i].observed;
+  for (int i = 0; i < n; ++i)
     fprintf(stderr, "# data set %s: efficiency %s\n", ds[i].spec,
             ds[i].eff.nmass > 0 || ds[i].eff.has_ps ? ds[i].eff.source : "given (--efficiency, default 1)");
-  }
+  na64_sens_options c = *o;
+  na64_sens_datasets_statistics(o, bkg_given, ds, n, &c);
   char line[256];
-  na64_num_format(line, sizeof line, "# combined: background %.3g +- %.2g events%s, %d observed%s\n",
-                  (bkg_given & 1) ? o->background : b, (bkg_given & 2) ? o->background_error : sqrt(v),
-                  (bkg_given & 3) ? " (--background / --background-error)" : " (sum of the data sets)",
-                  (bkg_given & 4) ? o->observed : nobs, (bkg_given & 4) ? " (--observed)" : " (sum of the data sets)");
+  na64_num_format(line, sizeof line, "# combined: background %.3g +- %.2g events%s, %d observed%s\n", c.background,
+                  c.background_error, (bkg_given & 3) ? " (--background / --background-error)" : " (sum of the data sets)",
+                  c.observed, (bkg_given & 4) ? " (--observed)" : " (sum of the data sets)");
   fputs(line, stderr);
 }
 
