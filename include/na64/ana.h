@@ -160,6 +160,11 @@ typedef struct na64_limit_config {
    * measured value is used (na64_limit_efficiency_at). The arrays are not copied. */
   const double *eff_mass, *eff_value;
   int eff_n;
+  /* optional (issue 12, `na64 limits --dataset`): an efficiency that depends on the coupling too, as
+   * the visible mode measures it (eff(m, eps), na64_sens_eff_table). When set it replaces `efficiency`
+   * and eff_*: the data set's signal is eot x eff_fn(eff_user, m, eps) x yield(m, eps). */
+  double (*eff_fn)(const void *user, double m, double eps);
+  const void *eff_user;
 } na64_limit_config;
 enum {
   NA64_LIMIT_CLS = 0, /* modified frequentist CLs with the nuisance priors of `stats` (as NA64) */
@@ -237,6 +242,9 @@ typedef struct na64_sens_options {
   /* optional: efficiency per mass (GeV), replacing `efficiency` (na64_limit_config eff_*) */
   const double *eff_mass, *eff_value;
   int eff_n;
+  /* optional (issue 12): a measured efficiency table (struct na64_sens_eff_table, below), replacing
+   * `efficiency` and eff_*: eff(m, eps) of the mediator in use (na64_sens_eff_table_at) */
+  const struct na64_sens_eff_table *eff_table;
 } na64_sens_options;
 
 typedef struct na64_sens_curve {
@@ -279,8 +287,8 @@ NA64_API int na64_sens_curve_compute(const na64_sens_options *o, na64_sens_curve
                             void *user, na64_err *err);
 NA64_API void na64_sens_curve_release(na64_sens_curve *c);
 /* Combined data sets (`na64 limits --dataset SETUP:EOT ...`, src/ana/sensitivity_datasets.c).
- * Parse "SETUP:EOT" (SETUP a setup name of the conditions database or a run number; EOT in
- * [1, 1e16]) -> NA64_EINVAL naming the text. */
+ * Parse "SETUP:EOT[:SOURCE]" (SETUP a setup name of the conditions database or a run number; EOT in
+ * [1, 1e16]; SOURCE, read by na64_sens_dataset_open, is not returned) -> NA64_EINVAL naming the text. */
 NA64_API int na64_sens_dataset_parse(const char *spec, char *setup, size_t setup_len, double *eot, na64_err *err);
 /* The options of one data set: `base` (statistics, method, efficiency) with the beam energy,
  * the mode (unless keep_mode: base->mode) and for the visible mode the geometry of the setup's
@@ -793,6 +801,80 @@ NA64_API int na64_vis_partial_merge(const na64_vis_partial *parts, const char *c
 /* 1 if the file begins as a visible job's partial result ("na64-vis-partial"), 0 otherwise (also
  * when unreadable: the reader then says why). */
 NA64_API int na64_partial_file_is_visible(const char *path);
+
+/* ---- measured efficiencies of combined data sets (issue 12; src/ana/sensitivity_datasets.c,
+ * `na64 limits --dataset SETUP:EOT[:SOURCE]`, docs/cli.md) ----
+ * The signal efficiency of one data set as `na64 run` measures it: in the visible mode at
+ * NA64_VIS_EFF_POINTS couplings per mass (efficiency.csv: mass_MeV,eps,efficiency,efficiency_error)
+ * and for the pseudoscalar X17 at 16.7 MeV (x17.csv); in the invisible mode per mass (efficiency.csv:
+ * mass_MeV,efficiency,error). eff(m, eps) is interpolated in ln eps at each measured mass as the
+ * visible job does (constant outside the measured couplings), then linearly in ln m between the
+ * measured masses (the nearest one beyond them), as na64_limit_efficiency_at. */
+typedef struct na64_sens_eff_table {
+  int visible;                 /* 1: eff(m, eps); 0: eff(m) (eff[i][0], eps NaN) */
+  int mediator;                /* the mediator of the rows (a run directory's: NA64_MED_VECTOR) */
+  int nmass;
+  double *mass;                /* GeV, increasing [nmass] */
+  double (*eps)[NA64_VIS_EFF_POINTS], (*eff)[NA64_VIS_EFF_POINTS]; /* [nmass]; NaN: not measured */
+  int has_ps;                  /* visible: the pseudoscalar X17 measured (at 16.7 MeV, used at every mass) */
+  double ps_eps[NA64_VIS_EFF_POINTS], ps_eff[NA64_VIS_EFF_POINTS];
+  int has_background;          /* the run directory's background per EOT (background.csv) */
+  double bkg_per_eot, bkg_error_per_eot;
+  long run;                    /* the setup (run) and beam energy (GeV) it was measured with */
+  double beam_energy;
+  char source[1024];           /* the run directory, or how it was measured */
+} na64_sens_eff_table;
+/* Read the report directory `dir` of `na64 run` (efficiency.csv, x17.csv if present, background.csv,
+ * card.yaml for the setup and beam energy). Missing or malformed files -> NA64_EIO / NA64_EFORMAT
+ * naming the file (and line). Release t in any case. */
+NA64_API int na64_sens_eff_table_read(const char *dir, na64_sens_eff_table *t, na64_err *err);
+/* eff(m, eps) of the table for the mediator (NA64_MED_VECTOR or NA64_MED_PSEUDOSCALAR): 0 where
+ * nothing was measured. */
+NA64_API double na64_sens_eff_table_at(const na64_sens_eff_table *t, int mediator, double m, double eps);
+NA64_API void na64_sens_eff_table_release(na64_sens_eff_table *t);
+
+/* One data set of a combination: its setup, EOT, options, measured efficiency and background. */
+typedef struct na64_sens_dataset {
+  char spec[1200];             /* as given */
+  char setup[64];
+  int run;                     /* the run whose geometry it uses (the setup's first) */
+  double eot;
+  na64_sens_options o;         /* the data set's options (its eff_table is set when computing) */
+  na64_sens_eff_table eff;     /* measured efficiency (nmass 0: none) */
+  char card[1024];             /* a run card for the measurement on the fly ("": the setup's defaults) */
+  char conditions[512];        /* the conditions database given ("": the default) */
+  double background, background_error; /* expected background events at its EOT */
+  const char *background_source; /* "run directory", "Table 2 level" or "Table 1 level" */
+  int observed;                /* its observed events (":observed=N" at the end of the spec; default 0) */
+} na64_sens_dataset;
+/* Parse "SETUP:EOT[:SOURCE][:observed=N]" (SOURCE: a `na64 run` report directory, or a run card for
+ * the measurement on the fly; N the data set's observed events, default 0); spec's setup -> its options from the conditions database (as
+ * na64_sens_dataset_options), the run directory's table checked against the setup (its run's setup
+ * and beam energy) and mode, and its background. Release ds in any case. */
+NA64_API int na64_sens_dataset_open(const na64_sens_options *base, const char *db_path, const char *spec, int keep_mode,
+                                    na64_sens_dataset *ds, char *summary, size_t summary_len, na64_err *err);
+NA64_API void na64_sens_dataset_release(na64_sens_dataset *ds);
+/* How the efficiency of a visible data set without a run directory is measured on the fly: events
+ * per (mass, coupling) (0: no measurement, efficiency `base` as before), seed, threads. */
+typedef struct na64_sens_measure {
+  uint64_t events, seed;
+  int threads;
+} na64_sens_measure;
+/* The combined limit of n data sets (1 <= n <= NA64_LIMIT_MAX_DATASETS) on c->masses: measures the
+ * missing visible efficiencies on the fly (at the lower edge, middle and upper edge of the combined
+ * island at efficiency 1, per mass), then scans with eff(m, eps) per data set. The statistics are
+ * those of `stats` (CL, statistic, expected), except the background and the observed count: unless
+ * bkg_given (bit 0: --background, bit 1: --background-error, bit 2: --observed) the background is the
+ * sum of the data sets' backgrounds, its error their errors added in quadrature, the observed count
+ * the sum of theirs (one counting experiment over the union of the data sets). */
+/* The combined statistics of the data sets (as na64_sens_curve_compute_datasets) into o0's CL,
+ * statistic, expected, systematic, background, its error and observed count. */
+NA64_API void na64_sens_datasets_statistics(const na64_sens_options *stats, unsigned bkg_given,
+                                            const na64_sens_dataset *ds, int n, na64_sens_options *o0);
+NA64_API int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bkg_given, na64_sens_dataset *ds,
+                                              int n, const na64_sens_measure *how, na64_sens_curve *c,
+                                              void (*progress)(int done, int total, void *user), void *user,
+                                              na64_err *err);
 
 #ifdef __cplusplus
 }

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "na64/ana.h"
+#include "ana_internal.h"
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
 
@@ -213,6 +214,23 @@ static int signal_sample_at(const na64_sim_config *base, const na64_select_confi
   int st = run_sample(&cfg, sel, (uint64_t)jc->seed + 1000003u, first, n, (int)jc->threads, 1, NULL, acc, err);
   if (st) na64_err_prefix(err, "efficiency at %g MeV: ", m * 1e3);
   return st;
+}
+
+int ana_job_eff_measure(const na64_sim_config *sc, const na64_select_config *sel, double m, uint64_t seed,
+                        uint64_t events, int threads, double *eff, double *eff_err, na64_err *err)
+{
+  na64_job_config jc;
+  na64_job_config_default(&jc);
+  jc.seed = (long)seed;
+  jc.threads = threads;
+  jc.signal_events = (long)events;
+  na64_select_accum acc;
+  NA64_CALL(signal_sample_at(sc, sel, &jc, m, 0, events, &acc, err));
+  na64_select_result r;
+  NA64_CALL(na64_select_result_compute(sel, &acc, (double)events, &r, err));
+  *eff = r.efficiency;
+  *eff_err = r.efficiency_error;
+  return NA64_OK;
 }
 
 /* The configurations of a card's text (NULL: the built-in defaults); name is the card's path. */

@@ -84,15 +84,21 @@ double na64_limit_y(double eps, double alpha_D, double ratio) { return eps * eps
  * (2020) 071101: the counts of the setups add, N(eps) = sum_i EOT_i eff_i Y_i(m, eps)). */
 typedef struct {
   na64_yield **y; /* [n] */
-  const double *scale; /* [n] EOT * efficiency at this mass */
+  const double *scale; /* [n] EOT * efficiency at this mass (EOT alone with an eff_fn) */
   int n;
   double s_up;
+  const na64_limit_config *cfgs; /* [n]: their eff_fn, if any */
+  double mass;
 } edge_params;
 
 static double signal_count(const edge_params *q, double eps)
 {
   double n = 0.0;
-  for (int i = 0; i < q->n; ++i) n += q->scale[i] * na64_yield_per_eot(q->y[i], eps);
+  for (int i = 0; i < q->n; ++i) {
+    const na64_limit_config *c = &q->cfgs[i];
+    double e = c->eff_fn ? c->eff_fn(c->eff_user, q->mass, eps) : 1.0;
+    n += q->scale[i] * e * na64_yield_per_eot(q->y[i], eps);
+  }
   return n;
 }
 
@@ -242,11 +248,12 @@ int na64_limit_scan_combined(const na64_limit_config *cfgs, int ncfg, const doub
     pt->s_up = s_up;
     pt->eps = pt->eps_low = pt->eps_high = NAN;
     for (int i = 0; i < 5; ++i) pt->band[i] = NAN;
-    for (int i = 0; i < ncfg; ++i) scale[i] = cfgs[i].eot * na64_limit_efficiency_at(&cfgs[i], masses[k]);
+    for (int i = 0; i < ncfg; ++i)
+      scale[i] = cfgs[i].eot * (cfgs[i].eff_fn ? 1.0 : na64_limit_efficiency_at(&cfgs[i], masses[k]));
     na64_yield *y[NA64_LIMIT_MAX_DATASETS] = {0};
     int st = yields_at(cfgs, ncfg, masses[k], y, err);
     if (st == NA64_OK) {
-      edge_params p = {y, scale, ncfg, s_up};
+      edge_params p = {y, scale, ncfg, s_up, cfgs, masses[k]};
       st = limit_point(cfg, p, bands, pt, err);
     }
     for (int i = 0; i < ncfg; ++i) na64_yield_free(y[i]);

@@ -180,6 +180,16 @@ int na64_sens_masses_parse(const char *spec, int mode, double **masses, int *n, 
   return st == 1 ? parse_list(spec, masses, n, err) : st;
 }
 
+/* the measured efficiency of a data set (na64_sens_options eff_table) for the limit scan's eff_fn */
+static double table_eff_vector(const void *t, double m, double eps)
+{
+  return na64_sens_eff_table_at(t, NA64_MED_VECTOR, m, eps);
+}
+static double table_eff_pseudoscalar(const void *t, double m, double eps)
+{
+  return na64_sens_eff_table_at(t, NA64_MED_PSEUDOSCALAR, m, eps);
+}
+
 int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, na64_err *err)
 {
   NA64_CALL(na64_limit_config_default(cfg, err));
@@ -214,6 +224,10 @@ int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, n
   cfg->eff_mass = o->eff_mass;
   cfg->eff_value = o->eff_value;
   cfg->eff_n = o->eff_n;
+  if (o->eff_table) {
+    cfg->eff_fn = o->mediator == NA64_MED_PSEUDOSCALAR ? table_eff_pseudoscalar : table_eff_vector;
+    cfg->eff_user = o->eff_table;
+  }
   cfg->stats.cl = o->cl;
   cfg->stats.b = o->background;
   cfg->stats.db = o->background_error;

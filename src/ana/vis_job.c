@@ -46,6 +46,7 @@
 
 #include "na64/ana.h"
 #include "na64/io.h"
+#include "ana_internal.h"
 
 #define N_UP 2.303        /* Poisson 90% CL upper limit for 0 observed events (PDG statistics review) */
 #define EPS_GRID 600      /* log grid of the island's edges, 1e-7 .. 1 */
@@ -182,6 +183,26 @@ static int run_sample_threads(const na64_vis_config *cfg, const na64_vis_select_
   return st;
 }
 
+int ana_vis_eff_measure(const na64_vis_config *sim, const na64_vis_select_config *sel, double m, int mediator,
+                        const double eps[NA64_VIS_EFF_POINTS], uint64_t seed, uint64_t events, int threads,
+                        double eff[NA64_VIS_EFF_POINTS], double err[NA64_VIS_EFF_POINTS], na64_err *e)
+{
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+    eff[k] = err[k] = NAN;
+    if (!(eps[k] > 0.0) || !isfinite(eps[k]) || events == 0) continue;
+    na64_vis_config cfg = *sim;
+    cfg.aprime_mass = m;
+    cfg.aprime_eps = eps[k];
+    cfg.mediator = mediator;
+    na64_vis_cutflow flow;
+    NA64_CALL(run_sample_threads(&cfg, sel, seed + (uint64_t)k, 0, events, 1, threads, &flow, e));
+    double n = (double)events, p = (double)flow.events[NA64_VIS_NCUTS] / n;
+    eff[k] = p;
+    err[k] = sqrt(p * (1.0 - p) / n); /* binomial, as measured_island */
+  }
+  return NA64_OK;
+}
+
 static int read_backgrounds(const na64_card *card, na64_vis_job_result *res, na64_err *err);
 
 /* The configurations of the card's bytes (path: its name in messages). */
@@ -209,7 +230,7 @@ static int load(const char *text, size_t len, const char *path, na64_vis_job_res
 }
 
 /* efficiency at eps by linear interpolation in ln eps between the measured points, constant outside */
-static double eff_at(const double *e_eps, const double *e, double eps)
+double ana_vis_eff_interp(const double *e_eps, const double *e, double eps)
 {
   int n = 0, idx[NA64_VIS_EFF_POINTS];
   for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k)
@@ -228,7 +249,7 @@ static double eff_at(const double *e_eps, const double *e, double eps)
 
 static double expected(const na64_yield *y, double eot, const double *e_eps, const double *e, double eps)
 {
-  return eot * na64_yield_per_eot(y, eps) * (e ? eff_at(e_eps, e, eps) : 1.0);
+  return eot * na64_yield_per_eot(y, eps) * (e ? ana_vis_eff_interp(e_eps, e, eps) : 1.0);
 }
 
 /* the excluded range [lo, hi] of N(eps) >= n_up on the log grid, edges refined by bisection in ln eps */

@@ -5,6 +5,7 @@
  * prints.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,7 +21,10 @@ static const char *limits_synopsis =
     "dark-matter variable y = eps^2 alpha_D (m_chi/m_A')^4 versus m_chi at m_A' = ratio * m_chi.\n"
     "Masses in MeV, energies in GeV, lengths in cm. Statistics: CLs (Read 2002) with the background\n"
     "b +- db and a relative signal systematic; b = 0 and n = 0 give 2.30 events. Options marked\n"
-    "'invisible:' or 'visible:' are usage errors in the other mode.";
+    "'invisible:' or 'visible:' are usage errors in the other mode. --dataset SETUP:EOT[:SOURCE] (repeatable)\n"
+    "combines data sets: each with its measured signal efficiency (SOURCE: a `na64 run` report directory, or\n"
+    "measured on the fly, --eff-events) and its background; the combined CLs counts the summed signal against\n"
+    "the summed background (errors in quadrature) and the summed observed counts (docs/cli.md).";
 
 static void report_progress(int done, int total, void *user)
 {
@@ -87,25 +91,104 @@ static int collect_datasets(int argc, char **argv, const char **specs, int max)
   return n;
 }
 
-/* o[0..n) from the --dataset specs on top of the command line's options *base */
-static int dataset_options(const na64_sens_options *base, const char *db, const char *const *specs, int n,
-                           int keep_mode, na64_sens_options *o)
+/* ds[0..n) from the --dataset specs on top of the command line's options *base (released by the caller) */
+static int open_datasets(const na64_sens_options *base, const char *db, const char *const *specs, int n, int keep_mode,
+                         na64_sens_dataset *ds)
 {
   for (int i = 0; i < n; ++i) {
-    char summary[512];
+    char summary[1024];
     na64_err err = {0, ""};
-    if (na64_sens_dataset_options(base, db, specs[i], keep_mode, &o[i], summary, sizeof summary, &err))
+    if (na64_sens_dataset_open(base, db, specs[i], keep_mode, &ds[i], summary, sizeof summary, &err)) {
+      for (int j = 0; j <= i; ++j) na64_sens_dataset_release(&ds[j]);
       return cli_fail("limits", &err);
+    }
     fputs(summary, stderr);
   }
   return CLI_EXIT_OK;
+}
+
+/* what the combination used: the efficiency of each data set and the combined statistics */
+static void print_combination(const na64_sens_options *o, unsigned bkg_given, const na64_sens_dataset *ds, int n)
+{
+  for (int i = 0; i < n; ++i)
+    fprintf(stderr, "# data set %s: efficiency %s\n", ds[i].spec,
+            ds[i].eff.nmass > 0 || ds[i].eff.has_ps ? ds[i].eff.source : "given (--efficiency, default 1)");
+  na64_sens_options c = *o;
+  na64_sens_datasets_statistics(o, bkg_given, ds, n, &c);
+  char line[256];
+  na64_num_format(line, sizeof line, "# combined: background %.3g +- %.2g events%s, %d observed%s\n", c.background,
+                  c.background_error, (bkg_given & 3) ? " (--background / --background-error)" : " (sum of the data sets)",
+                  c.observed, (bkg_given & 4) ? " (--observed)" : " (sum of the data sets)");
+  fputs(line, stderr);
+}
+
+/* the command line's values the scan needs after the options are read */
+typedef struct limits_args {
+  const cli_opt *opts;
+  int nopts;
+  const char *masses, *plot, *hepdata;
+  int fmt, ndata;
+  na64_sens_dataset *dsets;
+  unsigned bkg_given;
+  na64_sens_measure how;
+} limits_args;
+
+/* the checks that depend on the setup, the scan and the outputs */
+static int limits_scan(na64_sens_options *o, const limits_args *a)
+{
+  na64_err err = {0, ""};
+  int st;
+  if (o->beam == NA64_LEPTON_MU) {
+    if (cli_opt_seen(a->opts, a->nopts, "--method") && o->method != NA64_XS_EXACT)
+      return cli_usage_error("limits", "--beam mu uses the exact cross sections only (--method exact)");
+    if (o->mode != NA64_SENS_INVISIBLE) return cli_usage_error("limits", "--beam mu has the invisible mode only");
+    if (o->annihilation || o->y_output)
+      return cli_usage_error("limits", "--annihilation and --y apply to the electron beam only");
+    if (!cli_opt_seen(a->opts, a->nopts, "--energy")) o->energy = 160.0;
+    o->method = NA64_XS_EXACT;
+  } else if (o->mediator != NA64_MED_VECTOR && !(o->mode == NA64_SENS_VISIBLE && o->mediator == NA64_MED_PSEUDOSCALAR)) {
+    return cli_usage_error("limits", "--mediator applies with --beam mu, or as --mediator pseudoscalar in the visible "
+                           "mode (the electron beam: vector A' or pseudoscalar X17)");
+  }
+  /* without a usable cache directory the values are only computed again next time */
+  if (o->method == NA64_XS_EXACT && na64_exact_store_disk(NULL, &err))
+    fprintf(stderr, "na64 limits: warning: %s (exact cross sections not remembered)\n", err.msg);
+  if (!(o->eot > 0)) return cli_usage_error("limits", "missing required argument --eot (electrons on target), or give --run");
+  st = check_before_scan(o, given_bits(a->opts, a->nopts), a->plot, a->hepdata);
+  if (st) return st;
+  na64_sens_curve c = {0};
+  if (na64_sens_masses_parse(a->masses, o->mode, &c.masses, &c.n, &err))
+    return cli_usage_error("limits", "%s", err.msg);
+  cli_progress prog;
+  cli_progress_start(&prog, "masses", c.n);
+  if (a->ndata > 0) {
+    for (int i = 0; i < a->ndata; ++i) { /* what the checks above set for every data set */
+      a->dsets[i].o.method = o->method;
+      if (o->beam == NA64_LEPTON_MU && !cli_opt_seen(a->opts, a->nopts, "--energy")) a->dsets[i].o.energy = o->energy;
+    }
+    st = na64_sens_curve_compute_datasets(o, a->bkg_given, a->dsets, a->ndata, &a->how, &c, report_progress, &prog, &err);
+    if (st == NA64_OK) print_combination(o, a->bkg_given, a->dsets, a->ndata);
+  } else {
+    st = na64_sens_curve_compute(o, &c, report_progress, &prog, &err);
+  }
+  cli_progress_finish(&prog, c.n);
+  int rc = CLI_EXIT_OK;
+  if (st != NA64_OK) {
+    rc = cli_fail("limits", &err);
+  } else {
+    print_curve(o, &c, (cli_format)a->fmt);
+    if (a->plot && na64_sens_curve_plot(o, &c, a->plot, &err)) rc = cli_fail("limits", &err);
+    if (a->hepdata && na64_sens_curve_write_hepdata(o, &c, a->hepdata, &err)) rc = cli_fail("limits", &err);
+  }
+  na64_sens_curve_release(&c);
+  return rc;
 }
 
 int cmd_limits(int argc, char **argv)
 {
   na64_sens_options o;
   na64_sens_options_default(&o);
-  long observed = 0, run = 0;
+  long observed = 0, run = 0, eff_events = 1000, seed = 1, threads = 2;
   int fmt = FMT_TABLE;
   const char *masses = NULL, *plot = NULL, *hepdata = NULL, *db = NULL, *dataset = NULL;
   const char *specs[NA64_LIMIT_MAX_DATASETS];
@@ -117,8 +200,19 @@ int cmd_limits(int argc, char **argv)
       {"--run", OPT_INT, &run, 1, 1e9, 0, NULL, 0,
        "take mode, beam energy, EOT and the visible geometry of this run from the conditions database", 0},
       {"--dataset", OPT_STRING, &dataset, 1, 0, 0, NULL, 0,
-       "SETUP:EOT, repeatable: combine data sets (setup name or run number of the conditions database, its "
-       "electrons on target); signals add, each with its beam energy and geometry", 0},
+       "SETUP:EOT[:SOURCE][:observed=N], repeatable: combine data sets (setup name or run number of the conditions database, "
+       "its electrons on target); signals add, each with its beam energy, geometry, measured efficiency and "
+       "background. SOURCE: a `na64 run` report directory of that setup (efficiency.csv, x17.csv, "
+       "background.csv, card.yaml), or a run card of that setup to measure with; without it the efficiency is "
+       "measured on the fly (--eff-events) and the background is the NA64 report's Table 2 (visible, 3e-13/EOT) "
+       "or Table 1 (invisible, 1e-12/EOT) level times the EOT. observed=N: its observed events (default 0); "
+       "backgrounds and observed counts add unless --background, --background-error, --observed are given", 0},
+      {"--eff-events", OPT_INT, &eff_events, 0, 1e7, 0, NULL, 0,
+       "with --dataset: signal events per point of the efficiency measured on the fly (visible: per (mass, eps); "
+       "invisible: per mass; default 1000; 0: no measurement, efficiency --efficiency, visible above 0.3 E0)", 0},
+      {"--seed", OPT_INT, &seed, 0, 1e15, 0, NULL, 0, "with --dataset: seed of the measurement on the fly (default 1)", 0},
+      {"--threads", OPT_INT, &threads, 1, 64, 0, NULL, 0,
+       "with --dataset: threads of the measurement on the fly (default 2; the result does not depend on it)", 0},
       {"--db", OPT_STRING, &db, 1, 0, 0, NULL, 0,
        "conditions database for --run or --dataset (default: $NA64_CONDITIONS_DB or the built one)", 0},
       {"--efficiency", OPT_DOUBLE, &o.efficiency, 0, 1, 1, NULL, 0, "signal efficiency (default 1)", 0},
@@ -172,11 +266,21 @@ int cmd_limits(int argc, char **argv)
     if (cli_opt_seen(opts, nopts, per_setup[i]))
       return cli_usage_error("limits", "--dataset takes the beam energy, EOT and geometry from the setup: do not "
                              "combine it with %s", per_setup[i]);
-  na64_sens_options dsets[NA64_LIMIT_MAX_DATASETS];
+  static const char *const with_dataset[] = {"--eff-events", "--seed", "--threads"};
+  for (size_t i = 0; ndata == 0 && i < sizeof with_dataset / sizeof with_dataset[0]; ++i)
+    if (cli_opt_seen(opts, nopts, with_dataset[i]))
+      return cli_usage_error("limits", "%s applies with --dataset only", with_dataset[i]);
+  if (ndata > 0 && eff_events > 0 && cli_opt_seen(opts, nopts, "--ea-min"))
+    return cli_usage_error("limits", "--ea-min with --dataset needs --eff-events 0: a measured efficiency is relative "
+                           "to the simulated A' above 0.1 E0");
+  unsigned bkg_given = (cli_opt_seen(opts, nopts, "--background") ? 1u : 0u) |
+                       (cli_opt_seen(opts, nopts, "--background-error") ? 2u : 0u) |
+                       (cli_opt_seen(opts, nopts, "--observed") ? 4u : 0u);
+  na64_sens_dataset dsets[NA64_LIMIT_MAX_DATASETS];
   if (ndata > 0) {
-    st = dataset_options(&o, db, specs, ndata, cli_opt_seen(opts, nopts, "--mode"), dsets);
+    st = open_datasets(&o, db, specs, ndata, cli_opt_seen(opts, nopts, "--mode"), dsets);
     if (st) return st;
-    o = dsets[0];
+    o = dsets[0].o; /* the first data set's setup with the command line's statistics */
   } else if (run > 0) {
     char summary[512];
     if (na64_sens_options_from_run(&o, db, (int)run, cli_opt_seen(opts, nopts, "--eot"),
@@ -186,40 +290,9 @@ int cmd_limits(int argc, char **argv)
   } else if (db) {
     return cli_usage_error("limits", "--db applies with --run or --dataset only");
   }
-  if (o.beam == NA64_LEPTON_MU) {
-    if (cli_opt_seen(opts, nopts, "--method") && o.method != NA64_XS_EXACT)
-      return cli_usage_error("limits", "--beam mu uses the exact cross sections only (--method exact)");
-    if (o.mode != NA64_SENS_INVISIBLE) return cli_usage_error("limits", "--beam mu has the invisible mode only");
-    if (o.annihilation || o.y_output)
-      return cli_usage_error("limits", "--annihilation and --y apply to the electron beam only");
-    if (!cli_opt_seen(opts, nopts, "--energy")) o.energy = 160.0;
-    o.method = NA64_XS_EXACT;
-  } else if (o.mediator != NA64_MED_VECTOR && !(o.mode == NA64_SENS_VISIBLE && o.mediator == NA64_MED_PSEUDOSCALAR)) {
-    return cli_usage_error("limits", "--mediator applies with --beam mu, or as --mediator pseudoscalar in the visible "
-                           "mode (the electron beam: vector A' or pseudoscalar X17)");
-  }
-  /* without a usable cache directory the values are only computed again next time */
-  if (o.method == NA64_XS_EXACT && na64_exact_store_disk(NULL, &err))
-    fprintf(stderr, "na64 limits: warning: %s (exact cross sections not remembered)\n", err.msg);
-  if (!(o.eot > 0)) return cli_usage_error("limits", "missing required argument --eot (electrons on target), or give --run");
-  st = check_before_scan(&o, given_bits(opts, nopts), plot, hepdata);
-  if (st) return st;
-  na64_sens_curve c = {0};
-  if (na64_sens_masses_parse(masses, o.mode, &c.masses, &c.n, &err))
-    return cli_usage_error("limits", "%s", err.msg);
-  cli_progress prog;
-  cli_progress_start(&prog, "masses", c.n);
-  if (ndata > 1) st = na64_sens_curve_compute_combined(dsets, ndata, &c, report_progress, &prog, &err);
-  else st = na64_sens_curve_compute(&o, &c, report_progress, &prog, &err);
-  cli_progress_finish(&prog, c.n);
-  int rc = CLI_EXIT_OK;
-  if (st != NA64_OK) {
-    rc = cli_fail("limits", &err);
-  } else {
-    print_curve(&o, &c, (cli_format)fmt);
-    if (plot && na64_sens_curve_plot(&o, &c, plot, &err)) rc = cli_fail("limits", &err);
-    if (hepdata && na64_sens_curve_write_hepdata(&o, &c, hepdata, &err)) rc = cli_fail("limits", &err);
-  }
-  na64_sens_curve_release(&c);
+  limits_args a = {opts, nopts, masses, plot, hepdata, fmt, ndata, dsets, bkg_given,
+                   {(uint64_t)eff_events, (uint64_t)seed, (int)threads}};
+  int rc = limits_scan(&o, &a);
+  for (int i = 0; i < ndata; ++i) na64_sens_dataset_release(&dsets[i]);
   return rc;
 }

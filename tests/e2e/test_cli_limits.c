@@ -176,14 +176,17 @@ static void test_datasets(void **state)
 {
   (void)state;
   char *a, *b;
-  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --masses 16.7 --format csv", &a), 0);
+  /* --eff-events 0 --background 0: efficiency 1 and no background, as --run */
+  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --eff-events 0 --background 0 --masses 16.7 --format csv", &a),
+                   0);
   assert_int_equal(run("limits --run 3000 --eot 5.4e10 --masses 16.7 --format csv", &b), 0);
   assert_string_equal(a, b);
   free(b);
-  assert_int_equal(run("limits --dataset 2800:5.4e10 --masses 16.7 --format csv", &b), 0);
+  assert_int_equal(run("limits --dataset 2800:5.4e10 --eff-events 0 --background 0 --masses 16.7 --format csv", &b), 0);
   assert_string_equal(a, b);
   free(b);
-  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --dataset=visible_2018:3e10 --masses 16.7 --format csv", &b),
+  assert_int_equal(run("limits --dataset visible_2017:5.4e10 --dataset=visible_2018:3e10 --eff-events 0 --background 0 "
+                       "--masses 16.7 --format csv", &b),
                    0);
   double la, ha, lb, hb;
   assert_int_equal(sscanf(strchr(a, '\n') + 1, "16.7,%lf,%lf", &la, &ha), 2);
@@ -197,6 +200,10 @@ static void test_datasets(void **state)
   assert_int_equal(run("limits --dataset visible_2017:5e10 --dataset invisible_2016_2018:1e11 --masses 16.7", NULL), 1);
   assert_int_equal(run("limits --dataset visible_2017:5e10 --eot 1e10 --masses 16.7", NULL), 2);
   assert_int_equal(run("limits --dataset visible_2017:5e10 --decay-length 10 --masses 16.7", NULL), 2);
+  /* the efficiency source (docs/cli.md): a missing run directory, the measurement options alone */
+  assert_int_equal(run("limits --dataset visible_2017:5e10:/nonexistent/rundir --masses 16.7", NULL), 1);
+  assert_int_equal(run("limits --eot 1e10 --eff-events 10 --masses 16.7", NULL), 2);
+  assert_int_equal(run("limits --dataset visible_2017:5e10 --ea-min 20 --masses 16.7", NULL), 2);
 }
 
 /* issue 14: --method exact and the muon beam. The exact values are remembered in NA64_CACHE_DIR
