@@ -290,9 +290,11 @@ static void test_factor_table(void **state)
   assert_true(fabs(close[0] - 18.6) < 0.2);
   /* (a) the exact shape lowers the tip, by less than 0.5 MeV */
   assert_true(close[1] < close[0] + 0.05 && close[1] > close[0] - 0.5);
-  /* the tip scales as (signal)^(1/4) (thin-target condition, test_vis_island.c): eff 1/0.84 moves it
-   * by (1/0.84)^(1/4) = 1.045 within 1% */
-  assert_rel(close[6] / close[0], pow(1 / 0.84, 0.25), 0.01);
+  /* the tip scales as (signal)^(1/n), n ~ 3.5-3.9 (thin-target condition, test_vis_island.c): eff 1/0.84
+   * moves it by (1/0.84)^(1/n) = 1.046-1.051 (found 1.048, n = 3.7) */
+  double n = log(1 / 0.84) / log(close[6] / close[0]);
+  print_message("efficiency scaling: the tip ~ (signal)^(1/%.2f)\n", n);
+  assert_true(n > 3.2 && n < 4.2);
 }
 
 int main(void)
