@@ -292,9 +292,9 @@ static void test_factor_table(void **state)
   assert_true(close[1] < close[0] + 0.05 && close[1] > close[0] - 0.5);
   /* the tip scales as (signal)^(1/n), n ~ 3.5-3.9 (thin-target condition, test_vis_island.c): eff 1/0.84
    * moves it by (1/0.84)^(1/n) = 1.046-1.051 (found 1.048, n = 3.7) */
-  double n = log(1 / 0.84) / log(close[6] / close[0]);
-  print_message("efficiency scaling: the tip ~ (signal)^(1/%.2f)\n", n);
-  assert_true(n > 3.2 && n < 4.2);
+  double nexp = log(1 / 0.84) / log(close[6] / close[0]);
+  print_message("efficiency scaling: the tip ~ (signal)^(1/%.2f)\n", nexp);
+  assert_true(nexp > 3.2 && nexp < 4.2);
 }
 
 int main(void)
