@@ -22,6 +22,7 @@
 #include "na64/physics.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "vis_island.h"
 
 static const double E0 = 100.0, T_X0 = 0.005, X_MIN = 0.98, D_CM = 50.0;
 
@@ -41,23 +42,10 @@ static na64_beamdump thin_visible(na64_xsec_method method)
   return d;
 }
 
-/* max over eps of the yield per EOT (scan in ln eps, then golden section) */
-static double yield_max(const na64_yield *y, double *eps_at)
-{
-  double best = -1, lb = 0;
-  for (int i = 0; i <= 80; ++i) {
-    double le = log(1e-5) + (log(1e-2) - log(1e-5)) * i / 80, n = na64_yield_per_eot(y, exp(le));
-    if (n > best) best = n, lb = le;
-  }
-  double a = lb - 0.1, b = lb + 0.1, g = 0.5 * (sqrt(5) - 1);
-  for (int it = 0; it < 50; ++it) {
-    double c = b - g * (b - a), d = a + g * (b - a);
-    if (na64_yield_per_eot(y, exp(c)) > na64_yield_per_eot(y, exp(d))) b = d;
-    else a = c;
-  }
-  *eps_at = exp(0.5 * (a + b));
-  return na64_yield_per_eot(y, *eps_at);
-}
+static double yield_at(const void *u, double eps) { return na64_yield_per_eot(u, eps); }
+
+/* max over eps of the yield per EOT */
+static double yield_max(const na64_yield *y, double *eps_at) { return vis_signal_max(yield_at, y, eps_at); }
 
 /* sigma(x >= X_MIN) per W atom at eps = 1, pb: ETL by the midpoint rule in y, exact by its Gauss rules */
 static double sigma_above(na64_xsec_method method, double m)
@@ -186,15 +174,7 @@ static void test_tip_from_width(void **state)
   assert_int_equal(na64_yield_new(&d, 0.0167, &y, NULL), NA64_OK);
   double e, lo = 0, hi = 0, nm = yield_max(y, &e);
   assert_true(k * nm > 2.303);
-  for (int side = 0; side < 2; ++side) {
-    double p = log(e), q = side ? log(1e-2) : log(1e-6);
-    for (int it = 0; it < 60; ++it) {
-      double c = 0.5 * (p + q);
-      if (k * na64_yield_per_eot(y, exp(c)) >= 2.303) p = c;
-      else q = c;
-    }
-    *(side ? &hi : &lo) = exp(0.5 * (p + q));
-  }
+  vis_signal_edges(yield_at, y, e, 2.303 / k, &lo, &hi);
   na64_yield_free(y);
   double i32 = implied_close(16.7, lo, hi, 3.2), i39 = implied_close(16.7, lo, hi, 3.9);
   double p32 = implied_close(16.7, 1.438e-4 / 1.05, 3.509e-4 * 1.05, 3.2);

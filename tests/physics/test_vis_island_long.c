@@ -19,6 +19,7 @@
 
 #include "na64/physics.h"
 #include "support/na64_test.h"
+#include "vis_island.h"
 
 #define NE 48 /* shower-energy bins, equal in ln E, [ea_min, E0] */
 #define NT 30 /* depth bins */
@@ -166,39 +167,15 @@ static double island_n(const island *s, double eps)
   return 5.4e10 * v->eff * s->br * e2 * sum;
 }
 
-/* the largest signal over eps (scan in ln eps, then golden section) */
-static double island_max(const island *s, double *eps_at)
-{
-  double best = -1, lbest = 0;
-  for (int i = 0; i <= 60; ++i) {
-    double le = log(1e-5) + (log(1e-2) - log(1e-5)) * i / 60, n = island_n(s, exp(le));
-    if (n > best) best = n, lbest = le;
-  }
-  double a = lbest - 0.12, b = lbest + 0.12, g = 0.5 * (sqrt(5) - 1);
-  for (int it = 0; it < 40; ++it) {
-    double c = b - g * (b - a), d = a + g * (b - a);
-    if (island_n(s, exp(c)) > island_n(s, exp(d))) b = d;
-    else a = c;
-  }
-  if (eps_at) *eps_at = exp(0.5 * (a + b));
-  return island_n(s, exp(0.5 * (a + b)));
-}
+static double island_at(const void *u, double eps) { return island_n(u, eps); }
+static double island_max(const island *s, double *eps_at) { return vis_signal_max(island_at, s, eps_at); }
 
 /* the edges where the signal is 2.303 (0 if nothing is excluded) */
 static void island_edges(const island *s, double *lo, double *hi)
 {
   double epk, nmax = island_max(s, &epk);
   *lo = *hi = 0;
-  if (nmax < 2.303) return;
-  for (int side = 0; side < 2; ++side) {
-    double a = log(epk), b = side ? log(1e-1) : log(1e-6);
-    for (int it = 0; it < 60; ++it) {
-      double c = 0.5 * (a + b);
-      if (island_n(s, exp(c)) >= 2.303) a = c;
-      else b = c;
-    }
-    *(side ? hi : lo) = exp(0.5 * (a + b));
-  }
+  if (nmax >= 2.303) vis_signal_edges(island_at, s, epk, 2.303, lo, hi);
 }
 
 static island S; /* large: static */
