@@ -24,10 +24,11 @@
  * Vector A' with the exact method, visible mode (issues 12 and 14; docs/validation.md "The island's tip"):
  * the same exact x-shape as the pseudoscalar (na64_xsec_exact_dsdx of the vector, tabulated at E0 on
  * the heaviest element) with the exact totals of na64_xsec_macroscopic (the shipped grid), instead of
- * the IWW shape (Tsai RMP 46 (1974) 815; Bjorken et al. PRD 80 (2009) 075018 eq. A12) that the
+ * the IWW shape (Tsai RMP 46 (1974) 815; Bjorken et al. PRD 80 (2009) 075018, appendix) that the
  * ETL/IWW/WW methods use. The IWW shape keeps t_min at its x-independent value and so overstates
- * d sigma/dx for 1 - x < ~1e-2 (Liu, Morrissey, Yu PRD 95 (2017) 036010, section III; Gninenko,
- * Kirpichnikov, Kirsanov, Krasnikov PLB 782 (2018) 406, fig. 3).
+ * d sigma/dx for 1 - x < ~1e-2 (Liu, Morrissey, Yu PRD 95 (2017) 036010, arXiv:1609.06781; Gninenko,
+ * Kirpichnikov, Kirsanov, Krasnikov PLB 782 (2018) 406, arXiv:1712.05706; the ratio on W is in
+ * docs/validation.md).
  *
  * Resonant annihilation of shower positrons e+ e- -> A' (NA64 PRD 104 (2021) L091701, arXiv:2108.04195;
  * Marsicano et al. PRL 121 (2018) 041802): in the narrow-width approximation
