@@ -570,6 +570,9 @@ typedef struct na64_vis_config {
   double counter_mip_width;   /* relative width of the MIP signal of the 1 cm counters V2, S4 */
   int mediator;               /* the X of the signal (aprime.mediator): NA64_MED_VECTOR (the A', default)
                                  or NA64_MED_PSEUDOSCALAR (the X17 a, g = eps e; docs/visible.md) */
+  int xsec_method;            /* physics.method: the vector A' spectrum of the signal, NA64_XS_ETL (default: DMG4's
+                                 total with the IWW x-shape) or NA64_XS_EXACT (exact tree-level total and x-shape;
+                                 physics/yield.c); the pseudoscalar is always exact */
 } na64_vis_config;
 NA64_API void na64_vis_config_default(na64_vis_config *c);
 /* Read a visible card (sections setup, beam, aprime, detector; selection and analysis are read by

@@ -17,9 +17,18 @@
  * Pseudoscalar X17 (visible mode, issue 12; NA64 PRD 104 (2021) L111102): a with L = -i g a e-bar gamma5 e,
  * g = eps e, so that eps plays the role of the A' mixing. The cross section is the exact tree-level one
  * (xsec_exact.c): the total at each energy node, and the x-shape d sigma/dx tabulated once at E0 for the
- * heaviest element of the dump (pseudoscalar_shape below); the decay length from the width
+ * heaviest element of the dump (exact_shape below); the decay length from the width
  * g^2 m beta/(8 pi) (decay.c) with BR(e+e-) = 1: a coupled to electrons only, a -> gamma gamma through
  * the electron loop neglected (alpha^2/(8 pi^2) (m/m_e)^2 ~ 1e-3 of the e+e- width at 16.7 MeV).
+ *
+ * Vector A' with the exact method, visible mode (issues 12 and 14; docs/validation.md "The island's tip"):
+ * the same exact x-shape as the pseudoscalar (na64_xsec_exact_dsdx of the vector, tabulated at E0 on
+ * the heaviest element) with the exact totals of na64_xsec_macroscopic (the shipped grid), instead of
+ * the IWW shape (Tsai RMP 46 (1974) 815; Bjorken et al. PRD 80 (2009) 075018, appendix) that the
+ * ETL/IWW/WW methods use. The IWW shape keeps t_min at its x-independent value and so overstates
+ * d sigma/dx for 1 - x < ~1e-2 (Liu, Morrissey, Yu PRD 95 (2017) 036010, arXiv:1609.06781; Gninenko,
+ * Kirpichnikov, Kirsanov, Krasnikov PLB 782 (2018) 406, arXiv:1712.05706; the ratio on W is in
+ * docs/validation.md).
  *
  * Resonant annihilation of shower positrons e+ e- -> A' (NA64 PRD 104 (2021) L091701, arXiv:2108.04195;
  * Marsicano et al. PRL 121 (2018) 041802): in the narrow-width approximation
@@ -38,8 +47,9 @@
 #define N_ABINS 40        /* A' energy bins (visible mode) */
 #define N_TBINS 40        /* depth bins (visible mode) */
 #define N_SIGMA_NODES 17  /* energies at which sigma(E) is evaluated, equal in ln E */
-#define N_PS_NODES 20     /* pseudoscalar: x-shape nodes, equal in y = -ln(1 - x) */
-#define PS_X_LOW 0.02     /* pseudoscalar: below it the shape is taken as 0 (< 1e-5 of sigma, x^3-like) */
+#define N_PS_NODES 20     /* exact x-shape (pseudoscalar, visible exact vector): nodes equal in y = -ln(1 - x) */
+#define PS_X_LOW 0.02     /* exact x-shape: below it taken as 0 (pseudoscalar x^3-like, < 1e-5 of sigma; vector
+                             ~x: < 1e-3 of sigma, and those A' are below every visible threshold) */
 
 struct na64_yield {
   double m, E0;
@@ -53,7 +63,8 @@ struct na64_yield {
   double resonant;  /* annihilation yield per EOT at eps = 1 */
 };
 
-/* Pseudoscalar x-shape: ln(d sigma/dx) of the exact calculation on nodes equal in y = -ln(1 - x),
+/* Exact x-shape (the pseudoscalar; the vector A' with the exact method in the visible mode):
+ * ln(d sigma/dx) of the exact calculation on nodes equal in y = -ln(1 - x),
  * interpolated linearly in y (extrapolated beyond the last node up to the kinematic end
  * x = 1 - m_e/E0). Taken as a function of x alone at every shower energy: the exact d sigma/dx
  * depends on E through m/E and m_e/E (< 1e-3 at E >= 30 GeV) and through the logarithm of the
@@ -69,8 +80,14 @@ static double ps_shape_eval(const ps_shape *ps, double y)
   double u = (y - ps->y0) / ps->dy;
   int k = (int)u;
   if (k > N_PS_NODES - 2) k = N_PS_NODES - 2;
-  double lnf = ps->lnf[k] + (u - k) * (ps->lnf[k + 1] - ps->lnf[k]);
-  return exp(lnf);
+  /* between nodes ln f is interpolated linearly in ln y: d sigma/dx ~ x^n at small x, where y ~ x, so
+   * this is exact there, and it is linear in y where y >> dy. Linear in y, the first interval (y from
+   * 0.02 to 0.6) lost most of the low-x cross section and the normalised shape put 3% too much above
+   * x = 0.98 for the vector, 0.9% for the pseudoscalar (against na64_xsec_exact_quad with x_min;
+   * island, 2026-12-06). Beyond the last node: linear in y. */
+  double yk = ps->y0 + k * ps->dy;
+  double w = u > N_PS_NODES - 1 ? u - k : log(y / yk) / log1p(ps->dy / yk);
+  return exp(ps->lnf[k] + w * (ps->lnf[k + 1] - ps->lnf[k]));
 }
 
 /* the element j of the dump with the largest n_j Z_j^2 (the coherent production goes as Z^2) */
@@ -94,35 +111,36 @@ static int heaviest_component(const na64_material *mat)
 #define PS_CACHE 8
 static pthread_mutex_t ps_cache_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
-  int used;
+  int used, mediator;
   double Z, A, E0, m;
   ps_shape ps;
 } ps_cache[PS_CACHE];
 static int ps_cache_next;
 
-static int pseudoscalar_shape_compute(const na64_exact_process *proto, ps_shape *ps, na64_err *err);
+static int exact_shape_compute(const na64_exact_process *proto, ps_shape *ps, na64_err *err);
 
-static int pseudoscalar_shape(const na64_material *mat, double E0, double m, ps_shape *ps, na64_err *err)
+static int exact_shape(const na64_material *mat, int mediator, double E0, double m, ps_shape *ps, na64_err *err)
 {
   na64_exact_process p;
-  na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, E0, m);
+  na64_exact_process_init(&p, NA64_LEPTON_E, (na64_mediator)mediator, E0, m);
   int j = heaviest_component(mat);
   p.Z = mat->comp[j].Z;
   p.A = mat->comp[j].A;
   int found = 0;
   pthread_mutex_lock(&ps_cache_lock);
   for (int k = 0; k < PS_CACHE && !found; ++k)
-    if (ps_cache[k].used && ps_cache[k].Z == p.Z && ps_cache[k].A == p.A && ps_cache[k].E0 == E0 && ps_cache[k].m == m) {
+    if (ps_cache[k].used && ps_cache[k].mediator == mediator && ps_cache[k].Z == p.Z && ps_cache[k].A == p.A && ps_cache[k].E0 == E0 && ps_cache[k].m == m) {
       *ps = ps_cache[k].ps;
       found = 1;
     }
   pthread_mutex_unlock(&ps_cache_lock);
   if (found) return NA64_OK;
-  NA64_CALL(pseudoscalar_shape_compute(&p, ps, err));
+  NA64_CALL(exact_shape_compute(&p, ps, err));
   pthread_mutex_lock(&ps_cache_lock);
   int k = ps_cache_next;
   ps_cache_next = (ps_cache_next + 1) % PS_CACHE;
   ps_cache[k].used = 1;
+  ps_cache[k].mediator = mediator;
   ps_cache[k].Z = p.Z;
   ps_cache[k].A = p.A;
   ps_cache[k].E0 = E0;
@@ -132,7 +150,7 @@ static int pseudoscalar_shape(const na64_material *mat, double E0, double m, ps_
   return NA64_OK;
 }
 
-static int pseudoscalar_shape_compute(const na64_exact_process *proto, ps_shape *ps, na64_err *err)
+static int exact_shape_compute(const na64_exact_process *proto, ps_shape *ps, na64_err *err)
 {
   na64_exact_process p = *proto;
   const double E0 = p.E0, m = p.m;
@@ -151,7 +169,7 @@ static int pseudoscalar_shape_compute(const na64_exact_process *proto, ps_shape 
 /* int of the x-distribution over [x0, x1] (in y = -ln(1 - x), the forward peak resolved) */
 typedef struct {
   double E, m;
-  const ps_shape *ps; /* NULL: the A' (IWW/WW shape) */
+  const ps_shape *ps; /* NULL: the IWW/WW shape of the A' */
 } shape_params;
 
 static double shape_y(double y, void *p)
@@ -335,10 +353,11 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
    * equal in ln E put one node at the threshold (sigma = 0) and lost the emitters between it and the
    * next node, ~2% of the yield (seen against the exact sampler, tests/sim/test_sim_exact.c). */
   const int exact_window = d->method == NA64_XS_EXACT && !d->visible;
-  /* pseudoscalar (visible): exact totals and the exact x-shape, whatever d->method says */
+  /* pseudoscalar (visible): exact totals and the exact x-shape, whatever d->method says; vector
+   * (visible) with the exact method: the exact x-shape with the totals of the method below */
   ps_shape ps_store, *ps = NULL;
-  if (st == NA64_OK && d->mediator == NA64_MED_PSEUDOSCALAR) {
-    st = pseudoscalar_shape(&d->target, Ehi, m, &ps_store, err);
+  if (st == NA64_OK && (d->mediator == NA64_MED_PSEUDOSCALAR || (d->visible && d->method == NA64_XS_EXACT))) {
+    st = exact_shape(&d->target, d->mediator, Ehi, m, &ps_store, err);
     ps = &ps_store;
   }
   for (int k = 0; st == NA64_OK && k < N_SIGMA_NODES; ++k) {
@@ -346,7 +365,7 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
     lnE_node[k] = exact_window ? log(E - d->ea_min) : log(E);
     double sg = 0.0; /* eps = 1; 0 where the method gives nothing (below threshold) */
     if (exact_window) st = exact_macroscopic(&d->target, NA64_LEPTON_E, NA64_MED_VECTOR, E, m, d->ea_min / E, &sg, err);
-    else if (ps) {
+    else if (ps && d->mediator == NA64_MED_PSEUDOSCALAR) {
       st = exact_macroscopic(&d->target, NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, E, m, 0.0, &sg, err);
       sg *= 4.0 * M_PI * NA64_ALPHA_EM; /* at g = 1 -> at eps = 1, g = eps e */
     } else na64_xsec_macroscopic_unchecked(d->method, &d->target, E, m, 1.0, &sg, NULL);

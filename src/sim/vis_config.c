@@ -27,6 +27,7 @@ void na64_vis_config_default(na64_vis_config *c)
   c->ecal_noise = 0.0;
   c->counter_mip_width = 0.15; /* ESTIMATE: Landau width of 1 cm of scintillator, as the invisible veto */
   c->mediator = NA64_MED_VECTOR;
+  c->xsec_method = NA64_XS_ETL; /* the cross section of the published NA64 curves (DMG4), as the invisible cards */
 }
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
@@ -37,6 +38,16 @@ static int mediator_of(const char *name, int *med, na64_err *err)
   if (!name[0] || strcmp(name, "vector") == 0) *med = NA64_MED_VECTOR;
   else if (strcmp(name, "pseudoscalar") == 0) *med = NA64_MED_PSEUDOSCALAR;
   else return na64_err_set(err, NA64_EFORMAT, "aprime mediator '%s': the visible mode knows 'vector' and 'pseudoscalar'", name);
+  return NA64_OK;
+}
+
+/* physics.method: "etl" (default) or "exact" (the exact tree-level d sigma/dx of the vector A' in the
+ * signal's yield and sampler, issue 14; docs/visible.md "Run cards"), as the invisible cards' key */
+static int method_of(const char *name, int *method, na64_err *err)
+{
+  if (!name[0] || strcmp(name, "etl") == 0) *method = NA64_XS_ETL;
+  else if (strcmp(name, "exact") == 0) *method = NA64_XS_EXACT;
+  else return na64_err_set(err, NA64_EFORMAT, "physics.method: unknown value '%s' (etl or exact)", name);
   return NA64_OK;
 }
 
@@ -76,6 +87,11 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
       {"decay", NA64_CARD_STRING, c->aprime_decay, sizeof c->aprime_decay, 1, 0, 0, NULL, 0, NULL},
       {"mediator", NA64_CARD_STRING, mediator, sizeof mediator, 1, 0, 0, NULL, 0, NULL},
   };
+  char method[16] = "";
+  snprintf(method, sizeof method, "%s", c->xsec_method == NA64_XS_EXACT ? "exact" : "etl");
+  const na64_card_key physics[] = {
+      {"method", NA64_CARD_STRING, method, sizeof method, 1, 0, 0, NULL, 0, NULL},
+  };
   const na64_card_key detector[] = {
       KEY("wcal_stochastic", NA64_CARD_DOUBLE, &c->wcal_stochastic, 0, 1),
       KEY("ecal_stochastic", NA64_CARD_DOUBLE, &c->ecal_stochastic, 0, 1),
@@ -87,6 +103,7 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
       {"beam", NA64_CARD_MAP, NULL, 0, 1, 0, 0, beam, 6, NULL},
       {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 1, aprime, 4, NULL},
       {"detector", NA64_CARD_MAP, NULL, 0, 1, 0, 0, detector, 4, NULL},
+      {"physics", NA64_CARD_MAP, NULL, 0, 1, 0, 0, physics, 1, NULL},
       /* read by the visible selection and the job of `na64 run` (src/ana/vis_*.c) */
       {"selection", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
       {"analysis", NA64_CARD_SECTION, NULL, 0, 1, 0, 0, NULL, 0, NULL},
@@ -96,6 +113,7 @@ static int read_card(const na64_card *card, const char *name, na64_vis_config *c
   NA64_CALL(na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err));
   c->aprime_mass = mass_mev * 1e-3;
   int st = mediator_of(mediator, &c->mediator, err);
+  if (st == NA64_OK) st = method_of(method, &c->xsec_method, err);
   if (st == NA64_OK) st = config_check(c, err);
   if (st) na64_err_prefix(err, "%s", name ? name : "<card>");
   return st;

@@ -132,6 +132,7 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   /* X drawn above NA64_VIS_EA_MIN_FRAC E0 (include/na64/sim.h): below every E_ECAL the selection accepts */
   na64_beamdump_init_visible(&s->dump, &wm, E0, depth, NA64_VIS_EA_MIN_FRAC * E0, s->dv_start - wcal_end, dv->size[2]);
   s->dump.mediator = s->cfg.mediator; /* the vector A' or the pseudoscalar a (physics/yield.c) */
+  s->dump.method = s->cfg.xsec_method; /* physics.method: ETL or the exact spectrum (physics/yield.c) */
   NA64_CALL(na64_vis_sampler_new(&s->dump, s->cfg.aprime_mass, s->cfg.aprime_eps, &s->sampler, err));
   s->signal_yield = na64_vis_sampler_yield(s->sampler);
   return NA64_OK;
