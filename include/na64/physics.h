@@ -436,11 +436,12 @@ NA64_API int na64_exact_grid_eval(double Z, double A, double m, double E0, doubl
 /* Windowed grids shipped with the library (issue 14; docs/physics.md 4e): the exact cross section
  * sigma(l Z -> l Z X; x > x_min) of na64_xsec_exact_quad (NA64_FF_ALL, coupling 1) per beam,
  * mediator and element, on the masses and energies of na64_exact_grid_axes (for the muon beam only
- * the energies >= na64_exact_wgrid_emin) and on w = 1 - x_min (na64_exact_wgrid_w_axis: 1e-4 ... 1,
- * 3 per decade; w = 1 is the total), each node to NA64_EXACT_GRID_PREC; files
+ * the energies >= na64_exact_wgrid_emin) and on w = 1 - x_min (na64_exact_wgrid_w_axis: 4.6e-4 ...
+ * 0.46, 3 per decade, 0.6, 0.8, and 1: the total), each node to NA64_EXACT_WGRID_PREC; files
  * data/exact_wgrid_<beam>_<mediator>_Z<Z>.csv (name: na64_exact_wgrid_name), written by
  * `na64 xsec --method exact --grid DIR --window`. */
 #define NA64_EXACT_WGRID_NW 13
+#define NA64_EXACT_WGRID_PREC 0.005
 NA64_API void na64_exact_wgrid_name(na64_lepton beam, na64_mediator med, int Z, char *buf, size_t len);
 NA64_API void na64_exact_wgrid_w_axis(const double **w, int *nw);
 NA64_API double na64_exact_wgrid_emin(na64_lepton beam);

@@ -39,6 +39,8 @@ typedef struct {
   double A;
   double *m, *E, *w, *f;
 } na64_wgrid;
+/* 1 if NA64_EXACT_NO_GRIDS is set (non-empty): no shipped exact grid is used (xsec_exact_grid.c) */
+int na64_exact_grids_disabled(void);
 int na64_wgrid_parse(const char *text, size_t len, const char *what, na64_wgrid *g, na64_err *err);
 void na64_wgrid_release(na64_wgrid *g);
 /* 1 and *pb if (m, E0, x_min) is covered by g, else 0 */

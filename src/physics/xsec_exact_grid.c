@@ -40,6 +40,14 @@ void na64_exact_grid_axes(const double **mass, int *nm, const double **energy, i
   if (nE) *nE = GRID_NE;
 }
 
+/* NA64_EXACT_NO_GRIDS set and non-empty: the shipped grids (this file and xsec_exact_wgrid.c) are
+ * not used, every exact value is computed (validation; docs/physics.md 4e) */
+int na64_exact_grids_disabled(void)
+{
+  const char *v = getenv("NA64_EXACT_NO_GRIDS");
+  return v && *v;
+}
+
 void na64_exact_grid_name(int Z, char *buf, size_t len) { snprintf(buf, len, "exact_grid_e_vector_Z%d.csv", Z); }
 
 /* ---------------- loading (once per element, on first use) ---------------- */
@@ -60,7 +68,7 @@ static void load(int Z, element_grid *eg)
   size_t len = 0;
   const char *text = na64_embedded_find(name, &len);
   eg->state = -1;
-  if (!text) return;
+  if (!text || na64_exact_grids_disabled()) return;
   const char *a = strstr(text, "# A = ");
   na64_err err;
   if (!a || na64_grid2_parse(text, len, name, &eg->g, &err) != NA64_OK) return;
