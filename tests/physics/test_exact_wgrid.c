@@ -14,8 +14,8 @@
 #include "physics/internal.h"
 #include "support/na64_test.h"
 
-/* the grids shipped: the elements of the ECAL (Pb, and C, H of the scintillator) for the
- * electron-beam vector and the muon-beam Z' and vector */
+/* the grids served: the elements of the ECAL (Pb, and C, H of the scintillator) for the
+ * electron-beam vector and the muon-beam Z' and vector (the latter from the Z' file) */
 static const struct {
   na64_lepton beam;
   na64_mediator med;
@@ -70,9 +70,11 @@ static void test_nodes_regenerated(void **state)
   assert_int_equal(nw, NA64_EXACT_WGRID_NW);
   for (int k = 0; k < NSHIP; ++k) {
     na64_err err = {0};
+    /* the muon-beam vector has no file: the Z' grid times 4 pi alpha (xsec_exact_wgrid.c) */
+    int file = !(shipped[k].beam == NA64_LEPTON_MU && shipped[k].med == NA64_MED_VECTOR);
     int st = na64_exact_wgrid_check(shipped[k].beam, shipped[k].med, shipped[k].Z, &err);
-    if (st) print_error("%s\n", err.msg);
-    assert_int_equal(st, NA64_OK);
+    if (st && file) print_error("%s\n", err.msg);
+    assert_int_equal(st, file ? NA64_OK : NA64_ENOTFOUND);
     int i = (7 * k + 3) % nm, j = nE - 1 - (k % 5), w = 5 + (5 * k) % (nw - 7); /* 5 ... 10: the covered partial windows */
     na64_exact_process p = proc(k, ms[i], Es[j], 1.0 - ws[w]);
     compare("node", &p);
