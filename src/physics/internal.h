@@ -39,6 +39,8 @@ typedef struct {
   double A;
   double *m, *E, *w, *f;
 } na64_wgrid;
+/* 4-point Lagrange weights w at v on x[k..k+3] (returns k; v in the middle interval where possible) */
+int na64_lagrange4(const double *x, int n, double v, double w[4]);
 /* 1 if NA64_EXACT_NO_GRIDS is set (non-empty): no shipped exact grid is used (xsec_exact_grid.c) */
 int na64_exact_grids_disabled(void);
 int na64_wgrid_parse(const char *text, size_t len, const char *what, na64_wgrid *g, na64_err *err);

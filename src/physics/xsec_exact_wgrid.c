@@ -202,23 +202,6 @@ int na64_wgrid_parse(const char *text, size_t len, const char *what, na64_wgrid 
 
 /* ---------------- interpolation ---------------- */
 
-/* 4-point Lagrange weights at v on nodes x[k..k+3], k chosen so that v lies in the middle interval
- * when possible (as xsec_exact_grid.c) */
-static int stencil(const double *x, int n, double v, double w[4])
-{
-  int i = 0;
-  while (i + 2 < n && v > x[i + 1]) ++i;
-  int k = i - 1;
-  if (k < 0) k = 0;
-  if (k > n - 4) k = n - 4;
-  for (int a = 0; a < 4; ++a) {
-    w[a] = 1.0;
-    for (int b = 0; b < 4; ++b)
-      if (b != a) w[a] *= (v - x[k + b]) / (x[k + a] - x[k + b]);
-  }
-  return k;
-}
-
 static int inside(const double *x, int n, double v) { return v >= x[0] - 1e-9 && v <= x[n - 1] + 1e-9; }
 
 int na64_wgrid_eval(const na64_wgrid *g, double m, double E0, double x_min, double *pb)
@@ -237,7 +220,8 @@ int na64_wgrid_eval(const na64_wgrid *g, double m, double E0, double x_min, doub
    * the last (0.8) the cubic misses the low-x rise by up to 1.1% (mu Z' on C at 2 MeV) */
   if (!total && (nw < 5 || !inside(g->w, nw - 1, lw))) return 0;
   double wm[4], wE[4], ww[4] = {1.0, 0.0, 0.0, 0.0}, s = 0.0;
-  int km = stencil(g->m, g->nm, lm, wm), kE = stencil(g->E, g->nE, lE, wE), kw = total ? g->nw - 1 : stencil(g->w, nw, lw, ww);
+  int km = na64_lagrange4(g->m, g->nm, lm, wm), kE = na64_lagrange4(g->E, g->nE, lE, wE);
+  int kw = total ? g->nw - 1 : na64_lagrange4(g->w, nw, lw, ww);
   for (int a = 0; a < 4; ++a)
     for (int b = 0; b < 4; ++b) {
       const double *f = g->f + ((size_t)(km + a) * (size_t)g->nE + (size_t)(kE + b)) * (size_t)g->nw + (size_t)kw;

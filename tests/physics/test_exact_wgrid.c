@@ -14,19 +14,7 @@
 #include "physics/internal.h"
 #include "support/na64_test.h"
 
-/* the grids served: the elements of the ECAL (Pb, and C, H of the scintillator) for the
- * electron-beam vector and the muon-beam Z' and vector (the latter from the Z' file) */
-static const struct {
-  na64_lepton beam;
-  na64_mediator med;
-  int Z;
-  double A;
-} shipped[] = {{NA64_LEPTON_E, NA64_MED_VECTOR, 82, 207.2},  {NA64_LEPTON_E, NA64_MED_VECTOR, 6, 12.011},
-               {NA64_LEPTON_E, NA64_MED_VECTOR, 1, 1.008},   {NA64_LEPTON_MU, NA64_MED_ZPRIME, 82, 207.2},
-               {NA64_LEPTON_MU, NA64_MED_ZPRIME, 6, 12.011}, {NA64_LEPTON_MU, NA64_MED_ZPRIME, 1, 1.008},
-               {NA64_LEPTON_MU, NA64_MED_VECTOR, 82, 207.2}, {NA64_LEPTON_MU, NA64_MED_VECTOR, 6, 12.011},
-               {NA64_LEPTON_MU, NA64_MED_VECTOR, 1, 1.008}};
-#define NSHIP ((int)(sizeof shipped / sizeof shipped[0]))
+#include "physics/exact_wgrid_cases.h"
 
 static na64_exact_process proc(int k, double m, double E0, double x_min)
 {
