@@ -236,7 +236,7 @@ void na64_beamdump_init_visible(na64_beamdump *d, const na64_material *wcal, dou
 
 /* sum_j n_j sigma_j(E; x >= x_min) in 1/cm at coupling 1, exact tree level (xsec_exact.c,
  * elastic + quasi-elastic form factor as the DMG4 ETL): from the shipped windowed grid of the
- * element where it covers (m, E, x_min) (xsec_exact_wgrid.c, docs/physics.md 4e; within 0.5%),
+ * element where it covers (m, E, x_min) (xsec_exact_wgrid.c, docs/physics.md 4e; measured within 0.53%),
  * otherwise computed to 1% and remembered by na64_xsec_exact_cached. */
 #define YIELD_EXACT_PREC 0.01
 static int exact_macroscopic(const na64_material *mat, int lepton, int mediator, double E, double m, double x_min,
