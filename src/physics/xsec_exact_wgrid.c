@@ -3,10 +3,10 @@
  * (issue 14; docs/physics.md 4e): sigma(l Z -> l Z X; x > x_min) of na64_xsec_exact_quad (xsec_exact.c)
  * at coupling 1, elastic + quasi-elastic form factor, per (beam, mediator, element), on nodes
  *   mass: the 25 of na64_exact_grid_axes (1 MeV - 1 GeV, 8 per decade),
- *   E0:   those of na64_exact_grid_axes (10 - 200 GeV) >= 15 GeV for the electron beam (13:
- *         18.2 - 200 GeV; the emitters above the signal threshold, E0 - E_ECAL,max >= 20 GeV in
- *         every setup), >= 70 GeV for the muon beam (6: 73.7 - 200 GeV; NA64mu runs at 160 GeV
- *         and a muon loses ~1 GeV in the ECAL),
+ *   E0:   the 16 of na64_exact_grid_axes (10 - 200 GeV) for the electron beam (the sensitivity
+ *         report of `na64 run` also scans a 30 GeV beam: emitters from 15 GeV), those >= 70 GeV for
+ *         the muon beam (6: 73.7 - 200 GeV; NA64mu runs at 160 GeV and a muon loses ~1 GeV in the
+ *         ECAL),
  *   w = 1 - x_min: 12 partial windows 4.6e-4 ... 0.46 (3 per decade), 0.6, 0.8, and w = 1 (the
  *         total, for x_min <= m/E0 only).
  * This is what the invisible-mode yield needs (yield.c exact_macroscopic: x_min = E_X,min/E, the
@@ -54,7 +54,7 @@ void na64_exact_wgrid_w_axis(const double **w, int *nw)
   if (nw) *nw = NA64_EXACT_WGRID_NW;
 }
 
-double na64_exact_wgrid_emin(na64_lepton beam) { return beam == NA64_LEPTON_MU ? 70.0 : 15.0; }
+double na64_exact_wgrid_emin(na64_lepton beam) { return beam == NA64_LEPTON_MU ? 70.0 : 0.0; }
 
 /* ---------------- parsing ---------------- */
 
