@@ -433,6 +433,28 @@ NA64_API void na64_exact_grid_name(int Z, char *buf, size_t len);
  * (bicubic in ln sigma over (ln m, ln E0)): 1 if covered (grid present, same A, (m, E0) inside), else 0. */
 NA64_API int na64_exact_grid_eval(double Z, double A, double m, double E0, double *pb);
 
+/* Windowed grids shipped with the library (issue 14; docs/physics.md 4e): the exact cross section
+ * sigma(l Z -> l Z X; x > x_min) of na64_xsec_exact_quad (NA64_FF_ALL, coupling 1) per beam,
+ * mediator and element, on the masses and energies of na64_exact_grid_axes (for the muon beam only
+ * the energies >= na64_exact_wgrid_emin) and on w = 1 - x_min (na64_exact_wgrid_w_axis: 4.6e-4 ...
+ * 0.46, 3 per decade, 0.6, 0.8, and 1: the total), each node to NA64_EXACT_WGRID_PREC; files
+ * data/exact_wgrid_<beam>_<mediator>_Z<Z>.csv (name: na64_exact_wgrid_name), written by
+ * `na64 xsec --method exact --grid DIR --window`. */
+#define NA64_EXACT_WGRID_NW 13
+#define NA64_EXACT_WGRID_PREC 0.005
+NA64_API void na64_exact_wgrid_name(na64_lepton beam, na64_mediator med, int Z, char *buf, size_t len);
+NA64_API void na64_exact_wgrid_w_axis(const double **w, int *nw);
+NA64_API double na64_exact_wgrid_emin(na64_lepton beam);
+/* sigma (pb at coupling 1) of p (its beam, mediator, Z, A, E0, m, x_min; ff must be NA64_FF_ALL)
+ * interpolated (tricubic in ln sigma over ln m, ln E0, ln(1 - x_min)): 1 if covered (grid shipped
+ * and valid, same A, inside the nodes, x_min <= m/E0 (the total) or x_min >= 0.4 (for the muon beam
+ * 1 - x_min in [0.464, 0.6]), no closed window in the stencil), else 0. The muon-beam vector is
+ * served by the Z' grid times 4 pi alpha. NA64_EXACT_NO_GRIDS set in the environment: never covered. */
+NA64_API int na64_exact_wgrid_eval(const na64_exact_process *p, double *pb);
+/* NA64_OK if the grid of (beam, mediator, Z) is shipped and passed its checks; otherwise
+ * NA64_ENOTFOUND or the parse error (NA64_EFORMAT, naming the file). */
+NA64_API int na64_exact_wgrid_check(na64_lepton beam, na64_mediator med, int Z, na64_err *err);
+
 /* (x, theta_X) drawn from the exact d sigma/(dx dcos theta) of p (its E0, Z, A, form factor;
  * x >= p->x_min): the density is tabulated once on ~45 x nodes times 25 theta nodes (each a t
  * integral to 1e-4; ~1 s) and drawn from the table by inversion, without rejection (docs/physics.md

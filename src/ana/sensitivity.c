@@ -20,7 +20,7 @@ void na64_sens_options_default(na64_sens_options *o)
   o->eot = NAN;
   o->efficiency = 1.0;
   o->cl = 0.90;
-  o->method = NA64_XS_ETL;
+  o->method = NA64_XS_EXACT; /* exact tree level: shipped grids (docs/physics.md 4d, 4e), else computed */
   o->statistic = NA64_LIMIT_CLS;
   o->ecal_max = NAN;
   /* visible-mode geometry: the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql):

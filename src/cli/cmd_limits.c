@@ -233,7 +233,8 @@ int cmd_limits(int argc, char **argv)
       {"--annihilation", OPT_FLAG, &o.annihilation, 1, 0, 0, NULL, 0,
        "invisible: add resonant e+e- -> A' of shower positrons", 0},
       {"--method", OPT_CHOICE, &o.method, 1, 0, 0, "ww|iww|etl|exact", 0,
-       "cross section (default etl; exact: tree-level matrix element, remembered in the cache directory "
+       "cross section (default exact: tree-level matrix element from the shipped grids, else computed and remembered "
+       "in the cache directory "
        "$NA64_CACHE_DIR or ~/.cache/na64)", 0},
       {"--beam", OPT_CHOICE, &o.beam, 1, 0, 0, "e|mu", 0,
        "beam lepton (default e); mu: NA64mu invisible mode, 160 GeV by default, scattered muon below --ecal-max "

@@ -31,6 +31,23 @@ void na64_grid1_release(na64_grid1 *g);
  * (na64_published_get), the cross-section tables are used through the physics API. */
 const char *na64_embedded_find(const char *name, size_t *len);
 
+/* A windowed exact grid (xsec_exact_wgrid.c) parsed from its CSV text: axes and values stored as
+ * logarithms (ln m, ln E0, ln w, ln sigma; sigma = 0 -> -inf); f[(im * nE + iE) * nw + iw]. */
+#define NA64_WGRID_MAXW 64
+typedef struct {
+  int nm, nE, nw;
+  double A;
+  double *m, *E, *w, *f;
+} na64_wgrid;
+/* 4-point Lagrange weights w at v on x[k..k+3] (returns k; v in the middle interval where possible) */
+int na64_lagrange4(const double *x, int n, double v, double w[4]);
+/* 1 if NA64_EXACT_NO_GRIDS is set (non-empty): no shipped exact grid is used (xsec_exact_grid.c) */
+int na64_exact_grids_disabled(void);
+int na64_wgrid_parse(const char *text, size_t len, const char *what, na64_wgrid *g, na64_err *err);
+void na64_wgrid_release(na64_wgrid *g);
+/* 1 and *pb if (m, E0, x_min) is covered by g, else 0 */
+int na64_wgrid_eval(const na64_wgrid *g, double m, double E0, double x_min, double *pb);
+
 /* GSL's default error handler aborts the process; the library must never abort, so the first GSL
  * user switches it off once for the process (thread-safe; documented in docs/user-guide.md). */
 void na64_gsl_quiet(void);

@@ -40,6 +40,14 @@ void na64_exact_grid_axes(const double **mass, int *nm, const double **energy, i
   if (nE) *nE = GRID_NE;
 }
 
+/* NA64_EXACT_NO_GRIDS set and non-empty: the shipped grids (this file and xsec_exact_wgrid.c) are
+ * not used, every exact value is computed (validation; docs/physics.md 4e) */
+int na64_exact_grids_disabled(void)
+{
+  const char *v = getenv("NA64_EXACT_NO_GRIDS");
+  return v && *v;
+}
+
 void na64_exact_grid_name(int Z, char *buf, size_t len) { snprintf(buf, len, "exact_grid_e_vector_Z%d.csv", Z); }
 
 /* ---------------- loading (once per element, on first use) ---------------- */
@@ -60,7 +68,7 @@ static void load(int Z, element_grid *eg)
   size_t len = 0;
   const char *text = na64_embedded_find(name, &len);
   eg->state = -1;
-  if (!text) return;
+  if (!text || na64_exact_grids_disabled()) return;
   const char *a = strstr(text, "# A = ");
   na64_err err;
   if (!a || na64_grid2_parse(text, len, name, &eg->g, &err) != NA64_OK) return;
@@ -72,8 +80,9 @@ static void load(int Z, element_grid *eg)
 }
 
 /* 4-point Lagrange weights at v on nodes x[k..k+3], k chosen so that v lies in the middle
- * interval when possible (the stencil stays inside the grid at its edges) */
-static int stencil(const double *x, int n, double v, double w[4])
+ * interval when possible (the stencil stays inside the grid at its edges); also the windowed
+ * grids' (xsec_exact_wgrid.c) */
+int na64_lagrange4(const double *x, int n, double v, double w[4])
 {
   int i = 0;
   while (i + 2 < n && v > x[i + 1]) ++i; /* x[i] <= v <= x[i+1] */
@@ -102,7 +111,7 @@ int na64_exact_grid_eval(double Z, double A, double m, double E0, double *pb)
   double lm = log(m), lE = log(E0), tol = 1e-9;
   if (lm < g->x[0] - tol || lm > g->x[g->nx - 1] + tol || lE < g->y[0] - tol || lE > g->y[g->ny - 1] + tol) return 0;
   double wm[4], wE[4], s = 0.0;
-  int km = stencil(g->x, g->nx, lm, wm), kE = stencil(g->y, g->ny, lE, wE);
+  int km = na64_lagrange4(g->x, g->nx, lm, wm), kE = na64_lagrange4(g->y, g->ny, lE, wE);
   for (int a = 0; a < 4; ++a)
     for (int b = 0; b < 4; ++b) s += wm[a] * wE[b] * g->f[(km + a) * g->ny + kE + b];
   *pb = exp(s);

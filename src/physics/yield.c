@@ -252,8 +252,10 @@ void na64_beamdump_init_visible(na64_beamdump *d, const na64_material *wcal, dou
   d->method = NA64_XS_ETL;
 }
 
-/* sum_j n_j sigma_j(E; x >= x_min) in 1/cm at coupling 1, exact tree level (xsec_exact.c, the
- * values remembered by na64_xsec_exact_cached, elastic form factor as the DMG4 ETL), */
+/* sum_j n_j sigma_j(E; x >= x_min) in 1/cm at coupling 1, exact tree level (xsec_exact.c,
+ * elastic + quasi-elastic form factor as the DMG4 ETL): from the shipped windowed grid of the
+ * element where it covers (m, E, x_min) (xsec_exact_wgrid.c, docs/physics.md 4e; measured within 0.53%),
+ * otherwise computed to 1% and remembered by na64_xsec_exact_cached. */
 #define YIELD_EXACT_PREC 0.01
 static int exact_macroscopic(const na64_material *mat, int lepton, int mediator, double E, double m, double x_min,
                              double *inv_cm, na64_err *err)
@@ -269,7 +271,7 @@ static int exact_macroscopic(const na64_material *mat, int lepton, int mediator,
     p.x_min = fmax(x_min, 0.0);
     p.ff = NA64_FF_ALL; /* elastic + quasi-elastic, as the ETL values of the K table (docs/physics.md 4b) */
     double s = 0.0;
-    int st = na64_xsec_exact_cached(&p, YIELD_EXACT_PREC, &s, NULL, err);
+    int st = na64_exact_wgrid_eval(&p, &s) ? NA64_OK : na64_xsec_exact_cached(&p, YIELD_EXACT_PREC, &s, NULL, err);
     if (st) {
       na64_err_prefix(err, "material %s", mat->name);
       return st;
