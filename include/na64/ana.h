@@ -225,7 +225,7 @@ typedef struct na64_sens_options {
   int annihilation;         /* invisible: add resonant e+e- -> A' of shower positrons */
   int y_output;             /* invisible: the table is y versus m_chi instead of eps versus m_A' */
   int statistic;            /* NA64_LIMIT_CLS (default) or NA64_LIMIT_FC */
-  int method;               /* na64_xsec_method (default NA64_XS_ETL) */
+  int method;               /* na64_xsec_method, or NA64_SENS_METHOD_AUTO (the default; na64_sens_method) */
   double ecal_max;          /* invisible: E_ECAL cut, GeV (NAN: E0/2) */
   double wcal_x0;           /* visible: WCAL depth in X0 (30) */
   double decay_start;       /* visible: WCAL end to decay-region start, cm (7.5) */
@@ -276,6 +276,13 @@ enum {
   NA64_SENS_GIVEN_EA_MIN = 1 << 9, NA64_SENS_GIVEN_BACKGROUND_ERROR = 1 << 10, NA64_SENS_GIVEN_SIGNAL_SYST = 1 << 11
 };
 NA64_API int na64_sens_options_check(const na64_sens_options *o, unsigned given, na64_err *err);
+/* The default cross-section choice of na64_sens_options.method: exact tree level for the invisible
+ * mode (served by the shipped windowed grids), ETL for the visible mode, whose exact form also needs
+ * the exact x-shape of the A' (~2.4 s of CPU per mass, not in the grids; docs/physics.md 4e). */
+#define NA64_SENS_METHOD_AUTO (-1)
+/* The method the options resolve to (na64_xsec_method): o->method, or for NA64_SENS_METHOD_AUTO the
+ * mode's default above. */
+NA64_API int na64_sens_method(const na64_sens_options *o);
 /* Masses (GeV, malloc'ed) from "MIN:MAX:N" (log-spaced, MeV, finite, 0 < MIN < MAX, 2 <= N <= 1e5)
  * or a comma list of positive finite MeV values; spec NULL: the mode's default grid (invisible
  * 1:1000:60, visible 1.1:30:60). Bad text -> NA64_EINVAL naming it. */

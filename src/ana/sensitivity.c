@@ -20,7 +20,7 @@ void na64_sens_options_default(na64_sens_options *o)
   o->eot = NAN;
   o->efficiency = 1.0;
   o->cl = 0.90;
-  o->method = NA64_XS_EXACT; /* exact tree level: shipped grids (docs/physics.md 4d, 4e), else computed */
+  o->method = NA64_SENS_METHOD_AUTO; /* exact (invisible: shipped grids, docs/physics.md 4d, 4e) or ETL (visible) */
   o->statistic = NA64_LIMIT_CLS;
   o->ecal_max = NAN;
   /* visible-mode geometry: the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql):
@@ -85,6 +85,12 @@ int na64_sens_options_from_run(na64_sens_options *o, const char *db_path, int ru
   }
   na64_geom_free(g);
   return st;
+}
+
+int na64_sens_method(const na64_sens_options *o)
+{
+  if (o->method != NA64_SENS_METHOD_AUTO) return o->method;
+  return o->mode == NA64_SENS_VISIBLE && o->beam != NA64_LEPTON_MU ? NA64_XS_ETL : NA64_XS_EXACT;
 }
 
 int na64_sens_options_check(const na64_sens_options *o, unsigned given, na64_err *err)
@@ -218,7 +224,7 @@ int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, n
     if (!(cfg->dump.ea_min < E0))
       return na64_err_set(err, NA64_EINVAL, "--ea-min %g GeV must be below E0", cfg->dump.ea_min);
   }
-  cfg->dump.method = (na64_xsec_method)o->method;
+  cfg->dump.method = (na64_xsec_method)na64_sens_method(o);
   cfg->dump.mediator = o->mediator;
   cfg->eot = o->eot;
   cfg->efficiency = o->efficiency;
