@@ -38,6 +38,7 @@
 #define WG_ZMAX 100
 #define WG_NBEAM 2
 #define WG_NMED 5
+#define WG_MU_FIRST_W 9 /* muon beam: the first node of the w axis served by partial windows (1 - x_min = 0.464) */
 
 void na64_exact_wgrid_name(na64_lepton beam, na64_mediator med, int Z, char *buf, size_t len)
 {
@@ -299,8 +300,11 @@ int na64_exact_wgrid_eval(const na64_exact_process *p, double *pb)
    * x_min ~ 0.5). Elsewhere the measured interpolation error reaches 2.7% near the kinematic end
    * (1 - x_min ~ 0.003-0.007, where sigma closes at m_mu/E0 ~ 1e-3) and 1.1% at 1 - x_min ~ 0.3 for
    * m_X < 15 MeV (docs/physics.md 4e): computed there */
-  if (p->beam == NA64_LEPTON_MU && p->x_min > p->m / p->E0 && !(1.0 - p->x_min >= 0.46415888336127774 * (1.0 - 1e-12)))
-    return 0;
+  if (p->beam == NA64_LEPTON_MU && p->x_min > p->m / p->E0) {
+    const double *w;
+    na64_exact_wgrid_w_axis(&w, NULL);
+    if (!(1.0 - p->x_min >= w[WG_MU_FIRST_W] * (1.0 - 1e-12))) return 0;
+  }
   const shipped *s = get(p->beam, med, Z);
   if (!s || s->state != 1 || !(fabs(p->A - s->g.A) <= 1e-6 * p->A)) return 0;
   if (!na64_wgrid_eval(&s->g, p->m, p->E0, p->x_min, pb)) return 0;

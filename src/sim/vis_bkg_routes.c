@@ -131,13 +131,13 @@ static double draw_depth(na64_rng *rng, double T, double kappa, double *t)
   return norm / (kappa * exp(-kappa * *t));
 }
 
-/* Energy an electron shower started at energy E leaks behind d X0 (PDG eq. 34.35). */
+/* Energy an electron shower started at energy E leaks behind d X0 (the mean profile of vis_v2.h,
+ * PDG eq. 34.35; its t_max floor of 0.5 X0 was 0 here before, which matters only below 1.65 E_c). */
 static double shower_leak(const vis_bkg *k, double E, double d)
 {
   if (E <= 0.0) return 0.0;
-  const double b = 0.5;
-  double a = b * fmax(log(E / k->Ec) - 0.5, 0.0) + 1.0;
-  return E * gsl_sf_gamma_inc_Q(a, b * fmax(d, 0.0));
+  vis_mean_profile p = vis_mean_profile_of(E, k->Ec);
+  return E * gsl_sf_gamma_inc_Q(p.a, p.b * fmax(d, 0.0));
 }
 
 /* Punch-through: (i) the beam e- itself keeps >= frac_lo of E0 through the T X0 (Bethe-Heitler,

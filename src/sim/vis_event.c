@@ -184,24 +184,10 @@ double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield
 void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
 const na64_sim *vis_sim_ecal(const na64_vis_sim *s) { return s->ecal; }
 
-/* The mean electron-shower profile of energy E, PDG eqs. 34.35-34.36: gamma distribution of shape a
- * and rate b in depth (X0), ln Gamma(a) for sim_gamma_p (src/sim/ecal_shape.c). */
-typedef struct mean_profile {
-  double a, b, lg;
-} mean_profile;
-
-static mean_profile profile_of(double E, double Ec)
+/* fraction of the mean profile (src/sim/vis_v2.h; lg = ln Gamma(a) for sim_gamma_p) between depths t1 < t2 (X0) */
+static double profile_fraction(const vis_mean_profile *m, double lg, double t1, double t2)
 {
-  const double b = 0.5;
-  double tmax = fmax(log(E / Ec) - 0.5, 0.5), a = b * tmax + 1.0;
-  mean_profile m = {a, b, gsl_sf_lngamma(a)};
-  return m;
-}
-
-/* fraction of the profile between depths t1 < t2 (X0) */
-static double profile_fraction(const mean_profile *m, double t1, double t2)
-{
-  return sim_gamma_p(m->a, m->b * t2, m->lg) - sim_gamma_p(m->a, m->b * t1, m->lg);
+  return sim_gamma_p(m->a, m->b * t2, lg) - sim_gamma_p(m->a, m->b * t1, lg);
 }
 
 /* WCAL sections for a deposit E (the leak past the last layer: V2, src/sim/vis_v2.c) */
@@ -211,9 +197,10 @@ static void wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64_v
   ev->true_wcal = 0.0;
   for (int k = 0; k < NA64_VIS_WCAL_SECTIONS; ++k) ev->wcal[k] = 0.0;
   if (!(E > 0.0)) return;
-  mean_profile m = profile_of(E, s->wcal_ec);
+  vis_mean_profile m = vis_mean_profile_of(E, s->wcal_ec);
+  double lg = gsl_sf_lngamma(m.a);
   for (int k = 0; k < s->nsec; ++k) {
-    double Ek = E * profile_fraction(&m, s->sec_lo[k], s->sec_hi[k]);
+    double Ek = E * profile_fraction(&m, lg, s->sec_lo[k], s->sec_hi[k]);
     inside += Ek;
     ev->wcal[k] = Ek + a * sqrt(Ek) * na64_rng_gauss(rng);
   }

@@ -60,11 +60,11 @@ void vis_v2_model_init(vis_v2_model *m, double Ec, double mip, double mip_width)
   m->t_compton = E_TAIL_GAMMA * 2.0 * k / (1.0 + 2.0 * k);
 }
 
-/* the mean profile's shape a and depth of the maximum (PDG eqs. 34.35-34.36) */
-static void mean_shape(double E, double Ec, double *a, double *tmax)
+vis_mean_profile vis_mean_profile_of(double E, double Ec)
 {
-  *tmax = fmax(log(E / Ec) - 0.5, 0.5);
-  *a = PROFILE_B * *tmax + 1.0;
+  double tmax = fmax(log(E / Ec) - 0.5, 0.5), a = PROFILE_B * tmax + 1.0;
+  vis_mean_profile m = {a, PROFILE_B};
+  return m;
 }
 
 /* the profile density f(T) per X0 of shape a and rate b (lg = ln Gamma(a)) */
@@ -76,16 +76,15 @@ static double profile_density(double a, double b, double T, double lg)
 double vis_v2_charged_mean(double E, double T, double Ec)
 {
   if (!(E > 0.0) || !(T > 0.0) || !(Ec > 0.0)) return 0.0;
-  double a, tmax;
-  mean_shape(E, Ec, &a, &tmax);
-  return E * profile_density(a, PROFILE_B, T, gsl_sf_lngamma(a)) / Ec;
+  vis_mean_profile p = vis_mean_profile_of(E, Ec);
+  return E * profile_density(p.a, p.b, T, gsl_sf_lngamma(p.a)) / Ec;
 }
 
 double vis_v2_draw(const vis_v2_model *m, double E, double T, na64_rng *rng)
 {
   if (!(E > 0.0) || !(T > 0.0)) return 0.0;
-  double a0, t0;
-  mean_shape(E, m->Ec, &a0, &t0);
+  vis_mean_profile p0 = vis_mean_profile_of(E, m->Ec);
+  double a0 = p0.a, t0 = (p0.a - 1.0) / p0.b;
   double lny = log(fmax(E / m->Ec, 1.0));
   double sT = fmin(0.5, 1.0 / fmax(GP_S1 + GP_S2 * lny, 2.0));
   double sa = fmin(0.5, 1.0 / fmax(GP_S3 + GP_S4 * lny, 2.0));

@@ -21,6 +21,15 @@ typedef struct vis_v2_model {
  * (GeV; its areal density is mip / <dE/dx>_min) with the relative width mip_width. */
 void vis_v2_model_init(vis_v2_model *m, double Ec, double mip, double mip_width);
 
+/* The mean longitudinal profile of an electron shower of energy E (GeV) in a medium of critical
+ * energy Ec (GeV), PDG eqs. 34.35-34.36: dE/dt = E b (bt)^(a-1) e^(-bt) / Gamma(a), b = 0.5,
+ * t_max = (a - 1)/b = ln(E/Ec) - 0.5 (at least 0.5 X0). The one profile of the
+ * WCAL sections (vis_event.c), V2 (vis_v2.c) and the punch-through route's leak (vis_bkg_routes.c). */
+typedef struct vis_mean_profile {
+  double a, b;
+} vis_mean_profile;
+vis_mean_profile vis_mean_profile_of(double E, double Ec);
+
 /* Mean number of charged particles crossing the plane at depth T (X0) of the mean profile of an
  * electron shower of energy E (GeV): E f(T) / E_c (PDG eqs. 34.35-34.36 and the track length). */
 double vis_v2_charged_mean(double E, double T, double Ec);
