@@ -64,6 +64,7 @@ struct na64_vis_sim {
   double sec_lo[NA64_VIS_WCAL_SECTIONS], sec_hi[NA64_VIS_WCAL_SECTIONS]; /* section depths, X0 */
   int nsec;
   double dv_start;
+  na64_vis_acceptance acc;    /* of the straws behind the decay volume (tracker_acceptance) */
   double field_scale;         /* E_run / E_card: the dipoles are tuned to the card's beam energy */
   double ecal_front;
   double sc_x0;
@@ -92,6 +93,26 @@ static void counter_of(const na64_geom *g, const char *name, vis_counter *c)
 }
 
 /* WCAL, decay volume, counters and the axis from the geometry of the run */
+/* The acceptance the sampler flags (in_aperture, separation) from the run's straw planes behind the decay
+ * volume: the distance from its end to the first plane, the first-to-last lever arm, the smallest
+ * half-width; the defaults of na64_vis_acceptance_default where the setup has no straws there. */
+static void tracker_acceptance(const na64_geom *g, double dv_end, na64_vis_acceptance *a)
+{
+  na64_vis_acceptance_default(a);
+  double z1 = HUGE_VAL, z2 = -HUGE_VAL, half = HUGE_VAL;
+  for (int i = 0; i < g->nplanes; ++i) {
+    const na64_geom_plane *p = &g->planes[i];
+    if (p->kind != NA64_DET_STRAW || p->centre[2] < dv_end) continue;
+    z1 = fmin(z1, p->centre[2]);
+    z2 = fmax(z2, p->centre[2]);
+    half = fmin(half, 0.5 * fmin(p->size_u, p->size_v));
+  }
+  if (!(z1 <= z2)) return;
+  a->tracker_distance = z1 - dv_end;
+  a->tracker_length = z2 - z1;
+  a->half_aperture = half;
+}
+
 static int setup_geometry(na64_vis_sim *s, na64_err *err)
 {
   const na64_geom *g = s->g;
@@ -111,6 +132,7 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   if (!(depth > 0.0)) return na64_err_set(err, NA64_EFORMAT, "setup %s: WCAL of %g X0", g->setup, depth);
   s->wcal_x0_cm = w->size[2] / depth;
   s->dv_start = dv->centre[2] - 0.5 * dv->size[2];
+  tracker_acceptance(g, dv->centre[2] + 0.5 * dv->size[2], &s->acc);
   /* the beam line is tuned to the card's energy: a card at another energy than the run's scales the
    * fields by E_card / E_run, i.e. transports p E_run / E_card through the run's fields (the
    * reconstruction, which knows the run's fields only, then measures p E_run / E_card) */
@@ -306,10 +328,8 @@ int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t e
   ev->decay[0] = ev->decay[1] = ev->decay[2] = NAN;
   double deposit = ev->beam_energy;
   if (signal) {
-    na64_vis_acceptance acc;
-    na64_vis_acceptance_default(&acc);
     na64_vis_event a;
-    na64_vis_sampler_event(s->sampler, &acc, &rng, &a);
+    na64_vis_sampler_event(s->sampler, &s->acc, &rng, &a);
     /* the sampler's energies are for E0: scale to this beam particle's energy */
     double f = ev->beam_energy / c->beam_energy;
     ev->aprime_energy = a.energy * f;

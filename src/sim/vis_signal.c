@@ -24,10 +24,11 @@
 
 void na64_vis_acceptance_default(na64_vis_acceptance *a)
 {
-  /* the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql): ST01 at 1850 cm,
-   * 2.1 cm behind the decay-region end (1847.9 cm, the 2026-12-06 refit), ST03 100 cm further; 20 x 20 cm2 straw
-   * chambers (JINR chambers, refdata na64-report-facts.md); two tracks resolved 2 straw diameters
-   * (2 x 6 mm) apart */
+  /* a setup without its geometry at hand (the visible event simulation derives the first three from
+   * the run's straw planes: src/sim/vis_event.c tracker_acceptance): ST01 2.1 cm behind the decay-region
+   * end and ST03 100 cm further, as the 2017 rows were on 2026-12-06 (they are 6.1 cm since vis2018);
+   * 20 x 20 cm2 straw chambers (JINR chambers, refdata na64-report-facts.md); two tracks resolved 2 straw
+   * diameters (2 x 6 mm) apart */
   a->tracker_distance = 2.1;
   a->tracker_length = 100.0;
   a->half_aperture = 10.0;
