@@ -39,6 +39,7 @@
 #include <stdlib.h>
 
 #include "physics/internal.h"
+#include "physics/xsec_exact_trace.h"
 
 #define AMU_GEV 0.93149410242 /* CODATA 2018 atomic mass unit, GeV */
 
@@ -115,8 +116,9 @@ static void helicity_spinors(const lv *p, double m, spinor u[2])
 
 /* One event of the phase space, everything the amplitude needs. */
 typedef struct {
-  lv p, pp, k, l1, l2, P; /* beam, outgoing lepton, X, p + q, p - k, P_i + P_f */
-  double d1, d2;          /* l1^2 - m^2, l2^2 - m^2 */
+  lv p, pp, k, l1, l2, P, q; /* beam, outgoing lepton, X, p + q, p - k, P_i + P_f, q = P_i - P_f */
+  double d1, d2;             /* l1^2 - m^2, l2^2 - m^2 */
+  double T;                  /* -t = -q^2 */
   double m, mX;
   double kabs, cth, sth; /* |k| and the direction of k */
   const spinor *ub;      /* the beam spinors u_-(p), u_+(p) (fixed per process: proc_make) */
@@ -265,6 +267,32 @@ static double amp2_sum(const kin *K, na64_mediator med)
   return sum;
 }
 
+/* The same sum from the traces (xsec_exact_trace.c). The nucleus current P enters through P.P,
+ * P.p, P.p' and P.k only, and the sum is unchanged by P -> P + lambda q; with
+ * lambda = -P^-/q^- (light-cone components a^-+ = a^0 -+ a^z) the shifted current has no minus
+ * component, so every product P.a = P^+ a^-/2 - P_T.a_T is formed from the small components a^- and
+ * a_T of the forward vectors p, p', k, and the cancellation between the two diagrams at small q
+ * (relative size q^2/m_X^2, the P^- a^+ terms of order M E0) is not left to floating point. */
+static double amp2_closed(const kin *K, na64_mediator med)
+{
+  const lv *q = &K->q, *pp = &K->pp, *k = &K->k;
+  double m2 = K->m * K->m, r = K->P.mi / q->mi; /* P^-/q^- */
+  double Ppl = K->P.pl - r * q->pl, Px = -(1.0 + r) * q->x, Py = -(1.0 + r) * q->y; /* P - (P^-/q^-) q */
+  double ppmi = (m2 + pp->x * pp->x + pp->y * pp->y) / pp->pl; /* p'^- of the on-shell p' */
+  na64_exact_inv v;
+  v.d1 = K->d1;
+  v.d2 = K->d2;
+  v.s = k->pl * q->mi + k->mi * q->pl - 2.0 * k->x * q->x; /* 2 k.q (k_y = 0) */
+  v.t = -K->T;
+  v.m2 = m2;
+  v.mX2 = K->mX * K->mX;
+  v.PP = -(Px * Px + Py * Py);
+  v.pP = 0.5 * Ppl * K->p.mi; /* p_T = 0 */
+  v.kP = 0.5 * Ppl * k->mi - Px * k->x;
+  v.ppP = 0.5 * Ppl * ppmi - Px * pp->x - Py * pp->y;
+  return na64_exact_trace_amp2(med, &v);
+}
+
 /* ---------------- kinematics ---------------- */
 
 typedef struct {
@@ -274,6 +302,7 @@ typedef struct {
   na64_mediator med;
   double x_min; /* lowest x counted by the total */
   spinor ub[2]; /* the beam spinors u_h(p), h = -, + */
+  int helicity; /* 1: the helicity amplitudes (amp2_sum) instead of the traces (amp2_closed); for the checks */
 } proc;
 
 /* The (E_k, theta) part: k, V = p - k and the t range. Returns 0 if closed. */
@@ -357,6 +386,8 @@ static double density_lepton(const proc *P, const outer *o, double T, double cph
   K.l2 = o->V;
   K.pp = lv_add(o->V, q);
   K.P = lv_make(2.0 * M - q0, -qx, -qy, -qz, 2.0 * M - q0 + qz, 2.0 * M - q0 - qz);
+  K.q = q;
+  K.T = T;
   K.d1 = 2.0 * (E0 * q0 - p0 * qz) - T; /* (p+q)^2 - m^2 = 2 p.q + t */
   K.d2 = -o->D;                         /* (p-k)^2 - m^2 */
   K.m = m;
@@ -368,7 +399,7 @@ static double density_lepton(const proc *P, const outer *o, double T, double cph
   double e2 = 4.0 * M_PI * NA64_ALPHA_EM;
   /* <|M|^2> = (1/2) e^2 g^2 G2/t^2 sum|A|^2 (initial spin average; e^2 at the lepton-photon and
    * photon-nucleus vertices, G2 carrying Z^2 and the form factors) */
-  double msq = 0.5 * e2 * e2 * P->g2 * amp2_sum(&K, P->med);
+  double msq = 0.5 * e2 * e2 * P->g2 * (P->helicity ? amp2_sum(&K, P->med) : amp2_closed(&K, P->med));
   /* flux 1/(4 M p0), phase space |k| (2 pi) / (2 (2 pi)^5 8 M |V|) per dE_k dcos dT dphi */
   double ps = o->kabs * 2.0 * M_PI / (2.0 * pow(2.0 * M_PI, 5) * 8.0 * M * o->Vabs);
   return msq * ps / (4.0 * M * p0);
@@ -472,6 +503,7 @@ static int proc_make(const na64_exact_process *p, proc *P, na64_err *err)
   P->g2 = g * g;
   lv pb = lv_make(P->E0, 0.0, 0.0, P->p0, P->m * P->m / (P->E0 + P->p0), P->E0 + P->p0);
   helicity_spinors(&pb, P->m, P->ub);
+  P->helicity = 0;
   pthread_once(&phi_once, phi_table_init);
   na64_gsl_quiet();
   return NA64_OK;
@@ -970,5 +1002,40 @@ int na64_exact_dsdx_dlntheta(const na64_exact_process *p, double x, double theta
   if (st) return na64_err_set(err, st, "exact d sigma/dx dln theta: t integration failed at x = %.17g, theta = %.17g", x, theta);
   /* dE_k = E0 dx, dcos theta = sin theta theta dln theta */
   *pb = NA64_GEV2_PB * P.E0 * sin(theta) * theta * r;
+  return NA64_OK;
+}
+
+/* ---- the traces against the helicity amplitudes (tests/physics/test_xsec_exact_trace.c) ---- */
+
+int na64_exact_amp2_compare(const na64_exact_process *p, int n, unsigned long seed, double *max_rel, int *compared,
+                            na64_err *err)
+{
+  proc P;
+  NA64_CALL(proc_make(p, &P, err));
+  na64_rng rng;
+  na64_rng_init(&rng, seed, 14);
+  double xlo = P.mX / P.E0, xhi = 1.0 - P.m / P.E0, worst = 0.0;
+  int cnt = 0;
+  for (int i = 0; i < n; ++i) {
+    /* x log-uniform in 1 - x and in x, theta log-uniform around the angular scale, T log-uniform
+     * over its range, phi uniform: the regions where the rules put their nodes */
+    double u = na64_rng_uniform(&rng);
+    double x = na64_rng_uniform(&rng) < 0.5 ? xlo * pow(0.5 / xlo, u) : 1.0 - (1.0 - xhi) * pow(0.5 / (1.0 - xhi), u);
+    if (!(x > xlo && x < xhi)) continue;
+    double th = theta_c(&P, x) * exp(-4.0 + 10.0 * na64_rng_uniform(&rng));
+    outer o;
+    if (!(th < M_PI) || !outer_make(&P, x * P.E0, th, &o)) continue;
+    double T = o.Tmin * pow(o.Tmax / o.Tmin, na64_rng_uniform(&rng)), phi = M_PI * na64_rng_uniform(&rng);
+    P.helicity = 1;
+    double h = density_lepton(&P, &o, T, cos(phi), sin(phi));
+    P.helicity = 0;
+    double c = density_lepton(&P, &o, T, cos(phi), sin(phi));
+    if (!(h > 0.0)) continue;
+    double rel = fabs(c / h - 1.0);
+    if (!(rel <= worst)) worst = rel; /* NaN propagates */
+    ++cnt;
+  }
+  *max_rel = worst;
+  *compared = cnt;
   return NA64_OK;
 }
