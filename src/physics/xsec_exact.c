@@ -116,9 +116,8 @@ static void helicity_spinors(const lv *p, double m, spinor u[2])
 
 /* One event of the phase space, everything the amplitude needs. */
 typedef struct {
-  lv p, pp, k, l1, l2, P, q; /* beam, outgoing lepton, X, p + q, p - k, P_i + P_f, q = P_i - P_f */
-  double d1, d2;             /* l1^2 - m^2, l2^2 - m^2 */
-  double T;                  /* -t = -q^2 */
+  lv p, pp, k, l1, l2, P; /* beam, outgoing lepton, X, p + q, p - k, P_i + P_f */
+  double d1, d2;          /* l1^2 - m^2, l2^2 - m^2 */
   double m, mX;
   double kabs, cth, sth; /* |k| and the direction of k */
   const spinor *ub;      /* the beam spinors u_-(p), u_+(p) (fixed per process: proc_make) */
@@ -267,32 +266,6 @@ static double amp2_sum(const kin *K, na64_mediator med)
   return sum;
 }
 
-/* The same sum from the traces (xsec_exact_trace.c). The nucleus current P enters through P.P,
- * P.p, P.p' and P.k only, and the sum is unchanged by P -> P + lambda q; with
- * lambda = -P^-/q^- (light-cone components a^-+ = a^0 -+ a^z) the shifted current has no minus
- * component, so every product P.a = P^+ a^-/2 - P_T.a_T is formed from the small components a^- and
- * a_T of the forward vectors p, p', k, and the cancellation between the two diagrams at small q
- * (relative size q^2/m_X^2, the P^- a^+ terms of order M E0) is not left to floating point. */
-static double amp2_closed(const kin *K, na64_mediator med)
-{
-  const lv *q = &K->q, *pp = &K->pp, *k = &K->k;
-  double m2 = K->m * K->m, r = K->P.mi / q->mi; /* P^-/q^- */
-  double Ppl = K->P.pl - r * q->pl, Px = -(1.0 + r) * q->x, Py = -(1.0 + r) * q->y; /* P - (P^-/q^-) q */
-  double ppmi = (m2 + pp->x * pp->x + pp->y * pp->y) / pp->pl; /* p'^- of the on-shell p' */
-  na64_exact_inv v;
-  v.d1 = K->d1;
-  v.d2 = K->d2;
-  v.s = k->pl * q->mi + k->mi * q->pl - 2.0 * k->x * q->x; /* 2 k.q (k_y = 0) */
-  v.t = -K->T;
-  v.m2 = m2;
-  v.mX2 = K->mX * K->mX;
-  v.PP = -(Px * Px + Py * Py);
-  v.pP = 0.5 * Ppl * K->p.mi; /* p_T = 0 */
-  v.kP = 0.5 * Ppl * k->mi - Px * k->x;
-  v.ppP = 0.5 * Ppl * ppmi - Px * pp->x - Py * pp->y;
-  return na64_exact_trace_amp2(med, &v);
-}
-
 /* ---------------- kinematics ---------------- */
 
 typedef struct {
@@ -302,6 +275,7 @@ typedef struct {
   na64_mediator med;
   double x_min; /* lowest x counted by the total */
   spinor ub[2]; /* the beam spinors u_h(p), h = -, + */
+  double pmi;   /* p^- = E0 - p0 = m^2/(E0 + p0) */
   int helicity; /* 1: the helicity amplitudes (amp2_sum) instead of the traces (amp2_closed); for the checks */
 } proc;
 
@@ -365,18 +339,64 @@ static double g2_of(const proc *P, double T)
   return g;
 }
 
-/* d sigma/(dE_k dcos theta dT dphi) in GeV^-2 GeV^-1 GeV^-2 without the photon-nucleus factor
- * G2(T)/T^2 (density() multiplies it in), at the azimuth with cos phi = cphi, sin phi = sphi */
-static double density_lepton(const proc *P, const outer *o, double T, double cphi, double sphi)
+/* The azimuth-independent part of the kinematics at (E_k, theta, T): q = q0 + qpar V_hat +
+ * qperp (cos phi e1 + sin phi e2) with e1 = (vz, 0, -vx), e2 = y (V_hat = (vx, 0, vz)) */
+typedef struct {
+  double T, q0, qpar, qperp, vx, vz;
+} tkin;
+
+static void tkin_make(const proc *P, const outer *o, double T, tkin *tk)
 {
-  if (!(T > o->Tmin) || !(T < o->Tmax)) return 0.0;
-  double M = P->M, m = P->m;
-  double q0 = -T / (2.0 * M);
-  double qpar = -(o->a * T + 0.5 * o->D) / o->Vabs;
+  tk->T = T;
+  tk->q0 = -T / (2.0 * P->M);
+  tk->qpar = -(o->a * T + 0.5 * o->D) / o->Vabs;
   double qperp2 = -o->c2 * (T - o->Tmin) * (o->Tmax - T) / (o->Vabs * o->Vabs);
-  double qperp = sqrt(qperp2 > 0.0 ? qperp2 : 0.0);
-  double vx = o->V.x / o->Vabs, vz = o->V.z / o->Vabs; /* V_hat; e1 = (vz, 0, -vx), e2 = y */
-  double qx = qpar * vx + qperp * cphi * vz, qy = qperp * sphi, qz = qpar * vz - qperp * cphi * vx;
+  tk->qperp = sqrt(qperp2 > 0.0 ? qperp2 : 0.0);
+  tk->vx = o->V.x / o->Vabs;
+  tk->vz = o->V.z / o->Vabs;
+}
+
+/* <|M|^2>/(e^4 g^2 G2/t^2 / 2) at the azimuth cos phi = cphi, sin phi = sphi from the traces
+ * (xsec_exact_trace.c). The nucleus current P = P_i + P_f enters through P.P, P.p, P.p' and P.k
+ * only, and the sum is unchanged by P -> P + lambda q (the lepton tensor is conserved); with
+ * lambda = -P^-/q^- (light-cone components a^-+ = a^0 -+ a^z) the shifted current has no minus
+ * component, so every product P.a = P^+ a^-/2 - P_T.a_T is formed from the small components a^-
+ * and a_T of the forward vectors p, p', k: the cancellation between the two diagrams at small q
+ * (relative size q^2/m_X^2 against the P^- a^+ terms of order M E0) is not left to floating point.
+ * d1 = (p+q)^2 - m^2 = 2 p.q + t. */
+static double amp2_closed(const proc *P, const outer *o, const tkin *tk, double cphi, double sphi)
+{
+  double M = P->M, m2 = P->m * P->m, T = tk->T;
+  double qx = tk->qpar * tk->vx + tk->qperp * cphi * tk->vz, qy = tk->qperp * sphi;
+  double qz = tk->qpar * tk->vz - tk->qperp * cphi * tk->vx;
+  double qmi = tk->q0 - qz, qpl = tk->q0 + qz;
+  double Pmi = 2.0 * M - tk->q0 + qz, Ppl0 = 2.0 * M - tk->q0 - qz; /* P = (2M - q0, -q) */
+  double r = Pmi / qmi;                                           /* P^-/q^- */
+  double Ppl = Ppl0 - r * qpl, Px = -(1.0 + r) * qx, Py = -(1.0 + r) * qy; /* P - (P^-/q^-) q */
+  /* p' = V + q, its minus component from the mass shell (no cancellation) */
+  double ppx = o->V.x + qx, ppy = qy, pppl = o->V.pl + qpl;
+  double ppmi = (m2 + ppx * ppx + ppy * ppy) / pppl;
+  const lv *k = &o->k;
+  na64_exact_inv v;
+  v.d1 = 2.0 * (P->E0 * tk->q0 - P->p0 * qz) - T;
+  v.d2 = -o->D;
+  v.s = k->pl * qmi + k->mi * qpl - 2.0 * k->x * qx; /* 2 k.q (k_y = 0) */
+  v.t = -T;
+  v.m2 = m2;
+  v.mX2 = P->mX * P->mX;
+  v.PP = -(Px * Px + Py * Py);
+  v.pP = 0.5 * Ppl * P->pmi; /* p_T = 0 */
+  v.kP = 0.5 * Ppl * k->mi - Px * k->x;
+  v.ppP = 0.5 * Ppl * ppmi - Px * ppx - Py * ppy;
+  return na64_exact_trace_amp2(P->med, &v);
+}
+
+/* the same from the helicity amplitudes (amp2_sum), for the checks */
+static double amp2_helicity(const proc *P, const outer *o, const tkin *tk, double cphi, double sphi)
+{
+  double M = P->M, m = P->m, T = tk->T, q0 = tk->q0;
+  double qx = tk->qpar * tk->vx + tk->qperp * cphi * tk->vz, qy = tk->qperp * sphi;
+  double qz = tk->qpar * tk->vz - tk->qperp * cphi * tk->vx;
   lv q = lv_make(q0, qx, qy, qz, q0 - qz, q0 + qz);
   kin K;
   double E0 = P->E0, p0 = P->p0;
@@ -386,8 +406,6 @@ static double density_lepton(const proc *P, const outer *o, double T, double cph
   K.l2 = o->V;
   K.pp = lv_add(o->V, q);
   K.P = lv_make(2.0 * M - q0, -qx, -qy, -qz, 2.0 * M - q0 + qz, 2.0 * M - q0 - qz);
-  K.q = q;
-  K.T = T;
   K.d1 = 2.0 * (E0 * q0 - p0 * qz) - T; /* (p+q)^2 - m^2 = 2 p.q + t */
   K.d2 = -o->D;                         /* (p-k)^2 - m^2 */
   K.m = m;
@@ -396,13 +414,29 @@ static double density_lepton(const proc *P, const outer *o, double T, double cph
   K.cth = o->cth;
   K.sth = o->sth;
   K.ub = (const spinor *)P->ub;
-  double e2 = 4.0 * M_PI * NA64_ALPHA_EM;
-  /* <|M|^2> = (1/2) e^2 g^2 G2/t^2 sum|A|^2 (initial spin average; e^2 at the lepton-photon and
-   * photon-nucleus vertices, G2 carrying Z^2 and the form factors) */
-  double msq = 0.5 * e2 * e2 * P->g2 * (P->helicity ? amp2_sum(&K, P->med) : amp2_closed(&K, P->med));
-  /* flux 1/(4 M p0), phase space |k| (2 pi) / (2 (2 pi)^5 8 M |V|) per dE_k dcos dT dphi */
+  return amp2_sum(&K, P->med);
+}
+
+/* d sigma/(dE_k dcos theta dT dphi) per unit <|M|^2>/(e^4 g^2 G2/t^2 / 2): the initial spin
+ * average, e^2 at the lepton-photon and photon-nucleus vertices (G2 carrying Z^2 and the form
+ * factors), the flux 1/(4 M p0) and the phase space |k| (2 pi)/(2 (2 pi)^5 8 M |V|) per
+ * dE_k dcos dT dphi; in GeV^-2 GeV^-1 GeV^-2 */
+static double density_factor(const proc *P, const outer *o)
+{
+  double e2 = 4.0 * M_PI * NA64_ALPHA_EM, M = P->M;
   double ps = o->kabs * 2.0 * M_PI / (2.0 * pow(2.0 * M_PI, 5) * 8.0 * M * o->Vabs);
-  return msq * ps / (4.0 * M * p0);
+  return 0.5 * e2 * e2 * P->g2 * ps / (4.0 * M * P->p0);
+}
+
+/* d sigma/(dE_k dcos theta dT dphi) in GeV^-2 GeV^-1 GeV^-2 without the photon-nucleus factor
+ * G2(T)/T^2 (density() multiplies it in), at the azimuth with cos phi = cphi, sin phi = sphi */
+static double density_lepton(const proc *P, const outer *o, double T, double cphi, double sphi)
+{
+  if (!(T > o->Tmin) || !(T < o->Tmax)) return 0.0;
+  tkin tk;
+  tkin_make(P, o, T, &tk);
+  double a2 = P->helicity ? amp2_helicity(P, o, &tk, cphi, sphi) : amp2_closed(P, o, &tk, cphi, sphi);
+  return density_factor(P, o) * a2;
 }
 
 /* d sigma/(dE_k dcos theta dT dphi) in GeV^-2 GeV^-1 GeV^-2 */
@@ -503,6 +537,7 @@ static int proc_make(const na64_exact_process *p, proc *P, na64_err *err)
   P->g2 = g * g;
   lv pb = lv_make(P->E0, 0.0, 0.0, P->p0, P->m * P->m / (P->E0 + P->p0), P->E0 + P->p0);
   helicity_spinors(&pb, P->m, P->ub);
+  P->pmi = P->m * P->m / (P->E0 + P->p0);
   P->helicity = 0;
   pthread_once(&phi_once, phi_table_init);
   na64_gsl_quiet();
@@ -881,25 +916,26 @@ static int q_t_nodes(const proc *P, const outer *o, int n, qnode *out)
   return cnt;
 }
 
-/* int_0^{2 pi} dphi density at (x, theta, T) by the mapped rule of order n (header of this section) */
+/* int_0^{2 pi} dphi density at (x, theta, T) by the mapped rule of order n (header of this section);
+ * the azimuth-independent kinematics (tkin) and the factors (density_factor, G2/T^2) once */
 static double q_phi(const proc *P, const outer *o, double T, int n)
 {
-  double M = P->M, q0 = -T / (2.0 * M);
-  double qpar = -(o->a * T + 0.5 * o->D) / o->Vabs;
-  double qperp2 = -o->c2 * (T - o->Tmin) * (o->Tmax - T) / (o->Vabs * o->Vabs);
-  double qperp = sqrt(qperp2 > 0.0 ? qperp2 : 0.0);
-  double A = 2.0 * (P->E0 * q0 - P->p0 * qpar * o->V.z / o->Vabs) - T;
-  double B = 2.0 * P->p0 * qperp * o->V.x / o->Vabs;
+  if (!(T > o->Tmin) || !(T < o->Tmax)) return 0.0;
+  tkin tk;
+  tkin_make(P, o, T, &tk);
+  double A = 2.0 * (P->E0 * tk.q0 - P->p0 * tk.qpar * tk.vz) - T;
+  double B = 2.0 * P->p0 * tk.qperp * tk.vx;
   double r = (A - B > 0.0 && A + B > 0.0) ? sqrt((A + B) / (A - B)) : 1.0;
   if (!isfinite(r) || r <= 0.0) r = 1.0;
-  if (!(T > o->Tmin) || !(T < o->Tmax)) return 0.0;
   double s = 0.0;
   for (int i = 0; i < n; ++i) {
     /* phi = 2 atan2(r sn, c): cos phi and sin phi from the half angle, no trigonometric call */
     double c = phi_c[n][i], sn = r * phi_s[n][i], den = c * c + sn * sn;
-    s += phi_w[n][i] * (r / den) * density_lepton(P, o, T, (c * c - sn * sn) / den, 2.0 * sn * c / den);
+    double cphi = (c * c - sn * sn) / den, sphi = 2.0 * sn * c / den;
+    double a2 = P->helicity ? amp2_helicity(P, o, &tk, cphi, sphi) : amp2_closed(P, o, &tk, cphi, sphi);
+    s += phi_w[n][i] * (r / den) * a2;
   }
-  return 2.0 * g2_of(P, T) / (T * T) * s;
+  return 2.0 * density_factor(P, o) * g2_of(P, T) / (T * T) * s;
 }
 
 typedef struct {
