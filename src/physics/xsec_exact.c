@@ -10,9 +10,12 @@
  *   S(l) = (lslash + m)/(l^2 - m^2),  q = P_i - P_f,  t = q^2 < 0,  P = P_i + P_f,
  * V = epsslash (vector), 1 (scalar), gamma5 (pseudoscalar), epsslash gamma5 (axial); the nucleus is the spin-0 current
  * e P^mu with |G|^2 = G2(-t) (Tsai's form factors, flux.c; the same treatment as BEST App. A and
- * the papers above). Instead of traces we evaluate the helicity amplitudes numerically with
- * explicit spinors in the chiral basis (Peskin & Schroeder eq. 3.50-3.53), summing
- * |M|^2 over lepton spins and the X polarisations. The longitudinal A' polarisation is used in
+ * the papers above). |M|^2 summed over the lepton spins and the X polarisations is taken from
+ * its Dirac traces in closed form (xsec_exact_trace.c, amp2_closed; branch exact1ms2), evaluated
+ * with the nucleus current shifted by a multiple of q so that no large light-cone product is left
+ * to cancel. The helicity amplitudes with explicit spinors in the chiral basis (Peskin & Schroeder
+ * eq. 3.50-3.53; amp2_sum), which computed it until then, are kept as the independent check of
+ * the traces (na64_exact_amp2_compare). In them the longitudinal A' polarisation is used in
  * the gauge-shifted form eps_L - k/m = -(m/(E + |k|)) (1, -k_hat) (allowed because the lepton
  * current is conserved, k.J = 0): this avoids the (E/m)^2 cancellation of the literal eps_L.
  * The axial current is not conserved: with p' + k = p + q, the Dirac equation and
@@ -778,7 +781,8 @@ int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned
  *     dphi = (A + B cos phi) dpsi/sqrt(A^2 - B^2) (Gradshteyn-Ryzhik 2.553.3), which takes out one
  *     power of the collinear peak; what remains is smooth in psi, and a short Gauss rule on [0, pi]
  *     (the density is even in phi) converges: 4 nodes give 1e-4, 6 nodes 1e-6 (docs/physics.md).
- *     An analytic phi integral would need the traces of the five mediators written out.
+ *     With the traces (xsec_exact_trace.c) the integrand is still not a polynomial in cos phi over
+ *     d1^2: the current P is shifted by -(P^-/q^-) q, and q^- depends on phi (docs/physics.md).
  * Long panels in a logarithmic variable are cut into pieces of at most 3 (x) or 5 (T) units. The
  * error estimate is the difference between two successive sets of rule orders (docs/physics.md). */
 
