@@ -9,7 +9,8 @@ Rules: Peskin & Schroeder eqs. 5.5-5.10 and A.27-A.30 (trace recursion, contract
 four dimensions, gamma5 anticommuting). Dot products in the invariants d1, d2, t and P.P, p.P,
 p'.P, k.P (momentum conservation p + q = p' + k, all external lines on shell).
 Prints the numerators N (sum = N/(d1^2 d2^2)) as C, after checking symbolically that every sum is
-unchanged by P -> P + lambda q (the lepton tensor is conserved in q). Needs sympy (~30 s).
+unchanged by P -> P + lambda q (the lepton tensor is conserved in q) and that the grouped forms
+coded in src/physics/xsec_exact_trace.c (GROUPED below) equal them. Needs sympy (~10-30 s).
 Usage: python3 tools/exact_traces.py > numerators.c
 """
 import functools
@@ -138,6 +139,29 @@ def gauge_check(num):
     return sp.simplify(sp.expand(sh - num)) == 0
 
 
+def grouped(med):
+    """the forms of src/physics/xsec_exact_trace.c (s = d1 + d2)"""
+    sv = d1 + d2
+    a, q2 = d1 * d2, d1**2 + d2**2
+    if med in ('vector', 'axialg'):
+        h = 2 * m**2 - mX**2 - t
+        if med == 'vector':
+            w = 2 * m**2 + mX**2
+            c = dict(PP=4 * (q2 * (a - w * t) + 2 * a * t * (t - sv - 2 * m**2 + mX**2)), pp=16 * a * (d1 - mX**2),
+                     qq=16 * a * (d2 - mX**2), pq=-16 * (a * sv + w * q2 + 4 * m**2 * a - 2 * a * t),
+                     pk=-16 * d2 * (d1 * (d1 + h) + w * d2), qk=16 * d1 * (w * d1 + d2 * (d2 + h)), kk=32 * m**2 * a)
+        else:
+            w = 6 * m**2 - mX**2
+            c = dict(PP=4 * (q2 * (a + w * t) + 2 * a * t * (t - sv - 2 * m**2 + mX**2)), pp=16 * a * (d1 + 4 * m**2 - mX**2),
+                     qq=16 * a * (d2 + 4 * m**2 - mX**2), pq=16 * (w * q2 - a * sv + 4 * m**2 * a + 2 * a * t),
+                     pk=16 * d2 * (w * d2 - d1 * (d1 + h)), qk=-16 * d1 * (w * d1 - d2 * (d2 + h)), kk=-32 * m**2 * a)
+        return (c['PP'] * PP + pP * (c['pp'] * pP + c['pq'] * ppP + c['pk'] * kP) + ppP * (c['qq'] * ppP + c['qk'] * kP)
+                + c['kk'] * kP**2)
+    u = 4 * m**2 - mX**2 if med == 'scalar' else -mX**2
+    return (sv**2 * (2 * (a + u * t) * PP + 8 * u * pP * ppP) + 8 * sv * kP * (d2 * (d1 + u) * pP - d1 * (d2 + u) * ppP)
+            + 8 * a * (t - sv - u) * kP**2)
+
+
 def ccode(e):
     e = sp.factor(e).subs(d1 + d2, s)
     c = sp.ccode(e)
@@ -151,12 +175,14 @@ def main():
         num = numerator(med)
         if not gauge_check(num):
             sys.exit(f'{med}: not invariant under P -> P + lambda q')
+        if sp.expand(grouped(med) - num) != 0:
+            sys.exit(f'{med}: the grouped form of xsec_exact_trace.c differs from the traces')
         e = sp.expand(num.subs({m: sp.sqrt(m2), mX: sp.sqrt(mX2)}))
         lines = []
         for mon, c in sp.Poly(e, PP, pP, ppP, kP).terms():
             name = ' * '.join(v if k == 1 else f'{v} * {v}' for v, k in zip(['PP', 'pP', 'ppP', 'kP'], mon) if k)
             lines.append(f'({ccode(c)}) * {name}')
-        print(f'/* {med} (invariant under P -> P + lambda q: checked) */')
+        print(f'/* {med} (invariant under P -> P + lambda q and equal to the grouped form: checked) */')
         print(f'static double num_{med}(const na64_exact_inv *v)\n{{\n  return ' + '\n         + '.join(lines) + ';\n}')
 
 
