@@ -781,8 +781,10 @@ int na64_xsec_exact_total(const na64_exact_process *p, double rel_prec, unsigned
  *     dphi = (A + B cos phi) dpsi/sqrt(A^2 - B^2) (Gradshteyn-Ryzhik 2.553.3), which takes out one
  *     power of the collinear peak; what remains is smooth in psi, and a short Gauss rule on [0, pi]
  *     (the density is even in phi) converges: 4 nodes give 1e-4, 6 nodes 1e-6 (docs/physics.md).
- *     With the traces (xsec_exact_trace.c) the integrand is still not a polynomial in cos phi over
- *     d1^2: the current P is shifted by -(P^-/q^-) q, and q^- depends on phi (docs/physics.md).
+ *     With the traces (xsec_exact_trace.c) the integrand is, in exact arithmetic, a polynomial of
+ *     degree 4 in cos phi over d1^2, but its coefficients from the unshifted current cancel
+ *     catastrophically, and the shift -(P^-/q^-) q that avoids this depends on phi; so the rule
+ *     stays (docs/physics.md, "The traces in closed form").
  * Long panels in a logarithmic variable are cut into pieces of at most 3 (x) or 5 (T) units. The
  * error estimate is the difference between two successive sets of rule orders (docs/physics.md). */
 
@@ -1072,7 +1074,7 @@ int na64_exact_amp2_compare(const na64_exact_process *p, int n, unsigned long se
     double c = density_lepton(&P, &o, T, cos(phi), sin(phi));
     if (!(h > 0.0)) continue;
     double rel = fabs(c / h - 1.0);
-    if (!(rel <= worst)) worst = rel; /* NaN propagates */
+    if (!isnan(worst) && !(rel <= worst)) worst = rel; /* a NaN stays */
     ++cnt;
   }
   *max_rel = worst;
