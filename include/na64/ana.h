@@ -737,6 +737,13 @@ typedef struct na64_vis_job_result {
    * at the lower edge, middle and upper edge of its efficiency-1 island (x17_eff_eps) */
   double x17_eps_low_eff[2], x17_eps_high_eff[2];
   double x17_eff_eps[NA64_VIS_EFF_POINTS], x17_eff[NA64_VIS_EFF_POINTS], x17_eff_err[NA64_VIS_EFF_POINTS];
+  /* psjoint: the pseudoscalar a at every mass of analysis.masses_MeV (with the X17, x17 = 1; NULL
+   * otherwise), as the vector's arrays above: its efficiency at three couplings per mass (the lower
+   * edge, middle and upper edge of its efficiency-1 island; without one, PRD 104's 2.1e-4 .. 3.2e-4
+   * at 16.7 MeV and the half-maximum couplings of the expected signal at the other masses) and its
+   * islands; the X17 fields above are the 16.7 MeV row of these */
+  double (*ps_eff_eps)[NA64_VIS_EFF_POINTS], (*ps_eff)[NA64_VIS_EFF_POINTS], (*ps_eff_err)[NA64_VIS_EFF_POINTS];
+  double *ps_eps_low, *ps_eps_high, *ps_eps_low_ideal, *ps_eps_high_ideal;
 } na64_vis_job_result;
 /* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. The island
  * uses n_up = the CLs 90% upper limit at the background-only median count for b +- db of the Table 2
@@ -825,6 +832,11 @@ typedef struct na64_sens_eff_table {
   double (*eps)[NA64_VIS_EFF_POINTS], (*eff)[NA64_VIS_EFF_POINTS]; /* [nmass]; NaN: not measured */
   int has_ps;                  /* visible: the pseudoscalar X17 measured (at 16.7 MeV, used at every mass) */
   double ps_eps[NA64_VIS_EFF_POINTS], ps_eff[NA64_VIS_EFF_POINTS];
+  /* psjoint: the pseudoscalar at every mass of the card (efficiency_pseudoscalar.csv, as efficiency.csv);
+   * when present it replaces the X17 row above */
+  int ps_nmass;
+  double *ps_mass;
+  double (*ps_meps)[NA64_VIS_EFF_POINTS], (*ps_meff)[NA64_VIS_EFF_POINTS];
   int has_background;          /* the run directory's background per EOT (background.csv) */
   double bkg_per_eot, bkg_error_per_eot;
   long run;                    /* the setup (run) and beam energy (GeV) it was measured with */

@@ -28,7 +28,11 @@
 --     right behind V2 (the 2018 setup "optimised for larger eps", PRD 101). Uncertainty +-1.5 cm (5%
 --     on the upper edge ~ 3.4% per cm).
 --   * L = 295 cm: the 2017 derived length (20_visible_2017.sql); D and L are degenerate through eff x L
---     at the lower edge, so L is kept. Decay region 1522.5-1817.5 cm; S4 at 1818.3 cm.
+--     at the lower edge, so L is kept.
+--   psjoint (2026-12-07; 20_visible_2017.sql, docs/validation.md "Pseudoscalar and vector together
+--   (psjoint)"): the joint fit of the vector and pseudoscalar X17 edges keeps s = 3.0 cm (at its bound)
+--   and L = 110 +- 20 cm for both setups (before: 295 cm). Decay region 1522.5-1632.5 cm; S4 at
+--   1633.3 cm (right behind it, as before).
 --   Before (estimates): 25 layers, 21.5 X0, s = 35.4 cm: V2 vetoed 80% of the signal and the
 --   punch-through row was 1.9e-11 per EOT.
 
@@ -37,8 +41,8 @@ WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
     ('SRD',  'srd',        -11.0, 1401.8,  16.0,  16.0,    3.6, NULL,    'ESTIMATE: position; 2 modules (published)'),
     ('WCAL', 'wcal',         0.0, 1509.75,  6.0,   6.0,   19.5, NULL,    '3 sections (published); depth DERIVED (vis2018), sizes ESTIMATE'),
     ('V2',   'counter',      0.0, 1522.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1670.0,  20.0,  20.0,  295.0, NULL,    'start DERIVED (vis2018: PRD 101 upper edge); length the 2017 derived one'),
-    ('S4',   'counter',      0.0, 1818.3,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('DV',   'decay_volume', 0.0, 1577.5,  20.0,  20.0,  110.0, NULL,    'start DERIVED (vis2018: PRD 101 upper edge); length DERIVED (psjoint, with 2017)'),
+    ('S4',   'counter',      0.0, 1633.3,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
@@ -116,8 +120,8 @@ UNION ALL
 SELECT 4224, 4309, 'visible_2018', 'V2', 0, 0, 0, round(geo.theta * (1522.0 - geo.pivot), 2), 0.0,
        1522.0, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
-SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1818.3 - geo.pivot), 2), 0.0,
-       1818.3, 10.0, 10.0, 1.0 FROM geo
+SELECT 4224, 4309, 'visible_2018', 'S4', 0, 0, 0, round(geo.theta * (1633.3 - geo.pivot), 2), 0.0,
+       1633.3, 10.0, 10.0, 1.0 FROM geo
 UNION ALL
 SELECT 4224, 4309, 'visible_2018', 'ECAL', 0, k.n % 6, k.n / 6,
        round(geo.theta * (2022.5 - geo.pivot), 2) + (k.n % 6 - 2.5) * 3.82, (k.n / 6 - 2.5) * 3.82,

@@ -140,6 +140,9 @@ void na64_sens_eff_table_release(na64_sens_eff_table *t)
   free(t->mass);
   free(t->eps);
   free(t->eff);
+  free(t->ps_mass);
+  free(t->ps_meps);
+  free(t->ps_meff);
   memset(t, 0, sizeof *t);
 }
 
@@ -232,11 +235,12 @@ static int eff_row(na64_sens_eff_table *t, char **f, int nf, const char *path, i
   return NA64_OK;
 }
 
-static int read_efficiency(const char *dir, na64_sens_eff_table *t, na64_err *err)
+/* efficiency.csv, or (required 0: optional) efficiency_pseudoscalar.csv */
+static int read_efficiency(const char *dir, const char *name, int required, na64_sens_eff_table *t, na64_err *err)
 {
   char path[4200], line[1024];
-  FILE *f = open_in(dir, "efficiency.csv", path, sizeof path, 1, err);
-  if (!f) return NA64_EIO;
+  FILE *f = open_in(dir, name, path, sizeof path, required, err);
+  if (!f) return required ? NA64_EIO : NA64_OK;
   int st = NA64_OK, ln = 1;
   if (!fgets(line, sizeof line, f)) line[0] = '\0';
   line[strcspn(line, "\r\n")] = '\0';
@@ -251,7 +255,7 @@ static int read_efficiency(const char *dir, na64_sens_eff_table *t, na64_err *er
     st = eff_row(t, fld, csv_split(line, fld, 4), path, ln, err);
   }
   fclose(f);
-  if (st == NA64_OK && t->nmass == 0) st = na64_err_set(err, NA64_EFORMAT, "%s: no measured efficiency", path);
+  if (st == NA64_OK && required && t->nmass == 0) st = na64_err_set(err, NA64_EFORMAT, "%s: no measured efficiency", path);
   return st;
 }
 
@@ -286,6 +290,25 @@ static int read_x17(const char *dir, na64_sens_eff_table *t, na64_err *err)
     }
   }
   fclose(f);
+  return st;
+}
+
+/* efficiency_pseudoscalar.csv (visible, optional; psjoint): the pseudoscalar at every mass of the
+ * card, the rows of efficiency.csv; it replaces the X17 row of x17.csv */
+static int read_ps_masses(const char *dir, na64_sens_eff_table *t, na64_err *err)
+{
+  na64_sens_eff_table p;
+  table_init(&p);
+  int st = read_efficiency(dir, "efficiency_pseudoscalar.csv", 0, &p, err);
+  if (st == NA64_OK && p.nmass > 0 && !p.visible)
+    st = na64_err_set(err, NA64_EFORMAT, "%s/efficiency_pseudoscalar.csv: not the visible table", dir);
+  if (st == NA64_OK && p.nmass > 0) {
+    t->ps_nmass = p.nmass;
+    t->ps_mass = p.mass, t->ps_meps = p.eps, t->ps_meff = p.eff;
+    p.mass = NULL, p.eps = NULL, p.eff = NULL;
+    t->has_ps = 1;
+  }
+  na64_sens_eff_table_release(&p);
   return st;
 }
 
@@ -343,40 +366,54 @@ int na64_sens_eff_table_read(const char *dir, na64_sens_eff_table *t, na64_err *
   table_init(t);
   if (!dir || !*dir) return na64_err_set(err, NA64_EINVAL, "efficiency table: no directory");
   snprintf(t->source, sizeof t->source, "%s", dir);
-  NA64_CALL(read_efficiency(dir, t, err));
+  NA64_CALL(read_efficiency(dir, "efficiency.csv", 1, t, err));
   if (t->visible) NA64_CALL(read_x17(dir, t, err));
+  if (t->visible) NA64_CALL(read_ps_masses(dir, t, err));
   NA64_CALL(read_background(dir, t, err));
   return read_card(dir, t, err);
 }
 
 /* eff at row i (visible: in ln eps as the visible job; NaN: nothing measured at this mass) */
-static double row_eff(const na64_sens_eff_table *t, int i, double eps)
+static double row_eff(int visible, const double *eps_i, const double *eff_i, double eps)
 {
-  if (!t->visible) return t->eff[i][0];
+  if (!visible) return eff_i[0];
   for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k)
-    if (isfinite(t->eff[i][k])) return ana_vis_eff_interp(t->eps[i], t->eff[i], eps);
+    if (isfinite(eff_i[k])) return ana_vis_eff_interp(eps_i, eff_i, eps);
   return NAN;
+}
+
+/* eff(m, eps) of n measured masses: the measured masses around m, linear in ln m between them, the
+ * nearest beyond (na64_limit_efficiency_at) */
+static double masses_eff(int visible, int n, const double *mass, const double (*e_eps)[NA64_VIS_EFF_POINTS],
+                         const double (*e_eff)[NA64_VIS_EFF_POINTS], double m, double eps)
+{
+  int below = -1, above = -1;
+  double eb = NAN, ea = NAN;
+  for (int i = 0; i < n; ++i) {
+    double e = row_eff(visible, e_eps[i], e_eff[i], eps);
+    if (!isfinite(e)) continue;
+    if (mass[i] <= m) below = i, eb = e;
+    else if (above < 0) above = i, ea = e;
+  }
+  if (below < 0 && above < 0) return 0.0;
+  if (below < 0) return ea;
+  if (above < 0 || mass[below] == m) return eb;
+  double f = log(m / mass[below]) / log(mass[above] / mass[below]);
+  return eb + f * (ea - eb);
 }
 
 double na64_sens_eff_table_at(const na64_sens_eff_table *t, int mediator, double m, double eps)
 {
   if (!t) return 0.0;
-  if (t->visible && mediator != t->mediator)
-    return mediator == NA64_MED_PSEUDOSCALAR && t->has_ps ? ana_vis_eff_interp(t->ps_eps, t->ps_eff, eps) : 0.0;
-  /* the measured masses around m: linear in ln m between them, the nearest beyond (na64_limit_efficiency_at) */
-  int below = -1, above = -1;
-  double eb = NAN, ea = NAN;
-  for (int i = 0; i < t->nmass; ++i) {
-    double e = row_eff(t, i, eps);
-    if (!isfinite(e)) continue;
-    if (t->mass[i] <= m) below = i, eb = e;
-    else if (above < 0) above = i, ea = e;
+  if (t->visible && mediator != t->mediator) {
+    if (mediator != NA64_MED_PSEUDOSCALAR || !t->has_ps) return 0.0;
+    if (t->ps_nmass > 0) /* psjoint: measured at every mass of the card */
+      return masses_eff(1, t->ps_nmass, t->ps_mass, (const double(*)[NA64_VIS_EFF_POINTS])t->ps_meps,
+                        (const double(*)[NA64_VIS_EFF_POINTS])t->ps_meff, m, eps);
+    return ana_vis_eff_interp(t->ps_eps, t->ps_eff, eps); /* x17.csv: the 16.7 MeV efficiency at every mass */
   }
-  if (below < 0 && above < 0) return 0.0;
-  if (below < 0) return ea;
-  if (above < 0 || t->mass[below] == m) return eb;
-  double f = log(m / t->mass[below]) / log(t->mass[above] / t->mass[below]);
-  return eb + f * (ea - eb);
+  return masses_eff(t->visible, t->nmass, t->mass, (const double(*)[NA64_VIS_EFF_POINTS])t->eps,
+                    (const double(*)[NA64_VIS_EFF_POINTS])t->eff, m, eps);
 }
 
 /* ==== data sets: setup, efficiency source, background ==== */

@@ -293,19 +293,48 @@ static int alloc_result(na64_vis_job_result *res, int n, na64_err *err)
   return NA64_OK;
 }
 
+/* the pseudoscalar's arrays over the n masses (psjoint) */
+static int alloc_ps(na64_vis_job_result *res, int n, na64_err *err)
+{
+  res->ps_eff_eps = calloc((size_t)n, sizeof *res->ps_eff_eps);
+  res->ps_eff = calloc((size_t)n, sizeof *res->ps_eff);
+  res->ps_eff_err = calloc((size_t)n, sizeof *res->ps_eff_err);
+  res->ps_eps_low = calloc((size_t)n, sizeof(double));
+  res->ps_eps_high = calloc((size_t)n, sizeof(double));
+  res->ps_eps_low_ideal = calloc((size_t)n, sizeof(double));
+  res->ps_eps_high_ideal = calloc((size_t)n, sizeof(double));
+  if (!res->ps_eff_eps || !res->ps_eff || !res->ps_eff_err || !res->ps_eps_low || !res->ps_eps_high ||
+      !res->ps_eps_low_ideal || !res->ps_eps_high_ideal)
+    return na64_err_set(err, NA64_ENOMEM, "visible job: out of memory");
+  return NA64_OK;
+}
+
+/* The couplings where the expected signal at efficiency 1 is at least half its maximum over eps (NaN
+ * without signal): the efficiency samples of a mass whose island this setup alone does not reach,
+ * for the combinations of data sets (`na64 limits --dataset`), whose island lies around the maximum. */
+static void half_max(const na64_yield *y, double eot, double *lo, double *hi)
+{
+  double nmax = 0.0;
+  for (int i = 0; i <= EPS_GRID; ++i) nmax = fmax(nmax, expected(y, eot, NULL, NULL, pow(10.0, -7.0 + 7.0 * i / EPS_GRID)));
+  *lo = *hi = NAN;
+  if (nmax > 0.0) island(y, eot, NULL, NULL, 0.5 * nmax, lo, hi);
+}
+
 /* Setup at mass index i: the island at efficiency 1 and the couplings of its efficiency samples, its
  * lower edge, middle and upper edge (NaN: no island, no sample) */
 /* The island at efficiency 1 of the dump at mass m (GeV) and the couplings of its efficiency
  * samples (lower edge, middle, upper edge; NaN: no island, no sample) */
-static int ideal_island(const na64_vis_job_result *res, const na64_beamdump *dump, double m, double *lo1, double *hi1,
-                        double *pts, double *eff, double *eff_err, na64_err *err)
+static int ideal_island(const na64_vis_job_result *res, const na64_beamdump *dump, double m, int halfmax, double *lo1,
+                        double *hi1, double *pts, double *eff, double *eff_err, na64_err *err)
 {
   na64_yield *y = NULL;
   NA64_CALL(na64_yield_new(dump, m, &y, err));
   island(y, res->job.eot, NULL, NULL, res->n_up, lo1, hi1);
+  double a = *lo1, b = *hi1;
+  if (halfmax && !(isfinite(a) && isfinite(b))) half_max(y, res->job.eot, &a, &b); /* no island: half maximum */
   na64_yield_free(y);
-  const int have = isfinite(*lo1) && isfinite(*hi1);
-  const double p[NA64_VIS_EFF_POINTS] = {*lo1, sqrt(*lo1 * *hi1), *hi1};
+  const int have = isfinite(a) && isfinite(b);
+  const double p[NA64_VIS_EFF_POINTS] = {a, sqrt(a * b), b};
   for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
     pts[k] = have ? p[k] : NAN;
     eff[k] = eff_err[k] = NAN;
@@ -316,7 +345,7 @@ static int ideal_island(const na64_vis_job_result *res, const na64_beamdump *dum
 static int mass_setup(na64_vis_job_result *res, int i, const na64_beamdump *dump, na64_err *err)
 {
   res->eps_low[i] = res->eps_high[i] = NAN;
-  return ideal_island(res, dump, res->mass_MeV[i] * 1e-3, &res->eps_low_ideal[i], &res->eps_high_ideal[i],
+  return ideal_island(res, dump, res->mass_MeV[i] * 1e-3, 0, &res->eps_low_ideal[i], &res->eps_high_ideal[i],
                       res->eff_eps[i], res->eff[i], res->eff_err[i], err);
 }
 
@@ -397,40 +426,78 @@ static int x17_mass_index(const na64_vis_job_result *res)
   return -1;
 }
 
+/* The pseudoscalar's samples come after the vector's, three per mass, the X17 first (its seeds are
+ * those of the X17-only job before psjoint, so x17.csv keeps its bytes), then the other masses in the
+ * card's order: mass index of pseudoscalar block j. */
+static int ps_mass_of(const na64_vis_job_result *res, int j)
+{
+  int i17 = x17_mass_index(res);
+  return j == 0 ? i17 : j - 1 < i17 ? j - 1 : j;
+}
+
+/* Set-up of the pseudoscalar at every mass (psjoint; with the X17 among the masses): its island at
+ * efficiency 1 and the couplings of its efficiency samples (no island of this setup alone: at 16.7
+ * MeV the published range 2.1e-4 < eps < 3.2e-4, PRD 104 (2021) L111102, 2017 + 2018; at the other
+ * masses the half maximum of the expected signal), and the X17 rows. */
 static int x17_setup(na64_vis_job_result *res, const na64_beamdump *dump, na64_err *err)
 {
   res->x17_eps_low[0] = res->x17_eps_low[1] = res->x17_eps_high[0] = res->x17_eps_high[1] = NAN;
   res->x17_eps_low_eff[0] = res->x17_eps_low_eff[1] = res->x17_eps_high_eff[0] = res->x17_eps_high_eff[1] = NAN;
   for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->x17_eff_eps[k] = res->x17_eff[k] = res->x17_eff_err[k] = NAN;
-  int i = x17_mass_index(res);
-  res->x17 = i >= 0;
+  int i17 = x17_mass_index(res);
+  res->x17 = i17 >= 0;
   if (!res->x17) return NA64_OK;
-  res->x17_eps_low[0] = res->eps_low_ideal[i];
-  res->x17_eps_high[0] = res->eps_high_ideal[i];
+  NA64_CALL(alloc_ps(res, res->nmass, err));
   na64_beamdump d = *dump;
   d.mediator = NA64_MED_PSEUDOSCALAR;
-  NA64_CALL(ideal_island(res, &d, X17_MASS, &res->x17_eps_low[1], &res->x17_eps_high[1], res->x17_eff_eps, res->x17_eff,
-                         res->x17_eff_err, err));
-  if (!isfinite(res->x17_eff_eps[0])) { /* no island of this setup alone: the efficiency at the published
-                                          range, 2.1e-4 < eps < 3.2e-4 (PRD 104 (2021) L111102, 2017 + 2018) */
-    const double pub[NA64_VIS_EFF_POINTS] = {2.1e-4, sqrt(2.1e-4 * 3.2e-4), 3.2e-4};
-    for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->x17_eff_eps[k] = pub[k];
+  for (int i = 0; i < res->nmass; ++i) {
+    res->ps_eps_low[i] = res->ps_eps_high[i] = NAN;
+    int st = ideal_island(res, &d, res->mass_MeV[i] * 1e-3, i != i17, &res->ps_eps_low_ideal[i],
+                          &res->ps_eps_high_ideal[i], res->ps_eff_eps[i], res->ps_eff[i], res->ps_eff_err[i], err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "pseudoscalar at %g MeV", res->mass_MeV[i]);
+      return st;
+    }
   }
+  if (!isfinite(res->ps_eff_eps[i17][0])) { /* no X17 island of this setup alone: the published range */
+    const double pub[NA64_VIS_EFF_POINTS] = {2.1e-4, sqrt(2.1e-4 * 3.2e-4), 3.2e-4};
+    for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->ps_eff_eps[i17][k] = pub[k];
+  }
+  res->x17_eps_low[0] = res->eps_low_ideal[i17];
+  res->x17_eps_high[0] = res->eps_high_ideal[i17];
+  res->x17_eps_low[1] = res->ps_eps_low_ideal[i17];
+  res->x17_eps_high[1] = res->ps_eps_high_ideal[i17];
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->x17_eff_eps[k] = res->ps_eff_eps[i17][k];
   return NA64_OK;
 }
 
-/* Finish: the vector with the efficiency of the 16.7 MeV mass point, the pseudoscalar with its own
- * samples smp (the three after the mass scan) */
+/* Finish: the pseudoscalar at every mass with its own samples smp (the blocks after the mass scan, in
+ * ps_mass_of order); the X17 rows: the vector with the efficiency of the 16.7 MeV mass point, the
+ * pseudoscalar's 16.7 MeV row */
 static int x17_finish(na64_vis_job_result *res, const na64_beamdump *dump, const na64_vis_sample_part *smp, na64_err *err)
 {
-  int i = x17_mass_index(res);
-  if (i < 0) return NA64_OK;
-  res->x17_eps_low_eff[0] = res->eps_low[i];
-  res->x17_eps_high_eff[0] = res->eps_high[i];
+  int i17 = x17_mass_index(res);
+  if (i17 < 0) return NA64_OK;
   na64_beamdump d = *dump;
   d.mediator = NA64_MED_PSEUDOSCALAR;
-  return measured_island(res, &d, X17_MASS, smp, res->x17_eff_eps, res->x17_eff, res->x17_eff_err,
-                         &res->x17_eps_low_eff[1], &res->x17_eps_high_eff[1], err);
+  for (int j = 0; j < res->nmass; ++j) {
+    int i = ps_mass_of(res, j);
+    int st = measured_island(res, &d, res->mass_MeV[i] * 1e-3, &smp[NA64_VIS_EFF_POINTS * j], res->ps_eff_eps[i],
+                             res->ps_eff[i], res->ps_eff_err[i], &res->ps_eps_low[i], &res->ps_eps_high[i], err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "pseudoscalar efficiency at %g MeV", res->mass_MeV[i]);
+      return st;
+    }
+  }
+  res->x17_eps_low_eff[0] = res->eps_low[i17];
+  res->x17_eps_high_eff[0] = res->eps_high[i17];
+  res->x17_eps_low_eff[1] = res->ps_eps_low[i17];
+  res->x17_eps_high_eff[1] = res->ps_eps_high[i17];
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+    res->x17_eff[k] = res->ps_eff[i17][k];
+    res->x17_eff_err[k] = res->ps_eff_err[i17][k];
+  }
+  return NA64_OK;
 }
 
 /* The beam dump of the card's setup for the vector A' of the mass scan (the yield's target:
@@ -476,8 +543,8 @@ static int setup(const char *text, size_t len, const char *name, double eot, na6
 }
 
 /* Sample s of the job (na64_vis_partial: [0] beam electrons, [1] the signal at the card's point,
- * [2 + 3 i + k] mass i (vector A'), coupling k; with the X17, [2 + 3 nmass + k] the pseudoscalar at
- * 16.7 MeV, coupling k): its seed, size, coupling and configuration. */
+ * [2 + 3 i + k] mass i (vector A'), coupling k; with the X17, [2 + 3 nmass + 3 j + k] the pseudoscalar
+ * at mass ps_mass_of(j), coupling k, the X17 first): its seed, size, coupling and configuration. */
 static void sample_spec(const na64_vis_job_result *res, int s, na64_vis_sample_part *q, na64_vis_config *cfg)
 {
   memset(q, 0, sizeof *q);
@@ -487,21 +554,25 @@ static void sample_spec(const na64_vis_job_result *res, int s, na64_vis_sample_p
   if (s == 1) q->eps = res->sim.aprime_eps;
   if (s >= 2) {
     int i = (s - 2) / NA64_VIS_EFF_POINTS, k = (s - 2) % NA64_VIS_EFF_POINTS, ps = i >= res->nmass;
-    double eps = ps ? res->x17_eff_eps[k] : res->eff_eps[i][k];
+    if (ps) i = ps_mass_of(res, i - res->nmass);
+    double eps = ps ? res->ps_eff_eps[i][k] : res->eff_eps[i][k];
     q->size = isfinite(eps) ? q->size : 0;
     q->eps = isfinite(eps) ? eps : 0.0;
-    cfg->aprime_mass = ps ? X17_MASS : res->mass_MeV[i] * 1e-3;
+    cfg->aprime_mass = res->mass_MeV[i] * 1e-3;
     cfg->aprime_eps = q->eps;
     cfg->mediator = ps ? NA64_MED_PSEUDOSCALAR : NA64_MED_VECTOR;
   }
 }
 
-static int nsamples(const na64_vis_job_result *res) { return 2 + NA64_VIS_EFF_POINTS * (res->nmass + res->x17); }
+static int nsamples(const na64_vis_job_result *res)
+{
+  return 2 + NA64_VIS_EFF_POINTS * (res->nmass + (res->x17 ? res->nmass : 0));
+}
 
 static const char *stage_of(const na64_vis_job_result *res, int s)
 {
   return s == 0 ? "beam electrons" : s == 1 ? "signal at the card's (m, eps)"
-         : s >= 2 + NA64_VIS_EFF_POINTS * res->nmass ? "pseudoscalar X17 efficiency" : "efficiency and island";
+         : s >= 2 + NA64_VIS_EFF_POINTS * res->nmass ? "pseudoscalar efficiency" : "efficiency and island";
 }
 
 /* The events of part `part` of `nparts` of every sample of the set-up job into p->sample. */
@@ -520,9 +591,9 @@ static int run_part(const na64_vis_job_result *res, int part, int nparts, na64_v
     int st = run_sample_threads(&cfg, &res->select, q->seed, q->first, q->count, s > 0, (int)res->job.threads, &q->flow,
                                 err);
     if (st != NA64_OK) {
-      int i = (s - 2) / NA64_VIS_EFF_POINTS;
-      if (s >= 2) na64_err_prefix(err, "%sefficiency at %g MeV", i < res->nmass ? "" : "pseudoscalar ",
-                                  i < res->nmass ? res->mass_MeV[i] : X17_MASS * 1e3);
+      int i = (s - 2) / NA64_VIS_EFF_POINTS, ps = i >= res->nmass;
+      if (s >= 2) na64_err_prefix(err, "%sefficiency at %g MeV", ps ? "pseudoscalar " : "",
+                                  res->mass_MeV[ps ? ps_mass_of(res, i - res->nmass) : i]);
       return st;
     }
   }
@@ -606,7 +677,7 @@ int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_re
   if (!card_path || !res) return na64_err_set(err, NA64_EINVAL, "na64_vis_job_run: NULL argument");
   na64_vis_partial p;
   int st = na64_vis_job_part_run(card_path, eot_override, 0, 1, &p, res, progress, user, err);
-  if (progress && st == NA64_OK) progress("X17: vector and pseudoscalar", 1.0, user);
+  if (progress && st == NA64_OK) progress("islands: vector and pseudoscalar", 1.0, user);
   if (st == NA64_OK) st = na64_vis_job_finish(&p, res, err);
   na64_vis_partial_release(&p);
   return st;
@@ -623,6 +694,13 @@ void na64_vis_job_result_release(na64_vis_job_result *res)
   free(res->eps_high);
   free(res->eps_low_ideal);
   free(res->eps_high_ideal);
+  free(res->ps_eff_eps);
+  free(res->ps_eff);
+  free(res->ps_eff_err);
+  free(res->ps_eps_low);
+  free(res->ps_eps_high);
+  free(res->ps_eps_low_ideal);
+  free(res->ps_eps_high_ideal);
   memset(res, 0, sizeof *res);
 }
 

@@ -71,14 +71,37 @@ static int write_cutflow(const na64_vis_job_result *r, const char *dir, na64_err
   return na64_outfile_commit(v.o, err);
 }
 
-static int write_efficiency(const na64_vis_job_result *r, const char *dir, na64_err *err)
+/* efficiency.csv (the vector A') or efficiency_pseudoscalar.csv (psjoint: the pseudoscalar a, the
+ * same columns; written with the X17 among the masses) */
+static int write_eff_table(const na64_vis_job_result *r, const char *dir, const char *name,
+                           const double (*eps)[NA64_VIS_EFF_POINTS], const double (*eff)[NA64_VIS_EFF_POINTS],
+                           const double (*eff_err)[NA64_VIS_EFF_POINTS], na64_err *err)
 {
   vis_out v;
-  NA64_CALL(out_open(&v, dir, "efficiency.csv", err));
+  NA64_CALL(out_open(&v, dir, name, err));
   fputs("mass_MeV,eps,efficiency,efficiency_error\n", v.f);
   for (int i = 0; i < r->nmass; ++i)
     for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k)
-      if (isfinite(r->eff[i][k])) PUT(&v, "%.6g,%.6g,%.6g,%.3g\n", r->mass_MeV[i], r->eff_eps[i][k], r->eff[i][k], r->eff_err[i][k]);
+      if (isfinite(eff[i][k])) PUT(&v, "%.6g,%.6g,%.6g,%.3g\n", r->mass_MeV[i], eps[i][k], eff[i][k], eff_err[i][k]);
+  return na64_outfile_commit(v.o, err);
+}
+
+static int write_efficiency(const na64_vis_job_result *r, const char *dir, na64_err *err)
+{
+  NA64_CALL(write_eff_table(r, dir, "efficiency.csv", (const double(*)[NA64_VIS_EFF_POINTS])r->eff_eps,
+                            (const double(*)[NA64_VIS_EFF_POINTS])r->eff, (const double(*)[NA64_VIS_EFF_POINTS])r->eff_err,
+                            err));
+  if (!r->x17 || !r->ps_eff) return NA64_OK;
+  NA64_CALL(write_eff_table(r, dir, "efficiency_pseudoscalar.csv", (const double(*)[NA64_VIS_EFF_POINTS])r->ps_eff_eps,
+                            (const double(*)[NA64_VIS_EFF_POINTS])r->ps_eff,
+                            (const double(*)[NA64_VIS_EFF_POINTS])r->ps_eff_err, err));
+  /* limit_pseudoscalar.csv: its island per mass, measured and at efficiency 1 (empty: none) */
+  vis_out v;
+  NA64_CALL(out_open(&v, dir, "limit_pseudoscalar.csv", err));
+  fputs("mass_MeV,eps_low,eps_high,eps_low_eff1,eps_high_eff1\n", v.f);
+  for (int i = 0; i < r->nmass; ++i)
+    PUT(&v, "%.6g,%.6g,%.6g,%.6g,%.6g\n", r->mass_MeV[i], r->ps_eps_low[i], r->ps_eps_high[i], r->ps_eps_low_ideal[i],
+        r->ps_eps_high_ideal[i]);
   return na64_outfile_commit(v.o, err);
 }
 
@@ -237,8 +260,11 @@ static int write_index(const na64_vis_job_result *r, const char *card, const cha
     PUT(&v, "At efficiency 1: vector %.3g &lt; eps &lt; %.3g; pseudoscalar %.3g &lt; eps &lt; %.3g (x17.csv).</p>\n",
       r->x17_eps_low[0], r->x17_eps_high[0], r->x17_eps_low[1], r->x17_eps_high[1]);
   }
-  fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, x17.csv, limit.png, limit.svg, card.yaml.</p>\n"
-        "</body></html>\n", v.f);
+  fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, x17.csv, limit.png, limit.svg, card.yaml",
+        v.f);
+  fputs(r->x17 ? "; the pseudoscalar at every mass: efficiency_pseudoscalar.csv, limit_pseudoscalar.csv.</p>\n" : ".</p>\n",
+        v.f);
+  fputs("</body></html>\n", v.f);
   return na64_outfile_commit(v.o, err);
 }
 

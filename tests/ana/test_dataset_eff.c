@@ -220,6 +220,34 @@ static void test_interpolation(void **state)
   na64_sens_dataset_release(&ds);
 }
 
+/* psjoint: efficiency_pseudoscalar.csv (the pseudoscalar at every mass of the card) replaces the X17
+ * row of x17.csv, interpolated as efficiency.csv (formula here); without it the X17 row serves every
+ * mass (the behaviour before psjoint) */
+static void test_pseudoscalar_masses(void **state)
+{
+  (void)state;
+  const char *dir = rundir("psmasses", "mass_MeV,eps,efficiency,efficiency_error\n10,1e-4,0.2,0\n", 2800, 100.0, NULL);
+  write_file(dir, "x17.csv", "coupling,mass_MeV,eps_low,eps_high,eps_low_eff1,eps_high_eff1,eff_low,eff_mid,eff_high,"
+                             "published_low,published_high\n"
+                             "pseudoscalar,16.7,nan,nan,nan,nan,0.7,0.7,0.7,0.00021,0.00032\n");
+  na64_sens_eff_table t;
+  assert_int_equal(na64_sens_eff_table_read(dir, &t, NULL), NA64_OK);
+  assert_rel(na64_sens_eff_table_at(&t, NA64_MED_PSEUDOSCALAR, 0.005, 3e-4), 0.7, 1e-15); /* X17 row at any mass */
+  na64_sens_eff_table_release(&t);
+  write_file(dir, "efficiency_pseudoscalar.csv", "mass_MeV,eps,efficiency,efficiency_error\n"
+                                                 "5,1e-4,0.1,0\n5,1e-3,0.5,0\n"
+                                                 "16.7,2e-4,0.3,0\n16.7,3e-4,0.6,0\n");
+  assert_int_equal(na64_sens_eff_table_read(dir, &t, NULL), NA64_OK);
+  assert_int_equal(t.ps_nmass, 2);
+  const double eps = 2.5e-4, m = 0.010;
+  double e5 = 0.1 + 0.4 * log(eps / 1e-4) / log(10.0), e17 = 0.3 + 0.3 * log(eps / 2e-4) / log(1.5);
+  double f = log(m / 0.005) / log(16.7 / 5.0);
+  assert_rel(na64_sens_eff_table_at(&t, NA64_MED_PSEUDOSCALAR, m, eps), e5 + f * (e17 - e5), 1e-12);
+  assert_rel(na64_sens_eff_table_at(&t, NA64_MED_PSEUDOSCALAR, 0.0167, 3e-4), 0.6, 1e-12);
+  assert_rel(na64_sens_eff_table_at(&t, NA64_MED_VECTOR, 0.010, 1e-4), 0.2, 1e-15); /* the vector's own table */
+  na64_sens_eff_table_release(&t);
+}
+
 static void open_fails(const char *spec, int want, const char *needle1, const char *needle2)
 {
   na64_sens_options o = base_options();
@@ -397,7 +425,7 @@ int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_constant_efficiency_is_eot_times_eff), cmocka_unit_test(test_two_identical_equal_summed_eot),
-      cmocka_unit_test(test_observed_counts_add), cmocka_unit_test(test_interpolation), cmocka_unit_test(test_errors), cmocka_unit_test(test_on_the_fly),
+      cmocka_unit_test(test_observed_counts_add), cmocka_unit_test(test_interpolation), cmocka_unit_test(test_pseudoscalar_masses), cmocka_unit_test(test_errors), cmocka_unit_test(test_on_the_fly),
       cmocka_unit_test(test_invisible), cmocka_unit_test(test_run_directory_reproduces_the_job),
   };
   return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
