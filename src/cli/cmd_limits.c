@@ -245,10 +245,10 @@ int cmd_limits(int argc, char **argv)
        "with --beam mu: the emitted boson (default vector); the limit is on its coupling (g_Zprime for zprime). "
        "Visible mode: vector (A', X17) or pseudoscalar (X17 a with coupling g = eps e to electrons; the limit is on "
        "eps; exact tree-level cross sections)", 0},
-      {"--wcal-x0", OPT_DOUBLE, &o.wcal_x0, 1, 200, 0, NULL, 0, "visible: WCAL depth in X0 (default 30)", 0},
+      {"--wcal-x0", OPT_DOUBLE, &o.wcal_x0, 1, 200, 0, NULL, 0, "visible: WCAL depth in X0 (default 33.6)", 0},
       {"--decay-start", OPT_DOUBLE, &o.decay_start, 0, 1e5, 0, NULL, 0,
-       "visible: WCAL end to decay-region start, cm (default 35.4)", 0},
-      {"--decay-length", OPT_DOUBLE, &o.decay_length, 0, 1e5, 1, NULL, 0, "visible: decay-region length, cm (default 295)", 0},
+       "visible: WCAL end to decay-region start, cm (default 15.0)", 0},
+      {"--decay-length", OPT_DOUBLE, &o.decay_length, 0, 1e5, 1, NULL, 0, "visible: decay-region length, cm (default 110)", 0},
       {"--ea-min", OPT_DOUBLE, &o.ea_min, 0, 1e3, 0, NULL, 0, "visible: minimal A' energy, GeV (default 0.3 E0)", 0},
       {"--y", OPT_FLAG, &o.y_output, 1, 0, 0, NULL, 0, "invisible: print y versus m_chi instead of epsilon", 0},
       {"--alpha-d", OPT_DOUBLE, &o.alpha_d, 0, 1, 1, NULL, 0, "invisible, with --y: alpha_D (default 0.1)", 0},

@@ -21,16 +21,19 @@ static void test_x17_csv(void **state)
   run_report(card, 2, "16.7", d1);
   char *out = NULL;
   /* x17.csv (issue 12) read with Python: both couplings; the 2017 setup alone excludes the vector X17
-   * at efficiency 1 (E_A' >= 0.1 E0, the refitted region: 5.9e-5 - 3.4e-4 with the background-free
-   * 2.303, docs/validation.md "Refit with the measured efficiency"; window 5e-5 - 1.5e-4 and 2.5e-4 -
-   * 4.2e-4, the paper's upper value) but not the pseudoscalar, which NA64 excluded with 2017 + 2018
-   * only (PRD 104 (2021) L111102); the pseudoscalar's efficiency is then measured at the published
-   * 2.1e-4, 2.6e-4, 3.2e-4: three numbers in (0, 1) */
+   * at efficiency 1 (E_A' >= 0.1 E0, the joint-fit region of docs/validation.md "Pseudoscalar and
+   * vector together (psjoint)": 4.7e-4 at the upper edge; window 5e-5 - 1.5e-4 and 3.4e-4 - 5.5e-4,
+   * the paper's 4.2e-4 +-20% widened upward because efficiency 1 lies above the measured efficiency's
+   * edge); at efficiency 1 the 2017 set alone has a small pseudoscalar island (1.30e-4 - 2.13e-4), which
+   * lies below PRD 104's 2017 + 2018 upper edge 3.2e-4 (NA64 quotes the pseudoscalar for 2017 + 2018
+   * only, PRD 104 (2021) L111102; with the measured efficiency 2017 alone excludes nothing); the
+   * pseudoscalar's efficiency is measured at the published 2.1e-4, 2.6e-4, 3.2e-4: three numbers in
+   * (0, 1) */
   snprintf(cmd, sizeof cmd,
            "python3 -c \"import csv,sys,math; r=list(csv.DictReader(open(sys.argv[1]))); "
            "v=r[0]; p=r[1]; e=[float(p[k]) for k in ('eff_low','eff_mid','eff_high')]; "
            "print(len(r), v['coupling'], p['coupling'], 5e-5 < float(v['eps_low_eff1']) < 1.5e-4, "
-           "2.5e-4 < float(v['eps_high_eff1']) < 4.2e-4, math.isnan(float(p['eps_low_eff1'])), "
+           "3.4e-4 < float(v['eps_high_eff1']) < 5.5e-4, 0 < float(p['eps_low_eff1']) < float(p['eps_high_eff1']) < 3.2e-4, "
            "all(0 < x < 1 for x in e), p['published_low'])\" "
            "%s/x17.csv", d1);
   assert_int_equal(na64_test_run(cmd, &out), 0);

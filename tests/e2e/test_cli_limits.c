@@ -66,8 +66,8 @@ static void test_visible_csv_plot_hepdata(void **state)
 }
 
 /* --run takes the setup from the conditions database: run 3000 is the 2017 visible setup, whose
- * geometry the built-in visible defaults copy (30 X0 WCAL, 295 cm decay region 35.4 cm behind it):
- * the bands agree within the 0.1 X0 rounding of the WCAL depth (2%); run 1500 is invisible mode
+ * geometry the built-in visible defaults copy (33.6 X0 WCAL, 110 cm decay region 15.0 cm behind it):
+ * the bands agree within 2% (the database's WCAL is built from layers, the defaults' depth is rounded); run 1500 is invisible mode
  * with the 2016 EOT (4.3e10) */
 static void test_run_from_conditions(void **state)
 {

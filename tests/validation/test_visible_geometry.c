@@ -2,9 +2,9 @@
  * tools/fit_visible_geometry.py): with the WCAL at 30.1 X0 and the decay region 88 cm long from
  * 33.2 cm behind it, the 90% CL band for 5.4e10 EOT at 100 GeV (efficiency 1, E_A' > 30 GeV) against
  * NA64 PRL 120 (2018) 231802 (tests/refdata/limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_*.csv)
- * and its X17 range 1.3e-4 < eps < 4.2e-4 (abstract). And the refit of 2026-12-06 (the conditions
- * database's region since then: 35.4 cm behind the WCAL, 295 cm long) with the efficiency `na64 run`
- * measures, checked at the masses the fit did not use. */
+ * and its X17 range 1.3e-4 < eps < 4.2e-4 (abstract). And the conditions database's geometry since the
+ * joint fit of 2026-12-07 (15.0 cm behind the 33.6 X0 WCAL, 110 cm long; psjoint), which follows the
+ * X17 edges of three papers rather than the digitised band. */
 #include <math.h>
 
 #include "na64/ana.h"
@@ -95,15 +95,17 @@ static void test_x17_range(void **state)
 
 #define DB NA64_BINARY_DIR "/conditions.db"
 
-/* The refitted 2017 setup (docs/validation.md "Refit with the measured efficiency"): the conditions
- * database's geometry of run 2800 with the measured signal, efficiency 0.84 for E_A' >= 50 GeV. */
-static void refit_2017(na64_limit_config *cfg)
+/* The 2017 setup of the conditions database since psjoint (docs/validation.md "Pseudoscalar and vector
+ * together (psjoint)"): the decay region 110 cm long from 15.0 cm behind the 33.6 X0 WCAL, derived from
+ * the X17 edges of PRL 120, PRD 101 and PRD 104 together; here with the refit's constant signal
+ * efficiency, 0.84 for E_A' >= 50 GeV. */
+static void joint_2017(na64_limit_config *cfg)
 {
   na64_sens_options o;
   na64_sens_options_default(&o);
   assert_int_equal(na64_sens_options_from_run(&o, DB, 2800, 0, 0, NULL, 0, NULL), NA64_OK);
-  assert_rel(o.decay_start, 29.4, 1e-3); /* sql/setups/20_visible_2017.sql (vis2018: 33.6 X0 WCAL, the same flight distance as 30.1 X0 + 35.4 cm less 4 cm) */
-  assert_rel(o.decay_length, 295.0, 1e-3);
+  assert_rel(o.decay_start, 15.0, 1e-3); /* sql/setups/20_visible_2017.sql */
+  assert_rel(o.decay_length, 110.0, 1e-3);
   assert_int_equal(na64_limit_config_default(cfg, NULL), NA64_OK);
   na64_material wcal;
   assert_int_equal(na64_material_get("WCAL", &wcal, NULL), NA64_OK);
@@ -112,28 +114,45 @@ static void refit_2017(na64_limit_config *cfg)
   cfg->eot = 5.4e10;
 }
 
-/* The refit is tuned to the published edges at 3, 5, 7, 12, 14, 18 MeV (tools/fit_visible_geometry.py);
- * the check is at 2, 10 and 16.7 MeV, not used: both edges within 40% (the fit's residuals reach 23%
- * at the fit masses, chi2/ndf = 8.4 with 5% errors: the model's edges fall faster with the mass
- * than the published ones), the X17 lower edge within 25% of the abstract's 1.3e-4 and the upper
- * within 25% of the digitised curve's 3.51e-4 (the abstract's 4.2e-4 lies above the curve), and the
- * band closing within 2.5 MeV of the published 20.85 MeV (the refit gives 18.6: the same shape
- * residual; 20 MeV is not excluded). */
-static void test_refit_check(void **state)
+/* The joint fit follows the three abstracts' X17 edges, not the digitised PRL 120 A' band, and the two
+ * disagree at 16.7 MeV (abstract 4.2e-4, curve 3.51e-4): docs/validation.md "Pseudoscalar and vector
+ * together (psjoint)" step 2. Checked here, at constant efficiency:
+ * - the X17 upper edge within 10% of PRL 120's 4.2e-4 (the fit's edges were within 5% with the measured
+ *   efficiency; the constant 0.84 moves the upper edge by a few per cent), the lower edge within 20% of
+ *   1.3e-4 (the constant efficiency overestimates the soft A' that make the lower edge: 0.12 measured);
+ * - the band's lower edges from 10 MeV within 20% of the digitised ones;
+ * - its upper edges at 2-16.7 MeV above the digitised ones by a factor in [1.0, 1.8]: the published
+ *   tension (the curve's upper edge at 16.7 MeV lies below the abstract's X17 edge; the model's upper
+ *   edge falls as m^-1.35 from 2 to 16.7 MeV, the curve's as m^-1.22, so the ratio grows toward 2 MeV);
+ * - the closing mass within 1 MeV of the published 20.85 MeV. */
+static void test_joint_check(void **state)
 {
   (void)state;
   na64_limit_config cfg;
-  refit_2017(&cfg);
-  const double vm[] = {2, 10, 16.7};
-  edges_against_published(&cfg, vm, 3, 0.40, "refit ");
-  double m = 0.0167;
-  na64_limit_point p;
-  assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
-  assert_rel(p.eps_low, 1.3e-4, 0.25);
-  assert_rel(p.eps_high, 3.51e-4, 0.25);
+  joint_2017(&cfg);
+  na64_test_csv lo, hi;
+  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_lower.csv", &lo);
+  na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_upper.csv", &hi);
+  const double vm[] = {2, 5, 10, 14, 16.7};
+  for (int i = 0; i < 5; ++i) {
+    double m = vm[i] * 1e-3;
+    na64_limit_point p;
+    assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
+    double rl = p.eps_low / na64_test_csv_loglog(&lo, vm[i]), rh = p.eps_high / na64_test_csv_loglog(&hi, vm[i]);
+    print_message("joint | %.1f MeV | low / digitised %.2f | high / digitised %.2f |\n", vm[i], rl, rh);
+    if (vm[i] >= 10.0) assert_true(fabs(rl - 1.0) < 0.20);
+    assert_true(rh >= 1.0 && rh <= 1.8);
+    if (vm[i] == 16.7) {
+      print_message("joint: X17 %.3g < eps < %.3g (PRL 120: 1.3e-4 - 4.2e-4)\n", p.eps_low, p.eps_high);
+      assert_rel(p.eps_high, 4.2e-4, 0.10);
+      assert_rel(p.eps_low, 1.3e-4, 0.20);
+    }
+  }
+  na64_test_csv_free(&lo);
+  na64_test_csv_free(&hi);
   double close = closing_mass(&cfg, 16.0);
-  print_message("refit: band closes at %.1f MeV (published 20.85)\n", close);
-  assert_true(fabs(close - 20.85) < 2.5);
+  print_message("joint: band closes at %.1f MeV (published 20.85)\n", close);
+  assert_true(fabs(close - 20.85) < 1.0);
 }
 
 int main(void)
@@ -142,7 +161,7 @@ int main(void)
       cmocka_unit_test(test_band_edges),
       cmocka_unit_test(test_closing_mass),
       cmocka_unit_test(test_x17_range),
-      cmocka_unit_test(test_refit_check),
+      cmocka_unit_test(test_joint_check),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
