@@ -9,7 +9,7 @@
 #include <string.h>
 
 /* The centroid u (cm, about the plane's centre) of the largest cluster of plane `plane`; NaN if none. */
-static double plane_cluster_u(const na64_geom *g, const na64_daq_event *ev, int plane)
+static inline double plane_cluster_u(const na64_geom *g, const na64_daq_event *ev, int plane)
 {
   static na64_daq_apv_hit apv[4096];
   na64_strip_hit h[512];
@@ -35,12 +35,12 @@ static double plane_cluster_u(const na64_geom *g, const na64_daq_event *ev, int 
 }
 
 /* The measured coordinate of a point (x, y) in plane pl's frame (u about its centre). */
-static double plane_u_of(const na64_geom_plane *pl, double x, double y)
+static inline double plane_u_of(const na64_geom_plane *pl, double x, double y)
 {
   return (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
 }
 
-static int plane_index_of(const na64_geom *g, const char *name)
+static inline int plane_index_of(const na64_geom *g, const char *name)
 {
   for (int i = 0; i < g->nplanes; ++i)
     if (!strcmp(g->planes[i].name, name)) return i;
@@ -48,14 +48,14 @@ static int plane_index_of(const na64_geom *g, const char *name)
   return -1;
 }
 
-static int cmp_double_asc(const void *a, const void *b)
+static inline int cmp_double_asc(const void *a, const void *b)
 {
   double x = *(const double *)a, y = *(const double *)b;
   return (x > y) - (x < y);
 }
 
 /* half the width of the central 68% of q[0..n) (sorted in place) */
-static double central68_of(double *q, int n)
+static inline double central68_of(double *q, int n)
 {
   qsort(q, (size_t)n, sizeof *q, cmp_double_asc);
   return 0.5 * (q[(int)(0.84 * n)] - q[(int)(0.16 * n)]);
