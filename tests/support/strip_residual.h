@@ -8,6 +8,9 @@
 #include <math.h>
 #include <string.h>
 
+/* The number of clusters plane_cluster_u found in its last call. */
+static int plane_cluster_count;
+
 /* The centroid u (cm, about the plane's centre) of the largest cluster of plane `plane`; NaN if none. */
 static inline double plane_cluster_u(const na64_geom *g, const na64_daq_event *ev, int plane)
 {
@@ -29,6 +32,7 @@ static inline double plane_cluster_u(const na64_geom *g, const na64_daq_event *e
   size_t nc = 0;
   assert_int_equal(na64_strip_cluster_find(&g->planes[plane], h, nh, cl, 512, &nc, NULL), NA64_OK);
   double best = 0.0, u = NAN;
+  plane_cluster_count = (int)nc;
   for (size_t k = 0; k < nc; ++k)
     if (cl[k].q > best) best = cl[k].q, u = cl[k].u;
   return u;
