@@ -24,8 +24,8 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
-#include "support/strip_residual.h"
 #include "support/vis_chain.h"
+#include "support/strip_residual.h"
 
 #define C_KICK 0.299792458
 
@@ -174,10 +174,8 @@ static void run_visible(const char *card)
   na64_vis_sim_event *truth = calloc(N, sizeof *truth);
   assert_non_null(truth);
   void *buf = NULL;
-  size_t len = 0;
-  vis_chain_simulate(s, d, 57, N, 1, truth, &buf, &len); /* beam electrons */
   na64_daq_reader *rd = NULL;
-  assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
+  vis_beam_events(s, d, 57, N, truth, &buf, &rd);
   na64_daq_event ev;
   pulls pu = {0};
   int k = 0;

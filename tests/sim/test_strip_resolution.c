@@ -34,8 +34,8 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
-#include "support/strip_residual.h"
 #include "support/vis_chain.h"
+#include "support/strip_residual.h"
 
 typedef struct model {
   double pitch, L, lt, spread, e_mpv;
@@ -133,10 +133,8 @@ static void test_strip_resolution(void **state)
         v += th * th * pow(plg->centre[2] - g->planes[i].centre[2], 2);
     na64_vis_sim_event *truth = calloc(N, sizeof *truth);
     void *buf = NULL;
-    size_t len = 0;
-    vis_chain_simulate(s, d, 71, N, 1, truth, &buf, &len); /* beam electrons */
     na64_daq_reader *rd = NULL;
-    assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
+    vis_beam_events(s, d, 71, N, truth, &buf, &rd);
     na64_daq_event de;
     for (int k = 0; k < N && na64_daq_reader_next_event(rd, &de, NULL) == NA64_OK; ++k) {
       const na64_vis_sim_event *t = &truth[k];

@@ -2,7 +2,7 @@
  * track fit (tests/sim/test_strip_resolution.c, tests/reco/test_vis_momentum.c,
  * tests/reco/test_track_pulls.c): the APV blocks decoded, mapped through the run's channel map and
  * clustered by na64_strip_cluster_find, as the reconstruction does. Include after
- * support/na64_test.h, na64/daq.h and na64/reco.h. */
+ * support/na64_test.h, na64/daq.h and na64/reco.h (and support/vis_chain.h for vis_beam_events). */
 #ifndef NA64_TEST_STRIP_RESIDUAL_H
 #define NA64_TEST_STRIP_RESIDUAL_H
 #include <math.h>
@@ -64,4 +64,16 @@ static inline double central68_of(double *q, int n)
   qsort(q, (size_t)n, sizeof *q, cmp_double_asc);
   return 0.5 * (q[(int)(0.84 * n)] - q[(int)(0.16 * n)]);
 }
+
+#ifdef NA64_TEST_VIS_CHAIN_H
+/* n beam electrons of the visible chain (s, d) from the streams (seed, i) into truth[0..n), digitised
+ * into one DATE buffer (*buf: free it) and a reader on it (*rd: close it). */
+static inline void vis_beam_events(na64_vis_sim *s, na64_vis_digitizer *d, uint64_t seed, int n, na64_vis_sim_event *truth,
+                                   void **buf, na64_daq_reader **rd)
+{
+  size_t len = 0;
+  vis_chain_simulate(s, d, seed, n, 1, truth, buf, &len);
+  assert_int_equal(na64_daq_reader_open_memory(*buf, len, "vis", NULL, rd, NULL), NA64_OK);
+}
+#endif
 #endif
