@@ -38,8 +38,8 @@
 #define P_MIN_MS 1.0       /* GeV: lowest momentum used for the scattering angles */
 /* Material of one tracking plane in radiation lengths, ESTIMATES of the order of the COMPASS/NA64
  * detectors (Micromegas ~0.3% X0 per station of two planes, triple GEM ~0.7% per station of two
- * projections, a straw layer of 6 mm tubes ~0.1%): tables for the real planes belong in the
- * conditions database. */
+ * projections, a straw layer of 6 mm tubes ~0.1%), for the straw planes and for the strip planes
+ * without a strip_resolution record (whose x_x0 is used otherwise). */
 #define X0_MICROMEGAS 0.0015
 #define X0_GEM 0.0035
 #define X0_STRAW 0.001
