@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "na64/cond.h"
 #include "na64/daq.h"
 #include "na64/reco.h"
 #include "na64/sim.h"
@@ -204,12 +205,57 @@ static void test_pulls_visible_2018(void **state)
   run_visible("visible_2018.yaml");
 }
 
+/* The table itself (schema 7): a record inserted later for one plane and this run wins (IOV rule of
+ * docs/conditions.md) and reaches the geometry the fit reads; a record for a straw plane, or a
+ * negative sigma, is refused naming the table. */
+static void test_strip_resolution_table(void **state)
+{
+  (void)state;
+  char db[320];
+  snprintf(db, sizeof db, "%s/sres.db", na64_test_tmpdir);
+  na64_test_copy_file(DB, db);
+  na64_cond *c = NULL;
+  na64_err err = {0, ""};
+  if (na64_cond_open(db, NA64_COND_READWRITE, &c, &err)) fail_msg("%s", err.msg);
+  int v = 0;
+  assert_int_equal(na64_cond_user_version(c, &v, &err), NA64_OK);
+  assert_true(v >= 7);
+  const char *sql = "INSERT INTO strip_resolution (first_run, last_run, setup, plane, sigma, x_x0, comment) VALUES "
+                    "(2000, 2000, NULL, 'MM01X', 0.01, 0.002, 'test');\n";
+  if (na64_cond_import(c, sql, strlen(sql), "sres.sql", &err)) fail_msg("%s", err.msg);
+  const char *neg = "INSERT INTO strip_resolution (first_run, last_run, setup, plane, sigma, x_x0) VALUES "
+                    "(2000, 2000, NULL, 'MM02X', -0.01, 0.002);\n";
+  assert_int_not_equal(na64_cond_import(c, neg, strlen(neg), "neg.sql", &err), 0);
+  if (!strstr(err.msg, "sigma")) fail_msg("negative sigma: %s", err.msg);
+  na64_cond_close(c);
+  na64_geom *g = NULL;
+  if (na64_geom_load_path(db, 2000, &g, &err)) fail_msg("%s", err.msg);
+  const na64_geom_plane *p = &g->planes[plane_index_of(g, "MM01X")], *q = &g->planes[plane_index_of(g, "MM02X")];
+  assert_true(p->has_response && q->has_response);
+  assert_true(p->sigma_u == 0.01 && p->x_x0 == 0.002);   /* the later record, this run */
+  assert_true(q->sigma_u == 0.00275 && q->x_x0 == 0.003); /* sql/setups/45_strip_resolution.sql */
+  na64_geom_free(g);
+  if (na64_geom_load_path(db, 2001, &g, &err)) fail_msg("%s", err.msg); /* the next run: the default row */
+  assert_true(g->planes[plane_index_of(g, "MM01X")].sigma_u == 0.00275);
+  na64_geom_free(g);
+  /* a straw plane has no strip resolution (its r(t) record holds sigma_r): refused on load */
+  if (na64_cond_open(db, NA64_COND_READWRITE, &c, &err)) fail_msg("%s", err.msg);
+  const char *straw = "INSERT INTO strip_resolution (first_run, last_run, setup, plane, sigma, x_x0) VALUES "
+                      "(2000, 2000, 'invisible_2016_2018', 'ST01X', 0.01, 0.001);\n";
+  int st = na64_cond_import(c, straw, strlen(straw), "straw.sql", &err);
+  na64_cond_close(c);
+  if (st == NA64_OK) st = na64_geom_load_path(db, 2000, &g, &err);
+  assert_int_not_equal(st, NA64_OK);
+  if (!strstr(err.msg, "strip_resolution") || !strstr(err.msg, "ST01X")) fail_msg("straw plane: %s", err.msg);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_pulls_invisible_100),
       cmocka_unit_test(test_pulls_visible_2017),
       cmocka_unit_test(test_pulls_visible_2018),
+      cmocka_unit_test(test_strip_resolution_table),
   };
-  return cmocka_run_group_tests(tests, NULL, NULL);
+  return cmocka_run_group_tests(tests, na64_test_setup_tmpdir, na64_test_teardown_tmpdir);
 }
