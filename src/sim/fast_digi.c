@@ -52,7 +52,9 @@
 #define ERF_TAB_X 6.0  /* erf tabulated on [-6, 6] (1 - erf(6) = 2e-17) */
 #define ERF_TAB_N 3072 /* steps of 1/256: linear interpolation error < h^2/8 max|erf''| = 1.8e-6 */
 /* Multiple scattering in the tracker material (ESTIMATES of the material per plane, in X0: a
- * Micromegas 0.3%, a triple GEM 0.4%, a straw plane of two layers of 70 um Kapton tubes 0.1%) */
+ * Micromegas 0.3%, a triple GEM 0.4%, a straw plane of two layers of 70 um Kapton tubes 0.1%); a strip
+ * plane with a strip_resolution record in the conditions database scatters with its x_x0 (the same
+ * numbers in the default database, sql/setups/45_strip_resolution.sql) */
 #define MS_MAX_PLANES 64
 #define MS_X0_MICROMEGAS 0.003
 #define MS_X0_GEM 0.004
@@ -120,6 +122,7 @@ static void ms_setup(na64_sim_digitizer *d)
   for (int i = 0; i < g->nplanes && d->nms < MS_MAX_PLANES; ++i) {
     int k = g->planes[i].kind;
     double x = k == NA64_DET_MICROMEGAS ? MS_X0_MICROMEGAS : k == NA64_DET_GEM ? MS_X0_GEM : k == NA64_DET_STRAW ? MS_X0_STRAW : 0.0;
+    if (k != NA64_DET_STRAW && g->planes[i].has_response) x = g->planes[i].x_x0; /* the strip plane's material that the fit uses */
     if (!(x > 0.0)) continue;
     int j = d->nms++;
     while (j > 0 && d->ms_z[j - 1] > g->planes[i].centre[2]) {
