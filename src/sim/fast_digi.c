@@ -77,7 +77,7 @@ typedef struct strip_plane {
   /* its response (strip_response_setup), lengths in strips */
   double cloud2;                 /* variance of the charge cloud at normal incidence */
   double gap2;                   /* (drift gap)^2 / 12: the inclination's variance per unit slope^2 */
-  double ion2, ion_n;            /* centroid variance of the primary electrons (normal incidence); (1 + 1/theta')/N_e */
+  double ion2, ion_n;            /* centroid variance of the primary electrons (normal incidence); (1 + 1/(1 + theta))/N_e */
   double delta[APV_DELTA_N + 1]; /* the delta electron's centroid offset amplitude against q/q_mpv */
 } strip_plane;
 
@@ -216,8 +216,9 @@ static double delta_range(double t) { return 1e-4 * 0.0276 * 39.95 * pow(t, 1.67
  *  - the Landau excess q - q_mpv (q > q_mpv) is one delta electron of energy T = (q/q_mpv - 1) E_mpv
  *    (E_mpv: Bichsel's most probable loss in the drift gap, PDG RPP 2024 Eq. 34.12), emitted almost
  *    perpendicular to a relativistic track (cos theta = sqrt(T/T_max) ~ 0, PDG Eq. 34.5's kinematics)
- *    at a uniform azimuth phi; its charge lies along its range R(T) (Kanaya-Okayama), so the
- *    centroid moves by (q - q_mpv)/q R(T)/2 cos(phi). delta[] tabulates (q - q_mpv)/q R/2 against
+ *    at a uniform azimuth phi; its charge lies along its range R(T) (Kanaya-Okayama), taken as a
+ *    straight path (an upper estimate: the delta's scattering curls it up), so the centroid moves
+ *    by (q - q_mpv)/q R(T)/2 cos(phi). delta[] tabulates (q - q_mpv)/q R/2 against
  *    q/q_mpv = 1 + k/32, k = 0..80 (q <= 3.4 q_mpv in the Moyal draw). */
 static void strip_response_setup(strip_plane *sp, const na64_geom_plane *pl)
 {
