@@ -25,6 +25,7 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/inv_chain.h"
 #include "support/vis_chain.h"
 #include "support/strip_residual.h"
 
@@ -107,27 +108,17 @@ static void run_invisible(double e)
   na64_sim_config_default(&c);
   if (na64_sim_config_parse(card, strlen(card), "test.yaml", &c, &err)) fail_msg("card: %s", err.msg);
   na64_sim *s = NULL;
-  na64_sim_worker *w = NULL;
-  na64_sim_digitizer *d = NULL;
-  if (na64_sim_new(&c, &s, &err) || na64_sim_worker_new(s, &w, &err) || na64_sim_digitizer_new(s, &d, &err)) fail_msg("%s", err.msg);
-  na64_daq_writer *wr = NULL;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &wr, &err), NA64_OK);
+  if (na64_sim_new(&c, &s, &err)) fail_msg("%s", err.msg);
   na64_sim_event *truth = calloc(N, sizeof *truth);
   double *dp = calloc(N, sizeof *dp);
   assert_true(truth && dp);
-  for (int i = 0; i < N; ++i) {
-    assert_int_equal(na64_sim_event_generate(w, 91, (uint64_t)i, 1, &truth[i], &err), NA64_OK);
-    assert_int_equal(na64_sim_digitize_write(d, &truth[i], 91, (uint32_t)i, wr, &err), NA64_OK);
-  }
   void *data = NULL;
   size_t size = 0;
-  assert_int_equal(na64_daq_writer_close_memory(wr, &data, &size, &err), NA64_OK);
+  inv_chain_raw(s, N, 91, truth, &data, &size);
   na64_geom *g = NULL;
-  if (na64_geom_load_path(DB, 2000, &g, &err)) fail_msg("geom: %s", err.msg);
   na64_reco *r = NULL;
-  if (na64_reco_new(g, &r, &err)) fail_msg("reco: %s", err.msg);
   na64_daq_reader *rd = NULL;
-  assert_int_equal(na64_daq_reader_open_memory(data, size, "sim", NULL, &rd, &err), NA64_OK);
+  inv_chain_reco(DB, 2000, data, size, &g, &r, &rd);
   na64_daq_event ev;
   pulls pu = {0};
   int k = 0, nf = 0;
@@ -151,8 +142,6 @@ static void run_invisible(double e)
   free(truth);
   free(dp);
   na64_geom_free(g);
-  na64_sim_digitizer_free(d);
-  na64_sim_worker_free(w);
   na64_sim_free(s);
 }
 
