@@ -246,6 +246,14 @@ typedef struct na64_cond_mon_band {
   double hits_min, hits_max;             /* hits of the plane per physics event */
 } na64_cond_mon_band;
 
+/* Response of a Micromegas or GEM plane for the track fit (schema 7, docs/reco.md §3). */
+typedef struct na64_cond_strip_resolution {
+  na64_cond_iov iov;
+  char plane[NA64_COND_NAME_LEN];
+  double sigma; /* rms of the cluster centroid about the track, cm */
+  double x_x0;  /* material of the plane, radiation lengths */
+} na64_cond_strip_resolution;
+
 /* Every record valid for one run (or all records with NA64_COND_ALL_RUNS), each table sorted by its
  * key (ordered by id for ALL_RUNS). */
 typedef struct na64_cond_records {
@@ -264,6 +272,7 @@ typedef struct na64_cond_records {
   na64_cond_straw_rt *straw_rt; size_t nstraw_rt;
   na64_cond_calo_calib *calo_calib; size_t ncalo_calib;
   na64_cond_mon_band *mon_bands; size_t nmon_bands;
+  na64_cond_strip_resolution *strip_res; size_t nstrip_res;
 } na64_cond_records;
 
 /* Fetch (one read transaction) and validate the records valid for `run`, or every record for

@@ -105,6 +105,10 @@ typedef struct na64_geom_plane {
   int rt_n;                /* points of the r(t) table; 0: none */
   double *rt_t, *rt_r;     /* drift time (ns) -> radius (cm) */
   double sigma_r;          /* radius resolution, cm (0 if no r(t) record) */
+  /* response of a strip plane for the track fit (table strip_resolution, schema 7) */
+  int has_response;        /* 1 if a strip_resolution record is valid for the run */
+  double sigma_u;          /* cluster centroid resolution, cm (0 if none) */
+  double x_x0;             /* material, radiation lengths (0 if none) */
   int64_t id;
 } na64_geom_plane;
 

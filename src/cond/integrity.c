@@ -260,7 +260,7 @@ static const rule rules[] = {
 /* Records of a setup that no run belongs to (a misspelt setup is otherwise silently unused). */
 static const char *const setup_tables[] = {"materials", "detectors", "planes", "straw_layers", "straw_wires",
                                            "calo_sections", "calo_cells", "magnets", "channel_map", "straw_t0",
-                                           "straw_rt", "calo_calib", "mon_bands"};
+                                           "straw_rt", "calo_calib", "mon_bands", "strip_resolution"};
 
 static int check_rules(na64_cond *c, na64_err *err)
 {

@@ -110,6 +110,9 @@ static const col band_cols[] = {
     C(na64_cond_mon_band, plane, T_TEXT, F_NAME),          C(na64_cond_mon_band, efficiency_min, T_REAL, F_NONNEG),
     C(na64_cond_mon_band, efficiency_max, T_REAL, F_NONNEG), C(na64_cond_mon_band, hits_min, T_REAL, F_NONNEG),
     C(na64_cond_mon_band, hits_max, T_REAL, F_NONNEG)};
+static const col sres_cols[] = {C(na64_cond_strip_resolution, plane, T_TEXT, F_NAME),
+                                C(na64_cond_strip_resolution, sigma, T_REAL, F_POS),
+                                C(na64_cond_strip_resolution, x_x0, T_REAL, F_NONNEG)};
 
 /* Largest DAQ coordinates accepted by the in-memory channel map (dense per-source tables). */
 #define MAX_PORT 255
@@ -221,6 +224,7 @@ static const tab tables[] = {
     TAB("calo_calib", "detector, module, ix, iy, section", "detector", calib_cols, na64_cond_calo_calib,
         calo_calib, NULL),
     TAB("mon_bands", "plane", "plane", band_cols, na64_cond_mon_band, mon_bands, check_band),
+    TAB("strip_resolution", "plane", "plane", sres_cols, na64_cond_strip_resolution, strip_res, NULL),
 };
 #define NTABLES ((int)(sizeof tables / sizeof tables[0]))
 
@@ -762,6 +766,14 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
     if (!find_plane(r, b->plane))
       BAD("mon_bands", b->iov.id, "mon_bands row id %lld: plane '%s' is not a plane valid for the run",
           (long long)b->iov.id, b->plane);
+  }
+  for (size_t i = 0; i < r->nstrip_res; ++i) { /* a strip plane's response: the plane must be a strip plane */
+    const na64_cond_strip_resolution *s = &r->strip_res[i];
+    const na64_cond_plane *p = find_plane(r, s->plane);
+    const na64_cond_detector *d = p ? find_det(r, p->detector) : NULL;
+    if (!p || (d && strcmp(d->kind, "micromegas") && strcmp(d->kind, "gem")))
+      BAD("strip_resolution", s->iov.id, "strip_resolution row id %lld: '%s' is not a Micromegas or GEM plane valid for the run",
+          (long long)s->iov.id, s->plane);
   }
   return NA64_OK;
 }

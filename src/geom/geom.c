@@ -361,6 +361,13 @@ static int build_calibrations(na64_geom *g, const na64_cond_records *r, na64_err
     p->rt_n = rt->npoints;
     p->sigma_r = rt->sigma_r;
   }
+  for (size_t k = 0; k < r->nstrip_res; ++k) { /* the strip planes' resolution and material */
+    const na64_cond_strip_resolution *sr = &r->strip_res[k];
+    na64_geom_plane *p = &g->planes[na64_geom_plane_index(g, sr->plane)];
+    p->has_response = 1;
+    p->sigma_u = sr->sigma;
+    p->x_x0 = sr->x_x0;
+  }
   for (size_t k = 0; k < r->ncalo_calib; ++k) {
     const na64_cond_calo_calib *c = &r->calo_calib[k];
     na64_geom_cell *cell = (na64_geom_cell *)na64_geom_find_cell(g, c->detector, c->module, c->ix, c->iy);

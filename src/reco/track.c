@@ -6,8 +6,10 @@
  *
  * Clusters: runs of adjacent strips of one plane; position = charge-weighted mean of the strip
  * centres (charge = the middle APV25 sample, the one at the peak), the plane's best cluster is the
- * one of largest charge. Resolution 0.3 x pitch (the simulation's charge sharing over a Gaussian of
- * 1.2 strips gives ~70 um for a 250 um pitch, src/sim/fast_digi.c; an ESTIMATE for real data).
+ * one of largest charge. Resolution and material of each strip plane from the conditions database
+ * (table strip_resolution, schema 7: the rms of the cluster centroid about the track and the plane's
+ * X0, valid for the run; docs/reco.md §3); 0.3 x pitch and the X0_* estimates below for a plane
+ * without a record.
  * Straw hits: radius and error from the run's r(t) (straw_hits.c), the local segment's side as the
  * first guess, the final side chosen by the fit.
  * Fit: na64_track_fit with the reference at the magnets (z_ref = entrance of the first magnet for
@@ -31,13 +33,13 @@
 #include "reco/reco_internal.h"
 
 #define C_KICK 0.299792458 /* GeV per (T m) */
-#define STRIP_RES 0.3      /* cluster resolution / pitch */
+#define STRIP_RES 0.3      /* cluster resolution / pitch, for a plane without a strip_resolution record */
 #define P_REFIT 0.3        /* refit with the measured momentum's scattering if it is 30% off the beam's */
 #define P_MIN_MS 1.0       /* GeV: lowest momentum used for the scattering angles */
 /* Material of one tracking plane in radiation lengths, ESTIMATES of the order of the COMPASS/NA64
  * detectors (Micromegas ~0.3% X0 per station of two planes, triple GEM ~0.7% per station of two
- * projections, a straw layer of 6 mm tubes ~0.1%): tables for the real planes belong in the
- * conditions database. */
+ * projections, a straw layer of 6 mm tubes ~0.1%), for the straw planes and for the strip planes
+ * without a strip_resolution record (whose x_x0 is used otherwise). */
 #define X0_MICROMEGAS 0.0015
 #define X0_GEM 0.0035
 #define X0_STRAW 0.001
@@ -74,6 +76,7 @@ int reco_track_setup(na64_reco *r, na64_err *err)
     q->side = p->centre[2] < r->z_mag_in ? 0 : p->centre[2] > r->z_mag_out && p->centre[2] < z_dump ? 1 : -1;
     q->sigma = STRIP_RES * (p->pitch > 0.0 ? p->pitch : 0.04);
     q->x_x0 = p->kind == NA64_DET_STRAW ? X0_STRAW : p->kind == NA64_DET_GEM ? X0_GEM : X0_MICROMEGAS;
+    if (p->kind != NA64_DET_STRAW && p->has_response) q->sigma = p->sigma_u, q->x_x0 = p->x_x0;
     nstraw += p->kind == NA64_DET_STRAW;
     r->plane_slot[i] = r->nrp++;
   }

@@ -4,11 +4,14 @@
  * straw digitiser and APV strip hits of the Micromegas and GEM planes for the beam track.
  * docs/simulation.md, "Raw data".
  *
- * Strip model (ESTIMATES, documented): plane efficiency 0.95; the charge of a crossing, Landau-like
- * (Moyal) with most probable 400 ADC counts, spread over the strips by a Gaussian of 1.2 strips
- * (cluster of 3-4 strips: ~70 um resolution for 250 um pitch); three APV25 samples at 0.35, 1.0 and
- * 0.75 of the strip amplitude; noise 5 counts per sample; zero suppression at 3 sigma of the
- * middle sample; amplitudes clip at 4095.
+ * Strip model (ESTIMATES, documented in docs/simulation.md "Strip response (mmres)"): plane
+ * efficiency 0.95; the charge of a crossing, Landau-like (Moyal) with most probable 400 ADC counts;
+ * its centroid displaced from the track by the statistics of the primary electrons (diffusion,
+ * Polya gain) and by the delta electron that carries the Landau excess; spread over the strips by
+ * the charge cloud (transverse diffusion over the drift and transfer gaps, the Micromegas' resistive
+ * layer, the track's inclination); three APV25 samples at 0.35, 1.0 and 0.75 of the strip
+ * amplitude; noise 5 counts per sample; zero suppression at 3 sigma of the middle sample;
+ * amplitudes clip at 4095. strip_response_setup gives the formulas and their sources.
  *
  * Waveform model (ESTIMATES, documented): 32 samples of 12.5 ns (NA64_DAQ_SADC_DEFAULT_PERIOD_NS), the
  * even/odd pedestals of the calibration, Gaussian noise of 1.0 count per sample, and a pulse
@@ -31,13 +34,27 @@
 
 #define APV_EFF 0.95
 #define APV_MPV 400.0
-#define APV_SIGMA_STRIPS 1.2
+/* The physics of the strip response (strip_response_setup), per detector kind: gas Ar/CO2 70/30 in
+ * both (COMPASS-type chambers). ESTIMATES where no source is named. */
+#define GAS_DT 0.022           /* transverse diffusion, cm/sqrt(cm) (Magboltz order for Ar/CO2 70/30 at ~1 kV/cm) */
+#define GAS_NT 95.0            /* electrons per cm of a MIP: PDG RPP 2024 Table 35.5, n_T 97 (Ar), 91 (CO2) */
+#define GAS_RHO 1.714e-3       /* g/cm3 at 20 C: 0.7 x 1.662e-3 (Ar) + 0.3 x 1.842e-3 (CO2), PDG atomic data */
+#define GAIN_THETA 0.5         /* Polya parameter of the single-electron gain: relative variance 1/(1 + theta) */
+#define MM_GAP 0.5             /* Micromegas drift (conversion) gap, cm */
+#define MM_SPREAD 0.028        /* lateral spread of the resistive layer, cm: a cluster of ~5 strips of 250 um */
+#define MM_EMPV 1.06           /* most probable energy loss in the 5 mm gap, keV (Bichsel, PDG Eq. 34.12) */
+#define GEM_GAP 0.3            /* triple GEM: drift gap, cm (COMPASS: 3 mm drift, 2 + 2 mm transfer, 2 mm induction) */
+#define GEM_TRANSFER 0.6       /* transfer and induction gaps crossed by every electron, cm */
+#define GEM_EMPV 0.62          /* most probable energy loss in the 3 mm drift gap, keV (PDG Eq. 34.12) */
+#define APV_DELTA_N 80         /* delta-electron offset table: q/q_mpv in [1, 3.5] in steps of 1/32 */
 #define APV_NOISE 5.0
 #define APV_MAX_HITS 4096
 #define ERF_TAB_X 6.0  /* erf tabulated on [-6, 6] (1 - erf(6) = 2e-17) */
 #define ERF_TAB_N 3072 /* steps of 1/256: linear interpolation error < h^2/8 max|erf''| = 1.8e-6 */
 /* Multiple scattering in the tracker material (ESTIMATES of the material per plane, in X0: a
- * Micromegas 0.3%, a triple GEM 0.4%, a straw plane of two layers of 70 um Kapton tubes 0.1%) */
+ * Micromegas 0.3%, a triple GEM 0.4%, a straw plane of two layers of 70 um Kapton tubes 0.1%); a strip
+ * plane with a strip_resolution record in the conditions database scatters with its x_x0 (the same
+ * numbers in the default database, sql/setups/45_strip_resolution.sql) */
 #define MS_MAX_PLANES 64
 #define MS_X0_MICROMEGAS 0.003
 #define MS_X0_GEM 0.004
@@ -57,6 +74,11 @@ typedef struct readout {
 typedef struct strip_plane {
   int plane, ms;                 /* index in the geometry; in the scattering planes (-1: none) */
   uint32_t src, chip, channel;   /* the smallest DAQ address of its strips */
+  /* its response (strip_response_setup), lengths in strips */
+  double cloud2;                 /* variance of the charge cloud at normal incidence */
+  double gap2;                   /* (drift gap)^2 / 12: the inclination's variance per unit slope^2 */
+  double ion2, ion_n;            /* centroid variance of the primary electrons (normal incidence); (1 + 1/(1 + theta))/N_e */
+  double delta[APV_DELTA_N + 1]; /* the delta electron's centroid offset amplitude against q/q_mpv */
 } strip_plane;
 
 struct na64_sim_digitizer {
@@ -73,6 +95,7 @@ struct na64_sim_digitizer {
   na64_straw_digi_event sev;
   sim_sadc_noise nz; /* the waveform noise table, also the strips' */
   double erf_tab[ERF_TAB_N + 1]; /* erf on [-ERF_TAB_X, ERF_TAB_X], for the strip charge sharing */
+  double cos_tab[256];           /* cos(2 pi (k + 1/2) / 256): the delta electron's azimuth */
   na64_daq_apv_hit *apv;  /* APV_MAX_HITS */
   int nms;                 /* tracker planes in z order: multiple scattering */
   int ms_plane[MS_MAX_PLANES];
@@ -99,6 +122,7 @@ static void ms_setup(na64_sim_digitizer *d)
   for (int i = 0; i < g->nplanes && d->nms < MS_MAX_PLANES; ++i) {
     int k = g->planes[i].kind;
     double x = k == NA64_DET_MICROMEGAS ? MS_X0_MICROMEGAS : k == NA64_DET_GEM ? MS_X0_GEM : k == NA64_DET_STRAW ? MS_X0_STRAW : 0.0;
+    if (k != NA64_DET_STRAW && g->planes[i].has_response) x = g->planes[i].x_x0; /* the strip plane's material that the fit uses */
     if (!(x > 0.0)) continue;
     int j = d->nms++;
     while (j > 0 && d->ms_z[j - 1] > g->planes[i].centre[2]) {
@@ -175,6 +199,44 @@ static int cmp_strip_plane(const void *a, const void *b)
   return (x->plane > y->plane) - (x->plane < y->plane);
 }
 
+/* Kanaya-Okayama range of an electron of kinetic energy t (keV) in the gas, cm: R = 0.0276 A t^1.67 /
+ * (Z^0.889 rho) um (K. Kanaya, S. Okayama, J. Phys. D 5 (1972) 43), with Ar's A = 39.95, Z = 18. */
+static double delta_range(double t) { return 1e-4 * 0.0276 * 39.95 * pow(t, 1.67) / (pow(18.0, 0.889) * GAS_RHO); }
+
+/* The response of strip plane pl (lengths in strips of its pitch):
+ *  - charge cloud: every primary electron diffuses by D_T sqrt(l) over its drift length l (F. Sauli,
+ *    Gaseous Radiation Detectors, CUP 2014, ch. 4: sigma_x = sqrt(2 D t) = D_T sqrt(l)); created
+ *    uniformly over the drift gap L and crossing the transfer gaps L_t of a GEM, the cloud of all of
+ *    them has variance D_T^2 (L/2 + L_t), plus the resistive layer's spread of the Micromegas;
+ *    a track of slope t_u across the strips adds (L t_u)^2/12 (its ionisation spread over L t_u);
+ *  - its centroid: the mean of N_e = n_T L electrons, each displaced with that variance and weighted
+ *    by a Polya gain of relative variance 1/(1 + theta) (W. Blum, W. Riegler, L. Rolandi, Particle
+ *    Detection with Drift Chambers, Springer 2008, ch. 4.4: var = sigma^2 (1 + f) / N), at the
+ *    track's point in the middle of the drift gap (the plane's z);
+ *  - the Landau excess q - q_mpv (q > q_mpv) is one delta electron of energy T = (q/q_mpv - 1) E_mpv
+ *    (E_mpv: Bichsel's most probable loss in the drift gap, PDG RPP 2024 Eq. 34.12), emitted almost
+ *    perpendicular to a relativistic track (cos theta = sqrt(T/T_max) ~ 0, PDG Eq. 34.5's kinematics)
+ *    at a uniform azimuth phi; its charge lies along its range R(T) (Kanaya-Okayama), taken as a
+ *    straight path (an upper estimate: the delta's scattering curls it up), so the centroid moves
+ *    by (q - q_mpv)/q R(T)/2 cos(phi). delta[] tabulates (q - q_mpv)/q R/2 against
+ *    q/q_mpv = 1 + k/32, k = 0..80 (q <= 3.4 q_mpv in the Moyal draw). */
+static void strip_response_setup(strip_plane *sp, const na64_geom_plane *pl)
+{
+  const int gem = pl->kind == NA64_DET_GEM;
+  const double L = gem ? GEM_GAP : MM_GAP, lt = gem ? GEM_TRANSFER : 0.0, spread = gem ? 0.0 : MM_SPREAD;
+  const double e_mpv = gem ? GEM_EMPV : MM_EMPV, p = pl->pitch > 0.0 ? pl->pitch : 0.04;
+  const double diff2 = GAS_DT * GAS_DT * (0.5 * L + lt); /* cm^2 */
+  sp->cloud2 = (diff2 + spread * spread) / (p * p);
+  sp->gap2 = L * L / 12.0 / (p * p);
+  sp->ion_n = (1.0 + 1.0 / (1.0 + GAIN_THETA)) / (GAS_NT * L);
+  sp->ion2 = diff2 / (p * p) * sp->ion_n;
+  sp->delta[0] = 0.0;
+  for (int k = 1; k <= APV_DELTA_N; ++k) {
+    double x = 1.0 + k / 32.0;
+    sp->delta[k] = (x - 1.0) / x * 0.5 * delta_range((x - 1.0) * e_mpv) / p;
+  }
+}
+
 /* The strip planes by their smallest DAQ address (source, chip, channel): the hits then come
  * nearly in the order of the APV blocks, and sort_apv has little to move (the geometry's plane
  * order interleaves the sources). */
@@ -186,7 +248,7 @@ static int strip_planes_setup(na64_sim_digitizer *d, na64_err *err)
   for (int i = 0; i < g->nplanes; ++i) {
     const na64_geom_plane *pl = &g->planes[i];
     if (pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) continue;
-    strip_plane p = {i, ms_index(d, i), UINT32_MAX, UINT32_MAX, UINT32_MAX};
+    strip_plane p = {.plane = i, .ms = ms_index(d, i), .src = UINT32_MAX, .chip = UINT32_MAX, .channel = UINT32_MAX};
     for (int k = 0; k < pl->nwires; ++k) {
       if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
       strip_plane q = p;
@@ -194,6 +256,7 @@ static int strip_planes_setup(na64_sim_digitizer *d, na64_err *err)
       na64_geom_key_unpack(pl->daq_key[k], &q.src, &port, &q.chip, &q.channel);
       if (cmp_strip_plane(&q, &p) < 0) p = q;
     }
+    strip_response_setup(&p, pl);
     d->sp[d->nsp++] = p;
   }
   qsort(d->sp, (size_t)d->nsp, sizeof *d->sp, cmp_strip_plane);
@@ -270,6 +333,7 @@ static int strip_path_setup(na64_sim_digitizer *d, const sim_sadc_noise *nz, na6
   }
   d->tail_a = gsl_cdf_ugaussian_Pinv(4095.0 / 4096.0);
   for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
+  for (int i = 0; i < 256; ++i) d->cos_tab[i] = cos(2.0 * M_PI * (i + 0.5) / 256.0);
   d->apv = calloc(APV_MAX_HITS, sizeof *d->apv);
   if (!d->apv) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   ms_setup(d);
@@ -667,25 +731,47 @@ static double erf_fast(const na64_sim_digitizer *d, double x)
   return d->erf_tab[i] + f * (d->erf_tab[i + 1] - d->erf_tab[i]);
 }
 
-/* Strip hits of one plane crossed at (x, y); noise from the quantile table (as the waveforms). */
-static size_t plane_hits(const na64_sim_digitizer *d, const na64_geom_plane *pl, double x, double y, sim_sadc_stream *st,
-                         na64_daq_apv_hit *out, size_t room)
+/* The charge centre (in strips from the first strip's centre) of a crossing at u with slope tu across
+ * the strips and charge q: the track plus the offsets of strip_response_setup (primary-electron
+ * statistics: a Gaussian from bits 12-23 of wq; the delta electron: azimuth from bits 24-31);
+ * *c = 1/(sqrt(2) sigma_cloud) for that slope. */
+static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, const na64_geom_plane *pl, double u,
+                           double tu, double q, uint64_t wq, double *c)
+{
+  const double t2 = tu * tu * sp->gap2; /* the inclination's spread, strips^2 */
+  *c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2));
+  double s0 = (u - pl->wires[0].u) / pl->pitch + sqrt(sp->ion2 + t2 * sp->ion_n) * d->nz.z[(wq >> 12) & 4095u];
+  double x = (q * (1.0 / APV_MPV) - 1.0) * 32.0; /* the delta table's index */
+  if (x > 0.0) {
+    int k = x < APV_DELTA_N ? (int)x : APV_DELTA_N - 1;
+    double f = x - k, a = sp->delta[k] + f * (sp->delta[k + 1] - sp->delta[k]);
+    s0 += a * d->cos_tab[(wq >> 24) & 255u];
+  }
+  return s0;
+}
+
+/* Strip hits of plane sp crossed at (x, y) with slopes (tx, ty); noise from the quantile table (as the
+ * waveforms). */
+static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
+                         sim_sadc_stream *st, na64_daq_apv_hit *out, size_t room)
 {
   static const double shape[3] = {0.35, 1.0, 0.75};
+  const na64_geom_plane *pl = &d->sim->geom->planes[sp->plane];
   double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
-  /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the efficiency
-   * from its upper 32 bits */
+  /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the centroid's
+   * offsets from bits 12-31 (strip_centre), the efficiency from its upper 32 bits */
   uint64_t wq = sim_noise_word(st->key, ++st->k);
   double z = gauss_table(d, (unsigned)(wq & 4095u), st);
   double q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
   if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
-  double s0 = (u - pl->wires[0].u) / pl->pitch; /* in strips from the first strip's centre */
+  double c;
+  double s0 = strip_centre(d, sp, pl, u, tx * pl->u_dir[0] + ty * pl->u_dir[1], q, wq, &c);
   if (!(s0 > -1e6 && s0 < 1e6)) return 0; /* far outside the plane (or NaN): no strip */
   /* the strips within 4 sigma of the charge centre that the plane has */
-  int lo = (int)floor(s0 - 4.0 * APV_SIGMA_STRIPS), hi = (int)ceil(s0 + 4.0 * APV_SIGMA_STRIPS);
+  const double w = 4.0 / (M_SQRT2 * c);
+  int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w);
   if (lo < 0) lo = 0;
   if (hi > pl->nwires - 1) hi = pl->nwires - 1;
-  const double c = 1.0 / (M_SQRT2 * APV_SIGMA_STRIPS);
   double e_lo = erf_fast(d, (lo - 0.5 - s0) * c);
   size_t n = 0;
   for (int k = lo; k <= hi && n < room; ++k) {
@@ -731,7 +817,9 @@ int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, d
       x += d->ms_dx[m];
       y += d->ms_dy[m];
     }
-    n += plane_hits(d, pl, x, y, st, d->apv + n, APV_MAX_HITS - n);
+    const int up = pl->centre[2] < d->sim->mag[0].z_in; /* the line's slopes (track_at) */
+    n += plane_hits(d, &d->sp[i], x, y, up ? ev->truth.dxdz0 : ev->truth.dxdz, up ? ev->truth.dydz0 : ev->truth.dydz, st,
+                    d->apv + n, APV_MAX_HITS - n);
   }
   sort_apv(d->apv, n);
   na64_daq_equipment_header eh = na64_daq_apv_equipment(0, 25.0); /* the same for every source but its id */

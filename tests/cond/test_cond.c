@@ -356,7 +356,7 @@ static void test_export_import_roundtrip(void **state)
   expect_ok(na64_cond_fetch(src, NA64_COND_ALL_RUNS, &r, &err), &err);
   size_t rows = r->nruns + r->nmaterials + r->ndetectors + r->nplanes + r->nstraw_layers + r->nstraw_wires +
                 r->ncalo_sections + r->ncalo_cells + r->nmagnets + r->nchannels + r->nstraw_t0 + r->nstraw_rt +
-                r->ncalo_calib + r->nmon_bands;
+                r->ncalo_calib + r->nmon_bands + r->nstrip_res;
   na64_cond_records_free(r);
   assert_int_equal(count_lines_starting(a, "INSERT INTO "), (int)rows);
 

@@ -11,6 +11,7 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/inv_chain.h"
 
 #define DB NA64_BINARY_DIR "/conditions.db"
 #define NEV 400
@@ -41,29 +42,16 @@ static void simulate_reconstruct(const char *card, size_t n, uint64_t seed, samp
 {
   na64_err err = {0, ""};
   na64_sim *s = make_sim(card);
-  na64_sim_worker *w = NULL;
-  na64_sim_digitizer *d = NULL;
-  assert_int_equal(na64_sim_worker_new(s, &w, &err), NA64_OK);
-  assert_int_equal(na64_sim_digitizer_new(s, &d, &err), NA64_OK);
-  na64_daq_writer *wr = NULL;
-  na64_daq_writer_options o = {0};
-  assert_int_equal(na64_daq_writer_open_memory(&o, &wr, &err), NA64_OK);
   out->truth = calloc(n, sizeof *out->truth);
   out->reco = calloc(n, sizeof *out->reco);
   out->n = n;
-  for (size_t i = 0; i < n; ++i) {
-    assert_int_equal(na64_sim_event_generate(w, seed, i, 1, &out->truth[i], &err), NA64_OK);
-    if (na64_sim_digitize_write(d, &out->truth[i], seed, (uint32_t)i, wr, &err)) fail_msg("digitize: %s", err.msg);
-  }
   void *data = NULL;
   size_t size = 0;
-  assert_int_equal(na64_daq_writer_close_memory(wr, &data, &size, &err), NA64_OK);
+  inv_chain_raw(s, n, seed, out->truth, &data, &size);
   na64_geom *g = NULL;
-  if (na64_geom_load_path(DB, 2000, &g, &err)) fail_msg("geom: %s", err.msg);
   na64_reco *r = NULL;
-  if (na64_reco_new(g, &r, &err)) fail_msg("reco: %s", err.msg);
   na64_daq_reader *rd = NULL;
-  assert_int_equal(na64_daq_reader_open_memory(data, size, "sim", NULL, &rd, &err), NA64_OK);
+  inv_chain_reco(DB, 2000, data, size, &g, &r, &rd);
   na64_daq_event ev;
   size_t k = 0;
   while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
@@ -78,8 +66,6 @@ static void simulate_reconstruct(const char *card, size_t n, uint64_t seed, samp
   free(data);
   na64_reco_free(r);
   na64_geom_free(g);
-  na64_sim_digitizer_free(d);
-  na64_sim_worker_free(w);
   na64_sim_free(s);
 }
 

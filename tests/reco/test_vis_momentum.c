@@ -25,9 +25,10 @@
  *     0.004 X0 per plane), every plane of the side (both projections) a scatterer.
  * Tolerance: the measured width (half the central 68% of p_reco/p_true - 1) within 25% of the
  * expectation. Its statistical error for ~240 fitted events is ~6% (1.1/sqrt(2 N) for a central
- * interval), the station resolutions' ~5% each; the fit weights its planes with its own resolution
- * (0.3 x pitch) and material (0.0015 X0), not the simulation's, which costs little when the line is
- * resolution-dominated (planes of one kind are weighted alike). A fit that used the pair behind the
+ * interval), the station resolutions' ~5% each; the fit weights its planes with the resolution and
+ * material of the conditions database (table strip_resolution: 27.5 um and 0.3% X0 per Micromegas
+ * plane, 47 um and 0.4% per GEM plane since task mmres; 0.3 x pitch and 0.15% before), which
+ * tests/reco/test_track_pulls checks against the simulation. A fit that used the pair behind the
  * WCAL (2.8% before) or the upstream planes only fails it by far.
  * The beam electrons of the visible runs are fitted too (they were not before: no tracker between
  * the dipoles and the WCAL). */
@@ -38,6 +39,7 @@
 #include "na64/reco.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/strip_residual.h"
 #include "support/vis_chain.h"
 
 #define MAXM 16
@@ -136,36 +138,7 @@ static double expected_resolution(const na64_geom *g, double p, double sig_mm, d
 /* The centroid (global x, cm) of the largest cluster of plane `plane` in the event's APV blocks; NaN if none. */
 static double plane_cluster_x(const na64_geom *g, const na64_daq_event *ev, int plane)
 {
-  na64_daq_apv_hit apv[4096];
-  na64_strip_hit h[512];
-  size_t nh = 0, cur = 0;
-  na64_daq_equipment eq;
-  while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
-    if (eq.header.type != NA64_DAQ_EQ_APV) continue;
-    size_t got = 0;
-    assert_int_equal(na64_daq_apv_decode(&eq, -1, apv, 4096, &got, NULL, NULL), NA64_OK);
-    for (size_t k = 0; k < got && nh < 512; ++k) {
-      const na64_geom_chan *c = na64_geom_chan_lookup(g, apv[k].source_id, 0, apv[k].chip, apv[k].channel);
-      if (c && c->plane == plane) h[nh++] = (na64_strip_hit){plane, c->wire, apv[k].amp[1]};
-    }
-  }
-  na64_strip_hits_sort(h, nh);
-  na64_strip_cluster cl[512];
-  size_t nc = 0;
-  const na64_geom_plane *pl = &g->planes[plane];
-  assert_int_equal(na64_strip_cluster_find(pl, h, nh, cl, 512, &nc, NULL), NA64_OK);
-  double best = 0.0, u = NAN;
-  for (size_t k = 0; k < nc; ++k)
-    if (cl[k].q > best) best = cl[k].q, u = cl[k].u;
-  return u + pl->centre[0] * pl->u_dir[0];
-}
-
-static int plane_index(const na64_geom *g, const char *name)
-{
-  for (int i = 0; i < g->nplanes; ++i)
-    if (!strcmp(g->planes[i].name, name)) return i;
-  fail_msg("no plane %s", name);
-  return -1;
+  return plane_cluster_u(g, ev, plane) + g->planes[plane].centre[0] * g->planes[plane].u_dir[0];
 }
 
 typedef struct stat {
@@ -173,19 +146,6 @@ typedef struct stat {
   double s, s2;
   double *q;
 } stat;
-
-static int cmp_d(const void *a, const void *b)
-{
-  double x = *(const double *)a, y = *(const double *)b;
-  return (x > y) - (x < y);
-}
-
-/* half the width of the central 68% of the values */
-static double central68(double *q, int n)
-{
-  qsort(q, (size_t)n, sizeof *q, cmp_d);
-  return 0.5 * (q[(int)(0.84 * n)] - q[(int)(0.16 * n)]);
-}
 
 /* The scattering offset variance at plane `plane` (x projection) from the kicks of the planes in front of it. */
 static double ms_offset_var(const na64_geom *g, int plane, double p)
@@ -210,7 +170,7 @@ static void run_card(const char *card, int n)
   na64_err err = {0, ""};
   vis_chain_open(&c, &s, &d, &r);
   const na64_geom *g = na64_vis_sim_geom(s);
-  int p_mm = plane_index(g, "MM01X"), p_gem = plane_index(g, "GM01X");
+  int p_mm = plane_index_of(g, "MM01X"), p_gem = plane_index_of(g, "GM01X");
   na64_vis_sim_event *truth = calloc((size_t)n, sizeof *truth);
   double *res_mm = calloc((size_t)n, sizeof(double)), *res_gem = calloc((size_t)n, sizeof(double));
   assert_true(truth && res_mm && res_gem);
@@ -241,7 +201,7 @@ static void run_card(const char *card, int n)
   }
   assert_int_equal(k, n);
   assert_true(nmm > n / 2 && ngem > n / 2);
-  double sig_mm = central68(res_mm, nmm), w_gem = central68(res_gem, ngem);
+  double sig_mm = central68_of(res_mm, nmm), w_gem = central68_of(res_gem, ngem);
   double v_ms = ms_offset_var(g, p_gem, c.beam_energy);
   assert_true(w_gem * w_gem > v_ms);
   double sig_gem = sqrt(w_gem * w_gem - v_ms);
@@ -252,7 +212,7 @@ static void run_card(const char *card, int n)
     stat *a = &st[j];
     assert_true(a->fitted > 10);
     double mean = a->s / a->fitted, rms = sqrt(a->s2 / a->fitted - mean * mean);
-    double c68 = central68(a->q, a->fitted);
+    double c68 = central68_of(a->q, a->fitted);
     print_message("%s %s: %d/%d fitted, dp/p mean %+.2e, rms %.3e, central 68%% +-%.3e (+-%.1e); expected %.3e\n", card,
                   j ? "signal" : "beam e-", a->fitted, a->n, mean, rms, c68, 1.1 * c68 / sqrt(2.0 * a->fitted), expect);
     /* every event has a line up to the WCAL: at least 2 of 2 x and y planes there of efficiency 0.95
