@@ -42,6 +42,9 @@ static inline double case_mid(int k, double a, double b)
   return 1.0 / (1.0 + exp(-t));
 }
 
+/* the first covered column of case k (the muon: s >= 1.39e-3, xsec_exact_wgrid.c) */
+static inline int case_first_cell(int k) { return shipped[k].beam == NA64_LEPTON_MU ? 4 : 0; }
+
 /* the last column i of case k whose cell [i, i + 1] of partial windows is covered (ln w: up to the
  * last partial node but one, which only shapes the stencil; logit s: every partial node) */
 static inline int case_last_cell(int k)

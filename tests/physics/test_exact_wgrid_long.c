@@ -30,7 +30,7 @@ static void band(int k, double Elo, double Ehi, double *worst_all)
   for (int i = k % 2; i + 1 < nm; i += 2)
     for (int j = 0; j + 1 < nE; ++j) {
       if (Es[j] < Elo || Es[j + 1] > Ehi * 1.0001) continue;
-      for (int w = (i / 2) % 2; w <= last; w += 2) {
+      for (int w = case_first_cell(k) + (i / 2) % 2; w <= last; w += 2) {
         na64_exact_process p;
         double E = sqrt(Es[j] * Es[j + 1]);
         na64_exact_process_init(&p, shipped[k].beam, shipped[k].med, E, sqrt(ms[i] * ms[i + 1]));
