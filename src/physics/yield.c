@@ -170,14 +170,16 @@ static int exact_shape_compute(const na64_exact_process *proto, ps_shape *ps, na
  * docs/physics.md 4e: tungsten has a w = 1 - x_min axis 4 per decade from 1e-4 for this), at the
  * emitter's own energy E: the fraction of sigma(E) in the A' energy bin [ea0, ea1] is
  *   [S(ea0/E) - S(ea1/E)] / S(0),   S(x_min) = sigma(x > x_min)   (differences of windows),
- * S = 0 beyond the kinematic end x = 1 - m_e/E; between it and the first node (1 - x = 1e-4) S is
- * taken linear in 1 - x (d sigma/dx finite at the end: the part above x = 1 - 1e-4 is < 1e-3 of sigma
+ * S = 0 beyond the kinematic end x = 1 - m_e/E; between it and the first covered window (1 - x =
+ * 1e-4, or 3 m_e/E below 15 GeV) S is taken linear in 1 - x (d sigma/dx finite at the end: the part above x = 1 - 1e-4 is < 1e-3 of sigma
  * for every mass, docs/physics.md 4e). Returns 1 and fills shape[i * na + a] (nE emitter energies
  * Ec, na bins from ea_min of width da) if the grid covers every window, 0 otherwise (the caller
  * computes the shape from na64_xsec_exact_dsdx as before). */
 static int grid_window(na64_exact_process *p, double E, double x_min, double *S)
 {
-  const double w_first = 1e-4; /* the first node of the tungsten w axis (na64_exact_wgrid_axis) */
+  /* the first node of the tungsten w axis (na64_exact_wgrid_axis), or 3 m_e/E where the grid's
+   * coverage starts above it (na64_exact_wgrid_eval) */
+  const double w_first = fmax(1e-4, 3.0 * NA64_M_E / E) * (1.0 + 1e-9);
   double w_end = NA64_M_E / E, w = 1.0 - x_min;
   p->E0 = E;
   if (!(w > w_end)) {
