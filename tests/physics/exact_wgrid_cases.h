@@ -26,6 +26,31 @@ static const struct {
                {NA64_LEPTON_E, NA64_MED_AXIAL, 6, 12.011},         {NA64_LEPTON_E, NA64_MED_AXIAL, 1, 1.008}};
 #define NSHIP ((int)(sizeof shipped / sizeof shipped[0]))
 
+/* the process of case k at (m, E0, x_min), as the grids hold it (elastic + quasi-elastic) */
+static inline na64_exact_process case_proc(int k, double m, double E0, double x_min)
+{
+  na64_exact_process p;
+  na64_exact_process_init(&p, shipped[k].beam, shipped[k].med, E0, m);
+  p.Z = shipped[k].Z;
+  p.A = shipped[k].A;
+  p.ff = NA64_FF_ALL;
+  p.x_min = x_min;
+  return p;
+}
+
+#ifdef NA64_TEST_H
+/* the direct quadrature of p to prec (fails the test on an error) */
+static inline double case_direct(const na64_exact_process *p, double prec)
+{
+  double s = 0.0, e = 0.0;
+  na64_err err = {0};
+  int st = na64_xsec_exact_quad(p, prec, &s, &e, &err);
+  if (st) print_error("%s\n", err.msg);
+  assert_int_equal(st, NA64_OK);
+  return s;
+}
+#endif
+
 /* the w axis of case k (na64_exact_wgrid_axis) and the x_min of a column value v at E0: w = 1 - x_min,
  * or for the muon s = (1 - m_mu/E0 - x_min)/(1 - m_mu/E0) */
 static inline double case_x_min(int k, double v, double E0)

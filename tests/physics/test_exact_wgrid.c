@@ -16,26 +16,9 @@
 
 #include "physics/exact_wgrid_cases.h"
 
-static na64_exact_process proc(int k, double m, double E0, double x_min)
-{
-  na64_exact_process p;
-  na64_exact_process_init(&p, shipped[k].beam, shipped[k].med, E0, m);
-  p.Z = shipped[k].Z;
-  p.A = shipped[k].A;
-  p.ff = NA64_FF_ALL;
-  p.x_min = x_min;
-  return p;
-}
+static na64_exact_process proc(int k, double m, double E0, double x_min) { return case_proc(k, m, E0, x_min); }
 
-static double direct(const na64_exact_process *p)
-{
-  double s = 0.0, e = 0.0;
-  na64_err err = {0};
-  int st = na64_xsec_exact_quad(p, NA64_EXACT_GRID_PREC, &s, &e, &err);
-  if (st) print_error("%s\n", err.msg);
-  assert_int_equal(st, NA64_OK);
-  return s;
-}
+static double direct(const na64_exact_process *p) { return case_direct(p, NA64_EXACT_GRID_PREC); }
 
 static void compare(const char *what, const na64_exact_process *p)
 {

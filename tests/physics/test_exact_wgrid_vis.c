@@ -18,28 +18,17 @@
 #include "physics/internal.h"
 #include "support/na64_test.h"
 
+#include "physics/exact_wgrid_cases.h"
+
+/* tungsten: cases 9 (vector) and 10 (pseudoscalar) of exact_wgrid_cases.h */
 static na64_exact_process proc(na64_mediator med, double m, double E0, double x_min)
 {
-  na64_exact_process p;
-  na64_exact_process_init(&p, NA64_LEPTON_E, med, E0, m);
-  p.Z = 74;
-  p.A = 183.84;
-  p.ff = NA64_FF_ALL;
-  p.x_min = x_min;
-  return p;
+  return case_proc(med == NA64_MED_PSEUDOSCALAR ? 10 : 9, m, E0, x_min);
 }
 
 /* the reference at 5e-4: a bin is a difference of two windows, and at 0.2% each the direct values
  * alone moved a bin holding 4% of sigma by 0.7% (pseudoscalar, 16.7 MeV, 150 GeV) */
-static double direct(const na64_exact_process *p)
-{
-  double s = 0.0, e = 0.0;
-  na64_err err = {0};
-  int st = na64_xsec_exact_quad(p, 5e-4, &s, &e, &err);
-  if (st) print_error("%s\n", err.msg);
-  assert_int_equal(st, NA64_OK);
-  return s;
-}
+static double direct(const na64_exact_process *p) { return case_direct(p, 5e-4); }
 
 static double grid(const na64_exact_process *p)
 {
@@ -117,14 +106,9 @@ static void test_thin_yield(void **state)
   const double ms[2] = {0.0167, 0.0083};
   for (int k = 0; k < 2; ++k) {
     na64_beamdump d;
-    memset(&d, 0, sizeof d);
-    assert_int_equal(na64_material_get("W", &d.target, NULL), NA64_OK);
-    d.E0 = E0;
-    d.depth_X0 = t;
-    d.ea_min = x_lo * E0;
-    d.ea_max = E0;
-    d.visible = 1;
-    d.decay_length_cm = 1e9;
+    na64_material w;
+    assert_int_equal(na64_material_get("W", &w, NULL), NA64_OK);
+    na64_beamdump_init_visible(&d, &w, E0, t, x_lo * E0, 0.0, 1e9); /* every A' decays in the region */
     d.method = NA64_XS_EXACT;
     d.mediator = meds[k];
     na64_yield *y = NULL;
