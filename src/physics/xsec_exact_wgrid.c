@@ -8,7 +8,9 @@
  *         the muon beam (6: 73.7 - 200 GeV; NA64mu runs at 160 GeV and a muon loses ~1 GeV in the
  *         ECAL),
  *   w = 1 - x_min: 12 partial windows 4.6e-4 ... 0.46 (3 per decade), 0.6, 0.8, and w = 1 (the
- *         total, for x_min <= m/E0 only).
+ *         total, for x_min <= m/E0 only); tungsten (exactgrid3, the visible mode): 21 partial
+ *         windows 1e-4 ... 0.98 and the total (na64_exact_wgrid_axis); the muon (exactgrid3): the
+ *         share s of the kinematic range above x_min, 29 nodes equal in logit s, and the total.
  * This is what the invisible-mode yield needs (yield.c exact_macroscopic: x_min = E_X,min/E, the
  * signal threshold over the emitter's energy), and for w = 1 the total of every mediator.
  * Interpolation: ln sigma by 4 x 4 x 4-point Lagrange (tricubic) in (ln m, ln E0, ln w) over the
