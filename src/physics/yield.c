@@ -17,7 +17,8 @@
  * Pseudoscalar X17 (visible mode, issue 12; NA64 PRD 104 (2021) L111102): a with L = -i g a e-bar gamma5 e,
  * g = eps e, so that eps plays the role of the A' mixing. The cross section is the exact tree-level one
  * (xsec_exact.c): the total at each energy node, and the x-shape d sigma/dx tabulated once at E0 for the
- * heaviest element of the dump (exact_shape below); the decay length from the width
+ * heaviest element of the dump (exact_shape below; since exactgrid3 from the windowed tungsten grid at
+ * each emitter's energy where it covers, grid_shape); the decay length from the width
  * g^2 m beta/(8 pi) (decay.c) with BR(e+e-) = 1: a coupled to electrons only, a -> gamma gamma through
  * the electron loop neglected (alpha^2/(8 pi^2) (m/m_e)^2 ~ 1e-3 of the e+e- width at 16.7 MeV).
  *
