@@ -445,10 +445,23 @@ NA64_API int na64_exact_grid_eval(double Z, double A, double m, double E0, doubl
 NA64_API void na64_exact_wgrid_name(na64_lepton beam, na64_mediator med, int Z, char *buf, size_t len);
 NA64_API void na64_exact_wgrid_w_axis(const double **w, int *nw);
 NA64_API double na64_exact_wgrid_emin(na64_lepton beam);
+/* The w axis and node precision of the grid of (beam, mediator, Z): na64_exact_wgrid_w_axis and
+ * NA64_EXACT_WGRID_PREC, except the muon beam (the s axis below) and the visible-mode tungsten grids (electron beam, Z = 74: 22 nodes,
+ * 4 per decade from 1e-4 to 0.56, then 0.7, 0.8, 0.9, 0.95, 0.98, 1, each to
+ * NA64_EXACT_WGRID_PREC_FINE; the x-shape of the visible yield from differences of windows,
+ * docs/physics.md 4e). Any pointer may be NULL. */
+#define NA64_EXACT_WGRID_NW_FINE 22
+#define NA64_EXACT_WGRID_PREC_FINE 0.001
+/* The muon-beam grids: columns s = (1 - m_mu/E0 - x_min)/(1 - m_mu/E0) (the share of the kinematic
+ * range above x_min), 29 nodes equal in logit s from 1e-4 to 1 - 1e-4, and the total (s = 1). */
+#define NA64_EXACT_WGRID_NS_MU 30
+NA64_API void na64_exact_wgrid_axis(na64_lepton beam, na64_mediator med, int Z, const double **w, int *nw,
+                                    double *prec);
 /* sigma (pb at coupling 1) of p (its beam, mediator, Z, A, E0, m, x_min; ff must be NA64_FF_ALL)
- * interpolated (tricubic in ln sigma over ln m, ln E0, ln(1 - x_min)): 1 if covered (grid shipped
- * and valid, same A, inside the nodes, x_min <= m/E0 (the total) or x_min >= 0.4 (for the muon beam
- * 1 - x_min in [0.464, 0.6]), no closed window in the stencil), else 0. The muon-beam vector is
+ * interpolated (tricubic in ln sigma over ln m, ln E0, ln(1 - x_min), for the muon logit s): 1 if
+ * covered (grid shipped and valid, same A, inside the nodes, x_min <= m/E0 (the total) or a partial
+ * window: x_min >= 0.4 (tungsten: x_min >= 0.05) and 1 - x_min >= 3 m_e/E0 for the electron, s from
+ * 1.39e-3 to 1 - 1e-4 for the muon; no closed window in the stencil), else 0. The muon-beam vector is
  * served by the Z' grid times 4 pi alpha. NA64_EXACT_NO_GRIDS set in the environment: never covered. */
 NA64_API int na64_exact_wgrid_eval(const na64_exact_process *p, double *pb);
 /* NA64_OK if the grid of (beam, mediator, Z) is shipped and passed its checks; otherwise

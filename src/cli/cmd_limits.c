@@ -233,8 +233,8 @@ int cmd_limits(int argc, char **argv)
       {"--annihilation", OPT_FLAG, &o.annihilation, 1, 0, 0, NULL, 0,
        "invisible: add resonant e+e- -> A' of shower positrons", 0},
       {"--method", OPT_CHOICE, &o.method, 1, 0, 0, "ww|iww|etl|exact", 0,
-       "cross section (default: exact in the invisible mode, the tree-level matrix element from the shipped grids, else "
-       "computed and remembered; etl in the visible mode, whose exact form adds the exact x-shape, ~2 s per mass; "
+       "cross section (default: exact, the tree-level matrix element from the shipped grids, else "
+       "computed and remembered; in the visible mode also the exact x-shape, from the tungsten grids; "
        "exact values are remembered "
        "in the cache directory "
        "$NA64_CACHE_DIR or ~/.cache/na64)", 0},

@@ -37,6 +37,10 @@ const char *na64_embedded_find(const char *name, size_t *len);
 typedef struct {
   int nm, nE, nw;
   double A;
+  double ml;     /* 0: columns w = 1 - x_min, interpolated in ln w; > 0 (the lepton mass, GeV): columns
+                  * s = (1 - m_l/E0 - x_min)/(1 - m_l/E0), the share of the kinematic range above x_min,
+                  * interpolated in logit s = ln(s/(1 - s)) (exactgrid3: the muon grids) */
+  int has_total; /* the last column is the total (w = 1 or s = 1) */
   double *m, *E, *w, *f;
 } na64_wgrid;
 /* 4-point Lagrange weights w at v on x[k..k+3] (returns k; v in the middle interval where possible) */

@@ -8,7 +8,9 @@
  *         the muon beam (6: 73.7 - 200 GeV; NA64mu runs at 160 GeV and a muon loses ~1 GeV in the
  *         ECAL),
  *   w = 1 - x_min: 12 partial windows 4.6e-4 ... 0.46 (3 per decade), 0.6, 0.8, and w = 1 (the
- *         total, for x_min <= m/E0 only).
+ *         total, for x_min <= m/E0 only); tungsten (exactgrid3, the visible mode): 21 partial
+ *         windows 1e-4 ... 0.98 and the total (na64_exact_wgrid_axis); the muon (exactgrid3): the
+ *         share s of the kinematic range above x_min, 29 nodes equal in logit s, and the total.
  * This is what the invisible-mode yield needs (yield.c exact_macroscopic: x_min = E_X,min/E, the
  * signal threshold over the emitter's energy), and for w = 1 the total of every mediator.
  * Interpolation: ln sigma by 4 x 4 x 4-point Lagrange (tricubic) in (ln m, ln E0, ln w) over the
@@ -38,7 +40,8 @@
 #define WG_ZMAX 100
 #define WG_NBEAM 2
 #define WG_NMED 5
-#define WG_MU_FIRST_W 9 /* muon beam: the first node of the w axis served by partial windows (1 - x_min = 0.464) */
+#define WG_MU_FIRST_W 9 /* muon beam, ln w grids: the first node of the w axis served by partial windows (1 - x_min = 0.464) */
+#define WG_MU_FIRST_S 4 /* muon beam, logit s grids: the first covered node (s = 1.39e-3) */
 
 void na64_exact_wgrid_name(na64_lepton beam, na64_mediator med, int Z, char *buf, size_t len)
 {
@@ -53,6 +56,52 @@ void na64_exact_wgrid_w_axis(const double **w, int *nw)
                                                     0.46415888336127774, 0.6, 0.8, 1.0};
   if (w) *w = axis;
   if (nw) *nw = NA64_EXACT_WGRID_NW;
+}
+
+/* The fine axis of the visible-mode grids (tungsten, Z = 74, electron beam; exactgrid3): the yield
+ * takes the x-shape d sigma/dx from differences of windows, sigma(x0 < x < x1) = sigma(x > x0) -
+ * sigma(x > x1), for every A' energy bin edge x = E_A'/E of the shower (x from ea_min/E0 ~ 0.17
+ * (2018: 25 GeV of 150) up to the kinematic end), so its w axis runs 4 per decade from 1e-4 to 0.56
+ * and on to 0.7, 0.8, 0.9, 0.95, 0.98 (partial windows covered up to w = 0.95, x_min >= 0.05) and
+ * the total (w = 1); each node to 0.1% (NA64_EXACT_WGRID_PREC_FINE): a bin holding 4% of sigma is
+ * the difference of two windows near 1, and at 0.5% per node (errors of ~0.1% in each) it was off
+ * by 1.4% (pseudoscalar, 16.7 MeV, 150 GeV, x in [0.5, 0.75]). */
+static const double fine_axis[NA64_EXACT_WGRID_NW_FINE] = {
+    1e-4, 1.7782794100389228e-4, 3.1622776601683794e-4, 5.6234132519034907e-4, 1e-3, 1.7782794100389228e-3,
+    3.1622776601683794e-3, 5.6234132519034907e-3, 1e-2, 1.7782794100389228e-2, 3.1622776601683794e-2,
+    5.6234132519034907e-2, 0.1, 0.17782794100389228, 0.31622776601683794, 0.56234132519034907, 0.7, 0.8, 0.9, 0.95,
+    0.98, 1.0};
+
+/* The muon grids (exactgrid3): columns s = (1 - m_mu/E0 - x_min)/(1 - m_mu/E0), the share of the
+ * kinematic range of x above x_min, 29 nodes equal in logit s from s = 1e-4 (the kinematic end)
+ * to 1 - 1e-4 (x_min = 1e-4, low x), and the total. ln sigma is a power of the distance to the end
+ * there (linear in ln s) and saturates at low x (linear in 1 - s): both ends are smooth in logit s,
+ * where ln w was not (sigma closes at w = m_mu/E0: 2.7% errors, the muon was covered only for
+ * 1 - x_min in [0.464, 0.6]; docs/physics.md 4e). */
+static const double mu_axis[NA64_EXACT_WGRID_NS_MU] = {
+    0.0001, 0.00019305, 0.000372652, 0.000719225, 0.00138767, 0.00267569,
+    0.00515308, 0.00990148, 0.0189421, 0.0359376, 0.0671386, 0.122,
+    0.211526, 0.341217, 0.5, 0.658783, 0.788474, 0.878,
+    0.932861, 0.964062, 0.981058, 0.990099, 0.994847, 0.997324,
+    0.998612, 0.999281, 0.999627, 0.999807, 0.9999, 1.0};
+
+void na64_exact_wgrid_axis(na64_lepton beam, na64_mediator med, int Z, const double **w, int *nw, double *prec)
+{
+  (void)med;
+  if (beam == NA64_LEPTON_MU) {
+    if (w) *w = mu_axis;
+    if (nw) *nw = NA64_EXACT_WGRID_NS_MU;
+    if (prec) *prec = NA64_EXACT_WGRID_PREC;
+    return;
+  }
+  if (beam == NA64_LEPTON_E && Z == 74) {
+    if (w) *w = fine_axis;
+    if (nw) *nw = NA64_EXACT_WGRID_NW_FINE;
+    if (prec) *prec = NA64_EXACT_WGRID_PREC_FINE;
+    return;
+  }
+  na64_exact_wgrid_w_axis(w, nw);
+  if (prec) *prec = NA64_EXACT_WGRID_PREC;
 }
 
 double na64_exact_wgrid_emin(na64_lepton beam) { return beam == NA64_LEPTON_MU ? 70.0 : 0.0; }
@@ -98,8 +147,11 @@ static int parse_header(const char *line, const char *what, int lineno, na64_wgr
   g->w = malloc(sizeof(double) * NA64_WGRID_MAXW);
   if (!g->w) return na64_err_set(err, NA64_ENOMEM, "exact grid %s: out of memory", what);
   g->nw = 0;
+  const char *kind = g->ml > 0.0 ? "s_" : "w_"; /* s_: the '# m_l = ' line came first */
   while (*s) {
-    if (strncmp(s, "w_", 2)) return bad(err, what, lineno, "column names after E0_GeV must be w_<1 - x_min>");
+    if (strncmp(s, kind, 2))
+      return bad(err, what, lineno, g->ml > 0.0 ? "column names after E0_GeV must be s_<share of the range above x_min>"
+                                               : "column names after E0_GeV must be w_<1 - x_min>");
     char *end;
     double v = strtod(s + 2, &end);
     if (end == s + 2 || !(v > 0.0) || !(v <= 1.0) || g->nw >= NA64_WGRID_MAXW || (g->nw && !(v > g->w[g->nw - 1])))
@@ -182,6 +234,7 @@ int na64_wgrid_parse(const char *text, size_t len, const char *what, na64_wgrid 
   while (!have_header && next_line(text, len, &pos, line, sizeof line)) {
     ++lineno;
     if (!strncmp(line, "# A = ", 6)) g->A = atof(line + 6);
+    if (!strncmp(line, "# m_l = ", 8)) g->ml = atof(line + 8);
     if (!line[0] || line[0] == '#') continue;
     st = parse_header(line, what, lineno, g, err);
     have_header = 1;
@@ -196,7 +249,9 @@ int na64_wgrid_parse(const char *text, size_t len, const char *what, na64_wgrid 
   /* logarithms once: the interpolation is in (ln m, ln E, ln w, ln sigma); sigma = 0 -> -inf */
   for (int i = 0; i < g->nm; ++i) g->m[i] = log(g->m[i]);
   for (int i = 0; i < g->nE; ++i) g->E[i] = log(g->E[i]);
-  for (int i = 0; i < g->nw; ++i) g->w[i] = log(g->w[i]);
+  g->has_total = g->w[g->nw - 1] == 1.0;
+  /* w: ln w; s: logit s (the total, s = 1, is kept out of every stencil) */
+  for (int i = 0; i < g->nw; ++i) g->w[i] = g->ml > 0.0 && g->w[i] < 1.0 ? log(g->w[i] / (1.0 - g->w[i])) : log(g->w[i]);
   for (int i = 0; i < g->nm * g->nE * g->nw; ++i) g->f[i] = g->f[i] > 0.0 ? log(g->f[i]) : -INFINITY;
   return NA64_OK;
 }
@@ -214,12 +269,18 @@ int na64_wgrid_eval(const na64_wgrid *g, double m, double E0, double x_min, doub
    * (ln m, ln E0) only; a partial window: the other columns in ln w (the total is kept out of
    * their stencil: between w = 0.8 and 1 the cross section grows by the whole low-x part, by
    * up to 15x for a muon emitting a 1 MeV boson, which no polynomial in ln w follows) */
-  int total = x_min <= m / E0 && g->w[g->nw - 1] == 0.0;
-  int nw = g->nw - (g->w[g->nw - 1] == 0.0 ? 1 : 0);
+  int total = x_min <= m / E0 && g->has_total;
+  int nw = g->nw - (g->has_total ? 1 : 0);
   double lw = log1p(-fmax(x_min, 0.0));
-  /* partial windows: covered up to the last node but one (w = 0.6, x_min >= 0.4); between it and
-   * the last (0.8) the cubic misses the low-x rise by up to 1.1% (mu Z' on C at 2 MeV) */
-  if (!total && (nw < 5 || !inside(g->w, nw - 1, lw))) return 0;
+  if (g->ml > 0.0) { /* s columns: logit of the share of the kinematic range above x_min */
+    double e = g->ml / E0, sh = (1.0 - e - fmax(x_min, 0.0)) / (1.0 - e);
+    if (!total && !(sh > 0.0 && sh < 1.0)) return 0;
+    lw = total ? 0.0 : log(sh / (1.0 - sh));
+  }
+  /* partial windows in ln w: covered up to the last node but one (w = 0.6, x_min >= 0.4); between
+   * it and the last (0.8) the cubic misses the low-x rise by up to 1.1% (mu Z' on C at 2 MeV). In
+   * logit s: every node (both ends are resolved: s -> 0 is the kinematic end, s -> 1 low x) */
+  if (!total && (nw < 5 || !inside(g->w, g->ml > 0.0 ? nw : nw - 1, lw))) return 0;
   double wm[4], wE[4], ww[4] = {1.0, 0.0, 0.0, 0.0}, s = 0.0;
   int km = na64_lagrange4(g->m, g->nm, lm, wm), kE = na64_lagrange4(g->E, g->nE, lE, wE);
   int kw = total ? g->nw - 1 : na64_lagrange4(g->w, nw, lw, ww);
@@ -300,13 +361,24 @@ int na64_exact_wgrid_eval(const na64_exact_process *p, double *pb)
    * x_min ~ 0.5). Elsewhere the measured interpolation error reaches 2.7% near the kinematic end
    * (1 - x_min ~ 0.003-0.007, where sigma closes at m_mu/E0 ~ 1e-3) and 1.1% at 1 - x_min ~ 0.3 for
    * m_X < 15 MeV (docs/physics.md 4e): computed there */
-  if (p->beam == NA64_LEPTON_MU && p->x_min > p->m / p->E0) {
+  const shipped *s = get(p->beam, med, Z);
+  if (!s || s->state != 1 || !(fabs(p->A - s->g.A) <= 1e-6 * p->A)) return 0;
+  if (p->beam == NA64_LEPTON_MU && !(s->g.ml > 0.0) && p->x_min > p->m / p->E0) { /* a muon grid in ln w */
     const double *w;
     na64_exact_wgrid_w_axis(&w, NULL);
     if (!(1.0 - p->x_min >= w[WG_MU_FIRST_W] * (1.0 - 1e-12))) return 0;
   }
-  const shipped *s = get(p->beam, med, Z);
-  if (!s || s->state != 1 || !(fabs(p->A - s->g.A) <= 1e-6 * p->A)) return 0;
+  /* electron beam: 1 - x_min at least 3 m_e/E0, three times the distance of the kinematic end
+   * (ln sigma is not a cubic in ln w next to it: tungsten at 11 GeV, 1 - x_min = 1.3e-4, was off
+   * by 1.1%; the window holds < 1e-4 of sigma) */
+  if (p->beam == NA64_LEPTON_E && p->x_min > p->m / p->E0 && 1.0 - p->x_min < 3.0 * NA64_M_E / p->E0) return 0;
+  /* a muon grid in logit s: covered from the node s = 1.39e-3 on (within 0.1% of the kinematic end
+   * the hydrogen nodes and the direct values are only good to a few %: 4.7% at cell centres below it,
+   * <= 0.72% above; docs/physics.md 4e); those windows, E'_mu < ~0.2 GeV, are not a muon signal */
+  if (s->g.ml > 0.0 && p->x_min > p->m / p->E0) {
+    double e = s->g.ml / p->E0, sh = (1.0 - e - p->x_min) / (1.0 - e);
+    if (!(sh >= mu_axis[WG_MU_FIRST_S] * (1.0 - 1e-9))) return 0;
+  }
   if (!na64_wgrid_eval(&s->g, p->m, p->E0, p->x_min, pb)) return 0;
   *pb *= scale;
   return 1;

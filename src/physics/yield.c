@@ -17,7 +17,8 @@
  * Pseudoscalar X17 (visible mode, issue 12; NA64 PRD 104 (2021) L111102): a with L = -i g a e-bar gamma5 e,
  * g = eps e, so that eps plays the role of the A' mixing. The cross section is the exact tree-level one
  * (xsec_exact.c): the total at each energy node, and the x-shape d sigma/dx tabulated once at E0 for the
- * heaviest element of the dump (exact_shape below); the decay length from the width
+ * heaviest element of the dump (exact_shape below; since exactgrid3 from the windowed tungsten grid at
+ * each emitter's energy where it covers, grid_shape); the decay length from the width
  * g^2 m beta/(8 pi) (decay.c) with BR(e+e-) = 1: a coupled to electrons only, a -> gamma gamma through
  * the electron loop neglected (alpha^2/(8 pi^2) (m/m_e)^2 ~ 1e-3 of the e+e- width at 16.7 MeV).
  *
@@ -164,6 +165,66 @@ static int exact_shape_compute(const na64_exact_process *proto, ps_shape *ps, na
     ps->lnf[k] = f > 0.0 ? log(f) : -700.0;
   }
   return NA64_OK;
+}
+
+/* The exact x-shape from the shipped windowed grid of the heaviest element (xsec_exact_wgrid.c;
+ * docs/physics.md 4e: tungsten has a w = 1 - x_min axis 4 per decade from 1e-4 for this), at the
+ * emitter's own energy E: the fraction of sigma(E) in the A' energy bin [ea0, ea1] is
+ *   [S(ea0/E) - S(ea1/E)] / S(0),   S(x_min) = sigma(x > x_min)   (differences of windows),
+ * S = 0 beyond the kinematic end x = 1 - m_e/E; between it and the first covered window (1 - x =
+ * 1e-4, or 3 m_e/E below 15 GeV) S is taken linear in 1 - x. That part holds up to 7.5% (vector) and
+ * 9% (pseudoscalar) of sigma at 100 MeV (less at lower masses), but its split only matters for a bin
+ * edge within 1e-4 E of the emitter's energy: a few of the 128 x 40 (emitter, bin) pairs.
+ * grid_shape returns 1 and fills shape[i * na + a] (nE emitter energies
+ * Ec, na bins from ea_min of width da) if the grid covers every window, 0 otherwise (the caller
+ * computes the shape from na64_xsec_exact_dsdx as before). */
+static int grid_window(na64_exact_process *p, double E, double x_min, double *S)
+{
+  /* the first node of the tungsten w axis (na64_exact_wgrid_axis), or 3 m_e/E where the grid's
+   * coverage starts above it (na64_exact_wgrid_eval) */
+  const double w_first = fmax(1e-4, 3.0 * NA64_M_E / E) * (1.0 + 1e-9);
+  double w_end = NA64_M_E / E, w = 1.0 - x_min;
+  p->E0 = E;
+  if (!(w > w_end)) {
+    *S = 0.0;
+    return 1;
+  }
+  if (w >= w_first) {
+    p->x_min = x_min <= p->m / E ? 0.0 : x_min;
+    return na64_exact_wgrid_eval(p, S);
+  }
+  double S1 = 0.0;
+  p->x_min = 1.0 - w_first;
+  if (!na64_exact_wgrid_eval(p, &S1)) return 0;
+  *S = w_first > w_end ? S1 * (w - w_end) / (w_first - w_end) : 0.0;
+  return 1;
+}
+
+static int grid_shape(const na64_material *mat, int mediator, double m, int nE, const double *Ec, double ea_min,
+                      double da, int na, double *shape)
+{
+  na64_exact_process p;
+  int j = heaviest_component(mat);
+  na64_exact_process_init(&p, NA64_LEPTON_E, (na64_mediator)mediator, Ec[nE - 1], m);
+  p.Z = mat->comp[j].Z;
+  p.A = mat->comp[j].A;
+  p.ff = NA64_FF_ALL;
+  for (int i = 0; i < nE; ++i) {
+    double tot = 0.0, lo = 0.0, hi = 0.0;
+    if (!(Ec[i] > m + NA64_M_E)) {
+      for (int a = 0; a < na; ++a) shape[i * na + a] = 0.0;
+      continue;
+    }
+    if (!grid_window(&p, Ec[i], 0.0, &tot) || !(tot > 0.0)) return 0;
+    if (!grid_window(&p, Ec[i], ea_min / Ec[i], &lo)) return 0;
+    for (int a = 0; a < na; ++a) {
+      double x1 = (ea_min + (a + 1) * da) / Ec[i];
+      if (!grid_window(&p, Ec[i], fmin(x1, 1.0), &hi)) return 0;
+      shape[i * na + a] = fmax(lo - hi, 0.0) / tot;
+      lo = hi;
+    }
+  }
+  return 1;
 }
 
 /* int of the x-distribution over [x0, x1] (in y = -ln(1 - x), the forward peak resolved) */
@@ -357,9 +418,16 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
   const int exact_window = d->method == NA64_XS_EXACT && !d->visible;
   /* pseudoscalar (visible): exact totals and the exact x-shape, whatever d->method says; vector
    * (visible) with the exact method: the exact x-shape with the totals of the method below */
-  ps_shape ps_store, *ps = NULL;
+  ps_shape ps_store = {0}, *ps = NULL;
+  double *gshape = NULL; /* the exact shape from the windowed grid where it covers (grid_shape) */
   if (st == NA64_OK && (d->mediator == NA64_MED_PSEUDOSCALAR || (d->visible && d->method == NA64_XS_EXACT))) {
-    st = exact_shape(&d->target, d->mediator, Ehi, m, &ps_store, err);
+    gshape = malloc((size_t)(nE * y->na) * sizeof *gshape);
+    if (!gshape) st = na64_err_set(err, NA64_ENOMEM, "yield: out of memory");
+    else if (!grid_shape(&d->target, d->mediator, m, nE, Ec, d->ea_min, (d->ea_max - d->ea_min) / y->na, y->na, gshape)) {
+      free(gshape);
+      gshape = NULL;
+    }
+    if (st == NA64_OK && !gshape) st = exact_shape(&d->target, d->mediator, Ehi, m, &ps_store, err);
     ps = &ps_store;
   }
   for (int k = 0; st == NA64_OK && k < N_SIGMA_NODES; ++k) {
@@ -375,7 +443,7 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
   }
   for (int i = 0; st == NA64_OK && i < nE; ++i) {
     /* cross section per cm at eps = 1 times the fraction of A' in each accepted energy bin */
-    double norm = shape_integral(Ec[i], m, 0.0, 1.0, ps, ws);
+    double norm = gshape ? 1.0 : shape_integral(Ec[i], m, 0.0, 1.0, ps, ws);
     if (exact_window && !(Ec[i] > d->ea_min)) {
       frac[i] = 0.0; /* no A' above ea_min from an emitter below it */
       continue;
@@ -392,7 +460,8 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
     }
     for (int a = 0; a < y->na; ++a) {
       double ea0 = d->ea_min + a * da, ea1 = ea0 + da;
-      frac[i * y->na + a] = sig > 0.0 ? sig * shape_integral(Ec[i], m, ea0 / Ec[i], ea1 / Ec[i], ps, ws) : 0.0;
+      double part = gshape ? gshape[i * y->na + a] : shape_integral(Ec[i], m, ea0 / Ec[i], ea1 / Ec[i], ps, ws);
+      frac[i * y->na + a] = sig > 0.0 ? sig * part : 0.0;
     }
   }
   for (int k = 0; st == NA64_OK && k < y->nt; ++k) {
@@ -403,6 +472,7 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
   for (int a = 0; a < y->na; ++a) y->ea[a] = d->ea_min + (a + 0.5) * da;
   free(TL);
   free(frac);
+  free(gshape);
   if (ws) gsl_integration_workspace_free(ws);
   return st;
 }

@@ -16,26 +16,9 @@
 
 #include "physics/exact_wgrid_cases.h"
 
-static na64_exact_process proc(int k, double m, double E0, double x_min)
-{
-  na64_exact_process p;
-  na64_exact_process_init(&p, shipped[k].beam, shipped[k].med, E0, m);
-  p.Z = shipped[k].Z;
-  p.A = shipped[k].A;
-  p.ff = NA64_FF_ALL;
-  p.x_min = x_min;
-  return p;
-}
+static na64_exact_process proc(int k, double m, double E0, double x_min) { return case_proc(k, m, E0, x_min); }
 
-static double direct(const na64_exact_process *p)
-{
-  double s = 0.0, e = 0.0;
-  na64_err err = {0};
-  int st = na64_xsec_exact_quad(p, NA64_EXACT_GRID_PREC, &s, &e, &err);
-  if (st) print_error("%s\n", err.msg);
-  assert_int_equal(st, NA64_OK);
-  return s;
-}
+static double direct(const na64_exact_process *p) { return case_direct(p, NA64_EXACT_GRID_PREC); }
 
 static void compare(const char *what, const na64_exact_process *p)
 {
@@ -63,30 +46,39 @@ static void test_nodes_regenerated(void **state)
     int st = na64_exact_wgrid_check(shipped[k].beam, shipped[k].med, shipped[k].Z, &err);
     if (st && file) print_error("%s\n", err.msg);
     assert_int_equal(st, file ? NA64_OK : NA64_ENOTFOUND);
-    int i = (7 * k + 3) % nm, j = nE - 1 - (k % 5), w = 5 + (5 * k) % (nw - 7); /* 5 ... 10: the covered partial windows */
-    if (shipped[k].beam == NA64_LEPTON_MU) w = 9 + k % 2; /* muon: covered 1 - x_min in [0.464, 0.6] */
-    na64_exact_process p = proc(k, ms[i], Es[j], 1.0 - ws[w]);
+    na64_exact_wgrid_axis(shipped[k].beam, shipped[k].med, shipped[k].Z, &ws, &nw, NULL);
+    int last = case_last_cell(k) + 1; /* the last covered partial node */
+    int i = (7 * k + 3) % nm, j = nE - 1 - (k % 5), w = 5 + (5 * k) % (last - 4); /* 5 ... last */
+    if (shipped[k].beam == NA64_LEPTON_MU) w = 12 + k % 4; /* muon: around 1 - x_min = 0.5 (NA64mu) */
+    na64_exact_process p = proc(k, ms[i], Es[j], case_x_min(k, ws[w], Es[j]));
     compare("node", &p);
   }
 }
 
 /* half-way between nodes in all three variables, where the setups need them (e-: 100 GeV beam,
- * emitters 50-100 GeV, 1 - x_min 1e-3 - 0.5; mu: 160 GeV, 1 - x_min ~ 0.5) and at edges */
+ * emitters 50-100 GeV, 1 - x_min 1e-3 - 0.5, and below 50 GeV (the 30 GeV scan of the sensitivity
+ * report, the low-energy shower); mu: 160 GeV, 1 - x_min ~ 0.5 and near the kinematic end) and at edges */
 static void test_off_node(void **state)
 {
   (void)state;
   const double *ms, *Es, *ws;
   int nm, nE, nw;
   na64_exact_grid_axes(&ms, &nm, &Es, &nE);
-  na64_exact_wgrid_w_axis(&ws, &nw);
   const struct {
     int k, i, j, w;
-  } pts[] = {{0, 0, 10, 3}, {0, 12, 11, 8}, {0, 18, 9, 9}, {0, 23, 14, 5}, {1, 6, 12, 7},
-             {2, 16, 12, 6}, {3, 10, 13, 9}, {3, 20, 12, 9}, {4, 2, 14, 9}, {6, 14, 13, 9}};
+  } pts[] = {{0, 0, 10, 3},  {0, 12, 11, 8}, {0, 18, 9, 9},  {0, 23, 14, 5}, {1, 6, 12, 7},  {2, 16, 12, 6},
+             {3, 10, 13, 13}, {3, 20, 12, 4}, {4, 2, 14, 20}, {6, 14, 13, 13}, {5, 8, 11, 26},
+             /* below 50 GeV (exactgrid3: measured there too) */
+             {0, 9, 2, 4},   {0, 3, 5, 8},   {1, 14, 7, 2},  {2, 20, 4, 9},  {0, 17, 0, 6},
+             /* tungsten (the visible mode) and the other electron mediators */
+             {9, 9, 10, 14}, {9, 5, 6, 3},   {10, 9, 11, 17}, {10, 15, 4, 6}, {11, 9, 11, 7}, {12, 4, 9, 3},
+             {14, 11, 10, 8}, {16, 6, 12, 5}, {17, 9, 11, 7}, {19, 13, 8, 4}};
   for (size_t n = 0; n < sizeof pts / sizeof pts[0]; ++n) {
-    int i = pts[n].i, j = pts[n].j, w = pts[n].w;
-    double m = sqrt(ms[i] * ms[i + 1]), E = sqrt(Es[j] * Es[j + 1]), x_min = 1.0 - sqrt(ws[w] * ws[w + 1]);
-    na64_exact_process p = proc(pts[n].k, m, E, x_min);
+    int k = pts[n].k, i = pts[n].i, j = pts[n].j, w = pts[n].w;
+    na64_exact_wgrid_axis(shipped[k].beam, shipped[k].med, shipped[k].Z, &ws, &nw, NULL);
+    assert_true(w >= case_first_cell(k) && w <= case_last_cell(k));
+    double m = sqrt(ms[i] * ms[i + 1]), E = sqrt(Es[j] * Es[j + 1]), x_min = case_x_min(k, case_mid(k, ws[w], ws[w + 1]), E);
+    na64_exact_process p = proc(k, m, E, x_min);
     compare("cell centre", &p);
   }
 }
@@ -116,9 +108,12 @@ static void test_coverage(void **state)
   assert_int_equal(na64_exact_wgrid_eval(&p, &g), 0);
   p = proc(3, 0.1, 50.0, 0.5); /* muon grids start at 73.7 GeV */
   assert_int_equal(na64_exact_wgrid_eval(&p, &g), 0);
-  p = proc(3, 0.1, 160.0, 0.8); /* muon: partial windows covered for 1 - x_min in [0.464, 0.6] only */
+  p = proc(3, 0.1, 160.0, 0.8); /* muon: every window from s = 1e-4 to 1 - 1e-4 (exactgrid3) */
+  assert_int_equal(na64_exact_wgrid_eval(&p, &g), 1);
+  p = proc(3, 0.1, 160.0, 1.0 - NA64_M_MU / 160.0 - 1e-4); /* within 1.39e-3 of the kinematic end (s) */
   assert_int_equal(na64_exact_wgrid_eval(&p, &g), 0);
-  { /* the muon cannot keep its mass (1 - x_min < m_mu/E0): a closed node in the stencil */
+  g = -1.0;
+  { /* the muon cannot keep its mass (1 - x_min < m_mu/E0): beyond the kinematic end, not covered */
     size_t len = 0;
     const char *text = na64_embedded_find("exact_wgrid_mu_zprime_Z82.csv", &len);
     na64_wgrid w;
@@ -131,6 +126,11 @@ static void test_coverage(void **state)
   p = proc(0, 0.0167, 100.0, 0.3); /* between the partial windows (x_min >= 0.4) and the total */
   assert_int_equal(na64_exact_wgrid_eval(&p, &g), 0);
   assert_true(g == -1.0);
+  p = proc(9, 0.0167, 100.0, 0.3); /* tungsten (the visible mode): partial windows down to x_min = 0.05 */
+  assert_int_equal(na64_exact_wgrid_eval(&p, &g), 1);
+  p = proc(9, 0.0167, 100.0, 0.03);
+  assert_int_equal(na64_exact_wgrid_eval(&p, &g), 0);
+  g = -1.0;
   /* the whole window: the total, as the totals grid of xsec_exact_grid.c (both to <= 0.5%) */
   p = proc(0, 0.05, 70.0, 0.0);
   double t = 0.0;
@@ -139,8 +139,8 @@ static void test_coverage(void **state)
   print_message("total at 50 MeV, 70 GeV: windowed grid %.6g pb, totals grid %.6g pb\n", g, t);
   assert_true(fabs(g / t - 1.0) <= 0.01);
   na64_err err = {0};
-  assert_int_equal(na64_exact_wgrid_check(NA64_LEPTON_E, NA64_MED_AXIAL, 82, &err), NA64_ENOTFOUND);
-  assert_non_null(strstr(err.msg, "exact_wgrid_e_axial_Z82.csv"));
+  assert_int_equal(na64_exact_wgrid_check(NA64_LEPTON_E, NA64_MED_AXIAL, 26, &err), NA64_ENOTFOUND);
+  assert_non_null(strstr(err.msg, "exact_wgrid_e_axial_Z26.csv"));
   char name[96];
   na64_exact_wgrid_name(NA64_LEPTON_MU, NA64_MED_ZPRIME, 82, name, sizeof name);
   assert_string_equal(name, "exact_wgrid_mu_zprime_Z82.csv");

@@ -184,8 +184,8 @@ static void test_tip_from_width(void **state)
   assert_true(p32 < 19.5);
 }
 
-/* the visible card's physics.method reaches the signal's dump: default etl, "exact", a bad value is an
- * error naming the key */
+/* the visible card's physics.method reaches the signal's dump: default exact (since exactgrid3, as
+ * na64_sens_method), "etl", a bad value is an error naming the key */
 static void test_card_method(void **state)
 {
   (void)state;
@@ -195,6 +195,10 @@ static void test_card_method(void **state)
   na64_err err = {0};
   na64_vis_config_default(&c);
   assert_int_equal(na64_vis_config_parse(base, strlen(base), "t.yaml", &c, &err), NA64_OK);
+  assert_int_equal(c.xsec_method, NA64_XS_EXACT);
+  snprintf(text, sizeof text, "%sphysics: {method: etl}\n", base);
+  na64_vis_config_default(&c);
+  assert_int_equal(na64_vis_config_parse(text, strlen(text), "t.yaml", &c, &err), NA64_OK);
   assert_int_equal(c.xsec_method, NA64_XS_ETL);
   snprintf(text, sizeof text, "%sphysics: {method: exact}\n", base);
   na64_vis_config_default(&c);
