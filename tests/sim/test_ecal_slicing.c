@@ -23,7 +23,7 @@
 #include <string.h>
 
 #include "na64/sim.h"
-#include "../src/sim/fast_ecal.c" /* static functions: shower_draw, radial_params, spread_slice */
+#include "sim/fast_ecal.c" /* static functions: shower_draw, radial_params, spread_slice */
 #include "support/na64_test.h"
 
 #define DB NA64_BINARY_DIR "/conditions.db"
