@@ -44,5 +44,7 @@ int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, 
 /* Regularised lower incomplete gamma function P(a, x) = gamma(a, x) / Gamma(a), a > 0, x >= 0 (0 for
  * x <= 0), with lg = ln Gamma(a) supplied by the caller (one value per shower), to ~1e-14. */
 double sim_gamma_p(double a, double x, double lg);
+/* sim_gamma_p and, in *pre, x^a e^-x / Gamma(a) (for P(a + 1, x) = P(a, x) - pre / a) */
+double sim_gamma_p_pre(double a, double x, double lg, double *pre);
 
 #endif

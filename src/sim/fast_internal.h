@@ -159,7 +159,8 @@ void sim_transport_from(const na64_sim *s, double q, double p, double z_from, do
 void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], const double dep[2],
                     double vis[2], int with_cells);
 /* fast_ecal.c, for the visible pair (vis_event.c): one electron shower of energy E entering the ECAL
- * face at (x, y) with slopes (dxdz, dydz), the same draws and slices as na64_sim_em_shower, added to
+ * face at (x, y) with slopes (dxdz, dydz), the same draws as na64_sim_em_shower but 6 coarser slices
+ * with the radial parameters at their mean depths (fast_ecal.c SLICES_COARSE), added to
  * the corner grids g[section] (sim_lateral_corners_add, (nx + 1)(ny + 1) corners of the ECAL's cell
  * edges) instead of to cells; sim_em_corner_cells then makes the cell and section energies of all the
  * showers added (the mixed differences of the grids, once per event). */

@@ -435,12 +435,15 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
         for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
         t->u_track = c[0] * p->u_dir[0] + c[1] * p->u_dir[1] + c[2] * p->u_dir[2];
         t->drift_time = na64_straw_drift_time(&s->drift, dca);
-        double time = s->t0[w] + tr->time + t->drift_time + s->sigma_t * na64_rng_gauss(rng) - out->jitter;
+        /* one stream word per hit: the time resolution's N(0, 1) by the ziggurat from its bits 0-7 and
+         * 32-63 (na64_rng_gauss_word), the efficiency's uniform from bits 8-31 (24 bits, step 6e-8) */
+        uint64_t word = na64_rng_u64(rng);
+        double time = s->t0[w] + tr->time + t->drift_time + s->sigma_t * na64_rng_gauss_word(rng, word) - out->jitter;
         if (d->opt.prop_velocity > 0) time += (s->half_length - sw) / d->opt.prop_velocity;
         t->time = time;
         t->hit = -1;
         if (!s->has_key[w]) continue;
-        if (s->eff[w] < 1 && na64_rng_uniform(rng) >= s->eff[w]) continue;
+        if (s->eff[w] < 1 && ((double)((word >> 8) & 0xFFFFFFu) + 0.5) * 0x1.0p-24 >= s->eff[w]) continue;
         t->hit = emit(d, s, w, time, phase, out);
       }
     }

@@ -29,7 +29,8 @@
  * when they are closer than 2 mm at the ECAL face, pair_response), and the sampling fluctuations and
  * cell noise are drawn once on the sum (ecal_response). The showers' slices are summed at the corners
  * of the ECAL cells and the cells made once per event (sim_em_corners_add, sim_em_corner_cells: the
- * same cell energies as the per-slice integration, to rounding; docs/visible.md "Event simulation").
+ * same cell energies as the per-slice integration, to rounding; the slices are coarser than those of
+ * the invisible showers, each at its mean depth: docs/visible.md "Event simulation").
  * Straws: the two lines from the decay point go to the straw digitiser in vis_digi.c. Multiple
  * scattering is neglected: 0.1% X0 per straw plane gives theta0 = 13.6 MeV / p sqrt(1e-3) < 1e-5 rad
  * at p >= 40 GeV (PDG eq. 34.16), below the pair's opening angle by two orders.
