@@ -4,10 +4,10 @@
  * - --part K/N and mpirun ranks: the serial run's events (test_truth_parts and below).
  * - The truth, read with h5py: one row per event, the --signal fraction of A' -> e+e- events; each
  *   A' carries >= 0.1 E0 (the sampler's range, NA64_VIS_EA_MIN_FRAC), decays inside the 2017 decay
- *   region (29.4 cm behind the WCAL's back face at z = 1519.5 cm, 295 cm long:
+ *   region (15.0 cm behind the WCAL's back face at z = 1519.5 cm, 110 cm long:
  *   sql/setups/20_visible_2017.sql), its e+ and e- share its energy exactly, and the WCAL holds the
  *   rest of the beam energy (tolerance 1% of E0: the shower's leak behind the WCAL); a beam e- leaves
- *   >= 99% of E0 in the 30 X0 WCAL and nothing in S4.
+ *   >= 99% of E0 in the 33.6 X0 WCAL and nothing in S4.
  * - `na64 reco` reads the DATE file like real data: one row per event, and its ECAL energy is the
  *   simulated deposit within 5% on average (the calibration inverts the pulse model; the events'
  *   spread is the sampling and noise of the ECAL, ~1%).
@@ -96,7 +96,7 @@ static void test_truth_h5py(void **state)
            "E = t['beam_energy']\n"
            "assert (t['aprime_energy'][s] >= 0.1 * E[s]).all()\n"
            "z = t['decay_z'][s]\n"
-           "assert (z >= 1519.5 + 29.4 - 1e-6).all() and (z <= 1519.5 + 29.4 + 295.0 + 1e-6).all(), (z.min(), z.max())\n"
+           "assert (z >= 1519.5 + 15.0 - 1e-6).all() and (z <= 1519.5 + 15.0 + 110.0 + 1e-6).all(), (z.min(), z.max())\n"
            "assert np.allclose(t['e_minus_energy'][s] + t['e_plus_energy'][s], t['aprime_energy'][s], rtol=1e-12)\n"
            "assert (abs(t['true_wcal'] + t['aprime_energy'] - E) <= 0.01 * E).all()\n"
            "assert (t['true_wcal'][~s] >= 0.99 * E[~s]).all() and (t['n_s4'][~s] == 0).all()\n"
