@@ -49,7 +49,9 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	$(ASAN_ENV) ctest --test-dir $(ASAN_BUILD) -LE "long|fuzz" --output-on-failure -j $(JOBS)
 
 # Throughput figures (events/s, evaluations/s, MB/s); see docs/performance.md. Never timed tests.
+# The benchmarks are not in the default build (CMake target `benches`): built here.
 bench: build
+	cmake --build $(BUILD) --target benches -j $(JOBS)
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done
 
 # A longer libFuzzer run of the DATE reader than the 25 s of `make test` (tests/fuzz/run_fuzz.cmake).
