@@ -39,7 +39,7 @@ $(ASAN_BUILD)/CMakeCache.txt: | deps
 # Every label that runs our code (unit, e2e, validation, the CLI tests) under AddressSanitizer,
 # UndefinedBehaviorSanitizer and LeakSanitizer; only the long validation is left out (`make validate`),
 # and the fuzzer runs in the normal build (it needs clang's libFuzzer). Sizes reduced for speed:
-# NA64_BITFLIP_COPIES (tests/cond/test_cond_integrity.c). The CLI binary the tests run is the
+# NA64_BITFLIP_COPIES (tests/cond/test_cond_integrity.c); the sanitized build is -O1 (CMakeLists.txt). The CLI binary the tests run is the
 # sanitized one, so its leaks and overflows fail the tests too (exit code 23 for LeakSanitizer).
 # (LSAN_OPTIONS with the suppressions of third-party caches, tests/lsan.supp, is set per test by CMake.)
 ASAN_ENV = ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=23 \
@@ -49,7 +49,9 @@ test-asan: deps $(ASAN_BUILD)/CMakeCache.txt
 	$(ASAN_ENV) ctest --test-dir $(ASAN_BUILD) -LE "long|fuzz" --output-on-failure -j $(JOBS)
 
 # Throughput figures (events/s, evaluations/s, MB/s); see docs/performance.md. Never timed tests.
+# The benchmarks are not in the default build (CMake target `benches`): built here.
 bench: build
+	cmake --build $(BUILD) --target benches -j $(JOBS)
 	@for b in $(BUILD)/bench_*; do echo "== $$b"; $$b || exit 1; done
 
 # A longer libFuzzer run of the DATE reader than the 25 s of `make test` (tests/fuzz/run_fuzz.cmake).

@@ -25,16 +25,10 @@ static int die(const na64_err *err)
   return 1;
 }
 
-int main(void)
+/* Geometry load, one call per run (the mean of 20). */
+static int bench_geom_load(na64_cond *db)
 {
   na64_err err = {0, ""};
-  char path[4096];
-  na64_cond_default_path(path, sizeof path);
-  na64_cond *db = NULL;
-  if (na64_cond_open(path, NA64_COND_READONLY, &db, &err) != NA64_OK) return die(&err);
-  printf("database: %s (schema %d)\n", path, na64_cond_schema_version());
-
-  /* geometry load, one call per run */
   const int runs[3] = {1500, 3000, 4250};
   for (int k = 0; k < 3; ++k) {
     const int reps = 20;
@@ -49,8 +43,53 @@ int main(void)
            1e3 * dt, g->nplanes, g->ncells, g->chanmap.nmapped);
     na64_geom_free(g);
   }
+  return 0;
+}
 
-  /* channel-map look-ups: 2^22 keys drawn uniformly from the mapped channels of run 1500 */
+/* n keys drawn uniformly from pool[0..np) into keys (unpacked). */
+static void draw_keys(const uint64_t *pool, size_t np, na64_rng *rng, uint32_t (*keys)[4], size_t n)
+{
+  for (size_t i = 0; i < n; ++i) {
+    uint64_t key = pool[na64_rng_u64(rng) % np];
+    na64_geom_key_unpack(key, &keys[i][0], &keys[i][1], &keys[i][2], &keys[i][3]);
+  }
+}
+
+/* The time of one full look-up (na64_geom_chan_lookup), s, over `passes` passes of the n keys. */
+static double time_lookup(const na64_geom *g, uint32_t (*keys)[4], size_t n, int passes, long long *sum)
+{
+  long long acc = 0;
+  double t0 = now();
+  for (int p = 0; p < passes; ++p)
+    for (size_t i = 0; i < n; ++i) {
+      const na64_geom_chan *e = na64_geom_chan_lookup(g, keys[i][0], keys[i][1], keys[i][2], keys[i][3]);
+      acc += e ? e->plane * 4096 + e->wire : -1;
+    }
+  double dt = now() - t0;
+  *sum = acc;
+  return dt / ((double)n * passes);
+}
+
+/* The same within one source table found beforehand (na64_geom_chan_in_source), the decoder's pattern. */
+static double time_in_source(const na64_geom *g, const na64_geom_chansrc *src, uint32_t (*keys)[4], size_t n,
+                             int passes, long long *sum)
+{
+  long long acc = 0;
+  double t0 = now();
+  for (int p = 0; p < passes; ++p)
+    for (size_t i = 0; i < n; ++i) {
+      const na64_geom_chan *e = na64_geom_chan_in_source(g, src, keys[i][1], keys[i][2], keys[i][3]);
+      acc += e ? e->plane * 4096 + e->wire : -1;
+    }
+  double dt = now() - t0;
+  *sum = acc;
+  return dt / ((double)n * passes);
+}
+
+/* Channel-map look-ups: 2^16 keys drawn uniformly from the mapped channels of run 1500, 640 passes. */
+static int bench_lookups(na64_cond *db)
+{
+  na64_err err = {0, ""};
   na64_geom *g = NULL;
   if (na64_geom_load(db, 1500, &g, &err) != NA64_OK) return die(&err);
   size_t nkeys = 0;
@@ -63,20 +102,10 @@ int main(void)
   uint32_t(*keys)[4] = malloc(n * sizeof *keys);
   na64_rng rng;
   na64_rng_init(&rng, 2024, 1);
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t key = pool[na64_rng_u64(&rng) % np];
-    na64_geom_key_unpack(key, &keys[i][0], &keys[i][1], &keys[i][2], &keys[i][3]);
-  }
+  draw_keys(pool, np, &rng, keys, n);
   long long sum = 0;
   const int passes = 640;
-  double t0 = now();
-  for (int p = 0; p < passes; ++p)
-    for (size_t i = 0; i < n; ++i) {
-      const na64_geom_chan *e = na64_geom_chan_lookup(g, keys[i][0], keys[i][1], keys[i][2], keys[i][3]);
-      sum += e ? e->plane * 4096 + e->wire : -1;
-    }
-  double dt = now() - t0;
-  double per = dt / ((double)n * passes);
+  double per = time_lookup(g, keys, n, passes, &sum);
   printf("chan_lookup: %.2f ns per look-up, %.0f M look-ups/s (= %.2f GB/s of 4-byte TDC words)  [checksum %lld]\n",
          1e9 * per, 1e-6 / per, 4e-9 / per, sum);
   /* decoder pattern: the source table is found once per equipment block, then one look-up per hit;
@@ -85,34 +114,28 @@ int main(void)
   size_t ns = 0;
   for (size_t i = 0; i < np; ++i)
     if ((pool[i] >> 48) == 400) pool[ns++] = pool[i];
-  for (size_t i = 0; i < n; ++i) {
-    uint64_t key = pool[na64_rng_u64(&rng) % ns];
-    na64_geom_key_unpack(key, &keys[i][0], &keys[i][1], &keys[i][2], &keys[i][3]);
-  }
-  sum = 0;
-  t0 = now();
-  for (int p = 0; p < passes; ++p)
-    for (size_t i = 0; i < n; ++i) {
-      const na64_geom_chan *e = na64_geom_chan_in_source(g, src, keys[i][1], keys[i][2], keys[i][3]);
-      sum += e ? e->plane * 4096 + e->wire : -1;
-    }
-  dt = now() - t0;
-  per = dt / ((double)n * passes);
+  draw_keys(pool, ns, &rng, keys, n);
+  per = time_in_source(g, src, keys, n, passes, &sum);
   printf("chan_in_source (one source per block): %.2f ns per hit, %.0f M/s (= %.2f GB/s of 4-byte TDC words)  "
          "[checksum %lld]\n",
          1e9 * per, 1e-6 / per, 4e-9 / per, sum);
   free(keys);
   free(pool);
   na64_geom_free(g);
+  return 0;
+}
 
-  /* export and import of the whole database */
+/* Export of the whole database, import into a new one (with validation), validation alone. */
+static int bench_export_import(na64_cond *db)
+{
+  na64_err err = {0, ""};
   char *text = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&text, &len);
-  t0 = now();
+  double t0 = now();
   if (na64_cond_export(db, f, &err) != NA64_OK) return die(&err);
   fclose(f);
-  dt = now() - t0;
+  double dt = now() - t0;
   printf("export: %.1f MB in %.3f s = %.1f MB/s\n", len / 1e6, dt, len / 1e6 / dt);
   char tmp[] = "/tmp/na64_bench_cond_XXXXXX";
   if (!mkdtemp(tmp)) return 1;
@@ -133,6 +156,20 @@ int main(void)
   snprintf(rm, sizeof rm, "rm -rf '%s'", tmp);
   if (system(rm) != 0) return 1;
   free(text);
-  na64_cond_close(db);
   return 0;
+}
+
+int main(void)
+{
+  na64_err err = {0, ""};
+  char path[4096];
+  na64_cond_default_path(path, sizeof path);
+  na64_cond *db = NULL;
+  if (na64_cond_open(path, NA64_COND_READONLY, &db, &err) != NA64_OK) return die(&err);
+  printf("database: %s (schema %d)\n", path, na64_cond_schema_version());
+  int rc = bench_geom_load(db);
+  if (!rc) rc = bench_lookups(db);
+  if (!rc) rc = bench_export_import(db);
+  na64_cond_close(db);
+  return rc;
 }

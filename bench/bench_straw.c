@@ -74,27 +74,57 @@ static void make_data(const na64_geom *g, na64_straw_digitizer *d, long n, int n
   if (na64_daq_writer_close_memory(w, data, size, &err)) die("close", &err);
 }
 
-int main(int argc, char **argv)
+/* The time, s, of reading the DATE data and F1-decoding every event (src/daq alone, the reference). */
+static double time_f1(const void *data, size_t size, na64_straw_digit_list *list)
 {
-  long nev = argc > 1 ? atol(argv[1]) : 100000;
-  long ncal = argc > 2 ? atol(argv[2]) : 1000000;
-  if (nev < 1 || ncal < 1000) {
-    fprintf(stderr, "usage: bench_straw [events >= 1] [calibration hits >= 1000]\n");
-    return 2;
-  }
   na64_err err = {0, ""};
-  na64_geom *g = NULL;
-  if (na64_geom_load_path(NULL, 1500, &g, &err)) die("geometry of run 1500", &err);
-  na64_straw_digi_options o;
-  na64_straw_digi_options_default(&o);
-  o.noise_per_channel = 0.01;
-  na64_straw_digitizer *d = NULL;
-  if (na64_straw_digitizer_new(g, &o, &d, &err)) die("digitizer", &err);
+  na64_daq_reader *rd = NULL;
+  if (na64_daq_reader_open_memory(data, size, "bench", NULL, &rd, &err)) die("reader", &err);
+  na64_daq_event ev;
+  double t0 = now();
+  while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
+    list->f1.n = 0;
+    na64_daq_f1_decode_event(&ev, &list->f1, NULL, &err);
+  }
+  double dt = now() - t0;
+  na64_daq_reader_close(rd);
+  return dt;
+}
+
+/* The time, s, of reading + straw decoding (reco NULL) or reading + decoding + hit reconstruction;
+ * the decoder's statistics in *st, the hits and left/right pairs in *nh, *np. */
+static double time_decode(const void *data, size_t size, na64_straw_decoder *dec, na64_straw_reco *reco,
+                          na64_straw_digit_list *list, na64_straw_event *sev, na64_straw_decode_stats *st,
+                          uint64_t *nh, uint64_t *np)
+{
+  na64_err err = {0, ""};
+  na64_daq_reader *rd = NULL;
+  if (na64_daq_reader_open_memory(data, size, "bench", NULL, &rd, &err)) die("reader", &err);
+  memset(st, 0, sizeof *st);
+  *nh = *np = 0;
+  na64_daq_event ev;
+  double t0 = now();
+  while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
+    if (na64_straw_decode_event(dec, &ev, list, st, &err)) die("decode", &err);
+    if (reco) {
+      if (na64_straw_reco_event(reco, list->digits, list->n, sev, &err)) die("hits", &err);
+      *nh += sev->nhits;
+      for (size_t s = 0; s < sev->nsegments; ++s) *np += (sev->segments[s].flags & NA64_STRAW_SEG_PAIR) != 0;
+    }
+  }
+  double dt = now() - t0;
+  na64_daq_reader_close(rd);
+  return dt;
+}
+
+/* Decoding and hit reconstruction of nev two-track events, best of 3. */
+static void bench_decode(const na64_geom *g, na64_straw_digitizer *d, long nev)
+{
+  na64_err err = {0, ""};
   void *data = NULL;
   size_t size = 0;
   double gen_s;
   make_data(g, d, nev, 2, 1, &data, &size, &gen_s);
-
   na64_straw_decoder *dec = NULL;
   na64_straw_reco *reco = NULL;
   if (na64_straw_decoder_new(g, NULL, &dec, &err) || na64_straw_reco_new(g, NULL, &reco, &err)) die("reco", &err);
@@ -105,48 +135,20 @@ int main(int argc, char **argv)
   double best_dec = 1e30, best_reco = 1e30, best_f1 = 1e30;
   uint64_t f1 = 0, digits = 0, hits = 0, pairs = 0;
   for (int rep = 0; rep < 3; ++rep) {
-    /* reference: the DATE reader and F1 decoder alone (src/daq) on the same data */
-    {
-      na64_daq_reader *rd = NULL;
-      if (na64_daq_reader_open_memory(data, size, "bench", NULL, &rd, &err)) die("reader", &err);
-      na64_daq_event ev;
-      double t0 = now();
-      while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
-        list.f1.n = 0;
-        na64_daq_f1_decode_event(&ev, &list.f1, NULL, &err);
-      }
-      double dt = now() - t0;
-      if (dt < best_f1) best_f1 = dt;
-      na64_daq_reader_close(rd);
+    double dt = time_f1(data, size, &list);
+    if (dt < best_f1) best_f1 = dt;
+    na64_straw_decode_stats st;
+    uint64_t nh, np;
+    dt = time_decode(data, size, dec, NULL, &list, &sev, &st, &nh, &np);
+    if (dt < best_dec) {
+      best_dec = dt;
+      f1 = st.f1_hits;
+      digits = st.digits;
     }
-    for (int with_reco = 0; with_reco < 2; ++with_reco) {
-      na64_daq_reader *rd = NULL;
-      if (na64_daq_reader_open_memory(data, size, "bench", NULL, &rd, &err)) die("reader", &err);
-      na64_straw_decode_stats st;
-      memset(&st, 0, sizeof st);
-      uint64_t nh = 0, np = 0;
-      na64_daq_event ev;
-      double t0 = now();
-      while (na64_daq_reader_next_event(rd, &ev, &err) == NA64_OK) {
-        if (na64_straw_decode_event(dec, &ev, &list, &st, &err)) die("decode", &err);
-        if (with_reco) {
-          if (na64_straw_reco_event(reco, list.digits, list.n, &sev, &err)) die("hits", &err);
-          nh += sev.nhits;
-          for (size_t s = 0; s < sev.nsegments; ++s) np += (sev.segments[s].flags & NA64_STRAW_SEG_PAIR) != 0;
-        }
-      }
-      double dt = now() - t0;
-      na64_daq_reader_close(rd);
-      if (with_reco) {
-        if (dt < best_reco) best_reco = dt;
-        hits = nh;
-        pairs = np;
-      } else if (dt < best_dec) {
-        best_dec = dt;
-        f1 = st.f1_hits;
-        digits = st.digits;
-      }
-    }
+    dt = time_decode(data, size, dec, reco, &list, &sev, &st, &nh, &np);
+    if (dt < best_reco) best_reco = dt;
+    hits = nh;
+    pairs = np;
   }
   printf("straw events: %ld, %.1f F1 hits/event, %.0f bytes/event, %.2f MB (digitise + write: %.0f events/s)\n", nev,
          (double)f1 / nev, (double)size / nev, size / 1e6, nev / gen_s);
@@ -156,8 +158,19 @@ int main(int argc, char **argv)
   printf("  + hit reconstruction (r(t), errors, left/right pairs): %.3g hits/s, %.0f MB/s (%llu hits, %llu pairs)\n",
          f1 / best_reco, size / 1e6 / best_reco, (unsigned long long)hits, (unsigned long long)pairs);
   free(data);
+  na64_straw_event_release(&sev);
+  na64_straw_digit_list_release(&list);
+  na64_straw_reco_free(reco);
+  na64_straw_decoder_free(dec);
+}
 
-  /* calibration of ncal hits: one track per event, no window */
+/* Calibration of ncal hits: one track per event, no window; best of 3. */
+static void bench_calib(const na64_geom *g, na64_straw_digitizer *d, long ncal)
+{
+  na64_err err = {0, ""};
+  void *data = NULL;
+  size_t size = 0;
+  double gen_s;
   long nev_cal = ncal / 6; /* ~6 F1 hits per single-track event with this noise */
   make_data(g, d, nev_cal, 1, 2, &data, &size, &gen_s);
   na64_straw_decode_options dopt;
@@ -165,6 +178,8 @@ int main(int argc, char **argv)
   dopt.no_window = 1;
   na64_straw_decoder *dcal = NULL;
   if (na64_straw_decoder_new(g, &dopt, &dcal, &err)) die("decoder", &err);
+  na64_straw_digit_list list;
+  na64_straw_digit_list_init(&list);
   double best_add = 1e30, best_comp = 1e30;
   uint64_t entries = 0;
   for (int rep = 0; rep < 3; ++rep) {
@@ -191,11 +206,28 @@ int main(int argc, char **argv)
          "total %.3f s\n",
          (unsigned long long)entries, nev_cal, best_add, best_comp, best_add + best_comp);
   free(data);
-  na64_straw_decoder_free(dcal);
-  na64_straw_event_release(&sev);
   na64_straw_digit_list_release(&list);
-  na64_straw_reco_free(reco);
-  na64_straw_decoder_free(dec);
+  na64_straw_decoder_free(dcal);
+}
+
+int main(int argc, char **argv)
+{
+  long nev = argc > 1 ? atol(argv[1]) : 100000;
+  long ncal = argc > 2 ? atol(argv[2]) : 1000000;
+  if (nev < 1 || ncal < 1000) {
+    fprintf(stderr, "usage: bench_straw [events >= 1] [calibration hits >= 1000]\n");
+    return 2;
+  }
+  na64_err err = {0, ""};
+  na64_geom *g = NULL;
+  if (na64_geom_load_path(NULL, 1500, &g, &err)) die("geometry of run 1500", &err);
+  na64_straw_digi_options o;
+  na64_straw_digi_options_default(&o);
+  o.noise_per_channel = 0.01;
+  na64_straw_digitizer *d = NULL;
+  if (na64_straw_digitizer_new(g, &o, &d, &err)) die("digitizer", &err);
+  bench_decode(g, d, nev);
+  bench_calib(g, d, ncal);
   na64_straw_digitizer_free(d);
   na64_geom_free(g);
   return 0;

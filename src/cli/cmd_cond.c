@@ -365,6 +365,94 @@ static int runs_table(const char *cmd, na64_cond *db, cli_format fmt)
 
 /* ---- dispatch ---- */
 
+/* The synopsis, options (a selection of opts, rearranged in place) and positional arguments of
+ * subcommand sub into c; non-zero for an unknown subcommand. */
+static int cond_subcommand(const char *sub, cli_opt *opts, cli_cmd *c)
+{
+  c->nopts = 4;
+  c->pos_min = c->pos_max = 0;
+  if (!strcmp(sub, "list")) {
+    c->synopsis = "na64 cond list [--run N]: the detectors valid for run N with their position (cm), planes,\n"
+                  "channels, cells and readout sections; without --run, every detector record with its setup and\n"
+                  "interval of validity.";
+    c->nopts = 3;
+  } else if (!strcmp(sub, "show")) {
+    c->synopsis = "na64 cond show NAME [--run N]: with --run, a detector's planes (or its cells with gains in GeV\n"
+                  "per ADC count, pedestals and DAQ channels), a plane's wires (global positions in cm, t0 in ns)\n"
+                  "or a magnet (T*m); without --run, every record named NAME with its interval of validity.";
+    c->nopts = 3;
+    c->pos_min = c->pos_max = 1;
+  } else if (!strcmp(sub, "runs")) {
+    c->synopsis = "na64 cond runs: run ranges with their setup, mode, year, beam particle, energy (GeV) and EOT.";
+    opts[1] = opts[2];
+    c->nopts = 2;
+  } else if (!strcmp(sub, "export")) {
+    c->synopsis = "na64 cond export [FILE.sql]: every record as INSERT statements (stdout without FILE).";
+    c->nopts = 1;
+    c->pos_max = 1;
+  } else if (!strcmp(sub, "import")) {
+    c->synopsis = "na64 cond import FILE.sql...: add the records of each file (INSERT statements only). A file\n"
+                  "with any error is rejected whole with its line number and the database is left unchanged.";
+    c->nopts = 1;
+    c->pos_min = 1;
+    c->pos_max = MAXPOS;
+  } else if (!strcmp(sub, "validate")) {
+    c->synopsis = "na64 cond validate: check every record and the setup of every run range.";
+    c->nopts = 1;
+  } else if (!strcmp(sub, "migrate")) {
+    c->synopsis = "na64 cond migrate: upgrade the database file to the current schema version in place.";
+    c->nopts = 1;
+  } else if (!strcmp(sub, "build")) {
+    c->synopsis = "na64 cond build --out DB [--force] [FILE.sql...]: create a new database DB from SQL files\n"
+                  "imported in order (the schema is created first; no file: an empty database). An existing DB is\n"
+                  "replaced only with --force. Used at build time for the default database.";
+    opts[0] = opts[3];
+    opts[0].required = 1;
+    opts[1] = opts[4];
+    c->nopts = 2;
+    c->pos_max = MAXPOS; /* no file: an empty database with the current schema */
+  } else {
+    return 1;
+  }
+  static const char *const pos_names[] = {"show", "NAME", "export", "[FILE.sql]", "import", "FILE.sql...",
+                                          "build", "[FILE.sql...]", NULL};
+  c->args = NULL;
+  for (int i = 0; pos_names[i]; i += 2)
+    if (!strcmp(sub, pos_names[i])) c->args = pos_names[i + 1];
+  c->opts = opts;
+  return 0;
+}
+
+/* Subcommand sub (not build) on the open database db; the exit status. */
+static int cond_dispatch(const char *cmd, const char *sub, na64_cond *db, char **pos, int npos, long run, cli_format f)
+{
+  na64_err err = {0, ""};
+  int st = CLI_EXIT_OK;
+  if (!strcmp(sub, "list")) {
+    st = run >= 0 ? list_run(cmd, db, (int)run, f) : list_all(cmd, db, f);
+  } else if (!strcmp(sub, "show")) {
+    st = run >= 0 ? show_run(cmd, db, pos[0], (int)run, f) : show_all(cmd, db, pos[0], f);
+  } else if (!strcmp(sub, "runs")) {
+    st = runs_table(cmd, db, f);
+  } else if (!strcmp(sub, "export")) {
+    int s = npos ? na64_cond_export_file(db, pos[0], &err) : na64_cond_export(db, stdout, &err);
+    st = s == NA64_OK ? CLI_EXIT_OK : cli_fail(cmd, &err);
+  } else if (!strcmp(sub, "import")) {
+    for (int i = 0; i < npos && st == CLI_EXIT_OK; ++i) {
+      if (na64_cond_import_file(db, pos[i], &err) != NA64_OK) st = cli_fail(cmd, &err);
+      else fprintf(stderr, "na64 %s: imported %s into %s\n", cmd, pos[i], na64_cond_path(db));
+    }
+  } else if (!strcmp(sub, "validate")) {
+    if (na64_cond_validate(db, &err) != NA64_OK) st = cli_fail(cmd, &err);
+    else printf("%s: valid (schema version %d)\n", na64_cond_path(db), na64_cond_schema_version());
+  } else if (!strcmp(sub, "migrate")) {
+    int v = 0;
+    if (na64_cond_user_version(db, &v, &err) != NA64_OK) st = cli_fail(cmd, &err);
+    else printf("%s: schema version %d\n", na64_cond_path(db), v);
+  }
+  return st;
+}
+
 int cmd_cond(int argc, char **argv)
 {
   if (argc < 2) {
@@ -391,100 +479,26 @@ int cmd_cond(int argc, char **argv)
       {"--out", OPT_STRING, &out_path, 1, 0, 0, NULL, 0, "database file to create (build)", 0},
       {"--force", OPT_FLAG, &force, 0, 0, 0, NULL, 0, "replace an existing --out file (build)", 0},
   };
-  int nopts = 4;
-  const char *synopsis = NULL;
-  int npos_min = 0, npos_max = 0;
-  if (!strcmp(sub, "list")) {
-    synopsis = "na64 cond list [--run N]: the detectors valid for run N with their position (cm), planes,\n"
-               "channels, cells and readout sections; without --run, every detector record with its setup and\n"
-               "interval of validity.";
-    nopts = 3;
-  } else if (!strcmp(sub, "show")) {
-    synopsis = "na64 cond show NAME [--run N]: with --run, a detector's planes (or its cells with gains in GeV\n"
-               "per ADC count, pedestals and DAQ channels), a plane's wires (global positions in cm, t0 in ns)\n"
-               "or a magnet (T*m); without --run, every record named NAME with its interval of validity.";
-    nopts = 3;
-    npos_min = npos_max = 1;
-  } else if (!strcmp(sub, "runs")) {
-    synopsis = "na64 cond runs: run ranges with their setup, mode, year, beam particle, energy (GeV) and EOT.";
-    opts[1] = opts[2];
-    nopts = 2;
-  } else if (!strcmp(sub, "export")) {
-    synopsis = "na64 cond export [FILE.sql]: every record as INSERT statements (stdout without FILE).";
-    nopts = 1;
-    npos_max = 1;
-  } else if (!strcmp(sub, "import")) {
-    synopsis = "na64 cond import FILE.sql...: add the records of each file (INSERT statements only). A file\n"
-               "with any error is rejected whole with its line number and the database is left unchanged.";
-    nopts = 1;
-    npos_min = 1;
-    npos_max = MAXPOS;
-  } else if (!strcmp(sub, "validate")) {
-    synopsis = "na64 cond validate: check every record and the setup of every run range.";
-    nopts = 1;
-  } else if (!strcmp(sub, "migrate")) {
-    synopsis = "na64 cond migrate: upgrade the database file to the current schema version in place.";
-    nopts = 1;
-  } else if (!strcmp(sub, "build")) {
-    synopsis = "na64 cond build --out DB [--force] [FILE.sql...]: create a new database DB from SQL files\n"
-               "imported in order (the schema is created first; no file: an empty database). An existing DB is\n"
-               "replaced only with --force. Used at build time for the default database.";
-    opts[0] = opts[3];
-    opts[0].required = 1;
-    opts[1] = opts[4];
-    nopts = 2;
-    npos_max = MAXPOS; /* no file: an empty database with the current schema */
-  } else {
+  cli_cmd c = {.name = cmd};
+  if (cond_subcommand(sub, opts, &c)) {
     fprintf(stderr, "na64 cond: unknown subcommand '%s' (one of list, show, runs, export, import, validate, migrate, build)\n",
             sub);
     return CLI_EXIT_USAGE;
   }
-
-  static const char *const pos_names[] = {"show", "NAME", "export", "[FILE.sql]", "import", "FILE.sql...",
-                                          "build", "[FILE.sql...]", NULL};
-  const char *args = NULL;
-  for (int i = 0; pos_names[i]; i += 2)
-    if (!strcmp(sub, pos_names[i])) args = pos_names[i + 1];
-  cli_cmd c = {.name = cmd, .args = args, .synopsis = synopsis, .opts = opts, .nopts = nopts, .pos_min = npos_min,
-               .pos_max = npos_max};
   int st = cli_parse_args(&c, argc - 1, argv + 1);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
-  char **pos = c.pos;
-  int npos = c.npos;
 
-  na64_err err = {0, ""};
   if (!strcmp(sub, "build")) {
-    if (na64_cond_build(out_path, (const char *const *)pos, npos, force ? NA64_COND_BUILD_FORCE : 0, &err) != NA64_OK) return cli_fail(cmd, &err);
+    na64_err err = {0, ""};
+    if (na64_cond_build(out_path, (const char *const *)c.pos, c.npos, force ? NA64_COND_BUILD_FORCE : 0, &err) != NA64_OK)
+      return cli_fail(cmd, &err);
     return CLI_EXIT_OK;
   }
   int writes = !strcmp(sub, "import") || !strcmp(sub, "migrate");
   na64_cond *db = NULL;
   st = open_db(cmd, db_path, writes ? NA64_COND_READWRITE : NA64_COND_READONLY, &db);
   if (st != CLI_EXIT_OK) return st;
-  cli_format f = (cli_format)fmt;
-  if (!strcmp(sub, "list")) {
-    st = run >= 0 ? list_run(cmd, db, (int)run, f) : list_all(cmd, db, f);
-  } else if (!strcmp(sub, "show")) {
-    st = run >= 0 ? show_run(cmd, db, pos[0], (int)run, f) : show_all(cmd, db, pos[0], f);
-  } else if (!strcmp(sub, "runs")) {
-    st = runs_table(cmd, db, f);
-  } else if (!strcmp(sub, "export")) {
-    int s = npos ? na64_cond_export_file(db, pos[0], &err) : na64_cond_export(db, stdout, &err);
-    st = s == NA64_OK ? CLI_EXIT_OK : cli_fail(cmd, &err);
-  } else if (!strcmp(sub, "import")) {
-    st = CLI_EXIT_OK;
-    for (int i = 0; i < npos && st == CLI_EXIT_OK; ++i) {
-      if (na64_cond_import_file(db, pos[i], &err) != NA64_OK) st = cli_fail(cmd, &err);
-      else fprintf(stderr, "na64 %s: imported %s into %s\n", cmd, pos[i], na64_cond_path(db));
-    }
-  } else if (!strcmp(sub, "validate")) {
-    if (na64_cond_validate(db, &err) != NA64_OK) st = cli_fail(cmd, &err);
-    else printf("%s: valid (schema version %d)\n", na64_cond_path(db), na64_cond_schema_version());
-  } else if (!strcmp(sub, "migrate")) {
-    int v = 0;
-    if (na64_cond_user_version(db, &v, &err) != NA64_OK) st = cli_fail(cmd, &err);
-    else printf("%s: schema version %d\n", na64_cond_path(db), v);
-  }
+  st = cond_dispatch(cmd, sub, db, c.pos, c.npos, run, (cli_format)fmt);
   na64_cond_close(db);
   return st;
 }

@@ -327,23 +327,25 @@ static int row_error(na64_err *err, na64_cond_bad_row *bad, const tab *t, int64_
                       label, label[0] ? ")" : "", detail);
 }
 
-static int read_row(sqlite3_stmt *st, const tab *t, void *rec, na64_cond_bad_row *bad, na64_err *err)
+/* The label of a row for messages: the value of the table's label column, read first. */
+static void row_label(sqlite3_stmt *st, const tab *t, char *label, size_t n)
 {
-  na64_cond_iov *iov = rec;
-  char why[NA64_ERR_MSG_LEN + 100];
-  iov->id = sqlite3_column_int64(st, 0);
+  label[0] = '\0';
+  for (int i = 0; i < t->ncols; ++i)
+    if (!strcmp(t->cols[i].name, t->label) && sqlite3_column_type(st, 4 + i) == SQLITE_TEXT)
+      snprintf(label, n, "%s", (const char *)sqlite3_column_text(st, 4 + i));
+}
+
+/* The interval of validity and the setup (columns 1..3) into iov; non-zero with the reason in why. */
+static int read_iov(sqlite3_stmt *st, na64_cond_iov *iov, char *why, size_t n)
+{
   sqlite3_int64 fr = sqlite3_column_int64(st, 1);
   int open = sqlite3_column_type(st, 2) == SQLITE_NULL;
   sqlite3_int64 lr = open ? (sqlite3_int64)NA64_COND_RUN_OPEN : sqlite3_column_int64(st, 2);
-  /* label for messages: the value of the label column, read first */
-  char label[NA64_COND_NAME_LEN] = "";
-  for (int i = 0; i < t->ncols; ++i)
-    if (!strcmp(t->cols[i].name, t->label) && sqlite3_column_type(st, 4 + i) == SQLITE_TEXT)
-      snprintf(label, sizeof label, "%s", (const char *)sqlite3_column_text(st, 4 + i));
   if (fr < 0 || fr >= NA64_COND_RUN_OPEN || lr < fr || lr > NA64_COND_RUN_OPEN) {
-    snprintf(why, sizeof why, "interval of validity first_run = %lld, last_run = %lld is not a run range",
-             (long long)fr, (long long)lr);
-    return row_error(err, bad, t, iov->id, label, why);
+    snprintf(why, n, "interval of validity first_run = %lld, last_run = %lld is not a run range", (long long)fr,
+             (long long)lr);
+    return 1;
   }
   iov->first_run = (int)fr;
   iov->last_run = (int)lr;
@@ -351,89 +353,118 @@ static int read_row(sqlite3_stmt *st, const tab *t, void *rec, na64_cond_bad_row
   if (sqlite3_column_type(st, 3) != SQLITE_NULL) {
     const char *s = (const char *)sqlite3_column_text(st, 3);
     if (strlen(s) >= sizeof iov->setup) {
-      snprintf(why, sizeof why, "setup = '%.60s' is longer than %zu characters", s, sizeof iov->setup - 1);
-      return row_error(err, bad, t, iov->id, label, why);
+      snprintf(why, n, "setup = '%.60s' is longer than %zu characters", s, sizeof iov->setup - 1);
+      return 1;
     }
     snprintf(iov->setup, sizeof iov->setup, "%s", s);
   }
-  for (int i = 0; i < t->ncols; ++i) {
-    const col *c = &t->cols[i];
-    int k = 4 + i;
-    char *dst = (char *)rec + c->off;
-    int type = sqlite3_column_type(st, k);
-    if (type == SQLITE_NULL) {
-      if (!(c->flags & F_NULL) && c->type != T_POINTS) {
-        snprintf(why, sizeof why, "%s is NULL", c->name);
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      if (c->type == T_INT) *(int *)dst = -1;
-      else if (c->type == T_REAL) *(double *)dst = NAN;
-      else if (c->type == T_TEXT) dst[0] = '\0';
-      else {
-        snprintf(why, sizeof why, "%s is NULL", c->name);
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      continue;
-    }
-    switch (c->type) {
-    case T_INT: {
-      if (type != SQLITE_INTEGER) {
-        snprintf(why, sizeof why, "%s = '%.40s' is not an integer", c->name, (const char *)sqlite3_column_text(st, k));
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      sqlite3_int64 v = sqlite3_column_int64(st, k);
-      if (v > INT_MAX || v < INT_MIN || ((c->flags & F_POS) && v <= 0) || ((c->flags & F_NONNEG) && v < 0)) {
-        snprintf(why, sizeof why, "%s = %lld is %s", c->name, (long long)v,
-                 (v > INT_MAX || v < INT_MIN) ? "out of range" : (c->flags & F_POS) ? "not positive" : "negative");
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      *(int *)dst = (int)v;
-      break;
-    }
-    case T_REAL: {
-      if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) {
-        snprintf(why, sizeof why, "%s = '%.40s' is not a number", c->name, (const char *)sqlite3_column_text(st, k));
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      double v = sqlite3_column_double(st, k);
-      if (!isfinite(v) || ((c->flags & F_POS) && !(v > 0)) || ((c->flags & F_NONNEG) && v < 0)) {
-        snprintf(why, sizeof why, "%s = %g is %s", c->name, v,
-                 !isfinite(v) ? "not finite" : (c->flags & F_POS) ? "not positive" : "negative");
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      *(double *)dst = v;
-      break;
-    }
-    case T_TEXT: {
-      const char *s = (const char *)sqlite3_column_text(st, k);
-      size_t n = (size_t)sqlite3_column_bytes(st, k);
-      if (n >= c->size && !(c->flags & F_TRUNC)) {
-        snprintf(why, sizeof why, "%s = '%.60s%s' is longer than %zu characters", c->name, s, n > 60 ? "..." : "",
-                 c->size - 1);
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      if ((c->flags & F_NAME) && n == 0) {
-        snprintf(why, sizeof why, "%s is empty", c->name);
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      if (n >= c->size) n = c->size - 1;
-      memcpy(dst, s, n);
-      dst[n] = '\0';
-      break;
-    }
-    case T_POINTS: {
-      na64_cond_straw_rt *rt = rec;
-      na64_err e;
-      const char *s = (const char *)sqlite3_column_text(st, k);
-      if (na64_cond__parse_points(s ? s : "", rt->t, rt->r, NA64_COND_MAX_RT_POINTS, &rt->npoints, &e) != NA64_OK) {
-        snprintf(why, sizeof why, "%s: %.400s", c->name, e.msg);
-        return row_error(err, bad, t, iov->id, label, why);
-      }
-      break;
-    }
-    default: break;
-    }
+  return 0;
+}
+
+/* A NULL in column c: its "missing" value (-1, NaN, empty) where the column allows NULL. */
+static int read_null(const col *c, char *dst, char *why, size_t n)
+{
+  if (!(c->flags & F_NULL) && c->type != T_POINTS) {
+    snprintf(why, n, "%s is NULL", c->name);
+    return 1;
   }
+  if (c->type == T_INT) *(int *)dst = -1;
+  else if (c->type == T_REAL) *(double *)dst = NAN;
+  else if (c->type == T_TEXT) dst[0] = '\0';
+  else {
+    snprintf(why, n, "%s is NULL", c->name);
+    return 1;
+  }
+  return 0;
+}
+
+static int read_int(sqlite3_stmt *st, const col *c, int k, int type, char *dst, char *why, size_t n)
+{
+  if (type != SQLITE_INTEGER) {
+    snprintf(why, n, "%s = '%.40s' is not an integer", c->name, (const char *)sqlite3_column_text(st, k));
+    return 1;
+  }
+  sqlite3_int64 v = sqlite3_column_int64(st, k);
+  if (v > INT_MAX || v < INT_MIN || ((c->flags & F_POS) && v <= 0) || ((c->flags & F_NONNEG) && v < 0)) {
+    snprintf(why, n, "%s = %lld is %s", c->name, (long long)v,
+             (v > INT_MAX || v < INT_MIN) ? "out of range" : (c->flags & F_POS) ? "not positive" : "negative");
+    return 1;
+  }
+  *(int *)dst = (int)v;
+  return 0;
+}
+
+static int read_real(sqlite3_stmt *st, const col *c, int k, int type, char *dst, char *why, size_t n)
+{
+  if (type != SQLITE_FLOAT && type != SQLITE_INTEGER) {
+    snprintf(why, n, "%s = '%.40s' is not a number", c->name, (const char *)sqlite3_column_text(st, k));
+    return 1;
+  }
+  double v = sqlite3_column_double(st, k);
+  if (!isfinite(v) || ((c->flags & F_POS) && !(v > 0)) || ((c->flags & F_NONNEG) && v < 0)) {
+    snprintf(why, n, "%s = %g is %s", c->name, v,
+             !isfinite(v) ? "not finite" : (c->flags & F_POS) ? "not positive" : "negative");
+    return 1;
+  }
+  *(double *)dst = v;
+  return 0;
+}
+
+static int read_text(sqlite3_stmt *st, const col *c, int k, char *dst, char *why, size_t n)
+{
+  const char *s = (const char *)sqlite3_column_text(st, k);
+  size_t len = (size_t)sqlite3_column_bytes(st, k);
+  if (len >= c->size && !(c->flags & F_TRUNC)) {
+    snprintf(why, n, "%s = '%.60s%s' is longer than %zu characters", c->name, s, len > 60 ? "..." : "", c->size - 1);
+    return 1;
+  }
+  if ((c->flags & F_NAME) && len == 0) {
+    snprintf(why, n, "%s is empty", c->name);
+    return 1;
+  }
+  if (len >= c->size) len = c->size - 1;
+  memcpy(dst, s, len);
+  dst[len] = '\0';
+  return 0;
+}
+
+static int read_points(sqlite3_stmt *st, const col *c, int k, void *rec, char *why, size_t n)
+{
+  na64_cond_straw_rt *rt = rec;
+  na64_err e;
+  const char *s = (const char *)sqlite3_column_text(st, k);
+  if (na64_cond__parse_points(s ? s : "", rt->t, rt->r, NA64_COND_MAX_RT_POINTS, &rt->npoints, &e) != NA64_OK) {
+    snprintf(why, n, "%s: %.400s", c->name, e.msg);
+    return 1;
+  }
+  return 0;
+}
+
+/* Column c (result column k) of the row into the record; non-zero with the reason in why. */
+static int read_column(sqlite3_stmt *st, const col *c, int k, void *rec, char *why, size_t n)
+{
+  char *dst = (char *)rec + c->off;
+  int type = sqlite3_column_type(st, k);
+  if (type == SQLITE_NULL) return read_null(c, dst, why, n);
+  switch (c->type) {
+  case T_INT: return read_int(st, c, k, type, dst, why, n);
+  case T_REAL: return read_real(st, c, k, type, dst, why, n);
+  case T_TEXT: return read_text(st, c, k, dst, why, n);
+  case T_POINTS: return read_points(st, c, k, rec, why, n);
+  default: return 0;
+  }
+}
+
+static int read_row(sqlite3_stmt *st, const tab *t, void *rec, na64_cond_bad_row *bad, na64_err *err)
+{
+  na64_cond_iov *iov = rec;
+  char why[NA64_ERR_MSG_LEN + 100];
+  iov->id = sqlite3_column_int64(st, 0);
+  char label[NA64_COND_NAME_LEN];
+  row_label(st, t, label, sizeof label);
+  if (read_iov(st, iov, why, sizeof why)) return row_error(err, bad, t, iov->id, label, why);
+  for (int i = 0; i < t->ncols; ++i)
+    if (read_column(st, &t->cols[i], 4 + i, rec, why, sizeof why)) return row_error(err, bad, t, iov->id, label, why);
   if (t->check && t->check(rec, why, sizeof why)) return row_error(err, bad, t, iov->id, label, why);
   return NA64_OK;
 }
@@ -638,7 +669,8 @@ static double straw_radius(const na64_cond_records *r, const char *plane)
   return d / 2;
 }
 
-static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
+/* Every detector: its material known, a tracker with planes, a calorimeter with a full grid of cells and its sections. */
+static int check_detectors(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
 {
   for (size_t i = 0; i < r->ndetectors; ++i) {
     const na64_cond_detector *d = &r->detectors[i];
@@ -666,6 +698,12 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
             (long long)d->iov.id, d->name, g.ncells, g.nmod, g.nx, g.ny);
     }
   }
+  return NA64_OK;
+}
+
+/* Every plane: on a tracker valid for the run; straw planes in full (check_straw_plane), strip planes within size_u. */
+static int check_planes(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
+{
   for (size_t i = 0; i < r->nplanes; ++i) {
     const na64_cond_plane *p = &r->planes[i];
     const na64_cond_detector *d = find_det(r, p->detector);
@@ -678,6 +716,12 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
       BAD("planes", p->iov.id, "planes row id %lld (%s): %d strips of pitch %g cm exceed size_u = %g cm",
           (long long)p->iov.id, p->name, p->nchannels, p->pitch, p->size_u);
   }
+  return NA64_OK;
+}
+
+/* Straw layers and wires: on straw planes valid for the run. */
+static int check_straw_refs(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
+{
   for (size_t i = 0; i < r->nstraw_layers; ++i) {
     const na64_cond_straw_layer *l = &r->straw_layers[i];
     const na64_cond_plane *p = find_plane(r, l->plane);
@@ -692,6 +736,12 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
       BAD("straw_wires", w->iov.id, "straw_wires row id %lld: plane '%s' is %s", (long long)w->iov.id, w->plane,
           p ? "not a straw plane" : "not valid for the run");
   }
+  return NA64_OK;
+}
+
+/* Calorimeter sections and cells: on calorimeters valid for the run, sections within the grid, materials known. */
+static int check_calo_refs(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
+{
   for (size_t i = 0; i < r->ncalo_sections; ++i) {
     const na64_cond_calo_section *s = &r->calo_sections[i];
     const na64_cond_detector *d = find_det(r, s->detector);
@@ -716,6 +766,12 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
       BAD("calo_cells", c->iov.id, "calo_cells row id %lld: detector '%s' is %s", (long long)c->iov.id, c->detector,
           d ? "not a calorimeter or counter" : "not valid for the run");
   }
+  return NA64_OK;
+}
+
+/* The channel map: every target (a wire of a plane, a cell of a calorimeter) exists for the run. */
+static int check_channels(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
+{
   for (size_t i = 0; i < r->nchannels; ++i) {
     const na64_cond_channel *ch = &r->channels[i];
     if (ch->plane[0]) {
@@ -735,6 +791,12 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
             (long long)ch->iov.id, ch->detector, ch->module, ch->ix, ch->iy, ch->section);
     }
   }
+  return NA64_OK;
+}
+
+/* Calibrations (straw t0 and r(t), calorimeter cells) and monitor bands: on channels that exist for the run. */
+static int check_calibs(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
+{
   for (size_t i = 0; i < r->nstraw_t0; ++i) {
     const na64_cond_straw_t0 *t = &r->straw_t0[i];
     const na64_cond_plane *p = find_plane(r, t->plane);
@@ -775,6 +837,18 @@ static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_
       BAD("strip_resolution", s->iov.id, "strip_resolution row id %lld: '%s' is not a Micromegas or GEM plane valid for the run",
           (long long)s->iov.id, s->plane);
   }
+  return NA64_OK;
+}
+
+/* The records of one run against each other (cross references, grids, sizes); the first failure. */
+static int cross_check(const na64_cond_records *r, na64_cond_bad_row *bad, na64_err *err)
+{
+  NA64_CALL(check_detectors(r, bad, err));
+  NA64_CALL(check_planes(r, bad, err));
+  NA64_CALL(check_straw_refs(r, bad, err));
+  NA64_CALL(check_calo_refs(r, bad, err));
+  NA64_CALL(check_channels(r, bad, err));
+  NA64_CALL(check_calibs(r, bad, err));
   return NA64_OK;
 }
 

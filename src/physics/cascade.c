@@ -603,6 +603,107 @@ static double complex laplace_exponent(double complex s, const kpar *kp, double 
 /* Build the node set and the cumulative track lengths tl->top[row][i] of the beam electron
  * (rows: depth points tk[0..m], or one row for a thick target), then overwrite the beam
  * electron's cell values in the top cells of fin/cum (and the charged sums accordingly). */
+/* The nodes of the top cells: 0, h 2^-OCT .. h/2 (geometric, the beam electron's start), then the
+ * cell boundaries j h with the midpoints between; bidx[j] is the node index of the boundary j h. */
+static void top_nodes(double h, int K, double *x, int *bidx)
+{
+  int q = 0;
+  x[q++] = 0.0;
+  bidx[0] = 0;
+  for (int i = CASCADE_TOP_OCT; i >= 1; --i) x[q++] = ldexp(h, -i);
+  x[q] = h;
+  bidx[1] = q++;
+  for (int j = 1; j < K; ++j) {
+    x[q++] = (j + 0.5) * h;
+    x[q] = (j + 1) * h;
+    bidx[j + 1] = q++;
+  }
+}
+
+/* Talbot: f(x) ~ (r/M)[F(r) e^{rx}/2 + sum_k Re(e^{x s_k} F(s_k)(1 + i sigma_k))],
+ * s_k = r theta_k (cot theta_k + i), theta_k = k pi/M, r = 2M/(5x).
+ * The contour points s_k and weights w_k at x, the Laplace exponents A_k there and Ad_k = A_k + d s_k
+ * with the ionization drift d. */
+static void talbot_contour(double x, double drift, const kpar *kp, double complex *sk, double complex *wk,
+                           double complex *Ak, double complex *Ad)
+{
+  double r = 2.0 * TALBOT_M / (5.0 * x);
+  for (int k = 0; k < TALBOT_M; ++k) {
+    if (k == 0) {
+      sk[0] = r;
+      wk[0] = 0.5 * exp(r * x) * r / TALBOT_M;
+    } else {
+      double th = k * PI_ / TALBOT_M, ct = cos(th) / sin(th);
+      sk[k] = r * th * (ct + I);
+      double sig = th + (th * ct - 1.0) * ct;
+      wk[k] = cexp(x * sk[k]) * (1.0 + I * sig) * r / TALBOT_M;
+    }
+    Ak[k] = laplace_exponent(sk[k], kp, 0.0);
+    Ad[k] = Ak[k] + drift * sk[k];
+  }
+}
+
+/* The top values at node i (column i of top, one row per depth T_k, row 0 the thick target) from the
+ * Talbot contour at x_i.
+ * The ionization drift d enters the thick-target transform 1/(s (A + d s)) exactly; in the
+ * depth-dependent one exp(-T d s) is a shift that the Talbot contour cannot carry (it grows
+ * without bound for Re s -> -inf), so there the drift-free values are scaled by the ratio of
+ * the thick-target values with and without drift: exact at T = 0 and T -> inf, and the drift
+ * is a correction of relative size E_c/E0 anyway. */
+static void top_column(const na64_track_length *tl, const double complex *sk, const double complex *wk,
+                       const double complex *Ak, const double complex *Ad, double *top, int L, int i)
+{
+  int m = tl->m;
+  double thick = 0.0, thick0 = 0.0;
+  for (int k = 0; k < TALBOT_M; ++k) {
+    thick += creal(wk[k] / (sk[k] * Ad[k]));
+    thick0 += creal(wk[k] / (sk[k] * Ak[k]));
+  }
+  if (m == 0) {
+    top[i] = thick;
+    return;
+  }
+  double scale = thick0 > 0.0 ? thick / thick0 : 1.0;
+  int done = 0;
+  for (int row = 1; row <= m; ++row) {
+    if (done) {
+      top[(size_t)row * (L + 1) + i] = thick;
+      continue;
+    }
+    double T = tl->tk[row], v = 0.0, left = 0.0;
+    for (int k = 0; k < TALBOT_M; ++k) {
+      double complex e = cexp(-T * Ak[k]);
+      v += creal(wk[k] * (1.0 - e) / (sk[k] * Ak[k]));
+      left += creal(wk[k] * e / sk[k]); /* P(u(T) <= x): still inside */
+    }
+    top[(size_t)row * (L + 1) + i] = v * scale;
+    if (fabs(left) < 1e-11) done = 1; /* the beam electron has left [0, x]: thick value */
+  }
+}
+
+/* Replace the beam electron in the K top cells of every row by the exact values (differences of
+ * top at the cell boundaries); the final-depth row into tl->fin. */
+static void replace_top_cells(na64_track_length *tl, const double *top, const int *bidx, int K, int L)
+{
+  int n = tl->n, m = tl->m;
+  int rows = m > 0 ? m + 1 : 1;
+  for (int row = 0; row < rows; ++row) {
+    double *base = m > 0 ? tl->cum + (size_t)row * n : tl->fin;
+    size_t ks = m > 0 ? (size_t)(m + 1) * n : (size_t)n;
+    const double *T = top + (size_t)row * (L + 1);
+    for (int j = 0; j < K; ++j) {
+      double Pex = T[bidx[j + 1]] - T[bidx[j]];
+      if (Pex < 0.0) Pex = 0.0;
+      base[KIND_CHARGED * ks + j] += Pex - base[KIND_PRIMARY * ks + j];
+      base[KIND_PRIMARY * ks + j] = Pex;
+    }
+  }
+  if (m > 0)
+    for (int kind = 0; kind < NKIND; ++kind)
+      memcpy(tl->fin + (size_t)kind * n, tl->cum + ((size_t)kind * (m + 1) + m) * n,
+             (size_t)n * sizeof(double));
+}
+
 static int compute_top(na64_track_length *tl, const kpar *kp, double eps_ion, na64_err *err)
 {
   int n = tl->n, m = tl->m;
@@ -623,84 +724,15 @@ static int compute_top(na64_track_length *tl, const kpar *kp, double eps_ion, na
     return na64_err_set(err, NA64_ENOMEM, "na64_track_length_new: out of memory");
   }
   double complex *Ad = Ak + TALBOT_M;
-  int q = 0;
-  x[q++] = 0.0;
-  bidx[0] = 0;
-  for (int i = CASCADE_TOP_OCT; i >= 1; --i) x[q++] = ldexp(h, -i);
-  x[q] = h;
-  bidx[1] = q++;
-  for (int j = 1; j < K; ++j) {
-    x[q++] = (j + 0.5) * h;
-    x[q] = (j + 1) * h;
-    bidx[j + 1] = q++;
-  }
-  /* Talbot: f(x) ~ (r/M)[F(r) e^{rx}/2 + sum_k Re(e^{x s_k} F(s_k)(1 + i sigma_k))],
-   * s_k = r theta_k (cot theta_k + i), theta_k = k pi/M, r = 2M/(5x).
-   * The ionization drift d enters the thick-target transform 1/(s (A + d s)) exactly; in the
-   * depth-dependent one exp(-T d s) is a shift that the Talbot contour cannot carry (it grows
-   * without bound for Re s -> -inf), so there the drift-free values are scaled by the ratio of
-   * the thick-target values with and without drift: exact at T = 0 and T -> inf, and the drift
-   * is a correction of relative size E_c/E0 anyway. */
+  top_nodes(h, K, x, bidx);
   for (int i = 1; i <= L; ++i) {
-    double r = 2.0 * TALBOT_M / (5.0 * x[i]);
     /* mean ionization drift du/dt = eps/E over [0, x]: (eps/E0)(e^x - 1)/x */
     double drift = eps_ion > 0.0 ? eps_ion / tl->E0 * expm1(x[i]) / x[i] : 0.0;
-    for (int k = 0; k < TALBOT_M; ++k) {
-      if (k == 0) {
-        sk[0] = r;
-        wk[0] = 0.5 * exp(r * x[i]) * r / TALBOT_M;
-      } else {
-        double th = k * PI_ / TALBOT_M, ct = cos(th) / sin(th);
-        sk[k] = r * th * (ct + I);
-        double sig = th + (th * ct - 1.0) * ct;
-        wk[k] = cexp(x[i] * sk[k]) * (1.0 + I * sig) * r / TALBOT_M;
-      }
-      Ak[k] = laplace_exponent(sk[k], kp, 0.0);
-      Ad[k] = Ak[k] + drift * sk[k];
-    }
-    double thick = 0.0, thick0 = 0.0;
-    for (int k = 0; k < TALBOT_M; ++k) {
-      thick += creal(wk[k] / (sk[k] * Ad[k]));
-      thick0 += creal(wk[k] / (sk[k] * Ak[k]));
-    }
-    if (m == 0) {
-      top[i] = thick;
-      continue;
-    }
-    double scale = thick0 > 0.0 ? thick / thick0 : 1.0;
-    int done = 0;
-    for (int row = 1; row <= m; ++row) {
-      if (done) {
-        top[(size_t)row * (L + 1) + i] = thick;
-        continue;
-      }
-      double T = tl->tk[row], v = 0.0, left = 0.0;
-      for (int k = 0; k < TALBOT_M; ++k) {
-        double complex e = cexp(-T * Ak[k]);
-        v += creal(wk[k] * (1.0 - e) / (sk[k] * Ak[k]));
-        left += creal(wk[k] * e / sk[k]); /* P(u(T) <= x): still inside */
-      }
-      top[(size_t)row * (L + 1) + i] = v * scale;
-      if (fabs(left) < 1e-11) done = 1; /* the beam electron has left [0, x]: thick value */
-    }
+    talbot_contour(x[i], drift, kp, sk, wk, Ak, Ad);
+    top_column(tl, sk, wk, Ak, Ad, top, L, i);
   }
   free(sk), free(wk), free(Ak);
-  /* replace the beam electron in the top cells */
-  for (int row = 0; row < rows; ++row) {
-    double *base = m > 0 ? tl->cum + (size_t)row * n : tl->fin;
-    size_t ks = m > 0 ? (size_t)(m + 1) * n : (size_t)n;
-    const double *T = top + (size_t)row * (L + 1);
-    for (int j = 0; j < K; ++j) {
-      double Pex = T[bidx[j + 1]] - T[bidx[j]];
-      if (Pex < 0.0) Pex = 0.0;
-      base[KIND_CHARGED * ks + j] += Pex - base[KIND_PRIMARY * ks + j];
-      base[KIND_PRIMARY * ks + j] = Pex;
-    }
-  }
-  if (m > 0)
-    for (int kind = 0; kind < NKIND; ++kind)
-      memcpy(tl->fin + (size_t)kind * n, tl->cum + ((size_t)kind * (m + 1) + m) * n,
-             (size_t)n * sizeof(double));
+  replace_top_cells(tl, top, bidx, K, L);
   free(bidx);
   tl->ktop = K;
   tl->ltop = L;

@@ -168,7 +168,7 @@ static int decode_file(const na64_straw_calib_job *job, const file_scan *s, uint
   na64_straw_digit_list list;
   na64_straw_digit_list_init(&list);
   na64_daq_event ev;
-  int st;
+  int st = NA64_OK; /* the loop may not run (rep->events >= total) */
   rep->first = INT_MAX;
   rep->last = -1;
   while (rep->events < total && (st = na64_daq_reader_next_event(rd, &ev, err)) == NA64_OK) {

@@ -144,11 +144,22 @@ static void test_mode_options(void **state)
   assert_int_equal(run("limits --eot 1e10 --masses 10 --stat fc --observed 10000", NULL), 0);
 }
 
+/* The sensitivity report of `na64 run` (its curves depend on --efficiency only, not on the card: a
+ * small card's files are those of the main job byte for byte, checked 2026-12-07), so a small card
+ * instead of the main job (tests/e2e/test_cli_physics.c runs that). */
 static void test_run_report_files(void **state)
 {
   (void)state;
-  char args[1024], path[1024];
-  snprintf(args, sizeof args, "run --report-dir '%s/test-report-full'", NA64_BINARY_DIR);
+  char args[2560], path[1024];
+  snprintf(path, sizeof path, "%s/test-report-full.yaml", NA64_BINARY_DIR);
+  FILE *card = fopen(path, "w");
+  assert_non_null(card);
+  fputs("setup:\n  run: 2000\naprime:\n  mass_MeV: 16.7\n  epsilon: 1.0e-4\nanalysis:\n  eot: 2.84e11\n"
+        "  events: 300\n  signal_events: 40\n  seed: 9\n  threads: 1\n  masses_MeV: \"16.7\"\n"
+        "  background_events: 200\n",
+        card);
+  fclose(card);
+  snprintf(args, sizeof args, "run '%s' --report-dir '%s/test-report-full'", path, NA64_BINARY_DIR);
   assert_int_equal(run(args, NULL), 0);
   const char *files[] = {"invisible_100GeV.png", "invisible_100GeV.pdf", "invisible_30GeV.svg",
                          "dark_matter_y_100GeV.png", "visible_100GeV.png", "invisible_100GeV_1e12EOT.csv",

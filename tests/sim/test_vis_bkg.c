@@ -243,7 +243,8 @@ static void test_closed_forms(void **state)
 }
 
 /* In the real box: the plain and the biased estimates of each source agree; a disabled source
- * gives 0; the same seed gives the same numbers. */
+ * gives 0; the same seed gives the same numbers (checked on 10000 events, twice: a third full
+ * estimate of 100000 was a third of this test's time; the events still pass the box). */
 static void test_bias_exact(void **state)
 {
   (void)state;
@@ -260,10 +261,13 @@ static void test_bias_exact(void **state)
     assert_true(r1.passed > 100 && r2.passed > 100);
     assert_true(r1.rate > 0.0 && r2.error > 0.0);
     assert_within(r1.rate, r1.error, r2.rate, r2.error, na64_vis_bkg_name(i));
-    na64_vis_bkg_result r3 = estimate(s, &c, i);
-    assert_true(r3.rate == r2.rate && r3.error == r2.error);
+    c.events = 10000;
+    na64_vis_bkg_result d1 = estimate(s, &c, i), d2 = estimate(s, &c, i);
+    assert_true(d1.passed > 0);
+    assert_true(d2.rate == d1.rate && d2.error == d1.error);
+    c.events = 100000;
     c.enabled[i] = 0;
-    r3 = estimate(s, &c, i);
+    na64_vis_bkg_result r3 = estimate(s, &c, i);
     assert_true(r3.rate == 0.0 && r3.events == 0);
     c.enabled[i] = 1;
   }
