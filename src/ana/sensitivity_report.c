@@ -98,7 +98,7 @@ int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, c
   NA64_CALL(na64_plot_new(ps ? "NA64 visible mode: pseudoscalar a -> e+e-, g = #ge e (90% CL)"
                           : vis ? "NA64 visible mode: A' -> e+e- (90% CL)"
                               : (mu ? "NA64 muon beam, invisible mode (90% CL)" : "NA64 invisible mode (90% CL)"),
-                          mu ? "m#dX#u [MeV]" : "m#dA'#u [MeV]", (o->mediator == NA64_MED_VECTOR || ps) ? "#ge" : "g", 1, 1,
+                          (mu || (!vis && o->mediator != NA64_MED_VECTOR)) ? "m#dX#u [MeV]" : "m#dA'#u [MeV]", (o->mediator == NA64_MED_VECTOR || ps) ? "#ge" : "g", 1, 1,
                           xmin, xmax, vis ? 1e-5 : 1e-6, 1e-1, &p, err));
   char label[128];
   eot_label(label, sizeof label, o->eot, o->energy);
