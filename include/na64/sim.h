@@ -261,6 +261,10 @@ typedef struct na64_sim_config {
    * (x, theta) spectrum, NA64_XS_ETL (default; DMG4's normalisation, WW shape) or NA64_XS_EXACT
    * (the exact tree-level tables and sampler of the physics module; docs/simulation.md) */
   int xsec_method;
+  /* `aprime.mediator` (issue 14): the emitted boson, na64_mediator: NA64_MED_VECTOR (default), or
+   * NA64_MED_SCALAR, _PSEUDOSCALAR, _AXIAL with physics method exact only; their coupling to the
+   * electron is g = eps e with eps the card's `epsilon` (docs/physics.md 4b, 4f) */
+  int aprime_mediator;
 } na64_sim_config;
 
 /* The built-in defaults (the 2016-2018 invisible setup at 100 GeV, run 2000; docs/simulation.md). */

@@ -316,6 +316,8 @@ static int compute_limit(na64_job_result *res, const na64_sim_config *sc, na64_e
   o->background_error = res->limit_background_error;
   o->ecal_max = res->select.ecal_max;
   o->observed = 0; /* NA64 observed no event in the box (PRL 123 (2019) 121801) */
+  o->mediator = sc->aprime_mediator; /* issue 14: the card's boson, the limit on its coupling g (exact only) */
+  if (o->mediator != NA64_MED_VECTOR) o->method = NA64_XS_EXACT;
   if (st == NA64_OK) st = na64_sens_masses_parse(NULL, NA64_SENS_INVISIBLE, &res->limit.masses, &res->limit.n, err);
   if (st == NA64_OK) st = na64_sens_curve_compute(o, &res->limit, NULL, NULL, err);
   return st;

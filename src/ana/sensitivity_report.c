@@ -98,7 +98,7 @@ int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, c
   NA64_CALL(na64_plot_new(ps ? "NA64 visible mode: pseudoscalar a -> e+e-, g = #ge e (90% CL)"
                           : vis ? "NA64 visible mode: A' -> e+e- (90% CL)"
                               : (mu ? "NA64 muon beam, invisible mode (90% CL)" : "NA64 invisible mode (90% CL)"),
-                          mu ? "m#dX#u [MeV]" : "m#dA'#u [MeV]", (o->mediator == NA64_MED_VECTOR || ps) ? "#ge" : "g", 1, 1,
+                          (mu || (!vis && o->mediator != NA64_MED_VECTOR)) ? "m#dX#u [MeV]" : "m#dA'#u [MeV]", (o->mediator == NA64_MED_VECTOR || ps) ? "#ge" : "g", 1, 1,
                           xmin, xmax, vis ? 1e-5 : 1e-6, 1e-1, &p, err));
   char label[128];
   eot_label(label, sizeof label, o->eot, o->energy);
@@ -153,7 +153,10 @@ int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na64_sens_cu
   char reaction[64];
   int mu = o->beam == NA64_LEPTON_MU;
   if (mu) snprintf(reaction, sizeof reaction, "mu- N --> mu- N X (%s)", na64_mediator_name((na64_mediator)o->mediator));
-  else if (o->mediator == NA64_MED_PSEUDOSCALAR) snprintf(reaction, sizeof reaction, "e- N --> e- N a (pseudoscalar, g = eps e)");
+  else if (o->mediator == NA64_MED_PSEUDOSCALAR && o->mode == NA64_SENS_VISIBLE)
+    snprintf(reaction, sizeof reaction, "e- N --> e- N a (pseudoscalar, g = eps e)");
+  else if (o->mediator != NA64_MED_VECTOR) /* issue 14: invisible, limit on g */
+    snprintf(reaction, sizeof reaction, "e- N --> e- N X (%s)", na64_mediator_name((na64_mediator)o->mediator));
   else snprintf(reaction, sizeof reaction, "e- N --> e- N A'");
   na64_hepdata_qualifier q[] = {{"Reaction", reaction},
                                 {"Mode", o->mode == NA64_SENS_VISIBLE ? (o->mediator == NA64_MED_PSEUDOSCALAR ? "visible, a --> e+ e-" : "visible, A' --> e+ e-") : "invisible"},

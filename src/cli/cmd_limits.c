@@ -146,9 +146,22 @@ static int limits_scan(na64_sens_options *o, const limits_args *a)
       return cli_usage_error("limits", "--annihilation and --y apply to the electron beam only");
     if (!cli_opt_seen(a->opts, a->nopts, "--energy")) o->energy = 160.0;
     o->method = NA64_XS_EXACT;
-  } else if (o->mediator != NA64_MED_VECTOR && !(o->mode == NA64_SENS_VISIBLE && o->mediator == NA64_MED_PSEUDOSCALAR)) {
-    return cli_usage_error("limits", "--mediator applies with --beam mu, or as --mediator pseudoscalar in the visible "
-                           "mode (the electron beam: vector A' or pseudoscalar X17)");
+  } else if (o->mediator == NA64_MED_ZPRIME) {
+    return cli_usage_error("limits", "--mediator zprime needs --beam mu: the L_mu - L_tau Z' has no tree-level "
+                           "coupling to electrons");
+  } else if (o->mediator != NA64_MED_VECTOR && o->mode == NA64_SENS_VISIBLE) {
+    if (o->mediator != NA64_MED_PSEUDOSCALAR)
+      return cli_usage_error("limits", "the visible mode has --mediator vector (A', X17) or pseudoscalar (X17 a) only");
+  } else if (o->mediator != NA64_MED_VECTOR) { /* issue 14: the electron beam's invisible mode, any mediator */
+    if (cli_opt_seen(a->opts, a->nopts, "--method") && na64_sens_method(o) != NA64_XS_EXACT)
+      return cli_usage_error("limits", "--mediator %s uses the exact cross sections only (--method exact; ETL, WW "
+                             "and IWW are the vector A')", na64_mediator_name((na64_mediator)o->mediator));
+    if (o->annihilation || o->y_output)
+      return cli_usage_error("limits", "--annihilation and --y apply to the vector A' only");
+    if (a->ndata > 0)
+      return cli_usage_error("limits", "--dataset measures the efficiency of the vector A': use --efficiency with "
+                             "--mediator %s", na64_mediator_name((na64_mediator)o->mediator));
+    o->method = NA64_XS_EXACT;
   }
   /* without a usable cache directory the values are only computed again next time */
   if (na64_sens_method(o) == NA64_XS_EXACT && na64_exact_store_disk(NULL, &err))
@@ -242,7 +255,9 @@ int cmd_limits(int argc, char **argv)
        "beam lepton (default e); mu: NA64mu invisible mode, 160 GeV by default, scattered muon below --ecal-max "
        "(default E0/2), exact cross sections in 40 X0 of ECAL", 0},
       {"--mediator", OPT_CHOICE, &o.mediator, 1, 0, 0, "vector|zprime|scalar|pseudoscalar|axial", 0,
-       "with --beam mu: the emitted boson (default vector); the limit is on its coupling (g_Zprime for zprime). "
+       "the emitted boson (default vector); the limit is on its coupling (g_Zprime for zprime, g for scalar, "
+       "pseudoscalar, axial; exact cross sections). Electron beam, invisible: vector, scalar, pseudoscalar or axial "
+       "(decaying invisibly, branching 1); with --beam mu also zprime. "
        "Visible mode: vector (A', X17) or pseudoscalar (X17 a with coupling g = eps e to electrons; the limit is on "
        "eps; exact tree-level cross sections)", 0},
       {"--wcal-x0", OPT_DOUBLE, &o.wcal_x0, 1, 200, 0, NULL, 0, "visible: WCAL depth in X0 (default 33.6)", 0},

@@ -275,9 +275,16 @@ int na64_beamdump_check(const na64_beamdump *d, na64_err *err)
                         "thickness (got %g X0)", d->depth_X0);
   if (d->lepton == NA64_LEPTON_E && d->mediator == NA64_MED_ZPRIME)
     return na64_err_set(err, NA64_EPHYS, "the L_mu - L_tau Z' is not produced by electrons at tree level: use the muon beam");
-  if (d->lepton == NA64_LEPTON_E && d->mediator != NA64_MED_VECTOR && !(d->visible && d->mediator == NA64_MED_PSEUDOSCALAR))
-    return na64_err_set(err, NA64_EINVAL, "electron beam: the %s has no yield model here (vector A'; visible mode also "
+  /* electron beam: the vector A' with every method; the visible pseudoscalar X17; in the invisible mode the
+   * scalar, pseudoscalar and axial from their exact cross sections only (ETL and WW are the vector's) */
+  if (d->lepton == NA64_LEPTON_E && d->mediator != NA64_MED_VECTOR && !d->visible && d->method != NA64_XS_EXACT)
+    return na64_err_set(err, NA64_EINVAL, "electron beam, invisible mode: the %s has the exact cross section only "
+                        "(method exact; ETL, WW and IWW are the vector A')", na64_mediator_name((na64_mediator)d->mediator));
+  if (d->lepton == NA64_LEPTON_E && d->visible && d->mediator != NA64_MED_VECTOR && d->mediator != NA64_MED_PSEUDOSCALAR)
+    return na64_err_set(err, NA64_EINVAL, "electron beam, visible mode: the %s has no yield model here (vector A' or "
                         "pseudoscalar)", na64_mediator_name((na64_mediator)d->mediator));
+  if (d->lepton == NA64_LEPTON_E && d->mediator != NA64_MED_VECTOR && d->annihilation)
+    return na64_err_set(err, NA64_EINVAL, "resonant annihilation e+e- -> X is computed for the vector A' only");
   if (d->visible) {
     if (!(d->depth_X0 > 0.0)) return na64_err_set(err, NA64_EINVAL, "visible mode needs a dump of finite thickness (got %g X0)", d->depth_X0);
     if (!(d->decay_start_cm >= 0.0) || !(d->decay_length_cm > 0.0))
@@ -417,10 +424,12 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
    * next node, ~2% of the yield (seen against the exact sampler, tests/sim/test_sim_exact.c). */
   const int exact_window = d->method == NA64_XS_EXACT && !d->visible;
   /* pseudoscalar (visible): exact totals and the exact x-shape, whatever d->method says; vector
-   * (visible) with the exact method: the exact x-shape with the totals of the method below */
+   * (visible) with the exact method: the exact x-shape with the totals of the method below.
+   * Invisible: no shape, the windowed totals of the chosen mediator (vector, scalar, pseudoscalar,
+   * axial; issue 14) at coupling 1 (eps = 1 for the vector, g = 1 for the others, docs/physics.md 4b) */
   ps_shape ps_store = {0}, *ps = NULL;
   double *gshape = NULL; /* the exact shape from the windowed grid where it covers (grid_shape) */
-  if (st == NA64_OK && (d->mediator == NA64_MED_PSEUDOSCALAR || (d->visible && d->method == NA64_XS_EXACT))) {
+  if (st == NA64_OK && d->visible && (d->mediator == NA64_MED_PSEUDOSCALAR || d->method == NA64_XS_EXACT)) {
     gshape = malloc((size_t)(nE * y->na) * sizeof *gshape);
     if (!gshape) st = na64_err_set(err, NA64_ENOMEM, "yield: out of memory");
     else if (!grid_shape(&d->target, d->mediator, m, nE, Ec, d->ea_min, (d->ea_max - d->ea_min) / y->na, y->na, gshape)) {
@@ -434,7 +443,7 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
     double E = exact_window ? exact_window_node(d->ea_min, Ehi, k) : Elo * pow(Ehi / Elo, (double)k / (N_SIGMA_NODES - 1));
     lnE_node[k] = exact_window ? log(E - d->ea_min) : log(E);
     double sg = 0.0; /* eps = 1; 0 where the method gives nothing (below threshold) */
-    if (exact_window) st = exact_macroscopic(&d->target, NA64_LEPTON_E, NA64_MED_VECTOR, E, m, d->ea_min / E, &sg, err);
+    if (exact_window) st = exact_macroscopic(&d->target, NA64_LEPTON_E, d->mediator, E, m, d->ea_min / E, &sg, err);
     else if (ps && d->mediator == NA64_MED_PSEUDOSCALAR) {
       st = exact_macroscopic(&d->target, NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, E, m, 0.0, &sg, err);
       sg *= 4.0 * M_PI * NA64_ALPHA_EM; /* at g = 1 -> at eps = 1, g = eps e */

@@ -60,6 +60,7 @@ void na64_sim_config_default(na64_sim_config *c)
   c->bkg_ineff[NA64_SIM_BKG_DETECTOR] = 1e-12;
   c->bkg_ineff[NA64_SIM_BKG_DIMUON] = 1e-4;
   c->xsec_method = NA64_XS_ETL; /* the cross section of the published NA64 curves (DMG4) */
+  c->aprime_mediator = NA64_MED_VECTOR;
 }
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
@@ -77,6 +78,14 @@ int na64_sim_config_check(const na64_sim_config *c, na64_err *err)
                         c->intensity / c->spill_length * c->pileup_window * 1e-9);
   if (c->xsec_method != NA64_XS_ETL && c->xsec_method != NA64_XS_EXACT)
     return na64_err_set(err, NA64_EINVAL, "physics method %d: the simulation takes NA64_XS_ETL or NA64_XS_EXACT", c->xsec_method);
+  if (c->aprime_mediator == NA64_MED_ZPRIME)
+    return na64_err_set(err, NA64_EPHYS, "aprime mediator zprime: the L_mu - L_tau Z' has no tree-level coupling to "
+                        "electrons");
+  if (c->aprime_mediator < NA64_MED_VECTOR || c->aprime_mediator > NA64_MED_AXIAL)
+    return na64_err_set(err, NA64_EINVAL, "aprime mediator %d: unknown", c->aprime_mediator);
+  if (c->aprime_mediator != NA64_MED_VECTOR && c->xsec_method != NA64_XS_EXACT)
+    return na64_err_set(err, NA64_EINVAL, "aprime mediator %s needs physics: {method: exact} (ETL is the vector A')",
+                        na64_mediator_name((na64_mediator)c->aprime_mediator));
   if (strcmp(c->aprime_decay, "invisible") != 0)
     return na64_err_set(err, NA64_EINVAL, "aprime decay '%s': only 'invisible' is simulated so far", c->aprime_decay);
   if (c->aprime_enabled && !(c->aprime_mass < c->aprime_min_energy) )
@@ -100,6 +109,19 @@ static int physics_method_set(const char *method, const char *name, na64_sim_con
     return na64_err_set(err, NA64_EFORMAT, "%s: physics.method: unknown value '%s' (etl or exact)", name ? name : "<card>",
                         method);
   return NA64_OK;
+}
+
+/* `aprime.mediator`: vector (default), scalar, pseudoscalar, axial (zprime: the check refuses it) */
+static int mediator_set(const char *med, const char *name, na64_sim_config *c, na64_err *err)
+{
+  if (!med[0]) return NA64_OK; /* absent: keep the default */
+  for (int k = NA64_MED_VECTOR; k <= NA64_MED_AXIAL; ++k)
+    if (!strcmp(med, na64_mediator_name((na64_mediator)k))) {
+      c->aprime_mediator = k;
+      return NA64_OK;
+    }
+  return na64_err_set(err, NA64_EFORMAT, "%s: aprime.mediator: unknown value '%s' (vector, scalar, pseudoscalar or axial)",
+                      name ? name : "<card>", med);
 }
 
 /* Read the card's sections over the values already in c. */
@@ -141,10 +163,12 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
   const na64_card_key processes[] = {
       {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 0, ap_proc, 3, NULL},
   };
+  char mediator[16] = "";
   const na64_card_key aprime[] = {
       KEY("mass_MeV", NA64_CARD_DOUBLE, &mass_mev, 1, 1000),
       KEY("epsilon", NA64_CARD_DOUBLE, &c->aprime_eps, 1e-8, 1),
       {"decay", NA64_CARD_STRING, c->aprime_decay, sizeof c->aprime_decay, 1, 0, 0, NULL, 0, NULL},
+      {"mediator", NA64_CARD_STRING, mediator, sizeof mediator, 1, 0, 0, NULL, 0, NULL},
   };
   const na64_card_key detector[] = {
       KEY("ecal_stochastic", NA64_CARD_DOUBLE, &c->ecal_stochastic, 0, 1),
@@ -184,7 +208,7 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
       {"setup", NA64_CARD_MAP, NULL, 0, 1, 0, 1, setup, 2, NULL},
       {"beam", NA64_CARD_MAP, NULL, 0, 1, 0, 0, beam, 10, NULL},
       {"processes", NA64_CARD_MAP, NULL, 0, 1, 0, 0, processes, 1, NULL},
-      {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 0, aprime, 3, NULL},
+      {"aprime", NA64_CARD_MAP, NULL, 0, 1, 0, 0, aprime, 4, NULL},
       {"detector", NA64_CARD_MAP, NULL, 0, 1, 0, 0, detector, 7, NULL},
       {"trigger", NA64_CARD_MAP, NULL, 0, 1, 0, 0, trigger, 3, NULL},
       {"physics", NA64_CARD_MAP, NULL, 0, 1, 0, 0, physics, 1, NULL},
@@ -195,6 +219,7 @@ static int read_card(na64_card *card, const char *name, na64_sim_config *c, na64
   int st = na64_card_read(card, NULL, top, (int)(sizeof top / sizeof top[0]), err);
   if (st) return st;
   NA64_CALL(physics_method_set(method, name, c, err));
+  NA64_CALL(mediator_set(mediator, name, c, err));
   c->aprime_mass = mass_mev * 1e-3;
   st = na64_sim_config_check(c, err);
   if (st) na64_err_prefix(err, "%s: ", name ? name : "<card>");
