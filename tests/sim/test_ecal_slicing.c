@@ -25,21 +25,13 @@
 #include "na64/sim.h"
 #include "sim/fast_ecal.c" /* static functions: shower_draw, radial_params, spread_slice */
 #include "support/na64_test.h"
+#include "support/sim_card.h"
 
-#define DB NA64_BINARY_DIR "/conditions.db"
 #define NSH 200
 
 static na64_sim *make_sim(void)
 {
-  char text[512];
-  snprintf(text, sizeof text, "setup: {run: 2000, conditions: \"%s\"}\n", DB);
-  na64_sim_config c;
-  na64_err err = {0, ""};
-  na64_sim_config_default(&c);
-  if (na64_sim_config_parse(text, strlen(text), "slicing.yaml", &c, &err)) fail_msg("card: %s", err.msg);
-  na64_sim *s = NULL;
-  if (na64_sim_new(&c, &s, &err)) fail_msg("sim: %s", err.msg);
-  return s;
+  return na64_test_sim_new("", "slicing.yaml");
 }
 
 /* The reference: the same shower (same draws) in NREF slices of equal depth per section, radial

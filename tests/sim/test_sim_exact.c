@@ -11,15 +11,12 @@
 #include "na64/physics.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/sim_card.h"
 
-#define DB NA64_BINARY_DIR "/conditions.db"
 
 static int parse(const char *extra, na64_sim_config *c, na64_err *err)
 {
-  char text[2048];
-  snprintf(text, sizeof text, "setup: {run: 2000, conditions: \"%s\"}\n%s", DB, extra);
-  na64_sim_config_default(c);
-  return na64_sim_config_parse(text, strlen(text), "exact.yaml", c, err);
+  return na64_test_sim_parse(extra, "exact.yaml", c, err);
 }
 
 static void test_card_method(void **state)

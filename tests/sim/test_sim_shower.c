@@ -26,24 +26,16 @@
 #include "na64/physics.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
+#include "support/sim_card.h"
 #include "support/png_check.h"
 
-#define DB NA64_BINARY_DIR "/conditions.db"
 #define NSH 300  /* showers per energy */
 #define NT 81    /* depth grid: 0 .. 40 X0 by 0.5 */
 #define DT 0.5
 
 static na64_sim *make_sim(void)
 {
-  char text[512];
-  snprintf(text, sizeof text, "setup: {run: 2000, conditions: \"%s\"}\n", DB);
-  na64_sim_config c;
-  na64_err err = {0, ""};
-  na64_sim_config_default(&c);
-  if (na64_sim_config_parse(text, strlen(text), "shower.yaml", &c, &err)) fail_msg("card: %s", err.msg);
-  na64_sim *s = NULL;
-  if (na64_sim_new(&c, &s, &err)) fail_msg("sim: %s", err.msg);
-  return s;
+  return na64_test_sim_new("", "shower.yaml");
 }
 
 /* Mean share F[j] of showers of energy E within their first j DT X0 (ECAL depth D X0). */
