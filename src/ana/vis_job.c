@@ -277,36 +277,37 @@ static void island(const na64_yield *y, double eot, const double *e_eps, const d
   }
 }
 
+typedef double eff_row[NA64_VIS_EFF_POINTS];
+
+/* One coupling's arrays over the n masses: the efficiency samples and the islands with the measured
+ * efficiency and at efficiency 1 (calloc'ed; the caller's result frees them) */
+static int alloc_island(int n, eff_row **eff_eps, eff_row **eff, eff_row **eff_err, double **lo, double **hi,
+                        double **lo1, double **hi1, na64_err *err)
+{
+  *eff_eps = calloc((size_t)n, sizeof **eff_eps);
+  *eff = calloc((size_t)n, sizeof **eff);
+  *eff_err = calloc((size_t)n, sizeof **eff_err);
+  *lo = calloc((size_t)n, sizeof(double));
+  *hi = calloc((size_t)n, sizeof(double));
+  *lo1 = calloc((size_t)n, sizeof(double));
+  *hi1 = calloc((size_t)n, sizeof(double));
+  if (!*eff_eps || !*eff || !*eff_err || !*lo || !*hi || !*lo1 || !*hi1)
+    return na64_err_set(err, NA64_ENOMEM, "visible job: out of memory");
+  return NA64_OK;
+}
+
 static int alloc_result(na64_vis_job_result *res, int n, na64_err *err)
 {
   res->nmass = n;
-  res->eff_eps = calloc((size_t)n, sizeof *res->eff_eps);
-  res->eff = calloc((size_t)n, sizeof *res->eff);
-  res->eff_err = calloc((size_t)n, sizeof *res->eff_err);
-  res->eps_low = calloc((size_t)n, sizeof(double));
-  res->eps_high = calloc((size_t)n, sizeof(double));
-  res->eps_low_ideal = calloc((size_t)n, sizeof(double));
-  res->eps_high_ideal = calloc((size_t)n, sizeof(double));
-  if (!res->eff_eps || !res->eff || !res->eff_err || !res->eps_low || !res->eps_high || !res->eps_low_ideal ||
-      !res->eps_high_ideal)
-    return na64_err_set(err, NA64_ENOMEM, "visible job: out of memory");
-  return NA64_OK;
+  return alloc_island(n, &res->eff_eps, &res->eff, &res->eff_err, &res->eps_low, &res->eps_high, &res->eps_low_ideal,
+                      &res->eps_high_ideal, err);
 }
 
 /* the pseudoscalar's arrays over the n masses (psjoint) */
 static int alloc_ps(na64_vis_job_result *res, int n, na64_err *err)
 {
-  res->ps_eff_eps = calloc((size_t)n, sizeof *res->ps_eff_eps);
-  res->ps_eff = calloc((size_t)n, sizeof *res->ps_eff);
-  res->ps_eff_err = calloc((size_t)n, sizeof *res->ps_eff_err);
-  res->ps_eps_low = calloc((size_t)n, sizeof(double));
-  res->ps_eps_high = calloc((size_t)n, sizeof(double));
-  res->ps_eps_low_ideal = calloc((size_t)n, sizeof(double));
-  res->ps_eps_high_ideal = calloc((size_t)n, sizeof(double));
-  if (!res->ps_eff_eps || !res->ps_eff || !res->ps_eff_err || !res->ps_eps_low || !res->ps_eps_high ||
-      !res->ps_eps_low_ideal || !res->ps_eps_high_ideal)
-    return na64_err_set(err, NA64_ENOMEM, "visible job: out of memory");
-  return NA64_OK;
+  return alloc_island(n, &res->ps_eff_eps, &res->ps_eff, &res->ps_eff_err, &res->ps_eps_low, &res->ps_eps_high,
+                      &res->ps_eps_low_ideal, &res->ps_eps_high_ideal, err);
 }
 
 /* The couplings where the expected signal at efficiency 1 is at least half its maximum over eps (NaN
