@@ -469,8 +469,9 @@ NA64_API int na64_exact_wgrid_eval(const na64_exact_process *p, double *pb);
 NA64_API int na64_exact_wgrid_check(na64_lepton beam, na64_mediator med, int Z, na64_err *err);
 
 /* (x, theta_X) drawn from the exact d sigma/(dx dcos theta) of p (its E0, Z, A, form factor;
- * x >= p->x_min): the density is tabulated once on ~45 x nodes times 25 theta nodes (each a t
- * integral to 1e-4; ~1 s) and drawn from the table by inversion, without rejection (docs/physics.md
+ * x >= p->x_min): the density is tabulated once on ~30 x nodes times 17 theta nodes (each a t
+ * integral to 1e-3; ~0.1 s; tables are remembered per process and shared: free drops a reference)
+ * and drawn from the table by inversion, without rejection (docs/physics.md
  * 4b, sampler). Sampling is read-only: one sampler serves any number of threads. */
 typedef struct na64_exact_sampler na64_exact_sampler;
 NA64_API int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out, na64_err *err);

@@ -5,11 +5,11 @@
  * The exact density is far too costly per event (one t integral is ~1e3 matrix elements), so it
  * is tabulated once per process on a grid and drawn from the table exactly:
  *   y = -ln(1 - x) nodes y_i (log-spaced in x below x = 0.3, where d sigma/dy ~ x, then steps of
- *   0.2 in y up to y = 8 (the exact spectrum of a light A' is nearly flat in y up to
- *   y ~ ln(m_X^2/m_e^2)), then steps <= 0.4 to y_max = ln(E0/m_l));
- *   per y node, s = ln(theta/theta_c(x)) nodes s_ij, NS of them uniform from ln 1e-3 to
- *   min(ln 1e3, ln(pi/theta_c)) (the density in s rises as theta^2 below theta_c and falls as
- *   theta^-2 above, so the cut tails are < 1e-5 of the integral);
+ *   0.3 in y up to y = 8 (the exact spectrum of a light A' is nearly flat in y up to
+ *   y ~ ln(m_X^2/m_e^2)), then steps <= 0.6 to y_max = ln(E0/m_l));
+ *   per y node, s = ln(theta/theta_c(x)) nodes s_ij, NS of them uniform from -5.5 to
+ *   min(5.5, ln(pi/theta_c)) (the density in s rises as theta^2 below theta_c and falls as
+ *   theta^-2 above, so the cut tails are < 1e-4 of the integral);
  *   h_ij = d sigma/(dy ds) at the nodes, g_i = int ds h_ij (trapezoid, exponentially accurate for
  *   a smooth bell in s; its error is estimated by the rule on every second node).
  * The table defines the density h(y, s) = (1 - w) h_i(s) + w h_{i+1}(s), w = (y - y_i)/(y_{i+1} - y_i),
@@ -17,20 +17,32 @@
  * given y the s distribution is the mixture of h_i and h_{i+1} with weights (1 - w) g_i and
  * w g_{i+1}. Both are drawn by inverting their piecewise-quadratic cumulative functions (no
  * rejection), with an optional lower x limit per draw (the emitter energy of the simulation).
+ * Tables are immutable once built and remembered per process (ES_MEMO most recent, keyed by every
+ * input of na64_exact_process): a simulation that builds one sim per thread or per mass of a scan
+ * builds each table once (branch simexact: 27 builds -> 12 in the default `na64 run`); the memo and
+ * every caller hold a reference, na64_exact_sampler_free drops one.
  */
 #include <math.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "physics/internal.h"
 
-#define ES_NS 25        /* theta nodes per x node (odd: the error estimate uses every second) */
-#define ES_SLO (-6.9)   /* ln(1e-3): lower end in s = ln(theta/theta_c) */
-#define ES_SHI 6.9      /* ln(1e3) */
+#define ES_NS 17        /* theta nodes per x node (odd: the error estimate uses every second); step 0.69 */
+#define ES_SLO (-5.5)   /* lower end in s = ln(theta/theta_c) (simexact: -6.9 -> -5.5, 25 -> 17 nodes at */
+#define ES_SHI 5.5      /* the same step: the dropped tails are < 7e-5 of the integral for 1-500 MeV,
+                           50-100 GeV, x = 0.46-0.99999, measured by a 281-node trapezoid) */
 #define ES_XSMALL 0.3   /* below: x nodes log-spaced, */
 #define ES_XFAC 1.35    /* a factor <= 1.35 apart (d sigma/dy ~ x there: linear interpolation to < 1%) */
-#define ES_DY 0.2       /* y step above x = 0.3 */
+#define ES_DY 0.3       /* y step above x = 0.3 (simexact: 0.2 -> 0.3; the table stays within 0.7% of
+                           the adaptive d sigma/dx at x = 0.1-0.99, test_exact_sampler) */
 #define ES_YFAR 8.0     /* beyond: steps <= 2 ES_DY to y_max */
-#define ES_T_REL 1e-4   /* relative precision of each node's t integral */
+#define ES_T_REL 1e-3   /* relative precision of each node's t integral (simexact: 1e-4 -> 1e-3, well
+                           below the 1% the tables are tested to) */
+#define ES_MEMO 24      /* tables remembered: 3 energies x 4 masses of `na64 run`, twice over */
+#define ES_KEYLEN 320
 
 struct na64_exact_sampler {
   na64_exact_process p;
@@ -38,7 +50,50 @@ struct na64_exact_sampler {
   double *y, *g, *G;  /* nodes, d sigma/dy (pb), cumulative integral of the interpolant */
   double *s, *h, *H;  /* [nx * ES_NS]: s nodes, d sigma/(dy ds), cumulative in s */
   double rel_err;     /* estimated relative error of the tabulated total (quadrature in s) */
+  int refs;           /* references (callers and the memo), under memo_lock */
 };
+
+static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  char key[ES_KEYLEN];
+  na64_exact_sampler *S;
+} memo[ES_MEMO];
+static int memo_next; /* the slot replaced next (round robin: the oldest) */
+
+/* Every input of the table: the process and the table settings */
+static void memo_key(const na64_exact_process *p, char *key, size_t len)
+{
+  snprintf(key, len, "beam %d med %d E0 %.17g m %.17g g %.17g Z %.17g A %.17g ff %d xmin %.17g ns %d trel %.17g", (int)p->beam,
+           (int)p->mediator, p->E0, p->m, p->coupling, p->Z, p->A, p->ff, p->x_min, ES_NS, ES_T_REL);
+}
+
+/* The remembered table of key with one more reference, or NULL; under memo_lock */
+static na64_exact_sampler *memo_find(const char *key)
+{
+  for (int i = 0; i < ES_MEMO; ++i)
+    if (memo[i].S && !strcmp(memo[i].key, key)) {
+      memo[i].S->refs++;
+      return memo[i].S;
+    }
+  return NULL;
+}
+
+static void table_free(na64_exact_sampler *S);
+
+/* Remember S (one reference for the memo); the table it displaces loses the memo's reference. */
+static void memo_add(const char *key, na64_exact_sampler *S)
+{
+  na64_exact_sampler *old = NULL;
+  pthread_mutex_lock(&memo_lock);
+  int i = memo_next;
+  memo_next = (memo_next + 1) % ES_MEMO;
+  if (memo[i].S && --memo[i].S->refs == 0) old = memo[i].S;
+  snprintf(memo[i].key, sizeof memo[i].key, "%s", key);
+  memo[i].S = S;
+  S->refs++;
+  pthread_mutex_unlock(&memo_lock);
+  table_free(old);
+}
 
 /* The integral of the piecewise-linear f over the nodes v[0..n-1], cumulative: F[0] = 0. */
 static void cumulate(const double *v, const double *f, int n, double *F)
@@ -131,6 +186,12 @@ int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out
   double ml = p->beam == NA64_LEPTON_MU ? NA64_M_MU : NA64_M_E;
   double xlo = fmax(p->m / p->E0, p->x_min), xhi = 1.0 - ml / p->E0;
   if (!(xhi > xlo)) return na64_err_set(err, NA64_EPHYS, "exact sampler: no phase space above x = %g (E0 = %g GeV, m = %g GeV)", xlo, p->E0, p->m);
+  char key[ES_KEYLEN];
+  memo_key(p, key, sizeof key);
+  pthread_mutex_lock(&memo_lock);
+  *out = memo_find(key);
+  pthread_mutex_unlock(&memo_lock);
+  if (*out) return NA64_OK;
   na64_exact_sampler *S = calloc(1, sizeof *S);
   enum { CAP = 200 }; /* x_nodes: <= 66 below x = 0.3 (x_lo >= 1e-9), 41 to y = 8, <= 3 per unit of y after */
   if (S) {
@@ -142,7 +203,7 @@ int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out
     S->H = malloc(sizeof(double) * CAP * ES_NS);
   }
   if (!S || !S->y || !S->g || !S->G || !S->s || !S->h || !S->H) {
-    na64_exact_sampler_free(S);
+    table_free(S);
     return na64_err_set(err, NA64_ENOMEM, "exact sampler: out of memory");
   }
   S->p = *p;
@@ -154,7 +215,7 @@ int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out
     if (st) {
       na64_err_prefix(err, "exact sampler (%s beam, %s, E0 = %g GeV, m = %g GeV)", na64_lepton_name(p->beam),
                       na64_mediator_name(p->mediator), p->E0, p->m);
-      na64_exact_sampler_free(S);
+      table_free(S);
       return st;
     }
     eabs += e * (i > 0 && i < S->nx - 1 ? 0.5 * (S->y[i + 1] - S->y[i - 1]) : 0.0);
@@ -162,11 +223,21 @@ int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out
   cumulate(S->y, S->g, S->nx, S->G);
   double total = S->G[S->nx - 1];
   if (!(total > 0.0) || !isfinite(total)) {
-    na64_exact_sampler_free(S);
+    table_free(S);
     return na64_err_set(err, NA64_EPHYS, "exact sampler: the tabulated cross section is %g pb (E0 = %g GeV, m = %g GeV)", total,
                         p->E0, p->m);
   }
   S->rel_err = eabs / total;
+  S->refs = 1;
+  pthread_mutex_lock(&memo_lock); /* another thread may have built the same table meanwhile: use one */
+  na64_exact_sampler *twin = memo_find(key);
+  pthread_mutex_unlock(&memo_lock);
+  if (twin) {
+    table_free(S);
+    S = twin;
+  } else {
+    memo_add(key, S);
+  }
   *out = S;
   return NA64_OK;
 }
@@ -222,6 +293,16 @@ int na64_exact_sample(const na64_exact_sampler *S, na64_rng *rng, double xmin, d
 }
 
 void na64_exact_sampler_free(na64_exact_sampler *S)
+{
+  if (!S) return;
+  pthread_mutex_lock(&memo_lock);
+  int last = S->refs <= 1; /* refs 0: a table that failed while being built (never shared) */
+  if (!last) S->refs--;
+  pthread_mutex_unlock(&memo_lock);
+  if (last) table_free(S);
+}
+
+static void table_free(na64_exact_sampler *S)
 {
   if (!S) return;
   free(S->y);

@@ -14,7 +14,7 @@
  * The emitter energy and depth are drawn from the table T sigma F (bins of 1% in E, 24 in depth),
  * E_A' = x E and theta from the (x, theta) sampler of the physics module (na64_aprime_sample, WW
  * double-differential) at the bin's energy.
- * With `physics: {method: exact}` the cross section and the (x, theta) spectrum are the exact
+ * With `physics: {method: exact}` (the default since branch simexact) the cross section and the (x, theta) spectrum are the exact
  * tree-level ones (physics module, xsec_exact*.c): samplers of the exact d sigma/dx dcos for the
  * ECAL's main element at AP_NSE emitter energies E_k (log-spaced over the table range), and
  *   sigma(E; x >= x_m) = R(E) [(1 - w) I_k(x_m) + w I_{k+1}(x_m)],  w = ln(E/E_k)/ln(E_{k+1}/E_k),

@@ -59,7 +59,10 @@ void na64_sim_config_default(na64_sim_config *c)
   c->bkg_ineff[NA64_SIM_BKG_DECAY] = 1e-3;
   c->bkg_ineff[NA64_SIM_BKG_DETECTOR] = 1e-12;
   c->bkg_ineff[NA64_SIM_BKG_DIMUON] = 1e-4;
-  c->xsec_method = NA64_XS_ETL; /* the cross section of the published NA64 curves (DMG4) */
+  /* the exact tree level (issue 14): since branch simexact its samplers cost no more than ETL in the
+   * default `na64 run` (docs/performance.md "simexact"); `physics: {method: etl}` gives the cross
+   * section of the published NA64 curves (DMG4 K factors) */
+  c->xsec_method = NA64_XS_EXACT;
   c->aprime_mediator = NA64_MED_VECTOR;
 }
 

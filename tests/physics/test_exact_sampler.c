@@ -36,7 +36,8 @@ static int teardown(void **state)
 
 /* The table against the independent calculations: the adaptive d sigma/dx (QAGP in theta and t,
  * relative 1e-4 / 1e-6) at 5 points within 1% (the table interpolates linearly in y = -ln(1-x)
- * with steps of 0.25, error ~ h^2 f''/8 ~ 0.5% where the spectrum curves most; the theta
+ * with steps of 0.3 (branch simexact; 0.25 gave ~0.5%, h^2 scaling ~0.7%), error ~ h^2 f''/8 where the
+ * spectrum curves most; the theta
  * trapezoid is good to 1e-4), and the tabulated total against VEGAS (0.5%) within 1.5%. */
 static void test_table_vs_exact(void **state)
 {
@@ -54,7 +55,8 @@ static void test_table_vs_exact(void **state)
   double rel = 0.0, tot = na64_exact_sampler_integral(s, 0.0, &rel), v = 0.0, ve = 0.0;
   assert_int_equal(na64_xsec_exact_total(&p, 0.005, 7, &v, &ve, NULL), NA64_OK);
   print_message("total: table %.5g pb (quadrature %.1e), VEGAS %.5g +- %.2g pb, ratio %.4f\n", tot, rel, v, ve, tot / v);
-  assert_true(rel < 5e-3); /* the estimate (trapezoid on every second node) is pessimistic: 25 vs 19 nodes differ by 3e-4 */
+  assert_true(rel < 5e-3); /* the estimate (trapezoid on every second node) is pessimistic: 25 vs 19 nodes differ by 3e-4
+                            (branch simexact: 17 nodes over s in [-5.5, 5.5], the step of 25 over [-6.9, 6.9]) */
   assert_rel(tot, v, 0.015);
   /* the window x >= 0.5 against VEGAS with x_min = 0.5 */
   na64_exact_process pw = p;
@@ -206,6 +208,31 @@ static void test_sampler_errors(void **state)
   assert_non_null(strstr(err.msg, "beam energy"));
 }
 
+/* The per-process memo of tables (branch simexact): the same process returns the same table, one
+ * reference per caller; the coupling is part of the key: at coupling 2 a new table with 4 times the
+ * cross section (d sigma ~ g^2, docs/physics.md 4b; tolerance 1e-9: only rounding differs). */
+static void test_memo(void **state)
+{
+  (void)state;
+  na64_exact_process p;
+  na64_exact_sampler *a = sampler_16MeV(&p), *b = NULL, *c = NULL, *d = NULL;
+  assert_int_equal(na64_exact_sampler_new(&p, &b, NULL), NA64_OK);
+  assert_ptr_equal(a, b);
+  na64_exact_sampler_free(b); /* one reference dropped: a stays usable */
+  double one = na64_exact_sampler_integral(a, 0.0, NULL);
+  p.coupling = 2.0;
+  p.x_min = 0.5; /* a small table */
+  assert_int_equal(na64_exact_sampler_new(&p, &c, NULL), NA64_OK);
+  assert_ptr_not_equal(a, c);
+  p.coupling = 1.0;
+  assert_int_equal(na64_exact_sampler_new(&p, &d, NULL), NA64_OK);
+  assert_ptr_not_equal(c, d);
+  assert_rel(na64_exact_sampler_integral(c, 0.0, NULL), 4.0 * na64_exact_sampler_integral(d, 0.0, NULL), 1e-9);
+  assert_rel(na64_exact_sampler_integral(a, 0.0, NULL), one, 0.0);
+  na64_exact_sampler_free(c);
+  na64_exact_sampler_free(d);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -214,6 +241,7 @@ int main(void)
       cmocka_unit_test(test_sampled_theta),
       cmocka_unit_test(test_muon_table),
       cmocka_unit_test(test_sampler_errors),
+      cmocka_unit_test(test_memo),
   };
   return cmocka_run_group_tests(tests, NULL, teardown);
 }

@@ -32,8 +32,11 @@ static void test_card_mediator(void **state)
   assert_int_equal(c.aprime_mediator, NA64_MED_AXIAL);
   assert_int_equal(parse("aprime: {mediator: vector}\n", &c, &err), NA64_OK);
   assert_int_equal(c.aprime_mediator, NA64_MED_VECTOR);
-  /* ETL is the vector's */
-  assert_int_equal(parse("aprime: {mediator: scalar}\n", &c, &err), NA64_EINVAL);
+  /* ETL is the vector's: refused when asked for; the default method is exact since branch simexact
+   * (issue 14), which takes the scalar */
+  assert_int_equal(parse("aprime: {mediator: scalar}\n", &c, &err), NA64_OK);
+  assert_int_equal(c.aprime_mediator, NA64_MED_SCALAR);
+  assert_int_equal(parse("aprime: {mediator: scalar}\nphysics: {method: etl}\n", &c, &err), NA64_EINVAL);
   assert_non_null(strstr(err.msg, "method: exact"));
   assert_int_equal(parse("aprime: {mediator: zprime}\nphysics: {method: exact}\n", &c, &err), NA64_EPHYS);
   assert_non_null(strstr(err.msg, "electrons"));

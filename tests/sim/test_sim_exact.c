@@ -24,8 +24,10 @@ static void test_card_method(void **state)
   (void)state;
   na64_sim_config c;
   na64_err err = {0, ""};
+  /* the default is the exact tree level since branch simexact (issue 14: the exact tables replace
+   * the K-factor look-up wherever they are valid; the card's default vector A' from electrons is) */
   assert_int_equal(parse("", &c, &err), NA64_OK);
-  assert_int_equal(c.xsec_method, NA64_XS_ETL);
+  assert_int_equal(c.xsec_method, NA64_XS_EXACT);
   assert_int_equal(parse("physics: {method: exact}\n", &c, &err), NA64_OK);
   assert_int_equal(c.xsec_method, NA64_XS_EXACT);
   assert_int_equal(parse("physics: {method: etl}\n", &c, &err), NA64_OK);
