@@ -225,11 +225,11 @@ typedef struct na64_sens_options {
   int annihilation;         /* invisible: add resonant e+e- -> A' of shower positrons */
   int y_output;             /* invisible: the table is y versus m_chi instead of eps versus m_A' */
   int statistic;            /* NA64_LIMIT_CLS (default) or NA64_LIMIT_FC */
-  int method;               /* na64_xsec_method, or NA64_SENS_METHOD_AUTO (the default; na64_sens_method) */
+  int method;               /* na64_xsec_method (default NA64_XS_EXACT; na64_sens_method) */
   double ecal_max;          /* invisible: E_ECAL cut, GeV (NAN: E0/2) */
-  double wcal_x0;           /* visible: WCAL depth in X0 (30) */
-  double decay_start;       /* visible: WCAL end to decay-region start, cm (7.5) */
-  double decay_length;      /* visible: decay-region length, cm (300) */
+  double wcal_x0;           /* visible: WCAL depth in X0 (defaults: the 2017 setup's database rows, 33.6) */
+  double decay_start;       /* visible: WCAL end to decay-region start, cm (15.0) */
+  double decay_length;      /* visible: decay-region length, cm (110) */
   double ea_min;            /* visible: minimal A' energy, GeV (NAN: 0.3 E0) */
   double alpha_d;           /* y: alpha_D (0.1) */
   double mass_ratio;        /* y: m_A'/m_chi (3) */
@@ -276,12 +276,12 @@ enum {
   NA64_SENS_GIVEN_EA_MIN = 1 << 9, NA64_SENS_GIVEN_BACKGROUND_ERROR = 1 << 10, NA64_SENS_GIVEN_SIGNAL_SYST = 1 << 11
 };
 NA64_API int na64_sens_options_check(const na64_sens_options *o, unsigned given, na64_err *err);
-/* The default cross-section choice of na64_sens_options.method: exact tree level for the invisible
- * mode (served by the shipped windowed grids), ETL for the visible mode, whose exact form also needs
- * the exact x-shape of the A' (~2.4 s of CPU per mass, not in the grids; docs/physics.md 4e). */
+/* Accepted in na64_sens_options.method for callers written when the default depended on the mode:
+ * resolves to the default, the exact tree level in both modes (the shipped windowed grids, docs/physics.md
+ * 4d, 4e). */
 #define NA64_SENS_METHOD_AUTO (-1)
-/* The method the options resolve to (na64_xsec_method): o->method, or for NA64_SENS_METHOD_AUTO the
- * mode's default above. */
+/* The method the options resolve to (na64_xsec_method): o->method, NA64_XS_EXACT for
+ * NA64_SENS_METHOD_AUTO. */
 NA64_API int na64_sens_method(const na64_sens_options *o);
 /* Masses (GeV, malloc'ed) from "MIN:MAX:N" (log-spaced, MeV, finite, 0 < MIN < MAX, 2 <= N <= 1e5)
  * or a comma list of positive finite MeV values; spec NULL: the mode's default grid (invisible

@@ -20,7 +20,7 @@ void na64_sens_options_default(na64_sens_options *o)
   o->eot = NAN;
   o->efficiency = 1.0;
   o->cl = 0.90;
-  o->method = NA64_SENS_METHOD_AUTO; /* exact: the shipped grids (docs/physics.md 4d, 4e; visible: the tungsten x-shape) */
+  o->method = NA64_XS_EXACT; /* both modes: the shipped grids (docs/physics.md 4d, 4e; visible: the tungsten x-shape) */
   o->statistic = NA64_LIMIT_CLS;
   o->ecal_max = NAN;
   /* visible-mode geometry: the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql):
@@ -89,11 +89,9 @@ int na64_sens_options_from_run(na64_sens_options *o, const char *db_path, int ru
 
 int na64_sens_method(const na64_sens_options *o)
 {
-  if (o->method != NA64_SENS_METHOD_AUTO) return o->method;
-  /* exact in both modes (exactgrid3): the visible exact x-shape comes from the windowed tungsten
-   * grids (docs/physics.md 4e), so the visible exact method costs what ETL does (docs/performance.md
-   * "exactgrid3"); before, it was computed (~2.4 s per mass) and the visible default was ETL */
-  return NA64_XS_EXACT;
+  /* NA64_SENS_METHOD_AUTO (callers' options from before exactgrid3) resolves to the default, exact in
+   * both modes since the visible x-shape comes from the windowed tungsten grids (docs/physics.md 4e) */
+  return o->method == NA64_SENS_METHOD_AUTO ? NA64_XS_EXACT : o->method;
 }
 
 int na64_sens_options_check(const na64_sens_options *o, unsigned given, na64_err *err)

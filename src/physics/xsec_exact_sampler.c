@@ -80,19 +80,27 @@ static na64_exact_sampler *memo_find(const char *key)
 
 static void table_free(na64_exact_sampler *S);
 
-/* Remember S (one reference for the memo); the table it displaces loses the memo's reference. */
-static void memo_add(const char *key, na64_exact_sampler *S)
+/* The table to use for key: the one another thread remembered meanwhile (S is then freed), or S,
+ * remembered with one reference for the memo (the table it displaces loses the memo's reference).
+ * One lock for the look-up and the insertion, so a key is never remembered twice. */
+static na64_exact_sampler *memo_share(const char *key, na64_exact_sampler *S)
 {
   na64_exact_sampler *old = NULL;
   pthread_mutex_lock(&memo_lock);
-  int i = memo_next;
-  memo_next = (memo_next + 1) % ES_MEMO;
-  if (memo[i].S && --memo[i].S->refs == 0) old = memo[i].S;
-  snprintf(memo[i].key, sizeof memo[i].key, "%s", key);
-  memo[i].S = S;
-  S->refs++;
+  na64_exact_sampler *twin = memo_find(key);
+  if (!twin) {
+    int i = memo_next;
+    memo_next = (memo_next + 1) % ES_MEMO;
+    if (memo[i].S && --memo[i].S->refs == 0) old = memo[i].S;
+    snprintf(memo[i].key, sizeof memo[i].key, "%s", key);
+    memo[i].S = S;
+    S->refs++;
+  }
   pthread_mutex_unlock(&memo_lock);
   table_free(old);
+  if (!twin) return S;
+  table_free(S);
+  return twin;
 }
 
 /* The integral of the piecewise-linear f over the nodes v[0..n-1], cumulative: F[0] = 0. */
@@ -229,16 +237,7 @@ int na64_exact_sampler_new(const na64_exact_process *p, na64_exact_sampler **out
   }
   S->rel_err = eabs / total;
   S->refs = 1;
-  pthread_mutex_lock(&memo_lock); /* another thread may have built the same table meanwhile: use one */
-  na64_exact_sampler *twin = memo_find(key);
-  pthread_mutex_unlock(&memo_lock);
-  if (twin) {
-    table_free(S);
-    S = twin;
-  } else {
-    memo_add(key, S);
-  }
-  *out = S;
+  *out = memo_share(key, S); /* another thread may have built the same table meanwhile: use one */
   return NA64_OK;
 }
 
