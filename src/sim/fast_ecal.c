@@ -27,6 +27,7 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <string.h>
 
 #include "sim/ecal_shape.h"
@@ -175,6 +176,7 @@ static const double tau_coarse[] = {0.3, 0.7, 1.2, 1.8, 2.8, 4.5};
 #define GT_V (2 * NTAU_COARSE)                  /* (P, pre) per edge */
 static double gt_tab[GT_N][GT_V];
 static pthread_once_t gt_once = PTHREAD_ONCE_INIT;
+static atomic_int gt_ready; /* 1 once gt_tab is filled (checked before pthread_once, as ecal_shape.c) */
 
 static void gt_fill(void)
 {
@@ -183,12 +185,13 @@ static void gt_fill(void)
     for (int i = 0; i < NTAU_COARSE; ++i)
       gt_tab[k][2 * i] = sim_gamma_p_pre(a, (a - 1.0) * tau_coarse[i], lg, &gt_tab[k][2 * i + 1]);
   }
+  atomic_store_explicit(&gt_ready, 1, memory_order_release);
 }
 
 /* P and pre at the coarse edges for alpha (v[2 i], v[2 i + 1]); 0 if alpha is outside the table. */
 static int gamma_edges(double alpha, double v[GT_V])
 {
-  pthread_once(&gt_once, gt_fill);
+  if (!atomic_load_explicit(&gt_ready, memory_order_acquire)) pthread_once(&gt_once, gt_fill);
   double s = (log(alpha - 1.0) - GT_U0) / GT_H;
   if (!(s >= 1.0 && s < GT_N - 2)) return 0; /* NaN too */
   int k = (int)s;
@@ -271,9 +274,12 @@ void sim_em_corners_add(const na64_sim *s, double E, double x, double y, double 
   double behind, ex[LAT_MAX_EDGES], ey[LAT_MAX_EDGES];
   int n = shower_slices(s, &sh, SLICES_COARSE, sl, &behind);
   const sim_grid *gr = &s->ecal;
+  double xe[LAT_MAX_EDGES], ye[LAT_MAX_EDGES]; /* the cell edges, once per shower (the same values) */
+  for (int i = 0; i <= gr->nx; ++i) xe[i] = gr->x_lo + i * gr->px;
+  for (int i = 0; i <= gr->ny; ++i) ye[i] = gr->y_lo + i * gr->py;
   for (int j = 0; j < n; ++j) {
-    for (int i = 0; i <= gr->nx; ++i) ex[i] = gr->x_lo + i * gr->px - sl[j].xa;
-    for (int i = 0; i <= gr->ny; ++i) ey[i] = gr->y_lo + i * gr->py - sl[j].ya;
+    for (int i = 0; i <= gr->nx; ++i) ex[i] = xe[i] - sl[j].xa;
+    for (int i = 0; i <= gr->ny; ++i) ey[i] = ye[i] - sl[j].ya;
     sim_lateral_corners_add(gr->nx, gr->ny, ex, ey, sl[j].e * sl[j].r.p, sl[j].r.Rc, sl[j].e * (1.0 - sl[j].r.p),
                             sl[j].r.Rt, g[sl[j].k]);
   }
