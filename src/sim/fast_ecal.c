@@ -156,6 +156,12 @@ typedef struct slice {
  * (<= MAX_SLICES), *behind the energy behind the ECAL. */
 typedef enum { SLICES_FINE, SLICES_COARSE } slicing;
 static const double tau_fine[] = {0.3, 0.6, 0.9, 1.2, 1.6, 2.1, 2.8, 4.0, 6.0};
+/* The section boundary of the coarse slicing takes the place of the nearer of the two tau edges
+ * around it (branch visresp: no sliver slice; ~6.3 instead of ~7.2 slices per shower, -8% of the
+ * response's instructions). tests/sim/test_ecal_slicing: the mean cells of 1, 5, 20, 60 GeV showers
+ * then differ from the converged integration by 0.004, 0.014, 0.038, 0.080 of their sampling
+ * fluctuation (0.002-0.060 with the sliver; the fine slicing 0.015-0.185), the 3 x 3 shape chi2 by
+ * 0.0006-0.013 per cell (0.0006-0.009; fine 0.0013-0.052). */
 /* 6 edges with the mean depth: against a converged integration (300 slices of <= 0.13 X0,
  * tests/sim/test_ecal_slicing.c) the mean cell energies of 1-60 GeV showers are off by 0.002-0.06
  * of their sampling fluctuation, against 0.015-0.19 for the fine slicing at the middles */
@@ -216,7 +222,14 @@ static int shower_slices(const na64_sim *s, const sim_shower *sh, slicing how, s
   edge[n++] = sh->t0;
   for (int i = 0; i < ntau; ++i) {
     double a = sh->t0 + tau_edge[i] * sh->T;
-    if (edge[n - 1] < d0 && a > d0) eP[n] = eq[n] = NAN, edge[n++] = d0; /* the section boundary */
+    if (edge[n - 1] < d0 && a > d0) { /* the section boundary */
+      if (how == SLICES_COARSE && n > 1 && d0 - edge[n - 1] < a - d0) {
+        eP[n - 1] = eq[n - 1] = NAN, edge[n - 1] = d0; /* the previous edge moves onto it */
+      } else {
+        eP[n] = eq[n] = NAN, edge[n++] = d0;
+        if (how == SLICES_COARSE && a < d1) continue; /* the boundary replaces this edge */
+      }
+    }
     if (a >= d1) break;
     eP[n] = tab ? tv[2 * i] : NAN;
     eq[n] = tab ? tv[2 * i + 1] : NAN;
