@@ -214,14 +214,18 @@ static inline void corner_row_sse2(int i0, int i1, const int (*ix)[2], const __m
 #endif
 
 #if LAT_AVX
-/* -1: decided at the first use (every thread stores the same value); tests set 0 (the SSE2 loop)
- * or 1 (AVX, where the CPU has it) to compare the two paths */
-extern int sim_lateral_use_avx;
-int sim_lateral_use_avx = -1;
+/* -1: decided at the first use (atomic: every thread may store the same value); tests set 0 (the
+ * SSE2 loop) or 1 (AVX, where the CPU has it) to compare the two paths */
+extern atomic_int sim_lateral_use_avx;
+atomic_int sim_lateral_use_avx = -1;
 static int lat_have_avx(void)
 {
-  if (sim_lateral_use_avx < 0) sim_lateral_use_avx = __builtin_cpu_supports("avx") ? 1 : 0;
-  return sim_lateral_use_avx && __builtin_cpu_supports("avx");
+  int use = atomic_load_explicit(&sim_lateral_use_avx, memory_order_relaxed);
+  if (use < 0) {
+    use = __builtin_cpu_supports("avx") ? 1 : 0;
+    atomic_store_explicit(&sim_lateral_use_avx, use, memory_order_relaxed);
+  }
+  return use && __builtin_cpu_supports("avx");
 }
 
 /* two 128-bit loads as one 256-bit vector (lo, hi) */

@@ -101,7 +101,7 @@ static double shower_sections(const na64_sim *s, const sim_shower *sh, double de
 }
 
 /* e^x for the radial parameters (branch visresp: 6 per slice; glibc's exp costs ~50 instructions a
- * call, this ~25): x = (k + r/(ln 2/64)) ln 2/64 with k = round(64 x/ln 2), |r| <= ln 2/128, e^x =
+ * call with its wrapper, this ~35): x = (k + r/(ln 2/64)) ln 2/64 with k = round(64 x/ln 2), |r| <= ln 2/128, e^x =
  * 2^(k >> 6) 2^((k & 63)/64) e^r (the classic table method: P. T. P. Tang, ACM TOMS 15 (1989) 144), e^r
  * by its Taylor series to r^5 (remainder r^6/720 < 4e-17), ln 2/64 in two parts (the high one with
  * 36 bits, so k hi is exact), the 64 powers 2^(j/64) as hex floats (correctly rounded, from

@@ -21,6 +21,7 @@
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "sim/ecal_shape.h"
@@ -215,7 +216,7 @@ static void test_corners_accumulate(void **state)
  * the bit, for 6 x 6 cells (7 corners per row: three pairs and an odd one) and 5 x 3 cells (6 per
  * row), with negative coordinates (signs folded into the weights) and a NaN edge. On a CPU without
  * AVX both runs take the SSE2 loop (the test then only checks determinism). */
-extern int sim_lateral_use_avx;
+extern atomic_int sim_lateral_use_avx;
 static void test_corners_avx_same_bits(void **state)
 {
   (void)state;
