@@ -1,7 +1,8 @@
 /* The visible pair's ECAL showers are sliced coarsely (src/sim/fast_ecal.c SLICES_COARSE: 6 depth
  * edges in tau = t/T instead of 9, the radial parameters at each slice's mean depth under the
- * profile instead of its middle) where the invisible showers and na64_sim_em_shower keep the fine
- * slicing. This test includes src/sim/fast_ecal.c (its functions are static or hidden in libna64)
+ * profile instead of its middle; since branch visresp the section boundary replaces the nearer of
+ * the two tau edges around it, no sliver slice) where the invisible showers and na64_sim_em_shower
+ * keep the fine slicing. This test includes src/sim/fast_ecal.c (its functions are static or hidden in libna64)
  * and compares, on the same showers (the same draws of T and alpha) and before the sampling
  * fluctuations, the cell energies of three integrations of the same Grindhammer-Peters model:
  * fine (the current one), coarse (the pair's, branch visspeed2) and a reference of 400 slices of
