@@ -27,8 +27,19 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+/* The corner loop on AVX where the CPU has it (GCC/Clang on x86-64: a function compiled for AVX,
+ * chosen at run time, as src/reco/calo.c does): two corners per 256-bit operation, the same
+ * multiplications and additions in the same order lane by lane as the SSE2 loop (no FMA), so the
+ * corners are the same to the bit on either path (branch visresp). */
+#if defined(__SSE2__) && defined(__x86_64__) && defined(__GNUC__)
+#define LAT_AVX 1
+#include <immintrin.h>
+#else
+#define LAT_AVX 0
 #endif
 
 #define LAT_W (LAT_TAB_N + 1)
@@ -53,11 +64,21 @@ static double quadrant_mapped(double s, double t)
   return sim_lateral_quadrant_exact(LAT_TAB_C * s / (1.0 - s), LAT_TAB_C * t / (1.0 - t));
 }
 
+static atomic_int lat_ready; /* 1 once lat_tab is filled */
+
 static void lat_fill(void)
 {
   for (int j = 0; j < LAT_W; ++j)
     for (int i = 0; i < LAT_W; ++i)
       lat_tab[j * LAT_W + i] = quadrant_mapped((double)i / LAT_TAB_N, (double)j / LAT_TAB_N);
+  atomic_store_explicit(&lat_ready, 1, memory_order_release);
+}
+
+/* the table, filled once (pthread_once costs ~80 instructions a call even when done: an acquire
+ * load first; branch visresp) */
+static inline void lat_init(void)
+{
+  if (!atomic_load_explicit(&lat_ready, memory_order_acquire)) pthread_once(&lat_once, lat_fill);
 }
 
 /* One coordinate on the table: node index and the signed weights of the nodes idx and idx + 1
@@ -87,7 +108,7 @@ static inline double lat_bilinear(lat_node nx, lat_node ny)
 
 double sim_lateral_quadrant(double u, double v)
 {
-  pthread_once(&lat_once, lat_fill);
+  lat_init();
   return lat_bilinear(lat_locate(u, 1.0, 1.0), lat_locate(v, 1.0, 1.0));
 }
 
@@ -134,7 +155,7 @@ double sim_lateral_cells(int nx, int ny, const double *ex, const double *ey, dou
 {
   const int w = nx + 1;
   if (nx < 1 || ny < 1 || w > LAT_MAX_EDGES || ny + 1 > LAT_MAX_EDGES || w * (ny + 1) > LAT_MAX_CORNERS) return -1.0;
-  pthread_once(&lat_once, lat_fill);
+  lat_init();
   double g[LAT_MAX_CORNERS];
   mixture_corners(nx, ny, ex, ey, p, Rc, Rt, g);
   for (int j = 0; j < ny; ++j)
@@ -166,12 +187,87 @@ static inline void lat_locate2(double x, __m128d inv, __m128d k, int idx[2], __m
 }
 #endif
 
+#if defined(__SSE2__)
+/* a row of corners: the two table rows of each component (core c0, c0 + LAT_W; tail t0, t0 + LAT_W)
+ * and their weights (the component's energy and the row coordinate's sign folded in) */
+typedef struct lat_row {
+  const double *c0, *t0;
+  double cw0, cw1, tw0, tw1;
+} lat_row;
+
+/* corners i0..i1 of one row: (node a, node a + 1) of both table rows, weighted by the rows' and then
+ * the columns' weights */
+static inline void corner_row_sse2(int i0, int i1, const int (*ix)[2], const __m128d *wxc, const __m128d *wxt,
+                                   const lat_row *r, double *gr)
+{
+  const double *c0 = r->c0, *c1 = c0 + LAT_W, *t0 = r->t0, *t1 = t0 + LAT_W;
+  const __m128d cw0 = _mm_set1_pd(r->cw0), cw1 = _mm_set1_pd(r->cw1), tw0 = _mm_set1_pd(r->tw0),
+                tw1 = _mm_set1_pd(r->tw1);
+  for (int i = i0; i <= i1; ++i) {
+    const int a = ix[i][0], b = ix[i][1];
+    __m128d vc = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(c0 + a), cw0), _mm_mul_pd(_mm_loadu_pd(c1 + a), cw1));
+    __m128d vt = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(t0 + b), tw0), _mm_mul_pd(_mm_loadu_pd(t1 + b), tw1));
+    __m128d v = _mm_add_pd(_mm_mul_pd(vc, wxc[i]), _mm_mul_pd(vt, wxt[i]));
+    gr[i] += _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v)));
+  }
+}
+#endif
+
+#if LAT_AVX
+/* -1: decided at the first use (atomic: every thread may store the same value); tests set 0 (the
+ * SSE2 loop) or 1 (AVX, where the CPU has it) to compare the two paths */
+extern atomic_int sim_lateral_use_avx;
+atomic_int sim_lateral_use_avx = -1;
+static int lat_have_avx(void)
+{
+  int use = atomic_load_explicit(&sim_lateral_use_avx, memory_order_relaxed);
+  if (use < 0) {
+    use = __builtin_cpu_supports("avx") ? 1 : 0;
+    atomic_store_explicit(&sim_lateral_use_avx, use, memory_order_relaxed);
+  }
+  return use && __builtin_cpu_supports("avx");
+}
+
+/* two 128-bit loads as one 256-bit vector (lo, hi) */
+__attribute__((target("avx"))) static inline __m256d load2(const double *lo, const double *hi)
+{
+  return _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_loadu_pd(lo)), _mm_loadu_pd(hi), 1);
+}
+
+/* The corner rows two corners at a time: lanes (corner i node a, node a + 1, corner i + 1 node a',
+ * a' + 1); each lane computes what corner_row_sse2 computes, in the same order; an odd last corner
+ * goes through corner_row_sse2. */
+__attribute__((target("avx"))) static void corners_avx(int nx, int ny, const int (*ix)[2], const __m128d *wxc,
+                                                       const __m128d *wxt, const lat_row *rows, double *g)
+{
+  for (int j = 0; j <= ny; ++j) {
+    const lat_row *r = &rows[j];
+    const double *c0 = r->c0, *c1 = c0 + LAT_W, *t0 = r->t0, *t1 = t0 + LAT_W;
+    const __m256d cw0 = _mm256_set1_pd(r->cw0), cw1 = _mm256_set1_pd(r->cw1), tw0 = _mm256_set1_pd(r->tw0),
+                  tw1 = _mm256_set1_pd(r->tw1);
+    double *gr = g + j * (nx + 1);
+    int i = 0;
+    for (; i + 1 <= nx; i += 2) {
+      const int a0 = ix[i][0], b0 = ix[i][1], a1 = ix[i + 1][0], b1 = ix[i + 1][1];
+      __m256d vc = _mm256_add_pd(_mm256_mul_pd(load2(c0 + a0, c0 + a1), cw0), _mm256_mul_pd(load2(c1 + a0, c1 + a1), cw1));
+      __m256d vt = _mm256_add_pd(_mm256_mul_pd(load2(t0 + b0, t0 + b1), tw0), _mm256_mul_pd(load2(t1 + b0, t1 + b1), tw1));
+      __m256d v = _mm256_add_pd(_mm256_mul_pd(vc, _mm256_loadu_pd((const double *)&wxc[i])),
+                                _mm256_mul_pd(vt, _mm256_loadu_pd((const double *)&wxt[i])));
+      __m128d lo = _mm256_castpd256_pd128(v), hi = _mm256_extractf128_pd(v, 1);
+      __m128d sum = _mm_add_pd(_mm_unpacklo_pd(lo, hi), _mm_unpackhi_pd(lo, hi)); /* (v0 + v1, v2 + v3) */
+      _mm_storeu_pd(gr + i, _mm_add_pd(_mm_loadu_pd(gr + i), sum));
+    }
+    if (i <= nx) corner_row_sse2(i, nx, ix, wxc, wxt, r, gr);
+  }
+}
+#endif
+
 int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, double wc, double Rc, double wt,
                             double Rt, double *g)
 {
   const int w = nx + 1;
   if (nx < 1 || ny < 1 || w > LAT_MAX_EDGES || ny + 1 > LAT_MAX_EDGES || w * (ny + 1) > LAT_MAX_CORNERS) return -1;
-  pthread_once(&lat_once, lat_fill);
+  lat_init();
 #if defined(__SSE2__)
   /* per column edge: the (node, node + 1) weights of each component; per row edge: the row weights */
   const __m128d inv = _mm_set_pd(1.0 / Rt, 1.0 / Rc);
@@ -184,23 +280,25 @@ int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, 
     wxt[i] = _mm_unpackhi_pd(w0, w1);
   }
   const __m128d k = _mm_set_pd(wt, wc);
+  lat_row rows[LAT_MAX_EDGES];
   for (int j = 0; j <= ny; ++j) {
     int iy[2];
     __m128d w0, w1;
     lat_locate2(ey[j], inv, k, iy, &w0, &w1);
-    const double *c0 = lat_tab + iy[0] * LAT_W, *c1 = c0 + LAT_W, *t0 = lat_tab + iy[1] * LAT_W, *t1 = t0 + LAT_W;
-    const __m128d cw0 = _mm_unpacklo_pd(w0, w0), cw1 = _mm_unpacklo_pd(w1, w1), tw0 = _mm_unpackhi_pd(w0, w0),
-                  tw1 = _mm_unpackhi_pd(w1, w1);
-    double *gr = g + j * w;
-    /* (node a, node a + 1) of both table rows, weighted by the rows' and then the columns' weights */
-    for (int i = 0; i <= nx; ++i) {
-      const int a = ix[i][0], b = ix[i][1];
-      __m128d vc = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(c0 + a), cw0), _mm_mul_pd(_mm_loadu_pd(c1 + a), cw1));
-      __m128d vt = _mm_add_pd(_mm_mul_pd(_mm_loadu_pd(t0 + b), tw0), _mm_mul_pd(_mm_loadu_pd(t1 + b), tw1));
-      __m128d v = _mm_add_pd(_mm_mul_pd(vc, wxc[i]), _mm_mul_pd(vt, wxt[i]));
-      gr[i] += _mm_cvtsd_f64(_mm_add_sd(v, _mm_unpackhi_pd(v, v)));
-    }
+    rows[j].c0 = lat_tab + iy[0] * LAT_W;
+    rows[j].t0 = lat_tab + iy[1] * LAT_W;
+    rows[j].cw0 = _mm_cvtsd_f64(w0);
+    rows[j].cw1 = _mm_cvtsd_f64(w1);
+    rows[j].tw0 = _mm_cvtsd_f64(_mm_unpackhi_pd(w0, w0));
+    rows[j].tw1 = _mm_cvtsd_f64(_mm_unpackhi_pd(w1, w1));
   }
+#if LAT_AVX
+  if (lat_have_avx()) {
+    corners_avx(nx, ny, (const int(*)[2])ix, wxc, wxt, rows, g);
+    return 0;
+  }
+#endif
+  for (int j = 0; j <= ny; ++j) corner_row_sse2(0, nx, ix, wxc, wxt, &rows[j], g + j * w);
 #else
   lat_node cx[LAT_MAX_EDGES], tx[LAT_MAX_EDGES], cy[LAT_MAX_EDGES], ty[LAT_MAX_EDGES];
   locate_edges(nx, ny, ex, ey, Rc, Rt, wc, wt, cx, tx, cy, ty);

@@ -21,6 +21,7 @@
 #include <gsl/gsl_integration.h>
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include "sim/ecal_shape.h"
@@ -210,6 +211,34 @@ static void test_corners_accumulate(void **state)
   assert_int_equal(sim_lateral_corners_add(12, 12, many, many, 1.0, 0.3, 1.0, 2.0, big), -1); /* 169 corners */
 }
 
+/* The corner loop's AVX path (two corners per operation, chosen at run time; branch visresp) and
+ * its SSE2 loop do the same multiplications and additions lane by lane: the grids must be equal to
+ * the bit, for 6 x 6 cells (7 corners per row: three pairs and an odd one) and 5 x 3 cells (6 per
+ * row), with negative coordinates (signs folded into the weights) and a NaN edge. On a CPU without
+ * AVX both runs take the SSE2 loop (the test then only checks determinism). */
+extern atomic_int sim_lateral_use_avx;
+static void test_corners_avx_same_bits(void **state)
+{
+  (void)state;
+  for (int k = 0; k < 2000; ++k) {
+    const int nx = k % 2 ? 6 : 5, ny = k % 2 ? 6 : 3;
+    double ex[8], ey[8], ga[49] = {0}, gs[49] = {0};
+    double xa = -2.0 + 27.0 * uniform(), ya = -2.0 + 27.0 * uniform();
+    for (int i = 0; i <= nx; ++i) ex[i] = i * 3.82 - xa;
+    for (int j = 0; j <= ny; ++j) ey[j] = j * 3.82 - ya;
+    if (k == 7) ex[4] = NAN;
+    double wc = 10.0 * uniform(), wt = 10.0 * uniform(), Rc = 0.05 + 2.0 * uniform(), Rt = 0.5 + 10.0 * uniform();
+    for (int rep = 0; rep < 2; ++rep) { /* twice: the accumulation too */
+      sim_lateral_use_avx = 1;
+      assert_int_equal(sim_lateral_corners_add(nx, ny, ex, ey, wc, Rc, wt, Rt, ga), 0);
+      sim_lateral_use_avx = 0;
+      assert_int_equal(sim_lateral_corners_add(nx, ny, ex, ey, wc, Rc, wt, Rt, gs), 0);
+    }
+    assert_memory_equal(ga, gs, sizeof ga);
+  }
+  sim_lateral_use_avx = -1;
+}
+
 static void test_gamma_p(void **state)
 {
   (void)state;
@@ -239,6 +268,7 @@ int main(void)
     cmocka_unit_test(test_table_accuracy),
     cmocka_unit_test(test_mixture_and_limits),
     cmocka_unit_test(test_corners_accumulate),
+    cmocka_unit_test(test_corners_avx_same_bits),
     cmocka_unit_test(test_gamma_p),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
