@@ -730,13 +730,18 @@ typedef struct na64_vis_job_result {
   /* issue 12: the X17 (16.7 MeV) island at efficiency 1 for both couplings, [0] vector (eps e J_em),
    * [1] pseudoscalar (g = eps e to electrons; physics/yield.c); NaN: nothing excluded. Computed
    * (x17 = 1) when analysis.masses_MeV contains 16.7 (the pseudoscalar yield costs ~3 s CPU) */
+  /* visscal: [2] scalar and [3] axial (g = eps e to electrons) as well */
   int x17;
-  double x17_eps_low[2], x17_eps_high[2];
+  double x17_eps_low[4], x17_eps_high[4];
   /* the same with the measured efficiency: [0] the vector with the efficiency of the 16.7 MeV mass
    * point, [1] the pseudoscalar with its own samples (the sampler drawing a: aprime.mediator),
-   * at the lower edge, middle and upper edge of its efficiency-1 island (x17_eff_eps) */
-  double x17_eps_low_eff[2], x17_eps_high_eff[2];
+   * at the lower edge, middle and upper edge of its efficiency-1 island (x17_eff_eps); [2] scalar
+   * and [3] axial with theirs (x17_med_*[0] and [1]: at the edges and middle of their efficiency-1
+   * island, or of the couplings where the expected signal is half its maximum when there is none) */
+  double x17_eps_low_eff[4], x17_eps_high_eff[4];
   double x17_eff_eps[NA64_VIS_EFF_POINTS], x17_eff[NA64_VIS_EFF_POINTS], x17_eff_err[NA64_VIS_EFF_POINTS];
+  double x17_med_eff_eps[2][NA64_VIS_EFF_POINTS], x17_med_eff[2][NA64_VIS_EFF_POINTS],
+      x17_med_eff_err[2][NA64_VIS_EFF_POINTS];
   /* psjoint: the pseudoscalar a at every mass of analysis.masses_MeV (with the X17, x17 = 1; NULL
    * otherwise), as the vector's arrays above: its efficiency at three couplings per mass (the lower
    * edge, middle and upper edge of its efficiency-1 island; without one, PRD 104's 2.1e-4 .. 3.2e-4
@@ -754,7 +759,7 @@ NA64_API void na64_vis_job_result_release(na64_vis_job_result *res);
 /* Report in dir: cutflow.csv, efficiency.csv, limit.csv (mass_MeV,eps_low,eps_high), limit.png and
  * limit.svg (the island against the published PRL 120 band), background.csv (the Table 2 sources
  * per EOT and at the EOT beside Table 2), x17.csv (coupling,mass_MeV,eps_low,eps_high,eps_low_eff1,
- * eps_high_eff1,eff_low,eff_mid,eff_high,published_low,published_high: vector and pseudoscalar X17,
+ * eps_high_eff1,eff_low,eff_mid,eff_high,published_low,published_high: vector, pseudoscalar, scalar and axial X17,
  * with the measured efficiency and at efficiency 1), index.html, card.yaml. */
 NA64_API int na64_vis_job_write_report(const na64_vis_job_result *res, const char *card_path, const char *dir,
                                        na64_err *err);

@@ -108,6 +108,11 @@ NA64_API double na64_width_scalar(double m, double alpha_D, double m_chi);
  * g^2 m/(8 pi) sqrt(1 - 4 m_l^2/m^2) (docs/visible.md "Pseudoscalar X17"); 0 below threshold. With
  * NA64's convention g = eps e (PRD 104 (2021) L111102) this is alpha eps^2 m/2 sqrt(1 - 4 m_l^2/m^2). */
 NA64_API double na64_width_pseudoscalar_ll(double m, double g, double m_lepton);
+/* visscal: Gamma(S -> l+l-) = g^2 m beta^3/(8 pi) of a scalar with L = -g S l-bar l and
+ * Gamma(X -> l+l-) = g^2 m beta^3/(12 pi) of an axial vector with L = -g X_mu l-bar gamma^mu gamma5 l,
+ * beta = sqrt(1 - 4 m_l^2/m^2), GeV; 0 below threshold (docs/physics.md 2). */
+NA64_API double na64_width_scalar_ll(double m, double g, double m_lepton);
+NA64_API double na64_width_axial_ll(double m, double g, double m_lepton);
 NA64_API double na64_width_pseudo_dirac(double m, double alpha_D, double m1, double m2);
 /* R(s) = sigma(e+e- -> hadrons)/sigma_pt(e+e- -> mu+mu-) at sqrt(s) (GeV), vector-meson-dominance
  * model with a perturbative continuum (see docs/physics.md for accuracy). */
@@ -353,6 +358,10 @@ typedef enum {
   NA64_MED_AXIAL = 4         /* L = -g X_mu l-bar gamma^mu gamma5 l (every lepton); coupling = g */
 } na64_mediator;
 NA64_API const char *na64_mediator_name(na64_mediator med);
+/* The l+l- width (GeV) of mediator med at coupling g (eps e for the vector A'): vector and Z'
+ * g^2 m/(12 pi) (1 + 2 m_l^2/m^2) beta, scalar g^2 m beta^3/(8 pi), pseudoscalar g^2 m beta/(8 pi),
+ * axial g^2 m beta^3/(12 pi); 0 below threshold, NaN for an unknown mediator. */
+NA64_API double na64_width_mediator_ll(na64_mediator med, double m, double g, double m_lepton);
 NA64_API const char *na64_lepton_name(na64_lepton lepton);
 
 typedef struct na64_exact_process {

@@ -197,6 +197,14 @@ static double table_eff_pseudoscalar(const void *t, double m, double eps)
 {
   return na64_sens_eff_table_at(t, NA64_MED_PSEUDOSCALAR, m, eps);
 }
+static double table_eff_scalar(const void *t, double m, double eps)
+{
+  return na64_sens_eff_table_at(t, NA64_MED_SCALAR, m, eps);
+}
+static double table_eff_axial(const void *t, double m, double eps)
+{
+  return na64_sens_eff_table_at(t, NA64_MED_AXIAL, m, eps);
+}
 
 int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, na64_err *err)
 {
@@ -233,7 +241,10 @@ int na64_sens_limit_config(const na64_sens_options *o, na64_limit_config *cfg, n
   cfg->eff_value = o->eff_value;
   cfg->eff_n = o->eff_n;
   if (o->eff_table) {
-    cfg->eff_fn = o->mediator == NA64_MED_PSEUDOSCALAR ? table_eff_pseudoscalar : table_eff_vector;
+    cfg->eff_fn = o->mediator == NA64_MED_PSEUDOSCALAR ? table_eff_pseudoscalar
+                  : o->mediator == NA64_MED_SCALAR     ? table_eff_scalar
+                  : o->mediator == NA64_MED_AXIAL      ? table_eff_axial
+                                                       : table_eff_vector;
     cfg->eff_user = o->eff_table;
   }
   cfg->stats.cl = o->cl;

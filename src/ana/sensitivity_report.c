@@ -94,8 +94,12 @@ int na64_sens_curve_plot(const na64_sens_options *o, const na64_sens_curve *c, c
   double xmin = c->masses[0] * 1e3, xmax = c->masses[c->n - 1] * 1e3;
   if (!(xmax > xmin)) xmax = xmin * 10;
   int mu = o->beam == NA64_LEPTON_MU; /* issue 14: the muon beam, limit on the boson's coupling */
-  int ps = vis && o->mediator == NA64_MED_PSEUDOSCALAR; /* issue 12: pseudoscalar X17, g = eps e */
-  NA64_CALL(na64_plot_new(ps ? "NA64 visible mode: pseudoscalar a -> e+e-, g = #ge e (90% CL)"
+  int ps = vis && o->mediator != NA64_MED_VECTOR; /* issue 12: the X17 scalar, pseudoscalar or axial, g = eps e */
+  char vtitle[96];
+  snprintf(vtitle, sizeof vtitle, "NA64 visible mode: %s X -> e+e-, g = #ge e (90%% CL)",
+           na64_mediator_name((na64_mediator)o->mediator));
+  NA64_CALL(na64_plot_new(o->mediator == NA64_MED_PSEUDOSCALAR && vis ? "NA64 visible mode: pseudoscalar a -> e+e-, g = #ge e (90% CL)"
+                          : ps ? vtitle
                           : vis ? "NA64 visible mode: A' -> e+e- (90% CL)"
                               : (mu ? "NA64 muon beam, invisible mode (90% CL)" : "NA64 invisible mode (90% CL)"),
                           (mu || (!vis && o->mediator != NA64_MED_VECTOR)) ? "m#dX#u [MeV]" : "m#dA'#u [MeV]", (o->mediator == NA64_MED_VECTOR || ps) ? "#ge" : "g", 1, 1,
@@ -155,11 +159,13 @@ int na64_sens_curve_write_hepdata(const na64_sens_options *o, const na64_sens_cu
   if (mu) snprintf(reaction, sizeof reaction, "mu- N --> mu- N X (%s)", na64_mediator_name((na64_mediator)o->mediator));
   else if (o->mediator == NA64_MED_PSEUDOSCALAR && o->mode == NA64_SENS_VISIBLE)
     snprintf(reaction, sizeof reaction, "e- N --> e- N a (pseudoscalar, g = eps e)");
+  else if (o->mediator != NA64_MED_VECTOR && o->mode == NA64_SENS_VISIBLE) /* visscal */
+    snprintf(reaction, sizeof reaction, "e- N --> e- N X (%s, g = eps e)", na64_mediator_name((na64_mediator)o->mediator));
   else if (o->mediator != NA64_MED_VECTOR) /* issue 14: invisible, limit on g */
     snprintf(reaction, sizeof reaction, "e- N --> e- N X (%s)", na64_mediator_name((na64_mediator)o->mediator));
   else snprintf(reaction, sizeof reaction, "e- N --> e- N A'");
   na64_hepdata_qualifier q[] = {{"Reaction", reaction},
-                                {"Mode", o->mode == NA64_SENS_VISIBLE ? (o->mediator == NA64_MED_PSEUDOSCALAR ? "visible, a --> e+ e-" : "visible, A' --> e+ e-") : "invisible"},
+                                {"Mode", o->mode == NA64_SENS_VISIBLE ? (o->mediator == NA64_MED_PSEUDOSCALAR ? "visible, a --> e+ e-" : o->mediator != NA64_MED_VECTOR ? "visible, X --> e+ e-" : "visible, A' --> e+ e-") : "invisible"},
                                 {"Beam energy", energy},
                                 {mu ? "Muons on target" : "Electrons on target", eot},
                                 {"CL", cl},

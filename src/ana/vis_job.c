@@ -19,7 +19,9 @@
  * The mass scan is the vector A' whatever the card's aprime.mediator (which sets the card's own
  * signal sample). X17 (16.7 MeV among the masses): the vector island with the efficiency of that
  * mass point, and the pseudoscalar a measured event by event in three more samples (the sampler
- * drawing a from its exact cross section, physics/yield.c) at its own efficiency-1 edges and middle.
+ * drawing a from its exact cross section, physics/yield.c) at its own efficiency-1 edges and middle;
+ * then (visscal) the scalar and the axial X17 (g = eps e) in three samples each at 16.7 MeV, after every
+ * other sample so that those keep their seeds (the other report files keep their bytes).
  *
  * Backgrounds (run_backgrounds): the Table 2 sources of src/sim/vis_bkg.c in the box of the card's
  * selection, per EOT and at the quoted EOT; their total b +- db replaces the background-free 2.303
@@ -427,6 +429,9 @@ static int x17_mass_index(const na64_vis_job_result *res)
   return -1;
 }
 
+/* visscal: the X17 scalar and axial, three samples each at 16.7 MeV after the pseudoscalar's blocks */
+static const na64_mediator x17_extra_med[2] = {NA64_MED_SCALAR, NA64_MED_AXIAL};
+
 /* The pseudoscalar's samples come after the vector's, three per mass, the X17 first (its seeds are
  * those of the X17-only job before psjoint, so x17.csv keeps its bytes), then the other masses in the
  * card's order: mass index of pseudoscalar block j. */
@@ -442,9 +447,12 @@ static int ps_mass_of(const na64_vis_job_result *res, int j)
  * masses the half maximum of the expected signal), and the X17 rows. */
 static int x17_setup(na64_vis_job_result *res, const na64_beamdump *dump, na64_err *err)
 {
-  res->x17_eps_low[0] = res->x17_eps_low[1] = res->x17_eps_high[0] = res->x17_eps_high[1] = NAN;
-  res->x17_eps_low_eff[0] = res->x17_eps_low_eff[1] = res->x17_eps_high_eff[0] = res->x17_eps_high_eff[1] = NAN;
-  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->x17_eff_eps[k] = res->x17_eff[k] = res->x17_eff_err[k] = NAN;
+  for (int c = 0; c < 4; ++c)
+    res->x17_eps_low[c] = res->x17_eps_high[c] = res->x17_eps_low_eff[c] = res->x17_eps_high_eff[c] = NAN;
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+    res->x17_eff_eps[k] = res->x17_eff[k] = res->x17_eff_err[k] = NAN;
+    for (int j = 0; j < 2; ++j) res->x17_med_eff_eps[j][k] = res->x17_med_eff[j][k] = res->x17_med_eff_err[j][k] = NAN;
+  }
   int i17 = x17_mass_index(res);
   res->x17 = i17 >= 0;
   if (!res->x17) return NA64_OK;
@@ -469,6 +477,15 @@ static int x17_setup(na64_vis_job_result *res, const na64_beamdump *dump, na64_e
   res->x17_eps_low[1] = res->ps_eps_low_ideal[i17];
   res->x17_eps_high[1] = res->ps_eps_high_ideal[i17];
   for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->x17_eff_eps[k] = res->ps_eff_eps[i17][k];
+  for (int j = 0; j < 2; ++j) { /* visscal: scalar, axial; without an island of their own, the half maximum */
+    d.mediator = x17_extra_med[j];
+    int st = ideal_island(res, &d, X17_MASS, 1, &res->x17_eps_low[2 + j], &res->x17_eps_high[2 + j],
+                          res->x17_med_eff_eps[j], res->x17_med_eff[j], res->x17_med_eff_err[j], err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "%s X17", na64_mediator_name(x17_extra_med[j]));
+      return st;
+    }
+  }
   return NA64_OK;
 }
 
@@ -497,6 +514,17 @@ static int x17_finish(na64_vis_job_result *res, const na64_beamdump *dump, const
   for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
     res->x17_eff[k] = res->ps_eff[i17][k];
     res->x17_eff_err[k] = res->ps_eff_err[i17][k];
+  }
+  const na64_vis_sample_part *extra = &smp[NA64_VIS_EFF_POINTS * res->nmass];
+  for (int j = 0; j < 2; ++j) {
+    d.mediator = x17_extra_med[j];
+    int st = measured_island(res, &d, X17_MASS, &extra[NA64_VIS_EFF_POINTS * j], res->x17_med_eff_eps[j],
+                             res->x17_med_eff[j], res->x17_med_eff_err[j], &res->x17_eps_low_eff[2 + j],
+                             &res->x17_eps_high_eff[2 + j], err);
+    if (st != NA64_OK) {
+      na64_err_prefix(err, "%s X17 efficiency", na64_mediator_name(x17_extra_med[j]));
+      return st;
+    }
   }
   return NA64_OK;
 }
@@ -545,7 +573,8 @@ static int setup(const char *text, size_t len, const char *name, double eot, na6
 
 /* Sample s of the job (na64_vis_partial: [0] beam electrons, [1] the signal at the card's point,
  * [2 + 3 i + k] mass i (vector A'), coupling k; with the X17, [2 + 3 nmass + 3 j + k] the pseudoscalar
- * at mass ps_mass_of(j), coupling k, the X17 first): its seed, size, coupling and configuration. */
+ * at mass ps_mass_of(j), coupling k, the X17 first, then [2 + 6 nmass + 3 j + k] the scalar (j = 0) and
+ * axial (j = 1) X17): its seed, size, coupling and configuration. */
 static void sample_spec(const na64_vis_job_result *res, int s, na64_vis_sample_part *q, na64_vis_config *cfg)
 {
   memset(q, 0, sizeof *q);
@@ -555,24 +584,26 @@ static void sample_spec(const na64_vis_job_result *res, int s, na64_vis_sample_p
   if (s == 1) q->eps = res->sim.aprime_eps;
   if (s >= 2) {
     int i = (s - 2) / NA64_VIS_EFF_POINTS, k = (s - 2) % NA64_VIS_EFF_POINTS, ps = i >= res->nmass;
-    if (ps) i = ps_mass_of(res, i - res->nmass);
-    double eps = ps ? res->ps_eff_eps[i][k] : res->eff_eps[i][k];
+    int extra = i >= 2 * res->nmass ? 1 + (i - 2 * res->nmass) : 0; /* 1 scalar, 2 axial X17 */
+    if (ps && !extra) i = ps_mass_of(res, i - res->nmass);
+    double eps = extra ? res->x17_med_eff_eps[extra - 1][k] : ps ? res->ps_eff_eps[i][k] : res->eff_eps[i][k];
     q->size = isfinite(eps) ? q->size : 0;
     q->eps = isfinite(eps) ? eps : 0.0;
-    cfg->aprime_mass = res->mass_MeV[i] * 1e-3;
+    cfg->aprime_mass = extra ? X17_MASS : res->mass_MeV[i] * 1e-3;
     cfg->aprime_eps = q->eps;
-    cfg->mediator = ps ? NA64_MED_PSEUDOSCALAR : NA64_MED_VECTOR;
+    cfg->mediator = extra ? x17_extra_med[extra - 1] : ps ? NA64_MED_PSEUDOSCALAR : NA64_MED_VECTOR;
   }
 }
 
 static int nsamples(const na64_vis_job_result *res)
 {
-  return 2 + NA64_VIS_EFF_POINTS * (res->nmass + (res->x17 ? res->nmass : 0));
+  return 2 + NA64_VIS_EFF_POINTS * (res->nmass + (res->x17 ? res->nmass + 2 : 0));
 }
 
 static const char *stage_of(const na64_vis_job_result *res, int s)
 {
   return s == 0 ? "beam electrons" : s == 1 ? "signal at the card's (m, eps)"
+         : s >= 2 + 2 * NA64_VIS_EFF_POINTS * res->nmass ? "scalar and axial X17 efficiency"
          : s >= 2 + NA64_VIS_EFF_POINTS * res->nmass ? "pseudoscalar efficiency" : "efficiency and island";
 }
 
@@ -592,9 +623,8 @@ static int run_part(const na64_vis_job_result *res, int part, int nparts, na64_v
     int st = run_sample_threads(&cfg, &res->select, q->seed, q->first, q->count, s > 0, (int)res->job.threads, &q->flow,
                                 err);
     if (st != NA64_OK) {
-      int i = (s - 2) / NA64_VIS_EFF_POINTS, ps = i >= res->nmass;
-      if (s >= 2) na64_err_prefix(err, "%sefficiency at %g MeV", ps ? "pseudoscalar " : "",
-                                  res->mass_MeV[ps ? ps_mass_of(res, i - res->nmass) : i]);
+      if (s >= 2) na64_err_prefix(err, "%s efficiency at %g MeV", na64_mediator_name((na64_mediator)cfg.mediator),
+                                  cfg.aprime_mass * 1e3);
       return st;
     }
   }
@@ -678,7 +708,7 @@ int na64_vis_job_run(const char *card_path, double eot_override, na64_vis_job_re
   if (!card_path || !res) return na64_err_set(err, NA64_EINVAL, "na64_vis_job_run: NULL argument");
   na64_vis_partial p;
   int st = na64_vis_job_part_run(card_path, eot_override, 0, 1, &p, res, progress, user, err);
-  if (progress && st == NA64_OK) progress("islands: vector and pseudoscalar", 1.0, user);
+  if (progress && st == NA64_OK) progress("islands: vector and the X17 mediators", 1.0, user);
   if (st == NA64_OK) st = na64_vis_job_finish(&p, res, err);
   na64_vis_partial_release(&p);
   return st;

@@ -129,22 +129,23 @@ static int write_limits(const na64_vis_job_result *r, const na64_published_curve
  * efficiency (the vector's of the 16.7 MeV mass point, the pseudoscalar's own samples at its
  * efficiency-1 lower edge, middle and upper edge) and at efficiency 1, against the published ranges: PRL 120 (2018) 231802 (vector, 2017 data) or PRD 101 (2020) 071101
  * (vector, 2017 + 2018) and PRD 104 (2021) L111102 (pseudoscalar, 2017 + 2018); chosen by the beam
- * energy of the card (100 GeV: the 2017 setup; the pseudoscalar was published for 2017 + 2018 only) */
+ * energy of the card (100 GeV: the 2017 setup; the pseudoscalar was published for 2017 + 2018 only);
+ * visscal: the scalar and the axial (g = eps e) with their own samples, no published range (empty) */
 static int write_x17(const na64_vis_job_result *r, const char *dir, na64_err *err)
 {
   if (!r->x17) return NA64_OK; /* 16.7 MeV not among the card's masses */
   vis_out v;
   NA64_CALL(out_open(&v, dir, "x17.csv", err));
   int y2017 = r->sim.beam_energy < 125.0;
-  const double pub[2][2] = {{y2017 ? 1.3e-4 : 1.2e-4, y2017 ? 4.2e-4 : 6.8e-4}, {2.1e-4, 3.2e-4}};
-  static const char *const name[2] = {"vector", "pseudoscalar"};
+  const double pub[4][2] = {{y2017 ? 1.3e-4 : 1.2e-4, y2017 ? 4.2e-4 : 6.8e-4}, {2.1e-4, 3.2e-4}, {NAN, NAN}, {NAN, NAN}};
+  static const char *const name[4] = {"vector", "pseudoscalar", "scalar", "axial"};
   fputs("coupling,mass_MeV,eps_low,eps_high,eps_low_eff1,eps_high_eff1,eff_low,eff_mid,eff_high,published_low,"
         "published_high\n", v.f);
   int i17 = -1;
   for (int i = 0; i < r->nmass; ++i)
     if (fabs(r->mass_MeV[i] - 16.7) < 1e-9) i17 = i;
-  for (int k = 0; k < 2; ++k) {
-    const double *e = k ? r->x17_eff : i17 >= 0 ? r->eff[i17] : r->x17_eff;
+  for (int k = 0; k < 4; ++k) {
+    const double *e = k >= 2 ? r->x17_med_eff[k - 2] : k ? r->x17_eff : i17 >= 0 ? r->eff[i17] : r->x17_eff;
     PUT(&v, "%s,16.7,%.6g,%.6g,%.6g,%.6g,", name[k], r->x17_eps_low_eff[k], r->x17_eps_high_eff[k], r->x17_eps_low[k],
         r->x17_eps_high[k]);
     PUT(&v, "%.6g,%.6g,%.6g,%.6g,%.6g\n", e[0], e[1], e[2], pub[k][0], pub[k][1]);
@@ -259,6 +260,10 @@ static int write_index(const na64_vis_job_result *r, const char *card, const cha
       r->x17_eps_high_eff[0], r->x17_eps_low_eff[1], r->x17_eps_high_eff[1]);
     PUT(&v, "At efficiency 1: vector %.3g &lt; eps &lt; %.3g; pseudoscalar %.3g &lt; eps &lt; %.3g (x17.csv).</p>\n",
       r->x17_eps_low[0], r->x17_eps_high[0], r->x17_eps_low[1], r->x17_eps_high[1]);
+    PUT(&v, "<p>Scalar and axial X17 (g = eps e, no published NA64 range): with the measured efficiency scalar %.3g "
+      "&lt; eps &lt; %.3g, axial %.3g &lt; eps &lt; %.3g; at efficiency 1 scalar %.3g &lt; eps &lt; %.3g, axial %.3g "
+      "&lt; eps &lt; %.3g.</p>\n", r->x17_eps_low_eff[2], r->x17_eps_high_eff[2], r->x17_eps_low_eff[3],
+      r->x17_eps_high_eff[3], r->x17_eps_low[2], r->x17_eps_high[2], r->x17_eps_low[3], r->x17_eps_high[3]);
   }
   fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, x17.csv, limit.png, limit.svg, card.yaml",
         v.f);

@@ -150,8 +150,7 @@ static int limits_scan(na64_sens_options *o, const limits_args *a)
     return cli_usage_error("limits", "--mediator zprime needs --beam mu: the L_mu - L_tau Z' has no tree-level "
                            "coupling to electrons");
   } else if (o->mediator != NA64_MED_VECTOR && o->mode == NA64_SENS_VISIBLE) {
-    if (o->mediator != NA64_MED_PSEUDOSCALAR)
-      return cli_usage_error("limits", "the visible mode has --mediator vector (A', X17) or pseudoscalar (X17 a) only");
+    /* the X17 scalar, pseudoscalar or axial, g = eps e: exact cross sections whatever --method (visscal) */
   } else if (o->mediator != NA64_MED_VECTOR) { /* issue 14: the electron beam's invisible mode, any mediator */
     if (cli_opt_seen(a->opts, a->nopts, "--method") && na64_sens_method(o) != NA64_XS_EXACT)
       return cli_usage_error("limits", "--mediator %s uses the exact cross sections only (--method exact; ETL, WW "
@@ -258,8 +257,8 @@ int cmd_limits(int argc, char **argv)
        "the emitted boson (default vector); the limit is on its coupling (g_Zprime for zprime, g for scalar, "
        "pseudoscalar, axial; exact cross sections). Electron beam, invisible: vector, scalar, pseudoscalar or axial "
        "(decaying invisibly, branching 1); with --beam mu also zprime. "
-       "Visible mode: vector (A', X17) or pseudoscalar (X17 a with coupling g = eps e to electrons; the limit is on "
-       "eps; exact tree-level cross sections)", 0},
+       "Visible mode: vector (A', X17), scalar, pseudoscalar or axial (the X17 with coupling g = eps e to electrons, "
+       "decaying to e+e-; the limit is on eps; exact tree-level cross sections)", 0},
       {"--wcal-x0", OPT_DOUBLE, &o.wcal_x0, 1, 200, 0, NULL, 0, "visible: WCAL depth in X0 (default 33.6)", 0},
       {"--decay-start", OPT_DOUBLE, &o.decay_start, 0, 1e5, 0, NULL, 0,
        "visible: WCAL end to decay-region start, cm (default 15.0)", 0},

@@ -22,6 +22,10 @@
  * g^2 m beta/(8 pi) (decay.c) with BR(e+e-) = 1: a coupled to electrons only, a -> gamma gamma through
  * the electron loop neglected (alpha^2/(8 pi^2) (m/m_e)^2 ~ 1e-3 of the e+e- width at 16.7 MeV).
  *
+ * Scalar and axial X17 (visible mode, visscal): the same as the pseudoscalar with L = -g S e-bar e and
+ * L = -g X_mu e-bar gamma^mu gamma5 e, g = eps e; their tungsten windowed grids (exact_wgrid_e_{scalar,
+ * axial}_Z74.csv) give the shape, their widths g^2 m beta^3/(8 pi) and g^2 m beta^3/(12 pi) the decay length.
+ *
  * Vector A' with the exact method, visible mode (issues 12 and 14; docs/validation.md "The island's tip"):
  * the same exact x-shape as the pseudoscalar (na64_xsec_exact_dsdx of the vector, tabulated at E0 on
  * the heaviest element) with the exact totals of na64_xsec_macroscopic (the shipped grid), instead of
@@ -275,14 +279,12 @@ int na64_beamdump_check(const na64_beamdump *d, na64_err *err)
                         "thickness (got %g X0)", d->depth_X0);
   if (d->lepton == NA64_LEPTON_E && d->mediator == NA64_MED_ZPRIME)
     return na64_err_set(err, NA64_EPHYS, "the L_mu - L_tau Z' is not produced by electrons at tree level: use the muon beam");
-  /* electron beam: the vector A' with every method; the visible pseudoscalar X17; in the invisible mode the
-   * scalar, pseudoscalar and axial from their exact cross sections only (ETL and WW are the vector's) */
+  /* electron beam: the vector A' with every method; the visible scalar, pseudoscalar and axial X17 (exact
+   * always, visscal); in the invisible mode the scalar, pseudoscalar and axial from their exact cross
+   * sections only (ETL and WW are the vector's) */
   if (d->lepton == NA64_LEPTON_E && d->mediator != NA64_MED_VECTOR && !d->visible && d->method != NA64_XS_EXACT)
     return na64_err_set(err, NA64_EINVAL, "electron beam, invisible mode: the %s has the exact cross section only "
                         "(method exact; ETL, WW and IWW are the vector A')", na64_mediator_name((na64_mediator)d->mediator));
-  if (d->lepton == NA64_LEPTON_E && d->visible && d->mediator != NA64_MED_VECTOR && d->mediator != NA64_MED_PSEUDOSCALAR)
-    return na64_err_set(err, NA64_EINVAL, "electron beam, visible mode: the %s has no yield model here (vector A' or "
-                        "pseudoscalar)", na64_mediator_name((na64_mediator)d->mediator));
   if (d->lepton == NA64_LEPTON_E && d->mediator != NA64_MED_VECTOR && d->annihilation)
     return na64_err_set(err, NA64_EINVAL, "resonant annihilation e+e- -> X is computed for the vector A' only");
   if (d->visible) {
@@ -423,13 +425,14 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
    * equal in ln E put one node at the threshold (sigma = 0) and lost the emitters between it and the
    * next node, ~2% of the yield (seen against the exact sampler, tests/sim/test_sim_exact.c). */
   const int exact_window = d->method == NA64_XS_EXACT && !d->visible;
-  /* pseudoscalar (visible): exact totals and the exact x-shape, whatever d->method says; vector
+  /* scalar, pseudoscalar, axial (visible): exact totals and the exact x-shape, whatever d->method says; vector
    * (visible) with the exact method: the exact x-shape with the totals of the method below.
    * Invisible: no shape, the windowed totals of the chosen mediator (vector, scalar, pseudoscalar,
    * axial; issue 14) at coupling 1 (eps = 1 for the vector, g = 1 for the others, docs/physics.md 4b) */
   ps_shape ps_store = {0}, *ps = NULL;
   double *gshape = NULL; /* the exact shape from the windowed grid where it covers (grid_shape) */
-  if (st == NA64_OK && d->visible && (d->mediator == NA64_MED_PSEUDOSCALAR || d->method == NA64_XS_EXACT)) {
+  const int vis_exact_med = d->visible && d->mediator != NA64_MED_VECTOR; /* exact whatever d->method says */
+  if (st == NA64_OK && d->visible && (vis_exact_med || d->method == NA64_XS_EXACT)) {
     gshape = malloc((size_t)(nE * y->na) * sizeof *gshape);
     if (!gshape) st = na64_err_set(err, NA64_ENOMEM, "yield: out of memory");
     else if (!grid_shape(&d->target, d->mediator, m, nE, Ec, d->ea_min, (d->ea_max - d->ea_min) / y->na, y->na, gshape)) {
@@ -444,8 +447,8 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
     lnE_node[k] = exact_window ? log(E - d->ea_min) : log(E);
     double sg = 0.0; /* eps = 1; 0 where the method gives nothing (below threshold) */
     if (exact_window) st = exact_macroscopic(&d->target, NA64_LEPTON_E, d->mediator, E, m, d->ea_min / E, &sg, err);
-    else if (ps && d->mediator == NA64_MED_PSEUDOSCALAR) {
-      st = exact_macroscopic(&d->target, NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, E, m, 0.0, &sg, err);
+    else if (ps && vis_exact_med) {
+      st = exact_macroscopic(&d->target, NA64_LEPTON_E, d->mediator, E, m, 0.0, &sg, err);
       sg *= 4.0 * M_PI * NA64_ALPHA_EM; /* at g = 1 -> at eps = 1, g = eps e */
     } else na64_xsec_macroscopic_unchecked(d->method, &d->target, E, m, 1.0, &sg, NULL);
     lnS_node[k] = sg > 0.0 ? log(sg) : -INFINITY;
@@ -486,11 +489,14 @@ static int build_tables(na64_yield *y, const na64_beamdump *d, const na64_track_
   return st;
 }
 
-/* pseudoscalar: BR(e+e-) = 1 and the lab decay length at eps = 1 (g = e) from its width (decay.c) */
-static int pseudoscalar_decay(na64_yield *y)
+/* scalar, pseudoscalar, axial (visible): BR(e+e-) = 1 (coupled to electrons only; the decays to two
+ * photons through the electron loop neglected, ~1e-3 of the e+e- width at 16.7 MeV) and the lab decay
+ * length at eps = 1 (g = e) from the e+e- width of the mediator (decay.c na64_width_mediator_ll:
+ * g^2 m beta^3/(8 pi), g^2 m beta/(8 pi), g^2 m beta^3/(12 pi)) */
+static int mediator_decay(na64_yield *y, int mediator)
 {
   double m = y->m, g = sqrt(4.0 * M_PI * NA64_ALPHA_EM);
-  double ctau = NA64_HBARC / na64_width_pseudoscalar_ll(m, g, NA64_M_E);
+  double ctau = NA64_HBARC / na64_width_mediator_ll((na64_mediator)mediator, m, g, NA64_M_E);
   y->br_ee = 1.0;
   for (int k = 0; k < y->na; ++k) y->ell1[k] = sqrt(y->ea[k] * y->ea[k] - m * m) / m * ctau;
   return NA64_OK;
@@ -545,8 +551,8 @@ int na64_yield_new(const na64_beamdump *d, double m, na64_yield **out, na64_err 
   if (st == NA64_OK && d->visible && m <= 2.0 * NA64_M_E) {
     y->br_ee = 0.0; /* below the e+e- threshold a minimal A' cannot decay visibly: no signal */
     for (int k = 0; k < y->na; ++k) y->ell1[k] = INFINITY;
-  } else if (st == NA64_OK && d->visible && d->mediator == NA64_MED_PSEUDOSCALAR) {
-    st = pseudoscalar_decay(y);
+  } else if (st == NA64_OK && d->visible && d->mediator != NA64_MED_VECTOR) {
+    st = mediator_decay(y, d->mediator);
   } else if (st == NA64_OK && d->visible) {
     na64_aprime a = {m, 1.0, NA64_DM_NONE, 0, 0, 0};
     na64_aprime_decay dec;

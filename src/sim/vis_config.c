@@ -33,12 +33,16 @@ void na64_vis_config_default(na64_vis_config *c)
 
 #define KEY(name, type, dst, lo, hi) {name, type, dst, 0, lo, hi, 0, NULL, 0, NULL}
 
-/* aprime.mediator: "vector" (the A') or "pseudoscalar" (the X17 a, g = eps e; physics/yield.c) */
+/* aprime.mediator: "vector" (the A'), or the X17 "scalar", "pseudoscalar" or "axial" coupled to electrons
+ * with g = eps e (physics/yield.c; visscal: scalar and axial); the muon's "zprime" has no electron coupling */
 static int mediator_of(const char *name, int *med, na64_err *err)
 {
   if (!name[0] || strcmp(name, "vector") == 0) *med = NA64_MED_VECTOR;
+  else if (strcmp(name, "scalar") == 0) *med = NA64_MED_SCALAR;
   else if (strcmp(name, "pseudoscalar") == 0) *med = NA64_MED_PSEUDOSCALAR;
-  else return na64_err_set(err, NA64_EFORMAT, "aprime mediator '%s': the visible mode knows 'vector' and 'pseudoscalar'", name);
+  else if (strcmp(name, "axial") == 0) *med = NA64_MED_AXIAL;
+  else return na64_err_set(err, NA64_EFORMAT, "aprime mediator '%s': the visible mode knows 'vector', 'scalar', "
+                           "'pseudoscalar' and 'axial'", name);
   return NA64_OK;
 }
 

@@ -37,7 +37,7 @@ static void test_x17_csv(void **state)
            "all(0 < x < 1 for x in e), p['published_low'])\" "
            "%s/x17.csv", d1);
   assert_int_equal(na64_test_run(cmd, &out), 0);
-  assert_string_equal(out, "2 vector pseudoscalar True True True True 0.00021\n");
+  assert_string_equal(out, "4 vector pseudoscalar True True True True 0.00021\n"); /* + scalar, axial (visscal) */
   free(out);
 }
 

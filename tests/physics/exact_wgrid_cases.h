@@ -1,7 +1,7 @@
 /* The windowed exact grids served by the library (src/physics/xsec_exact_wgrid.c): the elements of
  * the ECAL (Pb, and C, H of the scintillator) for the electron-beam vector, scalar, pseudoscalar and
  * axial and the muon-beam Z' and vector (the latter from the Z' file); tungsten (the WCAL) for the
- * electron-beam vector and pseudoscalar (exactgrid3). Shared by test_exact_wgrid.c and test_exact_wgrid_long.c. */
+ * electron-beam vector and pseudoscalar (exactgrid3), scalar and axial (visscal: cases 20, 21). Shared by test_exact_wgrid.c and test_exact_wgrid_long.c. */
 #ifndef NA64_TEST_EXACT_WGRID_CASES_H
 #define NA64_TEST_EXACT_WGRID_CASES_H
 
@@ -23,7 +23,8 @@ static const struct {
                {NA64_LEPTON_E, NA64_MED_SCALAR, 6, 12.011},        {NA64_LEPTON_E, NA64_MED_SCALAR, 1, 1.008},
                {NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, 82, 207.2},  {NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, 6, 12.011},
                {NA64_LEPTON_E, NA64_MED_PSEUDOSCALAR, 1, 1.008},   {NA64_LEPTON_E, NA64_MED_AXIAL, 82, 207.2},
-               {NA64_LEPTON_E, NA64_MED_AXIAL, 6, 12.011},         {NA64_LEPTON_E, NA64_MED_AXIAL, 1, 1.008}};
+               {NA64_LEPTON_E, NA64_MED_AXIAL, 6, 12.011},         {NA64_LEPTON_E, NA64_MED_AXIAL, 1, 1.008},
+               {NA64_LEPTON_E, NA64_MED_SCALAR, 74, 183.84},       {NA64_LEPTON_E, NA64_MED_AXIAL, 74, 183.84}};
 #define NSHIP ((int)(sizeof shipped / sizeof shipped[0]))
 
 /* the process of case k at (m, E0, x_min), as the grids hold it (elastic + quasi-elastic) */

@@ -72,7 +72,9 @@ static void test_off_node(void **state)
              {0, 9, 2, 4},   {0, 3, 5, 8},   {1, 14, 7, 2},  {2, 20, 4, 9},  {0, 17, 0, 6},
              /* tungsten (the visible mode) and the other electron mediators */
              {9, 9, 10, 14}, {9, 5, 6, 3},   {10, 9, 11, 17}, {10, 15, 4, 6}, {11, 9, 11, 7}, {12, 4, 9, 3},
-             {14, 11, 10, 8}, {16, 6, 12, 5}, {17, 9, 11, 7}, {19, 13, 8, 4}};
+             {14, 11, 10, 8}, {16, 6, 12, 5}, {17, 9, 11, 7}, {19, 13, 8, 4},
+             /* tungsten scalar and axial (visscal) */
+             {20, 9, 10, 14}, {20, 5, 6, 3}, {21, 9, 11, 17}, {21, 15, 4, 6}};
   for (size_t n = 0; n < sizeof pts / sizeof pts[0]; ++n) {
     int k = pts[n].k, i = pts[n].i, j = pts[n].j, w = pts[n].w;
     na64_exact_wgrid_axis(shipped[k].beam, shipped[k].med, shipped[k].Z, &ws, &nw, NULL);

@@ -72,7 +72,8 @@ static void test_visible_yield(void **state)
 {
   (void)state;
   static const double masses[] = {0.002, 0.0167, 0.05};
-  for (int med = 0; med < 2; ++med)
+  static const na64_mediator meds[] = {NA64_MED_VECTOR, NA64_MED_PSEUDOSCALAR, NA64_MED_SCALAR, NA64_MED_AXIAL}; /* + visscal */
+  for (int med = 0; med < 4; ++med)
     for (size_t i = 0; i < sizeof masses / sizeof masses[0]; ++i) {
       na64_err err = {0};
       na64_material wcal;
@@ -80,7 +81,7 @@ static void test_visible_yield(void **state)
       na64_beamdump d;
       na64_beamdump_init_visible(&d, &wcal, 100.0, 30.0, 25.0, 100.0, 300.0);
       d.method = NA64_XS_EXACT;
-      d.mediator = med ? NA64_MED_PSEUDOSCALAR : NA64_MED_VECTOR;
+      d.mediator = meds[med];
       na64_yield *y1 = NULL, *y2 = NULL;
       assert_int_equal(na64_yield_new(&d, masses[i], &y1, &err), NA64_OK);
       for (int j = 0; j < d.target.ncomp; ++j) d.target.comp[j].A *= 1.0 + 1e-5;

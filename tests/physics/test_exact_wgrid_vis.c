@@ -1,5 +1,5 @@
 /* The windowed exact grids of tungsten (the WCAL of the visible mode; exactgrid3, issues 12 and 14;
- * src/physics/xsec_exact_wgrid.c, data/exact_wgrid_e_{vector,pseudoscalar}_Z74.csv, docs/physics.md 4e)
+ * src/physics/xsec_exact_wgrid.c, data/exact_wgrid_e_{vector,pseudoscalar,scalar,axial}_Z74.csv, docs/physics.md 4e)
  * and the x-shape of the visible yield taken from them (yield.c grid_shape: differences of windows)
  * against independent direct computations by na64_xsec_exact_quad (to 5e-4):
  *  - a regenerated node of each grid;
@@ -20,10 +20,11 @@
 
 #include "physics/exact_wgrid_cases.h"
 
-/* tungsten: cases 9 (vector) and 10 (pseudoscalar) of exact_wgrid_cases.h */
+/* tungsten: cases 9 (vector), 10 (pseudoscalar), 20 (scalar) and 21 (axial; visscal) of exact_wgrid_cases.h */
 static na64_exact_process proc(na64_mediator med, double m, double E0, double x_min)
 {
-  return case_proc(med == NA64_MED_PSEUDOSCALAR ? 10 : 9, m, E0, x_min);
+  return case_proc(med == NA64_MED_PSEUDOSCALAR ? 10 : med == NA64_MED_SCALAR ? 20 : med == NA64_MED_AXIAL ? 21 : 9, m, E0,
+                   x_min);
 }
 
 /* the reference at 5e-4: a bin is a difference of two windows, and at 0.2% each the direct values
@@ -46,13 +47,13 @@ static void test_nodes(void **state)
   na64_exact_grid_axes(&ms, &nm, &Es, &nE);
   na64_exact_wgrid_axis(NA64_LEPTON_E, NA64_MED_VECTOR, 74, &ws, &nw, NULL);
   assert_int_equal(nw, NA64_EXACT_WGRID_NW_FINE);
-  const na64_mediator meds[2] = {NA64_MED_VECTOR, NA64_MED_PSEUDOSCALAR};
-  for (int k = 0; k < 2; ++k) {
+  const na64_mediator meds[4] = {NA64_MED_VECTOR, NA64_MED_PSEUDOSCALAR, NA64_MED_SCALAR, NA64_MED_AXIAL};
+  for (int k = 0; k < 4; ++k) {
     na64_err err = {0};
     int st = na64_exact_wgrid_check(NA64_LEPTON_E, meds[k], 74, &err);
     if (st) print_error("%s\n", err.msg);
     assert_int_equal(st, NA64_OK);
-    na64_exact_process p = proc(meds[k], ms[9 + 3 * k], Es[12 - k], 1.0 - ws[5 + 9 * k]);
+    na64_exact_process p = proc(meds[k], ms[9 + 3 * k], Es[12 - k], 1.0 - ws[(5 + 9 * k) % 19]);
     double g = grid(&p), d = direct(&p);
     print_message("node %s m %.4g E %.4g x_min %.6g: grid %.6g direct %.6g ratio %.5f\n", na64_mediator_name(meds[k]), p.m,
                   p.E0, p.x_min, g, d, g / d);
@@ -68,7 +69,8 @@ static void test_shape(void **state)
     na64_mediator med;
     double m, E;
   } cs[] = {{NA64_MED_VECTOR, 0.0167, 100.0}, {NA64_MED_VECTOR, 0.0029, 37.0}, {NA64_MED_VECTOR, 0.06, 140.0},
-            {NA64_MED_PSEUDOSCALAR, 0.0167, 150.0}, {NA64_MED_PSEUDOSCALAR, 0.0045, 55.0}};
+            {NA64_MED_PSEUDOSCALAR, 0.0167, 150.0}, {NA64_MED_PSEUDOSCALAR, 0.0045, 55.0},
+            {NA64_MED_SCALAR, 0.0167, 100.0}, {NA64_MED_AXIAL, 0.0167, 150.0}}; /* visscal */
   static const double xs[] = {0.2, 0.5, 0.75, 0.9, 0.97, 0.99, 0.997, 0.9993};
   const int nx = (int)(sizeof xs / sizeof xs[0]);
   double worst_cum = 0.0, worst_bin = 0.0;

@@ -78,9 +78,13 @@ static void test_mediator_check(void **state)
   na64_beamdump d;
   visible_dump(&d, 100.0, 30.1);
   na64_err err = {0, ""};
-  d.mediator = NA64_MED_SCALAR;
-  assert_int_equal(na64_beamdump_check(&d, &err), NA64_EINVAL);
-  assert_non_null(strstr(err.msg, "scalar"));
+  d.mediator = NA64_MED_SCALAR; /* visscal: the scalar and axial X17 too */
+  assert_int_equal(na64_beamdump_check(&d, &err), NA64_OK);
+  d.mediator = NA64_MED_AXIAL;
+  assert_int_equal(na64_beamdump_check(&d, &err), NA64_OK);
+  d.mediator = NA64_MED_ZPRIME; /* no tree-level electron coupling */
+  assert_int_equal(na64_beamdump_check(&d, &err), NA64_EPHYS);
+  assert_non_null(strstr(err.msg, "Z'"));
   d.mediator = NA64_MED_PSEUDOSCALAR;
   assert_int_equal(na64_beamdump_check(&d, &err), NA64_OK);
   na64_material ecal;

@@ -233,7 +233,7 @@ static void test_pseudoscalar_spectrum(void **state)
   assert_true(r_early > r_all - 0.02 && r_early < r_exact * 1.05); /* nearer the primary's (2% binomial) */
 }
 
-/* aprime.mediator of a visible card: vector (default) or pseudoscalar; anything else is an error
+/* aprime.mediator of a visible card: vector (default), scalar, pseudoscalar or axial; anything else is an error
  * naming the key's value and the card. */
 static void test_card_mediator(void **state)
 {
@@ -249,9 +249,15 @@ static void test_card_mediator(void **state)
   snprintf(text, sizeof text, "%s  mediator: pseudoscalar\n", base);
   assert_int_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
   assert_int_equal(c.mediator, NA64_MED_PSEUDOSCALAR);
+  snprintf(text, sizeof text, "%s  mediator: scalar\n", base); /* visscal: scalar and axial X17 */
+  assert_int_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
+  assert_int_equal(c.mediator, NA64_MED_SCALAR);
   snprintf(text, sizeof text, "%s  mediator: axial\n", base);
+  assert_int_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
+  assert_int_equal(c.mediator, NA64_MED_AXIAL);
+  snprintf(text, sizeof text, "%s  mediator: zprime\n", base); /* no tree-level electron coupling */
   assert_int_not_equal(na64_vis_config_parse(text, strlen(text), "card", &c, &err), NA64_OK);
-  assert_non_null(strstr(err.msg, "card: aprime mediator 'axial'"));
+  assert_non_null(strstr(err.msg, "card: aprime mediator 'zprime'"));
 }
 
 static void test_bad_input(void **state)
