@@ -13,10 +13,20 @@ database whose DV rows are moved (s17, s18: WCAL end to decay-region start, cm; 
 setups). A geometry where the pseudoscalar has no island at the real EOT has chi2 = inf (the EOT
 factor k at which it would appear, 1.1 or 1.25, is printed). The efficiency depends on the region
 too: measure it again (`na64 run`) at the optimum and repeat (docs/validation.md).
-Usage: tools/fit_visible_joint.py R17 R18 s17,s18,L [s17,s18,L ...]
+Usage: tools/fit_visible_joint.py R17 R18 s17,s18,L [s17,s18,L ...]      chi2 at the given geometries
+       tools/fit_visible_joint.py --fit R17 R18 s17,s18,L                the minimum from there (visfit2)
+       tools/fit_visible_joint.py --iterate N s17,s18,L                  N times: `na64 run` of both shipped
+           cards on the conditions database with that geometry, then --fit with their report directories
+--fit: Nelder-Mead simplex (tools/fit_visible_geometry.py), the errors and the correlation from the
+chi2 curvature (covariance 2 H^-1, H by central differences), scaled by sqrt(chi2/ndf) when chi2/ndf > 1;
+ndf = 6 edges - 3 parameters. s18 >= 3.0 cm (V2's back face) is a bound of the fit.
+--iterate stops early when every parameter moved by less than its error (docs/validation.md "visfit2").
 Environment: NA64 (default build/na64), NA64_DB (default build/conditions.db).
 """
 import math, os, shutil, sqlite3, subprocess, sys, tempfile
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from fit_visible_geometry import hessian_covariance, nelder_mead  # noqa: E402 (the same simplex and curvature)
 
 NA64 = os.environ.get('NA64', 'build/na64')
 DB0 = os.environ.get('NA64_DB', 'build/conditions.db')
@@ -34,6 +44,8 @@ def make_db(s17, s18, length):
         for setup, s in (('visible_2017', s17), ('visible_2018', s18)):
             c.execute("UPDATE detectors SET z = ?, size_z = ? WHERE setup = ? AND name = 'DV'",
                       (WCAL_END + s + 0.5 * length, length, setup))
+            # S4 stays right behind the region (centre 0.8 cm behind its end, as in the SQL rows)
+            c.execute("UPDATE detectors SET z = ? WHERE setup = ? AND name = 'S4'", (WCAL_END + s + length + 0.8, setup))
         c.commit()
         c.close()
     return path
@@ -66,7 +78,80 @@ def evaluate(r17, r18, s17, s18, length):
     return res, chi, kps
 
 
+S18_MIN = 3.0  # cm: V2 (1 cm) right behind the WCAL; the 2018 region cannot start in front of its back face
+STEPS, H = [2.0, 1.0, 20.0], [0.5, 0.3, 5.0]  # simplex steps and curvature steps of (s17, s18, L), cm
+
+
+def fit(r17, r18, x0):
+    """the least-squares geometry (s17, s18, L) with the efficiency tables of r17, r18 held fixed"""
+    def chi2(p):
+        if p[0] < 0 or p[1] < S18_MIN or p[2] < 10:
+            return 1e9
+        return sum(evaluate(r17, r18, *p)[1].values())
+    best, c = nelder_mead(chi2, x0, STEPS)
+    at_bound = best[1] - S18_MIN < H[1]
+    free = [0, 2] if at_bound else [0, 1, 2]  # at the bound s18 is fixed there and the others' curvature taken
+    sub = lambda q: chi2([q[free.index(i)] if i in free else best[i] for i in range(3)])  # noqa: E731
+    cov = hessian_covariance(sub, [best[i] for i in free], [H[i] for i in free])
+    ndf = 6 - len(free)
+    scale = max(1.0, math.sqrt(c / ndf))
+    err, corr = {}, {}
+    if cov:
+        for a, i in enumerate(free):
+            err[i] = math.sqrt(cov[a][a]) * scale if cov[a][a] > 0 else math.nan
+            for b, j in enumerate(free):
+                corr[(i, j)] = cov[a][b] / math.sqrt(cov[a][a] * cov[b][b]) if cov[a][a] > 0 and cov[b][b] > 0 else math.nan
+    return best, c, ndf, scale, err, corr, at_bound
+
+
+def print_fit(r17, r18, best, c, ndf, scale, err, corr, at_bound):
+    names = ('s17', 's18', 'L')
+    res, chi, _ = evaluate(r17, r18, *best)
+    for i, n in enumerate(names):
+        e = err.get(i)
+        print(f'{n} = {best[i]:.2f} ' + (f'+- {e:.2f} cm' if e is not None else 'cm (at its bound)'))
+    print(f'chi2/ndf = {c:.2f} / {ndf} (errors from delta chi2 = 1, scaled by {scale:.2f})')
+    print('correlation: ' + ' '.join(f'{names[i]}-{names[j]} {v:+.2f}' for (i, j), v in corr.items() if i < j))
+    print(f'edges: v17 {res["v17"]} vc {res["vc"]} pc {res["pc"]} | ' + ' '.join(f'{k} {v:.1f}' for k, v in chi.items()),
+          flush=True)
+
+
+def run_cards(geo, tag):
+    """`na64 run` of both shipped cards on a database with geometry geo; returns the report directories"""
+    db = make_db(*geo)
+    env = dict(os.environ, NA64_CONDITIONS_DB=db)
+    dirs = []
+    for card in ('configs/visible_2017.yaml', 'configs/visible_2018.yaml'):
+        d = os.path.join(TMP, f'{tag}_{os.path.basename(card)[:-5]}')
+        subprocess.run([NA64, 'run', card, '--report-dir', d], env=env, capture_output=True, check=True)
+        dirs.append(d)
+    return dirs
+
+
+def iterate(n, geo):
+    for it in range(n):
+        r17, r18 = run_cards(geo, f'it{it}')
+        print(f'# iteration {it + 1}: efficiency measured at s17 {geo[0]:.2f}, s18 {geo[1]:.2f}, L {geo[2]:.1f} cm')
+        out = fit(r17, r18, geo)
+        print_fit(r17, r18, *out)
+        best, err = out[0], out[4]
+        moved = [abs(best[i] - geo[i]) < err.get(i, math.inf) for i in range(3)]
+        geo = best
+        if all(moved):
+            print(f'# converged after {it + 1} iterations: every parameter moved by less than its error')
+            break
+    return geo
+
+
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == '--iterate':
+        iterate(int(sys.argv[2]), [float(x) for x in sys.argv[3].split(',')])
+        shutil.rmtree(TMP, ignore_errors=True)
+        return
+    if len(sys.argv) == 5 and sys.argv[1] == '--fit':
+        print_fit(sys.argv[2], sys.argv[3], *fit(sys.argv[2], sys.argv[3], [float(x) for x in sys.argv[4].split(',')]))
+        shutil.rmtree(TMP, ignore_errors=True)
+        return
     if len(sys.argv) < 4:
         sys.exit(__doc__)
     for p in sys.argv[3:]:
