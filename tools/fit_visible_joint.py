@@ -20,7 +20,11 @@ Usage: tools/fit_visible_joint.py R17 R18 s17,s18,L [s17,s18,L ...]      chi2 at
 --fit: Nelder-Mead simplex (tools/fit_visible_geometry.py), the errors and the correlation from the
 chi2 curvature (covariance 2 H^-1, H by central differences), scaled by sqrt(chi2/ndf) when chi2/ndf > 1;
 ndf = 6 edges - 3 parameters. s18 >= 3.0 cm (V2's back face) is a bound of the fit.
---iterate stops early when every parameter moved by less than its error (docs/validation.md "visfit2").
+--iterate stops early when every parameter moved by less than its error (docs/validation.md "visfit2"),
+then prints the 2017 A' band (measured efficiency) over the digitised PRL 120 Fig. 4 curve.
+--wcal-layers N (before --iterate): the WCAL of both setups N layers (0.5 cm, 0.862 X0 each) deeper
+(N < 0: shallower) in the middle section, V2 right behind it as in the rows: the effective depth as a
+4th parameter, profiled (one --iterate per depth).
 Environment: NA64 (default build/na64), NA64_DB (default build/conditions.db).
 """
 import math, os, shutil, sqlite3, subprocess, sys, tempfile
@@ -30,22 +34,40 @@ from fit_visible_geometry import hessian_covariance, nelder_mead  # noqa: E402 (
 
 NA64 = os.environ.get('NA64', 'build/na64')
 DB0 = os.environ.get('NA64_DB', 'build/conditions.db')
-WCAL_END = 1509.75 + 0.5 * 19.5  # sql/setups/20_visible_2017.sql and 30_visible_2018.sql: WCAL centre + half length
+WCAL_END0 = 1509.75 + 0.5 * 19.5  # sql/setups/20_visible_2017.sql and 30_visible_2018.sql: WCAL centre + half length
+WCAL_LAYERS = [0]  # --wcal-layers: layers added to the WCAL's middle section (both setups)
 PUB = {'v17': (1.3e-4, 4.2e-4), 'vc': (1.2e-4, 6.8e-4), 'pc': (2.1e-4, 3.2e-4)}
 SIG = {k: (0.05e-4 / v[0], 0.05e-4 / v[1]) for k, v in PUB.items()}
 TMP = tempfile.mkdtemp(prefix='na64_joint_')
 
 
+def deepen(c, setup, n):
+    """n more 0.5 cm layers (3 mm W + 2 mm Sc) in the WCAL's middle section; its front face, the catcher
+    behind it and V2 right behind the WCAL move with the end"""
+    d = 0.5 * n
+    c.execute("UPDATE calo_sections SET nlayers = nlayers + ?, length = length + ? WHERE setup = ? AND detector = 'WCAL' "
+              "AND section = 1", (n, d, setup))
+    c.execute("UPDATE calo_sections SET z_offset = z_offset + ? WHERE setup = ? AND detector = 'WCAL' AND section = 2",
+              (d, setup))
+    c.execute("UPDATE detectors SET z = z + ?, size_z = size_z + ? WHERE setup = ? AND name = 'WCAL'", (0.5 * d, d, setup))
+    c.execute("UPDATE calo_cells SET z = z + ?, size_z = size_z + ? WHERE setup = ? AND detector = 'WCAL'", (0.5 * d, d, setup))
+    c.execute("UPDATE detectors SET z = z + ? WHERE setup = ? AND name = 'V2'", (d, setup))
+
+
 def make_db(s17, s18, length):
-    path = os.path.join(TMP, f'db_{s17:.2f}_{s18:.2f}_{length:.1f}.db')
+    n = WCAL_LAYERS[0]
+    path = os.path.join(TMP, f'db_{s17:.2f}_{s18:.2f}_{length:.1f}_{n}.db')
+    wcal_end = WCAL_END0 + 0.5 * n
     if not os.path.exists(path):
         shutil.copy(DB0, path)
         c = sqlite3.connect(path)
         for setup, s in (('visible_2017', s17), ('visible_2018', s18)):
+            if n:
+                deepen(c, setup, n)
             c.execute("UPDATE detectors SET z = ?, size_z = ? WHERE setup = ? AND name = 'DV'",
-                      (WCAL_END + s + 0.5 * length, length, setup))
+                      (wcal_end + s + 0.5 * length, length, setup))
             # S4 stays right behind the region (centre 0.8 cm behind its end, as in the SQL rows)
-            c.execute("UPDATE detectors SET z = ? WHERE setup = ? AND name = 'S4'", (WCAL_END + s + length + 0.8, setup))
+            c.execute("UPDATE detectors SET z = ? WHERE setup = ? AND name = 'S4'", (wcal_end + s + length + 0.8, setup))
         c.commit()
         c.close()
     return path
@@ -128,7 +150,21 @@ def run_cards(geo, tag):
     return dirs
 
 
+def band_2017(r17, geo):
+    """the 2017 A' band with the efficiency of r17 over the digitised PRL 120 Fig. 4 curve (not fitted)"""
+    from fit_visible_geometry import published
+    masses = (2.0, 5.0, 10.0, 14.0, 16.7)
+    cmd = [NA64, 'limits', '--mode', 'visible', '--masses', ','.join(map(str, masses)), '--format', 'csv', '--db',
+           make_db(*geo), '--dataset', f'visible_2017:5.4e10:{r17}']
+    rows = [l.split(',') for l in subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()
+            if l and l[0].isdigit()]
+    print('# 2017 band / digitised PRL 120 (lower, upper): ' + ' '.join(
+        f'{m:g} MeV {float(r[1]) / published("lower", m):.2f} {float(r[2]) / published("upper", m):.2f}'
+        for m, r in zip(masses, rows) if r[1]), flush=True)
+
+
 def iterate(n, geo):
+    r17 = None
     for it in range(n):
         r17, r18 = run_cards(geo, f'it{it}')
         print(f'# iteration {it + 1}: efficiency measured at s17 {geo[0]:.2f}, s18 {geo[1]:.2f}, L {geo[2]:.1f} cm')
@@ -140,10 +176,15 @@ def iterate(n, geo):
         if all(moved):
             print(f'# converged after {it + 1} iterations: every parameter moved by less than its error')
             break
+    if r17:
+        band_2017(r17, geo)
     return geo
 
 
 def main():
+    if len(sys.argv) >= 3 and sys.argv[1] == '--wcal-layers':
+        WCAL_LAYERS[0] = int(sys.argv[2])
+        del sys.argv[1:3]
     if len(sys.argv) >= 3 and sys.argv[1] == '--iterate':
         iterate(int(sys.argv[2]), [float(x) for x in sys.argv[3].split(',')])
         shutil.rmtree(TMP, ignore_errors=True)

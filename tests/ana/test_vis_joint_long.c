@@ -67,6 +67,17 @@ static char *combined(const char *med, double k, const char *masses)
   return out;
 }
 
+/* the 2017 island alone (vector) at `masses`: "lo hi" per line */
+static char *alone17(const char *masses)
+{
+  char cmd[4096], *out = NULL;
+  snprintf(cmd, sizeof cmd,
+           "%s limits --mode visible --masses %s --format csv --dataset visible_2017:5.4e10:%s 2>/dev/null | "
+           "grep -v '^#' | tail -n +2", NA64_CLI_PATH, masses, r17);
+  assert_int_equal(na64_test_run(cmd, &out), 0);
+  return out;
+}
+
 static int edges(const char *line, double *lo, double *hi)
 {
   *lo = *hi = NAN;
@@ -85,11 +96,7 @@ static void check(const char *what, const char *out, double pub_lo, double pub_h
 static void test_vector(void **state)
 {
   (void)state;
-  char cmd[4096], *out = NULL;
-  snprintf(cmd, sizeof cmd,
-           "%s limits --mode visible --masses 16.7 --format csv --dataset visible_2017:5.4e10:%s 2>/dev/null | "
-           "grep -v '^#' | tail -n +2", NA64_CLI_PATH, r17);
-  assert_int_equal(na64_test_run(cmd, &out), 0);
+  char *out = alone17("16.7");
   check("vector X17, 2017 alone (PRL 120)", out, 1.3e-4, 4.2e-4, 0.10, 0.10);
   free(out);
   out = combined("vector", 1.0, "16.7");
@@ -142,11 +149,7 @@ static void test_closing(void **state)
   assert_true(open_at(out, 0));
   assert_false(open_at(out, 1));
   free(out);
-  char cmd[4096];
-  snprintf(cmd, sizeof cmd,
-           "%s limits --mode visible --masses 19.5,21 --format csv --dataset visible_2017:5.4e10:%s 2>/dev/null | "
-           "grep -v '^#' | tail -n +2", NA64_CLI_PATH, r17);
-  assert_int_equal(na64_test_run(cmd, &out), 0);
+  out = alone17("19.5,21");
   printf("# vector 2017 alone at 19.5, 21 MeV (PRL 120 Fig. 4: closes at 20.85):\n%s", out);
   assert_true(open_at(out, 0));
   assert_false(open_at(out, 1));
@@ -156,11 +159,7 @@ static void test_closing(void **state)
 static void test_band(void **state)
 {
   (void)state;
-  char cmd[4096], *out = NULL;
-  snprintf(cmd, sizeof cmd,
-           "%s limits --mode visible --masses 2,10 --format csv --dataset visible_2017:5.4e10:%s 2>/dev/null | "
-           "grep -v '^#' | tail -n +2", NA64_CLI_PATH, r17);
-  assert_int_equal(na64_test_run(cmd, &out), 0);
+  char *out = alone17("2,10");
   na64_test_csv plo, phi;
   na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_lower.csv", &plo);
   na64_test_load_refdata("limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_upper.csv", &phi);
