@@ -123,9 +123,9 @@ static void joint_2017(na64_limit_config *cfg)
  *   efficiency; the constant 0.84 moves the upper edge by a few per cent), the lower edge within 20% of
  *   1.3e-4 (the constant efficiency overestimates the soft A' that make the lower edge: 0.12 measured);
  * - the band's lower edges from 10 MeV within 25% of the digitised ones (1.21 at 10 MeV with visfit2's
- *   91 cm region, 1.16 with psjoint's 110 cm: the lower edge ~ (L x efficiency)^(-1/4): (110/91)^(1/4) = 1.05; the constant
- *   0.84 is not the measured efficiency, with which the lower edge at 10 MeV is 0.99 of the digitised
- *   one, checked within 15% by tests/ana/test_vis_joint_long.c);
+ *   91 cm region, 1.16 with psjoint's 110 cm: the lower edge ~ (L x efficiency)^(-1/4), (110/91)^(1/4)
+ *   = 1.05); the constant 0.84 is not the measured efficiency, with which the lower edge at 10 MeV is 0.99
+ *   of the digitised one, checked within 15% by tests/ana/test_vis_joint_long.c;
  * - its upper edges at 2-16.7 MeV above the digitised ones by a factor in [1.0, 1.8]: the published
  *   tension (the curve's upper edge at 16.7 MeV lies below the abstract's X17 edge; the model's upper
  *   edge falls as m^-1.35 from 2 to 16.7 MeV, the curve's as m^-1.22, so the ratio grows toward 2 MeV);
