@@ -283,8 +283,9 @@ static void test_bias_exact(void **state)
  * chi2 sees, with x_F from (n + 1)(1 - x)^n above 0.3 (n = 1), the decay point from its density
  * exp(-z / l) on [z1, z2] and the weight exp(-z1 / l) - exp(-z2 / l) of each x_F (l = gamma beta c tau;
  * PDG K0_S: m = 0.497611 GeV, c tau = 2.6844 cm; m_pi0 = 0.1349768 GeV). Tolerance: a factor 2 below,
- * 3 above (at test_multi_shower's assertion); the geometric criterion is not the chi2 (a soft photon outside the 3 x 3 cells costs little,
- * and the fit of a centred shower to two showers half a cell apart can fail), but an absent rejection
+ * 3 above (at test_multi_shower's assertion); the geometric criterion is not the chi2 (a soft photon
+ * outside the 3 x 3 cells costs little, and the fit of a centred shower to two showers half a cell
+ * apart can fail), but an absent rejection
  * (ratio 1) or a rejection of everything (0) lies far outside; the ratio is well below 1/2 here. */
 static void boost_to(double q[4], const double P[4])
 {
