@@ -19,7 +19,8 @@ Usage: tools/fit_visible_joint.py R17 R18 s17,s18,L [s17,s18,L ...]      chi2 at
            cards on the conditions database with that geometry, then --fit with their report directories
 --fit: Nelder-Mead simplex (tools/fit_visible_geometry.py), the errors and the correlation from the
 chi2 curvature (covariance 2 H^-1, H by central differences), scaled by sqrt(chi2/ndf) when chi2/ndf > 1;
-ndf = 6 edges - 3 parameters. s18 >= 3.0 cm (V2's back face) is a bound of the fit.
+ndf = 6 edges - the free parameters. s18 >= 3.0 cm (V2's back face) is a bound of the fit: at it, s18 is
+fixed there (ndf = 4) and the curvature is that of (s17, L).
 --iterate stops early when every parameter moved by less than its error (docs/validation.md "visfit2"),
 then prints the 2017 A' band (measured efficiency) over the digitised PRL 120 Fig. 4 curve.
 --wcal-layers N (before --iterate): the WCAL of both setups N layers (0.5 cm, 0.862 X0 each) deeper
@@ -30,7 +31,8 @@ Environment: NA64 (default build/na64), NA64_DB (default build/conditions.db).
 import math, os, shutil, sqlite3, subprocess, sys, tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from fit_visible_geometry import hessian_covariance, nelder_mead  # noqa: E402 (the same simplex and curvature)
+# the same simplex, curvature and digitised PRL 120 band as the band fit
+from fit_visible_geometry import hessian_covariance, nelder_mead, published  # noqa: E402
 
 NA64 = os.environ.get('NA64', 'build/na64')
 DB0 = os.environ.get('NA64_DB', 'build/conditions.db')
@@ -50,7 +52,8 @@ def deepen(c, setup, n):
     c.execute("UPDATE calo_sections SET z_offset = z_offset + ? WHERE setup = ? AND detector = 'WCAL' AND section = 2",
               (d, setup))
     c.execute("UPDATE detectors SET z = z + ?, size_z = size_z + ? WHERE setup = ? AND name = 'WCAL'", (0.5 * d, d, setup))
-    c.execute("UPDATE calo_cells SET z = z + ?, size_z = size_z + ? WHERE setup = ? AND detector = 'WCAL'", (0.5 * d, d, setup))
+    c.execute("UPDATE calo_cells SET z = z + ?, size_z = size_z + ? WHERE setup = ? AND detector = 'WCAL'",
+              (0.5 * d, d, setup))
     c.execute("UPDATE detectors SET z = z + ? WHERE setup = ? AND name = 'V2'", (d, setup))
 
 
@@ -152,7 +155,6 @@ def run_cards(geo, tag):
 
 def band_2017(r17, geo):
     """the 2017 A' band with the efficiency of r17 over the digitised PRL 120 Fig. 4 curve (not fitted)"""
-    from fit_visible_geometry import published
     masses = (2.0, 5.0, 10.0, 14.0, 16.7)
     cmd = [NA64, 'limits', '--mode', 'visible', '--masses', ','.join(map(str, masses)), '--format', 'csv', '--db',
            make_db(*geo), '--dataset', f'visible_2017:5.4e10:{r17}']
@@ -171,9 +173,9 @@ def iterate(n, geo):
         out = fit(r17, r18, geo)
         print_fit(r17, r18, *out)
         best, err = out[0], out[4]
-        moved = [abs(best[i] - geo[i]) < err.get(i, math.inf) for i in range(3)]
+        within = [abs(best[i] - geo[i]) < err.get(i, math.inf) for i in range(3)]
         geo = best
-        if all(moved):
+        if all(within):
             print(f'# converged after {it + 1} iterations: every parameter moved by less than its error')
             break
     if r17:
