@@ -120,8 +120,9 @@ def nelder_mead(f, x0, steps, iters=120):
     return pts[k], vals[k]
 
 
-def hessian_errors(f, x, h):
-    """sqrt of the diagonal of 2 H^-1 (chi2 = (x - x0)^T C^-1 (x - x0)), H by central differences"""
+def hessian_covariance(f, x, h):
+    """the covariance 2 H^-1 of the fit (chi2 = (x - x0)^T C^-1 (x - x0) near the minimum, so delta chi2 = 1 at
+    one sigma), H the Hessian of chi2 by central differences with steps h; None when H is singular"""
     n = len(x)
     f0 = f(x)
 
@@ -140,15 +141,23 @@ def hessian_errors(f, x, h):
     for c in range(n):
         piv = max(range(c, n), key=lambda r: abs(a[r][c]))
         a[c], a[piv] = a[piv], a[c]
-        if a[c][c] == 0:
-            return [math.nan] * n
+        if a[c][c] == 0 or a[c][c] != a[c][c]:
+            return None
         d = a[c][c]
         a[c] = [v / d for v in a[c]]
         for r in range(n):
             if r != c:
                 fac = a[r][c]
                 a[r] = [vr - fac * vc for vr, vc in zip(a[r], a[c])]
-    return [math.sqrt(2 * a[i][n + i]) if a[i][n + i] > 0 else math.nan for i in range(n)]
+    return [[2 * a[i][n + j] for j in range(n)] for i in range(n)]
+
+
+def hessian_errors(f, x, h):
+    """sqrt of the diagonal of the covariance 2 H^-1 (hessian_covariance)"""
+    cov = hessian_covariance(f, x, h)
+    if cov is None:
+        return [math.nan] * len(x)
+    return [math.sqrt(cov[i][i]) if cov[i][i] > 0 else math.nan for i in range(len(x))]
 
 
 def closing_mass(geo):

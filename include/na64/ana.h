@@ -228,8 +228,8 @@ typedef struct na64_sens_options {
   int method;               /* na64_xsec_method (default NA64_XS_EXACT; na64_sens_method) */
   double ecal_max;          /* invisible: E_ECAL cut, GeV (NAN: E0/2) */
   double wcal_x0;           /* visible: WCAL depth in X0 (defaults: the 2017 setup's database rows, 33.6) */
-  double decay_start;       /* visible: WCAL end to decay-region start, cm (15.0) */
-  double decay_length;      /* visible: decay-region length, cm (110) */
+  double decay_start;       /* visible: WCAL end to decay-region start, cm (13.5) */
+  double decay_length;      /* visible: decay-region length, cm (91) */
   double ea_min;            /* visible: minimal A' energy, GeV (NAN: 0.3 E0) */
   double alpha_d;           /* y: alpha_D (0.1) */
   double mass_ratio;        /* y: m_A'/m_chi (3) */

@@ -53,8 +53,19 @@
 -- ~330 against 164, 12 points at 5%) - the abstract's X17 4.2e-4 and the digitised 3.51e-4 at 16.7 MeV
 -- disagree (refdata na64-published-numbers.md), and the abstracts are the authoritative X17 values.
 -- Before: s = 29.4 cm, L = 295 cm.
---     Decay volume 1534.5-1644.5 cm (20 x 20 cm2, evacuated: no material); S4 counter
---     10 x 10 x 1 cm right behind it at 1645.3 cm (ESTIMATE: position).
+-- visfit2 (2026-12-07; docs/validation.md "visfit2: the joint geometry with the exact cross sections"):
+-- DERIVED again by the same fit (tools/fit_visible_joint.py --iterate), now with the exact tree-level
+-- cross sections (the default of `na64 limits` and `na64 run` since exactgrid3; psjoint's fit used
+-- ETL) and the efficiency tables of `na64 run configs/visible_2017.yaml` and visible_2018.yaml (5000
+-- events per point, default seeds) measured at the geometry being fitted, iterated: 15.0/110 -> 13.3/87
+-- -> 13.3/97 -> 13.5/91 cm (s17/L), every step within the errors after the first. Result: s17 = 13.5
+-- +- 0.8 cm, s18 = 3.0 cm (at its bound; free it would go to ~2.7 cm, inside V2), L = 91 +- 19 cm,
+-- chi2 = 18.9 for 6 edges - 2 free parameters (errors from the chi2 curvature, scaled by
+-- sqrt(chi2/ndf) = 2.2; correlation s17-L +0.57). The WCAL depth stays 33.6 X0: in the track-length
+-- model it enters only through the flight distance D X0 + s (degenerate with s17 exactly).
+-- Before: s = 15.0 cm, L = 110 cm (2 sigma away in s17 with the exact cross sections).
+--     Decay volume 1533.0-1624.0 cm (20 x 20 cm2, evacuated: no material); S4 counter
+--     10 x 10 x 1 cm right behind it at 1624.8 cm (ESTIMATE: position).
 --   * Trackers behind the decay volume: ST01 (6 mm) 1850, MM03 1875, ST02 (6 mm) 1900, MM04 1925,
 --     ST03 (2 mm) 1950 cm; ECAL front face at 2000 cm, VETO 2050 cm, HCAL modules from 2100 cm.
 --   * SRD 3 modules in front of the WCAL at 1400 cm; layers as in the invisible setup.
@@ -64,8 +75,8 @@ WITH geo(theta, pivot) AS (VALUES (0.0209855, 775.0)),
     ('SRD',  'srd',        -11.0, 1402.8,  16.0,  16.0,    5.6, NULL,    'ESTIMATE: position; 3 modules (published)'),
     ('WCAL', 'wcal',         0.0, 1509.75,  6.0,   6.0,   19.5, NULL,    '3 sections (published); depth DERIVED (V2 efficiency, vis2018), sizes ESTIMATE'),
     ('V2',   'counter',      0.0, 1522.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1589.5,  20.0,  20.0,  110.0, NULL,    'DERIVED from the X17 edges of both couplings (psjoint): start, length'),
-    ('S4',   'counter',      0.0, 1645.3,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('DV',   'decay_volume', 0.0, 1578.5,  20.0,  20.0,   91.0, NULL,    'DERIVED from the X17 edges of both couplings, exact cross sections (visfit2): start, length'),
+    ('S4',   'counter',      0.0, 1624.8,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),

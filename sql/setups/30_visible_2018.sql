@@ -33,6 +33,11 @@
 --   (psjoint)"): the joint fit of the vector and pseudoscalar X17 edges keeps s = 3.0 cm (at its bound)
 --   and L = 110 +- 20 cm for both setups (before: 295 cm). Decay region 1522.5-1632.5 cm; S4 at
 --   1633.3 cm (right behind it, as before).
+--   visfit2 (2026-12-07; 20_visible_2017.sql, docs/validation.md "visfit2: the joint geometry with the
+--   exact cross sections"): the joint fit redone with the exact cross sections and the efficiency
+--   measured at the fitted geometry (iterated): s = 3.0 cm still at its bound (the PRD 101 upper edge
+--   and the pseudoscalar want ~2.7 cm, chi2 +27 at 3.6 cm in a scan at s17 = 13.3, L = 87 cm), L = 91 +- 19 cm
+--   for both setups. Decay region 1522.5-1613.5 cm; S4 at 1614.3 cm.
 --   Before (estimates): 25 layers, 21.5 X0, s = 35.4 cm: V2 vetoed 80% of the signal and the
 --   punch-through row was 1.9e-11 per EOT.
 
@@ -41,8 +46,8 @@ WITH geo(theta, pivot) AS (VALUES (0.0139903, 775.0)),
     ('SRD',  'srd',        -11.0, 1401.8,  16.0,  16.0,    3.6, NULL,    'ESTIMATE: position; 2 modules (published)'),
     ('WCAL', 'wcal',         0.0, 1509.75,  6.0,   6.0,   19.5, NULL,    '3 sections (published); depth DERIVED (vis2018), sizes ESTIMATE'),
     ('V2',   'counter',      0.0, 1522.0,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: veto behind WCAL'),
-    ('DV',   'decay_volume', 0.0, 1577.5,  20.0,  20.0,  110.0, NULL,    'start DERIVED (vis2018: PRD 101 upper edge); length DERIVED (psjoint, with 2017)'),
-    ('S4',   'counter',      0.0, 1633.3,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
+    ('DV',   'decay_volume', 0.0, 1568.0,  20.0,  20.0,   91.0, NULL,    'start DERIVED (vis2018: PRD 101 upper edge; visfit2: at its bound); length DERIVED (visfit2, with 2017)'),
+    ('S4',   'counter',      0.0, 1614.3,  10.0,  10.0,    1.0, 'Sc',    'ESTIMATE: decay counter behind the DV'),
     ('ST01', 'straw',        0.0, 1851.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),
     ('MM03', 'micromegas',   0.0, 1875.5,   8.0,   8.0,    1.0, 'ArCO2', 'ESTIMATE: position'),
     ('ST02', 'straw',        0.0, 1901.0,  20.0,  20.0,    3.0, 'ArCO2', 'ESTIMATE: position; 6 mm straws'),

@@ -25,12 +25,13 @@ void na64_sens_options_default(na64_sens_options *o)
   o->ecal_max = NAN;
   /* visible-mode geometry: the 2017 setup of the conditions database (sql/setups/20_visible_2017.sql):
    * WCAL 39 x (3 mm W + 2 mm Sc) = 33.6 X0, its depth derived with the physical V2 (vis2018); decay region
-   * 110 cm starting 15.0 cm behind the WCAL, derived from the vector and pseudoscalar X17 edges of PRL 120,
-   * PRD 101 and PRD 104 together with the measured efficiency (issue 12; docs/validation.md "Pseudoscalar
-   * and vector together (psjoint)"). Kept equal to the database rows: test_cli_limits compares --run 3000. */
+   * 91 cm starting 13.5 cm behind the WCAL, derived from the vector and pseudoscalar X17 edges of PRL 120,
+   * PRD 101 and PRD 104 together with the exact cross sections and the measured efficiency (issue 12;
+   * docs/validation.md "visfit2: the joint geometry with the exact cross sections"; psjoint's ETL fit: 15.0
+   * cm, 110 cm). Kept equal to the database rows: test_cli_limits compares --run 3000. */
   o->wcal_x0 = 33.6;
-  o->decay_start = 15.0;
-  o->decay_length = 110.0;
+  o->decay_start = 13.5;
+  o->decay_length = 91.0;
   o->ea_min = NAN;
   o->alpha_d = 0.1;
   o->mass_ratio = 3.0;

@@ -21,10 +21,10 @@ static void test_x17_csv(void **state)
   run_report(card, 2, "16.7", d1);
   char *out = NULL;
   /* x17.csv (issue 12) read with Python: both couplings; the 2017 setup alone excludes the vector X17
-   * at efficiency 1 (E_A' >= 0.1 E0, the joint-fit region of docs/validation.md "Pseudoscalar and
-   * vector together (psjoint)": 4.7e-4 at the upper edge; window 5e-5 - 1.5e-4 and 3.4e-4 - 5.5e-4,
+   * at efficiency 1 (E_A' >= 0.1 E0, the joint-fit region of docs/validation.md "visfit2: the joint
+   * geometry with the exact cross sections": 4.8e-4 at the upper edge, 4.7e-4 before the refit; window 5e-5 - 1.5e-4 and 3.4e-4 - 5.5e-4,
    * the paper's 4.2e-4 +-20% widened upward because efficiency 1 lies above the measured efficiency's
-   * edge); at efficiency 1 the 2017 set alone has a small pseudoscalar island (1.30e-4 - 2.13e-4), which
+   * edge); at efficiency 1 the 2017 set alone has a small pseudoscalar island (1.32e-4 - 2.26e-4), which
    * lies below PRD 104's 2017 + 2018 upper edge 3.2e-4 (NA64 quotes the pseudoscalar for 2017 + 2018
    * only, PRD 104 (2021) L111102; with the measured efficiency 2017 alone excludes nothing); the
    * pseudoscalar's efficiency is measured at the published 2.1e-4, 2.6e-4, 3.2e-4: three numbers in

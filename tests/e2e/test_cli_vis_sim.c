@@ -96,7 +96,7 @@ static void test_truth_h5py(void **state)
            "E = t['beam_energy']\n"
            "assert (t['aprime_energy'][s] >= 0.1 * E[s]).all()\n"
            "z = t['decay_z'][s]\n"
-           "assert (z >= 1519.5 + 15.0 - 1e-6).all() and (z <= 1519.5 + 15.0 + 110.0 + 1e-6).all(), (z.min(), z.max())\n"
+           "assert (z >= 1519.5 + 13.5 - 1e-6).all() and (z <= 1519.5 + 13.5 + 91.0 + 1e-6).all(), (z.min(), z.max())\n"
            "assert np.allclose(t['e_minus_energy'][s] + t['e_plus_energy'][s], t['aprime_energy'][s], rtol=1e-12)\n"
            "assert (abs(t['true_wcal'] + t['aprime_energy'] - E) <= 0.01 * E).all()\n"
            "assert (t['true_wcal'][~s] >= 0.99 * E[~s]).all() and (t['n_s4'][~s] == 0).all()\n"

@@ -77,11 +77,14 @@ static void test_chain(void **state)
     if (!signal) assert_false(re.vertex.resolved);
   }
   printf("# %d of %d signal events resolved, %d with the vertex within 4 sigma_z\n", resolved, 2 * n / 3, inside);
-  /* at >= 3.3 mrad the pair is resolved in >= 90% of the signal events (tests/reco/test_vis_vertex.c:
+  /* at >= 3.3 mrad the pair is resolved in ~90% of the signal events (tests/reco/test_vis_vertex.c:
    * >= 99% from 2 mrad for a symmetric pair; asymmetric decays of the same mass open wider), the vertex
    * within 4 sigma_z of the truth in >= 90% of them (Gaussian: 99.99%; ghost lines from hits the two
-   * tracks share in the 6 mm straws make a few outliers) */
-  assert_true(resolved >= 0.9 * (2 * n / 3));
+   * tracks share in the 6 mm straws make a few outliers). The resolved share measured in 2000 signal
+   * events (n = 3000, visfit2, 2026-12-07): 89.4% with the decay region of psjoint (1534.5-1644.5 cm),
+   * 88.3% with visfit2's (1533.0-1624.0 cm, S4 20 cm nearer the WCAL); the 200 here gave 184 and 178, so
+   * the bound is 85%, 1.5 binomial sigma (2.2%) below the measured share. */
+  assert_true(resolved >= 0.85 * (2 * n / 3));
   assert_true(inside >= 0.9 * resolved);
   na64_vis_reco_free(r);
   na64_vis_digitizer_free(d);

@@ -282,9 +282,10 @@ static void test_bias_exact(void **state)
  * one cell pitch (3.82 cm) of their energy centroid in x and in y, i.e. inside the 3 x 3 cells the
  * chi2 sees, with x_F from (n + 1)(1 - x)^n above 0.3 (n = 1), the decay point from its density
  * exp(-z / l) on [z1, z2] and the weight exp(-z1 / l) - exp(-z2 / l) of each x_F (l = gamma beta c tau;
- * PDG K0_S: m = 0.497611 GeV, c tau = 2.6844 cm; m_pi0 = 0.1349768 GeV). Tolerance: a factor 2 either
- * way; the geometric criterion is not the chi2 (a soft photon outside the 3 x 3 cells costs little,
- * and the fit of a centred shower to two showers half a cell apart can fail), but an absent rejection
+ * PDG K0_S: m = 0.497611 GeV, c tau = 2.6844 cm; m_pi0 = 0.1349768 GeV). Tolerance: a factor 2 below,
+ * 3 above (at test_multi_shower's assertion); the geometric criterion is not the chi2 (a soft photon
+ * outside the 3 x 3 cells costs little, and the fit of a centred shower to two showers half a cell
+ * apart can fail), but an absent rejection
  * (ratio 1) or a rejection of everything (0) lies far outside; the ratio is well below 1/2 here. */
 static void boost_to(double q[4], const double P[4])
 {
@@ -370,7 +371,11 @@ static void test_multi_shower(void **state)
   print_message("K0_S -> pi0 pi0 shape pass %.3g (%llu events in the box), all photons within one cell %.3g\n", ratio,
                 (unsigned long long)on.passed, geo_est);
   assert_true(on.passed > 200);
-  assert_true(ratio > 0.5 * geo_est && ratio < 2.0 * geo_est);
+  /* the chi2 passes 2.0 (decay region of psjoint, S4 at 1645.3 cm) and 2.4 (visfit2, S4 at 1624.8 cm)
+   * times the geometric share: the share falls with the longer flight to the ECAL (0.0293 -> 0.0247), the
+   * chi2's pass fraction does not (0.0586 -> 0.0589); so the upper bound is 3x (visfit2, 2026-12-07),
+   * which still rejects an absent rejection (ratio 1, 40x the share) */
+  assert_true(ratio > 0.5 * geo_est && ratio < 3.0 * geo_est);
   assert_true(ratio < 0.5);
   /* an infinite cut is no cut, a zero cut is an error */
   c.shape_chi2_max = 0.0;

@@ -3,8 +3,9 @@
  * 33.2 cm behind it, the 90% CL band for 5.4e10 EOT at 100 GeV (efficiency 1, E_A' > 30 GeV) against
  * NA64 PRL 120 (2018) 231802 (tests/refdata/limit_visible_NA64_PRL120_231802_2018_5p4e10EOT_*.csv)
  * and its X17 range 1.3e-4 < eps < 4.2e-4 (abstract). And the conditions database's geometry since the
- * joint fit of 2026-12-07 (15.0 cm behind the 33.6 X0 WCAL, 110 cm long; psjoint), which follows the
- * X17 edges of three papers rather than the digitised band. */
+ * joint fit of 2026-12-07 (psjoint; refitted with the exact cross sections by visfit2: 13.5 cm behind
+ * the 33.6 X0 WCAL, 91 cm long), which follows the X17 edges of three papers rather than the digitised
+ * band. */
 #include <math.h>
 
 #include "na64/ana.h"
@@ -95,17 +96,18 @@ static void test_x17_range(void **state)
 
 #define DB NA64_BINARY_DIR "/conditions.db"
 
-/* The 2017 setup of the conditions database since psjoint (docs/validation.md "Pseudoscalar and vector
- * together (psjoint)"): the decay region 110 cm long from 15.0 cm behind the 33.6 X0 WCAL, derived from
- * the X17 edges of PRL 120, PRD 101 and PRD 104 together; here with the refit's constant signal
- * efficiency, 0.84 for E_A' >= 50 GeV. */
+/* The 2017 setup of the conditions database since visfit2 (docs/validation.md "visfit2: the joint
+ * geometry with the exact cross sections"): the decay region 91 cm long from 13.5 cm behind the 33.6 X0
+ * WCAL, derived from the X17 edges of PRL 120, PRD 101 and PRD 104 together with the exact cross
+ * sections and the measured efficiency (psjoint's fit, with ETL, gave 15.0 cm and 110 cm); here with
+ * the refit's constant signal efficiency, 0.84 for E_A' >= 50 GeV. */
 static void joint_2017(na64_limit_config *cfg)
 {
   na64_sens_options o;
   na64_sens_options_default(&o);
   assert_int_equal(na64_sens_options_from_run(&o, DB, 2800, 0, 0, NULL, 0, NULL), NA64_OK);
-  assert_rel(o.decay_start, 15.0, 1e-3); /* sql/setups/20_visible_2017.sql */
-  assert_rel(o.decay_length, 110.0, 1e-3);
+  assert_rel(o.decay_start, 13.5, 1e-3); /* sql/setups/20_visible_2017.sql */
+  assert_rel(o.decay_length, 91.0, 1e-3);
   assert_int_equal(na64_limit_config_default(cfg, NULL), NA64_OK);
   na64_material wcal;
   assert_int_equal(na64_material_get("WCAL", &wcal, NULL), NA64_OK);
@@ -120,7 +122,10 @@ static void joint_2017(na64_limit_config *cfg)
  * - the X17 upper edge within 10% of PRL 120's 4.2e-4 (the fit's edges were within 5% with the measured
  *   efficiency; the constant 0.84 moves the upper edge by a few per cent), the lower edge within 20% of
  *   1.3e-4 (the constant efficiency overestimates the soft A' that make the lower edge: 0.12 measured);
- * - the band's lower edges from 10 MeV within 20% of the digitised ones;
+ * - the band's lower edges from 10 MeV within 25% of the digitised ones (1.21 at 10 MeV with visfit2's
+ *   91 cm region, 1.16 with psjoint's 110 cm: the lower edge ~ (L x efficiency)^(-1/4), (110/91)^(1/4)
+ *   = 1.05); the constant 0.84 is not the measured efficiency, with which the lower edge at 10 MeV is 0.99
+ *   of the digitised one, checked within 15% by tests/ana/test_vis_joint_long.c;
  * - its upper edges at 2-16.7 MeV above the digitised ones by a factor in [1.0, 1.8]: the published
  *   tension (the curve's upper edge at 16.7 MeV lies below the abstract's X17 edge; the model's upper
  *   edge falls as m^-1.35 from 2 to 16.7 MeV, the curve's as m^-1.22, so the ratio grows toward 2 MeV);
@@ -140,7 +145,7 @@ static void test_joint_check(void **state)
     assert_int_equal(na64_limit_scan(&cfg, &m, 1, &p, NULL), NA64_OK);
     double rl = p.eps_low / na64_test_csv_loglog(&lo, vm[i]), rh = p.eps_high / na64_test_csv_loglog(&hi, vm[i]);
     print_message("joint | %.1f MeV | low / digitised %.2f | high / digitised %.2f |\n", vm[i], rl, rh);
-    if (vm[i] >= 10.0) assert_true(fabs(rl - 1.0) < 0.20);
+    if (vm[i] >= 10.0) assert_true(fabs(rl - 1.0) < 0.25);
     assert_true(rh >= 1.0 && rh <= 1.8);
     if (vm[i] == 16.7) {
       print_message("joint: X17 %.3g < eps < %.3g (PRL 120: 1.3e-4 - 4.2e-4)\n", p.eps_low, p.eps_high);
