@@ -90,8 +90,6 @@ struct na64_sim_digitizer {
   na64_straw_digitizer *straw; /* NULL if the setup has no straw planes */
   sim_sadc_channel *ch; /* the channels of ro[], in the same order */
   double *amp;          /* this event's pulse maximum per channel, counts */
-  uint32_t *words;
-  size_t cap_words;
   na64_straw_digi_event sev;
   sim_sadc_noise nz; /* the waveform noise table, also the strips' */
   double erf_tab[ERF_TAB_N + 1]; /* erf on [-ERF_TAB_X, ERF_TAB_X], for the strip charge sharing */
@@ -399,7 +397,6 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   free(d->ro);
   free(d->ch);
   free(d->amp);
-  free(d->words);
   free(d->apv);
   free(d->sp);
   free(d);
@@ -627,35 +624,28 @@ void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
 _Static_assert(WF_SAMPLES % 2 == 0 && WF_SAMPLES <= NA64_DAQ_SADC_MAX_SAMPLES, "whole sample pairs");
 
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
-                         const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
-                         na64_daq_writer *w, na64_err *err)
+                         const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err)
 {
   if (!nz->lib_ready) return na64_err_set(err, NA64_EINVAL, "sim_sadc_write_event: no noise library (sim_sadc_noise_library)");
-  const size_t per = 2 + WF_SAMPLES / 2, need = (size_t)(n > 0 ? n : 0) * per;
-  if (need > *cap) {
-    uint32_t *p = realloc(*words, need * sizeof *p);
-    if (!p) return na64_err_set(err, NA64_ENOMEM, "digitizer: out of memory");
-    *words = p;
-    *cap = need;
-  }
+  const size_t per = 2 + WF_SAMPLES / 2;
   float shapef[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) shapef[i] = (float)shape[i];
   na64_daq_equipment_header eh = na64_daq_sadc_equipment(0, NA64_DAQ_SADC_DEFAULT_PERIOD_NS); /* but its id */
-  for (int a = 0; a < n;) { /* one equipment block per source id */
-    size_t k = 0;
-    uint32_t *out = *words;
+  for (int a = 0; a < n;) { /* one equipment block per source id, its words made in the event's buffer */
     int b = a;
-    for (; b < n && ch[b].src == ch[a].src; ++b) {
-      if (!ch[b].pedestals_ok)
-        return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]", ch[b].src,
-                            ch[b].port, ch[b].channel, ch[b].ped_even, ch[b].ped_odd);
-      out[k] = ch[b].header_word;
-      out[k + 1] = ch[b].pedestal_word;
-      make_samples(nz, &ch[b], amp[b], shapef, sim_noise_word(ns->key, ++ns->k), out + k + 2);
-      k += per;
+    while (b < n && ch[b].src == ch[a].src) ++b;
+    uint32_t *out;
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, ch[a].src, (size_t)(b - a) * per, &out, err));
+    for (int i = a; i < b; ++i, out += per) {
+      if (!ch[i].pedestals_ok)
+        return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]", ch[i].src,
+                            ch[i].port, ch[i].channel, ch[i].ped_even, ch[i].ped_odd);
+      out[0] = ch[i].header_word;
+      out[1] = ch[i].pedestal_word;
+      make_samples(nz, &ch[i], amp[i], shapef, sim_noise_word(ns->key, ++ns->k), out + 2);
     }
     eh.id = ch[a].src;
-    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, out, k, err));
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, (size_t)(b - a) * per, err));
     a = b;
   }
   return NA64_OK;
@@ -670,7 +660,7 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
     double E = readout_energy(&d->ro[i], ev, rng);
     d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
   }
-  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
+  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, w, err);
 }
 
 /* Track position at z: the beam line before the dipoles, the measured line behind them; 0 inside. */
@@ -827,15 +817,11 @@ int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, d
     size_t b = a;
     while (b < n && d->apv[b].source_id == d->apv[a].source_id) ++b;
     size_t need = NA64_DAQ_APV_MAX_WORDS(b - a), nw = 0;
-    if (need > d->cap_words) {
-      uint32_t *nwp = realloc(d->words, need * sizeof *nwp);
-      if (!nwp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
-      d->words = nwp;
-      d->cap_words = need;
-    }
-    NA64_CALL(na64_daq_apv_encode(d->apv + a, b - a, event, d->words, d->cap_words, &nw, err));
+    uint32_t *out; /* encoded in place in the writer's event */
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, d->apv[a].source_id, need, &out, err));
+    NA64_CALL(na64_daq_apv_encode(d->apv + a, b - a, event, out, need, &nw, err));
     eh.id = d->apv[a].source_id;
-    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, d->words, nw, err));
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, nw, err));
     a = b;
   }
   return NA64_OK;

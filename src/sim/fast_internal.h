@@ -132,11 +132,10 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
 /* The event's SADC equipment blocks, one per source id, of the n channels ch (sorted by source id)
  * with pulses of maximum amp[i] counts (<= 0: none) of the event's shape: pedestals, noise blocks of
  * the library chosen by one word of ns per channel, rounding, 12-bit clipping, encoded as na64_daq_sadc_encode would encode
- * them (the same words) but without the intermediate waveform records. words and cap are the
- * caller's encoding buffer, grown as needed. */
+ * them (the same words) but without the intermediate waveform records, made in place in the
+ * writer's event (na64_daq_writer_reserve_equipment). */
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
-                         const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
-                         na64_daq_writer *w, na64_err *err);
+                         const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err);
 int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y); /* by source, port, channel */
 
 /* fast_setup.c */

@@ -488,14 +488,13 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
   /* distinct source ids, ascending; the buffers on the stack for the usual few dozen hits (a beam
    * track crosses ~12 straws: three mallocs and frees were ~5% of an event's digitisation) */
   enum { SMALL = 64 };
-  uint32_t srcs_s[SMALL], words_s[NA64_DAQ_F1_MAX_WORDS(SMALL)];
+  uint32_t srcs_s[SMALL];
   na64_daq_f1_hit sel_s[SMALL];
   const int small = ev->nhits <= SMALL;
   uint32_t *srcs = small ? srcs_s : malloc(ev->nhits * sizeof *srcs);
   na64_daq_f1_hit *sel = small ? sel_s : malloc(ev->nhits * sizeof *sel);
-  uint32_t *words = small ? words_s : malloc(NA64_DAQ_F1_MAX_WORDS(ev->nhits) * sizeof *words);
   int st = NA64_OK;
-  if (!srcs || !sel || !words) st = na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
+  if (!srcs || !sel) st = na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
   size_t nsrc = 0;
   if (st == NA64_OK) {
     for (size_t i = 0; i < ev->nhits; ++i) srcs[i] = ev->hits[i].source_id;
@@ -515,15 +514,16 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
     for (size_t i = 0; i < ev->nhits; ++i)
       if (ev->hits[i].source_id == srcs[k]) sel[m++] = ev->hits[i];
     size_t nw = 0;
-    st = na64_daq_f1_encode(sel, m, nb_in_burst, words, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &nw, err);
+    uint32_t *out; /* encoded in place in the writer's event */
+    st = na64_daq_writer_reserve_equipment(w, srcs[k], NA64_DAQ_F1_MAX_WORDS(m), &out, err);
+    if (st == NA64_OK) st = na64_daq_f1_encode(sel, m, nb_in_burst, out, NA64_DAQ_F1_MAX_WORDS(m), &nw, err);
     if (st != NA64_OK) break;
     na64_daq_equipment_header eh = na64_daq_f1_equipment(srcs[k], d->opt.bin_ns);
-    st = na64_daq_writer_add_equipment(w, &eh, words, nw, err);
+    st = na64_daq_writer_commit_equipment(w, &eh, nw, err);
   }
   if (!small) {
     free(srcs);
     free(sel);
-    free(words);
   }
   return st;
 }
