@@ -7,6 +7,8 @@
 
 #include "na64/sim.h"
 
+#define DRIFT_BINS 64 /* radius bins of the r(t) table's segment index (drift_index) */
+
 typedef struct straw_plane {
   int index;                /* in g->planes */
   const na64_geom_plane *p;
@@ -20,6 +22,9 @@ typedef struct straw_plane {
   int *order;               /* [nwires] wires sorted by u, for the candidate search */
   double *usorted;          /* [nwires] their u */
   double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
+  /* drift_time's start: dseg[j] = the first table segment i >= 1 with r[i] >= j / dinv (drift_index) */
+  double dinv;
+  uint8_t dseg[DRIFT_BINS + 1];
 } straw_plane;
 
 struct na64_straw_digitizer {
@@ -85,6 +90,57 @@ double na64_straw_line_distance(const double p[3], const double a[3], const doub
   double d[3];
   for (int i = 0; i < 3; ++i) d[i] = w0[i] + s * a[i] - t * b[i];
   return sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+}
+
+/* The segment index of the plane's r(t) table (drift_time): DRIFT_BINS bins of its radius. */
+static void drift_index(straw_plane *s)
+{
+  const na64_straw_drift *m = &s->drift;
+  s->dinv = m->n >= 2 && m->radius > 0 ? DRIFT_BINS / m->radius : 0;
+  for (int j = 0; j <= DRIFT_BINS; ++j) {
+    int i = 1;
+    while (s->dinv > 0 && i < m->n - 1 && m->r[i] < j / s->dinv) ++i;
+    s->dseg[j] = (uint8_t)(i < 255 ? i : 255);
+  }
+}
+
+/* na64_straw_drift_time of the plane's model, the same value: the table's segment found from the
+ * index instead of a walk from the first point (the first i >= 1 with r <= r[i], as there). */
+static double drift_time(const straw_plane *s, double r)
+{
+  const na64_straw_drift *m = &s->drift;
+  if (!(s->dinv > 0) || isnan(r)) return na64_straw_drift_time(m, r);
+  if (r < 0) r = 0;
+  if (r > m->radius) r = m->radius;
+  if (r <= m->r[0]) return m->t[0];
+  int j = (int)(r * s->dinv), i = s->dseg[j < DRIFT_BINS ? j : DRIFT_BINS];
+  while (i > 1 && r <= m->r[i - 1]) --i;
+  while (i < m->n && !(r <= m->r[i])) ++i;
+  if (i >= m->n) return m->t[m->n - 1];
+  double dr = m->r[i] - m->r[i - 1];
+  return dr > 0 ? m->t[i - 1] + (m->t[i] - m->t[i - 1]) * (r - m->r[i - 1]) / dr : m->t[i - 1];
+}
+
+/* A track (unit direction a) and the wires of a plane (direction b): the closest-approach parameters
+ * of na64_straw_line_distance are linear in w0 = p - q, s = w0.S, t = w0.T, with S = (ab b - bb a)/den
+ * and T = (aa b - ab a)/den of the plane's common b; set once per track and plane (parallel: 0, the
+ * caller then uses na64_straw_line_distance). */
+typedef struct line_pair {
+  double S[3], T[3];
+} line_pair;
+
+static int line_pair_set(const double a[3], const double b[3], line_pair *lp)
+{
+  double aa = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
+  double bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
+  double ab = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+  double den = aa * bb - ab * ab;
+  if (!(aa > 0) || !(bb > 0) || den <= 1e-14 * aa * bb) return 0;
+  for (int i = 0; i < 3; ++i) {
+    lp->S[i] = (ab * b[i] - bb * a[i]) / den;
+    lp->T[i] = (aa * b[i] - ab * a[i]) / den;
+  }
+  return 1;
 }
 
 void na64_straw_digitizer_free(na64_straw_digitizer *d)
@@ -185,6 +241,7 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
     } else {
       s->sigma_t = o.sigma_t > 0 ? o.sigma_t : (p->diameter >= 0.4 ? 2.0 : 1.2);
     }
+    drift_index(s);
     size_t n = (size_t)p->nwires;
     s->t0 = malloc(n * sizeof *s->t0);
     s->eff = malloc(n * sizeof *s->eff);
@@ -300,6 +357,7 @@ int na64_straw_digitizer_set_drift(na64_straw_digitizer *d, int plane, const na6
                         "(radius %g cm)",
                         m->radius, m->t_max, m->alpha, s->p->name, s->p->diameter / 2);
   s->drift = *m;
+  drift_index(s);
   s->sigma_t = sigma_t;
   return NA64_OK;
 }
@@ -354,7 +412,9 @@ static int32_t emit(const na64_straw_digitizer *d, const straw_plane *s, int w, 
                     na64_straw_digi_event *o)
 {
   if (!(t >= d->opt.window_lo && t < d->opt.window_hi)) return -1;
-  long rel = (long)floor(phase + t / d->opt.bin_ns);
+  const double x = phase + t / d->opt.bin_ns; /* |x| < 32767 + 1 (check_options) */
+  long rel = (long)x;
+  rel -= x < (double)rel; /* floor */
   na64_daq_f1_hit *h = &o->hits[o->nhits];
   memset(h, 0, sizeof *h);
   h->source_id = s->src[w];
@@ -413,6 +473,8 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
         k1 = lo;
         while (k1 < p->nwires && s->usorted[k1] <= uc + reach) k1++;
       }
+      line_pair lp;
+      const int fast = line_pair_set(D, p->w_dir, &lp);
       for (int kk = k0; kk < k1; ++kk) {
         const int w = s->order[kk];
         const na64_geom_wire *wi = &p->wires[w];
@@ -422,8 +484,17 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
                       (tr->point[1] + sz * D[1] - wi->pos[1]) * p->u_dir[1];
           if (fabs(ut) * cos_u >= R) continue;
         }
-        double st, sw;
-        double dca = na64_straw_line_distance(tr->point, D, wi->pos, p->w_dir, &st, &sw);
+        double st, sw, dca;
+        if (fast) { /* na64_straw_line_distance with the plane's S and T */
+          const double w0[3] = {tr->point[0] - wi->pos[0], tr->point[1] - wi->pos[1], tr->point[2] - wi->pos[2]};
+          st = w0[0] * lp.S[0] + w0[1] * lp.S[1] + w0[2] * lp.S[2];
+          sw = w0[0] * lp.T[0] + w0[1] * lp.T[1] + w0[2] * lp.T[2];
+          double e[3];
+          for (int a = 0; a < 3; ++a) e[a] = w0[a] + st * D[a] - sw * p->w_dir[a];
+          dca = sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
+        } else {
+          dca = na64_straw_line_distance(tr->point, D, wi->pos, p->w_dir, &st, &sw);
+        }
         if (!(dca < R) || fabs(sw) > s->half_length) continue;
         NA64_CALL(grow(out, err));
         na64_straw_truth *t = &out->truth[out->ntruth++];
@@ -434,7 +505,7 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
         double c[3];
         for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
         t->u_track = c[0] * p->u_dir[0] + c[1] * p->u_dir[1] + c[2] * p->u_dir[2];
-        t->drift_time = na64_straw_drift_time(&s->drift, dca);
+        t->drift_time = drift_time(s, dca);
         /* one stream word per hit: the time resolution's N(0, 1) by the ziggurat from its bits 0-7 and
          * 32-63 (na64_rng_gauss_word), the efficiency's uniform from bits 8-31 (24 bits, step 6e-8) */
         uint64_t word = na64_rng_u64(rng);
