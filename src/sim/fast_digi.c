@@ -690,14 +690,20 @@ static int cmp_apv(const void *a, const void *b)
 /* The hits by source, chip and channel: an insertion sort (the planes come in geometry order and the
  * strips of a plane in order, so the list is nearly sorted; glibc's qsort cost 50k instructions per
  * event here); qsort if it turns out far from sorted. */
+static inline uint64_t apv_order(const na64_daq_apv_hit *h) /* cmp_apv's order as one integer */
+{
+  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
+}
+
 static void sort_apv(na64_daq_apv_hit *h, size_t n)
 {
   size_t moves = 0;
   for (size_t i = 1; i < n; ++i) {
-    if (cmp_apv(&h[i - 1], &h[i]) <= 0) continue; /* in place already (most hits): no copy out and back */
+    const uint64_t ki = apv_order(&h[i]);
+    if (apv_order(&h[i - 1]) <= ki) continue; /* in place already (most hits): no copy out and back */
     na64_daq_apv_hit t = h[i];
     size_t j = i;
-    while (j > 0 && cmp_apv(&h[j - 1], &t) > 0) {
+    while (j > 0 && apv_order(&h[j - 1]) > ki) {
       h[j] = h[j - 1];
       --j;
       ++moves;
@@ -740,6 +746,14 @@ static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, c
   return s0;
 }
 
+/* An APV amplitude: floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
+static inline uint16_t apv_amp(double a)
+{
+  int v = (int)(a + 0.5);
+  v = v < 0 ? 0 : v;
+  return (uint16_t)(v > 4095 ? 4095 : v);
+}
+
 /* Strip hits of plane sp crossed at (x, y) with slopes (tx, ty); noise from the quantile table (as the
  * waveforms). */
 static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
@@ -768,27 +782,21 @@ static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, dou
     /* charge on strip k: the Gaussian integrated over [k - 1/2, k + 1/2] */
     double e_hi = erf_fast(d, (k + 0.5 - s0) * c), f = 0.5 * (e_hi - e_lo);
     e_lo = e_hi;
-    if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+    const uint64_t key = pl->daq_key[k];
+    if (key == NA64_GEOM_NO_KEY) continue;
     uint64_t bits = sim_noise_word(st->key, ++st->k);
     /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
     const double qf = q * f, *zq = d->nz.z;
-    double a[3];
-    a[1] = qf * shape[1] + APV_NOISE * zq[(bits >> 12) & 4095u];
-    if (a[1] < 3.0 * APV_NOISE) continue; /* zero suppression */
-    a[0] = qf * shape[0] + APV_NOISE * zq[bits & 4095u];
-    a[2] = qf * shape[2] + APV_NOISE * zq[(bits >> 24) & 4095u];
-    uint32_t src, port, chip, ch;
-    na64_geom_key_unpack(pl->daq_key[k], &src, &port, &chip, &ch);
+    const double a1 = qf * shape[1] + APV_NOISE * zq[(bits >> 12) & 4095u];
+    if (a1 < 3.0 * APV_NOISE) continue; /* zero suppression */
+    const uint32_t chip = (uint32_t)(key >> 16) & 0xFFFFu, ch = (uint32_t)key & 0xFFFFu; /* na64_geom_key_unpack */
     if (chip > 63 || ch > 127) continue;
-    na64_daq_apv_hit *h = &out[n++];
-    memset(h, 0, sizeof *h);
-    h->source_id = src;
-    h->chip = (uint8_t)chip;
-    h->channel = (uint8_t)ch;
-    for (int j = 0; j < 3; ++j) { /* floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
-      int v = (int)(a[j] + 0.5);
-      h->amp[j] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : v);
-    }
+    const double a0 = qf * shape[0] + APV_NOISE * zq[bits & 4095u];
+    const double a2 = qf * shape[2] + APV_NOISE * zq[(bits >> 24) & 4095u];
+    out[n++] = (na64_daq_apv_hit){.source_id = (uint32_t)(key >> 48) & 0xFFFFu,
+                                  .chip = (uint8_t)chip,
+                                  .channel = (uint8_t)ch,
+                                  .amp = {apv_amp(a0), apv_amp(a1), apv_amp(a2)}};
   }
   return n;
 }
