@@ -484,16 +484,17 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
                       (tr->point[1] + sz * D[1] - wi->pos[1]) * p->u_dir[1];
           if (fabs(ut) * cos_u >= R) continue;
         }
-        double st, sw, dca;
+        double st, sw, dca, c[3]; /* c: the track's closest point from the wire's point */
         if (fast) { /* na64_straw_line_distance with the plane's S and T */
           const double w0[3] = {tr->point[0] - wi->pos[0], tr->point[1] - wi->pos[1], tr->point[2] - wi->pos[2]};
           st = w0[0] * lp.S[0] + w0[1] * lp.S[1] + w0[2] * lp.S[2];
           sw = w0[0] * lp.T[0] + w0[1] * lp.T[1] + w0[2] * lp.T[2];
-          double e[3];
-          for (int a = 0; a < 3; ++a) e[a] = w0[a] + st * D[a] - sw * p->w_dir[a];
+          for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
+          const double e[3] = {c[0] - sw * p->w_dir[0], c[1] - sw * p->w_dir[1], c[2] - sw * p->w_dir[2]};
           dca = sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
         } else {
           dca = na64_straw_line_distance(tr->point, D, wi->pos, p->w_dir, &st, &sw);
+          for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
         }
         if (!(dca < R) || fabs(sw) > s->half_length) continue;
         NA64_CALL(grow(out, err));
@@ -502,8 +503,6 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
         t->wire = w;
         t->track = (int32_t)k;
         t->doca = dca;
-        double c[3];
-        for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
         t->u_track = c[0] * p->u_dir[0] + c[1] * p->u_dir[1] + c[2] * p->u_dir[2];
         t->drift_time = drift_time(s, dca);
         /* one stream word per hit: the time resolution's N(0, 1) by the ziggurat from its bits 0-7 and
