@@ -363,6 +363,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
     sim_sadc_channel_prepare(&d->ro[i].ch, &d->nz);
     d->ch[i] = d->ro[i].ch;
   }
+  if (st == NA64_OK) sim_sadc_channels_group(d->ch, d->nro);
   if (st == NA64_OK) st = strip_path_setup(d, &d->nz, err);
   if (st) {
     na64_sim_digitizer_free(d);
@@ -623,6 +624,20 @@ void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
 
 _Static_assert(WF_SAMPLES % 2 == 0 && WF_SAMPLES <= NA64_DAQ_SADC_MAX_SAMPLES, "whole sample pairs");
 
+void sim_sadc_channels_group(sim_sadc_channel *ch, int n)
+{
+  for (int a = 0; a < n;) {
+    int b = a, ok = 1;
+    for (; b < n && ch[b].src == ch[a].src; ++b) {
+      ok = ok && ch[b].pedestals_ok;
+      ch[b].group = ch[b].group_ok = 0;
+    }
+    ch[a].group = b - a;
+    ch[a].group_ok = ok;
+    a = b;
+  }
+}
+
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
                          const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err)
 {
@@ -632,14 +647,17 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
   for (int i = 0; i < WF_SAMPLES; ++i) shapef[i] = (float)shape[i];
   na64_daq_equipment_header eh = na64_daq_sadc_equipment(0, NA64_DAQ_SADC_DEFAULT_PERIOD_NS); /* but its id */
   for (int a = 0; a < n;) { /* one equipment block per source id, its words made in the event's buffer */
-    int b = a;
-    while (b < n && ch[b].src == ch[a].src) ++b;
+    int b = a + ch[a].group;
+    if (ch[a].group < 1 || b > n) /* not grouped (sim_sadc_channels_group): find the source's end */
+      for (b = a + 1; b < n && ch[b].src == ch[a].src;) ++b;
+    if (!ch[a].group_ok || ch[a].group != b - a)
+      for (int i = a; i < b; ++i)
+        if (!ch[i].pedestals_ok)
+          return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]",
+                              ch[i].src, ch[i].port, ch[i].channel, ch[i].ped_even, ch[i].ped_odd);
     uint32_t *out;
     NA64_CALL(na64_daq_writer_reserve_equipment(w, ch[a].src, (size_t)(b - a) * per, &out, err));
     for (int i = a; i < b; ++i, out += per) {
-      if (!ch[i].pedestals_ok)
-        return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]", ch[i].src,
-                            ch[i].port, ch[i].channel, ch[i].ped_even, ch[i].ped_odd);
       out[0] = ch[i].header_word;
       out[1] = ch[i].pedestal_word;
       make_samples(nz, &ch[i], amp[i], shapef, sim_noise_word(ns->key, ++ns->k), out + 2);

@@ -92,7 +92,11 @@ typedef struct sim_sadc_channel {
   uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2) */
   int pedestals_ok;                    /* the pedestals fit the 15-bit fields of the pedestal word */
   float ped_half[4]; /* ped_even + 1/2, ped_odd + 1/2, ped_even + 1/2, ped_odd + 1/2: the samples' lanes */
+  int group;         /* at the first channel of a source (sim_sadc_channels_group): its channels, */
+  int group_ok;      /* and whether all their pedestals fit (pedestals_ok); 0 elsewhere */
 } sim_sadc_channel;
+/* Mark the source groups of the n channels ch (sorted by source id) for sim_sadc_write_event. */
+void sim_sadc_channels_group(sim_sadc_channel *ch, int n);
 /* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096, and the pedestal-run noise library
  * built from them (sim_sadc_noise_library, docs/simulation.md "Raw data"): SADC_LIB_BLOCKS blocks of
  * SADC_LIB_LEN consecutive samples, each lane a permutation of the quantiles shuffled with the run's

@@ -144,6 +144,7 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
     d->live[d->nlive] = i;
     d->eoff[d->nlive++] = (size_t)off;
   }
+  if (st == NA64_OK) sim_sadc_channels_group(d->ch, d->nro);
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   na64_straw_digi_options so;
