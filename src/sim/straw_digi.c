@@ -555,6 +555,16 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
 {
   if (!d || !ev || !w) return na64_err_set(err, NA64_EINVAL, "na64_straw_digi_write: NULL argument");
   if (!ev->nhits) return NA64_OK;
+  size_t same = 1;
+  while (same < ev->nhits && ev->hits[same].source_id == ev->hits[0].source_id) ++same;
+  if (same == ev->nhits) { /* one source (the setups' straws are all on one): the hits as they are */
+    size_t nw = 0;
+    uint32_t *out; /* encoded in place in the writer's event */
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, ev->hits[0].source_id, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &out, err));
+    NA64_CALL(na64_daq_f1_encode(ev->hits, ev->nhits, nb_in_burst, out, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &nw, err));
+    na64_daq_equipment_header eh = na64_daq_f1_equipment(ev->hits[0].source_id, d->opt.bin_ns);
+    return na64_daq_writer_commit_equipment(w, &eh, nw, err);
+  }
   /* distinct source ids, ascending; the buffers on the stack for the usual few dozen hits (a beam
    * track crosses ~12 straws: three mallocs and frees were ~5% of an event's digitisation) */
   enum { SMALL = 64 };
