@@ -24,6 +24,7 @@ typedef struct straw_plane {
   double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
   /* drift_time's start: dseg[j] = the first table segment i >= 1 with r[i] >= j / dinv (drift_index) */
   double dinv;
+  int orient; /* planes with the same u_dir and w_dir share it (the per-track forms of digitize) */
   uint8_t dseg[DRIFT_BINS + 1];
 } straw_plane;
 
@@ -128,6 +129,15 @@ static double drift_time(const straw_plane *s, double r)
 typedef struct line_pair {
   double S[3], T[3];
 } line_pair;
+
+/* A track's forms for one plane orientation (digitize): Du, cos_u of the candidate filter, the
+ * line pair; cached for the first ORIENT_CACHE orientations. */
+#define ORIENT_CACHE 8
+typedef struct tf {
+  double Du, cos_u;
+  line_pair lp;
+  int fast, done;
+} tf;
 
 static int line_pair_set(const double a[3], const double b[3], line_pair *lp)
 {
@@ -289,6 +299,12 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       if (dz > s->dzmax) s->dzmax = dz;
     }
     for (int w = 0; w < p->nwires; ++w) s->usorted[w] = p->wires[s->order[w]].u;
+    s->orient = d->nplanes - 1;
+    for (int k = 0; k < d->nplanes - 1; ++k)
+      if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir)) {
+        s->orient = d->planes[k].orient;
+        break;
+      }
     d->map[i] = d->nplanes - 1;
   }
   /* the read-out channels, for the noise */
@@ -446,14 +462,25 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
                           "straw digitisation: track %zu has a non-finite point/time or a zero direction (%g, %g, %g)", k,
                           tr->dir[0], tr->dir[1], tr->dir[2]);
     double D[3] = {tr->dir[0] / dn, tr->dir[1] / dn, tr->dir[2] / dn};
+    tf oc[ORIENT_CACHE], oc_tmp;
+    for (int i = 0; i < ORIENT_CACHE; ++i) oc[i].done = 0;
     for (int ip = 0; ip < d->nplanes; ++ip) {
       const straw_plane *s = &d->planes[ip];
       const na64_geom_plane *p = s->p;
       const double R = s->drift.radius;
       /* Pre-filter: in the plane z = z_wire the track is at u_t(z); the DCA is at least
        * |u_t - u_wire| * cos(theta_u), theta_u the track angle to z in the (u, z) plane. */
-      double Du = D[0] * p->u_dir[0] + D[1] * p->u_dir[1] + D[2] * p->u_dir[2];
-      double cos_u = fabs(D[2]) / sqrt(Du * Du + D[2] * D[2]);
+      /* the track's forms for the plane's orientation, made once per track and orientation */
+      const int o = s->orient < ORIENT_CACHE ? s->orient : -1;
+      if (o < 0 || !oc[o].done) {
+        tf *f = o >= 0 ? &oc[o] : &oc_tmp;
+        f->Du = D[0] * p->u_dir[0] + D[1] * p->u_dir[1] + D[2] * p->u_dir[2];
+        f->cos_u = fabs(D[2]) / sqrt(f->Du * f->Du + D[2] * D[2]);
+        f->fast = line_pair_set(D, p->w_dir, &f->lp);
+        f->done = 1;
+      }
+      const tf *f = o >= 0 ? &oc[o] : &oc_tmp;
+      const double Du = f->Du, cos_u = f->cos_u;
       int filter = fabs(D[2]) > 1e-9 && cos_u > 1e-6;
       /* candidates: wires within R / cos_u + |du/dz| dzmax of the track's u at the plane centre (the
        * exact test below then applies wire by wire) */
@@ -473,8 +500,8 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
         k1 = lo;
         while (k1 < p->nwires && s->usorted[k1] <= uc + reach) k1++;
       }
-      line_pair lp;
-      const int fast = line_pair_set(D, p->w_dir, &lp);
+      const line_pair lp = f->lp;
+      const int fast = f->fast;
       for (int kk = k0; kk < k1; ++kk) {
         const int w = s->order[kk];
         const na64_geom_wire *wi = &p->wires[w];
