@@ -314,6 +314,14 @@ NA64_API int na64_daq_writer_open_memory(const na64_daq_writer_options *opt, na6
 NA64_API int na64_daq_writer_begin_event(na64_daq_writer *w, const na64_daq_header *h, na64_err *err);
 NA64_API int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,
                                   const uint32_t *words, size_t nwords, na64_err *err);
+/* The same block built in place (no staging copy): reserve room for at most max_words payload words
+ * of source source_id and get where to write them (valid until the next call on w), then commit the
+ * block with its header (eh->id = source_id) and the nwords <= max_words words written. The bytes
+ * are those add_equipment writes for the same words. */
+NA64_API int na64_daq_writer_reserve_equipment(na64_daq_writer *w, uint32_t source_id, size_t max_words,
+                                               uint32_t **words, na64_err *err);
+NA64_API int na64_daq_writer_commit_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,
+                                              size_t nwords, na64_err *err);
 NA64_API int na64_daq_writer_end_event(na64_daq_writer *w, na64_err *err);
 /* Write a complete event in native byte order (e.g. one delivered by a reader); it is checked
  * (magic, sizes, equipment tiling) and rejected with NA64_EFORMAT if malformed. */

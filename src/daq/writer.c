@@ -43,6 +43,9 @@ struct na64_daq_writer {
   size_t slen, scap;
   struct staged { uint32_t ldc; size_t off, len; } *blocks;
   size_t nblocks, capblocks;
+  int reserved;                /* reserve_equipment: a block awaits its commit */
+  uint32_t res_src, res_ldc;   /* its source and LDC, */
+  size_t res_off, res_max;     /* its offset in buf (direct) or stage, and the words reserved */
   na64_daq_ldc_entry *ldc_map; /* sorted by source id */
   uint8_t *zbuf;
   size_t zcap;
@@ -100,6 +103,14 @@ static int drain(na64_daq_writer *w, na64_err *err)
     }
     NA64_CALL(emit(w, w->zbuf, z, err));
     w->frames++;
+  } else if (w->memory && !w->mlen) { /* the pending bytes become the memory stream: no copy */
+    free(w->mem);
+    w->mem = w->buf;
+    w->mcap = w->bcap;
+    w->mlen = w->blen;
+    w->bytes += w->blen;
+    w->buf = NULL;
+    w->bcap = 0;
   } else {
     NA64_CALL(emit(w, w->buf, w->blen, err));
   }
@@ -233,6 +244,7 @@ int na64_daq_writer_begin_event(na64_daq_writer *w, const na64_daq_header *h, na
   w->ev_start = w->blen;
   w->blen += NA64_DAQ_HEADER_SIZE; /* the event's (GDC) header, written by end_event */
   w->sub_start = 0;
+  w->reserved = 0;
   w->in_event = 1;
   return NA64_OK;
 }
@@ -273,18 +285,22 @@ static int to_stage(na64_daq_writer *w, na64_err *err)
   return NA64_OK;
 }
 
-int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,
-                                  const uint32_t *words, size_t nwords, na64_err *err)
+/* Room for one equipment block of at most max_words payload words in the event being built (the
+ * block's LDC sub-event opened first when direct, as add_equipment always did); *words points behind
+ * the 28 header bytes, which commit_equipment writes. add_equipment is reserve + copy + commit. */
+int na64_daq_writer_reserve_equipment(na64_daq_writer *w, uint32_t source_id, size_t max_words, uint32_t **words,
+                                      na64_err *err)
 {
   NA64_CALL(usable(w, err));
-  if (!eh || (!words && nwords)) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_add_equipment: NULL argument");
-  if (!w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: add_equipment outside an event", wname(w));
+  if (!words) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_reserve_equipment: NULL argument");
+  *words = NULL;
+  if (!w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: equipment outside an event", wname(w));
   /* room for the GDC header and one sub-event header per block at most */
   size_t overhead = NA64_DAQ_HEADER_SIZE * (w->nblocks + 3);
-  if (nwords > (UINT32_MAX - w->slen - overhead - NA64_DAQ_EQUIPMENT_HEADER_SIZE) / 4)
+  if (max_words > (UINT32_MAX - w->slen - overhead - NA64_DAQ_EQUIPMENT_HEADER_SIZE) / 4)
     return na64_err_set(err, NA64_ERANGE, "%s: equipment %u of %zu words makes the event exceed 4 GiB",
-                        wname(w), (unsigned)eh->id, nwords);
-  size_t add = NA64_DAQ_EQUIPMENT_HEADER_SIZE + 4 * nwords;
+                        wname(w), (unsigned)source_id, max_words);
+  size_t add = NA64_DAQ_EQUIPMENT_HEADER_SIZE + 4 * max_words;
   if (w->nblocks == w->capblocks) {
     size_t nc = w->capblocks ? 2 * w->capblocks : 16;
     struct staged *nb = realloc(w->blocks, nc * sizeof *nb);
@@ -292,13 +308,8 @@ int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_h
     w->blocks = nb;
     w->capblocks = nc;
   }
-  na64_daq_equipment_header e = *eh;
-  /* DATE >= 3.2 counts the header in equipmentSize; 3.0-3.1 the payload only (AliRawReaderDate) */
-  e.size = (uint32_t)(na64_daq_version_sizes_include_header(w->hdr.version) ? add : 4 * nwords);
-  if (!e.basic_element_size) e.basic_element_size = 4;
-  const uint32_t ldc = ldc_of(w, eh->id);
+  const uint32_t ldc = ldc_of(w, source_id);
   if (w->direct && !w->opt.plain_events && w->sub_start && ldc < w->sub_ldc) NA64_CALL(to_stage(w, err));
-  uint8_t *dst;
   size_t off;
   if (w->direct) {
     if (grow(&w->buf, &w->bcap, w->blen + NA64_DAQ_HEADER_SIZE + add))
@@ -312,18 +323,55 @@ int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_h
       w->blen += sizeof sh;
     }
     off = w->blen;
-    dst = w->buf + off;
-    w->blen += add;
+    *words = (uint32_t *)(void *)(w->buf + off + NA64_DAQ_EQUIPMENT_HEADER_SIZE); /* offsets are multiples of 4 */
   } else {
     if (grow(&w->stage, &w->scap, w->slen + add)) return na64_err_set(err, NA64_ENOMEM, "DATE writer: no memory");
     off = w->slen;
-    dst = w->stage + off;
+    *words = (uint32_t *)(void *)(w->stage + off + NA64_DAQ_EQUIPMENT_HEADER_SIZE);
   }
-  memcpy(dst, &e, sizeof e);
-  if (nwords) memcpy(dst + sizeof e, words, 4 * nwords);
-  w->blocks[w->nblocks++] = (struct staged){ldc, off, add};
+  w->res_src = source_id;
+  w->res_ldc = ldc;
+  w->res_off = off;
+  w->res_max = max_words;
+  w->reserved = 1;
+  return NA64_OK;
+}
+
+int na64_daq_writer_commit_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh, size_t nwords,
+                                     na64_err *err)
+{
+  NA64_CALL(usable(w, err));
+  if (!eh) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_commit_equipment: NULL argument");
+  if (!w->in_event || !w->reserved)
+    return na64_err_set(err, NA64_EINVAL, "%s: commit_equipment without reserve_equipment", wname(w));
+  if (nwords > w->res_max)
+    return na64_err_set(err, NA64_ERANGE, "%s: equipment %u: %zu words committed, %zu reserved", wname(w),
+                        (unsigned)eh->id, nwords, w->res_max);
+  if (eh->id != w->res_src)
+    return na64_err_set(err, NA64_EINVAL, "%s: equipment %u committed into the room reserved for source %u",
+                        wname(w), (unsigned)eh->id, (unsigned)w->res_src);
+  w->reserved = 0;
+  size_t add = NA64_DAQ_EQUIPMENT_HEADER_SIZE + 4 * nwords;
+  na64_daq_equipment_header e = *eh;
+  /* DATE >= 3.2 counts the header in equipmentSize; 3.0-3.1 the payload only (AliRawReaderDate) */
+  e.size = (uint32_t)(na64_daq_version_sizes_include_header(w->hdr.version) ? add : 4 * nwords);
+  if (!e.basic_element_size) e.basic_element_size = 4;
+  memcpy((w->direct ? w->buf : w->stage) + w->res_off, &e, sizeof e);
+  if (w->direct) w->blen += add;
+  w->blocks[w->nblocks++] = (struct staged){w->res_ldc, w->res_off, add};
   w->slen += add;
   return NA64_OK;
+}
+
+int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,
+                                  const uint32_t *words, size_t nwords, na64_err *err)
+{
+  NA64_CALL(usable(w, err));
+  if (!eh || (!words && nwords)) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_add_equipment: NULL argument");
+  uint32_t *dst;
+  NA64_CALL(na64_daq_writer_reserve_equipment(w, eh->id, nwords, &dst, err));
+  if (nwords) memcpy(dst, words, 4 * nwords);
+  return na64_daq_writer_commit_equipment(w, eh, nwords, err);
 }
 
 static void put_header(na64_daq_writer *w, const na64_daq_header *h)
@@ -397,7 +445,7 @@ static int event_done(na64_daq_writer *w, na64_err *err)
   if (w->opt.compress) {
     if (w->blen >= w->opt.frame_bytes || (w->opt.frame_events && w->frame_events >= w->opt.frame_events))
       return drain(w, err);
-  } else if (w->blen >= PLAIN_FLUSH_BYTES) {
+  } else if (!w->memory && w->blen >= PLAIN_FLUSH_BYTES) { /* a plain memory stream is buf itself (drain) */
     return drain(w, err);
   }
   return NA64_OK;

@@ -90,8 +90,6 @@ struct na64_sim_digitizer {
   na64_straw_digitizer *straw; /* NULL if the setup has no straw planes */
   sim_sadc_channel *ch; /* the channels of ro[], in the same order */
   double *amp;          /* this event's pulse maximum per channel, counts */
-  uint32_t *words;
-  size_t cap_words;
   na64_straw_digi_event sev;
   sim_sadc_noise nz; /* the waveform noise table, also the strips' */
   double erf_tab[ERF_TAB_N + 1]; /* erf on [-ERF_TAB_X, ERF_TAB_X], for the strip charge sharing */
@@ -104,6 +102,7 @@ struct na64_sim_digitizer {
   double ms_dx[MS_MAX_PLANES], ms_dy[MS_MAX_PLANES]; /* this event's offsets at each plane, cm */
   double ms_sx, ms_sy;     /* and the total deflection, rad */
   double tail_a;           /* Phi^-1(4095/4096): where gauss_table's exact tails start */
+  double moyal_q[4096];    /* plane_hits' charge APV_MPV (1 - 0.15 ln z^2) at the quantile z[i] (inner i) */
 };
 
 /* Highland's formula for the width of the projected multiple-scattering angle (PDG Review of
@@ -332,6 +331,7 @@ static int strip_path_setup(na64_sim_digitizer *d, const sim_sadc_noise *nz, na6
     d->nz.zmax = nz->zmax;
   }
   d->tail_a = gsl_cdf_ugaussian_Pinv(4095.0 / 4096.0);
+  for (int i = 0; i < 4096; ++i) d->moyal_q[i] = APV_MPV * (1.0 + 0.15 * (-log(d->nz.z[i] * d->nz.z[i])));
   for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
   for (int i = 0; i < 256; ++i) d->cos_tab[i] = cos(2.0 * M_PI * (i + 0.5) / 256.0);
   d->apv = calloc(APV_MAX_HITS, sizeof *d->apv);
@@ -365,6 +365,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
     sim_sadc_channel_prepare(&d->ro[i].ch, &d->nz);
     d->ch[i] = d->ro[i].ch;
   }
+  if (st == NA64_OK) sim_sadc_channels_group(d->ch, d->nro);
   if (st == NA64_OK) st = strip_path_setup(d, &d->nz, err);
   if (st) {
     na64_sim_digitizer_free(d);
@@ -399,7 +400,6 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   free(d->ro);
   free(d->ch);
   free(d->amp);
-  free(d->words);
   free(d->apv);
   free(d->sp);
   free(d);
@@ -626,36 +626,46 @@ void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
 
 _Static_assert(WF_SAMPLES % 2 == 0 && WF_SAMPLES <= NA64_DAQ_SADC_MAX_SAMPLES, "whole sample pairs");
 
+void sim_sadc_channels_group(sim_sadc_channel *ch, int n)
+{
+  for (int a = 0; a < n;) {
+    int b = a, ok = 1;
+    for (; b < n && ch[b].src == ch[a].src; ++b) {
+      ok = ok && ch[b].pedestals_ok;
+      ch[b].group = ch[b].group_ok = 0;
+    }
+    ch[a].group = b - a;
+    ch[a].group_ok = ok;
+    a = b;
+  }
+}
+
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
-                         const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
-                         na64_daq_writer *w, na64_err *err)
+                         const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err)
 {
   if (!nz->lib_ready) return na64_err_set(err, NA64_EINVAL, "sim_sadc_write_event: no noise library (sim_sadc_noise_library)");
-  const size_t per = 2 + WF_SAMPLES / 2, need = (size_t)(n > 0 ? n : 0) * per;
-  if (need > *cap) {
-    uint32_t *p = realloc(*words, need * sizeof *p);
-    if (!p) return na64_err_set(err, NA64_ENOMEM, "digitizer: out of memory");
-    *words = p;
-    *cap = need;
-  }
+  const size_t per = 2 + WF_SAMPLES / 2;
   float shapef[WF_SAMPLES];
   for (int i = 0; i < WF_SAMPLES; ++i) shapef[i] = (float)shape[i];
   na64_daq_equipment_header eh = na64_daq_sadc_equipment(0, NA64_DAQ_SADC_DEFAULT_PERIOD_NS); /* but its id */
-  for (int a = 0; a < n;) { /* one equipment block per source id */
-    size_t k = 0;
-    uint32_t *out = *words;
-    int b = a;
-    for (; b < n && ch[b].src == ch[a].src; ++b) {
-      if (!ch[b].pedestals_ok)
-        return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]", ch[b].src,
-                            ch[b].port, ch[b].channel, ch[b].ped_even, ch[b].ped_odd);
-      out[k] = ch[b].header_word;
-      out[k + 1] = ch[b].pedestal_word;
-      make_samples(nz, &ch[b], amp[b], shapef, sim_noise_word(ns->key, ++ns->k), out + k + 2);
-      k += per;
+  for (int a = 0; a < n;) { /* one equipment block per source id, its words made in the event's buffer */
+    int b = a + ch[a].group;
+    if (ch[a].group < 1 || b > n) /* not grouped (sim_sadc_channels_group): find the source's end */
+      for (b = a + 1; b < n && ch[b].src == ch[a].src;) ++b;
+    if (!ch[a].group_ok || ch[a].group != b - a)
+      for (int i = a; i < b; ++i)
+        if (!ch[i].pedestals_ok)
+          return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]",
+                              ch[i].src, ch[i].port, ch[i].channel, ch[i].ped_even, ch[i].ped_odd);
+    uint32_t *out;
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, ch[a].src, (size_t)(b - a) * per, &out, err));
+    for (int i = a; i < b; ++i, out += per) {
+      out[0] = ch[i].header_word;
+      out[1] = ch[i].pedestal_word;
+      make_samples(nz, &ch[i], amp[i], shapef, sim_noise_word(ns->key, ++ns->k), out + 2);
     }
     eh.id = ch[a].src;
-    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, out, k, err));
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, (size_t)(b - a) * per, err));
     a = b;
   }
   return NA64_OK;
@@ -670,7 +680,7 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
     double E = readout_energy(&d->ro[i], ev, rng);
     d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
   }
-  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
+  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, w, err);
 }
 
 /* Track position at z: the beam line before the dipoles, the measured line behind them; 0 inside. */
@@ -700,14 +710,20 @@ static int cmp_apv(const void *a, const void *b)
 /* The hits by source, chip and channel: an insertion sort (the planes come in geometry order and the
  * strips of a plane in order, so the list is nearly sorted; glibc's qsort cost 50k instructions per
  * event here); qsort if it turns out far from sorted. */
+static inline uint64_t apv_order(const na64_daq_apv_hit *h) /* cmp_apv's order as one integer */
+{
+  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
+}
+
 static void sort_apv(na64_daq_apv_hit *h, size_t n)
 {
   size_t moves = 0;
   for (size_t i = 1; i < n; ++i) {
-    if (cmp_apv(&h[i - 1], &h[i]) <= 0) continue; /* in place already (most hits): no copy out and back */
+    const uint64_t ki = apv_order(&h[i]);
+    if (apv_order(&h[i - 1]) <= ki) continue; /* in place already (most hits): no copy out and back */
     na64_daq_apv_hit t = h[i];
     size_t j = i;
-    while (j > 0 && cmp_apv(&h[j - 1], &t) > 0) {
+    while (j > 0 && apv_order(&h[j - 1]) > ki) {
       h[j] = h[j - 1];
       --j;
       ++moves;
@@ -750,6 +766,14 @@ static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, c
   return s0;
 }
 
+/* An APV amplitude: floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
+static inline uint16_t apv_amp(double a)
+{
+  int v = (int)(a + 0.5);
+  v = v < 0 ? 0 : v;
+  return (uint16_t)(v > 4095 ? 4095 : v);
+}
+
 /* Strip hits of plane sp crossed at (x, y) with slopes (tx, ty); noise from the quantile table (as the
  * waveforms). */
 static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
@@ -761,8 +785,13 @@ static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, dou
   /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the centroid's
    * offsets from bits 12-31 (strip_centre), the efficiency from its upper 32 bits */
   uint64_t wq = sim_noise_word(st->key, ++st->k);
-  double z = gauss_table(d, (unsigned)(wq & 4095u), st);
-  double q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
+  const unsigned iz = (unsigned)(wq & 4095u);
+  double q;
+  if (iz - 1u < 4094u) q = d->moyal_q[iz]; /* the table of the same expression (strip_path_setup) */
+  else {
+    double z = gauss_table(d, iz, st);
+    q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
+  }
   if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
   double c;
   double s0 = strip_centre(d, sp, pl, u, tx * pl->u_dir[0] + ty * pl->u_dir[1], q, wq, &c);
@@ -778,27 +807,21 @@ static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, dou
     /* charge on strip k: the Gaussian integrated over [k - 1/2, k + 1/2] */
     double e_hi = erf_fast(d, (k + 0.5 - s0) * c), f = 0.5 * (e_hi - e_lo);
     e_lo = e_hi;
-    if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+    const uint64_t key = pl->daq_key[k];
+    if (key == NA64_GEOM_NO_KEY) continue;
     uint64_t bits = sim_noise_word(st->key, ++st->k);
     /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
     const double qf = q * f, *zq = d->nz.z;
-    double a[3];
-    a[1] = qf * shape[1] + APV_NOISE * zq[(bits >> 12) & 4095u];
-    if (a[1] < 3.0 * APV_NOISE) continue; /* zero suppression */
-    a[0] = qf * shape[0] + APV_NOISE * zq[bits & 4095u];
-    a[2] = qf * shape[2] + APV_NOISE * zq[(bits >> 24) & 4095u];
-    uint32_t src, port, chip, ch;
-    na64_geom_key_unpack(pl->daq_key[k], &src, &port, &chip, &ch);
+    const double a1 = qf * shape[1] + APV_NOISE * zq[(bits >> 12) & 4095u];
+    if (a1 < 3.0 * APV_NOISE) continue; /* zero suppression */
+    const uint32_t chip = (uint32_t)(key >> 16) & 0xFFFFu, ch = (uint32_t)key & 0xFFFFu; /* na64_geom_key_unpack */
     if (chip > 63 || ch > 127) continue;
-    na64_daq_apv_hit *h = &out[n++];
-    memset(h, 0, sizeof *h);
-    h->source_id = src;
-    h->chip = (uint8_t)chip;
-    h->channel = (uint8_t)ch;
-    for (int j = 0; j < 3; ++j) { /* floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
-      int v = (int)(a[j] + 0.5);
-      h->amp[j] = (uint16_t)(v < 0 ? 0 : v > 4095 ? 4095 : v);
-    }
+    const double a0 = qf * shape[0] + APV_NOISE * zq[bits & 4095u];
+    const double a2 = qf * shape[2] + APV_NOISE * zq[(bits >> 24) & 4095u];
+    out[n++] = (na64_daq_apv_hit){.source_id = (uint32_t)(key >> 48) & 0xFFFFu,
+                                  .chip = (uint8_t)chip,
+                                  .channel = (uint8_t)ch,
+                                  .amp = {apv_amp(a0), apv_amp(a1), apv_amp(a2)}};
   }
   return n;
 }
@@ -827,15 +850,11 @@ int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, d
     size_t b = a;
     while (b < n && d->apv[b].source_id == d->apv[a].source_id) ++b;
     size_t need = NA64_DAQ_APV_MAX_WORDS(b - a), nw = 0;
-    if (need > d->cap_words) {
-      uint32_t *nwp = realloc(d->words, need * sizeof *nwp);
-      if (!nwp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
-      d->words = nwp;
-      d->cap_words = need;
-    }
-    NA64_CALL(na64_daq_apv_encode(d->apv + a, b - a, event, d->words, d->cap_words, &nw, err));
+    uint32_t *out; /* encoded in place in the writer's event */
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, d->apv[a].source_id, need, &out, err));
+    NA64_CALL(na64_daq_apv_encode(d->apv + a, b - a, event, out, need, &nw, err));
     eh.id = d->apv[a].source_id;
-    NA64_CALL(na64_daq_writer_add_equipment(w, &eh, d->words, nw, err));
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, nw, err));
     a = b;
   }
   return NA64_OK;

@@ -92,7 +92,11 @@ typedef struct sim_sadc_channel {
   uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2) */
   int pedestals_ok;                    /* the pedestals fit the 15-bit fields of the pedestal word */
   float ped_half[4]; /* ped_even + 1/2, ped_odd + 1/2, ped_even + 1/2, ped_odd + 1/2: the samples' lanes */
+  int group;         /* at the first channel of a source (sim_sadc_channels_group): its channels, */
+  int group_ok;      /* and whether all their pedestals fit (pedestals_ok); 0 elsewhere */
 } sim_sadc_channel;
+/* Mark the source groups of the n channels ch (sorted by source id) for sim_sadc_write_event. */
+void sim_sadc_channels_group(sim_sadc_channel *ch, int n);
 /* The waveform noise: N(0, 1) at the quantiles (i + 1/2)/4096, and the pedestal-run noise library
  * built from them (sim_sadc_noise_library, docs/simulation.md "Raw data"): SADC_LIB_BLOCKS blocks of
  * SADC_LIB_LEN consecutive samples, each lane a permutation of the quantiles shuffled with the run's
@@ -132,11 +136,10 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
 /* The event's SADC equipment blocks, one per source id, of the n channels ch (sorted by source id)
  * with pulses of maximum amp[i] counts (<= 0: none) of the event's shape: pedestals, noise blocks of
  * the library chosen by one word of ns per channel, rounding, 12-bit clipping, encoded as na64_daq_sadc_encode would encode
- * them (the same words) but without the intermediate waveform records. words and cap are the
- * caller's encoding buffer, grown as needed. */
+ * them (the same words) but without the intermediate waveform records, made in place in the
+ * writer's event (na64_daq_writer_reserve_equipment). */
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
-                         const double *shape, sim_sadc_stream *ns, uint32_t **words, size_t *cap,
-                         na64_daq_writer *w, na64_err *err);
+                         const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err);
 int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y); /* by source, port, channel */
 
 /* fast_setup.c */

@@ -7,6 +7,8 @@
 
 #include "na64/sim.h"
 
+#define DRIFT_BINS 64 /* radius bins of the r(t) table's segment index (drift_index) */
+
 typedef struct straw_plane {
   int index;                /* in g->planes */
   const na64_geom_plane *p;
@@ -20,6 +22,10 @@ typedef struct straw_plane {
   int *order;               /* [nwires] wires sorted by u, for the candidate search */
   double *usorted;          /* [nwires] their u */
   double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
+  /* drift_time's start: dseg[j] = the first table segment i >= 1 with r[i] >= j / dinv (drift_index) */
+  double dinv;
+  int orient; /* planes with the same u_dir and w_dir share it (the per-track forms of digitize) */
+  uint8_t dseg[DRIFT_BINS + 1];
 } straw_plane;
 
 struct na64_straw_digitizer {
@@ -85,6 +91,66 @@ double na64_straw_line_distance(const double p[3], const double a[3], const doub
   double d[3];
   for (int i = 0; i < 3; ++i) d[i] = w0[i] + s * a[i] - t * b[i];
   return sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
+}
+
+/* The segment index of the plane's r(t) table (drift_time): DRIFT_BINS bins of its radius. */
+static void drift_index(straw_plane *s)
+{
+  const na64_straw_drift *m = &s->drift;
+  s->dinv = m->n >= 2 && m->radius > 0 ? DRIFT_BINS / m->radius : 0;
+  for (int j = 0; j <= DRIFT_BINS; ++j) {
+    int i = 1;
+    while (s->dinv > 0 && i < m->n - 1 && m->r[i] < j / s->dinv) ++i;
+    s->dseg[j] = (uint8_t)(i < 255 ? i : 255);
+  }
+}
+
+/* na64_straw_drift_time of the plane's model, the same value: the table's segment found from the
+ * index instead of a walk from the first point (the first i >= 1 with r <= r[i], as there). */
+static double drift_time(const straw_plane *s, double r)
+{
+  const na64_straw_drift *m = &s->drift;
+  if (!(s->dinv > 0) || isnan(r)) return na64_straw_drift_time(m, r);
+  if (r < 0) r = 0;
+  if (r > m->radius) r = m->radius;
+  if (r <= m->r[0]) return m->t[0];
+  int j = (int)(r * s->dinv), i = s->dseg[j < DRIFT_BINS ? j : DRIFT_BINS];
+  while (i > 1 && r <= m->r[i - 1]) --i;
+  while (i < m->n && !(r <= m->r[i])) ++i;
+  if (i >= m->n) return m->t[m->n - 1];
+  double dr = m->r[i] - m->r[i - 1];
+  return dr > 0 ? m->t[i - 1] + (m->t[i] - m->t[i - 1]) * (r - m->r[i - 1]) / dr : m->t[i - 1];
+}
+
+/* A track (unit direction a) and the wires of a plane (direction b): the closest-approach parameters
+ * of na64_straw_line_distance are linear in w0 = p - q, s = w0.S, t = w0.T, with S = (ab b - bb a)/den
+ * and T = (aa b - ab a)/den of the plane's common b; set once per track and plane (parallel: 0, the
+ * caller then uses na64_straw_line_distance). */
+typedef struct line_pair {
+  double S[3], T[3];
+} line_pair;
+
+/* A track's forms for one plane orientation (digitize): Du, cos_u of the candidate filter, the
+ * line pair; cached for the first ORIENT_CACHE orientations. */
+#define ORIENT_CACHE 8
+typedef struct tf {
+  double Du, cos_u;
+  line_pair lp;
+  int fast, done;
+} tf;
+
+static int line_pair_set(const double a[3], const double b[3], line_pair *lp)
+{
+  double aa = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
+  double bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
+  double ab = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+  double den = aa * bb - ab * ab;
+  if (!(aa > 0) || !(bb > 0) || den <= 1e-14 * aa * bb) return 0;
+  for (int i = 0; i < 3; ++i) {
+    lp->S[i] = (ab * b[i] - bb * a[i]) / den;
+    lp->T[i] = (aa * b[i] - ab * a[i]) / den;
+  }
+  return 1;
 }
 
 void na64_straw_digitizer_free(na64_straw_digitizer *d)
@@ -185,6 +251,7 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
     } else {
       s->sigma_t = o.sigma_t > 0 ? o.sigma_t : (p->diameter >= 0.4 ? 2.0 : 1.2);
     }
+    drift_index(s);
     size_t n = (size_t)p->nwires;
     s->t0 = malloc(n * sizeof *s->t0);
     s->eff = malloc(n * sizeof *s->eff);
@@ -232,6 +299,12 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       if (dz > s->dzmax) s->dzmax = dz;
     }
     for (int w = 0; w < p->nwires; ++w) s->usorted[w] = p->wires[s->order[w]].u;
+    s->orient = d->nplanes - 1;
+    for (int k = 0; k < d->nplanes - 1; ++k)
+      if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir)) {
+        s->orient = d->planes[k].orient;
+        break;
+      }
     d->map[i] = d->nplanes - 1;
   }
   /* the read-out channels, for the noise */
@@ -300,6 +373,7 @@ int na64_straw_digitizer_set_drift(na64_straw_digitizer *d, int plane, const na6
                         "(radius %g cm)",
                         m->radius, m->t_max, m->alpha, s->p->name, s->p->diameter / 2);
   s->drift = *m;
+  drift_index(s);
   s->sigma_t = sigma_t;
   return NA64_OK;
 }
@@ -354,7 +428,9 @@ static int32_t emit(const na64_straw_digitizer *d, const straw_plane *s, int w, 
                     na64_straw_digi_event *o)
 {
   if (!(t >= d->opt.window_lo && t < d->opt.window_hi)) return -1;
-  long rel = (long)floor(phase + t / d->opt.bin_ns);
+  const double x = phase + t / d->opt.bin_ns; /* |x| < 32767 + 1 (check_options) */
+  long rel = (long)x;
+  rel -= x < (double)rel; /* floor */
   na64_daq_f1_hit *h = &o->hits[o->nhits];
   memset(h, 0, sizeof *h);
   h->source_id = s->src[w];
@@ -386,14 +462,25 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
                           "straw digitisation: track %zu has a non-finite point/time or a zero direction (%g, %g, %g)", k,
                           tr->dir[0], tr->dir[1], tr->dir[2]);
     double D[3] = {tr->dir[0] / dn, tr->dir[1] / dn, tr->dir[2] / dn};
+    tf oc[ORIENT_CACHE], oc_tmp;
+    for (int i = 0; i < ORIENT_CACHE; ++i) oc[i].done = 0;
     for (int ip = 0; ip < d->nplanes; ++ip) {
       const straw_plane *s = &d->planes[ip];
       const na64_geom_plane *p = s->p;
       const double R = s->drift.radius;
       /* Pre-filter: in the plane z = z_wire the track is at u_t(z); the DCA is at least
        * |u_t - u_wire| * cos(theta_u), theta_u the track angle to z in the (u, z) plane. */
-      double Du = D[0] * p->u_dir[0] + D[1] * p->u_dir[1] + D[2] * p->u_dir[2];
-      double cos_u = fabs(D[2]) / sqrt(Du * Du + D[2] * D[2]);
+      /* the track's forms for the plane's orientation, made once per track and orientation */
+      const int o = s->orient < ORIENT_CACHE ? s->orient : -1;
+      if (o < 0 || !oc[o].done) {
+        tf *f = o >= 0 ? &oc[o] : &oc_tmp;
+        f->Du = D[0] * p->u_dir[0] + D[1] * p->u_dir[1] + D[2] * p->u_dir[2];
+        f->cos_u = fabs(D[2]) / sqrt(f->Du * f->Du + D[2] * D[2]);
+        f->fast = line_pair_set(D, p->w_dir, &f->lp);
+        f->done = 1;
+      }
+      const tf *f = o >= 0 ? &oc[o] : &oc_tmp;
+      const double Du = f->Du, cos_u = f->cos_u;
       int filter = fabs(D[2]) > 1e-9 && cos_u > 1e-6;
       /* candidates: wires within R / cos_u + |du/dz| dzmax of the track's u at the plane centre (the
        * exact test below then applies wire by wire) */
@@ -413,6 +500,8 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
         k1 = lo;
         while (k1 < p->nwires && s->usorted[k1] <= uc + reach) k1++;
       }
+      const line_pair lp = f->lp;
+      const int fast = f->fast;
       for (int kk = k0; kk < k1; ++kk) {
         const int w = s->order[kk];
         const na64_geom_wire *wi = &p->wires[w];
@@ -422,8 +511,18 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
                       (tr->point[1] + sz * D[1] - wi->pos[1]) * p->u_dir[1];
           if (fabs(ut) * cos_u >= R) continue;
         }
-        double st, sw;
-        double dca = na64_straw_line_distance(tr->point, D, wi->pos, p->w_dir, &st, &sw);
+        double st, sw, dca, c[3]; /* c: the track's closest point from the wire's point */
+        if (fast) { /* na64_straw_line_distance with the plane's S and T */
+          const double w0[3] = {tr->point[0] - wi->pos[0], tr->point[1] - wi->pos[1], tr->point[2] - wi->pos[2]};
+          st = w0[0] * lp.S[0] + w0[1] * lp.S[1] + w0[2] * lp.S[2];
+          sw = w0[0] * lp.T[0] + w0[1] * lp.T[1] + w0[2] * lp.T[2];
+          for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
+          const double e[3] = {c[0] - sw * p->w_dir[0], c[1] - sw * p->w_dir[1], c[2] - sw * p->w_dir[2]};
+          dca = sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
+        } else {
+          dca = na64_straw_line_distance(tr->point, D, wi->pos, p->w_dir, &st, &sw);
+          for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
+        }
         if (!(dca < R) || fabs(sw) > s->half_length) continue;
         NA64_CALL(grow(out, err));
         na64_straw_truth *t = &out->truth[out->ntruth++];
@@ -431,10 +530,8 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
         t->wire = w;
         t->track = (int32_t)k;
         t->doca = dca;
-        double c[3];
-        for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
         t->u_track = c[0] * p->u_dir[0] + c[1] * p->u_dir[1] + c[2] * p->u_dir[2];
-        t->drift_time = na64_straw_drift_time(&s->drift, dca);
+        t->drift_time = drift_time(s, dca);
         /* one stream word per hit: the time resolution's N(0, 1) by the ziggurat from its bits 0-7 and
          * 32-63 (na64_rng_gauss_word), the efficiency's uniform from bits 8-31 (24 bits, step 6e-8) */
         uint64_t word = na64_rng_u64(rng);
@@ -485,17 +582,26 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
 {
   if (!d || !ev || !w) return na64_err_set(err, NA64_EINVAL, "na64_straw_digi_write: NULL argument");
   if (!ev->nhits) return NA64_OK;
+  size_t same = 1;
+  while (same < ev->nhits && ev->hits[same].source_id == ev->hits[0].source_id) ++same;
+  if (same == ev->nhits) { /* one source (the setups' straws are all on one): the hits as they are */
+    size_t nw = 0;
+    uint32_t *out; /* encoded in place in the writer's event */
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, ev->hits[0].source_id, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &out, err));
+    NA64_CALL(na64_daq_f1_encode(ev->hits, ev->nhits, nb_in_burst, out, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &nw, err));
+    na64_daq_equipment_header eh = na64_daq_f1_equipment(ev->hits[0].source_id, d->opt.bin_ns);
+    return na64_daq_writer_commit_equipment(w, &eh, nw, err);
+  }
   /* distinct source ids, ascending; the buffers on the stack for the usual few dozen hits (a beam
    * track crosses ~12 straws: three mallocs and frees were ~5% of an event's digitisation) */
   enum { SMALL = 64 };
-  uint32_t srcs_s[SMALL], words_s[NA64_DAQ_F1_MAX_WORDS(SMALL)];
+  uint32_t srcs_s[SMALL];
   na64_daq_f1_hit sel_s[SMALL];
   const int small = ev->nhits <= SMALL;
   uint32_t *srcs = small ? srcs_s : malloc(ev->nhits * sizeof *srcs);
   na64_daq_f1_hit *sel = small ? sel_s : malloc(ev->nhits * sizeof *sel);
-  uint32_t *words = small ? words_s : malloc(NA64_DAQ_F1_MAX_WORDS(ev->nhits) * sizeof *words);
   int st = NA64_OK;
-  if (!srcs || !sel || !words) st = na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
+  if (!srcs || !sel) st = na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
   size_t nsrc = 0;
   if (st == NA64_OK) {
     for (size_t i = 0; i < ev->nhits; ++i) srcs[i] = ev->hits[i].source_id;
@@ -515,15 +621,16 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
     for (size_t i = 0; i < ev->nhits; ++i)
       if (ev->hits[i].source_id == srcs[k]) sel[m++] = ev->hits[i];
     size_t nw = 0;
-    st = na64_daq_f1_encode(sel, m, nb_in_burst, words, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &nw, err);
+    uint32_t *out; /* encoded in place in the writer's event */
+    st = na64_daq_writer_reserve_equipment(w, srcs[k], NA64_DAQ_F1_MAX_WORDS(m), &out, err);
+    if (st == NA64_OK) st = na64_daq_f1_encode(sel, m, nb_in_burst, out, NA64_DAQ_F1_MAX_WORDS(m), &nw, err);
     if (st != NA64_OK) break;
     na64_daq_equipment_header eh = na64_daq_f1_equipment(srcs[k], d->opt.bin_ns);
-    st = na64_daq_writer_add_equipment(w, &eh, words, nw, err);
+    st = na64_daq_writer_commit_equipment(w, &eh, nw, err);
   }
   if (!small) {
     free(srcs);
     free(sel);
-    free(words);
   }
   return st;
 }

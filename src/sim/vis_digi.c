@@ -43,8 +43,6 @@ struct na64_vis_digitizer {
   int *live;            /* the channels whose energy an event can hold (kind != RO_ZERO), nlive */
   size_t *eoff;         /* and the byte offset of that energy in na64_vis_sim_event */
   int nlive;
-  uint32_t *words;
-  size_t cap_words;
   sim_sadc_noise nz; /* the waveform noise of the invisible digitisation */
   na64_sim_digitizer *apv; /* the strip path of the run's invisible digitiser (sim_strip_digitizer_new) */
   na64_sim_event *apv_ev;  /* the track it digitises (truth lines only) */
@@ -146,6 +144,7 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
     d->live[d->nlive] = i;
     d->eoff[d->nlive++] = (size_t)off;
   }
+  if (st == NA64_OK) sim_sadc_channels_group(d->ch, d->nro);
   int nstraw = 0;
   for (int i = 0; i < g->nplanes; ++i) nstraw += g->planes[i].kind == NA64_DET_STRAW;
   na64_straw_digi_options so;
@@ -171,7 +170,6 @@ void na64_vis_digitizer_free(na64_vis_digitizer *d)
   free(d->amp);
   free(d->live);
   free(d->eoff);
-  free(d->words);
   na64_sim_digitizer_free(d->apv);
   free(d->apv_ev);
   free(d);
@@ -188,7 +186,7 @@ static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_
     memcpy(&E, (const char *)ev + d->eoff[l], sizeof E);
     d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
   }
-  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, &d->words, &d->cap_words, w, err);
+  return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, w, err);
 }
 
 /* The Micromegas/GEM strips of the event through the invisible digitiser's APV path: the beam line

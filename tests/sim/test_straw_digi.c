@@ -158,6 +158,72 @@ static void test_known_track(void **state)
   gen_free(&s);
 }
 
+/* The digitiser's closest approach and drift time (per-plane linear forms and an r(t) segment index
+ * since branch visdigi) against the reference functions na64_straw_line_distance and
+ * na64_straw_drift_time, for inclined tracks, with the r(t) tables of the conditions database and
+ * after na64_straw_digitizer_set_drift replaces one plane's table (its index must follow). */
+static void test_fast_forms_match_reference(void **state)
+{
+  (void)state;
+  na64_err err = {0, ""};
+  na64_straw_digi_options o;
+  na64_straw_digi_options_default(&o);
+  o.noise_per_channel = 0;
+  o.rt_from_conditions = 1;
+  straw_gen s;
+  gen_init(&s, GEN_DB, GEN_RUN, &o, 5);
+  int x1 = na64_geom_plane_index(s.g, "ST01X");
+  const na64_geom_plane *p1 = &s.g->planes[x1];
+  /* a coarser, uneven table on ST01X: points at r = R (k/6)^1.5, t = 90 (k/6)^1.2 ns */
+  double tt[7], rr[7];
+  for (int k = 0; k <= 6; ++k) {
+    rr[k] = 0.5 * p1->diameter * pow(k / 6.0, 1.5);
+    tt[k] = 90.0 * pow(k / 6.0, 1.2);
+  }
+  na64_straw_drift m;
+  assert_int_equal(na64_straw_drift_from_table(tt, rr, 7, &m, &err), NA64_OK);
+  na64_rng rng;
+  na64_rng_init(&rng, 7, 3);
+  na64_straw_digi_event ev;
+  na64_straw_digi_event_init(&ev);
+  size_t checked = 0;
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) assert_int_equal(na64_straw_digitizer_set_drift(s.digi, x1, &m, 2.0, &err), NA64_OK);
+    for (int n = 0; n < 200; ++n) {
+      na64_straw_track t;
+      memset(&t, 0, sizeof t);
+      t.point[0] = p1->centre[0] + 20.0 * (na64_rng_uniform(&rng) - 0.5);
+      t.point[1] = p1->centre[1] + 20.0 * (na64_rng_uniform(&rng) - 0.5);
+      t.point[2] = p1->centre[2] - 30.0;
+      t.dir[0] = 0.05 * (na64_rng_uniform(&rng) - 0.5);
+      t.dir[1] = 0.05 * (na64_rng_uniform(&rng) - 0.5);
+      t.dir[2] = 1.0;
+      assert_int_equal(na64_straw_digitize(s.digi, &t, 1, &rng, &ev, &err), NA64_OK);
+      double dn = sqrt(t.dir[0] * t.dir[0] + t.dir[1] * t.dir[1] + 1.0);
+      double D[3] = {t.dir[0] / dn, t.dir[1] / dn, 1.0 / dn};
+      for (size_t k = 0; k < ev.ntruth; ++k) {
+        const na64_straw_truth *tr = &ev.truth[k];
+        if (tr->track != 0) continue;
+        const na64_geom_plane *p = &s.g->planes[tr->plane];
+        double st, sw;
+        double dref = na64_straw_line_distance(t.point, D, p->wires[tr->wire].pos, p->w_dir, &st, &sw);
+        assert_true(fabs(tr->doca - dref) < 1e-12);
+        double c[3];
+        for (int a = 0; a < 3; ++a) c[a] = t.point[a] + st * D[a] - p->wires[tr->wire].pos[a];
+        assert_true(fabs(tr->u_track - (c[0] * p->u_dir[0] + c[1] * p->u_dir[1] + c[2] * p->u_dir[2])) < 1e-12);
+        const na64_straw_drift *dm = na64_straw_digitizer_drift(s.digi, tr->plane);
+        assert_true(fabs(tr->drift_time - na64_straw_drift_time(dm, tr->doca)) < 1e-9);
+        if (pass == 1 && tr->plane == x1) /* the new table, not the database's */
+          assert_true(fabs(tr->drift_time - na64_straw_drift_time(&m, tr->doca)) < 1e-9);
+        checked++;
+      }
+    }
+  }
+  assert_true(checked > 1000);
+  na64_straw_digi_event_release(&ev);
+  gen_free(&s);
+}
+
 /* Statistics: efficiency, noise rate and its time distribution, quantisation spread, trigger
  * jitter, and the readout window. Tolerances are 5 standard deviations of the sample. */
 static void test_rates(void **state)
@@ -343,7 +409,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drift_model),     cmocka_unit_test(test_line_distance),
       cmocka_unit_test(test_known_track),     cmocka_unit_test(test_rates),
-      cmocka_unit_test(test_reproducible_and_date),
+      cmocka_unit_test(test_reproducible_and_date), cmocka_unit_test(test_fast_forms_match_reference),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
