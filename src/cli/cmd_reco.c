@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/par.h"
+#include "na64/daq.h"
 #include "na64/io.h"
 #include "na64/reco.h"
 
@@ -283,5 +284,24 @@ int cmd_reco(int argc, char **argv)
   if (sum.bad_regions) printf("damaged regions skipped: %llu\n", (unsigned long long)sum.bad_regions);
   if (sum.warning[0]) fprintf(stderr, "na64 reco: warning: %s\n", sum.warning);
   printf("written %s\n", out);
+  /* damaged input: the valid events are in the output, the exit status says the input was damaged */
+  if (sum.bad_regions || sum.decode_errors) {
+    if (sum.bad_regions && sum.first_bad_frame == NA64_DAQ_NO_FRAME)
+      fprintf(stderr, "na64 reco: error: %s: %llu damaged regions skipped, the first at byte offset %llu (%s)\n",
+              job.raw_path, (unsigned long long)sum.bad_regions, (unsigned long long)sum.first_bad_offset,
+              sum.first_bad_detail);
+    else if (sum.bad_regions)
+      fprintf(stderr,
+              "na64 reco: error: %s: %llu damaged regions skipped, the first at offset %llu of the zstd frame at byte "
+              "offset %llu (%s)\n",
+              job.raw_path, (unsigned long long)sum.bad_regions, (unsigned long long)sum.first_bad_offset,
+              (unsigned long long)sum.first_bad_frame, sum.first_bad_detail);
+    if (sum.decode_errors)
+      fprintf(stderr, "na64 reco: error: %s: %llu events with payload decode errors, the first event %lld\n", job.raw_path,
+              (unsigned long long)sum.decode_errors, (long long)sum.first_decode_error_event);
+    fprintf(stderr, "na64 reco: the %llu valid events are in %s (exit status 1: damaged input)\n",
+            (unsigned long long)sum.events, out);
+    return CLI_EXIT_FAIL;
+  }
   return CLI_EXIT_OK;
 }

@@ -146,7 +146,7 @@ static void test_fuzz_regressions(void **state)
   na64_err err = {0, ""};
   const char *t = "setup: {run: 1}\nselection: {momentum_min: 97, momentum_max: 1}\n";
   assert_int_equal(na64_select_config_parse(t, strlen(t), "card.yaml", &sel, &err), NA64_EINVAL);
-  if (!strstr(err.msg, "card.yaml: selection.momentum_max = 1: must be finite and above momentum_min"))
+  if (!strstr(err.msg, "card.yaml:2:12: selection.momentum_max = 1: must be finite and above momentum_min"))
     fail_msg("%s", err.msg);
   /* the visible selection's s4 window: at the key, with the card (was "selection: s4_min_mips ...") */
   t = "setup: {run: 1}\nselection:\n  s4_min_mips: 1.5\n  s4_max_mips: 0\n";
@@ -161,6 +161,10 @@ static void test_fuzz_regressions(void **state)
   na64_err_set(&err, NA64_EIO, "cause");
   na64_err_prefix(&err, "sim setup: ");
   assert_string_equal(err.msg, "sim setup: cause");
+  /* nor is a context the message starts with already (was "card.yaml: card.yaml:2:12: ...") */
+  na64_err_set(&err, NA64_EINVAL, "card.yaml:2:12: bad");
+  na64_err_prefix(&err, "%s: ", "card.yaml");
+  assert_string_equal(err.msg, "card.yaml:2:12: bad");
   /* a directory given as the card */
   na64_sim_config c;
   na64_sim_config_default(&c);
