@@ -302,6 +302,12 @@ static void test_full_disk(void **state)
   full_disk_case("trap '' XFSZ; ulimit -f 4;", "limits --eot 1e11 --masses 1:100:100 --hepdata full.yaml", "full.yaml",
                  "full.yaml");
   full_disk_case("trap '' XFSZ; ulimit -f 8;", "cond export full.sql", "full.sql", "full.sql");
+  /* the results on stdout are an output too: a full device behind it is an error (was exit 0) */
+  char *o2 = NULL;
+  int rc2 = run_sh("", "width --mass 16.7 --eps 1e-4 >/dev/full", &o2);
+  no_sanitizer_report("width > /dev/full", rc2, o2);
+  if (rc2 != 1 || !strstr(o2, "standard output")) fail_msg("na64 width > /dev/full: rc %d:\n%s", rc2, o2);
+  free(o2);
   /* /dev/full behind a symbolic link: the link's target is written through and the error names it;
    * the link stays a link (a private node would need mknod; the link keeps /dev/full itself safe) */
   char link[512];
