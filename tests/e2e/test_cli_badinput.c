@@ -62,16 +62,6 @@ static char *slurp(const char *path, size_t *len)
   return b;
 }
 
-static void write_file(const char *name, const char *text)
-{
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", na64_test_tmpdir, name);
-  FILE *f = fopen(path, "w");
-  assert_non_null(f);
-  fputs(text, f);
-  fclose(f);
-}
-
 /* The inputs of the cases: a small simulated raw file with its truth, an events table, a directory. */
 static int setup(void **state)
 {
@@ -90,9 +80,9 @@ static int setup(void **state)
   char d[512];
   snprintf(d, sizeof d, "%s/adir", na64_test_tmpdir);
   mkdir(d, 0755);
-  write_file("badmass.yaml", "setup: {run: 2000}\nanalysis: {masses_MeV: \"1,abc\"}\n");
-  write_file("badsel.yaml", "setup: {run: 2000}\nselection: {momentum_min: 97, momentum_max: 1}\n");
-  write_file("nan.yaml", "setup: {run: 2000}\nbeam: {energy: .nan}\n");
+  na64_test_write_text(na64_test_tmpdir, "badmass.yaml", "setup: {run: 2000}\nanalysis: {masses_MeV: \"1,abc\"}\n");
+  na64_test_write_text(na64_test_tmpdir, "badsel.yaml", "setup: {run: 2000}\nselection: {momentum_min: 97, momentum_max: 1}\n");
+  na64_test_write_text(na64_test_tmpdir, "nan.yaml", "setup: {run: 2000}\nbeam: {energy: .nan}\n");
   return rc;
 }
 
@@ -328,7 +318,7 @@ static void test_full_disk(void **state)
 }
 
 /* `na64 run`'s report directory: with every file of an earlier report in place, a full disk (at
- * several sizes, so that different writers hit it) fails the run naming the file, and every file of
+ * two sizes, so that different writers hit it) fails the run naming the file, and every file of
  * the report is either the earlier one, byte for byte, or complete: byte-identical to the same run
  * without a limit (the job is deterministic). */
 static void test_full_disk_report(void **state)
@@ -364,8 +354,9 @@ static void test_full_disk_report(void **state)
   no_sanitizer_report("run small.yaml --report-dir ref", rc, out);
   if (rc != 0) fail_msg("na64 run small.yaml: rc %d:\n%s", rc, out);
   free(out);
-  static const char *const limits[] = {"1", "8", "64", "400"};
-  for (int l = 0; l < 4; ++l) {
+  /* 1 block: the physics summary's second file fails; 64 blocks: a plot of the sensitivity report */
+  static const char *const limits[] = {"1", "64"};
+  for (int l = 0; l < 2; ++l) {
     snprintf(dir, sizeof dir, "%s/rep%d", na64_test_tmpdir, l);
     mkdir(dir, 0755);
     for (int i = 0; i < NF; ++i) {
