@@ -6,7 +6,8 @@
  *    a message naming the option or file and the value, no sanitizer report, no signal.
  * 2. Full disk for the writers a user meets: `na64 sim --out/--truth`, `na64 reco --out`, the report
  *    directory of `na64 run` (every file of it), `na64 limits --plot/--hepdata` and `na64 cond export`,
- *    with RLIMIT_FSIZE (`ulimit -f`, SIGXFSZ ignored, so write(2) fails with EFBIG) and with /dev/full:
+ *    with RLIMIT_FSIZE (`ulimit -f`, SIGXFSZ ignored, so write(2) fails with EFBIG) and a private
+ *    /dev/full node:
  *    non-zero exit, the message names the file, and the file written before stays byte-identical.
  * 3. Corrupt raw data through the chain: a truncated and a bit-flipped DATE file from `na64 sim` go
  *    through `na64 reco` and `na64 select`: the valid events are reconstructed and selected, the
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "support/na64_test.h"
@@ -301,18 +303,19 @@ static void test_full_disk(void **state)
   no_sanitizer_report("width > /dev/full", rc2, o2);
   if (rc2 != 1 || !strstr(o2, "standard output")) fail_msg("na64 width > /dev/full: rc %d:\n%s", rc2, o2);
   free(o2);
-  /* /dev/full behind a symbolic link: the link's target is written through and the error names it;
-   * the link stays a link (a private node would need mknod; the link keeps /dev/full itself safe) */
-  char link[512];
-  snprintf(link, sizeof link, "%s/devfull.dat", na64_test_tmpdir);
-  if (symlink("/dev/full", link) == 0) {
+  /* a full device: a private node of /dev/full (char 1,7) named like a raw file, so that a regression
+   * can only replace the test's own node (needs CAP_MKNOD; skipped without): written through, the
+   * error names it, the node stays a device */
+  char node[512];
+  snprintf(node, sizeof node, "%s/devfull.dat", na64_test_tmpdir);
+  if (mknod(node, S_IFCHR | 0666, makedev(1, 7)) == 0) {
     char *out = NULL;
     snprintf(args, sizeof args, "sim '%s/configs/invisible_default.yaml' --events 300 --out devfull.dat", NA64_SOURCE_DIR);
     int rc = run(args, &out);
     no_sanitizer_report(args, rc, out);
     struct stat sb;
-    if (rc == 0 || !strstr(out, "devfull.dat") || lstat(link, &sb) != 0 || !S_ISLNK(sb.st_mode))
-      fail_msg("na64 %s: expected a failure naming devfull.dat, the link kept; rc %d:\n%s", args, rc, out);
+    if (rc == 0 || !strstr(out, "devfull.dat") || lstat(node, &sb) != 0 || !S_ISCHR(sb.st_mode))
+      fail_msg("na64 %s: expected a failure naming devfull.dat, the node kept; rc %d:\n%s", args, rc, out);
     free(out);
   }
 }
