@@ -22,7 +22,10 @@ static const char reco_synopsis[] =
     "under mpirun the ranks share the parts (docs/scaling.md).\n"
     "One RAW under mpirun -n N: rank K reconstructs its range of the file's physics events (a first\n"
     "pass indexes them) into OUT.rank<K>.h5, and OUT.index.yaml lists them; their rows in rank order\n"
-    "are the serial output's.";
+    "are the serial output's.\n"
+    "Damaged raw data (truncated, corrupted): every valid event is reconstructed and written; the file,\n"
+    "the byte offset of the first damaged region (or the first event that does not decode) are named\n"
+    "on stderr and the exit status is 1.";
 
 static void progress(uint64_t done, uint64_t total, void *user)
 {

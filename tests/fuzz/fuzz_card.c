@@ -82,7 +82,7 @@ static void index_card(card_text *c)
   size_t k = 0;
   c->line_start[k++] = 0;
   for (size_t i = 0; i < c->len && k <= c->nlines; ++i)
-    if (c->text[i] == '\n' && k <= c->nlines) c->line_start[k++] = i + 1;
+    if (c->text[i] == '\n') c->line_start[k++] = i + 1;
   c->line_start[c->nlines] = c->len;
   /* key names: "  name:" at the start of a line, or "{name:" / ", name:" in flow maps */
   for (size_t i = 0; i < c->len; ++i) {
