@@ -144,6 +144,16 @@ NA64_API int na64_card_read(const na64_card *card, const na64_card_node *map, co
                             na64_err *err);
 /* The value of `key` in mapping `map` (NULL: the root), or NULL if absent or map is not a mapping. */
 NA64_API const na64_card_node *na64_card_get(const na64_card *card, const na64_card_node *map, const char *key);
+/* A check across keys failed (e.g. a lower cut above the upper one): set err to `code` and
+ * "file:line:col: message", the position being that of `key` in mapping `map` (NULL: the root), or
+ * of the mapping when the key is absent (the value came from the defaults), or "file: message" when
+ * the card has no such mapping. Returns code. */
+NA64_API int na64_card_error(const na64_card *card, const na64_card_node *map, const char *key, na64_err *err, int code,
+                             const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 6, 7)))
+#endif
+    ;
 
 
 /* ================================ HDF5 tables — owner: sim ================================ */

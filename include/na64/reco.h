@@ -573,6 +573,12 @@ typedef struct na64_reco_summary {
   int64_t eor_events;
   uint64_t file_physics;    /* physics events read in the file (before --events stops the loop) */
   char warning[512];        /* empty: nothing to report */
+  /* Damaged input (bad_regions > 0): the first damaged region's byte offset in the file (or in the
+   * decompressed frame at first_bad_frame, NA64_DAQ_NO_FRAME for plain files) and its reason. The
+   * first event with NA64_RECO_DECODE_ERROR: its number in the run, -1 if none. */
+  uint64_t first_bad_offset, first_bad_frame;
+  char first_bad_detail[200];
+  int64_t first_decode_error_event;
 } na64_reco_summary;
 NA64_API int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *err);
 

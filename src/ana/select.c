@@ -46,28 +46,33 @@ void na64_select_config_default(na64_select_config *c)
   for (int i = 0; i < NA64_NCUTS; ++i) c->enabled[i] = 1;
 }
 
-#define BAD(field, cond)                                                                        \
-  do {                                                                                          \
-    if (!(cond)) return na64_err_set(err, NA64_EINVAL, "selection: %s = %g is invalid (%s)", #field, (double)c->field, #cond); \
+/* A cut that cannot be applied: the message names the card key (selection.<key>, docs/selection.md)
+ * and the condition in words, not the C expression. */
+#define BAD(field, key, cond, why)                                                                 \
+  do {                                                                                             \
+    if (!(cond))                                                                                   \
+      return na64_err_set(err, NA64_EINVAL, "selection.%s = %g: %s", key, (double)c->field, why); \
   } while (0)
 
 int na64_select_config_check(const na64_select_config *c, na64_err *err)
 {
   if (!c) return na64_err_set(err, NA64_EINVAL, "selection: NULL config");
-  BAD(p_min, isfinite(c->p_min) && c->p_min >= 0);
-  BAD(p_max, isfinite(c->p_max) && c->p_max > c->p_min);
-  BAD(theta_max, c->theta_max > 0);
-  BAD(max_tracks_down, c->max_tracks_down >= 1);
-  BAD(srd_min, isfinite(c->srd_min) && c->srd_min >= 0);
-  BAD(srd_max, isfinite(c->srd_max) && c->srd_max > c->srd_min);
-  BAD(srd_module_min, c->srd_module_min >= 0 && c->srd_module_min <= c->srd_max);
-  BAD(srd_time_window, c->srd_time_window > 0);
-  BAD(shape_chi2_max, c->shape_chi2_max > 0);
-  BAD(preshower_min, isfinite(c->preshower_min) && c->preshower_min >= 0);
-  BAD(veto_max, c->veto_max > 0);
-  BAD(ecal_max, isfinite(c->ecal_max) && c->ecal_max > 0);
-  BAD(hcal_max, isfinite(c->hcal_max) && c->hcal_max > 0);
-  BAD(hcal_sideband_max, isfinite(c->hcal_sideband_max) && c->hcal_sideband_max > c->hcal_max);
+  BAD(p_min, "momentum_min", isfinite(c->p_min) && c->p_min >= 0, "must be finite and >= 0");
+  BAD(p_max, "momentum_max", isfinite(c->p_max) && c->p_max > c->p_min, "must be finite and above momentum_min");
+  BAD(theta_max, "theta_max", c->theta_max > 0, "must be > 0");
+  BAD(max_tracks_down, "max_tracks_down", c->max_tracks_down >= 1, "must be >= 1");
+  BAD(srd_min, "srd_min", isfinite(c->srd_min) && c->srd_min >= 0, "must be finite and >= 0");
+  BAD(srd_max, "srd_max", isfinite(c->srd_max) && c->srd_max > c->srd_min, "must be finite and above srd_min");
+  BAD(srd_module_min, "srd_module_min", c->srd_module_min >= 0 && c->srd_module_min <= c->srd_max,
+      "must lie in [0, srd_max]");
+  BAD(srd_time_window, "srd_time_window", c->srd_time_window > 0, "must be > 0");
+  BAD(shape_chi2_max, "shape_chi2_max", c->shape_chi2_max > 0, "must be > 0");
+  BAD(preshower_min, "preshower_min", isfinite(c->preshower_min) && c->preshower_min >= 0, "must be finite and >= 0");
+  BAD(veto_max, "veto_max", c->veto_max > 0, "must be > 0");
+  BAD(ecal_max, "ecal_max", isfinite(c->ecal_max) && c->ecal_max > 0, "must be finite and > 0");
+  BAD(hcal_max, "hcal_max", isfinite(c->hcal_max) && c->hcal_max > 0, "must be finite and > 0");
+  BAD(hcal_sideband_max, "hcal_sideband_max", isfinite(c->hcal_sideband_max) && c->hcal_sideband_max > c->hcal_max,
+      "must be finite and above hcal_max");
   return NA64_OK;
 }
 

@@ -3,6 +3,7 @@
  * simulation's reader (na64_sim_config_load), which accepts `selection:` without looking into it.
  */
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "na64/ana.h"
@@ -45,7 +46,13 @@ int na64_select_config_read(const na64_card *card, na64_select_config *c, na64_e
   };
   NA64_CALL(na64_card_read(card, sec, keys, (int)(sizeof keys / sizeof keys[0]), err));
   c->max_tracks_down = (int)tracks;
-  return na64_select_config_check(c, err);
+  int st = na64_select_config_check(c, err);
+  if (st && err) { /* the card and the position of its selection: section */
+    char msg[sizeof err->msg];
+    snprintf(msg, sizeof msg, "%s", err->msg);
+    na64_card_error(card, sec, NULL, err, st, "%s", msg);
+  }
+  return st;
 }
 
 int na64_select_config_parse(const char *text, size_t len, const char *name, na64_select_config *c, na64_err *err)

@@ -65,8 +65,9 @@ int na64_vis_select_config_read(const na64_card *card, na64_vis_select_config *c
   };
   NA64_CALL(na64_card_read(card, sec, keys, (int)(sizeof keys / sizeof keys[0]), err));
   if (!(c->s4_min_mips < c->s4_max_mips))
-    return na64_err_set(err, NA64_EINVAL, "selection: s4_min_mips %g must be below s4_max_mips %g", c->s4_min_mips,
-                        c->s4_max_mips);
+    return na64_card_error(card, sec, na64_card_get(card, sec, "s4_max_mips") ? "s4_max_mips" : "s4_min_mips", err,
+                           NA64_EFORMAT, "selection.s4_min_mips %g must be below s4_max_mips %g", c->s4_min_mips,
+                           c->s4_max_mips);
   return NA64_OK;
 }
 

@@ -249,3 +249,16 @@ int cli_check_output(const char *cmd, const char *opt, const char *path, const c
   if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode)) return cli_usage_error(cmd, "%s '%s' is a directory", opt, path);
   return CLI_EXIT_OK;
 }
+
+int cli_check_input(const char *cmd, const char *what, const char *path)
+{
+  struct stat sb;
+  const char *why = NULL;
+  if (!path[0]) why = "empty file name";
+  else if (stat(path, &sb) != 0) why = strerror(errno);
+  else if (S_ISDIR(sb.st_mode)) why = "is a directory";
+  else if (access(path, R_OK) != 0) why = strerror(errno);
+  if (!why) return CLI_EXIT_OK;
+  fprintf(stderr, "na64 %s: error: %s '%s': %s\n", cmd, what, path, why);
+  return CLI_EXIT_FAIL;
+}

@@ -56,6 +56,10 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format
 /* An output file named by option `opt`: not empty, one of the extensions exts (NULL-terminated,
  * ".png"), in an existing writable directory, not a directory itself. Checked before any work. */
 int cli_check_output(const char *cmd, const char *opt, const char *path, const char *const *exts);
+/* An input file named by `what` (an option "--card", or "CARD"): exists, is not a directory and is
+ * readable. Else one line "na64 CMD: error: WHAT 'path': reason" and CLI_EXIT_FAIL (as the library's
+ * errors for a missing input), before any work. */
+int cli_check_input(const char *cmd, const char *what, const char *path);
 /* Number of elements of an option table. */
 #define CLI_NOPTS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 

@@ -495,6 +495,8 @@ int cmd_cond(int argc, char **argv)
     return CLI_EXIT_OK;
   }
   int writes = !strcmp(sub, "import") || !strcmp(sub, "migrate");
+  for (int i = 0; !strcmp(sub, "import") && i < c.npos; ++i) /* every file before the database is opened */
+    if ((st = cli_check_input(cmd, "FILE.sql", c.pos[i])) != CLI_EXIT_OK) return st;
   na64_cond *db = NULL;
   st = open_db(cmd, db_path, writes ? NA64_COND_READWRITE : NA64_COND_READONLY, &db);
   if (st != CLI_EXIT_OK) return st;

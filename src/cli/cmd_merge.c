@@ -264,6 +264,8 @@ int cmd_merge(int argc, char **argv)
                  .opts = opts, .nopts = CLI_NOPTS(opts), .pos_min = 1, .pos_max = 1000000};
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
+  for (int i = 0; i < cmd.npos; ++i)
+    if ((st = cli_check_input("merge", "PART", cmd.pos[i])) != CLI_EXIT_OK) return st;
   int visible = 0;
   st = merge_kind(cmd.pos, cmd.npos, &visible); /* visible and invisible parts are never merged together */
   if (st != CLI_EXIT_OK) return st;

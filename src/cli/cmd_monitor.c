@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -77,6 +78,14 @@ int cmd_monitor(int argc, char **argv)
     }
   }
   o.web_dir = web;
+  if (cli_opt_seen(opts, CLI_NOPTS(opts), "--web")) { /* a page directory named by the user must hold the page */
+    char page[4300];
+    snprintf(page, sizeof page, "%s/index.html", web);
+    struct stat wsb;
+    if (stat(web, &wsb) != 0 || !S_ISDIR(wsb.st_mode))
+      return cli_usage_error("monitor", "--web '%s' is not a directory", web);
+    if (access(page, R_OK) != 0) return cli_usage_error("monitor", "--web '%s' has no readable index.html", web);
+  }
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);

@@ -14,6 +14,14 @@
 
 static const char *const dm_names[] = {"none", "dirac", "scalar", "pseudo-dirac"};
 
+/* A physics refusal of the library (exit 1) names the command-line values it came from: the
+ * library speaks GeV and its own names, the user typed --mass in MeV. */
+static int physics_fail(const char *cmd, na64_err *err, double mass_gev, double eps, double energy)
+{
+  na64_err_prefix(err, "--mass %g MeV, --eps %g, --energy %g GeV", mass_gev * 1e3, eps, energy);
+  return cli_fail(cmd, err);
+}
+
 int cmd_width(int argc, char **argv)
 {
   double mass = NAN, eps = NAN, alpha_d = 0.1, mchi = NAN, delta = 0.1, energy = 100.0;
@@ -45,7 +53,7 @@ int cmd_width(int argc, char **argv)
   na64_err err = {0};
   double L = NAN;
   if (na64_aprime_decay_compute(&a, &d, &err) || na64_aprime_decay_length(&a, energy, &L, &err))
-    return cli_fail("width", &err);
+    return physics_fail("width", &err, mass * 1e-3, eps, energy);
   const char *names[] = {"mass_MeV", "eps", "dm", "width_ee_GeV", "width_mumu_GeV", "width_had_GeV",
                          "width_inv_GeV", "width_GeV", "br_ee", "br_mumu", "br_had", "br_inv",
                          "tau_ns", "ctau_cm", "energy_GeV", "decay_length_cm"};
@@ -76,7 +84,7 @@ static int print_dsdx(na64_xsec_method method, const na64_material *mat, double 
     double x = xlo + (1.0 - xlo) * (i + 0.5) / npts, d;
     if (na64_xsec_dsdx(method, x, E0, m, eps, mat->comp[0].Z, mat->comp[0].A, &d, &err)) {
       cli_table_free(t);
-      return cli_fail("xsec", &err);
+      return physics_fail("xsec", &err, m, eps, E0);
     }
     double row[3] = {x, x * E0, d};
     cli_table_add_row(t, row);
@@ -108,7 +116,7 @@ static int xsec_exact(const na64_material *mat, double E0, double m, double coup
       double x = xlo + (1.0 - xlo) * (i + 0.5) / npts, d, e;
       if (na64_xsec_exact_dsdx(&p, x, &d, &e, &err)) {
         cli_table_free(t);
-        return cli_fail("xsec", &err);
+        return physics_fail("xsec", &err, m, coupling, E0);
       }
       double row[4] = {x, x * E0, d, e};
       cli_table_add_row(t, row);
@@ -123,7 +131,7 @@ static int xsec_exact(const na64_material *mat, double E0, double m, double coup
     p.Z = mat->comp[i].Z;
     p.A = mat->comp[i].A;
     int st = vegas ? na64_xsec_exact_total(&p, 0.01, 1, &s, &e, &err) : na64_xsec_exact_quad(&p, 0.01, &s, &e, &err);
-    if (st) return cli_fail("xsec", &err);
+    if (st) return physics_fail("xsec", &err, m, coupling, E0);
     macro += n * s * 1e-36;
     var += pow(n * e * 1e-36, 2);
     atoms += n;
@@ -399,7 +407,7 @@ int cmd_xsec(int argc, char **argv)
   if (dsdx) return print_dsdx((na64_xsec_method)method, &mat, energy, m, eps, (int)npts, (cli_format)fmt);
   double macro;
   if (na64_xsec_macroscopic((na64_xsec_method)method, &mat, energy, m, eps, &macro, &err))
-    return cli_fail("xsec", &err);
+    return physics_fail("xsec", &err, m, eps, energy);
   double atoms = 0.0;
   for (int i = 0; i < mat.ncomp; ++i) atoms += na64_material_atom_density(&mat, i);
   double sigma_pb = macro / atoms * 1e36;

@@ -6,6 +6,7 @@
 
 #include "cli/cli.h"
 #include "cli/par.h"
+#include "na64/daq.h"
 #include "na64/io.h"
 #include "na64/reco.h"
 
@@ -21,7 +22,10 @@ static const char reco_synopsis[] =
     "under mpirun the ranks share the parts (docs/scaling.md).\n"
     "One RAW under mpirun -n N: rank K reconstructs its range of the file's physics events (a first\n"
     "pass indexes them) into OUT.rank<K>.h5, and OUT.index.yaml lists them; their rows in rank order\n"
-    "are the serial output's.";
+    "are the serial output's.\n"
+    "Damaged raw data (truncated, corrupted): every valid event is reconstructed and written; the file,\n"
+    "the byte offset of the first damaged region (or the first event that does not decode) are named\n"
+    "on stderr and the exit status is 1.";
 
 static void progress(uint64_t done, uint64_t total, void *user)
 {
@@ -66,8 +70,31 @@ static int read_indexes(char **paths, int n, na64_stream_index *raw, na64_err *e
   return st;
 }
 
+/* Damaged input (bad regions, payload decode errors): stderr names the file, the first damaged byte
+ * offset or event, and where the valid events went; returns 1 (the command then exits 1), else 0. */
+static int report_damage(const char *raw, const char *out, const na64_reco_summary *sum)
+{
+  if (!sum->bad_regions && !sum->decode_errors) return 0;
+  if (sum->bad_regions && sum->first_bad_frame == NA64_DAQ_NO_FRAME)
+    fprintf(stderr, "na64 reco: error: %s: %llu damaged regions skipped, the first at byte offset %llu (%s)\n", raw,
+            (unsigned long long)sum->bad_regions, (unsigned long long)sum->first_bad_offset, sum->first_bad_detail);
+  else if (sum->bad_regions)
+    fprintf(stderr,
+            "na64 reco: error: %s: %llu damaged regions skipped, the first at offset %llu of the zstd frame at byte "
+            "offset %llu (%s)\n",
+            raw, (unsigned long long)sum->bad_regions, (unsigned long long)sum->first_bad_offset,
+            (unsigned long long)sum->first_bad_frame, sum->first_bad_detail);
+  if (sum->decode_errors)
+    fprintf(stderr, "na64 reco: error: %s: %llu events with payload decode errors, the first event %lld\n", raw,
+            (unsigned long long)sum->decode_errors, (long long)sum->first_decode_error_event);
+  fprintf(stderr, "na64 reco: the %llu valid events are in %s (exit status 1: damaged input)\n",
+          (unsigned long long)sum->events, out);
+  return 1;
+}
+
 /* Reconstruct part p of the run into OUT.rank<K>.h5 (events numbered as in the whole run). */
-static int reco_part(const na64_reco_job *base, const na64_stream_part *p, const char *out, uint64_t *rows, na64_err *err)
+static int reco_part(const na64_reco_job *base, const na64_stream_part *p, const char *out, uint64_t *rows, int *damaged,
+                     na64_err *err)
 {
   if (!p->file[0]) return na64_err_set(err, NA64_EINVAL, "part %d: na64 sim wrote no raw file (no --out)", p->part);
   char path[4096];
@@ -85,6 +112,7 @@ static int reco_part(const na64_reco_job *base, const na64_stream_part *p, const
   *rows = sum.events;
   printf("part %d: %llu events (numbers %llu..) -> %s\n", p->part, (unsigned long long)sum.events,
          (unsigned long long)p->first_record, path);
+  *damaged |= report_damage(p->file, path, &sum);
   return NA64_OK;
 }
 
@@ -101,8 +129,9 @@ static int reco_index(const na64_reco_job *base, char **paths, int npaths, const
   if (st == NA64_OK && !rows) st = na64_err_set(&err, NA64_ENOMEM, "reco: out of memory");
   char *text = calloc((size_t)(raw.nheld > 0 ? raw.nheld : 1), 48);
   size_t len = 0;
+  int damaged = 0;
   for (int i = rank; st == NA64_OK && text && i < raw.nheld; i += nr) {
-    st = reco_part(base, &raw.parts[i], out, &rows[i], &err);
+    st = reco_part(base, &raw.parts[i], out, &rows[i], &damaged, &err);
     len += (size_t)sprintf(text + len, "%d %llu\n", i, (unsigned long long)rows[i]);
   }
   if (st != NA64_OK) cli_fail("reco", &err);
@@ -119,6 +148,7 @@ static int reco_index(const na64_reco_job *base, char **paths, int npaths, const
     free(texts[r]);
   }
   if (texts && write_events_index(&raw, out, rows, &err) != NA64_OK) failed = cli_fail("reco", &err);
+  if (par_any(damaged)) failed = 1; /* every index written; the damage is named on stderr */
   free(texts);
   free(lens);
   free(text);
@@ -197,14 +227,17 @@ static int reco_ranges(const na64_reco_job *base, const char *out)
   if (st == NA64_OK && sum.events != count)
     st = na64_err_set(&err, NA64_EFORMAT, "%s: %llu physics events in events %llu.., the first pass counted %llu", base->raw_path,
                       (unsigned long long)sum.events, (unsigned long long)first, (unsigned long long)count);
-  if (st == NA64_OK)
+  int damaged = 0;
+  if (st == NA64_OK) {
     printf("rank %d: physics events %llu..%llu of %llu -> %s\n", rank, (unsigned long long)first,
            (unsigned long long)(first + count), (unsigned long long)nev, path);
-  else cli_fail("reco", &err);
+    damaged = report_damage(base->raw_path, path, &sum);
+  } else cli_fail("reco", &err);
   int failed = par_any(st != NA64_OK);
   if (!failed && gather_counts(sum.events, rows)) failed = 1;
   if (!failed && rank == 0 && write_range_index(base->raw_path, out, run, nev, rows, &err) != NA64_OK)
     failed = cli_fail("reco", &err);
+  if (par_any(damaged)) failed = 1; /* the index is written; the damage is named on stderr */
   free(rows);
   return failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
@@ -283,5 +316,7 @@ int cmd_reco(int argc, char **argv)
   if (sum.bad_regions) printf("damaged regions skipped: %llu\n", (unsigned long long)sum.bad_regions);
   if (sum.warning[0]) fprintf(stderr, "na64 reco: warning: %s\n", sum.warning);
   printf("written %s\n", out);
+  /* damaged input: the valid events are in the output, the exit status says the input was damaged */
+  if (report_damage(job.raw_path, out, &sum)) return CLI_EXIT_FAIL;
   return CLI_EXIT_OK;
 }

@@ -139,6 +139,46 @@ static int run_visible(const char *card, double eot, const char *report, const c
   return st == NA64_OK ? CLI_EXIT_OK : cli_fail("run", &err);
 }
 
+/* The card's sections as the job reads them, before any work (a bad card used to be found after the
+ * physics summary and the sensitivity report were written): status of the first error. */
+static int check_card(const char *card, na64_err *err)
+{
+  na64_card *c = NULL;
+  NA64_CALL(na64_card_load(card, &c, err));
+  int vis = na64_card_is_visible(c), st;
+  na64_job_config jc;
+  na64_job_config_default(&jc);
+  if (vis) {
+    na64_vis_config vc;
+    na64_vis_config_default(&vc);
+    na64_vis_select_config vs;
+    na64_vis_select_config_default(&vs);
+    na64_vis_bkg_config vb;
+    na64_vis_bkg_config_default(&vb);
+    st = na64_vis_config_load(card, &vc, err);
+    if (st == NA64_OK) st = na64_vis_select_config_read(c, &vs, err);
+    if (st == NA64_OK) st = na64_vis_bkg_config_read(c, &vb, err);
+  } else {
+    na64_sim_config sc;
+    na64_sim_config_default(&sc);
+    na64_select_config sel;
+    na64_select_config_default(&sel);
+    st = na64_sim_config_load(card, &sc, err);
+    if (st == NA64_OK) st = na64_select_config_read(c, &sel, err);
+  }
+  if (st == NA64_OK) st = na64_job_config_read(c, &jc, err);
+  if (st == NA64_OK) {
+    double *m = NULL;
+    int n = 0;
+    st = na64_sens_masses_parse(jc.masses, vis ? NA64_SENS_VISIBLE : NA64_SENS_INVISIBLE, &m, &n, err);
+    free(m);
+    if (st) na64_err_prefix(err, "%s: analysis.masses_MeV '%s'", card, jc.masses);
+  }
+  if (st == NA64_EINVAL && !strstr(err->msg, card)) na64_err_prefix(err, "%s", card);
+  na64_card_free(c);
+  return st;
+}
+
 static int run_command(int argc, char **argv)
 {
   const char *report = "report", *part = NULL, *partial = NULL, *scan = NULL;
@@ -148,8 +188,8 @@ static int run_command(int argc, char **argv)
   cli_opt opts[] = {
       {"--eot", OPT_DOUBLE, &eot, 1.0, 1e20, 0, NULL, 0, "quote background and limit for N EOT (default: the card's analysis.eot)", 0},
       {"--report-dir", OPT_STRING, &report, 1.0, 0.0, 0, NULL, 0, "directory for the report files (default report)", 0},
-      {"--eps", OPT_DOUBLE, &eps, 1.0, 0.0, 0, NULL, 0, "epsilon for the summary (default 1e-4)", 0},
-      {"--energy", OPT_DOUBLE, &energy, 1.0, 0.0, 0, NULL, 0, "beam energy, GeV (default 100)", 0},
+      {"--eps", OPT_DOUBLE, &eps, 0.0, 1.0, 1, NULL, 0, "epsilon for the summary (default 1e-4)", 0},
+      {"--energy", OPT_DOUBLE, &energy, 10.0, 200.0, 0, NULL, 0, "beam energy, GeV (default 100)", 0},
       {"--efficiency", OPT_DOUBLE, &efficiency, 0, 1, 1, NULL, 0, "signal efficiency of the sensitivity report (default 1)", 0},
       {"--format", OPT_CHOICE, &fmt, 1.0, 0.0, 0, CLI_FORMAT_CHOICES, 0, "output format (default table)", 0},
       {"--part", OPT_STRING, &part, 1.0, 0.0, 0, NULL, 0, "run only part K/N of the job (batch arrays; K = 0..N-1; also visible cards) ...", 0},
@@ -175,6 +215,15 @@ static int run_command(int argc, char **argv)
   if (cmd.npos == 0 && access(card, R_OK) != 0) {
     card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
     fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
+  }
+  /* the inputs and the report directory before any work: nothing is written for a bad card */
+  if (cmd.npos > 0 && (st = cli_check_input("run", "CARD", card)) != CLI_EXIT_OK) return st;
+  struct stat rsb;
+  if (stat(report, &rsb) == 0 && !S_ISDIR(rsb.st_mode))
+    return cli_usage_error("run", "--report-dir '%s' exists and is not a directory", report);
+  if (card) {
+    na64_err cerr = {0};
+    if (check_card(card, &cerr) != NA64_OK) return cli_fail("run", &cerr);
   }
   if (card && na64_vis_card_file_is_visible(card)) {
     if (scan) return cli_usage_error("run", "--scan is not available for visible-mode cards yet");

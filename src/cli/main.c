@@ -1,4 +1,5 @@
 /* `na64`: the command-line front end. Dispatches to the subcommands listed in commands.def. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -44,7 +45,18 @@ int main(int argc, char **argv)
     return CLI_EXIT_OK;
   }
   for (int i = 0; i < ncommands; ++i)
-    if (!strcmp(argv[1], commands[i].name)) return commands[i].fn(argc - 1, argv + 1);
+    if (!strcmp(argv[1], commands[i].name)) {
+      int rc = commands[i].fn(argc - 1, argv + 1);
+      /* the results printed on stdout are an output too: a full disk or a closed pipe behind it is
+       * an error, never a silent exit 0 (`na64 width ... > /dev/full`) */
+      errno = 0;
+      if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_EXIT_OK) {
+        fprintf(stderr, "na64 %s: error: writing the standard output: %s\n", argv[1],
+                errno ? strerror(errno) : "write error");
+        rc = CLI_EXIT_FAIL;
+      }
+      return rc;
+    }
   fprintf(stderr, "na64: unknown command '%s' (try 'na64 --help')\n", argv[1]);
   return CLI_EXIT_USAGE;
 }

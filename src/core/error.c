@@ -31,6 +31,10 @@ void na64_err_prefix(na64_err *err, const char *fmt, ...)
   memcpy(old, err->msg, sizeof old);
   /* truncation of an over-long chain is acceptable: the innermost cause stays at the end */
   size_t hl = strlen(head);
+  /* callers may spell the separator themselves ("name: "): one ": " only, never "name: : cause" */
+  while (hl > 0 && (head[hl - 1] == ' ' || head[hl - 1] == ':')) --hl;
+  /* the context is there already (a file named by the inner error and again by its caller) */
+  if (hl > 0 && strncmp(err->msg, head, hl) == 0 && (err->msg[hl] == ':' || err->msg[hl] == '\0')) return;
   if (hl > sizeof err->msg - 3) hl = sizeof err->msg - 3;
   memcpy(err->msg, head, hl);
   memcpy(err->msg + hl, ": ", 2);

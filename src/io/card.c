@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #include "na64/io.h"
@@ -267,6 +268,9 @@ int na64_card_load(const char *path, na64_card **out, na64_err *err)
 {
   if (!path || !out) return na64_err_set(err, NA64_EINVAL, "na64_card_load: NULL argument");
   *out = NULL;
+  struct stat sb;
+  if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+    return na64_err_set(err, NA64_EIO, "%s: is a directory, not a run card", path);
   FILE *f = fopen(path, "rb");
   if (!f) return na64_err_set(err, NA64_EIO, "%s: cannot open run card: %s", path, strerror(errno));
   size_t cap = 4096, n = 0;
@@ -287,12 +291,13 @@ int na64_card_load(const char *path, na64_card **out, na64_err *err)
     n += r;
     if (r == 0) break;
   }
-  int bad = ferror(f);
+  int bad = ferror(f), rerr = errno;
   fclose(f);
   if (!buf) return na64_err_set(err, NA64_ENOMEM, "%s: out of memory", path);
   if (bad || n == cap) {
     free(buf);
-    return na64_err_set(err, NA64_EIO, "%s: cannot read the run card%s", path, bad ? "" : " (larger than 16 MB)");
+    return na64_err_set(err, NA64_EIO, "%s: cannot read the run card: %s", path,
+                        bad ? strerror(rerr) : "larger than 16 MB");
   }
   int st = na64_card_parse(buf, n, path, out, err);
   free(buf);
@@ -423,4 +428,24 @@ const na64_card_node *na64_card_get(const na64_card *card, const na64_card_node 
   for (int i = 0; i < map->n; ++i)
     if (strcmp(map->keys[i], key) == 0) return map->child[i];
   return NULL;
+}
+
+int na64_card_error(const na64_card *card, const na64_card_node *map, const char *key, na64_err *err, int code,
+                    const char *fmt, ...)
+{
+  char msg[400];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  va_end(ap);
+  if (!card) return na64_err_set(err, code, "%s", msg);
+  if (!map) map = card->root;
+  if (!map || map->kind != NODE_MAP) return na64_err_set(err, code, "%s: %s", card->name, msg);
+  int line = map->line, col = map->col;
+  for (int i = 0; key && i < map->n; ++i)
+    if (strcmp(map->keys[i], key) == 0) {
+      line = map->child[i]->line;
+      col = map->child[i]->col;
+    }
+  return na64_err_set(err, code, "%s:%d:%d: %s", card->name, line, col, msg);
 }

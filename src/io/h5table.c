@@ -44,6 +44,14 @@ static void release(na64_h5table *t)
   t->buf = NULL;
 }
 
+/* HDF5 closes whatever is still open from an atexit handler (H5_term_library). After a write that
+ * failed for good (full disk, RLIMIT_FSIZE) H5Fclose fails and leaves the file half-closed; the
+ * handler then closes it again at exit and crashes (SIGSEGV in H5F__close_cb, libhdf5 1.10): the
+ * error was reported and the old file kept, but the process died. Our files are always closed
+ * explicitly, so the handler is switched off when libna64 is loaded (before any HDF5 call, which is
+ * what H5dont_atexit requires); the library's memory is reclaimed by the process exit. */
+__attribute__((constructor)) static void h5_no_atexit(void) { H5dont_atexit(); }
+
 void na64_h5table_abort(na64_h5table *t)
 {
   if (!t) return;
@@ -124,8 +132,10 @@ static int flush_rows(na64_h5table *t, na64_err *err)
        H5Dwrite(t->dset, t->type, ms, fs, H5P_DEFAULT, t->buf) >= 0;
   if (fs >= 0) H5Sclose(fs);
   if (ms >= 0) H5Sclose(ms);
-  if (!ok) return na64_err_set(err, NA64_EIO, "%s: cannot write rows %llu-%llu", t->tmp, (unsigned long long)start,
-                               (unsigned long long)(total - 1));
+  if (!ok)
+    return na64_err_set(err, NA64_EIO, "%s: cannot write rows %llu-%llu to its temporary file %s%s%s", t->path,
+                        (unsigned long long)start, (unsigned long long)(total - 1), t->tmp, errno ? ": " : "",
+                        errno ? strerror(errno) : "");
   t->nrows = total;
   t->nbuf = 0;
   return NA64_OK;
@@ -146,13 +156,19 @@ int na64_h5table_close(na64_h5table *t, na64_err *err)
 {
   if (!t) return na64_err_set(err, NA64_EINVAL, "na64_h5table_close: NULL");
   int st = flush_rows(t, err);
-  if (st == NA64_OK && H5Fflush(t->file, H5F_SCOPE_GLOBAL) < 0) st = na64_err_set(err, NA64_EIO, "%s: flush failed", t->tmp);
+  errno = 0;
+  if (st == NA64_OK && H5Fflush(t->file, H5F_SCOPE_GLOBAL) < 0)
+    st = na64_err_set(err, NA64_EIO, "%s: flush of its temporary file %s failed%s%s; old file kept", t->path, t->tmp,
+                      errno ? ": " : "", errno ? strerror(errno) : "");
   hid_t f = t->file;
   t->file = -1;
   if (t->dset >= 0) H5Dclose(t->dset);
   if (t->type >= 0) H5Tclose(t->type);
   t->dset = t->type = -1;
-  if (H5Fclose(f) < 0 && st == NA64_OK) st = na64_err_set(err, NA64_EIO, "%s: close failed", t->tmp);
+  errno = 0;
+  if (H5Fclose(f) < 0 && st == NA64_OK)
+    st = na64_err_set(err, NA64_EIO, "%s: close of its temporary file %s failed%s%s; old file kept", t->path, t->tmp,
+                      errno ? ": " : "", errno ? strerror(errno) : "");
   if (st == NA64_OK) { /* the data must be on disk before the name points at it */
     int fd = open(t->tmp, O_RDONLY);
     if (fd < 0 || fsync(fd) != 0) st = na64_err_set(err, NA64_EIO, "%s: fsync failed: %s", t->tmp, strerror(errno));

@@ -149,6 +149,8 @@ static int one_event(file_state *s, const na64_daq_event *ev, na64_reco_summary 
   sum->events++;
   sum->no_track += (e->flags & NA64_RECO_NO_TRACK) != 0;
   sum->decode_errors += (e->flags & NA64_RECO_DECODE_ERROR) != 0;
+  if ((e->flags & NA64_RECO_DECODE_ERROR) && sum->first_decode_error_event < 0)
+    sum->first_decode_error_event = (int64_t)e->event;
   sum->saturated += (e->flags & NA64_RECO_SATURATED) != 0;
   if (sum->first_run < 0 || e->run < sum->first_run) sum->first_run = e->run;
   if (e->run > sum->last_run) sum->last_run = e->run;
@@ -210,6 +212,14 @@ static int loop(file_state *s, na64_daq_reader *rd, na64_reco_summary *sum, na64
   na64_daq_reader_stats rs;
   na64_daq_reader_get_stats(rd, &rs);
   sum->bad_regions = rs.regions;
+  size_t nreg = 0;
+  const na64_daq_region *reg = na64_daq_reader_regions(rd, &nreg);
+  if (reg && nreg > 0) { /* the first one, for the message that names the damage */
+    sum->first_bad_offset = reg[0].offset;
+    sum->first_bad_frame = reg[0].frame_offset;
+    snprintf(sum->first_bad_detail, sizeof sum->first_bad_detail, "%s%s%s", na64_daq_reason_name(reg[0].reason),
+             reg[0].detail[0] ? ": " : "", reg[0].detail);
+  }
   if (whole && !stopped) check_end_of_run(s->job->raw_path, sor, sum->eor_events, sum->file_physics, sum);
   if (s->job->progress) s->job->progress(total, total, s->job->progress_user);
   return flush_rows(s, err);
@@ -221,6 +231,7 @@ int na64_reco_file(const na64_reco_job *job, na64_reco_summary *sum, na64_err *e
   memset(sum, 0, sizeof *sum);
   sum->first_run = sum->last_run = -1;
   sum->eor_events = -1;
+  sum->first_decode_error_event = -1;
   file_state *s = calloc(1, sizeof *s);
   if (!s) return na64_err_set(err, NA64_ENOMEM, "reco: out of memory");
   s->job = job;

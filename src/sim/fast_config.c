@@ -73,29 +73,31 @@ int na64_sim_config_check(const na64_sim_config *c, na64_err *err)
   if (!c) return na64_err_set(err, NA64_EINVAL, "sim config: NULL");
   double fr = c->frac_pi + c->frac_k + c->frac_p + c->frac_mu;
   if (!(fr < 1.0))
-    return na64_err_set(err, NA64_EINVAL, "beam admixture fractions sum to %g: must stay below 1", fr);
+    return na64_err_set(err, NA64_EINVAL, "beam.admixture: the fractions sum to %g: must stay below 1", fr);
   if (!(c->tail_ymin < c->tail_ymax))
-    return na64_err_set(err, NA64_EINVAL, "beam tail: y_min = %g must be below y_max = %g", c->tail_ymin, c->tail_ymax);
+    return na64_err_set(err, NA64_EINVAL, "beam.tail: y_min = %g must be below y_max = %g", c->tail_ymin, c->tail_ymax);
   if (c->intensity / c->spill_length * c->pileup_window * 1e-9 > 1.0)
-    return na64_err_set(err, NA64_EINVAL, "pile-up of %g particles per event: beyond what the simulation handles (<= 1)",
-                        c->intensity / c->spill_length * c->pileup_window * 1e-9);
+    return na64_err_set(err, NA64_EINVAL, "pile-up of %g particles per event (beam.intensity %g / beam.spill_length %g s x "
+                        "trigger.pileup_window %g ns): beyond what the simulation handles (<= 1)",
+                        c->intensity / c->spill_length * c->pileup_window * 1e-9, c->intensity, c->spill_length,
+                        c->pileup_window);
   if (c->xsec_method != NA64_XS_ETL && c->xsec_method != NA64_XS_EXACT)
     return na64_err_set(err, NA64_EINVAL, "physics method %d: the simulation takes NA64_XS_ETL or NA64_XS_EXACT", c->xsec_method);
   if (c->aprime_mediator == NA64_MED_ZPRIME)
-    return na64_err_set(err, NA64_EPHYS, "aprime mediator zprime: the L_mu - L_tau Z' has no tree-level coupling to "
+    return na64_err_set(err, NA64_EPHYS, "aprime.mediator zprime: the L_mu - L_tau Z' has no tree-level coupling to "
                         "electrons");
   if (c->aprime_mediator < NA64_MED_VECTOR || c->aprime_mediator > NA64_MED_AXIAL)
-    return na64_err_set(err, NA64_EINVAL, "aprime mediator %d: unknown", c->aprime_mediator);
+    return na64_err_set(err, NA64_EINVAL, "aprime.mediator %d: unknown", c->aprime_mediator);
   if (c->aprime_mediator != NA64_MED_VECTOR && c->xsec_method != NA64_XS_EXACT)
-    return na64_err_set(err, NA64_EINVAL, "aprime mediator %s needs physics: {method: exact} (ETL is the vector A')",
+    return na64_err_set(err, NA64_EINVAL, "aprime.mediator %s needs physics: {method: exact} (ETL is the vector A')",
                         na64_mediator_name((na64_mediator)c->aprime_mediator));
   if (strcmp(c->aprime_decay, "invisible") != 0)
-    return na64_err_set(err, NA64_EINVAL, "aprime decay '%s': only 'invisible' is simulated so far", c->aprime_decay);
+    return na64_err_set(err, NA64_EINVAL, "aprime.decay '%s': only 'invisible' is simulated so far", c->aprime_decay);
   if (c->aprime_enabled && !(c->aprime_mass < c->aprime_min_energy) )
-    return na64_err_set(err, NA64_EPHYS, "A' mass %g GeV must be below the minimum A' energy %g GeV", c->aprime_mass,
+    return na64_err_set(err, NA64_EPHYS, "aprime.mass_MeV %g must be below processes.aprime.min_energy %g GeV", c->aprime_mass * 1e3,
                         c->aprime_min_energy);
   if (c->aprime_enabled && !(c->aprime_min_energy < c->beam_energy))
-    return na64_err_set(err, NA64_EPHYS, "aprime min_energy %g GeV must be below the beam energy %g GeV",
+    return na64_err_set(err, NA64_EPHYS, "processes.aprime.min_energy %g GeV must be below beam.energy %g GeV",
                         c->aprime_min_energy, c->beam_energy);
   return NA64_OK;
 }

@@ -60,12 +60,12 @@ static int method_of(const char *name, int *method, na64_err *err)
 static int config_check(const na64_vis_config *c, na64_err *err)
 {
   if (strcmp(c->aprime_decay, "ee") != 0)
-    return na64_err_set(err, NA64_EINVAL, "aprime decay '%s': a visible card needs 'ee'", c->aprime_decay);
+    return na64_err_set(err, NA64_EINVAL, "aprime.decay '%s': a visible card needs 'ee'", c->aprime_decay);
   if (!(c->aprime_mass > 2.0 * NA64_M_E))
-    return na64_err_set(err, NA64_EPHYS, "A' mass %g MeV is below the e+e- threshold %g MeV", c->aprime_mass * 1e3,
+    return na64_err_set(err, NA64_EPHYS, "aprime.mass_MeV %g is below the e+e- threshold %g MeV", c->aprime_mass * 1e3,
                         2e3 * NA64_M_E);
   if (!(c->aprime_mass < 0.1 * c->beam_energy))
-    return na64_err_set(err, NA64_EPHYS, "A' mass %g GeV must stay well below the beam energy %g GeV", c->aprime_mass,
+    return na64_err_set(err, NA64_EPHYS, "aprime.mass_MeV %g must stay well below beam.energy %g GeV", c->aprime_mass * 1e3,
                         c->beam_energy);
   return NA64_OK;
 }

@@ -268,7 +268,7 @@ static void test_card_errors(void **state)
   na64_err err = {0};
   const char *t = "selection:\n  momentum_min: 105\n  momentum_max: 95\n";
   assert_int_equal(na64_select_config_parse(t, strlen(t), "card.yaml", &c, &err), NA64_EINVAL);
-  assert_non_null(strstr(err.msg, "p_max"));
+  assert_non_null(strstr(err.msg, "selection.momentum_max")); /* the card key (branch robust) */
 }
 
 int main(void)

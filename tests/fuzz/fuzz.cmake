@@ -19,3 +19,21 @@ if(NA64_FUZZ)
   target_link_options(fuzz_daq PRIVATE -fsanitize=fuzzer)
   target_link_libraries(fuzz_daq PRIVATE na64)
 endif()
+
+# The run-card mutation fuzzer (tests/fuzz/fuzz_card.c): deterministic, compiled with the main build,
+# so it also runs under ASan+UBSan with leak checking (labels "unit;io", not "fuzz", which the
+# sanitized `make test` leaves out). 400 mutants per card in `make test`; 20000 in `make validate`.
+if(NA64_BUILD_TESTS)
+  add_executable(fuzz_card ${CMAKE_SOURCE_DIR}/tests/fuzz/fuzz_card.c)
+  target_compile_options(fuzz_card PRIVATE ${NA64_WARNINGS} -Wno-missing-prototypes)
+  target_compile_definitions(fuzz_card PRIVATE NA64_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+  target_link_libraries(fuzz_card PRIVATE na64 m)
+  add_test(NAME fuzz/card_mutants COMMAND fuzz_card 400)
+  add_test(NAME fuzz/card_mutants_long COMMAND fuzz_card 20000 1000)
+  set_tests_properties(fuzz/card_mutants PROPERTIES LABELS "unit;io" TIMEOUT 600)
+  set_tests_properties(fuzz/card_mutants_long PROPERTIES LABELS "long;io" TIMEOUT 3600)
+  if(NA64_SANITIZE)
+    set_tests_properties(fuzz/card_mutants fuzz/card_mutants_long PROPERTIES ENVIRONMENT
+      "LSAN_OPTIONS=suppressions=${CMAKE_SOURCE_DIR}/tests/lsan.supp:print_suppressions=0:exitcode=23")
+  endif()
+endif()

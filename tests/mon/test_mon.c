@@ -265,6 +265,21 @@ static void test_safety(void **state)
   assert_int_equal(http_get(port, "/etc/passwd", NULL), 404);
   assert_int_equal(http_get(port, "/DAQ/root.json", NULL), 404);
   assert_int_equal(http_get(port, "/DAQ/event_types/root.json.bak", NULL), 404);
+  /* malformed queries (branch robust): bad event numbers and windows are 400, unknown histograms 404,
+   * an over-long path 400 */
+  static const char *const badq[] = {"/event.json?n=-1", "/event.json?n=99999999999999999999", "/event.json?n=%00",
+                                     "/event.json?n=1e3", "/DAQ/event_types/root.json?window=%ff",
+                                     "/DAQ/event_types/root.json?window=burst%00"};
+  for (size_t i = 0; i < sizeof badq / sizeof badq[0]; ++i) assert_int_equal(http_get(port, badq[i], NULL), 400);
+  assert_int_equal(http_get(port, "/DAQ/no_such_histogram/root.json", NULL), 404);
+  assert_int_equal(http_get(port, "/NoFolder/event_types/root.json?window=rolling", NULL), 404);
+  char longurl[400];
+  memset(longurl, 'a', sizeof longurl - 1);
+  longurl[0] = '/';
+  longurl[sizeof longurl - 1] = '\0';
+  assert_int_equal(http_get(port, longurl, NULL), 400);
+  int dup = http_get(port, "/DAQ/event_types/root.json?window=burst&window=rolling&n=&&=", NULL);
+  assert_true(dup == 200 || dup == 400);
   const char *post = "POST /Reset/cmd.json?token=s3cret HTTP/1.0\r\nContent-Length: 3\r\n\r\nabc";
   assert_int_equal(http_raw(port, post, strlen(post), NULL), 405);
   assert_int_equal(http_get(port, "/Reset/cmd.json", NULL), 403);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "na64/ana.h"
 #include "na64/io.h"
 #include "na64/sim.h"
 #include "support/na64_test.h"
@@ -120,6 +121,57 @@ static void test_file_errors(void **state)
   na64_card_free(card);
 }
 
+/* Regressions of the card fuzzer (tests/fuzz/fuzz_card.c): every refusal names the card and the
+ * key or its position, however the card is broken. */
+static void test_fuzz_regressions(void **state)
+{
+  (void)state;
+  /* non-UTF-8 bytes and deep nesting: libyaml's and our refusals, with the position */
+  expect_error("setup:\n  run: 2000\nbeam:\n  energy: 1\xff" "0\n", NA64_EFORMAT, "card.yaml:", "UTF-8");
+  char deep[400] = "setup: {run: 1}\nbeam: ";
+  for (int i = 0; i < 40; ++i) strcat(deep, "[");
+  for (int i = 0; i < 40; ++i) strcat(deep, "]");
+  expect_error(deep, NA64_EFORMAT, "card.yaml:2:", "nesting deeper than 32");
+  expect_error("setup: {run: 1e400}\n", NA64_EFORMAT, "card.yaml:1:14:", "finite number");
+  expect_error("setup: {run: 99999999999999999999}\n", NA64_EFORMAT, "card.yaml:1:14:", "integer");
+  /* checks across keys name the card keys (they were "A' mass ... minimum A' energy", "pile-up of ...") */
+  expect_error("setup: {run: 1}\nprocesses: {aprime: {enabled: true, min_energy: 0}}\n", NA64_EPHYS, "card.yaml",
+               "aprime.mass_MeV 16.7 must be below processes.aprime.min_energy");
+  expect_error("setup: {run: 1}\nbeam: {intensity: 1e9, spill_length: 0.01}\n", NA64_EINVAL, "card.yaml",
+               "beam.intensity");
+  /* the selection's check names the card key, not the C expression (was "p_max = 1 is invalid
+   * (isfinite(c->p_max) && ...)") */
+  na64_select_config sel;
+  na64_select_config_default(&sel);
+  na64_err err = {0, ""};
+  const char *t = "setup: {run: 1}\nselection: {momentum_min: 97, momentum_max: 1}\n";
+  assert_int_equal(na64_select_config_parse(t, strlen(t), "card.yaml", &sel, &err), NA64_EINVAL);
+  if (!strstr(err.msg, "card.yaml:2:12: selection.momentum_max = 1: must be finite and above momentum_min"))
+    fail_msg("%s", err.msg);
+  /* the visible selection's s4 window: at the key, with the card (was "selection: s4_min_mips ...") */
+  t = "setup: {run: 1}\nselection:\n  s4_min_mips: 1.5\n  s4_max_mips: 0\n";
+  na64_card *card = NULL;
+  assert_int_equal(na64_card_parse(t, strlen(t), "v.yaml", &card, &err), NA64_OK);
+  na64_vis_select_config vs;
+  na64_vis_select_config_default(&vs);
+  assert_int_equal(na64_vis_select_config_read(card, &vs, &err), NA64_EFORMAT);
+  if (!strstr(err.msg, "v.yaml:4:16: selection.s4_min_mips 1.5 must be below s4_max_mips 0")) fail_msg("%s", err.msg);
+  na64_card_free(card);
+  /* a prefix spelt with its own ": " is not doubled (was "sim setup: : /usr/...: cannot open") */
+  na64_err_set(&err, NA64_EIO, "cause");
+  na64_err_prefix(&err, "sim setup: ");
+  assert_string_equal(err.msg, "sim setup: cause");
+  /* nor is a context the message starts with already (was "card.yaml: card.yaml:2:12: ...") */
+  na64_err_set(&err, NA64_EINVAL, "card.yaml:2:12: bad");
+  na64_err_prefix(&err, "%s: ", "card.yaml");
+  assert_string_equal(err.msg, "card.yaml:2:12: bad");
+  /* a directory given as the card */
+  na64_sim_config c;
+  na64_sim_config_default(&c);
+  assert_int_equal(na64_sim_config_load(NA64_SOURCE_DIR "/configs", &c, &err), NA64_EIO);
+  if (!strstr(err.msg, "/configs: is a directory")) fail_msg("%s", err.msg);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -127,6 +179,7 @@ int main(void)
       cmocka_unit_test(test_minimal_and_values),
       cmocka_unit_test(test_malformed),
       cmocka_unit_test(test_file_errors),
+      cmocka_unit_test(test_fuzz_regressions),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -136,3 +136,13 @@ double na64_test_csv_loglog(const na64_test_csv *c, double m)
   }
   return NAN;
 }
+
+void na64_test_write_text(const char *dir, const char *name, const char *text)
+{
+  char path[2100];
+  snprintf(path, sizeof path, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  if (!f) fail_msg("cannot write %s", path);
+  fputs(text, f);
+  fclose(f);
+}

@@ -35,6 +35,9 @@ extern char na64_test_tmpdir[256];
 int na64_test_setup_tmpdir(void **state);
 int na64_test_teardown_tmpdir(void **state);
 
+/* Write `text` to file `name` of directory `dir` (fails the test on error). */
+void na64_test_write_text(const char *dir, const char *name, const char *text);
+
 /* Copy a file byte for byte (fails the test on error). */
 void na64_test_copy_file(const char *from, const char *to);
 
