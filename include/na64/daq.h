@@ -317,7 +317,9 @@ NA64_API int na64_daq_writer_add_equipment(na64_daq_writer *w, const na64_daq_eq
 /* The same block built in place (no staging copy): reserve room for at most max_words payload words
  * of source source_id and get where to write them (valid until the next call on w), then commit the
  * block with its header (eh->id = source_id) and the nwords <= max_words words written. The bytes
- * are those add_equipment writes for the same words. */
+ * are those add_equipment writes for the same words. One reservation at a time: reserve, add_equipment
+ * or end_event while a reserved block awaits its commit fail with NA64_EINVAL (end_event then drops
+ * the event). */
 NA64_API int na64_daq_writer_reserve_equipment(na64_daq_writer *w, uint32_t source_id, size_t max_words,
                                                uint32_t **words, na64_err *err);
 NA64_API int na64_daq_writer_commit_equipment(na64_daq_writer *w, const na64_daq_equipment_header *eh,

@@ -725,15 +725,16 @@ int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bk
   int missing = 0;
   for (int i = 0; i < n; ++i) {
     const na64_sens_eff_table *t = &ds[i].eff;
-    if (t->visible && t->nmass > 0 && ds[i].o.mediator != t->mediator && !t->has_ps)
-      return na64_err_set(err, NA64_EINVAL, "data set '%s': %s has no x17.csv, the pseudoscalar's efficiency (its card's "
-                          "masses_MeV without 16.7)", ds[i].spec, t->source);
     /* visscal: a run directory holds the vector's and the pseudoscalar's tables, the scalar's and axial's
-     * only at 16.7 MeV (x17.csv): measure them on the fly */
+     * only at 16.7 MeV (x17.csv): measure them on the fly (checked first: the
+     * message names the mediator, not the pseudoscalar's x17.csv) */
     if (t->visible && t->nmass > 0 && ds[i].o.mediator != t->mediator && ds[i].o.mediator != NA64_MED_PSEUDOSCALAR)
       return na64_err_set(err, NA64_EINVAL, "data set '%s': %s has no efficiency table of the %s at every mass: give "
                           "SETUP:EOT (measured on the fly) instead", ds[i].spec, t->source,
                           na64_mediator_name((na64_mediator)ds[i].o.mediator));
+    if (t->visible && t->nmass > 0 && ds[i].o.mediator != t->mediator && !t->has_ps)
+      return na64_err_set(err, NA64_EINVAL, "data set '%s': %s has no x17.csv, the pseudoscalar's efficiency (its card's "
+                          "masses_MeV without 16.7)", ds[i].spec, t->source);
     o[i] = scan_options(&ds[i]);
     missing |= !o[i].eff_table && how && how->events > 0;
   }

@@ -179,6 +179,22 @@ static int check_card(const char *card, na64_err *err)
   return st;
 }
 
+/* The inputs and the report directory before any work: nothing is written for a bad card (a CLI
+ * exit status; card NULL: the built-in defaults, given: the card was named on the command line). */
+static int check_inputs(const char *card, int given, const char *report)
+{
+  int st;
+  if (given && (st = cli_check_input("run", "CARD", card)) != CLI_EXIT_OK) return st;
+  struct stat rsb;
+  if (stat(report, &rsb) == 0 && !S_ISDIR(rsb.st_mode))
+    return cli_usage_error("run", "--report-dir '%s' exists and is not a directory", report);
+  if (card) {
+    na64_err cerr = {0};
+    if (check_card(card, &cerr) != NA64_OK) return cli_fail("run", &cerr);
+  }
+  return CLI_EXIT_OK;
+}
+
 static int run_command(int argc, char **argv)
 {
   const char *report = "report", *part = NULL, *partial = NULL, *scan = NULL;
@@ -216,15 +232,7 @@ static int run_command(int argc, char **argv)
     card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
     fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
   }
-  /* the inputs and the report directory before any work: nothing is written for a bad card */
-  if (cmd.npos > 0 && (st = cli_check_input("run", "CARD", card)) != CLI_EXIT_OK) return st;
-  struct stat rsb;
-  if (stat(report, &rsb) == 0 && !S_ISDIR(rsb.st_mode))
-    return cli_usage_error("run", "--report-dir '%s' exists and is not a directory", report);
-  if (card) {
-    na64_err cerr = {0};
-    if (check_card(card, &cerr) != NA64_OK) return cli_fail("run", &cerr);
-  }
+  if ((st = check_inputs(card, cmd.npos > 0, report)) != CLI_EXIT_OK) return st;
   if (card && na64_vis_card_file_is_visible(card)) {
     if (scan) return cli_usage_error("run", "--scan is not available for visible-mode cards yet");
     return run_visible(card, eot, report, part, partial);

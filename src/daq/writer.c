@@ -295,6 +295,11 @@ int na64_daq_writer_reserve_equipment(na64_daq_writer *w, uint32_t source_id, si
   if (!words) return na64_err_set(err, NA64_EINVAL, "na64_daq_writer_reserve_equipment: NULL argument");
   *words = NULL;
   if (!w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: equipment outside an event", wname(w));
+  /* one reservation at a time: a second one would leave the first one's sub-event header (opened
+   * below when direct) behind as an empty LDC sub-event that add_equipment never writes */
+  if (w->reserved)
+    return na64_err_set(err, NA64_EINVAL, "%s: equipment %u reserved while the block of source %u awaits its commit",
+                        wname(w), (unsigned)source_id, (unsigned)w->res_src);
   /* room for the GDC header and one sub-event header per block at most */
   size_t overhead = NA64_DAQ_HEADER_SIZE * (w->nblocks + 3);
   if (max_words > (UINT32_MAX - w->slen - overhead - NA64_DAQ_EQUIPMENT_HEADER_SIZE) / 4)
@@ -456,6 +461,12 @@ int na64_daq_writer_end_event(na64_daq_writer *w, na64_err *err)
   NA64_CALL(usable(w, err));
   if (!w->in_event) return na64_err_set(err, NA64_EINVAL, "%s: end_event without begin_event", wname(w));
   w->in_event = 0;
+  if (w->reserved) { /* the event is incomplete (and may hold the reservation's empty sub-event): dropped */
+    w->reserved = 0;
+    w->blen = w->ev_start;
+    return na64_err_set(err, NA64_EINVAL, "%s: end_event while the block of source %u awaits its commit (event dropped)",
+                        wname(w), (unsigned)w->res_src);
+  }
   if (w->direct && w->nblocks) {
     if (w->blen - w->ev_start > UINT32_MAX) {
       w->blen = w->ev_start;

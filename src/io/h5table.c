@@ -125,6 +125,7 @@ int na64_h5table_attr(na64_h5table *t, const char *name, const char *value, na64
 static int flush_rows(na64_h5table *t, na64_err *err)
 {
   if (t->nbuf == 0) return NA64_OK;
+  errno = 0; /* the message below names errno only if these calls set it (not an earlier, unrelated one) */
   hsize_t start = t->nrows, count = t->nbuf, total = t->nrows + t->nbuf;
   int ok = H5Dset_extent(t->dset, &total) >= 0;
   hid_t fs = ok ? H5Dget_space(t->dset) : -1, ms = H5Screate_simple(1, &count, NULL);

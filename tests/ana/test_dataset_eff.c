@@ -216,6 +216,13 @@ static void test_interpolation(void **state)
   assert_int_equal(na64_sens_curve_compute_datasets(&stats, 0u, &ds, 1, NULL, &c, NULL, NULL, &err), NA64_EINVAL);
   assert_non_null(strstr(err.msg, "has no x17.csv"));
   assert_non_null(strstr(err.msg, dir));
+  /* the scalar (visscal): no table of its own in any run directory; the error names the scalar and
+   * the way out, not the pseudoscalar's x17.csv (branch review) */
+  ds.o.mediator = NA64_MED_SCALAR;
+  err = (na64_err){0, ""};
+  assert_int_equal(na64_sens_curve_compute_datasets(&stats, 0u, &ds, 1, NULL, &c, NULL, NULL, &err), NA64_EINVAL);
+  assert_non_null(strstr(err.msg, "no efficiency table of the scalar"));
+  assert_non_null(strstr(err.msg, dir));
   na64_sens_curve_release(&c);
   na64_sens_dataset_release(&ds);
 }

@@ -204,12 +204,69 @@ static void test_misuse(void **state)
   free(data);
 }
 
+/* One reservation at a time (branch review): a second reserve (or add_equipment) while a block awaits
+ * its commit is refused, and end_event then refuses and drops the event. A direct reservation of a
+ * new LDC opens that LDC's sub-event before its commit: accepted, the dropped block would have left an
+ * empty sub-event of LDC 3 in the event. Checked: the file holds exactly the next, complete event with
+ * its one block (the words the test wrote), and the writer stays usable. */
+static void test_open_reservation(void **state)
+{
+  (void)state;
+  na64_err err;
+  na64_daq_writer *w = NULL;
+  na64_daq_writer_options o = {.ldc_map = MAP, .nldc_map = 3};
+  assert_int_equal(na64_daq_writer_open_memory(&o, &w, &err), NA64_OK);
+  na64_daq_header h;
+  memset(&h, 0, sizeof h);
+  h.type = NA64_DAQ_PHYSICS_EVENT;
+  h.id[0] = 1;
+  na64_daq_equipment_header eh;
+  memset(&eh, 0, sizeof eh);
+  uint32_t *p = NULL, word = 0x12345678u;
+  assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
+  assert_int_equal(na64_daq_writer_reserve_equipment(w, 30, 2, &p, &err), NA64_OK); /* LDC 2 */
+  p[0] = 1u;
+  eh.id = 30;
+  assert_int_equal(na64_daq_writer_commit_equipment(w, &eh, 1, &err), NA64_OK);
+  assert_int_equal(na64_daq_writer_reserve_equipment(w, 10, 2, &p, &err), NA64_OK); /* LDC 3: a new sub-event */
+  assert_int_equal(na64_daq_writer_reserve_equipment(w, 20, 2, &p, &err), NA64_EINVAL);
+  eh.id = 30;
+  assert_int_equal(na64_daq_writer_add_equipment(w, &eh, &word, 1, &err), NA64_EINVAL);
+  assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_EINVAL); /* dropped */
+  h.id[0] = 2;
+  assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
+  eh.id = 30;
+  assert_int_equal(na64_daq_writer_add_equipment(w, &eh, &word, 1, &err), NA64_OK);
+  assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_OK);
+  void *data = NULL;
+  size_t n = 0;
+  assert_int_equal(na64_daq_writer_close_memory(w, &data, &n, &err), NA64_OK);
+  /* GDC header, one LDC sub-event header, one equipment header and one word */
+  assert_int_equal(n, 2 * NA64_DAQ_HEADER_SIZE + NA64_DAQ_EQUIPMENT_HEADER_SIZE + 4);
+  na64_daq_reader *r = NULL;
+  assert_int_equal(na64_daq_reader_open_memory(data, n, "open reservation", NULL, &r, &err), NA64_OK);
+  na64_daq_event ev;
+  assert_int_equal(na64_daq_reader_next_event(r, &ev, &err), NA64_OK);
+  assert_int_equal(ev.header.id[0], 2u);
+  size_t cur = 0;
+  na64_daq_equipment eq;
+  assert_int_equal(na64_daq_event_next_equipment(&ev, &cur, &eq), 1);
+  assert_int_equal(eq.header.id, 30u);
+  assert_int_equal(eq.nwords, 1u);
+  assert_int_equal(eq.words[0], word);
+  assert_int_equal(na64_daq_event_next_equipment(&ev, &cur, &eq), 0);
+  assert_int_equal(na64_daq_reader_next_event(r, &ev, &err), NA64_EEOF);
+  na64_daq_reader_close(r);
+  free(data);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_inplace_super_and_plain),
       cmocka_unit_test(test_memory_handover_equals_file),
       cmocka_unit_test(test_misuse),
+      cmocka_unit_test(test_open_reservation),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
