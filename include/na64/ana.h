@@ -853,7 +853,8 @@ typedef struct na64_sens_eff_table {
  * naming the file (and line). Release t in any case. */
 NA64_API int na64_sens_eff_table_read(const char *dir, na64_sens_eff_table *t, na64_err *err);
 /* eff(m, eps) of the table for the mediator (NA64_MED_VECTOR or NA64_MED_PSEUDOSCALAR): 0 where
- * nothing was measured. */
+ * nothing was measured, and 0 for a mediator the table does not hold (a run directory has no scalar
+ * or axial efficiency: check the mediator before, as `na64 limits --dataset` does). */
 NA64_API double na64_sens_eff_table_at(const na64_sens_eff_table *t, int mediator, double m, double eps);
 NA64_API void na64_sens_eff_table_release(na64_sens_eff_table *t);
 

@@ -83,8 +83,10 @@ static void test_chain(void **state)
    * tracks share in the 6 mm straws make a few outliers). The resolved share measured in 2000 signal
    * events (n = 3000, visfit2, 2026-12-07): 89.4% with the decay region of psjoint (1534.5-1644.5 cm),
    * 88.3% with visfit2's (1533.0-1624.0 cm, S4 20 cm nearer the WCAL); the 200 here gave 184 and 178, so
-   * the bound is 85%, 1.5 binomial sigma (2.2%) below the measured share. */
-  assert_true(resolved >= 0.85 * (2 * n / 3));
+   * the bound is 81%, 3 binomial sigma (3 x 2.3%) below the measured share: another random stream
+   * fails it in ~0.1% of cases, a broken pair finding (a share near 0, or the ~50% of one merged
+   * track) always. */
+  assert_true(resolved >= 0.81 * (2 * n / 3));
   assert_true(inside >= 0.9 * resolved);
   na64_vis_reco_free(r);
   na64_vis_digitizer_free(d);
