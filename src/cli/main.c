@@ -30,6 +30,18 @@ static void usage(FILE *out)
                "Exit status: 0 success, 1 physics or runtime error, 2 bad usage.\n");
 }
 
+/* The results printed on stdout are an output too: a full disk or a closed pipe behind it is an
+ * error, never a silent exit 0 (`na64 width ... > /dev/full`, `na64 --help > /dev/full`). */
+static int stdout_checked(const char *what, int rc)
+{
+  errno = 0;
+  if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_EXIT_OK) {
+    fprintf(stderr, "na64 %s: error: writing the standard output: %s\n", what, errno ? strerror(errno) : "write error");
+    rc = CLI_EXIT_FAIL;
+  }
+  return rc;
+}
+
 int main(int argc, char **argv)
 {
   if (argc < 2) {
@@ -38,25 +50,14 @@ int main(int argc, char **argv)
   }
   if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
     usage(stdout);
-    return CLI_EXIT_OK;
+    return stdout_checked(argv[1], CLI_EXIT_OK);
   }
   if (!strcmp(argv[1], "--version")) {
     printf("na64 %s\n", na64_version());
-    return CLI_EXIT_OK;
+    return stdout_checked(argv[1], CLI_EXIT_OK);
   }
   for (int i = 0; i < ncommands; ++i)
-    if (!strcmp(argv[1], commands[i].name)) {
-      int rc = commands[i].fn(argc - 1, argv + 1);
-      /* the results printed on stdout are an output too: a full disk or a closed pipe behind it is
-       * an error, never a silent exit 0 (`na64 width ... > /dev/full`) */
-      errno = 0;
-      if ((fflush(stdout) != 0 || ferror(stdout)) && rc == CLI_EXIT_OK) {
-        fprintf(stderr, "na64 %s: error: writing the standard output: %s\n", argv[1],
-                errno ? strerror(errno) : "write error");
-        rc = CLI_EXIT_FAIL;
-      }
-      return rc;
-    }
+    if (!strcmp(argv[1], commands[i].name)) return stdout_checked(argv[1], commands[i].fn(argc - 1, argv + 1));
   fprintf(stderr, "na64: unknown command '%s' (try 'na64 --help')\n", argv[1]);
   return CLI_EXIT_USAGE;
 }

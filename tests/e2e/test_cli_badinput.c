@@ -303,6 +303,15 @@ static void test_full_disk(void **state)
   no_sanitizer_report("width > /dev/full", rc2, o2);
   if (rc2 != 1 || !strstr(o2, "standard output")) fail_msg("na64 width > /dev/full: rc %d:\n%s", rc2, o2);
   free(o2);
+  /* the same for the top-level --help and --version (review, session 10: they were unchecked) */
+  static const char *const top[] = {"--help >/dev/full", "--version >/dev/full"};
+  for (size_t k = 0; k < sizeof top / sizeof *top; ++k) {
+    char *o3 = NULL;
+    int rc3 = run_sh("", top[k], &o3);
+    no_sanitizer_report(top[k], rc3, o3);
+    if (rc3 != 1 || !strstr(o3, "standard output")) fail_msg("na64 %s: rc %d:\n%s", top[k], rc3, o3);
+    free(o3);
+  }
   /* a full device: a private node of /dev/full (char 1,7) named like a raw file, so that a regression
    * can only replace the test's own node (needs CAP_MKNOD; skipped without): written through, the
    * error names it, the node stays a device */
