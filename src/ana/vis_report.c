@@ -265,9 +265,11 @@ static int write_index(const na64_vis_job_result *r, const char *card, const cha
       "&lt; eps &lt; %.3g.</p>\n", r->x17_eps_low_eff[2], r->x17_eps_high_eff[2], r->x17_eps_low_eff[3],
       r->x17_eps_high_eff[3], r->x17_eps_low[2], r->x17_eps_high[2], r->x17_eps_low[3], r->x17_eps_high[3]);
   }
-  fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, x17.csv, limit.png, limit.svg, card.yaml",
-        v.f);
-  fputs(r->x17 ? "; the pseudoscalar at every mass: efficiency_pseudoscalar.csv, limit_pseudoscalar.csv.</p>\n" : ".</p>\n",
+  /* the files this report holds: x17.csv and the pseudoscalar's tables only with 16.7 MeV among the masses */
+  fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, ", v.f);
+  fputs(r->x17 ? "x17.csv, limit.png, limit.svg, card.yaml" : "limit.png, limit.svg, card.yaml", v.f);
+  fputs(r->x17 && r->ps_eff ? "; the pseudoscalar at every mass: efficiency_pseudoscalar.csv, limit_pseudoscalar.csv.</p>\n"
+                            : ".</p>\n",
         v.f);
   fputs("</body></html>\n", v.f);
   return na64_outfile_commit(v.o, err);

@@ -15,10 +15,12 @@
 static const char *const dm_names[] = {"none", "dirac", "scalar", "pseudo-dirac"};
 
 /* A physics refusal of the library (exit 1) names the command-line values it came from: the
- * library speaks GeV and its own names, the user typed --mass in MeV. */
+ * library speaks GeV and its own names, the user typed --mass in MeV. 15 significant digits show
+ * the values as typed (--eps 1.0000001, not %g's 1) and hide the last-bit rounding of MeV -> GeV
+ * -> MeV. */
 static int physics_fail(const char *cmd, na64_err *err, double mass_gev, double eps, double energy)
 {
-  na64_err_prefix(err, "--mass %g MeV, --eps %g, --energy %g GeV", mass_gev * 1e3, eps, energy);
+  na64_err_prefix(err, "--mass %.15g MeV, --eps %.15g, --energy %.15g GeV", mass_gev * 1e3, eps, energy);
   return cli_fail(cmd, err);
 }
 

@@ -117,7 +117,8 @@ void cli_print_vis_summary(const na64_vis_job_result *res, const char *card, con
            res->eff_eps[i][2], res->eps_low[i], res->eps_high[i]);
   print_vis_backgrounds(res);
   printf("report written to %s/: index.html, cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, "
-         "limit.{png,svg}, card.yaml\n", report);
+         "limit.{png,svg}, card.yaml%s%s\n", report, res->x17 ? ", x17.csv" : "",
+         res->x17 && res->ps_eff ? ", efficiency_pseudoscalar.csv, limit_pseudoscalar.csv" : "");
 }
 
 /* The visible job serially or on the ranks of mpirun (rank 0 writes the report), or one batch part. */

@@ -251,6 +251,7 @@ void na64_mon_get_status(na64_mon *m, na64_mon_status *s)
   pthread_mutex_lock(&m->lock);
   *s = m->status;
   pthread_mutex_unlock(&m->lock);
+  s->requests = atomic_load(&m->requests); /* counted by the HTTP side without the lock (mon_http.c) */
 }
 
 const char *na64_mon_error(const na64_mon *m) { return m ? m->error : ""; }

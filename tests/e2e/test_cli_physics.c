@@ -115,6 +115,11 @@ static void test_parser(void **state)
   /* a value just above 1 is printed with enough digits to see why it is refused */
   assert_int_equal(run_all("width --mass 16.7 --eps 1.0000001", &out), 1);
   assert_non_null(strstr(out, "epsilon = 1.0000001 is outside"));
+  /* and the message starts with the values as typed (docs/user-guide.md "Errors and bad input") */
+  assert_non_null(strstr(out, "--mass 16.7 MeV, --eps 1.0000001, --energy 100 GeV:"));
+  free(out);
+  assert_int_equal(run_all("xsec --target Pb --energy 100.25 --mass 0.123456789 --eps 1.5", &out), 1);
+  assert_non_null(strstr(out, "--mass 0.123456789 MeV, --eps 1.5, --energy 100.25 GeV:"));
   free(out);
   /* a denormal is a number (the library then judges it), not "expects a number" */
   assert_int_equal(run_all("xsec --energy 100 --mass 16.7 --eps 4.9e-324", &out), 0);

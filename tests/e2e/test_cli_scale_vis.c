@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "na64/ana.h"
 #include "support/na64_test.h"
@@ -74,6 +75,32 @@ static void assert_same_report(const char *a, const char *b)
   }
 }
 
+/* Every file that `list` names (", "-separated, "limit.{png,svg}" for two) exists in dir; returns how many. */
+static int assert_files_exist(const char *dir, const char *list)
+{
+  char buf[1024], path[1024];
+  snprintf(buf, sizeof buf, "%s", list);
+  int n = 0;
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    while (*tok == ' ') ++tok;
+    char *brace = strchr(tok, '{');
+    if (brace) { /* "limit.{png" then "svg}": two names on the stem */
+      char *rest = strtok_r(NULL, ",", &save);
+      assert_non_null(rest);
+      *strchr(rest, '}') = 0;
+      *brace = 0;
+      snprintf(path, sizeof path, "%s/%s/%s%s", na64_test_tmpdir, dir, tok, brace + 1);
+      if (access(path, F_OK) != 0) fail_msg("named but not written: %s", path);
+      snprintf(path, sizeof path, "%s/%s/%s%s", na64_test_tmpdir, dir, tok, rest);
+      n += 1;
+    } else
+      snprintf(path, sizeof path, "%s/%s/%s", na64_test_tmpdir, dir, tok);
+    if (access(path, F_OK) != 0) fail_msg("named but not written: %s", path);
+    n += 1;
+  }
+  return n;
+}
+
 static int setup(void **state)
 {
   if (na64_test_setup_tmpdir(state)) return -1;
@@ -112,8 +139,26 @@ static void test_parts_merge(void **state)
   na64_card_ok("--part 1/2 --partial p1.part");
   check_part("p0.part", 0);
   check_part("p1.part", 1);
-  na64_ok("merge p1.part p0.part --report-dir merged");
+  char *out = NULL;
+  if (na64("merge p1.part p0.part --report-dir merged", &out)) fail_msg("na64 merge: %s", out);
   assert_same_report("serial", "merged");
+  /* the files the command and index.html name are the files written (a card without 16.7 MeV: no
+   * x17.csv, which index.html named before 2026-12-07) */
+  const char *line = strstr(out, "report written to ");
+  assert_non_null(line);
+  line = strstr(line, "/: ");
+  assert_non_null(line);
+  char list[1024];
+  snprintf(list, sizeof list, "%.*s", (int)strcspn(line + 3, "\n"), line + 3);
+  assert_int_equal(assert_files_exist("merged", list), 9);
+  free(out);
+  char cmd[512];
+  snprintf(cmd, sizeof cmd, "sed -n 's/.*<p>Files: \\(.*\\)\\.<\\/p>.*/\\1/p' merged/index.html");
+  assert_int_equal(sh(cmd, &out), 0);
+  out[strcspn(out, "\n")] = 0;
+  assert_int_equal(assert_files_exist("merged", out), 8);
+  assert_null(strstr(out, "x17"));
+  free(out);
   /* in stages: the two parts into one partial-result file, merged alone */
   na64_ok("merge p0.part p1.part --partial all.part");
   na64_ok("merge all.part --report-dir staged");

@@ -247,6 +247,11 @@ static void test_serves_histograms(void **state)
   assert_int_equal(http_get(port, "/status.json", &body), 200);
   expect_py(body, "d['events'], d['regions'], d['finished'], d['geometry']", "300 0 True False");
   free(body);
+  /* the status of the library counts the requests answered (include/na64/mon.h), as status.json does
+   * and `na64 monitor` prints at the end: the five above (it said 0 before 2026-12-07) */
+  na64_mon_status st;
+  na64_mon_get_status(m, &st);
+  assert_int_equal(st.requests, 5);
   na64_mon_stop(m);
 }
 
