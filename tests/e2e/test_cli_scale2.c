@@ -54,15 +54,7 @@ static void na64_ok(const char *args)
   sh_ok(cmd);
 }
 
-static void write_file(const char *name, const char *text)
-{
-  char path[512];
-  snprintf(path, sizeof path, "%s/%s", na64_test_tmpdir, name);
-  FILE *f = fopen(path, "w");
-  if (!f) fail_msg("cannot write %s", path);
-  fputs(text, f);
-  fclose(f);
-}
+static void write_file(const char *name, const char *text) { na64_test_write_text(na64_test_tmpdir, name, text); }
 
 static void path_of(char *out, size_t n, const char *name) { snprintf(out, n, "%s/%s", na64_test_tmpdir, name); }
 
