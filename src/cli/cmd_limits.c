@@ -196,6 +196,26 @@ static int limits_scan(na64_sens_options *o, const limits_args *a)
   return rc;
 }
 
+/* Options that contradict --dataset (a data set brings its own setup) or need it. */
+static int check_dataset_options(const cli_opt *opts, int nopts, int ndata, long eff_events)
+{
+  if (ndata > NA64_LIMIT_MAX_DATASETS)
+    return cli_usage_error("limits", "%d --dataset options: at most %d", ndata, NA64_LIMIT_MAX_DATASETS);
+  static const char *const per_setup[] = {"--run", "--eot", "--energy", "--wcal-x0", "--decay-start", "--decay-length"};
+  for (size_t i = 0; ndata > 0 && i < sizeof per_setup / sizeof per_setup[0]; ++i)
+    if (cli_opt_seen(opts, nopts, per_setup[i]))
+      return cli_usage_error("limits", "--dataset takes the beam energy, EOT and geometry from the setup: do not "
+                             "combine it with %s", per_setup[i]);
+  static const char *const with_dataset[] = {"--eff-events", "--seed", "--threads"};
+  for (size_t i = 0; ndata == 0 && i < sizeof with_dataset / sizeof with_dataset[0]; ++i)
+    if (cli_opt_seen(opts, nopts, with_dataset[i]))
+      return cli_usage_error("limits", "%s applies with --dataset only", with_dataset[i]);
+  if (ndata > 0 && eff_events > 0 && cli_opt_seen(opts, nopts, "--ea-min"))
+    return cli_usage_error("limits", "--ea-min with --dataset needs --eff-events 0: a measured efficiency is relative "
+                           "to the simulated A' above 0.1 E0");
+  return 0;
+}
+
 int cmd_limits(int argc, char **argv)
 {
   na64_sens_options o;
@@ -276,20 +296,8 @@ int cmd_limits(int argc, char **argv)
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   o.observed = (int)observed;
   na64_err err = {0, ""};
-  if (ndata > NA64_LIMIT_MAX_DATASETS)
-    return cli_usage_error("limits", "%d --dataset options: at most %d", ndata, NA64_LIMIT_MAX_DATASETS);
-  static const char *const per_setup[] = {"--run", "--eot", "--energy", "--wcal-x0", "--decay-start", "--decay-length"};
-  for (size_t i = 0; ndata > 0 && i < sizeof per_setup / sizeof per_setup[0]; ++i)
-    if (cli_opt_seen(opts, nopts, per_setup[i]))
-      return cli_usage_error("limits", "--dataset takes the beam energy, EOT and geometry from the setup: do not "
-                             "combine it with %s", per_setup[i]);
-  static const char *const with_dataset[] = {"--eff-events", "--seed", "--threads"};
-  for (size_t i = 0; ndata == 0 && i < sizeof with_dataset / sizeof with_dataset[0]; ++i)
-    if (cli_opt_seen(opts, nopts, with_dataset[i]))
-      return cli_usage_error("limits", "%s applies with --dataset only", with_dataset[i]);
-  if (ndata > 0 && eff_events > 0 && cli_opt_seen(opts, nopts, "--ea-min"))
-    return cli_usage_error("limits", "--ea-min with --dataset needs --eff-events 0: a measured efficiency is relative "
-                           "to the simulated A' above 0.1 E0");
+  st = check_dataset_options(opts, nopts, ndata, eff_events);
+  if (st) return st;
   unsigned bkg_given = (cli_opt_seen(opts, nopts, "--background") ? 1u : 0u) |
                        (cli_opt_seen(opts, nopts, "--background-error") ? 2u : 0u) |
                        (cli_opt_seen(opts, nopts, "--observed") ? 4u : 0u);
