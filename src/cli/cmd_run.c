@@ -294,7 +294,8 @@ static int run_command(int argc, char **argv)
   st = run_job(card, eot, report);
   if (st != CLI_EXIT_OK) return st;
   printf("\nreport written to %s/: index.html, cutflow.csv, selection.json, efficiency.csv, background.csv,\n"
-         "limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.png, missing_energy.png, card.yaml, events.h5;\n"
+         "limit.{csv,png,svg}, limit_hepdata.yaml, ecal_hcal.{png,csv,json}, missing_energy.{png,csv,json},\n"
+         "card.yaml, events.h5;\n"
          "summary.csv, summary.txt; invisible_100GeV.{png,pdf,svg}, invisible_30GeV.*,\n"
          "dark_matter_y_100GeV.*, visible_100GeV.*; one CSV and one HEPData YAML per curve\n", report);
   return CLI_EXIT_OK;
