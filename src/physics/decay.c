@@ -132,14 +132,13 @@ double na64_width_axial_ll(double m, double g, double ml)
 }
 
 /* The e+e- (l+l-) width of each mediator at coupling g (docs/physics.md 2): vector and Z' (the same
- * vertex, g = eps e for the A': alpha eps^2 m/3 (1 + 2r) beta, na64_width_ll), scalar, pseudoscalar, axial. */
+ * vertex: na64_width_ll at eps = g/e, alpha eps^2 m/3 (1 + 2r) beta = g^2 m/(12 pi) (1 + 2r) beta),
+ * scalar, pseudoscalar, axial. */
 double na64_width_mediator_ll(na64_mediator med, double m, double g, double ml)
 {
   switch (med) {
   case NA64_MED_VECTOR:
-  case NA64_MED_ZPRIME:
-    if (!(m > 2.0 * ml)) return 0.0;
-    return g * g * m / (12.0 * M_PI) * (1.0 + 2.0 * sq(ml / m)) * sqrt(1.0 - 4.0 * sq(ml / m));
+  case NA64_MED_ZPRIME: return na64_width_ll(m, g / sqrt(4.0 * M_PI * NA64_ALPHA_EM), ml);
   case NA64_MED_SCALAR: return na64_width_scalar_ll(m, g, ml);
   case NA64_MED_PSEUDOSCALAR: return na64_width_pseudoscalar_ll(m, g, ml);
   case NA64_MED_AXIAL: return na64_width_axial_ll(m, g, ml);
