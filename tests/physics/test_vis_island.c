@@ -21,6 +21,7 @@
 
 #include "na64/physics.h"
 #include "na64/sim.h"
+#include "support/exact_tungsten.h"
 #include "support/na64_test.h"
 #include "vis_island.h"
 
@@ -52,10 +53,7 @@ static double sigma_above(na64_xsec_method method, double m)
 {
   if (method == NA64_XS_EXACT) {
     na64_exact_process p;
-    na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_VECTOR, E0, m);
-    p.Z = 74;
-    p.A = 183.84;
-    p.ff = NA64_FF_ALL;
+    na64_test_exact_tungsten(&p, NA64_MED_VECTOR, E0, m);
     p.x_min = X_MIN;
     double s = 0;
     assert_int_equal(na64_xsec_exact_quad(&p, 0.005, &s, NULL, NULL), NA64_OK);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "na64/physics.h"
+#include "support/exact_tungsten.h"
 #include "support/na64_test.h"
 #include "vis_island.h"
 
@@ -110,10 +111,7 @@ static void island_setup(island *s, const variant *v, double m)
   double lnr[NR], y0r = -log1p(-0.3), yhr = log(E0 / NA64_M_E) - 0.5, dyr = (yhr - y0r) / (NR - 1);
   if (v->exact_shape) {
     na64_exact_process p;
-    na64_exact_process_init(&p, NA64_LEPTON_E, NA64_MED_VECTOR, E0, m);
-    p.Z = 74;
-    p.A = 183.84;
-    p.ff = NA64_FF_ALL;
+    na64_test_exact_tungsten(&p, NA64_MED_VECTOR, E0, m);
     for (int k = 0; k < NR; ++k) {
       double x = -expm1(-(y0r + k * dyr)), fe = 0, fi = 0;
       assert_int_equal(na64_xsec_exact_dsdx(&p, x, &fe, NULL, NULL), NA64_OK);

@@ -28,6 +28,7 @@
 
 #include "na64/physics.h"
 #include "na64/sim.h"
+#include "support/exact_tungsten.h"
 #include "support/na64_test.h"
 
 /* ---------- widths from explicit Dirac matrices ---------- */
@@ -185,10 +186,7 @@ static double macro_quad(na64_mediator med, double E)
 static double window(na64_mediator med, double E, double x_min)
 {
   na64_exact_process p;
-  na64_exact_process_init(&p, NA64_LEPTON_E, med, E, MASS);
-  p.Z = 74.0;
-  p.A = 183.84;
-  p.ff = NA64_FF_ALL;
+  na64_test_exact_tungsten(&p, med, E, MASS);
   p.x_min = x_min;
   double s = 0.0, e = 0.0;
   na64_err err = {0, ""};
