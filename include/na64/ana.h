@@ -729,7 +729,8 @@ typedef struct na64_vis_job_result {
   int bkg_median_n;                    /* the background-only median of the observed count */
   /* issue 12: the X17 (16.7 MeV) island at efficiency 1 for both couplings, [0] vector (eps e J_em),
    * [1] pseudoscalar (g = eps e to electrons; physics/yield.c); NaN: nothing excluded. Computed
-   * (x17 = 1) when analysis.masses_MeV contains 16.7 (the pseudoscalar yield costs ~3 s CPU) */
+   * (x17 = 1) when analysis.masses_MeV contains 16.7 (the cost is its samples' events: the pseudoscalar
+   * yield takes 0.02 s CPU from the tungsten grid since exactgrid3, 0.8 s without it; docs/performance.md) */
   /* visscal: [2] scalar and [3] axial (g = eps e to electrons) as well */
   int x17;
   double x17_eps_low[4], x17_eps_high[4];
