@@ -51,6 +51,9 @@ int na64_wgrid_parse(const char *text, size_t len, const char *what, na64_wgrid 
 void na64_wgrid_release(na64_wgrid *g);
 /* 1 and *pb if (m, E0, x_min) is covered by g, else 0 */
 int na64_wgrid_eval(const na64_wgrid *g, double m, double E0, double x_min, double *pb);
+/* Electron beam: the smallest 1 - x_min of a partial window that the shipped grid of (med, Z) serves at
+ * E0 (na64_exact_wgrid_eval): its first w node, and at least 3 m_e/E0 (xsec_exact_wgrid.c) */
+double na64_exact_wgrid_first_w(na64_mediator med, int Z, double E0);
 
 /* GSL's default error handler aborts the process; the library must never abort, so the first GSL
  * user switches it off once for the process (thread-safe; documented in docs/user-guide.md). */

@@ -42,6 +42,7 @@
 #define WG_NMED 5
 #define WG_MU_FIRST_W 9 /* muon beam, ln w grids: the first node of the w axis served by partial windows (1 - x_min = 0.464) */
 #define WG_MU_FIRST_S 4 /* muon beam, logit s grids: the first covered node (s = 1.39e-3) */
+#define WG_E_END 3.0    /* electron beam: partial windows served from 1 - x_min = WG_E_END m_e/E0 on */
 
 void na64_exact_wgrid_name(na64_lepton beam, na64_mediator med, int Z, char *buf, size_t len)
 {
@@ -102,6 +103,13 @@ void na64_exact_wgrid_axis(na64_lepton beam, na64_mediator med, int Z, const dou
   }
   na64_exact_wgrid_w_axis(w, nw);
   if (prec) *prec = NA64_EXACT_WGRID_PREC;
+}
+
+double na64_exact_wgrid_first_w(na64_mediator med, int Z, double E0)
+{
+  const double *w;
+  na64_exact_wgrid_axis(NA64_LEPTON_E, med, Z, &w, NULL, NULL);
+  return fmax(w[0], WG_E_END * NA64_M_E / E0);
 }
 
 double na64_exact_wgrid_emin(na64_lepton beam) { return beam == NA64_LEPTON_MU ? 70.0 : 0.0; }
@@ -371,7 +379,7 @@ int na64_exact_wgrid_eval(const na64_exact_process *p, double *pb)
   /* electron beam: 1 - x_min at least 3 m_e/E0, three times the distance of the kinematic end
    * (ln sigma is not a cubic in ln w next to it: tungsten at 11 GeV, 1 - x_min = 1.3e-4, was off
    * by 1.1%; the window holds < 1e-4 of sigma) */
-  if (p->beam == NA64_LEPTON_E && p->x_min > p->m / p->E0 && 1.0 - p->x_min < 3.0 * NA64_M_E / p->E0) return 0;
+  if (p->beam == NA64_LEPTON_E && p->x_min > p->m / p->E0 && 1.0 - p->x_min < WG_E_END * NA64_M_E / p->E0) return 0;
   /* a muon grid in logit s: covered from the node s = 1.39e-3 on (within 0.1% of the kinematic end
    * the hydrogen nodes and the direct values are only good to a few %: 4.7% at cell centres below it,
    * <= 0.72% above; docs/physics.md 4e); those windows, E'_mu < ~0.2 GeV, are not a muon signal */

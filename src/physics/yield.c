@@ -184,9 +184,8 @@ static int exact_shape_compute(const na64_exact_process *proto, ps_shape *ps, na
  * computes the shape from na64_xsec_exact_dsdx as before). */
 static int grid_window(na64_exact_process *p, double E, double x_min, double *S)
 {
-  /* the first node of the tungsten w axis (na64_exact_wgrid_axis), or 3 m_e/E where the grid's
-   * coverage starts above it (na64_exact_wgrid_eval) */
-  const double w_first = fmax(1e-4, 3.0 * NA64_M_E / E) * (1.0 + 1e-9);
+  /* the first node of the grid's w axis, or 3 m_e/E where its coverage starts above it */
+  const double w_first = na64_exact_wgrid_first_w(p->mediator, (int)lround(p->Z), E) * (1.0 + 1e-9);
   double w_end = NA64_M_E / E, w = 1.0 - x_min;
   p->E0 = E;
   if (!(w > w_end)) {
