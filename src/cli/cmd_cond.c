@@ -396,6 +396,7 @@ static int cond_subcommand(const char *sub, cli_opt *opts, cli_cmd *c)
     c->nopts = 1;
     c->pos_min = 1;
     c->pos_max = MAXPOS;
+    c->pos_input = "FILE.sql"; /* every file checked before the database is opened */
   } else if (!strcmp(sub, "validate")) {
     c->synopsis = "na64 cond validate: check every record and the setup of every run range.";
     c->nopts = 1;
@@ -495,8 +496,6 @@ int cmd_cond(int argc, char **argv)
     return CLI_EXIT_OK;
   }
   int writes = !strcmp(sub, "import") || !strcmp(sub, "migrate");
-  for (int i = 0; !strcmp(sub, "import") && i < c.npos; ++i) /* every file before the database is opened */
-    if ((st = cli_check_input(cmd, "FILE.sql", c.pos[i])) != CLI_EXIT_OK) return st;
   na64_cond *db = NULL;
   st = open_db(cmd, db_path, writes ? NA64_COND_READWRITE : NA64_COND_READONLY, &db);
   if (st != CLI_EXIT_OK) return st;

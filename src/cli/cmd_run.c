@@ -180,12 +180,11 @@ static int check_card(const char *card, na64_err *err)
   return st;
 }
 
-/* The inputs and the report directory before any work: nothing is written for a bad card (a CLI
- * exit status; card NULL: the built-in defaults, given: the card was named on the command line). */
-static int check_inputs(const char *card, int given, const char *report)
+/* The report directory and the card before any work: nothing is written for a bad card (a CLI
+ * exit status; card NULL: the built-in defaults). A missing, unreadable or directory CARD is
+ * named by na64_card_load in check_card, as for every command that reads a card. */
+static int check_inputs(const char *card, const char *report)
 {
-  int st;
-  if (given && (st = cli_check_input("run", "CARD", card)) != CLI_EXIT_OK) return st;
   struct stat rsb;
   if (stat(report, &rsb) == 0 && !S_ISDIR(rsb.st_mode))
     return cli_usage_error("run", "--report-dir '%s' exists and is not a directory", report);
@@ -233,7 +232,7 @@ static int run_command(int argc, char **argv)
     card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
     fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
   }
-  if ((st = check_inputs(card, cmd.npos > 0, report)) != CLI_EXIT_OK) return st;
+  if ((st = check_inputs(card, report)) != CLI_EXIT_OK) return st;
   if (card && na64_vis_card_file_is_visible(card)) {
     if (scan) return cli_usage_error("run", "--scan is not available for visible-mode cards yet");
     return run_visible(card, eot, report, part, partial);
