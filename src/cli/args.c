@@ -197,6 +197,8 @@ int cli_parse_args(cli_cmd *c, int argc, char **argv)
     return cli_usage_error(c->name, "unexpected argument '%s': %s expected (see 'na64 %s --help')", c->pos[c->pos_max],
                            c->args ? c->args : "fewer arguments", c->name);
   }
+  for (int i = 0; c->pos_input && i < c->npos; ++i) /* every input file before any work */
+    if ((st = cli_check_input(c->name, c->pos_input, c->pos[i])) != CLI_EXIT_OK) return st;
   return CLI_EXIT_OK;
 }
 

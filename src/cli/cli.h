@@ -36,13 +36,16 @@ typedef struct cli_cmd {
   cli_opt *opts;
   int nopts;
   int pos_min, pos_max;
+  const char *pos_input; /* non-NULL: every positional argument is an input file, checked by
+                          * cli_check_input (named so in its message: "CARD", "PART") after parsing */
   char **pos;           /* out: the positional arguments, in order (pointers into argv) */
   int npos;
 } cli_cmd;
 
 /* Walk argv[1..argc) with getopt_long (options and positional arguments in any order, "--" ends
  * the options, -h/--help prints the help). Returns CLI_EXIT_OK, CLI_EXIT_USAGE (one line on
- * stderr naming the argument and its allowed range), or -1 if the help was printed (exit 0).
+ * stderr naming the argument and its allowed range), CLI_EXIT_FAIL (c->pos_input set and a
+ * positional input file missing or unreadable: cli_check_input), or -1 if the help was printed (exit 0).
  * getopt_long may permute argv. */
 int cli_parse_args(cli_cmd *c, int argc, char **argv);
 /* The same for a command without positional arguments. */

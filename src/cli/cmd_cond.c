@@ -371,6 +371,7 @@ static int cond_subcommand(const char *sub, cli_opt *opts, cli_cmd *c)
 {
   c->nopts = 4;
   c->pos_min = c->pos_max = 0;
+  c->args = NULL;
   if (!strcmp(sub, "list")) {
     c->synopsis = "na64 cond list [--run N]: the detectors valid for run N with their position (cm), planes,\n"
                   "channels, cells and readout sections; without --run, every detector record with its setup and\n"
@@ -381,6 +382,7 @@ static int cond_subcommand(const char *sub, cli_opt *opts, cli_cmd *c)
                   "per ADC count, pedestals and DAQ channels), a plane's wires (global positions in cm, t0 in ns)\n"
                   "or a magnet (T*m); without --run, every record named NAME with its interval of validity.";
     c->nopts = 3;
+    c->args = "NAME";
     c->pos_min = c->pos_max = 1;
   } else if (!strcmp(sub, "runs")) {
     c->synopsis = "na64 cond runs: run ranges with their setup, mode, year, beam particle, energy (GeV) and EOT.";
@@ -389,13 +391,16 @@ static int cond_subcommand(const char *sub, cli_opt *opts, cli_cmd *c)
   } else if (!strcmp(sub, "export")) {
     c->synopsis = "na64 cond export [FILE.sql]: every record as INSERT statements (stdout without FILE).";
     c->nopts = 1;
+    c->args = "[FILE.sql]";
     c->pos_max = 1;
   } else if (!strcmp(sub, "import")) {
     c->synopsis = "na64 cond import FILE.sql...: add the records of each file (INSERT statements only). A file\n"
                   "with any error is rejected whole with its line number and the database is left unchanged.";
     c->nopts = 1;
+    c->args = "FILE.sql...";
     c->pos_min = 1;
     c->pos_max = MAXPOS;
+    c->pos_input = "FILE.sql"; /* every file checked before the database is opened */
   } else if (!strcmp(sub, "validate")) {
     c->synopsis = "na64 cond validate: check every record and the setup of every run range.";
     c->nopts = 1;
@@ -410,15 +415,11 @@ static int cond_subcommand(const char *sub, cli_opt *opts, cli_cmd *c)
     opts[0].required = 1;
     opts[1] = opts[4];
     c->nopts = 2;
+    c->args = "[FILE.sql...]";
     c->pos_max = MAXPOS; /* no file: an empty database with the current schema */
   } else {
     return 1;
   }
-  static const char *const pos_names[] = {"show", "NAME", "export", "[FILE.sql]", "import", "FILE.sql...",
-                                          "build", "[FILE.sql...]", NULL};
-  c->args = NULL;
-  for (int i = 0; pos_names[i]; i += 2)
-    if (!strcmp(sub, pos_names[i])) c->args = pos_names[i + 1];
   c->opts = opts;
   return 0;
 }
@@ -495,8 +496,6 @@ int cmd_cond(int argc, char **argv)
     return CLI_EXIT_OK;
   }
   int writes = !strcmp(sub, "import") || !strcmp(sub, "migrate");
-  for (int i = 0; !strcmp(sub, "import") && i < c.npos; ++i) /* every file before the database is opened */
-    if ((st = cli_check_input(cmd, "FILE.sql", c.pos[i])) != CLI_EXIT_OK) return st;
   na64_cond *db = NULL;
   st = open_db(cmd, db_path, writes ? NA64_COND_READWRITE : NA64_COND_READONLY, &db);
   if (st != CLI_EXIT_OK) return st;

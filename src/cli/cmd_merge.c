@@ -249,7 +249,7 @@ int cmd_merge(int argc, char **argv)
       {"--eot", OPT_DOUBLE, &eot, 1.0, 1e20, 0, NULL, 0, "quote background and limit for N EOT (default: the card's analysis.eot)", 0},
       {"--partial", OPT_STRING, &partial, 1.0, 0.0, 0, NULL, 0, "write the merged parts as one partial-result FILE instead of the report", 0},
   };
-  cli_cmd cmd = {.name = "merge", .args = "PART...",
+  cli_cmd cmd = {.name = "merge", .args = "PART...", .pos_input = "PART",
                  .synopsis = "Merge the partial-result files of the parts of one `na64 run` (written by\n"
                              "`na64 run CARD --part K/N --partial FILE` in batch jobs) into the report of the whole job:\n"
                              "cutflow.csv, efficiency.csv, background.csv, limit.csv, ... identical byte for byte to a\n"
@@ -264,8 +264,6 @@ int cmd_merge(int argc, char **argv)
                  .opts = opts, .nopts = CLI_NOPTS(opts), .pos_min = 1, .pos_max = 1000000};
   int st = cli_parse_args(&cmd, argc, argv);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
-  for (int i = 0; i < cmd.npos; ++i)
-    if ((st = cli_check_input("merge", "PART", cmd.pos[i])) != CLI_EXIT_OK) return st;
   int visible = 0;
   st = merge_kind(cmd.pos, cmd.npos, &visible); /* visible and invisible parts are never merged together */
   if (st != CLI_EXIT_OK) return st;

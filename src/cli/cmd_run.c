@@ -141,12 +141,14 @@ static int run_visible(const char *card, double eot, const char *report, const c
 }
 
 /* The card's sections as the job reads them, before any work (a bad card used to be found after the
- * physics summary and the sensitivity report were written): status of the first error. */
-static int check_card(const char *card, na64_err *err)
+ * physics summary and the sensitivity report were written): status of the first error; *vis: a
+ * visible-mode card. */
+static int check_card(const char *card, int *vis_out, na64_err *err)
 {
   na64_card *c = NULL;
   NA64_CALL(na64_card_load(card, &c, err));
   int vis = na64_card_is_visible(c), st;
+  *vis_out = vis;
   na64_job_config jc;
   na64_job_config_default(&jc);
   if (vis) {
@@ -180,18 +182,18 @@ static int check_card(const char *card, na64_err *err)
   return st;
 }
 
-/* The inputs and the report directory before any work: nothing is written for a bad card (a CLI
- * exit status; card NULL: the built-in defaults, given: the card was named on the command line). */
-static int check_inputs(const char *card, int given, const char *report)
+/* The report directory and the card before any work: nothing is written for a bad card (a CLI
+ * exit status; card NULL: the built-in defaults). A missing, unreadable or directory CARD is
+ * named by na64_card_load in check_card, as for every command that reads a card; *vis: a visible card. */
+static int check_inputs(const char *card, const char *report, int *vis)
 {
-  int st;
-  if (given && (st = cli_check_input("run", "CARD", card)) != CLI_EXIT_OK) return st;
+  *vis = 0;
   struct stat rsb;
   if (stat(report, &rsb) == 0 && !S_ISDIR(rsb.st_mode))
     return cli_usage_error("run", "--report-dir '%s' exists and is not a directory", report);
   if (card) {
     na64_err cerr = {0};
-    if (check_card(card, &cerr) != NA64_OK) return cli_fail("run", &cerr);
+    if (check_card(card, vis, &cerr) != NA64_OK) return cli_fail("run", &cerr);
   }
   return CLI_EXIT_OK;
 }
@@ -233,8 +235,9 @@ static int run_command(int argc, char **argv)
     card = NULL; /* run outside the source tree (installed): the built-in defaults of sim.h and ana.h */
     fprintf(stderr, "na64 run: no configs/invisible_default.yaml here: using the built-in defaults\n");
   }
-  if ((st = check_inputs(card, cmd.npos > 0, report)) != CLI_EXIT_OK) return st;
-  if (card && na64_vis_card_file_is_visible(card)) {
+  int visible = 0;
+  if ((st = check_inputs(card, report, &visible)) != CLI_EXIT_OK) return st;
+  if (visible) {
     if (scan) return cli_usage_error("run", "--scan is not available for visible-mode cards yet");
     return run_visible(card, eot, report, part, partial);
   }

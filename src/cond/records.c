@@ -364,18 +364,14 @@ static int read_iov(sqlite3_stmt *st, na64_cond_iov *iov, char *why, size_t n)
 /* A NULL in column c: its "missing" value (-1, NaN, empty) where the column allows NULL. */
 static int read_null(const col *c, char *dst, char *why, size_t n)
 {
-  if (!(c->flags & F_NULL) && c->type != T_POINTS) {
-    snprintf(why, n, "%s is NULL", c->name);
-    return 1;
-  }
-  if (c->type == T_INT) *(int *)dst = -1;
-  else if (c->type == T_REAL) *(double *)dst = NAN;
-  else if (c->type == T_TEXT) dst[0] = '\0';
-  else {
-    snprintf(why, n, "%s is NULL", c->name);
-    return 1;
-  }
-  return 0;
+  if (c->flags & F_NULL) switch (c->type) {
+    case T_INT: *(int *)dst = -1; return 0;
+    case T_REAL: *(double *)dst = NAN; return 0;
+    case T_TEXT: dst[0] = '\0'; return 0;
+    default: break; /* r(t) points are never optional */
+    }
+  snprintf(why, n, "%s is NULL", c->name);
+  return 1;
 }
 
 static int read_int(sqlite3_stmt *st, const col *c, int k, int type, char *dst, char *why, size_t n)

@@ -306,16 +306,27 @@ int na64_card_load(const char *path, na64_card **out, na64_err *err)
 
 /* ---- schema reading ---- */
 
+/* err = code, "file:line:col: message" (card NULL: the message alone, line < 0: "file: message"). */
+static int vat(const na64_card *card, int line, int col, na64_err *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
+static int vat(const na64_card *card, int line, int col, na64_err *err, int code, const char *fmt, va_list ap)
+{
+  char msg[400];
+  vsnprintf(msg, sizeof msg, fmt, ap);
+  if (!card) return na64_err_set(err, code, "%s", msg);
+  if (line < 0) return na64_err_set(err, code, "%s: %s", card->name, msg);
+  return na64_err_set(err, code, "%s:%d:%d: %s", card->name, line, col, msg);
+}
+
 static int at(const na64_card *card, int line, int col, na64_err *err, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 static int at(const na64_card *card, int line, int col, na64_err *err, const char *fmt, ...)
 {
-  char msg[400];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int st = vat(card, line, col, err, NA64_EFORMAT, fmt, ap);
   va_end(ap);
-  return na64_err_set(err, NA64_EFORMAT, "%s:%d:%d: %s", card->name, line, col, msg);
+  return st;
 }
 
 /* Locale-independent decimal number: strtod would follow LC_NUMERIC, so the text is checked to be
@@ -433,19 +444,13 @@ const na64_card_node *na64_card_get(const na64_card *card, const na64_card_node 
 int na64_card_error(const na64_card *card, const na64_card_node *map, const char *key, na64_err *err, int code,
                     const char *fmt, ...)
 {
-  char msg[400];
+  const na64_card_node *n = card && !map ? card->root : map;
+  if (n && n->kind != NODE_MAP) n = NULL;
+  const na64_card_node *v = n ? na64_card_get(card, n, key) : NULL; /* absent: the mapping's position */
+  if (v) n = v;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
+  int st = vat(card, n ? n->line : -1, n ? n->col : 0, err, code, fmt, ap);
   va_end(ap);
-  if (!card) return na64_err_set(err, code, "%s", msg);
-  if (!map) map = card->root;
-  if (!map || map->kind != NODE_MAP) return na64_err_set(err, code, "%s: %s", card->name, msg);
-  int line = map->line, col = map->col;
-  for (int i = 0; key && i < map->n; ++i)
-    if (strcmp(map->keys[i], key) == 0) {
-      line = map->child[i]->line;
-      col = map->child[i]->col;
-    }
-  return na64_err_set(err, code, "%s:%d:%d: %s", card->name, line, col, msg);
+  return st;
 }

@@ -74,9 +74,9 @@ int reco_track_setup(na64_reco *r, na64_err *err)
     reco_plane *q = &r->rp[r->nrp];
     q->index = i;
     q->side = p->centre[2] < r->z_mag_in ? 0 : p->centre[2] > r->z_mag_out && p->centre[2] < z_dump ? 1 : -1;
-    q->sigma = STRIP_RES * (p->pitch > 0.0 ? p->pitch : 0.04);
-    q->x_x0 = p->kind == NA64_DET_STRAW ? X0_STRAW : p->kind == NA64_DET_GEM ? X0_GEM : X0_MICROMEGAS;
-    if (p->kind != NA64_DET_STRAW && p->has_response) q->sigma = p->sigma_u, q->x_x0 = p->x_x0;
+    int measured = p->kind != NA64_DET_STRAW && p->has_response; /* a strip_resolution record */
+    q->sigma = measured ? p->sigma_u : STRIP_RES * (p->pitch > 0.0 ? p->pitch : 0.04);
+    q->x_x0 = measured ? p->x_x0 : p->kind == NA64_DET_STRAW ? X0_STRAW : p->kind == NA64_DET_GEM ? X0_GEM : X0_MICROMEGAS;
     nstraw += p->kind == NA64_DET_STRAW;
     r->plane_slot[i] = r->nrp++;
   }

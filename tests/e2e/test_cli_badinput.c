@@ -46,24 +46,6 @@ static void no_sanitizer_report(const char *args, int rc, const char *out)
     fail_msg("na64 %s: crashed, hung or leaked (rc %d):\n%s", args, rc, out);
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *b = malloc((size_t)n + 1);
-  if (b && fread(b, 1, (size_t)n, f) != (size_t)n) {
-    free(b);
-    b = NULL;
-  }
-  fclose(f);
-  if (b) b[n] = '\0';
-  *len = (size_t)n;
-  return b;
-}
-
 /* The inputs of the cases: a small simulated raw file with its truth, an events table, a directory. */
 static int setup(void **state)
 {
@@ -269,7 +251,7 @@ static void full_disk_case(const char *prologue, const char *args, const char *n
   int rc = run_sh(prologue, args, &out);
   no_sanitizer_report(args, rc, out);
   size_t len = 0;
-  char *now = slurp(path, &len);
+  char *now = na64_test_read_file(path, &len);
   int ok = rc != 0 && strstr(out, expect) && now && len == strlen(marker) && !memcmp(now, marker, len);
   if (!ok)
     fail_msg("na64 %s (%s): expected a failure naming '%s' and %s unchanged; rc %d, %s:\n%s", args, prologue, expect, name,
@@ -348,7 +330,7 @@ static void test_full_disk_report(void **state)
   char src[512];
   snprintf(src, sizeof src, "%s/configs/invisible_default.yaml", NA64_SOURCE_DIR);
   size_t len = 0;
-  char *text = slurp(src, &len);
+  char *text = na64_test_read_file(src, &len);
   assert_non_null(text);
   FILE *f = fopen(card, "w");
   assert_non_null(f);
@@ -394,7 +376,7 @@ static void test_full_disk_report(void **state)
       snprintf(path, sizeof path, "%s/%s", dir, files[i]);
       snprintf(ref, sizeof ref, "%s/ref/%s", na64_test_tmpdir, files[i]);
       size_t nl = 0, rl = 0;
-      char *now = slurp(path, &nl), *full = slurp(ref, &rl);
+      char *now = na64_test_read_file(path, &nl), *full = na64_test_read_file(ref, &rl);
       int old = now && nl == strlen(want) && !memcmp(now, want, nl);
       int complete = now && full && nl == rl && !memcmp(now, full, nl);
       /* a PDF carries its creation date (/CreationDate): complete is the same size, ending in %%EOF */
@@ -424,7 +406,7 @@ static void test_corrupt_chain(void **state)
   char path[512];
   snprintf(path, sizeof path, "%s/sim.dat", na64_test_tmpdir);
   size_t len = 0;
-  char *raw = slurp(path, &len);
+  char *raw = na64_test_read_file(path, &len);
   assert_non_null(raw);
   assert_true(len > 4096);
   /* the events of the intact file */

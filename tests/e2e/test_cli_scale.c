@@ -21,17 +21,8 @@ static const char *const report_files[] = {"cutflow.csv", "efficiency.csv", "bac
 
 static char *slurp(const char *path, size_t *len)
 {
-  FILE *f = fopen(path, "rb");
-  if (!f) fail_msg("cannot open %s", path);
-  char *b = NULL;
-  size_t cap = 0;
-  FILE *m = open_memstream(&b, &cap);
-  char chunk[4096];
-  size_t n;
-  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, n, m);
-  fclose(f);
-  fclose(m);
-  *len = cap;
+  char *b = na64_test_read_file(path, len);
+  if (!b) fail_msg("cannot open %s", path);
   return b;
 }
 

@@ -113,6 +113,23 @@ int na64_test_teardown_tmpdir(void **state)
   return system(cmd) == 0 ? 0 : -1;
 }
 
+char *na64_test_read_file(const char *path, size_t *len)
+{
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  char *b = NULL;
+  size_t cap = 0;
+  FILE *m = open_memstream(&b, &cap);
+  assert_non_null(m);
+  char chunk[4096];
+  size_t n;
+  while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) fwrite(chunk, 1, n, m);
+  fclose(f);
+  fclose(m); /* b is NUL-terminated, cap bytes before it */
+  *len = cap;
+  return b;
+}
+
 void na64_test_copy_file(const char *from, const char *to)
 {
   FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");

@@ -38,6 +38,9 @@ int na64_test_teardown_tmpdir(void **state);
 /* Write `text` to file `name` of directory `dir` (fails the test on error). */
 void na64_test_write_text(const char *dir, const char *name, const char *text);
 
+/* The whole file `path`, NUL-terminated (*len: its size; free it), or NULL if it cannot be opened. */
+char *na64_test_read_file(const char *path, size_t *len);
+
 /* Copy a file byte for byte (fails the test on error). */
 void na64_test_copy_file(const char *from, const char *to);
 
