@@ -699,22 +699,21 @@ static int track_at(const na64_sim *s, const na64_sim_truth *t, double z, double
   return 0;
 }
 
+/* The APV hits' order, by source, chip and channel, as one integer */
+static inline uint64_t apv_order(const na64_daq_apv_hit *h)
+{
+  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
+}
+
 static int cmp_apv(const void *a, const void *b)
 {
-  const na64_daq_apv_hit *x = a, *y = b;
-  if (x->source_id != y->source_id) return x->source_id < y->source_id ? -1 : 1;
-  if (x->chip != y->chip) return x->chip < y->chip ? -1 : 1;
-  return x->channel < y->channel ? -1 : x->channel > y->channel;
+  const uint64_t x = apv_order(a), y = apv_order(b);
+  return (x > y) - (x < y);
 }
 
 /* The hits by source, chip and channel: an insertion sort (the planes come in geometry order and the
  * strips of a plane in order, so the list is nearly sorted; glibc's qsort cost 50k instructions per
  * event here); qsort if it turns out far from sorted. */
-static inline uint64_t apv_order(const na64_daq_apv_hit *h) /* cmp_apv's order as one integer */
-{
-  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
-}
-
 static void sort_apv(na64_daq_apv_hit *h, size_t n)
 {
   size_t moves = 0;
