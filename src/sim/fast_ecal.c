@@ -397,8 +397,9 @@ void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MA
     /* cell fluctuations n_i ~ N(0, a^2 E_i) conditioned on their sum being Ns: subtract the
      * regression E_i/E (S - Ns) of each on the sum S (exact for independent Gaussians) */
     /* the cells' N(0, 1) from a SplitMix64 stream keyed by one word of the event's stream
-     * (sim_noise_word, as the digitisation's noise: ~10 instructions a word against ~40 for a
-     * Philox word), by the ziggurat (its rare rejections draw from rng) */
+     * (sim_noise_word, as the digitisation's noise: 15 instructions a word out of line against 50
+     * for a Philox word of na64_rng_u64; callgrind, docs/performance.md "rvsim"), by the ziggurat
+     * (its rare rejections draw from rng) */
     double n[NA64_SIM_MAX_ECAL], S = 0.0;
     const uint64_t key = na64_rng_u64(rng);
     uint64_t ctr = 0;
