@@ -683,38 +683,42 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
   return sim_sadc_write_event(&d->nz, d->ch, d->amp, d->nro, shape, &ns, w, err);
 }
 
-/* Track position at z: the beam line before the dipoles, the measured line behind them; 0 inside. */
-static int track_at(const na64_sim *s, const na64_sim_truth *t, double z, double *x, double *y)
+/* Track position (and slopes) at z: the beam line before the dipoles, the measured line behind them;
+ * 0 inside. */
+static int track_at(const na64_sim *s, const na64_sim_truth *t, double z, double *x, double *y, double *tx, double *ty)
 {
   if (z < s->mag[0].z_in) {
     *x = t->x0 + t->dxdz0 * z;
     *y = t->y0 + t->dydz0 * z;
+    *tx = t->dxdz0;
+    *ty = t->dydz0;
     return 1;
   }
   if (z > s->mag[s->nmag - 1].z_out) {
     *x = t->x + t->dxdz * (z - s->ecal.z_front);
     *y = t->y + t->dydz * (z - s->ecal.z_front);
+    *tx = t->dxdz;
+    *ty = t->dydz;
     return 1;
   }
   return 0;
 }
 
+/* The APV hits' order, by source, chip and channel, as one integer */
+static inline uint64_t apv_order(const na64_daq_apv_hit *h)
+{
+  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
+}
+
 static int cmp_apv(const void *a, const void *b)
 {
-  const na64_daq_apv_hit *x = a, *y = b;
-  if (x->source_id != y->source_id) return x->source_id < y->source_id ? -1 : 1;
-  if (x->chip != y->chip) return x->chip < y->chip ? -1 : 1;
-  return x->channel < y->channel ? -1 : x->channel > y->channel;
+  const uint64_t x = apv_order(a), y = apv_order(b);
+  return (x > y) - (x < y);
 }
 
 /* The hits by source, chip and channel: an insertion sort (the planes come in geometry order and the
  * strips of a plane in order, so the list is nearly sorted; glibc's qsort cost 50k instructions per
  * event here); qsort if it turns out far from sorted. */
-static inline uint64_t apv_order(const na64_daq_apv_hit *h) /* cmp_apv's order as one integer */
-{
-  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
-}
-
 static void sort_apv(na64_daq_apv_hit *h, size_t n)
 {
   size_t moves = 0;
@@ -833,16 +837,14 @@ int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, d
   size_t n = 0;
   for (int i = 0; i < d->nsp; ++i) {
     const na64_geom_plane *pl = &g->planes[d->sp[i].plane];
-    double x, y;
-    if (pl->centre[2] > z_stop || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y)) continue;
+    double x, y, tx, ty;
+    if (pl->centre[2] > z_stop || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y, &tx, &ty)) continue;
     int m = d->sp[i].ms;
     if (m >= 0) {
       x += d->ms_dx[m];
       y += d->ms_dy[m];
     }
-    const int up = pl->centre[2] < d->sim->mag[0].z_in; /* the line's slopes (track_at) */
-    n += plane_hits(d, &d->sp[i], x, y, up ? ev->truth.dxdz0 : ev->truth.dxdz, up ? ev->truth.dydz0 : ev->truth.dydz, st,
-                    d->apv + n, APV_MAX_HITS - n);
+    n += plane_hits(d, &d->sp[i], x, y, tx, ty, st, d->apv + n, APV_MAX_HITS - n);
   }
   sort_apv(d->apv, n);
   na64_daq_equipment_header eh = na64_daq_apv_equipment(0, 25.0); /* the same for every source but its id */

@@ -201,15 +201,14 @@ typedef struct slice {
  * (<= MAX_SLICES), *behind the energy behind the ECAL. */
 typedef enum { SLICES_FINE, SLICES_COARSE } slicing;
 static const double tau_fine[] = {0.3, 0.6, 0.9, 1.2, 1.6, 2.1, 2.8, 4.0, 6.0};
-/* The section boundary of the coarse slicing takes the place of the nearer of the two tau edges
- * around it (branch visresp: no sliver slice; ~6.3 instead of ~7.2 slices per shower, -8% of the
- * response's instructions). tests/sim/test_ecal_slicing: the mean cells of 1, 5, 20, 60 GeV showers
- * then differ from the converged integration by 0.004, 0.014, 0.038, 0.080 of their sampling
- * fluctuation (0.002-0.060 with the sliver; the fine slicing 0.015-0.185), the 3 x 3 shape chi2 by
- * 0.0006-0.013 per cell (0.0006-0.009; fine 0.0013-0.052). */
-/* 6 edges with the mean depth: against a converged integration (300 slices of <= 0.13 X0,
- * tests/sim/test_ecal_slicing.c) the mean cell energies of 1-60 GeV showers are off by 0.002-0.06
- * of their sampling fluctuation, against 0.015-0.19 for the fine slicing at the middles */
+#define NTAU_FINE ((int)(sizeof tau_fine / sizeof tau_fine[0]))
+/* 6 edges with the mean depth; the section boundary of the coarse slicing takes the place of the
+ * nearer of the two tau edges around it (branch visresp: no sliver slice; ~6.3 instead of ~7.2
+ * slices per shower, -8% of the response's instructions). Against a converged integration (300
+ * slices of <= 0.13 X0, tests/sim/test_ecal_slicing, which prints them) the mean cells of 1, 5, 20,
+ * 60 GeV showers differ by 0.004, 0.014, 0.038, 0.080 of their sampling fluctuation (0.002-0.060
+ * with the sliver; the fine slicing 0.015-0.185), the 3 x 3 shape chi2 by 0.0006-0.013 per cell
+ * (0.0006-0.009; fine 0.0013-0.052). */
 static const double tau_coarse[] = {0.3, 0.7, 1.2, 1.8, 2.8, 4.5};
 #define NTAU_COARSE ((int)(sizeof tau_coarse / sizeof tau_coarse[0]))
 
@@ -256,8 +255,7 @@ static int gamma_edges(double alpha, double v[GT_V])
 static int shower_slices(const na64_sim *s, const sim_shower *sh, slicing how, slice *out, double *behind)
 {
   const double *tau_edge = how == SLICES_FINE ? tau_fine : tau_coarse;
-  const int ntau = how == SLICES_FINE ? (int)(sizeof tau_fine / sizeof tau_fine[0])
-                                      : (int)(sizeof tau_coarse / sizeof tau_coarse[0]);
+  const int ntau = how == SLICES_FINE ? NTAU_FINE : NTAU_COARSE;
   const double d0 = s->ecal_depth[0], d1 = d0 + s->ecal_depth[1];
   /* edge[j] and, where tabulated (the coarse tau edges), P and pre there (eP[j] NaN: computed) */
   double edge[MAX_SLICES], eP[MAX_SLICES], eq[MAX_SLICES], tv[GT_V];
@@ -399,8 +397,9 @@ void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MA
     /* cell fluctuations n_i ~ N(0, a^2 E_i) conditioned on their sum being Ns: subtract the
      * regression E_i/E (S - Ns) of each on the sum S (exact for independent Gaussians) */
     /* the cells' N(0, 1) from a SplitMix64 stream keyed by one word of the event's stream
-     * (sim_noise_word, as the digitisation's noise: ~10 instructions a word against ~40 for a
-     * Philox word), by the ziggurat (its rare rejections draw from rng) */
+     * (sim_noise_word, as the digitisation's noise: 15 instructions a word out of line against 50
+     * for a Philox word of na64_rng_u64; callgrind, docs/performance.md "rvsim"), by the ziggurat
+     * (its rare rejections draw from rng) */
     double n[NA64_SIM_MAX_ECAL], S = 0.0;
     const uint64_t key = na64_rng_u64(rng);
     uint64_t ctr = 0;

@@ -33,6 +33,7 @@ struct na64_straw_digitizer {
   na64_straw_digi_options opt;
   int nplanes;
   straw_plane *planes;
+  int norient; /* distinct (u_dir, w_dir) among the planes: straw_plane.orient in 0..norient-1 */
   int *map; /* [g->nplanes]: index in planes, or -1 */
   uint32_t *keyed; /* read-out channels: straw plane index << 16 | wire */
   size_t nkeyed;
@@ -299,12 +300,11 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       if (dz > s->dzmax) s->dzmax = dz;
     }
     for (int w = 0; w < p->nwires; ++w) s->usorted[w] = p->wires[s->order[w]].u;
-    s->orient = d->nplanes - 1;
-    for (int k = 0; k < d->nplanes - 1; ++k)
-      if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir)) {
+    s->orient = -1;
+    for (int k = 0; k < d->nplanes - 1 && s->orient < 0; ++k)
+      if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir))
         s->orient = d->planes[k].orient;
-        break;
-      }
+    if (s->orient < 0) s->orient = d->norient++; /* a new orientation */
     d->map[i] = d->nplanes - 1;
   }
   /* the read-out channels, for the noise */

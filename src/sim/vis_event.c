@@ -62,7 +62,7 @@ struct na64_vis_sim {
   na64_beamdump dump;
   double signal_yield;
   double wcal_front, wcal_x0_cm, wcal_ec;
-  double sec_lo[NA64_VIS_WCAL_SECTIONS], sec_hi[NA64_VIS_WCAL_SECTIONS]; /* section depths, X0 */
+  double sec_hi[NA64_VIS_WCAL_SECTIONS]; /* the sections' back faces, X0 (contiguous from the front face) */
   int nsec;
   double dv_start;
   na64_vis_acceptance acc;    /* of the straws behind the decay volume (tracker_acceptance) */
@@ -126,7 +126,6 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   double depth = 0.0;
   s->nsec = w->nsections;
   for (int k = 0; k < s->nsec; ++k) {
-    s->sec_lo[k] = depth;
     depth += w->sections[k].depth_x0;
     s->sec_hi[k] = depth;
   }
@@ -217,11 +216,10 @@ static void wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64_v
   vis_mean_profile m = vis_mean_profile_of(E, s->wcal_ec);
   double lg = gsl_sf_lngamma(m.a);
   /* the fraction of the mean profile (src/sim/vis_v2.h) in each section, P(a, b t_hi) - P(a, b t_lo):
-   * the sections are contiguous, so each boundary's P is computed once (branch visresp: 3 incomplete
-   * gamma functions instead of 5 for the 3 sections; the same values) */
-  double P_lo = sim_gamma_p(m.a, m.b * s->sec_lo[0], lg);
+   * the sections are contiguous from depth 0 (P = 0 there), so each boundary's P is computed once
+   * (branch visresp: 3 incomplete gamma functions for the 3 sections; the same values) */
+  double P_lo = 0.0;
   for (int k = 0; k < s->nsec; ++k) {
-    if (k > 0 && s->sec_lo[k] != s->sec_hi[k - 1]) P_lo = sim_gamma_p(m.a, m.b * s->sec_lo[k], lg);
     double P_hi = sim_gamma_p(m.a, m.b * s->sec_hi[k], lg), Ek = E * (P_hi - P_lo);
     P_lo = P_hi;
     inside += Ek;
