@@ -170,6 +170,14 @@ typedef struct na64_h5_field {
 } na64_h5_field;
 typedef struct na64_h5table na64_h5table;
 
+/* Switch off libhdf5's exit-time handler, which closes whatever is still open. After a write that
+ * failed for good (full disk, RLIMIT_FSIZE) libhdf5 1.10 leaves the file half-closed and that
+ * handler crashes on it at exit (SIGSEGV in H5F__close_cb), after the error was reported and the old
+ * file kept. A process-wide choice, so the program makes it, first thing and before any HDF5 call
+ * (H5dont_atexit's rule): `na64` does; a program that embeds libna64 and closes every HDF5 object it
+ * opens may do the same. */
+NA64_API void na64_h5table_exit_handler_disable(void);
+
 /* Create `path` with the dataset `dataset` (e.g. "truth") of rows of row_size bytes. */
 NA64_API int na64_h5table_create(const char *path, const char *dataset, size_t row_size, const na64_h5_field *fields,
                                  int nfields, na64_h5table **out, na64_err *err);

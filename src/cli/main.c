@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "na64/io.h"
 
 typedef struct {
   const char *name;
@@ -44,6 +45,7 @@ static int stdout_checked(const char *what, int rc)
 
 int main(int argc, char **argv)
 {
+  na64_h5table_exit_handler_disable(); /* every table is closed explicitly (include/na64/io.h) */
   if (argc < 2) {
     usage(stderr);
     return CLI_EXIT_USAGE;

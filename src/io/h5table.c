@@ -44,13 +44,9 @@ static void release(na64_h5table *t)
   t->buf = NULL;
 }
 
-/* HDF5 closes whatever is still open from an atexit handler (H5_term_library). After a write that
- * failed for good (full disk, RLIMIT_FSIZE) H5Fclose fails and leaves the file half-closed; the
- * handler then closes it again at exit and crashes (SIGSEGV in H5F__close_cb, libhdf5 1.10): the
- * error was reported and the old file kept, but the process died. Our files are always closed
- * explicitly, so the handler is switched off when libna64 is loaded (before any HDF5 call, which is
- * what H5dont_atexit requires); the library's memory is reclaimed by the process exit. */
-__attribute__((constructor)) static void h5_no_atexit(void) { H5dont_atexit(); }
+/* The exit handler's crash after a failed write: include/na64/io.h. A process-wide HDF5 setting, so it
+ * is the program's call (src/cli/main.c), not something loading libna64 does to its host. */
+void na64_h5table_exit_handler_disable(void) { H5dont_atexit(); }
 
 void na64_h5table_abort(na64_h5table *t)
 {
