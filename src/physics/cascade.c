@@ -845,26 +845,18 @@ static void richardson(double *coarse, const double *fine, int rows, int n)
   }
 }
 
-static int build(const na64_material *mat, double E0, double E_min, double depth_X0,
-                 const na64_cascade_options *opts, int nbins, na64_track_length **out,
-                 na64_err *err)
+/* The number of energy cells: nbins, or from cells_per_efold over ln(E0/E_min); refused when the
+ * cells are too many or too coarse. */
+static int energy_cells(const na64_cascade_options *o, double E0, double E_min, double depth_X0,
+                        int nbins, int *n_out, double *h_out, na64_err *err)
 {
-  na64_cascade_options o;
-  if (opts)
-    o = *opts;
-  else
-    na64_cascade_options_default(&o);
-  NA64_CALL(check_inputs(mat, E0, E_min, depth_X0, &o, err));
   if (nbins < 0 || nbins > CASCADE_MAX_CELLS)
     return na64_err_set(err, NA64_ERANGE, "na64_track_length_new: nbins = %d (need 0..%d)",
                         nbins, CASCADE_MAX_CELLS);
-  kpar kp = {o.spectra, 0.0};
-  if (o.spectra == NA64_CASCADE_SPECTRA_TSAI) NA64_CALL(material_a(mat, &kp.a, err));
-
   double U = log(E0 / E_min);
   int n = nbins;
   if (n == 0) {
-    int cpe = default_cpe(&o, depth_X0);
+    int cpe = default_cpe(o, depth_X0);
     double dn = ceil(U * cpe - 1e-9);
     n = dn < 4.0 ? 4 : dn > CASCADE_MAX_CELLS ? CASCADE_MAX_CELLS + 1 : (int)dn;
   }
@@ -878,44 +870,62 @@ static int build(const na64_material *mat, double E0, double E_min, double depth
                         "na64_track_length_new: cell width %g in ln E too coarse (nbins = %d for "
                         "E0/E_min = %g; need ln(E0/E_min)/nbins <= 0.5)",
                         h, n, E0 / E_min);
+  *n_out = n;
+  *h_out = h;
+  return NA64_OK;
+}
+
+/* The depth grid of a thin target (m = 0, tk = NULL for a thick one), refused when the stored
+ * depth profiles would exceed CASCADE_MAX_STORE. */
+static int depth_grid(const na64_cascade_options *o, double depth_X0, int n, int *m_out, double **tk_out,
+                      na64_err *err)
+{
+  *m_out = 0;
+  *tk_out = NULL;
+  if (!(depth_X0 > 0.0)) return NA64_OK;
+  double step = o->depth_step > 0.0 ? o->depth_step : CASCADE_DEFAULT_STEP;
   int m = 0;
   double *tk = NULL;
-  if (depth_X0 > 0.0) {
-    double step = o.depth_step > 0.0 ? o.depth_step : CASCADE_DEFAULT_STEP;
-    NA64_CALL(make_tgrid(depth_X0, step, &m, &tk, err));
-    if ((double)(m + 1) * NKIND * (double)n * (o.richardson ? 3.0 : 1.0) >
-        (double)CASCADE_MAX_STORE) {
-      free(tk);
-      return na64_err_set(err, NA64_ERANGE,
-                          "na64_track_length_new: depth %g X0 in %d steps times %d cells needs "
-                          "too much memory; use a larger depth_step or fewer cells",
-                          depth_X0, m, n);
-    }
+  NA64_CALL(make_tgrid(depth_X0, step, &m, &tk, err));
+  if ((double)(m + 1) * NKIND * (double)n * (o->richardson ? 3.0 : 1.0) > (double)CASCADE_MAX_STORE) {
+    free(tk);
+    return na64_err_set(err, NA64_ERANGE,
+                        "na64_track_length_new: depth %g X0 in %d steps times %d cells needs "
+                        "too much memory; use a larger depth_step or fewer cells",
+                        depth_X0, m, n);
   }
+  *m_out = m;
+  *tk_out = tk;
+  return NA64_OK;
+}
 
+/* The table and its arrays; it takes tk over (freed with the table, also on failure). */
+static int track_length_alloc(const na64_material *mat, const na64_cascade_options *o, const kpar *kp, double E0,
+                              double E_min, double depth_X0, int n, double h, int m, double *tk,
+                              na64_track_length **out, na64_err *err)
+{
   na64_track_length *tl = calloc(1, sizeof *tl);
   if (!tl) {
     free(tk);
     return na64_err_set(err, NA64_ENOMEM, "na64_track_length_new: out of memory");
   }
   atomic_init(&tl->refs, 1);
-  tl->opts = o;
+  tl->opts = *o;
   snprintf(tl->name, sizeof tl->name, "%s", mat->name);
   tl->X0 = mat->X0;
   tl->Ec = mat->E_c;
   tl->E0 = E0;
   tl->Emin = E_min;
   tl->depth = m > 0 ? depth_X0 : 0.0;
-  tl->a = kp.a;
+  tl->a = kp->a;
   tl->n = n;
   tl->h = h;
   tl->m = m;
   tl->tk = tk;
-  tl->sigma0 = 7.0 / 9.0 - (o.spectra == NA64_CASCADE_SPECTRA_TSAI ? kp.a : 0.0) / 6.0;
-  size_t ncum = (size_t)NKIND * (size_t)(m + 1) * (size_t)n;
+  tl->sigma0 = 7.0 / 9.0 - (o->spectra == NA64_CASCADE_SPECTRA_TSAI ? kp->a : 0.0) / 6.0;
   tl->fin = calloc((size_t)NKIND * (size_t)n, sizeof(double));
   if (m > 0) {
-    tl->cum = calloc(ncum, sizeof(double));
+    tl->cum = calloc((size_t)NKIND * (size_t)(m + 1) * (size_t)n, sizeof(double));
     tl->count = calloc((size_t)NKIND * (size_t)(m + 1), sizeof(double));
   }
   if (!tl->fin || (m > 0 && (!tl->cum || !tl->count))) {
@@ -923,37 +933,71 @@ static int build(const na64_material *mat, double E0, double E_min, double depth
     return na64_err_set(err, NA64_ENOMEM, "na64_track_length_new: out of memory (%d cells, %d "
                         "depth steps)", n, m);
   }
-  double eps_ion = o.ionization == NA64_CASCADE_ION_CONST ? mat->E_c : 0.0;
-  int rc = solve_grid(&kp, n, h, E0, eps_ion, m, tk, tl->fin, tl->cum, tl->count, err);
-  if (rc == NA64_OK && o.richardson) {
-    /* Richardson extrapolation in the cell width: the multigroup error is first order in h
-     * (docs/cascade.md), so 2 V(h/2) - V(h), summed over the two half cells, is second order. */
-    double *fin2 = calloc((size_t)NKIND * 2 * (size_t)n, sizeof(double));
-    double *cum2 = m > 0 ? calloc(2 * ncum, sizeof(double)) : NULL;
-    double *count2 = m > 0 ? calloc((size_t)NKIND * (size_t)(m + 1), sizeof(double)) : NULL;
-    if (!fin2 || (m > 0 && (!cum2 || !count2)))
-      rc = na64_err_set(err, NA64_ENOMEM, "na64_track_length_new: out of memory (%d cells, %d "
-                        "depth steps)", 2 * n, m);
-    else
-      rc = solve_grid(&kp, 2 * n, 0.5 * h, E0, eps_ion, m, tk, fin2, cum2, count2, err);
-    if (rc == NA64_OK) {
-      richardson(tl->fin, fin2, NKIND, n);
-      if (m > 0) {
-        richardson(tl->cum, cum2, NKIND * (m + 1), n);
-        for (size_t q = 0; q < (size_t)NKIND * (size_t)(m + 1); ++q) {
-          double v = 2.0 * count2[q] - tl->count[q];
-          tl->count[q] = v > 0.0 ? v : 0.0;
-        }
+  *out = tl;
+  return NA64_OK;
+}
+
+/* Richardson extrapolation in the cell width: the multigroup error is first order in h
+ * (docs/cascade.md), so 2 V(h/2) - V(h), summed over the two half cells, is second order. */
+static int richardson_refine(na64_track_length *tl, const kpar *kp, double E0, double eps_ion, na64_err *err)
+{
+  const int n = tl->n, m = tl->m;
+  size_t ncum = (size_t)NKIND * (size_t)(m + 1) * (size_t)n;
+  double *fin2 = calloc((size_t)NKIND * 2 * (size_t)n, sizeof(double));
+  double *cum2 = m > 0 ? calloc(2 * ncum, sizeof(double)) : NULL;
+  double *count2 = m > 0 ? calloc((size_t)NKIND * (size_t)(m + 1), sizeof(double)) : NULL;
+  int rc;
+  if (!fin2 || (m > 0 && (!cum2 || !count2)))
+    rc = na64_err_set(err, NA64_ENOMEM, "na64_track_length_new: out of memory (%d cells, %d "
+                      "depth steps)", 2 * n, m);
+  else
+    rc = solve_grid(kp, 2 * n, 0.5 * tl->h, E0, eps_ion, m, tl->tk, fin2, cum2, count2, err);
+  if (rc == NA64_OK) {
+    richardson(tl->fin, fin2, NKIND, n);
+    if (m > 0) {
+      richardson(tl->cum, cum2, NKIND * (m + 1), n);
+      for (size_t q = 0; q < (size_t)NKIND * (size_t)(m + 1); ++q) {
+        double v = 2.0 * count2[q] - tl->count[q];
+        tl->count[q] = v > 0.0 ? v : 0.0;
       }
     }
-    free(fin2);
-    free(cum2);
-    free(count2);
   }
-  if (rc == NA64_OK && m > 0)
-    for (int kind = 0; kind < NKIND; ++kind)
-      memcpy(tl->fin + (size_t)kind * n, tl->cum + ((size_t)kind * (m + 1) + m) * n,
-             (size_t)n * sizeof(double));
+  free(fin2);
+  free(cum2);
+  free(count2);
+  return rc;
+}
+
+/* The spectra at the back of a thin target are the last depth step's cumulative ones. */
+static void final_from_depth(na64_track_length *tl)
+{
+  const int n = tl->n, m = tl->m;
+  for (int kind = 0; kind < NKIND; ++kind)
+    memcpy(tl->fin + (size_t)kind * n, tl->cum + ((size_t)kind * (m + 1) + m) * n, (size_t)n * sizeof(double));
+}
+
+static int build(const na64_material *mat, double E0, double E_min, double depth_X0,
+                 const na64_cascade_options *opts, int nbins, na64_track_length **out,
+                 na64_err *err)
+{
+  na64_cascade_options o;
+  if (opts)
+    o = *opts;
+  else
+    na64_cascade_options_default(&o);
+  NA64_CALL(check_inputs(mat, E0, E_min, depth_X0, &o, err));
+  int n = 0, m = 0;
+  double h = 0.0, *tk = NULL;
+  NA64_CALL(energy_cells(&o, E0, E_min, depth_X0, nbins, &n, &h, err));
+  kpar kp = {o.spectra, 0.0};
+  if (o.spectra == NA64_CASCADE_SPECTRA_TSAI) NA64_CALL(material_a(mat, &kp.a, err));
+  NA64_CALL(depth_grid(&o, depth_X0, n, &m, &tk, err));
+  na64_track_length *tl = NULL;
+  NA64_CALL(track_length_alloc(mat, &o, &kp, E0, E_min, depth_X0, n, h, m, tk, &tl, err));
+  double eps_ion = o.ionization == NA64_CASCADE_ION_CONST ? mat->E_c : 0.0;
+  int rc = solve_grid(&kp, n, h, E0, eps_ion, m, tk, tl->fin, tl->cum, tl->count, err);
+  if (rc == NA64_OK && o.richardson) rc = richardson_refine(tl, &kp, E0, eps_ion, err);
+  if (rc == NA64_OK && m > 0) final_from_depth(tl);
   if (rc == NA64_OK) rc = compute_top(tl, &kp, eps_ion, err);
   if (rc != NA64_OK) {
     na64_track_length_free(tl);
