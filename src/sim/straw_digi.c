@@ -1,6 +1,7 @@
 /* Straw digitisation: tracks -> crossed straws (distance of closest approach to each wire) -> drift
  * times with t0, resolution, efficiency, noise and trigger jitter -> F1 TDC words in DATE events.
  * The model is described in include/na64/sim.h and docs/straw.md §1. */
+#include <float.h>
 #include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -29,7 +30,7 @@ typedef struct straw_plane {
   uint32_t *thr;            /* [nwires] read out if bits 8-31 of the crossing's word are below it (eff_threshold) */
   uint8_t *has_key;
   int *order;               /* [nwires] wires sorted by u, for the candidate search */
-  double *usorted;          /* [nwires] their u */
+  double *usorted;          /* [nwires + 1] their u, and +inf */
   double (*psorted)[3];     /* [nwires] their positions (the candidate loop reads them in this order) */
   double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
   /* the candidate window's start (ubucket_index): ubucket[j] = the first sorted wire with
@@ -217,7 +218,8 @@ static inline uint64_t wnext(wstream *ws) { return sim_noise_word(ws->key, ws->k
 static inline double wuniform(uint64_t w) { return ((double)(w >> 11) + 0.5) * 0x1.0p-53; }
 
 /* The candidate window's bucket table of a plane (ubucket_start): nub buckets over the wires' u range,
- * each with the first sorted wire at or above its lower edge. */
+ * each with the first sorted wire at or above its lower edge less 1e-9 cm (more than the rounding of
+ * the edge and of the bucket's index: every wire before it lies below any u of the bucket). */
 static void ubucket_index(straw_plane *s)
 {
   const int n = s->p->nwires;
@@ -227,7 +229,7 @@ static void ubucket_index(straw_plane *s)
   int k = 0;
   for (int j = 0; j <= s->nub; ++j) {
     const double edge = s->ubinv > 0 ? s->ubase + j / s->ubinv : s->ubase;
-    while (k < n && s->usorted[k] < edge) ++k;
+    while (k < n && s->usorted[k] < edge - 1e-9) ++k;
     s->ubucket[j] = k;
   }
 }
@@ -345,7 +347,7 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
     s->thr = malloc(n * sizeof *s->thr);
     s->has_key = malloc(n);
     s->order = malloc(n * sizeof *s->order);
-    s->usorted = malloc(n * sizeof *s->usorted);
+    s->usorted = malloc((n + 1) * sizeof *s->usorted); /* + the sentinel +inf (candidates) */
     s->psorted = malloc(n * sizeof *s->psorted);
     s->nub = 2 * p->nwires; /* buckets of about half the wire spacing */
     s->ubucket = malloc(((size_t)s->nub + 1) * sizeof *s->ubucket);
@@ -392,6 +394,7 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       s->usorted[w] = p->wires[s->order[w]].u;
       memcpy(s->psorted[w], p->wires[s->order[w]].pos, sizeof s->psorted[w]);
     }
+    s->usorted[p->nwires] = INFINITY;
     ubucket_index(s);
     s->orient = -1;
     for (int k = 0; k < d->nplanes - 1 && s->orient < 0; ++k)
@@ -527,11 +530,6 @@ static int grow(na64_straw_digi_event *o, size_t more, na64_err *err)
   return NA64_OK;
 }
 
-static inline int reserve(na64_straw_digi_event *o, size_t more, na64_err *err)
-{
-  return o->nhits + more <= o->hits_cap && o->ntruth + more <= o->truth_cap ? NA64_OK : grow(o, more, err);
-}
-
 /* The event's constants and output cursors of digitize, held in locals of the hot loop (the
  * compiler keeps them in registers: no reloads through the output's pointers). */
 typedef struct ev_ctx {
@@ -542,9 +540,10 @@ typedef struct ev_ctx {
   double inv_v;             /* 1 / prop_velocity, 0 when off */
   uint16_t trig;            /* F1 trigger time */
   int32_t track;
-  na64_straw_truth *truth;  /* the next record */
+  na64_straw_truth *truth; /* the next record */
   na64_daq_f1_hit *hits;    /* the next hit */
-  const na64_daq_f1_hit *hits0;
+  size_t ntruth, nhits;     /* their indices */
+  size_t truth_cap, hits_cap;
 } ev_ctx;
 
 /* N(0, 1) of a stream word by the ziggurat of na64_rng_gauss_word, its fast path (98.8% of the
@@ -574,7 +573,7 @@ static inline __attribute__((always_inline)) int32_t emit(const straw_plane *s, 
   h->time_units = (uint16_t)((uint32_t)c->trig + (uint32_t)rel); /* modulo 2^16 */
   h->trigger_units = c->trig;
   memcpy(&h->port, &s->f1id[w], sizeof s->f1id[w]); /* port, chip, channel, flags */
-  return (int32_t)(h - c->hits0);
+  return (int32_t)c->nhits++;
 }
 
 /* A crossed straw (dca < R within the straw's length): its truth record and, read out, its F1 hit.
@@ -590,6 +589,7 @@ static inline __attribute__((always_inline)) void crossing(const straw_plane *s,
   int32_t hit = -1;
   if (((word >> 8) & 0xFFFFFFu) < s->thr[w]) hit = emit(s, w, time, c);
   na64_straw_truth *t = c->truth++;
+  c->ntruth++;
   t->plane = s->index;
   t->wire = w;
   t->track = c->track;
@@ -601,7 +601,7 @@ static inline __attribute__((always_inline)) void crossing(const straw_plane *s,
 }
 
 /* The start of the candidate window: a sorted wire index at or before the first wire with u >= v
- * (the caller walks from it), from the plane's bucket table. */
+ * (the caller walks on from it), from the plane's bucket table. */
 static inline int ubucket_start(const straw_plane *s, double v)
 {
   const double x = (v - s->ubase) * s->ubinv;
@@ -623,14 +623,26 @@ static void candidates(const straw_plane *s, const double P[3], const double D[3
   const double sc = (p->centre[2] - P[2]) / D[2];
   const double uc = (P[0] + sc * D[0] - p->centre[0]) * p->u_dir[0] + (P[1] + sc * D[1] - p->centre[1]) * p->u_dir[1];
   const double reach = s->drift.radius * f->inv_cos_u + f->slope_u * s->dzmax + 1e-6;
-  const double ulo = uc - reach, uhi = uc + reach;
+  const double ulo = uc - reach, uhi = uc + reach < DBL_MAX ? uc + reach : DBL_MAX; /* below the sentinel */
   int lo = ubucket_start(s, ulo);
-  while (lo > 0 && s->usorted[lo - 1] >= ulo) --lo; /* rounding of the bucket's edge */
-  while (lo < n && s->usorted[lo] < ulo) ++lo;
+  while (s->usorted[lo] < ulo) ++lo; /* the sentinel usorted[n] = +inf ends both walks */
   int hi = lo;
-  while (hi < n && s->usorted[hi] <= uhi) ++hi;
+  while (s->usorted[hi] <= uhi) ++hi;
   *k0 = lo;
   *k1 = hi;
+}
+
+/* Room for `more` records and hits after c's cursors (the output grown, the cursors moved). */
+static int room(ev_ctx *c, na64_straw_digi_event *out, size_t more, na64_err *err)
+{
+  out->ntruth = c->ntruth;
+  out->nhits = c->nhits;
+  NA64_CALL(grow(out, more, err));
+  c->truth = out->truth + c->ntruth;
+  c->truth_cap = out->truth_cap;
+  c->hits = out->hits + c->nhits;
+  c->hits_cap = out->hits_cap;
+  return NA64_OK;
 }
 
 /* One track through one plane: the candidates' exact closest approach and the crossings. The
@@ -642,15 +654,8 @@ static int cross_plane(const straw_plane *s, const double P[3], const double D[3
   int k0, k1;
   candidates(s, P, D, f, &k0, &k1);
   if (k1 <= k0) return NA64_OK;
-  const size_t nt = (size_t)(c->truth - out->truth), nh = (size_t)(c->hits - out->hits);
-  if (nh + (size_t)(k1 - k0) > out->hits_cap || nt + (size_t)(k1 - k0) > out->truth_cap) {
-    out->ntruth = nt;
-    out->nhits = nh;
-    NA64_CALL(grow(out, (size_t)(k1 - k0), err));
-    c->truth = out->truth + nt;
-    c->hits = out->hits + nh;
-    c->hits0 = out->hits;
-  }
+  if (c->nhits + (size_t)(k1 - k0) > c->hits_cap || c->ntruth + (size_t)(k1 - k0) > c->truth_cap)
+    NA64_CALL(room(c, out, (size_t)(k1 - k0), err));
   const double R = s->drift.radius, L = s->half_length;
   if (f->fast) {
     const double N0 = f->N[0], N1 = f->N[1], N2 = f->N[2], T0 = f->T[0], T1 = f->T[1], T2 = f->T[2];
@@ -706,13 +711,9 @@ static int add_noise(const na64_straw_digitizer *d, ev_ctx *c, na64_rng *rng, na
     const uint32_t ch = d->keyed[wnext(&c->ws) % d->nkeyed];
     const straw_plane *s = &d->planes[ch >> 16];
     const int w = (int)(ch & 0xFFFFu);
-    out->ntruth = (size_t)(c->truth - out->truth);
-    out->nhits = (size_t)(c->hits - out->hits);
-    NA64_CALL(reserve(out, 1, err));
-    c->truth = out->truth + out->ntruth;
-    c->hits = out->hits + out->nhits;
-    c->hits0 = out->hits;
+    if (c->nhits == c->hits_cap || c->ntruth == c->truth_cap) NA64_CALL(room(c, out, 1, err));
     na64_straw_truth *t = c->truth++;
+    c->ntruth++;
     t->plane = s->index;
     t->wire = w;
     t->track = -1;
@@ -767,6 +768,8 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
                         na64_straw_digi_event *out, na64_err *err)
 {
   if (!d || (!tracks && n) || !rng || !out) return na64_err_set(err, NA64_EINVAL, "na64_straw_digitize: NULL argument");
+  out->nhits = out->ntruth = 0;
+  if (!out->hits || !out->truth) NA64_CALL(grow(out, 1, err)); /* the cursors below point into arrays */
   ev_ctx c;
   memset(&c, 0, sizeof c);
   c.ws.key = na64_rng_u64(rng); /* the event's stream (wstream) */
@@ -781,12 +784,13 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
   c.inv_v = d->opt.prop_velocity > 0 ? 1 / d->opt.prop_velocity : 0;
   c.trig = out->trigger_units;
   c.truth = out->truth;
+  c.truth_cap = out->truth_cap;
   c.hits = out->hits;
-  c.hits0 = out->hits;
+  c.hits_cap = out->hits_cap;
   int st = cross_tracks(d, tracks, n, &c, rng, out, err);
   if (st == NA64_OK && d->noise_mean > 0 && d->nkeyed) st = add_noise(d, &c, rng, out, err);
-  out->ntruth = (size_t)(c.truth - out->truth);
-  out->nhits = (size_t)(c.hits - out->hits);
+  out->ntruth = c.ntruth;
+  out->nhits = c.nhits;
   return st;
 }
 
