@@ -33,6 +33,7 @@ typedef struct straw_plane {
   double *usorted;          /* [nwires + 1] their u, and +inf */
   double (*psorted)[3];     /* [nwires] their positions (the candidate loop reads them in this order) */
   double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
+  double cu;                /* centre_x u_x + centre_y u_y, cm */
   /* the candidate window's start (ubucket_index): ubucket[j] = the first sorted wire with
    * u >= ubase + j / ubinv, j = 0..nub */
   double ubase, ubinv;
@@ -174,20 +175,22 @@ static inline double drift_time(const straw_plane *s, double r)
 typedef struct tf {
   double N[3], T[3];
   double Nu, bu;    /* N.u, b.u: the closest point in u (cross_plane) */
-  double Du;        /* a.u */
   double inv_cos_u; /* 1 / cos(theta_u) */
   double slope_u;   /* |du/dz| of the track */
+  double pu, tu;    /* p_x u_x + p_y u_y, (a_x u_x + a_y u_y) / a_z: the track's u at z (candidates) */
   int fast, filter, done;
 } tf;
 
-static void track_forms(const double a[3], const na64_geom_plane *p, tf *f)
+static void track_forms(const double a[3], const double P[3], const na64_geom_plane *p, tf *f)
 {
-  const double *b = p->w_dir;
-  f->Du = a[0] * p->u_dir[0] + a[1] * p->u_dir[1] + a[2] * p->u_dir[2];
-  const double cos_u = fabs(a[2]) / sqrt(f->Du * f->Du + a[2] * a[2]);
+  const double *b = p->w_dir, *u = p->u_dir;
+  const double Du = a[0] * u[0] + a[1] * u[1] + a[2] * u[2];
+  const double cos_u = fabs(a[2]) / sqrt(Du * Du + a[2] * a[2]);
   f->filter = fabs(a[2]) > 1e-9 && cos_u > 1e-6;
   f->inv_cos_u = f->filter ? 1 / cos_u : 0;
-  f->slope_u = f->filter ? fabs(f->Du / a[2]) : 0;
+  f->slope_u = f->filter ? fabs(Du / a[2]) : 0;
+  f->pu = P[0] * u[0] + P[1] * u[1];
+  f->tu = f->filter ? (a[0] * u[0] + a[1] * u[1]) / a[2] : 0;
   const double aa = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
   const double bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
   const double ab = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
@@ -201,8 +204,8 @@ static void track_forms(const double a[3], const na64_geom_plane *p, tf *f)
     f->N[i] = n[i] / nn;
     f->T[i] = (aa * b[i] - ab * a[i]) / den;
   }
-  f->Nu = f->N[0] * p->u_dir[0] + f->N[1] * p->u_dir[1] + f->N[2] * p->u_dir[2];
-  f->bu = b[0] * p->u_dir[0] + b[1] * p->u_dir[1] + b[2] * p->u_dir[2];
+  f->Nu = f->N[0] * u[0] + f->N[1] * u[1] + f->N[2] * u[2];
+  f->bu = b[0] * u[0] + b[1] * u[1] + b[2] * u[2];
 }
 
 /* The event's words: the SplitMix64 stream keyed by one draw of the caller's Philox stream
@@ -396,6 +399,7 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
     }
     s->usorted[p->nwires] = INFINITY;
     ubucket_index(s);
+    s->cu = p->centre[0] * p->u_dir[0] + p->centre[1] * p->u_dir[1];
     s->orient = -1;
     for (int k = 0; k < d->nplanes - 1 && s->orient < 0; ++k)
       if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir))
@@ -610,7 +614,7 @@ static inline int ubucket_start(const straw_plane *s, double v)
 }
 
 /* The wires of plane s whose DCA to the track may be below R: sorted indices [*k0, *k1). */
-static void candidates(const straw_plane *s, const double P[3], const double D[3], const tf *f, int *k0, int *k1)
+static inline void candidates(const straw_plane *s, const double P[3], const tf *f, int *k0, int *k1)
 {
   const na64_geom_plane *p = s->p;
   const int n = p->nwires;
@@ -620,8 +624,7 @@ static void candidates(const straw_plane *s, const double P[3], const double D[3
     return;
   }
   /* the track's u at the plane centre; wires within R / cos_u + |du/dz| dzmax of it */
-  const double sc = (p->centre[2] - P[2]) / D[2];
-  const double uc = (P[0] + sc * D[0] - p->centre[0]) * p->u_dir[0] + (P[1] + sc * D[1] - p->centre[1]) * p->u_dir[1];
+  const double uc = f->pu - s->cu + (p->centre[2] - P[2]) * f->tu;
   const double reach = s->drift.radius * f->inv_cos_u + f->slope_u * s->dzmax + 1e-6;
   const double ulo = uc - reach, uhi = uc + reach < DBL_MAX ? uc + reach : DBL_MAX; /* below the sentinel */
   int lo = ubucket_start(s, ulo);
@@ -647,12 +650,12 @@ static int room(ev_ctx *c, na64_straw_digi_event *out, size_t more, na64_err *er
 
 /* One track through one plane: the candidates' exact closest approach and the crossings. The
  * output's room for every candidate is made first (c's cursors then need no checks). */
-static int cross_plane(const straw_plane *s, const double P[3], const double D[3], const tf *f, ev_ctx *c,
+static inline __attribute__((always_inline)) int cross_plane(const straw_plane *s, const double P[3], const double D[3], const tf *f, ev_ctx *c,
                        na64_rng *rng, na64_straw_digi_event *out, na64_err *err)
 {
   const na64_geom_plane *p = s->p;
   int k0, k1;
-  candidates(s, P, D, f, &k0, &k1);
+  candidates(s, P, f, &k0, &k1);
   if (k1 <= k0) return NA64_OK;
   if (c->nhits + (size_t)(k1 - k0) > c->hits_cap || c->ntruth + (size_t)(k1 - k0) > c->truth_cap)
     NA64_CALL(room(c, out, (size_t)(k1 - k0), err));
@@ -757,7 +760,7 @@ static int cross_tracks(const na64_straw_digitizer *d, const na64_straw_track *t
       const straw_plane *s = &d->planes[ip];
       /* the track's forms for the plane's orientation, made once per track and orientation */
       tf *f = s->orient < ORIENT_CACHE ? &oc[s->orient] : &oc_tmp;
-      if (f == &oc_tmp || !f->done) track_forms(D, s->p, f);
+      if (f == &oc_tmp || !f->done) track_forms(D, tr->point, s->p, f);
       NA64_CALL(cross_plane(s, tr->point, D, f, c, rng, out, err));
     }
   }
