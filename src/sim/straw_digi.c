@@ -35,13 +35,13 @@ typedef struct straw_plane {
   double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
   double cu;                /* centre_x u_x + centre_y u_y, cm */
   /* the candidate window's start (ubucket_index): ubucket[j] = the first sorted wire with
-   * u >= ubase + j / ubinv, j = 0..nub */
+   * u >= ubase + j / ubinv - 1e-9 cm, j = 0..nub */
   double ubase, ubinv;
   int nub;
   int *ubucket;
   /* drift_time: the parametric model as t = x (tA + tB x), x = r rinv; the table's segment of each of
    * DRIFT_BINS bins of r (dinv = DRIFT_BINS / R): dseg[j] = i when the bin lies inside segment i,
-   * 0 when a point of the table falls inside it (then the walk of drift_time_walk) */
+   * 0 when a point of the table falls inside it (then the walk of na64_straw_drift_time) */
   double tA, tB, rinv;
   double dinv;
   double dslope[NA64_COND_MAX_RT_POINTS]; /* (t[i] - t[i-1]) / (r[i] - r[i-1]), 0 for a flat step */
@@ -237,6 +237,36 @@ static void ubucket_index(straw_plane *s)
   }
 }
 
+/* A plane's wires sorted by u (the candidate window: order, usorted with its sentinel, psorted,
+ * dzmax, the bucket table, centre.u) and its orientation index among the digitiser's planes. */
+static void plane_order(na64_straw_digitizer *d, straw_plane *s)
+{
+  const na64_geom_plane *p = s->p;
+  /* wires by u (insertion sort: a few hundred, nearly sorted already) */
+  for (int w = 0; w < p->nwires; ++w) {
+    int k = w;
+    while (k > 0 && p->wires[s->order[k - 1]].u > p->wires[w].u) {
+      s->order[k] = s->order[k - 1];
+      k--;
+    }
+    s->order[k] = w;
+    double dz = fabs(p->wires[w].pos[2] - p->centre[2]);
+    if (dz > s->dzmax) s->dzmax = dz;
+  }
+  for (int w = 0; w < p->nwires; ++w) {
+    s->usorted[w] = p->wires[s->order[w]].u;
+    memcpy(s->psorted[w], p->wires[s->order[w]].pos, sizeof s->psorted[w]);
+  }
+  s->usorted[p->nwires] = INFINITY;
+  ubucket_index(s);
+  s->cu = p->centre[0] * p->u_dir[0] + p->centre[1] * p->u_dir[1];
+  s->orient = -1;
+  for (int k = 0; k < d->nplanes - 1 && s->orient < 0; ++k)
+    if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir))
+      s->orient = d->planes[k].orient;
+  if (s->orient < 0) s->orient = d->norient++; /* a new orientation */
+}
+
 void na64_straw_digitizer_free(na64_straw_digitizer *d)
 {
   if (!d) return;
@@ -288,6 +318,29 @@ static int check_options(const na64_straw_digi_options *o, na64_err *err)
   if (!(o->prop_velocity >= 0) || !isfinite(o->prop_velocity))
     return na64_err_set(err, NA64_EINVAL, "straw digitisation: propagation velocity %g cm/ns is negative",
                         o->prop_velocity);
+  return NA64_OK;
+}
+
+/* The read-out channels (the noise's), the noise's Poisson mean, and whether they share one DAQ source
+ * (its F1 equipment header made here for na64_straw_digi_write). */
+static int keyed_channels(na64_straw_digitizer *d, const na64_straw_digi_options *o)
+{
+  size_t nk = 0;
+  for (int ip = 0; ip < d->nplanes; ++ip)
+    for (int w = 0; w < d->planes[ip].p->nwires; ++w) nk += d->planes[ip].has_key[w];
+  d->keyed = malloc((nk ? nk : 1) * sizeof *d->keyed);
+  if (!d->keyed) return NA64_ENOMEM;
+  for (int ip = 0; ip < d->nplanes; ++ip)
+    for (int w = 0; w < d->planes[ip].p->nwires; ++w)
+      if (d->planes[ip].has_key[w]) d->keyed[d->nkeyed++] = (uint32_t)ip << 16 | (uint32_t)w;
+  d->noise_mean = o->noise_per_channel * (double)d->nkeyed;
+  d->noise_expm = exp(-d->noise_mean);
+  d->one_source = 1;
+  for (size_t k = 1; k < d->nkeyed; ++k) {
+    const straw_plane *a = &d->planes[d->keyed[0] >> 16], *b = &d->planes[d->keyed[k] >> 16];
+    d->one_source = d->one_source && a->src[d->keyed[0] & 0xFFFFu] == b->src[d->keyed[k] & 0xFFFFu];
+  }
+  if (d->nkeyed) d->eh1 = na64_daq_f1_equipment(d->planes[d->keyed[0] >> 16].src[d->keyed[0] & 0xFFFFu], o->bin_ns);
   return NA64_OK;
 }
 
@@ -382,51 +435,13 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       s->has_key[w] = 1;
       s->thr[w] = eff_threshold(o.efficiency);
     }
-    /* wires by u (insertion sort: a few hundred, nearly sorted already) */
-    for (int w = 0; w < p->nwires; ++w) {
-      int k = w;
-      while (k > 0 && p->wires[s->order[k - 1]].u > p->wires[w].u) {
-        s->order[k] = s->order[k - 1];
-        k--;
-      }
-      s->order[k] = w;
-      double dz = fabs(p->wires[w].pos[2] - p->centre[2]);
-      if (dz > s->dzmax) s->dzmax = dz;
-    }
-    for (int w = 0; w < p->nwires; ++w) {
-      s->usorted[w] = p->wires[s->order[w]].u;
-      memcpy(s->psorted[w], p->wires[s->order[w]].pos, sizeof s->psorted[w]);
-    }
-    s->usorted[p->nwires] = INFINITY;
-    ubucket_index(s);
-    s->cu = p->centre[0] * p->u_dir[0] + p->centre[1] * p->u_dir[1];
-    s->orient = -1;
-    for (int k = 0; k < d->nplanes - 1 && s->orient < 0; ++k)
-      if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir))
-        s->orient = d->planes[k].orient;
-    if (s->orient < 0) s->orient = d->norient++; /* a new orientation */
+    plane_order(d, s);
     d->map[i] = d->nplanes - 1;
   }
-  /* the read-out channels, for the noise */
-  size_t nk = 0;
-  for (int ip = 0; ip < d->nplanes; ++ip)
-    for (int w = 0; w < d->planes[ip].p->nwires; ++w) nk += d->planes[ip].has_key[w];
-  d->keyed = malloc((nk ? nk : 1) * sizeof *d->keyed);
-  if (!d->keyed) {
+  if (keyed_channels(d, &o) != NA64_OK) {
     na64_straw_digitizer_free(d);
     return na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
   }
-  for (int ip = 0; ip < d->nplanes; ++ip)
-    for (int w = 0; w < d->planes[ip].p->nwires; ++w)
-      if (d->planes[ip].has_key[w]) d->keyed[d->nkeyed++] = (uint32_t)ip << 16 | (uint32_t)w;
-  d->noise_mean = o.noise_per_channel * (double)d->nkeyed;
-  d->noise_expm = exp(-d->noise_mean);
-  d->one_source = 1;
-  for (size_t k = 1; k < d->nkeyed; ++k) {
-    const straw_plane *a = &d->planes[d->keyed[0] >> 16], *b = &d->planes[d->keyed[k] >> 16];
-    d->one_source = d->one_source && a->src[d->keyed[0] & 0xFFFFu] == b->src[d->keyed[k] & 0xFFFFu];
-  }
-  if (d->nkeyed) d->eh1 = na64_daq_f1_equipment(d->planes[d->keyed[0] >> 16].src[d->keyed[0] & 0xFFFFu], o.bin_ns);
   *out = d;
   return NA64_OK;
 }
