@@ -15,7 +15,7 @@ _Static_assert(offsetof(na64_daq_f1_hit, channel) == offsetof(na64_daq_f1_hit, p
                    offsetof(na64_daq_f1_hit, flags) == offsetof(na64_daq_f1_hit, port) + 3,
                "emit copies port, chip, channel, flags as one 32-bit word");
 
-#define DRIFT_BINS 256 /* radius bins of the r(t) table's segment index (drift_index) */
+#define DRIFT_BINS 1024 /* radius bins of the r(t) table's segment index (drift_index) */
 
 typedef struct straw_plane {
   int index;                /* in g->planes */
