@@ -36,11 +36,63 @@ double na64_daq_f1_bin_ns(const na64_daq_equipment_header *eh)
   return eh->type_attribute[1] * 1e-6;
 }
 
+/* The fields of a hit that the encoder reads, as one 64-bit value: bits 0-15 time, 16-31 trigger
+ * time, 32-39 port, 40-47 chip, 48-55 channel, 56-63 flags (so they lie in na64_daq_f1_hit on a
+ * little-endian machine, where the compiler reads them with one load). */
+static inline uint64_t f1_fields(const na64_daq_f1_hit *h)
+{
+  return (uint64_t)h->time_units | (uint64_t)h->trigger_units << 16 | (uint64_t)h->port << 32 |
+         (uint64_t)h->chip << 40 | (uint64_t)h->channel << 48 | (uint64_t)h->flags << 56;
+}
+
+/* The encoding of the common case in one pass over the hits: every hit with the first hit's trigger
+ * time and no chip flags, at most F1_SLOTS hits per chip (an event's straw hits). The data words go
+ * into per-(port, chip) slots as they come, then the chips are written in ascending order: header,
+ * their slots, trailer. Returns 0 (*nwords untouched) as soon as a hit does not fit, and the
+ * general path starts over. */
+#define F1_SLOTS 8
+/* (the copy of a chip's few slots as a plain loop: a memcpy call costs more than the words) */
+__attribute__((optimize("no-tree-loop-distribute-patterns"))) static int f1_encode_slots(const na64_daq_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
+                           size_t *nwords)
+{
+  if (n == 0 || cap / 3 < n) return 0; /* at most 3 n words */
+  const uint32_t trig0 = hits[0].trigger_units, ev = (event & 63u) << 16;
+  const uint64_t ref = (uint64_t)trig0 << 16;
+  /* port > 15, chip > 7, channel > 7; another trigger time; flags other than the trailing edge */
+  const uint64_t bad = 0x00F8F8F000000000ull, odd = 0xFE000000FFFF0000ull;
+  uint64_t used[2] = {0, 0};
+  uint8_t cnt[128];
+  uint32_t slot[128][F1_SLOTS];
+  memset(cnt, 0, sizeof cnt);
+  for (size_t i = 0; i < n; ++i) {
+    const uint64_t v = f1_fields(&hits[i]);
+    if ((v & bad) | ((v ^ ref) & odd)) return 0;
+    const uint32_t k = (uint32_t)(((v >> 29) & 0x78u) | ((v >> 40) & 7u)); /* port << 3 | chip */
+    used[k >> 6] |= (uint64_t)1 << (k & 63u);
+    if (cnt[k] == F1_SLOTS) return 0;
+    /* channel bits 48-50 to 22-20, trailing edge bit 56 to 19, time bits 15-0 */
+    slot[k][cnt[k]++] = (F1_DATA << 30) | k << 23 | (uint32_t)((v >> 28) & 0x700000u) | (uint32_t)((v >> 37) & 0x80000u) |
+                        (uint32_t)(v & 0xFFFFu);
+  }
+  size_t nw = 0;
+  for (int half = 0; half < 2; ++half)
+    for (uint64_t m = used[half]; m; m &= m - 1) {
+      const uint32_t k = (uint32_t)(64 * half + __builtin_ctzll(m)), c = cnt[k];
+      out[nw] = (F1_HEADER << 30) | k << 23 | ev | trig0;
+      for (uint32_t j = 0; j < c; ++j) out[nw + 1 + j] = slot[k][j];
+      out[nw + 1 + c] = (F1_TRAILER << 30) | k << 23 | ev | c;
+      nw += c + 2;
+    }
+  *nwords = nw;
+  return 1;
+}
+
 int na64_daq_f1_encode(const na64_daq_f1_hit *hits, size_t n, uint32_t event, uint32_t *out, size_t cap,
                        size_t *nwords, na64_err *err)
 {
   if ((!hits && n) || !out || !nwords) return na64_err_set(err, NA64_EINVAL, "na64_daq_f1_encode: NULL argument");
   *nwords = 0;
+  if (f1_encode_slots(hits, n, event, out, cap, nwords)) return NA64_OK;
   /* Only the (port, chip) keys that have hits are touched: a bit per key marks them (an event has a
    * few chips of 128), and the blocks are laid out by walking the set bits in ascending key order. */
   uint64_t used[2] = {0, 0};

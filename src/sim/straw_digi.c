@@ -1,13 +1,21 @@
 /* Straw digitisation: tracks -> crossed straws (distance of closest approach to each wire) -> drift
  * times with t0, resolution, efficiency, noise and trigger jitter -> F1 TDC words in DATE events.
  * The model is described in include/na64/sim.h and docs/straw.md §1. */
+#include <float.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "na64/sim.h"
+#include "core/rng_ziggurat.h" /* zig_x: the fast path of na64_rng_gauss_word, inlined (gauss_word) */
+#include "sim/fast_internal.h"  /* sim_noise_word: the SplitMix64 words of the event's stream */
 
-#define DRIFT_BINS 64 /* radius bins of the r(t) table's segment index (drift_index) */
+_Static_assert(offsetof(na64_daq_f1_hit, channel) == offsetof(na64_daq_f1_hit, port) + 2 &&
+                   offsetof(na64_daq_f1_hit, flags) == offsetof(na64_daq_f1_hit, port) + 3,
+               "emit copies port, chip, channel, flags as one 32-bit word");
+
+#define DRIFT_BINS 1024 /* radius bins of the r(t) table's segment index (drift_index) */
 
 typedef struct straw_plane {
   int index;                /* in g->planes */
@@ -18,12 +26,25 @@ typedef struct straw_plane {
   double *t0;               /* [nwires], ns */
   double *eff;              /* [nwires] */
   uint32_t *src;            /* [nwires] DAQ source id */
-  uint8_t *port, *chip, *chan, *has_key;
+  uint32_t *f1id;           /* [nwires] the F1 hit's port, chip, channel, flags 0 as they lie in na64_daq_f1_hit */
+  uint32_t *thr;            /* [nwires] read out if bits 8-31 of the crossing's word are below it (eff_threshold) */
+  uint8_t *has_key;
   int *order;               /* [nwires] wires sorted by u, for the candidate search */
-  double *usorted;          /* [nwires] their u */
+  double *usorted;          /* [nwires + 1] their u, and +inf */
+  double (*psorted)[3];     /* [nwires] their positions (the candidate loop reads them in this order) */
   double dzmax;             /* largest |z(wire) - z(plane centre)|, cm */
-  /* drift_time's start: dseg[j] = the first table segment i >= 1 with r[i] >= j / dinv (drift_index) */
+  double cu;                /* centre_x u_x + centre_y u_y, cm */
+  /* the candidate window's start (ubucket_index): ubucket[j] = the first sorted wire with
+   * u >= ubase + j / ubinv - 1e-9 cm, j = 0..nub */
+  double ubase, ubinv;
+  int nub;
+  int *ubucket;
+  /* drift_time: the parametric model as t = x (tA + tB x), x = r rinv; the table's segment of each of
+   * DRIFT_BINS bins of r (dinv = DRIFT_BINS / R): dseg[j] = i when the bin lies inside segment i,
+   * 0 when a point of the table falls inside it (then the walk of na64_straw_drift_time) */
+  double tA, tB, rinv;
   double dinv;
+  double dslope[NA64_COND_MAX_RT_POINTS]; /* (t[i] - t[i-1]) / (r[i] - r[i-1]), 0 for a flat step */
   int orient; /* planes with the same u_dir and w_dir share it (the per-track forms of digitize) */
   uint8_t dseg[DRIFT_BINS + 1];
 } straw_plane;
@@ -37,6 +58,9 @@ struct na64_straw_digitizer {
   int *map; /* [g->nplanes]: index in planes, or -1 */
   uint32_t *keyed; /* read-out channels: straw plane index << 16 | wire */
   size_t nkeyed;
+  double noise_mean, noise_expm; /* Poisson mean of the noise hits per event and exp(-mean) */
+  int one_source; /* every read-out channel on one DAQ source id (na64_straw_digi_write) */
+  na64_daq_equipment_header eh1; /* then the F1 equipment header of that source */
 };
 
 void na64_straw_digi_options_default(na64_straw_digi_options *o)
@@ -94,64 +118,153 @@ double na64_straw_line_distance(const double p[3], const double a[3], const doub
   return sqrt(d[0] * d[0] + d[1] * d[1] + d[2] * d[2]);
 }
 
-/* The segment index of the plane's r(t) table (drift_time): DRIFT_BINS bins of its radius. */
+/* drift_time's forms of the plane's model: the parametric coefficients, and for a table its
+ * segments' slopes and the segment of each of DRIFT_BINS bins of r (0 where a point of the table
+ * falls inside the bin). */
 static void drift_index(straw_plane *s)
 {
   const na64_straw_drift *m = &s->drift;
+  s->rinv = m->radius > 0 ? 1 / m->radius : 0;
+  s->tA = m->t_max * m->alpha;
+  s->tB = m->t_max * (1 - m->alpha);
   s->dinv = m->n >= 2 && m->radius > 0 ? DRIFT_BINS / m->radius : 0;
-  for (int j = 0; j <= DRIFT_BINS; ++j) {
-    int i = 1;
-    while (s->dinv > 0 && i < m->n - 1 && m->r[i] < j / s->dinv) ++i;
-    s->dseg[j] = (uint8_t)(i < 255 ? i : 255);
+  memset(s->dseg, 0, sizeof s->dseg);
+  if (!(s->dinv > 0)) return;
+  s->dslope[0] = 0;
+  for (int i = 1; i < m->n; ++i) {
+    double dr = m->r[i] - m->r[i - 1];
+    s->dslope[i] = dr > 0 ? (m->t[i] - m->t[i - 1]) / dr : 0;
+  }
+  for (int j = 0; j < DRIFT_BINS; ++j) {
+    double lo = j / s->dinv, hi = (j + 1) / s->dinv;
+    int i = 1; /* the first segment whose end lies above the bin's start */
+    while (i < m->n - 1 && !(m->r[i] > lo)) ++i;
+    /* every r in (lo, hi] then has segment i in na64_straw_drift_time (the first i with r <= r[i]) */
+    if (m->r[i - 1] <= lo && hi <= m->r[i]) s->dseg[j] = (uint8_t)i;
   }
 }
 
-/* na64_straw_drift_time of the plane's model, the same value: the table's segment found from the
- * index instead of a walk from the first point (the first i >= 1 with r <= r[i], as there). */
-static double drift_time(const straw_plane *s, double r)
+/* na64_straw_drift_time of the plane's model for 0 <= r < R (the digitiser's crossed straws), the
+ * same function: the table's segment from the bin index (the interpolation with the segment's
+ * slope, equal to the division's to rounding, 1e-15 relative) or the walk where a table point falls
+ * inside the bin; the parametric model in Horner form. Checked against na64_straw_drift_time to
+ * 1e-9 ns in test_fast_forms_match_reference. */
+static inline double drift_time(const straw_plane *s, double r)
 {
-  const na64_straw_drift *m = &s->drift;
-  if (!(s->dinv > 0) || isnan(r)) return na64_straw_drift_time(m, r);
-  if (r < 0) r = 0;
-  if (r > m->radius) r = m->radius;
-  if (r <= m->r[0]) return m->t[0];
-  int j = (int)(r * s->dinv), i = s->dseg[j < DRIFT_BINS ? j : DRIFT_BINS];
-  while (i > 1 && r <= m->r[i - 1]) --i;
-  while (i < m->n && !(r <= m->r[i])) ++i;
-  if (i >= m->n) return m->t[m->n - 1];
-  double dr = m->r[i] - m->r[i - 1];
-  return dr > 0 ? m->t[i - 1] + (m->t[i] - m->t[i - 1]) * (r - m->r[i - 1]) / dr : m->t[i - 1];
+  if (s->dinv > 0) {
+    const int j = (int)(r * s->dinv);
+    const unsigned i = s->dseg[j < DRIFT_BINS ? j : DRIFT_BINS];
+    if (i) return s->drift.t[i - 1] + s->dslope[i] * (r - s->drift.r[i - 1]);
+    return na64_straw_drift_time(&s->drift, r);
+  }
+  const double x = r * s->rinv;
+  return x * (s->tA + s->tB * x);
 }
 
-/* A track (unit direction a) and the wires of a plane (direction b): the closest-approach parameters
- * of na64_straw_line_distance are linear in w0 = p - q, s = w0.S, t = w0.T, with S = (ab b - bb a)/den
- * and T = (aa b - ab a)/den of the plane's common b; set once per track and plane (parallel: 0, the
- * caller then uses na64_straw_line_distance). */
-typedef struct line_pair {
-  double S[3], T[3];
-} line_pair;
-
-/* A track's forms for one plane orientation (digitize): Du, cos_u of the candidate filter, the
- * line pair; cached for the first ORIENT_CACHE orientations. */
+/* A track's forms for one plane orientation (wire direction b, measured direction u), made once per
+ * track and orientation (digitize). With w0 = p - q (track point minus wire point) the closest
+ * approach of na64_straw_line_distance is linear in w0: the signed distance sd = w0.N along the
+ * common normal N = a x b / |a x b| (the distance of two skew lines, |w0.(a x b)| / |a x b|, e.g.
+ * I.N. Bronshtein et al., Handbook of Mathematics, 5th ed., Springer 2007, ch. 3.5), and the
+ * parameter of the wire's closest point t = w0.T, T = (aa b - ab a) / den, den = aa bb - ab^2 (the 2x2
+ * normal equations of na64_straw_line_distance). Parallel lines (fast = 0): na64_straw_line_distance
+ * wire by wire. The candidate window: theta_u the track angle to z in the (u, z) plane, the DCA to a
+ * wire is at least |u_track(z_wire) - u_wire| cos(theta_u). Cached for the first ORIENT_CACHE
+ * orientations. */
 #define ORIENT_CACHE 8
 typedef struct tf {
-  double Du, cos_u;
-  line_pair lp;
-  int fast, done;
+  double N[3], T[3];
+  double Nu, bu;    /* N.u, b.u: the closest point in u (cross_plane) */
+  double inv_cos_u; /* 1 / cos(theta_u) */
+  double slope_u;   /* |du/dz| of the track */
+  double pu, tu;    /* p_x u_x + p_y u_y, (a_x u_x + a_y u_y) / a_z: the track's u at z (candidates) */
+  int fast, filter, done;
 } tf;
 
-static int line_pair_set(const double a[3], const double b[3], line_pair *lp)
+static void track_forms(const double a[3], const double P[3], const na64_geom_plane *p, tf *f)
 {
-  double aa = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
-  double bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
-  double ab = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-  double den = aa * bb - ab * ab;
-  if (!(aa > 0) || !(bb > 0) || den <= 1e-14 * aa * bb) return 0;
+  const double *b = p->w_dir, *u = p->u_dir;
+  const double Du = a[0] * u[0] + a[1] * u[1] + a[2] * u[2];
+  const double cos_u = fabs(a[2]) / sqrt(Du * Du + a[2] * a[2]);
+  f->filter = fabs(a[2]) > 1e-9 && cos_u > 1e-6;
+  f->inv_cos_u = f->filter ? 1 / cos_u : 0;
+  f->slope_u = f->filter ? fabs(Du / a[2]) : 0;
+  f->pu = P[0] * u[0] + P[1] * u[1];
+  f->tu = f->filter ? (a[0] * u[0] + a[1] * u[1]) / a[2] : 0;
+  const double aa = a[0] * a[0] + a[1] * a[1] + a[2] * a[2];
+  const double bb = b[0] * b[0] + b[1] * b[1] + b[2] * b[2];
+  const double ab = a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+  const double den = aa * bb - ab * ab;
+  f->fast = aa > 0 && bb > 0 && den > 1e-14 * aa * bb;
+  f->done = 1;
+  if (!f->fast) return;
+  const double n[3] = {a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]};
+  const double nn = sqrt(n[0] * n[0] + n[1] * n[1] + n[2] * n[2]);
   for (int i = 0; i < 3; ++i) {
-    lp->S[i] = (ab * b[i] - bb * a[i]) / den;
-    lp->T[i] = (aa * b[i] - ab * a[i]) / den;
+    f->N[i] = n[i] / nn;
+    f->T[i] = (aa * b[i] - ab * a[i]) / den;
   }
-  return 1;
+  f->Nu = f->N[0] * u[0] + f->N[1] * u[1] + f->N[2] * u[2];
+  f->bu = b[0] * u[0] + b[1] * u[1] + b[2] * u[2];
+}
+
+/* The event's words: the SplitMix64 stream keyed by one draw of the caller's Philox stream
+ * (sim_noise_word, fast_internal.h: G. Steele, D. Lea, C. Flood, OOPSLA 2014), nine instructions a
+ * word instead of a Philox4x64-10 quarter block (~40). A function of (seed, event) as before. */
+typedef struct wstream {
+  uint64_t key, k;
+} wstream;
+
+static inline uint64_t wnext(wstream *ws) { return sim_noise_word(ws->key, ws->k++); }
+
+/* 53 bits of a word, shifted by half a step: strictly inside (0, 1), as na64_rng_uniform */
+static inline double wuniform(uint64_t w) { return ((double)(w >> 11) + 0.5) * 0x1.0p-53; }
+
+/* The candidate window's bucket table of a plane (ubucket_start): nub buckets over the wires' u range,
+ * each with the first sorted wire at or above its lower edge less 1e-9 cm (more than the rounding of
+ * the edge and of the bucket's index: every wire before it lies below any u of the bucket). */
+static void ubucket_index(straw_plane *s)
+{
+  const int n = s->p->nwires;
+  const double span = s->usorted[n - 1] - s->usorted[0];
+  s->ubase = s->usorted[0];
+  s->ubinv = span > 0 && isfinite(span) ? s->nub / span : 0;
+  int k = 0;
+  for (int j = 0; j <= s->nub; ++j) {
+    const double edge = s->ubinv > 0 ? s->ubase + j / s->ubinv : s->ubase;
+    while (k < n && s->usorted[k] < edge - 1e-9) ++k;
+    s->ubucket[j] = k;
+  }
+}
+
+/* A plane's wires sorted by u (the candidate window: order, usorted with its sentinel, psorted,
+ * dzmax, the bucket table, centre.u) and its orientation index among the digitiser's planes. */
+static void plane_order(na64_straw_digitizer *d, straw_plane *s)
+{
+  const na64_geom_plane *p = s->p;
+  /* wires by u (insertion sort: a few hundred, nearly sorted already) */
+  for (int w = 0; w < p->nwires; ++w) {
+    int k = w;
+    while (k > 0 && p->wires[s->order[k - 1]].u > p->wires[w].u) {
+      s->order[k] = s->order[k - 1];
+      k--;
+    }
+    s->order[k] = w;
+    double dz = fabs(p->wires[w].pos[2] - p->centre[2]);
+    if (dz > s->dzmax) s->dzmax = dz;
+  }
+  for (int w = 0; w < p->nwires; ++w) {
+    s->usorted[w] = p->wires[s->order[w]].u;
+    memcpy(s->psorted[w], p->wires[s->order[w]].pos, sizeof s->psorted[w]);
+  }
+  s->usorted[p->nwires] = INFINITY;
+  ubucket_index(s);
+  s->cu = p->centre[0] * p->u_dir[0] + p->centre[1] * p->u_dir[1];
+  s->orient = -1;
+  for (int k = 0; k < d->nplanes - 1 && s->orient < 0; ++k)
+    if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir))
+      s->orient = d->planes[k].orient;
+  if (s->orient < 0) s->orient = d->norient++; /* a new orientation */
 }
 
 void na64_straw_digitizer_free(na64_straw_digitizer *d)
@@ -162,18 +275,24 @@ void na64_straw_digitizer_free(na64_straw_digitizer *d)
     free(s->t0);
     free(s->eff);
     free(s->src);
-    free(s->port);
-    free(s->chip);
-    free(s->chan);
+    free(s->f1id);
+    free(s->thr);
     free(s->has_key);
     free(s->order);
     free(s->usorted);
+    free(s->psorted);
+    free(s->ubucket);
   }
   free(d->planes);
   free(d->map);
   free(d->keyed);
   free(d);
 }
+
+/* The efficiency's test on the 24-bit integer x of a crossing's word: read out if (x + 0.5) 2^-24 < eff,
+ * i.e. x < eff 2^24 - 0.5, i.e. x < ceil(eff 2^24 - 0.5) (exact: eff 2^24 - 0.5 is a double without
+ * rounding); 2^24 for eff = 1 (always), 0 for eff = 0 (never). */
+static uint32_t eff_threshold(double eff) { return (uint32_t)ceil(eff * 0x1.0p24 - 0.5); }
 
 static int check_options(const na64_straw_digi_options *o, na64_err *err)
 {
@@ -199,6 +318,29 @@ static int check_options(const na64_straw_digi_options *o, na64_err *err)
   if (!(o->prop_velocity >= 0) || !isfinite(o->prop_velocity))
     return na64_err_set(err, NA64_EINVAL, "straw digitisation: propagation velocity %g cm/ns is negative",
                         o->prop_velocity);
+  return NA64_OK;
+}
+
+/* The read-out channels (the noise's), the noise's Poisson mean, and whether they share one DAQ source
+ * (its F1 equipment header made here for na64_straw_digi_write). */
+static int keyed_channels(na64_straw_digitizer *d, const na64_straw_digi_options *o)
+{
+  size_t nk = 0;
+  for (int ip = 0; ip < d->nplanes; ++ip)
+    for (int w = 0; w < d->planes[ip].p->nwires; ++w) nk += d->planes[ip].has_key[w];
+  d->keyed = malloc((nk ? nk : 1) * sizeof *d->keyed);
+  if (!d->keyed) return NA64_ENOMEM;
+  for (int ip = 0; ip < d->nplanes; ++ip)
+    for (int w = 0; w < d->planes[ip].p->nwires; ++w)
+      if (d->planes[ip].has_key[w]) d->keyed[d->nkeyed++] = (uint32_t)ip << 16 | (uint32_t)w;
+  d->noise_mean = o->noise_per_channel * (double)d->nkeyed;
+  d->noise_expm = exp(-d->noise_mean);
+  d->one_source = 1;
+  for (size_t k = 1; k < d->nkeyed; ++k) {
+    const straw_plane *a = &d->planes[d->keyed[0] >> 16], *b = &d->planes[d->keyed[k] >> 16];
+    d->one_source = d->one_source && a->src[d->keyed[0] & 0xFFFFu] == b->src[d->keyed[k] & 0xFFFFu];
+  }
+  if (d->nkeyed) d->eh1 = na64_daq_f1_equipment(d->planes[d->keyed[0] >> 16].src[d->keyed[0] & 0xFFFFu], o->bin_ns);
   return NA64_OK;
 }
 
@@ -257,14 +399,17 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
     s->t0 = malloc(n * sizeof *s->t0);
     s->eff = malloc(n * sizeof *s->eff);
     s->src = malloc(n * sizeof *s->src);
-    s->port = malloc(n);
-    s->chip = malloc(n);
-    s->chan = malloc(n);
+    s->f1id = malloc(n * sizeof *s->f1id);
+    s->thr = malloc(n * sizeof *s->thr);
     s->has_key = malloc(n);
     s->order = malloc(n * sizeof *s->order);
-    s->usorted = malloc(n * sizeof *s->usorted);
+    s->usorted = malloc((n + 1) * sizeof *s->usorted); /* + the sentinel +inf (candidates) */
+    s->psorted = malloc(n * sizeof *s->psorted);
+    s->nub = 2 * p->nwires; /* buckets of about half the wire spacing */
+    s->ubucket = malloc(((size_t)s->nub + 1) * sizeof *s->ubucket);
     d->nplanes++;
-    if (!s->t0 || !s->eff || !s->src || !s->port || !s->chip || !s->chan || !s->has_key || !s->order || !s->usorted) {
+    if (!s->t0 || !s->eff || !s->src || !s->f1id || !s->thr || !s->has_key || !s->order || !s->usorted ||
+        !s->psorted || !s->ubucket) {
       na64_straw_digitizer_free(d);
       return na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
     }
@@ -272,6 +417,8 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       s->t0[w] = p->t0 ? p->t0[w] : 0;
       s->eff[w] = o.efficiency;
       s->has_key[w] = 0;
+      s->thr[w] = 0;
+      s->f1id[w] = 0;
       if (!p->daq_key || p->daq_key[w] == NA64_GEOM_NO_KEY) continue;
       uint32_t src, port, chip, chan;
       na64_geom_key_unpack(p->daq_key[w], &src, &port, &chip, &chan);
@@ -283,42 +430,18 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
                             p->name, w, src, port, chip, chan);
       }
       s->src[w] = src;
-      s->port[w] = (uint8_t)port;
-      s->chip[w] = (uint8_t)chip;
-      s->chan[w] = (uint8_t)chan;
+      const na64_daq_f1_hit id = {.port = (uint8_t)port, .chip = (uint8_t)chip, .channel = (uint8_t)chan, .flags = 0};
+      memcpy(&s->f1id[w], &id.port, sizeof s->f1id[w]);
       s->has_key[w] = 1;
+      s->thr[w] = eff_threshold(o.efficiency);
     }
-    /* wires by u (insertion sort: a few hundred, nearly sorted already) */
-    for (int w = 0; w < p->nwires; ++w) {
-      int k = w;
-      while (k > 0 && p->wires[s->order[k - 1]].u > p->wires[w].u) {
-        s->order[k] = s->order[k - 1];
-        k--;
-      }
-      s->order[k] = w;
-      double dz = fabs(p->wires[w].pos[2] - p->centre[2]);
-      if (dz > s->dzmax) s->dzmax = dz;
-    }
-    for (int w = 0; w < p->nwires; ++w) s->usorted[w] = p->wires[s->order[w]].u;
-    s->orient = -1;
-    for (int k = 0; k < d->nplanes - 1 && s->orient < 0; ++k)
-      if (!memcmp(d->planes[k].p->u_dir, p->u_dir, sizeof p->u_dir) && !memcmp(d->planes[k].p->w_dir, p->w_dir, sizeof p->w_dir))
-        s->orient = d->planes[k].orient;
-    if (s->orient < 0) s->orient = d->norient++; /* a new orientation */
+    plane_order(d, s);
     d->map[i] = d->nplanes - 1;
   }
-  /* the read-out channels, for the noise */
-  size_t nk = 0;
-  for (int ip = 0; ip < d->nplanes; ++ip)
-    for (int w = 0; w < d->planes[ip].p->nwires; ++w) nk += d->planes[ip].has_key[w];
-  d->keyed = malloc((nk ? nk : 1) * sizeof *d->keyed);
-  if (!d->keyed) {
+  if (keyed_channels(d, &o) != NA64_OK) {
     na64_straw_digitizer_free(d);
     return na64_err_set(err, NA64_ENOMEM, "straw digitisation: out of memory");
   }
-  for (int ip = 0; ip < d->nplanes; ++ip)
-    for (int w = 0; w < d->planes[ip].p->nwires; ++w)
-      if (d->planes[ip].has_key[w]) d->keyed[d->nkeyed++] = (uint32_t)ip << 16 | (uint32_t)w;
   *out = d;
   return NA64_OK;
 }
@@ -354,7 +477,10 @@ int na64_straw_digitizer_set_efficiency(na64_straw_digitizer *d, int plane, int 
     return na64_err_set(err, NA64_ERANGE, "straw digitisation: wire %d outside -1..%d of %s", wire, s->p->nwires - 1,
                         s->p->name);
   for (int w = 0; w < s->p->nwires; ++w)
-    if (wire < 0 || w == wire) s->eff[w] = eff;
+    if (wire < 0 || w == wire) {
+      s->eff[w] = eff;
+      s->thr[w] = s->has_key[w] ? eff_threshold(eff) : 0;
+    }
   return NA64_OK;
 }
 
@@ -401,18 +527,20 @@ const na64_straw_digi_options *na64_straw_digitizer_options(const na64_straw_dig
   return d ? &d->opt : NULL;
 }
 
-/* Room for one more hit and truth record. */
-static int grow(na64_straw_digi_event *o, na64_err *err)
+/* Room for `more` hits and truth records. */
+static int grow(na64_straw_digi_event *o, size_t more, na64_err *err)
 {
-  if (o->nhits == o->hits_cap) {
+  if (o->nhits + more > o->hits_cap) {
     size_t nc = o->hits_cap ? 2 * o->hits_cap : 256;
+    while (nc < o->nhits + more) nc *= 2;
     na64_daq_f1_hit *h = realloc(o->hits, nc * sizeof *h);
     if (!h) return na64_err_set(err, NA64_ENOMEM, "straw digitisation: no memory for %zu hits", nc);
     o->hits = h;
     o->hits_cap = nc;
   }
-  if (o->ntruth == o->truth_cap) {
+  if (o->ntruth + more > o->truth_cap) {
     size_t nc = o->truth_cap ? 2 * o->truth_cap : 256;
+    while (nc < o->ntruth + more) nc *= 2;
     na64_straw_truth *t = realloc(o->truth, nc * sizeof *t);
     if (!t) return na64_err_set(err, NA64_ENOMEM, "straw digitisation: no memory for %zu truth records", nc);
     o->truth = t;
@@ -421,27 +549,237 @@ static int grow(na64_straw_digi_event *o, na64_err *err)
   return NA64_OK;
 }
 
-/* Quantise a time relative to the trigger and append the F1 hit if it is inside the readout window.
- * The counter phase `phase` (in bins, [0, 1)) is the fraction of a bin by which the trigger
- * arrived after the counter's last tick: hit units = trigger units + floor(phase + t / bin). */
-static int32_t emit(const na64_straw_digitizer *d, const straw_plane *s, int w, double t, double phase,
-                    na64_straw_digi_event *o)
+/* The event's constants and output cursors of digitize, held in locals of the hot loop (the
+ * compiler keeps them in registers: no reloads through the output's pointers). */
+typedef struct ev_ctx {
+  wstream ws;
+  double phase;             /* F1 counter phase, bins, (0, 1) */
+  double lo, hi, bin;       /* readout window and TDC bin, ns */
+  double shift;             /* t_track - jitter, ns */
+  double inv_v;             /* 1 / prop_velocity, 0 when off */
+  uint16_t trig;            /* F1 trigger time */
+  int32_t track;
+  na64_straw_truth *truth; /* the next record */
+  na64_daq_f1_hit *hits;    /* the next hit */
+  size_t ntruth, nhits;     /* their indices */
+  size_t truth_cap, hits_cap;
+} ev_ctx;
+
+/* N(0, 1) of a stream word by the ziggurat of na64_rng_gauss_word, its fast path (98.8% of the
+ * words) inlined from the same tables: the same value for every word, the rare wedge and tail
+ * draws by na64_rng_gauss_word itself (from the caller's Philox stream, as before). */
+static inline double gauss_word(na64_rng *rng, uint64_t w)
 {
-  if (!(t >= d->opt.window_lo && t < d->opt.window_hi)) return -1;
-  const double x = phase + t / d->opt.bin_ns; /* |x| < 32767 + 1 (check_options) */
+  const unsigned i = (unsigned)(w & 0xFFu);
+  const double x = ((double)(w >> 33) + 0.5) * 0x1.0p-31 * zig_x[i];
+  if (__builtin_expect(x < zig_x[i + 1], 1)) return (w >> 32) & 1u ? -x : x;
+  return na64_rng_gauss_word(rng, w);
+}
+
+/* Quantise a time relative to the trigger and append the F1 hit if it is inside the readout window.
+ * The counter phase (in bins, [0, 1)) is the fraction of a bin by which the trigger arrived after
+ * the counter's last tick: hit units = trigger units + floor(phase + t / bin). */
+static inline __attribute__((always_inline)) int32_t emit(const straw_plane *s, int w, double t, ev_ctx *c)
+{
+  if (!(t >= c->lo && t < c->hi)) return -1;
+  const double x = c->phase + t / c->bin; /* |x| < 32767 + 1 (check_options) */
   long rel = (long)x;
   rel -= x < (double)rel; /* floor */
-  na64_daq_f1_hit *h = &o->hits[o->nhits];
-  memset(h, 0, sizeof *h);
+  na64_daq_f1_hit *h = c->hits++;
+  h->time_ns = (double)rel * c->bin;
   h->source_id = s->src[w];
-  h->port = s->port[w];
-  h->chip = s->chip[w];
-  h->channel = s->chan[w];
-  h->trigger_units = o->trigger_units;
-  h->time_units = (uint16_t)((uint32_t)o->trigger_units + (uint32_t)rel); /* modulo 2^16 */
   h->rel_units = (int32_t)rel;
-  h->time_ns = (double)rel * d->opt.bin_ns;
-  return (int32_t)o->nhits++;
+  h->time_units = (uint16_t)((uint32_t)c->trig + (uint32_t)rel); /* modulo 2^16 */
+  h->trigger_units = c->trig;
+  memcpy(&h->port, &s->f1id[w], sizeof s->f1id[w]); /* port, chip, channel, flags */
+  return (int32_t)c->nhits++;
+}
+
+/* A crossed straw (dca < R within the straw's length): its truth record and, read out, its F1 hit.
+ * One stream word per crossing: the time resolution's N(0, 1) by the ziggurat from its bits 0-7 and
+ * 32-63 (na64_rng_gauss_word), the efficiency's uniform from bits 8-31 (24 bits, step 6e-8). */
+static inline __attribute__((always_inline)) void crossing(const straw_plane *s, int w, double dca, double u_track,
+                                                          double sw, ev_ctx *c, na64_rng *rng)
+{
+  const double td = drift_time(s, dca);
+  const uint64_t word = wnext(&c->ws);
+  double time = s->t0[w] + td + s->sigma_t * gauss_word(rng, word) + c->shift;
+  if (c->inv_v > 0) time += (s->half_length - sw) * c->inv_v;
+  int32_t hit = -1;
+  if (((word >> 8) & 0xFFFFFFu) < s->thr[w]) hit = emit(s, w, time, c);
+  na64_straw_truth *t = c->truth++;
+  c->ntruth++;
+  t->plane = s->index;
+  t->wire = w;
+  t->track = c->track;
+  t->hit = hit;
+  t->doca = dca;
+  t->u_track = u_track;
+  t->drift_time = td;
+  t->time = time;
+}
+
+/* The start of the candidate window: a sorted wire index at or before the first wire with u >= v
+ * (the caller walks on from it), from the plane's bucket table. */
+static inline int ubucket_start(const straw_plane *s, double v)
+{
+  const double x = (v - s->ubase) * s->ubinv;
+  if (!(x > 0)) return 0;
+  return s->ubucket[x < s->nub ? (int)x : s->nub];
+}
+
+/* The wires of plane s whose DCA to the track may be below R: sorted indices [*k0, *k1). */
+static inline void candidates(const straw_plane *s, const double P[3], const tf *f, int *k0, int *k1)
+{
+  const na64_geom_plane *p = s->p;
+  const int n = p->nwires;
+  if (!f->filter) {
+    *k0 = 0;
+    *k1 = n;
+    return;
+  }
+  /* the track's u at the plane centre; wires within R / cos_u + |du/dz| dzmax of it */
+  const double uc = f->pu - s->cu + (p->centre[2] - P[2]) * f->tu;
+  const double reach = s->drift.radius * f->inv_cos_u + f->slope_u * s->dzmax + 1e-6;
+  const double ulo = uc - reach, uhi = uc + reach < DBL_MAX ? uc + reach : DBL_MAX; /* below the sentinel */
+  int lo = ubucket_start(s, ulo);
+  while (s->usorted[lo] < ulo) ++lo; /* the sentinel usorted[n] = +inf ends both walks */
+  int hi = lo;
+  while (s->usorted[hi] <= uhi) ++hi;
+  *k0 = lo;
+  *k1 = hi;
+}
+
+/* Room for `more` records and hits after c's cursors (the output grown, the cursors moved). */
+static int room(ev_ctx *c, na64_straw_digi_event *out, size_t more, na64_err *err)
+{
+  out->ntruth = c->ntruth;
+  out->nhits = c->nhits;
+  NA64_CALL(grow(out, more, err));
+  c->truth = out->truth + c->ntruth;
+  c->truth_cap = out->truth_cap;
+  c->hits = out->hits + c->nhits;
+  c->hits_cap = out->hits_cap;
+  return NA64_OK;
+}
+
+/* One track through one plane: the candidates' exact closest approach and the crossings. The
+ * output's room for every candidate is made first (c's cursors then need no checks). */
+static inline __attribute__((always_inline)) int cross_plane(const straw_plane *s, const double P[3], const double D[3], const tf *f, ev_ctx *c,
+                       na64_rng *rng, na64_straw_digi_event *out, na64_err *err)
+{
+  const na64_geom_plane *p = s->p;
+  int k0, k1;
+  candidates(s, P, f, &k0, &k1);
+  if (k1 <= k0) return NA64_OK;
+  if (c->nhits + (size_t)(k1 - k0) > c->hits_cap || c->ntruth + (size_t)(k1 - k0) > c->truth_cap)
+    NA64_CALL(room(c, out, (size_t)(k1 - k0), err));
+  const double R = s->drift.radius, L = s->half_length;
+  if (f->fast) {
+    const double N0 = f->N[0], N1 = f->N[1], N2 = f->N[2], T0 = f->T[0], T1 = f->T[1], T2 = f->T[2];
+    for (int kk = k0; kk < k1; ++kk) {
+      const double *q = s->psorted[kk];
+      const double w0[3] = {P[0] - q[0], P[1] - q[1], P[2] - q[2]};
+      const double sd = w0[0] * N0 + w0[1] * N1 + w0[2] * N2;
+      const double dca = fabs(sd);
+      if (!(dca < R)) continue;
+      const double sw = w0[0] * T0 + w0[1] * T1 + w0[2] * T2;
+      if (fabs(sw) > L) continue;
+      /* the track's closest point from the wire's point is sw b + sd N (the wire's closest point plus
+       * the common perpendicular), in u: */
+      crossing(s, s->order[kk], dca, sw * f->bu + sd * f->Nu, sw, c, rng);
+    }
+    return NA64_OK;
+  }
+  for (int kk = k0; kk < k1; ++kk) { /* parallel to the wires: the reference function */
+    const int w = s->order[kk];
+    const na64_geom_wire *wi = &p->wires[w];
+    double st, sw, cp[3];
+    const double dca = na64_straw_line_distance(P, D, wi->pos, p->w_dir, &st, &sw);
+    if (!(dca < R) || fabs(sw) > L) continue;
+    for (int a = 0; a < 3; ++a) cp[a] = P[a] + st * D[a] - wi->pos[a];
+    crossing(s, w, dca, cp[0] * p->u_dir[0] + cp[1] * p->u_dir[1] + cp[2] * p->u_dir[2], sw, c, rng);
+  }
+  return NA64_OK;
+}
+
+/* Poisson number of noise hits (mean d->noise_mean): Knuth's multiplication method (TAOCP vol. 2,
+ * 3.4.1 F, exact) on the event's words below a mean of 30, na64_rng_poisson above. */
+static unsigned long noise_count(const na64_straw_digitizer *d, wstream *ws, na64_rng *rng)
+{
+  if (!(d->noise_mean < 30)) return na64_rng_poisson(rng, d->noise_mean);
+  double prod = wuniform(wnext(ws));
+  unsigned long k = 0;
+  while (prod > d->noise_expm) {
+    prod *= wuniform(wnext(ws));
+    ++k;
+  }
+  return k;
+}
+
+/* Noise: independent Poisson numbers of hits per channel, uniform in the readout window. Drawn as
+ * one Poisson total over the read-out channels, each hit on a uniformly chosen channel: the same
+ * distribution (a Poisson total split multinomially gives independent Poisson counts) at the cost
+ * of the hits rather than of the channels. */
+static int add_noise(const na64_straw_digitizer *d, ev_ctx *c, na64_rng *rng, na64_straw_digi_event *out, na64_err *err)
+{
+  const double span = d->opt.window_hi - d->opt.window_lo;
+  const unsigned long k = noise_count(d, &c->ws, rng);
+  for (unsigned long j = 0; j < k; ++j) {
+    const uint32_t ch = d->keyed[wnext(&c->ws) % d->nkeyed];
+    const straw_plane *s = &d->planes[ch >> 16];
+    const int w = (int)(ch & 0xFFFFu);
+    if (c->nhits == c->hits_cap || c->ntruth == c->truth_cap) NA64_CALL(room(c, out, 1, err));
+    na64_straw_truth *t = c->truth++;
+    c->ntruth++;
+    t->plane = s->index;
+    t->wire = w;
+    t->track = -1;
+    t->doca = NAN;
+    t->u_track = NAN;
+    t->drift_time = NAN;
+    t->time = d->opt.window_lo + span * wuniform(wnext(&c->ws));
+    t->hit = emit(s, w, t->time, c);
+  }
+  return NA64_OK;
+}
+
+/* A track's unit direction, or NA64_EINVAL for a non-finite track or a zero direction. */
+static int track_direction(const na64_straw_track *tr, size_t k, double D[3], na64_err *err)
+{
+  const double dn = sqrt(tr->dir[0] * tr->dir[0] + tr->dir[1] * tr->dir[1] + tr->dir[2] * tr->dir[2]);
+  int finite = isfinite(tr->time) && isfinite(dn);
+  for (int a = 0; a < 3; ++a) finite = finite && isfinite(tr->point[a]);
+  if (!finite || !(dn > 0))
+    return na64_err_set(err, NA64_EINVAL,
+                        "straw digitisation: track %zu has a non-finite point/time or a zero direction (%g, %g, %g)", k,
+                        tr->dir[0], tr->dir[1], tr->dir[2]);
+  for (int a = 0; a < 3; ++a) D[a] = tr->dir[a] / dn;
+  return NA64_OK;
+}
+
+/* The tracks through the planes: a function of the event's stream words from c. */
+static int cross_tracks(const na64_straw_digitizer *d, const na64_straw_track *tracks, size_t n, ev_ctx *c,
+                        na64_rng *rng, na64_straw_digi_event *out, na64_err *err)
+{
+  const double jitter = out->jitter;
+  for (size_t k = 0; k < n; ++k) {
+    const na64_straw_track *tr = &tracks[k];
+    double D[3];
+    NA64_CALL(track_direction(tr, k, D, err));
+    c->track = (int32_t)k;
+    c->shift = tr->time - jitter;
+    tf oc[ORIENT_CACHE], oc_tmp;
+    for (int i = 0; i < ORIENT_CACHE; ++i) oc[i].done = 0;
+    for (int ip = 0; ip < d->nplanes; ++ip) {
+      const straw_plane *s = &d->planes[ip];
+      /* the track's forms for the plane's orientation, made once per track and orientation */
+      tf *f = s->orient < ORIENT_CACHE ? &oc[s->orient] : &oc_tmp;
+      if (f == &oc_tmp || !f->done) track_forms(D, tr->point, s->p, f);
+      NA64_CALL(cross_plane(s, tr->point, D, f, c, rng, out, err));
+    }
+  }
+  return NA64_OK;
 }
 
 int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *tracks, size_t n, na64_rng *rng,
@@ -449,126 +787,29 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
 {
   if (!d || (!tracks && n) || !rng || !out) return na64_err_set(err, NA64_EINVAL, "na64_straw_digitize: NULL argument");
   out->nhits = out->ntruth = 0;
-  out->trigger_units = (uint16_t)(na64_rng_u64(rng) & 0xFFFFu);
-  double phase = na64_rng_uniform(rng);
-  out->jitter = d->opt.trigger_jitter > 0 ? d->opt.trigger_jitter * na64_rng_gauss(rng) : 0;
-  for (size_t k = 0; k < n; ++k) {
-    const na64_straw_track *tr = &tracks[k];
-    double dn = sqrt(tr->dir[0] * tr->dir[0] + tr->dir[1] * tr->dir[1] + tr->dir[2] * tr->dir[2]);
-    int finite = isfinite(tr->time) && isfinite(dn);
-    for (int a = 0; a < 3; ++a) finite = finite && isfinite(tr->point[a]);
-    if (!finite || !(dn > 0))
-      return na64_err_set(err, NA64_EINVAL,
-                          "straw digitisation: track %zu has a non-finite point/time or a zero direction (%g, %g, %g)", k,
-                          tr->dir[0], tr->dir[1], tr->dir[2]);
-    double D[3] = {tr->dir[0] / dn, tr->dir[1] / dn, tr->dir[2] / dn};
-    tf oc[ORIENT_CACHE], oc_tmp;
-    for (int i = 0; i < ORIENT_CACHE; ++i) oc[i].done = 0;
-    for (int ip = 0; ip < d->nplanes; ++ip) {
-      const straw_plane *s = &d->planes[ip];
-      const na64_geom_plane *p = s->p;
-      const double R = s->drift.radius;
-      /* Pre-filter: in the plane z = z_wire the track is at u_t(z); the DCA is at least
-       * |u_t - u_wire| * cos(theta_u), theta_u the track angle to z in the (u, z) plane. */
-      /* the track's forms for the plane's orientation, made once per track and orientation */
-      const int o = s->orient < ORIENT_CACHE ? s->orient : -1;
-      if (o < 0 || !oc[o].done) {
-        tf *f = o >= 0 ? &oc[o] : &oc_tmp;
-        f->Du = D[0] * p->u_dir[0] + D[1] * p->u_dir[1] + D[2] * p->u_dir[2];
-        f->cos_u = fabs(D[2]) / sqrt(f->Du * f->Du + D[2] * D[2]);
-        f->fast = line_pair_set(D, p->w_dir, &f->lp);
-        f->done = 1;
-      }
-      const tf *f = o >= 0 ? &oc[o] : &oc_tmp;
-      const double Du = f->Du, cos_u = f->cos_u;
-      int filter = fabs(D[2]) > 1e-9 && cos_u > 1e-6;
-      /* candidates: wires within R / cos_u + |du/dz| dzmax of the track's u at the plane centre (the
-       * exact test below then applies wire by wire) */
-      int k0 = 0, k1 = p->nwires;
-      if (filter) {
-        double sc = (p->centre[2] - tr->point[2]) / D[2];
-        double uc = (tr->point[0] + sc * D[0] - p->centre[0]) * p->u_dir[0] +
-                    (tr->point[1] + sc * D[1] - p->centre[1]) * p->u_dir[1];
-        double reach = R / cos_u + fabs(Du / D[2]) * s->dzmax + 1e-6;
-        int lo = 0, hi = p->nwires; /* first wire with u >= uc - reach */
-        while (lo < hi) {
-          int mid = (lo + hi) / 2;
-          if (s->usorted[mid] < uc - reach) lo = mid + 1;
-          else hi = mid;
-        }
-        k0 = lo;
-        k1 = lo;
-        while (k1 < p->nwires && s->usorted[k1] <= uc + reach) k1++;
-      }
-      const line_pair lp = f->lp;
-      const int fast = f->fast;
-      for (int kk = k0; kk < k1; ++kk) {
-        const int w = s->order[kk];
-        const na64_geom_wire *wi = &p->wires[w];
-        if (filter) {
-          double sz = (wi->pos[2] - tr->point[2]) / D[2];
-          double ut = (tr->point[0] + sz * D[0] - wi->pos[0]) * p->u_dir[0] +
-                      (tr->point[1] + sz * D[1] - wi->pos[1]) * p->u_dir[1];
-          if (fabs(ut) * cos_u >= R) continue;
-        }
-        double st, sw, dca, c[3]; /* c: the track's closest point from the wire's point */
-        if (fast) { /* na64_straw_line_distance with the plane's S and T */
-          const double w0[3] = {tr->point[0] - wi->pos[0], tr->point[1] - wi->pos[1], tr->point[2] - wi->pos[2]};
-          st = w0[0] * lp.S[0] + w0[1] * lp.S[1] + w0[2] * lp.S[2];
-          sw = w0[0] * lp.T[0] + w0[1] * lp.T[1] + w0[2] * lp.T[2];
-          for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
-          const double e[3] = {c[0] - sw * p->w_dir[0], c[1] - sw * p->w_dir[1], c[2] - sw * p->w_dir[2]};
-          dca = sqrt(e[0] * e[0] + e[1] * e[1] + e[2] * e[2]);
-        } else {
-          dca = na64_straw_line_distance(tr->point, D, wi->pos, p->w_dir, &st, &sw);
-          for (int a = 0; a < 3; ++a) c[a] = tr->point[a] + st * D[a] - wi->pos[a];
-        }
-        if (!(dca < R) || fabs(sw) > s->half_length) continue;
-        NA64_CALL(grow(out, err));
-        na64_straw_truth *t = &out->truth[out->ntruth++];
-        t->plane = s->index;
-        t->wire = w;
-        t->track = (int32_t)k;
-        t->doca = dca;
-        t->u_track = c[0] * p->u_dir[0] + c[1] * p->u_dir[1] + c[2] * p->u_dir[2];
-        t->drift_time = drift_time(s, dca);
-        /* one stream word per hit: the time resolution's N(0, 1) by the ziggurat from its bits 0-7 and
-         * 32-63 (na64_rng_gauss_word), the efficiency's uniform from bits 8-31 (24 bits, step 6e-8) */
-        uint64_t word = na64_rng_u64(rng);
-        double time = s->t0[w] + tr->time + t->drift_time + s->sigma_t * na64_rng_gauss_word(rng, word) - out->jitter;
-        if (d->opt.prop_velocity > 0) time += (s->half_length - sw) / d->opt.prop_velocity;
-        t->time = time;
-        t->hit = -1;
-        if (!s->has_key[w]) continue;
-        if (s->eff[w] < 1 && ((double)((word >> 8) & 0xFFFFFFu) + 0.5) * 0x1.0p-24 >= s->eff[w]) continue;
-        t->hit = emit(d, s, w, time, phase, out);
-      }
-    }
-  }
-  /* noise: independent Poisson numbers of hits per channel, uniform in the readout window. Drawn as
-   * one Poisson total over the read-out channels, each hit on a uniformly chosen channel: the same
-   * distribution (a Poisson total split multinomially gives independent Poisson counts) at the cost
-   * of the hits rather than of the channels. */
-  if (d->opt.noise_per_channel > 0 && d->nkeyed) {
-    double span = d->opt.window_hi - d->opt.window_lo;
-    unsigned long k = na64_rng_poisson(rng, d->opt.noise_per_channel * (double)d->nkeyed);
-    for (unsigned long j = 0; j < k; ++j) {
-      uint32_t c = d->keyed[na64_rng_u64(rng) % d->nkeyed];
-      const straw_plane *s = &d->planes[c >> 16];
-      int w = (int)(c & 0xFFFFu);
-      NA64_CALL(grow(out, err));
-      na64_straw_truth *t = &out->truth[out->ntruth++];
-      t->plane = s->index;
-      t->wire = w;
-      t->track = -1;
-      t->doca = NAN;
-      t->u_track = NAN;
-      t->drift_time = NAN;
-      t->time = d->opt.window_lo + span * na64_rng_uniform(rng);
-      t->hit = emit(d, s, w, t->time, phase, out);
-    }
-  }
-  return NA64_OK;
+  if (!out->hits || !out->truth) NA64_CALL(grow(out, 1, err)); /* the cursors below point into arrays */
+  ev_ctx c;
+  memset(&c, 0, sizeof c);
+  c.ws.key = na64_rng_u64(rng); /* the event's stream (wstream) */
+  /* the F1 trigger time (bits 0-15) and the counter phase (bits 16-63, 48 bits) from one word */
+  const uint64_t w0 = wnext(&c.ws);
+  out->trigger_units = (uint16_t)(w0 & 0xFFFFu);
+  c.phase = ((double)(w0 >> 16) + 0.5) * 0x1.0p-48;
+  out->jitter = d->opt.trigger_jitter > 0 ? d->opt.trigger_jitter * gauss_word(rng, wnext(&c.ws)) : 0;
+  c.lo = d->opt.window_lo;
+  c.hi = d->opt.window_hi;
+  c.bin = d->opt.bin_ns;
+  c.inv_v = d->opt.prop_velocity > 0 ? 1 / d->opt.prop_velocity : 0;
+  c.trig = out->trigger_units;
+  c.truth = out->truth;
+  c.truth_cap = out->truth_cap;
+  c.hits = out->hits;
+  c.hits_cap = out->hits_cap;
+  int st = cross_tracks(d, tracks, n, &c, rng, out, err);
+  if (st == NA64_OK && d->noise_mean > 0 && d->nkeyed) st = add_noise(d, &c, rng, out, err);
+  out->ntruth = c.ntruth;
+  out->nhits = c.nhits;
+  return st;
 }
 
 static int cmp_u32(const void *a, const void *b)
@@ -583,13 +824,16 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
   if (!d || !ev || !w) return na64_err_set(err, NA64_EINVAL, "na64_straw_digi_write: NULL argument");
   if (!ev->nhits) return NA64_OK;
   size_t same = 1;
+  if (d->one_source && ev->hits[0].source_id == d->eh1.id) same = ev->nhits; /* the digitiser's hits */
   while (same < ev->nhits && ev->hits[same].source_id == ev->hits[0].source_id) ++same;
   if (same == ev->nhits) { /* one source (the setups' straws are all on one): the hits as they are */
     size_t nw = 0;
     uint32_t *out; /* encoded in place in the writer's event */
     NA64_CALL(na64_daq_writer_reserve_equipment(w, ev->hits[0].source_id, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &out, err));
     NA64_CALL(na64_daq_f1_encode(ev->hits, ev->nhits, nb_in_burst, out, NA64_DAQ_F1_MAX_WORDS(ev->nhits), &nw, err));
-    na64_daq_equipment_header eh = na64_daq_f1_equipment(ev->hits[0].source_id, d->opt.bin_ns);
+    na64_daq_equipment_header eh = d->one_source && ev->hits[0].source_id == d->eh1.id
+                                       ? d->eh1
+                                       : na64_daq_f1_equipment(ev->hits[0].source_id, d->opt.bin_ns);
     return na64_daq_writer_commit_equipment(w, &eh, nw, err);
   }
   /* distinct source ids, ascending; the buffers on the stack for the usual few dozen hits (a beam
