@@ -488,6 +488,7 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
   /* unclipped: headroom >= 0, so any amplitude <= 0 (no pulse) neither clips; NaN: no amplitude is
    * <= it (the general path) */
   c->quiet_max = c->unclipped ? 0.0 : NAN;
+  c->pulse_max = c->unclipped ? c->headroom : NAN; /* amplitudes in (quiet_max, pulse_max]: a pulse, no clipping */
   /* the words na64_daq_sadc_encode writes for a waveform of the channel: header (kind 2, port,
    * channel, sample count, pedestal flag) and pedestals in 1/8 count (kind 1, odd << 15 | even) */
   c->header_word = (2u << 30) | (c->port << 26) | (c->channel << 20) | ((uint32_t)WF_SAMPLES << 12) | (1u << 11);
@@ -597,9 +598,8 @@ static void samples_sse2(const sim_sadc_channel *ch, const double *amp, int m, c
       continue;
     }
     const __m128 a = _mm_set1_ps((float)A);
-    const int pulse = A > 0.0, clip = !(ch[i].unclipped && A <= ch[i].headroom);
-    if (!clip) WAVEFORM_SSE2(1, 0)
-    else if (!pulse) WAVEFORM_SSE2(0, 1)
+    if (A <= ch[i].pulse_max) WAVEFORM_SSE2(1, 0)
+    else if (!(A > 0.0)) WAVEFORM_SSE2(0, 1)
     else WAVEFORM_SSE2(1, 1)
 #else
     const int pulse = A > 0.0;
@@ -708,9 +708,8 @@ __attribute__((target("avx2"))) static void samples_avx2(const sim_sadc_channel 
       continue;
     }
     const __m256 a = _mm256_set1_ps((float)A);
-    const int pulse = A > 0.0, clip = !(ch[i].unclipped && A <= ch[i].headroom);
-    if (!clip) WAVEFORM_AVX2(1, 0)
-    else if (!pulse) WAVEFORM_AVX2(0, 1)
+    if (A <= ch[i].pulse_max) WAVEFORM_AVX2(1, 0)
+    else if (!(A > 0.0)) WAVEFORM_AVX2(0, 1)
     else WAVEFORM_AVX2(1, 1)
   }
 }
@@ -749,6 +748,21 @@ void sim_sadc_channels_group(sim_sadc_channel *ch, int n)
   }
 }
 
+/* The pulse shape in single precision (rounded to nearest) and in the library's lane order: samples
+ * 4q..4q+3 of a block at lanes 4 sim_sadc_lane(4q)/4.. */
+static void shape_lanes(const double *shape, float *out)
+{
+  for (int q = 0; q < WF_SAMPLES / 4; ++q) {
+    float *o = out + SADC_LIB_LEN * (q / 4) + sim_sadc_lane(4 * (q % 4));
+#ifdef SADC_LIB_SSE2
+    const __m128 lo = _mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * q)), hi = _mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * q + 2));
+    _mm_storeu_ps(o, _mm_movelh_ps(lo, hi));
+#else
+    for (int t = 0; t < 4; ++t) o[t] = (float)shape[4 * q + t];
+#endif
+  }
+}
+
 /* The waveforms of channels [a, b) of a source into out: their noise draws SADC_CHUNK channels at a
  * time (words ns->k + 1 ...), then their samples, on AVX2 if chosen. */
 static void sadc_source_words(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int a, int b,
@@ -776,8 +790,8 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
                          const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err)
 {
   if (!nz->lib_ready) return na64_err_set(err, NA64_EINVAL, "sim_sadc_write_event: no noise library (sim_sadc_noise_library)");
-  _Alignas(32) float shapef[WF_SAMPLES]; /* in the library's lane order */
-  for (int i = 0; i < WF_SAMPLES; ++i) shapef[(i & ~15) | sim_sadc_lane(i & 15)] = (float)shape[i];
+  _Alignas(32) float shapef[WF_SAMPLES];
+  shape_lanes(shape, shapef);
 #ifdef SADC_AVX2
   const int avx2 = sadc_have_avx2();
 #else

@@ -89,7 +89,8 @@ typedef struct sim_sadc_channel {
   double ped_word_even, ped_word_odd; /* the pedestals as the payload carries them (1/8 count) */
   int unclipped;   /* pedestal +- the largest noise stays inside the ADC range: no clipping without signal */
   double headroom; /* nor with a pulse of at most this amplitude (counts) */
-  double quiet_max; /* amplitudes <= this: pedestal + noise, no clipping (0 if unclipped, else -inf) */
+  double quiet_max; /* amplitudes <= this: pedestal + noise, no clipping (0 if unclipped, else NaN) */
+  double pulse_max; /* amplitudes <= this (and > quiet_max): a pulse, no clipping (headroom or NaN) */
   uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2), adjacent */
   int pedestals_ok;                    /* the pedestals fit the 15-bit fields of the pedestal word */
   float ped_half[4]; /* ped_even + 1/2, ped_odd + 1/2, ped_even + 1/2, ped_odd + 1/2: the samples' lanes */
