@@ -694,24 +694,35 @@ __attribute__((target("avx2"))) static inline __m256i block_avx2(__m256 ped, __m
                         block_avx2(ped, a, (const float *)d->z[b][i], (const uint32_t *)d->s[b][i],                  \
                                    shape + SADC_LIB_LEN * b, pulse, clip));
 
+/* One channel's words (the body of samples_avx2: inlined twice per iteration there) */
+__attribute__((target("avx2"), always_inline)) static inline void channel_avx2(const sim_sadc_channel *c, double A,
+                                                                              const float *shape, const sadc_draws *d,
+                                                                              int i, uint32_t *out)
+{
+  uint32_t *o = out + 2;
+  memcpy(out, &c->header_word, 2 * sizeof(uint32_t));
+  const __m256 ped = _mm256_broadcast_ps((const __m128 *)(const void *)c->ped_half);
+  if (A <= c->quiet_max) { /* most channels */
+    const __m256 a = _mm256_setzero_ps();
+    WAVEFORM_AVX2(0, 0);
+    return;
+  }
+  const __m256 a = _mm256_set1_ps((float)A);
+  if (A <= c->pulse_max) WAVEFORM_AVX2(1, 0)
+  else if (!(A > 0.0)) WAVEFORM_AVX2(0, 1)
+  else WAVEFORM_AVX2(1, 1)
+}
+
+/* samples_sse2 on AVX2, two channels per iteration */
 __attribute__((target("avx2"))) static void samples_avx2(const sim_sadc_channel *ch, const double *amp, int m,
                                                          const float *shape, const sadc_draws *d, uint32_t *out)
 {
-  for (int i = 0; i < m; ++i, out += SADC_WORDS) {
-    const double A = amp[i];
-    uint32_t *o = out + 2;
-    memcpy(out, &ch[i].header_word, 2 * sizeof(uint32_t));
-    const __m256 ped = _mm256_broadcast_ps((const __m128 *)(const void *)ch[i].ped_half);
-    if (A <= ch[i].quiet_max) { /* most channels */
-      const __m256 a = _mm256_setzero_ps();
-      WAVEFORM_AVX2(0, 0);
-      continue;
-    }
-    const __m256 a = _mm256_set1_ps((float)A);
-    if (A <= ch[i].pulse_max) WAVEFORM_AVX2(1, 0)
-    else if (!(A > 0.0)) WAVEFORM_AVX2(0, 1)
-    else WAVEFORM_AVX2(1, 1)
+  int i = 0;
+  for (; i + 2 <= m; i += 2, out += 2 * SADC_WORDS) {
+    channel_avx2(ch + i, amp[i], shape, d, i, out);
+    channel_avx2(ch + i + 1, amp[i + 1], shape, d, i + 1, out + SADC_WORDS);
   }
+  if (i < m) channel_avx2(ch + i, amp[i], shape, d, i, out);
 }
 #endif
 
