@@ -527,19 +527,26 @@ static _Alignas(64) const uint32_t sign_pattern[32][SADC_LIB_LEN] = {
 
 /* The noise draws of SADC_CHUNK channels: word k0 + 1 + c of the stream (sim_noise_word) gives
  * channel c the library block (bits 0-11) and sign pattern (bits 12-16) of its samples 0-15, and
- * those of samples 16-31 (bits 32-43, 44-48): their addresses z[b][c] and s[b][c] for block b. */
+ * those of samples 16-31 (bits 32-43, 44-48): for block b their offsets z[c][b], s[c][b] from lib
+ * and sgn in units of 8 bytes (an x86 addressing mode scales an index by 8: base + 8 index is one
+ * operand). */
 typedef struct sadc_draws {
-  uintptr_t z[2][SADC_CHUNK], s[2][SADC_CHUNK];
+  const uint64_t *lib, *sgn; /* the library and the sign patterns, as 8-byte units */
+  uint32_t z[SADC_CHUNK][2], s[SADC_CHUNK][2];
 } sadc_draws;
+#define SADC_UNITS (SADC_ROW / 8) /* units of a row */
+/* (with d->lib and d->sgn in the locals lib and sgn: the payload stores may alias d) */
+#define DRAW_Z(d, i, b) ((const float *)(const void *)(lib + (d)->z[i][b]))
+#define DRAW_S(d, i, b) ((const uint32_t *)(const void *)(sgn + (d)->s[i][b]))
 
-static void draws_scalar(const sim_sadc_noise *nz, uint64_t key, uint64_t k0, int m, sadc_draws *d)
+static void draws_scalar(uint64_t key, uint64_t k0, int m, sadc_draws *d)
 {
   for (int c = 0; c < m; ++c) {
     const uint64_t w = sim_noise_word(key, k0 + 1 + (uint64_t)c);
     for (int b = 0; b < 2; ++b) {
       const uint32_t h = (uint32_t)(w >> (32 * b));
-      d->z[b][c] = (uintptr_t)nz->lib[h & 4095u];
-      d->s[b][c] = (uintptr_t)sign_pattern[(h >> 12) & 31u];
+      d->z[c][b] = (h & 4095u) * (uint32_t)SADC_UNITS;
+      d->s[c][b] = ((h >> 12) & 31u) * (uint32_t)SADC_UNITS;
     }
   }
 }
@@ -568,8 +575,8 @@ static inline __attribute__((always_inline)) __m128i half_sse2(__m128 ped, __m12
 }
 #define WAVEFORM_SSE2(pulse, clip)                                                                                   \
   for (int b = 0; b < 2; ++b) {                                                                                      \
-    const float *z = (const float *)d->z[b][i], *sh = shape + SADC_LIB_LEN * b;                                      \
-    const uint32_t *sg = (const uint32_t *)d->s[b][i];                                                               \
+    const float *z = DRAW_Z(d, i, b), *sh = shape + SADC_LIB_LEN * b;                                                \
+    const uint32_t *sg = DRAW_S(d, i, b);                                                                            \
     _mm_storeu_si128((__m128i *)(o + 8 * b), half_sse2(ped, a, z, sg, sh, pulse, clip));                             \
     _mm_storeu_si128((__m128i *)(o + 8 * b + 4), half_sse2(ped, a, z + 4, sg + 4, sh + 4, pulse, clip));             \
   }
@@ -586,6 +593,7 @@ static inline __attribute__((always_inline)) __m128i half_sse2(__m128 ped, __m12
 static void samples_sse2(const sim_sadc_channel *ch, const double *amp, int m, const float *shape,
                          const sadc_draws *d, uint32_t *out)
 {
+  const uint64_t *lib = d->lib, *sgn = d->sgn;
   for (int i = 0; i < m; ++i, out += SADC_WORDS) {
     const double A = amp[i];
     uint32_t *o = out + 2;
@@ -606,8 +614,8 @@ static void samples_sse2(const sim_sadc_channel *ch, const double *amp, int m, c
     uint16_t s[WF_SAMPLES];
     for (int k = 0; k < WF_SAMPLES; ++k) {
       const int b = k / SADC_LIB_LEN, l = SADC_LIB_LEN * b + sim_sadc_lane(k % SADC_LIB_LEN);
-      float z = ((const float *)d->z[b][i])[l % SADC_LIB_LEN];
-      if (((const uint32_t *)d->s[b][i])[l % SADC_LIB_LEN]) z = -z;
+      float z = DRAW_Z(d, i, b)[l % SADC_LIB_LEN];
+      if (DRAW_S(d, i, b)[l % SADC_LIB_LEN]) z = -z;
       float v = ch[i].ped_half[k & 1] + z;
       if (pulse) v += (float)A * shape[l];
       s[k] = (uint16_t)(!(v >= 0.0f) ? 0.0f : v >= 4095.0f ? 4095.0f : v); /* floor, clipped: truncation */
@@ -648,36 +656,47 @@ __attribute__((target("avx2"))) static inline __m256i mul64_avx2(__m256i x, uint
   return _mm256_add_epi64(_mm256_mul_epu32(x, lo), _mm256_slli_epi64(cross, 32));
 }
 
-/* draws_scalar four channels at a time (zo, so have room for m rounded up to 4): the 32-bit lanes
+/* draws_scalar four channels at a time (z, s have room for m rounded up to 4): the 32-bit lanes
  * of a word are its halves, one per block */
-__attribute__((target("avx2"))) static void draws_avx2(const sim_sadc_noise *nz, uint64_t key, uint64_t k0, int m,
-                                                       sadc_draws *d)
+__attribute__((target("avx2"))) static void draws_avx2(uint64_t key, uint64_t k0, int m, sadc_draws *d)
 {
   const uint64_t g = 0x9E3779B97F4A7C15ull; /* sim_noise_word's */
   __m256i z = _mm256_set_epi64x((long long)(key + (k0 + 4) * g), (long long)(key + (k0 + 3) * g),
                                 (long long)(key + (k0 + 2) * g), (long long)(key + (k0 + 1) * g));
-  const __m256i step = _mm256_set1_epi64x((long long)(4 * g)), m12 = _mm256_set1_epi64x(4095 * SADC_ROW),
-                m5 = _mm256_set1_epi64x(31 * SADC_ROW), lib = _mm256_set1_epi64x((long long)(uintptr_t)nz->lib),
-                sgn = _mm256_set1_epi64x((long long)(uintptr_t)sign_pattern);
+  const __m256i step = _mm256_set1_epi64x((long long)(4 * g)), m12 = _mm256_set1_epi32(4095 * SADC_UNITS),
+                m5 = _mm256_set1_epi32(31 * SADC_UNITS);
   for (int c = 0; c < m; c += 4, z = _mm256_add_epi64(z, step)) {
     __m256i x = mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), 0xBF58476D1CE4E5B9ull);
     x = mul64_avx2(_mm256_xor_si256(x, _mm256_srli_epi64(x, 27)), 0x94D049BB133111EBull);
     x = _mm256_xor_si256(x, _mm256_srli_epi64(x, 31));
-    _Static_assert(SADC_ROW == 64, "the byte offsets of rows are their indices << 6");
-    _mm256_storeu_si256((__m256i *)(void *)&d->z[0][c], _mm256_add_epi64(lib, _mm256_and_si256(_mm256_slli_epi64(x, 6), m12)));
-    _mm256_storeu_si256((__m256i *)(void *)&d->s[0][c], _mm256_add_epi64(sgn, _mm256_and_si256(_mm256_srli_epi64(x, 6), m5)));
-    _mm256_storeu_si256((__m256i *)(void *)&d->z[1][c], _mm256_add_epi64(lib, _mm256_and_si256(_mm256_srli_epi64(x, 26), m12)));
-    _mm256_storeu_si256((__m256i *)(void *)&d->s[1][c], _mm256_add_epi64(sgn, _mm256_and_si256(_mm256_srli_epi64(x, 38), m5)));
+    _Static_assert(SADC_UNITS == 8, "the offsets of rows are their indices << 3");
+    _mm256_storeu_si256((__m256i *)(void *)d->z[c], _mm256_and_si256(_mm256_slli_epi32(x, 3), m12));
+    _mm256_storeu_si256((__m256i *)(void *)d->s[c], _mm256_and_si256(_mm256_srli_epi32(x, 9), m5));
   }
+}
+
+/* The bases of the draws' offsets and of the second halves of the rows (samples 4-7, 12-15), the
+ * latter hidden from the compiler (an empty asm), which otherwise adds the offset to a base once
+ * (lea) for both halves: each load keeps its one base + 8 offset operand. */
+typedef struct sadc_bases {
+  const uint64_t *lib, *sgn, *lib8, *sgn8;
+} sadc_bases;
+__attribute__((target("avx2"))) static inline sadc_bases sadc_bases_of(const sadc_draws *d)
+{
+  sadc_bases q = {d->lib, d->sgn, d->lib + 4, d->sgn + 4};
+  __asm__("" : "+r"(q.lib8), "+r"(q.sgn8));
+  return q;
 }
 
 /* half_sse2 for a whole block: the halves z[0..7] (samples 0-3, 8-11) and z[8..15] (4-7, 12-15)
  * pack within their 128-bit lanes into samples 0..15 in order */
-__attribute__((target("avx2"))) static inline __m256i block_avx2(__m256 ped, __m256 a, const float *z, const uint32_t *sg,
-                                                                 const float *shape, int pulse, int clip)
+__attribute__((target("avx2"))) static inline __m256i block_avx2(__m256 ped, __m256 a, const sadc_bases *q, uint64_t zi,
+                                                                 uint64_t si, const float *shape, int pulse, int clip)
 {
-  __m256 v0 = _mm256_add_ps(ped, _mm256_xor_ps(_mm256_loadu_ps(z), _mm256_load_ps((const float *)sg)));
-  __m256 v1 = _mm256_add_ps(ped, _mm256_xor_ps(_mm256_loadu_ps(z + 8), _mm256_load_ps((const float *)sg + 8)));
+  __m256 v0 = _mm256_add_ps(ped, _mm256_xor_ps(_mm256_loadu_ps((const float *)(const void *)(q->lib + zi)),
+                                               _mm256_load_ps((const float *)(const void *)(q->sgn + si))));
+  __m256 v1 = _mm256_add_ps(ped, _mm256_xor_ps(_mm256_loadu_ps((const float *)(const void *)(q->lib8 + zi)),
+                                               _mm256_load_ps((const float *)(const void *)(q->sgn8 + si))));
   if (pulse) {
     v0 = _mm256_add_ps(v0, _mm256_mul_ps(a, _mm256_load_ps(shape)));
     v1 = _mm256_add_ps(v1, _mm256_mul_ps(a, _mm256_load_ps(shape + 8)));
@@ -689,15 +708,16 @@ __attribute__((target("avx2"))) static inline __m256i block_avx2(__m256 ped, __m
   return _mm256_packs_epi32(_mm256_cvttps_epi32(v0), _mm256_cvttps_epi32(v1));
 }
 #define WAVEFORM_AVX2(pulse, clip)                                                                                   \
-  for (int b = 0; b < 2; ++b)                                                                                        \
-    _mm256_storeu_si256((__m256i *)(void *)(o + 8 * b),                                                              \
-                        block_avx2(ped, a, (const float *)d->z[b][i], (const uint32_t *)d->s[b][i],                  \
-                                   shape + SADC_LIB_LEN * b, pulse, clip));
+  do {                                                                                                               \
+    _mm256_storeu_si256((__m256i *)(void *)o, block_avx2(ped, a, q, d->z[i][0], d->s[i][0], shape, pulse, clip));     \
+    _mm256_storeu_si256((__m256i *)(void *)(o + 8),                                                                  \
+                        block_avx2(ped, a, q, d->z[i][1], d->s[i][1], shape + SADC_LIB_LEN, pulse, clip));           \
+  } while (0)
 
 /* One channel's words (the body of samples_avx2: inlined twice per iteration there) */
 __attribute__((target("avx2"), always_inline)) static inline void channel_avx2(const sim_sadc_channel *c, double A,
                                                                               const float *shape, const sadc_draws *d,
-                                                                              int i, uint32_t *out)
+                                                                              const sadc_bases *q, int i, uint32_t *out)
 {
   uint32_t *o = out + 2;
   memcpy(out, &c->header_word, 2 * sizeof(uint32_t));
@@ -708,21 +728,22 @@ __attribute__((target("avx2"), always_inline)) static inline void channel_avx2(c
     return;
   }
   const __m256 a = _mm256_set1_ps((float)A);
-  if (A <= c->pulse_max) WAVEFORM_AVX2(1, 0)
-  else if (!(A > 0.0)) WAVEFORM_AVX2(0, 1)
-  else WAVEFORM_AVX2(1, 1)
+  if (A <= c->pulse_max) WAVEFORM_AVX2(1, 0);
+  else if (!(A > 0.0)) WAVEFORM_AVX2(0, 1);
+  else WAVEFORM_AVX2(1, 1);
 }
 
 /* samples_sse2 on AVX2, two channels per iteration */
 __attribute__((target("avx2"))) static void samples_avx2(const sim_sadc_channel *ch, const double *amp, int m,
                                                          const float *shape, const sadc_draws *d, uint32_t *out)
 {
+  const sadc_bases q = sadc_bases_of(d);
   int i = 0;
   for (; i + 2 <= m; i += 2, out += 2 * SADC_WORDS) {
-    channel_avx2(ch + i, amp[i], shape, d, i, out);
-    channel_avx2(ch + i + 1, amp[i + 1], shape, d, i + 1, out + SADC_WORDS);
+    channel_avx2(ch + i, amp[i], shape, d, &q, i, out);
+    channel_avx2(ch + i + 1, amp[i + 1], shape, d, &q, i + 1, out + SADC_WORDS);
   }
-  if (i < m) channel_avx2(ch + i, amp[i], shape, d, i, out);
+  if (i < m) channel_avx2(ch + i, amp[i], shape, d, &q, i, out);
 }
 #endif
 
@@ -780,18 +801,20 @@ static void sadc_source_words(const sim_sadc_noise *nz, const sim_sadc_channel *
                               const float *shape, int avx2, sim_sadc_stream *ns, uint32_t *out)
 {
   _Alignas(32) sadc_draws d;
+  d.lib = (const uint64_t *)(const void *)nz->lib;
+  d.sgn = (const uint64_t *)(const void *)sign_pattern;
   for (int c = a; c < b; c += SADC_CHUNK, out += SADC_CHUNK * SADC_WORDS) {
     const int m = b - c < SADC_CHUNK ? b - c : SADC_CHUNK;
 #ifdef SADC_AVX2
     if (avx2) {
-      draws_avx2(nz, ns->key, ns->k, m, &d);
+      draws_avx2(ns->key, ns->k, m, &d);
       samples_avx2(ch + c, amp + c, m, shape, &d, out);
       ns->k += (uint64_t)m;
       continue;
     }
 #endif
     (void)avx2;
-    draws_scalar(nz, ns->key, ns->k, m, &d);
+    draws_scalar(ns->key, ns->k, m, &d);
     samples_sse2(ch + c, amp + c, m, shape, &d, out);
     ns->k += (uint64_t)m;
   }
