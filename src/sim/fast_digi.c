@@ -525,31 +525,16 @@ static _Alignas(64) const uint32_t sign_pattern[32][SADC_LIB_LEN] = {
 #define SADC_CHUNK 64                   /* channels whose noise words are drawn at a time (a multiple of 4) */
 #define SADC_ROW sizeof(float[SADC_LIB_LEN]) /* bytes of a library block and of a sign pattern */
 
-/* The noise draws of SADC_CHUNK channels: word k0 + 1 + c of the stream (sim_noise_word) gives
- * channel c the library block (bits 0-11) and sign pattern (bits 12-16) of its samples 0-15, and
- * those of samples 16-31 (bits 32-43, 44-48): for block b their offsets z[c][b], s[c][b] from lib
- * and sgn in units of 8 bytes (an x86 addressing mode scales an index by 8: base + 8 index is one
- * operand). */
+/* The noise draws of a channel: word k0 + 1 + c of the stream (sim_noise_word) gives channel c
+ * the library block (bits 0-11) and sign pattern (bits 12-16) of its samples 0-15, and those of
+ * samples 16-31 (bits 32-43, 44-48). The AVX2 path draws SADC_CHUNK channels ahead (draws_avx2):
+ * for block b their offsets z[c][b], s[c][b] from lib and sgn in units of 8 bytes (an x86
+ * addressing mode scales an index by 8: base + 8 index is one operand). */
 typedef struct sadc_draws {
   const uint64_t *lib, *sgn; /* the library and the sign patterns, as 8-byte units */
   uint32_t z[SADC_CHUNK][2], s[SADC_CHUNK][2];
 } sadc_draws;
 #define SADC_UNITS (SADC_ROW / 8) /* units of a row */
-/* (with d->lib and d->sgn in the locals lib and sgn: the payload stores may alias d) */
-#define DRAW_Z(d, i, b) ((const float *)(const void *)(lib + (d)->z[i][b]))
-#define DRAW_S(d, i, b) ((const uint32_t *)(const void *)(sgn + (d)->s[i][b]))
-
-static void draws_scalar(uint64_t key, uint64_t k0, int m, sadc_draws *d)
-{
-  for (int c = 0; c < m; ++c) {
-    const uint64_t w = sim_noise_word(key, k0 + 1 + (uint64_t)c);
-    for (int b = 0; b < 2; ++b) {
-      const uint32_t h = (uint32_t)(w >> (32 * b));
-      d->z[c][b] = (h & 4095u) * (uint32_t)SADC_UNITS;
-      d->s[c][b] = ((h >> 12) & 31u) * (uint32_t)SADC_UNITS;
-    }
-  }
-}
 
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SADC_LIB_SSE2 1
@@ -573,29 +558,37 @@ static inline __attribute__((always_inline)) __m128i half_sse2(__m128 ped, __m12
   /* truncation of values in [0, 4095]: their floor; two 16-bit samples per 32-bit word */
   return _mm_packs_epi32(_mm_cvttps_epi32(v0), _mm_cvttps_epi32(v1));
 }
+/* Block b (samples 16b..16b+15, payload words 8b..8b+7) of a waveform */
+#define BLOCK_SSE2(b, pulse, clip)                                                                                   \
+  do {                                                                                                               \
+    const uint32_t h = (uint32_t)(w >> (32 * (b)));                                                                  \
+    const float *z = lib[h & 4095u], *sh = shape + SADC_LIB_LEN * (b);                                               \
+    const uint32_t *sg = sign_pattern[(h >> 12) & 31u];                                                              \
+    _mm_storeu_si128((__m128i *)(o + 8 * (b)), half_sse2(ped, a, z, sg, sh, pulse, clip));                           \
+    _mm_storeu_si128((__m128i *)(o + 8 * (b) + 4), half_sse2(ped, a, z + 4, sg + 4, sh + 4, pulse, clip));           \
+  } while (0)
 #define WAVEFORM_SSE2(pulse, clip)                                                                                   \
-  for (int b = 0; b < 2; ++b) {                                                                                      \
-    const float *z = DRAW_Z(d, i, b), *sh = shape + SADC_LIB_LEN * b;                                                \
-    const uint32_t *sg = DRAW_S(d, i, b);                                                                            \
-    _mm_storeu_si128((__m128i *)(o + 8 * b), half_sse2(ped, a, z, sg, sh, pulse, clip));                             \
-    _mm_storeu_si128((__m128i *)(o + 8 * b + 4), half_sse2(ped, a, z + 4, sg + 4, sh + 4, pulse, clip));             \
-  }
+  do {                                                                                                               \
+    BLOCK_SSE2(0, pulse, clip);                                                                                      \
+    BLOCK_SSE2(1, pulse, clip);                                                                                      \
+  } while (0)
 #endif
 
 /* The waveforms of m channels into their payload words out[SADC_WORDS c ...]: header, pedestals
  * and sample i = floor(ped(i) + 1/2 + noise + A shape[i]) clipped to [0, 4095], the noise of
- * samples 16b..16b+15 library block zo[c][b] with sign pattern so[c][b] (draws_*); shape in the
- * lane order. With SSE2 (the x86-64 baseline) four samples per single-precision operation; the
+ * samples 16b..16b+15 the library block and sign pattern of half b of the channel's noise word (the
+ * words k0 + 1 ... of the stream key); shape in the lane order. With SSE2 (the x86-64 baseline) four samples per single-precision operation; the
  * pedestal + 1/2 + noise is within 1.3e-4 count of the double sum for pedestals below 4096 (half
  * an ulp of float), so a sample differs from the double computation's with probability ~1e-4 by one
  * count, far below the noise. Payload words hold the samples two per word, even sample in the low
  * half (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
-static void samples_sse2(const sim_sadc_channel *ch, const double *amp, int m, const float *shape,
-                         const sadc_draws *d, uint32_t *out)
+static void samples_sse2(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int m,
+                         const float *shape, uint64_t key, uint64_t k0, uint32_t *out)
 {
-  const uint64_t *lib = d->lib, *sgn = d->sgn;
+  const float(*lib)[SADC_LIB_LEN] = nz->lib;
   for (int i = 0; i < m; ++i, out += SADC_WORDS) {
     const double A = amp[i];
+    const uint64_t w = sim_noise_word(key, k0 + 1 + (uint64_t)i);
     uint32_t *o = out + 2;
     memcpy(out, &ch[i].header_word, 2 * sizeof(uint32_t));
 #ifdef SADC_LIB_SSE2
@@ -606,16 +599,17 @@ static void samples_sse2(const sim_sadc_channel *ch, const double *amp, int m, c
       continue;
     }
     const __m128 a = _mm_set1_ps((float)A);
-    if (A <= ch[i].pulse_max) WAVEFORM_SSE2(1, 0)
-    else if (!(A > 0.0)) WAVEFORM_SSE2(0, 1)
-    else WAVEFORM_SSE2(1, 1)
+    if (A <= ch[i].pulse_max) WAVEFORM_SSE2(1, 0);
+    else if (!(A > 0.0)) WAVEFORM_SSE2(0, 1);
+    else WAVEFORM_SSE2(1, 1);
 #else
     const int pulse = A > 0.0;
     uint16_t s[WF_SAMPLES];
     for (int k = 0; k < WF_SAMPLES; ++k) {
       const int b = k / SADC_LIB_LEN, l = SADC_LIB_LEN * b + sim_sadc_lane(k % SADC_LIB_LEN);
-      float z = DRAW_Z(d, i, b)[l % SADC_LIB_LEN];
-      if (DRAW_S(d, i, b)[l % SADC_LIB_LEN]) z = -z;
+      const uint32_t h = (uint32_t)(w >> (32 * b));
+      float z = lib[h & 4095u][l % SADC_LIB_LEN];
+      if (sign_pattern[(h >> 12) & 31u][l % SADC_LIB_LEN]) z = -z;
       float v = ch[i].ped_half[k & 1] + z;
       if (pulse) v += (float)A * shape[l];
       s[k] = (uint16_t)(!(v >= 0.0f) ? 0.0f : v >= 4095.0f ? 4095.0f : v); /* floor, clipped: truncation */
@@ -795,29 +789,28 @@ static void shape_lanes(const double *shape, float *out)
   }
 }
 
-/* The waveforms of channels [a, b) of a source into out: their noise draws SADC_CHUNK channels at a
- * time (words ns->k + 1 ...), then their samples, on AVX2 if chosen. */
+/* The waveforms of channels [a, b) of a source into out (noise words ns->k + 1 ...), on AVX2 if
+ * chosen: their noise draws SADC_CHUNK channels at a time, then their samples. */
 static void sadc_source_words(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int a, int b,
                               const float *shape, int avx2, sim_sadc_stream *ns, uint32_t *out)
 {
-  _Alignas(32) sadc_draws d;
-  d.lib = (const uint64_t *)(const void *)nz->lib;
-  d.sgn = (const uint64_t *)(const void *)sign_pattern;
-  for (int c = a; c < b; c += SADC_CHUNK, out += SADC_CHUNK * SADC_WORDS) {
-    const int m = b - c < SADC_CHUNK ? b - c : SADC_CHUNK;
 #ifdef SADC_AVX2
-    if (avx2) {
+  if (avx2) {
+    _Alignas(32) sadc_draws d;
+    d.lib = (const uint64_t *)(const void *)nz->lib;
+    d.sgn = (const uint64_t *)(const void *)sign_pattern;
+    for (int c = a; c < b; c += SADC_CHUNK, out += SADC_CHUNK * SADC_WORDS) {
+      const int m = b - c < SADC_CHUNK ? b - c : SADC_CHUNK;
       draws_avx2(ns->key, ns->k, m, &d);
       samples_avx2(ch + c, amp + c, m, shape, &d, out);
       ns->k += (uint64_t)m;
-      continue;
     }
-#endif
-    (void)avx2;
-    draws_scalar(ns->key, ns->k, m, &d);
-    samples_sse2(ch + c, amp + c, m, shape, &d, out);
-    ns->k += (uint64_t)m;
+    return;
   }
+#endif
+  (void)avx2;
+  samples_sse2(nz, ch + a, amp + a, b - a, shape, ns->key, ns->k, out);
+  ns->k += (uint64_t)(b - a);
 }
 
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
