@@ -775,19 +775,28 @@ void sim_sadc_channels_group(sim_sadc_channel *ch, int n)
 }
 
 /* The pulse shape in single precision (rounded to nearest) and in the library's lane order: samples
- * 4q..4q+3 of a block at lanes 4 sim_sadc_lane(4q)/4.. */
+ * 4q..4q+3 of block q / 4 at its lanes sim_sadc_lane(4 (q % 4)).. (quarters 0, 2, 1, 3) */
+#ifdef SADC_LIB_SSE2
+#define SHAPE_QUARTER(q, lane)                                                                                       \
+  _mm_storeu_ps(out + (lane), _mm_movelh_ps(_mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * (q))),                             \
+                                            _mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * (q) + 2))))
+#else
+#define SHAPE_QUARTER(q, lane)                                                                                       \
+  for (int t = 0; t < 4; ++t) out[(lane) + t] = (float)shape[4 * (q) + t]
+#endif
 static void shape_lanes(const double *shape, float *out)
 {
-  for (int q = 0; q < WF_SAMPLES / 4; ++q) {
-    float *o = out + SADC_LIB_LEN * (q / 4) + sim_sadc_lane(4 * (q % 4));
-#ifdef SADC_LIB_SSE2
-    const __m128 lo = _mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * q)), hi = _mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * q + 2));
-    _mm_storeu_ps(o, _mm_movelh_ps(lo, hi));
-#else
-    for (int t = 0; t < 4; ++t) o[t] = (float)shape[4 * q + t];
-#endif
-  }
+  _Static_assert(WF_SAMPLES == 32 && SADC_LIB_LEN == 16, "eight quarters");
+  SHAPE_QUARTER(0, 0);
+  SHAPE_QUARTER(1, 8);
+  SHAPE_QUARTER(2, 4);
+  SHAPE_QUARTER(3, 12);
+  SHAPE_QUARTER(4, 16);
+  SHAPE_QUARTER(5, 24);
+  SHAPE_QUARTER(6, 20);
+  SHAPE_QUARTER(7, 28);
 }
+#undef SHAPE_QUARTER
 
 /* The waveforms of channels [a, b) of a source into out (noise words ns->k + 1 ...), on AVX2 if
  * chosen: their noise draws SADC_CHUNK channels at a time, then their samples. */
