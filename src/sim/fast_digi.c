@@ -576,12 +576,13 @@ static inline __attribute__((always_inline)) __m128i half_sse2(__m128 ped, __m12
 
 /* The waveforms of m channels into their payload words out[SADC_WORDS c ...]: header, pedestals
  * and sample i = floor(ped(i) + 1/2 + noise + A shape[i]) clipped to [0, 4095], the noise of
- * samples 16b..16b+15 the library block and sign pattern of half b of the channel's noise word (the
- * words k0 + 1 ... of the stream key); shape in the lane order. With SSE2 (the x86-64 baseline) four samples per single-precision operation; the
- * pedestal + 1/2 + noise is within 1.3e-4 count of the double sum for pedestals below 4096 (half
- * an ulp of float), so a sample differs from the double computation's with probability ~1e-4 by one
- * count, far below the noise. Payload words hold the samples two per word, even sample in the low
- * half (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
+ * samples 16b..16b+15 the library block and sign pattern of half b of the channel's noise word
+ * (words k0 + 1 ... of the stream key); shape in the lane order. With SSE2 (the x86-64 baseline)
+ * four samples per single-precision operation; the pedestal + 1/2 + noise is within 1.3e-4 count
+ * of the double sum for pedestals below 4096 (half an ulp of float), so a sample differs from the
+ * double computation's with probability ~1e-4 by one count, far below the noise. Payload words
+ * hold the samples two per word, even sample in the low half (na64_daq_sadc_encode,
+ * docs/raw-format.md §5.2). */
 static void samples_sse2(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int m,
                          const float *shape, uint64_t key, uint64_t k0, uint32_t *out)
 {
@@ -650,8 +651,8 @@ __attribute__((target("avx2"))) static inline __m256i mul64_avx2(__m256i x, uint
   return _mm256_add_epi64(_mm256_mul_epu32(x, lo), _mm256_slli_epi64(cross, 32));
 }
 
-/* draws_scalar four channels at a time (z, s have room for m rounded up to 4): the 32-bit lanes
- * of a word are its halves, one per block */
+/* The draws of m channels (sadc_draws), four at a time (z and s have room for m rounded up to 4):
+ * the 32-bit lanes of a word are its halves, one per block */
 __attribute__((target("avx2"))) static void draws_avx2(uint64_t key, uint64_t k0, int m, sadc_draws *d)
 {
   const uint64_t g = 0x9E3779B97F4A7C15ull; /* sim_noise_word's */

@@ -144,7 +144,8 @@ static void check_model(const uint8_t *buf, size_t len, const sim_sadc_noise *nz
     for (int j = 0; j < WF_SAMPLES; ++j) {
       uint32_t pair;
       memcpy(&pair, at + 8 + 4 * (j / 2), 4);
-      const unsigned got = (j & 1) ? pair >> 16 : pair & 0xFFFFu, want = model_sample(nz, &ch[c], amp[c], shape, word, j);
+      const unsigned got = (j & 1) ? pair >> 16 : pair & 0xFFFFu;
+      const unsigned want = model_sample(nz, &ch[c], amp[c], shape, word, j);
       if (got != want) fail_msg("channel %d sample %d: %u, the model %u", c, j, got, want);
       clipped += got == 0u || got == 4095u;
     }
