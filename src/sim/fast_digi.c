@@ -626,7 +626,7 @@ static void samples_sse2(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
  * min/max and truncations lane by lane as samples_sse2 (no FMA; -ffp-contract=off), eight samples
  * per operation, so the words are the same to the bit on either path (tests/sim/test_digi_noise);
  * the noise words four channels at a time, their 64-bit products from 32-bit ones (AVX2 has no
- * 64-bit multiplication): x c = lo(x) lo(c) + 2^32 (hi(x) lo(c) + lo(x) hi(c)) mod 2^64. */
+ * 64-bit multiplication, mul64_avx2). */
 #define SADC_AVX2 1
 #include <immintrin.h>
 #include <stdatomic.h>
@@ -644,11 +644,15 @@ static int sadc_have_avx2(void)
   return use && __builtin_cpu_supports("avx2");
 }
 
+/* x c mod 2^64 per 64-bit lane: lo(x) lo(c) (vpmuludq) + 2^32 (lo(x) hi(c) + hi(x) lo(c) mod 2^32),
+ * the two cross products as the 32-bit lanes of one vpmulld with c's halves swapped */
 __attribute__((target("avx2"))) static inline __m256i mul64_avx2(__m256i x, uint64_t c)
 {
-  const __m256i lo = _mm256_set1_epi64x((long long)(c & 0xFFFFFFFFu)), hi = _mm256_set1_epi64x((long long)(c >> 32));
-  const __m256i cross = _mm256_add_epi64(_mm256_mul_epu32(_mm256_srli_epi64(x, 32), lo), _mm256_mul_epu32(x, hi));
-  return _mm256_add_epi64(_mm256_mul_epu32(x, lo), _mm256_slli_epi64(cross, 32));
+  const __m256i cl = _mm256_set1_epi64x((long long)(c & 0xFFFFFFFFu));
+  const __m256i swap = _mm256_set1_epi64x((long long)((c << 32) | (c >> 32)));
+  const __m256i t = _mm256_mullo_epi32(x, swap); /* lanes lo(x) hi(c), hi(x) lo(c) */
+  const __m256i cross = _mm256_add_epi32(t, _mm256_srli_epi64(t, 32)); /* their sum in the low lane */
+  return _mm256_add_epi64(_mm256_mul_epu32(x, cl), _mm256_slli_epi64(cross, 32));
 }
 
 /* The draws of m channels (sadc_draws), four at a time (z and s have room for m rounded up to 4):
