@@ -454,22 +454,24 @@ _Static_assert(SADC_LIB_BLOCKS == 4096, "every lane of the library holds each qu
  * the Philox stream (seed + DIGI_SEED_KEY, 2^64 - 1), a stream no event uses (events count from 0).
  * Every sample's marginal distribution is then exactly the quantile table's. At use, each block
  * gets the signs of a random row of the 16 x 16 Sylvester-Hadamard matrix times a random global
- * sign (make_samples): as the columns of a Hadamard matrix are orthogonal, the products of two
+ * sign (sign_pattern): as the columns of a Hadamard matrix are orthogonal, the products of two
  * samples of a block average to exactly 0 over the 32 sign patterns, whatever the library's own
  * (frozen, ~1/64) lane-to-lane correlations; samples of different blocks have independent global
- * signs, hence zero covariance even when they share a library block (probability 1/4096 per pair). */
+ * signs, hence zero covariance even when they share a library block (probability 1/4096 per pair).
+ * Sample j is stored at sim_sadc_lane(j) (the waveform loops' order); the values are those of j. */
 void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed)
 {
   if (nz->lib_ready && nz->lib_seed == seed) return;
   na64_rng r;
   na64_rng_init(&r, seed + DIGI_SEED_KEY, UINT64_MAX);
   for (int j = 0; j < SADC_LIB_LEN; ++j) {
-    for (int i = 0; i < SADC_LIB_BLOCKS; ++i) nz->lib[i][j] = (float)(WF_NOISE * nz->z[i]);
+    const int l = sim_sadc_lane(j);
+    for (int i = 0; i < SADC_LIB_BLOCKS; ++i) nz->lib[i][l] = (float)(WF_NOISE * nz->z[i]);
     for (int i = SADC_LIB_BLOCKS - 1; i > 0; --i) { /* k uniform in [0, i]: 31 random bits u, u (i + 1) / 2^31 */
       int k = (int)(((na64_rng_u64(&r) >> 33) * (uint64_t)(i + 1)) >> 31);
-      float t = nz->lib[i][j];
-      nz->lib[i][j] = nz->lib[k][j];
-      nz->lib[k][j] = t;
+      float t = nz->lib[i][l];
+      nz->lib[i][l] = nz->lib[k][l];
+      nz->lib[k][l] = t;
     }
   }
   nz->lib_seed = seed;
@@ -483,6 +485,10 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
   c->ped_word_odd = floor(c->ped_odd * 8.0 + 0.5) / 8.0;
   c->unclipped = fmin(c->ped_even, c->ped_odd) - zmax >= 1.0 && fmax(c->ped_even, c->ped_odd) + zmax <= 4093.0;
   c->headroom = 4093.0 - zmax - fmax(c->ped_even, c->ped_odd); /* largest pulse that cannot clip */
+  /* unclipped: headroom >= 0, so any amplitude <= 0 (no pulse) neither clips; NaN: no amplitude is
+   * <= it (the general path) */
+  c->quiet_max = c->unclipped ? 0.0 : NAN;
+  c->pulse_max = c->unclipped ? c->headroom : NAN; /* amplitudes in (quiet_max, pulse_max]: a pulse, no clipping */
   /* the words na64_daq_sadc_encode writes for a waveform of the channel: header (kind 2, port,
    * channel, sample count, pedestal flag) and pedestals in 1/8 count (kind 1, odd << 15 | even) */
   c->header_word = (2u << 30) | (c->port << 26) | (c->channel << 20) | ((uint32_t)WF_SAMPLES << 12) | (1u << 11);
@@ -492,63 +498,58 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz)
   for (int j = 0; j < 4; ++j) c->ped_half[j] = (float)(((j & 1) ? c->ped_odd : c->ped_even) + 0.5);
 }
 
-
-
 _Static_assert(WF_SAMPLES == 2 * SADC_LIB_LEN && SADC_LIB_BLOCKS == 4096, "a waveform is two 12-bit block draws");
+_Static_assert(offsetof(sim_sadc_channel, pedestal_word) == offsetof(sim_sadc_channel, header_word) + 4,
+               "the two leading payload words are copied as one");
 
 /* The 32 sign patterns of a noise block: pattern p = row p & 15 of the 16 x 16 Sylvester-Hadamard
  * matrix, H[k][j] = (-1)^popcount(k & j) (J. J. Sylvester, Phil. Mag. 34 (1867) 461), times -1 if
- * p & 16; as float sign bits (S) for the sixteen samples. tests/sim/test_sadc_noise checks the
- * resulting independence of the samples (autocorrelation at lags 1 to 16). */
-#define S 0x80000000u
-static const uint32_t sign_pattern[32][SADC_LIB_LEN] = {
-    {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0},
-    {0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S},
-    {0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S},
-    {0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0},
-    {0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0, S, S, S, S},
-    {0, S, 0, S, S, 0, S, 0, 0, S, 0, S, S, 0, S, 0},
-    {0, 0, S, S, S, S, 0, 0, 0, 0, S, S, S, S, 0, 0},
-    {0, S, S, 0, S, 0, 0, S, 0, S, S, 0, S, 0, 0, S},
-    {0, 0, 0, 0, 0, 0, 0, 0, S, S, S, S, S, S, S, S},
-    {0, S, 0, S, 0, S, 0, S, S, 0, S, 0, S, 0, S, 0},
-    {0, 0, S, S, 0, 0, S, S, S, S, 0, 0, S, S, 0, 0},
-    {0, S, S, 0, 0, S, S, 0, S, 0, 0, S, S, 0, 0, S},
-    {0, 0, 0, 0, S, S, S, S, S, S, S, S, 0, 0, 0, 0},
-    {0, S, 0, S, S, 0, S, 0, S, 0, S, 0, 0, S, 0, S},
-    {0, 0, S, S, S, S, 0, 0, S, S, 0, 0, 0, 0, S, S},
-    {0, S, S, 0, S, 0, 0, S, S, 0, 0, S, 0, S, S, 0},
-    {S, S, S, S, S, S, S, S, S, S, S, S, S, S, S, S},
-    {S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0, S, 0},
-    {S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0},
-    {S, 0, 0, S, S, 0, 0, S, S, 0, 0, S, S, 0, 0, S},
-    {S, S, S, S, 0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0},
-    {S, 0, S, 0, 0, S, 0, S, S, 0, S, 0, 0, S, 0, S},
-    {S, S, 0, 0, 0, 0, S, S, S, S, 0, 0, 0, 0, S, S},
-    {S, 0, 0, S, 0, S, S, 0, S, 0, 0, S, 0, S, S, 0},
-    {S, S, S, S, S, S, S, S, 0, 0, 0, 0, 0, 0, 0, 0},
-    {S, 0, S, 0, S, 0, S, 0, 0, S, 0, S, 0, S, 0, S},
-    {S, S, 0, 0, S, S, 0, 0, 0, 0, S, S, 0, 0, S, S},
-    {S, 0, 0, S, S, 0, 0, S, 0, S, S, 0, 0, S, S, 0},
-    {S, S, S, S, 0, 0, 0, 0, 0, 0, 0, 0, S, S, S, S},
-    {S, 0, S, 0, 0, S, 0, S, 0, S, 0, S, S, 0, S, 0},
-    {S, S, 0, 0, 0, 0, S, S, 0, 0, S, S, S, S, 0, 0},
-    {S, 0, 0, S, 0, S, S, 0, 0, S, S, 0, S, 0, 0, S},
-};
-#undef S
+ * p & 16; as float sign bits for the sixteen samples, stored in the library's lane order
+ * (sim_sadc_lane: samples 0-3, 8-11, 4-7, 12-15). tests/sim/test_sadc_noise checks the resulting
+ * independence of the samples (autocorrelation at lags 1 to 16). */
+#define SGN_POP4(x) (((x) & 1) + (((x) >> 1) & 1) + (((x) >> 2) & 1) + (((x) >> 3) & 1))
+#define SGN(p, j) ((uint32_t)((SGN_POP4((p) & 15 & (j)) + ((p) >> 4)) & 1) << 31)
+#define SGN_ROW(p)                                                                                                   \
+  {SGN(p, 0), SGN(p, 1), SGN(p, 2),  SGN(p, 3),  SGN(p, 8),  SGN(p, 9),  SGN(p, 10), SGN(p, 11),                    \
+   SGN(p, 4), SGN(p, 5), SGN(p, 6),  SGN(p, 7),  SGN(p, 12), SGN(p, 13), SGN(p, 14), SGN(p, 15)}
+static _Alignas(64) const uint32_t sign_pattern[32][SADC_LIB_LEN] = {
+    SGN_ROW(0),  SGN_ROW(1),  SGN_ROW(2),  SGN_ROW(3),  SGN_ROW(4),  SGN_ROW(5),  SGN_ROW(6),  SGN_ROW(7),
+    SGN_ROW(8),  SGN_ROW(9),  SGN_ROW(10), SGN_ROW(11), SGN_ROW(12), SGN_ROW(13), SGN_ROW(14), SGN_ROW(15),
+    SGN_ROW(16), SGN_ROW(17), SGN_ROW(18), SGN_ROW(19), SGN_ROW(20), SGN_ROW(21), SGN_ROW(22), SGN_ROW(23),
+    SGN_ROW(24), SGN_ROW(25), SGN_ROW(26), SGN_ROW(27), SGN_ROW(28), SGN_ROW(29), SGN_ROW(30), SGN_ROW(31)};
+#undef SGN_ROW
+#undef SGN
+#undef SGN_POP4
+
+#define SADC_WORDS (2 + WF_SAMPLES / 2) /* payload words of a waveform: header, pedestals, sample pairs */
+#define SADC_CHUNK 64                   /* channels whose noise words are drawn at a time (a multiple of 4) */
+#define SADC_ROW sizeof(float[SADC_LIB_LEN]) /* bytes of a library block and of a sign pattern */
+
+/* The noise draws of a channel: word k0 + 1 + c of the stream (sim_noise_word) gives channel c
+ * the library block (bits 0-11) and sign pattern (bits 12-16) of its samples 0-15, and those of
+ * samples 16-31 (bits 32-43, 44-48). The AVX2 path draws SADC_CHUNK channels ahead (draws_avx2):
+ * for block b their offsets z[c][b], s[c][b] from lib and sgn in units of 8 bytes (an x86
+ * addressing mode scales an index by 8: base + 8 index is one operand). */
+typedef struct sadc_draws {
+  const uint64_t *lib, *sgn; /* the library and the sign patterns, as 8-byte units */
+  uint32_t z[SADC_CHUNK][2], s[SADC_CHUNK][2];
+} sadc_draws;
+#define SADC_UNITS (SADC_ROW / 8) /* units of a row */
 
 #if defined(__SSE2__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 #define SADC_LIB_SSE2 1
-/* Block b of a waveform (samples 16b..16b+15, payload words 8b..8b+7); pulse and clip are
- * constants at every call (the branches vanish from the four specialisations of make_samples). */
-static inline __attribute__((always_inline)) __m128i lib_quarter(__m128 ped, __m128 a, const float *z, const uint32_t *sg,
-                                                                 const float *shape, int pulse, int clip)
+/* Eight samples of a block, four per single-precision operation: the quarters z[0..3] and
+ * z[8..11] of the lane order (samples 0-3 and 4-7 of the block, or 8-11 and 12-15 from z + 4), as
+ * eight 16-bit samples in order; pulse and clip are constants at every call (the branches vanish
+ * from the four specialisations of samples_sse2). */
+static inline __attribute__((always_inline)) __m128i half_sse2(__m128 ped, __m128 a, const float *z, const uint32_t *sg,
+                                                               const float *shape, int pulse, int clip)
 {
-  __m128 v0 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z), _mm_loadu_ps((const float *)sg)));
-  __m128 v1 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z + 4), _mm_loadu_ps((const float *)sg + 4)));
+  __m128 v0 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z), _mm_load_ps((const float *)sg)));
+  __m128 v1 = _mm_add_ps(ped, _mm_xor_ps(_mm_loadu_ps(z + 8), _mm_load_ps((const float *)sg + 8)));
   if (pulse) {
-    v0 = _mm_add_ps(v0, _mm_mul_ps(a, _mm_loadu_ps(shape)));
-    v1 = _mm_add_ps(v1, _mm_mul_ps(a, _mm_loadu_ps(shape + 4)));
+    v0 = _mm_add_ps(v0, _mm_mul_ps(a, _mm_load_ps(shape)));
+    v1 = _mm_add_ps(v1, _mm_mul_ps(a, _mm_load_ps(shape + 8)));
   }
   if (clip) {
     v0 = _mm_min_ps(_mm_max_ps(v0, _mm_setzero_ps()), _mm_set1_ps(4095.0f));
@@ -557,55 +558,193 @@ static inline __attribute__((always_inline)) __m128i lib_quarter(__m128 ped, __m
   /* truncation of values in [0, 4095]: their floor; two 16-bit samples per 32-bit word */
   return _mm_packs_epi32(_mm_cvttps_epi32(v0), _mm_cvttps_epi32(v1));
 }
-static inline __attribute__((always_inline)) void lib_block(const sim_sadc_noise *nz, __m128 ped, __m128 a,
-                                                            const float *shape, uint64_t bits, int b, int pulse,
-                                                            int clip, uint32_t *out)
-{
-  const float *z = nz->lib[(bits >> (32 * b)) & 4095u];
-  const uint32_t *sg = sign_pattern[(bits >> (32 * b + 12)) & 31u];
-  const float *sh = shape + SADC_LIB_LEN * b;
-  _mm_storeu_si128((__m128i *)(out + 8 * b), lib_quarter(ped, a, z, sg, sh, pulse, clip));
-  _mm_storeu_si128((__m128i *)(out + 8 * b + 4), lib_quarter(ped, a, z + 8, sg + 8, sh + 8, pulse, clip));
-}
-#define LIB_WAVEFORM(pulse, clip)                                                                                    \
+/* Block b (samples 16b..16b+15, payload words 8b..8b+7) of a waveform */
+#define BLOCK_SSE2(b, pulse, clip)                                                                                   \
   do {                                                                                                               \
-    lib_block(nz, ped, a, shape, bits, 0, pulse, clip, out);                                                         \
-    lib_block(nz, ped, a, shape, bits, 1, pulse, clip, out);                                                         \
+    const uint32_t h = (uint32_t)(w >> (32 * (b)));                                                                  \
+    const float *z = lib[h & 4095u], *sh = shape + SADC_LIB_LEN * (b);                                               \
+    const uint32_t *sg = sign_pattern[(h >> 12) & 31u];                                                              \
+    _mm_storeu_si128((__m128i *)(o + 8 * (b)), half_sse2(ped, a, z, sg, sh, pulse, clip));                           \
+    _mm_storeu_si128((__m128i *)(o + 8 * (b) + 4), half_sse2(ped, a, z + 4, sg + 4, sh + 4, pulse, clip));           \
+  } while (0)
+#define WAVEFORM_SSE2(pulse, clip)                                                                                   \
+  do {                                                                                                               \
+    BLOCK_SSE2(0, pulse, clip);                                                                                      \
+    BLOCK_SSE2(1, pulse, clip);                                                                                      \
   } while (0)
 #endif
 
-/* One waveform into its payload words out[0 .. WF_SAMPLES/2): sample i = floor(ped(i) + 1/2 +
- * noise + A shape[i]) clipped to [0, 4095], the noise of samples 16b..16b+15 block
- * (bits >> 32b) & 4095 of the library with the sign pattern (bits >> (32b + 12)) & 31. With SSE2 (the x86-64
- * baseline) four samples per single-precision operation; the pedestal + 1/2 + noise is within
- * 1.3e-4 count of the double sum for pedestals below 4096 (half an ulp of float), so a sample
- * differs from the double computation's with probability ~1e-4 by one count, far below the noise.
- * Payload words hold the samples two per word, even sample in the low half
- * (na64_daq_sadc_encode, docs/raw-format.md §5.2). */
-static void make_samples(const sim_sadc_noise *nz, const sim_sadc_channel *r, double A, const float *shape,
-                         uint64_t bits, uint32_t *out)
+/* The waveforms of m channels into their payload words out[SADC_WORDS c ...]: header, pedestals
+ * and sample i = floor(ped(i) + 1/2 + noise + A shape[i]) clipped to [0, 4095], the noise of
+ * samples 16b..16b+15 the library block and sign pattern of half b of the channel's noise word
+ * (words k0 + 1 ... of the stream key); shape in the lane order. With SSE2 (the x86-64 baseline)
+ * four samples per single-precision operation; the pedestal + 1/2 + noise is within 1.3e-4 count
+ * of the double sum for pedestals below 4096 (half an ulp of float), so a sample differs from the
+ * double computation's with probability ~1e-4 by one count, far below the noise. Payload words
+ * hold the samples two per word, even sample in the low half (na64_daq_sadc_encode,
+ * docs/raw-format.md §5.2). */
+static void samples_sse2(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int m,
+                         const float *shape, uint64_t key, uint64_t k0, uint32_t *out)
 {
-  const int pulse = A > 0.0, clip = !(r->unclipped && A <= r->headroom);
+  const float(*lib)[SADC_LIB_LEN] = nz->lib;
+  for (int i = 0; i < m; ++i, out += SADC_WORDS) {
+    const double A = amp[i];
+    const uint64_t w = sim_noise_word(key, k0 + 1 + (uint64_t)i);
+    uint32_t *o = out + 2;
+    memcpy(out, &ch[i].header_word, 2 * sizeof(uint32_t));
 #ifdef SADC_LIB_SSE2
-  const __m128 ped = _mm_loadu_ps(r->ped_half), a = _mm_set1_ps((float)A);
-  if (!pulse && !clip) LIB_WAVEFORM(0, 0); /* most channels */
-  else if (!clip) LIB_WAVEFORM(1, 0);
-  else if (!pulse) LIB_WAVEFORM(0, 1);
-  else LIB_WAVEFORM(1, 1);
+    const __m128 ped = _mm_loadu_ps(ch[i].ped_half);
+    if (A <= ch[i].quiet_max) { /* most channels */
+      const __m128 a = _mm_setzero_ps();
+      WAVEFORM_SSE2(0, 0);
+      continue;
+    }
+    const __m128 a = _mm_set1_ps((float)A);
+    if (A <= ch[i].pulse_max) WAVEFORM_SSE2(1, 0);
+    else if (!(A > 0.0)) WAVEFORM_SSE2(0, 1);
+    else WAVEFORM_SSE2(1, 1);
 #else
-  uint16_t s[WF_SAMPLES];
-  for (int i = 0; i < WF_SAMPLES; ++i) {
-    int b = i / SADC_LIB_LEN;
-    float z = nz->lib[(bits >> (32 * b)) & 4095u][i % SADC_LIB_LEN];
-    if (sign_pattern[(bits >> (32 * b + 12)) & 31u][i % SADC_LIB_LEN]) z = -z;
-    float v = r->ped_half[i & 1] + z;
-    if (pulse) v += (float)A * shape[i];
-    s[i] = (uint16_t)(!(v >= 0.0f) ? 0.0f : v >= 4095.0f ? 4095.0f : v); /* floor, clipped: truncation */
-  }
-  (void)clip;
-  for (int i = 0; i < WF_SAMPLES; i += 2) out[i / 2] = ((uint32_t)s[i + 1] << 16) | s[i];
+    const int pulse = A > 0.0;
+    uint16_t s[WF_SAMPLES];
+    for (int k = 0; k < WF_SAMPLES; ++k) {
+      const int b = k / SADC_LIB_LEN, l = SADC_LIB_LEN * b + sim_sadc_lane(k % SADC_LIB_LEN);
+      const uint32_t h = (uint32_t)(w >> (32 * b));
+      float z = lib[h & 4095u][l % SADC_LIB_LEN];
+      if (sign_pattern[(h >> 12) & 31u][l % SADC_LIB_LEN]) z = -z;
+      float v = ch[i].ped_half[k & 1] + z;
+      if (pulse) v += (float)A * shape[l];
+      s[k] = (uint16_t)(!(v >= 0.0f) ? 0.0f : v >= 4095.0f ? 4095.0f : v); /* floor, clipped: truncation */
+    }
+    for (int k = 0; k < WF_SAMPLES; k += 2) o[k / 2] = ((uint32_t)s[k + 1] << 16) | s[k];
 #endif
+  }
 }
+
+#if defined(SADC_LIB_SSE2) && defined(__x86_64__) && defined(__GNUC__)
+/* The same on AVX2 where the CPU has it (functions compiled for AVX2, chosen at run time as
+ * src/sim/ecal_shape.c chooses its AVX loop): the same single-precision additions, multiplications,
+ * min/max and truncations lane by lane as samples_sse2 (no FMA; -ffp-contract=off), eight samples
+ * per operation, so the words are the same to the bit on either path (tests/sim/test_digi_noise);
+ * the noise words four channels at a time, their 64-bit products from 32-bit ones (AVX2 has no
+ * 64-bit multiplication, mul64_avx2). */
+#define SADC_AVX2 1
+#include <immintrin.h>
+#include <stdatomic.h>
+/* -1: decided at the first use (every thread may store the same value); tests set 0 (SSE2) or 1
+ * (AVX2, where the CPU has it) to compare the two paths */
+extern atomic_int sim_sadc_use_avx2;
+atomic_int sim_sadc_use_avx2 = -1;
+static int sadc_have_avx2(void)
+{
+  int use = atomic_load_explicit(&sim_sadc_use_avx2, memory_order_relaxed);
+  if (use < 0) {
+    use = __builtin_cpu_supports("avx2") ? 1 : 0;
+    atomic_store_explicit(&sim_sadc_use_avx2, use, memory_order_relaxed);
+  }
+  return use && __builtin_cpu_supports("avx2");
+}
+
+/* x c mod 2^64 per 64-bit lane: lo(x) lo(c) (vpmuludq) + 2^32 (lo(x) hi(c) + hi(x) lo(c) mod 2^32),
+ * the two cross products as the 32-bit lanes of one vpmulld with c's halves swapped */
+__attribute__((target("avx2"))) static inline __m256i mul64_avx2(__m256i x, uint64_t c)
+{
+  const __m256i cl = _mm256_set1_epi64x((long long)(c & 0xFFFFFFFFu));
+  const __m256i swap = _mm256_set1_epi64x((long long)((c << 32) | (c >> 32)));
+  const __m256i t = _mm256_mullo_epi32(x, swap); /* lanes lo(x) hi(c), hi(x) lo(c) */
+  const __m256i cross = _mm256_add_epi32(t, _mm256_srli_epi64(t, 32)); /* their sum in the low lane */
+  return _mm256_add_epi64(_mm256_mul_epu32(x, cl), _mm256_slli_epi64(cross, 32));
+}
+
+/* The draws of m channels (sadc_draws), four at a time (z and s have room for m rounded up to 4):
+ * the 32-bit lanes of a word are its halves, one per block */
+__attribute__((target("avx2"))) static void draws_avx2(uint64_t key, uint64_t k0, int m, sadc_draws *d)
+{
+  const uint64_t g = 0x9E3779B97F4A7C15ull; /* sim_noise_word's */
+  __m256i z = _mm256_set_epi64x((long long)(key + (k0 + 4) * g), (long long)(key + (k0 + 3) * g),
+                                (long long)(key + (k0 + 2) * g), (long long)(key + (k0 + 1) * g));
+  const __m256i step = _mm256_set1_epi64x((long long)(4 * g)), m12 = _mm256_set1_epi32(4095 * SADC_UNITS),
+                m5 = _mm256_set1_epi32(31 * SADC_UNITS);
+  for (int c = 0; c < m; c += 4, z = _mm256_add_epi64(z, step)) {
+    __m256i x = mul64_avx2(_mm256_xor_si256(z, _mm256_srli_epi64(z, 30)), 0xBF58476D1CE4E5B9ull);
+    x = mul64_avx2(_mm256_xor_si256(x, _mm256_srli_epi64(x, 27)), 0x94D049BB133111EBull);
+    x = _mm256_xor_si256(x, _mm256_srli_epi64(x, 31));
+    _Static_assert(SADC_UNITS == 8, "the offsets of rows are their indices << 3");
+    _mm256_storeu_si256((__m256i *)(void *)d->z[c], _mm256_and_si256(_mm256_slli_epi32(x, 3), m12));
+    _mm256_storeu_si256((__m256i *)(void *)d->s[c], _mm256_and_si256(_mm256_srli_epi32(x, 9), m5));
+  }
+}
+
+/* The bases of the draws' offsets and of the second halves of the rows (samples 4-7, 12-15), the
+ * latter hidden from the compiler (an empty asm), which otherwise adds the offset to a base once
+ * (lea) for both halves: each load keeps its one base + 8 offset operand. */
+typedef struct sadc_bases {
+  const uint64_t *lib, *sgn, *lib8, *sgn8;
+} sadc_bases;
+__attribute__((target("avx2"))) static inline sadc_bases sadc_bases_of(const sadc_draws *d)
+{
+  sadc_bases q = {d->lib, d->sgn, d->lib + 4, d->sgn + 4};
+  __asm__("" : "+r"(q.lib8), "+r"(q.sgn8));
+  return q;
+}
+
+/* half_sse2 for a whole block: the halves z[0..7] (samples 0-3, 8-11) and z[8..15] (4-7, 12-15)
+ * pack within their 128-bit lanes into samples 0..15 in order */
+__attribute__((target("avx2"))) static inline __m256i block_avx2(__m256 ped, __m256 a, const sadc_bases *q, uint64_t zi,
+                                                                 uint64_t si, const float *shape, int pulse, int clip)
+{
+  __m256 v0 = _mm256_add_ps(ped, _mm256_xor_ps(_mm256_loadu_ps((const float *)(const void *)(q->lib + zi)),
+                                               _mm256_load_ps((const float *)(const void *)(q->sgn + si))));
+  __m256 v1 = _mm256_add_ps(ped, _mm256_xor_ps(_mm256_loadu_ps((const float *)(const void *)(q->lib8 + zi)),
+                                               _mm256_load_ps((const float *)(const void *)(q->sgn8 + si))));
+  if (pulse) {
+    v0 = _mm256_add_ps(v0, _mm256_mul_ps(a, _mm256_load_ps(shape)));
+    v1 = _mm256_add_ps(v1, _mm256_mul_ps(a, _mm256_load_ps(shape + 8)));
+  }
+  if (clip) {
+    v0 = _mm256_min_ps(_mm256_max_ps(v0, _mm256_setzero_ps()), _mm256_set1_ps(4095.0f));
+    v1 = _mm256_min_ps(_mm256_max_ps(v1, _mm256_setzero_ps()), _mm256_set1_ps(4095.0f));
+  }
+  return _mm256_packs_epi32(_mm256_cvttps_epi32(v0), _mm256_cvttps_epi32(v1));
+}
+#define WAVEFORM_AVX2(pulse, clip)                                                                                   \
+  do {                                                                                                               \
+    _mm256_storeu_si256((__m256i *)(void *)o, block_avx2(ped, a, q, d->z[i][0], d->s[i][0], shape, pulse, clip));     \
+    _mm256_storeu_si256((__m256i *)(void *)(o + 8),                                                                  \
+                        block_avx2(ped, a, q, d->z[i][1], d->s[i][1], shape + SADC_LIB_LEN, pulse, clip));           \
+  } while (0)
+
+/* One channel's words (the body of samples_avx2: inlined twice per iteration there) */
+__attribute__((target("avx2"), always_inline)) static inline void channel_avx2(const sim_sadc_channel *c, double A,
+                                                                              const float *shape, const sadc_draws *d,
+                                                                              const sadc_bases *q, int i, uint32_t *out)
+{
+  uint32_t *o = out + 2;
+  memcpy(out, &c->header_word, 2 * sizeof(uint32_t));
+  const __m256 ped = _mm256_broadcast_ps((const __m128 *)(const void *)c->ped_half);
+  if (A <= c->quiet_max) { /* most channels */
+    const __m256 a = _mm256_setzero_ps();
+    WAVEFORM_AVX2(0, 0);
+    return;
+  }
+  const __m256 a = _mm256_set1_ps((float)A);
+  if (A <= c->pulse_max) WAVEFORM_AVX2(1, 0);
+  else if (!(A > 0.0)) WAVEFORM_AVX2(0, 1);
+  else WAVEFORM_AVX2(1, 1);
+}
+
+/* samples_sse2 on AVX2, two channels per iteration */
+__attribute__((target("avx2"))) static void samples_avx2(const sim_sadc_channel *ch, const double *amp, int m,
+                                                         const float *shape, const sadc_draws *d, uint32_t *out)
+{
+  const sadc_bases q = sadc_bases_of(d);
+  int i = 0;
+  for (; i + 2 <= m; i += 2, out += 2 * SADC_WORDS) {
+    channel_avx2(ch + i, amp[i], shape, d, &q, i, out);
+    channel_avx2(ch + i + 1, amp[i + 1], shape, d, &q, i + 1, out + SADC_WORDS);
+  }
+  if (i < m) channel_avx2(ch + i, amp[i], shape, d, &q, i, out);
+}
+#endif
 
 /* The unit pulse A (x/2)^2 exp(2 - x) sampled at the SADC clock: maximum 1 at x = t/tau = 2. One
  * exp per pulse: exp(2 - x) at the next sample is the previous one times exp(-period/tau). */
@@ -640,13 +779,65 @@ void sim_sadc_channels_group(sim_sadc_channel *ch, int n)
   }
 }
 
+/* The pulse shape in single precision (rounded to nearest) and in the library's lane order: samples
+ * 4q..4q+3 of block q / 4 at its lanes sim_sadc_lane(4 (q % 4)).. (quarters 0, 2, 1, 3) */
+#ifdef SADC_LIB_SSE2
+#define SHAPE_QUARTER(q, lane)                                                                                       \
+  _mm_storeu_ps(out + (lane), _mm_movelh_ps(_mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * (q))),                             \
+                                            _mm_cvtpd_ps(_mm_loadu_pd(shape + 4 * (q) + 2))))
+#else
+#define SHAPE_QUARTER(q, lane)                                                                                       \
+  for (int t = 0; t < 4; ++t) out[(lane) + t] = (float)shape[4 * (q) + t]
+#endif
+static void shape_lanes(const double *shape, float *out)
+{
+  _Static_assert(WF_SAMPLES == 32 && SADC_LIB_LEN == 16, "eight quarters");
+  SHAPE_QUARTER(0, 0);
+  SHAPE_QUARTER(1, 8);
+  SHAPE_QUARTER(2, 4);
+  SHAPE_QUARTER(3, 12);
+  SHAPE_QUARTER(4, 16);
+  SHAPE_QUARTER(5, 24);
+  SHAPE_QUARTER(6, 20);
+  SHAPE_QUARTER(7, 28);
+}
+#undef SHAPE_QUARTER
+
+/* The waveforms of channels [a, b) of a source into out (noise words ns->k + 1 ...), on AVX2 if
+ * chosen: their noise draws SADC_CHUNK channels at a time, then their samples. */
+static void sadc_source_words(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int a, int b,
+                              const float *shape, int avx2, sim_sadc_stream *ns, uint32_t *out)
+{
+#ifdef SADC_AVX2
+  if (avx2) {
+    _Alignas(32) sadc_draws d;
+    d.lib = (const uint64_t *)(const void *)nz->lib;
+    d.sgn = (const uint64_t *)(const void *)sign_pattern;
+    for (int c = a; c < b; c += SADC_CHUNK, out += SADC_CHUNK * SADC_WORDS) {
+      const int m = b - c < SADC_CHUNK ? b - c : SADC_CHUNK;
+      draws_avx2(ns->key, ns->k, m, &d);
+      samples_avx2(ch + c, amp + c, m, shape, &d, out);
+      ns->k += (uint64_t)m;
+    }
+    return;
+  }
+#endif
+  (void)avx2;
+  samples_sse2(nz, ch + a, amp + a, b - a, shape, ns->key, ns->k, out);
+  ns->k += (uint64_t)(b - a);
+}
+
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
                          const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err)
 {
   if (!nz->lib_ready) return na64_err_set(err, NA64_EINVAL, "sim_sadc_write_event: no noise library (sim_sadc_noise_library)");
-  const size_t per = 2 + WF_SAMPLES / 2;
-  float shapef[WF_SAMPLES];
-  for (int i = 0; i < WF_SAMPLES; ++i) shapef[i] = (float)shape[i];
+  _Alignas(32) float shapef[WF_SAMPLES];
+  shape_lanes(shape, shapef);
+#ifdef SADC_AVX2
+  const int avx2 = sadc_have_avx2();
+#else
+  const int avx2 = 0;
+#endif
   na64_daq_equipment_header eh = na64_daq_sadc_equipment(0, NA64_DAQ_SADC_DEFAULT_PERIOD_NS); /* but its id */
   for (int a = 0; a < n;) { /* one equipment block per source id, its words made in the event's buffer */
     int b = a + ch[a].group;
@@ -658,14 +849,10 @@ int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
           return na64_err_set(err, NA64_ERANGE, "SADC channel %u/%u/%u: pedestals %g, %g outside [0, 4095.875]",
                               ch[i].src, ch[i].port, ch[i].channel, ch[i].ped_even, ch[i].ped_odd);
     uint32_t *out;
-    NA64_CALL(na64_daq_writer_reserve_equipment(w, ch[a].src, (size_t)(b - a) * per, &out, err));
-    for (int i = a; i < b; ++i, out += per) {
-      out[0] = ch[i].header_word;
-      out[1] = ch[i].pedestal_word;
-      make_samples(nz, &ch[i], amp[i], shapef, sim_noise_word(ns->key, ++ns->k), out + 2);
-    }
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, ch[a].src, (size_t)(b - a) * SADC_WORDS, &out, err));
+    sadc_source_words(nz, ch, amp, a, b, shapef, avx2, ns, out);
     eh.id = ch[a].src;
-    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, (size_t)(b - a) * per, err));
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, (size_t)(b - a) * SADC_WORDS, err));
     a = b;
   }
   return NA64_OK;

@@ -89,7 +89,9 @@ typedef struct sim_sadc_channel {
   double ped_word_even, ped_word_odd; /* the pedestals as the payload carries them (1/8 count) */
   int unclipped;   /* pedestal +- the largest noise stays inside the ADC range: no clipping without signal */
   double headroom; /* nor with a pulse of at most this amplitude (counts) */
-  uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2) */
+  double quiet_max; /* amplitudes <= this: pedestal + noise, no clipping (0 if unclipped, else NaN) */
+  double pulse_max; /* amplitudes <= this (and > quiet_max): a pulse, no clipping (headroom or NaN) */
+  uint32_t header_word, pedestal_word; /* its first two payload words (docs/raw-format.md §5.2), adjacent */
   int pedestals_ok;                    /* the pedestals fit the 15-bit fields of the pedestal word */
   float ped_half[4]; /* ped_even + 1/2, ped_odd + 1/2, ped_even + 1/2, ped_odd + 1/2: the samples' lanes */
   int group;         /* at the first channel of a source (sim_sadc_channels_group): its channels, */
@@ -102,13 +104,14 @@ void sim_sadc_channels_group(sim_sadc_channel *ch, int n);
  * SADC_LIB_LEN consecutive samples, each lane a permutation of the quantiles shuffled with the run's
  * seed. A waveform is WF_SAMPLES / SADC_LIB_LEN blocks, each chosen (12 bits) and given a sign
  * pattern (5 bits) by one 64-bit word of a counter-based stream keyed by one draw of the event's
- * Philox stream. */
+ * Philox stream. A block is stored in the lane order of sim_sadc_lane (samples 0-3, 8-11, 4-7,
+ * 12-15: what the 128-bit-lane packs of SSE2 and AVX2 put back in order). */
 #define SADC_LIB_BLOCKS 4096
 #define SADC_LIB_LEN 16
 typedef struct sim_sadc_noise {
   double z[4096];
   double zmax; /* largest |z| WF_NOISE */
-  _Alignas(16) float lib[SADC_LIB_BLOCKS][SADC_LIB_LEN]; /* WF_NOISE z, shuffled */
+  _Alignas(16) float lib[SADC_LIB_BLOCKS][SADC_LIB_LEN]; /* WF_NOISE z, shuffled; lib[i][sim_sadc_lane(j)]: sample j */
   uint64_t lib_seed;
   int lib_ready;
 } sim_sadc_noise;
@@ -116,6 +119,9 @@ typedef struct sim_sadc_stream {
   uint64_t key, k;
 } sim_sadc_stream;
 void sim_sadc_noise_init(sim_sadc_noise *nz);
+/* Where sample j (0..15) of a library block is stored: j with samples 4-7 and 8-11 swapped (an
+ * involution: also the sample stored at j). */
+static inline int sim_sadc_lane(int j) { return (j & 12) == 4 || (j & 12) == 8 ? j ^ 12 : j; }
 /* (Re)build the noise library of nz for the run seed `seed` (nothing to do if it is already that
  * seed's): both digitisers call it before an event's waveforms. */
 void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed);
