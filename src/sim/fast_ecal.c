@@ -430,7 +430,7 @@ static void smear_section(double a, int nc, double *c, double E, double Ns, doub
     }
 #endif
     for (; i < nc; ++i) c[i] += n[i] - c[i] * r;
-  } else {
+  } else { /* the exact path's own expression (its bits since branch visspeed2) */
     for (int i = 0; i < nc; ++i) c[i] += n[i] - (c[i] / E) * (S - Ns);
   }
 }
@@ -464,17 +464,18 @@ void sim_ecal_smear(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MA
   ecal_smear(s, rng, cells, dep, vis, with_cells, 0.0);
 }
 
-/* The visible pair's cells (vis_event.c; branch vissmear): a cell below SMEAR_CUT = 1e-3 of its
+/* The visible pair's cells (vis_event.c; branch vissmear): a cell below SMEAR_CUT = 3e-4 of its
  * section's energy gets no deviate of its own, i.e. a cell whose own sampling sigma a sqrt(E_i) is
- * below sqrt(1e-3) = 3.2% of the section's a sqrt(E). The section's sum keeps its exact fluctuation;
+ * below sqrt(3e-4) = 1.7% of the section's a sqrt(E). The section's sum keeps its exact fluctuation;
  * what is lost is the skipped cells' own variance, sum E_i/E of the section's: with the 2017 card's
- * signal (2000 events) 0.28% (at most 0.81%) in the pre-shower, where 32 of the 36 cells are skipped,
- * and 0.89% (at most 1.3%) in the main section, 21 cells skipped; the drawn cells' variance is
- * a^2 E_i (1 - E_i E_skip / E^2), low by at most that fraction. The skipped cells' sigma is at most
- * a sqrt(1e-3 E): 22 MeV in a 48 GeV main section (under the 30 MeV of one ADC count of its
- * calibration, sql/setups/20_visible_2017.sql), 7 MeV in a 4.7 GeV pre-shower. ~19 deviates per
- * event instead of 72. */
-#define SMEAR_CUT 1e-3
+ * signal (2000 events) 0.19% (at most 0.32%) in the pre-shower, where 30 of the 36 cells are
+ * skipped, and 0.15% (at most 0.30%) in the main section, 7 cells skipped; the drawn cells' variance
+ * is a^2 E_i (1 - E_i E_skip / E^2), low by at most that fraction. A skipped cell's sigma is at most
+ * a sqrt(3e-4 E): 12 MeV in a 48 GeV main section (0.4 of the 30 MeV of one ADC count of its
+ * calibration, sql/setups/20_visible_2017.sql), 3.8 MeV in a 4.7 GeV pre-shower (2 MeV a count).
+ * ~35 deviates per event instead of 72. The cut at 1e-3 (19 deviates) took 4% off the rms of the
+ * outer ring of cells' energy (docs/performance.md "vissmear"); this one 0.8%. */
+#define SMEAR_CUT 3e-4
 void sim_ecal_smear_sparse(const na64_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL], const double dep[2],
                            double vis[2])
 {
