@@ -44,7 +44,7 @@ int main(int argc, char **argv)
   const double mip = 2.052e-3 * 1.06; /* a 1 cm counter's MIP, GeV */
   for (int signal = 1; signal >= 0; --signal) {
     mom wsum = {0}, wtrue = {0}, wk[NA64_VIS_WCAL_SECTIONS] = {{0}}, v2 = {0}, v2q = {0}, ebeam = {0}, bx = {0};
-    mom ps = {0}, ec = {0}, hot = {0}, hotf = {0}, ring = {0}, edge = {0}, s4 = {0}, ea = {0}, dz = {0}, op = {0};
+    mom ps = {0}, ec = {0}, hot = {0}, hotf = {0}, ring = {0}, edge = {0}, s4 = {0}, s4w = {0}, ea = {0}, dz = {0}, op = {0};
     for (int i = 0; i < n; ++i) {
       na64_vis_sim_event ev;
       if (na64_vis_sim_event_generate(s, 7, (uint64_t)i, signal, &ev, &err)) {
@@ -64,6 +64,7 @@ int main(int argc, char **argv)
       add(&bx, ev.beam_x);
       if (!signal) continue;
       add(&s4, ev.s4 / mip);
+      add(&s4w, ev.s4 >= 1.5 * mip && ev.s4 <= 3.0 * mip);
       add(&ea, ev.aprime_energy);
       add(&dz, ev.decay[2]);
       add(&op, ev.opening);
@@ -108,6 +109,7 @@ int main(int argc, char **argv)
     put("decay z (cm)", &dz);
     put("opening (rad)", &op);
     put("S4 (MIPs)", &s4);
+    put("S4 in 1.5-3 MIPs (fraction)", &s4w);
     put("ECAL pre-shower (GeV)", &ps);
     put("ECAL total (GeV)", &ec);
     put("ECAL hottest cell (GeV)", &hot);
