@@ -404,6 +404,7 @@ static void smear_section(double a, int nc, double *c, double E, double Ns, doub
   int idx[NA64_SIM_MAX_ECAL], m = 0;
   const uint64_t key = na64_rng_u64(rng);
   const double lo = cut * E;
+  w[0] = 0; /* (GCC 12 may not see that the words passed, w[0..m), are all written) */
   for (int i = 0; i < nc; ++i) {
     n[i] = 0.0;
     if (c[i] > lo) {

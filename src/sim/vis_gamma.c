@@ -29,7 +29,7 @@ double vis_lngamma(double a)
   return (z - 0.5) * log(z) - z + 0.91893853320467274178 + ser - log(prod); /* ln(2 pi)/2 */
 }
 
-#define VG_EPS 1e-13
+#define VG_EPS 1e-10
 #define VG_TINY 1e-300
 #define VG_MAXIT 1000
 
@@ -37,7 +37,7 @@ double vis_lngamma(double a)
  * Legendre's continued fraction Q = pre (1/(x + 1 - a -) 1 (1 - a)/(x + 3 - a -) 2 (2 - a)/(x + 5 - a -) ...)
  * (A&S 6.5.31) by the modified Lentz method (Numerical Recipes 2nd ed., sec. 6.2 and 5.2), below it
  * 1 - P with the series P = pre sum_n x^n / (a (a + 1) ... (a + n)) (A&S 6.5.29); both to a relative
- * 1e-13 (sim_gamma_p: 1e-15; the callers use Q as a Poisson mean and an energy fraction). The same
+ * 1e-10 (sim_gamma_p: 1e-15; the caller, V2, uses Q as a Poisson mean). The same
  * algorithms as sim_gamma_p, without its exp and log for pre. */
 double vis_gamma_q_pre(double a, double x, double pre)
 {

@@ -4,7 +4,7 @@
  * - vis_lngamma (Stirling's series at a + n >= 8 and the recurrence): the series' remainder is below
  *   6.3e-12 (A&S 6.1.42), the rest is rounding of terms up to ~|ln Gamma|: tolerance 1e-11 + 4e-15
  *   |ln Gamma|, over a = 0.05-200;
- * - vis_gamma_q_pre (Legendre's continued fraction / the series, to 1e-13): relative 1e-11 where
+ * - vis_gamma_q_pre (Legendre's continued fraction / the series, to 1e-10 a step): relative 1e-9 where
  *   Q > 1e-280, over a = 1.1-30 (the profiles' shapes) and x = 0.01-80 (both branches);
  * - vis_gamma_table_p (the 4-point Lagrange cubic in a, step 1/64): within 1e-9 of sim_gamma_p at
  *   the x of the WCAL faces of both visible setups (0.5 x 3.5-30 X0), at 20000 shapes a in the table,
@@ -41,7 +41,7 @@ static void test_gamma_q(void **state)
       if (!(q > 1e-280)) continue;
       double pre = exp(a * log(x) - x - gsl_sf_lngamma(a)), v = vis_gamma_q_pre(a, x, pre);
       worst = fmax(worst, fabs(v / q - 1.0));
-      assert_true(fabs(v / q - 1.0) < 1e-11);
+      assert_true(fabs(v / q - 1.0) < 1e-9);
       ++n;
     }
   assert_true(n > 1000);
