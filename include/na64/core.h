@@ -128,6 +128,9 @@ NA64_API double na64_rng_exponential(na64_rng *rng);  /* mean 1 */
  * caller's own) and draws further words from rng only when the ziggurat rejects (~1.2%). */
 NA64_API double na64_rng_gauss_zig(na64_rng *rng);
 NA64_API double na64_rng_gauss_word(na64_rng *rng, uint64_t w);
+/* z[k] = na64_rng_gauss_word(rng, w[k]) for k < n, in that order (the same values and draws), in one
+ * call: for callers that make many deviates from words of their own (a counter stream). */
+NA64_API void na64_rng_gauss_words(na64_rng *rng, const uint64_t *w, double *z, int n);
 NA64_API unsigned long na64_rng_poisson(na64_rng *rng, double mean);
 
 #ifdef __cplusplus

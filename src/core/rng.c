@@ -7,6 +7,7 @@
 #include "na64/core.h"
 
 #include <math.h>
+#include <string.h>
 #include <Random123/philox.h>
 
 #include "rng_ziggurat.h"
@@ -100,6 +101,27 @@ double na64_rng_gauss_word(na64_rng *rng, uint64_t w)
 }
 
 double na64_rng_gauss_zig(na64_rng *rng) { return na64_rng_gauss_word(rng, na64_rng_u64(rng)); }
+
+/* The ziggurat of na64_rng_gauss_word on n words at once (the same values, in the same order, and the
+ * same draws from rng on a rejection): the fast path inline in one loop, without a call per deviate
+ * (branch vissmear: ~20 instead of ~34 instructions a deviate; the sign bit set directly, which is
+ * what the negation does in IEEE 754). */
+void na64_rng_gauss_words(na64_rng *rng, const uint64_t *w, double *z, int n)
+{
+  for (int k = 0; k < n; ++k) {
+    const uint64_t v = w[k];
+    const unsigned i = (unsigned)(v & 0xFFu);
+    double x = ((double)(int64_t)(v >> 33) + 0.5) * 0x1.0p-31 * zig_x[i]; /* 31 bits: a signed conversion, exact */
+    if (x < zig_x[i + 1]) {
+      uint64_t b;
+      memcpy(&b, &x, sizeof b);
+      b |= (v >> 32 & 1u) << 63;
+      memcpy(&z[k], &b, sizeof b);
+    } else {
+      z[k] = zig_slow(rng, i, x, (int)((v >> 32) & 1u));
+    }
+  }
+}
 
 double na64_rng_exponential(na64_rng *rng) { return -log(na64_rng_uniform(rng)); }
 

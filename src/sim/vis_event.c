@@ -35,7 +35,6 @@
  * scattering is neglected: 0.1% X0 per straw plane gives theta0 = 13.6 MeV / p sqrt(1e-3) < 1e-5 rad
  * at p >= 40 GeV (PDG eq. 34.16), below the pair's opening angle by two orders.
  */
-#include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +43,7 @@
 #include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
 #include "sim/vis_bkg_internal.h"
+#include "sim/vis_resp.h"
 #include "sim/vis_v2.h"
 
 #define MIP_DEDX 2.052e-3   /* GeV cm2/g, polystyrene scintillator (PDG) */
@@ -53,6 +53,8 @@ typedef struct vis_counter {
   double z, half[2], centre[2], thickness;
   int present;
 } vis_counter;
+
+_Static_assert(VG_TAB_X >= NA64_VIS_WCAL_SECTIONS, "a table column per WCAL section");
 
 struct na64_vis_sim {
   na64_vis_config cfg;
@@ -70,6 +72,9 @@ struct na64_vis_sim {
   double ecal_front;
   double sc_x0;
   vis_counter v2, s4;
+  vis_v2_model v2m;           /* V2's model (vis_v2.c), made once */
+  vis_gamma_table wcal_tab;   /* the sections' P(a, b t_hi[k]) of the mean profile on a grid in a (wcal_response) */
+  double wcal_b;              /* the mean profile's b, that of the table */
 };
 
 static const na64_geom_detector *find_kind(const na64_geom *g, int kind)
@@ -148,6 +153,14 @@ static int setup_geometry(na64_vis_sim *s, na64_err *err)
   na64_material wm;
   NA64_CALL(na64_material_get("WCAL", &wm, err));
   s->wcal_ec = wm.E_c;
+  /* the sections' P at the back faces as functions of the profile's shape a: its rate b does not
+   * depend on E (vis_v2.h), the faces are the run's */
+  double xk[NA64_VIS_WCAL_SECTIONS];
+  s->wcal_b = vis_mean_profile_of(1.0, s->wcal_ec).b;
+  for (int k = 0; k < s->nsec; ++k) xk[k] = s->wcal_b * s->sec_hi[k];
+  vis_gamma_table_fill(&s->wcal_tab, xk, s->nsec);
+  if (s->v2.present)
+    vis_v2_model_init(&s->v2m, s->wcal_ec, MIP_DEDX * SC_DENSITY * s->v2.thickness, s->cfg.counter_mip_width);
   /* the signal: the dump of the track-length yield with this geometry (the same as
    * `na64 limits --mode visible` builds from the run, src/ana/sensitivity.c) */
   double E0 = s->cfg.beam_energy, wcal_end = w->centre[2] + 0.5 * w->size[2];
@@ -206,24 +219,28 @@ double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield
 void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
 const na64_sim *vis_sim_ecal(const na64_vis_sim *s) { return s->ecal; }
 
-/* WCAL sections for a deposit E (the leak past the last layer: V2, src/sim/vis_v2.c) */
-static void wcal_response(const na64_vis_sim *s, double E, na64_rng *rng, na64_vis_sim_event *ev)
+/* WCAL sections for a deposit E (the leak past the last layer: V2, src/sim/vis_v2.c); z: one N(0, 1)
+ * per section */
+static void wcal_response(const na64_vis_sim *s, double E, const double *z, na64_vis_sim_event *ev)
 {
   double a = s->cfg.wcal_stochastic, inside = 0.0;
   ev->true_wcal = 0.0;
   for (int k = 0; k < NA64_VIS_WCAL_SECTIONS; ++k) ev->wcal[k] = 0.0;
   if (!(E > 0.0)) return;
-  vis_mean_profile m = vis_mean_profile_of(E, s->wcal_ec);
-  double lg = gsl_sf_lngamma(m.a);
   /* the fraction of the mean profile (src/sim/vis_v2.h) in each section, P(a, b t_hi) - P(a, b t_lo):
-   * the sections are contiguous from depth 0 (P = 0 there), so each boundary's P is computed once
-   * (branch visresp: 3 incomplete gamma functions for the 3 sections; the same values) */
-  double P_lo = 0.0;
+   * the sections are contiguous from depth 0 (P = 0 there), so each boundary's P is needed once
+   * (branch visresp), from the table (wcal_fractions; branch vissmear) */
+  double P[NA64_VIS_WCAL_SECTIONS], P_lo = 0.0;
+  vis_mean_profile m = vis_mean_profile_of(E, s->wcal_ec);
+  if (!(m.b == s->wcal_b && vis_gamma_table_p(&s->wcal_tab, m.a, P))) { /* a outside the table (E > 2e6 E_c) */
+    double lg = vis_lngamma(m.a);
+    for (int k = 0; k < s->nsec; ++k) P[k] = sim_gamma_p(m.a, m.b * s->sec_hi[k], lg);
+  }
   for (int k = 0; k < s->nsec; ++k) {
-    double P_hi = sim_gamma_p(m.a, m.b * s->sec_hi[k], lg), Ek = E * (P_hi - P_lo);
-    P_lo = P_hi;
+    double Ek = E * (P[k] - P_lo);
+    P_lo = P[k];
     inside += Ek;
-    ev->wcal[k] = Ek + a * sqrt(Ek) * na64_rng_gauss(rng);
+    ev->wcal[k] = Ek + a * sqrt(Ek) * z[k];
   }
   ev->true_wcal = inside;
 }
@@ -251,16 +268,15 @@ static void ecal_shower(const na64_vis_sim *s, double E, double x, double y, dou
 
 /* The sampling fluctuations and the cell noise of the event's showers, drawn once on their sum: the
  * sum of independent N(0, a^2 E_i) per shower is N(0, a^2 sum E_i), and the noise belongs to the
- * cell, not to the shower; the cells become the event's ECAL energies. */
-static void ecal_response(const na64_vis_sim *s, na64_rng *rng, double cells[][NA64_SIM_MAX_ECAL],
-                          const double dep[NA64_SIM_ECAL_SECTIONS], na64_vis_sim_event *ev)
+ * cell, not to the shower; the cells become the event's ECAL energies. The cells below 3e-4 of their
+ * section have no deviate of their own (sim_ecal_smear_sparse, fast_ecal.c: the section sums exact,
+ * <= 0.3% of a section's variance not drawn cell by cell; branch vissmear). */
+static void ecal_response(const na64_vis_sim *s, na64_rng *rng, const double dep[NA64_SIM_ECAL_SECTIONS],
+                          na64_vis_sim_event *ev)
 {
   double v[NA64_SIM_ECAL_SECTIONS];
-  sim_ecal_smear(s->ecal, rng, cells, dep, v, 1);
-  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) {
-    ev->true_ecal += dep[k];
-    for (int i = 0; i < NA64_SIM_MAX_ECAL; ++i) ev->ecal[k][i] += cells[k][i];
-  }
+  sim_ecal_smear_sparse(s->ecal, rng, ev->ecal, dep, v);
+  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) ev->true_ecal += dep[k];
 }
 
 /* The pair: S4 and the ECAL. Two showers closer than PAIR_MERGE at the ECAL face are simulated as one
@@ -280,19 +296,19 @@ static void pair_response(const na64_vis_sim *s, na64_rng *rng, na64_vis_sim_eve
     x[q] = ev->decay[0] + ev->slope[q][0] * dz;
     y[q] = ev->decay[1] + ev->slope[q][1] * dz;
   }
-  double cells[NA64_SIM_ECAL_SECTIONS][NA64_SIM_MAX_ECAL], dep[NA64_SIM_ECAL_SECTIONS];
-  double g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS];
-  memset(cells, 0, sizeof cells);
+  double dep[NA64_SIM_ECAL_SECTIONS], g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS];
   memset(g, 0, sizeof g);
-  if (hypot(x[1] - x[0], y[1] - y[0]) < PAIR_MERGE) {
+  const double ddx = x[1] - x[0], ddy = y[1] - y[0];
+  if (ddx * ddx + ddy * ddy < PAIR_MERGE * PAIR_MERGE) {
     double E = ev->e_energy[0] + ev->e_energy[1], f = ev->e_energy[1] / E;
     ecal_shower(s, E, x[0] + f * (x[1] - x[0]), y[0] + f * (y[1] - y[0]), ev->slope[0][0] + f * (ev->slope[1][0] - ev->slope[0][0]),
                 ev->slope[0][1] + f * (ev->slope[1][1] - ev->slope[0][1]), rng, g);
   } else {
     for (int q = 0; q < 2; ++q) ecal_shower(s, ev->e_energy[q], x[q], y[q], ev->slope[q][0], ev->slope[q][1], rng, g);
   }
-  sim_em_corner_cells(s->ecal, (const double(*)[SIM_ECAL_CORNERS])g, cells, dep);
-  ecal_response(s, rng, cells, dep, ev);
+  /* the cells straight into the event's (zero since the event's memset; the smearing in place) */
+  sim_em_corner_cells(s->ecal, (const double(*)[SIM_ECAL_CORNERS])g, ev->ecal, dep);
+  ecal_response(s, rng, dep, ev);
 }
 
 int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t event, int signal,
@@ -309,14 +325,23 @@ int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t e
   ev->event = event;
   ev->signal = signal != 0;
   ev->weight = 1.0;
-  ev->beam_energy = c->beam_energy * (1.0 + c->momentum_spread * na64_rng_gauss(&rng));
+  /* the event's N(0, 1): 5 of the beam, one per WCAL section, by the ziggurat on a SplitMix64 stream
+   * keyed by one word of the event's stream (as sim_ecal_smear's cells; na64_rng_gauss_words: ~35
+   * instructions a deviate against ~140 by the polar method; branch vissmear) */
+  enum { NZ = 5 + NA64_VIS_WCAL_SECTIONS };
+  double z[NZ];
+  uint64_t w[NZ];
+  const uint64_t key = na64_rng_u64(&rng);
+  for (int i = 0; i < NZ; ++i) w[i] = sim_noise_word(key, (uint64_t)i + 1);
+  na64_rng_gauss_words(&rng, w, z, NZ);
+  ev->beam_energy = c->beam_energy * (1.0 + c->momentum_spread * z[0]);
   /* the beam at z = 0 (spot and divergence of the card, as the invisible simulation draws them,
    * fast_event.c draw_beam), then through the dipoles to the WCAL front face (sim_transport: the
    * WCAL and ECAL sit on the deflected trajectory of the nominal energy, the setup's axis) */
-  ev->beam_x0 = c->spot_x * na64_rng_gauss(&rng);
-  ev->beam_y0 = c->spot_y * na64_rng_gauss(&rng);
-  ev->beam_dxdz0 = c->divergence_x * na64_rng_gauss(&rng);
-  ev->beam_dydz0 = c->divergence_y * na64_rng_gauss(&rng);
+  ev->beam_x0 = c->spot_x * z[1];
+  ev->beam_y0 = c->spot_y * z[2];
+  ev->beam_dxdz0 = c->divergence_x * z[3];
+  ev->beam_dydz0 = c->divergence_y * z[4];
   double z0 = s->wcal_front, x0, sx, y0 = ev->beam_y0 + ev->beam_dydz0 * z0, sy = ev->beam_dydz0;
   sim_transport(s->ecal, -1.0, ev->beam_energy * s->field_scale, ev->beam_x0, ev->beam_dxdz0, z0, &x0, &sx);
   ev->beam_x = x0;
@@ -345,12 +370,9 @@ int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t e
     }
     deposit -= ev->aprime_energy;
   }
-  wcal_response(s, deposit, &rng, ev);
-  if (s->v2.present) { /* the shower's leak past the last layer as V2 sees it (src/sim/vis_v2.c) */
-    vis_v2_model v2m;
-    vis_v2_model_init(&v2m, s->wcal_ec, MIP_DEDX * SC_DENSITY * s->v2.thickness, c->counter_mip_width);
-    ev->v2 = vis_v2_draw(&v2m, deposit, s->sec_hi[s->nsec - 1], &rng);
-  }
+  wcal_response(s, deposit, z + 5, ev);
+  if (s->v2.present) /* the shower's leak past the last layer as V2 sees it (src/sim/vis_v2.c) */
+    ev->v2 = vis_v2_draw(&s->v2m, deposit, s->sec_hi[s->nsec - 1], &rng);
   if (signal) pair_response(s, &rng, ev);
   return NA64_OK;
 }

@@ -92,6 +92,7 @@ struct na64_vis_sampler {
   na64_yield *y;
   na64_yield_table t;
   double *cdf;
+  double *em1; /* per A' energy bin: expm1(-L/ell), ell its decay length (made once; branch vissmear) */
   double m, eps, yield;
 };
 
@@ -107,13 +108,15 @@ int na64_vis_sampler_new(const na64_beamdump *d, double m, double eps, na64_vis_
   s->eps = eps;
   int st = na64_yield_new(d, m, &s->y, err);
   if (st == NA64_OK) st = na64_yield_visible_table(s->y, &s->t, err);
-  if (st == NA64_OK && !(s->cdf = malloc(sizeof *s->cdf * (size_t)(s->t.nt * s->t.na))))
+  if (st == NA64_OK && (!(s->cdf = malloc(sizeof *s->cdf * (size_t)(s->t.nt * s->t.na))) ||
+                        !(s->em1 = malloc(sizeof *s->em1 * (size_t)s->t.na))))
     st = na64_err_set(err, NA64_ENOMEM, "visible signal: out of memory");
   if (st != NA64_OK) {
     na64_vis_sampler_free(s);
     return st;
   }
   s->yield = bin_weights(&s->t, eps, s->cdf);
+  for (int a = 0; a < s->t.na; ++a) s->em1[a] = expm1(-s->t.d_len / (s->t.ell1[a] / (eps * eps)));
   *out = s;
   return NA64_OK;
 }
@@ -123,6 +126,7 @@ void na64_vis_sampler_free(na64_vis_sampler *s)
   if (!s) return;
   na64_yield_free(s->y);
   free(s->cdf);
+  free(s->em1);
   free(s);
 }
 
@@ -148,7 +152,7 @@ void na64_vis_sampler_event(const na64_vis_sampler *s, const na64_vis_acceptance
   double ell = t->ell1[a] / (s->eps * s->eps), L = t->d_len;
   ev->energy = t->ea[a];
   ev->depth_x0 = t->tmid[k];
-  ev->z_decay = -ell * log1p(na64_rng_uniform(rng) * expm1(-L / ell)); /* behind the decay-region start */
+  ev->z_decay = -ell * log1p(na64_rng_uniform(rng) * s->em1[a]); /* behind the decay-region start */
   if (!(ev->z_decay >= 0.0 && ev->z_decay < L)) ev->z_decay = fmin(fmax(ev->z_decay, 0.0), L);
   double cos_star = 2.0 * na64_rng_uniform(rng) - 1.0, phi = 2.0 * M_PI * na64_rng_uniform(rng);
   na64_vis_pair pair;
@@ -165,7 +169,8 @@ void na64_vis_sampler_event(const na64_vis_sampler *s, const na64_vis_acceptance
       if (fabs(slope * s2) >= acc->half_aperture) inside = 0;
     }
   }
-  ev->separation = hypot(x1[0][0] - x1[1][0], x1[0][1] - x1[1][1]);
+  const double sx = x1[0][0] - x1[1][0], sy = x1[0][1] - x1[1][1];
+  ev->separation = sqrt(sx * sx + sy * sy); /* cm: no overflow to guard against (hypot: ~50 instructions more) */
   ev->in_aperture = inside != 0;
 }
 

@@ -34,8 +34,8 @@
 #include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 
-#include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
+#include "sim/vis_resp.h"
 
 #define PROFILE_B 0.5          /* PDG eq. 34.36 */
 #define GP_S1 (-2.5)           /* hep-ex/0001020, sampling calorimeters (GFlash defaults) */
@@ -60,12 +60,15 @@ void vis_v2_model_init(vis_v2_model *m, double Ec, double mip, double mip_width)
   m->t_compton = E_TAIL_GAMMA * 2.0 * k / (1.0 + 2.0 * k);
 }
 
-vis_mean_profile vis_mean_profile_of(double E, double Ec)
+/* the mean profile from ly = ln(E/Ec) */
+static vis_mean_profile mean_profile_ly(double ly)
 {
-  double tmax = fmax(log(E / Ec) - 0.5, 0.5), a = PROFILE_B * tmax + 1.0;
+  double tmax = fmax(ly - 0.5, 0.5), a = PROFILE_B * tmax + 1.0;
   vis_mean_profile m = {a, PROFILE_B};
   return m;
 }
+
+vis_mean_profile vis_mean_profile_of(double E, double Ec) { return mean_profile_ly(log(E / Ec)); }
 
 /* the profile density f(T) per X0 of shape a and rate b (lg = ln Gamma(a)) */
 static double profile_density(double a, double b, double T, double lg)
@@ -80,29 +83,66 @@ double vis_v2_charged_mean(double E, double T, double Ec)
   return E * profile_density(p.a, p.b, T, gsl_sf_lngamma(p.a)) / Ec;
 }
 
+/* The draw's own uniforms: word k of the SplitMix64 stream keyed by one Philox word (sim_noise_word,
+ * as the ECAL cells' and the digitisation's noise), 53 bits shifted by half a step as
+ * na64_rng_uniform: in (0, 1). */
+typedef struct v2_stream {
+  uint64_t key, k;
+} v2_stream;
+
+static double v2_uniform(v2_stream *st)
+{
+  return ((double)(int64_t)(sim_noise_word(st->key, ++st->k) >> 11) + 0.5) * 0x1.0p-53;
+}
+
+/* Poisson of mean mu: Knuth's multiplication method (TAOCP vol. 2, 3.4.1 F; exact, as na64_rng_poisson
+ * below 30) on the stream's uniforms; from 30 on, na64_rng_poisson (its exact rejection method) */
+static unsigned long v2_poisson(v2_stream *st, na64_rng *rng, double mu)
+{
+  if (!(mu > 0.0)) return 0;
+  if (mu >= 30.0) return na64_rng_poisson(rng, mu);
+  double limit = exp(-mu), p = 1.0;
+  unsigned long k = 0;
+  for (;;) {
+    p *= v2_uniform(st);
+    if (p <= limit) return k;
+    ++k;
+  }
+}
+
+/* Branch vissmear (the same model, cheaper): one ln(E/Ec) for the mean profile and the widths; the
+ * two Gaussians by the ziggurat (na64_rng_gauss_words) and the Poisson and Compton uniforms on a
+ * SplitMix64 stream keyed by one word of rng, instead of the polar method and Philox words; ln
+ * Gamma(a) by Stirling's series (vis_lngamma, within ~1e-11 of gsl); the charged count's density
+ * x^(a-1) e^-x / Gamma(a) (x = b T) computed once and the leak's Q(a, x) from it (vis_gamma_q_pre:
+ * pre = x times it) instead of sim_gamma_p's own exp and log. */
 double vis_v2_draw(const vis_v2_model *m, double E, double T, na64_rng *rng)
 {
   if (!(E > 0.0) || !(T > 0.0)) return 0.0;
-  vis_mean_profile p0 = vis_mean_profile_of(E, m->Ec);
+  const double ly = log(E / m->Ec), lny = ly > 0.0 ? ly : 0.0;
+  vis_mean_profile p0 = mean_profile_ly(ly);
   double a0 = p0.a, t0 = (p0.a - 1.0) / p0.b;
-  double lny = log(fmax(E / m->Ec, 1.0));
   double sT = fmin(0.5, 1.0 / fmax(GP_S1 + GP_S2 * lny, 2.0));
   double sa = fmin(0.5, 1.0 / fmax(GP_S3 + GP_S4 * lny, 2.0));
   double rho = GP_R1 + GP_R2 * lny, c1 = sqrt(0.5 * (1.0 + rho)), c2 = sqrt(0.5 * (1.0 - rho));
-  double z1 = na64_rng_gauss(rng), z2 = na64_rng_gauss(rng);
-  double tmax = t0 * exp(sT * (c1 * z1 + c2 * z2)), a = fmax(1.1, a0 * exp(sa * (c1 * z1 - c2 * z2)));
-  double b = (a - 1.0) / tmax, lg = gsl_sf_lngamma(a);
-  double n_ch = E * profile_density(a, b, T, lg) / m->Ec;
-  double leak = E * (1.0 - sim_gamma_p(a, b * T, lg));
-  unsigned long nc = na64_rng_poisson(rng, n_ch);
-  unsigned long ng = na64_rng_poisson(rng, fmax(leak, 0.0) / E_TAIL_GAMMA * m->p_gamma);
+  v2_stream st = {na64_rng_u64(rng), 2};
+  uint64_t w[2] = {sim_noise_word(st.key, 1), sim_noise_word(st.key, 2)};
+  double z[2];
+  na64_rng_gauss_words(rng, w, z, 2);
+  double tmax = t0 * exp(sT * (c1 * z[0] + c2 * z[1])), a = fmax(1.1, a0 * exp(sa * (c1 * z[0] - c2 * z[1])));
+  double b = (a - 1.0) / tmax, x = b * T;
+  double dens = exp((a - 1.0) * log(x) - x - vis_lngamma(a)); /* f(T) / b */
+  double n_ch = E * b * dens / m->Ec;
+  double leak = E * vis_gamma_q_pre(a, x, x * dens);
+  unsigned long nc = v2_poisson(&st, rng, n_ch);
+  unsigned long ng = v2_poisson(&st, rng, fmax(leak, 0.0) / E_TAIL_GAMMA * m->p_gamma);
   double v = 0.0;
   unsigned long nd = nc < MAX_MIPS ? nc : MAX_MIPS;
   for (unsigned long i = 0; i < nd; ++i) v += sim_mip_draw(rng, m->mip, m->mip_width);
   if (nc > nd) v *= (double)nc / (double)nd;
   nd = ng < MAX_MIPS ? ng : MAX_MIPS;
   double vg = 0.0;
-  for (unsigned long i = 0; i < nd; ++i) vg += fmin(m->t_compton * na64_rng_uniform(rng), m->mip);
+  for (unsigned long i = 0; i < nd; ++i) vg += fmin(m->t_compton * v2_uniform(&st), m->mip);
   if (ng > nd) vg *= (double)ng / (double)nd;
   return v + vg;
 }
