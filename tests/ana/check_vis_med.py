@@ -19,7 +19,8 @@ Usage: check_vis_med.py REPORT_DIR NA64_CLI
   eps^2 Gamma), scales as sqrt(Gamma_partner/Gamma_X) = 1.163 (scalar) and 1.237 (axial), within 5%
   (the production ratio enters logarithmically there).
 - `na64 limits --dataset SETUP:EOT:RUNDIR --mediator scalar|axial` reads the tables back and gives
-  the report's measured islands within 1e-4 (the same island on the same tables).
+  the report's measured islands within 1e-4 (the same island on the same tables); without
+  efficiency_axial.csv (a directory written before visphys) it refuses, naming the file.
 """
 import csv, math, os, subprocess, sys
 
@@ -113,4 +114,15 @@ for med in ("scalar", "axial"):
         if not (close(lo, num(lim[m]["eps_low"]), 1e-4) and close(hi, num(lim[m]["eps_high"]), 1e-4)):
             fail("%s at %g MeV: na64 limits %g - %g, limit_%s.csv %s - %s" % (med, m, lo, hi, med,
                                                                           lim[m]["eps_low"], lim[m]["eps_high"]))
+# a run directory without the axial's table (written before visphys) is refused, naming the file
+import shutil, tempfile
+old = tempfile.mkdtemp(dir=os.path.dirname(os.path.abspath(d)))
+for f in os.listdir(d):
+    if f != "efficiency_axial.csv":
+        shutil.copy(os.path.join(d, f), old)
+out = subprocess.run([cli, "limits", "--mode", "visible", "--mediator", "axial", "--dataset",
+                      "visible_2017:5.4e10:" + old, "--masses", "10"], capture_output=True, text=True)
+shutil.rmtree(old)
+if out.returncode == 0 or "efficiency_axial.csv" not in out.stderr:
+    fail("na64 limits --mediator axial without efficiency_axial.csv: exit %d, %s" % (out.returncode, out.stderr.strip()))
 print("ok")
