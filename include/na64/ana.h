@@ -750,6 +750,16 @@ typedef struct na64_vis_job_result {
    * islands; the X17 fields above are the 16.7 MeV row of these */
   double (*ps_eff_eps)[NA64_VIS_EFF_POINTS], (*ps_eff)[NA64_VIS_EFF_POINTS], (*ps_eff_err)[NA64_VIS_EFF_POINTS];
   double *ps_eps_low, *ps_eps_high, *ps_eps_low_ideal, *ps_eps_high_ideal;
+  /* visphys: the scalar ([0]) and the axial ([1]) at every mass (with the X17; NULL otherwise), as the
+   * pseudoscalar's arrays. Their efficiency at 16.7 MeV is their own samples (x17_med_*); at the other
+   * masses the chirality partner's measured table (scalar: the pseudoscalar's, axial: the vector's) at
+   * the same decay length, eps_X = eps_partner sqrt(Gamma_partner/Gamma_X) (tests/ana/
+   * test_vis_chirality_long.c: equal within the binomial errors at 2, 10, 16.7 MeV); med_own[j][i]
+   * says which (1: own samples, 0: the partner's). */
+  double (*med_eff_eps[2])[NA64_VIS_EFF_POINTS], (*med_eff[2])[NA64_VIS_EFF_POINTS],
+      (*med_eff_err[2])[NA64_VIS_EFF_POINTS];
+  double *med_eps_low[2], *med_eps_high[2], *med_eps_low_ideal[2], *med_eps_high_ideal[2];
+  int *med_own[2];
 } na64_vis_job_result;
 /* Run the visible job of the card (its EOT, or eot_override > 0). progress may be NULL. The island
  * uses n_up = the CLs 90% upper limit at the background-only median count for b +- db of the Table 2
@@ -843,6 +853,11 @@ typedef struct na64_sens_eff_table {
   int ps_nmass;
   double *ps_mass;
   double (*ps_meps)[NA64_VIS_EFF_POINTS], (*ps_meff)[NA64_VIS_EFF_POINTS];
+  /* visphys: the scalar ([0]) and the axial ([1]) at every mass of the card (efficiency_scalar.csv,
+   * efficiency_axial.csv, as efficiency.csv; med_nmass 0: none) */
+  int med_nmass[2];
+  double *med_mass[2];
+  double (*med_meps[2])[NA64_VIS_EFF_POINTS], (*med_meff[2])[NA64_VIS_EFF_POINTS];
   int has_background;          /* the run directory's background per EOT (background.csv) */
   double bkg_per_eot, bkg_error_per_eot;
   long run;                    /* the setup (run) and beam energy (GeV) it was measured with */
@@ -853,9 +868,9 @@ typedef struct na64_sens_eff_table {
  * card.yaml for the setup and beam energy). Missing or malformed files -> NA64_EIO / NA64_EFORMAT
  * naming the file (and line). Release t in any case. */
 NA64_API int na64_sens_eff_table_read(const char *dir, na64_sens_eff_table *t, na64_err *err);
-/* eff(m, eps) of the table for the mediator (NA64_MED_VECTOR or NA64_MED_PSEUDOSCALAR): 0 where
- * nothing was measured, and 0 for a mediator the table does not hold (a run directory has no scalar
- * or axial efficiency: check the mediator before, as `na64 limits --dataset` does). */
+/* eff(m, eps) of the table for the mediator (vector, pseudoscalar; scalar and axial from a run directory
+ * with efficiency_scalar.csv / efficiency_axial.csv, visphys): 0 where nothing was measured, and 0 for a
+ * mediator the table does not hold (check the mediator before, as `na64 limits --dataset` does). */
 NA64_API double na64_sens_eff_table_at(const na64_sens_eff_table *t, int mediator, double m, double eps);
 NA64_API void na64_sens_eff_table_release(na64_sens_eff_table *t);
 

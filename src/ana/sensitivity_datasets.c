@@ -143,6 +143,11 @@ void na64_sens_eff_table_release(na64_sens_eff_table *t)
   free(t->ps_mass);
   free(t->ps_meps);
   free(t->ps_meff);
+  for (int j = 0; j < 2; ++j) {
+    free(t->med_mass[j]);
+    free(t->med_meps[j]);
+    free(t->med_meff[j]);
+  }
   memset(t, 0, sizeof *t);
 }
 
@@ -312,6 +317,28 @@ static int read_ps_masses(const char *dir, na64_sens_eff_table *t, na64_err *err
   return st;
 }
 
+/* efficiency_scalar.csv and efficiency_axial.csv (visible, optional; visphys): the scalar and the axial at
+ * every mass of the card, the columns of efficiency.csv (and `source`, not read) */
+static int read_med_masses(const char *dir, na64_sens_eff_table *t, na64_err *err)
+{
+  static const char *const file[2] = {"efficiency_scalar.csv", "efficiency_axial.csv"};
+  for (int j = 0; j < 2; ++j) {
+    na64_sens_eff_table p;
+    table_init(&p);
+    int st = read_efficiency(dir, file[j], 0, &p, err);
+    if (st == NA64_OK && p.nmass > 0 && !p.visible)
+      st = na64_err_set(err, NA64_EFORMAT, "%s/%s: not the visible table", dir, file[j]);
+    if (st == NA64_OK && p.nmass > 0) {
+      t->med_nmass[j] = p.nmass;
+      t->med_mass[j] = p.mass, t->med_meps[j] = p.eps, t->med_meff[j] = p.eff;
+      p.mass = NULL, p.eps = NULL, p.eff = NULL;
+    }
+    na64_sens_eff_table_release(&p);
+    if (st != NA64_OK) return st;
+  }
+  return NA64_OK;
+}
+
 /* background.csv: visible "total" row (rate_per_eot, error_per_eot: columns 5, 6), invisible "limit"
  * row (per_eot, per_eot_error: columns 3, 4) */
 static int read_background(const char *dir, na64_sens_eff_table *t, na64_err *err)
@@ -369,6 +396,7 @@ int na64_sens_eff_table_read(const char *dir, na64_sens_eff_table *t, na64_err *
   NA64_CALL(read_efficiency(dir, "efficiency.csv", 1, t, err));
   if (t->visible) NA64_CALL(read_x17(dir, t, err));
   if (t->visible) NA64_CALL(read_ps_masses(dir, t, err));
+  if (t->visible) NA64_CALL(read_med_masses(dir, t, err));
   NA64_CALL(read_background(dir, t, err));
   return read_card(dir, t, err);
 }
@@ -405,6 +433,12 @@ static double masses_eff(int visible, int n, const double *mass, const double (*
 double na64_sens_eff_table_at(const na64_sens_eff_table *t, int mediator, double m, double eps)
 {
   if (!t) return 0.0;
+  if (t->visible && (mediator == NA64_MED_SCALAR || mediator == NA64_MED_AXIAL) && mediator != t->mediator) {
+    int j = mediator == NA64_MED_AXIAL; /* visphys: efficiency_{scalar,axial}.csv */
+    if (t->med_nmass[j] == 0) return 0.0;
+    return masses_eff(1, t->med_nmass[j], t->med_mass[j], (const double(*)[NA64_VIS_EFF_POINTS])t->med_meps[j],
+                      (const double(*)[NA64_VIS_EFF_POINTS])t->med_meff[j], m, eps);
+  }
   if (t->visible && mediator != t->mediator) {
     if (mediator != NA64_MED_PSEUDOSCALAR || !t->has_ps) return 0.0;
     if (t->ps_nmass > 0) /* psjoint: measured at every mass of the card */
@@ -725,14 +759,18 @@ int na64_sens_curve_compute_datasets(const na64_sens_options *stats, unsigned bk
   int missing = 0;
   for (int i = 0; i < n; ++i) {
     const na64_sens_eff_table *t = &ds[i].eff;
-    /* visscal: a run directory holds the vector's and the pseudoscalar's tables, the scalar's and axial's
-     * only at 16.7 MeV (x17.csv): measure them on the fly (checked first: the
-     * message names the mediator, not the pseudoscalar's x17.csv) */
-    if (t->visible && t->nmass > 0 && ds[i].o.mediator != t->mediator && ds[i].o.mediator != NA64_MED_PSEUDOSCALAR)
-      return na64_err_set(err, NA64_EINVAL, "data set '%s': %s has no efficiency table of the %s at every mass: give "
+    /* visscal, visphys: a run directory of a card with the X17 holds the scalar's and axial's tables
+     * (efficiency_{scalar,axial}.csv); one written before visphys has them only at 16.7 MeV (x17.csv):
+     * measure them on the fly (checked first: the message names the mediator, not the pseudoscalar's x17.csv) */
+    int med = ds[i].o.mediator, has_med = (med == NA64_MED_SCALAR && t->med_nmass[0] > 0) ||
+                                          (med == NA64_MED_AXIAL && t->med_nmass[1] > 0);
+    if (t->visible && t->nmass > 0 && med != t->mediator && med != NA64_MED_PSEUDOSCALAR && !has_med)
+      return na64_err_set(err, NA64_EINVAL, "data set '%s': %s has no efficiency table of the %s at every mass "
+                          "(efficiency_%s.csv, written by `na64 run` with 16.7 among the masses): give "
                           "SETUP:EOT (measured on the fly) instead", ds[i].spec, t->source,
+                          na64_mediator_name((na64_mediator)ds[i].o.mediator),
                           na64_mediator_name((na64_mediator)ds[i].o.mediator));
-    if (t->visible && t->nmass > 0 && ds[i].o.mediator != t->mediator && !t->has_ps)
+    if (t->visible && t->nmass > 0 && med == NA64_MED_PSEUDOSCALAR && !t->has_ps)
       return na64_err_set(err, NA64_EINVAL, "data set '%s': %s has no x17.csv, the pseudoscalar's efficiency (its card's "
                           "masses_MeV without 16.7)", ds[i].spec, t->source);
     o[i] = scan_options(&ds[i]);

@@ -21,7 +21,9 @@
  * mass point, and the pseudoscalar a measured event by event in three more samples (the sampler
  * drawing a from its exact cross section, physics/yield.c) at its own efficiency-1 edges and middle;
  * then (visscal) the scalar and the axial X17 (g = eps e) in three samples each at 16.7 MeV, after every
- * other sample so that those keep their seeds (the other report files keep their bytes).
+ * other sample so that those keep their seeds (the other report files keep their bytes). At the other
+ * masses (visphys) the scalar and the axial take their chirality partner's measured efficiency at the
+ * same decay length (med_table), no events of their own; their islands at every mass (med_finish).
  *
  * Backgrounds (run_backgrounds): the Table 2 sources of src/sim/vis_bkg.c in the box of the card's
  * selection, per EOT and at the quoted EOT; their total b +- db replaces the background-free 2.303
@@ -102,29 +104,72 @@ static int event_row(vis_chain *c, uint64_t seed, uint64_t i, int signal, na64_v
   return st;
 }
 
-/* events first .. first + n - 1 of one kind through the chain into a cut flow */
+/* ---- the reconstructions of a job, one per thread, kept from sample to sample ----
+ * A visible reconstruction depends on the setup's geometry only (src/reco/vis_reco.c: the detector
+ * indices, the SADC pulse shape, the calorimeters' lateral tables), and its state is rebuilt at every
+ * event, so one made for the first sample serves every sample of the job (all of the card's run): the
+ * same cut flows, without a reconstruction set-up per sample and thread (reco_calo_setup's lateral
+ * tables, ~2.4e8 instructions each, 80 of them in the 2017 card's job; visphys, docs/performance.md).
+ * The pool owns a simulation of the card's configuration for the geometry the reconstructions point to. */
+#define VIS_MAX_THREADS 64
+
+typedef struct reco_pool {
+  na64_vis_sim *geom_owner;
+  na64_vis_reco *reco[VIS_MAX_THREADS];
+} reco_pool;
+
+static void pool_free(reco_pool *p)
+{
+  for (int t = 0; t < VIS_MAX_THREADS; ++t) na64_vis_reco_free(p->reco[t]);
+  na64_vis_sim_free(p->geom_owner);
+  memset(p, 0, sizeof *p);
+}
+
+/* the reconstruction of thread t (made on first use; NULL pool: the caller makes its own) */
+static int pool_reco(reco_pool *p, const na64_vis_config *cfg, int t, na64_vis_reco **r, na64_err *err)
+{
+  *r = NULL;
+  if (!p) return NA64_OK;
+  if (!p->geom_owner) NA64_CALL(na64_vis_sim_new(cfg, &p->geom_owner, err));
+  if (!p->reco[t]) NA64_CALL(na64_vis_reco_new(na64_vis_sim_geom(p->geom_owner), &p->reco[t], err));
+  *r = p->reco[t];
+  return NA64_OK;
+}
+
+/* events first .. first + n - 1 of one kind through the chain into a cut flow (reco: the pool's, or
+ * NULL: its own) */
 static int run_sample(const na64_vis_config *cfg, const na64_vis_select_config *sel, uint64_t seed, uint64_t first,
-                      uint64_t n, int signal, na64_vis_cutflow *flow, na64_err *err)
+                      uint64_t n, int signal, na64_vis_reco *reco, na64_vis_cutflow *flow, na64_err *err)
 {
   vis_chain c;
   memset(flow, 0, sizeof *flow);
   if (n == 0) return NA64_OK;
-  NA64_CALL(chain_new(cfg, &c, err));
+  if (!reco) NA64_CALL(chain_new(cfg, &c, err));
+  else {
+    memset(&c, 0, sizeof c);
+    int st = na64_vis_sim_new(cfg, &c.sim, err);
+    if (st == NA64_OK) st = na64_vis_digitizer_new(c.sim, &c.digi, err);
+    if (st != NA64_OK) {
+      chain_free(&c);
+      return st;
+    }
+    c.reco = reco;
+  }
   int st = NA64_OK;
   for (uint64_t i = first; i < first + n && st == NA64_OK; ++i) {
     na64_vis_reco_event row;
     st = event_row(&c, seed, i, signal, &row, err);
     if (st == NA64_OK) na64_vis_cutflow_fill(flow, sel, &row);
   }
+  if (reco) c.reco = NULL; /* the pool's */
   chain_free(&c);
   return st;
 }
 
 /* ---- threads: one contiguous range of event numbers per thread ---- */
-#define VIS_MAX_THREADS 64
-
 typedef struct sample_part {
   na64_vis_sim *sim; /* shared, only read */
+  na64_vis_reco *reco; /* the pool's for this thread, or NULL: made and freed here */
   const na64_vis_select_config *sel;
   uint64_t seed, first, n;
   int signal;
@@ -136,37 +181,42 @@ typedef struct sample_part {
 static void *sample_part_run(void *arg)
 {
   sample_part *p = arg;
-  vis_chain c = {p->sim, NULL, NULL};
+  vis_chain c = {p->sim, NULL, p->reco};
   memset(&p->flow, 0, sizeof p->flow);
   p->status = na64_vis_digitizer_new(p->sim, &c.digi, &p->err);
-  if (p->status == NA64_OK) p->status = na64_vis_reco_new(na64_vis_sim_geom(p->sim), &c.reco, &p->err);
+  if (p->status == NA64_OK && !c.reco) p->status = na64_vis_reco_new(na64_vis_sim_geom(p->sim), &c.reco, &p->err);
   for (uint64_t i = p->first; i < p->first + p->n && p->status == NA64_OK; ++i) {
     na64_vis_reco_event row;
     p->status = event_row(&c, p->seed, i, p->signal, &row, &p->err);
     if (p->status == NA64_OK) na64_vis_cutflow_fill(&p->flow, p->sel, &row);
   }
-  na64_vis_reco_free(c.reco);
+  if (!p->reco) na64_vis_reco_free(c.reco);
   na64_vis_digitizer_free(c.digi);
   return NULL;
 }
 
 /* run_sample with `threads` threads (<= 1: the calling thread only); the same cut flow for any number */
 static int run_sample_threads(const na64_vis_config *cfg, const na64_vis_select_config *sel, uint64_t seed,
-                              uint64_t first, uint64_t n, int signal, int threads, na64_vis_cutflow *flow, na64_err *err)
+                              uint64_t first, uint64_t n, int signal, int threads, reco_pool *pool,
+                              na64_vis_cutflow *flow, na64_err *err)
 {
-  if (threads <= 1 || n < 2) return run_sample(cfg, sel, seed, first, n, signal, flow, err);
+  na64_vis_reco *r0 = NULL;
+  if (n > 0) NA64_CALL(pool_reco(pool, cfg, 0, &r0, err));
+  if (threads <= 1 || n < 2) return run_sample(cfg, sel, seed, first, n, signal, r0, flow, err);
   int nt = threads > VIS_MAX_THREADS ? VIS_MAX_THREADS : threads;
   if ((uint64_t)nt > n) nt = (int)n;
   memset(flow, 0, sizeof *flow);
+  sample_part parts[VIS_MAX_THREADS];
+  na64_vis_reco *rt[VIS_MAX_THREADS] = {0};
+  for (int t = 0; t < nt; ++t) NA64_CALL(pool_reco(pool, cfg, t, &rt[t], err));
   na64_vis_sim *sim = NULL;
   NA64_CALL(na64_vis_sim_new(cfg, &sim, err));
-  sample_part parts[VIS_MAX_THREADS];
   pthread_t tid[VIS_MAX_THREADS];
   int started[VIS_MAX_THREADS] = {0};
   uint64_t per = (n + (uint64_t)nt - 1) / (uint64_t)nt;
   for (int t = 0; t < nt; ++t) {
     uint64_t a = (uint64_t)t * per, b = a + per > n ? n : a + per;
-    parts[t] = (sample_part){sim, sel, seed, first + a, b > a ? b - a : 0, signal, {{0}}, NA64_OK, {0, ""}};
+    parts[t] = (sample_part){sim, rt[t], sel, seed, first + a, b > a ? b - a : 0, signal, {{0}}, NA64_OK, {0, ""}};
     if (t > 0) started[t] = pthread_create(&tid[t], NULL, sample_part_run, &parts[t]) == 0;
     if (t > 0 && !started[t]) sample_part_run(&parts[t]); /* no thread available: run it here */
   }
@@ -197,7 +247,7 @@ int ana_vis_eff_measure(const na64_vis_config *sim, const na64_vis_select_config
     cfg.aprime_eps = eps[k];
     cfg.mediator = mediator;
     na64_vis_cutflow flow;
-    NA64_CALL(run_sample_threads(&cfg, sel, seed + (uint64_t)k, 0, events, 1, threads, &flow, e));
+    NA64_CALL(run_sample_threads(&cfg, sel, seed + (uint64_t)k, 0, events, 1, threads, NULL, &flow, e));
     double n = (double)events, p = (double)flow.events[NA64_VIS_NCUTS] / n;
     eff[k] = p;
     err[k] = sqrt(p * (1.0 - p) / n); /* binomial, as measured_island */
@@ -310,6 +360,15 @@ static int alloc_ps(na64_vis_job_result *res, int n, na64_err *err)
 {
   return alloc_island(n, &res->ps_eff_eps, &res->ps_eff, &res->ps_eff_err, &res->ps_eps_low, &res->ps_eps_high,
                       &res->ps_eps_low_ideal, &res->ps_eps_high_ideal, err);
+}
+
+/* the scalar's (j = 0) and the axial's (j = 1) arrays over the n masses (visphys) */
+static int alloc_med(na64_vis_job_result *res, int j, int n, na64_err *err)
+{
+  res->med_own[j] = calloc((size_t)n, sizeof(int));
+  if (!res->med_own[j]) return na64_err_set(err, NA64_ENOMEM, "visible job: out of memory");
+  return alloc_island(n, &res->med_eff_eps[j], &res->med_eff[j], &res->med_eff_err[j], &res->med_eps_low[j],
+                      &res->med_eps_high[j], &res->med_eps_low_ideal[j], &res->med_eps_high_ideal[j], err);
 }
 
 /* The couplings where the expected signal at efficiency 1 is at least half its maximum over eps (NaN
@@ -481,9 +540,81 @@ static int x17_setup(na64_vis_job_result *res, const na64_beamdump *dump, na64_e
     d.mediator = x17_extra_med[j];
     int st = ideal_island(res, &d, X17_MASS, 1, &res->x17_eps_low[2 + j], &res->x17_eps_high[2 + j],
                           res->x17_med_eff_eps[j], res->x17_med_eff[j], res->x17_med_eff_err[j], err);
+    if (st == NA64_OK) st = alloc_med(res, j, res->nmass, err);
+    for (int i = 0; i < res->nmass && st == NA64_OK; ++i) { /* visphys: their efficiency-1 islands at every mass */
+      res->med_eps_low[j][i] = res->med_eps_high[j][i] = NAN;
+      st = ideal_island(res, &d, res->mass_MeV[i] * 1e-3, 0, &res->med_eps_low_ideal[j][i],
+                        &res->med_eps_high_ideal[j][i], res->med_eff_eps[j][i], res->med_eff[j][i],
+                        res->med_eff_err[j][i], err);
+      for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) res->med_eff_eps[j][i][k] = NAN; /* set at the finish */
+    }
     if (st != NA64_OK) {
       na64_err_prefix(err, "%s X17", na64_mediator_name(x17_extra_med[j]));
       return st;
+    }
+  }
+  return NA64_OK;
+}
+
+/* Gamma_partner / Gamma_X at the same coupling g = eps e (the ratio does not depend on it): the
+ * squared factor that takes the partner's coupling to X's coupling of the same decay length */
+static double partner_width_ratio(na64_mediator x, na64_mediator partner, double m)
+{
+  return na64_width_mediator_ll(partner, m, 1.0, NA64_M_E) / na64_width_mediator_ll(x, m, 1.0, NA64_M_E);
+}
+
+/* visphys: the efficiency table of the scalar (j = 0) or axial (j = 1) at mass index i. At 16.7 MeV its
+ * own samples (visscal); elsewhere its chirality partner's measured table (scalar: the pseudoscalar's,
+ * axial: the vector's) at the same decay length: the selection sees E_X and the decay point, the
+ * production spectra of the partners differ by O(m_e^2/m^2) only (docs/visible.md "Scalar and axial
+ * X17"), and the decay length at a given E_X is ~ 1/Gamma ~ 1/eps^2, so eff_X(eps) =
+ * eff_partner(eps sqrt(Gamma_X/Gamma_partner)), the partner's point eps_P taken to eps_P
+ * sqrt(Gamma_P/Gamma_X). Checked by measuring both: tests/ana/test_vis_chirality_long.c (2, 10, 16.7
+ * MeV, within 1.3 binomial sigma of 10000 events; the same-eps reading is 8-12 sigma off at 2 MeV). */
+static void med_table(na64_vis_job_result *res, int j, int i, int i17)
+{
+  double *eps = res->med_eff_eps[j][i], *eff = res->med_eff[j][i], *err = res->med_eff_err[j][i];
+  res->med_own[j][i] = i == i17;
+  if (i == i17) {
+    for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+      eps[k] = res->x17_med_eff_eps[j][k];
+      eff[k] = res->x17_med_eff[j][k];
+      err[k] = res->x17_med_eff_err[j][k];
+    }
+    return;
+  }
+  const double *pe = j ? res->eff_eps[i] : res->ps_eff_eps[i], *pf = j ? res->eff[i] : res->ps_eff[i],
+               *pr = j ? res->eff_err[i] : res->ps_eff_err[i];
+  double f = sqrt(partner_width_ratio(x17_extra_med[j], j ? NA64_MED_VECTOR : NA64_MED_PSEUDOSCALAR,
+                                      res->mass_MeV[i] * 1e-3));
+  for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k) {
+    int have = isfinite(pf[k]) && isfinite(pe[k]);
+    eps[k] = have ? pe[k] * f : NAN;
+    eff[k] = have ? pf[k] : NAN;
+    err[k] = have ? pr[k] : NAN;
+  }
+}
+
+/* visphys: the scalar's and the axial's tables and islands at every mass, after the vector's and the
+ * pseudoscalar's (their partners') efficiencies are known */
+static int med_finish(na64_vis_job_result *res, const na64_beamdump *dump, int i17, na64_err *err)
+{
+  na64_beamdump d = *dump;
+  for (int j = 0; j < 2; ++j) {
+    d.mediator = x17_extra_med[j];
+    for (int i = 0; i < res->nmass; ++i) {
+      med_table(res, j, i, i17);
+      res->med_eps_low[j][i] = res->med_eps_high[j][i] = NAN;
+      if (!isfinite(res->med_eff_eps[j][i][0])) continue; /* nothing measured at this mass */
+      na64_yield *y = NULL;
+      int st = na64_yield_new(&d, res->mass_MeV[i] * 1e-3, &y, err);
+      if (st != NA64_OK) {
+        na64_err_prefix(err, "%s at %g MeV", na64_mediator_name(x17_extra_med[j]), res->mass_MeV[i]);
+        return st;
+      }
+      island(y, res->job.eot, res->med_eff_eps[j][i], res->med_eff[j][i], res->n_up, &res->med_eps_low[j][i],
+             &res->med_eps_high[j][i]);
+      na64_yield_free(y);
     }
   }
   return NA64_OK;
@@ -526,7 +657,7 @@ static int x17_finish(na64_vis_job_result *res, const na64_beamdump *dump, const
       return st;
     }
   }
-  return NA64_OK;
+  return med_finish(res, dump, i17, err);
 }
 
 /* The beam dump of the card's setup for the vector A' of the mass scan (the yield's target:
@@ -614,21 +745,23 @@ static int run_part(const na64_vis_job_result *res, int part, int nparts, na64_v
   p->nsample = nsamples(res);
   p->sample = calloc((size_t)p->nsample, sizeof *p->sample);
   if (!p->sample) return na64_err_set(err, NA64_ENOMEM, "visible job: out of memory");
-  for (int s = 0; s < p->nsample; ++s) {
+  reco_pool pool;
+  memset(&pool, 0, sizeof pool);
+  int st = NA64_OK;
+  for (int s = 0; s < p->nsample && st == NA64_OK; ++s) {
     na64_vis_sample_part *q = &p->sample[s];
     na64_vis_config cfg;
     sample_spec(res, s, q, &cfg);
     na64_part_range(q->size, part, nparts, &q->first, &q->count);
     if (progress) progress(stage_of(res, s), s < 2 ? 0.0 : (double)(s - 2) / (p->nsample - 2), user);
-    int st = run_sample_threads(&cfg, &res->select, q->seed, q->first, q->count, s > 0, (int)res->job.threads, &q->flow,
-                                err);
-    if (st != NA64_OK) {
-      if (s >= 2) na64_err_prefix(err, "%s efficiency at %g MeV", na64_mediator_name((na64_mediator)cfg.mediator),
-                                  cfg.aprime_mass * 1e3);
-      return st;
-    }
+    st = run_sample_threads(&cfg, &res->select, q->seed, q->first, q->count, s > 0, (int)res->job.threads, &pool,
+                            &q->flow, err);
+    if (st != NA64_OK && s >= 2)
+      na64_err_prefix(err, "%s efficiency at %g MeV", na64_mediator_name((na64_mediator)cfg.mediator),
+                      cfg.aprime_mass * 1e3);
   }
-  return NA64_OK;
+  pool_free(&pool);
+  return st;
 }
 
 int na64_vis_job_part_run(const char *card_path, double eot_override, int part, int nparts, na64_vis_partial *p,
@@ -732,6 +865,16 @@ void na64_vis_job_result_release(na64_vis_job_result *res)
   free(res->ps_eps_high);
   free(res->ps_eps_low_ideal);
   free(res->ps_eps_high_ideal);
+  for (int j = 0; j < 2; ++j) {
+    free(res->med_eff_eps[j]);
+    free(res->med_eff[j]);
+    free(res->med_eff_err[j]);
+    free(res->med_eps_low[j]);
+    free(res->med_eps_high[j]);
+    free(res->med_eps_low_ideal[j]);
+    free(res->med_eps_high_ideal[j]);
+    free(res->med_own[j]);
+  }
   memset(res, 0, sizeof *res);
 }
 

@@ -86,6 +86,34 @@ static int write_eff_table(const na64_vis_job_result *r, const char *dir, const 
   return na64_outfile_commit(v.o, err);
 }
 
+/* visphys: efficiency_{scalar,axial}.csv (the columns of efficiency.csv and `source`: `measured`, its
+ * own samples at 16.7 MeV, or the chirality partner whose table it is at the same decay length,
+ * `pseudoscalar` or `vector`) and limit_{scalar,axial}.csv (as limit_pseudoscalar.csv) */
+static int write_med(const na64_vis_job_result *r, const char *dir, int j, na64_err *err)
+{
+  static const char *const med[2] = {"scalar", "axial"}, *const partner[2] = {"pseudoscalar", "vector"};
+  char name[64];
+  vis_out v;
+  snprintf(name, sizeof name, "efficiency_%s.csv", med[j]);
+  NA64_CALL(out_open(&v, dir, name, err));
+  fputs("mass_MeV,eps,efficiency,efficiency_error,source\n", v.f);
+  for (int i = 0; i < r->nmass; ++i)
+    for (int k = 0; k < NA64_VIS_EFF_POINTS; ++k)
+      if (isfinite(r->med_eff[j][i][k])) {
+        PUT(&v, "%.6g,%.6g,%.6g,%.3g,", r->mass_MeV[i], r->med_eff_eps[j][i][k], r->med_eff[j][i][k],
+            r->med_eff_err[j][i][k]);
+        fprintf(v.f, "%s\n", r->med_own[j][i] ? "measured" : partner[j]);
+      }
+  NA64_CALL(na64_outfile_commit(v.o, err));
+  snprintf(name, sizeof name, "limit_%s.csv", med[j]);
+  NA64_CALL(out_open(&v, dir, name, err));
+  fputs("mass_MeV,eps_low,eps_high,eps_low_eff1,eps_high_eff1\n", v.f);
+  for (int i = 0; i < r->nmass; ++i)
+    PUT(&v, "%.6g,%.6g,%.6g,%.6g,%.6g\n", r->mass_MeV[i], r->med_eps_low[j][i], r->med_eps_high[j][i],
+        r->med_eps_low_ideal[j][i], r->med_eps_high_ideal[j][i]);
+  return na64_outfile_commit(v.o, err);
+}
+
 static int write_efficiency(const na64_vis_job_result *r, const char *dir, na64_err *err)
 {
   NA64_CALL(write_eff_table(r, dir, "efficiency.csv", (const double(*)[NA64_VIS_EFF_POINTS])r->eff_eps,
@@ -102,7 +130,9 @@ static int write_efficiency(const na64_vis_job_result *r, const char *dir, na64_
   for (int i = 0; i < r->nmass; ++i)
     PUT(&v, "%.6g,%.6g,%.6g,%.6g,%.6g\n", r->mass_MeV[i], r->ps_eps_low[i], r->ps_eps_high[i], r->ps_eps_low_ideal[i],
         r->ps_eps_high_ideal[i]);
-  return na64_outfile_commit(v.o, err);
+  NA64_CALL(na64_outfile_commit(v.o, err));
+  for (int j = 0; j < 2 && r->med_eff[j]; ++j) NA64_CALL(write_med(r, dir, j, err));
+  return NA64_OK;
 }
 
 /* limit.csv (the island) and validation.csv (with the efficiency-1 island and the published band) */
@@ -222,6 +252,24 @@ static void html_backgrounds(const na64_vis_job_result *r, vis_out *v)
       3e-13 * r->job.eot, r->n_up, r->bkg_median_n, r->bkg_events, r->bkg_events_error);
 }
 
+/* visphys: the islands of the four X at every mass (measured efficiency; "-": none) */
+static void html_med_islands(const na64_vis_job_result *r, vis_out *v)
+{
+  fputs("<h2>The four X at every mass (g = eps e; measured efficiency)</h2>\n<table><tr><th>m (MeV)</th><th>vector</th>"
+        "<th>pseudoscalar</th><th>scalar</th><th>axial</th></tr>\n", v->f);
+  for (int i = 0; i < r->nmass; ++i) {
+    const double lo[4] = {r->eps_low[i], r->ps_eps_low[i], r->med_eps_low[0][i], r->med_eps_low[1][i]};
+    const double hi[4] = {r->eps_high[i], r->ps_eps_high[i], r->med_eps_high[0][i], r->med_eps_high[1][i]};
+    PUT(v, "<tr><td>%g</td>", r->mass_MeV[i]);
+    for (int c = 0; c < 4; ++c)
+      if (isfinite(lo[c])) PUT(v, "<td>%.3g &ndash; %.3g</td>", lo[c], hi[c]);
+      else fputs("<td>&ndash;</td>", v->f);
+    fputs("</tr>\n", v->f);
+  }
+  fputs("</table>\n<p>The scalar's and the axial's efficiency is their own at 16.7 MeV and elsewhere their chirality "
+        "partner's (pseudoscalar, vector) at the same decay length (docs/visible.md).</p>\n", v->f);
+}
+
 static int copy_card(const char *card, const char *dir, na64_err *err)
 {
   char path[4096];
@@ -265,11 +313,16 @@ static int write_index(const na64_vis_job_result *r, const char *card, const cha
       "&lt; eps &lt; %.3g.</p>\n", r->x17_eps_low_eff[2], r->x17_eps_high_eff[2], r->x17_eps_low_eff[3],
       r->x17_eps_high_eff[3], r->x17_eps_low[2], r->x17_eps_high[2], r->x17_eps_low[3], r->x17_eps_high[3]);
   }
+  if (r->x17 && r->med_eff[0]) html_med_islands(r, &v);
   /* the files this report holds: x17.csv and the pseudoscalar's tables only with 16.7 MeV among the masses */
   fputs("<p>Files: cutflow.csv, efficiency.csv, limit.csv, validation.csv, background.csv, ", v.f);
   fputs(r->x17 ? "x17.csv, limit.png, limit.svg, card.yaml" : "limit.png, limit.svg, card.yaml", v.f);
-  fputs(r->x17 && r->ps_eff ? "; the pseudoscalar at every mass: efficiency_pseudoscalar.csv, limit_pseudoscalar.csv.</p>\n"
-                            : ".</p>\n",
+  fputs(r->x17 && r->ps_eff ? "; the pseudoscalar at every mass: efficiency_pseudoscalar.csv, limit_pseudoscalar.csv"
+                            : "",
+        v.f);
+  fputs(r->x17 && r->med_eff[0] ? "; the scalar and axial at every mass: efficiency_scalar.csv, limit_scalar.csv, "
+                                  "efficiency_axial.csv, limit_axial.csv.</p>\n"
+                                : ".</p>\n",
         v.f);
   fputs("</body></html>\n", v.f);
   return na64_outfile_commit(v.o, err);
