@@ -49,6 +49,18 @@
 #define APV_DELTA_N 80         /* delta-electron offset table: q/q_mpv in [1, 3.5] in steps of 1/32 */
 #define APV_NOISE 5.0
 #define APV_MAX_HITS 4096
+#define APV_NO_ADDR UINT32_MAX
+/* The charge profile table (strip_profile): the charge centre rounded to 1/1024 of a strip (0.24 um
+ * of a 250 um Micromegas strip, 0.39 um of a 400 um GEM strip: rms 0.07 and 0.11 um against the
+ * 27.5 and 47 um resolution). The track's inclination widens the cloud's variance by t2: below
+ * PROF_T2_NONE of the variance ignored (a width change < 5e-5 relative: < 0.02 counts on any strip;
+ * the beam's slopes of ~1e-4 give ~1e-7), up to PROF_T2_LIN of it (MM05/MM06 behind the dipoles:
+ * ~1%) to first order through g (the second-order term, t2^2/2 d2f/dvar2, < 1e-3 of the strip's
+ * fraction: < 0.2 counts), beyond that the erf table. */
+#define PROF_PHASES 1024
+#define PROF_T2_NONE 1e-4
+#define PROF_T2_LIN 0.02
+#define PROF_MAX_NJ 64
 #define ERF_TAB_X 6.0  /* erf tabulated on [-6, 6] (1 - erf(6) = 2e-17) */
 #define ERF_TAB_N 3072 /* steps of 1/256: linear interpolation error < h^2/8 max|erf''| = 1.8e-6 */
 /* Multiple scattering in the tracker material (ESTIMATES of the material per plane, in X0: a
@@ -79,7 +91,31 @@ typedef struct strip_plane {
   double gap2;                   /* (drift gap)^2 / 12: the inclination's variance per unit slope^2 */
   double ion2, ion_n;            /* centroid variance of the primary electrons (normal incidence); (1 + 1/(1 + theta))/N_e */
   double delta[APV_DELTA_N + 1]; /* the delta electron's centroid offset amplitude against q/q_mpv */
+  /* the plane's geometry as plane_hits uses it (strip_planes_setup) */
+  double cx, cy, ux, uy, z;      /* centre (x, y), u direction, z */
+  double u0, inv_pitch;          /* u of strip 0, 1/pitch */
+  int nwires;
+  const uint32_t *addr;          /* per strip: its APV address (apv_addr), APV_NO_ADDR if none */
+  uint32_t amin, amax;           /* the smallest and the largest of them */
+  const struct strip_profile *prof; /* the charge fractions at normal incidence (NULL: erf only) */
 } strip_plane;
+
+/* The strips' charge fractions at normal incidence for a charge centre s0 = k0 + p/PROF_PHASES (k0 an
+ * integer, p = 0..PROF_PHASES-1): f[p * nj + j] is the Gaussian cloud's integral over strip k0 + jmin + j
+ * (libm erf) and g[p * nj + j] its derivative against the cloud's variance (strips^2: the inclination's
+ * t2 adds to it), for the strips lo[p]..hi[p] (relative to k0) of plane_hits' +-4 sigma window. Shared
+ * by the planes with the same cloud (strip_profile_of). */
+typedef struct strip_profile {
+  double cloud2;
+  int jmin, nj;
+  int8_t lo[PROF_PHASES], hi[PROF_PHASES];
+  float *f, *g;
+} strip_profile;
+/* A strip hit as write_apv encodes it: the APV address (source << 16 | chip << 8 | channel) and its two
+ * payload words (docs/raw-format.md §5.3). */
+typedef struct strip_rec {
+  uint32_t addr, w0, w1;
+} strip_rec;
 
 struct na64_sim_digitizer {
   const na64_sim *sim;
@@ -94,7 +130,6 @@ struct na64_sim_digitizer {
   sim_sadc_noise nz; /* the waveform noise table, also the strips' */
   double erf_tab[ERF_TAB_N + 1]; /* erf on [-ERF_TAB_X, ERF_TAB_X], for the strip charge sharing */
   double cos_tab[256];           /* cos(2 pi (k + 1/2) / 256): the delta electron's azimuth */
-  na64_daq_apv_hit *apv;  /* APV_MAX_HITS */
   int nms;                 /* tracker planes in z order: multiple scattering */
   int ms_plane[MS_MAX_PLANES];
   double ms_z[MS_MAX_PLANES], ms_x0[MS_MAX_PLANES];
@@ -103,6 +138,12 @@ struct na64_sim_digitizer {
   double ms_sx, ms_sy;     /* and the total deflection, rad */
   double tail_a;           /* Phi^-1(4095/4096): where gauss_table's exact tails start */
   double moyal_q[4096];    /* plane_hits' charge APV_MPV (1 - 0.15 ln z^2) at the quantile z[i] (inner i) */
+  strip_rec *rec;          /* APV_MAX_HITS: this event's strip hits */
+  uint32_t *addr;          /* the strips' APV addresses, all planes */
+  strip_profile *prof;     /* the distinct charge profiles, nprof */
+  int nprof;
+  int apv_in_order;        /* the planes' strips come in APV address order: no sort (strip_planes_setup) */
+  na64_daq_equipment_header apv_eh; /* the APV equipment header but its source id */
 };
 
 /* Highland's formula for the width of the projected multiple-scattering angle (PDG Review of
@@ -236,29 +277,136 @@ static void strip_response_setup(strip_plane *sp, const na64_geom_plane *pl)
   }
 }
 
-/* The strip planes by their smallest DAQ address (source, chip, channel): the hits then come
- * nearly in the order of the APV blocks, and sort_apv has little to move (the geometry's plane
- * order interleaves the sources). */
+/* The APV address of a strip's DAQ key, source << 16 | chip << 8 | channel (the order of the APV
+ * blocks: by source, then chip, then channel); APV_NO_ADDR for none or outside the APV addressing. */
+static uint32_t apv_addr(uint64_t key)
+{
+  if (key == NA64_GEOM_NO_KEY) return APV_NO_ADDR;
+  const uint32_t src = (uint32_t)(key >> 48) & 0xFFFFu, chip = (uint32_t)(key >> 16) & 0xFFFFu, ch = (uint32_t)key & 0xFFFFu;
+  return chip > 63 || ch > 127 ? APV_NO_ADDR : src << 16 | chip << 8 | ch; /* na64_geom_key_unpack's fields */
+}
+
+/* The charge profile of a cloud of variance cloud2 (strips^2) at normal incidence: for every phase p
+ * of the centre, the strips of plane_hits' window floor(s0 - 4 sigma) .. ceil(s0 + 4 sigma) and their
+ * fractions 1/2 [erf((k + 1/2 - s0)/(sqrt2 sigma)) - erf((k - 1/2 - s0)/(sqrt2 sigma))]. 0: too wide a
+ * cloud for the table (the erf path then). */
+static int strip_profile_make(strip_profile *pr, double cloud2)
+{
+  const double sig = sqrt(cloud2), w = 4.0 * sig, c = 1.0 / (M_SQRT2 * sig);
+  pr->cloud2 = cloud2;
+  pr->jmin = (int)floor(-w);
+  pr->nj = (int)ceil(1.0 + w) - pr->jmin + 1;
+  if (!(sig > 0.0) || pr->nj > PROF_MAX_NJ) return 0;
+  pr->f = calloc((size_t)PROF_PHASES * (size_t)pr->nj, sizeof *pr->f);
+  pr->g = calloc((size_t)PROF_PHASES * (size_t)pr->nj, sizeof *pr->g);
+  if (!pr->f || !pr->g) return -1;
+  for (int p = 0; p < PROF_PHASES; ++p) {
+    const double ph = (double)p / PROF_PHASES;
+    pr->lo[p] = (int8_t)floor(ph - w);
+    pr->hi[p] = (int8_t)ceil(ph + w);
+    for (int j = pr->lo[p]; j <= pr->hi[p]; ++j) {
+      /* f = Phi(zb) - Phi(za), z = (edge - s0)/sigma; df/d(sigma^2) = (za phi(za) - zb phi(zb)) / (2 sigma^2) */
+      const double za = (j - 0.5 - ph) / sig, zb = (j + 0.5 - ph) / sig, r = 1.0 / sqrt(2.0 * M_PI);
+      const size_t at = (size_t)p * (size_t)pr->nj + (size_t)(j - pr->jmin);
+      pr->f[at] = (float)(0.5 * (erf(zb * M_SQRT1_2) - erf(za * M_SQRT1_2)));
+      pr->g[at] = (float)((za * r * exp(-0.5 * za * za) - zb * r * exp(-0.5 * zb * zb)) / (2.0 * cloud2));
+    }
+  }
+  (void)c;
+  return 1;
+}
+
+/* The profile of plane sp: one already made for the same cloud, or a new one. */
+static int strip_profile_of(na64_sim_digitizer *d, strip_plane *sp, na64_err *err)
+{
+  for (int i = 0; i < d->nprof; ++i)
+    if (d->prof[i].cloud2 == sp->cloud2) {
+      sp->prof = d->prof[i].f && d->prof[i].g ? &d->prof[i] : NULL;
+      return NA64_OK;
+    }
+  strip_profile *pr = &d->prof[d->nprof++];
+  int st = strip_profile_make(pr, sp->cloud2);
+  if (st < 0) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  sp->prof = st ? pr : NULL;
+  return NA64_OK;
+}
+
+/* The APV addresses of plane pl's strips into a; its smallest and largest into sp; whether they
+ * increase with the strip number. */
+static int strip_addresses(strip_plane *sp, const na64_geom_plane *pl, uint32_t *a)
+{
+  int up = 1;
+  uint32_t last = 0;
+  sp->amin = APV_NO_ADDR, sp->amax = 0;
+  for (int k = 0; k < pl->nwires; ++k) {
+    a[k] = apv_addr(pl->daq_key[k]);
+    if (a[k] == APV_NO_ADDR) continue;
+    if (sp->amin != APV_NO_ADDR && a[k] <= last) up = 0;
+    last = a[k];
+    sp->amin = a[k] < sp->amin ? a[k] : sp->amin;
+    sp->amax = a[k] > sp->amax ? a[k] : sp->amax;
+  }
+  return up;
+}
+
+/* One strip plane: its DAQ address, geometry, response, strip addresses and profile. */
+static int strip_plane_add(na64_sim_digitizer *d, int i, uint32_t *a, int *up, na64_err *err)
+{
+  const na64_geom_plane *pl = &d->sim->geom->planes[i];
+  strip_plane p = {.plane = i, .ms = ms_index(d, i), .src = UINT32_MAX, .chip = UINT32_MAX, .channel = UINT32_MAX};
+  for (int k = 0; k < pl->nwires; ++k) {
+    if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+    strip_plane q = p;
+    uint32_t port;
+    na64_geom_key_unpack(pl->daq_key[k], &q.src, &port, &q.chip, &q.channel);
+    if (cmp_strip_plane(&q, &p) < 0) p = q;
+  }
+  strip_response_setup(&p, pl);
+  p.cx = pl->centre[0], p.cy = pl->centre[1], p.z = pl->centre[2];
+  p.ux = pl->u_dir[0], p.uy = pl->u_dir[1];
+  p.u0 = pl->wires[0].u;
+  p.inv_pitch = 1.0 / pl->pitch;
+  p.nwires = pl->nwires;
+  p.addr = a;
+  *up &= strip_addresses(&p, pl, a);
+  NA64_CALL(strip_profile_of(d, &p, err));
+  d->sp[d->nsp++] = p;
+  return NA64_OK;
+}
+
+/* The strip planes (with strips and a pitch) by their smallest DAQ address (source, chip, channel):
+ * the hits then come nearly in the order of the APV blocks; exactly in it (apv_in_order: no sort) if
+ * every plane's addresses increase with the strip number and the planes' address ranges do not
+ * overlap, as in the channel maps of sql/setups (strip s: chip first_chip + s / 128, channel s % 128). */
 static int strip_planes_setup(na64_sim_digitizer *d, na64_err *err)
 {
   const na64_geom *g = d->sim->geom;
+  size_t nstrips = 0;
+  for (int i = 0; i < g->nplanes; ++i) nstrips += (size_t)g->planes[i].nwires;
   d->sp = calloc((size_t)g->nplanes + 1, sizeof *d->sp);
-  if (!d->sp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  d->prof = calloc((size_t)g->nplanes + 1, sizeof *d->prof);
+  d->addr = calloc(nstrips + 1, sizeof *d->addr);
+  if (!d->sp || !d->prof || !d->addr) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  int up = 1;
+  size_t off = 0;
   for (int i = 0; i < g->nplanes; ++i) {
     const na64_geom_plane *pl = &g->planes[i];
     if (pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) continue;
-    strip_plane p = {.plane = i, .ms = ms_index(d, i), .src = UINT32_MAX, .chip = UINT32_MAX, .channel = UINT32_MAX};
-    for (int k = 0; k < pl->nwires; ++k) {
-      if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
-      strip_plane q = p;
-      uint32_t port;
-      na64_geom_key_unpack(pl->daq_key[k], &q.src, &port, &q.chip, &q.channel);
-      if (cmp_strip_plane(&q, &p) < 0) p = q;
-    }
-    strip_response_setup(&p, pl);
-    d->sp[d->nsp++] = p;
+    if (!(pl->pitch > 0.0) || pl->nwires < 1) continue; /* no strips to hit */
+    NA64_CALL(strip_plane_add(d, i, d->addr + off, &up, err));
+    off += (size_t)pl->nwires;
   }
   qsort(d->sp, (size_t)d->nsp, sizeof *d->sp, cmp_strip_plane);
+  int any = 0;
+  uint32_t top = 0; /* the largest address of the planes before */
+  for (int i = 0; i < d->nsp; ++i) {
+    if (d->sp[i].amin == APV_NO_ADDR) continue;
+    if (any && d->sp[i].amin <= top) up = 0;
+    any = 1;
+    top = d->sp[i].amax > top ? d->sp[i].amax : top;
+  }
+  d->apv_in_order = up;
+  d->apv_eh = na64_daq_apv_equipment(0, NA64_DAQ_APV_DEFAULT_PERIOD_NS);
   return NA64_OK;
 }
 
@@ -334,8 +482,8 @@ static int strip_path_setup(na64_sim_digitizer *d, const sim_sadc_noise *nz, na6
   for (int i = 0; i < 4096; ++i) d->moyal_q[i] = APV_MPV * (1.0 + 0.15 * (-log(d->nz.z[i] * d->nz.z[i])));
   for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
   for (int i = 0; i < 256; ++i) d->cos_tab[i] = cos(2.0 * M_PI * (i + 0.5) / 256.0);
-  d->apv = calloc(APV_MAX_HITS, sizeof *d->apv);
-  if (!d->apv) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  d->rec = calloc(APV_MAX_HITS, sizeof *d->rec);
+  if (!d->rec) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   ms_setup(d);
   return strip_planes_setup(d, err);
 }
@@ -400,8 +548,14 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   free(d->ro);
   free(d->ch);
   free(d->amp);
-  free(d->apv);
+  free(d->rec);
   free(d->sp);
+  free(d->addr);
+  for (int i = 0; d->prof && i < d->nprof; ++i) {
+    free(d->prof[i].f);
+    free(d->prof[i].g);
+  }
+  free(d->prof);
   free(d);
 }
 
@@ -704,37 +858,31 @@ static int track_at(const na64_sim *s, const na64_sim_truth *t, double z, double
   return 0;
 }
 
-/* The APV hits' order, by source, chip and channel, as one integer */
-static inline uint64_t apv_order(const na64_daq_apv_hit *h)
+static int cmp_rec(const void *a, const void *b)
 {
-  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
-}
-
-static int cmp_apv(const void *a, const void *b)
-{
-  const uint64_t x = apv_order(a), y = apv_order(b);
+  const uint32_t x = ((const strip_rec *)a)->addr, y = ((const strip_rec *)b)->addr;
   return (x > y) - (x < y);
 }
 
-/* The hits by source, chip and channel: an insertion sort (the planes come in geometry order and the
- * strips of a plane in order, so the list is nearly sorted; glibc's qsort cost 50k instructions per
- * event here); qsort if it turns out far from sorted. */
-static void sort_apv(na64_daq_apv_hit *h, size_t n)
+/* The hits by APV address, for a channel map whose planes do not come in address order (apv_in_order
+ * 0): an insertion sort (nearly sorted: the planes by their smallest address, the strips of a plane
+ * in order); qsort if it turns out far from sorted. */
+static void sort_recs(strip_rec *h, size_t n)
 {
   size_t moves = 0;
   for (size_t i = 1; i < n; ++i) {
-    const uint64_t ki = apv_order(&h[i]);
-    if (apv_order(&h[i - 1]) <= ki) continue; /* in place already (most hits): no copy out and back */
-    na64_daq_apv_hit t = h[i];
+    const uint32_t ki = h[i].addr;
+    if (h[i - 1].addr <= ki) continue;
+    strip_rec t = h[i];
     size_t j = i;
-    while (j > 0 && apv_order(&h[j - 1]) > ki) {
+    while (j > 0 && h[j - 1].addr > ki) {
       h[j] = h[j - 1];
       --j;
       ++moves;
     }
     h[j] = t;
     if (moves > 8 * n + 64) {
-      qsort(h, n, sizeof *h, cmp_apv);
+      qsort(h, n, sizeof *h, cmp_rec);
       return;
     }
   }
@@ -751,16 +899,13 @@ static double erf_fast(const na64_sim_digitizer *d, double x)
   return d->erf_tab[i] + f * (d->erf_tab[i + 1] - d->erf_tab[i]);
 }
 
-/* The charge centre (in strips from the first strip's centre) of a crossing at u with slope tu across
- * the strips and charge q: the track plus the offsets of strip_response_setup (primary-electron
- * statistics: a Gaussian from bits 12-23 of wq; the delta electron: azimuth from bits 24-31);
- * *c = 1/(sqrt(2) sigma_cloud) for that slope. */
-static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, const na64_geom_plane *pl, double u,
-                           double tu, double q, uint64_t wq, double *c)
+/* The charge centre (in strips from the first strip's centre) of a crossing at u with charge q, t2 the
+ * inclination's variance (strips^2, strip_response_setup): the track plus the offsets of
+ * strip_response_setup (primary-electron statistics: a Gaussian from bits 12-23 of wq; the delta
+ * electron: azimuth from bits 24-31). */
+static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, double u, double t2, double q, uint64_t wq)
 {
-  const double t2 = tu * tu * sp->gap2; /* the inclination's spread, strips^2 */
-  *c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2));
-  double s0 = (u - pl->wires[0].u) / pl->pitch + sqrt(sp->ion2 + t2 * sp->ion_n) * d->nz.z[(wq >> 12) & 4095u];
+  double s0 = (u - sp->u0) * sp->inv_pitch + sqrt(sp->ion2 + t2 * sp->ion_n) * d->nz.z[(wq >> 12) & 4095u];
   double x = (q * (1.0 / APV_MPV) - 1.0) * 32.0; /* the delta table's index */
   if (x > 0.0) {
     int k = x < APV_DELTA_N ? (int)x : APV_DELTA_N - 1;
@@ -771,21 +916,125 @@ static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, c
 }
 
 /* An APV amplitude: floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
-static inline uint16_t apv_amp(double a)
+static inline uint32_t apv_amp(double a)
 {
   int v = (int)(a + 0.5);
   v = v < 0 ? 0 : v;
-  return (uint16_t)(v > 4095 ? 4095 : v);
+  return (uint32_t)(v > 4095 ? 4095 : v);
+}
+
+/* The two payload words of a hit of channel ch with samples a0, a1, a2 (docs/raw-format.md §5.3, as
+ * na64_daq_apv_encode writes them): the three apv_amp at once with SSE2 (truncation, saturation to
+ * 16 bits, then the clip to [0, 4095]: the same integers as apv_amp for |a| < 2^31). */
+static inline __attribute__((always_inline)) void apv_words(uint32_t ch, double a0, double a1, double a2, uint32_t *w0,
+                                                            uint32_t *w1)
+{
+#if defined(__SSE2__)
+  const __m128d h = _mm_set1_pd(0.5);
+  const __m128i i02 = _mm_cvttpd_epi32(_mm_add_pd(_mm_set_pd(a2, a0), h)); /* a0, a2, 0, 0 */
+  const __m128i i1 = _mm_cvttpd_epi32(_mm_add_sd(_mm_set_sd(a1), h));      /* a1, 0, 0, 0 */
+  __m128i v = _mm_packs_epi32(_mm_unpacklo_epi64(i02, i1), i1);           /* a0, a2, a1, 0, ... (16 bits) */
+  v = _mm_min_epi16(_mm_max_epi16(v, _mm_setzero_si128()), _mm_set1_epi16(4095));
+  const uint32_t lo = (uint32_t)_mm_cvtsi128_si32(v), m1 = (uint32_t)_mm_extract_epi16(v, 2);
+  *w0 = 1u << 30 | ch << 23 | (lo & 0xFFFFu);
+  *w1 = (lo >> 16) << 12 | m1;
+#else
+  *w0 = 1u << 30 | ch << 23 | apv_amp(a0);
+  *w1 = apv_amp(a2) << 12 | apv_amp(a1);
+#endif
+}
+
+/* The strips' noise: 12-bit indices into the quantile table from the words of the stream, the middle
+ * samples five from a word (mid), the other two samples of the strips that pass two pairs from a word
+ * (pair). */
+typedef struct noise_bits {
+  uint64_t pair;
+  int npair;
+} noise_bits;
+
+/* The ns strips of a crossing of charge q, strip k's fraction f[k] (+ t2 g[k] if lin) and APV address
+ * addr[k]: each its middle sample (APV_NOISE noise), the zero suppression at 3 noise sigma, then for the
+ * strips that pass the other two samples (shape 0.35, 1, 0.75) and their payload words into out.
+ * Returns the hits. */
+static inline __attribute__((always_inline)) size_t strips_write(const double *zq, const uint32_t *addrs, int ns,
+                                                                 const float *f, const float *g, int lin, double t2,
+                                                                 double q, sim_sadc_stream *st, strip_rec *out)
+{
+  noise_bits nb = {0, 0};
+  size_t n = 0;
+  for (int k = 0; k < ns;) {
+    uint64_t mid = sim_noise_word(st->key, ++st->k);
+    for (int r = 0; r < 5 && k < ns; ++r, ++k, mid >>= 12) {
+      const double fk = lin ? (double)f[k] + t2 * (double)g[k] : (double)f[k], qf = q * fk;
+      const double a1 = qf + APV_NOISE * zq[mid & 4095u];
+      const uint32_t addr = addrs[k];
+      if (a1 < 3.0 * APV_NOISE || addr == APV_NO_ADDR) continue; /* zero suppression (most strips) */
+      if (!nb.npair) {
+        nb.pair = sim_noise_word(st->key, ++st->k);
+        nb.npair = 2;
+      }
+      const double a0 = qf * 0.35 + APV_NOISE * zq[nb.pair & 4095u];
+      const double a2 = qf * 0.75 + APV_NOISE * zq[(nb.pair >> 12) & 4095u];
+      nb.pair >>= 24;
+      --nb.npair;
+      out[n].addr = addr;
+      apv_words(addr & 127u, a0, a1, a2, &out[n].w0, &out[n].w1);
+      ++n;
+    }
+  }
+  return n;
+}
+
+/* The strips of a crossing at charge centre s0 from the profile table (inclination t2 to first order if
+ * lin), at most room of them. */
+static size_t strips_from_profile(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, int lin,
+                                  double q, sim_sadc_stream *st, strip_rec *out, size_t room)
+{
+  const strip_profile *pr = sp->prof;
+  /* n = floor(s0 PROF_PHASES + 1/2) through a positive offset (s0 > -1e6): k0 = n / PROF_PHASES, p = n mod it */
+  const int64_t m = (int64_t)(s0 * PROF_PHASES + (0.5 + 2147483648.0));
+  const int p = (int)(m & (PROF_PHASES - 1)), k0 = (int)(m / PROF_PHASES) - (int)(2147483648 / PROF_PHASES);
+  int lo = k0 + pr->lo[p], hi = k0 + pr->hi[p];
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > sp->nwires - 1 ? sp->nwires - 1 : hi;
+  if (hi - lo + 1 > (int)room) hi = lo + (int)room - 1;
+  if (hi < lo) return 0;
+  /* the entry of strip lo in the row of phase p (column j: strip k0 + jmin + j) */
+  const size_t at = (size_t)p * (size_t)pr->nj + (size_t)(lo - k0 - pr->jmin);
+  if (lin) return strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 1, t2, q, st, out);
+  return strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 0, 0.0, q, st, out);
+}
+
+/* The strips of a crossing at s0 whose inclination widens the cloud beyond the profile's reach: the
+ * Gaussian of variance cloud2 + t2 integrated over each strip of the +-4 sigma window (erf table). */
+static size_t strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, double q,
+                              sim_sadc_stream *st, strip_rec *out, size_t room)
+{
+  const double c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2)), w = 4.0 / (M_SQRT2 * c);
+  float f[PROF_MAX_NJ];
+  size_t n = 0;
+  for (int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w); lo <= hi && n < room; lo += PROF_MAX_NJ) {
+    int a = lo < 0 ? 0 : lo, b = hi > sp->nwires - 1 ? sp->nwires - 1 : hi; /* in chunks of PROF_MAX_NJ strips */
+    if (b > lo + PROF_MAX_NJ - 1) b = lo + PROF_MAX_NJ - 1;
+    if ((size_t)(b - a + 1) > room - n) b = a + (int)(room - n) - 1;
+    if (b < a) continue;
+    double e_lo = erf_fast(d, (a - 0.5 - s0) * c);
+    for (int k = a; k <= b; ++k) {
+      const double e_hi = erf_fast(d, (k + 0.5 - s0) * c);
+      f[k - a] = (float)(0.5 * (e_hi - e_lo));
+      e_lo = e_hi;
+    }
+    n += strips_write(d->nz.z, sp->addr + a, b - a + 1, f, NULL, 0, 0.0, q, st, out + n);
+  }
+  return n;
 }
 
 /* Strip hits of plane sp crossed at (x, y) with slopes (tx, ty); noise from the quantile table (as the
  * waveforms). */
 static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
-                         sim_sadc_stream *st, na64_daq_apv_hit *out, size_t room)
+                         sim_sadc_stream *st, strip_rec *out, size_t room)
 {
-  static const double shape[3] = {0.35, 1.0, 0.75};
-  const na64_geom_plane *pl = &d->sim->geom->planes[sp->plane];
-  double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
+  const double u = (x - sp->cx) * sp->ux + (y - sp->cy) * sp->uy;
   /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the centroid's
    * offsets from bits 12-31 (strip_centre), the efficiency from its upper 32 bits */
   uint64_t wq = sim_noise_word(st->key, ++st->k);
@@ -796,70 +1045,63 @@ static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, dou
     double z = gauss_table(d, iz, st);
     q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
   }
-  if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
-  double c;
-  double s0 = strip_centre(d, sp, pl, u, tx * pl->u_dir[0] + ty * pl->u_dir[1], q, wq, &c);
+  if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF) return 0;
+  const double tu = tx * sp->ux + ty * sp->uy, t2 = tu * tu * sp->gap2; /* the inclination's spread, strips^2 */
+  const double s0 = strip_centre(d, sp, u, t2, q, wq);
   if (!(s0 > -1e6 && s0 < 1e6)) return 0; /* far outside the plane (or NaN): no strip */
-  /* the strips within 4 sigma of the charge centre that the plane has */
-  const double w = 4.0 / (M_SQRT2 * c);
-  int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w);
-  if (lo < 0) lo = 0;
-  if (hi > pl->nwires - 1) hi = pl->nwires - 1;
-  double e_lo = erf_fast(d, (lo - 0.5 - s0) * c);
-  size_t n = 0;
-  for (int k = lo; k <= hi && n < room; ++k) {
-    /* charge on strip k: the Gaussian integrated over [k - 1/2, k + 1/2] */
-    double e_hi = erf_fast(d, (k + 0.5 - s0) * c), f = 0.5 * (e_hi - e_lo);
-    e_lo = e_hi;
-    const uint64_t key = pl->daq_key[k];
-    if (key == NA64_GEOM_NO_KEY) continue;
-    uint64_t bits = sim_noise_word(st->key, ++st->k);
-    /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
-    const double qf = q * f, *zq = d->nz.z;
-    const double a1 = qf * shape[1] + APV_NOISE * zq[(bits >> 12) & 4095u];
-    if (a1 < 3.0 * APV_NOISE) continue; /* zero suppression */
-    const uint32_t chip = (uint32_t)(key >> 16) & 0xFFFFu, ch = (uint32_t)key & 0xFFFFu; /* na64_geom_key_unpack */
-    if (chip > 63 || ch > 127) continue;
-    const double a0 = qf * shape[0] + APV_NOISE * zq[bits & 4095u];
-    const double a2 = qf * shape[2] + APV_NOISE * zq[(bits >> 24) & 4095u];
-    out[n++] = (na64_daq_apv_hit){.source_id = (uint32_t)(key >> 48) & 0xFFFFu,
-                                  .chip = (uint8_t)chip,
-                                  .channel = (uint8_t)ch,
-                                  .amp = {apv_amp(a0), apv_amp(a1), apv_amp(a2)}};
+  if (sp->prof && t2 <= PROF_T2_LIN * sp->cloud2)
+    return strips_from_profile(d, sp, s0, t2, t2 > PROF_T2_NONE * sp->cloud2, q, st, out, room);
+  return strips_from_erf(d, sp, s0, t2, q, st, out, room);
+}
+
+/* The event's APV blocks from the n hits (in address order): one block per source, in it per chip a
+ * header (chip, event number, hit count) and the hits' words, the words na64_daq_apv_encode makes of
+ * them, written in place in the writer's event. */
+static int apv_blocks_write(const na64_sim_digitizer *d, size_t n, uint32_t event, na64_daq_writer *w, na64_err *err)
+{
+  const strip_rec *h = d->rec;
+  const uint32_t head = 2u << 30 | (event & 0xFFFu) << 8; /* APV_HEADER, docs/raw-format.md §5.3 */
+  na64_daq_equipment_header eh = d->apv_eh;
+  for (size_t a = 0; a < n;) {
+    const uint32_t src = h[a].addr >> 16;
+    uint32_t *out;
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, src, NA64_DAQ_APV_MAX_WORDS(n - a), &out, err));
+    size_t k = 0, i = a;
+    while (i < n && h[i].addr >> 16 == src) { /* the chips of the source */
+      const uint32_t unit = h[i].addr >> 8;
+      size_t j = i, hk = k++;
+      do {
+        out[k] = h[j].w0;
+        out[k + 1] = h[j].w1;
+        k += 2;
+      } while (++j < n && h[j].addr >> 8 == unit);
+      if (j - i > 255) return na64_err_set(err, NA64_ERANGE, "APV chip %u: more than 255 hits", (unsigned)(unit & 63u));
+      out[hk] = head | (unit & 63u) << 24 | (uint32_t)(j - i);
+      i = j;
+    }
+    eh.id = src;
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, k, err));
+    a = i;
   }
-  return n;
+  return NA64_OK;
 }
 
 int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
               na64_daq_writer *w, na64_err *err)
 {
-  const na64_geom *g = d->sim->geom;
   size_t n = 0;
   for (int i = 0; i < d->nsp; ++i) {
-    const na64_geom_plane *pl = &g->planes[d->sp[i].plane];
+    const strip_plane *sp = &d->sp[i];
     double x, y, tx, ty;
-    if (pl->centre[2] > z_stop || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y, &tx, &ty)) continue;
-    int m = d->sp[i].ms;
-    if (m >= 0) {
-      x += d->ms_dx[m];
-      y += d->ms_dy[m];
+    if (sp->z > z_stop || !track_at(d->sim, &ev->truth, sp->z, &x, &y, &tx, &ty)) continue;
+    if (sp->ms >= 0) {
+      x += d->ms_dx[sp->ms];
+      y += d->ms_dy[sp->ms];
     }
-    n += plane_hits(d, &d->sp[i], x, y, tx, ty, st, d->apv + n, APV_MAX_HITS - n);
+    n += plane_hits(d, sp, x, y, tx, ty, st, d->rec + n, APV_MAX_HITS - n);
   }
-  sort_apv(d->apv, n);
-  na64_daq_equipment_header eh = na64_daq_apv_equipment(0, 25.0); /* the same for every source but its id */
-  for (size_t a = 0; a < n;) { /* one block per source id */
-    size_t b = a;
-    while (b < n && d->apv[b].source_id == d->apv[a].source_id) ++b;
-    size_t need = NA64_DAQ_APV_MAX_WORDS(b - a), nw = 0;
-    uint32_t *out; /* encoded in place in the writer's event */
-    NA64_CALL(na64_daq_writer_reserve_equipment(w, d->apv[a].source_id, need, &out, err));
-    NA64_CALL(na64_daq_apv_encode(d->apv + a, b - a, event, out, need, &nw, err));
-    eh.id = d->apv[a].source_id;
-    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, nw, err));
-    a = b;
-  }
-  return NA64_OK;
+  if (!d->apv_in_order) sort_recs(d->rec, n);
+  return apv_blocks_write(d, n, event, w, err);
 }
 
 int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
