@@ -61,6 +61,14 @@
 #define PROF_T2_NONE 1e-4
 #define PROF_T2_LIN 0.02
 #define PROF_MAX_NJ 64
+/* The window's strips whose mean charge q f is below APV_TRIM counts (a tenth of the noise) are
+ * made as noise only (strips_from_profile): their chance to pass the zero suppression, Q(3 - qf/5),
+ * is at most Q(2.9) = 1.9e-3 against Q(3) = 1.35e-3 for noise alone. The strips kept are tabulated
+ * for charge classes q in [APV_TRIM_Q c, APV_TRIM_Q (c + 1)) (f >= APV_TRIM / (APV_TRIM_Q (c + 1))),
+ * c < APV_TRIM_NQ; above (q > 3.7 q_mpv: not drawn) all strips of the window. */
+#define APV_TRIM 0.5
+#define APV_TRIM_Q 128.0
+#define APV_TRIM_NQ 12
 #define ERF_TAB_X 6.0  /* erf tabulated on [-6, 6] (1 - erf(6) = 2e-17) */
 #define ERF_TAB_N 3072 /* steps of 1/256: linear interpolation error < h^2/8 max|erf''| = 1.8e-6 */
 /* Multiple scattering in the tracker material (ESTIMATES of the material per plane, in X0: a
@@ -109,13 +117,28 @@ typedef struct strip_profile {
   double cloud2;
   int jmin, nj;
   int8_t lo[PROF_PHASES], hi[PROF_PHASES];
+  int8_t tlo[APV_TRIM_NQ][PROF_PHASES], thi[APV_TRIM_NQ][PROF_PHASES]; /* the strips with charge >= APV_TRIM */
   float *f, *g;
 } strip_profile;
-/* A strip hit as write_apv encodes it: the APV address (source << 16 | chip << 8 | channel) and its two
- * payload words (docs/raw-format.md §5.3). */
+/* A strip hit: the APV address (source << 16 | chip << 8 | channel) and its two payload words
+ * (docs/raw-format.md §5.3). */
 typedef struct strip_rec {
   uint32_t addr, w0, w1;
 } strip_rec;
+/* Where write_apv's hits go: with the channel map in address order (apv_in_order) straight into the
+ * payload words of the event's APV blocks, per chip a header (chip, event number, hit count) then the
+ * hits' words, a new segment at each source; else into rec[] for sort_recs, then into the words. */
+typedef struct apv_sink {
+  strip_rec *rec;     /* NULL: words made directly */
+  size_t n;           /* hits */
+  uint32_t *w;        /* 3 APV_MAX_HITS: the words */
+  size_t k, hk;       /* the next word; the header of the open chip */
+  uint32_t unit;      /* the open chip, source << 8 | chip (APV_NO_ADDR: none) */
+  uint32_t head;      /* the chip header's constant bits: APV_HEADER and the event number */
+  int nseg, bad;      /* segments (one per source block); a chip with more than 255 hits */
+  uint32_t *seg_src;  /* APV_MAX_HITS + 1: each segment's source */
+  size_t *seg_at;     /* and its first word (seg_at[nseg]: the end) */
+} apv_sink;
 
 struct na64_sim_digitizer {
   const na64_sim *sim;
@@ -138,12 +161,15 @@ struct na64_sim_digitizer {
   double ms_sx, ms_sy;     /* and the total deflection, rad */
   double tail_a;           /* Phi^-1(4095/4096): where gauss_table's exact tails start */
   double moyal_q[4096];    /* plane_hits' charge APV_MPV (1 - 0.15 ln z^2) at the quantile z[i] (inner i) */
-  strip_rec *rec;          /* APV_MAX_HITS: this event's strip hits */
+  strip_rec *rec;          /* APV_MAX_HITS: this event's strip hits, if the map is not in address order */
+  apv_sink sink;           /* the event's APV words (apv_sink) */
   uint32_t *addr;          /* the strips' APV addresses, all planes */
   strip_profile *prof;     /* the distinct charge profiles, nprof */
   int nprof;
   int apv_in_order;        /* the planes' strips come in APV address order: no sort (strip_planes_setup) */
   na64_daq_equipment_header apv_eh; /* the APV equipment header but its source id */
+  unsigned apv_tail_i;     /* the first quantile index with APV_NOISE z >= 3 APV_NOISE (the threshold) */
+  uint32_t apv_tail_p[PROF_MAX_NJ + 1]; /* 2^16 (1 - (1 - p0)^n), p0 = (4096 - apv_tail_i)/4096 */
 };
 
 /* Highland's formula for the width of the projected multiple-scattering angle (PDG Review of
@@ -292,7 +318,7 @@ static uint32_t apv_addr(uint64_t key)
  * cloud for the table (the erf path then). */
 static int strip_profile_make(strip_profile *pr, double cloud2)
 {
-  const double sig = sqrt(cloud2), w = 4.0 * sig, c = 1.0 / (M_SQRT2 * sig);
+  const double sig = sqrt(cloud2), w = 4.0 * sig;
   pr->cloud2 = cloud2;
   pr->jmin = (int)floor(-w);
   pr->nj = (int)ceil(1.0 + w) - pr->jmin + 1;
@@ -311,8 +337,14 @@ static int strip_profile_make(strip_profile *pr, double cloud2)
       pr->f[at] = (float)(0.5 * (erf(zb * M_SQRT1_2) - erf(za * M_SQRT1_2)));
       pr->g[at] = (float)((za * r * exp(-0.5 * za * za) - zb * r * exp(-0.5 * zb * zb)) / (2.0 * cloud2));
     }
+    for (int c = 0; c < APV_TRIM_NQ; ++c) { /* f is unimodal in j: the strips above a level are a run */
+      const double fmin = APV_TRIM / (APV_TRIM_Q * (c + 1));
+      int a = pr->lo[p], b = pr->hi[p];
+      while (a <= b && pr->f[(size_t)p * (size_t)pr->nj + (size_t)(a - pr->jmin)] < fmin) ++a;
+      while (b >= a && pr->f[(size_t)p * (size_t)pr->nj + (size_t)(b - pr->jmin)] < fmin) --b;
+      pr->tlo[c][p] = (int8_t)a, pr->thi[c][p] = (int8_t)b;
+    }
   }
-  (void)c;
   return 1;
 }
 
@@ -406,6 +438,10 @@ static int strip_planes_setup(na64_sim_digitizer *d, na64_err *err)
     top = d->sp[i].amax > top ? d->sp[i].amax : top;
   }
   d->apv_in_order = up;
+  d->apv_tail_i = 4096;
+  while (d->apv_tail_i > 0 && APV_NOISE * d->nz.z[d->apv_tail_i - 1] >= 3.0 * APV_NOISE) --d->apv_tail_i;
+  for (int n = 0; n <= PROF_MAX_NJ; ++n)
+    d->apv_tail_p[n] = (uint32_t)lround(ldexp(1.0 - pow(1.0 - (4096 - d->apv_tail_i) / 4096.0, n), 16));
   d->apv_eh = na64_daq_apv_equipment(0, NA64_DAQ_APV_DEFAULT_PERIOD_NS);
   return NA64_OK;
 }
@@ -483,7 +519,10 @@ static int strip_path_setup(na64_sim_digitizer *d, const sim_sadc_noise *nz, na6
   for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
   for (int i = 0; i < 256; ++i) d->cos_tab[i] = cos(2.0 * M_PI * (i + 0.5) / 256.0);
   d->rec = calloc(APV_MAX_HITS, sizeof *d->rec);
-  if (!d->rec) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  d->sink.w = calloc(3 * (size_t)APV_MAX_HITS, sizeof *d->sink.w);
+  d->sink.seg_src = calloc(APV_MAX_HITS + 1, sizeof *d->sink.seg_src);
+  d->sink.seg_at = calloc(APV_MAX_HITS + 1, sizeof *d->sink.seg_at);
+  if (!d->rec || !d->sink.w || !d->sink.seg_src || !d->sink.seg_at) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   ms_setup(d);
   return strip_planes_setup(d, err);
 }
@@ -549,6 +588,9 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   free(d->ch);
   free(d->amp);
   free(d->rec);
+  free(d->sink.w);
+  free(d->sink.seg_src);
+  free(d->sink.seg_at);
   free(d->sp);
   free(d->addr);
   for (int i = 0; d->prof && i < d->nprof; ++i) {
@@ -924,99 +966,164 @@ static inline uint32_t apv_amp(double a)
 }
 
 /* The two payload words of a hit of channel ch with samples a0, a1, a2 (docs/raw-format.md §5.3, as
- * na64_daq_apv_encode writes them): the three apv_amp at once with SSE2 (truncation, saturation to
- * 16 bits, then the clip to [0, 4095]: the same integers as apv_amp for |a| < 2^31). */
+ * na64_daq_apv_encode writes them), the amplitudes as apv_amp makes them: truncated after + 1/2, then
+ * clipped only if one of them is outside [0, 4095] (rare: a sample below zero, or a charge beyond
+ * 4095 counts). */
 static inline __attribute__((always_inline)) void apv_words(uint32_t ch, double a0, double a1, double a2, uint32_t *w0,
                                                             uint32_t *w1)
 {
-#if defined(__SSE2__)
-  const __m128d h = _mm_set1_pd(0.5);
-  const __m128i i02 = _mm_cvttpd_epi32(_mm_add_pd(_mm_set_pd(a2, a0), h)); /* a0, a2, 0, 0 */
-  const __m128i i1 = _mm_cvttpd_epi32(_mm_add_sd(_mm_set_sd(a1), h));      /* a1, 0, 0, 0 */
-  __m128i v = _mm_packs_epi32(_mm_unpacklo_epi64(i02, i1), i1);           /* a0, a2, a1, 0, ... (16 bits) */
-  v = _mm_min_epi16(_mm_max_epi16(v, _mm_setzero_si128()), _mm_set1_epi16(4095));
-  const uint32_t lo = (uint32_t)_mm_cvtsi128_si32(v), m1 = (uint32_t)_mm_extract_epi16(v, 2);
-  *w0 = 1u << 30 | ch << 23 | (lo & 0xFFFFu);
-  *w1 = (lo >> 16) << 12 | m1;
-#else
-  *w0 = 1u << 30 | ch << 23 | apv_amp(a0);
-  *w1 = apv_amp(a2) << 12 | apv_amp(a1);
-#endif
+  uint32_t v0 = (uint32_t)(int)(a0 + 0.5), v1 = (uint32_t)(int)(a1 + 0.5), v2 = (uint32_t)(int)(a2 + 0.5);
+  if ((v0 | v1 | v2) > 4095u) v0 = apv_amp(a0), v1 = apv_amp(a1), v2 = apv_amp(a2);
+  *w0 = 1u << 30 | ch << 23 | v0;
+  *w1 = v2 << 12 | v1;
 }
 
-/* The strips' noise: 12-bit indices into the quantile table from the words of the stream, the middle
- * samples five from a word (mid), the other two samples of the strips that pass two pairs from a word
- * (pair). */
+/* The strips' noise: 12-bit indices into the quantile table from the words of the stream (key, k:
+ * the caller's sim_sadc_stream, held here and written back), the middle samples five from a word,
+ * the other two samples of the strips that pass two pairs from a word. */
 typedef struct noise_bits {
+  uint64_t key, k;
   uint64_t pair;
   int npair;
 } noise_bits;
 
+static inline __attribute__((always_inline)) uint64_t noise_word(noise_bits *nb)
+{
+  return sim_noise_word(nb->key, ++nb->k);
+}
+
+/* Close the open chip of o (its header's hit count) and open chip `unit` (a new segment if its source
+ * is another); APV_NO_ADDR: close only. */
+static void apv_sink_chip(apv_sink *o, uint32_t unit)
+{
+  if (o->unit != APV_NO_ADDR) {
+    const size_t cnt = (o->k - o->hk - 1) / 2;
+    o->bad |= cnt > 255;
+    o->w[o->hk] = o->head | (o->unit & 63u) << 24 | (uint32_t)cnt;
+  }
+  if (unit == APV_NO_ADDR) return;
+  if (o->unit == APV_NO_ADDR || unit >> 8 != o->unit >> 8) {
+    o->seg_src[o->nseg] = unit >> 8;
+    o->seg_at[o->nseg++] = o->k;
+  }
+  o->hk = o->k++;
+  o->unit = unit;
+}
+
+/* A hit into the words (the chips in increasing address order). */
+static inline __attribute__((always_inline)) void apv_sink_words(apv_sink *o, uint32_t addr, uint32_t w0, uint32_t w1)
+{
+  if (addr >> 8 != o->unit) apv_sink_chip(o, addr >> 8);
+  o->w[o->k] = w0;
+  o->w[o->k + 1] = w1;
+  o->k += 2;
+}
+
+/* A hit into o: its words, or its record for the sort. */
+static inline __attribute__((always_inline)) void apv_sink_put(apv_sink *o, uint32_t addr, uint32_t w0, uint32_t w1)
+{
+  if (o->rec) o->rec[o->n] = (strip_rec){addr, w0, w1};
+  else apv_sink_words(o, addr, w0, w1);
+  ++o->n;
+}
+
+/* The two other samples of a strip that passes (signal qf): 24 bits of the pair word. */
+static inline __attribute__((always_inline)) void strip_pass(const double *zq, noise_bits *nb, uint32_t addr, double qf,
+                                                             double a1, apv_sink *o)
+{
+  if (!nb->npair) {
+    nb->pair = noise_word(nb);
+    nb->npair = 2;
+  }
+  const double a0 = qf * 0.35 + APV_NOISE * zq[nb->pair & 4095u];
+  const double a2 = qf * 0.75 + APV_NOISE * zq[(nb->pair >> 12) & 4095u];
+  nb->pair >>= 24;
+  --nb->npair;
+  uint32_t w0, w1;
+  apv_words(addr & 127u, a0, a1, a2, &w0, &w1);
+  apv_sink_put(o, addr, w0, w1);
+}
+
 /* The ns strips of a crossing of charge q, strip k's fraction f[k] (+ t2 g[k] if lin) and APV address
  * addr[k]: each its middle sample (APV_NOISE noise), the zero suppression at 3 noise sigma, then for the
- * strips that pass the other two samples (shape 0.35, 1, 0.75) and their payload words into out.
- * Returns the hits. */
-static inline __attribute__((always_inline)) size_t strips_write(const double *zq, const uint32_t *addrs, int ns,
-                                                                 const float *f, const float *g, int lin, double t2,
-                                                                 double q, sim_sadc_stream *st, strip_rec *out)
+ * strips that pass the other two samples (shape 0.35, 1, 0.75) and their payload words into o. */
+static inline __attribute__((always_inline)) void strips_write(const double *zq, const uint32_t *addrs, int ns,
+                                                               const float *f, const float *g, int lin, double t2,
+                                                               double q, noise_bits *nb, apv_sink *o)
 {
-  noise_bits nb = {0, 0};
-  size_t n = 0;
   for (int k = 0; k < ns;) {
-    uint64_t mid = sim_noise_word(st->key, ++st->k);
-    for (int r = 0; r < 5 && k < ns; ++r, ++k, mid >>= 12) {
-      const double fk = lin ? (double)f[k] + t2 * (double)g[k] : (double)f[k], qf = q * fk;
+    uint64_t mid = noise_word(nb);
+    const int e = ns - k < 5 ? ns : k + 5;
+    for (; k < e; ++k, mid >>= 12) {
+      const double qf = q * (lin ? (double)f[k] + t2 * (double)g[k] : (double)f[k]);
       const double a1 = qf + APV_NOISE * zq[mid & 4095u];
-      const uint32_t addr = addrs[k];
-      if (a1 < 3.0 * APV_NOISE || addr == APV_NO_ADDR) continue; /* zero suppression (most strips) */
-      if (!nb.npair) {
-        nb.pair = sim_noise_word(st->key, ++st->k);
-        nb.npair = 2;
-      }
-      const double a0 = qf * 0.35 + APV_NOISE * zq[nb.pair & 4095u];
-      const double a2 = qf * 0.75 + APV_NOISE * zq[(nb.pair >> 12) & 4095u];
-      nb.pair >>= 24;
-      --nb.npair;
-      out[n].addr = addr;
-      apv_words(addr & 127u, a0, a1, a2, &out[n].w0, &out[n].w1);
-      ++n;
+      if (a1 < 3.0 * APV_NOISE || addrs[k] == APV_NO_ADDR) continue; /* zero suppression (most strips) */
+      strip_pass(zq, nb, addrs[k], qf, a1, o);
     }
   }
-  return n;
+}
+
+/* A noise-only strip of the window's tails (strips_from_profile) that passes the zero suppression: its
+ * middle sample from the quantiles at or above the threshold (apv_tail_i: equiprobable, as in the
+ * full draw) by 16 bits t, the other two samples noise (none without an APV address). */
+static void tail_hit(const na64_sim_digitizer *d, noise_bits *nb, uint32_t addr, unsigned t, apv_sink *o)
+{
+  if (addr == APV_NO_ADDR) return;
+  const unsigned i = d->apv_tail_i + (unsigned)(((uint32_t)t * (4096u - d->apv_tail_i)) >> 16);
+  strip_pass(d->nz.z, nb, addr, 0.0, APV_NOISE * d->nz.z[i], o);
 }
 
 /* The strips of a crossing at charge centre s0 from the profile table (inclination t2 to first order if
- * lin), at most room of them. */
-static size_t strips_from_profile(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, int lin,
-                                  double q, sim_sadc_stream *st, strip_rec *out, size_t room)
+ * lin). The window's strips whose charge is below APV_TRIM counts for this charge class (strip_profile
+ * tlo, thi) are noise only: none, or one of them (probability 1 - (1 - p0)^n of the n, p0 the table's
+ * fraction of quantiles at or above the threshold; two or more: (n p0)^2/2 < 2e-5 per crossing, not
+ * made) passes with a middle sample drawn above the threshold (tail_hit): tail_u, 16 random bits,
+ * below 2^16 that probability; then one word for which strip and its sample. */
+static void strips_from_profile(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, int lin,
+                                double q, unsigned tail_u, noise_bits *nb, apv_sink *o)
 {
   const strip_profile *pr = sp->prof;
   /* n = floor(s0 PROF_PHASES + 1/2) through a positive offset (s0 > -1e6): k0 = n / PROF_PHASES, p = n mod it */
   const int64_t m = (int64_t)(s0 * PROF_PHASES + (0.5 + 2147483648.0));
   const int p = (int)(m & (PROF_PHASES - 1)), k0 = (int)(m / PROF_PHASES) - (int)(2147483648 / PROF_PHASES);
-  int lo = k0 + pr->lo[p], hi = k0 + pr->hi[p];
-  lo = lo < 0 ? 0 : lo;
-  hi = hi > sp->nwires - 1 ? sp->nwires - 1 : hi;
-  if (hi - lo + 1 > (int)room) hi = lo + (int)room - 1;
-  if (hi < lo) return 0;
-  /* the entry of strip lo in the row of phase p (column j: strip k0 + jmin + j) */
-  const size_t at = (size_t)p * (size_t)pr->nj + (size_t)(lo - k0 - pr->jmin);
-  if (lin) return strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 1, t2, q, st, out);
-  return strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 0, 0.0, q, st, out);
+  const int cq = (int)(q * (1.0 / APV_TRIM_Q)), top = sp->nwires - 1;
+  int lo_o = k0 + pr->lo[p], hi_o = k0 + pr->hi[p], lo = lo_o, hi = hi_o; /* the window; the strips with charge */
+  if (cq < APV_TRIM_NQ) lo = k0 + pr->tlo[cq][p], hi = k0 + pr->thi[cq][p];
+  lo_o = lo_o < 0 ? 0 : lo_o, lo = lo < lo_o ? lo_o : lo;
+  hi_o = hi_o > top ? top : hi_o, hi = hi > hi_o ? hi_o : hi;
+  if (hi_o < lo_o || (size_t)(hi_o - lo_o + 1) > APV_MAX_HITS - o->n) return; /* no strip of the plane; no room (4096 hits) */
+  const int nl = (lo <= hi ? lo : hi_o + 1) - lo_o, nr = lo <= hi ? hi_o - hi : 0; /* noise-only strips left, right */
+  int tail = -1;
+  unsigned t = 0;
+  if (tail_u < d->apv_tail_p[nl + nr]) { /* (none if nl + nr = 0: apv_tail_p[0] = 0) */
+    const uint64_t w = noise_word(nb);
+    {
+      const int j = (int)(((w & 0xFFFFu) * (uint64_t)(nl + nr)) >> 16);
+      tail = j < nl ? lo_o + j : hi + 1 + (j - nl);
+      t = (unsigned)((w >> 16) & 0xFFFFu);
+    }
+  }
+  if (tail >= 0 && tail < lo) tail_hit(d, nb, sp->addr[tail], t, o);
+  if (lo <= hi) {
+    /* the entry of strip lo in the row of phase p (column j: strip k0 + jmin + j) */
+    const size_t at = (size_t)p * (size_t)pr->nj + (size_t)(lo - k0 - pr->jmin);
+    if (lin) strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 1, t2, q, nb, o);
+    else strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 0, 0.0, q, nb, o);
+  }
+  if (tail > hi) tail_hit(d, nb, sp->addr[tail], t, o);
 }
 
 /* The strips of a crossing at s0 whose inclination widens the cloud beyond the profile's reach: the
  * Gaussian of variance cloud2 + t2 integrated over each strip of the +-4 sigma window (erf table). */
-static size_t strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, double q,
-                              sim_sadc_stream *st, strip_rec *out, size_t room)
+static void strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, double q,
+                            noise_bits *nb, apv_sink *o)
 {
   const double c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2)), w = 4.0 / (M_SQRT2 * c);
   float f[PROF_MAX_NJ];
-  size_t n = 0;
-  for (int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w); lo <= hi && n < room; lo += PROF_MAX_NJ) {
+  for (int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w); lo <= hi && o->n < APV_MAX_HITS; lo += PROF_MAX_NJ) {
     int a = lo < 0 ? 0 : lo, b = hi > sp->nwires - 1 ? sp->nwires - 1 : hi; /* in chunks of PROF_MAX_NJ strips */
     if (b > lo + PROF_MAX_NJ - 1) b = lo + PROF_MAX_NJ - 1;
-    if ((size_t)(b - a + 1) > room - n) b = a + (int)(room - n) - 1;
+    if ((size_t)(b - a + 1) > APV_MAX_HITS - o->n) b = a + (int)(APV_MAX_HITS - o->n) - 1;
     if (b < a) continue;
     double e_lo = erf_fast(d, (a - 0.5 - s0) * c);
     for (int k = a; k <= b; ++k) {
@@ -1024,19 +1131,19 @@ static size_t strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp
       f[k - a] = (float)(0.5 * (e_hi - e_lo));
       e_lo = e_hi;
     }
-    n += strips_write(d->nz.z, sp->addr + a, b - a + 1, f, NULL, 0, 0.0, q, st, out + n);
+    strips_write(d->nz.z, sp->addr + a, b - a + 1, f, NULL, 0, 0.0, q, nb, o);
   }
-  return n;
 }
 
 /* Strip hits of plane sp crossed at (x, y) with slopes (tx, ty); noise from the quantile table (as the
  * waveforms). */
-static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
-                         sim_sadc_stream *st, strip_rec *out, size_t room)
+static void plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
+                       sim_sadc_stream *st, apv_sink *o)
 {
   const double u = (x - sp->cx) * sp->ux + (y - sp->cy) * sp->uy;
   /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the centroid's
-   * offsets from bits 12-31 (strip_centre), the efficiency from its upper 32 bits */
+   * offsets from bits 12-31 (strip_centre), the efficiency from bits 32-47 (16 bits: 0.95 becomes
+   * 62260/65536 = 0.950012), whether a noise-only strip passes (strips_from_profile) from bits 48-63 */
   uint64_t wq = sim_noise_word(st->key, ++st->k);
   const unsigned iz = (unsigned)(wq & 4095u);
   double q;
@@ -1045,43 +1152,28 @@ static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, dou
     double z = gauss_table(d, iz, st);
     q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
   }
-  if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF) return 0;
+  if ((double)((wq >> 32) & 0xFFFFu) * 0x1.0p-16 >= APV_EFF) return;
   const double tu = tx * sp->ux + ty * sp->uy, t2 = tu * tu * sp->gap2; /* the inclination's spread, strips^2 */
   const double s0 = strip_centre(d, sp, u, t2, q, wq);
-  if (!(s0 > -1e6 && s0 < 1e6)) return 0; /* far outside the plane (or NaN): no strip */
-  if (sp->prof && t2 <= PROF_T2_LIN * sp->cloud2)
-    return strips_from_profile(d, sp, s0, t2, t2 > PROF_T2_NONE * sp->cloud2, q, st, out, room);
-  return strips_from_erf(d, sp, s0, t2, q, st, out, room);
+  if (!(s0 > -1e6 && s0 < 1e6)) return; /* far outside the plane (or NaN): no strip */
+  noise_bits nb = {st->key, st->k, 0, 0};
+  if (sp->prof && t2 <= PROF_T2_LIN * sp->cloud2) strips_from_profile(d, sp, s0, t2, t2 > PROF_T2_NONE * sp->cloud2, q, (unsigned)(wq >> 48), &nb, o);
+  else strips_from_erf(d, sp, s0, t2, q, &nb, o);
+  st->k = nb.k;
 }
 
-/* The event's APV blocks from the n hits (in address order): one block per source, in it per chip a
- * header (chip, event number, hit count) and the hits' words, the words na64_daq_apv_encode makes of
- * them, written in place in the writer's event. */
-static int apv_blocks_write(const na64_sim_digitizer *d, size_t n, uint32_t event, na64_daq_writer *w, na64_err *err)
+/* The event's APV blocks: the words of each segment of o (one source) copied into the writer's event. */
+static int apv_blocks_write(const na64_sim_digitizer *d, const apv_sink *o, na64_daq_writer *w, na64_err *err)
 {
-  const strip_rec *h = d->rec;
-  const uint32_t head = 2u << 30 | (event & 0xFFFu) << 8; /* APV_HEADER, docs/raw-format.md §5.3 */
+  if (o->bad) return na64_err_set(err, NA64_ERANGE, "APV: a chip with more than 255 hits");
   na64_daq_equipment_header eh = d->apv_eh;
-  for (size_t a = 0; a < n;) {
-    const uint32_t src = h[a].addr >> 16;
+  for (int i = 0; i < o->nseg; ++i) {
+    const size_t nw = o->seg_at[i + 1] - o->seg_at[i];
     uint32_t *out;
-    NA64_CALL(na64_daq_writer_reserve_equipment(w, src, NA64_DAQ_APV_MAX_WORDS(n - a), &out, err));
-    size_t k = 0, i = a;
-    while (i < n && h[i].addr >> 16 == src) { /* the chips of the source */
-      const uint32_t unit = h[i].addr >> 8;
-      size_t j = i, hk = k++;
-      do {
-        out[k] = h[j].w0;
-        out[k + 1] = h[j].w1;
-        k += 2;
-      } while (++j < n && h[j].addr >> 8 == unit);
-      if (j - i > 255) return na64_err_set(err, NA64_ERANGE, "APV chip %u: more than 255 hits", (unsigned)(unit & 63u));
-      out[hk] = head | (unit & 63u) << 24 | (uint32_t)(j - i);
-      i = j;
-    }
-    eh.id = src;
-    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, k, err));
-    a = i;
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, o->seg_src[i], nw, &out, err));
+    memcpy(out, o->w + o->seg_at[i], nw * sizeof *out);
+    eh.id = o->seg_src[i];
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, nw, err));
   }
   return NA64_OK;
 }
@@ -1089,7 +1181,12 @@ static int apv_blocks_write(const na64_sim_digitizer *d, size_t n, uint32_t even
 int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
               na64_daq_writer *w, na64_err *err)
 {
-  size_t n = 0;
+  apv_sink *o = &d->sink;
+  o->rec = d->apv_in_order ? NULL : d->rec;
+  o->n = o->k = o->hk = 0;
+  o->unit = APV_NO_ADDR;
+  o->head = 2u << 30 | (event & 0xFFFu) << 8; /* APV_HEADER, docs/raw-format.md §5.3 */
+  o->nseg = o->bad = 0;
   for (int i = 0; i < d->nsp; ++i) {
     const strip_plane *sp = &d->sp[i];
     double x, y, tx, ty;
@@ -1098,10 +1195,15 @@ int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, d
       x += d->ms_dx[sp->ms];
       y += d->ms_dy[sp->ms];
     }
-    n += plane_hits(d, sp, x, y, tx, ty, st, d->rec + n, APV_MAX_HITS - n);
+    plane_hits(d, sp, x, y, tx, ty, st, o);
   }
-  if (!d->apv_in_order) sort_recs(d->rec, n);
-  return apv_blocks_write(d, n, event, w, err);
+  if (o->rec) { /* a channel map out of address order: the hits sorted, then their words */
+    sort_recs(o->rec, o->n);
+    for (size_t i = 0; i < o->n; ++i) apv_sink_words(o, o->rec[i].addr, o->rec[i].w0, o->rec[i].w1);
+  }
+  apv_sink_chip(o, APV_NO_ADDR);
+  o->seg_at[o->nseg] = o->k;
+  return apv_blocks_write(d, o, w, err);
 }
 
 int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
