@@ -1118,13 +1118,14 @@ static void strips_from_profile(const na64_sim_digitizer *d, const strip_plane *
 static void strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, double q,
                             noise_bits *nb, apv_sink *o)
 {
-  const double c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2)), w = 4.0 / (M_SQRT2 * c);
+  const double c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2)), w = fmin(4.0 / (M_SQRT2 * c), 1e6); /* |s0| < 1e6: no int overflow */
+  int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w);
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > sp->nwires - 1 ? sp->nwires - 1 : hi;
   float f[PROF_MAX_NJ];
-  for (int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w); lo <= hi && o->n < APV_MAX_HITS; lo += PROF_MAX_NJ) {
-    int a = lo < 0 ? 0 : lo, b = hi > sp->nwires - 1 ? sp->nwires - 1 : hi; /* in chunks of PROF_MAX_NJ strips */
-    if (b > lo + PROF_MAX_NJ - 1) b = lo + PROF_MAX_NJ - 1;
+  for (int a = lo; a <= hi && o->n < APV_MAX_HITS; a += PROF_MAX_NJ) { /* in chunks of PROF_MAX_NJ strips */
+    int b = hi - a >= PROF_MAX_NJ ? a + PROF_MAX_NJ - 1 : hi;
     if ((size_t)(b - a + 1) > APV_MAX_HITS - o->n) b = a + (int)(APV_MAX_HITS - o->n) - 1;
-    if (b < a) continue;
     double e_lo = erf_fast(d, (a - 0.5 - s0) * c);
     for (int k = a; k <= b; ++k) {
       const double e_hi = erf_fast(d, (k + 0.5 - s0) * c);
