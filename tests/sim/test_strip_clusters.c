@@ -209,8 +209,57 @@ static void test_strip_clusters(void **state)
   report("GEM (GM01X, GM01Y)", &sgem, &mgem);
 }
 
+/* The APV payload that the digitiser writes straight into the event (fast_digi.c apv_sink) is the
+ * payload na64_daq_apv_encode makes of the same hits: every APV block of 300 signal and beam events
+ * decoded and encoded again, word for word; every block's chips in increasing order, its hits in
+ * increasing channel order within a chip (the order of the strips), no empty block. */
+static void test_apv_words_as_encoder(void **state)
+{
+  (void)state;
+  enum { N = 300 };
+  na64_vis_config cfg;
+  vis_load_card("visible_2017.yaml", &cfg);
+  na64_vis_sim *s = NULL;
+  na64_vis_digitizer *d = NULL;
+  na64_vis_reco *r = NULL;
+  vis_chain_open(&cfg, &s, &d, &r);
+  na64_vis_sim_event *truth = calloc(N, sizeof *truth);
+  assert_non_null(truth);
+  void *buf = NULL;
+  size_t len = 0;
+  vis_chain_simulate(s, d, 5, N, 3, truth, &buf, &len);
+  na64_daq_reader *rd = NULL;
+  assert_int_equal(na64_daq_reader_open_memory(buf, len, "vis", NULL, &rd, NULL), NA64_OK);
+  static na64_daq_apv_hit apv[4096];
+  static uint32_t words[3 * 4096];
+  na64_daq_event de;
+  size_t blocks = 0, hits = 0;
+  for (int k = 0; k < N && na64_daq_reader_next_event(rd, &de, NULL) == NA64_OK; ++k) {
+    size_t cur = 0;
+    na64_daq_equipment eq;
+    while (na64_daq_event_next_equipment(&de, &cur, &eq)) {
+      if (eq.header.type != NA64_DAQ_EQ_APV) continue;
+      size_t got = 0, nw = 0;
+      assert_int_equal(na64_daq_apv_decode(&eq, k & 0xFFF, apv, 4096, &got, NULL, NULL), NA64_OK);
+      assert_true(got > 0);
+      for (size_t i = 1; i < got; ++i)
+        assert_true(apv[i].chip > apv[i - 1].chip || (apv[i].chip == apv[i - 1].chip && apv[i].channel > apv[i - 1].channel));
+      assert_int_equal(na64_daq_apv_encode(apv, got, (uint32_t)k, words, 3 * 4096, &nw, NULL), NA64_OK);
+      assert_int_equal(nw, eq.nwords);
+      assert_memory_equal(words, eq.words, nw * sizeof *words);
+      ++blocks, hits += got;
+    }
+  }
+  print_message("%zu APV blocks, %zu hits: the encoder's words\n", blocks, hits);
+  assert_true(blocks > N);
+  na64_daq_reader_close(rd);
+  free(buf);
+  free(truth);
+  vis_chain_close(s, d, r);
+}
+
 int main(void)
 {
-  const struct CMUnitTest tests[] = {cmocka_unit_test(test_strip_clusters)};
+  const struct CMUnitTest tests[] = {cmocka_unit_test(test_strip_clusters), cmocka_unit_test(test_apv_words_as_encoder)};
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
