@@ -1066,7 +1066,8 @@ static inline __attribute__((always_inline)) void strips_write(const double *zq,
 /* A noise-only strip of the window's tails (strips_from_profile) that passes the zero suppression: its
  * middle sample from the quantiles at or above the threshold (apv_tail_i: equiprobable, as in the
  * full draw) by 16 bits t, the other two samples noise (none without an APV address). */
-static void tail_hit(const na64_sim_digitizer *d, noise_bits *nb, uint32_t addr, unsigned t, apv_sink *o)
+static __attribute__((noinline, cold)) void tail_hit(const na64_sim_digitizer *d, noise_bits *nb, uint32_t addr,
+                                                     unsigned t, apv_sink *o)
 {
   if (addr == APV_NO_ADDR) return;
   const unsigned i = d->apv_tail_i + (unsigned)(((uint32_t)t * (4096u - d->apv_tail_i)) >> 16);
@@ -1115,8 +1116,8 @@ static void strips_from_profile(const na64_sim_digitizer *d, const strip_plane *
 
 /* The strips of a crossing at s0 whose inclination widens the cloud beyond the profile's reach: the
  * Gaussian of variance cloud2 + t2 integrated over each strip of the +-4 sigma window (erf table). */
-static void strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, double q,
-                            noise_bits *nb, apv_sink *o)
+static __attribute__((noinline, cold)) void strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp,
+                                                            double s0, double t2, double q, noise_bits *nb, apv_sink *o)
 {
   const double c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2)), w = fmin(4.0 / (M_SQRT2 * c), 1e6); /* |s0| < 1e6: no int overflow */
   int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w);
