@@ -33,6 +33,7 @@
 #include "sim/fast_internal.h"
 
 #define APV_EFF 0.95
+#define APV_EFF_16 62260u /* ceil(APV_EFF 2^16): plane_hits' efficiency from 16 bits, 0.950012 */
 #define APV_MPV 400.0
 /* The physics of the strip response (strip_response_setup), per detector kind: gas Ar/CO2 70/30 in
  * both (COMPASS-type chambers). ESTIMATES where no source is named. */
@@ -130,7 +131,7 @@ typedef struct strip_rec {
  * hits' words, a new segment at each source; else into rec[] for sort_recs, then into the words. */
 typedef struct apv_sink {
   strip_rec *rec;     /* NULL: words made directly */
-  size_t n;           /* hits */
+  size_t n;           /* records (rec) */
   uint32_t *w;        /* 3 APV_MAX_HITS: the words */
   size_t k, hk;       /* the next word; the header of the open chip */
   uint32_t unit;      /* the open chip, source << 8 | chip (APV_NO_ADDR: none) */
@@ -1019,12 +1020,17 @@ static inline __attribute__((always_inline)) void apv_sink_words(apv_sink *o, ui
   o->k += 2;
 }
 
-/* A hit into o: its words, or its record for the sort. */
+/* How many more hits o takes: APV_MAX_HITS records, or 3 APV_MAX_HITS words (at most 3 a hit). */
+static inline size_t apv_sink_room(const apv_sink *o)
+{
+  return o->rec ? APV_MAX_HITS - o->n : (3 * (size_t)APV_MAX_HITS - o->k) / 3;
+}
+
+/* A hit into o: its words, or its record for the sort (n counts the records only). */
 static inline __attribute__((always_inline)) void apv_sink_put(apv_sink *o, uint32_t addr, uint32_t w0, uint32_t w1)
 {
-  if (o->rec) o->rec[o->n] = (strip_rec){addr, w0, w1};
+  if (o->rec) o->rec[o->n++] = (strip_rec){addr, w0, w1};
   else apv_sink_words(o, addr, w0, w1);
-  ++o->n;
 }
 
 /* The two other samples of a strip that passes (signal qf): 24 bits of the pair word. */
@@ -1092,7 +1098,7 @@ static void strips_from_profile(const na64_sim_digitizer *d, const strip_plane *
   if (cq < APV_TRIM_NQ) lo = k0 + pr->tlo[cq][p], hi = k0 + pr->thi[cq][p];
   lo_o = lo_o < 0 ? 0 : lo_o, lo = lo < lo_o ? lo_o : lo;
   hi_o = hi_o > top ? top : hi_o, hi = hi > hi_o ? hi_o : hi;
-  if (hi_o < lo_o || (size_t)(hi_o - lo_o + 1) > APV_MAX_HITS - o->n) return; /* no strip of the plane; no room (4096 hits) */
+  if (hi_o < lo_o || (size_t)(hi_o - lo_o + 1) > apv_sink_room(o)) return; /* no strip of the plane; no room (4096 hits) */
   const int nl = (lo <= hi ? lo : hi_o + 1) - lo_o, nr = lo <= hi ? hi_o - hi : 0; /* noise-only strips left, right */
   int tail = -1;
   unsigned t = 0;
@@ -1124,9 +1130,9 @@ static __attribute__((noinline, cold)) void strips_from_erf(const na64_sim_digit
   lo = lo < 0 ? 0 : lo;
   hi = hi > sp->nwires - 1 ? sp->nwires - 1 : hi;
   float f[PROF_MAX_NJ];
-  for (int a = lo; a <= hi && o->n < APV_MAX_HITS; a += PROF_MAX_NJ) { /* in chunks of PROF_MAX_NJ strips */
+  for (int a = lo; a <= hi && apv_sink_room(o) > 0; a += PROF_MAX_NJ) { /* in chunks of PROF_MAX_NJ strips */
     int b = hi - a >= PROF_MAX_NJ ? a + PROF_MAX_NJ - 1 : hi;
-    if ((size_t)(b - a + 1) > APV_MAX_HITS - o->n) b = a + (int)(APV_MAX_HITS - o->n) - 1;
+    if ((size_t)(b - a + 1) > apv_sink_room(o)) b = a + (int)apv_sink_room(o) - 1;
     double e_lo = erf_fast(d, (a - 0.5 - s0) * c);
     for (int k = a; k <= b; ++k) {
       const double e_hi = erf_fast(d, (k + 0.5 - s0) * c);
@@ -1154,7 +1160,7 @@ static void plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, doubl
     double z = gauss_table(d, iz, st);
     q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
   }
-  if ((double)((wq >> 32) & 0xFFFFu) * 0x1.0p-16 >= APV_EFF) return;
+  if (((wq >> 32) & 0xFFFFu) >= APV_EFF_16) return; /* = (bits 32-47) 2^-16 >= APV_EFF */
   const double tu = tx * sp->ux + ty * sp->uy, t2 = tu * tu * sp->gap2; /* the inclination's spread, strips^2 */
   const double s0 = strip_centre(d, sp, u, t2, q, wq);
   if (!(s0 > -1e6 && s0 < 1e6)) return; /* far outside the plane (or NaN): no strip */
