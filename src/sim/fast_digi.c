@@ -1071,13 +1071,15 @@ static inline __attribute__((always_inline)) void strips_write(const double *zq,
 
 /* A noise-only strip of the window's tails (strips_from_profile) that passes the zero suppression: its
  * middle sample from the quantiles at or above the threshold (apv_tail_i: equiprobable, as in the
- * full draw) by 16 bits t, the other two samples noise (none without an APV address). */
-static __attribute__((noinline, cold)) void tail_hit(const na64_sim_digitizer *d, noise_bits *nb, uint32_t addr,
-                                                     unsigned t, apv_sink *o)
+ * full draw) by 16 bits t, the other two samples noise (none without an APV address). The noise state
+ * goes in and out by value: the strip loop's stays in registers. */
+static __attribute__((noinline, cold)) noise_bits tail_hit(const na64_sim_digitizer *d, noise_bits nb, uint32_t addr,
+                                                           unsigned t, apv_sink *o)
 {
-  if (addr == APV_NO_ADDR) return;
+  if (addr == APV_NO_ADDR) return nb;
   const unsigned i = d->apv_tail_i + (unsigned)(((uint32_t)t * (4096u - d->apv_tail_i)) >> 16);
-  strip_pass(d->nz.z, nb, addr, 0.0, APV_NOISE * d->nz.z[i], o);
+  strip_pass(d->nz.z, &nb, addr, 0.0, APV_NOISE * d->nz.z[i], o);
+  return nb;
 }
 
 /* The strips of a crossing at charge centre s0 from the profile table (inclination t2 to first order if
@@ -1110,14 +1112,14 @@ static void strips_from_profile(const na64_sim_digitizer *d, const strip_plane *
       t = (unsigned)((w >> 16) & 0xFFFFu);
     }
   }
-  if (tail >= 0 && tail < lo) tail_hit(d, nb, sp->addr[tail], t, o);
+  if (tail >= 0 && tail < lo) *nb = tail_hit(d, *nb, sp->addr[tail], t, o);
   if (lo <= hi) {
     /* the entry of strip lo in the row of phase p (column j: strip k0 + jmin + j) */
     const size_t at = (size_t)p * (size_t)pr->nj + (size_t)(lo - k0 - pr->jmin);
     if (lin) strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 1, t2, q, nb, o);
     else strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 0, 0.0, q, nb, o);
   }
-  if (tail > hi) tail_hit(d, nb, sp->addr[tail], t, o);
+  if (tail > hi) *nb = tail_hit(d, *nb, sp->addr[tail], t, o);
 }
 
 /* The strips of a crossing at s0 whose inclination widens the cloud beyond the profile's reach: the
@@ -1165,9 +1167,14 @@ static void plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, doubl
   const double s0 = strip_centre(d, sp, u, t2, q, wq);
   if (!(s0 > -1e6 && s0 < 1e6)) return; /* far outside the plane (or NaN): no strip */
   noise_bits nb = {st->key, st->k, 0, 0};
-  if (sp->prof && t2 <= PROF_T2_LIN * sp->cloud2) strips_from_profile(d, sp, s0, t2, t2 > PROF_T2_NONE * sp->cloud2, q, (unsigned)(wq >> 48), &nb, o);
-  else strips_from_erf(d, sp, s0, t2, q, &nb, o);
-  st->k = nb.k;
+  if (sp->prof && t2 <= PROF_T2_LIN * sp->cloud2) {
+    strips_from_profile(d, sp, s0, t2, t2 > PROF_T2_NONE * sp->cloud2, q, (unsigned)(wq >> 48), &nb, o);
+    st->k = nb.k;
+  } else {
+    noise_bits ne = nb; /* its address goes out of line, nb's does not */
+    strips_from_erf(d, sp, s0, t2, q, &ne, o);
+    st->k = ne.k;
+  }
 }
 
 /* The event's APV blocks: the words of each segment of o (one source) copied into the writer's event. */
