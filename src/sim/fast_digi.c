@@ -11,7 +11,10 @@
  * the charge cloud (transverse diffusion over the drift and transfer gaps, the Micromegas' resistive
  * layer, the track's inclination); three APV25 samples at 0.35, 1.0 and 0.75 of the strip
  * amplitude; noise 5 counts per sample; zero suppression at 3 sigma of the middle sample;
- * amplitudes clip at 4095. strip_response_setup gives the formulas and their sources.
+ * amplitudes clip at 4095. strip_response_setup gives the formulas and their sources. The strip
+ * fractions come from per-cloud tables (strip_profile), the strips of the window with less than
+ * APV_TRIM counts of charge are made as noise only, and the hits go straight into the APV payload
+ * words (apv_sink): docs/simulation.md "Strip digitisation (visstrip)".
  *
  * Waveform model (ESTIMATES, documented): 32 samples of 12.5 ns (NA64_DAQ_SADC_DEFAULT_PERIOD_NS), the
  * even/odd pedestals of the calibration, Gaussian noise of 1.0 count per sample, and a pulse
