@@ -11,7 +11,10 @@
  * the charge cloud (transverse diffusion over the drift and transfer gaps, the Micromegas' resistive
  * layer, the track's inclination); three APV25 samples at 0.35, 1.0 and 0.75 of the strip
  * amplitude; noise 5 counts per sample; zero suppression at 3 sigma of the middle sample;
- * amplitudes clip at 4095. strip_response_setup gives the formulas and their sources.
+ * amplitudes clip at 4095. strip_response_setup gives the formulas and their sources. The strip
+ * fractions come from per-cloud tables (strip_profile), the strips of the window with less than
+ * APV_TRIM counts of charge are made as noise only, and the hits go straight into the APV payload
+ * words (apv_sink): docs/simulation.md "Strip digitisation (visstrip)".
  *
  * Waveform model (ESTIMATES, documented): 32 samples of 12.5 ns (NA64_DAQ_SADC_DEFAULT_PERIOD_NS), the
  * even/odd pedestals of the calibration, Gaussian noise of 1.0 count per sample, and a pulse
@@ -33,6 +36,7 @@
 #include "sim/fast_internal.h"
 
 #define APV_EFF 0.95
+#define APV_EFF_16 62260u /* ceil(APV_EFF 2^16): plane_hits' efficiency from 16 bits, 0.950012 */
 #define APV_MPV 400.0
 /* The physics of the strip response (strip_response_setup), per detector kind: gas Ar/CO2 70/30 in
  * both (COMPASS-type chambers). ESTIMATES where no source is named. */
@@ -49,6 +53,26 @@
 #define APV_DELTA_N 80         /* delta-electron offset table: q/q_mpv in [1, 3.5] in steps of 1/32 */
 #define APV_NOISE 5.0
 #define APV_MAX_HITS 4096
+#define APV_NO_ADDR UINT32_MAX
+/* The charge profile table (strip_profile): the charge centre rounded to 1/1024 of a strip (0.24 um
+ * of a 250 um Micromegas strip, 0.39 um of a 400 um GEM strip: rms 0.07 and 0.11 um against the
+ * 27.5 and 47 um resolution). The track's inclination widens the cloud's variance by t2: below
+ * PROF_T2_NONE of the variance ignored (a width change < 5e-5 relative: < 0.02 counts on any strip;
+ * the beam's slopes of ~1e-4 give ~1e-7), up to PROF_T2_LIN of it (MM05/MM06 behind the dipoles:
+ * ~1%) to first order through g (the second-order term, t2^2/2 d2f/dvar2, < 1e-3 of the strip's
+ * fraction: < 0.2 counts), beyond that the erf table. */
+#define PROF_PHASES 1024
+#define PROF_T2_NONE 1e-4
+#define PROF_T2_LIN 0.02
+#define PROF_MAX_NJ 64
+/* The window's strips whose mean charge q f is below APV_TRIM counts (a tenth of the noise) are
+ * made as noise only (strips_from_profile): their chance to pass the zero suppression, Q(3 - qf/5),
+ * is at most Q(2.9) = 1.9e-3 against Q(3) = 1.35e-3 for noise alone. The strips kept are tabulated
+ * for charge classes q in [APV_TRIM_Q c, APV_TRIM_Q (c + 1)) (f >= APV_TRIM / (APV_TRIM_Q (c + 1))),
+ * c < APV_TRIM_NQ; above (q > 3.7 q_mpv: not drawn) all strips of the window. */
+#define APV_TRIM 0.5
+#define APV_TRIM_Q 128.0
+#define APV_TRIM_NQ 12
 #define ERF_TAB_X 6.0  /* erf tabulated on [-6, 6] (1 - erf(6) = 2e-17) */
 #define ERF_TAB_N 3072 /* steps of 1/256: linear interpolation error < h^2/8 max|erf''| = 1.8e-6 */
 /* Multiple scattering in the tracker material (ESTIMATES of the material per plane, in X0: a
@@ -79,7 +103,46 @@ typedef struct strip_plane {
   double gap2;                   /* (drift gap)^2 / 12: the inclination's variance per unit slope^2 */
   double ion2, ion_n;            /* centroid variance of the primary electrons (normal incidence); (1 + 1/(1 + theta))/N_e */
   double delta[APV_DELTA_N + 1]; /* the delta electron's centroid offset amplitude against q/q_mpv */
+  /* the plane's geometry as plane_hits uses it (strip_planes_setup) */
+  double cx, cy, ux, uy, z;      /* centre (x, y), u direction, z */
+  double u0, inv_pitch;          /* u of strip 0, 1/pitch */
+  int nwires;
+  const uint32_t *addr;          /* per strip: its APV address (apv_addr), APV_NO_ADDR if none */
+  uint32_t amin, amax;           /* the smallest and the largest of them */
+  const struct strip_profile *prof; /* the charge fractions at normal incidence (NULL: erf only) */
 } strip_plane;
+
+/* The strips' charge fractions at normal incidence for a charge centre s0 = k0 + p/PROF_PHASES (k0 an
+ * integer, p = 0..PROF_PHASES-1): f[p * nj + j] is the Gaussian cloud's integral over strip k0 + jmin + j
+ * (libm erf) and g[p * nj + j] its derivative against the cloud's variance (strips^2: the inclination's
+ * t2 adds to it), for the strips lo[p]..hi[p] (relative to k0) of plane_hits' +-4 sigma window. Shared
+ * by the planes with the same cloud (strip_profile_of). */
+typedef struct strip_profile {
+  double cloud2;
+  int jmin, nj;
+  int8_t lo[PROF_PHASES], hi[PROF_PHASES];
+  int8_t tlo[APV_TRIM_NQ][PROF_PHASES], thi[APV_TRIM_NQ][PROF_PHASES]; /* the strips with charge >= APV_TRIM */
+  float *f, *g;
+} strip_profile;
+/* A strip hit: the APV address (source << 16 | chip << 8 | channel) and its two payload words
+ * (docs/raw-format.md §5.3). */
+typedef struct strip_rec {
+  uint32_t addr, w0, w1;
+} strip_rec;
+/* Where write_apv's hits go: with the channel map in address order (apv_in_order) straight into the
+ * payload words of the event's APV blocks, per chip a header (chip, event number, hit count) then the
+ * hits' words, a new segment at each source; else into rec[] for sort_recs, then into the words. */
+typedef struct apv_sink {
+  strip_rec *rec;     /* NULL: words made directly */
+  size_t n;           /* records (rec) */
+  uint32_t *w;        /* 3 APV_MAX_HITS: the words */
+  size_t k, hk;       /* the next word; the header of the open chip */
+  uint32_t unit;      /* the open chip, source << 8 | chip (APV_NO_ADDR: none) */
+  uint32_t head;      /* the chip header's constant bits: APV_HEADER and the event number */
+  int nseg, bad;      /* segments (one per source block); a chip with more than 255 hits */
+  uint32_t *seg_src;  /* APV_MAX_HITS + 1: each segment's source */
+  size_t *seg_at;     /* and its first word (seg_at[nseg]: the end) */
+} apv_sink;
 
 struct na64_sim_digitizer {
   const na64_sim *sim;
@@ -94,7 +157,6 @@ struct na64_sim_digitizer {
   sim_sadc_noise nz; /* the waveform noise table, also the strips' */
   double erf_tab[ERF_TAB_N + 1]; /* erf on [-ERF_TAB_X, ERF_TAB_X], for the strip charge sharing */
   double cos_tab[256];           /* cos(2 pi (k + 1/2) / 256): the delta electron's azimuth */
-  na64_daq_apv_hit *apv;  /* APV_MAX_HITS */
   int nms;                 /* tracker planes in z order: multiple scattering */
   int ms_plane[MS_MAX_PLANES];
   double ms_z[MS_MAX_PLANES], ms_x0[MS_MAX_PLANES];
@@ -103,6 +165,15 @@ struct na64_sim_digitizer {
   double ms_sx, ms_sy;     /* and the total deflection, rad */
   double tail_a;           /* Phi^-1(4095/4096): where gauss_table's exact tails start */
   double moyal_q[4096];    /* plane_hits' charge APV_MPV (1 - 0.15 ln z^2) at the quantile z[i] (inner i) */
+  strip_rec *rec;          /* APV_MAX_HITS: this event's strip hits, if the map is not in address order */
+  apv_sink sink;           /* the event's APV words (apv_sink) */
+  uint32_t *addr;          /* the strips' APV addresses, all planes */
+  strip_profile *prof;     /* the distinct charge profiles, nprof */
+  int nprof;
+  int apv_in_order;        /* the planes' strips come in APV address order: no sort (strip_planes_setup) */
+  na64_daq_equipment_header apv_eh; /* the APV equipment header but its source id */
+  unsigned apv_tail_i;     /* the first quantile index with APV_NOISE z >= 3 APV_NOISE (the threshold) */
+  uint32_t apv_tail_p[PROF_MAX_NJ + 1]; /* 2^16 (1 - (1 - p0)^n), p0 = (4096 - apv_tail_i)/4096 */
 };
 
 /* Highland's formula for the width of the projected multiple-scattering angle (PDG Review of
@@ -236,29 +307,146 @@ static void strip_response_setup(strip_plane *sp, const na64_geom_plane *pl)
   }
 }
 
-/* The strip planes by their smallest DAQ address (source, chip, channel): the hits then come
- * nearly in the order of the APV blocks, and sort_apv has little to move (the geometry's plane
- * order interleaves the sources). */
+/* The APV address of a strip's DAQ key, source << 16 | chip << 8 | channel (the order of the APV
+ * blocks: by source, then chip, then channel); APV_NO_ADDR for none or outside the APV addressing. */
+static uint32_t apv_addr(uint64_t key)
+{
+  if (key == NA64_GEOM_NO_KEY) return APV_NO_ADDR;
+  const uint32_t src = (uint32_t)(key >> 48) & 0xFFFFu, chip = (uint32_t)(key >> 16) & 0xFFFFu, ch = (uint32_t)key & 0xFFFFu;
+  return chip > 63 || ch > 127 ? APV_NO_ADDR : src << 16 | chip << 8 | ch; /* na64_geom_key_unpack's fields */
+}
+
+/* The charge profile of a cloud of variance cloud2 (strips^2) at normal incidence: for every phase p
+ * of the centre, the strips of plane_hits' window floor(s0 - 4 sigma) .. ceil(s0 + 4 sigma) and their
+ * fractions 1/2 [erf((k + 1/2 - s0)/(sqrt2 sigma)) - erf((k - 1/2 - s0)/(sqrt2 sigma))]. 0: too wide a
+ * cloud for the table (the erf path then). */
+static int strip_profile_make(strip_profile *pr, double cloud2)
+{
+  const double sig = sqrt(cloud2), w = 4.0 * sig;
+  pr->cloud2 = cloud2;
+  pr->jmin = (int)floor(-w);
+  pr->nj = (int)ceil(1.0 + w) - pr->jmin + 1;
+  if (!(sig > 0.0) || pr->nj > PROF_MAX_NJ) return 0;
+  pr->f = calloc((size_t)PROF_PHASES * (size_t)pr->nj, sizeof *pr->f);
+  pr->g = calloc((size_t)PROF_PHASES * (size_t)pr->nj, sizeof *pr->g);
+  if (!pr->f || !pr->g) return -1;
+  for (int p = 0; p < PROF_PHASES; ++p) {
+    const double ph = (double)p / PROF_PHASES;
+    pr->lo[p] = (int8_t)floor(ph - w);
+    pr->hi[p] = (int8_t)ceil(ph + w);
+    for (int j = pr->lo[p]; j <= pr->hi[p]; ++j) {
+      /* f = Phi(zb) - Phi(za), z = (edge - s0)/sigma; df/d(sigma^2) = (za phi(za) - zb phi(zb)) / (2 sigma^2) */
+      const double za = (j - 0.5 - ph) / sig, zb = (j + 0.5 - ph) / sig, r = 1.0 / sqrt(2.0 * M_PI);
+      const size_t at = (size_t)p * (size_t)pr->nj + (size_t)(j - pr->jmin);
+      pr->f[at] = (float)(0.5 * (erf(zb * M_SQRT1_2) - erf(za * M_SQRT1_2)));
+      pr->g[at] = (float)((za * r * exp(-0.5 * za * za) - zb * r * exp(-0.5 * zb * zb)) / (2.0 * cloud2));
+    }
+    for (int c = 0; c < APV_TRIM_NQ; ++c) { /* f is unimodal in j: the strips above a level are a run */
+      const double fmin = APV_TRIM / (APV_TRIM_Q * (c + 1));
+      int a = pr->lo[p], b = pr->hi[p];
+      while (a <= b && pr->f[(size_t)p * (size_t)pr->nj + (size_t)(a - pr->jmin)] < fmin) ++a;
+      while (b >= a && pr->f[(size_t)p * (size_t)pr->nj + (size_t)(b - pr->jmin)] < fmin) --b;
+      pr->tlo[c][p] = (int8_t)a, pr->thi[c][p] = (int8_t)b;
+    }
+  }
+  return 1;
+}
+
+/* The profile of plane sp: one already made for the same cloud, or a new one. */
+static int strip_profile_of(na64_sim_digitizer *d, strip_plane *sp, na64_err *err)
+{
+  for (int i = 0; i < d->nprof; ++i)
+    if (d->prof[i].cloud2 == sp->cloud2) {
+      sp->prof = d->prof[i].f && d->prof[i].g ? &d->prof[i] : NULL;
+      return NA64_OK;
+    }
+  strip_profile *pr = &d->prof[d->nprof++];
+  int st = strip_profile_make(pr, sp->cloud2);
+  if (st < 0) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  sp->prof = st ? pr : NULL;
+  return NA64_OK;
+}
+
+/* The APV addresses of plane pl's strips into a; its smallest and largest into sp; whether they
+ * increase with the strip number. */
+static int strip_addresses(strip_plane *sp, const na64_geom_plane *pl, uint32_t *a)
+{
+  int up = 1;
+  uint32_t last = 0;
+  sp->amin = APV_NO_ADDR, sp->amax = 0;
+  for (int k = 0; k < pl->nwires; ++k) {
+    a[k] = apv_addr(pl->daq_key[k]);
+    if (a[k] == APV_NO_ADDR) continue;
+    if (sp->amin != APV_NO_ADDR && a[k] <= last) up = 0;
+    last = a[k];
+    sp->amin = a[k] < sp->amin ? a[k] : sp->amin;
+    sp->amax = a[k] > sp->amax ? a[k] : sp->amax;
+  }
+  return up;
+}
+
+/* One strip plane: its DAQ address, geometry, response, strip addresses and profile. */
+static int strip_plane_add(na64_sim_digitizer *d, int i, uint32_t *a, int *up, na64_err *err)
+{
+  const na64_geom_plane *pl = &d->sim->geom->planes[i];
+  strip_plane p = {.plane = i, .ms = ms_index(d, i), .src = UINT32_MAX, .chip = UINT32_MAX, .channel = UINT32_MAX};
+  for (int k = 0; k < pl->nwires; ++k) {
+    if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
+    strip_plane q = p;
+    uint32_t port;
+    na64_geom_key_unpack(pl->daq_key[k], &q.src, &port, &q.chip, &q.channel);
+    if (cmp_strip_plane(&q, &p) < 0) p = q;
+  }
+  strip_response_setup(&p, pl);
+  p.cx = pl->centre[0], p.cy = pl->centre[1], p.z = pl->centre[2];
+  p.ux = pl->u_dir[0], p.uy = pl->u_dir[1];
+  p.u0 = pl->wires[0].u;
+  p.inv_pitch = 1.0 / pl->pitch;
+  p.nwires = pl->nwires;
+  p.addr = a;
+  *up &= strip_addresses(&p, pl, a);
+  NA64_CALL(strip_profile_of(d, &p, err));
+  d->sp[d->nsp++] = p;
+  return NA64_OK;
+}
+
+/* The strip planes (with strips and a pitch) by their smallest DAQ address (source, chip, channel):
+ * the hits then come nearly in the order of the APV blocks; exactly in it (apv_in_order: no sort) if
+ * every plane's addresses increase with the strip number and the planes' address ranges do not
+ * overlap, as in the channel maps of sql/setups (strip s: chip first_chip + s / 128, channel s % 128). */
 static int strip_planes_setup(na64_sim_digitizer *d, na64_err *err)
 {
   const na64_geom *g = d->sim->geom;
+  size_t nstrips = 0;
+  for (int i = 0; i < g->nplanes; ++i) nstrips += (size_t)g->planes[i].nwires;
   d->sp = calloc((size_t)g->nplanes + 1, sizeof *d->sp);
-  if (!d->sp) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  d->prof = calloc((size_t)g->nplanes + 1, sizeof *d->prof);
+  d->addr = calloc(nstrips + 1, sizeof *d->addr);
+  if (!d->sp || !d->prof || !d->addr) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  int up = 1;
+  size_t off = 0;
   for (int i = 0; i < g->nplanes; ++i) {
     const na64_geom_plane *pl = &g->planes[i];
     if (pl->kind != NA64_DET_MICROMEGAS && pl->kind != NA64_DET_GEM) continue;
-    strip_plane p = {.plane = i, .ms = ms_index(d, i), .src = UINT32_MAX, .chip = UINT32_MAX, .channel = UINT32_MAX};
-    for (int k = 0; k < pl->nwires; ++k) {
-      if (pl->daq_key[k] == NA64_GEOM_NO_KEY) continue;
-      strip_plane q = p;
-      uint32_t port;
-      na64_geom_key_unpack(pl->daq_key[k], &q.src, &port, &q.chip, &q.channel);
-      if (cmp_strip_plane(&q, &p) < 0) p = q;
-    }
-    strip_response_setup(&p, pl);
-    d->sp[d->nsp++] = p;
+    if (!(pl->pitch > 0.0) || pl->nwires < 1) continue; /* no strips to hit */
+    NA64_CALL(strip_plane_add(d, i, d->addr + off, &up, err));
+    off += (size_t)pl->nwires;
   }
   qsort(d->sp, (size_t)d->nsp, sizeof *d->sp, cmp_strip_plane);
+  int any = 0;
+  uint32_t top = 0; /* the largest address of the planes before */
+  for (int i = 0; i < d->nsp; ++i) {
+    if (d->sp[i].amin == APV_NO_ADDR) continue;
+    if (any && d->sp[i].amin <= top) up = 0;
+    any = 1;
+    top = d->sp[i].amax > top ? d->sp[i].amax : top;
+  }
+  d->apv_in_order = up;
+  d->apv_tail_i = 4096;
+  while (d->apv_tail_i > 0 && APV_NOISE * d->nz.z[d->apv_tail_i - 1] >= 3.0 * APV_NOISE) --d->apv_tail_i;
+  for (int n = 0; n <= PROF_MAX_NJ; ++n)
+    d->apv_tail_p[n] = (uint32_t)lround(ldexp(1.0 - pow(1.0 - (4096 - d->apv_tail_i) / 4096.0, n), 16));
+  d->apv_eh = na64_daq_apv_equipment(0, NA64_DAQ_APV_DEFAULT_PERIOD_NS);
   return NA64_OK;
 }
 
@@ -334,8 +522,11 @@ static int strip_path_setup(na64_sim_digitizer *d, const sim_sadc_noise *nz, na6
   for (int i = 0; i < 4096; ++i) d->moyal_q[i] = APV_MPV * (1.0 + 0.15 * (-log(d->nz.z[i] * d->nz.z[i])));
   for (int i = 0; i <= ERF_TAB_N; ++i) d->erf_tab[i] = erf(-ERF_TAB_X + i * (2.0 * ERF_TAB_X / ERF_TAB_N));
   for (int i = 0; i < 256; ++i) d->cos_tab[i] = cos(2.0 * M_PI * (i + 0.5) / 256.0);
-  d->apv = calloc(APV_MAX_HITS, sizeof *d->apv);
-  if (!d->apv) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
+  d->rec = calloc(APV_MAX_HITS, sizeof *d->rec);
+  d->sink.w = calloc(3 * (size_t)APV_MAX_HITS, sizeof *d->sink.w);
+  d->sink.seg_src = calloc(APV_MAX_HITS + 1, sizeof *d->sink.seg_src);
+  d->sink.seg_at = calloc(APV_MAX_HITS + 1, sizeof *d->sink.seg_at);
+  if (!d->rec || !d->sink.w || !d->sink.seg_src || !d->sink.seg_at) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   ms_setup(d);
   return strip_planes_setup(d, err);
 }
@@ -400,8 +591,17 @@ void na64_sim_digitizer_free(na64_sim_digitizer *d)
   free(d->ro);
   free(d->ch);
   free(d->amp);
-  free(d->apv);
+  free(d->rec);
+  free(d->sink.w);
+  free(d->sink.seg_src);
+  free(d->sink.seg_at);
   free(d->sp);
+  free(d->addr);
+  for (int i = 0; d->prof && i < d->nprof; ++i) {
+    free(d->prof[i].f);
+    free(d->prof[i].g);
+  }
+  free(d->prof);
   free(d);
 }
 
@@ -891,37 +1091,31 @@ static int track_at(const na64_sim *s, const na64_sim_truth *t, double z, double
   return 0;
 }
 
-/* The APV hits' order, by source, chip and channel, as one integer */
-static inline uint64_t apv_order(const na64_daq_apv_hit *h)
+static int cmp_rec(const void *a, const void *b)
 {
-  return (uint64_t)h->source_id << 16 | (uint64_t)h->chip << 8 | h->channel;
-}
-
-static int cmp_apv(const void *a, const void *b)
-{
-  const uint64_t x = apv_order(a), y = apv_order(b);
+  const uint32_t x = ((const strip_rec *)a)->addr, y = ((const strip_rec *)b)->addr;
   return (x > y) - (x < y);
 }
 
-/* The hits by source, chip and channel: an insertion sort (the planes come in geometry order and the
- * strips of a plane in order, so the list is nearly sorted; glibc's qsort cost 50k instructions per
- * event here); qsort if it turns out far from sorted. */
-static void sort_apv(na64_daq_apv_hit *h, size_t n)
+/* The hits by APV address, for a channel map whose planes do not come in address order (apv_in_order
+ * 0): an insertion sort (nearly sorted: the planes by their smallest address, the strips of a plane
+ * in order); qsort if it turns out far from sorted. */
+static void sort_recs(strip_rec *h, size_t n)
 {
   size_t moves = 0;
   for (size_t i = 1; i < n; ++i) {
-    const uint64_t ki = apv_order(&h[i]);
-    if (apv_order(&h[i - 1]) <= ki) continue; /* in place already (most hits): no copy out and back */
-    na64_daq_apv_hit t = h[i];
+    const uint32_t ki = h[i].addr;
+    if (h[i - 1].addr <= ki) continue;
+    strip_rec t = h[i];
     size_t j = i;
-    while (j > 0 && apv_order(&h[j - 1]) > ki) {
+    while (j > 0 && h[j - 1].addr > ki) {
       h[j] = h[j - 1];
       --j;
       ++moves;
     }
     h[j] = t;
     if (moves > 8 * n + 64) {
-      qsort(h, n, sizeof *h, cmp_apv);
+      qsort(h, n, sizeof *h, cmp_rec);
       return;
     }
   }
@@ -938,16 +1132,13 @@ static double erf_fast(const na64_sim_digitizer *d, double x)
   return d->erf_tab[i] + f * (d->erf_tab[i + 1] - d->erf_tab[i]);
 }
 
-/* The charge centre (in strips from the first strip's centre) of a crossing at u with slope tu across
- * the strips and charge q: the track plus the offsets of strip_response_setup (primary-electron
- * statistics: a Gaussian from bits 12-23 of wq; the delta electron: azimuth from bits 24-31);
- * *c = 1/(sqrt(2) sigma_cloud) for that slope. */
-static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, const na64_geom_plane *pl, double u,
-                           double tu, double q, uint64_t wq, double *c)
+/* The charge centre (in strips from the first strip's centre) of a crossing at u with charge q, t2 the
+ * inclination's variance (strips^2, strip_response_setup): the track plus the offsets of
+ * strip_response_setup (primary-electron statistics: a Gaussian from bits 12-23 of wq; the delta
+ * electron: azimuth from bits 24-31). */
+static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, double u, double t2, double q, uint64_t wq)
 {
-  const double t2 = tu * tu * sp->gap2; /* the inclination's spread, strips^2 */
-  *c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2));
-  double s0 = (u - pl->wires[0].u) / pl->pitch + sqrt(sp->ion2 + t2 * sp->ion_n) * d->nz.z[(wq >> 12) & 4095u];
+  double s0 = (u - sp->u0) * sp->inv_pitch + sqrt(sp->ion2 + t2 * sp->ion_n) * d->nz.z[(wq >> 12) & 4095u];
   double x = (q * (1.0 / APV_MPV) - 1.0) * 32.0; /* the delta table's index */
   if (x > 0.0) {
     int k = x < APV_DELTA_N ? (int)x : APV_DELTA_N - 1;
@@ -958,23 +1149,201 @@ static double strip_centre(const na64_sim_digitizer *d, const strip_plane *sp, c
 }
 
 /* An APV amplitude: floor(a + 1/2) clipped to [0, 4095]: truncation, then the clip (|a| < 1e6 here) */
-static inline uint16_t apv_amp(double a)
+static inline uint32_t apv_amp(double a)
 {
   int v = (int)(a + 0.5);
   v = v < 0 ? 0 : v;
-  return (uint16_t)(v > 4095 ? 4095 : v);
+  return (uint32_t)(v > 4095 ? 4095 : v);
+}
+
+/* The two payload words of a hit of channel ch with samples a0, a1, a2 (docs/raw-format.md §5.3, as
+ * na64_daq_apv_encode writes them), the amplitudes as apv_amp makes them: truncated after + 1/2, then
+ * clipped only if one of them is outside [0, 4095] (rare: a sample below zero, or a charge beyond
+ * 4095 counts). */
+static inline __attribute__((always_inline)) void apv_words(uint32_t ch, double a0, double a1, double a2, uint32_t *w0,
+                                                            uint32_t *w1)
+{
+  uint32_t v0 = (uint32_t)(int)(a0 + 0.5), v1 = (uint32_t)(int)(a1 + 0.5), v2 = (uint32_t)(int)(a2 + 0.5);
+  if ((v0 | v1 | v2) > 4095u) v0 = apv_amp(a0), v1 = apv_amp(a1), v2 = apv_amp(a2);
+  *w0 = 1u << 30 | ch << 23 | v0;
+  *w1 = v2 << 12 | v1;
+}
+
+/* The strips' noise: 12-bit indices into the quantile table from the words of the stream (key, k:
+ * the caller's sim_sadc_stream, held here and written back), the middle samples five from a word,
+ * the other two samples of the strips that pass two pairs from a word. */
+typedef struct noise_bits {
+  uint64_t key, k;
+  uint64_t pair;
+  int npair;
+} noise_bits;
+
+static inline __attribute__((always_inline)) uint64_t noise_word(noise_bits *nb)
+{
+  return sim_noise_word(nb->key, ++nb->k);
+}
+
+/* Close the open chip of o (its header's hit count) and open chip `unit` (a new segment if its source
+ * is another); APV_NO_ADDR: close only. */
+static void apv_sink_chip(apv_sink *o, uint32_t unit)
+{
+  if (o->unit != APV_NO_ADDR) {
+    const size_t cnt = (o->k - o->hk - 1) / 2;
+    o->bad |= cnt > 255;
+    o->w[o->hk] = o->head | (o->unit & 63u) << 24 | (uint32_t)cnt;
+  }
+  if (unit == APV_NO_ADDR) return;
+  if (o->unit == APV_NO_ADDR || unit >> 8 != o->unit >> 8) {
+    o->seg_src[o->nseg] = unit >> 8;
+    o->seg_at[o->nseg++] = o->k;
+  }
+  o->hk = o->k++;
+  o->unit = unit;
+}
+
+/* A hit into the words (the chips in increasing address order). */
+static inline __attribute__((always_inline)) void apv_sink_words(apv_sink *o, uint32_t addr, uint32_t w0, uint32_t w1)
+{
+  if (addr >> 8 != o->unit) apv_sink_chip(o, addr >> 8);
+  o->w[o->k] = w0;
+  o->w[o->k + 1] = w1;
+  o->k += 2;
+}
+
+/* How many more hits o takes: APV_MAX_HITS records, or 3 APV_MAX_HITS words (at most 3 a hit). */
+static inline size_t apv_sink_room(const apv_sink *o)
+{
+  return o->rec ? APV_MAX_HITS - o->n : (3 * (size_t)APV_MAX_HITS - o->k) / 3;
+}
+
+/* A hit into o: its words, or its record for the sort (n counts the records only). */
+static inline __attribute__((always_inline)) void apv_sink_put(apv_sink *o, uint32_t addr, uint32_t w0, uint32_t w1)
+{
+  if (o->rec) o->rec[o->n++] = (strip_rec){addr, w0, w1};
+  else apv_sink_words(o, addr, w0, w1);
+}
+
+/* The two other samples of a strip that passes (signal qf): 24 bits of the pair word. */
+static inline __attribute__((always_inline)) void strip_pass(const double *zq, noise_bits *nb, uint32_t addr, double qf,
+                                                             double a1, apv_sink *o)
+{
+  if (!nb->npair) {
+    nb->pair = noise_word(nb);
+    nb->npair = 2;
+  }
+  const double a0 = qf * 0.35 + APV_NOISE * zq[nb->pair & 4095u];
+  const double a2 = qf * 0.75 + APV_NOISE * zq[(nb->pair >> 12) & 4095u];
+  nb->pair >>= 24;
+  --nb->npair;
+  uint32_t w0, w1;
+  apv_words(addr & 127u, a0, a1, a2, &w0, &w1);
+  apv_sink_put(o, addr, w0, w1);
+}
+
+/* The ns strips of a crossing of charge q, strip k's fraction f[k] (+ t2 g[k] if lin) and APV address
+ * addr[k]: each its middle sample (APV_NOISE noise), the zero suppression at 3 noise sigma, then for the
+ * strips that pass the other two samples (shape 0.35, 1, 0.75) and their payload words into o. */
+static inline __attribute__((always_inline)) void strips_write(const double *zq, const uint32_t *addrs, int ns,
+                                                               const float *f, const float *g, int lin, double t2,
+                                                               double q, noise_bits *nb, apv_sink *o)
+{
+  for (int k = 0; k < ns;) {
+    uint64_t mid = noise_word(nb);
+    const int e = ns - k < 5 ? ns : k + 5;
+    for (; k < e; ++k, mid >>= 12) {
+      const double qf = q * (lin ? (double)f[k] + t2 * (double)g[k] : (double)f[k]);
+      const double a1 = qf + APV_NOISE * zq[mid & 4095u];
+      if (a1 < 3.0 * APV_NOISE || addrs[k] == APV_NO_ADDR) continue; /* zero suppression (most strips) */
+      strip_pass(zq, nb, addrs[k], qf, a1, o);
+    }
+  }
+}
+
+/* A noise-only strip of the window's tails (strips_from_profile) that passes the zero suppression: its
+ * middle sample from the quantiles at or above the threshold (apv_tail_i: equiprobable, as in the
+ * full draw) by 16 bits t, the other two samples noise (none without an APV address). The noise state
+ * goes in and out by value: the strip loop's stays in registers. */
+static __attribute__((noinline, cold)) noise_bits tail_hit(const na64_sim_digitizer *d, noise_bits nb, uint32_t addr,
+                                                           unsigned t, apv_sink *o)
+{
+  if (addr == APV_NO_ADDR) return nb;
+  const unsigned i = d->apv_tail_i + (unsigned)(((uint32_t)t * (4096u - d->apv_tail_i)) >> 16);
+  strip_pass(d->nz.z, &nb, addr, 0.0, APV_NOISE * d->nz.z[i], o);
+  return nb;
+}
+
+/* The strips of a crossing at charge centre s0 from the profile table (inclination t2 to first order if
+ * lin). The window's strips whose charge is below APV_TRIM counts for this charge class (strip_profile
+ * tlo, thi) are noise only: none, or one of them (probability 1 - (1 - p0)^n of the n, p0 the table's
+ * fraction of quantiles at or above the threshold; two or more: (n p0)^2/2 < 2e-5 per crossing, not
+ * made) passes with a middle sample drawn above the threshold (tail_hit): tail_u, 16 random bits,
+ * below 2^16 that probability; then one word for which strip and its sample. */
+static void strips_from_profile(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, int lin,
+                                double q, unsigned tail_u, noise_bits *nb, apv_sink *o)
+{
+  const strip_profile *pr = sp->prof;
+  /* n = floor(s0 PROF_PHASES + 1/2) through a positive offset (s0 > -1e6): k0 = n / PROF_PHASES, p = n mod it */
+  const int64_t m = (int64_t)(s0 * PROF_PHASES + (0.5 + 2147483648.0));
+  const int p = (int)(m & (PROF_PHASES - 1)), k0 = (int)(m / PROF_PHASES) - (int)(2147483648 / PROF_PHASES);
+  const int cq = (int)(q * (1.0 / APV_TRIM_Q)), top = sp->nwires - 1;
+  int lo_o = k0 + pr->lo[p], hi_o = k0 + pr->hi[p], lo = lo_o, hi = hi_o; /* the window; the strips with charge */
+  if (cq < APV_TRIM_NQ) lo = k0 + pr->tlo[cq][p], hi = k0 + pr->thi[cq][p];
+  lo_o = lo_o < 0 ? 0 : lo_o, lo = lo < lo_o ? lo_o : lo;
+  hi_o = hi_o > top ? top : hi_o, hi = hi > hi_o ? hi_o : hi;
+  if (hi_o < lo_o || (size_t)(hi_o - lo_o + 1) > apv_sink_room(o)) return; /* no strip of the plane; no room (4096 hits) */
+  const int nl = (lo <= hi ? lo : hi_o + 1) - lo_o, nr = lo <= hi ? hi_o - hi : 0; /* noise-only strips left, right */
+  int tail = -1;
+  unsigned t = 0;
+  if (tail_u < d->apv_tail_p[nl + nr]) { /* (none if nl + nr = 0: apv_tail_p[0] = 0) */
+    const uint64_t w = noise_word(nb);
+    {
+      const int j = (int)(((w & 0xFFFFu) * (uint64_t)(nl + nr)) >> 16);
+      tail = j < nl ? lo_o + j : hi + 1 + (j - nl);
+      t = (unsigned)((w >> 16) & 0xFFFFu);
+    }
+  }
+  if (tail >= 0 && tail < lo) *nb = tail_hit(d, *nb, sp->addr[tail], t, o);
+  if (lo <= hi) {
+    /* the entry of strip lo in the row of phase p (column j: strip k0 + jmin + j) */
+    const size_t at = (size_t)p * (size_t)pr->nj + (size_t)(lo - k0 - pr->jmin);
+    if (lin) strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 1, t2, q, nb, o);
+    else strips_write(d->nz.z, sp->addr + lo, hi - lo + 1, pr->f + at, pr->g + at, 0, 0.0, q, nb, o);
+  }
+  if (tail > hi) *nb = tail_hit(d, *nb, sp->addr[tail], t, o);
+}
+
+/* The strips of a crossing at s0 whose inclination widens the cloud beyond the profile's reach: the
+ * Gaussian of variance cloud2 + t2 integrated over each strip of the +-4 sigma window (erf table). */
+static __attribute__((noinline, cold)) void strips_from_erf(const na64_sim_digitizer *d, const strip_plane *sp,
+                                                            double s0, double t2, double q, noise_bits *nb, apv_sink *o)
+{
+  const double c = 1.0 / sqrt(2.0 * (sp->cloud2 + t2)), w = fmin(4.0 / (M_SQRT2 * c), 1e6); /* |s0| < 1e6: no int overflow */
+  int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w);
+  lo = lo < 0 ? 0 : lo;
+  hi = hi > sp->nwires - 1 ? sp->nwires - 1 : hi;
+  float f[PROF_MAX_NJ];
+  for (int a = lo; a <= hi && apv_sink_room(o) > 0; a += PROF_MAX_NJ) { /* in chunks of PROF_MAX_NJ strips */
+    int b = hi - a >= PROF_MAX_NJ ? a + PROF_MAX_NJ - 1 : hi;
+    if ((size_t)(b - a + 1) > apv_sink_room(o)) b = a + (int)apv_sink_room(o) - 1;
+    double e_lo = erf_fast(d, (a - 0.5 - s0) * c);
+    for (int k = a; k <= b; ++k) {
+      const double e_hi = erf_fast(d, (k + 0.5 - s0) * c);
+      f[k - a] = (float)(0.5 * (e_hi - e_lo));
+      e_lo = e_hi;
+    }
+    strips_write(d->nz.z, sp->addr + a, b - a + 1, f, NULL, 0, 0.0, q, nb, o);
+  }
 }
 
 /* Strip hits of plane sp crossed at (x, y) with slopes (tx, ty); noise from the quantile table (as the
  * waveforms). */
-static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
-                         sim_sadc_stream *st, na64_daq_apv_hit *out, size_t room)
+static void plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
+                       sim_sadc_stream *st, apv_sink *o)
 {
-  static const double shape[3] = {0.35, 1.0, 0.75};
-  const na64_geom_plane *pl = &d->sim->geom->planes[sp->plane];
-  double u = (x - pl->centre[0]) * pl->u_dir[0] + (y - pl->centre[1]) * pl->u_dir[1];
+  const double u = (x - sp->cx) * sp->ux + (y - sp->cy) * sp->uy;
   /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the centroid's
-   * offsets from bits 12-31 (strip_centre), the efficiency from its upper 32 bits */
+   * offsets from bits 12-31 (strip_centre), the efficiency from bits 32-47 (16 bits: 0.95 becomes
+   * 62260/65536 = 0.950012), whether a noise-only strip passes (strips_from_profile) from bits 48-63 */
   uint64_t wq = sim_noise_word(st->key, ++st->k);
   const unsigned iz = (unsigned)(wq & 4095u);
   double q;
@@ -983,70 +1352,63 @@ static size_t plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, dou
     double z = gauss_table(d, iz, st);
     q = APV_MPV * (1.0 + 0.15 * (-log(z * z))); /* Moyal around the MPV (|z| >= 3.1e-4) */
   }
-  if ((double)(wq >> 32) * 0x1.0p-32 >= APV_EFF || !(pl->pitch > 0.0) || pl->nwires < 1) return 0;
-  double c;
-  double s0 = strip_centre(d, sp, pl, u, tx * pl->u_dir[0] + ty * pl->u_dir[1], q, wq, &c);
-  if (!(s0 > -1e6 && s0 < 1e6)) return 0; /* far outside the plane (or NaN): no strip */
-  /* the strips within 4 sigma of the charge centre that the plane has */
-  const double w = 4.0 / (M_SQRT2 * c);
-  int lo = (int)floor(s0 - w), hi = (int)ceil(s0 + w);
-  if (lo < 0) lo = 0;
-  if (hi > pl->nwires - 1) hi = pl->nwires - 1;
-  double e_lo = erf_fast(d, (lo - 0.5 - s0) * c);
-  size_t n = 0;
-  for (int k = lo; k <= hi && n < room; ++k) {
-    /* charge on strip k: the Gaussian integrated over [k - 1/2, k + 1/2] */
-    double e_hi = erf_fast(d, (k + 0.5 - s0) * c), f = 0.5 * (e_hi - e_lo);
-    e_lo = e_hi;
-    const uint64_t key = pl->daq_key[k];
-    if (key == NA64_GEOM_NO_KEY) continue;
-    uint64_t bits = sim_noise_word(st->key, ++st->k);
-    /* sample j from bits 12j..12j+11; the middle one first: most strips fail the zero suppression */
-    const double qf = q * f, *zq = d->nz.z;
-    const double a1 = qf * shape[1] + APV_NOISE * zq[(bits >> 12) & 4095u];
-    if (a1 < 3.0 * APV_NOISE) continue; /* zero suppression */
-    const uint32_t chip = (uint32_t)(key >> 16) & 0xFFFFu, ch = (uint32_t)key & 0xFFFFu; /* na64_geom_key_unpack */
-    if (chip > 63 || ch > 127) continue;
-    const double a0 = qf * shape[0] + APV_NOISE * zq[bits & 4095u];
-    const double a2 = qf * shape[2] + APV_NOISE * zq[(bits >> 24) & 4095u];
-    out[n++] = (na64_daq_apv_hit){.source_id = (uint32_t)(key >> 48) & 0xFFFFu,
-                                  .chip = (uint8_t)chip,
-                                  .channel = (uint8_t)ch,
-                                  .amp = {apv_amp(a0), apv_amp(a1), apv_amp(a2)}};
+  if (((wq >> 32) & 0xFFFFu) >= APV_EFF_16) return; /* = (bits 32-47) 2^-16 >= APV_EFF */
+  const double tu = tx * sp->ux + ty * sp->uy, t2 = tu * tu * sp->gap2; /* the inclination's spread, strips^2 */
+  const double s0 = strip_centre(d, sp, u, t2, q, wq);
+  if (!(s0 > -1e6 && s0 < 1e6)) return; /* far outside the plane (or NaN): no strip */
+  noise_bits nb = {st->key, st->k, 0, 0};
+  if (sp->prof && t2 <= PROF_T2_LIN * sp->cloud2) {
+    strips_from_profile(d, sp, s0, t2, t2 > PROF_T2_NONE * sp->cloud2, q, (unsigned)(wq >> 48), &nb, o);
+    st->k = nb.k;
+  } else {
+    noise_bits ne = nb; /* its address goes out of line, nb's does not */
+    strips_from_erf(d, sp, s0, t2, q, &ne, o);
+    st->k = ne.k;
   }
-  return n;
+}
+
+/* The event's APV blocks: the words of each segment of o (one source) copied into the writer's event. */
+static int apv_blocks_write(const na64_sim_digitizer *d, const apv_sink *o, na64_daq_writer *w, na64_err *err)
+{
+  if (o->bad) return na64_err_set(err, NA64_ERANGE, "APV: a chip with more than 255 hits");
+  na64_daq_equipment_header eh = d->apv_eh;
+  for (int i = 0; i < o->nseg; ++i) {
+    const size_t nw = o->seg_at[i + 1] - o->seg_at[i];
+    uint32_t *out;
+    NA64_CALL(na64_daq_writer_reserve_equipment(w, o->seg_src[i], nw, &out, err));
+    memcpy(out, o->w + o->seg_at[i], nw * sizeof *out);
+    eh.id = o->seg_src[i];
+    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, nw, err));
+  }
+  return NA64_OK;
 }
 
 int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
               na64_daq_writer *w, na64_err *err)
 {
-  const na64_geom *g = d->sim->geom;
-  size_t n = 0;
+  apv_sink *o = &d->sink;
+  o->rec = d->apv_in_order ? NULL : d->rec;
+  o->n = o->k = o->hk = 0;
+  o->unit = APV_NO_ADDR;
+  o->head = 2u << 30 | (event & 0xFFFu) << 8; /* APV_HEADER, docs/raw-format.md §5.3 */
+  o->nseg = o->bad = 0;
   for (int i = 0; i < d->nsp; ++i) {
-    const na64_geom_plane *pl = &g->planes[d->sp[i].plane];
+    const strip_plane *sp = &d->sp[i];
     double x, y, tx, ty;
-    if (pl->centre[2] > z_stop || !track_at(d->sim, &ev->truth, pl->centre[2], &x, &y, &tx, &ty)) continue;
-    int m = d->sp[i].ms;
-    if (m >= 0) {
-      x += d->ms_dx[m];
-      y += d->ms_dy[m];
+    if (sp->z > z_stop || !track_at(d->sim, &ev->truth, sp->z, &x, &y, &tx, &ty)) continue;
+    if (sp->ms >= 0) {
+      x += d->ms_dx[sp->ms];
+      y += d->ms_dy[sp->ms];
     }
-    n += plane_hits(d, &d->sp[i], x, y, tx, ty, st, d->apv + n, APV_MAX_HITS - n);
+    plane_hits(d, sp, x, y, tx, ty, st, o);
   }
-  sort_apv(d->apv, n);
-  na64_daq_equipment_header eh = na64_daq_apv_equipment(0, 25.0); /* the same for every source but its id */
-  for (size_t a = 0; a < n;) { /* one block per source id */
-    size_t b = a;
-    while (b < n && d->apv[b].source_id == d->apv[a].source_id) ++b;
-    size_t need = NA64_DAQ_APV_MAX_WORDS(b - a), nw = 0;
-    uint32_t *out; /* encoded in place in the writer's event */
-    NA64_CALL(na64_daq_writer_reserve_equipment(w, d->apv[a].source_id, need, &out, err));
-    NA64_CALL(na64_daq_apv_encode(d->apv + a, b - a, event, out, need, &nw, err));
-    eh.id = d->apv[a].source_id;
-    NA64_CALL(na64_daq_writer_commit_equipment(w, &eh, nw, err));
-    a = b;
+  if (o->rec) { /* a channel map out of address order: the hits sorted, then their words */
+    sort_recs(o->rec, o->n);
+    for (size_t i = 0; i < o->n; ++i) apv_sink_words(o, o->rec[i].addr, o->rec[i].w0, o->rec[i].w1);
   }
-  return NA64_OK;
+  apv_sink_chip(o, APV_NO_ADDR);
+  o->seg_at[o->nseg] = o->k;
+  return apv_blocks_write(d, o, w, err);
 }
 
 int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uint64_t seed, uint32_t nb_in_run,
