@@ -152,6 +152,34 @@ static void flag_hits(na64_daq_f1_hit *hits, size_t from, size_t n, uint8_t f)
   for (size_t j = from; j < n; ++j) hits[j].flags |= f;
 }
 
+/* The data words right after a chip header, in a loop with a single branch: a data word (kind 01)
+ * of this port and chip with reserved bits 18..16 zero matches in one compare. Returns how many
+ * it decoded into hits[n..] (at most cap - n); the caller's switch takes any other word. */
+static inline size_t chip_data_run(const uint32_t *w, size_t nw, size_t i, uint32_t key, uint32_t trig, uint8_t chip_flags,
+                                   uint32_t src, double bin, na64_daq_f1_hit *hits, size_t n, size_t cap)
+{
+  const uint32_t expect = (F1_DATA << 30) | (key << 23);
+  const uint16_t tr = (uint16_t)trig;
+  const uint8_t port = (uint8_t)(key >> 3), chip = (uint8_t)(key & 7u);
+  size_t j = i + 1, lim = nw - j < cap - n ? nw : j + (cap - n);
+  na64_daq_f1_hit *h = lim > j ? hits + n : NULL; /* hits may be NULL when cap == 0 */
+  for (; j < lim && (w[j] & 0xFF870000u) == expect; ++j, ++h) {
+    uint32_t y = w[j];
+    uint16_t t = (uint16_t)y;
+    int32_t rel = (int16_t)(uint16_t)(t - tr);
+    h->time_ns = rel * bin;
+    h->source_id = src;
+    h->rel_units = rel;
+    h->time_units = t;
+    h->trigger_units = tr;
+    h->port = port;
+    h->chip = chip;
+    h->channel = (uint8_t)((y >> 20) & 7u);
+    h->flags = (uint8_t)(chip_flags | ((y >> 19) & 1u));
+  }
+  return j - (i + 1);
+}
+
 int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_daq_f1_hit *hits, size_t cap,
                        size_t *nhits, na64_daq_decode_stats *stats, na64_err *err)
 {
@@ -212,30 +240,10 @@ int na64_daq_f1_decode(const na64_daq_equipment *eq, long expected_event, na64_d
       chip_flags = (uint8_t)(((x >> 22) & 1u) ? NA64_DAQ_F1_TBO : 0);
       if (expected_event >= 0 && ev != ((unsigned long)expected_event & 63u)) chip_flags |= NA64_DAQ_F1_EVENT_MISMATCH;
       {
-        /* The data words of this chip, in a loop with a single branch: a data word (kind 01) of this
-         * port and chip with reserved bits 18..16 zero matches in one compare. */
-        const uint32_t expect = (F1_DATA << 30) | (key << 23);
-        const uint16_t tr = (uint16_t)trig;
-        const uint8_t port = (uint8_t)(key >> 3), chip = (uint8_t)(key & 7u);
-        size_t j = i + 1, lim = nw - j < cap - n ? nw : j + (cap - n);
-        na64_daq_f1_hit *h = lim > j ? hits + n : NULL; /* hits may be NULL when cap == 0 */
-        for (; j < lim && (w[j] & 0xFF870000u) == expect; ++j, ++h) {
-          uint32_t y = w[j];
-          uint16_t t = (uint16_t)y;
-          int32_t rel = (int16_t)(uint16_t)(t - tr);
-          h->time_ns = rel * bin;
-          h->source_id = src;
-          h->rel_units = rel;
-          h->time_units = t;
-          h->trigger_units = tr;
-          h->port = port;
-          h->chip = chip;
-          h->channel = (uint8_t)((y >> 20) & 7u);
-          h->flags = (uint8_t)(chip_flags | ((y >> 19) & 1u));
-        }
-        cnt += (uint32_t)(j - (i + 1));
-        n += j - (i + 1);
-        i = j - 1;
+        size_t run = chip_data_run(w, nw, i, key, trig, chip_flags, src, bin, hits, n, cap);
+        cnt += (uint32_t)run;
+        n += run;
+        i += run;
       }
       break;
     case F1_TRAILER:

@@ -171,6 +171,66 @@ static size_t clean_waveform(const uint32_t *w, size_t nw, size_t i, unsigned wa
 #endif
 }
 
+/* The run of sample words of the waveform cur from word i: its length first, then two samples per
+ * word with the reserved bits OR-ed together and looked at once (rescanned only if set). Returns
+ * the index of the run's last word; *left counts the sample words still expected. */
+static inline size_t sample_words(const uint32_t *w, size_t nw, size_t i, unsigned want, unsigned *left_io,
+                                  na64_daq_sadc_waveform *cur, daq_errs *e)
+{
+  unsigned left = *left_io;
+  unsigned ns = cur->nsamples;
+  uint16_t *smp = cur->samples;
+  size_t j = i, end = i + (left < nw - i ? left : nw - i);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  {
+    /* the usual case: every word still expected is a clean sample word (kind 00, reserved bits
+     * 0), checked by one OR over them; a word (hi << 16) | lo then has in memory the bytes
+     * of the sample pair lo, hi, and the run is copied as it is */
+    size_t run = end - i;
+    uint32_t any = or_words(w + i, run);
+    if (!(any & 0xF000F000u) && (run < left || !(want & 1u) || !(w[end - 1] & 0x0FFF0000u))) {
+      int odd_last = run == left && (want & 1u);
+      size_t full = odd_last ? run - 1 : run;
+      if (full == SADC_USUAL_WORDS) memcpy(smp + ns, w + i, 4 * SADC_USUAL_WORDS); /* inlined: fixed size */
+      else memcpy(smp + ns, w + i, 4 * full);
+      ns += 2u * (unsigned)full;
+      if (odd_last) smp[ns++] = (uint16_t)(w[end - 1] & 0xFFFu);
+      *left_io = left - (unsigned)run;
+      cur->nsamples = (uint16_t)ns;
+      return end - 1;
+    }
+  }
+#endif
+  while (j < end && (w[j] >> 30) == SADC_SAMPLES) ++j;
+  size_t run = j - i;
+  int odd_last = run == left && (want & 1u); /* the run ends with the upper half unused */
+  size_t full = odd_last ? run - 1 : run;
+  uint32_t bits = 0;
+  for (size_t q = 0; q < full; ++q) {
+    uint32_t y = w[i + q];
+    bits |= y;
+    smp[ns + 2 * q] = (uint16_t)(y & 0xFFFu);
+    smp[ns + 2 * q + 1] = (uint16_t)((y >> 16) & 0xFFFu);
+  }
+  ns += 2u * (unsigned)full;
+  if (odd_last) {
+    uint32_t y = w[i + full];
+    bits |= y & 0x3000F000u;
+    smp[ns++] = (uint16_t)(y & 0xFFFu);
+    if (y & 0x0FFF0000u) bits |= 1u << 31; /* flag: noted below */
+  }
+  if (bits & (0x3000F000u | 1u << 31))
+    for (size_t q = 0; q < run; ++q) {
+      uint32_t y = w[i + q];
+      if (y & 0x3000F000u) daq_note(e, i + q, y, "reserved bits 29..28 or 15..12 of a sample word not zero");
+      if (odd_last && q == full && (y & 0x0FFF0000u))
+        daq_note(e, i + q, y, "unused upper sample of an odd-length waveform not zero");
+    }
+  *left_io = left - (unsigned)run;
+  cur->nsamples = (uint16_t)ns;
+  return j - 1;
+}
+
 int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *out, size_t cap, size_t *n,
                          na64_daq_decode_stats *stats, na64_err *err)
 {
@@ -234,62 +294,7 @@ int na64_daq_sadc_decode(const na64_daq_equipment *eq, na64_daq_sadc_waveform *o
         daq_note(&e, i, x, "pedestal word announced but missing");
         want_ped = 0;
       }
-      {
-        /* the run of sample words of this waveform: its length first, then two samples per word
-         * with the reserved bits OR-ed together and looked at once (rescanned only if set) */
-        unsigned ns = cur->nsamples;
-        uint16_t *smp = cur->samples;
-        size_t j = i, end = i + (left < nw - i ? left : nw - i);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        {
-          /* the usual case: every word still expected is a clean sample word (kind 00, reserved bits
-           * 0), checked by one OR over them; a word (hi << 16) | lo then has in memory the bytes
-           * of the sample pair lo, hi, and the run is copied as it is */
-          size_t run = end - i;
-          uint32_t any = or_words(w + i, run);
-          if (!(any & 0xF000F000u) && (run < left || !(want & 1u) || !(w[end - 1] & 0x0FFF0000u))) {
-            int odd_last = run == left && (want & 1u);
-            size_t full = odd_last ? run - 1 : run;
-            if (full == SADC_USUAL_WORDS) memcpy(smp + ns, w + i, 4 * SADC_USUAL_WORDS); /* inlined: fixed size */
-            else memcpy(smp + ns, w + i, 4 * full);
-            ns += 2u * (unsigned)full;
-            if (odd_last) smp[ns++] = (uint16_t)(w[end - 1] & 0xFFFu);
-            left -= (unsigned)run;
-            cur->nsamples = (uint16_t)ns;
-            i = end - 1;
-            break;
-          }
-        }
-#endif
-        while (j < end && (w[j] >> 30) == SADC_SAMPLES) ++j;
-        size_t run = j - i;
-        int odd_last = run == left && (want & 1u); /* the run ends with the upper half unused */
-        size_t full = odd_last ? run - 1 : run;
-        uint32_t bits = 0;
-        for (size_t q = 0; q < full; ++q) {
-          uint32_t y = w[i + q];
-          bits |= y;
-          smp[ns + 2 * q] = (uint16_t)(y & 0xFFFu);
-          smp[ns + 2 * q + 1] = (uint16_t)((y >> 16) & 0xFFFu);
-        }
-        ns += 2u * (unsigned)full;
-        if (odd_last) {
-          uint32_t y = w[i + full];
-          bits |= y & 0x3000F000u;
-          smp[ns++] = (uint16_t)(y & 0xFFFu);
-          if (y & 0x0FFF0000u) bits |= 1u << 31; /* flag: noted below */
-        }
-        if (bits & (0x3000F000u | 1u << 31))
-          for (size_t q = 0; q < run; ++q) {
-            uint32_t y = w[i + q];
-            if (y & 0x3000F000u) daq_note(&e, i + q, y, "reserved bits 29..28 or 15..12 of a sample word not zero");
-            if (odd_last && q == full && (y & 0x0FFF0000u))
-              daq_note(&e, i + q, y, "unused upper sample of an odd-length waveform not zero");
-          }
-        left -= (unsigned)run;
-        cur->nsamples = (uint16_t)ns;
-        i = j - 1;
-      }
+      i = sample_words(w, nw, i, want, &left, cur, &e);
       break;
     default:
       daq_note(&e, i, x, "word kind 11 is not used in SADC blocks");
