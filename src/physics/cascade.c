@@ -845,6 +845,17 @@ static void richardson(double *coarse, const double *fine, int rows, int n)
   }
 }
 
+/* The options given (or the defaults for NULL), checked with the inputs. */
+static int options_checked(const na64_cascade_options *opts, const na64_material *mat, double E0, double E_min,
+                           double depth_X0, na64_cascade_options *o, na64_err *err)
+{
+  if (opts)
+    *o = *opts;
+  else
+    na64_cascade_options_default(o);
+  return check_inputs(mat, E0, E_min, depth_X0, o, err);
+}
+
 /* The number of energy cells: nbins, or from cells_per_efold over ln(E0/E_min); refused when the
  * cells are too many or too coarse. */
 static int energy_cells(const na64_cascade_options *o, double E0, double E_min, double depth_X0,
@@ -981,11 +992,7 @@ static int build(const na64_material *mat, double E0, double E_min, double depth
                  na64_err *err)
 {
   na64_cascade_options o;
-  if (opts)
-    o = *opts;
-  else
-    na64_cascade_options_default(&o);
-  NA64_CALL(check_inputs(mat, E0, E_min, depth_X0, &o, err));
+  NA64_CALL(options_checked(opts, mat, E0, E_min, depth_X0, &o, err));
   int n = 0, m = 0;
   double h = 0.0, *tk = NULL;
   NA64_CALL(energy_cells(&o, E0, E_min, depth_X0, nbins, &n, &h, err));
@@ -1533,11 +1540,7 @@ int na64_track_length_get(const na64_material *mat, double E0, double E_min, dou
   if (!out) return na64_err_set(err, NA64_EINVAL, "na64_track_length_get: out is NULL");
   *out = NULL;
   na64_cascade_options o;
-  if (opts)
-    o = *opts;
-  else
-    na64_cascade_options_default(&o);
-  NA64_CALL(check_inputs(mat, E0, E_min, depth_X0, &o, err));
+  NA64_CALL(options_checked(opts, mat, E0, E_min, depth_X0, &o, err));
   cache_key key;
   memset(&key, 0, sizeof key);
   snprintf(key.name, sizeof key.name, "%s", mat->name);
