@@ -13,28 +13,9 @@
 #include "na64/daq.h"
 #include "sim/fast_digi.c" /* sim_sadc_write_event, sim_sadc_use_avx2: hidden in libna64 */
 #include "support/na64_test.h"
+#include "support/sadc_event.h"
 
 #define NCH (151 + 64 + 3)
-
-static uint8_t *write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, const double *shape,
-                            uint64_t key, size_t *len)
-{
-  na64_err err = {0, ""};
-  na64_daq_writer *w = NULL;
-  na64_daq_header h;
-  memset(&h, 0, sizeof h);
-  h.type = NA64_DAQ_PHYSICS_EVENT;
-  h.run = 1;
-  sim_sadc_stream ns = {key, 0};
-  void *buf = NULL;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, &err), NA64_OK);
-  assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
-  assert_int_equal(sim_sadc_write_event(nz, ch, amp, NCH, shape, &ns, w, &err), NA64_OK);
-  assert_true(ns.k == NCH); /* one noise word per channel */
-  assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_OK);
-  assert_int_equal(na64_daq_writer_close_memory(w, &buf, len, &err), NA64_OK);
-  return buf;
-}
 
 static void test_chunks_same_bytes(void **state)
 {
@@ -76,9 +57,9 @@ static void test_chunks_same_bytes(void **state)
   for (uint64_t key = 1; key <= 3; ++key) {
     size_t ls = 0, la = 0;
     sim_sadc_use_avx2 = 0;
-    uint8_t *s = write_event(&nz, ch, amp, shape, key * 0x9E3779B97F4A7C15ull, &ls);
+    uint8_t *s = sadc_event_write(&nz, ch, amp, NCH, shape, key * 0x9E3779B97F4A7C15ull, &ls);
     sim_sadc_use_avx2 = 1;
-    uint8_t *a = write_event(&nz, ch, amp, shape, key * 0x9E3779B97F4A7C15ull, &la);
+    uint8_t *a = sadc_event_write(&nz, ch, amp, NCH, shape, key * 0x9E3779B97F4A7C15ull, &la);
     sim_sadc_use_avx2 = -1;
     assert_int_equal(la, ls);
     assert_memory_equal(a, s, ls);
