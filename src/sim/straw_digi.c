@@ -823,8 +823,9 @@ int na64_straw_digi_write(const na64_straw_digitizer *d, const na64_straw_digi_e
 {
   if (!d || !ev || !w) return na64_err_set(err, NA64_EINVAL, "na64_straw_digi_write: NULL argument");
   if (!ev->nhits) return NA64_OK;
+  /* every hit's source is looked at: the event may hold hits of other sources than the digitiser's
+   * (merged or edited events; one compare a hit) */
   size_t same = 1;
-  if (d->one_source && ev->hits[0].source_id == d->eh1.id) same = ev->nhits; /* the digitiser's hits */
   while (same < ev->nhits && ev->hits[same].source_id == ev->hits[0].source_id) ++same;
   if (same == ev->nhits) { /* one source (the setups' straws are all on one): the hits as they are */
     size_t nw = 0;

@@ -26,6 +26,7 @@
 #include "na64/daq.h"
 #include "sim/fast_internal.h"
 #include "support/na64_test.h"
+#include "support/sadc_event.h"
 
 static int cmp_float(const void *a, const void *b)
 {
@@ -90,27 +91,6 @@ extern atomic_int sim_sadc_use_avx2; /* src/sim/fast_digi.c, compiled into this 
 #endif
 
 #define WCH 45 /* channels: sources 7 (20), 8 (1), 9 (24) */
-
-/* One event's SADC blocks of the channels ch with amplitudes amp into a memory stream */
-static void *write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, const double *shape,
-                         uint64_t key, size_t *len)
-{
-  na64_err err = {0, ""};
-  na64_daq_writer *w = NULL;
-  na64_daq_header h;
-  memset(&h, 0, sizeof h);
-  h.type = NA64_DAQ_PHYSICS_EVENT;
-  h.run = 1;
-  sim_sadc_stream ns = {key, 0};
-  void *buf = NULL;
-  assert_int_equal(na64_daq_writer_open_memory(NULL, &w, &err), NA64_OK);
-  assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
-  assert_int_equal(sim_sadc_write_event(nz, ch, amp, WCH, shape, &ns, w, &err), NA64_OK);
-  assert_true(ns.k == WCH); /* one noise word per channel */
-  assert_int_equal(na64_daq_writer_end_event(w, &err), NA64_OK);
-  assert_int_equal(na64_daq_writer_close_memory(w, &buf, len, &err), NA64_OK);
-  return buf;
-}
 
 /* The model's sample j of channel c (the c + 1st noise word of the stream) */
 static unsigned model_sample(const sim_sadc_noise *nz, const sim_sadc_channel *c, double A, const double *shape,
@@ -184,12 +164,12 @@ static void test_waveform_words(void **state)
 #ifdef HAVE_AVX2_PATH
     sim_sadc_use_avx2 = 0;
 #endif
-    uint8_t *sse2 = write_event(&nz, ch, amp, shape, k, &len_sse2);
+    uint8_t *sse2 = sadc_event_write(&nz, ch, amp, WCH, shape, k, &len_sse2);
     check_model(sse2, len_sse2, &nz, ch, amp, shape, k);
 #ifdef HAVE_AVX2_PATH
     if (__builtin_cpu_supports("avx2")) {
       sim_sadc_use_avx2 = 1;
-      uint8_t *avx2 = write_event(&nz, ch, amp, shape, k, &len_avx2);
+      uint8_t *avx2 = sadc_event_write(&nz, ch, amp, WCH, shape, k, &len_avx2);
       assert_int_equal(len_avx2, len_sse2);
       assert_memory_equal(avx2, sse2, len_sse2);
       check_model(avx2, len_avx2, &nz, ch, amp, shape, k);
