@@ -536,7 +536,7 @@ int na64_sim_digitizer_new(const na64_sim *s, na64_sim_digitizer **out, na64_err
   if (!s || !out) return na64_err_set(err, NA64_EINVAL, "na64_sim_digitizer_new: NULL argument");
   *out = NULL;
   const na64_geom *g = s->geom;
-  na64_sim_digitizer *d = calloc(1, sizeof *d);
+  na64_sim_digitizer *d = sim_calloc_aligned(sizeof *d); /* its noise library is 64-byte aligned */
   if (!d) return na64_err_set(err, NA64_ENOMEM, "sim digitizer: out of memory");
   d->sim = s;
   na64_straw_digi_event_init(&d->sev);
@@ -634,6 +634,14 @@ static void quantile_fill(void)
     quantile_z[i] = gsl_cdf_ugaussian_Pinv((i + 0.5) / 4096.0);
     quantile_zmax = fmax(quantile_zmax, WF_NOISE * fabs(quantile_z[i]));
   }
+}
+
+void *sim_calloc_aligned(size_t size)
+{
+  size_t n = (size + 63) / 64 * 64; /* aligned_alloc: a multiple of the alignment (C17 7.22.3.1) */
+  void *p = n >= size ? aligned_alloc(64, n) : NULL;
+  if (p) memset(p, 0, n);
+  return p;
 }
 
 void sim_sadc_noise_init(sim_sadc_noise *nz)

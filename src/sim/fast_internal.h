@@ -111,7 +111,11 @@ void sim_sadc_channels_group(sim_sadc_channel *ch, int n);
 typedef struct sim_sadc_noise {
   double z[4096];
   double zmax; /* largest |z| WF_NOISE */
-  _Alignas(16) float lib[SADC_LIB_BLOCKS][SADC_LIB_LEN]; /* WF_NOISE z, shuffled; lib[i][sim_sadc_lane(j)]: sample j */
+  /* WF_NOISE z, shuffled; lib[i][sim_sadc_lane(j)]: sample j. A block (64 bytes) on one cache line:
+   * 16-byte alignment put most blocks across two, twice the lines a waveform reads from the 256 kB
+   * library (cachegrind; vistime, docs/performance.md). Holders of a sim_sadc_noise are allocated
+   * with sim_calloc_aligned. */
+  _Alignas(64) float lib[SADC_LIB_BLOCKS][SADC_LIB_LEN];
   uint64_t lib_seed;
   int lib_ready;
 } sim_sadc_noise;
@@ -119,6 +123,9 @@ typedef struct sim_sadc_stream {
   uint64_t key, k;
 } sim_sadc_stream;
 void sim_sadc_noise_init(sim_sadc_noise *nz);
+/* calloc for a type of extended alignment (a struct holding a sim_sadc_noise): `size` zeroed bytes
+ * at a multiple of 64 (free() releases them), or NULL */
+void *sim_calloc_aligned(size_t size);
 /* Where sample j (0..15) of a library block is stored: j with samples 4-7 and 8-11 swapped (an
  * involution: also the sample stored at j). */
 static inline int sim_sadc_lane(int j) { return (j & 12) == 4 || (j & 12) == 8 ? j ^ 12 : j; }

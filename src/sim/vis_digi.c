@@ -122,7 +122,7 @@ int na64_vis_digitizer_new(const na64_vis_sim *s, na64_vis_digitizer **out, na64
   if (!s || !out) return na64_err_set(err, NA64_EINVAL, "na64_vis_digitizer_new: NULL argument");
   *out = NULL;
   const na64_geom *g = na64_vis_sim_geom(s);
-  na64_vis_digitizer *d = calloc(1, sizeof *d);
+  na64_vis_digitizer *d = sim_calloc_aligned(sizeof *d); /* its noise library is 64-byte aligned */
   if (!d) return na64_err_set(err, NA64_ENOMEM, "visible digitizer: out of memory");
   d->sim = s;
   na64_straw_digi_event_init(&d->sev);
