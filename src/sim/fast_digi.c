@@ -1283,8 +1283,8 @@ static __attribute__((noinline, cold)) noise_bits tail_hit(const na64_sim_digiti
 /* The strips of a crossing at charge centre s0 from the profile table (inclination t2 to first order if
  * lin). The window's strips whose charge is below APV_TRIM counts for this charge class (strip_profile
  * tlo, thi) are noise only: none, or one of them (probability 1 - (1 - p0)^n of the n, p0 the table's
- * fraction of quantiles at or above the threshold; two or more: (n p0)^2/2 < 2e-5 per crossing, not
- * made) passes with a middle sample drawn above the threshold (tail_hit): tail_u, 16 random bits,
+ * fraction of quantiles at or above the threshold; two or more: (n p0)^2/2 per crossing, not made: < 2e-5
+ * for a Micromegas window's n ~ 3.6 tail strips, up to 3.7e-3 at n = 64) passes with a middle sample drawn above the threshold (tail_hit): tail_u, 16 random bits,
  * below 2^16 that probability; then one word for which strip and its sample. */
 static void strips_from_profile(const na64_sim_digitizer *d, const strip_plane *sp, double s0, double t2, int lin,
                                 double q, unsigned tail_u, noise_bits *nb, apv_sink *o)

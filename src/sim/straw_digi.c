@@ -367,6 +367,11 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
     const na64_geom_plane *p = &g->planes[i];
     d->map[i] = -1;
     if (p->kind != NA64_DET_STRAW || p->nwires <= 0) continue;
+    if (p->nwires > 65536) { /* keyed_channels packs (plane, wire) as plane << 16 | wire */
+      na64_straw_digitizer_free(d);
+      return na64_err_set(err, NA64_ERANGE, "straw digitisation: plane %s has %d wires (at most 65536)", p->name,
+                          p->nwires);
+    }
     straw_plane *s = &d->planes[d->nplanes];
     s->index = i;
     s->p = p;

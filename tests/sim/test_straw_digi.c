@@ -404,12 +404,39 @@ static void test_reproducible_and_date(void **state)
   gen_free(&s);
 }
 
+/* keyed_channels packs (plane, wire) in 32 bits as plane << 16 | wire: a plane of more than 65536
+ * wires is refused at set-up, naming the plane, instead of being mispacked. */
+static void test_too_many_wires(void **state)
+{
+  (void)state;
+  na64_err err = {0, ""};
+  na64_straw_digi_options o;
+  na64_straw_digi_options_default(&o);
+  straw_gen s;
+  gen_init(&s, GEN_DB, GEN_RUN, &o, 5);
+  int x1 = na64_geom_plane_index(s.g, "ST01X");
+  assert_true(x1 >= 0);
+  na64_geom g2 = *s.g;
+  g2.planes = malloc((size_t)g2.nplanes * sizeof *g2.planes);
+  assert_non_null(g2.planes);
+  memcpy(g2.planes, s.g->planes, (size_t)g2.nplanes * sizeof *g2.planes);
+  g2.planes[x1].nwires = 65537;
+  na64_straw_digitizer *d = NULL;
+  assert_int_equal(na64_straw_digitizer_new(&g2, &o, &d, &err), NA64_ERANGE);
+  assert_null(d);
+  assert_non_null(strstr(err.msg, "ST01X"));
+  assert_non_null(strstr(err.msg, "65537"));
+  free(g2.planes);
+  gen_free(&s);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_drift_model),     cmocka_unit_test(test_line_distance),
       cmocka_unit_test(test_known_track),     cmocka_unit_test(test_rates),
       cmocka_unit_test(test_reproducible_and_date), cmocka_unit_test(test_fast_forms_match_reference),
+      cmocka_unit_test(test_too_many_wires),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
