@@ -29,6 +29,7 @@
 #include "support/na64_test.h"
 #include "support/vis_chain.h"
 #include "support/strip_residual.h"
+#include "support/strip_model.h"
 
 enum { NSIZE = 8 }; /* sizes 1..7, and >= 8 in the last bin */
 
@@ -62,60 +63,23 @@ static double median_of(stats *s)
   return s->q[s->nq / 2];
 }
 
-typedef struct model {
-  double pitch, L, lt, spread, e_mpv;
-} model;
-
-static uint64_t sm_state;
-static double unif(void) /* SplitMix64 (Steele, Lea, Flood, OOPSLA 2014), 53 bits */
-{
-  uint64_t z = (sm_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-}
-static double gauss(void) /* Box-Muller */
-{
-  double u1 = unif(), u2 = unif();
-  return sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
-}
-
 /* n crossings of model m (at efficiency 1) into s */
 static void model_clusters(const model *m, int n, stats *s)
 {
-  const double DT = 0.022, NT = 95.0, RHO = 1.714e-3, THETA = 0.5, MPV = 400.0, NOISE = 5.0;
-  const double diff2 = DT * DT * (0.5 * m->L + m->lt);
-  const double sig = sqrt(diff2 + m->spread * m->spread) / m->pitch; /* strips */
-  const double ion = sqrt(diff2 * (1.0 + 1.0 / (1.0 + THETA)) / (NT * m->L)) / m->pitch;
   for (int i = 0; i < n; ++i) {
-    double z;
-    do z = gauss();
-    while (fabs(z) < 3.06e-4);
-    double q = MPV * (1.0 + 0.15 * (-log(z * z)));
-    double s0 = unif() - 0.5 + ion * gauss();
-    if (q > MPV) {
-      double t = (q / MPV - 1.0) * m->e_mpv; /* keV */
-      double range = 1e-4 * 0.0276 * 39.95 * pow(t, 1.67) / (pow(18.0, 0.889) * RHO); /* Kanaya-Okayama, cm */
-      s0 += (q - MPV) / q * 0.5 * range / m->pitch * cos(2.0 * M_PI * unif());
-    }
-    int lo = (int)floor(s0 - 4.0 * sig), hi = (int)ceil(s0 + 4.0 * sig), nfired = 0, ncl = 0, best_n = 0;
-    double a[64], best = 0.0;
-    int fired[64];
-    for (int k = lo; k <= hi; ++k) {
-      double f = 0.5 * (erf((k + 0.5 - s0) / (M_SQRT2 * sig)) - erf((k - 0.5 - s0) / (M_SQRT2 * sig)));
-      double x = q * f + NOISE * gauss(), v = floor(x + 0.5);
-      a[k - lo] = v < 0 ? 0 : v > 4095 ? 4095 : v;
-      fired[k - lo] = x >= 3.0 * NOISE;
-      nfired += fired[k - lo];
-    }
-    for (int k = lo; k <= hi;) {
-      if (!fired[k - lo]) {
+    model_crossing c;
+    model_cross(m, &c);
+    int nfired = 0, ncl = 0, best_n = 0;
+    double best = 0.0;
+    for (int k = c.lo; k <= c.hi; ++k) nfired += c.fired[k - c.lo];
+    for (int k = c.lo; k <= c.hi;) {
+      if (!c.fired[k - c.lo]) {
         ++k;
         continue;
       }
       double sq = 0.0;
       int len = 0;
-      for (; k <= hi && fired[k - lo]; ++k) sq += a[k - lo], ++len;
+      for (; k <= c.hi && c.fired[k - c.lo]; ++k) sq += c.a[k - c.lo], ++len;
       ++ncl;
       if (sq > best) best = sq, best_n = len;
     }
@@ -126,23 +90,9 @@ static void model_clusters(const model *m, int n, stats *s)
 /* The clusters of plane `plane` in a raw event: the largest one into s. */
 static void sim_clusters(const na64_geom *g, const na64_daq_event *ev, int plane, stats *s)
 {
-  static na64_daq_apv_hit apv[4096];
-  na64_strip_hit h[512];
-  size_t nh = 0, cur = 0;
-  na64_daq_equipment eq;
-  while (na64_daq_event_next_equipment(ev, &cur, &eq)) {
-    if (eq.header.type != NA64_DAQ_EQ_APV) continue;
-    size_t got = 0;
-    assert_int_equal(na64_daq_apv_decode(&eq, -1, apv, 4096, &got, NULL, NULL), NA64_OK);
-    for (size_t k = 0; k < got && nh < 512; ++k) {
-      const na64_geom_chan *c = na64_geom_chan_lookup(g, apv[k].source_id, 0, apv[k].chip, apv[k].channel);
-      if (c && c->plane == plane) h[nh++] = (na64_strip_hit){plane, c->wire, apv[k].amp[1]};
-    }
-  }
-  na64_strip_hits_sort(h, nh);
   na64_strip_cluster cl[512];
-  size_t nc = 0;
-  assert_int_equal(na64_strip_cluster_find(&g->planes[plane], h, nh, cl, 512, &nc, NULL), NA64_OK);
+  size_t nc = 0, nh = 0;
+  plane_clusters(g, ev, plane, cl, &nc, &nh);
   size_t best = 0;
   for (size_t k = 1; k < nc; ++k)
     if (cl[k].q > cl[best].q) best = k;

@@ -36,63 +36,26 @@
 #include "support/na64_test.h"
 #include "support/vis_chain.h"
 #include "support/strip_residual.h"
+#include "support/strip_model.h"
 
-typedef struct model {
-  double pitch, L, lt, spread, e_mpv;
-} model;
-
-static uint64_t sm_state;
-static double unif(void) /* SplitMix64 (Steele, Lea, Flood, OOPSLA 2014), 53 bits */
-{
-  uint64_t z = (sm_state += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return ((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
-}
-static double gauss(void) /* Box-Muller */
-{
-  double u1 = unif(), u2 = unif();
-  return sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2);
-}
-
-/* The residuals (cm) of n crossings of the model m into r[]. */
+/* The residuals (cm) of n crossings of the model m into r[]: the largest run of kept strips' centroid
+ * against the crossing's position. */
 static void model_residuals(const model *m, int n, double *r)
 {
-  const double DT = 0.022, NT = 95.0, RHO = 1.714e-3, THETA = 0.5, MPV = 400.0, NOISE = 5.0;
-  const double diff2 = DT * DT * (0.5 * m->L + m->lt);
-  const double sig = sqrt(diff2 + m->spread * m->spread) / m->pitch; /* strips */
-  const double ion = sqrt(diff2 * (1.0 + 1.0 / (1.0 + THETA)) / (NT * m->L)) / m->pitch;
   for (int i = 0; i < n; ++i) {
-    double z;
-    do z = gauss();
-    while (fabs(z) < 3.06e-4);
-    double q = MPV * (1.0 + 0.15 * (-log(z * z)));
-    double u0 = unif() - 0.5, s0 = u0 + ion * gauss();
-    if (q > MPV) {
-      double t = (q / MPV - 1.0) * m->e_mpv; /* keV */
-      double range = 1e-4 * 0.0276 * 39.95 * pow(t, 1.67) / (pow(18.0, 0.889) * RHO); /* Kanaya-Okayama, cm */
-      s0 += (q - MPV) / q * 0.5 * range / m->pitch * cos(2.0 * M_PI * unif());
-    }
-    int lo = (int)floor(s0 - 4.0 * sig), hi = (int)ceil(s0 + 4.0 * sig);
-    double a[64];
-    int fired[64];
-    for (int k = lo; k <= hi; ++k) {
-      double f = 0.5 * (erf((k + 0.5 - s0) / (M_SQRT2 * sig)) - erf((k - 0.5 - s0) / (M_SQRT2 * sig)));
-      double x = q * f + NOISE * gauss(), v = floor(x + 0.5);
-      a[k - lo] = v < 0 ? 0 : v > 4095 ? 4095 : v;
-      fired[k - lo] = x >= 3.0 * NOISE; /* zero suppression at 3 sigma, before the rounding */
-    }
+    model_crossing c;
+    model_cross(m, &c);
     double best = 0.0, u = NAN;
-    for (int k = lo; k <= hi;) {
-      if (!fired[k - lo]) {
+    for (int k = c.lo; k <= c.hi;) {
+      if (!c.fired[k - c.lo]) {
         ++k;
         continue;
       }
       double sq = 0.0, su = 0.0;
-      for (; k <= hi && fired[k - lo]; ++k) sq += a[k - lo], su += a[k - lo] * k;
+      for (; k <= c.hi && c.fired[k - c.lo]; ++k) sq += c.a[k - c.lo], su += c.a[k - c.lo] * k;
       if (sq > best) best = sq, u = su / sq;
     }
-    r[i] = isfinite(u) ? (u - u0) * m->pitch : 0.0;
+    r[i] = isfinite(u) ? (u - c.u0) * m->pitch : 0.0;
   }
 }
 

@@ -11,8 +11,9 @@
 /* The number of clusters plane_cluster_u found in its last call. */
 static int plane_cluster_count;
 
-/* The centroid u (cm, about the plane's centre) of the largest cluster of plane `plane`; NaN if none. */
-static inline double plane_cluster_u(const na64_geom *g, const na64_daq_event *ev, int plane)
+/* The strip clusters of plane `plane` in a raw event into cl[0..*nc) (cap 512); *nh the plane's hits. */
+static inline void plane_clusters(const na64_geom *g, const na64_daq_event *ev, int plane, na64_strip_cluster cl[512],
+                                  size_t *nc, size_t *nh_out)
 {
   static na64_daq_apv_hit apv[4096];
   na64_strip_hit h[512];
@@ -28,9 +29,17 @@ static inline double plane_cluster_u(const na64_geom *g, const na64_daq_event *e
     }
   }
   na64_strip_hits_sort(h, nh);
+  *nc = 0;
+  assert_int_equal(na64_strip_cluster_find(&g->planes[plane], h, nh, cl, 512, nc, NULL), NA64_OK);
+  if (nh_out) *nh_out = nh;
+}
+
+/* The centroid u (cm, about the plane's centre) of the largest cluster of plane `plane`; NaN if none. */
+static inline double plane_cluster_u(const na64_geom *g, const na64_daq_event *ev, int plane)
+{
   na64_strip_cluster cl[512];
   size_t nc = 0;
-  assert_int_equal(na64_strip_cluster_find(&g->planes[plane], h, nh, cl, 512, &nc, NULL), NA64_OK);
+  plane_clusters(g, ev, plane, cl, &nc, NULL);
   double best = 0.0, u = NAN;
   plane_cluster_count = (int)nc;
   for (size_t k = 0; k < nc; ++k)
