@@ -325,8 +325,6 @@ int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, 
  * gsl_sf_gamma_inc_P does the same with error estimates and ln Gamma(a) at every call (~1.4k
  * instructions); the showers call it ~11 times with one a. */
 #define GP_EPS 1e-15
-#define GP_TINY 1e-300
-#define GP_MAXIT 1000
 double sim_gamma_p(double a, double x, double lg) { return sim_gamma_p_pre(a, x, lg, NULL); }
 
 /* The same, with *pre = x^a e^-x / Gamma(a) (0 for x <= 0): then P(a + 1, x) = P(a, x) - pre / a
@@ -337,27 +335,6 @@ double sim_gamma_p_pre(double a, double x, double lg, double *pre_out)
   if (!(x > 0.0)) return 0.0;
   double pre = exp(a * log(x) - x - lg);
   if (pre_out) *pre_out = pre;
-  if (x < a + 1.0) {
-    double ap = a, term = 1.0 / a, sum = term;
-    for (int n = 0; n < GP_MAXIT && term > sum * GP_EPS; ++n) {
-      ap += 1.0;
-      term *= x / ap;
-      sum += term;
-    }
-    return fmin(pre * sum, 1.0);
-  }
-  double b = x + 1.0 - a, c = 1.0 / GP_TINY, d = 1.0 / b, h = d;
-  for (int i = 1; i < GP_MAXIT; ++i) {
-    double an = -i * (i - a);
-    b += 2.0;
-    d = an * d + b;
-    if (fabs(d) < GP_TINY) d = GP_TINY;
-    c = b + an / c;
-    if (fabs(c) < GP_TINY) c = GP_TINY;
-    d = 1.0 / d;
-    double del = d * c;
-    h *= del;
-    if (fabs(del - 1.0) < GP_EPS) break;
-  }
-  return fmax(1.0 - pre * h, 0.0);
+  if (x < a + 1.0) return fmin(pre * sim_gamma_series(a, x, GP_EPS), 1.0);
+  return fmax(1.0 - pre * sim_gamma_cfrac(a, x, GP_EPS), 0.0);
 }

@@ -6,6 +6,7 @@
  */
 #ifndef NA64_SIM_ECAL_SHAPE_H
 #define NA64_SIM_ECAL_SHAPE_H
+#include <math.h>
 
 /* Nodes per axis of the table of the unit-radius quadrant integral (and its argument scale): see
  * ecal_shape.c for the accuracy they give. */
@@ -46,5 +47,42 @@ int sim_lateral_corners_add(int nx, int ny, const double *ex, const double *ey, 
 double sim_gamma_p(double a, double x, double lg);
 /* sim_gamma_p and, in *pre, x^a e^-x / Gamma(a) (for P(a + 1, x) = P(a, x) - pre / a) */
 double sim_gamma_p_pre(double a, double x, double lg, double *pre);
+
+
+/* The two expansions of the regularised incomplete gamma functions, for a > 0, x > 0, to a relative
+ * eps per step (sim_gamma_p: 1e-15; vis_gamma_q_pre: 1e-10):
+ * the series sum_n x^n / (a (a + 1) ... (a + n)) with P = pre * it (A&S 6.5.29), for x < a + 1, and
+ * Legendre's continued fraction 1/(x + 1 - a -) 1 (1 - a)/(x + 3 - a -) 2 (2 - a)/(x + 5 - a -) ...
+ * with Q = pre * it (A&S 6.5.31) by the modified Lentz method (Numerical Recipes 2nd ed., sec. 6.2 and
+ * 5.2), for x >= a + 1; pre = x^a e^-x / Gamma(a). */
+#define SIM_GAMMA_TINY 1e-300
+#define SIM_GAMMA_MAXIT 1000
+static inline double sim_gamma_series(double a, double x, double eps)
+{
+  double ap = a, term = 1.0 / a, sum = term;
+  for (int n = 0; n < SIM_GAMMA_MAXIT && term > sum * eps; ++n) {
+    ap += 1.0;
+    term *= x / ap;
+    sum += term;
+  }
+  return sum;
+}
+static inline double sim_gamma_cfrac(double a, double x, double eps)
+{
+  double b = x + 1.0 - a, c = 1.0 / SIM_GAMMA_TINY, d = 1.0 / b, h = d;
+  for (int i = 1; i < SIM_GAMMA_MAXIT; ++i) {
+    double an = -i * (i - a);
+    b += 2.0;
+    d = an * d + b;
+    if (fabs(d) < SIM_GAMMA_TINY) d = SIM_GAMMA_TINY;
+    c = b + an / c;
+    if (fabs(c) < SIM_GAMMA_TINY) c = SIM_GAMMA_TINY;
+    d = 1.0 / d;
+    double del = d * c;
+    h *= del;
+    if (fabs(del - 1.0) < eps) break;
+  }
+  return h;
+}
 
 #endif

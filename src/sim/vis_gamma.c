@@ -30,8 +30,6 @@ double vis_lngamma(double a)
 }
 
 #define VG_EPS 1e-10
-#define VG_TINY 1e-300
-#define VG_MAXIT 1000
 
 /* Q(a, x) = Gamma(a, x) / Gamma(a) for a > 0, x > 0, given pre = x^a e^-x / Gamma(a): for x >= a + 1
  * Legendre's continued fraction Q = pre (1/(x + 1 - a -) 1 (1 - a)/(x + 3 - a -) 2 (2 - a)/(x + 5 - a -) ...)
@@ -42,29 +40,8 @@ double vis_lngamma(double a)
 double vis_gamma_q_pre(double a, double x, double pre)
 {
   if (!(x > 0.0)) return 1.0;
-  if (x < a + 1.0) {
-    double ap = a, term = 1.0 / a, sum = term;
-    for (int n = 0; n < VG_MAXIT && term > sum * VG_EPS; ++n) {
-      ap += 1.0;
-      term *= x / ap;
-      sum += term;
-    }
-    return fmax(1.0 - pre * sum, 0.0);
-  }
-  double b = x + 1.0 - a, c = 1.0 / VG_TINY, d = 1.0 / b, h = d;
-  for (int i = 1; i < VG_MAXIT; ++i) {
-    double an = -i * (i - a);
-    b += 2.0;
-    d = an * d + b;
-    if (fabs(d) < VG_TINY) d = VG_TINY;
-    c = b + an / c;
-    if (fabs(c) < VG_TINY) c = VG_TINY;
-    d = 1.0 / d;
-    double del = d * c;
-    h *= del;
-    if (fabs(del - 1.0) < VG_EPS) break;
-  }
-  return fmin(pre * h, 1.0);
+  if (x < a + 1.0) return fmax(1.0 - pre * sim_gamma_series(a, x, VG_EPS), 0.0);
+  return fmin(pre * sim_gamma_cfrac(a, x, VG_EPS), 1.0);
 }
 
 /* The table of P(a, x_k): a = VG_A0 + j VG_H, j < VG_TAB_N, interpolated by the 4-point Lagrange cubic
