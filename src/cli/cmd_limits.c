@@ -216,6 +216,28 @@ static int check_dataset_options(const cli_opt *opts, int nopts, int ndata, long
   return 0;
 }
 
+/* The setup of the limits: the data sets' (the first one's setup with the command line's statistics),
+ * a run's of the conditions database, or the options as given. */
+static int limits_setup(na64_sens_options *o, const cli_opt *opts, int nopts, const char *db, long run,
+                        const char **specs, int ndata, na64_sens_dataset *dsets)
+{
+  na64_err err = {0, ""};
+  if (ndata > 0) {
+    int st = open_datasets(o, db, specs, ndata, cli_opt_seen(opts, nopts, "--mode"), dsets);
+    if (st) return st;
+    *o = dsets[0].o;
+  } else if (run > 0) {
+    char summary[512];
+    if (na64_sens_options_from_run(o, db, (int)run, cli_opt_seen(opts, nopts, "--eot"),
+                                   cli_opt_seen(opts, nopts, "--mode"), summary, sizeof summary, &err))
+      return cli_fail("limits", &err);
+    fputs(summary, stderr);
+  } else if (db) {
+    return cli_usage_error("limits", "--db applies with --run or --dataset only");
+  }
+  return CLI_EXIT_OK;
+}
+
 int cmd_limits(int argc, char **argv)
 {
   na64_sens_options o;
@@ -295,26 +317,13 @@ int cmd_limits(int argc, char **argv)
   int st = cli_parse("limits", limits_synopsis, argc, argv, opts, nopts);
   if (st) return st < 0 ? CLI_EXIT_OK : st;
   o.observed = (int)observed;
-  na64_err err = {0, ""};
   st = check_dataset_options(opts, nopts, ndata, eff_events);
   if (st) return st;
   unsigned bkg_given = (cli_opt_seen(opts, nopts, "--background") ? 1u : 0u) |
                        (cli_opt_seen(opts, nopts, "--background-error") ? 2u : 0u) |
                        (cli_opt_seen(opts, nopts, "--observed") ? 4u : 0u);
   na64_sens_dataset dsets[NA64_LIMIT_MAX_DATASETS];
-  if (ndata > 0) {
-    st = open_datasets(&o, db, specs, ndata, cli_opt_seen(opts, nopts, "--mode"), dsets);
-    if (st) return st;
-    o = dsets[0].o; /* the first data set's setup with the command line's statistics */
-  } else if (run > 0) {
-    char summary[512];
-    if (na64_sens_options_from_run(&o, db, (int)run, cli_opt_seen(opts, nopts, "--eot"),
-                                   cli_opt_seen(opts, nopts, "--mode"), summary, sizeof summary, &err))
-      return cli_fail("limits", &err);
-    fputs(summary, stderr);
-  } else if (db) {
-    return cli_usage_error("limits", "--db applies with --run or --dataset only");
-  }
+  if ((st = limits_setup(&o, opts, nopts, db, run, specs, ndata, dsets)) != CLI_EXIT_OK) return st;
   limits_args a = {opts, nopts, masses, plot, hepdata, fmt, ndata, dsets, bkg_given,
                    {(uint64_t)eff_events, (uint64_t)seed, (int)threads}};
   int rc = limits_scan(&o, &a);

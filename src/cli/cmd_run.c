@@ -198,6 +198,52 @@ static int check_inputs(const char *card, const char *report, int *vis)
   return CLI_EXIT_OK;
 }
 
+/* The physics summary of the benchmark masses (width, lifetime, cross section, emissions per X0) on
+ * stdout in format fmt and as REPORT/summary.csv and summary.txt (the report directory made here). */
+static int physics_summary(double eps, double energy, int fmt, const char *report)
+{
+  na64_err err = {0};
+  na64_material ecal;
+  if (na64_material_get("ECAL", &ecal, &err)) return cli_fail("run", &err);
+  const char *names[] = {"mass_MeV", "eps", "width_GeV", "br_ee", "ctau_cm", "decay_length_cm",
+                         "sigma_etl_Pb_pb", "emissions_per_X0_ECAL", "K_iww_over_etl"};
+  cli_table *t = cli_table_new(9, names);
+  for (int i = 0; i < NBENCH; ++i) {
+    double row[9];
+    if (summary_row(benchmark_masses_MeV[i] * 1e-3, eps, energy, &ecal, row, &err)) {
+      cli_table_free(t);
+      return cli_fail("run", &err);
+    }
+    cli_table_add_row(t, row);
+  }
+  printf("na64 %s — physics summary: %g GeV e- beam, eps = %g, ETL cross sections, ECAL = %s "
+         "(X0 = %.3f cm)\n\n", na64_version(), energy, eps, ecal.name, ecal.X0);
+  cli_table_print(t, (cli_format)fmt, stdout);
+  if (make_dir(report) != 0) {
+    cli_table_free(t);
+    fprintf(stderr, "na64 run: error: cannot create report directory '%s': %s\n", report, strerror(errno));
+    return CLI_EXIT_FAIL;
+  }
+  char path[4096];
+  const cli_format file_fmts[2] = {FMT_CSV, FMT_TABLE};
+  const char *file_names[2] = {"summary.csv", "summary.txt"};
+  for (int k = 0; k < 2; ++k) {
+    snprintf(path, sizeof path, "%s/%s", report, file_names[k]);
+    /* replaced only when complete: a full disk keeps the previous report's file */
+    na64_outfile *out = NULL;
+    if (na64_outfile_open(path, 0, &out, &err) == NA64_OK) {
+      cli_table_print(t, file_fmts[k], na64_outfile_stream(out));
+      na64_outfile_commit(out, &err);
+    }
+    if (err.code != NA64_OK) {
+      cli_table_free(t);
+      return cli_fail("run", &err);
+    }
+  }
+  cli_table_free(t);
+  return CLI_EXIT_OK;
+}
+
 static int run_command(int argc, char **argv)
 {
   const char *report = "report", *part = NULL, *partial = NULL, *scan = NULL;
@@ -249,44 +295,7 @@ static int run_command(int argc, char **argv)
     if (make_dir(report) != 0) fprintf(stderr, "na64 run: error: cannot create report directory '%s': %s\n", report, strerror(errno));
     return run_job_ranks_events(card, eot, report, NULL, &err) == NA64_OK ? CLI_EXIT_OK : CLI_EXIT_FAIL;
   }
-  na64_material ecal;
-  if (na64_material_get("ECAL", &ecal, &err)) return cli_fail("run", &err);
-  const char *names[] = {"mass_MeV", "eps", "width_GeV", "br_ee", "ctau_cm", "decay_length_cm",
-                         "sigma_etl_Pb_pb", "emissions_per_X0_ECAL", "K_iww_over_etl"};
-  cli_table *t = cli_table_new(9, names);
-  for (int i = 0; i < NBENCH; ++i) {
-    double row[9];
-    if (summary_row(benchmark_masses_MeV[i] * 1e-3, eps, energy, &ecal, row, &err)) {
-      cli_table_free(t);
-      return cli_fail("run", &err);
-    }
-    cli_table_add_row(t, row);
-  }
-  printf("na64 %s — physics summary: %g GeV e- beam, eps = %g, ETL cross sections, ECAL = %s "
-         "(X0 = %.3f cm)\n\n", na64_version(), energy, eps, ecal.name, ecal.X0);
-  cli_table_print(t, (cli_format)fmt, stdout);
-  if (make_dir(report) != 0) {
-    cli_table_free(t);
-    fprintf(stderr, "na64 run: error: cannot create report directory '%s': %s\n", report, strerror(errno));
-    return CLI_EXIT_FAIL;
-  }
-  char path[4096];
-  const cli_format file_fmts[2] = {FMT_CSV, FMT_TABLE};
-  const char *file_names[2] = {"summary.csv", "summary.txt"};
-  for (int k = 0; k < 2; ++k) {
-    snprintf(path, sizeof path, "%s/%s", report, file_names[k]);
-    /* replaced only when complete: a full disk keeps the previous report's file */
-    na64_outfile *out = NULL;
-    if (na64_outfile_open(path, 0, &out, &err) == NA64_OK) {
-      cli_table_print(t, file_fmts[k], na64_outfile_stream(out));
-      na64_outfile_commit(out, &err);
-    }
-    if (err.code != NA64_OK) {
-      cli_table_free(t);
-      return cli_fail("run", &err);
-    }
-  }
-  cli_table_free(t);
+  if ((st = physics_summary(eps, energy, fmt, report)) != CLI_EXIT_OK) return st;
   printf("\nsensitivity (expected 90%% CL limits, no background, efficiency %g):\n", efficiency);
   na64_sens_options so;
   na64_sens_options_default(&so);

@@ -344,6 +344,22 @@ static int keyed_channels(na64_straw_digitizer *d, const na64_straw_digi_options
   return NA64_OK;
 }
 
+/* The plane's drift-time resolution: the option's, else from the database's sigma_r, the radius
+ * resolution averaged over a uniform illumination in r (docs/straw.md §3): sigma_t = sigma_r / <dr/dt>_r
+ * with <dr/dt>_r = sum (dr_k^2 / dt_k) / R; else 2 ns (6 mm tubes) or 1.2 ns (2 mm). */
+static double plane_sigma_t(const straw_plane *s, const na64_geom_plane *p, const na64_straw_digi_options *o)
+{
+  if (o->sigma_t > 0) return o->sigma_t;
+  if (!(o->rt_from_conditions && p->rt_n >= 2)) return p->diameter >= 0.4 ? 2.0 : 1.2;
+  double vbar = 0;
+  for (int k = 1; k < s->drift.n; ++k) {
+    double dr = s->drift.r[k] - s->drift.r[k - 1];
+    vbar += dr * dr / (s->drift.t[k] - s->drift.t[k - 1]);
+  }
+  vbar /= s->drift.radius;
+  return p->sigma_r > 0 ? p->sigma_r / vbar : 2.0;
+}
+
 int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *opt, na64_straw_digitizer **out,
                              na64_err *err)
 {
@@ -386,19 +402,7 @@ int na64_straw_digitizer_new(const na64_geom *g, const na64_straw_digi_options *
       na64_err_prefix(err, "straw plane %s", p->name);
       return st;
     }
-    if (o.rt_from_conditions && p->rt_n >= 2) {
-      /* sigma_r of the database is the radius resolution averaged over a uniform illumination in r
-       * (docs/straw.md §3): sigma_t = sigma_r / <dr/dt>_r with <dr/dt>_r = sum (dr_k^2 / dt_k) / R */
-      double vbar = 0;
-      for (int k = 1; k < s->drift.n; ++k) {
-        double dr = s->drift.r[k] - s->drift.r[k - 1];
-        vbar += dr * dr / (s->drift.t[k] - s->drift.t[k - 1]);
-      }
-      vbar /= s->drift.radius;
-      s->sigma_t = o.sigma_t > 0 ? o.sigma_t : (p->sigma_r > 0 ? p->sigma_r / vbar : 2.0);
-    } else {
-      s->sigma_t = o.sigma_t > 0 ? o.sigma_t : (p->diameter >= 0.4 ? 2.0 : 1.2);
-    }
+    s->sigma_t = plane_sigma_t(s, p, &o);
     drift_index(s);
     size_t n = (size_t)p->nwires;
     s->t0 = malloc(n * sizeof *s->t0);
