@@ -24,6 +24,7 @@
  * ~120k instructions per shower (98 atan per slice), the table ~34k (3.3k per slice).
  */
 #include "sim/ecal_shape.h"
+#include "sim/simd_switch.h"
 
 #include <math.h>
 #include <pthread.h>
@@ -214,19 +215,10 @@ static inline void corner_row_sse2(int i0, int i1, const int (*ix)[2], const __m
 #endif
 
 #if LAT_AVX
-/* -1: decided at the first use (atomic: every thread may store the same value); tests set 0 (the
- * SSE2 loop) or 1 (AVX, where the CPU has it) to compare the two paths */
+/* the AVX corner loop or the SSE2 one (simd_switch.h); tests set the switch */
 extern atomic_int sim_lateral_use_avx;
 atomic_int sim_lateral_use_avx = -1;
-static int lat_have_avx(void)
-{
-  int use = atomic_load_explicit(&sim_lateral_use_avx, memory_order_relaxed);
-  if (use < 0) {
-    use = __builtin_cpu_supports("avx") ? 1 : 0;
-    atomic_store_explicit(&sim_lateral_use_avx, use, memory_order_relaxed);
-  }
-  return use && __builtin_cpu_supports("avx");
-}
+static int lat_have_avx(void) { return sim_simd_enabled(&sim_lateral_use_avx, __builtin_cpu_supports("avx")); }
 
 /* two 128-bit loads as one 256-bit vector (lo, hi) */
 __attribute__((target("avx"))) static inline __m256d load2(const double *lo, const double *hi)

@@ -220,7 +220,7 @@ static void ms_setup(na64_sim_digitizer *d)
  * outer ones (Marsaglia's tail method, G. Marsaglia, Technometrics 6 (1964) 101: x = sqrt(a^2 - 2
  * ln u1) until u2 x <= a), so that the tails are not cut at 3.66 sigma (the scattering kicks'
  * tails are what moves a track out of the momentum cut). */
-static double gauss_table(const na64_sim_digitizer *d, unsigned i, sim_sadc_stream *st)
+static double gauss_table(const na64_sim_digitizer *d, unsigned i, sim_word_stream *st)
 {
   if (i - 1u < 4094u) return d->nz.z[i];
   const double a = d->tail_a;
@@ -234,7 +234,7 @@ static double gauss_table(const na64_sim_digitizer *d, unsigned i, sim_sadc_stre
   return i ? x : -x;
 }
 
-void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st)
+void ms_event(na64_sim_digitizer *d, double p, sim_word_stream *st)
 {
   double sx = 0.0, sy = 0.0, ox = 0.0, oy = 0.0, c = p > 0.0 ? 0.0136 / p : 0.0;
   for (int i = 0; i < d->nms; ++i) {
@@ -838,19 +838,11 @@ static void samples_sse2(const sim_sadc_noise *nz, const sim_sadc_channel *ch, c
 #define SADC_AVX2 1
 #include <immintrin.h>
 #include <stdatomic.h>
-/* -1: decided at the first use (every thread may store the same value); tests set 0 (SSE2) or 1
- * (AVX2, where the CPU has it) to compare the two paths */
+#include "sim/simd_switch.h"
+/* the AVX2 waveforms or the SSE2 ones (simd_switch.h); tests set the switch */
 extern atomic_int sim_sadc_use_avx2;
 atomic_int sim_sadc_use_avx2 = -1;
-static int sadc_have_avx2(void)
-{
-  int use = atomic_load_explicit(&sim_sadc_use_avx2, memory_order_relaxed);
-  if (use < 0) {
-    use = __builtin_cpu_supports("avx2") ? 1 : 0;
-    atomic_store_explicit(&sim_sadc_use_avx2, use, memory_order_relaxed);
-  }
-  return use && __builtin_cpu_supports("avx2");
-}
+static int sadc_have_avx2(void) { return sim_simd_enabled(&sim_sadc_use_avx2, __builtin_cpu_supports("avx2")); }
 
 /* x c mod 2^64 per 64-bit lane: lo(x) lo(c) (vpmuludq) + 2^32 (lo(x) hi(c) + hi(x) lo(c) mod 2^32),
  * the two cross products as the 32-bit lanes of one vpmulld with c's halves swapped */
@@ -1014,7 +1006,7 @@ static void shape_lanes(const double *shape, float *out)
 /* The waveforms of channels [a, b) of a source into out (noise words ns->k + 1 ...), on AVX2 if
  * chosen: their noise draws SADC_CHUNK channels at a time, then their samples. */
 static void sadc_source_words(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int a, int b,
-                              const float *shape, int avx2, sim_sadc_stream *ns, uint32_t *out)
+                              const float *shape, int avx2, sim_word_stream *ns, uint32_t *out)
 {
 #ifdef SADC_AVX2
   if (avx2) {
@@ -1036,7 +1028,7 @@ static void sadc_source_words(const sim_sadc_noise *nz, const sim_sadc_channel *
 }
 
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
-                         const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err)
+                         const double *shape, sim_word_stream *ns, na64_daq_writer *w, na64_err *err)
 {
   if (!nz->lib_ready) return na64_err_set(err, NA64_EINVAL, "sim_sadc_write_event: no noise library (sim_sadc_noise_library)");
   _Alignas(32) float shapef[WF_SAMPLES];
@@ -1070,7 +1062,7 @@ static int write_sadc(na64_sim_digitizer *d, const na64_sim_event *ev, na64_rng 
 {
   double shape[WF_SAMPLES];
   sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
-  sim_sadc_stream ns = {na64_rng_u64(rng), 0};
+  sim_word_stream ns = {na64_rng_u64(rng), 0};
   for (int i = 0; i < d->nro; ++i) {
     double E = readout_energy(&d->ro[i], ev, rng);
     d->amp[i] = E > 0.0 ? E / d->ro[i].ch.gain : 0.0;
@@ -1178,7 +1170,7 @@ static inline __attribute__((always_inline)) void apv_words(uint32_t ch, double 
 }
 
 /* The strips' noise: 12-bit indices into the quantile table from the words of the stream (key, k:
- * the caller's sim_sadc_stream, held here and written back), the middle samples five from a word,
+ * the caller's sim_word_stream, held here and written back), the middle samples five from a word,
  * the other two samples of the strips that pass two pairs from a word. */
 typedef struct noise_bits {
   uint64_t key, k;
@@ -1346,7 +1338,7 @@ static __attribute__((noinline, cold)) void strips_from_erf(const na64_sim_digit
 /* Strip hits of plane sp crossed at (x, y) with slopes (tx, ty); noise from the quantile table (as the
  * waveforms). */
 static void plane_hits(const na64_sim_digitizer *d, const strip_plane *sp, double x, double y, double tx, double ty,
-                       sim_sadc_stream *st, apv_sink *o)
+                       sim_word_stream *st, apv_sink *o)
 {
   const double u = (x - sp->cx) * sp->ux + (y - sp->cy) * sp->uy;
   /* one word: the charge's Gaussian (gauss_table: exact tails) from its low 12 bits, the centroid's
@@ -1391,7 +1383,7 @@ static int apv_blocks_write(const na64_sim_digitizer *d, const apv_sink *o, na64
   return NA64_OK;
 }
 
-int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_word_stream *st,
               na64_daq_writer *w, na64_err *err)
 {
   apv_sink *o = &d->sink;
@@ -1438,7 +1430,7 @@ int na64_sim_digitize_write(na64_sim_digitizer *d, const na64_sim_event *ev, uin
   sim_sadc_noise_library(&d->nz, seed);
   NA64_CALL(write_sadc(d, ev, &rng, w, err));
   /* the scattering and the strips: the quantile table and a SplitMix64 stream keyed by one draw */
-  sim_sadc_stream st = {na64_rng_u64(&rng), 0};
+  sim_word_stream st = {na64_rng_u64(&rng), 0};
   ms_event(d, ev->truth.energy, &st);
   NA64_CALL(write_apv(d, ev, nb_in_run, HUGE_VAL, &st, w, err));
   if (d->straw) {

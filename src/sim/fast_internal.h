@@ -119,9 +119,6 @@ typedef struct sim_sadc_noise {
   uint64_t lib_seed;
   int lib_ready;
 } sim_sadc_noise;
-typedef struct sim_sadc_stream {
-  uint64_t key, k;
-} sim_sadc_stream;
 void sim_sadc_noise_init(sim_sadc_noise *nz);
 /* calloc for a type of extended alignment (a struct holding a sim_sadc_noise): `size` zeroed bytes
  * at a multiple of 64 (free() releases them), or NULL */
@@ -135,8 +132,8 @@ void sim_sadc_noise_library(sim_sadc_noise *nz, uint64_t seed);
 /* The noise words of an event's waveforms and strips: word k of the counter-based stream keyed by
  * one Philox draw of the event is the SplitMix64 output function of key + k gamma (G. Steele, D. Lea,
  * C. Flood, "Fast splittable pseudorandom number generators", OOPSLA 2014; the finaliser constants
- * are D. Stafford's "Mix13" variant used there; it passes BigCrush). Nine instructions per word
- * instead of a Philox4x64-10 quarter block (~40). The event's Philox stream keeps the key, so the
+ * are D. Stafford's "Mix13" variant used there; it passes BigCrush). 15 instructions a word
+ * against 50 for a Philox word of na64_rng_u64 (callgrind, docs/performance.md "rvsim"). The event's Philox stream keeps the key, so the
  * noise remains a function of (seed, event) whatever the thread. */
 static inline uint64_t sim_noise_word(uint64_t key, uint64_t k)
 {
@@ -145,6 +142,26 @@ static inline uint64_t sim_noise_word(uint64_t key, uint64_t k)
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
   return z ^ (z >> 31);
 }
+/* A stream of sim_noise_word words: word k + 1 of key next, k advanced (the event's noise of the
+ * digitisers, the straws' hits, V2's counts). */
+typedef struct sim_word_stream {
+  uint64_t key, k;
+} sim_word_stream;
+static inline uint64_t sim_stream_word(sim_word_stream *s) { return sim_noise_word(s->key, ++s->k); }
+/* 53 bits of a word, shifted by half a step: strictly inside (0, 1), as na64_rng_uniform */
+static inline double sim_word_uniform(uint64_t w) { return ((double)(w >> 11) + 0.5) * 0x1.0p-53; }
+/* Poisson of mean mu < 30 given expm = e^-mu: Knuth's multiplication method (TAOCP vol. 2, 3.4.1 F;
+ * exact, as na64_rng_poisson below 30) on the stream's uniforms. */
+static inline unsigned long sim_stream_poisson(sim_word_stream *s, double expm)
+{
+  double p = sim_word_uniform(sim_stream_word(s));
+  unsigned long k = 0;
+  while (p > expm) {
+    p *= sim_word_uniform(sim_stream_word(s));
+    ++k;
+  }
+  return k;
+}
 void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
 /* The event's SADC equipment blocks, one per source id, of the n channels ch (sorted by source id)
  * with pulses of maximum amp[i] counts (<= 0: none) of the event's shape: pedestals, noise blocks of
@@ -152,7 +169,7 @@ void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
  * them (the same words) but without the intermediate waveform records, made in place in the
  * writer's event (na64_daq_writer_reserve_equipment). */
 int sim_sadc_write_event(const sim_sadc_noise *nz, const sim_sadc_channel *ch, const double *amp, int n,
-                         const double *shape, sim_sadc_stream *ns, na64_daq_writer *w, na64_err *err);
+                         const double *shape, sim_word_stream *ns, na64_daq_writer *w, na64_err *err);
 int sim_sadc_channel_cmp(const sim_sadc_channel *x, const sim_sadc_channel *y); /* by source, port, channel */
 
 /* fast_setup.c */
@@ -194,8 +211,8 @@ double sim_had_frac(double E, double a, double b);
  * and GEM planes crossed by the track of ev->truth (x0, y0, dxdz0, dydz0 before the dipoles; x, y,
  * dxdz, dydz at the ECAL face behind them), `event` the number the chips carry; the planes behind
  * z_stop see no track and draw nothing (the visible beam electron ends in the WCAL; HUGE_VAL: none). */
-void ms_event(na64_sim_digitizer *d, double p, sim_sadc_stream *st);
-int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_sadc_stream *st,
+void ms_event(na64_sim_digitizer *d, double p, sim_word_stream *st);
+int write_apv(na64_sim_digitizer *d, const na64_sim_event *ev, uint32_t event, double z_stop, sim_word_stream *st,
               na64_daq_writer *w, na64_err *err);
 /* A digitiser of the run's fast simulation with its strip (APV) path only, for ms_event and write_apv:
  * no SADC readouts, no straw digitiser, no noise library; its quantile table is a copy of nz->z (the

@@ -208,17 +208,6 @@ static void track_forms(const double a[3], const double P[3], const na64_geom_pl
   f->bu = b[0] * u[0] + b[1] * u[1] + b[2] * u[2];
 }
 
-/* The event's words: the SplitMix64 stream keyed by one draw of the caller's Philox stream
- * (sim_noise_word, fast_internal.h: G. Steele, D. Lea, C. Flood, OOPSLA 2014), nine instructions a
- * word instead of a Philox4x64-10 quarter block (~40). A function of (seed, event) as before. */
-typedef struct wstream {
-  uint64_t key, k;
-} wstream;
-
-static inline uint64_t wnext(wstream *ws) { return sim_noise_word(ws->key, ws->k++); }
-
-/* 53 bits of a word, shifted by half a step: strictly inside (0, 1), as na64_rng_uniform */
-static inline double wuniform(uint64_t w) { return ((double)(w >> 11) + 0.5) * 0x1.0p-53; }
 
 /* The candidate window's bucket table of a plane (ubucket_start): nub buckets over the wires' u range,
  * each with the first sorted wire at or above its lower edge less 1e-9 cm (more than the rounding of
@@ -561,7 +550,7 @@ static int grow(na64_straw_digi_event *o, size_t more, na64_err *err)
 /* The event's constants and output cursors of digitize, held in locals of the hot loop (the
  * compiler keeps them in registers: no reloads through the output's pointers). */
 typedef struct ev_ctx {
-  wstream ws;
+  sim_word_stream ws;
   double phase;             /* F1 counter phase, bins, (0, 1) */
   double lo, hi, bin;       /* readout window and TDC bin, ns */
   double shift;             /* t_track - jitter, ns */
@@ -611,7 +600,7 @@ static inline __attribute__((always_inline)) void crossing(const straw_plane *s,
                                                           double sw, ev_ctx *c, na64_rng *rng)
 {
   const double td = drift_time(s, dca);
-  const uint64_t word = wnext(&c->ws);
+  const uint64_t word = sim_stream_word(&c->ws);
   double time = s->t0[w] + td + s->sigma_t * gauss_word(rng, word) + c->shift;
   if (c->inv_v > 0) time += (s->half_length - sw) * c->inv_v;
   int32_t hit = -1;
@@ -714,16 +703,10 @@ static inline __attribute__((always_inline)) int cross_plane(const straw_plane *
 
 /* Poisson number of noise hits (mean d->noise_mean): Knuth's multiplication method (TAOCP vol. 2,
  * 3.4.1 F, exact) on the event's words below a mean of 30, na64_rng_poisson above. */
-static unsigned long noise_count(const na64_straw_digitizer *d, wstream *ws, na64_rng *rng)
+static unsigned long noise_count(const na64_straw_digitizer *d, sim_word_stream *ws, na64_rng *rng)
 {
   if (!(d->noise_mean < 30)) return na64_rng_poisson(rng, d->noise_mean);
-  double prod = wuniform(wnext(ws));
-  unsigned long k = 0;
-  while (prod > d->noise_expm) {
-    prod *= wuniform(wnext(ws));
-    ++k;
-  }
-  return k;
+  return sim_stream_poisson(ws, d->noise_expm);
 }
 
 /* Noise: independent Poisson numbers of hits per channel, uniform in the readout window. Drawn as
@@ -735,7 +718,7 @@ static int add_noise(const na64_straw_digitizer *d, ev_ctx *c, na64_rng *rng, na
   const double span = d->opt.window_hi - d->opt.window_lo;
   const unsigned long k = noise_count(d, &c->ws, rng);
   for (unsigned long j = 0; j < k; ++j) {
-    const uint32_t ch = d->keyed[wnext(&c->ws) % d->nkeyed];
+    const uint32_t ch = d->keyed[sim_stream_word(&c->ws) % d->nkeyed];
     const straw_plane *s = &d->planes[ch >> 16];
     const int w = (int)(ch & 0xFFFFu);
     if (c->nhits == c->hits_cap || c->ntruth == c->truth_cap) NA64_CALL(room(c, out, 1, err));
@@ -747,7 +730,7 @@ static int add_noise(const na64_straw_digitizer *d, ev_ctx *c, na64_rng *rng, na
     t->doca = NAN;
     t->u_track = NAN;
     t->drift_time = NAN;
-    t->time = d->opt.window_lo + span * wuniform(wnext(&c->ws));
+    t->time = d->opt.window_lo + span * sim_word_uniform(sim_stream_word(&c->ws));
     t->hit = emit(s, w, t->time, c);
   }
   return NA64_OK;
@@ -799,12 +782,16 @@ int na64_straw_digitize(const na64_straw_digitizer *d, const na64_straw_track *t
   if (!out->hits || !out->truth) NA64_CALL(grow(out, 1, err)); /* the cursors below point into arrays */
   ev_ctx c;
   memset(&c, 0, sizeof c);
-  c.ws.key = na64_rng_u64(rng); /* the event's stream (wstream) */
+  /* the event's words: a sim_word_stream (fast_internal.h: SplitMix64, G. Steele, D. Lea, C. Flood,
+   * OOPSLA 2014) keyed by one draw of the caller's Philox stream, 15 instructions a word against 50
+   * for a Philox word (docs/performance.md "rvsim"); a function of (seed, event) */
+  c.ws.key = na64_rng_u64(rng);
+  c.ws.k = UINT64_MAX; /* the first word is word 0 (k + 1 wraps), as the straws' stream has been since visstraw */
   /* the F1 trigger time (bits 0-15) and the counter phase (bits 16-63, 48 bits) from one word */
-  const uint64_t w0 = wnext(&c.ws);
+  const uint64_t w0 = sim_stream_word(&c.ws);
   out->trigger_units = (uint16_t)(w0 & 0xFFFFu);
   c.phase = ((double)(w0 >> 16) + 0.5) * 0x1.0p-48;
-  out->jitter = d->opt.trigger_jitter > 0 ? d->opt.trigger_jitter * gauss_word(rng, wnext(&c.ws)) : 0;
+  out->jitter = d->opt.trigger_jitter > 0 ? d->opt.trigger_jitter * gauss_word(rng, sim_stream_word(&c.ws)) : 0;
   c.lo = d->opt.window_lo;
   c.hi = d->opt.window_hi;
   c.bin = d->opt.bin_ns;

@@ -179,7 +179,7 @@ static int write_sadc(na64_vis_digitizer *d, const na64_vis_sim_event *ev, na64_
 {
   double shape[WF_SAMPLES];
   sim_sadc_pulse_shape(WF_START + WF_JITTER * na64_rng_gauss(rng), shape);
-  sim_sadc_stream ns = {na64_rng_u64(rng), 0}; /* the invisible digitisation's noise path (fast_digi.c) */
+  sim_word_stream ns = {na64_rng_u64(rng), 0}; /* the invisible digitisation's noise path (fast_digi.c) */
   for (int l = 0; l < d->nlive; ++l) { /* the others stay at 0 (set-up) */
     const int i = d->live[l];
     double E;
@@ -209,7 +209,7 @@ static int write_apv_hits(na64_vis_digitizer *d, const na64_vis_sim_event *ev, u
   t->y = ev->beam_y + ev->beam_dydz * dz;
   t->dxdz = ev->beam_dxdz;
   t->dydz = ev->beam_dydz;
-  sim_sadc_stream st = {na64_rng_u64(rng), 0}; /* keyed by one draw, as na64_sim_digitize_write */
+  sim_word_stream st = {na64_rng_u64(rng), 0}; /* keyed by one draw, as na64_sim_digitize_write */
   ms_event(d->apv, ev->beam_energy, &st);
   return write_apv(d->apv, d->apv_ev, nb_in_run, ev->signal ? HUGE_VAL : d->z_wcal, &st, w, err);
 }

@@ -83,31 +83,14 @@ double vis_v2_charged_mean(double E, double T, double Ec)
   return E * profile_density(p.a, p.b, T, gsl_sf_lngamma(p.a)) / Ec;
 }
 
-/* The draw's own uniforms: word k of the SplitMix64 stream keyed by one Philox word (sim_noise_word,
- * as the ECAL cells' and the digitisation's noise), 53 bits shifted by half a step as
- * na64_rng_uniform: in (0, 1). */
-typedef struct v2_stream {
-  uint64_t key, k;
-} v2_stream;
-
-static double v2_uniform(v2_stream *st)
-{
-  return ((double)(int64_t)(sim_noise_word(st->key, ++st->k) >> 11) + 0.5) * 0x1.0p-53;
-}
-
-/* Poisson of mean mu: Knuth's multiplication method (TAOCP vol. 2, 3.4.1 F; exact, as na64_rng_poisson
- * below 30) on the stream's uniforms; from 30 on, na64_rng_poisson (its exact rejection method) */
-static unsigned long v2_poisson(v2_stream *st, na64_rng *rng, double mu)
+/* Poisson of mean mu on the draw's own stream (sim_word_stream: the SplitMix64 words keyed by one
+ * Philox word, as the ECAL cells' and the digitisation's noise): Knuth's exact method below a mean of
+ * 30 (sim_stream_poisson), na64_rng_poisson (its exact rejection method) from 30 on. */
+static unsigned long v2_poisson(sim_word_stream *st, na64_rng *rng, double mu)
 {
   if (!(mu > 0.0)) return 0;
   if (mu >= 30.0) return na64_rng_poisson(rng, mu);
-  double limit = exp(-mu), p = 1.0;
-  unsigned long k = 0;
-  for (;;) {
-    p *= v2_uniform(st);
-    if (p <= limit) return k;
-    ++k;
-  }
+  return sim_stream_poisson(st, exp(-mu));
 }
 
 /* Branch vissmear (the same model, cheaper): one ln(E/Ec) for the mean profile and the widths; the
@@ -125,7 +108,7 @@ double vis_v2_draw(const vis_v2_model *m, double E, double T, na64_rng *rng)
   double sT = fmin(0.5, 1.0 / fmax(GP_S1 + GP_S2 * lny, 2.0));
   double sa = fmin(0.5, 1.0 / fmax(GP_S3 + GP_S4 * lny, 2.0));
   double rho = GP_R1 + GP_R2 * lny, c1 = sqrt(0.5 * (1.0 + rho)), c2 = sqrt(0.5 * (1.0 - rho));
-  v2_stream st = {na64_rng_u64(rng), 2};
+  sim_word_stream st = {na64_rng_u64(rng), 2};
   uint64_t w[2] = {sim_noise_word(st.key, 1), sim_noise_word(st.key, 2)};
   double z[2];
   na64_rng_gauss_words(rng, w, z, 2);
@@ -142,7 +125,7 @@ double vis_v2_draw(const vis_v2_model *m, double E, double T, na64_rng *rng)
   if (nc > nd) v *= (double)nc / (double)nd;
   nd = ng < MAX_MIPS ? ng : MAX_MIPS;
   double vg = 0.0;
-  for (unsigned long i = 0; i < nd; ++i) vg += fmin(m->t_compton * v2_uniform(&st), m->mip);
+  for (unsigned long i = 0; i < nd; ++i) vg += fmin(m->t_compton * sim_word_uniform(sim_stream_word(&st)), m->mip);
   if (ng > nd) vg *= (double)ng / (double)nd;
   return v + vg;
 }

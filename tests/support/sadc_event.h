@@ -19,7 +19,7 @@ static inline void *sadc_event_write(const sim_sadc_noise *nz, const sim_sadc_ch
   memset(&h, 0, sizeof h);
   h.type = NA64_DAQ_PHYSICS_EVENT;
   h.run = 1;
-  sim_sadc_stream ns = {key, 0};
+  sim_word_stream ns = {key, 0};
   void *buf = NULL;
   assert_int_equal(na64_daq_writer_open_memory(NULL, &w, &err), NA64_OK);
   assert_int_equal(na64_daq_writer_begin_event(w, &h, &err), NA64_OK);
