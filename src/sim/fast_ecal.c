@@ -34,8 +34,8 @@
 #endif
 
 #include "sim/ecal_shape.h"
-#include "sim/simd_switch.h"
 #include "sim/fast_internal.h"
+#include "sim/simd_switch.h"
 #include "sim/vis_resp.h"
 
 /* hep-ex/0001020 Table/eqs. for sampling calorimeters (the GFlash defaults) */
