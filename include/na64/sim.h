@@ -681,8 +681,8 @@ typedef struct na64_vis_bkg_config {
   double srd_hadron;           /* SRD tag probability of a particle without synchrotron radiation (NA64 report: 1e-3) */
   double veto_inefficiency;    /* V2 missing a charged particle or a pair (ESTIMATE) */
   double material_x0;          /* material between V2 and S4 in X0 (air, windows; ESTIMATE) */
-  double k0s_per_interaction;  /* K0_S per hadron interaction with x_F > 0 (ESTIMATE; spectrum below) */
-  double k0l_per_interaction;  /* leading K0_L (ESTIMATE) */
+  double k0s_per_interaction;  /* leading-particle K0_S per hadron interaction, x_F > 0 (spectrum below) */
+  double k0l_per_interaction;  /* leading-particle K0_L (= K0_S) */
   double lambda_per_interaction; /* leading Lambda (ESTIMATE) */
   double hadron_em_fake;       /* a charged hadron's ECAL shower passing the e-m cuts with its full energy (ESTIMATE) */
   double intensity, spill_length, window; /* accidentals: particles per spill, s, ns */
@@ -695,6 +695,10 @@ typedef struct na64_vis_bkg_config {
    * beam hadron must interact within the first wcal_start_x0 X0 (NA64 report: "both showers start
    * within the first few X0") */
   double xf_power_kaon, xf_power_lambda, wcal_start_x0;
+  /* the K0's central-production component (k0spec, issue 12): k0s_central K0_S (and as many K0_L)
+   * per hadron interaction over -1 < x_F < 1, dN/dx_F = k0s_central (m+1)/2 (1 - |x|)^m with
+   * m = xf_power_central, added to the leading component above (src/sim/vis_bkg.c cites both) */
+  double k0s_central, xf_power_central;
   /* the selection's e-m lateral shape cut (ecal_shape_chi2 <= shape_chi2_max) on the ECAL showers of
    * the hadron route's decay products; INFINITY: not applied */
   double shape_chi2_max;
@@ -721,6 +725,9 @@ NA64_API const char *na64_vis_bkg_name(int source);
 /* The Table 2 row (text of the NA64 report) and its level per EOT; NULL / NaN outside the enum. */
 NA64_API const char *na64_vis_bkg_table2_row(int source);
 NA64_API double na64_vis_bkg_table2(int source);
+/* The hadron route's x_F spectrum dN/dx_F of a neutral per hadron interaction at -1 < x < 1 (kind 0
+ * K0_S, 1 K0_L, 2 Lambda; component 0 leading, 1 central; 0 outside), src/sim/vis_bkg.c header. */
+NA64_API double na64_vis_bkg_xf_density(const na64_vis_bkg_config *c, int kind, int component, double x);
 /* The rate of one source in the setup of s with c->events events of seed `seed` (event i: stream
  * (seed ^ source key, i), reproducible). A disabled source gives rate 0 with events 0. */
 NA64_API int na64_vis_bkg_estimate(const na64_vis_sim *s, const na64_vis_bkg_config *c, int source, uint64_t seed,

@@ -18,25 +18,48 @@
  *   (the report's e/pi ~1e-2, quoted for the wall calorimeter).
  *
  * Inputs that are physics (cited; card keys too, to vary them):
- * - K0_S per hadron interaction with x_F > 0, N = 0.087 +- 0.015 (visphys, 2026-12-07; was the
- *   estimate 0.06): pi- p at 205 GeV/c in the Fermilab 30-inch hydrogen bubble chamber, Phys. Rev. D
- *   15 (1977) no. 11 (abstract, OSTI 7219616): sigma(K0_S) = 3.64 +- 0.61 mb for x < 0.3, sigma_tot = 24.19
- *   +- 0.44 mb, sigma_el = 3.18 +- 0.13 mb, so 0.173 +- 0.029 K0_S per inelastic interaction; the
- *   forward half of it (ESTIMATE: K0_S at |x_F| < 0.3 are centrally produced, about symmetric;
- *   K0_S above x = 0.3 not counted). Cross-check: NA61/SHINE, p p at 158 GeV/c, <K0_S> = 0.162 +-
- *   0.011 (Eur. Phys. J. C 81 (2021), doi:10.1140/epjc/s10052-021-09976-y), 0.081 +- 0.006 at x_F > 0 by the p p symmetry.
- * - K0_L as many as K0_S: strong interactions make K0 and anti-K0, each half K0_S and half K0_L
- *   (CP violation ~1e-3; PDG, "CP violation in K0 decays").
- * - xf_power_kaon 1, xf_power_lambda 3: the leading neutral's spectrum dN/dx_F = N (n+1) (1 - x)^n
- *   with n = 2 n_s - 1 of the counting rules (R. Blankenbecler and S.J. Brodsky, Phys. Rev. D 10
- *   (1974) 2973; J.F. Gunion, Phys. Lett. B 88 (1979) 150), n_s the beam's valence quarks that the
- *   final hadron leaves behind (p -> pi+: u d, n = 3): pi- (d u-bar) -> K0 (d s-bar) leaves u-bar,
- *   n_s = 1, n = 1. Measured: P. Skubic et al., Phys. Rev. D 18 (1978) 3115 (K0_S, Lambda from
- *   200 GeV pi- on Be): copious K0_S at large x_L, "pi -> K0_S" alike "p -> Lambda" (n_s = 1: u)
- *   and "pi -> Lambda" alike "p -> K0_S" (n_s = 2: u u), hence n = 3 for pi -> Lambda; the
- *   shapes agree with dimensional counting. Counting the sea quarks of the lowest Fock state too
- *   (pi- -> K0 from |d u-bar s s-bar> leaves u-bar and s) gives n = 3 and 5 and a hadron row 100
- *   times smaller: the valence count is the conservative (harder) choice.
+ * - The K0 spectrum (k0spec, 2026-12-07; until then one leading form N (n+1)(1 - x)^n with N = 0.087,
+ *   the forward half of a measurement made below x = 0.3, inconsistent by ~2x: docs/validation.md,
+ *   rv11) has two components, each normalised to its own measurement:
+ *   dN/dx_F = N_L (n+1) (1 - x)^n [x > 0] + N_C (m+1)/2 (1 - |x|)^m, per inelastic hadron interaction.
+ *   . leading: N_L = k0s_per_interaction = 0.060 +- 0.006, n = xf_power_kaon = 1. P. Skubic et al.,
+ *     Phys. Rev. D 18 (1978) 3115 (200 GeV/c pi-, K-, pbar, p on Be; abstract) measured "copious
+ *     production of K0_S at large x_L" from pions and found the pi -> K0_S spectrum close to the
+ *     p -> Lambda one (and pi -> Lambda close to p -> K0_S), the shapes as the dimensional counting
+ *     rules: n = 2 n_s - 1 (R. Blankenbecler and S.J. Brodsky, Phys. Rev. D 10 (1974) 2973; J.F.
+ *     Gunion, Phys. Lett. B 88 (1979) 150) with n_s the beam's valence quarks the hadron leaves behind:
+ *     pi- (d u-bar) -> K0 (d s-bar) leaves u-bar, n = 1, as p -> Lambda (u d s) leaves u. The
+ *     normalisation through that pairing: the measured forward Lambda of p p, NA61/SHINE at 158 GeV/c,
+ *     <Lambda> = 0.120 +- 0.006 (stat) +- 0.010 (sys) over the full phase space (Eur. Phys. J. C 76
+ *     (2016) 198, doi:10.1140/epjc/s10052-016-4003-2), i.e. 0.060 +- 0.006 at x_F > 0 (p p symmetric).
+ *     ESTIMATE: Skubic et al. compare shapes at large x_L on Be, not multiplicities; equating the
+ *     whole forward Lambda of p p with the leading K0_S of pi- p is our reading (an upper value for
+ *     the leading part: the p p forward Lambda holds some central Lambda too). Their table of
+ *     E d3sigma/dp3 is not in the stored copies (abstract only).
+ *   . central: N_C = k0s_central = 0.147 +- 0.031, m = xf_power_central = 7, symmetric in x_F.
+ *     Normalised to pi- p at 205 GeV/c in the Fermilab 30-inch hydrogen bubble chamber, Phys. Rev. D
+ *     15 (1977) no. 11 (abstract, OSTI 7219616): sigma(K0_S) = 3.64 +- 0.61 mb for x < 0.3, sigma_tot =
+ *     24.19 +- 0.44 mb, sigma_el = 3.18 +- 0.13 mb, so M = 0.173 +- 0.029 K0_S per inelastic interaction
+ *     at x < 0.3 (both hemispheres). The model's integral over -1 < x < 0.3 is
+ *     N_C (1 - 0.7^(m+1) / 2) + N_L (1 - 0.7^(n+1)) = 0.971 N_C + 0.51 N_L = M, hence N_C =
+ *     (0.173 - 0.0306) / 0.971 = 0.147, its error the measurement's (0.029) and N_L's (0.51 x 0.006)
+ *     in quadrature over 0.971. The shape (1 - |x|)^7: the counting rule for a K0 made of sea quarks
+ *     only, pi- -> K0-bar (s d-bar) from |d u-bar s s-bar d d-bar>, 4 spectators, n = 2 x 4 - 1
+ *     (Gunion, above); ESTIMATE for the K0 half, which can also take the beam's d. It matters: the
+ *     cards' 25 GeV box takes x_F > 0.2 (100 GeV) and > 0.12 (150 GeV), where the central part is 28%
+ *     and 41% of the hadron row; m = 3 / 5 / 11 (N_C re-derived as above: 0.162 / 0.152 / 0.144)
+ *     gives 1.49 / 1.19 / 0.80 times the row of m = 7 on the 2017 card, 1.30 / 1.12 / 0.82 on the
+ *     2018 card (docs/validation.md, k0spec).
+ *   Cross-check: NA61/SHINE, p p at 158 GeV/c, <K0_S> = 0.162 +- 0.001 (stat) +- 0.011 (sys) (Eur.
+ *   Phys. J. C 81 (2021), doi:10.1140/epjc/s10052-021-09976-y); the model gives 0.207 for pi- p over
+ *   all x_F, the excess being the leading K0 of the pion, which a proton beam lacks.
+ * - K0_L as many as K0_S, in each component: strong interactions make K0 and anti-K0, each half K0_S
+ *   and half K0_L (CP violation ~1e-3; PDG, "CP violation in K0 decays").
+ * - xf_power_lambda 3: Skubic et al. pair pi -> Lambda with p -> K0_S, which leaves u u of the
+ *   proton (n_s = 2), hence n = 3 by the counting rules above. Counting the sea quarks of the lowest Fock
+ *   state in the leading K0 too (pi- -> K0 from |d u-bar s s-bar> leaves u-bar and s) gives n = 3 and
+ *   a hadron row ~100 times smaller (in the report's E_ECAL >= 0.9 E0 box): the valence count is the
+ *   conservative (harder) choice.
  * - wcal_start_x0 1: the selection wants the WCAL shower to start in its first (few) X0 (NA64
  *   report, visible-mode selection: "both showers start within the first few X0"); a beam hadron
  *   starts its shower where it interacts, with probability 1 - exp(-t X0 / lambda_I) within t X0
@@ -84,8 +107,10 @@ void na64_vis_bkg_config_default(na64_vis_bkg_config *c)
   c->srd_hadron = 1e-3;
   c->veto_inefficiency = 1e-4;
   c->material_x0 = 2e-3;
-  c->k0s_per_interaction = 0.087; /* pi- p at 205 GeV/c, PRD 15 (1977): header comment */
-  c->k0l_per_interaction = 0.087; /* = K0_S (K0, anti-K0 each half K0_S, half K0_L) */
+  c->k0s_per_interaction = 0.060; /* leading K0_S: NA61/SHINE p p forward Lambda via Skubic et al. (header) */
+  c->k0l_per_interaction = 0.060; /* = K0_S (K0, anti-K0 each half K0_S, half K0_L) */
+  c->k0s_central = 0.147;         /* central K0_S: pi- p at 205 GeV/c, PRD 15 (1977), x < 0.3 (header) */
+  c->xf_power_central = 7.0;      /* (1 - |x|)^7: counting rule of a sea-quark K0 (header) */
   c->lambda_per_interaction = 0.03;
   c->hadron_em_fake = 1e-2;
   c->xf_power_kaon = 1.0;   /* counting rules, n_s = 1 (header comment) */
@@ -124,7 +149,8 @@ int na64_vis_bkg_config_check(const na64_vis_bkg_config *c, na64_err *err)
       {"spill_length", c->spill_length, 0.01, 100},      {"window", c->window, 0, 1e4},
       {"low_energy_fraction", c->low_energy_fraction, 0, 1}, {"halo_fraction", c->halo_fraction, 0, 1},
       {"xf_power_kaon", c->xf_power_kaon, 0, 20},        {"xf_power_lambda", c->xf_power_lambda, 0, 20},
-      {"wcal_start_x0", c->wcal_start_x0, 0.01, 1000},
+      {"wcal_start_x0", c->wcal_start_x0, 0.01, 1000},  {"k0s_central", c->k0s_central, 0, 1},
+      {"xf_power_central", c->xf_power_central, 0, 40},
   };
   for (size_t i = 0; i < sizeof r / sizeof r[0]; ++i)
     if (!(r[i].v >= r[i].lo && r[i].v <= r[i].hi))

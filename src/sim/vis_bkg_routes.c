@@ -194,10 +194,46 @@ static double per_interaction(const na64_vis_bkg_config *c, int kind)
   return kind == 0 ? c->k0s_per_interaction : kind == 1 ? c->k0l_per_interaction : c->lambda_per_interaction;
 }
 
-/* the exponent n of the leading neutral's spectrum dN/dx_F = N (n+1) (1 - x)^n (counting rules,
- * src/sim/vis_bkg.c) and the share of that spectrum above xlo, (1 - xlo)^(n+1) */
+/* The neutral's x_F spectrum (src/sim/vis_bkg.c, header): the leading component N_L (n+1) (1 - x)^n
+ * at x > 0 (n = xf_power_kaon, xf_power_lambda) and, for the K0s only, the central component
+ * N_C (m+1)/2 (1 - |x|)^m (m = xf_power_central); each one's integral above xlo >= 0. */
 static double xf_power(const na64_vis_bkg_config *c, int kind) { return kind == 2 ? c->xf_power_lambda : c->xf_power_kaon; }
-static double xf_above(const na64_vis_bkg_config *c, int kind, double xlo) { return pow(1.0 - xlo, xf_power(c, kind) + 1.0); }
+static double leading_above(const na64_vis_bkg_config *c, int kind, double xlo)
+{
+  return per_interaction(c, kind) * pow(1.0 - xlo, xf_power(c, kind) + 1.0);
+}
+static double central_above(const na64_vis_bkg_config *c, int kind, double xlo)
+{
+  return kind == 2 ? 0.0 : 0.5 * c->k0s_central * pow(1.0 - xlo, c->xf_power_central + 1.0);
+}
+static double xf_above(const na64_vis_bkg_config *c, int kind, double xlo)
+{
+  return leading_above(c, kind, xlo) + central_above(c, kind, xlo);
+}
+
+double na64_vis_bkg_xf_density(const na64_vis_bkg_config *c, int kind, int component, double x)
+{
+  if (!(x > -1.0 && x < 1.0) || kind < 0 || kind > 2) return 0.0;
+  if (component == 0) {
+    double n = xf_power(c, kind);
+    return x > 0.0 ? per_interaction(c, kind) * (n + 1.0) * pow(1.0 - x, n) : 0.0;
+  }
+  double m = c->xf_power_central;
+  return kind == 2 ? 0.0 : 0.5 * c->k0s_central * (m + 1.0) * pow(1.0 - fabs(x), m);
+}
+
+/* x_F above xlo from the two-component spectrum with one uniform u: the component by its share
+ * above xlo (u rescaled to [0, 1) within it), then the inverse of (1 - x)^(k+1) exactly. A neutral
+ * without a central component (Lambda) keeps u as it is: its draws are those of the one-form route. */
+static double xf_draw(const na64_vis_bkg_config *c, int kind, double xlo, double u)
+{
+  double a = leading_above(c, kind, xlo), b = central_above(c, kind, xlo), k = xf_power(c, kind);
+  if (b > 0.0) {
+    if (u * (a + b) >= a) u = (u * (a + b) - a) / b, k = c->xf_power_central;
+    else u = u * (a + b) / a;
+  }
+  return 1.0 - (1.0 - xlo) * pow(u, 1.0 / (k + 1.0));
+}
 
 /* the lowest x_F the hadron route samples: 0.05 below the ECAL side's lowest fraction */
 static double hadron_xlo(const vis_bkg *k) { return fmax(0.0, frac_lo(k) - MARGIN); }
@@ -213,7 +249,7 @@ static double channel_prob(const vis_bkg *k, int j)
   const na64_vis_bkg_config *c = k->c;
   double pi[NCHAN], sum = 0.0, xlo = hadron_xlo(k);
   for (int i = 0; i < NCHAN; ++i) {
-    pi[i] = per_interaction(c, chans[i].kind) * xf_above(c, chans[i].kind, xlo) * chans[i].br *
+    pi[i] = xf_above(c, chans[i].kind, xlo) * chans[i].br *
             pow(c->hadron_em_fake, chans[i].nhad);
     sum += pi[i];
   }
@@ -311,9 +347,9 @@ static int products_pass_shape(const vis_bkg *k, na64_rng *rng, const channel *c
 /* Hadrons: a beam hadron (SRD tag 1e-3) starts its WCAL shower, i.e. interacts, within the first
  * wcal_start_x0 X0 (depth s drawn from its exact density exp(-s/lambda_I) / lambda_I on that
  * range, so the weight is the probability 1 - exp(-s_max/lambda_I): the WCAL's longitudinal e/pi
- * rejection); the leading neutral (channel j drawn with channel_prob: the bias; x_F drawn from
- * (n+1)(1 - x)^n above xlo exactly, weight the spectrum's share above xlo) crosses the remaining
- * d = L - s without interacting or decaying; the charged remainder (1 - x) p stays in the WCAL
+ * rejection); the fast neutral (channel j drawn with channel_prob: the bias; x_F drawn from its
+ * two-component spectrum above xlo exactly, xf_draw, weight the spectrum's integral above xlo)
+ * crosses the remaining d = L - s without interacting or decaying; the charged remainder (1 - x) p stays in the WCAL
  * unless its leading particle crosses the remaining d without interacting (then V2 fires: missed);
  * the neutral decays between V2 and S4; its charged hadrons fake e-m showers; the showers of its
  * decay products pass the selection's lateral-shape cut (products_pass_shape; the decay point drawn
@@ -330,13 +366,12 @@ double vis_bkg_ev_hadron(const vis_bkg *k, na64_rng *rng)
   }
   if (j == NCHAN - 1) qj = channel_prob(k, j);
   const channel *ch = &chans[j];
-  double xlo = hadron_xlo(k), n = xf_power(c, ch->kind);
-  double x = 1.0 - (1.0 - xlo) * pow(na64_rng_uniform(rng), 1.0 / (n + 1.0)); /* inverse of (1 - x)^(n+1) */
+  double xlo = hadron_xlo(k), x = xf_draw(c, ch->kind, xlo, na64_rng_uniform(rng));
   double smax = hadron_start_depth(k), s;
   draw_depth(rng, smax, 1.0 / k->lam, &s); /* the true density on [0, smax]: the weight is its norm */
   double w = -expm1(-smax / k->lam), d = k->L - s;
   double En = x * p, ldec = sqrt(fmax(En * En - ch->m * ch->m, 0.0)) / ch->m * ch->ctau;
-  w *= per_interaction(c, ch->kind) * xf_above(c, ch->kind, xlo) / qj;
+  w *= xf_above(c, ch->kind, xlo) / qj;
   w *= exp(-d / (k->lam * ch->lam_rel) - d / ldec);                  /* the neutral leaves the WCAL */
   double q = exp(-d / k->lam);                                        /* the remainder reaches V2 */
   w *= (1.0 - q) + q * c->veto_inefficiency;
@@ -399,7 +434,7 @@ double vis_bkg_process_prob(const vis_bkg *k, int source)
     return f0 > 0.0 ? k->T * brems_above(f0) : 1.0;
   case NA64_VIS_BKG_HADRON: {
     double s = 0.0;
-    for (int j = 0; j < NCHAN; ++j) s += per_interaction(c, chans[j].kind) * xf_above(c, chans[j].kind, lo) * chans[j].br;
+    for (int j = 0; j < NCHAN; ++j) s += xf_above(c, chans[j].kind, lo) * chans[j].br;
     return c->hadron_fraction * c->srd_hadron * -expm1(-hadron_start_depth(k) / k->lam) * s;
   }
   case NA64_VIS_BKG_MUON: {

@@ -191,6 +191,8 @@ int na64_vis_bkg_config_read(const na64_card *card, na64_vis_bkg_config *c, na64
       KEY("hadron_em_fake", NA64_CARD_DOUBLE, &c->hadron_em_fake, 0, 1),
       KEY("xf_power_kaon", NA64_CARD_DOUBLE, &c->xf_power_kaon, 0, 20),
       KEY("xf_power_lambda", NA64_CARD_DOUBLE, &c->xf_power_lambda, 0, 20),
+      KEY("k0s_central", NA64_CARD_DOUBLE, &c->k0s_central, 0, 1),
+      KEY("xf_power_central", NA64_CARD_DOUBLE, &c->xf_power_central, 0, 40),
       KEY("wcal_start_x0", NA64_CARD_DOUBLE, &c->wcal_start_x0, 0.01, 1000),
       KEY("intensity", NA64_CARD_DOUBLE, &c->intensity, 0, 1e9),
       KEY("spill_length", NA64_CARD_DOUBLE, &c->spill_length, 0.01, 100),

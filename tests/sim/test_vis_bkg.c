@@ -158,7 +158,13 @@ static geo geometry(const na64_vis_sim *s)
 /* the hadron route's physics as a double integral over x_F (the counting-rule spectrum
  * (n+1)(1 - x)^n) and the depth s of the interaction from the WCAL's front (the shower starting
  * in the first t X0: s <= t X0), for one decay channel */
-static double hadron_quad(const geo *G, const na64_vis_bkg_config *c, double m, double ctau, double lam_rel, double n)
+/* the neutral's spectrum written here from src/sim/vis_bkg.c's formulas: fl (n+1) (1 - x)^n (leading)
+ * + fc (mc+1)/2 (1 - x)^mc (the central component's forward half), x > 0 */
+typedef struct spec {
+  double fl, n, fc, mc;
+} spec;
+
+static double hadron_quad(const geo *G, const na64_vis_bkg_config *c, double m, double ctau, double lam_rel, spec f)
 {
   const int N = 400;
   double xa = c->ecal_fraction_min, sum = 0.0, smax = fmin(c->wcal_start_x0 * G->L / G->T, G->L);
@@ -167,7 +173,8 @@ static double hadron_quad(const geo *G, const na64_vis_bkg_config *c, double m, 
     double ld = sqrt(En * En - m * m) / m * ctau, pdec = exp(-G->z1 / ld) - exp(-G->z2 / ld);
     for (int j = 0; j < N; ++j) {
       double sd = smax * (j + 0.5) / N, d = G->L - sd, q = exp(-d / G->lam);
-      sum += (n + 1.0) * pow(1.0 - x, n) * exp(-sd / G->lam) / G->lam * exp(-d / (G->lam * lam_rel) - d / ld) *
+      double dn = f.fl * (f.n + 1.0) * pow(1.0 - x, f.n) + 0.5 * f.fc * (f.mc + 1.0) * pow(1.0 - x, f.mc);
+      sum += dn * exp(-sd / G->lam) / G->lam * exp(-d / (G->lam * lam_rel) - d / ld) *
              ((1.0 - q) + q * c->veto_inefficiency) * pdec;
     }
   }
@@ -216,21 +223,24 @@ static void test_closed_forms(void **state)
   }
   /* hadrons: the five channels (PDG masses, c tau, BR; one Dalitz pi0 = 0.01174 per pi0) */
   const double D = 0.01174;
-  /* x_F exponents of the counting rules: pi -> K0 n = 1, pi -> Lambda n = 3 */
+  /* x_F spectra: leading (1 - x)^1 for pi -> K0 and (1 - x)^3 for pi -> Lambda (counting rules), and
+   * the K0s' central (1 - |x|)^7 (k0spec) */
+  const spec k0s = {c.k0s_per_interaction, 1, c.k0s_central, 7}, k0l = {c.k0l_per_interaction, 1, c.k0s_central, 7};
+  const spec lam = {c.lambda_per_interaction, 3, 0, 0};
   const struct {
-    double m, ctau, br, f;
+    double m, ctau, br;
+    spec f;
     int nh;
-    double lr, n;
-  } ch[] = {{0.497611, 2.6844, 0.6920, c.k0s_per_interaction, 2, 1.218, 1}, {0.497611, 2.6844, 0.3069 * 2 * D, c.k0s_per_interaction, 0, 1.218, 1},
-            {0.497611, 1534.0, 0.1254, c.k0l_per_interaction, 2, 1.218, 1}, {0.497611, 1534.0, 0.1952 * 3 * D, c.k0l_per_interaction, 0, 1.218, 1},
-            {1.115683, 7.89, 0.641, c.lambda_per_interaction, 2, 1.0, 3}};
+    double lr;
+  } ch[] = {{0.497611, 2.6844, 0.6920, k0s, 2, 1.218}, {0.497611, 2.6844, 0.3069 * 2 * D, k0s, 0, 1.218},
+            {0.497611, 1534.0, 0.1254, k0l, 2, 1.218}, {0.497611, 1534.0, 0.1952 * 3 * D, k0l, 0, 1.218},
+            {1.115683, 7.89, 0.641, lam, 2, 1.0}};
   /* twice: the shower starting in the first X0 (the default), and anywhere in the WCAL */
   for (int start = 0; start < 2; ++start) {
     c.wcal_start_x0 = start ? 1000.0 : 1.0;
     double had = 0.0;
     for (int j = 0; j < 5; ++j)
-      had += ch[j].f * ch[j].br * pow(c.hadron_em_fake, ch[j].nh) *
-             hadron_quad(&G, &c, ch[j].m, ch[j].ctau, ch[j].lr, ch[j].n);
+      had += ch[j].br * pow(c.hadron_em_fake, ch[j].nh) * hadron_quad(&G, &c, ch[j].m, ch[j].ctau, ch[j].lr, ch[j].f);
     had *= c.hadron_fraction * c.srd_hadron;
     for (int b = 0; b < 2; ++b) {
       c.bias[NA64_VIS_BKG_HADRON] = b ? 10.0 : 1.0;
@@ -386,6 +396,71 @@ static void test_multi_shower(void **state)
   na64_vis_sim_free(s);
 }
 
+/* integral of na64_vis_bkg_xf_density over [a, b] (midpoint rule, 20000 steps: the (1 - |x|)^7
+ * component's relative error ~1e-8, far below the measurements' 6-17%) */
+static double xf_integral(const na64_vis_bkg_config *c, int kind, int component, double a, double b)
+{
+  const int N = 20000;
+  double s = 0.0;
+  for (int i = 0; i < N; ++i) s += na64_vis_bkg_xf_density(c, kind, component, a + (b - a) * (i + 0.5) / N);
+  return s * (b - a) / N;
+}
+
+/* The K0 spectrum's two components against the measurements they are normalised to (k0spec), for the
+ * defaults and both visible cards:
+ * - leading + central below x = 0.3 (both hemispheres): K0_S per inelastic pi- p at 205 GeV/c,
+ *   sigma(K0_S, x < 0.3) / (sigma_tot - sigma_el) = 3.64 / (24.19 - 3.18) = 0.173, error
+ *   0.61 / 21.01 = 0.029 (Phys. Rev. D 15 (1977) no. 11, OSTI 7219616); tolerance that error;
+ * - leading at x_F > 0: the forward half of NA61/SHINE's p p Lambda at 158 GeV/c, 0.120 +- 0.006 +-
+ *   0.010 (Eur. Phys. J. C 76 (2016) 198), 0.060 +- 0.0058 (the pairing pi -> K0_S alike p -> Lambda,
+ *   Skubic et al. PRD 18 (1978) 3115); tolerance that error;
+ * and what holds by construction of the physics: the central component symmetric in x_F, K0_L = K0_S
+ * in each component, no central Lambda. */
+static void check_k0_spectrum(const na64_vis_bkg_config *c, const char *what)
+{
+  double below = xf_integral(c, 0, 0, -1.0, 0.3) + xf_integral(c, 0, 1, -1.0, 0.3);
+  double lead = xf_integral(c, 0, 0, 0.0, 1.0), cb = xf_integral(c, 0, 1, -1.0, 0.0), cf = xf_integral(c, 0, 1, 0.0, 1.0);
+  double box = xf_integral(c, 0, 0, 0.75, 1.0) + xf_integral(c, 0, 1, 0.75, 1.0);
+  print_message("%s: K0_S at x < 0.3 %.4f (measured 0.173 +- 0.029), leading at x > 0 %.4f (0.060 +- 0.0058), "
+                "central %.4f + %.4f, all %.4f (p p, NA61/SHINE: 0.162 +- 0.011), above 0.75 %.3g\n",
+                what, below, lead, cb, cf, below + xf_integral(c, 0, 0, 0.3, 1.0) + xf_integral(c, 0, 1, 0.3, 1.0), box);
+  assert_true(fabs(below - 3.64 / (24.19 - 3.18)) <= 0.029);
+  assert_true(fabs(lead - 0.060) <= 0.0058);
+  assert_rel(cb, cf, 1e-9);
+  for (double x = -0.95; x < 1.0; x += 0.1)
+    for (int comp = 0; comp < 2; ++comp) {
+      assert_rel(na64_vis_bkg_xf_density(c, 1, comp, x), na64_vis_bkg_xf_density(c, 0, comp, x), 1e-15);
+      assert_true(na64_vis_bkg_xf_density(c, 2, 1, x) == 0.0);
+    }
+  assert_true(na64_vis_bkg_xf_density(c, 0, 0, -0.5) == 0.0 && na64_vis_bkg_xf_density(c, 0, 1, 1.0) == 0.0);
+}
+
+static void test_k0_spectrum(void **state)
+{
+  (void)state;
+  na64_vis_bkg_config c;
+  na64_vis_bkg_config_default(&c);
+  check_k0_spectrum(&c, "defaults");
+  const char *cards[] = {"visible_2017", "visible_2018"};
+  for (int i = 0; i < 2; ++i) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/configs/%s.yaml", NA64_SOURCE_DIR, cards[i]);
+    na64_card *card = NULL;
+    na64_err err = {0, ""};
+    assert_int_equal(na64_card_load(path, &card, &err), NA64_OK);
+    na64_vis_bkg_config_default(&c);
+    assert_int_equal(na64_vis_bkg_config_read(card, &c, &err), NA64_OK);
+    na64_card_free(card);
+    check_k0_spectrum(&c, cards[i]);
+  }
+  /* the one-form spectrum of before (N = 0.087 spread as (1 - x)^1, no central part) fails the x < 0.3
+   * measurement, as rv11 found: 0.087 x 0.51 = 0.044 */
+  na64_vis_bkg_config_default(&c);
+  c.k0s_per_interaction = 0.087;
+  c.k0s_central = 0.0;
+  assert_true(fabs(xf_integral(&c, 0, 0, -1.0, 0.3) - 3.64 / (24.19 - 3.18)) > 0.029);
+}
+
 int main(void)
 {
   const struct CMUnitTest tests[] = {
@@ -394,6 +469,7 @@ int main(void)
       cmocka_unit_test(test_closed_forms),
       cmocka_unit_test(test_bias_exact),
       cmocka_unit_test(test_multi_shower),
+      cmocka_unit_test(test_k0_spectrum),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
