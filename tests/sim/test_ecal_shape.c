@@ -161,7 +161,9 @@ static void test_mixture_and_limits(void **state)
  * mixture and radii added on one 6 x 6 grid; the mixed differences of the summed corners against
  * the closed form of every slice's cells (independent: libm atan), each cell within 1e-4 times the
  * summed slice energy (the table's tolerance, above), and against sim_lateral_cells slice by slice
- * to rounding (1e-12: the same table and interpolation, other order of the operations). A NaN axis
+ * to rounding (1e-12: the same table values and interpolation, other order of the operations; the
+ * corners read the quad copy of the table, sim_lateral_cells the table itself, so a misplaced quad
+ * value would show here: one quad entry taken from the neighbouring row instead gave 3e-3). A NaN axis
  * gives NaN corners (never an index), a grid beyond the limits is refused. */
 static void test_corners_accumulate(void **state)
 {
@@ -211,24 +213,31 @@ static void test_corners_accumulate(void **state)
   assert_int_equal(sim_lateral_corners_add(12, 12, many, many, 1.0, 0.3, 1.0, 2.0, big), -1); /* 169 corners */
 }
 
-/* The corner loop's AVX path (two corners per operation, chosen at run time; branch visresp) and
- * its SSE2 loop do the same multiplications and additions lane by lane: the grids must be equal to
- * the bit, for 6 x 6 cells (7 corners per row: three pairs and an odd one) and 5 x 3 cells (6 per
- * row), with negative coordinates (signs folded into the weights) and a NaN edge. On a CPU without
- * AVX both runs take the SSE2 loop (the test then only checks determinism). */
+/* The corner loop's AVX path (two corners per operation, chosen at run time; branch visresp; the
+ * quad table's one load per corner component, branch latsimd) and its SSE2 loop do the same
+ * multiplications and additions lane by lane: the grids must be equal to the bit. 20000 random
+ * slices: every grid width 1-8 cells (2-9 corners per row: even and odd, so the pairs and the odd
+ * last corner) with 1-8 rows within LAT_MAX_CORNERS, radii log-uniform over 0.02-20 cm (from the
+ * table's far tail to its first nodes), the axis anywhere within 4 cm of the grid (negative
+ * coordinates: signs folded into the weights), every 97th slice a NaN edge (row or column), each
+ * slice added twice (the accumulation too). On a CPU without AVX both runs take the SSE2 loop (the
+ * test then only checks determinism). */
 extern atomic_int sim_lateral_use_avx;
 static void test_corners_avx_same_bits(void **state)
 {
   (void)state;
-  for (int k = 0; k < 2000; ++k) {
-    const int nx = k % 2 ? 6 : 5, ny = k % 2 ? 6 : 3;
-    double ex[8], ey[8], ga[49] = {0}, gs[49] = {0};
-    double xa = -2.0 + 27.0 * uniform(), ya = -2.0 + 27.0 * uniform();
+  for (int k = 0; k < 20000; ++k) {
+    int nx = 1 + k % 8, ny = 1 + (k / 8) % 8;
+    while ((nx + 1) * (ny + 1) > LAT_MAX_CORNERS) --ny;
+    double ex[10], ey[10], ga[LAT_MAX_CORNERS] = {0}, gs[LAT_MAX_CORNERS] = {0};
+    double xa = -4.0 + (nx * 3.82 + 8.0) * uniform(), ya = -4.0 + (ny * 3.82 + 8.0) * uniform();
     for (int i = 0; i <= nx; ++i) ex[i] = i * 3.82 - xa;
     for (int j = 0; j <= ny; ++j) ey[j] = j * 3.82 - ya;
-    if (k == 7) ex[4] = NAN;
-    double wc = 10.0 * uniform(), wt = 10.0 * uniform(), Rc = 0.05 + 2.0 * uniform(), Rt = 0.5 + 10.0 * uniform();
-    for (int rep = 0; rep < 2; ++rep) { /* twice: the accumulation too */
+    if (k % 97 == 7) ex[k % (nx + 1)] = NAN;
+    if (k % 97 == 50) ey[k % (ny + 1)] = NAN;
+    double wc = 10.0 * uniform(), wt = 10.0 * uniform();
+    double Rc = exp(log(0.02) + (log(20.0) - log(0.02)) * uniform()), Rt = exp(log(0.02) + (log(20.0) - log(0.02)) * uniform());
+    for (int rep = 0; rep < 2; ++rep) {
       sim_lateral_use_avx = 1;
       assert_int_equal(sim_lateral_corners_add(nx, ny, ex, ey, wc, Rc, wt, Rt, ga), 0);
       sim_lateral_use_avx = 0;
