@@ -947,18 +947,18 @@ __attribute__((target("avx2"))) static void samples_avx2(const sim_sadc_channel 
 #endif
 
 /* The unit pulse A (x/2)^2 exp(2 - x) sampled at the SADC clock: maximum 1 at x = t/tau = 2. One
- * exp per pulse: exp(2 - x) at the next sample is the previous one times exp(-period/tau). */
+ * exp per pulse: exp(2 - x) at the next sample is the previous one times exp(-period/tau). x grows
+ * with the sample, so the samples before the pulse (x <= 0, all of them for a NaN t0) are the
+ * leading ones: zeros first, then the pulse without the per-sample test (the same values). */
 void sim_sadc_pulse_shape(double t0, double shape[WF_SAMPLES])
 {
   const double r = exp(-NA64_DAQ_SADC_DEFAULT_PERIOD_NS / WF_TAU);
+  int i = 0;
+  for (; i < WF_SAMPLES && !((i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU > 0.0); ++i) shape[i] = 0.0;
   double e = 0.0;
-  for (int i = 0; i < WF_SAMPLES; ++i) {
-    double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
-    if (!(x > 0.0)) {
-      shape[i] = 0.0;
-      continue;
-    }
-    e = e > 0.0 ? e * r : exp(2.0 - x);
+  for (; i < WF_SAMPLES; ++i) {
+    const double x = (i * NA64_DAQ_SADC_DEFAULT_PERIOD_NS - t0) / WF_TAU;
+    e = e > 0.0 ? e * r : exp(2.0 - x); /* the first sample's exp, and again if e underflowed */
     shape[i] = 0.25 * x * x * e;
   }
 }
