@@ -1,4 +1,4 @@
-/* The visible pair's ECAL showers are sliced coarsely (src/sim/fast_ecal.c SLICES_COARSE: 6 depth
+/* The visible pair's ECAL showers are sliced coarsely (src/sim/fast_ecal.c SLICES_COARSE: 4 depth
  * edges in tau = t/T instead of 9, the radial parameters at each slice's mean depth under the
  * profile instead of its middle; since branch visresp the section boundary replaces the nearer of
  * the two tau edges around it, no sliver slice) where the invisible showers and na64_sim_em_shower
@@ -12,8 +12,15 @@
  *   (a = 10%/sqrt(GeV), the NA64 ECAL), for cells holding >= 1% of the shower: the bias of the mean
  *   cell energy over the showers, and the mean squared difference over the 3 x 3 cells around the
  *   hottest (what the selection's shape chi2 per degree of freedom gains on average). Coarse must
- *   be as close to the reference as fine is (within 1.2x + 0.01 sigma) and within 0.3 sigma (bias)
- *   and 0.1 (chi2 gain) of fine;
+ *   be as close to the reference as fine is (within 1.2x + 0.01 sigma), and within 0.15 sigma
+ *   (bias) and 0.05 (chi2 gain) of the reference: a tenth of a cell's sampling fluctuation, which
+ *   no cut resolves. (Until session 12 the bounds were against fine, 0.3 and 0.1; fine's own
+ *   differences from the reference, up to 0.185 and 0.052, made that a check of fine as much as of
+ *   coarse.);
+ * - the energy of the outer ring of cells (~1% of the shower; the tail of the radial profile, where
+ *   the radial parameters of a wide slice at its mean depth fall short of their mean over the slice,
+ *   Rt growing as e^(k4 tau)): coarse within 8% of the reference's, as fine is (0.9% - 7.1% above it;
+ *   4 edges: 2.2% above to 6.0% below; 6 edges 1.0% above to 3.8% below);
  * - the rms of each cell energy over the showers (the shower-to-shower spread from T, alpha and the
  *   impact point) within 2% of the fine slicing's.
  * Energies 1, 5, 20, 60 GeV (the pair's showers at 100-150 GeV beams), impact points uniform over
@@ -103,7 +110,7 @@ static void test_coarse_against_fine(void **state)
     memset(&cr, 0, sizeof cr);
     memset(&fr, 0, sizeof fr);
     double sum_f[NA64_SIM_MAX_ECAL] = {0}, sum_f2[NA64_SIM_MAX_ECAL] = {0}, sum_c[NA64_SIM_MAX_ECAL] = {0},
-           sum_c2[NA64_SIM_MAX_ECAL] = {0}, dep_cr = 0.0, dep_fr = 0.0;
+           sum_c2[NA64_SIM_MAX_ECAL] = {0}, dep_cr = 0.0, dep_fr = 0.0, ring[3] = {0, 0, 0};
     na64_rng u;
     na64_rng_init(&u, 77, (uint64_t)ie);
     for (int i = 0; i < NSH; ++i) {
@@ -136,6 +143,8 @@ static void test_coarse_against_fine(void **state)
         sum_f2[k] += e_f[k] * e_f[k];
         sum_c[k] += e_c[k];
         sum_c2[k] += e_c[k] * e_c[k];
+        if (k % nx == 0 || k % nx == nx - 1 || k / nx == 0 || k / nx == nc / nx - 1)
+          ring[0] += e_c[k], ring[1] += e_f[k], ring[2] += e_r[k];
       }
       /* the matrix's share of each section: both slicings integrate the same section energies; the
        * lateral leak out of the matrix differs (the last slice's radial parameters at its middle,
@@ -157,13 +166,16 @@ static void test_coarse_against_fine(void **state)
       if (mf >= 1e-2 * E) worst_rms = fmax(worst_rms, fabs(rc / rf - 1.0));
     }
     double b_cf = diff_bias(&cf, mean, nc, E), b_cr = diff_bias(&cr, mean, nc, E), b_fr = diff_bias(&fr, mean, nc, E);
+    print_message("E = %4.0f GeV: outer ring / reference: coarse %.4f fine %.4f (reference %.3g of E)\n", E,
+                  ring[0] / ring[2], ring[1] / ring[2], ring[2] / NSH / E);
     print_message("E = %4.0f GeV: bias (sigma) coarse-fine %.3f coarse-ref %.3f fine-ref %.3f; 3x3 chi2 gain %.4f "
                   "%.4f %.4f; rms ratio - 1 %.4f; section shares coarse-ref %.3f fine-ref %.3f sigma\n",
                   E, b_cf, b_cr, b_fr, cf.chi2 / NSH, cr.chi2 / NSH, fr.chi2 / NSH, worst_rms, dep_cr, dep_fr);
     assert_true(b_cr <= 1.2 * b_fr + 0.01);
     assert_true(cr.chi2 <= 1.2 * fr.chi2 + 0.01 * NSH);
-    assert_true(b_cf < 0.3);
-    assert_true(cf.chi2 / NSH < 0.1);
+    assert_true(b_cr < 0.15);
+    assert_true(cr.chi2 / NSH < 0.05);
+    assert_true(fabs(ring[0] / ring[2] - 1.0) < 0.08);
     assert_true(worst_rms < 0.02);
     assert_true(dep_cr <= 1.2 * dep_fr + 0.02);
   }
