@@ -339,6 +339,11 @@ RAD_AVX2 static void radial_at4(const radial_k *c, const double *tau_in, int n, 
 #define RAD_SIMD 0
 #endif
 
+/* __builtin_cpu_supports also asks the OS (review rv12): GCC 12's libgcc (cpuinfo.o,
+ * get_available_features, read with objdump -d) reports avx/avx2 only if CPUID has OSXSAVE and
+ * XCR0 & 0x6 == 0x6 (XMM, YMM state enabled), and avx512f only if moreover XCR0 & 0xe6 == 0xe6
+ * (opmask, ZMM_Hi256, Hi16_ZMM state), so a kernel that does not save the AVX-512 registers makes
+ * it 0 and the AVX2 or scalar path is taken. */
 static int radial_have_avx512(void)
 {
 #if RAD_SIMD
