@@ -726,7 +726,8 @@ NA64_API const char *na64_vis_bkg_name(int source);
 NA64_API const char *na64_vis_bkg_table2_row(int source);
 NA64_API double na64_vis_bkg_table2(int source);
 /* The hadron route's x_F spectrum dN/dx_F of a neutral per hadron interaction at -1 < x < 1 (kind 0
- * K0_S, 1 K0_L, 2 Lambda; component 0 leading, 1 central; 0 outside), src/sim/vis_bkg.c header. */
+ * K0_S, 1 K0_L, 2 Lambda; component 0 leading, 1 central; 0 for x, kind or component outside
+ * these), src/sim/vis_bkg.c header. */
 NA64_API double na64_vis_bkg_xf_density(const na64_vis_bkg_config *c, int kind, int component, double x);
 /* The rate of one source in the setup of s with c->events events of seed `seed` (event i: stream
  * (seed ^ source key, i), reproducible). A disabled source gives rate 0 with events 0. */

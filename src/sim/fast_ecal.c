@@ -335,26 +335,20 @@ RAD_AVX2 static void radial_at4(const radial_k *c, const double *tau_in, int n, 
   _mm256_storeu_pd(vt, Rt);
   for (int j = 0; j < n; ++j) out[j] = (radial){vp[j], vc[j], vt[j]};
 }
+/* __builtin_cpu_supports also asks the OS (review rv12): GCC 12's libgcc (cpuinfo.o,
+ * get_available_features, read with objdump -d) reports avx/avx2 only if CPUID has OSXSAVE and
+ * XCR0 & 0x6 == 0x6 (XMM, YMM state enabled), and avx512f only if moreover XCR0 & 0xe6 == 0xe6
+ * (opmask, ZMM_Hi256, Hi16_ZMM state), so a kernel that does not save the AVX-512 registers makes
+ * it 0 and the AVX2 or scalar path is taken. Defined with the lanes only: elsewhere nothing calls
+ * them (an unused static function fails -Werror). */
+static int radial_have_avx512(void)
+{
+  return sim_simd_enabled(&sim_radial_use_avx512, __builtin_cpu_supports("avx512f"));
+}
+static int radial_have_avx2(void) { return sim_simd_enabled(&sim_radial_use_avx2, __builtin_cpu_supports("avx2")); }
 #else
 #define RAD_SIMD 0
 #endif
-
-static int radial_have_avx512(void)
-{
-#if RAD_SIMD
-  return sim_simd_enabled(&sim_radial_use_avx512, __builtin_cpu_supports("avx512f"));
-#else
-  return 0;
-#endif
-}
-static int radial_have_avx2(void)
-{
-#if RAD_SIMD
-  return sim_simd_enabled(&sim_radial_use_avx2, __builtin_cpu_supports("avx2"));
-#else
-  return 0;
-#endif
-}
 
 /* out[j] = radial_params(s, lnE, tau[j]) for j < n. */
 static void radial_params_n(const na64_sim *s, double lnE, const double *tau, int n, radial *out)

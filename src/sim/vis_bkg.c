@@ -36,7 +36,7 @@
  *     whole forward Lambda of p p with the leading K0_S of pi- p is our reading (an upper value for
  *     the leading part: the p p forward Lambda holds some central Lambda too). Their table of
  *     E d3sigma/dp3 is not in the stored copies (abstract only).
- *   . central: N_C = k0s_central = 0.147 +- 0.031, m = xf_power_central = 7, symmetric in x_F.
+ *   . central: N_C = k0s_central = 0.147 +- 0.030, m = xf_power_central = 7, symmetric in x_F.
  *     Normalised to pi- p at 205 GeV/c in the Fermilab 30-inch hydrogen bubble chamber, Phys. Rev. D
  *     15 (1977) no. 11 (abstract, OSTI 7219616): sigma(K0_S) = 3.64 +- 0.61 mb for x < 0.3, sigma_tot =
  *     24.19 +- 0.44 mb, sigma_el = 3.18 +- 0.13 mb, so M = 0.173 +- 0.029 K0_S per inelastic interaction

@@ -213,7 +213,7 @@ static double xf_above(const na64_vis_bkg_config *c, int kind, double xlo)
 
 double na64_vis_bkg_xf_density(const na64_vis_bkg_config *c, int kind, int component, double x)
 {
-  if (!(x > -1.0 && x < 1.0) || kind < 0 || kind > 2) return 0.0;
+  if (!(x > -1.0 && x < 1.0) || kind < 0 || kind > 2 || component < 0 || component > 1) return 0.0;
   if (component == 0) {
     double n = xf_power(c, kind);
     return x > 0.0 ? per_interaction(c, kind) * (n + 1.0) * pow(1.0 - x, n) : 0.0;

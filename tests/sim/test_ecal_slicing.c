@@ -245,8 +245,8 @@ static void test_exp_fast(void **state)
  * of one ulp fails) at 20000 showers' worth of tau (0-12, where the slices are, and 1-16 slices so
  * that every lane count is taken), at ln E -3..5, and at arguments where exp_fast takes its special
  * values in some lanes only (tau = -800, 400, NaN among ordinary ones): the scalar loop, the AVX2
- * and the AVX-512 lanes. Where the CPU lacks AVX-512 (valgrind's) or AVX2, that run takes the next
- * path down and the test says so. */
+ * and the AVX-512 lanes. Where the CPU lacks AVX-512 (valgrind's) or AVX2, that run takes the scalar
+ * loop (the other switch is 0 in it) and the test says so. */
 extern atomic_int sim_radial_use_avx512, sim_radial_use_avx2;
 static void test_radial_simd(void **state)
 {
@@ -254,7 +254,7 @@ static void test_radial_simd(void **state)
   na64_sim *s = make_sim();
   na64_rng u;
   na64_rng_init(&u, 5, 0);
-  if (!__builtin_cpu_supports("avx512f")) print_message("no AVX-512 on this CPU: its run takes AVX2 or scalar\n");
+  if (!__builtin_cpu_supports("avx512f")) print_message("no AVX-512 on this CPU: its run takes the scalar loop\n");
   if (!__builtin_cpu_supports("avx2")) print_message("no AVX2 on this CPU: its run takes the scalar loop\n");
   long lanes = 0;
   for (int n = 0; n < 20000; ++n) {

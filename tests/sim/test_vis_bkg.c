@@ -433,6 +433,10 @@ static void check_k0_spectrum(const na64_vis_bkg_config *c, const char *what)
       assert_true(na64_vis_bkg_xf_density(c, 2, 1, x) == 0.0);
     }
   assert_true(na64_vis_bkg_xf_density(c, 0, 0, -0.5) == 0.0 && na64_vis_bkg_xf_density(c, 0, 1, 1.0) == 0.0);
+  /* a component or kind outside the enums is 0, not another component's density (rv12: component 2
+   * gave the central one) */
+  assert_true(na64_vis_bkg_xf_density(c, 0, 2, 0.1) == 0.0 && na64_vis_bkg_xf_density(c, 0, -1, 0.1) == 0.0);
+  assert_true(na64_vis_bkg_xf_density(c, 3, 0, 0.1) == 0.0 && na64_vis_bkg_xf_density(c, -1, 1, 0.1) == 0.0);
 }
 
 static void test_k0_spectrum(void **state)
