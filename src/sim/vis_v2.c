@@ -91,12 +91,32 @@ double vis_v2_charged_mean(double E, double T, double Ec)
 
 /* Poisson of mean mu on the draw's own stream (sim_word_stream: the SplitMix64 words keyed by one
  * Philox word, as the ECAL cells' and the digitisation's noise): Knuth's exact method below a mean of
- * 30 (sim_stream_poisson), na64_rng_poisson (its exact rejection method) from 30 on. */
-static unsigned long v2_poisson(sim_word_stream *st, na64_rng *rng, double mu)
+ * 30 (sim_stream_poisson's loop), na64_rng_poisson (its exact rejection method) from 30 on.
+ * Branch visevt: Knuth's method returns 0 when its first uniform u <= e^-mu, and e^-mu > 1 - mu for
+ * every mu > 0 (convexity), so u <= 1 - mu gives 0 without the exponential. The test leaves a margin
+ * for the roundings: fl(1 - mu) (1 - 2^-40) rounded is below (1 - mu)(1 - 2^-50), itself below the
+ * computed exp(-mu) (libm's exp within 1 ulp, 2^-52 relative), so the count, and the words taken (one),
+ * are those of the exponential's path; mu >= 1 never takes it (the bound is <= 0 < u). */
+/* Knuth's loop from its first uniform p (out of line: the inline caller's frequent path, 0 from the
+ * bound, keeps no frame for the exponential's call) */
+static __attribute__((noinline)) unsigned long v2_poisson_knuth(sim_word_stream *st, double p, double mu)
+{
+  const double expm = exp(-mu);
+  unsigned long k = 0;
+  while (p > expm) {
+    p *= sim_word_uniform(sim_stream_word(st));
+    ++k;
+  }
+  return k;
+}
+
+static inline unsigned long v2_poisson(sim_word_stream *st, na64_rng *rng, double mu)
 {
   if (!(mu > 0.0)) return 0;
   if (mu >= 30.0) return na64_rng_poisson(rng, mu);
-  return sim_stream_poisson(st, exp(-mu));
+  const double p = sim_word_uniform(sim_stream_word(st));
+  if (p <= (1.0 - mu) * (1.0 - 0x1.0p-40)) return 0;
+  return v2_poisson_knuth(st, p, mu);
 }
 
 /* Branch vissmear (the same model, cheaper): one ln(E/Ec) for the mean profile and the widths; the
