@@ -296,8 +296,13 @@ static void pair_response(const na64_vis_sim *s, na64_rng *rng, na64_vis_sim_eve
     x[q] = ev->decay[0] + ev->slope[q][0] * dz;
     y[q] = ev->decay[1] + ev->slope[q][1] * dz;
   }
+  /* the grids' corners in use, (nx + 1)(ny + 1) = 49 of the 160 of the arrays for the 6 x 6 cells:
+   * sim_em_corners_add and sim_em_corner_cells touch no other (g[j (nx + 1) + i], src/sim/ecal_shape.h),
+   * so only these are zeroed (784 bytes instead of 2560; branch visevt) */
   double dep[NA64_SIM_ECAL_SECTIONS], g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS];
-  memset(g, 0, sizeof g);
+  int nco = (s->ecal->ecal.nx + 1) * (s->ecal->ecal.ny + 1);
+  if (nco > SIM_ECAL_CORNERS) nco = SIM_ECAL_CORNERS; /* (such a grid gets no shower: sim_lateral_corners_add) */
+  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) memset(g[k], 0, sizeof g[k][0] * (size_t)nco);
   const double ddx = x[1] - x[0], ddy = y[1] - y[0];
   if (ddx * ddx + ddy * ddy < PAIR_MERGE * PAIR_MERGE) {
     double E = ev->e_energy[0] + ev->e_energy[1], f = ev->e_energy[1] / E;
