@@ -33,7 +33,6 @@
 #include <emmintrin.h>
 #endif
 
-#include "core/rng_ziggurat.h" /* zig_x: the ziggurat's fast path inlined in smear_section */
 #include "sim/ecal_shape.h"
 #include "sim/fast_internal.h"
 #include "sim/simd_switch.h"
@@ -624,33 +623,26 @@ double na64_sim_em_shower(const na64_sim *s, double E, double t0, double x, doub
  * exact conditional Gaussian. cut > 0 (sim_ecal_smear_sparse): only the cells above cut E have one
  * (see there); the others keep their mean and their share E_i/E of (S - Ns), so the section's sum
  * is still E + Ns exactly. */
-/* N(0, 1) of word w by the ziggurat of na64_rng_gauss_words, its fast path (98.8% of the words) from
- * the same table, the sign as its negation; the rare wedge and tail draws by na64_rng_gauss_word
- * (the same value and the same draws from rng: straw_digi.c's gauss_word; branch visevt) */
-static inline double smear_gauss(na64_rng *rng, uint64_t w)
-{
-  const unsigned l = (unsigned)(w & 0xFFu);
-  const double x = ((double)(int64_t)(w >> 33) + 0.5) * 0x1.0p-31 * zig_x[l];
-  if (__builtin_expect(x < zig_x[l + 1], 1)) return (w >> 32) & 1u ? -x : x;
-  return na64_rng_gauss_word(rng, w);
-}
-
 static void smear_section(double a, int nc, double *c, double E, double Ns, double cut, na64_rng *rng)
 {
-  double n[NA64_SIM_MAX_ECAL], S = 0.0;
+  double n[NA64_SIM_MAX_ECAL], z[NA64_SIM_MAX_ECAL], S = 0.0;
+  uint64_t w[NA64_SIM_MAX_ECAL];
   int idx[NA64_SIM_MAX_ECAL], m = 0;
   const uint64_t key = na64_rng_u64(rng);
   const double lo = cut * E;
+  w[0] = 0; /* (GCC 12 may not see that the words passed, w[0..m), are all written) */
   for (int i = 0; i < nc; ++i) {
     n[i] = 0.0;
-    if (c[i] > lo) idx[m++] = i;
+    if (c[i] > lo) {
+      idx[m] = i;
+      w[m] = sim_noise_word(key, (uint64_t)m + 1);
+      ++m;
+    }
   }
-  /* the cells' words and deviates in one loop (branch visevt; were the words, then
-   * na64_rng_gauss_words on them: the same deviates, and the rare rejections draw from rng in the
-   * same order, j) */
+  na64_rng_gauss_words(rng, w, z, m);
   for (int j = 0; j < m; ++j) { /* in cell order: S is the same sum as over all cells (the others add 0) */
     const int i = idx[j];
-    n[i] = a * sqrt(c[i]) * smear_gauss(rng, sim_noise_word(key, (uint64_t)j + 1));
+    n[i] = a * sqrt(c[i]) * z[j];
     S += n[i];
   }
   if (cut > 0.0) {
