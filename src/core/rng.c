@@ -32,17 +32,22 @@ static void next_block(na64_rng *rng)
   rng->used = 0;
 }
 
-uint64_t na64_rng_u64(na64_rng *rng)
+/* The word and the uniform inline for this file's generators (the polar method, the ziggurat's rare
+ * branches, the Poisson and exponential draws): the exported functions below are the same code, but
+ * a call from the shared library to its own exported (interposable) symbol is not inlined; these save
+ * the call and return of each draw (branch visevt). */
+static inline uint64_t rng_u64(na64_rng *rng)
 {
   if (rng->used >= 4) next_block(rng);
   return rng->buf[rng->used++];
 }
 
-double na64_rng_uniform(na64_rng *rng)
-{
-  /* 53 random bits, shifted by half a step: the result lies strictly inside (0, 1). */
-  return ((double)(na64_rng_u64(rng) >> 11) + 0.5) * 0x1.0p-53;
-}
+/* 53 random bits, shifted by half a step: the result lies strictly inside (0, 1). */
+static inline double rng_uniform(na64_rng *rng) { return ((double)(rng_u64(rng) >> 11) + 0.5) * 0x1.0p-53; }
+
+uint64_t na64_rng_u64(na64_rng *rng) { return rng_u64(rng); }
+
+double na64_rng_uniform(na64_rng *rng) { return rng_uniform(rng); }
 
 double na64_rng_gauss(na64_rng *rng)
 {
@@ -53,8 +58,8 @@ double na64_rng_gauss(na64_rng *rng)
   }
   double u, v, s;
   do {
-    u = 2.0 * na64_rng_uniform(rng) - 1.0;
-    v = 2.0 * na64_rng_uniform(rng) - 1.0;
+    u = 2.0 * rng_uniform(rng) - 1.0;
+    v = 2.0 * rng_uniform(rng) - 1.0;
     s = u * u + v * v;
   } while (s >= 1.0 || s == 0.0);
   double f = sqrt(-2.0 * log(s) / s);
@@ -73,13 +78,13 @@ static double zig_slow(na64_rng *rng, unsigned i, double x, int neg)
     if (i == 0) {
       double t, y;
       do {
-        t = -log(na64_rng_uniform(rng)) / ZIG_R;
-        y = -log(na64_rng_uniform(rng));
+        t = -log(rng_uniform(rng)) / ZIG_R;
+        y = -log(rng_uniform(rng));
       } while (y + y < t * t);
       return neg ? -(ZIG_R + t) : ZIG_R + t;
     }
-    if (zig_f[i] + na64_rng_uniform(rng) * (zig_f[i + 1] - zig_f[i]) < exp(-0.5 * x * x)) return neg ? -x : x;
-    uint64_t w = na64_rng_u64(rng);
+    if (zig_f[i] + rng_uniform(rng) * (zig_f[i + 1] - zig_f[i]) < exp(-0.5 * x * x)) return neg ? -x : x;
+    uint64_t w = rng_u64(rng);
     i = (unsigned)(w & 0xFFu);
     neg = (int)((w >> 32) & 1u);
     x = ((double)(w >> 33) + 0.5) * 0x1.0p-31 * zig_x[i];
@@ -100,7 +105,7 @@ double na64_rng_gauss_word(na64_rng *rng, uint64_t w)
   return zig_slow(rng, i, x, neg);
 }
 
-double na64_rng_gauss_zig(na64_rng *rng) { return na64_rng_gauss_word(rng, na64_rng_u64(rng)); }
+double na64_rng_gauss_zig(na64_rng *rng) { return na64_rng_gauss_word(rng, rng_u64(rng)); }
 
 /* The ziggurat of na64_rng_gauss_word on n words at once (the same values, in the same order, and the
  * same draws from rng on a rejection): the fast path inline in one loop, without a call per deviate
@@ -123,7 +128,7 @@ void na64_rng_gauss_words(na64_rng *rng, const uint64_t *w, double *z, int n)
   }
 }
 
-double na64_rng_exponential(na64_rng *rng) { return -log(na64_rng_uniform(rng)); }
+double na64_rng_exponential(na64_rng *rng) { return -log(rng_uniform(rng)); }
 
 unsigned long na64_rng_poisson(na64_rng *rng, double mean)
 {
@@ -133,7 +138,7 @@ unsigned long na64_rng_poisson(na64_rng *rng, double mean)
     double limit = exp(-mean), p = 1.0;
     unsigned long k = 0;
     for (;;) {
-      p *= na64_rng_uniform(rng);
+      p *= rng_uniform(rng);
       if (p <= limit) return k;
       ++k;
     }
@@ -143,7 +148,7 @@ unsigned long na64_rng_poisson(na64_rng *rng, double mean)
   double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
   double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2.0);
   for (;;) {
-    double u = na64_rng_uniform(rng) - 0.5, v = na64_rng_uniform(rng);
+    double u = rng_uniform(rng) - 0.5, v = rng_uniform(rng);
     double us = 0.5 - fabs(u);
     double k = floor((2.0 * a / us + b) * u + mean + 0.43);
     if (us >= 0.07 && v <= vr) return (unsigned long)k;

@@ -219,9 +219,9 @@ double na64_vis_sim_signal_yield(const na64_vis_sim *s) { return s->signal_yield
 void na64_vis_sim_beamdump(const na64_vis_sim *s, na64_beamdump *d) { *d = s->dump; }
 const na64_sim *vis_sim_ecal(const na64_vis_sim *s) { return s->ecal; }
 
-/* WCAL sections for a deposit E (the leak past the last layer: V2, src/sim/vis_v2.c); z: one N(0, 1)
- * per section */
-static void wcal_response(const na64_vis_sim *s, double E, const double *z, na64_vis_sim_event *ev)
+/* WCAL sections for a deposit E, ly = ln(E / E_c) (the leak past the last layer: V2, src/sim/vis_v2.c);
+ * z: one N(0, 1) per section */
+static void wcal_response(const na64_vis_sim *s, double E, double ly, const double *z, na64_vis_sim_event *ev)
 {
   double a = s->cfg.wcal_stochastic, inside = 0.0;
   ev->true_wcal = 0.0;
@@ -231,7 +231,7 @@ static void wcal_response(const na64_vis_sim *s, double E, const double *z, na64
    * the sections are contiguous from depth 0 (P = 0 there), so each boundary's P is needed once
    * (branch visresp), from the table (wcal_fractions; branch vissmear) */
   double P[NA64_VIS_WCAL_SECTIONS], P_lo = 0.0;
-  vis_mean_profile m = vis_mean_profile_of(E, s->wcal_ec);
+  vis_mean_profile m = vis_mean_profile_ly(ly);
   if (!(m.b == s->wcal_b && vis_gamma_table_p(&s->wcal_tab, m.a, P))) { /* a outside the table (E > 2e6 E_c) */
     double lg = vis_lngamma(m.a);
     for (int k = 0; k < s->nsec; ++k) P[k] = sim_gamma_p(m.a, m.b * s->sec_hi[k], lg);
@@ -296,8 +296,13 @@ static void pair_response(const na64_vis_sim *s, na64_rng *rng, na64_vis_sim_eve
     x[q] = ev->decay[0] + ev->slope[q][0] * dz;
     y[q] = ev->decay[1] + ev->slope[q][1] * dz;
   }
+  /* the grids' corners in use, (nx + 1)(ny + 1) = 49 of the 160 of the arrays for the 6 x 6 cells:
+   * sim_em_corners_add and sim_em_corner_cells touch no other (g[j (nx + 1) + i], src/sim/ecal_shape.h),
+   * so only these are zeroed (784 bytes instead of 2560; branch visevt) */
   double dep[NA64_SIM_ECAL_SECTIONS], g[NA64_SIM_ECAL_SECTIONS][SIM_ECAL_CORNERS];
-  memset(g, 0, sizeof g);
+  int nco = (s->ecal->ecal.nx + 1) * (s->ecal->ecal.ny + 1);
+  if (nco > SIM_ECAL_CORNERS) nco = SIM_ECAL_CORNERS; /* (such a grid gets no shower: sim_lateral_corners_add) */
+  for (int k = 0; k < NA64_SIM_ECAL_SECTIONS; ++k) memset(g[k], 0, sizeof g[k][0] * (size_t)nco);
   const double ddx = x[1] - x[0], ddy = y[1] - y[0];
   if (ddx * ddx + ddy * ddy < PAIR_MERGE * PAIR_MERGE) {
     double E = ev->e_energy[0] + ev->e_energy[1], f = ev->e_energy[1] / E;
@@ -370,9 +375,12 @@ int na64_vis_sim_event_generate(const na64_vis_sim *s, uint64_t seed, uint64_t e
     }
     deposit -= ev->aprime_energy;
   }
-  wcal_response(s, deposit, z + 5, ev);
+  /* ln(E/E_c) of the deposit once for the WCAL's mean profile and V2's (the same E_c: s->v2m.Ec =
+   * s->wcal_ec; branch visevt, one libm log fewer) */
+  const double ly = deposit > 0.0 ? log(deposit / s->wcal_ec) : 0.0;
+  wcal_response(s, deposit, ly, z + 5, ev);
   if (s->v2.present) /* the shower's leak past the last layer as V2 sees it (src/sim/vis_v2.c) */
-    ev->v2 = vis_v2_draw(&s->v2m, deposit, s->sec_hi[s->nsec - 1], &rng);
+    ev->v2 = vis_v2_draw_ly(&s->v2m, deposit, ly, s->sec_hi[s->nsec - 1], &rng);
   if (signal) pair_response(s, &rng, ev);
   return NA64_OK;
 }

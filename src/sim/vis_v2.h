@@ -29,6 +29,9 @@ typedef struct vis_mean_profile {
   double a, b;
 } vis_mean_profile;
 vis_mean_profile vis_mean_profile_of(double E, double Ec);
+/* the same from ly = ln(E/Ec), for a caller that has it (vis_event.c: the WCAL sections and V2 of one
+ * deposit share one logarithm) */
+vis_mean_profile vis_mean_profile_ly(double ly);
 
 /* Mean number of charged particles crossing the plane at depth T (X0) of the mean profile of an
  * electron shower of energy E (GeV): E f(T) / E_c (PDG eqs. 34.35-34.36 and the track length). */
@@ -38,5 +41,7 @@ double vis_v2_charged_mean(double E, double T, double Ec);
  * profile's depth and shape fluctuate (Grindhammer-Peters widths); Poisson numbers of charged
  * particles (one Moyal MIP each) and of tail photons interacting in V2 (one Compton electron each). */
 double vis_v2_draw(const vis_v2_model *m, double E, double T, na64_rng *rng);
+/* the same given ly = ln(E / m->Ec) (the same value, the same draws) */
+double vis_v2_draw_ly(const vis_v2_model *m, double E, double ly, double T, na64_rng *rng);
 
 #endif
