@@ -129,14 +129,25 @@ static inline unsigned long v2_poisson(sim_word_stream *st, na64_rng *rng, doubl
  *     of Gamma(a, x), for a >= 1, x > a - 1), above vis_gamma_q_pre's value (1e-10 relative);
  * each with a relative margin 1e-6 for the roundings. Means below 1e-280 are left to the exact path
  * (a mean that is 0 takes no word there), and so are means >= 1 (never decided by the bound). */
+/* the two bounds (x >= a + 1, a >= 1; lx = ln x): hi[0] >= the charged count's mean, hi[1] >= the
+ * tail photons' (tests/sim/test_vis_exact_draws test_v2_mean_bounds: against the exact path's values
+ * and GSL's, a = 1.1-5000, x = a + 1 to 3 a + 700) */
+static inline void v2_mean_bounds(const vis_v2_model *m, double E, double a, double b, double x, double lx,
+                                  double hi[2])
+{
+  const double lg_lo = (a - 0.5) * log(a) - a + 0.91893853320467274178; /* ln(2 pi)/2 */
+  const double dens_hi = exp((a - 1.0) * lx - x - lg_lo) * (1.0 + 1e-6);
+  hi[0] = E * b * dens_hi / m->Ec;
+  hi[1] = E * x * dens_hi / (x - a + 1.0) / E_TAIL_GAMMA * m->p_gamma * (1.0 + 1e-6);
+}
+
 static int v2_quiet_by_bounds(const vis_v2_model *m, double E, double a, double b, double x, double lx,
                               sim_word_stream *st)
 {
   if (!(x >= a + 1.0)) return 0;
-  const double lg_lo = (a - 0.5) * log(a) - a + 0.91893853320467274178; /* ln(2 pi)/2 */
-  const double dens_hi = exp((a - 1.0) * lx - x - lg_lo) * (1.0 + 1e-6);
-  const double nch_hi = E * b * dens_hi / m->Ec;
-  const double ng_hi = E * x * dens_hi / (x - a + 1.0) / E_TAIL_GAMMA * m->p_gamma * (1.0 + 1e-6);
+  double hi[2];
+  v2_mean_bounds(m, E, a, b, x, lx, hi);
+  const double nch_hi = hi[0], ng_hi = hi[1];
   if (!(nch_hi >= 1e-280 && nch_hi < 1.0 && ng_hi >= 1e-280 && ng_hi < 1.0)) return 0;
   if (!(sim_word_uniform(sim_noise_word(st->key, st->k + 1)) <= (1.0 - nch_hi) * (1.0 - 0x1.0p-40))) return 0;
   if (!(sim_word_uniform(sim_noise_word(st->key, st->k + 2)) <= (1.0 - ng_hi) * (1.0 - 0x1.0p-40))) return 0;

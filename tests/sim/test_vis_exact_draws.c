@@ -9,11 +9,17 @@
  * - V2's whole draw (vis_v2_draw: the shortcut v2_quiet_by_bounds deciding both counts 0 from upper
  *   bounds of the means, the Poisson bound, the inline fmin/fmax) against the draw as it was before
  *   (a copy here: ln Gamma, Q and both exponentials at every draw): the same value and the same stream
- *   state after, over 1-150 GeV and 20-40 X0.
+ *   state after, over 1-150 GeV and 20-40 X0. The draw's test meets a bound that is wrong only when a
+ *   word falls between the two (review rv12b: ln Gamma's lower bound raised by 0.01 passed it), so
+ *   the bounds themselves (v2_mean_bounds) are checked against the means, as the exact path computes
+ *   them (vis_lngamma, vis_gamma_q_pre) and from GSL (gsl_sf_lngamma, gsl_sf_gamma_inc_Q_e), over
+ *   a = 1.1-5000 (the draw's a is >= 1.1) and x = a + 1 to 3 a + 700.
  * - The A' bin of the signal sampler (src/sim/vis_signal.c sample_bin): the guide table's bracket
  *   against the bisection of the whole cumulative table (Devroye 1986, III.2.4), on tables with
  *   empty bins (plateaus of the cdf), at 2e5 random u and at the guide's boundaries u = g/G and
  *   their neighbours. */
+#include <gsl/gsl_errno.h>
+#include <gsl/gsl_sf_gamma.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -112,6 +118,45 @@ static void test_v2_draw(void **state)
   assert_true(quiet > n / 10 && quiet < n); /* both paths exercised */
 }
 
+/* v2_mean_bounds >= the two means, at every (a, x) of a grid wider than the draws reach */
+static void test_v2_mean_bounds(void **state)
+{
+  (void)state;
+  vis_v2_model m;
+  vis_v2_model_init(&m, 0.0086, MIP_DEDX * 1.06 * 1.0, 0.15);
+  gsl_error_handler_t *old = gsl_set_error_handler_off();
+  const double E = 100.0;
+  double worst[2] = {INFINITY, INFINITY};
+  long n = 0, used = 0;
+  for (double a = 1.1; a < 5000.0; a *= 1.07)
+    for (double x = a + 1.0; x < 3.0 * a + 700.0; x = x < 2.0 * a + 20.0 ? x + 0.37 : x * 1.05, ++n) {
+      const double b = x / 30.0, lx = log(x);
+      double hi[2];
+      v2_mean_bounds(&m, E, a, b, x, lx, hi);
+      /* the exact path's values (vis_v2_draw_ly) */
+      const double dens = exp((a - 1.0) * lx - x - vis_lngamma(a));
+      const double mu[2] = {E * b * dens / m.Ec,
+                            fmax(E * vis_gamma_q_pre(a, x, x * dens), 0.0) / E_TAIL_GAMMA * m.p_gamma};
+      /* GSL's */
+      gsl_sf_result q;
+      const double nch_gsl = E * b * exp((a - 1.0) * lx - x - gsl_sf_lngamma(a)) / m.Ec;
+      const double ng_gsl = gsl_sf_gamma_inc_Q_e(a, x, &q) == GSL_SUCCESS ? E * q.val / E_TAIL_GAMMA * m.p_gamma : 0.0;
+      /* where the shortcut may use them (both >= 1e-280: subnormal means, rounded to a few bits, are
+       * left to the exact path) */
+      if (!(hi[0] >= 1e-280 && hi[1] >= 1e-280)) continue;
+      ++used;
+      assert_true(hi[0] >= mu[0] && hi[0] >= nch_gsl);
+      assert_true(hi[1] >= mu[1] && hi[1] >= ng_gsl);
+      worst[0] = fmin(worst[0], hi[0] / mu[0] - 1.0);
+      worst[1] = fmin(worst[1], hi[1] / mu[1] - 1.0);
+    }
+  gsl_set_error_handler(old);
+  print_message("V2 bounds: %ld points (%ld with both >= 1e-280), smallest relative margin %.3g (charged) %.3g "
+                "(photons)\n", n, used, worst[0], worst[1]);
+  assert_true(used > n / 4);
+  assert_true(worst[0] > 1e-6 && worst[1] > 1e-6); /* the 1e-6 margins at least, above the roundings */
+}
+
 static void check_table(const double *cdf, int n, na64_rng *rng)
 {
   na64_vis_sampler s = {0};
@@ -159,6 +204,7 @@ int main(void)
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_poisson_bound),
       cmocka_unit_test(test_v2_draw),
+      cmocka_unit_test(test_v2_mean_bounds),
       cmocka_unit_test(test_guide_table),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
