@@ -217,124 +217,19 @@ atomic_int sim_radial_use_avx512 = -1, sim_radial_use_avx2 = -1;
 #if defined(__x86_64__) && defined(__GNUC__)
 #include <immintrin.h>
 #define RAD_SIMD 1
-#define RAD_AVX512 __attribute__((target("avx512f")))
-
-RAD_AVX512 static inline __m512d exp_fast8(__m512d x)
-{
-  const __m512d shift = _mm512_set1_pd(0x1.8p52);
-  __m512d kd = _mm512_add_pd(_mm512_mul_pd(x, _mm512_set1_pd(0x1.71547652b82fep+6)), shift);
-  __m512i k = _mm512_sub_epi64(_mm512_castpd_si512(kd), _mm512_castpd_si512(shift)); /* the integer k */
-  kd = _mm512_sub_pd(kd, shift);
-  __m512d r = _mm512_sub_pd(_mm512_sub_pd(x, _mm512_mul_pd(kd, _mm512_set1_pd(0x1.62e42fefa0000p-7))),
-                            _mm512_mul_pd(kd, _mm512_set1_pd(0x1.cf79abc9e3b3ap-46)));
-  __m512d pr = _mm512_add_pd(_mm512_set1_pd(1.0 / 24.0), _mm512_mul_pd(r, _mm512_set1_pd(1.0 / 120.0)));
-  pr = _mm512_add_pd(_mm512_set1_pd(1.0 / 6.0), _mm512_mul_pd(r, pr));
-  pr = _mm512_add_pd(_mm512_set1_pd(0.5), _mm512_mul_pd(r, pr));
-  pr = _mm512_add_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(r, pr));
-  pr = _mm512_add_pd(_mm512_set1_pd(1.0), _mm512_mul_pd(r, pr));
-  __m512i sb = _mm512_slli_epi64(_mm512_add_epi64(_mm512_srai_epi64(k, 6), _mm512_set1_epi64(1023)), 52);
-  __m512d t = _mm512_i64gather_pd(_mm512_and_si512(k, _mm512_set1_epi64(63)), exp2_64, 8);
-  __m512d e = _mm512_mul_pd(_mm512_mul_pd(t, pr), _mm512_castsi512_pd(sb));
-  __mmask8 in = _mm512_cmp_pd_mask(x, _mm512_set1_pd(-708.0), _CMP_GT_OQ) &
-                _mm512_cmp_pd_mask(x, _mm512_set1_pd(709.0), _CMP_LT_OQ);
-  if (in == 0xff) return e;
-  /* exp_fast's special values: NaN for NaN, infinity above, 0 below */
-  __mmask8 pos = _mm512_cmp_pd_mask(x, _mm512_setzero_pd(), _CMP_GT_OQ);
-  __mmask8 nan = _mm512_cmp_pd_mask(x, x, _CMP_UNORD_Q);
-  __m512d sp = _mm512_mask_blend_pd(pos, _mm512_setzero_pd(), _mm512_set1_pd(HUGE_VAL));
-  sp = _mm512_mask_blend_pd(nan, sp, x);
-  return _mm512_mask_blend_pd(in, sp, e);
-}
-
-/* 8 lanes of radial_at; the clamps by compares: p > 0 false for NaN (p -> 0) as in radial_at. */
-RAD_AVX512 static void radial_at8(const radial_k *c, const double *tau_in, int n, radial *out)
-{
-  const __mmask8 live = (__mmask8)((1u << n) - 1u);
-  const __m512d tau = _mm512_maskz_loadu_pd(live, tau_in), one = _mm512_set1_pd(1.0);
-  __m512d et = exp_fast8(_mm512_sub_pd(_mm512_setzero_pd(), tau));
-  __m512d Rc = _mm512_add_pd(_mm512_set1_pd(c->rc0), _mm512_mul_pd(_mm512_set1_pd(c->rc1), tau));
-  __m512d tk = _mm512_sub_pd(tau, _mm512_set1_pd(RAD_K2));
-  __m512d Rt = _mm512_mul_pd(_mm512_set1_pd(c->k1), _mm512_add_pd(exp_fast8(_mm512_mul_pd(_mm512_set1_pd(c->k3), tk)),
-                                                                  exp_fast8(_mm512_mul_pd(_mm512_set1_pd(c->k4), tk))));
-  __m512d q = _mm512_div_pd(_mm512_sub_pd(_mm512_set1_pd(c->p2), tau), _mm512_set1_pd(c->p3));
-  __m512d p = _mm512_mul_pd(_mm512_set1_pd(c->p1), exp_fast8(_mm512_sub_pd(q, exp_fast8(q))));
-  Rc = _mm512_add_pd(Rc, _mm512_add_pd(_mm512_set1_pd(c->crc), _mm512_mul_pd(_mm512_set1_pd(c->crc_e), et)));
-  Rt = _mm512_add_pd(Rt, _mm512_sub_pd(_mm512_set1_pd(c->crt), _mm512_mul_pd(_mm512_set1_pd(c->crt_e), et)));
-  __m512d t1 = _mm512_sub_pd(tau, one);
-  __m512d g = exp_fast8(_mm512_mul_pd(_mm512_sub_pd(_mm512_setzero_pd(), t1), t1));
-  p = _mm512_add_pd(p, _mm512_mul_pd(_mm512_set1_pd(c->oe),
-                                     _mm512_sub_pd(_mm512_set1_pd(c->cp), _mm512_mul_pd(_mm512_set1_pd(c->cp_e), g))));
-  __mmask8 pp = _mm512_cmp_pd_mask(p, _mm512_setzero_pd(), _CMP_GT_OQ);
-  __mmask8 p1 = _mm512_cmp_pd_mask(p, one, _CMP_LT_OQ);
-  p = _mm512_maskz_mov_pd(pp, _mm512_mask_blend_pd(p1, one, p));
-  const __m512d lo = _mm512_set1_pd(1e-3), rm = _mm512_set1_pd(c->rm);
-  Rc = _mm512_mul_pd(_mm512_mask_blend_pd(_mm512_cmp_pd_mask(Rc, lo, _CMP_GT_OQ), lo, Rc), rm);
-  Rt = _mm512_mul_pd(_mm512_mask_blend_pd(_mm512_cmp_pd_mask(Rt, lo, _CMP_GT_OQ), lo, Rt), rm);
-  double vp[8], vc[8], vt[8];
-  _mm512_storeu_pd(vp, p);
-  _mm512_storeu_pd(vc, Rc);
-  _mm512_storeu_pd(vt, Rt);
-  for (int j = 0; j < n; ++j) out[j] = (radial){vp[j], vc[j], vt[j]};
-}
-
-#define RAD_AVX2 __attribute__((target("avx2")))
-/* 4 lanes of exp_fast with AVX2, which has no 64-bit arithmetic shift: k + 1023 * 64 is positive
- * for x > -708 (k > -65370), so its logical shift by 6 is (k >> 6) + 1023 and its low 6 bits are
- * k & 63 (the other lanes are replaced by the special values). */
-RAD_AVX2 static inline __m256d exp_fast4(__m256d x)
-{
-  const __m256d shift = _mm256_set1_pd(0x1.8p52);
-  __m256d kd = _mm256_add_pd(_mm256_mul_pd(x, _mm256_set1_pd(0x1.71547652b82fep+6)), shift);
-  __m256i k = _mm256_sub_epi64(_mm256_castpd_si256(kd), _mm256_castpd_si256(shift));
-  kd = _mm256_sub_pd(kd, shift);
-  __m256d r = _mm256_sub_pd(_mm256_sub_pd(x, _mm256_mul_pd(kd, _mm256_set1_pd(0x1.62e42fefa0000p-7))),
-                            _mm256_mul_pd(kd, _mm256_set1_pd(0x1.cf79abc9e3b3ap-46)));
-  __m256d pr = _mm256_add_pd(_mm256_set1_pd(1.0 / 24.0), _mm256_mul_pd(r, _mm256_set1_pd(1.0 / 120.0)));
-  pr = _mm256_add_pd(_mm256_set1_pd(1.0 / 6.0), _mm256_mul_pd(r, pr));
-  pr = _mm256_add_pd(_mm256_set1_pd(0.5), _mm256_mul_pd(r, pr));
-  pr = _mm256_add_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(r, pr));
-  pr = _mm256_add_pd(_mm256_set1_pd(1.0), _mm256_mul_pd(r, pr));
-  __m256i kb = _mm256_add_epi64(k, _mm256_set1_epi64x(1023 * 64));
-  __m256i sb = _mm256_slli_epi64(_mm256_srli_epi64(kb, 6), 52);
-  __m256d t = _mm256_i64gather_pd(exp2_64, _mm256_and_si256(kb, _mm256_set1_epi64x(63)), 8);
-  __m256d e = _mm256_mul_pd(_mm256_mul_pd(t, pr), _mm256_castsi256_pd(sb));
-  __m256d in = _mm256_and_pd(_mm256_cmp_pd(x, _mm256_set1_pd(-708.0), _CMP_GT_OQ),
-                             _mm256_cmp_pd(x, _mm256_set1_pd(709.0), _CMP_LT_OQ));
-  if (_mm256_movemask_pd(in) == 0xf) return e;
-  __m256d sp = _mm256_and_pd(_mm256_cmp_pd(x, _mm256_setzero_pd(), _CMP_GT_OQ), _mm256_set1_pd(HUGE_VAL));
-  sp = _mm256_blendv_pd(sp, x, _mm256_cmp_pd(x, x, _CMP_UNORD_Q));
-  return _mm256_blendv_pd(sp, e, in);
-}
-
-/* 4 lanes of radial_at (n <= 4 of them used). */
-RAD_AVX2 static void radial_at4(const radial_k *c, const double *tau_in, int n, radial *out)
-{
-  double tin[4] = {0, 0, 0, 0};
-  for (int j = 0; j < n; ++j) tin[j] = tau_in[j];
-  const __m256d tau = _mm256_loadu_pd(tin), one = _mm256_set1_pd(1.0), zero = _mm256_setzero_pd();
-  __m256d et = exp_fast4(_mm256_sub_pd(zero, tau));
-  __m256d Rc = _mm256_add_pd(_mm256_set1_pd(c->rc0), _mm256_mul_pd(_mm256_set1_pd(c->rc1), tau));
-  __m256d tk = _mm256_sub_pd(tau, _mm256_set1_pd(RAD_K2));
-  __m256d Rt = _mm256_mul_pd(_mm256_set1_pd(c->k1), _mm256_add_pd(exp_fast4(_mm256_mul_pd(_mm256_set1_pd(c->k3), tk)),
-                                                                  exp_fast4(_mm256_mul_pd(_mm256_set1_pd(c->k4), tk))));
-  __m256d q = _mm256_div_pd(_mm256_sub_pd(_mm256_set1_pd(c->p2), tau), _mm256_set1_pd(c->p3));
-  __m256d p = _mm256_mul_pd(_mm256_set1_pd(c->p1), exp_fast4(_mm256_sub_pd(q, exp_fast4(q))));
-  Rc = _mm256_add_pd(Rc, _mm256_add_pd(_mm256_set1_pd(c->crc), _mm256_mul_pd(_mm256_set1_pd(c->crc_e), et)));
-  Rt = _mm256_add_pd(Rt, _mm256_sub_pd(_mm256_set1_pd(c->crt), _mm256_mul_pd(_mm256_set1_pd(c->crt_e), et)));
-  __m256d t1 = _mm256_sub_pd(tau, one);
-  __m256d g = exp_fast4(_mm256_mul_pd(_mm256_sub_pd(zero, t1), t1));
-  p = _mm256_add_pd(p, _mm256_mul_pd(_mm256_set1_pd(c->oe),
-                                     _mm256_sub_pd(_mm256_set1_pd(c->cp), _mm256_mul_pd(_mm256_set1_pd(c->cp_e), g))));
-  p = _mm256_and_pd(_mm256_cmp_pd(p, zero, _CMP_GT_OQ), _mm256_blendv_pd(one, p, _mm256_cmp_pd(p, one, _CMP_LT_OQ)));
-  const __m256d lo = _mm256_set1_pd(1e-3), rm = _mm256_set1_pd(c->rm);
-  Rc = _mm256_mul_pd(_mm256_blendv_pd(lo, Rc, _mm256_cmp_pd(Rc, lo, _CMP_GT_OQ)), rm);
-  Rt = _mm256_mul_pd(_mm256_blendv_pd(lo, Rt, _mm256_cmp_pd(Rt, lo, _CMP_GT_OQ)), rm);
-  double vp[4], vc[4], vt[4];
-  _mm256_storeu_pd(vp, p);
-  _mm256_storeu_pd(vc, Rc);
-  _mm256_storeu_pd(vt, Rt);
-  for (int j = 0; j < n; ++j) out[j] = (radial){vp[j], vc[j], vt[j]};
-}
+/* The lanes written once (src/sim/radial_lanes.h), instantiated for 8 (AVX-512) and 4 (AVX2) */
+#define RAD_N 8
+#define RAD_TARGET __attribute__((target("avx512f")))
+#define RAD_LOAD(p, n) ((rad_vd8)_mm512_maskz_loadu_pd((__mmask8)((1u << (n)) - 1u), (p)))
+#define RAD_GATHER(i) ((rad_vd8)_mm512_i64gather_pd((__m512i)(i), exp2_64, 8))
+#define RAD_ALL(m) (_mm512_test_epi64_mask((__m512i)(m), (__m512i)(m)) == 0xff)
+#include "sim/radial_lanes.h"
+#define RAD_N 4
+#define RAD_TARGET __attribute__((target("avx2")))
+#define RAD_LOAD(p, n) ((rad_vd4)_mm256_maskload_pd((p), (__m256i)((rad_vm4){0, 1, 2, 3} < (n))))
+#define RAD_GATHER(i) ((rad_vd4)_mm256_i64gather_pd(exp2_64, (__m256i)(i), 8))
+#define RAD_ALL(m) (_mm256_movemask_pd((__m256d)(m)) == 0xf)
+#include "sim/radial_lanes.h"
 /* __builtin_cpu_supports also asks the OS (review rv12): GCC 12's libgcc (cpuinfo.o,
  * get_available_features, read with objdump -d) reports avx/avx2 only if CPUID has OSXSAVE and
  * XCR0 & 0x6 == 0x6 (XMM, YMM state enabled), and avx512f only if moreover XCR0 & 0xe6 == 0xe6
