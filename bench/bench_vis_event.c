@@ -24,6 +24,7 @@
 
 #include "na64/reco.h"
 #include "na64/sim.h"
+#include "vis_chain.h"
 
 static double cpu(void)
 {
@@ -43,35 +44,6 @@ static int fail(const na64_err *e)
 {
   fprintf(stderr, "bench_vis_event: %s\n", e->msg);
   return 1;
-}
-
-typedef struct chain {
-  na64_vis_sim *s;
-  na64_vis_digitizer *d;
-  na64_vis_reco *r;
-} chain;
-
-/* event i into its own memory writer (as vis_job.c event_row); the caller frees *buf */
-static int digitize_alone(chain *c, const na64_vis_sim_event *ev, int i, void **buf, size_t *len, na64_err *err)
-{
-  na64_daq_writer *w = NULL;
-  if (na64_daq_writer_open_memory(NULL, &w, err)) return 1;
-  if (na64_vis_digitize_write(c->d, ev, 1, (uint32_t)i, w, err)) {
-    na64_daq_writer_close(w, NULL);
-    return 1;
-  }
-  return na64_daq_writer_close_memory(w, buf, len, err) != NA64_OK;
-}
-
-static int reconstruct(chain *c, const void *buf, size_t len, na64_err *err)
-{
-  na64_daq_reader *rd = NULL;
-  na64_daq_event de;
-  na64_vis_reco_event re;
-  int st = na64_daq_reader_open_memory(buf, len, "bench", NULL, &rd, err) || na64_daq_reader_next_event(rd, &de, err) ||
-           na64_vis_reco_process(c->r, &de, &re, err);
-  na64_daq_reader_close(rd);
-  return st;
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -115,7 +87,8 @@ static int three_stages(chain *c, int n, na64_err *err)
     double t1 = wall();
     if (digitize_alone(c, &ev, i, &buf, &len, err)) return 1;
     double t2 = wall();
-    int st = reconstruct(c, buf, len, err);
+    na64_vis_reco_event re;
+    int st = reconstruct(c, buf, len, &re, err);
     free(buf);
     if (st) return 1;
     t[3 * i + 2] = wall() - t2;
@@ -169,10 +142,8 @@ int main(int argc, char **argv)
   na64_vis_config cfg;
   na64_vis_config_default(&cfg);
   snprintf(cfg.conditions, sizeof cfg.conditions, "%s", db);
-  chain c = {NULL, NULL, NULL};
-  if (na64_vis_sim_new(&cfg, &c.s, &err) || na64_vis_digitizer_new(c.s, &c.d, &err) ||
-      na64_vis_reco_new(na64_vis_sim_geom(c.s), &c.r, &err))
-    return fail(&err);
+  chain c;
+  if (chain_new(&cfg, &c, &err)) return fail(&err);
   if (three_stages(&c, n, &err)) return fail(&err);
   /* the same stages without the reconstruction in between (its tables and the events' DATE buffers
    * no longer evict the shower table and the noise library from the caches) */
@@ -191,8 +162,6 @@ int main(int argc, char **argv)
          "2e5)\n",
          n / t_file,
          1e6 * t_file / n);
-  na64_vis_reco_free(c.r);
-  na64_vis_digitizer_free(c.d);
-  na64_vis_sim_free(c.s);
+  chain_free(&c);
   return 0;
 }

@@ -21,24 +21,12 @@
 #include "na64/physics.h"
 #include "na64/reco.h"
 #include "na64/sim.h"
+#include "vis_chain.h"
 
 static int fail(const na64_err *e)
 {
   fprintf(stderr, "bench_vis_polarisation: %s\n", e->msg);
   return 1;
-}
-
-typedef struct chain {
-  na64_vis_sim *s;
-  na64_vis_digitizer *d;
-  na64_vis_reco *r;
-} chain;
-
-static void chain_free(chain *c)
-{
-  na64_vis_reco_free(c->r);
-  na64_vis_digitizer_free(c->d);
-  na64_vis_sim_free(c->s);
 }
 
 /* event i through response, DATE, reader and reconstruction; *pass = all cuts passed, *c = cos theta* */
@@ -47,22 +35,11 @@ static int event_pass(chain *c, const na64_vis_select_config *sel, double m, uin
 {
   na64_vis_sim_event ev;
   if (na64_vis_sim_event_generate(c->s, 1, i, 1, &ev, err)) return 1;
-  na64_daq_writer *w = NULL;
   void *buf = NULL;
   size_t len = 0;
-  if (na64_daq_writer_open_memory(NULL, &w, err)) return 1;
-  if (na64_vis_digitize_write(c->d, &ev, 1, (uint32_t)i, w, err)) {
-    na64_daq_writer_close(w, NULL);
-    return 1;
-  }
-  if (na64_daq_writer_close_memory(w, &buf, &len, err)) return 1;
-  na64_daq_reader *r = NULL;
-  na64_daq_event de;
   na64_vis_reco_event row;
-  int st = na64_daq_reader_open_memory(buf, len, "simulated event", NULL, &r, err);
-  if (st == NA64_OK) st = na64_daq_reader_next_event(r, &de, err);
-  if (st == NA64_OK) st = na64_vis_reco_process(c->r, &de, &row, err);
-  na64_daq_reader_close(r);
+  if (digitize_alone(c, &ev, (int)i, &buf, &len, err)) return 1;
+  int st = reconstruct(c, buf, len, &row, err);
   free(buf);
   if (st != NA64_OK) return 1;
   na64_vis_cutflow flow = {{0}};
@@ -89,12 +66,8 @@ static int measure(const na64_vis_config *base, const na64_vis_select_config *se
 {
   na64_vis_config cfg = *base;
   cfg.aprime_eps = eps;
-  chain c = {NULL, NULL, NULL};
-  if (na64_vis_sim_new(&cfg, &c.s, err) || na64_vis_digitizer_new(c.s, &c.d, err) ||
-      na64_vis_reco_new(na64_vis_sim_geom(c.s), &c.r, err)) {
-    chain_free(&c);
-    return 1;
-  }
+  chain c;
+  if (chain_new(&cfg, &c, err)) return 1;
   const double m = cfg.aprime_mass, r = 4.0 * NA64_M_E * NA64_M_E / (m * m);
   double *p = malloc(sizeof *p * (size_t)n), *cs = malloc(sizeof *cs * (size_t)n);
   int st = p && cs ? 0 : 1;
