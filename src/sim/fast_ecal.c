@@ -42,12 +42,7 @@
 #define GP_T1 (-0.55)
 #define GP_T2 (-0.69)
 #define GP_A1 (-0.476)
-#define GP_S1 (-2.5)
-#define GP_S2 1.25
-#define GP_S3 (-0.82)
-#define GP_S4 0.79
-#define GP_R1 0.784
-#define GP_R2 (-0.023)
+/* (the widths and correlation, s1-s4, r1-r2: sim_gp_spread_at, fast_internal.h) */
 
 typedef struct sim_shower {
   double E, t0;          /* energy, start depth (X0) */
@@ -56,35 +51,25 @@ typedef struct sim_shower {
   double lg;             /* ln Gamma(alpha), for the incomplete gamma functions */
 } sim_shower;
 
-/* fmax(x, c) and fmin(x, c) for a constant c that is a number and not 0 (libm calls at -O2, ~9
- * instructions each, 10 per shower): the same value, also for NaN x (c) and x == c. */
-static inline double max_c(double x, double c) { return x > c ? x : c; }
-static inline double min_c(double x, double c) { return x < c ? x : c; }
-
 /* Mean of ln T and ln alpha of the sampling calorimeter (eqs. 5, 6, 11). */
 static void gp_means(const na64_sim *s, double lny, double *mlnT, double *mlna)
 {
   double Z = s->ecal_mat.Z_eff;
-  double T_hom = max_c(lny - 0.812, 0.1); /* <ln T_hom> = ln(ln y - 0.812) */
+  double T_hom = sim_max_c(lny - 0.812, 0.1); /* <ln T_hom> = ln(ln y - 0.812) */
   double a_hom = 0.81 + (0.458 + 2.26 / Z) * lny;  /* <ln alpha_hom> = ln(0.81 + (0.458 + 2.26/Z) ln y) */
-  *mlnT = log(max_c(T_hom + GP_T1 / s->ecal_fs + GP_T2 * (1.0 - s->ecal_ehat), 0.1));
-  *mlna = log(max_c(a_hom + GP_A1 / s->ecal_fs, 1.1));
+  *mlnT = log(sim_max_c(T_hom + GP_T1 / s->ecal_fs + GP_T2 * (1.0 - s->ecal_ehat), 0.1));
+  *mlna = log(sim_max_c(a_hom + GP_A1 / s->ecal_fs, 1.1));
 }
 
 static void shower_draw(const na64_sim *s, sim_shower *sh, na64_rng *rng)
 {
-  double y = sh->E / s->ecal_mat.E_c, lny = log(max_c(y, 1.0));
+  double y = sh->E / s->ecal_mat.E_c, lny = log(sim_max_c(y, 1.0));
   double mlnT, mlna;
   gp_means(s, lny, &mlnT, &mlna);
   double z1 = na64_rng_gauss(rng), z2 = na64_rng_gauss(rng);
-  /* widths: the fits hold for ln y >~ 3 (E >~ 0.2 GeV here); below, the width is capped at 0.5 as
-   * GFlash does, which keeps low-energy showers short and compact */
-  double sT = min_c(1.0 / max_c(GP_S1 + GP_S2 * lny, 2.0), 0.5);
-  double sa = min_c(1.0 / max_c(GP_S3 + GP_S4 * lny, 2.0), 0.5);
-  double rho = GP_R1 + GP_R2 * lny;
-  double c1 = sqrt(0.5 * (1.0 + rho)), c2 = sqrt(0.5 * (1.0 - rho));
-  sh->T = max_c(exp(mlnT + sT * (c1 * z1 + c2 * z2)), 0.1);
-  sh->alpha = max_c(exp(mlna + sa * (c1 * z1 - c2 * z2)), 1.1);
+  const sim_gp_spread w = sim_gp_spread_at(lny); /* widths capped at 0.5 below ln y ~ 3 (E ~ 0.2 GeV here) */
+  sh->T = sim_max_c(exp(mlnT + w.sT * (w.c1 * z1 + w.c2 * z2)), 0.1);
+  sh->alpha = sim_max_c(exp(mlna + w.sa * (w.c1 * z1 - w.c2 * z2)), 1.1);
   sh->beta = (sh->alpha - 1.0) / sh->T;
   sh->lg = gsl_sf_lngamma(sh->alpha);
 }

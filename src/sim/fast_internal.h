@@ -4,6 +4,8 @@
 #ifndef NA64_SIM_FAST_INTERNAL_H
 #define NA64_SIM_FAST_INTERNAL_H
 
+#include <math.h>
+
 #include "na64/physics.h"
 #include "na64/sim.h"
 
@@ -150,17 +152,48 @@ typedef struct sim_word_stream {
 static inline uint64_t sim_stream_word(sim_word_stream *s) { return sim_noise_word(s->key, ++s->k); }
 /* 53 bits of a word, shifted by half a step: strictly inside (0, 1), as na64_rng_uniform */
 static inline double sim_word_uniform(uint64_t w) { return ((double)(w >> 11) + 0.5) * 0x1.0p-53; }
+/* the stream's j-th next word (j >= 1) without taking it */
+static inline uint64_t sim_stream_peek(const sim_word_stream *s, uint64_t j) { return sim_noise_word(s->key, s->k + j); }
 /* Poisson of mean mu < 30 given expm = e^-mu: Knuth's multiplication method (TAOCP vol. 2, 3.4.1 F;
- * exact, as na64_rng_poisson below 30) on the stream's uniforms. */
-static inline unsigned long sim_stream_poisson(sim_word_stream *s, double expm)
+ * exact, as na64_rng_poisson below 30) on the stream's uniforms; _from: given its first uniform p,
+ * already taken from the stream (vis_v2.c looks at it before computing e^-mu). */
+static inline unsigned long sim_stream_poisson_from(sim_word_stream *s, double p, double expm)
 {
-  double p = sim_word_uniform(sim_stream_word(s));
   unsigned long k = 0;
   while (p > expm) {
     p *= sim_word_uniform(sim_stream_word(s));
     ++k;
   }
   return k;
+}
+static inline unsigned long sim_stream_poisson(sim_word_stream *s, double expm)
+{
+  return sim_stream_poisson_from(s, sim_word_uniform(sim_stream_word(s)), expm);
+}
+
+/* max(x, c) and min(x, c) for a constant c that is a number: fmax's and fmin's value for every x,
+ * NaN included (fmax(NaN, c) = c, C17 F.10.9.2: the comparison's false branch), without libm's call,
+ * which GCC 12 keeps at -O2 (shower_draw's 10: 1006 -> 936 instructions per shower, docs/performance.md
+ * "radvec"). */
+static inline double sim_max_c(double x, double c) { return x > c ? x : c; }
+static inline double sim_min_c(double x, double c) { return x < c ? x : c; }
+
+/* The fluctuations of a Grindhammer-Peters profile (hep-ex/0001020, sampling calorimeters, the GFlash
+ * defaults): the widths of ln T and ln alpha, sigma = 1/(s1 + s2 ln y) (eqs. 7, 12; the fits hold for
+ * ln y >~ 3, below which the width is capped at 0.5 as GFlash does, keeping low-energy showers short
+ * and compact), and their correlation rho = r1 + r2 ln y as the weights c1 = sqrt((1 + rho)/2),
+ * c2 = sqrt((1 - rho)/2) of two N(0, 1) z1, z2: ln T ~ sT (c1 z1 + c2 z2), ln alpha ~ sa (c1 z1 - c2 z2).
+ * The ECAL showers (fast_ecal.c) and V2's WCAL profile (vis_v2.c). */
+typedef struct sim_gp_spread {
+  double sT, sa, c1, c2;
+} sim_gp_spread;
+static inline sim_gp_spread sim_gp_spread_at(double lny)
+{
+  const double rho = 0.784 - 0.023 * lny; /* r1, r2 */
+  sim_gp_spread w = {sim_min_c(1.0 / sim_max_c(-2.5 + 1.25 * lny, 2.0), 0.5),   /* s1, s2 */
+                     sim_min_c(1.0 / sim_max_c(-0.82 + 0.79 * lny, 2.0), 0.5),  /* s3, s4 */
+                     sqrt(0.5 * (1.0 + rho)), sqrt(0.5 * (1.0 - rho))};
+  return w;
 }
 void sim_sadc_channel_prepare(sim_sadc_channel *c, const sim_sadc_noise *nz);
 /* The event's SADC equipment blocks, one per source id, of the n channels ch (sorted by source id)

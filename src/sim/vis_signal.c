@@ -23,11 +23,8 @@
 #include <string.h>
 
 #include "na64/sim.h"
+#include "sim/fast_internal.h" /* sim_max_c, sim_min_c */
 
-/* max(x, c) and min(x, c) for a constant c, inline: fmax/fmin's values for every x, NaN included
- * (fmax(NaN, c) = c, C17 F.10.9.2; the comparison's false branch), without the libm call (branch visevt) */
-static inline double sig_max(double x, double c) { return x > c ? x : c; }
-static inline double sig_min(double x, double c) { return x < c ? x : c; }
 
 void na64_vis_acceptance_default(na64_vis_acceptance *a)
 {
@@ -50,7 +47,7 @@ int na64_vis_pair_decay(double m, double E, double cos_star, double phi, na64_vi
                         m, E, cos_star);
   double pstar = sqrt(0.25 * m * m - NA64_M_E * NA64_M_E), estar = 0.5 * m;
   double p = sqrt(E * E - m * m), gamma = E / m, bg = p / m;
-  double pt = pstar * sqrt(sig_max(1.0 - cos_star * cos_star, 0.0)), pz = pstar * cos_star;
+  double pt = pstar * sqrt(sim_max_c(1.0 - cos_star * cos_star, 0.0)), pz = pstar * cos_star;
   for (int s = 0; s < 2; ++s) { /* s = 0: e- along +p*, s = 1: e+ along -p* */
     double sign = s ? -1.0 : 1.0;
     out->E[s] = gamma * estar + bg * sign * pz;
@@ -64,7 +61,7 @@ int na64_vis_pair_decay(double m, double E, double cos_star, double phi, na64_vi
     n0 += out->p[0][i] * out->p[0][i];
     n1 += out->p[1][i] * out->p[1][i];
   }
-  out->opening = acos(sig_max(sig_min(dot / sqrt(n0 * n1), 1.0), -1.0));
+  out->opening = acos(sim_max_c(sim_min_c(dot / sqrt(n0 * n1), 1.0), -1.0));
   return NA64_OK;
 }
 

@@ -38,12 +38,6 @@
 #include "sim/vis_resp.h"
 
 #define PROFILE_B 0.5          /* PDG eq. 34.36 */
-#define GP_S1 (-2.5)           /* hep-ex/0001020, sampling calorimeters (GFlash defaults) */
-#define GP_S2 1.25
-#define GP_S3 (-0.82)
-#define GP_S4 0.79
-#define GP_R1 0.784
-#define GP_R2 (-0.023)
 #define MIP_DEDX 2.052e-3      /* GeV cm2/g, polystyrene scintillator (PDG) */
 #define E_TAIL_GAMMA 3.0e-3    /* GeV: tail photons near the attenuation minimum of W (ESTIMATE) */
 #define MU_RHO_SC 0.0363       /* cm2/g, polystyrene at 3 MeV (NIST XCOM, [RECALLED]) */
@@ -60,16 +54,10 @@ void vis_v2_model_init(vis_v2_model *m, double Ec, double mip, double mip_width)
   m->t_compton = E_TAIL_GAMMA * 2.0 * k / (1.0 + 2.0 * k);
 }
 
-/* max(x, c) and min(x, c) for a constant (never NaN) c, inline: fmax/fmin's values for every x, NaN
- * included (fmax(NaN, c) = c = the comparison's false branch; C17 F.10.9.2), without the libm call
- * (~8 instructions with the call; branch visevt). */
-static inline double max_c(double x, double c) { return x > c ? x : c; }
-static inline double min_c(double x, double c) { return x < c ? x : c; }
-
 /* the mean profile from ly = ln(E/Ec) */
 vis_mean_profile vis_mean_profile_ly(double ly)
 {
-  double tmax = max_c(ly - 0.5, 0.5), a = PROFILE_B * tmax + 1.0;
+  double tmax = sim_max_c(ly - 0.5, 0.5), a = PROFILE_B * tmax + 1.0;
   vis_mean_profile m = {a, PROFILE_B};
   return m;
 }
@@ -91,32 +79,19 @@ double vis_v2_charged_mean(double E, double T, double Ec)
 
 /* Poisson of mean mu on the draw's own stream (sim_word_stream: the SplitMix64 words keyed by one
  * Philox word, as the ECAL cells' and the digitisation's noise): Knuth's exact method below a mean of
- * 30 (sim_stream_poisson's loop), na64_rng_poisson (its exact rejection method) from 30 on.
+ * 30 (sim_stream_poisson_from, fast_internal.h), na64_rng_poisson (its exact rejection method) from 30 on.
  * Branch visevt: Knuth's method returns 0 when its first uniform u <= e^-mu, and e^-mu > 1 - mu for
  * every mu > 0 (convexity), so u <= 1 - mu gives 0 without the exponential. The test leaves a margin
  * for the roundings: fl(1 - mu) (1 - 2^-40) rounded is below (1 - mu)(1 - 2^-50), itself below the
  * computed exp(-mu) (libm's exp within 1 ulp, 2^-52 relative), so the count, and the words taken (one),
  * are those of the exponential's path; mu >= 1 never takes it (the bound is <= 0 < u). */
-/* Knuth's loop from its first uniform p (out of line: the inline caller's frequent path, 0 from the
- * bound, keeps no frame for the exponential's call) */
-static __attribute__((noinline)) unsigned long v2_poisson_knuth(sim_word_stream *st, double p, double mu)
-{
-  const double expm = exp(-mu);
-  unsigned long k = 0;
-  while (p > expm) {
-    p *= sim_word_uniform(sim_stream_word(st));
-    ++k;
-  }
-  return k;
-}
-
 static inline unsigned long v2_poisson(sim_word_stream *st, na64_rng *rng, double mu)
 {
   if (!(mu > 0.0)) return 0;
   if (mu >= 30.0) return na64_rng_poisson(rng, mu);
   const double p = sim_word_uniform(sim_stream_word(st));
   if (p <= (1.0 - mu) * (1.0 - 0x1.0p-40)) return 0;
-  return v2_poisson_knuth(st, p, mu);
+  return sim_stream_poisson_from(st, p, exp(-mu));
 }
 
 /* Branch visevt: both Poisson counts of V2 decided 0 from upper bounds of their means, without ln Gamma(a)
@@ -149,8 +124,8 @@ static int v2_quiet_by_bounds(const vis_v2_model *m, double E, double a, double 
   v2_mean_bounds(m, E, a, b, x, lx, hi);
   const double nch_hi = hi[0], ng_hi = hi[1];
   if (!(nch_hi >= 1e-280 && nch_hi < 1.0 && ng_hi >= 1e-280 && ng_hi < 1.0)) return 0;
-  if (!(sim_word_uniform(sim_noise_word(st->key, st->k + 1)) <= (1.0 - nch_hi) * (1.0 - 0x1.0p-40))) return 0;
-  if (!(sim_word_uniform(sim_noise_word(st->key, st->k + 2)) <= (1.0 - ng_hi) * (1.0 - 0x1.0p-40))) return 0;
+  if (!(sim_word_uniform(sim_stream_peek(st, 1)) <= (1.0 - nch_hi) * (1.0 - 0x1.0p-40))) return 0;
+  if (!(sim_word_uniform(sim_stream_peek(st, 2)) <= (1.0 - ng_hi) * (1.0 - 0x1.0p-40))) return 0;
   st->k += 2;
   return 1;
 }
@@ -173,14 +148,12 @@ double vis_v2_draw_ly(const vis_v2_model *m, double E, double ly, double T, na64
   const double lny = ly > 0.0 ? ly : 0.0;
   vis_mean_profile p0 = vis_mean_profile_ly(ly);
   double a0 = p0.a, t0 = (p0.a - 1.0) / p0.b;
-  double sT = min_c(1.0 / max_c(GP_S1 + GP_S2 * lny, 2.0), 0.5);
-  double sa = min_c(1.0 / max_c(GP_S3 + GP_S4 * lny, 2.0), 0.5);
-  double rho = GP_R1 + GP_R2 * lny, c1 = sqrt(0.5 * (1.0 + rho)), c2 = sqrt(0.5 * (1.0 - rho));
+  const sim_gp_spread gw = sim_gp_spread_at(lny); /* the ECAL showers' widths (fast_internal.h) */
   sim_word_stream st = {na64_rng_u64(rng), 2};
   uint64_t w[2] = {sim_noise_word(st.key, 1), sim_noise_word(st.key, 2)};
   double z[2];
   na64_rng_gauss_words(rng, w, z, 2);
-  double tmax = t0 * exp(sT * (c1 * z[0] + c2 * z[1])), a = max_c(a0 * exp(sa * (c1 * z[0] - c2 * z[1])), 1.1);
+  double tmax = t0 * exp(gw.sT * (gw.c1 * z[0] + gw.c2 * z[1])), a = sim_max_c(a0 * exp(gw.sa * (gw.c1 * z[0] - gw.c2 * z[1])), 1.1);
   double b = (a - 1.0) / tmax, x = b * T;
   const double lx = log(x);
   if (v2_quiet_by_bounds(m, E, a, b, x, lx, &st)) return 0.0; /* both counts 0 (the words taken): V2 sees 0 */
@@ -188,14 +161,14 @@ double vis_v2_draw_ly(const vis_v2_model *m, double E, double ly, double T, na64
   double n_ch = E * b * dens / m->Ec;
   double leak = E * vis_gamma_q_pre(a, x, x * dens);
   unsigned long nc = v2_poisson(&st, rng, n_ch);
-  unsigned long ng = v2_poisson(&st, rng, max_c(leak, 0.0) / E_TAIL_GAMMA * m->p_gamma);
+  unsigned long ng = v2_poisson(&st, rng, sim_max_c(leak, 0.0) / E_TAIL_GAMMA * m->p_gamma);
   double v = 0.0;
   unsigned long nd = nc < MAX_MIPS ? nc : MAX_MIPS;
   for (unsigned long i = 0; i < nd; ++i) v += sim_mip_draw(rng, m->mip, m->mip_width);
   if (nc > nd) v *= (double)nc / (double)nd;
   nd = ng < MAX_MIPS ? ng : MAX_MIPS;
   double vg = 0.0;
-  for (unsigned long i = 0; i < nd; ++i) vg += min_c(m->t_compton * sim_word_uniform(sim_stream_word(&st)), m->mip);
+  for (unsigned long i = 0; i < nd; ++i) vg += sim_min_c(m->t_compton * sim_word_uniform(sim_stream_word(&st)), m->mip);
   if (ng > nd) vg *= (double)ng / (double)nd;
   return v + vg;
 }

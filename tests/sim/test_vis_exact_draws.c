@@ -64,6 +64,15 @@ static void test_poisson_bound(void **state)
   }
 }
 
+/* hep-ex/0001020, sampling calorimeters (the GFlash defaults): the reference's own copy of the widths'
+ * constants (vis_v2.c takes them from sim_gp_spread_at, fast_internal.h) */
+#define GP_S1 (-2.5)
+#define GP_S2 1.25
+#define GP_S3 (-0.82)
+#define GP_S4 0.79
+#define GP_R1 0.784
+#define GP_R2 (-0.023)
+
 /* vis_v2_draw as it was before branch visevt (vis_v2.c at int): ln Gamma(a) and Q(a, x) at every draw,
  * Knuth's Poisson with the exponential, fmin/fmax from libm */
 static double v2_reference(const vis_v2_model *m, double E, double T, na64_rng *rng)
