@@ -194,17 +194,28 @@ static double per_interaction(const na64_vis_bkg_config *c, int kind)
   return kind == 0 ? c->k0s_per_interaction : kind == 1 ? c->k0l_per_interaction : c->lambda_per_interaction;
 }
 
-/* The neutral's x_F spectrum (src/sim/vis_bkg.c, header): the leading component N_L (n+1) (1 - x)^n
- * at x > 0 (n = xf_power_kaon, xf_power_lambda) and, for the K0s only, the central component
- * N_C (m+1)/2 (1 - |x|)^m (m = xf_power_central); each one's integral above xlo >= 0. */
+/* The neutral's x_F spectrum (src/sim/vis_bkg.c, header): two components, each N (k+1) (1 - |x|)^k,
+ * the leading one at x > 0 only (N = per_interaction, k = xf_power_kaon or xf_power_lambda), the
+ * central one mirrored to x < 0 (N = k0s_central / 2 per half, k = xf_power_central; none for the
+ * Lambda); each one's integral above xlo >= 0 is N (1 - xlo)^(k+1). */
 static double xf_power(const na64_vis_bkg_config *c, int kind) { return kind == 2 ? c->xf_power_lambda : c->xf_power_kaon; }
+typedef struct xf_comp {
+  double N, k;
+  int mirrored;
+} xf_comp;
+static xf_comp xf_component(const na64_vis_bkg_config *c, int kind, int component)
+{
+  if (component == 0) return (xf_comp){per_interaction(c, kind), xf_power(c, kind), 0};
+  return (xf_comp){kind == 2 ? 0.0 : 0.5 * c->k0s_central, c->xf_power_central, 1};
+}
+static double comp_above(xf_comp q, double xlo) { return q.N * pow(1.0 - xlo, q.k + 1.0); }
 static double leading_above(const na64_vis_bkg_config *c, int kind, double xlo)
 {
-  return per_interaction(c, kind) * pow(1.0 - xlo, xf_power(c, kind) + 1.0);
+  return comp_above(xf_component(c, kind, 0), xlo);
 }
 static double central_above(const na64_vis_bkg_config *c, int kind, double xlo)
 {
-  return kind == 2 ? 0.0 : 0.5 * c->k0s_central * pow(1.0 - xlo, c->xf_power_central + 1.0);
+  return comp_above(xf_component(c, kind, 1), xlo);
 }
 static double xf_above(const na64_vis_bkg_config *c, int kind, double xlo)
 {
@@ -214,12 +225,8 @@ static double xf_above(const na64_vis_bkg_config *c, int kind, double xlo)
 double na64_vis_bkg_xf_density(const na64_vis_bkg_config *c, int kind, int component, double x)
 {
   if (!(x > -1.0 && x < 1.0) || kind < 0 || kind > 2 || component < 0 || component > 1) return 0.0;
-  if (component == 0) {
-    double n = xf_power(c, kind);
-    return x > 0.0 ? per_interaction(c, kind) * (n + 1.0) * pow(1.0 - x, n) : 0.0;
-  }
-  double m = c->xf_power_central;
-  return kind == 2 ? 0.0 : 0.5 * c->k0s_central * (m + 1.0) * pow(1.0 - fabs(x), m);
+  const xf_comp q = xf_component(c, kind, component);
+  return x > 0.0 || q.mirrored ? q.N * (q.k + 1.0) * pow(1.0 - fabs(x), q.k) : 0.0;
 }
 
 /* x_F above xlo from the two-component spectrum with one uniform u: the component by its share
