@@ -291,8 +291,8 @@ static const double tau_fine[] = {0.3, 0.6, 0.9, 1.2, 1.6, 2.1, 2.8, 4.0, 6.0};
  * 0.038, 0.080; the invisible showers' fine slicing 0.015, 0.055, 0.109, 0.185), the 3 x 3 shape chi2
  * by 0.0032-0.032 per cell (6 edges 0.0006-0.013; fine 0.0013-0.052), and the outer ring of cells
  * (~1% of the shower) holds 0.94-1.02 of the reference's energy (6 edges 0.96-1.01, fine 1.01-1.07).
- * Of the 4-edge sets scanned (0.3-0.4 first, 2.6-4.0 last) this one is the closest to the reference
- * at 60 GeV. */
+ * Of the six 4-edge sets the test ranked at all four energies this one is the closest to the
+ * reference at 60 GeV (0.123 against 0.131-0.161; docs/performance.md "slice5" lists every set tried). */
 static const double tau_coarse[] = {0.35, 0.9, 1.6, 2.8};
 #define NTAU_COARSE ((int)(sizeof tau_coarse / sizeof tau_coarse[0]))
 
